@@ -33,7 +33,7 @@ migrate: install
 
 hospitals: migrate
 	@if [ -d "$(SHARED)/hospitals" ]; then \
-	    $(PY) manage.py import_hospitals_if_empty "$(SHARED)/hospitals"; \
+	    $(PY) manage.py import_hospitals --if-empty $(SHARED)/hospitals/*.csv; \
 	else \
 	    echo "No hospital data at $(SHARED)/hospitals: import your own with"; \
 	    echo "  $(PY) manage.py import_hospitals FILE.csv"; \
