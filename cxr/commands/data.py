@@ -1,0 +1,87 @@
+"""`python -m cxr data import|split|cache`: build the dataset index, its splits and the cache."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("var/data")
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("data", help="import images, make splits, build the image cache")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    imp = actions.add_parser("import", help="index a folder of X-rays")
+    layout = imp.add_mutually_exclusive_group(required=True)
+    layout.add_argument("--shared", type=Path, help="the project's shared set (folder with manifest.csv)")
+    layout.add_argument("--radiography-db", type=Path,
+                        help="Kaggle 'COVID-19 Radiography Database' folder (COVID/, Normal/, ...)")
+    layout.add_argument("--folder", type=Path, help="generic layout: one sub-folder per class")
+    imp.add_argument("--source", help="source name for --folder (default: the folder's name)")
+    imp.add_argument("--out", type=Path, default=DEFAULT_DATA_DIR / "index.csv")
+    imp.add_argument("--append", action="store_true", help="add to an existing index")
+    imp.set_defaults(handler=run_import)
+
+    split = actions.add_parser("split", help="make a train/val/test split of an index")
+    split.add_argument("--index", type=Path, default=DEFAULT_DATA_DIR / "index.csv")
+    split.add_argument("--task", choices=["3class", "binary"], default="3class")
+    split.add_argument("--kind", choices=["random", "patient", "source"], default="random")
+    split.add_argument("--holdout-sources", default="",
+                       help="comma-separated sources used as the test set (--kind source)")
+    split.add_argument("--seed", type=int, default=0)
+    split.add_argument("--out", type=Path, help="default: var/data/splits/<task>_<kind>_s<seed>.csv")
+    split.set_defaults(handler=run_split)
+
+    cache = actions.add_parser("cache", help="decode and resize a split's images once")
+    cache.add_argument("--split", type=Path, required=True)
+    cache.add_argument("--size", type=int, default=224)
+    cache.add_argument("--contrast", choices=["none", "minmax", "equalize"], default="none")
+    cache.add_argument("--cache-dir", type=Path)
+    cache.set_defaults(handler=run_cache)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from cxr.data import index as idx
+
+    if args.shared:
+        frame = idx.import_shared_manifest(args.shared)
+    elif args.radiography_db:
+        from cxr.data.layouts import import_radiography_db
+
+        frame = import_radiography_db(args.radiography_db)
+    else:
+        from cxr.data.layouts import import_folder_per_class
+
+        frame = import_folder_per_class(args.folder, source=args.source)
+    if args.append and args.out.exists():
+        frame = pd.concat([idx.read_index(args.out), frame]).drop_duplicates("path", keep="last")
+    idx.write_index(frame, args.out)
+    counts = frame.groupby(["label", "source"]).size().to_string()
+    print(f"{len(frame)} images indexed in {args.out}\n{counts}")
+    return 0
+
+
+def run_split(args: argparse.Namespace) -> int:
+    from cxr.data.index import read_index, task_frame
+    from cxr.data.splits import default_split_path, describe_split, make_split, save_split
+
+    holdout = tuple(s for s in args.holdout_sources.split(",") if s)
+    split = make_split(task_frame(read_index(args.index), args.task), args.kind, args.seed, holdout)
+    out = args.out or default_split_path(args.index.parent, args.task, args.kind, args.seed)
+    save_split(split, out)
+    print(f"split written to {out}")
+    for subset, info in sorted(describe_split(split).items()):
+        print(f"  {subset:5s} {info['n']:5d}  {info['by_label']}")
+    return 0
+
+
+def run_cache(args: argparse.Namespace) -> int:
+    from cxr.data.cache import cached_images
+    from cxr.data.splits import read_split
+
+    split = read_split(args.split)
+    images = cached_images(list(split["path"]), args.size, args.contrast, args.cache_dir)
+    print(f"cache ready: {images.shape[0]} images of {args.size}x{args.size}")
+    return 0

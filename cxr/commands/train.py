@@ -1,0 +1,59 @@
+"""`python -m cxr train`: one training run with the paper's recipe (see cxr.train)."""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `train` and `sweep`."""
+    parser.add_argument("--pretrained", default="imagenet",
+                        help="imagenet (offline packages, $CXR_WEIGHTS_DIR, or timm download), none, or a weights file")
+    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--patience", type=int, default=10)
+    parser.add_argument("--constant-epochs", type=int, default=5)
+    parser.add_argument("--img-size", type=int, default=224)
+    parser.add_argument("--contrast", choices=["none", "minmax", "equalize"], default="none")
+    parser.add_argument("--augment", choices=["none", "paper", "paper+robust"], default="paper")
+    parser.add_argument("--balance", choices=["none", "class", "source"], default="none",
+                        help="sample so that each class, or each source-and-class group, weighs the same")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    parser.add_argument("--workers", type=int, default=2, help="CPU threads")
+    parser.add_argument("--max-train-batches", type=int, help="cap batches per epoch (smoke tests)")
+    parser.add_argument("--cache-dir", type=Path)
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("train", help="train one model (the paper's recipe by default)")
+    parser.add_argument("--split-csv", type=Path, required=True, help="from `python -m cxr data split`")
+    parser.add_argument("--arch", default="EfficientNet-Lite0", help="paper name, e.g. ResNet50, DenseNet121")
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--out", type=Path, required=True, help="run folder")
+    add_train_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cxr.train import TrainConfig, train
+    from cxr.weights import WeightsUnavailable
+
+    config = TrainConfig(
+        split_csv=str(args.split_csv), arch=args.arch, pretrained=args.pretrained, lr=args.lr,
+        batch_size=args.batch_size, epochs=args.epochs, patience=args.patience,
+        constant_epochs=args.constant_epochs, img_size=args.img_size, contrast=args.contrast,
+        augment=args.augment, balance=args.balance, seed=args.seed, out_dir=str(args.out),
+        device=args.device, workers=args.workers, max_train_batches=args.max_train_batches,
+        cache_dir=str(args.cache_dir) if args.cache_dir else None,
+        command="python -m cxr " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+    )
+    try:
+        out = train(config)
+    except WeightsUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"run finished: {out}")
+    return 0

@@ -1,0 +1,320 @@
+"""Turn an uploaded file (bytes or path) into an 8-bit grayscale image, or a typed ImageError.
+
+Supported: PNG, JPEG, TIFF, BMP (8/16-bit, grey/colour/palette/alpha/CMYK, EXIF orientation) and
+DICOM (rescale slope/intercept, VOI LUT or window centre/width, MONOCHROME1 inversion; of a
+multi-frame DICOM the first frame is read, with a warning). The format is detected from the
+file's first bytes, never from its name. Sizes are checked before pixels are decoded, so a small
+file that declares a huge image (a decompression bomb) is refused cheaply.
+
+Every failure inside decoding becomes an `ImageError`: the web app and the CLI only ever need to
+catch that one type for bad input.
+"""
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from cxr.inference.errors import (
+    CorruptImage,
+    EmptyFile,
+    FileUnreadable,
+    ImageError,
+    ImageTooLarge,
+    UnsupportedFormat,
+)
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_PIXELS = 50_000_000
+SUPPORTED = "PNG, JPEG, TIFF, BMP or DICOM"
+
+# Formats we recognise only to give a precise refusal.
+_KNOWN_UNSUPPORTED = (
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"%PDF", "PDF"),
+    (b"PK\x03\x04", "ZIP"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
+    (b"\xff\x4f\xff\x51", "JPEG 2000"),
+)
+
+_PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF", "bmp": "BMP"}
+
+# A pixel counts as "coloured" when its channels differ by more than this (out of 255).
+_CHROMA_LEVEL = 40
+
+
+@dataclass
+class DecodedImage:
+    """What decoding found: the grey pixels plus facts the OOD guard and the user need."""
+
+    gray: np.ndarray  # uint8 (H, W)
+    source_format: str  # "png", "jpeg", "tiff", "bmp", "dicom"
+    warnings: list[str] = field(default_factory=list)
+    colour_fraction: float = 0.0  # share of strongly coloured pixels before grey conversion
+    dicom: dict[str, str] = field(default_factory=dict)  # Modality, ViewPosition, BodyPartExamined
+
+
+def sniff_format(data: bytes) -> str:
+    """Name the container from its magic bytes; raise UnsupportedFormat for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if data.startswith(b"BM") and len(data) >= 26:
+        return "bmp"
+    if data[128:132] == b"DICM":
+        return "dicom"
+    # A DICOM data set without the 128-byte preamble starts with a group 0002 or 0008 tag.
+    if data[:2] in (b"\x02\x00", b"\x08\x00") and data[2:4] in (b"\x00\x00", b"\x01\x00", b"\x05\x00", b"\x08\x00", b"\x10\x00"):
+        return "dicom"
+    for magic, name in _KNOWN_UNSUPPORTED:
+        if data.startswith(magic):
+            raise UnsupportedFormat(f"{name} files are not supported; please upload {SUPPORTED}.")
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        raise UnsupportedFormat(f"WebP files are not supported; please upload {SUPPORTED}.")
+    if data[4:8] == b"ftyp":
+        raise UnsupportedFormat(f"HEIC/MP4 files are not supported; please upload {SUPPORTED}.")
+    raise UnsupportedFormat(f"This file is not a recognised image; please upload {SUPPORTED}.")
+
+
+def read_input(source: bytes | bytearray | memoryview | str | os.PathLike, max_bytes: int = MAX_BYTES) -> bytes:
+    """Bytes of an upload or a file, refusing empty and oversized input before reading it all."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+    elif isinstance(source, str | os.PathLike):
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise ImageTooLarge(_too_many_bytes(size, max_bytes))
+            if not path.is_file():
+                raise FileUnreadable(f"{path} is not a file.")
+            data = path.read_bytes()
+        except ImageError:
+            raise
+        except OSError as exc:
+            raise FileUnreadable(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    else:
+        raise UnsupportedFormat(f"Expected bytes or a file path, got {type(source).__name__}.")
+    if not data:
+        raise EmptyFile("The file is empty.")
+    if len(data) > max_bytes:
+        raise ImageTooLarge(_too_many_bytes(len(data), max_bytes))
+    return data
+
+
+def decode_image(
+    source: bytes | str | os.PathLike,
+    max_bytes: int = MAX_BYTES,
+    max_pixels: int = MAX_PIXELS,
+) -> DecodedImage:
+    """Decode `source` to grey uint8. Raises only ImageError subclasses."""
+    data = read_input(source, max_bytes)
+    fmt = sniff_format(data)
+    try:
+        if fmt == "dicom":
+            decoded = _decode_dicom(data, max_pixels)
+        else:
+            decoded = _decode_pillow(data, fmt, max_pixels)
+    except ImageError:
+        raise
+    except MemoryError:
+        raise ImageTooLarge("The image is too large to decode on this server.") from None
+    except Image.DecompressionBombError:
+        raise ImageTooLarge(_too_many_pixels_text(None, max_pixels)) from None
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is a damaged file to the user
+        raise CorruptImage(f"The {fmt.upper()} file is damaged or incomplete ({_short(exc)}).") from None
+    gray = decoded.gray
+    if gray.ndim != 2 or gray.size == 0:
+        raise CorruptImage(f"The {fmt.upper()} file holds no readable picture.")
+    decoded.gray = np.ascontiguousarray(gray, dtype=np.uint8)
+    return decoded
+
+
+# --- Pillow formats -----------------------------------------------------------------------
+
+def _decode_pillow(data: bytes, fmt: str, max_pixels: int) -> DecodedImage:
+    warnings: list[str] = []
+    img = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[fmt]])
+    width, height = img.size
+    _check_pixels(width, height, max_pixels)
+    if getattr(img, "n_frames", 1) > 1:
+        warnings.append(f"The file holds {img.n_frames} pictures; only the first was read.")
+    img.load()
+    try:
+        img = ImageOps.exif_transpose(img)
+    except Exception:  # noqa: BLE001 - a broken EXIF block should not lose the picture
+        warnings.append("The EXIF orientation could not be read; the picture is shown as stored.")
+    gray, colour_fraction = _pillow_to_gray(img, warnings)
+    return DecodedImage(gray, fmt, warnings, colour_fraction)
+
+
+def _pillow_to_gray(img: Image.Image, warnings: list[str]) -> tuple[np.ndarray, float]:
+    mode = img.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I;16S", "I", "F", "I;32"):
+        arr = np.asarray(img)
+        warnings.append("High bit-depth image scaled to 8 bits from its darkest to brightest pixel.")
+        return _stretch_to_uint8(arr.astype(np.float64)), 0.0
+    if mode == "L":
+        return np.asarray(img), 0.0
+    if mode == "1":
+        return np.asarray(img.convert("L")), 0.0
+    if mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    elif mode in ("LA", "La", "PA"):
+        img = img.convert("RGBA")
+    elif mode not in ("RGB", "RGBA", "RGBa"):
+        img = img.convert("RGB")  # CMYK, YCbCr, LAB, HSV, ...
+    if img.mode in ("RGBA", "RGBa"):
+        # Transparent parts are shown over black, the background of a radiograph.
+        background = Image.new("RGB", img.size, (0, 0, 0))
+        background.paste(img.convert("RGBA"), mask=img.convert("RGBA").getchannel("A"))
+        img = background
+    rgb = np.asarray(img)
+    return np.asarray(img.convert("L")), colour_fraction(rgb)
+
+
+def colour_fraction(rgb: np.ndarray) -> float:
+    """Share of pixels whose channels differ strongly: about 0 for any radiograph."""
+    step = max(1, max(rgb.shape[:2]) // 256)  # a thumbnail is plenty for a share
+    small = rgb[::step, ::step].astype(np.int16)
+    chroma = small.max(axis=2) - small.min(axis=2)
+    return float((chroma > _CHROMA_LEVEL).mean())
+
+
+# --- DICOM ------------------------------------------------------------------------------------
+
+def _decode_dicom(data: bytes, max_pixels: int) -> DecodedImage:
+    import pydicom
+    from pydicom.pixels import apply_color_lut, apply_modality_lut, pixel_array
+
+    has_preamble = data[128:132] == b"DICM"
+    ds = pydicom.dcmread(io.BytesIO(data), force=not has_preamble)
+    if "TransferSyntaxUID" not in ds.file_meta:
+        # A bare data set: its encoding was guessed while reading; name it for the decoder.
+        from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+        implicit = bool(ds.original_encoding[0])
+        ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+    if "PixelData" not in ds:
+        raise UnsupportedFormat("This DICOM file holds no image (perhaps a report or a structured document).")
+    rows, cols = int(ds.Rows), int(ds.Columns)
+    _check_pixels(cols, rows, max_pixels)
+    _check_transfer_syntax(ds)
+    warnings: list[str] = []
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    if frames > 1:
+        warnings.append(f"The DICOM file holds {frames} frames; only the first was read.")
+        arr = pixel_array(ds, index=0)
+    else:
+        arr = ds.pixel_array
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
+    meta = {
+        key: str(ds.get(key, "") or "").strip().upper()
+        for key in ("Modality", "ViewPosition", "BodyPartExamined")
+    }
+    if photometric in ("MONOCHROME1", "MONOCHROME2"):
+        values = apply_modality_lut(arr, ds).astype(np.float64)  # rescale slope/intercept
+        gray = _dicom_voi(values, ds, warnings)
+        if photometric == "MONOCHROME1":
+            gray = 255 - gray  # MONOCHROME1 stores bright as low values
+        return DecodedImage(gray, "dicom", warnings, 0.0, meta)
+    if photometric == "PALETTE COLOR":
+        arr = apply_color_lut(arr, ds)
+    if arr.ndim != 3 or arr.shape[-1] != 3:
+        raise UnsupportedFormat(f"DICOM colour layout {photometric} is not supported.")
+    rgb = arr if arr.dtype == np.uint8 else _stretch_to_uint8(arr.astype(np.float64))
+    gray = np.asarray(Image.fromarray(rgb, "RGB").convert("L"))
+    return DecodedImage(gray, "dicom", warnings, colour_fraction(rgb), meta)
+
+
+def _check_transfer_syntax(ds) -> None:
+    from pydicom.pixels import get_decoder
+
+    syntax = ds.file_meta.TransferSyntaxUID
+    try:
+        available = get_decoder(syntax).is_available
+    except NotImplementedError:
+        available = False
+    if not available:
+        name = getattr(syntax, "name", str(syntax))
+        raise UnsupportedFormat(
+            f"This DICOM file is compressed as {name}, which this server cannot decode; "
+            "please export it uncompressed or as PNG."
+        )
+
+
+def _dicom_voi(values: np.ndarray, ds, warnings: list[str]) -> np.ndarray:
+    """Apply the file's own display settings (VOI LUT, else window), else min-max, to 0..255."""
+    if "VOILUTSequence" in ds and len(ds.VOILUTSequence):
+        from pydicom.pixels import apply_voi
+
+        item = ds.VOILUTSequence[0]
+        bits = int(item.LUTDescriptor[2]) or 16
+        out = apply_voi(values, ds, index=0).astype(np.float64)
+        return np.clip(out * (255.0 / (2**bits - 1)), 0, 255).round().astype(np.uint8)
+    center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
+    if center is not None and width is not None:
+        center = float(center[0] if _is_multi(center) else center)
+        width = float(width[0] if _is_multi(width) else width)
+        if width >= 1:
+            function = str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").upper()
+            return _window(values, center, width, function)
+        warnings.append("The DICOM window width is invalid; the full range of values is shown.")
+    return _stretch_to_uint8(values)
+
+
+def _window(values: np.ndarray, center: float, width: float, function: str) -> np.ndarray:
+    """DICOM PS3.3 C.11.2.1.2 windowing, scaled to 0..1 then to 8 bits."""
+    if function == "SIGMOID":
+        y = 1.0 / (1.0 + np.exp(-4.0 * (values - center) / width))
+    elif function == "LINEAR_EXACT":
+        y = (values - center) / width + 0.5
+    else:  # LINEAR
+        y = (values - (center - 0.5)) / max(width - 1.0, 1.0) + 0.5
+    return np.clip(y * 255.0, 0, 255).round().astype(np.uint8)
+
+
+def _is_multi(value) -> bool:
+    return isinstance(value, list | tuple) or type(value).__name__ == "MultiValue"
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _stretch_to_uint8(values: np.ndarray) -> np.ndarray:
+    """Linear map of the darkest..brightest value to 0..255 (constant images become 0)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return np.zeros(values.shape[:2] if values.ndim == 3 else values.shape, np.uint8)
+    lo, hi = float(finite.min()), float(finite.max())
+    scale = 255.0 / (hi - lo) if hi > lo else 0.0
+    out = np.nan_to_num((values - lo) * scale, nan=0.0, posinf=255.0, neginf=0.0)
+    return np.clip(out, 0, 255).round().astype(np.uint8)
+
+
+def _check_pixels(width: int, height: int, max_pixels: int) -> None:
+    if width <= 0 or height <= 0:
+        raise CorruptImage(f"The image declares an impossible size ({width} x {height}).")
+    if width * height > max_pixels:
+        raise ImageTooLarge(_too_many_pixels_text((width, height), max_pixels))
+
+
+def _too_many_pixels_text(size: tuple[int, int] | None, max_pixels: int) -> str:
+    declared = f" ({size[0]} x {size[1]} pixels)" if size else ""
+    return f"The image is too large{declared}; the limit is {max_pixels / 1e6:.0f} megapixels."
+
+
+def _too_many_bytes(size: int, max_bytes: int) -> str:
+    return f"The file is too large ({size / 2**20:.1f} MiB); the limit is {max_bytes / 2**20:.0f} MiB."
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]

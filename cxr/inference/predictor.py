@@ -1,0 +1,167 @@
+"""`Predictor`: the exported model, its card and its OOD statistics, loaded once and shared.
+
+One instance serves every request: `onnxruntime.InferenceSession.run` is thread-safe and the
+predictor keeps no per-request state.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from cxr.inference import ood
+from cxr.inference.cam import heatmap_from_cam
+from cxr.inference.decode import MAX_BYTES, MAX_PIXELS, DecodedImage, decode_image
+from cxr.inference.errors import ImageError, ModelNotInstalled
+from cxr.inference.reading import Reading
+from cxr.preprocess import prepare_gray
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+BUNDLED_MODEL_DIR = REPO_DIR / "models" / "bundled"
+DEFAULT_LOW_CONFIDENCE = 0.6
+BATCH_SIZE = 16
+
+
+def default_model_dir() -> Path:
+    """$CXR_MODEL_DIR if set, else the bundled model of this repository."""
+    return Path(os.environ.get("CXR_MODEL_DIR") or BUNDLED_MODEL_DIR)
+
+
+def default_threads() -> int:
+    """$CXR_ORT_THREADS, else 2 (or 1 on a one-core machine): requests run side by side."""
+    if os.environ.get("CXR_ORT_THREADS"):
+        return max(1, int(os.environ["CXR_ORT_THREADS"]))
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+class Predictor:
+    def __init__(self, model_dir: Path, session, card: dict, detector: ood.MahalanobisDetector,
+                 max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS):
+        self.model_dir = model_dir
+        self.session = session
+        self.card = card
+        self.detector = detector
+        self.max_bytes = max_bytes
+        self.max_pixels = max_pixels
+        self.classes: list[str] = list(card["classes"])
+        self.input_size = int(card["input_size"])
+        self.contrast = card.get("contrast", "none")
+        self.temperature = float(card.get("temperature", 1.0))
+        self.low_confidence_threshold = float(card.get("low_confidence_threshold", DEFAULT_LOW_CONFIDENCE))
+        norm = card.get("normalisation", {})
+        self._mean = np.asarray(norm.get("mean", [0.485, 0.456, 0.406]), np.float32)[None, :, None, None]
+        self._std = np.asarray(norm.get("std", [0.229, 0.224, 0.225]), np.float32)[None, :, None, None]
+        self.version = str(card.get("version", "unknown"))
+
+    @classmethod
+    def load(cls, model_dir: str | Path | None = None, threads: int | None = None) -> Predictor:
+        import onnxruntime as ort
+
+        model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
+        needed = [model_dir / name for name in ("model.onnx", "model_card.json", "ood.npz")]
+        missing = [p.name for p in needed if not p.is_file()]
+        if missing:
+            raise ModelNotInstalled(
+                f"No model at {model_dir} (missing {', '.join(missing)}). Export one with "
+                "`python -m cxr export runs/<name>/best.pt --out models/bundled` or set CXR_MODEL_DIR."
+            )
+        card = json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or default_threads()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session = ort.InferenceSession(
+            str(model_dir / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        detector = ood.MahalanobisDetector.load(model_dir / "ood.npz")
+        return cls(model_dir, session, card, detector)
+
+    # --- public API ---------------------------------------------------------------------------
+
+    def predict(self, data: bytes | str | os.PathLike) -> Reading:
+        """Read one image. Raises ImageError (only) when the input cannot be decoded."""
+        return self.predict_decoded([self.decode(data)])[0]
+
+    def predict_batch(self, items: Iterable[bytes | str | os.PathLike],
+                      errors: str = "raise") -> list[Reading | ImageError]:
+        """Read several images in batches. errors="raise" stops at the first unreadable input;
+        errors="return" puts the ImageError in that input's place and reads the others."""
+        if errors not in ("raise", "return"):
+            raise ValueError("errors must be 'raise' or 'return'")
+        results: list[Reading | ImageError | None] = []
+        decoded: list[tuple[int, DecodedImage]] = []
+        for item in items:
+            try:
+                decoded.append((len(results), self.decode(item)))
+                results.append(None)
+            except ImageError as exc:
+                if errors == "raise":
+                    raise
+                results.append(exc)
+        for start in range(0, len(decoded), BATCH_SIZE):
+            chunk = decoded[start:start + BATCH_SIZE]
+            for (index, _), reading in zip(chunk, self.predict_decoded([d for _, d in chunk]), strict=True):
+                results[index] = reading
+        return results  # type: ignore[return-value]
+
+    def decode(self, data: bytes | str | os.PathLike) -> DecodedImage:
+        return decode_image(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)
+
+    def predict_decoded(self, images: Sequence[DecodedImage]) -> list[Reading]:
+        if not images:
+            return []
+        prepared = np.stack([prepare_gray(d.gray, self.input_size, self.contrast) for d in images])
+        logits, cams, pooled = self.run_model(prepared)
+        probabilities = softmax(logits / self.temperature)
+        distances = self.detector.scores(pooled)
+        return [self._reading(d, p, c, s) for d, p, c, s in zip(images, probabilities, cams, distances, strict=True)]
+
+    def run_model(self, prepared: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """uint8 (N, S, S) -> raw logits (N, C), CAMs (N, C, h, w), pooled features (N, K)."""
+        x = (np.repeat(prepared[:, None].astype(np.float32) / 255.0, 3, axis=1) - self._mean) / self._std
+        logits, features, cams = self.session.run(["logits", "features", "cam"], {"input": x})
+        return logits, cams, ood.pool_features(features)
+
+    # --- decisions ----------------------------------------------------------------------------
+
+    def _reading(self, decoded: DecodedImage, probs: np.ndarray, cam: np.ndarray, distance: float) -> Reading:
+        probabilities = {name: float(p) for name, p in zip(self.classes, probs, strict=True)}
+        top = int(np.argmax(probs))
+        reason = ood.explained_refusal(decoded)
+        if reason is None and distance > self.detector.threshold:
+            reason = (
+                f"{ood.NOT_A_CXR}: it differs too much from the X-rays the model was trained on "
+                f"(distance {distance:.1f}, limit {self.detector.threshold:.1f})."
+            )
+        rejected = reason is not None
+        low_confidence = not rejected and float(probs[top]) < self.low_confidence_threshold
+        if low_confidence:
+            reason = (
+                f"Uncertain: the highest probability ({probs[top]:.0%}, {self.classes[top]}) is below "
+                f"{self.low_confidence_threshold:.0%}, so no label is given."
+            )
+        size = (self.input_size, self.input_size)
+        return Reading(
+            label=None if reason else self.classes[top],
+            probabilities=probabilities,
+            rejected=rejected,
+            reason=reason,
+            low_confidence=low_confidence,
+            ood_score=float(distance),
+            warnings=list(decoded.warnings) + ood.dicom_warnings(decoded),
+            heatmap=heatmap_from_cam(cam[top], size),
+            image=decoded.gray,
+            source_format=decoded.source_format,
+            model_version=self.version,
+            heatmap_class=self.classes[top],
+            _cam=cam[top],
+        )
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)

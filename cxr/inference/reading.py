@@ -1,0 +1,75 @@
+"""`Reading`: the answer of the predictor for one image, and the pictures that explain it."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from cxr.inference.cam import colourise, heatmap_from_cam, resize_gray
+
+DISPLAY_MAX_SIDE = 1024  # px: PNGs for the browser; the full image stays in `Reading.image`
+
+
+@dataclass
+class Reading:
+    label: str | None  # None when refused or uncertain
+    probabilities: dict[str, float]  # calibrated, sum to 1 (computed even when refused)
+    rejected: bool  # not a frontal chest X-ray
+    reason: str | None  # plain words; set whenever label is None
+    low_confidence: bool
+    ood_score: float  # Mahalanobis distance; > card["ood"]["threshold"] means refused
+    warnings: list[str]
+    heatmap: np.ndarray  # float32 (S, S) in [0, 1] for the predicted (or top) class
+    image: np.ndarray  # uint8 (H, W) as decoded
+    source_format: str
+    model_version: str
+    heatmap_class: str = ""
+    _cam: np.ndarray = field(default=None, repr=False)  # (h, w) raw CAM of heatmap_class
+
+    def to_json(self) -> dict:
+        """The CLI contract's fields (the caller adds `file`)."""
+        return {
+            "label": self.label,
+            "probabilities": {name: round(float(p), 6) for name, p in self.probabilities.items()},
+            "rejected": self.rejected,
+            "reason": self.reason,
+        }
+
+    def display_size(self, max_side: int = DISPLAY_MAX_SIDE) -> tuple[int, int]:
+        """(width, height) of the PNGs: the decoded size, shrunk to `max_side` if larger."""
+        height, width = self.image.shape
+        scale = min(1.0, max_side / max(height, width))
+        return max(1, round(width * scale)), max(1, round(height * scale))
+
+    def image_png(self, max_side: int = DISPLAY_MAX_SIDE) -> bytes:
+        return _png(Image.fromarray(resize_gray(self.image, self.display_size(max_side))))
+
+    def heatmap_png(self, max_side: int = DISPLAY_MAX_SIDE) -> bytes:
+        """Transparent RGBA colour map, same size as `image_png()`: cold parts see-through."""
+        heat = self._display_heat(max_side)
+        rgba = np.dstack([colourise(heat), (heat * 255).round().astype(np.uint8)])
+        return _png(Image.fromarray(rgba, "RGBA"))
+
+    def overlay_png(self, alpha: float = 0.45, max_side: int = DISPLAY_MAX_SIDE) -> bytes:
+        """The X-ray with the heat map blended in where it is hot (at most `alpha` opaque)."""
+        size = self.display_size(max_side)
+        gray = resize_gray(self.image, size).astype(np.float32)
+        heat = self._display_heat(max_side)
+        weight = (alpha * heat)[..., None]
+        blended = gray[..., None] * (1.0 - weight) + colourise(heat).astype(np.float32) * weight
+        return _png(Image.fromarray(blended.round().clip(0, 255).astype(np.uint8), "RGB"))
+
+    def _display_heat(self, max_side: int) -> np.ndarray:
+        size = self.display_size(max_side)
+        if self._cam is not None:
+            return heatmap_from_cam(self._cam, size)  # straight from the coarse map: smoother
+        scaled = Image.fromarray(self.heatmap, mode="F").resize(size, Image.Resampling.BILINEAR)
+        return np.clip(np.asarray(scaled, dtype=np.float32), 0.0, 1.0)
+
+
+def _png(img: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    img.save(buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()

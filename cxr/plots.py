@@ -1,0 +1,126 @@
+"""PNG figures of training and evaluation: learning curves, confusion matrix, ROC, reliability.
+
+Figures are drawn on `matplotlib.figure.Figure` with the Agg canvas, never through pyplot, so
+nothing needs a display and nothing is left open between calls (safe in threads and tests).
+"""
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from cxr.metrics import ECE_BINS, expected_calibration_error, reliability_bins
+
+
+def _save(fig: Figure, out_png: str | Path) -> Path:
+    out_png = Path(out_png)
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(fig)
+    fig.savefig(out_png, dpi=120, bbox_inches="tight")
+    return out_png
+
+
+def read_history(history_csv: str | Path) -> dict[str, np.ndarray]:
+    """Columns of a training `history.csv` as float arrays, by name."""
+    with open(history_csv, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return {}
+    return {key: np.array([float(r[key]) if r[key] != "" else np.nan for r in rows])
+            for key in rows[0]}
+
+
+def plot_curves(history_csv: str | Path, out_png: str | Path, title: str | None = None) -> Path:
+    """Training and validation loss and accuracy per epoch, side by side (the paper's Fig. 1)."""
+    history = read_history(history_csv)
+    fig = Figure(figsize=(10, 4))
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    if history:
+        epochs = history["epoch"]
+        for ax, metric, name in ((loss_ax, "loss", "Loss"), (acc_ax, "acc", "Accuracy")):
+            ax.plot(epochs, history[f"train_{metric}"], marker="o", ms=3, label="training")
+            ax.plot(epochs, history[f"val_{metric}"], marker="o", ms=3, label="validation")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(name)
+            ax.set_title(name)
+            ax.grid(alpha=0.3)
+            ax.legend()
+    else:
+        loss_ax.text(0.5, 0.5, "no epochs recorded", ha="center", va="center")
+    if title:
+        fig.suptitle(title)
+    return _save(fig, out_png)
+
+
+def plot_confusion(confusion: Sequence[Sequence[int]], classes: Sequence[str],
+                   out_png: str | Path, title: str = "Confusion matrix") -> Path:
+    """Counts with row percentages (share of each true class), rows = true class."""
+    cm = np.asarray(confusion, dtype=float)
+    row_share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig = Figure(figsize=(1.4 * len(classes) + 2, 1.2 * len(classes) + 1.5))
+    ax = fig.subplots()
+    ax.imshow(row_share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(j, i, f"{int(cm[i, j])}\n{row_share[i, j]:.0%}", ha="center", va="center",
+                    color="white" if row_share[i, j] > 0.6 else "black")
+    ax.set_xticks(range(len(classes)), classes)
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    return _save(fig, out_png)
+
+
+def plot_roc(y_true: Sequence[int], probs: np.ndarray, classes: Sequence[str],
+             out_png: str | Path, title: str = "ROC (one vs rest)") -> Path:
+    """One-vs-rest ROC curve per class, with its AUC in the legend."""
+    y_true, probs = np.asarray(y_true, dtype=int), np.asarray(probs, dtype=float)
+    fig = Figure(figsize=(5.5, 5))
+    ax = fig.subplots()
+    for k, name in enumerate(classes):
+        positive = y_true == k
+        if positive.all() or not positive.any():
+            continue  # a ROC curve needs both positives and negatives
+        fpr, tpr, _ = roc_curve(positive, probs[:, k])
+        auc = roc_auc_score(positive, probs[:, k])
+        ax.plot(fpr, tpr, label=f"{name} (AUC {auc:.3f})")
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1)
+    ax.set_xlabel("1 - specificity (false positive rate)")
+    ax.set_ylabel("sensitivity (true positive rate)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    return _save(fig, out_png)
+
+
+def plot_reliability(y_true: Sequence[int], probs: np.ndarray, out_png: str | Path,
+                     n_bins: int = ECE_BINS, title: str = "Reliability (top label)") -> Path:
+    """Accuracy against confidence per bin; bars on the diagonal mean honest probabilities."""
+    bins = reliability_bins(y_true, probs, n_bins)
+    ece = expected_calibration_error(y_true, probs, n_bins)
+    edges = bins["edges"]
+    width = edges[1] - edges[0]
+    filled = bins["count"] > 0
+    fig = Figure(figsize=(5.5, 6))
+    ax, hist_ax = fig.subplots(2, 1, height_ratios=[3, 1], sharex=True)
+    ax.bar(edges[:-1][filled], bins["accuracy"][filled], width=width, align="edge",
+           edgecolor="black", alpha=0.8, label="accuracy")
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect calibration")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1)
+    ax.set_title(f"{title}: ECE {ece:.3f}")
+    ax.legend(loc="upper left")
+    hist_ax.bar(edges[:-1], bins["count"], width=width, align="edge", edgecolor="black",
+                color="grey")
+    hist_ax.set_xlabel("confidence of the predicted class")
+    hist_ax.set_ylabel("images")
+    hist_ax.set_xlim(0, 1)
+    return _save(fig, out_png)

@@ -1,0 +1,187 @@
+"""The paper's Tables I-IV (and a table of the honest metrics) from the runs of a sweep.
+
+The paper has one table per (learning rate, batch size) combination; rows are architectures,
+columns the epochs trained and the validation and test accuracy, precision and recall, with the
+best value of each column in bold. Runs not finished yet are shown as "—" so that a partial grid
+renders. The extra table puts each run's test macro AUC, COVID sensitivity and specificity with
+their 95% intervals and calibration error next to each other: the numbers the paper left out.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cxr.labels import COVID
+from cxr.sweep import read_sweep, run_name
+
+PENDING = "—"
+ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
+TABLES_FILE = "tables.md"
+# (column title, subset, path into that subset's report)
+PAPER_COLUMNS = (
+    ("Val. accuracy", "val", ("accuracy",)),
+    ("Val. precision", "val", ("precision", "macro")),
+    ("Val. recall", "val", ("recall", "macro")),
+    ("Test accuracy", "test", ("accuracy",)),
+    ("Test precision", "test", ("precision", "macro")),
+    ("Test recall", "test", ("recall", "macro")),
+)
+
+
+@dataclass
+class RunResult:
+    """What a sweep's run folder holds: its settings, state, epochs trained and metrics."""
+
+    arch: str
+    lr: float
+    batch_size: int
+    folder: Path
+    status: str  # "done", "failed", "running" or "pending"
+    epochs: int | None = None
+    metrics: dict | None = None
+
+    def metric(self, subset: str, path: Sequence[str]) -> dict | None:
+        """`{"value", "ci95"}` at `path` in a subset's report, None when absent."""
+        node = (self.metrics or {}).get("subsets", {}).get(subset)
+        for key in path:
+            if not isinstance(node, dict):
+                return None
+            node = node.get(key)
+        return node if isinstance(node, dict) and "value" in node else None
+
+
+def _epochs_trained(folder: Path) -> int | None:
+    history = folder / "history.csv"
+    if not history.exists():
+        return None
+    with open(history, newline="", encoding="utf-8") as f:
+        return sum(1 for _ in csv.DictReader(f))
+
+
+def read_run(folder: Path, arch: str, lr: float, batch_size: int) -> RunResult:
+    metrics_file = folder / "metrics.json"
+    if (folder / "done.json").exists() and metrics_file.exists():
+        status = "done"
+    elif (folder / "error.txt").exists():
+        status = "failed"
+    elif folder.exists():
+        status = "running"
+    else:
+        status = "pending"
+    metrics = None
+    if status == "done":
+        metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
+    return RunResult(arch, lr, batch_size, folder, status, _epochs_trained(folder), metrics)
+
+
+def collect_runs(sweep_dir: str | Path) -> list[RunResult]:
+    """Every grid point of the sweep in `sweep.json`, done or not."""
+    sweep_dir = Path(sweep_dir)
+    plan = read_sweep(sweep_dir)
+    return [
+        read_run(sweep_dir / run_name(arch, lr, bs), arch, lr, bs)
+        for lr in plan["lrs"] for bs in plan["batch_sizes"] for arch in plan["archs"]
+    ]
+
+
+def _percent(metric: dict | None) -> str:
+    return PENDING if metric is None or metric.get("value") is None else f"{100 * metric['value']:.2f}"
+
+
+def _best_bold(cells: list[str], values: list[float | None]) -> list[str]:
+    """Bold every cell holding the column's highest value (ties all bold)."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return cells
+    best = max(present)
+    return [f"**{c}**" if v is not None and abs(v - best) < 1e-12 else c
+            for c, v in zip(cells, values, strict=True)]
+
+
+def paper_table(runs: Sequence[RunResult], number: int, lr: float, batch_size: int) -> str:
+    """One of the paper's tables: the runs of one learning rate and batch size."""
+    rows = [r for r in runs if r.lr == lr and r.batch_size == batch_size]
+    header = ["Model", "Epochs", *(title for title, _, _ in PAPER_COLUMNS)]
+    columns = [[r.arch for r in rows], [_epochs_cell(r) for r in rows]]
+    for _, subset, path in PAPER_COLUMNS:
+        metrics = [r.metric(subset, path) for r in rows]
+        values = [None if m is None else m.get("value") for m in metrics]
+        rounded = [None if v is None else round(100 * v, 2) for v in values]
+        columns.append(_best_bold([_percent(m) for m in metrics], rounded))
+    title = ROMAN[number - 1] if number <= len(ROMAN) else str(number)
+    lines = [
+        f"### Table {title}: learning rate {lr:g}, batch size {batch_size}",
+        "",
+        "| " + " | ".join(header) + " |",
+        "| --- |" + " ---: |" * (len(header) - 1),
+    ]
+    lines += ["| " + " | ".join(cells) + " |" for cells in zip(*columns, strict=True)]
+    return "\n".join(lines)
+
+
+def _epochs_cell(run: RunResult) -> str:
+    if run.status == "done":
+        return str(run.epochs) if run.epochs is not None else PENDING
+    return {"failed": "failed", "running": "running"}.get(run.status, PENDING)
+
+
+def _ci(metric: dict | None) -> str:
+    if metric is None or metric.get("value") is None:
+        return PENDING
+    lo, hi = metric.get("ci95") or [None, None]
+    if lo is None or hi is None:
+        return f"{metric['value']:.3f}"
+    return f"{metric['value']:.3f} ({lo:.3f}-{hi:.3f})"
+
+
+def honest_table(runs: Sequence[RunResult], subset: str = "test") -> str:
+    """Macro AUC, COVID sensitivity/specificity with 95% CIs and ECE for every run."""
+    lines = [
+        f"### Discrimination and calibration on the {subset} set (95% bootstrap intervals)",
+        "",
+        "| Model | Learning rate | Batch size | Epochs | Macro AUC | COVID sensitivity | "
+        "COVID specificity | ECE |",
+        "| --- | ---: | ---: | ---: | --- | --- | --- | --- |",
+    ]
+    for r in runs:
+        lines.append(
+            f"| {r.arch} | {r.lr:g} | {r.batch_size} | {_epochs_cell(r)} | "
+            f"{_ci(r.metric(subset, ('macro_auc',)))} | "
+            f"{_ci(r.metric(subset, ('per_class', COVID, 'sensitivity')))} | "
+            f"{_ci(r.metric(subset, ('per_class', COVID, 'specificity')))} | "
+            f"{_ci(r.metric(subset, ('ece',)))} |"
+        )
+    return "\n".join(lines)
+
+
+def render_tables(runs: Sequence[RunResult], lrs: Sequence[float],
+                  batch_sizes: Sequence[int]) -> str:
+    """Markdown: one paper table per (lr, batch size), in that order, then the honest table."""
+    done = sum(r.status == "done" for r in runs)
+    parts = [
+        "# Sweep results",
+        "",
+        f"{done} of {len(runs)} runs finished; {PENDING} marks a run not finished yet. Accuracy, "
+        "precision and recall (macro) in percent, as in the paper; the best value of each "
+        "column in bold.",
+    ]
+    number = 1
+    for lr in lrs:
+        for bs in batch_sizes:
+            parts += ["", paper_table(runs, number, lr, bs)]
+            number += 1
+    parts += ["", honest_table(runs)]
+    return "\n".join(parts) + "\n"
+
+
+def write_tables(sweep_dir: str | Path) -> Path:
+    """Render the tables of a sweep folder into its `tables.md`."""
+    sweep_dir = Path(sweep_dir)
+    plan = read_sweep(sweep_dir)
+    out = sweep_dir / TABLES_FILE
+    out.write_text(render_tables(collect_runs(sweep_dir), plan["lrs"], plan["batch_sizes"]),
+                   encoding="utf-8")
+    return out

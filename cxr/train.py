@@ -1,0 +1,249 @@
+"""The paper's training recipe (needs the `[train]` extra: torch, timm).
+
+ImageNet-pretrained backbone, all layers trainable, GAP + dense head, Adam, learning rate
+constant for 5 epochs then exponential decay, early stopping on validation loss (patience 10,
+at most 50 epochs), the paper's augmentation, 224 px inputs. Images come from the preprocessed
+cache as uint8 and are augmented and normalised on the device in whole batches.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from cxr.augment import augment_batch
+from cxr.data.cache import cached_images
+from cxr.data.splits import describe_split, read_split
+from cxr.labels import TASKS
+from cxr.models import ARCHITECTURES, build_model, canonical_arch
+from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD
+from cxr.schedule import EarlyStopping, learning_rate
+
+BALANCING = ("none", "class", "source")
+
+
+@dataclass
+class TrainConfig:
+    split_csv: str
+    arch: str = "EfficientNet-Lite0"
+    pretrained: str = "imagenet"
+    lr: float = 1e-4
+    batch_size: int = 32
+    epochs: int = 50
+    patience: int = 10
+    constant_epochs: int = 5
+    decay: float = math.exp(-0.1)
+    img_size: int = 224
+    contrast: str = "none"
+    augment: str = "paper"
+    balance: str = "none"
+    seed: int = 0
+    out_dir: str = "runs/run"
+    device: str = "auto"
+    workers: int = 2
+    max_train_batches: int | None = None
+    cache_dir: str | None = None
+    command: str = ""
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def task_of(labels) -> str:
+    present = set(labels)
+    for task, classes in TASKS.items():
+        if present == set(classes):
+            return task
+    raise ValueError(f"labels {sorted(present)} match no task {dict(TASKS)}")
+
+
+def code_version() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--tags"],
+            capture_output=True, text=True, cwd=Path(__file__).parent, timeout=10,
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def to_input(batch_uint8: torch.Tensor, augment: str, generator: torch.Generator | None) -> torch.Tensor:
+    """uint8 (B, H, W) on the device -> augmented, ImageNet-normalised float (B, 3, H, W)."""
+    x = batch_uint8.unsqueeze(1).float().div_(255.0)
+    x = augment_batch(x, augment, generator)
+    mean = torch.as_tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.as_tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
+    return ((x.expand(-1, 3, -1, -1) - mean) / std).contiguous(memory_format=torch.channels_last)
+
+
+def sampling_weights(frame, balance: str) -> np.ndarray | None:
+    """Per-row sampling weights so that each class (or source-and-class group) weighs the same."""
+    if balance == "none":
+        return None
+    if balance not in BALANCING:
+        raise ValueError(f"unknown balancing {balance!r}; choose one of {BALANCING}")
+    keys = frame["label"] if balance == "class" else frame["source"] + "/" + frame["label"]
+    counts = keys.map(keys.value_counts())
+    weights = 1.0 / counts.to_numpy(dtype=np.float64)
+    return weights / weights.sum()
+
+
+def _autocast(device: torch.device):
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+@torch.no_grad()
+def predict_logits(model, images: np.ndarray, img_size: int | None = None, batch_size: int = 64,
+                   device: torch.device | str = "cpu") -> np.ndarray:
+    """Logits (N, C) for uint8 images (N, S, S) already prepared with `prepare_gray`."""
+    device = torch.device(device)
+    model.eval()
+    out = []
+    for start in range(0, len(images), batch_size):
+        batch = torch.from_numpy(np.ascontiguousarray(images[start:start + batch_size])).to(device)
+        with _autocast(device):
+            out.append(model(to_input(batch, "none", None)).float().cpu())
+    return torch.cat(out).numpy() if out else np.zeros((0, 0), dtype=np.float32)
+
+
+def _evaluate(model, images, targets, device, batch_size) -> tuple[float, float]:
+    logits = torch.from_numpy(predict_logits(model, images, batch_size=batch_size, device=device))
+    y = torch.from_numpy(targets)
+    return float(F.cross_entropy(logits, y)), float((logits.argmax(1) == y).float().mean())
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
+    """(model in eval mode, checkpoint dict) from a `best.pt` written by `train`."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    model = build_model(ckpt["arch"], len(ckpt["classes"]), pretrained="none")
+    model.load_state_dict(ckpt["state_dict"])
+    return model.to(device).eval(), ckpt
+
+
+def _write_history(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def train(config: TrainConfig, log=print) -> Path:
+    """Train one model; returns its run folder (see docs/architecture.md for what it holds)."""
+    arch = canonical_arch(config.arch)
+    out = Path(config.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    device = resolve_device(config.device)
+    if device.type == "cpu":
+        torch.set_num_threads(max(1, config.workers))
+
+    split = read_split(config.split_csv)
+    task = task_of(split["label"])
+    classes = list(TASKS[task])
+    images = cached_images(list(split["path"]), config.img_size, config.contrast, config.cache_dir)
+    subsets = {name: np.flatnonzero(split["subset"].to_numpy() == name) for name in ("train", "val", "test")}
+    train_idx, val_idx = subsets["train"], subsets["val"]
+    y_all = split["y"].to_numpy(dtype=np.int64)
+    val_images = np.ascontiguousarray(images[val_idx])
+    log(f"{arch} ({ARCHITECTURES[arch]}), task {task}, {len(train_idx)} train / {len(val_idx)} val "
+        f"images, {device}, pretrained={config.pretrained}")
+
+    model = build_model(arch, len(classes), config.pretrained).to(device)
+    model = model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    weights = sampling_weights(split.iloc[train_idx], config.balance)
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    stopper = EarlyStopping(patience=config.patience)
+    history: list[dict] = []
+    steps_per_epoch = math.ceil(len(train_idx) / config.batch_size)
+    if config.max_train_batches:
+        steps_per_epoch = min(steps_per_epoch, config.max_train_batches)
+
+    for epoch in range(config.epochs):
+        started = time.time()
+        lr = learning_rate(epoch, config.lr, config.constant_epochs, config.decay)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        if weights is None:
+            order = rng.permutation(train_idx)
+        else:
+            order = rng.choice(train_idx, size=len(train_idx), replace=True, p=weights)
+        model.train()
+        loss_sum, correct, seen = 0.0, 0, 0
+        for step in range(steps_per_epoch):
+            rows = np.sort(order[step * config.batch_size:(step + 1) * config.batch_size])
+            if len(rows) == 0:
+                break
+            batch = torch.from_numpy(np.ascontiguousarray(images[rows])).to(device, non_blocking=True)
+            target = torch.from_numpy(y_all[rows]).to(device)
+            with _autocast(device):
+                logits = model(to_input(batch, config.augment, generator))
+                loss = F.cross_entropy(logits.float(), target)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += float(loss.detach()) * len(rows)
+            correct += int((logits.argmax(1) == target).sum())
+            seen += len(rows)
+        val_loss, val_acc = _evaluate(model, val_images, y_all[val_idx], device, config.batch_size * 2)
+        row = {
+            "epoch": epoch + 1, "lr": lr, "train_loss": loss_sum / max(seen, 1),
+            "train_acc": correct / max(seen, 1), "val_loss": val_loss, "val_acc": val_acc,
+            "seconds": round(time.time() - started, 1),
+        }
+        history.append(row)
+        _write_history(out / "history.csv", history)
+        improved = stopper.update(epoch, val_loss)
+        log(f"epoch {epoch + 1:3d}  lr {lr:.2e}  train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f}"
+            f"  val loss {val_loss:.4f} acc {val_acc:.4f}  {row['seconds']}s{'  *' if improved else ''}")
+        if improved:
+            torch.save(
+                {
+                    "arch": arch, "timm_name": ARCHITECTURES[arch], "classes": classes, "task": task,
+                    "img_size": config.img_size, "contrast": config.contrast,
+                    "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                    "epoch": epoch + 1, "val_metrics": {"loss": val_loss, "accuracy": val_acc},
+                    "args": dataclasses.asdict(config),
+                    "split": {"csv": str(Path(config.split_csv).resolve()), "name": Path(config.split_csv).stem,
+                              "seed": config.seed},
+                    "data": describe_split(split),
+                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "code_version": code_version(),
+                },
+                out / "best.pt",
+            )
+        if stopper.should_stop:
+            log(f"early stopping: no better validation loss for {config.patience} epochs")
+            break
+
+    try:
+        from cxr.plots import plot_curves
+
+        plot_curves(out / "history.csv", out / "curves.png")
+    except ImportError as exc:  # plotting is optional for a run to count as finished
+        log(f"no curves plotted: {exc}")
+    summary = {
+        "best_epoch": stopper.best_epoch + 1, "epochs_run": len(history),
+        "best_val_loss": stopper.best, "best_val_acc": history[stopper.best_epoch]["val_acc"],
+        "seconds": round(sum(r["seconds"] for r in history), 1), "device": str(device),
+    }
+    (out / "done.json").write_text(json.dumps(summary, indent=2))
+    return out

