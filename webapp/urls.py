@@ -1,12 +1,20 @@
 """URL map of the web app: one include per Django app."""
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
+
+from . import views
 
 urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("home/", views.home, name="home"),
     path("", include("webapp.guide.urls")),
     path("accounts/", include("webapp.accounts.urls")),
     path("screening/", include("webapp.screening.urls")),
+    path("api/v1/", include("webapp.screening.api_urls")),
     path("hospitals/", include("webapp.hospitals.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language switch, open to visitors too (the landing page offers it).
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

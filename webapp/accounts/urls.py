@@ -1,4 +1,35 @@
-from django.urls import path  # noqa: F401
+"""Account URLs under /accounts/, with Django's un-namespaced names (`login`, `logout`,
+`password_change`, `password_reset`, ...) plus `register` and `profile`."""
+from django.contrib.auth import views as auth_views
+from django.urls import path
 
-app_name = "accounts"
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("register/", views.register, name="register"),
+    path("profile/", views.profile, name="profile"),
+    path("login/", views.EmailLoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password_reset/done/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]

@@ -1,0 +1,65 @@
+"""Brute-force protection: django-axes locks an account on one IP address after
+AXES_FAILURE_LIMIT failed logins, whatever the capitals in the email address."""
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def attempt(client, email, password, ip="127.0.0.1"):
+    return client.post(reverse("login"), {"username": email, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_failure_limit_is_five():
+    assert settings.AXES_FAILURE_LIMIT == 5
+
+
+def test_locked_after_five_failures_even_with_the_right_password(client, patient, user_password):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = attempt(client, patient.email, "wrong-guess-123")
+        assert response.status_code == 200
+        assert "The email address or the password is not correct." in response.content.decode()
+
+    # The fifth failure reaches the limit: axes answers with the lockout page from now on.
+    fifth = attempt(client, patient.email, "wrong-guess-123")
+    assert fifth.status_code == 429
+
+    sixth = attempt(client, patient.email, user_password)
+    assert sixth.status_code == 429
+    page = sixth.content.decode()
+    assert "Too many failed logins" in page
+    assert "locked for logins from your network after 5 failed logins" in page
+    assert "try again in 15 minutes" in page
+    assert "accounts/locked_out.html" in [t.name for t in sixth.templates]
+    assert "_auth_user_id" not in client.session
+
+
+def test_changing_the_capitals_of_the_email_does_not_get_more_attempts(client, patient, user_password):
+    spellings = ["patient@example.org", "Patient@example.org", "PATIENT@example.org",
+                 "patient@EXAMPLE.org", "PaTiEnT@example.org"]
+    for spelling in spellings:
+        attempt(client, spelling, "wrong-guess-123")
+    response = attempt(client, "Patient@Example.Org", user_password)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_lockout_is_per_account_and_address(client, patient, doctor, user_password):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, patient.email, "wrong-guess-123")
+    assert attempt(client, patient.email, user_password).status_code == 429
+    # Another account from the same address, and the same account from elsewhere, still work.
+    assert attempt(client, doctor.email, user_password).status_code == 302
+    client.post(reverse("logout"))
+    assert attempt(client, patient.email, user_password, ip="10.1.2.3").status_code == 302
+
+
+def test_success_before_the_limit_resets_the_count(client, patient, user_password):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        attempt(client, patient.email, "wrong-guess-123")
+    assert attempt(client, patient.email, user_password).status_code == 302
+    client.post(reverse("logout"))
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert attempt(client, patient.email, "wrong-guess-123").status_code == 200
+    assert attempt(client, patient.email, user_password).status_code == 302

@@ -1,0 +1,194 @@
+"""The site's frame: which pages are public, the layout, language switch, error pages and the
+`model_status` command."""
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from django.test import Client, RequestFactory
+from django.urls import reverse
+from django.views.defaults import permission_denied, server_error
+
+pytestmark = pytest.mark.django_db
+
+DISCLAIMER = "A screening aid, not a diagnosis: a clinician and an RT-PCR test decide."
+
+PUBLIC_PAGES = [
+    "landing",
+    "login",
+    "register",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_complete",
+]
+PROTECTED_PAGES = ["home", "profile", "password_change", "password_change_done"]
+
+# The features the navigation links to (URL names owned by the other apps).
+FEATURE_PAGES = [
+    "screening:upload",
+    "screening:history",
+    "hospitals:nearest",
+    "guide:next_steps",
+    "guide:how_it_works",
+]
+
+
+@pytest.mark.parametrize("name", PUBLIC_PAGES)
+def test_public_pages_open_without_login(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    assert DISCLAIMER in response.content.decode()
+
+
+def test_how_it_works_is_public(client):
+    assert client.get(reverse("guide:how_it_works")).status_code == 200
+
+
+@pytest.mark.parametrize("name", PROTECTED_PAGES)
+def test_protected_pages_redirect_to_login(client, name):
+    url = reverse(name)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url == f"{reverse('login')}?next={url}"
+
+
+@pytest.mark.parametrize("name", ["screening:upload", "screening:history", "hospitals:nearest", "guide:next_steps"])
+def test_feature_pages_need_login(client, name):
+    url = reverse(name)
+    response = client.get(url)
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", PROTECTED_PAGES)
+def test_protected_pages_open_when_logged_in(patient_client, name):
+    assert patient_client.get(reverse(name)).status_code == 200
+
+
+def test_landing_sends_logged_in_people_home(patient_client):
+    response = patient_client.get(reverse("landing"))
+    assert response.status_code == 302 and response.url == reverse("home")
+
+
+def test_landing_explains_and_links_to_register_and_login(client):
+    html = client.get(reverse("landing")).content.decode()
+    assert "not a diagnosis" in html
+    assert "RT-PCR" in html
+    assert f'href="{reverse("register")}"' in html
+    assert f'href="{reverse("login")}"' in html
+
+
+def test_home_greets_and_links_to_every_feature(patient_client):
+    html = patient_client.get(reverse("home")).content.decode()
+    assert "Hello, Ana" in html
+    for name in FEATURE_PAGES:
+        assert f'href="{reverse(name)}"' in html, name
+
+
+def test_navigation_and_account_menu_for_logged_in_user(patient_client):
+    html = patient_client.get(reverse("profile")).content.decode()
+    nav = re.search(r'<nav class="main-nav".*?</nav>', html, re.S).group(0)
+    for name in FEATURE_PAGES:
+        assert f'href="{reverse(name)}"' in nav, name
+    assert 'class="skip-link" href="#main"' in html
+    assert 'id="main"' in html
+    assert f'href="{reverse("profile")}"' in html
+    assert f'href="{reverse("password_change")}"' in html
+    # Logging out is a POST form with a CSRF token, never a link.
+    logout_form = re.search(r'<form action="/accounts/logout/" method="post">(.*?)</form>', html, re.S)
+    assert logout_form and "csrfmiddlewaretoken" in logout_form.group(1)
+    assert f'href="{reverse("logout")}"' not in html
+
+
+def test_visitor_sees_login_and_register_not_the_account_menu(client):
+    html = client.get(reverse("landing")).content.decode()
+    nav = re.search(r'<nav class="main-nav".*?</nav>', html, re.S).group(0)
+    assert f'href="{reverse("guide:how_it_works")}"' in nav
+    assert f'href="{reverse("screening:upload")}"' not in nav
+    assert "account-menu" not in html
+    assert "/accounts/logout/" not in html
+
+
+@pytest.mark.parametrize("name", ["landing", "login", "register", "home", "profile", "password_change"])
+def test_pages_have_no_inline_scripts_or_styles(patient, name):
+    page_client = Client()
+    if name in PROTECTED_PAGES:
+        page_client.force_login(patient)
+    html = page_client.get(reverse(name)).content.decode()
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    assert scripts, "the site script should be loaded"
+    assert all("src=" in tag for tag in scripts), scripts
+    assert " style=" not in html
+    assert " onclick=" not in html.lower()
+
+
+def test_static_files_are_served_to_visitors(client):
+    for path in ("/static/css/site.css", "/static/js/site.js"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert len(body) > 500
+
+
+def test_language_switch_works_for_visitors(client):
+    html = client.get(reverse("landing")).content.decode()
+    assert f'action="{reverse("set_language")}"' in html
+    assert 'value="id"' in html and "Bahasa Indonesia" in html
+    response = client.post(reverse("set_language"), {"language": "id", "next": "/accounts/login/"})
+    assert response.status_code == 302 and response.url == "/accounts/login/"
+    assert response.cookies["django_language"].value == "id"
+    assert '<html lang="id">' in client.get(reverse("login")).content.decode()
+
+
+def test_404_page_fits_the_layout(patient):
+    logged_in = Client()
+    logged_in.force_login(patient)
+    for who in (Client(), logged_in):
+        response = who.get("/no-such-page/")
+        assert response.status_code == 404
+        html = response.content.decode()
+        assert "Page not found" in html and DISCLAIMER in html
+
+
+def test_403_page_fits_the_layout(patient):
+    request = RequestFactory().get("/somewhere/")
+    request.user = patient
+    response = permission_denied(request, PermissionDenied())
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "You are not allowed to see this page" in html and DISCLAIMER in html
+    assert f'href="{reverse("home")}"' in html
+
+
+def test_500_page_renders_without_request_context():
+    response = server_error(RequestFactory().get("/"))
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Something went wrong" in html and DISCLAIMER in html
+
+
+def test_model_status_reports_a_missing_model(tmp_path, settings, capsys):
+    settings.CXR_MODEL_DIR = str(tmp_path)
+    call_command("model_status")  # returns normally: exit status 0
+    out = capsys.readouterr().out
+    assert out.startswith("No model installed:")
+    assert str(tmp_path) in out
+
+
+def test_model_status_survives_a_missing_inference_package(monkeypatch, capsys):
+    # None in sys.modules makes `import cxr.inference` raise ImportError.
+    monkeypatch.setitem(sys.modules, "cxr.inference", None)
+    call_command("model_status")
+    assert capsys.readouterr().out.startswith("No model installed: cannot import cxr.inference")
+
+
+def test_model_status_names_the_installed_model(settings, capsys):
+    model_dir = Path(settings.CXR_MODEL_DIR or Path(settings.REPO_DIR) / "models" / "bundled")
+    if not (model_dir / "model.onnx").is_file():
+        pytest.skip(f"no exported model at {model_dir}")
+    call_command("model_status")
+    out = capsys.readouterr().out
+    card = json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))
+    assert out.startswith(f"Model: {card['name']} version {card['version']}")
