@@ -239,7 +239,10 @@ def write_outputs(result: dict, frames: dict[str, pd.DataFrame], logits: dict[st
 
 def subset_frames(split: pd.DataFrame, classes: Sequence[str],
                   subsets: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """The split's rows per subset, with `y` recomputed from `label` in the model's class order."""
+    """The split's rows per subset, with `y` recomputed from `label` in the model's class order.
+
+    Each frame keeps the split's row numbers as its index.
+    """
     position = {c: i for i, c in enumerate(classes)}
     frames = {}
     for name in subsets:
@@ -247,15 +250,18 @@ def subset_frames(split: pd.DataFrame, classes: Sequence[str],
         if rows.empty:
             raise ValueError(f"the split has no {name!r} rows with labels {list(classes)}")
         rows["y"] = rows["label"].map(position).astype(int)
-        frames[name] = rows.reset_index(drop=True)
+        frames[name] = rows  # the index keeps each row's position in the split
     return frames
 
 
-def _split_csv_of(checkpoint: dict) -> str | None:
+def _training_args(checkpoint: dict) -> dict:
     args = checkpoint.get("args") or {}
-    if not isinstance(args, dict):
-        args = vars(args)
-    return args.get("split_csv")
+    return args if isinstance(args, dict) else vars(args)
+
+
+def _split_csv_of(checkpoint: dict) -> str | None:
+    """The split a checkpoint was trained on (absolute path recorded by `cxr.train`)."""
+    return (checkpoint.get("split") or {}).get("csv") or _training_args(checkpoint).get("split_csv")
 
 
 def evaluate_run(
@@ -272,23 +278,27 @@ def evaluate_run(
     """Load a checkpoint, predict its split's subsets, write the reports; returns the metrics."""
     from cxr.data.cache import cached_images
     from cxr.data.splits import read_split
-    from cxr.train import load_checkpoint, predict_logits
+    from cxr.train import load_checkpoint, predict_logits, resolve_device
 
     ckpt_path = checkpoint_path(run_or_checkpoint)
-    model, checkpoint = load_checkpoint(ckpt_path)
+    device = resolve_device(device)
+    model, checkpoint = load_checkpoint(ckpt_path, device=device)
     split_csv = split_csv or _split_csv_of(checkpoint)
     if not split_csv:
         raise ValueError(f"{ckpt_path} does not name its split: pass --split-csv")
     classes = list(checkpoint["classes"])
     img_size, contrast = int(checkpoint["img_size"]), checkpoint.get("contrast", "none")
-    frames = subset_frames(read_split(split_csv), classes, subsets)
+    split = read_split(split_csv)
+    frames = subset_frames(split, classes, subsets)
+    cache_dir = cache_dir or _training_args(checkpoint).get("cache_dir")
+    # The whole split's paths, in order: the same cache key as training, so its cache is reused.
+    images = cached_images(list(split["path"]), size=img_size, contrast=contrast,
+                           cache_dir=cache_dir)
     logits = {}
     for name, frame in frames.items():
-        images = cached_images(list(frame["path"]), size=img_size, contrast=contrast,
-                               cache_dir=cache_dir)
-        logits[name] = np.asarray(
-            predict_logits(model, images, img_size=img_size, batch_size=batch_size, device=device)
-        )
+        subset_images = np.asarray(images[frame.index.to_numpy()])
+        logits[name] = np.asarray(predict_logits(model, subset_images, img_size=img_size,
+                                                 batch_size=batch_size, device=device))
     result = evaluate_predictions(frames, logits, classes, n_boot=n_boot, seed=seed)
     result.update(
         checkpoint=str(ckpt_path),

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from cxr.metrics import ECE_BINS, expected_calibration_error, reliability_bins
@@ -42,9 +43,15 @@ def plot_curves(history_csv: str | Path, out_png: str | Path, title: str | None 
     loss_ax, acc_ax = fig.subplots(1, 2)
     if history:
         epochs = history["epoch"]
+        # The checkpoint kept is the epoch with the lowest validation loss.
+        finite = np.isfinite(history["val_loss"])
+        best_epoch = epochs[int(np.nanargmin(history["val_loss"]))] if finite.any() else None
         for ax, metric, name in ((loss_ax, "loss", "Loss"), (acc_ax, "acc", "Accuracy")):
             ax.plot(epochs, history[f"train_{metric}"], marker="o", ms=3, label="training")
             ax.plot(epochs, history[f"val_{metric}"], marker="o", ms=3, label="validation")
+            if best_epoch is not None:
+                ax.axvline(best_epoch, color="grey", ls=":", lw=1, label="kept (lowest val. loss)")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel("epoch")
             ax.set_ylabel(name)
             ax.set_title(name)

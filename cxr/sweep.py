@@ -17,6 +17,9 @@ from pathlib import Path
 PAPER_LEARNING_RATES = (1e-4, 1e-6)
 PAPER_BATCH_SIZES = (16, 32)
 SWEEP_FILE = "sweep.json"
+# Training options that change where or how fast a run goes, not its result: a resumed sweep
+# may change them (another GPU, more workers).
+RUNTIME_OPTIONS = ("device", "workers", "cache_dir")
 
 
 @dataclass(frozen=True)
@@ -56,16 +59,23 @@ def read_sweep(sweep_dir: str | Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _result_options(options: dict) -> dict:
+    return {k: v for k, v in options.items() if k not in RUNTIME_OPTIONS}
+
+
 def _record_sweep(sweep_dir: Path, plan: dict) -> None:
     """Write `sweep.json`, refusing to mix two different splits or training setups in one folder."""
     path = sweep_dir / SWEEP_FILE
     if path.exists():
         before = json.loads(path.read_text(encoding="utf-8"))
         for key in ("split_csv", "epochs", "train_options"):
-            if before.get(key) != plan.get(key):
+            old, new = before.get(key), plan.get(key)
+            if key == "train_options":
+                old, new = (_result_options(o) for o in (old or {}, new or {}))
+            if old != new:
                 raise ValueError(
-                    f"{sweep_dir} was started with {key}={before.get(key)!r}, not "
-                    f"{plan.get(key)!r}: use another --out folder for a different sweep"
+                    f"{sweep_dir} was started with {key}={old!r}, not {new!r}: use another "
+                    "--out folder for a different sweep"
                 )
         # A resumed sweep may widen the grid; the union is what the tables show.
         for key in ("archs", "lrs", "batch_sizes"):

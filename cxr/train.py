@@ -116,7 +116,8 @@ def predict_logits(model, images: np.ndarray, img_size: int | None = None, batch
     model.eval()
     out = []
     for start in range(0, len(images), batch_size):
-        batch = torch.from_numpy(np.ascontiguousarray(images[start:start + batch_size])).to(device)
+        # A copy: the cache is a read-only memory map, which torch refuses to share.
+        batch = torch.from_numpy(np.array(images[start:start + batch_size])).to(device)
         with _autocast(device):
             out.append(model(to_input(batch, "none", None)).float().cpu())
     return torch.cat(out).numpy() if out else np.zeros((0, 0), dtype=np.float32)
@@ -234,6 +235,8 @@ def train(config: TrainConfig, log=print) -> Path:
             log(f"early stopping: no better validation loss for {config.patience} epochs")
             break
 
+    if not (out / "best.pt").exists():
+        raise RuntimeError(f"no epoch produced a finite validation loss; see {out / 'history.csv'}")
     try:
         from cxr.plots import plot_curves
 

@@ -100,10 +100,21 @@ def _explicit_file(timm_name: str) -> Path | None:
     return None
 
 
+# A failed download is remembered for the process: offline, each attempt costs about a minute
+# of retries, and a sweep would pay it for every run.
+_DOWNLOAD_FAILURES: dict[str, Exception] = {}
+
+
 def _from_timm_download(backbone: nn.Module, timm_name: str) -> None:
     import timm
 
-    reference = timm.create_model(timm_name, pretrained=True, num_classes=0)
+    if timm_name in _DOWNLOAD_FAILURES:
+        raise _DOWNLOAD_FAILURES[timm_name]
+    try:
+        reference = timm.create_model(timm_name, pretrained=True, num_classes=0)
+    except Exception as exc:
+        _DOWNLOAD_FAILURES[timm_name] = exc
+        raise
     load_by_name(backbone, reference.state_dict(), f"timm download of {timm_name}")
 
 

@@ -1,0 +1,49 @@
+"""`python -m cxr evaluate RUN`: metrics with 95% CIs, calibration and plots (see cxr.evaluate)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="evaluate a trained model on its validation and test sets"
+    )
+    parser.add_argument("run", type=Path, help="run folder (with best.pt) or a checkpoint file")
+    parser.add_argument("--split-csv", type=Path,
+                        help="split to evaluate on (default: the one the model was trained on)")
+    parser.add_argument("--subset", choices=["val", "test"],
+                        help="evaluate one subset only (default: validation and test)")
+    parser.add_argument("--out", type=Path, help="output folder (default: the run folder)")
+    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the CIs")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--cache-dir", type=Path)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cxr.evaluate import SUBSETS, evaluate_run, fmt
+
+    try:
+        result = evaluate_run(
+            args.run,
+            split_csv=args.split_csv,
+            subsets=(args.subset,) if args.subset else SUBSETS,
+            out_dir=args.out,
+            n_boot=args.n_boot,
+            seed=args.seed,
+            device=args.device,
+            batch_size=args.batch_size,
+            cache_dir=args.cache_dir,
+        )
+    except (FileNotFoundError, ValueError) as exc:  # no checkpoint, no split, empty subset
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for name, report in result["subsets"].items():
+        print(f"{name:5s} n={report['n']:5d}  accuracy {fmt(report['accuracy'])}  "
+              f"macro AUC {fmt(report['macro_auc'])}  ECE {fmt(report['ece'])}")
+    print(f"reports written to {Path(result['out_dir']) / 'metrics.md'} and metrics.json")
+    return 0

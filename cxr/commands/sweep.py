@@ -1,0 +1,73 @@
+"""`python -m cxr sweep`: the paper's grid of runs, resumable, with Tables I-IV (see cxr.sweep)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cxr.commands.train import add_train_options
+
+
+def _floats(text: str) -> list[float]:
+    return [float(v) for v in text.split(",") if v.strip()]
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "sweep", help="train and evaluate architectures x learning rates x batch sizes"
+    )
+    parser.add_argument("--split-csv", type=Path, required=True,
+                        help="from `python -m cxr data split`")
+    parser.add_argument("--archs", help="comma-separated paper names (default: the paper's 11)")
+    parser.add_argument("--lrs", type=_floats, default=[1e-4, 1e-6], help="default: 1e-4,1e-6")
+    parser.add_argument("--batch-sizes", type=_ints, default=[16, 32], help="default: 16,32")
+    parser.add_argument("--out", type=Path,
+                        help="sweep folder (default: runs/sweep-<split name>); rerun to resume")
+    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the CIs")
+    parser.add_argument("--tables-only", action="store_true",
+                        help="only rewrite tables.md from the runs finished so far")
+    add_train_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cxr.sweep import run_sweep
+    from cxr.tables import write_tables
+
+    out = args.out or Path("runs") / f"sweep-{args.split_csv.stem}"
+    if args.tables_only:
+        try:
+            print(f"tables written to {write_tables(out)}")
+        except FileNotFoundError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    train_options = {
+        "pretrained": args.pretrained, "patience": args.patience,
+        "constant_epochs": args.constant_epochs, "img_size": args.img_size,
+        "contrast": args.contrast, "augment": args.augment, "balance": args.balance,
+        "seed": args.seed, "device": args.device, "workers": args.workers,
+        "max_train_batches": args.max_train_batches,
+        "cache_dir": str(args.cache_dir) if args.cache_dir else None,
+    }
+    archs = [a.strip() for a in args.archs.split(",") if a.strip()] if args.archs else None
+    try:
+        statuses = run_sweep(
+            args.split_csv, out, archs=archs, lrs=args.lrs, batch_sizes=args.batch_sizes,
+            epochs=args.epochs, train_options=train_options,
+            evaluate_options={"n_boot": args.n_boot, "device": args.device,
+                              "cache_dir": train_options["cache_dir"]},
+        )
+    except ValueError as exc:  # unknown architecture, or a folder started with another setup
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    failed = [name for name, status in statuses.items() if status == "failed"]
+    print(f"{len(statuses) - len(failed)} of {len(statuses)} runs finished; tables in {out / 'tables.md'}")
+    if failed:
+        print("failed (see error.txt in each folder): " + ", ".join(failed))
+        return 1
+    return 0

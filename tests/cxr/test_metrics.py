@@ -1,0 +1,176 @@
+"""cxr.metrics against values computed by hand on small arrays, and the bootstrap's behaviour."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from sklearn.metrics import precision_score, recall_score, roc_auc_score
+
+from cxr.metrics import (
+    classification_report,
+    confusion_matrix,
+    expected_calibration_error,
+    fit_temperature,
+    negative_log_likelihood,
+    softmax_probs,
+    stratified_bootstrap_counts,
+)
+
+CLASSES = ["covid", "pneumonia", "normal"]
+# Ten cases worked out on paper: rows of the confusion matrix are the true classes.
+Y_TRUE = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 2])
+Y_PRED = np.array([0, 0, 1, 1, 2, 2, 2, 2, 1, 2])
+HAND_CONFUSION = [[2, 1, 0], [0, 1, 1], [0, 1, 4]]
+
+
+def one_hot_probs(y_pred, n_classes=3, confidence=0.8):
+    probs = np.full((len(y_pred), n_classes), (1 - confidence) / (n_classes - 1))
+    probs[np.arange(len(y_pred)), y_pred] = confidence
+    return probs
+
+
+def test_confusion_matrix_and_rates_match_hand_computation():
+    assert confusion_matrix(Y_TRUE, Y_PRED, 3).tolist() == HAND_CONFUSION
+    report = classification_report(Y_TRUE, one_hot_probs(Y_PRED), CLASSES, n_boot=200)
+    assert report["confusion_matrix"] == HAND_CONFUSION
+    assert report["n"] == 10
+    assert report["support"] == {"covid": 3, "pneumonia": 2, "normal": 5}
+    assert report["accuracy"]["value"] == pytest.approx(0.7)
+    pc = report["per_class"]
+    # covid: TP 2, FN 1, FP 0, TN 7
+    assert pc["covid"]["sensitivity"]["value"] == pytest.approx(2 / 3)
+    assert pc["covid"]["specificity"]["value"] == pytest.approx(1.0)
+    assert pc["covid"]["ppv"]["value"] == pytest.approx(1.0)
+    # pneumonia: TP 1, FN 1, FP 2, TN 6
+    assert pc["pneumonia"]["sensitivity"]["value"] == pytest.approx(0.5)
+    assert pc["pneumonia"]["specificity"]["value"] == pytest.approx(0.75)
+    assert pc["pneumonia"]["ppv"]["value"] == pytest.approx(1 / 3)
+    # normal: TP 4, FN 1, FP 1, TN 4
+    assert pc["normal"]["sensitivity"]["value"] == pytest.approx(0.8)
+    assert pc["normal"]["specificity"]["value"] == pytest.approx(0.8)
+    assert pc["normal"]["ppv"]["value"] == pytest.approx(0.8)
+    assert report["precision"]["macro"]["value"] == pytest.approx((1 + 1 / 3 + 0.8) / 3)
+    assert report["recall"]["macro"]["value"] == pytest.approx((2 / 3 + 0.5 + 0.8) / 3)
+    assert report["precision"]["per_class"]["pneumonia"]["value"] == pytest.approx(1 / 3)
+    assert report["recall"]["per_class"]["covid"]["value"] == pytest.approx(2 / 3)
+    # The paper's definitions are scikit-learn's macro averages.
+    assert report["precision"]["macro"]["value"] == pytest.approx(
+        precision_score(Y_TRUE, Y_PRED, average="macro"))
+    assert report["recall"]["macro"]["value"] == pytest.approx(
+        recall_score(Y_TRUE, Y_PRED, average="macro"))
+
+
+def test_auc_counts_ties_as_half_like_the_hand_count():
+    # Positives 0.9, 0.6, 0.4 against negatives 0.7, 0.4, 0.2: wins 3 + 2 + 1.5 = 6.5 of 9 pairs.
+    score = np.array([0.9, 0.6, 0.4, 0.7, 0.4, 0.2])
+    y = np.array([0, 0, 0, 1, 1, 1])
+    probs = np.stack([score, 1 - score], axis=1)
+    report = classification_report(y, probs, ["covid", "normal"], n_boot=200)
+    assert report["per_class"]["covid"]["auc"]["value"] == pytest.approx(6.5 / 9)
+    assert report["per_class"]["normal"]["auc"]["value"] == pytest.approx(6.5 / 9)
+    assert report["macro_auc"]["value"] == pytest.approx(6.5 / 9)
+
+
+def test_auc_matches_scikit_learn_on_many_tied_scores():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 300)
+    logits = np.round(rng.normal(size=(300, 3)) + 1.2 * np.eye(3)[y], 1)  # rounding makes ties
+    probs = softmax_probs(logits)
+    report = classification_report(y, probs, CLASSES, n_boot=100)
+    for k, name in enumerate(CLASSES):
+        assert report["per_class"][name]["auc"]["value"] == pytest.approx(
+            roc_auc_score(y == k, probs[:, k]))
+    assert report["macro_auc"]["value"] == pytest.approx(
+        roc_auc_score(y, probs, multi_class="ovr", average="macro"))
+
+
+def test_ece_of_a_hand_case():
+    # Bin of confidence 0.9: 3 cases, 2 right -> |2/3 - 0.9| * 3/5; bin 0.6: 2 right -> |1 - 0.6| * 2/5.
+    y = np.array([0, 1, 0, 0, 0])
+    probs = np.array([[0.9, 0.1], [0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.6, 0.4]])
+    expected = abs(2 / 3 - 0.9) * 3 / 5 + abs(1 - 0.6) * 2 / 5
+    assert expected_calibration_error(y, probs, n_bins=10) == pytest.approx(expected)
+    report = classification_report(y, probs, ["covid", "normal"], n_boot=50, n_bins=10)
+    assert report["ece"]["value"] == pytest.approx(expected)
+
+
+def test_perfect_calibration_has_zero_ece():
+    y = np.array([0, 0, 0, 1] * 5)
+    probs = np.tile([0.75, 0.25], (20, 1))  # 75% confident and right 75% of the time
+    assert expected_calibration_error(y, probs) == pytest.approx(0.0)
+
+
+def test_bootstrap_is_stratified_and_seeded():
+    y = np.array([0] * 30 + [1] * 7 + [2] * 13)
+    counts = stratified_bootstrap_counts(y, n_boot=500, seed=1)
+    assert counts.shape == (500, 50)
+    for cls, size in ((0, 30), (1, 7), (2, 13)):
+        assert (counts[:, y == cls].sum(axis=1) == size).all()
+    assert np.array_equal(counts, stratified_bootstrap_counts(y, n_boot=500, seed=1))
+    assert not np.array_equal(counts, stratified_bootstrap_counts(y, n_boot=500, seed=2))
+
+
+def test_accuracy_interval_agrees_with_the_binomial_one():
+    rng = np.random.default_rng(0)
+    n = 750
+    y = rng.choice(3, n, p=[0.3, 0.1, 0.6])
+    right = rng.random(n) < 0.8
+    y_pred = np.where(right, y, (y + 1) % 3)
+    report = classification_report(y, one_hot_probs(y_pred), CLASSES, n_boot=1000, seed=0)
+    acc = report["accuracy"]
+    lo, hi = acc["ci95"]
+    assert lo < acc["value"] < hi
+    normal_half_width = 1.96 * math.sqrt(acc["value"] * (1 - acc["value"]) / n)
+    assert (hi - lo) / 2 == pytest.approx(normal_half_width, rel=0.25)
+    for name in CLASSES:
+        for metric in ("sensitivity", "specificity", "ppv", "auc"):
+            m = report["per_class"][name][metric]
+            assert m["ci95"][0] <= m["value"] <= m["ci95"][1]
+    # More data, narrower intervals.
+    small = classification_report(y[:100], one_hot_probs(y_pred[:100]), CLASSES, n_boot=1000)
+    assert small["accuracy"]["ci95"][1] - small["accuracy"]["ci95"][0] > hi - lo
+
+
+def test_undefined_metrics_are_none_and_the_report_is_valid_json():
+    # No pneumonia at all: its sensitivity and AUC are undefined, never a made-up number.
+    y = np.array([0, 0, 2, 2, 2])
+    probs = one_hot_probs(np.array([0, 2, 2, 2, 0]))
+    report = classification_report(y, probs, CLASSES, n_boot=100)
+    assert report["per_class"]["pneumonia"]["sensitivity"] == {"value": None, "ci95": [None, None]}
+    assert report["per_class"]["pneumonia"]["auc"]["value"] is None
+    assert report["macro_auc"]["value"] is None
+    assert report["per_class"]["pneumonia"]["specificity"]["value"] == pytest.approx(1.0)
+
+    def reject_nan(token):
+        raise AssertionError(f"{token} in JSON")
+
+    json.loads(json.dumps(report), parse_constant=reject_nan)
+
+
+def test_shape_mismatch_is_an_error():
+    with pytest.raises(ValueError, match="shape"):
+        classification_report([0, 1], np.ones((2, 3)) / 3, ["covid", "normal"])
+
+
+def test_fit_temperature_recovers_a_known_temperature():
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(scale=2.0, size=(6000, 3))
+    probs = softmax_probs(true_logits)
+    y = (rng.random((6000, 1)) > probs.cumsum(axis=1)).sum(axis=1)  # labels drawn from probs
+    overconfident = true_logits * 2.5  # what a network trained too long looks like
+    temperature = fit_temperature(overconfident, y)
+    assert temperature == pytest.approx(2.5, rel=0.08)
+    assert negative_log_likelihood(overconfident, y, temperature) < negative_log_likelihood(
+        overconfident, y)
+    # Scaling never changes the predicted class.
+    assert np.array_equal(softmax_probs(overconfident, temperature).argmax(1),
+                          overconfident.argmax(1))
+    underconfident = true_logits * 0.5
+    assert fit_temperature(underconfident, y) == pytest.approx(0.5, rel=0.08)
+
+
+def test_fit_temperature_rejects_mismatched_inputs():
+    with pytest.raises(ValueError):
+        fit_temperature(np.zeros((3, 2)), [0, 1])
