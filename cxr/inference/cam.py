@@ -27,18 +27,25 @@ def heatmap_from_cam(cam: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     peak = float(positive.max()) if positive.size else 0.0
     if not np.isfinite(peak) or peak <= 0.0:
         return np.zeros((size[1], size[0]), np.float32)
-    scaled = Image.fromarray(positive / peak, mode="F").resize(size, Image.Resampling.BILINEAR)
+    scaled = Image.fromarray(positive / peak, mode="F").resize(size, Image.Resampling.BICUBIC)
     return np.clip(np.asarray(scaled, dtype=np.float32), 0.0, 1.0)
+
+
+def _lookup_table() -> np.ndarray:
+    """256 RGB colours interpolated between the anchors: colouring is then one indexing step."""
+    positions = np.linspace(0.0, len(_INFERNO) - 1, 256)
+    low = np.floor(positions).astype(np.int64)
+    high = np.minimum(low + 1, len(_INFERNO) - 1)
+    frac = (positions - low)[:, None]
+    return (_INFERNO[low] * (1.0 - frac) + _INFERNO[high] * frac).round().astype(np.uint8)
+
+
+_LUT = _lookup_table()
 
 
 def colourise(heat: np.ndarray) -> np.ndarray:
     """float [0, 1] (H, W) -> uint8 RGB (H, W, 3) with the inferno colour map."""
-    positions = np.clip(heat, 0.0, 1.0) * (len(_INFERNO) - 1)
-    low = np.floor(positions).astype(np.int64)
-    high = np.minimum(low + 1, len(_INFERNO) - 1)
-    frac = (positions - low)[..., None]
-    rgb = _INFERNO[low] * (1.0 - frac) + _INFERNO[high] * frac
-    return rgb.round().astype(np.uint8)
+    return _LUT[(np.clip(heat, 0.0, 1.0) * 255.0).round().astype(np.uint8)]
 
 
 def resize_gray(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def sniff_format(data: bytes) -> str:
     if data[128:132] == b"DICM":
         return "dicom"
     # A DICOM data set without the 128-byte preamble starts with a group 0002 or 0008 tag.
-    if data[:2] in (b"\x02\x00", b"\x08\x00") and data[2:4] in (b"\x00\x00", b"\x01\x00", b"\x05\x00", b"\x08\x00", b"\x10\x00"):
+    if data[:2] in (b"\x02\x00", b"\x08\x00") and int.from_bytes(data[2:4], "little") < 0x1000:
         return "dicom"
     for magic, name in _KNOWN_UNSUPPORTED:
         if data.startswith(magic):
@@ -161,7 +162,7 @@ def _pillow_to_gray(img: Image.Image, warnings: list[str]) -> tuple[np.ndarray, 
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I;16S", "I", "F", "I;32"):
         arr = np.asarray(img)
         warnings.append("High bit-depth image scaled to 8 bits from its darkest to brightest pixel.")
-        return _stretch_to_uint8(arr.astype(np.float64)), 0.0
+        return _stretch_to_uint8(arr.astype(np.float32)), 0.0  # float32 is exact up to 2**24
     if mode == "L":
         return np.asarray(img), 0.0
     if mode == "1":
@@ -221,7 +222,7 @@ def _decode_dicom(data: bytes, max_pixels: int) -> DecodedImage:
         for key in ("Modality", "ViewPosition", "BodyPartExamined")
     }
     if photometric in ("MONOCHROME1", "MONOCHROME2"):
-        values = apply_modality_lut(arr, ds).astype(np.float64)  # rescale slope/intercept
+        values = apply_modality_lut(arr, ds)  # rescale slope/intercept or modality LUT
         gray = _dicom_voi(values, ds, warnings)
         if photometric == "MONOCHROME1":
             gray = 255 - gray  # MONOCHROME1 stores bright as low values
@@ -258,6 +259,8 @@ def _dicom_voi(values: np.ndarray, ds, warnings: list[str]) -> np.ndarray:
 
         item = ds.VOILUTSequence[0]
         bits = int(item.LUTDescriptor[2]) or 16
+        if not np.issubdtype(values.dtype, np.integer):
+            values = np.round(values).astype(np.int64)  # a LUT is indexed by whole values
         out = apply_voi(values, ds, index=0).astype(np.float64)
         return np.clip(out * (255.0 / (2**bits - 1)), 0, 255).round().astype(np.uint8)
     center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
@@ -266,9 +269,9 @@ def _dicom_voi(values: np.ndarray, ds, warnings: list[str]) -> np.ndarray:
         width = float(width[0] if _is_multi(width) else width)
         if width >= 1:
             function = str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").upper()
-            return _window(values, center, width, function)
+            return _window(values.astype(np.float32), center, width, function)
         warnings.append("The DICOM window width is invalid; the full range of values is shown.")
-    return _stretch_to_uint8(values)
+    return _stretch_to_uint8(values.astype(np.float32))  # float32: exact for 16-bit values
 
 
 def _window(values: np.ndarray, center: float, width: float, function: str) -> np.ndarray:
@@ -317,4 +320,6 @@ def _too_many_bytes(size: int, max_bytes: int) -> str:
 
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # Pillow names the stream it read ("<_io.BytesIO object at 0x7f...>"): no use to a person.
+    text = re.sub(r"\s*<[\w.]+ object at 0x[0-9a-fA-F]+>", "", text)
     return text[:160]

@@ -38,7 +38,7 @@ def default_threads() -> int:
 
 
 class Predictor:
-    def __init__(self, model_dir: Path, session, card: dict, detector: ood.MahalanobisDetector,
+    def __init__(self, model_dir: Path, session, card: dict, detector: ood.MahalanobisDetector | None,
                  max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS):
         self.model_dir = model_dir
         self.session = session

@@ -10,6 +10,7 @@ from PIL import Image
 from cxr.inference.cam import colourise, heatmap_from_cam, resize_gray
 
 DISPLAY_MAX_SIDE = 1024  # px: PNGs for the browser; the full image stays in `Reading.image`
+HEAT_FLOOR = 0.15  # the weakest part of a map is left clear, so the X-ray underneath stays readable
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Reading:
     def heatmap_png(self, max_side: int = DISPLAY_MAX_SIDE) -> bytes:
         """Transparent RGBA colour map, same size as `image_png()`: cold parts see-through."""
         heat = self._display_heat(max_side)
-        rgba = np.dstack([colourise(heat), (heat * 255).round().astype(np.uint8)])
+        rgba = np.dstack([colourise(heat), (_opacity(heat) * 255).round().astype(np.uint8)])
         return _png(Image.fromarray(rgba, "RGBA"))
 
     def overlay_png(self, alpha: float = 0.45, max_side: int = DISPLAY_MAX_SIDE) -> bytes:
@@ -57,7 +58,7 @@ class Reading:
         size = self.display_size(max_side)
         gray = resize_gray(self.image, size).astype(np.float32)
         heat = self._display_heat(max_side)
-        weight = (alpha * heat)[..., None]
+        weight = (alpha * _opacity(heat))[..., None]
         blended = gray[..., None] * (1.0 - weight) + colourise(heat).astype(np.float32) * weight
         return _png(Image.fromarray(blended.round().clip(0, 255).astype(np.uint8), "RGB"))
 
@@ -69,7 +70,11 @@ class Reading:
         return np.clip(np.asarray(scaled, dtype=np.float32), 0.0, 1.0)
 
 
+def _opacity(heat: np.ndarray) -> np.ndarray:
+    return np.clip((heat - HEAT_FLOOR) / (1.0 - HEAT_FLOOR), 0.0, 1.0)
+
+
 def _png(img: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    img.save(buffer, format="PNG", optimize=False, compress_level=6)
+    img.save(buffer, format="PNG", compress_level=1)  # fast: these PNGs are made per request
     return buffer.getvalue()

@@ -1,0 +1,56 @@
+"""`python -m cxr export CHECKPOINT --out DIR`: the model directory the web app serves."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="checkpoint -> ONNX model + model card + OOD statistics",
+        description="Export a trained checkpoint to ONNX, fit temperature scaling on its "
+                    "validation split and the OOD guard on its training split, measure it on "
+                    "the test split and a non-X-ray set, and write model_card.json.",
+    )
+    parser.add_argument("checkpoint", type=Path, help="runs/<name>/best.pt")
+    parser.add_argument("--out", type=Path, required=True, help="model directory, e.g. models/bundled")
+    parser.add_argument("--extra-metrics", action="append", default=[], metavar="NAME=METRICS_JSON",
+                        help="add the test metrics of another evaluation run (e.g. "
+                             "source=runs/x/eval_source/metrics.json); repeatable")
+    parser.add_argument("--cache-dir", type=Path, help="preprocessed image cache (default: the training run's)")
+    parser.add_argument("--ood-max-train", type=int, default=3000,
+                        help="training images used to fit the OOD statistics (default 3000)")
+    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
+    parser.set_defaults(handler=run)
+
+
+def parse_extra(items: list[str]) -> dict[str, Path]:
+    extra = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise argparse.ArgumentTypeError(f"--extra-metrics expects NAME=PATH, got {item!r}")
+        extra[name] = Path(path)
+    return extra
+
+
+def run(args) -> int:
+    try:
+        extra = parse_extra(args.extra_metrics)
+    except argparse.ArgumentTypeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    missing = [str(p) for p in [args.checkpoint, *extra.values()] if not p.is_file()]
+    if missing:
+        print(f"error: not found: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    from cxr.export import export_model
+
+    card = export_model(
+        args.checkpoint, args.out, extra_metrics=extra,
+        cache_dir=args.cache_dir, ood_max_train=args.ood_max_train, n_boot=args.n_boot,
+    )
+    print(f"wrote {card.parent}: model.onnx, ood.npz, {card.name}")
+    return 0

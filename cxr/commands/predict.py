@@ -1,0 +1,79 @@
+"""`python -m cxr predict [--model DIR] IMAGE... [--json]`: read chest X-rays from the command line.
+
+With --json, one JSON object per image and line, in the order given:
+  {"file", "label", "probabilities", "rejected", "reason"}
+An unreadable file gets its own line with label null, probabilities null, rejected true, the
+error message as reason and an extra "error" key (the ImageError code); the other files are still
+read. Exit status: 0 when every file was read (refusals included), 2 when any file was unreadable,
+1 when no model is installed. No torch is imported.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+CHUNK = 16  # files decoded and run together; output streams chunk by chunk
+DISCLAIMER = ("Screening aid only, not a diagnosis: a clinician and an RT-PCR test decide. "
+              "Probabilities are calibrated on validation images of the training sources.")
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "predict", help="read chest X-ray images with the exported model (no torch needed)",
+        description="Read images (PNG, JPEG, TIFF, BMP, DICOM) with an exported model directory. "
+                    + DISCLAIMER,
+    )
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    parser.add_argument("--model", type=Path, help="model directory (default: $CXR_MODEL_DIR or models/bundled)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per image per line")
+    parser.set_defaults(handler=run)
+
+
+def unreadable_json(file: str, error) -> dict:
+    return {"file": file, "label": None, "probabilities": None, "rejected": True,
+            "reason": error.message, "error": error.code}
+
+
+def run(args) -> int:
+    from cxr.inference import ImageError, ModelNotInstalled, Predictor
+
+    try:
+        predictor = Predictor.load(args.model)
+    except ModelNotInstalled as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    any_unreadable = False
+    if not args.json:
+        print(_table_header(predictor.classes))
+    for start in range(0, len(args.images), CHUNK):
+        files = args.images[start:start + CHUNK]
+        for file, result in zip(files, predictor.predict_batch(files, errors="return"), strict=True):
+            if isinstance(result, ImageError):
+                any_unreadable = True
+                row = unreadable_json(file, result)
+            else:
+                row = {"file": file, **result.to_json()}
+            print(json.dumps(row, ensure_ascii=False) if args.json else _table_row(row, predictor.classes),
+                  flush=True)
+    if not args.json:
+        print(f"\nmodel {predictor.version}. {DISCLAIMER}")
+    return 2 if any_unreadable else 0
+
+
+def _table_header(classes: list[str]) -> str:
+    return f"{'file':<40} {'label':<10} " + " ".join(f"{c:>9}" for c in classes) + "  note"
+
+
+def _table_row(row: dict, classes: list[str]) -> str:
+    name = row["file"] if len(row["file"]) <= 40 else "..." + row["file"][-37:]
+    probs = row["probabilities"]
+    cells = " ".join(f"{probs[c]:>9.3f}" if probs else f"{'-':>9}" for c in classes)
+    note = ""
+    if row.get("error"):
+        note = f"UNREADABLE: {row['reason']}"
+    elif row["rejected"]:
+        note = f"REFUSED: {row['reason']}"
+    elif row["label"] is None:
+        note = row["reason"] or ""
+    return f"{name:<40} {row['label'] or '-':<10} {cells}  {note}"

@@ -1,0 +1,420 @@
+"""Checkpoint -> model directory: ONNX graph, model card, OOD statistics (needs the [train] extra).
+
+`export_model` writes into `out_dir`:
+- `model.onnx`: opset 17, dynamic batch; outputs `logits`, `features` (last conv maps) and `cam`
+  (the head's weights applied to the feature maps: class activation maps without gradients);
+- `ood.npz`: the Mahalanobis detector fitted on training-split features, threshold from
+  validation X-rays (see cxr.inference.ood);
+- `model_card.json`: what the model is, how it was trained and how well it does (metrics with 95%
+  CIs on the test split, measured through the serving code in cxr.inference), calibration,
+  OOD rates, limitations; plus the PNG plots the card names.
+
+Every number in the card is measured by the served pipeline (decoder, `prepare_gray`,
+onnxruntime), not by PyTorch, so it describes what users get.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+OPSET = 17
+AGREEMENT_TOLERANCE = 1e-4  # max |p_onnx - p_torch| accepted on real images
+OOD_FALSE_REFUSAL_TARGET = 0.02
+LOW_CONFIDENCE_THRESHOLD = 0.6
+OOD_MAX_TRAIN_IMAGES = 3000  # features of more training images change the statistics little
+
+
+class CamExportWrapper(nn.Module):
+    """The classifier with three outputs: logits, the last feature maps, and per-class CAMs."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor):
+        features = self.model.forward_features(x)
+        head = self.model.get_classifier()
+        logits = head(features.mean(dim=(2, 3)))
+        # CAM_c(h, w) = sum_k w_ck F_k(h, w); its spatial mean + bias_c is logit c.
+        cam = torch.einsum("ck,nkhw->nchw", head.weight, features)
+        return logits, features, cam
+
+
+def export_onnx(model: nn.Module, path: Path, img_size: int) -> None:
+    wrapper = CamExportWrapper(model).eval()
+    example = torch.zeros(1, 3, img_size, img_size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(
+            wrapper, (example,), str(path), dynamo=False, opset_version=OPSET,
+            input_names=["input"], output_names=["logits", "features", "cam"],
+            dynamic_axes={name: {0: "batch"} for name in ("input", "logits", "features", "cam")},
+            do_constant_folding=True,
+        )
+    model.eval()  # the exporter restores the wrapper's mode; keep the model in eval for checks
+
+
+def check_agreement(model: nn.Module, session, prepared: np.ndarray) -> dict:
+    """Largest differences between onnxruntime and PyTorch eager on the same prepared images."""
+    from cxr.metrics import softmax_probs
+    from cxr.preprocess import to_tensor_layout
+
+    x = to_tensor_layout(np.asarray(prepared))
+    with torch.no_grad():
+        torch_logits = model.eval()(torch.from_numpy(x)).numpy()
+    onnx_logits = session.run(["logits"], {"input": x})[0]
+    return {
+        "images": int(len(x)),
+        "max_abs_logit_diff": float(np.abs(onnx_logits - torch_logits).max()),
+        "max_abs_probability_diff": float(np.abs(softmax_probs(onnx_logits) - softmax_probs(torch_logits)).max()),
+    }
+
+
+def export_model(
+    checkpoint: str | Path,
+    out_dir: str | Path,
+    extra_metrics: dict[str, str | Path] | None = None,
+    cache_dir: str | Path | None = None,
+    ood_max_train: int = OOD_MAX_TRAIN_IMAGES,
+    negatives=None,
+    n_boot: int = 1000,
+    log=print,
+) -> Path:
+    """Write the model directory for `checkpoint` into `out_dir`; returns the card's path."""
+    from cxr.data.cache import cached_images
+    from cxr.data.splits import read_split
+    from cxr.evaluate import subset_frames
+    from cxr.inference.ood import MahalanobisDetector
+    from cxr.inference.predictor import Predictor
+    from cxr.metrics import expected_calibration_error, fit_temperature, softmax_probs
+    from cxr.negatives import build_negative_set
+    from cxr.train import load_checkpoint
+
+    checkpoint = Path(checkpoint).resolve()
+    final_dir = Path(out_dir)
+    # Everything is built in a side folder and moved in at the end: a failed export never
+    # leaves a half-written model where the web app would load it.
+    out_dir = final_dir.with_name(final_dir.name + ".partial")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+    model, ckpt = load_checkpoint(checkpoint)
+    classes = list(ckpt["classes"])
+    img_size, contrast = int(ckpt["img_size"]), ckpt.get("contrast", "none")
+    cache_dir = cache_dir or (ckpt.get("args") or {}).get("cache_dir")
+
+    # 1. The graph.
+    onnx_tmp = out_dir / "model.onnx.tmp"
+    log(f"exporting {checkpoint} to ONNX (opset {OPSET})")
+    export_onnx(model, onnx_tmp, img_size)
+
+    # 2. Images of the checkpoint's own split, prepared exactly as in training (cache hit).
+    split_csv = (ckpt.get("split") or {}).get("csv") or (ckpt.get("args") or {}).get("split_csv")
+    if not split_csv or not Path(split_csv).exists():
+        raise FileNotFoundError(f"the checkpoint's split CSV {split_csv!r} is missing; it is needed for calibration")
+    split = read_split(split_csv)
+    all_images = cached_images(list(split["path"]), size=img_size, contrast=contrast, cache_dir=cache_dir)
+    frames = subset_frames(split, classes, ("train", "val", "test"))
+    position = {p: i for i, p in enumerate(split["path"])}
+
+    def images_of(frame):
+        return np.ascontiguousarray(all_images[[position[p] for p in frame["path"]]])
+
+    card = _card_skeleton(ckpt, checkpoint, img_size, contrast, classes)
+    draft = Predictor(out_dir, _session(onnx_tmp), card, detector=None)
+    val = frames["val"]
+    val_images = images_of(val)
+    agreement = check_agreement(model, draft.session, val_images[:16])
+    log(f"ONNX vs PyTorch on {agreement['images']} validation images: "
+        f"max |dp| {agreement['max_abs_probability_diff']:.2e}")
+    if agreement["max_abs_probability_diff"] > AGREEMENT_TOLERANCE:
+        raise RuntimeError(f"ONNX and PyTorch disagree: {agreement}")
+
+    # 3. Calibration on validation logits.
+    val_logits, val_pooled = _run_batches(draft, val_images)
+    y_val = val["y"].to_numpy(dtype=int)
+    temperature = fit_temperature(val_logits, y_val)
+    log(f"temperature {temperature:.3f} (fitted on {len(val)} validation images)")
+
+    # 4. OOD statistics: training features (a stratified sample), threshold from validation.
+    train = _stratified_sample(frames["train"], ood_max_train, seed=0)
+    _, train_pooled = _run_batches(draft, images_of(train))
+    detector = MahalanobisDetector.fit(train_pooled, train["y"].to_numpy(dtype=int), len(classes))
+    detector.set_threshold(val_pooled, OOD_FALSE_REFUSAL_TARGET)
+    log(f"OOD: fitted on {len(train)} training images, threshold {detector.threshold:.2f}")
+
+    # 5. Install the files, then measure everything through the real Predictor.
+    shutil.move(onnx_tmp, out_dir / "model.onnx")
+    detector.save(out_dir / "ood.npz")
+    card["temperature"] = temperature
+    _write_card(out_dir, card)
+    predictor = Predictor.load(out_dir)
+
+    test = frames["test"]
+    test_readings = predictor.predict_batch(list(test["path"]), errors="return")
+    unreadable = [str(p) for p, r in zip(test["path"], test_readings, strict=True) if not hasattr(r, "probabilities")]
+    if unreadable:
+        raise RuntimeError(f"{len(unreadable)} test images could not be read, e.g. {unreadable[:3]}")
+    test_probs = np.array([[r.probabilities[c] for c in classes] for r in test_readings])
+    y_test = test["y"].to_numpy(dtype=int)
+    # softmax(T * log p) undoes the temperature exactly: the test ECE before calibration.
+    test_uncalibrated = softmax_probs(temperature * np.log(np.maximum(test_probs, 1e-30)))
+    test_refused = np.array([r.rejected for r in test_readings])
+    low_conf = np.array([r.low_confidence for r in test_readings])
+
+    negatives = build_negative_set() if negatives is None else negatives
+    negative_readings = predictor.predict_batch([n.data for n in negatives], errors="return")
+    negative_refused = np.array([getattr(r, "rejected", True) for r in negative_readings])
+    log(f"OOD: refuses {test_refused.mean():.1%} of {len(test)} test X-rays and "
+        f"{negative_refused.mean():.1%} of {len(negatives)} non-X-ray images")
+
+    # 6. The card.
+    card.update(_metrics_section(frames, test, y_test, test_probs, classes, split_csv, n_boot))
+    card["ece_before"] = expected_calibration_error(y_val, softmax_probs(val_logits))
+    card["ece_after"] = expected_calibration_error(y_val, softmax_probs(val_logits, temperature))
+    card["calibration"] = {
+        "method": "temperature scaling (Guo et al. 2017), fitted on the validation split",
+        "validation_images": int(len(val)),
+        "ece_before_after_note": "ece_before/ece_after are measured on the validation split (15 bins, top label)",
+        "test_ece_before": expected_calibration_error(y_test, test_uncalibrated),
+        "test_ece_after": expected_calibration_error(y_test, test_probs),
+    }
+    card["decision"] = {
+        "low_confidence_share_of_test": float(low_conf.mean()),
+        "labelled_share_of_test": float((~low_conf & ~test_refused).mean()),
+    }
+    card["ood"] = _ood_section(detector, train, val, test_refused, negatives, negative_refused,
+                               test_readings, predictor)
+    if extra_metrics:
+        for name, path in extra_metrics.items():
+            card["metrics"][name] = _load_extra_metrics(path)
+    card["export"]["agreement_onnx_vs_pytorch"] = agreement
+    card["plots"] = _plots(out_dir, y_test, test_probs, classes, predictor, val_pooled,
+                           [r.ood_score for r in negative_readings if hasattr(r, "ood_score")])
+    card["limitations"] = _limitations(card)
+    _write_card(out_dir, card)
+    return _install(out_dir, final_dir)
+
+
+# --- pieces -----------------------------------------------------------------------------------
+
+def _session(path: Path):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def _run_batches(predictor, images: np.ndarray, batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Raw logits (N, C) and pooled features (N, K) of prepared images, through onnxruntime."""
+    logits, pooled = [], []
+    for start in range(0, len(images), batch):
+        out_logits, _, out_pooled = predictor.run_model(np.asarray(images[start:start + batch]))
+        logits.append(out_logits)
+        pooled.append(out_pooled)
+    return np.concatenate(logits), np.concatenate(pooled)
+
+
+def _stratified_sample(frame, limit: int, seed: int):
+    if len(frame) <= limit:
+        return frame
+    share = limit / len(frame)
+    parts = [rows.sample(n=max(1, round(len(rows) * share)), random_state=seed) for _, rows in frame.groupby("y")]
+    import pandas as pd
+
+    return pd.concat(parts).sort_index()
+
+
+def _card_skeleton(ckpt: dict, checkpoint: Path, img_size: int, contrast: str, classes: list[str]) -> dict:
+    from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD
+
+    args = ckpt.get("args") or {}
+    created = str(ckpt.get("created", ""))
+    code_version = str(ckpt.get("code_version", "unknown"))
+    task = ckpt.get("task", "3class")
+    return {
+        "name": f"cxr-{task}-{ckpt.get('timm_name', ckpt['arch'])}",
+        "version": f"{created[:10] or 'undated'}+{code_version}",
+        "classes": classes,
+        "task": task,
+        "input_size": img_size,
+        "contrast": contrast,
+        "normalisation": {"mean": IMAGENET_MEAN.tolist(), "std": IMAGENET_STD.tolist(),
+                          "note": "grey image copied to 3 channels, /255, then (x - mean) / std"},
+        "temperature": 1.0,
+        "low_confidence_threshold": LOW_CONFIDENCE_THRESHOLD,
+        "intended_use": ("A screening aid that sorts frontal chest X-rays for review. It does not "
+                         "diagnose: a clinician and an RT-PCR test decide."),
+        "architecture": {
+            "name": ckpt["arch"], "timm_name": ckpt.get("timm_name"),
+            "head": "global average pooling + one dense layer",
+            "cam": "head weights applied to the last feature maps (equals Grad-CAM up to scale)",
+            "onnx_opset": OPSET,
+        },
+        "training": {
+            "data": ckpt.get("data"),
+            "split": ckpt.get("split"),
+            "command": _train_command(args),
+            "arguments": args,
+            "date": created,
+            "code_version": code_version,
+            "epoch": ckpt.get("epoch"),
+            "val_metrics": ckpt.get("val_metrics"),
+        },
+        "export": {
+            "checkpoint": str(checkpoint),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "torch": torch.__version__,
+            "onnxruntime": __import__("onnxruntime").__version__,
+        },
+        "metrics": {},
+    }
+
+
+def _train_command(args: dict) -> str:
+    """The `python -m cxr train` line that reproduces the run, rebuilt from its arguments."""
+    if args.get("command"):
+        return str(args["command"])  # recorded by `cxr train` itself
+    parts = ["python -m cxr train"]
+    skip = {"command", "out_dir", "split_csv", "max_train_batches", "cache_dir", "workers", "device"}
+    if args.get("split_csv"):
+        parts.append(f"--split-csv {args['split_csv']}")
+    for key, value in args.items():
+        if key in skip or value is None:
+            continue
+        parts.append(f"--{key.replace('_', '-')} {value}")
+    if args.get("out_dir"):
+        parts.append(f"--out {args['out_dir']}")
+    return " ".join(parts)
+
+
+def _split_kind(split_csv: str) -> str:
+    """'3class_random_s0.csv' -> 'random' (the split's kind names its metrics in the card)."""
+    parts = Path(split_csv).stem.split("_")
+    return parts[1] if len(parts) >= 3 else Path(split_csv).stem
+
+
+def _metrics_section(frames, test, y_test, test_probs, classes, split_csv, n_boot) -> dict:
+    from cxr.evaluate import per_source_accuracy
+    from cxr.metrics import classification_report
+
+    report = classification_report(y_test, test_probs, classes, n_boot=n_boot, seed=0)
+    report["per_source"] = per_source_accuracy(test.reset_index(drop=True), test_probs.argmax(axis=1))
+    report["subset"] = "test"
+    report["split_csv"] = str(split_csv)
+    report["probabilities"] = "calibrated (after temperature scaling), as served"
+    return {"metrics": {_split_kind(split_csv): report}}
+
+
+def _ood_section(detector, train, val, test_refused, negatives, negative_refused, test_readings,
+                 predictor) -> dict:
+    from cxr.negatives import describe
+
+    by_kind: dict[str, dict] = {}
+    for item, refused in zip(negatives, negative_refused, strict=True):
+        entry = by_kind.setdefault(item.kind, {"n": 0, "refused": 0})
+        entry["n"] += 1
+        entry["refused"] += int(refused)
+    for entry in by_kind.values():
+        entry["refusal_rate"] = entry["refused"] / entry["n"]
+    return {
+        "method": ("cheap explained checks (size, blank, colour, DICOM modality/view) + Mahalanobis "
+                   "distance of pooled last-layer features to the nearest training class mean, "
+                   "shared Ledoit-Wolf-shrunk covariance"),
+        "threshold": detector.threshold,
+        "threshold_rule": f"{1 - OOD_FALSE_REFUSAL_TARGET:.0%} quantile of validation X-ray distances",
+        "shrinkage": detector.shrinkage,
+        "fitted_on_train_images": int(len(train)),
+        "validation_images": int(len(val)),
+        "false_refusal_rate_test": float(test_refused.mean()),
+        "test_images": int(len(test_refused)),
+        "negative_refusal_rate": float(negative_refused.mean()),
+        "negative_set": describe(negatives) | {"by_kind_refusal": by_kind},
+    }
+
+
+def _load_extra_metrics(path: str | Path) -> dict:
+    """The test-subset report of an `evaluate` run (its metrics.json), or the file as it is."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    report = (data.get("subsets") or {}).get("test", data)
+    return report | {"from": str(path)}
+
+
+def _plots(out_dir: Path, y_test, test_probs, classes, predictor, val_pooled, negative_scores) -> dict:
+    from cxr import plots
+
+    plots.plot_roc(y_test, test_probs, classes, out_dir / "roc_test.png", title="Test split: ROC")
+    plots.plot_reliability(y_test, test_probs, out_dir / "reliability_test.png",
+                           title="Test split, calibrated")
+    _plot_ood(predictor.detector.scores(val_pooled), negative_scores, predictor.detector.threshold,
+              out_dir / "ood_scores.png")
+    return {"roc": "roc_test.png", "reliability": "reliability_test.png", "ood": "ood_scores.png"}
+
+
+def _plot_ood(xray_scores, negative_scores, threshold, out_png: Path) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.subplots()
+    finite = [s for s in negative_scores if np.isfinite(s)]
+    bins = np.linspace(0, max([threshold * 2, *xray_scores, *finite]) * 1.02, 50)
+    ax.hist(xray_scores, bins=bins, alpha=0.6, label="validation X-rays")
+    if finite:
+        ax.hist(finite, bins=bins, alpha=0.6, label="non-X-ray images")
+    ax.axvline(threshold, color="black", ls="--", label="threshold")
+    ax.set_xlabel("Mahalanobis distance to the nearest class")
+    ax.set_ylabel("images")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=110)
+
+
+def _limitations(card: dict) -> list[str]:
+    ood = card["ood"]
+    return [
+        "This is a screening aid, not a diagnosis. A clinician and an RT-PCR test decide.",
+        "It was trained on public image collections in which the hospital or collection is "
+        "strongly tied to the class (COVID images from COVID-only collections, normals mostly "
+        "from NIH/RSNA). Part of its accuracy may come from recognising the source; on images "
+        "from other hospitals or scanners it can be much less accurate.",
+        "'covid' means 'looks like the COVID-positive X-rays of the training collections'. Many "
+        "people with COVID-19 have a normal chest X-ray: a 'normal' result does not rule it out.",
+        "Pneumonia labels of the NIH images were mined from report text and are partly wrong; the "
+        "paediatric pneumonia images come from children aged 1-5 in one hospital.",
+        "Only frontal (PA/AP) chest radiographs are in scope. Lateral views, CT, other body parts, "
+        "photos of screens or films give unreliable results or are refused.",
+        f"The guard against wrong pictures refuses about {ood['false_refusal_rate_test']:.1%} of real "
+        f"test X-rays and {ood['negative_refusal_rate']:.1%} of a small set of non-X-ray pictures; "
+        "it cannot recognise every wrong input.",
+        "Probabilities are calibrated on validation images from the same collections; on other "
+        "sources they may be over-confident.",
+        "The heat map shows which regions raised the score, not where disease is; it may highlight "
+        "text, markers or borders, which is a warning sign, not an explanation.",
+    ]
+
+
+def _install(work_dir: Path, final_dir: Path) -> Path:
+    """Move the finished files into `final_dir` (other files there are left alone)."""
+    final_dir.mkdir(parents=True, exist_ok=True)
+    for path in sorted(work_dir.iterdir(), key=lambda p: p.name == "model_card.json"):
+        path.replace(final_dir / path.name)  # the card last: it marks a complete model
+    work_dir.rmdir()
+    return final_dir / "model_card.json"
+
+
+def _write_card(out_dir: Path, card: dict) -> Path:
+    from cxr.evaluate import _json_safe
+
+    path = out_dir / "model_card.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(_json_safe(card), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path

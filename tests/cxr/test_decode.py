@@ -1,0 +1,169 @@
+"""Decoding uploads: every supported format to the right grey pixels, every bad input to a typed
+ImageError. Real X-rays from ../shared are re-encoded here (16-bit PNG, EXIF-rotated JPEG, TIFF,
+BMP, colour/alpha/palette/CMYK, DICOM variants) so the expected pixels are known exactly."""
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cxr.inference import (
+    CorruptImage,
+    EmptyFile,
+    FileUnreadable,
+    ImageTooLarge,
+    UnsupportedFormat,
+    decode_image,
+)
+
+
+@pytest.fixture(scope="module")
+def xray(xray_paths) -> np.ndarray:
+    """One real X-ray (a Cohen PNG, non-square) as stored: uint8 (H, W)."""
+    path = next(p for p in xray_paths["covid"] if p.suffix == ".png" and "cohen" in p.name)
+    gray = np.asarray(Image.open(path).convert("L"))
+    assert gray.shape[0] != gray.shape[1]
+    return gray
+
+
+def encode(img: Image.Image, fmt: str, **params) -> bytes:
+    buffer = io.BytesIO()
+    img.save(buffer, format=fmt, **params)
+    return buffer.getvalue()
+
+
+def test_real_png_and_jpeg_from_shared_decode_as_pillow_reads_them(xray_paths):
+    for path in [xray_paths["normal"][0], xray_paths["pneumonia"][0], *xray_paths["covid"][:3]]:
+        decoded = decode_image(path)
+        assert decoded.source_format == path.suffix.lstrip(".").replace("jpg", "jpeg")
+        np.testing.assert_array_equal(decoded.gray, np.asarray(Image.open(path).convert("L")))
+        assert decoded.colour_fraction == 0.0 and decoded.warnings == []
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF", "BMP"])
+def test_lossless_formats_round_trip_exactly(xray, fmt):
+    decoded = decode_image(encode(Image.fromarray(xray), fmt))
+    assert decoded.source_format == fmt.lower()
+    np.testing.assert_array_equal(decoded.gray, xray)
+
+
+def test_format_comes_from_content_not_name(xray, tmp_path):
+    misnamed = tmp_path / "scan.jpg"
+    misnamed.write_bytes(encode(Image.fromarray(xray), "PNG"))
+    assert decode_image(misnamed).source_format == "png"
+    (tmp_path / "image.png").write_bytes(b"%PDF-1.4 not an image")
+    with pytest.raises(UnsupportedFormat, match="PDF"):
+        decode_image(tmp_path / "image.png")
+
+
+def test_16_bit_png_is_scaled_from_darkest_to_brightest(xray):
+    wide = xray.astype(np.uint16) * 40 + 3000  # a 12-bit-like detector range
+    data = encode(Image.fromarray(wide), "PNG")
+    assert Image.open(io.BytesIO(data)).mode.startswith("I")
+    decoded = decode_image(data)
+    lo, hi = int(xray.min()), int(xray.max())
+    expected = (xray.astype(np.float64) - lo) * 255.0 / (hi - lo)
+    assert np.abs(decoded.gray - expected).max() <= 1.0
+    assert any("bit" in w for w in decoded.warnings)
+
+
+def test_exif_orientation_is_applied(xray):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: display rotated 90 degrees clockwise
+    data = encode(Image.fromarray(xray), "JPEG", quality=95, exif=exif.tobytes())
+    decoded = decode_image(data)
+    upright = np.rot90(xray, k=-1)
+    assert decoded.gray.shape == upright.shape
+    assert np.abs(decoded.gray.astype(int) - upright).mean() < 3  # JPEG loss only
+
+
+def test_colour_modes_become_grey_and_colour_is_measured(xray):
+    rgb = Image.fromarray(xray).convert("RGB")
+    palette = rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=256)  # exact for <= 256 greys
+    for img in (rgb, palette, rgb.convert("CMYK"), rgb.convert("RGBA")):
+        decoded = decode_image(encode(img, "TIFF" if img.mode == "CMYK" else "PNG"))
+        assert decoded.gray.shape == xray.shape
+        assert np.abs(decoded.gray.astype(int) - xray).max() <= 2, img.mode
+        assert decoded.colour_fraction == 0.0
+    red = np.zeros((*xray.shape, 3), np.uint8)
+    red[..., 0] = 200
+    assert decode_image(encode(Image.fromarray(red), "PNG")).colour_fraction == 1.0
+
+
+def test_transparent_pixels_are_shown_over_black(xray):
+    rgba = np.dstack([xray, xray, xray, np.full_like(xray, 255)])
+    rgba[:50, :, 3] = 0
+    decoded = decode_image(encode(Image.fromarray(rgba, "RGBA"), "PNG"))
+    assert decoded.gray[:50].max() == 0
+    np.testing.assert_array_equal(decoded.gray[50:], xray[50:])
+
+
+def test_multipage_tiff_reads_the_first_page_with_a_warning(xray):
+    first, second = Image.fromarray(xray), Image.fromarray(255 - xray)
+    buffer = io.BytesIO()
+    first.save(buffer, format="TIFF", save_all=True, append_images=[second])
+    decoded = decode_image(buffer.getvalue())
+    np.testing.assert_array_equal(decoded.gray, xray)
+    assert any("first" in w for w in decoded.warnings)
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+def _png_declaring(width: int, height: int) -> bytes:
+    """A tiny, valid-looking PNG whose header declares a huge image (a decompression bomb)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+def test_huge_declared_size_is_refused_before_decoding():
+    with pytest.raises(ImageTooLarge, match="megapixels") as info:
+        decode_image(_png_declaring(60_000, 60_000))
+    assert info.value.code == "image_too_large"
+    with pytest.raises(ImageTooLarge):
+        decode_image(_png_declaring(8_000, 8_000), max_pixels=50_000_000 // 2)
+
+
+def test_size_limits_in_bytes(xray, tmp_path):
+    data = encode(Image.fromarray(xray), "PNG")
+    with pytest.raises(ImageTooLarge, match="MiB"):
+        decode_image(data, max_bytes=len(data) - 1)
+    path = tmp_path / "big.png"
+    path.write_bytes(data)
+    with pytest.raises(ImageTooLarge):
+        decode_image(path, max_bytes=1000)
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.7, 0.95])
+def test_truncated_files_raise_corrupt_image(xray, cut):
+    for fmt in ("PNG", "JPEG", "TIFF", "BMP"):
+        data = encode(Image.fromarray(xray), fmt)
+        with pytest.raises((CorruptImage, UnsupportedFormat)) as info:
+            decode_image(data[: int(len(data) * cut)])
+        assert info.value.message
+
+
+def test_empty_missing_and_unsupported_inputs(tmp_path):
+    with pytest.raises(EmptyFile):
+        decode_image(b"")
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(EmptyFile):
+        decode_image(tmp_path / "empty.png")
+    with pytest.raises(FileUnreadable):
+        decode_image(tmp_path / "missing.png")
+    with pytest.raises(FileUnreadable):
+        decode_image(tmp_path)  # a folder
+    gif = encode(Image.new("L", (80, 80), 128), "GIF")
+    with pytest.raises(UnsupportedFormat, match="GIF"):
+        decode_image(gif)
+    with pytest.raises(UnsupportedFormat):
+        decode_image(b"hello, this is text, not a picture")
+    with pytest.raises(UnsupportedFormat):
+        decode_image(12345)  # type: ignore[arg-type]

@@ -1,0 +1,94 @@
+"""`cxr export`: the ONNX graph matches PyTorch on real X-rays, and the card says what it should.
+
+Runs on the tiny 3-epoch model of tests/cxr/conftest.py: it proves the export's numerics and the
+card's format, not the bundled model's accuracy.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.train
+torch = pytest.importorskip("torch")
+
+
+def _prepared_real_images(xray_paths, size, contrast):
+    from cxr.inference import decode_image
+    from cxr.preprocess import prepare_gray
+
+    paths = [p for label in sorted(xray_paths) for p in xray_paths[label][:4]]
+    return np.stack([prepare_gray(decode_image(p).gray, size, contrast) for p in paths])
+
+
+def test_onnx_agrees_with_pytorch_on_real_images(trained_run, tiny_model_dir, xray_paths):
+    import onnxruntime as ort
+
+    from cxr.export import check_agreement
+    from cxr.train import load_checkpoint
+
+    model, ckpt = load_checkpoint(trained_run / "best.pt")
+    session = ort.InferenceSession(str(tiny_model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
+    prepared = _prepared_real_images(xray_paths, ckpt["img_size"], ckpt["contrast"])
+    agreement = check_agreement(model, session, prepared)
+    assert agreement["images"] == len(prepared) >= 8
+    assert agreement["max_abs_probability_diff"] < 1e-4
+    assert agreement["max_abs_logit_diff"] < 1e-3
+
+
+def test_graph_has_dynamic_batch_and_cam_is_head_applied_to_features(trained_run, tiny_model_dir, xray_paths):
+    import onnx
+    import onnxruntime as ort
+
+    from cxr.preprocess import to_tensor_layout
+    from cxr.train import load_checkpoint
+
+    graph = onnx.load(str(tiny_model_dir / "model.onnx"))
+    assert max(o.version for o in graph.opset_import if o.domain in ("", "ai.onnx")) >= 17
+    assert [o.name for o in graph.graph.output] == ["logits", "features", "cam"]
+
+    model, ckpt = load_checkpoint(trained_run / "best.pt")
+    session = ort.InferenceSession(str(tiny_model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
+    x = to_tensor_layout(_prepared_real_images(xray_paths, ckpt["img_size"], ckpt["contrast"]))
+    for batch in (x[:1], x[:5]):  # two batch sizes through one graph
+        logits, features, cam = session.run(None, {"input": batch})
+        assert logits.shape == (len(batch), 3) and cam.shape[:2] == (len(batch), 3)
+        head = model.get_classifier()
+        weight, bias = head.weight.detach().numpy(), head.bias.detach().numpy()
+        np.testing.assert_allclose(cam, np.einsum("ck,nkhw->nchw", weight, features), rtol=1e-4, atol=1e-4)
+        # For GAP + dense, the spatial mean of a class's CAM plus its bias is that class's logit.
+        np.testing.assert_allclose(cam.mean(axis=(2, 3)) + bias, logits, rtol=1e-4, atol=1e-4)
+
+
+def test_model_card_holds_the_documented_fields(trained_run, tiny_model_dir):
+    card = json.loads((tiny_model_dir / "model_card.json").read_text())
+    ckpt = torch.load(trained_run / "best.pt", map_location="cpu", weights_only=False)
+    assert card["classes"] == ["covid", "pneumonia", "normal"]
+    assert card["input_size"] == ckpt["img_size"] and card["contrast"] == ckpt["contrast"]
+    assert card["temperature"] > 0
+    assert 0 <= card["ece_before"] <= 1 and 0 <= card["ece_after"] <= 1
+    assert card["training"]["code_version"] == ckpt["code_version"]
+    assert card["training"]["data"] == json.loads(json.dumps(ckpt["data"]))
+    assert card["training"]["split"]["csv"] == ckpt["split"]["csv"]
+    report = card["metrics"]["random"]
+    assert report["n"] == ckpt["data"]["test"]["n"]
+    assert set(report["accuracy"]) == {"value", "ci95"}
+    assert set(report["per_class"]) == {"covid", "pneumonia", "normal"}
+    ood = card["ood"]
+    assert ood["threshold"] > 0 and 0 <= ood["false_refusal_rate_test"] <= 1
+    assert ood["negative_set"]["n"] >= 30 and 0 <= ood["negative_refusal_rate"] <= 1
+    assert any("RT-PCR" in text for text in card["limitations"])
+    for relative in card["plots"].values():
+        assert (tiny_model_dir / relative).read_bytes().startswith(b"\x89PNG")
+    assert card["export"]["agreement_onnx_vs_pytorch"]["max_abs_probability_diff"] < 1e-4
+    assert not (tiny_model_dir.parent / (tiny_model_dir.name + ".partial")).exists()
+
+
+def test_extra_metrics_of_another_evaluation_are_included(tiny_model_dir):
+    card = json.loads((tiny_model_dir / "model_card.json").read_text())
+    extra = card["metrics"]["again"]
+    assert extra["from"].endswith("metrics.json")
+    assert extra["n"] == card["metrics"]["random"]["n"]  # the same test subset, evaluated by torch
+    # Accuracy does not depend on the temperature: PyTorch and the served ONNX model agree.
+    assert extra["accuracy"]["value"] == pytest.approx(card["metrics"]["random"]["accuracy"]["value"])

@@ -1,0 +1,70 @@
+"""`python -m cxr predict`: the JSON-lines contract, the table, and the exit codes 0 / 2 / 1.
+
+Runs the real command in a subprocess on real X-rays with `served_model_dir` (the bundled model,
+else the tiny exported one: the contract does not depend on accuracy)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+CONTRACT_KEYS = {"file", "label", "probabilities", "rejected", "reason"}
+
+
+def cxr(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cxr", *args], capture_output=True, text=True,
+                          cwd=REPO_DIR, timeout=180, env=env)
+
+
+def test_json_lines_for_readable_files_exit_0(served_model_dir, xray_paths):
+    files = [str(xray_paths["covid"][0]), str(xray_paths["normal"][0]), str(xray_paths["pneumonia"][0])]
+    result = cxr("predict", "--model", str(served_model_dir), *files, "--json")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["file"] for row in rows] == files
+    for row in rows:
+        assert set(row) == CONTRACT_KEYS
+        assert set(row["probabilities"]) == {"covid", "pneumonia", "normal"}
+        assert abs(sum(row["probabilities"].values()) - 1) < 1e-4
+        assert row["label"] in ("covid", "pneumonia", "normal", None)
+        assert isinstance(row["rejected"], bool)
+        assert (row["label"] is None) == (row["reason"] is not None)
+
+
+def test_unreadable_file_gets_its_own_line_and_exit_2(served_model_dir, xray_paths, tmp_path):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(xray_paths["normal"][0].read_bytes()[:300])
+    files = [str(xray_paths["normal"][0]), str(broken), str(tmp_path / "missing.dcm"), str(xray_paths["covid"][0])]
+    result = cxr("predict", "--model", str(served_model_dir), *files, "--json")
+    assert result.returncode == 2, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["file"] for row in rows] == files
+    assert rows[0]["probabilities"] and rows[3]["probabilities"]
+    for row, code in ((rows[1], "corrupt_image"), (rows[2], "unreadable_file")):
+        assert row["label"] is None and row["probabilities"] is None and row["rejected"] is True
+        assert row["error"] == code and row["reason"]
+
+
+def test_readable_table_without_json(served_model_dir, xray_paths):
+    result = cxr("predict", "--model", str(served_model_dir), str(xray_paths["normal"][0]))
+    assert result.returncode == 0, result.stderr
+    header, row = result.stdout.splitlines()[:2]
+    assert header.split()[:5] == ["file", "label", "covid", "pneumonia", "normal"]
+    assert xray_paths["normal"][0].name[-20:] in row
+    assert "RT-PCR" in result.stdout
+
+
+def test_missing_model_is_a_clear_error(tmp_path, xray_paths):
+    result = cxr("predict", "--model", str(tmp_path), str(xray_paths["normal"][0]), "--json")
+    assert result.returncode == 1
+    assert "No model" in result.stderr and result.stdout == ""
+
+
+def test_predict_command_does_not_import_torch(served_model_dir, xray_paths):
+    code = ("import sys; from cxr.cli import main; "
+            f"rc = main(['predict', '--model', {str(served_model_dir)!r}, {str(xray_paths['normal'][0])!r}, '--json']); "
+            "assert rc == 0; assert 'torch' not in sys.modules, 'torch imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_DIR, timeout=180)
+    assert result.returncode == 0, result.stderr
