@@ -1,0 +1,124 @@
+"""Helpers shared by the screening, API and ownership tests (plain functions, no fixtures).
+
+The tests need a real exported model: $CXR_MODEL_DIR when set, else models/bundled. Without one
+they skip with a visible reason. Predictions are cached per image, so a test that only needs a
+stored reading costs a few PNG encodes, not a model run.
+"""
+from __future__ import annotations
+
+import functools
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+BUNDLED_MODEL_DIR = REPO_DIR / "models" / "bundled"
+
+
+def model_dir_or_skip() -> Path:
+    """The model the tests use, or a skip that says why there is none."""
+    try:
+        import cxr.inference  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"cxr.inference cannot be imported: {exc}")
+    model_dir = Path(os.environ.get("CXR_MODEL_DIR") or BUNDLED_MODEL_DIR)
+    if not (model_dir / "model.onnx").is_file():
+        pytest.skip(f"bundled model not exported yet ({model_dir / 'model.onnx'} is missing)")
+    return model_dir
+
+
+@functools.cache
+def _predictor(model_dir: str):
+    from cxr.inference import Predictor
+
+    return Predictor.load(model_dir)
+
+
+@functools.cache
+def _predict(model_dir: str, image_path: str):
+    return _predictor(model_dir).predict(Path(image_path).read_bytes())
+
+
+def prediction_for(model_dir: Path, image_path: Path):
+    """A cxr.inference.Reading for a real image, computed once per test session."""
+    return _predict(str(model_dir), str(image_path))
+
+
+def store_reading(owner, model_dir: Path, image_path: Path, **changes):
+    """A stored Reading (files on disk + row) for `owner`, from a cached prediction."""
+    from webapp.screening import storage
+
+    prediction = prediction_for(model_dir, image_path)
+    if prediction.rejected:
+        raise AssertionError(f"the model refused the test X-ray {image_path}: {prediction.reason}")
+    reading = storage.create_reading(owner, prediction, image_path.name)
+    if changes:
+        for name, value in changes.items():
+            setattr(reading, name, value)
+        reading.save()
+    return reading
+
+
+def stored_files(root: Path) -> list[Path]:
+    return sorted(p for p in Path(root).rglob("*") if p.is_file()) if Path(root).exists() else []
+
+
+def astronaut_jpeg() -> bytes:
+    """A colour photograph of a person (not an X-ray), as JPEG bytes."""
+    from skimage import data
+
+    buffer = io.BytesIO()
+    Image.fromarray(data.astronaut()).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def jpeg_with_exif(image_path: Path) -> bytes:
+    """A real X-ray re-saved as JPEG carrying EXIF tags (camera model, author)."""
+    img = Image.open(image_path).convert("L")
+    exif = Image.Exif()
+    exif[0x0110] = "SecretCam 3000"  # Model
+    exif[0x013B] = "Dr Secret Author"  # Artist
+    buffer = io.BytesIO()
+    img.save(buffer, format="JPEG", quality=92, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def dicom_with_patient(image_path: Path, patient_name: str = "Doe^Secret") -> bytes:
+    """A real X-ray wrapped in a DICOM file whose header names a patient."""
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+    pixels = np.asarray(Image.open(image_path).convert("L"), dtype=np.uint8)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset("x.dcm", {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID = SecondaryCaptureImageStorage
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.PatientName = patient_name
+    ds.PatientID = "SECRET-ID-4711"
+    ds.Modality = "DX"
+    ds.BodyPartExamined = "CHEST"
+    ds.ViewPosition = "PA"
+    ds.Rows, ds.Columns = pixels.shape
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated = 8
+    ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+    ds.PixelData = pixels.tobytes()
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Import into a test module to create users in milliseconds (PBKDF2 costs ~0.4 s each)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,44 @@
+"""Ownership: the only way a view gets at a reading, and how its private images are sent.
+
+Every view that takes a reading id calls get_own_reading_or_404. Another user's reading answers
+404, exactly like one that does not exist, so ids cannot be probed.
+"""
+from __future__ import annotations
+
+from django.http import FileResponse, Http404, HttpResponse
+
+from . import storage
+from .models import Reading
+
+
+def get_own_reading_or_404(request, pk) -> Reading:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        raise Http404("No such reading")
+    try:
+        return Reading.objects.get(pk=pk, owner=user)
+    except (Reading.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such reading") from None
+
+
+def private_headers(response: HttpResponse) -> HttpResponse:
+    """Medical images must not linger in shared caches or be sniffed as another type."""
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def private_png_file(relative_path: str, download_name: str | None = None) -> FileResponse:
+    try:
+        path = storage.absolute_path(relative_path)
+        handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
+    except (ValueError, FileNotFoundError):
+        raise Http404("Image not found") from None
+    response = FileResponse(handle, content_type="image/png")
+    if download_name:
+        response["Content-Disposition"] = f'inline; filename="{download_name}"'
+    return private_headers(response)
+
+
+def private_png_bytes(data: bytes) -> HttpResponse:
+    return private_headers(HttpResponse(data, content_type="image/png"))

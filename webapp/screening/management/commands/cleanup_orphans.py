@@ -1,0 +1,84 @@
+"""Remove reading folders without a row, and rows whose image files are gone.
+
+Both can be left behind by a crash between writing files and committing the row, or by files
+removed by hand. Folders younger than --min-age-minutes are skipped: they may belong to an
+upload that is still being saved.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+
+from django.core.management.base import BaseCommand
+
+from webapp.screening import storage
+from webapp.screening.models import Reading
+
+
+class Command(BaseCommand):
+    help = "Remove private image folders without a reading, and readings without their images."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="report what would be removed, remove nothing")
+        parser.add_argument("--min-age-minutes", type=float, default=60.0,
+                            help="skip folders modified more recently than this (default 60)")
+
+    def handle(self, *args, dry_run: bool = False, min_age_minutes: float = 60.0, **options):
+        verb = "would remove" if dry_run else "removed"
+        orphan_folders = self._orphan_folders(min_age_minutes * 60)
+        for folder in orphan_folders:
+            self.stdout.write(f"{verb} folder without a reading: {folder}")
+            if not dry_run:
+                shutil.rmtree(folder, ignore_errors=True)
+
+        stale_temporaries = self._stale_temporaries(min_age_minutes * 60)
+        for path in stale_temporaries:
+            self.stdout.write(f"{verb} unfinished temporary file: {path}")
+            if not dry_run:
+                path.unlink(missing_ok=True)
+
+        broken = [r for r in Reading.objects.only("id", "owner_id", "storage_key", "original_path",
+                                                  "thumbnail_path", "heatmap_path").iterator()
+                  if storage.missing_files(r)]
+        for reading in broken:
+            self.stdout.write(f"{verb} reading {reading.pk} without its files")
+            if not dry_run:
+                # Deleting the row also removes whatever is left of its folder.
+                storage.delete_reading(reading)
+
+        self.stdout.write(self.style.SUCCESS(
+            f"{'Dry run: ' if dry_run else ''}{len(orphan_folders)} folder(s) without a reading, "
+            f"{len(broken)} reading(s) without files, {len(stale_temporaries)} temporary file(s) {verb}."
+        ))
+
+    def _orphan_folders(self, min_age_seconds: float) -> list:
+        root = storage.media_root()
+        if not root.is_dir():
+            return []
+        known = {(str(owner), str(key)) for owner, key in Reading.objects.values_list("owner_id", "storage_key")}
+        now = time.time()
+        orphans = []
+        for owner_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+            for folder in sorted(p for p in owner_dir.iterdir() if p.is_dir()):
+                if (owner_dir.name, _normalised_key(folder.name)) in known:
+                    continue
+                if now - folder.stat().st_mtime < min_age_seconds:
+                    continue
+                orphans.append(folder)
+        return orphans
+
+
+    def _stale_temporaries(self, min_age_seconds: float) -> list:
+        """Temporary files (storage._write_atomically) left by a crash before their rename."""
+        root = storage.media_root()
+        now = time.time()
+        return sorted(p for p in root.glob("*/*/.*.tmp")
+                      if p.is_file() and now - p.stat().st_mtime >= min_age_seconds) if root.is_dir() else []
+
+
+def _normalised_key(name: str) -> str:
+    try:
+        return str(uuid.UUID(name))
+    except ValueError:
+        return name

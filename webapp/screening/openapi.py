@@ -1,0 +1,147 @@
+"""The OpenAPI 3 description of /api/v1/, written by hand (served at /api/v1/openapi.json).
+
+Keep it in step with api_views.py; tests check that every route here exists and vice versa.
+"""
+from __future__ import annotations
+
+OUTCOMES = ["covid", "pneumonia", "normal", "uncertain"]
+
+
+def _error(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _png(description: str) -> dict:
+    return {"description": description,
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}
+
+
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_NOT_FOUND = _error("No such reading (also for another user's reading)")
+_UNAUTHORISED = _error("Missing or invalid API key")
+
+
+def _image_route(summary: str, what: str) -> dict:
+    return {"get": {"summary": summary, "parameters": [_ID],
+                    "responses": {"200": _png(what), "401": _UNAUTHORISED, "404": _NOT_FOUND}}}
+
+
+def schema(server_url: str = "/api/v1") -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Chest X-ray screening API",
+            "version": "1.0.0",
+            "description": (
+                "Screen frontal chest X-rays (PNG, JPEG, DICOM) for findings consistent with "
+                "COVID-19 or pneumonia. A screening aid, not a diagnosis: a clinician and an "
+                "RT-PCR test decide. Readings are private to the key's owner."
+            ),
+        },
+        "servers": [{"url": server_url}],
+        "security": [{"TokenAuth": []}],
+        "paths": {
+            "/readings/": {
+                "get": {
+                    "summary": "Your readings, newest first",
+                    "parameters": [
+                        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                        {"name": "page_size", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+                    ],
+                    "responses": {
+                        "200": {"description": "One page of readings", "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/ReadingPage"}}}},
+                        "400": _error("Bad page or page_size"),
+                        "401": _UNAUTHORISED,
+                        "404": _error("No such page"),
+                    },
+                },
+                "post": {
+                    "summary": "Screen one X-ray and store the reading",
+                    "requestBody": {"required": True, "content": {"multipart/form-data": {
+                        "schema": {"type": "object", "required": ["image"], "properties": {
+                            "image": {"type": "string", "format": "binary",
+                                      "description": "PNG, JPEG or DICOM, at most MAX_UPLOAD_BYTES (20 MiB)"}}}}}},
+                    "responses": {
+                        "201": {"description": "The stored reading",
+                                "headers": {"Location": {"schema": {"type": "string"}}},
+                                "content": {"application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Reading"}}}},
+                        "400": _error("No 'image' field, or a malformed body"),
+                        "401": _UNAUTHORISED,
+                        "413": _error("The file (or its pixel count) is too large"),
+                        "415": _error("Not a PNG, JPEG or DICOM file"),
+                        "422": _error("Corrupt or empty image, or not a chest X-ray "
+                                      "(code not_a_chest_xray; nothing is stored)"),
+                        "503": _error("No model is installed on the server"),
+                    },
+                },
+            },
+            "/readings/{id}/": {
+                "get": {"summary": "One reading", "parameters": [_ID], "responses": {
+                    "200": {"description": "The reading", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Reading"}}}},
+                    "401": _UNAUTHORISED, "404": _NOT_FOUND}},
+                "delete": {"summary": "Delete a reading and its images", "parameters": [_ID],
+                           "responses": {"204": {"description": "Deleted"},
+                                         "401": _UNAUTHORISED, "404": _NOT_FOUND}},
+            },
+            "/readings/{id}/image.png": _image_route("The X-ray as decoded (grayscale PNG)",
+                                                     "Grayscale PNG, at most 1024 px, no metadata"),
+            "/readings/{id}/thumbnail.png": _image_route("A small copy of the X-ray", "PNG, at most 256 px"),
+            "/readings/{id}/heatmap.png": _image_route("The class activation map",
+                                                       "Transparent RGBA PNG, the X-ray's aspect ratio, at most 256 px: stretch it over image.png"),
+            "/readings/{id}/overlay.png": _image_route("The heat map laid over the X-ray", "RGB PNG"),
+            "/readings/{id}/report.pdf": {"get": {
+                "summary": "Printable report", "parameters": [_ID],
+                "responses": {"200": {"description": "PDF", "content": {"application/pdf": {
+                    "schema": {"type": "string", "format": "binary"}}}},
+                    "401": _UNAUTHORISED, "404": _NOT_FOUND}}},
+            "/openapi.json": {"get": {"summary": "This document", "security": [],
+                                      "responses": {"200": {"description": "OpenAPI 3 JSON"}}}},
+        },
+        "components": {
+            "securitySchemes": {"TokenAuth": {
+                "type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "'Token <key>'; create the key on the API key page. GET also "
+                               "accepts a logged-in browser session."}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"], "properties": {
+                        "code": {"type": "string", "example": "not_a_chest_xray"},
+                        "message": {"type": "string"},
+                        "advice": {"type": "array", "items": {"type": "string"}}}}}},
+                "Reading": {"type": "object", "properties": {
+                    "id": {"type": "integer"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "outcome": {"type": "string", "enum": OUTCOMES,
+                                "description": "'uncertain' when the model is not confident"},
+                    "headline": {"type": "string", "description": "The outcome in plain words"},
+                    "label": {"type": "string", "nullable": True, "enum": OUTCOMES[:3] + [None]},
+                    "probabilities": {"type": "object", "additionalProperties": {"type": "number"},
+                                      "description": "Calibrated, per class, summing to 1"},
+                    "low_confidence": {"type": "boolean"},
+                    "ood_score": {"type": "number", "nullable": True},
+                    "warnings": {"type": "array", "items": {"type": "string"}},
+                    "model_version": {"type": "string"},
+                    "source_format": {"type": "string"},
+                    "original_filename": {"type": "string"},
+                    "width": {"type": "integer"},
+                    "height": {"type": "integer"},
+                    "disclaimer": {"type": "string"},
+                    "patient_reference": {"type": "string", "description": "Doctors only"},
+                    "note": {"type": "string", "description": "Doctors only"},
+                    "links": {"type": "object", "additionalProperties": {"type": "string", "format": "uri"}},
+                }},
+                "ReadingPage": {"type": "object", "properties": {
+                    "count": {"type": "integer"}, "page": {"type": "integer"},
+                    "pages": {"type": "integer"},
+                    "next": {"type": "string", "nullable": True},
+                    "previous": {"type": "string", "nullable": True},
+                    "results": {"type": "array", "items": {"$ref": "#/components/schemas/Reading"}},
+                }},
+            },
+        },
+    }

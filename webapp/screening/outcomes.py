@@ -1,0 +1,70 @@
+"""The plain words a person reads for each outcome, in one place for pages, reports and the API.
+
+Wording rule: the app describes findings on an image, never a person's illness ("findings
+consistent with COVID-19 are likely", not "you have COVID"), and always says who decides.
+"""
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    OUTCOME_COVID,
+    OUTCOME_NORMAL,
+    OUTCOME_PNEUMONIA,
+    OUTCOME_REFUSED,
+    OUTCOME_UNCERTAIN,
+)
+
+CLASS_NAMES = {
+    "covid": _("COVID-19"),
+    "pneumonia": _("Pneumonia (not COVID-19)"),
+    "normal": _("Normal"),
+}
+
+HEADLINES = {
+    OUTCOME_COVID: _("Findings consistent with COVID-19 are likely"),
+    OUTCOME_PNEUMONIA: _("Findings consistent with pneumonia (other than COVID-19) are likely"),
+    OUTCOME_NORMAL: _("No findings of COVID-19 or pneumonia were detected"),
+    OUTCOME_UNCERTAIN: _("Uncertain: the model cannot tell with confidence"),
+    OUTCOME_REFUSED: _("This image does not look like a frontal chest X-ray"),
+}
+
+EXPLANATIONS = {
+    OUTCOME_COVID: _("The model found patterns that often appear in chest X-rays of people with "
+                     "COVID-19. Other conditions can look similar; only an RT-PCR or antigen "
+                     "test confirms COVID-19."),
+    OUTCOME_PNEUMONIA: _("The model found patterns that often appear in chest X-rays of people "
+                         "with pneumonia caused by something other than COVID-19. A clinician "
+                         "needs to examine the person."),
+    OUTCOME_NORMAL: _("The model found no patterns of COVID-19 or pneumonia. A normal X-ray does "
+                      "not rule out an infection, especially early on: if there are symptoms, "
+                      "see a clinician and get tested."),
+    OUTCOME_UNCERTAIN: _("The probabilities are too close, or the image is unusual, so no "
+                         "outcome is shown. Treat this as an unanswered question: a clinician "
+                         "should look at the X-ray."),
+    OUTCOME_REFUSED: _("The model only reads frontal chest X-rays and refused this image."),
+}
+
+DISCLAIMER = _("This is a screening aid, not a diagnosis. A clinician and an RT-PCR test decide. "
+               "Do not start, stop or change any treatment because of this result.")
+
+
+def class_name(label: str) -> str:
+    return str(CLASS_NAMES.get(label, label))
+
+
+def headline(outcome: str) -> str:
+    return str(HEADLINES[outcome])
+
+
+def explanation(outcome: str) -> str:
+    return str(EXPLANATIONS[outcome])
+
+
+def probability_rows(reading) -> list[dict]:
+    """Rows for the probability bars, most likely first; percent rounded for display."""
+    return [
+        {"label": label, "name": class_name(label), "percent": round(100 * p, 1),
+         "whole_percent": round(100 * p)}
+        for label, p in reading.sorted_probabilities()
+    ]

@@ -1,0 +1,32 @@
+"""What a reading page, its printable report, its PDF and the API show: one place for all four."""
+from __future__ import annotations
+
+from . import imaging, outcomes, storage
+from .models import Reading
+from .predictor import model_card
+
+
+def reading_context(reading: Reading) -> dict:
+    """Template context of a reading: outcome in words, probability rows, the model's limits."""
+    card = model_card() or {}
+    return {
+        "reading": reading,
+        "outcome": reading.outcome,
+        "headline": outcomes.headline(reading.outcome),
+        "explanation": outcomes.explanation(reading.outcome),
+        "probability_rows": outcomes.probability_rows(reading),
+        # The limits of the model installed now (a reading made by an older model keeps its
+        # version number on the page and the report).
+        "limitations": card.get("limitations", []),
+        "model_name": card.get("name", ""),
+        "disclaimer": outcomes.DISCLAIMER,
+    }
+
+
+def overlay_png(reading: Reading, max_side: int | None = None) -> bytes:
+    """The stored X-ray with its stored heat map composited on top, for reports."""
+    return imaging.overlay_png(
+        storage.absolute_path(reading.original_path),
+        storage.absolute_path(reading.heatmap_path),
+        max_side=max_side,
+    )

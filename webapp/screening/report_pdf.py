@@ -1,0 +1,97 @@
+"""The printable PDF report of one reading (reportlab), the same content as the HTML report."""
+from __future__ import annotations
+
+import io
+from xml.sax.saxutils import escape
+
+from django.http import HttpResponse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from . import storage
+from .access import private_headers
+from .presentation import overlay_png, reading_context
+
+
+def _image(png: bytes, width: float) -> Image:
+    w, h = ImageReader(io.BytesIO(png)).getSize()
+    return Image(io.BytesIO(png), width=width, height=width * h / w)
+
+
+def response(reading) -> HttpResponse:
+    """The PDF of `reading` as a private, inline HTTP response (pages and API alike)."""
+    pdf = HttpResponse(build(reading), content_type="application/pdf")
+    pdf["Content-Disposition"] = f'inline; filename="cxr-reading-{reading.pk}.pdf"'
+    return private_headers(pdf)
+
+
+def build(reading) -> bytes:
+    """The PDF as bytes: the reading page's content (presentation.reading_context)."""
+    context = reading_context(reading)
+    overlay = overlay_png(reading, max_side=1024)
+    styles = getSampleStyleSheet()
+    body, small = styles["BodyText"], styles["Italic"]
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=15 * mm,
+        bottomMargin=15 * mm, title=_("Chest X-ray screening report"), author="cxr-screening",
+    )
+
+    def p(text, style=body):
+        return Paragraph(escape(str(text)), style)
+
+    created = formats.date_format(timezone.localtime(reading.created_at), "DATETIME_FORMAT")
+    facts = [
+        [p(_("Patient reference")), p(reading.patient_reference or "—")],
+        [p(_("Date")), p(created)],
+        [p(_("File")), p(reading.original_filename or "—")],
+        [p(_("Model version")), p(reading.model_version or "—")],
+    ]
+    facts_table = Table(facts, colWidths=[45 * mm, None], hAlign="LEFT")
+    facts_table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+
+    prob_rows = [[p(_("Class")), p(_("Probability"))]] + [
+        [p(row["name"]), p(f"{row['percent']:.1f} %")] for row in context["probability_rows"]
+    ]
+    prob_table = Table(prob_rows, colWidths=[80 * mm, 35 * mm], hAlign="LEFT")
+    prob_table.setStyle(TableStyle([
+        ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
+        ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+    ]))
+
+    image_width = 82 * mm
+    images = Table(
+        [[_image(storage.absolute_path(reading.original_path).read_bytes(), image_width),
+          _image(overlay, image_width)],
+         [p(_("X-ray"), small), p(_("Heat map: regions that drove the model's output"), small)]],
+        colWidths=[image_width + 4 * mm] * 2,
+    )
+
+    story = [
+        Paragraph(escape(_("Chest X-ray screening report")), styles["Title"]),
+        p(context["disclaimer"], styles["Heading4"]),
+        facts_table,
+        Spacer(1, 4 * mm),
+        Paragraph(escape(context["headline"]), styles["Heading2"]),
+        p(context["explanation"]),
+        Spacer(1, 3 * mm),
+        prob_table,
+        Spacer(1, 5 * mm),
+        images,
+    ]
+    if reading.warnings:
+        story += [Paragraph(escape(_("Warnings")), styles["Heading3"])]
+        story += [p(f"• {w}") for w in reading.warnings]
+    if context["limitations"]:
+        story += [Paragraph(escape(_("Known limits of the model")), styles["Heading3"])]
+        story += [p(f"• {item}") for item in context["limitations"]]
+    if reading.note:
+        story += [Paragraph(escape(_("Note")), styles["Heading3"]), p(reading.note)]
+    doc.build(story)
+    return out.getvalue()

@@ -1,0 +1,132 @@
+"""Screening one upload: the rules the upload page and the API share.
+
+`screen_upload` checks the file, asks the model, and stores the reading; every way it can say
+no is an UploadRefused with a stable code, an HTTP status and plain words for the person.
+Images the model refuses as "not a chest X-ray" are not stored at all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import storage
+from .models import Reading
+from .predictor import ModelUnavailable, get_predictor
+
+ACCEPT_ATTRIBUTE = ".png,.jpg,.jpeg,.dcm,.dicom,image/png,image/jpeg,application/dicom"
+
+NOT_A_CXR_ADVICE = (
+    gettext_lazy("Upload a frontal (PA or AP) chest X-ray: photos of people, documents, CT slices, "
+                 "side views and X-rays of other body parts are refused."),
+    gettext_lazy("If it is a chest X-ray, export it again from the imaging system as DICOM or "
+                 "PNG instead of photographing the screen or film."),
+)
+
+
+@dataclass
+class UploadRefused(Exception):
+    """Why an upload produced no reading: `code` is stable (API), `message` is for people."""
+
+    code: str
+    message: str
+    status: int
+    title: str = ""
+    advice: tuple = field(default_factory=tuple)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+def max_upload_bytes() -> int:
+    return int(settings.MAX_UPLOAD_BYTES)
+
+
+def human_size(n_bytes: int) -> str:
+    """20971520 -> '20 MB', 10000 -> '10 KB' (binary units, as the limit is set)."""
+    if n_bytes < 1024 * 1024:
+        return f"{n_bytes / 1024:.0f} KB"
+    mib = n_bytes / (1024 * 1024)
+    return f"{mib:.0f} MB" if mib >= 10 or mib == int(mib) else f"{mib:.1f} MB"
+
+
+def too_large(size: int) -> UploadRefused:
+    return UploadRefused(
+        code="too_large",
+        status=413,
+        title=_("The file is too large"),
+        message=_("The file is %(size)s; the limit is %(limit)s.")
+        % {"size": human_size(size), "limit": human_size(max_upload_bytes())},
+    )
+
+
+def model_unavailable() -> UploadRefused:
+    return UploadRefused(
+        code="model_not_installed",
+        status=503,
+        title=_("No model is installed"),
+        message=_("This server has no screening model installed, so it cannot read X-rays yet. "
+                  "Ask the administrator to install one."),
+    )
+
+
+def _refusal_for_image_error(exc) -> UploadRefused:
+    from cxr.inference import CorruptImage, EmptyFile, ImageTooLarge, UnsupportedFormat
+
+    message = getattr(exc, "message", "") or str(exc)
+    code = getattr(exc, "code", "") or "unreadable_image"
+    if isinstance(exc, UnsupportedFormat):
+        return UploadRefused(code, message, 415, _("This file type is not supported"))
+    if isinstance(exc, ImageTooLarge):
+        return UploadRefused(code, message, 413, _("The image is too large"))
+    if isinstance(exc, EmptyFile):
+        return UploadRefused(code, message, 422, _("The file is empty"))
+    if isinstance(exc, CorruptImage):
+        return UploadRefused(code, message, 422, _("The image cannot be read"))
+    return UploadRefused(code, message, 422, _("The image cannot be read"))
+
+
+# A multipart body carries a little more than the file: boundaries and the CSRF field.
+MULTIPART_SLACK_BYTES = 64 * 1024
+
+
+def refuse_oversized_body(request) -> None:
+    """Refuse a body whose declared size is over the limit before Django parses (and spools) it."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > max_upload_bytes() + MULTIPART_SLACK_BYTES:
+        raise too_large(declared)
+
+
+def screen_upload(owner, uploaded_file) -> Reading:
+    """Read an uploaded file (Django UploadedFile), predict, store; raise UploadRefused."""
+    if uploaded_file is None:
+        raise UploadRefused("no_file", _("Choose an image file to upload."), 400, _("No file chosen"))
+    if uploaded_file.size > max_upload_bytes():
+        raise too_large(uploaded_file.size)
+    try:
+        predictor = get_predictor()
+    except ModelUnavailable as exc:
+        raise model_unavailable() from exc
+
+    from cxr.inference import ImageError
+
+    data = uploaded_file.read()
+    try:
+        prediction = predictor.predict(data)
+    except ImageError as exc:
+        raise _refusal_for_image_error(exc) from exc
+    if prediction.rejected:
+        raise UploadRefused(
+            code="not_a_chest_xray",
+            status=422,
+            title=_("This does not look like a chest X-ray"),
+            message=prediction.reason or _("The model refused this image: it does not look like "
+                                           "a frontal chest X-ray."),
+            advice=tuple(str(a) for a in NOT_A_CXR_ADVICE),
+        )
+    return storage.create_reading(owner, prediction, uploaded_file.name or "")

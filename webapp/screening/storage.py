@@ -1,0 +1,150 @@
+"""Where a reading's images live on disk, and how a reading is created and deleted atomically.
+
+Layout: settings.PRIVATE_MEDIA_ROOT/<owner id>/<storage key>/{original,thumbnail,heatmap}.png.
+The root is never under a public URL; views that check ownership serve the files.
+
+Creation writes every file first (each to a temporary name, then renamed, so no reader ever sees
+half a file), then inserts the row in a transaction; if the insert fails the files are removed.
+Deleting a row removes its folder once the deletion is committed (also for cascades, e.g. when
+a user is deleted). `manage.py cleanup_orphans` repairs what a crash in between leaves behind.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import unicodedata
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+
+from . import imaging
+from .models import Reading
+
+ORIGINAL, THUMBNAIL, HEATMAP = "original.png", "thumbnail.png", "heatmap.png"
+FILE_NAMES = (ORIGINAL, THUMBNAIL, HEATMAP)
+# The class activation map is 7 x 7 cells upscaled: 256 px holds all its detail, and the
+# browser stretches it smoothly over the X-ray. A full-size copy would only cost encoding time.
+HEATMAP_MAX_SIDE = 256
+
+
+def media_root() -> Path:
+    # Read at call time, not import time: tests and deployments point it elsewhere.
+    return Path(settings.PRIVATE_MEDIA_ROOT)
+
+
+def absolute_path(relative: str) -> Path:
+    """The absolute path of a stored file; refuses anything that would leave the media root."""
+    root = media_root().resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or path == root:
+        raise ValueError(f"stored path {relative!r} is outside the private media root")
+    return path
+
+
+def reading_folder(owner_id: int, storage_key: uuid.UUID | str) -> Path:
+    return media_root() / str(owner_id) / str(storage_key)
+
+
+def sanitise_filename(name: str, max_length: int = 120) -> str:
+    """The uploaded file's name as safe display text: no folders, no control characters."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    if len(name) > max_length:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: max_length - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else name[:max_length]
+    return name or "upload"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def create_reading(owner, prediction, original_filename: str) -> Reading:
+    """Store a prediction (a cxr.inference.Reading that was not rejected) for `owner`.
+
+    Writes the decoded pixels as PNG (never the uploaded bytes: no EXIF, no DICOM patient tags;
+    at most imaging.DISPLAY_MAX_SIDE px), a thumbnail and the transparent heat map (same aspect
+    ratio, at most HEATMAP_MAX_SIDE px), then the row. Returns the saved Reading.
+    """
+    if prediction.rejected:
+        raise ValueError("refused images are not stored")
+    storage_key = uuid.uuid4()
+    folder = reading_folder(owner.pk, storage_key)
+    relative = Path(str(owner.pk)) / str(storage_key)
+    height, width = prediction.image.shape[:2]
+    files = {
+        ORIGINAL: imaging.display_png(prediction.image),
+        THUMBNAIL: imaging.thumbnail_png(prediction.image),
+        HEATMAP: imaging.heatmap_png(prediction.heatmap, prediction.image.shape, HEATMAP_MAX_SIDE),
+    }
+    folder.mkdir(parents=True, exist_ok=False)
+    try:
+        for name, data in files.items():
+            _write_atomically(folder / name, data)
+        with transaction.atomic():
+            return Reading.objects.create(
+                owner=owner,
+                storage_key=storage_key,
+                label=prediction.label,
+                probabilities={k: float(v) for k, v in prediction.probabilities.items()},
+                rejected=False,
+                reason=prediction.reason or "",
+                low_confidence=bool(prediction.low_confidence),
+                ood_score=None if prediction.ood_score is None else float(prediction.ood_score),
+                warnings=[str(w) for w in (prediction.warnings or [])],
+                model_version=str(prediction.model_version or ""),
+                source_format=str(prediction.source_format or ""),
+                original_filename=sanitise_filename(original_filename),
+                image_width=int(width),
+                image_height=int(height),
+                original_path=str(relative / ORIGINAL),
+                thumbnail_path=str(relative / THUMBNAIL),
+                heatmap_path=str(relative / HEATMAP),
+            )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def delete_reading(reading: Reading) -> None:
+    """Delete the row; its files go once the deletion is committed (see the signal below)."""
+    with transaction.atomic():
+        reading.delete()
+
+
+def remove_files(owner_id: int, storage_key) -> None:
+    shutil.rmtree(reading_folder(owner_id, storage_key), ignore_errors=True)
+
+
+@receiver(post_delete, sender=Reading, dispatch_uid="screening.remove_reading_files")
+def _remove_files_after_delete(sender, instance: Reading, **kwargs) -> None:
+    # After commit: a rolled-back deletion must keep its images.
+    owner_id, key = instance.owner_id, instance.storage_key
+    transaction.on_commit(lambda: remove_files(owner_id, key))
+
+
+def missing_files(reading: Reading) -> list[str]:
+    """Names of the reading's files that are not on disk."""
+    missing = []
+    for relative in (reading.original_path, reading.thumbnail_path, reading.heatmap_path):
+        try:
+            if not absolute_path(relative).is_file():
+                missing.append(relative)
+        except ValueError:
+            missing.append(relative)
+    return missing

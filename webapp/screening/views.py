@@ -1,0 +1,182 @@
+"""Pages of the screening flow: upload, reading, history, delete, report, images, API token.
+
+Every view that takes a reading id goes through access.get_own_reading_or_404.
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import outcomes, report_pdf, storage
+from .access import get_own_reading_or_404, private_headers, private_png_bytes, private_png_file
+from .forms import AnnotationForm, HistoryFilterForm, is_doctor
+from .models import ApiToken, Reading
+from .predictor import ModelUnavailable, get_predictor
+from .presentation import overlay_png, reading_context
+from .screen import (
+    ACCEPT_ATTRIBUTE,
+    UploadRefused,
+    human_size,
+    max_upload_bytes,
+    refuse_oversized_body,
+    screen_upload,
+)
+
+HISTORY_PAGE_SIZE = 20
+
+
+def _upload_context(refusal: UploadRefused | None = None) -> dict:
+    try:
+        card = get_predictor().card
+        model_missing = False
+    except ModelUnavailable:
+        card, model_missing = None, True
+    return {
+        "model_missing": model_missing,
+        "model_card": card,
+        "max_upload_bytes": max_upload_bytes(),
+        "max_upload_human": human_size(max_upload_bytes()),
+        "accept": ACCEPT_ATTRIBUTE,
+        "refusal": refusal,
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def upload(request):
+    """Choose an X-ray; a POST screens it and shows the reading (or says why not)."""
+    if request.method == "GET":
+        return render(request, "screening/upload.html", _upload_context())
+
+    # upload.js asks for JSON so it can show progress and stay on the page on errors.
+    wants_json = request.headers.get("x-requested-with") == "XMLHttpRequest"
+    try:
+        refuse_oversized_body(request)
+        reading = screen_upload(request.user, request.FILES.get("image"))
+    except UploadRefused as refusal:
+        if wants_json:
+            html = render_to_string("screening/_refusal.html", {"refusal": refusal}, request=request)
+            body = {"error": {"code": refusal.code, "message": refusal.message}, "html": html}
+            return JsonResponse(body, status=refusal.status)
+        return render(request, "screening/upload.html", _upload_context(refusal), status=refusal.status)
+
+    url = reverse("screening:detail", args=[reading.pk])
+    if wants_json:
+        return JsonResponse({"id": reading.pk, "redirect": url}, status=201)
+    return redirect(url)
+
+
+@never_cache  # health data: no copies in any cache
+@require_GET
+def history(request):
+    doctor = is_doctor(request.user)
+    filters = HistoryFilterForm(request.GET or None, doctor=doctor)
+    readings = filters.filter(Reading.objects.filter(owner=request.user))
+    page = Paginator(readings, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    for reading in page:
+        reading.headline = outcomes.headline(reading.outcome)
+    return render(request, "screening/history.html", {
+        "page": page, "filters": filters, "doctor": doctor,
+        "filtering": filters.is_filtering(),
+    })
+
+
+@never_cache  # health data: no copies in any cache
+@require_GET
+def detail(request, pk: int):
+    reading = get_own_reading_or_404(request, pk)
+    context = reading_context(reading)
+    context["doctor"] = is_doctor(request.user)
+    if context["doctor"]:
+        context["annotation_form"] = AnnotationForm(instance=reading)
+    return render(request, "screening/detail.html", context)
+
+
+@require_POST
+def annotate(request, pk: int):
+    reading = get_own_reading_or_404(request, pk)
+    if not is_doctor(request.user):
+        raise PermissionDenied
+    form = AnnotationForm(request.POST, instance=reading)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Patient reference and note saved."))
+        return redirect("screening:detail", pk=reading.pk)
+    context = reading_context(reading)
+    context.update(doctor=True, annotation_form=form)
+    return render(request, "screening/detail.html", context, status=400)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def delete(request, pk: int):
+    reading = get_own_reading_or_404(request, pk)
+    if request.method == "POST":
+        storage.delete_reading(reading)
+        messages.success(request, _("The reading and its images were deleted."))
+        return redirect("screening:history")
+    return render(request, "screening/delete.html", {
+        "reading": reading, "headline": outcomes.headline(reading.outcome),
+    })
+
+
+@require_GET
+def original_image(request, pk: int):
+    return private_png_file(get_own_reading_or_404(request, pk).original_path)
+
+
+@require_GET
+def thumbnail_image(request, pk: int):
+    return private_png_file(get_own_reading_or_404(request, pk).thumbnail_path)
+
+
+@require_GET
+def heatmap_image(request, pk: int):
+    return private_png_file(get_own_reading_or_404(request, pk).heatmap_path)
+
+
+@require_GET
+def overlay_image(request, pk: int):
+    reading = get_own_reading_or_404(request, pk)
+    return private_png_bytes(overlay_png(reading))
+
+
+@require_GET
+def report(request, pk: int):
+    reading = get_own_reading_or_404(request, pk)
+    response = render(request, "screening/report.html", reading_context(reading))
+    return private_headers(response)
+
+
+@require_GET
+def report_pdf_view(request, pk: int):
+    return report_pdf.response(get_own_reading_or_404(request, pk))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def api_token(request):
+    """Create, replace or revoke the user's API key; a new key is shown this once only."""
+    new_key = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "create":
+            _token, new_key = ApiToken.issue(request.user)
+        elif action == "revoke":
+            ApiToken.objects.filter(user=request.user).delete()
+            messages.success(request, _("Your API key was revoked."))
+            return redirect("screening:api_token")
+    token = ApiToken.objects.filter(user=request.user).first()
+    return render(request, "screening/api_token.html", {
+        "token": token, "new_key": new_key,
+        "api_base": request.build_absolute_uri(reverse("api:readings")),
+        "schema_url": reverse("api:openapi"),
+    })
