@@ -1,0 +1,1 @@
+"""Who did what to which reading (views, downloads, deletions), and where requests come from."""

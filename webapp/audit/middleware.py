@@ -1,0 +1,59 @@
+"""Records reading routes in the audit log without touching the views that serve them.
+
+After a response, the route's name says what happened to which reading (the `pk` in the URL).
+Only what succeeded is logged as done; a 404 to a signed-in user is logged as `denied`, which
+shows someone probing other people's reading ids. Thumbnails are not logged: every history page
+shows twenty of them, which would bury the events that matter.
+`tests/security/test_audit.py` fails when a reading route is neither logged nor listed in
+NOT_AUDITED, so a new route cannot be forgotten.
+"""
+from __future__ import annotations
+
+from .log import record
+from .models import Action
+
+# (route name, HTTP method) -> what the request did to the reading. HEAD counts as GET.
+AUDITED = {
+    ("screening:detail", "GET"): Action.VIEW,
+    ("screening:report", "GET"): Action.VIEW,
+    ("screening:original", "GET"): Action.DOWNLOAD_IMAGE,
+    ("screening:heatmap", "GET"): Action.DOWNLOAD_IMAGE,
+    ("screening:overlay", "GET"): Action.DOWNLOAD_IMAGE,
+    ("screening:report_pdf", "GET"): Action.DOWNLOAD_REPORT,
+    ("screening:annotate", "POST"): Action.ANNOTATE,
+    ("screening:delete", "POST"): Action.DELETE,
+    ("api:reading", "GET"): Action.VIEW,
+    ("api:reading", "DELETE"): Action.DELETE,
+    ("api:image", "GET"): Action.DOWNLOAD_IMAGE,
+    ("api:heatmap", "GET"): Action.DOWNLOAD_IMAGE,
+    ("api:overlay", "GET"): Action.DOWNLOAD_IMAGE,
+    ("api:report_pdf", "GET"): Action.DOWNLOAD_REPORT,
+}
+# Reading routes deliberately left out, and why.
+NOT_AUDITED = {
+    "screening:thumbnail": "small previews in lists; the full image is logged",
+    "api:thumbnail": "small previews in lists; the full image is logged",
+}
+
+
+class AuditMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if match is None or "pk" not in match.kwargs:
+            return response
+        method = "GET" if request.method == "HEAD" else request.method
+        action = AUDITED.get((match.view_name, method))
+        if action is None:
+            return response
+        user = getattr(request, "user", None)  # API views set it from the token
+        if user is None or not user.is_authenticated:
+            return response
+        if response.status_code == 404:
+            record(request, Action.DENIED, match.kwargs["pk"])
+        elif response.status_code < 400:
+            record(request, action, match.kwargs["pk"])
+        return response

@@ -1,0 +1,39 @@
+"""The audit log: one row per look at, download of, change to or deletion of a reading.
+
+Rows are never changed or deleted by the app (the admin shows them read-only). They keep the
+reading's id, not a foreign key, so the trail of a deleted reading survives its deletion, and
+a copy of the actor's email, so it survives the account too.
+"""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    VIEW = "view", _("viewed the reading")
+    DOWNLOAD_IMAGE = "download_image", _("downloaded an image")
+    DOWNLOAD_REPORT = "download_report", _("downloaded the PDF report")
+    ANNOTATE = "annotate", _("changed the patient reference or note")
+    DELETE = "delete", _("deleted the reading")
+    DENIED = "denied", _("asked for a reading that is not theirs or does not exist")
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("who"), null=True,
+                              blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_email = models.CharField(_("email at the time"), max_length=254, blank=True, default="")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices, db_index=True)
+    reading_id = models.BigIntegerField(_("reading"), db_index=True)
+    via = models.CharField(_("via"), max_length=8, default="page")  # "page" or "api"
+    path = models.CharField(_("address"), max_length=255, blank=True, default="")
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_email or '?'} {self.action} reading {self.reading_id}"
