@@ -26,7 +26,10 @@ from torch import nn
 
 OPSET = 17
 AGREEMENT_TOLERANCE = 1e-4  # max |p_onnx - p_torch| accepted on real images
-OOD_FALSE_REFUSAL_TARGET = 0.02
+# 1%, not 2%: at the 98th percentile the guard refused 22% of the pneumonia test X-rays (sick
+# lungs sit far from the training centres); at the 99th, 8%, for 91% instead of 97% of the
+# non-X-ray pictures refused. Refusing a sick patient's film is the worse error. See docs/results.md.
+OOD_FALSE_REFUSAL_TARGET = 0.01
 LOW_CONFIDENCE_THRESHOLD = 0.6
 OOD_MAX_TRAIN_IMAGES = 3000  # features of more training images change the statistics little
 
@@ -146,7 +149,7 @@ def export_model(
     # 4. OOD statistics: training features (a stratified sample), threshold from validation.
     train = _stratified_sample(frames["train"], ood_max_train, seed=0)
     _, train_pooled = _run_batches(draft, images_of(train))
-    detector = MahalanobisDetector.fit(train_pooled, train["y"].to_numpy(dtype=int), len(classes))
+    detector = MahalanobisDetector.fit(train_pooled, (train["source"] + "/" + train["label"]).to_numpy())
     detector.set_threshold(val_pooled, OOD_FALSE_REFUSAL_TARGET)
     log(f"OOD: fitted on {len(train)} training images, threshold {detector.threshold:.2f}")
 
@@ -192,6 +195,12 @@ def export_model(
     }
     card["ood"] = _ood_section(detector, train, val, test_refused, negatives, negative_refused,
                                test_readings, predictor)
+    for column in ("source", "label"):
+        card["ood"][f"false_refusal_by_{column}_test"] = {
+            value: {"n": int(mask.sum()), "refused": float(test_refused[mask].mean())}
+            for value in sorted(test[column].unique())
+            for mask in [test[column].to_numpy() == value]
+        }
     if extra_metrics:
         for name, path in extra_metrics.items():
             card["metrics"][name] = _load_extra_metrics(path)
@@ -227,7 +236,9 @@ def _stratified_sample(frame, limit: int, seed: int):
     if len(frame) <= limit:
         return frame
     share = limit / len(frame)
-    parts = [rows.sample(n=max(1, round(len(rows) * share)), random_state=seed) for _, rows in frame.groupby("y")]
+    # Stratified by source and class, so that the small sources keep their share.
+    parts = [rows.sample(n=max(1, round(len(rows) * share)), random_state=seed)
+             for _, rows in frame.groupby(["source", "label"])]
     import pandas as pd
 
     return pd.concat(parts).sort_index()
@@ -327,10 +338,11 @@ def _ood_section(detector, train, val, test_refused, negatives, negative_refused
         entry["refusal_rate"] = entry["refused"] / entry["n"]
     return {
         "method": ("cheap explained checks (size, blank, colour, DICOM modality/view) + Mahalanobis "
-                   "distance of pooled last-layer features to the nearest training class mean, "
+                   "distance of pooled last-layer features to the nearest source-and-class group mean of the training X-rays, "
+                   "divided by that group's median training distance, "
                    "shared Ledoit-Wolf-shrunk covariance"),
         "threshold": detector.threshold,
-        "threshold_rule": f"{1 - OOD_FALSE_REFUSAL_TARGET:.0%} quantile of validation X-ray distances",
+        "threshold_rule": f"{1 - OOD_FALSE_REFUSAL_TARGET:.0%} quantile of validation X-ray scores",
         "shrinkage": detector.shrinkage,
         "fitted_on_train_images": int(len(train)),
         "validation_images": int(len(val)),
@@ -370,7 +382,7 @@ def _plot_ood(xray_scores, negative_scores, threshold, out_png: Path) -> None:
     if finite:
         ax.hist(finite, bins=bins, alpha=0.6, label="non-X-ray images")
     ax.axvline(threshold, color="black", ls="--", label="threshold")
-    ax.set_xlabel("Mahalanobis distance to the nearest class")
+    ax.set_xlabel("scaled Mahalanobis distance to the nearest training group")
     ax.set_ylabel("images")
     ax.legend()
     fig.tight_layout()

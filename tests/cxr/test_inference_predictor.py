@@ -204,7 +204,7 @@ def test_mahalanobis_detector_refuses_about_the_target_share_and_far_points():
 
     train = np.vstack([sample(600, c) for c in range(3)])
     labels = np.repeat(np.arange(3), 600)
-    detector = MahalanobisDetector.fit(train, labels, 3)
+    detector = MahalanobisDetector.fit(train, labels)
     detector.set_threshold(np.vstack([sample(300, c) for c in range(3)]), false_refusal=0.05)
     fresh = np.vstack([sample(1000, c) for c in range(3)])
     refused = (detector.scores(fresh) > detector.threshold).mean()
@@ -216,7 +216,7 @@ def test_mahalanobis_detector_refuses_about_the_target_share_and_far_points():
 
 def test_detector_statistics_round_trip(tmp_path):
     rng = np.random.default_rng(1)
-    detector = MahalanobisDetector.fit(rng.normal(size=(200, 16)), np.arange(200) % 2, 2)
+    detector = MahalanobisDetector.fit(rng.normal(size=(200, 16)), np.arange(200) % 2)
     detector.set_threshold(rng.normal(size=(50, 16)))
     detector.save(tmp_path / "ood.npz")
     loaded = MahalanobisDetector.load(tmp_path / "ood.npz")
