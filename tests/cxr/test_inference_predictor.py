@@ -181,7 +181,9 @@ def test_photos_noise_and_documents_are_refused_by_a_trained_model(trained_predi
     negatives = [n for n in build_negative_set() if n.kind in ("photo-grey", "synthetic", "document")]
     readings = predictor.predict_batch([n.data for n in negatives])
     refused = np.mean([r.rejected for r in readings])
-    assert refused >= 0.9, f"refused only {refused:.0%} of {len(negatives)} grey photos, noise, documents"
+    # 0.85, below the 0.95 goal: the threshold sits at the 99th percentile of validation X-rays
+    # so that fewer pneumonia films are refused, and grey photos pay for it (cxr/export.py).
+    assert refused >= 0.85, f"refused only {refused:.0%} of {len(negatives)} grey photos, noise, documents"
     noise = np.random.default_rng(0).integers(0, 256, (512, 512), dtype=np.uint8)
     assert predictor.predict(png(noise)).rejected
 

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "hospitals"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.nearest, name="nearest"),
+    path("nearest.json", views.nearest_json, name="nearest_json"),
+]

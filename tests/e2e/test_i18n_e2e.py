@@ -1,0 +1,86 @@
+"""Switching to Bahasa Indonesia with the header's language menu translates every main page.
+
+For each page the English heading is read first; after the switch the heading must be the
+catalogue's Indonesian translation of it (or, for headings with a name in them, differ from the
+English one). Screenshots land in test-output/i18n-id-*.png.
+"""
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "meadow-copper-kettle-29"
+
+
+def main_pages() -> dict[str, str]:
+    return {
+        "home": reverse("home"),
+        "upload": reverse("screening:upload"),
+        "history": reverse("screening:history"),
+        "hospitals": reverse("hospitals:nearest"),
+        "next-steps": reverse("guide:next_steps"),
+        "next-steps-covid": reverse("guide:next_steps", args=["covid"]),
+        "how-it-works": reverse("guide:how_it_works"),
+    }
+
+
+def heading(page) -> str:
+    return re.sub(r"\s+", " ", page.locator("main h1").first.inner_text()).strip()
+
+
+def indonesian(text: str) -> str:
+    with translation.override("id"):
+        return translation.gettext(text)
+
+
+def test_every_main_page_in_indonesian(page, live_server, test_output):
+    from webapp.accounts.models import User
+
+    base = live_server.url
+    page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+
+    # The public landing page, switched before logging in.
+    page.goto(base + "/")
+    english_landing = heading(page)
+    with page.expect_navigation():
+        page.locator("#language-select").select_option("id")
+    assert page.locator("html").get_attribute("lang") == "id"
+    assert heading(page) == indonesian(english_landing) != english_landing
+    page.screenshot(path=test_output / "i18n-id-landing.png", full_page=True)
+
+    # Log in (the form is in Indonesian now), then read the English headings for comparison.
+    User.objects.create_user(email="bahasa@example.org", password=PASSWORD, full_name="Budi Santoso")
+    page.goto(base + "/accounts/login/")
+    page.locator("input[name=username]").fill("bahasa@example.org")
+    page.locator("input[name=password]").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+
+    with page.expect_navigation():
+        page.locator("#language-select").select_option("en")
+    english = {}
+    for name, path in main_pages().items():
+        page.goto(base + path)
+        english[name] = heading(page)
+
+    page.goto(base + reverse("home"))
+    with page.expect_navigation():
+        page.locator("#language-select").select_option("id")
+    disclaimer = indonesian("A screening aid, not a diagnosis: a clinician and an RT-PCR test decide.")
+    for name, path in main_pages().items():
+        page.goto(base + path)
+        assert page.locator("html").get_attribute("lang") == "id", name
+        # Headings put together from several messages or with a value in them.
+        composed = {
+            "home": "Halo, Budi",
+            "next-steps-covid": f"{indonesian('Next steps')}: {indonesian('Findings consistent with COVID-19')}",
+        }
+        expected = composed.get(name) or indonesian(english[name])
+        assert heading(page) == expected != english[name], name
+        assert disclaimer in page.locator("footer").inner_text(), name
+        nav = page.locator("nav.main-nav").inner_text()
+        assert "Rumah sakit" in nav and "Langkah selanjutnya" in nav and "Cara kerja" in nav, name
+        page.screenshot(path=test_output / f"i18n-id-{name}.png", full_page=True)

@@ -1,0 +1,201 @@
+"""Next-steps pages and the public how-it-works page, which reads the installed model card."""
+import io
+import json
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from django.utils.html import escape
+from PIL import Image
+
+from webapp.guide.views import OUTCOMES
+
+pytestmark = pytest.mark.django_db
+
+
+def scalar(value, lo, hi):
+    return {"value": value, "ci95": [lo, hi]}
+
+
+def report(accuracy, n, sources):
+    """A test-split report shaped like cxr.metrics.classification_report's (plus per_source)."""
+    classes = ["covid", "pneumonia", "normal"]
+    per_class = {
+        "covid": {"sensitivity": scalar(0.912, 0.874, 0.945), "specificity": scalar(0.981, 0.969, 0.99),
+                  "ppv": scalar(0.947, 0.917, 0.972), "auc": scalar(0.9874, 0.979, 0.9941)},
+        "pneumonia": {"sensitivity": scalar(0.804, 0.7, 0.9), "specificity": scalar(0.99, 0.982, 0.996),
+                      "ppv": scalar(0.82, 0.71, 0.91), "auc": scalar(0.9712, 0.95, 0.988)},
+        "normal": {"sensitivity": scalar(0.975, 0.962, 0.986), "specificity": scalar(0.93, 0.9, 0.955),
+                   "ppv": scalar(0.972, 0.96, 0.982), "auc": scalar(0.9801, 0.97, 0.988)},
+    }
+    return {
+        "n": n, "classes": classes, "support": {"covid": 180, "pneumonia": 51, "normal": 521},
+        "accuracy": scalar(accuracy, accuracy - 0.02, accuracy + 0.015),
+        "precision": {"macro": scalar(0.913, 0.88, 0.94), "per_class": {c: per_class[c]["ppv"] for c in classes}},
+        "recall": {"macro": scalar(0.897, 0.86, 0.93), "per_class": {c: per_class[c]["sensitivity"] for c in classes}},
+        "per_class": per_class,
+        "macro_auc": scalar(0.9796, 0.971, 0.987),
+        "ece": scalar(0.0213, 0.012, 0.034),
+        "confusion_matrix": [[164, 3, 13], [2, 41, 8], [7, 6, 508]],
+        "per_source": {s: {"n": k, "accuracy": scalar(a, a - 0.05, min(1.0, a + 0.03))} for s, k, a in sources},
+        "n_boot": 1000, "seed": 0, "subset": "test",
+    }
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    card = {
+        "name": "cxr-3class-tf_efficientnet_lite0", "version": "2026-11-20+abc1234",
+        "classes": ["covid", "pneumonia", "normal"], "task": "3class", "input_size": 224,
+        "temperature": 1.734, "ece_before": 0.0612, "ece_after": 0.0187,
+        "architecture": {"name": "EfficientNet-Lite0", "timm_name": "tf_efficientnet_lite0",
+                         "head": "global average pooling + one dense layer"},
+        "training": {"data": {"sources": {"raddb": 6559, "cohen": 106}, "train": {"covid": 1435, "normal": 4171}},
+                     "split": {"name": "random", "seed": 0},
+                     "command": "python -m cxr train --arch EfficientNet-Lite0 --lr 0.001",
+                     "date": "2026-11-20T04:00:00", "code_version": "abc1234"},
+        "ood": {"threshold": 41.2, "false_refusal_rate_test": 0.021, "negative_refusal_rate": 0.97},
+        "metrics": {
+            "random": report(0.9427, 752, [("raddb", 656, 0.961), ("cohen", 11, 0.727)]),
+            "source": report(0.6812, 138, [("darkcovidnet", 138, 0.681)]),
+        },
+        "limitations": ["This is a screening aid, not a diagnosis. A clinician and an RT-PCR test decide.",
+                        "Only frontal (PA/AP) chest radiographs are in scope."],
+        "plots": {"roc": "roc_test.png", "reliability": "reliability_test.png"},
+    }
+    (tmp_path / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    for name, colour in (("roc_test.png", "navy"), ("reliability_test.png", "teal")):
+        Image.new("RGB", (60, 40), colour).save(tmp_path / name)
+    (tmp_path / "ood.npz").write_bytes(b"not for the public")
+    (tmp_path / "unlisted.png").write_bytes((tmp_path / "roc_test.png").read_bytes())
+    with override_settings(CXR_MODEL_DIR=str(tmp_path)):
+        yield tmp_path
+
+
+def test_how_it_works_is_public_and_shows_the_card(client, model_dir):
+    response = client.get(reverse("guide:how_it_works"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "2026-11-20+abc1234" in html and "EfficientNet-Lite0" in html
+    # The method in plain words.
+    assert "ImageNet" in html and "global average pooling" in html and "class activation maps" in html
+    # Both splits, their metrics and 95% intervals, as the card states them.
+    assert "Random split" in html and "Source split" in html
+    assert "94.3%" in html and "92.3% – 95.8%" in html      # random accuracy and its CI
+    assert "68.1%" in html and "66.1% – 69.6%" in html      # source accuracy: the shortcut gap
+    assert "0.980" in html and "0.971 – 0.987" in html      # macro AUC
+    assert "91.2%" in html and "87.4% – 94.5%" in html      # covid sensitivity
+    assert "752 test images" in html and "138 test images" in html
+    assert "<td>508</td>" in html                           # confusion matrix cell
+    assert "cohen" in html and "72.7%" in html              # per-source accuracy
+    assert "0.061" in html and "0.019" in html               # ECE before / after
+    assert "2.1%" in html and "97.0%" in html                # guard refusal rates
+    assert "raddb 6,559, cohen 106" in html                  # training data from the card
+    assert 'id="no-source-split"' not in html
+    assert "Only frontal (PA/AP) chest radiographs are in scope." in html
+    assert "shortcut" in html.lower()
+    assert reverse("guide:model_plot", args=["roc_test.png"]) in html
+    assert "<script>" not in html
+
+
+def test_a_card_without_a_source_split_says_the_shortcut_risk_is_unmeasured(client, model_dir):
+    card = json.loads((model_dir / "model_card.json").read_text())
+    card["metrics"] = {"patient": card["metrics"]["random"]}
+    (model_dir / "model_card.json").write_text(json.dumps(card))
+    html = client.get(reverse("guide:how_it_works")).content.decode()
+    assert "Patient split" in html and "Source split" not in html
+    assert 'id="no-source-split"' in html
+
+
+def test_plots_listed_in_the_card_are_served(client, model_dir):
+    response = client.get(reverse("guide:model_plot", args=["reliability_test.png"]))
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    body = b"".join(response.streaming_content)
+    assert Image.open(io.BytesIO(body)).size == (60, 40)
+
+
+@pytest.mark.parametrize("name", ["ood.npz", "model_card.json", "unlisted.png", "../model_card.json",
+                                  "missing.png"])
+def test_other_files_of_the_model_directory_are_not_served(client, model_dir, name):
+    assert client.get(f"/how-it-works/plots/{name}").status_code == 404
+
+
+def test_a_listed_plot_outside_the_model_directory_is_refused(client, model_dir, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside")
+    Image.new("RGB", (5, 5)).save(outside / "secret.png")
+    card = json.loads((model_dir / "model_card.json").read_text())
+    card["plots"]["evil"] = f"../{outside.name}/secret.png"
+    (model_dir / "model_card.json").write_text(json.dumps(card))
+    assert client.get(f"/how-it-works/plots/../{outside.name}/secret.png").status_code == 404
+
+
+@pytest.mark.parametrize("content", [None, "{not json", "[1, 2]"])
+def test_without_a_readable_card_the_page_says_no_model(client, tmp_path, content):
+    if content is not None:
+        (tmp_path / "model_card.json").write_text(content, encoding="utf-8")
+    with override_settings(CXR_MODEL_DIR=str(tmp_path)):
+        response = client.get(reverse("guide:how_it_works"))
+        assert client.get(reverse("guide:model_plot", args=["roc_test.png"])).status_code == 404
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="no-model"' in html and "No model is installed." in html
+    assert "ImageNet" in html  # the method is explained anyway
+
+
+def test_next_steps_needs_login(client):
+    response = client.get(reverse("guide:next_steps"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_next_steps_overview_links_every_outcome(patient_client):
+    html = patient_client.get(reverse("guide:next_steps")).content.decode()
+    for outcome in OUTCOMES:
+        assert f'href="/next-steps/{outcome}/"' in html
+    assert 'href="/hospitals/"' in html
+    assert "not medical advice" in html and "Home care for patients with suspected or confirmed COVID-19" in html
+
+
+@pytest.mark.parametrize(("outcome", "phrase"), [
+    ("covid", "Get tested for COVID-19 as soon as you can"),
+    ("pneumonia", "Take antibiotics only when a doctor prescribes them"),
+    ("normal", "does not rule out an infection"),
+    ("uncertain", "could not tell with confidence"),
+    ("refused", "does not look like a frontal chest X-ray"),
+])
+def test_each_outcome_has_its_own_advice(patient_client, outcome, phrase):
+    response = patient_client.get(reverse("guide:next_steps", args=[outcome]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert phrase in html
+    assert "Get help now if you have any of these warning signs" in html
+    assert 'href="/hospitals/"' in html
+    assert ("Protect the people around you" in html) == (outcome != "refused")
+
+
+def test_unknown_outcome_is_not_found(patient_client):
+    assert patient_client.get("/next-steps/flu/").status_code == 404
+
+
+def test_guide_covers_every_screening_outcome():
+    from webapp.screening.models import OUTCOMES as SCREENING_OUTCOMES
+
+    assert set(SCREENING_OUTCOMES) == set(OUTCOMES)
+
+
+def test_the_bundled_model_card_renders(client, settings):
+    """The real card shipped in models/bundled (skipped until a model is bundled)."""
+    from webapp.guide.model_card import load_card, model_dir
+
+    settings.CXR_MODEL_DIR = ""
+    card = load_card()
+    if card is None:
+        pytest.skip(f"no bundled model card at {model_dir()}")
+    html = client.get(reverse("guide:how_it_works")).content.decode()
+    assert str(card["version"]) in html
+    for split in card["metrics"]:
+        assert f'id="split-{split}"' in html
+    for relative in card["plots"].values():
+        response = client.get(reverse("guide:model_plot", args=[relative]))
+        assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"\x89PNG")
+    for text in card["limitations"]:
+        assert escape(text) in html

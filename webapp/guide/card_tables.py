@@ -1,0 +1,177 @@
+"""Turn the model card's metric dictionaries into table rows a template can show.
+
+The card holds, per split name (`random`, `source`, ...), a report from
+`cxr.metrics.classification_report`: scalars as {"value": v, "ci95": [lo, hi]}, `precision`
+and `recall` with `macro` and `per_class`, `per_class` (class -> sensitivity, specificity, ppv,
+auc), `confusion_matrix`, and optionally `per_source` accuracy. Anything else that looks like a
+metric is shown too, under its own name, so a new metric in the card needs no template change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from numbers import Real
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
+
+# Shown as percentages; other metrics (AUC, ECE, ...) as 3-decimal numbers.
+PERCENT_METRICS = {"accuracy", "precision", "recall", "sensitivity", "specificity", "ppv", "npv",
+                   "f1", "refusal_rate"}
+METRIC_NAMES = {
+    "accuracy": _("Accuracy"),
+    "precision": _("Precision (macro average)"),
+    "recall": _("Recall (macro average)"),
+    "macro_auc": _("AUC, macro average (area under the ROC curve)"),
+    "ece": _("Calibration error (ECE, lower is better)"),
+    "sensitivity": _("Sensitivity"),
+    "specificity": _("Specificity"),
+    "ppv": _("Positive predictive value"),
+    "auc": _("AUC"),
+}
+SPLIT_NAMES = {
+    "random": _("Random split: test images drawn at random from the same collections as the training images"),
+    "patient": _("Patient split: no patient has images in both training and test"),
+    "source": _("Source split: test images from collections the model never saw in training"),
+}
+PER_CLASS_METRICS = ["sensitivity", "specificity", "ppv", "auc"]
+# Report bookkeeping, not metrics.
+NOT_METRICS = {"n", "classes", "support", "n_boot", "seed", "subset", "split_csv", "probabilities",
+               "from", "per_class", "per_source", "confusion_matrix"}
+
+
+@dataclass
+class Cell:
+    value: str
+    ci: str = ""
+
+
+@dataclass
+class SplitTables:
+    key: str
+    title: str
+    n: int | None
+    summary: list[tuple[str, Cell]] = field(default_factory=list)
+    per_class_header: list[str] = field(default_factory=list)
+    per_class: list[tuple[str, list[Cell]]] = field(default_factory=list)
+    confusion_classes: list[str] = field(default_factory=list)
+    confusion: list[tuple[str, list[int]]] = field(default_factory=list)
+    per_source: list[tuple[str, int | None, Cell]] = field(default_factory=list)
+
+
+def is_scalar(value) -> bool:
+    return (isinstance(value, dict) and "value" in value) or (isinstance(value, Real) and not isinstance(value, bool))
+
+
+def format_number(value, metric: str) -> str:
+    if value is None or not isinstance(value, Real):
+        return "—"
+    # Rounded here: Django's number_format cuts extra digits off instead of rounding.
+    if metric in PERCENT_METRICS:
+        return number_format(round(100 * value, 1), 1) + "%"
+    return number_format(round(value, 3), 3)
+
+
+def cell(value, metric: str) -> Cell:
+    """A scalar ({"value", "ci95"} or a bare number) formatted as value and "lo–hi" interval."""
+    if not isinstance(value, dict):
+        return Cell(format_number(value, metric))
+    ci = value.get("ci95")
+    interval = ""
+    if isinstance(ci, list | tuple) and len(ci) == 2 and all(isinstance(x, Real) for x in ci):
+        interval = f"{format_number(ci[0], metric)} – {format_number(ci[1], metric)}"
+    return Cell(format_number(value.get("value"), metric), interval)
+
+
+def metric_label(name: str) -> str:
+    return str(METRIC_NAMES.get(name, name.replace("_", " ").capitalize()))
+
+
+def split_title(key: str) -> str:
+    return str(SPLIT_NAMES.get(key, key))
+
+
+def _summary_rows(report: dict) -> list[tuple[str, Cell]]:
+    rows = []
+    for name, value in report.items():
+        if name in NOT_METRICS:
+            continue
+        if is_scalar(value):
+            rows.append((metric_label(name), cell(value, name)))
+        elif isinstance(value, dict) and is_scalar(value.get("macro")):
+            rows.append((metric_label(name), cell(value["macro"], name)))
+        elif isinstance(value, dict):
+            # An unknown group of metrics: one row per scalar inside it.
+            for inner, inner_value in value.items():
+                if is_scalar(inner_value):
+                    rows.append((f"{metric_label(name)} · {inner}", cell(inner_value, inner)))
+    return rows
+
+
+def split_tables(key: str, report: dict, class_names: dict[str, str] | None = None) -> SplitTables:
+    class_names = class_names or {}
+    shown = lambda c: str(class_names.get(c, c))  # noqa: E731
+    tables = SplitTables(key=key, title=split_title(key),
+                         n=report.get("n") if isinstance(report.get("n"), int) else None)
+    tables.summary = _summary_rows(report)
+
+    per_class = report.get("per_class")
+    if isinstance(per_class, dict) and per_class:
+        metrics = [m for m in PER_CLASS_METRICS if any(m in (v or {}) for v in per_class.values())]
+        metrics += sorted({m for v in per_class.values() if isinstance(v, dict) for m in v} - set(metrics))
+        tables.per_class_header = [metric_label(m) for m in metrics]
+        tables.per_class = [
+            (shown(name), [cell((values or {}).get(m), m) for m in metrics])
+            for name, values in per_class.items() if isinstance(values, dict)
+        ]
+
+    classes = report.get("classes") or list(per_class or {})
+    matrix = report.get("confusion_matrix")
+    if isinstance(matrix, list) and len(matrix) == len(classes) and classes:
+        tables.confusion_classes = [shown(c) for c in classes]
+        tables.confusion = [(shown(c), list(row)) for c, row in zip(classes, matrix, strict=True)]
+
+    per_source = report.get("per_source")
+    if isinstance(per_source, dict):
+        tables.per_source = [
+            (source, values.get("n"), cell(values.get("accuracy"), "accuracy"))
+            for source, values in per_source.items() if isinstance(values, dict)
+        ]
+    return tables
+
+
+def all_split_tables(card: dict, class_names: dict[str, str] | None = None) -> list[SplitTables]:
+    metrics = card.get("metrics") or {}
+    if not isinstance(metrics, dict):
+        return []
+    return [split_tables(key, report, class_names) for key, report in metrics.items() if isinstance(report, dict)]
+
+
+def detail_rows(value, prefix: str = "", depth: int = 0) -> list[tuple[str, str]]:
+    """Nested card details (e.g. training data sources and counts) as (label, text) rows."""
+    if isinstance(value, dict) and value and prefix and all(is_plain(v) for v in value.values()):
+        # A small table of counts (e.g. images per label): one row, "covid 179, normal 522".
+        return [(prefix, ", ".join(f"{key} {plain_text(v)}" for key, v in value.items()))]
+    if isinstance(value, dict) and depth < 4:
+        rows = []
+        for key, inner in value.items():
+            label = f"{prefix} › {key}" if prefix else str(key)
+            label = label.replace("_", " ")
+            rows.extend(detail_rows(inner, label, depth + 1))
+        return rows
+    if value is None or value == "" or value == [] or value == {}:
+        return []
+    if isinstance(value, list):
+        return [(prefix or "", ", ".join(plain_text(x) for x in value))]
+    return [(prefix or "", plain_text(value))]
+
+
+def is_plain(value) -> bool:
+    return not isinstance(value, dict | list)
+
+
+def plain_text(value) -> str:
+    if isinstance(value, float):
+        return number_format(round(value, 3), 3)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number_format(value, force_grouping=True)
+    return str(value)

@@ -1,0 +1,72 @@
+"""Patient guidance after a screening result, and the public "how it works" page with the model card."""
+from django.contrib.auth.decorators import login_not_required
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+
+from . import card_tables, model_card
+
+# The outcomes the screening app reports (webapp.screening.models.OUTCOMES), each with a page.
+OUTCOMES = {
+    "covid": _("Findings consistent with COVID-19"),
+    "pneumonia": _("Findings consistent with pneumonia"),
+    "normal": _("No findings of COVID-19 or pneumonia"),
+    "uncertain": _("Uncertain result"),
+    "refused": _("Image refused"),
+}
+CLASS_NAMES = {"covid": _("COVID-19"), "pneumonia": _("Pneumonia (not COVID-19)"), "normal": _("Normal")}
+PLOT_TITLES = {
+    "roc": _("ROC curves on the test images (one curve per class)"),
+    "reliability": _("Reliability diagram: predicted probability against how often it was right"),
+    "ood": _("Scores of the guard against images that are not chest X-rays"),
+}
+
+
+@require_safe
+def next_steps(request, outcome: str | None = None):
+    if outcome is not None and outcome not in OUTCOMES:
+        raise Http404("unknown outcome")
+    return render(request, "guide/next_steps.html", {
+        "outcome": outcome,
+        "outcome_title": OUTCOMES.get(outcome, ""),
+        "outcomes": list(OUTCOMES.items()),
+    })
+
+
+@login_not_required
+@require_safe
+def how_it_works(request):
+    card = model_card.load_card()
+    context = {"card": card}
+    if card:
+        class_names = {c: CLASS_NAMES.get(c, c) for c in card.get("classes") or []}
+        context.update({
+            "class_names": list(class_names.values()),
+            "splits": card_tables.all_split_tables(card, class_names),
+            "has_source_split": "source" in (card.get("metrics") or {}),
+            "plots": [
+                {"title": PLOT_TITLES.get(name, name), "file": path}
+                for name, path in model_card.plot_files(card).items()
+            ],
+            "architecture": card.get("architecture") if isinstance(card.get("architecture"), dict) else {},
+            "training": card.get("training") if isinstance(card.get("training"), dict) else {},
+            "training_data": card_tables.detail_rows((card.get("training") or {}).get("data")),
+            "ood": card.get("ood") if isinstance(card.get("ood"), dict) else {},
+            "limitations": [str(x) for x in card.get("limitations") or []],
+            "ece_before": card_tables.format_number(card.get("ece_before"), "ece"),
+            "ece_after": card_tables.format_number(card.get("ece_after"), "ece"),
+            "false_refusal": card_tables.format_number((card.get("ood") or {}).get("false_refusal_rate_test"), "refusal_rate"),
+            "negative_refusal": card_tables.format_number((card.get("ood") or {}).get("negative_refusal_rate"), "refusal_rate"),
+        })
+    return render(request, "guide/how_it_works.html", context)
+
+
+@login_not_required
+@require_safe
+def model_plot(request, filename: str):
+    """One PNG the installed card lists in `plots`; nothing else from the model directory."""
+    path = model_card.plot_path(model_card.load_card(), filename)
+    if path is None:
+        raise Http404("not a plot of the installed model")
+    return FileResponse(path.open("rb"), content_type="image/png")

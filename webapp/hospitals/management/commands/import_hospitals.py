@@ -1,0 +1,50 @@
+"""manage.py import_hospitals FILE [FILE ...]: load hospital lists for the nearest-hospital finder."""
+from django.core.management.base import BaseCommand, CommandError
+
+from webapp.hospitals.importing import save_parsed
+from webapp.hospitals.models import Hospital
+from webapp.hospitals.parsers import FORMATS, ImportFormatError, parse_file
+
+# Enough skipped-row messages to fix a file; the rest are counted.
+MAX_PROBLEMS_SHOWN = 50
+
+
+class Command(BaseCommand):
+    help = (
+        "Import hospitals from HIFLD CSV, a CSV with name/latitude/longitude columns, or "
+        "OpenStreetMap GeoJSON / Overpass JSON. Each file is imported in one transaction; "
+        "importing it again updates the rows instead of duplicating them."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", metavar="FILE")
+        parser.add_argument("--format", choices=FORMATS, help="skip detection from the file's header")
+        parser.add_argument("--if-empty", action="store_true",
+                            help="import only when no hospital is stored yet (used by `make run`)")
+        parser.add_argument("--source", help="source name stored with each row (default: "
+                            "hifld / osm / the CSV file's name)")
+        parser.add_argument("--country", default="", help="country for rows whose file has none")
+
+    def handle(self, *args, files, format=None, if_empty=False, source=None, country="", **options):
+        if if_empty and (count := Hospital.objects.count()):
+            self.stdout.write(f"{count} hospitals already stored: nothing imported (--if-empty).")
+            return
+        failed = []
+        for name in files:
+            try:
+                parsed = parse_file(name, fmt=format, source=source, country=country)
+            except ImportFormatError as exc:
+                self.stderr.write(self.style.ERROR(f"{name}: not imported: {exc}"))
+                failed.append(name)
+                continue
+            for problem in parsed.problems[:MAX_PROBLEMS_SHOWN]:
+                self.stderr.write(f"{name}: skipped {problem}")
+            if len(parsed.problems) > MAX_PROBLEMS_SHOWN:
+                self.stderr.write(f"{name}: ... and {len(parsed.problems) - MAX_PROBLEMS_SHOWN} more skipped rows")
+            counts = save_parsed(parsed)
+            self.stdout.write(self.style.SUCCESS(
+                f"{name} ({parsed.format}, source {parsed.source!r}): {counts.created} created, "
+                f"{counts.updated} updated, {counts.unchanged} unchanged, {counts.skipped} skipped"
+            ))
+        if failed:
+            raise CommandError(f"{len(failed)} of {len(files)} file(s) not imported: {', '.join(failed)}")

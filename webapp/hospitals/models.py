@@ -1,0 +1,61 @@
+"""A hospital or other health facility that a patient may be referred to."""
+import re
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Hospital(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    name = models.CharField(_("name"), max_length=255)
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    city = models.CharField(_("city"), max_length=255, blank=True)
+    # State, province or region: whatever the source calls its first-level division.
+    region = models.CharField(_("region"), max_length=255, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=255, blank=True)
+    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"))
+    type = models.CharField(_("type"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    beds = models.PositiveIntegerField(_("beds"), null=True, blank=True)
+    # Where the row came from ("hifld", "osm", or a file's name) and the source's own id, so that
+    # importing the same source again updates rows instead of duplicating them.
+    source = models.CharField(_("source"), max_length=100)
+    source_date = models.DateField(_("source date"), null=True, blank=True)
+    external_id = models.CharField(_("external id"), max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("hospital")
+        verbose_name_plural = _("hospitals")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="hospital_unique_per_source"),
+        ]
+        indexes = [models.Index(fields=["status"], name="hospital_status_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def place(self) -> str:
+        """City, region and country in one line, skipping the parts the source lacks."""
+        return ", ".join(part for part in (self.city, self.region, self.country) if part)
+
+    def phone_numbers(self) -> list[tuple[str, str]]:
+        """(as written, tel: link) per number; sources list several numbers separated by "/"."""
+        numbers = []
+        for part in re.split(r"\s*[/;,]\s*", self.phone):
+            dialable = re.sub(r"[^\d+]", "", part)
+            if len(dialable) >= 3:
+                numbers.append((part.strip(), "tel:" + dialable))
+        return numbers

@@ -1,0 +1,88 @@
+"""The k nearest open hospitals to a point, by great-circle distance.
+
+A scikit-learn BallTree with the haversine metric works on the sphere, so it is right across the
+antimeridian and near the poles where flat latitude/longitude distances are wrong. The tree is
+built once per process and rebuilt when the table changes (its row count or latest update).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Count, Max
+from sklearn.neighbors import BallTree
+
+from .models import Hospital
+
+EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
+
+
+def great_circle_km(lat1, lon1, lat2, lon2):
+    """Haversine distance in km; arguments in degrees, scalars or numpy arrays."""
+    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=float)) for a in (lat1, lon1, lat2, lon2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+class NearestIndex:
+    """Points (with ids) in a BallTree; `query` returns (id, km) pairs, nearest first."""
+
+    def __init__(self, ids, latitudes, longitudes):
+        self.ids = np.asarray(ids)
+        points = np.radians(np.column_stack([latitudes, longitudes]).astype(float).reshape(-1, 2))
+        self.tree = BallTree(points, metric="haversine") if len(points) else None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def query(self, lat: float, lon: float, k: int) -> list[tuple[int, float]]:
+        if self.tree is None or k < 1:
+            return []
+        k = min(k, len(self.ids))
+        distances, positions = self.tree.query(np.radians([[lat, lon]]), k=k)
+        return [(int(self.ids[p]), float(d * EARTH_RADIUS_KM)) for d, p in zip(distances[0], positions[0], strict=True)]
+
+
+def brute_force_nearest(latitudes, longitudes, lat: float, lon: float, k: int):
+    """Positions and km of the k nearest points by computing every distance (the baseline)."""
+    distances = great_circle_km(lat, lon, latitudes, longitudes)
+    k = min(k, len(distances))
+    nearest = np.argpartition(distances, k - 1)[:k] if k else np.array([], dtype=int)
+    nearest = nearest[np.argsort(distances[nearest])]
+    return nearest, distances[nearest]
+
+
+@dataclass
+class NearbyHospital:
+    hospital: Hospital
+    distance_km: float
+
+
+_lock = threading.Lock()
+_cached: tuple[tuple, NearestIndex] | None = None
+
+
+def _table_version() -> tuple:
+    """Changes whenever an open hospital is added, removed, moved, closed or reopened."""
+    stats = Hospital.objects.aggregate(count=Count("id"), latest=Max("updated_at"), last_id=Max("id"))
+    return stats["count"], stats["latest"], stats["last_id"]
+
+
+def open_hospitals_index() -> NearestIndex:
+    global _cached
+    version = _table_version()
+    with _lock:
+        if _cached is None or _cached[0] != version:
+            rows = Hospital.objects.filter(status=Hospital.Status.OPEN).values_list("id", "latitude", "longitude")
+            ids, lats, lons = zip(*rows, strict=True) if rows else ((), (), ())
+            _cached = (version, NearestIndex(ids, lats, lons))
+        return _cached[1]
+
+
+def nearest_open_hospitals(lat: float, lon: float, k: int = 10) -> list[NearbyHospital]:
+    """The k nearest open hospitals to (lat, lon) in degrees, nearest first; closed ones never."""
+    pairs = open_hospitals_index().query(lat, lon, k)
+    # Filtered again: a row closed or deleted since the index was built is simply left out.
+    by_id = Hospital.objects.filter(status=Hospital.Status.OPEN).in_bulk([i for i, _ in pairs])
+    return [NearbyHospital(by_id[i], km) for i, km in pairs if i in by_id]
