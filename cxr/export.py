@@ -357,7 +357,11 @@ def _load_extra_metrics(path: str | Path) -> dict:
     """The test-subset report of an `evaluate` run (its metrics.json), or the file as it is."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     report = (data.get("subsets") or {}).get("test", data)
-    return report | {"from": str(path)}
+    # Another run's model, not this one: say which, so the card never passes it off as ours.
+    about = {key: data[key] for key in ("checkpoint", "arch", "split_csv", "img_size", "contrast", "epoch")
+             if key in data}
+    return report | {"from": str(path), "model": about,
+                     "note": "measured on a separate model trained with the same recipe on this split"}
 
 
 def _plots(out_dir: Path, y_test, test_probs, classes, predictor, val_pooled, negative_scores) -> dict:

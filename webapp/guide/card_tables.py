@@ -36,7 +36,7 @@ SPLIT_NAMES = {
 PER_CLASS_METRICS = ["sensitivity", "specificity", "ppv", "auc"]
 # Report bookkeeping, not metrics.
 NOT_METRICS = {"n", "classes", "support", "n_boot", "seed", "subset", "split_csv", "probabilities",
-               "from", "per_class", "per_source", "confusion_matrix"}
+               "from", "per_class", "per_source", "confusion_matrix", "model", "note"}
 
 
 @dataclass
@@ -56,6 +56,7 @@ class SplitTables:
     confusion_classes: list[str] = field(default_factory=list)
     confusion: list[tuple[str, list[int]]] = field(default_factory=list)
     per_source: list[tuple[str, int | None, Cell]] = field(default_factory=list)
+    separate_model: bool = False  # measured on another model trained with the same recipe
 
 
 def is_scalar(value) -> bool:
@@ -113,6 +114,7 @@ def split_tables(key: str, report: dict, class_names: dict[str, str] | None = No
     tables = SplitTables(key=key, title=split_title(key),
                          n=report.get("n") if isinstance(report.get("n"), int) else None)
     tables.summary = _summary_rows(report)
+    tables.separate_model = isinstance(report.get("model"), dict)
 
     per_class = report.get("per_class")
     if isinstance(per_class, dict) and per_class:
