@@ -12,33 +12,18 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
 
+from cxr.inference.decode import decode_image
 from cxr.preprocess import prepare_gray
 
 CACHE_VERSION = "1"
 DEFAULT_CACHE_DIR = Path(os.environ.get("CXR_CACHE_DIR", "var/cache"))
 
 
-def read_gray(path: str | Path) -> np.ndarray:
-    """Decode an image file to 8-bit grayscale, honouring EXIF orientation.
-
-    The serving side decodes uploads with `cxr.inference`; for the 8-bit PNG/JPEG files of a
-    training set both give the same pixels.
-    """
-    with Image.open(path) as img:
-        img = ImageOps.exif_transpose(img)
-        if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-            arr = np.asarray(img, dtype=np.float32)
-            lo, hi = float(arr.min()), float(arr.max())
-            scaled = (arr - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(arr)
-            return scaled.astype(np.uint8)
-        return np.asarray(img.convert("L"), dtype=np.uint8)
-
-
 def _prepare_one(args: tuple[str, int, str]) -> np.ndarray:
     path, size, contrast = args
-    return prepare_gray(read_gray(path), size=size, contrast=contrast)
+    # The serving decoder, so that training sees exactly the pixels an upload would give.
+    return prepare_gray(decode_image(path).gray, size=size, contrast=contrast)
 
 
 def cache_key(paths: list[str], size: int, contrast: str) -> str:
