@@ -12,27 +12,12 @@ from PIL import Image
 from screening_helpers import (
     astronaut_jpeg,
     fast_password_hashing,  # noqa: F401 (autouse fixture)
-    model_dir_or_skip,
     store_reading,
     stored_files,
 )
 
 from webapp.screening import api_urls
 from webapp.screening.models import ApiToken, Reading
-
-
-@pytest.fixture
-def model_dir(settings):
-    model_dir = model_dir_or_skip()
-    settings.CXR_MODEL_DIR = str(model_dir)
-    return model_dir
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    root = tmp_path / "private"
-    settings.PRIVATE_MEDIA_ROOT = root
-    return root
 
 
 @pytest.fixture

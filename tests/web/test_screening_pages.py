@@ -20,7 +20,6 @@ from screening_helpers import (
     dicom_with_patient,
     fast_password_hashing,  # noqa: F401 (autouse fixture)
     jpeg_with_exif,
-    model_dir_or_skip,
     store_reading,
     stored_files,
 )
@@ -29,20 +28,6 @@ from webapp.screening import outcomes, storage, views
 from webapp.screening.models import Reading
 
 XHR = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
-
-
-@pytest.fixture
-def model_dir(settings):
-    model_dir = model_dir_or_skip()
-    settings.CXR_MODEL_DIR = str(model_dir)
-    return model_dir
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    root = tmp_path / "private"
-    settings.PRIVATE_MEDIA_ROOT = root
-    return root
 
 
 def upload(client, name: str, data: bytes, content_type: str = "application/octet-stream", **extra):

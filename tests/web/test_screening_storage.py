@@ -11,7 +11,6 @@ from django.core.management import call_command
 from django.db import DatabaseError
 from screening_helpers import (
     fast_password_hashing,  # noqa: F401 (autouse fixture)
-    model_dir_or_skip,
     prediction_for,
     store_reading,
     stored_files,
@@ -20,20 +19,6 @@ from screening_helpers import (
 from webapp.screening import predictor as predictor_module
 from webapp.screening import storage
 from webapp.screening.models import Reading
-
-
-@pytest.fixture
-def model_dir(settings):
-    model_dir = model_dir_or_skip()
-    settings.CXR_MODEL_DIR = str(model_dir)
-    return model_dir
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    root = tmp_path / "private"
-    settings.PRIVATE_MEDIA_ROOT = root
-    return root
 
 
 def test_a_reading_is_files_plus_a_row(patient, model_dir, media_root, xray_paths):
