@@ -4,6 +4,7 @@ register, log out, fail a login, log in, switch language, get locked out.
 Screenshots land in test-output/accounts-*.png for a person to look at.
 """
 import pytest
+from browser_helpers import record_page_errors
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -15,12 +16,8 @@ DISCLAIMER = "A screening aid, not a diagnosis: a clinician and an RT-PCR test d
 @pytest.fixture
 def watched_page(page):
     """The browser page, recording console errors (a CSP violation shows up as one)."""
-    errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("response", lambda response: errors.append(f"HTTP {response.status} {response.url}")
-            if response.status >= 400 and response.status != 429 else None)
-    page.console_errors = errors
+    # 429 is the lockout page, which the lockout test opens on purpose.
+    page.console_errors = record_page_errors(page, ignored_statuses=frozenset({429}))
     return page
 
 

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from browser_helpers import record_page_errors
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -47,12 +48,7 @@ def user(settings):
 @pytest.fixture
 def watched_page(page):
     """The browser page, recording console errors (a CSP violation shows up as one)."""
-    errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("response", lambda response: errors.append(f"HTTP {response.status} {response.url}")
-            if response.status >= 400 else None)
-    page.console_errors = errors
+    page.console_errors = record_page_errors(page)
     return page
 
 
