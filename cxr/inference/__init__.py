@@ -13,6 +13,7 @@ from cxr.inference.errors import (
     ModelNotInstalled,
     UnsupportedFormat,
 )
+from cxr.inference.notices import Notice
 from cxr.inference.predictor import Predictor, default_model_dir
 from cxr.inference.reading import Reading
 
@@ -24,6 +25,7 @@ __all__ = [
     "ImageError",
     "ImageTooLarge",
     "ModelNotInstalled",
+    "Notice",
     "Predictor",
     "Reading",
     "UnsupportedFormat",

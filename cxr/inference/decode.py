@@ -28,6 +28,7 @@ from cxr.inference.errors import (
     ImageTooLarge,
     UnsupportedFormat,
 )
+from cxr.inference.notices import Notice
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 50_000_000
@@ -55,7 +56,7 @@ class DecodedImage:
 
     gray: np.ndarray  # uint8 (H, W)
     source_format: str  # "png", "jpeg", "tiff", "bmp", "dicom"
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
     colour_fraction: float = 0.0  # share of strongly coloured pixels before grey conversion
     dicom: dict[str, str] = field(default_factory=dict)  # Modality, ViewPosition, BodyPartExamined
 
@@ -77,12 +78,12 @@ def sniff_format(data: bytes) -> str:
         return "dicom"
     for magic, name in _KNOWN_UNSUPPORTED:
         if data.startswith(magic):
-            raise UnsupportedFormat(f"{name} files are not supported; please upload {SUPPORTED}.")
+            raise UnsupportedFormat(Notice("format_not_supported", format=name, supported=SUPPORTED))
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        raise UnsupportedFormat(f"WebP files are not supported; please upload {SUPPORTED}.")
+        raise UnsupportedFormat(Notice("format_not_supported", format="WebP", supported=SUPPORTED))
     if data[4:8] == b"ftyp":
-        raise UnsupportedFormat(f"HEIC/MP4 files are not supported; please upload {SUPPORTED}.")
-    raise UnsupportedFormat(f"This file is not a recognised image; please upload {SUPPORTED}.")
+        raise UnsupportedFormat(Notice("format_not_supported", format="HEIC/MP4", supported=SUPPORTED))
+    raise UnsupportedFormat(Notice("not_an_image", supported=SUPPORTED))
 
 
 def read_input(source: bytes | bytearray | memoryview | str | os.PathLike, max_bytes: int = MAX_BYTES) -> bytes:
@@ -96,16 +97,16 @@ def read_input(source: bytes | bytearray | memoryview | str | os.PathLike, max_b
             if size > max_bytes:
                 raise ImageTooLarge(_too_many_bytes(size, max_bytes))
             if not path.is_file():
-                raise FileUnreadable(f"{path} is not a file.")
+                raise FileUnreadable(Notice("not_a_file", path=str(path)))
             data = path.read_bytes()
         except ImageError:
             raise
         except OSError as exc:
-            raise FileUnreadable(f"Cannot read {path}: {exc.strerror or exc}.") from None
+            raise FileUnreadable(Notice("cannot_read_file", path=str(path), error=str(exc.strerror or exc))) from None
     else:
-        raise UnsupportedFormat(f"Expected bytes or a file path, got {type(source).__name__}.")
+        raise UnsupportedFormat(Notice("wrong_input_type", type=type(source).__name__))
     if not data:
-        raise EmptyFile("The file is empty.")
+        raise EmptyFile(Notice("empty_file"))
     if len(data) > max_bytes:
         raise ImageTooLarge(_too_many_bytes(len(data), max_bytes))
     return data
@@ -127,14 +128,14 @@ def decode_image(
     except ImageError:
         raise
     except MemoryError:
-        raise ImageTooLarge("The image is too large to decode on this server.") from None
+        raise ImageTooLarge(Notice("too_large_to_decode")) from None
     except Image.DecompressionBombError:
-        raise ImageTooLarge(_too_many_pixels_text(None, max_pixels)) from None
+        raise ImageTooLarge(_too_many_pixels(None, max_pixels)) from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a damaged file to the user
-        raise CorruptImage(f"The {fmt.upper()} file is damaged or incomplete ({_short(exc)}).") from None
+        raise CorruptImage(Notice("damaged_file", format=fmt.upper(), detail=_short(exc))) from None
     gray = decoded.gray
     if gray.ndim != 2 or gray.size == 0:
-        raise CorruptImage(f"The {fmt.upper()} file holds no readable picture.")
+        raise CorruptImage(Notice("no_picture", format=fmt.upper()))
     decoded.gray = np.ascontiguousarray(gray, dtype=np.uint8)
     return decoded
 
@@ -142,26 +143,26 @@ def decode_image(
 # --- Pillow formats -----------------------------------------------------------------------
 
 def _decode_pillow(data: bytes, fmt: str, max_pixels: int) -> DecodedImage:
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     img = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[fmt]])
     width, height = img.size
     _check_pixels(width, height, max_pixels)
     if getattr(img, "n_frames", 1) > 1:
-        warnings.append(f"The file holds {img.n_frames} pictures; only the first was read.")
+        warnings.append(Notice("extra_frames", frames=int(img.n_frames)))
     img.load()
     try:
         img = ImageOps.exif_transpose(img)
     except Exception:  # noqa: BLE001 - a broken EXIF block should not lose the picture
-        warnings.append("The EXIF orientation could not be read; the picture is shown as stored.")
+        warnings.append(Notice("exif_unreadable"))
     gray, colour_fraction = _pillow_to_gray(img, warnings)
     return DecodedImage(gray, fmt, warnings, colour_fraction)
 
 
-def _pillow_to_gray(img: Image.Image, warnings: list[str]) -> tuple[np.ndarray, float]:
+def _pillow_to_gray(img: Image.Image, warnings: list[Notice]) -> tuple[np.ndarray, float]:
     mode = img.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I;16S", "I", "F", "I;32"):
         arr = np.asarray(img)
-        warnings.append("High bit-depth image scaled to 8 bits from its darkest to brightest pixel.")
+        warnings.append(Notice("high_bit_depth"))
         return _stretch_to_uint8(arr.astype(np.float32)), 0.0  # float32 is exact up to 2**24
     if mode == "L":
         return np.asarray(img), 0.0
@@ -205,14 +206,14 @@ def _decode_dicom(data: bytes, max_pixels: int) -> DecodedImage:
         implicit = bool(ds.original_encoding[0])
         ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
     if "PixelData" not in ds:
-        raise UnsupportedFormat("This DICOM file holds no image (perhaps a report or a structured document).")
+        raise UnsupportedFormat(Notice("dicom_no_image"))
     rows, cols = int(ds.Rows), int(ds.Columns)
     _check_pixels(cols, rows, max_pixels)
     _check_transfer_syntax(ds)
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     if frames > 1:
-        warnings.append(f"The DICOM file holds {frames} frames; only the first was read.")
+        warnings.append(Notice("dicom_extra_frames", frames=frames))
         arr = pixel_array(ds, index=0)
     else:
         arr = ds.pixel_array
@@ -230,7 +231,7 @@ def _decode_dicom(data: bytes, max_pixels: int) -> DecodedImage:
     if photometric == "PALETTE COLOR":
         arr = apply_color_lut(arr, ds)
     if arr.ndim != 3 or arr.shape[-1] != 3:
-        raise UnsupportedFormat(f"DICOM colour layout {photometric} is not supported.")
+        raise UnsupportedFormat(Notice("dicom_colour_layout", layout=photometric))
     rgb = arr if arr.dtype == np.uint8 else _stretch_to_uint8(arr.astype(np.float64))
     gray = np.asarray(Image.fromarray(rgb, "RGB").convert("L"))
     return DecodedImage(gray, "dicom", warnings, colour_fraction(rgb), meta)
@@ -246,13 +247,10 @@ def _check_transfer_syntax(ds) -> None:
         available = False
     if not available:
         name = getattr(syntax, "name", str(syntax))
-        raise UnsupportedFormat(
-            f"This DICOM file is compressed as {name}, which this server cannot decode; "
-            "please export it uncompressed or as PNG."
-        )
+        raise UnsupportedFormat(Notice("dicom_compression", compression=str(name)))
 
 
-def _dicom_voi(values: np.ndarray, ds, warnings: list[str]) -> np.ndarray:
+def _dicom_voi(values: np.ndarray, ds, warnings: list[Notice]) -> np.ndarray:
     """Apply the file's own display settings (VOI LUT, else window), else min-max, to 0..255."""
     if "VOILUTSequence" in ds and len(ds.VOILUTSequence):
         from pydicom.pixels import apply_voi
@@ -270,7 +268,7 @@ def _dicom_voi(values: np.ndarray, ds, warnings: list[str]) -> np.ndarray:
         if width >= 1:
             function = str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").upper()
             return _window(values.astype(np.float32), center, width, function)
-        warnings.append("The DICOM window width is invalid; the full range of values is shown.")
+        warnings.append(Notice("dicom_window_invalid"))
     return _stretch_to_uint8(values.astype(np.float32))  # float32: exact for 16-bit values
 
 
@@ -304,18 +302,20 @@ def _stretch_to_uint8(values: np.ndarray) -> np.ndarray:
 
 def _check_pixels(width: int, height: int, max_pixels: int) -> None:
     if width <= 0 or height <= 0:
-        raise CorruptImage(f"The image declares an impossible size ({width} x {height}).")
+        raise CorruptImage(Notice("impossible_size", width=int(width), height=int(height)))
     if width * height > max_pixels:
-        raise ImageTooLarge(_too_many_pixels_text((width, height), max_pixels))
+        raise ImageTooLarge(_too_many_pixels((width, height), max_pixels))
 
 
-def _too_many_pixels_text(size: tuple[int, int] | None, max_pixels: int) -> str:
-    declared = f" ({size[0]} x {size[1]} pixels)" if size else ""
-    return f"The image is too large{declared}; the limit is {max_pixels / 1e6:.0f} megapixels."
+def _too_many_pixels(size: tuple[int, int] | None, max_pixels: int) -> Notice:
+    if size is None:
+        return Notice("too_many_pixels", limit_megapixels=max_pixels / 1e6)
+    return Notice("too_many_pixels_sized", width=int(size[0]), height=int(size[1]),
+                  limit_megapixels=max_pixels / 1e6)
 
 
-def _too_many_bytes(size: int, max_bytes: int) -> str:
-    return f"The file is too large ({size / 2**20:.1f} MiB); the limit is {max_bytes / 2**20:.0f} MiB."
+def _too_many_bytes(size: int, max_bytes: int) -> Notice:
+    return Notice("file_too_large", size_mib=size / 2**20, limit_mib=max_bytes / 2**20)
 
 
 def _short(exc: Exception) -> str:

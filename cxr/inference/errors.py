@@ -1,8 +1,10 @@
 """Typed errors of the inference engine.
 
 Everything that can go wrong with an uploaded file surfaces as an `ImageError` subclass with a
-stable `code` (for programs and translations) and a `message` a person can read. Nothing else
-escapes from decoding: callers catch `ImageError` and show `message`.
+stable `code` (the kind of failure, for programs) and a `message` a person can read. The message
+is a `Notice` (cxr.inference.notices): English text with its own finer code and parameters, for
+applications that translate it. Nothing else escapes from decoding: callers catch `ImageError`
+and show `message`.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ class ImageError(Exception):
 
     code = "image_error"
 
-    def __init__(self, message: str):
+    def __init__(self, message: str):  # usually a Notice (a str with a code)
         super().__init__(message)
         self.message = message
 

@@ -26,42 +26,39 @@ from pathlib import Path
 import numpy as np
 
 from cxr.inference.decode import DecodedImage
+from cxr.inference.notices import Notice
 
 MIN_SIDE = 64  # px; the smallest training images are about 200 px
 MIN_STD = 4.0  # grey levels; a radiograph has far more contrast than this
 MAX_COLOUR_FRACTION = 0.10  # coloured arrows or labels on an X-ray stay well below this
 RADIOGRAPH_MODALITIES = {"", "CR", "DX", "DR", "RG", "OT", "PX", "XR"}
 LATERAL_VIEWS = {"LL", "RL", "LAT", "LATERAL", "LLD", "RLD"}
-NOT_A_CXR = "This does not look like a frontal chest X-ray"
 
 
-def explained_refusal(decoded: DecodedImage) -> str | None:
+def explained_refusal(decoded: DecodedImage) -> Notice | None:
     """A plain-language reason to refuse the picture without asking the network, or None."""
     gray = decoded.gray
     height, width = gray.shape
     if min(height, width) < MIN_SIDE:
-        return f"{NOT_A_CXR}: the picture is only {width} x {height} pixels."
+        return Notice("not_cxr_too_small", width=width, height=height)
     step = max(1, max(height, width) // 256)
     if float(gray[::step, ::step].std()) < MIN_STD:
-        return f"{NOT_A_CXR}: the picture is blank or nearly uniform."
+        return Notice("not_cxr_blank")
     if decoded.colour_fraction > MAX_COLOUR_FRACTION:
-        return (
-            f"{NOT_A_CXR}: {decoded.colour_fraction:.0%} of the picture is strongly coloured "
-            "(X-rays are grey)."
-        )
+        return Notice("not_cxr_colour", percent=round(100 * decoded.colour_fraction))
     modality = decoded.dicom.get("Modality", "")
     if modality not in RADIOGRAPH_MODALITIES:
-        return f"{NOT_A_CXR}: the DICOM header says its modality is {modality}, not a radiograph."
+        return Notice("not_cxr_modality", modality=modality)
     view = decoded.dicom.get("ViewPosition", "")
     if view in LATERAL_VIEWS:
-        return f"{NOT_A_CXR}: the DICOM header says it is a lateral view ({view})."
+        return Notice("not_cxr_lateral", view=view)
     return None
 
 
-def dicom_warnings(decoded: DecodedImage) -> list[str]:
+def dicom_warnings(decoded: DecodedImage) -> list[Notice]:
     body_part = decoded.dicom.get("BodyPartExamined", "")
     if body_part and body_part not in ("CHEST", "THORAX", "LUNG", "LUNGS"):
-        return [f"The DICOM header names the body part {body_part}, not the chest."]
+        return [Notice("dicom_body_part", body_part=body_part)]
     return []
 
 

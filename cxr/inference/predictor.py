@@ -16,6 +16,7 @@ from cxr.inference import ood
 from cxr.inference.cam import heatmap_from_cam
 from cxr.inference.decode import MAX_BYTES, MAX_PIXELS, DecodedImage, decode_image
 from cxr.inference.errors import ImageError, ModelNotInstalled
+from cxr.inference.notices import Notice
 from cxr.inference.reading import Reading
 from cxr.preprocess import prepare_gray
 
@@ -132,17 +133,13 @@ class Predictor:
         top = int(np.argmax(probs))
         reason = ood.explained_refusal(decoded)
         if reason is None and distance > self.detector.threshold:
-            reason = (
-                f"{ood.NOT_A_CXR}: it differs too much from the X-rays the model was trained on "
-                f"(distance {distance:.1f}, limit {self.detector.threshold:.1f})."
-            )
+            reason = Notice("not_cxr_unlike_training", distance=float(distance),
+                            limit=float(self.detector.threshold))
         rejected = reason is not None
         low_confidence = not rejected and float(probs[top]) < self.low_confidence_threshold
         if low_confidence:
-            reason = (
-                f"Uncertain: the highest probability ({probs[top]:.0%}, {self.classes[top]}) is below "
-                f"{self.low_confidence_threshold:.0%}, so no label is given."
-            )
+            reason = Notice("uncertain", percent=round(100 * float(probs[top])), label=self.classes[top],
+                            threshold_percent=round(100 * self.low_confidence_threshold))
         size = (self.input_size, self.input_size)
         return Reading(
             label=None if reason else self.classes[top],

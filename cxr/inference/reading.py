@@ -18,10 +18,10 @@ class Reading:
     label: str | None  # None when refused or uncertain
     probabilities: dict[str, float]  # calibrated, sum to 1 (computed even when refused)
     rejected: bool  # not a frontal chest X-ray
-    reason: str | None  # plain words; set whenever label is None
+    reason: str | None  # a Notice (English text + code); set whenever label is None
     low_confidence: bool
     ood_score: float  # Mahalanobis distance; > card["ood"]["threshold"] means refused
-    warnings: list[str]
+    warnings: list[str]  # Notices
     heatmap: np.ndarray  # float32 (S, S) in [0, 1] for the predicted (or top) class
     image: np.ndarray  # uint8 (H, W) as decoded
     source_format: str

@@ -167,3 +167,32 @@ def test_empty_missing_and_unsupported_inputs(tmp_path):
         decode_image(b"hello, this is text, not a picture")
     with pytest.raises(UnsupportedFormat):
         decode_image(12345)  # type: ignore[arg-type]
+
+
+def test_every_message_is_a_notice_with_a_code_for_translation(xray, tmp_path):
+    """Apps translate by code (cxr.inference.notices); the English text stays the message."""
+    import pickle
+
+    from cxr.inference import ImageError, Notice
+
+    cases = {
+        b"": "empty_file",
+        encode(Image.new("L", (80, 80), 128), "GIF"): "format_not_supported",
+        b"hello, this is text, not a picture": "not_an_image",
+        _png_declaring(60_000, 60_000): "too_many_pixels",  # Pillow stops it first: no size
+        encode(Image.fromarray(xray), "PNG")[:200]: "damaged_file",
+        tmp_path / "missing.png": "cannot_read_file",
+    }
+    for source, code in cases.items():
+        with pytest.raises(ImageError) as info:
+            decode_image(source)
+        message = info.value.message
+        assert isinstance(message, Notice) and message.code == code, (code, message)
+        assert pickle.loads(pickle.dumps(message)).params == message.params
+
+    first, second = Image.fromarray(xray), Image.fromarray(255 - xray)
+    buffer = io.BytesIO()
+    first.save(buffer, format="TIFF", save_all=True, append_images=[second])
+    (warning,) = decode_image(buffer.getvalue()).warnings
+    assert (warning.code, warning.params) == ("extra_frames", {"frames": 2})
+    assert warning == "The file holds 2 pictures; only the first was read."

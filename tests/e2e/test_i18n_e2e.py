@@ -84,3 +84,38 @@ def test_every_main_page_in_indonesian(page, live_server, test_output):
         nav = page.locator("nav.main-nav").inner_text()
         assert "Rumah sakit" in nav and "Langkah selanjutnya" in nav and "Cara kerja" in nav, name
         page.screenshot(path=test_output / f"i18n-id-{name}.png", full_page=True)
+
+
+def test_the_engines_refusal_reason_is_shown_in_indonesian(page, live_server, test_output, model_dir,
+                                                           media_root, tmp_path):
+    """The sentence that says *why* a picture was refused comes from the inference engine: it must
+    follow the page's language too, not stay in English under an Indonesian title."""
+    from PIL import Image
+    from skimage import data
+
+    from webapp.accounts.models import User
+    from webapp.screening.models import Reading
+
+    User.objects.create_user(email="wulan@example.org", password=PASSWORD, full_name="Wulan Sari")
+    base = live_server.url
+    page.goto(base + "/accounts/login/")
+    with page.expect_navigation():
+        page.locator("#language-select").select_option("id")
+    page.locator("input[name=username]").fill("wulan@example.org")
+    page.locator("input[name=password]").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+
+    photo = tmp_path / "astronaut.jpg"
+    Image.fromarray(data.astronaut()).save(photo, quality=90)
+    page.goto(base + reverse("screening:upload"))
+    page.set_input_files("#id_image", str(photo))
+    page.locator("main form button[type=submit]").click()
+    error = page.get_by_test_id("upload-error")
+    error.wait_for()
+    text = error.inner_text()
+    assert indonesian("This does not look like a chest X-ray") in text
+    assert "gambar berwarna kuat (foto rontgen berwarna abu-abu)" in text
+    assert "strongly coloured" not in text
+    assert Reading.objects.count() == 0
+    page.screenshot(path=test_output / "i18n-id-refusal.png", full_page=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -18,23 +17,7 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-REPO_DIR = Path(__file__).resolve().parents[2]
 PASSWORD = "lantern-river-orbit-58"
-
-
-@pytest.fixture
-def model_dir(settings):
-    model_dir = Path(os.environ.get("CXR_MODEL_DIR") or REPO_DIR / "models" / "bundled")
-    if not (model_dir / "model.onnx").is_file():
-        pytest.skip(f"bundled model not exported yet ({model_dir / 'model.onnx'} is missing)")
-    settings.CXR_MODEL_DIR = str(model_dir)
-    return model_dir
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    return settings.PRIVATE_MEDIA_ROOT
 
 
 @pytest.fixture

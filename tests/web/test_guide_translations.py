@@ -78,7 +78,7 @@ def test_compiled_catalogue_matches_the_po_file(po_entries):
 def test_placeholders_survive_translation(po_entries):
     import re
 
-    placeholder = re.compile(r"%\(\w+\)s|%%")
+    placeholder = re.compile(r"%\(\w+\)[-+ #0-9.]*[sdf]|%%")
     broken = [e["msgid"] for e in po_entries
               if sorted(placeholder.findall(e["msgid"])) != sorted(placeholder.findall(e["msgstr"][0]))]
     assert broken == []

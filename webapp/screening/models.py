@@ -36,10 +36,14 @@ class Reading(models.Model):
     label = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
     probabilities = models.JSONField(default=dict)
     rejected = models.BooleanField(default=False)
+    # Why there is no label (uncertain), as English text plus the engine's notice code and
+    # parameters, so the page can say it in the reader's language (screening/notices.py).
     reason = models.TextField(blank=True, default="")
+    reason_code = models.CharField(max_length=40, blank=True, default="")
+    reason_params = models.JSONField(default=dict, blank=True)
     low_confidence = models.BooleanField(default=False)
     ood_score = models.FloatField(null=True, blank=True)
-    warnings = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)  # notices: {"code", "params", "text"}
     model_version = models.CharField(max_length=64, blank=True, default="")
 
     # The upload.

@@ -124,6 +124,8 @@ def schema(server_url: str = "/api/v1") -> dict:
                                       "description": "Calibrated, per class, summing to 1"},
                     "low_confidence": {"type": "boolean"},
                     "ood_score": {"type": "number", "nullable": True},
+                    "reason": {"type": "string", "nullable": True,
+                               "description": "Why no label is given (uncertain readings)."},
                     "warnings": {"type": "array", "items": {"type": "string"}},
                     "model_version": {"type": "string"},
                     "source_format": {"type": "string"},

@@ -1,7 +1,7 @@
 """What a reading page, its printable report, its PDF and the API show: one place for all four."""
 from __future__ import annotations
 
-from . import imaging, outcomes, storage
+from . import imaging, notices, outcomes, storage
 from .models import Reading
 from .predictor import model_card
 
@@ -15,12 +15,25 @@ def reading_context(reading: Reading) -> dict:
         "headline": outcomes.headline(reading.outcome),
         "explanation": outcomes.explanation(reading.outcome),
         "probability_rows": outcomes.probability_rows(reading),
+        "reason_text": reason_text(reading),
+        "warning_texts": warning_texts(reading),
         # The limits of the model installed now (a reading made by an older model keeps its
         # version number on the page and the report).
         "limitations": card.get("limitations", []),
         "model_name": card.get("name", ""),
         "disclaimer": outcomes.DISCLAIMER,
     }
+
+
+def reason_text(reading: Reading) -> str:
+    """Why the reading has no label, in the active language ("" when it has one)."""
+    if not reading.reason:
+        return ""
+    return notices.translate(reading.reason_code, reading.reason_params, reading.reason)
+
+
+def warning_texts(reading: Reading) -> list[str]:
+    return [notices.notice_text(warning) for warning in reading.warnings or []]
 
 
 def overlay_png(reading: Reading, max_side: int | None = None) -> bytes:

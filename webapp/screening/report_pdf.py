@@ -85,9 +85,9 @@ def build(reading) -> bytes:
         Spacer(1, 5 * mm),
         images,
     ]
-    if reading.warnings:
+    if context["warning_texts"]:
         story += [Paragraph(escape(_("Warnings")), styles["Heading3"])]
-        story += [p(f"• {w}") for w in reading.warnings]
+        story += [p(f"• {w}") for w in context["warning_texts"]]
     if context["limitations"]:
         story += [Paragraph(escape(_("Known limits of the model")), styles["Heading3"])]
         story += [p(f"• {item}") for item in context["limitations"]]

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from . import imaging
+from . import imaging, notices
 from .models import Reading
 
 ORIGINAL, THUMBNAIL, HEATMAP = "original.png", "thumbnail.png", "heatmap.png"
@@ -103,10 +103,12 @@ def create_reading(owner, prediction, original_filename: str) -> Reading:
                 label=prediction.label,
                 probabilities={k: float(v) for k, v in prediction.probabilities.items()},
                 rejected=False,
-                reason=prediction.reason or "",
+                reason=str(prediction.reason or ""),
+                reason_code=getattr(prediction.reason, "code", ""),
+                reason_params=getattr(prediction.reason, "params", {}),
                 low_confidence=bool(prediction.low_confidence),
                 ood_score=None if prediction.ood_score is None else float(prediction.ood_score),
-                warnings=[str(w) for w in (prediction.warnings or [])],
+                warnings=[notices.stored(w) for w in (prediction.warnings or [])],
                 model_version=str(prediction.model_version or ""),
                 source_format=str(prediction.source_format or ""),
                 original_filename=sanitise_filename(original_filename),

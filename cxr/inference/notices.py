@@ -1,0 +1,82 @@
+"""Notices: the engine's sentences for people, each with a stable code and its parameters.
+
+Every refusal reason, "uncertain" explanation, warning and error message that `cxr.inference`
+produces is a `Notice`: a plain `str` holding the English sentence (what the CLI prints, what logs
+and JSON see), which also carries `code` and `params`. An application that speaks other languages
+translates by code and fills in the parameters (the web app does: webapp/screening/notices.py);
+everything else can ignore the codes and use the text.
+
+All English sentences live in `ENGLISH` below, so the list of codes is the engine's interface:
+renaming a code makes translations fall back to English (a web test checks every code has one).
+Parameters are plain JSON values (numbers, short strings), so a stored notice can be translated
+again later, in whatever language the reader chooses then.
+"""
+from __future__ import annotations
+
+NOT_A_CXR = "This does not look like a frontal chest X-ray"
+
+ENGLISH: dict[str, str] = {
+    # Why a picture is refused as "not a chest X-ray" (cxr.inference.ood, predictor).
+    "not_cxr_too_small": NOT_A_CXR + ": the picture is only {width} x {height} pixels.",
+    "not_cxr_blank": NOT_A_CXR + ": the picture is blank or nearly uniform.",
+    "not_cxr_colour": NOT_A_CXR + ": {percent}% of the picture is strongly coloured (X-rays are grey).",
+    "not_cxr_modality": NOT_A_CXR + ": the DICOM header says its modality is {modality}, not a radiograph.",
+    "not_cxr_lateral": NOT_A_CXR + ": the DICOM header says it is a lateral view ({view}).",
+    "not_cxr_unlike_training": NOT_A_CXR + ": it differs too much from the X-rays the model was "
+    "trained on (distance {distance:.1f}, limit {limit:.1f}).",
+    # Why a chest X-ray gets no label.
+    "uncertain": "Uncertain: the highest probability ({percent}%, {label}) is below "
+    "{threshold_percent}%, so no label is given.",
+    # Warnings: the picture was read, with a caveat.
+    "extra_frames": "The file holds {frames} pictures; only the first was read.",
+    "exif_unreadable": "The EXIF orientation could not be read; the picture is shown as stored.",
+    "high_bit_depth": "High bit-depth image scaled to 8 bits from its darkest to brightest pixel.",
+    "dicom_extra_frames": "The DICOM file holds {frames} frames; only the first was read.",
+    "dicom_window_invalid": "The DICOM window width is invalid; the full range of values is shown.",
+    "dicom_body_part": "The DICOM header names the body part {body_part}, not the chest.",
+    # Errors: the file could not be read as an image (cxr.inference.errors).
+    "format_not_supported": "{format} files are not supported; please upload {supported}.",
+    "not_an_image": "This file is not a recognised image; please upload {supported}.",
+    "dicom_no_image": "This DICOM file holds no image (perhaps a report or a structured document).",
+    "dicom_colour_layout": "DICOM colour layout {layout} is not supported.",
+    "dicom_compression": "This DICOM file is compressed as {compression}, which this server cannot "
+    "decode; please export it uncompressed or as PNG.",
+    "empty_file": "The file is empty.",
+    "file_too_large": "The file is too large ({size_mib:.1f} MiB); the limit is {limit_mib:.0f} MiB.",
+    "too_many_pixels": "The image is too large; the limit is {limit_megapixels:.0f} megapixels.",
+    "too_many_pixels_sized": "The image is too large ({width} x {height} pixels); the limit is "
+    "{limit_megapixels:.0f} megapixels.",
+    "too_large_to_decode": "The image is too large to decode on this server.",
+    "impossible_size": "The image declares an impossible size ({width} x {height}).",
+    "damaged_file": "The {format} file is damaged or incomplete ({detail}).",
+    "no_picture": "The {format} file holds no readable picture.",
+    # Only for paths (the CLI and scripts), never for uploads.
+    "not_a_file": "{path} is not a file.",
+    "cannot_read_file": "Cannot read {path}: {error}.",
+    "wrong_input_type": "Expected bytes or a file path, got {type}.",
+}
+
+
+class Notice(str):
+    """An English sentence (the `str` itself) with the `code` and `params` it was made from."""
+
+    code: str
+    params: dict
+
+    def __new__(cls, code: str, **params) -> Notice:
+        notice = super().__new__(cls, ENGLISH[code].format(**params))
+        notice.code = code
+        notice.params = params
+        return notice
+
+    def __reduce__(self):
+        # Keeps code and params through pickling (multiprocessing, caches).
+        return _rebuild, (self.code, self.params)
+
+    def as_dict(self) -> dict:
+        """For storage: enough to translate it again later, and the English text as a fallback."""
+        return {"code": self.code, "params": dict(self.params), "text": str(self)}
+
+
+def _rebuild(code: str, params: dict) -> Notice:
+    return Notice(code, **params)

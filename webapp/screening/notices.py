@@ -1,0 +1,91 @@
+"""The inference engine's sentences (cxr.inference.notices) in the reader's language.
+
+The engine gives every refusal reason, "uncertain" explanation, warning and error message a
+stable code and parameters besides its English text. Here each code has a translatable sentence
+with the same parameters (Django's %(name)s form), so an Indonesian page shows Indonesian words.
+Readings store the code and parameters (`Notice.as_dict()`), not only the English text, so a
+stored reading is shown in the language of whoever opens it later. An unknown code (a newer
+engine) falls back to the engine's English text rather than failing.
+"""
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from .outcomes import class_name
+
+_NOT_A_CXR = _("This does not look like a frontal chest X-ray")
+
+TRANSLATIONS = {
+    "not_cxr_too_small": (_NOT_A_CXR, _("the picture is only %(width)s x %(height)s pixels.")),
+    "not_cxr_blank": (_NOT_A_CXR, _("the picture is blank or nearly uniform.")),
+    "not_cxr_colour": (_NOT_A_CXR, _("%(percent)s%% of the picture is strongly coloured "
+                                     "(X-rays are grey).")),
+    "not_cxr_modality": (_NOT_A_CXR, _("the DICOM header says its modality is %(modality)s, not a "
+                                       "radiograph.")),
+    "not_cxr_lateral": (_NOT_A_CXR, _("the DICOM header says it is a lateral view (%(view)s).")),
+    "not_cxr_unlike_training": (_NOT_A_CXR, _("it differs too much from the X-rays the model was "
+                                              "trained on (distance %(distance).1f, limit "
+                                              "%(limit).1f).")),
+    "uncertain": _("Uncertain: the highest probability (%(percent)s%%, %(label)s) is below "
+                   "%(threshold_percent)s%%, so no label is given."),
+    "extra_frames": _("The file holds %(frames)s pictures; only the first was read."),
+    "exif_unreadable": _("The EXIF orientation could not be read; the picture is shown as stored."),
+    "high_bit_depth": _("High bit-depth image scaled to 8 bits from its darkest to brightest "
+                        "pixel."),
+    "dicom_extra_frames": _("The DICOM file holds %(frames)s frames; only the first was read."),
+    "dicom_window_invalid": _("The DICOM window width is invalid; the full range of values is "
+                              "shown."),
+    "dicom_body_part": _("The DICOM header names the body part %(body_part)s, not the chest."),
+    "format_not_supported": _("%(format)s files are not supported; please upload %(supported)s."),
+    "not_an_image": _("This file is not a recognised image; please upload %(supported)s."),
+    "dicom_no_image": _("This DICOM file holds no image (perhaps a report or a structured "
+                        "document)."),
+    "dicom_colour_layout": _("DICOM colour layout %(layout)s is not supported."),
+    "dicom_compression": _("This DICOM file is compressed as %(compression)s, which this server "
+                           "cannot decode; please export it uncompressed or as PNG."),
+    "empty_file": _("The file is empty."),
+    "file_too_large": _("The file is too large (%(size_mib).1f MiB); the limit is "
+                        "%(limit_mib).0f MiB."),
+    "too_many_pixels": _("The image is too large; the limit is %(limit_megapixels).0f "
+                         "megapixels."),
+    "too_many_pixels_sized": _("The image is too large (%(width)s x %(height)s pixels); the limit "
+                               "is %(limit_megapixels).0f megapixels."),
+    "too_large_to_decode": _("The image is too large to decode on this server."),
+    "impossible_size": _("The image declares an impossible size (%(width)s x %(height)s)."),
+    "damaged_file": _("The %(format)s file is damaged or incomplete (%(detail)s)."),
+    "no_picture": _("The %(format)s file holds no readable picture."),
+    "not_a_file": _("%(path)s is not a file."),
+    "cannot_read_file": _("Cannot read %(path)s: %(error)s."),
+    "wrong_input_type": _("Expected bytes or a file path, got %(type)s."),
+}
+
+
+def translate(code: str | None, params: dict | None, english: str) -> str:
+    """The sentence for `code` in the active language; `english` if the code is unknown."""
+    template = TRANSLATIONS.get(code or "")
+    if template is None:
+        return english
+    params = dict(params or {})
+    if "label" in params:
+        params["label"] = class_name(params["label"])
+    try:
+        if isinstance(template, tuple):  # "This does not look like ...: <why>"
+            headline, why = template
+            return f"{headline}: {why % params}"
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):  # parameters from another engine version
+        return english
+
+
+def notice_text(notice) -> str:
+    """A live Notice, a stored one (`as_dict()`) or plain text, in the active language."""
+    if isinstance(notice, dict):
+        return translate(notice.get("code"), notice.get("params"), notice.get("text", ""))
+    return translate(getattr(notice, "code", None), getattr(notice, "params", None), str(notice))
+
+
+def stored(notice) -> dict:
+    """What a reading stores for a notice: code, parameters and the English text."""
+    if hasattr(notice, "as_dict"):
+        return notice.as_dict()
+    return {"code": "", "params": {}, "text": str(notice)}
