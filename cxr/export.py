@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from cxr.inference.notices import Notice
+
 OPSET = 17
 AGREEMENT_TOLERANCE = 1e-4  # max |p_onnx - p_torch| accepted on real images
 # 1%, not 2%: at the 98th percentile the guard refused 22% of the pneumonia test X-rays (sick
@@ -207,7 +209,7 @@ def export_model(
     card["export"]["agreement_onnx_vs_pytorch"] = agreement
     card["plots"] = _plots(out_dir, y_test, test_probs, classes, predictor, val_pooled,
                            [r.ood_score for r in negative_readings if hasattr(r, "ood_score")])
-    card["limitations"] = _limitations(card)
+    set_limitations(card)
     _write_card(out_dir, card)
     return _install(out_dir, final_dir)
 
@@ -262,8 +264,7 @@ def _card_skeleton(ckpt: dict, checkpoint: Path, img_size: int, contrast: str, c
                           "note": "grey image copied to 3 channels, /255, then (x - mean) / std"},
         "temperature": 1.0,
         "low_confidence_threshold": LOW_CONFIDENCE_THRESHOLD,
-        "intended_use": ("A screening aid that sorts frontal chest X-rays for review. It does not "
-                         "diagnose: a clinician and an RT-PCR test decide."),
+        "intended_use": str(Notice("card_intended_use")),
         "architecture": {
             "name": ckpt["arch"], "timm_name": ckpt.get("timm_name"),
             "head": "global average pooling + one dense layer",
@@ -393,28 +394,27 @@ def _plot_ood(xray_scores, negative_scores, threshold, out_png: Path) -> None:
     fig.savefig(out_png, dpi=110)
 
 
-def _limitations(card: dict) -> list[str]:
+def limitation_notices(card: dict) -> list:
+    """The card's limitations as Notices (English text + code), so the app can translate them."""
     ood = card["ood"]
     return [
-        "This is a screening aid, not a diagnosis. A clinician and an RT-PCR test decide.",
-        "It was trained on public image collections in which the hospital or collection is "
-        "strongly tied to the class (COVID images from COVID-only collections, normals mostly "
-        "from NIH/RSNA). Part of its accuracy may come from recognising the source; on images "
-        "from other hospitals or scanners it can be much less accurate.",
-        "'covid' means 'looks like the COVID-positive X-rays of the training collections'. Many "
-        "people with COVID-19 have a normal chest X-ray: a 'normal' result does not rule it out.",
-        "Pneumonia labels of the NIH images were mined from report text and are partly wrong; the "
-        "paediatric pneumonia images come from children aged 1-5 in one hospital.",
-        "Only frontal (PA/AP) chest radiographs are in scope. Lateral views, CT, other body parts, "
-        "photos of screens or films give unreliable results or are refused.",
-        f"The guard against wrong pictures refuses about {ood['false_refusal_rate_test']:.1%} of real "
-        f"test X-rays and {ood['negative_refusal_rate']:.1%} of a small set of non-X-ray pictures; "
-        "it cannot recognise every wrong input.",
-        "Probabilities are calibrated on validation images from the same collections; on other "
-        "sources they may be over-confident.",
-        "The heat map shows which regions raised the score, not where disease is; it may highlight "
-        "text, markers or borders, which is a warning sign, not an explanation.",
+        Notice("card_not_a_diagnosis"),
+        Notice("card_source_shortcut"),
+        Notice("card_covid_meaning"),
+        Notice("card_label_noise"),
+        Notice("card_frontal_only"),
+        Notice("card_ood_guard", false_refusal_percent=100 * ood["false_refusal_rate_test"],
+               negative_refusal_percent=100 * ood["negative_refusal_rate"]),
+        Notice("card_calibration"),
+        Notice("card_heatmap"),
     ]
+
+
+def set_limitations(card: dict) -> None:
+    """`limitations` (English, for people reading the JSON) and `limitation_notices` (for apps)."""
+    notices = limitation_notices(card)
+    card["limitations"] = [str(n) for n in notices]
+    card["limitation_notices"] = [n.as_dict() for n in notices]
 
 
 def _install(work_dir: Path, final_dir: Path) -> Path:

@@ -50,6 +50,29 @@ ENGLISH: dict[str, str] = {
     "impossible_size": "The image declares an impossible size ({width} x {height}).",
     "damaged_file": "The {format} file is damaged or incomplete ({detail}).",
     "no_picture": "The {format} file holds no readable picture.",
+    # The model card's intended use and limitations (written by cxr.export, shown by the app).
+    "card_intended_use": "A screening aid that sorts frontal chest X-rays for review. It does not "
+    "diagnose: a clinician and an RT-PCR test decide.",
+    "card_not_a_diagnosis": "This is a screening aid, not a diagnosis. A clinician and an RT-PCR "
+    "test decide.",
+    "card_source_shortcut": "It was trained on public image collections in which the hospital or "
+    "collection is strongly tied to the class (COVID images from COVID-only collections, normals "
+    "mostly from NIH/RSNA). Part of its accuracy may come from recognising the source; on images "
+    "from other hospitals or scanners it can be much less accurate.",
+    "card_covid_meaning": "'covid' means 'looks like the COVID-positive X-rays of the training "
+    "collections'. Many people with COVID-19 have a normal chest X-ray: a 'normal' result does "
+    "not rule it out.",
+    "card_label_noise": "Pneumonia labels of the NIH images were mined from report text and are "
+    "partly wrong; the paediatric pneumonia images come from children aged 1-5 in one hospital.",
+    "card_frontal_only": "Only frontal (PA/AP) chest radiographs are in scope. Lateral views, CT, "
+    "other body parts, photos of screens or films give unreliable results or are refused.",
+    "card_ood_guard": "The guard against wrong pictures refuses about {false_refusal_percent:.1f}% "
+    "of real test X-rays and {negative_refusal_percent:.1f}% of a small set of non-X-ray pictures; "
+    "it cannot recognise every wrong input.",
+    "card_calibration": "Probabilities are calibrated on validation images from the same "
+    "collections; on other sources they may be over-confident.",
+    "card_heatmap": "The heat map shows which regions raised the score, not where disease is; it "
+    "may highlight text, markers or borders, which is a warning sign, not an explanation.",
     # Only for paths (the CLI and scripts), never for uploads.
     "not_a_file": "{path} is not a file.",
     "cannot_read_file": "Cannot read {path}: {error}.",

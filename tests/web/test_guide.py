@@ -199,3 +199,31 @@ def test_the_bundled_model_card_renders(client, settings):
         assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"\x89PNG")
     for text in card["limitations"]:
         assert escape(text) in html
+
+
+def test_the_bundled_cards_limitations_are_translated(client, settings):
+    """The card's limitations carry codes (cxr.export.set_limitations): Indonesian readers get
+    them in Indonesian, not under a note that the card is written in English."""
+    from django.utils import translation
+
+    from webapp.guide.model_card import load_card, model_dir
+    from webapp.screening import notices
+
+    settings.CXR_MODEL_DIR = ""
+    card = load_card()
+    if card is None:
+        pytest.skip(f"no bundled model card at {model_dir()}")
+    assert len(card["limitation_notices"]) == len(card["limitations"])
+    client.cookies["django_language"] = "id"
+    html = client.get(reverse("guide:how_it_works")).content.decode()
+    with translation.override("id"):
+        indonesian, still_english = notices.card_limitations(card)
+        intended_use = notices.card_intended_use(card)
+    assert not still_english
+    for english, translated in zip(card["limitations"], indonesian, strict=True):
+        assert translated != english
+        assert escape(translated) in html and escape(english) not in html
+    assert "Alat bantu skrining yang memilah foto rontgen dada" in intended_use
+    assert escape(intended_use) in html
+    with translation.override("id"):
+        assert translation.gettext("The model card is written in English.") not in html

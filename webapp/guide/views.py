@@ -5,6 +5,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from webapp.screening import notices
+
 from . import card_tables, model_card
 
 # The outcomes the screening app reports (webapp.screening.models.OUTCOMES), each with a page.
@@ -40,6 +42,7 @@ def how_it_works(request):
     card = model_card.load_card()
     context = {"card": card}
     if card:
+        context["limitations"], context["limitations_in_english"] = notices.card_limitations(card)
         class_names = {c: CLASS_NAMES.get(c, c) for c in card.get("classes") or []}
         context.update({
             "class_names": list(class_names.values()),
@@ -53,7 +56,7 @@ def how_it_works(request):
             "training": card.get("training") if isinstance(card.get("training"), dict) else {},
             "training_data": card_tables.detail_rows((card.get("training") or {}).get("data")),
             "ood": card.get("ood") if isinstance(card.get("ood"), dict) else {},
-            "limitations": [str(x) for x in card.get("limitations") or []],
+            "intended_use": notices.card_intended_use(card),
             "ece_before": card_tables.format_number(card.get("ece_before"), "ece"),
             "ece_after": card_tables.format_number(card.get("ece_after"), "ece"),
             "false_refusal": card_tables.format_number((card.get("ood") or {}).get("false_refusal_rate_test"), "refusal_rate"),

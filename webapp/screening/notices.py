@@ -54,6 +54,33 @@ TRANSLATIONS = {
     "impossible_size": _("The image declares an impossible size (%(width)s x %(height)s)."),
     "damaged_file": _("The %(format)s file is damaged or incomplete (%(detail)s)."),
     "no_picture": _("The %(format)s file holds no readable picture."),
+    "card_intended_use": _("A screening aid that sorts frontal chest X-rays for review. It does "
+                           "not diagnose: a clinician and an RT-PCR test decide."),
+    "card_not_a_diagnosis": _("This is a screening aid, not a diagnosis. A clinician and an RT-PCR "
+                              "test decide."),
+    "card_source_shortcut": _("It was trained on public image collections in which the hospital "
+                              "or collection is strongly tied to the class (COVID images from "
+                              "COVID-only collections, normals mostly from NIH/RSNA). Part of its "
+                              "accuracy may come from recognising the source; on images from other "
+                              "hospitals or scanners it can be much less accurate."),
+    "card_covid_meaning": _("'covid' means 'looks like the COVID-positive X-rays of the training "
+                            "collections'. Many people with COVID-19 have a normal chest X-ray: a "
+                            "'normal' result does not rule it out."),
+    "card_label_noise": _("Pneumonia labels of the NIH images were mined from report text and are "
+                          "partly wrong; the paediatric pneumonia images come from children aged "
+                          "1-5 in one hospital."),
+    "card_frontal_only": _("Only frontal (PA/AP) chest radiographs are in scope. Lateral views, CT, "
+                           "other body parts, photos of screens or films give unreliable results "
+                           "or are refused."),
+    "card_ood_guard": _("The guard against wrong pictures refuses about "
+                        "%(false_refusal_percent).1f%% of real test X-rays and "
+                        "%(negative_refusal_percent).1f%% of a small set of non-X-ray pictures; it "
+                        "cannot recognise every wrong input."),
+    "card_calibration": _("Probabilities are calibrated on validation images from the same "
+                          "collections; on other sources they may be over-confident."),
+    "card_heatmap": _("The heat map shows which regions raised the score, not where disease is; "
+                      "it may highlight text, markers or borders, which is a warning sign, not an "
+                      "explanation."),
     "not_a_file": _("%(path)s is not a file."),
     "cannot_read_file": _("Cannot read %(path)s: %(error)s."),
     "wrong_input_type": _("Expected bytes or a file path, got %(type)s."),
@@ -82,6 +109,24 @@ def notice_text(notice) -> str:
     if isinstance(notice, dict):
         return translate(notice.get("code"), notice.get("params"), notice.get("text", ""))
     return translate(getattr(notice, "code", None), getattr(notice, "params", None), str(notice))
+
+
+def card_limitations(card: dict | None) -> tuple[list[str], bool]:
+    """The model card's limitations in the active language, and whether they are still English
+    (a card exported before limitations carried codes has only the English `limitations`)."""
+    card = card or {}
+    coded = card.get("limitation_notices")
+    if isinstance(coded, list) and coded:
+        return [notice_text(item) for item in coded], False
+    return [str(text) for text in card.get("limitations") or []], True
+
+
+def card_intended_use(card: dict | None) -> str:
+    """The card's intended use, translated when it is the engine's standard sentence."""
+    from cxr.inference.notices import ENGLISH
+
+    text = str((card or {}).get("intended_use") or "")
+    return translate("card_intended_use", {}, text) if text == ENGLISH["card_intended_use"] else text
 
 
 def stored(notice) -> dict:

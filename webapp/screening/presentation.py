@@ -19,7 +19,7 @@ def reading_context(reading: Reading) -> dict:
         "warning_texts": warning_texts(reading),
         # The limits of the model installed now (a reading made by an older model keeps its
         # version number on the page and the report).
-        "limitations": card.get("limitations", []),
+        "limitations": notices.card_limitations(card)[0],
         "model_name": card.get("name", ""),
         "disclaimer": outcomes.DISCLAIMER,
     }
