@@ -274,8 +274,13 @@ def evaluate_run(
     device: str = "auto",
     batch_size: int = 32,
     cache_dir: str | Path | None = None,
+    tta: str = "none",
 ) -> dict:
-    """Load a checkpoint, predict its split's subsets, write the reports; returns the metrics."""
+    """Load a checkpoint, predict its split's subsets, write the reports; returns the metrics.
+
+    `tta="flip"` averages the logits of each image and its mirror image (test-time augmentation;
+    horizontal flips are part of the training augmentation, so both are images the model knows).
+    """
     from cxr.data.cache import cached_images
     from cxr.data.splits import read_split
     from cxr.train import load_checkpoint, predict_logits, resolve_device
@@ -299,6 +304,12 @@ def evaluate_run(
         subset_images = np.asarray(images[frame.index.to_numpy()])
         logits[name] = np.asarray(predict_logits(model, subset_images, img_size=img_size,
                                                  batch_size=batch_size, device=device))
+        if tta == "flip":
+            mirrored = np.ascontiguousarray(subset_images[:, :, ::-1])
+            logits[name] = (logits[name] + np.asarray(predict_logits(
+                model, mirrored, img_size=img_size, batch_size=batch_size, device=device))) / 2
+        elif tta != "none":
+            raise ValueError(f"unknown test-time augmentation {tta!r} (none, flip)")
     result = evaluate_predictions(frames, logits, classes, n_boot=n_boot, seed=seed)
     result.update(
         checkpoint=str(ckpt_path),
@@ -307,6 +318,7 @@ def evaluate_run(
         img_size=img_size,
         contrast=contrast,
         epoch=checkpoint.get("epoch"),
+        tta=tta,
     )
     out_dir = Path(out_dir) if out_dir else ckpt_path.parent
     write_outputs(result, frames, logits, out_dir,

@@ -21,6 +21,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--cache-dir", type=Path)
+    parser.add_argument("--tta", choices=["none", "flip"], default="none",
+                        help="test-time augmentation: flip averages each image with its mirror")
     parser.set_defaults(handler=run)
 
 
@@ -38,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
             device=args.device,
             batch_size=args.batch_size,
             cache_dir=args.cache_dir,
+            tta=args.tta,
         )
     except (FileNotFoundError, ValueError) as exc:  # no checkpoint, no split, empty subset
         print(f"error: {exc}", file=sys.stderr)

@@ -196,3 +196,29 @@ def test_evaluate_command_without_a_checkpoint_is_a_clear_error(tmp_path, capsys
 
     assert cli_main(["evaluate", str(tmp_path)]) == 2
     assert f"no checkpoint at {tmp_path / 'best.pt'}" in capsys.readouterr().err
+
+
+def test_flip_tta_averages_the_logits_of_each_image_and_its_mirror(trained_run, tiny_split_csv,
+                                                                   toolkit_cache_dir, tmp_path):
+    from cxr.cli import main as cli_main
+    from cxr.data.cache import cached_images
+    from cxr.data.splits import read_split
+    from cxr.train import load_checkpoint, predict_logits
+
+    out = tmp_path / "eval-tta"
+    assert cli_main(["evaluate", str(trained_run), "--subset", "test", "--tta", "flip", "--n-boot",
+                     "50", "--out", str(out), "--device", "cpu",
+                     "--cache-dir", str(toolkit_cache_dir)]) == 0
+    assert json.loads((out / "metrics.json").read_text())["tta"] == "flip"
+
+    model, ckpt = load_checkpoint(trained_run / "best.pt")
+    split = read_split(tiny_split_csv)
+    test_rows = split[split["subset"] == "test"].reset_index(drop=True)
+    images = np.array(cached_images(list(test_rows["path"]), ckpt["img_size"], ckpt["contrast"],
+                                    tmp_path / "own-cache", progress=False))
+    plain = predict_logits(model, images, ckpt["img_size"], 8, "cpu")
+    mirrored = predict_logits(model, np.ascontiguousarray(images[:, :, ::-1]), ckpt["img_size"], 8, "cpu")
+    assert not np.allclose(plain, mirrored, atol=1e-4)  # the mirror is a different input
+    predictions = pd.read_csv(out / "predictions_test.csv")
+    assert np.allclose(predictions[[f"p_{c}" for c in ckpt["classes"]]].to_numpy(),
+                       softmax_probs((plain + mirrored) / 2), atol=1e-5)
