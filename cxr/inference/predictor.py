@@ -39,7 +39,7 @@ def default_threads() -> int:
 
 
 class Predictor:
-    def __init__(self, model_dir: Path, session, card: dict, detector: ood.MahalanobisDetector | None,
+    def __init__(self, model_dir: Path, session, card: dict, detector: ood.MahalanobisDetector | ood.FeatureGuard | None,
                  max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS):
         self.model_dir = model_dir
         self.session = session
@@ -77,7 +77,7 @@ class Predictor:
         session = ort.InferenceSession(
             str(model_dir / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
         )
-        detector = ood.MahalanobisDetector.load(model_dir / "ood.npz")
+        detector = ood.load_detector(model_dir / "ood.npz")
         return cls(model_dir, session, card, detector)
 
     # --- public API ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ class Reading:
     rejected: bool  # not a frontal chest X-ray
     reason: str | None  # a Notice (English text + code); set whenever label is None
     low_confidence: bool
-    ood_score: float  # Mahalanobis distance; > card["ood"]["threshold"] means refused
+    ood_score: float  # the feature guard's score; > card["ood"]["threshold"] means refused
     warnings: list[str]  # Notices
     heatmap: np.ndarray  # float32 (S, S) in [0, 1] for the predicted (or top) class
     image: np.ndarray  # uint8 (H, W) as decoded

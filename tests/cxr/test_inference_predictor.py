@@ -227,6 +227,52 @@ def test_detector_statistics_round_trip(tmp_path):
     assert loaded.threshold == detector.threshold
 
 
+def test_the_neighbour_score_catches_what_lies_between_the_centres():
+    """Two clusters on a ring: their mean, between them, is close to both centres in Mahalanobis
+    terms but unlike any single training point: the k-NN cosine distance sees it."""
+    from cxr.inference.ood import FeatureGuard, NearestNeighbours
+
+    rng = np.random.default_rng(2)
+    k = 32
+    def cluster(n, direction):
+        centre = np.zeros(k)
+        centre[direction] = 10.0
+        return centre + rng.normal(size=(n, k)) * 0.5
+
+    train = np.vstack([cluster(400, 0), cluster(400, 1)])
+    validation = np.vstack([cluster(200, 0), cluster(200, 1)])
+    between = (cluster(100, 0) + cluster(100, 1)) / 2  # a direction no training point has
+
+    neighbours = NearestNeighbours.fit(train, k=10)
+    neighbours.set_threshold(validation, 0.02)
+    assert (neighbours.scores(between) > neighbours.threshold).all()
+    assert (neighbours.scores(cluster(500, 1)) > neighbours.threshold).mean() < 0.06
+
+    guard = FeatureGuard.fit(train, np.repeat([0, 1], 400))
+    assert guard.set_threshold(validation, 0.02) == 1.0
+    fresh = np.vstack([cluster(500, 0), cluster(500, 1)])
+    assert (guard.scores(fresh) > guard.threshold).mean() < 0.05  # about the 2% asked for
+    assert (guard.scores(between) > guard.threshold).all()
+
+
+def test_feature_guard_round_trip_and_old_files_still_load(tmp_path):
+    from cxr.inference.ood import FeatureGuard, load_detector
+
+    rng = np.random.default_rng(3)
+    guard = FeatureGuard.fit(rng.normal(size=(300, 16)), np.arange(300) % 3)
+    guard.set_threshold(rng.normal(size=(80, 16)))
+    guard.save(tmp_path / "guard.npz")
+    loaded = load_detector(tmp_path / "guard.npz")
+    assert isinstance(loaded, FeatureGuard)
+    points = rng.normal(size=(20, 16))
+    np.testing.assert_allclose(loaded.scores(points), guard.scores(points), rtol=1e-2)  # float16 store
+
+    old = MahalanobisDetector.fit(rng.normal(size=(200, 16)), np.arange(200) % 2)
+    old.set_threshold(rng.normal(size=(50, 16)))
+    old.save(tmp_path / "old.npz")
+    assert isinstance(load_detector(tmp_path / "old.npz"), MahalanobisDetector)
+
+
 def test_dicom_header_of_another_modality_or_a_lateral_view_is_refused(predictor, xray_paths):
     pytest.importorskip("pydicom")
     from pydicom.dataset import FileDataset, FileMetaDataset
