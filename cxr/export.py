@@ -97,7 +97,7 @@ def export_model(
 ) -> Path:
     """Write the model directory for `checkpoint` into `out_dir`; returns the card's path."""
     from cxr.data.cache import cached_images
-    from cxr.data.splits import read_split
+    from cxr.data.splits import read_split, stratified_sample
     from cxr.evaluate import subset_frames
     from cxr.inference.ood import FeatureGuard
     from cxr.inference.predictor import Predictor
@@ -152,7 +152,7 @@ def export_model(
     log(f"temperature {temperature:.3f} (fitted on {len(val)} validation images)")
 
     # 4. OOD statistics: training features (a stratified sample), threshold from validation.
-    train = _stratified_sample(frames["train"], ood_max_train, seed=0)
+    train = stratified_sample(frames["train"], ood_max_train, seed=0)
     _, train_pooled = _run_batches(draft, images_of(train))
     detector = FeatureGuard.fit(train_pooled, (train["source"] + "/" + train["label"]).to_numpy())
     detector.set_threshold(val_pooled, OOD_FALSE_REFUSAL_TARGET)
@@ -236,18 +236,6 @@ def _run_batches(predictor, images: np.ndarray, batch: int = 32) -> tuple[np.nda
         logits.append(out_logits)
         pooled.append(out_pooled)
     return np.concatenate(logits), np.concatenate(pooled)
-
-
-def _stratified_sample(frame, limit: int, seed: int):
-    if len(frame) <= limit:
-        return frame
-    share = limit / len(frame)
-    # Stratified by source and class, so that the small sources keep their share.
-    parts = [rows.sample(n=max(1, round(len(rows) * share)), random_state=seed)
-             for _, rows in frame.groupby(["source", "label"])]
-    import pandas as pd
-
-    return pd.concat(parts).sort_index()
 
 
 def _card_skeleton(ckpt: dict, checkpoint: Path, img_size: int, contrast: str, classes: list[str]) -> dict:

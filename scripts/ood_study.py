@@ -25,6 +25,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from cxr.data.splits import stratified_sample  # noqa: E402
 from cxr.inference import ood  # noqa: E402
 from cxr.inference.decode import decode_image  # noqa: E402
 from cxr.inference.predictor import Predictor  # noqa: E402
@@ -38,16 +39,6 @@ STATS_SIDE = 128  # picture statistics are computed on a 128 x 128 copy: cheap a
 
 
 # --- step 1: extraction -----------------------------------------------------------------------
-
-def stratified_sample(frame: pd.DataFrame, limit: int, seed: int) -> pd.DataFrame:
-    """The same sample as cxr.export._stratified_sample (copied: cxr.export imports torch)."""
-    if len(frame) <= limit:
-        return frame
-    share = limit / len(frame)
-    parts = [rows.sample(n=max(1, round(len(rows) * share)), random_state=seed)
-             for _, rows in frame.groupby(["source", "label"])]
-    return pd.concat(parts).sort_index()
-
 
 def picture_stats(decoded) -> dict[str, float]:
     """Cheap statistics of the decoded picture, candidates for new explained checks."""

@@ -98,3 +98,13 @@ def describe_split(split: pd.DataFrame) -> dict:
             "by_source": {k: int(v) for k, v in rows["source"].value_counts().sort_index().items()},
         }
     return counts
+
+
+def stratified_sample(frame: pd.DataFrame, limit: int, seed: int) -> pd.DataFrame:
+    """At most about `limit` rows, drawn per source-and-class group so small sources keep their share."""
+    if len(frame) <= limit:
+        return frame
+    share = limit / len(frame)
+    parts = [rows.sample(n=max(1, round(len(rows) * share)), random_state=seed)
+             for _, rows in frame.groupby(["source", "label"])]
+    return pd.concat(parts).sort_index()

@@ -101,16 +101,18 @@ class MahalanobisDetector:
             columns.append(np.sqrt(np.maximum(squared, 0.0)))
         return np.stack(columns, axis=1)
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What `save` writes and `load` reads back."""
+        return {
+            "class_means": self.class_means.astype(np.float32),
+            "precision": self.precision.astype(np.float32),
+            "threshold": np.float64(self.threshold),
+            "shrinkage": np.float64(self.shrinkage),
+            "scales": np.ones(len(self.class_means)) if self.scales is None else self.scales,
+        }
+
     def save(self, path: Path) -> None:
-        np.savez_compressed(
-            path,
-            method="mahalanobis-tied-ledoit-wolf",
-            class_means=self.class_means.astype(np.float32),
-            precision=self.precision.astype(np.float32),
-            threshold=np.float64(self.threshold),
-            shrinkage=np.float64(self.shrinkage),
-            scales=np.ones(len(self.class_means)) if self.scales is None else self.scales,
-        )
+        np.savez_compressed(path, method="mahalanobis-tied-ledoit-wolf", **self.arrays())
 
     @classmethod
     def load(cls, path: Path) -> MahalanobisDetector:
@@ -204,15 +206,10 @@ class FeatureGuard:
 
     def save(self, path: Path) -> None:
         # The Mahalanobis arrays keep their names, so MahalanobisDetector.load still reads them.
-        m = self.mahalanobis
         np.savez_compressed(
             path,
             method="mahalanobis+knn",
-            class_means=m.class_means.astype(np.float32),
-            precision=m.precision.astype(np.float32),
-            threshold=np.float64(m.threshold),
-            shrinkage=np.float64(m.shrinkage),
-            scales=np.ones(len(m.class_means)) if m.scales is None else m.scales,
+            **self.mahalanobis.arrays(),
             knn_train_unit=self.neighbours.train_unit.astype(np.float16),
             knn_k=np.int64(self.neighbours.k),
             knn_threshold=np.float64(self.neighbours.threshold),
