@@ -87,15 +87,6 @@ def extract(cache: Path) -> None:
         _extract_negatives(predictor, target, build_holdout_negatives())
 
 
-def _run(predictor: Predictor, prepared: np.ndarray, batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    logits, pooled = [], []
-    for start in range(0, len(prepared), batch):
-        out_logits, _, out_pooled = predictor.run_model(np.asarray(prepared[start:start + batch]))
-        logits.append(out_logits)
-        pooled.append(out_pooled)
-    return np.concatenate(logits), np.concatenate(pooled)
-
-
 def _extract_xrays(predictor: Predictor, target: Path) -> None:
     from cxr.data.cache import cached_images
 
@@ -112,7 +103,7 @@ def _extract_xrays(predictor: Predictor, target: Path) -> None:
     arrays = {}
     for name, frame in frames.items():
         print(f"features of {len(frame)} {name} X-rays", flush=True)
-        logits, pooled = _run(predictor, np.ascontiguousarray(images[frame.index.to_numpy()]))
+        logits, pooled = predictor.logits_and_features(np.ascontiguousarray(images[frame.index.to_numpy()]))
         arrays |= {f"{name}_pooled": pooled.astype(np.float32), f"{name}_logits": logits,
                    f"{name}_source": frame["source"].to_numpy(str), f"{name}_label": frame["label"].to_numpy(str),
                    f"{name}_path": frame["path"].to_numpy(str)}
@@ -126,7 +117,7 @@ def _extract_negatives(predictor: Predictor, target: Path, negatives=None) -> No
     print(f"features of {len(negatives)} non-X-ray pictures", flush=True)
     decoded = [predictor.decode(n.data) for n in negatives]
     prepared = np.stack([prepare_gray(d.gray, predictor.input_size, predictor.contrast) for d in decoded])
-    logits, pooled = _run(predictor, prepared)
+    logits, pooled = predictor.logits_and_features(prepared)
     stats = pd.DataFrame([picture_stats(d) for d in decoded])
     np.savez_compressed(
         target, pooled=pooled.astype(np.float32), logits=logits,

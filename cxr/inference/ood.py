@@ -156,7 +156,7 @@ class MahalanobisDetector:
 
     def set_threshold(self, pooled_val: np.ndarray, false_refusal: float = 0.02) -> float:
         """Refuse at most `false_refusal` of validation X-rays: the (1 - rate) quantile."""
-        self.threshold = float(np.quantile(self.scores(pooled_val), 1.0 - false_refusal))
+        self.threshold = _refusal_threshold(self.scores(pooled_val), false_refusal)
         return self.threshold
 
 
@@ -181,8 +181,13 @@ class NearestNeighbours:
         return self.train_unit.astype(np.float64)
 
     def set_threshold(self, pooled_val: np.ndarray, false_refusal: float) -> float:
-        self.threshold = float(np.quantile(self.scores(pooled_val), 1.0 - false_refusal))
+        self.threshold = _refusal_threshold(self.scores(pooled_val), false_refusal)
         return self.threshold
+
+
+def _refusal_threshold(validation_scores: np.ndarray, false_refusal: float) -> float:
+    """The score above which `false_refusal` of the validation X-rays lie."""
+    return float(np.quantile(validation_scores, 1.0 - false_refusal))
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:

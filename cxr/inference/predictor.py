@@ -120,6 +120,16 @@ class Predictor:
         distances = self.detector.scores(pooled)
         return [self._reading(d, p, c, s) for d, p, c, s in zip(images, probabilities, cams, distances, strict=True)]
 
+    def logits_and_features(self, prepared: np.ndarray, batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        """Raw logits (N, C) and pooled features (N, K) of many prepared images, batch by batch
+        (for export and studies: no decoding, no decisions)."""
+        logits, pooled = [], []
+        for start in range(0, len(prepared), batch):
+            out_logits, _, out_pooled = self.run_model(np.asarray(prepared[start:start + batch]))
+            logits.append(out_logits)
+            pooled.append(out_pooled)
+        return np.concatenate(logits), np.concatenate(pooled)
+
     def run_model(self, prepared: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """uint8 (N, S, S) -> raw logits (N, C), CAMs (N, C, h, w), pooled features (N, K)."""
         x = (np.repeat(prepared[:, None].astype(np.float32) / 255.0, 3, axis=1) - self._mean) / self._std
