@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: the real data in ../shared and a headless Chromium.
+"""Fixtures shared by every test: the real data in ../shared, the served model, a private media
+folder per test, and a headless Chromium.
 
 Data lives beside the project (never copied into it); tests that need it skip with a visible
 reason where it is absent.
@@ -101,3 +102,26 @@ def page(chromium_browser, test_output):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def model_dir(settings) -> Path:
+    """The model the web app serves in tests ($CXR_MODEL_DIR, else the bundled one), set in
+    settings; skips with a visible reason when there is none."""
+    try:
+        import cxr.inference  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"cxr.inference cannot be imported: {exc}")
+    model_dir = Path(os.environ.get("CXR_MODEL_DIR") or REPO_DIR / "models" / "bundled")
+    if not (model_dir / "model.onnx").is_file():
+        pytest.skip(f"bundled model not exported yet ({model_dir / 'model.onnx'} is missing)")
+    settings.CXR_MODEL_DIR = str(model_dir)
+    return model_dir
+
+
+@pytest.fixture
+def media_root(settings, tmp_path) -> Path:
+    """A private media root of this test's own, so stored files can be counted."""
+    root = tmp_path / "private"
+    settings.PRIVATE_MEDIA_ROOT = root
+    return root

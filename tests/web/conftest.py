@@ -91,21 +91,3 @@ def doctor_client(db, doctor):
     other = Client()
     other.force_login(doctor)
     return other
-
-
-@pytest.fixture
-def model_dir(settings):
-    """The served model's folder (skips with a reason when none is exported), set in settings."""
-    from screening_helpers import model_dir_or_skip
-
-    model_dir = model_dir_or_skip()
-    settings.CXR_MODEL_DIR = str(model_dir)
-    return model_dir
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    """A private media root of this test's own, so stored files can be counted."""
-    root = tmp_path / "private"
-    settings.PRIVATE_MEDIA_ROOT = root
-    return root

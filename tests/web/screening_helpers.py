@@ -1,34 +1,18 @@
 """Helpers shared by the screening, API and ownership tests (plain functions, no fixtures).
 
-The tests need a real exported model: $CXR_MODEL_DIR when set, else models/bundled. Without one
-they skip with a visible reason. Predictions are cached per image, so a test that only needs a
+The tests need a real exported model: the `model_dir` fixture (tests/conftest.py) finds it or
+skips with a visible reason. Predictions are cached per image, so a test that only needs a
 stored reading costs a few PNG encodes, not a model run.
 """
 from __future__ import annotations
 
 import functools
 import io
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-
-REPO_DIR = Path(__file__).resolve().parents[2]
-BUNDLED_MODEL_DIR = REPO_DIR / "models" / "bundled"
-
-
-def model_dir_or_skip() -> Path:
-    """The model the tests use, or a skip that says why there is none."""
-    try:
-        import cxr.inference  # noqa: F401
-    except ImportError as exc:
-        pytest.skip(f"cxr.inference cannot be imported: {exc}")
-    model_dir = Path(os.environ.get("CXR_MODEL_DIR") or BUNDLED_MODEL_DIR)
-    if not (model_dir / "model.onnx").is_file():
-        pytest.skip(f"bundled model not exported yet ({model_dir / 'model.onnx'} is missing)")
-    return model_dir
 
 
 @functools.cache

@@ -12,7 +12,6 @@ from django.test import Client
 from django.urls import reverse
 from screening_helpers import (
     fast_password_hashing,  # noqa: F401 (autouse fixture)
-    model_dir_or_skip,
     store_reading,
     stored_files,
 )
@@ -34,10 +33,7 @@ def test_the_route_lists_are_complete():
 
 
 @pytest.fixture
-def owners_reading(settings, tmp_path, make_user, xray_paths):
-    model_dir = model_dir_or_skip()
-    settings.CXR_MODEL_DIR = str(model_dir)
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+def owners_reading(model_dir, media_root, make_user, xray_paths):
     owner = make_user(role="doctor")
     return store_reading(owner, model_dir, xray_paths["covid"][0], patient_reference="MRN-1")
 
@@ -134,8 +130,8 @@ def _normalised(html: bytes, url: str) -> bytes:
     return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", html)
 
 
-def test_the_api_list_shows_only_own_readings(owners_reading, intruder, xray_paths, settings):
-    mine = store_reading(intruder, model_dir_or_skip(), xray_paths["normal"][0])
+def test_the_api_list_shows_only_own_readings(owners_reading, intruder, xray_paths, model_dir):
+    mine = store_reading(intruder, model_dir, xray_paths["normal"][0])
     _token, key = ApiToken.issue(intruder)
     listing = Client(HTTP_AUTHORIZATION=f"Token {key}").get(reverse("api:readings")).json()
     assert [r["id"] for r in listing["results"]] == [mine.pk]
