@@ -26,11 +26,13 @@ SAFE_METHODS = ("GET", "HEAD")
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
+
 def api_error(status: int, code: str, message: str, headers: dict | None = None) -> JsonResponse:
     response = JsonResponse({"error": {"code": code, "message": str(message)}}, status=status)
     for name, value in (headers or {}).items():
         response[name] = value
     return private_headers(response)
+
 
 def _token_from_header(request) -> str | None:
     """The key of an `Authorization: Token <key>` header; "" for a malformed one; None if absent."""
@@ -40,6 +42,7 @@ def _token_from_header(request) -> str | None:
     scheme, _sep, key = header.strip().partition(" ")
     return key.strip() if scheme.lower() == "token" else ""
 
+
 def _api_user(request):
     key = _token_from_header(request)
     if key is not None:
@@ -47,6 +50,7 @@ def _api_user(request):
     if request.method in SAFE_METHODS and request.user.is_authenticated:
         return request.user
     return None
+
 
 def api_endpoint(*methods: str, public: bool = False):
     """Method check, authentication and JSON errors around an API view."""
@@ -75,6 +79,7 @@ def api_endpoint(*methods: str, public: bool = False):
         return csrf_exempt(login_not_required(wrapper))
 
     return decorate
+
 
 def reading_json(request, reading) -> dict:
     def link(name: str) -> str:
@@ -112,6 +117,7 @@ def reading_json(request, reading) -> dict:
         data["note"] = reading.note
     return data
 
+
 def _positive_int(value: str | None, default: int) -> int:
     if value in (None, ""):
         return default
@@ -119,6 +125,7 @@ def _positive_int(value: str | None, default: int) -> int:
     if number < 1:
         raise ValueError(value)
     return number
+
 
 @api_endpoint("GET", "POST")
 def readings(request):
@@ -148,6 +155,7 @@ def readings(request):
         "results": [reading_json(request, r) for r in page],
     }))
 
+
 def _create_reading(request):
     try:
         refuse_oversized_body(request)
@@ -169,6 +177,7 @@ def _create_reading(request):
     response["Location"] = request.build_absolute_uri(reverse("api:reading", args=[reading.pk]))
     return response
 
+
 @api_endpoint("GET", "DELETE")
 def reading_detail(request, pk: int):
     reading = get_own_reading_or_404(request, pk)
@@ -177,29 +186,36 @@ def reading_detail(request, pk: int):
         return HttpResponse(status=204)
     return private_headers(JsonResponse(reading_json(request, reading)))
 
+
 @api_endpoint("GET")
 def image(request, pk: int):
     return private_png_file(get_own_reading_or_404(request, pk).original_path)
+
 
 @api_endpoint("GET")
 def thumbnail(request, pk: int):
     return private_png_file(get_own_reading_or_404(request, pk).thumbnail_path)
 
+
 @api_endpoint("GET")
 def heatmap(request, pk: int):
     return private_png_file(get_own_reading_or_404(request, pk).heatmap_path)
+
 
 @api_endpoint("GET")
 def overlay(request, pk: int):
     return private_png_bytes(presentation.overlay_png(get_own_reading_or_404(request, pk)))
 
+
 @api_endpoint("GET")
 def report(request, pk: int):
     return report_pdf.response(get_own_reading_or_404(request, pk))
 
+
 @api_endpoint("GET", public=True)
 def openapi_schema(request):
     return JsonResponse(schema(request.build_absolute_uri(reverse("api:readings")).rsplit("/readings/", 1)[0]))
+
 
 @api_endpoint("GET", "POST", "PUT", "PATCH", "DELETE", public=True)
 def not_found(request, rest: str = ""):
