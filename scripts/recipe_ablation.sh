@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Leave-sources-out ablation of the bundled model's recipe (issue 4, item 7): which of
-# contrast equalisation, robust augmentation and source-balanced sampling helps on hospitals the
-# model never saw. Two folds cover the four small sources; raddb stays in training because it
-# holds 96% of the COVID films (holding it out leaves almost no COVID to learn from).
+# contrast equalisation, robust augmentation, source-balanced and class-balanced sampling helps
+# on hospitals the model never saw. Two folds cover the four small sources; raddb stays in
+# training because it holds 96% of the COVID films (holding it out leaves almost no COVID).
 # CPU-sized: 128 px, 8 epochs of at most 60 batches; finished runs are skipped, so it resumes.
 # Each model is also evaluated with flip test-time augmentation (eval-tta/).
 # SEED=1 OUT=runs/ablation-seed1 repeats it with another seed, to see how much is noise.
@@ -22,6 +22,7 @@ declare -A VARIANTS=(
   [2-equalize]="--contrast equalize --augment paper --balance none"
   [3-equalize-robust]="--contrast equalize --augment paper+robust --balance none"
   [4-equalize-robust-balance]="--contrast equalize --augment paper+robust --balance source"
+  [5-paper-balance-class]="--contrast none --augment paper --balance class"
 )
 COMMON="--arch EfficientNet-Lite0 --pretrained imagenet --lr 1e-4 --batch-size 32 --epochs 8 --max-train-batches 60 --img-size 128 --seed ${SEED:-0}"
 
