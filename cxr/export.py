@@ -93,9 +93,14 @@ def export_model(
     ood_max_train: int = OOD_MAX_TRAIN_IMAGES,
     negatives=None,
     n_boot: int = 1000,
+    lung_masks_dir: str | Path | None = None,
     log=print,
 ) -> Path:
-    """Write the model directory for `checkpoint` into `out_dir`; returns the card's path."""
+    """Write the model directory for `checkpoint` into `out_dir`; returns the card's path.
+
+    `lung_masks_dir`: an X-ray folder with `lung_masks/index.csv` (../shared/data/cxr); when
+    given, the card gets `heatmap_check`, how much of the heat maps lies on annotated lungs.
+    """
     from cxr.data.cache import cached_images
     from cxr.data.splits import read_split, stratified_sample
     from cxr.evaluate import subset_frames
@@ -210,6 +215,15 @@ def export_model(
     if extra_metrics:
         for name, path in extra_metrics.items():
             card["metrics"][name] = _load_extra_metrics(path)
+    if lung_masks_dir is not None:
+        from cxr.heatmap_check import check_model
+
+        subsets = dict(zip(split["path"].map(lambda p: Path(p).name), split["subset"], strict=True))
+        card["heatmap_check"] = check_model(predictor, lung_masks_dir, subsets)
+        if card["heatmap_check"] is None:
+            raise FileNotFoundError(f"no lung_masks/index.csv under {lung_masks_dir}")
+        log(f"heat maps: {card['heatmap_check']['heat_on_lungs']:.1%} on the lungs of "
+            f"{card['heatmap_check']['images']} masked X-rays")
     card["export"]["agreement_onnx_vs_pytorch"] = agreement
     card["plots"] = _plots(out_dir, y_test, test_probs, classes, predictor, val_pooled,
                            [r.ood_score for r in negative_readings if hasattr(r, "ood_score")])
@@ -393,8 +407,21 @@ def limitation_notices(card: dict) -> list:
         Notice("card_ood_guard", false_refusal_percent=100 * ood["false_refusal_rate_test"],
                negative_refusal_percent=100 * ood["negative_refusal_rate"]),
         Notice("card_calibration"),
-        Notice("card_heatmap"),
+        _heatmap_notice(card.get("heatmap_check")),
     ]
+
+
+def _heatmap_notice(check: dict | None):
+    """The heat-map limitation, with the measured share on the lungs when the card has it."""
+    if not check:
+        return Notice("card_heatmap")
+    covid = (check.get("by_label") or {}).get("covid") or check
+    return Notice("card_heatmap_measured", images=check["images"],
+                  on_lungs_percent=100 * check["heat_on_lungs"],
+                  even_percent=100 * check["lung_area"],
+                  best_percent=100 * check["best_possible"],
+                  peak_off_percent=100 * (1 - check["peak_on_lungs"]),
+                  covid_peak_off_percent=100 * (1 - covid["peak_on_lungs"]))
 
 
 def set_limitations(card: dict) -> None:

@@ -22,6 +22,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--cache-dir", type=Path, help="preprocessed image cache (default: the training run's)")
     parser.add_argument("--ood-max-train", type=int, default=3000,
                         help="training images used to fit the OOD statistics (default 3000)")
+    parser.add_argument("--lung-masks", type=Path, metavar="CXR_DIR",
+                        help="X-ray folder with lung_masks/index.csv (e.g. ../shared/data/cxr): "
+                             "measure how much of the heat maps lies on the lungs, for the card")
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
     parser.set_defaults(handler=run)
 
@@ -43,6 +46,8 @@ def run(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     missing = [str(p) for p in [args.checkpoint, *extra.values()] if not p.is_file()]
+    if args.lung_masks is not None and not (args.lung_masks / "lung_masks" / "index.csv").is_file():
+        missing.append(str(args.lung_masks / "lung_masks" / "index.csv"))
     if missing:
         print(f"error: not found: {', '.join(missing)}", file=sys.stderr)
         return 2
@@ -51,6 +56,7 @@ def run(args) -> int:
     card = export_model(
         args.checkpoint, args.out, extra_metrics=extra,
         cache_dir=args.cache_dir, ood_max_train=args.ood_max_train, n_boot=args.n_boot,
+        lung_masks_dir=args.lung_masks,
     )
     print(f"wrote {card.parent}: model.onnx, ood.npz, {card.name}")
     return 0

@@ -73,6 +73,12 @@ ENGLISH: dict[str, str] = {
     "collections; on other sources they may be over-confident.",
     "card_heatmap": "The heat map shows which regions raised the score, not where disease is; it "
     "may highlight text, markers or borders, which is a warning sign, not an explanation.",
+    "card_heatmap_measured": "The heat map shows which regions raised the score, not where disease "
+    "is. On {images} X-rays with outlined lungs, {on_lungs_percent:.0f}% of it lay on the lungs "
+    "(an even spread: {even_percent:.0f}%; a map of the lungs alone, at its coarse resolution: "
+    "{best_percent:.0f}%), and its hottest point was off the lungs in {peak_off_percent:.0f}% of "
+    "them ({covid_peak_off_percent:.0f}% of the COVID images). Highlighted text, markers or "
+    "borders are a warning sign, not an explanation.",
     # Only for paths (the CLI and scripts), never for uploads.
     "not_a_file": "{path} is not a file.",
     "cannot_read_file": "Cannot read {path}: {error}.",

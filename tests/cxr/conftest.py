@@ -68,9 +68,10 @@ def trained_run(tiny_split_csv, toolkit_cache_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(trained_run, toolkit_cache_dir, tmp_path_factory):
+def tiny_model_dir(trained_run, toolkit_cache_dir, cxr_dir, tmp_path_factory):
     """The tiny run exported with `cxr export` (every 8th non-X-ray image, 50 bootstraps, the
-    metrics of an `evaluate` run of it added as extra metrics "again").
+    metrics of an `evaluate` run of it added as extra metrics "again", the heat-map check on
+    the shared lung masks).
 
     Right format and real numerics (ONNX vs PyTorch), meaningless accuracy: tests that judge
     the model's decisions use `served_model_dir` and say which model they ran on.
@@ -85,7 +86,8 @@ def tiny_model_dir(trained_run, toolkit_cache_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("models") / "tiny"
     card = export_model(trained_run / "best.pt", out, cache_dir=toolkit_cache_dir,
                         extra_metrics={"again": evaluation / "metrics.json"},
-                        negatives=build_negative_set()[::8], n_boot=50, log=lambda _: None)
+                        negatives=build_negative_set()[::8], n_boot=50, lung_masks_dir=cxr_dir,
+                        log=lambda _: None)
     return card.parent
 
 

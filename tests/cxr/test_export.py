@@ -85,6 +85,22 @@ def test_model_card_holds_the_documented_fields(trained_run, tiny_model_dir):
     assert not (tiny_model_dir.parent / (tiny_model_dir.name + ".partial")).exists()
 
 
+def test_the_card_says_how_much_of_the_heat_maps_lies_on_the_lungs(tiny_model_dir, cxr_dir):
+    card = json.loads((tiny_model_dir / "model_card.json").read_text())
+    check = card["heatmap_check"]
+    masks = (cxr_dir / "lung_masks" / "index.csv").read_text().splitlines()[1:]
+    assert check["images"] == len(masks)
+    assert sum(part["images"] for part in check["by_label"].values()) == len(masks)
+    assert 0 < check["lung_area"] < check["best_possible"] < 1
+    assert 0 <= check["heat_on_lungs"] <= 1 and 0 <= check["peak_on_lungs"] <= 1
+    # The heat-map limitation quotes the measured numbers (and is translatable by its code).
+    notice = card["limitation_notices"][-1]
+    assert notice["code"] == "card_heatmap_measured"
+    assert notice["params"]["images"] == len(masks)
+    assert notice["params"]["on_lungs_percent"] == pytest.approx(100 * check["heat_on_lungs"])
+    assert f"On {len(masks)} X-rays with outlined lungs" in card["limitations"][-1]
+
+
 def test_extra_metrics_of_another_evaluation_are_included(tiny_model_dir):
     card = json.loads((tiny_model_dir / "model_card.json").read_text())
     extra = card["metrics"]["again"]

@@ -81,6 +81,14 @@ TRANSLATIONS = {
     "card_heatmap": _("The heat map shows which regions raised the score, not where disease is; "
                       "it may highlight text, markers or borders, which is a warning sign, not an "
                       "explanation."),
+    "card_heatmap_measured": _("The heat map shows which regions raised the score, not where "
+                               "disease is. On %(images)s X-rays with outlined lungs, "
+                               "%(on_lungs_percent).0f%% of it lay on the lungs (an even spread: "
+                               "%(even_percent).0f%%; a map of the lungs alone, at its coarse "
+                               "resolution: %(best_percent).0f%%), and its hottest point was off "
+                               "the lungs in %(peak_off_percent).0f%% of them "
+                               "(%(covid_peak_off_percent).0f%% of the COVID images). Highlighted "
+                               "text, markers or borders are a warning sign, not an explanation."),
     "not_a_file": _("%(path)s is not a file."),
     "cannot_read_file": _("Cannot read %(path)s: %(error)s."),
     "wrong_input_type": _("Expected bytes or a file path, got %(type)s."),
