@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from PIL import Image
 
+from webapp.guide import card_tables
 from webapp.guide.views import OUTCOMES
 
 pytestmark = pytest.mark.django_db
@@ -192,8 +193,12 @@ def test_the_bundled_model_card_renders(client, settings):
         pytest.skip(f"no bundled model card at {model_dir()}")
     html = client.get(reverse("guide:how_it_works")).content.decode()
     assert str(card["version"]) in html
-    for split in card["metrics"]:
+    for split, report in card["metrics"].items():
         assert f'id="split-{split}"' in html
+        # Every number of the real card has a readable name, not its JSON key.
+        unnamed = {key for key, value in report.items() if card_tables.is_scalar(value)
+                   and key not in card_tables.NOT_METRICS and key not in card_tables.METRIC_NAMES}
+        assert not unnamed, f"metrics.{split} has no display name for {unnamed}"
     for relative in card["plots"].values():
         response = client.get(reverse("guide:model_plot", args=[relative]))
         assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"\x89PNG")

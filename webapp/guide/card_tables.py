@@ -27,6 +27,10 @@ METRIC_NAMES = {
     "specificity": _("Specificity"),
     "ppv": _("Positive predictive value"),
     "auc": _("AUC"),
+    # Written by `cxr evaluate` (the extra metrics of a separate model): its own temperature.
+    "nll": _("Log loss (negative log-likelihood, lower is better)"),
+    "ece_after_temperature": _("Calibration error after temperature scaling"),
+    "nll_after_temperature": _("Log loss after temperature scaling"),
 }
 SPLIT_NAMES = {
     "random": _("Random split: test images drawn at random from the same collections as the training images"),
