@@ -401,6 +401,7 @@ def limitation_notices(card: dict) -> list:
     return [
         Notice("card_not_a_diagnosis"),
         Notice("card_source_shortcut"),
+        Notice("card_unfamiliar_covid"),
         Notice("card_covid_meaning"),
         Notice("card_label_noise"),
         Notice("card_frontal_only"),

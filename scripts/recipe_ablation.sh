@@ -23,6 +23,12 @@ declare -A VARIANTS=(
   [3-equalize-robust]="--contrast equalize --augment paper+robust --balance none"
   [4-equalize-robust-balance]="--contrast equalize --augment paper+robust --balance source"
   [5-paper-balance-class]="--contrast none --augment paper --balance class"
+  [6-paper-lungcrop]="--contrast none --augment paper --balance none"
+)
+# Variants trained on another copy of the images: lung-cropped ones (scripts/lung_crop_study.py
+# writes var/lungcrop/ and the split files with this suffix).
+declare -A SPLIT_SUFFIX=(
+  [6-paper-lungcrop]="-lungcrop"
 )
 COMMON="--arch EfficientNet-Lite0 --pretrained imagenet --lr 1e-4 --batch-size 32 --epochs 8 --max-train-batches 60 --img-size 128 --seed ${SEED:-0}"
 
@@ -33,8 +39,12 @@ for fold in $(printf '%s\n' "${!FOLDS[@]}" | sort); do
   for variant in $(printf '%s\n' "${!VARIANTS[@]}" | sort); do
     run=$OUT/$fold/$variant
     if [ -f "$run/eval/metrics.json" ]; then echo "skip $run (done)"; continue; fi
+    variant_split=${split%_s0.csv}${SPLIT_SUFFIX[$variant]:-}_s0.csv
+    if [ ! -f "$variant_split" ]; then
+      echo "skip $run: $variant_split is missing (scripts/lung_crop_study.py makes it)"; continue
+    fi
     # shellcheck disable=SC2086
-    $PY -m cxr train --split-csv "$split" $COMMON ${VARIANTS[$variant]} --out "$run"
+    $PY -m cxr train --split-csv "$variant_split" $COMMON ${VARIANTS[$variant]} --out "$run"
     $PY -m cxr evaluate "$run" --out "$run/eval"
     $PY -m cxr evaluate "$run" --tta flip --out "$run/eval-tta"
   done

@@ -63,6 +63,11 @@ TRANSLATIONS = {
                               "COVID-only collections, normals mostly from NIH/RSNA). Part of its "
                               "accuracy may come from recognising the source; on images from other "
                               "hospitals or scanners it can be much less accurate."),
+    "card_unfamiliar_covid": _("On X-rays unlike its training collections it errs most often "
+                               "towards 'covid': trained the same way without one hospital's "
+                               "children, it called half of that hospital's healthy children "
+                               "COVID. A 'covid' result for an image from an unfamiliar source is "
+                               "the least reliable kind."),
     "card_covid_meaning": _("'covid' means 'looks like the COVID-positive X-rays of the training "
                             "collections'. Many people with COVID-19 have a normal chest X-ray: a "
                             "'normal' result does not rule it out."),
