@@ -4,7 +4,8 @@
 # on hospitals the model never saw. Two folds cover the four small sources; raddb stays in
 # training because it holds 96% of the COVID films (holding it out leaves almost no COVID).
 # CPU-sized: 128 px, 8 epochs of at most 60 batches; finished runs are skipped, so it resumes.
-# Each model is also evaluated with flip test-time augmentation (eval-tta/).
+# Each model is also evaluated with flip test-time augmentation (eval-tta/). Variant 7 swaps the
+# backbone for the other offline ImageNet network (a later --arch overrides COMMON's).
 # SEED=1 OUT=runs/ablation-seed1 repeats it with another seed, to see how much is noise.
 # Afterwards: python scripts/ablation_table.py runs/ablation > docs/ablation_table.md
 set -euo pipefail
@@ -24,6 +25,7 @@ declare -A VARIANTS=(
   [4-equalize-robust-balance]="--contrast equalize --augment paper+robust --balance source"
   [5-paper-balance-class]="--contrast none --augment paper --balance class"
   [6-paper-lungcrop]="--contrast none --augment paper --balance none"
+  [7-paper-mobilenetv2]="--arch MobileNetV2 --contrast none --augment paper --balance none"
 )
 # Variants trained on another copy of the images: lung-cropped ones (scripts/lung_crop_study.py
 # writes var/lungcrop/ and the split files with this suffix).
