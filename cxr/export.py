@@ -216,10 +216,9 @@ def export_model(
         for name, path in extra_metrics.items():
             card["metrics"][name] = _load_extra_metrics(path)
     if lung_masks_dir is not None:
-        from cxr.heatmap_check import check_model
+        from cxr.heatmap_check import check_model, subsets_by_file_name
 
-        subsets = dict(zip(split["path"].map(lambda p: Path(p).name), split["subset"], strict=True))
-        card["heatmap_check"] = check_model(predictor, lung_masks_dir, subsets)
+        card["heatmap_check"] = check_model(predictor, lung_masks_dir, subsets_by_file_name(split))
         if card["heatmap_check"] is None:
             raise FileNotFoundError(f"no lung_masks/index.csv under {lung_masks_dir}")
         log(f"heat maps: {card['heatmap_check']['heat_on_lungs']:.1%} on the lungs of "

@@ -49,6 +49,11 @@ def coarse_lung_map(mask: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
     return heatmap_from_cam(coarse, (mask.shape[1], mask.shape[0]))
 
 
+def subsets_by_file_name(split: pd.DataFrame) -> dict[str, str]:
+    """File name -> train/val/test of a split CSV (mask paths and split paths share file names)."""
+    return dict(zip(split["path"].map(lambda p: Path(p).name), split["subset"], strict=True))
+
+
 def measure(predictor, cxr_dir: Path, index: pd.DataFrame,
             subsets: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per (image, mask) pair of `index`; `subsets` maps a file name to train/val/test."""
@@ -59,13 +64,12 @@ def measure(predictor, cxr_dir: Path, index: pd.DataFrame,
         height, width = reading.image.shape
         if mask.shape != (height, width):  # the set promises equal sizes; say so if it breaks
             raise ValueError(f"{mask_path}: mask {mask.shape} vs image {(height, width)}")
-        heat = heatmap_from_cam(reading._cam, (width, height))
         name = Path(image_path).name
         rows.append({
             "source": name.split("__")[0], "label": Path(image_path).parent.name,
             "predicted": reading.heatmap_class, "subset": (subsets or {}).get(name, "?"),
-            **overlap(heat, mask),
-            "best_possible": overlap(coarse_lung_map(mask, reading._cam.shape), mask)["heat_on_lungs"],
+            **overlap(reading.heatmap_at((width, height)), mask),
+            "best_possible": overlap(coarse_lung_map(mask, reading.cam_grid), mask)["heat_on_lungs"],
         })
     return pd.DataFrame(rows)
 

@@ -18,14 +18,10 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cxr.heatmap_check import MASK_INDEX, measure, summary  # noqa: E402
+from ablation_table import markdown  # noqa: E402  (a sibling script: the same Markdown tables)
+
+from cxr.heatmap_check import MASK_INDEX, measure, subsets_by_file_name, summary  # noqa: E402
 from cxr.inference.predictor import Predictor  # noqa: E402
-
-
-def markdown(frame: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(map(str, values)) + " |" for values in frame.itertuples(index=False)]
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -37,10 +33,7 @@ def main() -> None:
         raise SystemExit(f"no lung masks under {args.shared}: nothing to measure")
     predictor = Predictor.load(args.model)
     split_csv = Path(predictor.card["training"]["split"]["csv"])
-    subsets = None
-    if split_csv.exists():
-        split = pd.read_csv(split_csv)
-        subsets = dict(zip(split["path"].map(lambda p: Path(p).name), split["subset"], strict=True))
+    subsets = subsets_by_file_name(pd.read_csv(split_csv)) if split_csv.exists() else None
     frame = measure(predictor, args.shared, pd.read_csv(args.shared / MASK_INDEX), subsets)
     print(f"model {predictor.version}, {len(frame)} masked X-rays\n")
     for by in ([], ["label"], ["source", "label"], ["subset"], ["predicted"]):

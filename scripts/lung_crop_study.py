@@ -35,13 +35,14 @@ from torch import nn
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from cxr.heatmap_check import IGNORE, LUNG  # noqa: E402  (the mask values of the shared set)
+
 DATA = REPO.parent / "shared" / "data" / "cxr"  # ../shared beside the project
 OUT = REPO / "var" / "lungcrop"
 SPLITS = REPO / "var" / "data" / "splits"
 SPLIT_NAMES = ("3class_holdout-cohen-darkcovidnet_s0", "3class_holdout-skytells-zargari_s0")
 SIZE, OUT_SIDE, MARGIN = 128, 256, 0.10
 MIN_AREA, MAX_AREA = 0.05, 0.80  # plausible lung share of the image; outside -> full image
-LUNG, IGNORE = 255, 127
 MEAN, STD = torch.tensor([0.485, 0.456, 0.406]), torch.tensor([0.229, 0.224, 0.225])
 
 

@@ -62,12 +62,20 @@ class Reading:
         blended = gray[..., None] * (1.0 - weight) + colourise(heat).astype(np.float32) * weight
         return _png(Image.fromarray(blended.round().clip(0, 255).astype(np.uint8), "RGB"))
 
-    def _display_heat(self, max_side: int) -> np.ndarray:
-        size = self.display_size(max_side)
+    def heatmap_at(self, size: tuple[int, int]) -> np.ndarray:
+        """The heat map stretched to `size` (width, height), as drawn over an image of that size."""
         if self._cam is not None:
             return heatmap_from_cam(self._cam, size)  # straight from the coarse map: smoother
         scaled = Image.fromarray(self.heatmap, mode="F").resize(size, Image.Resampling.BILINEAR)
         return np.clip(np.asarray(scaled, dtype=np.float32), 0.0, 1.0)
+
+    @property
+    def cam_grid(self) -> tuple[int, int]:
+        """(h, w) of the model's class activation map: the resolution the heat map really has."""
+        return tuple((self._cam if self._cam is not None else self.heatmap).shape)
+
+    def _display_heat(self, max_side: int) -> np.ndarray:
+        return self.heatmap_at(self.display_size(max_side))
 
 
 def _opacity(heat: np.ndarray) -> np.ndarray:
