@@ -15,8 +15,10 @@ pytestmark = pytest.mark.train
 @pytest.fixture
 def offline(monkeypatch):
     """No internet and no weights folder, as on a fresh offline machine (fails fast, no retries)."""
-    huggingface_hub = pytest.importorskip("huggingface_hub")
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    # The submodule itself: the package loads `constants` lazily, so `huggingface_hub.constants`
+    # exists only once something (timm, in other tests) has imported it.
+    constants = pytest.importorskip("huggingface_hub.constants")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     monkeypatch.delenv("CXR_WEIGHTS_DIR", raising=False)
 
 
