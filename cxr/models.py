@@ -24,6 +24,8 @@ ARCHITECTURES: dict[str, str] = {
     "DenseNet201": "densenet201",
     # Small, fast models with ImageNet weights that install offline (see cxr.weights).
     "EfficientNet-Lite0": "tf_efficientnet_lite0",
+    "EfficientNet-Lite1": "tf_efficientnet_lite1",
+    "EfficientNet-Lite2": "tf_efficientnet_lite2",
     "MobileNetV2": "mobilenetv2_100",
 }
 PAPER_ARCHITECTURES = tuple(list(ARCHITECTURES)[:11])

