@@ -35,6 +35,12 @@ AGREEMENT_TOLERANCE = 1e-4  # max |p_onnx - p_torch| accepted on real images
 # with both, the v2 model refused 100% of the non-X-ray pictures and 0% of pneumonia test X-rays
 # (scripts/ood_study.py); the shipped v3 model 98.4% and 2% (its card).
 OOD_FALSE_REFUSAL_TARGET = 0.01
+# The threshold times 1.15 for hospitals the model never saw: on three leave-sources-out models
+# the plain validation quantile refused 2-22% of the X-rays of the held-out collections; these
+# needed margins of 1.00, 1.05 and 1.13 to refuse at most 2% (issue 4's goal), while the 224 px
+# one still refused 98% of the non-X-ray pictures at 1.15 (scripts/ood_unseen_sources.py,
+# docs/results.md).
+OOD_UNSEEN_MARGIN = 1.15
 LOW_CONFIDENCE_THRESHOLD = 0.6
 OOD_MAX_TRAIN_IMAGES = 3000  # features of more training images change the statistics little
 
@@ -159,10 +165,11 @@ def export_model(
     # 4. OOD statistics: training features (a stratified sample), threshold from validation.
     train = stratified_sample(frames["train"], ood_max_train, seed=0)
     _, train_pooled = draft.logits_and_features(images_of(train))
-    detector = FeatureGuard.fit(train_pooled, (train["source"] + "/" + train["label"]).to_numpy())
-    detector.set_threshold(val_pooled, OOD_FALSE_REFUSAL_TARGET)
-    log(f"OOD: fitted on {len(train)} training images, thresholds: Mahalanobis "
-        f"{detector.mahalanobis.threshold:.2f}, kNN {detector.neighbours.threshold:.3f}")
+    detector = FeatureGuard.fit(train_pooled, (train["source"] + "/" + train["label"]).to_numpy(), combine="mean")
+    detector.set_threshold(val_pooled, OOD_FALSE_REFUSAL_TARGET, margin=OOD_UNSEEN_MARGIN)
+    log(f"OOD: fitted on {len(train)} training images, scales: Mahalanobis "
+        f"{detector.mahalanobis.threshold:.2f}, kNN {detector.neighbours.threshold:.3f}; "
+        f"threshold {detector.threshold:.3f}")
 
     # 5. Install the files, then measure everything through the real Predictor.
     shutil.move(onnx_tmp, out_dir / "model.onnx")
@@ -336,13 +343,18 @@ def _ood_section(detector, train, val, test_refused, negatives, negative_refused
         "method": ("cheap explained checks (size, blank, colour, DICOM modality/view) + Mahalanobis "
                    "distance of pooled last-layer features to the nearest source-and-class group mean of the training X-rays, "
                    "divided by that group's median training distance, "
-                   "shared Ledoit-Wolf-shrunk covariance; or cosine distance to the 10th nearest "
-                   "training X-ray (Sun et al. 2022) above its own threshold"),
+                   "shared Ledoit-Wolf-shrunk covariance; and cosine distance to the 10th nearest "
+                   "training X-ray (Sun et al. 2022); each divided by its scale, then averaged"),
         "threshold": detector.threshold,
-        "threshold_rule": (f"each score at its {1 - OOD_FALSE_REFUSAL_TARGET / 2:.1%} quantile of validation "
-                           "X-ray scores; the guard's score is the larger score / threshold ratio, refused above 1"),
-        "mahalanobis_threshold": detector.mahalanobis.threshold,
-        "knn_threshold": detector.neighbours.threshold,
+        "threshold_rule": (f"each score divided by its {1 - OOD_FALSE_REFUSAL_TARGET:.0%} quantile on validation "
+                           f"X-rays; refused when their mean passes {OOD_UNSEEN_MARGIN} times the "
+                           f"{1 - OOD_FALSE_REFUSAL_TARGET:.0%} quantile of that mean on validation X-rays "
+                           "(the margin keeps X-rays from hospitals the model never saw: chosen on "
+                           "leave-sources-out models)"),
+        "combine": detector.combine,
+        "unseen_hospital_margin": OOD_UNSEEN_MARGIN,
+        "mahalanobis_scale": detector.mahalanobis.threshold,
+        "knn_scale": detector.neighbours.threshold,
         "knn_k": detector.neighbours.k,
         "shrinkage": detector.shrinkage,
         "fitted_on_train_images": int(len(train)),

@@ -77,6 +77,13 @@ def test_model_card_holds_the_documented_fields(trained_run, tiny_model_dir):
     assert set(report["per_class"]) == {"covid", "pneumonia", "normal"}
     ood = card["ood"]
     assert ood["threshold"] > 0 and 0 <= ood["false_refusal_rate_test"] <= 1
+    # The served guard is the one the card describes: mean of the two scores, with the margin.
+    from cxr.export import OOD_UNSEEN_MARGIN
+    from cxr.inference.ood import load_detector
+
+    guard = load_detector(tiny_model_dir / "ood.npz")
+    assert (guard.combine, ood["combine"]) == ("mean", "mean")
+    assert guard.threshold == pytest.approx(ood["threshold"]) and ood["unseen_hospital_margin"] == OOD_UNSEEN_MARGIN
     assert ood["negative_set"]["n"] >= 30 and 0 <= ood["negative_refusal_rate"] <= 1
     assert any("RT-PCR" in text for text in card["limitations"])
     for relative in card["plots"].values():

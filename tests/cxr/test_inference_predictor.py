@@ -181,8 +181,8 @@ def test_photos_noise_and_documents_are_refused_by_a_trained_model(trained_predi
     negatives = [n for n in build_negative_set() if n.kind in ("photo-grey", "synthetic", "document")]
     readings = predictor.predict_batch([n.data for n in negatives])
     refused = np.mean([r.rejected for r in readings])
-    # 0.85, below the 0.95 goal: the threshold sits at the 99th percentile of validation X-rays
-    # so that fewer pneumonia films are refused, and grey photos pay for it (cxr/export.py).
+    # 0.85, below the 0.95 goal for the whole set: the threshold leaves room for sick lungs and for
+    # X-rays from hospitals the model never saw, and grey photos pay for it (cxr/export.py).
     assert refused >= 0.85, f"refused only {refused:.0%} of {len(negatives)} grey photos, noise, documents"
     noise = np.random.default_rng(0).integers(0, 256, (512, 512), dtype=np.uint8)
     assert predictor.predict(png(noise)).rejected
@@ -248,11 +248,27 @@ def test_the_neighbour_score_catches_what_lies_between_the_centres():
     assert (neighbours.scores(between) > neighbours.threshold).all()
     assert (neighbours.scores(cluster(500, 1)) > neighbours.threshold).mean() < 0.06
 
-    guard = FeatureGuard.fit(train, np.repeat([0, 1], 400))
-    assert guard.set_threshold(validation, 0.02) == 1.0
-    fresh = np.vstack([cluster(500, 0), cluster(500, 1)])
-    assert (guard.scores(fresh) > guard.threshold).mean() < 0.05  # about the 2% asked for
-    assert (guard.scores(between) > guard.threshold).all()
+    for combine in ("mean", "max"):
+        guard = FeatureGuard.fit(train, np.repeat([0, 1], 400), combine=combine)
+        guard.set_threshold(validation, 0.02)
+        assert (guard.scores(validation) > guard.threshold).mean() <= 0.02
+        fresh = np.vstack([cluster(500, 0), cluster(500, 1)])
+        assert (guard.scores(fresh) > guard.threshold).mean() < 0.05  # about the 2% asked for
+        assert (guard.scores(between) > guard.threshold).all()
+
+
+def test_the_guard_margin_moves_the_threshold_out_by_that_factor():
+    from cxr.inference.ood import FeatureGuard
+
+    rng = np.random.default_rng(4)
+    train, validation = rng.normal(size=(400, 16)), rng.normal(size=(200, 16))
+    guard = FeatureGuard.fit(train, np.arange(400) % 2)
+    plain = guard.set_threshold(validation, 0.02)
+    assert guard.set_threshold(validation, 0.02, margin=1.1) == pytest.approx(1.1 * plain)
+    shifted = rng.normal(size=(500, 16)) * 1.15  # a new hospital: a little farther out
+    assert (guard.scores(shifted) > guard.threshold).mean() < (guard.scores(shifted) > plain).mean()
+    with pytest.raises(ValueError, match="margin"):
+        FeatureGuard.fit(train, np.arange(400) % 2, combine="max").set_threshold(validation, margin=1.1)
 
 
 def test_feature_guard_round_trip_and_old_files_still_load(tmp_path):
@@ -264,8 +280,15 @@ def test_feature_guard_round_trip_and_old_files_still_load(tmp_path):
     guard.save(tmp_path / "guard.npz")
     loaded = load_detector(tmp_path / "guard.npz")
     assert isinstance(loaded, FeatureGuard)
+    assert (loaded.combine, loaded.threshold) == ("mean", guard.threshold)
     points = rng.normal(size=(20, 16))
     np.testing.assert_allclose(loaded.scores(points), guard.scores(points), rtol=1e-2)  # float16 store
+
+    # A guard file from before the mean (no combine/threshold keys) is read as max, threshold 1.
+    before = {k: v for k, v in guard.arrays().items() if not k.startswith("guard_")}
+    np.savez_compressed(tmp_path / "before.npz", **before)
+    older = load_detector(tmp_path / "before.npz")
+    assert (older.combine, older.threshold) == ("max", 1.0)
 
     old = MahalanobisDetector.fit(rng.normal(size=(200, 16)), np.arange(200) % 2)
     old.set_threshold(rng.normal(size=(50, 16)))
