@@ -399,7 +399,7 @@ def _plot_ood(xray_scores, negative_scores, threshold, out_png: Path) -> None:
     if finite:
         ax.hist(finite, bins=bins, alpha=0.6, label="non-X-ray images")
     ax.axvline(threshold, color="black", ls="--", label="threshold")
-    ax.set_xlabel("guard score (larger of Mahalanobis and kNN distance / threshold)")
+    ax.set_xlabel("guard score (mean of the scaled Mahalanobis and kNN distances)")
     ax.set_ylabel("images")
     ax.legend()
     fig.tight_layout()

@@ -52,9 +52,9 @@ def xray_features(predictor: Predictor, split_csv: str) -> dict[str, pd.DataFram
     out = {}
     for subset in ("val", "test"):
         frame = split[split["subset"] == subset]
-        _, pooled = predictor.logits_and_features(np.ascontiguousarray(images[frame.index.to_numpy()]))
+        logits, pooled = predictor.logits_and_features(np.ascontiguousarray(images[frame.index.to_numpy()]))
         out[subset] = frame.reset_index(drop=True)
-        out[f"{subset}_pooled"] = pooled
+        out[f"{subset}_pooled"], out[f"{subset}_logits"] = pooled, logits
     return out
 
 
@@ -66,7 +66,9 @@ def negative_features(predictor: Predictor, negatives) -> tuple[np.ndarray, np.n
     return pooled, np.array([ood.explained_refusal(d) is not None for d in decoded])
 
 
-def study(model_dir: Path, cache: Path) -> list[dict]:
+def cached_features(model_dir: Path, cache: Path) -> tuple[Predictor, dict[str, np.ndarray]]:
+    """The model and its features: X-rays of its split (validation: seen collections; test:
+    unseen ones) and both non-X-ray sets; extracted once, then read from `cache`."""
     from ood_study import build_holdout_negatives
 
     from cxr.negatives import build_negative_set
@@ -75,16 +77,24 @@ def study(model_dir: Path, cache: Path) -> list[dict]:
     target = cache / f"{model_dir.name}.npz"
     predictor = Predictor.load(model_dir, threads=2)
     if not target.exists():
+        cache.mkdir(parents=True, exist_ok=True)
         features = xray_features(predictor, card["training"]["split"]["csv"])
         neg, neg_explained = negative_features(predictor, build_negative_set())
         hold, hold_explained = negative_features(predictor, build_holdout_negatives())
         np.savez_compressed(
             target, val_pooled=features["val_pooled"], test_pooled=features["test_pooled"],
+            val_logits=features["val_logits"], test_logits=features["test_logits"],
             val_source=features["val"]["source"].to_numpy(str),
+            val_label=features["val"]["label"].to_numpy(str),
             test_source=features["test"]["source"].to_numpy(str),
             test_label=features["test"]["label"].to_numpy(str),
             neg=neg, neg_explained=neg_explained, hold=hold, hold_explained=hold_explained)
-    data = np.load(target)
+    with np.load(target) as stored:
+        return predictor, dict(stored)
+
+
+def study(model_dir: Path, cache: Path) -> list[dict]:
+    predictor, data = cached_features(model_dir, cache)
     sources = sorted(set(data["test_source"]))
     rows = []
     for combine in ("max", "mean"):
@@ -115,7 +125,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model_dirs", nargs="+", type=Path, help="exported leave-sources-out models")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/ood_unseen_sources"))
     args = parser.parse_args(argv)
-    args.cache.mkdir(parents=True, exist_ok=True)
     for model_dir in args.model_dirs:
         print(markdown(pd.DataFrame(study(model_dir, args.cache))))
         print()
