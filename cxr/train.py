@@ -47,6 +47,7 @@ class TrainConfig:
     contrast: str = "none"
     augment: str = "paper"
     balance: str = "none"
+    adversary_weight: float = 0.0  # class-conditional source adversary (cxr.adversary); 0 = off
     seed: int = 0
     out_dir: str = "runs/run"
     device: str = "auto"
@@ -171,6 +172,16 @@ def train(config: TrainConfig, log=print) -> Path:
     model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     weights = sampling_weights(split.iloc[train_idx], config.balance)
+    adversary, source_all = None, None
+    if config.adversary_weight > 0:
+        from cxr.adversary import SourceAdversary, source_codes
+
+        source_all = np.full(len(split), -1, dtype=np.int64)
+        codes, allowed, names = source_codes(y_all[train_idx], split["source"].to_numpy()[train_idx], len(classes))
+        source_all[train_idx] = codes
+        adversary = SourceAdversary(model.get_classifier().in_features, allowed).to(device)
+        optimizer.add_param_group({"params": adversary.parameters()})
+        log(f"source adversary, weight {config.adversary_weight}: collections {', '.join(names)}")
     generator = torch.Generator(device=device).manual_seed(config.seed)
     stopper = EarlyStopping(patience=config.patience)
     history: list[dict] = []
@@ -188,7 +199,7 @@ def train(config: TrainConfig, log=print) -> Path:
         else:
             order = rng.choice(train_idx, size=len(train_idx), replace=True, p=weights)
         model.train()
-        loss_sum, correct, seen = 0.0, 0, 0
+        loss_sum, correct, seen, source_hits = 0.0, 0, 0, []
         for step in range(steps_per_epoch):
             rows = np.sort(order[step * config.batch_size:(step + 1) * config.batch_size])
             if len(rows) == 0:
@@ -196,10 +207,25 @@ def train(config: TrainConfig, log=print) -> Path:
             batch = torch.from_numpy(np.ascontiguousarray(images[rows])).to(device, non_blocking=True)
             target = torch.from_numpy(y_all[rows]).to(device)
             with _autocast(device):
-                logits = model(to_input(batch, config.augment, generator))
-                loss = F.cross_entropy(logits.float(), target)
+                x = to_input(batch, config.augment, generator)
+                if adversary is None:
+                    logits = model(x)
+                    loss = F.cross_entropy(logits.float(), target)
+                    total = loss
+                else:
+                    from cxr.adversary import ramp
+
+                    pooled = model.forward_features(x).mean(dim=(2, 3))
+                    logits = model.get_classifier()(pooled)
+                    loss = F.cross_entropy(logits.float(), target)
+                    progress = (epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch)
+                    sources = torch.from_numpy(source_all[rows]).to(device)
+                    adversary_loss, hits = adversary.loss(pooled, target, sources,
+                                                          config.adversary_weight * ramp(progress))
+                    total = loss + adversary_loss  # the logged train loss stays the classifier's
+                    source_hits.append(hits)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            total.backward()
             optimizer.step()
             loss_sum += float(loss.detach()) * len(rows)
             correct += int((logits.argmax(1) == target).sum())
@@ -213,8 +239,10 @@ def train(config: TrainConfig, log=print) -> Path:
         history.append(row)
         _write_history(out / "history.csv", history)
         improved = stopper.update(epoch, val_loss)
+        # How well the adversary still tells collections apart within a class (falls as it works).
+        adversary_note = f"  source acc {np.nanmean(source_hits):.3f}" if source_hits else ""
         log(f"epoch {epoch + 1:3d}  lr {lr:.2e}  train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f}"
-            f"  val loss {val_loss:.4f} acc {val_acc:.4f}  {row['seconds']}s{'  *' if improved else ''}")
+            f"  val loss {val_loss:.4f} acc {val_acc:.4f}{adversary_note}  {row['seconds']}s{'  *' if improved else ''}")
         if improved:
             torch.save(
                 {

@@ -6,7 +6,8 @@
 # CPU-sized: 128 px, 8 epochs of at most 60 batches; finished runs are skipped, so it resumes.
 # Each model is also evaluated with flip test-time augmentation (eval-tta/). Variants 7-9 swap the
 # backbone for the other offline ImageNet networks (a later --arch overrides COMMON's); variant 10
-# trains 2.5 times longer (20 epochs, early stopping still on).
+# trains 2.5 times longer (20 epochs, early stopping still on); variant 11 trains against a
+# class-conditional source adversary (cxr.adversary).
 # SEED=1 OUT=runs/ablation-seed1 repeats it with another seed, to see how much is noise.
 # Afterwards: python scripts/ablation_table.py runs/ablation > docs/ablation_table.md
 set -euo pipefail
@@ -30,6 +31,7 @@ declare -A VARIANTS=(
   [8-paper-lite1]="--arch EfficientNet-Lite1 --contrast none --augment paper --balance none"
   [9-paper-lite2]="--arch EfficientNet-Lite2 --contrast none --augment paper --balance none"
   [10-paper-longer]="--epochs 20 --contrast none --augment paper --balance none"
+  [11-paper-adversary]="--adversary-weight 0.5 --contrast none --augment paper --balance none"
 )
 # Variants trained on another copy of the images: lung-cropped ones (scripts/lung_crop_study.py
 # writes var/lungcrop/ and the split files with this suffix).

@@ -19,6 +19,9 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--augment", choices=["none", "paper", "paper+robust"], default="paper")
     parser.add_argument("--balance", choices=["none", "class", "source"], default="none",
                         help="sample so that each class, or each source-and-class group, weighs the same")
+    parser.add_argument("--adversary-weight", type=float, default=0.0,
+                        help="train against a class-conditional source adversary with this weight "
+                             "(cxr.adversary; 0 = off)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     parser.add_argument("--workers", type=int, default=2, help="CPU threads")
@@ -45,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
         split_csv=str(args.split_csv), arch=args.arch, pretrained=args.pretrained, lr=args.lr,
         batch_size=args.batch_size, epochs=args.epochs, patience=args.patience,
         constant_epochs=args.constant_epochs, img_size=args.img_size, contrast=args.contrast,
-        augment=args.augment, balance=args.balance, seed=args.seed, out_dir=str(args.out),
+        augment=args.augment, balance=args.balance, adversary_weight=args.adversary_weight,
+        seed=args.seed, out_dir=str(args.out),
         device=args.device, workers=args.workers, max_train_batches=args.max_train_batches,
         cache_dir=str(args.cache_dir) if args.cache_dir else None,
         command="python -m cxr " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
