@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cxr.adversary import SourceAdversary, ramp, source_codes
 from cxr.augment import augment_batch
 from cxr.data.cache import cached_images
 from cxr.data.splits import describe_split, read_split
@@ -124,6 +125,16 @@ def predict_logits(model, images: np.ndarray, img_size: int | None = None, batch
     return torch.cat(out).numpy() if out else np.zeros((0, 0), dtype=np.float32)
 
 
+def _step_with_adversary(model, adversary, x, target, sources, weight):
+    """Logits, the classifier's loss (what the log shows), the loss to minimise (plus both sides
+    of the source adversary's game, cxr.adversary) and the adversary's accuracy."""
+    pooled = model.forward_features(x).mean(dim=(2, 3))
+    logits = model.get_classifier()(pooled)
+    loss = F.cross_entropy(logits.float(), target)
+    adversary_loss, hits = adversary.loss(pooled, target, sources, weight)
+    return logits, loss, loss + adversary_loss, hits
+
+
 def _evaluate(model, images, targets, device, batch_size) -> tuple[float, float]:
     logits = torch.from_numpy(predict_logits(model, images, batch_size=batch_size, device=device))
     y = torch.from_numpy(targets)
@@ -174,8 +185,6 @@ def train(config: TrainConfig, log=print) -> Path:
     weights = sampling_weights(split.iloc[train_idx], config.balance)
     adversary, source_all = None, None
     if config.adversary_weight > 0:
-        from cxr.adversary import SourceAdversary, source_codes
-
         source_all = np.full(len(split), -1, dtype=np.int64)
         codes, allowed, names = source_codes(y_all[train_idx], split["source"].to_numpy()[train_idx], len(classes))
         source_all[train_idx] = codes
@@ -210,19 +219,12 @@ def train(config: TrainConfig, log=print) -> Path:
                 x = to_input(batch, config.augment, generator)
                 if adversary is None:
                     logits = model(x)
-                    loss = F.cross_entropy(logits.float(), target)
-                    total = loss
+                    loss = total = F.cross_entropy(logits.float(), target)
                 else:
-                    from cxr.adversary import ramp
-
-                    pooled = model.forward_features(x).mean(dim=(2, 3))
-                    logits = model.get_classifier()(pooled)
-                    loss = F.cross_entropy(logits.float(), target)
                     progress = (epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch)
                     sources = torch.from_numpy(source_all[rows]).to(device)
-                    adversary_loss, hits = adversary.loss(pooled, target, sources,
-                                                          config.adversary_weight * ramp(progress))
-                    total = loss + adversary_loss  # the logged train loss stays the classifier's
+                    logits, loss, total, hits = _step_with_adversary(
+                        model, adversary, x, target, sources, config.adversary_weight * ramp(progress))
                     source_hits.append(hits)
             optimizer.zero_grad(set_to_none=True)
             total.backward()
