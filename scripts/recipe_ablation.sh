@@ -6,8 +6,8 @@
 # CPU-sized: 128 px, 8 epochs of at most 60 batches; finished runs are skipped, so it resumes.
 # Each model is also evaluated with flip test-time augmentation (eval-tta/). Variants 7-9 swap the
 # backbone for the other offline ImageNet networks (a later --arch overrides COMMON's); variant 10
-# trains 2.5 times longer (20 epochs, early stopping still on); variant 11 trains against a
-# class-conditional source adversary (cxr.adversary).
+# trains 2.5 times longer (20 epochs, early stopping still on); variants 11 and 12 train against
+# a class-conditional source adversary (cxr.adversary), weights 0.5 and 2.
 # SEED=1 OUT=runs/ablation-seed1 repeats it with another seed, to see how much is noise.
 # Afterwards: python scripts/ablation_table.py runs/ablation > docs/ablation_table.md
 set -euo pipefail
@@ -32,6 +32,7 @@ declare -A VARIANTS=(
   [9-paper-lite2]="--arch EfficientNet-Lite2 --contrast none --augment paper --balance none"
   [10-paper-longer]="--epochs 20 --contrast none --augment paper --balance none"
   [11-paper-adversary]="--adversary-weight 0.5 --contrast none --augment paper --balance none"
+  [12-paper-adversary2]="--adversary-weight 2 --contrast none --augment paper --balance none"
 )
 # Variants trained on another copy of the images: lung-cropped ones (scripts/lung_crop_study.py
 # writes var/lungcrop/ and the split files with this suffix).
