@@ -416,8 +416,9 @@ def limitation_notices(card: dict) -> list:
         Notice("card_covid_meaning"),
         Notice("card_label_noise"),
         Notice("card_frontal_only"),
-        Notice("card_ood_guard", false_refusal_percent=100 * ood["false_refusal_rate_test"],
-               negative_refusal_percent=100 * ood["negative_refusal_rate"]),
+        # Counts, not a rate: "about 0.0%" read as if the guard never refuses anything.
+        Notice("card_ood_guard", refused=round(ood["false_refusal_rate_test"] * ood["test_images"]),
+               test_images=ood["test_images"], negative_refusal_percent=100 * ood["negative_refusal_rate"]),
         Notice("card_calibration"),
         _heatmap_notice(card.get("heatmap_check")),
     ]

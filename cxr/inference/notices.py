@@ -70,9 +70,9 @@ ENGLISH: dict[str, str] = {
     "partly wrong; the paediatric pneumonia images come from children aged 1-5 in one hospital.",
     "card_frontal_only": "Only frontal (PA/AP) chest radiographs are in scope. Lateral views, CT, "
     "other body parts, photos of screens or films give unreliable results or are refused.",
-    "card_ood_guard": "The guard against wrong pictures refuses about {false_refusal_percent:.1f}% "
-    "of real test X-rays and {negative_refusal_percent:.1f}% of a small set of non-X-ray pictures; "
-    "it cannot recognise every wrong input.",
+    "card_ood_guard": "The guard against wrong pictures refused {refused} of {test_images} real test "
+    "X-rays and {negative_refusal_percent:.1f}% of a small set of non-X-ray pictures. It refuses "
+    "more X-rays from hospitals it never saw, and it cannot recognise every wrong input.",
     "card_calibration": "Probabilities are calibrated on validation images from the same "
     "collections; on other sources they may be over-confident.",
     "card_heatmap": "The heat map shows which regions raised the score, not where disease is; it "
