@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +27,9 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
 from ablation_table import markdown  # noqa: E402
-from ood_unseen_sources import cached_features  # noqa: E402
+from ood_unseen_sources import cached_features, refitted_guard  # noqa: E402
 
-from cxr.export import OOD_FALSE_REFUSAL_TARGET, OOD_UNSEEN_MARGIN  # noqa: E402
+from cxr.export import OOD_UNSEEN_MARGIN  # noqa: E402
 from cxr.metrics import expected_calibration_error, softmax_probs  # noqa: E402
 
 TEMPERATURE_FACTORS = (1, 2, 4)
@@ -39,12 +38,12 @@ TEMPERATURE_FACTORS = (1, 2, 4)
 def rows_for(model_dir: Path, cache: Path) -> list[dict]:
     predictor, data = cached_features(model_dir, cache)
     classes = list(predictor.classes)
-    guard = replace(predictor.detector, combine="mean")  # the guard the export now fits
-    guard.set_threshold(data["val_pooled"], OOD_FALSE_REFUSAL_TARGET, margin=OOD_UNSEEN_MARGIN)
+    guard = refitted_guard(predictor, data["val_pooled"], "mean", OOD_UNSEEN_MARGIN)  # as exported now
     y = {subset: np.array([classes.index(label) for label in data[f"{subset}_label"]]) for subset in ("val", "test")}
-    wrong = data["test_logits"].argmax(axis=1) != y["test"]
+    correct = {subset: data[f"{subset}_logits"].argmax(axis=1) == y[subset] for subset in ("val", "test")}
+    wrong = ~correct["test"]
     row = {"model": model_dir.name,
-           "accuracy seen / unseen": f"{1 - np.mean(data['val_logits'].argmax(1) != y['val']):.3f} / {1 - wrong.mean():.3f}",
+           "accuracy seen / unseen": f"{correct['val'].mean():.3f} / {correct['test'].mean():.3f}",
            "corr(guard score, wrong) unseen": f"{np.corrcoef(guard.scores(data['test_pooled']), wrong)[0, 1]:.2f}"}
     for factor in TEMPERATURE_FACTORS:
         temperature = factor * predictor.temperature

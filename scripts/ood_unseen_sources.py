@@ -19,9 +19,9 @@ The split each model was trained on is read from its card. Features are cached i
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -93,15 +93,23 @@ def cached_features(model_dir: Path, cache: Path) -> tuple[Predictor, dict[str, 
         return predictor, dict(stored)
 
 
+def refitted_guard(predictor: Predictor, pooled_val: np.ndarray, combine: str,
+                   margin: float = 1.0) -> ood.FeatureGuard:
+    """The model's guard with `combine`, its scales and threshold set as the export does (rate
+    1%) on the model's validation X-rays: collections it was trained on. A copy: the predictor's
+    own guard stays as exported."""
+    guard = copy.deepcopy(predictor.detector)
+    guard.combine = combine
+    guard.set_threshold(pooled_val, OOD_FALSE_REFUSAL_TARGET, margin=margin)
+    return guard
+
+
 def study(model_dir: Path, cache: Path) -> list[dict]:
     predictor, data = cached_features(model_dir, cache)
     sources = sorted(set(data["test_source"]))
     rows = []
     for combine in ("max", "mean"):
-        guard = replace(predictor.detector, combine=combine)
-        # Refit the scales and threshold as the export does (rate 1%), on the model's validation
-        # X-rays: collections it was trained on. The unseen ones are only measured.
-        guard.set_threshold(data["val_pooled"], OOD_FALSE_REFUSAL_TARGET)
+        guard = refitted_guard(predictor, data["val_pooled"], combine)  # unseen X-rays: measured only
         val, test = guard.scores(data["val_pooled"]), guard.scores(data["test_pooled"])
         neg = np.where(data["neg_explained"], np.inf, guard.scores(data["neg"]))
         hold = np.where(data["hold_explained"], np.inf, guard.scores(data["hold"]))

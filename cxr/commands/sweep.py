@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         "pretrained": args.pretrained, "patience": args.patience,
         "constant_epochs": args.constant_epochs, "img_size": args.img_size,
         "contrast": args.contrast, "augment": args.augment, "balance": args.balance,
-        "adversary_weight": args.adversary_weight, "seed": args.seed, "device": args.device, "workers": args.workers,
+        "adversary_weight": args.adversary_weight, "seed": args.seed, "device": args.device,
+        "workers": args.workers,
         "max_train_batches": args.max_train_batches,
         "cache_dir": str(args.cache_dir) if args.cache_dir else None,
     }

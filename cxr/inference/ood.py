@@ -201,13 +201,13 @@ class FeatureGuard:
     (1 - rate) quantile on validation X-rays), combined into one score with one threshold, so the
     predictor's `distance > detector.threshold` test stays as it is.
 
-    `combine="mean"` (exports since 2026-11-26, 16:00) averages the two ratios and refuses above
+    `combine="mean"` (exports since 2026-11-26) averages the two ratios and refuses above
     `margin` times the (1 - rate) quantile of validation X-rays; `combine="max"` (older files)
     refuses when either ratio passes 1. The mean was chosen on leave-sources-out models, whose
     test X-rays come from collections absent from training (scripts/ood_unseen_sources.py): at
     the same share of unseen-hospital X-rays refused, it refuses as many or more non-X-ray
     pictures than the max in all three settings, and the margin keeps unseen-hospital X-rays
-    below 2% refused where the plain validation quantile refused 5-13% of them.
+    below 2% refused where the plain validation quantile refused 2-23% of them.
     """
     mahalanobis: MahalanobisDetector
     neighbours: NearestNeighbours
@@ -245,7 +245,6 @@ class FeatureGuard:
             return self.threshold
         self.mahalanobis.set_threshold(pooled_val, false_refusal)
         self.neighbours.set_threshold(pooled_val, false_refusal)
-        self.threshold = 1.0
         self.threshold = margin * _refusal_threshold(self.scores(pooled_val), false_refusal)
         return self.threshold
 
