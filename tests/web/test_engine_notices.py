@@ -21,9 +21,10 @@ INDONESIAN = {"django_language": "id"}
 
 
 def sample_params(code: str) -> dict:
-    """One number for every parameter: it formats the same way in str.format and in %-format."""
+    """One number for every parameter: it formats the same way in str.format and in %-format
+    (its second decimal rounds up, so a field that cut digits off instead would show)."""
     names = {field for _, field, _, _ in string.Formatter().parse(ENGLISH[code]) if field}
-    return {name.split(":")[0]: 12.34 for name in names}
+    return {name.split(":")[0]: 12.36 for name in names}
 
 
 def png(array: np.ndarray) -> bytes:
@@ -53,6 +54,17 @@ def test_in_indonesian_every_sentence_is_translated_with_its_numbers(code):
     assert "%(" not in indonesian
     if params:
         assert "12" in indonesian  # the parameters are filled in, not dropped
+
+
+def test_numbers_in_sentences_are_written_the_languages_way():
+    params = {"refused": 0, "test_images": 752, "negative_refusal_percent": 95.94}
+    with translation.override("id"):
+        indonesian = notices.translate("card_ood_guard", params, "fallback")
+    with translation.override("en"):
+        english = notices.translate("card_ood_guard", params, "fallback")
+    assert "95,9%" in indonesian and "95.9" not in indonesian  # as the page's own 95,9%
+    assert "95.9%" in english
+    assert "752" in indonesian and "752" in english
 
 
 def test_unknown_codes_and_plain_text_fall_back_to_the_engine_text():

@@ -9,6 +9,9 @@ engine) falls back to the engine's English text rather than failing.
 """
 from __future__ import annotations
 
+import re
+
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from .outcomes import class_name
@@ -100,6 +103,21 @@ TRANSLATIONS = {
 }
 
 
+# A fixed-point field such as %(limit).1f: Python's %-format always writes a decimal point.
+_DECIMAL_FIELD = re.compile(r"%\((\w+)\)\.(\d+)f")
+
+
+def _fill(template: str, params: dict) -> str:
+    """`template % params`, with each %(name).Nf number written the active language's way
+    (95,9 in Indonesian, 95.9 in English), as the page's own numbers are."""
+    params = dict(params)
+    for name, digits in _DECIMAL_FIELD.findall(template):
+        if isinstance(params.get(name), (int, float)) and not isinstance(params[name], bool):
+            # number_format cuts extra digits off; round first, as %-format does.
+            params[name] = number_format(round(params[name], int(digits)), decimal_pos=int(digits))
+    return _DECIMAL_FIELD.sub(r"%(\1)s", template) % params
+
+
 def translate(code: str | None, params: dict | None, english: str) -> str:
     """The sentence for `code` in the active language; `english` if the code is unknown."""
     template = TRANSLATIONS.get(code or "")
@@ -111,8 +129,8 @@ def translate(code: str | None, params: dict | None, english: str) -> str:
     try:
         if isinstance(template, tuple):  # "This does not look like ...: <why>"
             headline, why = template
-            return f"{headline}: {why % params}"
-        return str(template) % params
+            return f"{headline}: {_fill(str(why), params)}"
+        return _fill(str(template), params)
     except (KeyError, TypeError, ValueError):  # parameters from another engine version
         return english
 
