@@ -37,6 +37,7 @@ FOLDS = {
 }
 ARCH = "EfficientNet-Lite0"
 FEATURE_DIR = Path("var/frozen_features")
+RUNS_DIR = Path("runs/frozen-backbone")
 L2_STRENGTHS = (0.001, 0.01, 0.1, 1.0)  # sklearn's C: inverse regularisation
 
 
@@ -86,6 +87,10 @@ def evaluate_fold(fold: str, split_csv: str, size: int) -> dict:
     for i, name in enumerate(CLASSES):
         test[f"p_{name}"] = probs[parts["test"], i]
     test["predicted"] = np.array(CLASSES)[probs[parts["test"]].argmax(axis=1)]
+    # In a run folder's layout, so that scripts/ensemble_table.py can average it with other runs.
+    predictions = RUNS_DIR / f"{fold}-{size}" / "eval" / "predictions_test.csv"
+    predictions.parent.mkdir(parents=True, exist_ok=True)
+    test[["path", "source", "label", *[f"p_{c}" for c in CLASSES], "predicted"]].to_csv(predictions, index=False)
     val_acc = float((probs[parts["val"]].argmax(axis=1) == y[parts["val"]]).mean())
     row = {
         "fold": fold,
