@@ -214,9 +214,16 @@ def _decode_dicom(data: bytes, max_pixels: int) -> DecodedImage:
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     if frames > 1:
         warnings.append(Notice("dicom_extra_frames", frames=frames))
-        arr = pixel_array(ds, index=0)
-    else:
-        arr = ds.pixel_array
+    try:
+        arr = pixel_array(ds, index=0) if frames > 1 else ds.pixel_array
+    except RuntimeError as exc:
+        if "does not support" not in str(exc):
+            raise  # a damaged file
+        # A decoder exists for the syntax but not for this variant of it (12-bit JPEG Extended):
+        # the file is fine, this server cannot read it.
+        name = getattr(ds.file_meta.TransferSyntaxUID, "name", str(ds.file_meta.TransferSyntaxUID))
+        bits = ds.get("BitsStored")
+        raise UnsupportedFormat(Notice("dicom_compression", compression=f"{name}, {bits}-bit" if bits else name)) from None
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     meta = {
         key: str(ds.get(key, "") or "").strip().upper()

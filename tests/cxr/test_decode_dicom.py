@@ -1,12 +1,14 @@
 """DICOM decoding, on DICOM files built here with pydicom from a real X-ray of ../shared:
 rescale slope/intercept, window centre/width, VOI LUT function, MONOCHROME1, 16-bit storage,
-multi-frame, bare data sets without the file preamble, and refusals."""
+multi-frame, bare data sets without the file preamble, the compressed transfer syntaxes that
+X-ray systems export (made with GDCM), and refusals."""
 from __future__ import annotations
 
 import io
 
 import numpy as np
 import pytest
+from dicom_codecs import JPEG_EXTENDED_12BIT, LOSSLESS_SYNTAXES, compress_dicom
 from PIL import Image
 
 from cxr.inference import CorruptImage, ImageError, ImageTooLarge, UnsupportedFormat, decode_image
@@ -141,3 +143,32 @@ def test_bad_dicoms_raise_typed_errors(xray):
     for cut in (140, 300, 600):
         with pytest.raises(ImageError):
             decode_image(good[:cut])
+
+
+@pytest.fixture(scope="module")
+def twelve_bit_dicom(xray) -> bytes:
+    """A 12-bit detector image, as CR and DX systems store them, with a window over its range."""
+    return make_dicom(xray.astype(np.uint16) * 16, BitsStored=12, HighBit=11, window=(2040, 4080))
+
+
+@pytest.mark.parametrize("syntax", sorted(LOSSLESS_SYNTAXES))
+def test_lossless_compressed_dicoms_decode_to_the_same_pixels(twelve_bit_dicom, syntax):
+    compressed = compress_dicom(twelve_bit_dicom, syntax)
+    assert pydicom.dcmread(io.BytesIO(compressed)).file_meta.TransferSyntaxUID == syntax
+    assert len(compressed) < len(twelve_bit_dicom)  # really compressed, not a relabelled copy
+    np.testing.assert_array_equal(decode_image(compressed).gray, decode_image(twelve_bit_dicom).gray)
+
+
+def test_a_compression_no_installed_decoder_handles_is_refused_by_name(twelve_bit_dicom):
+    # Pillow and GDCM both decode JPEG Extended, but not with 12-bit samples: the file is sound,
+    # so the user is told what to export instead of being told it is damaged.
+    compressed = compress_dicom(twelve_bit_dicom, JPEG_EXTENDED_12BIT)
+    with pytest.raises(UnsupportedFormat, match=r"compressed as JPEG Extended .*12-bit.*export it"):
+        decode_image(compressed)
+    ds = pydicom.dcmread(io.BytesIO(twelve_bit_dicom))
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.201"  # HTJ2K: no decoder installed
+    ds.PixelData = pydicom.encaps.encapsulate([ds.PixelData])
+    buffer = io.BytesIO()
+    ds.save_as(buffer)
+    with pytest.raises(UnsupportedFormat, match="compressed as High-Throughput JPEG 2000"):
+        decode_image(buffer.getvalue())

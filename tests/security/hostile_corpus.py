@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from dicom_codecs import compress_dicom
 from PIL import Image
 
 
@@ -167,6 +168,12 @@ def base_files(png_path: Path, jpeg_path: Path) -> dict[str, tuple[str, str, byt
         "dicom": (".dcm", "application/dicom", dicom_bytes(small)),
         "dicom16": (".dcm", "application/dicom", dicom_bytes(small.astype(np.uint16) * 64,
                                                              WindowCenter=8000, WindowWidth=12000)),
+        # The compressed syntaxes that X-ray systems export, decoded by GDCM's C++ code: its
+        # decoders get the same truncations and flips as Pillow's.
+        "dicom_jpeg_lossless": (".dcm", "application/dicom", compress_dicom(
+            dicom_bytes(small.astype(np.uint16) * 16, BitsStored=12, HighBit=11), "1.2.840.10008.1.2.4.70")),
+        "dicom_jpeg_ls": (".dcm", "application/dicom", compress_dicom(
+            dicom_bytes(small.astype(np.uint16) * 16, BitsStored=12, HighBit=11), "1.2.840.10008.1.2.4.80")),
         "png16": (".png", "image/png", encode(Image.fromarray(sixteen), "PNG")),
         "bmp": (".bmp", "image/bmp", encode(img, "BMP")),
         "tiff": (".tif", "image/tiff", encode(img, "TIFF")),
@@ -222,7 +229,7 @@ def build_corpus(png_path: Path, jpeg_path: Path, size_limit: int, seed: int = 7
         for i in range(12):
             mutated = bytearray(data)
             for _ in range(4):
-                at = rng.randrange(min(len(data), 64 if kind != "dicom" else 400))
+                at = rng.randrange(min(len(data), 400 if kind.startswith("dicom") else 64))
                 mutated[at] = rng.randrange(256)
             add(f"header-{kind}-{i}", f"head{ext}", ctype, bytes(mutated))
 

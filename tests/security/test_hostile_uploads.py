@@ -159,7 +159,7 @@ def test_the_corpus_is_large_and_varied(corpus):
     kinds = {case.name.split("-")[0] for case in corpus}
     assert {"truncated", "flipped", "lying", "polyglot", "dicom", "animated", "empty"} <= kinds
     assert sum(case.must_reject for case in corpus) >= 100
-    assert sum(readable_by_reference(c.data) for c in corpus if c.name.startswith("valid-")) == 13
+    assert sum(readable_by_reference(c.data) for c in corpus if c.name.startswith("valid-")) == 15
 
 
 def test_hostile_files_through_the_upload_page(corpus, upload_settings, alice_client):
