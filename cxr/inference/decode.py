@@ -30,7 +30,9 @@ from cxr.inference.errors import (
 )
 from cxr.inference.notices import Notice
 
-MAX_BYTES = 20 * 1024 * 1024
+# Uncompressed DICOMs from flat-panel detectors reach 20-40 MB (3,328 x 4,096 x 16 bits is
+# 27 MB); the pixel limit, checked before decoding, is what stops decompression bombs.
+MAX_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 SUPPORTED = "PNG, JPEG, TIFF, BMP or DICOM"
 

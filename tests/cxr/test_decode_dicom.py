@@ -145,6 +145,16 @@ def test_bad_dicoms_raise_typed_errors(xray):
             decode_image(good[:cut])
 
 
+def test_a_full_size_detector_image_over_20_mib_is_read(xray):
+    # 3,328 x 4,096 pixels of 16 bits, as a flat-panel detector stores them uncompressed: 27 MB.
+    big = np.asarray(Image.fromarray(xray).resize((3328, 4096), Image.Resampling.BILINEAR))
+    data = make_dicom(big.astype(np.uint16) * 16, BitsStored=12, HighBit=11, window=(2040, 4080))
+    assert len(data) > 26 * 1024 * 1024
+    decoded = decode_image(data)
+    assert decoded.gray.shape == (4096, 3328)
+    np.testing.assert_allclose(decoded.gray.mean(), big.mean(), atol=1)
+
+
 @pytest.fixture(scope="module")
 def twelve_bit_dicom(xray) -> bytes:
     """A 12-bit detector image, as CR and DX systems store them, with a window over its range."""

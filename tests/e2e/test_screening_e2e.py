@@ -63,7 +63,7 @@ def test_screen_view_history_report_delete(watched_page, live_server, test_outpu
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/screening/upload/")
-    expect(page.get_by_test_id("upload-limits")).to_contain_text("up to 20 MB")
+    expect(page.get_by_test_id("upload-limits")).to_contain_text("up to 64 MB")
     page.screenshot(path=test_output / "screening-upload.png", full_page=True)
 
     # A file over the limit is refused by the page itself, before anything is sent.
@@ -77,7 +77,7 @@ def test_screen_view_history_report_delete(watched_page, live_server, test_outpu
     expect(page.get_by_test_id("upload-error")).to_contain_text("the limit is 1 KB")
     assert requests_sent == []
     page.screenshot(path=test_output / "screening-too-large.png", full_page=True)
-    settings.MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+    settings.MAX_UPLOAD_BYTES = 64 * 1024 * 1024
     page.reload()
 
     # A photo of a person is refused on the page, and nothing is stored.

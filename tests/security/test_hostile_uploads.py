@@ -183,9 +183,9 @@ def test_hostile_files_through_the_api(corpus, upload_settings, alice):
 
 def test_a_body_over_the_real_default_limit_is_refused_before_it_is_read(screening_settings,
                                                                          alice_client):
-    # The production limit (20 MiB), checked on the declared length: nothing is decoded.
-    assert screening_settings.MAX_UPLOAD_BYTES == 20 * 1024 * 1024
-    data = b"\x89PNG\r\n\x1a\n" + b"\0" * (20 * 1024 * 1024)
+    # The production limit (64 MiB), checked on the declared length: nothing is decoded.
+    assert screening_settings.MAX_UPLOAD_BYTES == 64 * 1024 * 1024
+    data = b"\x89PNG\r\n\x1a\n" + b"\0" * (64 * 1024 * 1024)
     response = alice_client.post(reverse("screening:upload"),
                                  {"image": SimpleUploadedFile("huge.png", data, "image/png")})
     assert response.status_code == 413

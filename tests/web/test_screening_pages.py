@@ -48,8 +48,8 @@ def test_upload_page_states_limits_and_uses_no_inline_script(patient_client, mod
     response = patient_client.get(reverse("screening:upload"))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "PNG, JPEG or DICOM (.dcm), up to 20 MB" in html
-    assert 'data-max-bytes="20971520"' in html
+    assert "PNG, JPEG or DICOM (.dcm), up to 64 MB" in html
+    assert 'data-max-bytes="67108864"' in html
     assert 'accept=".png,.jpg,.jpeg,.dcm' in html
     assert 'enctype="multipart/form-data"' in html
     assert "js/upload.js" in html

@@ -128,6 +128,16 @@ def test_one_predictor_per_process_even_under_concurrent_first_use(model_dir):
     assert predictor_module.get_predictor() is results[0]
 
 
+def test_the_decoder_reads_whatever_the_upload_limit_lets_through(model_dir, settings):
+    # An operator who raises MAX_UPLOAD_BYTES must not meet a second, lower limit in the decoder.
+    settings.MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+    predictor_module._loaded.clear()
+    try:
+        assert predictor_module.get_predictor().max_bytes == 200 * 1024 * 1024
+    finally:
+        predictor_module._loaded.clear()
+
+
 def test_a_missing_model_is_reported_and_not_cached(settings, tmp_path):
     settings.CXR_MODEL_DIR = str(tmp_path / "empty")
     with pytest.raises(predictor_module.ModelUnavailable):

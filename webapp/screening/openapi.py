@@ -63,7 +63,7 @@ def schema(server_url: str = "/api/v1") -> dict:
                     "requestBody": {"required": True, "content": {"multipart/form-data": {
                         "schema": {"type": "object", "required": ["image"], "properties": {
                             "image": {"type": "string", "format": "binary",
-                                      "description": "PNG, JPEG or DICOM, at most MAX_UPLOAD_BYTES (20 MiB)"}}}}}},
+                                      "description": "PNG, JPEG or DICOM, at most MAX_UPLOAD_BYTES (64 MiB)"}}}}}},
                     "responses": {
                         "201": {"description": "The stored reading",
                                 "headers": {"Location": {"schema": {"type": "string"}}},

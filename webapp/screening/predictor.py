@@ -45,6 +45,8 @@ def get_predictor():
                 predictor = Predictor.load(Path(model_dir) if model_dir else None)
             except ModelNotInstalled as exc:
                 raise ModelUnavailable(str(exc) or "no model installed") from exc
+            # The upload limit is the one users are told about; the decoder must not cut lower.
+            predictor.max_bytes = max(predictor.max_bytes, int(settings.MAX_UPLOAD_BYTES))
             _loaded[model_dir] = predictor
     return predictor
 

@@ -45,7 +45,7 @@ def max_upload_bytes() -> int:
 
 
 def human_size(n_bytes: int) -> str:
-    """20971520 -> '20 MB', 10000 -> '10 KB' (binary units, as the limit is set)."""
+    """67108864 -> '64 MB', 10000 -> '10 KB' (binary units, as the limit is set)."""
     if n_bytes < 1024 * 1024:
         return f"{n_bytes / 1024:.0f} KB"
     mib = n_bytes / (1024 * 1024)
