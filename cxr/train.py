@@ -49,6 +49,8 @@ class TrainConfig:
     augment: str = "paper"
     balance: str = "none"
     adversary_weight: float = 0.0  # class-conditional source adversary (cxr.adversary); 0 = off
+    mixup: float = 0.0  # mixup's Beta(alpha, alpha) for the blend weight; 0 = off
+    label_smoothing: float = 0.0  # share of each target spread over the other classes
     seed: int = 0
     out_dir: str = "runs/run"
     device: str = "auto"
@@ -135,6 +137,14 @@ def _step_with_adversary(model, adversary, x, target, sources, weight):
     return logits, loss, loss + adversary_loss, hits
 
 
+def _mixed_batch(x: torch.Tensor, target: torch.Tensor, alpha: float, rng: np.random.Generator):
+    """Mixup (Zhang et al. 2018): the batch blended with a shuffled copy of itself, one Beta(alpha,
+    alpha) weight per batch. Returns (mixed images, the partners' targets, the weight)."""
+    weight = float(rng.beta(alpha, alpha))
+    partner = torch.from_numpy(rng.permutation(len(target))).to(x.device)
+    return weight * x + (1 - weight) * x[partner], target[partner], weight
+
+
 def _evaluate(model, images, targets, device, batch_size) -> tuple[float, float]:
     logits = torch.from_numpy(predict_logits(model, images, batch_size=batch_size, device=device))
     y = torch.from_numpy(targets)
@@ -159,6 +169,8 @@ def _write_history(path: Path, rows: list[dict]) -> None:
 def train(config: TrainConfig, log=print) -> Path:
     """Train one model; returns its run folder (see docs/architecture.md for what it holds)."""
     arch = canonical_arch(config.arch)
+    if config.mixup > 0 and config.adversary_weight > 0:
+        raise ValueError("mixup and the source adversary cannot be combined (a mixed image has two sources)")
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
@@ -192,6 +204,7 @@ def train(config: TrainConfig, log=print) -> Path:
         optimizer.add_param_group({"params": adversary.parameters()})
         log(f"source adversary, weight {config.adversary_weight}: collections {', '.join(names)}")
     generator = torch.Generator(device=device).manual_seed(config.seed)
+    mixup_rng = np.random.default_rng(config.seed + 1)  # apart from `rng`: the same batches either way
     stopper = EarlyStopping(patience=config.patience)
     history: list[dict] = []
     steps_per_epoch = math.ceil(len(train_idx) / config.batch_size)
@@ -217,9 +230,16 @@ def train(config: TrainConfig, log=print) -> Path:
             target = torch.from_numpy(y_all[rows]).to(device)
             with _autocast(device):
                 x = to_input(batch, config.augment, generator)
-                if adversary is None:
+                if adversary is None and config.mixup > 0:
+                    x, partner_target, weight = _mixed_batch(x, target, config.mixup, mixup_rng)
                     logits = model(x)
-                    loss = total = F.cross_entropy(logits.float(), target)
+                    loss = total = (
+                        weight * F.cross_entropy(logits.float(), target, label_smoothing=config.label_smoothing)
+                        + (1 - weight) * F.cross_entropy(logits.float(), partner_target,
+                                                         label_smoothing=config.label_smoothing))
+                elif adversary is None:
+                    logits = model(x)
+                    loss = total = F.cross_entropy(logits.float(), target, label_smoothing=config.label_smoothing)
                 else:
                     progress = (epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch)
                     sources = torch.from_numpy(source_all[rows]).to(device)

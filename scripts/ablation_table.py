@@ -58,7 +58,9 @@ def row(run_dir: Path, eval_name: str = "eval") -> dict:
         "variant": run_dir.name + (" + flip TTA" if metrics.get("tta") == "flip" else ""),
         "recipe": (f"{config['arch']}, {config['epochs']} epochs, contrast={config['contrast']}, "
                    f"augment={config['augment']}, balance={config['balance']}"
-                   + (f", adversary={config['adversary_weight']}" if config.get("adversary_weight") else "")),
+                   + (f", adversary={config['adversary_weight']}" if config.get("adversary_weight") else "")
+                   + (f", mixup={config['mixup']}" if config.get("mixup") else "")
+                   + (f", label smoothing={config['label_smoothing']}" if config.get("label_smoothing") else "")),
         "best epoch": metrics.get("epoch"),
         "val acc (seen sources)": f"{metrics['subsets']['val']['accuracy']['value']:.3f}",
         "test acc (unseen)": with_ci(test, lambda f: float((f["predicted"] == f["label"]).mean())),

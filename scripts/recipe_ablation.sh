@@ -7,7 +7,8 @@
 # Each model is also evaluated with flip test-time augmentation (eval-tta/). Variants 7-9 swap the
 # backbone for the other offline ImageNet networks (a later --arch overrides COMMON's); variant 10
 # trains 2.5 times longer (20 epochs, early stopping still on); variants 11 and 12 train against
-# a class-conditional source adversary (cxr.adversary), weights 0.5 and 2.
+# a class-conditional source adversary (cxr.adversary), weights 0.5 and 2; variants 13 and 14
+# soften the targets, by mixup (alpha 0.2) and by label smoothing (0.1).
 # SEED=1 OUT=runs/ablation-seed1 repeats it with another seed, to see how much is noise.
 # Afterwards: python scripts/ablation_table.py runs/ablation > docs/ablation_table.md
 set -euo pipefail
@@ -33,6 +34,8 @@ declare -A VARIANTS=(
   [10-paper-longer]="--epochs 20 --contrast none --augment paper --balance none"
   [11-paper-adversary]="--adversary-weight 0.5 --contrast none --augment paper --balance none"
   [12-paper-adversary2]="--adversary-weight 2 --contrast none --augment paper --balance none"
+  [13-paper-mixup]="--mixup 0.2 --contrast none --augment paper --balance none"
+  [14-paper-label-smoothing]="--label-smoothing 0.1 --contrast none --augment paper --balance none"
 )
 # Variants trained on another copy of the images: lung-cropped ones (scripts/lung_crop_study.py
 # writes var/lungcrop/ and the split files with this suffix).

@@ -22,6 +22,10 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--adversary-weight", type=float, default=0.0,
                         help="train against a class-conditional source adversary with this weight "
                              "(cxr.adversary; 0 = off)")
+    parser.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
+                        help="train on blends of image pairs, weight ~ Beta(ALPHA, ALPHA) (0 = off)")
+    parser.add_argument("--label-smoothing", type=float, default=0.0,
+                        help="spread this share of each target over the other classes (0 = off)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     parser.add_argument("--workers", type=int, default=2, help="CPU threads")
@@ -49,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, epochs=args.epochs, patience=args.patience,
         constant_epochs=args.constant_epochs, img_size=args.img_size, contrast=args.contrast,
         augment=args.augment, balance=args.balance, adversary_weight=args.adversary_weight,
+        mixup=args.mixup, label_smoothing=args.label_smoothing,
         seed=args.seed, out_dir=str(args.out),
         device=args.device, workers=args.workers, max_train_batches=args.max_train_batches,
         cache_dir=str(args.cache_dir) if args.cache_dir else None,

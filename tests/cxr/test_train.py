@@ -83,3 +83,32 @@ def test_early_stopping_ends_the_run(tiny_split_csv, toolkit_cache_dir, tmp_path
             expected = int(row["epoch"])
             break
     assert expected is not None and len(history) == expected < 12
+
+
+def test_mixup_blends_each_image_with_its_partner_and_keeps_both_targets():
+    from cxr.train import _mixed_batch
+
+    # Image i is filled with the value i and has target i, so every blend can be read back.
+    target = torch.arange(8)
+    x = target.float()[:, None, None, None].expand(8, 3, 4, 4).clone()
+    mixed, partner_target, weight = _mixed_batch(x, target, alpha=0.4, rng=np.random.default_rng(3))
+    assert 0 < weight < 1 and sorted(partner_target.tolist()) == list(range(8))
+    assert partner_target.tolist() != list(range(8))  # really shuffled (fixed seed)
+    expected = weight * target.float() + (1 - weight) * partner_target.float()
+    assert torch.allclose(mixed.mean(dim=(1, 2, 3)), expected)
+    assert torch.allclose(mixed.std(dim=(1, 2, 3)), torch.zeros(8), atol=1e-6)  # blends, no noise
+
+
+def test_training_with_mixup_and_label_smoothing(tiny_split_csv, toolkit_cache_dir, tmp_path):
+    config = TrainConfig(
+        split_csv=str(tiny_split_csv), arch="EfficientNet-Lite0", pretrained="none", lr=1e-3,
+        batch_size=16, epochs=2, img_size=64, augment="none", mixup=0.4, label_smoothing=0.1,
+        out_dir=str(tmp_path / "run"), device="cpu", workers=1, max_train_batches=2,
+        cache_dir=str(toolkit_cache_dir),
+    )
+    run = train(config, log=lambda _: None)
+    args = torch.load(run / "best.pt", map_location="cpu", weights_only=False)["args"]
+    assert (args["mixup"], args["label_smoothing"]) == (0.4, 0.1)
+    assert all(np.isfinite(row["train_loss"]) for row in _history(run))
+    with pytest.raises(ValueError, match="mixup and the source adversary"):
+        train(TrainConfig(**{**config.__dict__, "adversary_weight": 1.0, "out_dir": str(tmp_path / "x")}))
