@@ -127,12 +127,12 @@ def predict_logits(model, images: np.ndarray, img_size: int | None = None, batch
     return torch.cat(out).numpy() if out else np.zeros((0, 0), dtype=np.float32)
 
 
-def _step_with_adversary(model, adversary, x, target, sources, weight):
+def _step_with_adversary(model, adversary, x, target, sources, weight, label_smoothing=0.0):
     """Logits, the classifier's loss (what the log shows), the loss to minimise (plus both sides
     of the source adversary's game, cxr.adversary) and the adversary's accuracy."""
     pooled = model.forward_features(x).mean(dim=(2, 3))
     logits = model.get_classifier()(pooled)
-    loss = F.cross_entropy(logits.float(), target)
+    loss = F.cross_entropy(logits.float(), target, label_smoothing=label_smoothing)
     adversary_loss, hits = adversary.loss(pooled, target, sources, weight)
     return logits, loss, loss + adversary_loss, hits
 
@@ -205,6 +205,9 @@ def train(config: TrainConfig, log=print) -> Path:
         log(f"source adversary, weight {config.adversary_weight}: collections {', '.join(names)}")
     generator = torch.Generator(device=device).manual_seed(config.seed)
     mixup_rng = np.random.default_rng(config.seed + 1)  # apart from `rng`: the same batches either way
+
+    def cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits.float(), target, label_smoothing=config.label_smoothing)
     stopper = EarlyStopping(patience=config.patience)
     history: list[dict] = []
     steps_per_epoch = math.ceil(len(train_idx) / config.batch_size)
@@ -233,18 +236,17 @@ def train(config: TrainConfig, log=print) -> Path:
                 if adversary is None and config.mixup > 0:
                     x, partner_target, weight = _mixed_batch(x, target, config.mixup, mixup_rng)
                     logits = model(x)
-                    loss = total = (
-                        weight * F.cross_entropy(logits.float(), target, label_smoothing=config.label_smoothing)
-                        + (1 - weight) * F.cross_entropy(logits.float(), partner_target,
-                                                         label_smoothing=config.label_smoothing))
+                    loss = total = (weight * cross_entropy(logits, target)
+                                    + (1 - weight) * cross_entropy(logits, partner_target))
                 elif adversary is None:
                     logits = model(x)
-                    loss = total = F.cross_entropy(logits.float(), target, label_smoothing=config.label_smoothing)
+                    loss = total = cross_entropy(logits, target)
                 else:
                     progress = (epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch)
                     sources = torch.from_numpy(source_all[rows]).to(device)
                     logits, loss, total, hits = _step_with_adversary(
-                        model, adversary, x, target, sources, config.adversary_weight * ramp(progress))
+                        model, adversary, x, target, sources, config.adversary_weight * ramp(progress),
+                        config.label_smoothing)
                     source_hits.append(hits)
             optimizer.zero_grad(set_to_none=True)
             total.backward()

@@ -225,7 +225,8 @@ def _decode_dicom(data: bytes, max_pixels: int) -> DecodedImage:
         # the file is fine, this server cannot read it.
         name = getattr(ds.file_meta.TransferSyntaxUID, "name", str(ds.file_meta.TransferSyntaxUID))
         bits = ds.get("BitsStored")
-        raise UnsupportedFormat(Notice("dicom_compression", compression=f"{name}, {bits}-bit" if bits else name)) from None
+        compression = f"{name}, {bits}-bit" if bits else name
+        raise UnsupportedFormat(Notice("dicom_compression", compression=compression)) from None
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     meta = {
         key: str(ds.get(key, "") or "").strip().upper()
