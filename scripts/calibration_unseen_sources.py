@@ -35,7 +35,7 @@ from cxr.metrics import expected_calibration_error, softmax_probs  # noqa: E402
 TEMPERATURE_FACTORS = (1, 2, 4)
 
 
-def rows_for(model_dir: Path, cache: Path) -> list[dict]:
+def row_for(model_dir: Path, cache: Path) -> dict:
     predictor, data = cached_features(model_dir, cache)
     classes = list(predictor.classes)
     guard = refitted_guard(predictor, data["val_pooled"], "mean", OOD_UNSEEN_MARGIN)  # as exported now
@@ -50,7 +50,7 @@ def rows_for(model_dir: Path, cache: Path) -> list[dict]:
         seen, unseen = (expected_calibration_error(y[s], softmax_probs(data[f"{s}_logits"], temperature))
                         for s in ("val", "test"))
         row[f"ECE seen / unseen at {factor}T"] = f"{seen:.3f} / {unseen:.3f}"
-    return [row]
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model_dirs", nargs="+", type=Path, help="exported leave-sources-out models")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/ood_unseen_sources"))
     args = parser.parse_args(argv)
-    print(markdown(pd.DataFrame([row for d in args.model_dirs for row in rows_for(d, args.cache)])))
+    print(markdown(pd.DataFrame([row_for(d, args.cache) for d in args.model_dirs])))
     return 0
 
 

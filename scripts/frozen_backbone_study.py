@@ -25,7 +25,7 @@ from ablation_table import CLASSES, macro_auc_present, markdown, sensitivity, wi
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from cxr.data.cache import cached_images
+from cxr.data.cache import cache_key, cached_images
 from cxr.data.splits import read_split
 from cxr.metrics import expected_calibration_error, fit_temperature, softmax_probs
 from cxr.models import build_model
@@ -43,10 +43,11 @@ L2_STRENGTHS = (0.001, 0.01, 0.1, 1.0)  # sklearn's C: inverse regularisation
 
 def pooled_features(paths: list[str], size: int) -> np.ndarray:
     """GAP features of the ImageNet trunk (no fine-tuning), cached per image list and size."""
-    cache = cached_images(paths, size=size)
-    target = FEATURE_DIR / f"{ARCH}-{size}-{len(paths)}.npy"
+    # Keyed like the image cache (the paths in order), so another split's order never reuses them.
+    target = FEATURE_DIR / f"{ARCH}-{cache_key(paths, size, 'none')}.npy"
     if target.exists():
         return np.load(target)
+    cache = cached_images(paths, size=size)
     model = build_model(ARCH, num_classes=len(CLASSES), pretrained="imagenet").eval()
     torch.set_num_threads(2)
     out = []

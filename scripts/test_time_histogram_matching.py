@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 import pandas as pd
-from ablation_table import CLASSES, macro_auc_present
+from ablation_table import CLASSES, macro_auc_present, sensitivity
 
 from cxr.data.cache import cached_images
 from cxr.data.splits import read_split
@@ -45,8 +45,7 @@ def summary(test: pd.DataFrame, probs: np.ndarray) -> str:
     for k, name in enumerate(CLASSES):
         frame[f"p_{name}"] = probs[:, k]
     frame["predicted"] = np.array(CLASSES)[probs.argmax(axis=1)]
-    sens = ", ".join(f"{name} {(frame.loc[frame['label'] == name, 'predicted'] == name).mean():.3f}"
-                     for name in CLASSES if (frame["label"] == name).any())
+    sens = ", ".join(f"{name} {sensitivity(name)(frame):.3f}" for name in CLASSES if (frame["label"] == name).any())
     return (f"macro AUC {macro_auc_present(frame):.3f}, accuracy "
             f"{(frame['predicted'] == frame['label']).mean():.3f}, sensitivity {sens}")
 
