@@ -54,12 +54,12 @@ def detector_dicoms(path: Path) -> dict[str, bytes]:
     """One real X-ray scaled to a flat-panel detector's size, as an uncompressed DICOM (26 MiB)
     and as JPEG Lossless (what CR/DX systems export), encoded with GDCM."""
     import io
-    import tempfile
 
-    import gdcm
     from PIL import Image
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    from tests.dicom_codecs import compress_dicom  # the tests' GDCM encoder; .4.70 = JPEG Lossless
 
     gray = Image.open(path).convert("L").resize((3328, 4096), Image.Resampling.BILINEAR)
     meta = FileMetaDataset()
@@ -75,22 +75,8 @@ def detector_dicoms(path: Path) -> dict[str, bytes]:
     ds.PixelData = (np.asarray(gray, np.uint16) * 16).tobytes()
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        source, target = Path(tmp, "raw.dcm"), Path(tmp, "jpeg-lossless.dcm")
-        source.write_bytes(buffer.getvalue())
-        reader = gdcm.ImageReader()
-        reader.SetFileName(str(source))
-        reader.Read()
-        change = gdcm.ImageChangeTransferSyntax()
-        change.SetTransferSyntax(gdcm.TransferSyntax(gdcm.TransferSyntax.JPEGLosslessProcess14_1))
-        change.SetInput(reader.GetImage())
-        change.Change()
-        writer = gdcm.ImageWriter()
-        writer.SetFileName(str(target))
-        writer.SetFile(reader.GetFile())
-        writer.SetImage(change.GetOutput())
-        writer.Write()
-        return {"uncompressed": buffer.getvalue(), "JPEG Lossless": target.read_bytes()}
+    return {"uncompressed": buffer.getvalue(),
+            "JPEG Lossless": compress_dicom(buffer.getvalue(), "1.2.840.10008.1.2.4.70")}
 
 
 def main() -> int:
