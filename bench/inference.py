@@ -90,10 +90,10 @@ def main() -> int:
 
     import torch
 
-    from cxr.export import CamExportWrapper
+    from cxr.export.bundle import CamExportWrapper
     from cxr.inference import Predictor
     from cxr.preprocess import prepare_gray, to_tensor_layout
-    from cxr.train import load_checkpoint
+    from cxr.training.loop import load_checkpoint
 
     card = json.loads((args.model / "model_card.json").read_text())
     checkpoint = args.checkpoint or Path(card.get("export", {}).get("checkpoint", ""))

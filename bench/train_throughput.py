@@ -1,9 +1,9 @@
 """Training throughput: the real data pipeline against synthetic tensors, same device, same run.
 
 For each architecture, a training step (forward, backward, Adam update) is timed twice:
-- `real`: what `cxr.train` does per batch: rows sliced from the memory-mapped uint8 cache of real
+- `real`: what `cxr.training.loop` does per batch: rows sliced from the memory-mapped uint8 cache of real
   X-rays (../shared), copied to the device, augmented (`--augment`, default the paper's) and
-  normalised there by `cxr.train.to_input`;
+  normalised there by `cxr.training.loop.to_input`;
 - `synthetic`: a float tensor already on the device (the model's ceiling).
 The ratio real/synthetic says how much the input pipeline costs: near 1.0, the model is the
 bottleneck; well below, the data path is. The `pipeline only` column times the data path
@@ -70,8 +70,8 @@ def bench_arch(arch: str, images: np.ndarray, args, device) -> dict[str, float]:
     import torch
     import torch.nn.functional as F
 
-    from cxr.models import build_model
-    from cxr.train import _autocast, to_input
+    from cxr.training.loop import _autocast, to_input
+    from cxr.training.models import build_model
 
     model = build_model(arch, 3, pretrained="none").to(device)
     model = model.to(memory_format=torch.channels_last).train()
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from cxr.train import resolve_device
+    from cxr.training.loop import resolve_device
 
     device = resolve_device(args.device)
     on_gpu = device.type == "cuda"

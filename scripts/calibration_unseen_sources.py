@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO / "scripts"))
 from ablation_table import markdown  # noqa: E402
 from ood_unseen_sources import cached_features, refitted_guard  # noqa: E402
 
-from cxr.export import OOD_UNSEEN_MARGIN  # noqa: E402
-from cxr.metrics import expected_calibration_error, softmax_probs  # noqa: E402
+from cxr.evaluation.metrics import expected_calibration_error, softmax_probs  # noqa: E402
+from cxr.export.bundle import OOD_UNSEEN_MARGIN  # noqa: E402
 
 TEMPERATURE_FACTORS = (1, 2, 4)
 

@@ -3,7 +3,7 @@
     .venv/bin/python scripts/cam_lung_overlap.py                     # bundled model, ../shared
     .venv/bin/python scripts/cam_lung_overlap.py --model DIR --shared PATH/TO/cxr
 
-Measures every X-ray with a lung mask (cxr.heatmap_check explains the numbers) and prints one
+Measures every X-ray with a lung mask (cxr.evaluation.heatmap_check explains the numbers) and prints one
 Markdown table per grouping: all, true label, source and label, the model's split subset, and
 the predicted class.
 """
@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from ablation_table import markdown  # noqa: E402  (a sibling script: the same Markdown tables)
 
-from cxr.heatmap_check import MASK_INDEX, measure, subsets_by_file_name, summary  # noqa: E402
+from cxr.evaluation.heatmap_check import MASK_INDEX, measure, subsets_by_file_name, summary  # noqa: E402
 from cxr.inference.predictor import Predictor  # noqa: E402
 
 

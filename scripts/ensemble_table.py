@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from ablation_table import CLASSES, macro_auc_present, markdown, sensitivity, with_ci
 
-from cxr.metrics import expected_calibration_error
+from cxr.evaluation.metrics import expected_calibration_error
 
 PROBABILITY_COLUMNS = [f"p_{name}" for name in CLASSES]
 

@@ -27,9 +27,9 @@ from sklearn.preprocessing import StandardScaler
 
 from cxr.data.cache import cache_key, cached_images
 from cxr.data.splits import read_split
-from cxr.metrics import expected_calibration_error, fit_temperature, softmax_probs
-from cxr.models import build_model
+from cxr.evaluation.metrics import expected_calibration_error, fit_temperature, softmax_probs
 from cxr.preprocess import to_tensor_layout
+from cxr.training.models import build_model
 
 FOLDS = {
     "cohen-darkcovidnet": "var/data/splits/3class_holdout-cohen-darkcovidnet_s0.csv",

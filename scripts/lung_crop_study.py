@@ -35,7 +35,7 @@ from torch import nn
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cxr.heatmap_check import IGNORE, LUNG  # noqa: E402  (the mask values of the shared set)
+from cxr.evaluation.heatmap_check import IGNORE, LUNG  # noqa: E402  (the mask values of the shared set)
 
 DATA = REPO.parent / "shared" / "data" / "cxr"  # ../shared beside the project
 OUT = REPO / "var" / "lungcrop"
@@ -73,7 +73,7 @@ class LungUNet(nn.Module):
 
         enc = timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=0)
         if pretrained:
-            from cxr.weights import load_pretrained
+            from cxr.training.weights import load_pretrained
 
             print(load_pretrained(enc, "EfficientNet-Lite0", "imagenet"))
         self.stem = nn.Sequential(enc.conv_stem, enc.bn1)  # /2

@@ -6,7 +6,7 @@
 
 Step 1 (about 3 minutes on 2 cores, cached as npz in --cache): pooled last-layer features and
 logits of the bundled ONNX model (through cxr.inference) for the training sample the export fits
-on, the validation and test X-rays of the checkpoint's split, the non-X-ray set of cxr.negatives
+on, the validation and test X-rays of the checkpoint's split, the non-X-ray set of cxr.data.negatives
 and a second, hold-out non-X-ray set built here from other pictures; plus cheap picture
 statistics and today's explained refusal for every image of var/data/index.csv and every negative.
 Step 2 (about a minute): every candidate guard is fitted on training features, thresholded on
@@ -26,15 +26,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cxr.data.splits import stratified_sample  # noqa: E402
-from cxr.inference import ood  # noqa: E402
 from cxr.inference.decode import decode_image  # noqa: E402
+from cxr.inference.guard import detectors as ood  # noqa: E402
+from cxr.inference.guard import rules  # noqa: E402
 from cxr.inference.predictor import Predictor  # noqa: E402
 from cxr.preprocess import prepare_gray  # noqa: E402
 
 MODEL_DIR = REPO / "models" / "bundled"
 SPLIT_CSV = REPO / "var" / "data" / "splits" / "3class_patient_s0.csv"
 INDEX_CSV = REPO / "var" / "data" / "index.csv"
-OOD_MAX_TRAIN_IMAGES = 3000  # as cxr.export
+OOD_MAX_TRAIN_IMAGES = 3000  # as cxr.export.bundle
 STATS_SIDE = 128  # picture statistics are computed on a 128 x 128 copy: cheap and size-free
 
 
@@ -111,7 +112,7 @@ def _extract_xrays(predictor: Predictor, target: Path) -> None:
 
 
 def _extract_negatives(predictor: Predictor, target: Path, negatives=None) -> None:
-    from cxr.negatives import build_negative_set
+    from cxr.data.negatives import build_negative_set
 
     negatives = build_negative_set() if negatives is None else negatives
     print(f"features of {len(negatives)} non-X-ray pictures", flush=True)
@@ -123,7 +124,7 @@ def _extract_negatives(predictor: Predictor, target: Path, negatives=None) -> No
         target, pooled=pooled.astype(np.float32), logits=logits,
         kind=np.array([n.kind for n in negatives]), name=np.array([n.name for n in negatives]),
         base=np.array([n.base for n in negatives]),
-        explained=np.array([ood.explained_refusal(d) is not None for d in decoded]),
+        explained=np.array([rules.explained_refusal(d) is not None for d in decoded]),
         stat_names=np.array(stats.columns, dtype=str), stats=stats.to_numpy(),
     )
 
@@ -135,7 +136,7 @@ def _extract_index_stats(target: Path) -> None:
     for k, path in enumerate(index["path"]):
         decoded = decode_image(path)
         rows.append(picture_stats(decoded))
-        explained.append(ood.explained_refusal(decoded) is not None)
+        explained.append(rules.explained_refusal(decoded) is not None)
         if k % 1000 == 999:
             print(f"  {k + 1}", flush=True)
     stats = pd.DataFrame(rows)
@@ -145,7 +146,7 @@ def _extract_index_stats(target: Path) -> None:
 
 
 def build_holdout_negatives() -> list:
-    """A second non-X-ray set from base images and generators that cxr.negatives does not use
+    """A second non-X-ray set from base images and generators that cxr.data.negatives does not use
     (a face, a motorcycle, Grace Hopper, an MRI slice, a retina close-up, elevation maps,
     matplotlib charts, pink noise, cell patterns): it checks that a candidate picked while
     looking at the first set is not tuned to it. Evaluation only, like the first set."""
@@ -156,7 +157,7 @@ def build_holdout_negatives() -> list:
     import skimage.data
     from PIL import Image
 
-    from cxr.negatives import NegativeImage, _png, _to_rgb, _variants
+    from cxr.data.negatives import NegativeImage, _png, _to_rgb, _variants
 
     rng = np.random.default_rng(1)
     sample_dir = Path(os.path.dirname(matplotlib.__file__)) / "mpl-data" / "sample_data"
@@ -237,7 +238,7 @@ def load(cache: Path) -> dict:
 # higher = farther from the training X-rays.
 
 def fit_today(d: dict, **options):
-    """cxr.inference.ood as bundled: tied Ledoit-Wolf covariance, source-and-class centres,
+    """cxr.inference.guard.detectors as bundled: tied Ledoit-Wolf covariance, source-and-class centres,
     per-group median scaling (options pass through to MahalanobisDetector.fit)."""
     detector = ood.MahalanobisDetector.fit(d["train_pooled"], d["train_group"], **options)
     return lambda pooled, logits: detector.scores(pooled)
@@ -467,7 +468,7 @@ def main() -> None:
     rows = [evaluate(d, *candidate) for candidate in candidates(d)]
     print("Rates in %. FR = false refusal of real X-rays (val: where the threshold is set; test: "
           f"{len(d['test_path'])} images); non-CXR = refusal of the {len(d['neg_name'])} pictures of "
-          f"cxr.negatives (by kind after it); hold-out = {len(d['hold_name'])} other non-X-ray pictures.\n")
+          f"cxr.data.negatives (by kind after it); hold-out = {len(d['hold_name'])} other non-X-ray pictures.\n")
     print(markdown(rows))
     print()
     print(check_table(d))

@@ -8,11 +8,11 @@ same collections as its training data. Here each model was trained on a leave-so
     python -m cxr export runs/lite0-3class-source-paper8/best.pt --out var/export-source-paper8
     .venv/bin/python scripts/ood_unseen_sources.py var/export-source-paper8 var/export-fold-...
 
-For each model and each way of combining the guard's two scores (cxr.inference.ood.FeatureGuard:
+For each model and each way of combining the guard's two scores (cxr.inference.guard.detectors.FeatureGuard:
 the larger or the mean of the two scaled scores), thresholds are refitted on the model's
 validation X-rays as the export does; then, per margin (the threshold multiplied by it), it
 prints the share refused of seen-collection validation X-rays, of unseen-collection test X-rays
-(per collection), of the non-X-ray set of cxr.negatives and of the hold-out non-X-ray set of
+(per collection), of the non-X-ray set of cxr.data.negatives and of the hold-out non-X-ray set of
 scripts/ood_study.py. The last row of each block is the margin that refuses 2% of unseen X-rays.
 The split each model was trained on is read from its card. Features are cached in --cache.
 """
@@ -34,8 +34,9 @@ sys.path.insert(0, str(REPO / "scripts"))
 from ablation_table import markdown  # noqa: E402
 
 from cxr.data.cache import cached_images  # noqa: E402
-from cxr.export import OOD_FALSE_REFUSAL_TARGET  # noqa: E402
-from cxr.inference import ood  # noqa: E402
+from cxr.export.bundle import OOD_FALSE_REFUSAL_TARGET  # noqa: E402
+from cxr.inference.guard import detectors as ood  # noqa: E402
+from cxr.inference.guard import rules  # noqa: E402
 from cxr.inference.predictor import Predictor  # noqa: E402
 from cxr.preprocess import prepare_gray  # noqa: E402
 
@@ -63,7 +64,7 @@ def negative_features(predictor: Predictor, negatives) -> tuple[np.ndarray, np.n
     decoded = [predictor.decode(n.data) for n in negatives]
     prepared = np.stack([prepare_gray(d.gray, predictor.input_size, predictor.contrast) for d in decoded])
     _, pooled = predictor.logits_and_features(prepared)
-    return pooled, np.array([ood.explained_refusal(d) is not None for d in decoded])
+    return pooled, np.array([rules.explained_refusal(d) is not None for d in decoded])
 
 
 def cached_features(model_dir: Path, cache: Path) -> tuple[Predictor, dict[str, np.ndarray]]:
@@ -71,7 +72,7 @@ def cached_features(model_dir: Path, cache: Path) -> tuple[Predictor, dict[str, 
     unseen ones) and both non-X-ray sets; extracted once, then read from `cache`."""
     from ood_study import build_holdout_negatives
 
-    from cxr.negatives import build_negative_set
+    from cxr.data.negatives import build_negative_set
 
     card = json.loads((model_dir / "model_card.json").read_text())
     target = cache / f"{model_dir.name}.npz"

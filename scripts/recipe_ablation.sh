@@ -7,7 +7,7 @@
 # Each model is also evaluated with flip test-time augmentation (eval-tta/). Variants 7-9 swap the
 # backbone for the other offline ImageNet networks (a later --arch overrides COMMON's); variant 10
 # trains 2.5 times longer (20 epochs, early stopping still on); variants 11 and 12 train against
-# a class-conditional source adversary (cxr.adversary), weights 0.5 and 2; variants 13 and 14
+# a class-conditional source adversary (cxr.training.adversary), weights 0.5 and 2; variants 13 and 14
 # soften the targets, by mixup (alpha 0.2) and by label smoothing (0.1).
 # SEED=1 OUT=runs/ablation-seed1 repeats it with another seed, to see how much is noise.
 # Afterwards: python scripts/ablation_table.py runs/ablation > docs/ablation_table.md

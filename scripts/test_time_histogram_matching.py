@@ -18,8 +18,8 @@ from ablation_table import CLASSES, macro_auc_present, sensitivity
 
 from cxr.data.cache import cached_images
 from cxr.data.splits import read_split
-from cxr.metrics import softmax_probs
-from cxr.train import load_checkpoint, predict_logits
+from cxr.evaluation.metrics import softmax_probs
+from cxr.training.loop import load_checkpoint, predict_logits
 
 REFERENCE_IMAGES = 2000
 

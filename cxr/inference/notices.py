@@ -16,7 +16,7 @@ from __future__ import annotations
 NOT_A_CXR = "This does not look like a frontal chest X-ray"
 
 ENGLISH: dict[str, str] = {
-    # Why a picture is refused as "not a chest X-ray" (cxr.inference.ood, predictor).
+    # Why a picture is refused as "not a chest X-ray" (cxr.inference.guard.detectors, predictor).
     "not_cxr_too_small": NOT_A_CXR + ": the picture is only {width} x {height} pixels.",
     "not_cxr_blank": NOT_A_CXR + ": the picture is blank or nearly uniform.",
     "not_cxr_colour": NOT_A_CXR + ": {percent}% of the picture is strongly coloured (X-rays are grey).",
@@ -50,7 +50,7 @@ ENGLISH: dict[str, str] = {
     "impossible_size": "The image declares an impossible size ({width} x {height}).",
     "damaged_file": "The {format} file is damaged or incomplete ({detail}).",
     "no_picture": "The {format} file holds no readable picture.",
-    # The model card's intended use and limitations (written by cxr.export, shown by the app).
+    # The model card's intended use and limitations (written by cxr.export.bundle, shown by the app).
     "card_intended_use": "A screening aid that sorts frontal chest X-rays for review. It does not "
     "diagnose: a clinician and an RT-PCR test decide.",
     "card_not_a_diagnosis": "This is a screening aid, not a diagnosis. A clinician and an RT-PCR "

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from cxr.inference import ood
 from cxr.inference.cam import heatmap_from_cam
 from cxr.inference.decode import MAX_BYTES, MAX_PIXELS, DecodedImage, decode_image
 from cxr.inference.errors import ImageError, ModelNotInstalled
+from cxr.inference.guard import detectors, rules
 from cxr.inference.notices import Notice
 from cxr.inference.reading import Reading
 from cxr.preprocess import prepare_gray
@@ -39,7 +39,7 @@ def default_threads() -> int:
 
 
 class Predictor:
-    def __init__(self, model_dir: Path, session, card: dict, detector: ood.MahalanobisDetector | ood.FeatureGuard | None,
+    def __init__(self, model_dir: Path, session, card: dict, detector: detectors.MahalanobisDetector | detectors.FeatureGuard | None,
                  max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS):
         self.model_dir = model_dir
         self.session = session
@@ -77,7 +77,7 @@ class Predictor:
         session = ort.InferenceSession(
             str(model_dir / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
         )
-        detector = ood.load_detector(model_dir / "ood.npz")
+        detector = detectors.load_detector(model_dir / "ood.npz")
         return cls(model_dir, session, card, detector)
 
     # --- public API ---------------------------------------------------------------------------
@@ -134,14 +134,14 @@ class Predictor:
         """uint8 (N, S, S) -> raw logits (N, C), CAMs (N, C, h, w), pooled features (N, K)."""
         x = (np.repeat(prepared[:, None].astype(np.float32) / 255.0, 3, axis=1) - self._mean) / self._std
         logits, features, cams = self.session.run(["logits", "features", "cam"], {"input": x})
-        return logits, cams, ood.pool_features(features)
+        return logits, cams, detectors.pool_features(features)
 
     # --- decisions ----------------------------------------------------------------------------
 
     def _reading(self, decoded: DecodedImage, probs: np.ndarray, cam: np.ndarray, distance: float) -> Reading:
         probabilities = {name: float(p) for name, p in zip(self.classes, probs, strict=True)}
         top = int(np.argmax(probs))
-        reason = ood.explained_refusal(decoded)
+        reason = rules.explained_refusal(decoded)
         if reason is None and distance > self.detector.threshold:
             reason = Notice("not_cxr_unlike_training", distance=float(distance),
                             limit=float(self.detector.threshold))
@@ -158,7 +158,7 @@ class Predictor:
             reason=reason,
             low_confidence=low_confidence,
             ood_score=float(distance),
-            warnings=list(decoded.warnings) + ood.dicom_warnings(decoded),
+            warnings=list(decoded.warnings) + rules.dicom_warnings(decoded),
             heatmap=heatmap_from_cam(cam[top], size),
             image=decoded.gray,
             source_format=decoded.source_format,

@@ -56,7 +56,7 @@ def toolkit_cache_dir(tmp_path_factory):
 def trained_run(tiny_split_csv, toolkit_cache_dir, tmp_path_factory):
     """One real 3-epoch training run (EfficientNet-Lite0 from scratch, 64 px) on the tiny split."""
     pytest.importorskip("torch")
-    from cxr.train import TrainConfig, train
+    from cxr.training.loop import TrainConfig, train
 
     config = TrainConfig(
         split_csv=str(tiny_split_csv), arch="EfficientNet-Lite0", pretrained="none", lr=1e-3,
@@ -76,9 +76,9 @@ def tiny_model_dir(trained_run, toolkit_cache_dir, cxr_dir, tmp_path_factory):
     Right format and real numerics (ONNX vs PyTorch), meaningless accuracy: tests that judge
     the model's decisions use `served_model_dir` and say which model they ran on.
     """
-    from cxr.evaluate import evaluate_run
-    from cxr.export import export_model
-    from cxr.negatives import build_negative_set
+    from cxr.data.negatives import build_negative_set
+    from cxr.export.bundle import export_model
+    from cxr.training.evaluate import evaluate_run
 
     # A real evaluation run to pass as --extra-metrics (here on the same split, named "again").
     evaluation = tmp_path_factory.mktemp("evaluation")

@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from cxr.adversary import SourceAdversary, ramp, source_codes  # noqa: E402
+from cxr.training.adversary import SourceAdversary, ramp, source_codes  # noqa: E402
 
 pytestmark = pytest.mark.train
 
@@ -65,7 +65,7 @@ def test_the_reversed_gradient_makes_the_encoder_drop_the_collection_cue():
 
 def test_training_with_the_adversary_writes_a_plain_classifier(tiny_split_csv, toolkit_cache_dir, tmp_path, capsys):
     from cxr.cli import main as cli_main
-    from cxr.train import load_checkpoint
+    from cxr.training.loop import load_checkpoint
 
     out = tmp_path / "adversary"
     code = cli_main(["train", "--split-csv", str(tiny_split_csv), "--arch", "EfficientNet-Lite0",

@@ -8,15 +8,15 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from cxr.evaluate import (
+from cxr.evaluation.metrics import softmax_probs
+from cxr.evaluation.plots import plot_curves
+from cxr.evaluation.report import (
     evaluate_predictions,
     per_source_accuracy,
     render_markdown,
     wilson_interval,
     write_outputs,
 )
-from cxr.metrics import softmax_probs
-from cxr.plots import plot_curves
 
 CLASSES = ["covid", "pneumonia", "normal"]
 
@@ -148,7 +148,7 @@ def test_evaluate_command_on_a_real_checkpoint(trained_run, tiny_split_csv, tool
     from cxr.cli import main as cli_main
     from cxr.data.cache import cached_images
     from cxr.data.splits import read_split
-    from cxr.train import load_checkpoint, predict_logits
+    from cxr.training.loop import load_checkpoint, predict_logits
 
     out = tmp_path / "eval"
     caches_before = sorted(toolkit_cache_dir.iterdir())
@@ -203,7 +203,7 @@ def test_flip_tta_averages_the_logits_of_each_image_and_its_mirror(trained_run, 
     from cxr.cli import main as cli_main
     from cxr.data.cache import cached_images
     from cxr.data.splits import read_split
-    from cxr.train import load_checkpoint, predict_logits
+    from cxr.training.loop import load_checkpoint, predict_logits
 
     out = tmp_path / "eval-tta"
     assert cli_main(["evaluate", str(trained_run), "--subset", "test", "--tta", "flip", "--n-boot",

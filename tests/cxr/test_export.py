@@ -25,8 +25,8 @@ def _prepared_real_images(xray_paths, size, contrast):
 def test_onnx_agrees_with_pytorch_on_real_images(trained_run, tiny_model_dir, xray_paths):
     import onnxruntime as ort
 
-    from cxr.export import check_agreement
-    from cxr.train import load_checkpoint
+    from cxr.export.bundle import check_agreement
+    from cxr.training.loop import load_checkpoint
 
     model, ckpt = load_checkpoint(trained_run / "best.pt")
     session = ort.InferenceSession(str(tiny_model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
@@ -42,7 +42,7 @@ def test_graph_has_dynamic_batch_and_cam_is_head_applied_to_features(trained_run
     import onnxruntime as ort
 
     from cxr.preprocess import to_tensor_layout
-    from cxr.train import load_checkpoint
+    from cxr.training.loop import load_checkpoint
 
     graph = onnx.load(str(tiny_model_dir / "model.onnx"))
     assert max(o.version for o in graph.opset_import if o.domain in ("", "ai.onnx")) >= 17
@@ -78,8 +78,8 @@ def test_model_card_holds_the_documented_fields(trained_run, tiny_model_dir):
     ood = card["ood"]
     assert ood["threshold"] > 0 and 0 <= ood["false_refusal_rate_test"] <= 1
     # The served guard is the one the card describes: mean of the two scores, with the margin.
-    from cxr.export import OOD_UNSEEN_MARGIN
-    from cxr.inference.ood import load_detector
+    from cxr.export.bundle import OOD_UNSEEN_MARGIN
+    from cxr.inference.guard.detectors import load_detector
 
     guard = load_detector(tiny_model_dir / "ood.npz")
     assert (guard.combine, ood["combine"]) == ("mean", "mean")

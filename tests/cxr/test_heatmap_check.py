@@ -1,11 +1,11 @@
-"""cxr.heatmap_check: how much of the heat map lies on annotated lungs."""
+"""cxr.evaluation.heatmap_check: how much of the heat map lies on annotated lungs."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from cxr import heatmap_check
+from cxr.evaluation import heatmap_check
 
 
 def test_overlap_counts_heat_on_lungs_and_leaves_ignored_pixels_out():

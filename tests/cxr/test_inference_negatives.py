@@ -2,8 +2,8 @@
 deterministic, and made of files the decoder reads like any upload."""
 from __future__ import annotations
 
+from cxr.data.negatives import build_negative_set, describe
 from cxr.inference import decode_image
-from cxr.negatives import build_negative_set, describe
 
 
 def test_negative_set_is_large_varied_and_deterministic():

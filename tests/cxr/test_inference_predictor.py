@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from cxr.inference import ImageError, ModelNotInstalled, Predictor, Reading, default_model_dir
-from cxr.inference.ood import MahalanobisDetector
+from cxr.inference.guard.detectors import MahalanobisDetector
 from cxr.inference.predictor import BUNDLED_MODEL_DIR
 
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -176,7 +176,7 @@ def test_blank_colour_and_tiny_pictures_are_refused_with_a_reason(predictor, xra
 
 def test_photos_noise_and_documents_are_refused_by_a_trained_model(trained_predictor):
     predictor = trained_predictor
-    from cxr.negatives import build_negative_set
+    from cxr.data.negatives import build_negative_set
 
     negatives = [n for n in build_negative_set() if n.kind in ("photo-grey", "synthetic", "document")]
     readings = predictor.predict_batch([n.data for n in negatives])
@@ -230,7 +230,7 @@ def test_detector_statistics_round_trip(tmp_path):
 def test_the_neighbour_score_catches_what_lies_between_the_centres():
     """Two clusters on a ring: their mean, between them, is close to both centres in Mahalanobis
     terms but unlike any single training point: the k-NN cosine distance sees it."""
-    from cxr.inference.ood import FeatureGuard, NearestNeighbours
+    from cxr.inference.guard.detectors import FeatureGuard, NearestNeighbours
 
     rng = np.random.default_rng(2)
     k = 32
@@ -258,7 +258,7 @@ def test_the_neighbour_score_catches_what_lies_between_the_centres():
 
 
 def test_the_guard_margin_moves_the_threshold_out_by_that_factor():
-    from cxr.inference.ood import FeatureGuard
+    from cxr.inference.guard.detectors import FeatureGuard
 
     rng = np.random.default_rng(4)
     train, validation = rng.normal(size=(400, 16)), rng.normal(size=(200, 16))
@@ -272,7 +272,7 @@ def test_the_guard_margin_moves_the_threshold_out_by_that_factor():
 
 
 def test_feature_guard_round_trip_and_old_files_still_load(tmp_path):
-    from cxr.inference.ood import FeatureGuard, load_detector
+    from cxr.inference.guard.detectors import FeatureGuard, load_detector
 
     rng = np.random.default_rng(3)
     guard = FeatureGuard.fit(rng.normal(size=(300, 16)), np.arange(300) % 3)

@@ -1,4 +1,4 @@
-"""cxr.metrics against values computed by hand on small arrays, and the bootstrap's behaviour."""
+"""cxr.evaluation.metrics against values computed by hand on small arrays, and the bootstrap's behaviour."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
-from cxr.metrics import (
+from cxr.evaluation.metrics import (
     classification_report,
     confusion_matrix,
     expected_calibration_error,

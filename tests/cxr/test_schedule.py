@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from cxr.schedule import EarlyStopping, learning_rate
+from cxr.training.schedule import EarlyStopping, learning_rate
 
 
 def test_constant_for_five_epochs_then_exponential():

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-pytest.importorskip("torch")  # the grid validates names against cxr.models
+pytest.importorskip("torch")  # the grid validates names against cxr.training.models
 
 from cxr.cli import main as cli_main  # noqa: E402
-from cxr.sweep import grid, run_name, run_sweep  # noqa: E402
+from cxr.training.sweep import grid, run_name, run_sweep  # noqa: E402
 
 
 def test_run_names_are_stable():
@@ -18,7 +18,7 @@ def test_run_names_are_stable():
 
 
 def test_paper_grid_has_44_distinct_runs():
-    from cxr.models import PAPER_ARCHITECTURES
+    from cxr.training.registry import PAPER_ARCHITECTURES
 
     points = grid(PAPER_ARCHITECTURES, [1e-4, 1e-6], [16, 32])
     assert len(points) == 44 == len({p.name for p in points})
@@ -29,7 +29,7 @@ def test_paper_grid_has_44_distinct_runs():
 
 
 class FakeTraining:
-    """Stands in for `cxr.train.train`: writes what a run folder holds, remembers calls."""
+    """Stands in for `cxr.training.loop.train`: writes what a run folder holds, remembers calls."""
 
     def __init__(self, fail_arch: str | None = None):
         self.trained: list[str] = []

@@ -5,9 +5,9 @@ import json
 
 import numpy as np
 
-from cxr.metrics import classification_report
-from cxr.sweep import SWEEP_FILE, run_name
-from cxr.tables import PENDING, collect_runs, write_tables
+from cxr.evaluation.metrics import classification_report
+from cxr.evaluation.runs import SWEEP_FILE, run_name
+from cxr.evaluation.tables import PENDING, collect_runs, write_tables
 
 CLASSES = ["covid", "normal"]
 

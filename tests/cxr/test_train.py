@@ -11,8 +11,8 @@ torch = pytest.importorskip("torch")
 
 from cxr.data.cache import cached_images  # noqa: E402
 from cxr.data.splits import read_split  # noqa: E402
-from cxr.schedule import EarlyStopping  # noqa: E402
-from cxr.train import TrainConfig, load_checkpoint, predict_logits, train  # noqa: E402
+from cxr.training.loop import TrainConfig, load_checkpoint, predict_logits, train  # noqa: E402
+from cxr.training.schedule import EarlyStopping  # noqa: E402
 
 pytestmark = [pytest.mark.train, pytest.mark.slow]
 
@@ -86,7 +86,7 @@ def test_early_stopping_ends_the_run(tiny_split_csv, toolkit_cache_dir, tmp_path
 
 
 def test_mixup_blends_each_image_with_its_partner_and_keeps_both_targets():
-    from cxr.train import _mixed_batch
+    from cxr.training.loop import _mixed_batch
 
     # Image i is filled with the value i and has target i, so every blend can be read back.
     target = torch.arange(8)

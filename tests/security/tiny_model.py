@@ -78,7 +78,7 @@ def build_tiny_model(folder: Path, calibration_images: list[Path], seed: int = 0
     import onnx
 
     from cxr.inference import Predictor
-    from cxr.inference.ood import MahalanobisDetector
+    from cxr.inference.guard.detectors import MahalanobisDetector
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

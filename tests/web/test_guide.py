@@ -19,7 +19,7 @@ def scalar(value, lo, hi):
 
 
 def report(accuracy, n, sources):
-    """A test-split report shaped like cxr.metrics.classification_report's (plus per_source)."""
+    """A test-split report shaped like cxr.evaluation.metrics.classification_report's (plus per_source)."""
     classes = ["covid", "pneumonia", "normal"]
     per_class = {
         "covid": {"sensitivity": scalar(0.912, 0.874, 0.945), "specificity": scalar(0.981, 0.969, 0.99),
@@ -207,7 +207,7 @@ def test_the_bundled_model_card_renders(client, settings):
 
 
 def test_the_bundled_cards_limitations_are_translated(client, settings):
-    """The card's limitations carry codes (cxr.export.set_limitations): Indonesian readers get
+    """The card's limitations carry codes (cxr.export.bundle.set_limitations): Indonesian readers get
     them in Indonesian, not under a note that the card is written in English."""
     from django.utils import translation
 

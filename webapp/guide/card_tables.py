@@ -1,7 +1,7 @@
 """Turn the model card's metric dictionaries into table rows a template can show.
 
 The card holds, per split name (`random`, `source`, ...), a report from
-`cxr.metrics.classification_report`: scalars as {"value": v, "ci95": [lo, hi]}, `precision`
+`cxr.evaluation.metrics.classification_report`: scalars as {"value": v, "ci95": [lo, hi]}, `precision`
 and `recall` with `macro` and `per_class`, `per_class` (class -> sensitivity, specificity, ppv,
 auc), `confusion_matrix`, and optionally `per_source` accuracy. Anything else that looks like a
 metric is shown too, under its own name, so a new metric in the card needs no template change.

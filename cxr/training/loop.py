@@ -21,14 +21,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cxr.adversary import SourceAdversary, ramp, source_codes
-from cxr.augment import augment_batch
 from cxr.data.cache import cached_images
 from cxr.data.splits import describe_split, read_split
 from cxr.labels import TASKS
-from cxr.models import ARCHITECTURES, build_model, canonical_arch
 from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD
-from cxr.schedule import EarlyStopping, learning_rate
+from cxr.training.adversary import SourceAdversary, ramp, source_codes
+from cxr.training.augment import augment_batch
+from cxr.training.models import build_model
+from cxr.training.registry import ARCHITECTURES, canonical_arch
+from cxr.training.schedule import EarlyStopping, learning_rate
 
 BALANCING = ("none", "class", "source")
 
@@ -48,7 +49,7 @@ class TrainConfig:
     contrast: str = "none"
     augment: str = "paper"
     balance: str = "none"
-    adversary_weight: float = 0.0  # class-conditional source adversary (cxr.adversary); 0 = off
+    adversary_weight: float = 0.0  # class-conditional source adversary (cxr.training.adversary); 0 = off
     mixup: float = 0.0  # mixup's Beta(alpha, alpha) for the blend weight; 0 = off
     label_smoothing: float = 0.0  # share of each target spread over the other classes
     seed: int = 0
@@ -129,7 +130,7 @@ def predict_logits(model, images: np.ndarray, img_size: int | None = None, batch
 
 def _step_with_adversary(model, adversary, x, target, sources, weight, label_smoothing=0.0):
     """Logits, the classifier's loss (what the log shows), the loss to minimise (plus both sides
-    of the source adversary's game, cxr.adversary) and the adversary's accuracy."""
+    of the source adversary's game, cxr.training.adversary) and the adversary's accuracy."""
     pooled = model.forward_features(x).mean(dim=(2, 3))
     logits = model.get_classifier()(pooled)
     loss = F.cross_entropy(logits.float(), target, label_smoothing=label_smoothing)
@@ -188,7 +189,7 @@ def train(config: TrainConfig, log=print) -> Path:
     train_idx, val_idx = subsets["train"], subsets["val"]
     y_all = split["y"].to_numpy(dtype=np.int64)
     val_images = np.ascontiguousarray(images[val_idx])
-    log(f"{arch} ({ARCHITECTURES[arch]}), task {task}, {len(train_idx)} train / {len(val_idx)} val "
+    log(f"{arch} ({ARCHITECTURES[arch].timm_name}), task {task}, {len(train_idx)} train / {len(val_idx)} val "
         f"images, {device}, pretrained={config.pretrained}")
 
     model = build_model(arch, len(classes), config.pretrained).to(device)
@@ -270,7 +271,7 @@ def train(config: TrainConfig, log=print) -> Path:
         if improved:
             torch.save(
                 {
-                    "arch": arch, "timm_name": ARCHITECTURES[arch], "classes": classes, "task": task,
+                    "arch": arch, "timm_name": ARCHITECTURES[arch].timm_name, "classes": classes, "task": task,
                     "img_size": config.img_size, "contrast": config.contrast,
                     "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                     "epoch": epoch + 1, "val_metrics": {"loss": val_loss, "accuracy": val_acc},
@@ -290,7 +291,7 @@ def train(config: TrainConfig, log=print) -> Path:
     if not (out / "best.pt").exists():
         raise RuntimeError(f"no epoch produced a finite validation loss; see {out / 'history.csv'}")
     try:
-        from cxr.plots import plot_curves
+        from cxr.evaluation.plots import plot_curves
 
         plot_curves(out / "history.csv", out / "curves.png")
     except ImportError as exc:  # plotting is optional for a run to count as finished

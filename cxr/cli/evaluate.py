@@ -1,4 +1,4 @@
-"""`python -m cxr evaluate RUN`: metrics with 95% CIs, calibration and plots (see cxr.evaluate)."""
+"""`python -m cxr evaluate RUN`: metrics with 95% CIs, calibration and plots (see cxr.evaluation.report)."""
 from __future__ import annotations
 
 import argparse
@@ -27,7 +27,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cxr.evaluate import SUBSETS, evaluate_run, fmt
+    from cxr.evaluation.report import SUBSETS, fmt
+    from cxr.training.evaluate import evaluate_run
 
     try:
         result = evaluate_run(

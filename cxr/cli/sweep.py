@@ -1,11 +1,11 @@
-"""`python -m cxr sweep`: the paper's grid of runs, resumable, with Tables I-IV (see cxr.sweep)."""
+"""`python -m cxr sweep`: the paper's grid of runs, resumable, with Tables I-IV (see cxr.training.sweep)."""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-from cxr.commands.train import add_train_options
+from cxr.cli.train import add_train_options
 
 
 def _floats(text: str) -> list[float]:
@@ -35,8 +35,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cxr.sweep import run_sweep
-    from cxr.tables import write_tables
+    from cxr.evaluation.tables import write_tables
+    from cxr.training.sweep import run_sweep
 
     out = args.out or Path("runs") / f"sweep-{args.split_csv.stem}"
     if args.tables_only:

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cxr.evaluation.runs import read_sweep, run_name
 from cxr.labels import COVID
-from cxr.sweep import read_sweep, run_name
 
 PENDING = "—"
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")

@@ -92,7 +92,7 @@ def card_section(frame: pd.DataFrame, description: str) -> dict:
 
     return {
         "method": "share of the positive CAM of the predicted class on annotated lung pixels "
-                  "(cxr.heatmap_check); best_possible = the lung mask through the CAM grid",
+                  "(cxr.evaluation.heatmap_check); best_possible = the lung mask through the CAM grid",
         "masks": description,
         **means(frame),
         "by_label": {label: means(part) for label, part in frame.groupby("label")},

@@ -1,22 +1,23 @@
 """The paper's grid: 11 architectures x learning rates x batch sizes, trained and evaluated.
 
 One folder per run, named from its settings (`resnet50_lr1e-04_bs16`), inside the sweep folder.
-The sweep is resumable: a run whose folder has `done.json` (written last by `cxr.train.train`)
+The sweep is resumable: a run whose folder has `done.json` (written last by `cxr.training.loop.train`)
 is not trained again, and a finished run without `metrics.json` is only evaluated. After every
-run the tables (`cxr.tables`) are rewritten, so a partial grid can be read at any time.
+run the tables (`cxr.evaluation.tables`) are rewritten, so a partial grid can be read at any time.
 """
 from __future__ import annotations
 
 import json
-import re
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cxr.evaluation.runs import SWEEP_FILE, run_name
+from cxr.training.registry import PAPER_ARCHITECTURES, canonical_arch
+
 PAPER_LEARNING_RATES = (1e-4, 1e-6)
 PAPER_BATCH_SIZES = (16, 32)
-SWEEP_FILE = "sweep.json"
 # Training options that change where or how fast a run goes, not its result: a resumed sweep
 # may change them (another GPU, more workers).
 RUNTIME_OPTIONS = ("device", "workers", "cache_dir")
@@ -33,30 +34,14 @@ class GridPoint:
         return run_name(self.arch, self.lr, self.batch_size)
 
 
-def run_name(arch: str, lr: float, batch_size: int) -> str:
-    """Stable folder name of one run: ('ResNet50', 1e-4, 16) -> 'resnet50_lr1e-04_bs16'."""
-    slug = re.sub(r"[^a-z0-9]+", "-", arch.lower()).strip("-")
-    return f"{slug}_lr{lr:.0e}_bs{batch_size}"
-
-
 def grid(archs: Iterable[str], lrs: Iterable[float],
          batch_sizes: Iterable[int]) -> list[GridPoint]:
     """Every combination, architectures outermost (the order the tables list them in)."""
-    from cxr.models import canonical_arch  # imports torch: only when a grid is really built
-
     lrs, batch_sizes = list(lrs), list(batch_sizes)
     return [
         GridPoint(canonical_arch(a), float(lr), int(bs))
         for a in archs for lr in lrs for bs in batch_sizes
     ]
-
-
-def read_sweep(sweep_dir: str | Path) -> dict:
-    """The grid and options a sweep folder was started with (`sweep.json`)."""
-    path = Path(sweep_dir) / SWEEP_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"{sweep_dir} is not a sweep folder (no {SWEEP_FILE})")
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _result_options(options: dict) -> dict:
@@ -86,7 +71,7 @@ def _record_sweep(sweep_dir: Path, plan: dict) -> None:
 
 def _default_train(split_csv: str, point: GridPoint, epochs: int, out_dir: Path,
                    options: dict) -> Path:
-    from cxr.train import TrainConfig, train
+    from cxr.training.loop import TrainConfig, train
 
     config = TrainConfig(split_csv=str(split_csv), arch=point.arch, lr=point.lr,
                          batch_size=point.batch_size, epochs=epochs, out_dir=str(out_dir),
@@ -95,7 +80,7 @@ def _default_train(split_csv: str, point: GridPoint, epochs: int, out_dir: Path,
 
 
 def _default_evaluate(run_dir: Path, split_csv: str, options: dict) -> dict:
-    from cxr.evaluate import evaluate_run
+    from cxr.training.evaluate import evaluate_run
 
     return evaluate_run(run_dir, split_csv=split_csv, out_dir=run_dir, **options)
 
@@ -115,21 +100,21 @@ def run_sweep(
 ) -> dict[str, str]:
     """Train and evaluate every grid point not already done; returns {run name: status}.
 
-    `archs` defaults to the paper's 11 architectures (`cxr.models.PAPER_ARCHITECTURES`).
+    `archs` defaults to the paper's 11 architectures (`cxr.training.registry.PAPER_ARCHITECTURES`).
 
     Status is `skipped` (already done), `trained`, `evaluated` (done before, metrics missing)
     or `failed` (the error is kept in the run's `error.txt`; the other runs go on).
     `train_fn(split_csv, point, epochs, out_dir, options)` and `evaluate_fn(run_dir, split_csv,
     options)` default to the real training and evaluation.
     """
-    from cxr.tables import write_tables
+    from cxr.evaluation.tables import write_tables
 
     out_dir = Path(out_dir)
     split_csv = str(Path(split_csv).resolve())
     train_options, evaluate_options = dict(train_options or {}), dict(evaluate_options or {})
     train_fn, evaluate_fn = train_fn or _default_train, evaluate_fn or _default_evaluate
     if archs is None:
-        from cxr.models import PAPER_ARCHITECTURES as archs
+        archs = PAPER_ARCHITECTURES
     points = grid(archs, lrs, batch_sizes)
     _record_sweep(out_dir, {
         "split_csv": split_csv,

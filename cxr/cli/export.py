@@ -51,7 +51,7 @@ def run(args) -> int:
     if missing:
         print(f"error: not found: {', '.join(missing)}", file=sys.stderr)
         return 2
-    from cxr.export import export_model
+    from cxr.export.bundle import export_model
 
     card = export_model(
         args.checkpoint, args.out, extra_metrics=extra,

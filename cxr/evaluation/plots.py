@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from cxr.metrics import ECE_BINS, expected_calibration_error, reliability_bins
+from cxr.evaluation.metrics import ECE_BINS, expected_calibration_error, reliability_bins
 
 
 def _save(fig: Figure, out_png: str | Path) -> Path:

@@ -1,1 +1,0 @@
-"""Subcommands of `python -m cxr`: each module has `add_parser(subparsers)` that sets `handler`."""

@@ -1,0 +1,1 @@
+"""Every statistic, table and plot of the project (numpy, scikit-learn, matplotlib; no torch)."""

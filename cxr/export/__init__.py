@@ -1,0 +1,1 @@
+"""Checkpoint -> model directory (ONNX graph, model card, guard statistics); needs torch."""

@@ -1,0 +1,42 @@
+"""The guard's first layer: cheap checks on the decoded picture, each with a plain reason.
+
+Too small, blank or nearly uniform, strongly coloured (photos, charts), or a DICOM whose header
+names another modality or a lateral view. These need no network, so they run before it.
+"""
+from __future__ import annotations
+
+from cxr.inference.decode import DecodedImage
+from cxr.inference.notices import Notice
+
+MIN_SIDE = 64  # px; the smallest training images are about 200 px
+MIN_STD = 4.0  # grey levels; a radiograph has far more contrast than this
+MAX_COLOUR_FRACTION = 0.10  # coloured arrows or labels on an X-ray stay well below this
+RADIOGRAPH_MODALITIES = {"", "CR", "DX", "DR", "RG", "OT", "PX", "XR"}
+LATERAL_VIEWS = {"LL", "RL", "LAT", "LATERAL", "LLD", "RLD"}
+
+
+def explained_refusal(decoded: DecodedImage) -> Notice | None:
+    """A plain-language reason to refuse the picture without asking the network, or None."""
+    gray = decoded.gray
+    height, width = gray.shape
+    if min(height, width) < MIN_SIDE:
+        return Notice("not_cxr_too_small", width=width, height=height)
+    step = max(1, max(height, width) // 256)
+    if float(gray[::step, ::step].std()) < MIN_STD:
+        return Notice("not_cxr_blank")
+    if decoded.colour_fraction > MAX_COLOUR_FRACTION:
+        return Notice("not_cxr_colour", percent=round(100 * decoded.colour_fraction))
+    modality = decoded.dicom.get("Modality", "")
+    if modality not in RADIOGRAPH_MODALITIES:
+        return Notice("not_cxr_modality", modality=modality)
+    view = decoded.dicom.get("ViewPosition", "")
+    if view in LATERAL_VIEWS:
+        return Notice("not_cxr_lateral", view=view)
+    return None
+
+
+def dicom_warnings(decoded: DecodedImage) -> list[Notice]:
+    body_part = decoded.dicom.get("BodyPartExamined", "")
+    if body_part and body_part not in ("CHEST", "THORAX", "LUNG", "LUNGS"):
+        return [Notice("dicom_body_part", body_part=body_part)]
+    return []

@@ -1,0 +1,1 @@
+"""The training side (torch, timm): architecture registry, models, weights, loop, sweep."""
