@@ -1,0 +1,145 @@
+"""Storage of readings (files + row, atomically), orphan cleanup, and the shared predictor."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError
+
+from webapp.screening import predictor as predictor_module
+from webapp.screening import storage
+from webapp.screening.models import Reading
+from webapp.tests.support.screening_helpers import (
+    fast_password_hashing,  # noqa: F401 (autouse fixture)
+    prediction_for,
+    store_reading,
+    stored_files,
+)
+
+
+def test_a_reading_is_files_plus_a_row(patient, model_dir, media_root, xray_paths):
+    reading = store_reading(patient, model_dir, xray_paths["covid"][0])
+    folder = media_root / str(patient.pk) / str(reading.storage_key)
+    assert reading.original_path == f"{patient.pk}/{reading.storage_key}/original.png"
+    assert storage.absolute_path(reading.heatmap_path) == folder / "heatmap.png"
+    assert stored_files(media_root) == sorted(folder.iterdir())
+    assert storage.missing_files(reading) == []
+
+
+def test_files_are_removed_when_the_row_cannot_be_written(patient, model_dir, media_root, xray_paths,
+                                                          monkeypatch):
+    def failing_create(**kwargs):
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(Reading.objects, "create", failing_create)
+    with pytest.raises(DatabaseError):
+        store_reading(patient, model_dir, xray_paths["covid"][0])
+    assert stored_files(media_root) == []
+
+
+def test_refused_predictions_are_never_stored(patient, model_dir, media_root, xray_paths):
+    prediction = prediction_for(model_dir, xray_paths["covid"][0])
+    refused = dataclasses.replace(prediction, rejected=True, label=None)
+    with pytest.raises(ValueError):
+        storage.create_reading(patient, refused, "x.png")
+    assert stored_files(media_root) == [] and Reading.objects.count() == 0
+
+
+def test_stored_paths_cannot_leave_the_private_root(media_root):
+    for bad in ("../outside.png", "/etc/passwd", "1/../../x.png", ""):
+        with pytest.raises(ValueError):
+            storage.absolute_path(bad)
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("chest.png", "chest.png"),
+        ("C:\\Users\\ana\\chest x-ray.dcm", "chest x-ray.dcm"),
+        ("../../etc/passwd", "passwd"),
+        ("evil\x00name\n.png", "evilname.png"),
+        ("", "upload"),
+        ("..", "upload"),
+        ("a" * 300 + ".jpeg", "a" * 115 + ".jpeg"),  # 120 characters, extension kept
+    ],
+)
+def test_uploaded_file_names_are_sanitised(given, kept):
+    assert storage.sanitise_filename(given) == kept
+
+
+def test_deleting_a_user_removes_their_images(make_user, model_dir, media_root, xray_paths,
+                                              django_capture_on_commit_callbacks):
+    user = make_user()
+    store_reading(user, model_dir, xray_paths["covid"][0])
+    store_reading(user, model_dir, xray_paths["normal"][0])
+    assert len(stored_files(media_root)) == 6
+    with django_capture_on_commit_callbacks(execute=True):
+        user.delete()
+    assert stored_files(media_root) == []
+
+
+def test_cleanup_orphans_reports_then_removes(patient, model_dir, media_root, xray_paths, capsys,
+                                              django_capture_on_commit_callbacks):
+    healthy = store_reading(patient, model_dir, xray_paths["covid"][0])
+    broken = store_reading(patient, model_dir, xray_paths["normal"][0])
+    storage.absolute_path(broken.heatmap_path).unlink()
+    old_orphan = media_root / str(patient.pk) / "0b1c2d3e-0000-4000-8000-000000000000"
+    old_orphan.mkdir()
+    (old_orphan / "original.png").write_bytes(b"left over")
+    an_hour_ago = time.time() - 2 * 3600
+    os.utime(old_orphan, (an_hour_ago, an_hour_ago))
+    fresh_orphan = media_root / str(patient.pk) / "upload-in-progress"
+    fresh_orphan.mkdir()
+    crashed_write = storage.reading_folder(patient.pk, healthy.storage_key) / ".original.png.0123.tmp"
+    crashed_write.write_bytes(b"half a PNG")
+    os.utime(crashed_write, (an_hour_ago, an_hour_ago))
+
+    call_command("cleanup_orphans", "--dry-run")
+    out = capsys.readouterr().out
+    assert ("Dry run: 1 folder(s) without a reading, 1 reading(s) without files, "
+            "1 temporary file(s) would remove.") in out
+    assert old_orphan.exists() and crashed_write.exists() and Reading.objects.filter(pk=broken.pk).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("cleanup_orphans")
+    out = capsys.readouterr().out
+    assert "1 folder(s) without a reading, 1 reading(s) without files, 1 temporary file(s) removed." in out
+    assert not old_orphan.exists() and not crashed_write.exists()
+    assert fresh_orphan.exists()  # may belong to an upload being saved right now
+    assert not Reading.objects.filter(pk=broken.pk).exists()
+    assert not storage.reading_folder(patient.pk, broken.storage_key).exists()
+    assert storage.missing_files(Reading.objects.get(pk=healthy.pk)) == []
+
+
+def test_one_predictor_per_process_even_under_concurrent_first_use(model_dir):
+    predictor_module._loaded.clear()
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(predictor_module.get_predictor()))
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 4 and all(p is results[0] for p in results)
+    assert predictor_module.get_predictor() is results[0]
+
+
+def test_the_decoder_reads_whatever_the_upload_limit_lets_through(model_dir, settings):
+    # An operator who raises MAX_UPLOAD_BYTES must not meet a second, lower limit in the decoder.
+    settings.MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+    predictor_module._loaded.clear()
+    try:
+        assert predictor_module.get_predictor().max_bytes == 200 * 1024 * 1024
+    finally:
+        predictor_module._loaded.clear()
+
+
+def test_a_missing_model_is_reported_and_not_cached(settings, tmp_path):
+    settings.CXR_MODEL_DIR = str(tmp_path / "empty")
+    with pytest.raises(predictor_module.ModelUnavailable):
+        predictor_module.get_predictor()
+    assert str(tmp_path / "empty") not in predictor_module._loaded
