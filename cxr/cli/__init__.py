@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("data", "train", "evaluate", "sweep", "export", "predict")
+COMMANDS = ("data", "train", "evaluate", "sweep", "out-of-source", "export", "predict")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,9 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         try:
-            module = importlib.import_module(f"cxr.cli.{name}")
+            module = importlib.import_module(f"cxr.cli.{name.replace('-', '_')}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"cxr.cli.{name}":
+            if exc.name != f"cxr.cli.{name.replace('-', '_')}":
                 raise
             continue  # not written yet
         module.add_parser(subparsers)

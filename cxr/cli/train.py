@@ -44,21 +44,28 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from cxr.training.loop import TrainConfig, train
-    from cxr.training.weights import WeightsUnavailable
+def config_from_args(args: argparse.Namespace, split_csv: str, out_dir: str):
+    """The TrainConfig the command line asks for (shared by `train` and `out-of-source`)."""
+    from cxr.training.loop import TrainConfig
 
-    config = TrainConfig(
-        split_csv=str(args.split_csv), arch=args.arch, pretrained=args.pretrained, lr=args.lr,
+    return TrainConfig(
+        split_csv=str(split_csv), arch=args.arch, pretrained=args.pretrained, lr=args.lr,
         batch_size=args.batch_size, epochs=args.epochs, patience=args.patience,
         constant_epochs=args.constant_epochs, img_size=args.img_size, contrast=args.contrast,
         augment=args.augment, balance=args.balance, adversary_weight=args.adversary_weight,
         mixup=args.mixup, label_smoothing=args.label_smoothing,
-        seed=args.seed, out_dir=str(args.out),
+        seed=args.seed, out_dir=str(out_dir),
         device=args.device, workers=args.workers, max_train_batches=args.max_train_batches,
         cache_dir=str(args.cache_dir) if args.cache_dir else None,
         command="python -m cxr " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    from cxr.training.loop import train
+    from cxr.training.weights import WeightsUnavailable
+
+    config = config_from_args(args, args.split_csv, args.out)
     try:
         out = train(config)
     except WeightsUnavailable as exc:

@@ -113,19 +113,33 @@ def _autocast(device: torch.device):
     return torch.autocast("cpu", enabled=False)
 
 
-@torch.no_grad()
 def predict_logits(model, images: np.ndarray, img_size: int | None = None, batch_size: int = 64,
                    device: torch.device | str = "cpu") -> np.ndarray:
     """Logits (N, C) for uint8 images (N, S, S) already prepared with `prepare_gray`."""
+    return predict_outputs(model, images, batch_size=batch_size, device=device)[0]
+
+
+@torch.no_grad()
+def predict_outputs(model, images: np.ndarray, batch_size: int = 64,
+                    device: torch.device | str = "cpu") -> tuple[np.ndarray, np.ndarray]:
+    """(logits (N, C), pooled last-layer features (N, K)) for prepared uint8 images (N, S, S).
+
+    The pooled features are what the head sees (and what the guard and the familiarity score
+    measure distances in), so both come from one pass.
+    """
     device = torch.device(device)
     model.eval()
-    out = []
+    logits, features = [], []
     for start in range(0, len(images), batch_size):
         # A copy: the cache is a read-only memory map, which torch refuses to share.
         batch = torch.from_numpy(np.array(images[start:start + batch_size])).to(device)
         with _autocast(device):
-            out.append(model(to_input(batch, "none", None)).float().cpu())
-    return torch.cat(out).numpy() if out else np.zeros((0, 0), dtype=np.float32)
+            pooled = model.forward_features(to_input(batch, "none", None)).mean(dim=(2, 3))
+            logits.append(model.get_classifier()(pooled).float().cpu())
+        features.append(pooled.float().cpu())
+    if not logits:
+        return np.zeros((0, 0), dtype=np.float32), np.zeros((0, 0), dtype=np.float32)
+    return torch.cat(logits).numpy(), torch.cat(features).numpy()
 
 
 def _step_with_adversary(model, adversary, x, target, sources, weight, label_smoothing=0.0):

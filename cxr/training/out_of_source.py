@@ -1,0 +1,191 @@
+"""Out-of-source predictions: for every image, the reading of a model that never saw its source.
+
+A clinic's first image always comes from a hospital the model never saw. Whatever the system says
+about its own reliability (calibration, when to abstain, prediction sets, which images are
+unfamiliar) must therefore be fitted and measured on images from unseen sources, never on
+validation images of the training sources, which flatter the model (docs/results: ECE about 0.5
+on unseen hospitals after a temperature fitted on seen ones).
+
+`run_out_of_source` trains one model per group of sources with that group held out (the same
+recipe as the shipped model), then records for the held-out images the logits and the pooled
+last-layer features, and for a sample of the fold's own training images their features (the
+reference a familiarity score measures distances to). Every image of the data set ends up in
+exactly one held-out group, so the predictions cover the whole set.
+
+Layout of `out_dir` (resumable: a fold with `predictions.npz` is skipped, a finished training run
+with `done.json` is not trained again):
+- `protocol.json`: groups, training options, data counts; what the model card cites;
+- `<group>/split.csv`, `<group>/run/` (the training run), `<group>/predictions.npz`;
+- `oos_predictions.csv`: one row per image: path, label, source, group, logits per class
+  (committed with the results: small, and all the fitting needs besides the features).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from cxr.data.cache import cached_images
+from cxr.data.splits import make_split, save_split
+from cxr.training.loop import TrainConfig, load_checkpoint, predict_outputs, train
+
+# Source groups of the shared set (../shared/data/cxr/SOURCES.md), one per underlying collection:
+# the two Kermany copies are one hospital (Guangzhou), so they are held out together.
+DEFAULT_GROUPS: dict[str, tuple[str, ...]] = {
+    "cohen": ("cohen",),
+    "nih": ("darkcovidnet",),
+    "kermany": ("skytells", "zargari"),
+    "raddb": ("raddb",),
+}
+# Features of more training images change a nearest-neighbour reference little (as the guard).
+REFERENCE_IMAGES = 3000
+PREDICTIONS_FILE = "oos_predictions.csv"
+PROTOCOL_FILE = "protocol.json"
+
+
+def parse_groups(specs: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """["cohen=cohen", "kermany=skytells,zargari"] -> {"cohen": ("cohen",), ...}."""
+    groups = {}
+    for spec in specs:
+        name, _, sources = spec.partition("=")
+        if not name or not sources:
+            raise ValueError(f"a group is NAME=SOURCE[,SOURCE...], not {spec!r}")
+        groups[name] = tuple(s for s in sources.split(",") if s)
+    return groups
+
+
+def fold_split(frame: pd.DataFrame, held_out: Sequence[str], seed: int) -> pd.DataFrame:
+    """The task frame with `subset`: the held-out sources are `test`, the rest train/val."""
+    return make_split(frame, "source", seed=seed, holdout_sources=tuple(held_out))
+
+
+def _reference_rows(split: pd.DataFrame, limit: int, seed: int) -> np.ndarray:
+    train_rows = np.flatnonzero(split["subset"].to_numpy() == "train")
+    if len(train_rows) <= limit:
+        return train_rows
+    return np.sort(np.random.default_rng(seed).choice(train_rows, size=limit, replace=False))
+
+
+def predict_fold(run_dir: Path, split: pd.DataFrame, cache_dir: str | None, device: str,
+                 seed: int) -> dict[str, np.ndarray]:
+    """Logits and pooled features of the held-out (`test`) and validation images, and features of
+    reference training images.
+
+    Validation images come from the fold's own sources: their distances to the reference set
+    the scale of "familiar", as the validation X-rays do for the shipped guard.
+    """
+    model, checkpoint = load_checkpoint(run_dir / "best.pt", device=device)
+    images = cached_images(list(split["path"]), size=int(checkpoint["img_size"]),
+                           contrast=checkpoint.get("contrast", "none"), cache_dir=cache_dir)
+    subset = split["subset"].to_numpy()
+    outputs = {}
+    for name, rows in (("", np.flatnonzero(subset == "test")),
+                       ("val_", np.flatnonzero(subset == "val")),
+                       ("reference_", _reference_rows(split, REFERENCE_IMAGES, seed))):
+        logits, features = predict_outputs(model, np.asarray(images[rows]), device=device)
+        outputs.update({f"{name}rows": rows, f"{name}logits": logits,
+                        f"{name}features": features.astype(np.float32)})
+    return outputs
+
+
+def run_out_of_source(
+    frame: pd.DataFrame,
+    out_dir: str | Path,
+    config: TrainConfig,
+    groups: Mapping[str, Sequence[str]] = DEFAULT_GROUPS,
+    log: Callable[[str], None] = print,
+    train_fn: Callable[[TrainConfig], Path] | None = None,
+) -> Path:
+    """Train and predict every fold not done yet; returns the path of `oos_predictions.csv`.
+
+    `frame` is a task frame (`cxr.data.index.task_frame`); `config` is the recipe, whose
+    `split_csv` and `out_dir` are set per fold. Sources in no group are refused: every image must
+    get an out-of-source prediction.
+    """
+    from tqdm import tqdm
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    grouped = {s for sources in groups.values() for s in sources}
+    missing = sorted(set(frame["source"]) - grouped)
+    if missing:
+        raise ValueError(f"sources in no held-out group: {missing}; add them to a group")
+    train_fn = train_fn or (lambda c: train(c, log=lambda _: None))
+    recipe = {k: v for k, v in dataclasses.asdict(config).items()
+              if k not in ("split_csv", "out_dir", "device", "workers", "cache_dir")}
+    _record_protocol(out_dir, groups, recipe, frame)
+    for name in tqdm(list(groups), desc="out-of-source folds", unit="fold"):
+        fold_dir = out_dir / name
+        if (fold_dir / "predictions.npz").exists():
+            log(f"{name}: done before, skipped")
+            continue
+        fold_dir.mkdir(exist_ok=True)
+        split = fold_split(frame, groups[name], config.seed)
+        split_csv = save_split(split, fold_dir / "split.csv")
+        run_dir = fold_dir / "run"
+        if not (run_dir / "done.json").exists():
+            n_held = int((split["subset"] == "test").sum())
+            log(f"{name}: training without {', '.join(groups[name])} ({n_held} images held out)")
+            train_fn(dataclasses.replace(config, split_csv=str(split_csv), out_dir=str(run_dir)))
+        outputs = predict_fold(run_dir, split, config.cache_dir, config.device, config.seed)
+        np.savez_compressed(fold_dir / "predictions.npz", **outputs)
+    return write_predictions(frame, out_dir, groups)
+
+
+def _record_protocol(out_dir: Path, groups: Mapping[str, Sequence[str]], recipe: dict,
+                     frame: pd.DataFrame) -> None:
+    """Write `protocol.json`, refusing to mix two recipes or groupings in one folder."""
+    protocol = {
+        "groups": {k: list(v) for k, v in groups.items()},
+        "recipe": recipe,
+        "images": int(len(frame)),
+        "by_group_and_label": {
+            name: {str(k): int(v) for k, v in
+                   frame[frame["source"].isin(sources)]["label"].value_counts().sort_index().items()}
+            for name, sources in groups.items()
+        },
+    }
+    path = out_dir / PROTOCOL_FILE
+    if path.exists():
+        before = json.loads(path.read_text(encoding="utf-8"))
+        if before != protocol:
+            raise ValueError(f"{out_dir} holds out-of-source runs of another protocol: use another folder")
+    path.write_text(json.dumps(protocol, indent=2) + "\n", encoding="utf-8")
+
+
+def write_predictions(frame: pd.DataFrame, out_dir: Path,
+                      groups: Mapping[str, Sequence[str]]) -> Path:
+    """Gather the folds' held-out logits into one CSV row per image (in `frame`'s order)."""
+    classes = _classes(out_dir, groups)
+    table = frame.reset_index(drop=True)[["path", "label", "source"]].copy()
+    table["group"] = ""
+    logits = np.full((len(table), len(classes)), np.nan, dtype=np.float64)
+    for name in groups:
+        with np.load(out_dir / name / "predictions.npz") as fold:
+            logits[fold["rows"]] = fold["logits"]
+            table.loc[fold["rows"], "group"] = name
+    for i, cls in enumerate(classes):
+        table[f"logit_{cls}"] = logits[:, i]
+    path = out_dir / PREDICTIONS_FILE
+    table.to_csv(path, index=False, float_format="%.6f")
+    return path
+
+
+def _classes(out_dir: Path, groups: Mapping[str, Sequence[str]]) -> list[str]:
+    first = out_dir / next(iter(groups)) / "run" / "best.pt"
+    return list(torch.load(first, map_location="cpu", weights_only=False)["classes"])
+
+
+def read_features(out_dir: str | Path, groups: Sequence[str]) -> dict[str, dict[str, np.ndarray]]:
+    """Per group: held-out rows and features, reference features (not in the CSV: too large)."""
+    out = {}
+    for name in groups:
+        with np.load(Path(out_dir) / name / "predictions.npz") as fold:
+            out[name] = {key: fold[key] for key in fold.files}
+    return out
+
