@@ -27,7 +27,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cxr.evaluation.report import SUBSETS, fmt
+    from cxr.evaluation.markdown import format_estimate as fmt
+    from cxr.evaluation.report import SUBSETS
     from cxr.training.evaluate import evaluate_run
 
     try:

@@ -13,7 +13,7 @@ compared with the annotated lungs:
   (7 x 7 at 224 px) and upsampled the same way: a lung-only map cannot score higher.
 
 Mask value 127 ("ignore": devices, markup) is left out of both sides. Used by `cxr export`
-(the card's `heatmap_check`) and scripts/cam_lung_overlap.py (the tables).
+(the card's `heatmap_check`) and studies/cam_lung_overlap/study.py (the tables).
 """
 from __future__ import annotations
 

@@ -145,6 +145,23 @@ def stratified_bootstrap_counts(y_true: np.ndarray, n_boot: int, seed: int) -> n
     return counts.reshape(n_boot, n)
 
 
+def bootstrap_statistic(frame, statistic, n_boot: int = 1000, seed: int = 0) -> dict:
+    """`statistic(frame)` with a 95% percentile interval over `n_boot` resamples of its rows.
+
+    `frame` is a pandas DataFrame (one row per image) and `statistic` any function of one that
+    returns a number, so a study can put an interval on whatever it measures (macro AUC over the
+    classes present, one class's sensitivity). Unlike `classification_report`'s bootstrap, rows
+    are drawn without stratifying by class: each class's size varies, as in a new sample of
+    images. Resamples where the statistic is undefined (NaN) are left out of the percentiles.
+    Returns `{"value": v, "ci95": [lo, hi]}`, the shape of the report's scalars.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(frame)
+    boots = [statistic(frame.iloc[rng.integers(0, n, n)]) for _ in range(n_boot)]
+    lo, hi = np.nanpercentile(boots, [2.5, 97.5])
+    return {"value": float(statistic(frame)), "ci95": [float(lo), float(hi)]}
+
+
 def classification_report(
     y_true: Sequence[int],
     probs: np.ndarray,

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cxr.evaluation import plots
+from cxr.evaluation.markdown import format_estimate, table
 from cxr.evaluation.metrics import (
     classification_report,
     expected_calibration_error,
@@ -92,17 +93,6 @@ def evaluate_predictions(
 
 # --- Markdown --------------------------------------------------------------------------------
 
-def fmt(metric: dict | None, digits: int = 3) -> str:
-    """`{"value": .95, "ci95": [.93, .97]}` -> '0.950 (0.930-0.970)'; undefined -> 'n/a'."""
-    if not metric or metric.get("value") is None:
-        return "n/a"
-    text = f"{metric['value']:.{digits}f}"
-    lo, hi = metric.get("ci95", [None, None])
-    if lo is not None and hi is not None:
-        text += f" ({lo:.{digits}f}-{hi:.{digits}f})"
-    return text
-
-
 def render_markdown(result: dict, title: str = "Evaluation") -> str:
     classes = result["classes"]
     subsets = result["subsets"]
@@ -121,29 +111,22 @@ def render_markdown(result: dict, title: str = "Evaluation") -> str:
         "",
         "## As reported in the paper",
         "",
-        "| subset | n | accuracy | precision (macro) | recall (macro) |",
-        "| --- | ---: | --- | --- | --- |",
+        table(["subset", "n", "accuracy", "precision (macro)", "recall (macro)"],
+              ([SUBSET_TITLES.get(name, name), rep["n"], format_estimate(rep["accuracy"]),
+                format_estimate(rep["precision"]["macro"]), format_estimate(rep["recall"]["macro"])]
+               for name, rep in subsets.items()), align="lrlll"),
     ]
-    for name, rep in subsets.items():
-        lines.append(
-            f"| {SUBSET_TITLES.get(name, name)} | {rep['n']} | {fmt(rep['accuracy'])} | "
-            f"{fmt(rep['precision']['macro'])} | {fmt(rep['recall']['macro'])} |"
-        )
     for name, rep in subsets.items():
         lines += [
             "",
             f"## {SUBSET_TITLES.get(name, name)} set: per class",
             "",
-            "| class | images | sensitivity | specificity | PPV | AUC (one vs rest) |",
-            "| --- | ---: | --- | --- | --- | --- |",
+            table(["class", "images", "sensitivity", "specificity", "PPV", "AUC (one vs rest)"],
+                  ([cls, rep["support"][cls], *(format_estimate(rep["per_class"][cls][key])
+                                                for key in ("sensitivity", "specificity", "ppv", "auc"))]
+                   for cls in classes), align="lrllll"),
         ]
-        for cls in classes:
-            m = rep["per_class"][cls]
-            lines.append(
-                f"| {cls} | {rep['support'][cls]} | {fmt(m['sensitivity'])} | "
-                f"{fmt(m['specificity'])} | {fmt(m['ppv'])} | {fmt(m['auc'])} |"
-            )
-        lines += ["", f"- macro AUC: {fmt(rep['macro_auc'])}", f"- ECE (top label, 15 bins): {fmt(rep['ece'])}"]
+        lines += ["", f"- macro AUC: {format_estimate(rep['macro_auc'])}", f"- ECE (top label, 15 bins): {format_estimate(rep['ece'])}"]
         if rep.get("ece_after_temperature") is not None:
             lines.append(
                 f"- ECE after temperature scaling (T = {result['temperature']:.3f}, fitted on "
@@ -153,22 +136,17 @@ def render_markdown(result: dict, title: str = "Evaluation") -> str:
             "",
             "Confusion matrix (rows = true, columns = predicted):",
             "",
-            "| true \\ predicted | " + " | ".join(classes) + " |",
-            "| --- |" + " ---: |" * len(classes),
-        ]
-        for cls, row in zip(classes, rep["confusion_matrix"], strict=True):
-            lines.append(f"| {cls} | " + " | ".join(str(v) for v in row) + " |")
-        lines += [
+            table(["true \\ predicted", *classes],
+                  ([cls, *row] for cls, row in zip(classes, rep["confusion_matrix"], strict=True)),
+                  align="l" + "r" * len(classes)),
             "",
             "Accuracy per data source (sources are confounded with classes: a high score can "
             "mean the model recognises the source, not the disease):",
             "",
-            "| source | images | labels | accuracy |",
-            "| --- | ---: | --- | --- |",
+            table(["source", "images", "labels", "accuracy"],
+                  ([source, m["n"], ", ".join(f"{k} {v}" for k, v in m["by_label"].items()),
+                    format_estimate(m["accuracy"])] for source, m in rep["per_source"].items()), align="lrll"),
         ]
-        for source, m in rep["per_source"].items():
-            labels = ", ".join(f"{k} {v}" for k, v in m["by_label"].items())
-            lines.append(f"| {source} | {m['n']} | {labels} | {fmt(m['accuracy'])} |")
     figures = result.get("figures", {})
     if figures:
         lines += ["", "## Figures", ""]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cxr.evaluation.markdown import format_estimate, table
 from cxr.evaluation.runs import read_sweep, run_name
 from cxr.labels import COVID
 
@@ -112,14 +113,11 @@ def paper_table(runs: Sequence[RunResult], number: int, lr: float, batch_size: i
         rounded = [None if v is None else round(100 * v, 2) for v in values]
         columns.append(_best_bold([_percent(m) for m in metrics], rounded))
     title = ROMAN[number - 1] if number <= len(ROMAN) else str(number)
-    lines = [
+    return "\n".join([
         f"### Table {title}: learning rate {lr:g}, batch size {batch_size}",
         "",
-        "| " + " | ".join(header) + " |",
-        "| --- |" + " ---: |" * (len(header) - 1),
-    ]
-    lines += ["| " + " | ".join(cells) + " |" for cells in zip(*columns, strict=True)]
-    return "\n".join(lines)
+        table(header, zip(*columns, strict=True), align="l" + "r" * (len(header) - 1)),
+    ])
 
 
 def _epochs_cell(run: RunResult) -> str:
@@ -128,33 +126,19 @@ def _epochs_cell(run: RunResult) -> str:
     return {"failed": "failed", "running": "running"}.get(run.status, PENDING)
 
 
-def _ci(metric: dict | None) -> str:
-    if metric is None or metric.get("value") is None:
-        return PENDING
-    lo, hi = metric.get("ci95") or [None, None]
-    if lo is None or hi is None:
-        return f"{metric['value']:.3f}"
-    return f"{metric['value']:.3f} ({lo:.3f}-{hi:.3f})"
-
-
 def honest_table(runs: Sequence[RunResult], subset: str = "test") -> str:
     """Macro AUC, COVID sensitivity/specificity with 95% CIs and ECE for every run."""
-    lines = [
+    header = ["Model", "Learning rate", "Batch size", "Epochs", "Macro AUC", "COVID sensitivity",
+              "COVID specificity", "ECE"]
+    paths = [("macro_auc",), ("per_class", COVID, "sensitivity"), ("per_class", COVID, "specificity"),
+             ("ece",)]
+    rows = ([r.arch, f"{r.lr:g}", r.batch_size, _epochs_cell(r),
+             *(format_estimate(r.metric(subset, path), missing=PENDING) for path in paths)] for r in runs)
+    return "\n".join([
         f"### Discrimination and calibration on the {subset} set (95% bootstrap intervals)",
         "",
-        "| Model | Learning rate | Batch size | Epochs | Macro AUC | COVID sensitivity | "
-        "COVID specificity | ECE |",
-        "| --- | ---: | ---: | ---: | --- | --- | --- | --- |",
-    ]
-    for r in runs:
-        lines.append(
-            f"| {r.arch} | {r.lr:g} | {r.batch_size} | {_epochs_cell(r)} | "
-            f"{_ci(r.metric(subset, ('macro_auc',)))} | "
-            f"{_ci(r.metric(subset, ('per_class', COVID, 'sensitivity')))} | "
-            f"{_ci(r.metric(subset, ('per_class', COVID, 'specificity')))} | "
-            f"{_ci(r.metric(subset, ('ece',)))} |"
-        )
-    return "\n".join(lines)
+        table(header, rows, align="lrrrllll"),
+    ])
 
 
 def render_tables(runs: Sequence[RunResult], lrs: Sequence[float],
