@@ -1,0 +1,90 @@
+"""Class-conditional split conformal prediction sets, fitted with crepes.
+
+A prediction set holds every class that cannot be ruled out at the chosen level: with 90%
+confidence, the true class of an image is in its set for at least 90% of images of EACH class,
+provided the images are exchangeable with the calibration images (Vovk's Mondrian conformal
+predictor with the classes as categories). Calibrated on out-of-source readings, the guarantee
+is about images from unseen sources like the calibration ones; it is measured per held-out source
+because a new hospital is exactly where exchangeability can fail.
+
+The non-conformity score is the hinge score 1 - p(class) (crepes.extras.hinge). crepes fits and
+evaluates; serving needs only one number per class: class c is in the set when
+1 - p_c <= threshold_c (`score_thresholds`), which is exactly crepes' non-smoothed p-value test
+p_c > 1 - confidence (a test checks the two agree). So the model card carries the thresholds and
+the web app needs no conformal library.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from crepes import ConformalClassifier
+from crepes.extras import hinge
+
+
+@dataclass(frozen=True)
+class ClassConditionalSets:
+    """Per-class thresholds on the score 1 - p; `classes` are positions 0..C-1 of the probs."""
+
+    confidence: float
+    thresholds: np.ndarray  # (C,) float; -inf where a class can never enter (too few cases)
+    calibration_counts: np.ndarray  # (C,) int: calibration images of each class
+
+    def sets(self, probs: np.ndarray) -> np.ndarray:
+        """Boolean (N, C): which classes each image's set holds."""
+        return prediction_sets(probs, self.thresholds)
+
+
+def fit_class_conditional(probs: np.ndarray, y_true: np.ndarray,
+                          confidence: float = 0.9) -> ClassConditionalSets:
+    """Fit with crepes on calibration probabilities and labels; return the serving thresholds."""
+    probs, y_true = np.asarray(probs, dtype=np.float64), np.asarray(y_true, dtype=int)
+    n_classes = probs.shape[1]
+    classifier = conformal_classifier(probs, y_true)
+    epsilon = 1.0 - confidence
+    thresholds = np.full(n_classes, -np.inf)
+    counts = np.bincount(y_true, minlength=n_classes)
+    for c in range(n_classes):
+        scores = np.sort(classifier.alphas[classifier.bins == c])[::-1]  # largest first
+        # Non-smoothed p-value of score a: (#{scores >= a} + 1) / (n + 1); it exceeds epsilon
+        # iff #{scores >= a} >= m, with m the smallest integer above epsilon * (n + 1) - 1,
+        # iff a <= the m-th largest score.
+        m = math.floor(epsilon * (len(scores) + 1) - 1) + 1
+        if m <= 0:
+            thresholds[c] = np.inf  # so few cases that nothing can be ruled out
+        elif m <= len(scores):
+            thresholds[c] = scores[m - 1]
+    return ClassConditionalSets(confidence, thresholds, counts)
+
+
+def conformal_classifier(probs: np.ndarray, y_true: np.ndarray) -> ConformalClassifier:
+    """crepes' Mondrian conformal classifier with the true class as category (label-conditional)."""
+    alphas = hinge(np.asarray(probs, dtype=np.float64), np.arange(probs.shape[1]),
+                   np.asarray(y_true, dtype=int))
+    return ConformalClassifier().fit(alphas, bins=np.asarray(y_true, dtype=int))
+
+
+def crepes_sets(classifier: ConformalClassifier, probs: np.ndarray, confidence: float) -> np.ndarray:
+    """The sets as crepes computes them (non-smoothed p-values), for checking the thresholds."""
+    alphas = hinge(np.asarray(probs, dtype=np.float64))
+    p_values = np.column_stack([
+        classifier.predict_p(alphas, bins=np.full(len(alphas), c), smoothing=False)[:, c]
+        for c in range(alphas.shape[1])
+    ])
+    return p_values > 1.0 - confidence
+
+
+def prediction_sets(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Boolean (N, C): class c is in an image's set when 1 - p_c <= thresholds[c]."""
+    return (1.0 - np.asarray(probs, dtype=np.float64)) <= np.asarray(thresholds)[None, :]
+
+
+def set_coverage(sets: np.ndarray, y_true: np.ndarray) -> float:
+    """Share of images whose set holds their true class."""
+    y_true = np.asarray(y_true, dtype=int)
+    return float(sets[np.arange(len(y_true)), y_true].mean()) if len(y_true) else float("nan")
+
+
+def mean_set_size(sets: np.ndarray) -> float:
+    return float(sets.sum(axis=1).mean()) if len(sets) else float("nan")

@@ -1,0 +1,63 @@
+"""Class-conditional conformal sets: crepes fits them, one threshold per class serves them."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cxr.evaluation.conformal import (
+    conformal_classifier,
+    crepes_sets,
+    fit_class_conditional,
+    mean_set_size,
+    prediction_sets,
+    set_coverage,
+)
+
+
+def _noisy_probs(rng, n: int, n_classes: int = 3, skill: float = 1.5):
+    y = rng.integers(0, n_classes, n)
+    logits = rng.normal(size=(n, n_classes))
+    logits[np.arange(n), y] += skill
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return probs.round(3), y  # rounded: ties between scores must be handled like crepes does
+
+
+@pytest.mark.parametrize("confidence", [0.8, 0.9, 0.95])
+def test_serving_thresholds_give_exactly_crepes_sets(confidence):
+    rng = np.random.default_rng(1)
+    cal_probs, cal_y = _noisy_probs(rng, 400)
+    test_probs, _ = _noisy_probs(rng, 2000)
+    fitted = fit_class_conditional(cal_probs, cal_y, confidence)
+    expected = crepes_sets(conformal_classifier(cal_probs, cal_y), test_probs, confidence)
+    assert np.array_equal(fitted.sets(test_probs), expected)
+
+
+def test_each_class_is_covered_at_the_stated_level_on_exchangeable_images():
+    rng = np.random.default_rng(2)
+    cal_probs, cal_y = _noisy_probs(rng, 3000)
+    test_probs, test_y = _noisy_probs(rng, 20000)
+    sets = fit_class_conditional(cal_probs, cal_y, 0.9).sets(test_probs)
+    for c in range(3):
+        assert 0.88 <= set_coverage(sets[test_y == c], test_y[test_y == c]) <= 0.93
+    # A skilled model needs smaller sets than all three classes.
+    assert 1.0 < mean_set_size(sets) < 2.0
+
+
+def test_a_class_with_too_few_calibration_cases_is_never_ruled_out():
+    # 5 cases of class 2: at 90% no order statistic is extreme enough, so class 2 stays in.
+    rng = np.random.default_rng(3)
+    probs, y = _noisy_probs(rng, 300)
+    keep = (y != 2) | (np.cumsum(y == 2) <= 5)
+    fitted = fit_class_conditional(probs[keep], y[keep], 0.9)
+    assert fitted.calibration_counts[2] == 5
+    assert fitted.thresholds[2] == np.inf
+    assert fitted.sets(probs)[:, 2].all()
+
+
+def test_prediction_sets_and_coverage_by_hand():
+    probs = np.array([[0.7, 0.2, 0.1], [0.4, 0.35, 0.25]])
+    sets = prediction_sets(probs, np.array([0.5, 0.7, 0.7]))
+    # Scores 1 - p: [0.3, 0.8, 0.9] and [0.6, 0.65, 0.75].
+    assert sets.tolist() == [[True, False, False], [False, True, False]]
+    assert set_coverage(sets, np.array([0, 2])) == 0.5
+    assert mean_set_size(sets) == 1.0
