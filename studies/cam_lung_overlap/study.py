@@ -1,7 +1,7 @@
 """Does the bundled model's heat map lie on the lungs? The tables behind the card's heatmap_check.
 
-    .venv/bin/python scripts/cam_lung_overlap.py                     # bundled model, ../shared
-    .venv/bin/python scripts/cam_lung_overlap.py --model DIR --shared PATH/TO/cxr
+    .venv/bin/python -m studies.cam_lung_overlap.study                # bundled model, ../shared
+    .venv/bin/python -m studies.cam_lung_overlap.study --model DIR --shared PATH/TO/cxr
 
 Measures every X-ray with a lung mask (cxr.evaluation.heatmap_check explains the numbers) and prints one
 Markdown table per grouping: all, true label, source and label, the model's split subset, and
@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from cxr.evaluation.heatmap_check import MASK_INDEX, measure, subsets_by_file_name, summary
+from cxr.evaluation.markdown import frame_table, write_output
+from cxr.inference.predictor import Predictor
 
-from ablation_table import markdown  # noqa: E402  (a sibling script: the same Markdown tables)
-
-from cxr.evaluation.heatmap_check import MASK_INDEX, measure, subsets_by_file_name, summary  # noqa: E402
-from cxr.inference.predictor import Predictor  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+PAGE = REPO / "docs" / "results" / "cam_lung_overlap.md"
 
 
 def main() -> None:
@@ -32,14 +31,18 @@ def main() -> None:
     if not (args.shared / MASK_INDEX).exists():
         raise SystemExit(f"no lung masks under {args.shared}: nothing to measure")
     predictor = Predictor.load(args.model)
-    split_csv = Path(predictor.card["training"]["split"]["csv"])
+    split_csv = Path(predictor.card.training.split["csv"])
     subsets = subsets_by_file_name(pd.read_csv(split_csv)) if split_csv.exists() else None
     frame = measure(predictor, args.shared, pd.read_csv(args.shared / MASK_INDEX), subsets)
-    print(f"model {predictor.version}, {len(frame)} masked X-rays\n")
+    parts = [f"model {predictor.version}, {len(frame)} masked X-rays"]
     for by in ([], ["label"], ["source", "label"], ["subset"], ["predicted"]):
         table = summary(frame, by)
         table["heat / area"] = table["heat_on_lungs"] / table["lung_area"]
-        print(markdown(table.round(3).reset_index()), end="\n\n")
+        parts.append(frame_table(table.round(3).reset_index()))
+    output = "\n\n".join(parts)
+    print(output)
+    write_output(PAGE, " ".join(["python -m studies.cam_lung_overlap.study", *sys.argv[1:]]), output,
+                 "Where the heat map looks: lungs or shortcuts")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Does averaging several models help on held-out sources? Each run alone, then their mean.
 
-    python scripts/ensemble_table.py runs/ablation/cohen-darkcovidnet/1-paper \
+    python -m studies.ensembles.table runs/ablation/cohen-darkcovidnet/1-paper \
         runs/ablation-seed1/cohen-darkcovidnet/1-paper
 
 Reads each run's `eval/predictions_test.csv` (the same test images in every run, checked),
@@ -14,24 +14,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from ablation_table import CLASSES, macro_auc_present, markdown, sensitivity, with_ci
 
+from cxr.evaluation.markdown import frame_table, write_output
 from cxr.evaluation.metrics import expected_calibration_error
+from cxr.evaluation.predictions import (
+    CLASSES,
+    accuracy,
+    ensemble,
+    macro_auc_present,
+    probability_columns,
+    sensitivity,
+    with_ci,
+)
 
-PROBABILITY_COLUMNS = [f"p_{name}" for name in CLASSES]
-
-
-def ensemble(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    first = frames[0]
-    for other in frames[1:]:
-        if not first["path"].equals(other["path"]):
-            raise SystemExit("the runs were tested on different images; an ensemble needs the same test set")
-    mean = first.copy()
-    mean[PROBABILITY_COLUMNS] = np.mean([f[PROBABILITY_COLUMNS].to_numpy() for f in frames], axis=0)
-    mean["predicted"] = np.array(CLASSES)[mean[PROBABILITY_COLUMNS].to_numpy().argmax(axis=1)]
-    return mean
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "results" / "ensembles.md"
 
 
 def row(name: str, frame: pd.DataFrame) -> dict:
@@ -39,22 +36,29 @@ def row(name: str, frame: pd.DataFrame) -> dict:
     out = {
         "model": name,
         "macro AUC (classes present)": with_ci(frame, macro_auc_present),
-        "accuracy": f"{(frame['predicted'] == frame['label']).mean():.3f}",
-        "ECE": f"{expected_calibration_error(y_true, frame[PROBABILITY_COLUMNS].to_numpy()):.3f}",
+        "accuracy": f"{accuracy(frame):.3f}",
+        "ECE": f"{expected_calibration_error(y_true, frame[probability_columns()].to_numpy()):.3f}",
     }
-    for name_ in CLASSES:
-        if (frame["label"] == name_).any():
-            out[f"{name_} sens"] = f"{sensitivity(name_)(frame):.3f}"
+    for class_name in CLASSES:
+        if (frame["label"] == class_name).any():
+            out[f"{class_name} sens"] = f"{sensitivity(frame, class_name):.3f}"
     return out
 
 
 def main(run_dirs: list[str]) -> None:
-    if len(run_dirs) < 2:
+    if len(run_dirs) < 2 or run_dirs[0] in ("-h", "--help"):
         raise SystemExit(__doc__)
     frames = [pd.read_csv(Path(d) / "eval" / "predictions_test.csv") for d in run_dirs]
+    try:
+        mean = ensemble(frames)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     rows = [row(d, f) for d, f in zip(run_dirs, frames, strict=True)]
-    rows.append(row(f"mean of the {len(frames)} above", ensemble(frames)))
-    print(markdown(pd.DataFrame(rows)))
+    rows.append(row(f"mean of the {len(frames)} above", mean))
+    output = frame_table(pd.DataFrame(rows))
+    print(output)
+    write_output(PAGE, " ".join(["python -m studies.ensembles.table", *run_dirs]), output,
+                 "Ensembles")
 
 
 if __name__ == "__main__":

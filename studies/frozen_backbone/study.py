@@ -1,12 +1,12 @@
 """Does a frozen ImageNet backbone generalise to unseen hospitals better than a fine-tuned one?
 
-    python scripts/frozen_backbone_study.py [SIZE ...]   # default 128 and 224 px: ~5 min
+    python -m studies.frozen_backbone.study [SIZE ...]   # default 128 and 224 px: ~5 min
 
 The paper unfreezes every layer. With ~7,000 images from five collections, fine-tuning is free to
 learn what tells the collections apart (processing, exposure, borders), and the leave-sources-out
 ablation says it does. A frozen ImageNet trunk cannot adapt to those cues; only a linear head on
 its pooled features is trained. This measures that trade on the ablation's two folds, with the
-same held-out images and the same statistics as scripts/ablation_table.py, so the rows can be set
+same held-out images and the same statistics as studies.recipe_ablation.table, so the rows can be set
 beside the paper recipe's (fold 1 macro AUC 0.723 / 0.741, fold 2 0.574 / 0.528 at 128 px).
 
 The head is multinomial logistic regression on standardised features; its L2 strength is chosen
@@ -21,16 +21,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from ablation_table import CLASSES, macro_auc_present, markdown, sensitivity, with_ci
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from cxr.data.cache import cache_key, cached_images
 from cxr.data.splits import read_split
+from cxr.evaluation.markdown import frame_table, write_output
 from cxr.evaluation.metrics import expected_calibration_error, fit_temperature, softmax_probs
+from cxr.evaluation.predictions import (
+    CLASSES,
+    accuracy,
+    macro_auc_present,
+    probability_columns,
+    sensitivity,
+    with_ci,
+)
 from cxr.preprocess import to_tensor_layout
 from cxr.training.models import build_model
 
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "results" / "frozen_backbone.md"
 FOLDS = {
     "cohen-darkcovidnet": "var/data/splits/3class_holdout-cohen-darkcovidnet_s0.csv",
     "skytells-zargari": "var/data/splits/3class_holdout-skytells-zargari_s0.csv",
@@ -88,22 +97,22 @@ def evaluate_fold(fold: str, split_csv: str, size: int) -> dict:
     for i, name in enumerate(CLASSES):
         test[f"p_{name}"] = probs[parts["test"], i]
     test["predicted"] = np.array(CLASSES)[probs[parts["test"]].argmax(axis=1)]
-    # In a run folder's layout, so that scripts/ensemble_table.py can average it with other runs.
+    # In a run folder's layout, so that studies.ensembles.table can average it with other runs.
     predictions = RUNS_DIR / f"{fold}-{size}" / "eval" / "predictions_test.csv"
     predictions.parent.mkdir(parents=True, exist_ok=True)
-    test[["path", "source", "label", *[f"p_{c}" for c in CLASSES], "predicted"]].to_csv(predictions, index=False)
+    test[["path", "source", "label", *probability_columns(), "predicted"]].to_csv(predictions, index=False)
     val_acc = float((probs[parts["val"]].argmax(axis=1) == y[parts["val"]]).mean())
     row = {
         "fold": fold,
         "input": f"{size} px",
         "head C / T": f"{c:g} / {temperature:.2f}",
         "val acc (seen)": f"{val_acc:.3f}",
-        "test acc (unseen)": with_ci(test, lambda f: float((f["predicted"] == f["label"]).mean())),
+        "test acc (unseen)": with_ci(test, accuracy),
         "macro AUC (classes present)": with_ci(test, macro_auc_present),
         "ECE": f"{expected_calibration_error(y[parts['test']], probs[parts['test']]):.3f}",
     }
     for name in CLASSES:
-        row[f"{name} sens"] = f"{sensitivity(name)(test):.3f}" if (test["label"] == name).any() else "-"
+        row[f"{name} sens"] = f"{sensitivity(test, name):.3f}" if (test["label"] == name).any() else "-"
     return row
 
 
@@ -112,12 +121,17 @@ def main(sizes: list[int]) -> None:
     for size in sizes:
         for fold, split_csv in FOLDS.items():
             if not Path(split_csv).exists():
-                print(f"skip {fold}: {split_csv} is missing (scripts/recipe_ablation.sh makes it)")
+                print(f"skip {fold}: {split_csv} is missing (studies/recipe_ablation/run.sh makes it)")
                 continue
             rows.append(evaluate_fold(fold, split_csv, size))
     if rows:
-        print(markdown(pd.DataFrame(rows)))
+        output = frame_table(pd.DataFrame(rows))
+        print(output)
+        write_output(PAGE, " ".join(["python -m studies.frozen_backbone.study", *map(str, sizes)]), output,
+                     "A frozen backbone")
 
 
 if __name__ == "__main__":
+    if any(not arg.isdigit() for arg in sys.argv[1:]):
+        raise SystemExit(__doc__)
     main([int(s) for s in sys.argv[1:]] or [128, 224])

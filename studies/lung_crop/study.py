@@ -2,10 +2,10 @@
 
 Steps (each a subcommand, run in this order; all on CPU, one thread):
 
-    .venv/bin/python scripts/lung_crop_study.py train-segmenter   # -> var/lungcrop/segmenter.pt
-    .venv/bin/python scripts/lung_crop_study.py crop              # -> var/lungcrop/images, crops.csv,
+    .venv/bin/python -m studies.lung_crop.study train-segmenter   # -> var/lungcrop/segmenter.pt
+    .venv/bin/python -m studies.lung_crop.study crop              # -> var/lungcrop/images, crops.csv,
                                                                   #    and the two *-lungcrop split CSVs
-    .venv/bin/python scripts/lung_crop_study.py qa                # -> var/lungcrop/qa_overlays.png
+    .venv/bin/python -m studies.lung_crop.study qa                # -> var/lungcrop/qa_overlays.png
 
 `train-segmenter` fits a small U-Net (ImageNet EfficientNet-Lite0 encoder from the offline weight
 package, light decoder) on the 466 V7 lung masks at 128 x 128 and reports validation Dice per
@@ -14,13 +14,17 @@ lungs' bounding box plus a margin (or keeps the full image when the prediction i
 saves it with its longer side at 256 px, and writes split files that differ from the originals
 only in `path`. `splits` redoes only that last step. `qa` draws predicted outlines and crop boxes
 on random images of every source, mostly on adults the segmenter never saw a mask for.
+
+Every picture is read with cxr.inference.decode.decode_image, as training and serving read them.
+(Until 2026-12 this study read them with Pillow's convert("L"); on all 7,516 images of the shared
+set, 8-bit grey PNG and JPEG, both give the same pixels, so the crops and the published numbers
+stand.)
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -32,11 +36,10 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 from torch import nn
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from cxr.evaluation.heatmap_check import IGNORE, LUNG  # the mask values of the shared set
+from cxr.inference.decode import decode_image
 
-from cxr.evaluation.heatmap_check import IGNORE, LUNG  # noqa: E402  (the mask values of the shared set)
-
+REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data" / "cxr"  # ../shared beside the project
 OUT = REPO / "var" / "lungcrop"
 SPLITS = REPO / "var" / "data" / "splits"
@@ -54,10 +57,14 @@ def source_of(path: str) -> str:
     return Path(path).name.split("__", 1)[0]
 
 
+def read_gray(path: Path) -> Image.Image:
+    """The picture at `path` as the product reads it (grey, 8 bits), as a Pillow image."""
+    return Image.fromarray(decode_image(path).gray)
+
+
 def load_gray(path: Path, size: int = SIZE, resample: int = Image.BILINEAR) -> np.ndarray:
     """Whole image squashed to size x size: keeps the box mapping back to the original trivial."""
-    with Image.open(path) as im:
-        return np.asarray(im.convert("L").resize((size, size), resample), dtype=np.uint8)
+    return np.asarray(read_gray(path).resize((size, size), resample), dtype=np.uint8)
 
 
 class LungUNet(nn.Module):
@@ -269,8 +276,7 @@ def crop(args: argparse.Namespace) -> None:
         chunk = paths[start:start + 64]
         xt = torch.from_numpy(np.stack([load_gray(Path(p)) for p in chunk])[:, None]).float() / 255
         for path, prob in zip(chunk, predict(model, xt), strict=True):
-            with Image.open(path) as im:
-                im.load()
+            im = read_gray(Path(path))
             box, area, reason = crop_box(lung_components(prob), *im.size)
             piece = im.crop(box)
             scale = OUT_SIDE / max(piece.size)
@@ -337,8 +343,7 @@ def qa(args: argparse.Namespace) -> None:
     for r, group in enumerate(picks):
         xt = torch.from_numpy(np.stack([load_gray(Path(p)) for p in group["path"]])[:, None]).float() / 255
         for c, (row, prob) in enumerate(zip(group.itertuples(), predict(model, xt), strict=True)):
-            with Image.open(row.path) as im:
-                rgb = im.convert("RGB").resize((tile, tile), Image.BILINEAR)  # squashed like the net
+            rgb = read_gray(Path(row.path)).convert("RGB").resize((tile, tile), Image.BILINEAR)  # squashed like the net
             mask = lung_components(prob)
             big = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize((tile, tile), Image.NEAREST)) > 0
             edge = big & ~ndimage.binary_erosion(big, iterations=2)

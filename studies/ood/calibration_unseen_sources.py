@@ -1,13 +1,13 @@
 """Can calibration be rescued on hospitals the model never saw?
 
 Issue 4 asks for an expected calibration error <= 0.05 on a sealed set from other hospitals; on
-held-out collections the shipped recipe's ECE is about 0.5 (docs/results.md). Two cheap remedies
-are checked on the leave-sources-out models of scripts/ood_unseen_sources.py (same exports, same
+held-out collections the shipped recipe's ECE is about 0.5 (docs/results/source_split.md). Two cheap remedies
+are checked on the leave-sources-out models of studies.ood.unseen_sources (same exports, same
 feature cache): a hotter temperature for every image, and a temperature that grows with the OOD
 guard's score (hotter for unfamiliar-looking images), which only helps if the score says which
 images are likely wrong.
 
-    .venv/bin/python scripts/calibration_unseen_sources.py var/export-source-paper8 var/export-fold-*
+    .venv/bin/python -m studies.ood.calibration_unseen_sources var/export-source-paper8 var/export-fold-*
 
 Per model: accuracy and ECE on seen-collection validation X-rays and unseen-collection test
 X-rays at the card's temperature T and at 2T and 4T, and the correlation of the guard score with
@@ -22,16 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "scripts"))
+from cxr.evaluation.markdown import frame_table, write_output
+from cxr.evaluation.metrics import expected_calibration_error, softmax_probs
+from cxr.export.bundle import OOD_UNSEEN_MARGIN
+from studies.ood.unseen_sources import cached_features, refitted_guard
 
-from ablation_table import markdown  # noqa: E402
-from ood_unseen_sources import cached_features, refitted_guard  # noqa: E402
-
-from cxr.evaluation.metrics import expected_calibration_error, softmax_probs  # noqa: E402
-from cxr.export.bundle import OOD_UNSEEN_MARGIN  # noqa: E402
-
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "results" / "calibration_unseen_sources.md"
 TEMPERATURE_FACTORS = (1, 2, 4)
 
 
@@ -58,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model_dirs", nargs="+", type=Path, help="exported leave-sources-out models")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/ood_unseen_sources"))
     args = parser.parse_args(argv)
-    print(markdown(pd.DataFrame([row_for(d, args.cache) for d in args.model_dirs])))
+    output = frame_table(pd.DataFrame([row_for(d, args.cache) for d in args.model_dirs]))
+    print(output)
+    write_output(PAGE, " ".join(["python -m studies.ood.calibration_unseen_sources", *sys.argv[1:]]),
+                 output, "Calibration on unseen hospitals")
     return 0
 
 

@@ -1,13 +1,13 @@
 """Measure candidate OOD guards of the bundled model on the same data, and print one table.
 
-    .venv/bin/python scripts/ood_study.py                 # extract once (cached), then score
-    .venv/bin/python scripts/ood_study.py --cache DIR     # cache folder (default /tmp/ood_study)
-    .venv/bin/python scripts/ood_study.py --missed        # also list what each candidate lets through
+    .venv/bin/python -m studies.ood.candidates               # extract once (cached), then score
+    .venv/bin/python -m studies.ood.candidates --cache DIR   # cache folder (default /tmp/ood_study)
+    .venv/bin/python -m studies.ood.candidates --missed      # also list what each candidate lets through
 
 Step 1 (about 3 minutes on 2 cores, cached as npz in --cache): pooled last-layer features and
 logits of the bundled ONNX model (through cxr.inference) for the training sample the export fits
 on, the validation and test X-rays of the checkpoint's split, the non-X-ray set of cxr.data.negatives
-and a second, hold-out non-X-ray set built here from other pictures; plus cheap picture
+and a second, hold-out non-X-ray set (studies.ood.holdout) from other pictures; plus cheap picture
 statistics and today's explained refusal for every image of var/data/index.csv and every negative.
 Step 2 (about a minute): every candidate guard is fitted on training features, thresholded on
 validation X-rays only, and scored on test X-rays (false refusal) and the negatives (refusal).
@@ -22,15 +22,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from cxr.data.splits import stratified_sample
+from cxr.evaluation.markdown import table, write_output
+from cxr.inference.decode import decode_image
+from cxr.inference.guard import detectors as ood
+from cxr.inference.guard import rules
+from cxr.inference.predictor import Predictor
+from cxr.preprocess import prepare_gray
+from studies.ood.holdout import build_holdout_negatives
 
-from cxr.data.splits import stratified_sample  # noqa: E402
-from cxr.inference.decode import decode_image  # noqa: E402
-from cxr.inference.guard import detectors as ood  # noqa: E402
-from cxr.inference.guard import rules  # noqa: E402
-from cxr.inference.predictor import Predictor  # noqa: E402
-from cxr.preprocess import prepare_gray  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+PAGE = REPO / "docs" / "results" / "ood.md"
 
 MODEL_DIR = REPO / "models" / "bundled"
 SPLIT_CSV = REPO / "var" / "data" / "splits" / "3class_patient_s0.csv"
@@ -143,75 +145,6 @@ def _extract_index_stats(target: Path) -> None:
     np.savez_compressed(target, path=index["path"].to_numpy(str), source=index["source"].to_numpy(str),
                         label=index["label"].to_numpy(str), explained=np.array(explained),
                         stat_names=np.array(stats.columns, dtype=str), stats=stats.to_numpy())
-
-
-def build_holdout_negatives() -> list:
-    """A second non-X-ray set from base images and generators that cxr.data.negatives does not use
-    (a face, a motorcycle, Grace Hopper, an MRI slice, a retina close-up, elevation maps,
-    matplotlib charts, pink noise, cell patterns): it checks that a candidate picked while
-    looking at the first set is not tuned to it. Evaluation only, like the first set."""
-    import gzip
-    import os
-
-    import matplotlib
-    import skimage.data
-    from PIL import Image
-
-    from cxr.data.negatives import NegativeImage, _png, _to_rgb, _variants
-
-    rng = np.random.default_rng(1)
-    sample_dir = Path(os.path.dirname(matplotlib.__file__)) / "mpl-data" / "sample_data"
-    with gzip.open(sample_dir / "s1045.ima.gz") as mri_file:
-        mri = np.frombuffer(mri_file.read(), np.uint16).reshape(256, 256)
-    bases = {
-        "holdout:face": ("photo", skimage.data.lfw_subset()[0]),
-        "holdout:motorcycle": ("photo", skimage.data.stereo_motorcycle()[0]),
-        "holdout:grace_hopper": ("photo", np.asarray(Image.open(sample_dir / "grace_hopper.jpg"))),
-        "holdout:mri": ("scientific", mri),
-        "holdout:microaneurysms": ("scientific", skimage.data.microaneurysms()),
-        "holdout:dem": ("scientific", np.load(sample_dir / "jacksboro_fault_dem.npz")["elevation"]),
-        "holdout:topobathy": ("scientific", np.load(sample_dir / "topobathy.npz")["topo"]),
-    }
-    items = []
-    for base, (kind, arr) in bases.items():
-        rgb = np.asarray(Image.fromarray(_to_rgb(arr)).resize((256, 256))) if min(arr.shape[:2]) < 128 else _to_rgb(arr)
-        items.extend(_variants(base, kind, rgb, rng))
-    for k, chart in enumerate(_charts(rng)):
-        items.append(NegativeImage(f"holdout:chart{k}", "document", "holdout:charts", _png(chart)))
-    size = 384
-    for k in range(4):  # pink (1/f) noise: smooth, blotchy, full of grey levels
-        spectrum = np.fft.fft2(rng.normal(size=(size, size)))
-        frequency = np.hypot(*np.meshgrid(np.fft.fftfreq(size), np.fft.fftfreq(size))) + 1.0 / size
-        field = np.real(np.fft.ifft2(spectrum / frequency ** (1.0 + 0.25 * k)))
-        grey = Image.fromarray(_to_rgb(field)[..., 0])
-        items.append(NegativeImage(f"holdout:pink-noise{k}", "synthetic", "synthetic", _png(grey)))
-    for k in range(4):  # cells: distance to the nearest of scattered points (a Voronoi pattern)
-        points = rng.random((20 + 20 * k, 2)) * size
-        yy, xx = np.mgrid[0:size, 0:size]
-        distance = np.min(np.hypot(yy[..., None] - points[:, 0], xx[..., None] - points[:, 1]), axis=2)
-        grey = Image.fromarray(_to_rgb(distance)[..., 0])
-        items.append(NegativeImage(f"holdout:cells{k}", "synthetic", "synthetic", _png(grey)))
-    return items
-
-
-def _charts(rng) -> list:
-    """Line, bar and scatter charts rendered with matplotlib (documents a user might upload)."""
-    import io
-
-    from matplotlib.figure import Figure
-    from PIL import Image
-
-    charts = []
-    for k in range(4):
-        fig = Figure(figsize=(5, 4))
-        ax = fig.subplots()
-        x = np.arange(30)
-        [ax.plot, ax.bar, ax.scatter, ax.step][k](x, np.cumsum(rng.normal(size=30)))
-        ax.set_title(f"Weekly cases, district {k + 1}")
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80)
-        charts.append(Image.open(io.BytesIO(buffer.getvalue())).convert("L" if k % 2 else "RGB"))
-    return charts
 
 
 # --- step 2: candidates -----------------------------------------------------------------------
@@ -334,18 +267,10 @@ def fit_energy(d: dict):
 
 
 def fit_knn(d: dict, k: int = 10):
-    """Cosine distance to the k-th nearest training X-ray (Sun et al. 2022, on unit vectors)."""
-    train = _unit(d["train_pooled"])
-
-    def score(pooled, logits):
-        similarity = _unit(pooled) @ train.T
-        return 1.0 - np.sort(similarity, axis=1)[:, -k]
-    return score
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, np.float64)
-    return x / np.linalg.norm(x, axis=1, keepdims=True)
+    """Cosine distance to the k-th nearest training X-ray (Sun et al. 2022): the guard's own
+    NearestNeighbours, but with the training vectors kept in float64 (the export stores float16)."""
+    neighbours = ood.NearestNeighbours(ood._unit_rows(d["train_pooled"]), k)
+    return lambda pooled, logits: neighbours.scores(pooled)
 
 
 # --- evaluation -------------------------------------------------------------------------------
@@ -416,11 +341,11 @@ def picture_checks(names):
 def check_table(d: dict) -> str:
     """How many index X-rays and negatives each picture check refuses (alone)."""
     index, neg, hold = _stats(d, "index_all"), _stats(d, "neg"), _stats(d, "hold")
-    lines = [f"| picture check | index X-rays refused (of {len(index)}) | non-CXR refused (of {len(neg)}) "
-             f"| hold-out (of {len(hold)}) |", "|---|---|---|---|"]
-    for name, check in PICTURE_CHECKS.items():
-        lines.append(f"| {name} | {int(check(index).sum())} | {int(check(neg).sum())} | {int(check(hold).sum())} |")
-    return "\n".join(lines)
+    header = ["picture check", f"index X-rays refused (of {len(index)})", f"non-CXR refused (of {len(neg)})",
+              f"hold-out (of {len(hold)})"]
+    rows = ([name, int(check(index).sum()), int(check(neg).sum()), int(check(hold).sum())]
+            for name, check in PICTURE_CHECKS.items())
+    return table(header, rows)
 
 
 def candidates(d: dict):
@@ -449,13 +374,11 @@ def candidates(d: dict):
     yield "(e) kNN k=10 + Mahalanobis, q99.5 each + picture checks", [knn, today], 0.995, checks
 
 
-def markdown(rows: list[dict]) -> str:
+def rates_table(rows: list[dict]) -> str:
+    """The candidates' rates in percent, one row each (the `missed` lists left out)."""
     columns = [c for c in rows[0] if c != "missed"]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        cells = [row[c] if isinstance(row[c], str) else f"{100 * row[c]:.1f}" for c in columns]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    cells = ([row[c] if isinstance(row[c], str) else f"{100 * row[c]:.1f}" for c in columns] for row in rows)
+    return table(columns, cells)
 
 
 def main() -> None:
@@ -466,15 +389,16 @@ def main() -> None:
     extract(args.cache)
     d = load(args.cache)
     rows = [evaluate(d, *candidate) for candidate in candidates(d)]
-    print("Rates in %. FR = false refusal of real X-rays (val: where the threshold is set; test: "
-          f"{len(d['test_path'])} images); non-CXR = refusal of the {len(d['neg_name'])} pictures of "
-          f"cxr.data.negatives (by kind after it); hold-out = {len(d['hold_name'])} other non-X-ray pictures.\n")
-    print(markdown(rows))
-    print()
-    print(check_table(d))
+    parts = ["Rates in %. FR = false refusal of real X-rays (val: where the threshold is set; test: "
+             f"{len(d['test_path'])} images); non-CXR = refusal of the {len(d['neg_name'])} pictures of "
+             f"cxr.data.negatives (by kind after it); hold-out = {len(d['hold_name'])} other non-X-ray pictures.",
+             rates_table(rows), check_table(d)]
     if args.missed:
-        for row in rows:
-            print(f"\n{row['candidate']}: {len(row['missed'])} let through: {', '.join(row['missed'])}")
+        parts += [f"{row['candidate']}: {len(row['missed'])} let through: {', '.join(row['missed'])}" for row in rows]
+    output = "\n\n".join(parts)
+    print(output)
+    write_output(PAGE, " ".join(["python -m studies.ood.candidates", *sys.argv[1:]]), output,
+                 "Out-of-distribution guard")
 
 
 if __name__ == "__main__":

@@ -10,9 +10,10 @@
 # a class-conditional source adversary (cxr.training.adversary), weights 0.5 and 2; variants 13 and 14
 # soften the targets, by mixup (alpha 0.2) and by label smoothing (0.1).
 # SEED=1 OUT=runs/ablation-seed1 repeats it with another seed, to see how much is noise.
-# Afterwards: python scripts/ablation_table.py runs/ablation > docs/ablation_table.md
+# Afterwards: python -m studies.recipe_ablation.table runs/ablation (prints the table and keeps it
+# in docs/results/recipe_ablation.md)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
 OUT=${OUT:-runs/ablation}
 export HF_HUB_OFFLINE=1
@@ -37,7 +38,7 @@ declare -A VARIANTS=(
   [13-paper-mixup]="--mixup 0.2 --contrast none --augment paper --balance none"
   [14-paper-label-smoothing]="--label-smoothing 0.1 --contrast none --augment paper --balance none"
 )
-# Variants trained on another copy of the images: lung-cropped ones (scripts/lung_crop_study.py
+# Variants trained on another copy of the images: lung-cropped ones (studies/lung_crop/study.py
 # writes var/lungcrop/ and the split files with this suffix).
 declare -A SPLIT_SUFFIX=(
   [6-paper-lungcrop]="-lungcrop"
@@ -53,7 +54,7 @@ for fold in $(printf '%s\n' "${!FOLDS[@]}" | sort); do
     if [ -f "$run/eval/metrics.json" ]; then echo "skip $run (done)"; continue; fi
     variant_split=${split%_s0.csv}${SPLIT_SUFFIX[$variant]:-}_s0.csv
     if [ ! -f "$variant_split" ]; then
-      echo "skip $run: $variant_split is missing (scripts/lung_crop_study.py makes it)"; continue
+      echo "skip $run: $variant_split is missing (python -m studies.lung_crop.study crop makes it)"; continue
     fi
     # shellcheck disable=SC2086
     $PY -m cxr train --split-csv "$variant_split" $COMMON ${VARIANTS[$variant]} --out "$run"

@@ -1,6 +1,6 @@
-"""The "what each change did" table of scripts/recipe_ablation.sh, as Markdown.
+"""The "what each change did" table of studies/recipe_ablation/run.sh, as Markdown.
 
-    python scripts/ablation_table.py runs/ablation
+    python -m studies.recipe_ablation.table runs/ablation
 
 One row per (held-out fold, recipe variant): accuracy and AUCs on the held-out sources (hospitals
 the model never saw), with the in-distribution validation accuracy beside them, so a change that
@@ -14,37 +14,12 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
-CLASSES = ("covid", "pneumonia", "normal")
-N_BOOT = 1000
+from cxr.evaluation.markdown import frame_table, write_output
+from cxr.evaluation.predictions import CLASSES, accuracy, macro_auc_present, sensitivity_of, with_ci
 
-
-def macro_auc_present(frame: pd.DataFrame) -> float:
-    """Mean one-vs-rest AUC over the classes that have both positives and negatives here."""
-    aucs = []
-    for name in CLASSES:
-        positive = (frame["label"] == name).to_numpy()
-        if 0 < positive.sum() < len(positive):
-            aucs.append(roc_auc_score(positive, frame[f"p_{name}"]))
-    return float(np.mean(aucs)) if aucs else float("nan")
-
-
-def with_ci(frame: pd.DataFrame, statistic, seed: int = 0) -> str:
-    rng = np.random.default_rng(seed)
-    value = statistic(frame)
-    boots = [statistic(frame.iloc[rng.integers(0, len(frame), len(frame))]) for _ in range(N_BOOT)]
-    lo, hi = np.nanpercentile(boots, [2.5, 97.5])
-    return f"{value:.3f} [{lo:.3f}, {hi:.3f}]"
-
-
-def sensitivity(name: str):
-    def statistic(frame: pd.DataFrame) -> float:
-        positive = frame["label"] == name
-        return float((frame.loc[positive, "predicted"] == name).mean()) if positive.any() else float("nan")
-    return statistic
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "results" / "recipe_ablation.md"
 
 
 def row(run_dir: Path, eval_name: str = "eval") -> dict:
@@ -63,35 +38,35 @@ def row(run_dir: Path, eval_name: str = "eval") -> dict:
                    + (f", label smoothing={config['label_smoothing']}" if config.get("label_smoothing") else "")),
         "best epoch": metrics.get("epoch"),
         "val acc (seen sources)": f"{metrics['subsets']['val']['accuracy']['value']:.3f}",
-        "test acc (unseen)": with_ci(test, lambda f: float((f["predicted"] == f["label"]).mean())),
+        "test acc (unseen)": with_ci(test, accuracy),
         "macro AUC (classes present)": with_ci(test, macro_auc_present),
     }
     for name in present:
-        out[f"{name} sens"] = with_ci(test, sensitivity(name))
+        out[f"{name} sens"] = with_ci(test, sensitivity_of(name))
     return out
 
 
 def main(root: str) -> None:
     runs = sorted(p.parent.parent for p in Path(root).glob("*/*/eval/metrics.json"))
     if not runs:
-        raise SystemExit(f"no finished runs under {root} (run scripts/recipe_ablation.sh first)")
+        raise SystemExit(f"no finished runs under {root} (run studies/recipe_ablation/run.sh first)")
     by_fold: dict[str, list[dict]] = {}
     for run_dir in runs:
         for eval_name in ("eval", "eval-tta"):  # eval-tta: the same model with --tta flip
             if (run_dir / eval_name / "metrics.json").exists():
                 by_fold.setdefault(run_dir.parent.name, []).append(row(run_dir, eval_name))
+    parts = []
     for fold, rows in by_fold.items():
         frame = pd.DataFrame(rows)
-        print(f"### Held out: {fold} ({frame.iloc[0]['fold (held-out sources, images)']})\n")
-        print(markdown(frame.drop(columns=["fold (held-out sources, images)"])))
-        print()
-
-
-def markdown(frame: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(str(v) for v in values) + " |" for values in frame.itertuples(index=False)]
-    return "\n".join(lines)
+        parts.append(f"### Held out: {fold} ({frame.iloc[0]['fold (held-out sources, images)']})\n\n"
+                     + frame_table(frame.drop(columns=["fold (held-out sources, images)"])))
+    output = "\n\n".join(parts)
+    print(output)
+    write_output(PAGE, f"python -m studies.recipe_ablation.table {root}", output,
+                 "What each change of the recipe did: leave-sources-out ablation")
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+        raise SystemExit(__doc__)
     main(sys.argv[1] if len(sys.argv) > 1 else "runs/ablation")

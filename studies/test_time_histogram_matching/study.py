@@ -1,6 +1,6 @@
 """Does mapping an unseen hospital's grey levels onto the training images' help at test time?
 
-    python scripts/test_time_histogram_matching.py runs/ablation/cohen-darkcovidnet/1-paper ...
+    python -m studies.test_time_histogram_matching.study runs/ablation/cohen-darkcovidnet/1-paper ...
 
 Hospitals differ in exposure and processing, and the model never saw the unseen ones' grey-level
 distribution. Here each held-out test image's histogram is matched to the mean histogram of
@@ -11,16 +11,19 @@ and per-class sensitivity, raw beside matched, for each run.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from ablation_table import CLASSES, macro_auc_present, sensitivity
 
 from cxr.data.cache import cached_images
 from cxr.data.splits import read_split
+from cxr.evaluation.markdown import write_output
 from cxr.evaluation.metrics import softmax_probs
+from cxr.evaluation.predictions import CLASSES, accuracy, macro_auc_present, sensitivity
 from cxr.training.loop import load_checkpoint, predict_logits
 
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "results" / "test_time_histogram_matching.md"
 REFERENCE_IMAGES = 2000
 
 
@@ -45,14 +48,15 @@ def summary(test: pd.DataFrame, probs: np.ndarray) -> str:
     for k, name in enumerate(CLASSES):
         frame[f"p_{name}"] = probs[:, k]
     frame["predicted"] = np.array(CLASSES)[probs.argmax(axis=1)]
-    sens = ", ".join(f"{name} {sensitivity(name)(frame):.3f}" for name in CLASSES if (frame["label"] == name).any())
+    sens = ", ".join(f"{name} {sensitivity(frame, name):.3f}" for name in CLASSES if (frame["label"] == name).any())
     return (f"macro AUC {macro_auc_present(frame):.3f}, accuracy "
-            f"{(frame['predicted'] == frame['label']).mean():.3f}, sensitivity {sens}")
+            f"{accuracy(frame):.3f}, sensitivity {sens}")
 
 
 def main(runs: list[str]) -> None:
-    if not runs:
+    if not runs or runs[0] in ("-h", "--help"):
         raise SystemExit(__doc__)
+    lines = []
     for run in runs:
         model, checkpoint = load_checkpoint(f"{run}/best.pt", device="cpu")
         if list(checkpoint["classes"]) != list(CLASSES):
@@ -67,7 +71,11 @@ def main(runs: list[str]) -> None:
         raw = np.asarray(images[test.index.to_numpy()])
         for name, batch in (("raw", raw), ("matched", np.stack([matched(x, reference) for x in raw]))):
             logits = np.asarray(predict_logits(model, batch, img_size=size, batch_size=64, device="cpu"))
-            print(f"{run} {name}: {summary(test, softmax_probs(logits))}", flush=True)
+            lines.append(f"{run} {name}: {summary(test, softmax_probs(logits))}")
+            print(lines[-1], flush=True)
+    # One line per run and reading; a blank line between them keeps them apart in the page.
+    write_output(PAGE, " ".join(["python -m studies.test_time_histogram_matching.study", *runs]),
+                 "\n\n".join(lines), "Test-time histogram matching")
 
 
 if __name__ == "__main__":
