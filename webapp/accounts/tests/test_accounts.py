@@ -40,13 +40,6 @@ def test_email_is_the_login_and_is_stored_lower_case(make_user):
     assert User.objects.get_by_natural_key("MIXED.case@example.org") == user
 
 
-def test_password_is_hashed_by_django(make_user, user_password, real_password_hashers):
-    user = make_user()
-    assert user.password != user_password
-    assert user.password.startswith("pbkdf2_sha256$")
-    assert user.check_password(user_password)
-
-
 def test_short_name_is_first_word_of_full_name(make_user):
     assert make_user(full_name="Ana Maria Lopes").get_short_name() == "Ana"
 

@@ -14,10 +14,9 @@ from webapp.screening import api_urls
 from webapp.screening.models import ApiToken, Reading
 from webapp.tests.support.screening_helpers import (
     astronaut_jpeg,
-    fast_password_hashing,  # noqa: F401 (autouse fixture)
     store_reading,
-    stored_files,
 )
+from webapp.tests.support.security_helpers import stored_files
 
 
 @pytest.fixture

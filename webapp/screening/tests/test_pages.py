@@ -21,11 +21,10 @@ from webapp.screening.models import Reading
 from webapp.tests.support.screening_helpers import (
     astronaut_jpeg,
     dicom_with_patient,
-    fast_password_hashing,  # noqa: F401 (autouse fixture)
     jpeg_with_exif,
     store_reading,
-    stored_files,
 )
+from webapp.tests.support.security_helpers import stored_files
 
 XHR = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
 

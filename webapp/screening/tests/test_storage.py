@@ -14,11 +14,10 @@ from webapp.screening import predictor as predictor_module
 from webapp.screening import storage
 from webapp.screening.models import Reading
 from webapp.tests.support.screening_helpers import (
-    fast_password_hashing,  # noqa: F401 (autouse fixture)
     prediction_for,
     store_reading,
-    stored_files,
 )
+from webapp.tests.support.security_helpers import stored_files
 
 
 def test_a_reading_is_files_plus_a_row(patient, model_dir, media_root, xray_paths):

@@ -1,6 +1,6 @@
 """Helpers shared by the screening, API and ownership tests (plain functions, no fixtures).
 
-The tests need a real exported model: the `model_dir` fixture (tests/conftest.py) finds it or
+The tests need a real exported model: the `model_dir` fixture (the root conftest.py) finds it or
 skips with a visible reason. Predictions are cached per image, so a test that only needs a
 stored reading costs a few PNG encodes, not a model run.
 """
@@ -11,7 +11,6 @@ import io
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 
@@ -45,10 +44,6 @@ def store_reading(owner, model_dir: Path, image_path: Path, **changes):
             setattr(reading, name, value)
         reading.save()
     return reading
-
-
-def stored_files(root: Path) -> list[Path]:
-    return sorted(p for p in Path(root).rglob("*") if p.is_file()) if Path(root).exists() else []
 
 
 def astronaut_jpeg() -> bytes:
@@ -100,9 +95,3 @@ def dicom_with_patient(image_path: Path, patient_name: str = "Doe^Secret") -> by
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Import into a test module to create users in milliseconds (PBKDF2 costs ~0.4 s each)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

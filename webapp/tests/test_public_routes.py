@@ -1,0 +1,39 @@
+"""What anonymous visitors may see: exactly the listed routes; everything else needs a login
+(pages) or an API key (API). Routes are read from the URL resolver, so a new view is covered
+the day it is added.
+"""
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from webapp.tests.support.security_helpers import all_routes
+
+pytestmark = pytest.mark.django_db
+
+ROUTES = all_routes()
+
+# Everything else needs a login (pages) or an API key (API). Adding a public page is a decision:
+# add it here, with its reason in review.
+PUBLIC_ROUTES = {
+    "landing", "login", "register", "password_reset", "password_reset_done",
+    "password_reset_confirm", "password_reset_complete", "set_language",
+    "guide:how_it_works", "guide:model_plot",  # how the model works, for visitors too
+    "api:openapi", "api:not_found",  # the API's description and its JSON 404
+    "admin:login",
+}
+
+
+def test_only_the_listed_routes_are_open_to_anonymous_visitors():
+    client = Client()
+    public = set()
+    for route in ROUTES:
+        response = client.get(route.url())
+        location = response.get("Location", "")
+        protected = response.status_code == 401 or (
+            response.status_code == 302
+            and location.startswith((reverse("login"), reverse("admin:login"))))
+        if not protected:
+            public.add(route.name or route.pattern)
+    assert public == PUBLIC_ROUTES
