@@ -1,4 +1,4 @@
-"""Does averaging several models help on held-out sources? Each run alone, then their mean.
+r"""Does averaging several models help on held-out sources? Each run alone, then their mean.
 
     python -m studies.ensembles.table runs/ablation/cohen-darkcovidnet/1-paper \
         runs/ablation-seed1/cohen-darkcovidnet/1-paper
