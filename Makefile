@@ -49,15 +49,15 @@ lint: install-test
 
 # The suite runs twice: on SQLite (the default), then against a throwaway PostgreSQL server
 # (the production database) that scripts/with-postgres.sh starts on 127.0.0.1 and removes after.
-# The PostgreSQL pass skips what never touches the database and already ran in the first pass:
-# the e2e browser tests (pages, database-agnostic, slow) and tests/cxr (the ML toolkit, which
-# has no database). Without PostgreSQL installed that pass is skipped with a message, except
+# The PostgreSQL pass runs only the web apps' tests (webapp/, webapp/<app>/tests/) and skips
+# what never touches the database and already ran in the first pass: the e2e browser tests
+# (pages, database-agnostic, slow) and tests/ (the ML toolkit, which has no database). Without PostgreSQL installed that pass is skipped with a message, except
 # under CI=true, where it must run. (-p no:cacheprovider: the second pass must not overwrite
 # the first one's record of failed tests, which `pytest --lf` reruns.)
 test: install-test
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
-	bash scripts/with-postgres.sh $(PY) -m pytest -m "not e2e" --ignore=tests/cxr -p no:cacheprovider
+	bash scripts/with-postgres.sh $(PY) -m pytest -m "not e2e" webapp -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) var test-output

@@ -1,6 +1,6 @@
 """`cxr export`: the ONNX graph matches PyTorch on real X-rays, and the card says what it should.
 
-Runs on the tiny 3-epoch model of tests/cxr/conftest.py: it proves the export's numerics and the
+Runs on the tiny 3-epoch model of the root conftest.py: it proves the export's numerics and the
 card's format, not the bundled model's accuracy.
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@ After a response, the route's name says what happened to which reading (the `pk`
 Only what succeeded is logged as done; a 404 to a signed-in user is logged as `denied`, which
 shows someone probing other people's reading ids. Thumbnails are not logged: every history page
 shows twenty of them, which would bury the events that matter.
-`tests/security/test_audit.py` fails when a reading route is neither logged nor listed in
+`webapp/audit/tests/test_audit_log.py` fails when a reading route is neither logged nor listed in
 NOT_AUDITED, so a new route cannot be forgotten.
 """
 from __future__ import annotations
