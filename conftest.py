@@ -123,10 +123,10 @@ def model_dir(settings) -> Path:
     """The model the web app serves in tests ($CXR_MODEL_DIR, else the bundled one), set in
     settings; skips with a visible reason when there is none."""
     try:
-        import cxr.inference  # noqa: F401
+        from cxr.inference import resolve_model_dir
     except ImportError as exc:
         pytest.skip(f"cxr.inference cannot be imported: {exc}")
-    model_dir = Path(os.environ.get("CXR_MODEL_DIR") or REPO_DIR / "models" / "bundled")
+    model_dir = resolve_model_dir()
     if not (model_dir / "model.onnx").is_file():
         pytest.skip(f"bundled model not exported yet ({model_dir / 'model.onnx'} is missing)")
     settings.CXR_MODEL_DIR = str(model_dir)
@@ -228,7 +228,7 @@ def tiny_model_dir(trained_run, toolkit_cache_dir, cxr_dir, tmp_path_factory):
 def served_model_dir(request):
     """$CXR_TEST_MODEL_DIR, else models/bundled when installed (what users get), else the tiny
     exported model. `served_model_is_tiny` tells tests of a trained model's judgement to skip."""
-    from cxr.inference.predictor import BUNDLED_MODEL_DIR
+    from cxr.inference.card import BUNDLED_MODEL_DIR
 
     if os.environ.get("CXR_TEST_MODEL_DIR"):
         return Path(os.environ["CXR_TEST_MODEL_DIR"])
@@ -239,7 +239,7 @@ def served_model_dir(request):
 
 @pytest.fixture(scope="session")
 def served_model_is_tiny(served_model_dir) -> bool:
-    from cxr.inference.predictor import BUNDLED_MODEL_DIR
+    from cxr.inference.card import BUNDLED_MODEL_DIR
 
     return not os.environ.get("CXR_TEST_MODEL_DIR") and served_model_dir != BUNDLED_MODEL_DIR
 

@@ -208,7 +208,7 @@ def baseline_predict(images: list[Path], repeats: int) -> tuple[list[float], str
     sys.path.insert(0, str(REPO_DIR))
     from cxr.inference import Predictor
 
-    predictor = Predictor.load(os.environ.get("CXR_MODEL_DIR") or None)
+    predictor = Predictor.load()  # $CXR_MODEL_DIR, else the bundled model: what the server loads
     blobs = [p.read_bytes() for p in images]
     predictor.predict(blobs[0])  # warm-up
     times = []
@@ -216,7 +216,7 @@ def baseline_predict(images: list[Path], repeats: int) -> tuple[list[float], str
         start = time.perf_counter()
         predictor.predict(blobs[i % len(blobs)])
         times.append(time.perf_counter() - start)
-    return times, f"{predictor.card.get('name', '?')} {predictor.version}"
+    return times, f"{predictor.card.name or '?'} {predictor.version}"
 
 
 def row(name: str, times: list[float], wall: float | None, baseline_p50: float) -> str:

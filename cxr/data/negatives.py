@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from cxr.inference.rendering import png_bytes
+
 # scikit-image images that ship inside the package (no pooch download needed).
 SKIMAGE_IMAGES = (
     "astronaut", "brick", "camera", "chelsea", "clock", "coffee", "coins", "colorwheel", "grass",
@@ -111,11 +113,11 @@ def _variants(base: str, kind: str, rgb: np.ndarray, rng) -> list[NegativeImage]
     grey_kind = "photo-grey" if kind == "photo" else kind
     grey = ImageOps.grayscale(img)
     out = [
-        NegativeImage(f"{base}/original", kind, base, _png(img)),
-        NegativeImage(f"{base}/grey", grey_kind, base, _png(grey)),
-        NegativeImage(f"{base}/grey-inverted", grey_kind, base, _png(ImageOps.invert(grey))),
-        NegativeImage(f"{base}/rotated", kind, base, _png(img.rotate(90, expand=True))),
-        NegativeImage(f"{base}/crop", kind, base, _png(_random_crop(img, rng))),
+        NegativeImage(f"{base}/original", kind, base, png_bytes(img)),
+        NegativeImage(f"{base}/grey", grey_kind, base, png_bytes(grey)),
+        NegativeImage(f"{base}/grey-inverted", grey_kind, base, png_bytes(ImageOps.invert(grey))),
+        NegativeImage(f"{base}/rotated", kind, base, png_bytes(img.rotate(90, expand=True))),
+        NegativeImage(f"{base}/crop", kind, base, png_bytes(_random_crop(img, rng))),
         NegativeImage(f"{base}/grey-crop-jpeg", grey_kind, base, _jpeg(_random_crop(grey, rng), 70)),
     ]
     if kind == "photo":  # a photo re-sized to the X-rays' usual 512 px square
@@ -147,7 +149,7 @@ def _document_variants(base: str, text: str, rng) -> list[NegativeImage]:
             page = Image.fromarray((np.asarray(page) * shade).astype(np.uint8))
             out.append(NegativeImage(f"{base}/photographed", "document", base, _jpeg(page, 80)))
         else:
-            out.append(NegativeImage(f"{base}/scan{k}", "document", base, _png(page)))
+            out.append(NegativeImage(f"{base}/scan{k}", "document", base, png_bytes(page)))
     return out
 
 
@@ -162,7 +164,7 @@ def _synthetic(rng) -> list[NegativeImage]:
 
     def add(name: str, kind: str, arr: np.ndarray, jpeg: bool = False) -> None:
         img = Image.fromarray(arr)
-        out.append(NegativeImage(f"synthetic:{name}", kind, "synthetic", _jpeg(img, 85) if jpeg else _png(img)))
+        out.append(NegativeImage(f"synthetic:{name}", kind, "synthetic", _jpeg(img, 85) if jpeg else png_bytes(img)))
 
     size = 384
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
@@ -192,12 +194,6 @@ def _synthetic(rng) -> list[NegativeImage]:
     add("blank-faint-noise", "blank", np.clip(rng.normal(128, 1.0, (size, size)), 0, 255).astype(np.uint8))
     add("checker", "synthetic", (((np.floor(xx * 8) + np.floor(yy * 8)) % 2) * 255).astype(np.uint8))
     return out
-
-
-def _png(img: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    img.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
 
 
 def _jpeg(img: Image.Image, quality: int) -> bytes:

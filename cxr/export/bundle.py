@@ -24,6 +24,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from cxr.inference.card import (
+    CARD_FILE,
+    Architecture,
+    Calibration,
+    Decision,
+    Export,
+    Guard,
+    HeatmapCheck,
+    ModelCard,
+    Normalisation,
+    Training,
+)
 from cxr.inference.notices import Notice
 
 OPSET = 17
@@ -174,8 +186,8 @@ def export_model(
     # 5. Install the files, then measure everything through the real Predictor.
     shutil.move(onnx_tmp, out_dir / "model.onnx")
     detector.save(out_dir / "ood.npz")
-    card["temperature"] = temperature
-    _write_card(out_dir, card)
+    card = card.replace(temperature=temperature)
+    card.write(out_dir)
     predictor = Predictor.load(out_dir)
 
     test = frames["test"]
@@ -197,44 +209,49 @@ def export_model(
         f"{negative_refused.mean():.1%} of {len(negatives)} non-X-ray images")
 
     # 6. The card.
-    card.update(_metrics_section(frames, test, y_test, test_probs, classes, split_csv, n_boot))
-    card["ece_before"] = expected_calibration_error(y_val, softmax_probs(val_logits))
-    card["ece_after"] = expected_calibration_error(y_val, softmax_probs(val_logits, temperature))
-    card["calibration"] = {
-        "method": "temperature scaling (Guo et al. 2017), fitted on the validation split",
-        "validation_images": int(len(val)),
-        "ece_before_after_note": "ece_before/ece_after are measured on the validation split (15 bins, top label)",
-        "test_ece_before": expected_calibration_error(y_test, test_uncalibrated),
-        "test_ece_after": expected_calibration_error(y_test, test_probs),
-    }
-    card["decision"] = {
-        "low_confidence_share_of_test": float(low_conf.mean()),
-        "labelled_share_of_test": float((~low_conf & ~test_refused).mean()),
-    }
-    card["ood"] = _ood_section(detector, train, val, test_refused, negatives, negative_refused,
-                               test_readings, predictor)
-    for column in ("source", "label"):
-        card["ood"][f"false_refusal_by_{column}_test"] = {
+    metrics = _metrics_section(frames, test, y_test, test_probs, classes, split_csv, n_boot)
+    if extra_metrics:
+        metrics |= {name: _load_extra_metrics(path) for name, path in extra_metrics.items()}
+    false_refusal_by = {
+        column: {
             value: {"n": int(mask.sum()), "refused": float(test_refused[mask].mean())}
             for value in sorted(test[column].unique())
             for mask in [test[column].to_numpy() == value]
         }
-    if extra_metrics:
-        for name, path in extra_metrics.items():
-            card["metrics"][name] = _load_extra_metrics(path)
+        for column in ("source", "label")
+    }
+    heatmap_check = None
     if lung_masks_dir is not None:
         from cxr.evaluation.heatmap_check import check_model, subsets_by_file_name
 
-        card["heatmap_check"] = check_model(predictor, lung_masks_dir, subsets_by_file_name(split))
-        if card["heatmap_check"] is None:
+        measured = check_model(predictor, lung_masks_dir, subsets_by_file_name(split))
+        if measured is None:
             raise FileNotFoundError(f"no lung_masks/index.csv under {lung_masks_dir}")
-        log(f"heat maps: {card['heatmap_check']['heat_on_lungs']:.1%} on the lungs of "
-            f"{card['heatmap_check']['images']} masked X-rays")
-    card["export"]["agreement_onnx_vs_pytorch"] = agreement
-    card["plots"] = _plots(out_dir, y_test, test_probs, classes, predictor, val_pooled,
-                           [r.ood_score for r in negative_readings if hasattr(r, "ood_score")])
-    set_limitations(card)
-    _write_card(out_dir, card)
+        heatmap_check = HeatmapCheck.from_dict(measured)
+        log(f"heat maps: {heatmap_check.heat_on_lungs:.1%} on the lungs of "
+            f"{heatmap_check.images} masked X-rays")
+    card = card.replace(
+        metrics=metrics,
+        ece_before=expected_calibration_error(y_val, softmax_probs(val_logits)),
+        ece_after=expected_calibration_error(y_val, softmax_probs(val_logits, temperature)),
+        calibration=Calibration(
+            method="temperature scaling (Guo et al. 2017), fitted on the validation split",
+            validation_images=int(len(val)),
+            ece_before_after_note="ece_before/ece_after are measured on the validation split (15 bins, top label)",
+            test_ece_before=expected_calibration_error(y_test, test_uncalibrated),
+            test_ece_after=expected_calibration_error(y_test, test_probs),
+        ),
+        decision=Decision(
+            low_confidence_share_of_test=float(low_conf.mean()),
+            labelled_share_of_test=float((~low_conf & ~test_refused).mean()),
+        ),
+        ood=_ood_section(detector, train, val, test_refused, negatives, negative_refused, false_refusal_by),
+        heatmap_check=heatmap_check,
+        export=card.export.replace(agreement_onnx_vs_pytorch=agreement),
+        plots=_plots(out_dir, y_test, test_probs, classes, predictor, val_pooled,
+                     [r.ood_score for r in negative_readings if hasattr(r, "ood_score")]),
+    )
+    with_limitations(card).write(out_dir)
     return _install(out_dir, final_dir)
 
 
@@ -248,49 +265,55 @@ def _session(path: Path):
     return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
 
 
-def _card_skeleton(ckpt: dict, checkpoint: Path, img_size: int, contrast: str, classes: list[str]) -> dict:
+def _card_skeleton(ckpt: dict, checkpoint: Path, img_size: int, contrast: str, classes: list[str]) -> ModelCard:
+    """What the checkpoint alone says; the measurements are added once the model is served."""
     from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD
 
     args = ckpt.get("args") or {}
     created = str(ckpt.get("created", ""))
     code_version = str(ckpt.get("code_version", "unknown"))
     task = ckpt.get("task", "3class")
-    return {
-        "name": f"cxr-{task}-{ckpt.get('timm_name', ckpt['arch'])}",
-        "version": f"{created[:10] or 'undated'}+{code_version}",
-        "classes": classes,
-        "task": task,
-        "input_size": img_size,
-        "contrast": contrast,
-        "normalisation": {"mean": IMAGENET_MEAN.tolist(), "std": IMAGENET_STD.tolist(),
-                          "note": "grey image copied to 3 channels, /255, then (x - mean) / std"},
-        "temperature": 1.0,
-        "low_confidence_threshold": LOW_CONFIDENCE_THRESHOLD,
-        "intended_use": str(Notice("card_intended_use")),
-        "architecture": {
-            "name": ckpt["arch"], "timm_name": ckpt.get("timm_name"),
-            "head": "global average pooling + one dense layer",
-            "cam": "head weights applied to the last feature maps (equals Grad-CAM up to scale)",
-            "onnx_opset": OPSET,
-        },
-        "training": {
-            "data": ckpt.get("data"),
-            "split": ckpt.get("split"),
-            "command": _train_command(args),
-            "arguments": args,
-            "date": created,
-            "code_version": code_version,
-            "epoch": ckpt.get("epoch"),
-            "val_metrics": ckpt.get("val_metrics"),
-        },
-        "export": {
-            "checkpoint": str(checkpoint),
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "torch": torch.__version__,
-            "onnxruntime": __import__("onnxruntime").__version__,
-        },
-        "metrics": {},
-    }
+    # Fields the checkpoint may lack are still written (as null): the card lists every key.
+    written_even_if_null = ("timm_name",)
+    training_keys = ("data", "split", "command", "arguments", "date", "code_version", "epoch", "val_metrics")
+    return ModelCard(
+        name=f"cxr-{task}-{ckpt.get('timm_name', ckpt['arch'])}",
+        version=f"{created[:10] or 'undated'}+{code_version}",
+        classes=tuple(classes),
+        task=task,
+        input_size=img_size,
+        contrast=contrast,
+        normalisation=Normalisation(mean=tuple(IMAGENET_MEAN.tolist()), std=tuple(IMAGENET_STD.tolist()),
+                                    note="grey image copied to 3 channels, /255, then (x - mean) / std"),
+        temperature=1.0,
+        low_confidence_threshold=LOW_CONFIDENCE_THRESHOLD,
+        intended_use=str(Notice("card_intended_use")),
+        architecture=Architecture(
+            name=ckpt["arch"], timm_name=ckpt.get("timm_name"),
+            head="global average pooling + one dense layer",
+            cam="head weights applied to the last feature maps (equals Grad-CAM up to scale)",
+            onnx_opset=OPSET,
+            key_order=("name", *written_even_if_null),
+        ),
+        training=Training(
+            data=ckpt.get("data"),
+            split=ckpt.get("split"),
+            command=_train_command(args),
+            arguments=args,
+            date=created,
+            code_version=code_version,
+            epoch=ckpt.get("epoch"),
+            val_metrics=ckpt.get("val_metrics"),
+            key_order=training_keys,
+        ),
+        export=Export(
+            checkpoint=str(checkpoint),
+            date=datetime.now(UTC).isoformat(timespec="seconds"),
+            torch=torch.__version__,
+            onnxruntime=__import__("onnxruntime").__version__,
+        ),
+        key_order=("metrics",),  # written from the start, empty until the test split is read
+    )
 
 
 def _train_command(args: dict) -> str:
@@ -317,6 +340,7 @@ def _split_kind(split_csv: str) -> str:
 
 
 def _metrics_section(frames, test, y_test, test_probs, classes, split_csv, n_boot) -> dict:
+    """{split kind: the test report of the served model}."""
     from cxr.evaluation.metrics import classification_report
     from cxr.evaluation.report import per_source_accuracy
 
@@ -325,11 +349,11 @@ def _metrics_section(frames, test, y_test, test_probs, classes, split_csv, n_boo
     report["subset"] = "test"
     report["split_csv"] = str(split_csv)
     report["probabilities"] = "calibrated (after temperature scaling), as served"
-    return {"metrics": {_split_kind(split_csv): report}}
+    return {_split_kind(split_csv): report}
 
 
-def _ood_section(detector, train, val, test_refused, negatives, negative_refused, test_readings,
-                 predictor) -> dict:
+def _ood_section(detector, train, val, test_refused, negatives, negative_refused,
+                 false_refusal_by: dict[str, dict]) -> Guard:
     from cxr.data.negatives import describe
 
     by_kind: dict[str, dict] = {}
@@ -339,31 +363,33 @@ def _ood_section(detector, train, val, test_refused, negatives, negative_refused
         entry["refused"] += int(refused)
     for entry in by_kind.values():
         entry["refusal_rate"] = entry["refused"] / entry["n"]
-    return {
-        "method": ("cheap explained checks (size, blank, colour, DICOM modality/view) + Mahalanobis "
-                   "distance of pooled last-layer features to the nearest source-and-class group mean of the training X-rays, "
-                   "divided by that group's median training distance, "
-                   "shared Ledoit-Wolf-shrunk covariance; and cosine distance to the 10th nearest "
-                   "training X-ray (Sun et al. 2022); each divided by its scale, then averaged"),
-        "threshold": detector.threshold,
-        "threshold_rule": (f"each score divided by its {1 - OOD_FALSE_REFUSAL_TARGET:.0%} quantile on validation "
-                           f"X-rays; refused when their mean passes {OOD_UNSEEN_MARGIN} times the "
-                           f"{1 - OOD_FALSE_REFUSAL_TARGET:.0%} quantile of that mean on validation X-rays "
-                           "(the margin keeps X-rays from hospitals the model never saw: chosen on "
-                           "leave-sources-out models)"),
-        "combine": detector.combine,
-        "unseen_hospital_margin": OOD_UNSEEN_MARGIN,
-        "mahalanobis_scale": detector.mahalanobis.threshold,
-        "knn_scale": detector.neighbours.threshold,
-        "knn_k": detector.neighbours.k,
-        "shrinkage": detector.shrinkage,
-        "fitted_on_train_images": int(len(train)),
-        "validation_images": int(len(val)),
-        "false_refusal_rate_test": float(test_refused.mean()),
-        "test_images": int(len(test_refused)),
-        "negative_refusal_rate": float(negative_refused.mean()),
-        "negative_set": describe(negatives) | {"by_kind_refusal": by_kind},
-    }
+    return Guard(
+        method=("cheap explained checks (size, blank, colour, DICOM modality/view) + Mahalanobis "
+                "distance of pooled last-layer features to the nearest source-and-class group mean of the training X-rays, "
+                "divided by that group's median training distance, "
+                "shared Ledoit-Wolf-shrunk covariance; and cosine distance to the 10th nearest "
+                "training X-ray (Sun et al. 2022); each divided by its scale, then averaged"),
+        threshold=detector.threshold,
+        threshold_rule=(f"each score divided by its {1 - OOD_FALSE_REFUSAL_TARGET:.0%} quantile on validation "
+                        f"X-rays; refused when their mean passes {OOD_UNSEEN_MARGIN} times the "
+                        f"{1 - OOD_FALSE_REFUSAL_TARGET:.0%} quantile of that mean on validation X-rays "
+                        "(the margin keeps X-rays from hospitals the model never saw: chosen on "
+                        "leave-sources-out models)"),
+        combine=detector.combine,
+        unseen_hospital_margin=OOD_UNSEEN_MARGIN,
+        mahalanobis_scale=detector.mahalanobis.threshold,
+        knn_scale=detector.neighbours.threshold,
+        knn_k=detector.neighbours.k,
+        shrinkage=detector.shrinkage,
+        fitted_on_train_images=int(len(train)),
+        validation_images=int(len(val)),
+        false_refusal_rate_test=float(test_refused.mean()),
+        test_images=int(len(test_refused)),
+        negative_refusal_rate=float(negative_refused.mean()),
+        negative_set=describe(negatives) | {"by_kind_refusal": by_kind},
+        false_refusal_by_source_test=false_refusal_by["source"],
+        false_refusal_by_label_test=false_refusal_by["label"],
+    )
 
 
 def _load_extra_metrics(path: str | Path) -> dict:
@@ -406,9 +432,9 @@ def _plot_ood(xray_scores, negative_scores, threshold, out_png: Path) -> None:
     fig.savefig(out_png, dpi=110)
 
 
-def limitation_notices(card: dict) -> list:
+def limitation_notices(card: ModelCard) -> list:
     """The card's limitations as Notices (English text + code), so the app can translate them."""
-    ood = card["ood"]
+    ood = card.ood
     return [
         Notice("card_not_a_diagnosis"),
         Notice("card_source_shortcut"),
@@ -417,47 +443,38 @@ def limitation_notices(card: dict) -> list:
         Notice("card_label_noise"),
         Notice("card_frontal_only"),
         # Counts, not a rate: "about 0.0%" read as if the guard never refuses anything.
-        Notice("card_ood_guard", refused=round(ood["false_refusal_rate_test"] * ood["test_images"]),
-               test_images=ood["test_images"], negative_refusal_percent=100 * ood["negative_refusal_rate"]),
+        Notice("card_ood_guard", refused=round(ood.false_refusal_rate_test * ood.test_images),
+               test_images=ood.test_images, negative_refusal_percent=100 * ood.negative_refusal_rate),
         Notice("card_calibration"),
-        _heatmap_notice(card.get("heatmap_check")),
+        _heatmap_notice(card.heatmap_check),
     ]
 
 
-def _heatmap_notice(check: dict | None):
+def _heatmap_notice(check: HeatmapCheck | None):
     """The heat-map limitation, with the measured share on the lungs when the card has it."""
     if not check:
         return Notice("card_heatmap")
-    covid = (check.get("by_label") or {}).get("covid") or check
-    return Notice("card_heatmap_measured", images=check["images"],
-                  on_lungs_percent=100 * check["heat_on_lungs"],
-                  even_percent=100 * check["lung_area"],
-                  best_percent=100 * check["best_possible"],
-                  peak_off_percent=100 * (1 - check["peak_on_lungs"]),
-                  covid_peak_off_percent=100 * (1 - covid["peak_on_lungs"]))
+    covid_peak_on_lungs = ((check.by_label or {}).get("covid") or {}).get("peak_on_lungs", check.peak_on_lungs)
+    return Notice("card_heatmap_measured", images=check.images,
+                  on_lungs_percent=100 * check.heat_on_lungs,
+                  even_percent=100 * check.lung_area,
+                  best_percent=100 * check.best_possible,
+                  peak_off_percent=100 * (1 - check.peak_on_lungs),
+                  covid_peak_off_percent=100 * (1 - covid_peak_on_lungs))
 
 
-def set_limitations(card: dict) -> None:
-    """`limitations` (English, for people reading the JSON) and `limitation_notices` (for apps)."""
+def with_limitations(card: ModelCard) -> ModelCard:
+    """The card with `limitations` (English, for people reading the JSON) and
+    `limitation_notices` (code + parameters, for apps that translate)."""
     notices = limitation_notices(card)
-    card["limitations"] = [str(n) for n in notices]
-    card["limitation_notices"] = [n.as_dict() for n in notices]
+    return card.replace(limitations=tuple(str(n) for n in notices),
+                        limitation_notices=tuple(n.as_dict() for n in notices))
 
 
 def _install(work_dir: Path, final_dir: Path) -> Path:
     """Move the finished files into `final_dir` (other files there are left alone)."""
     final_dir.mkdir(parents=True, exist_ok=True)
-    for path in sorted(work_dir.iterdir(), key=lambda p: p.name == "model_card.json"):
+    for path in sorted(work_dir.iterdir(), key=lambda p: p.name == CARD_FILE):
         path.replace(final_dir / path.name)  # the card last: it marks a complete model
     work_dir.rmdir()
-    return final_dir / "model_card.json"
-
-
-def _write_card(out_dir: Path, card: dict) -> Path:
-    from cxr.evaluation.report import _json_safe
-
-    path = out_dir / "model_card.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(_json_safe(card), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return final_dir / CARD_FILE

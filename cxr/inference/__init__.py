@@ -3,6 +3,7 @@
 numpy, Pillow, pydicom and onnxruntime only (no torch), so the web app stays light. See
 docs/inference.md for the decisions (refusal, low confidence, heat maps) and their reasons.
 """
+from cxr.inference.card import CardError, ModelCard, resolve_model_dir
 from cxr.inference.decode import DecodedImage, decode_image
 from cxr.inference.errors import (
     CorruptImage,
@@ -14,21 +15,23 @@ from cxr.inference.errors import (
     UnsupportedFormat,
 )
 from cxr.inference.notices import Notice
-from cxr.inference.predictor import Predictor, default_model_dir
-from cxr.inference.reading import Reading
+from cxr.inference.prediction import Prediction
+from cxr.inference.predictor import Predictor
 
 __all__ = [
+    "CardError",
     "CorruptImage",
     "DecodedImage",
     "EmptyFile",
     "FileUnreadable",
     "ImageError",
     "ImageTooLarge",
+    "ModelCard",
     "ModelNotInstalled",
     "Notice",
+    "Prediction",
     "Predictor",
-    "Reading",
     "UnsupportedFormat",
     "decode_image",
-    "default_model_dir",
+    "resolve_model_dir",
 ]

@@ -1,29 +1,28 @@
-"""`Reading`: the answer of the predictor for one image, and the pictures that explain it."""
+"""`Prediction`: the answer of the predictor for one image, and the pictures that explain it."""
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
 
 from cxr.inference.cam import colourise, heatmap_from_cam, resize_gray
+from cxr.inference.rendering import DISPLAY_MAX_SIDE, png_bytes
 
-DISPLAY_MAX_SIDE = 1024  # px: PNGs for the browser; the full image stays in `Reading.image`
 HEAT_FLOOR = 0.15  # the weakest part of a map is left clear, so the X-ray underneath stays readable
 
 
 @dataclass
-class Reading:
+class Prediction:
     label: str | None  # None when refused or uncertain
     probabilities: dict[str, float]  # calibrated, sum to 1 (computed even when refused)
     rejected: bool  # not a frontal chest X-ray
     reason: str | None  # a Notice (English text + code); set whenever label is None
     low_confidence: bool
-    ood_score: float  # the feature guard's score; > card["ood"]["threshold"] means refused
+    ood_score: float  # the feature guard's score; > card.ood.threshold means refused
     warnings: list[str]  # Notices
     heatmap: np.ndarray  # float32 (S, S) in [0, 1] for the predicted (or top) class
-    image: np.ndarray  # uint8 (H, W) as decoded
+    image: np.ndarray  # uint8 (H, W) as decoded, full size (the PNGs are shrunk to DISPLAY_MAX_SIDE)
     source_format: str
     model_version: str
     heatmap_class: str = ""
@@ -45,13 +44,13 @@ class Reading:
         return max(1, round(width * scale)), max(1, round(height * scale))
 
     def image_png(self, max_side: int = DISPLAY_MAX_SIDE) -> bytes:
-        return _png(Image.fromarray(resize_gray(self.image, self.display_size(max_side))))
+        return png_bytes(Image.fromarray(resize_gray(self.image, self.display_size(max_side))))
 
     def heatmap_png(self, max_side: int = DISPLAY_MAX_SIDE) -> bytes:
         """Transparent RGBA colour map, same size as `image_png()`: cold parts see-through."""
         heat = self._display_heat(max_side)
         rgba = np.dstack([colourise(heat), (_opacity(heat) * 255).round().astype(np.uint8)])
-        return _png(Image.fromarray(rgba, "RGBA"))
+        return png_bytes(Image.fromarray(rgba, "RGBA"))
 
     def overlay_png(self, alpha: float = 0.45, max_side: int = DISPLAY_MAX_SIDE) -> bytes:
         """The X-ray with the heat map blended in where it is hot (at most `alpha` opaque)."""
@@ -60,7 +59,7 @@ class Reading:
         heat = self._display_heat(max_side)
         weight = (alpha * _opacity(heat))[..., None]
         blended = gray[..., None] * (1.0 - weight) + colourise(heat).astype(np.float32) * weight
-        return _png(Image.fromarray(blended.round().clip(0, 255).astype(np.uint8), "RGB"))
+        return png_bytes(Image.fromarray(blended.round().clip(0, 255).astype(np.uint8), "RGB"))
 
     def heatmap_at(self, size: tuple[int, int]) -> np.ndarray:
         """The heat map stretched to `size` (width, height), as drawn over an image of that size."""
@@ -81,8 +80,3 @@ class Reading:
 def _opacity(heat: np.ndarray) -> np.ndarray:
     return np.clip((heat - HEAT_FLOOR) / (1.0 - HEAT_FLOOR), 0.0, 1.0)
 
-
-def _png(img: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    img.save(buffer, format="PNG", compress_level=1)  # fast: these PNGs are made per request
-    return buffer.getvalue()

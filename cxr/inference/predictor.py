@@ -5,7 +5,6 @@ predictor keeps no per-request state.
 """
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -13,22 +12,19 @@ from pathlib import Path
 import numpy as np
 
 from cxr.inference.cam import heatmap_from_cam
+from cxr.inference.card import CARD_FILE, CardError, ModelCard, resolve_model_dir
 from cxr.inference.decode import MAX_BYTES, MAX_PIXELS, DecodedImage, decode_image
 from cxr.inference.errors import ImageError, ModelNotInstalled
 from cxr.inference.guard import detectors, rules
 from cxr.inference.notices import Notice
-from cxr.inference.reading import Reading
-from cxr.preprocess import prepare_gray
+from cxr.inference.prediction import Prediction
+from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD, prepare_gray
 
-REPO_DIR = Path(__file__).resolve().parents[2]
-BUNDLED_MODEL_DIR = REPO_DIR / "models" / "bundled"
+# What a card that does not say is served with.
 DEFAULT_LOW_CONFIDENCE = 0.6
+DEFAULT_TEMPERATURE = 1.0
+DEFAULT_CONTRAST = "none"
 BATCH_SIZE = 16
-
-
-def default_model_dir() -> Path:
-    """$CXR_MODEL_DIR if set, else the bundled model of this repository."""
-    return Path(os.environ.get("CXR_MODEL_DIR") or BUNDLED_MODEL_DIR)
 
 
 def default_threads() -> int:
@@ -39,37 +35,43 @@ def default_threads() -> int:
 
 
 class Predictor:
-    def __init__(self, model_dir: Path, session, card: dict, detector: detectors.MahalanobisDetector | detectors.FeatureGuard | None,
+    def __init__(self, model_dir: Path, session, card: ModelCard,
+                 detector: detectors.MahalanobisDetector | detectors.FeatureGuard | None,
                  max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS):
+        if not card.classes or card.input_size is None:
+            raise CardError(f"the model card of {model_dir} names no classes or no input size")
         self.model_dir = model_dir
         self.session = session
         self.card = card
         self.detector = detector
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
-        self.classes: list[str] = list(card["classes"])
-        self.input_size = int(card["input_size"])
-        self.contrast = card.get("contrast", "none")
-        self.temperature = float(card.get("temperature", 1.0))
-        self.low_confidence_threshold = float(card.get("low_confidence_threshold", DEFAULT_LOW_CONFIDENCE))
-        norm = card.get("normalisation", {})
-        self._mean = np.asarray(norm.get("mean", [0.485, 0.456, 0.406]), np.float32)[None, :, None, None]
-        self._std = np.asarray(norm.get("std", [0.229, 0.224, 0.225]), np.float32)[None, :, None, None]
-        self.version = str(card.get("version", "unknown"))
+        self.classes: list[str] = list(card.classes)
+        self.input_size = int(card.input_size)
+        self.contrast = card.contrast or DEFAULT_CONTRAST
+        self.temperature = float(DEFAULT_TEMPERATURE if card.temperature is None else card.temperature)
+        self.low_confidence_threshold = float(DEFAULT_LOW_CONFIDENCE if card.low_confidence_threshold is None
+                                              else card.low_confidence_threshold)
+        norm = card.normalisation
+        mean = norm.mean if norm and norm.mean else IMAGENET_MEAN
+        std = norm.std if norm and norm.std else IMAGENET_STD
+        self._mean = np.asarray(mean, np.float32)[None, :, None, None]
+        self._std = np.asarray(std, np.float32)[None, :, None, None]
+        self.version = "unknown" if card.version is None else str(card.version)
 
     @classmethod
     def load(cls, model_dir: str | Path | None = None, threads: int | None = None) -> Predictor:
         import onnxruntime as ort
 
-        model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
-        needed = [model_dir / name for name in ("model.onnx", "model_card.json", "ood.npz")]
+        model_dir = resolve_model_dir(model_dir)
+        needed = [model_dir / name for name in ("model.onnx", CARD_FILE, "ood.npz")]
         missing = [p.name for p in needed if not p.is_file()]
         if missing:
             raise ModelNotInstalled(
                 f"No model at {model_dir} (missing {', '.join(missing)}). Export one with "
                 "`python -m cxr export runs/<name>/best.pt --out models/bundled` or set CXR_MODEL_DIR."
             )
-        card = json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))
+        card = ModelCard.load(model_dir)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or default_threads()
         options.inter_op_num_threads = 1
@@ -82,17 +84,17 @@ class Predictor:
 
     # --- public API ---------------------------------------------------------------------------
 
-    def predict(self, data: bytes | str | os.PathLike) -> Reading:
+    def predict(self, data: bytes | str | os.PathLike) -> Prediction:
         """Read one image. Raises ImageError (only) when the input cannot be decoded."""
         return self.predict_decoded([self.decode(data)])[0]
 
     def predict_batch(self, items: Iterable[bytes | str | os.PathLike],
-                      errors: str = "raise") -> list[Reading | ImageError]:
+                      errors: str = "raise") -> list[Prediction | ImageError]:
         """Read several images in batches. errors="raise" stops at the first unreadable input;
         errors="return" puts the ImageError in that input's place and reads the others."""
         if errors not in ("raise", "return"):
             raise ValueError("errors must be 'raise' or 'return'")
-        results: list[Reading | ImageError | None] = []
+        results: list[Prediction | ImageError | None] = []
         decoded: list[tuple[int, DecodedImage]] = []
         for item in items:
             try:
@@ -104,21 +106,21 @@ class Predictor:
                 results.append(exc)
         for start in range(0, len(decoded), BATCH_SIZE):
             chunk = decoded[start:start + BATCH_SIZE]
-            for (index, _), reading in zip(chunk, self.predict_decoded([d for _, d in chunk]), strict=True):
-                results[index] = reading
+            for (index, _), prediction in zip(chunk, self.predict_decoded([d for _, d in chunk]), strict=True):
+                results[index] = prediction
         return results  # type: ignore[return-value]
 
     def decode(self, data: bytes | str | os.PathLike) -> DecodedImage:
         return decode_image(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)
 
-    def predict_decoded(self, images: Sequence[DecodedImage]) -> list[Reading]:
+    def predict_decoded(self, images: Sequence[DecodedImage]) -> list[Prediction]:
         if not images:
             return []
         prepared = np.stack([prepare_gray(d.gray, self.input_size, self.contrast) for d in images])
         logits, cams, pooled = self.run_model(prepared)
         probabilities = softmax(logits / self.temperature)
         distances = self.detector.scores(pooled)
-        return [self._reading(d, p, c, s) for d, p, c, s in zip(images, probabilities, cams, distances, strict=True)]
+        return [self._prediction(d, p, c, s) for d, p, c, s in zip(images, probabilities, cams, distances, strict=True)]
 
     def logits_and_features(self, prepared: np.ndarray, batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
         """Raw logits (N, C) and pooled features (N, K) of many prepared images, batch by batch
@@ -138,7 +140,7 @@ class Predictor:
 
     # --- decisions ----------------------------------------------------------------------------
 
-    def _reading(self, decoded: DecodedImage, probs: np.ndarray, cam: np.ndarray, distance: float) -> Reading:
+    def _prediction(self, decoded: DecodedImage, probs: np.ndarray, cam: np.ndarray, distance: float) -> Prediction:
         probabilities = {name: float(p) for name, p in zip(self.classes, probs, strict=True)}
         top = int(np.argmax(probs))
         reason = rules.explained_refusal(decoded)
@@ -151,7 +153,7 @@ class Predictor:
             reason = Notice("uncertain", percent=round(100 * float(probs[top])), label=self.classes[top],
                             threshold_percent=round(100 * self.low_confidence_threshold))
         size = (self.input_size, self.input_size)
-        return Reading(
+        return Prediction(
             label=None if reason else self.classes[top],
             probabilities=probabilities,
             rejected=rejected,

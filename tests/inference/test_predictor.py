@@ -6,7 +6,6 @@ the others check behaviour that holds for any model.
 """
 from __future__ import annotations
 
-import copy
 import io
 import subprocess
 import sys
@@ -17,9 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cxr.inference import ImageError, ModelNotInstalled, Predictor, Reading, default_model_dir
+from cxr.inference import ImageError, ModelNotInstalled, Prediction, Predictor, resolve_model_dir
+from cxr.inference.card import BUNDLED_MODEL_DIR
 from cxr.inference.guard.detectors import MahalanobisDetector
-from cxr.inference.predictor import BUNDLED_MODEL_DIR
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 
@@ -62,14 +61,14 @@ def test_reading_of_real_xrays_follows_the_contract(predictor, xrays):
     size = predictor.input_size
     for path in xrays:
         reading = predictor.predict(path)
-        assert isinstance(reading, Reading)
+        assert isinstance(reading, Prediction)
         assert list(reading.probabilities) == predictor.classes
         assert sum(reading.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
         assert reading.source_format in ("png", "jpeg")
         np.testing.assert_array_equal(reading.image, np.asarray(Image.open(path).convert("L")))
         assert reading.heatmap.shape == (size, size) and reading.heatmap.dtype == np.float32
         assert 0.0 <= reading.heatmap.min() and reading.heatmap.max() <= 1.0
-        assert reading.model_version == predictor.card["version"]
+        assert reading.model_version == predictor.card.version
         if reading.label is None:
             assert reading.reason and (reading.rejected or reading.low_confidence)
         else:
@@ -87,7 +86,7 @@ def test_pictures_have_matching_sizes(predictor, xrays):
     assert image.size == heat.size == overlay.size == (width, height)  # shared images are <= 512 px
     assert image.mode == "L" and heat.mode == "RGBA" and overlay.mode == "RGB"
     assert np.asarray(heat)[..., 3].max() == 255  # the hottest spot is opaque, cold parts clear
-    big = Reading(**{**reading.__dict__, "image": np.zeros((3000, 1500), np.uint8)})
+    big = Prediction(**{**reading.__dict__, "image": np.zeros((3000, 1500), np.uint8)})
     assert Image.open(io.BytesIO(big.overlay_png())).size == (512, 1024)
 
 
@@ -106,7 +105,7 @@ def test_batch_with_a_bad_file_raises_or_returns_the_error(predictor, xrays):
     with pytest.raises(ImageError):
         predictor.predict_batch(items)
     results = predictor.predict_batch(items, errors="return")
-    assert isinstance(results[0], Reading) and isinstance(results[2], Reading)
+    assert isinstance(results[0], Prediction) and isinstance(results[2], Prediction)
     assert isinstance(results[1], ImageError) and results[1].code == "unsupported_format"
 
 
@@ -121,10 +120,10 @@ def test_concurrent_requests_get_the_same_answers(predictor, xrays):
 
 
 def test_low_confidence_threshold_from_the_card_withholds_the_label(predictor, xrays):
-    card = copy.deepcopy(predictor.card)
-    always_sure = Predictor(predictor.model_dir, predictor.session, card | {"low_confidence_threshold": 0.0},
+    card = predictor.card
+    always_sure = Predictor(predictor.model_dir, predictor.session, card.replace(low_confidence_threshold=0.0),
                             predictor.detector)
-    never_sure = Predictor(predictor.model_dir, predictor.session, card | {"low_confidence_threshold": 1.01},
+    never_sure = Predictor(predictor.model_dir, predictor.session, card.replace(low_confidence_threshold=1.01),
                            predictor.detector)
     accepted = 0
     for path in xrays:
@@ -139,7 +138,7 @@ def test_low_confidence_threshold_from_the_card_withholds_the_label(predictor, x
 
 
 def test_temperature_from_the_card_is_applied(predictor, xrays):
-    hot = Predictor(predictor.model_dir, predictor.session, predictor.card | {"temperature": 1e6},
+    hot = Predictor(predictor.model_dir, predictor.session, predictor.card.replace(temperature=1e6),
                     predictor.detector)
     reading = hot.predict(xrays[0])
     for p in reading.probabilities.values():
@@ -150,11 +149,12 @@ def test_missing_model_raises_model_not_installed(tmp_path, monkeypatch):
     with pytest.raises(ModelNotInstalled, match="cxr export"):
         Predictor.load(tmp_path)
     monkeypatch.setenv("CXR_MODEL_DIR", str(tmp_path))
-    assert default_model_dir() == tmp_path
+    assert resolve_model_dir() == tmp_path
     with pytest.raises(ModelNotInstalled):
         Predictor.load()
+    assert resolve_model_dir(tmp_path / "explicit") == tmp_path / "explicit"  # explicit wins
     monkeypatch.delenv("CXR_MODEL_DIR")
-    assert default_model_dir() == BUNDLED_MODEL_DIR
+    assert resolve_model_dir() == BUNDLED_MODEL_DIR
 
 
 # --- the OOD guard ----------------------------------------------------------------------------
