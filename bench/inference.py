@@ -1,7 +1,9 @@
-"""Inference speed: onnxruntime (what the app serves) against the same weights in PyTorch eager.
+"""Inference speed: onnxruntime (what the app serves) against the same architecture in PyTorch
+eager.
 
     python bench/inference.py [--model models/bundled] [--checkpoint runs/<name>/best.pt]
 
+Run from the repository root with the project's virtualenv (the package is installed editable).
 Measures, in one run on the same machine and thread count:
 - batch-1 latency (p50/p95) and batch-16 throughput of the model alone (logits + features + CAM
   for both engines), with the ratio onnxruntime / PyTorch;
@@ -9,7 +11,11 @@ Measures, in one run on the same machine and thread count:
   and the overlay PNG the web page shows;
 - the same for one full-size detector DICOM (3,328 x 4,096 pixels, 12 bits in 16, made from a
   real X-ray), uncompressed and JPEG Lossless, against the small real X-rays above.
-The checkpoint defaults to the one recorded in the model card. Prints a Markdown table.
+
+The PyTorch column needs no training run: it builds the served model's architecture with
+`cxr.training.models.build_model` and untrained weights (latency does not depend on the weights'
+values), so it is for timing only. `--checkpoint` loads a run's trained weights instead. Without
+torch (the [train] extra) that column is skipped with the reason. Prints Markdown tables.
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 REPO_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_DIR))
+UNTRAINED = "PyTorch eager, same architecture, untrained weights: timing only"
 
 
 def timings(fn, repeats: int, warmup: int = 3) -> list[float]:
@@ -59,7 +65,7 @@ def detector_dicoms(path: Path) -> dict[str, bytes]:
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-    from tests.dicom_codecs import compress_dicom  # the tests' GDCM encoder; .4.70 = JPEG Lossless
+    from cxr.data.dicom_codecs import compress_dicom  # GDCM's encoder; .4.70 = JPEG Lossless
 
     gray = Image.open(path).convert("L").resize((3328, 4096), Image.Resampling.BILINEAR)
     meta = FileMetaDataset()
@@ -79,30 +85,47 @@ def detector_dicoms(path: Path) -> dict[str, bytes]:
             "JPEG Lossless": compress_dicom(buffer.getvalue(), "1.2.840.10008.1.2.4.70")}
 
 
+def torch_wrapper(card: dict, checkpoint: Path | None, threads: int):
+    """(the PyTorch model with the ONNX graph's three outputs, its column label), or
+    (None, why the PyTorch column is skipped)."""
+    try:
+        import torch
+
+        from cxr.export.bundle import CamExportWrapper
+        from cxr.training.models import build_model
+    except ImportError as exc:
+        return None, f"skipped, torch cannot be imported ({exc}): install the [train] extra"
+    torch.set_num_threads(threads)
+    if checkpoint is not None:
+        from cxr.training.loop import load_checkpoint
+
+        if not checkpoint.is_file():
+            sys.exit(f"checkpoint {checkpoint} not found")
+        model, _ = load_checkpoint(checkpoint)
+        label = f"PyTorch eager, trained weights of {checkpoint}"
+    else:
+        model = build_model(card["architecture"]["name"], len(card["classes"]), pretrained="none")
+        label = UNTRAINED
+    return CamExportWrapper(model).eval(), label
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=REPO_DIR / "models" / "bundled")
-    parser.add_argument("--checkpoint", type=Path, help="default: the card's export.checkpoint")
+    parser.add_argument("--checkpoint", type=Path,
+                        help="time a run's trained weights in PyTorch (default: the same architecture, "
+                             "untrained: latency does not depend on the weights' values)")
     parser.add_argument("--threads", type=int, default=2, help="threads for both engines (default 2)")
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--images", type=int, default=16, help="real X-rays for the end-to-end timing")
     args = parser.parse_args()
 
-    import torch
-
-    from cxr.export.bundle import CamExportWrapper
     from cxr.inference import Predictor
     from cxr.preprocess import prepare_gray, to_tensor_layout
-    from cxr.training.loop import load_checkpoint
 
     card = json.loads((args.model / "model_card.json").read_text())
-    checkpoint = args.checkpoint or Path(card.get("export", {}).get("checkpoint", ""))
-    if not checkpoint.is_file():
-        sys.exit(f"checkpoint {checkpoint} not found: pass --checkpoint runs/<name>/best.pt")
-    torch.set_num_threads(args.threads)
     predictor = Predictor.load(args.model, threads=args.threads)
-    model, _ = load_checkpoint(checkpoint)
-    wrapper = CamExportWrapper(model).eval()
+    wrapper, torch_label = torch_wrapper(card, args.checkpoint, args.threads)
 
     paths = real_xrays(max(args.images, 16))
     size, contrast = predictor.input_size, predictor.contrast
@@ -114,18 +137,24 @@ def main() -> int:
         return predictor.session.run(["logits", "features", "cam"], {"input": x})
 
     def run_torch(x):
+        import torch
+
         with torch.inference_mode():
             return wrapper(torch.from_numpy(x))
 
-    rows = []
-    onnx1, torch1 = timings(lambda: run_onnx(x1), args.repeats), timings(lambda: run_torch(x1), args.repeats)
     batch_repeats = max(3, args.repeats // 6)
-    onnx16, torch16 = timings(lambda: run_onnx(x16), batch_repeats), timings(lambda: run_torch(x16), batch_repeats)
-    for name, ort_t, pt_t in (("batch 1 latency p50 (ms)", percentile(onnx1, 50) * 1e3, percentile(torch1, 50) * 1e3),
-                              ("batch 1 latency p95 (ms)", percentile(onnx1, 95) * 1e3, percentile(torch1, 95) * 1e3)):
-        rows.append((name, ort_t, pt_t, pt_t / ort_t))
-    ort_tp, pt_tp = 16 / statistics.median(onnx16), 16 / statistics.median(torch16)
-    rows.append(("batch 16 throughput (images/s)", ort_tp, pt_tp, ort_tp / pt_tp))
+    onnx1, onnx16 = timings(lambda: run_onnx(x1), args.repeats), timings(lambda: run_onnx(x16), batch_repeats)
+    torch1 = torch16 = None
+    if wrapper is not None:
+        torch1, torch16 = timings(lambda: run_torch(x1), args.repeats), timings(lambda: run_torch(x16), batch_repeats)
+    rows = []
+    for q in (50, 95):
+        ort_ms = percentile(onnx1, q) * 1e3
+        pt_ms = percentile(torch1, q) * 1e3 if torch1 else None
+        rows.append((f"batch 1 latency p{q} (ms)", ort_ms, pt_ms, pt_ms / ort_ms if pt_ms else None))
+    ort_tp = 16 / statistics.median(onnx16)
+    pt_tp = 16 / statistics.median(torch16) if torch16 else None
+    rows.append(("batch 16 throughput (images/s)", ort_tp, pt_tp, ort_tp / pt_tp if pt_tp else None))
 
     e2e = []
     overlay = []
@@ -138,18 +167,23 @@ def main() -> int:
         reading.overlay_png()
         overlay.append(time.perf_counter() - start)
 
+    torch_version = f"torch {__import__('torch').__version__}" if wrapper is not None else "no torch"
     print(f"model {args.model} ({card.get('architecture', {}).get('name')}, {size} px), "
-          f"checkpoint {checkpoint}, {args.threads} threads, torch {torch.__version__}, "
+          f"{args.threads} threads, {torch_version}, "
           f"onnxruntime {__import__('onnxruntime').__version__}, {os.cpu_count()} CPUs\n")
-    print("| measure | onnxruntime | PyTorch eager | ratio (ORT advantage) |")
+    print(f"PyTorch column: {torch_label}\n")
+    print(f"| measure | onnxruntime | {torch_label if wrapper is not None else 'PyTorch eager (skipped)'} "
+          "| ratio (ORT advantage) |")
     print("| --- | ---: | ---: | ---: |")
     for name, ort_value, pt_value, ratio in rows:
-        print(f"| {name} | {ort_value:.1f} | {pt_value:.1f} | {ratio:.2f}x |")
+        pt_cell = f"{pt_value:.1f}" if pt_value is not None else "skipped"
+        ratio_cell = f"{ratio:.2f}x" if ratio is not None else "-"
+        print(f"| {name} | {ort_value:.1f} | {pt_cell} | {ratio_cell} |")
     print(f"\n| end to end, one image ({len(e2e)} real X-rays) | p50 (ms) | p95 (ms) |")
     print("| --- | ---: | ---: |")
     print(f"| decode + preprocess + infer + OOD + heat map (`Predictor.predict`) | "
           f"{percentile(e2e, 50) * 1e3:.1f} | {percentile(e2e, 95) * 1e3:.1f} |")
-    print(f"| overlay PNG (`Reading.overlay_png`) | {percentile(overlay, 50) * 1e3:.1f} | "
+    print(f"| overlay PNG (`Prediction.overlay_png`) | {percentile(overlay, 50) * 1e3:.1f} | "
           f"{percentile(overlay, 95) * 1e3:.1f} |")
 
     small = percentile(e2e, 50)

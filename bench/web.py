@@ -205,7 +205,6 @@ def run_users(port: int, emails: list[str], images: list[Path], per_user: int) -
 
 def baseline_predict(images: list[Path], repeats: int) -> tuple[list[float], str]:
     """Predictor.predict times on the same images, and the model's name and version."""
-    sys.path.insert(0, str(REPO_DIR))
     from cxr.inference import Predictor
 
     predictor = Predictor.load()  # $CXR_MODEL_DIR, else the bundled model: what the server loads

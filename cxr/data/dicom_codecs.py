@@ -1,8 +1,10 @@
-"""Compressed DICOM files for the decoder's tests, made with GDCM from uncompressed ones.
+"""Compressed DICOM files made with GDCM from uncompressed ones, for the decoder's tests and
+bench/inference.py.
 
 pydicom encodes only RLE, JPEG-LS and JPEG 2000 (with optional plugins); GDCM (`python-gdcm`,
 a runtime dependency for decoding) also encodes the JPEG Lossless syntaxes that CR and DX
-systems export most, so the tests can build every syntax the app promises to read.
+systems export most, so the tests can build every syntax the app promises to read. Nothing in
+the app imports this module: it needs only pydicom and python-gdcm, both runtime dependencies.
 """
 from __future__ import annotations
 
