@@ -3,7 +3,7 @@
 Every refusal reason, "uncertain" explanation, warning and error message that `cxr.inference`
 produces is a `Notice`: a plain `str` holding the English sentence (what the CLI prints, what logs
 and JSON see), which also carries `code` and `params`. An application that speaks other languages
-translates by code and fills in the parameters (the web app does: webapp/screening/notices.py);
+translates by code and fills in the parameters (the web app does: webapp/screening/engine_text.py);
 everything else can ignore the codes and use the text.
 
 All English sentences live in `ENGLISH` below, so the list of codes is the engine's interface:

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from numbers import Real
+from typing import TYPE_CHECKING
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from cxr.inference import ModelCard
 
 # Shown as percentages; other metrics (AUC, ECE, ...) as 3-decimal numbers.
 PERCENT_METRICS = {"accuracy", "precision", "recall", "sensitivity", "specificity", "ppv", "npv",
@@ -145,11 +149,8 @@ def split_tables(key: str, report: dict, class_names: dict[str, str] | None = No
     return tables
 
 
-def all_split_tables(card: dict, class_names: dict[str, str] | None = None) -> list[SplitTables]:
-    metrics = card.get("metrics") or {}
-    if not isinstance(metrics, dict):
-        return []
-    return [split_tables(key, report, class_names) for key, report in metrics.items() if isinstance(report, dict)]
+def all_split_tables(card: ModelCard, class_names: dict[str, str] | None = None) -> list[SplitTables]:
+    return [split_tables(key, report, class_names) for key, report in card.metrics.items() if isinstance(report, dict)]
 
 
 def detail_rows(value, prefix: str = "", depth: int = 0) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from webapp.screening import notices
+from webapp.screening import engine_text
 
 from . import card_tables, model_card
 
@@ -42,25 +42,26 @@ def how_it_works(request):
     card = model_card.load_card()
     context = {"card": card}
     if card:
-        context["limitations"], context["limitations_in_english"] = notices.card_limitations(card)
-        class_names = {c: CLASS_NAMES.get(c, c) for c in card.get("classes") or []}
+        context["limitations"], context["limitations_in_english"] = engine_text.card_limitations(card)
+        class_names = {c: CLASS_NAMES.get(c, c) for c in card.classes}
+        ood = card.ood
         context.update({
             "class_names": list(class_names.values()),
             "splits": card_tables.all_split_tables(card, class_names),
-            "has_source_split": "source" in (card.get("metrics") or {}),
+            "has_source_split": "source" in card.metrics,
             "plots": [
                 {"title": PLOT_TITLES.get(name, name), "file": path}
                 for name, path in model_card.plot_files(card).items()
             ],
-            "architecture": card.get("architecture") if isinstance(card.get("architecture"), dict) else {},
-            "training": card.get("training") if isinstance(card.get("training"), dict) else {},
-            "training_data": card_tables.detail_rows((card.get("training") or {}).get("data")),
-            "ood": card.get("ood") if isinstance(card.get("ood"), dict) else {},
-            "intended_use": notices.card_intended_use(card),
-            "ece_before": card_tables.format_number(card.get("ece_before"), "ece"),
-            "ece_after": card_tables.format_number(card.get("ece_after"), "ece"),
-            "false_refusal": card_tables.format_number((card.get("ood") or {}).get("false_refusal_rate_test"), "refusal_rate"),
-            "negative_refusal": card_tables.format_number((card.get("ood") or {}).get("negative_refusal_rate"), "refusal_rate"),
+            "architecture": card.architecture,
+            "training": card.training,
+            "training_data": card_tables.detail_rows(card.training.data if card.training else None),
+            "ood": ood,
+            "intended_use": engine_text.card_intended_use(card),
+            "ece_before": card_tables.format_number(card.ece_before, "ece"),
+            "ece_after": card_tables.format_number(card.ece_after, "ece"),
+            "false_refusal": card_tables.format_number(ood.false_refusal_rate_test if ood else None, "refusal_rate"),
+            "negative_refusal": card_tables.format_number(ood.negative_refusal_rate if ood else None, "refusal_rate"),
         })
     return render(request, "guide/how_it_works.html", context)
 

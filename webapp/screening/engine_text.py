@@ -10,11 +10,15 @@ engine) falls back to the engine's English text rather than failing.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from .outcomes import class_name
+
+if TYPE_CHECKING:
+    from cxr.inference import ModelCard
 
 _NOT_A_CXR = _("This does not look like a frontal chest X-ray")
 
@@ -142,21 +146,21 @@ def notice_text(notice) -> str:
     return translate(getattr(notice, "code", None), getattr(notice, "params", None), str(notice))
 
 
-def card_limitations(card: dict | None) -> tuple[list[str], bool]:
+def card_limitations(card: ModelCard | None) -> tuple[list[str], bool]:
     """The model card's limitations in the active language, and whether they are still English
     (a card exported before limitations carried codes has only the English `limitations`)."""
-    card = card or {}
-    coded = card.get("limitation_notices")
-    if isinstance(coded, list) and coded:
-        return [notice_text(item) for item in coded], False
-    return [str(text) for text in card.get("limitations") or []], True
+    if card is None:
+        return [], True
+    if card.limitation_notices:
+        return [notice_text(item) for item in card.limitation_notices], False
+    return [str(text) for text in card.limitations], True
 
 
-def card_intended_use(card: dict | None) -> str:
+def card_intended_use(card: ModelCard | None) -> str:
     """The card's intended use, translated when it is the engine's standard sentence."""
     from cxr.inference.notices import ENGLISH
 
-    text = str((card or {}).get("intended_use") or "")
+    text = str((card.intended_use if card else None) or "")
     return translate("card_intended_use", {}, text) if text == ENGLISH["card_intended_use"] else text
 
 

@@ -1,27 +1,19 @@
 """Small image jobs of the web app: thumbnails and the heat map laid over the X-ray.
 
-Pillow and numpy only; the model's own pixel pipeline stays in cxr.
+Pillow and numpy only; the model's own pixel pipeline stays in cxr. The stored X-ray is a
+display copy, at most DISPLAY_MAX_SIDE px (cxr.inference.rendering, shared with the engine).
 """
 from __future__ import annotations
 
 import functools
-import io
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from cxr.inference.rendering import DISPLAY_MAX_SIDE, png_bytes
+
 THUMBNAIL_SIDE = 256
-# The stored X-ray is a display copy: the browser, the report and the PDF never need more.
-DISPLAY_MAX_SIDE = 1024
-
-
-def _png(img: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    # Level 1 encodes about 5x faster than Pillow's default 6 for ~15 % larger files: the
-    # encoding is in every upload's response time, the extra bytes are cheap.
-    img.save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
 
 
 def display_png(gray: np.ndarray, max_side: int = DISPLAY_MAX_SIDE) -> bytes:
@@ -29,7 +21,7 @@ def display_png(gray: np.ndarray, max_side: int = DISPLAY_MAX_SIDE) -> bytes:
     img = Image.fromarray(np.ascontiguousarray(gray))
     if max(img.size) > max_side:
         img.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return _png(img)
+    return png_bytes(img)
 
 
 @functools.cache
@@ -45,8 +37,8 @@ def heatmap_png(heat: np.ndarray, image_shape: tuple[int, int], max_side: int) -
     """The model's heat map (float (S, S) in [0, 1]) as a transparent RGBA PNG with the X-ray's
     aspect ratio, at most `max_side` px: cold parts see-through, hot parts opaque.
 
-    The same picture as cxr.inference's Reading.heatmap_png, made with a 256-entry lookup table
-    and the fast PNG level (see _png) because it is on every upload's path.
+    The same picture as cxr.inference's Prediction.heatmap_png, made with a 256-entry lookup
+    table because it is on every upload's path.
     """
     height, width = image_shape[:2]
     scale = min(1.0, max_side / max(height, width))
@@ -54,14 +46,14 @@ def heatmap_png(heat: np.ndarray, image_shape: tuple[int, int], max_side: int) -
     resized = Image.fromarray(np.asarray(heat, dtype=np.float32), mode="F").resize(
         size, Image.Resampling.BILINEAR)
     levels = (np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0) * 255).round().astype(np.uint8)
-    return _png(Image.fromarray(_heat_lut()[levels], "RGBA"))
+    return png_bytes(Image.fromarray(_heat_lut()[levels], "RGBA"))
 
 
 def thumbnail_png(gray: np.ndarray, side: int = THUMBNAIL_SIDE) -> bytes:
     """A grayscale PNG no larger than side x side, aspect ratio kept."""
     img = Image.fromarray(np.ascontiguousarray(gray))
     img.thumbnail((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return _png(img)
+    return png_bytes(img)
 
 
 def overlay_png(original: Path, heatmap: Path, opacity: float = 0.5, max_side: int | None = None) -> bytes:
@@ -76,4 +68,4 @@ def overlay_png(original: Path, heatmap: Path, opacity: float = 0.5, max_side: i
     out = Image.alpha_composite(base, heat).convert("RGB")
     if max_side:
         out.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
-    return _png(out)
+    return png_bytes(out)

@@ -37,7 +37,7 @@ class Reading(models.Model):
     probabilities = models.JSONField(default=dict)
     rejected = models.BooleanField(default=False)
     # Why there is no label (uncertain), as English text plus the engine's notice code and
-    # parameters, so the page can say it in the reader's language (screening/notices.py).
+    # parameters, so the page can say it in the reader's language (screening/engine_text.py).
     reason = models.TextField(blank=True, default="")
     reason_code = models.CharField(max_length=40, blank=True, default="")
     reason_params = models.JSONField(default=dict, blank=True)

@@ -7,24 +7,24 @@ from __future__ import annotations
 OUTCOMES = ["covid", "pneumonia", "normal", "uncertain"]
 
 
-def _error(description: str) -> dict:
+def _error_response(description: str) -> dict:
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
-def _png(description: str) -> dict:
+def _png_response(description: str) -> dict:
     return {"description": description,
             "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}
 
 
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_NOT_FOUND = _error("No such reading (also for another user's reading)")
-_UNAUTHORISED = _error("Missing or invalid API key")
+_NOT_FOUND = _error_response("No such reading (also for another user's reading)")
+_UNAUTHORISED = _error_response("Missing or invalid API key")
 
 
 def _image_route(summary: str, what: str) -> dict:
     return {"get": {"summary": summary, "parameters": [_ID],
-                    "responses": {"200": _png(what), "401": _UNAUTHORISED, "404": _NOT_FOUND}}}
+                    "responses": {"200": _png_response(what), "401": _UNAUTHORISED, "404": _NOT_FOUND}}}
 
 
 def schema(server_url: str = "/api/v1") -> dict:
@@ -53,9 +53,9 @@ def schema(server_url: str = "/api/v1") -> dict:
                     "responses": {
                         "200": {"description": "One page of readings", "content": {"application/json": {
                             "schema": {"$ref": "#/components/schemas/ReadingPage"}}}},
-                        "400": _error("Bad page or page_size"),
+                        "400": _error_response("Bad page or page_size"),
                         "401": _UNAUTHORISED,
-                        "404": _error("No such page"),
+                        "404": _error_response("No such page"),
                     },
                 },
                 "post": {
@@ -69,13 +69,13 @@ def schema(server_url: str = "/api/v1") -> dict:
                                 "headers": {"Location": {"schema": {"type": "string"}}},
                                 "content": {"application/json": {
                                     "schema": {"$ref": "#/components/schemas/Reading"}}}},
-                        "400": _error("No 'image' field, or a malformed body"),
+                        "400": _error_response("No 'image' field, or a malformed body"),
                         "401": _UNAUTHORISED,
-                        "413": _error("The file (or its pixel count) is too large"),
-                        "415": _error("Not a PNG, JPEG or DICOM file"),
-                        "422": _error("Corrupt or empty image, or not a chest X-ray "
+                        "413": _error_response("The file (or its pixel count) is too large"),
+                        "415": _error_response("Not a PNG, JPEG or DICOM file"),
+                        "422": _error_response("Corrupt or empty image, or not a chest X-ray "
                                       "(code not_a_chest_xray; nothing is stored)"),
-                        "503": _error("No model is installed on the server"),
+                        "503": _error_response("No model is installed on the server"),
                     },
                 },
             },

@@ -1,14 +1,14 @@
 """What a reading page, its printable report, its PDF and the API show: one place for all four."""
 from __future__ import annotations
 
-from . import imaging, notices, outcomes, storage
+from . import engine_text, imaging, outcomes, storage
+from .engine import model_card
 from .models import Reading
-from .predictor import model_card
 
 
 def reading_context(reading: Reading) -> dict:
     """Template context of a reading: outcome in words, probability rows, the model's limits."""
-    card = model_card() or {}
+    card = model_card()
     return {
         "reading": reading,
         "outcome": reading.outcome,
@@ -19,8 +19,8 @@ def reading_context(reading: Reading) -> dict:
         "warning_texts": warning_texts(reading),
         # The limits of the model installed now (a reading made by an older model keeps its
         # version number on the page and the report).
-        "limitations": notices.card_limitations(card)[0],
-        "model_name": card.get("name", ""),
+        "limitations": engine_text.card_limitations(card)[0],
+        "model_name": (card.name if card else None) or "",
         "disclaimer": outcomes.DISCLAIMER,
     }
 
@@ -29,11 +29,11 @@ def reason_text(reading: Reading) -> str:
     """Why the reading has no label, in the active language ("" when it has one)."""
     if not reading.reason:
         return ""
-    return notices.translate(reading.reason_code, reading.reason_params, reading.reason)
+    return engine_text.translate(reading.reason_code, reading.reason_params, reading.reason)
 
 
 def warning_texts(reading: Reading) -> list[str]:
-    return [notices.notice_text(warning) for warning in reading.warnings or []]
+    return [engine_text.notice_text(warning) for warning in reading.warnings or []]
 
 
 def overlay_png(reading: Reading, max_side: int | None = None) -> bytes:

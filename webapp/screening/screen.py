@@ -12,9 +12,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import notices, storage
+from . import engine_text, storage
+from .engine import ModelUnavailable, get_predictor
 from .models import Reading
-from .predictor import ModelUnavailable, get_predictor
 
 ACCEPT_ATTRIBUTE = ".png,.jpg,.jpeg,.dcm,.dicom,image/png,image/jpeg,application/dicom"
 
@@ -75,7 +75,7 @@ def model_unavailable() -> UploadRefused:
 def _refusal_for_image_error(exc) -> UploadRefused:
     from cxr.inference import CorruptImage, EmptyFile, ImageTooLarge, UnsupportedFormat
 
-    message = notices.notice_text(getattr(exc, "message", "") or str(exc))
+    message = engine_text.notice_text(getattr(exc, "message", "") or str(exc))
     code = getattr(exc, "code", "") or "unreadable_image"
     if isinstance(exc, UnsupportedFormat):
         return UploadRefused(code, message, 415, _("This file type is not supported"))
@@ -125,7 +125,7 @@ def screen_upload(owner, uploaded_file) -> Reading:
             code="not_a_chest_xray",
             status=422,
             title=_("This does not look like a chest X-ray"),
-            message=notices.notice_text(prediction.reason) if prediction.reason else _(
+            message=engine_text.notice_text(prediction.reason) if prediction.reason else _(
                 "The model refused this image: it does not look like a frontal chest X-ray."),
             advice=tuple(str(a) for a in NOT_A_CXR_ADVICE),
         )

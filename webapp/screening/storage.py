@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from . import imaging, notices
+from . import engine_text, imaging
 from .models import Reading
 
 ORIGINAL, THUMBNAIL, HEATMAP = "original.png", "thumbnail.png", "heatmap.png"
@@ -75,11 +75,11 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def create_reading(owner, prediction, original_filename: str) -> Reading:
-    """Store a prediction (a cxr.inference.Reading that was not rejected) for `owner`.
+    """Store a prediction (a cxr.inference.Prediction that was not rejected) for `owner`.
 
     Writes the decoded pixels as PNG (never the uploaded bytes: no EXIF, no DICOM patient tags;
-    at most imaging.DISPLAY_MAX_SIDE px), a thumbnail and the transparent heat map (same aspect
-    ratio, at most HEATMAP_MAX_SIDE px), then the row. Returns the saved Reading.
+    at most DISPLAY_MAX_SIDE px, cxr.inference.rendering), a thumbnail and the transparent heat
+    map (same aspect ratio, at most HEATMAP_MAX_SIDE px), then the row. Returns the saved Reading.
     """
     if prediction.rejected:
         raise ValueError("refused images are not stored")
@@ -108,7 +108,7 @@ def create_reading(owner, prediction, original_filename: str) -> Reading:
                 reason_params=getattr(prediction.reason, "params", {}),
                 low_confidence=bool(prediction.low_confidence),
                 ood_score=None if prediction.ood_score is None else float(prediction.ood_score),
-                warnings=[notices.stored(w) for w in (prediction.warnings or [])],
+                warnings=[engine_text.stored(w) for w in (prediction.warnings or [])],
                 model_version=str(prediction.model_version or ""),
                 source_format=str(prediction.source_format or ""),
                 original_filename=sanitise_filename(original_filename),

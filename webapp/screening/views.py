@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import outcomes, report_pdf, storage
 from .access import get_own_reading_or_404, private_headers, private_png_bytes, private_png_file
+from .engine import ModelUnavailable, get_predictor
 from .forms import AnnotationForm, HistoryFilterForm, is_doctor
 from .models import ApiToken, Reading
-from .predictor import ModelUnavailable, get_predictor
 from .presentation import overlay_png, reading_context
 from .screen import (
     ACCEPT_ATTRIBUTE,

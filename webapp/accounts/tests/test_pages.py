@@ -1,13 +1,9 @@
-"""The site's frame: which pages are public, the layout, language switch, error pages and the
-`model_status` command."""
-import json
+"""The site's frame: which pages are public, the layout, language switch and error pages (the
+`model_status` command is tested with screening, which owns it)."""
 import re
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.core.management import call_command
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.views.defaults import permission_denied, server_error
@@ -167,28 +163,3 @@ def test_500_page_renders_without_request_context():
     assert response.status_code == 500
     html = response.content.decode()
     assert "Something went wrong" in html and DISCLAIMER in html
-
-
-def test_model_status_reports_a_missing_model(tmp_path, settings, capsys):
-    settings.CXR_MODEL_DIR = str(tmp_path)
-    call_command("model_status")  # returns normally: exit status 0
-    out = capsys.readouterr().out
-    assert out.startswith("No model installed:")
-    assert str(tmp_path) in out
-
-
-def test_model_status_survives_a_missing_inference_package(monkeypatch, capsys):
-    # None in sys.modules makes `import cxr.inference` raise ImportError.
-    monkeypatch.setitem(sys.modules, "cxr.inference", None)
-    call_command("model_status")
-    assert capsys.readouterr().out.startswith("No model installed: cannot import cxr.inference")
-
-
-def test_model_status_names_the_installed_model(settings, capsys):
-    model_dir = Path(settings.CXR_MODEL_DIR or Path(settings.REPO_DIR) / "models" / "bundled")
-    if not (model_dir / "model.onnx").is_file():
-        pytest.skip(f"no exported model at {model_dir}")
-    call_command("model_status")
-    out = capsys.readouterr().out
-    card = json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))
-    assert out.startswith(f"Model: {card['name']} version {card['version']}")

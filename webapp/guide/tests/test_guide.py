@@ -192,40 +192,40 @@ def test_the_bundled_model_card_renders(client, settings):
     if card is None:
         pytest.skip(f"no bundled model card at {model_dir()}")
     html = client.get(reverse("guide:how_it_works")).content.decode()
-    assert str(card["version"]) in html
-    for split, report in card["metrics"].items():
+    assert str(card.version) in html
+    for split, report in card.metrics.items():
         assert f'id="split-{split}"' in html
         # Every number of the real card has a readable name, not its JSON key.
         unnamed = {key for key, value in report.items() if card_tables.is_scalar(value)
                    and key not in card_tables.NOT_METRICS and key not in card_tables.METRIC_NAMES}
         assert not unnamed, f"metrics.{split} has no display name for {unnamed}"
-    for relative in card["plots"].values():
+    for relative in card.plots.values():
         response = client.get(reverse("guide:model_plot", args=[relative]))
         assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"\x89PNG")
-    for text in card["limitations"]:
+    for text in card.limitations:
         assert escape(text) in html
 
 
 def test_the_bundled_cards_limitations_are_translated(client, settings):
-    """The card's limitations carry codes (cxr.export.bundle.set_limitations): Indonesian readers get
+    """The card's limitations carry codes (cxr.export.bundle.with_limitations): Indonesian readers get
     them in Indonesian, not under a note that the card is written in English."""
     from django.utils import translation
 
     from webapp.guide.model_card import load_card, model_dir
-    from webapp.screening import notices
+    from webapp.screening import engine_text
 
     settings.CXR_MODEL_DIR = ""
     card = load_card()
     if card is None:
         pytest.skip(f"no bundled model card at {model_dir()}")
-    assert len(card["limitation_notices"]) == len(card["limitations"])
+    assert len(card.limitation_notices) == len(card.limitations)
     client.cookies["django_language"] = "id"
     html = client.get(reverse("guide:how_it_works")).content.decode()
     with translation.override("id"):
-        indonesian, still_english = notices.card_limitations(card)
-        intended_use = notices.card_intended_use(card)
+        indonesian, still_english = engine_text.card_limitations(card)
+        intended_use = engine_text.card_intended_use(card)
     assert not still_english
-    for english, translated in zip(card["limitations"], indonesian, strict=True):
+    for english, translated in zip(card.limitations, indonesian, strict=True):
         assert translated != english
         assert escape(translated) in html and escape(english) not in html
     assert "Alat bantu skrining yang memilah foto rontgen dada" in intended_use

@@ -1,5 +1,5 @@
 """The engine's sentences (refusal reasons, "uncertain", warnings, decoding errors) follow the
-reader's language: the web app translates them by code (webapp/screening/notices.py)."""
+reader's language: the web app translates them by code (webapp/screening/engine_text.py)."""
 from __future__ import annotations
 
 import io
@@ -13,7 +13,7 @@ from django.utils import translation
 from PIL import Image
 
 from cxr.inference.notices import ENGLISH, Notice
-from webapp.screening import notices
+from webapp.screening import engine_text
 from webapp.screening.models import Reading
 from webapp.tests.support.screening_helpers import store_reading
 
@@ -34,14 +34,14 @@ def png(array: np.ndarray) -> bytes:
 
 
 def test_every_engine_code_has_a_translation_and_nothing_else_does():
-    assert set(notices.TRANSLATIONS) == set(ENGLISH)
+    assert set(engine_text.TRANSLATIONS) == set(ENGLISH)
 
 
 @pytest.mark.parametrize("code", sorted(ENGLISH))
 def test_in_english_the_translation_says_exactly_what_the_engine_says(code):
     params = sample_params(code)
     with translation.override("en"):
-        assert notices.translate(code, params, "fallback") == str(Notice(code, **params))
+        assert engine_text.translate(code, params, "fallback") == str(Notice(code, **params))
 
 
 @pytest.mark.parametrize("code", sorted(ENGLISH))
@@ -49,7 +49,7 @@ def test_in_indonesian_every_sentence_is_translated_with_its_numbers(code):
     params = sample_params(code)
     english = str(Notice(code, **params))
     with translation.override("id"):
-        indonesian = notices.translate(code, params, english)
+        indonesian = engine_text.translate(code, params, english)
     assert indonesian != english
     assert "%(" not in indonesian
     if params:
@@ -59,9 +59,9 @@ def test_in_indonesian_every_sentence_is_translated_with_its_numbers(code):
 def test_numbers_in_sentences_are_written_the_languages_way():
     params = {"refused": 0, "test_images": 752, "negative_refusal_percent": 95.94}
     with translation.override("id"):
-        indonesian = notices.translate("card_ood_guard", params, "fallback")
+        indonesian = engine_text.translate("card_ood_guard", params, "fallback")
     with translation.override("en"):
-        english = notices.translate("card_ood_guard", params, "fallback")
+        english = engine_text.translate("card_ood_guard", params, "fallback")
     assert "95,9%" in indonesian and "95.9" not in indonesian  # as the page's own 95,9%
     assert "95.9%" in english
     assert "752" in indonesian and "752" in english
@@ -69,18 +69,18 @@ def test_numbers_in_sentences_are_written_the_languages_way():
 
 def test_unknown_codes_and_plain_text_fall_back_to_the_engine_text():
     with translation.override("id"):
-        assert notices.translate("from_a_newer_engine", {}, "English text") == "English text"
-        assert notices.notice_text("old stored warning") == "old stored warning"
+        assert engine_text.translate("from_a_newer_engine", {}, "English text") == "English text"
+        assert engine_text.notice_text("old stored warning") == "old stored warning"
         # a known code whose parameters do not fit (another engine version) is not an error
-        assert notices.translate("extra_frames", {}, "The file holds 3 pictures") == "The file holds 3 pictures"
+        assert engine_text.translate("extra_frames", {}, "The file holds 3 pictures") == "The file holds 3 pictures"
 
 
 def test_a_stored_notice_is_translated_again_in_the_readers_language():
-    stored = notices.stored(Notice("dicom_extra_frames", frames=3))
+    stored = engine_text.stored(Notice("dicom_extra_frames", frames=3))
     assert stored == {"code": "dicom_extra_frames", "params": {"frames": 3},
                       "text": "The DICOM file holds 3 frames; only the first was read."}
     with translation.override("id"):
-        assert notices.notice_text(stored) == "Berkas DICOM ini berisi 3 bingkai; hanya bingkai pertama yang dibaca."
+        assert engine_text.notice_text(stored) == "Berkas DICOM ini berisi 3 bingkai; hanya bingkai pertama yang dibaca."
 
 
 def test_a_blank_picture_is_refused_in_indonesian(patient_client, model_dir, media_root):
@@ -128,7 +128,7 @@ def test_stored_warnings_keep_their_codes(patient, model_dir, media_root, xray_p
     from webapp.screening import presentation
 
     reading = store_reading(patient, model_dir, xray_paths["normal"][0])
-    reading.warnings = [notices.stored(Notice("exif_unreadable")), "an old warning stored as text"]
+    reading.warnings = [engine_text.stored(Notice("exif_unreadable")), "an old warning stored as text"]
     reading.save()
     with translation.override("id"):
         texts = presentation.warning_texts(Reading.objects.get(pk=reading.pk))

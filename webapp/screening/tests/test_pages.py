@@ -111,9 +111,9 @@ def test_uploading_a_real_xray_stores_and_shows_the_reading(patient_client, pati
     assert reverse("screening:original", args=[reading.pk]) in html
     assert reverse("screening:heatmap", args=[reading.pk]) in html
     assert "data-heatmap-toggle" in html and "data-heatmap-opacity" in html
-    from webapp.screening.predictor import get_predictor
+    from webapp.screening.engine import get_predictor
 
-    for limitation in get_predictor().card.get("limitations", []):
+    for limitation in get_predictor().card.limitations:
         assert escape(str(limitation)) in html
     next_steps = reverse_or_none("guide:next_steps", reading.outcome)
     if next_steps:

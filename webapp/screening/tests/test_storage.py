@@ -10,8 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError
 
-from webapp.screening import predictor as predictor_module
-from webapp.screening import storage
+from webapp.screening import engine, storage
 from webapp.screening.models import Reading
 from webapp.tests.support.screening_helpers import (
     prediction_for,
@@ -115,30 +114,30 @@ def test_cleanup_orphans_reports_then_removes(patient, model_dir, media_root, xr
 
 
 def test_one_predictor_per_process_even_under_concurrent_first_use(model_dir):
-    predictor_module._loaded.clear()
+    engine._loaded.clear()
     results = []
-    threads = [threading.Thread(target=lambda: results.append(predictor_module.get_predictor()))
+    threads = [threading.Thread(target=lambda: results.append(engine.get_predictor()))
                for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert len(results) == 4 and all(p is results[0] for p in results)
-    assert predictor_module.get_predictor() is results[0]
+    assert engine.get_predictor() is results[0]
 
 
 def test_the_decoder_reads_whatever_the_upload_limit_lets_through(model_dir, settings):
     # An operator who raises MAX_UPLOAD_BYTES must not meet a second, lower limit in the decoder.
     settings.MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-    predictor_module._loaded.clear()
+    engine._loaded.clear()
     try:
-        assert predictor_module.get_predictor().max_bytes == 200 * 1024 * 1024
+        assert engine.get_predictor().max_bytes == 200 * 1024 * 1024
     finally:
-        predictor_module._loaded.clear()
+        engine._loaded.clear()
 
 
 def test_a_missing_model_is_reported_and_not_cached(settings, tmp_path):
     settings.CXR_MODEL_DIR = str(tmp_path / "empty")
-    with pytest.raises(predictor_module.ModelUnavailable):
-        predictor_module.get_predictor()
-    assert str(tmp_path / "empty") not in predictor_module._loaded
+    with pytest.raises(engine.ModelUnavailable):
+        engine.get_predictor()
+    assert str(tmp_path / "empty") not in engine._loaded
