@@ -22,18 +22,25 @@ import numpy as np
 from crepes import ConformalClassifier
 from crepes.extras import hinge
 
+from cxr.inference.abstention import prediction_sets
+
 
 @dataclass(frozen=True)
 class ClassConditionalSets:
     """Per-class thresholds on the score 1 - p; `classes` are positions 0..C-1 of the probs."""
 
     confidence: float
-    thresholds: np.ndarray  # (C,) float; -inf where a class can never enter (too few cases)
+    # (C,): +inf where a class can never be ruled out (too few calibration cases)
+    thresholds: np.ndarray
     calibration_counts: np.ndarray  # (C,) int: calibration images of each class
 
     def sets(self, probs: np.ndarray) -> np.ndarray:
         """Boolean (N, C): which classes each image's set holds."""
-        return prediction_sets(probs, self.thresholds)
+        return prediction_sets(probs, self.serving_thresholds())
+
+    def serving_thresholds(self) -> list[float | None]:
+        """The thresholds as the model card carries them: None for +inf (JSON has no infinity)."""
+        return [None if t == np.inf else float(t) for t in self.thresholds]
 
 
 def fit_class_conditional(probs: np.ndarray, y_true: np.ndarray,
@@ -43,17 +50,16 @@ def fit_class_conditional(probs: np.ndarray, y_true: np.ndarray,
     n_classes = probs.shape[1]
     classifier = conformal_classifier(probs, y_true)
     epsilon = 1.0 - confidence
-    thresholds = np.full(n_classes, -np.inf)
+    thresholds = np.full(n_classes, np.inf)  # +inf: never ruled out
     counts = np.bincount(y_true, minlength=n_classes)
     for c in range(n_classes):
         scores = np.sort(classifier.alphas[classifier.bins == c])[::-1]  # largest first
         # Non-smoothed p-value of score a: (#{scores >= a} + 1) / (n + 1); it exceeds epsilon
         # iff #{scores >= a} >= m, with m the smallest integer above epsilon * (n + 1) - 1,
         # iff a <= the m-th largest score.
+        # m <= n whenever confidence > 0; m <= 0 means too few cases to rule the class out.
         m = math.floor(epsilon * (len(scores) + 1) - 1) + 1
-        if m <= 0:
-            thresholds[c] = np.inf  # so few cases that nothing can be ruled out
-        elif m <= len(scores):
+        if m > 0:
             thresholds[c] = scores[m - 1]
     return ClassConditionalSets(confidence, thresholds, counts)
 
@@ -73,11 +79,6 @@ def crepes_sets(classifier: ConformalClassifier, probs: np.ndarray, confidence: 
         for c in range(alphas.shape[1])
     ])
     return p_values > 1.0 - confidence
-
-
-def prediction_sets(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """Boolean (N, C): class c is in an image's set when 1 - p_c <= thresholds[c]."""
-    return (1.0 - np.asarray(probs, dtype=np.float64)) <= np.asarray(thresholds)[None, :]
 
 
 def set_coverage(sets: np.ndarray, y_true: np.ndarray) -> float:

@@ -9,9 +9,9 @@ from cxr.evaluation.conformal import (
     crepes_sets,
     fit_class_conditional,
     mean_set_size,
-    prediction_sets,
     set_coverage,
 )
+from cxr.inference.abstention import prediction_sets
 
 
 def _noisy_probs(rng, n: int, n_classes: int = 3, skill: float = 1.5):
@@ -54,9 +54,13 @@ def test_a_class_with_too_few_calibration_cases_is_never_ruled_out():
     assert fitted.sets(probs)[:, 2].all()
 
 
+def test_a_class_without_threshold_is_in_every_set():
+    assert prediction_sets(np.array([[0.99, 0.0, 0.01]]), [0.5, None, 0.5]).tolist() == [[True, True, False]]
+
+
 def test_prediction_sets_and_coverage_by_hand():
     probs = np.array([[0.7, 0.2, 0.1], [0.4, 0.35, 0.25]])
-    sets = prediction_sets(probs, np.array([0.5, 0.7, 0.7]))
+    sets = prediction_sets(probs, [0.5, 0.7, 0.7])
     # Scores 1 - p: [0.3, 0.8, 0.9] and [0.6, 0.65, 0.75].
     assert sets.tolist() == [[True, False, False], [False, True, False]]
     assert set_coverage(sets, np.array([0, 2])) == 0.5
