@@ -1,7 +1,12 @@
 """`python -m cxr predict [--model DIR] IMAGE... [--json]`: read chest X-rays from the command line.
 
 With --json, one JSON object per image and line, in the order given:
-  {"file", "label", "probabilities", "rejected", "reason"}
+  {"file", "label", "probabilities", "rejected", "reason", "prediction_set", "uncertain",
+   "warnings"}
+`prediction_set` lists the classes that cannot be ruled out at the model card's set confidence
+(null for a model whose card has no out-of-source fit); `uncertain` is true for an X-ray that was
+read but gets no label; `warnings` is a list of {"code", "message"} (code `unfamiliar_image`:
+the X-ray is unlike the training images). `label` is null when uncertain or refused.
 An unreadable file gets its own line with label null, probabilities null, rejected true, the
 error message as reason and an extra "error" key (the ImageError code); the other files are still
 read. Exit status: 0 when every file was read (refusals included), 2 when any file was unreadable,
@@ -14,8 +19,7 @@ import sys
 from pathlib import Path
 
 CHUNK = 16  # files decoded and run together; output streams chunk by chunk
-DISCLAIMER = ("Screening aid only, not a diagnosis: a clinician and an RT-PCR test decide. "
-              "Probabilities are calibrated on validation images of the training sources.")
+DISCLAIMER = "Screening aid only, not a diagnosis: a clinician and an RT-PCR test decide."
 
 
 def add_parser(subparsers) -> None:
@@ -32,7 +36,8 @@ def add_parser(subparsers) -> None:
 
 def unreadable_json(file: str, error) -> dict:
     return {"file": file, "label": None, "probabilities": None, "rejected": True,
-            "reason": error.message, "error": error.code}
+            "reason": error.message, "prediction_set": None, "uncertain": False, "warnings": [],
+            "error": error.code}
 
 
 def run(args) -> int:
@@ -57,7 +62,10 @@ def run(args) -> int:
             print(json.dumps(row, ensure_ascii=False) if args.json else _table_row(row, predictor.classes),
                   flush=True)
     if not args.json:
-        print(f"\nmodel {predictor.version}. {DISCLAIMER}")
+        calibrated_on = ("X-rays from sources the model never saw" if predictor.trust
+                         else "validation images of the training sources")
+        print(f"\nmodel {predictor.version}. {DISCLAIMER} Probabilities are calibrated on "
+              f"{calibrated_on}.")
     return 2 if any_unreadable else 0
 
 

@@ -249,6 +249,26 @@ class HeatmapCheck(_Section):
 
 
 @dataclass(frozen=True)
+class Trust(_Section):
+    """What the model may say about itself, fitted on out-of-source readings: every image read
+    by a model that never saw its source (`python -m cxr out-of-source`, then
+    `python -m cxr trust fit`; cxr.evaluation.trust). Served by cxr.inference.abstention."""
+
+    temperature: float | None = None  # replaces the card's seen-source temperature when present
+    rule: str | None = None  # abstention score, a key of cxr.inference.abstention.RULES
+    target_accuracy: float | None = None  # what the threshold was chosen for
+    threshold: float | None = None  # rule score needed for a label; None: no label at all
+    set_confidence: float | None = None  # prediction sets hold the true class this often
+    set_thresholds: tuple[float | None, ...] = _sequence()  # per class; None: never ruled out
+    familiarity_threshold: float | None = None  # nearest-neighbour ratio above it: unfamiliar
+    familiarity_k: int | None = None
+    protocol: Mapping[str, Any] = _mapping()  # held-out groups, recipe, image counts
+    measured: Mapping[str, Any] = _mapping()  # left-out-group measurements with 95% CIs
+    extra: Mapping[str, Any] = _extra()
+    key_order: tuple[str, ...] = _key_order()
+
+
+@dataclass(frozen=True)
 class ModelCard(_Section):
     """model_card.json, typed. Optional parts are None (or empty) when the card lacks them."""
 
@@ -273,6 +293,7 @@ class ModelCard(_Section):
     decision: Decision | None = _section(Decision)
     ood: Guard | None = _section(Guard)
     heatmap_check: HeatmapCheck | None = _section(HeatmapCheck)
+    trust: Trust | None = _section(Trust)
     plots: Mapping[str, str] = _mapping()  # name -> PNG file in the model folder
     limitations: tuple[str, ...] = _sequence()  # English
     limitation_notices: tuple[Mapping[str, Any], ...] = _sequence()  # Notice.as_dict() each

@@ -27,6 +27,12 @@ ENGLISH: dict[str, str] = {
     # Why a chest X-ray gets no label.
     "uncertain": "Uncertain: the highest probability ({percent}%, {label}) is below "
     "{threshold_percent}%, so no label is given.",
+    "uncertain_measured": "Uncertain: a radiologist should read this. The model leans to {label} "
+    "({percent}%), but on X-rays from hospitals it never saw, readings this unsure were right less "
+    "than {target_percent}% of the time, so no label is given.",
+    "refused_all_labels": "Uncertain: a radiologist should read this. On X-rays from hospitals it "
+    "never saw, no reading of this model was right {target_percent}% of the time, so it gives no "
+    "label at all.",
     # Warnings: the picture was read, with a caveat.
     "extra_frames": "The file holds {frames} pictures; only the first was read.",
     "exif_unreadable": "The EXIF orientation could not be read; the picture is shown as stored.",
@@ -34,6 +40,9 @@ ENGLISH: dict[str, str] = {
     "dicom_extra_frames": "The DICOM file holds {frames} frames; only the first was read.",
     "dicom_window_invalid": "The DICOM window width is invalid; the full range of values is shown.",
     "dicom_body_part": "The DICOM header names the body part {body_part}, not the chest.",
+    "unfamiliar_image": "This X-ray is unlike the images the model was trained on (distance "
+    "{ratio:.2f}, limit {limit:.2f}). On such images from hospitals it never saw, its readings "
+    "were less accurate: treat this result with extra caution.",
     # Errors: the file could not be read as an image (cxr.inference.errors).
     "format_not_supported": "{format} files are not supported; please upload {supported}.",
     "not_an_image": "This file is not a recognised image; please upload {supported}.",

@@ -18,7 +18,7 @@ class Prediction:
     probabilities: dict[str, float]  # calibrated, sum to 1 (computed even when refused)
     rejected: bool  # not a frontal chest X-ray
     reason: str | None  # a Notice (English text + code); set whenever label is None
-    low_confidence: bool
+    low_confidence: bool  # uncertain: a chest X-ray read, but no label (see `uncertain`)
     ood_score: float  # the feature guard's score; > card.ood.threshold means refused
     warnings: list[str]  # Notices
     heatmap: np.ndarray  # float32 (S, S) in [0, 1] for the predicted (or top) class
@@ -26,15 +26,27 @@ class Prediction:
     source_format: str
     model_version: str
     heatmap_class: str = ""
+    # Classes that cannot be ruled out at the card's set confidence (card.trust); None when the
+    # card has no out-of-source fit.
+    prediction_set: list[str] | None = None
+    familiarity: float | None = None  # nearest-neighbour ratio to the training X-rays
     _cam: np.ndarray = field(default=None, repr=False)  # (h, w) raw CAM of heatmap_class
 
+    @property
+    def uncertain(self) -> bool:
+        """A chest X-ray that was read but gets no label: a radiologist should read it."""
+        return self.low_confidence
+
     def to_json(self) -> dict:
-        """The CLI contract's fields (the caller adds `file`)."""
+        """The CLI contract's fields (the caller adds `file`); the API and the PDF say the same."""
         return {
             "label": self.label,
             "probabilities": {name: round(float(p), 6) for name, p in self.probabilities.items()},
             "rejected": self.rejected,
             "reason": self.reason,
+            "prediction_set": self.prediction_set,
+            "uncertain": self.uncertain,
+            "warnings": [{"code": getattr(w, "code", None), "message": str(w)} for w in self.warnings],
         }
 
     def display_size(self, max_side: int = DISPLAY_MAX_SIDE) -> tuple[int, int]:

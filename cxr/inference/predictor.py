@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cxr.inference import abstention
 from cxr.inference.cam import heatmap_from_cam
 from cxr.inference.card import CARD_FILE, CardError, ModelCard, resolve_model_dir
 from cxr.inference.decode import MAX_BYTES, MAX_PIXELS, DecodedImage, decode_image
@@ -49,7 +50,11 @@ class Predictor:
         self.classes: list[str] = list(card.classes)
         self.input_size = int(card.input_size)
         self.contrast = card.contrast or DEFAULT_CONTRAST
-        self.temperature = float(DEFAULT_TEMPERATURE if card.temperature is None else card.temperature)
+        # Fitted on out-of-source readings (card.trust) when the card has them: what a new
+        # hospital's images need. Otherwise the seen-source validation fit of older cards.
+        self.trust = card.trust if card.trust and card.trust.rule else None
+        temperature = self.trust.temperature if self.trust else card.temperature
+        self.temperature = float(DEFAULT_TEMPERATURE if temperature is None else temperature)
         self.low_confidence_threshold = float(DEFAULT_LOW_CONFIDENCE if card.low_confidence_threshold is None
                                               else card.low_confidence_threshold)
         norm = card.normalisation
@@ -120,7 +125,18 @@ class Predictor:
         logits, cams, pooled = self.run_model(prepared)
         probabilities = softmax(logits / self.temperature)
         distances = self.detector.scores(pooled)
-        return [self._prediction(d, p, c, s) for d, p, c, s in zip(images, probabilities, cams, distances, strict=True)]
+        familiarity = self.familiarity_ratios(pooled)
+        return [self._prediction(d, p, c, s, f)
+                for d, p, c, s, f in zip(images, probabilities, cams, distances, familiarity, strict=True)]
+
+    def familiarity_ratios(self, pooled: np.ndarray) -> np.ndarray:
+        """The guard's nearest-neighbour score over its validation scale: how far an image lies
+        from the training X-rays (1 = as far as the farthest 1% of validation X-rays). NaN where
+        the guard has no nearest-neighbour part (models exported before it)."""
+        neighbours = getattr(self.detector, "neighbours", None)
+        if neighbours is None:
+            return np.full(len(pooled), np.nan)
+        return neighbours.scores(pooled) / neighbours.threshold
 
     def logits_and_features(self, prepared: np.ndarray, batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
         """Raw logits (N, C) and pooled features (N, K) of many prepared images, batch by batch
@@ -140,7 +156,8 @@ class Predictor:
 
     # --- decisions ----------------------------------------------------------------------------
 
-    def _prediction(self, decoded: DecodedImage, probs: np.ndarray, cam: np.ndarray, distance: float) -> Prediction:
+    def _prediction(self, decoded: DecodedImage, probs: np.ndarray, cam: np.ndarray, distance: float,
+                    familiarity: float) -> Prediction:
         probabilities = {name: float(p) for name, p in zip(self.classes, probs, strict=True)}
         top = int(np.argmax(probs))
         reason = rules.explained_refusal(decoded)
@@ -148,26 +165,50 @@ class Predictor:
             reason = Notice("not_cxr_unlike_training", distance=float(distance),
                             limit=float(self.detector.threshold))
         rejected = reason is not None
-        low_confidence = not rejected and float(probs[top]) < self.low_confidence_threshold
-        if low_confidence:
-            reason = Notice("uncertain", percent=round(100 * float(probs[top])), label=self.classes[top],
-                            threshold_percent=round(100 * self.low_confidence_threshold))
+        warnings = list(decoded.warnings) + rules.dicom_warnings(decoded)
+        prediction_set = None
+        if self.trust:
+            in_set = abstention.prediction_sets(probs[None, :], self.trust.set_thresholds)
+            prediction_set = [c for c, inside in zip(self.classes, in_set[0], strict=True) if inside]
+            unfamiliar = bool(familiarity > self.trust.familiarity_threshold)  # NaN: False
+            if unfamiliar and not rejected:
+                warnings.append(Notice("unfamiliar_image", ratio=float(familiarity),
+                                       limit=float(self.trust.familiarity_threshold)))
+            score = abstention.rule_scores(self.trust.rule, probs[None, :], in_set, np.array([unfamiliar]))
+            uncertain = not rejected and not abstention.labelled(score, self.trust.threshold)[0]
+        else:
+            uncertain = not rejected and float(probs[top]) < self.low_confidence_threshold
+        if uncertain:
+            reason = self._uncertain_reason(probs, top)
         size = (self.input_size, self.input_size)
         return Prediction(
             label=None if reason else self.classes[top],
             probabilities=probabilities,
             rejected=rejected,
             reason=reason,
-            low_confidence=low_confidence,
+            low_confidence=uncertain,
             ood_score=float(distance),
-            warnings=list(decoded.warnings) + rules.dicom_warnings(decoded),
+            warnings=warnings,
             heatmap=heatmap_from_cam(cam[top], size),
             image=decoded.gray,
             source_format=decoded.source_format,
             model_version=self.version,
             heatmap_class=self.classes[top],
+            prediction_set=prediction_set,
+            familiarity=None if np.isnan(familiarity) else float(familiarity),
             _cam=cam[top],
         )
+
+    def _uncertain_reason(self, probs: np.ndarray, top: int) -> Notice:
+        percent = round(100 * float(probs[top]))
+        if not self.trust:
+            return Notice("uncertain", percent=percent, label=self.classes[top],
+                          threshold_percent=round(100 * self.low_confidence_threshold))
+        target_percent = round(100 * float(self.trust.target_accuracy))
+        if self.trust.threshold is None:
+            return Notice("refused_all_labels", target_percent=target_percent)
+        return Notice("uncertain_measured", label=self.classes[top], percent=percent,
+                      target_percent=target_percent)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parents[2]
-CONTRACT_KEYS = {"file", "label", "probabilities", "rejected", "reason"}
+CONTRACT_KEYS = {"file", "label", "probabilities", "rejected", "reason", "prediction_set", "uncertain",
+                 "warnings"}
 
 
 def cxr(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

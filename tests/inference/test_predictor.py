@@ -74,7 +74,8 @@ def test_reading_of_real_xrays_follows_the_contract(predictor, xrays):
         else:
             assert reading.label == max(reading.probabilities, key=reading.probabilities.get)
             assert reading.reason is None and not reading.rejected and not reading.low_confidence
-        assert set(reading.to_json()) == {"label", "probabilities", "rejected", "reason"}
+        assert set(reading.to_json()) == {"label", "probabilities", "rejected", "reason",
+                                          "prediction_set", "uncertain", "warnings"}
 
 
 def test_pictures_have_matching_sizes(predictor, xrays):

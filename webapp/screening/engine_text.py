@@ -35,6 +35,17 @@ TRANSLATIONS = {
                                               "%(limit).1f).")),
     "uncertain": _("Uncertain: the highest probability (%(percent)s%%, %(label)s) is below "
                    "%(threshold_percent)s%%, so no label is given."),
+    "uncertain_measured": _("Uncertain: a radiologist should read this. The model leans to "
+                            "%(label)s (%(percent)s%%), but on X-rays from hospitals it never saw, "
+                            "readings this unsure were right less than %(target_percent)s%% of the "
+                            "time, so no label is given."),
+    "refused_all_labels": _("Uncertain: a radiologist should read this. On X-rays from hospitals it "
+                            "never saw, no reading of this model was right %(target_percent)s%% of "
+                            "the time, so it gives no label at all."),
+    "unfamiliar_image": _("This X-ray is unlike the images the model was trained on (distance "
+                          "%(ratio).2f, limit %(limit).2f). On such images from hospitals it never "
+                          "saw, its readings were less accurate: treat this result with extra "
+                          "caution."),
     "extra_frames": _("The file holds %(frames)s pictures; only the first was read."),
     "exif_unreadable": _("The EXIF orientation could not be read; the picture is shown as stored."),
     "high_bit_depth": _("High bit-depth image scaled to 8 bits from its darkest to brightest "
