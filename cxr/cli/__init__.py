@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("data", "train", "evaluate", "sweep", "out-of-source", "export", "predict")
+COMMANDS = ("data", "train", "evaluate", "sweep", "out-of-source", "trust", "export", "predict")
 
 
 def build_parser() -> argparse.ArgumentParser:

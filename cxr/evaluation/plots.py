@@ -131,3 +131,23 @@ def plot_reliability(y_true: Sequence[int], probs: np.ndarray, out_png: str | Pa
     hist_ax.set_ylabel("images")
     hist_ax.set_xlim(0, 1)
     return _save(fig, out_png)
+
+
+def plot_risk_coverage(curves: dict[str, dict], out_png: str | Path, target: float | None = None,
+                       title: str = "Labelled readings right, against the share labelled") -> Path:
+    """One risk-coverage curve per held-out source group (`cxr.evaluation.selective`): how often
+    the labelled readings are right when the model labels the given share of images."""
+    fig = Figure(figsize=(6.5, 4.5))
+    ax = fig.subplots()
+    for name, curve in curves.items():
+        ax.step(curve["coverage"], curve["accuracy"], where="post", label=f"{name} ({curve['labelled'][-1]})")
+    if target is not None:
+        ax.axhline(target, ls="--", color="grey", lw=1, label=f"target {target:.0%}")
+    ax.set_xlabel("share of images given a label (coverage)")
+    ax.set_ylabel("labelled readings right (selective accuracy)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8, title="held-out source (images)", title_fontsize=8)
+    return _save(fig, out_png)

@@ -1,0 +1,165 @@
+"""`python -m cxr trust OOS_DIR`: fit what the model says about itself on out-of-source readings.
+
+Reads the folder of `python -m cxr out-of-source`, compares the abstention rules, measures the
+chosen one with each source group left out of the fitting in turn, fits the shipped parameters on
+all groups (cxr.evaluation.trust) and writes them to OOS_DIR/trust.json. With --model-dir, they
+become the model card's `trust` section (with the risk-coverage plot), and with --shared the
+served model is checked on its own patient-split test images. --report writes the results page.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+RISK_COVERAGE_PNG = "risk_coverage.png"
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "trust", help="fit abstention, prediction sets and familiarity on out-of-source readings")
+    parser.add_argument("oos_dir", type=Path, help="folder of `python -m cxr out-of-source`")
+    parser.add_argument("--target", type=float, default=0.9,
+                        help="labelled readings must be right this often (default 0.9)")
+    parser.add_argument("--confidence", type=float, default=0.9, help="prediction-set level")
+    parser.add_argument("--rule", default="auto", help="abstention rule (default: the best measured)")
+    parser.add_argument("--model-dir", type=Path, help="write the fit into this model's card")
+    parser.add_argument("--shared", type=Path,
+                        help="shared X-ray set: check the served model on its patient-split test")
+    parser.add_argument("--report", type=Path, help="write a results page (Markdown) here")
+    parser.add_argument("--n-boot", type=int, default=1000)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cxr.evaluation.plots import plot_risk_coverage
+    from cxr.evaluation.trust import fit_and_measure, risk_coverage_by_group
+
+    params, measured, readings = fit_and_measure(args.oos_dir, args.target, args.confidence,
+                                                 args.rule, args.n_boot)
+    plot = plot_risk_coverage(risk_coverage_by_group(readings, params.rule),
+                              args.oos_dir / RISK_COVERAGE_PNG, target=args.target)
+    if args.model_dir:
+        _install(args.model_dir, params, plot)
+        if args.shared:
+            params.measured["patient_split_test"] = patient_split_check(args.model_dir, args.shared)
+            _install(args.model_dir, params, plot)
+    (args.oos_dir / "trust.json").write_text(json.dumps(params.to_dict(), indent=2) + "\n",
+                                             encoding="utf-8")
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(plot, args.report.with_suffix(".png"))
+        args.report.write_text(render_page(params, measured, args), encoding="utf-8")
+    print(render_summary(params, measured))
+    return 0
+
+
+def _install(model_dir: Path, params, plot: Path) -> None:
+    """The fit as the card's `trust` section, the plot beside the card."""
+    from cxr.inference.card import ModelCard, Trust
+
+    card = ModelCard.load(model_dir)
+    shutil.copyfile(plot, Path(model_dir) / RISK_COVERAGE_PNG)
+    card.replace(trust=Trust.from_dict(params.to_dict()),
+                 plots={**card.plots, "risk_coverage": RISK_COVERAGE_PNG}).write(model_dir)
+
+
+def patient_split_check(model_dir: Path, shared: Path) -> dict:
+    """Coverage and labelled accuracy of the served model (its card now with the fit) on the
+    test images of the patient split it was trained on: the no-regression check."""
+    from cxr.data.index import import_shared_manifest, task_frame
+    from cxr.data.splits import make_split
+    from cxr.evaluation.report import wilson_interval
+    from cxr.inference import Predictor
+
+    split = make_split(task_frame(import_shared_manifest(shared), "3class"), "patient", seed=0)
+    test = split[split["subset"] == "test"]
+    predictor = Predictor.load(model_dir)
+    readings = predictor.predict_batch(list(test["path"]))
+    labels = [r.label for r in readings]
+    labelled = [(label, truth) for label, truth in zip(labels, test["label"], strict=True) if label]
+    right = sum(label == truth for label, truth in labelled)
+    set_hits = sum(truth in (r.prediction_set or []) for r, truth in zip(readings, test["label"], strict=True))
+    n = len(test)
+    return {
+        "images": n,
+        "refused": sum(r.rejected for r in readings),
+        "coverage": {"value": len(labelled) / n, "ci95": wilson_interval(len(labelled), n), "n": n},
+        "labelled_accuracy": {"value": right / len(labelled) if labelled else None,
+                              "ci95": wilson_interval(right, len(labelled)), "n": len(labelled)},
+        "set_coverage": {"value": set_hits / n, "ci95": wilson_interval(set_hits, n), "n": n},
+        "unfamiliar": sum(any(getattr(w, "code", "") == "unfamiliar_image" for w in r.warnings)
+                          for r in readings),
+    }
+
+
+def render_summary(params, measured: dict) -> str:
+    from cxr.evaluation.markdown import table
+    from cxr.evaluation.trust import REPORT_HEADER, report_rows
+
+    lines = [f"rule {params.rule}, threshold {params.threshold}, temperature {params.temperature:.3f}, "
+             f"set thresholds {params.set_thresholds}, familiarity > {params.familiarity_threshold:.3f}",
+             "", table(REPORT_HEADER, report_rows(measured))]
+    check = params.measured.get("patient_split_test")
+    if check:
+        lines += ["", f"patient-split test of the served model: {json.dumps(check)}"]
+    return "\n".join(lines)
+
+
+def render_page(params, measured: dict, args: argparse.Namespace) -> str:
+    from cxr.evaluation.markdown import format_estimate, table
+
+    compared = params.measured["rules_compared"]
+    rule_rows = [[rule, f"{m['aurc']:.3f}", f"{m['coverage']:.3f}",
+                  "n/a" if m["labelled_accuracy"] is None else f"{m['labelled_accuracy']:.3f}"]
+                 for rule, m in compared.items()]
+    check = params.measured.get("patient_split_test")
+    patient = ("not measured (run with --model-dir and --shared)" if not check else
+               f"{check['images']} test images: coverage {format_estimate(check['coverage'])}, "
+               f"labelled readings right {format_estimate(check['labelled_accuracy'])}, "
+               f"90% sets cover {format_estimate(check['set_coverage'])}, refused {check['refused']}, "
+               f"flagged unfamiliar {check['unfamiliar']}")
+    command = f"python -m cxr trust {args.oos_dir} --target {args.target} --confidence {args.confidence}"
+    groups = ", ".join(f"{name} ({', '.join(sources)})" for name, sources in params.protocol["groups"].items())
+    return "\n".join([
+        "# Trustworthy readings: abstention, prediction sets and familiarity, out of source",
+        "",
+        "Every number here comes from readings of images whose source the reading model never saw",
+        f"(`python -m cxr out-of-source`, one model per held-out group: {groups}; recipe",
+        f"`{json.dumps(params.protocol.get('recipe', {}))}`), and every group's row uses parameters",
+        "fitted on the other groups only: what a new hospital would see. 95% intervals: Wilson for",
+        "proportions, bootstrap over images for ECE.",
+        "",
+        "```bash",
+        command + (f" --model-dir {args.model_dir}" if args.model_dir else "")
+        + (f" --shared {args.shared}" if args.shared else "") + f" --report {args.report}",
+        "```",
+        "",
+        f"Chosen rule: `{params.rule}` (target: labelled readings right >= {params.target_accuracy:.0%}).",
+        f"Shipped parameters (fitted on all groups): temperature {params.temperature:.3f}, label "
+        f"threshold {params.threshold}, {params.set_confidence:.0%} set thresholds "
+        f"{params.set_thresholds}, unfamiliar above nearest-neighbour ratio "
+        f"{params.familiarity_threshold:.3f}.",
+        "",
+        "## Left-out-group measurements of the chosen rule",
+        "",
+        table(*_report_table(measured)),
+        "",
+        f"![risk-coverage curves per held-out group]({args.report.with_suffix('.png').name})",
+        "",
+        "## Abstention rules compared (pooled, left-out groups; AURC: lower is better)",
+        "",
+        table(("rule", "AURC", "coverage", "labelled right"), rule_rows),
+        "",
+        "## The served model on its own patient-split test (no-regression check)",
+        "",
+        patient,
+        "",
+    ])
+
+
+def _report_table(measured: dict):
+    from cxr.evaluation.trust import REPORT_HEADER, report_rows
+
+    return REPORT_HEADER, report_rows(measured)

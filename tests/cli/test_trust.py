@@ -1,0 +1,59 @@
+"""`python -m cxr trust`: the out-of-source fit lands in trust.json, the card and a results page."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+pytest.importorskip("torch")
+
+from cxr.cli import main  # noqa: E402
+from cxr.data.index import task_frame  # noqa: E402
+from cxr.inference import Predictor  # noqa: E402
+from cxr.inference.card import BUNDLED_MODEL_DIR, ModelCard  # noqa: E402
+from cxr.training.loop import TrainConfig  # noqa: E402
+from cxr.training.out_of_source import run_out_of_source  # noqa: E402
+
+pytestmark = [pytest.mark.train, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def oos_dir(shared_index, tmp_path_factory):
+    """Three source groups, each read by a tiny model trained without it (real training)."""
+    frame = task_frame(shared_index.sort_values("path").groupby(["source", "label"]).head(12)
+                       .reset_index(drop=True), "3class")
+    sources = sorted(set(frame["source"]))
+    groups = {"a": tuple(sources[:2]), "b": tuple(sources[2:4]), "c": tuple(sources[4:])}
+    out = tmp_path_factory.mktemp("oos")
+    config = TrainConfig(split_csv="", pretrained="none", lr=1e-3, batch_size=8, epochs=1,
+                         img_size=32, augment="none", device="cpu", workers=1, max_train_batches=2,
+                         cache_dir=str(out / "cache"))
+    run_out_of_source(frame, out, config, groups, log=lambda _: None)
+    return out
+
+
+def test_fit_goes_to_trust_json_the_card_and_the_page(oos_dir, tmp_path, capsys):
+    if not (BUNDLED_MODEL_DIR / "model.onnx").exists():
+        pytest.skip("models/bundled is not installed")
+    model_dir = tmp_path / "model"
+    shutil.copytree(BUNDLED_MODEL_DIR, model_dir)
+    page = tmp_path / "docs" / "trust.md"
+    assert main(["trust", str(oos_dir), "--model-dir", str(model_dir), "--report", str(page),
+                 "--n-boot", "20"]) == 0
+    fitted = json.loads((oos_dir / "trust.json").read_text())
+    assert fitted["rule"] and fitted["temperature"] > 0 and len(fitted["set_thresholds"]) == 3
+    assert set(fitted["measured"]["by_group"]) == {"a", "b", "c"}
+    assert fitted["protocol"]["groups"]["a"] and "measured_by" in fitted["protocol"]
+    # The card carries the same fit; the served predictor now decides by it.
+    card = ModelCard.load(model_dir)
+    assert card.trust.to_dict() == fitted and card.plots["risk_coverage"] == "risk_coverage.png"
+    assert (model_dir / "risk_coverage.png").stat().st_size > 1000
+    predictor = Predictor.load(model_dir)
+    assert predictor.trust is not None and predictor.temperature == pytest.approx(fitted["temperature"])
+    # The page names the command and shows one row per held-out group plus the pooled one.
+    text = page.read_text()
+    assert "python -m cxr trust" in text and "| pooled |" in text
+    assert all(f"| {g} |" in text for g in "abc")
+    assert page.with_suffix(".png").exists()
+    assert "coverage" in capsys.readouterr().out
