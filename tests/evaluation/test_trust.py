@@ -1,0 +1,73 @@
+"""Fitting on out-of-source readings: each group is measured with parameters it did not shape."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxr.evaluation import trust
+
+CLASSES = ["covid", "pneumonia", "normal"]
+
+
+def _readings(seed: int = 0) -> pd.DataFrame:
+    """Four source groups of decreasing skill; far-from-training images (high ratio) are the
+    ones the model gets wrong, as the familiarity score should find."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for group, skill, n in (("a", 4.0, 400), ("b", 2.5, 300), ("c", 1.0, 300), ("d", 3.0, 500)):
+        y = rng.integers(0, 3, n)
+        logits = rng.normal(size=(n, 3))
+        right = rng.uniform(size=n) < 0.5 + skill / 10
+        logits[np.arange(n), np.where(right, y, (y + 1) % 3)] += skill
+        ratio = np.where(right, rng.uniform(0.2, 1.2, n), rng.uniform(0.8, 2.0, n))
+        parts.append(pd.DataFrame({"group": group, "y": y, "knn_ratio": ratio,
+                                   **{f"logit_{c}": logits[:, i] for i, c in enumerate(CLASSES)}}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_labelled_readings_reach_the_target_where_the_model_can_read():
+    table = _readings()
+    measured = trust.measure(table, CLASSES, "max_probability", 0.9, 0.9, n_boot=20)
+    strong = measured["by_group"]["a"]
+    assert strong["labelled_accuracy"]["value"] >= 0.85 and strong["coverage"]["value"] > 0.1
+    # The weak group abstains far more: the honest answer for a source it cannot read.
+    assert measured["by_group"]["c"]["coverage"]["value"] < strong["coverage"]["value"]
+    assert 0.8 <= measured["pooled"]["set_coverage"]["value"] <= 1.0
+
+
+def test_each_group_is_read_with_parameters_fitted_without_it():
+    table = _readings()
+    left_out = trust.left_out_readings(table, CLASSES, "max_probability", 0.9, 0.9)
+    held = table["group"] == "c"
+    without_c = trust.fit(table[~held], CLASSES, "max_probability", 0.9, 0.9)
+    with_c = trust.fit(table, CLASSES, "max_probability", 0.9, 0.9)
+    assert without_c.temperature != pytest.approx(with_c.temperature)
+    probs = left_out.loc[held, [f"p_{c}" for c in CLASSES]].to_numpy()
+    logits = table.loc[held, [f"logit_{c}" for c in CLASSES]].to_numpy()
+    expected = np.exp(logits / without_c.temperature)
+    assert np.allclose(probs, expected / expected.sum(axis=1, keepdims=True))
+
+
+def test_familiarity_flags_the_readings_that_are_less_accurate():
+    measured = trust.measure(_readings(), CLASSES, "max_probability", 0.9, 0.9, n_boot=20)
+    pooled = measured["pooled"]
+    assert pooled["accuracy_unfamiliar"]["value"] < pooled["accuracy_familiar"]["value"] - 0.2
+    assert 0.05 <= pooled["unfamiliar_share"]["value"] <= 0.5
+
+
+def test_the_rule_chosen_labels_most_while_reaching_the_target():
+    comparison = {
+        "a": {"pooled": {"coverage": {"value": 0.7}, "labelled_accuracy": {"value": 0.91}}, "aurc": 0.1},
+        "b": {"pooled": {"coverage": {"value": 0.8}, "labelled_accuracy": {"value": 0.89}}, "aurc": 0.05},
+        "c": {"pooled": {"coverage": {"value": 0.6}, "labelled_accuracy": {"value": 0.95}}, "aurc": 0.2},
+    }
+    assert trust.choose_rule(comparison, 0.9) == "a"
+    assert trust.choose_rule(comparison, 0.99) == "b"  # none reaches it: the lowest AURC
+
+
+def test_parameters_serialise_for_the_card():
+    params = trust.fit(_readings(), CLASSES, "margin", 0.99, 0.9)
+    out = params.to_dict()
+    assert out["rule"] == "margin" and len(out["set_thresholds"]) == 3
+    assert out["threshold"] is None or 0 <= out["threshold"] <= 1
