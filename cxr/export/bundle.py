@@ -45,12 +45,12 @@ AGREEMENT_TOLERANCE = 1e-4  # max |p_onnx - p_torch| accepted on real images
 # non-X-ray pictures refused. Refusing a sick patient's film is the worse error. See docs/results.md.
 # Split half and half between the Mahalanobis and the kNN score (cxr.inference.guard.detectors.FeatureGuard):
 # with both, the v2 model refused 100% of the non-X-ray pictures and 0% of pneumonia test X-rays
-# (scripts/ood_study.py); the shipped v3 model 98.4% and 2% (its card).
+# (studies/ood/candidates.py); the shipped v3 model 98.4% and 2% (its card).
 OOD_FALSE_REFUSAL_TARGET = 0.01
 # The threshold times 1.15 for hospitals the model never saw: on three leave-sources-out models
 # the plain validation quantile refused 2-22% of the X-rays of the held-out collections; these
 # needed margins of 1.00, 1.05 and 1.13 to refuse at most 2% (issue 4's goal), while the 224 px
-# one still refused 98% of the non-X-ray pictures at 1.15 (scripts/ood_unseen_sources.py,
+# one still refused 98% of the non-X-ray pictures at 1.15 (studies/ood/unseen_sources.py,
 # docs/results.md).
 OOD_UNSEEN_MARGIN = 1.15
 LOW_CONFIDENCE_THRESHOLD = 0.6

@@ -18,7 +18,7 @@
    sit no farther from a centre than sick lungs do, while their direction in feature space is
    unlike any single real X-ray. `FeatureGuard` averages the two scores, each scaled on validation
    X-rays, and refuses above a threshold set on validation X-rays with a margin for hospitals the
-   model never saw (see its docstring). (Measured on the patient split with scripts/ood_study.py,
+   model never saw (see its docstring). (Measured on the patient split with studies/ood/candidates.py,
    v2 model: non-X-ray pictures 91.4% -> 100% refused, 57 other ones 100%; test X-rays 0.7% ->
    0.8%, pneumonia test X-rays 9.8% -> 0%; the unseen-hospital margin: docs/results.md.)
 
@@ -165,7 +165,7 @@ class FeatureGuard:
     `combine="mean"` (exports since 2026-11-26) averages the two ratios and refuses above
     `margin` times the (1 - rate) quantile of validation X-rays; `combine="max"` (older files)
     refuses when either ratio passes 1. The mean was chosen on leave-sources-out models, whose
-    test X-rays come from collections absent from training (scripts/ood_unseen_sources.py): at
+    test X-rays come from collections absent from training (studies/ood/unseen_sources.py): at
     the same share of unseen-hospital X-rays refused, it refuses as many or more non-X-ray
     pictures than the max in all three settings, and the margin keeps unseen-hospital X-rays
     below 2% refused where the plain validation quantile refused 2-23% of them.
