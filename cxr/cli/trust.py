@@ -45,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
         if args.shared:
             params.measured["patient_split_test"] = patient_split_check(args.model_dir, args.shared)
             _install(args.model_dir, params, plot)
-    (args.oos_dir / "trust.json").write_text(json.dumps(params.to_dict(), indent=2) + "\n",
+    from cxr.inference.card import json_safe
+
+    (args.oos_dir / "trust.json").write_text(json.dumps(json_safe(params.to_dict()), indent=2) + "\n",
                                              encoding="utf-8")
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)

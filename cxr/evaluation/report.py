@@ -30,6 +30,7 @@ from cxr.evaluation.metrics import (
     negative_log_likelihood,
     softmax_probs,
 )
+from cxr.inference.card import json_safe
 
 SUBSETS = ("val", "test")
 SUBSET_TITLES = {"train": "Training", "val": "Validation", "test": "Test"}
@@ -158,19 +159,6 @@ def render_markdown(result: dict, title: str = "Evaluation") -> str:
 
 # --- files -----------------------------------------------------------------------------------
 
-def _json_safe(value):
-    """numpy scalars -> Python; NaN -> None (JSON has no NaN)."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def write_outputs(result: dict, frames: dict[str, pd.DataFrame], logits: dict[str, np.ndarray],
                   out_dir: str | Path, title: str = "Evaluation") -> Path:
     """Write metrics.json, metrics.md, the figures and the predictions; returns metrics.json."""
@@ -200,7 +188,7 @@ def write_outputs(result: dict, frames: dict[str, pd.DataFrame], logits: dict[st
         predictions["predicted"] = [classes[k] for k in probs.argmax(axis=1)]
         predictions.to_csv(out_dir / f"predictions_{name}.csv", index=False)
     metrics_json = out_dir / "metrics.json"
-    metrics_json.write_text(json.dumps(_json_safe(result), indent=2) + "\n", encoding="utf-8")
+    metrics_json.write_text(json.dumps(json_safe(result), indent=2) + "\n", encoding="utf-8")
     (out_dir / "metrics.md").write_text(render_markdown(result, title), encoding="utf-8")
     return metrics_json
 

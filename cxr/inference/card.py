@@ -323,7 +323,7 @@ class ModelCard(_Section):
 
     def to_json(self) -> str:
         """The file's text, as the exporter writes it (2-space indent, UTF-8 kept, NaN -> null)."""
-        return json.dumps(_json_safe(self.to_dict()), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(json_safe(self.to_dict()), indent=2, ensure_ascii=False) + "\n"
 
     def write(self, model_dir: str | os.PathLike) -> Path:
         """Write model_card.json into `model_dir` atomically (a reader never sees half a card)."""
@@ -334,12 +334,12 @@ class ModelCard(_Section):
         return path
 
 
-def _json_safe(value):
+def json_safe(value):
     """numpy scalars -> Python numbers; NaN and infinities -> None (JSON has neither)."""
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and type(value).__module__ == "numpy":
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
