@@ -9,7 +9,8 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("data", "train", "evaluate", "sweep", "out-of-source", "trust", "export", "predict")
+COMMANDS = ("data", "train", "evaluate", "sweep", "out-of-source", "trust", "export", "predict",
+            "validate-site")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,101 @@
+"""`python -m cxr validate-site FOLDER --labels labels.csv`: check the model at your hospital.
+
+labels.csv has a `file` column (relative to FOLDER) and a `label` column (covid, pneumonia or
+normal: the diagnosis established independently of this model). Every file is read as the app
+reads it; the report compares the local numbers with the model card's out-of-source ones and
+ends in a plain verdict (cxr.evaluation.site_validation). Writes report.json, report.md and
+reliability.png into --out. Exit status 0 when the report was written, 2 on bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("validate-site", help="measure the model on your labelled X-rays")
+    parser.add_argument("folder", type=Path, help="folder holding the X-ray files")
+    parser.add_argument("--labels", type=Path, required=True, help="CSV with columns file,label")
+    parser.add_argument("--model", type=Path, help="model directory (default: $CXR_MODEL_DIR or models/bundled)")
+    parser.add_argument("--out", type=Path, default=Path("var/site-validation"), help="report folder")
+    parser.add_argument("--n-boot", type=int, default=1000)
+    parser.set_defaults(handler=run)
+
+
+def read_labels(path: Path, classes: list[str]) -> list[tuple[str, str]]:
+    """(file, label) rows; raises ValueError naming the first bad row."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or not {"file", "label"} <= set(reader.fieldnames):
+            raise ValueError(f"{path} needs the columns file,label (has {reader.fieldnames})")
+        rows = []
+        for number, row in enumerate(reader, start=2):
+            label = (row["label"] or "").strip().lower()
+            if label not in classes:
+                raise ValueError(f"{path}, line {number}: label {row['label']!r} is not one of {classes}")
+            rows.append(((row["file"] or "").strip(), label))
+    if not rows:
+        raise ValueError(f"{path} lists no files")
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    from cxr.evaluation.markdown import format_estimate, table
+    from cxr.evaluation.plots import plot_reliability
+    from cxr.evaluation.site_validation import SiteCase, validate
+    from cxr.inference import ImageError, ModelNotInstalled, Predictor
+    from cxr.inference.card import json_safe
+
+    try:
+        predictor = Predictor.load(args.model)
+        rows = read_labels(args.labels, predictor.classes)
+    except (ModelNotInstalled, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    results = predictor.predict_batch([args.folder / name for name, _ in rows], errors="return")
+    cases = [
+        SiteCase(truth, None, True, None, None) if isinstance(r, ImageError)
+        else SiteCase(truth, r.label, r.rejected, r.probabilities, r.prediction_set)
+        for (_, truth), r in zip(rows, results, strict=True)
+    ]
+    trust = predictor.card.trust.to_dict() if predictor.card.trust else None
+    report = validate(cases, predictor.classes, trust, n_boot=args.n_boot)
+    report.update(date=datetime.now(UTC).isoformat(timespec="seconds"), model_version=predictor.version,
+                  folder=str(args.folder), labels=str(args.labels))
+    args.out.mkdir(parents=True, exist_ok=True)
+    reliability = report.pop("reliability", None)
+    if reliability:
+        plot_reliability(reliability["y"], reliability["probs"], args.out / "reliability.png",
+                         title="Reliability at this site")
+    (args.out / "report.json").write_text(json.dumps(json_safe(report), indent=2) + "\n", encoding="utf-8")
+    per_class = report.get("all_read", {}).get("per_class", {})
+    lines = [
+        f"# Site validation of model {predictor.version} ({report['date']})", "",
+        f"**{report['verdict']['text']}**", "",
+        f"{report['cases']} cases: {report['read']} read, {report['refused']} refused as not a chest "
+        f"X-ray, {report['unreadable']} unreadable.", "",
+        table(("measure", "this site (95% CI)", "model card, out of source"), [
+            ("labelled readings right", format_estimate(report["labelled_accuracy"]),
+             _maybe(report["card"]["labelled_accuracy"])),
+            ("share labelled (coverage)", format_estimate(report["coverage"]), _maybe(report["card"]["coverage"])),
+            ("prediction sets hold the true class", format_estimate(report["set_coverage"]), "n/a"),
+        ]), "",
+        table(("class", "sensitivity (95% CI)", "specificity (95% CI)"),
+              [(name, format_estimate(m.get("sensitivity")), format_estimate(m.get("specificity")))
+               for name, m in per_class.items()]), "",
+        "Cases needed for a 95% interval of labelled accuracy this wide: "
+        + ", ".join(f"{k}: {v}" for k, v in report["cases_needed"].items()) + ".", "",
+        "![reliability](reliability.png)" if reliability else "", "",
+        "A screening aid, not a diagnosis: a clinician and an RT-PCR test decide.", "",
+    ]
+    (args.out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    print(f"{report['verdict']['text']}\nreport: {args.out / 'report.md'}")
+    return 0
+
+
+def _maybe(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
