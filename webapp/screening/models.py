@@ -44,6 +44,11 @@ class Reading(models.Model):
     low_confidence = models.BooleanField(default=False)
     ood_score = models.FloatField(null=True, blank=True)
     warnings = models.JSONField(default=list, blank=True)  # notices: {"code", "params", "text"}
+    # The classes the model could not rule out (cxr.inference Prediction.prediction_set), and the
+    # confidence the model card states for such sets (card.trust.set_confidence, e.g. 0.9).
+    # NULL when the model's card had no out-of-source fit (older models): no set was made.
+    prediction_set = models.JSONField(null=True, blank=True)
+    set_confidence = models.FloatField(null=True, blank=True)
     model_version = models.CharField(max_length=64, blank=True, default="")
 
     # The upload.
@@ -77,6 +82,11 @@ class Reading(models.Model):
         if self.low_confidence or not self.label:
             return OUTCOME_UNCERTAIN
         return self.label
+
+    @property
+    def uncertain(self) -> bool:
+        """A chest X-ray that was read but gets no label: a radiologist should read it."""
+        return self.outcome == OUTCOME_UNCERTAIN
 
     def sorted_probabilities(self) -> list[tuple[str, float]]:
         """(class, probability) pairs, most likely first."""

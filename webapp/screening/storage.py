@@ -109,6 +109,8 @@ def create_reading(owner, prediction, original_filename: str) -> Reading:
                 low_confidence=bool(prediction.low_confidence),
                 ood_score=None if prediction.ood_score is None else float(prediction.ood_score),
                 warnings=[engine_text.stored(w) for w in (prediction.warnings or [])],
+                prediction_set=_prediction_set(prediction),
+                set_confidence=_set_confidence(prediction),
                 model_version=str(prediction.model_version or ""),
                 source_format=str(prediction.source_format or ""),
                 original_filename=sanitise_filename(original_filename),
@@ -121,6 +123,28 @@ def create_reading(owner, prediction, original_filename: str) -> Reading:
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def _prediction_set(prediction) -> list[str] | None:
+    classes = getattr(prediction, "prediction_set", None)
+    return None if classes is None else [str(c) for c in classes]
+
+
+def _set_confidence(prediction) -> float | None:
+    """The confidence the card states for the prediction's set: the served model's card (the
+    engine's predictor made the prediction), when it is the model version that read the X-ray."""
+    if getattr(prediction, "prediction_set", None) is None:
+        return None
+    from .engine import model_card
+
+    card = model_card()
+    trust = card.trust if card is not None else None
+    if trust is None or trust.set_confidence is None:
+        return None
+    version = "unknown" if card.version is None else str(card.version)  # as the Predictor says
+    if version != str(prediction.model_version):
+        return None
+    return float(trust.set_confidence)
 
 
 def delete_reading(reading: Reading) -> None:
