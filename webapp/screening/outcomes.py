@@ -5,6 +5,8 @@ consistent with COVID-19 are likely", not "you have COVID"), and always says who
 """
 from __future__ import annotations
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -25,7 +27,7 @@ HEADLINES = {
     OUTCOME_COVID: _("Findings consistent with COVID-19 are likely"),
     OUTCOME_PNEUMONIA: _("Findings consistent with pneumonia (other than COVID-19) are likely"),
     OUTCOME_NORMAL: _("No findings of COVID-19 or pneumonia were detected"),
-    OUTCOME_UNCERTAIN: _("Uncertain: the model cannot tell with confidence"),
+    OUTCOME_UNCERTAIN: _("Uncertain: a radiologist should read this"),
     OUTCOME_REFUSED: _("This image does not look like a frontal chest X-ray"),
 }
 
@@ -68,3 +70,53 @@ def probability_rows(reading) -> list[dict]:
          "whole_percent": round(100 * p)}
         for label, p in reading.sorted_probabilities()
     ]
+
+
+# --- prediction sets ------------------------------------------------------------------------------
+# The classes the model cannot rule out at the confidence its card states (cxr.inference
+# Prediction.prediction_set, fitted on X-rays from hospitals the model never saw). They describe
+# what the image may show, never a diagnosis.
+
+
+def _or_list(names: list[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    return gettext("%(items)s or %(last)s") % {"items": ", ".join(names[:-1]), "last": names[-1]}
+
+
+def _and_list(names: list[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    return gettext("%(items)s and %(last)s") % {"items": ", ".join(names[:-1]), "last": names[-1]}
+
+
+def prediction_set_text(prediction_set: list[str] | None, classes: list[str]) -> str:
+    """The set in one or two short sentences; "" when there is no set (an older model).
+
+    `classes` are all the model's classes, in the order to name them (most likely first)."""
+    if prediction_set is None:
+        return ""
+    inside = [c for c in classes if c in prediction_set]
+    inside += [c for c in prediction_set if c not in inside]
+    outside = [class_name(c) for c in classes if c not in prediction_set]
+    names = [class_name(c) for c in inside]
+    if not names:
+        return gettext("Every class was ruled out: this X-ray fits none of them well, so a "
+                       "radiologist should read it.")
+    if not outside:
+        return gettext("No class can be ruled out: it could be %(classes)s.") % {"classes": _or_list(names)}
+    if len(names) == 1:
+        return gettext("Only %(name)s cannot be ruled out. Ruled out: %(ruled_out)s.") % {
+            "name": names[0], "ruled_out": _and_list(outside)}
+    return gettext("Could be: %(classes)s. Ruled out: %(ruled_out)s.") % {
+        "classes": _or_list(names), "ruled_out": _and_list(outside)}
+
+
+def set_level_text(confidence: float | None) -> str:
+    """The level the card states for its sets, and where it was measured; "" when unknown."""
+    if confidence is None:
+        return ""
+    percent = round(100 * float(confidence), 1)
+    shown = str(int(percent)) if percent == int(percent) else number_format(percent, decimal_pos=1)
+    return gettext("At %(percent)s%% confidence, measured on X-rays from hospitals the model "
+                   "never saw.") % {"percent": shown}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import engine_text, imaging, outcomes, storage
 from .engine import model_card
-from .models import Reading
+from .models import OUTCOME_UNCERTAIN, Reading
 
 
 def reading_context(reading: Reading) -> dict:
@@ -16,7 +16,11 @@ def reading_context(reading: Reading) -> dict:
         "explanation": outcomes.explanation(reading.outcome),
         "probability_rows": outcomes.probability_rows(reading),
         "reason_text": reason_text(reading),
+        "reason_detail": reason_detail(reading),
         "warning_texts": warning_texts(reading),
+        "warning_items": warning_items(reading),
+        "set_text": set_text(reading),
+        "set_level_text": outcomes.set_level_text(reading.set_confidence),
         # The limits of the model installed now (a reading made by an older model keeps its
         # version number on the page and the report).
         "limitations": engine_text.card_limitations(card)[0],
@@ -32,8 +36,35 @@ def reason_text(reading: Reading) -> str:
     return engine_text.translate(reading.reason_code, reading.reason_params, reading.reason)
 
 
+def reason_detail(reading: Reading) -> str:
+    """The reason under the headline: without its opening sentence when that only repeats the
+    headline ("Uncertain: a radiologist should read this."), in either language."""
+    text = reason_text(reading)
+    if reading.outcome == OUTCOME_UNCERTAIN:
+        opening = outcomes.headline(OUTCOME_UNCERTAIN) + ". "
+        if text.startswith(opening):
+            return text[len(opening):]
+    return text
+
+
 def warning_texts(reading: Reading) -> list[str]:
-    return [engine_text.notice_text(warning) for warning in reading.warnings or []]
+    return [item["message"] for item in warning_items(reading)]
+
+
+def warning_items(reading: Reading) -> list[dict]:
+    """The warnings as {code, message} (as `python -m cxr predict --json` gives them), the
+    message in the active language; code is None for a warning stored as plain text."""
+    return [
+        {"code": (warning.get("code") if isinstance(warning, dict) else None) or None,
+         "message": engine_text.notice_text(warning)}
+        for warning in reading.warnings or []
+    ]
+
+
+def set_text(reading: Reading) -> str:
+    """What the model cannot rule out, in words ("" for a reading without a prediction set)."""
+    classes = [label for label, _p in reading.sorted_probabilities()]
+    return outcomes.prediction_set_text(reading.prediction_set, classes)
 
 
 def overlay_png(reading: Reading, max_side: int | None = None) -> bytes:

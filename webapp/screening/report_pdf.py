@@ -80,14 +80,23 @@ def build(reading) -> bytes:
         Spacer(1, 4 * mm),
         Paragraph(escape(context["headline"]), styles["Heading2"]),
         p(context["explanation"]),
+    ]
+    if context["outcome"] == "uncertain" and context["reason_detail"]:
+        story += [Spacer(1, 2 * mm), p(context["reason_detail"])]
+    if context["set_text"]:
+        story += [Paragraph(escape(_("What the model cannot rule out")), styles["Heading3"]),
+                  Paragraph(f"<b>{escape(context['set_text'])}</b>", body)]
+        if context["set_level_text"]:
+            story += [p(context["set_level_text"], small)]
+    if context["warning_texts"]:  # before the numbers: they qualify them
+        story += [Paragraph(escape(_("Warnings")), styles["Heading3"])]
+        story += [p(f"• {w}") for w in context["warning_texts"]]
+    story += [
         Spacer(1, 3 * mm),
         prob_table,
         Spacer(1, 5 * mm),
         images,
     ]
-    if context["warning_texts"]:
-        story += [Paragraph(escape(_("Warnings")), styles["Heading3"])]
-        story += [p(f"• {w}") for w in context["warning_texts"]]
     if context["limitations"]:
         story += [Paragraph(escape(_("Known limits of the model")), styles["Heading3"])]
         story += [p(f"• {item}") for item in context["limitations"]]

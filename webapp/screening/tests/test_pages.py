@@ -233,7 +233,7 @@ def test_a_low_confidence_reading_is_shown_as_uncertain_without_a_label(patient_
     reading = store_reading(patient, model_dir, xray_paths["covid"][0], label=None, low_confidence=True,
                             reason="Uncertain: the highest probability is below 60 %.")
     html = patient_client.get(reverse("screening:detail", args=[reading.pk])).content.decode()
-    assert "Uncertain: the model cannot tell with confidence" in html
+    assert "Uncertain: a radiologist should read this" in html
     for outcome in ("covid", "pneumonia", "normal"):
         assert outcomes.headline(outcome) not in html
     assert 'data-outcome="uncertain"' in html
