@@ -126,7 +126,22 @@ def schema(server_url: str = "/api/v1") -> dict:
                     "ood_score": {"type": "number", "nullable": True},
                     "reason": {"type": "string", "nullable": True,
                                "description": "Why no label is given (uncertain readings)."},
-                    "warnings": {"type": "array", "items": {"type": "string"}},
+                    "uncertain": {"type": "boolean",
+                                  "description": "A chest X-ray that was read but gets no label: "
+                                                 "a radiologist should read it (outcome 'uncertain')."},
+                    "prediction_set": {
+                        "type": "array", "nullable": True,
+                        "items": {"type": "string", "enum": OUTCOMES[:3]},
+                        "description": "The classes that cannot be ruled out at set_confidence, "
+                                       "as measured on X-rays from hospitals the model never saw; "
+                                       "null when the model has no such measurement (older models)."},
+                    "set_confidence": {
+                        "type": "number", "nullable": True, "minimum": 0, "maximum": 1,
+                        "description": "How often such sets held the right class (e.g. 0.9), from "
+                                       "the model card; null without a prediction set."},
+                    "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"},
+                                 "description": "Caveats about this reading (e.g. unfamiliar_image: "
+                                                "the X-ray is unlike the training images)."},
                     "model_version": {"type": "string"},
                     "source_format": {"type": "string"},
                     "original_filename": {"type": "string"},
@@ -137,6 +152,10 @@ def schema(server_url: str = "/api/v1") -> dict:
                     "note": {"type": "string", "description": "Doctors only"},
                     "links": {"type": "object", "additionalProperties": {"type": "string", "format": "uri"}},
                 }},
+                "Warning": {"type": "object", "required": ["code", "message"], "properties": {
+                    "code": {"type": "string", "nullable": True, "example": "unfamiliar_image",
+                             "description": "Stable code (null for warnings of old readings)"},
+                    "message": {"type": "string", "description": "In the request's language"}}},
                 "ReadingPage": {"type": "object", "properties": {
                     "count": {"type": "integer"}, "page": {"type": "integer"},
                     "pages": {"type": "integer"},
