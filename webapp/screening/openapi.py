@@ -32,11 +32,14 @@ def schema(server_url: str = "/api/v1") -> dict:
         "openapi": "3.0.3",
         "info": {
             "title": "Chest X-ray screening API",
-            "version": "1.0.0",
+            # 2.0.0: `warnings` became objects {code, message} (was a list of strings), and
+            # readings gained `uncertain`, `prediction_set` and `set_confidence`.
+            "version": "2.0.0",
             "description": (
                 "Screen frontal chest X-rays (PNG, JPEG, DICOM) for findings consistent with "
                 "COVID-19 or pneumonia. A screening aid, not a diagnosis: a clinician and an "
-                "RT-PCR test decide. Readings are private to the key's owner."
+                "RT-PCR test decide. Readings are private to the key's owner. Since 2.0.0 each "
+                "warning is an object {code, message}."
             ),
         },
         "servers": [{"url": server_url}],
