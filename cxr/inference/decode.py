@@ -2,7 +2,13 @@
 
 Supported: PNG, JPEG, TIFF, BMP (8/16-bit, grey/colour/palette/alpha/CMYK, EXIF orientation) and
 DICOM (rescale slope/intercept, VOI LUT or window centre/width, MONOCHROME1 inversion; of a
-multi-frame DICOM the first frame is read, with a warning). The format is detected from the
+multi-frame DICOM the first frame is read, with a warning).
+
+One X-ray gives the same 8-bit pixels whichever way it was saved: values with no display
+settings (a 16-bit PNG or TIFF, a DICOM without VOI LUT or window) are scaled from the range
+their bit depth declares, never stretched from the image's own darkest to brightest pixel, so
+the 8-bit PNG, the 16-bit PNG (v * 257) and the 8-, 12- or 16-bit DICOM of one picture decode
+alike (docs/results/format_consistency.md). The format is detected from the
 file's first bytes, never from its name. Sizes are checked before pixels are decoded, so a small
 file that declares a huge image (a decompression bomb) is refused cheaply.
 
@@ -165,7 +171,9 @@ def _pillow_to_gray(img: Image.Image, warnings: list[Notice]) -> tuple[np.ndarra
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I;16S", "I", "F", "I;32"):
         arr = np.asarray(img)
         warnings.append(Notice("high_bit_depth"))
-        return _stretch_to_uint8(arr.astype(np.float32)), 0.0  # float32 is exact up to 2**24
+        if mode == "F" or mode == "I;16S" or (arr.size and arr.min() < 0):
+            return _stretch_to_uint8(arr.astype(np.float64)), 0.0  # no range to go by
+        return _bit_range_to_uint8(arr, arr, 16 if mode.startswith("I;16") else 32), 0.0
     if mode == "L":
         return np.asarray(img), 0.0
     if mode == "1":
@@ -234,7 +242,7 @@ def _decode_dicom(data: bytes, max_pixels: int) -> DecodedImage:
     }
     if photometric in ("MONOCHROME1", "MONOCHROME2"):
         values = apply_modality_lut(arr, ds)  # rescale slope/intercept or modality LUT
-        gray = _dicom_voi(values, ds, warnings)
+        gray = _dicom_voi(arr, values, ds, warnings)
         if photometric == "MONOCHROME1":
             gray = 255 - gray  # MONOCHROME1 stores bright as low values
         return DecodedImage(gray, "dicom", warnings, 0.0, meta)
@@ -260,8 +268,9 @@ def _check_transfer_syntax(ds) -> None:
         raise UnsupportedFormat(Notice("dicom_compression", compression=str(name)))
 
 
-def _dicom_voi(values: np.ndarray, ds, warnings: list[Notice]) -> np.ndarray:
-    """Apply the file's own display settings (VOI LUT, else window), else min-max, to 0..255."""
+def _dicom_voi(stored: np.ndarray, values: np.ndarray, ds, warnings: list[Notice]) -> np.ndarray:
+    """Apply the file's own display settings (VOI LUT, else window) to 0..255; without them, the
+    range of stored values that BitsStored declares (see `_dicom_full_range`)."""
     if "VOILUTSequence" in ds and len(ds.VOILUTSequence):
         from pydicom.pixels import apply_voi
 
@@ -279,7 +288,23 @@ def _dicom_voi(values: np.ndarray, ds, warnings: list[Notice]) -> np.ndarray:
             function = str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").upper()
             return _window(values.astype(np.float32), center, width, function)
         warnings.append(Notice("dicom_window_invalid"))
-    return _stretch_to_uint8(values.astype(np.float32))  # float32: exact for 16-bit values
+    return _dicom_full_range(stored, values, ds)
+
+
+def _dicom_full_range(stored: np.ndarray, values: np.ndarray, ds) -> np.ndarray:
+    """Without display settings, show the declared range of stored values: 0..2**bits - 1 of
+    unsigned data, through the rescale, to 0..255. An 8-bit DICOM thus gives its stored values
+    unchanged, exactly as the 8-bit PNG of the same picture; stretching each image from its own
+    darkest to brightest pixel instead changed 15 of 40 real X-rays by up to 49 grey levels and
+    moved probabilities by up to 0.09. Signed, float and modality-LUT data keep that stretch:
+    they have no range to go by."""
+    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    if signed or "ModalityLUTSequence" in ds or not np.issubdtype(stored.dtype, np.integer):
+        return _stretch_to_uint8(values.astype(np.float64))
+    slope = float(ds.get("RescaleSlope", 1) or 1)
+    intercept = float(ds.get("RescaleIntercept", 0) or 0)
+    bits_stored = int(ds.get("BitsStored") or 8 * stored.dtype.itemsize)
+    return _bit_range_to_uint8(stored, values.astype(np.float64), bits_stored, slope, intercept)
 
 
 def _window(values: np.ndarray, center: float, width: float, function: str) -> np.ndarray:
@@ -298,6 +323,26 @@ def _is_multi(value) -> bool:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+def _bit_range_to_uint8(stored: np.ndarray, values: np.ndarray, bits: int, slope: float = 1.0,
+                        intercept: float = 0.0) -> np.ndarray:
+    """`values` (= stored * slope + intercept) scaled from the range of `bits`-bit unsigned
+    stored values to 0..255 (an 8-bit range is kept as it is; v * 257 in 16 bits gives v).
+
+    Containers are often wider than their data (12-bit detector values in a 16-bit PNG or in a
+    DICOM declaring 16 bits stored): the range is narrowed to the fewest bits, at least 8, that
+    hold the brightest stored value. An X-ray's brightest pixels (bone, markers, labels) lie in
+    the top half of its range, so this finds the range the data were made in."""
+    peak = int(stored.max()) if stored.size else 0
+    used = max(8, peak.bit_length())
+    bits = min(bits, used) if peak < 2**bits else used
+    ends = (intercept, intercept + slope * (2**bits - 1))
+    lo, hi = min(ends), max(ends)
+    if hi <= lo:
+        return _stretch_to_uint8(values)
+    out = (values.astype(np.float64) - lo) * (255.0 / (hi - lo))
+    return np.clip(out, 0, 255).round().astype(np.uint8)
+
 
 def _stretch_to_uint8(values: np.ndarray) -> np.ndarray:
     """Linear map of the darkest..brightest value to 0..255 (constant images become 0)."""

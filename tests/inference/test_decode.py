@@ -60,15 +60,21 @@ def test_format_comes_from_content_not_name(xray, tmp_path):
         decode_image(tmp_path / "image.png")
 
 
-def test_16_bit_png_is_scaled_from_darkest_to_brightest(xray):
-    wide = xray.astype(np.uint16) * 40 + 3000  # a 12-bit-like detector range
-    data = encode(Image.fromarray(wide), "PNG")
-    assert Image.open(io.BytesIO(data)).mode.startswith("I")
-    decoded = decode_image(data)
-    lo, hi = int(xray.min()), int(xray.max())
-    expected = (xray.astype(np.float64) - lo) * 255.0 / (hi - lo)
-    assert np.abs(decoded.gray - expected).max() <= 1.0
-    assert any("bit" in w for w in decoded.warnings)
+def test_16_bit_png_is_scaled_from_its_bit_range_not_stretched(xray):
+    """The 16-bit PNG of a picture (v * 257) decodes to the 8-bit PNG's pixels exactly; 12-bit
+    data in a 16-bit PNG are scaled from 0..4095. A darkest-to-brightest stretch would not give
+    the same pixels for an X-ray that does not span 0..255 (issue 15, item 6)."""
+    assert xray.max() >= 128
+    for stored, expected in ((xray.astype(np.uint16) * 257, xray),
+                             (xray.astype(np.uint16) * 16, xray * (16 * 255 / 4095))):
+        data = encode(Image.fromarray(stored), "PNG")
+        assert Image.open(io.BytesIO(data)).mode.startswith("I")
+        decoded = decode_image(data)
+        assert np.abs(decoded.gray - expected).max() <= 0.5
+        assert any("bit" in w for w in decoded.warnings)
+    # Not stretched: a picture without black or white keeps its grey levels.
+    flat = (xray.astype(np.uint16) // 2 + 64) * 257
+    np.testing.assert_array_equal(decode_image(encode(Image.fromarray(flat), "PNG")).gray, xray // 2 + 64)
 
 
 def test_exif_orientation_is_applied(xray):

@@ -75,9 +75,13 @@ def test_monochrome2_with_rescale_and_full_window_gives_the_original(xray):
     assert np.abs(decoded.gray.astype(int) - xray).max() <= 1
 
 
-def test_without_window_the_full_range_is_stretched(xray):
+def test_without_window_the_declared_range_is_shown_not_stretched(xray):
+    """No window: stored 0..2**BitsStored - 1 map to 0..255, as for the same picture's PNG."""
     decoded = decode_image(make_dicom(xray.astype(np.uint16) * 256 + 7))
-    np.testing.assert_array_equal(decoded.gray, ((xray.astype(float) - xray.min()) * 255 / np.ptp(xray)).round())
+    np.testing.assert_array_equal(decoded.gray, ((xray * 256.0 + 7) * 255 / 65535).round())
+    # A picture without black or white keeps its grey levels (a stretch would change them).
+    flat = xray // 2 + 64
+    np.testing.assert_array_equal(decode_image(make_dicom(flat.astype(np.uint16) * 257)).gray, flat)
 
 
 def test_monochrome1_is_inverted(xray):
