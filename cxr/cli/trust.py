@@ -13,6 +13,8 @@ import json
 import shutil
 from pathlib import Path
 
+from cxr.inference.card import json_safe
+
 RISK_COVERAGE_PNG = "risk_coverage.png"
 
 
@@ -45,8 +47,6 @@ def run(args: argparse.Namespace) -> int:
         if args.shared:
             params.measured["patient_split_test"] = patient_split_check(args.model_dir, args.shared)
             _install(args.model_dir, params, plot)
-    from cxr.inference.card import json_safe
-
     (args.oos_dir / "trust.json").write_text(json.dumps(json_safe(params.to_dict()), indent=2) + "\n",
                                              encoding="utf-8")
     if args.report:
@@ -60,11 +60,14 @@ def run(args: argparse.Namespace) -> int:
 def _install(model_dir: Path, params, plot: Path) -> None:
     """The fit as the card's `trust` section, the plot beside the card."""
     from cxr.inference.card import ModelCard, Trust
+    from cxr.inference.limitations import with_limitations
 
     card = ModelCard.load(model_dir)
     shutil.copyfile(plot, Path(model_dir) / RISK_COVERAGE_PNG)
-    card.replace(trust=Trust.from_dict(params.to_dict()),
-                 plots={**card.plots, "risk_coverage": RISK_COVERAGE_PNG}).write(model_dir)
+    card = card.replace(trust=Trust.from_dict(json_safe(params.to_dict())),
+                        plots={**card.plots, "risk_coverage": RISK_COVERAGE_PNG})
+    # The calibration limitation now states the out-of-source figures.
+    with_limitations(card).write(model_dir)
 
 
 def patient_split_check(model_dir: Path, shared: Path) -> dict:

@@ -36,6 +36,7 @@ from cxr.inference.card import (
     Normalisation,
     Training,
 )
+from cxr.inference.limitations import with_limitations
 from cxr.inference.notices import Notice
 
 OPSET = 17
@@ -430,45 +431,6 @@ def _plot_ood(xray_scores, negative_scores, threshold, out_png: Path) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(out_png, dpi=110)
-
-
-def limitation_notices(card: ModelCard) -> list:
-    """The card's limitations as Notices (English text + code), so the app can translate them."""
-    ood = card.ood
-    return [
-        Notice("card_not_a_diagnosis"),
-        Notice("card_source_shortcut"),
-        Notice("card_unfamiliar_covid"),
-        Notice("card_covid_meaning"),
-        Notice("card_label_noise"),
-        Notice("card_frontal_only"),
-        # Counts, not a rate: "about 0.0%" read as if the guard never refuses anything.
-        Notice("card_ood_guard", refused=round(ood.false_refusal_rate_test * ood.test_images),
-               test_images=ood.test_images, negative_refusal_percent=100 * ood.negative_refusal_rate),
-        Notice("card_calibration"),
-        _heatmap_notice(card.heatmap_check),
-    ]
-
-
-def _heatmap_notice(check: HeatmapCheck | None):
-    """The heat-map limitation, with the measured share on the lungs when the card has it."""
-    if not check:
-        return Notice("card_heatmap")
-    covid_peak_on_lungs = ((check.by_label or {}).get("covid") or {}).get("peak_on_lungs", check.peak_on_lungs)
-    return Notice("card_heatmap_measured", images=check.images,
-                  on_lungs_percent=100 * check.heat_on_lungs,
-                  even_percent=100 * check.lung_area,
-                  best_percent=100 * check.best_possible,
-                  peak_off_percent=100 * (1 - check.peak_on_lungs),
-                  covid_peak_off_percent=100 * (1 - covid_peak_on_lungs))
-
-
-def with_limitations(card: ModelCard) -> ModelCard:
-    """The card with `limitations` (English, for people reading the JSON) and
-    `limitation_notices` (code + parameters, for apps that translate)."""
-    notices = limitation_notices(card)
-    return card.replace(limitations=tuple(str(n) for n in notices),
-                        limitation_notices=tuple(n.as_dict() for n in notices))
 
 
 def _install(work_dir: Path, final_dir: Path) -> Path:

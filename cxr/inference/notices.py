@@ -24,6 +24,9 @@ ENGLISH: dict[str, str] = {
     "not_cxr_lateral": NOT_A_CXR + ": the DICOM header says it is a lateral view ({view}).",
     "not_cxr_unlike_training": NOT_A_CXR + ": it differs too much from the X-rays the model was "
     "trained on (distance {distance:.1f}, limit {limit:.1f}).",
+    "not_cxr_orientation": "This X-ray seems to be turned sideways or upside down, or stored as a "
+    "negative (bones dark), and it could not be turned the right way up with confidence. Please "
+    "upload it upright, with bones light and air dark.",
     # Why a chest X-ray gets no label.
     "uncertain": "Uncertain: the highest probability ({percent}%, {label}) is below "
     "{threshold_percent}%, so no label is given.",
@@ -43,6 +46,10 @@ ENGLISH: dict[str, str] = {
     "unfamiliar_image": "This X-ray is unlike the images the model was trained on (distance "
     "{ratio:.2f}, limit {limit:.2f}). On such images from hospitals it never saw, its readings "
     "were less accurate: treat this result with extra caution.",
+    "corrected_rotation": "The X-ray appeared to be turned {angle} degrees clockwise; it was turned "
+    "back before reading. Check that the picture shown is the right way up.",
+    "corrected_inversion": "The X-ray appeared to be a negative (bones dark, air light); its grey "
+    "levels were inverted back before reading. Check that the picture shown looks right.",
     # Errors: the file could not be read as an image (cxr.inference.errors).
     "format_not_supported": "{format} files are not supported; please upload {supported}.",
     "not_an_image": "This file is not a recognised image; please upload {supported}.",
@@ -84,6 +91,11 @@ ENGLISH: dict[str, str] = {
     "more X-rays from hospitals it never saw, and it cannot recognise every wrong input.",
     "card_calibration": "Probabilities are calibrated on validation images from the same "
     "collections; on other sources they may be over-confident.",
+    "card_calibration_out_of_source": "Probabilities are calibrated on X-rays from hospitals the "
+    "model never saw: {groups} groups of sources, each read by a model trained without it. There, "
+    "{coverage_percent:.0f}% of X-rays got a label and {accuracy_percent:.0f}% of those labels "
+    "were right (target {target_percent:.0f}%); calibration error {ece:.2f}. A new hospital can "
+    "differ from all of them: check the model on your own X-rays first.",
     "card_heatmap": "The heat map shows which regions raised the score, not where disease is; it "
     "may highlight text, markers or borders, which is a warning sign, not an explanation.",
     "card_heatmap_measured": "The heat map shows which regions raised the score, not where disease "

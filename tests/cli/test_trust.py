@@ -49,6 +49,11 @@ def test_fit_goes_to_trust_json_the_card_and_the_page(oos_dir, tmp_path, capsys)
     card = ModelCard.load(model_dir)
     assert card.trust.to_dict() == fitted and card.plots["risk_coverage"] == "risk_coverage.png"
     assert (model_dir / "risk_coverage.png").stat().st_size > 1000
+    # The calibration limitation now states where the probabilities were calibrated.
+    codes = [n["code"] for n in card.limitation_notices]
+    assert "card_calibration_out_of_source" in codes and "card_calibration" not in codes
+    before = ModelCard.load(BUNDLED_MODEL_DIR)
+    assert len(card.limitations) == len(before.limitations)
     predictor = Predictor.load(model_dir)
     assert predictor.trust is not None and predictor.temperature == pytest.approx(fitted["temperature"])
     # The page names the command and shows one row per held-out group plus the pooled one.

@@ -33,6 +33,10 @@ TRANSLATIONS = {
     "not_cxr_unlike_training": (_NOT_A_CXR, _("it differs too much from the X-rays the model was "
                                               "trained on (distance %(distance).1f, limit "
                                               "%(limit).1f).")),
+    "not_cxr_orientation": _("This X-ray seems to be turned sideways or upside down, or stored as a "
+                             "negative (bones dark), and it could not be turned the right way up "
+                             "with confidence. Please upload it upright, with bones light and air "
+                             "dark."),
     "uncertain": _("Uncertain: the highest probability (%(percent)s%%, %(label)s) is below "
                    "%(threshold_percent)s%%, so no label is given."),
     "uncertain_measured": _("Uncertain: a radiologist should read this. The model leans to "
@@ -46,6 +50,12 @@ TRANSLATIONS = {
                           "%(ratio).2f, limit %(limit).2f). On such images from hospitals it never "
                           "saw, its readings were less accurate: treat this result with extra "
                           "caution."),
+    "corrected_rotation": _("The X-ray appeared to be turned %(angle)s degrees clockwise; it was "
+                            "turned back before reading. Check that the picture shown is the right "
+                            "way up."),
+    "corrected_inversion": _("The X-ray appeared to be a negative (bones dark, air light); its grey "
+                             "levels were inverted back before reading. Check that the picture "
+                             "shown looks right."),
     "extra_frames": _("The file holds %(frames)s pictures; only the first was read."),
     "exif_unreadable": _("The EXIF orientation could not be read; the picture is shown as stored."),
     "high_bit_depth": _("High bit-depth image scaled to 8 bits from its darkest to brightest "
@@ -101,6 +111,12 @@ TRANSLATIONS = {
                         "recognise every wrong input."),
     "card_calibration": _("Probabilities are calibrated on validation images from the same "
                           "collections; on other sources they may be over-confident."),
+    "card_calibration_out_of_source": _(
+        "Probabilities are calibrated on X-rays from hospitals the model never saw: %(groups)s "
+        "groups of sources, each read by a model trained without it. There, "
+        "%(coverage_percent).0f%% of X-rays got a label and %(accuracy_percent).0f%% of those "
+        "labels were right (target %(target_percent).0f%%); calibration error %(ece).2f. A new "
+        "hospital can differ from all of them: check the model on your own X-rays first."),
     "card_heatmap": _("The heat map shows which regions raised the score, not where disease is; "
                       "it may highlight text, markers or borders, which is a warning sign, not an "
                       "explanation."),
