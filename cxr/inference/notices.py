@@ -39,7 +39,7 @@ ENGLISH: dict[str, str] = {
     # Warnings: the picture was read, with a caveat.
     "extra_frames": "The file holds {frames} pictures; only the first was read.",
     "exif_unreadable": "The EXIF orientation could not be read; the picture is shown as stored.",
-    "high_bit_depth": "High bit-depth image scaled to 8 bits from its darkest to brightest pixel.",
+    "high_bit_depth": "High bit-depth image scaled to 8 bits.",
     "dicom_extra_frames": "The DICOM file holds {frames} frames; only the first was read.",
     "dicom_window_invalid": "The DICOM window width is invalid; the full range of values is shown.",
     "dicom_body_part": "The DICOM header names the body part {body_part}, not the chest.",

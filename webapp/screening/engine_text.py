@@ -58,8 +58,7 @@ TRANSLATIONS = {
                              "shown looks right."),
     "extra_frames": _("The file holds %(frames)s pictures; only the first was read."),
     "exif_unreadable": _("The EXIF orientation could not be read; the picture is shown as stored."),
-    "high_bit_depth": _("High bit-depth image scaled to 8 bits from its darkest to brightest "
-                        "pixel."),
+    "high_bit_depth": _("High bit-depth image scaled to 8 bits."),
     "dicom_extra_frames": _("The DICOM file holds %(frames)s frames; only the first was read."),
     "dicom_window_invalid": _("The DICOM window width is invalid; the full range of values is "
                               "shown."),
