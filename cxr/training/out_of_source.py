@@ -45,6 +45,9 @@ DEFAULT_GROUPS: dict[str, tuple[str, ...]] = {
 # Features of more training images change a nearest-neighbour reference little (as the guard).
 REFERENCE_IMAGES = 3000
 PREDICTIONS_FILE = "oos_predictions.csv"
+# TrainConfig fields that say where or how fast a fold runs, not what it learns: a resumed run
+# may change them (another machine, more threads) without becoming another protocol.
+RUNTIME_FIELDS = ("split_csv", "out_dir", "device", "workers", "cache_dir", "command")
 PROTOCOL_FILE = "protocol.json"
 
 
@@ -116,8 +119,7 @@ def run_out_of_source(
     if missing:
         raise ValueError(f"sources in no held-out group: {missing}; add them to a group")
     train_fn = train_fn or (lambda c: train(c, log=lambda _: None))
-    recipe = {k: v for k, v in dataclasses.asdict(config).items()
-              if k not in ("split_csv", "out_dir", "device", "workers", "cache_dir")}
+    recipe = {k: v for k, v in dataclasses.asdict(config).items() if k not in RUNTIME_FIELDS}
     _record_protocol(out_dir, groups, recipe, frame)
     for name in tqdm(list(groups), desc="out-of-source folds", unit="fold"):
         fold_dir = out_dir / name

@@ -81,7 +81,9 @@ def test_every_image_gets_one_reading_from_the_model_blind_to_its_source(small_f
     def must_not_train(config):
         raise AssertionError("a finished fold was trained again")
 
-    run_out_of_source(small_frame, out, _config(tmp_path), groups, log=lambda _: None,
+    # Resumed with more threads and another command line: the same protocol.
+    resumed = dataclasses.replace(_config(tmp_path), workers=2, command="python -m cxr again")
+    run_out_of_source(small_frame, out, resumed, groups, log=lambda _: None,
                       train_fn=must_not_train)
     assert (out / PREDICTIONS_FILE).read_bytes() == before
 
