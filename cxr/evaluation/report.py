@@ -14,7 +14,6 @@ This module holds the numbers only (no torch): `evaluate_predictions` and the wr
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,19 +30,10 @@ from cxr.evaluation.metrics import (
     softmax_probs,
 )
 from cxr.inference.card import json_safe
+from cxr.inference.site_check import wilson_interval  # defined once, on the serving side
 
 SUBSETS = ("val", "test")
 SUBSET_TITLES = {"train": "Training", "val": "Validation", "test": "Test"}
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.96) -> list[float | None]:
-    """95% Wilson score interval of a proportion: sound for small groups (a source with 5 images)."""
-    if n == 0:
-        return [None, None]
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return [max(0.0, centre - half), min(1.0, centre + half)]
 
 
 def per_source_accuracy(frame: pd.DataFrame, y_pred: np.ndarray) -> dict:

@@ -1,0 +1,164 @@
+"""The numpy-only core of a site check: the model's readings of local labelled X-rays against its card.
+
+A model card's out-of-source numbers describe hospitals like the held-out ones; a new site can
+differ (scanners, patients, prevalence). Given local X-rays whose diagnosis is known, `site_report`
+counts what the model did there, with 95% Wilson intervals, says how many cases a tighter interval
+needs, and gives a plain verdict. The verdict can only withhold trust ("not validated for use at
+this site") or say the local numbers are consistent with the card; it never turns a screening aid
+into a diagnosis.
+
+Used by the web app's site validation page (which may import only cxr.inference) and by the
+toolkit's fuller report (cxr.evaluation.site_validation: bootstrap intervals, AUC, reliability
+plot), so both judge by the same rules and the same numbers.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# Below this many labelled readings an accuracy's 95% interval is wider than about +/- 0.1:
+# too wide to judge anything.
+MIN_LABELLED = 30
+Z95 = 1.959964
+HALF_WIDTHS = (0.10, 0.05, 0.03)
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> list[float | None]:
+    """95% Wilson score interval of a proportion: sound for small groups (a source with 5 images)."""
+    if n == 0:
+        return [None, None]
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [max(0.0, centre - half), min(1.0, centre + half)]
+
+
+def proportion(hits: int, n: int) -> dict:
+    """{"value", "ci95" (Wilson), "n"}; value None when n is 0."""
+    return {"value": hits / n if n else None, "ci95": wilson_interval(hits, n), "n": n}
+
+
+@dataclass(frozen=True)
+class SiteCase:
+    """One local X-ray: its known class, and what the model said."""
+
+    truth: str
+    label: str | None  # the model's label; None when uncertain or refused
+    rejected: bool
+    probabilities: Mapping[str, float] | None  # None when the file could not be read
+    prediction_set: Sequence[str] | None
+
+
+def cases_for_half_width(p: float, half_width: float) -> int:
+    """Cases needed so that a proportion near `p` has a 95% interval of +/- `half_width`."""
+    p = min(max(p, 0.01), 0.99)
+    return math.ceil(Z95**2 * p * (1 - p) / half_width**2)
+
+
+def read_cases(cases: Sequence[SiteCase]) -> list[SiteCase]:
+    """The cases the model read (not unreadable, not refused as "not a chest X-ray")."""
+    return [c for c in cases if c.probabilities is not None and not c.rejected]
+
+
+def per_class_counts(read: Sequence[SiteCase], classes: Sequence[str]) -> dict[str, dict]:
+    """Per class, over every read X-ray and the model's top class (labelled or not): cases,
+    sensitivity and specificity as proportions with Wilson intervals."""
+    if not read:
+        return {}
+    y = np.array([list(classes).index(c.truth) for c in read])
+    top = np.array([int(np.argmax([c.probabilities[k] for k in classes])) for c in read])
+    out = {}
+    for i, name in enumerate(classes):
+        positive, predicted = y == i, top == i
+        out[name] = {
+            "cases": int(positive.sum()),
+            "sensitivity": proportion(int((positive & predicted).sum()), int(positive.sum())),
+            "specificity": proportion(int((~positive & ~predicted).sum()), int((~positive).sum())),
+        }
+    return out
+
+
+def card_value(card_trust: Mapping | None, name: str) -> float | None:
+    """A pooled out-of-source figure of the card's `trust` section (e.g. labelled_accuracy)."""
+    try:
+        return float(card_trust["measured"]["pooled"][name]["value"])
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def site_report(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: Mapping | None) -> dict:
+    """Counts, coverage and labelled accuracy (the app's decisions), set coverage, per-class
+    sensitivity/specificity of the top class on every read X-ray, cases needed for tighter
+    intervals, the card's figures to compare with, and the verdict. Plain JSON types only."""
+    classes = list(classes)
+    unknown = sorted({c.truth for c in cases} - set(classes))
+    if unknown:
+        raise ValueError(f"labels {unknown} are not classes of the model ({classes})")
+    read = read_cases(cases)
+    labelled = [c for c in read if c.label]
+    right = sum(c.label == c.truth for c in labelled)
+    with_sets = [c for c in read if c.prediction_set is not None]
+    report = {
+        "cases": len(cases),
+        "unreadable": sum(c.probabilities is None for c in cases),
+        "refused": sum(c.rejected and c.probabilities is not None for c in cases),
+        "read": len(read),
+        "labelled": len(labelled),
+        "right": right,
+        "by_truth": {name: sum(c.truth == name for c in cases) for name in classes},
+        "coverage": proportion(len(labelled), len(read)),
+        "labelled_accuracy": proportion(right, len(labelled)),
+        "set_coverage": proportion(sum(c.truth in c.prediction_set for c in with_sets), len(with_sets)),
+        "per_class": per_class_counts(read, classes),
+    }
+    card_accuracy = card_value(card_trust, "labelled_accuracy")
+    target = (card_trust or {}).get("target_accuracy")
+    reference = card_accuracy if card_accuracy is not None else target
+    report["cases_needed"] = {
+        f"+/-{h:.2f}": cases_for_half_width(report["labelled_accuracy"]["value"] or reference or 0.9, h)
+        for h in HALF_WIDTHS
+    }
+    report["card"] = {"labelled_accuracy": card_accuracy, "coverage": card_value(card_trust, "coverage"),
+                      "target_accuracy": target}
+    report["verdict"] = verdict(report["labelled_accuracy"], target, card_accuracy)
+    return report
+
+
+def verdict(labelled_accuracy: Mapping, target: float | None, card_accuracy: float | None) -> dict:
+    """`code` (stable), `text` (plain English) and `params` (the numbers in it, so a page can say
+    it in another language) judging the local labelled accuracy.
+
+    - too_few_cases: fewer than MIN_LABELLED labelled readings;
+    - not_validated: the upper end of the local 95% interval is below the card's out-of-source
+      labelled accuracy (or, where the card has none, below its target);
+    - consistent_with_card: the lower end reaches the target (or the card's figure);
+    - inconclusive: the interval straddles it, or the card has nothing to compare with.
+    """
+    n = labelled_accuracy["n"]
+    bar = target if target is not None else card_accuracy
+    if n < MIN_LABELLED:
+        return {"code": "too_few_cases", "params": {"n": n, "minimum": MIN_LABELLED},
+                "text": f"Not enough cases to judge: {n} labelled readings; at least {MIN_LABELLED} "
+                        "are needed, a few hundred for a useful interval."}
+    value, (lo, hi) = labelled_accuracy["value"], labelled_accuracy["ci95"]
+    params = {"n": n, "value": value, "lo": lo, "hi": hi}
+    observed = f"labelled readings right {value:.1%} (95% CI {lo:.1%}-{hi:.1%}, {n} readings)"
+    if bar is None:
+        return {"code": "inconclusive", "params": {**params, "bar": None},
+                "text": f"The model card states no out-of-source figure to compare with; {observed}."}
+    compare = card_accuracy if card_accuracy is not None else bar
+    if hi < compare:
+        return {"code": "not_validated", "params": {**params, "bar": compare},
+                "text": f"Not validated for use at this site: {observed}, below the {compare:.0%} "
+                        "the model card promises out of source."}
+    if lo >= bar:
+        return {"code": "consistent_with_card", "params": {**params, "bar": bar},
+                "text": f"Consistent with the model card at this site: {observed}, at or above its "
+                        f"{bar:.0%} target. It remains a screening aid: a clinician and an RT-PCR "
+                        "test decide."}
+    return {"code": "inconclusive", "params": {**params, "bar": bar},
+            "text": f"Inconclusive: {observed}; the interval includes the {bar:.0%} target. More "
+                    "labelled cases will narrow it."}

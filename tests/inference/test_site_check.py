@@ -1,0 +1,48 @@
+"""The numpy-only site check the web app uses: counts, Wilson intervals, per-class numbers, verdict."""
+from __future__ import annotations
+
+import pytest
+
+from cxr.inference.site_check import (
+    SiteCase,
+    per_class_counts,
+    proportion,
+    site_report,
+    wilson_interval,
+)
+
+CLASSES = ["covid", "pneumonia", "normal"]
+
+
+def _case(truth, label, top=None, prediction_set=None, rejected=False):
+    top = top or label or truth
+    return SiteCase(truth, label, rejected, {c: (0.8 if c == top else 0.1) for c in CLASSES}, prediction_set)
+
+
+def test_the_wilson_interval_is_defined_once():
+    from cxr.evaluation import report, trust
+
+    assert report.wilson_interval is wilson_interval and trust.wilson_interval is wilson_interval
+
+
+def test_per_class_sensitivity_and_specificity_with_intervals():
+    cases = [_case("covid", "covid")] * 8 + [_case("covid", None, top="normal")] * 2 + [_case("normal", "normal")] * 10
+    counts = per_class_counts(cases, CLASSES)
+    assert counts["covid"]["cases"] == 10
+    assert counts["covid"]["sensitivity"] == proportion(8, 10)
+    assert counts["normal"]["specificity"]["value"] == pytest.approx(8 / 10)
+    assert counts["pneumonia"]["sensitivity"]["value"] is None  # no pneumonia case: nothing to say
+
+
+def test_report_is_plain_json_and_refuses_unknown_labels():
+    import json
+
+    cases = [_case("covid", "covid", prediction_set=["covid"])] * 35 + [SiteCase("normal", None, True, None, None)]
+    report = site_report(cases, CLASSES, {"target_accuracy": 0.9,
+                                         "measured": {"pooled": {"labelled_accuracy": {"value": 0.93}}}})
+    assert json.loads(json.dumps(report)) == report
+    assert (report["cases"], report["read"], report["unreadable"], report["labelled"], report["right"]) == (36, 35, 1, 35, 35)
+    assert report["verdict"]["code"] == "consistent_with_card" and report["verdict"]["params"]["n"] == 35
+    assert "RT-PCR" in report["verdict"]["text"]
+    with pytest.raises(ValueError, match="tuberculosis"):
+        site_report([_case("tuberculosis", None)], CLASSES, None)
