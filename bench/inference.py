@@ -44,10 +44,6 @@ def timings(fn, repeats: int, warmup: int = 3) -> list[float]:
     return out
 
 
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q))
-
-
 def real_xrays(n: int) -> list[Path]:
     shared = Path(os.environ.get("CXR_SHARED_DATA", REPO_DIR.parent / "shared" / "data")) / "cxr" / "images"
     paths = sorted(shared.glob("*/*.png"))[:: max(1, len(list(shared.glob("*/*.png"))) // n)][:n]
@@ -149,8 +145,8 @@ def main() -> int:
         torch1, torch16 = timings(lambda: run_torch(x1), args.repeats), timings(lambda: run_torch(x16), batch_repeats)
     rows = []
     for q in (50, 95):
-        ort_ms = percentile(onnx1, q) * 1e3
-        pt_ms = percentile(torch1, q) * 1e3 if torch1 else None
+        ort_ms = np.percentile(onnx1, q) * 1e3
+        pt_ms = np.percentile(torch1, q) * 1e3 if torch1 else None
         rows.append((f"batch 1 latency p{q} (ms)", ort_ms, pt_ms, pt_ms / ort_ms if pt_ms else None))
     ort_tp = 16 / statistics.median(onnx16)
     pt_tp = 16 / statistics.median(torch16) if torch16 else None
@@ -182,16 +178,16 @@ def main() -> int:
     print(f"\n| end to end, one image ({len(e2e)} real X-rays) | p50 (ms) | p95 (ms) |")
     print("| --- | ---: | ---: |")
     print(f"| decode + preprocess + infer + OOD + heat map (`Predictor.predict`) | "
-          f"{percentile(e2e, 50) * 1e3:.1f} | {percentile(e2e, 95) * 1e3:.1f} |")
-    print(f"| overlay PNG (`Prediction.overlay_png`) | {percentile(overlay, 50) * 1e3:.1f} | "
-          f"{percentile(overlay, 95) * 1e3:.1f} |")
+          f"{np.percentile(e2e, 50) * 1e3:.1f} | {np.percentile(e2e, 95) * 1e3:.1f} |")
+    print(f"| overlay PNG (`Prediction.overlay_png`) | {np.percentile(overlay, 50) * 1e3:.1f} | "
+          f"{np.percentile(overlay, 95) * 1e3:.1f} |")
 
-    small = percentile(e2e, 50)
+    small = np.percentile(e2e, 50)
     print("\n| end to end, one full-size detector DICOM (3,328 x 4,096) | MiB | p50 (ms) | "
           "ratio to the small X-rays' p50 |")
     print("| --- | ---: | ---: | ---: |")
     for name, data in detector_dicoms(paths[0]).items():
-        p50 = percentile(timings(lambda data=data: predictor.predict(data), max(3, args.repeats // 6), 1), 50)
+        p50 = np.percentile(timings(lambda data=data: predictor.predict(data), max(3, args.repeats // 6), 1), 50)
         print(f"| {name} | {len(data) / 2**20:.1f} | {p50 * 1e3:.0f} | {p50 / small:.0f}x |")
     return 0
 

@@ -19,6 +19,7 @@ from cxr.inference import (
     UnsupportedFormat,
     decode_image,
 )
+from tests.support.hostile_corpus import encode
 
 
 @pytest.fixture(scope="module")
@@ -28,12 +29,6 @@ def xray(xray_paths) -> np.ndarray:
     gray = np.asarray(Image.open(path).convert("L"))
     assert gray.shape[0] != gray.shape[1]
     return gray
-
-
-def encode(img: Image.Image, fmt: str, **params) -> bytes:
-    buffer = io.BytesIO()
-    img.save(buffer, format=fmt, **params)
-    return buffer.getvalue()
 
 
 def test_real_png_and_jpeg_from_shared_decode_as_pillow_reads_them(xray_paths):

@@ -19,6 +19,7 @@ from PIL import Image
 from cxr.inference import ImageError, ModelNotInstalled, Prediction, Predictor, resolve_model_dir
 from cxr.inference.card import BUNDLED_MODEL_DIR
 from cxr.inference.guard.detectors import MahalanobisDetector
+from cxr.inference.rendering import png_bytes
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 
@@ -41,10 +42,8 @@ def trained_predictor(predictor, served_model_is_tiny) -> Predictor:
     return predictor
 
 
-def png(arr: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(arr).save(buffer, format="PNG")
-    return buffer.getvalue()
+def png(array: np.ndarray) -> bytes:
+    return png_bytes(Image.fromarray(array))
 
 
 def test_inference_package_never_imports_torch(served_model_dir, xrays):

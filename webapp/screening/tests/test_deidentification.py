@@ -7,11 +7,8 @@ database row, the reading and history pages, the HTML and PDF reports and the AP
 """
 from __future__ import annotations
 
-import base64
 import io
-import re
 import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -22,6 +19,7 @@ from PIL import Image
 
 from tests.support.hostile_corpus import dicom_bytes, gray_pixels
 from webapp.screening.models import ApiToken, Reading
+from webapp.tests.support.screening_helpers import pdf_all_text
 from webapp.tests.support.security_helpers import stored_files
 
 pytestmark = pytest.mark.django_db
@@ -58,21 +56,6 @@ def png_chunks(data: bytes) -> list[bytes]:
     return chunks
 
 
-def pdf_text(pdf: bytes) -> str:
-    """The PDF's bytes with every compressed stream decoded (ASCII85, Flate), as text to search."""
-    parts = [pdf]
-    for header, stream in re.findall(rb"<<([^<>]*)>>\s*stream\r?\n(.*?)\r?\n?endstream", pdf, flags=re.S):
-        try:
-            if b"ASCII85Decode" in header:
-                stream = base64.a85decode(stream.strip().removeprefix(b"<~").removesuffix(b"~>"))
-            if b"FlateDecode" in header:
-                stream = zlib.decompress(stream)
-        except (ValueError, zlib.error):
-            continue
-        parts.append(stream)
-    return b"\n".join(parts).decode("latin-1")
-
-
 def find_identifiers(text: str) -> list[str]:
     lowered = text.lower()
     return [s for s in IDENTIFYING_STRINGS if s.lower() in lowered]
@@ -95,12 +78,12 @@ def _every_place_a_reading_shows(client, api_client, reading) -> dict[str, str]:
              for name in ("detail", "report", "delete")}
     pages["history"] = client.get(reverse("screening:history"))
     places = {name: r.content.decode() for name, r in pages.items()}
-    places["report.pdf"] = pdf_text(client.get(reverse("screening:report_pdf", args=[pk])).content)
+    places["report.pdf"] = pdf_all_text(client.get(reverse("screening:report_pdf", args=[pk])).content)
     # The control: text the PDF does show is found by pdf_text, so an absence means something.
     assert reading.patient_reference and reading.patient_reference in places["report.pdf"]
     places["api-detail"] = api_client.get(reverse("api:reading", args=[pk])).content.decode()
     places["api-list"] = api_client.get(reverse("api:readings")).content.decode()
-    places["api-pdf"] = pdf_text(api_client.get(reverse("api:report_pdf", args=[pk])).content)
+    places["api-pdf"] = pdf_all_text(api_client.get(reverse("api:report_pdf", args=[pk])).content)
     for name, response in pages.items():
         assert response.status_code == 200, name
     return places

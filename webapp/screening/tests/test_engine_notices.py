@@ -2,7 +2,6 @@
 reader's language: the web app translates them by code (webapp/screening/engine_text.py)."""
 from __future__ import annotations
 
-import io
 import string
 
 import numpy as np
@@ -13,6 +12,7 @@ from django.utils import translation
 from PIL import Image
 
 from cxr.inference.notices import ENGLISH, Notice
+from cxr.inference.rendering import png_bytes
 from webapp.screening import engine_text
 from webapp.screening.models import Reading
 from webapp.tests.support.screening_helpers import store_reading
@@ -28,9 +28,7 @@ def sample_params(code: str) -> dict:
 
 
 def png(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png_bytes(Image.fromarray(array))
 
 
 def test_every_engine_code_has_a_translation_and_nothing_else_does():

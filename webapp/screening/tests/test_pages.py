@@ -5,10 +5,8 @@ prediction (screening_helpers.store_reading).
 """
 from __future__ import annotations
 
-import base64
 import io
 import re
-import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -22,6 +20,7 @@ from webapp.tests.support.screening_helpers import (
     astronaut_jpeg,
     dicom_with_patient,
     jpeg_with_exif,
+    pdf_drawn_text,
     store_reading,
 )
 from webapp.tests.support.security_helpers import stored_files
@@ -360,24 +359,10 @@ def test_printable_report_and_pdf(patient_client, patient, model_dir, media_root
     assert pdf["Cache-Control"] == "private, no-store"
     assert pdf.content.startswith(b"%PDF")
     assert len(pdf.content) > 10_000  # it carries the two images
-    text = pdf_text(pdf.content)
+    text = pdf_drawn_text(pdf.content)
     assert "Chest X-ray screening report" in text
     assert reading.model_version in text
     assert "A clinician and an RT-PCR test decide" in text
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The strings drawn by a reportlab PDF (its streams are ASCII85- then Flate-encoded)."""
-    chunks = []
-    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
-        data = stream.strip()
-        if data.endswith(b"~>"):
-            data = base64.a85decode(data[:-2].replace(b"\n", b"").replace(b"\r", b""))
-        try:
-            chunks.append(zlib.decompress(data).decode("latin-1"))
-        except zlib.error:
-            continue
-    return " ".join(re.findall(r"\((.*?)(?<!\\)\) Tj", "\n".join(chunks)))
 
 
 def test_pages_speak_indonesian(patient_client, patient, model_dir, media_root, xray_paths):

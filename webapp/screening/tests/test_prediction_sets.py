@@ -20,8 +20,7 @@ from playwright.sync_api import expect
 
 from webapp.screening import outcomes, presentation
 from webapp.screening.models import ApiToken, Reading
-from webapp.screening.tests.test_pages import pdf_text
-from webapp.tests.support.screening_helpers import prediction_for, store_reading
+from webapp.tests.support.screening_helpers import pdf_drawn_text, prediction_for, store_reading
 
 INDONESIAN = {"django_language": "id"}
 UNFAMILIAR_EN = "This X-ray is unlike the images the model was trained on"
@@ -83,9 +82,9 @@ def expected_set_sentence(reading, could_be="Could be", ruled_out="Ruled out", j
                 f"{ruled_out}: Normal.")
 
 
-def unescaped_pdf_text(pdf: bytes) -> str:
-    """pdf_text with the PDF string escapes of brackets undone and lines joined by one space."""
-    return re.sub(r"\s+", " ", pdf_text(pdf).replace("\\(", "(").replace("\\)", ")"))
+def unescaped_pdf_drawn_text(pdf: bytes) -> str:
+    """pdf_drawn_text with the PDF string escapes of brackets undone and lines joined by one space."""
+    return re.sub(r"\s+", " ", pdf_drawn_text(pdf).replace("\\(", "(").replace("\\)", ")"))
 
 
 # --- the words ------------------------------------------------------------------------------------
@@ -181,14 +180,14 @@ def test_the_pdf_says_the_set_its_level_and_the_warning(patient_client, patient,
                                                         xray_paths):
     reading = store_reading(patient, trust_model_dir, xray_paths["pneumonia"][0])
     url = reverse("screening:report_pdf", args=[reading.pk])
-    english = unescaped_pdf_text(patient_client.get(url).content)
+    english = unescaped_pdf_drawn_text(patient_client.get(url).content)
     assert "What the model cannot rule out" in english
     assert expected_set_sentence(reading) in english
     assert LEVEL_EN in english
     assert "Warnings" in english and UNFAMILIAR_EN in english
 
     patient_client.cookies.load(INDONESIAN)
-    indonesian = unescaped_pdf_text(patient_client.get(url).content)
+    indonesian = unescaped_pdf_drawn_text(patient_client.get(url).content)
     assert expected_set_sentence(reading, "Bisa jadi", "Disingkirkan", "atau") in indonesian
     assert LEVEL_ID in indonesian
     assert UNFAMILIAR_ID in indonesian
@@ -212,7 +211,7 @@ def test_an_uncertain_reading_says_a_radiologist_should_read_it(patient_client, 
     for outcome in ("covid", "pneumonia", "normal"):
         assert outcomes.headline(outcome) not in html
 
-    pdf = unescaped_pdf_text(patient_client.get(reverse("screening:report_pdf", args=[reading.pk])).content)
+    pdf = unescaped_pdf_drawn_text(patient_client.get(reverse("screening:report_pdf", args=[reading.pk])).content)
     assert UNCERTAIN_EN in pdf and "The model leans to " in pdf
 
     patient_client.cookies.load(INDONESIAN)
@@ -220,7 +219,7 @@ def test_an_uncertain_reading_says_a_radiologist_should_read_it(patient_client, 
     assert f"<h2>{UNCERTAIN_ID}</h2>" in indonesian
     reason = re.search(r'data-testid="uncertain-reason">([^<]+)<', indonesian).group(1)
     assert reason.startswith("Model cenderung ke ")
-    pdf = unescaped_pdf_text(patient_client.get(reverse("screening:report_pdf", args=[reading.pk])).content)
+    pdf = unescaped_pdf_drawn_text(patient_client.get(reverse("screening:report_pdf", args=[reading.pk])).content)
     assert UNCERTAIN_ID in pdf and "Model cenderung ke " in pdf
 
 

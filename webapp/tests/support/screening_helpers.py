@@ -6,8 +6,11 @@ stored reading costs a few PNG encodes, not a model run.
 """
 from __future__ import annotations
 
+import base64
 import functools
 import io
+import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -95,3 +98,33 @@ def dicom_with_patient(image_path: Path, patient_name: str = "Doe^Secret") -> by
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()
+
+
+def pdf_all_text(pdf: bytes) -> str:
+    """The PDF's bytes with every compressed stream decoded (ASCII85, Flate), as text to search:
+    metadata and hidden objects included (for finding identifiers anywhere in the file)."""
+    parts = [pdf]
+    for header, stream in re.findall(rb"<<([^<>]*)>>\s*stream\r?\n(.*?)\r?\n?endstream", pdf, flags=re.S):
+        try:
+            if b"ASCII85Decode" in header:
+                stream = base64.a85decode(stream.strip().removeprefix(b"<~").removesuffix(b"~>"))
+            if b"FlateDecode" in header:
+                stream = zlib.decompress(stream)
+        except (ValueError, zlib.error):
+            continue
+        parts.append(stream)
+    return b"\n".join(parts).decode("latin-1")
+
+
+def pdf_drawn_text(pdf: bytes) -> str:
+    """The strings a reportlab PDF draws on its pages, in order (what a reader sees)."""
+    chunks = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        data = stream.strip()
+        if data.endswith(b"~>"):
+            data = base64.a85decode(data[:-2].replace(b"\n", b"").replace(b"\r", b""))
+        try:
+            chunks.append(zlib.decompress(data).decode("latin-1"))
+        except zlib.error:
+            continue
+    return " ".join(re.findall(r"\((.*?)(?<!\\)\) Tj", "\n".join(chunks)))
