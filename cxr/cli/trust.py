@@ -64,10 +64,23 @@ def _install(model_dir: Path, params, plot: Path) -> None:
 
     card = ModelCard.load(model_dir)
     shutil.copyfile(plot, Path(model_dir) / RISK_COVERAGE_PNG)
+    served = dict((card.training.arguments or {}) if card.training else {})
+    params.protocol["recipe_differs_from_served_model"] = recipe_differences(
+        params.protocol.get("recipe", {}), served)
     card = card.replace(trust=Trust.from_dict(json_safe(params.to_dict())),
                         plots={**card.plots, "risk_coverage": RISK_COVERAGE_PNG})
     # The calibration limitation now states the out-of-source figures.
     with_limitations(card).write(model_dir)
+
+
+def recipe_differences(fold_recipe: dict, served_recipe: dict) -> dict:
+    """{option: [fold models' value, served model's value]} where the out-of-source fold models
+    were trained differently from the served model (split and paths aside): the parameters
+    transfer best when this is empty, and the card says so when it is not."""
+    from cxr.training.out_of_source import RUNTIME_FIELDS
+
+    return {key: [value, served_recipe[key]] for key, value in fold_recipe.items()
+            if key in served_recipe and key not in RUNTIME_FIELDS and served_recipe[key] != value}
 
 
 def patient_split_check(model_dir: Path, shared: Path) -> dict:
@@ -141,6 +154,8 @@ def render_page(params, measured: dict, args: argparse.Namespace) -> str:
         + (f" --shared {args.shared}" if args.shared else "") + f" --report {args.report}",
         "```",
         "",
+        _recipe_sentence(params.protocol.get("recipe_differs_from_served_model")),
+        "",
         f"Chosen rule: `{params.rule}` (target: labelled readings right >= {params.target_accuracy:.0%}).",
         f"Shipped parameters (fitted on all groups): temperature {params.temperature:.3f}, label "
         f"threshold {params.threshold}, {params.set_confidence:.0%} set thresholds "
@@ -162,6 +177,17 @@ def render_page(params, measured: dict, args: argparse.Namespace) -> str:
         patient,
         "",
     ])
+
+
+def _recipe_sentence(differences: dict | None) -> str:
+    if differences is None:
+        return "(No served model was named, so its recipe was not compared with the folds'.)"
+    if not differences:
+        return "The fold models were trained with the served model's recipe."
+    listed = ", ".join(f"{key} {fold} (served: {served})" for key, (fold, served) in differences.items())
+    return (f"**The fold models differ from the served model**: {listed}. The parameters are applied "
+            "to the served model as fitted; the numbers below describe the fold models, and a refit "
+            "with the served recipe (`python -m cxr out-of-source` with its options) replaces them.")
 
 
 def _report_table(measured: dict):

@@ -45,6 +45,9 @@ def test_fit_goes_to_trust_json_the_card_and_the_page(oos_dir, tmp_path, capsys)
     assert fitted["rule"] and fitted["temperature"] > 0 and len(fitted["set_thresholds"]) == 3
     assert set(fitted["measured"]["by_group"]) == {"a", "b", "c"}
     assert fitted["protocol"]["groups"]["a"] and "measured_by" in fitted["protocol"]
+    # The tiny folds (32 px, from scratch) differ from the bundled model's recipe, and say so.
+    differences = fitted["protocol"]["recipe_differs_from_served_model"]
+    assert differences["img_size"] == [32, 224] and differences["pretrained"] == ["none", "imagenet"]
     # The card carries the same fit; the served predictor now decides by it.
     card = ModelCard.load(model_dir)
     assert card.trust.to_dict() == fitted and card.plots["risk_coverage"] == "risk_coverage.png"
@@ -59,6 +62,7 @@ def test_fit_goes_to_trust_json_the_card_and_the_page(oos_dir, tmp_path, capsys)
     # The page names the command and shows one row per held-out group plus the pooled one.
     text = page.read_text()
     assert "python -m cxr trust" in text and "| pooled |" in text
+    assert "differ from the served model" in text
     assert all(f"| {g} |" in text for g in "abc")
     assert page.with_suffix(".png").exists()
     assert "coverage" in capsys.readouterr().out
