@@ -5,6 +5,7 @@ predictor keeps no per-request state.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -17,6 +18,12 @@ from cxr.inference.card import CARD_FILE, CardError, ModelCard, resolve_model_di
 from cxr.inference.decode import MAX_BYTES, MAX_PIXELS, DecodedImage, decode_image
 from cxr.inference.errors import ImageError, ModelNotInstalled
 from cxr.inference.guard import detectors, rules
+from cxr.inference.guard.orientation import (
+    ORIENTATION_FILE,
+    OrientationClassifier,
+    correct_orientation,
+    load_orientation,
+)
 from cxr.inference.notices import Notice
 from cxr.inference.prediction import Prediction
 from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD, prepare_gray
@@ -38,13 +45,15 @@ def default_threads() -> int:
 class Predictor:
     def __init__(self, model_dir: Path, session, card: ModelCard,
                  detector: detectors.MahalanobisDetector | detectors.FeatureGuard | None,
-                 max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS):
+                 max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS,
+                 orientation: OrientationClassifier | None = None):
         if not card.classes or card.input_size is None:
             raise CardError(f"the model card of {model_dir} names no classes or no input size")
         self.model_dir = model_dir
         self.session = session
         self.card = card
         self.detector = detector
+        self.orientation = orientation  # which way up (orientation.npz); None: not checked
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
         self.classes: list[str] = list(card.classes)
@@ -85,7 +94,8 @@ class Predictor:
             str(model_dir / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
         )
         detector = detectors.load_detector(model_dir / "ood.npz")
-        return cls(model_dir, session, card, detector)
+        return cls(model_dir, session, card, detector,
+                   orientation=load_orientation(model_dir / ORIENTATION_FILE))
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -122,12 +132,46 @@ class Predictor:
         if not images:
             return []
         prepared = np.stack([prepare_gray(d.gray, self.input_size, self.contrast) for d in images])
+        images = list(images)
+        refusals: list[Notice | None] = [None] * len(images)
+        notes: list[list[Notice]] = [[] for _ in images]
+        if self.orientation is not None:
+            self._orient(images, prepared, refusals, notes)
         logits, cams, pooled = self.run_model(prepared)
         probabilities = softmax(logits / self.temperature)
         distances = self.detector.scores(pooled)
         familiarity = self.familiarity_ratios(pooled)
-        return [self._prediction(d, p, c, s, f)
-                for d, p, c, s, f in zip(images, probabilities, cams, distances, familiarity, strict=True)]
+        return [self._prediction(d, p, c, s, f, r, n)
+                for d, p, c, s, f, r, n in zip(images, probabilities, cams, distances, familiarity,
+                                               refusals, notes, strict=True)]
+
+    def _orient(self, images: list[DecodedImage], prepared: np.ndarray,
+                refusals: list[Notice | None], notes: list[list[Notice]]) -> None:
+        """Rotated or inverted X-rays, before the model (in place): turn a surely turned image back
+        and say so; refuse one flagged less surely, or whose turned-back image still does not
+        look upright. An image is never read the way up it was flagged."""
+        verdicts = self.orientation.check(prepared)
+        for i, verdict in enumerate(verdicts):
+            if verdict.flagged and not verdict.correctable:
+                refusals[i] = Notice("not_cxr_orientation")
+        flagged = [i for i, v in enumerate(verdicts) if v.correctable]
+        if not flagged:
+            return
+        corrected = [dataclasses.replace(images[i], gray=correct_orientation(images[i].gray, verdicts[i].name))
+                     for i in flagged]
+        turned_back = np.stack([prepare_gray(d.gray, self.input_size, self.contrast) for d in corrected])
+        again = self.orientation.check(turned_back)
+        for j, i in enumerate(flagged):
+            verdict = verdicts[i]
+            if again[j].flagged:
+                refusals[i] = Notice("not_cxr_orientation")
+                continue
+            images[i] = corrected[j]
+            prepared[i] = turned_back[j]
+            if verdict.angle:
+                notes[i].append(Notice("corrected_rotation", angle=verdict.angle))
+            if verdict.inverted:
+                notes[i].append(Notice("corrected_inversion"))
 
     def familiarity_ratios(self, pooled: np.ndarray) -> np.ndarray:
         """The guard's nearest-neighbour score over its validation scale: how far an image lies
@@ -157,15 +201,16 @@ class Predictor:
     # --- decisions ----------------------------------------------------------------------------
 
     def _prediction(self, decoded: DecodedImage, probs: np.ndarray, cam: np.ndarray, distance: float,
-                    familiarity: float) -> Prediction:
+                    familiarity: float, refusal: Notice | None = None,
+                    notes: Sequence[Notice] = ()) -> Prediction:
         probabilities = {name: float(p) for name, p in zip(self.classes, probs, strict=True)}
         top = int(np.argmax(probs))
-        reason = rules.explained_refusal(decoded)
+        reason = rules.explained_refusal(decoded) or refusal
         if reason is None and distance > self.detector.threshold:
             reason = Notice("not_cxr_unlike_training", distance=float(distance),
                             limit=float(self.detector.threshold))
         rejected = reason is not None
-        warnings = list(decoded.warnings) + rules.dicom_warnings(decoded)
+        warnings = list(decoded.warnings) + rules.dicom_warnings(decoded) + list(notes)
         prediction_set = None
         if self.trust:
             in_set = abstention.prediction_sets(probs[None, :], self.trust.set_thresholds)
