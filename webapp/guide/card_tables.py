@@ -182,3 +182,90 @@ def plain_text(value) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return number_format(value, force_grouping=True)
     return str(value)
+
+
+# --- the out-of-source fit (card section `trust`, cxr.evaluation.trust) ---------------------------
+
+@dataclass
+class TrustRow:
+    """One held-out source group (or all of them pooled), as measured with parameters fitted on
+    the other groups only."""
+
+    name: str
+    sources: str
+    pooled: bool
+    images: str
+    coverage: Cell
+    labelled_accuracy: Cell
+    ece: Cell
+    set_coverage: Cell
+    mean_set_size: str
+    accuracy_familiar: Cell
+    accuracy_unfamiliar: Cell
+    unfamiliar_share: Cell
+
+
+@dataclass
+class TrustTables:
+    rows: list[TrustRow]
+    target_percent: str  # "90": labelled readings are to be right this often
+    set_percent: str  # "90": prediction sets are to hold the true class this often
+    groups: int
+    patient_split: dict | None = None  # the served model on its own patient-split test images
+
+
+def percent_text(value) -> str:
+    """0.9 -> "90", 0.925 -> "92,5" (in the active language's number format)."""
+    if not isinstance(value, Real):
+        return "—"
+    percent = round(100 * float(value), 1)
+    return str(int(percent)) if percent == int(percent) else number_format(percent, 1)
+
+
+def _trust_row(name: str, sources, measured: dict, pooled: bool = False) -> TrustRow:
+    measured = measured if isinstance(measured, dict) else {}
+    images = measured.get("images")
+    size = measured.get("mean_set_size")
+    return TrustRow(
+        name=name,
+        # A group named after its one source needs no list under its name.
+        sources=", ".join(str(s) for s in sources)
+        if isinstance(sources, list | tuple) and [str(s) for s in sources] != [name] else "",
+        pooled=pooled,
+        images=plain_text(images) if isinstance(images, int) else "—",
+        coverage=cell(measured.get("coverage"), "accuracy"),
+        labelled_accuracy=cell(measured.get("labelled_accuracy"), "accuracy"),
+        ece=cell(measured.get("ece"), "ece"),
+        set_coverage=cell(measured.get("set_coverage"), "accuracy"),
+        mean_set_size=number_format(round(size, 2), 2) if isinstance(size, Real) else "—",
+        accuracy_familiar=cell(measured.get("accuracy_familiar"), "accuracy"),
+        accuracy_unfamiliar=cell(measured.get("accuracy_unfamiliar"), "accuracy"),
+        unfamiliar_share=cell(measured.get("unfamiliar_share"), "accuracy"),
+    )
+
+
+def trust_tables(card: ModelCard, pooled_name: str = "all groups") -> TrustTables | None:
+    """The card's out-of-source measurements, one row per held-out group then the pooled row;
+    None when the card has no `trust` section."""
+    trust = card.trust if card else None
+    if trust is None:
+        return None
+    measured = dict(trust.measured or {})
+    groups = (trust.protocol or {}).get("groups") or {}
+    groups = groups if isinstance(groups, dict) else {}
+    by_group = measured.get("by_group") if isinstance(measured.get("by_group"), dict) else {}
+    rows = [_trust_row(str(name), groups.get(name), values) for name, values in by_group.items()]
+    if isinstance(measured.get("pooled"), dict):
+        rows.append(_trust_row(str(pooled_name), None, measured["pooled"], pooled=True))
+    check = measured.get("patient_split_test")
+    patient_split = None
+    if isinstance(check, dict):
+        patient_split = {
+            "images": plain_text(check["images"]) if isinstance(check.get("images"), int) else "—",
+            "coverage": cell(check.get("coverage"), "accuracy"),
+            "labelled_accuracy": cell(check.get("labelled_accuracy"), "accuracy"),
+            "set_coverage": cell(check.get("set_coverage"), "accuracy"),
+        }
+    return TrustTables(rows=rows, target_percent=percent_text(trust.target_accuracy),
+                       set_percent=percent_text(trust.set_confidence), groups=len(by_group or groups),
+                       patient_split=patient_split)

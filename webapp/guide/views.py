@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from webapp.screening import engine_text
+from webapp.screening import engine_text, site_validation
 
 from . import card_tables, model_card
 
@@ -22,7 +22,11 @@ PLOT_TITLES = {
     "roc": _("ROC curves on the test images (one curve per class)"),
     "reliability": _("Reliability diagram: predicted probability against how often it was right"),
     "ood": _("Scores of the guard against images that are not chest X-rays"),
+    "risk_coverage": _("Labelled readings right against the share of X-rays given a label, one "
+                       "curve per held-out group of sources"),
 }
+# Shown in their own section, not among the other plots.
+TRUST_PLOT = "risk_coverage"
 
 
 @require_safe
@@ -40,7 +44,7 @@ def next_steps(request, outcome: str | None = None):
 @require_safe
 def how_it_works(request):
     card = model_card.load_card()
-    context = {"card": card}
+    context = {"card": card, "site_validations": site_validation.latest(5)}
     if card:
         context["limitations"], context["limitations_in_english"] = engine_text.card_limitations(card)
         class_names = {c: CLASS_NAMES.get(c, c) for c in card.classes}
@@ -51,8 +55,11 @@ def how_it_works(request):
             "has_source_split": "source" in card.metrics,
             "plots": [
                 {"title": PLOT_TITLES.get(name, name), "file": path}
-                for name, path in model_card.plot_files(card).items()
+                for name, path in model_card.plot_files(card).items() if name != TRUST_PLOT
             ],
+            "trust": card_tables.trust_tables(card, pooled_name=_("All groups pooled")),
+            "trust_plot": model_card.plot_files(card).get(TRUST_PLOT),
+            "trust_plot_title": PLOT_TITLES[TRUST_PLOT],
             "architecture": card.architecture,
             "training": card.training,
             "training_data": card_tables.detail_rows(card.training.data if card.training else None),

@@ -137,3 +137,38 @@ class ApiToken(models.Model):
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             cls.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user
+
+
+class SiteValidation(models.Model):
+    """One check of the model on this site's own labelled X-rays, run by an administrator
+    (cxr.inference.site_check). The uploaded images are read in the request and never stored:
+    only the counts, the report and the verdict are kept."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    run_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                               blank=True, related_name="site_validations")
+    model_version = models.CharField(max_length=64, blank=True, default="")
+    cases = models.PositiveIntegerField(default=0)
+    read = models.PositiveIntegerField(default=0)  # not refused, not unreadable
+    refused = models.PositiveIntegerField(default=0)  # "not a chest X-ray"
+    labelled = models.PositiveIntegerField(default=0)  # read and given a label
+    right = models.PositiveIntegerField(default=0)  # labelled and the label was the known class
+    # The site report (cxr.inference.site_check.site_report) as JSON, and its verdict: a stable
+    # code, and the English text (pages say it in the reader's language from code and report).
+    report = models.JSONField(default=dict)
+    verdict_code = models.CharField(max_length=32)
+    verdict_text = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Site validation {self.pk} of model {self.model_version}: {self.verdict_code}"
+
+    @property
+    def labelled_accuracy(self) -> dict:
+        return self.report.get("labelled_accuracy") or {}
+
+    @property
+    def coverage(self) -> dict:
+        return self.report.get("coverage") or {}

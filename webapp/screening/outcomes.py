@@ -90,16 +90,21 @@ def _and_list(names: list[str]) -> str:
     return gettext("%(items)s and %(last)s") % {"items": ", ".join(names[:-1]), "last": names[-1]}
 
 
-def prediction_set_text(prediction_set: list[str] | None, classes: list[str]) -> str:
+def prediction_set_text(prediction_set: list[str] | None, classes: list[str], compact: bool = False) -> str:
     """The set in one or two short sentences; "" when there is no set (an older model).
 
-    `classes` are all the model's classes, in the order to name them (most likely first)."""
+    `classes` are all the model's classes, in the order to name them (most likely first).
+    `compact`: a few words for lists such as the history ("Could be: COVID-19 or pneumonia")."""
     if prediction_set is None:
         return ""
     inside = [c for c in classes if c in prediction_set]
     inside += [c for c in prediction_set if c not in inside]
     outside = [class_name(c) for c in classes if c not in prediction_set]
     names = [class_name(c) for c in inside]
+    if compact:
+        if not names:
+            return gettext("Fits no class: a radiologist should read it")
+        return gettext("Could be: %(classes)s") % {"classes": _or_list(names)}
     if not names:
         return gettext("Every class was ruled out: this X-ray fits none of them well, so a "
                        "radiologist should read it.")

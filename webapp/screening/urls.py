@@ -17,4 +17,6 @@ urlpatterns = [
     path("readings/<int:pk>/report/", views.report, name="report"),
     path("readings/<int:pk>/report.pdf", views.report_pdf_view, name="report_pdf"),
     path("api-token/", views.api_token, name="api_token"),
+    path("site-validation/", views.site_validation_page, name="site_validation"),
+    path("site-validation/<int:pk>/", views.site_validation_detail, name="site_validation_detail"),
 ]

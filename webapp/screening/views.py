@@ -1,25 +1,26 @@
-"""Pages of the screening flow: upload, reading, history, delete, report, images, API token.
+"""Pages of the screening flow: upload, reading, history, delete, report, images, API token, and
+the administrators' site validation.
 
 Every view that takes a reading id goes through access.get_own_reading_or_404.
 """
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFilesSent
 from django.core.paginator import Paginator
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import outcomes, report_pdf, storage
+from . import outcomes, report_pdf, site_validation, storage
 from .access import get_own_reading_or_404, private_headers, private_png_bytes, private_png_file
 from .engine import ModelUnavailable, get_predictor
 from .forms import AnnotationForm, HistoryFilterForm, is_doctor
-from .models import ApiToken, Reading
+from .models import ApiToken, Reading, SiteValidation
 from .presentation import overlay_png, reading_context
 from .screen import (
     ACCEPT_ATTRIBUTE,
@@ -83,6 +84,8 @@ def history(request):
     page = Paginator(readings, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     for reading in page:
         reading.headline = outcomes.headline(reading.outcome)
+        classes = [label for label, _p in reading.sorted_probabilities()]
+        reading.set_summary = outcomes.prediction_set_text(reading.prediction_set, classes, compact=True)
     return render(request, "screening/history.html", {
         "page": page, "filters": filters, "doctor": doctor,
         "filtering": filters.is_filtering(),
@@ -179,4 +182,83 @@ def api_token(request):
         "token": token, "new_key": new_key,
         "api_base": request.build_absolute_uri(reverse("api:readings")),
         "schema_url": reverse("api:openapi"),
+    })
+
+
+# --- site validation (administrators only) ----------------------------------------------------
+
+def _staff_only(request) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied
+
+
+def _site_validation_context(problems=None) -> dict:
+    try:
+        card = get_predictor().card
+        model_missing = False
+    except ModelUnavailable:
+        card, model_missing = None, True
+    return {
+        "model_missing": model_missing,
+        "model_card": card,
+        "has_trust": bool(card and card.trust),
+        "classes": list(card.classes) if card else [],
+        "max_files": site_validation.max_files(),
+        "max_file_human": human_size(site_validation.max_file_bytes()),
+        "max_total_human": human_size(site_validation.max_total_bytes()),
+        "accept": ACCEPT_ATTRIBUTE,
+        "problems": problems or [],
+        "validations": site_validation.latest(10),
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def site_validation_page(request):
+    """An administrator checks the model on this site's own labelled X-rays."""
+    _staff_only(request)
+    if request.method == "GET":
+        return render(request, "screening/site_validation.html", _site_validation_context())
+    try:
+        images, labels = request.FILES.getlist("images"), request.FILES.get("labels")
+    except TooManyFilesSent:
+        refused = site_validation.ValidationRefused([site_validation.too_many_files()], status=400)
+    except RequestDataTooBig:
+        refused = site_validation.ValidationRefused([_("The upload is too large.")], status=413)
+    else:
+        try:
+            validation = site_validation.run(request.user, images, labels)
+        except site_validation.ValidationRefused as exc:
+            refused = exc
+        else:
+            return redirect("screening:site_validation_detail", pk=validation.pk)
+    return render(request, "screening/site_validation.html",
+                  _site_validation_context(refused.problems), status=refused.status)
+
+
+@never_cache
+@require_GET
+def site_validation_detail(request, pk: int):
+    _staff_only(request)
+    validation = get_object_or_404(SiteValidation, pk=pk)
+    report = validation.report
+    card_names = outcomes.CLASS_NAMES
+    per_class = [
+        {"name": str(card_names.get(name, name)), "cases": values.get("cases"),
+         "sensitivity": site_validation.estimate(values.get("sensitivity")),
+         "specificity": site_validation.estimate(values.get("specificity"))}
+        for name, values in (report.get("per_class") or {}).items()
+    ]
+    card = report.get("card") or {}
+    return render(request, "screening/site_validation_detail.html", {
+        "validation": validation,
+        "summary": site_validation.summary(validation),
+        "report": report,
+        "set_coverage": site_validation.estimate(report.get("set_coverage")),
+        "per_class": per_class,
+        "card_accuracy": site_validation.percent(card.get("labelled_accuracy")),
+        "card_coverage": site_validation.percent(card.get("coverage")),
+        "target": site_validation.percent(card.get("target_accuracy"), 0),
+        "cases_needed": [(key.removeprefix("+/-"), n) for key, n in (report.get("cases_needed") or {}).items()],
+        "disclaimer": outcomes.DISCLAIMER,
     })

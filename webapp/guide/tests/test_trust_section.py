@@ -1,0 +1,99 @@
+"""How it works: "How sure is it on hospitals it never saw" (the card's `trust` section), in English
+and Indonesian, its risk-coverage plot, and the page without the fit."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from webapp.guide.tests.support import RISK_COVERAGE_PNG, trust_section
+from webapp.guide.tests.test_guide import report
+
+pytestmark = pytest.mark.django_db
+
+
+def write_model(folder, trust: dict | None):
+    card = {
+        "name": "cxr-3class", "version": "2026-12-01+trust", "classes": ["covid", "pneumonia", "normal"],
+        "task": "3class", "input_size": 224, "temperature": 1.7,
+        "metrics": {"patient": report(0.94, 1487, [("raddb", 900, 0.96)])},
+        "plots": {"roc": "roc_test.png"},
+    }
+    shutil.copyfile(RISK_COVERAGE_PNG, folder / "roc_test.png")
+    if trust is not None:
+        card["trust"] = trust
+        card["plots"]["risk_coverage"] = "risk_coverage.png"
+        shutil.copyfile(RISK_COVERAGE_PNG, folder / "risk_coverage.png")
+    (folder / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def trust_model(tmp_path):
+    with override_settings(CXR_MODEL_DIR=str(write_model(tmp_path, trust_section()))):
+        yield tmp_path
+
+
+def section(html: str) -> str:
+    start = html.index('id="trust"')
+    return html[start:html.index("</section>", start)]
+
+
+def test_each_held_out_group_and_the_pooled_row_with_intervals(client, trust_model):
+    response = client.get(reverse("guide:how_it_works"))
+    assert response.status_code == 200
+    html = section(response.content.decode())
+    assert "How sure is it on hospitals it never saw" in html
+    assert "each group in turn was held out: a model trained without that group read its X-rays" in html
+    assert "were fitted on the other groups only" in html
+    for group in ("cohen", "kermany", "nih", "raddb", "pooled"):
+        assert f'data-group="{group}"' in html
+    assert "skytells, zargari" in html                      # the sources of a group
+    assert "All groups pooled" in html and "9,911" in html  # pooled images
+    assert "92.1%" in html and "88.1% – 95.1%" in html      # pooled labelled readings right, CI
+    assert "60.0%" in html                                  # share labelled
+    assert "0.042" in html and "0.032 – 0.057" in html      # calibration error with its CI
+    assert "90% sets hold the true class" in html and "91.0%" in html
+    assert "1.46" in html                                   # mean set size
+    assert "86.0%" in html and "67.0%" in html              # right if familiar / unfamiliar
+    assert "—" in html                                      # nih: no reading got a label
+    assert "1,487 test images of its own patient split" in html
+    # The three things a reading can say, in plain words.
+    assert "Uncertain" in html and "right at least 90% of the time" in html
+    assert "held the true class about 90% of the time" in html
+    assert "unlike the images the model learned from" in html
+    assert "a clinician and an RT-PCR test decide" in html
+
+
+def test_the_risk_coverage_plot_is_shown_in_the_section_and_served(client, trust_model):
+    html = client.get(reverse("guide:how_it_works")).content.decode()
+    url = reverse("guide:model_plot", args=["risk_coverage.png"])
+    assert url in section(html)
+    assert html.count(url) == 1  # not repeated among the other plots
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content) == RISK_COVERAGE_PNG.read_bytes()
+
+
+def test_in_indonesian(client, trust_model):
+    client.cookies["django_language"] = "id"
+    html = section(client.get(reverse("guide:how_it_works")).content.decode())
+    assert "Seberapa yakin model pada rumah sakit yang belum pernah dilihatnya" in html
+    assert "Semua kelompok digabung" in html
+    assert "92,1%" in html                                  # Indonesian decimal comma
+    assert "Set 90% memuat kelas yang benar" in html
+    assert "dokter dan tes RT-PCR yang menentukan" in html
+    assert "How sure is it" not in html
+
+
+def test_without_the_fit_the_page_says_it_is_not_installed(client, tmp_path):
+    with override_settings(CXR_MODEL_DIR=str(write_model(tmp_path, None))):
+        html = client.get(reverse("guide:how_it_works")).content.decode()
+        client.cookies["django_language"] = "id"
+        html_id = client.get(reverse("guide:how_it_works")).content.decode()
+    assert 'id="no-trust"' in html and "The out-of-source fit is not installed for this model." in html
+    assert 'id="trust-table"' not in html
+    assert "Penyesuaian di luar sumber belum terpasang untuk model ini." in html_id

@@ -1,0 +1,273 @@
+"""Site validation in the web app: an administrator uploads labelled local X-rays and gets the
+report of cxr.inference.site_check, read with the served Predictor.
+
+Upload format: several X-ray files (PNG, JPEG or DICOM) in one form field, and a labels CSV with
+the columns `file` (the uploaded file's name) and `label` (covid, pneumonia or normal: the
+diagnosis established independently of this model). Every uploaded file must be listed and every
+listed file uploaded, so a mistake is found before anything is read.
+
+The images live only for the request (Django keeps small files in memory and larger ones in a
+temporary file it deletes at the end); only the counts, the report and the verdict are stored
+(models.SiteValidation). Any bad input refuses the whole run with every problem named, and
+nothing is stored: a partial report would describe a different set of cases.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .engine import ModelUnavailable, get_predictor
+from .models import SiteValidation
+from .screen import human_size
+
+# The labels CSV is a list of names: 1 MB holds tens of thousands of rows.
+MAX_LABELS_BYTES = 1024 * 1024
+# Problems listed by name before "and N more".
+MAX_LISTED_PROBLEMS = 20
+
+VERDICT_TITLES = {
+    "consistent_with_card": gettext_lazy("Consistent with the model card"),
+    "not_validated": gettext_lazy("Not validated for use at this site"),
+    "inconclusive": gettext_lazy("Inconclusive"),
+    "too_few_cases": gettext_lazy("Too few cases to judge"),
+}
+
+
+def max_files() -> int:
+    """X-rays per run: Django's limit on files in one request (DATA_UPLOAD_MAX_NUMBER_FILES),
+    less one for the labels file. Django refuses a request over its limit before any view runs
+    (the 400 page says what to do); one over ours gets this page's own message."""
+    return max(1, int(getattr(settings, "DATA_UPLOAD_MAX_NUMBER_FILES", None) or 100) - 1)
+
+
+def max_file_bytes() -> int:
+    """Per image: the same limit as a screening upload (MAX_UPLOAD_BYTES)."""
+    return int(settings.MAX_UPLOAD_BYTES)
+
+
+def max_total_bytes() -> int:
+    """All images together: SITE_VALIDATION_MAX_BYTES, else eight single uploads."""
+    return int(getattr(settings, "SITE_VALIDATION_MAX_BYTES", 0) or 8 * max_file_bytes())
+
+
+@dataclass
+class ValidationRefused(Exception):
+    """Why a run produced no report: every problem found, in plain words."""
+
+    problems: list[str] = field(default_factory=list)
+    status: int = 400
+
+    def __str__(self) -> str:
+        return "; ".join(self.problems)
+
+
+def _listed(problems: list[str]) -> list[str]:
+    if len(problems) <= MAX_LISTED_PROBLEMS:
+        return problems
+    rest = len(problems) - MAX_LISTED_PROBLEMS
+    return problems[:MAX_LISTED_PROBLEMS] + [_("… and %(count)s more.") % {"count": rest}]
+
+
+def read_labels(labels_file, classes: list[str]) -> tuple[list[tuple[str, str]], set[str], list[str]]:
+    """(file name, label) rows of the uploaded CSV that are right, every file name it lists, and
+    the problems of its other lines. ValidationRefused when it cannot be read as such a CSV."""
+    if labels_file is None:
+        raise ValidationRefused([_("Choose the labels file (a CSV with the columns file,label).")])
+    if labels_file.size > MAX_LABELS_BYTES:
+        raise ValidationRefused([_("The labels file is %(size)s; the limit is %(limit)s.") % {
+            "size": human_size(labels_file.size), "limit": human_size(MAX_LABELS_BYTES)}])
+    try:
+        text = labels_file.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationRefused([_("The labels file is not a text (UTF-8) CSV file.")]) from None
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    columns = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    if not {"file", "label"} <= set(columns):
+        raise ValidationRefused([_("The labels file needs the columns file and label in its first "
+                                   "line; it has: %(columns)s.") % {"columns": ", ".join(columns) or "—"}])
+    reader.fieldnames = columns
+    rows, listed, problems = [], [], []
+    for number, row in enumerate(reader, start=2):
+        name = PurePath((row.get("file") or "").strip().replace("\\", "/")).name
+        label = (row.get("label") or "").strip().lower()
+        if not name and not label:
+            continue  # a blank line
+        if name:
+            listed.append(name)
+        if not name:
+            problems.append(_("Line %(line)s: no file name.") % {"line": number})
+        elif label not in classes:
+            problems.append(_("Line %(line)s: the label “%(label)s” of %(file)s is not one of: "
+                              "%(classes)s.") % {"line": number, "label": row.get("label") or "",
+                                                 "file": name, "classes": ", ".join(classes)})
+        else:
+            rows.append((name, label))
+    if not listed and not problems:
+        raise ValidationRefused([_("The labels file lists no files.")])
+    repeated = sorted(name for name, count in Counter(listed).items() if count > 1)
+    problems += [_("%(file)s is listed more than once in the labels file.") % {"file": name}
+                 for name in repeated]
+    return rows, set(listed), problems
+
+
+def check_images(images: list) -> dict:
+    """{file name: uploaded file}; ValidationRefused for no, too many, too large or repeated files."""
+    if not images:
+        raise ValidationRefused([_("Choose the X-ray files to check.")])
+    if len(images) > max_files():
+        raise ValidationRefused([too_many_files()])
+    problems = [
+        _("%(file)s is %(size)s; the limit per file is %(limit)s.") % {
+            "file": f.name, "size": human_size(f.size), "limit": human_size(max_file_bytes())}
+        for f in images if f.size > max_file_bytes()
+    ]
+    total = sum(f.size for f in images)
+    if total > max_total_bytes():
+        problems.append(_("The files add up to %(size)s; the limit for one check is %(limit)s. Check "
+                          "the X-rays in several smaller runs.") % {
+                              "size": human_size(total), "limit": human_size(max_total_bytes())})
+    by_name: dict[str, object] = {}
+    for f in images:
+        name = PurePath(f.name or "").name
+        if name in by_name:
+            problems.append(_("Two uploaded files are called %(file)s.") % {"file": name})
+        by_name[name] = f
+    if problems:
+        raise ValidationRefused(_listed(problems))
+    return by_name
+
+
+def too_many_files() -> str:
+    return _("At most %(count)s X-ray files can be checked at once. Check the X-rays in several "
+             "smaller runs.") % {"count": max_files()}
+
+
+def unmatched(listed: set[str], files: dict) -> list[str]:
+    """Problems of names that do not pair up between the labels file and the uploaded files."""
+    problems = [_("%(file)s is listed in the labels file but was not uploaded.") % {"file": name}
+                for name in sorted(listed) if name not in files]
+    problems += [_("%(file)s was uploaded but is not listed in the labels file.") % {"file": name}
+                 for name in files if name not in listed]
+    return problems
+
+
+def run(user, images: list, labels_file) -> SiteValidation:
+    """Check, read every X-ray with the served model, judge, store; raise ValidationRefused."""
+    try:
+        predictor = get_predictor()
+    except ModelUnavailable:
+        raise ValidationRefused([_("This server has no screening model installed, so there is "
+                                   "nothing to check.")], status=503) from None
+    from cxr.inference import ImageError
+    from cxr.inference.site_check import SiteCase, site_report
+
+    classes = list(predictor.classes)
+    files = check_images(images)
+    rows, listed, problems = read_labels(labels_file, classes)
+    problems += unmatched(listed, files)
+    if problems:  # every problem of the labels file and the names at once
+        raise ValidationRefused(_listed(problems))
+    pairs = [(files[name], label) for name, label in rows]
+    cases = []
+    for uploaded, truth in pairs:
+        try:
+            prediction = predictor.predict(uploaded.read())
+        except ImageError as exc:
+            from . import engine_text
+
+            problems.append(_("%(file)s cannot be read as an X-ray: %(reason)s") % {
+                "file": PurePath(uploaded.name).name,
+                "reason": engine_text.notice_text(getattr(exc, "message", "") or str(exc))})
+            continue
+        # A refused X-ray ("not a chest X-ray") counts as refused, not read: no probabilities.
+        cases.append(SiteCase(truth, prediction.label, prediction.rejected,
+                              {} if prediction.rejected else dict(prediction.probabilities),
+                              None if prediction.prediction_set is None else list(prediction.prediction_set)))
+    if problems:
+        problems.append(_("Remove these files or export them again (PNG, JPEG or DICOM), then "
+                          "upload everything again. Nothing was stored."))
+        raise ValidationRefused(_listed(problems[:-1]) + problems[-1:], status=422)
+    trust = predictor.card.trust.to_dict() if predictor.card.trust else None
+    report = site_report(cases, classes, trust)
+    return SiteValidation.objects.create(
+        run_by=user, model_version=predictor.version or "", cases=report["cases"], read=report["read"],
+        refused=report["refused"], labelled=report["labelled"], right=report["right"], report=report,
+        verdict_code=report["verdict"]["code"], verdict_text=report["verdict"]["text"],
+    )
+
+
+# --- the verdict and the numbers in the reader's language -------------------------------------
+
+def percent(value, digits: int = 1) -> str:
+    if not isinstance(value, int | float):
+        return "—"
+    return number_format(round(100 * value, digits), digits) + "%"
+
+
+def estimate(proportion: dict | None) -> dict:
+    """{"value": "91.2%", "ci": "85.0% – 95.1%", "n": 120} of a report proportion."""
+    proportion = proportion or {}
+    lo, hi = (proportion.get("ci95") or [None, None])[:2]
+    return {"value": percent(proportion.get("value")),
+            "ci": f"{percent(lo)} – {percent(hi)}" if lo is not None and hi is not None else "",
+            "n": proportion.get("n")}
+
+
+def verdict_title(code: str) -> str:
+    return str(VERDICT_TITLES.get(code, code))
+
+
+def verdict_text(validation: SiteValidation) -> str:
+    """The verdict sentence in the active language, from the code and the stored numbers."""
+    params = (validation.report.get("verdict") or {}).get("params") or {}
+    code = validation.verdict_code
+    if code == "too_few_cases" and "n" in params:
+        return _("Not enough cases to judge: %(n)s labelled readings; at least %(minimum)s are "
+                 "needed, a few hundred for a useful interval.") % params
+    if not {"n", "value", "lo", "hi"} <= set(params):
+        return validation.verdict_text
+    observed = _("labelled readings right %(value)s (95%% CI %(lo)s – %(hi)s, %(n)s readings)") % {
+        "value": percent(params["value"]), "lo": percent(params["lo"]), "hi": percent(params["hi"]),
+        "n": params["n"]}
+    bar = percent(params.get("bar"), 0)
+    if code == "not_validated":
+        return _("Not validated for use at this site: %(observed)s, below the %(bar)s the model "
+                 "card promises out of source.") % {"observed": observed, "bar": bar}
+    if code == "consistent_with_card":
+        return _("Consistent with the model card at this site: %(observed)s, at or above its "
+                 "%(bar)s target. It remains a screening aid: a clinician and an RT-PCR test "
+                 "decide.") % {"observed": observed, "bar": bar}
+    if code == "inconclusive" and params.get("bar") is None:
+        return _("The model card states no out-of-source figure to compare with; %(observed)s.") % {
+            "observed": observed}
+    if code == "inconclusive":
+        return _("Inconclusive: %(observed)s; the interval includes the %(bar)s target. More "
+                 "labelled cases will narrow it.") % {"observed": observed, "bar": bar}
+    return validation.verdict_text
+
+
+def summary(validation: SiteValidation) -> dict:
+    """What a list of validations shows per row."""
+    return {
+        "validation": validation,
+        "title": verdict_title(validation.verdict_code),
+        "text": verdict_text(validation),
+        "labelled_accuracy": estimate(validation.report.get("labelled_accuracy")),
+        "coverage": estimate(validation.report.get("coverage")),
+    }
+
+
+def latest(count: int = 5) -> list[dict]:
+    return [summary(v) for v in SiteValidation.objects.all()[:count]]

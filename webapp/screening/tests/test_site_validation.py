@@ -1,0 +1,199 @@
+"""Site validation in the web app: administrators only, real X-rays and a labels CSV in, a stored
+report and verdict out; bad input refused with every problem named and nothing stored.
+
+The served model here is the stub (tests/support/tiny_model.py: real serving stack, meaningless
+readings), so the verdict is about the counts, never about accuracy; the browser test
+(test_site_validation_e2e.py) runs the real model.
+"""
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from webapp.screening.models import SiteValidation
+
+URL = "/screening/site-validation/"
+
+
+@pytest.fixture
+def admin_client(make_user, screening_settings):
+    admin = make_user(email="admin@example.org", role="doctor", is_staff=True)
+    client = Client()
+    client.force_login(admin)
+    client.admin = admin
+    return client
+
+
+def labelled(xray_paths, per_class: int = 2) -> list[tuple[str, bytes, str]]:
+    """(file name, bytes, label): real X-rays of each class."""
+    return [(p.name, p.read_bytes(), label) for label in sorted(xray_paths) for p in xray_paths[label][:per_class]]
+
+
+def post(client, files, labels_csv: str | None, **extra):
+    data = {"images": [SimpleUploadedFile(name, body) for name, body, _label in files]}
+    if labels_csv is not None:
+        data["labels"] = SimpleUploadedFile("labels.csv", labels_csv.encode(), content_type="text/csv")
+    return client.post(URL, data, **extra)
+
+
+def csv_of(files) -> str:
+    return "file,label\n" + "".join(f"{name},{label}\n" for name, _body, label in files)
+
+
+def test_anonymous_users_are_sent_to_log_in(client, db):
+    response = client.get(URL)
+    assert response.status_code == 302 and "/login" in response["Location"]
+
+
+def test_patients_and_doctors_are_not_allowed(patient_client, doctor_client, screening_settings, xray_paths):
+    for client in (patient_client, doctor_client):
+        assert client.get(URL).status_code == 403
+        files = labelled(xray_paths, 1)
+        assert post(client, files, csv_of(files)).status_code == 403
+    assert SiteValidation.objects.count() == 0
+
+
+def test_only_staff_open_a_stored_report(admin_client, patient_client, doctor_client, xray_paths):
+    files = labelled(xray_paths, 1)
+    location = post(admin_client, files, csv_of(files))["Location"]
+    assert admin_client.get(location).status_code == 200
+    assert patient_client.get(location).status_code == 403
+    assert doctor_client.get(location).status_code == 403
+    assert Client().get(location).status_code == 302  # anonymous: to the login page
+
+
+def test_staff_see_the_form_with_the_format_and_limits(admin_client):
+    html = admin_client.get(URL).content.decode()
+    assert 'name="images"' in html and "multiple" in html and 'name="labels"' in html
+    assert "file,label" in html and "covid, pneumonia, normal" in html
+    assert "up to 99 files, 64 MB each" in html
+    assert "are not stored" in html
+
+
+def test_a_run_is_stored_with_its_report_and_no_image(admin_client, xray_paths, media_root):
+    files = labelled(xray_paths, 2)
+    response = post(admin_client, files, csv_of(files))
+    validation = SiteValidation.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("screening:site_validation_detail", args=[validation.pk])
+    assert validation.run_by == admin_client.admin and validation.model_version == "test-0"
+    assert validation.cases == len(files) == validation.read + validation.refused
+    assert validation.right <= validation.labelled <= validation.read
+    assert validation.verdict_code == "too_few_cases"  # 6 X-rays judge nothing
+    assert validation.verdict_text.startswith("Not enough cases to judge")
+    assert validation.report["by_truth"] == {"covid": 2, "pneumonia": 2, "normal": 2}
+    assert set(validation.report["per_class"]) == {"covid", "pneumonia", "normal"}
+    assert not media_root.exists() or not any(media_root.rglob("*"))  # no image kept
+
+    html = admin_client.get(response["Location"]).content.decode()
+    assert 'data-verdict="too_few_cases"' in html and "Too few cases to judge" in html
+    assert "Not enough cases to judge: " in html and "at least 30 are needed" in html
+    assert "6 X-rays:" in html and "Sensitivity" in html and "Specificity" in html
+    assert "A clinician and an RT-PCR test decide" in html
+    # Listed on the form page and, for everyone, on How it works.
+    assert "test-0" in admin_client.get(URL).content.decode()
+    public = Client().get(reverse("guide:how_it_works")).content.decode()
+    assert 'id="site-validations"' in public and 'data-verdict="too_few_cases"' in public
+    assert "Too few cases to judge" in public and admin_client.admin.email not in public
+
+
+def test_the_report_is_said_in_indonesian(admin_client, xray_paths):
+    files = labelled(xray_paths, 1)
+    location = post(admin_client, files, csv_of(files))["Location"]
+    admin_client.cookies["django_language"] = "id"
+    html = admin_client.get(location).content.decode()
+    assert "Kasus terlalu sedikit untuk dinilai" in html
+    assert "Kasus belum cukup untuk menilai: " in html
+    assert "Not enough cases" not in html
+
+
+def test_the_verdict_sentence_follows_the_stored_numbers(db):
+    from django.utils import translation
+
+    from webapp.screening.site_validation import verdict_text
+
+    validation = SiteValidation(verdict_code="consistent_with_card", verdict_text="(English)", report={
+        "verdict": {"code": "consistent_with_card",
+                    "params": {"n": 240, "value": 0.9375, "lo": 0.899, "hi": 0.962, "bar": 0.9}}})
+    with translation.override("en"):
+        english = verdict_text(validation)
+    assert english == (
+        "Consistent with the model card at this site: labelled readings right 93.8% (95% CI 89.9% – "
+        "96.2%, 240 readings), at or above its 90% target. It remains a screening aid: a clinician "
+        "and an RT-PCR test decide.")
+    with translation.override("id"):
+        text = verdict_text(validation)
+    assert "93,8%" in text and "dokter dan tes RT-PCR yang menentukan" in text
+
+
+def _problem_page(response, status: int, *phrases):
+    assert response.status_code == status
+    html = response.content.decode()
+    assert 'data-testid="validation-error"' in html and "Nothing was stored." in html
+    for phrase in phrases:
+        assert phrase in html, phrase
+    assert SiteValidation.objects.count() == 0
+
+
+def test_missing_labels_file(admin_client, xray_paths):
+    _problem_page(post(admin_client, labelled(xray_paths, 1), None), 400, "Choose the labels file")
+
+
+def test_labels_without_the_columns(admin_client, xray_paths):
+    files = labelled(xray_paths, 1)
+    _problem_page(post(admin_client, files, "name;diagnosis\na.png;covid\n"), 400,
+                  "needs the columns file and label", "name, diagnosis")
+
+
+def test_an_unknown_label_names_its_line(admin_client, xray_paths):
+    files = labelled(xray_paths, 1)
+    text = csv_of(files).replace(",pneumonia", ",tuberculosis")
+    _problem_page(post(admin_client, files, text), 400, "Line 4: the label “tuberculosis”",
+                  "covid, pneumonia, normal")
+
+
+def test_listed_but_not_uploaded_and_uploaded_but_not_listed(admin_client, xray_paths):
+    files = labelled(xray_paths, 1)
+    text = csv_of(files[1:]) + "absent.png,normal\n"
+    _problem_page(post(admin_client, files, text), 400,
+                  "absent.png is listed in the labels file but was not uploaded.",
+                  f"{files[0][0]} was uploaded but is not listed in the labels file.")
+
+
+def test_a_file_that_is_not_an_image(admin_client, xray_paths):
+    files = labelled(xray_paths, 1) + [("notes.png", b"these are my notes, not an X-ray", "normal")]
+    _problem_page(post(admin_client, files, csv_of(files)), 422, "notes.png cannot be read as an X-ray",
+                  "Remove these files")
+
+
+def test_too_large_files(admin_client, xray_paths, settings):
+    files = labelled(xray_paths, 1)
+    settings.MAX_UPLOAD_BYTES = 1000
+    _problem_page(post(admin_client, files, csv_of(files)), 400,
+                  f"{files[0][0]} is", "the limit per file is 1 KB")
+
+
+def test_too_many_files(admin_client, xray_paths, settings):
+    files = labelled(xray_paths, 2)  # 6 X-rays and the labels file
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 5  # 4 X-rays per run
+    _problem_page(post(admin_client, files, csv_of(files)), 400, "At most 4 X-ray files can be checked at once")
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 7  # 6: Django accepts the request, the page its files
+    assert post(admin_client, files, csv_of(files)).status_code == 302
+
+
+def test_the_history_says_what_each_reading_could_be(patient, patient_client, make_reading, xray_paths):
+    reading = make_reading(patient, xray_paths["covid"][0])
+    reading.prediction_set = ["covid", "pneumonia"]
+    reading.save()
+    make_reading(patient, xray_paths["normal"][0])  # an older model's reading: no set, no line
+    html = patient_client.get(reverse("screening:history")).content.decode()
+    assert html.count('data-testid="reading-set"') == 1
+    first, second = sorted(["COVID-19", "Pneumonia (not COVID-19)"],
+                           key=lambda name: -reading.probabilities[{"COVID-19": "covid"}.get(name, "pneumonia")])
+    assert f"Could be: {first} or {second}" in html
+    assert "Ruled out" not in html
+    patient_client.cookies["django_language"] = "id"
+    html = patient_client.get(reverse("screening:history")).content.decode()
+    assert "Bisa jadi: " in html and " atau " in html
