@@ -33,6 +33,8 @@ AUDITED = {
 NOT_AUDITED = {
     "screening:thumbnail": "small previews in lists; the full image is logged",
     "api:thumbnail": "small previews in lists; the full image is logged",
+    "screening:site_validation_detail": "a staff-only site report (counts and rates), not a reading: "
+                                        "it holds no image or personal data",
 }
 
 
