@@ -171,6 +171,8 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 # Upload limits (the screening app enforces its own, clearer limit on top of these).
 # 64 MiB: a flat-panel detector's uncompressed DICOM is 20-40 MB (cxr.inference.decode.MAX_BYTES).
 MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", str(64 * 1024 * 1024)))
+# All images of one site-validation run together (staff only; read in the request, never stored).
+SITE_VALIDATION_MAX_BYTES = int(os.environ.get("SITE_VALIDATION_MAX_BYTES", str(8 * MAX_UPLOAD_BYTES)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
