@@ -32,7 +32,7 @@ import torch
 
 from cxr.data.cache import cached_images
 from cxr.data.splits import make_split, save_split
-from cxr.training.loop import TrainConfig, load_checkpoint, predict_outputs, train
+from cxr.training.loop import TrainConfig, load_checkpoint, predict_outputs, resolve_device, train
 
 # Source groups of the shared set (../shared/data/cxr/SOURCES.md), one per underlying collection:
 # the two Kermany copies are one hospital (Guangzhou), so they are held out together.
@@ -82,6 +82,7 @@ def predict_fold(run_dir: Path, split: pd.DataFrame, cache_dir: str | None, devi
     Validation images come from the fold's own sources: their distances to the reference set
     the scale of "familiar", as the validation X-rays do for the shipped guard.
     """
+    device = resolve_device(device)  # "auto" is what TrainConfig holds by default
     model, checkpoint = load_checkpoint(run_dir / "best.pt", device=device)
     images = cached_images(list(split["path"]), size=int(checkpoint["img_size"]),
                            contrast=checkpoint.get("contrast", "none"), cache_dir=cache_dir)

@@ -37,7 +37,7 @@ def _groups(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:
 
 def _config(tmp_path) -> TrainConfig:
     return TrainConfig(split_csv="", arch="EfficientNet-Lite0", pretrained="none", lr=1e-3,
-                       batch_size=8, epochs=1, img_size=32, augment="none", device="cpu",
+                       batch_size=8, epochs=1, img_size=32, augment="none", device="auto",
                        workers=1, max_train_batches=2, cache_dir=str(tmp_path / "cache"))
 
 
