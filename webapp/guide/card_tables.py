@@ -212,6 +212,8 @@ class TrustTables:
     set_percent: str  # "90": prediction sets are to hold the true class this often
     groups: int
     patient_split: dict | None = None  # the served model on its own patient-split test images
+    # "img_size 128 (installed model: 224), ..." when the fold models were trained differently
+    recipe_differences: str = ""
 
 
 def percent_text(value) -> str:
@@ -266,6 +268,8 @@ def trust_tables(card: ModelCard, pooled_name: str = "all groups") -> TrustTable
             "labelled_accuracy": cell(check.get("labelled_accuracy"), "accuracy"),
             "set_coverage": cell(check.get("set_coverage"), "accuracy"),
         }
+    differences = (trust.protocol or {}).get("recipe_differs_from_served_model") or {}
+    recipe = ", ".join(f"{key} {fold} ({served})" for key, (fold, served) in differences.items())
     return TrustTables(rows=rows, target_percent=percent_text(trust.target_accuracy),
                        set_percent=percent_text(trust.set_confidence), groups=len(by_group or groups),
-                       patient_split=patient_split)
+                       patient_split=patient_split, recipe_differences=recipe)

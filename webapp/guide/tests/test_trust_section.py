@@ -97,3 +97,20 @@ def test_without_the_fit_the_page_says_it_is_not_installed(client, tmp_path):
     assert 'id="no-trust"' in html and "The out-of-source fit is not installed for this model." in html
     assert 'id="trust-table"' not in html
     assert "Penyesuaian di luar sumber belum terpasang untuk model ini." in html_id
+
+
+def test_fold_models_trained_more_cheaply_are_said_to_be(client, tmp_path):
+    trust = trust_section()
+    trust["protocol"]["recipe_differs_from_served_model"] = {"img_size": [128, 224],
+                                                             "max_train_batches": [60, 100]}
+    with override_settings(CXR_MODEL_DIR=str(write_model(tmp_path, trust))):
+        html = section(client.get(reverse("guide:how_it_works")).content.decode())
+        client.cookies["django_language"] = "id"
+        html_id = section(client.get(reverse("guide:how_it_works")).content.decode())
+    assert 'id="trust-recipe"' in html and "trained more cheaply than the installed model" in html
+    assert "img_size 128 (224), max_train_batches 60 (100)" in html
+    assert "dilatih dengan cara yang lebih hemat" in html_id
+
+
+def test_fold_models_with_the_served_recipe_need_no_remark(client, trust_model):
+    assert 'id="trust-recipe"' not in client.get(reverse("guide:how_it_works")).content.decode()
