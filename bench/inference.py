@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cxr.evaluation import markdown
+
 REPO_DIR = Path(__file__).resolve().parent.parent
 UNTRAINED = "PyTorch eager, same architecture, untrained weights: timing only"
 
@@ -168,27 +170,32 @@ def main() -> int:
           f"{args.threads} threads, {torch_version}, "
           f"onnxruntime {__import__('onnxruntime').__version__}, {os.cpu_count()} CPUs\n")
     print(f"PyTorch column: {torch_label}\n")
-    print(f"| measure | onnxruntime | {torch_label if wrapper is not None else 'PyTorch eager (skipped)'} "
-          "| ratio (ORT advantage) |")
-    print("| --- | ---: | ---: | ---: |")
-    for name, ort_value, pt_value, ratio in rows:
-        pt_cell = f"{pt_value:.1f}" if pt_value is not None else "skipped"
-        ratio_cell = f"{ratio:.2f}x" if ratio is not None else "-"
-        print(f"| {name} | {ort_value:.1f} | {pt_cell} | {ratio_cell} |")
-    print(f"\n| end to end, one image ({len(e2e)} real X-rays) | p50 (ms) | p95 (ms) |")
-    print("| --- | ---: | ---: |")
-    print(f"| decode + preprocess + infer + OOD + heat map (`Predictor.predict`) | "
-          f"{np.percentile(e2e, 50) * 1e3:.1f} | {np.percentile(e2e, 95) * 1e3:.1f} |")
-    print(f"| overlay PNG (`Prediction.overlay_png`) | {np.percentile(overlay, 50) * 1e3:.1f} | "
-          f"{np.percentile(overlay, 95) * 1e3:.1f} |")
+    torch_header = torch_label if wrapper is not None else "PyTorch eager (skipped)"
+    print(markdown.table(
+        ("measure", "onnxruntime", torch_header, "ratio (ORT advantage)"),
+        [(name, f"{ort_value:.1f}", f"{pt_value:.1f}" if pt_value is not None else "skipped",
+          f"{ratio:.2f}x" if ratio is not None else "-")
+         for name, ort_value, pt_value, ratio in rows],
+        "lrrr"))
+    print()
+    print(markdown.table(
+        (f"end to end, one image ({len(e2e)} real X-rays)", "p50 (ms)", "p95 (ms)"),
+        [("decode + preprocess + infer + OOD + heat map (`Predictor.predict`)",
+          f"{np.percentile(e2e, 50) * 1e3:.1f}", f"{np.percentile(e2e, 95) * 1e3:.1f}"),
+         ("overlay PNG (`Prediction.overlay_png`)",
+          f"{np.percentile(overlay, 50) * 1e3:.1f}", f"{np.percentile(overlay, 95) * 1e3:.1f}")],
+        "lrr"))
 
     small = np.percentile(e2e, 50)
-    print("\n| end to end, one full-size detector DICOM (3,328 x 4,096) | MiB | p50 (ms) | "
-          "ratio to the small X-rays' p50 |")
-    print("| --- | ---: | ---: | ---: |")
+    dicom_rows = []
     for name, data in detector_dicoms(paths[0]).items():
         p50 = np.percentile(timings(lambda data=data: predictor.predict(data), max(3, args.repeats // 6), 1), 50)
-        print(f"| {name} | {len(data) / 2**20:.1f} | {p50 * 1e3:.0f} | {p50 / small:.0f}x |")
+        dicom_rows.append((name, f"{len(data) / 2**20:.1f}", f"{p50 * 1e3:.0f}", f"{p50 / small:.0f}x"))
+    print()
+    print(markdown.table(
+        ("end to end, one full-size detector DICOM (3,328 x 4,096)", "MiB", "p50 (ms)",
+         "ratio to the small X-rays' p50"),
+        dicom_rows, "lrrr"))
     return 0
 
 

@@ -36,6 +36,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cxr.evaluation import markdown
+
 REPO_DIR = Path(__file__).resolve().parent.parent
 SHARED_CXR = Path(os.environ.get("CXR_SHARED_DATA", REPO_DIR.parent / "shared" / "data")) / "cxr"
 DOC = REPO_DIR / "docs" / "performance.md"
@@ -216,14 +218,16 @@ def table(args, database: str, model: str, warm: int, base: dict, load: dict, st
         f"(1 ONNX thread each), {database}, model `{model}`, {args.images} distinct real X-rays "
         f"(224-512 px PNG/JPEG) cycled, API uploads with a token, client on the same machine.",
         "",
-        "| run | requests | concurrency | throughput (uploads/s) | p50 (s) | p95 (s) | max (s) | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| baseline: one at a time | {base['requests']} | 1 | {base['throughput']:.2f} | "
-        f"{base['p50']:.2f} | {base['p95']:.2f} | {base['max']:.2f} | {base['errors']} |",
-        f"| load | {load['requests']} | {args.concurrency} | {load['throughput']:.2f} | "
-        f"{load['p50']:.2f} | {load['p95']:.2f} | {load['max']:.2f} | {load['errors']} |",
-        f"| ratio load / baseline | | | {load['throughput'] / base['throughput']:.2f}x | "
-        f"{load['p50'] / base['p50']:.2f}x | {load['p95'] / base['p95']:.2f}x | | |",
+        markdown.table(
+            ("run", "requests", "concurrency", "throughput (uploads/s)", "p50 (s)", "p95 (s)",
+             "max (s)", "errors"),
+            [("baseline: one at a time", base["requests"], 1, f"{base['throughput']:.2f}",
+              f"{base['p50']:.2f}", f"{base['p95']:.2f}", f"{base['max']:.2f}", base["errors"]),
+             ("load", load["requests"], args.concurrency, f"{load['throughput']:.2f}",
+              f"{load['p50']:.2f}", f"{load['p95']:.2f}", f"{load['max']:.2f}", load["errors"]),
+             ("ratio load / baseline", "", "", f"{load['throughput'] / base['throughput']:.2f}x",
+              f"{load['p50'] / base['p50']:.2f}x", f"{load['p95'] / base['p95']:.2f}x", "", "")],
+            "lrrrrrrr"),
         "",
         f"Stored afterwards: {len(stored['rows'])} rows = {warm} warm-up + {base['created']} + "
         f"{load['created']} created (201) uploads; {stored['folders']} image folders; {len(stored['broken'])} rows "

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cxr.evaluation import markdown
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_CXR = Path(os.environ.get("CXR_SHARED_DATA", REPO.parent / "shared" / "data")) / "cxr"
 
@@ -139,13 +141,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device: {name}; batch {args.batch_size}, {args.img_size} px, augment {args.augment}, "
           f"median of {args.steps} timed steps per mode, taken in turns, after {args.warmup} "
           f"warm-up; {len(images)} cached real images")
-    print()
-    print("| architecture | synthetic img/s | real pipeline img/s | real / synthetic | pipeline only img/s |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    rows = []
     for arch in [a.strip() for a in args.archs.split(",") if a.strip()]:
         rate = bench_arch(arch, images, args, device)
-        print(f"| {arch} | {rate['synthetic']:.1f} | {rate['real']:.1f} | "
-              f"{rate['real'] / rate['synthetic']:.2f} | {rate['pipeline only']:.0f} |", flush=True)
+        rows.append((arch, f"{rate['synthetic']:.1f}", f"{rate['real']:.1f}",
+                     f"{rate['real'] / rate['synthetic']:.2f}", f"{rate['pipeline only']:.0f}"))
+        print(f"timed {arch}", file=sys.stderr, flush=True)  # the table comes once all are timed
+    print()
+    print(markdown.table(
+        ("architecture", "synthetic img/s", "real pipeline img/s", "real / synthetic",
+         "pipeline only img/s"),
+        rows, "lrrrr"))
     return 0
 
 

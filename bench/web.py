@@ -27,6 +27,8 @@ import time
 import uuid
 from pathlib import Path
 
+from cxr.evaluation import markdown
+
 REPO_DIR = Path(__file__).resolve().parent.parent
 SHARED_CXR = Path(os.environ.get("CXR_SHARED_DATA", REPO_DIR.parent / "shared" / "data")) / "cxr"
 PASSWORD = "bench-password-for-loopback-91"
@@ -218,11 +220,12 @@ def baseline_predict(images: list[Path], repeats: int) -> tuple[list[float], str
     return times, f"{predictor.card.name or '?'} {predictor.version}"
 
 
-def row(name: str, times: list[float], wall: float | None, baseline_p50: float) -> str:
+def row(name: str, times: list[float], wall: float | None, baseline_p50: float) -> tuple:
+    """The table's cells for one run."""
     p50, p95 = percentile(times, 50) * 1000, percentile(times, 95) * 1000
     throughput = f"{len(times) / wall:.1f}" if wall else "—"
-    return (f"| {name} | {len(times)} | {p50:.0f} | {p95:.0f} | {throughput} | "
-            f"{p50 / (baseline_p50 * 1000):.2f}x |")
+    return (name, len(times), f"{p50:.0f}", f"{p95:.0f}", throughput,
+            f"{p50 / (baseline_p50 * 1000):.2f}x")
 
 
 def main(argv=None) -> int:
@@ -258,11 +261,12 @@ def main(argv=None) -> int:
         f"work on the machine); {len(images)} real X-rays "
         f"({', '.join(sorted({p.parent.name for p in images}))}, PNG), form upload with a session.",
         "",
-        "| run | requests | p50 ms | p95 ms | readings/s | p50 vs. predict |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-        row("baseline: Predictor.predict in-process", baseline, None, base_p50),
-        row("1 user: upload POST + reading page", single, single_wall, base_p50),
-        row(f"{args.users} concurrent users", concurrent, concurrent_wall, base_p50),
+        markdown.table(
+            ("run", "requests", "p50 ms", "p95 ms", "readings/s", "p50 vs. predict"),
+            [row("baseline: Predictor.predict in-process", baseline, None, base_p50),
+             row("1 user: upload POST + reading page", single, single_wall, base_p50),
+             row(f"{args.users} concurrent users", concurrent, concurrent_wall, base_p50)],
+            "lrrrrr"),
     ]
     table = "\n".join(lines)
     print(table)
