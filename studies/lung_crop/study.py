@@ -37,12 +37,15 @@ from scipy import ndimage
 from torch import nn
 
 from cxr.evaluation.heatmap_check import IGNORE, LUNG  # the mask values of the shared set
+from cxr.evaluation.markdown import write_output
 from cxr.inference.decode import decode_image
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data" / "cxr"  # ../shared beside the project
 OUT = REPO / "var" / "lungcrop"
 SPLITS = REPO / "var" / "data" / "splits"
+PAGE = REPO / "docs" / "results" / "lung_crop.md"
+PAGE_TITLE = "Lung-field cropping"
 SPLIT_NAMES = ("3class_holdout-cohen-darkcovidnet_s0", "3class_holdout-skytells-zargari_s0")
 SIZE, OUT_SIDE, MARGIN = 128, 256, 0.10
 MIN_AREA, MAX_AREA = 0.05, 0.80  # plausible lung share of the image; outside -> full image
@@ -191,8 +194,9 @@ def train_segmenter(args: argparse.Namespace) -> None:
             fams = index.loc[is_val, "family"].to_numpy()
             per = ", ".join(f"{f} {scores[fams == f].mean():.3f} (n={int((fams == f).sum())})"
                             for f in sorted(set(fams)))
-            print(f"epoch {epoch + 1}: loss {np.mean(losses):.3f}, val Dice {scores.mean():.3f} [{per}]"
-                  f", {time.time() - t0:.0f}s/epoch", flush=True)
+            dice_line = (f"epoch {epoch + 1}: loss {np.mean(losses):.3f}, val Dice {scores.mean():.3f} [{per}]"
+                         f", {time.time() - t0:.0f}s/epoch")
+            print(dice_line, flush=True)
         else:
             print(f"epoch {epoch + 1}: loss {np.mean(losses):.3f}, {time.time() - t0:.0f}s", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -201,6 +205,9 @@ def train_segmenter(args: argparse.Namespace) -> None:
                 "train_images": sorted(set(images) - val_images), "epochs": args.epochs},
                OUT / "segmenter.pt")
     print(f"saved {OUT / 'segmenter.pt'}")
+    command = (f"python -m studies.lung_crop.study train-segmenter --epochs {args.epochs} "
+               f"--batch-size {args.batch_size} --lr {args.lr}")
+    write_output(PAGE, command, f"Held-out validation Dice after the last epoch:\n\n{dice_line}", PAGE_TITLE)
 
 
 @torch.no_grad()
@@ -322,13 +329,18 @@ def qa(args: argparse.Namespace) -> None:
                                         median_bbox_area=("bbox_area_fraction", "median"),
                                         median_lung_area=("lung_area_fraction", "median"),
                                         narrow_box_rate=("narrow", "mean"))
-    print(stats.round(3).to_string(), end="\n\n")
     reasons = crops[crops["fallback"]].groupby(["source", "fallback_reason"]).size()
-    print("fallbacks by reason:\n" + (reasons.to_string() if len(reasons) else "none"), end="\n\n")
     # A crop whose size differs by label within one source would itself be a shortcut cue.
-    print(crops.groupby(["source", "label"]).agg(
+    by_label = crops.groupby(["source", "label"]).agg(
         n=("path", "size"), fallback_rate=("fallback", "mean"),
-        median_bbox_area=("bbox_area_fraction", "median")).round(3).to_string())
+        median_bbox_area=("bbox_area_fraction", "median")).round(3)
+    output = "\n\n".join([
+        "```\n" + stats.round(3).to_string() + "\n```",
+        "Fallbacks by reason:\n\n```\n" + (reasons.to_string() if len(reasons) else "none") + "\n```",
+        "```\n" + by_label.to_string() + "\n```",
+    ])
+    print(output)
+    write_output(PAGE, "python -m studies.lung_crop.study qa", output, PAGE_TITLE)
 
     model, ckpt = load_segmenter()
     seen = {str(DATA / p) for p in ckpt["train_images"]}  # judge only images the net never fit
