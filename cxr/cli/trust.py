@@ -16,6 +16,7 @@ from pathlib import Path
 from cxr.inference.card import json_safe
 
 RISK_COVERAGE_PNG = "risk_coverage.png"
+PAGE_TITLE = "Trustworthy readings: abstention, prediction sets and familiarity, out of source"
 
 
 def add_parser(subparsers) -> None:
@@ -50,9 +51,12 @@ def run(args: argparse.Namespace) -> int:
     (args.oos_dir / "trust.json").write_text(json.dumps(json_safe(params.to_dict()), indent=2) + "\n",
                                              encoding="utf-8")
     if args.report:
+        from cxr.evaluation.markdown import write_output
+
         args.report.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(plot, args.report.with_suffix(".png"))
-        args.report.write_text(render_page(params, measured, args), encoding="utf-8")
+        # The page keeps its prose; this command's block below it is replaced on each run.
+        write_output(args.report, _command(args), render_page(params, measured, args), PAGE_TITLE)
     print(render_summary(params, measured))
     return 0
 
@@ -138,11 +142,9 @@ def render_page(params, measured: dict, args: argparse.Namespace) -> str:
                f"labelled readings right {format_estimate(check['labelled_accuracy'])}, "
                f"90% sets cover {format_estimate(check['set_coverage'])}, refused {check['refused']}, "
                f"flagged unfamiliar {check['unfamiliar']}")
-    command = f"python -m cxr trust {args.oos_dir} --target {args.target} --confidence {args.confidence}"
+    command = _command(args)
     groups = ", ".join(f"{name} ({', '.join(sources)})" for name, sources in params.protocol["groups"].items())
     return "\n".join([
-        "# Trustworthy readings: abstention, prediction sets and familiarity, out of source",
-        "",
         "Every number here comes from readings of images whose source the reading model never saw",
         f"(`python -m cxr out-of-source`, one model per held-out group: {groups}; recipe",
         f"`{json.dumps(params.protocol.get('recipe', {}))}`), and every group's row uses parameters",
@@ -150,8 +152,7 @@ def render_page(params, measured: dict, args: argparse.Namespace) -> str:
         "proportions, bootstrap over images for ECE.",
         "",
         "```bash",
-        command + (f" --model-dir {args.model_dir}" if args.model_dir else "")
-        + (f" --shared {args.shared}" if args.shared else "") + f" --report {args.report}",
+        command,
         "```",
         "",
         _recipe_sentence(params.protocol.get("recipe_differs_from_served_model")),
@@ -177,6 +178,12 @@ def render_page(params, measured: dict, args: argparse.Namespace) -> str:
         patient,
         "",
     ])
+
+
+def _command(args: argparse.Namespace) -> str:
+    return (f"python -m cxr trust {args.oos_dir} --target {args.target} --confidence {args.confidence}"
+            + (f" --model-dir {args.model_dir}" if args.model_dir else "")
+            + (f" --shared {args.shared}" if args.shared else "") + f" --report {args.report}")
 
 
 def _recipe_sentence(differences: dict | None) -> str:
