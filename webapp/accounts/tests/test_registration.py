@@ -1,0 +1,111 @@
+"""Registration against the real test database: the account it makes, the session it starts,
+and what it refuses (taken email, weak or mismatched passwords, missing role)."""
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from webapp.accounts.forms import RegistrationForm
+from webapp.accounts.tests.support import logged_in_user_id
+
+User = get_user_model()
+pytestmark = pytest.mark.django_db
+
+
+PASSWORD = "lantern-river-orbit-58"  # passes all of Django's password validators
+
+
+def registration_data(**overrides):
+    data = {
+        "full_name": "Siti Rahma",
+        "email": "Siti.Rahma@Example.org",
+        "role": "patient",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+    }
+    data.update(overrides)
+    return data
+
+
+def test_registration_creates_account_and_logs_in(client):
+    response = client.post(reverse("register"), registration_data())
+    assert response.status_code == 302
+    assert response.url == reverse("home")
+    user = User.objects.get()
+    assert user.email == "siti.rahma@example.org"
+    assert user.full_name == "Siti Rahma"
+    assert user.role == "patient"
+    assert user.check_password(PASSWORD)
+    assert logged_in_user_id(client) == str(user.pk)
+    home = client.get(response.url)
+    assert "Hello, Siti" in home.content.decode()
+
+
+def test_registration_as_doctor(client):
+    client.post(reverse("register"), registration_data(role="doctor"))
+    assert User.objects.get().role == "doctor"
+
+
+def test_registration_rejects_email_taken_in_another_case(client, patient):
+    response = client.post(reverse("register"), registration_data(email="PATIENT@example.ORG"))
+    assert response.status_code == 200
+    assert "An account with this email address already exists." in response.content.decode()
+    assert User.objects.count() == 1
+    assert logged_in_user_id(client) is None
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("Ab1-x", "This password is too short"),
+        ("48392017465", "This password is entirely numeric"),
+        ("password123", "This password is too common"),
+    ],
+)
+def test_registration_rejects_weak_passwords(client, password, message):
+    response = client.post(
+        reverse("register"), registration_data(password1=password, password2=password)
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not User.objects.exists()
+
+
+def test_registration_rejects_password_similar_to_email():
+    form = RegistrationForm(
+        data=registration_data(
+            email="kartini.wulandari@example.org",
+            password1="kartini.wulandari",
+            password2="kartini.wulandari",
+        )
+    )
+    assert not form.is_valid()
+    assert "too similar" in str(form.errors["password2"])
+
+
+def test_registration_rejects_mismatched_passwords():
+    form = RegistrationForm(data=registration_data(password2=PASSWORD + "x"))
+    assert not form.is_valid()
+    assert "password2" in form.errors
+
+
+@pytest.mark.parametrize("role", ["", "admin"])
+def test_registration_requires_a_valid_role(client, role):
+    response = client.post(reverse("register"), registration_data(role=role))
+    assert response.status_code == 200
+    assert not User.objects.exists()
+    errors = response.context["form"].errors
+    assert "role" in errors
+
+
+def test_registration_form_preselects_no_role(client):
+    html = client.get(reverse("register")).content.decode()
+    radios = re.findall(r'<input type="radio" name="role"[^>]*>', html)
+    assert len(radios) == 2
+    assert not any("checked" in radio for radio in radios)
+
+
+def test_logged_in_user_is_sent_home_from_register(patient_client):
+    response = patient_client.get(reverse("register"))
+    assert response.status_code == 302 and response.url == reverse("home")
