@@ -2,7 +2,10 @@
 signed-in home page (the dashboard that links to the main features)."""
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
+from django.views import defaults
 from django.views.decorators.http import require_safe
+
+from webapp.screening.api_views import api_error
 
 
 @login_not_required
@@ -17,3 +20,13 @@ def landing(request):
 @require_safe
 def home(request):
     return render(request, "home.html")
+
+
+def page_not_found(request, exception=None):
+    """handler404: a JSON error under /api/ (programs parse it), the normal 404 page elsewhere.
+
+    The API's own catch-all route answers most unknown API paths; this covers every 404 that
+    no API view answered (e.g. /api/v2/, or an Http404 raised outside an API view)."""
+    if request.path.startswith("/api/"):
+        return api_error(404, "not_found", "No such API route; see /api/v1/openapi.json.")
+    return defaults.page_not_found(request, exception)

@@ -18,6 +18,26 @@ def _valid_ip(text: str) -> str | None:
         return None
 
 
+# The range of AuditEvent.reading_id (a BigIntegerField) and of every primary key here.
+_MAX_ID = 2**63 - 1
+
+
+def _reading_id(reading) -> int | None:
+    """The id to store, or None for one that names no reading.
+
+    The id often comes from the URL, i.e. from whoever sent the request. One that is not an
+    integer within 1..2**63-1 cannot be any reading's, and storing it would overflow the column
+    (an OverflowError, i.e. a 500 for a request that deserved a 404); the event is still logged,
+    without the id: the path column keeps what was asked for.
+    """
+    value = getattr(reading, "pk", reading)
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if 1 <= number <= _MAX_ID else None
+
+
 def record(request, action: Action | str, reading) -> AuditEvent:
     """Log that the request's user did `action` to `reading` (a Reading or its id)."""
     user = getattr(request, "user", None)
@@ -27,7 +47,7 @@ def record(request, action: Action | str, reading) -> AuditEvent:
         actor=user if authenticated else None,
         actor_email=getattr(user, "email", "") if authenticated else "",
         action=Action(action),
-        reading_id=int(getattr(reading, "pk", reading)),
+        reading_id=_reading_id(reading),
         via="api" if path.startswith("/api/") else "page",
         path=path[:255],
         ip_address=_valid_ip(client_ip(request)),

@@ -25,7 +25,8 @@ class AuditEvent(models.Model):
                               blank=True, on_delete=models.SET_NULL, related_name="+")
     actor_email = models.CharField(_("email at the time"), max_length=254, blank=True, default="")
     action = models.CharField(_("action"), max_length=20, choices=Action.choices, db_index=True)
-    reading_id = models.BigIntegerField(_("reading"), db_index=True)
+    # Null only for an id that could name no reading (see log._reading_id).
+    reading_id = models.BigIntegerField(_("reading"), null=True, blank=True, db_index=True)
     via = models.CharField(_("via"), max_length=8, default="page")  # "page" or "api"
     path = models.CharField(_("address"), max_length=255, blank=True, default="")
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)

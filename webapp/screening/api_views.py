@@ -121,12 +121,26 @@ def reading_json(request, reading) -> dict:
     return data
 
 
-def _positive_int(value: str | None, default: int) -> int:
-    if value in (None, ""):
+def _int_parameter(request, name: str, default: int, maximum: int | None = None) -> int:
+    """The query parameter `name`: absent -> default; else ASCII digits within 1..maximum.
+
+    Anything else (empty, signed, spaced, fractional, over the maximum) raises ValueError with a
+    message naming the parameter: refused, never clamped or defaulted, so a client that asked
+    for 101 rows learns that it gets at most 100.
+    """
+    if name not in request.GET:
         return default
-    number = int(value)  # ValueError -> 400 below
-    if number < 1:
-        raise ValueError(value)
+    value = request.GET[name]
+    bounds = f"from 1 to {maximum}" if maximum is not None else "of 1 or more"
+    problem = ValueError(f"{name} must be a whole number {bounds}.")
+    if not (value.isascii() and value.isdigit()):
+        raise problem
+    try:
+        number = int(value)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise problem from None
+    if number < 1 or (maximum is not None and number > maximum):
+        raise problem
     return number
 
 
@@ -135,10 +149,10 @@ def readings(request):
     if request.method == "POST":
         return _create_reading(request)
     try:
-        page_number = _positive_int(request.GET.get("page"), 1)
-        page_size = min(_positive_int(request.GET.get("page_size"), DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
-    except ValueError:
-        return api_error(400, "bad_request", "page and page_size must be positive integers.")
+        page_number = _int_parameter(request, "page", 1)
+        page_size = _int_parameter(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    except ValueError as problem:
+        return api_error(400, "bad_request", str(problem))
     queryset = request.user.readings.select_related("owner").order_by("-created_at", "-id")
     paginator = Paginator(queryset, page_size)
     try:

@@ -17,7 +17,9 @@ def _png_response(description: str) -> dict:
             "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}
 
 
-_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+# Ids are database keys (BigAutoField): any other number is simply not found (404).
+_ID = {"name": "id", "in": "path", "required": True,
+       "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}}
 _NOT_FOUND = _error_response("No such reading (also for another user's reading)")
 _UNAUTHORISED = _error_response("Missing or invalid API key")
 
@@ -56,7 +58,10 @@ def schema(server_url: str = "/api/v1") -> dict:
                     "responses": {
                         "200": {"description": "One page of readings", "content": {"application/json": {
                             "schema": {"$ref": "#/components/schemas/ReadingPage"}}}},
-                        "400": _error_response("Bad page or page_size"),
+                        "400": _error_response(
+                            "page or page_size is empty, not a whole number, or out of range "
+                            "(page_size over 100 is refused, not clamped); code bad_request, "
+                            "and the message names the parameter"),
                         "401": _UNAUTHORISED,
                         "404": _error_response("No such page"),
                     },

@@ -117,3 +117,33 @@ def test_the_admin_shows_the_log_read_only(reading, alice_client, make_account):
     assert change.status_code == 403
     event.refresh_from_db()
     assert (event.action, event.actor_email) == (Action.VIEW, "alice@example.org")
+
+
+def test_an_id_no_reading_can_have_is_logged_without_it(alice):
+    """What a URL holds must never crash the log (once an OverflowError and a 500 for 2**63)."""
+    from django.test import RequestFactory
+
+    from webapp.audit.log import record
+
+    request = RequestFactory().get("/screening/readings/9223372036854775808/")
+    request.user = alice
+    largest = 2**63 - 1
+    for reading_id in (2**63, 10**30, -(2**63) - 1, -1, 0, "abc", "9" * 5000, None, 1.5e300):
+        event = record(request, Action.DENIED, reading_id)
+        event.refresh_from_db()
+        assert event.reading_id is None, reading_id
+        assert event.path == "/screening/readings/9223372036854775808/"
+    assert record(request, Action.DENIED, largest).reading_id == largest
+    assert AuditEvent.objects.get(reading_id=largest).actor_email == "alice@example.org"
+
+
+def test_requests_for_impossible_ids_answer_404_and_log_nothing(alice, alice_client):
+    _token, key = ApiToken.issue(alice)
+    api = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    for pk in (2**63, 10**30):
+        for path in ("", "image.png", "heatmap.png", "overlay.png", "report.pdf"):
+            assert api.get(f"/api/v1/readings/{pk}/{path}").status_code == 404
+        assert api.delete(f"/api/v1/readings/{pk}/").status_code == 404
+        assert alice_client.get(f"/screening/readings/{pk}/").status_code == 404
+        assert alice_client.post(f"/screening/readings/{pk}/delete/").status_code == 404
+    assert events() == []

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 from PIL import Image
 
-from webapp.screening import api_urls
+from webapp.screening import api_urls, api_views, converters
 from webapp.screening.models import ApiToken, Reading
 from webapp.tests.support.screening_helpers import (
     astronaut_jpeg,
@@ -176,10 +176,44 @@ def test_wrong_methods_and_unknown_routes_answer_json(api, media_root):
     assert_error(api.get("/api/v1/readings"), 404, "not_found")
 
 
+@pytest.mark.parametrize("path", [
+    "/api/v1/readings/a%0A/", "/api/v1/readings/1%0A/", "/api/v1/readings/1/%0A",
+    "/api/v1/%0A", "/api/v1/readings/%0A/image.png", "/api/v1/readings/1%0D%0A/",
+    "/api/v1/readings/9223372036854775808/", "/api/v1/readings/0/", "/api/v1/readings/-1/",
+    "/api/v2/readings/", "/api/", "/api/x%0A", "/api/v1/openapi.json%0A",
+])
+def test_every_404_under_api_is_json_whatever_the_path(path, api, client):
+    """A newline in the path once slipped past the catch-all into Django's HTML 404 page."""
+    for response in (api.get(path), api.delete(path), api.post(path), client.get(path)):
+        assert_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize(("query", "parameter"), [
+    ("page_size=101", "page_size"), ("page_size=1000000000000000000000", "page_size"),
+    ("page_size=0", "page_size"), ("page_size=-1", "page_size"), ("page_size=", "page_size"),
+    ("page_size=%2B5", "page_size"), ("page_size=%205", "page_size"), ("page_size=5.0", "page_size"),
+    ("page_size=%D9%A5", "page_size"), ("page_size=1_0", "page_size"), ("page_size=x", "page_size"),
+    ("page=", "page"), ("page=0", "page"), ("page=-1", "page"), ("page=one", "page"),
+    ("page=1e2", "page"), ("page=1&page_size=", "page_size"), ("page=" + "9" * 5000, "page"),
+])
+def test_bad_paging_parameters_are_a_400_naming_the_parameter(api, query, parameter):
+    """page_size=101 was once clamped to 100, and empty values taken as absent, both with a 200."""
+    body = assert_error(api.get(reverse("api:readings") + "?" + query), 400, "bad_request")
+    assert body["error"]["message"].startswith(f"{parameter} must be")
+
+
+def test_paging_parameters_at_their_limits_are_accepted(api):
+    for query in ("", "?page=1", "?page_size=1", "?page_size=100", "?page=1&page_size=100",
+                  "?page_size=007"):
+        response = api.get(reverse("api:readings") + query)
+        assert response.status_code == 200, (query, response.content[:200])
+    assert_error(api.get(reverse("api:readings") + "?page=" + "9" * 30), 404, "not_found")
+
+
 # --- the OpenAPI document -------------------------------------------------------------------------
 
 def _documented_path(pattern: URLPattern) -> str:
-    return "/" + str(pattern.pattern).replace("<int:pk>", "{id}")
+    return "/" + str(pattern.pattern).replace("<id:pk>", "{id}")
 
 
 def test_openapi_document_describes_every_route(client):
@@ -189,6 +223,12 @@ def test_openapi_document_describes_every_route(client):
     assert schema["openapi"].startswith("3.")
     routes = {_documented_path(p) for p in api_urls.urlpatterns if p.name != "not_found"}
     assert routes == set(schema["paths"])
+    listing = schema["paths"]["/readings/"]["get"]
+    assert "400" in listing["responses"]
+    page_size = next(p for p in listing["parameters"] if p["name"] == "page_size")["schema"]
+    assert (page_size["minimum"], page_size["maximum"]) == (1, api_views.MAX_PAGE_SIZE)
+    ids = schema["paths"]["/readings/{id}/"]["get"]["parameters"][0]["schema"]
+    assert (ids["minimum"], ids["maximum"]) == (converters.MIN_ID, converters.MAX_ID)
     # Every $ref points at a defined schema.
     refs = set(re.findall(r'"#/components/schemas/(\w+)"', response.content.decode()))
     assert refs <= set(schema["components"]["schemas"])

@@ -150,3 +150,89 @@ def test_the_api_list_shows_only_own_readings(owners_reading, intruder, make_rea
     listing = Client(HTTP_AUTHORIZATION=f"Token {key}").get(reverse("api:readings")).json()
     assert [r["id"] for r in listing["results"]] == [mine.pk]
     assert Reading.objects.count() == 2
+
+
+# --- ids no reading can have ----------------------------------------------------------------------
+
+# Every route that takes an id, the staff-only site report included: all share the <id:...>
+# converter (webapp/screening/converters.py).
+ID_ROUTES = [r for r in all_routes() if r.takes_object_id and not r.name.startswith("admin:")]
+MAX_ID = 2**63 - 1  # BigAutoField's (and the audit log's BigIntegerField's) largest value
+# Ids that cannot match a route: out of the database's range, signed, not a number, or holding
+# a newline (%0A; the client sends the path as written, Django decodes it).
+UNMATCHED_IDS = ["0", "00", str(MAX_ID + 1), str(10**30), "9" * 5000, "-1", "-0", "abc", "1e3",
+                 "1.0", "%201", "1%0A", "a%0A", "%0A"]
+
+
+def _id_url(route, pk: str) -> str:
+    url = route.url(1)
+    prefix = url.split("/1/", 1)[0]
+    assert url.startswith(prefix + "/1/"), url
+    return url.replace(prefix + "/1/", f"{prefix}/{pk}/", 1)
+
+
+def _signed_in(route, user, client):
+    if route.name in NOT_READING_ROUTES:  # the site report is staff only: 403 to anyone else
+        user.is_staff = True
+        user.save()
+    if is_api(route):
+        _token, key = ApiToken.issue(user)
+        return Client(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def _assert_not_found(route, response):
+    assert response.status_code == 404, response.content[:300]
+    if is_api(route):
+        assert response["Content-Type"] == "application/json"
+        assert response.json()["error"]["code"] == "not_found"
+    else:
+        assert response["Content-Type"].startswith("text/html")
+        assert b"Page not found" in response.content  # the site's 404 page, not a debug page
+
+
+@pytest.mark.parametrize("route", ID_ROUTES, ids=lambda r: r.name)
+def test_ids_no_reading_can_have_are_a_plain_404_on_every_route(route, alice, alice_client):
+    """Once a 500: ids from 2**63 up overflowed the audit log's column after the lookup's 404."""
+    from webapp.audit.models import AuditEvent
+
+    client = _signed_in(route, alice, alice_client)
+    for pk in UNMATCHED_IDS:
+        url = _id_url(route, pk)
+        for method in ("get", "head", "post", "delete", "put"):
+            response = getattr(client, method)(url)
+            if method == "head":
+                assert response.status_code == 404, url
+            else:
+                _assert_not_found(route, response)
+    # Such an id names nobody's reading, so there is no probe to record (and nothing crashed).
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize("route", ID_ROUTES, ids=lambda r: r.name)
+def test_the_largest_id_is_looked_up_and_its_denial_logged(route, alice, alice_client):
+    from webapp.audit.middleware import AUDITED
+    from webapp.audit.models import Action, AuditEvent
+
+    client = _signed_in(route, alice, alice_client)
+    url = _id_url(route, str(MAX_ID))
+    response = _first_allowed(client, url)
+    _assert_not_found(route, response)
+    for method in ("post", "delete"):
+        assert getattr(client, method)(url).status_code in (404, 405)
+    denied = set(AuditEvent.objects.values_list("action", "reading_id"))
+    if any(name == route.name for name, _method in AUDITED):
+        assert denied == {(Action.DENIED, MAX_ID)}
+    else:
+        assert denied == set()
+
+
+def test_urls_for_impossible_ids_cannot_be_built():
+    from django.urls import NoReverseMatch
+
+    assert reverse("api:reading", args=[MAX_ID]).endswith(f"/{MAX_ID}/")
+    for pk in (0, -1, MAX_ID + 1):
+        with pytest.raises(NoReverseMatch):
+            reverse("api:reading", args=[pk])
+        with pytest.raises(NoReverseMatch):
+            reverse("screening:detail", args=[pk])

@@ -19,7 +19,7 @@ class Route:
     """One URL pattern of the project, with what a test needs to call it."""
 
     name: str  # "namespace:name", or "" for an unnamed pattern
-    pattern: str  # the route as written, e.g. "screening/readings/<int:pk>/"
+    pattern: str  # the route as written, e.g. "screening/readings/<id:pk>/"
     callback: object
     kwarg_names: tuple[str, ...]
 
@@ -42,8 +42,8 @@ class Route:
         path = re.sub(r"\(\?P<\w+>([\w|]+)\)", lambda m: m.group(1).split("|")[0], path)
         path = re.sub(r"\(\?P<\w+>[^)]*\)", "x", path)
         path = path.replace("^", "").replace("$", "").replace("\\", "")
-        path = re.sub(r"<int:pk>", str(pk), path)
-        path = re.sub(r"<int:\w+>", "1", path)
+        path = re.sub(r"<(?:int|id):pk>", str(pk), path)
+        path = re.sub(r"<(?:int|id):\w+>", "1", path)
         path = re.sub(r"<uuid:\w+>", "00000000-0000-0000-0000-000000000000", path)
         path = re.sub(r"<(?:\w+:)?\w+>", "x", path)
         return "/" + path.lstrip("/")
