@@ -91,13 +91,14 @@ def _bundled_images():
             continue
         kind = "scientific" if name in ("immunohistochemistry", "retina", "cell", "hubble_deep_field",
                                         "shepp_logan_phantom", "moon", "binary_blobs") else "photo"
-        yield f"skimage:{name}", kind, _to_rgb(arr)
+        yield f"skimage:{name}", kind, to_rgb(arr)
     sample = load_sample_images()
     for filename, arr in zip(sample.filenames, sample.images, strict=True):
-        yield f"sklearn:{filename.rsplit('/', 1)[-1]}", "photo", _to_rgb(arr)
+        yield f"sklearn:{filename.rsplit('/', 1)[-1]}", "photo", to_rgb(arr)
 
 
-def _to_rgb(arr: np.ndarray) -> np.ndarray:
+def to_rgb(arr: np.ndarray) -> np.ndarray:
+    """Any sample picture (bool, float, grey, RGBA) as uint8 RGB (H, W, 3)."""
     arr = np.asarray(arr)
     if arr.dtype == bool:
         arr = arr.astype(np.uint8) * 255

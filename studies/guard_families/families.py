@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-from cxr.data.negatives import SKIMAGE_IMAGES
+from cxr.data.negatives import SKIMAGE_IMAGES, to_rgb
 from cxr.inference.guard.orientation import apply_orientation
 from cxr.inference.rendering import png_bytes
 
@@ -38,17 +38,6 @@ def _jpeg(img: Image.Image, quality: int) -> bytes:
     buffer = io.BytesIO()
     img.convert("L" if img.mode == "L" else "RGB").save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
-
-
-def _rgb(arr: np.ndarray) -> Image.Image:
-    arr = np.asarray(arr)
-    if arr.dtype == bool:
-        arr = arr.astype(np.uint8) * 255
-    elif arr.dtype != np.uint8:
-        arr = np.clip((arr - arr.min()) / max(float(np.ptp(arr)), 1e-9) * 255, 0, 255).astype(np.uint8)
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, axis=2)
-    return Image.fromarray(arr[..., :3])
 
 
 def _crop(img: Image.Image, rng, lo: float = 0.5, hi: float = 0.85) -> Image.Image:
@@ -87,10 +76,10 @@ def photos_in_set(seed: int = 0) -> Family:
             arr = getattr(skimage.data, name)()
         except Exception:  # noqa: BLE001 - an image missing from this scikit-image is skipped
             continue
-        items += _photo_variants(f"skimage:{name}", _rgb(arr), rng)
+        items += _photo_variants(f"skimage:{name}", _rgb_image(arr), rng)
     sample = load_sample_images()
     for filename, arr in zip(sample.filenames, sample.images, strict=True):
-        items += _photo_variants(f"sklearn:{os.path.basename(filename)}", _rgb(arr), rng)
+        items += _photo_variants(f"sklearn:{os.path.basename(filename)}", _rgb_image(arr), rng)
     return Family("photos (negative set's bases)", "scikit-image/-learn photos of the negative set, "
                   "new crops, grey and 512 px square JPEGs", "yes", items=items)
 
@@ -115,9 +104,9 @@ def photos_held_out(seed: int = 0) -> Family:
     for name in ("color.png", "clock_motion.png", "motorcycle_left.png", "motorcycle_right.png",
                  "chessboard_RGB.png", "microaneurysms.png", "no_time_for_that_tiny.gif"):
         arr = _skimage_file(name)
-        images[f"skimage-file:{name}"] = _rgb(arr[0] if arr.ndim == 4 else arr)
+        images[f"skimage-file:{name}"] = _rgb_image(arr[0] if arr.ndim == 4 else arr)
     tif = _skimage_file("multipage_rgb.tif")
-    images["skimage-file:multipage_rgb.tif"] = _rgb(tif[0] if tif.ndim == 4 else tif)
+    images["skimage-file:multipage_rgb.tif"] = _rgb_image(tif[0] if tif.ndim == 4 else tif)
     for name in ("grace_hopper.jpg", "Minduka_Present_Blue_Pack.png", "logo2.png"):
         images[f"matplotlib:{name}"] = Image.open(_matplotlib_file(name)).convert("RGB")
     items = []
@@ -137,7 +126,7 @@ def faces(seed: int = 0, n: int = 40) -> Family:
     faces_ = np.load(os.path.join(skimage.data.data_dir, "lfw_subset.npy"))[:100]  # the faces half
     items = []
     for k in rng.choice(len(faces_), size=min(n, len(faces_)), replace=False):
-        img = _rgb(faces_[int(k)]).convert("L").resize((256, 256), Image.Resampling.BICUBIC)
+        img = _rgb_image(faces_[int(k)]).convert("L").resize((256, 256), Image.Resampling.BICUBIC)
         items.append((f"lfw:{int(k)}", _jpeg(img, 85) if k % 2 else png_bytes(img)))
     return Family("grey face portraits", "scikit-image's LFW faces, grey, enlarged to 256 px", "no",
                   items=items)
@@ -153,7 +142,7 @@ def scientific_maps(seed: int = 0) -> Family:
         grids["topobathy"] = topo["topo"]
     items = []
     for name, grid in grids.items():
-        img = _rgb(grid).convert("L")
+        img = _rgb_image(grid).convert("L")
         img = img.resize((max(256, img.size[0]), max(256, img.size[1])), Image.Resampling.BICUBIC)
         items += [(f"{name}/grey", png_bytes(img)), (f"{name}/inverted", png_bytes(ImageOps.invert(img))),
                   (f"{name}/crop", _jpeg(_crop(img, rng), 80)),
@@ -464,3 +453,7 @@ def all_families(xrays: Sequence[np.ndarray], seed: int = 0) -> list[Family]:
         lambda: xray_transforms(xrays, seed), lambda: xray_orientation(xrays),
     ]
     return [make() for make in makers]
+
+
+def _rgb_image(arr: np.ndarray) -> Image.Image:
+    return Image.fromarray(to_rgb(arr))

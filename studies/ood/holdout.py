@@ -20,7 +20,7 @@ def build_holdout_negatives() -> list:
     import skimage.data
     from PIL import Image
 
-    from cxr.data.negatives import NegativeImage, _to_rgb, _variants
+    from cxr.data.negatives import NegativeImage, _variants, to_rgb
     from cxr.inference.rendering import png_bytes
 
     rng = np.random.default_rng(1)
@@ -38,7 +38,7 @@ def build_holdout_negatives() -> list:
     }
     items = []
     for base, (kind, arr) in bases.items():
-        rgb = np.asarray(Image.fromarray(_to_rgb(arr)).resize((256, 256))) if min(arr.shape[:2]) < 128 else _to_rgb(arr)
+        rgb = np.asarray(Image.fromarray(to_rgb(arr)).resize((256, 256))) if min(arr.shape[:2]) < 128 else to_rgb(arr)
         items.extend(_variants(base, kind, rgb, rng))
     for k, chart in enumerate(_charts(rng)):
         items.append(NegativeImage(f"holdout:chart{k}", "document", "holdout:charts", png_bytes(chart)))
@@ -47,13 +47,13 @@ def build_holdout_negatives() -> list:
         spectrum = np.fft.fft2(rng.normal(size=(size, size)))
         frequency = np.hypot(*np.meshgrid(np.fft.fftfreq(size), np.fft.fftfreq(size))) + 1.0 / size
         field = np.real(np.fft.ifft2(spectrum / frequency ** (1.0 + 0.25 * k)))
-        grey = Image.fromarray(_to_rgb(field)[..., 0])
+        grey = Image.fromarray(to_rgb(field)[..., 0])
         items.append(NegativeImage(f"holdout:pink-noise{k}", "synthetic", "synthetic", png_bytes(grey)))
     for k in range(4):  # cells: distance to the nearest of scattered points (a Voronoi pattern)
         points = rng.random((20 + 20 * k, 2)) * size
         yy, xx = np.mgrid[0:size, 0:size]
         distance = np.min(np.hypot(yy[..., None] - points[:, 0], xx[..., None] - points[:, 1]), axis=2)
-        grey = Image.fromarray(_to_rgb(distance)[..., 0])
+        grey = Image.fromarray(to_rgb(distance)[..., 0])
         items.append(NegativeImage(f"holdout:cells{k}", "synthetic", "synthetic", png_bytes(grey)))
     return items
 

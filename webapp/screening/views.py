@@ -34,12 +34,16 @@ from .screen import (
 HISTORY_PAGE_SIZE = 20
 
 
-def _upload_context(refusal: UploadRefused | None = None) -> dict:
+def _served_card():
+    """(the served model's card, False), or (None, True) when no model can be loaded."""
     try:
-        card = get_predictor().card
-        model_missing = False
+        return get_predictor().card, False
     except ModelUnavailable:
-        card, model_missing = None, True
+        return None, True
+
+
+def _upload_context(refusal: UploadRefused | None = None) -> dict:
+    card, model_missing = _served_card()
     return {
         "model_missing": model_missing,
         "model_card": card,
@@ -193,11 +197,7 @@ def _staff_only(request) -> None:
 
 
 def _site_validation_context(problems=None) -> dict:
-    try:
-        card = get_predictor().card
-        model_missing = False
-    except ModelUnavailable:
-        card, model_missing = None, True
+    card, model_missing = _served_card()
     return {
         "model_missing": model_missing,
         "model_card": card,
