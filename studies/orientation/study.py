@@ -217,12 +217,43 @@ def outcome_rows(label: str, outcomes: dict[str, list]) -> list[list]:
 
 # --- main --------------------------------------------------------------------------------------
 
+def remeasure_card_refusals(model_dir: Path) -> str:
+    """The card's false-refusal figures measured again through the served pipeline, which now
+    includes the orientation check: the patient-split test X-rays the export measured (the model
+    never saw these patients). Rewrites the card's `ood` counts and its limitation sentences."""
+    from cxr.inference.card import ModelCard
+    from cxr.inference.limitations import with_limitations
+
+    split = make_split(task_frame(import_shared_manifest(CXR_DIR), "3class"), "patient", seed=0)
+    test = split[split["subset"] == "test"].reset_index(drop=True)
+    refused = np.array([r.rejected for r in Predictor.load(model_dir).predict_batch(list(test["path"]))])
+
+    def by(column: str) -> dict:
+        return {str(k): {"n": int(len(g)), "refused": float(refused[g.index].mean())}
+                for k, g in test.groupby(column, sort=True)}
+
+    card = ModelCard.load(model_dir)
+    card = card.replace(ood=card.ood.replace(
+        false_refusal_rate_test=float(refused.mean()), test_images=int(len(test)),
+        false_refusal_by_source_test=by("source"), false_refusal_by_label_test=by("label")))
+    with_limitations(card).write(model_dir)
+    per_source = ", ".join(f"{name} {round(v['refused'] * v['n'])}/{v['n']}"
+                           for name, v in by("source").items())
+    return (f"Card of {model_dir.name}: the served pipeline (guard and orientation check) refuses "
+            f"{int(refused.sum())} of {len(test)} patient-split test X-rays ({per_source}).")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--install", type=Path, help="fit on every source's training rows and "
                         f"write DIR/{ORIENTATION_FILE}")
     parser.add_argument("--skip-end-to-end", action="store_true")
+    parser.add_argument("--remeasure-card", type=Path, metavar="DIR",
+                        help="only measure DIR's served refusals of real X-rays again and update its card")
     args = parser.parse_args(argv)
+    if args.remeasure_card:
+        print(remeasure_card_refusals(args.remeasure_card))
+        return 0
 
     frame = sample()
     predictor = Predictor.load(BUNDLED, threads=1)
@@ -276,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         path = classifier.save(args.install / ORIENTATION_FILE)
         lines += ["", f"Installed {path.relative_to(REPO) if path.is_relative_to(REPO) else path}: fit "
                   f"on {train.sum()} training X-rays of all sources, threshold "
-                  f"{classifier.threshold:.4f}, {path.stat().st_size // 1024} KiB."]
+                  f"{classifier.threshold:.4f}, {path.stat().st_size // 1024} KiB.",
+                  remeasure_card_refusals(args.install)]
 
     output = "\n".join(lines)
     print(output)
