@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from webapp.tests.support.browser_helpers import record_page_errors
+from webapp.tests.support.browser_helpers import log_in_on_redirect, record_page_errors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,10 +22,9 @@ PASSWORD = "lantern-river-orbit-58"
 
 
 @pytest.fixture
-def user(settings):
+def user():
     from webapp.accounts.models import User
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return User.objects.create_user(email="sari@example.org", password=PASSWORD, full_name="Sari Wulandari")
 
 
@@ -59,11 +58,8 @@ def test_screen_view_history_report_delete(watched_page, live_server, test_outpu
     page = watched_page
     base = live_server.url
 
-    page.goto(f"{base}/screening/upload/")  # not logged in: the login page, then back here
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/screening/upload/")
+    # Not logged in: the login page, then back here.
+    log_in_on_redirect(page, base, "/screening/upload/", user.email, PASSWORD)
     expect(page.get_by_test_id("upload-limits")).to_contain_text("up to 64 MB")
     page.screenshot(path=test_output / "screening-upload.png", full_page=True)
 
@@ -173,11 +169,7 @@ def test_upload_works_without_javascript(chromium_browser, live_server, test_out
     page.set_default_timeout(15_000)
     try:
         base = live_server.url
-        page.goto(f"{base}/accounts/login/?next=/screening/upload/")
-        page.get_by_label("Email address").fill(user.email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{base}/screening/upload/")
+        log_in_on_redirect(page, base, "/screening/upload/", user.email, PASSWORD)
 
         page.set_input_files("#id_image", str(xray_paths["normal"][0]))
         page.get_by_role("button", name="Screen this X-ray").click()  # a plain form POST

@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 
 from webapp.screening import outcomes, presentation
 from webapp.screening.models import ApiToken, Reading
+from webapp.tests.support.browser_helpers import log_in_on_redirect
 from webapp.tests.support.screening_helpers import pdf_drawn_text, prediction_for, store_reading
 
 INDONESIAN = {"django_language": "id"}
@@ -293,14 +294,9 @@ def test_the_set_and_the_unfamiliar_warning_in_a_browser(page, live_server, test
                                                          trust_models, media_root, settings, xray_paths):
     from webapp.accounts.models import User
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     user = User.objects.create_user(email="sari@example.org", password=PASSWORD, full_name="Sari Wulandari")
     base = live_server.url
-    page.goto(f"{base}/screening/upload/")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/screening/upload/")
+    log_in_on_redirect(page, base, "/screening/upload/", user.email, PASSWORD)
 
     page.set_input_files("#id_image", str(xray_paths["pneumonia"][0]))
     page.get_by_role("button", name="Screen this X-ray").click()

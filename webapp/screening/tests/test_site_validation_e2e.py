@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from webapp.guide.tests.support import RISK_COVERAGE_PNG, trust_section
-from webapp.tests.support.browser_helpers import record_page_errors
+from webapp.tests.support.browser_helpers import log_in_on_redirect, record_page_errors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -45,11 +45,10 @@ def trust_model_dir(settings, tmp_path):
 
 
 def test_admin_checks_the_model_on_labelled_xrays(page, live_server, test_output, trust_model_dir, media_root,
-                                                  xray_paths, tmp_path, settings):
+                                                  xray_paths, tmp_path):
     from webapp.accounts.models import User
     from webapp.screening.models import SiteValidation
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     admin = User.objects.create_user(email="admin@example.org", password=PASSWORD, full_name="Dewi Admin",
                                      role="doctor", is_staff=True)
     errors = record_page_errors(page, ignored_statuses=frozenset({400}))
@@ -57,11 +56,7 @@ def test_admin_checks_the_model_on_labelled_xrays(page, live_server, test_output
     images = [p for label in sorted(xray_paths) for p in xray_paths[label][:2]]
     truth = {p.name: label for label in sorted(xray_paths) for p in xray_paths[label][:2]}
 
-    page.goto(f"{base}/screening/site-validation/")
-    page.get_by_label("Email address").fill(admin.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/screening/site-validation/")
+    log_in_on_redirect(page, base, "/screening/site-validation/", admin.email, PASSWORD)
     expect(page.get_by_role("heading", name="Check the model at this site")).to_be_visible()
     page.screenshot(path=test_output / "site-validation-form.png", full_page=True)
 

@@ -11,3 +11,13 @@ def record_page_errors(page, ignored_statuses: frozenset[int] = frozenset()) -> 
     page.on("response", lambda response: errors.append(f"HTTP {response.status} {response.url}")
             if response.status >= 400 and response.status not in ignored_statuses else None)
     return errors
+
+
+def log_in_on_redirect(page, base: str, path: str, email: str, password: str) -> None:
+    """Open `path` logged out, sign in on the login page it redirects to, and wait to be back
+    on `path` (what a person does who follows a link before signing in)."""
+    page.goto(f"{base}{path}")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}{path}")
