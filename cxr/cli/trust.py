@@ -117,12 +117,11 @@ def patient_split_check(model_dir: Path, shared: Path) -> dict:
 
 
 def render_summary(params, measured: dict) -> str:
-    from cxr.evaluation.markdown import table
-    from cxr.evaluation.trust import REPORT_HEADER, report_rows
+    from cxr.evaluation.trust import report_table
 
     lines = [f"rule {params.rule}, threshold {params.threshold}, temperature {params.temperature:.3f}, "
              f"set thresholds {params.set_thresholds}, familiarity > {params.familiarity_threshold:.3f}",
-             "", table(REPORT_HEADER, report_rows(measured))]
+             "", report_table(measured)]
     check = params.measured.get("patient_split_test")
     if check:
         lines += ["", f"patient-split test of the served model: {json.dumps(check)}"]
@@ -131,6 +130,7 @@ def render_summary(params, measured: dict) -> str:
 
 def render_page(params, measured: dict, args: argparse.Namespace) -> str:
     from cxr.evaluation.markdown import format_estimate, table
+    from cxr.evaluation.trust import report_table
 
     compared = params.measured["rules_compared"]
     rule_rows = [[rule, f"{m['aurc']:.3f}", f"{m['coverage']:.3f}",
@@ -165,7 +165,7 @@ def render_page(params, measured: dict, args: argparse.Namespace) -> str:
         "",
         "## Left-out-group measurements of the chosen rule",
         "",
-        table(*_report_table(measured)),
+        report_table(measured),
         "",
         f"![risk-coverage curves per held-out group]({args.report.with_suffix('.png').name})",
         "",
@@ -195,9 +195,3 @@ def _recipe_sentence(differences: dict | None) -> str:
     return (f"**The fold models differ from the served model**: {listed}. The parameters are applied "
             "to the served model as fitted; the numbers below describe the fold models, and a refit "
             "with the served recipe (`python -m cxr out-of-source` with its options) replaces them.")
-
-
-def _report_table(measured: dict):
-    from cxr.evaluation.trust import REPORT_HEADER, report_rows
-
-    return REPORT_HEADER, report_rows(measured)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cxr.evaluation.conformal import fit_class_conditional
-from cxr.evaluation.markdown import format_estimate
+from cxr.evaluation.markdown import format_estimate, table
 from cxr.evaluation.metrics import (
     bootstrap_statistic,
     expected_calibration_error,
@@ -257,3 +257,8 @@ def report_rows(measured: dict) -> list[list[str]]:
 REPORT_HEADER = ("held-out group", "images", "coverage", "labelled right", "all right", "ECE",
                  "set coverage", "mean set size", "unfamiliar", "right if familiar",
                  "right if unfamiliar")
+
+
+def report_table(measured: dict) -> str:
+    """The left-out-group measurements as one Markdown table (for the CLI and the results page)."""
+    return table(REPORT_HEADER, report_rows(measured))
