@@ -92,8 +92,8 @@ def patient_split_check(model_dir: Path, shared: Path) -> dict:
     test images of the patient split it was trained on: the no-regression check."""
     from cxr.data.index import import_shared_manifest, task_frame
     from cxr.data.splits import make_split
-    from cxr.evaluation.report import wilson_interval
     from cxr.inference import Predictor
+    from cxr.inference.site_check import proportion
 
     split = make_split(task_frame(import_shared_manifest(shared), "3class"), "patient", seed=0)
     test = split[split["subset"] == "test"]
@@ -107,10 +107,9 @@ def patient_split_check(model_dir: Path, shared: Path) -> dict:
     return {
         "images": n,
         "refused": sum(r.rejected for r in readings),
-        "coverage": {"value": len(labelled) / n, "ci95": wilson_interval(len(labelled), n), "n": n},
-        "labelled_accuracy": {"value": right / len(labelled) if labelled else None,
-                              "ci95": wilson_interval(right, len(labelled)), "n": len(labelled)},
-        "set_coverage": {"value": set_hits / n, "ci95": wilson_interval(set_hits, n), "n": n},
+        "coverage": proportion(len(labelled), n),
+        "labelled_accuracy": proportion(right, len(labelled)),
+        "set_coverage": proportion(set_hits, n),
         "unfamiliar": sum(any(getattr(w, "code", "") == "unfamiliar_image" for w in r.warnings)
                           for r in readings),
     }

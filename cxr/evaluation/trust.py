@@ -29,10 +29,10 @@ from cxr.evaluation.metrics import (
     fit_temperature,
     softmax_probs,
 )
-from cxr.evaluation.report import wilson_interval
 from cxr.evaluation.selective import area_under_risk_coverage, risk_coverage, threshold_for_accuracy
 from cxr.inference.abstention import RULES, prediction_sets, rule_scores
 from cxr.inference.guard.detectors import NearestNeighbours
+from cxr.inference.site_check import proportion
 
 # The familiarity score is the guard's nearest-neighbour ratio: cosine distance to the k-th
 # nearest training image over the (1 - rate) quantile of validation images' distances, with the
@@ -163,9 +163,6 @@ def summarise(frame: pd.DataFrame, n_boot: int = 1000) -> dict:
     """Coverage, labelled accuracy, ECE, set coverage and size, familiarity gap, with 95% CIs."""
     labelled = frame[frame["labelled"]]
     probs = _probs(frame)
-
-    def proportion(hits: int, n: int) -> dict:
-        return {"value": hits / n if n else None, "ci95": wilson_interval(hits, n), "n": n}
 
     familiar, unfamiliar = frame[~frame["unfamiliar"]], frame[frame["unfamiliar"]]
     return {
