@@ -46,9 +46,10 @@ def read_labels(path: Path, classes: list[str]) -> list[tuple[str, str]]:
 def run(args: argparse.Namespace) -> int:
     from cxr.evaluation.markdown import format_estimate, table
     from cxr.evaluation.plots import plot_reliability
-    from cxr.evaluation.site_validation import SiteCase, validate
+    from cxr.evaluation.site_validation import validate
     from cxr.inference import ImageError, ModelNotInstalled, Predictor
     from cxr.inference.card import json_safe
+    from cxr.inference.site_check import SiteCase
 
     try:
         predictor = Predictor.load(args.model)

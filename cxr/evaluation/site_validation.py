@@ -17,16 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from cxr.evaluation.metrics import classification_report
-from cxr.inference.site_check import (  # noqa: F401  (re-exported: the toolkit's names)
-    MIN_LABELLED,
-    Z95,
-    SiteCase,
-    cases_for_half_width,
-    proportion,
-    read_cases,
-    site_report,
-    verdict,
-)
+from cxr.inference.site_check import SiteCase, read_cases, site_report
 
 
 def validate(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: dict | None,

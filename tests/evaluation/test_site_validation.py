@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from cxr.evaluation.site_validation import SiteCase, cases_for_half_width, validate, verdict
+from cxr.evaluation.site_validation import validate
+from cxr.inference.site_check import SiteCase, cases_for_half_width, verdict
 
 CLASSES = ["covid", "pneumonia", "normal"]
 
