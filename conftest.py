@@ -7,7 +7,9 @@ applies a conftest only to its own folder and those below it.
   run (`trained_run`, `tiny_model_dir`) and an untrained ONNX stub with the exported interface
   (`stub_model_dir`) for tests of the serving stack rather than of accuracy.
 - Accounts: `make_user`, `patient`, `doctor` and their clients; `alice`, `bob` and theirs (with
-  `make_reading`). Passwords are hashed with MD5 in web tests (`fast_password_hashing`).
+  `make_reading`). Doctors made here are verified (doctor rights); a pending one is
+  `make_user(role="doctor", doctor_verified_at=None)`. Passwords are hashed with MD5 in web
+  tests (`fast_password_hashing`).
 
 Data lives beside the project (never copied into it); tests that need it skip with a visible
 reason where it is absent. Helper modules (plain functions, no fixtures) live in tests/support/
@@ -250,6 +252,12 @@ USER_PASSWORD = "correct-horse-battery-41"
 _serial = itertools.count(1)
 
 
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(request):
     """Django's MD5 hasher in the web apps' tests (everything under webapp/): PBKDF2 costs
@@ -277,11 +285,14 @@ def user_password() -> str:
 
 @pytest.fixture
 def make_user(db):
-    """Factory: make_user(email=None, password=USER_PASSWORD, full_name=None, role="patient")."""
+    """Factory: make_user(email=None, password=USER_PASSWORD, full_name=None, role="patient").
+    A doctor is verified unless `doctor_verified_at=None` is passed (a pending doctor)."""
     from webapp.accounts.models import User
 
     def make(email=None, password=USER_PASSWORD, full_name=None, role="patient", **extra):
         number = next(_serial)
+        if role == "doctor":  # a verified doctor unless told doctor_verified_at=None (pending)
+            extra.setdefault("doctor_verified_at", _now())
         return User.objects.create_user(
             email=email or f"{role}{number}@example.org",
             password=password,
@@ -348,7 +359,8 @@ def make_account(db):
 
     def make(email: str, role: str = "patient"):
         return User.objects.create_user(email=email, password=ACCOUNT_PASSWORD,
-                                        full_name=email.split("@")[0].title(), role=role)
+                                        full_name=email.split("@")[0].title(), role=role,
+                                        doctor_verified_at=_now() if role == "doctor" else None)
 
     return make
 

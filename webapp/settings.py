@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The reader's time zone: profile, else the browser's (webapp/accounts/timezones.py).
+    "webapp.accounts.timezones.TimeZoneMiddleware",
     # Who viewed, downloaded or deleted which reading (webapp/audit/middleware.py).
     "webapp.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -150,6 +152,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# Date formats that name the time zone (webapp/formats/).
+FORMAT_MODULE_PATH = ["webapp.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "staticfiles"))

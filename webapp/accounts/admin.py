@@ -1,10 +1,16 @@
-"""Admin pages for accounts: the only place where a role can be changed."""
-from django.contrib import admin
+"""Admin pages for accounts: the only place where a role can be changed and a doctor verified.
+
+Registered doctors start pending (User.doctor_verified_at empty). An administrator filters the
+list by "Doctor verification: pending", checks each licence number and workplace, and approves
+them with the list's action (or withdraws a verification the same way)."""
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import User
+from .models import Role, User
 
 
 class UserChangeAdminForm(UserChangeForm):
@@ -19,17 +25,38 @@ class UserCreationAdminForm(AdminUserCreationForm):
         fields = ("email", "full_name", "role")
 
 
+class DoctorVerificationFilter(admin.SimpleListFilter):
+    title = _("doctor verification")
+    parameter_name = "doctor"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("Pending")), ("verified", _("Verified"))]
+
+    def queryset(self, request, queryset):
+        doctors = queryset.filter(role=Role.DOCTOR)
+        if self.value() == "pending":
+            return doctors.filter(doctor_verified_at__isnull=True)
+        if self.value() == "verified":
+            return doctors.filter(doctor_verified_at__isnull=False)
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     ordering = ("email",)
-    list_display = ("email", "full_name", "role", "is_active", "is_staff", "date_joined")
-    list_filter = ("role", "is_active", "is_staff", "is_superuser")
-    search_fields = ("email", "full_name")
+    list_display = ("email", "full_name", "role", "doctor_status", "licence_number", "workplace",
+                    "is_active", "is_staff", "date_joined")
+    list_filter = (DoctorVerificationFilter, "role", "is_active", "is_staff", "is_superuser")
+    search_fields = ("email", "full_name", "licence_number", "workplace")
+    actions = ["approve_doctors", "withdraw_doctor_verification"]
+    readonly_fields = ("doctor_verified_at", "doctor_verified_by")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Personal info"), {"fields": ("full_name", "role")}),
+        (_("Personal info"), {"fields": ("full_name", "role", "time_zone")}),
+        (_("Doctor verification"), {"fields": ("licence_number", "workplace", "doctor_verified_at",
+                                               "doctor_verified_by")}),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -45,3 +72,30 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    @admin.display(description=_("doctor verification"))
+    def doctor_status(self, user):
+        if user.role != Role.DOCTOR:
+            return "—"
+        return _("Verified") if user.doctor_verified_at else _("Pending")
+
+    @admin.action(description=_("Approve the selected doctors (verify their licence)"))
+    def approve_doctors(self, request, queryset):
+        count = queryset.filter(role=Role.DOCTOR, doctor_verified_at__isnull=True).update(
+            doctor_verified_at=timezone.now(), doctor_verified_by=request.user)
+        skipped = queryset.count() - count
+        self.message_user(request, ngettext("%(count)d doctor approved.", "%(count)d doctors approved.",
+                                            count) % {"count": count}, messages.SUCCESS)
+        if skipped:
+            self.message_user(request, ngettext(
+                "%(count)d selected account was skipped: not a doctor, or verified already.",
+                "%(count)d selected accounts were skipped: not doctors, or verified already.",
+                skipped) % {"count": skipped}, messages.WARNING)
+
+    @admin.action(description=_("Withdraw the verification of the selected doctors"))
+    def withdraw_doctor_verification(self, request, queryset):
+        count = queryset.filter(role=Role.DOCTOR, doctor_verified_at__isnull=False).update(
+            doctor_verified_at=None, doctor_verified_by=None)
+        self.message_user(request, ngettext(
+            "%(count)d doctor is pending again.", "%(count)d doctors are pending again.",
+            count) % {"count": count}, messages.SUCCESS)

@@ -1,15 +1,25 @@
-"""Account forms: registration, email login and profile editing.
+"""Account forms: registration, email login, profile editing and deleting the account.
 
 Passwords are checked by Django's own validators (AUTH_PASSWORD_VALIDATORS) and hashed by
 Django's hashers; nothing here handles a raw password beyond passing it on.
 """
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import Role, User, normalise_email
+from .models import Role, User, available_time_zones, normalise_email
 
 DUPLICATE_EMAIL = _("An account with this email address already exists.")
+DOCTOR_FIELDS = ("licence_number", "workplace")
+DOCTOR_FIELD_REQUIRED = _("Doctors give this so that an administrator can verify the account.")
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    unset = _("Not set (times in %(zone)s)") % {"zone": settings.TIME_ZONE}
+    return [("", unset)] + [
+        (name, name.replace("_", " ")) for name in sorted(available_time_zones())
+    ]
 
 
 def _email_taken(email: str, exclude_pk=None) -> bool:
@@ -32,10 +42,16 @@ class RegistrationForm(BaseUserCreationForm):
 
     class Meta:
         model = User
-        fields = ("full_name", "email", "role")
+        fields = ("full_name", "email", "role", "licence_number", "workplace")
         widgets = {
             "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "licence_number": forms.TextInput(attrs={"autocomplete": "off"}),
+            "workplace": forms.TextInput(attrs={"autocomplete": "organization"}),
+        }
+        help_texts = {
+            "licence_number": _("Doctors only: your medical licence or registration number (e.g. STR)."),
+            "workplace": _("Doctors only: the hospital or practice where you work."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -43,6 +59,28 @@ class RegistrationForm(BaseUserCreationForm):
         # The base class focuses the username (email) field; the form starts with the name.
         self.fields["email"].widget.attrs.pop("autofocus", None)
         self.fields["full_name"].widget.attrs["autofocus"] = True
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role") == Role.DOCTOR:
+            for name in DOCTOR_FIELDS:
+                if not (cleaned.get(name) or "").strip():
+                    self.add_error(name, forms.ValidationError(DOCTOR_FIELD_REQUIRED, code="required"))
+        else:
+            # A patient's account keeps no doctor details, even when the fields were filled.
+            for name in DOCTOR_FIELDS:
+                cleaned[name] = ""
+        return cleaned
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        # Whatever was posted, a new account is never a verified doctor: an administrator
+        # verifies doctors in the admin site.
+        user.doctor_verified_at = None
+        user.doctor_verified_by = None
+        if commit:
+            user.save()
+        return user
 
     def clean_email(self):
         email = normalise_email(self.cleaned_data["email"])
@@ -68,18 +106,59 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class ProfileForm(forms.ModelForm):
-    """What a person may change about themselves: name and email, not their role."""
+    """What a person may change about themselves: name, email and time zone, not their role.
+
+    A pending doctor may also correct the licence number and workplace; once verified, only an
+    administrator changes them (they are what was verified)."""
+
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), required=False,
+        widget=forms.Select(attrs={"data-browser-time-zone": True}),
+        help_text=_("Dates and times on your pages and reports are shown in this time zone. "
+                    "Your browser suggested it; change it if it is wrong."),
+    )
 
     class Meta:
         model = User
-        fields = ("full_name", "email")
+        fields = ("full_name", "email", "time_zone", "licence_number", "workplace")
         widgets = {
             "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "licence_number": forms.TextInput(attrs={"autocomplete": "off"}),
+            "workplace": forms.TextInput(attrs={"autocomplete": "organization"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = time_zone_choices()
+        if not self.instance.is_pending_doctor:
+            for name in DOCTOR_FIELDS:
+                del self.fields[name]
+        else:
+            for name in DOCTOR_FIELDS:
+                self.fields[name].required = True
 
     def clean_email(self):
         email = normalise_email(self.cleaned_data["email"])
         if _email_taken(email, exclude_pk=self.instance.pk):
             raise forms.ValidationError(DUPLICATE_EMAIL, code="duplicate_email")
         return email
+
+
+class DeleteAccountForm(forms.Form):
+    """Deleting an account asks for its password: a borrowed, signed-in browser is not enough."""
+
+    password = forms.CharField(
+        label=_("Your password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("The password is not correct."), code="password_incorrect")
+        return password

@@ -1,4 +1,14 @@
-"""The person using the app: a patient or a doctor, who signs in with an email address."""
+"""The person using the app: a patient or a doctor, who signs in with an email address.
+
+A doctor account starts *pending*: it holds the licence number and workplace the person gave,
+and has a patient's rights until an administrator verifies it in the admin site
+(`doctor_verified_at`). `User.is_doctor` is true only for verified doctors; it is the one
+check every doctor right goes through (webapp/screening/forms.py is_doctor delegates to it).
+"""
+import re
+import zoneinfo
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -13,6 +23,35 @@ def normalise_email(email: str) -> str:
     people type their address with varying capitals and real mail providers ignore case.
     """
     return (email or "").strip().lower()
+
+
+# Titles people put before their name. A greeting uses the first word that is not one of them:
+# "Dr. Budi Santoso" is greeted "Budi", never "Dr." (which also made "Welcome, Dr.." happen).
+HONORIFICS = frozenset({
+    "dr", "drs", "dra", "dokter", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir",
+    "madam", "bapak", "pak", "ibu", "bu", "sdr", "sdri", "h", "hj", "ir",
+})
+
+
+def _is_honorific(word: str) -> bool:
+    return word.strip(".,").casefold() in HONORIFICS
+
+
+def valid_time_zone(name: str) -> bool:
+    """True for an IANA zone name this server knows ("Asia/Jakarta"), False for anything else."""
+    if not name or len(name) > 64 or not re.fullmatch(r"[A-Za-z0-9_+\-/]+", name):
+        return False
+    return name in available_time_zones()
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def available_time_zones() -> frozenset[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(zoneinfo.available_timezones())
+    return _ZONES
 
 
 class Role(models.TextChoices):
@@ -74,6 +113,20 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
+    # A doctor's credentials as given at registration, and the verification by an administrator.
+    licence_number = models.CharField(_("licence number"), max_length=64, blank=True, default="")
+    workplace = models.CharField(_("workplace"), max_length=200, blank=True, default="")
+    doctor_verified_at = models.DateTimeField(
+        _("doctor verified at"), null=True, blank=True,
+        help_text=_("Empty: a doctor account is pending and has a patient's rights."),
+    )
+    doctor_verified_by = models.ForeignKey(
+        "self", verbose_name=_("doctor verified by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    # IANA name ("Asia/Jakarta"); empty until the browser has told us (webapp/accounts/timezones.py).
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="")
+
     objects = UserManager()
 
     USERNAME_FIELD = "email"
@@ -108,12 +161,38 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name
 
     def get_short_name(self):
-        # The first word of the name is what a greeting uses ("Hello, Ana").
-        return self.full_name.split()[0] if self.full_name.strip() else self.email
+        # The first word of the name that is not a title is what a greeting uses ("Hello, Ana";
+        # "Dr. Budi Santoso" -> "Budi"). A name of titles only is greeted in full.
+        words = self.full_name.split()
+        if not words:
+            return self.email
+        return next((w for w in words if not _is_honorific(w)), self.full_name.strip())
 
     @property
     def is_doctor(self) -> bool:
-        return self.role == Role.DOCTOR
+        """A verified doctor: the only kind of account with doctor rights."""
+        return self.role == Role.DOCTOR and self.doctor_verified_at is not None
+
+    @property
+    def is_pending_doctor(self) -> bool:
+        """Registered as a doctor, not verified yet: a patient's rights until then."""
+        return self.role == Role.DOCTOR and self.doctor_verified_at is None
+
+    def role_label(self) -> str:
+        if self.is_pending_doctor:
+            return str(_("Doctor (awaiting verification)"))
+        return str(self.get_role_display())
+
+    def verify_doctor(self, by=None) -> None:
+        """Mark a doctor account verified (by an administrator); saves the two fields."""
+        self.doctor_verified_at = timezone.now()
+        self.doctor_verified_by = by
+        self.save(update_fields=["doctor_verified_at", "doctor_verified_by"])
+
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The account's time zone, or the server's TIME_ZONE when it is not known yet."""
+        name = self.time_zone if valid_time_zone(self.time_zone) else settings.TIME_ZONE
+        return zoneinfo.ZoneInfo(name)
 
     @property
     def is_patient(self) -> bool:

@@ -1,5 +1,6 @@
 """Account URLs under /accounts/, with Django's un-namespaced names (`login`, `logout`,
-`password_change`, `password_reset`, ...) plus `register` and `profile`."""
+`password_change`, `password_reset`, ...) plus `register`, `profile`, `export_data` and
+`delete_account`."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
@@ -8,6 +9,8 @@ from . import views
 urlpatterns = [
     path("register/", views.register, name="register"),
     path("profile/", views.profile, name="profile"),
+    path("profile/my-data.zip", views.export_data, name="export_data"),
+    path("profile/delete/", views.delete_account, name="delete_account"),
     path("login/", views.EmailLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
@@ -24,7 +27,7 @@ urlpatterns = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        views.ResetPasswordConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

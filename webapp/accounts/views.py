@@ -1,25 +1,59 @@
-"""Registration and profile pages; every other account page is one of Django's auth views."""
+"""Registration, profile, data export and account deletion; every other account page is one of
+Django's auth views (login and the password reset are extended here)."""
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetConfirmView
+from django.db import transaction
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
-from .forms import EmailAuthenticationForm, ProfileForm, RegistrationForm
+from webapp.audit.log import record_account_event
+from webapp.audit.models import Action
+
+from . import data_export, lockout
+from .forms import (
+    DOCTOR_FIELDS,
+    DeleteAccountForm,
+    EmailAuthenticationForm,
+    ProfileForm,
+    RegistrationForm,
+)
 from .models import User
 
 # Several backends are configured (axes first): login() must be told which one vouched.
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The login page warns when this many attempts or fewer are left before the lock.
+WARN_WHEN_ATTEMPTS_LEFT = 1
 
 
 class EmailLoginView(LoginView):
-    """Django's LoginView (it passes the request to authenticate(), which axes needs)."""
+    """Django's LoginView (it passes the request to authenticate(), which axes needs), warning
+    before the attempt that locks the account."""
 
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        left = lockout.attempts_left(self.request)
+        context = {"form": form}
+        if left is not None and 0 < left <= WARN_WHEN_ATTEMPTS_LEFT:
+            context.update(attempts_left=left, lock_minutes=lockout.lock_minutes())
+        return self.render_to_response(self.get_context_data(**context))
+
+
+class ResetPasswordConfirmView(PasswordResetConfirmView):
+    """Django's set-a-new-password step; once the new password is saved, the account's lockout
+    is lifted: the reset proved the person owns the mailbox, and the page then says "log in"."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        lockout.clear_lockout(form.user)
+        return response
 
 
 @login_not_required
@@ -31,11 +65,16 @@ def register(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend=MODEL_BACKEND)
+        # The name ends the sentence: no second full stop after a name that ends in one.
         messages.success(request, _("Welcome, %(name)s. Your account is ready.") % {
-            "name": user.get_short_name(),
+            "name": user.get_short_name().rstrip("."),
         })
+        if user.is_pending_doctor:
+            messages.info(request, _(
+                "An administrator will verify your doctor account (licence number and workplace). "
+                "Until then you have a patient's view."))
         return redirect(settings.LOGIN_REDIRECT_URL)
-    return render(request, "accounts/register.html", {"form": form})
+    return render(request, "accounts/register.html", {"form": form, "doctor_fields": DOCTOR_FIELDS})
 
 
 @require_http_methods(["GET", "POST"])
@@ -48,4 +87,38 @@ def profile(request):
         form.save()
         messages.success(request, _("Your profile has been saved."))
         return redirect("profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(request, "accounts/profile.html", {
+        "form": form, "account": account, "reading_count": account.readings.count(),
+    })
+
+
+@never_cache
+@require_GET
+def export_data(request):
+    """Everything the app keeps about the signed-in person, as one ZIP file."""
+    archive = data_export.build(request.user)
+    record_account_event(request, Action.EXPORT_DATA)
+    response = FileResponse(archive, as_attachment=True, filename=data_export.filename(request.user),
+                            content_type="application/zip")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def delete_account(request):
+    """Delete the account, its readings and their stored files, after the password is typed."""
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        with transaction.atomic():
+            record_account_event(request, Action.DELETE_ACCOUNT, forget=user)
+            lockout.forget_logins(user)
+            # Readings cascade; their files go once the deletion is committed (screening.storage).
+            User.objects.filter(pk=user.pk).delete()
+        messages.success(request, _("Your account, your readings and their images were deleted."))
+        return redirect("landing")
+    return render(request, "accounts/delete_account.html", {
+        "form": form, "reading_count": request.user.readings.count(),
+    })

@@ -6,6 +6,7 @@ reading routes listed there after they answer.
 from __future__ import annotations
 
 import ipaddress
+import uuid
 
 from .models import Action, AuditEvent
 from .network import client_ip
@@ -50,5 +51,32 @@ def record(request, action: Action | str, reading) -> AuditEvent:
         reading_id=_reading_id(reading),
         via="api" if path.startswith("/api/") else "page",
         path=path[:255],
+        ip_address=_valid_ip(client_ip(request)),
+    )
+
+
+def forget_actor(user) -> str:
+    """Strip `user`'s email and IP addresses from their events before the account goes; returns
+    the random pseudonym that replaces the email (the same on all of them, tied to nobody)."""
+    pseudonym = f"deleted-account-{uuid.uuid4().hex[:12]}"
+    AuditEvent.objects.filter(actor=user).update(actor=None, actor_email=pseudonym, ip_address=None)
+    return pseudonym
+
+
+def record_account_event(request, action: Action | str, forget=None) -> AuditEvent:
+    """Log an event about the account itself (no reading): a data export, or, with
+    `forget=user`, the account's deletion, logged without personal data (no email, no IP
+    address; the pseudonym of `forget_actor`) just before the account is deleted."""
+    user = getattr(request, "user", None)
+    path = request.path[:255]
+    if forget is not None:
+        pseudonym = forget_actor(forget)
+        return AuditEvent.objects.create(action=Action(action), actor=None, actor_email=pseudonym,
+                                         reading_id=None, via="page", path=path, ip_address=None)
+    authenticated = bool(user is not None and user.is_authenticated)
+    return AuditEvent.objects.create(
+        actor=user if authenticated else None,
+        actor_email=getattr(user, "email", "") if authenticated else "",
+        action=Action(action), reading_id=None, via="page", path=path,
         ip_address=_valid_ip(client_ip(request)),
     )

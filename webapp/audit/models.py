@@ -1,8 +1,11 @@
-"""The audit log: one row per look at, download of, change to or deletion of a reading.
+"""The audit log: one row per look at, download of, change to or deletion of a reading, and
+per download of all one's data or deletion of one's account.
 
-Rows are never changed or deleted by the app (the admin shows them read-only). They keep the
-reading's id, not a foreign key, so the trail of a deleted reading survives its deletion, and
-a copy of the actor's email, so it survives the account too.
+Rows are never deleted by the app (the admin shows them read-only). They keep the reading's id,
+not a foreign key, so the trail of a deleted reading survives its deletion, and a copy of the
+actor's email. When a person deletes their account, their rows lose the email and IP address
+(replaced by one random pseudonym, the same on all of them): the events stay, the person does
+not (webapp/audit/log.py forget_actor).
 """
 from django.conf import settings
 from django.db import models
@@ -17,6 +20,8 @@ class Action(models.TextChoices):
     ANNOTATE = "annotate", _("changed the patient reference or note")
     DELETE = "delete", _("deleted the reading")
     DENIED = "denied", _("asked for a reading that is not theirs or does not exist")
+    EXPORT_DATA = "export_data", _("downloaded all their data")
+    DELETE_ACCOUNT = "delete_account", _("deleted their account")
 
 
 class AuditEvent(models.Model):
@@ -37,4 +42,5 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_email or '?'} {self.action} reading {self.reading_id}"
+        what = f"reading {self.reading_id}" if self.reading_id is not None else "account"
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_email or '?'} {self.action} {what}"

@@ -15,7 +15,9 @@ from .models import (
 
 
 def is_doctor(user) -> bool:
-    return getattr(user, "role", None) == "doctor"
+    """Doctor rights: a *verified* doctor only (webapp.accounts.models.User.is_doctor). A doctor
+    account waiting for verification has a patient's rights, as does an anonymous user."""
+    return bool(getattr(user, "is_doctor", False))
 
 
 class AnnotationForm(forms.ModelForm):

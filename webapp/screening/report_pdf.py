@@ -5,7 +5,6 @@ import io
 from xml.sax.saxutils import escape
 
 from django.http import HttpResponse
-from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -13,6 +12,8 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from webapp.accounts.timezones import format_datetime, zone_of
 
 from . import storage
 from .access import private_headers
@@ -46,7 +47,8 @@ def build(reading) -> bytes:
     def p(text, style=body):
         return Paragraph(escape(str(text)), style)
 
-    created = formats.date_format(timezone.localtime(reading.created_at), "DATETIME_FORMAT")
+    # In the owner's time zone, labelled with it (the API serves the PDF without a browser).
+    created = format_datetime(reading.created_at, zone_of(reading.owner))
     facts = [
         [p(_("Patient reference")), p(reading.patient_reference or "—")],
         [p(_("Date")), p(created)],

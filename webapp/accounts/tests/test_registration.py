@@ -42,9 +42,28 @@ def test_registration_creates_account_and_logs_in(client):
     assert "Hello, Siti" in home.content.decode()
 
 
-def test_registration_as_doctor(client):
-    client.post(reverse("register"), registration_data(role="doctor"))
-    assert User.objects.get().role == "doctor"
+def test_registration_as_doctor_makes_a_pending_doctor(client):
+    response = client.post(reverse("register"), registration_data(
+        role="doctor", licence_number="STR-3171-0042", workplace="RSUD Tarakan",
+        doctor_verified_at="2020-01-01 00:00"))  # a forged field is ignored
+    assert response.status_code == 302
+    user = User.objects.get()
+    assert (user.role, user.licence_number, user.workplace) == ("doctor", "STR-3171-0042", "RSUD Tarakan")
+    assert user.doctor_verified_at is None and user.is_pending_doctor and not user.is_doctor
+
+
+def test_a_doctor_must_give_licence_number_and_workplace(client):
+    response = client.post(reverse("register"), registration_data(role="doctor"))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) == {"licence_number", "workplace"}
+    assert not User.objects.exists()
+
+
+def test_a_patient_keeps_no_doctor_details(client):
+    client.post(reverse("register"), registration_data(licence_number="X-1", workplace="Somewhere"))
+    user = User.objects.get()
+    assert (user.role, user.licence_number, user.workplace) == ("patient", "", "")
 
 
 def test_registration_rejects_email_taken_in_another_case(client, patient):
