@@ -131,28 +131,25 @@ SUFFIX = {"png8": ".png", "png16": ".png"}
 
 def write_inputs(out: Path = DEFAULT_OUT, per_class: int = 2, big: bool = False) -> dict[str, list[str]]:
     """Write every kind for every source into `out`/<kind>/ and return {kind: [file, ...]}
-    (also saved as `out`/inputs.json). A folder already written for the same sources is reused."""
+    (also saved as `out`/inputs.json). A kind already written for the same sources is reused."""
     sources = source_images(per_class)
-    kinds = KINDS + (("dicom-64mib",) if big else ())
-    wanted = {"version": VERSION, "sources": [str(p) for p in sources], "kinds": list(kinds)}
     index_file = out / "inputs.json"
-    if index_file.exists():
-        index = json.loads(index_file.read_text())
-        if {k: index.get(k) for k in wanted} == wanted and all(
-                Path(f).is_file() for files in index["files"].values() for f in files):
-            return index["files"]
-    files: dict[str, list[str]] = {}
-    for kind in kinds:
+    index = json.loads(index_file.read_text()) if index_file.exists() else {}
+    if index.get("version") != VERSION or index.get("sources") != [str(p) for p in sources]:
+        index = {"version": VERSION, "sources": [str(p) for p in sources], "files": {}}
+    for kind in KINDS + (("dicom-64mib",) if big else ()):
+        if kind in index["files"] and all(Path(f).is_file() for f in index["files"][kind]):
+            continue
         folder = out / kind
         folder.mkdir(parents=True, exist_ok=True)
         chosen = sources[:1] if kind == "dicom-64mib" else sources
-        files[kind] = []
+        index["files"][kind] = []
         for source in chosen:
             target = folder / (source.stem + SUFFIX.get(kind, ".dcm"))
             target.write_bytes(make(kind, source))
-            files[kind].append(str(target))
-    index_file.write_text(json.dumps({**wanted, "files": files}, indent=1))
-    return files
+            index["files"][kind].append(str(target))
+        index_file.write_text(json.dumps(index, indent=1))
+    return index["files"]
 
 
 def main(argv=None) -> int:

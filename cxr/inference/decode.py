@@ -159,7 +159,8 @@ def _decode_pillow(data: bytes, fmt: str, max_pixels: int) -> DecodedImage:
         warnings.append(Notice("extra_frames", frames=int(img.n_frames)))
     img.load()
     try:
-        img = ImageOps.exif_transpose(img)
+        # In place: without an orientation tag there is nothing to turn, and no copy to make.
+        ImageOps.exif_transpose(img, in_place=True)
     except Exception:  # noqa: BLE001 - a broken EXIF block should not lose the picture
         warnings.append(Notice("exif_unreadable"))
     gray, colour_fraction = _pillow_to_gray(img, warnings)
@@ -172,8 +173,11 @@ def _pillow_to_gray(img: Image.Image, warnings: list[Notice]) -> tuple[np.ndarra
         arr = np.asarray(img)
         warnings.append(Notice("high_bit_depth"))
         if mode == "F" or mode == "I;16S" or (arr.size and arr.min() < 0):
-            return _stretch_to_uint8(arr.astype(np.float64)), 0.0  # no range to go by
-        return _bit_range_to_uint8(arr, arr, 16 if mode.startswith("I;16") else 32), 0.0
+            return _per_stored_value(arr, lambda codes, image: _stretch_to_uint8(
+                codes.astype(np.float64), image)), 0.0  # no range to go by
+        bits = 16 if mode.startswith("I;16") else 32
+        return _per_stored_value(arr, lambda codes, image: _bit_range_to_uint8(
+            codes, codes, bits, image=image)), 0.0
     if mode == "L":
         return np.asarray(img), 0.0
     if mode == "1":
@@ -241,11 +245,13 @@ def _decode_dicom(data: bytes, max_pixels: int) -> DecodedImage:
         for key in ("Modality", "ViewPosition", "BodyPartExamined")
     }
     if photometric in ("MONOCHROME1", "MONOCHROME2"):
-        values = apply_modality_lut(arr, ds)  # rescale slope/intercept or modality LUT
-        gray = _dicom_voi(arr, values, ds, warnings)
-        if photometric == "MONOCHROME1":
-            gray = 255 - gray  # MONOCHROME1 stores bright as low values
-        return DecodedImage(gray, "dicom", warnings, 0.0, meta)
+        def to_gray(codes: np.ndarray, image: np.ndarray | None) -> np.ndarray:
+            values = apply_modality_lut(codes, ds)  # rescale slope/intercept or modality LUT
+            gray = _dicom_voi(codes, values, ds, warnings, image)
+            return 255 - gray if photometric == "MONOCHROME1" else gray  # bright stored as low
+
+        del ds.PixelData  # the pixels are in `arr` now: the file's copy is not needed any more
+        return DecodedImage(_per_stored_value(arr, to_gray), "dicom", warnings, 0.0, meta)
     if photometric == "PALETTE COLOR":
         arr = apply_color_lut(arr, ds)
     if arr.ndim != 3 or arr.shape[-1] != 3:
@@ -268,9 +274,11 @@ def _check_transfer_syntax(ds) -> None:
         raise UnsupportedFormat(Notice("dicom_compression", compression=str(name)))
 
 
-def _dicom_voi(stored: np.ndarray, values: np.ndarray, ds, warnings: list[Notice]) -> np.ndarray:
+def _dicom_voi(stored: np.ndarray, values: np.ndarray, ds, warnings: list[Notice],
+               image: np.ndarray | None = None) -> np.ndarray:
     """Apply the file's own display settings (VOI LUT, else window) to 0..255; without them, the
-    range of stored values that BitsStored declares (see `_dicom_full_range`)."""
+    range of stored values that BitsStored declares (see `_dicom_full_range`). `image`: the
+    whole stored image when `stored` is a lookup table's domain (`_per_stored_value`)."""
     if "VOILUTSequence" in ds and len(ds.VOILUTSequence):
         from pydicom.pixels import apply_voi
 
@@ -288,10 +296,10 @@ def _dicom_voi(stored: np.ndarray, values: np.ndarray, ds, warnings: list[Notice
             function = str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").upper()
             return _window(values.astype(np.float32), center, width, function)
         warnings.append(Notice("dicom_window_invalid"))
-    return _dicom_full_range(stored, values, ds)
+    return _dicom_full_range(stored, values, ds, image)
 
 
-def _dicom_full_range(stored: np.ndarray, values: np.ndarray, ds) -> np.ndarray:
+def _dicom_full_range(stored: np.ndarray, values: np.ndarray, ds, image: np.ndarray | None = None) -> np.ndarray:
     """Without display settings, show the declared range of stored values: 0..2**bits - 1 of
     unsigned data, through the rescale, to 0..255. An 8-bit DICOM thus gives its stored values
     unchanged, exactly as the 8-bit PNG of the same picture; stretching each image from its own
@@ -300,11 +308,11 @@ def _dicom_full_range(stored: np.ndarray, values: np.ndarray, ds) -> np.ndarray:
     they have no range to go by."""
     signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
     if signed or "ModalityLUTSequence" in ds or not np.issubdtype(stored.dtype, np.integer):
-        return _stretch_to_uint8(values.astype(np.float64))
+        return _stretch_to_uint8(values.astype(np.float64), image)
     slope = float(ds.get("RescaleSlope", 1) or 1)
     intercept = float(ds.get("RescaleIntercept", 0) or 0)
     bits_stored = int(ds.get("BitsStored") or 8 * stored.dtype.itemsize)
-    return _bit_range_to_uint8(stored, values.astype(np.float64), bits_stored, slope, intercept)
+    return _bit_range_to_uint8(stored, values.astype(np.float64), bits_stored, slope, intercept, image)
 
 
 def _window(values: np.ndarray, center: float, width: float, function: str) -> np.ndarray:
@@ -325,34 +333,86 @@ def _is_multi(value) -> bool:
 # --- helpers ----------------------------------------------------------------------------------
 
 def _bit_range_to_uint8(stored: np.ndarray, values: np.ndarray, bits: int, slope: float = 1.0,
-                        intercept: float = 0.0) -> np.ndarray:
+                        intercept: float = 0.0, image: np.ndarray | None = None) -> np.ndarray:
     """`values` (= stored * slope + intercept) scaled from the range of `bits`-bit unsigned
     stored values to 0..255 (an 8-bit range is kept as it is; v * 257 in 16 bits gives v).
 
     Containers are often wider than their data (12-bit detector values in a 16-bit PNG or in a
     DICOM declaring 16 bits stored): the range is narrowed to the fewest bits, at least 8, that
     hold the brightest stored value. An X-ray's brightest pixels (bone, markers, labels) lie in
-    the top half of its range, so this finds the range the data were made in."""
-    peak = int(stored.max()) if stored.size else 0
+    the top half of its range, so this finds the range the data were made in. `image`: the whole
+    stored image when `stored` is a lookup table's domain (the peak is the image's)."""
+    whole = stored if image is None else image
+    peak = int(whole.max()) if whole.size else 0
     used = max(8, peak.bit_length())
     bits = min(bits, used) if peak < 2**bits else used
     ends = (intercept, intercept + slope * (2**bits - 1))
     lo, hi = min(ends), max(ends)
     if hi <= lo:
-        return _stretch_to_uint8(values)
+        return _stretch_to_uint8(values, image)
     out = (values.astype(np.float64) - lo) * (255.0 / (hi - lo))
     return np.clip(out, 0, 255).round().astype(np.uint8)
 
 
-def _stretch_to_uint8(values: np.ndarray) -> np.ndarray:
-    """Linear map of the darkest..brightest value to 0..255 (constant images become 0)."""
-    finite = values[np.isfinite(values)]
+def _stretch_to_uint8(values: np.ndarray, image: np.ndarray | None = None) -> np.ndarray:
+    """Linear map of the darkest..brightest value to 0..255 (constant images become 0). `image`:
+    the whole stored image when `values` are a lookup table's (`_per_stored_value`): darkest and
+    brightest are then taken over the stored values that occur in it."""
+    finite = values[np.isfinite(values) & (True if image is None else _codes_present(image))]
     if finite.size == 0:
         return np.zeros(values.shape[:2] if values.ndim == 3 else values.shape, np.uint8)
     lo, hi = float(finite.min()), float(finite.max())
     scale = 255.0 / (hi - lo) if hi > lo else 0.0
     out = np.nan_to_num((values - lo) * scale, nan=0.0, posinf=255.0, neginf=0.0)
     return np.clip(out, 0, 255).round().astype(np.uint8)
+
+
+# Lookup tables pay off above this many pixels (a table has up to 65,536 entries to compute).
+_LUT_MIN_PIXELS = 1 << 18
+_LUT_CHUNK = 1 << 20  # pixels per step of applying a table: bounds the index copy np.take makes
+
+
+def _per_stored_value(image: np.ndarray, to_uint8) -> np.ndarray:
+    """`to_uint8(codes, image)` -> uint8, for every pixel of `image`, computed once per possible
+    stored value rather than once per pixel.
+
+    Every mapping here (rescale, modality LUT, window, VOI LUT, bit range, stretch) works value
+    by value, given the image's peak and the values that occur in it: so the table of every
+    value an integer image of at most 16 bits can hold gives exactly the same pixels, without
+    float64 copies of the image (8 bytes a pixel: 270 MB for a 64 MiB DICOM). `to_uint8` gets
+    the table's domain as `codes` (in the image's dtype) and the image for those statistics;
+    for other images (float, 32-bit, small) it gets the image itself as `codes` and None.
+    """
+    table_domain = _lut_domain(image)
+    if table_domain is None:
+        return to_uint8(image, None)
+    table = np.ascontiguousarray(to_uint8(table_domain, image), dtype=np.uint8)
+    index = image.view(np.uint8 if image.dtype.itemsize == 1 else np.uint16)
+    out = np.empty(image.shape, np.uint8)
+    flat_index, flat_out = index.reshape(-1), out.reshape(-1)
+    for start in range(0, flat_index.size, _LUT_CHUNK):
+        np.take(table, flat_index[start:start + _LUT_CHUNK], out=flat_out[start:start + _LUT_CHUNK])
+    return out
+
+
+def _lut_domain(image: np.ndarray) -> np.ndarray | None:
+    """Every value `image`'s dtype can hold, ordered by its bit pattern (so the image viewed as
+    unsigned integers indexes it), or None when no table is worth it or possible."""
+    dtype = image.dtype
+    if (dtype.kind not in "ui" or dtype.itemsize > 2 or not dtype.isnative
+            or image.size < _LUT_MIN_PIXELS or not image.flags.c_contiguous):
+        return None
+    unsigned = np.uint8 if dtype.itemsize == 1 else np.uint16
+    return np.arange(np.iinfo(unsigned).max + 1, dtype=unsigned).view(dtype)
+
+
+def _codes_present(image: np.ndarray) -> np.ndarray:
+    """bool per entry of `_lut_domain(image)`: does that stored value occur in the image."""
+    index = image.view(np.uint8 if image.dtype.itemsize == 1 else np.uint16).reshape(-1)
+    present = np.zeros(1 << (8 * image.dtype.itemsize), bool)
+    for start in range(0, index.size, _LUT_CHUNK):
+        present[index[start:start + _LUT_CHUNK]] = True
+    return present
 
 
 def _check_pixels(width: int, height: int, max_pixels: int) -> None:
