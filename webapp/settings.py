@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",  # the JSON API's framework: its bundled Swagger UI static files
     "webapp.accounts",
     "webapp.screening",
     "webapp.hospitals",
@@ -67,6 +68,8 @@ MIDDLEWARE = [
     # Content-Security-Policy, Permissions-Policy and friends (webapp/middleware.py).
     "webapp.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Every error under /api/ is a JSON problem, whoever raised it (webapp/screening/api_problems.py).
+    "webapp.screening.api_problems.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

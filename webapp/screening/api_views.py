@@ -1,85 +1,115 @@
-"""The JSON API (/api/v1/): the same rules as the pages, for programs.
+"""The JSON API (/api/v1/) on django-ninja: the same rules as the pages, for programs.
 
-Authentication: `Authorization: Token <key>` (key from the "API key" page), or, for GET only,
-the browser session. Session cookies are never accepted for POST/DELETE, which is why these
-views need no CSRF token. Errors are {"error": {"code": ..., "message": ...}}.
+Each operation below is a typed function; django-ninja builds the OpenAPI document from the
+signatures and the Pydantic schemas (api_schemas.py), and openapi.py adds what type hints cannot
+say (problem responses, links between operations, the 3.0 dialect). Authentication is
+api_auth.TokenAuth; errors are problems (api_problems.py); uploads go through screen_upload,
+exactly as on the upload page, and an Idempotency-Key makes them safe to retry
+(api_idempotency.py).
 """
 from __future__ import annotations
 
-from functools import wraps
+from typing import Annotated
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.core.paginator import EmptyPage, Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
+from ninja import Header, NinjaAPI, Path, Query
+from ninja.errors import ValidationError
+from pydantic import BeforeValidator
 
-from . import outcomes, presentation, report_pdf, storage
+from . import api_idempotency, converters, openapi, outcomes, presentation, report_pdf, storage
 from .access import get_own_reading_or_404, private_headers, private_png_bytes, private_png_file
+from .api_auth import TokenAuth
+from .api_problems import ApiProblem, from_exception, problem_response
+from .api_schemas import BatchResult, Reading, ReadingPage
 from .forms import is_doctor
-from .models import ApiToken
-from .openapi import schema
-from .screen import UploadRefused, refuse_oversized_body, screen_upload
+from .screen import UploadRefused, max_upload_bytes, refuse_oversized_body
 
-SAFE_METHODS = ("GET", "HEAD")
+API_VERSION = "2.1.0"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_BATCH_FILES = 10
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,200}$"  # 1-200 visible ASCII characters
+
+PARAMETER_RULES = {
+    "page": "page must be a whole number of 1 or more.",
+    "page_size": f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}.",
+    "Idempotency-Key": "Idempotency-Key must be 1 to 200 visible ASCII characters.",
+}
 
 
-def api_error(status: int, code: str, message: str, headers: dict | None = None) -> JsonResponse:
-    response = JsonResponse({"error": {"code": code, "message": str(message)}}, status=status)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return private_headers(response)
+def _whole_number(value):
+    """Query values as ASCII digits only: "+5", " 5", "5.0", "1_0", "" and other digits are
+    refused (400), never read leniently, clamped or taken as absent."""
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit()):
+            raise ValueError("not a whole number")
+        return int(value)  # ValueError past sys.get_int_max_str_digits: refused too
+    return value
 
 
-def _token_from_header(request) -> str | None:
-    """The key of an `Authorization: Token <key>` header; "" for a malformed one; None if absent."""
-    header = request.headers.get("Authorization")
-    if header is None:
-        return None
-    scheme, _sep, key = header.strip().partition(" ")
-    return key.strip() if scheme.lower() == "token" else ""
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+ReadingId = Annotated[int, Path(ge=converters.MIN_ID, le=converters.MAX_ID,
+                                 description="The reading's id (a database key)")]
+
+AUTH = TokenAuth()
+api = NinjaAPI(
+    title="Chest X-ray screening API",
+    version=API_VERSION,
+    description=openapi.DESCRIPTION,
+    urls_namespace="api",
+    openapi_url=None,  # served by get_openapi below, so that it is part of the document
+    docs_url=None,  # the interactive docs are a page of their own (api_docs.py)
+    auth=AUTH,
+)
 
 
-def _api_user(request):
-    key = _token_from_header(request)
-    if key is not None:
-        return ApiToken.user_for_key(key)
-    if request.method in SAFE_METHODS and request.user.is_authenticated:
-        return request.user
-    return None
+# --- errors ---------------------------------------------------------------------------------------
+
+@api.exception_handler(ApiProblem)
+def _problem(request, exc: ApiProblem):
+    return from_exception(request, exc)
 
 
-def api_endpoint(*methods: str, public: bool = False):
-    """Method check, authentication and JSON errors around an API view."""
-    allowed = set(methods) | ({"HEAD"} if "GET" in methods else set())
+@api.exception_handler(UploadRefused)
+def _refused(request, refusal: UploadRefused):
+    return problem_response(request, refusal.status, refusal.code, refusal.message,
+                            advice=list(refusal.advice) or None)
 
-    def decorate(view):
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if request.method not in allowed:
-                return api_error(405, "method_not_allowed",
-                                 f"{request.method} is not allowed here.",
-                                 {"Allow": ", ".join(sorted(allowed))})
-            if not public:
-                user = _api_user(request)
-                if user is None:
-                    return api_error(401, "not_authenticated",
-                                     "Send 'Authorization: Token <key>' with a valid API key "
-                                     "(GET also accepts a logged-in session).",
-                                     {"WWW-Authenticate": "Token"})
-                request.user = user
-            try:
-                return view(request, *args, **kwargs)
-            except Http404:
-                return api_error(404, "not_found", "No such reading.")
 
-        return csrf_exempt(login_not_required(wrapper))
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return problem_response(request, 404, "not_found", "No such reading.")
 
-    return decorate
 
+@api.exception_handler(ValidationError)
+def _invalid(request, exc: ValidationError):
+    errors = []
+    for error in exc.errors:
+        where, name = (list(error.get("loc", ())) + ["", ""])[:2]
+        name = str(name)
+        errors.append({"location": where, "name": name,
+                       "message": PARAMETER_RULES.get(name) or str(error.get("msg", "invalid"))})
+    detail = errors[0]["message"] if errors else "The request's parameters are not valid."
+    return problem_response(request, 400, "bad_request", detail, errors=errors)
+
+
+@api.exception_handler(Exception)
+def _crash(request, exc):
+    raise exc  # Django logs it and answers 500; ApiErrorMiddleware makes that a problem
+
+
+def api_error(status: int, code: str, message: str, headers: dict | None = None, request=None):
+    """A problem response (kept for webapp.views.page_not_found and API 1.x callers)."""
+    return problem_response(request, status, code, message, headers)
+
+
+# --- readings -------------------------------------------------------------------------------------
 
 def reading_json(request, reading) -> dict:
     def link(name: str) -> str:
@@ -87,7 +117,7 @@ def reading_json(request, reading) -> dict:
 
     data = {
         "id": reading.pk,
-        "created_at": reading.created_at.isoformat(),
+        "created_at": reading.created_at,
         "outcome": reading.outcome,
         "headline": outcomes.headline(reading.outcome),
         "label": reading.label if reading.outcome == reading.label else None,
@@ -121,119 +151,211 @@ def reading_json(request, reading) -> dict:
     return data
 
 
-def _int_parameter(request, name: str, default: int, maximum: int | None = None) -> int:
-    """The query parameter `name`: absent -> default; else ASCII digits within 1..maximum.
-
-    Anything else (empty, signed, spaced, fractional, over the maximum) raises ValueError with a
-    message naming the parameter: refused, never clamped or defaulted, so a client that asked
-    for 101 rows learns that it gets at most 100.
-    """
-    if name not in request.GET:
-        return default
-    value = request.GET[name]
-    bounds = f"from 1 to {maximum}" if maximum is not None else "of 1 or more"
-    problem = ValueError(f"{name} must be a whole number {bounds}.")
-    if not (value.isascii() and value.isdigit()):
-        raise problem
-    try:
-        number = int(value)
-    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
-        raise problem from None
-    if number < 1 or (maximum is not None and number > maximum):
-        raise problem
-    return number
-
-
-@api_endpoint("GET", "POST")
-def readings(request):
-    if request.method == "POST":
-        return _create_reading(request)
-    try:
-        page_number = _int_parameter(request, "page", 1)
-        page_size = _int_parameter(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    except ValueError as problem:
-        return api_error(400, "bad_request", str(problem))
+@api.get("/readings/", url_name="readings", operation_id="listReadings", exclude_unset=True,
+         response={200: ReadingPage}, summary="Your readings, newest first",
+         openapi_extra=openapi.operation("listReadings"))
+def list_readings(request, response: HttpResponse,
+                  page: WholeNumber = Query(1, ge=1, description="From 1"),  # noqa: B008
+                  page_size: WholeNumber = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)):  # noqa: B008
     queryset = request.user.readings.select_related("owner").order_by("-created_at", "-id")
     paginator = Paginator(queryset, page_size)
     try:
-        page = paginator.page(page_number)
+        current = paginator.page(page)
     except EmptyPage:
-        return api_error(404, "not_found", f"There is no page {page_number}.")
+        raise ApiProblem(404, "not_found", f"There is no page {page}.") from None
 
     def page_link(number: int) -> str:
         return request.build_absolute_uri(f"{reverse('api:readings')}?page={number}&page_size={page_size}")
 
-    return private_headers(JsonResponse({
-        "count": paginator.count,
-        "page": page.number,
-        "pages": paginator.num_pages,
-        "next": page_link(page.next_page_number()) if page.has_next() else None,
-        "previous": page_link(page.previous_page_number()) if page.has_previous() else None,
-        "results": [reading_json(request, r) for r in page],
-    }))
+    links = {"next": page_link(current.next_page_number()) if current.has_next() else None,
+             "previous": page_link(current.previous_page_number()) if current.has_previous() else None}
+    # The same links as an RFC 8288 Link header, for clients that page by headers.
+    rels = [f'<{url}>; rel="{"prev" if rel == "previous" else rel}"' for rel, url in links.items() if url]
+    if rels:
+        response["Link"] = ", ".join(rels)
+    private_headers(response)
+    return {"count": paginator.count, "page": current.number, "pages": paginator.num_pages,
+            **links, "results": [reading_json(request, r) for r in current]}
 
 
-def _create_reading(request):
+def _uploaded_files(request, field: str) -> list:
+    """The files of a multipart field, with the body's size checked before Django parses it."""
+    refuse_oversized_body(request)
     try:
-        refuse_oversized_body(request)
-        try:
-            uploaded = request.FILES.get("image")
-        except MultiPartParserError:
-            return api_error(400, "bad_request", "The body is not valid multipart/form-data.")
-        if uploaded is None:
-            return api_error(400, "no_file", "Send the X-ray as the multipart field 'image'.")
-        reading = screen_upload(request.user, uploaded)
-    except UploadRefused as refusal:
-        response = api_error(refusal.status, refusal.code, refusal.message)
-        if refusal.advice:
-            body = {"error": {"code": refusal.code, "message": refusal.message,
-                              "advice": list(refusal.advice)}}
-            response = private_headers(JsonResponse(body, status=refusal.status))
-        return response
-    response = private_headers(JsonResponse(reading_json(request, reading), status=201))
+        return request.FILES.getlist(field)
+    except (MultiPartParserError, TooManyFilesSent):
+        raise ApiProblem(400, "bad_request", "The body is not valid multipart/form-data (or "
+                         "holds too many files).") from None
+    except RequestDataTooBig:
+        raise ApiProblem(413, "too_large", "The request body is too large.") from None
+
+
+def _refusal_problem(request, refusal: UploadRefused) -> dict:
+    from .api_problems import problem_body
+
+    return problem_body(refusal.status, refusal.code, refusal.message,
+                        advice=list(refusal.advice) or None)
+
+
+def _created(request, response, reading, replayed: bool) -> dict:
+    private_headers(response)
     response["Location"] = request.build_absolute_uri(reverse("api:reading", args=[reading.pk]))
-    return response
+    response["Idempotent-Replayed"] = "true" if replayed else "false"
+    return reading_json(request, reading)
 
 
-@api_endpoint("GET", "DELETE")
-def reading_detail(request, pk: int):
-    reading = get_own_reading_or_404(request, pk)
-    if request.method == "DELETE":
-        storage.delete_reading(reading)
-        return HttpResponse(status=204)
-    return private_headers(JsonResponse(reading_json(request, reading)))
+IdempotencyKey = Header(None, alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN,
+                        description="Any unique string (e.g. a UUID) per upload: a retry with "
+                                    "the same key and the same file answers the same reading "
+                                    "(201, Idempotent-Replayed: true) and never makes a second.")
 
 
-@api_endpoint("GET")
-def image(request, pk: int):
-    return private_png_file(get_own_reading_or_404(request, pk).original_path)
+@api.post("/readings/", url_name="readings", operation_id="createReading", exclude_unset=True,
+          response={201: Reading}, summary="Screen one X-ray and store the reading",
+          openapi_extra=openapi.operation("createReading"))
+def create_reading(request, response: HttpResponse, idempotency_key: str | None = IdempotencyKey):
+    files = _uploaded_files(request, "image")
+    if not files:
+        raise ApiProblem(400, "no_file", "Send the X-ray as the multipart field 'image'.")
+    reading, replayed = api_idempotency.screen_once(request.user, files[0], idempotency_key)
+    return _created(request, response, reading, replayed)
 
 
-@api_endpoint("GET")
-def thumbnail(request, pk: int):
-    return private_png_file(get_own_reading_or_404(request, pk).thumbnail_path)
+@api.post("/readings/batch/", url_name="readings_batch", operation_id="createReadings",
+          exclude_unset=True, response={200: BatchResult},
+          summary="Screen several X-rays in one request, each with its own result",
+          openapi_extra=openapi.operation("createReadings"))
+def create_readings(request, response: HttpResponse, idempotency_key: str | None = IdempotencyKey):
+    files = _uploaded_files(request, "images")
+    if not files:
+        raise ApiProblem(400, "no_file", "Send the X-rays as the multipart field 'images' "
+                         "(repeated, one part per file).")
+    if len(files) > MAX_BATCH_FILES:
+        raise ApiProblem(400, "too_many_files",
+                         f"Send at most {MAX_BATCH_FILES} files in one request.")
+    results = []
+    for index, uploaded in enumerate(files):
+        key = f"{idempotency_key}#{index}" if idempotency_key else None
+        item = {"index": index, "filename": storage.sanitise_filename(uploaded.name or "")}
+        try:
+            reading, _replayed = api_idempotency.screen_once(request.user, uploaded, key)
+        except UploadRefused as refusal:
+            item.update(status=refusal.status, problem=_refusal_problem(request, refusal))
+        except ApiProblem as problem:  # e.g. this file's key is in use by a concurrent retry
+            from .api_problems import problem_body
+
+            item.update(status=problem.status, problem=problem_body(
+                problem.status, problem.code, problem.detail, **problem.extra))
+        else:
+            item.update(status=201, reading=reading_json(request, reading))
+        results.append(item)
+    created = sum(1 for item in results if item["status"] == 201)
+    private_headers(response)
+    return {"created": created, "refused": len(results) - created, "results": results}
 
 
-@api_endpoint("GET")
-def heatmap(request, pk: int):
-    return private_png_file(get_own_reading_or_404(request, pk).heatmap_path)
+@api.get("/readings/{id}/", url_name="reading", operation_id="getReading", exclude_unset=True,
+         response={200: Reading}, summary="One reading", openapi_extra=openapi.operation("getReading"))
+def get_reading(request, response: HttpResponse, id: ReadingId):  # noqa: A002 - documented name
+    private_headers(response)
+    return reading_json(request, get_own_reading_or_404(request, id))
 
 
-@api_endpoint("GET")
-def overlay(request, pk: int):
-    return private_png_bytes(presentation.overlay_png(get_own_reading_or_404(request, pk)))
+@api.delete("/readings/{id}/", url_name="reading", operation_id="deleteReading",
+            response={204: None}, summary="Delete a reading and its images",
+            openapi_extra=openapi.operation("deleteReading"))
+def delete_reading(request, id: ReadingId):  # noqa: A002
+    storage.delete_reading(get_own_reading_or_404(request, id))
+    return private_headers(HttpResponse(status=204))
 
 
-@api_endpoint("GET")
-def report(request, pk: int):
-    return report_pdf.response(get_own_reading_or_404(request, pk))
+@api.get("/readings/{id}/image.png", url_name="image", operation_id="getReadingImage",
+         summary="The X-ray as decoded (grayscale PNG, at most 1024 px, no metadata)",
+         openapi_extra=openapi.operation("getReadingImage"))
+def image(request, id: ReadingId):  # noqa: A002
+    return private_png_file(get_own_reading_or_404(request, id).original_path)
 
 
-@api_endpoint("GET", public=True)
-def openapi_schema(request):
-    return JsonResponse(schema(request.build_absolute_uri(reverse("api:readings")).rsplit("/readings/", 1)[0]))
+@api.get("/readings/{id}/thumbnail.png", url_name="thumbnail", operation_id="getReadingThumbnail",
+         summary="A small copy of the X-ray (PNG, at most 256 px)",
+         openapi_extra=openapi.operation("getReadingThumbnail"))
+def thumbnail(request, id: ReadingId):  # noqa: A002
+    return private_png_file(get_own_reading_or_404(request, id).thumbnail_path)
 
 
-@api_endpoint("GET", "POST", "PUT", "PATCH", "DELETE", public=True)
+@api.get("/readings/{id}/heatmap.png", url_name="heatmap", operation_id="getReadingHeatmap",
+         summary="The class activation map (transparent RGBA PNG: stretch it over image.png)",
+         openapi_extra=openapi.operation("getReadingHeatmap"))
+def heatmap(request, id: ReadingId):  # noqa: A002
+    return private_png_file(get_own_reading_or_404(request, id).heatmap_path)
+
+
+@api.get("/readings/{id}/overlay.png", url_name="overlay", operation_id="getReadingOverlay",
+         summary="The heat map laid over the X-ray (RGB PNG)",
+         openapi_extra=openapi.operation("getReadingOverlay"))
+def overlay(request, id: ReadingId):  # noqa: A002
+    return private_png_bytes(presentation.overlay_png(get_own_reading_or_404(request, id)))
+
+
+@api.get("/readings/{id}/report.pdf", url_name="report_pdf", operation_id="getReadingReport",
+         summary="Printable report (PDF)", openapi_extra=openapi.operation("getReadingReport"))
+def report(request, id: ReadingId):  # noqa: A002
+    return report_pdf.response(get_own_reading_or_404(request, id))
+
+
+@api.get("/openapi.json", url_name="openapi", operation_id="getOpenApi", auth=None,
+         summary="This document (OpenAPI 3.0)", openapi_extra=openapi.operation("getOpenApi"))
+def get_openapi(request):
+    from django.http import JsonResponse
+
+    return JsonResponse(openapi.document(api))
+
+
+def upload_limits() -> dict:
+    return {"max_upload_bytes": max_upload_bytes(), "max_batch_files": MAX_BATCH_FILES}
+
+
+# --- how django-ninja's views are mounted (api_urls.py) ------------------------------------------
+
+def endpoint(ninja_view):
+    """One API route's view around django-ninja's: ids arrive as `pk` from the <id:pk> converter
+    (which the audit log reads) and are passed on as `id`; HEAD is answered like GET without a
+    body; a method the route does not take is a 405 problem whose Allow header lists HEAD too."""
+
+    @csrf_exempt  # POST and DELETE never accept a session, only a key (api_auth.py)
+    @login_not_required  # the API answers 401 itself, never a login redirect
+    def view(request, **kwargs):
+        if "pk" in kwargs:
+            kwargs["id"] = kwargs.pop("pk")
+        head = request.method == "HEAD"
+        if head:
+            request.method = "GET"
+        try:
+            response = ninja_view(request, **kwargs)
+        finally:
+            if head:
+                request.method = "HEAD"
+        if response.status_code == 405 and response.has_header("Allow"):
+            try:  # who asks comes first: a stranger learns nothing about a route's methods
+                AUTH(request)
+            except ApiProblem as problem:
+                return from_exception(request, problem)
+            allowed = {m.strip() for m in response["Allow"].split(",") if m.strip()}
+            if "GET" in allowed:
+                allowed.add("HEAD")
+            allow = ", ".join(sorted(allowed))
+            return problem_response(request, 405, "method_not_allowed",
+                                    f"{request.method} is not allowed here; use {allow}.",
+                                    {"Allow": allow})
+        if head and not getattr(response, "streaming", False):
+            response.content = b""
+        return response
+
+    return view
+
+
+@csrf_exempt
+@login_not_required
 def not_found(request, rest: str = ""):
-    return api_error(404, "not_found", "No such API route; see /api/v1/openapi.json.")
+    """Anything else under /api/v1/ (an impossible id, a path with a newline, a typo)."""
+    return problem_response(request, 404, "not_found", "No such API route; see /api/v1/openapi.json.")

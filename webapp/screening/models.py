@@ -1,12 +1,11 @@
-"""What the screening app stores: one Reading per screened X-ray, and one API token per user.
+"""What the screening app stores: one Reading per screened X-ray, a site's validations, and
+(in api_models.py, re-exported here) the JSON API's tokens and idempotency records.
 
 Image files live on disk under settings.PRIVATE_MEDIA_ROOT (see storage.py); the row keeps their
 paths relative to that root, so the folder can move without touching the database.
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 
 from django.conf import settings
@@ -93,52 +92,6 @@ class Reading(models.Model):
         return sorted(self.probabilities.items(), key=lambda item: item[1], reverse=True)
 
 
-def _hash_key(key: str) -> str:
-    # The key is 256 random bits, so a fast hash is enough: nobody can brute-force the input.
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-class ApiToken(models.Model):
-    """A user's key for the JSON API. Only its hash is stored; the key is shown once."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token"
-    )
-    key_hash = models.CharField(max_length=64, unique=True)
-    # The first characters of the key, so its owner can tell which key this is.
-    prefix = models.CharField(max_length=8)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"API token {self.prefix}... of user {self.user_id}"
-
-    @classmethod
-    def issue(cls, user) -> tuple[ApiToken, str]:
-        """Create (or replace) the user's token; return it and the plain key (never stored)."""
-        key = secrets.token_urlsafe(32)
-        token, _created = cls.objects.update_or_create(
-            user=user,
-            defaults={"key_hash": _hash_key(key), "prefix": key[:8], "created_at": timezone.now(),
-                      "last_used_at": None},
-        )
-        return token, key
-
-    @classmethod
-    def user_for_key(cls, key: str):
-        """The active user owning `key`, or None."""
-        if not key:
-            return None
-        token = cls.objects.select_related("user").filter(key_hash=_hash_key(key)).first()
-        if token is None or not token.user.is_active:
-            return None
-        now = timezone.now()
-        # Record use at most once a minute: one write per API call would be wasteful.
-        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-            cls.objects.filter(pk=token.pk).update(last_used_at=now)
-        return token.user
-
-
 class SiteValidation(models.Model):
     """One check of the model on this site's own labelled X-rays, run by an administrator
     (cxr.inference.site_check). The uploaded images are read in the request and never stored:
@@ -172,3 +125,7 @@ class SiteValidation(models.Model):
     @property
     def coverage(self) -> dict:
         return self.report.get("coverage") or {}
+
+
+# The API's models live beside the API (api_models.py); imported here so Django registers them.
+from .api_models import ApiToken, IdempotentUpload  # noqa: E402, F401, I001

@@ -1,176 +1,233 @@
-"""The OpenAPI 3 description of /api/v1/, written by hand (served at /api/v1/openapi.json).
+"""What the generated OpenAPI document needs beyond type hints (served at /api/v1/openapi.json).
 
-Keep it in step with api_views.py; tests check that every route here exists and vice versa.
+django-ninja writes the paths, parameters and bodies from api_views.py and api_schemas.py. This
+module adds, per operation: the problem responses it can give (every status the API answers is
+documented), binary bodies, the multipart upload and what a valid upload is, response headers,
+and OpenAPI links (upload -> read -> delete) that let a stateful client or fuzzer follow real
+workflows. `document()` then writes the result in the OpenAPI 3.0.3 dialect (`nullable`), which
+more client generators read than 3.1, and which API 2.0.0 clients already parse.
 """
 from __future__ import annotations
 
-OUTCOMES = ["covid", "pneumonia", "normal", "uncertain"]
+import copy
+
+from django.conf import settings
+
+DESCRIPTION = (
+    "Screen frontal chest X-rays (PNG, JPEG, DICOM) for findings consistent with COVID-19 or "
+    "pneumonia. A screening aid, not a diagnosis: a clinician and an RT-PCR test decide. "
+    "Readings are private to the key's owner.\n\n"
+    "**Authentication:** `Authorization: Token <key>` (keys are made, listed and revoked on the "
+    "API key page of the web app; each has an expiry and a rate limit). GET also accepts a "
+    "signed-in browser session.\n\n"
+    "**Errors** are RFC 9457 problem details with a stable `code` (`application/problem+json` "
+    "when the Accept header asks for it, else `application/json`), for every status under "
+    "/api/, including 404 for unknown routes, 405 (with Allow) for a method a route does not "
+    "take, 414 for a request line over 8190 bytes and 500.\n\n"
+    "**Paging:** `next` and `previous` links in the body (and an RFC 8288 Link header).\n\n"
+    "**Retries:** send an `Idempotency-Key` with uploads.\n\n"
+    "Since 2.0.0 each warning is an object {code, message}; 2.1.0 added the batch upload, "
+    "Idempotency-Key and problem details (the `error` member of 2.0 errors is kept)."
+)
+
+_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+_RETRY_AFTER = {"Retry-After": {"required": True, "description": "Seconds to wait",
+                                "schema": {"type": "integer", "minimum": 1}}}
 
 
-def _error_response(description: str) -> dict:
+def _problem(description: str, headers: dict | None = None) -> dict:
+    response = {"description": description,
+                "content": {media: {"schema": _PROBLEM}
+                            for media in ("application/json", "application/problem+json")}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _binary(media_type: str, description: str) -> dict:
     return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}
 
 
-def _png_response(description: str) -> dict:
-    return {"description": description,
-            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}
+def _upload_description() -> str:
+    limit = int(settings.MAX_UPLOAD_BYTES)
+    return (
+        f"A valid upload is one frontal (PA or AP) chest X-ray as PNG, JPEG or DICOM (any "
+        f"transfer syntax GDCM reads), at most {limit} bytes ({limit // 2**20} MiB) and 50 "
+        f"megapixels. Anything else gets a problem and stores nothing: another file type -> "
+        f"415 unsupported_format; an empty, truncated or undecodable file -> 422 empty_file or "
+        f"corrupt_image; a readable image that is not a frontal chest X-ray (a photo, a "
+        f"document, a CT slice, a side view, another body part, or a picture the model finds "
+        f"too unlike chest X-rays) -> 422 not_a_chest_xray with `advice`; too many bytes or "
+        f"pixels -> 413 too_large or image_too_large.")
 
 
-# Ids are database keys (BigAutoField): any other number is simply not found (404).
-_ID = {"name": "id", "in": "path", "required": True,
-       "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}}
-_NOT_FOUND = _error_response("No such reading (also for another user's reading)")
-_UNAUTHORISED = _error_response("Missing or invalid API key")
+def _upload_body(field: str, many: bool) -> dict:
+    item = {"type": "string", "format": "binary"}
+    schema = ({"type": "array", "items": item, "minItems": 1, "maxItems": 10} if many else item)
+    what = ("The X-rays, one part per file (at most 10; all files together within the size "
+            "limit)" if many else "The X-ray")
+    return {"required": True, "description": _upload_description(), "content": {
+        "multipart/form-data": {
+            "schema": {"type": "object", "required": [field],
+                       "properties": {field: {**schema, "description": what}}},
+            "encoding": {field: {"contentType": "image/png, image/jpeg, application/dicom, "
+                                                "application/octet-stream"}},
+        }}}
 
 
-def _image_route(summary: str, what: str) -> dict:
-    return {"get": {"summary": summary, "parameters": [_ID],
-                    "responses": {"200": _png_response(what), "401": _UNAUTHORISED, "404": _NOT_FOUND}}}
-
-
-def schema(server_url: str = "/api/v1") -> dict:
-    return {
-        "openapi": "3.0.3",
-        "info": {
-            "title": "Chest X-ray screening API",
-            # 2.0.0: `warnings` became objects {code, message} (was a list of strings), and
-            # readings gained `uncertain`, `prediction_set` and `set_confidence`.
-            "version": "2.0.0",
-            "description": (
-                "Screen frontal chest X-rays (PNG, JPEG, DICOM) for findings consistent with "
-                "COVID-19 or pneumonia. A screening aid, not a diagnosis: a clinician and an "
-                "RT-PCR test decide. Readings are private to the key's owner. Since 2.0.0 each "
-                "warning is an object {code, message}."
-            ),
-        },
-        "servers": [{"url": server_url}],
-        "security": [{"TokenAuth": []}],
-        "paths": {
-            "/readings/": {
-                "get": {
-                    "summary": "Your readings, newest first",
-                    "parameters": [
-                        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                        {"name": "page_size", "in": "query",
-                         "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
-                    ],
-                    "responses": {
-                        "200": {"description": "One page of readings", "content": {"application/json": {
-                            "schema": {"$ref": "#/components/schemas/ReadingPage"}}}},
-                        "400": _error_response(
-                            "page or page_size is empty, not a whole number, or out of range "
-                            "(page_size over 100 is refused, not clamped); code bad_request, "
-                            "and the message names the parameter"),
-                        "401": _UNAUTHORISED,
-                        "404": _error_response("No such page"),
-                    },
-                },
-                "post": {
-                    "summary": "Screen one X-ray and store the reading",
-                    "requestBody": {"required": True, "content": {"multipart/form-data": {
-                        "schema": {"type": "object", "required": ["image"], "properties": {
-                            "image": {"type": "string", "format": "binary",
-                                      "description": "PNG, JPEG or DICOM, at most MAX_UPLOAD_BYTES (64 MiB)"}}}}}},
-                    "responses": {
-                        "201": {"description": "The stored reading",
-                                "headers": {"Location": {"schema": {"type": "string"}}},
-                                "content": {"application/json": {
-                                    "schema": {"$ref": "#/components/schemas/Reading"}}}},
-                        "400": _error_response("No 'image' field, or a malformed body"),
-                        "401": _UNAUTHORISED,
-                        "413": _error_response("The file (or its pixel count) is too large"),
-                        "415": _error_response("Not a PNG, JPEG or DICOM file"),
-                        "422": _error_response("Corrupt or empty image, or not a chest X-ray "
-                                      "(code not_a_chest_xray; nothing is stored)"),
-                        "503": _error_response("No model is installed on the server"),
-                    },
-                },
-            },
-            "/readings/{id}/": {
-                "get": {"summary": "One reading", "parameters": [_ID], "responses": {
-                    "200": {"description": "The reading", "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/Reading"}}}},
-                    "401": _UNAUTHORISED, "404": _NOT_FOUND}},
-                "delete": {"summary": "Delete a reading and its images", "parameters": [_ID],
-                           "responses": {"204": {"description": "Deleted"},
-                                         "401": _UNAUTHORISED, "404": _NOT_FOUND}},
-            },
-            "/readings/{id}/image.png": _image_route("The X-ray as decoded (grayscale PNG)",
-                                                     "Grayscale PNG, at most 1024 px, no metadata"),
-            "/readings/{id}/thumbnail.png": _image_route("A small copy of the X-ray", "PNG, at most 256 px"),
-            "/readings/{id}/heatmap.png": _image_route("The class activation map",
-                                                       "Transparent RGBA PNG, the X-ray's aspect ratio, at most 256 px: stretch it over image.png"),
-            "/readings/{id}/overlay.png": _image_route("The heat map laid over the X-ray", "RGB PNG"),
-            "/readings/{id}/report.pdf": {"get": {
-                "summary": "Printable report", "parameters": [_ID],
-                "responses": {"200": {"description": "PDF", "content": {"application/pdf": {
-                    "schema": {"type": "string", "format": "binary"}}}},
-                    "401": _UNAUTHORISED, "404": _NOT_FOUND}}},
-            "/openapi.json": {"get": {"summary": "This document", "security": [],
-                                      "responses": {"200": {"description": "OpenAPI 3 JSON"}}}},
-        },
-        "components": {
-            "securitySchemes": {"TokenAuth": {
-                "type": "apiKey", "in": "header", "name": "Authorization",
-                "description": "'Token <key>'; create the key on the API key page. GET also "
-                               "accepts a logged-in browser session."}},
-            "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-                    "type": "object", "required": ["code", "message"], "properties": {
-                        "code": {"type": "string", "example": "not_a_chest_xray"},
-                        "message": {"type": "string"},
-                        "advice": {"type": "array", "items": {"type": "string"}}}}}},
-                "Reading": {"type": "object", "properties": {
-                    "id": {"type": "integer"},
-                    "created_at": {"type": "string", "format": "date-time"},
-                    "outcome": {"type": "string", "enum": OUTCOMES,
-                                "description": "'uncertain' when the model is not confident"},
-                    "headline": {"type": "string", "description": "The outcome in plain words"},
-                    "label": {"type": "string", "nullable": True, "enum": OUTCOMES[:3] + [None]},
-                    "probabilities": {"type": "object", "additionalProperties": {"type": "number"},
-                                      "description": "Calibrated, per class, summing to 1"},
-                    "low_confidence": {"type": "boolean"},
-                    "ood_score": {"type": "number", "nullable": True},
-                    "reason": {"type": "string", "nullable": True,
-                               "description": "Why no label is given (uncertain readings)."},
-                    "uncertain": {"type": "boolean",
-                                  "description": "A chest X-ray that was read but gets no label: "
-                                                 "a radiologist should read it (outcome 'uncertain')."},
-                    "prediction_set": {
-                        "type": "array", "nullable": True,
-                        "items": {"type": "string", "enum": OUTCOMES[:3]},
-                        "description": "The classes that cannot be ruled out at set_confidence, "
-                                       "as measured on X-rays from hospitals the model never saw; "
-                                       "null when the model has no such measurement (older models)."},
-                    "set_confidence": {
-                        "type": "number", "nullable": True, "minimum": 0, "maximum": 1,
-                        "description": "How often such sets held the right class (e.g. 0.9), from "
-                                       "the model card; null without a prediction set."},
-                    "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"},
-                                 "description": "Caveats about this reading (e.g. unfamiliar_image: "
-                                                "the X-ray is unlike the training images)."},
-                    "model_version": {"type": "string"},
-                    "source_format": {"type": "string"},
-                    "original_filename": {"type": "string"},
-                    "width": {"type": "integer"},
-                    "height": {"type": "integer"},
-                    "disclaimer": {"type": "string"},
-                    "patient_reference": {"type": "string", "description": "Doctors only"},
-                    "note": {"type": "string", "description": "Doctors only"},
-                    "links": {"type": "object", "additionalProperties": {"type": "string", "format": "uri"}},
-                }},
-                "Warning": {"type": "object", "required": ["code", "message"], "properties": {
-                    "code": {"type": "string", "nullable": True, "example": "unfamiliar_image",
-                             "description": "Stable code (null for warnings of old readings)"},
-                    "message": {"type": "string", "description": "In the request's language"}}},
-                "ReadingPage": {"type": "object", "properties": {
-                    "count": {"type": "integer"}, "page": {"type": "integer"},
-                    "pages": {"type": "integer"},
-                    "next": {"type": "string", "nullable": True},
-                    "previous": {"type": "string", "nullable": True},
-                    "results": {"type": "array", "items": {"$ref": "#/components/schemas/Reading"}},
-                }},
-            },
-        },
+def _reading_links(id_expression: str, prefix: str = "") -> dict:
+    targets = {
+        "GetReading": ("getReading", "Read the reading again"),
+        "DeleteReading": ("deleteReading", "Delete the reading and its images"),
+        "GetImage": ("getReadingImage", "The X-ray as stored"),
+        "GetThumbnail": ("getReadingThumbnail", "Its thumbnail"),
+        "GetHeatmap": ("getReadingHeatmap", "Its heat map"),
+        "GetOverlay": ("getReadingOverlay", "The heat map over the X-ray"),
+        "GetReport": ("getReadingReport", "Its PDF report"),
     }
+    return {prefix + name: {"operationId": operation, "parameters": {"id": id_expression},
+                            "description": description}
+            for name, (operation, description) in targets.items()}
+
+
+_NOT_FOUND = _problem("No such reading (also for another user's reading): not_found")
+_UPLOAD_ERRORS = {
+    409: _problem("A request with this Idempotency-Key is still running: "
+                  "idempotency_key_in_use; retry after Retry-After seconds", _RETRY_AFTER),
+    413: _problem("The body, the file or its pixel count is too large: too_large, image_too_large"),
+    415: _problem("Not a PNG, JPEG or DICOM file: unsupported_format"),
+    422: _problem("Empty or corrupt image (empty_file, corrupt_image), not a chest X-ray "
+                  "(not_a_chest_xray, with advice; nothing is stored), or an Idempotency-Key "
+                  "already used for another file (idempotency_key_reused)"),
+    503: _problem("No model is installed on the server: model_not_installed"),
+}
+
+# Per operation (by operationId): its own responses beyond the generated success response.
+_OPERATIONS: dict[str, dict] = {
+    "listReadings": {"responses": {
+        200: {"headers": {"Link": {"description": "RFC 8288 links to the next and previous "
+                                                  "pages (absent on a single page)",
+                                   "schema": {"type": "string"}}},
+              "links": _reading_links("$response.body#/results/0/id", "First")},
+        400: _problem("page or page_size is empty, not a whole number, or out of range "
+                      "(page_size over 100 is refused, not clamped): bad_request, naming the "
+                      "parameter in `detail` and `errors`"),
+        404: _problem("No such page: not_found"),
+    }},
+    "createReading": {"requestBody": _upload_body("image", many=False), "responses": {
+        201: {"description": "The stored reading (or, for a retry with the same "
+                             "Idempotency-Key and file, the one stored the first time)",
+              "headers": {
+                  "Location": {"required": True, "schema": {"type": "string", "format": "uri"},
+                               "description": "The reading's URL"},
+                  "Idempotent-Replayed": {"required": True,
+                                          "schema": {"type": "string", "enum": ["true", "false"]},
+                                          "description": "true when this answers a retry"}},
+              "links": _reading_links("$response.body#/id")},
+        400: _problem("No 'image' field, a malformed body, or a bad Idempotency-Key: no_file, "
+                      "bad_request"),
+        **_UPLOAD_ERRORS,
+    }},
+    "createReadings": {"requestBody": _upload_body("images", many=True), "responses": {
+        200: {"description": "One result per file, in order: a reading (status 201) or a "
+                             "problem (the status a single upload would have had). With an "
+                             "Idempotency-Key, file i is retried under key#i."},
+        400: _problem("No 'images' field, more than 10 files, a malformed body, or a bad "
+                      "Idempotency-Key: no_file, too_many_files, bad_request"),
+        413: _UPLOAD_ERRORS[413],
+    }},
+    "getReading": {"responses": {200: {"links": {
+        k: v for k, v in _reading_links("$response.body#/id").items() if k != "GetReading"}},
+        404: _NOT_FOUND}},
+    "deleteReading": {"responses": {204: {"description": "Deleted, with its images"},
+                                    404: _NOT_FOUND}},
+    "getReadingImage": {"responses": {
+        200: _binary("image/png", "Grayscale PNG, at most 1024 px, no metadata"), 404: _NOT_FOUND}},
+    "getReadingThumbnail": {"responses": {
+        200: _binary("image/png", "PNG, at most 256 px"), 404: _NOT_FOUND}},
+    "getReadingHeatmap": {"responses": {
+        200: _binary("image/png", "Transparent RGBA PNG, the X-ray's aspect ratio, at most "
+                                  "256 px: stretch it over image.png"), 404: _NOT_FOUND}},
+    "getReadingOverlay": {"responses": {200: _binary("image/png", "RGB PNG"), 404: _NOT_FOUND}},
+    "getReadingReport": {"responses": {200: _binary("application/pdf", "PDF"), 404: _NOT_FOUND}},
+    "getOpenApi": {"responses": {200: {"description": "OpenAPI 3.0 JSON", "content": {
+        "application/json": {"schema": {"type": "object"}}}}}},
+}
+
+# Every operation can answer these (a key-less one neither 401 nor 429).
+_EVERYWHERE = {
+    400: _problem("The request could not be read (e.g. a bad Host header): bad_request"),
+    414: _problem("The request line is over 8190 bytes: uri_too_long"),
+    500: _problem("The server failed; the error is logged: server_error"),
+}
+_WITH_KEY = {
+    401: _problem("No, an unknown or an expired API key (not_authenticated, token_expired); "
+                  "POST and DELETE never accept a session",
+                  {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}}),
+    429: _problem("This key's rate limit is used up: rate_limited", _RETRY_AFTER),
+}
+
+
+def operation(operation_id: str) -> dict:
+    """openapi_extra of one operation (django-ninja merges it into what it generates)."""
+    return copy.deepcopy(_OPERATIONS.get(operation_id, {}))
+
+
+def _add_common_responses(paths: dict) -> None:
+    for methods in paths.values():
+        for op in methods.values():
+            responses = op.setdefault("responses", {})
+            common = {**_EVERYWHERE, **(_WITH_KEY if op.get("security") else {})}
+            for status, response in common.items():
+                if str(status) not in responses:
+                    responses[str(status)] = copy.deepcopy(response)
+
+
+def to_openapi_30(node):
+    """JSON Schema as Pydantic writes it (OpenAPI 3.1) -> the OpenAPI 3.0 dialect:
+    `anyOf: [X, {type: null}]` -> X with `nullable: true`; `examples: [..]` -> `example`;
+    `const` -> a one-value `enum`."""
+    if isinstance(node, list):
+        return [to_openapi_30(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: to_openapi_30(value) for key, value in node.items()}
+    variants = node.get("anyOf")
+    if isinstance(variants, list) and {"type": "null"} in variants:
+        others = [v for v in variants if v != {"type": "null"}]
+        rest = {k: v for k, v in node.items() if k != "anyOf"}
+        if len(others) == 1 and "$ref" in others[0]:
+            node = {"allOf": others, **rest}
+        elif len(others) == 1:
+            node = {**others[0], **rest}
+        else:
+            node = {"anyOf": others, **rest}
+        node["nullable"] = True
+        if isinstance(node.get("enum"), list) and None not in node["enum"]:
+            node["enum"] = [*node["enum"], None]
+    if isinstance(node.get("examples"), list) and "type" in node:
+        examples = node.pop("examples")
+        if examples:
+            node["example"] = examples[0]
+    if "const" in node:
+        node["enum"] = [node.pop("const")]
+    return node
+
+
+def document(api) -> dict:
+    """The served OpenAPI document: generated by django-ninja, completed here."""
+    schema = dict(api.get_openapi_schema(path_prefix=""))
+    schema = to_openapi_30(copy.deepcopy(schema))
+    schema["openapi"] = "3.0.3"
+    # Relative to the document's own URL, so it is right behind any host, port or proxy.
+    schema["servers"] = [{"url": "/api/v1"}]
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "Problem" not in components:
+        from .api_schemas import Problem
+
+        generated = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(to_openapi_30(generated.pop("$defs", {})))
+        components["Problem"] = to_openapi_30(generated)
+    _add_common_responses(schema["paths"])
+    return schema

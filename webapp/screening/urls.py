@@ -3,7 +3,7 @@
 <id:pk> (converters.py) matches database ids only: any other number is a plain 404."""
 from django.urls import path
 
-from . import converters, views  # noqa: F401 - registers <id:...> (ids 1..2**63-1)
+from . import api_keys, converters, views  # noqa: F401 - registers <id:...> (ids 1..2**63-1)
 
 app_name = "screening"
 urlpatterns = [
@@ -18,7 +18,7 @@ urlpatterns = [
     path("readings/<id:pk>/overlay.png", views.overlay_image, name="overlay"),
     path("readings/<id:pk>/report/", views.report, name="report"),
     path("readings/<id:pk>/report.pdf", views.report_pdf_view, name="report_pdf"),
-    path("api-token/", views.api_token, name="api_token"),
+    path("api-token/", api_keys.api_token, name="api_token"),
     path("site-validation/", views.site_validation_page, name="site_validation"),
     path("site-validation/<id:pk>/", views.site_validation_detail, name="site_validation_detail"),
 ]

@@ -1,5 +1,5 @@
-"""Pages of the screening flow: upload, reading, history, delete, report, images, API token, and
-the administrators' site validation.
+"""Pages of the screening flow: upload, reading, history, delete, report, images, and the
+administrators' site validation (the API key page is api_keys.py).
 
 Every view that takes a reading id goes through access.get_own_reading_or_404.
 """
@@ -20,7 +20,7 @@ from . import outcomes, report_pdf, site_validation, storage
 from .access import get_own_reading_or_404, private_headers, private_png_bytes, private_png_file
 from .engine import ModelUnavailable, get_predictor
 from .forms import AnnotationForm, HistoryFilterForm, is_doctor
-from .models import ApiToken, Reading, SiteValidation
+from .models import Reading, SiteValidation
 from .presentation import overlay_png, reading_context
 from .screen import (
     ACCEPT_ATTRIBUTE,
@@ -166,27 +166,6 @@ def report(request, pk: int):
 @require_GET
 def report_pdf_view(request, pk: int):
     return report_pdf.response(get_own_reading_or_404(request, pk))
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-def api_token(request):
-    """Create, replace or revoke the user's API key; a new key is shown this once only."""
-    new_key = None
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "create":
-            _token, new_key = ApiToken.issue(request.user)
-        elif action == "revoke":
-            ApiToken.objects.filter(user=request.user).delete()
-            messages.success(request, _("Your API key was revoked."))
-            return redirect("screening:api_token")
-    token = ApiToken.objects.filter(user=request.user).first()
-    return render(request, "screening/api_token.html", {
-        "token": token, "new_key": new_key,
-        "api_base": request.build_absolute_uri(reverse("api:readings")),
-        "schema_url": reverse("api:openapi"),
-    })
 
 
 # --- site validation (administrators only) ----------------------------------------------------

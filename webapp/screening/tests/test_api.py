@@ -48,22 +48,25 @@ def assert_error(response, status: int, code: str):
 # --- the API key page -----------------------------------------------------------------------------
 
 def test_a_new_key_is_shown_once_and_only_its_hash_is_stored(patient_client, patient):
-    page = patient_client.post(reverse("screening:api_token"), {"action": "create"})
+    page = patient_client.post(reverse("screening:api_token"), {"action": "create", "name": "PACS"})
     html = page.content.decode()
     key = re.search(r'data-testid="new-api-key">([^<]+)<', html).group(1)
     token = ApiToken.objects.get(user=patient)
-    assert key not in token.key_hash and token.prefix == key[:8]
+    assert key not in token.key_hash and token.prefix == key[:8] and token.name == "PACS"
     assert ApiToken.user_for_key(key) == patient
     assert "no-store" in page["Cache-Control"]
 
     again = patient_client.get(reverse("screening:api_token")).content.decode()
-    assert key not in again and token.prefix in again
+    assert key not in again and token.prefix in again and "PACS" in again
 
-    patient_client.post(reverse("screening:api_token"), {"action": "create"})
-    assert ApiToken.user_for_key(key) is None  # replaced: the old key stops working
+    # Since API 2.1 a user holds several named keys: a second key leaves the first working.
+    patient_client.post(reverse("screening:api_token"), {"action": "create", "name": "Script"})
+    assert ApiToken.user_for_key(key) == patient
+    assert ApiToken.objects.filter(user=patient).count() == 2
 
-    patient_client.post(reverse("screening:api_token"), {"action": "revoke"})
-    assert not ApiToken.objects.filter(user=patient).exists()
+    patient_client.post(reverse("screening:api_token"), {"action": "revoke", "token": token.pk})
+    assert ApiToken.user_for_key(key) is None
+    assert list(ApiToken.objects.filter(user=patient).values_list("name", flat=True)) == ["Script"]
 
 
 # --- the reading lifecycle ------------------------------------------------------------------------
@@ -221,7 +224,8 @@ def test_openapi_document_describes_every_route(client):
     assert response.status_code == 200
     schema = response.json()
     assert schema["openapi"].startswith("3.")
-    routes = {_documented_path(p) for p in api_urls.urlpatterns if p.name != "not_found"}
+    # Every route but the catch-all 404 and the interactive docs page (added in 2.1).
+    routes = {_documented_path(p) for p in api_urls.urlpatterns if p.name not in ("not_found", "docs")}
     assert routes == set(schema["paths"])
     listing = schema["paths"]["/readings/"]["get"]
     assert "400" in listing["responses"]

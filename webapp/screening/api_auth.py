@@ -1,0 +1,57 @@
+"""Who is calling the API: `Authorization: Token <key>`, or, for GET and HEAD only, the browser's
+session. Session cookies are never accepted for POST/DELETE, which is why the API needs no CSRF
+token. Every request made with a key counts against that key's rate limit (429, Retry-After).
+"""
+from __future__ import annotations
+
+from ninja.security.base import AuthBase
+
+from .api_models import ApiToken, TokenState
+from .api_problems import ApiProblem
+
+SAFE_METHODS = ("GET", "HEAD")
+CHALLENGE = {"WWW-Authenticate": "Token"}
+NOT_AUTHENTICATED = ("Send 'Authorization: Token <key>' with a valid API key "
+                     "(GET also accepts a logged-in session).")
+
+
+def token_from_header(request) -> str | None:
+    """The key of an `Authorization: Token <key>` header; "" for a malformed one; None if absent."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _sep, key = header.strip().partition(" ")
+    return key.strip() if scheme.lower() == "token" else ""
+
+
+class TokenAuth(AuthBase):
+    """django-ninja authentication: returns the user (also set as request.user, which the
+    audit log reads) or raises an ApiProblem with the precise reason."""
+
+    openapi_type = "apiKey"
+    openapi_in = "header"
+    openapi_name = "Authorization"
+    openapi_description = ("'Token <key>'; create keys on the API key page. GET also accepts a "
+                           "logged-in browser session.")
+
+    def __call__(self, request):
+        key = token_from_header(request)
+        if key is None:
+            if request.method in SAFE_METHODS and request.user.is_authenticated:
+                return request.user
+            raise ApiProblem(401, "not_authenticated", NOT_AUTHENTICATED, CHALLENGE)
+        state, token = ApiToken.authenticate(key)
+        if state == TokenState.EXPIRED:
+            raise ApiProblem(401, "token_expired",
+                             "This API key has expired; create a new one on the API key page.",
+                             CHALLENGE)
+        if state != TokenState.VALID:
+            raise ApiProblem(401, "not_authenticated", NOT_AUTHENTICATED, CHALLENGE)
+        allowed, retry_after = token.count_request()
+        if not allowed:
+            raise ApiProblem(429, "rate_limited",
+                             f"This key may make {token.rate_limit} requests a minute; "
+                             f"try again in {retry_after} s.", retry_after=retry_after)
+        request.user = token.user
+        request.api_token = token
+        return token.user

@@ -1,0 +1,121 @@
+"""The JSON API's bodies as Pydantic schemas: the OpenAPI document is generated from these.
+
+Field names and meanings are those of API 2.0.0 (the hand-written document this replaced);
+`links` of a reading and the paging links are absolute URLs.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Schema
+from pydantic import Field
+
+Outcome = Literal["covid", "pneumonia", "normal", "uncertain"]
+Label = Literal["covid", "pneumonia", "normal"]
+
+
+class Warning(Schema):  # noqa: A001 - the API's name for it since 2.0.0
+    code: str | None = Field(description="Stable code, e.g. unfamiliar_image (null for warnings "
+                                         "of old readings)", examples=["unfamiliar_image"])
+    message: str = Field(description="In the request's language")
+
+
+class ReadingLinks(Schema):
+    self: str = Field(description="This reading (GET, DELETE)")
+    image: str = Field(description="The X-ray as decoded: grayscale PNG, at most 1024 px")
+    thumbnail: str
+    heatmap: str
+    overlay: str
+    report_pdf: str
+    page: str = Field(description="The reading's page in the web app")
+
+
+class Reading(Schema):
+    """One stored reading. A screening aid, not a diagnosis: see `disclaimer`."""
+
+    id: int = Field(ge=1, le=2**63 - 1)
+    created_at: datetime
+    outcome: Outcome = Field(description="'uncertain' when the model gives no label")
+    headline: str = Field(description="The outcome in plain words, in the request's language")
+    label: Label | None = Field(description="null when uncertain")
+    probabilities: dict[str, float] = Field(description="Calibrated, per class, summing to 1")
+    low_confidence: bool
+    ood_score: float | None
+    reason: str | None = Field(description="Why no label is given (uncertain readings)")
+    uncertain: bool = Field(description="A chest X-ray that was read but gets no label: a "
+                                        "radiologist should read it (outcome 'uncertain').")
+    prediction_set: list[Label] | None = Field(
+        description="The classes that cannot be ruled out at set_confidence, as measured on "
+                    "X-rays from hospitals the model never saw; null when the model has no such "
+                    "measurement (older models).")
+    set_confidence: float | None = Field(
+        ge=0, le=1, description="How often such sets held the right class (e.g. 0.9), from the "
+                                "model card; null without a prediction set.")
+    warnings: list[Warning] = Field(description="Caveats about this reading (e.g. "
+                                                "unfamiliar_image: unlike the training X-rays)")
+    model_version: str
+    source_format: str
+    original_filename: str
+    width: int = Field(ge=0)
+    height: int = Field(ge=0)
+    disclaimer: str
+    patient_reference: str | None = Field(None, description="Doctors' accounts only")
+    note: str | None = Field(None, description="Doctors' accounts only")
+    links: ReadingLinks
+
+
+class ReadingPage(Schema):
+    """One page of readings, newest first. Follow `next` until it is null."""
+
+    count: int = Field(ge=0, description="Readings in all pages")
+    page: int = Field(ge=1)
+    pages: int = Field(ge=1)
+    next: str | None = Field(description="The next page's URL; null on the last page")
+    previous: str | None = Field(description="The previous page's URL; null on the first")
+    results: list[Reading]
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    advice: list[str] | None = None
+
+
+class ParameterError(Schema):
+    name: str = Field(description="The parameter, e.g. page_size")
+    location: Literal["query", "path", "header", "body"]
+    message: str
+
+
+class Problem(Schema):
+    """RFC 9457 problem details, with a stable `code`; `error` repeats code and message for
+    API 1.x clients."""
+
+    type: str = Field(description="Always about:blank: `code` says what went wrong")
+    title: str = Field(description="The HTTP status' phrase")
+    status: int = Field(ge=400, le=599)
+    detail: str = Field(description="For people; may change between versions")
+    code: str = Field(description="Stable, for programs", examples=["not_a_chest_xray"])
+    errors: list[ParameterError] | None = Field(None, description="The parameters that were "
+                                                                  "wrong (400)")
+    advice: list[str] | None = Field(None, description="What to upload instead (422)")
+    retry_after: int | None = Field(None, description="Seconds to wait (429, 409), as in the "
+                                                      "Retry-After header")
+    error: ErrorDetail
+
+
+class BatchItem(Schema):
+    """What became of one file of a batch: a reading (status 201) or a problem."""
+
+    index: int = Field(ge=0, description="The file's position in the request, from 0")
+    filename: str
+    status: int = Field(description="What a single upload of this file would have answered")
+    reading: Reading | None = None
+    problem: Problem | None = None
+
+
+class BatchResult(Schema):
+    created: int = Field(ge=0, description="Files that made (or, on a retry, had made) a reading")
+    refused: int = Field(ge=0)
+    results: list[BatchItem]
