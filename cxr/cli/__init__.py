@@ -9,8 +9,8 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("data", "train", "evaluate", "sweep", "out-of-source", "trust", "export", "predict",
-            "validate-site")
+COMMANDS = ("data", "train", "evaluate", "sweep", "out-of-source", "trust", "lung-field", "export",
+            "predict", "validate-site")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -249,6 +249,26 @@ class HeatmapCheck(_Section):
 
 
 @dataclass(frozen=True)
+class LungFieldCheck(_Section):
+    """The lung-field segmenter shipped beside the model (`python -m cxr lung-field`): how
+    reliable it was on mask sources it never saw, and how out-of-source readings whose heat map
+    lay off the lungs did. `warn_below` is set only when it met its declared criterion."""
+
+    method: str | None = None
+    file: str | None = None
+    masks: str | None = None
+    held_out: Mapping[str, Any] = _mapping()  # mask source -> Dice summary with 95% CIs
+    reliable: bool | None = None
+    criterion: str | None = None
+    unmasked_adult_sources: Mapping[str, Any] = _mapping()
+    warn_below: float | None = None  # heat share on the lungs below it: warn
+    epochs: int | None = None
+    out_of_source: Mapping[str, Any] = _mapping()
+    extra: Mapping[str, Any] = _extra()
+    key_order: tuple[str, ...] = _key_order()
+
+
+@dataclass(frozen=True)
 class Trust(_Section):
     """What the model may say about itself, fitted on out-of-source readings: every image read
     by a model that never saw its source (`python -m cxr out-of-source`, then
@@ -294,6 +314,7 @@ class ModelCard(_Section):
     ood: Guard | None = _section(Guard)
     heatmap_check: HeatmapCheck | None = _section(HeatmapCheck)
     trust: Trust | None = _section(Trust)
+    lung_field: LungFieldCheck | None = _section(LungFieldCheck)
     plots: Mapping[str, str] = _mapping()  # name -> PNG file in the model folder
     limitations: tuple[str, ...] = _sequence()  # English
     limitation_notices: tuple[Mapping[str, Any], ...] = _sequence()  # Notice.as_dict() each
