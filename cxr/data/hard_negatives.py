@@ -1,0 +1,166 @@
+"""Hard negatives for fitting the chest X-ray verifier: pictures that carry X-ray texture but are
+not a usable frontal chest X-ray, made from real X-rays, in families.
+
+Each family is a way a real upload goes wrong. The verifier is fitted with whole families left out
+in turn (studies/guard_verifier), so a family's refusal rate is measured by a fit that never saw
+it. These generators are written independently of studies/guard_families (the evaluation's
+families): other geometry, other moire, other crops, other damage.
+
+- `screen_photo`: an X-ray shown in a viewer on a screen, photographed with a phone: viewer
+  frame and side panel, perspective, a line-grid moire, colour cast, blur, JPEG.
+- `partial_view`: a part of an X-ray too small to show both lungs (a half, a third, a window).
+- `degraded`: an X-ray processed beyond reading: posterised, pixelated, blurred, edge-filtered,
+  solarised, drowned in noise.
+- `pictures`: the pictures of `cxr.data.negatives` (photos, documents, synthetic drawings).
+
+Deterministic (seeded); numpy and Pillow only.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
+
+from cxr.data.negatives import build_negative_set
+from cxr.inference.rendering import png_bytes
+
+
+@dataclass
+class HardNegative:
+    family: str
+    name: str
+    data: bytes  # encoded as a user would upload it
+
+
+def _jpeg(img: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    img.save(buffer, format="JPEG", quality=int(quality))
+    return buffer.getvalue()
+
+
+def _perspective(src: Sequence[tuple[float, float]], dst: Sequence[tuple[float, float]]) -> list[float]:
+    """Pillow's PERSPECTIVE coefficients mapping output points `dst` to input points `src`."""
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        rhs += [u, v]
+    return np.linalg.solve(np.asarray(rows, float), np.asarray(rhs, float)).tolist()
+
+
+def screen_photo(xray: np.ndarray, rng) -> bytes:
+    """A viewer window (dark frame, a grey side panel with text lines) photographed at a slant."""
+    side = int(rng.integers(360, 520))
+    panel = int(side * rng.uniform(0.2, 0.45))
+    viewer = Image.new("L", (side + panel + 24, side + 40), int(rng.integers(0, 35)))
+    viewer.paste(Image.fromarray(xray).resize((side, side)), (12, 28))
+    draw = ImageDraw.Draw(viewer)
+    draw.rectangle((side + 18, 28, side + panel + 18, side + 28), fill=int(rng.integers(40, 90)))
+    for line in range(int(rng.integers(4, 12))):
+        y = 40 + line * 18
+        draw.line((side + 26, y, side + 26 + int(rng.uniform(0.3, 0.9) * (panel - 16)), y),
+                  fill=int(rng.integers(150, 230)), width=3)
+    draw.rectangle((0, 0, viewer.width, 20), fill=int(rng.integers(60, 120)))
+    width, height = (720, 960) if rng.random() < 0.5 else (960, 720)
+    w, h = viewer.size
+    scale = rng.uniform(0.55, 1.0) * min(width / w, height / h)
+    cx, cy = width / 2 + rng.normal(0, 0.04) * width, height / 2 + rng.normal(0, 0.04) * height
+    tilt = rng.uniform(-0.12, 0.12, size=(4, 2)) * min(w, h) * scale
+    dst = [(cx - w * scale / 2 + tilt[0, 0], cy - h * scale / 2 + tilt[0, 1]),
+           (cx + w * scale / 2 + tilt[1, 0], cy - h * scale / 2 + tilt[1, 1]),
+           (cx + w * scale / 2 + tilt[2, 0], cy + h * scale / 2 + tilt[2, 1]),
+           (cx - w * scale / 2 + tilt[3, 0], cy + h * scale / 2 + tilt[3, 1])]
+    coeffs = _perspective([(0, 0), (w, 0), (w, h), (0, h)], dst)
+    screen = np.asarray(viewer.transform((width, height), Image.Transform.PERSPECTIVE, coeffs,
+                                         Image.Resampling.BILINEAR, fillcolor=0), np.float32)
+    inside = np.asarray(Image.new("L", (w, h), 255).transform((width, height), Image.Transform.PERSPECTIVE,
+                                                              coeffs, fillcolor=0), np.float32) / 255
+    desk = rng.uniform(60, 200) + rng.normal(0, 6, (height, width)).cumsum(axis=1) * 0.02
+    grey = screen * inside + desk * (1 - inside)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    period = rng.uniform(2.2, 5.0)
+    angle = rng.uniform(-0.3, 0.3)
+    grid = np.cos(2 * np.pi * (xx * np.cos(angle) + yy * np.sin(angle)) / period)
+    grey = grey * (1 + rng.uniform(0.04, 0.25) * grid * inside)
+    grey += rng.uniform(0, 90) * np.exp(-((xx - rng.uniform(0, width)) ** 2 + (yy - rng.uniform(0, height)) ** 2)
+                                        / (2 * (rng.uniform(0.08, 0.3) * width) ** 2))
+    cast = np.array([1.0, 1.0, 1.0]) + rng.uniform(-0.15, 0.15, 3) * (rng.random() < 0.7)
+    rgb = np.clip(grey[..., None] * cast + rng.normal(0, rng.uniform(2, 8), (height, width, 3)), 0, 255)
+    img = Image.fromarray(rgb.astype(np.uint8)).filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.5)))
+    if rng.random() < 0.3:
+        img = ImageOps.grayscale(img)
+    return _jpeg(img, rng.integers(55, 92))
+
+
+def partial_view(xray: np.ndarray, rng) -> bytes:
+    """A part of the X-ray that cannot show both lungs whole."""
+    h, w = xray.shape
+    kind = int(rng.integers(0, 5))
+    if kind == 0:  # one side
+        frac = rng.uniform(0.3, 0.5)
+        box = (0, 0, int(frac * w), h) if rng.random() < 0.5 else (int((1 - frac) * w), 0, w, h)
+    elif kind == 1:  # top or bottom
+        frac = rng.uniform(0.3, 0.5)
+        box = (0, 0, w, int(frac * h)) if rng.random() < 0.5 else (0, int((1 - frac) * h), w, h)
+    elif kind == 2:  # a small window anywhere
+        frac = rng.uniform(0.2, 0.45)
+        x0, y0 = rng.uniform(0, 1 - frac, 2)
+        box = (int(x0 * w), int(y0 * h), int((x0 + frac) * w), int((y0 + frac) * h))
+    elif kind == 3:  # a narrow vertical strip through the middle
+        frac = rng.uniform(0.2, 0.35)
+        x0 = rng.uniform(0.5 - frac, 0.5)
+        box = (int(x0 * w), 0, int((x0 + frac) * w), h)
+    else:  # a corner
+        frac = rng.uniform(0.35, 0.55)
+        x0 = 0 if rng.random() < 0.5 else 1 - frac
+        y0 = 0 if rng.random() < 0.5 else 1 - frac
+        box = (int(x0 * w), int(y0 * h), int((x0 + frac) * w), int((y0 + frac) * h))
+    crop = Image.fromarray(xray).crop(box)
+    if min(crop.size) < 96:  # a phone would show it larger
+        crop = crop.resize((crop.width * 2, crop.height * 2), Image.Resampling.BICUBIC)
+    return png_bytes(crop) if rng.random() < 0.5 else _jpeg(crop, rng.integers(70, 95))
+
+
+def degraded(xray: np.ndarray, rng) -> bytes:
+    """The X-ray processed until it no longer shows the chest."""
+    img = Image.fromarray(xray)
+    kind = int(rng.integers(0, 6))
+    if kind == 0:
+        img = ImageOps.posterize(img, int(rng.integers(1, 3)))
+    elif kind == 1:
+        block = int(rng.integers(12, 32))
+        small = img.resize((max(2, img.width // block), max(2, img.height // block)), Image.Resampling.BOX)
+        img = small.resize(img.size, Image.Resampling.NEAREST)
+    elif kind == 2:
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(8, 20)))
+    elif kind == 3:
+        img = ImageOps.autocontrast(img.filter(ImageFilter.FIND_EDGES))
+    elif kind == 4:
+        img = ImageOps.solarize(img, int(rng.integers(60, 160)))
+    else:
+        arr = np.asarray(img, np.float32) * rng.uniform(0.1, 0.4) + rng.normal(128, 70, xray.shape)
+        img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    return png_bytes(img)
+
+
+XRAY_FAMILIES: dict[str, Callable[[np.ndarray, np.random.Generator], bytes]] = {
+    "screen_photo": screen_photo,
+    "partial_view": partial_view,
+    "degraded": degraded,
+}
+
+
+def build_hard_negatives(xrays: Sequence[np.ndarray], per_family: int = 300, seed: int = 0
+                         ) -> list[HardNegative]:
+    """`per_family` pictures of every X-ray family (cycling through `xrays`, 8-bit grey arrays of
+    fitting X-rays only), plus every picture of `cxr.data.negatives` as family "pictures"."""
+    rng = np.random.default_rng(seed)
+    items = []
+    for family, make in XRAY_FAMILIES.items():
+        for k in range(per_family):
+            items.append(HardNegative(family, f"{family}{k}", make(xrays[k % len(xrays)], rng)))
+    items += [HardNegative("pictures", n.name, n.data) for n in build_negative_set(seed)]
+    return items

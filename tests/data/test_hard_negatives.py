@@ -1,0 +1,36 @@
+"""Hard negatives for the verifier (cxr.data.hard_negatives): real X-rays made unusable, seeded."""
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cxr.data.hard_negatives import XRAY_FAMILIES, build_hard_negatives
+from cxr.inference.decode import decode_image
+
+
+@pytest.fixture(scope="module")
+def xrays(cxr_dir):
+    files = sorted((cxr_dir / "images" / "normal").glob("darkcovidnet__*"))[:3]
+    return [decode_image(f).gray for f in files]
+
+
+def test_every_family_decodes_and_is_deterministic(xrays):
+    first = build_hard_negatives(xrays, per_family=4, seed=3)
+    again = build_hard_negatives(xrays, per_family=4, seed=3)
+    assert [n.data for n in first] == [n.data for n in again]
+    families = {n.family for n in first}
+    assert families == set(XRAY_FAMILIES) | {"pictures"}
+    for item in first:
+        assert decode_image(item.data).gray.ndim == 2, item.name
+
+
+def test_partial_views_are_smaller_than_the_film_and_screen_photos_bigger(xrays):
+    rng = np.random.default_rng(0)
+    h, w = xrays[0].shape
+    for _ in range(10):
+        crop = Image.open(io.BytesIO(XRAY_FAMILIES["partial_view"](xrays[0], rng)))
+        # a part: at most about half of the film in one direction (doubled when tiny)
+        assert min(crop.width / w, crop.height / h) <= 0.56 or max(crop.size) < 2 * 96
+    photo = Image.open(io.BytesIO(XRAY_FAMILIES["screen_photo"](xrays[0], rng)))
+    assert photo.format == "JPEG" and max(photo.size) == 960
