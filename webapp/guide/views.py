@@ -29,6 +29,7 @@ PLOT_TITLES = {
 TRUST_PLOT = "risk_coverage"
 
 
+@login_not_required  # a worried visitor reads this first, before any account or screening
 @require_safe
 def next_steps(request, outcome: str | None = None):
     if outcome is not None and outcome not in OUTCOMES:

@@ -1,27 +1,73 @@
-"""The search point: typed, from the browser's location, or clicked on the map."""
+"""The search point: a typed place, typed coordinates, the browser's location or a map click."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from . import places
 
 DEFAULT_COUNT = 10
 MAX_COUNT = 50
 
 
 class NearestForm(forms.Form):
+    place = forms.CharField(
+        label=_("City, region or address"), max_length=200, required=False,
+        widget=forms.TextInput(attrs={
+            "placeholder": _("e.g. Surabaya, or Chicago, IL"), "autocomplete": "off",
+            "spellcheck": "false", "enterkeyhint": "search"}),
+    )
     lat = forms.FloatField(
-        label=_("Latitude"), min_value=-90, max_value=90,
+        label=_("Latitude"), min_value=-90, max_value=90, required=False,
         widget=forms.NumberInput(attrs={"step": "any", "placeholder": "-6.2088"}),
-        error_messages={"required": _("Enter a latitude."), "invalid": _("Latitude must be a number.")},
+        error_messages={"invalid": _("Latitude must be a number.")},
     )
     lon = forms.FloatField(
-        label=_("Longitude"), min_value=-180, max_value=180,
+        label=_("Longitude"), min_value=-180, max_value=180, required=False,
         widget=forms.NumberInput(attrs={"step": "any", "placeholder": "106.8456"}),
-        error_messages={"required": _("Enter a longitude."), "invalid": _("Longitude must be a number.")},
+        error_messages={"invalid": _("Longitude must be a number.")},
     )
     k = forms.IntegerField(
         label=_("How many"), min_value=1, max_value=MAX_COUNT, required=False,
         widget=forms.NumberInput(attrs={"placeholder": str(DEFAULT_COUNT)}),
         error_messages={"invalid": _("The number of hospitals must be a whole number.")},
     )
+    all_types = forms.BooleanField(
+        label=_("Also list specialty, children's, psychiatric, rehabilitation, long-term care, "
+                "military and veterans' hospitals"),
+        required=False,
+    )
 
     def clean_k(self):
         return self.cleaned_data.get("k") or DEFAULT_COUNT
+
+    def clean(self):
+        """A typed place wins over coordinates; without one, both coordinates are needed.
+        Sets cleaned_data["origin"] to a places.Place."""
+        data = super().clean()
+        text = (data.get("place") or "").strip()
+        if text:
+            place = places.resolve(text)
+            if place is None:
+                self.add_error("place", _(
+                    "We could not find “%(place)s”. Try a town or city name, add its province, "
+                    "state or country (“Springfield, IL”), or use coordinates.") % {"place": text})
+            else:
+                data["origin"] = place
+            return data
+        lat, lon = data.get("lat"), data.get("lon")
+        if lat is None and lon is None and not self.errors:
+            self.add_error("place", _("Type a place, or enter a latitude and a longitude."))
+            return data
+        if "lat" not in self.errors and lat is None:
+            self.add_error("lat", _("Enter a latitude."))
+        if "lon" not in self.errors and lon is None:
+            self.add_error("lon", _("Enter a longitude."))
+        if lat is not None and lon is not None:
+            data["origin"] = places.Place(f"{lat:.4f}, {lon:.4f}", lat, lon, "coordinates")
+        return data
+
+    def first_error(self) -> str:
+        """One sentence for the JSON answer's "message"."""
+        for messages in self.errors.values():
+            if messages:
+                return str(messages[0])
+        return ""

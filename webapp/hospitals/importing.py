@@ -10,7 +10,7 @@ from .models import Hospital
 from .parsers import ParsedFile
 
 UPDATABLE_FIELDS = ["name", "address", "city", "region", "country", "phone", "latitude",
-                    "longitude", "type", "status", "beds", "source_date"]
+                    "longitude", "type", "status", "beds", "source_date", "category", "location_flags"]
 
 
 @dataclass

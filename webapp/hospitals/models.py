@@ -10,6 +10,20 @@ class Hospital(models.Model):
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
 
+    class Category(models.TextChoices):
+        """What kind of patients a hospital takes, from the source's type column and its name
+        (webapp.hospitals.parsers.category_of). Only PUBLIC ones are suggested by default."""
+        GENERAL = "general", _("General hospital")
+        UNKNOWN = "unknown", _("Type not listed")
+        CHILDREN = "children", _("Children's hospital")
+        WOMEN = "women", _("Women's hospital")
+        SPECIALTY = "specialty", _("Specialty hospital")
+        PSYCHIATRIC = "psychiatric", _("Psychiatric hospital")
+        REHABILITATION = "rehabilitation", _("Rehabilitation hospital")
+        LONG_TERM = "long_term", _("Long-term care hospital")
+        MILITARY = "military", _("Military hospital")
+        VETERANS = "veterans", _("Veterans' hospital")
+
     name = models.CharField(_("name"), max_length=255)
     address = models.CharField(_("address"), max_length=500, blank=True)
     city = models.CharField(_("city"), max_length=255, blank=True)
@@ -26,6 +40,11 @@ class Hospital(models.Model):
     # importing the same source again updates rows instead of duplicating them.
     source = models.CharField(_("source"), max_length=100)
     source_date = models.DateField(_("source date"), null=True, blank=True)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices,
+                                default=Category.GENERAL)
+    # What the import's checks found doubtful about this row's place (webapp.hospitals.checks):
+    # a list of {"code": ..., "km": ..., "place": ...}; empty when nothing was found.
+    location_flags = models.JSONField(_("location flags"), default=list, blank=True)
     external_id = models.CharField(_("external id"), max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -47,6 +66,15 @@ class Hospital(models.Model):
         return self.status == self.Status.OPEN
 
     @property
+    def takes_the_public(self) -> bool:
+        return self.category in PUBLIC_CATEGORIES
+
+    def flag_messages(self) -> list[str]:
+        from .checks import flag_message
+
+        return [flag_message(flag) for flag in self.location_flags or []]
+
+    @property
     def place(self) -> str:
         """City, region and country in one line, skipping the parts the source lacks."""
         return ", ".join(part for part in (self.city, self.region, self.country) if part)
@@ -59,3 +87,8 @@ class Hospital(models.Model):
             if len(dialable) >= 3:
                 numbers.append((part.strip(), "tel:" + dialable))
         return numbers
+
+
+# Suggested by default: hospitals that take anyone who walks in (a source without a type column
+# gives UNKNOWN; the Indonesian list, for instance, names COVID-19 referral hospitals only).
+PUBLIC_CATEGORIES = (Hospital.Category.GENERAL, Hospital.Category.UNKNOWN)

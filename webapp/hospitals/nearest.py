@@ -13,9 +13,13 @@ import numpy as np
 from django.db.models import Count, Max
 from sklearn.neighbors import BallTree
 
-from .models import Hospital
+from .models import PUBLIC_CATEGORIES, Hospital
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
+# Coverage of a search: "ok" when the nearest listed hospital is within FAR_KM, "far" up to
+# OUTSIDE_KM, "none" beyond (the place lies outside the imported lists) or with no list at all.
+FAR_KM = 100
+OUTSIDE_KM = 500
 
 
 def great_circle_km(lat1, lon1, lat2, lon2):
@@ -60,29 +64,44 @@ class NearbyHospital:
 
 
 _lock = threading.Lock()
-_cached: tuple[tuple, NearestIndex] | None = None
+# (table version, public_only) -> index; two entries at most.
+_cached: dict[bool, tuple[tuple, NearestIndex]] = {}
 
 
-def _table_version() -> tuple:
-    """Changes whenever an open hospital is added, removed, moved, closed or reopened."""
+def table_version() -> tuple:
+    """Changes whenever a hospital is added, removed, moved, closed, reopened or re-typed."""
     stats = Hospital.objects.aggregate(count=Count("id"), latest=Max("updated_at"), last_id=Max("id"))
     return stats["count"], stats["latest"], stats["last_id"]
 
 
-def open_hospitals_index() -> NearestIndex:
-    global _cached
-    version = _table_version()
+def open_hospitals_index(public_only: bool = False) -> NearestIndex:
+    """All open hospitals, or only those that take the public (PUBLIC_CATEGORIES)."""
+    version = table_version()
     with _lock:
-        if _cached is None or _cached[0] != version:
-            rows = Hospital.objects.filter(status=Hospital.Status.OPEN).values_list("id", "latitude", "longitude")
+        cached = _cached.get(public_only)
+        if cached is None or cached[0] != version:
+            rows = Hospital.objects.filter(status=Hospital.Status.OPEN)
+            if public_only:
+                rows = rows.filter(category__in=PUBLIC_CATEGORIES)
+            rows = list(rows.values_list("id", "latitude", "longitude"))
             ids, lats, lons = zip(*rows, strict=True) if rows else ((), (), ())
-            _cached = (version, NearestIndex(ids, lats, lons))
-        return _cached[1]
+            cached = _cached[public_only] = (version, NearestIndex(ids, lats, lons))
+        return cached[1]
 
 
-def nearest_open_hospitals(lat: float, lon: float, k: int = 10) -> list[NearbyHospital]:
-    """The k nearest open hospitals to (lat, lon) in degrees, nearest first; closed ones never."""
-    pairs = open_hospitals_index().query(lat, lon, k)
+def nearest_open_hospitals(lat: float, lon: float, k: int = 10,
+                           public_only: bool = False) -> list[NearbyHospital]:
+    """The k nearest open hospitals to (lat, lon) in degrees, nearest first; closed ones never.
+    `public_only` leaves out specialty, psychiatric, rehabilitation, long-term care, military and
+    veterans' hospitals (what the finder suggests by default)."""
+    pairs = open_hospitals_index(public_only).query(lat, lon, k)
     # Filtered again: a row closed or deleted since the index was built is simply left out.
     by_id = Hospital.objects.filter(status=Hospital.Status.OPEN).in_bulk([i for i, _ in pairs])
     return [NearbyHospital(by_id[i], km) for i, km in pairs if i in by_id]
+
+
+def coverage_of(results: list[NearbyHospital]) -> str:
+    """"ok", "far" or "none" from the nearest result's distance (see FAR_KM, OUTSIDE_KM)."""
+    if not results or results[0].distance_km > OUTSIDE_KM:
+        return "none"
+    return "far" if results[0].distance_km > FAR_KM else "ok"

@@ -64,6 +64,8 @@ class HospitalRecord:
     status: str = "open"
     beds: int | None = None
     source_date: dt.date | None = None
+    # What webapp.hospitals.checks found doubtful about the row's place (stored).
+    location_flags: list = field(default_factory=list, compare=False)
     # Where the record came from in its file, for messages; not stored.
     line: int = field(default=0, compare=False)
     unit: str = field(default="line", compare=False)
@@ -72,7 +74,31 @@ class HospitalRecord:
         values = {k: v for k, v in self.__dict__.items() if k not in ("line", "unit")}
         for name, limit in MAX_LENGTHS.items():
             values[name] = values[name][:limit]
+        values["category"] = category_of(self.type, self.name)
         return values
+
+
+# The source's type (HIFLD's TYPE, OpenStreetMap's healthcare=*, a CSV's type column) -> category.
+# Types not listed here, and rows without a type, are "unknown" (suggested like general ones).
+TYPE_CATEGORIES = {
+    "general acute care": "general", "critical access": "general", "hospital": "general",
+    "general": "general", "rumah sakit umum": "general",
+    "children": "children", "women": "women", "special": "specialty", "specialty": "specialty",
+    "psychiatric": "psychiatric", "rehabilitation": "rehabilitation",
+    "long term care": "long_term", "chronic disease": "long_term", "military": "military",
+}
+# Veterans Affairs hospitals take veterans only; "Veterans Memorial Hospital" (a community
+# hospital named after them) does not match.
+VETERANS_NAME = re.compile(r"\bVA\b|\bV\.A\.|VETERANS (ADMINISTRATION|AFFAIRS|HOSPITAL)|VETERAN'?S HEALTH",
+                           re.IGNORECASE)
+
+
+def category_of(type_text: str, name: str) -> str:
+    category = TYPE_CATEGORIES.get(clean(type_text).casefold(), "unknown")
+    if category == "military" or VETERANS_NAME.search(name or ""):
+        # HIFLD files VA medical centres under MILITARY or GENERAL ACUTE CARE alike.
+        return "veterans" if VETERANS_NAME.search(name or "") else "military"
+    return category
 
 
 @dataclass

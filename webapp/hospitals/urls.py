@@ -6,4 +6,5 @@ app_name = "hospitals"
 urlpatterns = [
     path("", views.nearest, name="nearest"),
     path("nearest.json", views.nearest_json, name="nearest_json"),
+    path("places.json", views.places_json, name="places_json"),
 ]

