@@ -7,7 +7,7 @@ SHARED ?= ../shared/data
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-test lint serve migrate hospitals messages clean
+.PHONY: run dev test install install-test lint serve migrate hospitals messages clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,10 +39,17 @@ hospitals: migrate
 	    echo "  $(PY) manage.py import_hospitals FILE.csv"; \
 	fi
 
+# DEBUG off: mistyped URLs get the app's own 404 page, errors its 500 page (whitenoise serves
+# the static files either way). `make dev` turns DEBUG on and reloads on code changes.
 run: hospitals
 	@$(PY) manage.py model_status
-	@echo "Serving the app on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
-	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	@echo "Serving the app on http://$(HOST):$(PORT)/ with DEBUG off (make dev turns it on; Ctrl+C stops it)"
+	@echo "Password-reset e-mails are not sent: they are written to var/sent-emails/"
+	DJANGO_DEBUG=0 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+dev: hospitals
+	@echo "Serving the app on http://$(HOST):$(PORT)/ with DEBUG on: for development only"
+	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

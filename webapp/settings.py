@@ -31,7 +31,8 @@ if PRODUCTION:
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("DJANGO_ENV=production needs ALLOWED_HOSTS in the environment")
 else:
-    DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+    # Off unless asked for (`make dev`): a mistyped URL must not show the URL map.
+    DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
     # A development-only key: production refuses to start without its own.
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")
     ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]", "testserver"]
@@ -45,6 +46,12 @@ PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", DATA_DIR / "priva
 
 # The ONNX model directory served by the app; empty means the bundled model.
 CXR_MODEL_DIR = os.environ.get("CXR_MODEL_DIR", "")
+
+# The hospital map's tile server ({z}/{x}/{y} URL template; empty: no map background) and the
+# attribution its licence asks for (HTML; empty: OpenStreetMap's, translated). The hospital page
+# allows that server in its Content-Security-Policy.
+HOSPITAL_MAP_TILES = os.environ.get("HOSPITAL_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+HOSPITAL_MAP_ATTRIBUTION = os.environ.get("HOSPITAL_MAP_ATTRIBUTION", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
