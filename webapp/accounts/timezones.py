@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -28,7 +29,7 @@ COOKIE = "tz"
 
 def browser_zone(request) -> str:
     """The zone the browser reported, or "" when there is none or it is not a known zone."""
-    name = request.COOKIES.get(COOKIE, "")
+    name = unquote(request.COOKIES.get(COOKIE, ""))  # "Asia%2FJakarta" from other scripts
     return name if valid_time_zone(name) else ""
 
 

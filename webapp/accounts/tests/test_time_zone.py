@@ -37,6 +37,13 @@ def test_the_browsers_zone_is_kept_in_the_profile(bob_client, bob):
     assert bob.time_zone == "Asia/Jakarta"
 
 
+def test_a_percent_encoded_zone_is_understood(bob_client, bob):
+    bob_client.cookies["tz"] = "America%2FArgentina%2FBuenos_Aires"
+    bob_client.get(reverse("home"))
+    bob.refresh_from_db()
+    assert bob.time_zone == "America/Argentina/Buenos_Aires"
+
+
 @pytest.mark.parametrize("cookie", ["Mars/Olympus_Mons", "../../etc/passwd", "", "x" * 300])
 def test_a_cookie_that_is_no_zone_is_ignored(bob_client, bob, cookie):
     bob_client.cookies["tz"] = cookie

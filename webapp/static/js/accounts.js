@@ -18,8 +18,9 @@
   var current = document.cookie.split("; ").filter(function (part) {
     return part.indexOf("tz=") === 0;
   })[0];
-  if (current !== "tz=" + encodeURIComponent(zone)) {
-    document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+  // Zone names hold only cookie-safe characters (checked above): sent as they are.
+  if (current !== "tz=" + zone) {
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
   }
 
   // A <select data-browser-time-zone> with nothing chosen gets the browser's zone.
