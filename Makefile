@@ -64,6 +64,7 @@ lint: install-test
 test: install-test
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+	$(PY) scripts/fuzz_api.py  # schemathesis, all checks, against production gunicorn (gates the build)
 	bash scripts/with-postgres.sh $(PY) -m pytest -m "not e2e" webapp -p no:cacheprovider
 
 clean:

@@ -236,7 +236,8 @@ def create_readings(request, response: HttpResponse, idempotency_key: str | None
     results = []
     for index, uploaded in enumerate(files):
         key = f"{idempotency_key}#{index}" if idempotency_key else None
-        item = {"index": index, "filename": storage.sanitise_filename(uploaded.name or "")}
+        item = {"index": index, "filename": storage.sanitise_filename(uploaded.name or ""),
+                "reading": None, "problem": None}
         try:
             reading, _replayed = api_idempotency.screen_once(request.user, uploaded, key)
         except UploadRefused as refusal:
