@@ -177,7 +177,8 @@ def operation(operation_id: str) -> dict:
 def _add_common_responses(paths: dict) -> None:
     for methods in paths.values():
         for op in methods.values():
-            responses = op.setdefault("responses", {})
+            # django-ninja keys responses by int, JSON by string: one key per status.
+            responses = op["responses"] = {str(k): v for k, v in op.get("responses", {}).items()}
             common = {**_EVERYWHERE, **(_WITH_KEY if op.get("security") else {})}
             for status, response in common.items():
                 if str(status) not in responses:
