@@ -17,6 +17,7 @@ catch that one type for bad input.
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -173,11 +174,11 @@ def _pillow_to_gray(img: Image.Image, warnings: list[Notice]) -> tuple[np.ndarra
         arr = np.asarray(img)
         warnings.append(Notice("high_bit_depth"))
         if mode == "F" or mode == "I;16S" or (arr.size and arr.min() < 0):
-            return _per_stored_value(arr, lambda codes, image: _stretch_to_uint8(
-                codes.astype(np.float64), image)), 0.0  # no range to go by
+            return _per_stored_value(arr, lambda codes, whole: _stretch_to_uint8(
+                codes.astype(np.float64), whole)), 0.0  # no range to go by
         bits = 16 if mode.startswith("I;16") else 32
-        return _per_stored_value(arr, lambda codes, image: _bit_range_to_uint8(
-            codes, codes, bits, image=image)), 0.0
+        return _per_stored_value(arr, lambda codes, whole: _bit_range_to_uint8(
+            codes, codes, bits, whole=whole)), 0.0
     if mode == "L":
         return np.asarray(img), 0.0
     if mode == "1":
@@ -212,7 +213,9 @@ def _decode_dicom(data: bytes, max_pixels: int) -> DecodedImage:
     from pydicom.pixels import apply_color_lut, apply_modality_lut, pixel_array
 
     has_preamble = data[128:132] == b"DICM"
-    ds = pydicom.dcmread(io.BytesIO(data), force=not has_preamble)
+    # Large values (the pixel data) stay in `data` until asked for: uncompressed pixels are then
+    # read straight from it (`_native_first_frame`), never copied into the data set.
+    ds = pydicom.dcmread(io.BytesIO(data), force=not has_preamble, defer_size=_DEFER_BYTES)
     if "TransferSyntaxUID" not in ds.file_meta:
         # A bare data set: its encoding was guessed while reading; name it for the decoder.
         from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -228,8 +231,10 @@ def _decode_dicom(data: bytes, max_pixels: int) -> DecodedImage:
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     if frames > 1:
         warnings.append(Notice("dicom_extra_frames", frames=frames))
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
+    native = _native_first_frame(ds, data) if photometric in ("MONOCHROME1", "MONOCHROME2") else None
     try:
-        arr = pixel_array(ds, index=0) if frames > 1 else ds.pixel_array
+        arr = native[0] if native else pixel_array(ds, index=0) if frames > 1 else ds.pixel_array
     except RuntimeError as exc:
         if "does not support" not in str(exc):
             raise  # a damaged file
@@ -239,19 +244,19 @@ def _decode_dicom(data: bytes, max_pixels: int) -> DecodedImage:
         bits = ds.get("BitsStored")
         compression = f"{name}, {bits}-bit" if bits else name
         raise UnsupportedFormat(Notice("dicom_compression", compression=compression)) from None
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     meta = {
         key: str(ds.get(key, "") or "").strip().upper()
         for key in ("Modality", "ViewPosition", "BodyPartExamined")
     }
     if photometric in ("MONOCHROME1", "MONOCHROME2"):
-        def to_gray(codes: np.ndarray, image: np.ndarray | None) -> np.ndarray:
+        def to_gray(codes: np.ndarray, whole: _Whole | None) -> np.ndarray:
             values = apply_modality_lut(codes, ds)  # rescale slope/intercept or modality LUT
-            gray = _dicom_voi(codes, values, ds, warnings, image)
+            gray = _dicom_voi(codes, values, ds, warnings, whole)
             return 255 - gray if photometric == "MONOCHROME1" else gray  # bright stored as low
 
-        del ds.PixelData  # the pixels are in `arr` now: the file's copy is not needed any more
-        return DecodedImage(_per_stored_value(arr, to_gray), "dicom", warnings, 0.0, meta)
+        del ds.PixelData  # the pixels are in `arr` now: the data set's copy is not needed
+        interpret = native[1] if native else None
+        return DecodedImage(_per_stored_value(arr, to_gray, interpret), "dicom", warnings, 0.0, meta)
     if photometric == "PALETTE COLOR":
         arr = apply_color_lut(arr, ds)
     if arr.ndim != 3 or arr.shape[-1] != 3:
@@ -275,10 +280,10 @@ def _check_transfer_syntax(ds) -> None:
 
 
 def _dicom_voi(stored: np.ndarray, values: np.ndarray, ds, warnings: list[Notice],
-               image: np.ndarray | None = None) -> np.ndarray:
+               whole: _Whole | None = None) -> np.ndarray:
     """Apply the file's own display settings (VOI LUT, else window) to 0..255; without them, the
-    range of stored values that BitsStored declares (see `_dicom_full_range`). `image`: the
-    whole stored image when `stored` is a lookup table's domain (`_per_stored_value`)."""
+    range of stored values that BitsStored declares (see `_dicom_full_range`). `whole`: the
+    image's statistics when `stored` is a lookup table's domain (`_per_stored_value`)."""
     if "VOILUTSequence" in ds and len(ds.VOILUTSequence):
         from pydicom.pixels import apply_voi
 
@@ -296,10 +301,10 @@ def _dicom_voi(stored: np.ndarray, values: np.ndarray, ds, warnings: list[Notice
             function = str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").upper()
             return _window(values.astype(np.float32), center, width, function)
         warnings.append(Notice("dicom_window_invalid"))
-    return _dicom_full_range(stored, values, ds, image)
+    return _dicom_full_range(stored, values, ds, whole)
 
 
-def _dicom_full_range(stored: np.ndarray, values: np.ndarray, ds, image: np.ndarray | None = None) -> np.ndarray:
+def _dicom_full_range(stored: np.ndarray, values: np.ndarray, ds, whole: _Whole | None = None) -> np.ndarray:
     """Without display settings, show the declared range of stored values: 0..2**bits - 1 of
     unsigned data, through the rescale, to 0..255. An 8-bit DICOM thus gives its stored values
     unchanged, exactly as the 8-bit PNG of the same picture; stretching each image from its own
@@ -308,11 +313,11 @@ def _dicom_full_range(stored: np.ndarray, values: np.ndarray, ds, image: np.ndar
     they have no range to go by."""
     signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
     if signed or "ModalityLUTSequence" in ds or not np.issubdtype(stored.dtype, np.integer):
-        return _stretch_to_uint8(values.astype(np.float64), image)
+        return _stretch_to_uint8(values.astype(np.float64), whole)
     slope = float(ds.get("RescaleSlope", 1) or 1)
     intercept = float(ds.get("RescaleIntercept", 0) or 0)
     bits_stored = int(ds.get("BitsStored") or 8 * stored.dtype.itemsize)
-    return _bit_range_to_uint8(stored, values.astype(np.float64), bits_stored, slope, intercept, image)
+    return _bit_range_to_uint8(stored, values.astype(np.float64), bits_stored, slope, intercept, whole)
 
 
 def _window(values: np.ndarray, center: float, width: float, function: str) -> np.ndarray:
@@ -333,32 +338,31 @@ def _is_multi(value) -> bool:
 # --- helpers ----------------------------------------------------------------------------------
 
 def _bit_range_to_uint8(stored: np.ndarray, values: np.ndarray, bits: int, slope: float = 1.0,
-                        intercept: float = 0.0, image: np.ndarray | None = None) -> np.ndarray:
+                        intercept: float = 0.0, whole: _Whole | None = None) -> np.ndarray:
     """`values` (= stored * slope + intercept) scaled from the range of `bits`-bit unsigned
     stored values to 0..255 (an 8-bit range is kept as it is; v * 257 in 16 bits gives v).
 
     Containers are often wider than their data (12-bit detector values in a 16-bit PNG or in a
     DICOM declaring 16 bits stored): the range is narrowed to the fewest bits, at least 8, that
     hold the brightest stored value. An X-ray's brightest pixels (bone, markers, labels) lie in
-    the top half of its range, so this finds the range the data were made in. `image`: the whole
-    stored image when `stored` is a lookup table's domain (the peak is the image's)."""
-    whole = stored if image is None else image
-    peak = int(whole.max()) if whole.size else 0
+    the top half of its range, so this finds the range the data were made in. `whole`: the
+    image's statistics when `stored` is a lookup table's domain (the peak is the image's)."""
+    peak = whole.peak() if whole is not None else int(stored.max()) if stored.size else 0
     used = max(8, peak.bit_length())
     bits = min(bits, used) if peak < 2**bits else used
     ends = (intercept, intercept + slope * (2**bits - 1))
     lo, hi = min(ends), max(ends)
     if hi <= lo:
-        return _stretch_to_uint8(values, image)
+        return _stretch_to_uint8(values, whole)
     out = (values.astype(np.float64) - lo) * (255.0 / (hi - lo))
     return np.clip(out, 0, 255).round().astype(np.uint8)
 
 
-def _stretch_to_uint8(values: np.ndarray, image: np.ndarray | None = None) -> np.ndarray:
-    """Linear map of the darkest..brightest value to 0..255 (constant images become 0). `image`:
-    the whole stored image when `values` are a lookup table's (`_per_stored_value`): darkest and
-    brightest are then taken over the stored values that occur in it."""
-    finite = values[np.isfinite(values) & (True if image is None else _codes_present(image))]
+def _stretch_to_uint8(values: np.ndarray, whole: _Whole | None = None) -> np.ndarray:
+    """Linear map of the darkest..brightest value to 0..255 (constant images become 0). `whole`:
+    the image's statistics when `values` are a lookup table's (`_per_stored_value`): darkest and
+    brightest are then taken over the stored values that occur in the image."""
+    finite = values[np.isfinite(values) & (True if whole is None else whole.present)]
     if finite.size == 0:
         return np.zeros(values.shape[:2] if values.ndim == 3 else values.shape, np.uint8)
     lo, hi = float(finite.min()), float(finite.max())
@@ -372,27 +376,56 @@ _LUT_MIN_PIXELS = 1 << 18
 _LUT_CHUNK = 1 << 20  # pixels per step of applying a table: bounds the index copy np.take makes
 
 
-def _per_stored_value(image: np.ndarray, to_uint8) -> np.ndarray:
-    """`to_uint8(codes, image)` -> uint8, for every pixel of `image`, computed once per possible
+def _per_stored_value(image: np.ndarray, to_uint8, interpret=None) -> np.ndarray:
+    """`to_uint8(codes, whole)` -> uint8, for every pixel of `image`, computed once per possible
     stored value rather than once per pixel.
 
     Every mapping here (rescale, modality LUT, window, VOI LUT, bit range, stretch) works value
     by value, given the image's peak and the values that occur in it: so the table of every
     value an integer image of at most 16 bits can hold gives exactly the same pixels, without
     float64 copies of the image (8 bytes a pixel: 270 MB for a 64 MiB DICOM). `to_uint8` gets
-    the table's domain as `codes` (in the image's dtype) and the image for those statistics;
-    for other images (float, 32-bit, small) it gets the image itself as `codes` and None.
+    the table's domain as `codes` and the image's statistics as `whole` (a `_Whole`); for other
+    images (float, 32-bit, small) it gets the image itself as `codes` and None.
+
+    `interpret`: for raw bit patterns (a DICOM's pixels read straight from the file), the
+    function that turns them into stored values as pydicom does (masking unused high bits,
+    extending the sign); applied to the table's domain only, or to a small image's pixels.
     """
     table_domain = _lut_domain(image)
     if table_domain is None:
-        return to_uint8(image, None)
-    table = np.ascontiguousarray(to_uint8(table_domain, image), dtype=np.uint8)
+        return to_uint8(image if interpret is None else interpret(image), None)
+    codes = table_domain if interpret is None else interpret(table_domain)
+    table = np.ascontiguousarray(to_uint8(codes, _Whole(image, codes, interpret is None)), dtype=np.uint8)
     index = image.view(np.uint8 if image.dtype.itemsize == 1 else np.uint16)
     out = np.empty(image.shape, np.uint8)
     flat_index, flat_out = index.reshape(-1), out.reshape(-1)
     for start in range(0, flat_index.size, _LUT_CHUNK):
         np.take(table, flat_index[start:start + _LUT_CHUNK], out=flat_out[start:start + _LUT_CHUNK])
     return out
+
+
+class _Whole:
+    """What the value-by-value mappings need from the whole image while they are computed on a
+    table's domain: its brightest stored value and which entries of the domain occur in it."""
+
+    def __init__(self, image: np.ndarray, codes: np.ndarray, codes_are_image_values: bool):
+        self.image, self.codes, self.direct = image, codes, codes_are_image_values
+
+    def peak(self) -> int:
+        if self.direct:
+            return int(self.image.max()) if self.image.size else 0
+        present = self.codes[self.present]
+        return int(present.max()) if present.size else 0
+
+    @functools.cached_property
+    def present(self) -> np.ndarray:
+        """bool per entry of the domain: does that bit pattern occur in the image."""
+        image = self.image
+        index = image.view(np.uint8 if image.dtype.itemsize == 1 else np.uint16).reshape(-1)
+        present = np.zeros(1 << (8 * image.dtype.itemsize), bool)
+        for start in range(0, index.size, _LUT_CHUNK):
+            present[index[start:start + _LUT_CHUNK]] = True
+        return present
 
 
 def _lut_domain(image: np.ndarray) -> np.ndarray | None:
@@ -406,13 +439,47 @@ def _lut_domain(image: np.ndarray) -> np.ndarray | None:
     return np.arange(np.iinfo(unsigned).max + 1, dtype=unsigned).view(dtype)
 
 
-def _codes_present(image: np.ndarray) -> np.ndarray:
-    """bool per entry of `_lut_domain(image)`: does that stored value occur in the image."""
-    index = image.view(np.uint8 if image.dtype.itemsize == 1 else np.uint16).reshape(-1)
-    present = np.zeros(1 << (8 * image.dtype.itemsize), bool)
-    for start in range(0, index.size, _LUT_CHUNK):
-        present[index[start:start + _LUT_CHUNK]] = True
-    return present
+# Elements longer than this are left in the file by pydicom until read (the pixel data).
+_DEFER_BYTES = 1 << 20
+_NATIVE_SYNTAXES = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1")  # implicit/explicit VR little endian
+
+
+def _native_first_frame(ds, data: bytes):
+    """(raw bit patterns of the first frame as a read-only view of `data`, the function that
+    makes pydicom's stored values of them), for uncompressed little-endian monochrome pixels of
+    8 or 16 bits; None for anything else, which pydicom decodes. No copy of the pixels is made:
+    a 64 MiB DICOM is not held three times (file, data set, array) while it is read."""
+    try:
+        element = ds.get_item("PixelData", keep_deferred=True)
+        syntax = str(ds.file_meta.TransferSyntaxUID)
+        rows, cols = int(ds.Rows), int(ds.Columns)
+        allocated, stored = int(ds.BitsAllocated), int(ds.get("BitsStored") or ds.BitsAllocated)
+        signed = int(ds.get("PixelRepresentation", 0) or 0)
+        samples = int(ds.get("SamplesPerPixel", 1) or 1)
+        high_bit = int(ds.get("HighBit", stored - 1))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+    offset = getattr(element, "value_tell", None)
+    if (syntax not in _NATIVE_SYNTAXES or samples != 1 or allocated not in (8, 16) or signed not in (0, 1)
+            or not 1 <= stored <= allocated or high_bit != stored - 1 or offset is None
+            or getattr(element, "value", None) is not None or element.length == 0xFFFFFFFF
+            or element.length < rows * cols * allocated // 8 or offset + rows * cols * allocated // 8 > len(data)):
+        return None
+    raw_type = np.dtype(f"<{'iu'[not signed]}{allocated // 8}")
+    raw = np.frombuffer(data, dtype=raw_type, count=rows * cols, offset=offset).reshape(rows, cols)
+    if stored == allocated:
+        return raw, None
+
+    def interpret(patterns: np.ndarray) -> np.ndarray:
+        """pydicom's stored values: bits above BitsStored cleared, the sign extended if signed."""
+        unsigned = patterns.view(raw_type.newbyteorder("=").str.replace("i", "u"))
+        values = unsigned & ((1 << stored) - 1)
+        if signed:
+            values = values.view(raw_type.newbyteorder("=")).copy()
+            values[values >= 1 << (stored - 1)] -= 1 << stored
+        return values
+
+    return raw, interpret
 
 
 def _check_pixels(width: int, height: int, max_pixels: int) -> None:

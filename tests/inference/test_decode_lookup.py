@@ -1,12 +1,14 @@
-"""The per-stored-value lookup tables of cxr.inference.decode give exactly the pixels of the
-per-pixel arithmetic they replace, for every display rule a DICOM or a 16-bit image can carry.
+"""The fast paths of cxr.inference.decode give exactly the pixels of the per-pixel arithmetic
+and of pydicom's pixel array they replace, for every display rule a DICOM or a 16-bit image can
+carry.
 
 Large integer images (from 2^18 pixels) are mapped to 8 bits through a table of every value
-their dtype can hold (issue 21: no float64 copies of a 64 MiB DICOM). Each case below is decoded
-twice, with the tables forced on and forced off, and the two results must be identical: bit
-depths, signed data, rescale slope/intercept, modality and VOI LUT sequences, every VOI LUT
-function, invalid windows, MONOCHROME1, and 16-bit PNG and TIFF. The pixels are random with a
-real X-ray's layout mixed in, including values outside the declared bits.
+their dtype can hold, and a large uncompressed DICOM's pixels are read straight from the file
+as raw bit patterns (issue 21: no float64 copies, and no second and third copy, of a 64 MiB
+DICOM). Each case below is decoded with the fast paths forced on and forced off (and mixed), and
+the results must be identical: bit depths, signed data, values outside the declared bits (which
+pydicom masks or sign-extends), rescale slope/intercept, modality and VOI LUT sequences, every
+VOI LUT function, invalid windows, MONOCHROME1, and 16-bit PNG and TIFF.
 """
 from __future__ import annotations
 
@@ -30,14 +32,21 @@ SHAPE = (48, 40)
 
 
 def both_ways(data: bytes, monkeypatch) -> tuple[np.ndarray, np.ndarray, list, list]:
-    """Decode `data` with lookup tables (for any size) and without (per pixel)."""
-    with monkeypatch.context() as m:
-        m.setattr(decode, "_LUT_MIN_PIXELS", 0)
-        table = decode_image(data)
-    with monkeypatch.context() as m:
-        m.setattr(decode, "_LUT_MIN_PIXELS", 1 << 62)
-        direct = decode_image(data)
-    return table.gray, direct.gray, table.warnings, direct.warnings
+    """Decode `data` the fast way (lookup tables for any size; a DICOM's uncompressed pixels read
+    straight from the file, its pixel data deferred from 64 bytes) and the plain way (per pixel,
+    pydicom's pixel array), and check the mixed ways agree too."""
+    def decoded(tables: bool, native: bool):
+        with monkeypatch.context() as m:
+            m.setattr(decode, "_LUT_MIN_PIXELS", 0 if tables else 1 << 62)
+            m.setattr(decode, "_DEFER_BYTES", 64 if native else 1 << 40)
+            if not native:
+                m.setattr(decode, "_native_first_frame", lambda ds, data: None)
+            return decode_image(data)
+
+    fast, plain = decoded(True, True), decoded(False, False)
+    for mixed in (decoded(True, False), decoded(False, True)):
+        np.testing.assert_array_equal(mixed.gray, plain.gray)
+    return fast.gray, plain.gray, fast.warnings, plain.warnings
 
 
 def dicom(stored: np.ndarray, bits: int, signed: bool, photometric: str, **tags) -> bytes:
@@ -131,16 +140,21 @@ def test_16_bit_png_and_tiff_tables_give_the_pixels_of_the_per_pixel_path(seed, 
     np.testing.assert_array_equal(table, direct)
 
 
-def test_a_full_size_image_goes_through_the_table(monkeypatch):
-    """Above the size limit the table is used (and gives the per-pixel result)."""
-    calls = []
-    real = decode._lut_domain
-    monkeypatch.setattr(decode, "_lut_domain", lambda image: calls.append(image.shape) or real(image))
+def test_a_full_size_dicom_goes_through_the_table_and_the_file(monkeypatch):
+    """Above the size limits the table is used and the pixels are read from the file (no pixel
+    array from pydicom), and the result is the per-pixel one."""
+    tables, natives = [], []
+    real_domain, real_native = decode._lut_domain, decode._native_first_frame
+    monkeypatch.setattr(decode, "_lut_domain", lambda image: tables.append(image.shape) or real_domain(image))
+    monkeypatch.setattr(decode, "_native_first_frame",
+                        lambda ds, data: natives.append(1) or real_native(ds, data))
     rng = np.random.default_rng(0)
-    values = rng.integers(0, 4096, (600, 500), dtype=np.uint16)
+    values = rng.integers(0, 4096, (800, 700), dtype=np.uint16)  # 1.1 MB of pixels: deferred
     data = dicom(values, 12, False, "MONOCHROME2", WindowCenter=2048, WindowWidth=4096)
     gray = decode_image(data).gray
-    assert calls == [(600, 500)] and real(values) is not None
+    assert tables == [(800, 700)] and natives == [1]
+    assert real_native(pydicom.dcmread(io.BytesIO(data), defer_size=decode._DEFER_BYTES), data) is not None
     with monkeypatch.context() as m:
         m.setattr(decode, "_LUT_MIN_PIXELS", 1 << 62)
+        m.setattr(decode, "_native_first_frame", lambda ds, data: None)
         np.testing.assert_array_equal(gray, decode_image(data).gray)
