@@ -1,7 +1,8 @@
 """The nearest-hospital finder in a real browser against the live server and the real lists.
 
-Map tiles are blocked (tests run offline): the list, markers and searches must work without them.
-Screenshots land in test-output/hospitals-*.png.
+Open to visitors: no test logs in. Map tiles are blocked (tests run offline): the page must say
+so, and the list, markers and searches must work without them. Screenshots land in
+test-output/hospitals-*.png, at desktop (1280 px) and phone (390 px) widths, English and Indonesian.
 """
 from io import StringIO
 
@@ -13,7 +14,6 @@ from webapp.hospitals.nearest import nearest_open_hospitals
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "harbour-lantern-violet-73"
 JAKARTA = (-6.2088, 106.8456)
 CHICAGO = (41.8781, -87.6298)
 
@@ -25,32 +25,29 @@ def hospitals(hospitals_dir):
     return Hospital.objects.all()
 
 
-def log_in(page, base_url):
-    from webapp.accounts.models import User
-
-    User.objects.create_user(email="finder@example.org", password=PASSWORD, full_name="Sari Finder")
-    page.goto(f"{base_url}/accounts/login/?next=/hospitals/")
-    page.locator("input[name=username]").fill("finder@example.org")
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(f"{base_url}/hospitals/")
+def open_finder(page, base_url):
+    """A visitor opens the finder: no account, no login."""
+    page.goto(f"{base_url}/hospitals/")
+    assert page.url == f"{base_url}/hospitals/"
 
 
 @pytest.fixture
 def finder(page, live_server, hospitals):
-    """A logged-in page on /hospitals/, collecting script errors and Content-Security-Policy
+    """A visitor's page on /hospitals/, collecting script errors and Content-Security-Policy
     violations, with map tiles blocked (the CSP check happens before the blocked request)."""
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: errors.append(message.text)
             if message.type == "error" and "Content Security Policy" in message.text else None)
     page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-    log_in(page, live_server.url)
+    open_finder(page, live_server.url)
     page.script_errors = errors
     return page
 
 
 def search_by_typing(page, lat, lon, k=None):
+    if page.locator("#coordinates").get_attribute("open") is None:
+        page.locator("#coordinates summary").click()
     page.locator("#id_lat").fill(str(lat))
     page.locator("#id_lon").fill(str(lon))
     if k:
@@ -66,7 +63,7 @@ def names_listed(page) -> list[str]:
 def test_typed_coordinates_in_jakarta(finder, test_output):
     page = finder
     search_by_typing(page, *JAKARTA, k=5)
-    expected = [item.hospital.name for item in nearest_open_hospitals(*JAKARTA, k=5)]
+    expected = [item.hospital.name for item in nearest_open_hospitals(*JAKARTA, k=5, public_only=True)]
     assert names_listed(page) == expected
     first = page.locator("#hospital-list > li").first
     assert "km away" in first.inner_text()
@@ -84,7 +81,7 @@ def test_typed_coordinates_in_chicago_never_list_closed_hospitals(finder, test_o
     page = finder
     search_by_typing(page, *CHICAGO, k=20)
     listed = names_listed(page)
-    assert listed == [item.hospital.name for item in nearest_open_hospitals(*CHICAGO, k=20)]
+    assert listed == [item.hospital.name for item in nearest_open_hospitals(*CHICAGO, k=20, public_only=True)]
     closed_nearby = set(Hospital.objects.filter(status="closed", region="IL").values_list("name", flat=True))
     assert closed_nearby and not closed_nearby & set(listed)
     page.screenshot(path=test_output / "hospitals-chicago.png", full_page=True)
@@ -100,7 +97,7 @@ def test_clicking_the_map_searches_from_that_point(finder):
         "before => document.getElementById('results-heading').textContent !== before", arg=before)
     lat, lon = float(page.locator("#id_lat").input_value()), float(page.locator("#id_lon").input_value())
     assert (lat, lon) != JAKARTA
-    expected = [item.hospital.name for item in nearest_open_hospitals(lat, lon, k=3)]
+    expected = [item.hospital.name for item in nearest_open_hospitals(lat, lon, k=3, public_only=True)]
     page.wait_for_function("n => document.querySelectorAll('#hospital-list > li').length === n", arg=len(expected))
     assert names_listed(page) == expected
 
@@ -112,10 +109,10 @@ def test_use_my_location(chromium_browser, live_server, hospitals, test_output):
     page = context.new_page()
     page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
     try:
-        log_in(page, live_server.url)
+        open_finder(page, live_server.url)
         page.get_by_role("button", name="Use my location").click()
         page.locator("#hospital-list > li").first.wait_for()
-        assert names_listed(page) == [i.hospital.name for i in nearest_open_hospitals(-7.2575, 112.7521, k=10)]
+        assert names_listed(page) == [i.hospital.name for i in nearest_open_hospitals(-7.2575, 112.7521, k=10, public_only=True)]
         assert page.locator("#id_lat").input_value() == "-7.25750"
         page.screenshot(path=test_output / "hospitals-my-location.png", full_page=True)
     finally:
@@ -126,11 +123,122 @@ def test_works_without_javascript(chromium_browser, live_server, hospitals, test
     context = chromium_browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
     page = context.new_page()
     try:
-        log_in(page, live_server.url)
+        open_finder(page, live_server.url)
         assert not page.get_by_role("button", name="Use my location").is_visible()
         search_by_typing(page, *JAKARTA)
         assert len(names_listed(page)) == 10
-        assert page.url.startswith(f"{live_server.url}/hospitals/?lat=")
+        assert page.url.startswith(f"{live_server.url}/hospitals/?") and "lat=-6.2088" in page.url
+        # A typed place works without JavaScript too: the server resolves it.
+        page.locator("#id_place").fill("Surabaya")
+        page.locator("#id_lat").fill("")
+        page.get_by_role("button", name="Find hospitals").click()
+        page.wait_for_url("**place=Surabaya**")
+        assert "Surabaya" in page.locator("#results-heading").inner_text()
+        assert len(names_listed(page)) == 10
         page.screenshot(path=test_output / "hospitals-no-js.png", full_page=True)
+    finally:
+        context.close()
+
+
+# --- search by place, suggestions, coverage, the tile note, phone and Indonesian ---------------
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def test_place_search_with_suggestions_as_you_type(finder, test_output):
+    page = finder
+    # Offline: the tiles fail, the page says so, the list keeps working.
+    page.locator("#map-note").wait_for(state="visible")
+    assert "could not be loaded" in page.locator("#map-note").inner_text()
+    box = page.locator("#id_place")
+    box.press_sequentially("Sura", delay=40)
+    options = page.locator("#place-suggestions [role=option]")
+    options.first.wait_for()
+    assert options.first.inner_text() == "Surabaya, Indonesia"
+    assert box.get_attribute("aria-expanded") == "true"
+    page.screenshot(path=test_output / "hospitals-suggestions.png")
+    box.press("ArrowDown")
+    box.press("Enter")
+    page.wait_for_function("() => document.getElementById('results-heading')?.textContent.includes('Surabaya')")
+    assert page.locator("#coverage-message").get_attribute("data-coverage") == "ok"
+    assert len(names_listed(page)) == 10
+    assert page.locator("#hospital-map .leaflet-marker-icon").count() == 10
+    assert "place=Surabaya" in page.url
+    page.screenshot(path=test_output / "hospitals-surabaya.png", full_page=True)
+
+    # Paris: outside the lists. Said plainly, and what exists is still shown.
+    box.fill("Paris")
+    page.get_by_role("button", name="Find hospitals").click()
+    page.wait_for_function("() => document.getElementById('results-heading')?.textContent.includes('Paris, France')")
+    coverage = page.locator("#coverage-message")
+    assert coverage.get_attribute("data-coverage") == "none"
+    assert "outside the hospital lists imported here" in coverage.inner_text()
+    assert len(names_listed(page)) == 10
+    page.screenshot(path=test_output / "hospitals-paris-no-coverage.png", full_page=True)
+
+    # An unknown place: the message under the box, the last list untouched.
+    box.fill("Xyzzyville")
+    page.get_by_role("button", name="Find hospitals").click()
+    page.locator("#place-error").wait_for()
+    assert "We could not find “Xyzzyville”" in page.locator("#place-error").inner_text()
+    assert page.script_errors == []
+
+
+def test_types_filter_and_flagged_rows(finder, test_output):
+    page = finder
+    page.locator("#id_place").fill("Chicago, IL")
+    page.get_by_role("button", name="Find hospitals").click()
+    page.locator("#hospital-list > li").first.wait_for()
+    assert len(names_listed(page)) == 10
+    types = page.locator("#hospital-list .hospital-type").all_inner_texts()
+    assert set(types) <= {"General hospital", "Type not listed"}
+    page.locator("#id_all_types").check()
+    page.get_by_role("button", name="Find hospitals").click()
+    page.wait_for_url("**all_types=on**")
+    wider = set(page.locator("#hospital-list .hospital-type").all_inner_texts())
+    assert wider - {"General hospital", "Type not listed"}, wider
+    page.screenshot(path=test_output / "hospitals-chicago-all-types.png", full_page=True)
+
+    # Jakarta's 10th result has an Aceh address: the card says so.
+    page.locator("#id_all_types").uncheck()
+    page.locator("#id_place").fill("Jakarta")
+    page.get_by_role("button", name="Find hospitals").click()
+    page.wait_for_function("() => document.getElementById('results-heading')?.textContent.includes('Jakarta')")
+    tenth = page.locator("#hospital-list > li").nth(9)
+    assert "RS UMUM DAERAH DR. DRAJAT PRAWIRANEGARA" in tenth.inner_text()
+    assert "may be wrong" in tenth.locator(".hospital-warning").inner_text()
+    tenth.scroll_into_view_if_needed()
+    page.screenshot(path=test_output / "hospitals-jakarta-flagged.png", full_page=True)
+
+
+@pytest.mark.parametrize(("language", "width"), [("en", 390), ("id", 390), ("id", 1280)])
+def test_phone_and_indonesian(chromium_browser, live_server, hospitals, test_output, language, width):
+    context = chromium_browser.new_context(viewport={"width": width, "height": 844 if width < 500 else 900},
+                                           locale="id-ID" if language == "id" else "en-US")
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+    try:
+        page.goto(f"{live_server.url}/hospitals/?place=Jakarta")  # the no-JS form's own URL
+        assert page.locator("html").get_attribute("lang") == language
+        page.locator("#hospital-list > li").first.wait_for()
+        assert len(names_listed(page)) == 10
+        page.locator("#map-note").wait_for(state="visible")
+        assert no_sideways_scroll(page)
+        select = page.locator("#language-select")
+        # The whole language name fits in the menu ("Bahasa Indonesia", not "Bahasa Indo").
+        assert select.evaluate("""s => {
+            const style = getComputedStyle(s);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = style.font;
+            const text = context.measureText(s.options[s.selectedIndex].text).width;
+            const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 16;
+            return text <= room;
+        }""")
+        if language == "id":
+            assert "Rumah sakit buka terdekat dari Jakarta" in page.locator("#results-heading").inner_text()
+            assert "Jenis tidak tercantum" in page.locator("#hospital-list .hospital-type").first.inner_text()
+        page.screenshot(path=test_output / f"hospitals-jakarta-{language}-{width}.png", full_page=True)
     finally:
         context.close()

@@ -165,7 +165,7 @@
     if (countInput && countInput.value) params.set("k", countInput.value);
     if (allTypesInput && allTypesInput.checked) params.set("all_types", "on");
     setStatus(text.searching);
-    closeSuggestions();
+    cancelSuggestions();
     fetch(config.endpoint + "?" + params.toString(), { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
         return response.json().then(function (data) { return { ok: response.ok, data: data }; });
@@ -230,6 +230,14 @@
     placeInput.removeAttribute("aria-activedescendant");
     suggestions = [];
     active = -1;
+  }
+
+  // A search or leaving the box also drops suggestions still on their way.
+  function cancelSuggestions() {
+    if (pending) clearTimeout(pending);
+    pending = null;
+    lastQuery = null;
+    closeSuggestions();
   }
 
   function choose(index) {
@@ -302,7 +310,7 @@
       closeSuggestions();
     }
   });
-  placeInput.addEventListener("blur", closeSuggestions);
+  placeInput.addEventListener("blur", cancelSuggestions);
 
   // --- the browser's location --------------------------------------------------------------------
   var locateButton = document.getElementById("use-location");

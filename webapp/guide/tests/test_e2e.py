@@ -1,0 +1,34 @@
+"""How it works and next steps in a real browser, as visitors, at phone and desktop widths, in
+English and Indonesian: a plain summary first, nothing that scrolls the page sideways.
+Screenshots land in test-output/guide-*.png."""
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize(("language", "width"), [("en", 390), ("id", 390), ("en", 1280), ("id", 1280)])
+def test_how_it_works_reads_plainly_and_fits_a_phone(chromium_browser, live_server, test_output, language, width):
+    context = chromium_browser.new_context(viewport={"width": width, "height": 844 if width < 500 else 900})
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/how-it-works/")
+        summary = page.locator("#in-short")
+        assert summary.is_visible()
+        # The plain summary comes before the technical sections, which all stay.
+        assert summary.evaluate("s => s.compareDocumentPosition(document.getElementById('method')) & 4")
+        for section in ("method", "model", "limitations"):
+            assert page.locator(f"#{section}").count() == 1
+        wide = page.evaluate("""() => [...document.querySelectorAll('main *')]
+            .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+                         && !e.closest('.table-scroll'))
+            .map(e => e.tagName + '.' + e.className).slice(0, 5)""")
+        assert wide == []
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        page.screenshot(path=test_output / f"guide-how-it-works-{language}-{width}.png", full_page=True)
+        page.goto(f"{live_server.url}/next-steps/covid/")  # open to visitors
+        assert page.url.endswith("/next-steps/covid/")
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        page.screenshot(path=test_output / f"guide-next-steps-{language}-{width}.png", full_page=True)
+    finally:
+        context.close()
