@@ -20,6 +20,8 @@ PUBLIC_ROUTES = {
     "landing", "login", "register", "password_reset", "password_reset_done",
     "password_reset_confirm", "password_reset_complete", "set_language",
     "guide:how_it_works", "guide:model_plot",  # how the model works, for visitors too
+    # A worried person looks for a hospital and what to do first (issue 17, item 1).
+    "guide:next_steps", "hospitals:nearest", "hospitals:nearest_json", "hospitals:places_json",
     "api:openapi", "api:not_found",  # the API's description and its JSON 404
     "admin:login",
 }
