@@ -233,3 +233,17 @@ def test_invalid_json_is_a_file_error(tmp_path):
     path.write_text('{"elements": [\n{"type": "node",\n', encoding="utf-8")
     with pytest.raises(ImportFormatError, match="not valid JSON"):
         parse_file(path)
+
+
+def test_the_import_reports_rows_whose_position_does_not_fit_their_place(hospitals_dir):
+    out, err = run_import(hospitals_dir / ID_FILE)
+    assert "128 created" in out and err == ""
+    assert f"{ID_FILE}: 8 rows flagged" in out
+    # Jakarta Utara's infectious-disease hospital: its latitude lost its minus sign.
+    assert "flagged line 21 (RS PENYAKIT INFEKSI PROF. DR. SULIANTI SAROSO)" in out
+    # In Serang, 53 km from Tangerang, with the address of a hospital in Aceh.
+    assert "flagged line 9 (RS UMUM DAERAH DR. DRAJAT PRAWIRANEGARA): coordinates 53 km from TANGERANG" in out
+    assert Hospital.objects.exclude(location_flags=[]).count() == 8
+    us_out, _ = run_import(hospitals_dir / US_FILE)
+    assert f"{US_FILE}: 19 rows flagged" in us_out
+    assert "(MEMORIAL HERMANN MEMORIAL CITY MEDICAL CENTER): coordinates 187 km from GONZALES" in us_out
