@@ -231,6 +231,8 @@ def _decode_dicom(data: bytes, max_pixels: int) -> DecodedImage:
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     if frames > 1:
         warnings.append(Notice("dicom_extra_frames", frames=frames))
+    if str(ds.get("BurnedInAnnotation", "") or "").strip().upper() == "YES":
+        warnings.append(Notice("dicom_burned_in_text"))
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     native = _native_first_frame(ds, data) if photometric in ("MONOCHROME1", "MONOCHROME2") else None
     try:

@@ -43,6 +43,9 @@ ENGLISH: dict[str, str] = {
     "dicom_extra_frames": "The DICOM file holds {frames} frames; only the first was read.",
     "dicom_window_invalid": "The DICOM window width is invalid; the full range of values is shown.",
     "dicom_body_part": "The DICOM header names the body part {body_part}, not the chest.",
+    "dicom_burned_in_text": "The DICOM header says text is burned into the picture (Burned In "
+    "Annotation: YES): it may show the patient's name or other identifying details, and it stays "
+    "in the picture. Text on an X-ray can also mislead the model.",
     "unfamiliar_image": "This X-ray is unlike the images the model was trained on (distance "
     "{ratio:.2f}, limit {limit:.2f}). On such images from hospitals it never saw, its readings "
     "were less accurate: treat this result with extra caution.",

@@ -63,6 +63,10 @@ TRANSLATIONS = {
     "dicom_window_invalid": _("The DICOM window width is invalid; the full range of values is "
                               "shown."),
     "dicom_body_part": _("The DICOM header names the body part %(body_part)s, not the chest."),
+    "dicom_burned_in_text": _("The DICOM header says text is burned into the picture (Burned In "
+                              "Annotation: YES): it may show the patient's name or other "
+                              "identifying details, and it stays in the picture. Text on an X-ray "
+                              "can also mislead the model."),
     "format_not_supported": _("%(format)s files are not supported; please upload %(supported)s."),
     "not_an_image": _("This file is not a recognised image; please upload %(supported)s."),
     "dicom_no_image": _("This DICOM file holds no image (perhaps a report or a structured "
