@@ -1,5 +1,7 @@
-"""Forms of the screening pages (the upload itself is read straight from request.FILES)."""
+"""Forms of the screening pages (the uploaded files themselves are read from request.FILES)."""
 from __future__ import annotations
+
+import io
 
 from django import forms
 from django.db.models import Q
@@ -18,6 +20,60 @@ def is_doctor(user) -> bool:
     """Doctor rights: a *verified* doctor only (webapp.accounts.models.User.is_doctor). A doctor
     account waiting for verification has a patient's rights, as does an anonymous user."""
     return bool(getattr(user, "is_doctor", False))
+
+
+REFERENCE_MAX_LENGTH = 64
+
+
+class UploadForm(forms.Form):
+    """The text fields beside the upload: an optional reference the person types, and whether a
+    DICOM file's own PatientID may be used instead. The file's name is never kept."""
+
+    patient_reference = forms.CharField(
+        label=_("Reference (optional)"), max_length=REFERENCE_MAX_LENGTH, required=False,
+        help_text=_("A record number or a short label of your own, to find this reading again. "
+                    "Avoid names: the file's name is not kept."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": REFERENCE_MAX_LENGTH,
+                                      "aria-describedby": "id_patient_reference_helptext"}),
+    )
+    reference_from_dicom = forms.BooleanField(
+        label=_("Use the DICOM file's Patient ID as the reference"), required=False,
+        help_text=_("Only for DICOM files, and only when no reference is typed above."),
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "id_reference_from_dicom_helptext"}),
+    )
+
+    def reference_for(self, uploaded_file) -> str:
+        """The reference to keep with the reading of `uploaded_file`: the typed one, else (when
+        the person opted in) the DICOM PatientID, else ""."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        typed = " ".join((data.get("patient_reference") or "").split())
+        if typed:
+            return typed
+        if data.get("reference_from_dicom") and uploaded_file is not None:
+            return dicom_patient_id(uploaded_file)
+        return ""
+
+
+def dicom_patient_id(uploaded_file) -> str:
+    """The PatientID in a DICOM file's header ("" for other files or when it has none); the file
+    is read from its start and left at its start."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        uploaded_file.seek(0)
+        head = uploaded_file.read()
+        uploaded_file.seek(0)
+        has_preamble = head[128:132] == b"DICM"
+        if not has_preamble and head[:2] not in (b"\x02\x00", b"\x08\x00"):
+            return ""
+        ds = pydicom.dcmread(io.BytesIO(head), stop_before_pixels=True, force=not has_preamble,
+                             specific_tags=["PatientID"])
+        value = str(ds.get("PatientID", "") or "")
+    except (InvalidDicomError, OSError, ValueError, AttributeError, TypeError, KeyError):
+        return ""
+    value = "".join(ch for ch in value if ch.isprintable())
+    return " ".join(value.split())[:REFERENCE_MAX_LENGTH]
 
 
 class AnnotationForm(forms.ModelForm):

@@ -50,9 +50,9 @@ class Reading(models.Model):
     set_confidence = models.FloatField(null=True, blank=True)
     model_version = models.CharField(max_length=64, blank=True, default="")
 
-    # The upload.
+    # The upload. Its file name is never stored: names often hold the patient's name (issue 17);
+    # the person types a reference of their own instead (patient_reference below).
     source_format = models.CharField(max_length=16, blank=True, default="")
-    original_filename = models.CharField(max_length=255, blank=True, default="")
     image_width = models.PositiveIntegerField(default=0)
     image_height = models.PositiveIntegerField(default=0)
 
@@ -62,7 +62,8 @@ class Reading(models.Model):
     thumbnail_path = models.CharField(max_length=255)
     heatmap_path = models.CharField(max_length=255)
 
-    # Doctor-only annotations.
+    # The owner's own reference, typed at upload (or the DICOM PatientID when they opt in), and a
+    # doctor's note; doctors can change both later.
     patient_reference = models.CharField(_("patient reference"), max_length=64, blank=True, default="")
     note = models.TextField(_("note"), max_length=2000, blank=True, default="")
 
@@ -72,6 +73,12 @@ class Reading(models.Model):
 
     def __str__(self) -> str:
         return f"Reading {self.pk} ({self.outcome}) of user {self.owner_id}"
+
+    @property
+    def original_filename(self) -> str:
+        """Always "": file names are no longer stored (issue 17). Kept read-only for code that
+        still names the field (the API's reading object, the data export) until it drops it."""
+        return ""
 
     @property
     def outcome(self) -> str:

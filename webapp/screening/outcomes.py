@@ -63,13 +63,66 @@ def explanation(outcome: str) -> str:
     return str(EXPLANATIONS[outcome])
 
 
+def percent_text(percent: float, decimals: int = 1) -> str:
+    """A percentage the active language's way: "56.9%" in English, "56,9%" in Indonesian
+    (pages, reports and the PDF alike)."""
+    return number_format(round(float(percent), decimals), decimal_pos=decimals) + "%"
+
+
 def probability_rows(reading) -> list[dict]:
     """Rows for the probability bars, most likely first; percent rounded for display."""
     return [
         {"label": label, "name": class_name(label), "percent": round(100 * p, 1),
-         "whole_percent": round(100 * p)}
+         "percent_text": percent_text(100 * p), "whole_percent": round(100 * p)}
         for label, p in reading.sorted_probabilities()
     ]
+
+
+def next_steps(outcome: str) -> list[str]:
+    """The guide's "What to do now" steps for `outcome`, in the active language: read from the
+    guide's own outcome page (webapp/guide/templates/guide/outcomes/), so the reading, the
+    report and the PDF say exactly what the guide says. [] when the guide has no such page."""
+    from django.template import TemplateDoesNotExist
+    from django.template.loader import render_to_string
+
+    try:
+        html = render_to_string(f"guide/outcomes/{outcome}.html")
+    except TemplateDoesNotExist:
+        return []
+    return _first_list_items(html)
+
+
+def _first_list_items(html: str) -> list[str]:
+    """The text of each item of the first ordered list in `html`."""
+    from html.parser import HTMLParser
+
+    class Items(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.items: list[str] = []
+            self.state = "before"  # before -> in_list -> done
+            self.current: list[str] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "ol" and self.state == "before":
+                self.state = "in_list"
+            elif tag == "li" and self.state == "in_list":
+                self.current = []
+
+        def handle_endtag(self, tag):
+            if tag == "li" and self.current is not None:
+                self.items.append(" ".join("".join(self.current).split()))
+                self.current = None
+            elif tag == "ol" and self.state == "in_list":
+                self.state = "done"
+
+        def handle_data(self, data):
+            if self.current is not None:
+                self.current.append(data)
+
+    parser = Items()
+    parser.feed(html)
+    return [item for item in parser.items if item]
 
 
 # --- prediction sets ------------------------------------------------------------------------------

@@ -1,9 +1,44 @@
 """What a reading page, its printable report, its PDF and the API show: one place for all four."""
 from __future__ import annotations
 
+from django.utils.translation import gettext, gettext_lazy
+
 from . import engine_text, imaging, outcomes, storage
 from .engine import model_card
 from .models import OUTCOME_UNCERTAIN, Reading
+
+# What cxr.inference.decode reads (its SUPPORTED; a test checks the two agree), in the order the
+# pages name them. The upload page, its script and the file picker's accept list all say these.
+ACCEPTED_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "DICOM")
+
+
+def accepted_formats_text() -> str:
+    """"PNG, JPEG, TIFF, BMP or DICOM" in the active language."""
+    return gettext("%(items)s or %(last)s") % {"items": ", ".join(ACCEPTED_FORMATS[:-1]),
+                                                "last": ACCEPTED_FORMATS[-1]}
+
+
+# Refusals whose engine sentence only restates their title ("The file is empty" over "The file
+# is empty."; in Indonesian the two even use different words): what to do instead.
+_INSTEAD_OF_RESTATING = {
+    "empty_file": gettext_lazy("It holds no data (0 bytes). Choose the X-ray file again, or "
+                               "export it again from the imaging system."),
+}
+
+
+def refusal_message(refusal) -> str:
+    """The refusal's sentence under its title, never one that only repeats the title: the box
+    says each thing once."""
+    if refusal is None:
+        return ""
+    if refusal.code in _INSTEAD_OF_RESTATING:
+        return str(_INSTEAD_OF_RESTATING[refusal.code])
+    message, title = str(refusal.message or ""), str(refusal.title or "")
+
+    def bare(text: str) -> str:
+        return " ".join(text.split()).rstrip(".").casefold()
+
+    return "" if bare(message) == bare(title) else message
 
 
 def reading_context(reading: Reading) -> dict:
@@ -25,6 +60,7 @@ def reading_context(reading: Reading) -> dict:
         # version number on the page and the report).
         "limitations": engine_text.card_limitations(card)[0],
         "model_name": (card.name if card else None) or "",
+        "next_steps": outcomes.next_steps(reading.outcome),
         "disclaimer": outcomes.DISCLAIMER,
     }
 

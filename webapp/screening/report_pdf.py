@@ -11,7 +11,17 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.pdfgen import canvas
+from reportlab.platypus import (
+    Image,
+    ListFlowable,
+    ListItem,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from webapp.accounts.timezones import format_datetime, zone_of
 
@@ -23,6 +33,35 @@ from .presentation import overlay_png, reading_context
 def _image(png: bytes, width: float) -> Image:
     w, h = ImageReader(io.BytesIO(png)).getSize()
     return Image(io.BytesIO(png), width=width, height=width * h / w)
+
+
+def _numbered_canvas(footer: str):
+    """A canvas class that writes "<footer> · Page n of N" at the foot of every page: pages are
+    kept until the end, when their count is known."""
+    label = _("Page %(page)s of %(pages)s")
+
+    class NumberedCanvas(canvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self):  # noqa: N802 - reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self.setFont("Helvetica", 8)
+                self.setFillColor(colors.HexColor("#556472"))
+                text = f"{footer} · " if footer else ""
+                text += label % {"page": self._pageNumber, "pages": total}
+                self.drawRightString(A4[0] - 18 * mm, 9 * mm, text)
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
 
 
 def response(reading) -> HttpResponse:
@@ -41,7 +80,7 @@ def build(reading) -> bytes:
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=15 * mm,
-        bottomMargin=15 * mm, title=_("Chest X-ray screening report"), author="cxr-screening",
+        bottomMargin=18 * mm, title=_("Chest X-ray screening report"), author="cxr-screening",
     )
 
     def p(text, style=body):
@@ -49,17 +88,18 @@ def build(reading) -> bytes:
 
     # In the owner's time zone, labelled with it (the API serves the PDF without a browser).
     created = format_datetime(reading.created_at, zone_of(reading.owner))
+    model = " ".join(part for part in (context["model_name"], reading.model_version) if part) or "—"
     facts = [
         [p(_("Patient reference")), p(reading.patient_reference or "—")],
         [p(_("Date")), p(created)],
-        [p(_("File")), p(reading.original_filename or "—")],
-        [p(_("Model version")), p(reading.model_version or "—")],
+        [p(_("Image")), p(f"{reading.source_format.upper()}, {reading.image_width} × {reading.image_height}")],
+        [p(_("Model version")), p(model)],
     ]
     facts_table = Table(facts, colWidths=[45 * mm, None], hAlign="LEFT")
     facts_table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
 
     prob_rows = [[p(_("Class")), p(_("Probability"))]] + [
-        [p(row["name"]), p(f"{row['percent']:.1f} %")] for row in context["probability_rows"]
+        [p(row["name"]), p(row["percent_text"])] for row in context["probability_rows"]
     ]
     prob_table = Table(prob_rows, colWidths=[80 * mm, 35 * mm], hAlign="LEFT")
     prob_table.setStyle(TableStyle([
@@ -99,10 +139,16 @@ def build(reading) -> bytes:
         Spacer(1, 5 * mm),
         images,
     ]
+    if context["next_steps"]:  # the guide's own steps for this outcome
+        story += [Paragraph(escape(_("What to do next")), styles["Heading3"]),
+                  p(_("The guide's steps for this result; its page explains the care at home and the "
+                      "warning signs they refer to."), small),
+                  ListFlowable([ListItem(p(step), value=i) for i, step in enumerate(context["next_steps"], 1)],
+                               bulletType="1")]
     if context["limitations"]:
         story += [Paragraph(escape(_("Known limits of the model")), styles["Heading3"])]
         story += [p(f"• {item}") for item in context["limitations"]]
     if reading.note:
         story += [Paragraph(escape(_("Note")), styles["Heading3"]), p(reading.note)]
-    doc.build(story)
+    doc.build(story, canvasmaker=_numbered_canvas(_("Model %(model)s") % {"model": model}))
     return out.getvalue()

@@ -16,7 +16,9 @@ from . import engine_text, storage
 from .engine import ModelUnavailable, get_predictor
 from .models import Reading
 
-ACCEPT_ATTRIBUTE = ".png,.jpg,.jpeg,.dcm,.dicom,image/png,image/jpeg,application/dicom"
+# Every format cxr.inference.decode reads (a hint to the file picker; the server sniffs bytes).
+ACCEPT_ATTRIBUTE = (".png,.jpg,.jpeg,.tif,.tiff,.bmp,.dcm,.dicom,image/png,image/jpeg,image/tiff,image/bmp,"
+                    "application/dicom")
 
 NOT_A_CXR_ADVICE = (
     gettext_lazy("Upload a frontal (PA or AP) chest X-ray: photos of people, documents, CT slices, "

@@ -80,6 +80,7 @@ def create_reading(owner, prediction, original_filename: str) -> Reading:
     Writes the decoded pixels as PNG (never the uploaded bytes: no EXIF, no DICOM patient tags;
     at most DISPLAY_MAX_SIDE px, cxr.inference.rendering), a thumbnail and the transparent heat
     map (same aspect ratio, at most HEATMAP_MAX_SIDE px), then the row. Returns the saved Reading.
+    `original_filename` is not stored (names often hold the patient's name; issue 17).
     """
     if prediction.rejected:
         raise ValueError("refused images are not stored")
@@ -113,7 +114,6 @@ def create_reading(owner, prediction, original_filename: str) -> Reading:
                 set_confidence=_set_confidence(prediction),
                 model_version=str(prediction.model_version or ""),
                 source_format=str(prediction.source_format or ""),
-                original_filename=sanitise_filename(original_filename),
                 image_width=int(width),
                 image_height=int(height),
                 original_path=str(relative / ORIGINAL),

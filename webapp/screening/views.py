@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFilesSent
 from django.core.paginator import Paginator
+from django.db.models import Count, Max
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -16,10 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import outcomes, report_pdf, site_validation, storage
+from . import exports, outcomes, presentation, report_pdf, site_validation, storage
+from .exports import CLASS_ORDER
 from .access import get_own_reading_or_404, private_headers, private_png_bytes, private_png_file
 from .engine import ModelUnavailable, get_predictor
-from .forms import AnnotationForm, HistoryFilterForm, is_doctor
+from .forms import AnnotationForm, HistoryFilterForm, UploadForm, is_doctor
 from .models import Reading, SiteValidation
 from .presentation import overlay_png, reading_context
 from .screen import (
@@ -32,6 +34,7 @@ from .screen import (
 )
 
 HISTORY_PAGE_SIZE = 20
+COMPARE_MAX = 12  # readings side by side; more would be too narrow to compare
 
 
 def _served_card():
@@ -42,41 +45,109 @@ def _served_card():
         return None, True
 
 
-def _upload_context(refusal: UploadRefused | None = None) -> dict:
+MAX_FILES_PER_UPLOAD = 20
+
+
+def _upload_context(refusal: UploadRefused | None = None, form: UploadForm | None = None,
+                    results: list | None = None) -> dict:
     card, model_missing = _served_card()
     return {
         "model_missing": model_missing,
         "model_card": card,
         "max_upload_bytes": max_upload_bytes(),
         "max_upload_human": human_size(max_upload_bytes()),
+        "max_files": MAX_FILES_PER_UPLOAD,
         "accept": ACCEPT_ATTRIBUTE,
+        "formats": presentation.accepted_formats_text(),
         "refusal": refusal,
+        "refusal_message": presentation.refusal_message(refusal),
+        "form": form or UploadForm(),
+        "results": results,
     }
+
+
+def _refusal_html(request, refusal: UploadRefused) -> str:
+    return render_to_string("screening/_refusal.html", {
+        "refusal": refusal, "refusal_message": presentation.refusal_message(refusal)}, request=request)
+
+
+def _uploaded_files(request) -> list:
+    """The files of the "image" field (one or several); UploadRefused when there are too many."""
+    try:
+        files = request.FILES.getlist("image")
+    except TooManyFilesSent:
+        files = None
+    if files is None or len(files) > MAX_FILES_PER_UPLOAD:
+        raise UploadRefused(
+            code="too_many_files", status=400, title=_("Too many files"),
+            message=_("Choose at most %(count)s files at a time.") % {"count": MAX_FILES_PER_UPLOAD})
+    return files
+
+
+def _screen_with_reference(user, uploaded, form: UploadForm) -> Reading:
+    """screen_upload, then keep the reference the person typed (or the DICOM PatientID they
+    opted in to): never the file's name."""
+    reading = screen_upload(user, uploaded)
+    reference = form.reference_for(uploaded)
+    if reference:
+        Reading.objects.filter(pk=reading.pk).update(patient_reference=reference)
+        reading.patient_reference = reference
+    return reading
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def upload(request):
-    """Choose an X-ray; a POST screens it and shows the reading (or says why not)."""
+    """Choose one or more X-rays; a POST screens each and shows the reading (or says why not).
+
+    upload.js sends one file per request (a progress bar each) and asks for JSON; without
+    JavaScript the form posts every chosen file at once and gets one page of results."""
     if request.method == "GET":
         return render(request, "screening/upload.html", _upload_context())
 
-    # upload.js asks for JSON so it can show progress and stay on the page on errors.
     wants_json = request.headers.get("x-requested-with") == "XMLHttpRequest"
+    form = UploadForm()
     try:
         refuse_oversized_body(request)
-        reading = screen_upload(request.user, request.FILES.get("image"))
+        files = _uploaded_files(request)
+        form = UploadForm(request.POST)
+        if not form.is_valid():
+            raise UploadRefused(code="invalid_reference", status=400, title=_("Check the reference"),
+                                message=" ".join(e for errors in form.errors.values() for e in errors))
+        if len(files) > 1:
+            return _upload_many(request, files, form)
+        reading = _screen_with_reference(request.user, files[0] if files else None, form)
     except UploadRefused as refusal:
         if wants_json:
-            html = render_to_string("screening/_refusal.html", {"refusal": refusal}, request=request)
-            body = {"error": {"code": refusal.code, "message": refusal.message}, "html": html}
+            body = {"error": {"code": refusal.code, "message": refusal.message},
+                    "html": _refusal_html(request, refusal)}
             return JsonResponse(body, status=refusal.status)
-        return render(request, "screening/upload.html", _upload_context(refusal), status=refusal.status)
+        return render(request, "screening/upload.html", _upload_context(refusal, form), status=refusal.status)
 
     url = reverse("screening:detail", args=[reading.pk])
     if wants_json:
-        return JsonResponse({"id": reading.pk, "redirect": url}, status=201)
+        return JsonResponse({"id": reading.pk, "redirect": url, "outcome": reading.outcome,
+                             "headline": outcomes.headline(reading.outcome)}, status=201)
     return redirect(url)
+
+
+def _upload_many(request, files: list, form: UploadForm):
+    """Screen several files of one plain form POST; one row per file, in the order chosen."""
+    results = []
+    for uploaded in files:
+        # The name is shown back on this page only (it is the person's own file), never stored.
+        row = {"name": storage.sanitise_filename(uploaded.name or ""), "size": human_size(uploaded.size)}
+        try:
+            reading = _screen_with_reference(request.user, uploaded, form)
+        except UploadRefused as refusal:
+            row.update(refusal=refusal, refusal_message=presentation.refusal_message(refusal))
+        else:
+            row.update(reading=reading, headline=outcomes.headline(reading.outcome))
+        results.append(row)
+    read = sum(1 for row in results if "reading" in row)
+    context = _upload_context(form=UploadForm(), results=results)
+    context["results_summary"] = _("%(read)s of %(total)s files were read.") % {"read": read, "total": len(results)}
+    return render(request, "screening/upload.html", context, status=200 if read else 422)
 
 
 @never_cache  # health data: no copies in any cache
@@ -98,13 +169,57 @@ def history(request):
 
 @never_cache  # health data: no copies in any cache
 @require_GET
+def history_csv(request):
+    """The history as CSV: the same readings as the history page with the same filters (the
+    owner's own; patient and note filters for doctors only), every page at once."""
+    filters = HistoryFilterForm(request.GET or None, doctor=is_doctor(request.user))
+    readings = filters.filter(Reading.objects.filter(owner=request.user))
+    return exports.history_csv_response(request, readings)
+
+
+@never_cache  # health data: no copies in any cache
+@require_GET
+def compare(request):
+    """A doctor's readings of one patient (by the patient reference) side by side, oldest first;
+    without a reference, the doctor's references to choose from."""
+    if not is_doctor(request.user):
+        raise PermissionDenied
+    own = Reading.objects.filter(owner=request.user).exclude(patient_reference="")
+    reference = " ".join((request.GET.get("patient") or "").split())[:64]
+    readings = list(own.filter(patient_reference__iexact=reference).order_by("created_at", "id")[:COMPARE_MAX]) \
+        if reference else []
+    for reading in readings:
+        reading.headline = outcomes.headline(reading.outcome)
+        # One class order on every card, so that the eye can run along a row.
+        reading.rows = sorted(outcomes.probability_rows(reading), key=lambda row: CLASS_ORDER.index(row["label"])
+                              if row["label"] in CLASS_ORDER else len(CLASS_ORDER))
+        reading.warning_items = presentation.warning_items(reading)
+    references = [] if reference else list(
+        own.values("patient_reference").annotate(count=Count("id"), latest=Max("created_at"))
+        .order_by("-latest")[:200])
+    return render(request, "screening/compare.html", {
+        "reference": reference, "readings": readings, "references": references,
+        "compare_max": COMPARE_MAX,
+    })
+
+
+@never_cache  # health data: no copies in any cache
+@require_GET
 def detail(request, pk: int):
     reading = get_own_reading_or_404(request, pk)
-    context = reading_context(reading)
-    context["doctor"] = is_doctor(request.user)
+    context = _detail_context(request, reading)
     if context["doctor"]:
         context["annotation_form"] = AnnotationForm(instance=reading)
     return render(request, "screening/detail.html", context)
+
+
+def _detail_context(request, reading: Reading) -> dict:
+    context = reading_context(reading)
+    context["doctor"] = is_doctor(request.user)
+    if context["doctor"] and reading.patient_reference:
+        context["same_patient_count"] = Reading.objects.filter(
+            owner=request.user, patient_reference__iexact=reading.patient_reference).count()
+    return context
 
 
 @require_POST
@@ -117,8 +232,8 @@ def annotate(request, pk: int):
         form.save()
         messages.success(request, _("Patient reference and note saved."))
         return redirect("screening:detail", pk=reading.pk)
-    context = reading_context(reading)
-    context.update(doctor=True, annotation_form=form)
+    context = _detail_context(request, reading)
+    context["annotation_form"] = form
     return render(request, "screening/detail.html", context, status=400)
 
 

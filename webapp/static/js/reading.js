@@ -1,25 +1,182 @@
-// Reading and report pages: show/hide the heat map, change its opacity, print.
+// Reading and report pages: the X-ray viewer (zoom, pan, brightness/contrast as window/level,
+// the heat map on and off and its opacity) and the print button.
+// Without this file the X-ray and its heat map are shown as they are, with no controls.
 (function () {
   "use strict";
 
-  document.querySelectorAll("[data-viewer]").forEach(function (viewer) {
+  var MIN_ZOOM = 1;
+  var MAX_ZOOM = 8;
+  var STEP = 1.25;
+
+  function setupViewer(viewer) {
+    var frame = viewer.querySelector("[data-viewer-frame]");
+    var stack = viewer.querySelector("[data-viewer-stack]");
+    var xray = viewer.querySelector("[data-xray]");
     var heatmap = viewer.querySelector("[data-heatmap]");
+    var controls = viewer.querySelector("[data-viewer-controls]");
     var toggle = viewer.querySelector("[data-heatmap-toggle]");
     var opacity = viewer.querySelector("[data-heatmap-opacity]");
+    var level = viewer.querySelector("[data-level]");
+    var windowWidth = viewer.querySelector("[data-window]");
+    var zoomLabel = viewer.querySelector("[data-zoom-level]");
+    var filter = viewer.querySelector("[data-window-level]");
     if (!heatmap || !toggle || !opacity) {
       return;
     }
-    function apply() {
+
+    function applyHeatmap() {
       heatmap.hidden = !toggle.checked;
       heatmap.style.opacity = String(opacity.value / 100);
       opacity.disabled = !toggle.checked;
-      opacity.setAttribute("aria-valuetext", opacity.value + " %");
+      opacity.setAttribute("aria-valuetext", opacity.value + "%");
     }
-    toggle.addEventListener("change", apply);
-    opacity.addEventListener("input", apply);
+    toggle.addEventListener("change", applyHeatmap);
+    opacity.addEventListener("input", applyHeatmap);
     viewer.classList.add("is-interactive");
-    apply();
-  });
+    applyHeatmap();
+
+    if (!frame || !stack || !xray) {
+      return;
+    }
+
+    // --- window/level: grey value v (0..1) -> (v - (level - window / 2)) / window ---------------
+    function applyWindowLevel() {
+      if (!filter || !level || !windowWidth) {
+        return;
+      }
+      var centre = 0.5 - Number(level.value) / 100; // brighter = a lower level
+      var width = 100 / Number(windowWidth.value); // more contrast = a narrower window
+      var slope = 1 / width;
+      var intercept = 0.5 - centre / width;
+      filter.querySelectorAll("feFuncR, feFuncG, feFuncB").forEach(function (func) {
+        func.setAttribute("slope", slope.toFixed(4));
+        func.setAttribute("intercept", intercept.toFixed(4));
+      });
+      var neutral = Number(level.value) === 0 && Number(windowWidth.value) === 100;
+      // Only the X-ray: the heat map keeps its colours.
+      xray.style.filter = neutral ? "" : "url(#" + filter.id + ")";
+      level.setAttribute("aria-valuetext", String(level.value));
+      windowWidth.setAttribute("aria-valuetext", windowWidth.value + "%");
+    }
+    if (level && windowWidth) {
+      level.addEventListener("input", applyWindowLevel);
+      windowWidth.addEventListener("input", applyWindowLevel);
+    }
+
+    // --- zoom and pan: the X-ray and its heat map move together --------------------------------
+    var scale = 1;
+    var x = 0;
+    var y = 0;
+
+    function clamp() {
+      var width = frame.clientWidth;
+      var height = frame.clientHeight;
+      x = Math.min(0, Math.max(width - width * scale, x));
+      y = Math.min(0, Math.max(height - height * scale, y));
+    }
+
+    function applyTransform() {
+      clamp();
+      stack.style.transform = "translate(" + x + "px, " + y + "px) scale(" + scale + ")";
+      frame.classList.toggle("is-zoomed", scale > 1);
+      if (zoomLabel) {
+        zoomLabel.textContent = Math.round(scale * 100) + "%";
+      }
+    }
+
+    // Zoom to `next`, keeping the point (px, py) of the frame where it is.
+    function zoomTo(next, px, py) {
+      next = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, next));
+      if (px === undefined) {
+        px = frame.clientWidth / 2;
+        py = frame.clientHeight / 2;
+      }
+      x = px - ((px - x) * next) / scale;
+      y = py - ((py - y) * next) / scale;
+      scale = next;
+      applyTransform();
+    }
+
+    function reset() {
+      scale = 1;
+      x = 0;
+      y = 0;
+      applyTransform();
+      if (level && windowWidth) {
+        level.value = 0;
+        windowWidth.value = 100;
+        applyWindowLevel();
+      }
+    }
+
+    frame.tabIndex = 0;
+    frame.setAttribute("role", "img");
+    frame.setAttribute("aria-label", controls.dataset.labelFrame || "");
+
+    frame.addEventListener("wheel", function (event) {
+      event.preventDefault();
+      var box = frame.getBoundingClientRect();
+      zoomTo(scale * (event.deltaY < 0 ? STEP : 1 / STEP), event.clientX - box.left, event.clientY - box.top);
+    }, { passive: false });
+
+    frame.addEventListener("dblclick", function (event) {
+      var box = frame.getBoundingClientRect();
+      zoomTo(scale > 1 ? 1 : 2, event.clientX - box.left, event.clientY - box.top);
+    });
+
+    var drag = null;
+    frame.addEventListener("pointerdown", function (event) {
+      if (scale <= 1 || event.button !== 0) {
+        return; // nothing to pan; a touch scrolls the page as usual
+      }
+      drag = { id: event.pointerId, startX: event.clientX - x, startY: event.clientY - y };
+      frame.setPointerCapture(event.pointerId);
+      frame.classList.add("is-dragging");
+    });
+    frame.addEventListener("pointermove", function (event) {
+      if (!drag || event.pointerId !== drag.id) {
+        return;
+      }
+      x = event.clientX - drag.startX;
+      y = event.clientY - drag.startY;
+      applyTransform();
+    });
+    function endDrag(event) {
+      if (drag && event.pointerId === drag.id) {
+        drag = null;
+        frame.classList.remove("is-dragging");
+      }
+    }
+    frame.addEventListener("pointerup", endDrag);
+    frame.addEventListener("pointercancel", endDrag);
+
+    frame.addEventListener("keydown", function (event) {
+      var moves = { ArrowLeft: [40, 0], ArrowRight: [-40, 0], ArrowUp: [0, 40], ArrowDown: [0, -40] };
+      if (event.key === "+" || event.key === "=") {
+        zoomTo(scale * STEP);
+      } else if (event.key === "-" || event.key === "_") {
+        zoomTo(scale / STEP);
+      } else if (event.key === "0") {
+        reset();
+      } else if (moves[event.key] && scale > 1) {
+        x += moves[event.key][0];
+        y += moves[event.key][1];
+        applyTransform();
+      } else {
+        return;
+      }
+      event.preventDefault();
+    });
+
+    viewer.querySelector("[data-zoom-in]").addEventListener("click", function () { zoomTo(scale * STEP); });
+    viewer.querySelector("[data-zoom-out]").addEventListener("click", function () { zoomTo(scale / STEP); });
+    viewer.querySelector("[data-view-reset]").addEventListener("click", reset);
+    window.addEventListener("resize", applyTransform);
+    applyTransform();
+    applyWindowLevel();
+  }
+
+  document.querySelectorAll("[data-viewer]").forEach(setupViewer);
 
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () {

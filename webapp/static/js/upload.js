@@ -1,5 +1,7 @@
-// Upload page: drag and drop, a size/type check before sending, and upload progress.
-// Without this file the form still works as a plain POST (the server checks everything again).
+// Upload page: drag and drop, one or several files, a size/type check before sending, and a
+// progress bar per file (each file is its own request, sent one after another).
+// Without this file the form still works as a plain POST of every chosen file (the server
+// checks everything again and answers with one page of results).
 (function () {
   "use strict";
 
@@ -10,22 +12,41 @@
   var input = form.querySelector("input[type=file]");
   var dropzone = form.querySelector("[data-dropzone]");
   var fileName = form.querySelector("[data-file-name]");
-  var progressBox = form.querySelector("[data-progress]");
-  var progress = progressBox.querySelector("progress");
-  var statusText = progressBox.querySelector("[data-status]");
+  var queue = form.querySelector("[data-queue]");
   var submitButton = form.querySelector("[data-submit]");
+  var submitLabel = submitButton.textContent;
   var result = document.getElementById("upload-result");
   var maxBytes = parseInt(form.dataset.maxBytes, 10);
+  var maxFiles = parseInt(form.dataset.maxFiles, 10);
+  var language = document.documentElement.lang || undefined;
   // Types a browser reports for files we certainly cannot read; anything else goes to the
   // server, which recognises formats by their first bytes (DICOM files often have no type).
   var refusedType = /^(text|video|audio)\/|^application\/(pdf|zip|msword|vnd\.)/;
+  var chosen = [];
 
-  function megabytes(bytes) {
-    return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+  // 2048 -> "2 KB", 1536000 -> "1.5 MB" ("1,5 MB" in Indonesian): never "0.0 MB".
+  function humanSize(bytes) {
+    var units = ["KB", "MB", "GB"];
+    var value = bytes / 1024;
+    var unit = 0;
+    if (bytes < 1024) {
+      return new Intl.NumberFormat(language).format(bytes) + " B";
+    }
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    var digits = value < 10 && unit > 0 ? 1 : 0;
+    return new Intl.NumberFormat(language, { maximumFractionDigits: digits }).format(value) + " " + units[unit];
   }
 
-  function showMessage(message) {
-    result.textContent = "";
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (match, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : match;
+    });
+  }
+
+  function errorBox(message) {
     var box = document.createElement("div");
     box.className = "alert alert-error refusal";
     box.setAttribute("role", "alert");
@@ -33,15 +54,20 @@
     var text = document.createElement("p");
     text.textContent = message;
     box.appendChild(text);
-    result.appendChild(box);
+    return box;
+  }
+
+  function showMessage(message) {
+    result.textContent = "";
+    result.appendChild(errorBox(message));
   }
 
   function problemWith(file) {
-    if (!file) {
-      return form.dataset.msgNoFile;
-    }
     if (file.size > maxBytes) {
       return form.dataset.msgTooLarge;
+    }
+    if (file.size === 0) {
+      return form.dataset.msgEmpty;
     }
     if (file.type && refusedType.test(file.type)) {
       return form.dataset.msgWrongType;
@@ -49,14 +75,70 @@
     return null;
   }
 
-  function fileChosen() {
-    var file = input.files[0];
+  // One row per chosen file: name, size, its own progress bar and what became of it.
+  function makeRow(file) {
+    var row = document.createElement("li");
+    row.className = "queue-item";
+    row.setAttribute("data-testid", "upload-item");
+    var head = document.createElement("div");
+    head.className = "queue-head";
+    var name = document.createElement("span");
+    name.className = "queue-name";
+    name.textContent = file.name;
+    var size = document.createElement("span");
+    size.className = "queue-size";
+    size.textContent = humanSize(file.size);
+    head.appendChild(name);
+    head.appendChild(document.createTextNode(" "));
+    head.appendChild(size);
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", file.name);
+    var status = document.createElement("div");
+    status.className = "queue-status";
+    status.setAttribute("role", "status");
+    row.appendChild(head);
+    row.appendChild(bar);
+    row.appendChild(status);
+    return { file: file, row: row, bar: bar, status: status, problem: problemWith(file) };
+  }
+
+  function markRefused(item, node) {
+    item.row.classList.add("is-refused");
+    item.bar.hidden = true;
+    item.status.textContent = "";
+    item.status.appendChild(node);
+  }
+
+  function filesChosen(files) {
     result.textContent = "";
-    fileName.textContent = file ? file.name + " · " + megabytes(file.size) : "";
-    var problem = problemWith(file);
-    if (file && problem) {
-      showMessage(problem);
+    queue.textContent = "";
+    chosen = Array.prototype.slice.call(files || []);
+    fileName.textContent = chosen.length === 1 ? chosen[0].name + " · " + humanSize(chosen[0].size) : "";
+    submitButton.textContent = chosen.length > 1 ? fill(form.dataset.labelMany, { count: chosen.length }) : submitLabel;
+    if (chosen.length > maxFiles) {
+      showMessage(form.dataset.msgTooMany);
+      chosen = [];
+      queue.hidden = true;
+      return;
     }
+    chosen = chosen.map(makeRow);
+    if (chosen.length === 1) {
+      // One file: say a problem where it always was, above the form.
+      queue.hidden = true;
+      if (chosen[0].problem) {
+        showMessage(chosen[0].problem);
+      }
+      return;
+    }
+    chosen.forEach(function (item) {
+      if (item.problem) {
+        markRefused(item, errorBox(item.problem));
+      }
+      queue.appendChild(item.row);
+    });
+    queue.hidden = chosen.length === 0;
   }
 
   function setBusy(busy) {
@@ -65,7 +147,67 @@
     form.classList.toggle("is-busy", busy);
   }
 
-  input.addEventListener("change", fileChosen);
+  function sendOne(item, done) {
+    var data = new FormData(form);
+    data.delete("image");
+    data.append("image", item.file, item.file.name);
+    var request = new XMLHttpRequest();
+    request.open("POST", form.action);
+    request.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+    request.setRequestHeader("Accept", "application/json");
+    item.status.textContent = form.dataset.msgUploading;
+
+    request.upload.addEventListener("progress", function (progressEvent) {
+      if (progressEvent.lengthComputable) {
+        item.bar.value = Math.round((100 * progressEvent.loaded) / progressEvent.total);
+      }
+    });
+    request.upload.addEventListener("load", function () {
+      // The file is sent; the server now reads it. An indeterminate bar says "working".
+      item.bar.removeAttribute("value");
+      item.status.textContent = form.dataset.msgAnalysing;
+    });
+    request.addEventListener("load", function () {
+      var body = null;
+      try {
+        body = JSON.parse(request.responseText);
+      } catch (ignored) {
+        body = null;
+      }
+      if (request.status === 201 && body && body.redirect) {
+        item.row.classList.add("is-done");
+        item.bar.value = 100;
+        item.status.textContent = "";
+        var link = document.createElement("a");
+        link.href = body.redirect;
+        link.textContent = body.headline || body.redirect;
+        item.status.appendChild(link);
+        done(body);
+        return;
+      }
+      var box = document.createElement("div");
+      if (body && body.html) {
+        box.innerHTML = body.html; // rendered and escaped by the server's template
+      } else if (body && body.error) {
+        box.appendChild(errorBox(body.error.message));
+      } else if (request.status === 413) {
+        box.appendChild(errorBox(form.dataset.msgTooLarge));
+      } else {
+        box.appendChild(errorBox(form.dataset.msgServer));
+      }
+      markRefused(item, box);
+      done(null);
+    });
+    request.addEventListener("error", function () {
+      markRefused(item, errorBox(form.dataset.msgNetwork));
+      done(null);
+    });
+    request.send(data);
+  }
+
+  input.addEventListener("change", function () {
+    filesChosen(input.files);
+  });
 
   ["dragenter", "dragover"].forEach(function (name) {
     dropzone.addEventListener(name, function (event) {
@@ -82,70 +224,76 @@
   dropzone.addEventListener("drop", function (event) {
     if (event.dataTransfer && event.dataTransfer.files.length) {
       input.files = event.dataTransfer.files;
-      fileChosen();
+      filesChosen(input.files);
     }
   });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    var file = input.files[0];
-    var problem = problemWith(file);
-    if (problem) {
-      showMessage(problem);
+    if (!chosen.length) {
+      showMessage(form.dataset.msgNoFile);
       return;
     }
-    var data = new FormData(form);
-    var request = new XMLHttpRequest();
-    request.open("POST", form.action);
-    request.setRequestHeader("X-Requested-With", "XMLHttpRequest");
-    request.setRequestHeader("Accept", "application/json");
-
-    request.upload.addEventListener("progress", function (progressEvent) {
-      if (progressEvent.lengthComputable) {
-        progress.value = Math.round((100 * progressEvent.loaded) / progressEvent.total);
-      }
+    var single = chosen.length === 1;
+    if (single && chosen[0].problem) {
+      showMessage(chosen[0].problem);
+      return;
+    }
+    var pending = chosen.filter(function (item) { return !item.problem && !item.row.classList.contains("is-done"); });
+    if (!pending.length) {
+      return;
+    }
+    result.textContent = "";
+    if (single) {
+      // One file: its row (progress and status) stands where the chosen file's name was.
+      queue.textContent = "";
+      queue.appendChild(chosen[0].row);
+      queue.hidden = false;
+    }
+    pending.forEach(function (item) {
+      item.status.textContent = form.dataset.msgWaiting;
     });
-    request.upload.addEventListener("load", function () {
-      // The file is sent; the server now reads it. An indeterminate bar says "working".
-      progress.removeAttribute("value");
-      statusText.textContent = form.dataset.msgAnalysing;
-    });
-    request.addEventListener("load", function () {
-      var body = null;
-      try {
-        body = JSON.parse(request.responseText);
-      } catch (ignored) {
-        body = null;
-      }
-      if (request.status === 201 && body && body.redirect) {
-        window.location.assign(body.redirect);
+    setBusy(true);
+    var read = 0;
+    var last = null;
+    (function next(index) {
+      if (index >= pending.length) {
+        setBusy(false);
+        if (single && last) {
+          window.location.assign(last.redirect);
+          return;
+        }
+        if (single) {
+          // Show the refusal above the form, as before, and forget the row.
+          var refusal = chosen[0].status.firstChild;
+          queue.hidden = true;
+          result.textContent = "";
+          if (refusal) {
+            result.appendChild(refusal);
+          }
+          result.scrollIntoView({ block: "nearest" });
+          return;
+        }
+        var summary = document.createElement("p");
+        summary.className = "queue-summary";
+        summary.setAttribute("role", "status");
+        summary.setAttribute("data-testid", "upload-summary");
+        summary.textContent = fill(form.dataset.msgSummary, { read: read, total: chosen.length }) + " ";
+        var history = document.createElement("a");
+        history.href = form.dataset.historyUrl;
+        history.textContent = form.dataset.msgHistory;
+        summary.appendChild(history);
+        result.textContent = "";
+        result.appendChild(summary);
         return;
       }
-      setBusy(false);
-      progressBox.hidden = true;
-      if (body && body.html) {
-        result.innerHTML = body.html; // rendered and escaped by the server's template
-      } else if (body && body.error) {
-        showMessage(body.error.message);
-      } else if (request.status === 413) {
-        showMessage(form.dataset.msgTooLarge);
-      } else {
-        showMessage(form.dataset.msgServer);
-      }
-      result.scrollIntoView({ block: "nearest" });
-    });
-    request.addEventListener("error", function () {
-      setBusy(false);
-      progressBox.hidden = true;
-      showMessage(form.dataset.msgNetwork);
-    });
-
-    result.textContent = "";
-    progress.value = 0;
-    statusText.textContent = form.dataset.msgUploading;
-    progressBox.hidden = false;
-    // FormData was built before disabling the input (a disabled input would not be sent).
-    setBusy(true);
-    request.send(data);
+      sendOne(pending[index], function (body) {
+        if (body) {
+          read += 1;
+          last = body;
+        }
+        next(index + 1);
+      });
+    })(0);
   });
 })();

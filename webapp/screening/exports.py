@@ -1,0 +1,68 @@
+"""The history as a CSV file (one row per reading), for a spreadsheet or another program.
+
+Columns are stable, English and machine-readable (codes, ISO 8601 times with their offset,
+probabilities as 0..1 with a dot); the `result` column says the outcome in the reader's language.
+Text a person typed is defused for spreadsheets: a cell that would start with = + - @ (a formula
+to Excel or LibreOffice) starts with an apostrophe instead.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from . import outcomes
+from .access import private_headers
+
+CLASS_ORDER = ("covid", "pneumonia", "normal")
+COLUMNS = (
+    "id", "created_at", "outcome", "result", "label", *(f"p_{name}" for name in CLASS_ORDER),
+    "prediction_set", "warnings", "patient_reference", "note", "model_version", "source_format",
+    "image_width", "image_height", "url",
+)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse(text: str) -> str:
+    """Text safe to open in a spreadsheet: never read as a formula."""
+    text = str(text or "")
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def row(request, reading) -> list:
+    probabilities = reading.probabilities or {}
+    warnings = [w.get("code") or "" for w in reading.warnings or [] if isinstance(w, dict)]
+    return [
+        reading.pk,
+        timezone.localtime(reading.created_at).isoformat(timespec="seconds"),
+        reading.outcome,
+        defuse(outcomes.headline(reading.outcome)),
+        reading.label or "",
+        *("" if probabilities.get(name) is None else f"{float(probabilities[name]):.4f}" for name in CLASS_ORDER),
+        "" if reading.prediction_set is None else "|".join(reading.prediction_set),
+        "|".join(code for code in warnings if code),
+        defuse(reading.patient_reference),
+        defuse(reading.note),
+        defuse(reading.model_version),
+        reading.source_format,
+        reading.image_width,
+        reading.image_height,
+        request.build_absolute_uri(reverse("screening:detail", args=[reading.pk])),
+    ]
+
+
+def history_csv_response(request, readings) -> HttpResponse:
+    """`readings` (already the owner's own, filtered) as a private CSV download, UTF-8 with a
+    byte-order mark so that spreadsheet programs read accented references right."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for reading in readings.iterator(chunk_size=500):
+        writer.writerow(row(request, reading))
+    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="cxr-readings-{stamp}.csv"'
+    return private_headers(response)

@@ -1,0 +1,152 @@
+"""Issue 17, item 13, on the server: several files in one plain form POST, the history as CSV
+(same filters and ownership as the history page), and a doctor's side-by-side comparison of one
+patient's readings. The browser side (progress bars, the viewer) is in test_screening_tools_e2e.py.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from webapp.screening import outcomes, views
+from webapp.screening.models import Reading
+from webapp.tests.support.screening_helpers import astronaut_jpeg, store_reading
+
+pytestmark = pytest.mark.django_db
+
+
+def post_files(client, files, **fields):
+    data = {"image": [SimpleUploadedFile(name, content) for name, content in files], **fields}
+    return client.post(reverse("screening:upload"), data)
+
+
+def csv_rows(response) -> list[dict]:
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert response["Content-Disposition"].startswith('attachment; filename="cxr-readings-')
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")  # spreadsheet programs then read UTF-8
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+# --- several files without JavaScript ---------------------------------------------------------
+
+def test_several_files_in_one_plain_post_get_one_row_each(patient_client, patient, model_dir, media_root,
+                                                         xray_paths):
+    files = [("first.png", xray_paths["covid"][0].read_bytes()),
+             ("holiday.jpg", astronaut_jpeg()),
+             ("empty.png", b""),
+             ("second.png", xray_paths["normal"][0].read_bytes())]
+    response = post_files(patient_client, files, patient_reference="MRN-7")
+    html = response.content.decode()
+    assert response.status_code == 200
+    readings = list(Reading.objects.order_by("id"))
+    assert len(readings) == 2
+    assert {r.patient_reference for r in readings} == {"MRN-7"}
+    assert "2 of 4 files were read." in html
+    rows = html.split('data-testid="upload-item"')[1:]
+    assert len(rows) == 4
+    assert reverse("screening:detail", args=[readings[0].pk]) in rows[0]
+    assert "This does not look like a chest X-ray" in rows[1]
+    assert "The file is empty" in rows[2]
+    assert reverse("screening:detail", args=[readings[1].pk]) in rows[3]
+
+
+def test_several_files_none_readable(patient_client, model_dir, media_root):
+    response = post_files(patient_client, [("a.txt", b"hello"), ("b.txt", b"world")])
+    assert response.status_code == 422
+    assert "0 of 2 files were read." in response.content.decode()
+    assert Reading.objects.count() == 0
+
+
+def test_too_many_files_are_refused_before_reading_any(patient_client, model_dir, media_root, monkeypatch,
+                                                       xray_paths):
+    monkeypatch.setattr(views, "MAX_FILES_PER_UPLOAD", 2)
+    data = xray_paths["normal"][0].read_bytes()
+    response = post_files(patient_client, [("a.png", data), ("b.png", data), ("c.png", data)])
+    assert response.status_code == 400
+    assert "Choose at most 2 files at a time." in response.content.decode()
+    assert Reading.objects.count() == 0
+
+
+# --- CSV export -------------------------------------------------------------------------------
+
+def test_csv_holds_the_owners_readings_only(patient_client, patient, make_user, model_dir, media_root,
+                                            xray_paths):
+    other = make_user()
+    store_reading(other, model_dir, xray_paths["covid"][0], patient_reference="OTHER-1")
+    first = store_reading(patient, model_dir, xray_paths["covid"][0], patient_reference="=HYPERLINK(1)")
+    second = store_reading(patient, model_dir, xray_paths["normal"][0])
+    rows = csv_rows(patient_client.get(reverse("screening:history_csv")))
+    assert [int(r["id"]) for r in rows] == [second.pk, first.pk]  # newest first, as the page
+    by_id = {int(r["id"]): r for r in rows}
+    row = by_id[first.pk]
+    assert row["outcome"] == first.outcome
+    assert row["result"] == outcomes.headline(first.outcome)
+    assert abs(float(row["p_covid"]) - first.probabilities["covid"]) < 1e-4
+    assert row["patient_reference"] == "'=HYPERLINK(1)"  # never a formula in a spreadsheet
+    assert row["model_version"] == first.model_version
+    assert row["url"].endswith(reverse("screening:detail", args=[first.pk]))
+    assert "OTHER-1" not in str(rows)
+
+
+def test_csv_follows_the_history_filters(doctor_client, doctor, model_dir, media_root, xray_paths):
+    tagged = store_reading(doctor, model_dir, xray_paths["covid"][0], patient_reference="MRN-1", note="PCR")
+    store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="MRN-2")
+    rows = csv_rows(doctor_client.get(reverse("screening:history_csv") + "?patient=mrn-1"))
+    assert [int(r["id"]) for r in rows] == [tagged.pk]
+    assert rows[0]["note"] == "PCR"
+    outcome_rows = csv_rows(doctor_client.get(reverse("screening:history_csv") + f"?outcome={tagged.outcome}"))
+    assert tagged.pk in {int(r["id"]) for r in outcome_rows}
+    assert all(r["outcome"] == tagged.outcome for r in outcome_rows)
+    # The history page offers the CSV of what it shows.
+    html = doctor_client.get(reverse("screening:history") + "?patient=mrn-1").content.decode()
+    assert reverse("screening:history_csv") + "?patient=mrn-1" in html
+
+
+def test_patients_csv_ignores_doctor_only_filters(patient_client, patient, model_dir, media_root, xray_paths):
+    reading = store_reading(patient, model_dir, xray_paths["covid"][0])
+    rows = csv_rows(patient_client.get(reverse("screening:history_csv") + "?patient=nobody"))
+    assert [int(r["id"]) for r in rows] == [reading.pk]
+
+
+def test_csv_needs_an_account(client):
+    response = client.get(reverse("screening:history_csv"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+# --- one patient's readings side by side --------------------------------------------------------
+
+def test_doctor_compares_one_patients_readings_oldest_first(doctor_client, doctor, make_user, model_dir,
+                                                           media_root, xray_paths):
+    older = store_reading(doctor, model_dir, xray_paths["covid"][0], patient_reference="MRN-9")
+    newer = store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="mrn-9")
+    elsewhere = store_reading(doctor, model_dir, xray_paths["pneumonia"][0], patient_reference="MRN-10")
+    someone_elses = store_reading(make_user(role="doctor"), model_dir, xray_paths["covid"][1],
+                                  patient_reference="MRN-9")
+    html = doctor_client.get(reverse("screening:compare") + "?patient=MRN-9").content.decode()
+    items = html.split('data-testid="compare-item"')[1:]
+    assert len(items) == 2
+    assert reverse("screening:detail", args=[older.pk]) in items[0]
+    assert reverse("screening:detail", args=[newer.pk]) in items[1]
+    assert outcomes.headline(older.outcome) in items[0]
+    for pk in (elsewhere.pk, someone_elses.pk):
+        assert reverse("screening:detail", args=[pk]) not in html
+
+    # The reading page links to it; without a reference the doctor picks one.
+    detail = doctor_client.get(reverse("screening:detail", args=[older.pk])).content.decode()
+    assert 'data-testid="compare-link"' in detail and "?patient=MRN-9" in detail
+    chooser = doctor_client.get(reverse("screening:compare")).content.decode()
+    assert "?patient=MRN-9" in chooser and "?patient=MRN-10" in chooser
+
+
+def test_patients_and_pending_doctors_cannot_compare(patient_client, make_user, model_dir, media_root):
+    assert patient_client.get(reverse("screening:compare") + "?patient=X").status_code == 403
+    from django.test import Client
+
+    pending = Client()
+    pending.force_login(make_user(role="doctor", doctor_verified_at=None))
+    assert pending.get(reverse("screening:compare")).status_code == 403

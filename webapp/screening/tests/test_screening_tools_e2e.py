@@ -1,0 +1,257 @@
+"""Issue 17 (items 12 and 13 and the screening slips) in a real browser against a live server, the
+real model and database, at phone (390 px) and desktop widths, in English and Indonesian:
+several files with a progress bar each, sizes in KB/MB, the reference field; the X-ray viewer's
+zoom, pan, window/level and heat map; the reading page on a phone (X-ray and actions first,
+limits folded); a doctor's side-by-side comparison; the API key's copy button.
+
+Screenshots land in test-output/screening-tools-*.png for a person to look at.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import expect
+
+from webapp.screening.models import Reading
+from webapp.tests.support.browser_helpers import record_page_errors
+from webapp.tests.support.screening_helpers import store_reading
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+SIZES = {"phone": PHONE, "desktop": DESKTOP}
+LOCALES = {"en": "en-US", "id": "id-ID"}
+
+
+@pytest.fixture
+def open_page(chromium_browser, live_server):
+    """open_page(user, path, size="desktop", language="en", **context options) -> a page of a
+    signed-in browser (the session cookie of a forced login: no login form in either language)."""
+    contexts = []
+
+    def open_(user, path, size="desktop", language="en", **options):
+        client = Client()
+        client.force_login(user)
+        context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language], **options)
+        contexts.append(context)
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
+                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.errors = record_page_errors(page, ignored_statuses=frozenset({415, 422}))
+        page.goto(f"{live_server.url}{path}")
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def shot(page, test_output, name):
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=test_output / f"screening-tools-{name}.png", full_page=True)
+
+
+# --- several files, a progress bar each -------------------------------------------------------
+
+@pytest.mark.parametrize(("size", "language"), [("desktop", "en"), ("phone", "id")])
+def test_several_files_upload_with_a_progress_bar_each(open_page, live_server, test_output, model_dir,
+                                                      media_root, patient, xray_paths, tmp_path, size,
+                                                      language):
+    page = open_page(patient, "/screening/upload/", size, language)
+    note = tmp_path / "note.txt"
+    note.write_text("not an X-ray\n" * 3)  # 39 bytes: refused by the page, sized in bytes
+    files = [xray_paths["covid"][0], note, xray_paths["normal"][0]]
+    page.set_input_files("#id_image", [str(f) for f in files])
+    items = page.get_by_test_id("upload-queue").get_by_test_id("upload-item")
+    expect(items).to_have_count(3)
+    sizes = [items.nth(i).locator(".queue-size").inner_text() for i in range(3)]
+    assert sizes[1] == "39 B"
+    for text in (sizes[0], sizes[2]):  # human sizes, never "0.0 MB"
+        assert re.fullmatch(r"\d+([.,]\d)? (KB|MB)", text), text
+        assert not text.startswith("0")
+    expect(items.nth(1).get_by_test_id("upload-error")).to_be_visible()  # refused before sending
+    expect(items.nth(0).locator("progress")).to_be_visible()
+    expect(items.nth(2).locator("progress")).to_be_visible()
+    page.locator("#id_patient_reference").fill("RM-77")
+    expect(page.locator("[data-submit]")).to_contain_text("3")
+    shot(page, test_output, f"upload-chosen-{size}-{language}")
+
+    posts = []
+    page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
+    page.locator("[data-submit]").click()
+    expect(page.get_by_test_id("upload-summary")).to_be_visible(timeout=60_000)
+    readings = list(Reading.objects.order_by("id"))
+    assert len(readings) == 2 and len(posts) == 2  # one request per readable file
+    assert {r.patient_reference for r in readings} == {"RM-77"}
+    for index, reading in ((0, readings[0]), (2, readings[1])):
+        row = items.nth(index)
+        expect(row).to_have_class(re.compile(r"\bis-done\b"))
+        assert row.locator("progress").evaluate("bar => bar.value") == 100
+        expect(row.locator("a")).to_have_attribute("href", f"/screening/readings/{reading.pk}/")
+    expect(page.get_by_test_id("upload-summary")).to_contain_text("2")
+    assert page.url.endswith("/screening/upload/")  # several files: stay and list them
+    shot(page, test_output, f"upload-done-{size}-{language}")
+    assert page.errors == []
+
+
+def test_a_single_small_file_is_sized_in_kilobytes(open_page, test_output, model_dir, media_root, patient,
+                                                   tmp_path):
+    page = open_page(patient, "/screening/upload/")
+    small = tmp_path / "small.png"
+    small.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20_000)
+    page.set_input_files("#id_image", str(small))
+    expect(page.locator("[data-file-name]")).to_have_text("small.png · 20 KB")
+
+
+def test_several_files_without_javascript(chromium_browser, live_server, test_output, model_dir, media_root,
+                                          patient, xray_paths):
+    client = Client()
+    client.force_login(patient)
+    context = chromium_browser.new_context(java_script_enabled=False, viewport=PHONE)
+    try:
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
+                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+        page = context.new_page()
+        page.goto(f"{live_server.url}/screening/upload/")
+        page.set_input_files("#id_image", [str(xray_paths["covid"][0]), str(xray_paths["normal"][0])])
+        page.get_by_role("button", name="Screen this X-ray").click()  # a plain form POST
+        results = page.get_by_test_id("upload-results")
+        expect(results).to_contain_text("2 of 2 files were read.")
+        expect(results.get_by_test_id("upload-item")).to_have_count(2)
+        assert Reading.objects.count() == 2
+        page.screenshot(path=test_output / "screening-tools-upload-no-js-phone.png", full_page=True)
+    finally:
+        context.close()
+
+
+# --- the X-ray viewer ---------------------------------------------------------------------------
+
+def transform_of(page) -> tuple[float, float, float]:
+    """(scale, x, y) of the stack holding the X-ray and its heat map."""
+    matrix = page.locator("[data-viewer-stack]").evaluate("el => getComputedStyle(el).transform")
+    if matrix == "none":
+        return 1.0, 0.0, 0.0
+    a, _b, _c, _d, e, f = (float(v) for v in re.findall(r"-?[\d.]+", matrix))
+    return a, e, f
+
+
+@pytest.mark.parametrize(("size", "language"), [("desktop", "en"), ("phone", "id")])
+def test_zoom_pan_window_level_and_heat_map(open_page, test_output, model_dir, media_root, patient, xray_paths,
+                                            size, language):
+    reading = store_reading(patient, model_dir, xray_paths["covid"][0])
+    page = open_page(patient, f"/screening/readings/{reading.pk}/", size, language)
+    page.wait_for_load_state("networkidle")
+    frame = page.locator("[data-viewer-frame]")
+    assert transform_of(page) == (1.0, 0.0, 0.0)
+
+    page.locator("[data-zoom-in]").click()
+    page.locator("[data-zoom-in]").click()
+    scale, x, y = transform_of(page)
+    assert abs(scale - 1.5625) < 1e-3 and x < 0 and y < 0  # zoomed about the middle
+    expect(page.locator("[data-zoom-level]")).to_have_text("156%")
+
+    box = frame.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2 + 40, steps=5)
+    page.mouse.up()
+    _scale, x2, y2 = transform_of(page)
+    assert x2 > x and y2 > y  # dragged right and down
+
+    page.locator("[data-level]").fill("-20")
+    page.locator("[data-window]").fill("200")
+    xray_filter = page.locator("img.xray-original").evaluate("img => img.style.filter")
+    assert xray_filter.startswith("url(") and f"window-level-{reading.pk}" in xray_filter
+    slope = page.locator("[data-window-level] feFuncR").get_attribute("slope")
+    intercept = page.locator("[data-window-level] feFuncR").get_attribute("intercept")
+    assert float(slope) == 2.0 and abs(float(intercept) - (0.5 - 0.7 * 2)) < 1e-3  # level 0.7, window 0.5
+    assert page.locator("img.xray-heatmap").evaluate("img => img.style.filter") == ""  # colours kept
+    page.get_by_label(re.compile("heat map|peta panas", re.I)).first.uncheck()
+    expect(page.locator("img.xray-heatmap")).to_be_hidden()
+    page.locator(".xray-viewer").screenshot(path=test_output / f"screening-tools-viewer-{size}-{language}.png")
+    page.get_by_label(re.compile("heat map|peta panas", re.I)).first.check()
+    expect(page.locator("img.xray-heatmap")).to_be_visible()
+
+    frame.focus()
+    page.keyboard.press("+")
+    assert transform_of(page)[0] > scale
+    page.locator("[data-view-reset]").click()
+    assert transform_of(page) == (1.0, 0.0, 0.0)
+    assert page.locator("img.xray-original").evaluate("img => img.style.filter") == ""
+    assert page.errors == []
+
+
+# --- the reading page on a phone ---------------------------------------------------------------
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_on_a_phone_the_xray_and_actions_come_first(open_page, test_output, model_dir, media_root, patient,
+                                                    xray_paths, language):
+    reading = store_reading(patient, model_dir, xray_paths["covid"][0])
+    page = open_page(patient, f"/screening/readings/{reading.pk}/", "phone", language)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=test_output / f"screening-tools-reading-phone-{language}.png")  # the first screen
+    shot(page, test_output, f"reading-phone-full-{language}")
+    screen = PHONE["height"]
+    image = page.locator("img.xray-original").bounding_box()
+    assert image["y"] < screen - 150, image  # the X-ray shows on the first screen
+    for test_id in ("report-link", "pdf-link", "delete-link"):
+        button = page.get_by_test_id(test_id).bounding_box()
+        assert button["y"] + button["height"] < 2 * screen, (test_id, button)
+        assert button["x"] >= 0 and button["x"] + button["width"] <= PHONE["width"]
+    limits = page.get_by_test_id("limitations-box")
+    assert limits.evaluate("details => details.open") is False  # folded until asked
+    expect(page.get_by_test_id("limitations")).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scroll
+    limits.locator("summary").click()
+    expect(page.get_by_test_id("limitations")).to_be_visible()
+
+
+def test_on_a_desktop_the_xray_sits_beside_the_result(open_page, test_output, model_dir, media_root, patient,
+                                                       xray_paths):
+    reading = store_reading(patient, model_dir, xray_paths["covid"][0])
+    page = open_page(patient, f"/screening/readings/{reading.pk}/")
+    result = page.get_by_test_id("outcome").bounding_box()
+    image = page.locator("img.xray-original").bounding_box()
+    assert image["x"] > result["x"] + result["width"] - 1 and abs(image["y"] - result["y"]) < 80
+    shot(page, test_output, "reading-desktop-en")
+
+
+# --- a doctor compares one patient's readings ----------------------------------------------------
+
+@pytest.mark.parametrize(("size", "language"), [("desktop", "en"), ("phone", "id")])
+def test_doctor_compares_a_patients_readings_side_by_side(open_page, test_output, model_dir, media_root, doctor,
+                                                         xray_paths, size, language):
+    first = store_reading(doctor, model_dir, xray_paths["covid"][0], patient_reference="RM-0042")
+    second = store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="RM-0042")
+    page = open_page(doctor, f"/screening/readings/{second.pk}/", size, language)
+    page.get_by_test_id("compare-link").click()
+    items = page.get_by_test_id("compare-item")
+    expect(items).to_have_count(2)
+    expect(items.nth(0).locator("a").first).to_have_attribute("href", f"/screening/readings/{first.pk}/")
+    page.wait_for_load_state("networkidle")
+    boxes = [items.nth(i).bounding_box() for i in range(2)]
+    assert abs(boxes[0]["y"] - boxes[1]["y"]) < 2 and boxes[1]["x"] > boxes[0]["x"]  # side by side
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+    for i in range(2):
+        assert items.nth(i).locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    shot(page, test_output, f"compare-{size}-{language}")
+
+
+# --- the API key's copy button ----------------------------------------------------------------------
+
+def test_the_new_api_key_can_be_copied(open_page, test_output, patient, live_server):
+    page = open_page(patient, "/screening/api-token/",
+                     permissions=["clipboard-read", "clipboard-write"])
+    page.locator("button[name=action][value=create]").click()
+    key = page.get_by_test_id("new-api-key").inner_text().strip()
+    button = page.locator("[data-copy=new-api-key]")
+    expect(button).to_be_visible()
+    button.click()
+    expect(page.locator("[data-copy-status]")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == key
+    shot(page, test_output, "api-key-copied")

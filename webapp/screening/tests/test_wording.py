@@ -1,0 +1,166 @@
+"""Issue 17's wording slips on the screening pages, each rendered and checked: the empty-file
+message said once, the accepted formats named alike everywhere and as the decoder reads them,
+percentages the language's way in the PDF (56,9% in Indonesian), and the PDF's page numbers,
+next steps (the guide's own) and model version. Sizes ("0.0 MB") and the phone layout are
+checked in a real browser (test_screening_tools_e2e.py).
+"""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import translation
+from PIL import Image
+
+from cxr.inference import decode
+from webapp.screening import outcomes, presentation, screen
+from webapp.screening.models import Reading
+from webapp.tests.support.screening_helpers import store_reading
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_drawn_text(pdf: bytes) -> str:
+    """The strings the PDF draws (as screening_helpers.pdf_drawn_text), skipping image streams:
+    searching a full-size X-ray's pixels as text takes most of a minute."""
+    import base64
+    import zlib
+
+    chunks = []
+    for header, stream in re.findall(rb"<<(.*?)>>\s*stream\r?\n(.*?)endstream", pdf, re.S):
+        if b"/Subtype /Image" in header:
+            continue
+        data = stream.strip()
+        if data.endswith(b"~>"):
+            data = base64.a85decode(data[:-2].replace(b"\n", b"").replace(b"\r", b""))
+        try:
+            chunks.append(zlib.decompress(data).decode("latin-1"))
+        except zlib.error:
+            continue
+    return " ".join(re.findall(r"\((.*?)(?<!\\)\) Tj", "\n".join(chunks)))
+
+
+def upload(client, name, data, language="en", **extra):
+    return client.post(reverse("screening:upload"), {"image": SimpleUploadedFile(name, data)},
+                       HTTP_ACCEPT_LANGUAGE=language, **extra)
+
+
+# --- the empty file --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("language", ["en", "id"])
+@pytest.mark.parametrize("scripted", [False, True])
+def test_the_empty_file_box_says_it_once(patient_client, model_dir, media_root, language, scripted):
+    extra = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"} if scripted else {}
+    response = upload(patient_client, "empty.png", b"", language, **extra)
+    assert response.status_code == 422
+    html = response.json()["html"] if scripted else response.content.decode()
+    box = re.search(r'<div class="alert alert-error refusal".*?</div>', html, re.S).group(0)
+    text = [t.strip() for t in re.sub(r"<[^>]+>", "\n", box).splitlines() if t.strip()]
+    with translation.override(language):
+        title = str(translation.gettext("The file is empty"))
+        engine_sentence = translation.gettext("The file is empty.")
+    assert text[0] == title
+    assert engine_sentence not in text  # the engine's sentence only restated the title
+    assert len(text) == 2 and "0" in text[1]  # one sentence more: what to do
+    assert sum("empty" in t.lower() or "kosong" in t.lower() for t in text) == 1
+
+
+# --- the accepted formats ---------------------------------------------------------------------
+
+def test_every_place_names_the_formats_the_decoder_reads(patient_client, model_dir, media_root):
+    # The decoder's own list ("PNG, JPEG, TIFF, BMP or DICOM") is the truth.
+    assert re.findall(r"[A-Z]{3,}", decode.SUPPORTED) == list(presentation.ACCEPTED_FORMATS)
+    extensions = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tif", "BMP": ".bmp", "DICOM": ".dcm"}
+    accepted = screen.ACCEPT_ATTRIBUTE.split(",")
+    for name in presentation.ACCEPTED_FORMATS:
+        assert extensions[name] in accepted
+    html = patient_client.get(reverse("screening:upload")).content.decode()
+    named = "PNG, JPEG, TIFF, BMP or DICOM"
+    assert f"{named}, up to 64 MB a file" in html  # the drop zone
+    assert f"This file type is not supported: choose a {named} file." in html  # the script's message
+    assert "PNG, JPEG or DICOM" not in html
+    indonesian = patient_client.get(reverse("screening:upload"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "PNG, JPEG, TIFF, BMP atau DICOM" in indonesian
+
+
+@pytest.mark.parametrize("fmt", ["TIFF", "BMP"])
+def test_tiff_and_bmp_uploads_are_read(patient_client, model_dir, media_root, xray_paths, fmt):
+    buffer = io.BytesIO()
+    Image.open(xray_paths["normal"][0]).convert("L").save(buffer, format=fmt)
+    response = upload(patient_client, f"scan.{fmt.lower()}", buffer.getvalue())
+    assert response.status_code == 302, response.content[:300]
+    assert Reading.objects.get().source_format == fmt.lower()
+
+
+# --- percentages ---------------------------------------------------------------------------------
+
+def test_percent_text_follows_the_language():
+    with translation.override("en"):
+        assert outcomes.percent_text(56.94) == "56.9%"
+    with translation.override("id"):
+        assert outcomes.percent_text(56.94) == "56,9%"
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_pages_and_pdf_write_percentages_the_languages_way(patient_client, patient, model_dir, media_root,
+                                                          xray_paths, language):
+    reading = store_reading(patient, model_dir, xray_paths["pneumonia"][0])
+    with translation.override(language):
+        expected = [outcomes.percent_text(100 * p) for _label, p in reading.sorted_probabilities()]
+    separator = "," if language == "id" else "."
+    assert all(re.fullmatch(r"\d{1,3}" + re.escape(separator) + r"\d%", e) for e in expected)
+    html = patient_client.get(reverse("screening:detail", args=[reading.pk]),
+                              HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    pdf = patient_client.get(reverse("screening:report_pdf", args=[reading.pk]), HTTP_ACCEPT_LANGUAGE=language)
+    drawn = pdf_drawn_text(pdf.content)
+    for text in expected:
+        assert f'class="probability-value">{text}<' in html
+        assert text in drawn
+    assert " %" not in drawn.replace("80 %", "")  # no space before the sign
+
+
+# --- the PDF's page numbers, next steps and model version ----------------------------------------
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_pdf_has_page_numbers_next_steps_and_model_version(patient_client, patient, model_dir, media_root,
+                                                           xray_paths, language):
+    reading = store_reading(patient, model_dir, xray_paths["covid"][0], note="Seen by the ward doctor.")
+    pdf = patient_client.get(reverse("screening:report_pdf", args=[reading.pk]), HTTP_ACCEPT_LANGUAGE=language)
+    drawn = pdf_drawn_text(pdf.content)
+    pages = len(re.findall(rb"/Type /Page\b", pdf.content))
+    assert pages >= 2  # the images, steps and limits do not fit one A4 page
+    with translation.override(language):
+        label = translation.gettext("Page %(page)s of %(pages)s")
+        steps = outcomes.next_steps(reading.outcome)
+        heading = translation.gettext("What to do next")
+    for page in range(1, pages + 1):
+        assert label % {"page": page, "pages": pages} in drawn
+    assert heading in drawn
+    assert steps and len(steps) >= 3
+    flat = " ".join(drawn.split())
+    for step in steps:  # the guide's own words, each step (reportlab may wrap a long one)
+        assert step.split()[0] in flat and " ".join(step.split()[-2:]) in flat
+    assert reading.model_version in drawn
+    from webapp.screening.engine import model_card
+
+    assert model_card().name in drawn
+    assert "File" not in drawn.split()  # the file's name (and its row) is gone
+
+
+def test_next_steps_are_the_guides_own(client):
+    """outcomes.next_steps reads the guide's outcome page, so both say the same steps."""
+    for outcome in ("covid", "pneumonia", "normal", "uncertain"):
+        with translation.override("en"):
+            steps = outcomes.next_steps(outcome)
+        page = client.get(reverse("guide:next_steps", args=[outcome]), HTTP_ACCEPT_LANGUAGE="en")
+        assert page.status_code in (200, 302)
+        html = page.content.decode() if page.status_code == 200 else ""
+        assert len(steps) >= 2
+        for step in steps:
+            assert "<" not in step and "&#" not in step
+            if html:
+                assert step.replace("'", "&#x27;") in " ".join(html.split())
+    assert outcomes.next_steps("no-such-outcome") == []
