@@ -1,21 +1,34 @@
-"""Upload-to-reading latency through a real server on loopback.
+"""Upload-to-reading latency and throughput through a real server on loopback, for small and
+full-size X-rays, with the peak memory of each server worker.
 
-    .venv/bin/python bench/web.py [--server gunicorn|runserver] [--requests 30] [--users 8]
-                                  [--per-user 5] [--write-docs]
+    .venv/bin/python bench/web.py [--kinds small,png8,png16,dicom,dicom-jpegll,dicom-64mib]
+                                  [--requests 30] [--users 8] [--per-user 5]
+                                  [--workers N] [--threads N] [--ort-threads N] [--write-docs]
 
 One timed request = POST the X-ray to /screening/upload/ (the plain form post, as without
-JavaScript) + GET the reading page it redirects to: what a person waits for. The server runs in
-a subprocess on a free 127.0.0.1 port with a temporary DATA_DIR (its own SQLite database and
-private media), so nothing of the developer's data is touched. Baseline, measured in the same
-run: Predictor.predict on the same images in this process, so the table shows what the web
-layer (upload parsing, PNG encoding, storage, database, HTML) adds on top of the model.
+JavaScript) + GET the reading page it redirects to: what a person waits for. For each kind of
+input a fresh server starts (gunicorn with webapp/gunicorn.conf.py, the production layout;
+--workers, --threads and --ort-threads override it) in a subprocess on a free 127.0.0.1 port
+with a temporary DATA_DIR (its own SQLite database and private media), so nothing of the
+developer's data is touched and each kind's peak memory per worker (VmHWM of every worker
+process, read from /proc after the runs) is its own.
 
-Needs a model: $CXR_MODEL_DIR or models/bundled.
+Kinds: `small` are six real X-rays of ../shared (224-512 px, 8-bit PNG); the full-size ones are
+made from the same six by bench/fullsize.py (2,000 px 8- and 16-bit PNG, 3,000 px DICOM
+uncompressed and JPEG Lossless, and one 64 MiB DICOM) into var/bench-inputs (git-ignored).
+The 64 MiB DICOM is sent by one user only (3 times): it is there for the memory ceiling.
+
+Baseline, measured in the same run: Predictor.predict on the same files in this process (its
+default threads), so the ratios show what the web layer adds on top of the model. The goals of
+issue 21 are checked on the 2,000 px 8-bit PNGs: one user's p50 <= 1.3x the predict p50 and
+under 100 ms; 8 users at >= 0.9 of the cores' floor (cores / predict p50); and the 64 MiB DICOM
+read with a peak under 600 MB per worker. Needs a model: $CXR_MODEL_DIR or models/bundled.
 """
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import re
 import socket
@@ -31,9 +44,23 @@ from cxr.evaluation import markdown
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 SHARED_CXR = Path(os.environ.get("CXR_SHARED_DATA", REPO_DIR.parent / "shared" / "data")) / "cxr"
+INPUTS = REPO_DIR / "var" / "bench-inputs"
+CONFIG = REPO_DIR / "webapp" / "gunicorn.conf.py"
 PASSWORD = "bench-password-for-loopback-91"
 DOC = REPO_DIR / "docs" / "performance.md"
 START, END = "<!-- bench/web.py:start -->", "<!-- bench/web.py:end -->"
+KINDS = ("small", "png8", "png16", "dicom", "dicom-jpegll", "dicom-64mib")
+LABELS = {
+    "small": "small real X-rays (224-512 px, 8-bit PNG)",
+    "png8": "2,000 px 8-bit PNG",
+    "png16": "2,000 px 16-bit PNG (12-bit values)",
+    "dicom": "3,000 px DICOM, uncompressed",
+    "dicom-jpegll": "3,000 px DICOM, JPEG Lossless",
+    "dicom-64mib": "5,760 x 5,824 DICOM, uncompressed (64 MiB)",
+}
+GOAL_KIND = "png8"
+BIG_KIND = "dicom-64mib"
+MEMORY_LIMIT_MB = 600
 
 
 def free_port() -> int:
@@ -42,15 +69,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def sample_images(per_class: int = 2) -> list[Path]:
-    """The first few real X-rays of each class (the same files on every run)."""
-    images = []
-    for label in ("covid", "pneumonia", "normal"):
-        files = sorted((SHARED_CXR / "images" / label).glob("*.png"))[:per_class]
-        images += files
-    if not images:
-        sys.exit(f"No X-rays found under {SHARED_CXR}/images: set CXR_SHARED_DATA")
-    return images
+def inputs(kinds: list[str]) -> dict[str, list[Path]]:
+    """{kind: files}; full-size ones are written by bench/fullsize.py (run as a script)."""
+    found: dict[str, list[Path]] = {}
+    if "small" in kinds:
+        found["small"] = [p for label in ("covid", "pneumonia", "normal")
+                          for p in sorted((SHARED_CXR / "images" / label).glob("*.png"))[:2]]
+        if not found["small"]:
+            sys.exit(f"No X-rays found under {SHARED_CXR}/images: set CXR_SHARED_DATA")
+    full = [k for k in kinds if k != "small"]
+    if full:
+        subprocess.run([sys.executable, str(REPO_DIR / "bench" / "fullsize.py"), "--out", str(INPUTS)]
+                       + (["--big"] if BIG_KIND in full else []), check=True, stdout=subprocess.DEVNULL)
+        index = json.loads((INPUTS / "inputs.json").read_text())["files"]
+        for kind in full:
+            found[kind] = [Path(p) for p in index[kind]]
+    return found
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -62,17 +96,18 @@ def percentile(values: list[float], q: float) -> float:
 # --- the server -----------------------------------------------------------------------------------
 
 class Server:
-    def __init__(self, kind: str, data_dir: Path, workers: int, threads: int):
+    def __init__(self, data_dir: Path, workers: int | None, threads: int | None, ort_threads: int | None):
         self.port = free_port()
         self.env = {**os.environ, "DATA_DIR": str(data_dir), "DJANGO_DEBUG": "0",
                     "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
-        python = sys.executable
-        if kind == "gunicorn":
-            self.command = [python, "-m", "gunicorn", "webapp.wsgi:application",
-                            "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-                            "--threads", str(threads), "--log-level", "warning"]
-        else:
-            self.command = [python, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"]
+        if ort_threads:
+            self.env["CXR_ORT_THREADS"] = str(ort_threads)
+        self.command = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "webapp.wsgi:application",
+                        "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning"]
+        if workers:
+            self.command += ["--workers", str(workers)]
+        if threads:
+            self.command += ["--threads", str(threads)]
         self.process: subprocess.Popen | None = None
         self.log = data_dir / "server.log"
 
@@ -82,7 +117,7 @@ class Server:
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(self.command, cwd=REPO_DIR, env=self.env,
                                             stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
+        deadline = time.time() + 90
         while time.time() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
@@ -98,9 +133,33 @@ class Server:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+    def worker_pids(self) -> list[int]:
+        """The gunicorn workers: the master's children, found by their parent pid in /proc."""
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
+
+    def peak_mb_per_worker(self) -> list[float]:
+        """Peak resident memory (VmHWM) of each worker so far, in MB (10^6 bytes)."""
+        peaks = []
+        for pid in self.worker_pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            kib = int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1))
+            peaks.append(kib * 1024 / 1e6)
+        return peaks
 
 
 def create_users(env: dict, count: int) -> list[str]:
@@ -122,7 +181,7 @@ class Browser:
     """A keep-alive HTTP connection with the session and CSRF cookies of one logged-in user."""
 
     def __init__(self, port: int):
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
@@ -147,20 +206,24 @@ class Browser:
         if response.status != 302 or "sessionid" not in self.cookies:
             raise RuntimeError(f"login failed for {email}: HTTP {response.status}")
 
-    def screen(self, image: Path) -> float:
-        """Upload one X-ray and fetch the reading page; seconds from first byte sent to HTML."""
+    def body(self, image: Path, data: bytes) -> tuple[bytes, str]:
         boundary = uuid.uuid4().hex
+        content_type = "application/dicom" if image.suffix == ".dcm" else "image/png"
         body = (
             f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\n"
             f"{self.cookies['csrftoken']}\r\n"
             f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"{image.name}\"\r\n"
-            "Content-Type: image/png\r\n\r\n"
-        ).encode() + image.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        return body, f"multipart/form-data; boundary={boundary}"
+
+    def screen(self, image: Path, data: bytes) -> float:
+        """Upload one X-ray and fetch the reading page; seconds from first byte sent to HTML."""
+        body, content_type = self.body(image, data)
         # A fresh connection per reading: the server may have closed an idle keep-alive one.
         self.connection.close()
         start = time.perf_counter()
-        response, _ = self.request("POST", "/screening/upload/", body, {
-            "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        response, _ = self.request("POST", "/screening/upload/", body, {"Content-Type": content_type})
         if response.status != 302:
             raise RuntimeError(f"upload of {image.name} answered HTTP {response.status}")
         page_response, page = self.request("GET", response.getheader("Location"))
@@ -173,6 +236,7 @@ class Browser:
 # --- the runs -------------------------------------------------------------------------------------
 
 def run_users(port: int, emails: list[str], images: list[Path], per_user: int) -> tuple[list[float], float]:
+    blobs = {p: p.read_bytes() for p in images}
     browsers = []
     for email in emails:
         browser = Browser(port)
@@ -187,7 +251,8 @@ def run_users(port: int, emails: list[str], images: list[Path], per_user: int) -
         barrier.wait()
         try:
             for i in range(per_user):
-                elapsed = browser.screen(images[(index + i) % len(images)])
+                image = images[(index + i) % len(images)]
+                elapsed = browser.screen(image, blobs[image])
                 with lock:
                     times.append(elapsed)
         except BaseException as exc:  # reported after the run
@@ -205,9 +270,10 @@ def run_users(port: int, emails: list[str], images: list[Path], per_user: int) -
     return times, wall
 
 
-def baseline_predict(images: list[Path], repeats: int) -> tuple[list[float], str]:
-    """Predictor.predict times on the same images, and the model's name and version."""
+def baseline_predict(images: list[Path], repeats: int) -> tuple[list[float], str, int]:
+    """Predictor.predict times on the same files, the model's name and version, its threads."""
     from cxr.inference import Predictor
+    from cxr.inference.predictor import default_threads
 
     predictor = Predictor.load()  # $CXR_MODEL_DIR, else the bundled model: what the server loads
     blobs = [p.read_bytes() for p in images]
@@ -217,85 +283,139 @@ def baseline_predict(images: list[Path], repeats: int) -> tuple[list[float], str
         start = time.perf_counter()
         predictor.predict(blobs[i % len(blobs)])
         times.append(time.perf_counter() - start)
-    return times, f"{predictor.card.name or '?'} {predictor.version}"
+    return times, f"{predictor.card.name or '?'} {predictor.version}", default_threads()
 
 
-def row(name: str, times: list[float], wall: float | None, baseline_p50: float) -> tuple:
-    """The table's cells for one run."""
-    p50, p95 = percentile(times, 50) * 1000, percentile(times, 95) * 1000
-    throughput = f"{len(times) / wall:.1f}" if wall else "—"
-    return (name, len(times), f"{p50:.0f}", f"{p95:.0f}", throughput,
-            f"{p50 / (baseline_p50 * 1000):.2f}x")
+def measure_kind(kind: str, images: list[Path], args) -> dict:
+    big = kind == BIG_KIND
+    requests = 3 if big else args.requests
+    baseline, model, ort_threads = baseline_predict(images, requests)
+    result = {"kind": kind, "files": len(images), "mib": [p.stat().st_size / 2**20 for p in images],
+              "model": model, "predict": baseline, "predict_threads": ort_threads}
+    with tempfile.TemporaryDirectory(prefix="cxr-bench-web-") as tmp:
+        with Server(Path(tmp), args.workers, args.threads, args.ort_threads) as server:
+            emails = create_users(server.env, 1 if big else max(1, args.users))
+            run_users(server.port, emails, images, 1)  # warm-up: caches, connections, first pages
+            result["single"], result["single_wall"] = run_users(server.port, emails[:1], images, requests)
+            if not big and args.users > 1:
+                result["concurrent"], result["concurrent_wall"] = run_users(
+                    server.port, emails, images, args.per_user)
+            result["peak_mb"] = server.peak_mb_per_worker()
+            result["workers"] = len(server.worker_pids())
+    return result
+
+
+def ms(values: list[float], q: float) -> float:
+    return percentile(values, q) * 1000
+
+
+def summary_rows(results: list[dict]) -> list[tuple]:
+    cores = os.cpu_count() or 1
+    rows = []
+    for r in results:
+        predict_p50 = ms(r["predict"], 50)
+        single_p50 = ms(r["single"], 50)
+        floor = cores / (predict_p50 / 1000)
+        if "concurrent" in r:
+            throughput = len(r["concurrent"]) / r["concurrent_wall"]
+            concurrent = (f"{ms(r['concurrent'], 50):.0f} / {ms(r['concurrent'], 95):.0f}",
+                          f"{throughput:.1f}", f"{floor:.1f}", f"{throughput / floor:.2f}")
+        else:
+            concurrent = ("—", "—", f"{floor:.1f}", "—")
+        rows.append((LABELS[r["kind"]], f"{min(r['mib']):.1f}-{max(r['mib']):.1f}",
+                     f"{predict_p50:.0f} / {ms(r['predict'], 95):.0f}",
+                     f"{single_p50:.0f} / {ms(r['single'], 95):.0f}", f"{single_p50 / predict_p50:.2f}x",
+                     *concurrent, f"{max(r['peak_mb']):.0f}"))
+    return rows
+
+
+def goals(results: list[dict], users: int) -> list[str]:
+    lines = []
+    by_kind = {r["kind"]: r for r in results}
+    cores = os.cpu_count() or 1
+    if GOAL_KIND in by_kind:
+        r = by_kind[GOAL_KIND]
+        predict_p50, single_p50 = ms(r["predict"], 50), ms(r["single"], 50)
+        ok = single_p50 <= 1.3 * predict_p50 and single_p50 < 100
+        lines.append(f"- One user, {LABELS[GOAL_KIND]}: p50 {single_p50:.0f} ms = {single_p50 / predict_p50:.2f}x "
+                     f"the predict p50 ({predict_p50:.0f} ms); goal <= 1.3x and < 100 ms: "
+                     f"**{'met' if ok else 'not met'}**.")
+        if "concurrent" in r:
+            throughput = len(r["concurrent"]) / r["concurrent_wall"]
+            floor = cores / (predict_p50 / 1000)
+            ok = throughput >= 0.9 * floor
+            lines.append(f"- {users} concurrent users, {LABELS[GOAL_KIND]}: "
+                         f"{throughput:.1f} readings/s = {throughput / floor:.2f} of the {cores}-core floor "
+                         f"({cores} / {predict_p50:.0f} ms = {floor:.1f}/s); goal >= 0.9: "
+                         f"**{'met' if ok else 'not met'}**.")
+    if BIG_KIND in by_kind:
+        peak = max(by_kind[BIG_KIND]["peak_mb"])
+        lines.append(f"- {LABELS[BIG_KIND]}: peak {peak:.0f} MB per worker; goal < {MEMORY_LIMIT_MB} MB: "
+                     f"**{'met' if peak < MEMORY_LIMIT_MB else 'not met'}**.")
+    return lines
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server", choices=("gunicorn", "runserver"), default="gunicorn")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per process")
+    parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated, of {', '.join(KINDS)}")
+    parser.add_argument("--workers", type=int, help="gunicorn processes (default: the config's)")
+    parser.add_argument("--threads", type=int, help="gunicorn threads per process (default: the config's)")
+    parser.add_argument("--ort-threads", type=int, help="ONNX Runtime threads per worker (default: the config's)")
     parser.add_argument("--requests", type=int, default=30, help="timed requests of the single user")
     parser.add_argument("--users", type=int, default=8, help="concurrent users")
     parser.add_argument("--per-user", type=int, default=5, help="timed requests per concurrent user")
+    parser.add_argument("--json", type=Path, help="also write the raw times to this file")
     parser.add_argument("--write-docs", action="store_true", help=f"write the table into {DOC.name}")
     args = parser.parse_args(argv)
+    kinds = [k for k in args.kinds.split(",") if k]
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
 
-    images = sample_images()
+    files = inputs(kinds)
     load_before = os.getloadavg()[0]
-    baseline, model = baseline_predict(images, args.requests)
-    base_p50 = percentile(baseline, 50)
+    started = time.strftime("%Y-%m-%d %H:%M %Z")
+    results = []
+    for kind in kinds:
+        results.append(measure_kind(kind, files[kind], args))
+        print(f"{kind}: done", file=sys.stderr)
+    load_after = os.getloadavg()[0]
 
-    with tempfile.TemporaryDirectory(prefix="cxr-bench-web-") as tmp:
-        data_dir = Path(tmp)
-        with Server(args.server, data_dir, args.workers, args.threads) as server:
-            emails = create_users(server.env, max(1, args.users))
-            # Warm-up: every worker loads its model before the timed runs.
-            run_users(server.port, emails, images, 1)
-            single, single_wall = run_users(server.port, emails[:1], images, args.requests)
-            concurrent, concurrent_wall = run_users(server.port, emails, images, args.per_user)
-
-    server_desc = (f"gunicorn, {args.workers} workers x {args.threads} threads"
-                   if args.server == "gunicorn" else "manage.py runserver (threaded)")
+    r0 = results[0]
+    layout = (f"gunicorn -c webapp/gunicorn.conf.py ({r0['workers']} workers"
+              f"{f' x {args.threads} threads' if args.threads else ''}"
+              f"{f', {args.ort_threads} ONNX Runtime thread(s) each' if args.ort_threads else ''}"
+              f"{', command-line overrides' if args.workers or args.threads or args.ort_threads else ''})")
     lines = [
-        f"Run of {time.strftime('%Y-%m-%d %H:%M %Z')}: {server_desc}, SQLite; model {model}; "
-        f"{os.cpu_count()} CPU cores (load average {load_before:.1f} before the run, from other "
-        f"work on the machine); {len(images)} real X-rays "
-        f"({', '.join(sorted({p.parent.name for p in images}))}, PNG), form upload with a session.",
+        f"Run of {started}: {layout}, SQLite; model {r0['model']}; {os.cpu_count()} CPU cores, load "
+        f"average {load_before:.1f} before and {load_after:.1f} after the run (other work on the "
+        f"machine); baseline `Predictor.predict` in-process with {r0['predict_threads']} ONNX Runtime "
+        f"threads; form uploads with a session; {args.requests} requests for one user (3 for the "
+        f"64 MiB DICOM), {args.users} users x {args.per_user} concurrently.",
         "",
         markdown.table(
-            ("run", "requests", "p50 ms", "p95 ms", "readings/s", "p50 vs. predict"),
-            [row("baseline: Predictor.predict in-process", baseline, None, base_p50),
-             row("1 user: upload POST + reading page", single, single_wall, base_p50),
-             row(f"{args.users} concurrent users", concurrent, concurrent_wall, base_p50)],
-            "lrrrrr"),
+            ("input", "MiB", "predict p50 / p95 ms", "1 user p50 / p95 ms", "1 user vs. predict",
+             f"{args.users} users p50 / p95 ms", "readings/s", "floor (cores / predict p50)",
+             "share of floor", "peak MB per worker"),
+            summary_rows(results), "lrrrrrrrrr"),
+        "",
+        *goals(results, args.users),
     ]
     table = "\n".join(lines)
     print(table)
-    goal = percentile(single, 50) * 1000 < 150
-    print(f"\nGoal p50 < 150 ms for one user: {'met' if goal else 'NOT met'}.")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
     if args.write_docs:
-        write_docs(table, goal)
+        write_docs(table)
         print(f"Written to {DOC}")
     return 0
 
 
-def write_docs(table: str, goal: bool) -> None:
+def write_docs(table: str) -> None:
     section = (
-        f"{START}\n## Web: upload to reading (`bench/web.py`)\n\n"
-        "Time from sending the upload POST to receiving the rendered reading page (the POST "
-        "runs the model, writes three PNGs and the database row; then the redirect's GET), "
-        "through a real server on loopback. The baseline is `Predictor.predict` on the same "
-        "images in the benchmark's own process, so the last column is what the web layer adds.\n\n"
-        f"{table}\n\n"
-        f"Goal: p50 below 150 ms for a single user: **{'met' if goal else 'not met'}** on this run. "
-        "Concurrent users share the CPU cores, so their latency grows with the queue; "
-        "throughput (readings/s) is the figure to size a server with.\n\n"
-        "Where the web layer's time goes (cProfile of the upload view in-process, 2026-11-26, machine under load): "
-        "PNG encoding of the stored X-ray, thumbnail and heat map about 25 ms, fsync of the three "
-        "files about 10 ms, the SQLite commit about 15 ms (PostgreSQL in production), the reading "
-        "page about 12 ms. Two choices keep it there: PNGs are written at zlib level 1 (about 5x "
-        "faster than Pillow's default for ~15 % larger files), and the heat map is stored at "
-        "256 px at most (it is a 7 x 7 map upscaled; the browser stretches it over the X-ray).\n\n"
-        "Reproduce: `.venv/bin/python bench/web.py --write-docs` (needs the bundled model).\n"
+        f"{START}\n### Latest run of `bench/web.py`\n\n{table}\n\n"
+        "Reproduce: `.venv/bin/python bench/web.py --write-docs` (needs the bundled model; the "
+        "full-size inputs are made in var/bench-inputs on the first run).\n"
         f"{END}\n"
     )
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n\n"

@@ -1,0 +1,32 @@
+"""gunicorn settings for serving the app (`gunicorn -c webapp/gunicorn.conf.py webapp.wsgi`).
+
+The layout: one worker process per core, each running the model with one ONNX Runtime thread,
+and a few request threads per worker so that a slow upload or the database never leaves a core
+idle (docs/performance.md, "Server layout", has the measurements). Every setting can be
+overridden on the command line or with the environment variables below.
+"""
+from __future__ import annotations
+
+import os
+
+cores = os.cpu_count() or 1
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", cores))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+timeout = 120  # a 64 MiB DICOM plus inference takes seconds; a stuck worker is replaced
+max_requests, max_requests_jitter = 1000, 100
+# Set before the workers import numpy or onnxruntime (they fork from this process): one model
+# thread per worker, and no BLAS thread pool for the guard's small matrix products.
+os.environ.setdefault("CXR_ORT_THREADS", "1")
+for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas, "1")
+
+
+def post_worker_init(worker):
+    """Load the model as the worker starts, not in the first person's upload."""
+    from webapp.screening.engine import ModelUnavailable, get_predictor
+
+    try:
+        get_predictor()
+    except ModelUnavailable as exc:  # served anyway: the pages say no model is installed
+        worker.log.warning("no model loaded: %s", exc.detail)
