@@ -6,13 +6,15 @@ Images the model refuses as "not a chest X-ray" are not stored at all.
 """
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import engine_text, storage
+from . import engine_text, imaging, storage
 from .engine import ModelUnavailable, get_predictor
 from .models import Reading
 
@@ -115,13 +117,35 @@ def screen_upload(owner, uploaded_file) -> Reading:
     except ModelUnavailable as exc:
         raise model_unavailable() from exc
 
+    # Uploads over LARGE_UPLOAD_BYTES are read one at a time in each process (see there).
+    one_at_a_time = _large_uploads if uploaded_file.size > LARGE_UPLOAD_BYTES else contextlib.nullcontext()
+    with one_at_a_time:
+        return _predict_and_store(owner, uploaded_file, predictor)
+
+
+# Reading a 64 MiB DICOM takes about 130 MB on top of the worker (the upload, the 8-bit image,
+# the display copies); four at once in one worker's four threads would take four times that.
+# Smaller uploads are not held up by the large ones.
+LARGE_UPLOAD_BYTES = 16 * 1024 * 1024
+_large_uploads = threading.Lock()
+
+
+def _predict_and_store(owner, uploaded_file, predictor) -> Reading:
     from cxr.inference import ImageError
 
-    data = uploaded_file.read()
     try:
-        prediction = predictor.predict(data)
+        # The upload's bytes are not kept past decoding: a 64 MiB file would otherwise be held
+        # while the model runs and the display images are made and stored.
+        decoded = predictor.decode(uploaded_file.read())
     except ImageError as exc:
         raise _refusal_for_image_error(exc) from exc
+    # The display copies need only the decoded pixels: made on another core while the model runs.
+    with imaging.display_files_started(decoded.gray):
+        prediction = predictor.predict_decoded([decoded])[0]
+        return _store(owner, uploaded_file, prediction)
+
+
+def _store(owner, uploaded_file, prediction) -> Reading:
     if prediction.rejected:
         raise UploadRefused(
             code="not_a_chest_xray",

