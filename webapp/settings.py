@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "webapp.hospitals",
     "webapp.guide",
     "webapp.audit",
+    "django_q",  # the job queue (PACS ingest and write-back); its broker is this database
+    "webapp.pacs",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +214,27 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS")
+
+# The job queue (django-q2, docs/pacs.md): its broker is the database above, so `make run` needs
+# no extra server; workers are separate processes (`manage.py qcluster`, `make worker`). A job
+# not acknowledged within QUEUE_RETRY seconds (its worker was killed) is handed out again; the
+# PACS jobs are idempotent, so a second delivery finishes the work without repeating it.
+Q_CLUSTER = {
+    "name": "cxr",
+    "orm": "default",
+    "workers": int(os.environ.get("QUEUE_WORKERS", "2")),
+    "timeout": int(os.environ.get("QUEUE_TIMEOUT", "300")),
+    "retry": int(os.environ.get("QUEUE_RETRY", "330")),
+    "max_attempts": int(os.environ.get("QUEUE_MAX_ATTEMPTS", "5")),
+    "ack_failures": False,
+    "catch_up": False,
+    "save_limit": 1000,
+    "recycle": 500,
+}
+# The PACS (DICOMweb root, e.g. http://orthanc:8042/dicom-web) and the account (e-mail) that owns
+# the readings made from its studies; empty: no PACS (docs/pacs.md).
+PACS_DICOMWEB_URL = os.environ.get("PACS_DICOMWEB_URL", "")
+PACS_SITE_ACCOUNT = os.environ.get("PACS_SITE_ACCOUNT", "")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,96 @@
+"""A reading as a FHIR R4 DiagnosticReport, with one contained Observation per class probability
+(GET /api/v1/readings/{id}/fhir). Validated in tests with `fhir.resources` (its R4B models: R4B
+changed nothing in DiagnosticReport or Observation).
+
+The report is `preliminary` (an AI estimate no clinician has verified), names the model as its
+method, and says in its conclusion that it is not a diagnosis. A reading of a PACS study refers
+to the DICOM study by its Study Instance UID (imagingStudy). No patient data is included: the
+app keeps none beyond the owner's own reference.
+"""
+from __future__ import annotations
+
+from .writeback import CLASS_MEANINGS, OUTCOME_MEANINGS, STATEMENT, model_name
+
+CODE_SYSTEM = "urn:x-cxr-screening:ai-estimate"  # this application's own codes
+UCUM = "http://unitsofmeasure.org"
+
+
+def _instant(value) -> str:
+    return value.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _coding(code: str, display: str, system: str = CODE_SYSTEM) -> dict:
+    return {"system": system, "code": code, "display": display}
+
+
+def observation(reading, name: str, probability: float, method: str) -> dict:
+    meaning = CLASS_MEANINGS.get(name, name)
+    return {
+        "resourceType": "Observation",
+        "id": f"p-{name}",
+        "status": "preliminary",
+        "category": [{"coding": [_coding(
+            "imaging", "Imaging", "http://terminology.hl7.org/CodeSystem/observation-category")]}],
+        "code": {"coding": [_coding(f"p-{name}", f"Probability: {meaning}")],
+                 "text": f"AI-estimated probability of findings: {meaning}"},
+        "effectiveDateTime": _instant(reading.created_at),
+        "issued": _instant(reading.created_at),
+        "valueQuantity": {"value": round(float(probability), 6), "unit": "probability",
+                          "system": UCUM, "code": "1"},
+        "method": {"text": method},
+        "note": [{"text": "Calibrated probability from an AI model: a screening estimate, not "
+                          "a diagnosis."}],
+    }
+
+
+def diagnostic_report(reading) -> dict:
+    """The FHIR R4 DiagnosticReport (JSON as a dict) of one stored reading."""
+    method = f"{model_name()} {reading.model_version or ''}".strip() + " (AI model)"
+    observations = [observation(reading, name, p, method)
+                    for name, p in reading.sorted_probabilities()]
+    outcome = reading.outcome
+    conclusion = [f"{OUTCOME_MEANINGS.get(outcome, outcome)}."]
+    if reading.prediction_set is not None:
+        names = ", ".join(CLASS_MEANINGS.get(c, c) for c in reading.prediction_set) or "none"
+        confidence = (f" at {reading.set_confidence:.0%} confidence"
+                      if reading.set_confidence is not None else "")
+        conclusion.append(f"Classes not ruled out{confidence}: {names}.")
+    if reading.uncertain and reading.reason:
+        conclusion.append(f"No label: {reading.reason}")
+    for warning in reading.warnings or []:
+        text = warning.get("text") if isinstance(warning, dict) else str(warning)
+        if text:
+            conclusion.append(f"Warning: {text}")
+    conclusion.append(STATEMENT)
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": str(reading.pk),
+        "contained": observations,
+        "identifier": [{"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{reading.storage_key}"}],
+        "status": "preliminary",
+        "category": [{"coding": [_coding(
+            "RAD", "Radiology", "http://terminology.hl7.org/CodeSystem/v2-0074")]}],
+        "code": {"coding": [_coding("18748-4", "Diagnostic imaging study", "http://loinc.org")],
+                 "text": "AI chest X-ray screening estimate (not a diagnosis)"},
+        "effectiveDateTime": _instant(reading.created_at),
+        "issued": _instant(reading.created_at),
+        "performer": [{"display": f"{method}: not a clinician"}],
+        "result": [{"reference": f"#{o['id']}", "display": o["code"]["coding"][0]["display"]}
+                   for o in observations],
+        "conclusion": " ".join(conclusion),
+        "conclusionCode": [{"coding": [_coding(outcome, OUTCOME_MEANINGS.get(outcome, outcome))]}],
+    }
+    if _has_pacs_study(reading):
+        study = reading.pacs_study
+        report["imagingStudy"] = [{"type": "ImagingStudy", "identifier": {
+            "system": "urn:dicom:uid", "value": f"urn:oid:{study.study_instance_uid}"}}]
+    return report
+
+
+def _has_pacs_study(reading) -> bool:
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        return reading.pacs_study is not None
+    except ObjectDoesNotExist:
+        return False

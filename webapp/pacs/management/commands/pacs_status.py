@@ -1,0 +1,36 @@
+"""How far the PACS link has come: studies per state, and the last skips and failures."""
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand
+from django.db.models import Count
+
+from webapp.pacs.models import PacsStudy
+
+
+class Command(BaseCommand):
+    help = "Count the PACS studies per state (queued, read, written, skipped, failed)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="one JSON object")
+
+    def handle(self, *args, **options):
+        counts = {state: 0 for state in PacsStudy.State.values}
+        for row in PacsStudy.objects.values("state").annotate(n=Count("id")):
+            counts[row["state"]] = row["n"]
+        from django_q.models import OrmQ
+
+        queued_jobs = OrmQ.objects.count()
+        if options["json"]:
+            from webapp.screening.models import Reading
+
+            readings = Reading.objects.filter(pacs_study__isnull=False).count()
+            self.stdout.write(json.dumps({"studies": counts, "jobs_in_queue": queued_jobs,
+                                          "readings": readings}))
+            return
+        self.stdout.write(", ".join(f"{state}: {n}" for state, n in counts.items())
+                          + f"; jobs in the queue: {queued_jobs}")
+        for study in PacsStudy.objects.filter(
+                state__in=(PacsStudy.State.SKIPPED, PacsStudy.State.FAILED))[:10]:
+            self.stdout.write(f"  {study.state} {study.study_instance_uid}: {study.reason}")

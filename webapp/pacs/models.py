@@ -1,0 +1,51 @@
+"""What the PACS link remembers: one PacsStudy per DICOM study it has seen.
+
+The row is made once per StudyInstanceUID (unique), before any job runs, so a study is never
+queued or read twice; `state` says how far its work has come, and each job does only what is
+left (webapp/pacs/tasks.py).
+"""
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from webapp.screening.models import Reading
+
+
+class PacsStudy(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")  # found in the PACS, waiting to be read
+        READ = "read", _("Read")  # a reading exists; its results are not in the PACS yet
+        WRITTEN = "written", _("Written back")  # SR and secondary capture stored in the PACS
+        SKIPPED = "skipped", _("Skipped")  # no frontal chest X-ray in it (reason says why)
+        FAILED = "failed", _("Failed")  # the image could not be read (reason says why)
+
+    study_instance_uid = models.CharField(_("study instance UID"), max_length=64, unique=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices,
+                             default=State.QUEUED, db_index=True)
+    found_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # The image that was read: the study's first frontal (PA or AP) chest X-ray.
+    series_instance_uid = models.CharField(max_length=64, blank=True, default="")
+    sop_instance_uid = models.CharField(max_length=64, blank=True, default="")
+    view_position = models.CharField(max_length=16, blank=True, default="")
+    reading = models.OneToOneField(Reading, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="pacs_study")
+    # Why a study was skipped or failed: a stable code and English words (logged as well).
+    reason_code = models.CharField(max_length=40, blank=True, default="")
+    reason = models.TextField(blank=True, default="")
+    # What was written back (SOP Instance UIDs, derived from the reading: a retry stores the
+    # same instances again, which the PACS keeps once).
+    sr_instance_uid = models.CharField(max_length=64, blank=True, default="")
+    sc_instance_uid = models.CharField(max_length=64, blank=True, default="")
+    read_at = models.DateTimeField(null=True, blank=True)
+    written_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-found_at", "-id"]
+        verbose_name = _("PACS study")
+        verbose_name_plural = _("PACS studies")
+
+    def __str__(self) -> str:
+        return f"PACS study {self.study_instance_uid} ({self.state})"

@@ -1,0 +1,97 @@
+"""The queue's jobs (django-q2, its broker the database): read a study, write its results back.
+
+Each job is idempotent: it looks at the study's state and does only what is left, so a job
+delivered twice (its worker was killed before the queue heard it finish, and the broker handed
+it out again after Q_CLUSTER["retry"] seconds) never reads a study twice or stores its results
+twice. A job that follows another is queued in the same transaction that records the first one's
+work: the ORM broker's queue is a table of this database.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+
+from django.db import transaction
+
+from .models import PacsStudy
+
+_inline = threading.local()
+
+
+def enqueue(job: str, study_pk: int) -> None:
+    """Queue a job for a study (or note it for the caller when running inline)."""
+    pending = getattr(_inline, "pending", None)
+    if pending is not None:
+        pending.append((job, study_pk))
+        return
+    from django_q.tasks import async_task
+
+    async_task(f"webapp.pacs.tasks.{job}", study_pk, task_name=f"pacs-{job}-{study_pk}",
+               group="pacs")
+
+
+@contextlib.contextmanager
+def held_jobs():
+    """Inside, enqueued jobs are kept in the yielded list instead of the queue (no worker)."""
+    _inline.pending = []
+    try:
+        yield _inline.pending
+    finally:
+        _inline.pending = None
+
+
+def run_inline(study_pk: int) -> str:
+    """Do all of one study's jobs in this process (no worker): `pacs_ingest --inline`, tests."""
+    state = ""
+    with held_jobs() as pending:
+        pending.append(("read_study", study_pk))
+        while pending:
+            job, pk = pending.pop(0)
+            state = JOBS[job](pk)
+    return state
+
+
+def read_study(study_pk: int) -> str:
+    from . import dicomweb, ingest
+
+    study = PacsStudy.objects.get(pk=study_pk)
+    if study.state != PacsStudy.State.QUEUED:
+        return study.state
+    return ingest.read(study, dicomweb.client(), ingest.site_account())
+
+
+def write_back(study_pk: int) -> str:
+    from django.utils import timezone
+
+    from . import dicomweb, writeback
+
+    study = PacsStudy.objects.select_related("reading").get(pk=study_pk)
+    if study.state != PacsStudy.State.READ or study.reading is None:
+        return study.state
+    sr_uid, sc_uid = writeback.write_back(study, dicomweb.client())
+    failpoint("after_store")
+    with transaction.atomic():
+        PacsStudy.objects.filter(pk=study_pk, state=PacsStudy.State.READ).update(
+            state=PacsStudy.State.WRITTEN, sr_instance_uid=sr_uid, sc_instance_uid=sc_uid,
+            written_at=timezone.now(), updated_at=timezone.now())
+    return PacsStudy.State.WRITTEN
+
+
+JOBS = {"read_study": read_study, "write_back": write_back}
+
+
+def failpoint(name: str) -> None:
+    """For the crash tests only: with PACS_FAILPOINT=name and PACS_FAILPOINT_FILE set, the first
+    job to get here writes its process id to that file and waits to be killed (kill -9). Later
+    deliveries find the file and go on. Without those variables this does nothing."""
+    if os.environ.get("PACS_FAILPOINT") != name or not os.environ.get("PACS_FAILPOINT_FILE"):
+        return
+    try:
+        fd = os.open(os.environ["PACS_FAILPOINT_FILE"], os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    except FileExistsError:
+        return
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
+    time.sleep(3600)

@@ -1,0 +1,174 @@
+"""Write-back: the reading of a PACS study goes back into the same study as DICOM, stored with
+STOW-RS: a Comprehensive SR (highdicom) with the estimate, each class's probability, the
+prediction set, the warnings, the model's name and version and the statement that it is
+AI-generated and not a diagnosis; and a Secondary Capture of the heat map over the X-ray.
+
+Their UIDs are derived from the reading's storage key, so a write-back that is repeated (a
+worker killed after storing, before recording it) stores the same instances again, which the
+PACS keeps once.
+"""
+from __future__ import annotations
+
+import io
+import uuid
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.sr.coding import Code
+
+from .ingest import dataset_from_json
+
+MANUFACTURER = "CXR Screening (open source)"
+SCHEME = "99CXRSCR"  # this application's private coding scheme (DICOM PS3.16: 99 prefix)
+STATEMENT = ("AI-generated screening estimate, not a diagnosis. It does not rule COVID-19, "
+             "pneumonia or any other disease in or out; a clinician (and for COVID-19 an RT-PCR "
+             "or other approved test) decides.")
+SR_SERIES_NUMBER, SC_SERIES_NUMBER = 9901, 9902
+SR_DESCRIPTION = "AI screening estimate (not a diagnosis)"
+SC_DESCRIPTION = "AI heat map (not a diagnosis)"
+
+CLASS_MEANINGS = {
+    "covid": "COVID-19",
+    "pneumonia": "Pneumonia (non-COVID)",
+    "normal": "Normal (neither)",
+}
+OUTCOME_MEANINGS = {
+    "covid": "Findings consistent with COVID-19 (screening estimate)",
+    "pneumonia": "Findings consistent with pneumonia, non-COVID (screening estimate)",
+    "normal": "No findings of COVID-19 or pneumonia (screening estimate)",
+    "uncertain": "Uncertain: no label given; a radiologist should read the image",
+}
+
+ROOT = Code("cxr-ai-estimate", SCHEME, "AI chest X-ray screening estimate")
+FINDING = Code("121071", "DCM", "Finding")
+ALGORITHM_NAME = Code("111001", "DCM", "Algorithm Name")
+ALGORITHM_VERSION = Code("111003", "DCM", "Algorithm Version")
+COMMENT = Code("121106", "DCM", "Comment")
+PREDICTION_SET = Code("prediction-set", SCHEME, "Classes not ruled out (prediction set)")
+SET_CONFIDENCE = Code("set-confidence", SCHEME, "Confidence of the prediction set")
+WARNING = Code("warning", SCHEME, "Warning")
+REASON = Code("no-label-reason", SCHEME, "Why no label is given")
+UNITY = Code("1", "UCUM", "no units")
+
+
+def probability_code(name: str) -> Code:
+    return Code(f"p-{name}", SCHEME, f"Probability: {CLASS_MEANINGS.get(name, name)}")
+
+
+def derived_uid(reading, what: str) -> str:
+    """A UID of the 2.25 form, the same every time for this reading and `what`."""
+    return f"2.25.{uuid.uuid5(reading.storage_key, what).int}"
+
+
+def model_name() -> str:
+    from webapp.screening.engine import model_card
+
+    card = model_card()
+    return str(getattr(card, "name", "") or "cxr-screening model")
+
+
+def sr_content(reading):
+    """The SR's content tree: one root CONTAINER holding CODE, NUM and TEXT items."""
+    from highdicom.sr import (
+        CodeContentItem,
+        ContainerContentItem,
+        ContentSequence,
+        NumContentItem,
+        TextContentItem,
+    )
+
+    contains = "CONTAINS"
+    outcome = reading.outcome
+    items = [
+        TextContentItem(COMMENT, STATEMENT, relationship_type=contains),
+        CodeContentItem(FINDING, Code(outcome, SCHEME, OUTCOME_MEANINGS.get(outcome, outcome)),
+                        relationship_type=contains),
+    ]
+    for name, probability in reading.sorted_probabilities():
+        items.append(NumContentItem(probability_code(name), float(probability), UNITY,
+                                    relationship_type=contains))
+    if reading.prediction_set is not None:
+        classes = ", ".join(CLASS_MEANINGS.get(c, c) for c in reading.prediction_set) or "none"
+        items.append(TextContentItem(PREDICTION_SET, classes, relationship_type=contains))
+        if reading.set_confidence is not None:
+            items.append(NumContentItem(SET_CONFIDENCE, float(reading.set_confidence), UNITY,
+                                        relationship_type=contains))
+    if reading.uncertain and reading.reason:
+        items.append(TextContentItem(REASON, reading.reason[:1024], relationship_type=contains))
+    for warning in reading.warnings or []:
+        text = warning.get("text") if isinstance(warning, dict) else str(warning)
+        if text:
+            items.append(TextContentItem(WARNING, str(text)[:1024], relationship_type=contains))
+    items += [
+        TextContentItem(ALGORITHM_NAME, model_name()[:64], relationship_type=contains),
+        TextContentItem(ALGORITHM_VERSION, (reading.model_version or "unknown")[:64],
+                        relationship_type=contains),
+    ]
+    root = ContainerContentItem(ROOT)
+    root.ContentSequence = ContentSequence(items)
+    return ContentSequence([root], is_root=True)
+
+
+def structured_report(reading, source: Dataset):
+    """The Comprehensive SR of `reading` in the study of `source` (the image that was read)."""
+    from highdicom.sr import ComprehensiveSR
+
+    sr = ComprehensiveSR(
+        evidence=[source], content=sr_content(reading),
+        series_instance_uid=derived_uid(reading, "sr-series"), series_number=SR_SERIES_NUMBER,
+        sop_instance_uid=derived_uid(reading, "sr"), instance_number=1,
+        manufacturer=MANUFACTURER, is_complete=True, is_final=False, is_verified=False,
+        series_description=SR_DESCRIPTION,
+    )
+    sr.ContentLabel = "AI_ESTIMATE"
+    return sr
+
+
+def overlay_pixels(reading) -> np.ndarray:
+    """The heat map over the X-ray (RGB uint8) with a burned-in line saying what it is."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from webapp.screening import presentation
+
+    image = Image.open(io.BytesIO(presentation.overlay_png(reading))).convert("RGB")
+    band = max(18, image.height // 24)
+    canvas = Image.new("RGB", (image.width, image.height + band), (0, 0, 0))
+    canvas.paste(image, (0, band))
+    try:
+        font = ImageFont.load_default(size=max(10, int(band * 0.7)))
+    except (TypeError, OSError):  # Pillow without FreeType
+        font = ImageFont.load_default()
+    ImageDraw.Draw(canvas).text((4, 2), "AI heat map - not a diagnosis", fill=(255, 255, 255),
+                                font=font)
+    return np.asarray(canvas, dtype=np.uint8)
+
+
+def secondary_capture(reading, source: Dataset):
+    from highdicom.sc import SCImage
+
+    sc = SCImage.from_ref_dataset(
+        ref_dataset=source, pixel_array=overlay_pixels(reading),
+        photometric_interpretation="RGB", bits_allocated=8, coordinate_system="PATIENT",
+        series_instance_uid=derived_uid(reading, "sc-series"), series_number=SC_SERIES_NUMBER,
+        sop_instance_uid=derived_uid(reading, "sc"), instance_number=1,
+        manufacturer=MANUFACTURER,
+        patient_orientation=tuple(getattr(source, "PatientOrientation", None) or ("R", "F")),
+        transfer_syntax_uid="1.2.840.10008.1.2.1",
+    )
+    sc.SeriesDescription = SC_DESCRIPTION
+    sc.BurnedInAnnotation = "YES"
+    sc.ImageComments = STATEMENT
+    sc.DerivationDescription = f"Class activation map of {model_name()} {reading.model_version}"
+    return sc
+
+
+def write_back(study, web) -> tuple[str, str]:
+    """Store the SR and the secondary capture of `study`'s reading in its study (STOW-RS).
+    Returns their SOP Instance UIDs."""
+    uid = study.study_instance_uid
+    source = dataset_from_json(web.retrieve_instance_metadata(
+        uid, study.series_instance_uid, study.sop_instance_uid))
+    sr = structured_report(study.reading, source)
+    sc = secondary_capture(study.reading, source)
+    web.store_instances([sr, sc], study_instance_uid=uid)
+    return str(sr.SOPInstanceUID), str(sc.SOPInstanceUID)
