@@ -304,6 +304,18 @@ def report(request, id: ReadingId):  # noqa: A002
     return report_pdf.response(get_own_reading_or_404(request, id))
 
 
+@api.get("/readings/{id}/fhir", url_name="fhir", operation_id="getReadingFhir",
+         summary="The reading as a FHIR R4 DiagnosticReport (an Observation per class)",
+         openapi_extra=openapi.operation("getReadingFhir"))
+def fhir(request, id: ReadingId):  # noqa: A002
+    from django.http import JsonResponse
+
+    from webapp.pacs.fhir import diagnostic_report
+
+    report = diagnostic_report(get_own_reading_or_404(request, id))
+    return private_headers(JsonResponse(report, content_type="application/fhir+json"))
+
+
 @api.get("/openapi.json", url_name="openapi", operation_id="getOpenApi", auth=None,
          summary="This document (OpenAPI 3.0)", openapi_extra=openapi.operation("getOpenApi"))
 def get_openapi(request):

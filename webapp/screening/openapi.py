@@ -85,6 +85,7 @@ def _reading_links(id_expression: str, prefix: str = "") -> dict:
         "GetHeatmap": ("getReadingHeatmap", "Its heat map"),
         "GetOverlay": ("getReadingOverlay", "The heat map over the X-ray"),
         "GetReport": ("getReadingReport", "Its PDF report"),
+        "GetFhir": ("getReadingFhir", "Its FHIR R4 DiagnosticReport"),
     }
     return {prefix + name: {"operationId": operation, "parameters": {"id": id_expression},
                             "description": description}
@@ -151,6 +152,17 @@ _OPERATIONS: dict[str, dict] = {
                                   "256 px: stretch it over image.png"), 404: _NOT_FOUND}},
     "getReadingOverlay": {"responses": {200: _binary("image/png", "RGB PNG"), 404: _NOT_FOUND}},
     "getReadingReport": {"responses": {200: _binary("application/pdf", "PDF"), 404: _NOT_FOUND}},
+    "getReadingFhir": {"responses": {200: {
+        "description": "A FHIR R4 DiagnosticReport (status preliminary: an AI estimate, not a "
+                       "diagnosis) with one contained Observation per class probability",
+        "content": {"application/fhir+json": {"schema": {
+            "type": "object", "required": ["resourceType", "status", "code", "contained",
+                                           "result"],
+            "properties": {"resourceType": {"type": "string", "enum": ["DiagnosticReport"]},
+                           "status": {"type": "string", "enum": ["preliminary"]},
+                           "contained": {"type": "array", "items": {"type": "object"}},
+                           "result": {"type": "array", "items": {"type": "object"}}}}}}},
+        404: _NOT_FOUND}},
     "getOpenApi": {"responses": {200: {"description": "OpenAPI 3.0 JSON", "content": {
         "application/json": {"schema": {"type": "object"}}}}}},
 }

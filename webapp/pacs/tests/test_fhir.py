@@ -1,0 +1,76 @@
+"""GET /api/v1/readings/{id}/fhir: a FHIR R4 DiagnosticReport with an Observation per class
+probability, validated with fhir.resources (its R4B models: DiagnosticReport and Observation
+are unchanged from R4), private to the reading's owner."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from webapp.pacs.models import PacsStudy
+from webapp.screening.models import ApiToken
+
+pytestmark = pytest.mark.django_db
+
+
+def get_fhir(client, key: str, reading_id: int):
+    return client.get(f"/api/v1/readings/{reading_id}/fhir", HTTP_AUTHORIZATION=f"Token {key}")
+
+
+def test_a_reading_is_a_valid_fhir_diagnostic_report(client, alice, bob, make_reading, xray_paths):
+    from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+    from fhir.resources.R4B.observation import Observation
+
+    reading = make_reading(alice, xray_paths["covid"][0])
+    _, key = ApiToken.issue(alice)
+    response = get_fhir(client, key, reading.pk)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/fhir+json"
+    assert response["Cache-Control"] == "private, no-store"
+    body = json.loads(response.content)
+
+    report = DiagnosticReport.model_validate(body)  # raises on anything R4 does not allow
+    assert report.status == "preliminary" and report.id == str(reading.pk)
+    assert report.category[0].coding[0].code == "RAD"
+    assert "not a diagnosis" in report.conclusion
+    assert report.conclusionCode[0].coding[0].code == reading.outcome
+    assert report.issued is not None and not getattr(report, "imagingStudy", None)
+
+    observations = {o["id"]: Observation.model_validate(o) for o in body["contained"]}
+    assert sorted(observations) == sorted(f"p-{name}" for name in reading.probabilities)
+    assert [r.reference for r in report.result] == [f"#{o['id']}" for o in body["contained"]]
+    for name, probability in reading.probabilities.items():
+        observation = observations[f"p-{name}"]
+        assert observation.status == "preliminary"
+        assert float(observation.valueQuantity.value) == pytest.approx(probability, abs=1e-6)
+        assert observation.valueQuantity.system == "http://unitsofmeasure.org"
+        assert reading.model_version in observation.method.text
+    for warning in reading.warnings:
+        assert warning["text"] in report.conclusion
+
+    # Another account's key sees no such reading; no key is refused.
+    _, bob_key = ApiToken.issue(bob)
+    missing = get_fhir(client, bob_key, reading.pk)
+    assert missing.status_code == 404 and json.loads(missing.content)["code"] == "not_found"
+    assert client.get(f"/api/v1/readings/{reading.pk}/fhir").status_code == 401
+
+
+def test_a_pacs_reading_names_its_dicom_study(client, alice, make_reading, xray_paths):
+    from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+
+    reading = make_reading(alice, xray_paths["normal"][0])
+    PacsStudy.objects.create(study_instance_uid="1.2.826.0.1.3680043.8.498.1", reading=reading,
+                             state=PacsStudy.State.WRITTEN)
+    _, key = ApiToken.issue(alice)
+    report = DiagnosticReport.model_validate(json.loads(get_fhir(client, key, reading.pk).content))
+    identifier = report.imagingStudy[0].identifier
+    assert (identifier.system, identifier.value) == ("urn:dicom:uid",
+                                                     "urn:oid:1.2.826.0.1.3680043.8.498.1")
+
+
+def test_the_operation_is_in_the_openapi_document(client):
+    document = json.loads(client.get("/api/v1/openapi.json").content)
+    operation = document["paths"]["/readings/{id}/fhir"]["get"]
+    assert operation["operationId"] == "getReadingFhir"
+    assert "application/fhir+json" in operation["responses"]["200"]["content"]
+    assert {"401", "404", "429", "500"} <= set(operation["responses"])
