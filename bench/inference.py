@@ -9,8 +9,10 @@ Measures, in one run on the same machine and thread count:
   for both engines), with the ratio onnxruntime / PyTorch;
 - one image end to end through `Predictor.predict` (decode, preprocess, infer, OOD, heat map)
   and the overlay PNG the web page shows;
-- the same for one full-size detector DICOM (3,328 x 4,096 pixels, 12 bits in 16, made from a
-  real X-ray), uncompressed and JPEG Lossless, against the small real X-rays above.
+- full-size inputs made from real X-rays by bench/fullsize.py (2,000 px 8- and 16-bit PNG,
+  3,000 px DICOM uncompressed and JPEG Lossless, a 64 MiB DICOM) next to the small real X-rays:
+  `Predictor.predict` and its decoding alone, each kind in a fresh process whose peak resident
+  memory (VmHWM: the model loaded, then the readings) is reported. `--no-full-size` skips this.
 
 The PyTorch column needs no training run: it builds the served model's architecture with
 `cxr.training.models.build_model` and untrained weights (latency does not depend on the weights'
@@ -22,7 +24,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,6 +37,15 @@ from cxr.evaluation import markdown
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 UNTRAINED = "PyTorch eager, same architecture, untrained weights: timing only"
+INPUTS = REPO_DIR / "var" / "bench-inputs"
+FULL_SIZE = {
+    "small": "small real X-rays (224-512 px, 8-bit PNG)",
+    "png8": "2,000 px 8-bit PNG",
+    "png16": "2,000 px 16-bit PNG (12-bit values)",
+    "dicom": "3,000 px DICOM, uncompressed",
+    "dicom-jpegll": "3,000 px DICOM, JPEG Lossless",
+    "dicom-64mib": "5,760 x 5,824 DICOM, uncompressed (64 MiB)",
+}
 
 
 def timings(fn, repeats: int, warmup: int = 3) -> list[float]:
@@ -54,33 +67,53 @@ def real_xrays(n: int) -> list[Path]:
     return paths
 
 
-def detector_dicoms(path: Path) -> dict[str, bytes]:
-    """One real X-ray scaled to a flat-panel detector's size, as an uncompressed DICOM (26 MiB)
-    and as JPEG Lossless (what CR/DX systems export), encoded with GDCM."""
-    import io
+def full_size_files(small: list[Path]) -> dict[str, list[Path]]:
+    """{kind: files}: the small real X-rays given, and bench/fullsize.py's full-size copies
+    (run as a script: bench modules do not import each other) in var/bench-inputs."""
+    subprocess.run([sys.executable, str(REPO_DIR / "bench" / "fullsize.py"), "--out", str(INPUTS), "--big"],
+                   check=True, stdout=subprocess.DEVNULL)
+    index = json.loads((INPUTS / "inputs.json").read_text())["files"]
+    return {"small": small, **{kind: [Path(p) for p in index[kind]] for kind in FULL_SIZE if kind != "small"}}
 
-    from PIL import Image
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-    from cxr.data.dicom_codecs import compress_dicom  # GDCM's encoder; .4.70 = JPEG Lossless
+def measure_kind(model: Path, threads: int, files: list[Path], repeats: int) -> dict:
+    """In this (fresh) process: Predictor.predict and decoding alone on `files`, and the peak
+    resident memory with the model loaded and the readings made."""
+    from cxr.inference import Predictor
 
-    gray = Image.open(path).convert("L").resize((3328, 4096), Image.Resampling.BILINEAR)
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.1"  # Digital X-Ray
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset("bench.dcm", {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-    ds.Modality, ds.Rows, ds.Columns = "DX", 4096, 3328
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.WindowCenter, ds.WindowWidth = 2040, 4080
-    ds.PixelData = (np.asarray(gray, np.uint16) * 16).tobytes()
-    buffer = io.BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return {"uncompressed": buffer.getvalue(),
-            "JPEG Lossless": compress_dicom(buffer.getvalue(), "1.2.840.10008.1.2.4.70")}
+    predictor = Predictor.load(model, threads=threads)
+    predict: list[float] = []
+    decode = []
+    predictor.predict(files[0].read_bytes())
+    for i in range(repeats):
+        data = files[i % len(files)].read_bytes()  # one file in memory at a time, as in a worker
+        start = time.perf_counter()
+        predictor.decode(data)
+        decode.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        predictor.predict(data)
+        predict.append(time.perf_counter() - start)
+    peak_kib = int(re.search(r"^VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.M).group(1))
+    return {"predict": predict, "decode": decode, "mib": [p.stat().st_size / 2**20 for p in files],
+            "peak_mb": peak_kib * 1024 / 1e6}
+
+
+def full_size_rows(model: Path, threads: int, files: dict[str, list[Path]], repeats: int) -> list[tuple]:
+    results = {}
+    for kind, paths in files.items():
+        n = 3 if kind == "dicom-64mib" else repeats
+        out = subprocess.run([sys.executable, __file__, "--measure-kind", json.dumps(
+            {"model": str(model), "threads": threads, "files": [str(p) for p in paths], "repeats": n})],
+            check=True, capture_output=True, text=True)
+        results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+    small_p50 = np.percentile(results["small"]["predict"], 50)
+    rows = []
+    for kind, r in results.items():
+        p50 = np.percentile(r["predict"], 50)
+        rows.append((FULL_SIZE[kind], f"{min(r['mib']):.1f}-{max(r['mib']):.1f}", f"{p50 * 1e3:.0f}",
+                     f"{np.percentile(r['predict'], 95) * 1e3:.0f}", f"{p50 / small_p50:.1f}x",
+                     f"{np.percentile(r['decode'], 50) * 1e3:.0f}", f"{r['peak_mb']:.0f}"))
+    return rows
 
 
 def torch_wrapper(card: dict, checkpoint: Path | None, threads: int):
@@ -116,7 +149,14 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="threads for both engines (default 2)")
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--images", type=int, default=16, help="real X-rays for the end-to-end timing")
+    parser.add_argument("--no-full-size", action="store_true", help="skip the full-size inputs")
+    parser.add_argument("--measure-kind", help=argparse.SUPPRESS)  # internal: one kind, in a fresh process
     args = parser.parse_args()
+    if args.measure_kind:
+        job = json.loads(args.measure_kind)
+        print(json.dumps(measure_kind(Path(job["model"]), job["threads"], [Path(p) for p in job["files"]],
+                                      job["repeats"])))
+        return 0
 
     from cxr.inference import Predictor
     from cxr.preprocess import prepare_gray, to_tensor_layout
@@ -186,16 +226,15 @@ def main() -> int:
           f"{np.percentile(overlay, 50) * 1e3:.1f}", f"{np.percentile(overlay, 95) * 1e3:.1f}")],
         "lrr"))
 
-    small = np.percentile(e2e, 50)
-    dicom_rows = []
-    for name, data in detector_dicoms(paths[0]).items():
-        p50 = np.percentile(timings(lambda data=data: predictor.predict(data), max(3, args.repeats // 6), 1), 50)
-        dicom_rows.append((name, f"{len(data) / 2**20:.1f}", f"{p50 * 1e3:.0f}", f"{p50 / small:.0f}x"))
+    if args.no_full_size:
+        return 0
+    small = [p for label in ("covid", "pneumonia", "normal")
+             for p in sorted((paths[0].parent.parent / label).glob("*.png"))[:2]]
     print()
     print(markdown.table(
-        ("end to end, one full-size detector DICOM (3,328 x 4,096)", "MiB", "p50 (ms)",
-         "ratio to the small X-rays' p50"),
-        dicom_rows, "lrrr"))
+        ("input (Predictor.predict, a fresh process per kind)", "MiB", "p50 (ms)", "p95 (ms)",
+         "p50 vs. small", "decoding alone p50 (ms)", "peak MB of the process"),
+        full_size_rows(args.model, args.threads, full_size_files(small), max(6, args.repeats // 2)), "lrrrrrr"))
     return 0
 
 

@@ -235,7 +235,8 @@ class Browser:
 
 # --- the runs -------------------------------------------------------------------------------------
 
-def run_users(port: int, emails: list[str], images: list[Path], per_user: int) -> tuple[list[float], float]:
+def run_users(port: int, emails: list[str], images: list[Path], per_user: int,
+              offset: int = 0) -> tuple[list[float], float]:
     blobs = {p: p.read_bytes() for p in images}
     browsers = []
     for email in emails:
@@ -251,7 +252,7 @@ def run_users(port: int, emails: list[str], images: list[Path], per_user: int) -
         barrier.wait()
         try:
             for i in range(per_user):
-                image = images[(index + i) % len(images)]
+                image = images[(offset + index + i) % len(images)]
                 elapsed = browser.screen(image, blobs[image])
                 with lock:
                     times.append(elapsed)
@@ -270,38 +271,58 @@ def run_users(port: int, emails: list[str], images: list[Path], per_user: int) -
     return times, wall
 
 
-def baseline_predict(images: list[Path], repeats: int) -> tuple[list[float], str, int]:
-    """Predictor.predict times on the same files, the model's name and version, its threads."""
-    from cxr.inference import Predictor
-    from cxr.inference.predictor import default_threads
+class Baseline:
+    """Predictor.predict in this process on the same files (its default threads): the model
+    alone, what the web layer is compared with."""
 
-    predictor = Predictor.load()  # $CXR_MODEL_DIR, else the bundled model: what the server loads
-    blobs = [p.read_bytes() for p in images]
-    predictor.predict(blobs[0])  # warm-up
-    times = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        predictor.predict(blobs[i % len(blobs)])
-        times.append(time.perf_counter() - start)
-    return times, f"{predictor.card.name or '?'} {predictor.version}", default_threads()
+    def __init__(self):
+        from cxr.inference import Predictor
+        from cxr.inference.predictor import default_threads
+
+        self.predictor = Predictor.load()  # $CXR_MODEL_DIR, else the bundled model: as the server
+        self.model = f"{self.predictor.card.name or '?'} {self.predictor.version}"
+        self.threads = default_threads()
+
+    def times(self, images: list[Path], repeats: int, offset: int = 0) -> list[float]:
+        out = []
+        for i in range(repeats):
+            data = images[(offset + i) % len(images)].read_bytes()
+            start = time.perf_counter()
+            self.predictor.predict(data)
+            out.append(time.perf_counter() - start)
+        return out
 
 
-def measure_kind(kind: str, images: list[Path], args) -> dict:
+def measure_kind(kind: str, images: list[Path], args, baseline: Baseline) -> dict:
+    """One kind against a fresh server. The baseline and the single user take turns in rounds
+    (and the baseline runs again just before and after the concurrent users), so that load from
+    other work on the machine weighs on both sides of each ratio alike."""
     big = kind == BIG_KIND
     requests = 3 if big else args.requests
-    baseline, model, ort_threads = baseline_predict(images, requests)
+    rounds = 1 if big else max(1, min(args.rounds, requests))
+    per_round = max(1, requests // rounds)
+    baseline.times(images, 1)  # warm-up
     result = {"kind": kind, "files": len(images), "mib": [p.stat().st_size / 2**20 for p in images],
-              "model": model, "predict": baseline, "predict_threads": ort_threads}
+              "model": baseline.model, "predict_threads": baseline.threads, "predict": [], "single": [],
+              "single_wall": 0.0, "load": [os.getloadavg()[0]]}
     with tempfile.TemporaryDirectory(prefix="cxr-bench-web-") as tmp:
         with Server(Path(tmp), args.workers, args.threads, args.ort_threads) as server:
             emails = create_users(server.env, 1 if big else max(1, args.users))
             run_users(server.port, emails, images, 1)  # warm-up: caches, connections, first pages
-            result["single"], result["single_wall"] = run_users(server.port, emails[:1], images, requests)
+            for r in range(rounds):
+                result["predict"] += baseline.times(images, per_round, r * per_round)
+                times, wall = run_users(server.port, emails[:1], images, per_round, r * per_round)
+                result["single"] += times
+                result["single_wall"] += wall
             if not big and args.users > 1:
+                result["predict_around_concurrent"] = baseline.times(images, per_round)
                 result["concurrent"], result["concurrent_wall"] = run_users(
                     server.port, emails, images, args.per_user)
+                result["predict_around_concurrent"] += baseline.times(images, per_round, per_round)
+                result["predict"] += result["predict_around_concurrent"]
             result["peak_mb"] = server.peak_mb_per_worker()
             result["workers"] = len(server.worker_pids())
+    result["load"].append(os.getloadavg()[0])
     return result
 
 
@@ -325,7 +346,7 @@ def summary_rows(results: list[dict]) -> list[tuple]:
         rows.append((LABELS[r["kind"]], f"{min(r['mib']):.1f}-{max(r['mib']):.1f}",
                      f"{predict_p50:.0f} / {ms(r['predict'], 95):.0f}",
                      f"{single_p50:.0f} / {ms(r['single'], 95):.0f}", f"{single_p50 / predict_p50:.2f}x",
-                     *concurrent, f"{max(r['peak_mb']):.0f}"))
+                     *concurrent, f"{max(r['peak_mb']):.0f}", f"{r['load'][0]:.1f}-{r['load'][1]:.1f}"))
     return rows
 
 
@@ -364,6 +385,8 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=30, help="timed requests of the single user")
     parser.add_argument("--users", type=int, default=8, help="concurrent users")
     parser.add_argument("--per-user", type=int, default=5, help="timed requests per concurrent user")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="turns of baseline and single user (each of requests / rounds)")
     parser.add_argument("--json", type=Path, help="also write the raw times to this file")
     parser.add_argument("--write-docs", action="store_true", help=f"write the table into {DOC.name}")
     args = parser.parse_args(argv)
@@ -375,9 +398,10 @@ def main(argv=None) -> int:
     files = inputs(kinds)
     load_before = os.getloadavg()[0]
     started = time.strftime("%Y-%m-%d %H:%M %Z")
+    baseline = Baseline()
     results = []
     for kind in kinds:
-        results.append(measure_kind(kind, files[kind], args))
+        results.append(measure_kind(kind, files[kind], args, baseline))
         print(f"{kind}: done", file=sys.stderr)
     load_after = os.getloadavg()[0]
 
@@ -390,14 +414,15 @@ def main(argv=None) -> int:
         f"Run of {started}: {layout}, SQLite; model {r0['model']}; {os.cpu_count()} CPU cores, load "
         f"average {load_before:.1f} before and {load_after:.1f} after the run (other work on the "
         f"machine); baseline `Predictor.predict` in-process with {r0['predict_threads']} ONNX Runtime "
-        f"threads; form uploads with a session; {args.requests} requests for one user (3 for the "
-        f"64 MiB DICOM), {args.users} users x {args.per_user} concurrently.",
+        f"threads, taking turns with the single user in {args.rounds} rounds and run again around "
+        f"the concurrent users; form uploads with a session; {args.requests} requests for one user "
+        f"(3 for the 64 MiB DICOM), {args.users} users x {args.per_user} concurrently.",
         "",
         markdown.table(
             ("input", "MiB", "predict p50 / p95 ms", "1 user p50 / p95 ms", "1 user vs. predict",
              f"{args.users} users p50 / p95 ms", "readings/s", "floor (cores / predict p50)",
-             "share of floor", "peak MB per worker"),
-            summary_rows(results), "lrrrrrrrrr"),
+             "share of floor", "peak MB per worker", "load average"),
+            summary_rows(results), "lrrrrrrrrrr"),
         "",
         *goals(results, args.users),
     ]
