@@ -23,7 +23,10 @@ ENGLISH: dict[str, str] = {
     "not_cxr_modality": NOT_A_CXR + ": the DICOM header says its modality is {modality}, not a radiograph.",
     "not_cxr_lateral": NOT_A_CXR + ": the DICOM header says it is a lateral view ({view}).",
     "not_cxr_unlike_training": NOT_A_CXR + ": it differs too much from the X-rays the model was "
-    "trained on (distance {distance:.1f}, limit {limit:.1f}).",
+    "trained on.",
+    "not_cxr_verifier": NOT_A_CXR + ": it does not show a whole chest X-ray. It may be a photo of a "
+    "screen, a part of an X-ray without both lungs, or a heavily processed picture. Please upload "
+    "the original X-ray file.",
     "not_cxr_orientation": "This X-ray seems to be turned sideways or upside down, or stored as a "
     "negative (bones dark), and it could not be turned the right way up with confidence. Please "
     "upload it upright, with bones light and air dark.",
@@ -46,9 +49,12 @@ ENGLISH: dict[str, str] = {
     "dicom_burned_in_text": "The DICOM header says text is burned into the picture (Burned In "
     "Annotation: YES): it may show the patient's name or other identifying details, and it stays "
     "in the picture. Text on an X-ray can also mislead the model.",
-    "unfamiliar_image": "This X-ray is unlike the images the model was trained on (distance "
-    "{ratio:.2f}, limit {limit:.2f}). On such images from hospitals it never saw, its readings "
+    "unfamiliar_image": "This X-ray is unlike the images the model was trained on. On such "
+    "images from hospitals it never saw, its readings "
     "were less accurate: treat this result with extra caution.",
+    "heatmap_off_lungs": "Most of the heat map lies outside the lungs (only {on_lungs_percent}% "
+    "on them): the reading may rest on something other than the lungs, such as text, borders or "
+    "devices. Look at where the heat map points before giving the result any weight.",
     "corrected_rotation": "The X-ray appeared to be turned {angle} degrees clockwise; it was turned "
     "back before reading. Check that the picture shown is the right way up.",
     "corrected_inversion": "The X-ray appeared to be a negative (bones dark, air light); its grey "

@@ -30,6 +30,7 @@ class Prediction:
     # card has no out-of-source fit.
     prediction_set: list[str] | None = None
     familiarity: float | None = None  # nearest-neighbour ratio to the training X-rays
+    heat_on_lungs: float | None = None  # share of the heat map on the segmented lungs
     _cam: np.ndarray = field(default=None, repr=False)  # (h, w) raw CAM of heatmap_class
 
     @property

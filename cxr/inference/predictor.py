@@ -24,6 +24,13 @@ from cxr.inference.guard.orientation import (
     correct_orientation,
     load_orientation,
 )
+from cxr.inference.guard.verifier import VERIFIER_FILE, ChestXrayVerifier, load_verifier
+from cxr.inference.lung_field import (
+    LUNG_FIELD_FILE,
+    LungField,
+    heat_share_on_lungs,
+    load_lung_field,
+)
 from cxr.inference.notices import Notice
 from cxr.inference.prediction import Prediction
 from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD, prepare_gray
@@ -64,7 +71,8 @@ class Predictor:
     def __init__(self, model_dir: Path, session, card: ModelCard,
                  detector: detectors.MahalanobisDetector | detectors.FeatureGuard | None,
                  max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS,
-                 orientation: OrientationClassifier | None = None):
+                 orientation: OrientationClassifier | None = None,
+                 lung_field: LungField | None = None, verifier: ChestXrayVerifier | None = None):
         if not card.classes or card.input_size is None:
             raise CardError(f"the model card of {model_dir} names no classes or no input size")
         self.model_dir = model_dir
@@ -72,6 +80,14 @@ class Predictor:
         self.card = card
         self.detector = detector
         self.orientation = orientation  # which way up (orientation.npz); None: not checked
+        self.lung_field = lung_field  # lung_field.onnx: where the lungs are; None: not checked
+        # Heat maps off the lungs are flagged only with a segmenter that met its reliability
+        # criterion and whose flag was measured out of source (the card's lung_field section).
+        check = card.lung_field
+        measured = check.out_of_source.get("all") if check and check.out_of_source else None
+        self.lung_check = check if (lung_field and check and check.warn_below is not None and measured) else None
+        # "Is this a whole frontal chest X-ray?" (verifier.npz); it reads the lung field.
+        self.verifier = verifier if lung_field is not None else None
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
         self.classes: list[str] = list(card.classes)
@@ -110,7 +126,9 @@ class Predictor:
         )
         detector = detectors.load_detector(model_dir / "ood.npz")
         return cls(model_dir, session, card, detector,
-                   orientation=load_orientation(model_dir / ORIENTATION_FILE))
+                   orientation=load_orientation(model_dir / ORIENTATION_FILE),
+                   lung_field=load_lung_field(model_dir / LUNG_FIELD_FILE),
+                   verifier=load_verifier(model_dir / VERIFIER_FILE))
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -153,12 +171,31 @@ class Predictor:
         if self.orientation is not None:
             self._orient(images, prepared, refusals, notes)
         logits, cams, pooled = self.run_model(prepared)
+        lungs = self.lung_field.probabilities(prepared) if self.lung_field is not None else None
+        if self.verifier is not None:
+            not_cxr = self.verifier.not_cxr_probability(prepared, pooled, lungs) > self.verifier.threshold
+            for i in np.flatnonzero(not_cxr):
+                refusals[i] = refusals[i] or Notice("not_cxr_verifier")
         probabilities = softmax(logits / self.temperature)
         distances = self.detector.scores(pooled)
         familiarity = self.familiarity_ratios(pooled)
-        return [self._prediction(d, p, c, s, f, r, n)
-                for d, p, c, s, f, r, n in zip(images, probabilities, cams, distances, familiarity,
-                                               refusals, notes, strict=True)]
+        predictions = [self._prediction(d, p, c, s, f, r, n)
+                       for d, p, c, s, f, r, n in zip(images, probabilities, cams, distances, familiarity,
+                                                      refusals, notes, strict=True)]
+        if self.lung_check is not None:
+            self._check_heat_on_lungs(predictions, lungs)
+        return predictions
+
+    def _check_heat_on_lungs(self, predictions: list[Prediction], lungs: np.ndarray) -> None:
+        """Warn (in place) where a read X-ray's heat map lies mostly off the lungs. (How such
+        readings did out of source is in the card's lung_field section and on How it works.)"""
+        for prediction, lung in zip(predictions, lungs, strict=True):
+            if prediction.rejected:
+                continue
+            share = heat_share_on_lungs(prediction.heatmap, lung)
+            prediction.heat_on_lungs = share
+            if share < self.lung_check.warn_below:
+                prediction.warnings.append(Notice("heatmap_off_lungs", on_lungs_percent=round(100 * share)))
 
     def _orient(self, images: list[DecodedImage], prepared: np.ndarray,
                 refusals: list[Notice | None], notes: list[list[Notice]]) -> None:

@@ -31,8 +31,11 @@ TRANSLATIONS = {
                                        "radiograph.")),
     "not_cxr_lateral": (_NOT_A_CXR, _("the DICOM header says it is a lateral view (%(view)s).")),
     "not_cxr_unlike_training": (_NOT_A_CXR, _("it differs too much from the X-rays the model was "
-                                              "trained on (distance %(distance).1f, limit "
-                                              "%(limit).1f).")),
+                                              "trained on.")),
+    "not_cxr_verifier": (_NOT_A_CXR, _("it does not show a whole chest X-ray. It may be a photo "
+                                       "of a screen, a part of an X-ray without both lungs, or a "
+                                       "heavily processed picture. Please upload the original X-ray "
+                                       "file.")),
     "not_cxr_orientation": _("This X-ray seems to be turned sideways or upside down, or stored as a "
                              "negative (bones dark), and it could not be turned the right way up "
                              "with confidence. Please upload it upright, with bones light and air "
@@ -46,10 +49,14 @@ TRANSLATIONS = {
     "refused_all_labels": _("Uncertain: a radiologist should read this. On X-rays from hospitals it "
                             "never saw, no reading of this model was right %(target_percent)s%% of "
                             "the time, so it gives no label at all."),
-    "unfamiliar_image": _("This X-ray is unlike the images the model was trained on (distance "
-                          "%(ratio).2f, limit %(limit).2f). On such images from hospitals it never "
+    "unfamiliar_image": _("This X-ray is unlike the images the model was trained on. On such "
+                          "images from hospitals it never "
                           "saw, its readings were less accurate: treat this result with extra "
                           "caution."),
+    "heatmap_off_lungs": _("Most of the heat map lies outside the lungs (only %(on_lungs_percent)s%% "
+                           "on them): the reading may rest on something other than the lungs, such "
+                           "as text, borders or devices. Look at where the heat map points before "
+                           "giving the result any weight."),
     "corrected_rotation": _("The X-ray appeared to be turned %(angle)s degrees clockwise; it was "
                             "turned back before reading. Check that the picture shown is the right "
                             "way up."),
