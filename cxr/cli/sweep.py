@@ -30,6 +30,13 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the CIs")
     parser.add_argument("--tables-only", action="store_true",
                         help="only rewrite tables.md from the runs finished so far")
+    parser.add_argument("--plan-only", action="store_true",
+                        help="record the grid in sweep.json (its rows show as not run) and write "
+                             "the tables, training nothing")
+    parser.add_argument("--concurrent", type=int, default=1, metavar="N",
+                        help="train N runs at once, one process each (a GPU has room for several)")
+    parser.add_argument("--resident", choices=["auto", "yes", "no"], default="auto",
+                        help="keep the training images on the device as uint8 (auto: on a GPU)")
     add_train_options(parser)
     parser.set_defaults(handler=run)
 
@@ -55,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         "workers": args.workers,
         "max_train_batches": args.max_train_batches,
         "cache_dir": str(args.cache_dir) if args.cache_dir else None,
+        "resident": args.resident,
     }
     archs = [a.strip() for a in args.archs.split(",") if a.strip()] if args.archs else None
     try:
@@ -63,10 +71,14 @@ def run(args: argparse.Namespace) -> int:
             epochs=args.epochs, train_options=train_options,
             evaluate_options={"n_boot": args.n_boot, "device": args.device,
                               "cache_dir": train_options["cache_dir"]},
+            concurrent=args.concurrent, plan_only=args.plan_only,
         )
     except ValueError as exc:  # unknown architecture, or a folder started with another setup
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.plan_only:
+        print(f"grid recorded in {out / 'sweep.json'}; tables in {out / 'tables.md'}")
+        return 0
     failed = [name for name, status in statuses.items() if status == "failed"]
     print(f"{len(statuses) - len(failed)} of {len(statuses)} runs finished; tables in {out / 'tables.md'}")
     if failed:

@@ -18,6 +18,18 @@ def run_name(arch: str, lr: float, batch_size: int) -> str:
     return f"{slug}_lr{lr:.0e}_bs{batch_size}"
 
 
+def portable_path(path: str | Path | None) -> str | None:
+    """`path` relative to the working directory (the project root) when it lies inside it, so
+    that committed records (config.json, sweep.json, metrics) name no one's home folder."""
+    if path is None or str(path) == "":
+        return None if path is None else ""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(resolved)
+
+
 def read_sweep(sweep_dir: str | Path) -> dict:
     """The grid and options a sweep folder was started with (`sweep.json`)."""
     path = Path(sweep_dir) / SWEEP_FILE

@@ -43,6 +43,7 @@ class RunResult:
     status: str  # "done", "failed", "running" or "pending"
     epochs: int | None = None
     metrics: dict | None = None
+    weights: str = "not recorded"  # where its starting weights came from
 
     def metric(self, subset: str, path: Sequence[str]) -> dict | None:
         """`{"value", "ci95"}` at `path` in a subset's report, None when absent."""
@@ -62,7 +63,18 @@ def _epochs_trained(folder: Path) -> int | None:
         return sum(1 for _ in csv.DictReader(f))
 
 
-def read_run(folder: Path, arch: str, lr: float, batch_size: int) -> RunResult:
+def _recorded_weights(folder: Path) -> str | None:
+    """What the run itself recorded about its weights (done.json, written by training)."""
+    done = folder / "done.json"
+    if done.exists():
+        return json.loads(done.read_text(encoding="utf-8")).get("weights")
+    return None
+
+
+def read_run(folder: Path, arch: str, lr: float, batch_size: int,
+             planned_weights: str | None = None) -> RunResult:
+    """A run folder's state; `planned_weights` (sweep.json) names its weights until the run
+    records what it actually loaded."""
     metrics_file = folder / "metrics.json"
     if (folder / "done.json").exists() and metrics_file.exists():
         status = "done"
@@ -75,15 +87,17 @@ def read_run(folder: Path, arch: str, lr: float, batch_size: int) -> RunResult:
     metrics = None
     if status == "done":
         metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
-    return RunResult(arch, lr, batch_size, folder, status, _epochs_trained(folder), metrics)
+    weights = _recorded_weights(folder) or planned_weights or "not recorded"
+    return RunResult(arch, lr, batch_size, folder, status, _epochs_trained(folder), metrics, weights)
 
 
 def collect_runs(sweep_dir: str | Path) -> list[RunResult]:
     """Every grid point of the sweep in `sweep.json`, done or not."""
     sweep_dir = Path(sweep_dir)
     plan = read_sweep(sweep_dir)
+    planned = plan.get("weights", {})
     return [
-        read_run(sweep_dir / run_name(arch, lr, bs), arch, lr, bs)
+        read_run(sweep_dir / run_name(arch, lr, bs), arch, lr, bs, planned.get(arch))
         for lr in plan["lrs"] for bs in plan["batch_sizes"] for arch in plan["archs"]
     ]
 
@@ -105,18 +119,19 @@ def _best_bold(cells: list[str], values: list[float | None]) -> list[str]:
 def paper_table(runs: Sequence[RunResult], number: int, lr: float, batch_size: int) -> str:
     """One of the paper's tables: the runs of one learning rate and batch size."""
     rows = [r for r in runs if r.lr == lr and r.batch_size == batch_size]
-    header = ["Model", "Epochs", *(title for title, _, _ in PAPER_COLUMNS)]
+    header = ["Model", "Epochs", *(title for title, _, _ in PAPER_COLUMNS), "Weights"]
     columns = [[r.arch for r in rows], [_epochs_cell(r) for r in rows]]
     for _, subset, path in PAPER_COLUMNS:
         metrics = [r.metric(subset, path) for r in rows]
         values = [None if m is None else m.get("value") for m in metrics]
         rounded = [None if v is None else round(100 * v, 2) for v in values]
         columns.append(_best_bold([_percent(m) for m in metrics], rounded))
+    columns.append([r.weights for r in rows])
     title = ROMAN[number - 1] if number <= len(ROMAN) else str(number)
     return "\n".join([
         f"### Table {title}: learning rate {lr:g}, batch size {batch_size}",
         "",
-        table(header, zip(*columns, strict=True), align="l" + "r" * (len(header) - 1)),
+        table(header, zip(*columns, strict=True), align="l" + "r" * (len(header) - 2) + "l"),
     ])
 
 
@@ -129,15 +144,16 @@ def _epochs_cell(run: RunResult) -> str:
 def honest_table(runs: Sequence[RunResult], subset: str = "test") -> str:
     """Macro AUC, COVID sensitivity/specificity with 95% CIs and ECE for every run."""
     header = ["Model", "Learning rate", "Batch size", "Epochs", "Macro AUC", "COVID sensitivity",
-              "COVID specificity", "ECE"]
+              "COVID specificity", "ECE", "Weights"]
     paths = [("macro_auc",), ("per_class", COVID, "sensitivity"), ("per_class", COVID, "specificity"),
              ("ece",)]
     rows = ([r.arch, f"{r.lr:g}", r.batch_size, _epochs_cell(r),
-             *(format_estimate(r.metric(subset, path), missing=PENDING) for path in paths)] for r in runs)
+             *(format_estimate(r.metric(subset, path), missing=PENDING) for path in paths), r.weights]
+            for r in runs)
     return "\n".join([
         f"### Discrimination and calibration on the {subset} set (95% bootstrap intervals)",
         "",
-        table(header, rows, align="lrrrllll"),
+        table(header, rows, align="lrrrlllll"),
     ])
 
 
@@ -150,7 +166,8 @@ def render_tables(runs: Sequence[RunResult], lrs: Sequence[float],
         "",
         f"{done} of {len(runs)} runs finished; {PENDING} marks a run not finished yet. Accuracy, "
         "precision and recall (macro) in percent, as in the paper; the best value of each "
-        "column in bold.",
+        "column in bold. Weights: what each run started from (recorded by the run; for a run "
+        "not made yet, what `--pretrained` gives it here).",
     ]
     number = 1
     for lr in lrs:

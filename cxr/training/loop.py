@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from cxr.data.cache import cached_images
 from cxr.data.splits import describe_split, read_split
+from cxr.evaluation.runs import portable_path
 from cxr.labels import TASKS
 from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from cxr.training.adversary import SourceAdversary, ramp, source_codes
@@ -59,6 +60,9 @@ class TrainConfig:
     max_train_batches: int | None = None
     cache_dir: str | None = None
     command: str = ""
+    # Keep the training images on the device as one uint8 tensor and index batches there (no
+    # host-to-device copy per step): "auto" = on a GPU, "yes", "no".
+    resident: str = "auto"
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -188,12 +192,17 @@ def train(config: TrainConfig, log=print) -> Path:
         raise ValueError("mixup and the source adversary cannot be combined (a mixed image has two sources)")
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
+    record = dataclasses.asdict(config)
+    for key in ("split_csv", "out_dir", "cache_dir"):
+        record[key] = portable_path(record[key])
+    (out / "config.json").write_text(json.dumps(record, indent=2))
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     device = resolve_device(config.device)
     if device.type == "cpu":
         torch.set_num_threads(max(1, config.workers))
+    else:
+        torch.backends.cudnn.benchmark = True  # fixed input sizes: pick the fastest kernels once
 
     split = read_split(config.split_csv)
     task = task_of(split["label"])
@@ -207,6 +216,16 @@ def train(config: TrainConfig, log=print) -> Path:
         f"images, {device}, pretrained={config.pretrained}")
 
     model = build_model(arch, len(classes), config.pretrained).to(device)
+    weights_origin = getattr(model, "weights_origin", config.pretrained)
+    log(f"weights: {weights_origin}")
+    if config.resident not in ("auto", "yes", "no"):
+        raise ValueError(f"resident must be auto, yes or no, not {config.resident!r}")
+    resident = config.resident == "yes" or (config.resident == "auto" and device.type == "cuda")
+    if resident:  # one copy of the training images, uint8, on the device; batches are indexed there
+        device_images = torch.from_numpy(np.ascontiguousarray(images[train_idx])).to(device)
+        device_row = np.full(len(split), -1, dtype=np.int64)
+        device_row[train_idx] = np.arange(len(train_idx))
+        device_y = torch.from_numpy(y_all).to(device)
     model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     weights = sampling_weights(split.iloc[train_idx], config.balance)
@@ -229,6 +248,7 @@ def train(config: TrainConfig, log=print) -> Path:
     if config.max_train_batches:
         steps_per_epoch = min(steps_per_epoch, config.max_train_batches)
 
+    train_images, train_seconds = 0, 0.0
     for epoch in range(config.epochs):
         started = time.time()
         lr = learning_rate(epoch, config.lr, config.constant_epochs, config.decay)
@@ -244,8 +264,12 @@ def train(config: TrainConfig, log=print) -> Path:
             rows = np.sort(order[step * config.batch_size:(step + 1) * config.batch_size])
             if len(rows) == 0:
                 break
-            batch = torch.from_numpy(np.ascontiguousarray(images[rows])).to(device, non_blocking=True)
-            target = torch.from_numpy(y_all[rows]).to(device)
+            if resident:
+                batch = device_images[torch.from_numpy(device_row[rows]).to(device)]
+                target = device_y[torch.from_numpy(rows).to(device)]
+            else:
+                batch = torch.from_numpy(np.ascontiguousarray(images[rows])).to(device, non_blocking=True)
+                target = torch.from_numpy(y_all[rows]).to(device)
             with _autocast(device):
                 x = to_input(batch, config.augment, generator)
                 if adversary is None and config.mixup > 0:
@@ -269,6 +293,9 @@ def train(config: TrainConfig, log=print) -> Path:
             loss_sum += float(loss.detach()) * len(rows)
             correct += int((logits.argmax(1) == target).sum())
             seen += len(rows)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        train_images, train_seconds = train_images + seen, train_seconds + time.time() - started
         val_loss, val_acc = _evaluate(model, val_images, y_all[val_idx], device, config.batch_size * 2)
         row = {
             "epoch": epoch + 1, "lr": lr, "train_loss": loss_sum / max(seen, 1),
@@ -292,6 +319,7 @@ def train(config: TrainConfig, log=print) -> Path:
                     "args": dataclasses.asdict(config),
                     "split": {"csv": str(Path(config.split_csv).resolve()), "name": Path(config.split_csv).stem,
                               "seed": config.seed},
+                    "weights": weights_origin,
                     "data": describe_split(split),
                     "created": datetime.now(UTC).isoformat(timespec="seconds"),
                     "code_version": code_version(),
@@ -314,6 +342,11 @@ def train(config: TrainConfig, log=print) -> Path:
         "best_epoch": stopper.best_epoch + 1, "epochs_run": len(history),
         "best_val_loss": stopper.best, "best_val_acc": history[stopper.best_epoch]["val_acc"],
         "seconds": round(sum(r["seconds"] for r in history), 1), "device": str(device),
+        "weights": weights_origin,
+        # training steps only (validation excluded): images per second of this run
+        "train_images": train_images,
+        "train_images_per_second": round(train_images / max(train_seconds, 1e-9), 2),
+        "resident": resident,
     }
     (out / "done.json").write_text(json.dumps(summary, indent=2))
     return out

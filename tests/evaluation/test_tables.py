@@ -80,11 +80,11 @@ def test_partial_grid_renders_with_best_in_bold_and_pending_runs(tmp_path):
     assert resnet[1] == "23" and vgg[1] == "50"  # epochs trained (early stopping)
     assert resnet[2] == "**90.00**" and vgg[2] == "80.00"  # best validation accuracy in bold
     assert resnet[5] == "85.00" and vgg[5] == "**95.00**"  # best test accuracy in bold
-    assert densenet[1] == "running" and set(densenet[2:]) == {PENDING}
+    assert densenet[1] == "running" and set(densenet[2:8]) == {PENDING}
 
     table_iv = {_cells(r)[0]: _cells(r) for r in _table(markdown, "IV")}
     assert table_iv["ResNet50"][1] == "failed"
-    assert all(set(cells[2:]) == {PENDING} for cells in table_iv.values())
+    assert all(set(cells[2:8]) == {PENDING} for cells in table_iv.values())
     assert "**" not in "".join(_table(markdown, "IV"))  # nothing to bold in an empty table
 
     honest = markdown.split("### Discrimination and calibration")[1]
@@ -104,3 +104,23 @@ def test_ties_are_all_bold_and_precision_recall_come_from_the_report(tmp_path):
     assert rows["ResNet50"][2] == rows["VGG16"][2] == "**75.00**"
     assert rows["ResNet50"][6] == f"**{100 * precision:.2f}**"
     assert rows["VGG16"][7] == f"{100 * runs['VGG16'].metric('test', ('recall', 'macro'))['value']:.2f}"
+
+
+def test_every_row_says_where_its_weights_came_from(tmp_path):
+    """A finished run shows what it recorded loading; a run not made yet, what the plan gives it."""
+    sweep = _sweep(tmp_path, archs=("Xception", "ResNet50"))
+    plan = json.loads((sweep / SWEEP_FILE).read_text())
+    plan["weights"] = {"Xception": "ImageNet (Keras), planned", "ResNet50": "no offline ImageNet weights"}
+    (sweep / SWEEP_FILE).write_text(json.dumps(plan))
+    run = sweep / run_name("Xception", 1e-4, 16)
+    _finished_run(run, 0.9, 0.9, 3)
+    (run / "done.json").write_text(json.dumps({"weights": "ImageNet (Keras), as loaded"}))
+    markdown = write_tables(sweep).read_text()
+    for number in ("I", "II", "III", "IV"):
+        rows = {_cells(r)[0]: _cells(r) for r in _table(markdown, number)}
+        assert rows["ResNet50"][-1] == "no offline ImageNet weights"
+        assert rows["Xception"][-1] == ("ImageNet (Keras), as loaded" if number == "I"
+                                        else "ImageNet (Keras), planned")
+    honest = markdown.split("### Discrimination and calibration")[1]
+    assert honest.count("| no offline ImageNet weights |") == 4
+    assert honest.count("| ImageNet (Keras), as loaded |") == 1

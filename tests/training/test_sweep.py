@@ -152,3 +152,63 @@ def test_sweep_command_rejects_unknown_architectures_and_folders(tmp_path, capsy
     assert cli_main(["sweep", "--split-csv", str(split_csv), "--tables-only",
                      "--out", str(tmp_path / "none")]) == 2
     assert "not a sweep folder" in capsys.readouterr().err
+
+
+@pytest.mark.train
+@pytest.mark.slow
+def test_concurrent_sweep_trains_runs_in_parallel_processes_with_resident_data(
+        tiny_split_csv, toolkit_cache_dir, tmp_path, capsys):
+    """The GPU path on the CPU: two trainings at once, each in its own process, the training
+    images resident on the device as one uint8 tensor, throughput recorded; then resumable."""
+    out = tmp_path / "sweep-concurrent"
+    argv = ["sweep", "--split-csv", str(tiny_split_csv), "--archs", "MobileNetV2",
+            "--lrs", "1e-3,1e-4", "--batch-sizes", "8", "--epochs", "1", "--pretrained", "none",
+            "--img-size", "32", "--max-train-batches", "1", "--n-boot", "20", "--device", "cpu",
+            "--workers", "1", "--concurrent", "2", "--resident", "yes",
+            "--cache-dir", str(toolkit_cache_dir), "--out", str(out)]
+    assert cli_main(argv) == 0
+    output = capsys.readouterr().out
+    assert "throughput:" in output and "with 2 at once" in output
+    runs = ["mobilenetv2_lr1e-03_bs8", "mobilenetv2_lr1e-04_bs8"]
+    for name in runs:
+        done = json.loads((out / name / "done.json").read_text())
+        assert done["resident"] is True and done["weights"] == "none (trained from scratch)"
+        assert done["train_images"] == 8 and done["train_images_per_second"] > 0
+        assert "epoch   1" in (out / name / "train.log").read_text()  # the run's own log
+        assert (out / name / "metrics.json").exists()
+        config = json.loads((out / name / "config.json").read_text())
+        assert not config["out_dir"].startswith("/") or str(tmp_path) in config["out_dir"]
+    [report] = json.loads((out / "throughput.json").read_text())
+    assert report["concurrent"] == 2 and report["runs"] == 2 and report["train_images"] == 16
+    assert report["images_per_second"] > 0
+    tables = (out / "tables.md").read_text()
+    assert "2 of 2 runs finished" in tables and "| none (trained from scratch) |" in tables
+
+    assert cli_main(argv) == 0  # resumed: nothing left to train, no new throughput record
+    assert capsys.readouterr().out.count("done, skipped") == 2
+    assert len(json.loads((out / "throughput.json").read_text())) == 1
+
+
+def test_plan_only_lists_architectures_with_their_weights_without_training(tmp_path):
+    split_csv, out = tmp_path / "split.csv", tmp_path / "sweep"
+    split_csv.write_text("path,label,y,subset\n")
+    fake = FakeTraining()
+    statuses = run_sweep(split_csv, out, archs=["Xception", "ResNet50"], lrs=[1e-4],
+                         batch_sizes=[16], epochs=1, train_options={"pretrained": "imagenet"},
+                         train_fn=fake.train, evaluate_fn=fake.evaluate, log=lambda _: None,
+                         plan_only=True)
+    assert statuses == {} and fake.trained == []
+    plan = json.loads((out / "sweep.json").read_text())
+    assert plan["weights"]["Xception"].startswith("ImageNet (Keras)")
+    assert plan["weights"]["ResNet50"].startswith("no offline ImageNet weights")
+    assert plan["split_csv"] == str(split_csv.resolve())  # outside the project: stays absolute
+    assert "| ResNet50 | — |" in (out / "tables.md").read_text()
+
+
+def test_sweep_records_paths_relative_to_the_project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "splits").mkdir()
+    split_csv = tmp_path / "splits" / "s.csv"
+    split_csv.write_text("path,label,y,subset\n")
+    _run(FakeTraining(), tmp_path / "sweep", split_csv)
+    assert json.loads((tmp_path / "sweep" / "sweep.json").read_text())["split_csv"] == "splits/s.csv"
