@@ -7,7 +7,7 @@ SHARED ?= ../shared/data
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run dev test install install-test lint serve migrate hospitals messages clean
+.PHONY: run dev test install install-test lint serve migrate hospitals messages clean worker
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ dev: hospitals
 	@echo "Serving the app on http://$(HOST):$(PORT)/ with DEBUG on: for development only"
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The job queue's workers (django-q2; the broker is the database, so no other server): PACS
+# ingest and write-back (docs/pacs.md). Run beside `make run`, in another terminal.
+worker: migrate
+	$(PY) manage.py qcluster
+
 lint: install-test
 	$(VENV)/bin/ruff check .
 
@@ -68,6 +73,9 @@ test: install-test
 	$(PY) -m pytest
 	$(PY) scripts/fuzz_api.py  # schemathesis, all checks, against production gunicorn (gates the build)
 	bash scripts/with-postgres.sh $(PY) -m pytest -m "not e2e" webapp -p no:cacheprovider
+	# The PACS tests against a throwaway Orthanc (skipped with a message without it, required
+	# under CI=true): ingest, write-back, and the job queue surviving kill -9 of a worker.
+	bash scripts/with-orthanc.sh $(PY) -m pytest webapp/pacs -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) var test-output

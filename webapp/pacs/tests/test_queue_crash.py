@@ -1,0 +1,111 @@
+"""The job queue survives a worker killed with SIGKILL in the middle of a job: every study is
+read once and written back once, nothing is lost.
+
+A real cluster (`manage.py qcluster`, django-q2 on the database) runs as its own process group
+against a fresh SQLite database and the Orthanc of scripts/with-orthanc.sh, exactly as a
+deployment's worker does beside the web process. A failpoint (webapp.pacs.tasks.failpoint) makes
+the first job that reaches it write its process id and wait; the test kills that worker with
+kill -9, the cluster replaces it, and the broker hands the unacknowledged job out again after
+QUEUE_RETRY seconds.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from webapp.pacs.tests import support
+
+pytestmark = pytest.mark.slow
+
+REPO_DIR = Path(__file__).resolve().parents[3]
+STUDIES = 4
+
+
+def manage(env: dict, *args: str) -> str:
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO_DIR, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def query(database: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(database, timeout=30) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def states(database: Path) -> dict[str, int]:
+    return dict(query(database, "SELECT state, COUNT(*) FROM pacs_pacsstudy GROUP BY state"))
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.parametrize("failpoint", ["before_reading_commit", "after_store"])
+def test_a_worker_killed_mid_job_loses_nothing_and_repeats_nothing(failpoint, tmp_path,
+                                                                     model_dir, xray_paths):
+    url = support.orthanc_url()
+    support.clear_orthanc()
+    data_dir = tmp_path / "data"
+    marker = tmp_path / "failpoint.pid"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "DJANGO_ENV", "SECRET_KEY", "PRIVATE_MEDIA_ROOT")}
+    env.update(DATA_DIR=str(data_dir), CXR_MODEL_DIR=str(model_dir), CXR_ORT_THREADS="1",
+               PACS_DICOMWEB_URL=url + "/dicom-web", PACS_SITE_ACCOUNT="pacs@hospital.example",
+               QUEUE_WORKERS="2", QUEUE_TIMEOUT="12", QUEUE_RETRY="14")
+    database = data_dir / "db.sqlite3"
+    manage(env, "migrate", "--noinput")
+    manage(env, "shell", "-c", "from webapp.accounts.models import User; User.objects.create_user("
+                               "email='pacs@hospital.example', password=None, full_name='PACS')")
+    images = [p for paths in xray_paths.values() for p in paths]
+    uids = [support.push_study(images[i], view_position="PA") for i in range(STUDIES)]
+    assert f"{STUDIES} studies queued" in manage(env, "pacs_ingest")
+    assert query(database, "SELECT COUNT(*) FROM django_q_ormq") == [(STUDIES,)]
+
+    cluster = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"], cwd=REPO_DIR, start_new_session=True,
+        env={**env, "PACS_FAILPOINT": failpoint, "PACS_FAILPOINT_FILE": str(marker)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        pid = int(wait_for(lambda: marker.exists() and marker.read_text(), 120,
+                           f"a job at the failpoint {failpoint}"))
+        assert os.getpgid(pid) == cluster.pid  # one of the cluster's workers, not the test
+        os.kill(pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        # Everything finishes: the killed job comes back after QUEUE_RETRY seconds.
+        wait_for(lambda: states(database).get("written") == STUDIES, 150,
+                 f"all {STUDIES} studies written back, have {states(database)}")
+        assert time.monotonic() - killed_at > 5  # it needed the redelivery
+        assert cluster.poll() is None  # the cluster itself lived on
+        wait_for(lambda: query(database, "SELECT COUNT(*) FROM django_q_ormq") == [(0,)], 30,
+                 "the queue to empty")
+    finally:
+        os.killpg(cluster.pid, signal.SIGTERM)
+        try:
+            cluster.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(cluster.pid, signal.SIGKILL)
+            cluster.wait()
+
+    # One reading per study, each study's results stored once, nothing left on disk unowned.
+    assert query(database, "SELECT COUNT(*) FROM screening_reading") == [(STUDIES,)]
+    assert query(database, "SELECT COUNT(DISTINCT reading_id) FROM pacs_pacsstudy") == [(STUDIES,)]
+    for uid in uids:
+        assert [(s["Modality"], s["Instances"]) for s in support.series_of(uid)] == [
+            ("DX", 1), ("OT", 1), ("SR", 1)]
+    # The killed job died before it wrote any image files: none are left over.
+    folders = [p for p in (data_dir / "private").glob("*/*") if p.is_dir()]
+    assert len(folders) == STUDIES
