@@ -15,6 +15,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY", cores))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 timeout = 120  # a 64 MiB DICOM plus inference takes seconds; a stuck worker is replaced
 max_requests, max_requests_jitter = 1000, 100
+# Long request lines reach the app, which answers the API's JSON 414 itself (docs/deploy.md).
+limit_request_line = 0
 # Set before the workers import numpy or onnxruntime (they fork from this process): one model
 # thread per worker, and no BLAS thread pool for the guard's small matrix products.
 os.environ.setdefault("CXR_ORT_THREADS", "1")

@@ -124,9 +124,11 @@ def screen_upload(owner, uploaded_file) -> Reading:
 
 
 # Reading a 64 MiB DICOM takes about 130 MB on top of the worker (the upload, the 8-bit image,
-# the display copies); four at once in one worker's four threads would take four times that.
-# Smaller uploads are not held up by the large ones.
-LARGE_UPLOAD_BYTES = 16 * 1024 * 1024
+# the display copies), and a 3,000 px JPEG Lossless DICOM (6-8 MiB) about 100 MB while GDCM
+# decodes it; four at once in one worker's four threads would take four times that (900 MB
+# per worker with 8 users sending such DICOMs, docs/performance.md). One at a time costs little
+# throughput: each worker runs on one core. 8-bit PNGs of 2,000 px (1-2 MiB) are not held up.
+LARGE_UPLOAD_BYTES = 4 * 1024 * 1024
 _large_uploads = threading.Lock()
 
 
