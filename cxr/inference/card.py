@@ -269,6 +269,24 @@ class LungFieldCheck(_Section):
 
 
 @dataclass(frozen=True)
+class VerifierCheck(_Section):
+    """The chest X-ray verifier shipped beside the model (`verifier.npz`,
+    studies/guard_verifier): how it was fitted and what it refused with whole negative families
+    and whole source groups left out of the fit."""
+
+    method: str | None = None
+    file: str | None = None
+    threshold: float | None = None
+    false_refusal_budget: float | None = None  # out-of-fold share of fitting X-rays refused
+    fitted_on: Mapping[str, Any] = _mapping()  # counts of X-rays and negatives per family
+    families_left_out: Mapping[str, Any] = _mapping()  # family -> refusal proportion with 95% CI
+    sources_left_out: Mapping[str, Any] = _mapping()  # source group -> false refusal proportion
+    patient_split_test: Mapping[str, Any] = _mapping()  # the served fit on held-out patients
+    extra: Mapping[str, Any] = _extra()
+    key_order: tuple[str, ...] = _key_order()
+
+
+@dataclass(frozen=True)
 class Trust(_Section):
     """What the model may say about itself, fitted on out-of-source readings: every image read
     by a model that never saw its source (`python -m cxr out-of-source`, then
@@ -315,6 +333,7 @@ class ModelCard(_Section):
     heatmap_check: HeatmapCheck | None = _section(HeatmapCheck)
     trust: Trust | None = _section(Trust)
     lung_field: LungFieldCheck | None = _section(LungFieldCheck)
+    verifier: VerifierCheck | None = _section(VerifierCheck)
     plots: Mapping[str, str] = _mapping()  # name -> PNG file in the model folder
     limitations: tuple[str, ...] = _sequence()  # English
     limitation_notices: tuple[Mapping[str, Any], ...] = _sequence()  # Notice.as_dict() each

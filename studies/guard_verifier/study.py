@@ -41,6 +41,7 @@ from cxr.data.index import import_shared_manifest, task_frame
 from cxr.data.splits import make_split
 from cxr.evaluation.markdown import table, write_output
 from cxr.inference import Predictor
+from cxr.inference.card import ModelCard, VerifierCheck, json_safe
 from cxr.inference.decode import decode_image
 from cxr.inference.errors import ImageError
 from cxr.inference.guard import rules
@@ -148,12 +149,28 @@ def _subset(part: dict, rows: np.ndarray) -> dict:
     return {k: v[rows] for k, v in part.items()}
 
 
+def _proportion(hits: np.ndarray) -> dict:
+    return proportion(int(np.sum(hits)), int(len(hits)))
+
+
 def _cell(hits: np.ndarray) -> str:
-    p = proportion(int(np.sum(hits)), int(len(hits)))
+    p = _proportion(hits)
     if p["value"] is None:
         return "n/a"
     lo, hi = p["ci95"]
     return f"{100 * p['value']:.1f}% [{100 * lo:.1f}%, {100 * hi:.1f}%]"
+
+
+def _install_card_section(model_dir: Path, verifier: ChestXrayVerifier, fitted_on: dict,
+                          by_family: dict, by_source: dict, on_test: dict) -> None:
+    card = ModelCard.load(model_dir)
+    section = VerifierCheck(
+        method=f"L2 logistic regression (C={C_REGULARISATION}) on lung-field statistics, a 16 x 16 "
+               f"thumbnail and the pooled features on {COMPONENTS} principal axes",
+        file=VERIFIER_FILE, threshold=verifier.threshold, false_refusal_budget=FALSE_REFUSALS,
+        fitted_on=fitted_on, families_left_out=by_family, sources_left_out=by_source,
+        patient_split_test=on_test)
+    card.replace(verifier=VerifierCheck.from_dict(json_safe(section.to_dict()))).write(model_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,13 +206,15 @@ def main(argv: list[str] | None = None) -> int:
              "the fitting X-rays); the rules layer (size, colour, blank) is counted separately. "
              "[95% Wilson interval]", ""]
 
-    rows = []
+    rows, by_family, by_source = [], {}, {}
     for family in sorted(set(families)):
         keep = families != family
         verifier = fit(pos, _subset(neg, np.flatnonzero(keep)))
         held = np.flatnonzero(~keep)
         by_verifier = refused(verifier, neg, held)
         by_rules = neg["by_rules"][held]
+        by_family[family] = {"verifier": _proportion(by_verifier), "rules": _proportion(by_rules),
+                             "either": _proportion(by_verifier | by_rules)}
         rows.append([family, len(held), _cell(by_verifier), _cell(by_rules), _cell(by_verifier | by_rules),
                      f"{verifier.threshold:.3f}"])
     lines += ["**Negative family left out of the fit** (refusal of the whole family):", "",
@@ -210,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         verifier = fit(_subset(pos, np.flatnonzero(~out)), neg)
         held_fit = refused(verifier, pos, np.flatnonzero(out))
         held_test = refused(verifier, test, np.flatnonzero(np.isin(test_sources, members)))
+        by_source[group] = {"training_xrays": _proportion(held_fit), "test_xrays": _proportion(held_test)}
         rows.append([group, int(out.sum()), _cell(held_fit), int(len(held_test)), _cell(held_test)])
     lines += ["**Source group left out of the fit** (false refusals of its real X-rays):", "",
               table(["source left out", "training X-rays", "refused", "test X-rays", "refused"], rows,
@@ -223,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
                           for s in sorted(set(test_sources))) + ")."]
     if args.install:
         verifier.save(Path(args.install) / VERIFIER_FILE)
+        _install_card_section(Path(args.install), verifier, {
+            "xrays": int(len(fit_rows)),
+            "negatives": {str(f): int(n) for f, n in pd.Series(families).value_counts().sort_index().items()},
+        }, by_family, by_source, _proportion(on_test))
         lines.append(f"Installed as {Path(args.install).name}/{VERIFIER_FILE}.")
     lines.append(f"\n({time.time() - started:.0f} s)")
     output = "\n".join(lines)

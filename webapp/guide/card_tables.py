@@ -273,3 +273,66 @@ def trust_tables(card: ModelCard, pooled_name: str = "all groups") -> TrustTable
     return TrustTables(rows=rows, target_percent=percent_text(trust.target_accuracy),
                        set_percent=percent_text(trust.set_confidence), groups=len(by_group or groups),
                        patient_split=patient_split, recipe_differences=recipe)
+
+
+@dataclass
+class CheckRow:
+    """One row of the guard checks' tables: a held-out group and its measured proportions."""
+
+    name: str
+    cells: list[Cell]
+
+
+@dataclass
+class GuardChecks:
+    """The card's `lung_field` and `verifier` sections, ready for How it works."""
+
+    dice_rows: list[CheckRow]  # held-out mask source: images, mean Dice
+    reliable: bool | None
+    off_lung_rows: list[CheckRow]  # held-out group: off the lungs, right when off, right when on
+    warn_percent: str  # "50": warn below this share of the heat map on the lungs
+    family_rows: list[CheckRow]  # left-out negative family: refused (verifier or rules)
+    source_rows: list[CheckRow]  # left-out source group: real X-rays refused
+    test_refused: Cell | None
+
+
+def _count(value) -> str:
+    return plain_text(value) if isinstance(value, int) and not isinstance(value, bool) else "—"
+
+
+def _value(data, *keys):
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def guard_checks(card: ModelCard, pooled_name: str = "all",
+                 family_names: dict[str, str] | None = None) -> GuardChecks | None:
+    """None when the card has neither a lung field nor a verifier section. `family_names` gives
+    the negative families' names for people (the card's keys otherwise)."""
+    lung, verifier = (card.lung_field, card.verifier) if card else (None, None)
+    if lung is None and verifier is None:
+        return None
+    dice_rows, off_rows = [], []
+    if lung is not None:
+        for name, summary in (lung.held_out or {}).items():
+            dice_rows.append(CheckRow(str(name), [Cell(_count(_value(summary, "images"))),
+                                                   cell(_value(summary, "mean_dice"), "accuracy")]))
+        oos = lung.out_of_source or {}
+        groups = {**(oos.get("by_group") or {}), pooled_name: oos.get("all")} if oos.get("all") else {}
+        for name, part in groups.items():
+            off_rows.append(CheckRow(str(name), [cell(_value(part, key), "accuracy") for key in
+                                                 ("off_lungs", "accuracy_off_lungs", "accuracy_on_lungs")]))
+    family_rows, source_rows, test_refused = [], [], None
+    if verifier is not None:
+        for name, part in (verifier.families_left_out or {}).items():
+            family_rows.append(CheckRow(str((family_names or {}).get(name, name)), [Cell(_count(_value(part, "either", "n"))),
+                                                     cell(_value(part, "either"), "accuracy")]))
+        for name, part in (verifier.sources_left_out or {}).items():
+            source_rows.append(CheckRow(str(name), [cell(_value(part, "training_xrays"), "accuracy"),
+                                                     cell(_value(part, "test_xrays"), "accuracy")]))
+        if verifier.patient_split_test:
+            test_refused = cell(dict(verifier.patient_split_test), "accuracy")
+    return GuardChecks(dice_rows=dice_rows, reliable=lung.reliable if lung else None, off_lung_rows=off_rows,
+                       warn_percent=percent_text(lung.warn_below) if lung and lung.warn_below else "",
+                       family_rows=family_rows, source_rows=source_rows, test_refused=test_refused)

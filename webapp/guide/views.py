@@ -25,6 +25,13 @@ PLOT_TITLES = {
     "risk_coverage": _("Labelled readings right against the share of X-rays given a label, one "
                        "curve per held-out group of sources"),
 }
+# The chest X-ray verifier's negative families (cxr.data.hard_negatives), for people.
+NEGATIVE_FAMILIES = {
+    "screen_photo": _("Photos of an X-ray on a screen"),
+    "partial_view": _("Parts of an X-ray without both lungs"),
+    "degraded": _("Heavily processed X-rays"),
+    "pictures": _("Photos, documents and drawings"),
+}
 # Shown in their own section, not among the other plots.
 TRUST_PLOT = "risk_coverage"
 
@@ -59,6 +66,8 @@ def how_it_works(request):
                 for name, path in model_card.plot_files(card).items() if name != TRUST_PLOT
             ],
             "trust": card_tables.trust_tables(card, pooled_name=_("All groups pooled")),
+            "checks": card_tables.guard_checks(card, pooled_name=_("All groups pooled"),
+                                               family_names=NEGATIVE_FAMILIES),
             "trust_plot": model_card.plot_files(card).get(TRUST_PLOT),
             "trust_plot_title": PLOT_TITLES[TRUST_PLOT],
             "architecture": card.architecture,

@@ -32,3 +32,28 @@ def test_how_it_works_reads_plainly_and_fits_a_phone(chromium_browser, live_serv
         page.screenshot(path=test_output / f"guide-next-steps-{language}-{width}.png", full_page=True)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("language", "width"), [("en", 390), ("id", 1280)])
+def test_guard_checks_show_the_cards_measurements(chromium_browser, live_server, test_output, language, width):
+    """The lung field's Dice and the verifier's left-out families, from the installed card."""
+    from cxr.inference import ModelCard
+
+    card = ModelCard.load()
+    if card.lung_field is None or card.verifier is None:
+        pytest.skip("the installed card has no lung_field or verifier section")
+    context = chromium_browser.new_context(viewport={"width": width, "height": 844 if width < 500 else 900})
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/how-it-works/#guard-checks")
+        section = page.locator("#guard-checks")
+        assert section.is_visible()
+        assert page.locator("#lung-dice tbody tr").count() == len(card.lung_field.held_out)
+        assert page.locator("#verifier-families tbody tr").count() == len(card.verifier.families_left_out)
+        screen = "Foto rontgen di layar yang difoto" if language == "id" else "Photos of an X-ray on a screen"
+        assert screen in section.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        section.screenshot(path=test_output / f"guide-guard-checks-{language}-{width}.png")
+    finally:
+        context.close()
