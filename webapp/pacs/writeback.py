@@ -34,7 +34,7 @@ CLASS_MEANINGS = {
 }
 OUTCOME_MEANINGS = {
     "covid": "Findings consistent with COVID-19 (screening estimate)",
-    "pneumonia": "Findings consistent with pneumonia, non-COVID (screening estimate)",
+    "pneumonia": "Findings consistent with non-COVID pneumonia (estimate)",
     "normal": "No findings of COVID-19 or pneumonia (screening estimate)",
     "uncertain": "Uncertain: no label given; a radiologist should read the image",
 }

@@ -169,3 +169,35 @@ def test_a_study_is_read_once_and_written_back_once(site, xray_paths):
     support.push(ingest_study_instance(xray_paths["normal"][2], uid, "PA", series_number=3))
     assert ingest_all() == {}
     assert Reading.objects.filter(owner=site).count() == 1
+
+
+@pytest.mark.parametrize("outcome", ["covid", "pneumonia", "normal", "uncertain"])
+def test_every_outcome_makes_a_valid_report(outcome, alice, make_reading, xray_paths):
+    """Each outcome's SR is valid DICOM (code meanings of at most 64 characters, ...), with or
+    without a prediction set and warnings. (The PACS benchmark once found a meaning too long.)"""
+    import highdicom as hd
+
+    from webapp.pacs.studies import xray_instance
+
+    reading = make_reading(alice, xray_paths["normal"][0])
+    if outcome == "uncertain":
+        reading.label, reading.low_confidence = None, True
+        reading.reason = "The model is not confident enough to give a label."
+    else:
+        reading.label, reading.low_confidence = outcome, False
+    reading.prediction_set = ["covid", "pneumonia"]
+    reading.warnings = [{"code": "unfamiliar_image", "params": {}, "text": "Unlike the X-rays "
+                         "the model learned from."}]
+    assert reading.outcome == outcome
+    source = xray_instance(xray_paths["normal"][0])
+    sr = writeback.structured_report(reading, source)
+    buffer = io.BytesIO()
+    sr.save_as(buffer, enforce_file_format=True)
+    parsed = hd.sr.srread(io.BytesIO(buffer.getvalue()))
+    items = items_by_meaning(parsed)
+    assert items["Finding"][0].ConceptCodeSequence[0].CodeValue == outcome
+    assert items["Warning"][0].TextValue.startswith("Unlike the X-rays")
+    assert ("Why no label is given" in items) == (outcome == "uncertain")
+    assert parsed.StudyInstanceUID == source.StudyInstanceUID
+    # The secondary capture's header is valid too (its pixels: the Orthanc test above).
+    assert writeback.secondary_capture(reading, source).StudyInstanceUID == source.StudyInstanceUID

@@ -93,7 +93,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_repeats_nothing(failpoint, tm
         wait_for(lambda: query(database, "SELECT COUNT(*) FROM django_q_ormq") == [(0,)], 30,
                  "the queue to empty")
     finally:
-        os.killpg(cluster.pid, signal.SIGTERM)
+        cluster.send_signal(signal.SIGTERM)  # to the sentinel: it stops its workers itself
         try:
             cluster.wait(timeout=30)
         except subprocess.TimeoutExpired:
