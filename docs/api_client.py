@@ -91,7 +91,7 @@ class ScreeningClient:
         raise AssertionError("unreachable")
 
     def upload(self, path: str | Path, idempotency_key: str | None = None) -> Reading:
-        """Screen one X-ray (PNG, JPEG or DICOM). The same `idempotency_key` (one is made if
+        """Screen one X-ray (PNG, JPEG, TIFF, BMP or DICOM). The same `idempotency_key` (one is made if
         none is given) makes a retry of a lost answer return the same reading."""
         path = Path(path)
         boundary = uuid.uuid4().hex

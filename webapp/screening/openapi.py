@@ -13,6 +13,8 @@ import copy
 
 from django.conf import settings
 
+from cxr.inference.decode import SUPPORTED
+
 DESCRIPTION = (
     "Screen frontal chest X-rays (PNG, JPEG, DICOM) for findings consistent with COVID-19 or "
     "pneumonia. A screening aid, not a diagnosis: a clinician and an RT-PCR test decide. "
@@ -52,7 +54,7 @@ def _binary(media_type: str, description: str) -> dict:
 def _upload_description() -> str:
     limit = int(settings.MAX_UPLOAD_BYTES)
     return (
-        f"A valid upload is one frontal (PA or AP) chest X-ray as PNG, JPEG or DICOM (any "
+        f"A valid upload is one frontal (PA or AP) chest X-ray as {SUPPORTED} (DICOM: any "
         f"transfer syntax GDCM reads), at most {limit} bytes ({limit // 2**20} MiB) and 50 "
         f"megapixels. Anything else gets a problem and stores nothing: another file type -> "
         f"415 unsupported_format; an empty, truncated or undecodable file -> 422 empty_file or "
@@ -97,7 +99,7 @@ _UPLOAD_ERRORS = {
     409: _problem("A request with this Idempotency-Key is still running: "
                   "idempotency_key_in_use; retry after Retry-After seconds", _RETRY_AFTER),
     413: _problem("The body, the file or its pixel count is too large: too_large, image_too_large"),
-    415: _problem("Not a PNG, JPEG or DICOM file: unsupported_format"),
+    415: _problem(f"Not a {SUPPORTED} file: unsupported_format"),
     422: _problem("Empty or corrupt image (empty_file, corrupt_image), not a chest X-ray "
                   "(not_a_chest_xray, with advice; nothing is stored), or an Idempotency-Key "
                   "already used for another file (idempotency_key_reused)"),

@@ -1,7 +1,7 @@
 """Site validation in the web app: an administrator uploads labelled local X-rays and gets the
 report of cxr.inference.site_check, read with the served Predictor.
 
-Upload format: several X-ray files (PNG, JPEG or DICOM) in one form field, and a labels CSV with
+Upload format: several X-ray files (PNG, JPEG, TIFF, BMP or DICOM) in one form field, and a labels CSV with
 the columns `file` (the uploaded file's name) and `label` (covid, pneumonia or normal: the
 diagnosis established independently of this model). Every uploaded file must be listed and every
 listed file uploaded, so a mistake is found before anything is read.
@@ -196,7 +196,7 @@ def run(user, images: list, labels_file) -> SiteValidation:
                               {} if prediction.rejected else dict(prediction.probabilities),
                               None if prediction.prediction_set is None else list(prediction.prediction_set)))
     if problems:
-        problems.append(_("Remove these files or export them again (PNG, JPEG or DICOM), then "
+        problems.append(_("Remove these files or export them again (PNG, JPEG, TIFF, BMP or DICOM), then "
                           "upload everything again. Nothing was stored."))
         raise ValidationRefused(_listed(problems[:-1]) + problems[-1:], status=422)
     trust = predictor.card.trust.to_dict() if predictor.card.trust else None

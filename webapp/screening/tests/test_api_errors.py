@@ -129,7 +129,7 @@ def test_every_operation_documents_its_error_statuses_as_problems(schema):
 def test_the_upload_says_what_a_valid_upload_is_and_links_to_what_follows(schema):
     upload = schema["paths"]["/readings/"]["post"]
     body = upload["requestBody"]
-    assert "PNG, JPEG or DICOM" in body["description"] and "not_a_chest_xray" in body["description"]
+    assert "PNG, JPEG, TIFF, BMP or DICOM" in body["description"] and "not_a_chest_xray" in body["description"]
     assert body["content"]["multipart/form-data"]["schema"]["required"] == ["image"]
     header = next(p for p in upload["parameters"] if p["name"] == "Idempotency-Key")
     assert header["in"] == "header" and not header.get("required")
