@@ -49,3 +49,9 @@ def test_profile_keeps_own_email_in_another_case(patient_client, patient):
         reverse("profile"), {"full_name": "Ana", "email": "PATIENT@example.org"}
     )
     assert response.status_code == 302
+
+
+def test_profile_links_to_the_api_keys(patient_client):
+    html = patient_client.get(reverse("profile")).content.decode()
+    assert f'href="{reverse("screening:api_token")}"' in html
+    assert patient_client.get(reverse("screening:api_token")).status_code == 200
