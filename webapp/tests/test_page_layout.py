@@ -19,6 +19,9 @@ PUBLIC_PAGES = [
     "password_reset",
     "password_reset_done",
     "password_reset_complete",
+    # A worried person looks these up before any account (issue 17): public; screening is not.
+    "hospitals:nearest",
+    "guide:next_steps",
 ]
 PROTECTED_PAGES = ["home", "profile", "password_change", "password_change_done"]
 
@@ -51,8 +54,8 @@ def test_protected_pages_redirect_to_login(client, name):
     assert response.url == f"{reverse('login')}?next={url}"
 
 
-@pytest.mark.parametrize("name", ["screening:upload", "screening:history", "hospitals:nearest", "guide:next_steps"])
-def test_feature_pages_need_login(client, name):
+@pytest.mark.parametrize("name", ["screening:upload", "screening:history"])
+def test_screening_pages_need_login(client, name):
     url = reverse(name)
     response = client.get(url)
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
