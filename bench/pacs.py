@@ -11,8 +11,8 @@ REST API as a modality would send them; `manage.py pacs_ingest` finds and queues
 thread) reads each study (WADO-RS metadata and instance, the model, the reading's files and
 row) and writes back its SR and secondary capture (STOW-RS). Timed: from the cluster's start
 (workers load the model in their first job) to the last study written back, read from the
-database; the first-to-last-written span is given too (steady state). Orthanc and the cluster
-share the machine's cores. Prints a markdown table.
+database. Orthanc and the cluster share the machine's cores. Prints a markdown table, and the
+machine's load average around each run (other users' work shows there).
 """
 from __future__ import annotations
 
@@ -75,12 +75,6 @@ def manage(env: dict, *args: str) -> str:
     return result.stdout
 
 
-def written_times(database: Path) -> list[str]:
-    with sqlite3.connect(database, timeout=60) as connection:
-        return [row[0] for row in connection.execute(
-            "SELECT written_at FROM pacs_pacsstudy WHERE state = 'written' ORDER BY written_at")]
-
-
 def states(database: Path) -> dict[str, int]:
     with sqlite3.connect(database, timeout=60) as connection:
         return dict(connection.execute(
@@ -106,8 +100,6 @@ def reasons(database: Path) -> dict[str, int]:
 
 
 def run(workers: int, paths: list[Path], timeout: float) -> dict:
-    from datetime import datetime
-
     data_dir = Path(tempfile.mkdtemp(prefix="cxr-bench-pacs-"))
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "DJANGO_ENV", "SECRET_KEY", "PRIVATE_MEDIA_ROOT")}
@@ -139,13 +131,11 @@ def run(workers: int, paths: list[Path], timeout: float) -> dict:
         wall = time.perf_counter() - start
     finally:
         stop(cluster)
-    times = [datetime.fromisoformat(t) for t in written_times(database)]
-    steady = (times[-1] - times[0]).total_seconds() if len(times) > 1 else float("nan")
     why = reasons(database)
     subprocess.run(["rm", "-rf", str(data_dir)], check=False)
     return {"workers": workers, "studies": len(paths), "states": counts, "reasons": why, "push_s": push_s,
-            "queue_s": queue_s, "wall_s": wall, "steady_s": steady,
-            "per_s": len(paths) / wall, "steady_per_s": (len(times) - 1) / steady}
+            "queue_s": queue_s, "wall_s": wall,
+            "per_s": len(paths) / wall}
 
 
 def main() -> None:
@@ -168,13 +158,13 @@ def main() -> None:
     print(f"\n{os.cpu_count()} cores; {args.studies} one-image studies; Orthanc on the same "
           "machine; SQLite database and broker; ONNX Runtime 1 thread per worker\n")
     print("| workers | written | skipped/failed | store in Orthanc (s) | find + queue (s) | "
-          "read + write back (s) | studies/s | steady studies/s | vs 1 worker |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "read + write back (s) | studies/s | vs 1 worker |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         other = r["states"].get("skipped", 0) + r["states"].get("failed", 0)
         print(f"| {r['workers']} | {r['states'].get('written', 0)} | {other} | "
               f"{r['push_s']:.1f} | {r['queue_s']:.1f} | {r['wall_s']:.1f} | {r['per_s']:.2f} | "
-              f"{r['steady_per_s']:.2f} | {r['per_s'] / base:.2f}x |")
+              f"{r['per_s'] / base:.2f}x |")
     print("\nLoad average (1 min) of the machine before and after each run, other users' jobs "
           "included: " + "; ".join(f"{r['workers']} worker(s) {r['load'][0]:.1f} -> "
                                     f"{r['load'][1]:.1f}" for r in results))

@@ -201,3 +201,38 @@ def test_every_outcome_makes_a_valid_report(outcome, alice, make_reading, xray_p
     assert parsed.StudyInstanceUID == source.StudyInstanceUID
     # The secondary capture's header is valid too (its pixels: the Orthanc test above).
     assert writeback.secondary_capture(reading, source).StudyInstanceUID == source.StudyInstanceUID
+
+
+def test_the_commands_read_inline_and_report_progress(site, xray_paths):
+    """`pacs_ingest --inline` (no worker) and `pacs_status`, as docs/pacs.md shows them."""
+    from django.core.management import call_command
+
+    uid = support.push_study(xray_paths["covid"][1], view_position="AP")
+    lateral = support.push_study(xray_paths["covid"][1], view_position="LL")
+    out = io.StringIO()
+    call_command("pacs_ingest", "--inline", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert [line.split(" ", 1)[0] for line in lines[:2]] == ["[1/2]", "[2/2]"]
+    assert sorted(line.split(" ", 1)[1] for line in lines[:2]) == sorted(
+        [f"{uid}: written", f"{lateral}: skipped"])
+    assert lines[-1] == "2 studies read here"
+    status = io.StringIO()
+    call_command("pacs_status", stdout=status)
+    text = status.getvalue()
+    assert text.startswith("queued: 0, read: 0, written: 1, skipped: 1, failed: 0")
+    assert f"skipped {lateral}: no frontal chest X-ray: ViewPosition LL (lateral)" in text
+    out = io.StringIO()
+    call_command("pacs_ingest", "--inline", stdout=out)
+    assert out.getvalue().strip() == "0 studies read here"
+
+
+def test_the_command_refuses_to_run_unconfigured(settings, db):
+    from django.core.management import CommandError, call_command
+
+    settings.PACS_DICOMWEB_URL = ""
+    with pytest.raises(CommandError, match="PACS_DICOMWEB_URL"):
+        call_command("pacs_ingest")
+    settings.PACS_DICOMWEB_URL = "http://127.0.0.1:1/dicom-web"
+    settings.PACS_SITE_ACCOUNT = "nobody@hospital.example"
+    with pytest.raises(CommandError, match="has no account"):
+        call_command("pacs_ingest")
