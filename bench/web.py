@@ -438,7 +438,7 @@ def main(argv=None) -> int:
 
 def write_docs(table: str) -> None:
     section = (
-        f"{START}\n### Latest run of `bench/web.py`\n\n{table}\n\n"
+        f"{START}\n## Web: latest run of `bench/web.py`\n\n{table}\n\n"
         "Reproduce: `.venv/bin/python bench/web.py --write-docs` (needs the bundled model; the "
         "full-size inputs are made in var/bench-inputs on the first run).\n"
         f"{END}\n"

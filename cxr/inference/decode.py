@@ -375,7 +375,7 @@ def _stretch_to_uint8(values: np.ndarray, whole: _Whole | None = None) -> np.nda
 
 # Lookup tables pay off above this many pixels (a table has up to 65,536 entries to compute).
 _LUT_MIN_PIXELS = 1 << 18
-_LUT_CHUNK = 1 << 20  # pixels per step of applying a table: bounds the index copy np.take makes
+_LUT_CHUNK = 1 << 18  # pixels per step of applying a table: bounds the index copy np.take makes (2 MB)
 
 
 def _per_stored_value(image: np.ndarray, to_uint8, interpret=None) -> np.ndarray:
