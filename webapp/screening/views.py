@@ -18,9 +18,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import exports, outcomes, presentation, report_pdf, site_validation, storage
-from .exports import CLASS_ORDER
 from .access import get_own_reading_or_404, private_headers, private_png_bytes, private_png_file
 from .engine import ModelUnavailable, get_predictor
+from .exports import CLASS_ORDER
 from .forms import AnnotationForm, HistoryFilterForm, UploadForm, is_doctor
 from .models import Reading, SiteValidation
 from .presentation import overlay_png, reading_context
