@@ -53,7 +53,7 @@ STAGES = {
     "lung field": ["cxr.inference.lung_field:LungField.probabilities"],
     "guard": ["cxr.inference.guard.detectors:FeatureGuard.scores",
               "cxr.inference.guard.detectors:MahalanobisDetector.scores",
-              "cxr.inference.predictor:Predictor.familiarity_ratios"],
+              "cxr.inference.predictor:Predictor.guard_scores"],
     "CAM": ["cxr.inference.predictor:heatmap_from_cam"],
     "encode display images": ["webapp.screening.imaging:display_png",
                               "webapp.screening.imaging:thumbnail_png",

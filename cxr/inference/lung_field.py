@@ -32,6 +32,8 @@ class LungField:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Idle threads sleep (as the classifier's session): spinning holds a core after each run.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = ort.InferenceSession(str(path), sess_options=options,
                                        providers=["CPUExecutionProvider"])
         size = int(session.get_inputs()[0].shape[-1])

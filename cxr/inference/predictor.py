@@ -177,8 +177,7 @@ class Predictor:
             for i in np.flatnonzero(not_cxr):
                 refusals[i] = refusals[i] or Notice("not_cxr_verifier")
         probabilities = softmax(logits / self.temperature)
-        distances = self.detector.scores(pooled)
-        familiarity = self.familiarity_ratios(pooled)
+        distances, familiarity = self.guard_scores(pooled)
         predictions = [self._prediction(d, p, c, s, f, r, n)
                        for d, p, c, s, f, r, n in zip(images, probabilities, cams, distances, familiarity,
                                                       refusals, notes, strict=True)]
@@ -224,6 +223,13 @@ class Predictor:
                 notes[i].append(Notice("corrected_rotation", angle=verdict.angle))
             if verdict.inverted:
                 notes[i].append(Notice("corrected_inversion"))
+
+    def guard_scores(self, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The guard's scores and the familiarity ratios, sharing one neighbour search."""
+        if isinstance(self.detector, detectors.FeatureGuard):
+            distances, neighbours = self.detector.scores_and_neighbours(pooled)
+            return distances, neighbours / self.detector.neighbours.threshold
+        return self.detector.scores(pooled), self.familiarity_ratios(pooled)
 
     def familiarity_ratios(self, pooled: np.ndarray) -> np.ndarray:
         """The guard's nearest-neighbour score over its validation scale: how far an image lies

@@ -186,9 +186,16 @@ class FeatureGuard:
         return self.mahalanobis.shrinkage
 
     def scores(self, pooled: np.ndarray) -> np.ndarray:
+        return self.scores_and_neighbours(pooled)[0]
+
+    def scores_and_neighbours(self, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The guard's score and its nearest-neighbour part (the familiarity score), in one pass:
+        the neighbour search is the costly half, and serving needs both."""
+        neighbours = self.neighbours.scores(pooled)
         ratios = (self.mahalanobis.scores(pooled) / self.mahalanobis.threshold,
-                  self.neighbours.scores(pooled) / self.neighbours.threshold)
-        return (ratios[0] + ratios[1]) / 2 if self.combine == "mean" else np.maximum(*ratios)
+                  neighbours / self.neighbours.threshold)
+        combined = (ratios[0] + ratios[1]) / 2 if self.combine == "mean" else np.maximum(*ratios)
+        return combined, neighbours
 
     def set_threshold(self, pooled_val: np.ndarray, false_refusal: float = 0.01, margin: float = 1.0) -> float:
         """Scale both scores on validation X-rays and set the threshold.
