@@ -9,7 +9,7 @@ exactly as on the upload page, and an Idempotency-Key makes them safe to retry
 """
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
@@ -18,19 +18,29 @@ from django.http import Http404, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from ninja import Header, NinjaAPI, Path, Query
+from ninja import Field, Header, NinjaAPI, Path, Query, Schema, Status
 from ninja.errors import ValidationError
 from pydantic import BeforeValidator
 
-from . import api_idempotency, converters, openapi, outcomes, presentation, report_pdf, storage
+from . import (
+    api_idempotency,
+    batches,
+    converters,
+    openapi,
+    outcomes,
+    presentation,
+    report_pdf,
+    storage,
+)
 from .access import get_own_reading_or_404, private_headers, private_png_bytes, private_png_file
 from .api_auth import TokenAuth
 from .api_problems import ApiProblem, from_exception, problem_response
-from .api_schemas import BatchResult, Reading, ReadingPage
+from .api_schemas import Reading, ReadingPage
+from .batch_models import UploadBatch
 from .forms import is_doctor
 from .screen import UploadRefused, max_upload_bytes, refuse_oversized_body
 
-API_VERSION = "2.1.0"
+API_VERSION = "2.2.0"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_BATCH_FILES = 10
@@ -56,6 +66,9 @@ def _whole_number(value):
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 ReadingId = Annotated[int, Path(ge=converters.MIN_ID, le=converters.MAX_ID,
                                  description="The reading's id (a database key)")]
+
+BatchId = Annotated[int, Path(ge=converters.MIN_ID, le=converters.MAX_ID,
+                               description="The batch's id (a database key)")]
 
 AUTH = TokenAuth()
 api = NinjaAPI(
@@ -221,9 +234,37 @@ def create_reading(request, response: HttpResponse, idempotency_key: str | None 
     return _created(request, response, reading, replayed)
 
 
+class BatchProblem(Schema):
+    status: int | None = None
+    code: str
+    title: str = ""
+    detail: str = ""
+
+
+class BatchFile(Schema):
+    index: int = Field(ge=0, description="The file's place in the request, from 0")
+    state: Literal["queued", "reading", "done", "refused"]
+    reading_id: int | None = Field(None, description="The reading, once done")
+    reading_url: str | None = None
+    problem: BatchProblem | None = Field(None, description="Why no reading (state refused): "
+                                         "the code and status a single upload would have had")
+
+
+class BatchStatus(Schema):
+    id: int
+    state: Literal["running", "finished"]
+    total: int = Field(ge=0)
+    queued: int = Field(ge=0)
+    reading: int = Field(ge=0)
+    done: int = Field(ge=0)
+    refused: int = Field(ge=0)
+    status_url: str = Field(description="This batch's status: poll it until state is finished")
+    items: list[BatchFile]
+
+
 @api.post("/readings/batch/", url_name="readings_batch", operation_id="createReadings",
-          exclude_unset=True, response={200: BatchResult},
-          summary="Screen several X-rays in one request, each with its own result",
+          response={202: BatchStatus},
+          summary="Queue several X-rays in one request; each is read by the job queue",
           openapi_extra=openapi.operation("createReadings"))
 def create_readings(request, response: HttpResponse, idempotency_key: str | None = IdempotencyKey):
     files = _uploaded_files(request, "images")
@@ -233,26 +274,23 @@ def create_readings(request, response: HttpResponse, idempotency_key: str | None
     if len(files) > MAX_BATCH_FILES:
         raise ApiProblem(400, "too_many_files",
                          f"Send at most {MAX_BATCH_FILES} files in one request.")
-    results = []
-    for index, uploaded in enumerate(files):
-        key = f"{idempotency_key}#{index}" if idempotency_key else None
-        item = {"index": index, "filename": storage.sanitise_filename(uploaded.name or ""),
-                "reading": None, "problem": None}
-        try:
-            reading, _replayed = api_idempotency.screen_once(request.user, uploaded, key)
-        except UploadRefused as refusal:
-            item.update(status=refusal.status, problem=_refusal_problem(request, refusal))
-        except ApiProblem as problem:  # e.g. this file's key is in use by a concurrent retry
-            from .api_problems import problem_body
-
-            item.update(status=problem.status, problem=problem_body(
-                problem.status, problem.code, problem.detail, **problem.extra))
-        else:
-            item.update(status=201, reading=reading_json(request, reading))
-        results.append(item)
-    created = sum(1 for item in results if item["status"] == 201)
+    batch, replayed = batches.create_batch(request.user, files, idempotency_key=idempotency_key or "")
+    body = batches.status(batch, request, api=True)
     private_headers(response)
-    return {"created": created, "refused": len(results) - created, "results": results}
+    response["Location"] = body["status_url"]
+    response["Idempotent-Replayed"] = "true" if replayed else "false"
+    return Status(202, body)
+
+
+@api.get("/batches/{id}/", url_name="batch", operation_id="getBatch", response={200: BatchStatus},
+         summary="A batch's progress: each file queued, reading, done or refused",
+         openapi_extra=openapi.operation("getBatch"))
+def get_batch(request, response: HttpResponse, id: BatchId):  # noqa: A002
+    batch = UploadBatch.objects.filter(pk=id, owner=request.user).first()
+    if batch is None:  # another user's batch too: ids cannot be probed
+        raise ApiProblem(404, "not_found", "No such batch.")
+    private_headers(response)
+    return batches.status(batch, request, api=True)
 
 
 @api.get("/readings/{id}/", url_name="reading", operation_id="getReading", exclude_unset=True,

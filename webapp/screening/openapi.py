@@ -29,7 +29,9 @@ DESCRIPTION = (
     "**Paging:** `next` and `previous` links in the body (and an RFC 8288 Link header).\n\n"
     "**Retries:** send an `Idempotency-Key` with uploads.\n\n"
     "Since 2.0.0 each warning is an object {code, message}; 2.1.0 added the batch upload, "
-    "Idempotency-Key and problem details (the `error` member of 2.0 errors is kept)."
+    "Idempotency-Key and problem details (the `error` member of 2.0 errors is kept); 2.2.0 "
+    "queues a batch's files (202 with the batch's status URL, GET /batches/{id}/) instead of "
+    "reading them in the request."
 )
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -133,12 +135,30 @@ _OPERATIONS: dict[str, dict] = {
         **_UPLOAD_ERRORS,
     }},
     "createReadings": {"requestBody": _upload_body("images", many=True), "responses": {
-        200: {"description": "One result per file, in order: a reading (status 201) or a "
-                             "problem (the status a single upload would have had). With an "
-                             "Idempotency-Key, file i is retried under key#i."},
+        202: {"description": "The files are stored and queued, one job per file; the body is "
+                             "the batch's status (each file queued at first). Poll status_url "
+                             "(getBatch) until state is finished. A retry with the same "
+                             "Idempotency-Key and files answers the same batch "
+                             "(Idempotent-Replayed: true) and queues nothing.",
+              "headers": {
+                  "Location": {"required": True, "schema": {"type": "string", "format": "uri"},
+                               "description": "The batch's status URL"},
+                  "Idempotent-Replayed": {"required": True,
+                                          "schema": {"type": "string", "enum": ["true", "false"]},
+                                          "description": "true when this answers a retry"}},
+              "links": {"GetBatch": {"operationId": "getBatch",
+                                     "parameters": {"id": "$response.body#/id"},
+                                     "description": "The batch's progress"}}},
         400: _problem("No 'images' field, more than 10 files, a malformed body, or a bad "
                       "Idempotency-Key: no_file, too_many_files, bad_request"),
         413: _UPLOAD_ERRORS[413],
+        422: _problem("The Idempotency-Key was already used for other files: "
+                      "idempotency_key_reused"),
+    }},
+    "getBatch": {"responses": {
+        200: {"description": "Each file's state (queued, reading, done with its reading, or "
+                             "refused with the problem a single upload would have had)"},
+        404: _problem("No such batch (also for another user's batch): not_found"),
     }},
     "getReading": {"responses": {200: {"links": {
         k: v for k, v in _reading_links("$response.body#/id").items() if k != "GetReading"}},

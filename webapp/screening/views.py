@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import exports, outcomes, presentation, report_pdf, site_validation, storage
+from . import batches, exports, outcomes, presentation, report_pdf, site_validation, storage
 from .access import get_own_reading_or_404, private_headers, private_png_bytes, private_png_file
 from .engine import ModelUnavailable, get_predictor
 from .exports import CLASS_ORDER
 from .forms import AnnotationForm, HistoryFilterForm, UploadForm, is_doctor
-from .models import Reading, SiteValidation
+from .models import Reading, SiteValidation, UploadBatch
 from .presentation import overlay_png, reading_context
 from .screen import (
     ACCEPT_ATTRIBUTE,
@@ -132,22 +132,44 @@ def upload(request):
 
 
 def _upload_many(request, files: list, form: UploadForm):
-    """Screen several files of one plain form POST; one row per file, in the order chosen."""
-    results = []
-    for uploaded in files:
-        # The name is shown back on this page only (it is the person's own file), never stored.
-        row = {"name": storage.sanitise_filename(uploaded.name or ""), "size": human_size(uploaded.size)}
-        try:
-            reading = _screen_with_reference(request.user, uploaded, form)
-        except UploadRefused as refusal:
-            row.update(refusal=refusal, refusal_message=presentation.refusal_message(refusal))
-        else:
-            row.update(reading=reading, headline=outcomes.headline(reading.outcome))
-        results.append(row)
-    read = sum(1 for row in results if "reading" in row)
-    context = _upload_context(form=UploadForm(), results=results)
-    context["results_summary"] = _("%(read)s of %(total)s files were read.") % {"read": read, "total": len(results)}
-    return render(request, "screening/upload.html", context, status=200 if read else 422)
+    """Several files of one plain form POST: stored and queued, one job per file
+    (batches.py); the batch's page shows each file's progress."""
+    references = [form.reference_for(uploaded) for uploaded in files]
+    batch, _replayed = batches.create_batch(request.user, files, references)
+    return redirect("screening:batch", pk=batch.pk)
+
+
+BATCH_REFRESH_SECONDS = 3
+
+
+def _batch_context(request, pk) -> dict:
+    batch = get_object_or_404(UploadBatch, pk=pk, owner=request.user)  # another's: 404
+    progress = batches.status(batch, request, api=False)
+    items = list(batch.items.select_related("reading"))
+    for item in items:
+        if item.reading_id:
+            item.headline = outcomes.headline(item.reading.outcome)
+    return {"batch": batch, "progress": progress, "items": items,
+            "finished": progress["state"] == "finished", "refresh_seconds": BATCH_REFRESH_SECONDS}
+
+
+@never_cache  # health data: no copies in any cache
+@require_GET
+def batch(request, pk):
+    """One multi-file upload's progress: a row per file (queued, reading, done, refused) with
+    links to the readings. batch.js polls batch_status; without JavaScript the page reloads
+    itself (meta refresh) until every file is done."""
+    return render(request, "screening/batch.html", _batch_context(request, pk))
+
+
+@never_cache
+@require_GET
+def batch_status(request, pk):
+    """The batch page's progress as JSON, with the rows rendered for batch.js to put in place."""
+    context = _batch_context(request, pk)
+    body = dict(context["progress"])
+    body["html"] = render_to_string("screening/_batch_items.html", context, request=request)
+    return JsonResponse(body)
 
 
 @never_cache  # health data: no copies in any cache

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from webapp.screening import batches
 from webapp.screening.api_models import ApiToken, IdempotentUpload
 from webapp.screening.api_views import MAX_BATCH_FILES
 from webapp.screening.models import Reading
@@ -89,25 +90,36 @@ def test_deleting_the_reading_forgets_its_key(api, model_dir, media_root, xray_p
     assert not IdempotentUpload.objects.exists()
 
 
-def test_a_batch_gives_each_file_its_own_result(api, patient, model_dir, media_root, xray_paths):
+def test_a_batch_gives_each_file_its_own_result(api, patient, model_dir, media_root, xray_paths,
+                                                settings, tmp_path):
+    # The files are queued (batches.py; a real worker in test_batches_worker.py); here the
+    # queued jobs run in this process.
+    settings.DATA_DIR = tmp_path
     files = [SimpleUploadedFile("a.png", xray_paths["covid"][0].read_bytes()),
              SimpleUploadedFile("notes.txt", b"hello " * 50),
              SimpleUploadedFile("b.png", xray_paths["normal"][0].read_bytes())]
     url = reverse("api:readings_batch")
     response = api.post(url, {"images": files}, HTTP_IDEMPOTENCY_KEY="batch-1")
-    assert response.status_code == 200, response.content[:300]
-    body = response.json()
-    assert (body["created"], body["refused"]) == (2, 1)
-    assert [item["status"] for item in body["results"]] == [201, 415, 201]
-    assert body["results"][1]["problem"]["code"] == "unsupported_format"
-    assert body["results"][1]["reading"] is None and body["results"][0]["problem"] is None
-    ids = [item["reading"]["id"] for item in body["results"] if item["reading"]]
+    assert response.status_code == 202, response.content[:300]
+    assert response["Location"] == response.json()["status_url"]
+    assert [item["state"] for item in response.json()["items"]] == ["queued"] * 3
+    batches.run_queued()
+    body = api.get(response["Location"]).json()
+    assert (body["state"], body["done"], body["refused"]) == ("finished", 2, 1)
+    assert [item["state"] for item in body["items"]] == [
+        "done", "refused", "done"]
+    assert body["items"][1]["problem"]["code"] == "unsupported_format"
+    assert body["items"][1]["problem"]["status"] == 415
+    assert body["items"][1]["reading_id"] is None and body["items"][0]["problem"] is None
+    ids = [item["reading_id"] for item in body["items"] if item["reading_id"]]
     assert sorted(Reading.objects.values_list("id", flat=True)) == sorted(ids)
 
     for f in files:
         f.seek(0)
-    again = api.post(url, {"images": files}, HTTP_IDEMPOTENCY_KEY="batch-1").json()
-    assert [item["reading"]["id"] for item in again["results"] if item["reading"]] == ids
+    again = api.post(url, {"images": files}, HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
+    assert [item["reading_id"] for item in again.json()["items"] if item["reading_id"]] == ids
+    batches.run_queued()
     assert Reading.objects.count() == 2
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from webapp.screening import outcomes, views
+from webapp.screening import batches, outcomes, views
 from webapp.screening.models import Reading
 from webapp.tests.support.screening_helpers import astronaut_jpeg, store_reading
 
@@ -35,19 +35,25 @@ def csv_rows(response) -> list[dict]:
 # --- several files without JavaScript ---------------------------------------------------------
 
 def test_several_files_in_one_plain_post_get_one_row_each(patient_client, patient, model_dir, media_root,
-                                                         xray_paths):
+                                                         xray_paths, settings, tmp_path):
+    # Several files are queued (webapp/screening/batches.py, tested with a real worker in
+    # test_batches_worker.py); here the queued jobs run in this process.
+    settings.DATA_DIR = tmp_path
     files = [("first.png", xray_paths["covid"][0].read_bytes()),
              ("holiday.jpg", astronaut_jpeg()),
              ("empty.png", b""),
              ("second.png", xray_paths["normal"][0].read_bytes())]
     response = post_files(patient_client, files, patient_reference="MRN-7")
+    assert response.status_code == 302
+    batches.run_queued()
+    response = patient_client.get(response["Location"])
     html = response.content.decode()
     assert response.status_code == 200
     readings = list(Reading.objects.order_by("id"))
     assert len(readings) == 2
     assert {r.patient_reference for r in readings} == {"MRN-7"}
     assert "2 of 4 files were read." in html
-    rows = html.split('data-testid="upload-item"')[1:]
+    rows = html.split('data-testid="batch-item"')[1:]
     assert len(rows) == 4
     assert reverse("screening:detail", args=[readings[0].pk]) in rows[0]
     assert "This does not look like a chest X-ray" in rows[1]
@@ -55,10 +61,11 @@ def test_several_files_in_one_plain_post_get_one_row_each(patient_client, patien
     assert reverse("screening:detail", args=[readings[1].pk]) in rows[3]
 
 
-def test_several_files_none_readable(patient_client, model_dir, media_root):
+def test_several_files_none_readable(patient_client, model_dir, media_root, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
     response = post_files(patient_client, [("a.txt", b"hello"), ("b.txt", b"world")])
-    assert response.status_code == 422
-    assert "0 of 2 files were read." in response.content.decode()
+    batches.run_queued()
+    assert "0 of 2 files were read." in patient_client.get(response["Location"]).content.decode()
     assert Reading.objects.count() == 0
 
 

@@ -21,6 +21,9 @@ pytestmark = pytest.mark.django_db
 # Routes whose id is not a reading's, each with where its access is tested instead.
 NOT_READING_ROUTES = {
     "screening:site_validation_detail": "a site validation, staff only: test_site_validation.py",
+    "screening:batch": "a multi-file upload, its owner's only: test_batches.py",
+    "screening:batch_status": "a multi-file upload, its owner's only: test_batches.py",
+    "api:batch": "a multi-file upload, its owner's only: test_batches.py",
 }
 OBJECT_ROUTES = [r for r in all_routes() if r.takes_object_id and not r.name.startswith("admin:")
                  and r.name not in NOT_READING_ROUTES]

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect
 
+from webapp.screening import batches
 from webapp.screening.models import Reading
 from webapp.tests.support.browser_helpers import record_page_errors
 from webapp.tests.support.screening_helpers import store_reading
@@ -109,7 +110,8 @@ def test_a_single_small_file_is_sized_in_kilobytes(open_page, test_output, model
 
 
 def test_several_files_without_javascript(chromium_browser, live_server, test_output, model_dir, media_root,
-                                          patient, xray_paths):
+                                          patient, xray_paths, settings, tmp_path):
+    settings.DATA_DIR = tmp_path  # where the queued files wait
     client = Client()
     client.force_login(patient)
     context = chromium_browser.new_context(java_script_enabled=False, viewport=PHONE)
@@ -120,9 +122,12 @@ def test_several_files_without_javascript(chromium_browser, live_server, test_ou
         page.goto(f"{live_server.url}/screening/upload/")
         page.set_input_files("#id_image", [str(xray_paths["covid"][0]), str(xray_paths["normal"][0])])
         page.get_by_role("button", name="Screen this X-ray").click()  # a plain form POST
-        results = page.get_by_test_id("upload-results")
-        expect(results).to_contain_text("2 of 2 files were read.")
-        expect(results.get_by_test_id("upload-item")).to_have_count(2)
+        # The files are queued (batches.py): the batch page reloads itself until they are read.
+        expect(page.get_by_test_id("batch-item")).to_have_count(2)
+        batches.run_queued()  # the worker's jobs, here in the test's process
+        results = page.get_by_test_id("batch")
+        expect(results).to_contain_text("2 of 2 files were read.", timeout=15_000)  # meta refresh
+        expect(results.locator('[data-state="done"]')).to_have_count(2)
         assert Reading.objects.count() == 2
         page.screenshot(path=test_output / "screening-tools-upload-no-js-phone.png", full_page=True)
     finally:

@@ -1,0 +1,195 @@
+"""Several X-rays in one request: stored at once, read by the job queue, one job per file.
+
+The upload page's plain (no-JavaScript) multi-file POST and `POST /api/v1/readings/batch/` call
+`create_batch`: it writes each file under DATA_DIR/pending-uploads/, makes an UploadBatch with a
+BatchItem per file and queues `read_item` for each (django-q2, the same database broker as the
+PACS jobs, webapp/pacs/tasks.py), all in one transaction: either the rows and their jobs exist,
+or neither does. The answer points to the batch's status (a page and a JSON endpoint for people,
+GET /api/v1/batches/{id}/ for programs).
+
+`read_item` is idempotent, as the PACS jobs are: a job delivered twice (its worker was killed
+before the queue heard it finish, and the broker handed it out again after Q_CLUSTER["retry"]
+seconds) finds its item done or refused and does nothing; the reading and the item's new state
+are committed together, so a file is never read into two readings, and a killed job's item is
+read by the redelivery. Single-file uploads stay synchronous (screen.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import translation
+
+from .batch_models import BatchItem, UploadBatch
+from .screen import UploadRefused
+
+log = logging.getLogger(__name__)
+
+PENDING = "pending-uploads"
+FINAL = (BatchItem.State.DONE, BatchItem.State.REFUSED)
+
+
+def pending_root() -> Path:
+    return Path(settings.DATA_DIR) / PENDING
+
+
+def _digest(files) -> str:
+    digest = hashlib.sha256()
+    for uploaded in files:
+        uploaded.seek(0)
+        digest.update(f"{uploaded.size}:".encode())
+        for chunk in uploaded.chunks():
+            digest.update(chunk)
+        uploaded.seek(0)
+    return digest.hexdigest()
+
+
+def _reused_key() -> UploadRefused:
+    return UploadRefused("idempotency_key_reused", "This Idempotency-Key was used for other files.",
+                         422, "Idempotency-Key reused")
+
+
+def create_batch(owner, files, references=None, *, idempotency_key: str = "") -> tuple[UploadBatch, bool]:
+    """Store the files and queue a job for each; (batch, replayed). With an idempotency key
+    already used for the same files, the earlier batch comes back (replayed) and nothing is queued."""
+    digest = _digest(files)
+    if idempotency_key:
+        earlier = UploadBatch.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            if earlier.digest != digest:
+                raise _reused_key()
+            return earlier, True
+    references = list(references or [""] * len(files))
+    folder = pending_root() / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    try:
+        for index, uploaded in enumerate(files):
+            uploaded.seek(0)
+            with open(folder / str(index), "wb") as out:
+                for chunk in uploaded.chunks():
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        with transaction.atomic():
+            batch = UploadBatch.objects.create(owner=owner, language=translation.get_language() or "",
+                                               idempotency_key=idempotency_key, digest=digest)
+            for index, uploaded in enumerate(files):
+                item = BatchItem.objects.create(
+                    batch=batch, index=index, size=uploaded.size,
+                    upload_path=str((folder / str(index)).relative_to(settings.DATA_DIR)),
+                    patient_reference=(references[index] or "")[:64])
+                enqueue(item.pk)
+    except IntegrityError:  # a concurrent retry with the same key got there first
+        shutil.rmtree(folder, ignore_errors=True)
+        earlier = UploadBatch.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        if earlier is None or earlier.digest != digest:
+            raise _reused_key() from None
+        return earlier, True
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return batch, False
+
+
+def enqueue(item_pk: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("webapp.screening.batches.read_item", item_pk, task_name=f"upload-item-{item_pk}",
+               group="uploads")
+
+
+def _remove_upload(item: BatchItem) -> None:
+    if not item.upload_path:
+        return
+    path = Path(settings.DATA_DIR) / item.upload_path
+    path.unlink(missing_ok=True)
+    try:
+        path.parent.rmdir()  # the batch's folder, once its last file is gone
+    except OSError:
+        pass
+
+
+def read_item(item_pk: int) -> str:
+    """The queue's job: read one file of a batch into a reading, or record why not. Safe to run
+    again (see the module's docstring). Returns the item's state."""
+    from webapp.pacs.tasks import failpoint
+
+    from .screen import screen_upload
+
+    item = BatchItem.objects.select_related("batch__owner").filter(pk=item_pk).first()
+    if item is None:  # the batch was deleted (its owner was)
+        return "gone"
+    if item.state in FINAL:
+        _remove_upload(item)  # a redelivery after a kill between the commit and the removal
+        return item.state
+    BatchItem.objects.filter(pk=item.pk, state=BatchItem.State.QUEUED).update(
+        state=BatchItem.State.READING)
+    failpoint("batch_reading")
+    path = Path(settings.DATA_DIR) / item.upload_path
+    with translation.override(item.batch.language or settings.LANGUAGE_CODE):
+        try:
+            with transaction.atomic():
+                locked = BatchItem.objects.select_for_update().get(pk=item.pk)
+                if locked.state in FINAL:
+                    return locked.state  # another delivery of this job got here first
+                with open(path, "rb") as handle:
+                    reading = screen_upload(item.batch.owner, File(handle, name=""))
+                if locked.patient_reference:
+                    reading.patient_reference = locked.patient_reference
+                    reading.save(update_fields=["patient_reference"])
+                locked.state, locked.reading = BatchItem.State.DONE, reading
+                locked.save(update_fields=["state", "reading", "updated_at"])
+        except UploadRefused as refusal:
+            with transaction.atomic():
+                BatchItem.objects.filter(pk=item.pk).exclude(state__in=FINAL).update(
+                    state=BatchItem.State.REFUSED, refusal_code=refusal.code[:40],
+                    refusal_status=refusal.status, refusal_title=str(refusal.title)[:200],
+                    refusal_message=str(refusal.message))
+        except FileNotFoundError:
+            item.refresh_from_db()
+            if item.state not in FINAL:
+                raise
+    failpoint("batch_after_commit")
+    item.refresh_from_db()
+    _remove_upload(item)
+    log.info("Upload batch %s, file %s: %s", item.batch_id, item.index, item.state)
+    return item.state
+
+
+def run_queued(batch: UploadBatch | None = None) -> None:
+    """Do the waiting jobs in this process (tests, and an operator without a worker)."""
+    items = BatchItem.objects.exclude(state__in=FINAL)
+    if batch is not None:
+        items = items.filter(batch=batch)
+    for pk in items.values_list("pk", flat=True):
+        read_item(pk)
+
+
+def status(batch: UploadBatch, request, *, api: bool) -> dict:
+    """The batch's progress: counts and one entry per file, with links to the readings."""
+    items = list(batch.items.all())
+    counts = {state: sum(1 for i in items if i.state == state) for state in BatchItem.State.values}
+    finished = counts["done"] + counts["refused"] == len(items)
+    name = "api:batch" if api else "screening:batch_status"
+    entries = []
+    for item in items:
+        entry = {"index": item.index, "state": item.state, "reading_id": item.reading_id,
+                 "reading_url": None, "problem": None}
+        if item.reading_id:
+            entry["reading_url"] = request.build_absolute_uri(reverse(
+                "api:reading" if api else "screening:detail", args=[item.reading_id]))
+        if item.state == BatchItem.State.REFUSED:
+            entry["problem"] = {"status": item.refusal_status, "code": item.refusal_code,
+                                "title": item.refusal_title, "detail": item.refusal_message}
+        entries.append(entry)
+    return {"id": batch.pk, "state": "finished" if finished else "running", "total": len(items),
+            **counts, "status_url": request.build_absolute_uri(reverse(name, args=[batch.pk])),
+            "items": entries}

@@ -1,0 +1,152 @@
+"""Multi-file uploads go through the job queue (webapp/screening/batches.py): the files are
+stored and one job per file is queued in the same transaction; the batch page and its JSON
+status are the owner's only; a job delivered twice reads its file once.
+
+Here the queued jobs run in this process (batches.run_queued / read_item); a real worker
+process, killed with kill -9 mid-batch, is in test_batches_worker.py.
+"""
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django_q.models import OrmQ
+
+from webapp.screening import batches
+from webapp.screening.api_models import ApiToken
+from webapp.screening.models import BatchItem, Reading, UploadBatch
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+    return settings.DATA_DIR
+
+
+@pytest.fixture
+def api_client_factory():
+    def make(user):
+        _token, key = ApiToken.issue(user)
+        return Client(HTTP_AUTHORIZATION=f"Token {key}")
+    return make
+
+
+def post_files(client, files, **fields):
+    data = {"image": [SimpleUploadedFile(name, content) for name, content in files], **fields}
+    return client.post(reverse("screening:upload"), data)
+
+
+def pending_files(data_dir) -> list:
+    return [p for p in (data_dir / batches.PENDING).rglob("*") if p.is_file()]
+
+
+def test_several_files_are_stored_and_queued_one_job_each(patient_client, patient, model_dir,
+                                                          media_root, data_dir, xray_paths):
+    response = post_files(patient_client, [("a.png", xray_paths["covid"][0].read_bytes()),
+                                            ("b.png", xray_paths["normal"][0].read_bytes())])
+    batch = UploadBatch.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("screening:batch", args=[batch.pk])
+    assert batch.owner == patient
+    assert Reading.objects.count() == 0  # nothing is read in the request
+    assert list(batch.items.values_list("state", flat=True)) == ["queued", "queued"]
+    assert OrmQ.objects.count() == 2  # one job per file, in the database broker
+    assert len(pending_files(data_dir)) == 2
+
+    page = patient_client.get(response["Location"]).content.decode()
+    assert '<meta http-equiv="refresh" content="3">' in page  # no JavaScript: it reloads
+    assert page.count('data-state="queued"') == 2
+    status = patient_client.get(reverse("screening:batch_status", args=[batch.pk])).json()
+    assert (status["state"], status["queued"], status["total"]) == ("running", 2, 2)
+
+    batches.run_queued()
+    status = patient_client.get(reverse("screening:batch_status", args=[batch.pk])).json()
+    assert (status["state"], status["done"]) == ("finished", 2)
+    readings = list(Reading.objects.order_by("id"))
+    assert [item["reading_url"] for item in status["items"]] == [
+        f"http://testserver{reverse('screening:detail', args=[r.pk])}" for r in readings]
+    assert 'data-state="done"' in status["html"]
+    page = patient_client.get(response["Location"]).content.decode()
+    assert "http-equiv" not in page  # finished: no more reloading
+    assert pending_files(data_dir) == []  # the waiting files are gone once read
+
+
+def test_the_batch_page_and_status_are_the_owners_only(patient_client, doctor_client, patient,
+                                                       data_dir):
+    batch, _ = batches.create_batch(patient, [SimpleUploadedFile("a.png", b"x"),
+                                              SimpleUploadedFile("b.png", b"y")])
+    for name in ("screening:batch", "screening:batch_status"):
+        assert patient_client.get(reverse(name, args=[batch.pk])).status_code == 200
+        assert doctor_client.get(reverse(name, args=[batch.pk])).status_code == 404
+        assert patient_client.get(reverse(name, args=[batch.pk + 1])).status_code == 404
+
+
+def test_a_job_delivered_twice_reads_its_file_once(patient, model_dir, media_root, data_dir,
+                                                   xray_paths):
+    batch, _ = batches.create_batch(patient, [
+        SimpleUploadedFile("a.png", xray_paths["covid"][0].read_bytes()),
+        SimpleUploadedFile("b.txt", b"hello " * 20)])
+    first, second = batch.items.all()
+    assert batches.read_item(first.pk) == "done"
+    assert batches.read_item(first.pk) == "done"  # the redelivery finds it done
+    assert batches.read_item(second.pk) == "refused"
+    assert batches.read_item(second.pk) == "refused"
+    assert Reading.objects.count() == 1
+    second.refresh_from_db()
+    assert (second.refusal_code, second.refusal_status) == ("unsupported_format", 415)
+    # An item a killed worker left "reading" is read by the next delivery.
+    third, _ = batches.create_batch(patient, [SimpleUploadedFile("c.png", xray_paths["normal"][0].read_bytes()),
+                                              SimpleUploadedFile("d.png", b"")])
+    item = third.items.first()
+    BatchItem.objects.filter(pk=item.pk).update(state="reading")
+    assert batches.read_item(item.pk) == "done"
+    assert Reading.objects.count() == 2
+
+
+def test_a_refusal_is_worded_in_the_uploaders_language(patient, model_dir, media_root, data_dir):
+    from django.utils import translation
+
+    with translation.override("id"):
+        batch, _ = batches.create_batch(patient, [SimpleUploadedFile("a.png", b""),
+                                                  SimpleUploadedFile("b.png", b"")])
+    batches.run_queued(batch)
+    item = batch.items.first()
+    assert item.refusal_code == "empty_file"
+    with translation.override("id"):
+        from django.utils.translation import gettext
+        assert item.refusal_title == gettext("The file is empty") != "The file is empty"
+
+
+def test_an_idempotency_key_reused_for_other_files_is_refused(api_client_factory, patient,
+                                                             data_dir):
+    api = api_client_factory(patient)
+    url = reverse("api:readings_batch")
+    files = [SimpleUploadedFile("a.png", b"one"), SimpleUploadedFile("b.png", b"two")]
+    first = api.post(url, {"images": files}, HTTP_IDEMPOTENCY_KEY="k")
+    assert first.status_code == 202 and first["Idempotent-Replayed"] == "false"
+    other = [SimpleUploadedFile("a.png", b"three"), SimpleUploadedFile("b.png", b"two")]
+    refused = api.post(url, {"images": other}, HTTP_IDEMPOTENCY_KEY="k")
+    assert refused.status_code == 422 and refused.json()["code"] == "idempotency_key_reused"
+    assert UploadBatch.objects.count() == 1 and OrmQ.objects.count() == 2
+
+
+def test_the_api_batch_status_is_the_owners_only(api_client_factory, patient, doctor, data_dir):
+    batch, _ = batches.create_batch(patient, [SimpleUploadedFile("a.png", b"x"),
+                                              SimpleUploadedFile("b.png", b"y")])
+    url = reverse("api:batch", args=[batch.pk])
+    body = api_client_factory(patient).get(url).json()
+    assert (body["id"], body["state"], body["status_url"]) == (batch.pk, "running", f"http://testserver{url}")
+    other = api_client_factory(doctor).get(url)
+    assert other.status_code == 404 and other.json()["code"] == "not_found"
+
+
+def test_the_openapi_document_describes_the_batch_status(client):
+    document = client.get(reverse("api:openapi")).json()
+    create = document["paths"]["/readings/batch/"]["post"]["responses"]
+    assert "202" in create and "Location" in create["202"]["headers"]
+    assert create["202"]["links"]["GetBatch"]["operationId"] == "getBatch"
+    get = document["paths"]["/batches/{id}/"]["get"]
+    assert {"200", "401", "404", "429"} <= set(get["responses"])

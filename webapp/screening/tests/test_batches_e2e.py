@@ -1,0 +1,69 @@
+"""The batch page in a real browser against a live server and the real model, at phone (390 px)
+and desktop (1280 px) widths, in English and Indonesian: each file's state, the page following
+the queue by itself (batch.js polls the JSON status) until every file is done or refused, and
+links to the readings. Screenshots land in test-output/batch-*.png for a person to look at.
+"""
+from __future__ import annotations
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import translation
+from playwright.sync_api import expect
+
+from webapp.screening import batches
+from webapp.screening.models import Reading
+from webapp.tests.support.browser_helpers import record_page_errors
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+LOCALES = {"en": "en-US", "id": "id-ID"}
+WORDS = {"en": ("2 of 3 files were read.", "Waiting for its turn", "Done", "Refused"),
+         "id": ("2 dari 3 berkas telah dibaca.", "Menunggu giliran", "Selesai", "Ditolak")}
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_the_batch_page_follows_the_queue(size, language, chromium_browser, live_server, test_output,
+                                          model_dir, media_root, patient, xray_paths, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    with translation.override(language):  # as the upload's request would be
+        batch, _ = batches.create_batch(patient, [
+            SimpleUploadedFile("a.png", xray_paths["covid"][0].read_bytes()),
+            SimpleUploadedFile("notes.txt", b"not an image " * 40),
+            SimpleUploadedFile("b.png", xray_paths["normal"][0].read_bytes())])
+    client = Client()
+    client.force_login(patient)
+    context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language])
+    try:
+        context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "url": live_server.url,
+                              "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value}])
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        errors = record_page_errors(page)
+        page.goto(f"{live_server.url}/screening/batches/{batch.pk}/")
+        summary, waiting, done, refused = WORDS[language]
+        items = page.get_by_test_id("batch-item")
+        expect(items).to_have_count(3)
+        expect(items.nth(0)).to_contain_text(waiting)
+        expect(page.locator("[data-batch-reload]")).to_be_hidden()  # JavaScript follows the queue
+        page.screenshot(path=test_output / f"batch-queued-{size}-{language}.png", full_page=True)
+
+        batches.run_queued(batch)  # the worker's jobs; the open page is not reloaded
+        expect(page.get_by_test_id("batch-summary")).to_have_text(summary)
+        expect(items.nth(0)).to_contain_text(done)
+        expect(items.nth(1)).to_contain_text(refused)
+        expect(items.nth(1).locator('[data-code="unsupported_format"]')).to_have_count(1)
+        readings = list(Reading.objects.order_by("id"))
+        link = items.nth(2).get_by_role("link")
+        expect(link).to_have_attribute("href", f"/screening/readings/{readings[1].pk}/")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= SIZES[size]["width"], f"the page scrolls sideways ({width} px)"
+        page.screenshot(path=test_output / f"batch-finished-{size}-{language}.png", full_page=True)
+        link.click()
+        expect(page).to_have_url(f"{live_server.url}/screening/readings/{readings[1].pk}/")
+        assert errors == []
+    finally:
+        context.close()
