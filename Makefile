@@ -47,6 +47,9 @@ run: hospitals
 	@$(PY) manage.py model_status
 	@echo "Serving the app on http://$(HOST):$(PORT)/ with DEBUG off (make dev turns it on; Ctrl+C stops it)"
 	@echo "Password-reset e-mails are not sent: they are written to var/sent-emails/"
+	@echo "One job-queue worker runs beside it (several X-rays in one upload, PACS jobs); it stops with it"
+	@QUEUE_WORKERS=$${QUEUE_WORKERS:-1} $(PY) manage.py qcluster & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	DJANGO_DEBUG=0 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 dev: hospitals
@@ -54,7 +57,8 @@ dev: hospitals
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The job queue's workers (django-q2; the broker is the database, so no other server): PACS
-# ingest and write-back (docs/pacs.md). Run beside `make run`, in another terminal.
+# ingest and write-back (docs/pacs.md), multi-file uploads. `make run` starts one beside the web
+# process; this target runs more (or the workers of a web server started otherwise).
 worker: migrate
 	$(PY) manage.py qcluster
 
