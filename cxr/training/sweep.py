@@ -133,8 +133,10 @@ def record_throughput(out_dir: Path, trained: Sequence[GridPoint], wall_seconds:
     """Append this invocation's training throughput to `throughput.json` and return it.
 
     `images_per_second`: training images of the runs finished here over the wall time (their
-    validation and evaluation included, so a lower bound); `sum_of_run_rates`: the runs' own
-    training-step rates (done.json) added up, which is the device's rate while they overlap."""
+    validation and evaluation included, so a lower bound); `mean_run_rate`: the runs' own
+    training-step rates (done.json) averaged; `sum_of_run_rates`: the same added up, which is
+    the device's rate while the runs overlap (with `concurrent` > 1; one at a time it means
+    nothing)."""
     images, rates, device = 0, 0.0, None
     for point in trained:
         summary = json.loads((out_dir / point.name / "done.json").read_text(encoding="utf-8"))
@@ -145,6 +147,7 @@ def record_throughput(out_dir: Path, trained: Sequence[GridPoint], wall_seconds:
         "concurrent": concurrent, "runs": len(trained), "device": device,
         "wall_seconds": round(wall_seconds, 1), "train_images": images,
         "images_per_second": round(images / max(wall_seconds, 1e-9), 1),
+        "mean_run_rate": round(rates / max(len(trained), 1), 1),
         "sum_of_run_rates": round(rates, 1),
     }
     path = out_dir / "throughput.json"
@@ -241,8 +244,9 @@ def run_sweep(
     if todo:
         report = record_throughput(out_dir, [p for _, p in todo if statuses[p.name] == "trained"],
                                    time.time() - started, concurrent)
+        rates = (f"sum of the runs' own rates {report['sum_of_run_rates']:.1f} img/s" if concurrent > 1
+                 else f"each run's own rate {report['mean_run_rate']:.1f} img/s on average")
         log(f"throughput: {report['train_images']} training images in {report['wall_seconds']:.0f} s "
-            f"with {concurrent} at once: {report['images_per_second']:.1f} img/s overall "
-            f"(sum of the runs' own rates {report['sum_of_run_rates']:.1f} img/s)")
+            f"with {concurrent} at once: {report['images_per_second']:.1f} img/s overall ({rates})")
     write_tables(out_dir)
     return statuses
