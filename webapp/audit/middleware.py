@@ -28,11 +28,16 @@ AUDITED = {
     ("api:heatmap", "GET"): Action.DOWNLOAD_IMAGE,
     ("api:overlay", "GET"): Action.DOWNLOAD_IMAGE,
     ("api:report_pdf", "GET"): Action.DOWNLOAD_REPORT,
+    ("api:fhir", "GET"): Action.VIEW,  # the reading as a FHIR DiagnosticReport: its full content
 }
 # Reading routes deliberately left out, and why.
 NOT_AUDITED = {
     "screening:thumbnail": "small previews in lists; the full image is logged",
     "api:thumbnail": "small previews in lists; the full image is logged",
+    "screening:batch": "an upload batch's progress (file states and links); each reading opened "
+                       "from it is logged",
+    "screening:batch_status": "the batch page's polling: file states only, no reading content",
+    "api:batch": "an upload batch's status: file states and reading ids; reading them is logged",
     "screening:site_validation_detail": "a staff-only site report (counts and rates), not a reading: "
                                         "it holds no image or personal data",
 }
