@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from cxr.inference.decode import SUPPORTED
+
 from .outcomes import class_name
 
 if TYPE_CHECKING:
@@ -167,6 +169,8 @@ def translate(code: str | None, params: dict | None, english: str) -> str:
     params = dict(params or {})
     if "label" in params:
         params["label"] = class_name(params["label"])
+    if params.get("supported") == SUPPORTED:  # the decoder's list, in English ("... or DICOM")
+        params["supported"] = _("PNG, JPEG, TIFF, BMP or DICOM")
     try:
         if isinstance(template, tuple):  # "This does not look like ...: <why>"
             headline, why = template
