@@ -10,48 +10,29 @@ QUEUE_RETRY seconds.
 """
 from __future__ import annotations
 
-import os
-import signal
-import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from webapp.pacs.tests import support
+from webapp.tests.support.worker_cluster import (
+    kill_worker_at_failpoint,
+    manage,
+    query,
+    running_cluster,
+    wait_for,
+    worker_env,
+)
 
 pytestmark = pytest.mark.slow
 
-REPO_DIR = Path(__file__).resolve().parents[3]
 STUDIES = 4
-
-
-def manage(env: dict, *args: str) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO_DIR, env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-def query(database: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(database, timeout=30) as connection:
-        return connection.execute(sql).fetchall()
 
 
 def states(database: Path) -> dict[str, int]:
     return dict(query(database, "SELECT state, COUNT(*) FROM pacs_pacsstudy GROUP BY state"))
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("failpoint", ["before_reading_commit", "after_store"])
@@ -61,11 +42,8 @@ def test_a_worker_killed_mid_job_loses_nothing_and_repeats_nothing(failpoint, tm
     support.clear_orthanc()
     data_dir = tmp_path / "data"
     marker = tmp_path / "failpoint.pid"
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "DJANGO_ENV", "SECRET_KEY", "PRIVATE_MEDIA_ROOT")}
-    env.update(DATA_DIR=str(data_dir), CXR_MODEL_DIR=str(model_dir), CXR_ORT_THREADS="1",
-               PACS_DICOMWEB_URL=url + "/dicom-web", PACS_SITE_ACCOUNT="pacs@hospital.example",
-               QUEUE_WORKERS="2", QUEUE_TIMEOUT="12", QUEUE_RETRY="14")
+    env = worker_env(data_dir, model_dir, PACS_DICOMWEB_URL=url + "/dicom-web",
+                     PACS_SITE_ACCOUNT="pacs@hospital.example")
     database = data_dir / "db.sqlite3"
     manage(env, "migrate", "--noinput")
     manage(env, "shell", "-c", "from webapp.accounts.models import User; User.objects.create_user("
@@ -75,15 +53,9 @@ def test_a_worker_killed_mid_job_loses_nothing_and_repeats_nothing(failpoint, tm
     assert f"{STUDIES} studies queued" in manage(env, "pacs_ingest")
     assert query(database, "SELECT COUNT(*) FROM django_q_ormq") == [(STUDIES,)]
 
-    cluster = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"], cwd=REPO_DIR, start_new_session=True,
-        env={**env, "PACS_FAILPOINT": failpoint, "PACS_FAILPOINT_FILE": str(marker)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        pid = int(wait_for(lambda: marker.exists() and marker.read_text(), 120,
-                           f"a job at the failpoint {failpoint}"))
-        assert os.getpgid(pid) == cluster.pid  # one of the cluster's workers, not the test
-        os.kill(pid, signal.SIGKILL)
+    cluster_env = {**env, "PACS_FAILPOINT": failpoint, "PACS_FAILPOINT_FILE": str(marker)}
+    with running_cluster(cluster_env, stderr=subprocess.PIPE) as cluster:
+        kill_worker_at_failpoint(cluster, marker, failpoint)
         killed_at = time.monotonic()
         # Everything finishes: the killed job comes back after QUEUE_RETRY seconds.
         wait_for(lambda: states(database).get("written") == STUDIES, 150,
@@ -92,13 +64,6 @@ def test_a_worker_killed_mid_job_loses_nothing_and_repeats_nothing(failpoint, tm
         assert cluster.poll() is None  # the cluster itself lived on
         wait_for(lambda: query(database, "SELECT COUNT(*) FROM django_q_ormq") == [(0,)], 30,
                  "the queue to empty")
-    finally:
-        cluster.send_signal(signal.SIGTERM)  # to the sentinel: it stops its workers itself
-        try:
-            cluster.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(cluster.pid, signal.SIGKILL)
-            cluster.wait()
 
     # One reading per study, each study's results stored once, nothing left on disk unowned.
     assert query(database, "SELECT COUNT(*) FROM screening_reading") == [(STUDIES,)]

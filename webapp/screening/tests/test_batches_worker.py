@@ -10,9 +10,6 @@ QUEUE_RETRY seconds (see webapp/pacs/tests/test_queue_crash.py for the PACS jobs
 """
 from __future__ import annotations
 
-import os
-import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,9 +17,18 @@ from pathlib import Path
 
 import pytest
 
+from webapp.tests.support.worker_cluster import (
+    REPO_DIR,
+    kill_worker_at_failpoint,
+    manage,
+    query,
+    running_cluster,
+    wait_for,
+    worker_env,
+)
+
 pytestmark = pytest.mark.slow
 
-REPO_DIR = Path(__file__).resolve().parents[3]
 XRAYS = 4  # and one text file, which is refused
 
 CREATE_BATCH = """
@@ -38,30 +44,8 @@ print('batch', batch.pk)
 """
 
 
-def manage(env: dict, *args: str) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO_DIR, env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-def query(database: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(database, timeout=30) as connection:
-        return connection.execute(sql).fetchall()
-
-
 def states(database: Path) -> dict[str, int]:
     return dict(query(database, "SELECT state, COUNT(*) FROM screening_batchitem GROUP BY state"))
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("failpoint", ["none", "batch_reading", "batch_after_commit"])
@@ -69,10 +53,7 @@ def test_a_batch_is_read_by_a_worker_even_one_killed_mid_batch(failpoint, tmp_pa
                                                                xray_paths):
     data_dir = tmp_path / "data"
     marker = tmp_path / "failpoint.pid"
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "DJANGO_ENV", "SECRET_KEY", "PRIVATE_MEDIA_ROOT")}
-    env.update(DATA_DIR=str(data_dir), CXR_MODEL_DIR=str(model_dir), CXR_ORT_THREADS="1",
-               QUEUE_WORKERS="2", QUEUE_TIMEOUT="12", QUEUE_RETRY="14")
+    env = worker_env(data_dir, model_dir)
     database = data_dir / "db.sqlite3"
     manage(env, "migrate", "--noinput")
     images = [str(p) for paths in xray_paths.values() for p in paths][:XRAYS]
@@ -95,16 +76,10 @@ def test_a_batch_is_read_by_a_worker_even_one_killed_mid_batch(failpoint, tmp_pa
     cluster_env = dict(env)
     if failpoint != "none":
         cluster_env.update(PACS_FAILPOINT=failpoint, PACS_FAILPOINT_FILE=str(marker))
-    cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=REPO_DIR,
-                               start_new_session=True, env=cluster_env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with running_cluster(cluster_env) as cluster:
         started = time.monotonic()
         if failpoint != "none":
-            pid = int(wait_for(lambda: marker.exists() and marker.read_text(), 120,
-                               f"a job at the failpoint {failpoint}"))
-            assert os.getpgid(pid) == cluster.pid  # one of the cluster's workers, not the test
-            os.kill(pid, signal.SIGKILL)
+            kill_worker_at_failpoint(cluster, marker, failpoint)
         wait_for(lambda: states(database) == {"done": XRAYS, "refused": 1}, 150,
                  f"every file done or refused, have {states(database)}")
         if failpoint == "batch_reading":
@@ -112,13 +87,6 @@ def test_a_batch_is_read_by_a_worker_even_one_killed_mid_batch(failpoint, tmp_pa
         assert cluster.poll() is None  # the cluster itself lived on
         wait_for(lambda: query(database, "SELECT COUNT(*) FROM django_q_ormq") == [(0,)], 60,
                  "the queue to empty")
-    finally:
-        cluster.send_signal(signal.SIGTERM)  # to the sentinel: it stops its workers itself
-        try:
-            cluster.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(cluster.pid, signal.SIGKILL)
-            cluster.wait()
 
     # One reading per X-ray, each with the batch's reference; the text file refused; nothing
     # read twice, no waiting file left, no reading folder without its row.
