@@ -18,29 +18,9 @@ from PIL import Image
 from cxr.inference import decode
 from webapp.screening import outcomes, presentation, screen
 from webapp.screening.models import Reading
-from webapp.tests.support.screening_helpers import store_reading
+from webapp.tests.support.screening_helpers import pdf_drawn_text, store_reading
 
 pytestmark = pytest.mark.django_db
-
-
-def pdf_drawn_text(pdf: bytes) -> str:
-    """The strings the PDF draws (as screening_helpers.pdf_drawn_text), skipping image streams:
-    searching a full-size X-ray's pixels as text takes most of a minute."""
-    import base64
-    import zlib
-
-    chunks = []
-    for header, stream in re.findall(rb"<<(.*?)>>\s*stream\r?\n(.*?)endstream", pdf, re.S):
-        if b"/Subtype /Image" in header:
-            continue
-        data = stream.strip()
-        if data.endswith(b"~>"):
-            data = base64.a85decode(data[:-2].replace(b"\n", b"").replace(b"\r", b""))
-        try:
-            chunks.append(zlib.decompress(data).decode("latin-1"))
-        except zlib.error:
-            continue
-    return " ".join(re.findall(r"\((.*?)(?<!\\)\) Tj", "\n".join(chunks)))
 
 
 def upload(client, name, data, language="en", **extra):

@@ -117,9 +117,13 @@ def pdf_all_text(pdf: bytes) -> str:
 
 
 def pdf_drawn_text(pdf: bytes) -> str:
-    """The strings a reportlab PDF draws on its pages, in order (what a reader sees)."""
+    """The strings a reportlab PDF draws on its pages, in order (what a reader sees). Image
+    streams are skipped: they draw no text, and decompressing a full-size X-ray's pixels to
+    search them took most of a minute."""
     chunks = []
-    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+    for header, stream in re.findall(rb"<<(.*?)>>\s*stream\r?\n(.*?)endstream", pdf, re.S):
+        if b"/Subtype /Image" in header:
+            continue
         data = stream.strip()
         if data.endswith(b"~>"):
             data = base64.a85decode(data[:-2].replace(b"\n", b"").replace(b"\r", b""))
