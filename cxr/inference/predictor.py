@@ -171,7 +171,9 @@ class Predictor:
         if self.orientation is not None:
             self._orient(images, prepared, refusals, notes)
         logits, cams, pooled = self.run_model(prepared)
-        lungs = self.lung_field.probabilities(prepared) if self.lung_field is not None else None
+        # The lung field is read only when something uses it: the verifier or the heat-map check.
+        needs_lungs = self.verifier is not None or self.lung_check is not None
+        lungs = self.lung_field.probabilities(prepared) if needs_lungs else None
         if self.verifier is not None:
             not_cxr = self.verifier.not_cxr_probability(prepared, pooled, lungs) > self.verifier.threshold
             for i in np.flatnonzero(not_cxr):
