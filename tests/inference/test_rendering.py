@@ -1,7 +1,7 @@
 """PNG encoding (cxr.inference.rendering.png_bytes): lossless in every mode, valid for any reader.
 
-8-bit grey, grey+alpha, RGB and RGBA are written by the module itself (Up filter, zlib level 1
-with run-length matching, issue 21); other modes go through Pillow. Either way the file holds
+8-bit grey, grey+alpha, RGB and RGBA are written by the module itself (Up filter, ISA-L's
+deflate at level 1, issue 21); other modes go through Pillow. Either way the file holds
 exactly the pixels given and nothing else (no metadata).
 """
 from __future__ import annotations
