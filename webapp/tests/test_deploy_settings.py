@@ -95,3 +95,21 @@ def test_collectstatic_builds_the_hashed_compressed_files_of_production(tmp_path
     manifest = static_root / "staticfiles.json"
     assert manifest.is_file()
     assert list(static_root.glob("css/site.*.css.gz")), "no hashed, compressed stylesheet"
+
+
+def test_the_apps_processes_run_numpy_without_a_blas_thread_pool(tmp_path):
+    """Spinning BLAS threads nearly halved two model processes' readings per second on two cores
+    (docs/performance.md); the settings turn the pool off for every process that loads them (the
+    job queue's workers, runserver) unless the operator chose a number."""
+    code = ("import django; django.setup(); import numpy, threadpoolctl; "
+            "print(sorted({i['num_threads'] for i in threadpoolctl.threadpool_info() "
+            "if i['user_api'] == 'blas'}))")
+    env = production_env(tmp_path, OPENBLAS_NUM_THREADS=None, OMP_NUM_THREADS=None,
+                         MKL_NUM_THREADS=None)
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO_DIR, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "[1]"
+    chosen = subprocess.run([sys.executable, "-c", code], cwd=REPO_DIR, text=True, timeout=120,
+                            env={**env, "OPENBLAS_NUM_THREADS": "2"}, capture_output=True)
+    assert chosen.stdout.strip().splitlines()[-1] == "[2]", chosen.stderr
