@@ -24,7 +24,6 @@ from collections import defaultdict
 
 import numpy as np
 from django.utils.translation import gettext as _
-from sklearn.neighbors import BallTree
 
 from .nearest import EARTH_RADIUS_KM, great_circle_km
 from .parsers import HospitalRecord
@@ -99,6 +98,9 @@ def check_cities(records: list[HospitalRecord], country: str) -> None:
 
 
 def _tree(points: list[tuple[float, float]]):
+    # Imported here: only hospital imports need it (webapp.hospitals.nearest says why).
+    from sklearn.neighbors import BallTree
+
     return BallTree(np.radians(np.array(points, dtype=float).reshape(-1, 2)), metric="haversine")
 
 

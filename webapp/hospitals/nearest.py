@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db.models import Count, Max
-from sklearn.neighbors import BallTree
 
 from .models import PUBLIC_CATEGORIES, Hospital
 
@@ -34,6 +33,10 @@ class NearestIndex:
 
     def __init__(self, ids, latitudes, longitudes):
         self.ids = np.asarray(ids)
+        # Imported here: scikit-learn (with scipy) is about 100 MB that a web worker which never
+        # searches hospitals (an API or PACS client's) should not carry.
+        from sklearn.neighbors import BallTree
+
         points = np.radians(np.column_stack([latitudes, longitudes]).astype(float).reshape(-1, 2))
         self.tree = BallTree(points, metric="haversine") if len(points) else None
 
