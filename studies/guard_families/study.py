@@ -33,6 +33,7 @@ from cxr.data.splits import make_split
 from cxr.evaluation.markdown import table, write_output
 from cxr.inference import Predictor
 from cxr.inference.decode import decode_image
+from cxr.inference.site_check import wilson_interval
 from studies.guard_families.families import all_families
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,17 +45,8 @@ XRAYS_FOR_FAMILIES = 80
 XRAYS_PER_SOURCE = 700
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return (float("nan"), float("nan"))
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 def share(k: int, n: int) -> str:
-    lo, hi = wilson(k, n)
+    lo, hi = wilson_interval(k, n)
     return f"{k / n:.1%} [{lo:.1%}, {hi:.1%}]" if n else "n/a"
 
 
@@ -93,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                  got["reasons"], got["labels"]]
         if family.negative:
             rows.append(cells)
-            summary.append((family, got["refused"] / got["n"]))
+            summary.append((family, got["refused"], got["n"]))
         else:
             orientation_rows.append([*cells[:4], f"{got['corrected'] / got['n']:.1%}", *cells[4:6], cells[7]])
 
@@ -108,9 +100,12 @@ def main(argv: list[str] | None = None) -> int:
                           got["reasons"]])
     xray_rows.append(["all", total, share(total_refused, total), "", ""])
 
-    held_out = [(f, r) for f, r in summary if f.in_fitted_set == "no"]
-    passing = [f.name for f, r in held_out if r >= TARGET_REFUSED]
-    failing = [f"{f.name} ({r:.1%})" for f, r in held_out if r < TARGET_REFUSED]
+    held_out = [(f, k, n) for f, k, n in summary if f.in_fitted_set == "no"]
+    passing = [f.name for f, k, n in held_out if k / n >= TARGET_REFUSED]
+    failing = [f"{f.name} ({k / n:.1%})" for f, k, n in held_out if k / n < TARGET_REFUSED]
+    # Whether a family's size can show the target at all: the interval's lower end must reach it.
+    shown = [f.name for f, k, n in held_out if wilson_interval(k, n)[0] >= TARGET_REFUSED]
+    pooled_k, pooled_n = sum(k for _, k, _ in held_out), sum(n for _, _, n in held_out)
     lines = [
         f"Served model: {predictor.model_dir.relative_to(REPO) if predictor.model_dir.is_relative_to(REPO) else predictor.model_dir} "
         f"v{predictor.version}. Refused = `rejected`; labelled = a label given; uncertain = read, no "
@@ -121,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
                "labels when not refused"], rows, "llrrrrll"),
         "",
         f"Held-out families refused >= {TARGET_REFUSED:.0%}: {', '.join(passing) or 'none'}. "
-        f"Below: {', '.join(failing) or 'none'}.",
+        f"Below: {', '.join(failing) or 'none'}. Pooled over the held-out families: "
+        f"{share(pooled_k, pooled_n)} of {pooled_n}. Families whose 95% interval lies wholly above "
+        f"{TARGET_REFUSED:.0%}: {', '.join(shown) or 'none'}.",
         "",
         "Rotated and inverted X-rays (not negatives: corrected = turned back with a warning, then read):",
         "",
