@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         from cxr.evaluation.markdown import write_output
 
         args.report.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(plot, args.report.with_suffix(".png"))
+        shutil.copyfile(plot, _page_plot(args))
         # The page keeps its prose; this command's block below it is replaced on each run.
         write_output(args.report, _command(args), render_page(params, measured, args), PAGE_TITLE)
     print(render_summary(params, measured))
@@ -166,7 +166,7 @@ def render_page(params, measured: dict, args: argparse.Namespace) -> str:
         "",
         report_table(measured),
         "",
-        f"![risk-coverage curves per held-out group]({args.report.with_suffix('.png').name})",
+        f"![risk-coverage curves per held-out group]({_page_plot(args).name})",
         "",
         "## Abstention rules compared (pooled, left-out groups; AURC: lower is better)",
         "",
@@ -177,6 +177,12 @@ def render_page(params, measured: dict, args: argparse.Namespace) -> str:
         patient,
         "",
     ])
+
+
+def _page_plot(args: argparse.Namespace) -> Path:
+    """The plot beside the page, named after the folds too: one page holds the blocks of several
+    out-of-source folders (a CPU proxy and a refit), each with its own curves."""
+    return args.report.with_name(f"{args.report.stem}-{args.oos_dir.name}.png")
 
 
 def _command(args: argparse.Namespace) -> str:

@@ -64,5 +64,7 @@ def test_fit_goes_to_trust_json_the_card_and_the_page(oos_dir, tmp_path, capsys)
     assert "python -m cxr trust" in text and "| pooled |" in text
     assert "differ from the served model" in text
     assert all(f"| {g} |" in text for g in "abc")
-    assert page.with_suffix(".png").exists()
+    # The curves sit beside the page, named after the folds, so two folders' blocks keep their own.
+    plot = page.with_name(f"trust-{oos_dir.name}.png")
+    assert plot.stat().st_size > 1000 and f"]({plot.name})" in text
     assert "coverage" in capsys.readouterr().out
