@@ -1,6 +1,6 @@
 """A chest X-ray verifier for the guard, measured with whole families and whole sources left out.
 
-    python -m studies.guard_verifier.study [--install models/bundled]
+    python -m studies.guard_verifier.study [--install models/bundled] [--positive-variants N]
 
 Issue 15, item 5: X-rays photographed on a monitor (48.8% refused), crops without both lungs
 (78.8%) and destroyed X-rays (97.9%) got through the served guard (docs/results/guard_families.md).
@@ -20,21 +20,25 @@ other checks. Two leave-out protocols, each a separate fit:
 - source left out: false refusals of real X-rays of a source group the fit never saw.
 `--install DIR` fits on everything and writes DIR/verifier.npz; the served pipeline is then
 measured on the evaluation families by `python -m studies.guard_families.study`.
+`--positive-variants N` adds N acquisition variants of every fitting X-ray to the positives (a
+variant tried against false refusals of unseen sources; not the shipped fit).
 Features are cached under var/guard_verifier/ (git-ignored).
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from PIL import Image, ImageFilter, ImageOps
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from cxr.data.hard_negatives import build_hard_negatives
 from cxr.data.index import import_shared_manifest, task_frame
@@ -52,6 +56,7 @@ from cxr.inference.guard.verifier import (
     small_thumbnails,
 )
 from cxr.inference.lung_field import LUNG_FIELD_FILE, LungField
+from cxr.inference.rendering import png_bytes
 from cxr.inference.site_check import proportion
 from cxr.preprocess import prepare_gray
 
@@ -76,6 +81,34 @@ def _sample(split: pd.DataFrame, subset: str, seed: int = 0) -> pd.DataFrame:
         n = PER_SOURCE.get(source)
         parts.append(part if n is None or len(part) <= n else part.sample(n=n, random_state=seed))
     return pd.concat(parts).sort_values("path").reset_index(drop=True)
+
+
+def acquisition_variant(gray: np.ndarray, rng: np.random.Generator) -> bytes:
+    """The same chest X-ray as another hospital's equipment and export might deliver it: other
+    exposure curve (gamma), contrast and brightness, sharpness, noise, a few degrees of tilt and
+    zoom, sometimes equalised or saved as JPEG. Every change stays within what a readable film
+    shows, far milder than the `degraded` negatives (posterised, blurred by 8-20 px, solarised)."""
+    img = Image.fromarray(gray)
+    if rng.random() < 0.2:
+        img = ImageOps.equalize(img)
+    if rng.random() < 0.5:
+        img = img.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 1.2))))
+    # Tilt and zoom about the centre in one affine map (output pixel -> input pixel).
+    angle, zoom = np.deg2rad(rng.uniform(-8, 8)), float(rng.uniform(0.9, 1.1))
+    cx, cy = img.width / 2, img.height / 2
+    a, b = np.cos(angle) / zoom, np.sin(angle) / zoom
+    img = img.transform(img.size, Image.Transform.AFFINE,
+                        (a, b, cx - a * cx - b * cy, -b, a, cy + b * cx - a * cy),
+                        resample=Image.Resampling.BILINEAR, fillcolor=0)
+    arr = np.asarray(img, np.float32) / 255.0
+    arr = arr ** float(np.exp(rng.uniform(np.log(0.6), np.log(1.6))))
+    arr = arr * rng.uniform(0.75, 1.25) + rng.uniform(-0.1, 0.1) + rng.normal(0, rng.uniform(0, 0.02), arr.shape)
+    out = Image.fromarray((np.clip(arr, 0, 1) * 255).round().astype(np.uint8))
+    if rng.random() < 0.5:
+        buffer = io.BytesIO()
+        out.save(buffer, format="JPEG", quality=int(rng.integers(70, 96)))
+        return buffer.getvalue()
+    return png_bytes(out)
 
 
 def _features(items: list[bytes | str], predictor: Predictor, segmenter: LungField, tag: str) -> dict:
@@ -128,11 +161,18 @@ def fit(pos: dict, neg: dict, seed: int = 0) -> ChestXrayVerifier:
 
     x_all = None
     oof = np.full(len(y), np.nan)
-    for train, held in StratifiedKFold(5, shuffle=True, random_state=seed).split(pooled, y):
+    if "xray" in pos:  # with variants: an X-ray and its variants share a fold, so no fold sees a twin
+        groups = np.r_[pos["xray"], pos["xray"].max() + 1 + np.arange(len(neg["pooled"]))]
+        folds = StratifiedGroupKFold(5, shuffle=True, random_state=seed).split(pooled, y, groups)
+    else:
+        folds = StratifiedKFold(5, shuffle=True, random_state=seed).split(pooled, y)
+    for train, held in folds:
         pca, mean, scale, model = fit_once(train)
         x_all = np.concatenate([design(pca, pos), design(pca, neg)])
         oof[held] = model.predict_proba((x_all[held] - mean) / scale)[:, 1]
-    threshold = float(np.quantile(oof[y == 0], 1 - FALSE_REFUSALS))
+    # The false-refusal budget is set on real X-rays only, never on their made-up variants.
+    real = np.r_[pos.get("real", np.ones(len(pos["pooled"]), bool)), np.zeros(len(neg["pooled"]), bool)]
+    threshold = float(np.quantile(oof[real], 1 - FALSE_REFUSALS))
     pca, mean, scale, model = fit_once(np.arange(len(y)))
     return ChestXrayVerifier(components=pca.components_, centre=pca.mean_, mean=mean, scale=scale,
                              coef=model.coef_[0], intercept=float(model.intercept_[0]), threshold=threshold)
@@ -176,6 +216,8 @@ def _install_card_section(model_dir: Path, verifier: ChestXrayVerifier, fitted_o
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--install", type=Path, help=f"fit on everything and write DIR/{VERIFIER_FILE}")
+    parser.add_argument("--positive-variants", type=int, default=0, metavar="N",
+                        help="add N acquisition variants of every fitting X-ray to the positives")
     args = parser.parse_args(argv)
     if not (CXR_DIR / "manifest.csv").exists():
         raise SystemExit(f"no X-rays at {CXR_DIR}: nothing to fit or measure")
@@ -195,6 +237,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(fit_rows)} fitting X-rays, {len(test_rows)} test X-rays, {len(negatives)} negatives",
           file=sys.stderr)
     pos = _features(list(fit_rows["path"]), predictor, segmenter, "positives")
+    sources = fit_rows["source"].to_numpy()
+    if args.positive_variants:
+        rng = np.random.default_rng(2)
+        grays = [decode_image(p).gray for p in fit_rows["path"]]
+        variants = [acquisition_variant(g, rng) for _ in range(args.positive_variants) for g in grays]
+        extra = _features(variants, predictor, segmenter, "positive_variants")
+        pos = {k: np.concatenate([pos[k], extra[k]]) for k in pos}
+        pos["xray"] = np.tile(np.arange(len(fit_rows)), 1 + args.positive_variants)
+        pos["real"] = np.arange(len(pos["xray"])) < len(fit_rows)
+        sources = np.concatenate([sources] * (1 + args.positive_variants))
     test = _features(list(test_rows["path"]), predictor, segmenter, "test")
     neg = _features([n.data for n in negatives], predictor, segmenter, "negatives")
 
@@ -222,11 +274,11 @@ def main(argv: list[str] | None = None) -> int:
                     "lrrrrr"), ""]
 
     rows = []
-    sources = fit_rows["source"].to_numpy()
     test_sources = test_rows["source"].to_numpy()
     for group, members in SOURCE_GROUPS.items():
         out = np.isin(sources, members)
         verifier = fit(_subset(pos, np.flatnonzero(~out)), neg)
+        out[len(fit_rows):] = False  # judged on the source's real X-rays, not on their variants
         held_fit = refused(verifier, pos, np.flatnonzero(out))
         held_test = refused(verifier, test, np.flatnonzero(np.isin(test_sources, members)))
         by_source[group] = {"training_xrays": _proportion(held_fit), "test_xrays": _proportion(held_test)}
