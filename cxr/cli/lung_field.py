@@ -34,6 +34,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--base", type=int, default=8, help="U-Net channels at the top level")
     parser.add_argument("--cache-dir", default=None, help="prepared-image cache for --oos")
     parser.add_argument("--report", type=Path, help="write a results page (Markdown) here")
+    parser.add_argument("--oos-only", action="store_true",
+                        help="train nothing: measure --oos with the segmenter shipped in --model-dir")
     parser.set_defaults(handler=run)
 
 
@@ -43,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from cxr.inference.lung_field import LUNG_FIELD_FILE, LungField
     from cxr.training.lung_field import SIZE, load_pairs, lung_probabilities, train_lung_field
 
+    if args.oos_only:
+        return _run_oos_only(args)
     if not (args.shared / "lung_masks" / "index.csv").exists():
         print(f"no lung masks under {args.shared}: nothing to train on", file=sys.stderr)
         return 2
@@ -85,6 +89,30 @@ def run(args: argparse.Namespace) -> int:
         from cxr.evaluation.markdown import write_output
 
         shutil.copyfile(out_dir / MONTAGE_PNG, args.report.with_suffix(".png"))
+        write_output(args.report, "python -m cxr lung-field " + " ".join(sys.argv[2:]), output, PAGE_TITLE)
+    return 0
+
+
+def _run_oos_only(args: argparse.Namespace) -> int:
+    """Heat maps of another out-of-source folder (a refit of the folds) against the lungs of the
+    segmenter already shipped: its reliability was measured when it was trained, and retraining it
+    would change what the app serves."""
+    from cxr.inference.card import resolve_model_dir
+    from cxr.inference.lung_field import LUNG_FIELD_FILE, LungField
+
+    if not args.oos:
+        print("--oos-only needs --oos", file=sys.stderr)
+        return 2
+    model_dir = resolve_model_dir(args.model_dir)
+    if not (model_dir / LUNG_FIELD_FILE).exists():
+        print(f"no {LUNG_FIELD_FILE} in {model_dir}: run without --oos-only to train one", file=sys.stderr)
+        return 2
+    oos = _measure_out_of_source(args.oos, LungField.load(model_dir / LUNG_FIELD_FILE), args.cache_dir)
+    output = f"Segmenter: {model_dir.name}/{LUNG_FIELD_FILE} (shipped; not retrained).\n\n" + render_out_of_source(oos)
+    print(output)
+    if args.report:
+        from cxr.evaluation.markdown import write_output
+
         write_output(args.report, "python -m cxr lung-field " + " ".join(sys.argv[2:]), output, PAGE_TITLE)
     return 0
 
@@ -178,14 +206,20 @@ def render(section: dict) -> str:
         ["source", "images", "median lung area", "area 0.15-0.6"],
         [[s, v["images"], f"{v['median_lung_area']:.3f}", format_estimate(v["plausible_area_0_15_to_0_6"])]
          for s, v in section["unmasked_adult_sources"].items()]))
-    oos = section.get("out_of_source")
-    if oos:
-        parts.append(f"Out-of-source readings ({oos['protocol']['arch']}, {oos['protocol']['image_size']} px "
-                     f"folds): heat map off the lungs = less than {oos['threshold']:.0%} of its mass on "
-                     f"the predicted lungs; median share on lungs {oos['median_heat_on_lungs']:.3f}.")
-        groups = {"all": oos["all"], **oos.get("by_group", {})}
-        parts.append(table(
-            ["held-out", "readings", "off the lungs", "right when off", "right when on"],
-            [[g, s["readings"], format_estimate(s["off_lungs"]), format_estimate(s["accuracy_off_lungs"]),
-              format_estimate(s["accuracy_on_lungs"])] for g, s in groups.items()]))
+    if section.get("out_of_source"):
+        parts.append(render_out_of_source(section["out_of_source"]))
+    return "\n\n".join(parts)
+
+
+def render_out_of_source(oos: dict) -> str:
+    from cxr.evaluation.markdown import format_estimate, table
+
+    parts = [f"Out-of-source readings ({oos['protocol']['arch']}, {oos['protocol']['image_size']} px "
+             f"folds): heat map off the lungs = less than {oos['threshold']:.0%} of its mass on "
+             f"the predicted lungs; median share on lungs {oos['median_heat_on_lungs']:.3f}."]
+    groups = {"all": oos["all"], **oos.get("by_group", {})}
+    parts.append(table(
+        ["held-out", "readings", "off the lungs", "right when off", "right when on"],
+        [[g, s["readings"], format_estimate(s["off_lungs"]), format_estimate(s["accuracy_off_lungs"]),
+          format_estimate(s["accuracy_on_lungs"])] for g, s in groups.items()]))
     return "\n\n".join(parts)

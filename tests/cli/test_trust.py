@@ -9,28 +9,10 @@ import pytest
 pytest.importorskip("torch")
 
 from cxr.cli import main  # noqa: E402
-from cxr.data.index import task_frame  # noqa: E402
 from cxr.inference import Predictor  # noqa: E402
 from cxr.inference.card import BUNDLED_MODEL_DIR, ModelCard  # noqa: E402
-from cxr.training.loop import TrainConfig  # noqa: E402
-from cxr.training.out_of_source import run_out_of_source  # noqa: E402
 
 pytestmark = [pytest.mark.train, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def oos_dir(shared_index, tmp_path_factory):
-    """Three source groups, each read by a tiny model trained without it (real training)."""
-    frame = task_frame(shared_index.sort_values("path").groupby(["source", "label"]).head(12)
-                       .reset_index(drop=True), "3class")
-    sources = sorted(set(frame["source"]))
-    groups = {"a": tuple(sources[:2]), "b": tuple(sources[2:4]), "c": tuple(sources[4:])}
-    out = tmp_path_factory.mktemp("oos")
-    config = TrainConfig(split_csv="", pretrained="none", lr=1e-3, batch_size=8, epochs=1,
-                         img_size=32, augment="none", device="cpu", workers=1, max_train_batches=2,
-                         cache_dir=str(out / "cache"))
-    run_out_of_source(frame, out, config, groups, log=lambda _: None)
-    return out
 
 
 def test_fit_goes_to_trust_json_the_card_and_the_page(oos_dir, tmp_path, capsys):
