@@ -31,10 +31,10 @@ ENGLISH: dict[str, str] = {
     "negative (bones dark), and it could not be turned the right way up with confidence. Please "
     "upload it upright, with bones light and air dark.",
     # Why a chest X-ray gets no label.
-    "uncertain": "Uncertain: the highest probability ({percent}%, {label}) is below "
+    "uncertain": "Uncertain: the highest probability ({percent:.1f}%, {label}) is below "
     "{threshold_percent}%, so no label is given.",
     "uncertain_measured": "Uncertain: a radiologist should read this. The model leans to {label} "
-    "({percent}%), but on X-rays from hospitals it never saw, readings this unsure were right less "
+    "({percent:.1f}%), but on X-rays from hospitals it never saw, readings this unsure were right less "
     "than {target_percent}% of the time, so no label is given.",
     "refused_all_labels": "Uncertain: a radiologist should read this. On X-rays from hospitals it "
     "never saw, no reading of this model was right {target_percent}% of the time, so it gives no "

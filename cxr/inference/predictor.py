@@ -305,7 +305,8 @@ class Predictor:
         )
 
     def _uncertain_reason(self, probs: np.ndarray, top: int) -> Notice:
-        percent = round(100 * float(probs[top]))
+        # One decimal, as the probability bars show it: 99.8% must not read as "(100%)".
+        percent = round(100 * float(probs[top]), 1)
         if not self.trust:
             return Notice("uncertain", percent=percent, label=self.classes[top],
                           threshold_percent=round(100 * self.low_confidence_threshold))

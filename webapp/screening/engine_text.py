@@ -42,10 +42,10 @@ TRANSLATIONS = {
                              "negative (bones dark), and it could not be turned the right way up "
                              "with confidence. Please upload it upright, with bones light and air "
                              "dark."),
-    "uncertain": _("Uncertain: the highest probability (%(percent)s%%, %(label)s) is below "
+    "uncertain": _("Uncertain: the highest probability (%(percent).1f%%, %(label)s) is below "
                    "%(threshold_percent)s%%, so no label is given."),
     "uncertain_measured": _("Uncertain: a radiologist should read this. The model leans to "
-                            "%(label)s (%(percent)s%%), but on X-rays from hospitals it never saw, "
+                            "%(label)s (%(percent).1f%%), but on X-rays from hospitals it never saw, "
                             "readings this unsure were right less than %(target_percent)s%% of the "
                             "time, so no label is given."),
     "refused_all_labels": _("Uncertain: a radiologist should read this. On X-rays from hospitals it "

@@ -104,17 +104,17 @@ def test_a_decoding_error_is_explained_in_indonesian(patient_client, model_dir, 
 
 def test_an_uncertain_reading_explains_itself_in_the_readers_language(patient_client, patient, model_dir,
                                                                     media_root, xray_paths):
-    reason = Notice("uncertain", percent=48, label="pneumonia", threshold_percent=60)
+    reason = Notice("uncertain", percent=48.4, label="pneumonia", threshold_percent=60)
     reading = store_reading(patient, model_dir, xray_paths["pneumonia"][0], label=None, low_confidence=True,
                             reason=str(reason), reason_code=reason.code, reason_params=reason.params)
     page = reverse("screening:detail", args=[reading.pk])
 
     english = patient_client.get(page).content.decode()
-    assert "Uncertain: the highest probability (48%, Pneumonia (not COVID-19)) is below 60%" in english
+    assert "Uncertain: the highest probability (48.4%, Pneumonia (not COVID-19)) is below 60%" in english
 
     patient_client.cookies.load(INDONESIAN)
     indonesian = patient_client.get(page).content.decode()
-    assert "Tidak pasti: probabilitas tertinggi (48%, " in indonesian
+    assert "Tidak pasti: probabilitas tertinggi (48,4%, " in indonesian  # the decimal comma
     assert "di bawah 60%, sehingga tidak ada label yang diberikan" in indonesian
     assert "highest probability" not in indonesian
 

@@ -206,6 +206,9 @@ def test_an_uncertain_reading_says_a_radiologist_should_read_it(patient_client, 
     assert f"<h2>{UNCERTAIN_EN}</h2>" in html
     reason = re.search(r'data-testid="uncertain-reason">([^<]+)<', html).group(1)
     assert reason.startswith("The model leans to ")
+    # The reason quotes the top probability as the bars show it (one decimal), never rounded up to 100%.
+    top_bar = outcomes.probability_rows(reading)[0]["percent_text"]
+    assert f"({top_bar})" in reason
     assert "from hospitals it never saw, readings this unsure were right less than 90% of the time" in reason
     assert html.count(UNCERTAIN_EN) == 1  # the headline, not repeated by the reason
     assert expected_set_sentence(reading) in html  # what it cannot rule out, though it gives no label
