@@ -89,8 +89,13 @@ def run(args: argparse.Namespace) -> int:
         from cxr.evaluation.markdown import write_output
 
         shutil.copyfile(out_dir / MONTAGE_PNG, args.report.with_suffix(".png"))
-        write_output(args.report, "python -m cxr lung-field " + " ".join(sys.argv[2:]), output, PAGE_TITLE)
+        write_output(args.report, _command(), output, PAGE_TITLE)
     return 0
+
+
+def _command() -> str:
+    """The command line as typed, naming the page's block (a rerun replaces its own block)."""
+    return "python -m cxr lung-field " + " ".join(sys.argv[2:])
 
 
 def _run_oos_only(args: argparse.Namespace) -> int:
@@ -113,7 +118,7 @@ def _run_oos_only(args: argparse.Namespace) -> int:
     if args.report:
         from cxr.evaluation.markdown import write_output
 
-        write_output(args.report, "python -m cxr lung-field " + " ".join(sys.argv[2:]), output, PAGE_TITLE)
+        write_output(args.report, _command(), output, PAGE_TITLE)
     return 0
 
 

@@ -1,6 +1,7 @@
 """`python -m cxr lung-field --oos-only`: a refit of the folds measured with the shipped segmenter."""
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 pytest.importorskip("torch")
@@ -12,7 +13,7 @@ from cxr.inference.lung_field import LUNG_FIELD_FILE  # noqa: E402
 pytestmark = [pytest.mark.train, pytest.mark.slow]
 
 
-def test_oos_only_measures_every_held_out_reading_and_trains_nothing(oos_dir, cxr_dir, tmp_path, capsys):
+def test_oos_only_measures_every_held_out_reading_and_trains_nothing(oos_dir, cxr_dir, tmp_path):
     if not (BUNDLED_MODEL_DIR / LUNG_FIELD_FILE).exists():
         pytest.skip("models/bundled has no lung field")
     before = {p.name: p.stat().st_mtime_ns for p in BUNDLED_MODEL_DIR.iterdir()}
@@ -22,8 +23,6 @@ def test_oos_only_measures_every_held_out_reading_and_trains_nothing(oos_dir, cx
     text = page.read_text()
     assert "(shipped; not retrained)" in text and "32 px folds" in text
     # One row per held-out group plus "all", and "all" counts every image of the folds.
-    import pandas as pd
-
     n_images = len(pd.read_csv(oos_dir / "oos_predictions.csv"))
     assert f"| all | {n_images} |" in text
     assert all(f"| {g} |" in text for g in "abc")
