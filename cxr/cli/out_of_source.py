@@ -38,6 +38,6 @@ def run(args: argparse.Namespace) -> int:
     frame = idx.task_frame(frame, args.task)
     groups = parse_groups(args.group) if args.group else DEFAULT_GROUPS
     config = config_from_args(args, split_csv="", out_dir="")
-    path = run_out_of_source(frame, args.out, config, groups)
+    path = run_out_of_source(frame, args.out, config, groups, root=args.shared)
     print(f"out-of-source predictions: {path}")
     return 0

@@ -104,12 +104,14 @@ def run_out_of_source(
     groups: Mapping[str, Sequence[str]] = DEFAULT_GROUPS,
     log: Callable[[str], None] = print,
     train_fn: Callable[[TrainConfig], Path] | None = None,
+    root: str | Path | None = None,
 ) -> Path:
     """Train and predict every fold not done yet; returns the path of `oos_predictions.csv`.
 
     `frame` is a task frame (`cxr.data.index.task_frame`); `config` is the recipe, whose
     `split_csv` and `out_dir` are set per fold. Sources in no group are refused: every image must
-    get an out-of-source prediction.
+    get an out-of-source prediction. `root`, the X-ray set's folder, makes the CSV's paths
+    relative to it (as in its manifest), so that the readings can be committed and read elsewhere.
     """
     from tqdm import tqdm
 
@@ -137,7 +139,7 @@ def run_out_of_source(
             train_fn(dataclasses.replace(config, split_csv=str(split_csv), out_dir=str(run_dir)))
         outputs = predict_fold(run_dir, split, config.cache_dir, config.device, config.seed)
         np.savez_compressed(fold_dir / "predictions.npz", **outputs)
-    return write_predictions(frame, out_dir, groups)
+    return write_predictions(frame, out_dir, groups, root)
 
 
 def _record_protocol(out_dir: Path, groups: Mapping[str, Sequence[str]], recipe: dict,
@@ -162,10 +164,13 @@ def _record_protocol(out_dir: Path, groups: Mapping[str, Sequence[str]], recipe:
 
 
 def write_predictions(frame: pd.DataFrame, out_dir: Path,
-                      groups: Mapping[str, Sequence[str]]) -> Path:
-    """Gather the folds' held-out logits into one CSV row per image (in `frame`'s order)."""
+                      groups: Mapping[str, Sequence[str]], root: str | Path | None = None) -> Path:
+    """Gather the folds' held-out logits into one CSV row per image (in `frame`'s order); paths
+    relative to `root` where every image lies under it."""
     classes = _classes(out_dir, groups)
     table = frame.reset_index(drop=True)[["path", "label", "source"]].copy()
+    if root is not None:
+        table["path"] = relative_paths(table["path"], root)
     table["group"] = ""
     logits = np.full((len(table), len(classes)), np.nan, dtype=np.float64)
     for name in groups:
@@ -177,6 +182,15 @@ def write_predictions(frame: pd.DataFrame, out_dir: Path,
     path = out_dir / PREDICTIONS_FILE
     table.to_csv(path, index=False, float_format="%.6f")
     return path
+
+
+def relative_paths(paths: Sequence[str], root: str | Path) -> list[str]:
+    """`paths` as POSIX paths relative to `root`, or unchanged when any lies outside it."""
+    root = Path(root).resolve()
+    resolved = [Path(p).resolve() for p in paths]
+    if not all(p.is_relative_to(root) for p in resolved):
+        return list(paths)
+    return [p.relative_to(root).as_posix() for p in resolved]
 
 
 def _classes(out_dir: Path, groups: Mapping[str, Sequence[str]]) -> list[str]:

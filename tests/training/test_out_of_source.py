@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +19,9 @@ from cxr.training.out_of_source import (  # noqa: E402
     PROTOCOL_FILE,
     parse_groups,
     read_features,
+    relative_paths,
     run_out_of_source,
+    write_predictions,
 )
 
 pytestmark = [pytest.mark.train, pytest.mark.slow]
@@ -86,6 +90,19 @@ def test_every_image_gets_one_reading_from_the_model_blind_to_its_source(small_f
     run_out_of_source(small_frame, out, resumed, groups, log=lambda _: None,
                       train_fn=must_not_train)
     assert (out / PREDICTIONS_FILE).read_bytes() == before
+
+    # Written for committing: the same rows, paths relative to the X-ray set's folder.
+    root = Path(os.path.commonpath(list(small_frame["path"]))).parent
+    relative = pd.read_csv(write_predictions(small_frame, out, groups, root=root))
+    assert not any(Path(p).is_absolute() for p in relative["path"])
+    assert [str(root / p) for p in relative["path"]] == [str(Path(p)) for p in small_frame["path"]]
+    assert relative.drop(columns="path").equals(table.drop(columns="path"))
+
+
+def test_relative_paths_only_when_every_image_lies_under_the_root(tmp_path):
+    inside = [str(tmp_path / "images" / "covid" / "a.png"), str(tmp_path / "images" / "normal" / "b.png")]
+    assert relative_paths(inside, tmp_path) == ["images/covid/a.png", "images/normal/b.png"]
+    assert relative_paths([*inside, "/elsewhere/c.png"], tmp_path) == [*inside, "/elsewhere/c.png"]
 
 
 def test_a_folder_refuses_another_protocol_and_unassigned_sources(small_frame, tmp_path):
