@@ -4,15 +4,24 @@
 in degrees), zoom 0.2 (x and y scale each in [0.8, 1.2]), rotation up to 10 degrees, horizontal
 flip, nearest-edge fill. `paper+robust` adds what differs between hospitals: exposure
 (brightness, contrast, gamma), resolution (down- and up-sampling), and sensor noise.
+`paper+codec` adds only what a file format changes and a reader should ignore: JPEG
+re-encoding and a grey level or two of noise. The bundled model moved by up to 0.22 between an
+X-ray's PNG and its JPEG at quality 95, and by up to 0.67 under noise of half a grey level
+(docs/results/format_consistency.md): it read pixel texture, which differs between sources.
 """
 from __future__ import annotations
 
+import io
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-AUGMENTATIONS = ("none", "paper", "paper+robust")
+AUGMENTATIONS = ("none", "paper", "paper+robust", "paper+codec")
+# JPEG re-encoding of `paper+codec`: how often, and the range of qualities (phones and web
+# exports use 70-95; 100 still rounds). Noise: sigma up to this many grey levels.
+CODEC_JPEG_SHARE, CODEC_JPEG_QUALITY, CODEC_NOISE_LEVELS = 0.5, (60, 100), 2.0
 
 
 def _uniform(n: int, lo: float, hi: float, device, generator) -> torch.Tensor:
@@ -64,6 +73,34 @@ def robust_photometric(x: torch.Tensor, generator: torch.Generator | None = None
     return x.clamp(0, 1)
 
 
+def recompresses(mode: str) -> bool:
+    """Whether `mode` re-encodes the uint8 images before they become floats (`jpeg_recompress`)."""
+    return mode == "paper+codec"
+
+
+def jpeg_recompress(batch_uint8: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """Each image of (B, H, W) uint8, with probability CODEC_JPEG_SHARE, through a JPEG
+    encoder at a random quality in CODEC_JPEG_QUALITY and back (Pillow's libjpeg, as uploads
+    are decoded). On the CPU: libjpeg is the codec users' files went through."""
+    from PIL import Image  # training-side only; Pillow is a core dependency anyway
+
+    images = batch_uint8.cpu().numpy()
+    out = images.copy()
+    for i in np.flatnonzero(rng.random(len(images)) < CODEC_JPEG_SHARE):
+        buffer = io.BytesIO()
+        quality = int(rng.integers(CODEC_JPEG_QUALITY[0], CODEC_JPEG_QUALITY[1] + 1))
+        Image.fromarray(images[i], "L").save(buffer, format="JPEG", quality=quality)
+        buffer.seek(0)
+        out[i] = np.asarray(Image.open(buffer).convert("L"))
+    return torch.from_numpy(out).to(batch_uint8.device)
+
+
+def sensor_noise(x: torch.Tensor, generator: torch.Generator | None, max_levels: float) -> torch.Tensor:
+    """Gaussian noise with a per-image sigma uniform in [0, max_levels] grey levels of 255."""
+    sigma = _uniform(x.shape[0], 0.0, max_levels / 255.0, x.device, generator).view(-1, 1, 1, 1)
+    return (x + sigma * torch.randn(x.shape, device=x.device, generator=generator)).clamp(0, 1)
+
+
 def augment_batch(x: torch.Tensor, mode: str, generator: torch.Generator | None = None) -> torch.Tensor:
     """Apply the augmentation `mode` to x (B, C, H, W) float in [0, 1]."""
     if mode not in AUGMENTATIONS:
@@ -73,4 +110,6 @@ def augment_batch(x: torch.Tensor, mode: str, generator: torch.Generator | None 
     x = paper_affine(x, generator)
     if mode == "paper+robust":
         x = robust_photometric(x, generator)
+    if mode == "paper+codec":
+        x = sensor_noise(x, generator, CODEC_NOISE_LEVELS)
     return x

@@ -27,7 +27,7 @@ from cxr.evaluation.runs import portable_path
 from cxr.labels import TASKS
 from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from cxr.training.adversary import SourceAdversary, ramp, source_codes
-from cxr.training.augment import augment_batch
+from cxr.training.augment import augment_batch, jpeg_recompress, recompresses
 from cxr.training.models import build_model
 from cxr.training.registry import ARCHITECTURES, canonical_arch
 from cxr.training.schedule import EarlyStopping, learning_rate
@@ -90,8 +90,14 @@ def code_version() -> str:
         return "unknown"
 
 
-def to_input(batch_uint8: torch.Tensor, augment: str, generator: torch.Generator | None) -> torch.Tensor:
-    """uint8 (B, H, W) on the device -> augmented, ImageNet-normalised float (B, 3, H, W)."""
+def to_input(batch_uint8: torch.Tensor, augment: str, generator: torch.Generator | None,
+             codec_rng: np.random.Generator | None = None) -> torch.Tensor:
+    """uint8 (B, H, W) on the device -> augmented, ImageNet-normalised float (B, 3, H, W).
+    `codec_rng` draws the JPEG re-encoding of augmentations that have one."""
+    if recompresses(augment):
+        if codec_rng is None:
+            raise ValueError(f"augmentation {augment!r} re-encodes images: pass codec_rng")
+        batch_uint8 = jpeg_recompress(batch_uint8, codec_rng)
     x = batch_uint8.unsqueeze(1).float().div_(255.0)
     x = augment_batch(x, augment, generator)
     mean = torch.as_tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
@@ -239,6 +245,7 @@ def train(config: TrainConfig, log=print) -> Path:
         log(f"source adversary, weight {config.adversary_weight}: collections {', '.join(names)}")
     generator = torch.Generator(device=device).manual_seed(config.seed)
     mixup_rng = np.random.default_rng(config.seed + 1)  # apart from `rng`: the same batches either way
+    codec_rng = np.random.default_rng(config.seed + 2)  # likewise for the JPEG re-encoding
 
     def cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(logits.float(), target, label_smoothing=config.label_smoothing)
@@ -271,7 +278,7 @@ def train(config: TrainConfig, log=print) -> Path:
                 batch = torch.from_numpy(np.ascontiguousarray(images[rows])).to(device, non_blocking=True)
                 target = torch.from_numpy(y_all[rows]).to(device)
             with _autocast(device):
-                x = to_input(batch, config.augment, generator)
+                x = to_input(batch, config.augment, generator, codec_rng)
                 if adversary is None and config.mixup > 0:
                     x, partner_target, weight = _mixed_batch(x, target, config.mixup, mixup_rng)
                     logits = model(x)
