@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=None, help="untimed steps (CPU 1, GPU 5)")
     parser.add_argument("--batch-size", type=int, default=None, help="CPU 8, GPU 32")
     parser.add_argument("--img-size", type=int, default=None, help="CPU 128, GPU 224 (the paper's)")
-    parser.add_argument("--augment", default="paper", choices=["none", "paper", "paper+robust", "paper+codec"])
+    parser.add_argument("--augment", default="paper", choices=["none", "paper", "paper+robust", "paper+codec", "paper+codec-last"])
     parser.add_argument("--n-images", type=int, default=256, help="real images in the cache")
     parser.add_argument("--cache-dir", type=Path, default=REPO / "var" / "cache")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch")

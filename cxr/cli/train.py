@@ -16,7 +16,7 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--constant-epochs", type=int, default=5)
     parser.add_argument("--img-size", type=int, default=224)
     parser.add_argument("--contrast", choices=["none", "minmax", "equalize"], default="none")
-    parser.add_argument("--augment", choices=["none", "paper", "paper+robust", "paper+codec"], default="paper")
+    parser.add_argument("--augment", choices=["none", "paper", "paper+robust", "paper+codec", "paper+codec-last"], default="paper")
     parser.add_argument("--balance", choices=["none", "class", "source"], default="none",
                         help="sample so that each class, or each source-and-class group, weighs the same")
     parser.add_argument("--adversary-weight", type=float, default=0.0,

@@ -8,6 +8,8 @@ flip, nearest-edge fill. `paper+robust` adds what differs between hospitals: exp
 re-encoding and a grey level or two of noise. The bundled model moved by up to 0.22 between an
 X-ray's PNG and its JPEG at quality 95, and by up to 0.67 under noise of half a grey level
 (docs/results/format_consistency.md): it read pixel texture, which differs between sources.
+`paper+codec-last` puts the codec where an upload has it, after the geometry and on every
+image (quality 60-100), so that resampling does not soften its blocks before the model sees them.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-AUGMENTATIONS = ("none", "paper", "paper+robust", "paper+codec")
+AUGMENTATIONS = ("none", "paper", "paper+robust", "paper+codec", "paper+codec-last")
 # JPEG re-encoding of `paper+codec`: how often, and the range of qualities (phones and web
 # exports use 70-95; 100 still rounds). Noise: sigma up to this many grey levels.
 CODEC_JPEG_SHARE, CODEC_JPEG_QUALITY, CODEC_NOISE_LEVELS = 0.5, (60, 100), 2.0
@@ -74,19 +76,30 @@ def robust_photometric(x: torch.Tensor, generator: torch.Generator | None = None
 
 
 def recompresses(mode: str) -> bool:
-    """Whether `mode` re-encodes the uint8 images before they become floats (`jpeg_recompress`)."""
-    return mode == "paper+codec"
+    """Whether `mode` re-encodes images as JPEG (`to_input` then needs a codec generator)."""
+    return mode in ("paper+codec", "paper+codec-last")
 
 
-def jpeg_recompress(batch_uint8: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
-    """Each image of (B, H, W) uint8, with probability CODEC_JPEG_SHARE, through a JPEG
+def codec_last(batch_uint8: torch.Tensor, generator: torch.Generator | None,
+               rng: np.random.Generator) -> torch.Tensor:
+    """`paper+codec-last`: (B, H, W) uint8 -> (B, 1, H, W) float in [0, 1]: the paper's geometry,
+    then every image through JPEG (as 8-bit pixels, as a file holds them), then faint noise."""
+    x = paper_affine(batch_uint8.unsqueeze(1).float().div_(255.0), generator)
+    moved = (x[:, 0] * 255.0).round_().clamp_(0, 255).to(torch.uint8)
+    x = jpeg_recompress(moved, rng, share=1.0).unsqueeze(1).float().div_(255.0)
+    return sensor_noise(x, generator, CODEC_NOISE_LEVELS)
+
+
+def jpeg_recompress(batch_uint8: torch.Tensor, rng: np.random.Generator,
+                    share: float = CODEC_JPEG_SHARE) -> torch.Tensor:
+    """Each image of (B, H, W) uint8, with probability `share`, through a JPEG
     encoder at a random quality in CODEC_JPEG_QUALITY and back (Pillow's libjpeg, as uploads
     are decoded). On the CPU: libjpeg is the codec users' files went through."""
     from PIL import Image  # training-side only; Pillow is a core dependency anyway
 
     images = batch_uint8.cpu().numpy()
     out = images.copy()
-    for i in np.flatnonzero(rng.random(len(images)) < CODEC_JPEG_SHARE):
+    for i in np.flatnonzero(rng.random(len(images)) < share):
         buffer = io.BytesIO()
         quality = int(rng.integers(CODEC_JPEG_QUALITY[0], CODEC_JPEG_QUALITY[1] + 1))
         Image.fromarray(images[i], "L").save(buffer, format="JPEG", quality=quality)
@@ -107,6 +120,8 @@ def augment_batch(x: torch.Tensor, mode: str, generator: torch.Generator | None 
         raise ValueError(f"unknown augmentation {mode!r}; choose one of {AUGMENTATIONS}")
     if mode == "none":
         return x
+    if mode == "paper+codec-last":
+        raise ValueError("paper+codec-last works on uint8 images: use cxr.training.loop.to_input")
     x = paper_affine(x, generator)
     if mode == "paper+robust":
         x = robust_photometric(x, generator)

@@ -61,6 +61,22 @@ def test_to_input_refuses_a_codec_augmentation_without_its_generator(batch):
     assert x.shape == (16, 3, 96, 96) and torch.isfinite(x).all()
 
 
+def test_codec_last_sends_every_image_through_the_codec_after_the_geometry(batch, monkeypatch):
+    """Without noise and with an identity geometry it is exactly a JPEG of each image."""
+    x = to_input(batch, "paper+codec-last", torch.Generator().manual_seed(0), np.random.default_rng(0))
+    assert x.shape == (16, 3, 96, 96) and torch.isfinite(x).all()
+    generator = torch.Generator().manual_seed(1)
+    monkeypatch.setattr(augment, "paper_affine", lambda x, generator=None: x)
+    monkeypatch.setattr(augment, "sensor_noise", lambda x, generator, max_levels: x)
+    out = augment.codec_last(batch, generator, np.random.default_rng(0))
+    pixels = (out[:, 0] * 255).round().to(torch.uint8).numpy()
+    for i, image in enumerate(batch.numpy()):
+        assert not np.array_equal(pixels[i], image) or np.array_equal(_jpeg(image, 100), image), i
+        assert any(np.array_equal(pixels[i], _jpeg(image, q)) for q in range(60, 101)), i
+    with pytest.raises(ValueError, match="to_input"):
+        augment.augment_batch(batch[:, None].float() / 255, "paper+codec-last")
+
+
 def test_every_augmentation_is_offered_by_the_command_line():
     from cxr.cli.train import add_train_options
 
