@@ -19,6 +19,7 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 AUGMENTATIONS = ("none", "paper", "paper+robust", "paper+codec", "paper+codec-last")
 # JPEG re-encoding of `paper+codec`: how often, and the range of qualities (phones and web
@@ -95,8 +96,6 @@ def jpeg_recompress(batch_uint8: torch.Tensor, rng: np.random.Generator,
     """Each image of (B, H, W) uint8, with probability `share`, through a JPEG
     encoder at a random quality in CODEC_JPEG_QUALITY and back (Pillow's libjpeg, as uploads
     are decoded). On the CPU: libjpeg is the codec users' files went through."""
-    from PIL import Image  # training-side only; Pillow is a core dependency anyway
-
     images = batch_uint8.cpu().numpy()
     out = images.copy()
     for i in np.flatnonzero(rng.random(len(images)) < share):
@@ -114,6 +113,19 @@ def sensor_noise(x: torch.Tensor, generator: torch.Generator | None, max_levels:
     return (x + sigma * torch.randn(x.shape, device=x.device, generator=generator)).clamp(0, 1)
 
 
+def augment_images(batch_uint8: torch.Tensor, mode: str, generator: torch.Generator | None,
+                   codec_rng: np.random.Generator | None = None) -> torch.Tensor:
+    """(B, H, W) uint8 as stored -> (B, 1, H, W) float in [0, 1] augmented by `mode`.
+    `codec_rng` draws the JPEG round trips of the modes that have them (`recompresses`)."""
+    if recompresses(mode) and codec_rng is None:
+        raise ValueError(f"augmentation {mode!r} re-encodes images: pass codec_rng")
+    if mode == "paper+codec-last":
+        return codec_last(batch_uint8, generator, codec_rng)
+    if mode == "paper+codec":
+        batch_uint8 = jpeg_recompress(batch_uint8, codec_rng)
+    return augment_batch(batch_uint8.unsqueeze(1).float().div_(255.0), mode, generator)
+
+
 def augment_batch(x: torch.Tensor, mode: str, generator: torch.Generator | None = None) -> torch.Tensor:
     """Apply the augmentation `mode` to x (B, C, H, W) float in [0, 1]."""
     if mode not in AUGMENTATIONS:
@@ -121,7 +133,7 @@ def augment_batch(x: torch.Tensor, mode: str, generator: torch.Generator | None 
     if mode == "none":
         return x
     if mode == "paper+codec-last":
-        raise ValueError("paper+codec-last works on uint8 images: use cxr.training.loop.to_input")
+        raise ValueError("paper+codec-last works on uint8 images: use augment_images")
     x = paper_affine(x, generator)
     if mode == "paper+robust":
         x = robust_photometric(x, generator)

@@ -27,7 +27,7 @@ from cxr.evaluation.runs import portable_path
 from cxr.labels import TASKS
 from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from cxr.training.adversary import SourceAdversary, ramp, source_codes
-from cxr.training.augment import augment_batch, codec_last, jpeg_recompress, recompresses
+from cxr.training.augment import augment_images
 from cxr.training.models import build_model
 from cxr.training.registry import ARCHITECTURES, canonical_arch
 from cxr.training.schedule import EarlyStopping, learning_rate
@@ -94,15 +94,7 @@ def to_input(batch_uint8: torch.Tensor, augment: str, generator: torch.Generator
              codec_rng: np.random.Generator | None = None) -> torch.Tensor:
     """uint8 (B, H, W) on the device -> augmented, ImageNet-normalised float (B, 3, H, W).
     `codec_rng` draws the JPEG re-encoding of augmentations that have one."""
-    if recompresses(augment):
-        if codec_rng is None:
-            raise ValueError(f"augmentation {augment!r} re-encodes images: pass codec_rng")
-        if augment == "paper+codec-last":
-            x = codec_last(batch_uint8, generator, codec_rng)
-        else:
-            batch_uint8 = jpeg_recompress(batch_uint8, codec_rng)
-    if augment != "paper+codec-last":
-        x = augment_batch(batch_uint8.unsqueeze(1).float().div_(255.0), augment, generator)
+    x = augment_images(batch_uint8, augment, generator, codec_rng)
     mean = torch.as_tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
     std = torch.as_tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
     return ((x.expand(-1, 3, -1, -1) - mean) / std).contiguous(memory_format=torch.channels_last)

@@ -1,5 +1,5 @@
-"""The codec augmentation: JPEG re-encoding of some images of a batch and faint noise, drawn from
-the run's own generators, and a training step that uses it."""
+"""The codec augmentations: JPEG re-encoding of a batch's images and faint noise, drawn from the
+run's own generators, as the training loop's `to_input` applies them."""
 from __future__ import annotations
 
 import argparse
@@ -73,7 +73,7 @@ def test_codec_last_sends_every_image_through_the_codec_after_the_geometry(batch
     for i, image in enumerate(batch.numpy()):
         assert not np.array_equal(pixels[i], image) or np.array_equal(_jpeg(image, 100), image), i
         assert any(np.array_equal(pixels[i], _jpeg(image, q)) for q in range(60, 101)), i
-    with pytest.raises(ValueError, match="to_input"):
+    with pytest.raises(ValueError, match="augment_images"):
         augment.augment_batch(batch[:, None].float() / 255, "paper+codec-last")
 
 
