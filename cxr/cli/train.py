@@ -26,6 +26,9 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                         help="train on blends of image pairs, weight ~ Beta(ALPHA, ALPHA) (0 = off)")
     parser.add_argument("--label-smoothing", type=float, default=0.0,
                         help="spread this share of each target over the other classes (0 = off)")
+    parser.add_argument("--consistency", type=float, default=0.0, metavar="WEIGHT",
+                        help="with --augment paper+codec-last: train each image and its JPEG copy "
+                             "with this weight on their Jensen-Shannon divergence (0 = off)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     parser.add_argument("--workers", type=int, default=2, help="CPU threads")
@@ -53,7 +56,7 @@ def config_from_args(args: argparse.Namespace, split_csv: str, out_dir: str):
         batch_size=args.batch_size, epochs=args.epochs, patience=args.patience,
         constant_epochs=args.constant_epochs, img_size=args.img_size, contrast=args.contrast,
         augment=args.augment, balance=args.balance, adversary_weight=args.adversary_weight,
-        mixup=args.mixup, label_smoothing=args.label_smoothing,
+        mixup=args.mixup, label_smoothing=args.label_smoothing, consistency=args.consistency,
         seed=args.seed, out_dir=str(out_dir),
         device=args.device, workers=args.workers, max_train_batches=args.max_train_batches,
         cache_dir=str(args.cache_dir) if args.cache_dir else None,

@@ -10,6 +10,8 @@ X-ray's PNG and its JPEG at quality 95, and by up to 0.67 under noise of half a 
 (docs/results/format_consistency.md): it read pixel texture, which differs between sources.
 `paper+codec-last` puts the codec where an upload has it, after the geometry and on every
 image (quality 60-100), so that resampling does not soften its blocks before the model sees them.
+`codec_views` gives both sides of that image (lossless and through the codec) for the training
+loop's consistency loss (`TrainConfig.consistency`).
 """
 from __future__ import annotations
 
@@ -85,10 +87,27 @@ def codec_last(batch_uint8: torch.Tensor, generator: torch.Generator | None,
                rng: np.random.Generator) -> torch.Tensor:
     """`paper+codec-last`: (B, H, W) uint8 -> (B, 1, H, W) float in [0, 1]: the paper's geometry,
     then every image through JPEG (as 8-bit pixels, as a file holds them), then faint noise."""
+    return codec_views(batch_uint8, generator, rng)[1]
+
+
+def codec_views(batch_uint8: torch.Tensor, generator: torch.Generator | None,
+                rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two views of one geometric draw, each (B, 1, H, W) float in [0, 1]: the moved image as
+    8-bit pixels (a lossless file of it) and the same pixels through JPEG and faint noise (the
+    `paper+codec-last` image, from the same draws). A consistency loss between the two asks the
+    model for one answer per X-ray, whichever file it came in."""
     x = paper_affine(batch_uint8.unsqueeze(1).float().div_(255.0), generator)
     moved = (x[:, 0] * 255.0).round_().clamp_(0, 255).to(torch.uint8)
-    x = jpeg_recompress(moved, rng, share=1.0).unsqueeze(1).float().div_(255.0)
-    return sensor_noise(x, generator, CODEC_NOISE_LEVELS)
+    coded = jpeg_recompress(moved, rng, share=1.0).unsqueeze(1).float().div_(255.0)
+    return moved.unsqueeze(1).float().div_(255.0), sensor_noise(coded, generator, CODEC_NOISE_LEVELS)
+
+
+def jensen_shannon(logits_a: torch.Tensor, logits_b: torch.Tensor) -> torch.Tensor:
+    """Mean Jensen-Shannon divergence (nats) between the softmax of two logit batches (B, C):
+    symmetric and bounded by log 2, as AugMix's consistency term (Hendrycks et al. 2020)."""
+    p, q = F.softmax(logits_a.float(), dim=1), F.softmax(logits_b.float(), dim=1)
+    log_middle = ((p + q) / 2).clamp_min(1e-7).log()
+    return (F.kl_div(log_middle, p, reduction="batchmean") + F.kl_div(log_middle, q, reduction="batchmean")) / 2
 
 
 def jpeg_recompress(batch_uint8: torch.Tensor, rng: np.random.Generator,

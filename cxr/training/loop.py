@@ -27,7 +27,7 @@ from cxr.evaluation.runs import portable_path
 from cxr.labels import TASKS
 from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from cxr.training.adversary import SourceAdversary, ramp, source_codes
-from cxr.training.augment import augment_images
+from cxr.training.augment import augment_images, codec_views, jensen_shannon
 from cxr.training.models import build_model
 from cxr.training.registry import ARCHITECTURES, canonical_arch
 from cxr.training.schedule import EarlyStopping, learning_rate
@@ -53,6 +53,9 @@ class TrainConfig:
     adversary_weight: float = 0.0  # class-conditional source adversary (cxr.training.adversary); 0 = off
     mixup: float = 0.0  # mixup's Beta(alpha, alpha) for the blend weight; 0 = off
     label_smoothing: float = 0.0  # share of each target spread over the other classes
+    # Weight of the Jensen-Shannon consistency between each image and its JPEG copy (augment
+    # paper+codec-last, cxr.training.augment.codec_views): both views are trained; 0 = off.
+    consistency: float = 0.0
     seed: int = 0
     out_dir: str = "runs/run"
     device: str = "auto"
@@ -94,7 +97,11 @@ def to_input(batch_uint8: torch.Tensor, augment: str, generator: torch.Generator
              codec_rng: np.random.Generator | None = None) -> torch.Tensor:
     """uint8 (B, H, W) on the device -> augmented, ImageNet-normalised float (B, 3, H, W).
     `codec_rng` draws the JPEG re-encoding of augmentations that have one."""
-    x = augment_images(batch_uint8, augment, generator, codec_rng)
+    return normalise(augment_images(batch_uint8, augment, generator, codec_rng))
+
+
+def normalise(x: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W) float in [0, 1] -> ImageNet-normalised (B, 3, H, W), channels last."""
     mean = torch.as_tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
     std = torch.as_tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
     return ((x.expand(-1, 3, -1, -1) - mean) / std).contiguous(memory_format=torch.channels_last)
@@ -157,6 +164,15 @@ def _step_with_adversary(model, adversary, x, target, sources, weight, label_smo
     return logits, loss, loss + adversary_loss, hits
 
 
+def _step_with_consistency(model, batch, target, generator, codec_rng, weight, cross_entropy):
+    """Both views of `codec_views` in one pass: logits of the lossless view, the classifier's loss
+    (mean of the two views'), and that plus `weight` x their Jensen-Shannon divergence."""
+    lossless, coded = codec_views(batch, generator, codec_rng)
+    logits, coded_logits = model(normalise(torch.cat([lossless, coded]))).chunk(2)
+    loss = (cross_entropy(logits, target) + cross_entropy(coded_logits, target)) / 2
+    return logits, loss, loss + weight * jensen_shannon(logits, coded_logits)
+
+
 def _mixed_batch(x: torch.Tensor, target: torch.Tensor, alpha: float, rng: np.random.Generator):
     """Mixup (Zhang et al. 2018): the batch blended with a shuffled copy of itself, one Beta(alpha,
     alpha) weight per batch. Returns (mixed images, the partners' targets, the weight)."""
@@ -191,6 +207,10 @@ def train(config: TrainConfig, log=print) -> Path:
     arch = canonical_arch(config.arch)
     if config.mixup > 0 and config.adversary_weight > 0:
         raise ValueError("mixup and the source adversary cannot be combined (a mixed image has two sources)")
+    if config.consistency > 0 and (config.augment != "paper+codec-last" or config.mixup > 0
+                                   or config.adversary_weight > 0):
+        raise ValueError("the consistency loss compares an image with its JPEG copy: it needs augment "
+                         "paper+codec-last, without mixup or the source adversary")
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     record = dataclasses.asdict(config)
@@ -273,16 +293,20 @@ def train(config: TrainConfig, log=print) -> Path:
                 batch = torch.from_numpy(np.ascontiguousarray(images[rows])).to(device, non_blocking=True)
                 target = torch.from_numpy(y_all[rows]).to(device)
             with _autocast(device):
-                x = to_input(batch, config.augment, generator, codec_rng)
-                if adversary is None and config.mixup > 0:
-                    x, partner_target, weight = _mixed_batch(x, target, config.mixup, mixup_rng)
+                if config.consistency > 0:  # two views per image: built by the step itself
+                    logits, loss, total = _step_with_consistency(
+                        model, batch, target, generator, codec_rng, config.consistency, cross_entropy)
+                elif adversary is None and config.mixup > 0:
+                    x, partner_target, weight = _mixed_batch(
+                        to_input(batch, config.augment, generator, codec_rng), target, config.mixup, mixup_rng)
                     logits = model(x)
                     loss = total = (weight * cross_entropy(logits, target)
                                     + (1 - weight) * cross_entropy(logits, partner_target))
                 elif adversary is None:
-                    logits = model(x)
+                    logits = model(to_input(batch, config.augment, generator, codec_rng))
                     loss = total = cross_entropy(logits, target)
                 else:
+                    x = to_input(batch, config.augment, generator, codec_rng)
                     progress = (epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch)
                     sources = torch.from_numpy(source_all[rows]).to(device)
                     logits, loss, total, hits = _step_with_adversary(

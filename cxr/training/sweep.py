@@ -27,7 +27,7 @@ PAPER_BATCH_SIZES = (16, 32)
 RUNTIME_OPTIONS = ("device", "workers", "cache_dir", "resident")
 # Options added after some sweep folders were started, with the value that means "off": a folder
 # that does not record them ran without them.
-LATER_OPTIONS = {"adversary_weight": 0.0, "mixup": 0.0, "label_smoothing": 0.0}
+LATER_OPTIONS = {"adversary_weight": 0.0, "mixup": 0.0, "label_smoothing": 0.0, "consistency": 0.0}
 
 
 @dataclass(frozen=True)

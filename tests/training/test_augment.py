@@ -77,6 +77,32 @@ def test_codec_last_sends_every_image_through_the_codec_after_the_geometry(batch
         augment.augment_batch(batch[:, None].float() / 255, "paper+codec-last")
 
 
+def test_codec_views_are_one_geometry_lossless_and_through_the_codec(batch, monkeypatch):
+    lossless, coded = augment.codec_views(batch, torch.Generator().manual_seed(2), np.random.default_rng(5))
+    # The coded view is exactly codec-last's image from the same draws; the lossless one is the
+    # same geometry held as 8-bit pixels.
+    assert torch.equal(coded, augment.codec_last(batch, torch.Generator().manual_seed(2), np.random.default_rng(5)))
+    moved = augment.paper_affine(batch.unsqueeze(1).float() / 255, torch.Generator().manual_seed(2))
+    assert torch.equal(lossless, (moved * 255).round().clamp(0, 255) / 255)
+    assert 0 < float((coded - lossless).abs().mean()) * 255 < 4  # a codec's change, not another image
+    monkeypatch.setattr(augment, "sensor_noise", lambda x, generator, max_levels: x)
+    lossless, coded = augment.codec_views(batch, torch.Generator().manual_seed(2), np.random.default_rng(5))
+    for i in range(len(batch)):
+        image = (lossless[i, 0] * 255).round().to(torch.uint8).numpy()
+        pixels = (coded[i, 0] * 255).round().to(torch.uint8).numpy()
+        assert any(np.array_equal(pixels, _jpeg(image, q)) for q in range(60, 101)), i
+
+
+def test_jensen_shannon_is_zero_for_one_answer_and_grows_to_log_2():
+    a = torch.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+    assert float(augment.jensen_shannon(a, a)) == pytest.approx(0.0, abs=1e-6)
+    b = torch.tensor([[0.0, 2.0, -1.0], [1.0, 0.0, 0.0]])
+    assert float(augment.jensen_shannon(a, b)) == pytest.approx(float(augment.jensen_shannon(b, a)))
+    assert 0 < float(augment.jensen_shannon(a, b)) < float(np.log(2))
+    opposite = torch.tensor([[30.0, -30.0, -30.0]]), torch.tensor([[-30.0, 30.0, -30.0]])
+    assert float(augment.jensen_shannon(*opposite)) == pytest.approx(np.log(2), abs=1e-4)
+
+
 def test_every_augmentation_is_offered_by_the_command_line():
     from cxr.cli.train import add_train_options
 

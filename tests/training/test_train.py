@@ -112,3 +112,41 @@ def test_training_with_mixup_and_label_smoothing(tiny_split_csv, toolkit_cache_d
     assert all(np.isfinite(row["train_loss"]) for row in _history(run))
     with pytest.raises(ValueError, match="mixup and the source adversary"):
         train(TrainConfig(**{**config.__dict__, "adversary_weight": 1.0, "out_dir": str(tmp_path / "x")}))
+
+
+def test_training_with_the_consistency_loss(tiny_split_csv, toolkit_cache_dir, tmp_path):
+    config = TrainConfig(
+        split_csv=str(tiny_split_csv), arch="EfficientNet-Lite0", pretrained="none", lr=1e-3,
+        batch_size=8, epochs=1, img_size=64, augment="paper+codec-last", consistency=12.0,
+        out_dir=str(tmp_path / "run"), device="cpu", workers=1, max_train_batches=2,
+        cache_dir=str(toolkit_cache_dir),
+    )
+    run = train(config, log=lambda _: None)
+    assert torch.load(run / "best.pt", map_location="cpu", weights_only=False)["args"]["consistency"] == 12.0
+    assert all(np.isfinite(row["train_loss"]) for row in _history(run))
+    for other in ({"augment": "paper"}, {"mixup": 0.4}):
+        with pytest.raises(ValueError, match="consistency loss"):
+            train(TrainConfig(**{**config.__dict__, **other, "out_dir": str(tmp_path / "x")}))
+
+
+def test_the_consistency_step_trains_both_views_and_adds_their_divergence():
+    from cxr.training.augment import codec_views, jensen_shannon
+    from cxr.training.loop import _step_with_consistency, normalise
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 16 * 16, 3))
+    batch = torch.randint(0, 256, (4, 16, 16), dtype=torch.uint8)
+    target = torch.tensor([0, 1, 2, 1])
+
+    def cross_entropy(logits, y):
+        return torch.nn.functional.cross_entropy(logits.float(), y)
+    logits, loss, total = _step_with_consistency(
+        model, batch, target, torch.Generator().manual_seed(0), np.random.default_rng(0), 5.0, cross_entropy)
+    lossless, coded = codec_views(batch, torch.Generator().manual_seed(0), np.random.default_rng(0))
+    with torch.no_grad():
+        a, b = model(normalise(lossless)), model(normalise(coded))
+        assert torch.allclose(logits, a, atol=1e-5)
+        both = (cross_entropy(a, target) + cross_entropy(b, target)) / 2
+        assert loss.item() == pytest.approx(both.item(), abs=1e-5)
+        assert total.item() == pytest.approx((both + 5.0 * jensen_shannon(a, b)).item(), abs=1e-5)
+    assert total.item() > loss.item()
