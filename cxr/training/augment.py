@@ -87,7 +87,7 @@ def codec_last(batch_uint8: torch.Tensor, generator: torch.Generator | None,
                rng: np.random.Generator) -> torch.Tensor:
     """`paper+codec-last`: (B, H, W) uint8 -> (B, 1, H, W) float in [0, 1]: the paper's geometry,
     then every image through JPEG (as 8-bit pixels, as a file holds them), then faint noise."""
-    return codec_views(batch_uint8, generator, rng)[1]
+    return _through_codec(_moved_pixels(batch_uint8, generator), generator, rng)
 
 
 def codec_views(batch_uint8: torch.Tensor, generator: torch.Generator | None,
@@ -96,10 +96,21 @@ def codec_views(batch_uint8: torch.Tensor, generator: torch.Generator | None,
     8-bit pixels (a lossless file of it) and the same pixels through JPEG and faint noise (the
     `paper+codec-last` image, from the same draws). A consistency loss between the two asks the
     model for one answer per X-ray, whichever file it came in."""
+    moved = _moved_pixels(batch_uint8, generator)
+    return moved.unsqueeze(1).float().div_(255.0), _through_codec(moved, generator, rng)
+
+
+def _moved_pixels(batch_uint8: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """The paper's geometry on (B, H, W) uint8, back as 8-bit pixels (B, H, W)."""
     x = paper_affine(batch_uint8.unsqueeze(1).float().div_(255.0), generator)
-    moved = (x[:, 0] * 255.0).round_().clamp_(0, 255).to(torch.uint8)
-    coded = jpeg_recompress(moved, rng, share=1.0).unsqueeze(1).float().div_(255.0)
-    return moved.unsqueeze(1).float().div_(255.0), sensor_noise(coded, generator, CODEC_NOISE_LEVELS)
+    return (x[:, 0] * 255.0).round_().clamp_(0, 255).to(torch.uint8)
+
+
+def _through_codec(pixels: torch.Tensor, generator: torch.Generator | None,
+                   rng: np.random.Generator) -> torch.Tensor:
+    """(B, H, W) uint8 -> (B, 1, H, W) float: every image through JPEG, then faint noise."""
+    coded = jpeg_recompress(pixels, rng, share=1.0).unsqueeze(1).float().div_(255.0)
+    return sensor_noise(coded, generator, CODEC_NOISE_LEVELS)
 
 
 def jensen_shannon(logits_a: torch.Tensor, logits_b: torch.Tensor) -> torch.Tensor:

@@ -293,20 +293,20 @@ def train(config: TrainConfig, log=print) -> Path:
                 batch = torch.from_numpy(np.ascontiguousarray(images[rows])).to(device, non_blocking=True)
                 target = torch.from_numpy(y_all[rows]).to(device)
             with _autocast(device):
-                if config.consistency > 0:  # two views per image: built by the step itself
+                # The consistency step makes its own two views of each image.
+                x = None if config.consistency > 0 else to_input(batch, config.augment, generator, codec_rng)
+                if config.consistency > 0:
                     logits, loss, total = _step_with_consistency(
                         model, batch, target, generator, codec_rng, config.consistency, cross_entropy)
                 elif adversary is None and config.mixup > 0:
-                    x, partner_target, weight = _mixed_batch(
-                        to_input(batch, config.augment, generator, codec_rng), target, config.mixup, mixup_rng)
+                    x, partner_target, weight = _mixed_batch(x, target, config.mixup, mixup_rng)
                     logits = model(x)
                     loss = total = (weight * cross_entropy(logits, target)
                                     + (1 - weight) * cross_entropy(logits, partner_target))
                 elif adversary is None:
-                    logits = model(to_input(batch, config.augment, generator, codec_rng))
+                    logits = model(x)
                     loss = total = cross_entropy(logits, target)
                 else:
-                    x = to_input(batch, config.augment, generator, codec_rng)
                     progress = (epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch)
                     sources = torch.from_numpy(source_all[rows]).to(device)
                     logits, loss, total, hits = _step_with_adversary(

@@ -56,6 +56,13 @@ class Readings:
     def movement(self, sigma: float) -> np.ndarray:
         return np.abs(self.noisy[sigma] - self.plain).max(axis=(0, 2))
 
+    @classmethod
+    def read(cls, name: str, y: np.ndarray, probabilities, prepared: np.ndarray, sigmas: list[float],
+             copies: int) -> Readings:
+        """`probabilities` (uint8 images -> (N, C)) on `prepared` and on its noisy copies."""
+        noisy = {s: np.stack([probabilities(c) for c in noisy_copies(prepared, s, copies)]) for s in sigmas}
+        return cls(name, y, probabilities(prepared), noisy)
+
 
 def noisy_copies(prepared: np.ndarray, sigma: float, copies: int) -> list[np.ndarray]:
     """`copies` noisy versions of uint8 images (N, S, S), fixed seeds: what a product would read."""
@@ -80,8 +87,8 @@ def fold_readings(oos: Path, group: str, per_group: int, sigmas: list[float], co
 
     def probabilities(images: np.ndarray) -> np.ndarray:
         return softmax_probs(predict_logits(model, images, batch_size=32))
-    noisy = {s: np.stack([probabilities(c) for c in noisy_copies(prepared, s, copies)]) for s in sigmas}
-    return Readings(f"{group} (held out)", split["y"].to_numpy()[rows], probabilities(prepared), noisy)
+    return Readings.read(f"{group} (held out)", split["y"].to_numpy()[rows], probabilities, prepared,
+                         sigmas, copies)
 
 
 def served_readings(model_dir: Path, split_csv: Path, sigmas: list[float], copies: int) -> Readings:
@@ -96,9 +103,9 @@ def served_readings(model_dir: Path, split_csv: Path, sigmas: list[float], copie
 
     def probabilities(images: np.ndarray) -> np.ndarray:
         return softmax_probs(predictor.logits_and_features(images)[0], predictor.temperature)
-    noisy = {s: np.stack([probabilities(c) for c in noisy_copies(prepared, s, copies)]) for s in sigmas}
     y = np.array([list(predictor.classes).index(label) for label in test["label"]])
-    return Readings(f"patient-split test, served model ({predictor.version})", y, probabilities(prepared), noisy)
+    return Readings.read(f"patient-split test, served model ({predictor.version})", y, probabilities, prepared,
+                         sigmas, copies)
 
 
 def _share(values: np.ndarray) -> str:
@@ -110,12 +117,13 @@ def _share(values: np.ndarray) -> str:
 
 def rows_for(readings: Readings, sigma: float) -> list[list[str]]:
     right = readings.plain.argmax(axis=1) == readings.y
-    flips, moves = readings.flips(sigma), readings.movement(sigma) > MOVE_LIMIT
+    movement = readings.movement(sigma)
+    flips, moves = readings.flips(sigma), movement > MOVE_LIMIT
     confidence = readings.plain.max(axis=1)
     return [[readings.name, f"{sigma:g}", len(right), f"{right.mean():.3f}", f"{flips.mean():.2f}",
              _share(right[~flips]), _share(right[flips]), f"{moves.mean():.2f}", _share(right[~moves]),
              f"{area_under_risk_coverage(confidence, right):.3f}",
-             f"{area_under_risk_coverage(-readings.movement(sigma), right):.3f}"]]
+             f"{area_under_risk_coverage(-movement, right):.3f}"]]
 
 
 def report(all_readings: list[Readings], sigmas: list[float], copies: int) -> str:
