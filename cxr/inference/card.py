@@ -277,7 +277,7 @@ class VerifierCheck(_Section):
     method: str | None = None
     file: str | None = None
     threshold: float | None = None
-    false_refusal_budget: float | None = None  # out-of-fold share of fitting X-rays refused
+    false_refusal_budget: float | None = None  # held-out share of fitting X-rays refused (`method` says how held out)
     fitted_on: Mapping[str, Any] = _mapping()  # counts of X-rays and negatives per family
     families_left_out: Mapping[str, Any] = _mapping()  # family -> refusal proportion with 95% CI
     sources_left_out: Mapping[str, Any] = _mapping()  # source group -> false refusal proportion
