@@ -114,3 +114,22 @@ def test_fold_models_trained_more_cheaply_are_said_to_be(client, tmp_path):
 
 def test_fold_models_with_the_served_recipe_need_no_remark(client, trust_model):
     assert 'id="trust-recipe"' not in client.get(reverse("guide:how_it_works")).content.decode()
+
+
+def test_left_out_families_show_what_the_whole_guard_refused():
+    """A family's row gives the whole guard's refusal (every served check, the verifier fitted
+    without the family) when the card has it, and the verifier-or-rules share of older cards."""
+    from cxr.inference.card import ModelCard, VerifierCheck
+    from webapp.guide.card_tables import cell, guard_checks
+
+    def share(k, n):
+        return {"value": k / n, "ci95": [k / n - 0.05, min(1.0, k / n + 0.05)], "n": n}
+
+    families = {"screen_photo": {"either": share(222, 300), "whole_guard": share(258, 300)},
+                "degraded": {"either": share(160, 300)}}
+    card = ModelCard(name="m", version="1", classes=("covid", "pneumonia", "normal"),
+                     verifier=VerifierCheck(families_left_out=families))
+    rows = {row.name: row.cells for row in guard_checks(card).family_rows}
+    assert rows["screen_photo"][1] == cell(share(258, 300), "accuracy")
+    assert rows["degraded"][1] == cell(share(160, 300), "accuracy")
+    assert rows["screen_photo"][0].value == "300"
