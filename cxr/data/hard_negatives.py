@@ -11,6 +11,10 @@ families): other geometry, other moire, other crops, other damage.
 - `partial_view`: a part of an X-ray too small to show both lungs (a half, a third, a window).
 - `degraded`: an X-ray processed beyond reading: posterised, pixelated, blurred, edge-filtered,
   solarised, drowned in noise.
+- `film_photo`: a printed film on a lightbox (or held against a window) photographed with a
+  phone: bright uneven backlight around the film, hanger clips, perspective, glare, no pixel grid.
+- `collage`: a viewer screenshot or teaching slide with two to four images side by side (whole
+  X-rays and parts of them), dark gutters and caption lines.
 - `pictures`: the pictures of `cxr.data.negatives` (photos, documents, synthetic drawings).
 
 Deterministic (seeded); numpy and Pillow only.
@@ -146,10 +150,94 @@ def degraded(xray: np.ndarray, rng) -> bytes:
     return png_bytes(img)
 
 
+def _slanted(img: Image.Image, size: tuple[int, int], fill: int, rng, scale_range=(0.55, 0.9),
+             tilt_range: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """`img` placed on a `size` canvas at a random scale, shift and perspective: (grey pixels,
+    share of each pixel inside the image) as float arrays."""
+    width, height = size
+    w, h = img.size
+    scale = rng.uniform(*scale_range) * min(width / w, height / h)
+    cx, cy = width / 2 + rng.normal(0, 0.05) * width, height / 2 + rng.normal(0, 0.05) * height
+    tilt = rng.uniform(-tilt_range, tilt_range, size=(4, 2)) * min(w, h) * scale
+    dst = [(cx - w * scale / 2 + tilt[0, 0], cy - h * scale / 2 + tilt[0, 1]),
+           (cx + w * scale / 2 + tilt[1, 0], cy - h * scale / 2 + tilt[1, 1]),
+           (cx + w * scale / 2 + tilt[2, 0], cy + h * scale / 2 + tilt[2, 1]),
+           (cx - w * scale / 2 + tilt[3, 0], cy + h * scale / 2 + tilt[3, 1])]
+    coeffs = _perspective([(0, 0), (w, 0), (w, h), (0, h)], dst)
+    grey = np.asarray(img.transform(size, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR,
+                                    fillcolor=fill), np.float32)
+    inside = np.asarray(Image.new("L", (w, h), 255).transform(size, Image.Transform.PERSPECTIVE, coeffs,
+                                                              fillcolor=0), np.float32) / 255
+    return grey, inside
+
+
+def film_photo(xray: np.ndarray, rng) -> bytes:
+    """A film on a lit lightbox, photographed: the backlight glows around the film (brightest at
+    its centre, falling off to the panel's edges), hanger clips bite the film's top edge, the
+    photo is slanted, and glare lies across the film. Unlike a screen there is no pixel grid."""
+    film = Image.fromarray(xray)
+    margin = int(min(film.size) * rng.uniform(0.02, 0.08))  # unexposed film edge: dark
+    framed = Image.new("L", (film.width + 2 * margin, film.height + 2 * margin), int(rng.integers(5, 40)))
+    framed.paste(film, (margin, margin))
+    draw = ImageDraw.Draw(framed)
+    for k in range(int(rng.integers(0, 3))):  # hanger clips: dark blocks over the top edge
+        x = int(framed.width * (0.25 + 0.5 * k + rng.normal(0, 0.05)))
+        draw.rectangle((x - 12, 0, x + 12, int(rng.integers(18, 40))), fill=int(rng.integers(0, 30)))
+    width, height = (720, 960) if rng.random() < 0.6 else (960, 720)
+    grey, inside = _slanted(framed, (width, height), 0, rng, (0.6, 0.95), 0.08)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    glow = np.exp(-((xx - width * rng.uniform(0.35, 0.65)) ** 2 + (yy - height * rng.uniform(0.35, 0.65)) ** 2)
+                  / (2 * (rng.uniform(0.4, 0.8) * max(width, height)) ** 2))
+    panel = rng.uniform(170, 250) * (0.6 + 0.4 * glow)
+    # Against the light a film shows the image itself (lungs dark, bones bright), lit unevenly.
+    grey = grey * (0.55 + 0.45 * glow) * inside + panel * (1 - inside)
+    grey += rng.uniform(20, 110) * np.exp(-((xx * np.cos(0.6) + yy * np.sin(0.6) - rng.uniform(0, width)) ** 2)
+                                          / (2 * (rng.uniform(0.03, 0.12) * width) ** 2))
+    cast = np.array([1.0, 1.0, 1.0]) + rng.uniform(-0.12, 0.12, 3) * (rng.random() < 0.7)
+    rgb = np.clip(grey[..., None] * cast + rng.normal(0, rng.uniform(2, 7), (height, width, 3)), 0, 255)
+    img = Image.fromarray(rgb.astype(np.uint8)).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.8)))
+    if rng.random() < 0.3:
+        img = ImageOps.grayscale(img)
+    return _jpeg(img, rng.integers(55, 92))
+
+
+def collage(xray: np.ndarray, rng) -> bytes:
+    """Two to four tiles on a dark page (a viewer's comparison layout, a slide): the X-ray, its
+    mirror or parts of it at other zooms, each with a caption line, saved as a screenshot."""
+    tiles = int(rng.integers(2, 5))
+    columns = 2 if tiles == 4 or rng.random() < 0.7 else tiles
+    rows = int(np.ceil(tiles / columns))
+    cell = int(rng.integers(220, 360))
+    gutter = int(rng.integers(6, 30))
+    page = Image.new("L", (columns * (cell + gutter) + gutter, rows * (cell + gutter + 24) + gutter),
+                     int(rng.integers(0, 60)))
+    draw = ImageDraw.Draw(page)
+    h, w = xray.shape
+    for t in range(tiles):
+        img = Image.fromarray(xray)
+        kind = int(rng.integers(0, 3))
+        if kind == 1:
+            img = ImageOps.mirror(img)
+        elif kind == 2:  # a zoomed part
+            frac = rng.uniform(0.4, 0.7)
+            x0, y0 = rng.uniform(0, 1 - frac, 2)
+            img = img.crop((int(x0 * w), int(y0 * h), int((x0 + frac) * w), int((y0 + frac) * h)))
+        img.thumbnail((cell, cell))
+        x = gutter + (t % columns) * (cell + gutter) + (cell - img.width) // 2
+        y = gutter + (t // columns) * (cell + gutter + 24)
+        page.paste(img, (x, y + (cell - img.height) // 2))
+        draw.line((x, y + cell + 12, x + int(cell * rng.uniform(0.3, 0.8)), y + cell + 12),
+                  fill=int(rng.integers(160, 255)), width=4)
+    return png_bytes(page) if rng.random() < 0.6 else _jpeg(page, rng.integers(70, 95))
+
+
 XRAY_FAMILIES: dict[str, Callable[[np.ndarray, np.random.Generator], bytes]] = {
     "screen_photo": screen_photo,
     "partial_view": partial_view,
     "degraded": degraded,
+    # Added 2026-12-03, after the three above: their pictures (drawn first) are unchanged.
+    "film_photo": film_photo,
+    "collage": collage,
 }
 
 

@@ -34,3 +34,21 @@ def test_partial_views_are_smaller_than_the_film_and_screen_photos_bigger(xrays)
         assert min(crop.width / w, crop.height / h) <= 0.56 or max(crop.size) < 2 * 96
     photo = Image.open(io.BytesIO(XRAY_FAMILIES["screen_photo"](xrays[0], rng)))
     assert photo.format == "JPEG" and max(photo.size) == 960
+
+
+def test_film_photos_show_a_lit_panel_around_a_slanted_film(xrays):
+    rng = np.random.default_rng(1)
+    for _ in range(8):
+        photo = Image.open(io.BytesIO(XRAY_FAMILIES["film_photo"](xrays[0], rng)))
+        assert photo.format == "JPEG" and sorted(photo.size) == [720, 960]
+        grey = np.asarray(photo.convert("L"), np.float32)
+        ring = np.concatenate([grey[:20].ravel(), grey[-20:].ravel(), grey[:, :20].ravel(), grey[:, -20:].ravel()])
+        assert ring.mean() > 90  # the backlight, not a dark room or the film's own edge
+
+
+def test_collages_hold_several_tiles_on_a_plain_page(xrays):
+    rng = np.random.default_rng(2)
+    for _ in range(8):
+        page = np.asarray(Image.open(io.BytesIO(XRAY_FAMILIES["collage"](xrays[1], rng))).convert("L"), np.float32)
+        assert page.shape[1] >= 2 * 220  # at least two tiles side by side
+        assert page[:4].std() < 4  # the top gutter: the page's plain background

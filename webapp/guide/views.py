@@ -31,6 +31,9 @@ NEGATIVE_FAMILIES = {
     "partial_view": _("Parts of an X-ray without both lungs"),
     "degraded": _("Heavily processed X-rays"),
     "pictures": _("Photos, documents and drawings"),
+    "film_photo": _("Photos of an X-ray film on a lightbox"),
+    "collage": _("Several images side by side (viewer screenshots, slides)"),
+    "screen_photo+film_photo": _("Photos of an X-ray on a screen or a lightbox, both kinds left out"),
 }
 # Shown in their own section, not among the other plots.
 TRUST_PLOT = "risk_coverage"
