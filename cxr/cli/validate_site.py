@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from cxr.evaluation.site_validation import validate
     from cxr.inference import ImageError, ModelNotInstalled, Predictor
     from cxr.inference.card import json_safe
-    from cxr.inference.site_check import SiteCase
+    from cxr.inference.site_check import REFUSAL_BUDGET, SiteCase
 
     try:
         predictor = Predictor.load(args.model)
@@ -78,12 +78,14 @@ def run(args: argparse.Namespace) -> int:
         f"# Site validation of model {predictor.version} ({report['date']})", "",
         f"**{report['verdict']['text']}**", "",
         f"{report['cases']} cases: {report['read']} read, {report['refused']} refused as not a chest "
-        f"X-ray, {report['unreadable']} unreadable.", "",
+        f"X-ray, {report['unreadable']} unreadable. {report['refusal_check']['text']}", "",
         table(("measure", "this site (95% CI)", "model card, out of source"), [
             ("labelled readings right", format_estimate(report["labelled_accuracy"]),
              _maybe(report["card"]["labelled_accuracy"])),
             ("share labelled (coverage)", format_estimate(report["coverage"]), _maybe(report["card"]["coverage"])),
             ("prediction sets hold the true class", format_estimate(report["set_coverage"]), "n/a"),
+            ("refused as not a chest X-ray", format_estimate(report["refused_share"]),
+             f"at most {REFUSAL_BUDGET:.0%}"),
         ]), "",
         table(("class", "sensitivity (95% CI)", "specificity (95% CI)"),
               [(name, format_estimate(m.get("sensitivity")), format_estimate(m.get("specificity")))

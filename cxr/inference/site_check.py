@@ -24,6 +24,12 @@ import numpy as np
 MIN_LABELLED = 30
 Z95 = 1.959964
 HALF_WIDTHS = (0.10, 0.05, 0.03)
+# The share of real frontal chest X-rays of a hospital it never saw that the guard is built to
+# refuse at most (issue 15's target). Measured out of source: the verifier refuses 0-0.8% of a
+# source group left out of its fit, the whole guard 1.2% of held-out patients
+# (docs/results/guard_verifier.md, docs/results/guard_families.md). More at a site means its
+# films look unlike every training source, or the set holds pictures that are not frontal films.
+REFUSAL_BUDGET = 0.02
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> list[float | None]:
@@ -124,7 +130,42 @@ def site_report(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: M
     report["card"] = {"labelled_accuracy": card_accuracy, "coverage": card_value(card_trust, "coverage"),
                       "target_accuracy": target}
     report["verdict"] = verdict(report["labelled_accuracy"], target, card_accuracy)
+    report["refused_share"] = proportion(report["refused"], len(cases) - report["unreadable"])
+    report["refusal_check"] = refusal_check(report["refused_share"])
     return report
+
+
+def refusal_check(refused_share: Mapping, budget: float = REFUSAL_BUDGET) -> dict:
+    """`code`, `text` and `params` judging how many of the site's readable X-rays the guard refused
+    as "not a chest X-ray", against `budget`:
+
+    - none_read: no readable X-ray;
+    - above_budget: the lower end of the 95% interval is above the budget: the guard refuses this
+      site's films more often than it should (they get no reading at all);
+    - within_budget: the whole interval is at or below the budget (0 of 185 or more, say);
+    - inconclusive: the interval includes the budget (a few dozen X-rays always do).
+    """
+    n = refused_share["n"]
+    if not n:
+        return {"code": "none_read", "params": {"n": 0, "budget": budget},
+                "text": "No readable X-ray: nothing to say about refusals."}
+    value, (lo, hi) = refused_share["value"], refused_share["ci95"]
+    k = round(value * n)
+    params = {"k": k, "n": n, "value": value, "lo": lo, "hi": hi, "budget": budget}
+    observed = f"the guard refused {k} of {n} X-rays as not a chest X-ray ({value:.1%}, 95% CI {lo:.1%}-{hi:.1%})"
+    if lo > budget:
+        return {"code": "above_budget", "params": params,
+                "text": f"Too many refused: {observed}, more than the {budget:.0%} it refuses of hospitals "
+                        "it never saw. If these are whole frontal chest X-rays, this site's films look "
+                        "unlike the training sources: check how they are exported (whole film, no "
+                        "photographs of screens, no burned-in frames); refused X-rays get no reading."}
+    if hi <= budget:
+        return {"code": "within_budget", "params": params,
+                "text": f"Refusals as expected: {observed}, within the {budget:.0%} it refuses of "
+                        "hospitals it never saw."}
+    return {"code": "inconclusive", "params": params,
+            "text": f"Refusals inconclusive: {observed}; the interval includes the {budget:.0%} it "
+                    "refuses of hospitals it never saw. More cases will tell."}
 
 
 def verdict(labelled_accuracy: Mapping, target: float | None, card_accuracy: float | None) -> dict:

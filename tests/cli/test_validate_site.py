@@ -23,6 +23,10 @@ def test_report_of_real_labelled_xrays(cxr_dir, xray_paths, tmp_path, capsys):
     assert (out / "reliability.png").exists()
     text = (out / "report.md").read_text()
     assert "Not enough cases to judge" in text and "not a diagnosis" in text
+    # Refusals of the readable X-rays (the unreadable file is not one), judged against the guard's 2%.
+    assert report["refused_share"]["n"] == len(rows)
+    assert report["refusal_check"]["code"] in {"within_budget", "inconclusive", "above_budget"}
+    assert report["refusal_check"]["text"] in text and "| refused as not a chest X-ray |" in text
     assert "Not enough cases" in capsys.readouterr().out
 
 

@@ -47,3 +47,29 @@ def test_report_is_plain_json_and_refuses_unknown_labels():
     assert "RT-PCR" in report["verdict"]["text"]
     with pytest.raises(ValueError, match="tuberculosis"):
         site_report([_case("tuberculosis", None)], CLASSES, None)
+
+
+def _refused(truth):
+    return SiteCase(truth, None, True, {c: 1 / 3 for c in CLASSES}, None)
+
+
+@pytest.mark.parametrize(("refused", "read", "code"), [
+    (0, 200, "within_budget"),       # 0%, 95% CI 0%-1.9%: wholly within 2%
+    (12, 188, "above_budget"),       # 6%, 95% CI 3.5%-10.2%: wholly above 2%
+    (4, 96, "inconclusive"),         # 4%, 95% CI 1.6%-9.8%: includes 2%
+    (0, 20, "inconclusive"),         # 0%, 95% CI 0%-16.1%: too few to say "as expected"
+])
+def test_refusals_are_judged_against_the_guards_budget(refused, read, code):
+    cases = [_refused("normal")] * refused + [_case("normal", "normal")] * read
+    cases.append(SiteCase("covid", None, True, None, None))  # unreadable: not counted as refused
+    report = site_report(cases, CLASSES, None)
+    assert report["refused_share"] == proportion(refused, refused + read)
+    check = report["refusal_check"]
+    assert check["code"] == code
+    assert check["params"]["k"] == refused and check["params"]["n"] == refused + read
+    assert f"{refused} of {refused + read}" in check["text"]
+
+
+def test_no_readable_xray_says_nothing_about_refusals():
+    report = site_report([SiteCase("covid", None, True, None, None)], CLASSES, None)
+    assert report["refusal_check"]["code"] == "none_read"

@@ -258,6 +258,33 @@ def verdict_text(validation: SiteValidation) -> str:
     return validation.verdict_text
 
 
+def refusal_text(validation: SiteValidation) -> str:
+    """How many of the site's readable X-rays the guard refused, judged against the share it is
+    built to refuse of a hospital it never saw (cxr.inference.site_check.refusal_check), in the
+    active language; "" for reports made before refusals were judged."""
+    check = validation.report.get("refusal_check") or {}
+    params = check.get("params") or {}
+    code = check.get("code")
+    if code == "none_read" or not {"k", "n", "value", "lo", "hi", "budget"} <= set(params):
+        return ""
+    numbers = {"k": params["k"], "n": params["n"], "value": percent(params["value"]),
+               "lo": percent(params["lo"]), "hi": percent(params["hi"]), "budget": percent(params["budget"], 0)}
+    observed = _("the guard refused %(k)s of %(n)s X-rays as not a chest X-ray (%(value)s, 95%% CI "
+                 "%(lo)s – %(hi)s)") % numbers
+    if code == "above_budget":
+        return _("Too many refused: %(observed)s, more than the %(budget)s it refuses of hospitals it "
+                 "never saw. If these are whole frontal chest X-rays, this site's films look unlike "
+                 "the training sources: check how they are exported (whole film, no photographs of "
+                 "screens, no burned-in frames); refused X-rays get no reading.") % {
+            "observed": observed, "budget": numbers["budget"]}
+    if code == "within_budget":
+        return _("Refusals as expected: %(observed)s, within the %(budget)s it refuses of hospitals "
+                 "it never saw.") % {"observed": observed, "budget": numbers["budget"]}
+    return _("Refusals inconclusive: %(observed)s; the interval includes the %(budget)s it refuses "
+             "of hospitals it never saw. More cases will tell.") % {
+        "observed": observed, "budget": numbers["budget"]}
+
+
 def summary(validation: SiteValidation) -> dict:
     """What a list of validations shows per row."""
     return {

@@ -371,6 +371,11 @@ def site_validation_detail(request, pk: int):
         "summary": site_validation.summary(validation),
         "report": report,
         "set_coverage": site_validation.estimate(report.get("set_coverage")),
+        "refused_share": site_validation.estimate(report.get("refused_share")),
+        "refusal_code": (report.get("refusal_check") or {}).get("code", ""),
+        "refusal_text": site_validation.refusal_text(validation),
+        "refusal_budget": site_validation.percent(
+            ((report.get("refusal_check") or {}).get("params") or {}).get("budget"), 0),
         "per_class": per_class,
         "card_accuracy": site_validation.percent(card.get("labelled_accuracy")),
         "card_coverage": site_validation.percent(card.get("coverage")),

@@ -92,6 +92,10 @@ def test_a_run_is_stored_with_its_report_and_no_image(admin_client, xray_paths, 
     assert "Not enough cases to judge: " in html and "at least 30 are needed" in html
     assert "6 X-rays:" in html and "Sensitivity" in html and "Specificity" in html
     assert "A clinician and an RT-PCR test decide" in html
+    # Refusals of the readable X-rays, judged against the share the guard refuses of new hospitals.
+    check = validation.report["refusal_check"]
+    assert f'data-refusals="{check["code"]}"' in html and "Refused as not a chest X-ray" in html
+    assert f'the guard refused {validation.refused} of {len(files)} X-rays' in html
     # Listed on the form page and, for everyone, on How it works.
     assert "test-0" in admin_client.get(URL).content.decode()
     public = Client().get(reverse("guide:how_it_works")).content.decode()
@@ -107,6 +111,8 @@ def test_the_report_is_said_in_indonesian(admin_client, xray_paths):
     assert "Kasus terlalu sedikit untuk dinilai" in html
     assert "Kasus belum cukup untuk menilai: " in html
     assert "Not enough cases" not in html
+    assert "penjaga menolak" in html and "Ditolak sebagai bukan foto rontgen dada" in html
+    assert "the guard refused" not in html and "Refused as not a chest X-ray" not in html
 
 
 def test_the_verdict_sentence_follows_the_stored_numbers(db):
@@ -197,3 +203,23 @@ def test_the_history_says_what_each_reading_could_be(patient, patient_client, ma
     patient_client.cookies["django_language"] = "id"
     html = patient_client.get(reverse("screening:history")).content.decode()
     assert "Bisa jadi: " in html and " atau " in html
+
+
+def test_the_refusal_sentence_follows_the_stored_numbers(db):
+    from django.utils import translation
+
+    from webapp.screening.site_validation import refusal_text
+
+    validation = SiteValidation(verdict_code="inconclusive", report={"refusal_check": {
+        "code": "above_budget",
+        "params": {"k": 12, "n": 200, "value": 0.06, "lo": 0.0346, "hi": 0.1019, "budget": 0.02}}})
+    with translation.override("en"):
+        english = refusal_text(validation)
+    assert english.startswith(
+        "Too many refused: the guard refused 12 of 200 X-rays as not a chest X-ray (6.0%, 95% CI "
+        "3.5% – 10.2%), more than the 2% it refuses of hospitals it never saw.")
+    with translation.override("id"):
+        text = refusal_text(validation)
+    assert text.startswith("Terlalu banyak yang ditolak: penjaga menolak 12 dari 200") and "6,0%" in text
+    # A report stored before refusals were judged says nothing about them.
+    assert refusal_text(SiteValidation(verdict_code="inconclusive", report={})) == ""
