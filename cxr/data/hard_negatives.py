@@ -55,6 +55,28 @@ def _perspective(src: Sequence[tuple[float, float]], dst: Sequence[tuple[float, 
     return np.linalg.solve(np.asarray(rows, float), np.asarray(rhs, float)).tolist()
 
 
+def _slanted(img: Image.Image, size: tuple[int, int], rng, scale_range: tuple[float, float],
+             shift: float, tilt: float) -> tuple[np.ndarray, np.ndarray]:
+    """`img` photographed onto a black `size` canvas: scaled by a share in `scale_range` of what
+    fits, its centre moved by about `shift` of the canvas, each corner pulled by up to `tilt` of
+    its side (perspective). Returns (grey pixels, share of each pixel inside the image), floats."""
+    width, height = size
+    w, h = img.size
+    scale = rng.uniform(*scale_range) * min(width / w, height / h)
+    cx, cy = width / 2 + rng.normal(0, shift) * width, height / 2 + rng.normal(0, shift) * height
+    pull = rng.uniform(-tilt, tilt, size=(4, 2)) * min(w, h) * scale
+    dst = [(cx - w * scale / 2 + pull[0, 0], cy - h * scale / 2 + pull[0, 1]),
+           (cx + w * scale / 2 + pull[1, 0], cy - h * scale / 2 + pull[1, 1]),
+           (cx + w * scale / 2 + pull[2, 0], cy + h * scale / 2 + pull[2, 1]),
+           (cx - w * scale / 2 + pull[3, 0], cy + h * scale / 2 + pull[3, 1])]
+    coeffs = _perspective([(0, 0), (w, 0), (w, h), (0, h)], dst)
+    grey = np.asarray(img.transform(size, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR,
+                                    fillcolor=0), np.float32)
+    inside = np.asarray(Image.new("L", (w, h), 255).transform(size, Image.Transform.PERSPECTIVE, coeffs,
+                                                              fillcolor=0), np.float32) / 255
+    return grey, inside
+
+
 def screen_photo(xray: np.ndarray, rng) -> bytes:
     """A viewer window (dark frame, a grey side panel with text lines) photographed at a slant."""
     side = int(rng.integers(360, 520))
@@ -69,19 +91,7 @@ def screen_photo(xray: np.ndarray, rng) -> bytes:
                   fill=int(rng.integers(150, 230)), width=3)
     draw.rectangle((0, 0, viewer.width, 20), fill=int(rng.integers(60, 120)))
     width, height = (720, 960) if rng.random() < 0.5 else (960, 720)
-    w, h = viewer.size
-    scale = rng.uniform(0.55, 1.0) * min(width / w, height / h)
-    cx, cy = width / 2 + rng.normal(0, 0.04) * width, height / 2 + rng.normal(0, 0.04) * height
-    tilt = rng.uniform(-0.12, 0.12, size=(4, 2)) * min(w, h) * scale
-    dst = [(cx - w * scale / 2 + tilt[0, 0], cy - h * scale / 2 + tilt[0, 1]),
-           (cx + w * scale / 2 + tilt[1, 0], cy - h * scale / 2 + tilt[1, 1]),
-           (cx + w * scale / 2 + tilt[2, 0], cy + h * scale / 2 + tilt[2, 1]),
-           (cx - w * scale / 2 + tilt[3, 0], cy + h * scale / 2 + tilt[3, 1])]
-    coeffs = _perspective([(0, 0), (w, 0), (w, h), (0, h)], dst)
-    screen = np.asarray(viewer.transform((width, height), Image.Transform.PERSPECTIVE, coeffs,
-                                         Image.Resampling.BILINEAR, fillcolor=0), np.float32)
-    inside = np.asarray(Image.new("L", (w, h), 255).transform((width, height), Image.Transform.PERSPECTIVE,
-                                                              coeffs, fillcolor=0), np.float32) / 255
+    screen, inside = _slanted(viewer, (width, height), rng, scale_range=(0.55, 1.0), shift=0.04, tilt=0.12)
     desk = rng.uniform(60, 200) + rng.normal(0, 6, (height, width)).cumsum(axis=1) * 0.02
     grey = screen * inside + desk * (1 - inside)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -150,27 +160,6 @@ def degraded(xray: np.ndarray, rng) -> bytes:
     return png_bytes(img)
 
 
-def _slanted(img: Image.Image, size: tuple[int, int], fill: int, rng, scale_range=(0.55, 0.9),
-             tilt_range: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """`img` placed on a `size` canvas at a random scale, shift and perspective: (grey pixels,
-    share of each pixel inside the image) as float arrays."""
-    width, height = size
-    w, h = img.size
-    scale = rng.uniform(*scale_range) * min(width / w, height / h)
-    cx, cy = width / 2 + rng.normal(0, 0.05) * width, height / 2 + rng.normal(0, 0.05) * height
-    tilt = rng.uniform(-tilt_range, tilt_range, size=(4, 2)) * min(w, h) * scale
-    dst = [(cx - w * scale / 2 + tilt[0, 0], cy - h * scale / 2 + tilt[0, 1]),
-           (cx + w * scale / 2 + tilt[1, 0], cy - h * scale / 2 + tilt[1, 1]),
-           (cx + w * scale / 2 + tilt[2, 0], cy + h * scale / 2 + tilt[2, 1]),
-           (cx - w * scale / 2 + tilt[3, 0], cy + h * scale / 2 + tilt[3, 1])]
-    coeffs = _perspective([(0, 0), (w, 0), (w, h), (0, h)], dst)
-    grey = np.asarray(img.transform(size, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR,
-                                    fillcolor=fill), np.float32)
-    inside = np.asarray(Image.new("L", (w, h), 255).transform(size, Image.Transform.PERSPECTIVE, coeffs,
-                                                              fillcolor=0), np.float32) / 255
-    return grey, inside
-
-
 def film_photo(xray: np.ndarray, rng) -> bytes:
     """A film on a lit lightbox, photographed: the backlight glows around the film (brightest at
     its centre, falling off to the panel's edges), hanger clips bite the film's top edge, the
@@ -184,7 +173,7 @@ def film_photo(xray: np.ndarray, rng) -> bytes:
         x = int(framed.width * (0.25 + 0.5 * k + rng.normal(0, 0.05)))
         draw.rectangle((x - 12, 0, x + 12, int(rng.integers(18, 40))), fill=int(rng.integers(0, 30)))
     width, height = (720, 960) if rng.random() < 0.6 else (960, 720)
-    grey, inside = _slanted(framed, (width, height), 0, rng, (0.6, 0.95), 0.08)
+    grey, inside = _slanted(framed, (width, height), rng, scale_range=(0.6, 0.95), shift=0.05, tilt=0.08)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     glow = np.exp(-((xx - width * rng.uniform(0.35, 0.65)) ** 2 + (yy - height * rng.uniform(0.35, 0.65)) ** 2)
                   / (2 * (rng.uniform(0.4, 0.8) * max(width, height)) ** 2))
