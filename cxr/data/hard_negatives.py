@@ -77,6 +77,19 @@ def _slanted(img: Image.Image, size: tuple[int, int], rng, scale_range: tuple[fl
     return grey, inside
 
 
+def _phone_capture(grey: np.ndarray, rng, cast: float, noise: tuple[float, float],
+                   blur: tuple[float, float]) -> bytes:
+    """A scene's grey light as a phone saves it: a colour cast (up to `cast` per channel, 7 times
+    in 10), sensor noise, a little blur, sometimes greyscale, JPEG at quality 55-91."""
+    height, width = grey.shape
+    tint = np.array([1.0, 1.0, 1.0]) + rng.uniform(-cast, cast, 3) * (rng.random() < 0.7)
+    rgb = np.clip(grey[..., None] * tint + rng.normal(0, rng.uniform(*noise), (height, width, 3)), 0, 255)
+    img = Image.fromarray(rgb.astype(np.uint8)).filter(ImageFilter.GaussianBlur(rng.uniform(*blur)))
+    if rng.random() < 0.3:
+        img = ImageOps.grayscale(img)
+    return _jpeg(img, rng.integers(55, 92))
+
+
 def screen_photo(xray: np.ndarray, rng) -> bytes:
     """A viewer window (dark frame, a grey side panel with text lines) photographed at a slant."""
     side = int(rng.integers(360, 520))
@@ -101,12 +114,7 @@ def screen_photo(xray: np.ndarray, rng) -> bytes:
     grey = grey * (1 + rng.uniform(0.04, 0.25) * grid * inside)
     grey += rng.uniform(0, 90) * np.exp(-((xx - rng.uniform(0, width)) ** 2 + (yy - rng.uniform(0, height)) ** 2)
                                         / (2 * (rng.uniform(0.08, 0.3) * width) ** 2))
-    cast = np.array([1.0, 1.0, 1.0]) + rng.uniform(-0.15, 0.15, 3) * (rng.random() < 0.7)
-    rgb = np.clip(grey[..., None] * cast + rng.normal(0, rng.uniform(2, 8), (height, width, 3)), 0, 255)
-    img = Image.fromarray(rgb.astype(np.uint8)).filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.5)))
-    if rng.random() < 0.3:
-        img = ImageOps.grayscale(img)
-    return _jpeg(img, rng.integers(55, 92))
+    return _phone_capture(grey, rng, cast=0.15, noise=(2, 8), blur=(0, 1.5))
 
 
 def partial_view(xray: np.ndarray, rng) -> bytes:
@@ -182,12 +190,7 @@ def film_photo(xray: np.ndarray, rng) -> bytes:
     grey = grey * (0.55 + 0.45 * glow) * inside + panel * (1 - inside)
     grey += rng.uniform(20, 110) * np.exp(-((xx * np.cos(0.6) + yy * np.sin(0.6) - rng.uniform(0, width)) ** 2)
                                           / (2 * (rng.uniform(0.03, 0.12) * width) ** 2))
-    cast = np.array([1.0, 1.0, 1.0]) + rng.uniform(-0.12, 0.12, 3) * (rng.random() < 0.7)
-    rgb = np.clip(grey[..., None] * cast + rng.normal(0, rng.uniform(2, 7), (height, width, 3)), 0, 255)
-    img = Image.fromarray(rgb.astype(np.uint8)).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.8)))
-    if rng.random() < 0.3:
-        img = ImageOps.grayscale(img)
-    return _jpeg(img, rng.integers(55, 92))
+    return _phone_capture(grey, rng, cast=0.12, noise=(2, 7), blur=(0.3, 1.8))
 
 
 def collage(xray: np.ndarray, rng) -> bytes:
