@@ -123,13 +123,18 @@ def acquisition_variant(gray: np.ndarray, rng: np.random.Generator) -> bytes:
     return png_bytes(out)
 
 
-def _features(items: list[bytes | str], predictor: Predictor, segmenter: LungField, tag: str) -> dict:
-    """Per item: lung statistics, thumbnail, pooled features, and whether the rules layer (size,
-    colour, blank) already refuses it. Unreadable items get refused_by_rules=True."""
+def _cache_path(tag: str, predictor: Predictor, items: list[bytes | str], suffix: str) -> Path:
+    """Where results for exactly these items (bytes or paths) under this model are cached."""
     key = hashlib.sha1((tag + predictor.version + str(len(items))).encode()
                        + b"".join(hashlib.sha1(i if isinstance(i, bytes) else i.encode()).digest()
                                   for i in items)).hexdigest()[:12]
-    path = CACHE / f"{tag}_{key}.npz"
+    return CACHE / f"{tag}_{key}{suffix}"
+
+
+def _features(items: list[bytes | str], predictor: Predictor, segmenter: LungField, tag: str) -> dict:
+    """Per item: lung statistics, thumbnail, pooled features, and whether the rules layer (size,
+    colour, blank) already refuses it. Unreadable items get refused_by_rules=True."""
+    path = _cache_path(tag, predictor, items, ".npz")
     if path.exists():
         with np.load(path) as data:
             return dict(data)
@@ -182,8 +187,7 @@ def refused_by_other_checks(items: list[bytes], predictor: Predictor, tag: str) 
     """Per item: refused by the served guard without its verifier (rules, orientation check,
     feature guard), so that a family left out of the verifier's fit is judged by the whole guard
     a user meets. Cached under var/ like the features."""
-    key = hashlib.sha1((tag + predictor.version).encode() + b"".join(hashlib.sha1(i).digest() for i in items))
-    path = CACHE / f"{tag}_{key.hexdigest()[:12]}.npy"
+    path = _cache_path(tag, predictor, items, ".npy")
     if path.exists():
         return np.load(path)
     without_verifier = Predictor(predictor.model_dir, predictor.session, predictor.card, predictor.detector,
