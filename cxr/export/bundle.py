@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from cxr.evaluation.runs import portable_path
 from cxr.inference.card import (
     CARD_FILE,
     Architecture,
@@ -298,7 +299,7 @@ def _card_skeleton(ckpt: dict, checkpoint: Path, img_size: int, contrast: str, c
         ),
         training=Training(
             data=ckpt.get("data"),
-            split=ckpt.get("split"),
+            split=_portable_split(ckpt.get("split")),
             command=_train_command(args),
             arguments=args,
             date=created,
@@ -308,13 +309,21 @@ def _card_skeleton(ckpt: dict, checkpoint: Path, img_size: int, contrast: str, c
             key_order=training_keys,
         ),
         export=Export(
-            checkpoint=str(checkpoint),
+            checkpoint=portable_path(checkpoint),
             date=datetime.now(UTC).isoformat(timespec="seconds"),
             torch=torch.__version__,
             onnxruntime=__import__("onnxruntime").__version__,
         ),
         key_order=("metrics",),  # written from the start, empty until the test split is read
     )
+
+
+def _portable_split(split: dict | None) -> dict | None:
+    """The checkpoint's split record with its CSV named relative to the project (training records
+    it absolute so that any working directory finds it; the card is committed)."""
+    if not split or not split.get("csv"):
+        return split
+    return split | {"csv": portable_path(split["csv"])}
 
 
 def _train_command(args: dict) -> str:
@@ -348,7 +357,7 @@ def _metrics_section(frames, test, y_test, test_probs, classes, split_csv, n_boo
     report = classification_report(y_test, test_probs, classes, n_boot=n_boot, seed=0)
     report["per_source"] = per_source_accuracy(test.reset_index(drop=True), test_probs.argmax(axis=1))
     report["subset"] = "test"
-    report["split_csv"] = str(split_csv)
+    report["split_csv"] = portable_path(split_csv)
     report["probabilities"] = "calibrated (after temperature scaling), as served"
     return {_split_kind(split_csv): report}
 
@@ -400,7 +409,10 @@ def _load_extra_metrics(path: str | Path) -> dict:
     # Another run's model, not this one: say which, so the card never passes it off as ours.
     about = {key: data[key] for key in ("checkpoint", "arch", "split_csv", "img_size", "contrast", "epoch")
              if key in data}
-    return report | {"from": str(path), "model": about,
+    for key in ("checkpoint", "split_csv"):  # older metrics.json files recorded absolute paths
+        if key in about:
+            about[key] = portable_path(about[key])
+    return report | {"from": portable_path(path), "model": about,
                      "note": "measured on a separate model trained with the same recipe on this split"}
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from cxr.data.cache import cached_images
 from cxr.data.splits import read_split
 from cxr.evaluation.report import SUBSETS, evaluate_predictions, subset_frames, write_outputs
+from cxr.evaluation.runs import portable_path
 from cxr.training.loop import load_checkpoint, predict_logits, resolve_device
 
 
@@ -79,9 +80,9 @@ def evaluate_run(
             raise ValueError(f"unknown test-time augmentation {tta!r} (none, flip)")
     result = evaluate_predictions(frames, logits, classes, n_boot=n_boot, seed=seed)
     result.update(
-        checkpoint=str(ckpt_path),
+        checkpoint=portable_path(ckpt_path),
         arch=checkpoint.get("arch"),
-        split_csv=str(split_csv),
+        split_csv=portable_path(split_csv),
         img_size=img_size,
         contrast=contrast,
         epoch=checkpoint.get("epoch"),

@@ -10,6 +10,8 @@ import json
 import numpy as np
 import pytest
 
+from cxr.evaluation.runs import portable_path
+
 pytestmark = pytest.mark.train
 torch = pytest.importorskip("torch")
 
@@ -70,7 +72,7 @@ def test_model_card_holds_the_documented_fields(trained_run, tiny_model_dir):
     assert 0 <= card["ece_before"] <= 1 and 0 <= card["ece_after"] <= 1
     assert card["training"]["code_version"] == ckpt["code_version"]
     assert card["training"]["data"] == json.loads(json.dumps(ckpt["data"]))
-    assert card["training"]["split"]["csv"] == ckpt["split"]["csv"]
+    assert card["training"]["split"]["csv"] == portable_path(ckpt["split"]["csv"])
     report = card["metrics"]["random"]
     assert report["n"] == ckpt["data"]["test"]["n"]
     assert set(report["accuracy"]) == {"value", "ci95"}
@@ -115,3 +117,23 @@ def test_extra_metrics_of_another_evaluation_are_included(tiny_model_dir):
     assert extra["n"] == card["metrics"]["random"]["n"]  # the same test subset, evaluated by torch
     # Accuracy does not depend on the temperature: PyTorch and the served ONNX model agree.
     assert extra["accuracy"]["value"] == pytest.approx(card["metrics"]["random"]["accuracy"]["value"])
+
+
+def test_committed_card_fields_name_paths_relative_to_the_project(tmp_path, monkeypatch):
+    # Cards are committed: a path under the project root must not name anyone's home folder.
+    from cxr.export.bundle import _load_extra_metrics, _portable_split
+
+    monkeypatch.chdir(tmp_path)
+    metrics = tmp_path / "runs" / "r" / "eval" / "metrics.json"
+    metrics.parent.mkdir(parents=True)
+    metrics.write_text(json.dumps({"checkpoint": str(tmp_path / "runs" / "r" / "best.pt"),
+                                   "split_csv": str(tmp_path / "var" / "3class_random_s0.csv"),
+                                   "arch": "EfficientNet-Lite0", "subsets": {"test": {"n": 3}}}))
+    extra = _load_extra_metrics(metrics)
+    assert extra["from"] == "runs/r/eval/metrics.json" and extra["n"] == 3
+    assert extra["model"] == {"checkpoint": "runs/r/best.pt", "split_csv": "var/3class_random_s0.csv",
+                              "arch": "EfficientNet-Lite0"}
+    split = _portable_split({"csv": str(tmp_path / "var" / "s.csv"), "seed": 0})
+    assert split == {"csv": "var/s.csv", "seed": 0}
+    elsewhere = tmp_path.parent / "elsewhere.csv"  # outside the project: kept absolute
+    assert _portable_split({"csv": str(elsewhere)})["csv"] == str(elsewhere.resolve())
