@@ -27,6 +27,7 @@ from torch import nn
 from cxr.evaluation.runs import portable_path
 from cxr.inference.card import (
     CARD_FILE,
+    CardError,
     Architecture,
     Calibration,
     Decision,
@@ -37,7 +38,9 @@ from cxr.inference.card import (
     Normalisation,
     Training,
 )
+from cxr.inference.guard.verifier import VERIFIER_FILE
 from cxr.inference.limitations import with_limitations
+from cxr.inference.lung_field import LUNG_FIELD_FILE
 from cxr.inference.notices import Notice
 
 OPSET = 17
@@ -253,8 +256,9 @@ def export_model(
         plots=_plots(out_dir, y_test, test_probs, classes, predictor, val_pooled,
                      [r.ood_score for r in negative_readings if hasattr(r, "ood_score")]),
     )
+    card = _with_kept_parts(card, final_dir, log)
     with_limitations(card).write(out_dir)
-    return _install(out_dir, final_dir)
+    return _install(out_dir, final_dir, log)
 
 
 # --- pieces -----------------------------------------------------------------------------------
@@ -445,9 +449,34 @@ def _plot_ood(xray_scores, negative_scores, threshold, out_png: Path) -> None:
     fig.savefig(out_png, dpi=110)
 
 
-def _install(work_dir: Path, final_dir: Path) -> Path:
-    """Move the finished files into `final_dir` (other files there are left alone)."""
+def _with_kept_parts(card: ModelCard, final_dir: Path, log) -> ModelCard:
+    """`card` with the sections of the parts already in `final_dir` that stay valid for the new
+    network. The lung field reads only the prepared image, so its file and its measured section
+    carry over (without the section the app would stop its heat-map check); the orientation check
+    has no section. The verifier is not carried: it reads the old network's features (`_install`
+    removes its file; `python -m studies.guard_verifier.study --install DIR` fits it again)."""
+    old_card = final_dir / CARD_FILE
+    if not old_card.exists() or not (final_dir / LUNG_FIELD_FILE).exists():
+        return card
+    try:
+        lung_field = ModelCard.load(final_dir).lung_field
+    except CardError as exc:
+        log(f"not carrying the lung field's section over: {exc}")
+        return card
+    if lung_field is not None:
+        log(f"kept {LUNG_FIELD_FILE} and its card section (it does not read the network)")
+    return card.replace(lung_field=lung_field)
+
+
+def _install(work_dir: Path, final_dir: Path, log=print) -> Path:
+    """Move the finished files into `final_dir` (other files there are left alone, except the
+    parts fitted on the replaced network's features)."""
     final_dir.mkdir(parents=True, exist_ok=True)
+    stale = final_dir / VERIFIER_FILE
+    if stale.exists():
+        stale.unlink()  # a verifier of the old network's features would judge the new one's wrongly
+        log(f"removed {stale} (fitted on the previous network's features): refit it with "
+            f"python -m studies.guard_verifier.study --install {final_dir}")
     for path in sorted(work_dir.iterdir(), key=lambda p: p.name == CARD_FILE):
         path.replace(final_dir / path.name)  # the card last: it marks a complete model
     work_dir.rmdir()

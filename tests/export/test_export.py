@@ -137,3 +137,34 @@ def test_committed_card_fields_name_paths_relative_to_the_project(tmp_path, monk
     assert split == {"csv": "var/s.csv", "seed": 0}
     elsewhere = tmp_path.parent / "elsewhere.csv"  # outside the project: kept absolute
     assert _portable_split({"csv": str(elsewhere)})["csv"] == str(elsewhere.resolve())
+
+
+def test_export_over_a_model_keeps_the_lung_field_and_drops_the_stale_verifier(tiny_model_dir, tmp_path):
+    # Re-exporting into a served folder: the lung field reads only the image, so it and its card
+    # section stay (else the app silently stops its heat-map check); the verifier reads the old
+    # network's features, so it must go until it is refitted.
+    from cxr.export.bundle import _install, _with_kept_parts
+    from cxr.inference.card import LungFieldCheck, ModelCard
+
+    served = tmp_path / "served"
+    served.mkdir()
+    section = LungFieldCheck(file="lung_field.onnx", reliable=True, warn_below=0.5, epochs=30)
+    ModelCard.load(tiny_model_dir).replace(lung_field=section).write(served)
+    (served / "lung_field.onnx").write_bytes(b"segmenter")
+    (served / "verifier.npz").write_bytes(b"old verifier")
+    new = tmp_path / "served.partial"
+    new.mkdir()
+    (new / "model.onnx").write_bytes(b"new network")
+    messages = []
+    card = _with_kept_parts(ModelCard.load(tiny_model_dir), served, messages.append)
+    assert card.lung_field == section
+    card.write(new)
+    _install(new, served, messages.append)
+    assert ModelCard.load(served).lung_field.warn_below == 0.5
+    assert (served / "lung_field.onnx").read_bytes() == b"segmenter"
+    assert (served / "model.onnx").read_bytes() == b"new network"
+    assert not (served / "verifier.npz").exists() and not new.exists()
+    assert any("guard_verifier" in m for m in messages)
+    # Without the segmenter's file there is nothing to keep a section for.
+    (served / "lung_field.onnx").unlink()
+    assert _with_kept_parts(ModelCard.load(tiny_model_dir), served, messages.append).lung_field is None
