@@ -27,9 +27,9 @@ from torch import nn
 from cxr.evaluation.runs import portable_path
 from cxr.inference.card import (
     CARD_FILE,
-    CardError,
     Architecture,
     Calibration,
+    CardError,
     Decision,
     Export,
     Guard,
