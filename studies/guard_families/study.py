@@ -21,6 +21,7 @@ given when not refused. Imports cxr, numpy, pandas.
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from collections import Counter
@@ -69,6 +70,10 @@ def outcome(predictions) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # No options: parsing anyway makes --help print this text instead of running the whole study
+    # (and writing a block named "--help" into the results page), and a typo fail loudly.
+    argparse.ArgumentParser(prog="python -m studies.guard_families.study", description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     start = time.time()
     predictor = Predictor.load()
     split = make_split(task_frame(import_shared_manifest(CXR_DIR), "3class"), "patient", seed=0)
