@@ -172,8 +172,11 @@ def main(argv: list[str]) -> int:
     cxr_dir = fullsize.SHARED_CXR
     from cxr.inference import resolve_model_dir
 
+    import tempfile
+
     model_dir = resolve_model_dir(None)
-    predictor = Predictor.load(model_dir)
+    # The same parts the tests read with (`recorded_parts`): not the lung field or the verifier.
+    predictor = Predictor.load(recorded_parts(model_dir, Path(tempfile.mkdtemp()) / "recorded-model"))
     small = {name: reading(predictor.predict(cxr_dir / name)) for name in small_images(cxr_dir)}
     full = {name: reading(predictor.predict(data)) for name, data in full_size_inputs(cxr_dir).items()}
     big_source = fullsize.source_images(1)[0]
