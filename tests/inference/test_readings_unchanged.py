@@ -170,9 +170,9 @@ def main(argv: list[str]) -> int:
     from cxr.inference import Predictor
 
     cxr_dir = fullsize.SHARED_CXR
-    from cxr.inference import resolve_model_dir
-
     import tempfile
+
+    from cxr.inference import resolve_model_dir
 
     model_dir = resolve_model_dir(None)
     # The same parts the tests read with (`recorded_parts`): not the lung field or the verifier.
