@@ -23,6 +23,7 @@ import hashlib
 import json
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -170,8 +171,6 @@ def main(argv: list[str]) -> int:
     from cxr.inference import Predictor
 
     cxr_dir = fullsize.SHARED_CXR
-    import tempfile
-
     from cxr.inference import resolve_model_dir
 
     model_dir = resolve_model_dir(None)

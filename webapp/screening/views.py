@@ -366,16 +366,16 @@ def site_validation_detail(request, pk: int):
         for name, values in (report.get("per_class") or {}).items()
     ]
     card = report.get("card") or {}
+    refusal_check = report.get("refusal_check") or {}
     return render(request, "screening/site_validation_detail.html", {
         "validation": validation,
         "summary": site_validation.summary(validation),
         "report": report,
         "set_coverage": site_validation.estimate(report.get("set_coverage")),
         "refused_share": site_validation.estimate(report.get("refused_share")),
-        "refusal_code": (report.get("refusal_check") or {}).get("code", ""),
+        "refusal_code": refusal_check.get("code", ""),
         "refusal_text": site_validation.refusal_text(validation),
-        "refusal_budget": site_validation.percent(
-            ((report.get("refusal_check") or {}).get("params") or {}).get("budget"), 0),
+        "refusal_budget": site_validation.percent((refusal_check.get("params") or {}).get("budget"), 0),
         "per_class": per_class,
         "card_accuracy": site_validation.percent(card.get("labelled_accuracy")),
         "card_coverage": site_validation.percent(card.get("coverage")),
