@@ -57,6 +57,9 @@ _PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF", "bmp": "BMP"}
 
 # A pixel counts as "coloured" when its channels differ by more than this (out of 255).
 _CHROMA_LEVEL = 40
+# The tint is measured on the picture averaged over a 64 x 64 grid of blocks: a block's mean
+# keeps a colour cast but averages away sensor noise and JPEG's chroma rounding.
+_TINT_GRID = 64
 
 
 @dataclass
@@ -67,6 +70,7 @@ class DecodedImage:
     source_format: str  # "png", "jpeg", "tiff", "bmp", "dicom"
     warnings: list[Notice] = field(default_factory=list)
     colour_fraction: float = 0.0  # share of strongly coloured pixels before grey conversion
+    colour_tint: float = 0.0  # typical colour cast in grey levels (0 for a grey picture)
     dicom: dict[str, str] = field(default_factory=dict)  # Modality, ViewPosition, BodyPartExamined
 
 
@@ -164,25 +168,26 @@ def _decode_pillow(data: bytes, fmt: str, max_pixels: int) -> DecodedImage:
         ImageOps.exif_transpose(img, in_place=True)
     except Exception:  # noqa: BLE001 - a broken EXIF block should not lose the picture
         warnings.append(Notice("exif_unreadable"))
-    gray, colour_fraction = _pillow_to_gray(img, warnings)
-    return DecodedImage(gray, fmt, warnings, colour_fraction)
+    gray, rgb = _pillow_to_gray(img, warnings)
+    return DecodedImage(gray, fmt, warnings, *_colour_measures(rgb))
 
 
-def _pillow_to_gray(img: Image.Image, warnings: list[Notice]) -> tuple[np.ndarray, float]:
+def _pillow_to_gray(img: Image.Image, warnings: list[Notice]) -> tuple[np.ndarray, np.ndarray | None]:
+    """The grey pixels, and the RGB pixels they came from when the picture was in colour."""
     mode = img.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I;16S", "I", "F", "I;32"):
         arr = np.asarray(img)
         warnings.append(Notice("high_bit_depth"))
         if mode == "F" or mode == "I;16S" or (arr.size and arr.min() < 0):
             return _per_stored_value(arr, lambda codes, whole: _stretch_to_uint8(
-                codes.astype(np.float64), whole)), 0.0  # no range to go by
+                codes.astype(np.float64), whole)), None  # no range to go by
         bits = 16 if mode.startswith("I;16") else 32
         return _per_stored_value(arr, lambda codes, whole: _bit_range_to_uint8(
-            codes, codes, bits, whole=whole)), 0.0
+            codes, codes, bits, whole=whole)), None
     if mode == "L":
-        return np.asarray(img), 0.0
+        return np.asarray(img), None
     if mode == "1":
-        return np.asarray(img.convert("L")), 0.0
+        return np.asarray(img.convert("L")), None
     if mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
     elif mode in ("LA", "La", "PA"):
@@ -194,8 +199,12 @@ def _pillow_to_gray(img: Image.Image, warnings: list[Notice]) -> tuple[np.ndarra
         background = Image.new("RGB", img.size, (0, 0, 0))
         background.paste(img.convert("RGBA"), mask=img.convert("RGBA").getchannel("A"))
         img = background
-    rgb = np.asarray(img)
-    return np.asarray(img.convert("L")), colour_fraction(rgb)
+    return np.asarray(img.convert("L")), np.asarray(img)
+
+
+def _colour_measures(rgb: np.ndarray | None) -> tuple[float, float]:
+    """(colour_fraction, colour_tint) of a colour picture; (0, 0) for a grey one."""
+    return (0.0, 0.0) if rgb is None else (colour_fraction(rgb), colour_tint(rgb))
 
 
 def colour_fraction(rgb: np.ndarray) -> float:
@@ -204,6 +213,17 @@ def colour_fraction(rgb: np.ndarray) -> float:
     small = rgb[::step, ::step].astype(np.int16)
     chroma = small.max(axis=2) - small.min(axis=2)
     return float((chroma > _CHROMA_LEVEL).mean())
+
+
+def colour_tint(rgb: np.ndarray) -> float:
+    """The median block's colour cast in grey levels (largest minus smallest channel mean).
+
+    A grey X-ray saved as RGB, even as JPEG, has exactly 0; a phone photo of a screen or of a
+    film on a lightbox carries the camera's white balance and the light's colour across the
+    whole picture. The median ignores coloured arrows and labels on part of a film."""
+    blocks = np.asarray(Image.fromarray(rgb, "RGB").resize((_TINT_GRID, _TINT_GRID), Image.Resampling.BOX),
+                        np.float32)
+    return float(np.median(blocks.max(axis=2) - blocks.min(axis=2)))
 
 
 # --- DICOM ------------------------------------------------------------------------------------
@@ -258,14 +278,15 @@ def _decode_dicom(data: bytes, max_pixels: int) -> DecodedImage:
 
         del ds.PixelData  # the pixels are in `arr` now: the data set's copy is not needed
         interpret = native[1] if native else None
-        return DecodedImage(_per_stored_value(arr, to_gray, interpret), "dicom", warnings, 0.0, meta)
+        return DecodedImage(_per_stored_value(arr, to_gray, interpret), "dicom", warnings, dicom=meta)
     if photometric == "PALETTE COLOR":
         arr = apply_color_lut(arr, ds)
     if arr.ndim != 3 or arr.shape[-1] != 3:
         raise UnsupportedFormat(Notice("dicom_colour_layout", layout=photometric))
     rgb = arr if arr.dtype == np.uint8 else _stretch_to_uint8(arr.astype(np.float64))
     gray = np.asarray(Image.fromarray(rgb, "RGB").convert("L"))
-    return DecodedImage(gray, "dicom", warnings, colour_fraction(rgb), meta)
+    fraction, tint = _colour_measures(rgb)
+    return DecodedImage(gray, "dicom", warnings, colour_fraction=fraction, colour_tint=tint, dicom=meta)
 
 
 def _check_transfer_syntax(ds) -> None:

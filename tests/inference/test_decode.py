@@ -95,6 +95,21 @@ def test_colour_modes_become_grey_and_colour_is_measured(xray):
     assert decode_image(encode(Image.fromarray(red), "PNG")).colour_fraction == 1.0
 
 
+def test_colour_tint_is_zero_for_grey_saved_as_colour_and_measures_a_cast(xray):
+    rgb = Image.fromarray(xray).convert("RGB")
+    for quality, subsampling in ((40, 2), (75, 2), (95, 0)):  # JPEG's chroma rounding stays grey
+        assert decode_image(encode(rgb, "JPEG", quality=quality, subsampling=subsampling)).colour_tint == 0.0
+    assert decode_image(encode(rgb, "PNG")).colour_tint == 0.0
+    assert decode_image(encode(Image.fromarray(xray), "PNG")).colour_tint == 0.0
+    # A phone's white balance: blue 6% up across the picture, plus sensor noise per channel.
+    rng = np.random.default_rng(0)
+    cast = np.asarray(rgb, np.float32) * np.array([1.0, 1.0, 1.06]) + rng.normal(0, 4, (*xray.shape, 3))
+    tinted = decode_image(encode(Image.fromarray(np.clip(cast, 0, 255).astype(np.uint8)), "JPEG", quality=80))
+    lit = xray[xray > 60]  # the cast is 6% of each pixel's brightness
+    assert 0.5 * 0.06 * np.median(lit) < tinted.colour_tint < 2 * 0.06 * np.median(lit)
+    assert tinted.colour_fraction == 0.0  # far too faint for the strong-colour share
+
+
 def test_transparent_pixels_are_shown_over_black(xray):
     rgba = np.dstack([xray, xray, xray, np.full_like(xray, 255)])
     rgba[:50, :, 3] = 0

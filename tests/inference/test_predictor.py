@@ -174,6 +174,18 @@ def test_blank_colour_and_tiny_pictures_are_refused_with_a_reason(predictor, xra
         assert reading.reason.startswith("This does not look like a frontal chest X-ray"), name
 
 
+def test_a_tinted_photo_of_an_xray_is_refused_and_the_grey_file_as_rgb_is_not(predictor, xray_paths):
+    grey = np.asarray(Image.open(xray_paths["normal"][0]).convert("RGB"), np.float32)
+    as_rgb_jpeg = io.BytesIO()
+    Image.fromarray(grey.astype(np.uint8)).save(as_rgb_jpeg, format="JPEG", quality=85)
+    warm_light = np.clip(grey * np.array([1.08, 1.0, 0.93]), 0, 255).astype(np.uint8)  # a lightbox's cast
+    tinted = predictor.predict(png(warm_light))
+    assert tinted.rejected and tinted.label is None and tinted.reason.code == "not_cxr_tinted"
+    assert "colour tint" in tinted.reason
+    reading = predictor.predict(as_rgb_jpeg.getvalue())
+    assert reading.reason is None or reading.reason.code != "not_cxr_tinted"
+
+
 def test_photos_noise_and_documents_are_refused_by_a_trained_model(trained_predictor):
     predictor = trained_predictor
     from cxr.data.negatives import build_negative_set

@@ -29,6 +29,9 @@ TRANSLATIONS = {
     "not_cxr_blank": (_NOT_A_CXR, _("the picture is blank or nearly uniform.")),
     "not_cxr_colour": (_NOT_A_CXR, _("%(percent)s%% of the picture is strongly coloured "
                                      "(X-rays are grey).")),
+    "not_cxr_tinted": (_NOT_A_CXR, _("the whole picture has a colour tint, as a phone photo of a "
+                                     "screen or of a film has (X-ray files are grey). Please upload "
+                                     "the original X-ray file.")),
     "not_cxr_modality": (_NOT_A_CXR, _("the DICOM header says its modality is %(modality)s, not a "
                                        "radiograph.")),
     "not_cxr_lateral": (_NOT_A_CXR, _("the DICOM header says it is a lateral view (%(view)s).")),

@@ -1,7 +1,8 @@
 """The guard's first layer: cheap checks on the decoded picture, each with a plain reason.
 
-Too small, blank or nearly uniform, strongly coloured (photos, charts), or a DICOM whose header
-names another modality or a lateral view. These need no network, so they run before it.
+Too small, blank or nearly uniform, strongly coloured (photos, charts), tinted all over (a phone
+photo of a screen or of a film on a lightbox), or a DICOM whose header names another modality or
+a lateral view. These need no network, so they run before it.
 """
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from cxr.inference.notices import Notice
 MIN_SIDE = 64  # px; the smallest training images are about 200 px
 MIN_STD = 4.0  # grey levels; a radiograph has far more contrast than this
 MAX_COLOUR_FRACTION = 0.10  # coloured arrows or labels on an X-ray stay well below this
+# Grey levels of colour cast. A grey X-ray saved as RGB PNG or JPEG measures exactly 0, and every
+# one of the 7,516 X-rays in ../shared is grey; 3 levels leaves room for colour-managed exports
+# without asking a photo's white balance to be far off. Set from real X-rays alone, never from
+# the negatives it is measured on (docs/results/guard_families.md).
+MAX_COLOUR_TINT = 3.0
 RADIOGRAPH_MODALITIES = {"", "CR", "DX", "DR", "RG", "OT", "PX", "XR"}
 LATERAL_VIEWS = {"LL", "RL", "LAT", "LATERAL", "LLD", "RLD"}
 
@@ -26,6 +32,8 @@ def explained_refusal(decoded: DecodedImage) -> Notice | None:
         return Notice("not_cxr_blank")
     if decoded.colour_fraction > MAX_COLOUR_FRACTION:
         return Notice("not_cxr_colour", percent=round(100 * decoded.colour_fraction))
+    if decoded.colour_tint > MAX_COLOUR_TINT:
+        return Notice("not_cxr_tinted")
     modality = decoded.dicom.get("Modality", "")
     if modality not in RADIOGRAPH_MODALITIES:
         return Notice("not_cxr_modality", modality=modality)
