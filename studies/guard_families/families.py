@@ -381,6 +381,17 @@ def monitor_photos(xrays: Sequence[np.ndarray], seed: int = 0, n: int = 80) -> F
                   "screen: perspective, moire, colour cast (half mild), glare, noise, JPEG", "kind", items=items)
 
 
+def monitor_photos_grey(xrays: Sequence[np.ndarray], seed: int = 0, n: int = 80) -> Family:
+    """The same monitor photos saved in greyscale (a phone's mono mode, or converted before
+    upload): no colour tint is left for the rules layer, so the network-based checks must refuse
+    them alone."""
+    items = [(name.replace("monitor", "monitor-grey", 1),
+              _jpeg(ImageOps.grayscale(Image.open(io.BytesIO(data))), 85))
+             for name, data in monitor_photos(xrays, seed, n).items]
+    return Family("X-ray on a monitor, photographed, saved grey", "the monitor photos above in "
+                  "greyscale", "kind", items=items)
+
+
 # --- X-ray crops and transforms ------------------------------------------------------------------
 
 def xray_crops(xrays: Sequence[np.ndarray], seed: int = 0, n: int = 80) -> Family:
@@ -456,7 +467,8 @@ def all_families(xrays: Sequence[np.ndarray], seed: int = 0) -> list[Family]:
         lambda: photos_in_set(seed), lambda: photos_held_out(seed), lambda: faces(seed),
         lambda: scientific_maps(seed), lambda: mri_slices(seed), lambda: documents(seed),
         lambda: ui_screenshots(xrays, seed), lambda: charts(seed),
-        lambda: monitor_photos(xrays, seed), lambda: xray_crops(xrays, seed),
+        lambda: monitor_photos(xrays, seed), lambda: monitor_photos_grey(xrays, seed),
+        lambda: xray_crops(xrays, seed),
         lambda: xray_transforms(xrays, seed), lambda: xray_orientation(xrays),
     ]
     return [make() for make in makers]

@@ -53,7 +53,7 @@ from cxr.data.hard_negatives import build_hard_negatives
 from cxr.data.index import import_shared_manifest, task_frame
 from cxr.data.splits import make_split
 from cxr.evaluation.markdown import table, write_output
-from cxr.inference import Predictor
+from cxr.inference import Predictor, decode
 from cxr.inference.card import ModelCard, VerifierCheck, json_safe
 from cxr.inference.decode import decode_image
 from cxr.inference.errors import ImageError
@@ -124,8 +124,10 @@ def acquisition_variant(gray: np.ndarray, rng: np.random.Generator) -> bytes:
 
 
 def _cache_path(tag: str, predictor: Predictor, items: list[bytes | str], suffix: str) -> Path:
-    """Where results for exactly these items (bytes or paths) under this model are cached."""
-    key = hashlib.sha1((tag + predictor.version + str(len(items))).encode()
+    """Where results for exactly these items (bytes or paths) under this model, decoder and rules
+    layer are cached (a new rule changes the cached `by_rules`)."""
+    code = b"".join(Path(module.__file__).read_bytes() for module in (decode, rules))
+    key = hashlib.sha1((tag + predictor.version + str(len(items))).encode() + code
                        + b"".join(hashlib.sha1(i if isinstance(i, bytes) else i.encode()).digest()
                                   for i in items)).hexdigest()[:12]
     return CACHE / f"{tag}_{key}{suffix}"
