@@ -282,6 +282,9 @@ class VerifierCheck(_Section):
     families_left_out: Mapping[str, Any] = _mapping()  # family -> refusal proportion with 95% CI
     sources_left_out: Mapping[str, Any] = _mapping()  # source group -> false refusal proportion
     patient_split_test: Mapping[str, Any] = _mapping()  # the served fit on held-out patients
+    # The whole served guard (rules, orientation, feature guard and this verifier) on the same
+    # held-out patients: the false refusals a user meets, stated in the card's limitations.
+    served_guard_patient_split_test: Mapping[str, Any] = _mapping()
     extra: Mapping[str, Any] = _extra()
     key_order: tuple[str, ...] = _key_order()
 

@@ -12,7 +12,6 @@ from cxr.inference.notices import Notice
 
 def limitation_notices(card: ModelCard) -> list:
     """The card's limitations as Notices (English text + code), so the app can translate them."""
-    ood = card.ood
     return [
         Notice("card_not_a_diagnosis"),
         Notice("card_source_shortcut"),
@@ -20,12 +19,24 @@ def limitation_notices(card: ModelCard) -> list:
         Notice("card_covid_meaning"),
         Notice("card_label_noise"),
         Notice("card_frontal_only"),
-        # Counts, not a rate: "about 0.0%" read as if the guard never refuses anything.
-        Notice("card_ood_guard", refused=round(ood.false_refusal_rate_test * ood.test_images),
-               test_images=ood.test_images, negative_refusal_percent=100 * ood.negative_refusal_rate),
+        _guard_notice(card),
         _calibration_notice(card),
         _heatmap_notice(card.heatmap_check),
     ]
+
+
+def _guard_notice(card: ModelCard) -> Notice:
+    """The guard's false refusals of real test X-rays: the whole served guard's when the card has
+    them (measured with the verifier), else the feature guard's own. Counts, not a rate: "about
+    0.0%" read as if the guard never refuses anything."""
+    ood = card.ood
+    whole = (card.verifier.served_guard_patient_split_test or {}) if card.verifier else {}
+    if whole.get("n"):
+        refused, tested = round(whole["value"] * whole["n"]), whole["n"]
+    else:
+        refused, tested = round(ood.false_refusal_rate_test * ood.test_images), ood.test_images
+    return Notice("card_ood_guard", refused=refused, test_images=tested,
+                  negative_refusal_percent=100 * ood.negative_refusal_rate)
 
 
 def _calibration_notice(card: ModelCard) -> Notice:

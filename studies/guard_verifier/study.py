@@ -26,8 +26,10 @@ from the remaining groups alone):
 - family left out: refusal rate of a whole negative family the fit never saw (and of screen and
   film photos left out together, two related kinds);
 - source left out: false refusals of real X-rays of a source group the fit never saw.
-`--install DIR` fits on everything and writes DIR/verifier.npz; the served pipeline is then
-measured on the evaluation families by `python -m studies.guard_families.study`.
+`--install DIR` fits on everything, writes DIR/verifier.npz, and records in the card how many of
+the patient split's test X-rays the served pipeline (every check) then refuses, the count the
+card's limitations state; the served pipeline is measured on the evaluation families by
+`python -m studies.guard_families.study`.
 `--positive-variants N` (default 1, the shipped fit) adds N acquisition variants of every fitting
 X-ray to the positives: with the out-of-source threshold they lower raddb's false refusals (1.4%
 -> 0.8% with raddb left out) at a small cost on unseen photo kinds (docs/results/guard_verifier.md).
@@ -64,6 +66,7 @@ from cxr.inference.guard.verifier import (
     lung_statistics,
     small_thumbnails,
 )
+from cxr.inference.limitations import with_limitations
 from cxr.inference.lung_field import LUNG_FIELD_FILE, LungField
 from cxr.inference.rendering import png_bytes
 from cxr.inference.site_check import proportion
@@ -201,6 +204,14 @@ def refused_by_other_checks(items: list[bytes], predictor: Predictor, tag: str) 
     return result
 
 
+def served_guard_refusals(model_dir: Path, paths: list[str]) -> np.ndarray:
+    """Per X-ray: refused by the served pipeline of `model_dir` as a user meets it (every check,
+    with orientation corrected before the verifier reads the picture). Not cached: it is what the
+    card states."""
+    served = Predictor.load(model_dir, threads=2)
+    return np.array([p.rejected for s in range(0, len(paths), 64) for p in served.predict_batch(paths[s:s + 64])])
+
+
 def fit(pos: dict, neg: dict, groups: np.ndarray, seed: int = 0, threshold_folds: str = "sources",
         weigh_sources: bool = True) -> ChestXrayVerifier:
     """Fit on positive and negative feature dicts. `groups` names each positive's source group.
@@ -269,7 +280,8 @@ def _threshold_words(threshold_folds: str) -> str:
 
 
 def _install_card_section(model_dir: Path, verifier: ChestXrayVerifier, fitted_on: dict,
-                          by_family: dict, by_source: dict, on_test: dict, options: dict) -> None:
+                          by_family: dict, by_source: dict, on_test: dict, guard_on_test: dict,
+                          options: dict) -> None:
     card = ModelCard.load(model_dir)
     section = VerifierCheck(
         method=f"L2 logistic regression (C={C_REGULARISATION}) on lung-field statistics, a 16 x 16 "
@@ -278,8 +290,9 @@ def _install_card_section(model_dir: Path, verifier: ChestXrayVerifier, fitted_o
                + f"; threshold: {_threshold_words(options['threshold_folds'])}",
         file=VERIFIER_FILE, threshold=verifier.threshold, false_refusal_budget=FALSE_REFUSALS,
         fitted_on=fitted_on, families_left_out=by_family, sources_left_out=by_source,
-        patient_split_test=on_test)
-    card.replace(verifier=VerifierCheck.from_dict(json_safe(section.to_dict()))).write(model_dir)
+        patient_split_test=on_test, served_guard_patient_split_test=guard_on_test)
+    card = card.replace(verifier=VerifierCheck.from_dict(json_safe(section.to_dict())))
+    with_limitations(card).write(model_dir)  # the limitations state the whole guard's refusals
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -376,10 +389,14 @@ def main(argv: list[str] | None = None) -> int:
                           for s in sorted(set(test_sources))) + ")."]
     if args.install:
         verifier.save(Path(args.install) / VERIFIER_FILE)
+        guard_on_test = served_guard_refusals(Path(args.install), list(test_rows["path"]))
+        lines.append(f"The served pipeline with this verifier installed (every check, orientation turned "
+                     f"back first) refuses {_cell(guard_on_test)} of the same X-rays "
+                     f"({int(guard_on_test.sum())} of {len(guard_on_test)}).")
         _install_card_section(Path(args.install), verifier, {
             "xrays": int(len(fit_rows)), "acquisition_variants_per_xray": int(args.positive_variants),
             "negatives": {str(f): int(n) for f, n in pd.Series(families).value_counts().sort_index().items()},
-        }, by_family, by_source, _proportion(on_test), options)
+        }, by_family, by_source, _proportion(on_test), _proportion(guard_on_test), options)
         lines.append(f"Installed as {Path(args.install).name}/{VERIFIER_FILE}.")
     lines.append(f"\n({time.time() - started:.0f} s)")
     output = "\n".join(lines)

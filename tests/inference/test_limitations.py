@@ -1,0 +1,39 @@
+"""The card's limitations state what was measured: the guard's false refusals of real X-rays are
+the whole served guard's when the card has them, not the feature guard's alone."""
+from __future__ import annotations
+
+from cxr.inference.card import BUNDLED_MODEL_DIR, Guard, ModelCard, VerifierCheck
+from cxr.inference.limitations import limitation_notices, with_limitations
+
+
+def _guard_notice(card: ModelCard):
+    [notice] = [n for n in limitation_notices(card) if n.code == "card_ood_guard"]
+    return notice
+
+
+def _card(verifier: VerifierCheck | None) -> ModelCard:
+    guard = Guard(false_refusal_rate_test=1 / 752, test_images=752, negative_refusal_rate=1.0)
+    return ModelCard(name="m", classes=("covid", "pneumonia", "normal"), ood=guard, verifier=verifier)
+
+
+def test_the_feature_guards_count_is_stated_without_a_whole_guard_measurement():
+    notice = _guard_notice(_card(None))
+    assert notice.params["refused"] == 1 and notice.params["test_images"] == 752
+    assert "refused 1 of 752 real test X-rays" in str(notice)
+
+
+def test_the_whole_served_guards_count_is_stated_when_measured():
+    whole = {"value": 8 / 752, "ci95": [0.005, 0.021], "n": 752}
+    card = _card(VerifierCheck(threshold=0.8, served_guard_patient_split_test=whole))
+    notice = _guard_notice(card)
+    assert notice.params["refused"] == 8 and notice.params["test_images"] == 752
+    written = with_limitations(card)
+    assert any("refused 8 of 752 real test X-rays" in text for text in written.limitations)
+
+
+def test_the_bundled_card_states_its_whole_guards_refusals():
+    card = ModelCard.load(BUNDLED_MODEL_DIR)
+    whole = card.verifier.served_guard_patient_split_test
+    assert whole["n"] == 752
+    assert _guard_notice(card).params["refused"] == round(whole["value"] * 752)
+    assert str(_guard_notice(card)) in card.limitations  # the written card is up to date
