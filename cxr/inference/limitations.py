@@ -39,6 +39,23 @@ def _guard_notice(card: ModelCard) -> Notice:
                   negative_refusal_percent=100 * ood.negative_refusal_rate)
 
 
+def unseen_source_caveat(card: ModelCard) -> Notice | None:
+    """The warning every labelled reading carries when its label threshold and probabilities were
+    fitted on seen sources only (no out-of-source `trust` fit): what the same recipe did on
+    collections it never saw (the card's `source` split) against new patients of the collections
+    it learnt from (`patient`). None when the card has no such measurement, or a trust fit."""
+    if card.trust and card.trust.rule:
+        return None
+    unseen = ((card.metrics or {}).get("source") or {}).get("accuracy") or {}
+    seen = ((card.metrics or {}).get("patient") or {}).get("accuracy") or {}
+    if unseen.get("value") is None or seen.get("value") is None or None in (unseen.get("ci95") or [None]):
+        return None
+    low, high = unseen["ci95"]
+    return Notice("label_unverified_unseen_sources", source_percent=100 * unseen["value"],
+                  source_low_percent=100 * low, source_high_percent=100 * high,
+                  patient_percent=100 * seen["value"])
+
+
 def _calibration_notice(card: ModelCard) -> Notice:
     """Where the probabilities were calibrated: out of source (card.trust) or on seen sources."""
     pooled = ((card.trust.measured or {}).get("pooled") or {}) if card.trust else {}

@@ -25,6 +25,7 @@ from cxr.inference.guard.orientation import (
     load_orientation,
 )
 from cxr.inference.guard.verifier import VERIFIER_FILE, ChestXrayVerifier, load_verifier
+from cxr.inference.limitations import unseen_source_caveat
 from cxr.inference.lung_field import (
     LUNG_FIELD_FILE,
     LungField,
@@ -96,6 +97,9 @@ class Predictor:
         # Fitted on out-of-source readings (card.trust) when the card has them: what a new
         # hospital's images need. Otherwise the seen-source validation fit of older cards.
         self.trust = card.trust if card.trust and card.trust.rule else None
+        # Without that fit, a label rests on seen-source numbers: each labelled reading then says
+        # how the same recipe did on collections it never saw.
+        self.unseen_source_caveat = unseen_source_caveat(card)
         temperature = self.trust.temperature if self.trust else card.temperature
         self.temperature = float(DEFAULT_TEMPERATURE if temperature is None else temperature)
         self.low_confidence_threshold = float(DEFAULT_LOW_CONFIDENCE if card.low_confidence_threshold is None
@@ -285,6 +289,8 @@ class Predictor:
             uncertain = not rejected and float(probs[top]) < self.low_confidence_threshold
         if uncertain:
             reason = self._uncertain_reason(probs, top)
+        if reason is None and self.unseen_source_caveat is not None:
+            warnings.append(self.unseen_source_caveat)
         size = (self.input_size, self.input_size)
         return Prediction(
             label=None if reason else self.classes[top],

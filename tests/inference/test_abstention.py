@@ -126,3 +126,21 @@ def test_cli_json_lines_keep_their_fields_and_add_the_new_ones(served_model_dir,
                 "uncertain", "warnings"} <= set(row)
         assert isinstance(row["warnings"], list) and isinstance(row["uncertain"], bool)
     assert bad["error"] and bad["label"] is None and bad["prediction_set"] is None
+
+
+def test_without_an_out_of_source_fit_each_label_says_how_unseen_collections_went(predictor, xrays):
+    if predictor.unseen_source_caveat is None:
+        pytest.skip("the served card has no source-split measurement to state")
+    unseen = predictor.card.metrics["source"]["accuracy"]
+    readings = _read(predictor, xrays)
+    for reading in readings:
+        codes = [getattr(w, "code", None) for w in reading.warnings]
+        assert ("label_unverified_unseen_sources" in codes) == (reading.label is not None)
+    labelled_reading = next(r for r in readings if r.label is not None)
+    caveat = next(w for w in labelled_reading.warnings if w.code == "label_unverified_unseen_sources")
+    assert f"right {100 * unseen['value']:.0f}% of the time" in caveat
+    # A card with an out-of-source fit labels by it and says nothing of the kind.
+    fitted = _with_trust(predictor)
+    assert fitted.unseen_source_caveat is None
+    for reading in _read(fitted, xrays):
+        assert "label_unverified_unseen_sources" not in [getattr(w, "code", None) for w in reading.warnings]

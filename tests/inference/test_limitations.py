@@ -1,9 +1,10 @@
-"""The card's limitations state what was measured: the guard's false refusals of real X-rays are
-the whole served guard's when the card has them, not the feature guard's alone."""
+"""What the card says of itself is what was measured: the guard's false refusals of real X-rays are
+the whole served guard's when the card has them, and a label without an out-of-source fit states
+how the same recipe did on collections it never saw."""
 from __future__ import annotations
 
-from cxr.inference.card import BUNDLED_MODEL_DIR, Guard, ModelCard, VerifierCheck
-from cxr.inference.limitations import limitation_notices, with_limitations
+from cxr.inference.card import BUNDLED_MODEL_DIR, Guard, ModelCard, Trust, VerifierCheck
+from cxr.inference.limitations import limitation_notices, unseen_source_caveat, with_limitations
 
 
 def _guard_notice(card: ModelCard):
@@ -37,3 +38,15 @@ def test_the_bundled_card_states_its_whole_guards_refusals():
     assert whole["n"] == 752
     assert _guard_notice(card).params["refused"] == round(whole["value"] * 752)
     assert str(_guard_notice(card)) in card.limitations  # the written card is up to date
+
+
+def test_a_seen_source_card_states_the_unseen_collections_accuracy_with_its_interval():
+    metrics = {"source": {"accuracy": {"value": 0.375, "ci95": [0.356, 0.394]}},
+               "patient": {"accuracy": {"value": 0.949, "ci95": [0.934, 0.964]}}}
+    card = _card(None).replace(metrics=metrics)
+    notice = unseen_source_caveat(card)
+    assert notice.code == "label_unverified_unseen_sources"
+    assert "right 38% of the time (95% CI 36-39%), against 95% on new patients" in notice
+    assert unseen_source_caveat(card.replace(metrics={"patient": metrics["patient"]})) is None
+    fitted = card.replace(trust=Trust(rule="max_probability", threshold=0.9))
+    assert unseen_source_caveat(fitted) is None  # labels by the out-of-source rule instead

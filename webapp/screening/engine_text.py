@@ -58,6 +58,10 @@ TRANSLATIONS = {
                           "images from hospitals it never "
                           "saw, its readings were less accurate: treat this result with extra "
                           "caution."),
+    "label_unverified_unseen_sources": _(
+        "Unverified: on X-rays from collections it never saw, a model trained this way was right "
+        "%(source_percent).0f%% of the time (95%% CI %(source_low_percent).0f-%(source_high_percent).0f%%), "
+        "against %(patient_percent).0f%% on new patients of the collections it learnt from."),
     "heatmap_off_lungs": _("Most of the heat map lies outside the lungs (only %(on_lungs_percent)s%% "
                            "on them): the reading may rest on something other than the lungs, such "
                            "as text, borders or devices. Look at where the heat map points before "
