@@ -41,6 +41,11 @@ def refusal_message(refusal) -> str:
     return "" if bare(message) == bare(title) else message
 
 
+# Warnings the engine gives every labelled reading of a model (cxr.inference.limitations), not
+# because of anything in the image: shown beside the result rather than among the image's warnings.
+LABEL_CAVEATS = {"label_unverified_unseen_sources"}
+
+
 def reading_context(reading: Reading) -> dict:
     """Template context of a reading: outcome in words, probability rows, the model's limits."""
     card = model_card()
@@ -54,6 +59,11 @@ def reading_context(reading: Reading) -> dict:
         "reason_detail": reason_detail(reading),
         "warning_texts": warning_texts(reading),
         "warning_items": warning_items(reading),
+        # On the page the label's caveat sits with the result it qualifies; the warnings box
+        # keeps what is particular to this image.
+        "label_caveat": label_caveat(reading),
+        "label_caveat_short": label_caveat_short(reading),
+        "image_warning_items": image_warning_items(reading),
         "set_text": set_text(reading),
         "set_level_text": outcomes.set_level_text(reading.set_confidence),
         # The limits of the model installed now (a reading made by an older model keeps its
@@ -95,6 +105,28 @@ def warning_items(reading: Reading) -> list[dict]:
          "message": engine_text.notice_text(warning)}
         for warning in reading.warnings or []
     ]
+
+
+def label_caveat(reading: Reading) -> str:
+    """What every label of this model says of itself (how such readings did on collections it never
+    saw), in the active language; "" when the reading has no such caveat."""
+    return next((item["message"] for item in warning_items(reading) if item["code"] in LABEL_CAVEATS), "")
+
+
+def label_caveat_short(reading: Reading) -> str:
+    """The caveat's headline for the result box, where a phone has room for two lines; the whole
+    sentence (interval, comparison) follows with the probabilities."""
+    notice = next((w for w in reading.warnings or [] if isinstance(w, dict) and w.get("code") in LABEL_CAVEATS), None)
+    percent = (notice or {}).get("params", {}).get("source_percent")
+    if not isinstance(percent, (int, float)):
+        return ""
+    return gettext("Unverified: right %(percent)s of the time on X-ray collections it never saw.") % {
+        "percent": outcomes.percent_text(percent, 0)}
+
+
+def image_warning_items(reading: Reading) -> list[dict]:
+    """The warnings particular to this image: all of them but the label's caveat."""
+    return [item for item in warning_items(reading) if item["code"] not in LABEL_CAVEATS]
 
 
 def set_text(reading: Reading) -> str:

@@ -215,7 +215,7 @@ def compare(request):
         # One class order on every card, so that the eye can run along a row.
         reading.rows = sorted(outcomes.probability_rows(reading), key=lambda row: CLASS_ORDER.index(row["label"])
                               if row["label"] in CLASS_ORDER else len(CLASS_ORDER))
-        reading.warning_items = presentation.warning_items(reading)
+        reading.warning_items = presentation.image_warning_items(reading)
     references = [] if reference else list(
         own.values("patient_reference").annotate(count=Count("id"), latest=Max("created_at"))
         .order_by("-latest")[:200])

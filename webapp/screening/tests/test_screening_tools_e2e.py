@@ -226,6 +226,38 @@ def test_on_a_desktop_the_xray_sits_beside_the_result(open_page, test_output, mo
     shot(page, test_output, "reading-desktop-en")
 
 
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_a_label_says_how_such_labels_did_on_collections_the_model_never_saw(open_page, test_output, model_dir,
+                                                                            media_root, patient, xray_paths,
+                                                                            language):
+    """Without an out-of-source fit in its card, a label rests on seen-source numbers: the page
+    says so beside the result, with the card's own measurement, not among the image's warnings."""
+    from cxr.inference.card import ModelCard
+
+    card = ModelCard.load(model_dir)
+    unseen = ((card.metrics or {}).get("source") or {}).get("accuracy")
+    if card.trust or not unseen:
+        pytest.skip("the served card has an out-of-source fit, or no source-split measurement")
+    reading = store_reading(patient, model_dir, xray_paths["covid"][0])
+    if reading.label is None:
+        pytest.skip("this X-ray got no label from the served model")
+    page = open_page(patient, f"/screening/readings/{reading.pk}/", "desktop", language)
+    percent = f"{100 * unseen['value']:.0f}%"
+    short = page.get_by_test_id("label-caveat-short")
+    expect(short).to_be_visible()
+    assert percent in short.inner_text()
+    assert page.get_by_test_id("outcome").locator("[data-testid=label-caveat-short]").count() == 1
+    whole = page.get_by_test_id("label-caveat")
+    expect(whole).to_be_visible()
+    low, high = (f"{100 * v:.0f}" for v in unseen["ci95"])
+    assert f"{low}-{high}%" in whole.inner_text()
+    assert ("Unverified" if language == "en" else "Belum terverifikasi") in short.inner_text()
+    warnings = page.get_by_test_id("warnings")
+    if warnings.count():
+        assert "label_unverified_unseen_sources" not in warnings.inner_html()
+    shot(page, test_output, f"reading-label-caveat-{language}")
+
+
 # --- a doctor compares one patient's readings ----------------------------------------------------
 
 @pytest.mark.parametrize(("size", "language"), [("desktop", "en"), ("phone", "id")])
