@@ -99,6 +99,28 @@ def test_without_the_fit_the_page_says_it_is_not_installed(client, tmp_path):
     assert "Penyesuaian di luar sumber belum terpasang untuk model ini." in html_id
 
 
+def test_without_the_fit_the_page_quotes_the_source_split_each_label_quotes(client, model_dir):
+    """The bundled card has no trust fit but a source split: the box must not say nothing was
+    measured, and it quotes the same figure as every label's caveat."""
+    from cxr.inference.card import ModelCard
+
+    card = ModelCard.load(model_dir)
+    unseen = (card.metrics.get("source") or {}).get("accuracy")
+    if card.trust or not unseen:
+        pytest.skip("the served card has a trust fit or no source split")
+    html = client.get(reverse("guide:how_it_works")).content.decode()
+    client.cookies["django_language"] = "id"
+    html_id = client.get(reverse("guide:how_it_works")).content.decode()
+    box = html[html.index('id="no-trust"'):]
+    box = box[:box.index("</div>")]
+    assert "There are no measurements" not in box
+    assert f"right {round(100 * unseen['value'], 1)}% of the time" in box
+    low, high = (round(100 * v, 1) for v in unseen["ci95"])
+    assert f"(95% CI {low}% – {high}%)" in box
+    box_id = html_id[html_id.index('id="no-trust"'):]
+    assert "hanya diukur oleh pembagian per sumber di atas" in box_id[:box_id.index("</div>")]
+
+
 def test_fold_models_trained_more_cheaply_are_said_to_be(client, tmp_path):
     trust = trust_section()
     trust["protocol"]["recipe_differs_from_served_model"] = {"img_size": [128, 224],
