@@ -237,3 +237,18 @@ def test_the_bundled_cards_limitations_are_translated(client, settings):
     assert escape(intended_use) in html
     with translation.override("id"):
         assert translation.gettext("The model card is written in English.") not in html
+
+
+
+def test_how_it_works_states_what_the_whole_served_guard_refuses(client, model_dir):
+    """The guard's false refusals of real test X-rays are those of every served check (orientation,
+    verifier...) where the card measured them, not the feature guard's own count."""
+    card = json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))
+    assert "The guard refused 2.1% of real test X-rays by mistake." in client.get(
+        reverse("guide:how_it_works")).content.decode()  # the feature guard's: nothing else measured
+    card["verifier"] = {"threshold": 0.8, "served_guard_patient_split_test": {
+        "value": 8 / 752, "ci95": [0.0054, 0.0209], "n": 752}}
+    (model_dir / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    html = client.get(reverse("guide:how_it_works")).content.decode()
+    assert "The guard refused 1.1% of real test X-rays by mistake." in html
+    assert "The guard refused 2.1%" not in html
