@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,11 +94,58 @@ def run(args: argparse.Namespace) -> int:
         "Cases needed for a 95% interval of labelled accuracy this wide: "
         + ", ".join(f"{k}: {v}" for k, v in report["cases_needed"].items()) + ".", "",
         "![reliability](reliability.png)" if reliability else "", "",
+        *_what_if_lines(report.get("calibrated_here"), report["read"]),
         "A screening aid, not a diagnosis: a clinician and an RT-PCR test decide.", "",
     ]
     (args.out / "report.md").write_text("\n".join(lines), encoding="utf-8")
     print(f"{report['verdict']['text']}\nreport: {args.out / 'report.md'}")
     return 0
+
+
+def _what_if_lines(what_if: dict | None, read: int) -> list[str]:
+    """The report's section on calibrating at this site (cxr.evaluation.local_calibration)."""
+    from cxr.evaluation.local_calibration import MIN_SITE_CASES
+    from cxr.evaluation.markdown import table
+    from cxr.evaluation.selective import MIN_LABELLED
+
+    title = "## If the model were calibrated at this site (a measurement; readings are not changed)"
+    if what_if is None:
+        return [title, "", f"{read} read cases: at least {MIN_SITE_CASES} are needed to measure it.", ""]
+    measured = what_if["measured"]
+
+    def spread(key: str, digits: int = 3) -> str:
+        entry = measured[key]
+        if entry["mean"] is None:
+            return "nothing labelled in any draw"
+        low, high = entry["range95"]
+        note = "" if entry["draws"] == what_if["repeats"] else f" ({entry['draws']} of {what_if['repeats']} draws)"
+        return f"{entry['mean']:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]{note}"
+
+    return [
+        title, "",
+        f"{what_if['repeats']} random halves of the read cases: {what_if['calibration_cases']} calibrate (a scale and "
+        f"bias per class on one half of them, {what_if['confidence']:.0%} prediction sets and the label threshold for "
+        f"{what_if['target']:.0%} right on the other), the rest measure. Mean [2.5th, 97.5th percentile of the halves]. "
+        f"A class is ruled out of a set only where that other half held at least {_cases_to_rule_out(what_if)} of "
+        f"it, and a label threshold needs at least {MIN_LABELLED} labelled readings there: with fewer, sets keep "
+        "the class and nothing is labelled.", "",
+        table(("measure", "calibrated at this site"), [
+            (f"{what_if['confidence']:.0%} sets hold the true class", spread("set_coverage")),
+            ("mean set size, classes seen here", spread("mean_set_size_seen", 2)),
+            ("accuracy of every reading", spread("accuracy")),
+            ("share labelled", spread("coverage")),
+            ("labelled readings right", spread("labelled_accuracy")),
+        ]), "",
+        "What the model tells apart here (AUC of each pair of classes present; 0.5 is chance, and no "
+        "calibration raises it): " + "; ".join(f"{pair} {auc:.2f}" for pair, auc in what_if["pairwise_auc"].items())
+        + ".", "",
+    ]
+
+
+def _cases_to_rule_out(what_if: dict) -> int:
+    """Calibration cases of a class that a conformal set at this confidence needs to rule it out
+    (cxr.evaluation.conformal: n + 1 >= 1 / (1 - confidence))."""
+    return math.ceil(round(1 / (1 - what_if["confidence"]), 9)) - 1
 
 
 def _maybe(value: float | None) -> str:

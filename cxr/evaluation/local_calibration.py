@@ -145,3 +145,30 @@ def pairwise_auc(logits: np.ndarray, y_true: np.ndarray, classes: list[str]) -> 
             out[f"{classes[a]} / {classes[b]}"] = float(roc_auc_score(y_true[pair] == b,
                                                                      logits[pair, b] - logits[pair, a]))
     return out
+
+
+# A site's what-if needs enough cases that each half holds a few of every class it has.
+MIN_SITE_CASES = 40
+
+
+def site_what_if(probs: np.ndarray, y_true: np.ndarray, classes: list[str], repeats: int = 20,
+                 confidence: float = 0.9, target: float = 0.9) -> dict | None:
+    """What calibrating at this site would give, measured on the site's own cases: `repeats`
+    random halves calibrate (`fit_local_calibration`), the other half measures. Probabilities
+    stand in for logits (a per-image constant does not change a softmax). Mean and the 2.5-97.5
+    percentiles over the halves, the pairwise AUC of the classes present; None below
+    MIN_SITE_CASES. A measurement, not a change: readings are not calibrated by it."""
+    probs, y_true = np.asarray(probs, dtype=np.float64), np.asarray(y_true, dtype=int)
+    if len(y_true) < MIN_SITE_CASES:
+        return None
+    logits = np.log(np.clip(probs, 1e-12, 1.0))
+    draws = local_budget(logits, y_true, len(y_true) // 2, repeats, confidence, target)
+    summary = {}
+    for key in draws[0]:
+        values = np.array([d[key] for d in draws], dtype=np.float64)
+        known = values[~np.isnan(values)]
+        summary[key] = {"mean": float(known.mean()) if known.size else None,
+                        "range95": [float(v) for v in np.percentile(known, [2.5, 97.5])] if known.size else None,
+                        "draws": int(known.size)}
+    return {"calibration_cases": len(y_true) // 2, "repeats": repeats, "confidence": confidence,
+            "target": target, "measured": summary, "pairwise_auc": pairwise_auc(logits, y_true, classes)}

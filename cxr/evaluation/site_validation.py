@@ -3,7 +3,9 @@
 The counts, Wilson intervals, cases needed and the verdict are the serving side's
 (cxr.inference.site_check, shared with the web app's site validation page); this toolkit report
 adds what needs the evaluation stack: the full `classification_report` of every read X-ray
-(bootstrap intervals, AUC, calibration error) and the data of the reliability plot.
+(bootstrap intervals, AUC, calibration error), the data of the reliability plot, and what
+calibrating at this site would give (`calibrated_here`, cxr.evaluation.local_calibration: half of
+the cases calibrate, the other half measure; the readings themselves are not changed).
 
 A model card's out-of-source numbers describe hospitals like the held-out ones; a new site can
 differ (scanners, patients, prevalence). The verdict can only withhold trust ("not validated for
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from cxr.evaluation.local_calibration import site_what_if
 from cxr.evaluation.metrics import classification_report
 from cxr.inference.site_check import SiteCase, read_cases, site_report
 
@@ -33,4 +36,5 @@ def validate(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: dict
         probs = np.array([[c.probabilities[k] for k in classes] for c in read])
         report["all_read"] = classification_report(y, probs, classes, n_boot=n_boot)
         report["reliability"] = {"y": y.tolist(), "probs": probs.tolist()}
+        report["calibrated_here"] = site_what_if(probs, y, classes)
     return report

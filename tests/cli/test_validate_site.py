@@ -28,6 +28,8 @@ def test_report_of_real_labelled_xrays(cxr_dir, xray_paths, tmp_path, capsys):
     assert report["refusal_check"]["code"] in {"within_budget", "inconclusive", "above_budget"}
     assert report["refusal_check"]["text"] in text and "| refused as not a chest X-ray |" in text
     assert "Not enough cases" in capsys.readouterr().out
+    # Too few read X-rays to say what calibrating here would give, and the report says so.
+    assert report["calibrated_here"] is None and "at least 40 are needed" in text
 
 
 def test_bad_labels_are_refused_with_the_line(cxr_dir, tmp_path, capsys):
