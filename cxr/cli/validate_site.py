@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,29 +103,23 @@ def run(args: argparse.Namespace) -> int:
 
 def _what_if_lines(what_if: dict | None, read: int) -> list[str]:
     """The report's section on calibrating at this site (cxr.evaluation.local_calibration)."""
+    from cxr.evaluation.conformal import min_cases_to_rule_out
     from cxr.evaluation.local_calibration import MIN_SITE_CASES
-    from cxr.evaluation.markdown import table
+    from cxr.evaluation.markdown import format_spread, table
     from cxr.evaluation.selective import MIN_LABELLED
 
     title = "## If the model were calibrated at this site (a measurement; readings are not changed)"
     if what_if is None:
         return [title, "", f"{read} read cases: at least {MIN_SITE_CASES} are needed to measure it.", ""]
-    measured = what_if["measured"]
-
     def spread(key: str, digits: int = 3) -> str:
-        entry = measured[key]
-        if entry["mean"] is None:
-            return "nothing labelled in any draw"
-        low, high = entry["range95"]
-        note = "" if entry["draws"] == what_if["repeats"] else f" ({entry['draws']} of {what_if['repeats']} draws)"
-        return f"{entry['mean']:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]{note}"
+        return format_spread(what_if["measured"][key], digits, missing="nothing labelled in any draw")
 
     return [
         title, "",
         f"{what_if['repeats']} random halves of the read cases: {what_if['calibration_cases']} calibrate (a scale and "
         f"bias per class on one half of them, {what_if['confidence']:.0%} prediction sets and the label threshold for "
         f"{what_if['target']:.0%} right on the other), the rest measure. Mean [2.5th, 97.5th percentile of the halves]. "
-        f"A class is ruled out of a set only where that other half held at least {_cases_to_rule_out(what_if)} of "
+        f"A class is ruled out of a set only where that other half held at least {min_cases_to_rule_out(what_if['confidence'])} of "
         f"it, and a label threshold needs at least {MIN_LABELLED} labelled readings there: with fewer, sets keep "
         "the class and nothing is labelled.", "",
         table(("measure", "calibrated at this site"), [
@@ -140,12 +133,6 @@ def _what_if_lines(what_if: dict | None, read: int) -> list[str]:
         "calibration raises it): " + "; ".join(f"{pair} {auc:.2f}" for pair, auc in what_if["pairwise_auc"].items())
         + ".", "",
     ]
-
-
-def _cases_to_rule_out(what_if: dict) -> int:
-    """Calibration cases of a class that a conformal set at this confidence needs to rule it out
-    (cxr.evaluation.conformal: n + 1 >= 1 / (1 - confidence))."""
-    return math.ceil(round(1 / (1 - what_if["confidence"]), 9)) - 1
 
 
 def _maybe(value: float | None) -> str:

@@ -54,14 +54,29 @@ def fit_class_conditional(probs: np.ndarray, y_true: np.ndarray,
     counts = np.bincount(y_true, minlength=n_classes)
     for c in range(n_classes):
         scores = np.sort(classifier.alphas[classifier.bins == c])[::-1]  # largest first
-        # Non-smoothed p-value of score a: (#{scores >= a} + 1) / (n + 1); it exceeds epsilon
-        # iff #{scores >= a} >= m, with m the smallest integer above epsilon * (n + 1) - 1,
-        # iff a <= the m-th largest score.
-        # m <= n whenever confidence > 0; m <= 0 means too few cases to rule the class out.
-        m = math.floor(epsilon * (len(scores) + 1) - 1) + 1
+        m = _threshold_rank(len(scores), epsilon)
         if m > 0:
             thresholds[c] = scores[m - 1]
     return ClassConditionalSets(confidence, thresholds, counts)
+
+
+def _threshold_rank(n: int, epsilon: float) -> int:
+    """Which largest calibration score (1-based) is a class's threshold, among `n` of them.
+
+    Non-smoothed p-value of score a: (#{scores >= a} + 1) / (n + 1); it exceeds epsilon iff
+    #{scores >= a} >= m, with m the smallest integer above epsilon * (n + 1) - 1, iff a <= the
+    m-th largest score. m <= n whenever confidence > 0; m <= 0 means too few cases to rule the
+    class out."""
+    return math.floor(epsilon * (n + 1) - 1) + 1
+
+
+def min_cases_to_rule_out(confidence: float) -> int:
+    """The fewest calibration cases of a class with which its sets can ever leave it out."""
+    epsilon = 1.0 - confidence
+    n = 1
+    while _threshold_rank(n, epsilon) <= 0:
+        n += 1
+    return n
 
 
 def conformal_classifier(probs: np.ndarray, y_true: np.ndarray) -> ConformalClassifier:

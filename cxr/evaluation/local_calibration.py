@@ -163,12 +163,20 @@ def site_what_if(probs: np.ndarray, y_true: np.ndarray, classes: list[str], repe
         return None
     logits = np.log(np.clip(probs, 1e-12, 1.0))
     draws = local_budget(logits, y_true, len(y_true) // 2, repeats, confidence, target)
+    return {"calibration_cases": len(y_true) // 2, "repeats": repeats, "confidence": confidence,
+            "target": target, "measured": summarise_draws(draws),
+            "pairwise_auc": pairwise_auc(logits, y_true, classes)}
+
+
+def summarise_draws(draws: list[dict[str, float]]) -> dict[str, dict]:
+    """Per measure of `local_budget`'s draws: the mean and the 2.5-97.5 percentiles over the draws
+    that have a value (NaN: nothing labelled), how many did, of how many. The spread of what one
+    site could see, not a confidence interval."""
     summary = {}
     for key in draws[0]:
         values = np.array([d[key] for d in draws], dtype=np.float64)
         known = values[~np.isnan(values)]
         summary[key] = {"mean": float(known.mean()) if known.size else None,
                         "range95": [float(v) for v in np.percentile(known, [2.5, 97.5])] if known.size else None,
-                        "draws": int(known.size)}
-    return {"calibration_cases": len(y_true) // 2, "repeats": repeats, "confidence": confidence,
-            "target": target, "measured": summary, "pairwise_auc": pairwise_auc(logits, y_true, classes)}
+                        "draws": int(known.size), "of": len(values)}
+    return summary

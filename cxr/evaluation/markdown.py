@@ -42,6 +42,16 @@ def _line(cells: Iterable[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def format_spread(summary: dict, digits: int = 3, missing: str = "-") -> str:
+    """A summary of repeated draws (cxr.evaluation.local_calibration.summarise_draws) ->
+    'mean [2.5th, 97.5th percentile]', '(k of n draws)' when some draws had no value."""
+    if summary["mean"] is None:
+        return missing
+    low, high = summary["range95"]
+    text = f"{summary['mean']:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+    return text if summary["draws"] == summary["of"] else f"{text} ({summary['draws']} of {summary['of']} draws)"
+
+
 def format_estimate(metric: dict | None, digits: int = 3, missing: str = "n/a",
                     brackets: bool = False) -> str:
     """`{"value": .95, "ci95": [.93, .97]}` -> '0.950 (0.930-0.970)', or with `brackets`

@@ -33,22 +33,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cxr.evaluation.local_calibration import local_budget, pairwise_auc
-from cxr.evaluation.markdown import table, write_output
+from cxr.evaluation.local_calibration import local_budget, pairwise_auc, summarise_draws
+from cxr.evaluation.markdown import format_spread, table, write_output
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / "docs" / "results" / "local_calibration.md"
 MEASURES = ("set_coverage", "mean_set_size", "mean_set_size_seen", "accuracy", "coverage", "labelled_accuracy")
-
-
-def _spread(values: list[float], digits: int = 3) -> str:
-    values = np.asarray(values, dtype=np.float64)
-    if np.isnan(values).all():
-        return "-"
-    known = values[~np.isnan(values)]
-    low, high = np.percentile(known, [2.5, 97.5])
-    label = f"{known.mean():.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
-    return label if len(known) == len(values) else f"{label} ({len(known)} of {len(values)} draws)"
 
 
 def _from_other_groups(group: dict) -> list[str]:
@@ -91,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         for n_local in args.local:
             if n_local + 50 > len(y):  # too few left to measure on
                 continue
-            draws = local_budget(logits, y, n_local, repeats=args.repeats)
-            budget_rows.append([group, n_local, *(_spread([d[m] for d in draws], 2 if "size" in m else 3)
+            summary = summarise_draws(local_budget(logits, y, n_local, repeats=args.repeats))
+            budget_rows.append([group, n_local, *(format_spread(summary[m], 2 if "size" in m else 3)
                                                   for m in MEASURES)])
 
     output = "\n".join([

@@ -9,6 +9,7 @@ from cxr.evaluation.conformal import (
     crepes_sets,
     fit_class_conditional,
     mean_set_size,
+    min_cases_to_rule_out,
     set_coverage,
 )
 from cxr.inference.abstention import prediction_sets
@@ -65,3 +66,13 @@ def test_prediction_sets_and_coverage_by_hand():
     assert sets.tolist() == [[True, False, False], [False, True, False]]
     assert set_coverage(sets, np.array([0, 2])) == 0.5
     assert mean_set_size(sets) == 1.0
+
+
+@pytest.mark.parametrize("confidence", [0.8, 0.9, 0.95])
+def test_the_fewest_cases_that_rule_a_class_out_are_those_the_fit_needs(confidence):
+    needed = min_cases_to_rule_out(confidence)
+    rng = np.random.default_rng(0)
+    for n, ruled_out in ((needed - 1, False), (needed, True)):
+        y = np.r_[np.zeros(n, int), np.ones(40, int), np.full(40, 2)]
+        sets = fit_class_conditional(rng.dirichlet([1, 1, 1], size=len(y)), y, confidence)
+        assert np.isfinite(sets.thresholds[0]) == ruled_out, (n, sets.thresholds)
