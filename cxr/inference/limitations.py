@@ -25,18 +25,20 @@ def limitation_notices(card: ModelCard) -> list:
     ]
 
 
-def _guard_notice(card: ModelCard) -> Notice:
-    """The guard's false refusals of real test X-rays: the whole served guard's when the card has
-    them (measured with the verifier), else the feature guard's own. Counts, not a rate: "about
-    0.0%" read as if the guard never refuses anything."""
-    ood = card.ood
+def guard_false_refusals(card: ModelCard) -> tuple[float | None, int | None]:
+    """(share, number of test X-rays) of real test X-rays the guard refused: the whole served
+    guard's when the card has them (measured with the verifier), else the feature guard's own."""
     whole = (card.verifier.served_guard_patient_split_test or {}) if card.verifier else {}
     if whole.get("n"):
-        refused, tested = round(whole["value"] * whole["n"]), whole["n"]
-    else:
-        refused, tested = round(ood.false_refusal_rate_test * ood.test_images), ood.test_images
-    return Notice("card_ood_guard", refused=refused, test_images=tested,
-                  negative_refusal_percent=100 * ood.negative_refusal_rate)
+        return whole["value"], whole["n"]
+    return (card.ood.false_refusal_rate_test, card.ood.test_images) if card.ood else (None, None)
+
+
+def _guard_notice(card: ModelCard) -> Notice:
+    """Counts, not a rate: "about 0.0%" read as if the guard never refuses anything."""
+    share, tested = guard_false_refusals(card)
+    return Notice("card_ood_guard", refused=round(share * tested), test_images=tested,
+                  negative_refusal_percent=100 * card.ood.negative_refusal_rate)
 
 
 def unseen_source_caveat(card: ModelCard) -> Notice | None:

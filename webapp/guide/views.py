@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from cxr.inference.limitations import guard_false_refusals
 from webapp.screening import engine_text, site_validation
 
 from . import card_tables, model_card
@@ -82,19 +83,10 @@ def how_it_works(request):
             "intended_use": engine_text.card_intended_use(card),
             "ece_before": card_tables.format_number(card.ece_before, "ece"),
             "ece_after": card_tables.format_number(card.ece_after, "ece"),
-            "false_refusal": card_tables.format_number(_false_refusal_rate(card), "refusal_rate"),
+            "false_refusal": card_tables.format_number(guard_false_refusals(card)[0], "refusal_rate"),
             "negative_refusal": card_tables.format_number(ood.negative_refusal_rate if ood else None, "refusal_rate"),
         })
     return render(request, "guide/how_it_works.html", context)
-
-
-def _false_refusal_rate(card) -> float | None:
-    """Real test X-rays refused: by the whole served guard where the card measured it (with the
-    verifier), else by the feature guard alone (the card's limitations say the same)."""
-    whole = (card.verifier.served_guard_patient_split_test or {}) if card.verifier else {}
-    if whole.get("value") is not None:
-        return whole["value"]
-    return card.ood.false_refusal_rate_test if card.ood else None
 
 
 @login_not_required
