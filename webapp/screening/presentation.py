@@ -49,6 +49,8 @@ LABEL_CAVEATS = {"label_unverified_unseen_sources"}
 def reading_context(reading: Reading) -> dict:
     """Template context of a reading: outcome in words, probability rows, the model's limits."""
     card = model_card()
+    warnings = warning_items(reading)
+    caveat, image_warnings = split_label_caveat(warnings)
     return {
         "reading": reading,
         "outcome": reading.outcome,
@@ -57,13 +59,13 @@ def reading_context(reading: Reading) -> dict:
         "probability_rows": outcomes.probability_rows(reading),
         "reason_text": reason_text(reading),
         "reason_detail": reason_detail(reading),
-        "warning_texts": warning_texts(reading),
-        "warning_items": warning_items(reading),
+        "warning_texts": [item["message"] for item in warnings],
+        "warning_items": warnings,
         # On the page the label's caveat sits with the result it qualifies; the warnings box
         # keeps what is particular to this image.
-        "label_caveat": label_caveat(reading),
+        "label_caveat": caveat,
         "label_caveat_short": label_caveat_short(reading),
-        "image_warning_items": image_warning_items(reading),
+        "image_warning_items": image_warnings,
         "set_text": set_text(reading),
         "set_level_text": outcomes.set_level_text(reading.set_confidence),
         # The limits of the model installed now (a reading made by an older model keeps its
@@ -107,10 +109,12 @@ def warning_items(reading: Reading) -> list[dict]:
     ]
 
 
-def label_caveat(reading: Reading) -> str:
-    """What every label of this model says of itself (how such readings did on collections it never
-    saw), in the active language; "" when the reading has no such caveat."""
-    return next((item["message"] for item in warning_items(reading) if item["code"] in LABEL_CAVEATS), "")
+def split_label_caveat(items: list[dict]) -> tuple[str, list[dict]]:
+    """`warning_items` split in two: the message of what every label of this model says of itself
+    (how such readings did on collections it never saw; "" when there is none), and the warnings
+    particular to this image."""
+    caveat = next((item["message"] for item in items if item["code"] in LABEL_CAVEATS), "")
+    return caveat, [item for item in items if item["code"] not in LABEL_CAVEATS]
 
 
 def label_caveat_short(reading: Reading) -> str:
@@ -126,7 +130,7 @@ def label_caveat_short(reading: Reading) -> str:
 
 def image_warning_items(reading: Reading) -> list[dict]:
     """The warnings particular to this image: all of them but the label's caveat."""
-    return [item for item in warning_items(reading) if item["code"] not in LABEL_CAVEATS]
+    return split_label_caveat(warning_items(reading))[1]
 
 
 def set_text(reading: Reading) -> str:
