@@ -381,13 +381,13 @@ def monitor_photos(xrays: Sequence[np.ndarray], seed: int = 0, n: int = 80) -> F
                   "screen: perspective, moire, colour cast (half mild), glare, noise, JPEG", "kind", items=items)
 
 
-def monitor_photos_grey(xrays: Sequence[np.ndarray], seed: int = 0, n: int = 80) -> Family:
-    """The same monitor photos saved in greyscale (a phone's mono mode, or converted before
-    upload): no colour tint is left for the rules layer, so the network-based checks must refuse
-    them alone."""
+def monitor_photos_grey(monitors: Family) -> Family:
+    """The monitor photos (`monitor_photos`) saved in greyscale (a phone's mono mode, or converted
+    before upload): no colour tint is left for the rules layer, so the network-based checks must
+    refuse them alone."""
     items = [(name.replace("monitor", "monitor-grey", 1),
               _jpeg(ImageOps.grayscale(Image.open(io.BytesIO(data))), 85))
-             for name, data in monitor_photos(xrays, seed, n).items]
+             for name, data in monitors.items]
     return Family("X-ray on a monitor, photographed, saved grey", "the monitor photos above in "
                   "greyscale", "kind", items=items)
 
@@ -463,11 +463,12 @@ def xray_orientation(xrays: Sequence[np.ndarray], n: int = 80) -> Family:
 
 
 def all_families(xrays: Sequence[np.ndarray], seed: int = 0) -> list[Family]:
+    monitors = monitor_photos(xrays, seed)  # made once: the grey family is the same photos
     makers: list[Callable[[], Family]] = [
         lambda: photos_in_set(seed), lambda: photos_held_out(seed), lambda: faces(seed),
         lambda: scientific_maps(seed), lambda: mri_slices(seed), lambda: documents(seed),
         lambda: ui_screenshots(xrays, seed), lambda: charts(seed),
-        lambda: monitor_photos(xrays, seed), lambda: monitor_photos_grey(xrays, seed),
+        lambda: monitors, lambda: monitor_photos_grey(monitors),
         lambda: xray_crops(xrays, seed),
         lambda: xray_transforms(xrays, seed), lambda: xray_orientation(xrays),
     ]

@@ -197,8 +197,7 @@ def refused_by_other_checks(items: list[bytes], predictor: Predictor, tag: str) 
         return np.load(path)
     without_verifier = Predictor(predictor.model_dir, predictor.session, predictor.card, predictor.detector,
                                  orientation=predictor.orientation, lung_field=predictor.lung_field)
-    result = np.array([p.rejected for s in range(0, len(items), 64)
-                       for p in without_verifier.predict_batch(items[s:s + 64])])
+    result = _rejected(without_verifier, items)
     CACHE.mkdir(parents=True, exist_ok=True)
     np.save(path, result)
     return result
@@ -208,8 +207,12 @@ def served_guard_refusals(model_dir: Path, paths: list[str]) -> np.ndarray:
     """Per X-ray: refused by the served pipeline of `model_dir` as a user meets it (every check,
     with orientation corrected before the verifier reads the picture). Not cached: it is what the
     card states."""
-    served = Predictor.load(model_dir, threads=2)
-    return np.array([p.rejected for s in range(0, len(paths), 64) for p in served.predict_batch(paths[s:s + 64])])
+    return _rejected(Predictor.load(model_dir, threads=2), paths)
+
+
+def _rejected(predictor: Predictor, items: list) -> np.ndarray:
+    """Per item (bytes or path): refused by `predictor`, read 64 at a time."""
+    return np.array([p.rejected for s in range(0, len(items), 64) for p in predictor.predict_batch(items[s:s + 64])])
 
 
 def fit(pos: dict, neg: dict, groups: np.ndarray, seed: int = 0, threshold_folds: str = "sources",
