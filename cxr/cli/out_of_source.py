@@ -21,6 +21,9 @@ def add_parser(subparsers) -> None:
     data.add_argument("--index", type=Path, help="an index CSV from `python -m cxr data import`")
     parser.add_argument("--group", action="append", default=[], metavar="NAME=SOURCE[,SOURCE]",
                         help="a held-out group (repeat); default: cohen, nih, kermany, raddb")
+    parser.add_argument("--folds", metavar="NAME[,NAME]",
+                        help="run only these groups' folds (several processes at once); the CSV "
+                             "is written by the run that finds every fold done")
     parser.add_argument("--task", choices=["3class", "binary"], default="3class")
     parser.add_argument("--arch", default="EfficientNet-Lite0")
     parser.add_argument("--lr", type=float, default=1e-4)
@@ -38,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     frame = idx.task_frame(frame, args.task)
     groups = parse_groups(args.group) if args.group else DEFAULT_GROUPS
     config = config_from_args(args, split_csv="", out_dir="")
-    path = run_out_of_source(frame, args.out, config, groups, root=args.shared)
-    print(f"out-of-source predictions: {path}")
+    only = [f for f in args.folds.split(",") if f] if args.folds else None
+    path = run_out_of_source(frame, args.out, config, groups, root=args.shared, only=only)
+    print(f"out-of-source predictions: {path}" if path else "out-of-source folds done; others still running")
     return 0

@@ -31,14 +31,11 @@ from cxr.evaluation.metrics import (
 )
 from cxr.evaluation.selective import area_under_risk_coverage, risk_coverage, threshold_for_accuracy
 from cxr.inference.abstention import RULES, prediction_sets, rule_scores
-from cxr.inference.guard.detectors import NearestNeighbours
+from cxr.inference.guard.detectors import FAMILIARITY_K, familiarity_ratio
 from cxr.inference.site_check import proportion
 
-# The familiarity score is the guard's nearest-neighbour ratio: cosine distance to the k-th
-# nearest training image over the (1 - rate) quantile of validation images' distances, with the
-# same k and rate as the exported guard, so a threshold fitted here applies to the served score.
-KNN_K = 10
-KNN_SCALE_RATE = 0.01
+# The familiarity score is the guard's nearest-neighbour ratio (detectors.familiarity_ratio).
+KNN_K = FAMILIARITY_K
 # Candidate familiarity thresholds: flag between 5% and 50% of the fitting readings.
 FAMILIARITY_FLAGGED_RANGE = (0.05, 0.50)
 
@@ -70,18 +67,21 @@ def _probs(frame: pd.DataFrame) -> np.ndarray:
 
 
 def load_readings(oos_dir: str | Path) -> tuple[pd.DataFrame, list[str], dict]:
-    """The out-of-source readings, one row per image: label index `y`, logits, familiarity ratio."""
+    """The out-of-source readings, one row per image: label index `y`, logits, familiarity ratio.
+
+    The ratio comes from the CSV where the folds wrote it, else from the folds' features."""
     oos_dir = Path(oos_dir)
     protocol = json.loads((oos_dir / "protocol.json").read_text(encoding="utf-8"))
     table = pd.read_csv(oos_dir / "oos_predictions.csv")
     classes = [c.removeprefix("logit_") for c in table.columns if c.startswith("logit_")]
     table["y"] = table["label"].map({c: i for i, c in enumerate(classes)})
+    if "knn_ratio" in table.columns and table["knn_ratio"].notna().all():
+        return table, classes, protocol
     table["knn_ratio"] = np.nan
     for name in protocol["groups"]:
         with np.load(oos_dir / name / "predictions.npz") as fold:
-            neighbours = NearestNeighbours.fit(fold["reference_features"], KNN_K)
-            neighbours.set_threshold(fold["val_features"], KNN_SCALE_RATE)
-            table.loc[fold["rows"], "knn_ratio"] = neighbours.scores(fold["features"]) / neighbours.threshold
+            table.loc[fold["rows"], "knn_ratio"] = familiarity_ratio(
+                fold["reference_features"], fold["val_features"], fold["features"])
     return table, classes, protocol
 
 

@@ -16,13 +16,18 @@ Layout of `out_dir` (resumable: a fold with `predictions.npz` is skipped, a fini
 with `done.json` is not trained again):
 - `protocol.json`: groups, training options, data counts; what the model card cites;
 - `<group>/split.csv`, `<group>/run/` (the training run), `<group>/predictions.npz`;
-- `oos_predictions.csv`: one row per image: path, label, source, group, logits per class
-  (committed with the results: small, and all the fitting needs besides the features).
+- `oos_predictions.csv`: one row per image: path, label, source, group, logits per class and
+  the familiarity ratio computed from the features (committed with the results: small, and all
+  the fitting needs, so `cxr trust` refits without the folds' large feature files).
+
+Folds can run in parallel processes (`only`: this process's folds); the CSV is written by the
+call that finds every fold done.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -32,6 +37,7 @@ import torch
 
 from cxr.data.cache import cached_images
 from cxr.data.splits import make_split, save_split
+from cxr.inference.guard.detectors import familiarity_ratio
 from cxr.training.loop import TrainConfig, load_checkpoint, predict_outputs, resolve_device, train
 
 # Source groups of the shared set (../shared/data/cxr/SOURCES.md), one per underlying collection:
@@ -105,8 +111,10 @@ def run_out_of_source(
     log: Callable[[str], None] = print,
     train_fn: Callable[[TrainConfig], Path] | None = None,
     root: str | Path | None = None,
-) -> Path:
-    """Train and predict every fold not done yet; returns the path of `oos_predictions.csv`.
+    only: Sequence[str] | None = None,
+) -> Path | None:
+    """Train and predict every fold not done yet; returns the path of `oos_predictions.csv`, or
+    None while folds outside `only` (those other processes run) are still missing.
 
     `frame` is a task frame (`cxr.data.index.task_frame`); `config` is the recipe, whose
     `split_csv` and `out_dir` are set per fold. Sources in no group are refused: every image must
@@ -121,10 +129,13 @@ def run_out_of_source(
     missing = sorted(set(frame["source"]) - grouped)
     if missing:
         raise ValueError(f"sources in no held-out group: {missing}; add them to a group")
+    unknown = set(only or ()) - set(groups)
+    if unknown:
+        raise ValueError(f"folds {sorted(unknown)} are not groups: {sorted(groups)}")
     train_fn = train_fn or (lambda c: train(c, log=lambda _: None))
     recipe = {k: v for k, v in dataclasses.asdict(config).items() if k not in RUNTIME_FIELDS}
     _record_protocol(out_dir, groups, recipe, frame)
-    for name in tqdm(list(groups), desc="out-of-source folds", unit="fold"):
+    for name in tqdm([g for g in groups if only is None or g in only], desc="out-of-source folds", unit="fold"):
         fold_dir = out_dir / name
         if (fold_dir / "predictions.npz").exists():
             log(f"{name}: done before, skipped")
@@ -138,7 +149,15 @@ def run_out_of_source(
             log(f"{name}: training without {', '.join(groups[name])} ({n_held} images held out)")
             train_fn(dataclasses.replace(config, split_csv=str(split_csv), out_dir=str(run_dir)))
         outputs = predict_fold(run_dir, split, config.cache_dir, config.device, config.seed)
-        np.savez_compressed(fold_dir / "predictions.npz", **outputs)
+        # Atomic, as the CSV: a fold running in another process may be waiting for this file.
+        tmp = fold_dir / f"predictions.{os.getpid()}.tmp"
+        with open(tmp, "wb") as stream:
+            np.savez_compressed(stream, **outputs)
+        os.replace(tmp, fold_dir / "predictions.npz")
+    waiting = [g for g in groups if not (out_dir / g / "predictions.npz").exists()]
+    if waiting:
+        log(f"folds still to run: {', '.join(waiting)}; the CSV is written once they are done")
+        return None
     return write_predictions(frame, out_dir, groups, root)
 
 
@@ -160,27 +179,36 @@ def _record_protocol(out_dir: Path, groups: Mapping[str, Sequence[str]], recipe:
         before = json.loads(path.read_text(encoding="utf-8"))
         if before != protocol:
             raise ValueError(f"{out_dir} holds out-of-source runs of another protocol: use another folder")
-    path.write_text(json.dumps(protocol, indent=2) + "\n", encoding="utf-8")
+    # Atomic: folds running in parallel processes each record the same protocol.
+    tmp = path.with_name(f"{PROTOCOL_FILE}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(protocol, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def write_predictions(frame: pd.DataFrame, out_dir: Path,
                       groups: Mapping[str, Sequence[str]], root: str | Path | None = None) -> Path:
-    """Gather the folds' held-out logits into one CSV row per image (in `frame`'s order); paths
-    relative to `root` where every image lies under it."""
+    """Gather the folds' held-out logits and familiarity ratios into one CSV row per image (in
+    `frame`'s order); paths relative to `root` where every image lies under it."""
     classes = _classes(out_dir, groups)
     table = frame.reset_index(drop=True)[["path", "label", "source"]].copy()
     if root is not None:
         table["path"] = relative_paths(table["path"], root)
     table["group"] = ""
     logits = np.full((len(table), len(classes)), np.nan, dtype=np.float64)
+    ratio = np.full(len(table), np.nan, dtype=np.float64)
     for name in groups:
         with np.load(out_dir / name / "predictions.npz") as fold:
             logits[fold["rows"]] = fold["logits"]
+            ratio[fold["rows"]] = familiarity_ratio(fold["reference_features"], fold["val_features"],
+                                                    fold["features"])
             table.loc[fold["rows"], "group"] = name
     for i, cls in enumerate(classes):
         table[f"logit_{cls}"] = logits[:, i]
+    table["knn_ratio"] = ratio
     path = out_dir / PREDICTIONS_FILE
-    table.to_csv(path, index=False, float_format="%.6f")
+    tmp = out_dir / f"{PREDICTIONS_FILE}.{os.getpid()}.tmp"
+    table.to_csv(tmp, index=False, float_format="%.6f")
+    os.replace(tmp, path)
     return path
 
 

@@ -1,6 +1,8 @@
 """Fitting on out-of-source readings: each group is measured with parameters it did not shape."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -71,3 +73,18 @@ def test_parameters_serialise_for_the_card():
     out = params.to_dict()
     assert out["rule"] == "margin" and len(out["set_thresholds"]) == 3
     assert out["threshold"] is None or 0 <= out["threshold"] <= 1
+
+
+def test_readings_take_the_familiarity_ratio_from_the_csv_when_the_folds_wrote_it(tmp_path):
+    (tmp_path / "protocol.json").write_text(json.dumps({"groups": {"a": ["s1"], "b": ["s2"]}}))
+    table = pd.DataFrame({"path": ["x.png", "y.png"], "label": ["covid", "normal"], "source": ["s1", "s2"],
+                          "group": ["a", "b"], "logit_covid": [1.0, -1.0], "logit_pneumonia": [0.0, 0.0],
+                          "logit_normal": [-1.0, 1.0], "knn_ratio": [0.4, 1.7]})
+    table.to_csv(tmp_path / "oos_predictions.csv", index=False)
+    readings, classes, _ = trust.load_readings(tmp_path)
+    assert classes == ["covid", "pneumonia", "normal"]
+    assert list(readings["knn_ratio"]) == [0.4, 1.7] and list(readings["y"]) == [0, 2]
+    # Older folders have no ratio column: it is computed from the folds' features, so they must be there.
+    table.drop(columns="knn_ratio").to_csv(tmp_path / "oos_predictions.csv", index=False)
+    with pytest.raises(FileNotFoundError):
+        trust.load_readings(tmp_path)

@@ -13,6 +13,7 @@ import pytest
 pytest.importorskip("torch")
 
 from cxr.data.index import task_frame  # noqa: E402
+from cxr.inference.guard.detectors import familiarity_ratio  # noqa: E402
 from cxr.training.loop import TrainConfig, train  # noqa: E402
 from cxr.training.out_of_source import (  # noqa: E402
     PREDICTIONS_FILE,
@@ -54,8 +55,13 @@ def test_every_image_gets_one_reading_from_the_model_blind_to_its_source(small_f
         return train(config, log=lambda _: None)
 
     out = tmp_path / "oos"
+    # Folds in parallel processes: each runs its own; the CSV waits for the last one.
+    messages = []
+    assert run_out_of_source(small_frame, out, _config(tmp_path), groups, log=messages.append,
+                             train_fn=counting_train, only=["first"]) is None
+    assert not (out / PREDICTIONS_FILE).exists() and "rest" in messages[-1]
     csv_path = run_out_of_source(small_frame, out, _config(tmp_path), groups, log=lambda _: None,
-                                 train_fn=counting_train)
+                                 train_fn=counting_train, only=["rest"])
     table = pd.read_csv(csv_path)
     assert len(table) == len(small_frame) and list(table["path"]) == list(small_frame["path"])
     logits = table[["logit_covid", "logit_pneumonia", "logit_normal"]].to_numpy()
@@ -72,6 +78,9 @@ def test_every_image_gets_one_reading_from_the_model_blind_to_its_source(small_f
 
     features = read_features(out, groups)
     for name, fold in features.items():
+        # The familiarity ratio travels in the CSV, so the trust fit needs no feature files.
+        expected = familiarity_ratio(fold["reference_features"], fold["val_features"], fold["features"])
+        assert np.allclose(table.loc[fold["rows"], "knn_ratio"], expected)
         assert len(fold["rows"]) == (table["group"] == name).sum()
         assert fold["features"].shape[0] == len(fold["rows"]) and fold["features"].shape[1] > 100
         assert len(fold["val_rows"]) > 0 and fold["reference_features"].shape[1] == fold["features"].shape[1]
@@ -112,6 +121,9 @@ def test_a_folder_refuses_another_protocol_and_unassigned_sources(small_frame, t
     (out / PROTOCOL_FILE).write_text(json.dumps({"groups": {"other": ["x"]}}))
     with pytest.raises(ValueError, match="another protocol"):
         run_out_of_source(small_frame, out, _config(tmp_path), groups, log=lambda _: None)
+    with pytest.raises(ValueError, match="not groups"):
+        run_out_of_source(small_frame, tmp_path / "c", _config(tmp_path), groups, log=lambda _: None,
+                          only=["nowhere"])
     with pytest.raises(ValueError, match="in no held-out group"):
         run_out_of_source(small_frame, tmp_path / "b", _config(tmp_path), {"first": groups["first"]},
                           log=lambda _: None)

@@ -146,6 +146,21 @@ class NearestNeighbours:
         return self.threshold
 
 
+# The familiarity score of the trust fit (cxr.evaluation.trust) is this nearest-neighbour distance
+# over the (1 - rate) quantile of validation X-rays' distances, with the exported guard's k and
+# rate, so that a threshold fitted on out-of-source readings applies to the served score.
+FAMILIARITY_K = 10
+FAMILIARITY_SCALE_RATE = 0.01
+
+
+def familiarity_ratio(reference: np.ndarray, validation: np.ndarray, pooled: np.ndarray) -> np.ndarray:
+    """Per row of `pooled`: k-th nearest cosine distance to `reference` features, divided by
+    the distance that FAMILIARITY_SCALE_RATE of the `validation` features exceed."""
+    neighbours = NearestNeighbours.fit(reference, FAMILIARITY_K)
+    neighbours.set_threshold(validation, FAMILIARITY_SCALE_RATE)
+    return neighbours.scores(pooled) / neighbours.threshold
+
+
 def _refusal_threshold(validation_scores: np.ndarray, false_refusal: float) -> float:
     """The score above which `false_refusal` of the validation X-rays lie."""
     return float(np.quantile(validation_scores, 1.0 - false_refusal))
