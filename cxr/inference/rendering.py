@@ -7,7 +7,6 @@ import struct
 import zlib
 
 import numpy as np
-from isal import isal_zlib
 from PIL import Image
 
 DISPLAY_MAX_SIDE = 1024  # px: the browser, the report and the PDF never need more
@@ -39,6 +38,8 @@ def png_bytes(img: Image.Image) -> bytes:
     filtered[:, 0] = _UP
     filtered[:1, 1:] = rows[:1]  # the first row's "above" is zeros
     np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # uint8 wraps modulo 256, as PNG wants
+    from isal import isal_zlib  # here, not at import: training machines need not have it
+
     pixels = isal_zlib.compress(filtered.data, 1)
     header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
     return b"".join((_PNG_SIGNATURE, _chunk(b"IHDR", header), _chunk(b"IDAT", pixels), _chunk(b"IEND", b"")))
