@@ -29,7 +29,7 @@ GRID=${GRID:-results/sweep-binary-random-gpu224}
 DEADLINE=${DEADLINE:-480}
 EPOCHS=${EPOCHS:-2}
 CONCURRENT=${CONCURRENT:-8}
-OOS_ARCHS=${OOS_ARCHS:-EfficientNet-Lite0 Xception}
+OOS_ARCHS=${OOS_ARCHS-EfficientNet-Lite0 Xception}  # empty: no folds
 DEVICE=${DEVICE:-cuda}
 IMG_SIZE=${IMG_SIZE:-224}
 mkdir -p "$OUT_DIR"
