@@ -15,6 +15,7 @@ read. Exit status: 0 when every file was read (refusals included), 2 when any fi
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -31,6 +32,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     parser.add_argument("--model", type=Path, help="model directory (default: $CXR_MODEL_DIR or models/bundled)")
     parser.add_argument("--json", action="store_true", help="one JSON object per image per line")
+    parser.add_argument("--site-calibration", type=Path, metavar="FILE",
+                        default=os.environ.get("CXR_SITE_CALIBRATION") or None,
+                        help="read through this site's calibration (`validate-site --calibration-out`; "
+                             "default: $CXR_SITE_CALIBRATION)")
     parser.set_defaults(handler=run)
 
 
@@ -42,10 +47,11 @@ def unreadable_json(file: str, error) -> dict:
 
 def run(args) -> int:
     from cxr.inference import ImageError, ModelNotInstalled, Predictor
+    from cxr.inference.site_calibration import SiteCalibrationError
 
     try:
-        predictor = Predictor.load(args.model)
-    except ModelNotInstalled as exc:
+        predictor = Predictor.load(args.model, site_calibration=args.site_calibration)
+    except (ModelNotInstalled, SiteCalibrationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     any_unreadable = False
@@ -64,6 +70,9 @@ def run(args) -> int:
     if not args.json:
         calibrated_on = ("X-rays from sources the model never saw" if predictor.trust
                          else "validation images of the training sources")
+        if predictor.site:
+            calibrated_on = (f"{predictor.site.cases} labelled X-rays of this site "
+                             f"({predictor.site.fitted_at})")
         print(f"\nmodel {predictor.version}. {DISCLAIMER} Probabilities are calibrated on "
               f"{calibrated_on}.")
     return 2 if any_unreadable else 0

@@ -4,7 +4,16 @@ labels.csv has a `file` column (relative to FOLDER) and a `label` column (covid,
 normal: the diagnosis established independently of this model). Every file is read as the app
 reads it; the report compares the local numbers with the model card's out-of-source ones and
 ends in a plain verdict (cxr.evaluation.site_validation). Writes report.json, report.md and
-reliability.png into --out. Exit status 0 when the report was written, 2 on bad input.
+reliability.png into --out.
+
+`--calibration-out FILE` also fits this site's calibration on the cases (at least 40 read):
+prediction sets, label threshold and a per-class rescaling fitted on the site's own X-rays
+(cxr.inference.site_calibration). `predict --site-calibration FILE` and the web app
+(`CXR_SITE_CALIBRATION`) then read every X-ray through it. `--site-calibration FILE` instead
+validates readings made through an existing calibration, on new labelled cases.
+
+Exit status 0 when the report (and any calibration asked for) was written, 2 on bad input, 3 when
+the report was written but too few cases were read for a calibration.
 """
 from __future__ import annotations
 
@@ -23,6 +32,12 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--model", type=Path, help="model directory (default: $CXR_MODEL_DIR or models/bundled)")
     parser.add_argument("--out", type=Path, default=Path("var/site-validation"), help="report folder")
     parser.add_argument("--n-boot", type=int, default=1000)
+    calibration = parser.add_mutually_exclusive_group()
+    calibration.add_argument("--calibration-out", type=Path, metavar="FILE",
+                             help="also fit this site's calibration on these cases and write it here")
+    calibration.add_argument("--site-calibration", type=Path, metavar="FILE",
+                             help="validate readings made through this site calibration (new cases)")
+    parser.add_argument("--site", default="", help="a name for the site, kept in the calibration")
     parser.set_defaults(handler=run)
 
 
@@ -52,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from cxr.inference.site_check import REFUSAL_BUDGET, SiteCase
 
     try:
-        predictor = Predictor.load(args.model)
+        predictor = Predictor.load(args.model, site_calibration=args.site_calibration)
         rows = read_labels(args.labels, predictor.classes)
     except (ModelNotInstalled, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -98,6 +113,33 @@ def run(args: argparse.Namespace) -> int:
     ]
     (args.out / "report.md").write_text("\n".join(lines), encoding="utf-8")
     print(f"{report['verdict']['text']}\nreport: {args.out / 'report.md'}")
+    if args.calibration_out:
+        return _write_calibration(args, predictor, cases)
+    return 0
+
+
+def _write_calibration(args: argparse.Namespace, predictor, cases) -> int:
+    """Fit this site's calibration on the read cases and write it (exit 3 with the reason when
+    too few were read)."""
+    import numpy as np
+
+    from cxr.evaluation.local_calibration import MIN_SITE_CASES, fit_site_calibration
+    from cxr.inference.site_check import read_cases
+
+    read = read_cases(cases)
+    if len(read) < MIN_SITE_CASES:
+        print(f"site calibration not written: {len(read)} cases were read, at least {MIN_SITE_CASES} "
+              "are needed", file=sys.stderr)
+        return 3
+    classes = predictor.classes
+    calibration = fit_site_calibration(
+        np.array([[c.probabilities[k] for k in classes] for c in read]),
+        np.array([classes.index(c.truth) for c in read]), classes, predictor.version, site=args.site)
+    calibration.save(args.calibration_out)
+    labels = ("labels nothing (no threshold kept its labels right 90% of the time)"
+              if calibration.label_threshold is None
+              else f"labels readings with a top probability of at least {calibration.label_threshold:.3f}")
+    print(f"site calibration: {args.calibration_out} (fitted on {calibration.cases} read cases; {labels})")
     return 0
 
 

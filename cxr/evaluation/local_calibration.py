@@ -24,6 +24,7 @@ from sklearn.metrics import roc_auc_score
 
 from cxr.evaluation.conformal import ClassConditionalSets, fit_class_conditional
 from cxr.evaluation.selective import threshold_for_accuracy
+from cxr.inference.site_calibration import SiteCalibration
 
 # The pull of the scales towards 1 and the biases towards 0: a few dozen cases must not fit
 # noise. With 25-100 cases per half it moves a bias by about 1 when the class mix calls for it.
@@ -104,7 +105,8 @@ def measure(calibration: LocalCalibration, logits: np.ndarray, y_true: np.ndarra
     probs = calibration.probs(logits)
     sets = calibration.sets.sets(probs)
     correct = probs.argmax(axis=1) == y_true
-    labelled = probs.max(axis=1) >= calibration.threshold
+    # As served (SiteCalibration.labels): above the threshold, and the top class in its own set.
+    labelled = (probs.max(axis=1) >= calibration.threshold) & sets[np.arange(len(y_true)), probs.argmax(axis=1)]
     seen = calibration.sets.calibration_counts > 0
     return {
         "set_coverage": float(sets[np.arange(len(y_true)), y_true].mean()),
@@ -180,3 +182,29 @@ def summarise_draws(draws: list[dict[str, float]]) -> dict[str, dict]:
                         "range95": [float(v) for v in np.percentile(known, [2.5, 97.5])] if known.size else None,
                         "draws": int(known.size), "of": len(values)}
     return summary
+
+
+def fit_site_calibration(probs: np.ndarray, y_true: np.ndarray, classes: list[str], model_version: str,
+                         confidence: float = 0.9, target: float = 0.9, site: str = "",
+                         fitted_at: str | None = None, repeats: int = 20) -> SiteCalibration:
+    """The calibration a site serves (cxr.inference.site_calibration), fitted on the served model's
+    probabilities of its labelled X-rays: the scaling on one half, sets and label threshold on
+    the other (`fit_local_calibration`, seed 0), with what the same procedure gave on random
+    held-out halves (`site_what_if`) as its measured figures. Needs MIN_SITE_CASES cases."""
+    from datetime import date
+
+    probs, y_true = np.asarray(probs, dtype=np.float64), np.asarray(y_true, dtype=int)
+    if len(y_true) < MIN_SITE_CASES:
+        raise ValueError(f"{len(y_true)} read cases; a site calibration needs at least {MIN_SITE_CASES}")
+    logits = np.log(np.clip(probs, 1e-12, 1.0))
+    fitted = fit_local_calibration(logits, y_true, confidence, target, seed=0)
+    what_if = site_what_if(probs, y_true, list(classes), repeats, confidence, target)
+    return SiteCalibration(
+        classes=list(classes), model_version=str(model_version),
+        scale=[float(v) for v in fitted.scaling.scale], bias=[float(v) for v in fitted.scaling.bias],
+        set_confidence=float(confidence), set_thresholds=fitted.sets.serving_thresholds(),
+        label_threshold=float(fitted.threshold) if np.isfinite(fitted.threshold) else None,
+        target_accuracy=float(target), cases=int(len(y_true)),
+        cases_by_class={c: int((y_true == i).sum()) for i, c in enumerate(classes)},
+        fitted_at=fitted_at or date.today().isoformat(), site=site,
+        measured=what_if["measured"] if what_if else {})

@@ -41,6 +41,15 @@ ENGLISH: dict[str, str] = {
     "refused_all_labels": "Uncertain: a radiologist should read this. On X-rays from hospitals it "
     "never saw, no reading of this model was right {target_percent}% of the time, so it gives no "
     "label at all.",
+    "uncertain_site": "Uncertain: a radiologist should read this. The model leans to {label} "
+    "({percent:.1f}%), but on this site's own labelled X-rays, readings this unsure were right less "
+    "than {target_percent}% of the time, so no label is given.",
+    "uncertain_site_set": "Uncertain: a radiologist should read this. The model leans to {label} "
+    "({percent:.1f}%), but calibrated on this site's own labelled X-rays, its prediction set does "
+    "not keep that class, so no label is given.",
+    "site_labels_nothing": "Uncertain: a radiologist should read this. On this site's own {cases} "
+    "labelled X-rays, no reading of this model was right {target_percent}% of the time, so it gives "
+    "no label at all.",
     # Warnings: the picture was read, with a caveat.
     "extra_frames": "The file holds {frames} pictures; only the first was read.",
     "exif_unreadable": "The EXIF orientation could not be read; the picture is shown as stored.",
@@ -58,6 +67,10 @@ ENGLISH: dict[str, str] = {
     "trained this way was right {source_percent:.0f}% of the time (95% CI {source_low_percent:.0f}-"
     "{source_high_percent:.0f}%), against {patient_percent:.0f}% on new patients of the collections it "
     "learnt from.",
+    "site_calibrated": "Calibrated at this site on {cases} labelled X-rays ({fitted}): on held-out "
+    "halves of them, its labels were right {labelled_percent:.0f}% of the time.",
+    "site_calibrated_unmeasured": "Calibrated at this site on {cases} labelled X-rays ({fitted}); too "
+    "few of them to measure how often its labels are right.",
     "heatmap_off_lungs": "Most of the heat map lies outside the lungs (only {on_lungs_percent}% "
     "on them): the reading may rest on something other than the lungs, such as text, borders or "
     "devices. Look at where the heat map points before giving the result any weight.",

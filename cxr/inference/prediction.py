@@ -30,6 +30,8 @@ class Prediction:
     # card has no out-of-source fit.
     prediction_set: list[str] | None = None
     familiarity: float | None = None  # nearest-neighbour ratio to the training X-rays
+    # The level the prediction set was fitted at (the card's trust fit or this site's calibration).
+    set_confidence: float | None = None
     heat_on_lungs: float | None = None  # share of the heat map on the segmented lungs
     _cam: np.ndarray = field(default=None, repr=False)  # (h, w) raw CAM of heatmap_class
 

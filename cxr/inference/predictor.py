@@ -34,6 +34,7 @@ from cxr.inference.lung_field import (
 )
 from cxr.inference.notices import Notice
 from cxr.inference.prediction import Prediction
+from cxr.inference.site_calibration import SiteCalibration
 from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD, prepare_gray
 
 # What a card that does not say is served with.
@@ -73,7 +74,8 @@ class Predictor:
                  detector: detectors.MahalanobisDetector | detectors.FeatureGuard | None,
                  max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS,
                  orientation: OrientationClassifier | None = None,
-                 lung_field: LungField | None = None, verifier: ChestXrayVerifier | None = None):
+                 lung_field: LungField | None = None, verifier: ChestXrayVerifier | None = None,
+                 site_calibration: SiteCalibration | None = None):
         if not card.classes or card.input_size is None:
             raise CardError(f"the model card of {model_dir} names no classes or no input size")
         self.model_dir = model_dir
@@ -110,10 +112,22 @@ class Predictor:
         self._mean = np.asarray(mean, np.float32)[None, :, None, None]
         self._std = np.asarray(std, np.float32)[None, :, None, None]
         self.version = "unknown" if card.version is None else str(card.version)
+        # Fitted on this site's own labelled X-rays (cxr.inference.site_calibration): where set,
+        # it decides probabilities, sets and labels instead of the card's fits.
+        if site_calibration is not None:
+            site_calibration.check_model(self.classes, self.version)
+        self.site = site_calibration
 
     @classmethod
-    def load(cls, model_dir: str | Path | None = None, threads: int | None = None) -> Predictor:
+    def load(cls, model_dir: str | Path | None = None, threads: int | None = None,
+             site_calibration: str | Path | SiteCalibration | None = None) -> Predictor:
+        """The model in `model_dir`, optionally read through a site calibration (a file from
+        `python -m cxr validate-site --calibration-out`, or the object); a calibration fitted on
+        another model raises SiteCalibrationError."""
         import onnxruntime as ort
+
+        if site_calibration is not None and not isinstance(site_calibration, SiteCalibration):
+            site_calibration = SiteCalibration.load(site_calibration)
 
         model_dir = resolve_model_dir(model_dir)
         needed = [model_dir / name for name in ("model.onnx", CARD_FILE, "ood.npz")]
@@ -132,7 +146,7 @@ class Predictor:
         return cls(model_dir, session, card, detector,
                    orientation=load_orientation(model_dir / ORIENTATION_FILE),
                    lung_field=load_lung_field(model_dir / LUNG_FIELD_FILE),
-                   verifier=load_verifier(model_dir / VERIFIER_FILE))
+                   verifier=load_verifier(model_dir / VERIFIER_FILE), site_calibration=site_calibration)
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -267,6 +281,8 @@ class Predictor:
     def _prediction(self, decoded: DecodedImage, probs: np.ndarray, cam: np.ndarray, distance: float,
                     familiarity: float, refusal: Notice | None = None,
                     notes: Sequence[Notice] = ()) -> Prediction:
+        if self.site:
+            probs = self.site.probabilities(probs)
         probabilities = {name: float(p) for name, p in zip(self.classes, probs, strict=True)}
         top = int(np.argmax(probs))
         reason = rules.explained_refusal(decoded) or refusal
@@ -276,7 +292,11 @@ class Predictor:
         rejected = reason is not None
         warnings = list(decoded.warnings) + rules.dicom_warnings(decoded) + list(notes)
         prediction_set = None
-        if self.trust:
+        if self.site:
+            in_set = self.site.in_set(probs)
+            prediction_set = [c for c, inside in zip(self.classes, in_set[0], strict=True) if inside]
+            uncertain = not rejected and not self.site.labels(probs)[0]
+        elif self.trust:
             in_set = abstention.prediction_sets(probs[None, :], self.trust.set_thresholds)
             prediction_set = [c for c, inside in zip(self.classes, in_set[0], strict=True) if inside]
             unfamiliar = bool(familiarity > self.trust.familiarity_threshold)  # NaN: False
@@ -289,7 +309,9 @@ class Predictor:
             uncertain = not rejected and float(probs[top]) < self.low_confidence_threshold
         if uncertain:
             reason = self._uncertain_reason(probs, top)
-        if reason is None and self.unseen_source_caveat is not None:
+        if reason is None and self.site:
+            warnings.append(self._site_caveat())
+        elif reason is None and self.unseen_source_caveat is not None:
             warnings.append(self.unseen_source_caveat)
         size = (self.input_size, self.input_size)
         return Prediction(
@@ -306,6 +328,7 @@ class Predictor:
             model_version=self.version,
             heatmap_class=self.classes[top],
             prediction_set=prediction_set,
+            set_confidence=self._set_confidence(prediction_set),
             familiarity=None if np.isnan(familiarity) else float(familiarity),
             _cam=cam[top],
         )
@@ -313,6 +336,14 @@ class Predictor:
     def _uncertain_reason(self, probs: np.ndarray, top: int) -> Notice:
         # One decimal, as the probability bars show it: 99.8% must not read as "(100%)".
         percent = round(100 * float(probs[top]), 1)
+        if self.site:
+            target_percent = round(100 * float(self.site.target_accuracy))
+            if self.site.label_threshold is None:
+                return Notice("site_labels_nothing", cases=self.site.cases, target_percent=target_percent)
+            if float(probs[top]) >= self.site.label_threshold:  # sure enough, but its set rules it out
+                return Notice("uncertain_site_set", label=self.classes[top], percent=percent)
+            return Notice("uncertain_site", label=self.classes[top], percent=percent,
+                          target_percent=target_percent)
         if not self.trust:
             return Notice("uncertain", percent=percent, label=self.classes[top],
                           threshold_percent=round(100 * self.low_confidence_threshold))
@@ -321,6 +352,21 @@ class Predictor:
             return Notice("refused_all_labels", target_percent=target_percent)
         return Notice("uncertain_measured", label=self.classes[top], percent=percent,
                       target_percent=target_percent)
+
+
+    def _set_confidence(self, prediction_set: list[str] | None) -> float | None:
+        """The level the reading's prediction set was fitted at (site calibration, else card)."""
+        level = None if prediction_set is None else (self.site or self.trust).set_confidence
+        return None if level is None else float(level)
+
+    def _site_caveat(self) -> Notice:
+        """What a label resting on this site's calibration can claim: how often the same
+        procedure's labels were right on held-out halves of the site's own cases."""
+        right = self.site.labelled_accuracy
+        if right is None:
+            return Notice("site_calibrated_unmeasured", cases=self.site.cases, fitted=self.site.fitted_at)
+        return Notice("site_calibrated", cases=self.site.cases, fitted=self.site.fitted_at,
+                      labelled_percent=100 * float(right))
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -40,3 +40,62 @@ def test_bad_labels_are_refused_with_the_line(cxr_dir, tmp_path, capsys):
     labels.write_text("name,diagnosis\na.png,covid\n")
     assert main(["validate-site", str(cxr_dir), "--labels", str(labels), "--out", str(tmp_path)]) == 2
     assert "file,label" in capsys.readouterr().err
+
+
+def _spread_cases(cxr_manifest, per_class: int, skip: int = 0) -> list[tuple[str, str]]:
+    """`per_class` files of each class spread over the sorted manifest (so every source shows up),
+    starting `skip` files into each stride."""
+    rows = []
+    for label in ("covid", "pneumonia", "normal"):
+        files = sorted(r["file"] for r in cxr_manifest if r["label"] == label)
+        stride = len(files) // per_class
+        rows += [(files[i * stride + skip], label) for i in range(per_class)]
+    return rows
+
+
+def test_a_site_calibration_fitted_here_is_served_by_predict(cxr_dir, cxr_manifest, tmp_path, capsys):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label\n" + "".join(f"{f},{lab}\n" for f, lab in _spread_cases(cxr_manifest, 40)))
+    calibration_file = tmp_path / "site_calibration.json"
+    assert main(["validate-site", str(cxr_dir), "--labels", str(labels), "--out", str(tmp_path / "report"),
+                 "--n-boot", "20", "--calibration-out", str(calibration_file), "--site", "Test ward"]) == 0
+    assert "site calibration:" in capsys.readouterr().out
+    calibration = json.loads(calibration_file.read_text())
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert calibration["cases"] == report["read"] >= 100 and calibration["site"] == "Test ward"
+    assert calibration["model_version"] == report["model_version"]
+    assert sum(calibration["cases_by_class"].values()) == calibration["cases"]
+
+    # Other X-rays of the same collections, read through it: every reading has a set; a label
+    # quotes the site's own figures instead of the out-of-source caveat; no label, the site's reason.
+    others = [str(cxr_dir / f) for f, _ in _spread_cases(cxr_manifest, 4, skip=1)]
+    assert main(["predict", "--json", "--site-calibration", str(calibration_file), *others]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == len(others)
+    for line in lines:
+        if line["rejected"] and not line["uncertain"]:
+            continue  # refused as not a chest X-ray: no set, no label
+        codes = {w["code"] for w in line["warnings"]}
+        assert line["prediction_set"] and "label_unverified_unseen_sources" not in codes
+        if line["label"]:
+            assert line["label"] in line["prediction_set"]
+            assert codes & {"site_calibrated", "site_calibrated_unmeasured"}
+        else:
+            assert line["uncertain"] and "this site's own" in line["reason"]
+
+    # Fitted on another model's readings: refused with the reason, nothing read.
+    calibration["model_version"] = "some-other-model"
+    (tmp_path / "other.json").write_text(json.dumps(calibration))
+    assert main(["predict", "--json", "--site-calibration", str(tmp_path / "other.json"), others[0]]) == 1
+    assert "validate-site" in capsys.readouterr().err
+
+
+def test_too_few_read_cases_write_no_calibration(cxr_dir, xray_paths, tmp_path, capsys):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label\n" + "".join(f"{p.relative_to(cxr_dir).as_posix()},{label}\n"
+                                               for label in sorted(xray_paths) for p in xray_paths[label][:3]))
+    target = tmp_path / "site_calibration.json"
+    assert main(["validate-site", str(cxr_dir), "--labels", str(labels), "--out", str(tmp_path / "r"),
+                 "--n-boot", "20", "--calibration-out", str(target)]) == 3
+    assert not target.exists() and "at least 40" in capsys.readouterr().err
+    assert (tmp_path / "r" / "report.json").exists()  # the report itself was written

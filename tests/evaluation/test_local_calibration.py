@@ -85,3 +85,27 @@ def test_pairwise_auc_is_chance_without_signal_and_high_with_it():
     assert all(abs(v - 0.5) < 0.05 for v in pairwise_auc(noise, y, CLASSES).values())
     two_classes = y != 0
     assert list(pairwise_auc(logits[two_classes], y[two_classes], CLASSES)) == ["pneumonia / normal"]
+
+
+def test_the_served_site_calibration_reads_the_sites_next_xrays_as_measured():
+    """Fitted on 200 of a site's readings (as probabilities, what validate-site has), served on
+    the site's next 3,000 through cxr.inference.site_calibration: sets cover about 90%, labels
+    are right about as often as its own measured figure says."""
+    from scipy.special import softmax as softmax_rows
+
+    from cxr.evaluation.local_calibration import MIN_SITE_CASES, fit_site_calibration
+
+    logits, y = _site(3200, seed=5)
+    probs = softmax_rows(logits, axis=1)
+    calibration = fit_site_calibration(probs[:200], y[:200], CLASSES, "v4", fitted_at="2026-12-04")
+    assert calibration.cases == 200 and calibration.fitted_at == "2026-12-04"
+    assert sum(calibration.cases_by_class.values()) == 200 and calibration.label_threshold is not None
+    served = calibration.probabilities(probs[200:])
+    sets = calibration.in_set(served)
+    assert 0.85 <= sets[np.arange(len(served)), y[200:]].mean() <= 0.97
+    labelled = calibration.labels(served)
+    right = (served.argmax(axis=1) == y[200:])[labelled].mean()
+    assert labelled.mean() > 0.2 and right > 0.85
+    assert abs(right - calibration.labelled_accuracy) < 0.06
+    with pytest.raises(ValueError, match=f"at least {MIN_SITE_CASES}"):
+        fit_site_calibration(probs[:MIN_SITE_CASES - 1], y[:MIN_SITE_CASES - 1], CLASSES, "v4")

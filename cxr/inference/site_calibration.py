@@ -1,0 +1,135 @@
+"""A site's own calibration: what its labelled X-rays set for its next readings.
+
+Fitted on other collections, prediction sets and abstention do not transfer to a hospital the
+model never saw (docs/results/trustworthy_readings.md); fitted on a site's own labelled X-rays,
+the 90% sets covered 0.90-0.98 of each held-out collection's other X-rays
+(docs/results/local_calibration.md). `python -m cxr validate-site ... --calibration-out FILE`
+fits one (cxr.evaluation.local_calibration.fit_site_calibration) on the served model's readings of
+the site's cases and writes it as JSON; the CLI (`predict --site-calibration FILE`) and the web
+app (`CXR_SITE_CALIBRATION`) then read every X-ray through it:
+
+- the probabilities are rescaled per class: softmax(log p * scale + bias), which can learn the
+  site's class mix and a class the model over-calls there, not a distinction it cannot make;
+- the prediction set holds every class not ruled out at the stated level (class-conditional split
+  conformal thresholds, as the card's `trust` section carries them);
+- a label is given only above the top probability at which labels were right at the target on
+  the site's calibration cases, and only when the set keeps that class; otherwise (or always, when
+  no threshold reached the target) the reading is "Uncertain: a radiologist should read this".
+
+A calibration belongs to one model: it is refused for another model version or class list.
+numpy only: fitting needs the evaluation side, serving does not.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cxr.inference.abstention import prediction_sets
+
+FORMAT_VERSION = 1
+
+
+class SiteCalibrationError(ValueError):
+    """A calibration file that cannot be used with this model (or cannot be read at all)."""
+
+
+@dataclass(frozen=True)
+class SiteCalibration:
+    """Per-class scale and bias, conformal thresholds and the label threshold of one site."""
+
+    classes: list[str]
+    model_version: str
+    scale: list[float]
+    bias: list[float]
+    set_confidence: float
+    set_thresholds: list[float | None]  # None: too few cases of the class to rule it out
+    label_threshold: float | None  # top probability a label needs; None: no label is given
+    target_accuracy: float
+    cases: int  # labelled X-rays it was fitted on (half for the scaling, half for the rest)
+    cases_by_class: dict[str, int]
+    fitted_at: str  # ISO date
+    site: str = ""
+    # What the same procedure gave on held-out halves of these cases (means over random halves,
+    # cxr.evaluation.local_calibration.site_what_if): the figures a reading may quote.
+    measured: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.classes)
+        if not (len(self.scale) == len(self.bias) == len(self.set_thresholds) == n) or n < 2:
+            raise SiteCalibrationError("a site calibration needs one scale, bias and set threshold per class")
+        if not all(math.isfinite(v) for v in (*self.scale, *self.bias)):
+            raise SiteCalibrationError("a site calibration's scales and biases must be finite numbers")
+
+    # --- serving ------------------------------------------------------------------------------
+
+    def probabilities(self, probs: np.ndarray) -> np.ndarray:
+        """The served model's probabilities (..., C) as this site's calibrated ones."""
+        logits = np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-12, 1.0))
+        z = logits * np.asarray(self.scale) + np.asarray(self.bias)
+        z -= z.max(axis=-1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def in_set(self, calibrated: np.ndarray) -> np.ndarray:
+        """Boolean (N, C): the classes not ruled out at `set_confidence`."""
+        return prediction_sets(np.atleast_2d(calibrated), self.set_thresholds)
+
+    def labels(self, calibrated: np.ndarray) -> np.ndarray:
+        """Boolean (N,): whether each reading gets a label: its top probability reaches the
+        threshold and its top class is in its prediction set (class-conditional sets can rule
+        out the top class, or every class; a label must never contradict the set shown with it)."""
+        calibrated = np.atleast_2d(calibrated)
+        if self.label_threshold is None:
+            return np.zeros(len(calibrated), dtype=bool)
+        top = calibrated.argmax(axis=1)
+        in_own_set = self.in_set(calibrated)[np.arange(len(calibrated)), top]
+        return (calibrated.max(axis=1) >= self.label_threshold) & in_own_set
+
+    def check_model(self, classes: list[str], model_version: str) -> None:
+        """Raise SiteCalibrationError unless this calibration was fitted on this model."""
+        if list(classes) != list(self.classes):
+            raise SiteCalibrationError(f"the site calibration is for the classes {self.classes}, "
+                                       f"this model has {list(classes)}")
+        if str(model_version) != str(self.model_version):
+            raise SiteCalibrationError(
+                f"the site calibration was fitted on model {self.model_version}'s readings, and this is "
+                f"model {model_version}: run `python -m cxr validate-site ... --calibration-out` again")
+
+    @property
+    def labelled_accuracy(self) -> float | None:
+        """Labelled readings right on held-out halves of the site's cases (mean), if measured."""
+        entry = (self.measured or {}).get("labelled_accuracy") or {}
+        return entry.get("mean")
+
+    # --- storage ------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        return {"format_version": FORMAT_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SiteCalibration:
+        if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+            raise SiteCalibrationError(f"not a site calibration (format_version {FORMAT_VERSION} expected)")
+        fields = {k: v for k, v in data.items() if k != "format_version"}
+        try:
+            return cls(**fields)
+        except TypeError as exc:
+            raise SiteCalibrationError(f"not a site calibration: {exc}") from exc
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> SiteCalibration:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SiteCalibrationError(f"cannot read the site calibration {path}: {exc}") from exc
+        return cls.from_dict(data)
