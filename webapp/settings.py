@@ -54,6 +54,9 @@ PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", DATA_DIR / "priva
 
 # The ONNX model directory served by the app; empty means the bundled model.
 CXR_MODEL_DIR = os.environ.get("CXR_MODEL_DIR", "")
+# This site's own calibration (`python -m cxr validate-site ... --calibration-out FILE`): when set,
+# every reading's probabilities, prediction set and label come from it. Empty: the model card's.
+CXR_SITE_CALIBRATION = os.environ.get("CXR_SITE_CALIBRATION", "")
 
 # The hospital map's tile server ({z}/{x}/{y} URL template; empty: no map background) and the
 # attribution its licence asks for (HTML; empty: OpenStreetMap's, translated). The hospital page

@@ -2,11 +2,13 @@
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from cxr.inference.limitations import guard_false_refusals
-from webapp.screening import engine_text, site_validation
+from webapp.screening import engine, engine_text, site_validation
+from webapp.screening.outcomes import class_name, percent_text
 
 from . import card_tables, model_card
 
@@ -56,7 +58,8 @@ def next_steps(request, outcome: str | None = None):
 @require_safe
 def how_it_works(request):
     card = model_card.load_card()
-    context = {"card": card, "site_validations": site_validation.latest(5)}
+    context = {"card": card, "site_validations": site_validation.latest(5),
+               "site_calibration": site_calibration_summary(engine.site_calibration())}
     if card:
         context["limitations"], context["limitations_in_english"] = engine_text.card_limitations(card)
         class_names = {c: CLASS_NAMES.get(c, c) for c in card.classes}
@@ -97,3 +100,25 @@ def model_plot(request, filename: str):
     if path is None:
         raise Http404("not a plot of the installed model")
     return FileResponse(path.open("rb"), content_type="image/png")
+
+
+def site_calibration_summary(calibration) -> dict | None:
+    """What the page says of the site calibration readings go through (None: there is none):
+    its counts and date, and what the same fit gave on held-out halves of the site's cases."""
+    if calibration is None:
+        return None
+
+    def mean(key: str, as_percent: bool = True) -> str:
+        value = ((calibration.measured or {}).get(key) or {}).get("mean")
+        if value is None:
+            return ""
+        return percent_text(100 * value, 0) if as_percent else number_format(round(value, 2), decimal_pos=2)
+
+    return {
+        "cases": calibration.cases, "fitted": calibration.fitted_at, "site": calibration.site,
+        "by_class": ", ".join(f"{class_name(c)} {n}" for c, n in calibration.cases_by_class.items()),
+        "set_percent": round(100 * calibration.set_confidence), "target_percent": round(100 * calibration.target_accuracy),
+        "set_coverage": mean("set_coverage"), "set_size": mean("mean_set_size_seen", as_percent=False),
+        "coverage": mean("coverage"), "labelled_accuracy": mean("labelled_accuracy"),
+        "labels_nothing": calibration.label_threshold is None,
+    }

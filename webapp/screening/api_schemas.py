@@ -47,11 +47,14 @@ class Reading(Schema):
                                         "radiologist should read it (outcome 'uncertain').")
     prediction_set: list[Label] | None = Field(
         description="The classes that cannot be ruled out at set_confidence, as measured on "
-                    "X-rays from hospitals the model never saw; null when the model has no such "
+                    "X-rays from hospitals the model never saw, or on this site's own labelled "
+                    "X-rays where it serves its own calibration (the warning or reason codes "
+                    "site_calibrated, uncertain_site... say so); null when the model has no such "
                     "measurement (older models).")
     set_confidence: float | None = Field(
         ge=0, le=1, description="How often such sets held the right class (e.g. 0.9), from the "
-                                "model card; null without a prediction set.")
+                                "model card or the site's calibration; null without a prediction "
+                                "set.")
     warnings: list[Warning] = Field(description="Caveats about this reading (e.g. "
                                                 "unfamiliar_image: unlike the training X-rays)")
     model_version: str

@@ -3,6 +3,11 @@
 Loading an ONNX model takes a while and a lot of memory, so every request shares one instance
 (Predictor.predict is thread-safe). The lock makes concurrent first requests load it once.
 A missing model is not cached: installing one later works without a restart.
+
+A site calibration (settings.CXR_SITE_CALIBRATION, a file from `python -m cxr validate-site
+--calibration-out`) is read with the model. One that cannot be used (unreadable, or fitted on
+another model version) makes the model unavailable, with the reason for the administrator: the
+site asked for its own calibration, so readings without it would be the wrong ones.
 """
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from pathlib import Path
 from django.conf import settings
 
 _lock = threading.Lock()
-_loaded: dict[str, object] = {}  # model directory -> Predictor
+_loaded: dict[tuple[str, str], object] = {}  # (model directory, site calibration file) -> Predictor
 
 
 class ModelUnavailable(Exception):
@@ -31,29 +36,48 @@ def configured_model_dir() -> Path:
     return resolve_model_dir(getattr(settings, "CXR_MODEL_DIR", "") or None)
 
 
+def configured_site_calibration_file() -> str:
+    """The site calibration file this site serves through ("" for none)."""
+    return str(getattr(settings, "CXR_SITE_CALIBRATION", "") or "")
+
+
 def get_predictor():
     """The shared Predictor; raises ModelUnavailable when no model can be loaded."""
-    model_dir = str(configured_model_dir())
-    predictor = _loaded.get(model_dir)
+    key = (str(configured_model_dir()), configured_site_calibration_file())
+    predictor = _loaded.get(key)
     if predictor is not None:
         return predictor
     with _lock:
-        predictor = _loaded.get(model_dir)
+        predictor = _loaded.get(key)
         if predictor is None:
             try:
                 from cxr.inference import CardError, ModelNotInstalled, Predictor
+                from cxr.inference.site_calibration import SiteCalibrationError
             except ImportError as exc:  # the inference package itself is missing
                 raise ModelUnavailable(f"cxr.inference cannot be imported: {exc}") from exc
             try:
-                predictor = Predictor.load(model_dir)
+                predictor = Predictor.load(key[0], site_calibration=key[1] or None)
             except ModelNotInstalled as exc:
                 raise ModelUnavailable(str(exc) or "no model installed") from exc
             except CardError as exc:  # the guide page treats an unreadable card the same way
                 raise ModelUnavailable(f"the model card cannot be read: {exc}") from exc
+            except SiteCalibrationError as exc:
+                raise ModelUnavailable(f"the site calibration {key[1]} cannot be used: {exc}") from exc
             # The upload limit is the one users are told about; the decoder must not cut lower.
             predictor.max_bytes = max(predictor.max_bytes, int(settings.MAX_UPLOAD_BYTES))
-            _loaded[model_dir] = predictor
+            _loaded[key] = predictor
     return predictor
+
+
+def site_calibration():
+    """The site calibration readings go through now (cxr.inference.site_calibration), or None:
+    none configured, or no usable model (the pages then say the model is unavailable)."""
+    if not configured_site_calibration_file():
+        return None
+    try:
+        return get_predictor().site
+    except ModelUnavailable:
+        return None
 
 
 def model_card():

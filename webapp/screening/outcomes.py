@@ -170,11 +170,15 @@ def prediction_set_text(prediction_set: list[str] | None, classes: list[str], co
         "classes": _or_list(names), "ruled_out": _and_list(outside)}
 
 
-def set_level_text(confidence: float | None) -> str:
-    """The level the card states for its sets, and where it was measured; "" when unknown."""
+def set_level_text(confidence: float | None, at_site: bool = False) -> str:
+    """The level the card (or, `at_site`, the site's own calibration) states for its sets, and
+    where it was measured; "" when unknown."""
     if confidence is None:
         return ""
     percent = round(100 * float(confidence), 1)
     shown = str(int(percent)) if percent == int(percent) else number_format(percent, decimal_pos=1)
+    if at_site:
+        return gettext("At %(percent)s%% confidence, measured on this site's own labelled "
+                       "X-rays.") % {"percent": shown}
     return gettext("At %(percent)s%% confidence, measured on X-rays from hospitals the model "
                    "never saw.") % {"percent": shown}

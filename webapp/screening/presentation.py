@@ -41,9 +41,10 @@ def refusal_message(refusal) -> str:
     return "" if bare(message) == bare(title) else message
 
 
-# Warnings the engine gives every labelled reading of a model (cxr.inference.limitations), not
-# because of anything in the image: shown beside the result rather than among the image's warnings.
-LABEL_CAVEATS = {"label_unverified_unseen_sources"}
+# Warnings the engine gives every labelled reading of a model (cxr.inference.limitations, or the
+# site's own calibration), not because of anything in the image: shown beside the result rather
+# than among the image's warnings.
+LABEL_CAVEATS = {"label_unverified_unseen_sources", "site_calibrated", "site_calibrated_unmeasured"}
 
 
 def reading_context(reading: Reading) -> dict:
@@ -64,10 +65,11 @@ def reading_context(reading: Reading) -> dict:
         # On the page the label's caveat sits with the result it qualifies; the warnings box
         # keeps what is particular to this image.
         "label_caveat": caveat,
+        "label_caveat_code": next((item["code"] for item in warnings if item["code"] in LABEL_CAVEATS), ""),
         "label_caveat_short": label_caveat_short(reading),
         "image_warning_items": image_warnings,
         "set_text": set_text(reading),
-        "set_level_text": outcomes.set_level_text(reading.set_confidence),
+        "set_level_text": outcomes.set_level_text(reading.set_confidence, calibrated_at_site(reading)),
         # The limits of the model installed now (a reading made by an older model keeps its
         # version number on the page and the report).
         "limitations": engine_text.card_limitations(card)[0],
@@ -75,6 +77,17 @@ def reading_context(reading: Reading) -> dict:
         "next_steps": outcomes.next_steps(reading.outcome),
         "disclaimer": outcomes.DISCLAIMER,
     }
+
+
+# What the engine says of a reading made through the site's own calibration (labelled, or not).
+SITE_CALIBRATION_CODES = {"site_calibrated", "site_calibrated_unmeasured", "uncertain_site",
+                          "uncertain_site_set", "site_labels_nothing"}
+
+
+def calibrated_at_site(reading: Reading) -> bool:
+    """Whether the reading went through this site's calibration (its sets were fitted there)."""
+    codes = {w.get("code") for w in reading.warnings or [] if isinstance(w, dict)} | {reading.reason_code}
+    return bool(codes & SITE_CALIBRATION_CODES)
 
 
 def reason_text(reading: Reading) -> str:
@@ -121,7 +134,13 @@ def label_caveat_short(reading: Reading) -> str:
     """The caveat's headline for the result box, where a phone has room for two lines; the whole
     sentence (interval, comparison) follows with the probabilities."""
     notice = next((w for w in reading.warnings or [] if isinstance(w, dict) and w.get("code") in LABEL_CAVEATS), None)
-    percent = (notice or {}).get("params", {}).get("source_percent")
+    code, params = (notice or {}).get("code"), (notice or {}).get("params", {})
+    if code == "site_calibrated_unmeasured":
+        return gettext("Calibrated at this site; how often its labels are right is not measured yet.")
+    if code == "site_calibrated" and isinstance(params.get("labelled_percent"), (int, float)):
+        return gettext("Calibrated at this site: its labels were right %(percent)s of the time on its own "
+                       "X-rays.") % {"percent": outcomes.percent_text(params["labelled_percent"], 0)}
+    percent = params.get("source_percent")
     if not isinstance(percent, (int, float)):
         return ""
     return gettext("Unverified: right %(percent)s of the time on X-ray collections it never saw.") % {

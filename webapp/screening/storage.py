@@ -165,6 +165,8 @@ def _set_confidence(prediction) -> float | None:
     engine's predictor made the prediction), when it is the model version that read the X-ray."""
     if getattr(prediction, "prediction_set", None) is None:
         return None
+    if getattr(prediction, "set_confidence", None) is not None:  # the engine says it (newer engines)
+        return float(prediction.set_confidence)
     from .engine import model_card
 
     card = model_card()

@@ -5,7 +5,7 @@ exits 0: the app still serves its other pages without a model (screening then sa
 """
 from django.core.management.base import BaseCommand
 
-from webapp.screening.engine import configured_model_dir
+from webapp.screening.engine import configured_model_dir, configured_site_calibration_file
 
 
 class Command(BaseCommand):
@@ -37,3 +37,23 @@ class Command(BaseCommand):
                 f"({architecture}; classes: {', '.join(card.classes)}) from {predictor.model_dir}"
             )
         )
+        self._site_calibration(predictor)
+
+    def _site_calibration(self, predictor) -> None:
+        """The site calibration readings will go through (CXR_SITE_CALIBRATION), if any."""
+        from cxr.inference.site_calibration import SiteCalibration, SiteCalibrationError
+
+        path = configured_site_calibration_file()
+        if not path:
+            return
+        try:
+            calibration = SiteCalibration.load(path)
+            calibration.check_model(predictor.classes, predictor.version)
+        except SiteCalibrationError as exc:
+            self.stdout.write(self.style.ERROR(
+                f"Site calibration {path} cannot be used: {exc}. Screening says the model is unavailable "
+                "until it is fixed or CXR_SITE_CALIBRATION is unset."))
+            return
+        site = f", {calibration.site}" if calibration.site else ""
+        self.stdout.write(self.style.SUCCESS(
+            f"Site calibration: {path}, fitted on {calibration.cases} labelled X-rays ({calibration.fitted_at}{site})"))

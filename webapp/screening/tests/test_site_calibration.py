@@ -1,0 +1,143 @@
+"""Readings through this site's own calibration (CXR_SITE_CALIBRATION, issue 15): the page, the
+PDF, the API and How it works say where the sets and labels were fitted, in English and
+Indonesian; a calibration of another model makes the model unavailable rather than silently
+unused.
+
+The calibration files are written here for the bundled model (its classes and version): an
+identity rescaling, sets that keep every class above 5%, and either a label for every reading
+whose top class is in its set (`labelled`) or no threshold at all (`labels_nothing`).
+"""
+from __future__ import annotations
+
+import html as html_text
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from webapp.screening import engine
+from webapp.screening.models import ApiToken, Reading
+from webapp.tests.support.screening_helpers import pdf_drawn_text
+
+INDONESIAN = {"django_language": "id"}
+CALIBRATED_EN = "Calibrated at this site on 120 labelled X-rays (2026-12-01): on held-out halves of them, its labels were right 88% of the time."
+CALIBRATED_ID_START = "Dikalibrasi di fasilitas ini pada 120 foto rontgen berlabel"
+LEVEL_EN = "At 90% confidence, measured on this site's own labelled X-rays."
+
+
+def _calibration(model_dir: Path, path: Path, label_threshold: float | None, version: str | None = None) -> Path:
+    from cxr.inference import ModelCard
+    from cxr.inference.site_calibration import SiteCalibration
+
+    card = ModelCard.load(model_dir)
+    n = len(card.classes)
+    return SiteCalibration(
+        classes=list(card.classes), model_version=version or str(card.version), scale=[1.0] * n,
+        bias=[0.0] * n, set_confidence=0.9, set_thresholds=[0.95] * n, label_threshold=label_threshold,
+        target_accuracy=0.9, cases=120, cases_by_class={c: 40 for c in card.classes},
+        fitted_at="2026-12-01", site="Ward 3",
+        measured={"set_coverage": {"mean": 0.93}, "mean_set_size_seen": {"mean": 1.6},
+                  "coverage": {"mean": 0.55}, "labelled_accuracy": {"mean": 0.88}},
+    ).save(path)
+
+
+@pytest.fixture
+def calibrated(settings, model_dir, tmp_path):
+    """Serve through a calibration that labels every reading whose top class is in its set."""
+    settings.CXR_SITE_CALIBRATION = str(_calibration(model_dir, tmp_path / "site.json", 0.0))
+    engine._loaded.clear()
+    yield Path(settings.CXR_SITE_CALIBRATION)
+    engine._loaded.clear()
+
+
+def _upload(client, path: Path):
+    upload = SimpleUploadedFile(path.name, path.read_bytes(), content_type="image/png")
+    return client.post(reverse("screening:upload"), {"image": upload})
+
+
+def test_a_reading_through_the_site_calibration_says_so_on_page_and_pdf(patient_client, patient, calibrated,
+                                                                         media_root, xray_paths):
+    response = _upload(patient_client, xray_paths["normal"][0])
+    assert response.status_code == 302, response.content[:300]
+    reading = Reading.objects.get(owner=patient)
+    codes = {w["code"] for w in reading.warnings}
+    assert reading.label and reading.prediction_set and reading.label in reading.prediction_set
+    assert "site_calibrated" in codes and "label_unverified_unseen_sources" not in codes
+
+    url = reverse("screening:detail", args=[reading.pk])
+    patient_client.cookies.load({"django_language": "en"})
+    english = html_text.unescape(patient_client.get(url).content.decode())
+    assert CALIBRATED_EN in english and 'data-code="site_calibrated"' in english
+    assert "Calibrated at this site: its labels were right 88% of the time on its own X-rays." in english
+    assert LEVEL_EN in english and "hospitals the model never saw" not in english
+    assert "Unverified" not in english and "A clinician and an RT-PCR test decide" in english
+
+    patient_client.cookies.load(INDONESIAN)
+    indonesian = html_text.unescape(patient_client.get(url).content.decode())
+    assert CALIBRATED_ID_START in indonesian and "Calibrated at this site" not in indonesian
+
+    pdf = pdf_drawn_text(patient_client.get(reverse("screening:report_pdf", args=[reading.pk])).content)
+    assert "Dikalibrasi di fasilitas ini" in " ".join(pdf.split())
+
+
+def test_the_api_carries_the_set_and_the_sites_caveat(patient, calibrated, media_root, xray_paths):
+    _token, key = ApiToken.issue(patient)
+    api = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    path = xray_paths["pneumonia"][0]
+    response = api.post(reverse("api:readings"),
+                        {"image": SimpleUploadedFile(path.name, path.read_bytes(), content_type="image/png")})
+    assert response.status_code == 201, response.content[:300]
+    body = response.json()
+    assert body["prediction_set"] and body["label"] in body["prediction_set"]
+    caveat = next(w for w in body["warnings"] if w["code"] == "site_calibrated")
+    assert caveat["message"] == CALIBRATED_EN
+
+
+def test_a_calibration_that_labels_nothing_leaves_every_xray_to_a_radiologist(patient_client, patient, settings,
+                                                                            model_dir, media_root, tmp_path,
+                                                                            xray_paths):
+    settings.CXR_SITE_CALIBRATION = str(_calibration(model_dir, tmp_path / "none.json", None))
+    engine._loaded.clear()
+    try:
+        assert _upload(patient_client, xray_paths["covid"][0]).status_code == 302
+        reading = Reading.objects.get(owner=patient)
+        assert reading.label in (None, "") and reading.reason_code == "site_labels_nothing"
+        html = html_text.unescape(patient_client.get(reverse("screening:detail", args=[reading.pk])).content.decode())
+        assert "On this site's own 120 labelled X-rays, no reading of this model was right 90%" in html
+        assert LEVEL_EN in html
+    finally:
+        engine._loaded.clear()
+
+
+def test_a_calibration_of_another_model_makes_the_model_unavailable(patient_client, patient, settings, model_dir,
+                                                                    media_root, tmp_path, xray_paths):
+    settings.CXR_SITE_CALIBRATION = str(_calibration(model_dir, tmp_path / "old.json", 0.0, version="0.0-old"))
+    engine._loaded.clear()
+    try:
+        with pytest.raises(engine.ModelUnavailable, match="another model|model 0.0-old"):
+            engine.get_predictor()
+        response = _upload(patient_client, xray_paths["normal"][0])
+        assert not Reading.objects.filter(owner=patient).exists()  # nothing read without it
+        assert response.status_code in (200, 503)
+    finally:
+        engine._loaded.clear()
+
+
+def test_how_it_works_describes_the_sites_calibration(client, db, calibrated):
+    client.cookies.load({"django_language": "en"})
+    html = html_text.unescape(client.get(reverse("guide:how_it_works")).content.decode())
+    assert 'id="site-calibration"' in html and "This site reads X-rays through its own calibration." in html
+    assert "fitted on 120 labelled X-rays of this site (2026-12-01" in " ".join(html.split())
+    assert "the 90% sets held the true class 93% of the time, with 1.60 classes on average" in " ".join(html.split())
+    assert "88% of those labels were right" in " ".join(html.split())
+    client.cookies.load(INDONESIAN)
+    indonesian = " ".join(client.get(reverse("guide:how_it_works")).content.decode().split())
+    assert "Fasilitas ini membaca foto rontgen melalui kalibrasinya sendiri." in indonesian
+    assert "dengan rata-rata 1,60 kelas" in indonesian
+
+
+def test_how_it_works_without_a_site_calibration_has_no_such_box(client, db, model_dir, settings):
+    settings.CXR_SITE_CALIBRATION = ""
+    assert 'id="site-calibration"' not in client.get(reverse("guide:how_it_works")).content.decode()
