@@ -82,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
     report = validate(cases, predictor.classes, trust, n_boot=args.n_boot)
     report.update(date=datetime.now(UTC).isoformat(timespec="seconds"), model_version=predictor.version,
                   folder=str(args.folder), labels=str(args.labels))
+    if predictor.site:  # read through an existing site calibration: the report says which
+        report["site_calibration"] = {"file": str(args.site_calibration), "cases": predictor.site.cases,
+                                      "fitted_at": predictor.site.fitted_at}
     args.out.mkdir(parents=True, exist_ok=True)
     reliability = report.pop("reliability", None)
     if reliability:
@@ -92,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
     lines = [
         f"# Site validation of model {predictor.version} ({report['date']})", "",
         f"**{report['verdict']['text']}**", "",
+        *([f"Read through the site calibration {report['site_calibration']['file']} (fitted on "
+           f"{report['site_calibration']['cases']} labelled X-rays, {report['site_calibration']['fitted_at']}): "
+           "these cases must not be the ones it was fitted on.", ""] if report.get("site_calibration") else []),
         f"{report['cases']} cases: {report['read']} read, {report['refused']} refused as not a chest "
         f"X-ray, {report['unreadable']} unreadable. {report['refusal_check']['text']}", "",
         table(("measure", "this site (95% CI)", "model card, out of source"), [

@@ -83,6 +83,16 @@ def test_a_site_calibration_fitted_here_is_served_by_predict(cxr_dir, cxr_manife
         else:
             assert line["uncertain"] and "this site's own" in line["reason"]
 
+    # Checked on other labelled cases, read through it: the report names the calibration.
+    others_csv = tmp_path / "others.csv"
+    others_csv.write_text("file,label\n" + "".join(f"{f},{lab}\n" for f, lab in _spread_cases(cxr_manifest, 4, skip=1)))
+    assert main(["validate-site", str(cxr_dir), "--labels", str(others_csv), "--out", str(tmp_path / "check"),
+                 "--n-boot", "20", "--site-calibration", str(calibration_file)]) == 0
+    checked = json.loads((tmp_path / "check" / "report.json").read_text())
+    assert checked["site_calibration"]["cases"] == calibration["cases"]
+    assert "Read through the site calibration" in (tmp_path / "check" / "report.md").read_text()
+    capsys.readouterr()
+
     # Fitted on another model's readings: refused with the reason, nothing read.
     calibration["model_version"] = "some-other-model"
     (tmp_path / "other.json").write_text(json.dumps(calibration))

@@ -201,6 +201,9 @@ def run(user, images: list, labels_file) -> SiteValidation:
         raise ValidationRefused(_listed(problems[:-1]) + problems[-1:], status=422)
     trust = predictor.card.trust.to_dict() if predictor.card.trust else None
     report = site_report(cases, classes, trust)
+    if predictor.site:  # these readings went through the site's own calibration: the report says so
+        report["site_calibration"] = {"cases": predictor.site.cases, "fitted_at": predictor.site.fitted_at,
+                                      "site": predictor.site.site}
     return SiteValidation.objects.create(
         run_by=user, model_version=predictor.version or "", cases=report["cases"], read=report["read"],
         refused=report["refused"], labelled=report["labelled"], right=report["right"], report=report,

@@ -223,3 +223,26 @@ def test_the_refusal_sentence_follows_the_stored_numbers(db):
     assert text.startswith("Terlalu banyak yang ditolak: penjaga menolak 12 dari 200") and "6,0%" in text
     # A report stored before refusals were judged says nothing about them.
     assert refusal_text(SiteValidation(verdict_code="inconclusive", report={})) == ""
+
+
+def test_a_run_through_the_site_calibration_says_so(admin_client, xray_paths, settings, tmp_path):
+    from cxr.inference import ModelCard
+    from cxr.inference.site_calibration import SiteCalibration
+    from webapp.screening import engine
+
+    card = ModelCard.load(engine.configured_model_dir())
+    n = len(card.classes)
+    settings.CXR_SITE_CALIBRATION = str(SiteCalibration(
+        classes=list(card.classes), model_version=str(card.version), scale=[1.0] * n, bias=[0.0] * n,
+        set_confidence=0.9, set_thresholds=[0.9] * n, label_threshold=0.5, target_accuracy=0.9, cases=64,
+        cases_by_class={c: 64 // n for c in card.classes}, fitted_at="2026-12-01").save(tmp_path / "site.json"))
+    engine._loaded.clear()
+    try:
+        files = labelled(xray_paths)
+        location = post(admin_client, files, csv_of(files))["Location"]
+        validation = SiteValidation.objects.get()
+        assert validation.report["site_calibration"] == {"cases": 64, "fitted_at": "2026-12-01", "site": ""}
+        html = admin_client.get(location).content.decode().replace("&#x27;", "'")
+        assert "read through this site's own calibration (fitted on 64 labelled X-rays, 2026-12-01)" in html
+    finally:
+        engine._loaded.clear()
