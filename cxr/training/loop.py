@@ -281,14 +281,27 @@ def train(config: TrainConfig, log=print) -> Path:
         else:
             order = rng.choice(train_idx, size=len(train_idx), replace=True, p=weights)
         model.train()
-        loss_sum, correct, seen, source_hits = 0.0, 0, 0, []
-        for step in range(steps_per_epoch):
-            rows = np.sort(order[step * config.batch_size:(step + 1) * config.batch_size])
+        seen, source_hits = 0, []
+        # Running loss and hits stay on the device and are read once per epoch: reading them each
+        # step (float(), int()) made every step wait for the GPU.
+        loss_total = torch.zeros((), dtype=torch.float64, device=device)
+        correct_total = torch.zeros((), dtype=torch.int64, device=device)
+        batches = [np.sort(order[step * config.batch_size:(step + 1) * config.batch_size])
+                   for step in range(steps_per_epoch)]
+        if resident:
+            # The epoch's batches go to the device in one copy: a copy from pageable host memory
+            # synchronises the stream, so one per step kept the GPU from running ahead.
+            epoch_rows = np.concatenate(batches)
+            epoch_device_rows = torch.from_numpy(device_row[epoch_rows]).to(device)
+            epoch_targets = device_y[torch.from_numpy(epoch_rows).to(device)]
+        offset = 0
+        for step, rows in enumerate(batches):
             if len(rows) == 0:
                 break
             if resident:
-                batch = device_images[torch.from_numpy(device_row[rows]).to(device)]
-                target = device_y[torch.from_numpy(rows).to(device)]
+                batch = device_images[epoch_device_rows[offset:offset + len(rows)]]
+                target = epoch_targets[offset:offset + len(rows)]
+                offset += len(rows)
             else:
                 batch = torch.from_numpy(np.ascontiguousarray(images[rows])).to(device, non_blocking=True)
                 target = torch.from_numpy(y_all[rows]).to(device)
@@ -316,9 +329,10 @@ def train(config: TrainConfig, log=print) -> Path:
             optimizer.zero_grad(set_to_none=True)
             total.backward()
             optimizer.step()
-            loss_sum += float(loss.detach()) * len(rows)
-            correct += int((logits.argmax(1) == target).sum())
+            loss_total += loss.detach().double() * len(rows)
+            correct_total += (logits.argmax(1) == target).sum()
             seen += len(rows)
+        loss_sum, correct = float(loss_total), int(correct_total)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         train_images, train_seconds = train_images + seen, train_seconds + time.time() - started

@@ -150,3 +150,19 @@ def test_the_consistency_step_trains_both_views_and_adds_their_divergence():
         assert loss.item() == pytest.approx(both.item(), abs=1e-5)
         assert total.item() == pytest.approx((both + 5.0 * jensen_shannon(a, b)).item(), abs=1e-5)
     assert total.item() > loss.item()
+
+
+def test_images_resident_on_the_device_train_exactly_as_streamed_ones(tiny_split_csv, toolkit_cache_dir, tmp_path):
+    """The resident path (the GPU's: one upload per epoch, running loss kept on the device) sees the
+    same batches, augmentations and losses as the streamed one."""
+    histories = {}
+    for resident in ("yes", "no"):
+        config = TrainConfig(split_csv=str(tiny_split_csv), arch="EfficientNet-Lite0", pretrained="none",
+                             lr=1e-3, batch_size=8, epochs=2, img_size=32, augment="paper", device="cpu",
+                             workers=1, max_train_batches=3, resident=resident, out_dir=str(tmp_path / resident),
+                             cache_dir=str(toolkit_cache_dir))
+        run = train(config, log=lambda _: None)
+        with open(run / "history.csv") as f:
+            histories[resident] = [{k: row[k] for k in ("train_loss", "train_acc", "val_loss")} for row in csv.DictReader(f)]
+        assert json.loads((run / "done.json").read_text())["resident"] is (resident == "yes")
+    assert histories["yes"] == histories["no"] and len(histories["yes"]) == 2
