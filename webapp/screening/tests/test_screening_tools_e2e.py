@@ -255,6 +255,10 @@ def test_a_label_says_how_such_labels_did_on_collections_the_model_never_saw(ope
     warnings = page.get_by_test_id("warnings")
     if warnings.count():
         assert "label_unverified_unseen_sources" not in warnings.inner_html()
+    # The details follow the result directly (no empty band while the X-ray column is taller).
+    outcome = page.get_by_test_id("outcome").bounding_box()
+    details = page.locator(".reading-details").bounding_box()
+    assert 0 <= details["y"] - (outcome["y"] + outcome["height"]) < 60
     shot(page, test_output, f"reading-label-caveat-{language}")
 
 
