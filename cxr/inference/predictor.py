@@ -353,7 +353,6 @@ class Predictor:
         return Notice("uncertain_measured", label=self.classes[top], percent=percent,
                       target_percent=target_percent)
 
-
     def _set_confidence(self, prediction_set: list[str] | None) -> float | None:
         """The level the reading's prediction set was fitted at (site calibration, else card)."""
         level = None if prediction_set is None else (self.site or self.trust).set_confidence
