@@ -120,27 +120,23 @@ def run(args: argparse.Namespace) -> int:
     (args.out / "report.md").write_text("\n".join(lines), encoding="utf-8")
     print(f"{report['verdict']['text']}\nreport: {args.out / 'report.md'}")
     if args.calibration_out:
-        return _write_calibration(args, predictor, cases)
+        return _write_calibration(args, predictor, reliability, report.get("calibrated_here"))
     return 0
 
 
-def _write_calibration(args: argparse.Namespace, predictor, cases) -> int:
-    """Fit this site's calibration on the read cases and write it (exit 3 with the reason when
-    too few were read)."""
-    import numpy as np
-
+def _write_calibration(args: argparse.Namespace, predictor, read: dict | None, what_if: dict | None) -> int:
+    """Fit this site's calibration on the read cases (`read`: the report's labels and
+    probabilities of every read X-ray) and write it, with the report's own what-if as its measured
+    figures (exit 3 with the reason when too few were read)."""
     from cxr.evaluation.local_calibration import MIN_SITE_CASES, fit_site_calibration
-    from cxr.inference.site_check import read_cases
 
-    read = read_cases(cases)
-    if len(read) < MIN_SITE_CASES:
-        print(f"site calibration not written: {len(read)} cases were read, at least {MIN_SITE_CASES} "
+    n_read = len(read["y"]) if read else 0
+    if n_read < MIN_SITE_CASES:
+        print(f"site calibration not written: {n_read} cases were read, at least {MIN_SITE_CASES} "
               "are needed", file=sys.stderr)
         return 3
-    classes = predictor.classes
-    calibration = fit_site_calibration(
-        np.array([[c.probabilities[k] for k in classes] for c in read]),
-        np.array([classes.index(c.truth) for c in read]), classes, predictor.version, site=args.site)
+    calibration = fit_site_calibration(read["probs"], read["y"], predictor.classes, predictor.version,
+                                       site=args.site, what_if=what_if)
     calibration.save(args.calibration_out)
     labels = ("labels nothing (no threshold kept its labels right 90% of the time)"
               if calibration.label_threshold is None

@@ -24,7 +24,7 @@ from sklearn.metrics import roc_auc_score
 
 from cxr.evaluation.conformal import ClassConditionalSets, fit_class_conditional
 from cxr.evaluation.selective import threshold_for_accuracy
-from cxr.inference.site_calibration import SiteCalibration
+from cxr.inference.site_calibration import SiteCalibration, log_probabilities
 
 # The pull of the scales towards 1 and the biases towards 0: a few dozen cases must not fit
 # noise. With 25-100 cases per half it moves a bias by about 1 when the class mix calls for it.
@@ -163,7 +163,7 @@ def site_what_if(probs: np.ndarray, y_true: np.ndarray, classes: list[str], repe
     probs, y_true = np.asarray(probs, dtype=np.float64), np.asarray(y_true, dtype=int)
     if len(y_true) < MIN_SITE_CASES:
         return None
-    logits = np.log(np.clip(probs, 1e-12, 1.0))
+    logits = log_probabilities(probs)
     draws = local_budget(logits, y_true, len(y_true) // 2, repeats, confidence, target)
     return {"calibration_cases": len(y_true) // 2, "repeats": repeats, "confidence": confidence,
             "target": target, "measured": summarise_draws(draws),
@@ -186,19 +186,21 @@ def summarise_draws(draws: list[dict[str, float]]) -> dict[str, dict]:
 
 def fit_site_calibration(probs: np.ndarray, y_true: np.ndarray, classes: list[str], model_version: str,
                          confidence: float = 0.9, target: float = 0.9, site: str = "",
-                         fitted_at: str | None = None, repeats: int = 20) -> SiteCalibration:
+                         fitted_at: str | None = None, repeats: int = 20,
+                         what_if: dict | None = None) -> SiteCalibration:
     """The calibration a site serves (cxr.inference.site_calibration), fitted on the served model's
     probabilities of its labelled X-rays: the scaling on one half, sets and label threshold on
     the other (`fit_local_calibration`, seed 0), with what the same procedure gave on random
-    held-out halves (`site_what_if`) as its measured figures. Needs MIN_SITE_CASES cases."""
+    held-out halves (`site_what_if`, unless the caller has it already) as its measured figures.
+    Needs MIN_SITE_CASES cases."""
     from datetime import date
 
     probs, y_true = np.asarray(probs, dtype=np.float64), np.asarray(y_true, dtype=int)
     if len(y_true) < MIN_SITE_CASES:
         raise ValueError(f"{len(y_true)} read cases; a site calibration needs at least {MIN_SITE_CASES}")
-    logits = np.log(np.clip(probs, 1e-12, 1.0))
-    fitted = fit_local_calibration(logits, y_true, confidence, target, seed=0)
-    what_if = site_what_if(probs, y_true, list(classes), repeats, confidence, target)
+    fitted = fit_local_calibration(log_probabilities(probs), y_true, confidence, target, seed=0)
+    if what_if is None:
+        what_if = site_what_if(probs, y_true, list(classes), repeats, confidence, target)
     return SiteCalibration(
         classes=list(classes), model_version=str(model_version),
         scale=[float(v) for v in fitted.scaling.scale], bias=[float(v) for v in fitted.scaling.bias],

@@ -33,6 +33,12 @@ from cxr.inference.abstention import prediction_sets
 FORMAT_VERSION = 1
 
 
+def log_probabilities(probs: np.ndarray) -> np.ndarray:
+    """The served probabilities as logits: their logs differ from the network's logits by a
+    constant per image, which no softmax sees (clipped so that a 0 stays finite)."""
+    return np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-12, 1.0))
+
+
 class SiteCalibrationError(ValueError):
     """A calibration file that cannot be used with this model (or cannot be read at all)."""
 
@@ -68,8 +74,7 @@ class SiteCalibration:
 
     def probabilities(self, probs: np.ndarray) -> np.ndarray:
         """The served model's probabilities (..., C) as this site's calibrated ones."""
-        logits = np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-12, 1.0))
-        z = logits * np.asarray(self.scale) + np.asarray(self.bias)
+        z = log_probabilities(probs) * np.asarray(self.scale) + np.asarray(self.bias)
         z -= z.max(axis=-1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=-1, keepdims=True)
