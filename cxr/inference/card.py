@@ -343,6 +343,11 @@ class ModelCard(_Section):
     extra: Mapping[str, Any] = _extra()
     key_order: tuple[str, ...] = _key_order()
 
+    @property
+    def served_version(self) -> str:
+        """The version readings and site calibrations name: the card's, or "unknown"."""
+        return "unknown" if self.version is None else str(self.version)
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         if isinstance(data, Mapping):

@@ -111,7 +111,7 @@ class Predictor:
         std = norm.std if norm and norm.std else IMAGENET_STD
         self._mean = np.asarray(mean, np.float32)[None, :, None, None]
         self._std = np.asarray(std, np.float32)[None, :, None, None]
-        self.version = "unknown" if card.version is None else str(card.version)
+        self.version = card.served_version
         # Fitted on this site's own labelled X-rays (cxr.inference.site_calibration): where set,
         # it decides probabilities, sets and labels instead of the card's fits.
         if site_calibration is not None:

@@ -161,22 +161,11 @@ def _prediction_set(prediction) -> list[str] | None:
 
 
 def _set_confidence(prediction) -> float | None:
-    """The confidence the card states for the prediction's set: the served model's card (the
-    engine's predictor made the prediction), when it is the model version that read the X-ray."""
-    if getattr(prediction, "prediction_set", None) is None:
+    """The level the prediction's set was fitted at, as the predictor that made it says (the
+    card's trust fit or the site's calibration); None without a set."""
+    if getattr(prediction, "prediction_set", None) is None or prediction.set_confidence is None:
         return None
-    if getattr(prediction, "set_confidence", None) is not None:  # the engine says it (newer engines)
-        return float(prediction.set_confidence)
-    from .engine import model_card
-
-    card = model_card()
-    trust = card.trust if card is not None else None
-    if trust is None or trust.set_confidence is None:
-        return None
-    version = "unknown" if card.version is None else str(card.version)  # as the Predictor says
-    if version != str(prediction.model_version):
-        return None
-    return float(trust.set_confidence)
+    return float(prediction.set_confidence)
 
 
 def delete_reading(reading: Reading) -> None:
