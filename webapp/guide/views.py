@@ -59,7 +59,7 @@ def next_steps(request, outcome: str | None = None):
 def how_it_works(request):
     card = model_card.load_card()
     context = {"card": card, "site_validations": site_validation.latest(5),
-               "site_calibration": site_calibration_summary(engine.site_calibration())}
+               "site_calibration": site_calibration_summary(engine.site_calibration(card))}
     if card:
         context["limitations"], context["limitations_in_english"] = engine_text.card_limitations(card)
         class_names = {c: CLASS_NAMES.get(c, c) for c in card.classes}

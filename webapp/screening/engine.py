@@ -69,15 +69,22 @@ def get_predictor():
     return predictor
 
 
-def site_calibration():
-    """The site calibration readings go through now (cxr.inference.site_calibration), or None:
-    none configured, or no usable model (the pages then say the model is unavailable)."""
-    if not configured_site_calibration_file():
+def site_calibration(card):
+    """The site calibration readings of the model with `card` go through (cxr.inference.
+    site_calibration), or None: none configured, no card, or one the predictor would refuse (the
+    screening pages then say the model is unavailable). Read from its file with the predictor's
+    own check, so a page that only describes it does not load the model."""
+    path = configured_site_calibration_file()
+    if not path or card is None:
         return None
+    from cxr.inference.site_calibration import SiteCalibration, SiteCalibrationError
+
     try:
-        return get_predictor().site
-    except ModelUnavailable:
+        calibration = SiteCalibration.load(path)
+        calibration.check_model(card.classes, card.served_version)
+    except SiteCalibrationError:
         return None
+    return calibration
 
 
 def model_card():

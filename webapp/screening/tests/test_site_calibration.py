@@ -136,6 +136,12 @@ def test_how_it_works_describes_the_sites_calibration(client, db, calibrated):
     indonesian = " ".join(client.get(reverse("guide:how_it_works")).content.decode().split())
     assert "Fasilitas ini membaca foto rontgen melalui kalibrasinya sendiri." in indonesian
     assert "dengan rata-rata 1,60 kelas" in indonesian
+    assert not engine._loaded  # describing the calibration does not load the model
+
+
+def test_how_it_works_shows_no_calibration_the_model_would_refuse(client, db, settings, model_dir, tmp_path):
+    settings.CXR_SITE_CALIBRATION = str(_calibration(model_dir, tmp_path / "old.json", 0.0, version="0.0-old"))
+    assert 'id="site-calibration"' not in client.get(reverse("guide:how_it_works")).content.decode()
 
 
 def test_how_it_works_without_a_site_calibration_has_no_such_box(client, db, model_dir, settings):
