@@ -52,6 +52,7 @@ def reading_context(reading: Reading) -> dict:
     card = model_card()
     warnings = warning_items(reading)
     caveat, image_warnings = split_label_caveat(warnings)
+    caveat = caveat or {"message": "", "code": ""}
     return {
         "reading": reading,
         "outcome": reading.outcome,
@@ -64,8 +65,8 @@ def reading_context(reading: Reading) -> dict:
         "warning_items": warnings,
         # On the page the label's caveat sits with the result it qualifies; the warnings box
         # keeps what is particular to this image.
-        "label_caveat": caveat,
-        "label_caveat_code": next((item["code"] for item in warnings if item["code"] in LABEL_CAVEATS), ""),
+        "label_caveat": caveat["message"],
+        "label_caveat_code": caveat["code"],
         "label_caveat_short": label_caveat_short(reading),
         "image_warning_items": image_warnings,
         "set_text": set_text(reading),
@@ -122,11 +123,11 @@ def warning_items(reading: Reading) -> list[dict]:
     ]
 
 
-def split_label_caveat(items: list[dict]) -> tuple[str, list[dict]]:
-    """`warning_items` split in two: the message of what every label of this model says of itself
-    (how such readings did on collections it never saw; "" when there is none), and the warnings
-    particular to this image."""
-    caveat = next((item["message"] for item in items if item["code"] in LABEL_CAVEATS), "")
+def split_label_caveat(items: list[dict]) -> tuple[dict | None, list[dict]]:
+    """`warning_items` split in two: what every label of this model says of itself (how such
+    readings did on collections it never saw, or at this site; an item {code, message}, None when
+    there is none), and the warnings particular to this image."""
+    caveat = next((item for item in items if item["code"] in LABEL_CAVEATS), None)
     return caveat, [item for item in items if item["code"] not in LABEL_CAVEATS]
 
 
