@@ -73,16 +73,18 @@ PYEOF
 fi
 
 # The folds: the bundled model's recipe (docs/results/bundled_model.md), one process per fold.
+# The same options again write the CSV at the end (the folder refuses another recipe).
 slug() { echo "$1" | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9'; }
+# shellcheck disable=SC2206
+oos_recipe=(--index "$WORK/split.csv" --pretrained imagenet --lr 1e-4 --batch-size 32 --epochs 8
+            --max-train-batches 100 --img-size "$IMG_SIZE" --contrast none
+            --augment paper+codec-last --balance class --device "$DEVICE" --workers 1
+            --cache-dir "$WORK/cache" ${OOS_EXTRA:-})
 oos_pids=()
 for arch in $OOS_ARCHS; do
-    dir=$WORK/oos-$(slug "$arch")
     for fold in cohen nih kermany raddb; do
-        setsid $PY -m cxr out-of-source --index "$WORK/split.csv" --out "$dir" --folds "$fold" \
-            --arch "$arch" --pretrained imagenet --lr 1e-4 --batch-size 32 --epochs 8 \
-            --max-train-batches 100 --img-size "$IMG_SIZE" --contrast none \
-            --augment paper+codec-last --balance class --device "$DEVICE" --workers 1 \
-            --cache-dir "$WORK/cache" ${OOS_EXTRA:-} > "$OUT_DIR/oos-$(slug "$arch")-$fold.log" 2>&1 &
+        setsid $PY -m cxr out-of-source "${oos_recipe[@]}" --arch "$arch" --out "$WORK/oos-$(slug "$arch")" \
+            --folds "$fold" > "$OUT_DIR/oos-$(slug "$arch")-$fold.log" 2>&1 &
         oos_pids+=($!)
     done
 done
@@ -111,10 +113,7 @@ grep -vE "queued|skipped" "$OUT_DIR/grid.log" | tail -60
 for arch in $OOS_ARCHS; do
     dir=$WORK/oos-$(slug "$arch")
     if [ "$(ls "$dir"/*/predictions.npz 2>/dev/null | wc -l)" = 4 ]; then
-        $PY -m cxr out-of-source --index "$WORK/split.csv" --out "$dir" --arch "$arch" \
-            --pretrained imagenet --lr 1e-4 --batch-size 32 --epochs 8 --max-train-batches 100 \
-            --img-size "$IMG_SIZE" --contrast none --augment paper+codec-last --balance class \
-            --device "$DEVICE" --workers 1 --cache-dir "$WORK/cache" ${OOS_EXTRA:-} \
+        $PY -m cxr out-of-source "${oos_recipe[@]}" --arch "$arch" --out "$dir" \
             >> "$OUT_DIR/oos-$(slug "$arch")-csv.log" 2>&1
     fi
     echo "$arch folds done: $(ls "$dir"/*/predictions.npz 2>/dev/null | wc -l) of 4"
