@@ -34,21 +34,18 @@ def test_model_status_names_the_installed_model(capsys):
 
 
 def test_model_status_names_the_site_calibration_or_why_it_cannot_be_used(settings, tmp_path, capsys):
-    from cxr.inference.site_calibration import SiteCalibration
+    from webapp.tests.support.screening_helpers import write_site_calibration
 
     model_dir = configured_model_dir()
     if not (model_dir / "model.onnx").is_file():
         pytest.skip(f"no exported model at {model_dir}")
-    card = ModelCard.load(model_dir)
-    n = len(card.classes)
-    fields = dict(classes=list(card.classes), model_version=str(card.version), scale=[1.0] * n, bias=[0.0] * n,
-                  set_confidence=0.9, set_thresholds=[0.9] * n, label_threshold=0.8, target_accuracy=0.9,
-                  cases=60, cases_by_class={c: 20 for c in card.classes}, fitted_at="2026-12-01", site="Ward 3")
-    settings.CXR_SITE_CALIBRATION = str(SiteCalibration(**fields).save(tmp_path / "site.json"))
+    settings.CXR_SITE_CALIBRATION = str(write_site_calibration(model_dir, tmp_path / "site.json", 0.8, cases=60,
+                                                               set_threshold=0.9))
     call_command("model_status")
     out = capsys.readouterr().out
     assert "Site calibration: " in out and "60 labelled X-rays (2026-12-01, Ward 3)" in out
-    settings.CXR_SITE_CALIBRATION = str(SiteCalibration(**{**fields, "model_version": "old"}).save(tmp_path / "old.json"))
+    settings.CXR_SITE_CALIBRATION = str(write_site_calibration(model_dir, tmp_path / "old.json", 0.8, version="old",
+                                                               cases=60, set_threshold=0.9))
     call_command("model_status")
     out = capsys.readouterr().out
     assert "cannot be used" in out and "model old's readings" in out

@@ -3,9 +3,9 @@ PDF, the API and How it works say where the sets and labels were fitted, in Engl
 Indonesian; a calibration of another model makes the model unavailable rather than silently
 unused.
 
-The calibration files are written here for the bundled model (its classes and version): an
-identity rescaling, sets that keep every class above 5%, and either a label for every reading
-whose top class is in its set (`labelled`) or no threshold at all (`labels_nothing`).
+The calibration files (screening_helpers.write_site_calibration) are for the bundled model (its
+classes and version): an identity rescaling, sets that keep every class above 5%, and either a
+label for every reading whose top class is in its set (threshold 0) or no threshold at all.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from webapp.screening import engine
 from webapp.screening.models import ApiToken, Reading
-from webapp.tests.support.screening_helpers import pdf_drawn_text
+from webapp.tests.support.screening_helpers import pdf_drawn_text, write_site_calibration
 
 INDONESIAN = {"django_language": "id"}
 CALIBRATED_EN = "Calibrated at this site on 120 labelled X-rays (2026-12-01): on held-out halves of them, its labels were right 88% of the time."
@@ -27,26 +27,10 @@ CALIBRATED_ID_START = "Dikalibrasi di fasilitas ini pada 120 foto rontgen berlab
 LEVEL_EN = "At 90% confidence, measured on this site's own labelled X-rays."
 
 
-def _calibration(model_dir: Path, path: Path, label_threshold: float | None, version: str | None = None) -> Path:
-    from cxr.inference import ModelCard
-    from cxr.inference.site_calibration import SiteCalibration
-
-    card = ModelCard.load(model_dir)
-    n = len(card.classes)
-    return SiteCalibration(
-        classes=list(card.classes), model_version=version or str(card.version), scale=[1.0] * n,
-        bias=[0.0] * n, set_confidence=0.9, set_thresholds=[0.95] * n, label_threshold=label_threshold,
-        target_accuracy=0.9, cases=120, cases_by_class={c: 40 for c in card.classes},
-        fitted_at="2026-12-01", site="Ward 3",
-        measured={"set_coverage": {"mean": 0.93}, "mean_set_size_seen": {"mean": 1.6},
-                  "coverage": {"mean": 0.55}, "labelled_accuracy": {"mean": 0.88}},
-    ).save(path)
-
-
 @pytest.fixture
 def calibrated(settings, model_dir, tmp_path):
     """Serve through a calibration that labels every reading whose top class is in its set."""
-    settings.CXR_SITE_CALIBRATION = str(_calibration(model_dir, tmp_path / "site.json", 0.0))
+    settings.CXR_SITE_CALIBRATION = str(write_site_calibration(model_dir, tmp_path / "site.json", 0.0))
     engine._loaded.clear()
     yield Path(settings.CXR_SITE_CALIBRATION)
     engine._loaded.clear()
@@ -98,7 +82,7 @@ def test_the_api_carries_the_set_and_the_sites_caveat(patient, calibrated, media
 def test_a_calibration_that_labels_nothing_leaves_every_xray_to_a_radiologist(patient_client, patient, settings,
                                                                             model_dir, media_root, tmp_path,
                                                                             xray_paths):
-    settings.CXR_SITE_CALIBRATION = str(_calibration(model_dir, tmp_path / "none.json", None))
+    settings.CXR_SITE_CALIBRATION = str(write_site_calibration(model_dir, tmp_path / "none.json", None))
     engine._loaded.clear()
     try:
         assert _upload(patient_client, xray_paths["covid"][0]).status_code == 302
@@ -113,7 +97,7 @@ def test_a_calibration_that_labels_nothing_leaves_every_xray_to_a_radiologist(pa
 
 def test_a_calibration_of_another_model_makes_the_model_unavailable(patient_client, patient, settings, model_dir,
                                                                     media_root, tmp_path, xray_paths):
-    settings.CXR_SITE_CALIBRATION = str(_calibration(model_dir, tmp_path / "old.json", 0.0, version="0.0-old"))
+    settings.CXR_SITE_CALIBRATION = str(write_site_calibration(model_dir, tmp_path / "old.json", 0.0, version="0.0-old"))
     engine._loaded.clear()
     try:
         with pytest.raises(engine.ModelUnavailable, match="another model|model 0.0-old"):
@@ -140,7 +124,7 @@ def test_how_it_works_describes_the_sites_calibration(client, db, calibrated):
 
 
 def test_how_it_works_shows_no_calibration_the_model_would_refuse(client, db, settings, model_dir, tmp_path):
-    settings.CXR_SITE_CALIBRATION = str(_calibration(model_dir, tmp_path / "old.json", 0.0, version="0.0-old"))
+    settings.CXR_SITE_CALIBRATION = str(write_site_calibration(model_dir, tmp_path / "old.json", 0.0, version="0.0-old"))
     assert 'id="site-calibration"' not in client.get(reverse("guide:how_it_works")).content.decode()
 
 

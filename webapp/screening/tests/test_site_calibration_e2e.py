@@ -9,8 +9,8 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from webapp.screening import engine, storage
-from webapp.screening.tests.test_site_calibration import _calibration
 from webapp.tests.support.browser_helpers import record_page_errors
+from webapp.tests.support.screening_helpers import write_site_calibration
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +29,7 @@ WORDS = {
 def site_reading(model_dir, media_root, patient, xray_paths, tmp_path):
     """A reading made by the engine through a site calibration that labels in-set top classes."""
     previous = getattr(settings, "CXR_SITE_CALIBRATION", "")
-    settings.CXR_SITE_CALIBRATION = str(_calibration(model_dir, tmp_path / "site.json", 0.0))
+    settings.CXR_SITE_CALIBRATION = str(write_site_calibration(model_dir, tmp_path / "site.json", 0.0))
     engine._loaded.clear()
     path = xray_paths["pneumonia"][0]
     reading = storage.create_reading(patient, engine.get_predictor().predict(path.read_bytes()), path.name)

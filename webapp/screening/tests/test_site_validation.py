@@ -226,16 +226,11 @@ def test_the_refusal_sentence_follows_the_stored_numbers(db):
 
 
 def test_a_run_through_the_site_calibration_says_so(admin_client, xray_paths, settings, tmp_path):
-    from cxr.inference import ModelCard
-    from cxr.inference.site_calibration import SiteCalibration
     from webapp.screening import engine
+    from webapp.tests.support.screening_helpers import write_site_calibration
 
-    card = ModelCard.load(engine.configured_model_dir())
-    n = len(card.classes)
-    settings.CXR_SITE_CALIBRATION = str(SiteCalibration(
-        classes=list(card.classes), model_version=str(card.version), scale=[1.0] * n, bias=[0.0] * n,
-        set_confidence=0.9, set_thresholds=[0.9] * n, label_threshold=0.5, target_accuracy=0.9, cases=64,
-        cases_by_class={c: 64 // n for c in card.classes}, fitted_at="2026-12-01").save(tmp_path / "site.json"))
+    settings.CXR_SITE_CALIBRATION = str(write_site_calibration(engine.configured_model_dir(), tmp_path / "site.json",
+                                                               0.5, cases=64, set_threshold=0.9, site=""))
     engine._loaded.clear()
     try:
         files = labelled(xray_paths)
