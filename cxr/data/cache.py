@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -63,7 +64,12 @@ def cached_images(
     finally:
         if pool:
             pool.shutdown()
-    tmp = target.with_suffix(".tmp.npy")
-    np.save(tmp, out)
-    os.replace(tmp, target)  # atomic: a crashed build never leaves a half cache
+    # A temporary name of this build's own: parallel sweep processes can build the same cache at
+    # once, and a shared name let one rename the other's file away (FileNotFoundError). The
+    # rename is atomic, so a crashed build never leaves a half cache and the last writer wins
+    # with identical bytes.
+    with tempfile.NamedTemporaryFile(dir=cache_dir, prefix=f"{target.stem}.", suffix=".tmp.npy",
+                                     delete=False) as handle:
+        np.save(handle, out)
+    os.replace(handle.name, target)
     return np.load(target, mmap_mode="r")
