@@ -269,12 +269,16 @@ def converted_weights(timm_name: str, cache_dir: str | Path | None = None) -> Pa
     origin = source.locate()
     tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in source.convert(origin).items()}
     cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
+    # Names of this process's own, then atomic renames: sweep processes that start together may
+    # convert the same weights at once, and a shared temporary name let one rename the other's away.
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     torch.save(tensors, partial)
     partial.replace(target)
-    note.write_text(json.dumps({
+    note_partial = note.with_name(f"{note.name}.{os.getpid()}.partial")
+    note_partial.write_text(json.dumps({
         "timm_name": timm_name, "package": source.package, "version": source.version,
         "file": source.relative_path, "sha256": _sha256(origin),
         "conversion": f"cxr.training.keras_weights v{CONVERSION_VERSION}", "label": source.label,
     }, indent=2) + "\n", encoding="utf-8")
+    note_partial.replace(note)
     return target
