@@ -307,6 +307,10 @@ class Predictor:
             uncertain = not rejected and not abstention.labelled(score, self.trust.threshold)[0]
         else:
             uncertain = not rejected and float(probs[top]) < self.low_confidence_threshold
+        if rejected:
+            # A set's coverage was measured on chest X-rays: for a refused picture (a photo, an
+            # upside-down film) it would state a level that was never measured, so it has none.
+            prediction_set = None
         if uncertain:
             reason = self._uncertain_reason(probs, top)
         if reason is None and self.site:

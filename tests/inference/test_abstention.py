@@ -104,6 +104,20 @@ def test_unfamiliar_images_carry_a_warning_with_its_code(predictor, xrays):
         assert reading.label is None and reading.uncertain
 
 
+def test_a_refused_picture_gets_no_set_whatever_the_fit(predictor):
+    """Sets were measured on chest X-rays; a blank page must not be told "could be COVID-19"."""
+    from PIL import Image
+
+    from cxr.inference.rendering import png_bytes
+
+    blank = png_bytes(Image.new("L", (400, 400), 255))
+    wide = _with_trust(predictor, set_thresholds=(None,) * len(predictor.classes))
+    reading = wide.predict(blank)
+    assert reading.rejected and reading.label is None
+    assert reading.prediction_set is None and reading.set_confidence is None
+    assert reading.to_json()["prediction_set"] is None and reading.to_json()["uncertain"] is False
+
+
 def test_json_contract_carries_set_uncertainty_and_warnings(predictor, xrays):
     reading = _read(_with_trust(predictor, familiarity_threshold=0.0, threshold=1.01), xrays)[0]
     out = reading.to_json()
