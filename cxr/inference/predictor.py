@@ -193,8 +193,7 @@ class Predictor:
         needs_lungs = self.verifier is not None or self.lung_check is not None
         lungs = self.lung_field.probabilities(prepared) if needs_lungs else None
         if self.verifier is not None:
-            not_cxr = self.verifier.not_cxr_probability(prepared, pooled, lungs) > self.verifier.threshold
-            for i in np.flatnonzero(not_cxr):
+            for i in np.flatnonzero(self.verifier.refuses(prepared, pooled, lungs)):
                 refusals[i] = refusals[i] or Notice("not_cxr_verifier")
         probabilities = softmax(logits / self.temperature)
         distances, familiarity = self.guard_scores(pooled)

@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 
 from cxr.inference.guard.verifier import (
+    LAYOUT_FEATURES,
     LUNG_STATISTICS,
     ChestXrayVerifier,
+    LayoutDensity,
     load_verifier,
     lung_statistics,
     verifier_features,
@@ -66,3 +68,31 @@ def test_verifier_round_trips_through_its_file(tmp_path):
     assert loaded.threshold == 0.7
     assert verifier_features(prepared, pooled, lungs, verifier.components, verifier.centre).shape == (2, n_features)
     assert load_verifier(tmp_path / "missing.npz") is None
+
+
+def test_the_layout_check_travels_in_the_file_and_refuses_on_its_own(tmp_path):
+    rng = np.random.default_rng(1)
+    k, comps, axes = 12, 3, 4
+    n_features = LAYOUT_FEATURES + comps
+    basis = np.linalg.qr(rng.normal(size=(LAYOUT_FEATURES, axes)))[0].T
+    layout = LayoutDensity(mean=np.full(LAYOUT_FEATURES, 0.5), scale=np.full(LAYOUT_FEATURES, 0.2),
+                           centre=np.zeros(LAYOUT_FEATURES), components=basis, location=np.zeros(axes),
+                           precision=np.eye(axes), residual=1e9, threshold=5.0)
+    # A regression that never refuses (intercept -50), so every refusal below is the layout's.
+    verifier = ChestXrayVerifier(components=rng.normal(size=(comps, k)), centre=np.zeros(k),
+                                 mean=np.zeros(n_features), scale=np.ones(n_features),
+                                 coef=np.zeros(n_features), intercept=-50.0, threshold=0.5, layout=layout)
+    typical = np.full((1, LAYOUT_FEATURES), 0.5)
+    far = typical + basis[0] * 0.2 * 10  # 10 standard units along the first axis
+    assert layout.scores(typical)[0] == pytest.approx(0.0)
+    assert layout.scores(far)[0] == pytest.approx(100 / axes)
+    features = np.concatenate([np.r_[typical, far], np.zeros((2, comps))], axis=1)
+    assert verifier.refuses_features(features).tolist() == [False, True]
+
+    loaded = load_verifier(verifier.save(tmp_path / "verifier.npz"))
+    assert loaded.layout is not None and loaded.layout.threshold == 5.0
+    assert np.allclose(loaded.layout.scores(far), layout.scores(far))
+    assert loaded.refuses_features(features).tolist() == [False, True]
+    # A file from before the layout check loads without one and refuses by the regression alone.
+    older = load_verifier(ChestXrayVerifier(**{**verifier.__dict__, "layout": None}).save(tmp_path / "old.npz"))
+    assert older.layout is None and not older.refuses_features(features).any()

@@ -13,6 +13,11 @@ pictures, with whole families and whole sources left out in turn to measure it
 - a 16 x 16 thumbnail of the prepared image (layout: a screen's frame, a crop's edges);
 - the network's pooled features projected on their first principal components (texture).
 
+The regression learns the difference between X-rays and the kinds of wrong picture it was shown,
+so a kind it never saw may fall on the X-ray side. A second, one-class part (`LayoutDensity`)
+needs no wrong pictures at all: how far the layout (lung statistics and thumbnail) lies from the
+fitting X-rays'. A picture is refused when either part says so.
+
 Stored as `verifier.npz` in the model folder; serving needs numpy only. An image whose
 probability of "not a chest X-ray" exceeds `threshold` is refused; the threshold is set on
 out-of-fold scores of the fitting X-rays for a stated false-refusal budget.
@@ -31,6 +36,7 @@ VERIFIER_FILE = "verifier.npz"
 THUMB = 16
 LUNG_STATISTICS = ("lung_area", "left_area", "right_area", "balance", "confidence",
                    "centre_row", "rows_with_lung", "cols_with_lung", "on_border")
+LAYOUT_FEATURES = len(LUNG_STATISTICS) + THUMB * THUMB  # the leading columns of verifier_features
 
 
 def lung_statistics(lung_probability: np.ndarray) -> np.ndarray:
@@ -67,6 +73,33 @@ def verifier_features(prepared: np.ndarray, pooled: np.ndarray, lung_probability
 
 
 @dataclass
+class LayoutDensity:
+    """How unlike the fitting X-rays a picture's layout is (lung statistics and thumbnail).
+
+    The standardised layout is projected on its first principal axes; the score is the shrunk
+    Mahalanobis distance there (per axis) plus the squared distance off the axes (relative to the
+    fitting X-rays' mean). It is fitted on X-rays alone, so it does not depend on which kinds of
+    wrong picture the regression happened to see. Fitted by studies/guard_verifier.
+    """
+    mean: np.ndarray  # (L,) standardisation of the layout features
+    scale: np.ndarray  # (L,)
+    centre: np.ndarray  # (L,) mean of the standardised fitting layouts
+    components: np.ndarray  # (k, L) principal axes
+    location: np.ndarray  # (k,) centre of the projections
+    precision: np.ndarray  # (k, k) shrunk inverse covariance of the projections
+    residual: float  # mean squared distance off the axes among the fitting X-rays
+    threshold: float  # refuse when the score exceeds it
+
+    def scores(self, layout: np.ndarray) -> np.ndarray:
+        z = (np.asarray(layout, np.float64) - self.mean) / self.scale - self.centre
+        projected = z @ self.components.T
+        off_axes = z - projected @ self.components
+        d = projected - self.location
+        mahalanobis = np.einsum("ij,jk,ik->i", d, self.precision, d) / len(self.components)
+        return mahalanobis + (off_axes ** 2).sum(axis=1) / self.residual
+
+
+@dataclass
 class ChestXrayVerifier:
     components: np.ndarray  # (P, K) principal axes of the pooled features
     centre: np.ndarray  # (K,) their mean
@@ -75,6 +108,18 @@ class ChestXrayVerifier:
     coef: np.ndarray  # (F,) logistic regression, positive = not a chest X-ray
     intercept: float
     threshold: float  # refuse when P(not a chest X-ray) > threshold
+    layout: LayoutDensity | None = None  # older verifier files have none
+
+    def refuses(self, prepared: np.ndarray, pooled: np.ndarray, lung_probability: np.ndarray) -> np.ndarray:
+        """Per image: not a whole frontal chest X-ray, by either part."""
+        x = verifier_features(prepared, pooled, lung_probability, self.components, self.centre)
+        return self.refuses_features(x)
+
+    def refuses_features(self, features: np.ndarray) -> np.ndarray:
+        refused = self.probability_of_features(features) > self.threshold
+        if self.layout is not None:
+            refused |= self.layout.scores(np.asarray(features)[:, :LAYOUT_FEATURES]) > self.layout.threshold
+        return refused
 
     def not_cxr_probability(self, prepared: np.ndarray, pooled: np.ndarray,
                             lung_probability: np.ndarray) -> np.ndarray:
@@ -86,10 +131,14 @@ class ChestXrayVerifier:
         return 1.0 / (1.0 + np.exp(-(z @ self.coef + self.intercept)))
 
     def save(self, path: str | Path) -> Path:
+        layout = {}
+        if self.layout is not None:
+            layout = {f"layout_{name}": np.asarray(getattr(self.layout, name), np.float64)
+                      for name in LayoutDensity.__dataclass_fields__}
         np.savez_compressed(path, components=self.components.astype(np.float32),
                             centre=self.centre.astype(np.float32), mean=self.mean, scale=self.scale,
                             coef=self.coef, intercept=np.float64(self.intercept),
-                            threshold=np.float64(self.threshold))
+                            threshold=np.float64(self.threshold), **layout)
         return Path(path)
 
 
@@ -99,7 +148,12 @@ def load_verifier(path: str | Path) -> ChestXrayVerifier | None:
     if not path.is_file():
         return None
     with np.load(path, allow_pickle=False) as data:
+        layout = None
+        if "layout_threshold" in data.files:
+            values = {name: data[f"layout_{name}"] for name in LayoutDensity.__dataclass_fields__}
+            layout = LayoutDensity(**{**values, "residual": float(values["residual"]),
+                                      "threshold": float(values["threshold"])})
         return ChestXrayVerifier(
             components=data["components"].astype(np.float64), centre=data["centre"].astype(np.float64),
             mean=data["mean"], scale=data["scale"], coef=data["coef"],
-            intercept=float(data["intercept"]), threshold=float(data["threshold"]))
+            intercept=float(data["intercept"]), threshold=float(data["threshold"]), layout=layout)
