@@ -1,7 +1,7 @@
 """A chest X-ray verifier for the guard, measured with whole families and whole sources left out.
 
     python -m studies.guard_verifier.study [--install models/bundled] [--positive-variants N]
-        [--threshold-folds sources|random] [--unweighted]
+        [--threshold-folds sources|random] [--unweighted] [--layout-components K]
 
 Issue 15, item 5: X-rays photographed on a monitor (48.8% refused), crops without both lungs
 (78.8%) and destroyed X-rays (97.9%) got through the served guard (docs/results/guard_families.md).
@@ -33,11 +33,16 @@ card's limitations state; the served pipeline is measured on the evaluation fami
 `--positive-variants N` (default 1, the shipped fit) adds N acquisition variants of every fitting
 X-ray to the positives: with the out-of-source threshold they lower raddb's false refusals (1.4%
 -> 0.8% with raddb left out) at a small cost on unseen photo kinds (docs/results/guard_verifier.md).
+`--layout-components K` (default 64; 0: none, the fit shipped until 2026-12-04) adds the
+one-class layout check (`LayoutDensity`): fitted on the X-rays alone, its threshold the 99.5th
+percentile of their out-of-source scores, so regression and layout together stay near the 1%
+budget on unseen sources. It is part of every fit below, so the family-left-out rows measure it too.
 Features are cached under var/guard_verifier/ (git-ignored).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import io
 import sys
@@ -47,6 +52,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageFilter, ImageOps
+from sklearn.covariance import LedoitWolf
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
@@ -63,6 +69,7 @@ from cxr.inference.guard import rules
 from cxr.inference.guard.verifier import (
     VERIFIER_FILE,
     ChestXrayVerifier,
+    LayoutDensity,
     lung_statistics,
     small_thumbnails,
 )
@@ -87,6 +94,12 @@ FAMILIES_LEFT_OUT_TOGETHER = {"screen_photo+film_photo": ("screen_photo", "film_
 COMPONENTS = 32
 C_REGULARISATION = 0.05
 FALSE_REFUSALS = 0.01
+# The layout check: principal axes of the standardised lung statistics and thumbnail, and its own
+# out-of-source budget (half the regression's, so the two together stay near it on unseen sources).
+# 64 axes hold 97% of the layout's variance; chosen with 0.995 among 4-128 axes and 0.99/0.995 on
+# this study's tables (docs/results/guard_verifier.md says so).
+LAYOUT_COMPONENTS = 64
+LAYOUT_FALSE_REFUSALS = 0.005
 
 
 def _sample(split: pd.DataFrame, subset: str, seed: int = 0) -> pd.DataFrame:
@@ -215,11 +228,44 @@ def _rejected(predictor: Predictor, items: list) -> np.ndarray:
     return np.array([p.rejected for s in range(0, len(items), 64) for p in predictor.predict_batch(items[s:s + 64])])
 
 
+def layout_features(part: dict) -> np.ndarray:
+    """The leading columns of the verifier's features: lung statistics, then the thumbnail."""
+    return np.concatenate([part["lung"], part["thumb"]], axis=1)
+
+
+def _layout_density(layout: np.ndarray, components: int, seed: int = 0) -> LayoutDensity:
+    """The one-class layout model of `layout` (rows of X-rays), threshold not yet set."""
+    mean, scale = layout.mean(axis=0), layout.std(axis=0) + 1e-6
+    z = (layout - mean) / scale
+    pca = PCA(components, random_state=seed).fit(z)
+    projected = pca.transform(z)
+    shrunk = LedoitWolf().fit(projected)
+    off_axes = z - pca.inverse_transform(projected)
+    return LayoutDensity(mean=mean, scale=scale, centre=pca.mean_, components=pca.components_,
+                         location=shrunk.location_, precision=shrunk.precision_,
+                         residual=float((off_axes ** 2).sum(axis=1).mean()), threshold=np.inf)
+
+
+def fit_layout_density(pos: dict, groups: np.ndarray, components: int = LAYOUT_COMPONENTS,
+                       seed: int = 0) -> LayoutDensity:
+    """Fit on the positives alone; the threshold is the (1 - LAYOUT_FALSE_REFUSALS) quantile of
+    the real X-rays' scores, each source group scored by a fit without it."""
+    layout = layout_features(pos)
+    held_out = np.full(len(layout), np.nan)
+    for group in sorted(set(groups)):
+        rows = groups == group
+        held_out[rows] = _layout_density(layout[~rows], components, seed).scores(layout[rows])
+    real = pos.get("real", np.ones(len(layout), bool))
+    threshold = float(np.quantile(held_out[real], 1 - LAYOUT_FALSE_REFUSALS))
+    return dataclasses.replace(_layout_density(layout, components, seed), threshold=threshold)
+
+
 def fit(pos: dict, neg: dict, groups: np.ndarray, seed: int = 0, threshold_folds: str = "sources",
-        weigh_sources: bool = True) -> ChestXrayVerifier:
+        weigh_sources: bool = True, layout_components: int = 0) -> ChestXrayVerifier:
     """Fit on positive and negative feature dicts. `groups` names each positive's source group.
     The threshold is the (1 - FALSE_REFUSALS) quantile of held-out positive scores, from one fold
-    per source group (`threshold_folds="sources"`) or five random folds ("random")."""
+    per source group (`threshold_folds="sources"`) or five random folds ("random").
+    `layout_components` > 0 adds the one-class layout check (fit_layout_density)."""
     def design(pca: PCA, part: dict) -> np.ndarray:
         return np.concatenate([part["lung"], part["thumb"], pca.transform(part["pooled"])], axis=1)
 
@@ -249,15 +295,17 @@ def fit(pos: dict, neg: dict, groups: np.ndarray, seed: int = 0, threshold_folds
     real = np.r_[pos.get("real", np.ones(len(pos["pooled"]), bool)), np.zeros(len(neg["pooled"]), bool)]
     threshold = float(np.quantile(oof[real], 1 - FALSE_REFUSALS))
     pca, mean, scale, model = fit_once(np.arange(len(y)))
+    layout = fit_layout_density(pos, groups, layout_components, seed) if layout_components else None
     return ChestXrayVerifier(components=pca.components_, centre=pca.mean_, mean=mean, scale=scale,
-                             coef=model.coef_[0], intercept=float(model.intercept_[0]), threshold=threshold)
+                             coef=model.coef_[0], intercept=float(model.intercept_[0]), threshold=threshold,
+                             layout=layout)
 
 
 def refused(verifier: ChestXrayVerifier, part: dict, rows: np.ndarray | None = None) -> np.ndarray:
     rows = np.arange(len(part["pooled"])) if rows is None else rows
     x = np.concatenate([part["lung"][rows], part["thumb"][rows],
                         (part["pooled"][rows].astype(np.float64) - verifier.centre) @ verifier.components.T], axis=1)
-    return verifier.probability_of_features(x) > verifier.threshold
+    return verifier.refuses_features(x)
 
 
 def _subset(part: dict, rows: np.ndarray) -> dict:
@@ -290,7 +338,12 @@ def _install_card_section(model_dir: Path, verifier: ChestXrayVerifier, fitted_o
         method=f"L2 logistic regression (C={C_REGULARISATION}) on lung-field statistics, a 16 x 16 "
                f"thumbnail and the pooled features on {COMPONENTS} principal axes"
                + (", every source group weighing the same" if options["weigh_sources"] else "")
-               + f"; threshold: {_threshold_words(options['threshold_folds'])}",
+               + f"; threshold: {_threshold_words(options['threshold_folds'])}"
+               + (f"; and a one-class layout check (lung statistics and thumbnail on "
+                  f"{options['layout_components']} principal axes: shrunk Mahalanobis plus off-axis "
+                  f"distance, fitted on the X-rays alone; threshold: "
+                  f"{100 * (1 - LAYOUT_FALSE_REFUSALS):.1f}th percentile of their out-of-source scores)"
+                  if options["layout_components"] else ""),
         file=VERIFIER_FILE, threshold=verifier.threshold, false_refusal_budget=FALSE_REFUSALS,
         fitted_on=fitted_on, families_left_out=by_family, sources_left_out=by_source,
         patient_split_test=on_test, served_guard_patient_split_test=guard_on_test)
@@ -309,8 +362,12 @@ def main(argv: list[str] | None = None) -> int:
                              "(default) or five random folds (the fit shipped before 2026-12-03)")
     parser.add_argument("--unweighted", action="store_true",
                         help="every X-ray weighs the same (default: every source group does)")
+    parser.add_argument("--layout-components", type=int, default=LAYOUT_COMPONENTS, metavar="K",
+                        help=f"principal axes of the one-class layout check (default {LAYOUT_COMPONENTS}; "
+                             "0: no layout check, the fit shipped until 2026-12-04)")
     args = parser.parse_args(argv)
-    options = {"threshold_folds": args.threshold_folds, "weigh_sources": not args.unweighted}
+    options = {"threshold_folds": args.threshold_folds, "weigh_sources": not args.unweighted,
+               "layout_components": args.layout_components}
     if not (CXR_DIR / "manifest.csv").exists():
         raise SystemExit(f"no X-rays at {CXR_DIR}: nothing to fit or measure")
     started = time.time()
@@ -351,6 +408,10 @@ def main(argv: list[str] | None = None) -> int:
              + f"). Refused = P(not a chest X-ray) above the threshold ({_threshold_words(args.threshold_folds)}); "
              + ("every source group weighs the same in the fit" if options["weigh_sources"]
                 else "every X-ray weighs the same in the fit")
+             + (f"; or the layout check's score above the {100 * (1 - LAYOUT_FALSE_REFUSALS):.1f}th percentile of "
+                f"the fitting X-rays' out-of-source scores ({args.layout_components} axes; fitted on X-rays "
+                "only, so its own column is the same whichever family is left out)" if args.layout_components
+                else "; no layout check")
              + "; the rules layer (size, colour, blank) is counted separately. [95% Wilson interval]", ""]
 
     rows, by_family, by_source = [], {}, {}
@@ -360,15 +421,19 @@ def main(argv: list[str] | None = None) -> int:
         verifier = fit(pos, _subset(neg, np.flatnonzero(keep)), groups, **options)
         held = np.flatnonzero(~keep)
         by_verifier = refused(verifier, neg, held)
+        layout_cell = "-"
+        if verifier.layout:
+            layout_cell = _cell(verifier.layout.scores(layout_features(neg)[held]) > verifier.layout.threshold)
         by_rules, by_guard = neg["by_rules"][held], by_verifier | by_other_checks[held]
         by_family[family] = {"verifier": _proportion(by_verifier), "rules": _proportion(by_rules),
                              "either": _proportion(by_verifier | by_rules), "whole_guard": _proportion(by_guard)}
-        rows.append([family, len(held), _cell(by_verifier), _cell(by_rules), _cell(by_verifier | by_rules),
-                     _cell(by_guard), f"{verifier.threshold:.3f}"])
-    lines += ["**Negative family left out of the fit** (refusal of the whole family; whole guard = this "
-              "verifier or any other served check: rules, orientation, feature guard):", "",
-              table(["family left out", "n", "verifier refuses", "rules refuse", "either", "whole guard",
-                     "threshold"], rows, "lrrrrrr"), ""]
+        rows.append([family, len(held), layout_cell, _cell(by_verifier), _cell(by_rules),
+                     _cell(by_verifier | by_rules), _cell(by_guard), f"{verifier.threshold:.3f}"])
+    lines += ["**Negative family left out of the fit** (refusal of the whole family; verifier = regression "
+              "or layout check; whole guard = this verifier or any other served check: rules, orientation, "
+              "feature guard):", "",
+              table(["family left out", "n", "layout check alone", "verifier refuses", "rules refuse", "either",
+                     "whole guard", "threshold"], rows, "lrrrrrrr"), ""]
 
     rows = []
     test_sources = test_rows["source"].to_numpy()
@@ -386,7 +451,8 @@ def main(argv: list[str] | None = None) -> int:
 
     verifier = fit(pos, neg, groups, **options)
     on_test = refused(verifier, test)
-    lines += [f"**Fitted on everything**: threshold {verifier.threshold:.3f}; patient-split test X-rays "
+    layout_words = (f", layout threshold {verifier.layout.threshold:.2f}" if verifier.layout else "")
+    lines += [f"**Fitted on everything**: threshold {verifier.threshold:.3f}{layout_words}; patient-split test X-rays "
               f"refused by the verifier: {_cell(on_test)} of {len(on_test)} ("
               + ", ".join(f"{s} {int(on_test[test_sources == s].sum())}/{int((test_sources == s).sum())}"
                           for s in sorted(set(test_sources))) + ")."]

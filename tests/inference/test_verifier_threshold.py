@@ -8,7 +8,17 @@ fit never saw, so it must sit higher, and a fit that never saw `odd` must refuse
 import numpy as np
 import pytest
 
-from studies.guard_verifier.study import COMPONENTS, _source_folds, fit, refused
+from sklearn.covariance import LedoitWolf
+from sklearn.decomposition import PCA
+
+from studies.guard_verifier.study import (
+    COMPONENTS,
+    _source_folds,
+    fit,
+    fit_layout_density,
+    layout_features,
+    refused,
+)
 
 DIMS = {"lung": 9, "thumb": 256, "pooled": COMPONENTS + 8}
 
@@ -61,3 +71,56 @@ def test_out_of_source_threshold_admits_an_unseen_source(seed):
     without_odd_source = fit(held, neg, groups[seen], threshold_folds="sources")
     without_odd_random = fit(held, neg, groups[seen], threshold_folds="random", weigh_sources=False)
     assert refused(without_odd_source, pos, odd_rows).mean() < refused(without_odd_random, pos, odd_rows).mean()
+
+
+def test_the_layout_score_is_sklearns_mahalanobis_plus_the_distance_off_the_axes():
+    pos, _neg, groups = data(0)
+    density = fit_layout_density(pos, groups, components=8)
+    layout = layout_features(pos)
+    z = (layout - layout.mean(axis=0)) / (layout.std(axis=0) + 1e-6)
+    pca = PCA(8, random_state=0).fit(z)
+    projected = pca.transform(z)
+    off = ((z - pca.inverse_transform(projected)) ** 2).sum(axis=1)
+    expected = LedoitWolf().fit(projected).mahalanobis(projected) / 8 + off / off.mean()
+    assert np.allclose(density.scores(layout), expected)
+
+
+def structured(seed: int, groups: int = 4, per_group: int = 150):
+    """X-rays whose layout lies near a 5-dimensional subspace (as real layouts do: 64 axes hold 97%
+    of their variance), each source group a little shifted within it; negatives differ in their
+    texture (pooled features) only, so the regression learns nothing about layout."""
+    rng = np.random.default_rng(seed)
+    basis = rng.normal(size=(5, DIMS["lung"] + DIMS["thumb"]))
+
+    def xrays(n: int, shift: np.ndarray) -> dict:
+        layout = (rng.normal(size=(n, 5)) + shift) @ basis + rng.normal(0, 0.1, (n, basis.shape[1]))
+        return {"lung": layout[:, :DIMS["lung"]], "thumb": layout[:, DIMS["lung"]:],
+                "pooled": rng.normal(0, 1, (n, DIMS["pooled"])).astype(np.float32)}
+
+    pos = stack(*[xrays(per_group, rng.normal(0, 0.3, 5)) for _ in range(groups)])
+    neg = xrays(300, np.zeros(5))
+    neg["pooled"] += 1.0
+    return pos, neg, np.repeat(np.arange(groups).astype(str), per_group), xrays, basis, rng
+
+
+def test_the_layout_threshold_is_set_on_sources_the_fit_never_saw():
+    pos, _neg, groups, xrays, _basis, rng = structured(1)
+    density = fit_layout_density(pos, groups, components=8)
+    # X-rays of a new source (its own shift) are refused about as often as the budget allows.
+    new_source = layout_features(xrays(2000, rng.normal(0, 0.3, 5)))
+    assert (density.scores(new_source) > density.threshold).mean() < 0.03
+    far = new_source[:50] + 3.0
+    assert (density.scores(far) > density.threshold).all()
+
+
+def test_the_layout_check_refuses_a_kind_of_picture_the_regression_never_saw():
+    pos, neg, groups, xrays, basis, rng = structured(2)
+    # A new kind: X-ray texture, and a layout off the X-rays' subspace.
+    novel = xrays(200, np.zeros(5))
+    off_subspace = np.linalg.svd(basis)[2][-1]  # a direction no X-ray layout takes
+    novel["lung"] = novel["lung"] + 30.0 * off_subspace[:DIMS["lung"]]
+    novel["thumb"] = novel["thumb"] + 30.0 * off_subspace[DIMS["lung"]:]
+    without = fit(pos, neg, groups)
+    with_layout = fit(pos, neg, groups, layout_components=8)
+    assert refused(with_layout, novel).mean() > 0.9 > 0.1 > refused(without, novel).mean()
+    assert refused(without, neg).mean() > 0.95
