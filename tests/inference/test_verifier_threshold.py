@@ -7,7 +7,6 @@ fit never saw, so it must sit higher, and a fit that never saw `odd` must refuse
 """
 import numpy as np
 import pytest
-
 from sklearn.covariance import LedoitWolf
 from sklearn.decomposition import PCA
 
