@@ -62,9 +62,12 @@ def test_verifier_round_trips_through_its_file(tmp_path):
     prepared = rng.integers(0, 256, (2, 64, 64), dtype=np.uint8)
     pooled = rng.normal(size=(2, k))
     lungs = np.stack([two_lungs(), np.zeros((64, 64), np.float32)])
-    before = verifier.not_cxr_probability(prepared, pooled, lungs)
+    def not_cxr_probability(v: ChestXrayVerifier) -> np.ndarray:
+        return v.probability_of_features(verifier_features(prepared, pooled, lungs, v.components, v.centre))
+
+    before = not_cxr_probability(verifier)
     loaded = load_verifier(verifier.save(tmp_path / "verifier.npz"))
-    assert np.allclose(loaded.not_cxr_probability(prepared, pooled, lungs), before, atol=1e-5)
+    assert np.allclose(not_cxr_probability(loaded), before, atol=1e-5)
     assert loaded.threshold == 0.7
     assert verifier_features(prepared, pooled, lungs, verifier.components, verifier.centre).shape == (2, n_features)
     assert load_verifier(tmp_path / "missing.npz") is None

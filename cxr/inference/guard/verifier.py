@@ -121,11 +121,6 @@ class ChestXrayVerifier:
             refused |= self.layout.scores(np.asarray(features)[:, :LAYOUT_FEATURES]) > self.layout.threshold
         return refused
 
-    def not_cxr_probability(self, prepared: np.ndarray, pooled: np.ndarray,
-                            lung_probability: np.ndarray) -> np.ndarray:
-        x = verifier_features(prepared, pooled, lung_probability, self.components, self.centre)
-        return self.probability_of_features(x)
-
     def probability_of_features(self, features: np.ndarray) -> np.ndarray:
         z = (np.asarray(features, np.float64) - self.mean) / self.scale
         return 1.0 / (1.0 + np.exp(-(z @ self.coef + self.intercept)))
