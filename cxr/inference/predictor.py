@@ -290,14 +290,12 @@ class Predictor:
                             limit=float(self.detector.threshold))
         rejected = reason is not None
         warnings = list(decoded.warnings) + rules.dicom_warnings(decoded) + list(notes)
-        prediction_set = None
+        in_set = None  # (1, C): the classes not ruled out, where a fit says so
         if self.site:
             in_set = self.site.in_set(probs)
-            prediction_set = [c for c, inside in zip(self.classes, in_set[0], strict=True) if inside]
             uncertain = not rejected and not self.site.labels(probs)[0]
         elif self.trust:
             in_set = abstention.prediction_sets(probs[None, :], self.trust.set_thresholds)
-            prediction_set = [c for c, inside in zip(self.classes, in_set[0], strict=True) if inside]
             unfamiliar = bool(familiarity > self.trust.familiarity_threshold)  # NaN: False
             if unfamiliar and not rejected:
                 warnings.append(Notice("unfamiliar_image", ratio=float(familiarity),
@@ -306,10 +304,10 @@ class Predictor:
             uncertain = not rejected and not abstention.labelled(score, self.trust.threshold)[0]
         else:
             uncertain = not rejected and float(probs[top]) < self.low_confidence_threshold
-        if rejected:
-            # A set's coverage was measured on chest X-rays: for a refused picture (a photo, an
-            # upside-down film) it would state a level that was never measured, so it has none.
-            prediction_set = None
+        # A set's coverage was measured on chest X-rays: for a refused picture (a photo, an
+        # upside-down film) it would state a level that was never measured, so it has none.
+        prediction_set = None if in_set is None or rejected else [
+            c for c, inside in zip(self.classes, in_set[0], strict=True) if inside]
         if uncertain:
             reason = self._uncertain_reason(probs, top)
         if reason is None and self.site:
