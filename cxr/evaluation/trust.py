@@ -35,7 +35,6 @@ from cxr.inference.guard.detectors import FAMILIARITY_K, familiarity_ratio
 from cxr.inference.site_check import proportion
 
 # The familiarity score is the guard's nearest-neighbour ratio (detectors.familiarity_ratio).
-KNN_K = FAMILIARITY_K
 # Candidate familiarity thresholds: flag between 5% and 50% of the fitting readings.
 FAMILIARITY_FLAGGED_RANGE = (0.05, 0.50)
 
@@ -51,7 +50,7 @@ class TrustParameters:
     set_confidence: float
     set_thresholds: list[float | None]  # None: the class is never ruled out
     familiarity_threshold: float
-    familiarity_k: int = KNN_K
+    familiarity_k: int = FAMILIARITY_K
     protocol: dict = field(default_factory=dict)
     measured: dict = field(default_factory=dict)
 
