@@ -69,22 +69,31 @@ def get_predictor():
     return predictor
 
 
-def site_calibration(card):
-    """The site calibration readings of the model with `card` go through (cxr.inference.
-    site_calibration), or None: none configured, no card, or one the predictor would refuse (the
-    screening pages then say the model is unavailable). Read from its file with the predictor's
-    own check, so a page that only describes it does not load the model."""
+def load_site_calibration(card):
+    """The configured site calibration for the model with `card`, or None when none is configured
+    (or there is no card). Read from its file with the predictor's own check, so a page or command
+    that only describes it does not load the model; raises SiteCalibrationError for one the
+    predictor would refuse."""
     path = configured_site_calibration_file()
     if not path or card is None:
         return None
-    from cxr.inference.site_calibration import SiteCalibration, SiteCalibrationError
+    from cxr.inference.site_calibration import SiteCalibration
+
+    calibration = SiteCalibration.load(path)
+    calibration.check_model(card.classes, card.served_version)
+    return calibration
+
+
+def site_calibration(card):
+    """The site calibration readings of the model with `card` go through, or None: none
+    configured, no card, or one the predictor would refuse (the screening pages then say the
+    model is unavailable)."""
+    from cxr.inference.site_calibration import SiteCalibrationError
 
     try:
-        calibration = SiteCalibration.load(path)
-        calibration.check_model(card.classes, card.served_version)
+        return load_site_calibration(card)
     except SiteCalibrationError:
         return None
-    return calibration
 
 
 def model_card():

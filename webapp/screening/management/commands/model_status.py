@@ -5,7 +5,11 @@ exits 0: the app still serves its other pages without a model (screening then sa
 """
 from django.core.management.base import BaseCommand
 
-from webapp.screening.engine import configured_model_dir, configured_site_calibration_file
+from webapp.screening.engine import (
+    configured_model_dir,
+    configured_site_calibration_file,
+    load_site_calibration,
+)
 
 
 class Command(BaseCommand):
@@ -41,18 +45,17 @@ class Command(BaseCommand):
 
     def _site_calibration(self, predictor) -> None:
         """The site calibration readings will go through (CXR_SITE_CALIBRATION), if any."""
-        from cxr.inference.site_calibration import SiteCalibration, SiteCalibrationError
+        from cxr.inference.site_calibration import SiteCalibrationError
 
         path = configured_site_calibration_file()
-        if not path:
-            return
         try:
-            calibration = SiteCalibration.load(path)
-            calibration.check_model(predictor.classes, predictor.version)
+            calibration = load_site_calibration(predictor.card)
         except SiteCalibrationError as exc:
             self.stdout.write(self.style.ERROR(
                 f"Site calibration {path} cannot be used: {exc}. Screening says the model is unavailable "
                 "until it is fixed or CXR_SITE_CALIBRATION is unset."))
+            return
+        if calibration is None:
             return
         site = f", {calibration.site}" if calibration.site else ""
         self.stdout.write(self.style.SUCCESS(
