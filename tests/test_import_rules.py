@@ -17,16 +17,18 @@ TORCH_PACKAGES = {"torch", "torchvision", "timm"}
 # Where torch may be imported (source folders, relative to the repository).
 TORCH_ALLOWED = ("cxr/training/", "cxr/export/", "studies/", "bench/",
                  "tests/training/", "tests/export/")
-# cxr's subpackages (and its two shared modules), and what each may import from cxr.
+# cxr's subpackages (and its three shared modules), and what each may import from cxr.
+SHARED = {"labels", "preprocess", "files"}
 LAYERS: dict[str, set[str]] = {
     "labels": set(),
     "preprocess": set(),
-    "inference": {"labels", "preprocess"},
-    "data": {"labels", "preprocess", "inference"},
-    "evaluation": {"labels", "preprocess", "inference", "data"},
-    "training": {"labels", "preprocess", "inference", "data", "evaluation"},
-    "export": {"labels", "preprocess", "inference", "data", "evaluation", "training"},
-    "cli": {"labels", "preprocess", "inference", "data", "evaluation", "training", "export"},
+    "files": set(),
+    "inference": SHARED,
+    "data": SHARED | {"inference"},
+    "evaluation": SHARED | {"inference", "data"},
+    "training": SHARED | {"inference", "data", "evaluation"},
+    "export": SHARED | {"inference", "data", "evaluation", "training"},
+    "cli": SHARED | {"inference", "data", "evaluation", "training", "export"},
 }
 WEBAPP_MAY_IMPORT = {"inference", "labels"}
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+from cxr.files import atomic_target
 from cxr.inference.decode import decode_image
 from cxr.preprocess import prepare_gray
 
@@ -64,12 +64,8 @@ def cached_images(
     finally:
         if pool:
             pool.shutdown()
-    # A temporary name of this build's own: parallel sweep processes can build the same cache at
-    # once, and a shared name let one rename the other's file away (FileNotFoundError). The
-    # rename is atomic, so a crashed build never leaves a half cache and the last writer wins
-    # with identical bytes.
-    with tempfile.NamedTemporaryFile(dir=cache_dir, prefix=f"{target.stem}.", suffix=".tmp.npy",
-                                     delete=False) as handle:
-        np.save(handle, out)
-    os.replace(handle.name, target)
+    # Parallel sweep processes can build the same cache at once: the last writer wins with
+    # identical bytes, and a crashed build never leaves a half cache.
+    with atomic_target(target) as tmp, open(tmp, "wb") as stream:
+        np.save(stream, out)
     return np.load(target, mmap_mode="r")

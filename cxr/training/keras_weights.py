@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cxr.files import atomic_target
 from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD
 
 DEFAULT_WEIGHTS_CACHE = "var/weights"  # unless $CXR_WEIGHTS_CACHE says otherwise
@@ -269,16 +270,13 @@ def converted_weights(timm_name: str, cache_dir: str | Path | None = None) -> Pa
     origin = source.locate()
     tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in source.convert(origin).items()}
     cache_dir.mkdir(parents=True, exist_ok=True)
-    # Names of this process's own, then atomic renames: sweep processes that start together may
-    # convert the same weights at once, and a shared temporary name let one rename the other's away.
-    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
-    torch.save(tensors, partial)
-    partial.replace(target)
-    note_partial = note.with_name(f"{note.name}.{os.getpid()}.partial")
-    note_partial.write_text(json.dumps({
-        "timm_name": timm_name, "package": source.package, "version": source.version,
-        "file": source.relative_path, "sha256": _sha256(origin),
-        "conversion": f"cxr.training.keras_weights v{CONVERSION_VERSION}", "label": source.label,
-    }, indent=2) + "\n", encoding="utf-8")
-    note_partial.replace(note)
+    # Sweep processes that start together may convert the same weights at once.
+    with atomic_target(target) as tmp:
+        torch.save(tensors, tmp)
+    with atomic_target(note) as tmp:
+        tmp.write_text(json.dumps({
+            "timm_name": timm_name, "package": source.package, "version": source.version,
+            "file": source.relative_path, "sha256": _sha256(origin),
+            "conversion": f"cxr.training.keras_weights v{CONVERSION_VERSION}", "label": source.label,
+        }, indent=2) + "\n", encoding="utf-8")
     return target

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -37,6 +36,7 @@ import torch
 
 from cxr.data.cache import cached_images
 from cxr.data.splits import make_split, save_split
+from cxr.files import atomic_target
 from cxr.inference.guard.detectors import familiarity_ratio
 from cxr.training.loop import TrainConfig, load_checkpoint, predict_outputs, resolve_device, train
 
@@ -150,10 +150,8 @@ def run_out_of_source(
             train_fn(dataclasses.replace(config, split_csv=str(split_csv), out_dir=str(run_dir)))
         outputs = predict_fold(run_dir, split, config.cache_dir, config.device, config.seed)
         # Atomic, as the CSV: a fold running in another process may be waiting for this file.
-        tmp = fold_dir / f"predictions.{os.getpid()}.tmp"
-        with open(tmp, "wb") as stream:
+        with atomic_target(fold_dir / "predictions.npz") as tmp, open(tmp, "wb") as stream:
             np.savez_compressed(stream, **outputs)
-        os.replace(tmp, fold_dir / "predictions.npz")
     waiting = [g for g in groups if not (out_dir / g / "predictions.npz").exists()]
     if waiting:
         log(f"folds still to run: {', '.join(waiting)}; the CSV is written once they are done")
@@ -180,9 +178,8 @@ def _record_protocol(out_dir: Path, groups: Mapping[str, Sequence[str]], recipe:
         if before != protocol:
             raise ValueError(f"{out_dir} holds out-of-source runs of another protocol: use another folder")
     # Atomic: folds running in parallel processes each record the same protocol.
-    tmp = path.with_name(f"{PROTOCOL_FILE}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(protocol, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_target(path) as tmp:
+        tmp.write_text(json.dumps(protocol, indent=2) + "\n", encoding="utf-8")
 
 
 def write_predictions(frame: pd.DataFrame, out_dir: Path,
@@ -206,9 +203,8 @@ def write_predictions(frame: pd.DataFrame, out_dir: Path,
         table[f"logit_{cls}"] = logits[:, i]
     table["knn_ratio"] = ratio
     path = out_dir / PREDICTIONS_FILE
-    tmp = out_dir / f"{PREDICTIONS_FILE}.{os.getpid()}.tmp"
-    table.to_csv(tmp, index=False, float_format="%.6f")
-    os.replace(tmp, path)
+    with atomic_target(path) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6f")
     return path
 
 
