@@ -22,6 +22,8 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Self
 
+from cxr.files import atomic_target
+
 REPO_DIR = Path(__file__).resolve().parents[2]
 BUNDLED_MODEL_DIR = REPO_DIR / "models" / "bundled"
 CARD_FILE = "model_card.json"
@@ -376,9 +378,8 @@ class ModelCard(_Section):
     def write(self, model_dir: str | os.PathLike) -> Path:
         """Write model_card.json into `model_dir` atomically (a reader never sees half a card)."""
         path = Path(model_dir) / CARD_FILE
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(self.to_json(), encoding="utf-8")
-        tmp.replace(path)
+        with atomic_target(path) as tmp:
+            tmp.write_text(self.to_json(), encoding="utf-8")
         return path
 
 
