@@ -290,16 +290,18 @@ class Predictor:
                             limit=float(self.detector.threshold))
         rejected = reason is not None
         warnings = list(decoded.warnings) + rules.dicom_warnings(decoded) + list(notes)
+        # Familiarity is a property of the image and the training set, not of how its
+        # probabilities are calibrated, so the card's warning stands under a site calibration too.
+        limit = self.trust.familiarity_threshold if self.trust else None
+        unfamiliar = limit is not None and bool(familiarity > limit)  # NaN: False
+        if unfamiliar and not rejected:
+            warnings.append(Notice("unfamiliar_image", ratio=float(familiarity), limit=float(limit)))
         in_set = None  # (1, C): the classes not ruled out, where a fit says so
         if self.site:
             in_set = self.site.in_set(probs)
             uncertain = not rejected and not self.site.labels(probs)[0]
         elif self.trust:
             in_set = abstention.prediction_sets(probs[None, :], self.trust.set_thresholds)
-            unfamiliar = bool(familiarity > self.trust.familiarity_threshold)  # NaN: False
-            if unfamiliar and not rejected:
-                warnings.append(Notice("unfamiliar_image", ratio=float(familiarity),
-                                       limit=float(self.trust.familiarity_threshold)))
             score = abstention.rule_scores(self.trust.rule, probs[None, :], in_set, np.array([unfamiliar]))
             uncertain = not rejected and not abstention.labelled(score, self.trust.threshold)[0]
         else:

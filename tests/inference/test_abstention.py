@@ -104,6 +104,28 @@ def test_unfamiliar_images_carry_a_warning_with_its_code(predictor, xrays):
         assert reading.label is None and reading.uncertain
 
 
+def test_a_site_calibration_keeps_the_cards_familiarity_warning(predictor, xrays):
+    """The site fit recalibrates probabilities; how unlike the training X-rays an image is stays
+    the card's measurement, so its warning must not vanish when a site calibration is served."""
+    from cxr.inference.site_calibration import SiteCalibration
+
+    n = len(predictor.classes)
+    site = SiteCalibration(classes=list(predictor.classes), model_version=predictor.version,
+                           scale=[1.0] * n, bias=[0.0] * n, set_confidence=0.9,
+                           set_thresholds=[None] * n, label_threshold=0.0, target_accuracy=0.9,
+                           cases=80, cases_by_class={c: 80 // n for c in predictor.classes},
+                           fitted_at="2026-12-05", site="Ward 3", measured={})
+    for limit, expected in ((0.0, True), (1e9, False)):
+        strict = _with_trust(predictor, familiarity_threshold=limit)
+        both = Predictor(strict.model_dir, strict.session, strict.card, strict.detector,
+                         site_calibration=site)
+        for reading in _read(both, xrays):
+            codes = [getattr(w, "code", None) for w in reading.warnings]
+            assert ("unfamiliar_image" in codes) is expected
+            assert "site_calibrated_unmeasured" in codes or "site_calibrated" in codes
+            assert reading.prediction_set == list(predictor.classes)
+
+
 def test_a_refused_picture_gets_no_set_whatever_the_fit(predictor):
     """Sets were measured on chest X-rays; a blank page must not be told "could be COVID-19"."""
     from PIL import Image
