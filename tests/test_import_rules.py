@@ -30,7 +30,7 @@ LAYERS: dict[str, set[str]] = {
     "export": SHARED | {"inference", "data", "evaluation", "training"},
     "cli": SHARED | {"inference", "data", "evaluation", "training", "export"},
 }
-WEBAPP_MAY_IMPORT = {"inference", "labels"}
+WEBAPP_MAY_IMPORT = {"inference", "labels", "files"}
 
 
 def _python_files(*folders: str) -> list[Path]:

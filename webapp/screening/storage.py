@@ -24,6 +24,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from cxr.files import atomic_target
+
 from . import engine_text, imaging
 from .models import Reading
 
@@ -66,14 +68,8 @@ def sanitise_filename(name: str, max_length: int = 120) -> str:
 def _write_atomically(path: Path, data: bytes) -> None:
     """`data` under a temporary name, then renamed to `path`: a reader sees all of it or none.
     Durability is `_sync`'s, for all of a reading's files at once."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_target(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _fsync(path: Path, errors: list[BaseException]) -> None:
