@@ -69,11 +69,23 @@ def percent_text(percent: float, decimals: int = 1) -> str:
     return number_format(round(float(percent), decimals), decimal_pos=decimals) + "%"
 
 
+def probability_text(probability: float) -> str:
+    """A class probability for display, to one decimal, but never "100.0%" or "0.0%" for one that
+    is not exactly 1 or 0: readers take 100% as certainty, which no calibrated reading has (a
+    0.99957 is shown ">99.9%", a 0.00041 "<0.1%")."""
+    percent = 100 * float(probability)
+    if percent < 100 and round(percent, 1) >= 100:
+        return ">" + percent_text(99.9)
+    if percent > 0 and round(percent, 1) <= 0:
+        return "<" + percent_text(0.1)
+    return percent_text(percent)
+
+
 def probability_rows(reading) -> list[dict]:
     """Rows for the probability bars, most likely first; percent rounded for display."""
     return [
         {"label": label, "name": class_name(label), "percent": round(100 * p, 1),
-         "percent_text": percent_text(100 * p), "whole_percent": round(100 * p)}
+         "percent_text": probability_text(p), "whole_percent": round(100 * p)}
         for label, p in reading.sorted_probabilities()
     ]
 

@@ -13,6 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape as html_escape
 from PIL import Image
 
 from cxr.inference import decode
@@ -84,20 +85,51 @@ def test_percent_text_follows_the_language():
         assert outcomes.percent_text(56.94) == "56,9%"
 
 
+@pytest.mark.parametrize(("probability", "english", "indonesian"), [
+    (0.99957, ">99.9%", ">99,9%"),   # would round to 100.0%: no reading is certain
+    (0.99949, "99.9%", "99,9%"),
+    (1.0, "100.0%", "100,0%"),       # exactly 1 is what it is
+    (0.00041, "<0.1%", "<0,1%"),
+    (0.0005, "0.1%", "0,1%"),
+    (0.0, "0.0%", "0,0%"),
+    (0.569, "56.9%", "56,9%"),
+])
+def test_probabilities_never_read_as_certain_when_they_are_not(probability, english, indonesian):
+    with translation.override("en"):
+        assert outcomes.probability_text(probability) == english
+    with translation.override("id"):
+        assert outcomes.probability_text(probability) == indonesian
+
+
+def test_a_near_certain_reading_is_not_shown_as_100_percent(patient_client, patient, model_dir, media_root,
+                                                              xray_paths):
+    reading = store_reading(patient, model_dir, xray_paths["normal"][0])
+    # What the bundled model gives some training-like X-rays: 0.99957 rounds to "100.0%".
+    reading.probabilities = {"covid": 0.00041, "pneumonia": 0.00002, "normal": 0.99957}
+    reading.save(update_fields=["probabilities"])
+    html = patient_client.get(reverse("screening:detail", args=[reading.pk])).content.decode()
+    drawn = pdf_drawn_text(patient_client.get(reverse("screening:report_pdf", args=[reading.pk])).content)
+    values = re.findall(r'class="probability-value">([^<]+)<', html)
+    assert values == ["&gt;99.9%", "&lt;0.1%", "&lt;0.1%"]
+    # reportlab draws an entity as its own string, right before the next one: ">" "99.9%".
+    drawn = drawn.replace("> ", ">").replace("< ", "<")
+    assert "Normal >99.9%" in drawn and "COVID-19 <0.1%" in drawn
+
+
 @pytest.mark.parametrize("language", ["en", "id"])
 def test_pages_and_pdf_write_percentages_the_languages_way(patient_client, patient, model_dir, media_root,
                                                           xray_paths, language):
     reading = store_reading(patient, model_dir, xray_paths["pneumonia"][0])
     with translation.override(language):
-        expected = [outcomes.percent_text(100 * p) for _label, p in reading.sorted_probabilities()]
+        expected = [outcomes.probability_text(p) for _label, p in reading.sorted_probabilities()]
     separator = "," if language == "id" else "."
-    assert all(re.fullmatch(r"\d{1,3}" + re.escape(separator) + r"\d%", e) for e in expected)
+    assert all(re.fullmatch(r"[<>]?\d{1,3}" + re.escape(separator) + r"\d%", e) for e in expected)
     html = patient_client.get(reverse("screening:detail", args=[reading.pk]),
                               HTTP_ACCEPT_LANGUAGE=language).content.decode()
     pdf = patient_client.get(reverse("screening:report_pdf", args=[reading.pk]), HTTP_ACCEPT_LANGUAGE=language)
     drawn = pdf_drawn_text(pdf.content)
     for text in expected:
-        assert f'class="probability-value">{text}<' in html
+        assert f'class="probability-value">{html_escape(text)}<' in html
         assert text in drawn
     assert " %" not in drawn.replace("80 %", "")  # no space before the sign
 
