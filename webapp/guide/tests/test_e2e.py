@@ -25,6 +25,16 @@ def test_how_it_works_reads_plainly_and_fits_a_phone(chromium_browser, live_serv
             .map(e => e.tagName + '.' + e.className).slice(0, 5)""")
         assert wide == []
         assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        # Each confusion-matrix count sits under its own class name: the texts (not the cells) end
+        # at the same x, within 2 px; else a count reads as the next column's.
+        misaligned = page.evaluate("""() => {
+            const textRight = cell => { const r = document.createRange(); r.selectNodeContents(cell);
+                                        return r.getBoundingClientRect().right; };
+            return [...document.querySelectorAll('table.confusion')].flatMap(t => {
+              const heads = [...t.querySelectorAll('thead th')].slice(1);
+              return [...t.querySelectorAll('tbody tr')].flatMap(r => [...r.querySelectorAll('td')].map((c, i) =>
+                  Math.abs(textRight(c) - textRight(heads[i])))).filter(gap => gap > 2); }); }""")
+        assert page.locator("table.confusion").count() >= 1 and misaligned == []
         page.screenshot(path=test_output / f"guide-how-it-works-{language}-{width}.png", full_page=True)
         page.goto(f"{live_server.url}/next-steps/covid/")  # open to visitors
         assert page.url.endswith("/next-steps/covid/")
