@@ -149,5 +149,8 @@ def plot_risk_coverage(curves: dict[str, dict], out_png: str | Path, target: flo
     ax.set_ylim(0, 1.01)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8, title="held-out source (images)", title_fontsize=8)
+    # Beside the axes: inside, some corner is crossed by a curve (a poor model's swing down to 0
+    # at low coverage, or end low at full coverage).
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8, title="held-out source (images)",
+              title_fontsize=8)
     return _save(fig, out_png)
