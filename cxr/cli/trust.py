@@ -4,7 +4,10 @@ Reads the folder of `python -m cxr out-of-source`, compares the abstention rules
 chosen one with each source group left out of the fitting in turn, fits the shipped parameters on
 all groups (cxr.evaluation.trust) and writes them to OOS_DIR/trust.json. With --model-dir, they
 become the model card's `trust` section (with the risk-coverage plot), and with --shared the
-served model is checked on its own patient-split test images. --report writes the results page.
+served model is checked on its own patient-split test images. With --record-only as well, the fit
+is measured the same way (the patient-split check on a copy of the model folder with it installed)
+but written as the card's `trust_not_installed` section: How it works shows what it measured and
+that it is not served, and readings do not change. --report writes the results page.
 """
 from __future__ import annotations
 
@@ -28,6 +31,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--confidence", type=float, default=0.9, help="prediction-set level")
     parser.add_argument("--rule", default="auto", help="abstention rule (default: the best measured)")
     parser.add_argument("--model-dir", type=Path, help="write the fit into this model's card")
+    parser.add_argument("--record-only", action="store_true",
+                        help="with --model-dir: record the fit in the card as measured but not "
+                             "installed (readings do not change; How it works shows it)")
     parser.add_argument("--shared", type=Path,
                         help="shared X-ray set: check the served model on its patient-split test")
     parser.add_argument("--report", type=Path, help="write a results page (Markdown) here")
@@ -39,11 +45,17 @@ def run(args: argparse.Namespace) -> int:
     from cxr.evaluation.plots import plot_risk_coverage
     from cxr.evaluation.trust import fit_and_measure, risk_coverage_by_group
 
+    if args.record_only and not args.model_dir:
+        raise SystemExit("--record-only needs --model-dir")
     params, measured, readings = fit_and_measure(args.oos_dir, args.target, args.confidence,
                                                  args.rule, args.n_boot)
     plot = plot_risk_coverage(risk_coverage_by_group(readings, params.rule),
                               args.oos_dir / RISK_COVERAGE_PNG, target=args.target)
-    if args.model_dir:
+    if args.model_dir and args.record_only:
+        if args.shared:
+            params.measured["patient_split_test"] = _check_on_a_copy(args.model_dir, args.shared, params, plot)
+        _record(args.model_dir, params, plot)
+    elif args.model_dir:
         _install(args.model_dir, params, plot)
         if args.shared:
             params.measured["patient_split_test"] = patient_split_check(args.model_dir, args.shared)
@@ -61,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _install(model_dir: Path, params, plot: Path) -> None:
-    """The fit as the card's `trust` section, the plot beside the card."""
+def _install(model_dir: Path, params, plot: Path, section: str = "trust") -> None:
+    """The fit as the card's `trust` section (or, not served, `trust_not_installed`), the plot
+    beside the card."""
     from cxr.inference.card import ModelCard, Trust
     from cxr.inference.limitations import with_limitations
 
@@ -71,10 +84,27 @@ def _install(model_dir: Path, params, plot: Path) -> None:
     served = dict((card.training.arguments or {}) if card.training else {})
     params.protocol["recipe_differs_from_served_model"] = recipe_differences(
         params.protocol.get("recipe", {}), served)
-    card = card.replace(trust=Trust.from_dict(json_safe(params.to_dict())),
+    card = card.replace(**{section: Trust.from_dict(json_safe(params.to_dict()))},
                         plots={**card.plots, "risk_coverage": RISK_COVERAGE_PNG})
-    # The calibration limitation now states the out-of-source figures.
+    # An installed fit: the calibration limitation now states the out-of-source figures.
     with_limitations(card).write(model_dir)
+
+
+def _record(model_dir: Path, params, plot: Path) -> None:
+    """The fit as measured but not served: the card's `trust_not_installed` section."""
+    _install(model_dir, params, plot, section="trust_not_installed")
+
+
+def _check_on_a_copy(model_dir: Path, shared: Path, params, plot: Path) -> dict:
+    """The no-regression check of a fit that is not to be installed: the model folder copied to
+    a temporary one, the fit installed there, the patient-split test read through it."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="cxr-trust-check-") as tmp:
+        copy = Path(tmp) / "model"
+        shutil.copytree(model_dir, copy)
+        _install(copy, params, plot)
+        return patient_split_check(copy, shared)
 
 
 def recipe_differences(fold_recipe: dict, served_recipe: dict) -> dict:

@@ -337,6 +337,9 @@ class ModelCard(_Section):
     ood: Guard | None = _section(Guard)
     heatmap_check: HeatmapCheck | None = _section(HeatmapCheck)
     trust: Trust | None = _section(Trust)
+    # The same kind of fit, measured for this model but not served (`cxr trust --record-only`):
+    # How it works shows why; the predictor never reads it.
+    trust_not_installed: Trust | None = _section(Trust)
     lung_field: LungFieldCheck | None = _section(LungFieldCheck)
     verifier: VerifierCheck | None = _section(VerifierCheck)
     plots: Mapping[str, str] = _mapping()  # name -> PNG file in the model folder

@@ -50,3 +50,33 @@ def test_fit_goes_to_trust_json_the_card_and_the_page(oos_dir, tmp_path, capsys)
     plot = page.with_name(f"trust-{oos_dir.name}.png")
     assert plot.stat().st_size > 1000 and f"]({plot.name})" in text
     assert "coverage" in capsys.readouterr().out
+
+
+def test_record_only_measures_the_fit_without_serving_it(oos_dir, cxr_dir, xray_paths, tmp_path):
+    """A fit that fails (here: tiny folds) is recorded for How it works; readings do not change."""
+    if not (BUNDLED_MODEL_DIR / "model.onnx").exists():
+        pytest.skip("models/bundled is not installed")
+    model_dir = tmp_path / "model"
+    shutil.copytree(BUNDLED_MODEL_DIR, model_dir)
+    assert main(["trust", str(oos_dir), "--model-dir", str(model_dir), "--record-only",
+                 "--shared", str(cxr_dir), "--n-boot", "20"]) == 0
+    fitted = json.loads((oos_dir / "trust.json").read_text())
+    card = ModelCard.load(model_dir)
+    before = ModelCard.load(BUNDLED_MODEL_DIR)
+    assert card.trust is None and card.trust_not_installed.to_dict() == fitted
+    assert card.plots["risk_coverage"] == "risk_coverage.png"
+    assert card.limitations == before.limitations
+    # The no-regression check ran with the fit installed, on a copy of the model folder.
+    check = fitted["measured"]["patient_split_test"]
+    assert check["images"] == 752 and check["coverage"]["n"] == 752
+    # The served model reads exactly as before: no sets, the same probabilities and labels.
+    served, recorded = Predictor.load(BUNDLED_MODEL_DIR), Predictor.load(model_dir)
+    assert recorded.trust is None
+    for path in xray_paths["covid"][:2] + xray_paths["normal"][:2]:
+        a, b = served.predict(path), recorded.predict(path)
+        assert (a.label, a.probabilities, b.prediction_set) == (b.label, b.probabilities, None)
+
+
+def test_record_only_needs_a_model_dir(oos_dir):
+    with pytest.raises(SystemExit, match="--record-only needs --model-dir"):
+        main(["trust", str(oos_dir), "--record-only", "--n-boot", "20"])

@@ -13,6 +13,7 @@ from cxr.inference.card import (
     CardError,
     Guard,
     ModelCard,
+    Trust,
     resolve_model_dir,
 )
 
@@ -39,7 +40,10 @@ def test_the_bundled_card_is_typed():
     assert len(card.normalisation.mean) == len(card.normalisation.std) == 3
     assert card.training.split["csv"].endswith(".csv")
     assert len(card.limitation_notices) == len(card.limitations) > 0
-    assert set(card.plots) == {"roc", "reliability", "ood"}
+    assert set(card.plots) == {"roc", "reliability", "ood", "risk_coverage"}
+    # Its out-of-source fit is recorded, not installed (docs/results/trustworthy_readings.md).
+    assert card.trust is None and isinstance(card.trust_not_installed, Trust)
+    assert card.trust_not_installed.measured["patient_split_test"]["images"] == 752
 
 
 def test_the_exported_card_round_trips(tiny_model_dir):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from cxr.inference import ModelCard
+    from cxr.inference.card import Trust
 
 # Shown as percentages; other metrics (AUC, ECE, ...) as 3-decimal numbers.
 PERCENT_METRICS = {"accuracy", "precision", "recall", "sensitivity", "specificity", "ppv", "npv",
@@ -214,6 +215,7 @@ class TrustTables:
     patient_split: dict | None = None  # the served model on its own patient-split test images
     # "img_size 128 (installed model: 224), ..." when the fold models were trained differently
     recipe_differences: str = ""
+    labels_nothing: bool = False  # no threshold reached the target: the fit gives no label at all
 
 
 def percent_text(value) -> str:
@@ -246,10 +248,9 @@ def _trust_row(name: str, sources, measured: dict, pooled: bool = False) -> Trus
     )
 
 
-def trust_tables(card: ModelCard, pooled_name: str = "all groups") -> TrustTables | None:
-    """The card's out-of-source measurements, one row per held-out group then the pooled row;
-    None when the card has no `trust` section."""
-    trust = card.trust if card else None
+def trust_tables(trust: Trust | None, pooled_name: str = "all groups") -> TrustTables | None:
+    """An out-of-source fit's measurements (the card's `trust` or `trust_not_installed`), one row
+    per held-out group then the pooled row; None without such a section."""
     if trust is None:
         return None
     measured = dict(trust.measured or {})
@@ -272,7 +273,8 @@ def trust_tables(card: ModelCard, pooled_name: str = "all groups") -> TrustTable
     recipe = ", ".join(f"{key} {fold} ({served})" for key, (fold, served) in differences.items())
     return TrustTables(rows=rows, target_percent=percent_text(trust.target_accuracy),
                        set_percent=percent_text(trust.set_confidence), groups=len(by_group or groups),
-                       patient_split=patient_split, recipe_differences=recipe)
+                       patient_split=patient_split, recipe_differences=recipe,
+                       labels_nothing=trust.threshold is None)
 
 
 @dataclass

@@ -74,7 +74,10 @@ def how_it_works(request):
                 {"title": PLOT_TITLES.get(name, name), "file": path}
                 for name, path in model_card.plot_files(card).items() if name != TRUST_PLOT
             ],
-            "trust": card_tables.trust_tables(card, pooled_name=_("All groups pooled")),
+            "trust": card_tables.trust_tables(card.trust, pooled_name=_("All groups pooled")),
+            # Measured and not served: shown only where no fit is installed.
+            "trust_not_installed": None if card.trust else card_tables.trust_tables(
+                card.trust_not_installed, pooled_name=_("All groups pooled")),
             "checks": card_tables.guard_checks(card, pooled_name=_("All groups pooled"),
                                                family_names=NEGATIVE_FAMILIES),
             "trust_plot": model_card.plot_files(card).get(TRUST_PLOT),

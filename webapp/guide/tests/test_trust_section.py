@@ -15,7 +15,7 @@ from webapp.guide.tests.test_guide import report
 pytestmark = pytest.mark.django_db
 
 
-def write_model(folder, trust: dict | None):
+def write_model(folder, trust: dict | None, not_installed: dict | None = None):
     card = {
         "name": "cxr-3class", "version": "2026-12-01+trust", "classes": ["covid", "pneumonia", "normal"],
         "task": "3class", "input_size": 224, "temperature": 1.7,
@@ -27,8 +27,22 @@ def write_model(folder, trust: dict | None):
         card["trust"] = trust
         card["plots"]["risk_coverage"] = "risk_coverage.png"
         shutil.copyfile(RISK_COVERAGE_PNG, folder / "risk_coverage.png")
+    if not_installed is not None:
+        card["trust_not_installed"] = not_installed
+        card["plots"]["risk_coverage"] = "risk_coverage.png"
+        shutil.copyfile(RISK_COVERAGE_PNG, folder / "risk_coverage.png")
     (folder / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
     return folder
+
+
+def labels_nothing_fit() -> dict:
+    """A fit as `cxr trust --record-only` records one that failed: no threshold reached the
+    target, so it would label nothing, also on the served model's own patient-split test."""
+    fit = trust_section()
+    fit["threshold"] = None
+    fit["measured"]["patient_split_test"]["coverage"] = {"value": 0.0, "ci95": [0.0, 0.005], "n": 1487}
+    fit["measured"]["patient_split_test"]["labelled_accuracy"] = {"value": None, "ci95": [None, None], "n": 0}
+    return fit
 
 
 @pytest.fixture
@@ -118,7 +132,45 @@ def test_without_the_fit_the_page_quotes_the_source_split_each_label_quotes(clie
     low, high = (round(100 * v, 1) for v in unseen["ci95"])
     assert f"(95% CI {low}% – {high}%)" in box
     box_id = html_id[html_id.index('id="no-trust"'):]
-    assert "hanya diukur oleh pembagian per sumber di atas" in box_id[:box_id.index("</div>")]
+    if card.trust_not_installed:  # then the measured fit is below the box, and the box says so
+        assert "The fit was measured (below) and not installed" in box
+        assert "Penyesuaian ini sudah diukur (di bawah) tetapi tidak dipasang" in box_id[:box_id.index("</div>")]
+    else:
+        assert "hanya diukur oleh pembagian per sumber di atas" in box_id[:box_id.index("</div>")]
+
+
+def test_a_fit_measured_but_not_installed_is_shown_with_why(client, tmp_path):
+    with override_settings(CXR_MODEL_DIR=str(write_model(tmp_path, None, labels_nothing_fit()))):
+        html = section(client.get(reverse("guide:how_it_works")).content.decode())
+        client.cookies["django_language"] = "id"
+        html_id = section(client.get(reverse("guide:how_it_works")).content.decode())
+    assert "The out-of-source fit is not installed for this model." in html
+    measured = html[html.index('id="trust-not-installed"'):]
+    assert "What the fit measured, and why it is not installed" in measured
+    assert 'id="trust-labels-nothing"' in measured and "would give no label at all" in measured
+    for group in ("cohen", "kermany", "nih", "raddb", "pooled"):
+        assert f'data-group="{group}"' in measured
+    assert "91.0%" in measured and "1.46" in measured  # set coverage, mean set size
+    assert "would have labelled 0.0% of X-rays" in measured
+    assert "the installed model with these rules labelled" not in measured
+    assert reverse("guide:model_plot", args=["risk_coverage.png"]) in measured
+    # Installed-fit wording stays out: this fit decides nothing.
+    assert "What a reading tells you" not in html and "The installed model uses the same rules" not in html
+    assert "Apa yang diukur penyesuaian ini, dan mengapa tidak dipasang" in html_id
+    assert "tidak akan memberi label sama sekali" in html_id
+
+
+def test_a_recorded_fit_that_would_label_says_nothing_of_labelling_nothing(client, tmp_path):
+    with override_settings(CXR_MODEL_DIR=str(write_model(tmp_path, None, trust_section()))):
+        html = section(client.get(reverse("guide:how_it_works")).content.decode())
+    assert 'id="trust-not-installed"' in html and 'id="trust-labels-nothing"' not in html
+
+
+def test_an_installed_fit_is_shown_instead_of_a_recorded_one(client, tmp_path):
+    with override_settings(CXR_MODEL_DIR=str(write_model(tmp_path, trust_section(), labels_nothing_fit()))):
+        html = section(client.get(reverse("guide:how_it_works")).content.decode())
+    assert 'id="trust-not-installed"' not in html and 'id="no-trust"' not in html
+    assert html.count('id="trust-table"') == 1 and "the installed model with these rules labelled" in html
 
 
 def test_fold_models_trained_more_cheaply_are_said_to_be(client, tmp_path):
