@@ -36,6 +36,11 @@ def test_how_it_works_reads_plainly_and_fits_a_phone(chromium_browser, live_serv
                   Math.abs(textRight(c) - textRight(heads[i])))).filter(gap => gap > 2); }); }""")
         assert page.locator("table.confusion").count() >= 1 and misaligned == []
         page.screenshot(path=test_output / f"guide-how-it-works-{language}-{width}.png", full_page=True)
+        # The out-of-source measurement (installed or only recorded): its table and its curves load.
+        if page.locator("#trust-table").count():
+            assert page.locator("#trust-table tbody tr").count() >= 2
+            assert page.locator("#trust img").evaluate("img => img.complete && img.naturalWidth > 0")
+        page.locator("#trust").screenshot(path=test_output / f"guide-trust-{language}-{width}.png")
         page.goto(f"{live_server.url}/next-steps/covid/")  # open to visitors
         assert page.url.endswith("/next-steps/covid/")
         assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
