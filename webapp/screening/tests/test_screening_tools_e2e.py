@@ -260,6 +260,10 @@ def test_a_label_says_how_such_labels_did_on_collections_the_model_never_saw(ope
     details = page.locator(".reading-details").bounding_box()
     assert 0 <= details["y"] - (outcome["y"] + outcome["height"]) < 60
     shot(page, test_output, f"reading-label-caveat-{language}")
+    # The caveat leads to the measurement behind it: How it works, at its out-of-source section.
+    page.get_by_test_id("label-caveat-link").click()
+    page.wait_for_url("**/how-it-works/#trust")
+    expect(page.locator("#trust")).to_be_in_viewport()
 
 
 # --- a doctor compares one patient's readings ----------------------------------------------------
