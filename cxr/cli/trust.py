@@ -5,9 +5,10 @@ chosen one with each source group left out of the fitting in turn, fits the ship
 all groups (cxr.evaluation.trust) and writes them to OOS_DIR/trust.json. With --model-dir, they
 become the model card's `trust` section (with the risk-coverage plot), and with --shared the
 served model is checked on its own patient-split test images. With --record-only as well, the fit
-is measured the same way (the patient-split check on a copy of the model folder with it installed)
-but written as the card's `trust_not_installed` section: How it works shows what it measured and
-that it is not served, and readings do not change. --report writes the results page.
+is measured the same way (the patient-split check on a copy of the model folder with it installed,
+and, for comparison, the served model as it is) but written as the card's `trust_not_installed`
+section: How it works shows what it measured and that it is not served, and readings do not
+change. --report writes the results page.
 """
 from __future__ import annotations
 
@@ -54,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     if args.model_dir and args.record_only:
         if args.shared:
             params.measured["patient_split_test"] = _check_on_a_copy(args.model_dir, args.shared, params, plot)
+            # What the served model does instead, on the same images: the comparison that decides.
+            params.measured["served_patient_split_test"] = patient_split_check(args.model_dir, args.shared)
         _record(args.model_dir, params, plot)
     elif args.model_dir:
         _install(args.model_dir, params, plot)

@@ -69,6 +69,11 @@ def test_record_only_measures_the_fit_without_serving_it(oos_dir, cxr_dir, xray_
     # The no-regression check ran with the fit installed, on a copy of the model folder.
     check = fitted["measured"]["patient_split_test"]
     assert check["images"] == 752 and check["coverage"]["n"] == 752
+    # ... and, for comparison, the served model as it is: no sets, and (the bundled model) most
+    # of the X-rays labelled.
+    served_check = fitted["measured"]["served_patient_split_test"]
+    assert served_check["images"] == 752 and served_check["set_coverage"]["value"] == 0
+    assert served_check["coverage"]["value"] > 0.9
     # The served model reads exactly as before: no sets, the same probabilities and labels.
     served, recorded = Predictor.load(BUNDLED_MODEL_DIR), Predictor.load(model_dir)
     assert recorded.trust is None

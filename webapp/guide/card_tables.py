@@ -216,6 +216,8 @@ class TrustTables:
     # "img_size 128 (installed model: 224), ..." when the fold models were trained differently
     recipe_differences: str = ""
     labels_nothing: bool = False  # no threshold reached the target: the fit gives no label at all
+    # A fit not installed: the served model as it is, on the same patient-split test images
+    served_patient_split: dict | None = None
 
 
 def percent_text(value) -> str:
@@ -260,21 +262,26 @@ def trust_tables(trust: Trust | None, pooled_name: str = "all groups") -> TrustT
     rows = [_trust_row(str(name), groups.get(name), values) for name, values in by_group.items()]
     if isinstance(measured.get("pooled"), dict):
         rows.append(_trust_row(str(pooled_name), None, measured["pooled"], pooled=True))
-    check = measured.get("patient_split_test")
-    patient_split = None
-    if isinstance(check, dict):
-        patient_split = {
-            "images": plain_text(check["images"]) if isinstance(check.get("images"), int) else "—",
-            "coverage": cell(check.get("coverage"), "accuracy"),
-            "labelled_accuracy": cell(check.get("labelled_accuracy"), "accuracy"),
-            "set_coverage": cell(check.get("set_coverage"), "accuracy"),
-        }
+    patient_split = _patient_split(measured.get("patient_split_test"))
+    served_patient_split = _patient_split(measured.get("served_patient_split_test"))
     differences = (trust.protocol or {}).get("recipe_differs_from_served_model") or {}
     recipe = ", ".join(f"{key} {fold} ({served})" for key, (fold, served) in differences.items())
     return TrustTables(rows=rows, target_percent=percent_text(trust.target_accuracy),
                        set_percent=percent_text(trust.set_confidence), groups=len(by_group or groups),
                        patient_split=patient_split, recipe_differences=recipe,
-                       labels_nothing=trust.threshold is None)
+                       labels_nothing=trust.threshold is None, served_patient_split=served_patient_split)
+
+
+def _patient_split(check) -> dict | None:
+    """A patient-split check (cxr.cli.trust.patient_split_check) as display cells."""
+    if not isinstance(check, dict):
+        return None
+    return {
+        "images": plain_text(check["images"]) if isinstance(check.get("images"), int) else "—",
+        "coverage": cell(check.get("coverage"), "accuracy"),
+        "labelled_accuracy": cell(check.get("labelled_accuracy"), "accuracy"),
+        "set_coverage": cell(check.get("set_coverage"), "accuracy"),
+    }
 
 
 @dataclass

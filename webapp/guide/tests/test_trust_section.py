@@ -42,6 +42,10 @@ def labels_nothing_fit() -> dict:
     fit["threshold"] = None
     fit["measured"]["patient_split_test"]["coverage"] = {"value": 0.0, "ci95": [0.0, 0.005], "n": 1487}
     fit["measured"]["patient_split_test"]["labelled_accuracy"] = {"value": None, "ci95": [None, None], "n": 0}
+    fit["measured"]["served_patient_split_test"] = {
+        "images": 1487, "refused": 3, "coverage": {"value": 0.968, "ci95": [0.953, 0.978], "n": 1487},
+        "labelled_accuracy": {"value": 0.956, "ci95": [0.939, 0.969], "n": 1440},
+        "set_coverage": {"value": 0.0, "ci95": [0.0, 0.003], "n": 1487}, "unfamiliar": 0}
     return fit
 
 
@@ -152,12 +156,16 @@ def test_a_fit_measured_but_not_installed_is_shown_with_why(client, tmp_path):
         assert f'data-group="{group}"' in measured
     assert "91.0%" in measured and "1.46" in measured  # set coverage, mean set size
     assert "would have labelled 0.0% of X-rays" in measured
+    # ... against what the served model does on the same images: the comparison that decided.
+    assert ("As installed, with its confidence threshold, it labels 96.8% of them (95% CI 95.3% – 97.8%), "
+            "and 95.6% of those labels are right (95% CI 93.9% – 96.9%).") in " ".join(measured.split())
     assert "the installed model with these rules labelled" not in measured
     assert reverse("guide:model_plot", args=["risk_coverage.png"]) in measured
     # Installed-fit wording stays out: this fit decides nothing.
     assert "What a reading tells you" not in html and "The installed model uses the same rules" not in html
     assert "Apa yang diukur penyesuaian ini, dan mengapa tidak dipasang" in html_id
     assert "tidak akan memberi label sama sekali" in html_id
+    assert "Sebagaimana terpasang, dengan ambang keyakinannya, model ini memberi label pada 96,8%" in html_id
 
 
 def test_a_recorded_fit_that_would_label_says_nothing_of_labelling_nothing(client, tmp_path):
