@@ -123,6 +123,8 @@ def recipe_differences(fold_recipe: dict, served_recipe: dict) -> dict:
 def patient_split_check(model_dir: Path, shared: Path) -> dict:
     """Coverage and labelled accuracy of the served model (its card now with the fit) on the
     test images of the patient split it was trained on: the no-regression check."""
+    from collections import Counter
+
     from cxr.data.index import import_shared_manifest, task_frame
     from cxr.data.splits import make_split
     from cxr.inference import Predictor
@@ -136,6 +138,7 @@ def patient_split_check(model_dir: Path, shared: Path) -> dict:
     labelled = [(label, truth) for label, truth in zip(labels, test["label"], strict=True) if label]
     right = sum(label == truth for label, truth in labelled)
     set_hits = sum(truth in (r.prediction_set or []) for r, truth in zip(readings, test["label"], strict=True))
+    sizes = Counter(len(r.prediction_set) for r in readings if r.prediction_set is not None)
     n = len(test)
     return {
         "images": n,
@@ -143,6 +146,7 @@ def patient_split_check(model_dir: Path, shared: Path) -> dict:
         "coverage": proportion(len(labelled), n),
         "labelled_accuracy": proportion(right, len(labelled)),
         "set_coverage": proportion(set_hits, n),
+        "set_sizes": {str(size): sizes[size] for size in sorted(sizes)},  # classes in a set: readings
         "unfamiliar": sum(any(getattr(w, "code", "") == "unfamiliar_image" for w in r.warnings)
                           for r in readings),
     }

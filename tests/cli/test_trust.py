@@ -69,6 +69,7 @@ def test_record_only_measures_the_fit_without_serving_it(oos_dir, cxr_dir, xray_
     # The no-regression check ran with the fit installed, on a copy of the model folder.
     check = fitted["measured"]["patient_split_test"]
     assert check["images"] == 752 and check["coverage"]["n"] == 752
+    assert sum(check["set_sizes"].values()) == 752 - check["refused"]  # every reading not refused has a set
     # ... and, for comparison, the served model as it is: no sets, and (the bundled model) most
     # of the X-rays labelled.
     served_check = fitted["measured"]["served_patient_split_test"]
