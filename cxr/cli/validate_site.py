@@ -112,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
               [(name, format_estimate(m.get("sensitivity")), format_estimate(m.get("specificity")))
                for name, m in per_class.items()]), "",
         "Cases needed for a 95% interval of labelled accuracy this wide: "
-        + ", ".join(f"{k}: {v}" for k, v in report["cases_needed"].items()) + ".", "",
+        + ", ".join(f"{k}: {v}" for k, v in report["cases_needed"].items())
+        + " (planned at the least favourable accuracy that the 95% interval of these cases still allows).", "",
         "![reliability](reliability.png)" if reliability else "", "",
         *_what_if_lines(report.get("calibrated_here"), report["read"]),
         "A screening aid, not a diagnosis: a clinician and an RT-PCR test decide.", "",

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from cxr.evaluation.site_validation import validate
-from cxr.inference.site_check import SiteCase, cases_for_half_width, verdict
+from cxr.inference.site_check import (
+    SiteCase,
+    cases_for_half_width,
+    planning_proportion,
+    proportion,
+    verdict,
+)
 
 CLASSES = ["covid", "pneumonia", "normal"]
 
@@ -50,6 +56,20 @@ def test_counts_coverage_and_set_coverage():
 def test_cases_needed_shrink_with_the_square_of_the_width():
     assert cases_for_half_width(0.9, 0.05) == 139
     assert cases_for_half_width(0.9, 0.025) == pytest.approx(4 * 139, abs=2)
+
+
+def test_a_few_lucky_cases_do_not_promise_a_tight_interval_cheaply():
+    """4 of 4 right: the interval (0.51-1.00) allows an accuracy near 0.5, which needs the most
+    cases; planning at the point estimate (1.0) promised +/-0.05 from 16 labelled readings."""
+    lucky = proportion(4, 4)
+    assert planning_proportion(lucky, 0.9) == pytest.approx(lucky["ci95"][0])
+    assert cases_for_half_width(planning_proportion(lucky, 0.9), 0.05) > 350
+    many = proportion(270, 300)  # 0.90 (0.86-0.93): plan at its lower bound
+    assert planning_proportion(many, 0.5) == pytest.approx(many["ci95"][0])
+    assert planning_proportion(proportion(150, 300), 0.9) == 0.5  # 0.5 is inside: the worst case
+    assert planning_proportion(proportion(0, 0), 0.93) == 0.93  # nothing measured: the fallback
+    cases = [SiteCase("covid", "covid", False, {"covid": 0.9, "pneumonia": 0.05, "normal": 0.05}, None)] * 4
+    assert validate(cases, CLASSES, _trust(), n_boot=20)["cases_needed"]["+/-0.05"] > 350
 
 
 def test_the_report_measures_what_calibrating_at_the_site_would_give():

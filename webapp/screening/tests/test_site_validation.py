@@ -92,6 +92,9 @@ def test_a_run_is_stored_with_its_report_and_no_image(admin_client, xray_paths, 
     assert "Not enough cases to judge: " in html and "at least 30 are needed" in html
     assert "6 X-rays:" in html and "Sensitivity" in html and "Specificity" in html
     assert "A clinician and an RT-PCR test decide" in html
+    # Six cases promise no tight interval cheaply: planned at the worst accuracy they still allow.
+    assert validation.report["cases_needed"]["+/-0.05"] > 300
+    assert "least favourable accuracy that the 95% interval of these cases still allows" in html
     # Refusals of the readable X-rays, judged against the share the guard refuses of new hospitals.
     check = validation.report["refusal_check"]
     assert f'data-refusals="{check["code"]}"' in html and "Refused as not a chest X-ray" in html
@@ -110,6 +113,7 @@ def test_the_report_is_said_in_indonesian(admin_client, xray_paths):
     html = admin_client.get(location).content.decode()
     assert "Kasus terlalu sedikit untuk dinilai" in html
     assert "Kasus belum cukup untuk menilai: " in html
+    assert "akurasi paling tidak menguntungkan" in html
     assert "Not enough cases" not in html
     assert "penjaga menolak" in html and "Ditolak sebagai bukan foto rontgen dada" in html
     assert "the guard refused" not in html and "Refused as not a chest X-ray" not in html
