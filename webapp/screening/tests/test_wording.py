@@ -131,7 +131,8 @@ def test_pages_and_pdf_write_percentages_the_languages_way(patient_client, patie
     for text in expected:
         assert f'class="probability-value">{html_escape(text)}<' in html
         assert text in drawn
-    assert " %" not in drawn.replace("80 %", "")  # no space before the sign
+    assert " %" not in drawn  # no space before the sign
+    assert " %" not in re.sub(r"<[^>]+>", "", html)  # nor on the page (once "shown as 80 %")
 
 
 # --- the PDF's page numbers, next steps and model version ----------------------------------------
