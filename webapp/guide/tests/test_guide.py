@@ -244,11 +244,28 @@ def test_how_it_works_states_what_the_whole_served_guard_refuses(client, model_d
     """The guard's false refusals of real test X-rays are those of every served check (orientation,
     verifier...) where the card measured them, not the feature guard's own count."""
     card = json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))
+    # The feature guard's (nothing else measured); this card has no count, so a rate alone.
     assert "The guard refused 2.1% of real test X-rays by mistake." in client.get(
-        reverse("guide:how_it_works")).content.decode()  # the feature guard's: nothing else measured
+        reverse("guide:how_it_works")).content.decode()
     card["verifier"] = {"threshold": 0.8, "served_guard_patient_split_test": {
         "value": 8 / 752, "ci95": [0.0054, 0.0209], "n": 752}}
     (model_dir / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
     html = client.get(reverse("guide:how_it_works")).content.decode()
-    assert "The guard refused 1.1% of real test X-rays by mistake." in html
+    assert "The guard refused 8 of 752 real test X-rays by mistake (1.1%)." in html
     assert "The guard refused 2.1%" not in html
+
+
+def test_the_guards_test_counts_say_how_small_the_test_was(client, model_dir):
+    """"100.0%" of pictures that are not chest X-rays, from a few dozen distinct images, is a small
+    test: the page gives the counts beside the rates."""
+    card = json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))
+    card["ood"].update(test_images=752, false_refusal_rate_test=1 / 752, negative_refusal_rate=1.0,
+                       negative_set={"n": 245, "distinct_base_images": 31})
+    (model_dir / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    html = " ".join(client.get(reverse("guide:how_it_works")).content.decode().split())
+    assert "The guard refused 1 of 752 real test X-rays by mistake (0.1%)." in html
+    assert ("It refused 245 of 245 test pictures that are not chest X-rays (100.0%), made from 31 "
+            "distinct images: a small test.") in html
+    client.cookies["django_language"] = "id"
+    indonesian = " ".join(client.get(reverse("guide:how_it_works")).content.decode().split())
+    assert "1 dari 752" in indonesian and "31 gambar berbeda" in indonesian
