@@ -5,7 +5,9 @@ from django.shortcuts import redirect, render
 from django.views import defaults
 from django.views.decorators.http import require_safe
 
+from webapp.guide.model_card import load_card
 from webapp.screening.api_views import api_error
+from webapp.screening.outcomes import percent_text
 
 
 @login_not_required
@@ -14,7 +16,16 @@ def landing(request):
     """What the product is, for visitors. Signed-in people go straight to their home page."""
     if request.user.is_authenticated:
         return redirect("home")
-    return render(request, "landing.html")
+    return render(request, "landing.html", {"unseen_accuracy": _unseen_accuracy()})
+
+
+def _unseen_accuracy() -> str | None:
+    """How often a model trained the installed model's way was right on collections it never
+    saw (the card's source split), as "38%": a clinic's first X-ray is from such a hospital, so a
+    visitor reads it before registering. None when the card has no such measurement."""
+    card = load_card()
+    value = (((card.metrics or {}).get("source") or {}).get("accuracy") or {}).get("value") if card else None
+    return percent_text(100 * value, 0) if isinstance(value, int | float) else None
 
 
 @require_safe

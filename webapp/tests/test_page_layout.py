@@ -79,6 +79,24 @@ def test_landing_explains_and_links_to_register_and_login(client):
     assert f'href="{reverse("login")}"' in html
 
 
+def test_landing_says_how_the_model_did_on_hospitals_it_never_saw(client, model_dir):
+    """A clinic's first X-ray is from a hospital the model never saw: a visitor reads the card's
+    own figure for that before registering, with a link to where it was measured."""
+    from cxr.inference.card import ModelCard
+
+    unseen = ((ModelCard.load(model_dir).metrics.get("source") or {}).get("accuracy") or {}).get("value")
+    if unseen is None:
+        pytest.skip("the served card has no source-split measurement")
+    html = " ".join(client.get(reverse("landing")).content.decode().split())
+    percent = f"{round(100 * unseen)}%"
+    assert (f"On X-rays from hospitals it never learned from, a model trained the same way was right only "
+            f"{percent} of the time.") in html
+    assert f'href="{reverse("guide:how_it_works")}#trust"' in html
+    client.cookies["django_language"] = "id"
+    indonesian = " ".join(client.get(reverse("landing")).content.decode().split())
+    assert f"hanya benar {percent}" in indonesian and "Bagaimana ini diukur" in indonesian
+
+
 def test_home_greets_and_links_to_every_feature(patient_client):
     html = patient_client.get(reverse("home")).content.decode()
     assert "Hello, Ana" in html
