@@ -24,7 +24,7 @@ def _unseen_accuracy() -> str | None:
     saw (the card's source split), as "38%": a clinic's first X-ray is from such a hospital, so a
     visitor reads it before registering. None when the card has no such measurement."""
     card = load_card()
-    value = (((card.metrics or {}).get("source") or {}).get("accuracy") or {}).get("value") if card else None
+    value = ((card.metric("source", "accuracy") or {}) if card else {}).get("value")
     return percent_text(100 * value, 0) if isinstance(value, int | float) else None
 
 

@@ -348,6 +348,12 @@ class ModelCard(_Section):
     extra: Mapping[str, Any] = _extra()
     key_order: tuple[str, ...] = _key_order()
 
+    def metric(self, split: str, name: str) -> Mapping[str, Any] | None:
+        """One measured figure of `metrics` ({"value", "ci95", ...}), e.g. ("source", "accuracy"):
+        how a model trained this way did on collections it never saw; None when not measured."""
+        value = ((self.metrics or {}).get(split) or {}).get(name)
+        return value if isinstance(value, Mapping) else None
+
     @property
     def served_version(self) -> str:
         """The version readings and site calibrations name: the card's, or "unknown"."""

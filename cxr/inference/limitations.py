@@ -48,8 +48,8 @@ def unseen_source_caveat(card: ModelCard) -> Notice | None:
     it learnt from (`patient`). None when the card has no such measurement, or a trust fit."""
     if card.trust and card.trust.rule:
         return None
-    unseen = ((card.metrics or {}).get("source") or {}).get("accuracy") or {}
-    seen = ((card.metrics or {}).get("patient") or {}).get("accuracy") or {}
+    unseen = card.metric("source", "accuracy") or {}
+    seen = card.metric("patient", "accuracy") or {}
     if unseen.get("value") is None or seen.get("value") is None or None in (unseen.get("ci95") or [None]):
         return None
     low, high = unseen["ci95"]

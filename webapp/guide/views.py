@@ -86,7 +86,7 @@ def how_it_works(request):
             "splits": card_tables.all_split_tables(card, class_names),
             "has_source_split": "source" in card.metrics,
             # The one out-of-source figure of a card without a trust fit: what each label quotes.
-            "unseen_accuracy": card_tables.cell((card.metrics.get("source") or {}).get("accuracy"), "accuracy"),
+            "unseen_accuracy": card_tables.cell(card.metric("source", "accuracy"), "accuracy"),
             "plots": [
                 {"title": PLOT_TITLES.get(name, name), "file": path}
                 for name, path in model_card.plot_files(card).items() if name != TRUST_PLOT
