@@ -6,6 +6,8 @@ nothing else: no torch, so every writer of a card can use it.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from cxr.inference.card import HeatmapCheck, ModelCard
 from cxr.inference.notices import Notice
 
@@ -25,19 +27,32 @@ def limitation_notices(card: ModelCard) -> list:
     ]
 
 
-def guard_false_refusals(card: ModelCard) -> tuple[float | None, int | None]:
-    """(share, number of test X-rays) of real test X-rays the guard refused: the whole served
-    guard's when the card has them (measured with the verifier), else the feature guard's own."""
+class FalseRefusals(NamedTuple):
+    """Real test X-rays the guard refused: the share, of how many, and so how many (None where the
+    card lacks the measurement)."""
+
+    share: float | None
+    tested: int | None
+
+    @property
+    def refused(self) -> int | None:
+        return round(self.share * self.tested) if self.share is not None and self.tested else None
+
+
+def guard_false_refusals(card: ModelCard) -> FalseRefusals:
+    """Real test X-rays the guard refused: the whole served guard's when the card has them
+    (measured with the verifier), else the feature guard's own."""
     whole = (card.verifier.served_guard_patient_split_test or {}) if card.verifier else {}
     if whole.get("n"):
-        return whole["value"], whole["n"]
-    return (card.ood.false_refusal_rate_test, card.ood.test_images) if card.ood else (None, None)
+        return FalseRefusals(whole["value"], whole["n"])
+    return FalseRefusals(card.ood.false_refusal_rate_test, card.ood.test_images) if card.ood \
+        else FalseRefusals(None, None)
 
 
 def _guard_notice(card: ModelCard) -> Notice:
     """Counts, not a rate: "about 0.0%" read as if the guard never refuses anything."""
-    share, tested = guard_false_refusals(card)
-    return Notice("card_ood_guard", refused=round(share * tested), test_images=tested,
+    refusals = guard_false_refusals(card)
+    return Notice("card_ood_guard", refused=refusals.refused, test_images=refusals.tested,
                   negative_refusal_percent=100 * card.ood.negative_refusal_rate)
 
 

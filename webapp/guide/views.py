@@ -57,14 +57,14 @@ def next_steps(request, outcome: str | None = None):
 def _guard_counts(card) -> dict:
     """How many real test X-rays the guard refused of how many, and how many of the card's
     negative test pictures (made from how many distinct images); None where the card lacks them."""
-    share, tested = guard_false_refusals(card)
+    refusals = guard_false_refusals(card)
     negatives = dict((card.ood.negative_set or {}) if card.ood else {})
     rate = card.ood.negative_refusal_rate if card.ood else None
     n, distinct = negatives.get("n"), negatives.get("distinct_base_images")
     counted = isinstance(n, int) and isinstance(distinct, int) and rate is not None
     return {
-        "false_refusal_count": round(share * tested) if share is not None and tested else None,
-        "false_refusal_tested": tested,
+        "false_refusal_count": refusals.refused,
+        "false_refusal_tested": refusals.tested,
         "negative_refused": round(rate * n) if counted else None,
         "negative_n": n if counted else None,
         "negative_distinct": distinct if counted else None,
@@ -106,7 +106,7 @@ def how_it_works(request):
             "intended_use": engine_text.card_intended_use(card),
             "ece_before": card_tables.format_number(card.ece_before, "ece"),
             "ece_after": card_tables.format_number(card.ece_after, "ece"),
-            "false_refusal": card_tables.format_number(guard_false_refusals(card)[0], "refusal_rate"),
+            "false_refusal": card_tables.format_number(guard_false_refusals(card).share, "refusal_rate"),
             "negative_refusal": card_tables.format_number(ood.negative_refusal_rate if ood else None, "refusal_rate"),
             # Counts beside the rates: "100.0%" of a few hundred pictures made from a few dozen
             # images is a small test, and the page should say how small.
