@@ -54,14 +54,16 @@ def run(args: argparse.Namespace) -> int:
                               args.oos_dir / RISK_COVERAGE_PNG, target=args.target)
     if args.model_dir and args.record_only:
         if args.shared:
-            params.measured["patient_split_test"] = _check_on_a_copy(args.model_dir, args.shared, params, plot)
+            test = patient_split_test(args.shared)
+            params.measured["patient_split_test"] = _check_on_a_copy(args.model_dir, test, params, plot)
             # What the served model does instead, on the same images: the comparison that decides.
-            params.measured["served_patient_split_test"] = patient_split_check(args.model_dir, args.shared)
+            params.measured["served_patient_split_test"] = patient_split_check(args.model_dir, test)
         _record(args.model_dir, params, plot)
     elif args.model_dir:
         _install(args.model_dir, params, plot)
         if args.shared:
-            params.measured["patient_split_test"] = patient_split_check(args.model_dir, args.shared)
+            params.measured["patient_split_test"] = patient_split_check(args.model_dir,
+                                                                        patient_split_test(args.shared))
             _install(args.model_dir, params, plot)
     (args.oos_dir / "trust.json").write_text(json.dumps(json_safe(params.to_dict()), indent=2) + "\n",
                                              encoding="utf-8")
@@ -98,7 +100,7 @@ def _record(model_dir: Path, params, plot: Path) -> None:
     _install(model_dir, params, plot, section="trust_not_installed")
 
 
-def _check_on_a_copy(model_dir: Path, shared: Path, params, plot: Path) -> dict:
+def _check_on_a_copy(model_dir: Path, test, params, plot: Path) -> dict:
     """The no-regression check of a fit that is not to be installed: the model folder copied to
     a temporary one, the fit installed there, the patient-split test read through it."""
     import tempfile
@@ -107,7 +109,7 @@ def _check_on_a_copy(model_dir: Path, shared: Path, params, plot: Path) -> dict:
         copy = Path(tmp) / "model"
         shutil.copytree(model_dir, copy)
         _install(copy, params, plot)
-        return patient_split_check(copy, shared)
+        return patient_split_check(copy, test)
 
 
 def recipe_differences(fold_recipe: dict, served_recipe: dict) -> dict:
@@ -120,18 +122,24 @@ def recipe_differences(fold_recipe: dict, served_recipe: dict) -> dict:
             if key in served_recipe and key not in RUNTIME_FIELDS and served_recipe[key] != value}
 
 
-def patient_split_check(model_dir: Path, shared: Path) -> dict:
-    """Coverage and labelled accuracy of the served model (its card now with the fit) on the
-    test images of the patient split it was trained on: the no-regression check."""
-    from collections import Counter
-
+def patient_split_test(shared: Path):
+    """The test rows (path, label, ...) of the 3-class patient split the served model was
+    trained on."""
     from cxr.data.index import import_shared_manifest, task_frame
     from cxr.data.splits import make_split
+
+    split = make_split(task_frame(import_shared_manifest(shared), "3class"), "patient", seed=0)
+    return split[split["subset"] == "test"]
+
+
+def patient_split_check(model_dir: Path, test) -> dict:
+    """Coverage and labelled accuracy of the model in model_dir (its card with the fit) on the
+    patient split's test rows (patient_split_test): the no-regression check."""
+    from collections import Counter
+
     from cxr.inference import Predictor
     from cxr.inference.site_check import proportion
 
-    split = make_split(task_frame(import_shared_manifest(shared), "3class"), "patient", seed=0)
-    test = split[split["subset"] == "test"]
     predictor = Predictor.load(model_dir)
     readings = predictor.predict_batch(list(test["path"]))
     labels = [r.label for r in readings]
