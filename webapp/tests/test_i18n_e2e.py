@@ -119,3 +119,34 @@ def test_the_engines_refusal_reason_is_shown_in_indonesian(page, live_server, te
     assert "strongly coloured" not in text
     assert Reading.objects.count() == 0
     page.screenshot(path=test_output / "i18n-id-refusal.png", full_page=True)
+
+
+def test_the_signed_in_header_keeps_one_row_on_a_laptop_in_both_languages(page, live_server, test_output):
+    """Five links, the language's whole name and the account menu: in Indonesian they wrapped the
+    language menu and account menu to a second row at 1280 px. The brand shows its mark alone
+    there and keeps its name for screen readers."""
+    from webapp.accounts.models import User
+
+    User.objects.create_user(email="lebar@example.org", password=PASSWORD, full_name="Budi Santoso")
+    page.goto(live_server.url + "/accounts/login/")
+    page.locator("input[name=username]").fill("lebar@example.org")
+    page.locator("input[name=password]").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    for language in ("en", "id"):
+        if page.locator("html").get_attribute("lang") != language:
+            with page.expect_navigation():
+                page.locator("#language-select").select_option(language)
+        for width in (1280, 1100):
+            page.set_viewport_size({"width": width, "height": 900})
+            links = page.locator("nav.main-nav ul").bounding_box()
+            tools = page.locator(".header-tools").bounding_box()
+            # One row: the menus sit beside the links, not below them.
+            assert tools["y"] < links["y"] + links["height"], (language, width)
+            assert page.locator("nav.main-nav li").count() == 5
+            brand = indonesian("CXR Screening") if language == "id" else "CXR Screening"
+            assert page.get_by_role("link", name=brand).is_visible(), (language, width)
+            page.screenshot(path=test_output / f"header-signed-in-{language}-{width}.png",
+                            clip={"x": 0, "y": 0, "width": width, "height": 120})
+    page.set_viewport_size({"width": 1600, "height": 900})  # wide enough for the brand's name too
+    assert page.locator(".brand-name").is_visible()
