@@ -1,4 +1,4 @@
-"""`python -m cxr`: one subcommand per module in `cxr.commands`.
+"""`python -m cxr`: one subcommand per module in `cxr.cli`.
 
 Each command module exposes `add_parser(subparsers)` and keeps its heavy imports (torch, timm)
 inside its `run(args)`, so `python -m cxr --help` and `predict` start without torch.

@@ -10,7 +10,9 @@ from pathlib import Path
 def add_train_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by `train` and `sweep`."""
     parser.add_argument("--pretrained", default="imagenet",
-                        help="imagenet (offline packages, $CXR_WEIGHTS_DIR, or timm download), none, or a weights file")
+                        help="imagenet (offline packages, $CXR_WEIGHTS_DIR, or timm download), "
+                             "imagenet-or-none (ImageNet where offline weights exist, else from "
+                             "scratch, labelled so), none, or a weights file")
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--constant-epochs", type=int, default=5)

@@ -17,6 +17,7 @@ import json
 import shutil
 from pathlib import Path
 
+from cxr.inference.abstention import RULES
 from cxr.inference.card import json_safe
 
 RISK_COVERAGE_PNG = "risk_coverage.png"
@@ -29,8 +30,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("oos_dir", type=Path, help="folder of `python -m cxr out-of-source`")
     parser.add_argument("--target", type=float, default=0.9,
                         help="labelled readings must be right this often (default 0.9)")
-    parser.add_argument("--confidence", type=float, default=0.9, help="prediction-set level")
-    parser.add_argument("--rule", default="auto", help="abstention rule (default: the best measured)")
+    parser.add_argument("--confidence", type=float, default=0.9,
+                        help="prediction-set level (default 0.9)")
+    parser.add_argument("--rule", default="auto", choices=["auto", *RULES],
+                        help="abstention rule (default auto: the best measured)")
     parser.add_argument("--model-dir", type=Path, help="write the fit into this model's card")
     parser.add_argument("--record-only", action="store_true",
                         help="with --model-dir: record the fit in the card as measured but not "

@@ -50,7 +50,7 @@ AGREEMENT_TOLERANCE = 1e-4  # max |p_onnx - p_torch| accepted on real images
 # non-X-ray pictures refused. Refusing a sick patient's film is the worse error. See docs/results.md.
 # Split half and half between the Mahalanobis and the kNN score (cxr.inference.guard.detectors.FeatureGuard):
 # with both, the v2 model refused 100% of the non-X-ray pictures and 0% of pneumonia test X-rays
-# (studies/ood/candidates.py); the shipped v3 model 98.4% and 2% (its card).
+# (studies/ood/candidates.py); v3, shipped then, 98.4% and 2% (its card; v4: docs/results/bundled_model.md).
 OOD_FALSE_REFUSAL_TARGET = 0.01
 # The threshold times 1.15 for hospitals the model never saw: on three leave-sources-out models
 # the plain validation quantile refused 2-22% of the X-rays of the held-out collections; these
