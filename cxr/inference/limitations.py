@@ -17,7 +17,7 @@ def limitation_notices(card: ModelCard) -> list:
     return [
         Notice("card_not_a_diagnosis"),
         Notice("card_source_shortcut"),
-        Notice("card_unfamiliar_covid"),
+        Notice("card_unfamiliar_errors"),
         Notice("card_covid_meaning"),
         Notice("card_label_noise"),
         Notice("card_frontal_only"),
