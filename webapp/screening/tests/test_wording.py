@@ -177,3 +177,17 @@ def test_next_steps_are_the_guides_own(client):
             if html:
                 assert step.replace("'", "&#x27;") in " ".join(html.split())
     assert outcomes.next_steps("no-such-outcome") == []
+
+
+def test_next_steps_stand_on_their_own():
+    """The steps are copied onto the reading page, the printed report and the PDF, where no
+    warning signs sit "above" and no isolation advice "below": each step names what it means."""
+    for language, words in (("en", ("above", "below")), ("id", ("di atas", "di bawah"))):
+        for outcome in ("covid", "pneumonia", "normal", "uncertain"):
+            with translation.override(language):
+                steps = outcomes.next_steps(outcome)
+            assert steps, (language, outcome)
+            for step in steps:
+                assert not any(word in step for word in words), (language, outcome, step)
+    with translation.override("en"):
+        assert any("trouble breathing" in step for step in outcomes.next_steps("covid"))
