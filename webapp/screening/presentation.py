@@ -77,6 +77,7 @@ def reading_context(reading: Reading) -> dict:
         "model_name": (card.name if card else None) or "",
         "next_steps": outcomes.next_steps(reading.outcome),
         "disclaimer": outcomes.DISCLAIMER,
+        "emergency": outcomes.EMERGENCY,
     }
 
 

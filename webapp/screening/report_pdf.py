@@ -145,6 +145,7 @@ def build(reading) -> bytes:
                       "warning signs they refer to."), small),
                   ListFlowable([ListItem(p(step), value=i) for i, step in enumerate(context["next_steps"], 1)],
                                bulletType="1")]
+    story += [Spacer(1, 2 * mm), Paragraph(f"<b>{escape(str(context['emergency']))}</b>", body)]
     if context["limitations"]:
         story += [Paragraph(escape(_("Known limits of the model")), styles["Heading3"])]
         story += [p(f"• {item}") for item in context["limitations"]]

@@ -149,6 +149,7 @@ def test_pdf_has_page_numbers_next_steps_and_model_version(patient_client, patie
         label = translation.gettext("Page %(page)s of %(pages)s")
         steps = outcomes.next_steps(reading.outcome)
         heading = translation.gettext("What to do next")
+        emergency = str(outcomes.EMERGENCY)
     for page in range(1, pages + 1):
         assert label % {"page": page, "pages": pages} in drawn
     assert heading in drawn
@@ -157,6 +158,10 @@ def test_pdf_has_page_numbers_next_steps_and_model_version(patient_client, patie
     for step in steps:  # the guide's own words, each step (reportlab may wrap a long one)
         assert step.split()[0] in flat and " ".join(step.split()[-2:]) in flat
     assert reading.model_version in drawn
+    # What a patient takes home says when not to wait: on the PDF and the printed report too.
+    assert emergency.split()[0] in flat and " ".join(emergency.split()[-3:]) in flat
+    report = patient_client.get(reverse("screening:report", args=[reading.pk]), HTTP_ACCEPT_LANGUAGE=language)
+    assert emergency.replace("'", "&#x27;") in report.content.decode()
     from webapp.screening.engine import model_card
 
     assert model_card().name in drawn
