@@ -69,10 +69,8 @@ def register(request):
         messages.success(request, _("Welcome, %(name)s. Your account is ready.") % {
             "name": user.get_short_name().rstrip("."),
         })
-        if user.is_pending_doctor:
-            messages.info(request, _(
-                "An administrator will verify your doctor account (licence number and workplace). "
-                "Until then you have a patient's view."))
+        # A pending doctor sees the banner of accounts/_pending_doctor.html on every page until
+        # approved; a message saying the same beside it was said twice.
         return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/register.html", {"form": form, "doctor_fields": DOCTOR_FIELDS})
 

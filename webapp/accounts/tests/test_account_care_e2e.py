@@ -119,6 +119,8 @@ def test_a_doctor_is_pending_until_an_administrator_approves(page, chromium_brow
     expect(page.get_by_text("Welcome, Sari. Your account is ready.")).to_be_visible()
     banner = page.get_by_test_id("pending-doctor")
     expect(banner).to_contain_text("waiting for an administrator to verify your licence")
+    # Said once: the banner, not also a message beside it.
+    expect(page.locator("main").get_by_text("administrator", exact=False)).to_have_count(1)
     shoot(page, test_output, "doctor-pending-home-en")
 
     sari = User.objects.get(email="sari@example.org")
