@@ -154,6 +154,38 @@ def all_split_tables(card: ModelCard, class_names: dict[str, str] | None = None)
     return [split_tables(key, report, class_names) for key, report in card.metrics.items() if isinstance(report, dict)]
 
 
+SUBSET_NAMES = {"train": _("Training"), "val": _("Validation"), "test": _("Test")}
+
+
+@dataclass
+class DataRow:
+    """One subset of the training data: how many X-rays, per class and per source."""
+
+    subset: str
+    images: str
+    by_class: list[str]  # "COVID-19 1,436", one per line on the page
+    by_source: list[str]
+
+
+def data_rows(data, class_names: dict[str, str] | None = None) -> list[DataRow]:
+    """The card's `training.data` ({subset: {n, by_label, by_source}}) as one row per subset, with
+    the subsets' and classes' names in the reader's language. [] for any other shape (older
+    cards), which the page shows as plain rows (detail_rows)."""
+    names = class_names or {}
+    if not isinstance(data, dict) or not data or set(data) - set(SUBSET_NAMES):
+        return []
+    rows = []
+    for key in (k for k in SUBSET_NAMES if k in data):  # training, validation, test
+        subset = data[key]
+        counts = [subset.get("by_label") or {}, subset.get("by_source") or {}] if isinstance(subset, dict) else []
+        if not counts or not all(isinstance(c, dict) for c in counts):
+            return []
+        rows.append(DataRow(str(SUBSET_NAMES[key]), plain_text(subset.get("n", "")),
+                            [f"{names.get(c, c)} {plain_text(n)}" for c, n in counts[0].items()],
+                            [f"{source} {plain_text(n)}" for source, n in counts[1].items()]))
+    return rows
+
+
 def detail_rows(value, prefix: str = "", depth: int = 0) -> list[tuple[str, str]]:
     """Nested card details (e.g. training data sources and counts) as (label, text) rows."""
     if isinstance(value, dict) and value and prefix and all(is_plain(v) for v in value.values()):

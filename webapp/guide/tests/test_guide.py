@@ -211,6 +211,28 @@ def test_the_bundled_model_card_renders(client, settings):
         assert escape(text) in html
 
 
+def test_the_training_data_table_names_subsets_and_classes_in_the_readers_language(client, settings):
+    """The card's training data ({subset: {n, by_label, by_source}}) as a table of subsets, not
+    its JSON keys ("train › by label")."""
+    settings.CXR_MODEL_DIR = ""
+    from webapp.guide.model_card import load_card
+
+    card = load_card()
+    if card is None or not card.training or "train" not in (card.training.data or {}):
+        pytest.skip("no bundled card with training data by subset")
+    train = card.training.data["train"]
+    for language, subset, covid in (("en", "Training", "COVID-19"), ("id", "Pelatihan", "COVID-19")):
+        html = client.get(reverse("guide:how_it_works"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        table = html[html.index('id="training-data"'):]
+        table = table[:table.index("</table>")]
+        assert "›" not in table and "by label" not in table and "by_label" not in table
+        row = table[table.index(f'<th scope="row">{subset}</th>'):]
+        row = row[:row.index("</tr>")]
+        n = f"{train['n']:,}".replace(",", "," if language == "en" else ".")
+        covid_count = f"{train['by_label']['covid']:,}".replace(",", "," if language == "en" else ".")
+        assert f">{n}<" in row and f"{covid} {covid_count}" in row, row
+
+
 def test_the_bundled_cards_limitations_are_translated(client, settings):
     """The card's limitations carry codes (cxr.export.bundle.with_limitations): Indonesian readers get
     them in Indonesian, not under a note that the card is written in English."""
