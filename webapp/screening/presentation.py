@@ -76,6 +76,9 @@ def reading_context(reading: Reading) -> dict:
         "limitations": engine_text.card_limitations(card)[0],
         "model_name": (card.name if card else None) or "",
         "next_steps": outcomes.next_steps(reading.outcome),
+        # The guide's steps speak to the patient; a doctor reads them as advice to pass on.
+        "next_steps_title": (gettext("What the patient should do next") if reading.owner.is_doctor
+                             else gettext("What to do next")),
         "disclaimer": outcomes.DISCLAIMER,
         "emergency": outcomes.EMERGENCY,
     }

@@ -140,7 +140,7 @@ def build(reading) -> bytes:
         images,
     ]
     if context["next_steps"]:  # the guide's own steps for this outcome
-        story += [Paragraph(escape(_("What to do next")), styles["Heading3"]),
+        story += [Paragraph(escape(str(context["next_steps_title"])), styles["Heading3"]),
                   p(_("The guide's steps for this result; its page explains the care at home and the "
                       "warning signs they refer to."), small),
                   ListFlowable([ListItem(p(step), value=i) for i, step in enumerate(context["next_steps"], 1)],

@@ -196,3 +196,24 @@ def test_next_steps_stand_on_their_own():
                 assert not any(word in step for word in words), (language, outcome, step)
     with translation.override("en"):
         assert any("trouble breathing" in step for step in outcomes.next_steps("covid"))
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_a_doctors_reading_gives_the_steps_as_the_patients(doctor_client, doctor, patient_client, patient,
+                                                           model_dir, media_root, xray_paths, language):
+    """The guide's steps speak to the patient ("If you have fever..."): on a verified doctor's
+    reading page, printed report and PDF they are headed as what the patient should do; a
+    patient's own reading keeps "What to do next"."""
+    with translation.override(language):
+        for_doctor = translation.gettext("What the patient should do next")
+        for_patient = translation.gettext("What to do next")
+    assert for_doctor != for_patient
+    for client, owner, heading, other in ((doctor_client, doctor, for_doctor, for_patient),
+                                          (patient_client, patient, for_patient, for_doctor)):
+        reading = store_reading(owner, model_dir, xray_paths["covid"][0])
+        for view in ("screening:detail", "screening:report"):
+            html = client.get(reverse(view, args=[reading.pk]), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+            assert heading in html and other not in html, (view, owner.role)
+        pdf = client.get(reverse("screening:report_pdf", args=[reading.pk]), HTTP_ACCEPT_LANGUAGE=language)
+        drawn = " ".join(pdf_drawn_text(pdf.content).split())
+        assert heading in drawn and other not in drawn, owner.role
