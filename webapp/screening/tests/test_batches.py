@@ -74,6 +74,17 @@ def test_several_files_are_stored_and_queued_one_job_each(patient_client, patien
     assert pending_files(data_dir) == []  # the waiting files are gone once read
 
 
+def test_the_batch_page_tells_files_apart_by_size_and_reference(patient_client, patient, data_dir):
+    """File names are not stored; each row shows the file's size and the reference given for it."""
+    batch, _ = batches.create_batch(patient, [SimpleUploadedFile("a.png", b"x" * 2048),
+                                              SimpleUploadedFile("b.png", b"y" * 3 * 1024 * 1024)],
+                                    ["MRN-<7>", ""])
+    page = patient_client.get(reverse("screening:batch", args=[batch.pk])).content.decode()
+    assert "File 1 · 2.0\xa0KB" in page and "File 2 · 3.0\xa0MB" in page
+    assert page.count('data-testid="batch-reference"') == 1 and "MRN-&lt;7&gt;" in page
+    assert "a.png" not in page and "b.png" not in page
+
+
 def test_the_batch_page_and_status_are_the_owners_only(patient_client, doctor_client, patient,
                                                        data_dir):
     batch, _ = batches.create_batch(patient, [SimpleUploadedFile("a.png", b"x"),
