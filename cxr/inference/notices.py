@@ -104,11 +104,11 @@ ENGLISH: dict[str, str] = {
     "mostly from NIH/RSNA). Part of its accuracy may come from recognising the source; on images "
     "from other hospitals or scanners it can be much less accurate.",
     "card_unfamiliar_errors": "On X-rays unlike its training collections it can be wrong in any "
-    "direction, depending on the hospital. Trained the same way without one group of collections at a time, it called "
-    "about two in three normal films of the largest collection 'pneumonia' and half of one "
-    "hospital's healthy children 'covid'; trained without two collections, it called 245 of 268 "
-    "adults with pneumonia 'normal'. For an image from an unfamiliar source no result is "
-    "reliable, 'normal' included.",
+    "direction, depending on the hospital. Trained the same way without one group of collections "
+    "at a time, it called about two in three normal films of the largest collection 'pneumonia' "
+    "and half of one hospital's healthy children 'covid'; trained without two collections, it "
+    "called 245 of 268 adults with pneumonia 'normal'. For an image from an unfamiliar source no "
+    "result is reliable, 'normal' included.",
     "card_covid_meaning": "'covid' means 'looks like the COVID-positive X-rays of the training "
     "collections'. Many people with COVID-19 have a normal chest X-ray: a 'normal' result does "
     "not rule it out.",

@@ -177,12 +177,14 @@ def data_rows(data, class_names: dict[str, str] | None = None) -> list[DataRow]:
     rows = []
     for key in (k for k in SUBSET_NAMES if k in data):  # training, validation, test
         subset = data[key]
-        counts = [subset.get("by_label") or {}, subset.get("by_source") or {}] if isinstance(subset, dict) else []
-        if not counts or not all(isinstance(c, dict) for c in counts):
+        if not isinstance(subset, dict):
+            return []
+        by_label, by_source = subset.get("by_label") or {}, subset.get("by_source") or {}
+        if not (isinstance(by_label, dict) and isinstance(by_source, dict)):
             return []
         rows.append(DataRow(str(SUBSET_NAMES[key]), plain_text(subset.get("n", "")),
-                            [f"{names.get(c, c)} {plain_text(n)}" for c, n in counts[0].items()],
-                            [f"{source} {plain_text(n)}" for source, n in counts[1].items()]))
+                            [f"{names.get(c, c)} {plain_text(n)}" for c, n in by_label.items()],
+                            [f"{source} {plain_text(n)}" for source, n in by_source.items()]))
     return rows
 
 

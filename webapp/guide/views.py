@@ -80,6 +80,8 @@ def how_it_works(request):
     if card:
         context["limitations"], context["limitations_in_english"] = engine_text.card_limitations(card)
         class_names = {c: CLASS_NAMES.get(c, c) for c in card.classes}
+        training_data = card.training.data if card.training else None
+        training_rows = card_tables.data_rows(training_data, class_names)
         ood = card.ood
         context.update({
             "class_names": list(class_names.values()),
@@ -101,9 +103,9 @@ def how_it_works(request):
             "trust_plot_title": PLOT_TITLES[TRUST_PLOT],
             "architecture": card.architecture,
             "training": card.training,
-            "training_data": card_tables.data_rows(card.training.data if card.training else None,
-                                                    class_names),
-            "training_details": card_tables.detail_rows(card.training.data if card.training else None),
+            "training_data": training_rows,
+            # A card of another shape (older exports): its data as plain rows.
+            "training_details": [] if training_rows else card_tables.detail_rows(training_data),
             "ood": ood,
             "intended_use": engine_text.card_intended_use(card),
             "ece_before": card_tables.format_number(card.ece_before, "ece"),
