@@ -28,6 +28,21 @@ PLOT_TITLES = {
     "risk_coverage": _("Labelled readings right against the share of X-rays given a label, one "
                        "curve per held-out group of sources"),
 }
+# How to read each plot, in the reader's language: the axis labels inside the PNGs are English
+# (drawn once, at export), so the caption says what each axis is and what a good plot looks like.
+PLOT_READINGS = {
+    "roc": _("Across: the share of X-rays without the class that were flagged anyway (1 - "
+             "specificity); up: the share with the class that were found (sensitivity). A curve "
+             "closer to the top left corner is better; the dashed diagonal is guessing. Measured on "
+             "test X-rays from the same collections as the training X-rays."),
+    "reliability": _("Across: how sure the model was of the class it named; up: how often that "
+                     "class was right. Bars on the dashed diagonal mean the stated chances are honest. "
+                     "The grey bars below count the X-rays at each level. Measured on test X-rays "
+                     "from the same collections as the training X-rays."),
+    "ood": _("Across: how far an image lies from the training X-rays (larger is less familiar); "
+             "up: how many images. Blue: real X-rays; orange: pictures that are not chest X-rays. "
+             "Images beyond the dashed threshold are refused; the app's other checks refuse more."),
+}
 # The chest X-ray verifier's negative families (cxr.data.hard_negatives), for people.
 NEGATIVE_FAMILIES = {
     "screen_photo": _("Photos of an X-ray on a screen"),
@@ -90,7 +105,7 @@ def how_it_works(request):
             # The one out-of-source figure of a card without a trust fit: what each label quotes.
             "unseen_accuracy": card_tables.cell(card.metric("source", "accuracy"), "accuracy"),
             "plots": [
-                {"title": PLOT_TITLES.get(name, name), "file": path}
+                {"title": PLOT_TITLES.get(name, name), "file": path, "reading": PLOT_READINGS.get(name)}
                 for name, path in model_card.plot_files(card).items() if name != TRUST_PLOT
             ],
             "trust": card_tables.trust_tables(card.trust, pooled_name=_("All groups pooled")),

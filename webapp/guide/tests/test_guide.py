@@ -99,6 +99,20 @@ def test_how_it_works_is_public_and_shows_the_card(client, model_dir):
     assert "<script>" not in html
 
 
+def test_each_plot_says_how_to_read_it_in_the_readers_language(client, model_dir):
+    # The PNGs' axis labels are English; the caption carries the axes in the page's language.
+    html = client.get(reverse("guide:how_it_works")).content.decode()
+    plots = html[html.index('id="plots"'):]
+    assert "Across: the share of X-rays without the class" in plots        # ROC
+    assert "Across: how sure the model was of the class it named" in plots  # reliability
+    client.cookies["django_language"] = "id"
+    plots = client.get(reverse("guide:how_it_works")).content.decode()
+    plots = plots[plots.index('id="plots"'):]
+    assert "Mendatar: bagian foto rontgen tanpa kelas itu" in plots
+    assert "Mendatar: seberapa yakin model" in plots
+    assert "Across:" not in plots
+
+
 def test_a_card_without_a_source_split_says_the_shortcut_risk_is_unmeasured(client, model_dir):
     card = json.loads((model_dir / "model_card.json").read_text())
     card["metrics"] = {"patient": card["metrics"]["random"]}
