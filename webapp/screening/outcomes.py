@@ -50,9 +50,9 @@ EXPLANATIONS = {
 DISCLAIMER = _("This is a screening aid, not a diagnosis. A clinician and an RT-PCR test decide. "
                "Do not start, stop or change any treatment because of this result.")
 # On the page, the printed report and the PDF, whatever the outcome: the report is what a
-# patient takes home.
-EMERGENCY = _("If you have trouble breathing, chest pain or blue lips, go to an emergency "
-              "department now.")
+# patient takes home. The same words as the landing page and every page's footer (one message).
+EMERGENCY = _("If you have trouble breathing, chest pain or blue lips, go to the nearest "
+              "emergency department now.")
 
 
 def class_name(label: str) -> str:

@@ -168,6 +168,16 @@ def test_pdf_has_page_numbers_next_steps_and_model_version(patient_client, patie
     assert "File" not in drawn.split()  # the file's name (and its row) is gone
 
 
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_emergency_sentence_is_one_message_everywhere(client, language):
+    # The reading, report and PDF carry outcomes.EMERGENCY; the landing page and every page's
+    # footer translate their own copy: the same words, or a patient reads two instructions.
+    with translation.override(language):
+        emergency = str(outcomes.EMERGENCY)
+    landing = client.get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert landing.count(html_escape(emergency)) == 2  # the landing page's list and the footer
+
+
 def test_next_steps_are_the_guides_own(client):
     """outcomes.next_steps reads the guide's outcome page, so both say the same steps."""
     for outcome in ("covid", "pneumonia", "normal", "uncertain"):
