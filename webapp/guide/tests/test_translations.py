@@ -2,8 +2,13 @@
 with the .po (so a string added without `compilemessages` fails here, not in front of a user)."""
 import ast
 import gettext
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import django
 import pytest
 from django.test import override_settings
 from django.urls import reverse
@@ -82,6 +87,25 @@ def test_placeholders_survive_translation(po_entries):
     broken = [e["msgid"] for e in po_entries
               if sorted(placeholder.findall(e["msgid"])) != sorted(placeholder.findall(e["msgstr"][0]))]
     assert broken == []
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs gettext's xgettext (apt-get install gettext)")
+def test_every_message_in_the_catalogue_is_still_used(po_entries, tmp_path):
+    # A translation whose English is gone from the code misleads the next translator. Entries are
+    # live when makemessages still extracts them, or when they override Django's own catalogue on
+    # purpose (the "kata sandi" labels). makemessages runs on a copy, never on the real catalogue.
+    source = LOCALE_DIR.parent
+    copy = tmp_path / "webapp"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("tests", "static", "__pycache__", "*.mo"))
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    subprocess.run([sys.executable, "-m", "django", "makemessages", "-l", "id", "--no-location"],
+                   cwd=copy, env=env, check=True, capture_output=True)
+    extracted = read_po(copy / "locale" / "id" / "LC_MESSAGES" / "django.po")
+    live = {(e.get("msgctxt"), e["msgid"]) for e in extracted}
+    for djangos in Path(django.__file__).parent.rglob("locale/id/LC_MESSAGES/django.po"):
+        live |= {(e.get("msgctxt"), e["msgid"]) for e in read_po(djangos)}
+    unused = [e["msgid"] for e in po_entries if (e.get("msgctxt"), e["msgid"]) not in live]
+    assert unused == []
 
 
 @pytest.mark.django_db
