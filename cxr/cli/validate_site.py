@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from cxr.evaluation.site_validation import validate
     from cxr.inference import ImageError, ModelNotInstalled, Predictor
     from cxr.inference.card import json_safe
-    from cxr.inference.site_check import REFUSAL_BUDGET, SiteCase
+    from cxr.inference.site_check import CALIBRATION_BINS, REFUSAL_BUDGET, SiteCase
 
     try:
         predictor = Predictor.load(args.model, site_calibration=args.site_calibration)
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     reliability = report.pop("reliability", None)
     if reliability:
         plot_reliability(reliability["y"], reliability["probs"], args.out / "reliability.png",
-                         title="Reliability at this site")
+                         n_bins=CALIBRATION_BINS, title="Reliability at this site", intervals=True)
     (args.out / "report.json").write_text(json.dumps(json_safe(report), indent=2) + "\n", encoding="utf-8")
     per_class = report.get("all_read", {}).get("per_class", {})
     lines = [
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         "Cases needed for a 95% interval of labelled accuracy this wide: "
         + ", ".join(f"{k}: {v}" for k, v in report["cases_needed"].items())
         + " (planned at the least favourable accuracy that the 95% interval of these cases still allows).", "",
-        "![reliability](reliability.png)" if reliability else "", "",
+        *_calibration_lines(report.get("calibration"), bool(reliability)),
         *_what_if_lines(report.get("calibrated_here"), report["read"]),
         "A screening aid, not a diagnosis: a clinician and an RT-PCR test decide.", "",
     ]
@@ -177,6 +177,24 @@ def _what_if_lines(what_if: dict | None, read: int) -> list[str]:
         "What the model tells apart here (AUC of each pair of classes present; 0.5 is chance, and no "
         "calibration raises it): " + "; ".join(f"{pair} {auc:.2f}" for pair, auc in what_if["pairwise_auc"].items())
         + ".", "",
+    ]
+
+
+def _calibration_lines(bins: list[dict] | None, plotted: bool) -> list[str]:
+    """The report's calibration section: the plot and its numbers (site_check.calibration_bins)."""
+    from cxr.evaluation.markdown import format_estimate, table
+
+    if not bins:
+        return []
+    return [
+        "## Do its stated chances hold here?", "",
+        "Per group of X-rays given a similar chance for the most likely class: how often that class "
+        "was right here. Honest chances put each bar on the diagonal; the 95% intervals say how far "
+        "these cases can tell.", "",
+        *(["![reliability](reliability.png)", ""] if plotted else []),
+        table(("chance given", "X-rays", "mean chance given", "right here (95% CI)"),
+              [(f"{b['low']:.0%}-{b['high']:.0%}", b["right"]["n"], f"{b['stated']:.3f}", format_estimate(b["right"]))
+               for b in bins]), "",
     ]
 
 

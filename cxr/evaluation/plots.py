@@ -16,6 +16,7 @@ from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from cxr.evaluation.metrics import ECE_BINS, expected_calibration_error, reliability_bins
+from cxr.inference.site_check import wilson_interval  # defined once, on the serving side
 
 
 def _save(fig: Figure, out_png: str | Path) -> Path:
@@ -109,8 +110,11 @@ def plot_roc(y_true: Sequence[int], probs: np.ndarray, classes: Sequence[str],
 
 
 def plot_reliability(y_true: Sequence[int], probs: np.ndarray, out_png: str | Path,
-                     n_bins: int = ECE_BINS, title: str = "Reliability (top label)") -> Path:
-    """Accuracy against confidence per bin; bars on the diagonal mean honest probabilities."""
+                     n_bins: int = ECE_BINS, title: str = "Reliability (top label)",
+                     intervals: bool = False) -> Path:
+    """Accuracy against confidence per bin; bars on the diagonal mean honest probabilities.
+    `intervals` adds each bin's Wilson 95% interval: for a site's few dozen X-rays it shows
+    which gaps from the diagonal the cases can tell apart from chance."""
     bins = reliability_bins(y_true, probs, n_bins)
     ece = expected_calibration_error(y_true, probs, n_bins)
     edges = bins["edges"]
@@ -120,6 +124,13 @@ def plot_reliability(y_true: Sequence[int], probs: np.ndarray, out_png: str | Pa
     ax, hist_ax = fig.subplots(2, 1, height_ratios=[3, 1], sharex=True)
     ax.bar(edges[:-1][filled], bins["accuracy"][filled], width=width, align="edge",
            edgecolor="black", alpha=0.8, label="accuracy")
+    if intervals:
+        counts = bins["count"][filled]
+        hits = np.rint(bins["accuracy"][filled] * counts).astype(int)
+        low, high = np.array([wilson_interval(int(h), int(n)) for h, n in zip(hits, counts, strict=True)]).T
+        accuracy = bins["accuracy"][filled]
+        ax.errorbar(edges[:-1][filled] + width / 2, accuracy, yerr=[accuracy - low, high - accuracy],
+                    fmt="none", ecolor="black", capsize=3, lw=1, label="95% interval")
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect calibration")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)

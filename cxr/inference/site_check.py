@@ -30,6 +30,10 @@ HALF_WIDTHS = (0.10, 0.05, 0.03)
 # (docs/results/guard_verifier.md, docs/results/guard_families.md). More at a site means its
 # films look unlike every training source, or the set holds pictures that are not frontal films.
 REFUSAL_BUDGET = 0.02
+# Bins of the stated chance for a site's calibration plot: tenths. A site check holds dozens to
+# a few hundred X-rays; the toolkit's 15 bins (cxr.evaluation.metrics.ECE_BINS) would leave most
+# of them with a handful of cases and intervals from 0 to 1.
+CALIBRATION_BINS = 10
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> list[float | None]:
@@ -99,6 +103,25 @@ def per_class_counts(read: Sequence[SiteCase], classes: Sequence[str]) -> dict[s
     return out
 
 
+def calibration_bins(read: Sequence[SiteCase], classes: Sequence[str],
+                     n_bins: int = CALIBRATION_BINS) -> list[dict]:
+    """The site's calibration plot as data: per bin of the chance the model gave its most likely
+    class (every read X-ray, labelled or not), the bin's range, its mean stated chance, and how
+    often that class was right, with the Wilson 95% interval. Honest probabilities put `right`
+    near `stated`; the interval says how far a few cases can tell. Empty bins are left out.
+    Bins are (0, 1/n], (1/n, 2/n], ... as cxr.evaluation.metrics bins them."""
+    groups: dict[int, list[tuple[float, bool]]] = {}
+    for case in read:
+        chances = [float(case.probabilities[k]) for k in classes]
+        top = int(np.argmax(chances))
+        index = min(max(math.ceil(chances[top] * n_bins) - 1, 0), n_bins - 1)
+        groups.setdefault(index, []).append((chances[top], classes[top] == case.truth))
+    return [{"low": index / n_bins, "high": (index + 1) / n_bins,
+             "stated": sum(chance for chance, _ in members) / len(members),
+             "right": proportion(sum(hit for _, hit in members), len(members))}
+            for index, members in sorted(groups.items())]
+
+
 def card_value(card_trust: Mapping | None, name: str) -> float | None:
     """A pooled out-of-source figure of the card's `trust` section (e.g. labelled_accuracy)."""
     try:
@@ -131,6 +154,7 @@ def site_report(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: M
         "labelled_accuracy": proportion(right, len(labelled)),
         "set_coverage": proportion(sum(c.truth in c.prediction_set for c in with_sets), len(with_sets)),
         "per_class": per_class_counts(read, classes),
+        "calibration": calibration_bins(read, classes),
     }
     card_accuracy = card_value(card_trust, "labelled_accuracy")
     target = (card_trust or {}).get("target_accuracy")

@@ -30,6 +30,13 @@ def test_report_of_real_labelled_xrays(cxr_dir, xray_paths, tmp_path, capsys):
     assert "Not enough cases" in capsys.readouterr().out
     # Too few read X-rays to say what calibrating here would give, and the report says so.
     assert report["calibrated_here"] is None and "at least 40 are needed" in text
+    # The calibration plot's numbers: every read X-ray in one bin, each bin with its 95% interval.
+    bins = report["calibration"]
+    assert sum(b["right"]["n"] for b in bins) == report["read"]
+    assert "## Do its stated chances hold here?" in text
+    for b in bins:
+        lo, hi = b["right"]["ci95"]
+        assert lo <= b["right"]["value"] <= hi and f"| {b['right']['n']} |" in text
 
 
 def test_bad_labels_are_refused_with_the_line(cxr_dir, tmp_path, capsys):

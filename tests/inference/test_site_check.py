@@ -5,6 +5,7 @@ import pytest
 
 from cxr.inference.site_check import (
     SiteCase,
+    calibration_bins,
     per_class_counts,
     proportion,
     site_report,
@@ -35,6 +36,24 @@ def test_per_class_sensitivity_and_specificity_with_intervals():
     assert counts["pneumonia"]["sensitivity"]["value"] is None  # no pneumonia case: nothing to say
 
 
+def _stated(truth, top, chance):
+    rest = (1 - chance) / 2
+    return SiteCase(truth, top, False, {c: (chance if c == top else rest) for c in CLASSES}, None)
+
+
+def test_calibration_bins_say_how_often_each_stated_chance_was_right():
+    cases = ([_stated("covid", "covid", 0.95)] * 9 + [_stated("normal", "covid", 0.97)]       # 0.9-1.0: 9 of 10
+             + [_stated("normal", "normal", 0.62)] * 2 + [_stated("covid", "normal", 0.68)] * 2  # 0.6-0.7: 2 of 4
+             + [_stated("pneumonia", "pneumonia", 0.5)])                                        # 0.4-0.5: 1 of 1
+    bins = calibration_bins(cases, CLASSES)
+    assert [(b["low"], b["high"]) for b in bins] == [(0.4, 0.5), (0.6, 0.7), (0.9, 1.0)]  # empty bins left out
+    assert [b["right"]["n"] for b in bins] == [1, 4, 10]
+    assert bins[2]["right"] == proportion(9, 10) and bins[1]["right"] == proportion(2, 4)
+    assert bins[2]["stated"] == pytest.approx((9 * 0.95 + 0.97) / 10)
+    assert bins[1]["stated"] == pytest.approx(0.65)
+    assert calibration_bins([], CLASSES) == []
+
+
 def test_report_is_plain_json_and_refuses_unknown_labels():
     import json
 
@@ -45,6 +64,7 @@ def test_report_is_plain_json_and_refuses_unknown_labels():
     assert (report["cases"], report["read"], report["unreadable"], report["labelled"], report["right"]) == (36, 35, 1, 35, 35)
     assert report["verdict"]["code"] == "consistent_with_card" and report["verdict"]["params"]["n"] == 35
     assert "RT-PCR" in report["verdict"]["text"]
+    assert [b["right"]["n"] for b in report["calibration"]] == [35]  # the refused case is not read
     with pytest.raises(ValueError, match="tuberculosis"):
         site_report([_case("tuberculosis", None)], CLASSES, None)
 

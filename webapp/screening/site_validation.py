@@ -288,6 +288,50 @@ def refusal_text(validation: SiteValidation) -> str:
         "observed": observed, "budget": numbers["budget"]}
 
 
+# The calibration plot's frame in SVG user units (the template's viewBox is 0 0 360 290): room
+# on the left and at the bottom for the tick labels and axis titles.
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 56.0, 344.0, 12.0, 236.0
+PLOT_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def _plot_x(chance: float) -> str:
+    # Strings, not floats: a float in a template is localised ("12,5" in Indonesian), which SVG
+    # cannot read.
+    return f"{PLOT_LEFT + chance * (PLOT_RIGHT - PLOT_LEFT):.1f}"
+
+
+def _plot_y(share: float) -> str:
+    return f"{PLOT_BOTTOM - share * (PLOT_BOTTOM - PLOT_TOP):.1f}"
+
+
+def calibration_plot(report: dict) -> dict | None:
+    """The site's calibration plot (cxr.inference.site_check.calibration_bins) drawn by the
+    template as SVG, so its axes are in the reader's language and the web app needs no plotting
+    library, with the same numbers as a table. None for reports made before it was recorded."""
+    bins = [b for b in report.get("calibration") or [] if (b.get("right") or {}).get("value") is not None]
+    if not bins:
+        return None
+    points = []
+    for b in bins:
+        lo, hi = b["right"]["ci95"]
+        points.append({
+            "x": _plot_x(b["stated"]), "y": _plot_y(b["right"]["value"]),
+            "y_low": _plot_y(lo), "y_high": _plot_y(hi),
+            "range": f"{percent(b['low'], 0)} – {percent(b['high'], 0)}", "cases": b["right"]["n"],
+            "stated": percent(b["stated"]), "right": estimate(b["right"]),
+        })
+    return {
+        "points": points,
+        "ticks": [{"label": percent(t, 0), "x": _plot_x(t), "y": _plot_y(t)} for t in PLOT_TICKS],
+        "left": f"{PLOT_LEFT:.1f}", "right": f"{PLOT_RIGHT:.1f}",
+        "top": f"{PLOT_TOP:.1f}", "bottom": f"{PLOT_BOTTOM:.1f}",
+        # Where the tick labels and axis titles go: below the frame and to its left.
+        "below": f"{PLOT_BOTTOM + 16:.1f}", "beside": f"{PLOT_LEFT - 6:.1f}",
+        "x_title_x": f"{(PLOT_LEFT + PLOT_RIGHT) / 2:.1f}", "x_title_y": f"{PLOT_BOTTOM + 40:.1f}",
+        "y_title_y": f"{(PLOT_TOP + PLOT_BOTTOM) / 2:.1f}",
+    }
+
+
 def summary(validation: SiteValidation) -> dict:
     """What a list of validations shows per row."""
     return {

@@ -377,6 +377,7 @@ def site_validation_detail(request, pk: int):
         "refusal_text": site_validation.refusal_text(validation),
         "refusal_budget": site_validation.percent((refusal_check.get("params") or {}).get("budget"), 0),
         "per_class": per_class,
+        "calibration": site_validation.calibration_plot(report),
         "card_accuracy": site_validation.percent(card.get("labelled_accuracy")),
         "card_coverage": site_validation.percent(card.get("coverage")),
         "target": site_validation.percent(card.get("target_accuracy"), 0),

@@ -85,6 +85,8 @@ def test_a_run_is_stored_with_its_report_and_no_image(admin_client, xray_paths, 
     assert validation.verdict_text.startswith("Not enough cases to judge")
     assert validation.report["by_truth"] == {"covid": 2, "pneumonia": 2, "normal": 2}
     assert set(validation.report["per_class"]) == {"covid", "pneumonia", "normal"}
+    # Every read X-ray is in one bin of the calibration plot, and nothing else is.
+    assert sum(b["right"]["n"] for b in validation.report["calibration"]) == validation.read
     assert not media_root.exists() or not any(media_root.rglob("*"))  # no image kept
 
     html = admin_client.get(response["Location"]).content.decode()
@@ -117,6 +119,46 @@ def test_the_report_is_said_in_indonesian(admin_client, xray_paths):
     assert "Not enough cases" not in html
     assert "penjaga menolak" in html and "Ditolak sebagai bukan foto rontgen dada" in html
     assert "the guard refused" not in html and "Refused as not a chest X-ray" not in html
+
+
+def _stored_with_calibration(admin):
+    from cxr.inference.site_check import proportion
+
+    bins = [{"low": 0.5, "high": 0.6, "stated": 0.55, "right": proportion(3, 10)},
+            {"low": 0.9, "high": 1.0, "stated": 0.97, "right": proportion(36, 40)}]
+    return SiteValidation.objects.create(
+        run_by=admin, model_version="test-0", cases=50, read=50, labelled=50, right=39,
+        report={"calibration": bins, "labelled_accuracy": proportion(39, 50)}, verdict_code="inconclusive")
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_report_draws_its_calibration_plot_in_the_readers_language(admin_client, language):
+    import re
+
+    validation = _stored_with_calibration(admin_client.admin)
+    admin_client.cookies["django_language"] = language
+    html = admin_client.get(reverse("screening:site_validation_detail", args=[validation.pk])).content.decode()
+    start = html.index('data-testid="calibration-plot"')
+    plot = html[start:html.index("</svg>", start)]
+    # One dot per bin, where the numbers put it: stated 55% across, 30% right up (frame 56-344 x,
+    # 236-12 y), with the 95% interval as a whisker; coordinates never localised ("226,4").
+    assert plot.count("<circle") == 2
+    assert 'cx="214.4" cy="168.8"' in plot and 'cx="335.4" cy="34.4"' in plot
+    assert re.search(r'="\d+,\d', plot) is None
+    table = html[html.index('id="site-calibration-table"'):]
+    if language == "en":
+        assert "Chance given to the most likely class" in plot and "Right here" in plot
+        assert "50% – 60%" in table and "30.0%" in table and "<td>10</td>" in table
+    else:
+        assert "Peluang yang diberikan pada kelas paling mungkin" in plot and "Chance given" not in plot
+        assert "50% – 60%" in table and "30,0%" in table
+
+
+def test_a_report_from_before_the_calibration_plot_shows_none(admin_client):
+    validation = SiteValidation.objects.create(run_by=admin_client.admin, cases=0, report={},
+                                               verdict_code="too_few_cases")
+    response = admin_client.get(reverse("screening:site_validation_detail", args=[validation.pk]))
+    assert response.status_code == 200 and "calibration-plot" not in response.content.decode()
 
 
 def test_the_verdict_sentence_follows_the_stored_numbers(db):

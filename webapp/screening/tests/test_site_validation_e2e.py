@@ -91,6 +91,14 @@ def test_admin_checks_the_model_on_labelled_xrays(page, live_server, test_output
     expect(page.get_by_test_id("site-validation-disclaimer")).to_contain_text("A clinician and an RT-PCR test decide")
     assert not media_root.exists() or not any(media_root.rglob("*"))  # no image was kept
     page.screenshot(path=test_output / "site-validation-report.png", full_page=True)
+    # The calibration plot is drawn (SVG, no plotting library): one dot per bin of read X-rays.
+    plot = page.get_by_test_id("calibration-plot")
+    expect(plot).to_be_visible()
+    bins = validation.report["calibration"]
+    expect(plot.locator("circle")).to_have_count(len(bins))
+    assert sum(b["right"]["n"] for b in bins) == validation.read
+    assert plot.bounding_box()["width"] > 200
+    page.locator("figure.calibration-plot").screenshot(path=test_output / "site-validation-calibration.png")
 
     # How it works: the out-of-source section and this check.
     page.goto(f"{base}/how-it-works/")
