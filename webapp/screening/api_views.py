@@ -244,8 +244,11 @@ class BatchProblem(Schema):
 class BatchFile(Schema):
     index: int = Field(ge=0, description="The file's place in the request, from 0")
     state: Literal["queued", "reading", "done", "refused"]
-    reading_id: int | None = Field(None, description="The reading, once done")
+    reading_id: int | None = Field(None, description="The reading, once done; null again if it was "
+                                   "deleted since (reading_deleted)")
     reading_url: str | None = None
+    reading_deleted: bool = Field(False, description="Read, and the reading has since been deleted "
+                                  "by its owner: it is gone for good")
     problem: BatchProblem | None = Field(None, description="Why no reading (state refused): "
                                          "the code and status a single upload would have had")
 

@@ -182,7 +182,9 @@ def status(batch: UploadBatch, request, *, api: bool) -> dict:
     entries = []
     for item in items:
         entry = {"index": item.index, "state": item.state, "reading_id": item.reading_id,
-                 "reading_url": None, "problem": None}
+                 "reading_url": None, "problem": None,
+                 # Read, and its reading deleted since by its owner (the link is set to null).
+                 "reading_deleted": item.state == BatchItem.State.DONE and item.reading_id is None}
         if item.reading_id:
             entry["reading_url"] = request.build_absolute_uri(reverse(
                 "api:reading" if api else "screening:detail", args=[item.reading_id]))

@@ -95,6 +95,30 @@ def test_the_batch_page_and_status_are_the_owners_only(patient_client, doctor_cl
         assert patient_client.get(reverse(name, args=[batch.pk + 1])).status_code == 404
 
 
+def test_a_batch_whose_reading_was_deleted_still_shows(patient_client, api_client_factory, patient,
+                                                       model_dir, media_root, data_dir, xray_paths):
+    """Deleting one of a batch's readings leaves the batch page, its status and the API's status
+    working, each saying that the reading is gone (the page once failed with a server error)."""
+    batch, _ = batches.create_batch(patient, [
+        SimpleUploadedFile("a.png", xray_paths["covid"][0].read_bytes()),
+        SimpleUploadedFile("b.png", xray_paths["normal"][0].read_bytes())])
+    batches.run_queued(batch)
+    kept, deleted = (item.reading_id for item in batch.items.all())
+    assert patient_client.post(reverse("screening:delete", args=[deleted])).status_code == 302
+    assert not Reading.objects.filter(pk=deleted).exists()
+
+    page = patient_client.get(reverse("screening:batch", args=[batch.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.count('data-testid="batch-reading-deleted"') == 1
+    assert reverse("screening:detail", args=[kept]) in html
+    status = patient_client.get(reverse("screening:batch_status", args=[batch.pk]))
+    assert status.status_code == 200 and 'data-testid="batch-reading-deleted"' in status.json()["html"]
+    body = api_client_factory(patient).get(reverse("api:batch", args=[batch.pk])).json()
+    assert [(i["state"], i["reading_id"], i["reading_deleted"]) for i in body["items"]] == [
+        ("done", kept, False), ("done", None, True)]
+
+
 def test_a_job_delivered_twice_reads_its_file_once(patient, model_dir, media_root, data_dir,
                                                    xray_paths):
     batch, _ = batches.create_batch(patient, [
