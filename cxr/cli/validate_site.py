@@ -48,11 +48,14 @@ def read_labels(path: Path, classes: list[str]) -> list[tuple[str, str]]:
         if not reader.fieldnames or not {"file", "label"} <= set(reader.fieldnames):
             raise ValueError(f"{path} needs the columns file,label (has {reader.fieldnames})")
         rows = []
-        for number, row in enumerate(reader, start=2):
-            label = (row["label"] or "").strip().lower()
-            if label not in classes:
-                raise ValueError(f"{path}, line {number}: label {row['label']!r} is not one of {classes}")
-            rows.append(((row["file"] or "").strip(), label))
+        try:
+            for number, row in enumerate(reader, start=2):
+                label = (row["label"] or "").strip().lower()
+                if label not in classes:
+                    raise ValueError(f"{path}, line {number}: label {row['label']!r} is not one of {classes}")
+                rows.append(((row["file"] or "").strip(), label))
+        except csv.Error as exc:  # a stray quote, a field over the csv module's size limit
+            raise ValueError(f"{path}, line {reader.line_num}: not readable as CSV ({exc})") from None
     if not rows:
         raise ValueError(f"{path} lists no files")
     return rows

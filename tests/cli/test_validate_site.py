@@ -47,6 +47,10 @@ def test_bad_labels_are_refused_with_the_line(cxr_dir, tmp_path, capsys):
     labels.write_text("name,diagnosis\na.png,covid\n")
     assert main(["validate-site", str(cxr_dir), "--labels", str(labels), "--out", str(tmp_path)]) == 2
     assert "file,label" in capsys.readouterr().err
+    # A stray quote swallows the rest into one field, past the csv module's limit: refused, not a traceback.
+    labels.write_text('file,label\n"a.png,covid\n' + "b.png,normal\n" * 12_000)
+    assert main(["validate-site", str(cxr_dir), "--labels", str(labels), "--out", str(tmp_path)]) == 2
+    assert "not readable as CSV (field larger than field limit" in capsys.readouterr().err
 
 
 def _spread_cases(cxr_manifest, per_class: int, skip: int = 0) -> list[tuple[str, str]]:

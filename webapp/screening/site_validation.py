@@ -93,6 +93,15 @@ def read_labels(labels_file, classes: list[str]) -> tuple[list[tuple[str, str]],
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    try:
+        return _read_rows(reader, classes)
+    except csv.Error as exc:  # a stray quote, a field over the csv module's size limit
+        raise ValidationRefused([_("The labels file is not a CSV file this page can read: line "
+                                   "%(line)s: %(problem)s.") % {"line": reader.line_num, "problem": exc}]) from None
+
+
+def _read_rows(reader: csv.DictReader, classes: list[str]) -> tuple[list[tuple[str, str]], set[str], list[str]]:
+    """read_labels's rows, listed names and problems (csv.Error passes through)."""
     columns = [(name or "").strip().lower() for name in reader.fieldnames or []]
     if not {"file", "label"} <= set(columns):
         raise ValidationRefused([_("The labels file needs the columns file and label in its first "

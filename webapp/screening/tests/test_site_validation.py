@@ -206,6 +206,15 @@ def test_an_unknown_label_names_its_line(admin_client, xray_paths):
                   "covid, pneumonia, normal")
 
 
+def test_labels_the_csv_module_cannot_read_are_refused_with_the_line(admin_client, xray_paths):
+    """A stray quote swallows the rest of the file into one field; past the csv module's field
+    limit that raised csv.Error, a server error, instead of a refusal naming the line."""
+    files = labelled(xray_paths, 1)
+    text = csv_of(files) + '"unclosed.png,normal\n' + "x.png,normal\n" * 12_000
+    _problem_page(post(admin_client, files, text), 400, "is not a CSV file this page can read",
+                  "field larger than field limit")
+
+
 def test_listed_but_not_uploaded_and_uploaded_but_not_listed(admin_client, xray_paths):
     files = labelled(xray_paths, 1)
     text = csv_of(files[1:]) + "absent.png,normal\n"
