@@ -21,6 +21,7 @@ import functools
 import io
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,7 +136,7 @@ def decode_image(
     fmt = sniff_format(data)
     try:
         if fmt == "dicom":
-            decoded = _decode_dicom(data, max_pixels)
+            decoded = _decode_dicom(data, max_pixels, max_bytes)
         else:
             decoded = _decode_pillow(data, fmt, max_pixels)
     except ImageError:
@@ -228,10 +229,51 @@ def colour_tint(rgb: np.ndarray) -> float:
 
 # --- DICOM ------------------------------------------------------------------------------------
 
-def _decode_dicom(data: bytes, max_pixels: int) -> DecodedImage:
+_DEFLATED_SYNTAX = b"1.2.840.10008.1.2.1.99"  # Deflated Explicit VR Little Endian
+# Explicit VR elements whose value length takes 4 bytes, after 2 reserved ones (PS3.5 7.1.2).
+_LONG_LENGTH_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+_INFLATE_STEP = 1 << 20
+
+
+def _file_meta_group(data: bytes) -> tuple[dict[int, bytes], int]:
+    """The file meta group's values by element number (0002,eeee) and the offset where the data
+    set after it starts. The group is explicit VR little endian right after "DICM" (PS3.10 7.1)."""
+    values, pos = {}, 132
+    while pos + 8 <= len(data) and data[pos:pos + 2] == b"\x02\x00":
+        element, vr = int.from_bytes(data[pos + 2:pos + 4], "little"), data[pos + 4:pos + 6]
+        if vr in _LONG_LENGTH_VRS:
+            length, pos = int.from_bytes(data[pos + 8:pos + 12], "little"), pos + 12
+        else:
+            length, pos = int.from_bytes(data[pos + 6:pos + 8], "little"), pos + 8
+        values[element] = data[pos:pos + length]
+        pos += length
+    return values, pos
+
+
+def check_dicom_inflation(data: bytes, max_bytes: int = MAX_BYTES) -> None:
+    """Refuse a DICOM file whose deflated data set unpacks to more than `max_bytes`.
+
+    pydicom inflates a Deflated Explicit VR Little Endian data set whole, in memory, before any
+    size can be checked: 1 MB of zeros unpacks to 1 GiB. This counts the unpacked bytes a step at
+    a time first, keeping none of them. Other files pass unchanged; damaged deflate data raises
+    zlib.error (a damaged file to the caller)."""
+    if data[128:132] != b"DICM":
+        return  # only a file meta group can declare the deflated syntax
+    meta, start = _file_meta_group(data)
+    if meta.get(0x0010, b"").rstrip(b"\x00 ") != _DEFLATED_SYNTAX:
+        return
+    inflater, pending, size = zlib.decompressobj(-zlib.MAX_WBITS), data[start:], 0
+    while pending and not inflater.eof:
+        size += len(inflater.decompress(pending, _INFLATE_STEP))
+        if size > max_bytes:
+            raise ImageTooLarge(Notice("dicom_inflates_too_large", limit_mib=max_bytes / 2**20))
+        pending = inflater.unconsumed_tail
+
+def _decode_dicom(data: bytes, max_pixels: int, max_bytes: int) -> DecodedImage:
     import pydicom
     from pydicom.pixels import apply_color_lut, apply_modality_lut, pixel_array
 
+    check_dicom_inflation(data, max_bytes)
     has_preamble = data[128:132] == b"DICM"
     # Large values (the pixel data) stay in `data` until asked for: uncompressed pixels are then
     # read straight from it (`_native_first_frame`), never copied into the data set.

@@ -90,6 +90,8 @@ ENGLISH: dict[str, str] = {
     "too_many_pixels": "The image is too large; the limit is {limit_megapixels:.0f} megapixels.",
     "too_many_pixels_sized": "The image is too large ({width} x {height} pixels); the limit is "
     "{limit_megapixels:.0f} megapixels.",
+    "dicom_inflates_too_large": "The DICOM file is compressed (deflate) and unpacks to more than "
+    "{limit_mib:.0f} MiB, the limit.",
     "too_large_to_decode": "The image is too large to decode on this server.",
     "impossible_size": "The image declares an impossible size ({width} x {height}).",
     "damaged_file": "The {format} file is damaged or incomplete ({detail}).",

@@ -186,3 +186,41 @@ def test_a_compression_no_installed_decoder_handles_is_refused_by_name(twelve_bi
     ds.save_as(buffer)
     with pytest.raises(UnsupportedFormat, match="compressed as High-Throughput JPEG 2000"):
         decode_image(buffer.getvalue())
+
+
+def _deflated(pixels: np.ndarray) -> bytes:
+    """`make_dicom`'s file written with the Deflated Explicit VR Little Endian syntax."""
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    ds = pydicom.dcmread(io.BytesIO(make_dicom(pixels)))
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def test_a_deflated_dicom_is_read_like_the_plain_one(xray):
+    stored = xray.astype(np.uint16) * 256
+    assert np.array_equal(decode_image(_deflated(stored)).gray, decode_image(make_dicom(stored)).gray)
+
+
+def test_a_deflate_bomb_is_refused_before_it_is_unpacked():
+    """42 megapixels of zeros (under the pixel limit) deflate to ~80 KB and unpack to 84 MB, over
+    the 64 MiB file limit. pydicom unpacks a deflated data set whole before any size is known, so
+    the file is refused on a running count of its unpacked bytes, holding none of them."""
+    import tracemalloc
+
+    bomb = _deflated(np.zeros((6000, 7000), np.uint16))
+    assert len(bomb) < 1_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageTooLarge) as refused:
+            decode_image(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert refused.value.message.code == "dicom_inflates_too_large"
+    assert peak < 16 * 2**20  # the file and one step of unpacking, never the 84 MB
+    small = _deflated(np.full((64, 64), 1000, np.uint16))
+    with pytest.raises(CorruptImage):  # damaged deflate data: a damaged file, not a crash
+        decode_image(small[:-len(small) // 3] + b"\xff" * (len(small) // 3))

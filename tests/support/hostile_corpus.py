@@ -130,6 +130,18 @@ def dicom_bytes(pixels: np.ndarray | None, frames: int = 1, patient: dict | None
     return data
 
 
+def deflated_dicom(pixels: np.ndarray) -> bytes:
+    """`dicom_bytes(pixels)` written with the Deflated Explicit VR Little Endian syntax."""
+    import pydicom
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    ds = pydicom.dcmread(io.BytesIO(dicom_bytes(pixels)))
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
 def readable_by_reference(data: bytes) -> bool:
     """An independent judgement: do Pillow or pydicom read a whole picture from these bytes?
     (Of a multi-frame DICOM, the first frame, as the app promises.)"""
@@ -280,6 +292,9 @@ def build_corpus(png_path: Path, jpeg_path: Path, size_limit: int, seed: int = 7
         add(f"jpeg-declares-{width}x{height}", "big.jpg", "image/jpeg",
             jpeg_declaring(jpeg, width, height), must_reject=True)
     add("png-bomb-10000", "bomb.png", "image/png", png_bomb(10_000), True)  # 100 MP
+    # 42 MP of zeros, under the pixel limit: ~80 KB deflated, 84 MB unpacked.
+    add("dicom-deflate-bomb", "bomb.dcm", "application/dicom",
+        deflated_dicom(np.zeros((6000, 7000), np.uint16)), True)
     add("png-16bit-declares-huge", "big.png", "image/png",
         png_declaring(40_000, 40_000, bit_depth=16), True)
     bmp = bytearray(bases["bmp"][2])

@@ -114,6 +114,8 @@ TRANSLATIONS = {
                          "megapixels."),
     "too_many_pixels_sized": _("The image is too large (%(width)s x %(height)s pixels); the limit "
                                "is %(limit_megapixels).0f megapixels."),
+    "dicom_inflates_too_large": _("The DICOM file is compressed (deflate) and unpacks to more "
+                                  "than %(limit_mib).0f MiB, the limit."),
     "too_large_to_decode": _("The image is too large to decode on this server."),
     "impossible_size": _("The image declares an impossible size (%(width)s x %(height)s)."),
     "damaged_file": _("The %(format)s file is damaged or incomplete (%(detail)s)."),

@@ -57,8 +57,13 @@ class UploadForm(forms.Form):
 def dicom_patient_id(uploaded_file) -> str:
     """The PatientID in a DICOM file's header ("" for other files or when it has none); the file
     is read from its start and left at its start."""
+    import zlib
+
     import pydicom
     from pydicom.errors import InvalidDicomError
+
+    from cxr.inference import ImageError
+    from cxr.inference.decode import check_dicom_inflation
 
     try:
         uploaded_file.seek(0)
@@ -67,11 +72,12 @@ def dicom_patient_id(uploaded_file) -> str:
         has_preamble = head[128:132] == b"DICM"
         if not has_preamble and head[:2] not in (b"\x02\x00", b"\x08\x00"):
             return ""
+        check_dicom_inflation(head)  # pydicom would unpack a deflate bomb whole, in memory
         ds = pydicom.dcmread(io.BytesIO(head), stop_before_pixels=True, force=not has_preamble,
                              specific_tags=["PatientID"])
         value = str(ds.get("PatientID", "") or "")
-    except (InvalidDicomError, OSError, ValueError, AttributeError, TypeError, KeyError):
-        return ""
+    except (InvalidDicomError, OSError, ValueError, AttributeError, TypeError, KeyError, ImageError, zlib.error):
+        return ""  # decoding the image refuses it with the reason
     value = "".join(ch for ch in value if ch.isprintable())
     return " ".join(value.split())[:REFERENCE_MAX_LENGTH]
 

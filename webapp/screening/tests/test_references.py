@@ -159,3 +159,27 @@ def test_the_data_migration_forgets_stored_file_names(patient, transactional_db)
         columns = [c.name for c in connection.introspection.get_table_description(cursor, "screening_reading")]
     assert "original_filename" not in columns
     assert "patient_reference" in columns
+
+
+def test_a_deflate_bomb_is_refused_without_unpacking_it_for_its_patient_id(patient_client, model_dir,
+                                                                            media_root):
+    """Reading the PatientID opened the file with pydicom, which unpacks a deflated data set
+    whole: ~80 KB here became 84 MB (1 MB would be 1 GiB). Both that and decoding now count the
+    unpacked bytes first and refuse the file past the limit."""
+    import tracemalloc
+
+    import numpy as np
+
+    from tests.support.hostile_corpus import deflated_dicom
+
+    bomb = deflated_dicom(np.zeros((6000, 7000), np.uint16))
+    tracemalloc.start()
+    try:
+        response = post(patient_client, [("bomb.dcm", bomb)], reference_from_dicom="on")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 413
+    assert "unpacks to more than 64 MiB" in response.content.decode()
+    assert Reading.objects.count() == 0
+    assert peak < 64 * 2**20, f"{peak / 2**20:.0f} MiB held while refusing an 80 KB file"
