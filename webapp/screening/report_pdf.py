@@ -25,7 +25,7 @@ from reportlab.platypus import (
 
 from webapp.accounts.timezones import format_datetime, zone_of
 
-from . import storage
+from . import pdf_fonts, storage
 from .access import private_headers
 from .presentation import overlay_png, reading_context
 
@@ -53,7 +53,7 @@ def _numbered_canvas(footer: str):
             total = len(self._pages)
             for state in self._pages:
                 self.__dict__.update(state)
-                self.setFont("Helvetica", 8)
+                self.setFont(pdf_fonts.face("Helvetica"), 8)
                 self.setFillColor(colors.HexColor("#556472"))
                 text = f"{footer} · " if footer else ""
                 text += label % {"page": self._pageNumber, "pages": total}
@@ -62,6 +62,14 @@ def _numbered_canvas(footer: str):
             super().save()
 
     return NumberedCanvas
+
+
+def _as_typed(text: str) -> str:
+    """A person's own text (reference, note) as typed, or, where the report's font would garble
+    it (pdf_fonts.can_print), a pointer to the web page, which shows it rightly."""
+    if pdf_fonts.can_print(text):
+        return text
+    return _("(written in a script this PDF cannot print; the reading's web page shows it)")
 
 
 def response(reading) -> HttpResponse:
@@ -76,6 +84,7 @@ def build(reading) -> bytes:
     context = reading_context(reading)
     overlay = overlay_png(reading, max_side=1024)
     styles = getSampleStyleSheet()
+    pdf_fonts.use_in(styles)
     body, small = styles["BodyText"], styles["Italic"]
     out = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -90,7 +99,7 @@ def build(reading) -> bytes:
     created = format_datetime(reading.created_at, zone_of(reading.owner))
     model = " ".join(part for part in (context["model_name"], reading.model_version) if part) or "—"
     facts = [
-        [p(_("Patient reference")), p(reading.patient_reference or "—")],
+        [p(_("Patient reference")), p(_as_typed(reading.patient_reference) if reading.patient_reference else "—")],
         [p(_("Date")), p(created)],
         [p(_("Image")), p(f"{reading.source_format.upper()}, {reading.image_width} × {reading.image_height}")],
         [p(_("Model version")), p(model)],
@@ -150,6 +159,6 @@ def build(reading) -> bytes:
         story += [Paragraph(escape(_("Known limits of the model")), styles["Heading3"])]
         story += [p(f"• {item}") for item in context["limitations"]]
     if reading.note:
-        story += [Paragraph(escape(_("Note")), styles["Heading3"]), p(reading.note)]
+        story += [Paragraph(escape(_("Note")), styles["Heading3"]), p(_as_typed(reading.note))]
     doc.build(story, canvasmaker=_numbered_canvas(_("Model %(model)s") % {"model": model}))
     return out.getvalue()
