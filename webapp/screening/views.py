@@ -71,17 +71,20 @@ def _refusal_html(request, refusal: UploadRefused) -> str:
         "refusal": refusal, "refusal_message": presentation.refusal_message(refusal)}, request=request)
 
 
-def _uploaded_files(request) -> list:
-    """The files of the "image" field (one or several); UploadRefused when there are too many."""
+def _uploaded_files(request) -> list | None:
+    """The files of the "image" field (one or several); None when there were more than Django
+    parses (DATA_UPLOAD_MAX_NUMBER_FILES), which also drops the form's other fields."""
     try:
-        files = request.FILES.getlist("image")
+        return request.FILES.getlist("image")
     except TooManyFilesSent:
-        files = None
+        return None
+
+
+def _refuse_too_many(files: list | None) -> None:
     if files is None or len(files) > MAX_FILES_PER_UPLOAD:
         raise UploadRefused(
             code="too_many_files", status=400, title=_("Too many files"),
             message=_("Choose at most %(count)s files at a time.") % {"count": MAX_FILES_PER_UPLOAD})
-    return files
 
 
 def _screen_with_reference(user, uploaded, form: UploadForm) -> Reading:
@@ -110,7 +113,8 @@ def upload(request):
     try:
         refuse_oversized_body(request)
         files = _uploaded_files(request)
-        form = UploadForm(request.POST)
+        form = UploadForm(request.POST)  # first, so a refused upload keeps the reference typed
+        _refuse_too_many(files)
         if not form.is_valid():
             raise UploadRefused(code="invalid_reference", status=400, title=_("Check the reference"),
                                 message=" ".join(e for errors in form.errors.values() for e in errors))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -73,10 +74,15 @@ def test_too_many_files_are_refused_before_reading_any(patient_client, model_dir
                                                        xray_paths):
     monkeypatch.setattr(views, "MAX_FILES_PER_UPLOAD", 2)
     data = xray_paths["normal"][0].read_bytes()
-    response = post_files(patient_client, [("a.png", data), ("b.png", data), ("c.png", data)])
+    response = post_files(patient_client, [("a.png", data), ("b.png", data), ("c.png", data)],
+                          patient_reference="Ward 7 / bed 2", reference_from_dicom="on")
     assert response.status_code == 400
-    assert "Choose at most 2 files at a time." in response.content.decode()
+    html = response.content.decode()
+    assert "Choose at most 2 files at a time." in html
     assert Reading.objects.count() == 0
+    # The form comes back as it was sent: the reference typed and the box ticked are kept.
+    assert 'value="Ward 7 / bed 2"' in html
+    assert re.search(r'<input[^>]*name="reference_from_dicom"[^>]*checked', html)
 
 
 # --- CSV export -------------------------------------------------------------------------------
