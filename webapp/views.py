@@ -1,7 +1,9 @@
 """Project-level pages that belong to no single app: the public landing page and the
 signed-in home page (the dashboard that links to the main features)."""
 from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.http import require_safe
 
@@ -41,3 +43,17 @@ def page_not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return api_error(404, "not_found", "No such API route; see /api/v1/openapi.json.")
     return defaults.page_not_found(request, exception)
+
+
+@login_not_required
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form sent without its security token, most often from a page left
+    open past a sign-out or a session's end. Django's own page is bare English for developers;
+    this one says what happened and that nothing was saved, in the reader's language, and
+    upload.js gets the same sentence as JSON for the file's row."""
+    message = _("The page's security check failed, so nothing was sent or saved. This happens "
+                "when a page stays open after you sign out or your session ends, or when the "
+                "browser blocks cookies. Reload the page and try again.")
+    if request.headers.get("x-requested-with") == "XMLHttpRequest":
+        return JsonResponse({"error": {"code": "csrf_failed", "message": message}}, status=403)
+    return render(request, "403_csrf.html", {"message": message}, status=403)

@@ -83,3 +83,33 @@ def test_with_the_token_the_same_post_goes_through(alices_reading, alice):
     assert response.status_code == 302
     alices_reading.refresh_from_db()
     assert alices_reading.patient_reference == "MRN-7"
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_a_refused_form_says_what_happened_in_the_readers_language(alices_reading, alice, language):
+    """Django's own CSRF page is bare English for developers; people see why and what to do."""
+    from django.utils import translation
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    url = reverse("screening:annotate", args=[alices_reading.pk])
+    response = client.post(url, {"patient_reference": "MRN-7"}, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 403
+    html = response.content.decode()
+    with translation.override(language):
+        title = translation.gettext("The form could not be sent")
+    assert 'data-testid="csrf-failure"' in html and title in html
+    assert "CSRF verification failed" not in html and "<nav" in html  # the site's own page
+    if language == "id":
+        assert title != "The form could not be sent" and "Muat ulang halaman" in html
+    alices_reading.refresh_from_db()
+    assert alices_reading.patient_reference == ""  # nothing saved, as it says
+
+
+def test_an_upload_refused_for_its_token_gets_the_sentence_as_json(alice):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post(reverse("screening:upload"), {}, HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "csrf_failed" and "nothing was sent or saved" in error["message"]

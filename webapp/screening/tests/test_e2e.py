@@ -181,3 +181,22 @@ def test_upload_works_without_javascript(chromium_browser, live_server, test_out
         page.screenshot(path=test_output / "screening-reading-no-js.png", full_page=True)
     finally:
         context.close()
+
+
+def test_an_upload_whose_security_token_expired_says_so(watched_page, live_server, test_output, model_dir,
+                                                        media_root, user, xray_paths):
+    """The CSRF cookie gone (cookies cleared, another tab signed out and in): the row says what
+    happened and what to do, not "the server could not read this file"."""
+    from webapp.screening.models import Reading
+
+    page = watched_page
+    log_in_on_redirect(page, live_server.url, "/screening/upload/", user.email, PASSWORD)
+    page.context.clear_cookies(name="csrftoken")
+    page.set_input_files("#id_image", str(xray_paths["normal"][0]))
+    page.get_by_role("button", name="Screen this X-ray").click()
+    error = page.get_by_test_id("upload-error")
+    expect(error).to_contain_text("security check failed, so nothing was sent or saved")
+    expect(error).to_contain_text("Reload the page and try again.")
+    assert Reading.objects.count() == 0
+    page.screenshot(path=test_output / "screening-csrf-refused.png", full_page=True)
+    watched_page.console_errors.clear()  # the browser logs the 403 itself
