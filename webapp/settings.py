@@ -100,6 +100,8 @@ MIDDLEWARE = [
     # Who viewed, downloaded or deleted which reading (webapp/audit/middleware.py).
     "webapp.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A page instead of Django's empty body for 405 outside the API (webapp/error_pages.py).
+    "webapp.error_pages.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Every page requires login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",

@@ -184,3 +184,28 @@ def test_500_page_renders_without_request_context():
     assert response.status_code == 500
     html = response.content.decode()
     assert "Something went wrong" in html and DISCLAIMER in html
+
+
+def test_every_address_a_page_cannot_get_answers_with_a_page(make_user):
+    """Opening a form's address directly (GET on a POST-only view) got Django's empty 405 body:
+    a blank page. Every such route outside the API now shows the site's own page, in the
+    reader's language, and keeps the Allow header."""
+    from django.utils import translation
+
+    from webapp.tests.support.security_helpers import all_routes
+
+    client = Client()
+    client.force_login(make_user(is_staff=True))
+    refused = []
+    for route in all_routes():
+        if route.pattern.startswith(("api/", "admin/")):
+            continue
+        response = client.get(route.url(), HTTP_ACCEPT_LANGUAGE="id")
+        if response.status_code == 405:
+            refused.append(route.name)
+            html = response.content.decode()
+            assert 'data-testid="method-not-allowed"' in html, route.pattern
+            assert response["Allow"] and "GET" not in response["Allow"].split(", ")
+            with translation.override("id"):
+                assert translation.gettext("This address is not a page") in html
+    assert {"logout", "screening:annotate"} <= set(refused), refused
