@@ -9,6 +9,7 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -150,3 +151,24 @@ def test_the_signed_in_header_keeps_one_row_on_a_laptop_in_both_languages(page, 
                             clip={"x": 0, "y": 0, "width": width, "height": 120})
     page.set_viewport_size({"width": 1600, "height": 900})  # wide enough for the brand's name too
     assert page.locator(".brand-name").is_visible()
+
+
+def test_the_language_menu_waits_for_a_keyboard_choice(page, live_server, test_output):
+    """Arrow keys step through a closed select's options, each step a "change": the menu once
+    switched language (and reloaded the page) on the first arrow press. From the keyboard the
+    choice now waits for Enter, and the Change button appears for it."""
+    base = live_server.url
+    page.goto(base + "/")
+    select = page.locator("#language-select")
+    change = page.locator(".lang-form button[type=submit]")
+    expect(change).to_be_hidden()  # pointer users do not need it
+    select.focus()
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(300)  # a submit would have started navigating by now
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert select.input_value() == "id"
+    expect(change).to_be_visible()
+    page.screenshot(path=test_output / "i18n-language-menu-by-keys.png")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("html").get_attribute("lang") == "id"

@@ -6,11 +6,37 @@
   // Lets CSS hide controls that JavaScript makes unnecessary (e.g. the language "Change" button).
   document.documentElement.classList.add("js");
 
-  // A <select data-autosubmit> submits its form as soon as a choice is made.
+  // A <select data-autosubmit> submits its form as soon as a choice is made with the pointer.
+  // From the keyboard, arrow keys change a closed select's value one step at a time, each step
+  // firing "change": submitting then would leave the page before a keyboard user reached their
+  // choice (WCAG 3.2.2). So a choice made with keys waits for Enter, or for the form's own
+  // submit button, which is shown again for it.
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-    select.addEventListener("change", function () {
+    var byKeys = false;
+    var submit = function () {
       if (select.form) {
         select.form.submit();
+      }
+    };
+    select.addEventListener("pointerdown", function () {
+      byKeys = false;
+    });
+    select.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        submit();
+      } else if (event.key !== "Tab" && event.key !== "Shift") {
+        byKeys = true;
+      }
+    });
+    select.addEventListener("change", function () {
+      if (!byKeys) {
+        submit();
+        return;
+      }
+      var button = select.form && select.form.querySelector(".js-hide[type=submit]");
+      if (button) {
+        button.classList.remove("js-hide");
       }
     });
   });
