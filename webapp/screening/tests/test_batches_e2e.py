@@ -67,3 +67,43 @@ def test_the_batch_page_follows_the_queue(size, language, chromium_browser, live
         assert errors == []
     finally:
         context.close()
+
+
+def test_polling_leaves_unchanged_rows_and_the_focus_alone(chromium_browser, live_server, model_dir, media_root,
+                                                          patient, xray_paths, settings, tmp_path, monkeypatch):
+    """The rows sit in a live region: rewriting them all at each poll read them out again and
+    took the keyboard focus off a reading's link. Only a row that changed is replaced now."""
+    from webapp.screening import views
+
+    monkeypatch.setattr(views, "BATCH_REFRESH_SECONDS", 1)
+    settings.DATA_DIR = tmp_path
+    batch, _ = batches.create_batch(patient, [
+        SimpleUploadedFile("a.png", xray_paths["covid"][0].read_bytes()),
+        SimpleUploadedFile("b.png", xray_paths["normal"][0].read_bytes())])
+    first, second = batch.items.all()
+    batches.read_item(first.pk)
+    client = Client()
+    client.force_login(patient)
+    context = chromium_browser.new_context()
+    try:
+        context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "url": live_server.url,
+                              "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value}])
+        page = context.new_page()
+        page.goto(f"{live_server.url}/screening/batches/{batch.pk}/")
+        items = page.get_by_test_id("batch-item")
+        link = items.nth(0).get_by_role("link")
+        link.focus()
+        # A property, not an attribute: the page compares attributes, a property survives only
+        # on the very same node.
+        page.evaluate("document.querySelector('[data-testid=batch-item]').seenBefore = true")
+        with page.expect_response(lambda r: "/status/" in r.url):
+            pass
+        with page.expect_response(lambda r: "/status/" in r.url):  # two polls, nothing changed
+            pass
+        batches.read_item(second.pk)
+        expect(items.nth(1).get_by_role("link")).to_have_count(1)  # the changed row was replaced
+        assert page.evaluate("document.querySelector('[data-testid=batch-item]').seenBefore === true")
+        assert page.evaluate("document.activeElement.closest('[data-testid=batch-item]') !== null")
+        expect(link).to_be_focused()
+    finally:
+        context.close()

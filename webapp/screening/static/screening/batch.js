@@ -11,6 +11,29 @@
   var reload = section.querySelector("[data-batch-reload]");
   if (reload) reload.hidden = true;
 
+  // Put the server's rows in place changing only what changed: the list sits in a live region,
+  // so a replaced node is read out again, and a replaced link loses the keyboard focus. Rewriting
+  // the whole list every few seconds did both, even when nothing had moved.
+  function update(html) {
+    var fresh = document.createElement("div");
+    fresh.innerHTML = html; // rendered and escaped by the server's template
+    if (fresh.children.length !== items.children.length) {
+      items.innerHTML = html;
+      return;
+    }
+    Array.prototype.forEach.call(fresh.children, function (node, i) {
+      var current = items.children[i];
+      if (current.isEqualNode(node)) return;
+      if (current.tagName === "OL" && node.tagName === "OL" && current.children.length === node.children.length) {
+        Array.prototype.forEach.call(node.children, function (row, j) {
+          if (!current.children[j].isEqualNode(row)) current.replaceChild(row.cloneNode(true), current.children[j]);
+        });
+      } else {
+        items.replaceChild(node.cloneNode(true), current);
+      }
+    });
+  }
+
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
@@ -18,7 +41,7 @@
         return response.json();
       })
       .then(function (body) {
-        items.innerHTML = body.html;
+        update(body.html);
         if (body.state === "finished") {
           section.dataset.finished = "true";
         } else {
