@@ -21,3 +21,16 @@ def log_in_on_redirect(page, base: str, path: str, email: str, password: str) ->
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}{path}")
+
+
+def contrast_ratio(colour_a: str, colour_b: str) -> float:
+    """WCAG contrast ratio of two computed CSS colours ("rgb(r, g, b)" or "rgba(...)" opaque)."""
+    import re
+
+    def luminance(colour: str) -> float:
+        r, g, b = (int(v) / 255 for v in re.findall(r"[\d.]+", colour)[:3])
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(colour_a), luminance(colour_b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
