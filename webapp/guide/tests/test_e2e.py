@@ -6,7 +6,7 @@ import pytest
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.parametrize(("language", "width"), [("en", 390), ("id", 390), ("en", 1280), ("id", 1280)])
+@pytest.mark.parametrize(("language", "width"), [("en", 320), ("en", 390), ("id", 390), ("en", 1280), ("id", 1280)])
 def test_how_it_works_reads_plainly_and_fits_a_phone(chromium_browser, live_server, test_output, language, width):
     context = chromium_browser.new_context(viewport={"width": width, "height": 844 if width < 500 else 900})
     context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])

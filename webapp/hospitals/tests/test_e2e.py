@@ -212,7 +212,7 @@ def test_types_filter_and_flagged_rows(finder, test_output):
     page.screenshot(path=test_output / "hospitals-jakarta-flagged.png", full_page=True)
 
 
-@pytest.mark.parametrize(("language", "width"), [("en", 390), ("id", 390), ("id", 1280)])
+@pytest.mark.parametrize(("language", "width"), [("id", 320), ("en", 390), ("id", 390), ("id", 1280)])
 def test_phone_and_indonesian(chromium_browser, live_server, hospitals, test_output, language, width):
     context = chromium_browser.new_context(viewport={"width": width, "height": 844 if width < 500 else 900},
                                            locale="id-ID" if language == "id" else "en-US")
