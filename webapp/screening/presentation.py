@@ -81,7 +81,23 @@ def reading_context(reading: Reading) -> dict:
                              else gettext("What to do next")),
         "disclaimer": outcomes.DISCLAIMER,
         "emergency": outcomes.EMERGENCY,
+        **image_descriptions(reading),
     }
+
+
+def image_descriptions(reading: Reading) -> dict:
+    """Text alternatives of the X-ray and its heat map: what each shows for this reading, not
+    only what kind of picture it is (the viewer also reads them out as its own name)."""
+    xray = gettext("The uploaded chest X-ray (%(format)s, %(width)s × %(height)s pixels).") % {
+        "format": reading.source_format.upper() or "—", "width": reading.image_width,
+        "height": reading.image_height}
+    heatmap = gettext("Heat map over it: the warmer a region, the more it drove the result "
+                      "“%(headline)s”. A hint for a clinician, not a finding.") % {
+        "headline": outcomes.headline(reading.outcome)}
+    codes = {w.get("code") for w in reading.warnings or [] if isinstance(w, dict)}
+    if "heatmap_off_lungs" in codes:
+        heatmap += " " + gettext("Most of it lies outside the lungs.")
+    return {"xray_alt": xray, "heatmap_alt": heatmap}
 
 
 # What the engine says of a reading made through the site's own calibration (labelled, or not).

@@ -176,10 +176,10 @@ def test_zoom_pan_window_level_and_heat_map(open_page, test_output, model_dir, m
     intercept = page.locator("[data-window-level] feFuncR").get_attribute("intercept")
     assert float(slope) == 2.0 and abs(float(intercept) - (0.5 - 0.7 * 2)) < 1e-3  # level 0.7, window 0.5
     assert page.locator("img.xray-heatmap").evaluate("img => img.style.filter") == ""  # colours kept
-    page.get_by_label(re.compile("heat map|peta panas", re.I)).first.uncheck()
+    page.get_by_role("checkbox", name=re.compile("heat map|peta panas", re.I)).uncheck()
     expect(page.locator("img.xray-heatmap")).to_be_hidden()
     page.locator(".xray-viewer").screenshot(path=test_output / f"screening-tools-viewer-{size}-{language}.png")
-    page.get_by_label(re.compile("heat map|peta panas", re.I)).first.check()
+    page.get_by_role("checkbox", name=re.compile("heat map|peta panas", re.I)).check()
     expect(page.locator("img.xray-heatmap")).to_be_visible()
 
     frame.focus()
@@ -300,3 +300,29 @@ def test_the_new_api_key_can_be_copied(open_page, test_output, patient, live_ser
     expect(page.locator("[data-copy-status]")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == key
     shot(page, test_output, "api-key-copied")
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_viewer_names_what_it_shows(open_page, patient, model_dir, media_root, xray_paths, language):
+    """The viewer frame is role="img", which hides its pictures from screen readers: its name
+    says what the X-ray and (while shown) the heat map are for this reading, in the reader's
+    language, then how to use it. It once said only "X-ray viewer: drag to move ..."."""
+    from django.utils import translation
+
+    from webapp.screening import outcomes
+
+    reading = store_reading(patient, model_dir, xray_paths["covid"][0])
+    page = open_page(patient, f"/screening/readings/{reading.pk}/", language=language)
+    with translation.override(language):
+        headline = str(outcomes.headline(reading.outcome))
+        heat = translation.gettext("Heat map over it: the warmer a region, the more it drove the result "
+                                   "“%(headline)s”. A hint for a clinician, not a finding.") % {"headline": headline}
+    frame = page.locator("[data-viewer-frame]")
+    name = frame.get_attribute("aria-label")
+    assert f"{reading.image_width} × {reading.image_height}" in name and heat in name
+    if language == "id":
+        assert "piksel" in name and "Peta panas" in name
+    expect(frame).to_have_role("img")
+    expect(frame).to_have_accessible_name(re.compile(re.escape(heat)))
+    page.locator("[data-heatmap-toggle]").uncheck()
+    assert heat not in frame.get_attribute("aria-label")  # the heat map is hidden: not described

@@ -109,9 +109,20 @@
       }
     }
 
+    // As role="img" the frame hides its pictures from screen readers, so its name carries their
+    // descriptions: the X-ray's, the heat map's while it is shown, then how to use the viewer.
+    function describeFrame() {
+      var parts = [xray.alt];
+      if (!heatmap.hidden) {
+        parts.push(heatmap.alt);
+      }
+      parts.push(controls.dataset.labelFrame || "");
+      frame.setAttribute("aria-label", parts.filter(Boolean).join(" "));
+    }
     frame.tabIndex = 0;
     frame.setAttribute("role", "img");
-    frame.setAttribute("aria-label", controls.dataset.labelFrame || "");
+    describeFrame();
+    toggle.addEventListener("change", describeFrame);
 
     frame.addEventListener("wheel", function (event) {
       event.preventDefault();
