@@ -1,4 +1,6 @@
 """Logging in by email (any case, `next`, wrong password, inactive account) and logging out."""
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -32,8 +34,14 @@ def test_logged_in_user_is_sent_home_from_login(patient_client):
 def test_login_refuses_wrong_password(client, patient):
     response = client.post(reverse("login"), {"username": patient.email, "password": "wrong-password-1"})
     assert response.status_code == 200
-    assert "The email address or the password is not correct." in response.content.decode()
+    html = response.content.decode()
     assert logged_in_user_id(client) is None
+    # Said as an alert, and named in the page title, so a screen reader announces it on return.
+    alert = re.search(r'<div role="alert" data-testid="form-errors">(.*?)</div>', html, re.S)
+    assert alert and "The email address or the password is not correct." in alert.group(1)
+    assert re.search(r"<title>Error: Log in ·", html)
+    fresh = client.get(reverse("login")).content.decode()
+    assert 'data-testid="form-errors"' not in fresh and "<title>Log in ·" in fresh
 
 
 def test_inactive_user_cannot_log_in(client, make_user, user_password):
