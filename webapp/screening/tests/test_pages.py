@@ -355,6 +355,11 @@ def test_printable_report_and_pdf(patient_client, patient, model_dir, media_root
     assert reverse("screening:overlay", args=[reading.pk]) in html
     assert outcomes.headline(reading.outcome) in html
 
+    # Its own title and a main landmark: a screen reader's "next landmark" lands on the report.
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert title.startswith("Chest X-ray screening report of ") and reading.created_at.strftime("%Y") in title
+    assert html.count("<main>") == 1 and html.index("<main>") < html.index('class="report"')
+
     pdf = patient_client.get(reverse("screening:report_pdf", args=[reading.pk]))
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
@@ -383,3 +388,28 @@ def test_pages_speak_indonesian(patient_client, patient, model_dir, media_root, 
                 indonesian = translation.gettext(english)
             assert indonesian != english, f"no Indonesian translation for {english!r}"
             assert indonesian in html
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_each_reading_page_has_its_own_title(patient_client, patient, model_dir, media_root, xray_paths, language):
+    """Every reading page was titled "Reading": tabs, browser history and a screen reader's first
+    words could not tell them apart. The title is the result and the date (never the patient's
+    reference: titles end up in synced browser histories)."""
+    from datetime import timedelta
+
+    from django.utils import translation
+
+    first = store_reading(patient, model_dir, xray_paths["covid"][0], patient_reference="MRN-4711")
+    second = store_reading(patient, model_dir, xray_paths["normal"][0])
+    Reading.objects.filter(pk=second.pk).update(created_at=first.created_at + timedelta(days=1))
+    titles = []
+    for reading in (first, second):
+        html = patient_client.get(reverse("screening:detail", args=[reading.pk]),
+                                  HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+        with translation.override(language):
+            assert title.startswith(str(outcomes.headline(reading.outcome)) + ": ")
+        assert (": hasil baca " if language == "id" else ": reading of ") in title
+        assert "MRN-4711" not in title
+        titles.append(title)
+    assert titles[0] != titles[1]
