@@ -12,8 +12,6 @@ class UploadBatch(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="upload_batches")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    # The language of the request: refusals are worded in it by the worker.
-    language = models.CharField(max_length=16, blank=True, default="")
     # The API's Idempotency-Key ("" for none) and a digest of all files: a retry with the same
     # key and files gets the same batch back, never a second one.
     idempotency_key = models.CharField(max_length=200, blank=True, default="")
@@ -51,6 +49,10 @@ class BatchItem(models.Model):
     refusal_status = models.PositiveSmallIntegerField(null=True, blank=True)
     refusal_title = models.CharField(max_length=200, blank=True, default="")
     refusal_message = models.TextField(blank=True, default="")
+    # The title and message above are kept in English, with the engine's notice behind the
+    # message ({"code", "params", "text"}): batches.refusal_words says them in the reader's
+    # language when shown, whichever language the upload was made in.
+    refusal_notice = models.JSONField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

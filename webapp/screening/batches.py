@@ -27,7 +27,9 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 
+from . import engine_text
 from .batch_models import BatchItem, UploadBatch
 from .screen import UploadRefused
 
@@ -79,8 +81,7 @@ def create_batch(owner, files, references=None, *, idempotency_key: str = "") ->
                 out.flush()
                 os.fsync(out.fileno())
         with transaction.atomic():
-            batch = UploadBatch.objects.create(owner=owner, language=translation.get_language() or "",
-                                               idempotency_key=idempotency_key, digest=digest)
+            batch = UploadBatch.objects.create(owner=owner, idempotency_key=idempotency_key, digest=digest)
             for index, uploaded in enumerate(files):
                 item = BatchItem.objects.create(
                     batch=batch, index=index, size=uploaded.size,
@@ -134,7 +135,7 @@ def read_item(item_pk: int) -> str:
         state=BatchItem.State.READING)
     failpoint("batch_reading")
     path = Path(settings.DATA_DIR) / item.upload_path
-    with translation.override(item.batch.language or settings.LANGUAGE_CODE):
+    with translation.override("en"):  # refusals are kept in English and worded when shown
         try:
             with transaction.atomic():
                 locked = BatchItem.objects.select_for_update().get(pk=item.pk)
@@ -152,7 +153,7 @@ def read_item(item_pk: int) -> str:
                 BatchItem.objects.filter(pk=item.pk).exclude(state__in=FINAL).update(
                     state=BatchItem.State.REFUSED, refusal_code=refusal.code[:40],
                     refusal_status=refusal.status, refusal_title=str(refusal.title)[:200],
-                    refusal_message=str(refusal.message))
+                    refusal_message=str(refusal.message), refusal_notice=refusal.notice)
         except FileNotFoundError:
             item.refresh_from_db()
             if item.state not in FINAL:
@@ -173,6 +174,15 @@ def run_queued(batch: UploadBatch | None = None) -> None:
         read_item(pk)
 
 
+def refusal_words(item: BatchItem) -> tuple[str, str]:
+    """The item's refusal title and message in the active language (kept in English: the reader
+    may have switched language since the upload, or be another process's reader)."""
+    title = gettext(item.refusal_title) if item.refusal_title else ""
+    if item.refusal_notice:
+        return title, engine_text.notice_text(item.refusal_notice)
+    return title, gettext(item.refusal_message) if item.refusal_message else ""
+
+
 def status(batch: UploadBatch, request, *, api: bool) -> dict:
     """The batch's progress: counts and one entry per file, with links to the readings."""
     items = list(batch.items.all())
@@ -189,8 +199,9 @@ def status(batch: UploadBatch, request, *, api: bool) -> dict:
             entry["reading_url"] = request.build_absolute_uri(reverse(
                 "api:reading" if api else "screening:detail", args=[item.reading_id]))
         if item.state == BatchItem.State.REFUSED:
+            title, detail = refusal_words(item)
             entry["problem"] = {"status": item.refusal_status, "code": item.refusal_code,
-                                "title": item.refusal_title, "detail": item.refusal_message}
+                                "title": title, "detail": detail}
         entries.append(entry)
     return {"id": batch.pk, "state": "finished" if finished else "running", "total": len(items),
             **counts, "status_url": request.build_absolute_uri(reverse(name, args=[batch.pk])),

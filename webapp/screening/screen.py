@@ -14,6 +14,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cxr.inference.notices import Notice
+
 from . import engine_text, imaging, storage
 from .engine import ModelUnavailable, get_predictor
 from .models import Reading
@@ -39,6 +41,9 @@ class UploadRefused(Exception):
     status: int
     title: str = ""
     advice: tuple = field(default_factory=tuple)
+    # The engine's notice behind `message` ({"code", "params", "text"}), when there is one: a
+    # refusal kept for later (a batch's file) is worded again in the reader's language then.
+    notice: dict | None = None
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -63,6 +68,7 @@ def too_large(size: int) -> UploadRefused:
         title=_("The file is too large"),
         message=_("The file is %(size)s; the limit is %(limit)s.")
         % {"size": human_size(size), "limit": human_size(max_upload_bytes())},
+        notice=Notice("file_too_large", size_mib=size / 2**20, limit_mib=max_upload_bytes() / 2**20).as_dict(),
     )
 
 
@@ -77,19 +83,19 @@ def model_unavailable() -> UploadRefused:
 
 
 def _refusal_for_image_error(exc) -> UploadRefused:
-    from cxr.inference import CorruptImage, EmptyFile, ImageTooLarge, UnsupportedFormat
+    from cxr.inference import EmptyFile, ImageTooLarge, UnsupportedFormat
 
-    message = engine_text.notice_text(getattr(exc, "message", "") or str(exc))
+    notice = getattr(exc, "message", "") or str(exc)
+    message = engine_text.notice_text(notice)
+    stored = notice.as_dict() if isinstance(notice, Notice) else None
     code = getattr(exc, "code", "") or "unreadable_image"
     if isinstance(exc, UnsupportedFormat):
-        return UploadRefused(code, message, 415, _("This file type is not supported"))
+        return UploadRefused(code, message, 415, _("This file type is not supported"), notice=stored)
     if isinstance(exc, ImageTooLarge):
-        return UploadRefused(code, message, 413, _("The image is too large"))
+        return UploadRefused(code, message, 413, _("The image is too large"), notice=stored)
     if isinstance(exc, EmptyFile):
-        return UploadRefused(code, message, 422, _("The file is empty"))
-    if isinstance(exc, CorruptImage):
-        return UploadRefused(code, message, 422, _("The image cannot be read"))
-    return UploadRefused(code, message, 422, _("The image cannot be read"))
+        return UploadRefused(code, message, 422, _("The file is empty"), notice=stored)
+    return UploadRefused(code, message, 422, _("The image cannot be read"), notice=stored)
 
 
 # A multipart body carries a little more than the file: boundaries and the CSRF field.
@@ -156,5 +162,6 @@ def _store(owner, uploaded_file, prediction) -> Reading:
             message=engine_text.notice_text(prediction.reason) if prediction.reason else _(
                 "The model refused this image: it does not look like a frontal chest X-ray."),
             advice=tuple(str(a) for a in NOT_A_CXR_ADVICE),
+            notice=prediction.reason.as_dict() if isinstance(prediction.reason, Notice) else None,
         )
     return storage.create_reading(owner, prediction, uploaded_file.name or "")

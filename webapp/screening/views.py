@@ -153,6 +153,7 @@ def _batch_context(request, pk) -> dict:
     for item in items:
         if item.reading_id:
             item.headline = outcomes.headline(item.reading.outcome)
+        item.refusal_shown_title, item.refusal_shown_message = batches.refusal_words(item)
     return {"batch": batch, "progress": progress, "items": items,
             "finished": progress["state"] == "finished", "refresh_seconds": BATCH_REFRESH_SECONDS}
 

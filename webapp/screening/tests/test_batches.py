@@ -141,18 +141,34 @@ def test_a_job_delivered_twice_reads_its_file_once(patient, model_dir, media_roo
     assert Reading.objects.count() == 2
 
 
-def test_a_refusal_is_worded_in_the_uploaders_language(patient, model_dir, media_root, data_dir):
+@pytest.mark.parametrize("upload_language", ["en", "id"])
+def test_a_refusal_is_worded_in_the_readers_language(patient_client, patient, model_dir, media_root, data_dir,
+                                                     upload_language):
+    """Refusals were worded once, in the upload's language: a reader who switched language
+    afterwards read them in the old one. They are kept in English with the engine's notice and
+    worded when shown, on the page, in its status and in the API."""
     from django.utils import translation
 
-    with translation.override("id"):
+    with translation.override(upload_language):
         batch, _ = batches.create_batch(patient, [SimpleUploadedFile("a.png", b""),
-                                                  SimpleUploadedFile("b.png", b"")])
+                                                  SimpleUploadedFile("b.txt", b"hello " * 20)])
     batches.run_queued(batch)
-    item = batch.items.first()
-    assert item.refusal_code == "empty_file"
+    empty, text = batch.items.all()
+    assert (empty.refusal_code, text.refusal_code) == ("empty_file", "unsupported_format")
+    assert text.refusal_notice["code"] == "not_an_image"
+    for language in ("en", "id"):
+        with translation.override(language):
+            title = translation.gettext("This file type is not supported")
+            detail = translation.gettext("PNG, JPEG, TIFF, BMP or DICOM")
+        page = patient_client.get(reverse("screening:batch", args=[batch.pk]),
+                                  HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert title in page and detail in page
+        status = patient_client.get(reverse("screening:batch_status", args=[batch.pk]),
+                                    HTTP_ACCEPT_LANGUAGE=language).json()
+        problem = status["items"][1]["problem"]
+        assert problem["title"] == title and detail in problem["detail"]
     with translation.override("id"):
-        from django.utils.translation import gettext
-        assert item.refusal_title == gettext("The file is empty") != "The file is empty"
+        assert translation.gettext("This file type is not supported") != "This file type is not supported"
 
 
 def test_an_idempotency_key_reused_for_other_files_is_refused(api_client_factory, patient,
