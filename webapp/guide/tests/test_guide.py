@@ -167,6 +167,17 @@ def test_next_steps_are_open_to_visitors(client, args):
     assert 'href="/hospitals/"' in html
 
 
+def test_the_english_sources_are_marked_english_on_the_indonesian_page(client):
+    """A screen reader reads an Indonesian page with Indonesian voice rules; the WHO titles are
+    English and say so, or they are read out garbled."""
+    import re
+
+    html = client.get(reverse("guide:next_steps"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert '<html lang="id">' in html
+    links = re.findall(r'<a href="https://www\.who\.int/[^"]*"([^>]*)>', html)
+    assert len(links) == 4 and all('lang="en"' in attributes for attributes in links)
+
+
 def test_next_steps_overview_links_every_outcome(client):
     html = client.get(reverse("guide:next_steps")).content.decode()
     for outcome in OUTCOMES:
