@@ -38,7 +38,7 @@ class BatchItem(models.Model):
     index = models.PositiveIntegerField()
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED,
                              db_index=True)
-    # The waiting file, relative to settings.DATA_DIR (removed once the item is done or
+    # The waiting file, relative to settings.PRIVATE_MEDIA_ROOT (removed once the item is done or
     # refused). Its original name is never stored (issue 17): the page says "File 2".
     upload_path = models.CharField(max_length=255, blank=True, default="")
     size = models.PositiveBigIntegerField(default=0)

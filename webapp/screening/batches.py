@@ -1,7 +1,9 @@
 """Several X-rays in one request: stored at once, read by the job queue, one job per file.
 
 The upload page's plain (no-JavaScript) multi-file POST and `POST /api/v1/readings/batch/` call
-`create_batch`: it writes each file under DATA_DIR/pending-uploads/, makes an UploadBatch with a
+`create_batch`: it writes each file under PRIVATE_MEDIA_ROOT/pending-uploads/ (shared with the
+queue's workers, which may run on other machines, and private health data like the readings' own
+files), makes an UploadBatch with a
 BatchItem per file and queues `read_item` for each (django-q2, the same database broker as the
 PACS jobs, webapp/pacs/tasks.py), all in one transaction: either the rows and their jobs exist,
 or neither does. The answer points to the batch's status (a page and a JSON endpoint for people,
@@ -40,7 +42,11 @@ FINAL = (BatchItem.State.DONE, BatchItem.State.REFUSED)
 
 
 def pending_root() -> Path:
-    return Path(settings.DATA_DIR) / PENDING
+    return Path(settings.PRIVATE_MEDIA_ROOT) / PENDING
+
+
+def _pending_file(item: BatchItem) -> Path:
+    return Path(settings.PRIVATE_MEDIA_ROOT) / item.upload_path
 
 
 def _digest(files) -> str:
@@ -85,7 +91,7 @@ def create_batch(owner, files, references=None, *, idempotency_key: str = "") ->
             for index, uploaded in enumerate(files):
                 item = BatchItem.objects.create(
                     batch=batch, index=index, size=uploaded.size,
-                    upload_path=str((folder / str(index)).relative_to(settings.DATA_DIR)),
+                    upload_path=str((folder / str(index)).relative_to(settings.PRIVATE_MEDIA_ROOT)),
                     patient_reference=(references[index] or "")[:64])
                 enqueue(item.pk)
     except IntegrityError:  # a concurrent retry with the same key got there first
@@ -110,7 +116,7 @@ def enqueue(item_pk: int) -> None:
 def _remove_upload(item: BatchItem) -> None:
     if not item.upload_path:
         return
-    path = Path(settings.DATA_DIR) / item.upload_path
+    path = _pending_file(item)
     path.unlink(missing_ok=True)
     try:
         path.parent.rmdir()  # the batch's folder, once its last file is gone
@@ -134,7 +140,7 @@ def read_item(item_pk: int) -> str:
     BatchItem.objects.filter(pk=item.pk, state=BatchItem.State.QUEUED).update(
         state=BatchItem.State.READING)
     failpoint("batch_reading")
-    path = Path(settings.DATA_DIR) / item.upload_path
+    path = _pending_file(item)
     with translation.override("en"):  # refusals are kept in English and worded when shown
         try:
             with transaction.atomic():

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def data_dir(settings, tmp_path):
     settings.DATA_DIR = tmp_path / "data"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"  # where the waiting files are kept
     return settings.DATA_DIR
 
 
@@ -40,7 +41,7 @@ def post_files(client, files, **fields):
 
 
 def pending_files(data_dir) -> list:
-    return [p for p in (data_dir / batches.PENDING).rglob("*") if p.is_file()]
+    return [p for p in batches.pending_root().rglob("*") if p.is_file()]
 
 
 def test_several_files_are_stored_and_queued_one_job_each(patient_client, patient, model_dir,

@@ -70,8 +70,8 @@ def test_a_batch_is_read_by_a_worker_even_one_killed_mid_batch(failpoint, tmp_pa
     total = XRAYS + 1
     assert states(database) == {"queued": total}
     assert query(database, "SELECT COUNT(*) FROM django_q_ormq") == [(total,)]
-    assert len(list((data_dir / "pending-uploads").rglob("*.*"))) == 0  # no file names kept
-    assert len([p for p in (data_dir / "pending-uploads").rglob("*") if p.is_file()]) == total
+    assert len(list((data_dir / "private" / "pending-uploads").rglob("*.*"))) == 0  # no file names kept
+    assert len([p for p in (data_dir / "private" / "pending-uploads").rglob("*") if p.is_file()]) == total
 
     cluster_env = dict(env)
     if failpoint != "none":
@@ -95,6 +95,6 @@ def test_a_batch_is_read_by_a_worker_even_one_killed_mid_batch(failpoint, tmp_pa
     assert query(database, "SELECT DISTINCT patient_reference FROM screening_reading") == [("MRN-1",)]
     assert query(database, "SELECT refusal_code FROM screening_batchitem WHERE state='refused'") == [
         ("unsupported_format",)]
-    assert [p for p in (data_dir / "pending-uploads").rglob("*")] == []
+    assert [p for p in (data_dir / "private" / "pending-uploads").rglob("*")] == []
     folders = [p for p in (data_dir / "private").glob("*/*") if p.is_dir()]
     assert len(folders) == XRAYS

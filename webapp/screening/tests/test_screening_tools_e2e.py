@@ -111,7 +111,7 @@ def test_a_single_small_file_is_sized_in_kilobytes(open_page, test_output, model
 
 def test_several_files_without_javascript(chromium_browser, live_server, test_output, model_dir, media_root,
                                           patient, xray_paths, settings, tmp_path):
-    settings.DATA_DIR = tmp_path  # where the queued files wait
+    settings.DATA_DIR = tmp_path
     client = Client()
     client.force_login(patient)
     context = chromium_browser.new_context(java_script_enabled=False, viewport=PHONE)
