@@ -113,3 +113,18 @@ def test_the_apps_processes_run_numpy_without_a_blas_thread_pool(tmp_path):
     chosen = subprocess.run([sys.executable, "-c", code], cwd=REPO_DIR, text=True, timeout=120,
                             env={**env, "OPENBLAS_NUM_THREADS": "2"}, capture_output=True)
     assert chosen.stdout.strip().splitlines()[-1] == "[2]", chosen.stderr
+
+
+def test_mail_and_the_api_rate_limit_are_set_from_the_environment(tmp_path):
+    """docs/deploy.md names these variables: the settings must read them (they were documented
+    as `EMAIL_HOST, ...` while only EMAIL_BACKEND was read, so real mail could not be set up)."""
+    env = production_env(tmp_path, EMAIL_HOST="smtp.example.org", EMAIL_PORT="587",
+                         EMAIL_HOST_USER="cxr", EMAIL_HOST_PASSWORD="s3cret", EMAIL_USE_TLS="1",
+                         API_RATE_LIMIT_PER_MINUTE="30")
+    script = ("from django.conf import settings as s; from webapp.screening.api_models import default_rate_limit; "
+              "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD, "
+              "s.EMAIL_USE_TLS, default_rate_limit())")
+    result = manage(env, "shell", "-v", "0", "-c", script)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split() == ["django.core.mail.backends.smtp.EmailBackend", "smtp.example.org", "587",
+                                     "cxr", "s3cret", "True", "30"]
