@@ -118,8 +118,12 @@ class HistoryFilterForm(forms.Form):
             del self.fields["note"]
 
     def filter(self, queryset):
-        if not self.is_valid():
+        """The readings these filters keep; none while a filter is invalid (an unknown outcome, a
+        note over 100 characters): showing or exporting everything would look like a match."""
+        if not self.is_bound:
             return queryset
+        if not self.is_valid():
+            return queryset.none()
         data = self.cleaned_data
         outcome = data.get("outcome")
         if outcome == OUTCOME_UNCERTAIN:

@@ -8,8 +8,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFilesSent
 from django.core.paginator import Paginator
-from django.db.models import Count, Max
-from django.http import JsonResponse
+from django.db.models import Count, Max, Min
+from django.db.models.functions import Lower
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -191,7 +192,18 @@ def history(request):
     return render(request, "screening/history.html", {
         "page": page, "filters": filters, "doctor": doctor,
         "filtering": filters.is_filtering(),
+        "compare_reference": _compare_reference(request.user, filters) if doctor else "",
     })
+
+
+def _compare_reference(user, filters) -> str:
+    """The reference the compare link opens: the patient filter when it names a reference
+    exactly (any case); else none, and the link opens the list of references to choose from
+    (the filter matches parts of references, the compare page whole ones)."""
+    wanted = (filters.cleaned_data.get("patient") or "").strip() if filters.is_filtering() else ""
+    if wanted and Reading.objects.filter(owner=user, patient_reference__iexact=wanted).exists():
+        return wanted
+    return ""
 
 
 @never_cache  # health data: no copies in any cache
@@ -200,6 +212,10 @@ def history_csv(request):
     """The history as CSV: the same readings as the history page with the same filters (the
     owner's own; patient and note filters for doctors only), every page at once."""
     filters = HistoryFilterForm(request.GET or None, doctor=is_doctor(request.user))
+    if filters.is_bound and not filters.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filters.errors.items())
+        return HttpResponseBadRequest(_("The filters are not valid, so nothing was exported: %(problems)s")
+                                      % {"problems": problems}, content_type="text/plain; charset=utf-8")
     readings = filters.filter(Reading.objects.filter(owner=request.user))
     return exports.history_csv_response(request, readings)
 
@@ -213,20 +229,25 @@ def compare(request):
         raise PermissionDenied
     own = Reading.objects.filter(owner=request.user).exclude(patient_reference="")
     reference = " ".join((request.GET.get("patient") or "").split())[:64]
-    readings = list(own.filter(patient_reference__iexact=reference).order_by("created_at", "id")[:COMPARE_MAX]) \
+    # The newest COMPARE_MAX, shown oldest first; one more is fetched to know whether any are left out.
+    newest = list(own.filter(patient_reference__iexact=reference).order_by("-created_at", "-id")[:COMPARE_MAX + 1]) \
         if reference else []
+    readings, more = newest[:COMPARE_MAX][::-1], len(newest) > COMPARE_MAX
     for reading in readings:
         reading.headline = outcomes.headline(reading.outcome)
         # One class order on every card, so that the eye can run along a row.
         reading.rows = sorted(outcomes.probability_rows(reading), key=lambda row: CLASS_ORDER.index(row["label"])
                               if row["label"] in CLASS_ORDER else len(CLASS_ORDER))
         reading.warning_items = presentation.image_warning_items(reading)
+    # One entry per reference whatever its case, as the compare page matches it ("MRN-9" and
+    # "mrn-9" are one patient there), named by one of its spellings.
     references = [] if reference else list(
-        own.values("patient_reference").annotate(count=Count("id"), latest=Max("created_at"))
+        own.annotate(key=Lower("patient_reference")).values("key")
+        .annotate(shown=Min("patient_reference"), count=Count("id"), latest=Max("created_at"))
         .order_by("-latest")[:200])
     return render(request, "screening/compare.html", {
         "reference": reference, "readings": readings, "references": references,
-        "compare_max": COMPARE_MAX,
+        "compare_max": COMPARE_MAX, "more": more,
     })
 
 

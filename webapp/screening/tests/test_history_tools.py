@@ -163,3 +163,57 @@ def test_patients_and_pending_doctors_cannot_compare(patient_client, make_user, 
     pending = Client()
     pending.force_login(make_user(role="doctor", doctor_verified_at=None))
     assert pending.get(reverse("screening:compare")).status_code == 403
+
+
+def test_compare_shows_the_newest_readings_and_says_when_older_are_left_out(doctor_client, doctor, model_dir,
+                                                                          media_root, xray_paths, monkeypatch):
+    """It showed the oldest COMPARE_MAX and dropped the newest; and said "the first N are shown"
+    when exactly N existed, nothing left out."""
+    from datetime import timedelta
+
+    monkeypatch.setattr(views, "COMPARE_MAX", 2)
+    readings = [store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="PT-3")
+                for _ in range(3)]
+    for days, reading in enumerate(readings):
+        Reading.objects.filter(pk=reading.pk).update(created_at=reading.created_at + timedelta(days=days))
+    url = reverse("screening:compare") + "?patient=PT-3"
+    html = doctor_client.get(url).content.decode()
+    shown = re.findall(r'data-testid="compare-item".*?href="/screening/readings/(\d+)/"', html, re.S)
+    assert shown == [str(readings[1].pk), str(readings[2].pk)]  # the newest two, oldest first
+    assert 'data-testid="compare-more"' in html
+    Reading.objects.filter(pk=readings[0].pk).delete()
+    assert 'data-testid="compare-more"' not in doctor_client.get(url).content.decode()  # exactly 2
+
+
+def test_compare_lists_a_reference_once_whatever_its_case(doctor_client, doctor, model_dir, media_root, xray_paths):
+    store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="Case")
+    store_reading(doctor, model_dir, xray_paths["covid"][0], patient_reference="CASE")
+    html = doctor_client.get(reverse("screening:compare")).content.decode()
+    entries = re.findall(r'\?patient=(case)"[^>]*>[^<]*</a>\s*<span class="muted">([^<]*)<', html, re.I)
+    assert len(entries) == 1 and entries[0][1].strip() == "2 readings"
+
+
+def test_the_history_compare_link_opens_a_whole_reference_or_the_list(doctor_client, doctor, model_dir, media_root,
+                                                                      xray_paths):
+    """The history's patient filter matches parts of references, the compare page whole ones: a
+    link carrying "PT" found nothing there."""
+    store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="PT-13")
+    link = re.compile(r'href="([^"]*)" data-testid="compare-link"')
+    partial = doctor_client.get(reverse("screening:history") + "?patient=PT").content.decode()
+    assert link.search(partial).group(1) == reverse("screening:compare")
+    whole = doctor_client.get(reverse("screening:history") + "?patient=pt-13").content.decode()
+    assert link.search(whole).group(1) == reverse("screening:compare") + "?patient=pt-13"
+
+
+@pytest.mark.parametrize("query", ["outcome=bogus", "note=" + "x" * 101])
+def test_an_invalid_filter_lists_and_exports_nothing(doctor_client, doctor, model_dir, media_root, xray_paths,
+                                                    query):
+    """An invalid filter was dropped silently: every reading was listed, and exported, under the
+    patient filter still shown in its box."""
+    store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="PT-13")
+    store_reading(doctor, model_dir, xray_paths["covid"][0], patient_reference="OTHER")
+    html = doctor_client.get(reverse("screening:history") + f"?patient=PT-13&{query}").content.decode()
+    assert 'data-testid="history-filter-error"' in html and 'class="errorlist' in html
+    assert 'data-testid="reading-list"' not in html and 'data-testid="history-csv"' not in html
+    exported = doctor_client.get(reverse("screening:history_csv") + f"?patient=PT-13&{query}")
+    assert exported.status_code == 400 and "nothing was exported" in exported.content.decode()
