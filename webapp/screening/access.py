@@ -5,6 +5,8 @@ Every view that takes a reading id calls get_own_reading_or_404. Another user's 
 """
 from __future__ import annotations
 
+import contextlib
+
 from django.http import FileResponse, Http404, HttpResponse
 
 from . import storage
@@ -42,3 +44,13 @@ def private_png_file(relative_path: str, download_name: str | None = None) -> Fi
 
 def private_png_bytes(data: bytes) -> HttpResponse:
     return private_headers(HttpResponse(data, content_type="image/png"))
+
+
+@contextlib.contextmanager
+def stored_images_present():
+    """Around building something from a reading's stored images (the overlay, the PDF): a lost
+    file (disk trouble, a partial restore) answers 404 as the image itself does, not a 500."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise Http404("An image of this reading is missing from storage") from None

@@ -32,7 +32,13 @@ from . import (
     report_pdf,
     storage,
 )
-from .access import get_own_reading_or_404, private_headers, private_png_bytes, private_png_file
+from .access import (
+    get_own_reading_or_404,
+    private_headers,
+    private_png_bytes,
+    private_png_file,
+    stored_images_present,
+)
 from .api_auth import TokenAuth
 from .api_problems import ApiProblem, from_exception, problem_response
 from .api_schemas import Reading, ReadingPage
@@ -336,13 +342,17 @@ def heatmap(request, id: ReadingId):  # noqa: A002
          summary="The heat map laid over the X-ray (RGB PNG)",
          openapi_extra=openapi.operation("getReadingOverlay"))
 def overlay(request, id: ReadingId):  # noqa: A002
-    return private_png_bytes(presentation.overlay_png(get_own_reading_or_404(request, id)))
+    reading = get_own_reading_or_404(request, id)
+    with stored_images_present():
+        return private_png_bytes(presentation.overlay_png(reading))
 
 
 @api.get("/readings/{id}/report.pdf", url_name="report_pdf", operation_id="getReadingReport",
          summary="Printable report (PDF)", openapi_extra=openapi.operation("getReadingReport"))
 def report(request, id: ReadingId):  # noqa: A002
-    return report_pdf.response(get_own_reading_or_404(request, id))
+    reading = get_own_reading_or_404(request, id)
+    with stored_images_present():
+        return report_pdf.response(reading)
 
 
 @api.get("/readings/{id}/fhir", url_name="fhir", operation_id="getReadingFhir",

@@ -19,7 +19,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import batches, exports, outcomes, presentation, report_pdf, site_validation, storage
-from .access import get_own_reading_or_404, private_headers, private_png_bytes, private_png_file
+from .access import (
+    get_own_reading_or_404,
+    private_headers,
+    private_png_bytes,
+    private_png_file,
+    stored_images_present,
+)
 from .engine import ModelUnavailable, get_predictor
 from .exports import CLASS_ORDER
 from .forms import AnnotationForm, HistoryFilterForm, UploadForm, is_doctor
@@ -316,7 +322,8 @@ def heatmap_image(request, pk: int):
 @require_GET
 def overlay_image(request, pk: int):
     reading = get_own_reading_or_404(request, pk)
-    return private_png_bytes(overlay_png(reading))
+    with stored_images_present():
+        return private_png_bytes(overlay_png(reading))
 
 
 @require_GET
@@ -328,7 +335,9 @@ def report(request, pk: int):
 
 @require_GET
 def report_pdf_view(request, pk: int):
-    return report_pdf.response(get_own_reading_or_404(request, pk))
+    reading = get_own_reading_or_404(request, pk)
+    with stored_images_present():
+        return report_pdf.response(reading)
 
 
 # --- site validation (administrators only) ----------------------------------------------------

@@ -413,3 +413,23 @@ def test_each_reading_page_has_its_own_title(patient_client, patient, model_dir,
         assert "MRN-4711" not in title
         titles.append(title)
     assert titles[0] != titles[1]
+
+
+@pytest.mark.parametrize("lost", ["original_path", "heatmap_path"])
+def test_a_reading_whose_stored_image_is_lost_answers_404_not_500(patient_client, patient, model_dir, media_root,
+                                                                 xray_paths, lost):
+    """The overlay and the PDF are built from the stored images: a lost file raised
+    FileNotFoundError, a server error, on the pages and in the API alike."""
+    from webapp.screening.api_models import ApiToken
+
+    reading = store_reading(patient, model_dir, xray_paths["normal"][0])
+    storage.absolute_path(getattr(reading, lost)).unlink()
+    _token, key = ApiToken.issue(patient)
+    for name in ("screening:overlay", "screening:report_pdf"):
+        assert patient_client.get(reverse(name, args=[reading.pk])).status_code == 404, name
+    from django.test import Client
+
+    api = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    for name in ("api:overlay", "api:report_pdf"):
+        response = api.get(reverse(name, args=[reading.pk]))
+        assert response.status_code == 404 and response.json()["code"] == "not_found", name
