@@ -236,6 +236,9 @@ def create_reading(request, response: HttpResponse, idempotency_key: str | None 
     files = _uploaded_files(request, "image")
     if not files:
         raise ApiProblem(400, "no_file", "Send the X-ray as the multipart field 'image'.")
+    if len(files) > 1:  # reading the first and dropping the rest silently lost X-rays
+        raise ApiProblem(400, "too_many_files", "This route reads one X-ray; send several as the field "
+                         "'images' to POST /api/v1/readings/batch/.")
     reading, replayed = api_idempotency.screen_once(request.user, files[0], idempotency_key)
     return _created(request, response, reading, replayed)
 

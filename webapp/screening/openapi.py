@@ -130,8 +130,8 @@ _OPERATIONS: dict[str, dict] = {
                                           "schema": {"type": "string", "enum": ["true", "false"]},
                                           "description": "true when this answers a retry"}},
               "links": _reading_links("$response.body#/id")},
-        400: _problem("No 'image' field, a malformed body, or a bad Idempotency-Key: no_file, "
-                      "bad_request"),
+        400: _problem("No 'image' field, several of them (send those to createReadings), a "
+                      "malformed body, or a bad Idempotency-Key: no_file, too_many_files, bad_request"),
         **_UPLOAD_ERRORS,
     }},
     "createReadings": {"requestBody": _upload_body("images", many=True), "responses": {

@@ -130,3 +130,14 @@ def test_a_batch_refuses_too_many_files_and_none(api, media_root):
     assert too_many.status_code == 400 and too_many.json()["code"] == "too_many_files"
     none = api.post(url, {})
     assert none.status_code == 400 and none.json()["code"] == "no_file"
+
+
+def test_one_reading_route_refuses_several_files_instead_of_dropping_them(api, model_dir, media_root, xray_paths):
+    """POST /readings/ read the first of several 'image' parts and answered 201, the others lost."""
+    data = xray_paths["normal"][0].read_bytes()
+    response = api.post(reverse("api:readings"), {"image": [SimpleUploadedFile("a.png", data),
+                                                            SimpleUploadedFile("b.png", data)]})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "too_many_files" and "/readings/batch/" in body["detail"]
+    assert Reading.objects.count() == 0
