@@ -61,6 +61,7 @@ def dicom_patient_id(uploaded_file) -> str:
 
     import pydicom
     from pydicom.errors import InvalidDicomError
+    from pydicom.multival import MultiValue
 
     from cxr.inference import ImageError
     from cxr.inference.decode import check_dicom_inflation
@@ -75,7 +76,10 @@ def dicom_patient_id(uploaded_file) -> str:
         check_dicom_inflation(head)  # pydicom would unpack a deflate bomb whole, in memory
         ds = pydicom.dcmread(io.BytesIO(head), stop_before_pixels=True, force=not has_preamble,
                              specific_tags=["PatientID"])
-        value = str(ds.get("PatientID", "") or "")
+        raw = ds.get("PatientID", "") or ""
+        # One value by the standard (LO), but pydicom splits it at a backslash: put it back, or
+        # the reference reads "['A', 'B']".
+        value = "\\".join(str(part) for part in raw) if isinstance(raw, MultiValue) else str(raw)
     except (InvalidDicomError, OSError, ValueError, AttributeError, TypeError, KeyError, ImageError, zlib.error):
         return ""  # decoding the image refuses it with the reason
     value = "".join(ch for ch in value if ch.isprintable())

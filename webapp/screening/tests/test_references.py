@@ -183,3 +183,17 @@ def test_a_deflate_bomb_is_refused_without_unpacking_it_for_its_patient_id(patie
     assert "unpacks to more than 64 MiB" in response.content.decode()
     assert Reading.objects.count() == 0
     assert peak < 64 * 2**20, f"{peak / 2**20:.0f} MiB held while refusing an 80 KB file"
+
+
+def test_a_patient_id_with_a_backslash_is_kept_as_written(patient_client, model_dir, media_root, xray_paths):
+    """pydicom reads a backslash as a value separator: the reference was stored as "['ÄÖ', 'multi']"."""
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(dicom_with_patient(xray_paths["covid"][1])))
+    ds.PatientID = "ÄÖ\\multi"
+    ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    response = post(patient_client, [("study.dcm", buffer.getvalue())], reference_from_dicom="on")
+    assert response.status_code == 302, response.content[:400]
+    assert Reading.objects.get().patient_reference == "ÄÖ\\multi"
