@@ -205,8 +205,9 @@ def run(user, images: list, labels_file) -> SiteValidation:
                               {} if prediction.rejected else dict(prediction.probabilities),
                               None if prediction.prediction_set is None else list(prediction.prediction_set)))
     if problems:
+        # The page adds "Nothing was stored." under every list of problems.
         problems.append(_("Remove these files or export them again (PNG, JPEG, TIFF, BMP or DICOM), then "
-                          "upload everything again. Nothing was stored."))
+                          "upload everything again."))
         raise ValidationRefused(_listed(problems[:-1]) + problems[-1:], status=422)
     trust = predictor.card.trust.to_dict() if predictor.card.trust else None
     report = site_report(cases, classes, trust)
