@@ -64,7 +64,9 @@ class RegistrationForm(BaseUserCreationForm):
         cleaned = super().clean()
         if cleaned.get("role") == Role.DOCTOR:
             for name in DOCTOR_FIELDS:
-                if not (cleaned.get(name) or "").strip():
+                # A field that failed its own checks (too long) is absent from `cleaned` but was
+                # given: its error says what is wrong, "required" would not be true.
+                if name not in self.errors and not (cleaned.get(name) or "").strip():
                     self.add_error(name, forms.ValidationError(DOCTOR_FIELD_REQUIRED, code="required"))
         else:
             # A patient's account keeps no doctor details, even when the fields were filled.

@@ -60,6 +60,21 @@ def test_a_doctor_must_give_licence_number_and_workplace(client):
     assert not User.objects.exists()
 
 
+def test_over_long_doctor_details_are_not_called_missing(client):
+    """A licence number or workplace that was given but too long got two errors, its length and
+    "Doctors give this", which is not true: only the length is said now."""
+    from webapp.accounts.forms import DOCTOR_FIELD_REQUIRED
+
+    response = client.post(reverse("register"), registration_data(
+        role="doctor", licence_number="L" * 65, workplace="W" * 201))
+    errors = response.context["form"].errors
+    assert set(errors) == {"licence_number", "workplace"}
+    for name in errors:
+        assert len(errors[name]) == 1 and str(DOCTOR_FIELD_REQUIRED) not in errors[name][0], errors[name]
+        assert "at most" in errors[name][0]
+    assert not User.objects.exists()
+
+
 def test_a_patient_keeps_no_doctor_details(client):
     client.post(reverse("register"), registration_data(licence_number="X-1", workplace="Somewhere"))
     user = User.objects.get()
