@@ -10,7 +10,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from webapp.audit.log import record_account_event
 from webapp.audit.models import Action
@@ -57,7 +57,7 @@ class ResetPasswordConfirmView(PasswordResetConfirmView):
 
 
 @login_not_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def register(request):
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
@@ -75,7 +75,7 @@ def register(request):
     return render(request, "accounts/register.html", {"form": form, "doctor_fields": DOCTOR_FIELDS})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def profile(request):
     # A copy of the account: an invalid form must not leave its values on request.user, which
     # the page header shows.
@@ -91,7 +91,7 @@ def profile(request):
 
 
 @never_cache
-@require_GET
+@require_safe
 def export_data(request):
     """Everything the app keeps about the signed-in person, as one ZIP file."""
     archive = data_export.build(request.user)
@@ -103,7 +103,7 @@ def export_data(request):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def delete_account(request):
     """Delete the account, its readings and their stored files, after the password is typed."""
     form = DeleteAccountForm(request.POST if request.method == "POST" else None, user=request.user)

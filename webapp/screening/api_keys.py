@@ -41,7 +41,7 @@ class NewKeyForm(forms.Form):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def api_token(request):
     """List, create and revoke the user's API keys; a new key is shown this once only."""
     new_key, new_token = None, None

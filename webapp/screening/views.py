@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import batches, exports, outcomes, presentation, report_pdf, site_validation, storage
 from .access import (
@@ -106,13 +106,13 @@ def _screen_with_reference(user, uploaded, form: UploadForm) -> Reading:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def upload(request):
     """Choose one or more X-rays; a POST screens each and shows the reading (or says why not).
 
     upload.js sends one file per request (a progress bar each) and asks for JSON; without
     JavaScript the form posts every chosen file at once and gets one page of results."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render(request, "screening/upload.html", _upload_context())
 
     wants_json = request.headers.get("x-requested-with") == "XMLHttpRequest"
@@ -166,7 +166,7 @@ def _batch_context(request, pk) -> dict:
 
 
 @never_cache  # health data: no copies in any cache
-@require_GET
+@require_safe
 def batch(request, pk):
     """One multi-file upload's progress: a row per file (queued, reading, done, refused) with
     links to the readings. batch.js polls batch_status; without JavaScript the page reloads
@@ -175,7 +175,7 @@ def batch(request, pk):
 
 
 @never_cache
-@require_GET
+@require_safe
 def batch_status(request, pk):
     """The batch page's progress as JSON, with the rows rendered for batch.js to put in place."""
     context = _batch_context(request, pk)
@@ -185,7 +185,7 @@ def batch_status(request, pk):
 
 
 @never_cache  # health data: no copies in any cache
-@require_GET
+@require_safe
 def history(request):
     doctor = is_doctor(request.user)
     filters = HistoryFilterForm(request.GET or None, doctor=doctor)
@@ -213,7 +213,7 @@ def _compare_reference(user, filters) -> str:
 
 
 @never_cache  # health data: no copies in any cache
-@require_GET
+@require_safe
 def history_csv(request):
     """The history as CSV: the same readings as the history page with the same filters (the
     owner's own; patient and note filters for doctors only), every page at once."""
@@ -227,7 +227,7 @@ def history_csv(request):
 
 
 @never_cache  # health data: no copies in any cache
-@require_GET
+@require_safe
 def compare(request):
     """A doctor's readings of one patient (by the patient reference) side by side, oldest first;
     without a reference, the doctor's references to choose from."""
@@ -258,7 +258,7 @@ def compare(request):
 
 
 @never_cache  # health data: no copies in any cache
-@require_GET
+@require_safe
 def detail(request, pk: int):
     reading = get_own_reading_or_404(request, pk)
     context = _detail_context(request, reading)
@@ -292,7 +292,7 @@ def annotate(request, pk: int):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def delete(request, pk: int):
     reading = get_own_reading_or_404(request, pk)
     if request.method == "POST":
@@ -304,36 +304,36 @@ def delete(request, pk: int):
     })
 
 
-@require_GET
+@require_safe
 def original_image(request, pk: int):
     return private_png_file(get_own_reading_or_404(request, pk).original_path)
 
 
-@require_GET
+@require_safe
 def thumbnail_image(request, pk: int):
     return private_png_file(get_own_reading_or_404(request, pk).thumbnail_path)
 
 
-@require_GET
+@require_safe
 def heatmap_image(request, pk: int):
     return private_png_file(get_own_reading_or_404(request, pk).heatmap_path)
 
 
-@require_GET
+@require_safe
 def overlay_image(request, pk: int):
     reading = get_own_reading_or_404(request, pk)
     with stored_images_present():
         return private_png_bytes(overlay_png(reading))
 
 
-@require_GET
+@require_safe
 def report(request, pk: int):
     reading = get_own_reading_or_404(request, pk)
     response = render(request, "screening/report.html", reading_context(reading))
     return private_headers(response)
 
 
-@require_GET
+@require_safe
 def report_pdf_view(request, pk: int):
     reading = get_own_reading_or_404(request, pk)
     with stored_images_present():
@@ -364,11 +364,11 @@ def _site_validation_context(problems=None) -> dict:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def site_validation_page(request):
     """An administrator checks the model on this site's own labelled X-rays."""
     _staff_only(request)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render(request, "screening/site_validation.html", _site_validation_context())
     try:
         images, labels = request.FILES.getlist("images"), request.FILES.get("labels")
@@ -388,7 +388,7 @@ def site_validation_page(request):
 
 
 @never_cache
-@require_GET
+@require_safe
 def site_validation_detail(request, pk: int):
     _staff_only(request)
     validation = get_object_or_404(SiteValidation, pk=pk)

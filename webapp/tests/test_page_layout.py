@@ -209,3 +209,22 @@ def test_every_address_a_page_cannot_get_answers_with_a_page(make_user):
             with translation.override("id"):
                 assert translation.gettext("This address is not a page") in html
     assert {"logout", "screening:annotate"} <= set(refused), refused
+
+
+def test_every_page_that_answers_get_answers_head(make_user, make_reading, xray_paths):
+    """HEAD is GET without the body (link checkers, monitors, `curl -I`); views limited to GET
+    answered it 405 while others answered 200."""
+    from webapp.tests.support.security_helpers import all_routes
+
+    user = make_user(is_staff=True)
+    reading = make_reading(user, xray_paths["normal"][0])
+    client = Client()
+    client.force_login(user)
+    refused = []
+    for route in all_routes():
+        if route.pattern.startswith(("api/", "admin/")):
+            continue
+        url = route.url(reading.pk)
+        if client.get(url).status_code == 200 and client.head(url).status_code != 200:
+            refused.append(route.name or route.pattern)
+    assert refused == [], refused

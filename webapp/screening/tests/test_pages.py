@@ -433,3 +433,19 @@ def test_a_reading_whose_stored_image_is_lost_answers_404_not_500(patient_client
     for name in ("api:overlay", "api:report_pdf"):
         response = api.get(reverse(name, args=[reading.pk]))
         assert response.status_code == 404 and response.json()["code"] == "not_found", name
+
+
+def test_a_page_whose_form_was_refused_says_error_in_its_title(doctor_client, doctor, model_dir, media_root,
+                                                              xray_paths):
+    """The "Error:" title prefix of a refused form, on the forms that are not named `form`: a
+    doctor's note on a reading, and the history's filters."""
+    reading = store_reading(doctor, model_dir, xray_paths["normal"][0])
+    title = re.compile(r"<title>(.*?)</title>", re.S)
+    refused = doctor_client.post(reverse("screening:annotate", args=[reading.pk]),
+                                 {"patient_reference": "x" * 65, "note": ""})
+    assert refused.status_code == 400
+    assert title.search(refused.content.decode()).group(1).startswith("Error: ")
+    fine = doctor_client.get(reverse("screening:detail", args=[reading.pk])).content.decode()
+    assert not title.search(fine).group(1).startswith("Error")
+    filtered = doctor_client.get(reverse("screening:history") + "?outcome=bogus").content.decode()
+    assert title.search(filtered).group(1).startswith("Error: ")
