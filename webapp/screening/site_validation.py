@@ -229,6 +229,18 @@ def percent(value, digits: int = 1) -> str:
     return number_format(round(100 * value, digits), digits) + "%"
 
 
+def cases_needed(report: dict) -> list[tuple[str, int]]:
+    """(half-width as a percentage in the reader's number format, cases) from the report's
+    {"+/-0.10": 97, ...}: the rest of the page speaks in percentages, not fractions."""
+    rows = []
+    for key, cases in (report.get("cases_needed") or {}).items():
+        try:
+            rows.append((percent(float(key.removeprefix("+/-")), 0), cases))
+        except ValueError:
+            rows.append((key.removeprefix("+/-"), cases))
+    return rows
+
+
 def estimate(proportion: dict | None) -> dict:
     """{"value": "91.2%", "ci": "85.0% – 95.1%", "n": 120} of a report proportion."""
     proportion = proportion or {}

@@ -416,6 +416,6 @@ def site_validation_detail(request, pk: int):
         "card_accuracy": site_validation.percent(card.get("labelled_accuracy")),
         "card_coverage": site_validation.percent(card.get("coverage")),
         "target": site_validation.percent(card.get("target_accuracy"), 0),
-        "cases_needed": [(key.removeprefix("+/-"), n) for key, n in (report.get("cases_needed") or {}).items()],
+        "cases_needed": site_validation.cases_needed(report),
         "disclaimer": outcomes.DISCLAIMER,
     })

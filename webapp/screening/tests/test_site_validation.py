@@ -7,6 +7,8 @@ readings), so the verdict is about the counts, never about accuracy; the browser
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -119,6 +121,8 @@ def test_the_report_is_said_in_indonesian(admin_client, xray_paths):
     assert "Not enough cases" not in html
     assert "penjaga menolak" in html and "Ditolak sebagai bukan foto rontgen dada" in html
     assert "the guard refused" not in html and "Refused as not a chest X-ray" not in html
+    # The interval widths as percentages, like every other number on the page (were "±0.10").
+    assert re.search(r"±10%: \d+; ±5%: \d+; ±3%: \d+\.", html) and "±0.10" not in html
 
 
 def _stored_with_calibration(admin):
