@@ -19,6 +19,7 @@ import tempfile
 import zipfile
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from webapp.audit.models import AuditEvent
 from webapp.screening import report_pdf, storage
@@ -93,15 +94,23 @@ def _json(data) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
-README = """CXR Screening: all the data this app keeps about your account ({email}), exported {when}.
-
-account.json    your account (name, email, role, time zone; never your password)
-readings.json   every reading: outcome, probabilities, warnings, your reference and note
-activity.json   the audit log of your account: who looked at, downloaded or deleted what
-readings/<id>/  each reading's X-ray (original.png), heat map (heatmap.png) and PDF report
-
-Times are in {zone}. A screening aid, not a diagnosis: a clinician and an RT-PCR test decide.
-"""
+def readme(email: str, when: str, zone: str, missing: list[str]) -> str:
+    """README.txt in the language of the person downloading (the JSON keys stay English: they
+    are data for programs)."""
+    files = [
+        ("account.json", _("your account (name, email, role, time zone; never your password)")),
+        ("readings.json", _("every reading: outcome, probabilities, warnings, your reference and note")),
+        ("activity.json", _("the audit log of your account: who looked at, downloaded or deleted what")),
+        ("readings/<id>/", _("each reading's X-ray (original.png), heat map (heatmap.png) and PDF report")),
+    ]
+    lines = [_("CXR Screening: all the data this app keeps about your account (%(email)s), exported "
+               "%(when)s.") % {"email": email, "when": when}, ""]
+    lines += [f"{name:<15} {text}" for name, text in files]
+    lines += ["", _("Times are in %(zone)s.") % {"zone": zone} + " "
+              + _("A screening aid, not a diagnosis: a clinician and an RT-PCR test decide.")]
+    if missing:
+        lines += ["", _("Missing on the server (not in this archive):")] + [f"  {m}" for m in missing]
+    return "\n".join(lines) + "\n"
 
 
 def build(user):
@@ -126,9 +135,6 @@ def build(user):
                 zf.writestr(f"{folder}/report.pdf", report_pdf.build(reading), zipfile.ZIP_STORED)
             except (ValueError, FileNotFoundError):
                 missing.append(f"{folder}/report.pdf")
-        readme = README.format(email=user.email, when=_iso(timezone.now(), zone), zone=zone.key)
-        if missing:
-            readme += "\nMissing on the server (not in this archive):\n" + "".join(f"  {m}\n" for m in missing)
-        zf.writestr("README.txt", readme)
+        zf.writestr("README.txt", readme(user.email, _iso(timezone.now(), zone), zone.key, missing))
     archive.seek(0)
     return archive

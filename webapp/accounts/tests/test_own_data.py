@@ -129,3 +129,15 @@ def test_profile_links_to_both(bob_client, two_readings):
     page = bob_client.get(reverse("profile")).content.decode()
     assert reverse("export_data") in page and reverse("delete_account") in page
     assert "You have 2 readings." in " ".join(page.split())
+
+
+def test_the_readme_is_in_the_readers_language(bob_client, two_readings):
+    """README.txt was English whatever the reader's language, its disclaimer included."""
+    from django.utils import translation
+
+    readme = _zip(bob_client.get(reverse("export_data"), HTTP_ACCEPT_LANGUAGE="id")).read("README.txt").decode()
+    with translation.override("id"):
+        disclaimer = translation.gettext("A screening aid, not a diagnosis: a clinician and an RT-PCR test decide.")
+    assert disclaimer in readme and "not a diagnosis" not in readme
+    assert "semua data yang disimpan aplikasi ini" in readme and "all the data" not in readme
+    assert "account.json" in readme and "readings.json" in readme  # the names stay
