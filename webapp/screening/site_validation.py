@@ -231,14 +231,16 @@ def percent(value, digits: int = 1) -> str:
 
 def cases_needed(report: dict) -> list[tuple[str, int]]:
     """(half-width as a percentage in the reader's number format, cases) from the report's
-    {"+/-0.10": 97, ...}: the rest of the page speaks in percentages, not fractions."""
+    {"+/-0.10": 97, ...}, widest first: the rest of the page speaks in percentages, not
+    fractions, and PostgreSQL's jsonb keeps keys in its own order, not the report's."""
     rows = []
     for key, cases in (report.get("cases_needed") or {}).items():
         try:
-            rows.append((percent(float(key.removeprefix("+/-")), 0), cases))
+            width = float(key.removeprefix("+/-"))
         except ValueError:
-            rows.append((key.removeprefix("+/-"), cases))
-    return rows
+            continue  # not a width this page can state
+        rows.append((width, cases))
+    return [(percent(width, 0), cases) for width, cases in sorted(rows, reverse=True)]
 
 
 def estimate(proportion: dict | None) -> dict:

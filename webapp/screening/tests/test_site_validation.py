@@ -121,7 +121,8 @@ def test_the_report_is_said_in_indonesian(admin_client, xray_paths):
     assert "Not enough cases" not in html
     assert "penjaga menolak" in html and "Ditolak sebagai bukan foto rontgen dada" in html
     assert "the guard refused" not in html and "Refused as not a chest X-ray" not in html
-    # The interval widths as percentages, like every other number on the page (were "±0.10").
+    # The interval widths as percentages, like every other number on the page (were "±0.10"),
+    # widest first on every database (PostgreSQL's jsonb reorders the stored keys).
     assert re.search(r"±10%: \d+; ±5%: \d+; ±3%: \d+\.", html) and "±0.10" not in html
 
 
@@ -300,3 +301,10 @@ def test_a_run_through_the_site_calibration_says_so(admin_client, xray_paths, se
         assert "read through this site's own calibration (fitted on 64 labelled X-rays, 2026-12-01)" in html
     finally:
         engine._loaded.clear()
+
+
+def test_the_interval_widths_are_listed_widest_first_whatever_the_stored_order():
+    from webapp.screening.site_validation import cases_needed
+
+    stored = {"cases_needed": {"+/-0.03": 1068, "+/-0.05": 385, "+/-0.10": 97}}  # as jsonb gives it back
+    assert [n for _width, n in cases_needed(stored)] == [97, 385, 1068]
