@@ -61,3 +61,23 @@ def test_text_the_font_would_garble_points_to_the_web_page(dejavu, patient_clien
 ])
 def test_what_the_font_can_print(dejavu, text, printable):
     assert pdf_fonts.can_print(text) is printable
+
+
+def test_without_dejavu_the_report_still_prints_latin_and_points_to_the_page(patient_client, patient, model_dir,
+                                                                             media_root, xray_paths, monkeypatch,
+                                                                             tmp_path):
+    """A server without fonts-dejavu-core: Helvetica (Latin-1), a logged warning, and no text it
+    would print as black boxes."""
+    monkeypatch.setattr(pdf_fonts, "FONT_DIRS", (str(tmp_path),))
+    pdf_fonts.faces.cache_clear()
+    pdf_fonts._covered.cache_clear()
+    try:
+        assert pdf_fonts.faces() == {} and pdf_fonts.face("Helvetica-Bold") == "Helvetica-Bold"
+        assert pdf_fonts.can_print("Çelik Ñúñez") and not pdf_fonts.can_print("Иван")
+        reading = store_reading(patient, model_dir, xray_paths["normal"][0], patient_reference="Иван",
+                                note="Çelik: batuk 3 hari")
+        text = shown_text(patient_client.get(reverse("screening:report_pdf", args=[reading.pk])).content)
+        assert "Çelik: batuk 3 hari" in text and text.count(POINTER) == 1 and "■" not in text
+    finally:
+        pdf_fonts.faces.cache_clear()
+        pdf_fonts._covered.cache_clear()
