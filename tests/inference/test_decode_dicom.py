@@ -189,14 +189,10 @@ def test_a_compression_no_installed_decoder_handles_is_refused_by_name(twelve_bi
 
 
 def _deflated(pixels: np.ndarray) -> bytes:
-    """`make_dicom`'s file written with the Deflated Explicit VR Little Endian syntax."""
-    from pydicom.uid import DeflatedExplicitVRLittleEndian
+    """`make_dicom`'s file, deflated."""
+    from tests.support.hostile_corpus import deflated
 
-    ds = pydicom.dcmread(io.BytesIO(make_dicom(pixels)))
-    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
-    buffer = io.BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
+    return deflated(make_dicom(pixels))
 
 
 def test_a_deflated_dicom_is_read_like_the_plain_one(xray):

@@ -130,16 +130,21 @@ def dicom_bytes(pixels: np.ndarray | None, frames: int = 1, patient: dict | None
     return data
 
 
-def deflated_dicom(pixels: np.ndarray) -> bytes:
-    """`dicom_bytes(pixels)` written with the Deflated Explicit VR Little Endian syntax."""
+def deflated(dicom: bytes) -> bytes:
+    """A DICOM file written again with the Deflated Explicit VR Little Endian syntax."""
     import pydicom
     from pydicom.uid import DeflatedExplicitVRLittleEndian
 
-    ds = pydicom.dcmread(io.BytesIO(dicom_bytes(pixels)))
+    ds = pydicom.dcmread(io.BytesIO(dicom))
     ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()
+
+
+def deflated_dicom(pixels: np.ndarray) -> bytes:
+    """`dicom_bytes(pixels)`, deflated."""
+    return deflated(dicom_bytes(pixels))
 
 
 def readable_by_reference(data: bytes) -> bool:

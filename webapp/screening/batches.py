@@ -24,14 +24,13 @@ import shutil
 import uuid
 from pathlib import Path
 
-from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
-from . import engine_text
+from . import engine_text, storage
 from .batch_models import BatchItem, UploadBatch
 from .screen import UploadRefused
 
@@ -42,11 +41,11 @@ FINAL = (BatchItem.State.DONE, BatchItem.State.REFUSED)
 
 
 def pending_root() -> Path:
-    return Path(settings.PRIVATE_MEDIA_ROOT) / PENDING
+    return storage.media_root() / PENDING
 
 
 def _pending_file(item: BatchItem) -> Path:
-    return Path(settings.PRIVATE_MEDIA_ROOT) / item.upload_path
+    return storage.media_root() / item.upload_path
 
 
 def _digest(files) -> str:
@@ -91,7 +90,7 @@ def create_batch(owner, files, references=None, *, idempotency_key: str = "") ->
             for index, uploaded in enumerate(files):
                 item = BatchItem.objects.create(
                     batch=batch, index=index, size=uploaded.size,
-                    upload_path=str((folder / str(index)).relative_to(settings.PRIVATE_MEDIA_ROOT)),
+                    upload_path=str((folder / str(index)).relative_to(storage.media_root())),
                     patient_reference=(references[index] or "")[:64])
                 enqueue(item.pk)
     except IntegrityError:  # a concurrent retry with the same key got there first

@@ -82,12 +82,17 @@ def model_unavailable() -> UploadRefused:
     )
 
 
+def _stored_notice(notice) -> dict | None:
+    """An engine Notice as UploadRefused keeps it; None for plain text (no code to word again)."""
+    return notice.as_dict() if isinstance(notice, Notice) else None
+
+
 def _refusal_for_image_error(exc) -> UploadRefused:
     from cxr.inference import EmptyFile, ImageTooLarge, UnsupportedFormat
 
     notice = getattr(exc, "message", "") or str(exc)
     message = engine_text.notice_text(notice)
-    stored = notice.as_dict() if isinstance(notice, Notice) else None
+    stored = _stored_notice(notice)
     code = getattr(exc, "code", "") or "unreadable_image"
     if isinstance(exc, UnsupportedFormat):
         return UploadRefused(code, message, 415, _("This file type is not supported"), notice=stored)
@@ -162,6 +167,6 @@ def _store(owner, uploaded_file, prediction) -> Reading:
             message=engine_text.notice_text(prediction.reason) if prediction.reason else _(
                 "The model refused this image: it does not look like a frontal chest X-ray."),
             advice=tuple(str(a) for a in NOT_A_CXR_ADVICE),
-            notice=prediction.reason.as_dict() if isinstance(prediction.reason, Notice) else None,
+            notice=_stored_notice(prediction.reason),
         )
     return storage.create_reading(owner, prediction, uploaded_file.name or "")
