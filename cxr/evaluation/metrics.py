@@ -17,6 +17,8 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
+from cxr.inference.site_check import confidence_bin  # one bin rule, on the serving side
+
 ECE_BINS = 15
 
 
@@ -88,15 +90,10 @@ def _weighted_auc(scores: np.ndarray, positive: np.ndarray, weights: np.ndarray)
 def _weighted_ece(confidence: np.ndarray, correct: np.ndarray, weights: np.ndarray,
                   n_bins: int) -> np.ndarray:
     """Top-label ECE for every row of `weights`: sum over bins of |accuracy - confidence| * share."""
-    bins = _bin_index(confidence, n_bins)
+    bins = confidence_bin(confidence, n_bins)
     gap = np.zeros((confidence.size, n_bins))
     gap[np.arange(confidence.size), bins] = correct - confidence
     return np.abs(weights @ gap).sum(axis=1) / weights.sum(axis=1)
-
-
-def _bin_index(confidence: np.ndarray, n_bins: int) -> np.ndarray:
-    # Bins (0, 1/n], (1/n, 2/n], ...; a confidence of exactly 1 goes to the last bin.
-    return np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
 
 
 def expected_calibration_error(y_true: Sequence[int], probs: np.ndarray,
@@ -113,7 +110,7 @@ def reliability_bins(y_true: Sequence[int], probs: np.ndarray, n_bins: int = ECE
     y_true, probs = np.asarray(y_true, dtype=int), np.asarray(probs, dtype=float)
     confidence = probs.max(axis=1)
     correct = (probs.argmax(axis=1) == y_true).astype(float)
-    bins = _bin_index(confidence, n_bins)
+    bins = confidence_bin(confidence, n_bins)
     count = np.bincount(bins, minlength=n_bins)
     return {
         "edges": np.linspace(0.0, 1.0, n_bins + 1),

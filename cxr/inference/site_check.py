@@ -46,6 +46,14 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> list[float | Non
     return [max(0.0, centre - half), min(1.0, centre + half)]
 
 
+def confidence_bin(confidence: np.ndarray, n_bins: int) -> np.ndarray:
+    """Index of each confidence's bin: (0, 1/n], (1/n, 2/n], ...; exactly 1 goes to the last bin
+    and 0 to the first. Defined here, on the serving side, so the site page (which may import
+    only cxr.inference) and the toolkit's ECE and reliability plots bin alike."""
+    confidence = np.asarray(confidence, dtype=float)
+    return np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
+
+
 def proportion(hits: int, n: int) -> dict:
     """{"value", "ci95" (Wilson), "n"}; value None when n is 0."""
     return {"value": hits / n if n else None, "ci95": wilson_interval(hits, n), "n": n}
@@ -109,12 +117,12 @@ def calibration_bins(read: Sequence[SiteCase], classes: Sequence[str],
     class (every read X-ray, labelled or not), the bin's range, its mean stated chance, and how
     often that class was right, with the Wilson 95% interval. Honest probabilities put `right`
     near `stated`; the interval says how far a few cases can tell. Empty bins are left out.
-    Bins are (0, 1/n], (1/n, 2/n], ... as cxr.evaluation.metrics bins them."""
+    Bins as `confidence_bin`."""
     groups: dict[int, list[tuple[float, bool]]] = {}
     for case in read:
         chances = [float(case.probabilities[k]) for k in classes]
         top = int(np.argmax(chances))
-        index = min(max(math.ceil(chances[top] * n_bins) - 1, 0), n_bins - 1)
+        index = int(confidence_bin(chances[top], n_bins))
         groups.setdefault(index, []).append((chances[top], classes[top] == case.truth))
     return [{"low": index / n_bins, "high": (index + 1) / n_bins,
              "stated": sum(chance for chance, _ in members) / len(members),

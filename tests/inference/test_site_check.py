@@ -27,6 +27,17 @@ def test_the_wilson_interval_is_defined_once():
     assert report.wilson_interval is wilson_interval and trust.proportion is proportion
 
 
+def test_the_site_page_and_the_toolkit_bin_confidences_alike():
+    import numpy as np
+
+    from cxr.evaluation import metrics
+    from cxr.inference.site_check import confidence_bin
+
+    # Right-closed tenths: 0.1 is the first bin's top, 1.0 the last bin's, 0 joins the first.
+    assert confidence_bin(np.array([0.0, 0.1, 0.1000001, 0.95, 1.0]), 10).tolist() == [0, 0, 1, 9, 9]
+    assert metrics.confidence_bin is confidence_bin  # the ECE and reliability plots use the same rule
+
+
 def test_per_class_sensitivity_and_specificity_with_intervals():
     cases = [_case("covid", "covid")] * 8 + [_case("covid", None, top="normal")] * 2 + [_case("normal", "normal")] * 10
     counts = per_class_counts(cases, CLASSES)
