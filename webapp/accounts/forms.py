@@ -111,7 +111,9 @@ class ProfileForm(forms.ModelForm):
     """What a person may change about themselves: name, email and time zone, not their role.
 
     A pending doctor may also correct the licence number and workplace; once verified, only an
-    administrator changes them (they are what was verified)."""
+    administrator changes them (they are what was verified). A new email address needs the
+    current password: whoever controls the address can reset the password, so changing it from a
+    borrowed, signed-in browser would hand over the account."""
 
     time_zone = forms.ChoiceField(
         label=_("Time zone"), required=False,
@@ -119,6 +121,13 @@ class ProfileForm(forms.ModelForm):
         help_text=_("Dates and times on your pages and reports are shown in this time zone. "
                     "Your browser suggested it; change it if it is wrong."),
     )
+
+    current_password = forms.CharField(
+        label=_("Current password"), required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Needed only to change your email address."),
+    )
+    field_order = ("full_name", "email", "current_password", "time_zone")
 
     class Meta:
         model = User
@@ -132,6 +141,7 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.saved_email = self.instance.email  # the instance takes the form's values on cleaning
         self.fields["time_zone"].choices = time_zone_choices()
         if not self.instance.is_pending_doctor:
             for name in DOCTOR_FIELDS:
@@ -145,6 +155,23 @@ class ProfileForm(forms.ModelForm):
         if _email_taken(email, exclude_pk=self.instance.pk):
             raise forms.ValidationError(DUPLICATE_EMAIL, code="duplicate_email")
         return email
+
+    @property
+    def email_changed(self) -> bool:
+        return self.cleaned_data.get("email", self.saved_email) != self.saved_email
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.email_changed:
+            password = cleaned.get("current_password") or ""
+            if not password:
+                self.add_error("current_password", forms.ValidationError(
+                    _("Type your current password to change your email address."),
+                    code="password_required"))
+            elif not self.instance.check_password(password):
+                self.add_error("current_password", forms.ValidationError(
+                    _("The password is not correct."), code="password_incorrect"))
+        return cleaned
 
 
 class DeleteAccountForm(forms.Form):

@@ -5,9 +5,11 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView, PasswordResetConfirmView
+from django.core.mail import send_mail
 from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -82,12 +84,26 @@ def profile(request):
     account = User.objects.get(pk=request.user.pk)
     form = ProfileForm(request.POST if request.method == "POST" else None, instance=account)
     if request.method == "POST" and form.is_valid():
+        old_email = form.saved_email
         form.save()
+        if form.email_changed:
+            _tell_the_old_address(account, old_email)
         messages.success(request, _("Your profile has been saved."))
         return redirect("profile")
     return render(request, "accounts/profile.html", {
         "form": form, "account": account, "reading_count": account.readings.count(),
     })
+
+
+def _tell_the_old_address(account: User, old_email: str) -> None:
+    """A changed email address is said to the old one: if someone else changed it, its owner
+    learns it there (the new address can reset the password from now on)."""
+    context = {"account": account, "old_email": old_email}
+    send_mail(
+        subject=render_to_string("accounts/email_changed_subject.txt", context).strip(),
+        message=render_to_string("accounts/email_changed_email.txt", context),
+        from_email=None, recipient_list=[old_email],
+    )
 
 
 @never_cache

@@ -7,13 +7,14 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-def test_profile_shows_and_saves_name_and_email(patient_client, patient):
+def test_profile_shows_and_saves_name_and_email(patient_client, patient, user_password):
     page = patient_client.get(reverse("profile")).content.decode()
     assert 'value="Ana Patient"' in page and 'value="patient@example.org"' in page
     assert "Patient" in page  # the role is shown, read-only
 
     response = patient_client.post(
-        reverse("profile"), {"full_name": "Ana P. Santos", "email": "Ana.Santos@Example.org"}, follow=True
+        reverse("profile"), {"full_name": "Ana P. Santos", "email": "Ana.Santos@Example.org",
+                              "current_password": user_password}, follow=True
     )
     assert response.redirect_chain[-1][0] == reverse("profile")
     assert "Your profile has been saved." in response.content.decode()
@@ -55,3 +56,40 @@ def test_profile_links_to_the_api_keys(patient_client):
     html = patient_client.get(reverse("profile")).content.decode()
     assert f'href="{reverse("screening:api_token")}"' in html
     assert patient_client.get(reverse("screening:api_token")).status_code == 200
+
+
+def test_a_new_email_address_needs_the_current_password(patient_client, patient):
+    # Whoever holds the address can reset the password: from a borrowed, signed-in browser a new
+    # address without the password would hand the account over.
+    response = patient_client.post(reverse("profile"), {"full_name": "Ana", "email": "attacker@example.net"})
+    assert response.status_code == 200
+    assert "Type your current password to change your email address." in response.content.decode()
+    response = patient_client.post(reverse("profile"), {"full_name": "Ana", "email": "attacker@example.net",
+                                                        "current_password": "not-the-password"})
+    assert "The password is not correct." in response.content.decode()
+    patient.refresh_from_db()
+    assert patient.email == "patient@example.org"
+
+
+def test_a_changed_email_address_is_told_to_the_old_one(patient_client, patient, mailoutbox, user_password):
+    response = patient_client.post(reverse("profile"), {"full_name": "Ana", "email": "ana@example.net",
+                                                        "current_password": user_password})
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert patient.email == "ana@example.net"
+    [notice] = mailoutbox
+    assert notice.to == ["patient@example.org"]
+    assert "changed from patient@example.org to ana@example.net" in notice.body
+
+
+def test_the_name_changes_without_the_password_and_without_an_email(patient_client, patient, mailoutbox):
+    assert patient_client.post(reverse("profile"), {"full_name": "Ana B", "email": patient.email}).status_code == 302
+    assert mailoutbox == []
+
+
+def test_the_email_change_notice_is_in_the_readers_language(patient_client, patient, mailoutbox, user_password):
+    patient_client.post(reverse("profile"), {"full_name": "Ana", "email": "ana@example.net",
+                                             "current_password": user_password}, HTTP_ACCEPT_LANGUAGE="id")
+    [notice] = mailoutbox
+    assert notice.subject == "Alamat email akun Skrining CXR Anda telah diubah"
+    assert "diubah dari patient@example.org menjadi ana@example.net" in notice.body
