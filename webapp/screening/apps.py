@@ -7,5 +7,6 @@ class ScreeningConfig(AppConfig):
     verbose_name = "Screening"
 
     def ready(self) -> None:
-        # Connects the signal that removes a deleted reading's files.
-        from . import storage  # noqa: F401
+        # Connect the signals that remove a deleted reading's files and a deleted batch's
+        # waiting uploads.
+        from . import batches, storage  # noqa: F401

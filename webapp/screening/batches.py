@@ -26,6 +26,8 @@ from pathlib import Path
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
@@ -121,6 +123,15 @@ def _remove_upload(item: BatchItem) -> None:
         path.parent.rmdir()  # the batch's folder, once its last file is gone
     except OSError:
         pass
+
+
+@receiver(post_delete, sender=BatchItem, dispatch_uid="screening.remove_pending_upload")
+def _remove_upload_after_delete(sender, instance: BatchItem, **kwargs) -> None:
+    """A batch deleted before its files were read (its owner deleted the account) takes its
+    waiting X-rays with it, once the deletion is committed."""
+    path = instance.upload_path
+    if path:
+        transaction.on_commit(lambda: _remove_upload(BatchItem(upload_path=path)))
 
 
 def read_item(item_pk: int) -> str:

@@ -75,6 +75,18 @@ def test_several_files_are_stored_and_queued_one_job_each(patient_client, patien
     assert pending_files(data_dir) == []  # the waiting files are gone once read
 
 
+def test_deleting_the_account_removes_its_waiting_uploads(patient_client, patient, data_dir, user_password,
+                                                          django_capture_on_commit_callbacks):
+    post_files(patient_client, [("a.png", b"first"), ("b.png", b"second")])
+    assert len(pending_files(data_dir)) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        response = patient_client.post(reverse("delete_account"), {"password": user_password})
+    assert response.status_code == 302
+    assert UploadBatch.objects.count() == 0
+    assert pending_files(data_dir) == []  # "your readings and their images were deleted"
+    assert list(batches.pending_root().iterdir()) == []  # the batch's folder too
+
+
 def test_the_batch_page_tells_files_apart_by_size_and_reference(patient_client, patient, data_dir):
     """File names are not stored; each row shows the file's size and the reference given for it."""
     batch, _ = batches.create_batch(patient, [SimpleUploadedFile("a.png", b"x" * 2048),
