@@ -113,6 +113,24 @@ def test_cleanup_orphans_reports_then_removes(patient, model_dir, media_root, xr
     assert storage.missing_files(Reading.objects.get(pk=healthy.pk)) == []
 
 
+def test_cleanup_orphans_keeps_a_queued_batchs_files_however_old(patient, media_root, capsys):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from webapp.screening import batches
+
+    waiting, _ = batches.create_batch(patient, [SimpleUploadedFile("a.png", b"queued X-ray")])
+    read, _ = batches.create_batch(patient, [SimpleUploadedFile("b.png", b"read X-ray")])
+    read.items.update(state="done")  # its job finished, but was killed before removing the file
+    two_hours_ago = time.time() - 2 * 3600
+    for folder in batches.pending_root().iterdir():
+        os.utime(folder, (two_hours_ago, two_hours_ago))
+
+    call_command("cleanup_orphans")
+    assert "1 folder(s) without a reading" in capsys.readouterr().out
+    [kept] = [p for p in batches.pending_root().rglob("*") if p.is_file()]
+    assert kept.read_bytes() == b"queued X-ray"  # a backlog of the queue is not an orphan
+
+
 def test_one_predictor_per_process_even_under_concurrent_first_use(model_dir):
     engine._loaded.clear()
     results = []

@@ -2,18 +2,20 @@
 
 Both can be left behind by a crash between writing files and committing the row, or by files
 removed by hand. Folders younger than --min-age-minutes are skipped: they may belong to an
-upload that is still being saved.
+upload that is still being saved. A batch's waiting files (pending-uploads/) are removed only
+when no item of a batch still names them: a queue with a backlog keeps its files however old.
 """
 from __future__ import annotations
 
 import shutil
 import time
 import uuid
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from webapp.screening import storage
-from webapp.screening.models import Reading
+from webapp.screening import batches, storage
+from webapp.screening.models import BatchItem, Reading
 
 
 class Command(BaseCommand):
@@ -56,12 +58,18 @@ class Command(BaseCommand):
         root = storage.media_root()
         if not root.is_dir():
             return []
-        known = {(str(owner), str(key)) for owner, key in Reading.objects.values_list("owner_id", "storage_key")}
+        in_use: dict[str, set[str]] = {}
+        for owner, key in Reading.objects.values_list("owner_id", "storage_key"):
+            in_use.setdefault(str(owner), set()).add(str(key))
+        # A batch's folder is in use while one of its items still waits to be read.
+        in_use[batches.PENDING] = {
+            _normalised_key(Path(path).parent.name) for path in BatchItem.objects.exclude(upload_path="")
+            .exclude(state__in=batches.FINAL).values_list("upload_path", flat=True)}
         now = time.time()
         orphans = []
         for owner_dir in sorted(p for p in root.iterdir() if p.is_dir()):
             for folder in sorted(p for p in owner_dir.iterdir() if p.is_dir()):
-                if (owner_dir.name, _normalised_key(folder.name)) in known:
+                if _normalised_key(folder.name) in in_use.get(owner_dir.name, set()):
                     continue
                 if now - folder.stat().st_mtime < min_age_seconds:
                     continue
