@@ -4,9 +4,13 @@
     account.json                  the account (no password hash)
     readings.json                 every reading: outcome, probabilities, warnings, notes, files
     activity.json                 the audit log's events of this account
+    logins.json                   sign-ins and failed sign-ins (django-axes: time, IP, browser)
+    api_keys.json                 the account's API keys (name, first characters, dates; no secret)
+    uploads.json                  multi-file uploads: each file's state and what became of it
     readings/<id>/original.png    the stored X-ray (as stored: decoded pixels, no metadata)
     readings/<id>/heatmap.png     the heat map
     readings/<id>/report.pdf      the PDF report (webapp.screening.report_pdf.build)
+    waiting/<batch>/<n>           a file of a multi-file upload not yet read, as it was sent
 
 The files are read through webapp.screening.storage and the reports made by report_pdf, the same
 functions the pages use; a file missing on disk is listed in README.txt instead of failing the
@@ -23,7 +27,10 @@ from django.utils.translation import gettext as _
 
 from webapp.audit.models import AuditEvent
 from webapp.screening import report_pdf, storage
+from webapp.screening.api_models import ApiToken
+from webapp.screening.batch_models import BatchItem
 
+from .models import normalise_email
 from .timezones import zone_of
 
 FORMAT_VERSION = 1
@@ -90,6 +97,54 @@ def activity_json(user, zone) -> list[dict]:
     ]
 
 
+def logins_json(user, zone) -> dict:
+    """django-axes' records of the account's address: kept for the lockout and deleted with the
+    account (lockout.forget_logins), so they are the person's data too. Failed sign-ins are the
+    attempts axes still counts (AccessAttempt, one row per IP address and browser, cleared by a
+    successful sign-in from there) and, where an operator turned it on, its failure log."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    username = normalise_email(user.email)
+    return {
+        "sign_ins": [{"at": _iso(log.attempt_time, zone), "signed_out_at": _iso(log.logout_time, zone),
+                      "ip_address": log.ip_address, "browser": log.user_agent}
+                     for log in AccessLog.objects.filter(username=username).order_by("attempt_time", "id")],
+        "failed_sign_ins_counted": [{"last_at": _iso(row.attempt_time, zone), "ip_address": row.ip_address,
+                                     "browser": row.user_agent, "failures": row.failures_since_start}
+                                    for row in AccessAttempt.objects.filter(username=username)
+                                    .order_by("attempt_time", "id")],
+        "failed_sign_ins": [{"at": _iso(log.attempt_time, zone), "ip_address": log.ip_address,
+                             "browser": log.user_agent, "locked_out": log.locked_out}
+                            for log in AccessFailureLog.objects.filter(username=username)
+                            .order_by("attempt_time", "id")],
+    }
+
+
+def api_keys_json(user, zone) -> list[dict]:
+    return [{"name": token.name, "starts_with": token.prefix, "created_at": _iso(token.created_at, zone),
+             "expires_at": _iso(token.expires_at, zone), "last_used_at": _iso(token.last_used_at, zone)}
+            for token in ApiToken.objects.filter(user=user).order_by("created_at", "id")]
+
+
+def _waiting_name(item: BatchItem) -> str:
+    return f"waiting/{item.batch_id}/{item.index}"
+
+
+def uploads_json(items, zone) -> list[dict]:
+    batches: dict[int, dict] = {}
+    for item in items:
+        batch = batches.setdefault(item.batch_id, {
+            "id": item.batch_id, "created_at": _iso(item.batch.created_at, zone), "files": []})
+        batch["files"].append({
+            "index": item.index, "state": item.state, "size": item.size,
+            "patient_reference": item.patient_reference, "reading_id": item.reading_id,
+            "refusal": item.refusal_title or None,
+            "file": _waiting_name(item) if item.state not in (BatchItem.State.DONE, BatchItem.State.REFUSED)
+            and item.upload_path else None,
+        })
+    return list(batches.values())
+
+
 def _json(data) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
@@ -100,8 +155,13 @@ def readme(email: str, when: str, zone: str, missing: list[str]) -> str:
     files = [
         ("account.json", _("your account (name, email, role, time zone; never your password)")),
         ("readings.json", _("every reading: outcome, probabilities, warnings, your reference and note")),
-        ("activity.json", _("the audit log of your account: who looked at, downloaded or deleted what")),
+        ("activity.json", _("the audit log of what you did: which readings you looked at, downloaded or "
+                            "deleted, and when")),
+        ("logins.json", _("your sign-ins and failed sign-ins: when, from which IP address and browser")),
+        ("api_keys.json", _("your API keys: name, first characters and dates (never the key itself)")),
+        ("uploads.json", _("your uploads of several X-rays at once: what became of each file")),
         ("readings/<id>/", _("each reading's X-ray (original.png), heat map (heatmap.png) and PDF report")),
+        ("waiting/", _("X-rays of an upload that are still waiting to be read, as you sent them")),
     ]
     lines = [_("CXR Screening: all the data this app keeps about your account (%(email)s), exported "
                "%(when)s.") % {"email": email, "when": when}, ""]
@@ -123,6 +183,19 @@ def build(user):
         zf.writestr("account.json", _json(account_json(user)))
         zf.writestr("readings.json", _json([reading_json(r, zone) for r in readings]))
         zf.writestr("activity.json", _json(activity_json(user, zone)))
+        zf.writestr("logins.json", _json(logins_json(user, zone)))
+        zf.writestr("api_keys.json", _json(api_keys_json(user, zone)))
+        items = list(BatchItem.objects.filter(batch__owner=user).select_related("batch")
+                     .order_by("batch__created_at", "batch_id", "index"))
+        uploads = uploads_json(items, zone)
+        zf.writestr("uploads.json", _json(uploads))
+        waiting = {f["file"] for batch in uploads for f in batch["files"] if f["file"]}
+        for item in items:
+            if _waiting_name(item) in waiting:
+                try:
+                    zf.write(storage.absolute_path(item.upload_path), _waiting_name(item))
+                except (ValueError, FileNotFoundError):  # read (and removed) since the query
+                    missing.append(_waiting_name(item))
         for reading in readings:
             folder = f"readings/{reading.pk}"
             for stored, name in ((reading.original_path, "original.png"), (reading.heatmap_path, "heatmap.png")):

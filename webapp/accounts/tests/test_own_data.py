@@ -43,7 +43,8 @@ def test_the_download_holds_images_json_and_reports(bob_client, bob, two_reading
     assert 'attachment; filename="cxr-screening-data-' in response["Content-Disposition"]
     archive = _zip(response)
     names = set(archive.namelist())
-    expected = {"README.txt", "account.json", "readings.json", "activity.json"}
+    expected = {"README.txt", "account.json", "readings.json", "activity.json", "logins.json",
+                "api_keys.json", "uploads.json"}
     for reading in two_readings:
         expected |= {f"readings/{reading.pk}/{n}" for n in ("original.png", "heatmap.png", "report.pdf")}
     assert names == expected
@@ -66,6 +67,40 @@ def test_the_download_holds_images_json_and_reports(bob_client, bob, two_reading
 
     event = AuditEvent.objects.get(action=Action.EXPORT_DATA)
     assert event.actor == bob and event.actor_email == bob.email and event.reading_id is None
+
+
+def test_the_download_holds_sign_ins_api_keys_and_waiting_uploads(patient, doctor, user_password, settings,
+                                                                    tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from webapp.screening import batches
+    from webapp.screening.api_models import ApiToken
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    own_client, stranger = Client(), Client()
+    stranger.post(reverse("login"), {"username": patient.email, "password": "wrong-guess"},
+                  REMOTE_ADDR="10.0.0.9", HTTP_USER_AGENT="a stranger's laptop")  # a failed sign-in
+    assert own_client.post(reverse("login"), {"username": patient.email, "password": user_password},
+                           HTTP_USER_AGENT="Ana's phone").status_code == 302
+    ApiToken.issue(patient, name="lab script")
+    ApiToken.issue(doctor, name="doctor's key")  # someone else's: not in the archive
+    batch, _ = batches.create_batch(patient, [SimpleUploadedFile("a.png", b"first film"),
+                                          SimpleUploadedFile("b.png", b"second film")], ["K-1", ""])
+    batch.items.filter(index=1).update(state="refused", refusal_title="Not a chest X-ray")
+
+    archive = _zip(own_client.get(reverse("export_data")))
+    logins = json.loads(archive.read("logins.json"))
+    assert [s["browser"] for s in logins["sign_ins"]] == ["Ana's phone"]
+    [failed] = logins["failed_sign_ins_counted"]
+    assert (failed["ip_address"], failed["browser"], failed["failures"]) == ("10.0.0.9", "a stranger's laptop", 1)
+    [key] = json.loads(archive.read("api_keys.json"))
+    assert key["name"] == "lab script" and "key_hash" not in key
+    [upload] = json.loads(archive.read("uploads.json"))
+    assert [(f["state"], f["patient_reference"], f["file"], f["refusal"]) for f in upload["files"]] == [
+        ("queued", "K-1", f"waiting/{batch.pk}/0", None), ("refused", "", None, "Not a chest X-ray")]
+    assert archive.read(f"waiting/{batch.pk}/0") == b"first film"  # the X-ray not yet read, as sent
+    assert f"waiting/{batch.pk}/1" not in archive.namelist()
+    assert "logins.json" in archive.read("README.txt").decode()
 
 
 def test_a_missing_file_is_listed_not_fatal(bob_client, two_readings):
