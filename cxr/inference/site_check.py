@@ -70,10 +70,28 @@ class SiteCase:
     prediction_set: Sequence[str] | None
 
 
+def wilson_half_width(p: float, n: int, z: float = Z95) -> float:
+    """Half the width of the Wilson interval of a proportion `p` measured on `n` cases."""
+    return z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+
+
 def cases_for_half_width(p: float, half_width: float) -> int:
-    """Cases needed so that a proportion near `p` has a 95% interval of +/- `half_width`."""
-    p = min(max(p, 0.01), 0.99)
-    return math.ceil(Z95**2 * p * (1 - p) / half_width**2)
+    """The fewest cases for which a proportion near `p` has a 95% Wilson interval (the interval
+    every site figure is shown with) of at most +/- `half_width`. The textbook z^2 p(1-p)/h^2 is
+    the normal approximation's answer: near p = 1 it promises too few (4 cases for +/-0.10 at
+    0.99, where Wilson's interval is then +/-0.25)."""
+    p = min(max(p, 0.0), 1.0)
+    high = 1
+    while wilson_half_width(p, high) > half_width:  # the width shrinks as cases are added
+        high *= 2
+    low = high // 2  # wider than half_width at `low` (or low = 0), narrow enough at `high`
+    while high - low > 1:
+        middle = (low + high) // 2
+        if wilson_half_width(p, middle) > half_width:
+            low = middle
+        else:
+            high = middle
+    return high
 
 
 def planning_proportion(measured: Mapping, fallback: float) -> float:
@@ -184,7 +202,7 @@ def refusal_check(refused_share: Mapping, budget: float = REFUSAL_BUDGET) -> dic
     - none_read: no readable X-ray;
     - above_budget: the lower end of the 95% interval is above the budget: the guard refuses this
       site's films more often than it should (they get no reading at all);
-    - within_budget: the whole interval is at or below the budget (0 of 185 or more, say);
+    - within_budget: the whole interval is at or below the budget (0 of 189 or more, say);
     - inconclusive: the interval includes the budget (a few dozen X-rays always do).
     """
     n = refused_share["n"]

@@ -11,6 +11,7 @@ from cxr.inference.site_check import (
     planning_proportion,
     proportion,
     verdict,
+    wilson_interval,
 )
 
 CLASSES = ["covid", "pneumonia", "normal"]
@@ -54,8 +55,22 @@ def test_counts_coverage_and_set_coverage():
 
 
 def test_cases_needed_shrink_with_the_square_of_the_width():
-    assert cases_for_half_width(0.9, 0.05) == 139
-    assert cases_for_half_width(0.9, 0.025) == pytest.approx(4 * 139, abs=2)
+    assert cases_for_half_width(0.9, 0.05) == 141
+    assert cases_for_half_width(0.9, 0.025) == pytest.approx(4 * 141, abs=8)
+
+
+@pytest.mark.parametrize("p, half_width", [(0.5, 0.05), (0.9, 0.1), (0.95, 0.05), (0.99, 0.1), (0.99, 0.03),
+                                           (1.0, 0.1)])
+def test_cases_needed_are_the_fewest_for_the_wilson_interval_shown(p, half_width):
+    # The site's figures are shown with Wilson intervals; near p = 1 the normal approximation
+    # promised +/-0.10 from 4 cases at 0.99, where the interval shown is then +/-0.25.
+    n = cases_for_half_width(p, half_width)
+
+    def half(cases):
+        low, high = wilson_interval(p * cases, cases, z=1.959964)
+        return (high - low) / 2
+
+    assert half(n) <= half_width + 1e-12 < half(n - 1)
 
 
 def test_a_few_lucky_cases_do_not_promise_a_tight_interval_cheaply():
