@@ -9,9 +9,15 @@ because a new hospital is exactly where exchangeability can fail.
 
 The non-conformity score is the hinge score 1 - p(class) (crepes.extras.hinge). crepes fits and
 evaluates; serving needs only one number per class: class c is in the set when
-1 - p_c <= threshold_c (`score_thresholds`), which is exactly crepes' non-smoothed p-value test
+1 - p_c <= threshold_c (`score_thresholds`), which is crepes' non-smoothed p-value test
 p_c > 1 - confidence (a test checks the two agree). So the model card carries the thresholds and
 the web app needs no conformal library.
+
+One difference, on purpose: 1 - 0.9 is 0.09999999999999998 in floating point, so crepes' test
+keeps a class whose p-value is exactly 0.1 (2 of 20, say), one order statistic more than the
+rule allows whenever (n + 1)(1 - confidence) is a whole number. The rank here is computed with
+that rounding error removed (`LEVEL_TOLERANCE`), and `crepes_sets` compares with the same
+tolerance, so the two still agree exactly.
 """
 from __future__ import annotations
 
@@ -23,6 +29,9 @@ from crepes import ConformalClassifier
 from crepes.extras import hinge
 
 from cxr.inference.abstention import prediction_sets
+
+# Levels are given as decimals (0.9); their complements carry binary rounding errors of ~1e-17.
+LEVEL_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -64,10 +73,11 @@ def _threshold_rank(n: int, epsilon: float) -> int:
     """Which largest calibration score (1-based) is a class's threshold, among `n` of them.
 
     Non-smoothed p-value of score a: (#{scores >= a} + 1) / (n + 1); it exceeds epsilon iff
-    #{scores >= a} >= m, with m the smallest integer above epsilon * (n + 1) - 1, iff a <= the
-    m-th largest score. m <= n whenever confidence > 0; m <= 0 means too few cases to rule the
-    class out."""
-    return math.floor(epsilon * (n + 1) - 1) + 1
+    #{scores >= a} >= m, with m the smallest integer above epsilon * (n + 1) - 1, that is
+    floor(epsilon * (n + 1)), iff a <= the m-th largest score. m <= n whenever confidence > 0;
+    m <= 0 means too few cases to rule the class out. At 90%, n = 19: m = 2 (the 2nd largest);
+    without the tolerance 0.0999...98 * 20 gives 1."""
+    return math.floor(epsilon * (n + 1) + LEVEL_TOLERANCE)
 
 
 def min_cases_to_rule_out(confidence: float) -> int:
@@ -87,13 +97,14 @@ def conformal_classifier(probs: np.ndarray, y_true: np.ndarray) -> ConformalClas
 
 
 def crepes_sets(classifier: ConformalClassifier, probs: np.ndarray, confidence: float) -> np.ndarray:
-    """The sets as crepes computes them (non-smoothed p-values), for checking the thresholds."""
+    """The sets as crepes computes them (non-smoothed p-values), for checking the thresholds; the
+    level's rounding error removed as in `_threshold_rank`."""
     alphas = hinge(np.asarray(probs, dtype=np.float64))
     p_values = np.column_stack([
         classifier.predict_p(alphas, bins=np.full(len(alphas), c), smoothing=False)[:, c]
         for c in range(alphas.shape[1])
     ])
-    return p_values > 1.0 - confidence
+    return p_values > 1.0 - confidence + LEVEL_TOLERANCE
 
 
 def set_coverage(sets: np.ndarray, y_true: np.ndarray) -> float:

@@ -76,3 +76,16 @@ def test_the_fewest_cases_that_rule_a_class_out_are_those_the_fit_needs(confiden
         y = np.r_[np.zeros(n, int), np.ones(40, int), np.full(40, 2)]
         sets = fit_class_conditional(rng.dirichlet([1, 1, 1], size=len(y)), y, confidence)
         assert np.isfinite(sets.thresholds[0]) == ruled_out, (n, sets.thresholds)
+
+
+@pytest.mark.parametrize("n, rank", [(9, 1), (19, 2), (18, 1), (29, 3), (269, 27), (8, 0)])
+def test_the_threshold_rank_is_exact_where_the_level_times_n_plus_one_is_whole(n, rank):
+    # p-value (k + 1) / (n + 1) > 0.1 needs k >= floor(0.1 (n + 1)); 1 - 0.9 in floating point is
+    # 0.09999999999999998, which made n = 19 take the largest score instead of the 2nd.
+    from cxr.evaluation.conformal import _threshold_rank
+
+    assert _threshold_rank(n, 1 - 0.9) == rank
+
+
+def test_nine_cases_can_rule_a_class_out_at_90_percent():
+    assert min_cases_to_rule_out(0.9) == 9 and min_cases_to_rule_out(0.8) == 4

@@ -39,14 +39,20 @@ def test_vector_scaling_learns_a_class_the_model_over_calls():
 
 
 def test_local_sets_cover_the_sites_other_xrays_at_the_stated_level():
-    logits, y = _site(4000, seed=1)
-    local, rest = slice(0, 200), slice(200, None)
-    calibration = fit_local_calibration(logits[local], y[local], confidence=0.9, target=0.9)
-    result = measure(calibration, logits[rest], y[rest])
-    assert 0.87 <= result["set_coverage"] <= 0.97
-    assert result["mean_set_size"] < 2.0  # informative logits: sets shrink
-    raw = softmax(logits[rest], axis=1)
-    assert result["accuracy"] > (raw.argmax(axis=1) == y[rest]).mean()
+    # The guarantee is on average over calibration draws: with ~33 cases of a class in the
+    # calibrating half, one draw's coverage varies by about +/-0.05, so ten sites are averaged.
+    coverages = []
+    for seed in range(1, 11):
+        logits, y = _site(4000, seed=seed)
+        local, rest = slice(0, 200), slice(200, None)
+        calibration = fit_local_calibration(logits[local], y[local], confidence=0.9, target=0.9)
+        result = measure(calibration, logits[rest], y[rest])
+        coverages.append(result["set_coverage"])
+        assert result["mean_set_size"] < 2.0  # informative logits: sets shrink
+        raw = softmax(logits[rest], axis=1)
+        assert result["accuracy"] > (raw.argmax(axis=1) == y[rest]).mean()
+    assert 0.89 <= np.mean(coverages) <= 0.96
+    assert min(coverages) >= 0.8
 
 
 def test_a_class_with_no_local_case_is_never_ruled_out():
