@@ -60,11 +60,19 @@ def _rates(cm: np.ndarray) -> dict[str, np.ndarray]:
         "sensitivity": sensitivity,
         "specificity": _safe_ratio(tn, tn + fp),
         "ppv": ppv,
-        # The paper's macro precision/recall follow scikit-learn: a class never predicted counts
-        # as precision 0, not as "undefined".
-        "macro_precision": np.nan_to_num(ppv, nan=0.0).mean(axis=-1),
-        "macro_recall": np.nan_to_num(sensitivity, nan=0.0).mean(axis=-1),
+        # The paper's macro precision/recall follow scikit-learn: averaged over the classes that
+        # occur or are predicted; one never predicted counts as precision 0, not "undefined".
+        "macro_precision": _macro_over_seen(ppv, actual, predicted),
+        "macro_recall": _macro_over_seen(sensitivity, actual, predicted),
     }
+
+
+def _macro_over_seen(per_class: np.ndarray, actual: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Mean over the classes that are true or predicted at least once (scikit-learn's labels),
+    undefined values as 0. A class absent from the data and never predicted is left out rather
+    than averaged in as 0 (a site without pneumonia X-rays would otherwise lose a third)."""
+    seen = (actual > 0) | (predicted > 0)
+    return _safe_ratio(np.where(seen, np.nan_to_num(per_class, nan=0.0), 0.0).sum(axis=-1), seen.sum(axis=-1))
 
 
 def _weighted_auc(scores: np.ndarray, positive: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -62,6 +62,23 @@ def test_confusion_matrix_and_rates_match_hand_computation():
         recall_score(Y_TRUE, Y_PRED, average="macro"))
 
 
+def test_a_class_absent_and_never_predicted_is_left_out_of_the_macro_averages():
+    # A site with no pneumonia X-ray, none called pneumonia: scikit-learn averages over the two
+    # classes that occur (1.0); averaging the absent one in as 0 gave 0.667.
+    y_true = [0, 0, 1, 1]
+    probs = np.array([[.9, .1, 0], [.8, .2, 0], [.1, .9, 0], [.2, .8, 0]])
+    report = classification_report(y_true, probs, ["a", "b", "c"], n_boot=0)
+    assert report["precision"]["macro"]["value"] == pytest.approx(precision_score(y_true, [0, 0, 1, 1], average="macro"))
+    assert report["recall"]["macro"]["value"] == pytest.approx(recall_score(y_true, [0, 0, 1, 1], average="macro"))
+    assert report["recall"]["macro"]["value"] == 1.0
+    # Predicted but absent still counts (recall 0 for it), as scikit-learn does.
+    called_c = np.array([[.9, .1, 0], [.1, .1, .8], [.1, .9, 0], [.2, .8, 0]])
+    report = classification_report(y_true, called_c, ["a", "b", "c"], n_boot=0)
+    assert report["recall"]["macro"]["value"] == pytest.approx(recall_score(y_true, [0, 2, 1, 1], average="macro"))
+    assert report["precision"]["macro"]["value"] == pytest.approx(
+        precision_score(y_true, [0, 2, 1, 1], average="macro", zero_division=0))
+
+
 def test_auc_counts_ties_as_half_like_the_hand_count():
     # Positives 0.9, 0.6, 0.4 against negatives 0.7, 0.4, 0.2: wins 3 + 2 + 1.5 = 6.5 of 9 pairs.
     score = np.array([0.9, 0.6, 0.4, 0.7, 0.4, 0.2])
