@@ -2,6 +2,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.utils.dateparse import parse_datetime
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
@@ -118,6 +119,9 @@ def how_it_works(request):
             "trust_plot_title": PLOT_TITLES[TRUST_PLOT],
             "architecture": card.architecture,
             "training": card.training,
+            # The card stores ISO 8601; shown as every other date of the site, in the reader's
+            # language and time zone.
+            "trained_at": parse_datetime(card.training.date or "") if card.training else None,
             "training_data": training_rows,
             # A card of another shape (older exports): its data as plain rows.
             "training_details": [] if training_rows else card_tables.detail_rows(training_data),

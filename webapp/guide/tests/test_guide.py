@@ -54,7 +54,7 @@ def model_dir(tmp_path):
         "training": {"data": {"sources": {"raddb": 6559, "cohen": 106}, "train": {"covid": 1435, "normal": 4171}},
                      "split": {"name": "random", "seed": 0},
                      "command": "python -m cxr train --arch EfficientNet-Lite0 --lr 0.001",
-                     "date": "2026-11-20T04:00:00", "code_version": "abc1234"},
+                     "date": "2026-11-20T04:00:00+00:00", "code_version": "abc1234"},
         "ood": {"threshold": 41.2, "false_refusal_rate_test": 0.021, "negative_refusal_rate": 0.97},
         "metrics": {
             "random": report(0.9427, 752, [("raddb", 656, 0.961), ("cohen", 11, 0.727)]),
@@ -97,6 +97,10 @@ def test_how_it_works_is_public_and_shows_the_card(client, model_dir):
     assert "shortcut" in html.lower()
     assert reverse("guide:model_plot", args=["roc_test.png"]) in html
     assert "<script>" not in html
+    # The training date as the site writes dates, not the card's ISO string; the head's English
+    # description marked as English.
+    assert '<time datetime="2026-11-20T04:00:00+00:00">Nov. 20, 2026, 4 a.m. UTC</time>' in html
+    assert '<dd lang="en">global average pooling + one dense layer</dd>' in html
 
 
 def test_each_plot_says_how_to_read_it_in_the_readers_language(client, model_dir):
