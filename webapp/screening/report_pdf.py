@@ -14,6 +14,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
     Image,
+    KeepTogether,
     ListFlowable,
     ListItem,
     Paragraph,
@@ -85,6 +86,8 @@ def build(reading) -> bytes:
     overlay = overlay_png(reading, max_side=1024)
     styles = getSampleStyleSheet()
     pdf_fonts.use_in(styles)
+    for heading in ("Heading2", "Heading3"):  # never alone at the foot of a page
+        styles[heading].keepWithNext = 1
     body, small = styles["BodyText"], styles["Italic"]
     out = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -148,12 +151,13 @@ def build(reading) -> bytes:
         Spacer(1, 5 * mm),
         images,
     ]
-    if context["next_steps"]:  # the guide's own steps for this outcome
-        story += [Paragraph(escape(str(context["next_steps_title"])), styles["Heading3"]),
-                  p(_("The guide's steps for this result; its page explains the care at home and the "
-                      "warning signs they refer to."), small),
-                  ListFlowable([ListItem(p(step), value=i) for i, step in enumerate(context["next_steps"], 1)],
-                               bulletType="1")]
+    if context["next_steps"]:  # the guide's own steps for this outcome, never split from their heading
+        story += [KeepTogether([
+            Paragraph(escape(str(context["next_steps_title"])), styles["Heading3"]),
+            p(_("The guide's steps for this result; its page explains the care at home and the "
+                "warning signs they refer to."), small),
+            ListFlowable([ListItem(p(step), value=i) for i, step in enumerate(context["next_steps"], 1)],
+                         bulletType="1")])]
     story += [Spacer(1, 2 * mm), Paragraph(f"<b>{escape(str(context['emergency']))}</b>", body)]
     if context["limitations"]:
         story += [Paragraph(escape(_("Known limits of the model")), styles["Heading3"])]
