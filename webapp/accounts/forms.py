@@ -15,11 +15,25 @@ DOCTOR_FIELDS = ("licence_number", "workplace")
 DOCTOR_FIELD_REQUIRED = _("Doctors give this so that an administrator can verify the account.")
 
 
-def time_zone_choices() -> list[tuple[str, str]]:
+# IANA zones named after a place. The database also holds tools and legacy aliases (Factory,
+# localtime, EST5EDT, GB, Etc/GMT+7 with its sign inverted, US/Eastern) that only confuse a person
+# choosing where they are; a saved one stays offered so that the form still validates.
+PLACE_REGIONS = ("Africa/", "America/", "Antarctica/", "Arctic/", "Asia/", "Atlantic/", "Australia/",
+                 "Europe/", "Indian/", "Pacific/")
+
+
+# Indonesia's zones by the names people use for them.
+ZONE_NICKNAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+def time_zone_choices(keep: str = "") -> list[tuple[str, str]]:
     unset = _("Not set (times in %(zone)s)") % {"zone": settings.TIME_ZONE}
+    names = {name for name in available_time_zones() if name.startswith(PLACE_REGIONS)} | {"UTC"}
+    if keep in available_time_zones():
+        names.add(keep)
     return [("", unset)] + [
-        (name, name.replace("_", " ")) for name in sorted(available_time_zones())
-    ]
+        (name, name.replace("_", " ") + (f" ({ZONE_NICKNAMES[name]})" if name in ZONE_NICKNAMES else ""))
+        for name in sorted(names)]
 
 
 def _email_taken(email: str, exclude_pk=None) -> bool:
@@ -142,7 +156,7 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.saved_email = self.instance.email  # the instance takes the form's values on cleaning
-        self.fields["time_zone"].choices = time_zone_choices()
+        self.fields["time_zone"].choices = time_zone_choices(keep=self.instance.time_zone)
         if not self.instance.is_pending_doctor:
             for name in DOCTOR_FIELDS:
                 del self.fields[name]

@@ -161,3 +161,21 @@ def test_the_home_page_greets_a_doctor_by_name(make_user):
     client.force_login(user)
     page = text(client.get(reverse("home")))
     assert "Hello, Budi" in page and "Dr.." not in page
+
+
+def test_the_list_offers_places_not_tools_or_legacy_aliases(bob_client, bob):
+    html = bob_client.get(reverse("profile")).content.decode()
+    for offered in ("Asia/Jakarta (WIB)", "Asia/Makassar (WITA)", "Asia/Jayapura (WIT)", "America/New York", "UTC"):
+        assert f">{offered}</option>" in html
+    for hidden in ("Factory", "localtime", "EST5EDT", "GB", "Etc/GMT+7", "US/Eastern"):
+        assert f'value="{hidden}"' not in html
+    # Chosen "Factory" earlier, a person saw dates as "23.21 -00"; a legacy zone already saved
+    # stays offered, so the profile can still be saved.
+    bob.time_zone = "GB"
+    bob.save()
+    html = bob_client.get(reverse("profile")).content.decode()
+    assert 'value="GB" selected' in html
+    response = bob_client.post(reverse("profile"), {"full_name": bob.full_name, "email": bob.email, "time_zone": "GB"})
+    assert response.status_code == 302
+    assert bob_client.post(reverse("profile"), {"full_name": bob.full_name, "email": bob.email,
+                                                "time_zone": "Factory"}).status_code == 200
