@@ -106,6 +106,10 @@ def planning_proportion(measured: Mapping, fallback: float) -> float:
     return min(max(0.5, low), high)
 
 
+def _top_class(case: SiteCase, classes: Sequence[str]) -> str:
+    return classes[int(np.argmax([case.probabilities[k] for k in classes]))]
+
+
 def read_cases(cases: Sequence[SiteCase]) -> list[SiteCase]:
     """The cases the model read (not unreadable, not refused as "not a chest X-ray")."""
     return [c for c in cases if c.probabilities is not None and not c.rejected]
@@ -156,10 +160,15 @@ def card_value(card_trust: Mapping | None, name: str) -> float | None:
         return None
 
 
-def site_report(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: Mapping | None) -> dict:
+def site_report(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: Mapping | None,
+                card_unseen_accuracy: float | None = None) -> dict:
     """Counts, coverage and labelled accuracy (the app's decisions), set coverage, per-class
-    sensitivity/specificity of the top class on every read X-ray, cases needed for tighter
-    intervals, the card's figures to compare with, and the verdict. Plain JSON types only."""
+    sensitivity/specificity and accuracy of the top class on every read X-ray, cases needed for
+    tighter intervals, the card's figures to compare with, and the verdict. Plain JSON types only.
+
+    `card_unseen_accuracy`: the card's accuracy of the most likely class on collections the model
+    never saw (its source split), the one out-of-source figure a card without a `trust` fit has;
+    the report sets the site's top-class accuracy beside it."""
     classes = list(classes)
     unknown = sorted({c.truth for c in cases} - set(classes))
     if unknown:
@@ -179,6 +188,7 @@ def site_report(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: M
         "coverage": proportion(len(labelled), len(read)),
         "labelled_accuracy": proportion(right, len(labelled)),
         "set_coverage": proportion(sum(c.truth in c.prediction_set for c in with_sets), len(with_sets)),
+        "top_class_accuracy": proportion(sum(_top_class(c, classes) == c.truth for c in read), len(read)),
         "per_class": per_class_counts(read, classes),
         "calibration": calibration_bins(read, classes),
     }
@@ -188,7 +198,7 @@ def site_report(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: M
     planned = planning_proportion(report["labelled_accuracy"], reference or 0.9)
     report["cases_needed"] = {f"+/-{h:.2f}": cases_for_half_width(planned, h) for h in HALF_WIDTHS}
     report["card"] = {"labelled_accuracy": card_accuracy, "coverage": card_value(card_trust, "coverage"),
-                      "target_accuracy": target}
+                      "target_accuracy": target, "unseen_accuracy": card_unseen_accuracy}
     report["verdict"] = verdict(report["labelled_accuracy"], target, card_accuracy)
     report["refused_share"] = proportion(report["refused"], len(cases) - report["unreadable"])
     report["refusal_check"] = refusal_check(report["refused_share"])

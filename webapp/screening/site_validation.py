@@ -210,7 +210,8 @@ def run(user, images: list, labels_file) -> SiteValidation:
                           "upload everything again."))
         raise ValidationRefused(_listed(problems[:-1]) + problems[-1:], status=422)
     trust = predictor.card.trust.to_dict() if predictor.card.trust else None
-    report = site_report(cases, classes, trust)
+    unseen = (predictor.card.metric("source", "accuracy") or {}).get("value")
+    report = site_report(cases, classes, trust, card_unseen_accuracy=unseen)
     if predictor.site:  # these readings went through the site's own calibration: the report says so
         report["site_calibration"] = {"cases": predictor.site.cases, "fitted_at": predictor.site.fitted_at,
                                       "site": predictor.site.site}

@@ -415,6 +415,8 @@ def site_validation_detail(request, pk: int):
         "calibration": site_validation.calibration_plot(report),
         "card_accuracy": site_validation.percent(card.get("labelled_accuracy")),
         "card_coverage": site_validation.percent(card.get("coverage")),
+        "top_class_accuracy": site_validation.estimate(report.get("top_class_accuracy")),
+        "card_unseen_accuracy": site_validation.percent(card.get("unseen_accuracy")),
         "target": site_validation.percent(card.get("target_accuracy"), 0),
         "cases_needed": site_validation.cases_needed(report),
         "disclaimer": outcomes.DISCLAIMER,

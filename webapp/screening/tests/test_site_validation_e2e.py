@@ -89,6 +89,10 @@ def test_admin_checks_the_model_on_labelled_xrays(page, live_server, test_output
     expect(verdict).to_have_attribute("data-verdict", validation.verdict_code)
     expect(verdict).to_contain_text("Too few cases to judge")  # 6 X-rays cannot validate anything
     expect(page.get_by_test_id("site-validation-disclaimer")).to_contain_text("A clinician and an RT-PCR test decide")
+    # Beside the card's one figure for collections it never saw: the most likely class, every X-ray.
+    top = validation.report["top_class_accuracy"]
+    assert top["n"] == validation.read
+    expect(page.get_by_test_id("top-class-accuracy")).to_contain_text("37.5%")
     assert not media_root.exists() or not any(media_root.rglob("*"))  # no image was kept
     page.screenshot(path=test_output / "site-validation-report.png", full_page=True)
     # The calibration plot is drawn (SVG, no plotting library): one dot per bin of read X-rays.
