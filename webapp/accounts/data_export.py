@@ -26,12 +26,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from webapp.audit.models import AuditEvent
-from webapp.screening import report_pdf, storage
+from webapp.screening import presentation, report_pdf, storage
 from webapp.screening.api_models import ApiToken
 from webapp.screening.batch_models import BatchItem
 
 from .models import normalise_email
-from .timezones import zone_of
+from .timezones import format_datetime, zone_of
 
 FORMAT_VERSION = 1
 
@@ -72,8 +72,9 @@ def reading_json(reading, zone) -> dict:
         "prediction_set": reading.prediction_set,
         "set_confidence": reading.set_confidence,
         "low_confidence": reading.low_confidence,
-        "reason": reading.reason,
-        "warnings": [w.get("text", "") if isinstance(w, dict) else str(w) for w in reading.warnings],
+        # Worded as the reading page words them, in the language of the person downloading.
+        "reason": presentation.reason_text(reading),
+        "warnings": presentation.warning_texts(reading),
         "model_version": reading.model_version,
         "source_format": reading.source_format,
         "original_filename": reading.original_filename,
@@ -208,6 +209,6 @@ def build(user):
                 zf.writestr(f"{folder}/report.pdf", report_pdf.build(reading), zipfile.ZIP_STORED)
             except (ValueError, FileNotFoundError):
                 missing.append(f"{folder}/report.pdf")
-        zf.writestr("README.txt", readme(user.email, _iso(timezone.now(), zone), zone.key, missing))
+        zf.writestr("README.txt", readme(user.email, format_datetime(timezone.now(), zone), zone.key, missing))
     archive.seek(0)
     return archive

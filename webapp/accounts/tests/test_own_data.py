@@ -3,6 +3,7 @@ account with its readings and stored files. The audit log keeps both events; aft
 it holds no email or IP address of the person."""
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -176,3 +177,26 @@ def test_the_readme_is_in_the_readers_language(bob_client, two_readings):
     assert disclaimer in readme and "not a diagnosis" not in readme
     assert "semua data yang disimpan aplikasi ini" in readme and "all the data" not in readme
     assert "account.json" in readme and "readings.json" in readme  # the names stay
+
+
+def test_the_readings_warnings_and_reasons_are_worded_in_the_readers_language(bob_client, bob, model_dir,
+                                                                               media_root, xray_paths):
+    """readings.json gave the stored English sentences to an Indonesian reader whose README.txt
+    promised "peringatan"; they are now worded as the reading page words them."""
+    from django.utils import translation
+
+    from webapp.screening.presentation import reason_text, warning_texts
+    from webapp.tests.support.screening_helpers import store_reading
+
+    readings = [store_reading(bob, model_dir, xray_paths[label][0]) for label in ("covid", "normal", "pneumonia")]
+    archive = _zip(bob_client.get(reverse("export_data"), HTTP_ACCEPT_LANGUAGE="id"))
+    exported = json.loads(archive.read("readings.json"))
+    with translation.override("id"):
+        expected = [(reason_text(r), warning_texts(r)) for r in readings]
+    assert [(r["reason"], r["warnings"]) for r in exported] == expected
+    assert any(reason or warnings for reason, warnings in expected)  # there is something to word
+    with translation.override("en"):
+        assert [(reason_text(r), warning_texts(r)) for r in readings] != expected  # and it differs
+    # The export's moment as the site writes dates, not an ISO string with microseconds.
+    first_line = archive.read("README.txt").decode().splitlines()[0]
+    assert re.search(r"diekspor \d{1,2} \w+\.? \d{4}, \d{2}\.\d{2} UTC\.$", first_line), first_line
