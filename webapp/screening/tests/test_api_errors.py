@@ -159,3 +159,10 @@ def test_the_interactive_docs_use_bundled_files_only(patient_client):
     assert '<script id="swagger-settings" type="application/json">' in html
     for name in ("ninja/swagger-ui-bundle.js", "ninja/swagger-ui.css", "ninja/swagger-ui-init.js"):
         assert finders.find(name), name
+
+
+def test_the_english_reference_is_marked_english_on_an_indonesian_page(patient_client):
+    # The page's own words follow the reader; Swagger UI and the OpenAPI text are English, and a
+    # screen reader must pronounce them so.
+    html = patient_client.get(reverse("api:docs"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert '<html lang="id">' in html and '<div id="swagger-ui" lang="en">' in html
