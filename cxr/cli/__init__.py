@@ -2,15 +2,26 @@
 
 Each command module exposes `add_parser(subparsers)` and keeps its heavy imports (torch, timm)
 inside its `run(args)`, so `python -m cxr --help` and `predict` start without torch.
+
+User errors end in one `error: ...` line and a non-zero exit status, never a traceback: a command
+raises `cxr.cli.errors.CliError` (or `UsageError` for options that do not go together) and
+main() prints it. Output cut short by its reader (`... | head -1`) ends quietly with status 141
+(128 + SIGPIPE, as the shell reports a command killed by it); Ctrl-C ends with one line and
+status 130.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+from cxr.cli.errors import CliError, CommandParser, UsageError
 
 COMMANDS = ("data", "train", "evaluate", "sweep", "out-of-source", "trust", "lung-field", "export",
             "predict", "validate-site")
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
+EXIT_INTERRUPTED = 128 + 2  # SIGINT
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m cxr",
         description="Chest X-ray research toolkit: data, training, evaluation, export, inference.",
     )
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                       parser_class=CommandParser)
     for name in COMMANDS:
         try:
             module = importlib.import_module(f"cxr.cli.{name.replace('-', '_')}")
@@ -32,7 +44,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.handler(args) or 0)
+    try:
+        return int(args.handler(args) or 0)
+    except UsageError as exc:
+        command = getattr(args, "command_parser", None)
+        if command is not None:
+            command.print_usage(sys.stderr)
+        print(f"{command.prog if command else 'python -m cxr'}: error: {exc}", file=sys.stderr)
+        return exc.code
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _discard_stdout() -> None:
+    """The reader of stdout has gone: point stdout at /dev/null so that Python's final flush
+    does not fail a second time (the recipe of the `signal` module's documentation)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file behind sys.stdout (a test's capture)
+        pass
 
 
 if __name__ == "__main__":

@@ -1,0 +1,116 @@
+"""User errors of the command line: one line on stderr and an exit status, never a traceback.
+
+A command raises `CliError` for input a person got wrong (a missing file, a damaged model folder,
+an unwritable output) and `UsageError` for options that do not go together; `cxr.cli.main`
+prints `error: <message>` and returns the status. Everything else is a bug and keeps its
+traceback. The `type=` checkers below make out-of-range option values argparse usage errors
+(exit 2, with the command's usage line) before anything is read or written.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+
+
+class CliError(Exception):
+    """A user error: `error: <message>` on stderr, exit status `code` (default 2)."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+class UsageError(CliError):
+    """Options that do not go together: shown with the command's usage line, exit 2 (as argparse)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code=2)
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The parser of each command (and of `data`'s actions): it records itself in the parsed
+    arguments (`command_parser`), so that main() can show the right usage with a UsageError."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_defaults(command_parser=self)
+
+
+# --- option types -------------------------------------------------------------------------
+
+def open_unit_interval(text: str) -> float:
+    """A probability strictly between 0 and 1 (a target accuracy, a confidence level)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and 0 < value < 1):
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1 (e.g. 0.9)")
+    return value
+
+
+def int_at_least(minimum: int, maximum: int | None = None):
+    """An integer type for argparse: at least `minimum` (and at most `maximum`)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{value} is more than {maximum}")
+        return value
+
+    parse.__name__ = "int"  # argparse names the type in its messages
+    return parse
+
+
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
+
+
+# --- checks on paths, made before anything is read or written ----------------------------------
+
+def existing_file(path: Path, what: str) -> Path:
+    """`path`, which must be a readable file; else a CliError naming `what`."""
+    if not path.exists():
+        raise CliError(f"{what} {path} does not exist")
+    if not path.is_file():
+        raise CliError(f"{what} {path} is not a file")
+    return path
+
+
+def existing_folder(path: Path, what: str) -> Path:
+    """`path`, which must be a folder; else a CliError naming `what`."""
+    if not path.exists():
+        raise CliError(f"{what} {path} does not exist")
+    if not path.is_dir():
+        raise CliError(f"{what} {path} is not a folder")
+    return path
+
+
+def writable_folder(path: Path, what: str) -> Path:
+    """A folder that exists or can be made, and can be written to: made now, or a CliError."""
+    if path.exists() and not path.is_dir():
+        raise CliError(f"{what} {path} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".cxr-write-check"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise CliError(f"cannot write to {what} {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def writable_file(path: Path, what: str) -> Path:
+    """A file path whose folder exists or can be made and which is not a folder itself."""
+    if path.is_dir():
+        raise CliError(f"{what} {path} is a folder; give a file name")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise CliError(f"cannot write to {what} {path}: permission denied")
+    writable_folder(path.parent if str(path.parent) else Path("."), f"the folder of {what}")
+    return path
