@@ -5,6 +5,7 @@ else the tiny exported one: the contract does not depend on accuracy)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,13 @@ def test_predict_command_does_not_import_torch(served_model_dir, xray_paths):
             "assert rc == 0; assert 'torch' not in sys.modules, 'torch imported'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_DIR, timeout=180)
     assert result.returncode == 0, result.stderr
+
+
+def test_onnxruntime_keeps_no_telemetry_in_the_home_folder(served_model_dir, xray_paths, tmp_path):
+    """onnxruntime >= 1.32 writes a device id and queued events to ~/.cache/Microsoft/DeveloperTools
+    unless ORT_DISABLE_TELEMETRY is set before it is imported: cxr.inference sets it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ORT_DISABLE_TELEMETRY", "XDG_CACHE_HOME")}
+    env["HOME"] = str(tmp_path)
+    result = cxr("predict", "--model", str(served_model_dir), str(xray_paths["normal"][0]), "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / ".cache" / "Microsoft").exists(), sorted(p.name for p in tmp_path.rglob("*"))
