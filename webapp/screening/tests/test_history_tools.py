@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from webapp.screening import batches, outcomes, views
+from webapp.screening import batches, outcomes, presentation, views
 from webapp.screening.models import Reading
 from webapp.tests.support.screening_helpers import astronaut_jpeg, store_reading
 
@@ -104,6 +104,19 @@ def test_csv_holds_the_owners_readings_only(patient_client, patient, make_user, 
     assert row["model_version"] == first.model_version
     assert row["url"].endswith(reverse("screening:detail", args=[first.pk]))
     assert "OTHER-1" not in str(rows)
+    # Each label's caveat and the image's warnings in words, not only as codes.
+    assert row["warning_messages"] == " | ".join(presentation.warning_texts(first))
+    assert row["warnings"] and row["warning_messages"]
+
+
+def test_csv_words_the_warnings_in_the_readers_language(patient_client, patient, model_dir, media_root, xray_paths):
+    from django.utils import translation
+
+    reading = store_reading(patient, model_dir, xray_paths["covid"][0])
+    [row] = csv_rows(patient_client.get(reverse("screening:history_csv"), HTTP_ACCEPT_LANGUAGE="id"))
+    with translation.override("id"):
+        assert row["warning_messages"] == " | ".join(presentation.warning_texts(reading)) != ""
+        assert row["result"] == outcomes.headline(reading.outcome)
 
 
 def test_csv_follows_the_history_filters(doctor_client, doctor, model_dir, media_root, xray_paths):
