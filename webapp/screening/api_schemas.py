@@ -63,6 +63,8 @@ class Reading(Schema):
     width: int = Field(ge=0)
     height: int = Field(ge=0)
     disclaimer: str
+    emergency: str = Field(description="What to do now in an emergency, whatever the reading "
+                                       "says, in the request's language (as every page shows it)")
     patient_reference: str | None = Field(None, description="Doctors' accounts only")
     note: str | None = Field(None, description="Doctors' accounts only")
     links: ReadingLinks

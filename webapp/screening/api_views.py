@@ -46,7 +46,7 @@ from .batch_models import UploadBatch
 from .forms import is_doctor
 from .screen import UploadRefused, max_upload_bytes, refuse_oversized_body
 
-API_VERSION = "2.2.0"
+API_VERSION = "2.3.0"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_BATCH_FILES = 10
@@ -154,6 +154,7 @@ def reading_json(request, reading) -> dict:
         "width": reading.image_width,
         "height": reading.image_height,
         "disclaimer": str(outcomes.DISCLAIMER),
+        "emergency": str(outcomes.EMERGENCY),
         "links": {
             "self": link("api:reading"),
             "image": link("api:image"),

@@ -31,7 +31,7 @@ DESCRIPTION = (
     "Since 2.0.0 each warning is an object {code, message}; 2.1.0 added the batch upload, "
     "Idempotency-Key and problem details (the `error` member of 2.0 errors is kept); 2.2.0 "
     "queues a batch's files (202 with the batch's status URL, GET /batches/{id}/) instead of "
-    "reading them in the request."
+    "reading them in the request; 2.3.0 adds `emergency` to every reading."
 )
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}

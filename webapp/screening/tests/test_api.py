@@ -83,6 +83,7 @@ def test_screen_list_fetch_and_delete_through_the_api(api, patient, model_dir, m
     assert body["outcome"] == reading.outcome
     assert body["probabilities"] == pytest.approx(reading.probabilities)
     assert "RT-PCR" in body["disclaimer"]
+    assert "emergency department" in body["emergency"]  # as every page says it, whatever the reading
     assert "patient_reference" not in body  # doctors only
 
     listing = api.get(reverse("api:readings")).json()
