@@ -1,6 +1,7 @@
 """`python -m cxr predict [--model DIR] IMAGE... [--json]`: read chest X-rays from the command line.
 
-With --json, one JSON object per image and line, in the order given:
+With --json, one JSON object per image and line, in the order given, written as ASCII (other
+characters escaped, so every line is valid JSON whatever the locale or the file names):
   {"file", "label", "probabilities", "rejected", "reason", "prediction_set", "uncertain",
    "warnings"}
 `prediction_set` lists the classes that cannot be ruled out at the model card's set confidence
@@ -57,6 +58,7 @@ def run(args) -> int:
         return 1
     any_unreadable = False
     if not args.json:
+        _escape_what_stdout_cannot_encode()
         print(_table_header(predictor.classes))
     for start in range(0, len(args.images), CHUNK):
         files = args.images[start:start + CHUNK]
@@ -66,7 +68,8 @@ def run(args) -> int:
                 row = unreadable_json(file, result)
             else:
                 row = {"file": file, **result.to_json()}
-            print(json.dumps(row, ensure_ascii=False) if args.json else _table_row(row, predictor.classes),
+            # ASCII JSON: a valid line in any locale, also for file names that are not UTF-8.
+            print(json.dumps(row, ensure_ascii=True) if args.json else _table_row(row, predictor.classes),
                   flush=True)
     if not args.json:
         calibrated_on = ("X-rays from sources the model never saw" if predictor.trust
@@ -77,6 +80,14 @@ def run(args) -> int:
         print(f"\nmodel {predictor.version}. {DISCLAIMER} Probabilities are calibrated on "
               f"{calibrated_on}.")
     return 2 if any_unreadable else 0
+
+
+def _escape_what_stdout_cannot_encode() -> None:
+    """The table names files as given: one that is not UTF-8, or a terminal that is ASCII only,
+    shows escapes (\\xe9, \\udce9) rather than ending in a UnicodeEncodeError."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
 
 
 def _table_header(classes: list[str]) -> str:

@@ -80,3 +80,27 @@ def test_onnxruntime_keeps_no_telemetry_in_the_home_folder(served_model_dir, xra
     result = cxr("predict", "--model", str(served_model_dir), str(xray_paths["normal"][0]), "--json", env=env)
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / ".cache" / "Microsoft").exists(), sorted(p.name for p in tmp_path.rglob("*"))
+
+
+def test_json_lines_are_ascii_for_any_file_name_and_any_locale(served_model_dir, xray_paths, tmp_path):
+    """File names that are not UTF-8 (bytes on Linux, surrogate escapes in Python) and names in other
+    scripts give valid ASCII JSON lines, also where stdout is ASCII only."""
+    data = xray_paths["normal"][0].read_bytes()
+    names = [b"latin1-\xe9t\xe9.png", "ünïcødé_肺.png".encode()]
+    for name in names:
+        (tmp_path / os.fsdecode(name)).write_bytes(data)
+    files = [os.path.join(os.fsencode(tmp_path), name) for name in names]
+    for encoding in ("utf-8", "ascii"):
+        env = {**os.environ, "PYTHONIOENCODING": encoding}
+        result = subprocess.run([sys.executable, "-m", "cxr", "predict", "--model", str(served_model_dir),
+                                 "--json", *files], capture_output=True, cwd=REPO_DIR, timeout=180, env=env)
+        assert result.returncode == 0, result.stderr.decode(errors="replace")
+        text = result.stdout.decode("ascii")  # raises on any byte that is not ASCII
+        rows = [json.loads(line) for line in text.splitlines()]
+        assert [row["file"] for row in rows] == [os.fsdecode(f) for f in files]
+        assert all(row["probabilities"] for row in rows)
+        # The table shows such names escaped rather than ending in a UnicodeEncodeError.
+        table = subprocess.run([sys.executable, "-m", "cxr", "predict", "--model", str(served_model_dir), *files],
+                               capture_output=True, cwd=REPO_DIR, timeout=180, env=env)
+        assert table.returncode == 0 and b"Traceback" not in table.stderr, table.stderr.decode(errors="replace")
+        assert len(table.stdout.decode(encoding).splitlines()) >= 1 + len(files)
