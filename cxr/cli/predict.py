@@ -11,7 +11,9 @@ read but gets no label; `warnings` is a list of {"code", "message"} (code `unfam
 the X-ray is unlike the training images). `label` is null when uncertain or refused.
 An unreadable file gets its own line with label null, probabilities null, rejected true, the
 error message as reason and an extra "error" key (the ImageError code); the other files are still
-read. Exit status: 0 when every file was read (refusals included), 2 when any file was unreadable,
+read. Without --json, a table: one row per file (the reason of a refusal or an unreadable file
+in its note), each warning's message on a line of its own under it, then the disclaimer.
+Exit status: 0 when every file was read (refusals included), 2 when any file was unreadable,
 1 when no model is installed. No torch is imported.
 """
 from __future__ import annotations
@@ -105,4 +107,6 @@ def _table_row(row: dict, classes: list[str]) -> str:
         note = f"REFUSED: {row['reason']}"
     elif row["label"] is None:
         note = row["reason"] or ""
-    return f"{name:<40} {row['label'] or '-':<10} {cells}  {note}"
+    line = f"{name:<40} {row['label'] or '-':<10} {cells}  {note}".rstrip()
+    # Each warning on its own line under the row: the JSON's `warnings`, in the same words.
+    return "\n".join([line, *(f"    warning: {w['message']}" for w in row["warnings"])])

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_DIR = Path(__file__).resolve().parents[2]
 CONTRACT_KEYS = {"file", "label", "probabilities", "rejected", "reason", "prediction_set", "uncertain",
                  "warnings"}
@@ -104,3 +106,18 @@ def test_json_lines_are_ascii_for_any_file_name_and_any_locale(served_model_dir,
                                capture_output=True, cwd=REPO_DIR, timeout=180, env=env)
         assert table.returncode == 0 and b"Traceback" not in table.stderr, table.stderr.decode(errors="replace")
         assert len(table.stdout.decode(encoding).splitlines()) >= 1 + len(files)
+
+
+def test_table_shows_every_warning_of_the_json(served_model_dir, xray_paths):
+    files = [str(paths[0]) for paths in xray_paths.values()]
+    rows = [json.loads(line) for line in
+            cxr("predict", "--model", str(served_model_dir), "--json", *files).stdout.splitlines()]
+    messages = [w["message"] for row in rows for w in row["warnings"]]
+    if not messages:
+        pytest.skip(f"the model in {served_model_dir} gave these X-rays no warning")
+    table = cxr("predict", "--model", str(served_model_dir), *files)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert sum(line.startswith("    warning: ") for line in lines) == len(messages)
+    for message in messages:
+        assert f"    warning: {message}" in lines
