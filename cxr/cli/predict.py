@@ -14,7 +14,8 @@ error message as reason and an extra "error" key (the ImageError code); the othe
 read. Without --json, a table: one row per file (the reason of a refusal or an unreadable file
 in its note), each warning's message on a line of its own under it, then the disclaimer.
 Exit status: 0 when every file was read (refusals included), 2 when any file was unreadable,
-1 when no model is installed. No torch is imported.
+1 when no model is installed, the model folder is damaged or the site calibration does not
+fit it. No torch is imported.
 """
 from __future__ import annotations
 
@@ -50,14 +51,11 @@ def unreadable_json(file: str, error) -> dict:
 
 
 def run(args) -> int:
-    from cxr.inference import ImageError, ModelNotInstalled, Predictor
-    from cxr.inference.site_calibration import SiteCalibrationError
+    from cxr.cli.loading import load_predictor
+    from cxr.inference import ImageError
 
-    try:
-        predictor = Predictor.load(args.model, site_calibration=args.site_calibration)
-    except (ModelNotInstalled, SiteCalibrationError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    # Status 1, the documented "no model" status, also for a damaged model folder.
+    predictor = load_predictor(args.model, args.site_calibration, code=1)
     any_unreadable = False
     if not args.json:
         _escape_what_stdout_cannot_encode()

@@ -121,3 +121,34 @@ def test_table_shows_every_warning_of_the_json(served_model_dir, xray_paths):
     assert sum(line.startswith("    warning: ") for line in lines) == len(messages)
     for message in messages:
         assert f"    warning: {message}" in lines
+
+
+@pytest.mark.parametrize("damage", ["card_not_json", "card_empty", "onnx_truncated", "ood_not_npz",
+                                    "verifier_pickled"])
+def test_damaged_model_folder_is_one_error_line(served_model_dir, xray_paths, tmp_path, damage):
+    """Each file of a damaged model folder gives `error:` naming the folder and the file, status 1
+    (predict's "no usable model" status), never a traceback."""
+    import numpy as np
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for part in served_model_dir.iterdir():
+        (folder / part.name).symlink_to(part)
+    name = {"card_not_json": "model_card.json", "card_empty": "model_card.json",
+            "onnx_truncated": "model.onnx", "ood_not_npz": "ood.npz", "verifier_pickled": "verifier.npz"}[damage]
+    (folder / name).unlink(missing_ok=True)
+    if damage == "card_not_json":
+        (folder / name).write_text("{not json")
+    elif damage == "card_empty":
+        (folder / name).write_text("{}")
+    elif damage == "onnx_truncated":
+        (folder / name).write_bytes((served_model_dir / name).read_bytes()[:5000])
+    elif damage == "ood_not_npz":
+        (folder / name).write_bytes(b"PK\x03\x04 not really a zip")
+    else:
+        np.savez(folder / name, components=np.array([{"a": 1}], dtype=object))
+    result = cxr("predict", "--model", str(folder), str(xray_paths["normal"][0]), "--json")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert result.stderr.startswith(f"error: the model folder {folder} is damaged: ") and name in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

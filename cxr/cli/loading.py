@@ -1,0 +1,73 @@
+"""Loading the served model for a command: a missing or damaged model folder is a user error.
+
+`load_predictor` raises `CliError` naming the folder and what is wrong with it (no model, a card
+that is not JSON or names no classes, a model.onnx or .npz file that cannot be read, a site
+calibration that does not fit) instead of letting a traceback out. A failure no file of the
+folder explains stays a traceback: it is a bug.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from cxr.cli.errors import CliError
+
+
+def load_predictor(model: Path | None, site_calibration: Path | None = None, *, code: int = 2):
+    """`Predictor.load(model, site_calibration=...)`, or a CliError with exit status `code`."""
+    from cxr.inference import CardError, ModelNotInstalled, Predictor, resolve_model_dir
+    from cxr.inference.card import CARD_FILE
+    from cxr.inference.site_calibration import SiteCalibrationError
+
+    try:
+        return Predictor.load(model, site_calibration=site_calibration)
+    except (ModelNotInstalled, SiteCalibrationError) as exc:
+        raise CliError(str(exc), code=code) from None
+    except CardError as exc:  # not JSON, not shaped like a card, no classes or input size
+        problem = str(exc) if CARD_FILE in str(exc) else f"{CARD_FILE}: {exc}"
+        raise CliError(_damaged(resolve_model_dir(model), problem), code=code) from None
+    except Exception as exc:
+        damaged = damaged_part(resolve_model_dir(model))
+        if damaged is None:
+            raise  # no file of the folder explains it: a bug, with its traceback
+        name, problem = damaged
+        raise CliError(_damaged(resolve_model_dir(model), f"{name}: {problem}"), code=code) from exc
+
+
+def _damaged(folder: Path, problem: str) -> str:
+    return (f"the model folder {folder} is damaged: {problem} (export it again, or copy it again "
+            "from where it came)")
+
+
+def damaged_part(folder: Path) -> tuple[str, str] | None:
+    """(file name, problem) of the first file of the model folder that cannot be loaded on its
+    own, or None when each loads."""
+    for name, load in _parts(folder):
+        try:
+            load()
+        except Exception as exc:  # noqa: BLE001 - any failure to load the file is its damage
+            return name, f"{type(exc).__name__}: {exc}".strip()
+    return None
+
+
+def _parts(folder: Path) -> list[tuple[str, Callable[[], object]]]:
+    """Each file Predictor.load reads, with the loader it uses."""
+    from cxr.inference.card import CARD_FILE, ModelCard
+    from cxr.inference.guard.detectors import load_detector
+    from cxr.inference.guard.orientation import ORIENTATION_FILE, load_orientation
+    from cxr.inference.guard.verifier import VERIFIER_FILE, load_verifier
+    from cxr.inference.lung_field import LUNG_FIELD_FILE, load_lung_field
+
+    def onnx_model():
+        import onnxruntime as ort
+
+        ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+
+    return [
+        (CARD_FILE, lambda: ModelCard.load(folder)),
+        ("model.onnx", onnx_model),
+        ("ood.npz", lambda: load_detector(folder / "ood.npz")),
+        (ORIENTATION_FILE, lambda: load_orientation(folder / ORIENTATION_FILE)),
+        (LUNG_FIELD_FILE, lambda: load_lung_field(folder / LUNG_FIELD_FILE)),
+        (VERIFIER_FILE, lambda: load_verifier(folder / VERIFIER_FILE)),
+    ]
