@@ -4,6 +4,10 @@ import re
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# Where an extension starts: "ext", "ext.", "extension", "x", "psw"/"pesawat" (Indonesian), then
+# its digits.
+EXTENSION = re.compile(r"(?i)\s*\b(?:ext(?:ension)?|x|psw|pes(?:awat)?)\b\.?:?\s*(?=\d)|(?<=\d)\s*x(?=\d)")
+
 
 class Hospital(models.Model):
     class Status(models.TextChoices):
@@ -80,10 +84,12 @@ class Hospital(models.Model):
         return ", ".join(part for part in (self.city, self.region, self.country) if part)
 
     def phone_numbers(self) -> list[tuple[str, str]]:
-        """(as written, tel: link) per number; sources list several numbers separated by "/"."""
+        """(as written, tel: link) per number; sources list several numbers separated by "/".
+        An extension ("EXT. 533781", "x12", Indonesian "psw. 204") stays in the text but is not
+        dialled: glued onto the number it would make another, wrong number."""
         numbers = []
         for part in re.split(r"\s*[/;,]\s*", self.phone):
-            dialable = re.sub(r"[^\d+]", "", part)
+            dialable = re.sub(r"[^\d+]", "", EXTENSION.split(part, maxsplit=1)[0])
             if len(dialable) >= 3:
                 numbers.append((part.strip(), "tel:" + dialable))
         return numbers

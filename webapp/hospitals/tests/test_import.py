@@ -247,3 +247,23 @@ def test_the_import_reports_rows_whose_position_does_not_fit_their_place(hospita
     us_out, _ = run_import(hospitals_dir / US_FILE)
     assert f"{US_FILE}: 19 rows flagged" in us_out
     assert "(MEMORIAL HERMANN MEMORIAL CITY MEDICAL CENTER): coordinates 187 km from GONZALES" in us_out
+
+
+@pytest.mark.parametrize(("phone", "expected"), [
+    # The Indonesian list's Jayapura and Merauke rows: the extension is not part of the number.
+    ("(0967) 533616 EXT. 533781", [("(0967) 533616 EXT. 533781", "tel:0967533616")]),
+    ("(0971) 321124 EXT. 321125", [("(0971) 321124 EXT. 321125", "tel:0971321124")]),
+    ("(312) 555-0100 ext 12", [("(312) 555-0100 ext 12", "tel:3125550100")]),
+    ("(312) 555-0100 x12", [("(312) 555-0100 x12", "tel:3125550100")]),
+    ("(021) 5501234 psw. 204 / (021) 5509999",
+     [("(021) 5501234 psw. 204", "tel:0215501234"), ("(021) 5509999", "tel:0215509999")]),
+    ("+62 21 1500135", [("+62 21 1500135", "tel:+62211500135")]),
+])
+def test_a_phone_extension_is_shown_but_not_dialled(phone, expected):
+    assert Hospital(name="RS", latitude=0, longitude=0, phone=phone).phone_numbers() == expected
+
+
+def test_the_jayapura_row_dials_its_number_only(hospitals_dir):
+    run_import(hospitals_dir / ID_FILE)
+    assert Hospital.objects.get(name="RS UMUM JAYAPURA").phone_numbers() == [
+        ("(0967) 533616 EXT. 533781", "tel:0967533616")]
