@@ -51,17 +51,17 @@ def open_unit_interval(text: str) -> float:
     return value
 
 
-def int_at_least(minimum: int, maximum: int | None = None):
-    """An integer type for argparse: at least `minimum` (and at most `maximum`)."""
+def int_at_least(minimum: int, maximum: int | None = None, why: str = ""):
+    """An integer type for argparse: at least `minimum` (and at most `maximum`); `why` is added
+    to the message of a value out of range."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
-        if maximum is not None and value > maximum:
-            raise argparse.ArgumentTypeError(f"{value} is more than {maximum}")
+        if value < minimum or (maximum is not None and value > maximum):
+            allowed = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            raise argparse.ArgumentTypeError(f"{value} is not allowed: {allowed}{why}")
         return value
 
     parse.__name__ = "int"  # argparse names the type in its messages
@@ -70,6 +70,9 @@ def int_at_least(minimum: int, maximum: int | None = None):
 
 positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
+# cxr.evaluation.metrics gives no interval from fewer than 10 resamples: fewer would print
+# bare numbers under a "95% CI" heading.
+bootstrap_resamples = int_at_least(10, why=" (fewer bootstrap resamples give no 95% interval)")
 
 
 # --- checks on paths, made before anything is read or written ----------------------------------

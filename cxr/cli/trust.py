@@ -14,9 +14,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 from pathlib import Path
 
+from cxr.cli.errors import (
+    CliError,
+    UsageError,
+    bootstrap_resamples,
+    existing_file,
+    existing_folder,
+    open_unit_interval,
+    writable_file,
+)
 from cxr.inference.abstention import RULES
 from cxr.inference.card import json_safe
 
@@ -28,10 +38,11 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "trust", help="fit abstention, prediction sets and familiarity on out-of-source readings")
     parser.add_argument("oos_dir", type=Path, help="folder of `python -m cxr out-of-source`")
-    parser.add_argument("--target", type=float, default=0.9,
-                        help="labelled readings must be right this often (default 0.9)")
-    parser.add_argument("--confidence", type=float, default=0.9,
-                        help="prediction-set level (default 0.9)")
+    parser.add_argument("--target", type=open_unit_interval, default=0.9,
+                        help="labelled readings must be right this often, between 0 and 1 "
+                             "(default 0.9)")
+    parser.add_argument("--confidence", type=open_unit_interval, default=0.9,
+                        help="prediction-set level, between 0 and 1 (default 0.9)")
     parser.add_argument("--rule", default="auto", choices=["auto", *RULES],
                         help="abstention rule (default auto: the best measured)")
     parser.add_argument("--model-dir", type=Path, help="write the fit into this model's card")
@@ -41,7 +52,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--shared", type=Path,
                         help="shared X-ray set: check the served model on its patient-split test")
     parser.add_argument("--report", type=Path, help="write a results page (Markdown) here")
-    parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--n-boot", type=bootstrap_resamples, default=1000,
+                        help="bootstrap resamples for the 95%% intervals (at least 10; default 1000)")
     parser.set_defaults(handler=run)
 
 
@@ -49,24 +61,23 @@ def run(args: argparse.Namespace) -> int:
     from cxr.evaluation.plots import plot_risk_coverage
     from cxr.evaluation.trust import fit_and_measure, risk_coverage_by_group
 
-    if args.record_only and not args.model_dir:
-        raise SystemExit("--record-only needs --model-dir")
+    # Every input is checked before anything is fitted or written: a wrong --shared must not
+    # leave a fit installed in the card and the command failed.
+    test = check_inputs(args)
     params, measured, readings = fit_and_measure(args.oos_dir, args.target, args.confidence,
                                                  args.rule, args.n_boot)
     plot = plot_risk_coverage(risk_coverage_by_group(readings, params.rule),
                               args.oos_dir / RISK_COVERAGE_PNG, target=args.target)
     if args.model_dir and args.record_only:
-        if args.shared:
-            test = patient_split_test(args.shared)
+        if test is not None:
             params.measured["patient_split_test"] = _check_on_a_copy(args.model_dir, test, params, plot)
             # What the served model does instead, on the same images: the comparison that decides.
             params.measured["served_patient_split_test"] = patient_split_check(args.model_dir, test)
         _record(args.model_dir, params, plot)
     elif args.model_dir:
         _install(args.model_dir, params, plot)
-        if args.shared:
-            params.measured["patient_split_test"] = patient_split_check(args.model_dir,
-                                                                        patient_split_test(args.shared))
+        if test is not None:
+            params.measured["patient_split_test"] = patient_split_check(args.model_dir, test)
             _install(args.model_dir, params, plot)
     (args.oos_dir / "trust.json").write_text(json.dumps(json_safe(params.to_dict()), indent=2) + "\n",
                                              encoding="utf-8")
@@ -79,6 +90,73 @@ def run(args: argparse.Namespace) -> int:
         write_output(args.report, _command(args), render_page(params, measured, args), PAGE_TITLE)
     print(render_summary(params, measured))
     return 0
+
+
+def check_inputs(args: argparse.Namespace):
+    """Check the options and every input the command reads or writes; return the patient-split
+    test rows of --shared (None without it). Raises UsageError or CliError."""
+    if args.record_only and not args.model_dir:
+        raise UsageError("--record-only needs --model-dir")
+    if args.shared and not args.model_dir:
+        raise UsageError("--shared needs --model-dir (it checks the model with the fit installed)")
+    check_oos_dir(args.oos_dir)
+    if args.model_dir:
+        from cxr.cli.loading import load_predictor
+
+        existing_folder(args.model_dir, "--model-dir")
+        load_predictor(args.model_dir)  # a missing or damaged model folder, before its card is written
+        if not os.access(args.model_dir, os.W_OK):
+            raise CliError(f"cannot write to --model-dir {args.model_dir}: permission denied")
+    if args.report:
+        writable_file(args.report, "--report")
+    if not args.shared:
+        return None
+    existing_file(args.shared / "manifest.csv", "--shared: the X-ray set's manifest")
+    try:
+        return patient_split_test(args.shared)
+    except (KeyError, ValueError) as exc:  # a manifest without the columns of the shared set
+        raise CliError(f"--shared {args.shared}: manifest.csv is not the shared X-ray set's ({exc})") from None
+
+
+def check_oos_dir(oos_dir: Path) -> None:
+    """The folder of `python -m cxr out-of-source`, with what the fit reads: protocol.json,
+    oos_predictions.csv, and the familiarity ratios (the CSV's knn_ratio column, or else each
+    fold's predictions.npz, whose features give them). Raises CliError saying what is missing."""
+    import json
+
+    import pandas as pd
+
+    existing_folder(oos_dir, "the out-of-source folder")
+    if not os.access(oos_dir, os.W_OK):
+        raise CliError(f"cannot write trust.json into {oos_dir}: permission denied")
+    hint = f"(is {oos_dir} a folder of `python -m cxr out-of-source`?)"
+    for name in ("protocol.json", "oos_predictions.csv"):
+        if not (oos_dir / name).is_file():
+            raise CliError(f"{oos_dir / name} does not exist {hint}")
+    try:
+        groups = list(json.loads((oos_dir / "protocol.json").read_text(encoding="utf-8"))["groups"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CliError(f"{oos_dir / 'protocol.json'} is not an out-of-source protocol ({exc})") from None
+    try:
+        header = pd.read_csv(oos_dir / "oos_predictions.csv", nrows=0).columns
+        ratio = (pd.read_csv(oos_dir / "oos_predictions.csv", usecols=["knn_ratio"])["knn_ratio"]
+                 if "knn_ratio" in header else None)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise CliError(f"{oos_dir / 'oos_predictions.csv'} cannot be read: {exc}") from None
+    if not {"path", "label", "group"} <= set(header) or not any(c.startswith("logit_") for c in header):
+        raise CliError(f"{oos_dir / 'oos_predictions.csv'} lacks the columns path, label, group and "
+                       f"logit_<class> {hint}")
+    if ratio is not None and ratio.notna().all():
+        return
+    missing = [f"{group}/predictions.npz" for group in groups
+               if not (oos_dir / group / "predictions.npz").is_file()]
+    if missing:
+        raise CliError(
+            f"{oos_dir / 'oos_predictions.csv'} has no familiarity ratio (knn_ratio) for every image, "
+            f"and the folds' features that give it are not there: {', '.join(missing)}. Folders "
+            "holding only the CSV can be refitted when their CSV has knn_ratio (written by "
+            "`python -m cxr out-of-source` since 2026-12-04); for the others, run it again "
+            "into the folder, or refit from the folder where it wrote the folds.")
 
 
 def _install(model_dir: Path, params, plot: Path, section: str = "trust") -> None:

@@ -81,8 +81,3 @@ def test_record_only_measures_the_fit_without_serving_it(oos_dir, cxr_dir, xray_
     for path in xray_paths["covid"][:2] + xray_paths["normal"][:2]:
         a, b = served.predict(path), recorded.predict(path)
         assert (a.label, a.probabilities, b.prediction_set) == (b.label, b.probabilities, None)
-
-
-def test_record_only_needs_a_model_dir(oos_dir):
-    with pytest.raises(SystemExit, match="--record-only needs --model-dir"):
-        main(["trust", str(oos_dir), "--record-only", "--n-boot", "20"])

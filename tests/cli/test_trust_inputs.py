@@ -1,0 +1,105 @@
+"""`python -m cxr trust`: options and inputs are checked before anything is fitted or written.
+
+Uses the out-of-source readings committed under results/ (no training, no torch): a folder whose
+CSV holds the familiarity ratios refits from the CSV alone; one whose CSV lacks them, without the
+folds' features, is refused with the reason."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pandas")
+
+from cxr.cli import main  # noqa: E402
+from cxr.inference.card import BUNDLED_MODEL_DIR  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parents[2] / "results"
+WITH_RATIOS = RESULTS / "oos-lite0-gpu224"  # oos_predictions.csv has knn_ratio
+WITHOUT_RATIOS = RESULTS / "oos-224"  # written before the CSV carried knn_ratio; no fold features
+
+
+@pytest.fixture
+def csv_only_oos(tmp_path) -> Path:
+    """The committed CSV and protocol of a fold set whose CSV has the familiarity ratios."""
+    if not (WITH_RATIOS / "oos_predictions.csv").exists():
+        pytest.skip(f"{WITH_RATIOS} is not in this checkout")
+    folder = tmp_path / "oos"
+    folder.mkdir()
+    for name in ("protocol.json", "oos_predictions.csv"):
+        shutil.copyfile(WITH_RATIOS / name, folder / name)
+    return folder
+
+
+@pytest.mark.parametrize("option", [
+    ["--target", "-1"], ["--target", "0"], ["--target", "1"], ["--target", "1.5"],
+    ["--confidence", "0"], ["--confidence", "-1"], ["--confidence", "nan"], ["--confidence", "x"],
+    ["--n-boot", "0"], ["--n-boot", "-1"], ["--n-boot", "1"],
+])
+def test_out_of_range_options_are_usage_errors(csv_only_oos, option, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["trust", str(csv_only_oos), *option])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option[0]}: " in err and "Traceback" not in err
+    assert not (csv_only_oos / "trust.json").exists()
+
+
+def test_record_only_and_shared_need_a_model_dir(csv_only_oos, capsys):
+    assert main(["trust", str(csv_only_oos), "--record-only"]) == 2
+    assert "error: --record-only needs --model-dir" in capsys.readouterr().err
+    assert main(["trust", str(csv_only_oos), "--shared", str(csv_only_oos)]) == 2
+    assert "error: --shared needs --model-dir" in capsys.readouterr().err
+
+
+def test_a_wrong_shared_path_writes_nothing(csv_only_oos, tmp_path, capsys):
+    """All inputs are checked first: the card is not touched and no trust.json is written."""
+    if not (BUNDLED_MODEL_DIR / "model.onnx").exists():
+        pytest.skip("models/bundled is not installed")
+    model_dir = tmp_path / "model"
+    shutil.copytree(BUNDLED_MODEL_DIR, model_dir)
+    before = {p.name: p.read_bytes() for p in model_dir.iterdir()}
+    assert main(["trust", str(csv_only_oos), "--model-dir", str(model_dir),
+                 "--shared", str(tmp_path / "no-such-set"), "--n-boot", "10"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --shared") and "manifest.csv does not exist" in err
+    assert {p.name: p.read_bytes() for p in model_dir.iterdir()} == before
+    assert not (csv_only_oos / "trust.json").exists()
+
+
+def test_a_damaged_model_dir_writes_nothing(csv_only_oos, tmp_path, capsys):
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    assert main(["trust", str(csv_only_oos), "--model-dir", str(model_dir), "--n-boot", "10"]) == 2
+    assert "No model at" in capsys.readouterr().err
+    assert not (csv_only_oos / "trust.json").exists() and list(model_dir.iterdir()) == []
+
+
+def test_missing_or_incomplete_out_of_source_folders_are_errors(tmp_path, capsys):
+    assert main(["trust", str(tmp_path / "nothing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["trust", str(tmp_path / "empty")]) == 2
+    assert "protocol.json does not exist" in capsys.readouterr().err
+    if not (WITHOUT_RATIOS / "oos_predictions.csv").exists():
+        pytest.skip(f"{WITHOUT_RATIOS} is not in this checkout")
+    # A committed folder without the ratios or the folds' features: the reason, not a traceback.
+    folder = tmp_path / "old"
+    shutil.copytree(WITHOUT_RATIOS, folder)
+    assert main(["trust", str(folder), "--n-boot", "10"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "knn_ratio" in err and "cohen/predictions.npz" in err
+    assert json.loads((folder / "trust.json").read_text()) == json.loads((WITHOUT_RATIOS / "trust.json").read_text())
+
+
+def test_a_csv_with_familiarity_ratios_refits_alone(csv_only_oos, capsys):
+    """What docs/toolkit.md says: the committed CSV (with knn_ratio) is enough to refit."""
+    pytest.importorskip("crepes")
+    pytest.importorskip("matplotlib")
+    assert main(["trust", str(csv_only_oos), "--n-boot", "10"]) == 0
+    fitted = json.loads((csv_only_oos / "trust.json").read_text())
+    assert set(fitted["measured"]["by_group"]) == {"cohen", "kermany", "nih", "raddb"}
+    assert fitted["familiarity_threshold"] > 0
+    assert "| pooled |" in capsys.readouterr().out
