@@ -8,6 +8,24 @@ DEFAULT_COUNT = 10
 MAX_COUNT = 50
 
 
+def coordinates_message(error: "places.CoordinatesError") -> str:
+    """Why typed numbers cannot be used, and how to write them."""
+    example = "-6.2088, 106.8456"
+    if error.code == "latitude_range":
+        return _("Latitude %(lat)s is out of range: a latitude lies between -90 and 90. Type the "
+                 "latitude first, then the longitude, for example %(example)s.") % {
+            "lat": error.value, "example": example}
+    if error.code == "longitude_range":
+        return _("Longitude %(lon)s is out of range: a longitude lies between -180 and 180.") % {
+            "lon": error.value}
+    if error.code == "decimal_comma":
+        return _("“%(text)s” could be numbers with a decimal comma or a list of whole numbers. "
+                 "Type the latitude and the longitude with decimal points, for example "
+                 "%(example)s.") % {"text": error.value, "example": example}
+    return _("“%(text)s” cannot be read as coordinates. Type a latitude and a longitude, for "
+             "example %(example)s.") % {"text": error.value, "example": example}
+
+
 class NearestForm(forms.Form):
     place = forms.CharField(
         label=_("City, region or address"), max_length=200, required=False,
@@ -45,7 +63,11 @@ class NearestForm(forms.Form):
         data = super().clean()
         text = (data.get("place") or "").strip()
         if text:
-            place = places.resolve(text)
+            try:
+                place = places.resolve(text)
+            except places.CoordinatesError as error:
+                self.add_error("place", coordinates_message(error))
+                return data
             if place is None:
                 self.add_error("place", _(
                     "We could not find “%(place)s”. Try a town or city name, add its province, "

@@ -30,7 +30,13 @@ COVERED_KM = 100
 MAX_SUGGESTIONS = 8
 # "KOTA BANDUNG" (city of), "KABUPATEN BOGOR" (regency): the place is found by its bare name too.
 NAME_PREFIXES = ("kota ", "kabupaten ", "kab ", "city of ")
-COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+# Text made of numbers only (signs, decimal points or commas, separators) is read as coordinates
+# or refused with a reason: it never falls through to a town's name.
+NUMBERS_ONLY = re.compile(r"^[\s\d.,;+-]*\d[\s\d.,;+-]*$")
+# Between latitude and longitude: a semicolon, spaces, or a comma with a space on either side
+# ("-7,25 112,75" and "-7,25, 112,75" have decimal commas; "-6.2,106.8" is split later).
+COORDINATE_SEPARATOR = re.compile(r"\s*;\s*|\s*,\s+|\s+,\s*|\s+")
+NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 
 
 def normalise(text: str) -> str:
@@ -269,13 +275,36 @@ def _named(key: str) -> list[Place]:
     return hospital_places().named(key) + world_cities().named(key)
 
 
+class CoordinatesError(ValueError):
+    """Typed numbers that are not usable coordinates. `code`: "latitude_range",
+    "longitude_range", "decimal_comma" (two whole numbers joined by a comma: "-6,2" may be -6.2)
+    or "unreadable"; `value` is the number or text to show."""
+
+    def __init__(self, code: str, value: str):
+        super().__init__(f"{code}: {value}")
+        self.code, self.value = code, value
+
+
 def _coordinates(text: str) -> Place | None:
-    match = COORDINATES.match(text)
-    if not match:
+    """Typed coordinates, latitude first; None when `text` is not numbers only, or is a single
+    number (a postcode, say). Raises CoordinatesError for numbers that cannot be a position."""
+    text = text.replace("\u2212", "-")  # a typographic minus sign
+    if not NUMBERS_ONLY.match(text):
         return None
-    lat, lon = float(match.group(1)), float(match.group(2))
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+    tokens = [t for t in COORDINATE_SEPARATOR.split(text.strip()) if t]
+    if len(tokens) == 1 and "," in tokens[0]:
+        tokens = tokens[0].split(",")  # "-6.2,106.8": the comma separates, unless ...
+        if len(tokens) != 2 or not any("." in t for t in tokens):
+            raise CoordinatesError("decimal_comma", text.strip())  # ... "-6,2" or "-6,2,106,8"
+    if len(tokens) == 1 and NUMBER.match(tokens[0]):
         return None
+    if len(tokens) != 2 or not all(NUMBER.match(t) for t in tokens):
+        raise CoordinatesError("unreadable", text.strip())
+    lat, lon = (float(t.replace(",", ".")) for t in tokens)
+    if not -90 <= lat <= 90:
+        raise CoordinatesError("latitude_range", tokens[0])
+    if not -180 <= lon <= 180:
+        raise CoordinatesError("longitude_range", tokens[1])
     return Place(f"{lat:.4f}, {lon:.4f}", lat, lon, "coordinates")
 
 
@@ -288,7 +317,8 @@ def _by_size(candidates: list[Place]) -> Place:
 
 def resolve(text: str) -> Place | None:
     """The place `text` names, or None. "Name, qualifier, ..." must match every qualifier; an
-    address is read from its parts, the last town named in it winning."""
+    address is read from its parts, the last town named in it winning. Numbers are coordinates,
+    latitude first; CoordinatesError says why some cannot be used."""
     text = (text or "").strip()[:200]
     if not text:
         return None

@@ -242,3 +242,26 @@ def test_phone_and_indonesian(chromium_browser, live_server, hospitals, test_out
         page.screenshot(path=test_output / f"hospitals-jakarta-{language}-{width}.png", full_page=True)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_out_of_range_coordinates_in_the_place_box_say_so(chromium_browser, live_server, hospitals, test_output,
+                                                          language):
+    context = chromium_browser.new_context(viewport={"width": 390, "height": 844},
+                                           locale="id-ID" if language == "id" else "en-US")
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+    try:
+        open_finder(page, live_server.url)
+        page.locator("#id_place").fill("95.0, 10")
+        page.locator("#id_place").press("Enter")
+        error = page.locator("#place-error")
+        error.wait_for()
+        expected = {"en": "Latitude 95.0 is out of range", "id": "Lintang 95.0 di luar rentang"}[language]
+        assert expected in error.inner_text()
+        assert page.locator("#hospital-list").count() == 0  # not a town in Finland
+        assert no_sideways_scroll(page)
+        page.screenshot(path=test_output / f"hospitals-latitude-out-of-range-{language}.png", full_page=True)
+    finally:
+        context.close()

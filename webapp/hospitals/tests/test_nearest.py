@@ -199,3 +199,55 @@ def test_signed_in_people_use_the_same_page(patient_client):
     add("RSCM", -6.1963, 106.8467)
     response = patient_client.get(reverse("hospitals:nearest"), {"lat": "-6.2", "lon": "106.8"})
     assert response.status_code == 200 and "RSCM" in response.content.decode()
+
+
+# --- coordinates typed into the place box ----------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "words"), [
+    # Out of range: said so, never read as a town's name ("10" was a Finnish district's).
+    ("95.0, 10", ["Latitude 95", "between -90 and 90"]),
+    ("-95 106.8", ["Latitude -95", "between -90 and 90"]),
+    ("106.8, -6.2", ["Latitude 106.8", "latitude first"]),   # longitude typed first
+    ("-6.2, 200", ["Longitude 200", "between -180 and 180"]),
+    # Two whole numbers joined by a comma: a decimal comma, or two numbers? Asked, not guessed.
+    ("-6,2", ["decimal comma", "-6.2088, 106.8456"]),
+    ("-6,2088,106,8456", ["decimal comma", "-6.2088, 106.8456"]),
+    ("-6.2 106.8 12", ["cannot be read as coordinates", "-6.2088, 106.8456"]),
+])
+def test_coordinates_in_the_place_box_that_cannot_be_used_say_why(client, text, words):
+    add("RSCM", -6.1963, 106.8467)
+    response = client.get(reverse("hospitals:nearest_json"), {"place": text})
+    assert response.status_code == 400, response.json()
+    message = response.json()["errors"]["place"][0]
+    assert all(word in message for word in words), message
+    page = client.get(reverse("hospitals:nearest"), {"place": text}).content.decode()
+    assert "hospital-list" not in page and words[0] in page
+
+
+@pytest.mark.parametrize(("text", "lat", "lon"), [
+    ("-6.2088, 106.8456", -6.2088, 106.8456),
+    ("-6.2088,106.8456", -6.2088, 106.8456),
+    ("-6.2088 106.8456", -6.2088, 106.8456),
+    ("-6.2088 ; 106.8456", -6.2088, 106.8456),
+    ("\u22126.2088, 106.8456", -6.2088, 106.8456),   # a typographic minus sign
+    # Decimal commas, as Indonesian spreadsheets write them: unambiguous with a space between.
+    ("-7,25 112,75", -7.25, 112.75),
+    ("-7,25; 112,75", -7.25, 112.75),
+    ("-7,25, 112,75", -7.25, 112.75),
+    ("-6, 106", -6.0, 106.0),                         # a space after the comma: two numbers
+])
+def test_coordinates_in_the_place_box(client, text, lat, lon):
+    add("RSCM", -6.1963, 106.8467)
+    response = client.get(reverse("hospitals:nearest_json"), {"place": text})
+    assert response.status_code == 200, response.json()
+    origin = response.json()["origin"]
+    assert (origin["lat"], origin["lon"]) == (lat, lon)
+    assert origin["label"] == f"{lat:.4f}, {lon:.4f}"
+
+
+def test_the_coordinate_messages_are_in_indonesian(client):
+    client.cookies["django_language"] = "id"
+    for text, shown in (("95.0, 10", "95"), ("-6.2, 200", "200"), ("-6,2", "-6,2"), ("1 2 3", "1 2 3")):
+        message = client.get(reverse("hospitals:nearest_json"), {"place": text}).json()["message"]
+        assert shown in message, message
+        assert not {"Latitude", "Longitude", "decimal", "cannot"} & set(message.replace(":", " ").split()), message
