@@ -1,7 +1,8 @@
 """`python -m cxr validate-site FOLDER --labels labels.csv`: check the model at your hospital.
 
-labels.csv has a `file` column (relative to FOLDER) and a `label` column (covid, pneumonia or
-normal: the diagnosis established independently of this model). Every file is read as the app
+labels.csv (UTF-8) has a `file` column (relative to FOLDER) and a `label` column (covid,
+pneumonia or normal: the diagnosis established independently of this model), one row per X-ray:
+a file named twice is refused, since it would count as two cases. Every file is read as the app
 reads it; the report compares the local numbers with the model card's out-of-source ones and
 ends in a plain verdict (cxr.evaluation.site_validation). Writes report.json, report.md and
 reliability.png into --out.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,22 +44,37 @@ def add_parser(subparsers) -> None:
 
 
 def read_labels(path: Path, classes: list[str]) -> list[tuple[str, str]]:
-    """(file, label) rows; raises ValueError naming the first bad row."""
+    """(file, label) rows; raises ValueError naming the first bad row, or every file named twice
+    (each X-ray is one case: a repeated row would count twice and narrow every interval)."""
     with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or not {"file", "label"} <= set(reader.fieldnames):
-            raise ValueError(f"{path} needs the columns file,label (has {reader.fieldnames})")
-        rows = []
         try:
-            for number, row in enumerate(reader, start=2):
+            reader = csv.DictReader(f)
+            if not reader.fieldnames or not {"file", "label"} <= set(reader.fieldnames):
+                raise ValueError(f"{path} needs the columns file,label (has {reader.fieldnames})")
+            rows, lines = [], {}
+            for row in reader:
+                number = reader.line_num
                 label = (row["label"] or "").strip().lower()
                 if label not in classes:
                     raise ValueError(f"{path}, line {number}: label {row['label']!r} is not one of {classes}")
-                rows.append(((row["file"] or "").strip(), label))
+                name = (row["file"] or "").strip()
+                if not name:
+                    raise ValueError(f"{path}, line {number}: no file name")
+                lines.setdefault(os.path.normpath(name), []).append(number)
+                rows.append((name, label))
         except csv.Error as exc:  # a stray quote, a field over the csv module's size limit
             raise ValueError(f"{path}, line {reader.line_num}: not readable as CSV ({exc})") from None
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at position "
+                             f"{exc.start}): save it as UTF-8 (in a spreadsheet: CSV UTF-8)") from None
     if not rows:
         raise ValueError(f"{path} lists no files")
+    repeated = [(name, numbers) for name, numbers in lines.items() if len(numbers) > 1]
+    if repeated:
+        shown = "; ".join(f"{name} on lines {', '.join(map(str, numbers))}" for name, numbers in repeated[:5])
+        more = f" (and {len(repeated) - 5} more files)" if len(repeated) > 5 else ""
+        raise ValueError(f"{path} names {len(repeated)} file(s) more than once: {shown}{more}. List each "
+                         "X-ray once, with the one diagnosis established for it")
     return rows
 
 

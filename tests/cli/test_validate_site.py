@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from cxr.cli import main
 
@@ -120,3 +121,30 @@ def test_too_few_read_cases_write_no_calibration(cxr_dir, xray_paths, tmp_path, 
                  "--n-boot", "20", "--calibration-out", str(target)]) == 3
     assert not target.exists() and "at least 40" in capsys.readouterr().err
     assert (tmp_path / "r" / "report.json").exists()  # the report itself was written
+
+
+def _labels(tmp_path, cxr_dir, xray_paths, extra: str = "") -> Path:
+    rows = [(p.relative_to(cxr_dir).as_posix(), label) for label in sorted(xray_paths) for p in xray_paths[label][:2]]
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label\n" + "".join(f"{f},{lab}\n" for f, lab in rows) + extra)
+    return labels
+
+
+def test_a_file_named_twice_is_refused_with_its_lines(cxr_dir, xray_paths, tmp_path, capsys):
+    """A repeated row would count one X-ray as two cases (and narrow every interval); the same
+    file with two labels is no diagnosis at all."""
+    first = xray_paths["covid"][0].relative_to(cxr_dir).as_posix()
+    labels = _labels(tmp_path, cxr_dir, xray_paths, extra=f"{first},covid\n./{first},normal\n")
+    out = tmp_path / "report"
+    assert main(["validate-site", str(cxr_dir), "--labels", str(labels), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {labels} names 1 file(s) more than once: {first} on lines 2, 8, 9")
+    assert not out.exists()
+
+
+def test_labels_not_in_utf8_name_the_file_and_the_fix(cxr_dir, tmp_path, capsys):
+    labels = tmp_path / "labels.csv"
+    labels.write_bytes("file,label\nr\u00e9sum\u00e9.png,normal\n".encode("latin-1"))
+    assert main(["validate-site", str(cxr_dir), "--labels", str(labels), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {labels} is not UTF-8" in err and "save it as UTF-8" in err
