@@ -13,8 +13,9 @@ prediction sets, label threshold and a per-class rescaling fitted on the site's 
 (`CXR_SITE_CALIBRATION`) then read every X-ray through it. `--site-calibration FILE` instead
 validates readings made through an existing calibration, on new labelled cases.
 
-Exit status 0 when the report (and any calibration asked for) was written, 2 on bad input, 3 when
-the report was written but too few cases were read for a calibration.
+Every input and output (labels file, FOLDER, model, --out, --calibration-out) is checked before
+any X-ray is read. Exit status 0 when the report (and any calibration asked for) was written, 2
+on bad input, 3 when the report was written but too few cases were read for a calibration.
 """
 from __future__ import annotations
 
@@ -26,6 +27,15 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cxr.cli.errors import (
+    CliError,
+    bootstrap_resamples,
+    existing_file,
+    existing_folder,
+    writable_file,
+    writable_folder,
+)
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("validate-site", help="measure the model on your labelled X-rays")
@@ -33,7 +43,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--labels", type=Path, required=True, help="CSV with columns file,label")
     parser.add_argument("--model", type=Path, help="model directory (default: $CXR_MODEL_DIR or models/bundled)")
     parser.add_argument("--out", type=Path, default=Path("var/site-validation"), help="report folder")
-    parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--n-boot", type=bootstrap_resamples, default=1000,
+                        help="bootstrap resamples for the 95%% intervals (at least 10; default 1000)")
     calibration = parser.add_mutually_exclusive_group()
     calibration.add_argument("--calibration-out", type=Path, metavar="FILE",
                              help="also fit this site's calibration on these cases and write it here")
@@ -82,16 +93,11 @@ def run(args: argparse.Namespace) -> int:
     from cxr.evaluation.markdown import format_estimate, table
     from cxr.evaluation.plots import plot_reliability
     from cxr.evaluation.site_validation import validate
-    from cxr.inference import ImageError, ModelNotInstalled, Predictor
+    from cxr.inference import ImageError
     from cxr.inference.card import json_safe
     from cxr.inference.site_check import CALIBRATION_BINS, REFUSAL_BUDGET, SiteCase
 
-    try:
-        predictor = Predictor.load(args.model, site_calibration=args.site_calibration)
-        rows = read_labels(args.labels, predictor.classes)
-    except (ModelNotInstalled, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    predictor, rows = check_inputs(args)
     results = predictor.predict_batch([args.folder / name for name, _ in rows], errors="return")
     cases = [
         SiteCase(truth, None, True, None, None) if isinstance(r, ImageError)
@@ -143,6 +149,24 @@ def run(args: argparse.Namespace) -> int:
     if args.calibration_out:
         return _write_calibration(args, predictor, reliability, report.get("calibrated_here"))
     return 0
+
+
+def check_inputs(args: argparse.Namespace):
+    """Every input and output, checked before any X-ray is read: (predictor, label rows), or a
+    CliError (status 2) saying what is wrong."""
+    from cxr.cli.loading import load_predictor
+
+    existing_file(args.labels, "--labels")
+    existing_folder(args.folder, "the X-ray folder")
+    predictor = load_predictor(args.model, args.site_calibration)
+    try:
+        rows = read_labels(args.labels, predictor.classes)
+    except (ValueError, OSError) as exc:
+        raise CliError(str(exc)) from None
+    writable_folder(args.out, "--out")
+    if args.calibration_out:
+        writable_file(args.calibration_out, "--calibration-out")
+    return predictor, rows
 
 
 def _write_calibration(args: argparse.Namespace, predictor, read: dict | None, what_if: dict | None) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from cxr.cli import main
 
 
@@ -142,9 +144,38 @@ def test_a_file_named_twice_is_refused_with_its_lines(cxr_dir, xray_paths, tmp_p
     assert not out.exists()
 
 
+def test_bad_folders_and_outputs_are_refused_before_reading(cxr_dir, xray_paths, tmp_path, capsys, monkeypatch):
+    from cxr.inference import Predictor
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("X-rays were read before the outputs were checked")
+
+    monkeypatch.setattr(Predictor, "predict_batch", no_reading)
+    labels = _labels(tmp_path, cxr_dir, xray_paths)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    cases = [
+        ([str(tmp_path / "no-such-folder"), "--out", str(tmp_path / "r")], "no-such-folder does not exist"),
+        ([str(cxr_dir), "--out", str(a_file)], "is a file, not a folder"),
+        ([str(cxr_dir), "--out", str(tmp_path / "r"), "--calibration-out", str(tmp_path)], "is a folder"),
+        ([str(cxr_dir), "--labels", str(tmp_path / "none.csv"), "--out", str(tmp_path / "r")], "none.csv does not exist"),
+    ]
+    for args, message in cases:
+        assert main(["validate-site", "--labels", str(labels), *args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1
+
+
 def test_labels_not_in_utf8_name_the_file_and_the_fix(cxr_dir, tmp_path, capsys):
     labels = tmp_path / "labels.csv"
     labels.write_bytes("file,label\nr\u00e9sum\u00e9.png,normal\n".encode("latin-1"))
     assert main(["validate-site", str(cxr_dir), "--labels", str(labels), "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert f"error: {labels} is not UTF-8" in err and "save it as UTF-8" in err
+
+
+def test_too_few_bootstrap_resamples_are_a_usage_error(cxr_dir, tmp_path, capsys):
+    for n in ("-1", "0", "1", "9"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["validate-site", str(cxr_dir), "--labels", str(tmp_path / "l.csv"), "--n-boot", n])
+        assert exit_.value.code == 2 and "argument --n-boot" in capsys.readouterr().err
