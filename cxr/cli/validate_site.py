@@ -1,11 +1,11 @@
 """`python -m cxr validate-site FOLDER --labels labels.csv`: check the model at your hospital.
 
-labels.csv (UTF-8) has a `file` column (relative to FOLDER) and a `label` column (covid,
-pneumonia or normal: the diagnosis established independently of this model), one row per X-ray:
-a file named twice is refused, since it would count as two cases. Every file is read as the app
+labels.csv has a `file` column (relative to FOLDER) and a `label` column (covid, pneumonia or
+normal: the diagnosis established independently of this model). Every file is read as the app
 reads it; the report compares the local numbers with the model card's out-of-source ones and
 ends in a plain verdict (cxr.evaluation.site_validation). Writes report.json, report.md and
-reliability.png into --out.
+reliability.png into --out. Files that could not be read are listed with their error code and
+reason on stderr, in report.md and in report.json (`unreadable_files`).
 
 `--calibration-out FILE` also fits this site's calibration on the cases (at least 40 read):
 prediction sets, label threshold and a per-class rescaling fitted on the site's own X-rays
@@ -13,9 +13,8 @@ prediction sets, label threshold and a per-class rescaling fitted on the site's 
 (`CXR_SITE_CALIBRATION`) then read every X-ray through it. `--site-calibration FILE` instead
 validates readings made through an existing calibration, on new labelled cases.
 
-Every input and output (labels file, FOLDER, model, --out, --calibration-out) is checked before
-any X-ray is read. Exit status 0 when the report (and any calibration asked for) was written, 2
-on bad input, 3 when the report was written but too few cases were read for a calibration.
+Exit status 0 when the report (and any calibration asked for) was written, 2 on bad input, 3 when
+the report was written but too few cases were read for a calibration.
 """
 from __future__ import annotations
 
@@ -99,6 +98,12 @@ def run(args: argparse.Namespace) -> int:
 
     predictor, rows = check_inputs(args)
     results = predictor.predict_batch([args.folder / name for name, _ in rows], errors="return")
+    unreadable = [{"file": name, "error": r.code, "message": str(r.message)}
+                  for (name, _), r in zip(rows, results, strict=True) if isinstance(r, ImageError)]
+    if unreadable:
+        print(f"could not read {len(unreadable)} of {len(rows)} files:", file=sys.stderr)
+        for item in unreadable:
+            print(f"  {item['file']}: {item['error']}: {item['message']}", file=sys.stderr)
     cases = [
         SiteCase(truth, None, True, None, None) if isinstance(r, ImageError)
         else SiteCase(truth, r.label, r.rejected, r.probabilities, r.prediction_set)
@@ -107,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     trust = predictor.card.trust.to_dict() if predictor.card.trust else None
     report = validate(cases, predictor.classes, trust, n_boot=args.n_boot)
     report.update(date=datetime.now(UTC).isoformat(timespec="seconds"), model_version=predictor.version,
-                  folder=str(args.folder), labels=str(args.labels))
+                  folder=str(args.folder), labels=str(args.labels), unreadable_files=unreadable)
     if predictor.site:  # read through an existing site calibration: the report says which
         report["site_calibration"] = {"file": str(args.site_calibration), "cases": predictor.site.cases,
                                       "fitted_at": predictor.site.fitted_at}
@@ -126,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
            "these cases must not be the ones it was fitted on.", ""] if report.get("site_calibration") else []),
         f"{report['cases']} cases: {report['read']} read, {report['refused']} refused as not a chest "
         f"X-ray, {report['unreadable']} unreadable. {report['refusal_check']['text']}", "",
+        *_unreadable_lines(unreadable),
         table(("measure", "this site (95% CI)", "model card, out of source"), [
             ("labelled readings right", format_estimate(report["labelled_accuracy"]),
              _maybe(report["card"]["labelled_accuracy"])),
@@ -167,6 +173,22 @@ def check_inputs(args: argparse.Namespace):
     if args.calibration_out:
         writable_file(args.calibration_out, "--calibration-out")
     return predictor, rows
+
+
+def _unreadable_lines(unreadable: list[dict]) -> list[str]:
+    """The report's list of the files that could not be read, with each one's reason."""
+    from cxr.evaluation.markdown import table
+
+    if not unreadable:
+        return []
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    return ["## Files that could not be read", "",
+            "They count as cases but give no reading; fix or remove them and run again.", "",
+            table(("file", "error", "reason"),
+                  [(cell(u["file"]), u["error"], cell(u["message"])) for u in unreadable]), ""]
 
 
 def _write_calibration(args: argparse.Namespace, predictor, read: dict | None, what_if: dict | None) -> int:

@@ -144,6 +144,29 @@ def test_a_file_named_twice_is_refused_with_its_lines(cxr_dir, xray_paths, tmp_p
     assert not out.exists()
 
 
+def test_unreadable_files_are_listed_with_their_error(cxr_dir, xray_paths, tmp_path, capsys):
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "broken.png").write_bytes(xray_paths["normal"][0].read_bytes()[:300])
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "good.png").write_bytes(xray_paths["normal"][0].read_bytes())
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label\ngood.png,normal\nbroken.png,covid\nnotes.txt,normal\nmissing.png,pneumonia\n")
+    out = tmp_path / "report"
+    assert main(["validate-site", str(folder), "--labels", str(labels), "--out", str(out), "--n-boot", "20"]) == 0
+    err = capsys.readouterr().err
+    assert "could not read 3 of 4 files:" in err
+    expected = {"broken.png": "corrupt_image", "notes.txt": "unsupported_format", "missing.png": "unreadable_file"}
+    for name, code in expected.items():
+        assert f"  {name}: {code}: " in err
+    report = json.loads((out / "report.json").read_text())
+    assert report["unreadable"] == 3
+    assert {u["file"]: u["error"] for u in report["unreadable_files"]} == expected
+    text = (out / "report.md").read_text()
+    assert "## Files that could not be read" in text
+    assert all(f"| {name} | {code} |" in text for name, code in expected.items())
+
+
 def test_bad_folders_and_outputs_are_refused_before_reading(cxr_dir, xray_paths, tmp_path, capsys, monkeypatch):
     from cxr.inference import Predictor
 
