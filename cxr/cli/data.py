@@ -1,10 +1,19 @@
-"""`python -m cxr data import|split|cache`: build the dataset index, its splits and the cache."""
+"""`python -m cxr data import|split|cache`: build the dataset index, its splits and the cache.
+
+`import` leaves out, and lists, files that cannot be X-rays (empty, not an image, cut short:
+`cxr.data.index.image_file_problem`). `cache` decodes every image and, when some cannot be
+decoded, names each of them and writes no cache.
+"""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from cxr.cli.errors import CliError
+
 DEFAULT_DATA_DIR = Path("var/data")
+LISTED = 20  # files named one by one on stderr; the rest are counted
 
 
 def add_parser(subparsers) -> None:
@@ -55,12 +64,34 @@ def run_import(args: argparse.Namespace) -> int:
         from cxr.data.layouts import import_folder_per_class
 
         frame = import_folder_per_class(args.folder, source=args.source)
+    frame = _leave_out_broken_files(frame)
+    if frame.empty:
+        raise CliError("no readable image to index")
     if args.append and args.out.exists():
         frame = pd.concat([idx.read_index(args.out), frame]).drop_duplicates("path", keep="last")
     idx.write_index(frame, args.out)
     counts = frame.groupby(["label", "source"]).size().to_string()
     print(f"{len(frame)} images indexed in {args.out}\n{counts}")
     return 0
+
+
+def _leave_out_broken_files(frame):
+    """The index without the files that cannot be X-rays, each of them named on stderr."""
+    from cxr.data.index import image_file_problem
+
+    problems = {path: image_file_problem(path) for path in frame["path"]}
+    broken = {path: why for path, why in problems.items() if why}
+    if broken:
+        print(f"left out of the index: {len(broken)} file(s) that cannot be read as X-rays:", file=sys.stderr)
+        _list(broken)
+    return frame[~frame["path"].isin(broken)].reset_index(drop=True)
+
+
+def _list(problems: dict[str, str]) -> None:
+    for path, why in list(problems.items())[:LISTED]:
+        print(f"  {path}: {why}", file=sys.stderr)
+    if len(problems) > LISTED:
+        print(f"  ... and {len(problems) - LISTED} more", file=sys.stderr)
 
 
 def run_split(args: argparse.Namespace) -> int:
@@ -78,10 +109,15 @@ def run_split(args: argparse.Namespace) -> int:
 
 
 def run_cache(args: argparse.Namespace) -> int:
-    from cxr.data.cache import cached_images
+    from cxr.data.cache import UnreadableImages, cached_images
     from cxr.data.splits import read_split
 
     split = read_split(args.split)
-    images = cached_images(list(split["path"]), args.size, args.contrast, args.cache_dir)
+    try:
+        images = cached_images(list(split["path"]), args.size, args.contrast, args.cache_dir)
+    except UnreadableImages as exc:
+        print(f"{len(exc.failures)} image(s) of {args.split} cannot be read:", file=sys.stderr)
+        _list(exc.failures)
+        raise CliError("no cache written: fix or remove these files (and make the split again)") from None
     print(f"cache ready: {images.shape[0]} images of {args.size}x{args.size}")
     return 0

@@ -15,16 +15,32 @@ import numpy as np
 
 from cxr.files import atomic_target
 from cxr.inference.decode import decode_image
+from cxr.inference.errors import ImageError
 from cxr.preprocess import prepare_gray
 
 CACHE_VERSION = "1"
 DEFAULT_CACHE_DIR = Path(os.environ.get("CXR_CACHE_DIR", "var/cache"))
 
 
-def _prepare_one(args: tuple[str, int, str]) -> np.ndarray:
+class UnreadableImages(ValueError):
+    """Images of the list that cannot be decoded: `failures` maps each path to its reason. Raised
+    after every image was tried, so that one run names them all."""
+
+    def __init__(self, failures: dict[str, str]):
+        self.failures = failures
+        listed = "; ".join(f"{path}: {why}" for path, why in list(failures.items())[:10])
+        more = f"; and {len(failures) - 10} more" if len(failures) > 10 else ""
+        super().__init__(f"{len(failures)} image(s) cannot be read: {listed}{more}")
+
+
+def _prepare_one(args: tuple[str, int, str]) -> np.ndarray | str:
+    """The prepared image, or the reason it cannot be read (a string: it crosses processes)."""
     path, size, contrast = args
     # The serving decoder, so that training sees exactly the pixels an upload would give.
-    return prepare_gray(decode_image(path).gray, size=size, contrast=contrast)
+    try:
+        return prepare_gray(decode_image(path).gray, size=size, contrast=contrast)
+    except ImageError as exc:
+        return f"{exc.code}: {exc.message}"
 
 
 def cache_key(paths: list[str], size: int, contrast: str) -> str:
@@ -42,7 +58,9 @@ def cached_images(
     workers: int | None = None,
     progress: bool = True,
 ) -> np.ndarray:
-    """uint8 (N, size, size) images in the order of `paths`, built once and memory-mapped after."""
+    """uint8 (N, size, size) images in the order of `paths`, built once and memory-mapped after.
+
+    Raises UnreadableImages naming every file that cannot be decoded (no cache is written)."""
     paths = [str(p) for p in paths]
     cache_dir = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE_DIR
     target = cache_dir / f"{cache_key(paths, size, contrast)}.npy"
@@ -59,11 +77,17 @@ def cached_images(
             from tqdm import tqdm
 
             iterator = tqdm(iterator, total=len(paths), desc=f"caching {len(paths)} images @{size}px", unit="img")
+        failures = {}
         for i, img in enumerate(iterator):
-            out[i] = img
+            if isinstance(img, str):
+                failures[paths[i]] = img
+            else:
+                out[i] = img
     finally:
         if pool:
             pool.shutdown()
+    if failures:
+        raise UnreadableImages(failures)
     # Parallel sweep processes can build the same cache at once: the last writer wins with
     # identical bytes, and a crashed build never leaves a half cache.
     with atomic_target(target) as tmp, open(tmp, "wb") as stream:

@@ -34,6 +34,39 @@ def import_shared_manifest(cxr_dir: str | Path) -> pd.DataFrame:
     return frame[INDEX_COLUMNS]
 
 
+def image_file_problem(path: str | Path) -> str | None:
+    """Why `path` cannot be an X-ray of the index, from its size and its first and last bytes
+    (no decoding, so a folder of thousands is checked in seconds), or None when it looks whole:
+    an empty file, one that is not PNG, JPEG, TIFF, BMP or DICOM, a PNG or JPEG cut short (no
+    end marker), a BMP shorter than its header says. Damage inside a file is found only by
+    decoding it (`data cache`, training)."""
+    from cxr.inference.decode import sniff_format
+    from cxr.inference.errors import ImageError
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            return "empty file"
+        with open(path, "rb") as f:
+            head = f.read(132)
+            f.seek(max(0, size - 1024))
+            tail = f.read()
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    try:
+        fmt = sniff_format(head)
+    except ImageError as exc:
+        return f"not a PNG, JPEG, TIFF, BMP or DICOM image ({exc.code})"
+    if fmt == "png" and not tail.endswith(b"IEND\xaeB`\x82"):
+        return "truncated PNG (it does not end with the IEND chunk)"
+    if fmt == "jpeg" and b"\xff\xd9" not in tail:
+        return "truncated JPEG (no end-of-image marker)"
+    if fmt == "bmp" and size < int.from_bytes(head[2:6], "little"):
+        return f"truncated BMP ({size} of the {int.from_bytes(head[2:6], 'little')} bytes its header declares)"
+    return None
+
+
 def write_index(frame: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
