@@ -119,7 +119,7 @@ def test_the_report_is_said_in_indonesian(admin_client, xray_paths):
     assert "Kasus belum cukup untuk menilai: " in html
     assert "akurasi paling tidak menguntungkan" in html
     assert "Not enough cases" not in html
-    assert "penjaga menolak" in html and "Ditolak sebagai bukan foto rontgen dada" in html
+    assert "penyaring menolak" in html and "Ditolak sebagai bukan foto rontgen dada" in html
     assert "the guard refused" not in html and "Refused as not a chest X-ray" not in html
     # The interval widths as percentages, like every other number on the page (were "±0.10"),
     # widest first on every database (PostgreSQL's jsonb reorders the stored keys).
@@ -280,7 +280,7 @@ def test_the_refusal_sentence_follows_the_stored_numbers(db):
         "3.5% – 10.2%), more than the 2% it refuses of hospitals it never saw.")
     with translation.override("id"):
         text = refusal_text(validation)
-    assert text.startswith("Terlalu banyak yang ditolak: penjaga menolak 12 dari 200") and "6,0%" in text
+    assert text.startswith("Terlalu banyak yang ditolak: penyaring menolak 12 dari 200") and "6,0%" in text
     # A report stored before refusals were judged says nothing about them.
     assert refusal_text(SiteValidation(verdict_code="inconclusive", report={})) == ""
 
