@@ -2,7 +2,7 @@
 
 `import` leaves out, and lists, files that cannot be X-rays (empty, not an image, cut short:
 `cxr.data.index.image_file_problem`). `cache` decodes every image and, when some cannot be
-decoded, names each of them and writes no cache.
+decoded, names each of them and writes no cache. Wrong options and paths end in one `error:` line.
 """
 from __future__ import annotations
 
@@ -10,9 +10,20 @@ import argparse
 import sys
 from pathlib import Path
 
-from cxr.cli.errors import CliError
+from cxr.cli.errors import (
+    CliError,
+    UsageError,
+    existing_file,
+    existing_folder,
+    int_at_least,
+    writable_file,
+)
 
 DEFAULT_DATA_DIR = Path("var/data")
+# The cache holds N x size x size bytes; prepare_gray needs a few pixels to work with.
+CACHE_SIZES = int_at_least(16, 2048, why=" pixels a side")
+# scikit-learn's random_state takes 0 to 2**32 - 1.
+SEED = int_at_least(0, 2**32 - 1)
 LISTED = 20  # files named one by one on stderr; the rest are counted
 
 
@@ -36,14 +47,14 @@ def add_parser(subparsers) -> None:
     split.add_argument("--task", choices=["3class", "binary"], default="3class")
     split.add_argument("--kind", choices=["random", "patient", "source"], default="random")
     split.add_argument("--holdout-sources", default="",
-                       help="comma-separated sources used as the test set (--kind source)")
-    split.add_argument("--seed", type=int, default=0)
+                       help="comma-separated sources used as the test set (--kind source only)")
+    split.add_argument("--seed", type=SEED, default=0)
     split.add_argument("--out", type=Path, help="default: var/data/splits/<task>_<kind>_s<seed>.csv")
     split.set_defaults(handler=run_split)
 
     cache = actions.add_parser("cache", help="decode and resize a split's images once")
     cache.add_argument("--split", type=Path, required=True)
-    cache.add_argument("--size", type=int, default=224)
+    cache.add_argument("--size", type=CACHE_SIZES, default=224, help="pixels a side, 16 to 2048 (default 224)")
     cache.add_argument("--contrast", choices=["none", "minmax", "equalize"], default="none")
     cache.add_argument("--cache-dir", type=Path)
     cache.set_defaults(handler=run_cache)
@@ -54,21 +65,35 @@ def run_import(args: argparse.Namespace) -> int:
 
     from cxr.data import index as idx
 
+    writable_file(args.out, "--out")
     if args.shared:
-        frame = idx.import_shared_manifest(args.shared)
-    elif args.radiography_db:
-        from cxr.data.layouts import import_radiography_db
-
-        frame = import_radiography_db(args.radiography_db)
+        existing_file(args.shared / "manifest.csv", "--shared: the shared set's manifest")
     else:
-        from cxr.data.layouts import import_folder_per_class
+        existing_folder(args.radiography_db or args.folder,
+                        "--radiography-db" if args.radiography_db else "--folder")
+    try:
+        if args.shared:
+            frame = idx.import_shared_manifest(args.shared)
+        elif args.radiography_db:
+            from cxr.data.layouts import import_radiography_db
 
-        frame = import_folder_per_class(args.folder, source=args.source)
+            frame = import_radiography_db(args.radiography_db)
+        else:
+            from cxr.data.layouts import import_folder_per_class
+
+            frame = import_folder_per_class(args.folder, source=args.source)
+    except ValueError as exc:  # a layout the importer does not recognise, no images in it
+        raise CliError(str(exc)) from None
+    except KeyError as exc:  # a manifest without the shared set's columns
+        raise CliError(f"{args.shared / 'manifest.csv'} has no column {exc}: is it the shared set's?") from None
     frame = _leave_out_broken_files(frame)
     if frame.empty:
         raise CliError("no readable image to index")
     if args.append and args.out.exists():
-        frame = pd.concat([idx.read_index(args.out), frame]).drop_duplicates("path", keep="last")
+        try:
+            frame = pd.concat([idx.read_index(args.out), frame]).drop_duplicates("path", keep="last")
+        except ValueError as exc:
+            raise CliError(f"--append: {exc}") from None
     idx.write_index(frame, args.out)
     counts = frame.groupby(["label", "source"]).size().to_string()
     print(f"{len(frame)} images indexed in {args.out}\n{counts}")
@@ -98,9 +123,21 @@ def run_split(args: argparse.Namespace) -> int:
     from cxr.data.index import read_index, task_frame
     from cxr.data.splits import default_split_path, describe_split, make_split, save_split
 
-    holdout = tuple(s for s in args.holdout_sources.split(",") if s)
-    split = make_split(task_frame(read_index(args.index), args.task), args.kind, args.seed, holdout)
+    holdout = tuple(s.strip() for s in args.holdout_sources.split(",") if s.strip())
+    if holdout and args.kind != "source":
+        raise UsageError(f"--holdout-sources is for --kind source; a {args.kind} split would ignore it")
+    if args.kind == "source" and not holdout:
+        raise UsageError("--kind source needs --holdout-sources (the sources to test on)")
+    existing_file(args.index, "--index")
     out = args.out or default_split_path(args.index.parent, args.task, args.kind, args.seed)
+    writable_file(out, "--out")
+    try:
+        frame = task_frame(read_index(args.index), args.task)
+        if frame.empty:
+            raise ValueError(f"no image of {args.index} has a label of the {args.task} task")
+        split = make_split(frame, args.kind, args.seed, holdout)
+    except ValueError as exc:  # not an index, unknown sources, too few images for the split
+        raise CliError(f"cannot make a {args.kind} split of {args.index}: {exc}") from None
     save_split(split, out)
     print(f"split written to {out}")
     for subset, info in sorted(describe_split(split).items()):
@@ -112,7 +149,11 @@ def run_cache(args: argparse.Namespace) -> int:
     from cxr.data.cache import UnreadableImages, cached_images
     from cxr.data.splits import read_split
 
-    split = read_split(args.split)
+    existing_file(args.split, "--split")
+    try:
+        split = read_split(args.split)
+    except (ValueError, KeyError) as exc:
+        raise CliError(str(exc)) from None
     try:
         images = cached_images(list(split["path"]), args.size, args.contrast, args.cache_dir)
     except UnreadableImages as exc:
