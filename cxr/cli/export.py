@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from cxr.cli.errors import CliError
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -39,6 +41,18 @@ def parse_extra(items: list[str]) -> dict[str, Path]:
     return extra
 
 
+def check_checkpoint(path: Path) -> None:
+    """`path` must load as a checkpoint of `python -m cxr train` (a best.pt): anything else is a
+    CliError, before the export builds its folder."""
+    from cxr.training.loop import load_checkpoint
+
+    try:
+        load_checkpoint(path)
+    except Exception as exc:  # noqa: BLE001 - whatever fails to load is not a checkpoint we can export
+        raise CliError(f"{path} is not a checkpoint of `python -m cxr train` (a best.pt): "
+                       f"{type(exc).__name__}: {exc}") from None
+
+
 def run(args) -> int:
     try:
         extra = parse_extra(args.extra_metrics)
@@ -51,6 +65,7 @@ def run(args) -> int:
     if missing:
         print(f"error: not found: {', '.join(missing)}", file=sys.stderr)
         return 2
+    check_checkpoint(args.checkpoint)
     from cxr.export.bundle import export_model
 
     card = export_model(

@@ -6,6 +6,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from cxr.cli.errors import CliError, existing_file, writable_folder
+
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by `train` and `sweep`."""
@@ -66,10 +68,23 @@ def config_from_args(args: argparse.Namespace, split_csv: str, out_dir: str):
     )
 
 
+def check_split_csv(path: Path) -> None:
+    """A split CSV of `python -m cxr data split`, checked before a run folder is written."""
+    from cxr.data.splits import read_split
+
+    existing_file(path, "--split-csv")
+    try:
+        read_split(path)
+    except (ValueError, KeyError) as exc:
+        raise CliError(f"--split-csv: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from cxr.training.loop import train
     from cxr.training.weights import WeightsUnavailable
 
+    check_split_csv(args.split_csv)
+    writable_folder(args.out, "--out")
     config = config_from_args(args, args.split_csv, args.out)
     try:
         out = train(config)
