@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cxr.cli.errors import CliError, existing_file
 from cxr.cli.train import add_train_options, config_from_args
 
 
@@ -34,10 +35,17 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.shared:
+        existing_file(args.shared / "manifest.csv", "--shared: the shared set's manifest")
+    else:
+        existing_file(args.index, "--index")
     from cxr.data import index as idx
     from cxr.training.out_of_source import DEFAULT_GROUPS, parse_groups, run_out_of_source
 
-    frame = idx.import_shared_manifest(args.shared) if args.shared else idx.read_index(args.index)
+    try:
+        frame = idx.import_shared_manifest(args.shared) if args.shared else idx.read_index(args.index)
+    except (ValueError, KeyError) as exc:  # not an index, a manifest without the shared set's columns
+        raise CliError(f"{args.shared or args.index}: {exc}") from None
     frame = idx.task_frame(frame, args.task)
     groups = parse_groups(args.group) if args.group else DEFAULT_GROUPS
     config = config_from_args(args, split_csv="", out_dir="")

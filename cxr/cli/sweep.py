@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cxr.cli.train import add_train_options
+from cxr.cli.train import add_train_options, check_split_csv
 
 
 def _floats(text: str) -> list[float]:
@@ -42,10 +42,12 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    out = args.out or Path("runs") / f"sweep-{args.split_csv.stem}"
+    if not args.tables_only:  # before any run folder is made: a missing split failed all 44 runs
+        check_split_csv(args.split_csv)
     from cxr.evaluation.tables import write_tables
     from cxr.training.sweep import run_sweep
 
-    out = args.out or Path("runs") / f"sweep-{args.split_csv.stem}"
     if args.tables_only:
         try:
             print(f"tables written to {write_tables(out)}")
