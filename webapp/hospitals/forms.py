@@ -58,13 +58,17 @@ class NearestForm(forms.Form):
         return self.cleaned_data.get("k") or DEFAULT_COUNT
 
     def clean(self):
-        """A typed place wins over coordinates; without one, both coordinates are needed.
+        """A typed place wins over coordinates (which only pick one of several places of that
+        name); without one, both coordinates are needed.
         Sets cleaned_data["origin"] to a places.Place."""
         data = super().clean()
         text = (data.get("place") or "").strip()
+        lat, lon = data.get("lat"), data.get("lon")
         if text:
+            # Coordinates beside a place name say which of its namesakes (a chosen suggestion's).
+            near = (lat, lon) if lat is not None and lon is not None else None
             try:
-                place = places.resolve(text)
+                place = places.resolve(text, near=near)
             except places.CoordinatesError as error:
                 self.add_error("place", coordinates_message(error))
                 return data
@@ -75,7 +79,6 @@ class NearestForm(forms.Form):
             else:
                 data["origin"] = place
             return data
-        lat, lon = data.get("lat"), data.get("lon")
         if lat is None and lon is None and not self.errors:
             self.add_error("place", _("Type a place, or enter a latitude and a longitude."))
             return data

@@ -35,6 +35,8 @@ MIN_POPULATION = 5000
 COVERED_KM = 100
 # A list's town and a GeoNames town of the same name this close are one place.
 TWIN_KM = 25
+# A suggestion's coordinates (rounded to 5 decimals) lie this close to its place.
+NEAR_KM = 1
 MAX_SUGGESTIONS = 8
 # "KOTA BANDUNG" (city of), "KABUPATEN BOGOR" (regency): the place is found by its bare name too.
 NAME_PREFIXES = ("kota ", "kabupaten ", "kab ", "city of ")
@@ -270,16 +272,52 @@ def _covered(place: Place, index=None) -> bool:
     return bool(nearest) and nearest[0][1] <= COVERED_KM
 
 
+def _town_keys(place: Place) -> set[str]:
+    return name_keys(place.label.split(",")[0])
+
+
+def _beside(place: Place, others) -> bool:
+    return any(great_circle_km(o.lat, o.lon, place.lat, place.lon) < TWIN_KM for o in others)
+
+
+def _named_by_a_list(place: Place, listed: HospitalPlaces) -> bool:
+    """A list's province or town, or the GeoNames town beside a list's town of that name."""
+    if place.kind in ("region", "hospital_place"):
+        return True
+    return place.kind == "city" and any(_beside(place, listed.named(k)) for k in _town_keys(place))
+
+
+def _size(place: Place) -> int:
+    """People: a province or state of the lists counts as a million, a list's town as the
+    GeoNames town of that name beside it (none: 0)."""
+    if place.kind == "region":
+        return 1_000_000
+    if place.kind == "hospital_place":
+        return max((c.population for k in _town_keys(place) for c in world_cities().named(k)
+                    if _beside(place, [c])), default=0)
+    return place.population
+
+
+def _best(candidates: list[Place]) -> Place:
+    """The place a name alone means, among places of that name (see the module's docstring). On
+    a tie the GeoNames town beats the list's town beside it: its label is the one suggested."""
+    index, listed = open_hospitals_index(), hospital_places()
+    return max(candidates, key=lambda p: (_named_by_a_list(p, listed), _covered(p, index), _size(p), p.kind == "city"))
+
+
 def _ranked(candidates: list[Place]) -> list[Place]:
-    """Places near a listed hospital first, then the more populous; a list's own places before
-    GeoNames towns of the same size (the list's spelling and position)."""
-    unique, seen = [], set()
+    """Places near a listed hospital first, then the larger (a list's town as large as the
+    GeoNames town beside it); a list's own places before GeoNames towns of the same size. Each label once: of two towns
+    with one label ("Depok, Indonesia"), the one that label typed in full names (_best)."""
+    by_label: dict[str, list[Place]] = {}
     for place in candidates:
-        if place.label not in seen:
-            seen.add(place.label)
-            unique.append(place)
+        by_label.setdefault(place.label, []).append(place)
+    unique = [group[0] if len(group) == 1 else _best(group) for group in by_label.values()]
+    index = open_hospitals_index()
     kind_order = {"region": 0, "hospital_place": 1, "city": 2}
-    return sorted(unique, key=lambda p: (not _covered(p), -p.population, kind_order.get(p.kind, 3)))
+    # Provinces and states last among places as near: a town is the likelier search.
+    size = {place.label: _size(place) if place.kind == "hospital_place" else place.population for place in unique}
+    return sorted(unique, key=lambda p: (not _covered(p, index), -size[p.label], kind_order.get(p.kind, 3)))
 
 
 def _matches(place: Place, qualifiers: list[str]) -> bool:
@@ -326,36 +364,14 @@ def _coordinates(text: str) -> Place | None:
     return Place(f"{lat:.4f}, {lon:.4f}", lat, lon, "coordinates")
 
 
-def _best(candidates: list[Place]) -> Place:
-    """The place a name alone means, among places of that name (see the module's docstring).
-    A province or state of the lists counts as a million people; a list's town as the GeoNames
-    town beside it, which is returned (its label is the one suggested)."""
-    listed = [p for p in candidates if p.kind == "hospital_place"]
-    index = open_hospitals_index()
-
-    def twins(place: Place) -> list[Place]:
-        return [c for c in candidates if c.kind != place.kind and c.kind in ("city", "hospital_place")
-                and great_circle_km(c.lat, c.lon, place.lat, place.lon) < TWIN_KM]
-
-    def key(place: Place) -> tuple:
-        named = place.kind in ("region", "hospital_place") or (
-            place.kind == "city" and any(great_circle_km(h.lat, h.lon, place.lat, place.lon) < TWIN_KM
-                                         for h in listed))
-        if place.kind == "region":
-            size = 1_000_000
-        elif place.kind == "hospital_place":
-            size = max((t.population for t in twins(place)), default=0)
-        else:
-            size = place.population
-        return named, _covered(place, index), size, place.kind == "city"
-
-    return max(candidates, key=key)
-
-
-def resolve(text: str) -> Place | None:
+def resolve(text: str, near: tuple[float, float] | None = None) -> Place | None:
     """The place `text` names, or None. "Name, qualifier, ..." must match every qualifier; an
     address is read from its parts, the last town named in it winning. Numbers are coordinates,
-    latitude first; CoordinatesError says why some cannot be used."""
+    latitude first; CoordinatesError says why some cannot be used.
+
+    `near` (lat, lon) picks, among the places the text names, the one within NEAR_KM of it: a
+    chosen suggestion sends its own coordinates, for labels are not unique (two towns are
+    "Depok, Indonesia"). Far from all of them, it changes nothing."""
     text = (text or "").strip()[:200]
     if not text:
         return None
@@ -366,9 +382,11 @@ def resolve(text: str) -> Place | None:
     for i, name in enumerate(parts):
         found = _named(name, parts[i + 1:])
         if found:
-            # A suggestion's own label names exactly one place.
-            exact = [p for p in found if normalise(p.label) == " ".join(parts)]
-            return _best(exact or found)
+            # A suggestion's label names its place, and the few that share it.
+            found = [p for p in found if normalise(p.label) == " ".join(parts)] or found
+            if near and (close := [p for p in found if great_circle_km(p.lat, p.lon, *near) <= NEAR_KM]):
+                return min(close, key=lambda p: great_circle_km(p.lat, p.lon, *near))
+            return _best(found)
     # No part is a place: look for a town among the words of a part ("12 Main Street Hanford
     # CA", "chicago illinois"), from the end; a town followed by its state or country wins.
     fallback = None

@@ -2,8 +2,9 @@
 hospital first): an HTML page that works without JavaScript, its JSON endpoint and the place
 suggestions of its search box.
 
-JSON contract, `GET /hospitals/nearest.json?place=TEXT` (or `lat=..&lon=..`; optional `k`,
-`all_types=1`):
+JSON contract, `GET /hospitals/nearest.json?place=TEXT` (or `lat=..&lon=..`; both: the
+coordinates pick which of several places named TEXT, as a chosen suggestion sends them; optional
+`k`, `all_types=1`):
     200 {"origin": {"lat", "lon", "label"}, "coverage": "ok" | "far" | "none",
          "message": "...", "results": [...]}
     400 {"message": "...", "errors": {field: [...]}} for an unknown place or bad parameters.

@@ -265,3 +265,32 @@ def test_out_of_range_coordinates_in_the_place_box_say_so(chromium_browser, live
         page.screenshot(path=test_output / f"hospitals-latitude-out-of-range-{language}.png", full_page=True)
     finally:
         context.close()
+
+
+def test_a_chosen_suggestion_searches_its_own_town(finder, test_output):
+    """Two towns are "Depok, Indonesia" (by Jakarta and by Yogyakarta): the label alone cannot
+    say which was chosen, so the suggestion's coordinates travel with it."""
+    page = finder
+    box = page.locator("#id_place")
+    box.press_sequentially("Depo", delay=40)
+    option = page.locator("#place-suggestions [role=option]", has_text="Depok, Indonesia")
+    option.wait_for()
+    suggested = page.evaluate("""q => fetch('/hospitals/places.json?q=' + q).then(r => r.json())
+                                 .then(d => d.places.find(p => p.label === 'Depok, Indonesia'))""", "Depo")
+    option.click()
+    page.wait_for_function("() => document.getElementById('results-heading')?.textContent.includes('Depok')")
+    assert f"lat={suggested['lat']}" in page.url and f"lon={suggested['lon']}" in page.url
+    expected = nearest_open_hospitals(suggested["lat"], suggested["lon"], k=10, public_only=True)
+    assert names_listed(page) == [item.hospital.name for item in expected]
+    page.screenshot(path=test_output / "hospitals-depok-suggestion.png", full_page=True)
+
+    # A shared link to the other Depok, searched again with the button: still that Depok.
+    yogyakarta_depok = (-7.7625, 110.43167)
+    page.goto(page.url.split("?")[0] + "?place=Depok%2C+Indonesia&lat=-7.7625&lon=110.43167")
+    page.locator("#hospital-list > li").first.wait_for()
+    page.get_by_role("button", name="Find hospitals").click()
+    page.wait_for_url("**lat=-7.7625**")
+    page.wait_for_function("() => !document.getElementById('search-status').textContent")
+    expected = nearest_open_hospitals(*yogyakarta_depok, k=10, public_only=True)
+    assert names_listed(page) == [item.hospital.name for item in expected]
+    assert page.script_errors == []

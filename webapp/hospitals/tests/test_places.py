@@ -261,3 +261,45 @@ def test_an_alternative_name_with_its_country(both_lists):
     # Batavia, New York has a listed hospital; Jakarta was Batavia, and its country says so.
     assert places.resolve("Batavia").label.startswith("Batavia, New York")
     assert places.resolve("Batavia, Indonesia").label == "Jakarta, Indonesia"
+
+
+# --- a chosen suggestion is searched from its own place ------------------------------------------
+
+@pytest.mark.parametrize(("label", "lat", "lon"), [
+    # Two towns share each label: the suggestion's coordinates say which one was chosen.
+    ("Depok, Indonesia", -7.7625, 110.43167),                 # by Yogyakarta
+    ("Depok, Indonesia", -6.4, 106.81861),                    # by Jakarta
+    ("Chatham, Illinois, United States", 39.67616, -89.70454),  # by Springfield
+    ("Chatham, Illinois, United States", 41.74115, -87.61255),  # in Chicago
+    ("Woodstock, Canada", 43.13339, -80.7497),                # Ontario, not New Brunswick
+])
+def test_a_suggestions_coordinates_pick_its_own_town(both_lists, client, label, lat, lon):
+    status, data = nearest_json(client, place=label, lat=str(lat), lon=str(lon))
+    assert status == 200
+    assert data["origin"] == {"lat": lat, "lon": lon, "label": label}
+    # The page without JavaScript: the same form fields, the same place.
+    html = client.get(reverse("hospitals:nearest"), {"place": label, "lat": lat, "lon": lon}).content.decode()
+    assert f'"origin": {{"lat": {lat}, "lon": {lon}, "label": "{label}"}}' in html
+
+
+def test_coordinates_far_from_every_town_of_that_name_do_not_move_it(both_lists, client):
+    # Left in the form from an earlier search: the typed place still wins.
+    status, data = nearest_json(client, place="Jakarta", lat="41.8", lon="-87.6")
+    assert status == 200 and data["origin"]["label"] == "Jakarta, Indonesia"
+    assert great_circle_km(data["origin"]["lat"], data["origin"]["lon"], -6.21, 106.85) < 15
+
+
+def test_every_suggestion_with_its_coordinates_is_itself(both_lists):
+    for prefix in ("Depo", "Chatham, Il", "Woodstoc", "Spring", "Kulon", "Jawa"):
+        for place in places.suggest(prefix):
+            again = places.resolve(place.label, near=(place.as_json()["lat"], place.as_json()["lon"]))
+            assert (again.label, again.lat, again.lon) == (place.label, place.lat, place.lon), place
+
+
+def test_suggestions_show_the_better_of_two_towns_with_one_label(both_lists):
+    # Woodstock, New Brunswick lies near the listed hospitals of Maine; Woodstock, Ontario does
+    # not. Typed in full, the label searches the first: the suggestion must be that one too.
+    shown = [p for p in places.suggest("Woodstoc") if p.label == "Woodstock, Canada"]
+    assert len(shown) == 1
+    typed = places.resolve("Woodstock, Canada")
+    assert (shown[0].lat, shown[0].lon) == (typed.lat, typed.lon) == (46.15796, -67.58377)

@@ -181,6 +181,7 @@
         showPlaceError("");
         latInput.value = data.origin.lat.toFixed(5);
         lonInput.value = data.origin.lon.toFixed(5);
+        chosen = data.origin;
         drawList(data);
         drawMarkers(data.origin, data.results);
         history.replaceState(null, "", "?" + params.toString());
@@ -198,11 +199,24 @@
     run(new URLSearchParams({ lat: latInput.value, lon: lonInput.value }));
   }
 
+  // Two towns may share a label ("Depok, Indonesia"): a chosen suggestion, or the place the
+  // page was opened with, travels with its coordinates so that the server searches that one.
+  var chosen = config.origin;
+
+  function placeParams(place) {
+    var params = new URLSearchParams({ place: place });
+    if (chosen && chosen.label === place) {
+      params.set("lat", chosen.lat);
+      params.set("lon", chosen.lon);
+    }
+    return params;
+  }
+
   form.addEventListener("submit", function (event) {
     var place = placeInput.value.trim();
     if (place) {
       event.preventDefault();
-      run(new URLSearchParams({ place: place }));
+      run(placeParams(place));
       return;
     }
     var lat = parseFloat(latInput.value);
@@ -245,7 +259,8 @@
     if (!place) return;
     placeInput.value = place.label;
     closeSuggestions();
-    run(new URLSearchParams({ place: place.label }));
+    chosen = place;
+    run(placeParams(place.label));
   }
 
   function highlight(index) {
