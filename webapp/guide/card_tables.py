@@ -39,7 +39,8 @@ METRIC_NAMES = {
 }
 SPLIT_NAMES = {
     "random": _("Random split: test images drawn at random from the same collections as the training images"),
-    "patient": _("Patient split: no patient has images in both training and test"),
+    "patient": _("Patient split: new patients of the collections the model learned from (none in both "
+                 "training and test), not new hospitals"),
     "source": _("Source split: test images from collections the model never saw in training"),
 }
 PER_CLASS_METRICS = ["sensitivity", "specificity", "ppv", "auc"]

@@ -38,12 +38,13 @@ EXPLANATIONS = {
     OUTCOME_PNEUMONIA: _("The model found patterns that often appear in chest X-rays of people "
                          "with pneumonia caused by something other than COVID-19. A clinician "
                          "needs to examine the person."),
-    OUTCOME_NORMAL: _("The model found no patterns of COVID-19 or pneumonia. A normal X-ray does "
-                      "not rule out an infection, especially early on: if there are symptoms, "
-                      "see a clinician and get tested."),
-    OUTCOME_UNCERTAIN: _("The probabilities are too close, or the image is unusual, so no "
-                         "outcome is shown. Treat this as an unanswered question: a clinician "
-                         "should look at the X-ray."),
+    OUTCOME_NORMAL: _("The model found no patterns of COVID-19 or pneumonia. It misses many "
+                      "pneumonias on X-rays from hospitals it did not learn from, and an early "
+                      "infection may not show: if there are symptoms, see a clinician and get "
+                      "tested."),
+    OUTCOME_UNCERTAIN: _("No class was likely enough for the model to name it, so no outcome is "
+                         "shown. Treat this as an unanswered question: a clinician should look "
+                         "at the X-ray."),
     OUTCOME_REFUSED: _("The model only reads frontal chest X-rays and refused this image."),
 }
 
@@ -51,8 +52,8 @@ DISCLAIMER = _("This is a screening aid, not a diagnosis. A clinician and an RT-
                "Do not start, stop or change any treatment because of this result.")
 # On the page, the printed report and the PDF, whatever the outcome: the report is what a
 # patient takes home. The same words as the landing page and every page's footer (one message).
-EMERGENCY = _("If you have trouble breathing, chest pain or blue lips, go to the nearest "
-              "emergency department now.")
+EMERGENCY = _("If you have trouble breathing, chest pain, bluish lips or new confusion, go to "
+              "the nearest emergency department now.")
 
 
 def class_name(label: str) -> str:

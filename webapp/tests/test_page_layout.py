@@ -94,7 +94,7 @@ def test_landing_says_how_the_model_did_on_hospitals_it_never_saw(client, model_
     assert f'href="{reverse("guide:how_it_works")}#trust"' in html
     client.cookies["django_language"] = "id"
     indonesian = " ".join(client.get(reverse("landing")).content.decode().split())
-    assert f"hanya benar {percent}" in indonesian and "Bagaimana ini diukur" in indonesian
+    assert f"hanya benar pada {percent} kasus" in indonesian and "Bagaimana ini diukur" in indonesian
 
 
 def test_home_greets_and_links_to_every_feature(patient_client):

@@ -199,4 +199,4 @@ def test_the_readings_warnings_and_reasons_are_worded_in_the_readers_language(bo
         assert [(reason_text(r), warning_texts(r)) for r in readings] != expected  # and it differs
     # The export's moment as the site writes dates, not an ISO string with microseconds.
     first_line = archive.read("README.txt").decode().splitlines()[0]
-    assert re.search(r"diekspor \d{1,2} \w+\.? \d{4}, \d{2}\.\d{2} UTC\.$", first_line), first_line
+    assert re.search(r"diekspor \d{1,2} \w+\.? \d{4}, \d{1,2}\.\d{2} UTC\.$", first_line), first_line
