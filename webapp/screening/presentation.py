@@ -68,6 +68,9 @@ def reading_context(reading: Reading) -> dict:
         "label_caveat": caveat["message"],
         "label_caveat_code": caveat["code"],
         "label_caveat_short": label_caveat_short(reading),
+        # Calibrated on the training collections only (no out-of-source fit, no site
+        # calibration): there the stated chances held; on other hospitals they were far too high.
+        "calibrated_on_seen_sources": bool(card) and not card.trust and not calibrated_at_site(reading),
         "image_warning_items": image_warnings,
         "set_text": set_text(reading),
         "set_level_text": outcomes.set_level_text(reading.set_confidence, calibrated_at_site(reading)),

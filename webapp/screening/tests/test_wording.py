@@ -227,3 +227,15 @@ def test_a_doctors_reading_gives_the_steps_as_the_patients(doctor_client, doctor
         pdf = client.get(reverse("screening:report_pdf", args=[reading.pk]), HTTP_ACCEPT_LANGUAGE=language)
         drawn = " ".join(pdf_drawn_text(pdf.content).split())
         assert heading in drawn and other not in drawn, owner.role
+
+
+@pytest.mark.django_db
+def test_the_probability_note_says_where_the_chances_held(patient_client, patient, model_dir, media_root, xray_paths):
+    # The bundled card has no out-of-source fit: its chances held on its own collections (ECE
+    # 0.02) and were far too high on others (readings at 90% or more right about 3 in 10).
+    reading = store_reading(patient, model_dir, xray_paths["covid"][0])
+    html = patient_client.get(reverse("screening:detail", args=[reading.pk])).content.decode()
+    assert "On X-rays from other hospitals they were far too high." in html
+    assert "were right on the test images" not in html
+    html = patient_client.get(reverse("screening:detail", args=[reading.pk]), HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "Pada foto rontgen dari rumah sakit lain, angkanya jauh terlalu tinggi." in html
