@@ -1,13 +1,23 @@
-"""Write parsed hospital records to the database: one transaction per file, upsert by source id."""
+"""Write parsed hospital records to the database: one transaction per file, upsert by source id.
+
+A record is matched to a stored row of its source by the source's id. A source without ids gets
+an id made of the name and the position (parsers.stable_id), which changes when a corrected file
+moves a hospital; such a record is then matched by its name, city and region
+(parsers.identity_key) to the stored row of that identity whose id is likewise derived and that
+no other record of the file claims, provided the identity is unique on both sides. Two rows of
+one name, city and region are told apart by position only: if one of them moves, it is added
+anew and the old row stays (reported as no longer in the file).
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
 from .models import Hospital
-from .parsers import ParsedFile
+from .nearest import great_circle_km
+from .parsers import HospitalRecord, ParsedFile, identity_key, stable_id
 
 UPDATABLE_FIELDS = ["name", "address", "city", "region", "country", "phone", "latitude",
                     "longitude", "type", "status", "beds", "source_date", "category", "location_flags"]
@@ -19,6 +29,27 @@ class ImportCounts:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    # Updated rows whose position changed: (record, km from the stored position).
+    moved: list[tuple[HospitalRecord, float]] = field(default_factory=list)
+    # Stored rows of the source that the file does not list (kept).
+    not_in_file: int = 0
+
+
+def _by_identity(records: list[HospitalRecord], existing: dict[str, Hospital]) -> dict[str, Hospital]:
+    """record.external_id -> stored row, for records with a derived id that matches no stored
+    id: the stored row of the same unique identity whose own id is derived, unclaimed by the file."""
+    claimed = {record.external_id for record in records}
+    rows: dict[tuple, list[Hospital]] = {}
+    for hospital in existing.values():
+        if hospital.external_id not in claimed and hospital.external_id == stable_id(
+                hospital.name, hospital.latitude, hospital.longitude):
+            rows.setdefault(identity_key(hospital.name, hospital.city, hospital.region), []).append(hospital)
+    unmatched: dict[tuple, list[HospitalRecord]] = {}
+    for record in records:
+        if record.derived_id and record.external_id not in existing:
+            unmatched.setdefault(identity_key(record.name, record.city, record.region), []).append(record)
+    return {found[0].external_id: rows[key][0] for key, found in unmatched.items()
+            if len(found) == 1 and len(rows.get(key, ())) == 1}
 
 
 def save_parsed(parsed: ParsedFile) -> ImportCounts:
@@ -31,22 +62,28 @@ def save_parsed(parsed: ParsedFile) -> ImportCounts:
     now = timezone.now()
     with transaction.atomic():
         existing = {h.external_id: h for h in Hospital.objects.filter(source=parsed.source)}
-        to_create, to_update = [], []
+        moved_rows = _by_identity(parsed.records, existing)
+        to_create, to_update, seen = [], [], set()
         for record in parsed.records:
             values = record.model_fields()
-            hospital = existing.get(record.external_id)
+            hospital = existing.get(record.external_id) or moved_rows.get(record.external_id)
             if hospital is None:
                 to_create.append(Hospital(source=parsed.source, created_at=now, updated_at=now, **values))
                 continue
-            changed = [name for name in UPDATABLE_FIELDS if getattr(hospital, name) != values[name]]
+            seen.add(hospital.pk)
+            changed = [name for name in [*UPDATABLE_FIELDS, "external_id"] if getattr(hospital, name) != values[name]]
             if not changed:
                 counts.unchanged += 1
                 continue
+            if "latitude" in changed or "longitude" in changed:
+                km = great_circle_km(hospital.latitude, hospital.longitude, record.latitude, record.longitude)
+                counts.moved.append((record, float(km)))
             for name in changed:
                 setattr(hospital, name, values[name])
             hospital.updated_at = now  # bulk_update does not apply auto_now
             to_update.append(hospital)
         Hospital.objects.bulk_create(to_create, batch_size=500)
-        Hospital.objects.bulk_update(to_update, [*UPDATABLE_FIELDS, "updated_at"], batch_size=500)
+        Hospital.objects.bulk_update(to_update, [*UPDATABLE_FIELDS, "external_id", "updated_at"], batch_size=500)
     counts.created, counts.updated = len(to_create), len(to_update)
+    counts.not_in_file = sum(1 for h in existing.values() if h.pk not in seen)
     return counts

@@ -40,8 +40,10 @@ class Hospital(models.Model):
     type = models.CharField(_("type"), max_length=255, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     beds = models.PositiveIntegerField(_("beds"), null=True, blank=True)
-    # Where the row came from ("hifld", "osm", or a file's name) and the source's own id, so that
-    # importing the same source again updates rows instead of duplicating them.
+    # Where the row came from ("hifld", "osm", or a file's name) and the source's own id (for a
+    # source without ids, a hash of name and position, re-derived when a corrected file moves the
+    # row: webapp.hospitals.importing), so that importing the same source again updates rows
+    # instead of duplicating them.
     source = models.CharField(_("source"), max_length=100)
     source_date = models.DateField(_("source date"), null=True, blank=True)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices,

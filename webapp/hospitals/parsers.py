@@ -69,9 +69,12 @@ class HospitalRecord:
     # Where the record came from in its file, for messages; not stored.
     line: int = field(default=0, compare=False)
     unit: str = field(default="line", compare=False)
+    # True when the source gave no id and external_id is stable_id(name, position): the import
+    # then finds the stored row by name, city and region (identity_key) when the row moved.
+    derived_id: bool = field(default=False, compare=False)
 
     def model_fields(self) -> dict:
-        values = {k: v for k, v in self.__dict__.items() if k not in ("line", "unit")}
+        values = {k: v for k, v in self.__dict__.items() if k not in ("line", "unit", "derived_id")}
         for name, limit in MAX_LENGTHS.items():
             values[name] = values[name][:limit]
         values["category"] = category_of(self.type, self.name)
@@ -182,9 +185,25 @@ def date_or_none(value) -> dt.date | None:
 
 
 def stable_id(name: str, lat: float, lon: float) -> str:
-    """An id for sources without one: the same name at the same place (to ~1 m) gives the same id."""
+    """An id for sources without one: the same name at the same place (to ~1 m) gives the same id.
+    A corrected position gives another id: the import matches such rows by identity_key."""
     key = f"{name.casefold()}|{lat:.5f}|{lon:.5f}"
     return "h" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+
+
+def identity_key(name: str, city: str, region: str) -> tuple[str, str, str]:
+    """What names a hospital within a source without ids, its position aside."""
+    return clean(name).casefold(), clean(city).casefold(), clean(region).casefold()
+
+
+def _with_id(record: HospitalRecord, source_id: str) -> HospitalRecord:
+    """`source_id`, or stable_id when the source gave none (then marked derived_id)."""
+    if source_id:
+        record.external_id = source_id
+    else:
+        record.external_id = stable_id(record.name, record.latitude, record.longitude)
+        record.derived_id = True
+    return record
 
 
 def read_text(path: Path) -> str:
@@ -257,14 +276,13 @@ def parse_hifld(text: str, parsed: ParsedFile) -> None:
             parsed.problems.append(RowProblem(line, str(exc)))
             continue
         known = partial(hifld_value, row)
-        parsed.records.append(HospitalRecord(
-            external_id=known("ID") or stable_id(name, lat, lon),
-            name=name, latitude=lat, longitude=lon,
+        parsed.records.append(_with_id(HospitalRecord(
+            external_id="", name=name, latitude=lat, longitude=lon,
             address=known("ADDRESS"), city=known("CITY"), region=known("STATE"),
             country=known("COUNTRY"), phone=known("TELEPHONE"), type=known("TYPE"),
             status=status_of(row.get("STATUS")), beds=beds_or_none(row.get("BEDS")),
             source_date=date_or_none(row.get("SOURCEDATE")), line=line,
-        ))
+        ), known("ID")))
 
 
 def _generic_column_map(header: list[str]) -> dict[str, str]:
@@ -302,13 +320,12 @@ def parse_generic(text: str, parsed: ParsedFile, country: str = "") -> None:
         # e.g. the Indonesian list's "KOTA BANDA ACEH, ACEH" beside province "Aceh".
         if region and city.casefold().endswith(", " + region.casefold()):
             city = city[: -len(region) - 2]
-        parsed.records.append(HospitalRecord(
-            external_id=value("external_id") or stable_id(name, lat, lon),
-            name=name, latitude=lat, longitude=lon, address=value("address"), city=city,
+        parsed.records.append(_with_id(HospitalRecord(
+            external_id="", name=name, latitude=lat, longitude=lon, address=value("address"), city=city,
             region=region, country=value("country") or country, phone=value("phone"),
             type=value("type"), status=status_of(value("status")), beds=beds_or_none(value("beds")),
             source_date=date_or_none(value("source_date")), line=line,
-        ))
+        ), value("external_id")))
 
 
 # --- OpenStreetMap ----------------------------------------------------------------------------
@@ -346,14 +363,14 @@ def _record_from_tags(tags: dict, osm_id: str, lat: float, lon: float) -> Hospit
     name = required_name(tag("name") or tag("name:en") or tag("official_name"))
     street = " ".join(part for part in (tag("addr:street"), tag("addr:housenumber")) if part)
     closed = any(key.split(":")[0] in ("disused", "abandoned", "was") for key in tags)
-    return HospitalRecord(
-        external_id=osm_id or stable_id(name, lat, lon), name=name, latitude=lat, longitude=lon,
+    return _with_id(HospitalRecord(
+        external_id="", name=name, latitude=lat, longitude=lon,
         address=tag("addr:full") or street, city=tag("addr:city"),
         region=tag("addr:state") or tag("addr:province"), country=tag("addr:country"),
         phone=tag("phone") or tag("contact:phone"),
         type=tag("healthcare") or tag("amenity"),
         status="closed" if closed else status_of(tag("status")), beds=beds_or_none(tags.get("beds")),
-    )
+    ), osm_id)
 
 
 def parse_osm(text: str, parsed: ParsedFile) -> None:

@@ -267,3 +267,70 @@ def test_the_jayapura_row_dials_its_number_only(hospitals_dir):
     run_import(hospitals_dir / ID_FILE)
     assert Hospital.objects.get(name="RS UMUM JAYAPURA").phone_numbers() == [
         ("(0967) 533616 EXT. 533781", "tel:0967533616")]
+
+
+# --- a corrected file without ids: its rows are updated, not duplicated ---------------------------
+
+def test_a_corrected_position_updates_the_row_of_a_file_without_ids(hospitals_dir, tmp_path):
+    # The Indonesian list has no id column. RSUP SANGLAH's latitude moves by about 100 m.
+    run_import(hospitals_dir / ID_FILE)
+    sanglah = Hospital.objects.get(name="RSUP SANGLAH")
+    text = (hospitals_dir / ID_FILE).read_text(encoding="utf-8")
+    old_lat = f"{sanglah.latitude:.7f}".rstrip("0")
+    assert text.count(old_lat) == 1
+    corrected = tmp_path / ID_FILE  # same file name: same source
+    corrected.write_text(text.replace(old_lat, f"{sanglah.latitude - 0.0009:.7f}"), encoding="utf-8")
+    out, _ = run_import(corrected)
+    assert "0 created, 1 updated, 127 unchanged" in out
+    assert Hospital.objects.count() == 128
+    moved = Hospital.objects.get(name="RSUP SANGLAH")
+    assert moved.id == sanglah.id and moved.latitude == pytest.approx(sanglah.latitude - 0.0009)
+    assert f"{ID_FILE}: 1 row moved" in out
+    assert "moved line 4 (RSUP SANGLAH): 0.1 km" in out
+    # Imported again: nothing left to change.
+    out, _ = run_import(corrected)
+    assert "0 created, 0 updated, 128 unchanged" in out and "moved" not in out
+
+
+def test_rows_sharing_a_name_city_and_region_are_told_apart_by_position(tmp_path):
+    clinics = tmp_path / "clinics.csv"
+    header = "name,latitude,longitude,city,province\n"
+    clinics.write_text(header + "RS Satu,-6.20,106.80,Jakarta,DKI Jakarta\n"
+                                "RS Dua,-6.30,106.90,Jakarta,DKI Jakarta\n"
+                                "RS Dua,-6.35,106.95,Jakarta,DKI Jakarta\n", encoding="utf-8")
+    run_import(clinics)
+    # One RS Dua stays where it was: the one that moved can only be the other.
+    clinics.write_text(header + "RS Satu,-6.201,106.80,Jakarta,DKI Jakarta\n"
+                                "RS Dua,-6.301,106.90,Jakarta,DKI Jakarta\n"
+                                "RS Dua,-6.35,106.95,Jakarta,DKI Jakarta\n"
+                                "RS Tiga,-6.40,106.70,Bogor,Jawa Barat\n", encoding="utf-8")
+    out, _ = run_import(clinics)
+    assert "1 created, 2 updated, 1 unchanged" in out and "clinics.csv: 2 rows moved" in out
+    assert sorted(Hospital.objects.filter(name="RS Dua").values_list("latitude", flat=True)) == [-6.35, -6.301]
+    # Both RS Dua moved: which is which is not guessed. They are added, the stored ones kept (a
+    # partial export must not delete), and the report says so.
+    clinics.write_text(header + "RS Satu,-6.201,106.80,Jakarta,DKI Jakarta\n"
+                                "RS Dua,-6.302,106.90,Jakarta,DKI Jakarta\n"
+                                "RS Dua,-6.352,106.95,Jakarta,DKI Jakarta\n"
+                                "RS Tiga,-6.40,106.70,Bogor,Jawa Barat\n", encoding="utf-8")
+    out, _ = run_import(clinics)
+    assert "2 created, 0 updated, 2 unchanged" in out and "moved" not in out
+    assert Hospital.objects.filter(name="RS Dua").count() == 4
+    assert "clinics.csv: 2 stored rows of source 'clinics' are not in this file (kept)" in out
+
+
+def test_a_source_id_is_kept_when_a_row_moves(tmp_path):
+    sheet = tmp_path / "with_ids.csv"
+    sheet.write_text("id,name,latitude,longitude\nA1,RS Satu,-6.20,106.80\n", encoding="utf-8")
+    run_import(sheet)
+    sheet.write_text("id,name,latitude,longitude\nA1,RS Satu,-6.21,106.80\n", encoding="utf-8")
+    out, _ = run_import(sheet)
+    assert "0 created, 1 updated" in out and "moved line 2 (RS Satu): 1.1 km" in out
+    assert Hospital.objects.get().external_id == "A1"
+
+
+def test_the_command_promises_what_a_reimport_does():
+    from webapp.hospitals.management.commands.import_hospitals import Command
+
+    help_text = " ".join(Command.help.split())
+    assert "by name, city and region" in help_text

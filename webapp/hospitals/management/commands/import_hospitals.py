@@ -13,8 +13,13 @@ MAX_PROBLEMS_SHOWN = 50
 class Command(BaseCommand):
     help = (
         "Import hospitals from HIFLD CSV, a CSV with name/latitude/longitude columns, or "
-        "OpenStreetMap GeoJSON / Overpass JSON. Each file is imported in one transaction; "
-        "importing it again updates the rows instead of duplicating them."
+        "OpenStreetMap GeoJSON / Overpass JSON. Each file is imported in one transaction. "
+        "Importing a file of the same source again (same --source, or the same file name) "
+        "updates its rows instead of duplicating them: rows are matched by the file's id "
+        "column or, in a file without ids, by name, city and region, so that a corrected "
+        "position updates its row (the rows that moved are listed). A hospital renamed in a "
+        "file without ids, or one of several rows sharing a name, city and region that moved, "
+        "is added anew; stored rows the file no longer lists are kept and counted."
     )
 
     def add_arguments(self, parser):
@@ -48,6 +53,16 @@ class Command(BaseCommand):
                 f"{name} ({parsed.format}, source {parsed.source!r}): {counts.created} created, "
                 f"{counts.updated} updated, {counts.unchanged} unchanged, {counts.skipped} skipped"
             ))
+            if counts.moved:
+                self.stdout.write(f"{name}: {len(counts.moved)} row{'s' if len(counts.moved) != 1 else ''} moved")
+                for record, km in counts.moved[:MAX_PROBLEMS_SHOWN]:
+                    self.stdout.write(f"{name}: moved {record.unit} {record.line} ({record.name}): {km:.1f} km")
+                if len(counts.moved) > MAX_PROBLEMS_SHOWN:
+                    self.stdout.write(f"{name}: ... and {len(counts.moved) - MAX_PROBLEMS_SHOWN} more moved rows")
+            if counts.not_in_file:
+                rows, are = ("row", "is") if counts.not_in_file == 1 else ("rows", "are")
+                self.stdout.write(f"{name}: {counts.not_in_file} stored {rows} of source {parsed.source!r} "
+                                  f"{are} not in this file (kept)")
             # Imported, but the finder warns beside them: their address or position is doubtful.
             self.stdout.write(f"{name}: {len(flagged)} rows flagged: coordinates outside their stated "
                               "city/province/state, or an address or position shared with another hospital")
