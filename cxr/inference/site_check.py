@@ -259,12 +259,13 @@ def verdict(labelled_accuracy: Mapping, target: float | None, card_accuracy: flo
     observed = f"labelled readings right {value:.1%} (95% CI {lo:.1%}-{hi:.1%}, {n} readings)"
     if bar is None:
         return {"code": "inconclusive", "params": {**params, "bar": None},
-                "text": f"The model card states no out-of-source figure to compare with; {observed}."}
+                "text": "The model card has no out-of-source figure for labelled readings to compare "
+                        f"with; {observed}."}
     compare = card_accuracy if card_accuracy is not None else bar
     if hi < compare:
         return {"code": "not_validated", "params": {**params, "bar": compare},
                 "text": f"Not validated for use at this site: {observed}, below the {compare:.0%} "
-                        "the model card promises out of source."}
+                        "the model card states for hospitals it never saw."}
     if lo >= bar:
         return {"code": "consistent_with_card", "params": {**params, "bar": bar},
                 "text": f"Consistent with the model card at this site: {observed}, at or above its "

@@ -272,13 +272,14 @@ def verdict_text(validation: SiteValidation) -> str:
     bar = percent(params.get("bar"), 0)
     if code == "not_validated":
         return _("Not validated for use at this site: %(observed)s, below the %(bar)s the model "
-                 "card promises out of source.") % {"observed": observed, "bar": bar}
+                 "card states for hospitals it never saw.") % {"observed": observed, "bar": bar}
     if code == "consistent_with_card":
         return _("Consistent with the model card at this site: %(observed)s, at or above its "
                  "%(bar)s target. It remains a screening aid: a clinician and an RT-PCR test "
                  "decide.") % {"observed": observed, "bar": bar}
     if code == "inconclusive" and params.get("bar") is None:
-        return _("The model card states no out-of-source figure to compare with; %(observed)s.") % {
+        return _("The model card has no out-of-source figure for labelled readings to compare with; "
+                 "%(observed)s.") % {
             "observed": observed}
     if code == "inconclusive":
         return _("Inconclusive: %(observed)s; the interval includes the %(bar)s target. More "
