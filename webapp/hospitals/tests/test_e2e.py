@@ -294,3 +294,15 @@ def test_a_chosen_suggestion_searches_its_own_town(finder, test_output):
     expected = nearest_open_hospitals(*yogyakarta_depok, k=10, public_only=True)
     assert names_listed(page) == [item.hospital.name for item in expected]
     assert page.script_errors == []
+
+
+def test_a_search_that_works_clears_the_servers_error(finder):
+    page = finder
+    page.goto(page.url.split("?")[0] + "?place=-6%2C2")
+    assert "decimal comma" in page.locator(".place-field").inner_text()
+    box = page.locator("#id_place")
+    box.fill("Jakarta")
+    page.get_by_role("button", name="Find hospitals").click()
+    page.wait_for_function("() => document.getElementById('results-heading')?.textContent.includes('Jakarta')")
+    assert "decimal comma" not in page.locator(".place-field").inner_text()
+    assert box.get_attribute("aria-invalid") is None and box.get_attribute("aria-describedby") is None

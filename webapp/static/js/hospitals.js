@@ -153,7 +153,13 @@
   function showPlaceError(message) {
     var existing = document.getElementById("place-error");
     if (existing) existing.remove();
-    if (!message) { placeInput.removeAttribute("aria-invalid"); return; }
+    // The server's own error list, from a search without this script (or a shared link).
+    placeInput.closest(".place-field").querySelectorAll(".errorlist").forEach(function (list) { list.remove(); });
+    if (!message) {
+      placeInput.removeAttribute("aria-invalid");
+      placeInput.removeAttribute("aria-describedby");
+      return;
+    }
     var error = element("p", "field-error", message);
     error.id = "place-error";
     placeInput.setAttribute("aria-invalid", "true");
