@@ -16,11 +16,17 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 
 
 def _predict_many(model_dir: Path, xray_paths: dict, n: int = 48) -> subprocess.Popen:
-    """`predict --json` of n real X-rays (several chunks of output), stdout and stderr piped."""
+    """`predict --json` of n real X-rays (several chunks of output), stdout and stderr piped.
+    Unbuffered, so the first line arrives as soon as it is read, while the rest are still being
+    read: with a block-buffered pipe the first line could come only at the end, and a signal sent
+    then found the command already finished (exit 0)."""
+    import os
+
     files = [str(p) for paths in xray_paths.values() for p in paths]
     files = (files * (n // len(files) + 1))[:n]
     return subprocess.Popen([sys.executable, "-m", "cxr", "predict", "--json", "--model", str(model_dir), *files],
-                            cwd=REPO_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=REPO_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
 def test_output_cut_short_by_its_reader_ends_quietly(served_model_dir, xray_paths):
@@ -34,7 +40,7 @@ def test_output_cut_short_by_its_reader_ends_quietly(served_model_dir, xray_path
 
 
 def test_ctrl_c_is_one_line_and_status_130(served_model_dir, xray_paths):
-    process = _predict_many(served_model_dir, xray_paths, n=200)
+    process = _predict_many(served_model_dir, xray_paths, n=400)
     assert process.stdout.readline().startswith("{")
     process.send_signal(signal.SIGINT)
     process.stdout.read()
