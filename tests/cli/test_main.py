@@ -26,7 +26,11 @@ def _predict_many(model_dir: Path, xray_paths: dict, n: int = 48) -> subprocess.
     files = (files * (n // len(files) + 1))[:n]
     return subprocess.Popen([sys.executable, "-m", "cxr", "predict", "--json", "--model", str(model_dir), *files],
                             cwd=REPO_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            # A shell's background job (a CI runner's `make test &`) starts with
+                            # SIGINT ignored, and Python then keeps ignoring it: restore the default
+                            # so the command meets Ctrl-C as a person's terminal gives it.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def test_output_cut_short_by_its_reader_ends_quietly(served_model_dir, xray_paths):
