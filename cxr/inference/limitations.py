@@ -74,16 +74,35 @@ def unseen_source_caveat(card: ModelCard) -> Notice | None:
 
 
 def _calibration_notice(card: ModelCard) -> Notice:
-    """Where the probabilities were calibrated: out of source (card.trust) or on seen sources."""
+    """Where the probabilities were calibrated: out of source (card.trust) or on seen sources,
+    with the calibration error measured on collections the model never saw where the card has it."""
     pooled = ((card.trust.measured or {}).get("pooled") or {}) if card.trust else {}
     if not pooled:
-        return Notice("card_calibration")
+        return _unseen_source_calibration(card) or Notice("card_calibration")
     return Notice("card_calibration_out_of_source",
                   groups=len(card.trust.protocol.get("groups", {})),
                   ece=pooled["ece"]["value"],
                   coverage_percent=100 * pooled["coverage"]["value"],
                   accuracy_percent=100 * (pooled["labelled_accuracy"]["value"] or 0.0),
                   target_percent=100 * card.trust.target_accuracy)
+
+
+def _unseen_source_calibration(card: ModelCard) -> Notice | None:
+    """Calibrated on seen sources: how far off the stated confidence was on the collections of the
+    card's `source` split (a model trained the same way without them). The error after temperature
+    scaling where the card has it, as served probabilities are scaled; None without a measurement."""
+    source = (card.metrics or {}).get("source") or {}
+    ece = source.get("ece_after_temperature")
+    if not _is_number(ece):
+        ece = (card.metric("source", "ece") or {}).get("value")
+    if not _is_number(ece) or not _is_number(source.get("n")):
+        return None
+    return Notice("card_calibration_unseen_sources", images=int(source["n"]), ece=float(ece),
+                  ece_points=100 * float(ece))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _heatmap_notice(check: HeatmapCheck | None):

@@ -123,6 +123,11 @@ ENGLISH: dict[str, str] = {
     "more X-rays from hospitals it never saw, and it cannot recognise every wrong input.",
     "card_calibration": "Probabilities are calibrated on validation images from the same "
     "collections; on other sources they may be over-confident.",
+    "card_calibration_unseen_sources": "Probabilities are calibrated on validation images from the "
+    "same collections. On {images} X-rays from collections it never saw, the stated confidence of a "
+    "model trained the same way was off by {ece_points:.0f} percentage points on average "
+    "(calibration error {ece:.2f}), so its percentages cannot be taken at face value on X-rays "
+    "from other hospitals.",
     "card_calibration_out_of_source": "Probabilities are calibrated on X-rays from hospitals the "
     "model never saw: {groups} groups of sources, each read by a model trained without it. There, "
     "{coverage_percent:.0f}% of X-rays got a label and {accuracy_percent:.0f}% of those labels "

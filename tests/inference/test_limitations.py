@@ -50,3 +50,37 @@ def test_a_seen_source_card_states_the_unseen_collections_accuracy_with_its_inte
     assert unseen_source_caveat(card.replace(metrics={"patient": metrics["patient"]})) is None
     fitted = card.replace(trust=Trust(rule="max_probability", threshold=0.9))
     assert unseen_source_caveat(fitted) is None  # labels by the out-of-source rule instead
+
+
+def _calibration_notice(card: ModelCard):
+    [notice] = [n for n in limitation_notices(card) if n.code.startswith("card_calibration")]
+    return notice
+
+
+def test_a_seen_source_card_states_the_calibration_error_measured_on_unseen_collections():
+    """Not "may be over-confident" when the card holds the measurement: how far off the stated
+    confidence was on collections the model never saw, after temperature scaling as served."""
+    source = {"n": 477, "ece": {"value": 0.55, "ci95": [0.53, 0.57]}, "ece_after_temperature": 0.564}
+    notice = _calibration_notice(_card(None).replace(metrics={"source": source}))
+    assert notice.code == "card_calibration_unseen_sources"
+    assert notice.params["images"] == 477 and notice.params["ece"] == 0.564
+    assert round(notice.params["ece_points"], 6) == 56.4
+    assert "On 477 X-rays from collections it never saw" in notice
+    assert "off by 56 percentage points on average (calibration error 0.56)" in notice
+    assert "over-confident" not in notice
+    del source["ece_after_temperature"]  # an older card: the error before scaling
+    notice = _calibration_notice(_card(None).replace(metrics={"source": source}))
+    assert "off by 55 percentage points on average (calibration error 0.55)" in notice
+    # Nothing measured on unseen collections: the card can only say where it was calibrated.
+    assert _calibration_notice(_card(None)).code == "card_calibration"
+
+
+def test_the_bundled_card_states_its_measured_unseen_source_calibration_error():
+    card = ModelCard.load(BUNDLED_MODEL_DIR)
+    source = card.metrics["source"]
+    notice = _calibration_notice(card)
+    assert notice.code == "card_calibration_unseen_sources"
+    assert notice.params["ece"] == source["ece_after_temperature"] and notice.params["images"] == source["n"]
+    assert f"off by {100 * source['ece_after_temperature']:.0f} percentage points" in notice
+    assert notice.as_dict() in card.limitation_notices  # the written card is up to date
+    assert str(notice) in card.limitations

@@ -152,6 +152,12 @@ TRANSLATIONS = {
                         "recognise every wrong input."),
     "card_calibration": _("Probabilities are calibrated on validation images from the same "
                           "collections; on other sources they may be over-confident."),
+    "card_calibration_unseen_sources": _(
+        "Probabilities are calibrated on validation images from the same collections. On "
+        "%(images)s X-rays from collections it never saw, the stated confidence of a model trained "
+        "the same way was off by %(ece_points).0f percentage points on average (calibration error "
+        "%(ece).2f), so its percentages cannot be taken at face value on X-rays from other "
+        "hospitals."),
     "card_calibration_out_of_source": _(
         "Probabilities are calibrated on X-rays from hospitals the model never saw: %(groups)s "
         "groups of sources, each read by a model trained without it. There, "

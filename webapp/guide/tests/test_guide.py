@@ -300,6 +300,25 @@ def test_the_bundled_cards_limitations_are_translated(client, settings):
 
 
 
+def test_the_bundled_cards_calibration_limit_states_the_error_measured_on_unseen_collections(
+        client, settings):
+    """Not "may be over-confident": the card measured how far off its stated confidence was on
+    collections it never saw, and its limits say so, in either language."""
+    from webapp.guide.model_card import load_card, model_dir
+
+    settings.CXR_MODEL_DIR = ""
+    card = load_card()
+    if card is None or "source" not in card.metrics:
+        pytest.skip(f"no bundled model card with a source split at {model_dir()}")
+    points = round(100 * card.metrics["source"]["ece_after_temperature"])
+    for language, phrase in (("en", f"was off by {points} percentage points on average"),
+                             ("id", f"meleset rata-rata {points} poin persentase")):
+        html = client.get(reverse("guide:how_it_works"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        limits = html[html.index('id="limitations"'):]
+        assert phrase in limits
+        assert "may be over-confident" not in limits and "bisa terlalu yakin" not in limits
+
+
 def test_how_it_works_states_what_the_whole_served_guard_refuses(client, model_dir):
     """The guard's false refusals of real test X-rays are those of every served check (orientation,
     verifier...) where the card measured them, not the feature guard's own count."""
