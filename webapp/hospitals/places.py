@@ -17,6 +17,13 @@ alternative names (GeoNames lists "Jayapura" among Jaipur's); a town the lists n
 city, or the GeoNames town beside it) before one that only lies near a listed hospital, and
 that before one far from every listed hospital; then the larger. "Paris" is Paris, Texas, when
 the lists hold its hospitals; "Paris, France" names the other.
+
+Some matches are guesses: an alternative name ("Soerabaja"; GeoNames also lists "saya" among
+Suya's, in Nigeria), a town picked out of a longer phrase ("Jl. Malioboro Yogyakarta"), an
+everyday word typed alone ("Rumah", also Rumāḩ in Saudi Arabia). Unless a qualifier confirms it
+("Bombay, India"), a guess counts only beside a listed hospital (`_near_listed`), and everyday
+words (`COMMON_WORDS`) never name a town inside a phrase: "Rumah saya" and "Kampung tidak ada"
+(Ada, Oklahoma has hospitals) are not found, rather than answered with a town abroad.
 """
 from __future__ import annotations
 
@@ -47,6 +54,19 @@ NUMBERS_ONLY = re.compile(r"^[\s\d.,;+-]*\d[\s\d.,;+-]*$")
 # ("-7,25 112,75" and "-7,25, 112,75" have decimal commas; "-6.2,106.8" is split later).
 COORDINATE_SEPARATOR = re.compile(r"\s*;\s*|\s*,\s+|\s+,\s*|\s+")
 NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+# Everyday Indonesian and English words people type around a place ("rumah saya", "rumah sakit
+# terdekat", "saya di sini", "near my home"). GeoNames names towns after some of them (Ada,
+# Rumāḩ, Sakīt, Sini) or lists them as alternative names ("saya" is Suya's, "dan" Danville's):
+# none is ever an alternative name, or a town inside a phrase; typed alone, only a town beside a
+# listed hospital.
+COMMON_WORDS = frozenset("""
+    saya aku kami kita anda kamu dia mereka
+    di ke dari yang dan atau ada tidak tak bukan belum sudah ini itu mana sini sana situ
+    dimana disini disana dengan untuk pada dalam juga mau ingin bisa tolong mohon minta cari
+    carikan dekat terdekat sekitar lokasi alamat posisi sekarang tempat tinggal rumah sakit rs
+    klinik puskesmas kampung desa jalan jl gang kota kabupaten kecamatan kelurahan
+    my home house here near nearest nearby closest me the where hospital clinic help please find
+""".split())
 
 
 def normalise(text: str) -> str:
@@ -324,11 +344,28 @@ def _matches(place: Place, qualifiers: list[str]) -> bool:
     return all(q in place.qualifiers for q in qualifiers)
 
 
+def _own_named(key: str, qualifiers: list[str] = ()) -> list[Place]:
+    """Places whose own name is `key` and that match every qualifier."""
+    return [p for p in hospital_places().named(key) + world_cities().named(key) if _matches(p, qualifiers)]
+
+
 def _named(key: str, qualifiers: list[str] = ()) -> list[Place]:
     """Places whose own name is `key` and that match every qualifier; failing that, towns with
-    it as an alternative name ("Batavia, Indonesia" is Jakarta)."""
-    own = [p for p in hospital_places().named(key) + world_cities().named(key) if _matches(p, qualifiers)]
-    return own or [p for p in world_cities().alternatively_named(key) if _matches(p, qualifiers)]
+    it as an alternative name ("Batavia, Indonesia" is Jakarta), never an everyday word."""
+    own = _own_named(key, qualifiers)
+    if own or key in COMMON_WORDS:
+        return own
+    return [p for p in world_cities().alternatively_named(key) if _matches(p, qualifiers)]
+
+
+def _near_listed(found: list[Place]) -> list[Place]:
+    """The places a guess may mean: those the lists name or that lie near a listed hospital."""
+    index, listed = open_hospitals_index(), hospital_places()
+    return [p for p in found if _named_by_a_list(p, listed) or _covered(p, index)]
+
+
+def _common(name: str) -> bool:
+    return all(word in COMMON_WORDS for word in name.split())
 
 
 class CoordinatesError(ValueError):
@@ -380,7 +417,10 @@ def resolve(text: str, near: tuple[float, float] | None = None) -> Place | None:
     parts = [normalise(part) for part in text.split(",")]
     parts = [part for part in parts if part]
     for i, name in enumerate(parts):
-        found = _named(name, parts[i + 1:])
+        qualifiers = parts[i + 1:]
+        found = _named(name, qualifiers)
+        if found and not qualifiers and (_common(name) or not _own_named(name)):
+            found = _near_listed(found)  # a guess: "tolong" is not Bayawan, Philippines
         if found:
             # A suggestion's label names its place, and the few that share it.
             found = [p for p in found if normalise(p.label) == " ".join(parts)] or found
@@ -389,6 +429,8 @@ def resolve(text: str, near: tuple[float, float] | None = None) -> Place | None:
             return _best(found)
     # No part is a place: look for a town among the words of a part ("12 Main Street Hanford
     # CA", "chicago illinois"), from the end; a town followed by its state or country wins.
+    # Without one, the town must be called by its own name, not be an everyday word and lie
+    # beside a listed hospital: "Rumah saya" is not Suya, Nigeria ("saya" is one of its names).
     fallback = None
     for i, part in enumerate(parts):
         words = part.split()
@@ -408,7 +450,8 @@ def resolve(text: str, near: tuple[float, float] | None = None) -> Place | None:
                 qualified = [p for p in found if qualifiers & p.qualifiers]
                 if qualified:
                     return _best(qualified)
-                fallback = fallback or _best(found)
+                if fallback is None and not _common(name) and (listed := _near_listed(_own_named(name))):
+                    fallback = _best(listed)
     return fallback
 
 

@@ -218,6 +218,47 @@ def test_a_primary_name_beats_an_alternative_one(both_lists):
     assert places.resolve("Djakarta").label == "Jakarta, Indonesia"
 
 
+# --- everyday words are not places ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "was"), [
+    # What each phrase found before: a word of it among GeoNames' names or alternative names.
+    ("Rumah saya", "Suya, Nigeria"),                       # "my home"; "saya" is one of Suya's names
+    ("Kampung Tidak Ada Xyz", "Ada, Oklahoma"),            # Ada has listed hospitals
+    ("Kampung tidak ada", "Ada, Oklahoma"),
+    ("rumah sakit terdekat", "Sakīt, India"),              # "nearest hospital"
+    ("Saya di rumah", "Rumāḩ, Saudi Arabia"),              # "I am at home"
+    ("saya di sini", "Sini, India"),                       # "I am here"
+    ("Di mana", "Mana, French Guiana"),                    # "where"
+    ("tolong", "Bayawan, Philippines"),                    # "help": an alternative name
+    ("Rumah", "Rumāḩ, Saudi Arabia"),
+])
+def test_everyday_indonesian_phrases_are_not_found(both_lists, client, text, was):
+    assert places.resolve(text) is None, (text, was)
+    status, data = nearest_json(client, place=text)
+    assert status == 400 and f"We could not find “{text}”" in data["message"]
+
+
+@pytest.mark.parametrize(("text", "label_start"), [
+    # Old and other spellings (GeoNames' alternative names) of towns with listed hospitals.
+    ("Soerabaja", "Surabaya, Indonesia"),
+    ("Djokjakarta", "Yogyakarta, Indonesia"),
+    ("Bandoeng", "Bandung, Indonesia"),
+    ("Makasar", "Makassar, Indonesia"),
+    # A town among other words, beside listed hospitals.
+    ("Rumah saya di Bekasi", "Bekasi, Indonesia"),
+    ("RS Siloam Surabaya", "Surabaya, Indonesia"),
+    ("Bekasi Timur", "Bekasi, Indonesia"),
+    ("Jl. Malioboro Yogyakarta", "Yogyakarta, Indonesia"),
+    # An everyday word that is a town's own name, alone or with its state; abroad with its country.
+    ("Ada", "Ada, Oklahoma"),
+    ("ada oklahoma", "Ada, Oklahoma"),
+    ("Bombay, India", "Mumbai, India"),
+])
+def test_towns_among_other_words_and_other_spellings_still_resolve(both_lists, text, label_start):
+    place = places.resolve(text)
+    assert place is not None and place.label.startswith(label_start), (text, place)
+
+
 @pytest.mark.parametrize("text", ["10", "2", "101"])
 def test_numbers_are_not_place_names(both_lists, text):
     # GeoNames lists "10" among the alternative names of Sörnäinen (Helsinki's 10th district).
