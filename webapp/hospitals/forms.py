@@ -1,11 +1,21 @@
 """The search point: a typed place, typed coordinates, the browser's location or a map click."""
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from . import places
 
 DEFAULT_COUNT = 10
 MAX_COUNT = 50
+# A town with its province or state, for the hint under a place that was not found: one the
+# reader's language fits (an Indonesian town and its province as the Indonesian list names it),
+# else a US town and its state.
+PLACE_EXAMPLES = {"id": "Malang, Jawa Timur"}
+DEFAULT_PLACE_EXAMPLE = "Springfield, IL"
+
+
+def place_example() -> str:
+    return PLACE_EXAMPLES.get((get_language() or "").split("-")[0], DEFAULT_PLACE_EXAMPLE)
 
 
 def coordinates_message(error: "places.CoordinatesError") -> str:
@@ -75,7 +85,8 @@ class NearestForm(forms.Form):
             if place is None:
                 self.add_error("place", _(
                     "We could not find “%(place)s”. Try a town or city name, add its province, "
-                    "state or country (“Springfield, IL”), or use coordinates.") % {"place": text})
+                    "state or country (“%(example)s”), or use coordinates.") % {
+                    "place": text, "example": place_example()})
             else:
                 data["origin"] = place
             return data

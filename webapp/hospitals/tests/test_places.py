@@ -140,6 +140,24 @@ def test_the_message_is_in_the_readers_language(both_lists, client):
     assert status == 400 and "Xyzzyville" in data["message"] and "could not find" not in data["message"]
 
 
+@pytest.mark.parametrize(("language", "example", "town"), [
+    ("en", "Springfield, IL", "Springfield, Illinois, United States"),
+    ("id", "Malang, Jawa Timur", "Malang, Jawa Timur"),
+])
+def test_the_not_found_hint_gives_an_example_in_the_readers_language(both_lists, client, language,
+                                                                     example, town):
+    client.cookies["django_language"] = language
+    status, data = nearest_json(client, place="Rumah saya")
+    assert status == 400 and f"“{example}”" in data["message"]
+    if language == "id":
+        assert "Springfield" not in data["message"] and "tambahkan provinsi" in data["message"]
+    html = client.get(reverse("hospitals:nearest"), {"place": "Rumah saya"}).content.decode()
+    assert f"“{example}”" in html
+    # The example itself is found, as the hint promises.
+    status, data = nearest_json(client, place=example)
+    assert status == 200 and data["origin"]["label"] == town
+
+
 def test_an_empty_table_has_no_coverage(both_lists, client):
     Hospital.objects.all().delete()  # inside this test's transaction: back after it
     status, data = nearest_json(client, place="-6.2, 106.8")
