@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from webapp.screening.outcomes import measured_set_coverage, share_text
+
 if TYPE_CHECKING:
     from cxr.inference import ModelCard
     from cxr.inference.card import Trust
@@ -253,6 +255,11 @@ class TrustTables:
     labels_nothing: bool = False  # no threshold reached the target: the fit gives no label at all
     # A fit not installed: the served model as it is, on the same patient-split test images
     served_patient_split: dict | None = None
+    # How often the sets held the true class on the held-out groups ("54%", pooled), and the lowest
+    # and highest group's; "" when not measured (set_percent is the target, not this).
+    set_coverage: str = ""
+    set_coverage_low: str = ""
+    set_coverage_high: str = ""
 
 
 def percent_text(value) -> str:
@@ -301,10 +308,14 @@ def trust_tables(trust: Trust | None, pooled_name: str = "all groups") -> TrustT
     served_patient_split = _patient_split(measured.get("served_patient_split_test"))
     differences = (trust.protocol or {}).get("recipe_differs_from_served_model") or {}
     recipe = ", ".join(f"{key} {fold} ({served})" for key, (fold, served) in differences.items())
+    coverage = measured_set_coverage(trust)
     return TrustTables(rows=rows, target_percent=percent_text(trust.target_accuracy),
                        set_percent=percent_text(trust.set_confidence), groups=len(by_group or groups),
                        patient_split=patient_split, recipe_differences=recipe,
-                       labels_nothing=trust.threshold is None, served_patient_split=served_patient_split)
+                       labels_nothing=trust.threshold is None, served_patient_split=served_patient_split,
+                       set_coverage=share_text(coverage.value) if coverage else "",
+                       set_coverage_low=share_text(coverage.low) if coverage and coverage.low is not None else "",
+                       set_coverage_high=share_text(coverage.high) if coverage and coverage.high is not None else "")
 
 
 def _patient_split(check) -> dict | None:

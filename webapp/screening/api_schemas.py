@@ -46,15 +46,19 @@ class Reading(Schema):
     uncertain: bool = Field(description="A chest X-ray that was read but gets no label: a "
                                         "radiologist should read it (outcome 'uncertain').")
     prediction_set: list[Label] | None = Field(
-        description="The classes that cannot be ruled out at set_confidence, as measured on "
-                    "X-rays from hospitals the model never saw, or on this site's own labelled "
-                    "X-rays where it serves its own calibration (the warning or reason codes "
-                    "site_calibrated, uncertain_site... say so); null when the model has no such "
-                    "measurement (older models).")
+        description="The classes the reading's prediction set keeps: sets fitted to contain the "
+                    "right class at the target set_confidence, on X-rays from hospitals the model "
+                    "never saw, or on this site's own labelled X-rays where it serves its own "
+                    "calibration (the warning or reason codes site_calibrated, uncertain_site... "
+                    "say so). A class left out of the set is not ruled out. null when the model "
+                    "has no such fit (older models).")
     set_confidence: float | None = Field(
-        ge=0, le=1, description="How often such sets held the right class (e.g. 0.9), from the "
-                                "model card or the site's calibration; null without a prediction "
-                                "set.")
+        ge=0, le=1, description="The target the sets were fitted for (e.g. 0.9: aimed to contain "
+                                "the right class 90% of the time), from the model card or the "
+                                "site's calibration. A target, not a measurement: on hospitals "
+                                "the model never saw, such sets contained it less often (the "
+                                "measured coverage is on How it works). null without a "
+                                "prediction set.")
     warnings: list[Warning] = Field(description="Caveats about this reading (e.g. "
                                                 "unfamiliar_image: unlike the training X-rays)")
     model_version: str

@@ -5,6 +5,8 @@ consistent with COVID-19 are likely", not "you have COVID"), and always says who
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -143,9 +145,48 @@ def _first_list_items(html: str) -> list[str]:
 
 
 # --- prediction sets ------------------------------------------------------------------------------
-# The classes the model cannot rule out at the confidence its card states (cxr.inference
-# Prediction.prediction_set, fitted on X-rays from hospitals the model never saw). They describe
-# what the image may show, never a diagnosis.
+# The classes a reading's prediction set keeps (cxr.inference Prediction.prediction_set, fitted on
+# X-rays from hospitals the model never saw, or on the site's own). The sets were fitted to hold the
+# true class at a level (e.g. 90%): a target, which on unseen hospitals they met far less often, so
+# a class left out of a set is never called "ruled out". They describe the image, never a diagnosis.
+
+
+class SetCoverage(NamedTuple):
+    """How often prediction sets held the true class where they were measured: `value` overall,
+    `low` and `high` the lowest and highest held-out group's (None with fewer than two groups)."""
+
+    value: float
+    low: float | None = None
+    high: float | None = None
+
+
+def _is_share(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+
+
+def measured_set_coverage(trust) -> SetCoverage | None:
+    """The out-of-source coverage of a fit's sets (the card's `trust` or `trust_not_installed`):
+    pooled over the held-out groups, and the range over them; None when not measured."""
+    measured = getattr(trust, "measured", None) or {}
+    pooled = ((measured.get("pooled") or {}).get("set_coverage") or {}).get("value")
+    if not _is_share(pooled):
+        return None
+    groups = [((group or {}).get("set_coverage") or {}).get("value")
+              for group in (measured.get("by_group") or {}).values() if isinstance(group, dict)]
+    groups = [value for value in groups if _is_share(value)]
+    if len(groups) < 2:
+        return SetCoverage(pooled)
+    return SetCoverage(pooled, min(groups), max(groups))
+
+
+def share_text(share: float) -> str:
+    """A measured share as a whole percentage ("54%"), but with one decimal where rounding would
+    make it read as always or never ("99.8%", not "100%")."""
+    percent = 100 * float(share)
+    whole = round(percent)
+    if (whole >= 100 and percent < 100) or (whole <= 0 and percent > 0):
+        return percent_text(percent, 1)
+    return percent_text(percent, 0)
 
 
 def _or_list(names: list[str]) -> str:
@@ -176,26 +217,45 @@ def prediction_set_text(prediction_set: list[str] | None, classes: list[str], co
             return gettext("Fits no class: a radiologist should read it")
         return gettext("Could be: %(classes)s") % {"classes": _or_list(names)}
     if not names:
-        return gettext("Every class was ruled out: this X-ray fits none of them well, so a "
+        return gettext("The set is empty: this X-ray fits none of the classes well, so a "
                        "radiologist should read it.")
     if not outside:
-        return gettext("No class can be ruled out: it could be %(classes)s.") % {"classes": _or_list(names)}
+        return gettext("The set keeps every class: it could be %(classes)s.") % {"classes": _or_list(names)}
     if len(names) == 1:
-        return gettext("Only %(name)s cannot be ruled out. Ruled out: %(ruled_out)s.") % {
-            "name": names[0], "ruled_out": _and_list(outside)}
-    return gettext("Could be: %(classes)s. Ruled out: %(ruled_out)s.") % {
-        "classes": _or_list(names), "ruled_out": _and_list(outside)}
+        return gettext("The set keeps only %(name)s. Left out of it: %(left_out)s.") % {
+            "name": names[0], "left_out": _and_list(outside)}
+    return gettext("Could be: %(classes)s. Left out of the set: %(left_out)s.") % {
+        "classes": _or_list(names), "left_out": _and_list(outside)}
 
 
-def set_level_text(confidence: float | None, at_site: bool = False) -> str:
-    """The level the card (or, `at_site`, the site's own calibration) states for its sets, and
-    where it was measured; "" when unknown."""
+def set_level_text(confidence: float | None, at_site: bool = False,
+                   measured: SetCoverage | None = None) -> str:
+    """What a reading's set was fitted for and how often such sets held the true class: the level
+    is a target (the card's, or, `at_site`, the site's own calibration's), `measured` where it was
+    measured (on hospitals the model never saw, or on held-out halves of the site's X-rays).
+    "" when the level is unknown."""
     if confidence is None:
         return ""
     percent = round(100 * float(confidence), 1)
     shown = str(int(percent)) if percent == int(percent) else number_format(percent, decimal_pos=1)
     if at_site:
-        return gettext("At %(percent)s%% confidence, measured on this site's own labelled "
-                       "X-rays.") % {"percent": shown}
-    return gettext("At %(percent)s%% confidence, measured on X-rays from hospitals the model "
-                   "never saw.") % {"percent": shown}
+        sentences = [gettext("The set aimed to contain the right answer %(percent)s%% of the time, "
+                             "as fitted on this site's own labelled X-rays.") % {"percent": shown}]
+        if measured is not None:
+            sentences.append(gettext("On held-out halves of those X-rays, such sets contained it "
+                                     "%(measured)s of the time.") % {"measured": share_text(measured.value)})
+    else:
+        sentences = [gettext("The set aimed to contain the right answer %(percent)s%% of the "
+                             "time.") % {"percent": shown}]
+        if measured is not None and measured.low is not None and measured.high is not None:
+            sentences.append(gettext(
+                "On X-rays from hospitals the model never saw, such sets contained it %(measured)s "
+                "of the time (%(low)s to %(high)s, depending on the group of hospitals).") % {
+                "measured": share_text(measured.value), "low": share_text(measured.low),
+                "high": share_text(measured.high)})
+        elif measured is not None:
+            sentences.append(gettext("On X-rays from hospitals the model never saw, such sets "
+                                     "contained it %(measured)s of the time.") % {
+                "measured": share_text(measured.value)})
+    sentences.append(gettext("A class left out of the set is not ruled out."))
+    return " ".join(sentences)

@@ -1,9 +1,11 @@
 """What a reading page, its printable report, its PDF and the API show: one place for all four."""
 from __future__ import annotations
 
+import math
+
 from django.utils.translation import gettext, gettext_lazy
 
-from . import engine_text, imaging, outcomes, storage
+from . import engine, engine_text, imaging, outcomes, storage
 from .engine import model_card
 from .models import OUTCOME_UNCERTAIN, Reading
 
@@ -73,7 +75,8 @@ def reading_context(reading: Reading) -> dict:
         "calibrated_on_seen_sources": bool(card) and not card.trust and not calibrated_at_site(reading),
         "image_warning_items": image_warnings,
         "set_text": set_text(reading),
-        "set_level_text": outcomes.set_level_text(reading.set_confidence, calibrated_at_site(reading)),
+        "set_level_text": outcomes.set_level_text(reading.set_confidence, calibrated_at_site(reading),
+                                                  measured_set_coverage(reading, card)),
         # The limits of the model installed now (a reading made by an older model keeps its
         # version number on the page and the report).
         "limitations": engine_text.card_limitations(card)[0],
@@ -112,6 +115,25 @@ def calibrated_at_site(reading: Reading) -> bool:
     """Whether the reading went through this site's calibration (its sets were fitted there)."""
     codes = {w.get("code") for w in reading.warnings or [] if isinstance(w, dict)} | {reading.reason_code}
     return bool(codes & SITE_CALIBRATION_CODES)
+
+
+def measured_set_coverage(reading: Reading, card) -> outcomes.SetCoverage | None:
+    """How often sets like this reading's held the true class where they were measured: on
+    hospitals the model never saw (the installed card's fit), or on held-out halves of the site's
+    own X-rays (its calibration). None when the reading has no set, or was made by another model
+    or at another level than the installed fit (its figures would describe other sets)."""
+    if reading.set_confidence is None or card is None or reading.model_version != card.served_version:
+        return None
+    if calibrated_at_site(reading):
+        calibration = engine.site_calibration(card)
+        coverage = (((calibration.measured or {}).get("set_coverage") or {}).get("mean")
+                    if calibration and math.isclose(calibration.set_confidence, reading.set_confidence)
+                    else None)
+        return outcomes.SetCoverage(coverage) if isinstance(coverage, int | float) else None
+    if card.trust is None or card.trust.set_confidence is None or not math.isclose(
+            card.trust.set_confidence, reading.set_confidence):
+        return None
+    return outcomes.measured_set_coverage(card.trust)
 
 
 def reason_text(reading: Reading) -> str:
@@ -177,7 +199,7 @@ def image_warning_items(reading: Reading) -> list[dict]:
 
 
 def set_text(reading: Reading) -> str:
-    """What the model cannot rule out, in words ("" for a reading without a prediction set)."""
+    """The reading's prediction set, in words ("" for a reading without one)."""
     classes = [label for label, _p in reading.sorted_probabilities()]
     return outcomes.prediction_set_text(reading.prediction_set, classes)
 

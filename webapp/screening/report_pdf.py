@@ -138,7 +138,7 @@ def build(reading) -> bytes:
     if context["outcome"] == "uncertain" and context["reason_detail"]:
         story += [Spacer(1, 2 * mm), p(context["reason_detail"])]
     if context["set_text"]:
-        story += [Paragraph(escape(_("What the model cannot rule out")), styles["Heading3"]),
+        story += [Paragraph(escape(_("What it could be (the prediction set)")), styles["Heading3"]),
                   Paragraph(f"<b>{escape(context['set_text'])}</b>", body)]
         if context["set_level_text"]:
             story += [p(context["set_level_text"], small)]

@@ -3,8 +3,9 @@ and PDF) and the API, in English and Indonesian (issue 15).
 
 The served model is the bundled one with a `trust` section written into a copy of its card (the
 fit a model gets from `python -m cxr trust fit`), chosen so that the outcome does not depend on
-the image: COVID-19 and pneumonia can never be ruled out and normal always is; every X-ray counts
-as unfamiliar; `labelled` gives every reading a label, `uncertain` none.
+the image: COVID-19 and pneumonia are in every set and normal in none; every X-ray counts as
+unfamiliar; `labelled` gives every reading a label, `uncertain` none. Its `measured` figures are
+those the bundled card's fit measured on hospitals the model never saw (`trust_not_installed`).
 """
 from __future__ import annotations
 
@@ -26,8 +27,12 @@ from webapp.tests.support.screening_helpers import pdf_drawn_text, prediction_fo
 INDONESIAN = {"django_language": "id"}
 UNFAMILIAR_EN = "This X-ray is unlike the images the model was trained on"
 UNFAMILIAR_ID = "Foto rontgen ini tidak mirip dengan gambar yang dipakai untuk melatih model"
-LEVEL_EN = "At 90% confidence, measured on X-rays from hospitals the model never saw."
-LEVEL_ID = "Dengan tingkat keyakinan 90%, diukur pada foto rontgen dari rumah sakit yang belum pernah dilihat model."
+TARGET_EN = "The set aimed to contain the right answer 90% of the time."
+TARGET_ID = "Himpunan ini disusun agar memuat jawaban yang benar pada 90% kasus."
+NOT_RULED_OUT_EN = "A class left out of the set is not ruled out."
+NOT_RULED_OUT_ID = "Kelas yang tidak termasuk dalam himpunan belum tentu dapat disingkirkan."
+HEADING_EN = "What it could be (the prediction set)"
+HEADING_ID = "Kemungkinan kelasnya (himpunan prediksi)"
 UNCERTAIN_EN = "Uncertain: a radiologist should read this"
 UNCERTAIN_ID = "Tidak pasti: sebaiknya dibaca oleh radiolog"
 
@@ -39,6 +44,7 @@ def _trust_model(folder: Path, bundled: Path, threshold: float) -> Path:
     for name in ("model.onnx", "ood.npz"):
         (folder / name).symlink_to(bundled / name)
     card = ModelCard.load(bundled)
+    measured = card.trust_not_installed.measured if card.trust_not_installed else {}
     # A threshold of None keeps a class in every set; -1 keeps it out of every set (1 - p >= 0).
     never_ruled_out = {"covid", "pneumonia"}
     trust = Trust(
@@ -46,6 +52,7 @@ def _trust_model(folder: Path, bundled: Path, threshold: float) -> Path:
         threshold=threshold, set_confidence=0.9,
         set_thresholds=tuple(None if c in never_ruled_out else -1.0 for c in card.classes),
         familiarity_threshold=0.0, familiarity_k=10,  # every X-ray is farther than 0: unfamiliar
+        measured=measured,
     )
     card.replace(trust=trust).write(folder)
     return folder
@@ -75,12 +82,34 @@ def uncertain_model_dir(settings, trust_models) -> Path:
     return trust_models["uncertain"]
 
 
-def expected_set_sentence(reading, could_be="Could be", ruled_out="Ruled out", joiner="or") -> str:
+def expected_set_sentence(reading, could_be="Could be", left_out="Left out of the set", joiner="or") -> str:
     """The sentence for this test's sets, COVID-19 and pneumonia named most likely first."""
     with translation.override("id" if joiner == "atau" else "en"):
         first, second = sorted(["covid", "pneumonia"], key=reading.probabilities.get, reverse=True)
         return (f"{could_be}: {outcomes.class_name(first)} {joiner} {outcomes.class_name(second)}. "
-                f"{ruled_out}: Normal.")
+                f"{left_out}: Normal.")
+
+
+SET_ID = ("Bisa jadi", "Tidak termasuk dalam himpunan", "atau")
+
+
+def expected_level(model_dir: Path, language: str = "en") -> str:
+    """The level sentence of this test's sets: the 90% target, then what the card measured on
+    hospitals the model never saw (pooled, and the lowest and highest group), then the caveat."""
+    from cxr.inference.card import ModelCard
+
+    measured = ModelCard.load(model_dir).trust.measured
+    shares = [g["set_coverage"]["value"] for g in measured["by_group"].values()]
+    with translation.override(language):
+        pooled, low, high = (outcomes.share_text(v) for v in (
+            measured["pooled"]["set_coverage"]["value"], min(shares), max(shares)))
+    if language == "en":
+        return (f"{TARGET_EN} On X-rays from hospitals the model never saw, such sets contained it "
+                f"{pooled} of the time ({low} to {high}, depending on the group of hospitals). "
+                f"{NOT_RULED_OUT_EN}")
+    return (f"{TARGET_ID} Pada foto rontgen dari rumah sakit yang belum pernah dilihat model, himpunan "
+            f"seperti ini memuatnya pada {pooled} kasus ({low} sampai {high}, tergantung kelompok rumah "
+            f"sakitnya). {NOT_RULED_OUT_ID}")
 
 
 def unescaped_pdf_drawn_text(pdf: bytes) -> str:
@@ -94,26 +123,67 @@ def test_set_sentences_in_english_and_indonesian():
     order = ["pneumonia", "covid", "normal"]  # most likely first
     with translation.override("en"):
         assert outcomes.prediction_set_text(["covid", "pneumonia"], order) == (
-            "Could be: Pneumonia (not COVID-19) or COVID-19. Ruled out: Normal.")
+            "Could be: Pneumonia (not COVID-19) or COVID-19. Left out of the set: Normal.")
         assert outcomes.prediction_set_text(["normal"], order) == (
-            "Only Normal cannot be ruled out. Ruled out: Pneumonia (not COVID-19) and COVID-19.")
+            "The set keeps only Normal. Left out of it: Pneumonia (not COVID-19) and COVID-19.")
         assert outcomes.prediction_set_text(["normal", "covid", "pneumonia"], order) == (
-            "No class can be ruled out: it could be Pneumonia (not COVID-19), COVID-19 or Normal.")
-        assert outcomes.prediction_set_text([], order).startswith("Every class was ruled out")
+            "The set keeps every class: it could be Pneumonia (not COVID-19), COVID-19 or Normal.")
+        assert outcomes.prediction_set_text([], order).startswith("The set is empty")
         assert outcomes.prediction_set_text(None, order) == ""
-        assert outcomes.set_level_text(0.9) == LEVEL_EN
-        assert outcomes.set_level_text(0.955).startswith("At 95.5% confidence")
-        assert outcomes.set_level_text(None) == ""
+        for prediction_set in (["covid"], ["covid", "pneumonia"], [], order):
+            assert "ruled out" not in outcomes.prediction_set_text(prediction_set, order).lower()
     with translation.override("id"):
         assert outcomes.prediction_set_text(["covid", "pneumonia"], order) == (
-            "Bisa jadi: Pneumonia (bukan COVID-19) atau COVID-19. Disingkirkan: Normal.")
+            "Bisa jadi: Pneumonia (bukan COVID-19) atau COVID-19. Tidak termasuk dalam himpunan: Normal.")
         assert outcomes.prediction_set_text(["normal"], order) == (
-            "Hanya Normal yang tidak dapat disingkirkan. Disingkirkan: Pneumonia (bukan COVID-19) dan COVID-19.")
+            "Himpunan ini hanya memuat Normal. Tidak termasuk di dalamnya: Pneumonia (bukan COVID-19) dan "
+            "COVID-19.")
         assert outcomes.prediction_set_text(["normal", "covid", "pneumonia"], order) == (
-            "Tidak ada kelas yang dapat disingkirkan: bisa jadi Pneumonia (bukan COVID-19), COVID-19 atau Normal.")
-        assert outcomes.prediction_set_text([], order).startswith("Semua kelas disingkirkan")
-        assert outcomes.set_level_text(0.9) == LEVEL_ID
-        assert outcomes.set_level_text(0.955).startswith("Dengan tingkat keyakinan 95,5%")
+            "Himpunan ini memuat semua kelas: bisa jadi Pneumonia (bukan COVID-19), COVID-19 atau Normal.")
+        assert outcomes.prediction_set_text([], order).startswith("Himpunan ini kosong")
+
+
+def test_the_set_level_is_a_target_beside_what_was_measured():
+    """The level a fit aimed at (90%) is not what its sets achieved on hospitals the model never
+    saw: the sentence names it as a target, quotes the measured share, and never "ruled out"."""
+    measured = outcomes.SetCoverage(0.5402, 0.4996, 0.9979)
+    with translation.override("en"):
+        assert outcomes.set_level_text(0.9, measured=measured) == (
+            "The set aimed to contain the right answer 90% of the time. On X-rays from hospitals the "
+            "model never saw, such sets contained it 54% of the time (50% to 99.8%, depending on the "
+            "group of hospitals). A class left out of the set is not ruled out.")
+        assert outcomes.set_level_text(0.9, measured=outcomes.SetCoverage(0.54)) == (
+            f"{TARGET_EN} On X-rays from hospitals the model never saw, such sets contained it 54% of "
+            f"the time. {NOT_RULED_OUT_EN}")
+        assert outcomes.set_level_text(0.9) == f"{TARGET_EN} {NOT_RULED_OUT_EN}"  # nothing measured
+        assert outcomes.set_level_text(0.955).startswith("The set aimed to contain the right answer 95.5% ")
+        assert outcomes.set_level_text(0.9, at_site=True, measured=outcomes.SetCoverage(0.93)) == (
+            "The set aimed to contain the right answer 90% of the time, as fitted on this site's own "
+            "labelled X-rays. On held-out halves of those X-rays, such sets contained it 93% of the "
+            f"time. {NOT_RULED_OUT_EN}")
+        assert outcomes.set_level_text(None, measured=measured) == ""
+        assert "confidence" not in outcomes.set_level_text(0.9, measured=measured)
+    with translation.override("id"):
+        assert outcomes.set_level_text(0.9, measured=measured) == (
+            f"{TARGET_ID} Pada foto rontgen dari rumah sakit yang belum pernah dilihat model, himpunan "
+            "seperti ini memuatnya pada 54% kasus (50% sampai 99,8%, tergantung kelompok rumah "
+            f"sakitnya). {NOT_RULED_OUT_ID}")
+        assert outcomes.set_level_text(0.955).startswith(
+            "Himpunan ini disusun agar memuat jawaban yang benar pada 95,5% kasus.")
+
+
+def test_the_measured_coverage_is_read_from_the_cards_fit():
+    from cxr.inference.card import Trust
+
+    def group(value):
+        return {"set_coverage": {"value": value, "ci95": [0, 1], "n": 10}}
+
+    trust = Trust(set_confidence=0.9, measured={"pooled": group(0.54), "by_group": {
+        "a": group(0.92), "b": group(0.4996), "c": {"images": 3}}})
+    assert outcomes.measured_set_coverage(trust) == outcomes.SetCoverage(0.54, 0.4996, 0.92)
+    assert outcomes.measured_set_coverage(Trust(measured={"pooled": group(0.54)})) == outcomes.SetCoverage(0.54)
+    assert outcomes.measured_set_coverage(Trust(set_confidence=0.9)) is None
+    assert outcomes.measured_set_coverage(None) is None
 
 
 # --- storage --------------------------------------------------------------------------------------
@@ -154,17 +224,19 @@ def test_the_page_shows_the_set_its_level_and_the_warning_in_both_languages(pati
         url = reverse(name, args=[reading.pk])
         patient_client.cookies.load({"django_language": "en"})
         english = patient_client.get(url).content.decode()
-        assert "What the model cannot rule out" in english
+        assert HEADING_EN in english
         assert expected_set_sentence(reading) in english
-        assert LEVEL_EN in english
+        assert expected_level(trust_model_dir) in english
+        assert "ruled out" not in english.replace(NOT_RULED_OUT_EN, "").lower()
+        assert "confidence, measured" not in english  # the target is not presented as measured
         assert 'data-code="unfamiliar_image"' in english and UNFAMILIAR_EN in english
         assert "A clinician and an RT-PCR test decide" in english  # the disclaimer stays
 
         patient_client.cookies.load(INDONESIAN)
         indonesian = patient_client.get(url).content.decode()
-        assert "Yang tidak dapat disingkirkan oleh model" in indonesian
-        assert expected_set_sentence(reading, "Bisa jadi", "Disingkirkan", "atau") in indonesian
-        assert LEVEL_ID in indonesian
+        assert HEADING_ID in indonesian
+        assert expected_set_sentence(reading, *SET_ID) in indonesian
+        assert expected_level(trust_model_dir, "id") in indonesian
         assert UNFAMILIAR_ID in indonesian
         assert "Could be" not in indonesian and UNFAMILIAR_EN not in indonesian
 
@@ -174,7 +246,7 @@ def test_an_old_reading_without_a_set_shows_no_set(patient_client, patient, trus
     reading = store_reading(patient, trust_model_dir, xray_paths["normal"][0], prediction_set=None,
                             set_confidence=None)
     html = patient_client.get(reverse("screening:detail", args=[reading.pk])).content.decode()
-    assert 'data-testid="prediction-set"' not in html and "Ruled out" not in html
+    assert 'data-testid="prediction-set"' not in html and "Left out of the set" not in html
 
 
 def test_the_pdf_says_the_set_its_level_and_the_warning(patient_client, patient, trust_model_dir, media_root,
@@ -182,15 +254,15 @@ def test_the_pdf_says_the_set_its_level_and_the_warning(patient_client, patient,
     reading = store_reading(patient, trust_model_dir, xray_paths["pneumonia"][0])
     url = reverse("screening:report_pdf", args=[reading.pk])
     english = unescaped_pdf_drawn_text(patient_client.get(url).content)
-    assert "What the model cannot rule out" in english
+    assert HEADING_EN in english
     assert expected_set_sentence(reading) in english
-    assert LEVEL_EN in english
+    assert expected_level(trust_model_dir) in english
     assert "Warnings" in english and UNFAMILIAR_EN in english
 
     patient_client.cookies.load(INDONESIAN)
     indonesian = unescaped_pdf_drawn_text(patient_client.get(url).content)
-    assert expected_set_sentence(reading, "Bisa jadi", "Disingkirkan", "atau") in indonesian
-    assert LEVEL_ID in indonesian
+    assert expected_set_sentence(reading, *SET_ID) in indonesian
+    assert expected_level(trust_model_dir, "id") in indonesian
     assert UNFAMILIAR_ID in indonesian
     assert "Could be" not in indonesian
 
@@ -213,7 +285,7 @@ def test_an_uncertain_reading_says_a_radiologist_should_read_it(patient_client, 
     # The headline, not repeated by the reason (the page's title and the heat map's text
     # alternative name it too).
     assert re.sub(r'alt="[^"]*"', "", html.split("<main", 1)[1]).count(UNCERTAIN_EN) == 1
-    assert expected_set_sentence(reading) in html  # what it cannot rule out, though it gives no label
+    assert expected_set_sentence(reading) in html  # what it could be, though it gives no label
     for outcome in ("covid", "pneumonia", "normal"):
         assert outcomes.headline(outcome) not in html
 
@@ -283,6 +355,10 @@ def test_the_openapi_schema_describes_the_new_fields(client, doctor, trust_model
     assert set(properties["prediction_set"]["items"]["enum"]) == set(outcomes.CLASS_NAMES)
     assert properties["uncertain"]["type"] == "boolean"
     assert properties["set_confidence"]["nullable"]
+    # The level is the sets' target, not how often they held the true class where measured.
+    assert "A target, not a measurement" in properties["set_confidence"]["description"]
+    assert "How often such sets held" not in properties["set_confidence"]["description"]
+    assert "cannot be ruled out" not in properties["prediction_set"]["description"]
     assert properties["warnings"]["items"] == {"$ref": "#/components/schemas/Warning"}
     assert set(schemas["Warning"]["required"]) == {"code", "message"}
     assert schemas["Warning"]["properties"]["code"]["nullable"]
@@ -311,9 +387,9 @@ def test_the_set_and_the_unfamiliar_warning_in_a_browser(page, live_server, test
 
     box = page.get_by_test_id("prediction-set")
     expect(box).to_be_visible()
-    expect(box.get_by_role("heading")).to_have_text("What the model cannot rule out")
+    expect(box.get_by_role("heading")).to_have_text(HEADING_EN)
     expect(page.get_by_test_id("prediction-set-text")).to_have_text(expected_set_sentence(reading))
-    expect(page.get_by_test_id("prediction-set-level")).to_have_text(LEVEL_EN)
+    expect(page.get_by_test_id("prediction-set-level")).to_have_text(expected_level(trust_model_dir))
     warning = page.get_by_test_id("warnings").locator('li[data-code="unfamiliar_image"]')
     expect(warning).to_be_visible()
     expect(warning).to_contain_text(UNFAMILIAR_EN)
@@ -323,11 +399,9 @@ def test_the_set_and_the_unfamiliar_warning_in_a_browser(page, live_server, test
     page.locator("#language-select").select_option("id")
     page.wait_for_url(f"{base}/screening/readings/{reading.pk}/")
     expect(page.locator("html")).to_have_attribute("lang", "id")
-    expect(page.get_by_test_id("prediction-set").get_by_role("heading")).to_have_text(
-        "Yang tidak dapat disingkirkan oleh model")
-    expect(page.get_by_test_id("prediction-set-text")).to_have_text(
-        expected_set_sentence(reading, "Bisa jadi", "Disingkirkan", "atau"))
-    expect(page.get_by_test_id("prediction-set-level")).to_have_text(LEVEL_ID)
+    expect(page.get_by_test_id("prediction-set").get_by_role("heading")).to_have_text(HEADING_ID)
+    expect(page.get_by_test_id("prediction-set-text")).to_have_text(expected_set_sentence(reading, *SET_ID))
+    expect(page.get_by_test_id("prediction-set-level")).to_have_text(expected_level(trust_model_dir, "id"))
     expect(warning).to_be_visible()
     expect(warning).to_contain_text(UNFAMILIAR_ID)
     page.wait_for_load_state("networkidle")
@@ -349,3 +423,29 @@ def test_the_set_and_the_unfamiliar_warning_in_a_browser(page, live_server, test
     expect(page.get_by_test_id("prediction-set-text")).to_be_visible()
     page.wait_for_load_state("networkidle")
     page.screenshot(path=test_output / "screening-uncertain-en.png", full_page=True)
+
+
+# --- How it works ---------------------------------------------------------------------------------
+
+def test_how_it_works_calls_the_set_level_a_target_and_shows_what_was_measured(client, db, trust_model_dir):
+    """The 90% is what the sets aimed at; on hospitals the model never saw they held the true class
+    far less often, and the page says how often (the card's pooled and per-group figures)."""
+    from cxr.inference.card import ModelCard
+
+    measured = ModelCard.load(trust_model_dir).trust.measured
+    shares = [g["set_coverage"]["value"] for g in measured["by_group"].values()]
+    for language in ("en", "id"):
+        html = client.get(reverse("guide:how_it_works"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        level = re.sub(r"\s+", " ", re.search(r'<dd id="trust-set-level">(.*?)</dd>', html, re.S).group(1))
+        with translation.override(language):
+            pooled, low, high = (outcomes.share_text(v) for v in (
+                measured["pooled"]["set_coverage"]["value"], min(shares), max(shares)))
+        if language == "en":
+            assert "The sets aimed to contain the right answer 90% of the time." in level
+            assert (f"On hospitals the model never saw, they contained it {pooled} of the time ({low} to "
+                    f"{high}, depending on the group of hospitals") in level
+            assert "So a class left out of the set is not ruled out" in level
+            assert "held the true class about 90%" not in html and "is a firm reading" not in html
+        else:
+            assert "Himpunan ini disusun agar memuat jawaban yang benar pada 90% kasus." in level
+            assert f"himpunan itu memuatnya pada {pooled} kasus ({low} sampai {high}," in level

@@ -18,9 +18,10 @@ SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "hei
 LOCALES = {"en": "en-US", "id": "id-ID"}
 WORDS = {
     "en": ("Calibrated at this site: its labels were right 88% of the time on its own X-rays.",
-           "measured on this site's own labelled X-rays", "This site reads X-rays through its own calibration."),
+           "aimed to contain the right answer 90% of the time, as fitted on this site's own labelled X-rays",
+           "This site reads X-rays through its own calibration."),
     "id": ("Dikalibrasi di fasilitas ini: labelnya benar 88% pada foto rontgennya sendiri.",
-           "diukur pada foto rontgen berlabel milik fasilitas ini sendiri",
+           "disesuaikan pada foto rontgen berlabel milik fasilitas ini sendiri",
            "Fasilitas ini membaca foto rontgen melalui kalibrasinya sendiri."),
 }
 
