@@ -135,6 +135,9 @@ def nearest(request):
             "you": _("Search point"),
             "doubtful": _("Check before you go: the list's address or map position for this hospital may be wrong."),
             "suggestions": _("Suggestions"),
+            # The map's + and − buttons (Leaflet's own titles are English).
+            "zoom_in": _("Zoom in"),
+            "zoom_out": _("Zoom out"),
         },
     }
     response = render(request, "hospitals/nearest.html", {

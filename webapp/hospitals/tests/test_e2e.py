@@ -239,6 +239,11 @@ def test_phone_and_indonesian(chromium_browser, live_server, hospitals, test_out
         if language == "id":
             assert "Rumah sakit buka terdekat dari Jakarta" in page.locator("#results-heading").inner_text()
             assert "Jenis tidak tercantum" in page.locator("#hospital-list .hospital-type").first.inner_text()
+        # The map's zoom buttons speak the page's language too (Leaflet's own titles are English).
+        zoom_in, zoom_out = {"en": ("Zoom in", "Zoom out"), "id": ("Perbesar", "Perkecil")}[language]
+        assert page.locator("#hospital-map .leaflet-control-zoom-in").get_attribute("title") == zoom_in
+        assert page.locator("#hospital-map .leaflet-control-zoom-out").get_attribute("title") == zoom_out
+        assert page.get_by_role("button", name=zoom_in, exact=True).count() == 1
         page.screenshot(path=test_output / f"hospitals-jakarta-{language}-{width}.png", full_page=True)
     finally:
         context.close()

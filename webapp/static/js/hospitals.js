@@ -39,7 +39,9 @@
   var map = null;
   var markers = null;
   if (window.L) {
-    map = L.map("hospital-map", { worldCopyJump: true }).setView([0, 20], 2);
+    map = L.map("hospital-map", { worldCopyJump: true, zoomControl: false }).setView([0, 20], 2);
+    // Leaflet's own zoom control, with the button titles in the page's language.
+    L.control.zoom({ zoomInTitle: text.zoom_in, zoomOutTitle: text.zoom_out }).addTo(map);
     if (config.tiles) {
       var tiles = L.tileLayer(config.tiles, { maxZoom: 19, attribution: config.attribution });
       // One failed tile is enough to say so: offline, every tile fails.
