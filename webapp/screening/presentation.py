@@ -97,9 +97,17 @@ def image_descriptions(reading: Reading) -> dict:
     xray = gettext("The uploaded chest X-ray (%(format)s, %(width)s × %(height)s pixels).") % {
         "format": reading.source_format.upper() or "—", "width": reading.image_width,
         "height": reading.image_height}
-    heatmap = gettext("Heat map over it: the warmer a region, the more it drove the result "
-                      "“%(headline)s”. A hint for a clinician, not a finding.") % {
-        "headline": outcomes.headline(reading.outcome)}
+    if reading.outcome == OUTCOME_UNCERTAIN and reading.probabilities:
+        # No label to name, but the map is still one class's (the engine draws the most likely
+        # class's map): say which, rather than "Uncertain", which no map can show.
+        leaned_to = reading.sorted_probabilities()[0][0]
+        heatmap = gettext("Heat map over it: the warmer a region, the more it raised the model's "
+                          "score for %(label)s, the class it leaned to without giving a label. A "
+                          "hint for a clinician, not a finding.") % {"label": outcomes.class_name(leaned_to)}
+    else:
+        heatmap = gettext("Heat map over it: the warmer a region, the more it drove the result "
+                          "“%(headline)s”. A hint for a clinician, not a finding.") % {
+            "headline": outcomes.headline(reading.outcome)}
     codes = {w.get("code") for w in reading.warnings or [] if isinstance(w, dict)}
     if "heatmap_off_lungs" in codes:
         heatmap += " " + gettext("Most of it lies outside the lungs.")

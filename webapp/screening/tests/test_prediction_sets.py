@@ -282,8 +282,8 @@ def test_an_uncertain_reading_says_a_radiologist_should_read_it(patient_client, 
     top_bar = outcomes.probability_rows(reading)[0]["percent_text"]
     assert f"({top_bar})" in reason
     assert "from hospitals it never saw, readings this unsure were right less than 90% of the time" in reason
-    # The headline, not repeated by the reason (the page's title and the heat map's text
-    # alternative name it too).
+    # The headline, not repeated by the reason (the page's title names it too; the heat map's
+    # text alternative names the class it shows).
     assert re.sub(r'alt="[^"]*"', "", html.split("<main", 1)[1]).count(UNCERTAIN_EN) == 1
     assert expected_set_sentence(reading) in html  # what it could be, though it gives no label
     for outcome in ("covid", "pneumonia", "normal"):
@@ -299,6 +299,31 @@ def test_an_uncertain_reading_says_a_radiologist_should_read_it(patient_client, 
     assert reason.startswith("Model cenderung ke ")
     pdf = unescaped_pdf_drawn_text(patient_client.get(reverse("screening:report_pdf", args=[reading.pk])).content)
     assert UNCERTAIN_ID in pdf and "Model cenderung ke " in pdf
+
+
+def test_an_uncertain_readings_heat_map_is_described_by_the_class_it_shows(patient_client, patient,
+                                                                           uncertain_model_dir, media_root,
+                                                                           xray_paths):
+    """The heat map of a reading without a label is still one class's map (the class the model
+    leaned to): its text alternative names that class, not the outcome "Uncertain"."""
+    import html as html_text
+
+    path = xray_paths["pneumonia"][0]
+    reading = store_reading(patient, uncertain_model_dir, path)
+    shown = prediction_for(uncertain_model_dir, path).heatmap_class  # the class the engine drew
+    assert reading.uncertain and shown
+    for language, uncertain, leaned in (("en", UNCERTAIN_EN, "the class it leaned to without giving a label"),
+                                        ("id", UNCERTAIN_ID, "kelas yang dicenderunginya tanpa memberi label")):
+        patient_client.cookies.load({"django_language": language})
+        with translation.override(language):
+            name = outcomes.class_name(shown)
+        page = html_text.unescape(patient_client.get(reverse("screening:detail", args=[reading.pk])).content.decode())
+        alt = re.search(r'<img class="xray-heatmap"[^>]* alt="([^"]*)"', page).group(1)
+        assert name in alt and leaned in alt, alt
+        assert uncertain not in alt
+        report = html_text.unescape(patient_client.get(reverse("screening:report", args=[reading.pk])).content.decode())
+        overlay = re.search(r'<img src="[^"]*overlay[^"]*" alt="([^"]*)"', report).group(1)
+        assert name in overlay and uncertain not in overlay
 
 
 # --- the API --------------------------------------------------------------------------------------
