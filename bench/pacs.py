@@ -17,6 +17,7 @@ machine's load average around each run (other users' work shows there).
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import os
 import signal
@@ -36,6 +37,9 @@ SITE = "pacs-bench@hospital.example"
 def orthanc(method: str, path: str, body: bytes | None = None):
     request = urllib.request.Request(os.environ["PACS_ORTHANC_URL"] + path, data=body,
                                      method=method)
+    if os.environ.get("PACS_ORTHANC_AUTH"):  # scripts/with-orthanc.sh's user:password
+        token = base64.b64encode(os.environ["PACS_ORTHANC_AUTH"].encode()).decode()
+        request.add_header("Authorization", "Basic " + token)
     if body is not None:
         request.add_header("Content-Type", "application/dicom")
     with urllib.request.urlopen(request, timeout=120) as response:
@@ -63,7 +67,10 @@ def push_studies(paths: list[Path]) -> float:
     start = time.perf_counter()
     for number, path in enumerate(paths):
         orthanc("POST", "/instances", to_bytes(xray_instance(
-            path, view_position="PA", patient_id=f"BENCH-{number}")))
+            path, view_position="PA", patient_id=f"BENCH-{number}",
+            # one study a minute, as a busy department sends them (and a PACS that caps its
+            # answers is asked minute by minute at most: webapp/pacs/ingest.py)
+            study_time=f"{number // 60 % 24:02d}{number % 60:02d}00")))
     return time.perf_counter() - start
 
 

@@ -5,8 +5,12 @@
 #
 # Starts Debian's Orthanc (packages `orthanc` and `orthanc-dicomweb`) with a configuration of its
 # own in a temporary folder (storage, index, log), listening on 127.0.0.1 only, on free HTTP and
-# DICOM ports, without authentication; exports PACS_ORTHANC_URL and PACS_DICOMWEB_URL for the
-# command, and removes the server and every stored study afterwards. Nothing of a system-wide
+# DICOM ports, and removes the server and every stored study afterwards. Like a hospital's PACS
+# it asks for a user and password (HTTP Basic; random, made here) and caps each query's answer
+# (LimitFindResults 20, small so the tests cross it). For the command it exports
+# PACS_DICOMWEB_URL (the DICOMweb root, credentials in it, as docs/pacs.md configures the app),
+# PACS_ORTHANC_URL (the REST root, without them), PACS_ORTHANC_AUTH (user:password, for
+# scripts that send studies) and PACS_QUERY_LIMIT (the cap, the app's setting for it). Nothing of a system-wide
 # Orthanc (/etc/orthanc, /var/lib/orthanc, its service) is touched.
 #
 # Without Orthanc or its DICOMweb plugin (a developer laptop) it prints why and exits 0 without
@@ -40,6 +44,9 @@ free_port() {
 
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/cxr-orthanc.XXXXXX")"
 http_port="$(free_port)"
+user=cxr
+password="$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')"
+limit=20
 dicom_port="$(free_port)"
 pid=""
 
@@ -54,7 +61,7 @@ stop_server() {
 trap stop_server EXIT
 
 mkdir -p "$workdir/storage" "$workdir/index" "$workdir/logs"
-# A test server: loopback only, no authentication, no DICOM peers, nothing kept after the run.
+# A test server: loopback only, one user, no DICOM peers, nothing kept after the run.
 cat >"$workdir/orthanc.json" <<JSON
 {
   "Name": "CXR-TEST-PACS",
@@ -64,7 +71,9 @@ cat >"$workdir/orthanc.json" <<JSON
   "DicomPort": $dicom_port,
   "DicomAet": "CXRTESTPACS",
   "RemoteAccessAllowed": false,
-  "AuthenticationEnabled": false,
+  "AuthenticationEnabled": true,
+  "RegisteredUsers": {"$user": "$password"},
+  "LimitFindResults": $limit,
   "HttpServerEnabled": true,
   "DicomServerEnabled": true,
   "StorageCompression": false,
@@ -81,8 +90,19 @@ JSON
 pid=$!
 
 url="http://127.0.0.1:$http_port"
+answers() {  # the server is up: it answers, if only to say that it wants the password
+    python3 - "$1" <<'PY' 2>/dev/null
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=1)
+except urllib.error.HTTPError as exc:
+    sys.exit(exc.code != 401)
+except OSError:
+    sys.exit(1)
+PY
+}
 for _ in $(seq 150); do
-    if python3 -c "import urllib.request, sys; urllib.request.urlopen('$url/dicom-web/studies', timeout=1)" 2>/dev/null; then
+    if answers "$url/system"; then
         break
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -94,6 +114,8 @@ for _ in $(seq 150); do
 done
 
 export PACS_ORTHANC_URL="$url"
-export PACS_DICOMWEB_URL="$url/dicom-web"
+export PACS_ORTHANC_AUTH="$user:$password"
+export PACS_DICOMWEB_URL="http://$user:$password@127.0.0.1:$http_port/dicom-web"
+export PACS_QUERY_LIMIT="$limit"
 echo "=== Orthanc $("$orthanc" --version 2>/dev/null | head -n 1 | awk '{print $NF}') with DICOMweb on 127.0.0.1:$http_port: $* ==="
 "$@"

@@ -258,6 +258,11 @@ Q_CLUSTER = {
 # the readings made from its studies; empty: no PACS (docs/pacs.md).
 PACS_DICOMWEB_URL = os.environ.get("PACS_DICOMWEB_URL", "")
 PACS_SITE_ACCOUNT = os.environ.get("PACS_SITE_ACCOUNT", "")
+# Studies are looked for by StudyDate: this many days back (pacs_ingest --days overrides it).
+PACS_LOOKBACK_DAYS = int(os.environ.get("PACS_LOOKBACK_DAYS", "7"))
+# The most studies the PACS returns for one query (Orthanc: LimitFindResults): a query answered
+# with this many is asked again in smaller time windows, so a capped answer loses nothing.
+PACS_QUERY_LIMIT = int(os.environ.get("PACS_QUERY_LIMIT", "100"))
 
 LOGGING = {
     "version": 1,

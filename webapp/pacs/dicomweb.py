@@ -1,8 +1,37 @@
-"""The PACS over DICOMweb (QIDO-RS, WADO-RS, STOW-RS) with the maintained `dicomweb-client`."""
+"""The PACS over DICOMweb (QIDO-RS, WADO-RS, STOW-RS) with the maintained `dicomweb-client`.
+
+Credentials may be given in the URL (`https://user:password@pacs.example/dicom-web`, HTTP Basic,
+as Orthanc's RegisteredUsers expect): they are taken out of it and sent by the session, so no
+address this app logs or prints carries them.
+"""
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+# Seconds to connect and to wait for each answer: a PACS that stops answering fails the job
+# (which --resume or the next poll takes up again) instead of holding a worker for ever.
+TIMEOUT = (10, 120)
+
+
+class PacsRefused(Exception):
+    """The PACS refused our credentials (HTTP 401 or 403): no retry helps; fix the settings."""
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL without user:password, and those (unquoted) or None."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return (urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)),
+            (unquote(parts.username), unquote(parts.password or "")))
 
 
 def client(url: str | None = None):
@@ -13,4 +42,45 @@ def client(url: str | None = None):
     if not url:
         raise ImproperlyConfigured("Set PACS_DICOMWEB_URL to the PACS's DICOMweb root "
                                    "(e.g. http://127.0.0.1:8042/dicom-web): see docs/pacs.md")
-    return DICOMwebClient(url=url.rstrip("/"))
+    url, credentials = split_credentials(url)
+    session = requests.Session()
+    session.auth = credentials
+    try:
+        return DICOMwebClient(url=url.rstrip("/"), session=session, timeout=TIMEOUT)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"PACS_DICOMWEB_URL is not a DICOMweb root: {exc}") from None
+
+
+def http_status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth trying again later: the PACS unreachable, slow, overloaded or failing (5xx)."""
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+        return True
+    status = http_status(exc)
+    return status is not None and (status >= 500 or status in (408, 429))
+
+
+def describe(exc: BaseException) -> str:
+    """One line about a failed PACS request, without credentials or a traceback."""
+    status = http_status(exc)
+    if status in (401, 403):
+        return (f"the PACS refused the credentials (HTTP {status}): check the user and password "
+                "in PACS_DICOMWEB_URL")
+    if status is not None:
+        reason = getattr(exc.response, "reason", "") or ""
+        url = split_credentials(getattr(exc.response, "url", "") or "")[0]
+        return f"the PACS answered HTTP {status} {reason} for {url}".strip()
+    if isinstance(exc, requests.Timeout):
+        return "the PACS did not answer in time"
+    if isinstance(exc, requests.ConnectionError):
+        return "the PACS cannot be reached (connection failed)"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def refuse_if_unauthorised(exc: BaseException) -> None:
+    if http_status(exc) in (401, 403):
+        raise PacsRefused(describe(exc)) from exc

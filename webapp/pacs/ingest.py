@@ -1,18 +1,21 @@
 """Ingest: find chest X-ray studies in the PACS (QIDO-RS), pick a frontal view from each study's
-metadata and read that one image (WADO-RS) into a reading owned by the site account.
+metadata and read that image (WADO-RS) into a reading owned by the site account.
 
-Only a frontal chest X-ray is read: an image of modality CR or DX whose ViewPosition is PA or AP
-and whose BodyPartExamined, when given, is the chest. Every other image (a lateral, another body
-part, a study without ViewPosition) is skipped with a reason that is logged and kept on the
-study's row. Images of other modalities (our own SR and secondary capture among them) are not
-candidates at all.
+Only a frontal chest X-ray is read: an image of modality CR or DX whose ViewPosition is PA or AP,
+whose BodyPartExamined, when given, is the chest, and that is meant for presentation (the raw
+"for processing" detector image of a DX system is not what the model learned from). Every other
+image (a lateral, another body part, a study without ViewPosition) is skipped with a reason that
+is logged and kept on the study's row. Images of other modalities (our own SR and secondary
+capture among them) are not candidates at all. When a study has several frontal images, they
+are tried in order until one can be read.
 """
 from __future__ import annotations
 
 import io
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -20,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from pydicom.dataset import Dataset
 
+from . import dicomweb
 from .models import PacsStudy
 
 log = logging.getLogger("webapp.pacs")
@@ -28,6 +32,9 @@ FRONTAL_VIEWS = ("PA", "AP")
 XRAY_MODALITIES = ("CR", "DX")
 CHEST_BODY_PARTS = ("CHEST", "THORAX", "LUNG", "CHEST_TO_PELVIS")
 QIDO_PAGE = 200
+# Skipped and failed studies that are looked at again when the PACS lists more images in them
+# (a lateral sent before its frontal; the frontal arrives a minute later).
+RECHECKED = (PacsStudy.State.SKIPPED, PacsStudy.State.FAILED)
 
 
 def site_account():
@@ -51,48 +58,115 @@ def dataset_from_json(item: dict) -> Dataset:
                               if "BulkDataURI" not in value and "InlineBinary" not in value})
 
 
-def study_uids(web) -> list[str]:
-    """Every StudyInstanceUID the PACS lists (QIDO-RS /studies, page by page)."""
-    uids: list[str] = []
-    offset = 0
+# --- Finding studies -------------------------------------------------------------------------
+# A PACS may cap the answers to one query (Orthanc: LimitFindResults) and say nothing about it:
+# the answer just stops, and paging past the cap returns nothing. So studies are asked for by
+# date window and modality, and a window whose answer reaches PACS_QUERY_LIMIT is asked again in
+# smaller pieces (days, then hours, then minutes of StudyTime). What every answer held is kept.
+
+def _query(web, filters: dict) -> list[Dataset]:
+    """Every study matching `filters`, page by page (until a page comes back short)."""
+    found: list[Dataset] = []
     while True:
-        page = web.search_for_studies(offset=offset, limit=QIDO_PAGE,
-                                      fields=["StudyInstanceUID"])
-        uids += [str(dataset_from_json(item).StudyInstanceUID) for item in page]
+        page = web.search_for_studies(
+            offset=len(found), limit=QIDO_PAGE, search_filters=filters,
+            fields=["StudyInstanceUID", "NumberOfStudyRelatedInstances"])
+        found += [dataset_from_json(item) for item in page]
         if len(page) < QIDO_PAGE:
-            return uids
-        offset += len(page)
+            return found
 
 
-def queue_new_studies(web) -> list[PacsStudy]:
+def _pieces(filters: dict) -> list[dict]:
+    """The next finer windows of a StudyDate/StudyTime query, or [] at the finest (a minute)."""
+    first, _, last = filters["StudyDate"].partition("-")
+    if first != last:  # a range of days -> each day
+        start = timezone.datetime.strptime(first, "%Y%m%d").date()
+        end = timezone.datetime.strptime(last, "%Y%m%d").date()
+        return [{**filters, "StudyDate": f"{day:%Y%m%d}-{day:%Y%m%d}"}
+                for day in (start + timedelta(days=n) for n in range((end - start).days + 1))]
+    time = filters.get("StudyTime")
+    if time is None:  # a day -> its hours
+        return [{**filters, "StudyTime": f"{h:02d}0000-{h:02d}5959"} for h in range(24)]
+    if time[2:4] == "00" and time[9:11] == "59":  # an hour -> its minutes
+        return [{**filters, "StudyTime": f"{time[:2]}{m:02d}00-{time[:2]}{m:02d}59"}
+                for m in range(60)]
+    return []
+
+
+def _search(web, filters: dict, found: dict[str, int | None]) -> None:
+    answers = _query(web, filters)
+    for ds in answers:
+        count = getattr(ds, "NumberOfStudyRelatedInstances", None)
+        found[str(ds.StudyInstanceUID)] = int(count) if count not in (None, "") else None
+    if len(answers) < settings.PACS_QUERY_LIMIT:
+        return
+    pieces = _pieces(filters)
+    if not pieces:
+        log.warning("PACS: %d studies answered for %s, the most one query returns "
+                    "(PACS_QUERY_LIMIT %d): some studies of that minute may be missed",
+                    len(answers), filters, settings.PACS_QUERY_LIMIT)
+    for piece in pieces:
+        _search(web, piece, found)
+
+
+def listed_studies(web, days: int | None = None) -> dict[str, int | None]:
+    """StudyInstanceUID -> number of images, for every CR or DX study the PACS lists with a
+    StudyDate in the last `days` days (settings.PACS_LOOKBACK_DAYS; tomorrow too, for a
+    modality whose clock or time zone runs ahead). Studies without a StudyDate are not found."""
+    days = settings.PACS_LOOKBACK_DAYS if days is None else days
+    today = timezone.localdate()
+    window = f"{today - timedelta(days=max(days, 1) - 1):%Y%m%d}-{today + timedelta(days=1):%Y%m%d}"
+    found: dict[str, int | None] = {}
+    for modality in XRAY_MODALITIES:
+        _search(web, {"StudyDate": window, "ModalitiesInStudy": modality}, found)
+    return found
+
+
+def queue_new_studies(web, days: int | None = None) -> list[PacsStudy]:
     """Make a row for each study not seen before and queue its job, in one transaction per
     study (the ORM broker's queue is a table of the same database: the row and its job are
-    committed together or not at all). Returns the new rows."""
+    committed together or not at all). A skipped or failed study in which the PACS now lists
+    more images is queued again. Returns the rows queued."""
     from . import tasks
 
-    found = study_uids(web)
-    known = set()
-    for start in range(0, len(found), 500):
-        known |= set(PacsStudy.objects.filter(study_instance_uid__in=found[start:start + 500])
-                     .values_list("study_instance_uid", flat=True))
-    new = []
-    for uid in found:
-        if uid in known:
-            continue
+    found = listed_studies(web, days)
+    uids = list(found)
+    known: dict[str, PacsStudy] = {}
+    for start in range(0, len(uids), 500):
+        for study in PacsStudy.objects.filter(study_instance_uid__in=uids[start:start + 500]):
+            known[study.study_instance_uid] = study
+    queued = []
+    for uid, count in found.items():
+        study = known.get(uid)
         with transaction.atomic():
-            study, created = PacsStudy.objects.get_or_create(study_instance_uid=uid)
-            if created:
-                tasks.enqueue("read_study", study.pk)
-                new.append(study)
-    log.info("PACS: %d studies listed, %d new queued", len(found), len(new))
-    return new
+            if study is None:
+                study, created = PacsStudy.objects.get_or_create(
+                    study_instance_uid=uid, defaults={"instances_listed": count})
+                if not created:
+                    continue
+            elif not (study.state in RECHECKED and study.reason_code != "reading_deleted"
+                      and count is not None and count > (study.instances_listed or 0)):
+                continue
+            elif not PacsStudy.objects.filter(pk=study.pk, state=study.state).update(
+                    state=PacsStudy.State.QUEUED, instances_listed=count, reason_code="",
+                    reason="", updated_at=timezone.now()):
+                continue  # changed meanwhile
+            else:
+                log.info("PACS study %s: %s before, %d images now (was %s): looked at again",
+                         uid, study.state, count, study.instances_listed)
+            tasks.enqueue("read_study", study.pk)
+            queued.append(study)
+    log.info("PACS: %d studies listed, %d queued", len(found), len(queued))
+    return queued
 
+
+# --- Choosing and reading the image ----------------------------------------------------------
 
 @dataclass
 class Choice:
-    """The image to read, or why there is none."""
+    """The images to try, in order (frontal chest X-rays), or why there is none."""
 
-    instance: Dataset | None
+    instances: list[Dataset] = field(default_factory=list)
     reason_code: str = ""
     reason: str = ""
 
@@ -108,60 +182,106 @@ def _skip_reason(ds: Dataset) -> tuple[str, str] | None:
     if view not in FRONTAL_VIEWS:
         what = "lateral" if view in ("LL", "RL", "LAT", "LATERAL", "LLD", "RLD") else "not frontal"
         return "not_frontal", f"ViewPosition {view} ({what}); only PA or AP are read"
+    intent = str(getattr(ds, "PresentationIntentType", "") or "").strip().upper()
+    if intent == "FOR PROCESSING":
+        return "for_processing", "a raw image meant for processing, not for presentation"
     return None
 
 
 def choose_frontal(instances: list[Dataset], study_uid: str = "") -> Choice:
-    """The first frontal chest X-ray of a study (by series, then instance number)."""
+    """The study's frontal chest X-rays, in order (by series, then instance number)."""
     def order(ds: Dataset):
         return (int(getattr(ds, "SeriesNumber", 0) or 0), int(getattr(ds, "InstanceNumber", 0) or 0))
 
+    chosen: list[Dataset] = []
     skipped: list[tuple[str, str]] = []
     for ds in sorted(instances, key=order):
         if str(getattr(ds, "Modality", "")).upper() not in XRAY_MODALITIES:
             continue
         why = _skip_reason(ds)
         if why is None:
-            return Choice(ds)
+            chosen.append(ds)
+            continue
         skipped.append(why)
         log.info("PACS study %s: skipped image %s: %s", study_uid,
                  getattr(ds, "SOPInstanceUID", "?"), why[1])
+    if chosen:
+        return Choice(chosen)
     if not skipped:
-        return Choice(None, "no_xray", "no CR or DX image in the study")
+        return Choice([], "no_xray", "no CR or DX image in the study")
     codes = {code for code, _ in skipped}
     code = codes.pop() if len(codes) == 1 else "no_frontal_chest_xray"
-    return Choice(None, code, "no frontal chest X-ray: " + "; ".join(sorted({r for _, r in skipped})))
+    return Choice([], code, "no frontal chest X-ray: " + "; ".join(sorted({r for _, r in skipped})))
+
+
+def _gone(exc: Exception) -> bool:
+    return dicomweb.http_status(exc) in (404, 410)
 
 
 def read(study: PacsStudy, web, owner) -> str:
     """Read one queued study: skip it with a reason, or store its reading and queue the
     write-back. Returns the study's new state. Safe to run again: a study that is no longer
-    queued is left alone, and the reading and its state change are committed together."""
+    queued is left alone, and the reading and its state change are committed together.
+
+    A study deleted from the PACS meanwhile, and images that cannot be read or that the model
+    refuses, end the study as failed or skipped with the reason; a PACS that cannot be reached
+    raises (the job fails, the study stays queued for --resume or the job's next delivery)."""
     from cxr.inference import ImageError
-    from webapp.screening import storage
     from webapp.screening.engine import get_predictor
+
+    uid = study.study_instance_uid
+    try:
+        metadata = web.retrieve_study_metadata(uid)
+    except Exception as exc:
+        if not _gone(exc):
+            raise
+        return _finish(study, PacsStudy.State.FAILED, "not_in_pacs",
+                       "the study is no longer in the PACS (deleted after it was listed)")
+    choice = choose_frontal([dataset_from_json(item) for item in metadata], uid)
+    if not choice.instances:
+        return _finish(study, PacsStudy.State.SKIPPED, choice.reason_code, choice.reason)
+    problems: list[tuple[str, str, str]] = []  # (state, code, reason) of each image tried
+    for ds in choice.instances:
+        series, sop = str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID)
+        try:
+            instance = web.retrieve_instance(uid, series, sop)
+        except Exception as exc:
+            if not _gone(exc):
+                raise
+            problems.append((PacsStudy.State.FAILED, "not_in_pacs",
+                             f"image {sop} is no longer in the PACS"))
+            continue
+        buffer = io.BytesIO()
+        try:
+            instance.save_as(buffer, enforce_file_format=True)
+            del instance
+            prediction = get_predictor().predict(buffer.getvalue())
+        except ImageError as exc:
+            problems.append((PacsStudy.State.FAILED, getattr(exc, "code", "unreadable_image"),
+                             f"image {sop}: {getattr(exc, 'message', '') or exc}"))
+            continue
+        except (ValueError, AttributeError, TypeError, OSError) as exc:  # a malformed instance
+            problems.append((PacsStudy.State.FAILED, "unreadable_image",
+                             f"image {sop}: {type(exc).__name__}: {exc}"))
+            continue
+        if prediction.rejected:
+            problems.append((PacsStudy.State.SKIPPED, "not_a_chest_xray",
+                             f"image {sop}: {prediction.reason or 'the model refused the image'}"))
+            continue
+        for state, code, reason in problems:
+            log.info("PACS study %s: %s (%s): %s; the next frontal image was tried", uid,
+                     state, code, reason)
+        return _store(study, owner, prediction, ds)
+    # Every frontal image failed: a failure (a damaged image) outranks a refusal.
+    state, code, _ = min(problems, key=lambda p: p[0] != PacsStudy.State.FAILED)
+    return _finish(study, state, code, "; ".join(reason for _, _, reason in problems))
+
+
+def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
+    from webapp.screening import storage
 
     from . import tasks
 
-    uid = study.study_instance_uid
-    instances = [dataset_from_json(item) for item in web.retrieve_study_metadata(uid)]
-    choice = choose_frontal(instances, uid)
-    if choice.instance is None:
-        return _finish(study, PacsStudy.State.SKIPPED, choice.reason_code, choice.reason)
-    ds = choice.instance
-    series, sop = str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID)
-    instance = web.retrieve_instance(uid, series, sop)
-    buffer = io.BytesIO()
-    instance.save_as(buffer, enforce_file_format=True)
-    del instance
-    try:
-        prediction = get_predictor().predict(buffer.getvalue())
-    except ImageError as exc:
-        return _finish(study, PacsStudy.State.FAILED, getattr(exc, "code", "unreadable_image"),
-                       str(getattr(exc, "message", "") or exc))
-    if prediction.rejected:
-        return _finish(study, PacsStudy.State.SKIPPED, "not_a_chest_xray",
-                       str(prediction.reason or "the model refused the image"))
     tasks.failpoint("before_reading_commit")
     reading = None
     try:
@@ -172,8 +292,13 @@ def read(study: PacsStudy, web, owner) -> str:
             reading = storage.create_reading(owner, prediction, "")
             locked.state = PacsStudy.State.READ
             locked.reading = reading
-            locked.series_instance_uid, locked.sop_instance_uid = series, sop
+            locked.series_instance_uid = str(ds.SeriesInstanceUID)
+            locked.sop_instance_uid = str(ds.SOPInstanceUID)
             locked.view_position = str(getattr(ds, "ViewPosition", ""))
+            locked.patient_id = str(getattr(ds, "PatientID", "") or "")[:64]
+            locked.accession_number = str(getattr(ds, "AccessionNumber", "") or "")[:16]
+            locked.study_date = str(getattr(ds, "StudyDate", "") or "")[:8]
+            locked.reason_code, locked.reason = "", ""
             locked.read_at = timezone.now()
             locked.save()
             tasks.enqueue("write_back", study.pk)
@@ -182,8 +307,8 @@ def read(study: PacsStudy, web, owner) -> str:
             shutil.rmtree(storage.reading_folder(reading.owner_id, reading.storage_key),
                           ignore_errors=True)
         raise
-    log.info("PACS study %s: read image %s (%s) as reading %s", uid, sop, locked.view_position,
-             reading.pk)
+    log.info("PACS study %s: read image %s (%s) as reading %s", study.study_instance_uid,
+             locked.sop_instance_uid, locked.view_position, reading.pk)
     return locked.state
 
 

@@ -30,9 +30,19 @@ class PacsStudy(models.Model):
     series_instance_uid = models.CharField(max_length=64, blank=True, default="")
     sop_instance_uid = models.CharField(max_length=64, blank=True, default="")
     view_position = models.CharField(max_length=16, blank=True, default="")
+    # Who and which examination the image belongs to, as its DICOM header says (shown beside the
+    # reading: the site account's readings are otherwise one list of unnamed X-rays).
+    patient_id = models.CharField(_("patient ID"), max_length=64, blank=True, default="")
+    accession_number = models.CharField(_("accession number"), max_length=16, blank=True,
+                                        default="")
+    study_date = models.CharField(max_length=8, blank=True, default="")  # DICOM DA, YYYYMMDD
+    # How many images the PACS listed in the study when it was last queued: a skipped study in
+    # which it lists more (a frontal sent after the lateral) is looked at again.
+    instances_listed = models.IntegerField(null=True, blank=True)
     reading = models.OneToOneField(Reading, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="pacs_study")
-    # Why a study was skipped or failed: a stable code and English words (logged as well).
+    # Why a study was skipped or failed, or why its last job stopped (the PACS unreachable, the
+    # write-back refused): a stable code and English words (logged as well; docs/pacs.md).
     reason_code = models.CharField(max_length=40, blank=True, default="")
     reason = models.TextField(blank=True, default="")
     # What was written back (SOP Instance UIDs, derived from the reading: a retry stores the

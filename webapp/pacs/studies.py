@@ -8,6 +8,7 @@ the real one. The files are never stored in the repository.
 from __future__ import annotations
 
 import io
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,9 @@ DX_PRESENTATION = "1.2.840.10008.5.1.4.1.1.1.1"  # Digital X-Ray Image Storage -
 def xray_instance(image: Path | str, *, study_uid: str | None = None, view_position: str = "PA",
                   body_part: str = "CHEST", patient_id: str = "CXR-TEST-1",
                   accession: str = "", series_number: int = 1, instance_number: int = 1,
-                  study_date: str = "20260101") -> FileDataset:
-    """One DX instance holding the real image at `image` (8-bit grey, stored as 12-bit)."""
+                  study_date: str = "", study_time: str = "120000") -> FileDataset:
+    """One DX instance holding the real image at `image` (8-bit grey, stored as 12-bit), dated
+    today unless `study_date` (YYYYMMDD) says otherwise."""
     from PIL import Image
 
     with Image.open(image) as img:
@@ -36,7 +38,7 @@ def xray_instance(image: Path | str, *, study_uid: str | None = None, view_posit
     ds.SeriesInstanceUID = generate_uid()
     ds.PatientID, ds.PatientName = patient_id, "Test^Patient"
     ds.PatientBirthDate, ds.PatientSex = "", "O"
-    ds.StudyDate, ds.StudyTime, ds.StudyID = study_date, "120000", "1"
+    ds.StudyDate, ds.StudyTime, ds.StudyID = study_date or f"{date.today():%Y%m%d}", study_time, "1"
     ds.AccessionNumber = accession
     ds.ReferringPhysicianName = ""
     ds.Modality, ds.Manufacturer = "DX", "Test X-ray system"

@@ -43,10 +43,11 @@ def held_jobs():
 
 
 def run_inline(study_pk: int) -> str:
-    """Do all of one study's jobs in this process (no worker): `pacs_ingest --inline`, tests."""
-    state = ""
+    """Do all of one study's jobs that are left, in this process (no worker): `pacs_ingest
+    --inline`, tests."""
+    state = PacsStudy.objects.get(pk=study_pk).state
     with held_jobs() as pending:
-        pending.append(("read_study", study_pk))
+        pending.append(("write_back" if state == PacsStudy.State.READ else "read_study", study_pk))
         while pending:
             job, pk = pending.pop(0)
             state = JOBS[job](pk)
@@ -59,7 +60,8 @@ def read_study(study_pk: int) -> str:
     study = PacsStudy.objects.get(pk=study_pk)
     if study.state != PacsStudy.State.QUEUED:
         return study.state
-    return ingest.read(study, dicomweb.client(), ingest.site_account())
+    with stopped_job_noted(study_pk, "read"):
+        return ingest.read(study, dicomweb.client(), ingest.site_account())
 
 
 def write_back(study_pk: int) -> str:
@@ -68,15 +70,38 @@ def write_back(study_pk: int) -> str:
     from . import dicomweb, writeback
 
     study = PacsStudy.objects.select_related("reading").get(pk=study_pk)
-    if study.state != PacsStudy.State.READ or study.reading is None:
+    if study.state != PacsStudy.State.READ:
         return study.state
-    sr_uid, sc_uid = writeback.write_back(study, dicomweb.client())
+    if study.reading is None:  # its owner deleted the reading before it was written back
+        PacsStudy.objects.filter(pk=study_pk, state=PacsStudy.State.READ).update(
+            state=PacsStudy.State.FAILED, reason_code="reading_deleted",
+            reason="the reading was deleted in the app before it was written back",
+            updated_at=timezone.now())
+        return PacsStudy.State.FAILED
+    with stopped_job_noted(study_pk, "write back"):
+        sr_uid, sc_uid = writeback.write_back(study, dicomweb.client())
     failpoint("after_store")
     with transaction.atomic():
         PacsStudy.objects.filter(pk=study_pk, state=PacsStudy.State.READ).update(
             state=PacsStudy.State.WRITTEN, sr_instance_uid=sr_uid, sc_instance_uid=sc_uid,
-            written_at=timezone.now(), updated_at=timezone.now())
+            reason_code="", reason="", written_at=timezone.now(), updated_at=timezone.now())
     return PacsStudy.State.WRITTEN
+
+
+@contextlib.contextmanager
+def stopped_job_noted(study_pk: int, what: str):
+    """A job that stops on an error leaves its study where it was (queued or read: --resume
+    queues it again) but says why on the study's row, for pacs_status and the admin site."""
+    from . import dicomweb
+
+    try:
+        yield
+    except Exception as exc:
+        transient = dicomweb.is_transient(exc) or dicomweb.http_status(exc) in (401, 403)
+        code = "pacs_unreachable" if transient else f"{what.replace(' ', '_')}_error"
+        PacsStudy.objects.filter(pk=study_pk).update(
+            reason_code=code, reason=f"could not {what}: {dicomweb.describe(exc)}"[:2000])
+        raise
 
 
 JOBS = {"read_study": read_study, "write_back": write_back}

@@ -14,6 +14,7 @@ import uuid
 
 import numpy as np
 from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
 from pydicom.sr.coding import Code
 
 from .ingest import dataset_from_json
@@ -49,6 +50,42 @@ SET_CONFIDENCE = Code("set-confidence", SCHEME, "Confidence of the prediction se
 WARNING = Code("warning", SCHEME, "Warning")
 REASON = Code("no-label-reason", SCHEME, "Why no label is given")
 UNITY = Code("1", "UCUM", "no units")
+
+
+# Header attributes highdicom reads from the image without checking that they are there (DICOM
+# type 2: required, but may be empty; some modalities leave them out all the same).
+TYPE_2 = ("PatientID", "PatientName", "PatientBirthDate", "PatientSex", "AccessionNumber",
+          "StudyID", "StudyDate", "StudyTime", "ReferringPhysicianName")
+# Patient and study attributes highdicom does not copy, which a PACS and a viewer use to file and
+# show our objects with the X-ray (the issuer tells one hospital's patient IDs from another's).
+COPIED = ("IssuerOfPatientID", "IssuerOfPatientIDQualifiersSequence", "OtherPatientIDsSequence",
+          "PatientAge", "PatientSize", "PatientWeight", "StudyDescription")
+
+
+def source_dataset(item: dict) -> Dataset:
+    """The image that was read, from its WADO-RS metadata, ready to be copied from: its text
+    is Unicode already (DICOM JSON), so it is declared UTF-8 whatever character set the image
+    declared (ISO 2022 code extensions do not survive the trip through JSON), and missing type
+    2 attributes are present and empty."""
+    source = dataset_from_json(item)
+    source.SpecificCharacterSet = "ISO_IR 192"
+    for keyword in TYPE_2:
+        if keyword not in source:
+            setattr(source, keyword, "")
+    return source
+
+
+def copy_patient_and_study(target: Dataset, source: Dataset) -> None:
+    for keyword in COPIED:
+        if keyword in source and source.data_element(keyword).value not in (None, ""):
+            target[keyword] = source.data_element(keyword)
+
+
+def source_image_reference(source: Dataset) -> Sequence:
+    item = Dataset()
+    item.ReferencedSOPClassUID = source.SOPClassUID
+    item.ReferencedSOPInstanceUID = source.SOPInstanceUID
+    return Sequence([item])
 
 
 def probability_code(name: str) -> Code:
@@ -121,6 +158,7 @@ def structured_report(reading, source: Dataset):
         series_description=SR_DESCRIPTION,
     )
     sr.ContentLabel = "AI_ESTIMATE"
+    copy_patient_and_study(sr, source)
     return sr
 
 
@@ -159,6 +197,8 @@ def secondary_capture(reading, source: Dataset):
     sc.BurnedInAnnotation = "YES"
     sc.ImageComments = STATEMENT
     sc.DerivationDescription = f"Class activation map of {model_name()} {reading.model_version}"
+    sc.SourceImageSequence = source_image_reference(source)  # the X-ray under the heat map
+    copy_patient_and_study(sc, source)
     return sc
 
 
@@ -166,7 +206,7 @@ def write_back(study, web) -> tuple[str, str]:
     """Store the SR and the secondary capture of `study`'s reading in its study (STOW-RS).
     Returns their SOP Instance UIDs."""
     uid = study.study_instance_uid
-    source = dataset_from_json(web.retrieve_instance_metadata(
+    source = source_dataset(web.retrieve_instance_metadata(
         uid, study.series_instance_uid, study.sop_instance_uid))
     sr = structured_report(study.reading, source)
     sc = secondary_capture(study.reading, source)

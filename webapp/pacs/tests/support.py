@@ -5,6 +5,7 @@ webapp/pacs under it); outside that script the tests that need it skip with a vi
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import urllib.request
@@ -22,8 +23,18 @@ def orthanc_url() -> str:
     return url
 
 
+def dicomweb_url() -> str:
+    """The DICOMweb root with the test PACS's user and password in it (as a site sets it)."""
+    orthanc_url()
+    return os.environ["PACS_DICOMWEB_URL"]
+
+
 def orthanc(method: str, path: str, body: bytes | None = None, content_type: str = ""):
     request = urllib.request.Request(orthanc_url() + path, data=body, method=method)
+    credentials = os.environ.get("PACS_ORTHANC_AUTH", "")
+    if credentials:
+        request.add_header("Authorization",
+                           "Basic " + base64.b64encode(credentials.encode()).decode())
     if content_type:
         request.add_header("Content-Type", content_type)
     with urllib.request.urlopen(request, timeout=60) as response:
@@ -60,3 +71,12 @@ def series_of(study_uid: str) -> list[dict]:
                        "SeriesInstanceUID": tags.get("SeriesInstanceUID", ""),
                        "Instances": len(item["Instances"])})
     return sorted(series, key=lambda s: s["Modality"])
+
+
+def ingest_all() -> dict[str, str]:
+    """Queue what is new and do every job here (the queue itself: test_queue_crash.py)."""
+    from webapp.pacs import dicomweb, ingest, tasks
+
+    with tasks.held_jobs():
+        new = ingest.queue_new_studies(dicomweb.client())
+    return {study.study_instance_uid: tasks.run_inline(study.pk) for study in new}

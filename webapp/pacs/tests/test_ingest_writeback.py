@@ -12,30 +12,12 @@ import pydicom
 import pytest
 from PIL import Image
 
-from webapp.pacs import dicomweb, ingest, tasks, writeback
+from webapp.pacs import dicomweb, tasks, writeback
 from webapp.pacs.models import PacsStudy
 from webapp.pacs.tests import support
 from webapp.screening.models import Reading
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
-
-
-@pytest.fixture
-def site(settings, media_root, model_dir, make_user):
-    """An empty Orthanc, the bundled model, and the site account that owns PACS readings."""
-    url = support.orthanc_url()
-    support.clear_orthanc()
-    settings.PACS_DICOMWEB_URL = url + "/dicom-web"
-    account = make_user(email="pacs@hospital.example", full_name="Radiology PACS", role="doctor")
-    settings.PACS_SITE_ACCOUNT = account.email
-    return account
-
-
-def ingest_all() -> dict[str, str]:
-    """Queue what is new and do every job here (the queue itself: test_queue_crash.py)."""
-    with tasks.held_jobs():
-        new = ingest.queue_new_studies(dicomweb.client())
-    return {study.study_instance_uid: tasks.run_inline(study.pk) for study in new}
 
 
 def items_by_meaning(sr) -> dict[str, list]:
@@ -58,7 +40,7 @@ def test_frontal_views_are_read_and_written_back_into_the_same_study(site, xray_
     mixed = support.push_study(covid, view_position="LL", series_number=1)
     support.push(ingest_study_instance(normal, mixed, "PA", series_number=2))
 
-    states = ingest_all()
+    states = support.ingest_all()
 
     assert states == {pa: "written", ap: "written", mixed: "written", lateral: "skipped",
                       hand: "skipped"}
@@ -147,8 +129,8 @@ def check_secondary_capture(sc, study, reading) -> None:
 
 def test_a_study_is_read_once_and_written_back_once(site, xray_paths):
     uid = support.push_study(xray_paths["normal"][1], view_position="PA")
-    assert ingest_all() == {uid: "written"}
-    assert ingest_all() == {}  # the next look finds nothing new
+    assert support.ingest_all() == {uid: "written"}
+    assert support.ingest_all() == {}  # the next look finds nothing new
     study = PacsStudy.objects.get(study_instance_uid=uid)
     assert tasks.run_inline(study.pk) == "written"  # a second delivery of its job: nothing
     assert tasks.read_study(study.pk) == "written"
@@ -167,7 +149,7 @@ def test_a_study_is_read_once_and_written_back_once(site, xray_paths):
 
     # A new image added to a study already read does not make it read again.
     support.push(ingest_study_instance(xray_paths["normal"][2], uid, "PA", series_number=3))
-    assert ingest_all() == {}
+    assert support.ingest_all() == {}
     assert Reading.objects.filter(owner=site).count() == 1
 
 

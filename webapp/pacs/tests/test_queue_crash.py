@@ -38,11 +38,11 @@ def states(database: Path) -> dict[str, int]:
 @pytest.mark.parametrize("failpoint", ["before_reading_commit", "after_store"])
 def test_a_worker_killed_mid_job_loses_nothing_and_repeats_nothing(failpoint, tmp_path,
                                                                      model_dir, xray_paths):
-    url = support.orthanc_url()
+    url = support.dicomweb_url()
     support.clear_orthanc()
     data_dir = tmp_path / "data"
     marker = tmp_path / "failpoint.pid"
-    env = worker_env(data_dir, model_dir, PACS_DICOMWEB_URL=url + "/dicom-web",
+    env = worker_env(data_dir, model_dir, PACS_DICOMWEB_URL=url,
                      PACS_SITE_ACCOUNT="pacs@hospital.example")
     database = data_dir / "db.sqlite3"
     manage(env, "migrate", "--noinput")

@@ -2,9 +2,10 @@
 
     manage.py pacs_ingest                 # queue new studies; workers (manage.py qcluster) do them
     manage.py pacs_ingest --wait          # ... and show the batch's progress until it is done
-    manage.py pacs_ingest --poll 30       # look again every 30 s, for ever
+    manage.py pacs_ingest --poll 30       # look again every 30 s, for ever (outages survived)
     manage.py pacs_ingest --inline        # no worker: read and write back in this process
-    manage.py pacs_ingest --resume        # queue again studies whose jobs were given up
+    manage.py pacs_ingest --resume        # queue again studies whose jobs stopped or were given up
+    manage.py pacs_ingest --days 30       # look 30 days back (default PACS_LOOKBACK_DAYS)
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from webapp.pacs import dicomweb, ingest, tasks
 from webapp.pacs.models import PacsStudy
 
 DONE = (PacsStudy.State.WRITTEN, PacsStudy.State.SKIPPED, PacsStudy.State.FAILED)
+# Seconds without progress after which --wait asks whether a worker runs at all.
+NO_WORKER_HINT_AFTER = 30.0
 
 
 def progress_line(studies) -> tuple[str, int]:
@@ -30,6 +33,20 @@ def progress_line(studies) -> tuple[str, int]:
     return line, done
 
 
+def positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(text)
+    return value
+
+
+def days(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 36500:
+        raise ValueError(text)
+    return value
+
+
 class Command(BaseCommand):
     help = "Find new chest X-ray studies in the PACS (DICOMweb) and queue them for reading."
 
@@ -38,61 +55,99 @@ class Command(BaseCommand):
                             help="read and write back in this process (no worker needed)")
         parser.add_argument("--wait", action="store_true",
                             help="show progress until the queued studies are done")
-        parser.add_argument("--timeout", type=float, default=3600,
+        parser.add_argument("--timeout", type=positive, default=3600,
                             help="seconds --wait waits at most")
-        parser.add_argument("--poll", type=float, default=0,
+        parser.add_argument("--poll", type=positive, default=None,
                             help="look for new studies every this many seconds, for ever")
         parser.add_argument("--resume", action="store_true",
-                            help="queue again studies left queued or read (jobs given up)")
+                            help="queue again studies left queued or read (jobs stopped)")
+        parser.add_argument("--days", type=days, default=None,
+                            help="look for studies dated this many days back "
+                                 "(default PACS_LOOKBACK_DAYS)")
         parser.add_argument("--url", default="", help="DICOMweb root (default PACS_DICOMWEB_URL)")
 
-    def handle(self, *args, inline, wait, timeout, poll, resume, url, **options):
+    def handle(self, *args, inline, wait, timeout, poll, resume, days, url, **options):
         try:
             web = dicomweb.client(url or None)
             ingest.site_account()
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
         while True:
-            batch = [s.pk for s in ingest.queue_new_studies(web)] if not inline else []
-            if inline:
-                batch = self._inline(web)
-            if resume:
-                batch += self._resume()
-            self.stdout.write(f"{len(batch)} studies queued" if not inline
-                              else f"{len(batch)} studies read here")
-            if wait and batch and not inline:
-                self._wait(batch, timeout)
+            try:
+                self._round(web, inline, wait, timeout, resume, days)
+            except dicomweb.PacsRefused as exc:
+                raise CommandError(str(exc)) from None
+            except Exception as exc:
+                if not dicomweb.is_transient(exc):
+                    raise
+                if not poll:
+                    raise CommandError(dicomweb.describe(exc)) from None
+                # A PACS restarting or a network outage: try again at the next poll.
+                self.stderr.write(f"{dicomweb.describe(exc)}; trying again in {poll:g} s")
             if not poll:
                 return
             time.sleep(poll)
 
-    def _inline(self, web) -> list[int]:
-        # Queue rows without jobs: this process does the work (tasks.run_inline).
-        with tasks.held_jobs():
-            new = ingest.queue_new_studies(web)
-        for number, study in enumerate(new, 1):
-            state = tasks.run_inline(study.pk)
-            self.stdout.write(f"[{number}/{len(new)}] {study.study_instance_uid}: {state}")
-        return [s.pk for s in new]
+    def _round(self, web, inline, wait, timeout, resume, days) -> None:
+        try:
+            if inline:
+                with tasks.held_jobs():  # rows without jobs: this process does the work
+                    batch = [s.pk for s in ingest.queue_new_studies(web, days)]
+                    if resume:
+                        batch += [pk for pk in self._stuck() if pk not in batch]
+                self._inline(batch)
+                return
+            batch = [s.pk for s in ingest.queue_new_studies(web, days)]
+        except Exception as exc:
+            dicomweb.refuse_if_unauthorised(exc)
+            raise
+        if resume:
+            stuck = [pk for pk in self._stuck() if pk not in batch]
+            for study in PacsStudy.objects.filter(pk__in=stuck):
+                tasks.enqueue("read_study" if study.state == PacsStudy.State.QUEUED
+                              else "write_back", study.pk)
+            batch += stuck
+        self.stdout.write(f"{len(batch)} studies queued")
+        if wait and batch:
+            self._wait(batch, timeout)
 
-    def _resume(self) -> list[int]:
-        stuck = list(PacsStudy.objects.filter(
-            state__in=(PacsStudy.State.QUEUED, PacsStudy.State.READ)))
-        for study in stuck:
-            job = "read_study" if study.state == PacsStudy.State.QUEUED else "write_back"
-            tasks.enqueue(job, study.pk)
-        return [s.pk for s in stuck]
+    def _inline(self, batch: list[int]) -> None:
+        """Do each study's jobs here; one study's error does not stop the others'."""
+        stopped = 0
+        for number, study in enumerate(PacsStudy.objects.filter(pk__in=batch).order_by("pk"), 1):
+            try:
+                state = tasks.run_inline(study.pk)
+            except Exception as exc:
+                dicomweb.refuse_if_unauthorised(exc)
+                stopped += 1
+                study.refresh_from_db()
+                state = f"stopped ({study.state}): {dicomweb.describe(exc)}"
+            self.stdout.write(f"[{number}/{len(batch)}] {study.study_instance_uid}: {state}")
+        self.stdout.write(f"{len(batch)} studies read here")
+        if stopped:
+            raise CommandError(f"{stopped} of {len(batch)} studies stopped on an error and stay "
+                               "where they were: run again with --resume (pacs_status says why)")
+
+    @staticmethod
+    def _stuck() -> list[int]:
+        return list(PacsStudy.objects.filter(
+            state__in=(PacsStudy.State.QUEUED, PacsStudy.State.READ)).order_by("pk")
+            .values_list("pk", flat=True))
 
     def _wait(self, batch: list[int], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        last = ""
+        start = moved = time.monotonic()
+        last, hinted = "", False
         while True:
             line, done = progress_line(batch)
             if line != last:
                 self.stdout.write(line)
-                last = line
+                last, moved = line, time.monotonic()
             if done == len(batch):
                 return
-            if time.monotonic() > deadline:
+            if time.monotonic() - start > timeout:
                 raise CommandError(f"not done after {timeout:.0f} s: {line}")
+            if not hinted and time.monotonic() - moved > NO_WORKER_HINT_AFTER:
+                self.stderr.write(f"Nothing has moved for {NO_WORKER_HINT_AFTER:.0f} s: is a "
+                                  "worker running (make worker, or manage.py qcluster)?")
+                hinted = True
             time.sleep(0.5)

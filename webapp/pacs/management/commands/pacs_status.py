@@ -1,4 +1,5 @@
-"""How far the PACS link has come: studies per state, and the last skips and failures."""
+"""How far the PACS link has come: studies per state, the last skips and failures, and the
+studies whose jobs stopped on an error."""
 from __future__ import annotations
 
 import json
@@ -34,3 +35,9 @@ class Command(BaseCommand):
         for study in PacsStudy.objects.filter(
                 state__in=(PacsStudy.State.SKIPPED, PacsStudy.State.FAILED))[:10]:
             self.stdout.write(f"  {study.state} {study.study_instance_uid}: {study.reason}")
+        # Jobs that stopped on an error leave their study queued or read, with the reason:
+        # `pacs_ingest --resume` queues them again.
+        for study in PacsStudy.objects.filter(
+                state__in=(PacsStudy.State.QUEUED, PacsStudy.State.READ)).exclude(reason="")[:10]:
+            self.stdout.write(f"  stopped ({study.state}) {study.study_instance_uid}: "
+                              f"{study.reason} (pacs_ingest --resume queues it again)")

@@ -1,0 +1,269 @@
+"""What goes wrong with a real PACS, against a real Orthanc (scripts/with-orthanc.sh: it asks for
+a password and caps each query's answer at 20 studies, as hospital PACSs do): capped answers,
+studies deleted or sent in pieces, unusual headers, raw images, outages and wrong passwords.
+Each ends with the study in a state that says why, and nothing is lost or stuck."""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import time
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import pydicom
+import pytest
+import requests
+from django.core.management import CommandError, call_command
+
+from webapp.pacs import dicomweb, ingest, tasks
+from webapp.pacs.models import PacsStudy
+from webapp.pacs.studies import xray_instance
+from webapp.pacs.tests import support
+from webapp.screening.models import Reading
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+def stored(uid: str, modality: str) -> pydicom.Dataset:
+    """The one instance of `modality` that the PACS holds in study `uid`."""
+    web = dicomweb.client()
+    series = next(s for s in support.series_of(uid) if s["Modality"] == modality)
+    instances = web.search_for_instances(uid, series["SeriesInstanceUID"])
+    sop = str(ingest.dataset_from_json(instances[0]).SOPInstanceUID)
+    return web.retrieve_instance(uid, series["SeriesInstanceUID"], sop)
+
+
+def test_a_pacs_that_caps_its_answers_is_asked_in_smaller_windows(site, settings, xray_paths,
+                                                                   caplog):
+    assert settings.PACS_QUERY_LIMIT == 20, "scripts/with-orthanc.sh caps answers at 20"
+    caplog.set_level(logging.WARNING, logger="webapp.pacs")
+    image = xray_paths["normal"][0]
+    crowded = [support.push_study(image, study_time="093000") for _ in range(22)]
+    spread = [support.push_study(image, study_time=f"{hour:02d}1500") for hour in (7, 13, 16, 22)]
+    yesterday = support.push_study(image, study_date=f"{date.today() - timedelta(days=1):%Y%m%d}")
+    old = support.push_study(image, study_date=f"{date.today() - timedelta(days=30):%Y%m%d}")
+
+    with tasks.held_jobs():
+        queued = {s.study_instance_uid for s in ingest.queue_new_studies(dicomweb.client())}
+
+    # The PACS answers at most 21 for any one query; split by day, hour and minute, every study
+    # outside the crowded minute is found, and the minute itself is said to be at the cap.
+    assert set(spread) | {yesterday} <= queued
+    assert len(set(crowded) & queued) >= 21
+    assert old not in queued  # 30 days back: outside PACS_LOOKBACK_DAYS (7)
+    assert "some studies of that minute may be missed" in caplog.text
+    with tasks.held_jobs():
+        assert [s.study_instance_uid for s in
+                ingest.queue_new_studies(dicomweb.client(), days=31)] == [old]
+
+
+def test_odd_headers_are_written_back_with_the_patients_identity(site, xray_paths):
+    image = xray_paths["covid"][0]
+    # A modality that leaves out the patient ID, and one that writes names in Japanese
+    # (ISO 2022 IR 87): the SR and capture must still be written into their studies.
+    no_id = xray_instance(image, accession="A-1")
+    del no_id.PatientID, no_id.PatientBirthDate
+    support.push(no_id)
+    japanese = xray_instance(image, patient_id="JP-7", accession="A-2")
+    japanese.SpecificCharacterSet = ["", "ISO 2022 IR 87"]
+    japanese.PatientName = "Yamada^Tarou=山田^太郎"
+    japanese.IssuerOfPatientID = "TOKYO-GENERAL"
+    japanese.PatientAge = "047Y"
+    japanese.StudyDescription = "胸部 X 線"
+    support.push(japanese)
+
+    states = support.ingest_all()
+
+    assert states == {str(no_id.StudyInstanceUID): "written",
+                      str(japanese.StudyInstanceUID): "written"}
+    sr = stored(str(japanese.StudyInstanceUID), "SR")
+    sc = stored(str(japanese.StudyInstanceUID), "OT")
+    for written in (sr, sc):
+        assert str(written.PatientName) == "Yamada^Tarou=山田^太郎"
+        assert (written.PatientID, written.IssuerOfPatientID) == ("JP-7", "TOKYO-GENERAL")
+        assert (written.PatientAge, written.StudyDescription) == ("047Y", "胸部 X 線")
+        assert written.AccessionNumber == "A-2"
+    source = sc.SourceImageSequence[0]
+    assert source.ReferencedSOPInstanceUID == japanese.SOPInstanceUID
+    assert stored(str(no_id.StudyInstanceUID), "SR").PatientID == ""
+    study = PacsStudy.objects.get(study_instance_uid=japanese.StudyInstanceUID)
+    assert (study.patient_id, study.accession_number, study.study_date) == (
+        "JP-7", "A-2", japanese.StudyDate)
+
+
+def test_a_raw_or_damaged_frontal_is_passed_over_for_the_next_one(site, xray_paths):
+    image = xray_paths["pneumonia"][0]
+    raw = xray_instance(image, series_number=1)
+    raw.PresentationIntentType = "FOR PROCESSING"
+    uid = str(raw.StudyInstanceUID)
+    damaged = xray_instance(image, study_uid=uid, series_number=2)
+    damaged.PixelData = damaged.PixelData[:1000]  # cut short in transfer
+    good = xray_instance(image, study_uid=uid, series_number=3)
+    for ds in (raw, damaged, good):
+        support.push(ds)
+    raw_only = xray_instance(image)
+    raw_only.PresentationIntentType = "FOR PROCESSING"
+    support.push(raw_only)
+
+    states = support.ingest_all()
+
+    assert states == {uid: "written", str(raw_only.StudyInstanceUID): "skipped"}
+    assert PacsStudy.objects.get(study_instance_uid=uid).sop_instance_uid == good.SOPInstanceUID
+    skipped = PacsStudy.objects.get(study_instance_uid=raw_only.StudyInstanceUID)
+    assert skipped.reason_code == "for_processing"
+    assert "not for presentation" in skipped.reason
+
+
+def test_a_frontal_sent_after_the_lateral_is_read(site, xray_paths):
+    image = xray_paths["normal"][1]
+    uid = support.push_study(image, view_position="LL", series_number=1)
+    assert support.ingest_all() == {uid: "skipped"}
+    assert support.ingest_all() == {}  # nothing new: not looked at again
+    support.push(xray_instance(image, study_uid=uid, view_position="PA", series_number=2))
+    assert support.ingest_all() == {uid: "written"}
+    assert PacsStudy.objects.get(study_instance_uid=uid).reason == ""
+    assert support.ingest_all() == {}  # our own SR and capture in the study do not make it read again
+
+
+def test_studies_deleted_or_duplicated_in_the_pacs_end_with_a_reason(site, xray_paths):
+    image = xray_paths["covid"][1]
+    gone = support.push_study(image)
+    first = xray_instance(image)
+    copy = xray_instance(xray_paths["covid"][2])  # another study reusing first's instance UID
+    copy.SOPInstanceUID = copy.file_meta.MediaStorageSOPInstanceUID = first.SOPInstanceUID
+    support.push(first)
+    support.push(copy)
+    with tasks.held_jobs():
+        studies = {s.study_instance_uid: s for s in ingest.queue_new_studies(dicomweb.client())}
+    support.orthanc("DELETE", "/studies/" + support.orthanc(
+        "POST", "/tools/lookup", gone.encode())[0]["ID"])
+
+    states = {uid: tasks.run_inline(study.pk) for uid, study in studies.items()}
+
+    assert states[gone] == "failed"
+    deleted = PacsStudy.objects.get(study_instance_uid=gone)
+    assert deleted.reason_code == "not_in_pacs" and "deleted after it was listed" in deleted.reason
+    # Orthanc 1.10 lists both studies of the reused UID and returns the image in neither: each
+    # ends failed, saying so (a PACS that returns it reads one of them).
+    for uid in (str(first.StudyInstanceUID), str(copy.StudyInstanceUID)):
+        study = PacsStudy.objects.get(study_instance_uid=uid)
+        assert study.state == "written" or (
+            study.state == "failed" and "is no longer in the PACS" in study.reason), study.reason
+    assert not PacsStudy.objects.filter(state="queued").exists()
+
+
+def test_a_reading_deleted_before_its_write_back_ends_the_study(site, xray_paths):
+    uid = support.push_study(xray_paths["normal"][2])
+    with tasks.held_jobs() as pending:
+        study = ingest.queue_new_studies(dicomweb.client())[0]
+        pending.clear()
+        assert tasks.read_study(study.pk) == "read"
+    Reading.objects.get(pacs_study__study_instance_uid=uid).delete()
+    assert tasks.write_back(study.pk) == "failed"
+    study.refresh_from_db()
+    assert study.reason_code == "reading_deleted"
+    assert [s["Modality"] for s in support.series_of(uid)] == ["DX"]  # nothing written
+    support.push(xray_instance(xray_paths["normal"][3], study_uid=uid, series_number=2))
+    assert support.ingest_all() == {}  # deleted on purpose: a new image does not bring it back
+
+
+def test_inline_goes_on_after_a_study_stops_and_resume_finishes_it(site, xray_paths,
+                                                                  monkeypatch):
+    """One study's write-back stops on an error (injected: the PACS refusing STOW-RS for that
+    study); the other studies are still read, the stopped one stays `read` with the reason,
+    and --inline --resume finishes it here (not in a worker's queue)."""
+    from webapp.pacs import writeback
+
+    first = support.push_study(xray_paths["covid"][3], study_time="080000")
+    second = support.push_study(xray_paths["normal"][4], study_time="090000")
+    real = writeback.write_back
+
+    def refuse_first(study, web):
+        if study.study_instance_uid == first:
+            raise ValueError("the PACS refused the object (injected)")
+        return real(study, web)
+
+    monkeypatch.setattr(writeback, "write_back", refuse_first)
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 of 2 studies stopped"):
+        call_command("pacs_ingest", "--inline", stdout=out)
+    assert f"{second}: written" in out.getvalue()
+    assert f"{first}: stopped (read): ValueError: the PACS refused" in out.getvalue()
+    stopped = PacsStudy.objects.get(study_instance_uid=first)
+    assert (stopped.state, stopped.reason_code) == ("read", "write_back_error")
+    status = io.StringIO()
+    call_command("pacs_status", stdout=status)
+    assert f"stopped (read) {first}: could not write back: ValueError" in status.getvalue()
+
+    monkeypatch.setattr(writeback, "write_back", real)
+    out = io.StringIO()
+    call_command("pacs_ingest", "--inline", "--resume", stdout=out)
+    assert f"{first}: written" in out.getvalue()
+    stopped.refresh_from_db()
+    assert (stopped.state, stopped.reason) == ("written", "")
+
+
+def test_poll_outlives_an_outage_and_a_wrong_password_stops_it_cleanly(site, monkeypatch):
+    from webapp.pacs.management.commands import pacs_ingest
+
+    class Stop(Exception):
+        pass
+
+    naps = []
+
+    def nap(seconds):
+        naps.append(seconds)
+        if len(naps) == 2:
+            raise Stop
+
+    # The command's clock only: the DICOMweb client's own retries sleep as usual.
+    monkeypatch.setattr(pacs_ingest, "time", SimpleNamespace(sleep=nap, monotonic=time.monotonic))
+    err = io.StringIO()
+    with pytest.raises(Stop):  # two rounds against a closed port: no traceback, no exit
+        call_command("pacs_ingest", "--poll", "5", "--url",
+                     "http://cxr:s3cret@127.0.0.1:1/dicom-web", stderr=err)
+    assert err.getvalue().splitlines() == [
+        "the PACS cannot be reached (connection failed); trying again in 5 s"] * 2
+
+    wrong = support.dicomweb_url().replace(os.environ["PACS_ORTHANC_AUTH"], "cxr:wrong-pw")
+    for extra in (["--poll", "5"], ["--inline"], []):
+        with pytest.raises(CommandError) as refused:
+            call_command("pacs_ingest", "--url", wrong, *extra)
+        assert "refused the credentials (HTTP 401)" in str(refused.value)
+        assert "wrong-pw" not in str(refused.value)
+
+
+def test_wait_asks_whether_a_worker_runs(site, xray_paths, monkeypatch):
+    from webapp.pacs.management.commands import pacs_ingest
+
+    support.push_study(xray_paths["normal"][5])
+    monkeypatch.setattr(pacs_ingest, "NO_WORKER_HINT_AFTER", 0.2)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="not done after 1 s"):
+        call_command("pacs_ingest", "--wait", "--timeout", "1", stderr=err,
+                     stdout=io.StringIO())
+    assert "is a worker running (make worker" in err.getvalue()
+
+
+def test_credentials_stay_out_of_addresses_and_errors():
+    url, credentials = dicomweb.split_credentials("https://ris%40x:p%3Ass@pacs.example:8443/dw")
+    assert (url, credentials) == ("https://pacs.example:8443/dw", ("ris@x", "p:ss"))
+    assert dicomweb.split_credentials("http://pacs/dw") == ("http://pacs/dw", None)
+    client = dicomweb.client("https://ris:secret@pacs.example/dicom-web")
+    assert "secret" not in client.base_url and client._session.auth == ("ris", "secret")
+
+
+def test_a_study_gone_before_write_back_is_described_without_the_password(site, xray_paths):
+    support.push_study(xray_paths["pneumonia"][1])
+    with tasks.held_jobs() as pending:
+        study = ingest.queue_new_studies(dicomweb.client())[0]
+        pending.clear()
+        assert tasks.read_study(study.pk) == "read"
+    support.clear_orthanc()
+    with pytest.raises(requests.HTTPError):
+        tasks.write_back(study.pk)
+    study.refresh_from_db()
+    assert study.state == "read" and study.reason_code == "write_back_error"
+    assert "HTTP 404" in study.reason
+    assert os.environ["PACS_ORTHANC_AUTH"].split(":")[1] not in study.reason
