@@ -39,6 +39,10 @@ def log_probabilities(probs: np.ndarray) -> np.ndarray:
     return np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-12, 1.0))
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 class SiteCalibrationError(ValueError):
     """A calibration file that cannot be used with this model (or cannot be read at all)."""
 
@@ -64,11 +68,41 @@ class SiteCalibration:
     measured: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        n = len(self.classes)
-        if not (len(self.scale) == len(self.bias) == len(self.set_thresholds) == n) or n < 2:
-            raise SiteCalibrationError("a site calibration needs one scale, bias and set threshold per class")
-        if not all(math.isfinite(v) for v in (*self.scale, *self.bias)):
+        # A file edited by hand (or by a broken tool) must be refused when it is loaded, with
+        # the field named, not accepted and then fail inside the first reading.
+        n = len(self.classes) if isinstance(self.classes, list) else 0
+        if n < 2 or not all(isinstance(c, str) and c for c in self.classes) \
+                or len(set(self.classes)) != n:
+            raise SiteCalibrationError("a site calibration's classes must be two or more "
+                                       "different names")
+        for name in ("scale", "bias", "set_thresholds"):
+            if not isinstance(getattr(self, name), list) or len(getattr(self, name)) != n:
+                raise SiteCalibrationError("a site calibration needs one scale, bias and set "
+                                           "threshold per class")
+        if not all(_number(v) and math.isfinite(v) for v in (*self.scale, *self.bias)):
             raise SiteCalibrationError("a site calibration's scales and biases must be finite numbers")
+        for name, value, lowest, highest in (("set_confidence", self.set_confidence, 0, 1),
+                                             ("target_accuracy", self.target_accuracy, 0, 1)):
+            if not (_number(value) and lowest < value <= highest):
+                raise SiteCalibrationError(f"a site calibration's {name} must be a number in "
+                                           f"({lowest}, {highest}], not {value!r}")
+        for name, values in (("set_thresholds", self.set_thresholds),
+                             ("label_threshold", [self.label_threshold])):
+            if not all(v is None or (_number(v) and 0 <= v <= 1) for v in values):
+                raise SiteCalibrationError(f"a site calibration's {name} must be numbers from 0 "
+                                           f"to 1 or null, not {values!r}")
+        if not (isinstance(self.cases, int) and not isinstance(self.cases, bool) and self.cases >= 0
+                and isinstance(self.cases_by_class, dict)
+                and all(isinstance(v, int) and v >= 0 for v in self.cases_by_class.values())):
+            raise SiteCalibrationError("a site calibration's cases must be counts")
+        if not all(isinstance(v, str) for v in (self.model_version, self.fitted_at, self.site)):
+            raise SiteCalibrationError("a site calibration's model_version, fitted_at and site "
+                                       "must be text")
+        accuracy = (self.measured or {}).get("labelled_accuracy") if isinstance(
+            self.measured, dict) else "?"
+        if not (accuracy is None or (isinstance(accuracy, dict) and (
+                accuracy.get("mean") is None or _number(accuracy["mean"])))):
+            raise SiteCalibrationError("a site calibration's measured figures are malformed")
 
     # --- serving ------------------------------------------------------------------------------
 

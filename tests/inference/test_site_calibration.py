@@ -1,6 +1,8 @@
 """A site calibration: served probabilities rescaled, sets and labels by the site's own fit."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -54,6 +56,31 @@ def test_round_trip_and_refusals(tmp_path):
         _calibration(scale=[1.0])
     with pytest.raises(SiteCalibrationError, match="finite"):
         _calibration(bias=[0.0, float("nan"), 0.0])
+
+
+@pytest.mark.parametrize(("field", "value", "named"), [
+    ("label_threshold", "x", "label_threshold"),
+    ("label_threshold", 1.5, "label_threshold"),
+    ("set_thresholds", [0.8, "0.6", None], "set_thresholds"),
+    ("set_confidence", 0, "set_confidence"),
+    ("set_confidence", True, "set_confidence"),
+    ("target_accuracy", "0.9", "target_accuracy"),
+    ("scale", ["1", 1.0, 1.0], "finite"),
+    ("classes", ["covid", "covid", "normal"], "different names"),
+    ("classes", "covid,normal", "different names"),
+    ("cases", -1, "counts"),
+    ("cases_by_class", {"covid": "30"}, "counts"),
+    ("model_version", 4, "text"),
+    ("measured", {"labelled_accuracy": {"mean": "high"}}, "measured"),
+])
+def test_a_hand_edited_file_is_refused_when_loaded_naming_the_field(tmp_path, field, value, named):
+    """A file that loads must serve: a bad field is refused on load, not in the first reading."""
+    data = _calibration().to_dict()
+    data[field] = value
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SiteCalibrationError, match=named):
+        SiteCalibration.load(path)
 
 
 def test_a_label_never_contradicts_its_prediction_set():
