@@ -49,6 +49,7 @@ def test_the_batch_page_follows_the_queue(size, language, chromium_browser, live
         expect(items).to_have_count(3)
         expect(items.nth(0)).to_contain_text(waiting)
         expect(page.locator("[data-batch-reload]")).to_be_hidden()  # JavaScript follows the queue
+        expect(page.get_by_test_id("results-caveat")).to_be_visible()  # before any result arrives
         page.screenshot(path=test_output / f"batch-queued-{size}-{language}.png", full_page=True)
 
         batches.run_queued(batch)  # the worker's jobs; the open page is not reloaded
@@ -59,6 +60,7 @@ def test_the_batch_page_follows_the_queue(size, language, chromium_browser, live
         readings = list(Reading.objects.order_by("id"))
         link = items.nth(2).get_by_role("link")
         expect(link).to_have_attribute("href", f"/screening/readings/{readings[1].pk}/")
+        assert page.get_by_test_id("results-caveat").bounding_box()["y"] < items.nth(0).bounding_box()["y"]
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= SIZES[size]["width"], f"the page scrolls sideways ({width} px)"
         page.screenshot(path=test_output / f"batch-finished-{size}-{language}.png", full_page=True)

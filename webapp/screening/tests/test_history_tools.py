@@ -230,3 +230,31 @@ def test_an_invalid_filter_lists_and_exports_nothing(doctor_client, doctor, mode
     assert 'data-testid="reading-list"' not in html and 'data-testid="history-csv"' not in html
     exported = doctor_client.get(reverse("screening:history_csv") + f"?patient=PT-13&{query}")
     assert exported.status_code == 400 and "nothing was exported" in exported.content.decode()
+
+
+# --- the caveat beside every list of results -----------------------------------------------------
+
+def test_every_list_of_results_says_it_is_not_a_diagnosis(doctor_client, doctor, model_dir, media_root,
+                                                          xray_paths, settings, tmp_path):
+    """The history, a patient's comparison and a multi-file upload show outcomes (and
+    probabilities) as the reading page does, so they carry its caveat with the results, before
+    the list, not only in the page's footer; in either language."""
+    settings.DATA_DIR = tmp_path
+    store_reading(doctor, model_dir, xray_paths["covid"][0], patient_reference="MRN-5")
+    store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="MRN-5")
+    response = post_files(doctor_client, [("a.png", xray_paths["pneumonia"][0].read_bytes()),
+                                          ("b.png", xray_paths["normal"][1].read_bytes())])
+    batches.run_queued()
+    pages = {reverse("screening:history"): 'data-testid="reading-list"',
+             reverse("screening:compare") + "?patient=MRN-5": 'data-testid="compare-grid"',
+             response["Location"]: 'data-testid="batch"'}
+    for language, caveat in (("en", "A screening aid, not a diagnosis: a clinician and an RT-PCR test decide."),
+                             ("id", "Alat bantu skrining, bukan diagnosis: dokter dan tes RT-PCR yang menentukan.")):
+        doctor_client.cookies.load({"django_language": language})
+        for url, results in pages.items():
+            html = doctor_client.get(url).content.decode()
+            main = html[html.index("<main"):html.index("</main>")]  # the footer says it on every page
+            assert main.count('data-testid="results-caveat"') == 1, url
+            box = main[main.index('data-testid="results-caveat"'):]
+            assert box[:box.index("</p>")].endswith(f"<strong>{caveat}</strong>"), url
+            assert main.index('data-testid="results-caveat"') < main.index(results), url

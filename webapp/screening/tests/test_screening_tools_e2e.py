@@ -277,6 +277,9 @@ def test_doctor_compares_a_patients_readings_side_by_side(open_page, test_output
     page.get_by_test_id("compare-link").click()
     items = page.get_by_test_id("compare-item")
     expect(items).to_have_count(2)
+    caveat = page.get_by_test_id("results-caveat")  # as the reading page's disclaimer, above the results
+    expect(caveat).to_be_visible()
+    assert caveat.bounding_box()["y"] < items.nth(0).bounding_box()["y"]
     expect(items.nth(0).locator("a").first).to_have_attribute("href", f"/screening/readings/{first.pk}/")
     page.wait_for_load_state("networkidle")
     boxes = [items.nth(i).bounding_box() for i in range(2)]
