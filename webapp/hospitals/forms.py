@@ -58,6 +58,9 @@ class NearestForm(forms.Form):
         widget=forms.NumberInput(attrs={"placeholder": str(DEFAULT_COUNT)}),
         error_messages={"invalid": _("The number of hospitals must be a whole number.")},
     )
+    # Set by the page's script when the coordinates are the browser's location ("Use my
+    # location"): the answer is then about "your location", not two numbers.
+    here = forms.BooleanField(required=False, widget=forms.HiddenInput)
     all_types = forms.BooleanField(
         label=_("Also list specialty, children's, psychiatric, rehabilitation, long-term care, "
                 "military and veterans' hospitals"),
@@ -97,7 +100,9 @@ class NearestForm(forms.Form):
             self.add_error("lat", _("Enter a latitude."))
         if "lon" not in self.errors and lon is None:
             self.add_error("lon", _("Enter a longitude."))
-        if lat is not None and lon is not None:
+        if lat is not None and lon is not None and data.get("here"):
+            data["origin"] = places.Place(str(_("Your location")), lat, lon, "location")
+        elif lat is not None and lon is not None:
             data["origin"] = places.Place(f"{lat:.4f}, {lon:.4f}", lat, lon, "coordinates")
         return data
 

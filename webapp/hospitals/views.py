@@ -4,7 +4,7 @@ suggestions of its search box.
 
 JSON contract, `GET /hospitals/nearest.json?place=TEXT` (or `lat=..&lon=..`; both: the
 coordinates pick which of several places named TEXT, as a chosen suggestion sends them; optional
-`k`, `all_types=1`):
+`k`, `all_types=1`, and `here=1` for the browser's location: its label is then "Your location"):
     200 {"origin": {"lat", "lon", "label"}, "coverage": "ok" | "far" | "none",
          "message": "...", "results": [...]}
     400 {"message": "...", "errors": {field: [...]}} for an unknown place or bad parameters.
@@ -126,6 +126,7 @@ def nearest(request):
             "directions": _("Directions"),
             "no_phone": _("No phone number listed"),
             "heading": _("Nearest open hospitals to %(place)s"),
+            "heading_here": _("Nearest open hospitals to your location"),
             "none": _("No open hospital found. Import a hospital list first."),
             "searching": _("Searching…"),
             "failed": _("The search failed. Check the place or the coordinates and try again."),
@@ -140,8 +141,9 @@ def nearest(request):
             "zoom_out": _("Zoom out"),
         },
     }
+    here = bool(answer) and form.cleaned_data["origin"].kind == "location"
     response = render(request, "hospitals/nearest.html", {
-        "form": form, "answer": answer, "map_config": map_config,
+        "form": form, "answer": answer, "here": here, "map_config": map_config,
         "open_count": Hospital.objects.filter(status=Hospital.Status.OPEN).count(),
         "tiles_configured": bool(settings.HOSPITAL_MAP_TILES),
     })

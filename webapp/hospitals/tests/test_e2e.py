@@ -102,19 +102,30 @@ def test_clicking_the_map_searches_from_that_point(finder):
     assert names_listed(page) == expected
 
 
-def test_use_my_location(chromium_browser, live_server, hospitals, test_output):
+@pytest.mark.parametrize(("language", "width", "button", "heading"), [
+    ("en", 1280, "Use my location", "Nearest open hospitals to your location"),
+    ("id", 360, "Gunakan lokasi saya", "Rumah sakit buka terdekat dari lokasi Anda"),
+])
+def test_use_my_location(chromium_browser, live_server, hospitals, test_output, language, width, button,
+                         heading):
     context = chromium_browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-US",
+        viewport={"width": width, "height": 900}, locale="id-ID" if language == "id" else "en-US",
         geolocation={"latitude": -7.2575, "longitude": 112.7521}, permissions=["geolocation"])
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
     page = context.new_page()
     page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
     try:
         open_finder(page, live_server.url)
-        page.get_by_role("button", name="Use my location").click()
+        page.get_by_role("button", name=button).click()
         page.locator("#hospital-list > li").first.wait_for()
         assert names_listed(page) == [i.hospital.name for i in nearest_open_hospitals(-7.2575, 112.7521, k=10, public_only=True)]
         assert page.locator("#id_lat").input_value() == "-7.25750"
-        page.screenshot(path=test_output / "hospitals-my-location.png", full_page=True)
+        # Said in words; the coordinates follow as a detail, not as the heading.
+        assert page.locator("#results-heading").inner_text() == heading
+        assert page.locator("#results-coordinates").inner_text() == "-7.2575, 112.7521"
+        # The link to share or reload is a search from those coordinates, not "your location".
+        assert "lat=-7.25750" in page.url and "here" not in page.url
+        page.screenshot(path=test_output / f"hospitals-my-location-{language}-{width}.png", full_page=True)
     finally:
         context.close()
 

@@ -158,6 +158,24 @@ def test_the_not_found_hint_gives_an_example_in_the_readers_language(both_lists,
     assert status == 200 and data["origin"]["label"] == town
 
 
+@pytest.mark.parametrize(("language", "label", "outside"), [
+    ("en", "Your location", "Your location lies outside the hospital lists"),
+    ("id", "Lokasi Anda", "Lokasi Anda berada di luar cakupan"),
+])
+def test_the_browsers_location_is_called_your_location(both_lists, client, language, label, outside):
+    """"Use my location" sends here=1 with the coordinates: the answer names them in words."""
+    client.cookies["django_language"] = language
+    status, data = nearest_json(client, lat="-33.8688", lon="151.2093", here="1")  # Sydney
+    assert status == 200 and data["coverage"] == "none"
+    assert data["origin"] == {"lat": -33.8688, "lon": 151.2093, "label": label}
+    assert data["message"].startswith(outside) and "-33.8688" not in data["message"]
+    html = client.get(reverse("hospitals:nearest"), {"lat": "-33.8688", "lon": "151.2093", "here": "1"}).content.decode()
+    assert ">-33.8688, 151.2093</p>" in html and "Nearest open hospitals to -33" not in html
+    # Typed coordinates or a map click are still named by their numbers.
+    status, data = nearest_json(client, lat="-33.8688", lon="151.2093")
+    assert data["origin"]["label"] == "-33.8688, 151.2093"
+
+
 def test_an_empty_table_has_no_coverage(both_lists, client):
     Hospital.objects.all().delete()  # inside this test's transaction: back after it
     status, data = nearest_json(client, place="-6.2, 106.8")

@@ -96,12 +96,18 @@
     return node;
   }
 
-  function drawList(data) {
+  // `here`: the search point is the browser's location, said in words; its coordinates follow.
+  function drawList(data, here) {
     var results = data.results;
     resultsSection.replaceChildren();
-    var heading = element("h2", null, format(text.heading, { place: data.origin.label }));
+    var heading = element("h2", null, here ? text.heading_here : format(text.heading, { place: data.origin.label }));
     heading.id = "results-heading";
     resultsSection.appendChild(heading);
+    if (here) {
+      var point = element("p", "muted small", data.origin.lat.toFixed(4) + ", " + data.origin.lon.toFixed(4));
+      point.id = "results-coordinates";
+      resultsSection.appendChild(point);
+    }
     var coverage = element("p", "coverage coverage-" + data.coverage, data.message);
     if (data.coverage !== "ok") coverage.className += " alert " + (data.coverage === "none" ? "alert-error" : "alert-warning");
     coverage.id = "coverage-message";
@@ -190,8 +196,11 @@
         latInput.value = data.origin.lat.toFixed(5);
         lonInput.value = data.origin.lon.toFixed(5);
         chosen = data.origin;
-        drawList(data);
+        var here = params.get("here") === "1";
+        drawList(data, here);
         drawMarkers(data.origin, data.results);
+        // A shared or reloaded link is a search from those coordinates, not "your location".
+        params.delete("here");
         history.replaceState(null, "", "?" + params.toString());
       })
       .catch(function () {
@@ -201,10 +210,13 @@
       });
   }
 
-  function searchCoordinates(lat, lon) {
+  // `here`: the coordinates are the browser's location ("Use my location").
+  function searchCoordinates(lat, lon, here) {
     latInput.value = lat.toFixed(5);
     lonInput.value = lon.toFixed(5);
-    run(new URLSearchParams({ lat: latInput.value, lon: lonInput.value }));
+    var params = new URLSearchParams({ lat: latInput.value, lon: lonInput.value });
+    if (here) params.set("here", "1");
+    run(params);
   }
 
   // Two towns may share a label ("Depok, Indonesia"): a chosen suggestion, or the place the
@@ -345,7 +357,7 @@
     navigator.geolocation.getCurrentPosition(
       function (position) {
         placeInput.value = "";
-        searchCoordinates(position.coords.latitude, position.coords.longitude);
+        searchCoordinates(position.coords.latitude, position.coords.longitude, true);
       },
       function (error) { setStatus(error.code === error.PERMISSION_DENIED ? text.denied : text.unavailable); },
       { enableHighAccuracy: false, timeout: 15000, maximumAge: 600000 }
