@@ -5,9 +5,14 @@ Django's hashers; nothing here handles a raw password beyond passing it on.
 """
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    BaseUserCreationForm,
+    PasswordChangeForm,
+)
 from django.utils.translation import gettext_lazy as _
 
+from . import lockout
 from .models import Role, User, available_time_zones, normalise_email
 
 DUPLICATE_EMAIL = _("An account with this email address already exists.")
@@ -153,8 +158,9 @@ class ProfileForm(forms.ModelForm):
             "workplace": forms.TextInput(attrs={"autocomplete": "organization"}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.request = request  # the password check counts against the login lock (axes)
         self.saved_email = self.instance.email  # the instance takes the form's values on cleaning
         self.fields["time_zone"].choices = time_zone_choices(keep=self.instance.time_zone)
         if not self.instance.is_pending_doctor:
@@ -182,7 +188,7 @@ class ProfileForm(forms.ModelForm):
                 self.add_error("current_password", forms.ValidationError(
                     _("Type your current password to change your email address."),
                     code="password_required"))
-            elif not self.instance.check_password(password):
+            elif not lockout.password_confirmed(self.request, self.instance, password):
                 self.add_error("current_password", forms.ValidationError(
                     _("The password is not correct."), code="password_incorrect"))
         return cleaned
@@ -196,12 +202,28 @@ class DeleteAccountForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, request, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.user, self.request = user, request
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        if not lockout.password_confirmed(self.request, self.user, password):
             raise forms.ValidationError(_("The password is not correct."), code="password_incorrect")
         return password
+
+
+class LimitedPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, its old password checked the way a login checks it, so that
+    wrong guesses count against the login lock (django-axes)."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if not lockout.password_confirmed(self.request, self.user, old_password):
+            raise forms.ValidationError(self.error_messages["password_incorrect"],
+                                        code="password_incorrect")
+        return old_password

@@ -18,8 +18,12 @@ from .models import normalise_email
 
 
 def username_for_axes(request, credentials=None) -> str:
-    if credentials and credentials.get("username"):
-        return normalise_email(credentials["username"])
+    # When axes records a failure, the credentials are authenticate()'s ("username"); when its
+    # backend checks the lock, they are keyed by USERNAME_FIELD ("email"). Either names the
+    # account; only the login form also posts it (as "username").
+    for key in ("username", "email"):
+        if credentials and credentials.get(key):
+            return normalise_email(credentials[key])
     data = getattr(request, "data", None) or getattr(request, "POST", {})
     return normalise_email(data.get("username", ""))
 
@@ -43,6 +47,18 @@ def attempts_left(request) -> int | None:
     if failures is None:
         return None
     return max(0, failure_limit() - int(failures))
+
+
+def password_confirmed(request, user, password: str) -> bool:
+    """Whether `password` is `user`'s, asked the way a login asks it, so that django-axes counts
+    a wrong one against the same lock as failed logins: pages that ask a signed-in person for
+    the password again (a new email address, deleting the account, a new password) must not
+    let a borrowed browser try passwords without limit. Once locked, the right password is
+    refused too and the middleware answers with the lockout page."""
+    from django.contrib.auth import authenticate
+
+    found = authenticate(request, username=user.email, password=password)
+    return found is not None and found.pk == user.pk
 
 
 def clear_lockout(user) -> int:

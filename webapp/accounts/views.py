@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.views import LoginView, PasswordResetConfirmView
+from django.contrib.auth.views import LoginView, PasswordChangeView, PasswordResetConfirmView
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import FileResponse
@@ -22,6 +22,7 @@ from .forms import (
     DOCTOR_FIELDS,
     DeleteAccountForm,
     EmailAuthenticationForm,
+    LimitedPasswordChangeForm,
     ProfileForm,
     RegistrationForm,
 )
@@ -82,7 +83,8 @@ def profile(request):
     # A copy of the account: an invalid form must not leave its values on request.user, which
     # the page header shows.
     account = User.objects.get(pk=request.user.pk)
-    form = ProfileForm(request.POST if request.method == "POST" else None, instance=account)
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=account,
+                       request=request)
     if request.method == "POST" and form.is_valid():
         old_email = form.saved_email
         form.save()
@@ -122,7 +124,8 @@ def export_data(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def delete_account(request):
     """Delete the account, its readings and their stored files, after the password is typed."""
-    form = DeleteAccountForm(request.POST if request.method == "POST" else None, user=request.user)
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None, user=request.user,
+                             request=request)
     if request.method == "POST" and form.is_valid():
         user = request.user
         logout(request)
@@ -136,3 +139,13 @@ def delete_account(request):
     return render(request, "accounts/delete_account.html", {
         "form": form, "reading_count": request.user.readings.count(),
     })
+
+
+class LimitedPasswordChangeView(PasswordChangeView):
+    """Django's password change with the old password's wrong guesses counted against the login
+    lock (forms.LimitedPasswordChangeForm)."""
+
+    form_class = LimitedPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
