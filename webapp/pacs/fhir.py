@@ -9,7 +9,13 @@ app keeps none beyond the owner's own reference.
 """
 from __future__ import annotations
 
-from .writeback import CLASS_MEANINGS, OUTCOME_MEANINGS, STATEMENT, model_name
+from .writeback import (
+    CLASS_MEANINGS,
+    OUTCOME_MEANINGS,
+    STATEMENT,
+    model_name,
+    set_level_sentences,
+)
 
 CODE_SYSTEM = "urn:x-cxr-screening:ai-estimate"  # this application's own codes
 UCUM = "http://unitsofmeasure.org"
@@ -52,9 +58,9 @@ def diagnostic_report(reading) -> dict:
     conclusion = [f"{OUTCOME_MEANINGS.get(outcome, outcome)}."]
     if reading.prediction_set is not None:
         names = ", ".join(CLASS_MEANINGS.get(c, c) for c in reading.prediction_set) or "none"
-        confidence = (f" at {reading.set_confidence:.0%} confidence"
-                      if reading.set_confidence is not None else "")
-        conclusion.append(f"Classes not ruled out{confidence}: {names}.")
+        conclusion.append(f"Prediction set: {names}.")
+        if reading.set_confidence is not None:
+            conclusion.append(set_level_sentences(reading))
     if reading.uncertain and reading.reason:
         conclusion.append(f"No label: {reading.reason}")
     for warning in reading.warnings or []:

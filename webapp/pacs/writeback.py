@@ -45,8 +45,10 @@ FINDING = Code("121071", "DCM", "Finding")
 ALGORITHM_NAME = Code("111001", "DCM", "Algorithm Name")
 ALGORITHM_VERSION = Code("111003", "DCM", "Algorithm Version")
 COMMENT = Code("121106", "DCM", "Comment")
-PREDICTION_SET = Code("prediction-set", SCHEME, "Classes not ruled out (prediction set)")
-SET_CONFIDENCE = Code("set-confidence", SCHEME, "Confidence of the prediction set")
+PREDICTION_SET = Code("prediction-set", SCHEME, "Classes in the prediction set")
+# The level the sets were fitted for: a target, not a measured coverage (SET_LEVEL says both).
+SET_CONFIDENCE = Code("set-confidence", SCHEME, "Target coverage of the prediction set")
+SET_LEVEL = Code("set-level", SCHEME, "What the prediction set's level means")
 WARNING = Code("warning", SCHEME, "Warning")
 REASON = Code("no-label-reason", SCHEME, "Why no label is given")
 UNITY = Code("1", "UCUM", "no units")
@@ -86,6 +88,21 @@ def source_image_reference(source: Dataset) -> Sequence:
     item.ReferencedSOPClassUID = source.SOPClassUID
     item.ReferencedSOPInstanceUID = source.SOPInstanceUID
     return Sequence([item])
+
+
+def set_level_sentences(reading) -> str:
+    """In English, what the reading's set was fitted for and how often such sets held the true
+    class where that was measured (the words of the reading page: webapp.screening.outcomes),
+    ending with "A class left out of the set is not ruled out." "" without a level."""
+    from django.utils import translation
+
+    from webapp.screening import outcomes, presentation
+    from webapp.screening.engine import model_card
+
+    with translation.override("en"):
+        measured = presentation.measured_set_coverage(reading, model_card())
+        return outcomes.set_level_text(reading.set_confidence,
+                                       presentation.calibrated_at_site(reading), measured)
 
 
 def probability_code(name: str) -> Code:
@@ -130,6 +147,8 @@ def sr_content(reading):
         if reading.set_confidence is not None:
             items.append(NumContentItem(SET_CONFIDENCE, float(reading.set_confidence), UNITY,
                                         relationship_type=contains))
+            items.append(TextContentItem(SET_LEVEL, set_level_sentences(reading)[:1024],
+                                         relationship_type=contains))
     if reading.uncertain and reading.reason:
         items.append(TextContentItem(REASON, reading.reason[:1024], relationship_type=contains))
     for warning in reading.warnings or []:

@@ -74,3 +74,16 @@ def test_the_operation_is_in_the_openapi_document(client):
     assert operation["operationId"] == "getReadingFhir"
     assert "application/fhir+json" in operation["responses"]["200"]["content"]
     assert {"401", "404", "429", "500"} <= set(operation["responses"])
+
+
+def test_the_prediction_set_is_given_with_its_target_not_as_a_ruling_out(client, alice,
+                                                                         make_reading, xray_paths):
+    reading = make_reading(alice, xray_paths["normal"][0])
+    reading.prediction_set, reading.set_confidence = ["normal", "pneumonia"], 0.9
+    reading.save()
+    _, key = ApiToken.issue(alice)
+    conclusion = json.loads(get_fhir(client, key, reading.pk).content)["conclusion"]
+    assert "Prediction set: Normal (neither), Pneumonia (non-COVID)." in conclusion
+    assert "The set aimed to contain the right answer 90% of the time." in conclusion
+    assert "A class left out of the set is not ruled out." in conclusion
+    assert "Classes not ruled out" not in conclusion and "confidence" not in conclusion

@@ -167,7 +167,7 @@ def test_every_outcome_makes_a_valid_report(outcome, alice, make_reading, xray_p
         reading.reason = "The model is not confident enough to give a label."
     else:
         reading.label, reading.low_confidence = outcome, False
-    reading.prediction_set = ["covid", "pneumonia"]
+    reading.prediction_set, reading.set_confidence = ["covid", "pneumonia"], 0.9
     reading.warnings = [{"code": "unfamiliar_image", "params": {}, "text": "Unlike the X-rays "
                          "the model learned from."}]
     assert reading.outcome == outcome
@@ -180,6 +180,12 @@ def test_every_outcome_makes_a_valid_report(outcome, alice, make_reading, xray_p
     assert items["Finding"][0].ConceptCodeSequence[0].CodeValue == outcome
     assert items["Warning"][0].TextValue.startswith("Unlike the X-rays")
     assert ("Why no label is given" in items) == (outcome == "uncertain")
+    # The set's level is the target it was fitted for, never a ruling-out (the reading page's
+    # words): a class outside the set is not ruled out.
+    level = items[writeback.SET_LEVEL.meaning][0].TextValue
+    assert level.startswith("The set aimed to contain the right answer 90% of the time.")
+    assert level.endswith("A class left out of the set is not ruled out.")
+    assert "ruled out" not in " ".join(items) and "confidence" not in " ".join(items).lower()
     assert parsed.StudyInstanceUID == source.StudyInstanceUID
     # The secondary capture's header is valid too (its pixels: the Orthanc test above).
     assert writeback.secondary_capture(reading, source).StudyInstanceUID == source.StudyInstanceUID
