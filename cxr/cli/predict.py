@@ -4,9 +4,10 @@ With --json, one JSON object per image and line, in the order given, written as 
 characters escaped, so every line is valid JSON whatever the locale or the file names):
   {"file", "label", "probabilities", "rejected", "reason", "prediction_set", "uncertain",
    "warnings"}
-`prediction_set` lists the classes that cannot be ruled out at the model card's set confidence
-(null for a model whose card has no out-of-source fit, and for a refused picture: the sets'
-level was measured on chest X-rays only); `uncertain` is true for an X-ray that was
+`prediction_set` lists the classes the card's conformal fit keeps at its level (a target: out of
+source the sets held the true class less often, as the card records; a class outside the set is
+not ruled out), null for a model whose card has no out-of-source fit, and for a refused picture
+(the sets were fitted on chest X-rays only); `uncertain` is true for an X-ray that was
 read but gets no label; `warnings` is a list of {"code", "message"} (code `unfamiliar_image`:
 the X-ray is unlike the training images). `label` is null when uncertain or refused.
 An unreadable file gets its own line with label null, probabilities null, rejected true, the
