@@ -290,6 +290,11 @@ def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
             if locked.state != PacsStudy.State.QUEUED:
                 return locked.state  # another delivery of this job got here first
             reading = storage.create_reading(owner, prediction, "")
+            # The hospital's patient ID is the reading's patient reference (as an upload's
+            # DICOM PatientID is when its owner opts in): the history, the report and the
+            # comparison of a patient's readings then work for PACS readings too.
+            reading.patient_reference = str(getattr(ds, "PatientID", "") or "")[:64]
+            reading.save(update_fields=["patient_reference"])
             locked.state = PacsStudy.State.READ
             locked.reading = reading
             locked.series_instance_uid = str(ds.SeriesInstanceUID)

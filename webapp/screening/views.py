@@ -5,6 +5,8 @@ Every view that takes a reading id goes through access.get_own_reading_or_404.
 """
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFilesSent
 from django.core.paginator import Paginator
@@ -273,6 +275,15 @@ def _detail_context(request, reading: Reading) -> dict:
     if context["doctor"] and reading.patient_reference:
         context["same_patient_count"] = Reading.objects.filter(
             owner=request.user, patient_reference__iexact=reading.patient_reference).count()
+    # A reading of a PACS study (webapp.pacs) names its examination: the site account's readings
+    # are otherwise a list of X-rays told apart only by the patient ID.
+    study = getattr(reading, "pacs_study", None)
+    if study is not None:
+        try:
+            study_date = datetime.datetime.strptime(study.study_date, "%Y%m%d").date()
+        except ValueError:
+            study_date = None
+        context.update(pacs_study=study, pacs_study_date=study_date)
     return context
 
 

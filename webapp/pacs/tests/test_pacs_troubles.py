@@ -15,6 +15,8 @@ import pydicom
 import pytest
 import requests
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils.formats import date_format
 
 from webapp.pacs import dicomweb, ingest, tasks
 from webapp.pacs.models import PacsStudy
@@ -58,7 +60,7 @@ def test_a_pacs_that_caps_its_answers_is_asked_in_smaller_windows(site, settings
                 ingest.queue_new_studies(dicomweb.client(), days=31)] == [old]
 
 
-def test_odd_headers_are_written_back_with_the_patients_identity(site, xray_paths):
+def test_odd_headers_are_written_back_with_the_patients_identity(site, xray_paths, client):
     image = xray_paths["covid"][0]
     # A modality that leaves out the patient ID, and one that writes names in Japanese
     # (ISO 2022 IR 87): the SR and capture must still be written into their studies.
@@ -90,6 +92,19 @@ def test_odd_headers_are_written_back_with_the_patients_identity(site, xray_path
     study = PacsStudy.objects.get(study_instance_uid=japanese.StudyInstanceUID)
     assert (study.patient_id, study.accession_number, study.study_date) == (
         "JP-7", "A-2", japanese.StudyDate)
+
+    # The site account sees which patient and examination each reading is of.
+    assert study.reading.patient_reference == "JP-7"
+    client.force_login(site)
+    page = client.get(reverse("screening:detail", args=[study.reading.pk])).content.decode()
+    when = date_format(date.today(), "DATE_FORMAT")
+    assert f"From the PACS: the study of {when}, accession number A-2." in page
+    assert study.study_instance_uid in page and 'data-testid="reading-reference">JP-7<' in page
+    client.cookies["django_language"] = "id"
+    page = client.get(reverse("screening:detail", args=[study.reading.pk])).content.decode()
+    assert "Dari PACS: pemeriksaan tanggal" in page and "nomor aksesi A-2." in page
+    history = client.get(reverse("screening:history")).content.decode()
+    assert "JP-7" in history
 
 
 def test_a_raw_or_damaged_frontal_is_passed_over_for_the_next_one(site, xray_paths):
