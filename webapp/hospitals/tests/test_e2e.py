@@ -284,16 +284,19 @@ def test_out_of_range_coordinates_in_the_place_box_say_so(chromium_browser, live
 
 
 def test_a_chosen_suggestion_searches_its_own_town(finder, test_output):
-    """Two towns are "Depok, Indonesia" (by Jakarta and by Yogyakarta): the label alone cannot
-    say which was chosen, so the suggestion's coordinates travel with it."""
+    """Two towns are "Depok, Indonesia" (by Jakarta and by Yogyakarta): both are offered, each with
+    its province, and the chosen one's coordinates travel with its label."""
     page = finder
     box = page.locator("#id_place")
     box.press_sequentially("Depo", delay=40)
-    option = page.locator("#place-suggestions [role=option]", has_text="Depok, Indonesia")
-    option.wait_for()
+    options = page.locator("#place-suggestions [role=option]", has_text="Depok, Indonesia")
+    options.nth(1).wait_for()
+    assert sorted(options.all_inner_texts()) == ["Depok, Indonesia (DI Yogyakarta)", "Depok, Indonesia (Jawa Barat)"]
+    page.screenshot(path=test_output / "hospitals-depok-suggestions.png")
     suggested = page.evaluate("""q => fetch('/hospitals/places.json?q=' + q).then(r => r.json())
-                                 .then(d => d.places.find(p => p.label === 'Depok, Indonesia'))""", "Depo")
-    option.click()
+                                 .then(d => d.places.find(p => p.detail === 'DI Yogyakarta'))""", "Depo")
+    assert suggested["label"] == "Depok, Indonesia"
+    options.filter(has_text="DI Yogyakarta").click()
     page.wait_for_function("() => document.getElementById('results-heading')?.textContent.includes('Depok')")
     assert f"lat={suggested['lat']}" in page.url and f"lon={suggested['lon']}" in page.url
     expected = nearest_open_hospitals(suggested["lat"], suggested["lon"], k=10, public_only=True)
@@ -301,15 +304,32 @@ def test_a_chosen_suggestion_searches_its_own_town(finder, test_output):
     page.screenshot(path=test_output / "hospitals-depok-suggestion.png", full_page=True)
 
     # A shared link to the other Depok, searched again with the button: still that Depok.
-    yogyakarta_depok = (-7.7625, 110.43167)
-    page.goto(page.url.split("?")[0] + "?place=Depok%2C+Indonesia&lat=-7.7625&lon=110.43167")
+    jakarta_depok = (-6.4, 106.81861)
+    page.goto(page.url.split("?")[0] + "?place=Depok%2C+Indonesia&lat=-6.4&lon=106.81861")
     page.locator("#hospital-list > li").first.wait_for()
     page.get_by_role("button", name="Find hospitals").click()
-    page.wait_for_url("**lat=-7.7625**")
+    page.wait_for_url("**lat=-6.4**")
     page.wait_for_function("() => !document.getElementById('search-status').textContent")
-    expected = nearest_open_hospitals(*yogyakarta_depok, k=10, public_only=True)
+    expected = nearest_open_hospitals(*jakarta_depok, k=10, public_only=True)
     assert names_listed(page) == [item.hospital.name for item in expected]
     assert page.script_errors == []
+
+
+def test_namesakes_suggested_on_a_phone_in_indonesian(chromium_browser, live_server, hospitals, test_output):
+    context = chromium_browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID")
+    context.add_cookies([{"name": "django_language", "value": "id", "url": live_server.url}])
+    page = context.new_page()
+    page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+    try:
+        open_finder(page, live_server.url)
+        page.locator("#id_place").press_sequentially("Tuba", delay=40)
+        options = page.locator("#place-suggestions [role=option]", has_text="Tuban, Indonesia")
+        options.nth(1).wait_for()
+        assert sorted(options.all_inner_texts()) == ["Tuban, Indonesia (Bali)", "Tuban, Indonesia (Jawa Timur)"]
+        assert no_sideways_scroll(page)
+        page.screenshot(path=test_output / "hospitals-tuban-suggestions-id-360.png")
+    finally:
+        context.close()
 
 
 def test_a_search_that_works_clears_the_servers_error(finder):

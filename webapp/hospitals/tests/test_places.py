@@ -373,10 +373,35 @@ def test_every_suggestion_with_its_coordinates_is_itself(both_lists):
             assert (again.label, again.lat, again.lon) == (place.label, place.lat, place.lon), place
 
 
-def test_suggestions_show_the_better_of_two_towns_with_one_label(both_lists):
+def test_suggestions_show_the_better_of_two_towns_with_one_label_first(both_lists):
     # Woodstock, New Brunswick lies near the listed hospitals of Maine; Woodstock, Ontario does
-    # not. Typed in full, the label searches the first: the suggestion must be that one too.
+    # not. Typed in full, the label searches the first: that suggestion comes first.
     shown = [p for p in places.suggest("Woodstoc") if p.label == "Woodstock, Canada"]
-    assert len(shown) == 1
+    assert len(shown) == 2
     typed = places.resolve("Woodstock, Canada")
     assert (shown[0].lat, shown[0].lon) == (typed.lat, typed.lon) == (46.15796, -67.58377)
+    assert shown[0].detail != shown[1].detail
+
+
+@pytest.mark.parametrize(("language", "query", "label", "details"), [
+    # The provinces as the Indonesian list names them.
+    ("en", "Depo", "Depok, Indonesia", {(-6.4, 106.81861): "Jawa Barat", (-7.7625, 110.43167): "DI Yogyakarta"}),
+    ("id", "Tuba", "Tuban, Indonesia", {(-6.8976, 112.0649): "Jawa Timur", (-8.7427, 115.1724): "Bali"}),
+    # One state: the nearest city of 100,000 people or more.
+    ("en", "Chatham, Il", "Chatham, Illinois, United States",
+     {(41.74115, -87.61255): "near Chicago", (39.67616, -89.70454): "near Springfield"}),
+    ("id", "Chatham, Il", "Chatham, Illinois, United States",
+     {(41.74115, -87.61255): "dekat Chicago", (39.67616, -89.70454): "dekat Springfield"}),
+])
+def test_each_town_of_a_shared_label_is_suggested_with_what_tells_it_apart(both_lists, client, language,
+                                                                           query, label, details):
+    client.cookies["django_language"] = language
+    suggested = client.get(reverse("hospitals:places_json"), {"q": query}).json()["places"]
+    shown = {(p["lat"], p["lon"]): p["detail"] for p in suggested if p["label"] == label}
+    assert shown == details
+    # A label no other town shares comes without one.
+    assert all(p["detail"] == "" for p in suggested if p["label"] != label)
+    # Chosen, each searches its own town.
+    for lat, lon in details:
+        status, data = nearest_json(client, place=label, lat=str(lat), lon=str(lon))
+        assert status == 200 and (data["origin"]["lat"], data["origin"]["lon"]) == (lat, lon)

@@ -302,6 +302,11 @@
     if (!places.length) return;
     places.forEach(function (place, index) {
       var option = element("li", "place-option", place.label);
+      // Towns that share a label ("Depok, Indonesia") each come with words that tell them apart.
+      if (place.detail) {
+        option.appendChild(document.createTextNode(" "));
+        option.appendChild(element("span", "place-detail", "(" + place.detail + ")"));
+      }
       option.id = "place-option-" + index;
       option.setAttribute("role", "option");
       option.setAttribute("aria-selected", "false");
