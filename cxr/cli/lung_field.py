@@ -12,8 +12,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+from cxr.cli.errors import (
+    CliError,
+    UsageError,
+    existing_file,
+    existing_folder,
+    positive_int,
+    writable_file,
+)
 
 # Declared before measuring: the segmenter is "reliable" when, on the source it never saw, its
 # mean Dice is at least this for every held-out mask source.
@@ -30,8 +40,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--shared", type=Path, required=True, help="the X-ray folder with lung_masks/")
     parser.add_argument("--model-dir", type=Path, help="export lung_field.onnx here and fill its card")
     parser.add_argument("--oos", type=Path, help="folder of `python -m cxr out-of-source` to measure")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--base", type=int, default=8, help="U-Net channels at the top level")
+    parser.add_argument("--epochs", type=positive_int, default=30)
+    parser.add_argument("--base", type=positive_int, default=8, help="U-Net channels at the top level")
     parser.add_argument("--cache-dir", default=None, help="prepared-image cache for --oos")
     parser.add_argument("--report", type=Path, help="write a results page (Markdown) here")
     parser.add_argument("--oos-only", action="store_true",
@@ -40,16 +50,17 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Every input is checked before anything is trained or written (and before torch loads):
+    # training takes a while, and a wrong --model-dir or --oos must not end it after the
+    # segmenter was exported.
+    check_inputs(args)
+    if args.oos_only:
+        return _run_oos_only(args)
     from cxr.evaluation.lung_field import dice_scores, dice_summary
     from cxr.export.lung_field import export_lung_field
     from cxr.inference.lung_field import LUNG_FIELD_FILE, LungField
     from cxr.training.lung_field import SIZE, load_pairs, lung_probabilities, train_lung_field
 
-    if args.oos_only:
-        return _run_oos_only(args)
-    if not (args.shared / "lung_masks" / "index.csv").exists():
-        print(f"no lung masks under {args.shared}: nothing to train on", file=sys.stderr)
-        return 2
     images, masks, index = load_pairs(args.shared)
     held_out = {}
     for group in sorted(index["group"].unique()):
@@ -93,6 +104,65 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_inputs(args: argparse.Namespace) -> None:
+    """Check the options and every input the command reads or writes. Raises UsageError or
+    CliError (`error: ...`, exit status 2), as the other commands do."""
+    from cxr.inference.card import ModelCard, resolve_model_dir
+    from cxr.inference.lung_field import LUNG_FIELD_FILE
+
+    if args.oos_only and not args.oos:
+        raise UsageError("--oos-only needs --oos")
+    if args.oos:
+        check_oos_dir(args.oos)
+    if args.report:
+        writable_file(args.report, "--report")
+    if args.oos_only:
+        model_dir = resolve_model_dir(args.model_dir)
+        existing_folder(model_dir, "--model-dir")
+        if not (model_dir / LUNG_FIELD_FILE).is_file():
+            raise CliError(f"no {LUNG_FIELD_FILE} in {model_dir}: run without --oos-only to train one")
+        return
+    existing_folder(args.shared, "--shared")
+    if not (args.shared / "lung_masks" / "index.csv").is_file():
+        raise CliError(f"no lung masks under {args.shared} (lung_masks/index.csv): nothing to train on")
+    existing_file(args.shared / "manifest.csv", "--shared: the X-ray set's manifest")
+    if args.model_dir:
+        existing_folder(args.model_dir, "--model-dir")
+        try:
+            ModelCard.load(args.model_dir)
+        except FileNotFoundError:
+            raise CliError(f"--model-dir {args.model_dir} has no model card: export a model there "
+                           "first (`python -m cxr export`)") from None
+        except ValueError as exc:  # CardError: not JSON, or not shaped like a card
+            raise CliError(f"--model-dir {args.model_dir}: the model card is damaged ({exc})") from None
+        if not os.access(args.model_dir, os.W_OK):
+            raise CliError(f"cannot write to --model-dir {args.model_dir}: permission denied")
+
+
+def check_oos_dir(oos_dir: Path) -> None:
+    """The folder of `python -m cxr out-of-source` with what --oos reads: protocol.json (groups and
+    recipe) and, per group, its split and trained model. Raises CliError saying what is missing."""
+    import json
+
+    existing_folder(oos_dir, "--oos")
+    hint = f"(is {oos_dir} a folder of `python -m cxr out-of-source`?)"
+    if not (oos_dir / "protocol.json").is_file():
+        raise CliError(f"{oos_dir / 'protocol.json'} does not exist {hint}")
+    try:
+        protocol = json.loads((oos_dir / "protocol.json").read_text(encoding="utf-8"))
+        groups = list(protocol["groups"])
+        missing = {"img_size", "arch"} - set(protocol["recipe"])
+        if missing:
+            raise KeyError(", ".join(sorted(missing)))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CliError(f"{oos_dir / 'protocol.json'} is not an out-of-source protocol ({exc})") from None
+    for group in groups:
+        for name in ("split.csv", "run/best.pt"):
+            if not (oos_dir / group / name).is_file():
+                raise CliError(f"{oos_dir / group / name} does not exist: --oos needs every fold's "
+                               f"split and model {hint}")
+
+
 def _command() -> str:
     """The command line as typed, naming the page's block (a rerun replaces its own block)."""
     return "python -m cxr lung-field " + " ".join(sys.argv[2:])
@@ -105,13 +175,7 @@ def _run_oos_only(args: argparse.Namespace) -> int:
     from cxr.inference.card import resolve_model_dir
     from cxr.inference.lung_field import LUNG_FIELD_FILE, LungField
 
-    if not args.oos:
-        print("--oos-only needs --oos", file=sys.stderr)
-        return 2
     model_dir = resolve_model_dir(args.model_dir)
-    if not (model_dir / LUNG_FIELD_FILE).exists():
-        print(f"no {LUNG_FIELD_FILE} in {model_dir}: run without --oos-only to train one", file=sys.stderr)
-        return 2
     oos = _measure_out_of_source(args.oos, LungField.load(model_dir / LUNG_FIELD_FILE), args.cache_dir)
     output = f"Segmenter: {model_dir.name}/{LUNG_FIELD_FILE} (shipped; not retrained).\n\n" + render_out_of_source(oos)
     print(output)
