@@ -6,6 +6,13 @@ the warnings in the reader's language, as the reading page does, so a spreadshee
 label's caveat ("Unverified: right 38% of the time on collections it never saw") beside it.
 Text a person typed is defused for spreadsheets: a cell that would start with = + - @ (a formula
 to Excel or LibreOffice) starts with an apostrophe instead.
+
+Every row ends with `disclaimer`: that the reading is a screening aid, not a diagnosis (a
+clinician and an RT-PCR test decide), in the reader's language, the words of the reading page,
+the PDF and the API's field of that name. A column rather than a line above the header: the
+header stays the first line, so `csv.DictReader`, pandas and a spreadsheet's "first row is
+headers" read the file unchanged, and the statement stays with each row that is sorted,
+filtered or copied elsewhere. It comes last, so columns read by position keep their place.
 """
 from __future__ import annotations
 
@@ -23,7 +30,7 @@ CLASS_ORDER = ("covid", "pneumonia", "normal")
 COLUMNS = (
     "id", "created_at", "outcome", "result", "label", *(f"p_{name}" for name in CLASS_ORDER),
     "prediction_set", "warnings", "patient_reference", "note", "model_version", "source_format",
-    "image_width", "image_height", "url", "warning_messages",
+    "image_width", "image_height", "url", "warning_messages", "disclaimer",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -54,6 +61,7 @@ def row(request, reading) -> list:
         reading.image_height,
         request.build_absolute_uri(reverse("screening:detail", args=[reading.pk])),
         defuse(" | ".join(presentation.warning_texts(reading))),
+        str(outcomes.DISCLAIMER),
     ]
 
 

@@ -119,6 +119,25 @@ def test_csv_words_the_warnings_in_the_readers_language(patient_client, patient,
         assert row["result"] == outcomes.headline(reading.outcome)
 
 
+@pytest.mark.parametrize("language, words", [
+    ("en", "This is a screening aid, not a diagnosis. A clinician and an RT-PCR test decide."),
+    ("id", "Ini alat bantu skrining, bukan diagnosis. Dokter dan tes RT-PCR yang menentukan."),
+])
+def test_every_csv_row_says_it_is_not_a_diagnosis_in_the_readers_language(
+        language, words, patient_client, patient, model_dir, media_root, xray_paths):
+    """As every page and the PDF do, in a column: the header stays the first line (csv readers and
+    spreadsheets take it as the column names) and the words stay with each row, last so that the
+    other columns keep their positions."""
+    store_reading(patient, model_dir, xray_paths["covid"][0])
+    store_reading(patient, model_dir, xray_paths["normal"][0])
+    response = patient_client.get(reverse("screening:history_csv"), HTTP_ACCEPT_LANGUAGE=language)
+    rows = csv_rows(response)
+    assert len(rows) == 2 and all(int(r["id"]) for r in rows)
+    header = next(csv.reader(io.StringIO(response.content.decode().removeprefix("\ufeff"))))
+    assert header[-1] == "disclaimer" and header[0] == "id"
+    assert all(r["disclaimer"].startswith(words) for r in rows)
+
+
 def test_csv_follows_the_history_filters(doctor_client, doctor, model_dir, media_root, xray_paths):
     tagged = store_reading(doctor, model_dir, xray_paths["covid"][0], patient_reference="MRN-1", note="PCR")
     store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="MRN-2")
