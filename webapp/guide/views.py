@@ -29,8 +29,12 @@ PLOT_TITLES = {
     "risk_coverage": _("Labelled readings right against the share of X-rays given a label, one "
                        "curve per held-out group of sources"),
 }
-# How to read each plot, in the reader's language: the axis labels inside the PNGs are English
-# (drawn once, at export), so the caption says what each axis is and what a good plot looks like.
+# How to read each plot, in the reader's language. The PNGs are files of the model folder, drawn
+# once by `cxr export` and `cxr trust` (matplotlib, the [train] extra) from per-image numbers the
+# card does not keep, so the app cannot draw them again in another language: their words stay
+# English, the page says so to other readers, and the caption says what each axis is and what a
+# good plot looks like. (The site check's calibration plot, whose numbers the app has, is SVG in
+# the reader's language: screening/site_validation_detail.html.)
 PLOT_READINGS = {
     "roc": _("Across: the share of X-rays without the class that were flagged anyway (1 - "
              "specificity); up: the share with the class that were found (sensitivity). A curve "
@@ -43,6 +47,9 @@ PLOT_READINGS = {
     "ood": _("Across: how far an image lies from the training X-rays (larger is less familiar); "
              "up: how many images. Blue: real X-rays; orange: pictures that are not chest X-rays. "
              "Images beyond the dashed threshold are refused; the app's other checks refuse more."),
+    "risk_coverage": _("Across: the share of X-rays given a label, those the model was surest of "
+                       "first; up: how many of those labels were right. The number beside each "
+                       "group of sources is its count of X-rays."),
 }
 # The chest X-ray verifier's negative families (cxr.data.hard_negatives), for people.
 NEGATIVE_FAMILIES = {
@@ -117,6 +124,7 @@ def how_it_works(request):
                                                family_names=NEGATIVE_FAMILIES),
             "trust_plot": model_card.plot_files(card).get(TRUST_PLOT),
             "trust_plot_title": PLOT_TITLES[TRUST_PLOT],
+            "trust_plot_reading": PLOT_READINGS[TRUST_PLOT],
             "architecture": card.architecture,
             "training": card.training,
             # The card stores ISO 8601; shown as every other date of the site, in the reader's

@@ -117,6 +117,19 @@ def test_each_plot_says_how_to_read_it_in_the_readers_language(client, model_dir
     assert "Across:" not in plots
 
 
+def test_readers_of_another_language_are_told_the_plots_words_are_english(client, model_dir):
+    """The PNGs are files of the model folder, drawn at export in English from numbers the card
+    does not keep: the page cannot redraw them, so it says so where the reader meets them."""
+    html = client.get(reverse("guide:how_it_works")).content.decode()
+    plots = html[html.index('id="plots"'):html.index("</section>", html.index('id="plots"'))]
+    assert "plot-in-english" not in plots  # an English reader needs no note
+    client.cookies["django_language"] = "id"
+    html = client.get(reverse("guide:how_it_works")).content.decode()
+    plots = html[html.index('id="plots"'):html.index("</section>", html.index('id="plots"'))]
+    assert ("Tulisan di dalam gambar-gambar ini berbahasa Inggris: gambar dibuat sekali, saat model "
+            "diekspor. Keterangan di bawah setiap gambar menjelaskan arti sumbunya.") in plots
+
+
 def test_a_card_without_a_source_split_says_the_shortcut_risk_is_unmeasured(client, model_dir):
     card = json.loads((model_dir / "model_card.json").read_text())
     card["metrics"] = {"patient": card["metrics"]["random"]}

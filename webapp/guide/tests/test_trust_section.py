@@ -100,6 +100,23 @@ def test_the_risk_coverage_plot_is_shown_in_the_section_and_served(client, trust
     assert b"".join(response.streaming_content) == RISK_COVERAGE_PNG.read_bytes()
 
 
+def test_the_risk_coverage_plot_says_what_its_axes_are_in_the_readers_language(client, trust_model):
+    """Its PNG's axis labels are English (drawn by `cxr trust`); the caption says what each axis
+    is, as the other plots' captions do, and to other readers that the picture's words are English."""
+    caption = section(client.get(reverse("guide:how_it_works")).content.decode())
+    caption = caption[caption.index("<figcaption>"):caption.index("</figcaption>")]
+    assert ("Across: the share of X-rays given a label, those the model was surest of first; up: how "
+            "many of those labels were right.") in caption
+    assert "plot-in-english" not in caption
+    client.cookies["django_language"] = "id"
+    caption = section(client.get(reverse("guide:how_it_works")).content.decode())
+    caption = caption[caption.index("<figcaption>"):caption.index("</figcaption>")]
+    assert ("Mendatar: bagian foto rontgen yang diberi label, dimulai dari yang paling diyakini "
+            "model; tegak: berapa banyak dari label itu yang benar.") in caption
+    assert "Tulisan di dalam gambar ini berbahasa Inggris." in caption
+    assert "Across:" not in caption
+
+
 def test_in_indonesian(client, trust_model):
     client.cookies["django_language"] = "id"
     html = section(client.get(reverse("guide:how_it_works")).content.decode())
