@@ -1,10 +1,53 @@
 // Small progressive enhancements for every page. The site works without this file:
-// each behaviour here only saves a click. (No inline scripts: a CSP forbids them.)
+// each behaviour here only saves a click or tidies a line. (No inline scripts: a CSP forbids them.)
 (function () {
   "use strict";
 
   // Lets CSS hide controls that JavaScript makes unnecessary (e.g. the language "Change" button).
   document.documentElement.classList.add("js");
+
+  // "COVID-19" and "RT-PCR" never break at their hyphen ("COVID-" at the end of a line and "19"
+  // on the next, as on most pages that name them on a 360 px phone): each in the page's text,
+  // and in text added later, goes in a <span class="term"> (white-space: nowrap). The characters
+  // stay the typed ones, so find-in-page, copying and screen readers get the words unchanged (a
+  // non-breaking hyphen would not), and the server's HTML stays as it is.
+  var TERMS = /(COVID-19|RT-PCR)/;
+  var NOT_TEXT = "script, style, textarea, title, select, svg, .term";
+  function keepTermsWhole(root) {
+    var found = [];
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (TERMS.test(node.data) && !node.parentElement.closest(NOT_TEXT)) {
+        found.push(node);
+      }
+    }
+    found.forEach(function (text) {
+      var pieces = document.createDocumentFragment();
+      text.data.split(TERMS).forEach(function (piece, index) {
+        if (index % 2) {
+          var term = document.createElement("span");
+          term.className = "term";
+          term.textContent = piece;
+          pieces.appendChild(term);
+        } else if (piece) {
+          pieces.appendChild(document.createTextNode(piece));
+        }
+      });
+      text.replaceWith(pieces);
+    });
+  }
+  keepTermsWhole(document.body);
+  new MutationObserver(function (changes) {
+    changes.forEach(function (change) {
+      change.addedNodes.forEach(function (node) {
+        if (node.nodeType === Node.ELEMENT_NODE) {
+          keepTermsWhole(node);
+        } else if (node.nodeType === Node.TEXT_NODE && node.parentElement) {
+          keepTermsWhole(node.parentElement);
+        }
+      });
+    });
+  }).observe(document.body, { childList: true, subtree: true });
 
   // A <select data-autosubmit> submits its form as soon as a choice is made with the pointer.
   // From the keyboard, arrow keys change a closed select's value one step at a time, each step
