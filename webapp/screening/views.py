@@ -238,9 +238,15 @@ def compare(request):
     own = Reading.objects.filter(owner=request.user).exclude(patient_reference="")
     reference = " ".join((request.GET.get("patient") or "").split())[:64]
     # The newest COMPARE_MAX, shown oldest first; one more is fetched to know whether any are left out.
-    newest = list(own.filter(patient_reference__iexact=reference).order_by("-created_at", "-id")[:COMPARE_MAX + 1]) \
-        if reference else []
+    matched = own.filter(patient_reference__iexact=reference)
+    newest = list(matched.order_by("-created_at", "-id")[:COMPARE_MAX + 1]) if reference else []
     readings, more = newest[:COMPARE_MAX][::-1], len(newest) > COMPARE_MAX
+    # The match ignores case ("MRN-9" and "mrn-9" are one patient, as in the history's filter and
+    # a reading's count of the patient's readings); where the readings spell it more than one
+    # way, the page names every spelling and each card its own, so that two patients whose
+    # references differ only in case are not taken for one unseen.
+    spellings = list(matched.values("patient_reference").annotate(count=Count("id"))
+                     .order_by("patient_reference")) if readings else []
     for reading in readings:
         reading.headline = outcomes.headline(reading.outcome)
         # One class order on every card, so that the eye can run along a row.
@@ -251,12 +257,31 @@ def compare(request):
     # "mrn-9" are one patient there), named by one of its spellings.
     references = [] if reference else list(
         own.annotate(key=Lower("patient_reference")).values("key")
-        .annotate(shown=Min("patient_reference"), count=Count("id"), latest=Max("created_at"))
+        .annotate(shown=Min("patient_reference"), count=Count("id"), latest=Max("created_at"),
+                  spelt=Count("patient_reference", distinct=True))
         .order_by("-latest")[:200])
+    _other_spellings(own, references)
     return render(request, "screening/compare.html", {
         "reference": reference, "readings": readings, "references": references,
         "compare_max": COMPARE_MAX, "more": more,
+        # One spelling: the header names it as stored; several: the typed one, and the list.
+        "shown_reference": spellings[0]["patient_reference"] if len(spellings) == 1 else reference,
+        "spellings": spellings if len(spellings) > 1 else [],
     })
+
+
+def _other_spellings(own, references: list[dict]) -> None:
+    """Give each entry of the compare page's list of references that its readings spell in more
+    than one way (`spelt` > 1) its other spellings (`others`), in one query."""
+    keys = [row["key"] for row in references if row["spelt"] > 1]
+    if not keys:
+        return
+    found: dict[str, list[str]] = {}
+    for key, spelling in (own.annotate(key=Lower("patient_reference")).filter(key__in=keys)
+                          .values_list("key", "patient_reference").distinct().order_by("patient_reference")):
+        found.setdefault(key, []).append(spelling)
+    for row in references:
+        row["others"] = [s for s in found.get(row["key"], []) if s != row["shown"]]
 
 
 @never_cache  # health data: no copies in any cache

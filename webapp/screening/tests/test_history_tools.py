@@ -225,6 +225,44 @@ def test_compare_lists_a_reference_once_whatever_its_case(doctor_client, doctor,
     assert len(entries) == 1 and entries[0][1].strip() == "2 readings"
 
 
+def test_compare_names_every_spelling_it_takes_as_one_patient(doctor_client, doctor, model_dir, media_root,
+                                                             xray_paths):
+    """"ab-12" and "AB-12" are compared as one patient; the header named only the spelling typed,
+    and nothing on the page showed that readings of another spelling were among the cards."""
+    lower = store_reading(doctor, model_dir, xray_paths["covid"][0], patient_reference="ab-12")
+    upper = [store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="AB-12")
+             for _ in range(2)]
+    html = doctor_client.get(reverse("screening:compare") + "?patient=ab-12").content.decode()
+    assert len(html.split('data-testid="compare-item"')[1:]) == 3
+    box = html[html.index('data-testid="compare-spellings"'):]
+    box = box[:box.index("</div>")]
+    assert "compared here as one patient" in box
+    assert re.search(r"<strong>AB-12</strong>\s*<span class=\"muted\">2 readings</span>", box)
+    assert re.search(r"<strong>ab-12</strong>\s*<span class=\"muted\">1 reading</span>", box)
+    # Each card says which spelling it was read under.
+    for reading in [lower, *upper]:
+        card = html[html.index(reverse("screening:detail", args=[reading.pk])):]
+        card = card[:card.index("</li>")]
+        assert f"Patient reference: <strong>{reading.patient_reference}</strong>" in card
+    # The list of references names the other spelling beside the one it links.
+    chooser = doctor_client.get(reverse("screening:compare")).content.decode()
+    assert re.search(r'\?patient=AB-12">AB-12</a>.*?3 readings.*?also written ab-12', chooser, re.S)
+    # In Indonesian too.
+    doctor_client.cookies["django_language"] = "id"
+    html = doctor_client.get(reverse("screening:compare") + "?patient=AB-12").content.decode()
+    assert "dibandingkan di sini sebagai satu pasien" in html and "Kode pasien: <strong>ab-12</strong>" in html
+    assert "juga ditulis ab-12" in doctor_client.get(reverse("screening:compare")).content.decode()
+
+
+def test_compare_with_one_spelling_names_it_as_stored_and_says_nothing_more(doctor_client, doctor, model_dir,
+                                                                             media_root, xray_paths):
+    store_reading(doctor, model_dir, xray_paths["covid"][0], patient_reference="RM-7")
+    html = doctor_client.get(reverse("screening:compare") + "?patient=rm-7").content.decode()
+    assert "<h1>Readings of RM-7</h1>" in html
+    assert 'data-testid="compare-spellings"' not in html and 'data-testid="compare-item-reference"' not in html
+    assert 'data-testid="compare-reference-spellings"' not in doctor_client.get(reverse("screening:compare")).content.decode()
+
+
 def test_the_history_compare_link_opens_a_whole_reference_or_the_list(doctor_client, doctor, model_dir, media_root,
                                                                       xray_paths):
     """The history's patient filter matches parts of references, the compare page whole ones: a

@@ -290,6 +290,26 @@ def test_doctor_compares_a_patients_readings_side_by_side(open_page, test_output
     shot(page, test_output, f"compare-{size}-{language}")
 
 
+@pytest.mark.parametrize(("size", "language"), [("desktop", "en"), ("phone", "id")])
+def test_compare_shows_the_spellings_it_takes_as_one_patient(open_page, test_output, model_dir, media_root, doctor,
+                                                            xray_paths, size, language):
+    store_reading(doctor, model_dir, xray_paths["covid"][0], patient_reference="ab-12")
+    store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="AB-12")
+    page = open_page(doctor, "/screening/compare/?patient=ab-12", size, language)
+    spellings = page.get_by_test_id("compare-spellings")
+    expect(spellings).to_be_visible()
+    expect(spellings.locator("li")).to_have_count(2)
+    items = page.get_by_test_id("compare-item")
+    expect(items).to_have_count(2)
+    # Above the cards, and each card names its own spelling.
+    assert spellings.bounding_box()["y"] < items.nth(0).bounding_box()["y"]
+    expect(items.nth(0).get_by_test_id("compare-item-reference")).to_contain_text("ab-12")
+    expect(items.nth(1).get_by_test_id("compare-item-reference")).to_contain_text("AB-12")
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+    page.wait_for_load_state("networkidle")
+    shot(page, test_output, f"compare-spellings-{size}-{language}")
+
+
 # --- the API key's copy button ----------------------------------------------------------------------
 
 def test_the_new_api_key_can_be_copied(open_page, test_output, patient, live_server):
