@@ -108,7 +108,9 @@ MULTIPART_SLACK_BYTES = 64 * 1024
 
 
 def refuse_oversized_body(request) -> None:
-    """Refuse a body whose declared size is over the limit before Django parses (and spools) it."""
+    """Refuse a body whose declared size is over the limit without parsing it here. The API's
+    uploads (csrf_exempt) reach this unparsed; a browser's form POST has been parsed already by
+    CsrfViewMiddleware, which reads request.POST for its token (views.upload keeps its fields)."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

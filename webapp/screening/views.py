@@ -58,7 +58,7 @@ MAX_FILES_PER_UPLOAD = 20
 
 
 def _upload_context(refusal: UploadRefused | None = None, form: UploadForm | None = None,
-                    results: list | None = None) -> dict:
+                    results: list | None = None, typed_not_kept: bool = False) -> dict:
     card, model_missing = _served_card()
     return {
         "model_missing": model_missing,
@@ -72,6 +72,7 @@ def _upload_context(refusal: UploadRefused | None = None, form: UploadForm | Non
         "refusal_message": presentation.refusal_message(refusal),
         "form": form or UploadForm(),
         "results": results,
+        "typed_not_kept": typed_not_kept,
     }
 
 
@@ -87,6 +88,20 @@ def _uploaded_files(request) -> list | None:
         return request.FILES.getlist("image")
     except TooManyFilesSent:
         return None
+
+
+def _form_as_typed(request) -> UploadForm | None:
+    """The text fields of an upload refused for its body's size, as the person filled them in,
+    when Django has read the body already; else None.
+
+    CsrfViewMiddleware reads request.POST of every form POST to find its token, so a browser's
+    upload (with or without JavaScript) reaches the view parsed, and the reference typed is there
+    to keep. A body that no one has parsed yet (a client without the CSRF check, or a size check
+    moved before the middleware) is not parsed for it: reading a body refused for its size only to
+    recover a reference would undo the refusal. The page then asks for the reference again."""
+    if not hasattr(request, "_post"):  # HttpRequest keeps the parsed body there once read
+        return None
+    return UploadForm(request.POST)
 
 
 def _refuse_too_many(files: list | None) -> None:
@@ -118,9 +133,18 @@ def upload(request):
         return render(request, "screening/upload.html", _upload_context())
 
     wants_json = request.headers.get("x-requested-with") == "XMLHttpRequest"
-    form = UploadForm()
+    form, typed_not_kept = UploadForm(), False
     try:
-        refuse_oversized_body(request)
+        try:
+            refuse_oversized_body(request)
+        except UploadRefused:
+            # Keep the reference typed where the body was read anyway; else say it was not kept.
+            typed = _form_as_typed(request)
+            if typed is None:
+                typed_not_kept = True
+            else:
+                form = typed
+            raise
         files = _uploaded_files(request)
         form = UploadForm(request.POST)  # first, so a refused upload keeps the reference typed
         _refuse_too_many(files)
@@ -135,7 +159,8 @@ def upload(request):
             body = {"error": {"code": refusal.code, "message": refusal.message},
                     "html": _refusal_html(request, refusal)}
             return JsonResponse(body, status=refusal.status)
-        return render(request, "screening/upload.html", _upload_context(refusal, form), status=refusal.status)
+        return render(request, "screening/upload.html", _upload_context(refusal, form, typed_not_kept=typed_not_kept),
+                      status=refusal.status)
 
     url = reverse("screening:detail", args=[reading.pk])
     if wants_json:

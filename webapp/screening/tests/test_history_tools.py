@@ -85,6 +85,52 @@ def test_too_many_files_are_refused_before_reading_any(patient_client, model_dir
     assert re.search(r'<input[^>]*name="reference_from_dicom"[^>]*checked', html)
 
 
+def test_an_oversized_body_keeps_the_reference_typed(patient, model_dir, media_root, settings, xray_paths):
+    """A browser's form POST: CsrfViewMiddleware reads request.POST for its token before the view
+    refuses the body for its size, so the reference typed is there and comes back in the form."""
+    from django.test import Client
+
+    settings.MAX_UPLOAD_BYTES = 20_000  # the two X-rays together are far over it
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(patient)
+    page = browser.get(reverse("screening:upload")).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    files = [SimpleUploadedFile(p.name, p.read_bytes()) for p in (xray_paths["covid"][0], xray_paths["normal"][0])]
+    response = browser.post(reverse("screening:upload"), {
+        "csrfmiddlewaretoken": token, "image": files,
+        "patient_reference": "Ward 7 / bed 2", "reference_from_dicom": "on"})
+    assert response.status_code == 413
+    html = response.content.decode()
+    assert "The file is too large" in html and Reading.objects.count() == 0
+    assert 'value="Ward 7 / bed 2"' in html
+    assert re.search(r'<input[^>]*name="reference_from_dicom"[^>]*checked', html)
+    assert 'data-testid="typed-not-kept"' not in html
+
+
+def test_an_oversized_body_no_one_read_is_not_read_and_the_page_says_so(patient_client, model_dir, media_root,
+                                                                         settings, xray_paths, monkeypatch):
+    """Without the CSRF check (the test client) nothing has read the body when the view refuses it;
+    the view does not parse it only to find the reference, and says the reference was not kept."""
+    from django.http.request import HttpRequest
+
+    settings.MAX_UPLOAD_BYTES = 20_000
+    parsed = []
+    real = HttpRequest._load_post_and_files
+    monkeypatch.setattr(HttpRequest, "_load_post_and_files", lambda self: parsed.append(1) or real(self))
+    data = xray_paths["normal"][0].read_bytes()
+    response = post_files(patient_client, [("a.png", data), ("b.png", data)], patient_reference="Ward 7 / bed 2")
+    assert response.status_code == 413
+    assert parsed == []  # refused from its Content-Length alone
+    patient_client.post(reverse("screening:upload"), {"patient_reference": "x"})
+    assert parsed == [1]  # (the spy sees a body that is read)
+    html = response.content.decode()
+    note = html[html.index('data-testid="typed-not-kept"'):]
+    assert "the reference you typed could not be kept: type it again" in note[:note.index("</p>")]
+    patient_client.cookies["django_language"] = "id"
+    html = post_files(patient_client, [("a.png", data), ("b.png", data)], patient_reference="x").content.decode()
+    assert "kode pasien yang Anda ketik tidak dapat disimpan: ketik lagi" in html
+
+
 # --- CSV export -------------------------------------------------------------------------------
 
 def test_csv_holds_the_owners_readings_only(patient_client, patient, make_user, model_dir, media_root,

@@ -134,6 +134,35 @@ def test_several_files_without_javascript(chromium_browser, live_server, test_ou
         context.close()
 
 
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_an_oversized_upload_without_javascript_keeps_the_reference(chromium_browser, live_server, test_output,
+                                                                    model_dir, media_root, patient, xray_paths,
+                                                                    settings, tmp_path, language):
+    """Several files over the size limit in one plain form POST: refused, and the reference typed is
+    still in its field on the page that says so (the browser never keeps the chosen files)."""
+    settings.DATA_DIR = tmp_path
+    settings.MAX_UPLOAD_BYTES = 20_000
+    client = Client()
+    client.force_login(patient)
+    context = chromium_browser.new_context(java_script_enabled=False, viewport=PHONE, locale=LOCALES[language])
+    try:
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
+                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value},
+                             {"name": "django_language", "value": language, "url": live_server.url}])
+        page = context.new_page()
+        page.goto(f"{live_server.url}/screening/upload/")
+        page.set_input_files("#id_image", [str(xray_paths["covid"][0]), str(xray_paths["normal"][0])])
+        page.fill("#id_patient_reference", "Ward 7 / bed 2")
+        page.locator("#upload-form [type=submit]").click()  # a plain form POST
+        expect(page.get_by_test_id("upload-error")).to_have_attribute("data-code", "too_large")
+        expect(page.locator("#id_patient_reference")).to_have_value("Ward 7 / bed 2")
+        expect(page.get_by_test_id("typed-not-kept")).to_have_count(0)
+        assert Reading.objects.count() == 0
+        page.screenshot(path=test_output / f"screening-tools-upload-no-js-too-large-{language}.png", full_page=True)
+    finally:
+        context.close()
+
+
 # --- the X-ray viewer ---------------------------------------------------------------------------
 
 def transform_of(page) -> tuple[float, float, float]:
