@@ -114,8 +114,10 @@ def run(workers: int, paths: list[Path], timeout: float) -> dict:
                PACS_DICOMWEB_URL=os.environ["PACS_DICOMWEB_URL"], PACS_SITE_ACCOUNT=SITE,
                LOG_LEVEL="WARNING")
     manage(env, "migrate", "--noinput")
-    manage(env, "shell", "-c", "from webapp.accounts.models import User; User.objects."
-                               f"create_user(email='{SITE}', password=None, full_name='PACS')")
+    manage(env, "shell", "-c", "from django.utils import timezone; "
+                               "from webapp.accounts.models import User; User.objects."
+                               f"create_user(email='{SITE}', password=None, full_name='PACS', "
+                               "role='doctor', doctor_verified_at=timezone.now())")
     clear_orthanc()
     push_s = push_studies(paths)
     start = time.perf_counter()

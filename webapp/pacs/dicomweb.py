@@ -18,7 +18,8 @@ TIMEOUT = (10, 120)
 
 
 class PacsRefused(Exception):
-    """The PACS refused our credentials (HTTP 401 or 403): no retry helps; fix the settings."""
+    """The PACS refuses what we ask (wrong password, wrong address): no retry helps; fix the
+    settings."""
 
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -46,9 +47,14 @@ def client(url: str | None = None):
     session = requests.Session()
     session.auth = credentials
     try:
-        return DICOMwebClient(url=url.rstrip("/"), session=session, timeout=TIMEOUT)
+        web = DICOMwebClient(url=url.rstrip("/"), session=session, timeout=TIMEOUT)
     except ValueError as exc:
         raise ImproperlyConfigured(f"PACS_DICOMWEB_URL is not a DICOMweb root: {exc}") from None
+    # No retries inside a request: the client's default (5 attempts with back-off, on any error)
+    # held a job for 5 x TIMEOUT against a PACS that stopped answering, past the queue's job
+    # timeout. A failed request fails its job; --resume and the next poll try again.
+    web.set_http_retry_params(retry=False)
+    return web
 
 
 def http_status(exc: BaseException) -> int | None:
@@ -84,3 +90,13 @@ def describe(exc: BaseException) -> str:
 def refuse_if_unauthorised(exc: BaseException) -> None:
     if http_status(exc) in (401, 403):
         raise PacsRefused(describe(exc)) from exc
+
+
+def refuse_if_not_a_pacs(exc: BaseException) -> None:
+    """For a failed search for studies: a refused password, or an address that is no DICOMweb
+    root (any other 4xx answer), raise PacsRefused with what to fix."""
+    refuse_if_unauthorised(exc)
+    status = http_status(exc)
+    if status is not None and 400 <= status < 500 and not is_transient(exc):
+        raise PacsRefused(f"{describe(exc)}: is PACS_DICOMWEB_URL the PACS's DICOMweb root "
+                          "(for Orthanc: http://host:8042/dicom-web)?") from exc

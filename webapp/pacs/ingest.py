@@ -46,10 +46,18 @@ def site_account():
         raise ImproperlyConfigured("Set PACS_SITE_ACCOUNT to the e-mail of the account that "
                                    "owns readings of PACS studies: see docs/pacs.md")
     try:
-        return User.objects.get(email=email)
+        account = User.objects.get(email=email)
     except User.DoesNotExist:
         raise ImproperlyConfigured(f"PACS_SITE_ACCOUNT {email!r} has no account here: create "
                                    "it first (docs/pacs.md)") from None
+    # Its readings carry the hospital's patient IDs, which the app shows to verified doctors
+    # only (the patient reference): a patient's account would hide them, and an unverified
+    # one was never checked by an administrator.
+    if not account.is_doctor:
+        raise ImproperlyConfigured(f"PACS_SITE_ACCOUNT {email!r} is not a verified doctor's "
+                                   "account: register it as a doctor and verify it in the admin "
+                                   "site (docs/pacs.md)")
+    return account
 
 
 def dataset_from_json(item: dict) -> Dataset:
@@ -60,9 +68,14 @@ def dataset_from_json(item: dict) -> Dataset:
 
 # --- Finding studies -------------------------------------------------------------------------
 # A PACS may cap the answers to one query (Orthanc: LimitFindResults) and say nothing about it:
-# the answer just stops, and paging past the cap returns nothing. So studies are asked for by
-# date window and modality, and a window whose answer reaches PACS_QUERY_LIMIT is asked again in
-# smaller pieces (days, then hours, then minutes of StudyTime). What every answer held is kept.
+# the answer just stops, and paging past the cap returns nothing. Orthanc applies the cap
+# before it filters on ModalitiesInStudy (computed from the series), so the query filters on
+# StudyDate alone and the modality is checked here. A window whose answer reaches
+# PACS_QUERY_LIMIT is asked again in smaller pieces (days, then hours, then minutes of
+# StudyTime); what every answer held is kept. StudyTime is matched as text, so each window runs
+# from its shortest form ("10", "1022") to its last fraction of a second ("105959.999999"):
+# times written "1023" or "102259.5" fall in a window too. A study without a StudyTime on a
+# capped day, or in a minute still at the cap, can be missed: that is logged as a warning.
 
 def _query(web, filters: dict) -> list[Dataset]:
     """Every study matching `filters`, page by page (until a page comes back short)."""
@@ -70,7 +83,7 @@ def _query(web, filters: dict) -> list[Dataset]:
     while True:
         page = web.search_for_studies(
             offset=len(found), limit=QIDO_PAGE, search_filters=filters,
-            fields=["StudyInstanceUID", "NumberOfStudyRelatedInstances"])
+            fields=["StudyInstanceUID", "NumberOfStudyRelatedInstances", "ModalitiesInStudy"])
         found += [dataset_from_json(item) for item in page]
         if len(page) < QIDO_PAGE:
             return found
@@ -86,16 +99,28 @@ def _pieces(filters: dict) -> list[dict]:
                 for day in (start + timedelta(days=n) for n in range((end - start).days + 1))]
     time = filters.get("StudyTime")
     if time is None:  # a day -> its hours
-        return [{**filters, "StudyTime": f"{h:02d}0000-{h:02d}5959"} for h in range(24)]
-    if time[2:4] == "00" and time[9:11] == "59":  # an hour -> its minutes
-        return [{**filters, "StudyTime": f"{time[:2]}{m:02d}00-{time[:2]}{m:02d}59"}
+        return [{**filters, "StudyTime": f"{h:02d}-{h:02d}5959.999999"} for h in range(24)]
+    hour = time.partition("-")[0]
+    if len(hour) == 2:  # an hour -> its minutes
+        return [{**filters, "StudyTime": f"{hour}{m:02d}-{hour}{m:02d}59.999999"}
                 for m in range(60)]
     return []
+
+
+def _is_xray_study(ds: Dataset) -> bool:
+    """Whether the study has a CR or DX image (True when the PACS does not say: read() checks)."""
+    modalities = getattr(ds, "ModalitiesInStudy", None)
+    if not modalities:
+        return True
+    values = [modalities] if isinstance(modalities, str) else list(modalities)
+    return any(str(m).upper() in XRAY_MODALITIES for m in values)
 
 
 def _search(web, filters: dict, found: dict[str, int | None]) -> None:
     answers = _query(web, filters)
     for ds in answers:
+        if not _is_xray_study(ds):
+            continue
         count = getattr(ds, "NumberOfStudyRelatedInstances", None)
         found[str(ds.StudyInstanceUID)] = int(count) if count not in (None, "") else None
     if len(answers) < settings.PACS_QUERY_LIMIT:
@@ -105,20 +130,30 @@ def _search(web, filters: dict, found: dict[str, int | None]) -> None:
         log.warning("PACS: %d studies answered for %s, the most one query returns "
                     "(PACS_QUERY_LIMIT %d): some studies of that minute may be missed",
                     len(answers), filters, settings.PACS_QUERY_LIMIT)
+    elif "StudyTime" not in filters and "StudyTime" in pieces[0]:
+        log.info("PACS: %d studies answered for %s, the most one query returns "
+                 "(PACS_QUERY_LIMIT %d): asked again hour by hour (a study of that day without "
+                 "a StudyTime is not found then)", len(answers), filters,
+                 settings.PACS_QUERY_LIMIT)
     for piece in pieces:
         _search(web, piece, found)
 
 
-def listed_studies(web, days: int | None = None) -> dict[str, int | None]:
-    """StudyInstanceUID -> number of images, for every CR or DX study the PACS lists with a
-    StudyDate in the last `days` days (settings.PACS_LOOKBACK_DAYS; tomorrow too, for a
-    modality whose clock or time zone runs ahead). Studies without a StudyDate are not found."""
+def look_back_window(days: int | None = None) -> str:
+    """The StudyDate range searched: the last `days` days (settings.PACS_LOOKBACK_DAYS), and a
+    day more at each end, for modalities whose clock or time zone differs from this server's
+    (StudyDate is the modality's local date; TIME_ZONE may be another)."""
     days = settings.PACS_LOOKBACK_DAYS if days is None else days
     today = timezone.localdate()
-    window = f"{today - timedelta(days=max(days, 1) - 1):%Y%m%d}-{today + timedelta(days=1):%Y%m%d}"
+    return f"{today - timedelta(days=max(days, 1)):%Y%m%d}-{today + timedelta(days=1):%Y%m%d}"
+
+
+def listed_studies(web, days: int | None = None) -> dict[str, int | None]:
+    """StudyInstanceUID -> number of images, for every study with a CR or DX image that the
+    PACS lists with a StudyDate in look_back_window(days). Studies without a StudyDate are not
+    found."""
     found: dict[str, int | None] = {}
-    for modality in XRAY_MODALITIES:
-        _search(web, {"StudyDate": window, "ModalitiesInStudy": modality}, found)
+    _search(web, {"StudyDate": look_back_window(days)}, found)
     return found
 
 
@@ -235,6 +270,8 @@ def read(study: PacsStudy, web, owner) -> str:
     except Exception as exc:
         if not _gone(exc):
             raise
+        # It had no images when we looked: listed again with any, it is read again (re-sent).
+        PacsStudy.objects.filter(pk=study.pk).update(instances_listed=0)
         return _finish(study, PacsStudy.State.FAILED, "not_in_pacs",
                        "the study is no longer in the PACS (deleted after it was listed)")
     choice = choose_frontal([dataset_from_json(item) for item in metadata], uid)

@@ -9,6 +9,7 @@ PACS keeps once.
 """
 from __future__ import annotations
 
+import datetime
 import io
 import uuid
 
@@ -81,6 +82,9 @@ def copy_patient_and_study(target: Dataset, source: Dataset) -> None:
     for keyword in COPIED:
         if keyword in source and source.data_element(keyword).value not in (None, ""):
             target[keyword] = source.data_element(keyword)
+    # highdicom dates the object by this server's clock: say which clock, or a viewer in the
+    # hospital's time zone shows the wrong hour.
+    target.TimezoneOffsetFromUTC = datetime.datetime.now().astimezone().strftime("%z")
 
 
 def source_image_reference(source: Dataset) -> Sequence:

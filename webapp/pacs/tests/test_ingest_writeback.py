@@ -214,7 +214,7 @@ def test_the_commands_read_inline_and_report_progress(site, xray_paths):
     assert out.getvalue().strip() == "0 studies read here"
 
 
-def test_the_command_refuses_to_run_unconfigured(settings, db):
+def test_the_command_refuses_to_run_unconfigured(settings, db, make_user):
     from django.core.management import CommandError, call_command
 
     settings.PACS_DICOMWEB_URL = ""
@@ -224,3 +224,10 @@ def test_the_command_refuses_to_run_unconfigured(settings, db):
     settings.PACS_SITE_ACCOUNT = "nobody@hospital.example"
     with pytest.raises(CommandError, match="has no account"):
         call_command("pacs_ingest")
+    # The readings carry patient IDs, shown to verified doctors only: a superuser of the
+    # patient role (what createsuperuser makes) or a doctor nobody verified will not do.
+    for extra in ({"role": "patient", "is_superuser": True, "is_staff": True},
+                  {"role": "doctor", "doctor_verified_at": None}):
+        settings.PACS_SITE_ACCOUNT = make_user(**extra).email
+        with pytest.raises(CommandError, match="is not a verified doctor's account"):
+            call_command("pacs_ingest")

@@ -143,7 +143,9 @@ def test_a_frontal_sent_after_the_lateral_is_read(site, xray_paths):
 
 def test_studies_deleted_or_duplicated_in_the_pacs_end_with_a_reason(site, xray_paths):
     image = xray_paths["covid"][1]
-    gone = support.push_study(image)
+    gone_instance = xray_instance(image)
+    support.push(gone_instance)
+    gone = str(gone_instance.StudyInstanceUID)
     first = xray_instance(image)
     copy = xray_instance(xray_paths["covid"][2])  # another study reusing first's instance UID
     copy.SOPInstanceUID = copy.file_meta.MediaStorageSOPInstanceUID = first.SOPInstanceUID
@@ -166,6 +168,10 @@ def test_studies_deleted_or_duplicated_in_the_pacs_end_with_a_reason(site, xray_
         assert study.state == "written" or (
             study.state == "failed" and "is no longer in the PACS" in study.reason), study.reason
     assert not PacsStudy.objects.filter(state="queued").exists()
+
+    # Sent again (a modality re-sending after the deletion): read this time.
+    support.push(gone_instance)
+    assert support.ingest_all() == {gone: "written"}
 
 
 def test_a_reading_deleted_before_its_write_back_ends_the_study(site, xray_paths):
@@ -282,3 +288,88 @@ def test_a_study_gone_before_write_back_is_described_without_the_password(site, 
     assert study.state == "read" and study.reason_code == "write_back_error"
     assert "HTTP 404" in study.reason
     assert os.environ["PACS_ORTHANC_AUTH"].split(":")[1] not in study.reason
+
+
+def test_studies_of_many_series_do_not_hide_others_from_a_capped_pacs(site, xray_paths):
+    """Orthanc answers a query on ModalitiesInStudy by looking up series, capped at 21: five
+    studies of six DX series each (30 series) came back as four studies, fewer than the cap, so
+    nothing told the app to ask again. The query is now on StudyDate only (capped by studies),
+    and the modality is checked here: the CT study is not queued."""
+    image = xray_paths["normal"][6]
+    studies = []
+    for number in range(5):
+        first = xray_instance(image, study_time=f"{9 + number:02d}0000", view_position="LL")
+        support.push(first)
+        for series in range(2, 7):
+            support.push(xray_instance(image, study_uid=str(first.StudyInstanceUID),
+                                       series_number=series, view_position="PA"))
+        studies.append(str(first.StudyInstanceUID))
+    ct = xray_instance(image)
+    ct.Modality = "CT"
+    support.push(ct)
+
+    with tasks.held_jobs():
+        queued = {s.study_instance_uid for s in ingest.queue_new_studies(dicomweb.client())}
+
+    assert queued == set(studies)
+
+
+def test_times_written_short_or_with_fractions_fall_in_a_window(site, xray_paths):
+    """A capped hour is asked for minute by minute, and StudyTime is matched as text: "1023"
+    sorts before "102300" and "102259.5" after "102259", so windows "102300-102359" and
+    "102200-102259" missed them. Each window now runs from "1023" to "102359.999999"."""
+    image = xray_paths["normal"][7]
+    for minute in range(21):  # a crowded hour: 21 studies from 10:00
+        support.push_study(image, study_time=f"10{minute:02d}00")
+    odd = [support.push_study(image, study_time=t) for t in ("1023", "102259.5", "1059")]
+
+    with tasks.held_jobs():
+        queued = {s.study_instance_uid for s in ingest.queue_new_studies(dicomweb.client())}
+
+    assert set(odd) <= queued and len(queued) == 24
+
+
+def test_a_hung_pacs_fails_a_request_once_not_five_times(monkeypatch):
+    """A PACS that accepts the connection and never answers: one attempt per request, within
+    the timeout (the client's own default retried 5 times, past the queue's job timeout)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted = []
+
+    def accept():
+        while True:
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    monkeypatch.setattr(dicomweb, "TIMEOUT", (1, 1))
+    web = dicomweb.client(f"http://127.0.0.1:{server.getsockname()[1]}/dicom-web")
+    start = time.monotonic()
+    with pytest.raises(requests.Timeout):
+        web.search_for_studies()
+    assert time.monotonic() - start < 5 and len(accepted) == 1
+    server.close()
+
+
+def test_a_wrong_address_is_one_line_saying_what_to_fix(site):
+    wrong = support.dicomweb_url().replace("/dicom-web", "/dicomweb")
+    for extra in ([], ["--poll", "5"]):
+        with pytest.raises(CommandError, match="is PACS_DICOMWEB_URL the PACS's DICOMweb root"):
+            call_command("pacs_ingest", "--url", wrong, *extra)
+
+
+def test_status_points_at_studies_whose_jobs_are_gone(site):
+    from django_q.models import OrmQ
+
+    PacsStudy.objects.create(study_instance_uid="1.2.3.4", state="queued")
+    assert not OrmQ.objects.exists()
+    out = io.StringIO()
+    call_command("pacs_status", stdout=out)
+    assert ("1 studies are queued or read but no job is in the queue: their jobs stopped or "
+            "were given up; pacs_ingest --resume queues them again") in out.getvalue()

@@ -46,8 +46,10 @@ def test_a_worker_killed_mid_job_loses_nothing_and_repeats_nothing(failpoint, tm
                      PACS_SITE_ACCOUNT="pacs@hospital.example")
     database = data_dir / "db.sqlite3"
     manage(env, "migrate", "--noinput")
-    manage(env, "shell", "-c", "from webapp.accounts.models import User; User.objects.create_user("
-                               "email='pacs@hospital.example', password=None, full_name='PACS')")
+    manage(env, "shell", "-c", "from django.utils import timezone; "
+                               "from webapp.accounts.models import User; User.objects.create_user("
+                               "email='pacs@hospital.example', password=None, full_name='PACS', "
+                               "role='doctor', doctor_verified_at=timezone.now())")
     images = [p for paths in xray_paths.values() for p in paths]
     uids = [support.push_study(images[i], view_position="PA") for i in range(STUDIES)]
     assert f"{STUDIES} studies queued" in manage(env, "pacs_ingest")

@@ -99,7 +99,7 @@ class Command(BaseCommand):
                 return
             batch = [s.pk for s in ingest.queue_new_studies(web, days)]
         except Exception as exc:
-            dicomweb.refuse_if_unauthorised(exc)
+            dicomweb.refuse_if_not_a_pacs(exc)
             raise
         if resume:
             stuck = [pk for pk in self._stuck() if pk not in batch]

@@ -41,3 +41,10 @@ class Command(BaseCommand):
                 state__in=(PacsStudy.State.QUEUED, PacsStudy.State.READ)).exclude(reason="")[:10]:
             self.stdout.write(f"  stopped ({study.state}) {study.study_instance_uid}: "
                               f"{study.reason} (pacs_ingest --resume queues it again)")
+        # A job killed from outside (the queue's timeout, kill -9 once too often) leaves no
+        # reason; with no job left in the queue, nothing will move these studies.
+        waiting = counts[PacsStudy.State.QUEUED] + counts[PacsStudy.State.READ]
+        if waiting and not queued_jobs:
+            self.stdout.write(f"  {waiting} studies are queued or read but no job is in the "
+                              "queue: their jobs stopped or were given up; pacs_ingest --resume "
+                              "queues them again")
