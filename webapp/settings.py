@@ -254,6 +254,8 @@ Q_CLUSTER = {
     "save_limit": 1000,
     "recycle": 500,
 }
+# Error reports (the DEBUG page, mails to ADMINS) hide passwords written into URLs as well.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "webapp.debug_reports.UrlPasswordHidingFilter"
 # The PACS (DICOMweb root, e.g. http://orthanc:8042/dicom-web) and the account (e-mail) that owns
 # the readings made from its studies; empty: no PACS (docs/pacs.md).
 PACS_DICOMWEB_URL = os.environ.get("PACS_DICOMWEB_URL", "")
