@@ -200,7 +200,7 @@ def list_readings(request, response: HttpResponse,
 
 def _uploaded_files(request, field: str) -> list:
     """The files of a multipart field, with the body's size checked before Django parses it."""
-    refuse_oversized_body(request)
+    refuse_oversized_body(request, several=field == "images")
     try:
         return request.FILES.getlist(field)
     except (MultiPartParserError, TooManyFilesSent):

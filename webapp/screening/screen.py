@@ -107,16 +107,34 @@ def _refusal_for_image_error(exc) -> UploadRefused:
 MULTIPART_SLACK_BYTES = 64 * 1024
 
 
-def refuse_oversized_body(request) -> None:
+def too_large_together(size: int) -> UploadRefused:
+    """Several files of one request, over the limit together (each may be under it)."""
+    return UploadRefused(
+        code="too_large",
+        status=413,
+        title=_("The files are too large together"),
+        message=_("The files are %(size)s together; one upload of several files takes at most "
+                  "%(limit)s in all. Send fewer files at a time.")
+        % {"size": human_size(size), "limit": human_size(max_upload_bytes())},
+    )
+
+
+def refuse_oversized_body(request, several: bool | None = None) -> None:
     """Refuse a body whose declared size is over the limit without parsing it here. The API's
     uploads (csrf_exempt) reach this unparsed; a browser's form POST has been parsed already by
-    CsrfViewMiddleware, which reads request.POST for its token (views.upload keeps its fields)."""
+    CsrfViewMiddleware, which reads request.POST for its token (views.upload keeps its fields).
+    The limit is for the whole body: `several` (a batch; None: count the files where the body was
+    parsed already) words the refusal for files together, not as one file's size."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    if declared > max_upload_bytes() + MULTIPART_SLACK_BYTES:
-        raise too_large(declared)
+    if declared <= max_upload_bytes() + MULTIPART_SLACK_BYTES:
+        return
+    if several is None:
+        parsed = getattr(request, "_files", None)  # HttpRequest keeps the parsed files there
+        several = parsed is not None and sum(len(v) for v in parsed.lists()) > 1
+    raise too_large_together(declared) if several else too_large(declared)
 
 
 def screen_upload(owner, uploaded_file) -> Reading:

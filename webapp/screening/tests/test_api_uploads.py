@@ -141,3 +141,20 @@ def test_one_reading_route_refuses_several_files_instead_of_dropping_them(api, m
     body = response.json()
     assert body["code"] == "too_many_files" and "/readings/batch/" in body["detail"]
     assert Reading.objects.count() == 0
+
+
+def test_files_over_the_limit_only_together_are_refused_as_files_together(api, settings,
+                                                                          media_root, xray_paths):
+    """A batch shares the upload limit among its files (docs/api.md); a refusal said "The file
+    is 115 KB" when no file was, which sent people looking for the large file."""
+    data = xray_paths["covid"][0].read_bytes()
+    settings.MAX_UPLOAD_BYTES = len(data) + 1000  # each file is under the limit
+    count = (settings.MAX_UPLOAD_BYTES + 64 * 1024) // len(data) + 2
+    assert count <= MAX_BATCH_FILES
+    files = [SimpleUploadedFile(f"{i}.png", data) for i in range(count)]
+    response = api.post(reverse("api:readings_batch"), {"images": files})
+    assert response.status_code == 413
+    body = response.json()
+    assert body["code"] == "too_large"
+    assert "together" in body["detail"] and "The file is" not in body["detail"]
+    assert Reading.objects.count() == 0
