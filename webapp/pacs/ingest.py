@@ -303,7 +303,7 @@ def read(study: PacsStudy, web, owner) -> str:
             continue
         if prediction.rejected:
             problems.append((PacsStudy.State.SKIPPED, "not_a_chest_xray",
-                             f"image {sop}: {prediction.reason or 'the model refused the image'}"))
+                             refusal_reason(sop, prediction.reason)))
             continue
         for state, code, reason in problems:
             log.info("PACS study %s: %s (%s): %s; the next frontal image was tried", uid,
@@ -312,6 +312,15 @@ def read(study: PacsStudy, web, owner) -> str:
     # Every frontal image failed: a failure (a damaged image) outranks a refusal.
     state, code, _ = min(problems, key=lambda p: p[0] != PacsStudy.State.FAILED)
     return _finish(study, state, code, "; ".join(reason for _, _, reason in problems))
+
+
+def refusal_reason(sop: str, notice) -> str:
+    """Why the model's guard refused image `sop`, for the study's row: its words without the
+    advice to people who upload a file ("Please upload the original X-ray file"), which a PACS
+    image cannot follow, and with the notice's code for whoever looks it up."""
+    text = str(notice or "the model refused the image").split(" Please upload")[0]
+    code = getattr(notice, "code", "")
+    return f"image {sop}: refused by the model's guard" + (f" ({code})" if code else "") + f": {text}"
 
 
 def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:

@@ -373,3 +373,12 @@ def test_status_points_at_studies_whose_jobs_are_gone(site):
     call_command("pacs_status", stdout=out)
     assert ("1 studies are queued or read but no job is in the queue: their jobs stopped or "
             "were given up; pacs_ingest --resume queues them again") in out.getvalue()
+
+
+def test_a_guard_refusal_is_worded_for_the_pacs_not_for_an_upload():
+    from cxr.inference.notices import Notice
+
+    reason = ingest.refusal_reason("1.2.3", Notice("not_cxr_orientation"))
+    assert reason.startswith("image 1.2.3: refused by the model's guard (not_cxr_orientation): "
+                             "This X-ray seems to be turned sideways")
+    assert "upload" not in reason and reason.endswith("with confidence.")
