@@ -4,8 +4,9 @@ changed nothing in DiagnosticReport or Observation).
 
 The report is `preliminary` (an AI estimate no clinician has verified), names the model as its
 method, and says in its conclusion that it is not a diagnosis. A reading of a PACS study refers
-to the DICOM study by its Study Instance UID (imagingStudy). No patient data is included: the
-app keeps none beyond the owner's own reference.
+to the DICOM study by its Study Instance UID (imagingStudy), to its patient by the hospital's
+patient ID (subject) and to its accession number (identifier), as the image's header gave them.
+An uploaded reading carries no patient data: the app keeps none beyond the owner's own reference.
 """
 from __future__ import annotations
 
@@ -90,6 +91,15 @@ def diagnostic_report(reading) -> dict:
         study = reading.pacs_study
         report["imagingStudy"] = [{"type": "ImagingStudy", "identifier": {
             "system": "urn:dicom:uid", "value": f"urn:oid:{study.study_instance_uid}"}}]
+        if study.patient_id:
+            # The hospital's own patient ID from the image's DICOM header, so the receiving
+            # system files the report with its patient; the app has no Patient resource.
+            report["subject"] = {"type": "Patient", "identifier": {"value": study.patient_id}}
+        if study.accession_number:
+            report["identifier"].append({
+                "type": {"coding": [_coding("ACSN", "Accession ID",
+                                            "http://terminology.hl7.org/CodeSystem/v2-0203")]},
+                "value": study.accession_number})
     return report
 
 

@@ -60,12 +60,17 @@ def test_a_pacs_reading_names_its_dicom_study(client, alice, make_reading, xray_
 
     reading = make_reading(alice, xray_paths["normal"][0])
     PacsStudy.objects.create(study_instance_uid="1.2.826.0.1.3680043.8.498.1", reading=reading,
-                             state=PacsStudy.State.WRITTEN)
+                             state=PacsStudy.State.WRITTEN, patient_id="RM-0042",
+                             accession_number="ACC-77")
     _, key = ApiToken.issue(alice)
     report = DiagnosticReport.model_validate(json.loads(get_fhir(client, key, reading.pk).content))
     identifier = report.imagingStudy[0].identifier
     assert (identifier.system, identifier.value) == ("urn:dicom:uid",
                                                      "urn:oid:1.2.826.0.1.3680043.8.498.1")
+    # Filed with its patient and examination in the receiving system.
+    assert report.subject.type == "Patient" and report.subject.identifier.value == "RM-0042"
+    accession = [i for i in report.identifier if i.type is not None]
+    assert accession[0].value == "ACC-77" and accession[0].type.coding[0].code == "ACSN"
 
 
 def test_the_operation_is_in_the_openapi_document(client):
