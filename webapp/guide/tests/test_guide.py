@@ -361,3 +361,13 @@ def test_the_guards_test_counts_say_how_small_the_test_was(client, model_dir):
     client.cookies["django_language"] = "id"
     indonesian = " ".join(client.get(reverse("guide:how_it_works")).content.decode().split())
     assert "1 dari 752" in indonesian and "31 gambar berbeda" in indonesian
+
+
+def test_the_calibration_step_says_it_does_not_hold_on_unseen_hospitals(client):
+    """How it works explained the temperature as making "80%" right 80% of the time, and said
+    nothing of the hospitals it never saw, where the card measured it far off."""
+    for language, words in (("en", "On X-rays from hospitals the model never saw it is not"),
+                            ("id", "hal itu tidak berlaku")):
+        client.cookies["django_language"] = language
+        page = client.get(reverse("guide:how_it_works")).content.decode()
+        assert words in page
