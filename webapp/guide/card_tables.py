@@ -322,7 +322,11 @@ def _patient_split(check) -> dict | None:
     """A patient-split check (cxr.cli.trust.patient_split_check) as display cells."""
     if not isinstance(check, dict):
         return None
+    accuracy = check.get("labelled_accuracy")
+    accuracy = accuracy.get("value") if isinstance(accuracy, dict) else accuracy
     return {
+        # False when nothing got a label: there is no share of right labels to state.
+        "labelled": isinstance(accuracy, Real) and not isinstance(accuracy, bool),
         "images": plain_text(check["images"]) if isinstance(check.get("images"), int) else "—",
         "coverage": cell(check.get("coverage"), "accuracy"),
         "labelled_accuracy": cell(check.get("labelled_accuracy"), "accuracy"),

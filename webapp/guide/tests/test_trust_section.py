@@ -236,3 +236,15 @@ def test_left_out_families_show_what_the_whole_guard_refused():
     assert rows["screen_photo"][1] == cell(share(258, 300), "accuracy")
     assert rows["degraded"][1] == cell(share(160, 300), "accuracy")
     assert rows["screen_photo"][0].value == "300"
+
+
+def test_an_installed_fit_that_labels_nothing_says_so_in_a_whole_sentence(client, tmp_path):
+    """Installed, a fit that labels nothing printed "labelled 0.0% of X-rays, and — of those
+    labels were right" (an audit in both languages); it now says no label could be checked."""
+    with override_settings(CXR_MODEL_DIR=str(write_model(tmp_path, labels_nothing_fit()))):
+        html = section(client.get(reverse("guide:how_it_works")).content.decode())
+        client.cookies["django_language"] = "id"
+        html_id = section(client.get(reverse("guide:how_it_works")).content.decode())
+    assert "labelled none of the X-rays, so no label could be checked" in html
+    assert "and — of those" not in html and "dan — dari" not in html_id
+    assert "sehingga tidak ada label yang dapat diperiksa" in html_id
