@@ -101,7 +101,7 @@ def test_an_oversized_body_keeps_the_reference_typed(patient, model_dir, media_r
         "patient_reference": "Ward 7 / bed 2", "reference_from_dicom": "on"})
     assert response.status_code == 413
     html = response.content.decode()
-    assert "The file is too large" in html and Reading.objects.count() == 0
+    assert "The files are too large together" in html and Reading.objects.count() == 0
     assert 'value="Ward 7 / bed 2"' in html
     assert re.search(r'<input[^>]*name="reference_from_dicom"[^>]*checked', html)
     assert 'data-testid="typed-not-kept"' not in html
