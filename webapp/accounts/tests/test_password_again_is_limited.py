@@ -35,6 +35,9 @@ def test_wrong_passwords_lock_the_account_like_failed_logins(page, patient_clien
     assert post(WRONG).status_code == 429  # the limit: the lockout page from now on
     locked = post(user_password)
     assert locked.status_code == 429 and "Too many failed logins" in locked.content.decode()
+    # The person never tried to sign in: the page says why these count.
+    assert "own pages (a new email address, a new password, deleting the account) count as " \
+        "failed logins too" in locked.content.decode()
 
     patient.refresh_from_db()
     assert patient.email != "new-address@example.org"  # nothing changed, nothing deleted

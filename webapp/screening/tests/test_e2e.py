@@ -122,7 +122,7 @@ def test_screen_view_history_report_delete(watched_page, live_server, test_outpu
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My readings").click()
     items = page.get_by_test_id("reading-list").locator("li")
     expect(items).to_have_count(1)
-    expect(page.get_by_test_id("results-caveat")).to_contain_text("A screening aid, not a diagnosis")
+    expect(page.get_by_test_id("results-caveat")).to_contain_text("AI screening estimates, not diagnoses")
     page.wait_for_load_state("networkidle")
     assert image_loaded(page, ".reading-item img")
     page.screenshot(path=test_output / "screening-history.png", full_page=True)

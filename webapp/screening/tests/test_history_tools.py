@@ -351,8 +351,10 @@ def test_every_list_of_results_says_it_is_not_a_diagnosis(doctor_client, doctor,
     pages = {reverse("screening:history"): 'data-testid="reading-list"',
              reverse("screening:compare") + "?patient=MRN-5": 'data-testid="compare-grid"',
              response["Location"]: 'data-testid="batch"'}
-    for language, caveat in (("en", "A screening aid, not a diagnosis: a clinician and an RT-PCR test decide."),
-                             ("id", "Alat bantu skrining, bukan diagnosis: dokter dan tes RT-PCR yang menentukan.")):
+    for language, caveat in (("en", "The results below are AI screening estimates, not diagnoses: a "
+                                    "clinician and an RT-PCR test decide."),
+                             ("id", "Hasil di bawah ini adalah perkiraan skrining AI, bukan diagnosis: "
+                                    "dokter dan tes RT-PCR yang menentukan.")):
         doctor_client.cookies.load({"django_language": language})
         for url, results in pages.items():
             html = doctor_client.get(url).content.decode()
