@@ -283,20 +283,20 @@ def test_compare_names_every_spelling_it_takes_as_one_patient(doctor_client, doc
     box = html[html.index('data-testid="compare-spellings"'):]
     box = box[:box.index("</div>")]
     assert "compared here as one patient" in box
-    assert re.search(r"<strong>AB-12</strong>\s*<span class=\"muted\">2 readings</span>", box)
-    assert re.search(r"<strong>ab-12</strong>\s*<span class=\"muted\">1 reading</span>", box)
+    assert re.search(r"<strong class=\"reference\">AB-12</strong>\s*<span class=\"muted\">2 readings</span>", box)
+    assert re.search(r"<strong class=\"reference\">ab-12</strong>\s*<span class=\"muted\">1 reading</span>", box)
     # Each card says which spelling it was read under.
     for reading in [lower, *upper]:
         card = html[html.index(reverse("screening:detail", args=[reading.pk])):]
         card = card[:card.index("</li>")]
-        assert f"Patient reference: <strong>{reading.patient_reference}</strong>" in card
+        assert f"Patient reference: <strong class=\"reference\">{reading.patient_reference}</strong>" in card
     # The list of references names the other spelling beside the one it links.
     chooser = doctor_client.get(reverse("screening:compare")).content.decode()
     assert re.search(r'\?patient=AB-12">AB-12</a>.*?3 readings.*?also written ab-12', chooser, re.S)
     # In Indonesian too.
     doctor_client.cookies["django_language"] = "id"
     html = doctor_client.get(reverse("screening:compare") + "?patient=AB-12").content.decode()
-    assert "dibandingkan di sini sebagai satu pasien" in html and "Kode pasien: <strong>ab-12</strong>" in html
+    assert "dibandingkan di sini sebagai satu pasien" in html and "Kode pasien: <strong class=\"reference\">ab-12</strong>" in html
     assert "juga ditulis ab-12" in doctor_client.get(reverse("screening:compare")).content.decode()
 
 

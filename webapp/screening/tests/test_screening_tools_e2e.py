@@ -339,6 +339,24 @@ def test_compare_shows_the_spellings_it_takes_as_one_patient(open_page, test_out
     shot(page, test_output, f"compare-spellings-{size}-{language}")
 
 
+def test_a_reference_is_never_broken_at_its_hyphen(open_page, test_output, model_dir, media_root,
+                                                   doctor, xray_paths):
+    """On a phone the two cards sit side by side, and "Kode pasien: MRN-9" broke after "MRN-":
+    on the page that tells "MRN-9" from "mrn-9" (an audit as an Indonesian doctor)."""
+    store_reading(doctor, model_dir, xray_paths["covid"][0], patient_reference="MRN-9")
+    store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="mrn-9")
+    page = open_page(doctor, "/screening/compare/?patient=MRN-9", "phone", "id")
+    page.set_viewport_size({"width": 360, "height": 780})  # the narrowest phone the app serves
+    page.reload()
+    expect(page.get_by_test_id("compare-item")).to_have_count(2)
+    lines = page.evaluate("""[...document.querySelectorAll('main strong')]
+        .filter(e => /mrn-9/i.test(e.textContent))
+        .map(e => { const r = document.createRange(); r.selectNodeContents(e);
+                    return [e.textContent, new Set([...r.getClientRects()].map(c => Math.round(c.top))).size]; })""")
+    assert len(lines) >= 4 and all(count == 1 for _, count in lines), lines
+    shot(page, test_output, "compare-reference-phone-id")
+
+
 # --- the API key's copy button ----------------------------------------------------------------------
 
 def test_the_new_api_key_can_be_copied(open_page, test_output, patient, live_server):
