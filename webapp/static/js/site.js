@@ -37,6 +37,9 @@
     });
   }
   keepTermsWhole(document.body);
+  // For scripts that compare the server's fresh HTML with the page (the batch page's polling):
+  // they must wrap the terms in it too, or every row looks changed and is replaced.
+  window.cxrKeepTermsWhole = keepTermsWhole;
   new MutationObserver(function (changes) {
     changes.forEach(function (change) {
       change.addedNodes.forEach(function (node) {

@@ -17,6 +17,9 @@
   function update(html) {
     var fresh = document.createElement("div");
     fresh.innerHTML = html; // rendered and escaped by the server's template
+    // The page's rows have COVID-19 and RT-PCR wrapped to stay whole (site.js): so must these,
+    // or no row would ever compare equal.
+    if (window.cxrKeepTermsWhole) window.cxrKeepTermsWhole(fresh);
     if (fresh.children.length !== items.children.length) {
       items.innerHTML = html;
       return;
