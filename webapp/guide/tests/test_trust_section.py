@@ -123,7 +123,7 @@ def test_in_indonesian(client, trust_model):
     assert "Seberapa yakin model pada rumah sakit yang belum pernah dilihatnya" in html
     assert "Semua kelompok digabung" in html
     assert "92,1%" in html                                  # Indonesian decimal comma
-    assert "Set 90% memuat kelas yang benar" in html
+    assert "Himpunan 90% memuat kelas yang benar" in html
     assert "dokter dan tes RT-PCR yang menentukan" in html
     assert "How sure is it" not in html
 
