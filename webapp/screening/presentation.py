@@ -97,13 +97,17 @@ def image_descriptions(reading: Reading) -> dict:
     xray = gettext("The uploaded chest X-ray (%(format)s, %(width)s × %(height)s pixels).") % {
         "format": reading.source_format.upper() or "—", "width": reading.image_width,
         "height": reading.image_height}
+    caption_note = ""
     if reading.outcome == OUTCOME_UNCERTAIN and reading.probabilities:
         # No label to name, but the map is still one class's (the engine draws the most likely
-        # class's map): say which, rather than "Uncertain", which no map can show.
-        leaned_to = reading.sorted_probabilities()[0][0]
+        # class's map): say which, rather than "Uncertain", which no map can show; in the
+        # visible caption too, or a doctor reads a hot spot without knowing whose it is.
+        leaned_to = outcomes.class_name(reading.sorted_probabilities()[0][0])
         heatmap = gettext("Heat map over it: the warmer a region, the more it raised the model's "
                           "score for %(label)s, the class it leaned to without giving a label. A "
-                          "hint for a clinician, not a finding.") % {"label": outcomes.class_name(leaned_to)}
+                          "hint for a clinician, not a finding.") % {"label": leaned_to}
+        caption_note = gettext("No label was given: this map is of %(label)s, the class the model "
+                               "leaned to.") % {"label": leaned_to}
     else:
         heatmap = gettext("Heat map over it: the warmer a region, the more it drove the result "
                           "“%(headline)s”. A hint for a clinician, not a finding.") % {
@@ -111,7 +115,7 @@ def image_descriptions(reading: Reading) -> dict:
     codes = {w.get("code") for w in reading.warnings or [] if isinstance(w, dict)}
     if "heatmap_off_lungs" in codes:
         heatmap += " " + gettext("Most of it lies outside the lungs.")
-    return {"xray_alt": xray, "heatmap_alt": heatmap}
+    return {"xray_alt": xray, "heatmap_alt": heatmap, "heatmap_caption_note": caption_note}
 
 
 # What the engine says of a reading made through the site's own calibration (labelled, or not).

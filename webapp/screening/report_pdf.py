@@ -123,7 +123,10 @@ def build(reading) -> bytes:
     images = Table(
         [[_image(storage.absolute_path(reading.original_path).read_bytes(), image_width),
           _image(overlay, image_width)],
-         [p(_("X-ray"), small), p(_("Heat map: regions that drove the model's output, not where disease is"), small)]],
+         [p(_("X-ray"), small),
+          p(" ".join(filter(None, [_("Heat map: regions that drove the model's output, not where "
+                                     "disease is") + ".", context.get("heatmap_caption_note")])),
+            small)]],
         colWidths=[image_width + 4 * mm] * 2,
     )
 

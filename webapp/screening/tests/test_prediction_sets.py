@@ -324,6 +324,15 @@ def test_an_uncertain_readings_heat_map_is_described_by_the_class_it_shows(patie
         report = html_text.unescape(patient_client.get(reverse("screening:report", args=[reading.pk])).content.decode())
         overlay = re.search(r'<img src="[^"]*overlay[^"]*" alt="([^"]*)"', report).group(1)
         assert name in overlay and uncertain not in overlay
+        # The visible captions say it too: a doctor sees the hot spot, not the alt text.
+        note = {"en": f"No label was given: this map is of {name}, the class the model leaned to.",
+                "id": f"Tidak ada label yang diberikan: peta ini untuk {name}, kelas yang dicenderungi "
+                      "model."}[language]
+        caption = re.search(r'data-testid="heatmap-class-note">([^<]*)<', page).group(1)
+        assert caption == note and note in report
+        pdf = unescaped_pdf_drawn_text(patient_client.get(reverse("screening:report_pdf",
+                                                                  args=[reading.pk])).content)
+        assert " ".join(note.split()[:4]) in pdf
 
 
 # --- the API --------------------------------------------------------------------------------------
