@@ -356,7 +356,7 @@ def overlay(request, id: ReadingId):  # noqa: A002
 def report(request, id: ReadingId):  # noqa: A002
     reading = get_own_reading_or_404(request, id)
     with stored_images_present():
-        return report_pdf.response(reading)
+        return report_pdf.response(reading, request)
 
 
 @api.get("/readings/{id}/fhir", url_name="fhir", operation_id="getReadingFhir",

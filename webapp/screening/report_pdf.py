@@ -73,14 +73,24 @@ def _as_typed(text: str) -> str:
     return _("(written in a script this PDF cannot print; the reading's web page shows it)")
 
 
-def response(reading) -> HttpResponse:
-    """The PDF of `reading` as a private, inline HTTP response (pages and API alike)."""
-    pdf = HttpResponse(build(reading), content_type="application/pdf")
+def response(reading, request=None) -> HttpResponse:
+    """The PDF of `reading` as a private, inline HTTP response (pages and API alike). With the
+    `request`, the PDF gives the full address of the guide page its next steps come from (a
+    printed page has no link to follow)."""
+    guide_url = ""
+    if request is not None:
+        from django.urls import NoReverseMatch, reverse
+
+        try:
+            guide_url = request.build_absolute_uri(reverse("guide:next_steps", args=[reading.outcome]))
+        except NoReverseMatch:
+            guide_url = ""
+    pdf = HttpResponse(build(reading, guide_url), content_type="application/pdf")
     pdf["Content-Disposition"] = f'inline; filename="cxr-reading-{reading.pk}.pdf"'
     return private_headers(pdf)
 
 
-def build(reading) -> bytes:
+def build(reading, guide_url: str = "") -> bytes:
     """The PDF as bytes: the reading page's content (presentation.reading_context)."""
     context = reading_context(reading)
     overlay = overlay_png(reading, max_side=1024)
@@ -158,7 +168,7 @@ def build(reading) -> bytes:
         story += [KeepTogether([
             Paragraph(escape(str(context["next_steps_title"])), styles["Heading3"]),
             p(_("The guide's steps for this result; its page explains the care at home and the "
-                "warning signs they refer to."), small),
+                "warning signs they refer to.") + (f" {guide_url}" if guide_url else ""), small),
             ListFlowable([ListItem(p(step), value=i) for i, step in enumerate(context["next_steps"], 1)],
                          bulletType="1")])]
     story += [Spacer(1, 2 * mm), Paragraph(f"<b>{escape(str(context['emergency']))}</b>", body)]

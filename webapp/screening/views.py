@@ -398,7 +398,7 @@ def report(request, pk: int):
 def report_pdf_view(request, pk: int):
     reading = get_own_reading_or_404(request, pk)
     with stored_images_present():
-        return report_pdf.response(reading)
+        return report_pdf.response(reading, request)
 
 
 # --- site validation (administrators only) ----------------------------------------------------

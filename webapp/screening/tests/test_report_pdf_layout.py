@@ -42,3 +42,17 @@ def test_the_next_steps_heading_stays_with_its_steps(label, language, patient_cl
         if (label, language, owner) == ("covid", "id", patient):
             for i, page in enumerate(pdfium.PdfDocument(pdf)):
                 page.render(scale=1).to_pil().save(test_output / f"report-pdf-next-steps-id-p{i + 1}.png")
+
+
+def test_the_pdf_gives_the_address_of_the_guide_page_it_refers_to(patient_client, patient, model_dir,
+                                                                  media_root, xray_paths):
+    """"Its page explains the care at home" pointed a printed page at a web page it did not name
+    (an audit as an Indonesian doctor): the PDF now prints the page's full address."""
+    reading = store_reading(patient, model_dir, xray_paths["covid"][0])
+    with translation.override("en"):
+        if not reading_context(reading)["next_steps"]:
+            pytest.skip("this reading has no next steps to refer to")
+    pdf = patient_client.get(reverse("screening:report_pdf", args=[reading.pk])).content
+    text = " ".join(page_texts(pdf))
+    address = "http://testserver" + reverse("guide:next_steps", args=[reading.outcome])
+    assert f"the warning signs they refer to. {address}" in text.replace("\r", "")
