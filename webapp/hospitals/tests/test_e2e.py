@@ -104,7 +104,7 @@ def test_clicking_the_map_searches_from_that_point(finder):
 
 @pytest.mark.parametrize(("language", "width", "button", "heading"), [
     ("en", 1280, "Use my location", "Nearest open hospitals to your location"),
-    ("id", 360, "Gunakan lokasi saya", "Rumah sakit buka terdekat dari lokasi Anda"),
+    ("id", 360, "Gunakan lokasi saya", "Rumah sakit aktif terdekat dari lokasi Anda"),
 ])
 def test_use_my_location(chromium_browser, live_server, hospitals, test_output, language, width, button,
                          heading):
@@ -248,7 +248,7 @@ def test_phone_and_indonesian(chromium_browser, live_server, hospitals, test_out
             return text <= room;
         }""")
         if language == "id":
-            assert "Rumah sakit buka terdekat dari Jakarta" in page.locator("#results-heading").inner_text()
+            assert "Rumah sakit aktif terdekat dari Jakarta" in page.locator("#results-heading").inner_text()
             assert "Jenis tidak tercantum" in page.locator("#hospital-list .hospital-type").first.inner_text()
         # The map's zoom buttons speak the page's language too (Leaflet's own titles are English).
         zoom_in, zoom_out = {"en": ("Zoom in", "Zoom out"), "id": ("Perbesar", "Perkecil")}[language]
