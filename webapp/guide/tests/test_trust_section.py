@@ -248,3 +248,11 @@ def test_an_installed_fit_that_labels_nothing_says_so_in_a_whole_sentence(client
     assert "labelled none of the X-rays, so no label could be checked" in html
     assert "and — of those" not in html and "dan — dari" not in html_id
     assert "sehingga tidak ada label yang dapat diperiksa" in html_id
+
+
+def test_the_temperature_shown_is_the_one_readings_use(client, trust_model):
+    """With an out-of-source fit installed, readings are scaled by its temperature (1.412 here),
+    and How it works showed only the card's (1.7), fitted on validation images."""
+    html = client.get(reverse("guide:how_it_works")).content.decode()
+    assert "Temperature in use: 1.412" in html and "it was 1.700" in html
+    assert "Temperature: 1.700" not in html
