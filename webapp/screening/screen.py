@@ -132,9 +132,16 @@ def refuse_oversized_body(request, several: bool | None = None) -> None:
     if declared <= max_upload_bytes() + MULTIPART_SLACK_BYTES:
         return
     if several is None:
-        parsed = getattr(request, "_files", None)  # HttpRequest keeps the parsed files there
-        several = parsed is not None and sum(len(v) for v in parsed.lists()) > 1
+        several = body_already_parsed(request) and sum(
+            len(files) for files in request.FILES.lists()) > 1
     raise too_large_together(declared) if several else too_large(declared)
+
+
+def body_already_parsed(request) -> bool:
+    """Whether Django has read and parsed the request's body already (CsrfViewMiddleware does for
+    every browser form POST): its fields and files can then be looked at without reading a body
+    refused for its size. HttpRequest keeps the parsed fields and files in _post and _files."""
+    return hasattr(request, "_files")
 
 
 def screen_upload(owner, uploaded_file) -> Reading:

@@ -36,6 +36,7 @@ from .presentation import overlay_png, reading_context
 from .screen import (
     ACCEPT_ATTRIBUTE,
     UploadRefused,
+    body_already_parsed,
     human_size,
     max_upload_bytes,
     refuse_oversized_body,
@@ -99,7 +100,7 @@ def _form_as_typed(request) -> UploadForm | None:
     to keep. A body that no one has parsed yet (a client without the CSRF check, or a size check
     moved before the middleware) is not parsed for it: reading a body refused for its size only to
     recover a reference would undo the refusal. The page then asks for the reference again."""
-    if not hasattr(request, "_post"):  # HttpRequest keeps the parsed body there once read
+    if not body_already_parsed(request):
         return None
     return UploadForm(request.POST)
 
