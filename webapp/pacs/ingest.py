@@ -179,20 +179,28 @@ def queue_new_studies(web, days: int | None = None) -> list[PacsStudy]:
                     study_instance_uid=uid, defaults={"instances_listed": count})
                 if not created:
                     continue
-            elif not (study.state in RECHECKED and study.reason_code != "reading_deleted"
-                      and count is not None and count > (study.instances_listed or 0)):
+            elif not _queued_again(study, count):
                 continue
-            elif not PacsStudy.objects.filter(pk=study.pk, state=study.state).update(
-                    state=PacsStudy.State.QUEUED, instances_listed=count, reason_code="",
-                    reason="", updated_at=timezone.now()):
-                continue  # changed meanwhile
-            else:
-                log.info("PACS study %s: %s before, %d images now (was %s): looked at again",
-                         uid, study.state, count, study.instances_listed)
             tasks.enqueue("read_study", study.pk)
             queued.append(study)
     log.info("PACS: %d studies listed, %d queued", len(found), len(queued))
     return queued
+
+
+def _queued_again(study: PacsStudy, count: int | None) -> bool:
+    """Put a skipped or failed study back in the queue when the PACS lists more images in it
+    than when it was last queued (not one whose reading was deleted on purpose). False when it
+    has not grown, or changed state meanwhile."""
+    if not (study.state in RECHECKED and study.reason_code != "reading_deleted"
+            and count is not None and count > (study.instances_listed or 0)):
+        return False
+    if not PacsStudy.objects.filter(pk=study.pk, state=study.state).update(
+            state=PacsStudy.State.QUEUED, instances_listed=count, reason_code="", reason="",
+            updated_at=timezone.now()):
+        return False
+    log.info("PACS study %s: %s before, %d images now (was %s): looked at again",
+             study.study_instance_uid, study.state, count, study.instances_listed)
+    return True
 
 
 # --- Choosing and reading the image ----------------------------------------------------------
@@ -339,14 +347,15 @@ def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
             # The hospital's patient ID is the reading's patient reference (as an upload's
             # DICOM PatientID is when its owner opts in): the history, the report and the
             # comparison of a patient's readings then work for PACS readings too.
-            reading.patient_reference = str(getattr(ds, "PatientID", "") or "")[:64]
+            patient_id = str(getattr(ds, "PatientID", "") or "")[:64]
+            reading.patient_reference = patient_id
             reading.save(update_fields=["patient_reference"])
             locked.state = PacsStudy.State.READ
             locked.reading = reading
             locked.series_instance_uid = str(ds.SeriesInstanceUID)
             locked.sop_instance_uid = str(ds.SOPInstanceUID)
             locked.view_position = str(getattr(ds, "ViewPosition", ""))
-            locked.patient_id = str(getattr(ds, "PatientID", "") or "")[:64]
+            locked.patient_id = patient_id
             locked.accession_number = str(getattr(ds, "AccessionNumber", "") or "")[:16]
             locked.study_date = str(getattr(ds, "StudyDate", "") or "")[:8]
             locked.reason_code, locked.reason = "", ""

@@ -94,7 +94,7 @@ class Command(BaseCommand):
                 with tasks.held_jobs():  # rows without jobs: this process does the work
                     batch = [s.pk for s in ingest.queue_new_studies(web, days)]
                     if resume:
-                        batch += [pk for pk in self._stuck() if pk not in batch]
+                        batch += self._stuck(excluding=batch)
                 self._inline(batch)
                 return
             batch = [s.pk for s in ingest.queue_new_studies(web, days)]
@@ -102,7 +102,7 @@ class Command(BaseCommand):
             dicomweb.refuse_if_not_a_pacs(exc)
             raise
         if resume:
-            stuck = [pk for pk in self._stuck() if pk not in batch]
+            stuck = self._stuck(excluding=batch)
             for study in PacsStudy.objects.filter(pk__in=stuck):
                 tasks.enqueue("read_study" if study.state == PacsStudy.State.QUEUED
                               else "write_back", study.pk)
@@ -129,10 +129,11 @@ class Command(BaseCommand):
                                "where they were: run again with --resume (pacs_status says why)")
 
     @staticmethod
-    def _stuck() -> list[int]:
+    def _stuck(excluding: list[int]) -> list[int]:
+        """Studies left queued or read (their jobs stopped), except those in `excluding`."""
         return list(PacsStudy.objects.filter(
-            state__in=(PacsStudy.State.QUEUED, PacsStudy.State.READ)).order_by("pk")
-            .values_list("pk", flat=True))
+            state__in=(PacsStudy.State.QUEUED, PacsStudy.State.READ)).exclude(pk__in=excluding)
+            .order_by("pk").values_list("pk", flat=True))
 
     def _wait(self, batch: list[int], timeout: float) -> None:
         start = moved = time.monotonic()
