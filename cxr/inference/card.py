@@ -392,6 +392,12 @@ class ModelCard(_Section):
         return path
 
 
+def is_number(value) -> bool:
+    """Whether a value read from JSON (a card, a site calibration) is a number: int or float,
+    not a bool (which Python counts as an int)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def json_safe(value):
     """numpy scalars -> Python numbers; NaN and infinities -> None (JSON has neither)."""
     if isinstance(value, dict):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from cxr.inference.card import HeatmapCheck, ModelCard
+from cxr.inference.card import HeatmapCheck, ModelCard, is_number
 from cxr.inference.notices import Notice
 
 
@@ -93,16 +93,12 @@ def _unseen_source_calibration(card: ModelCard) -> Notice | None:
     scaling where the card has it, as served probabilities are scaled; None without a measurement."""
     source = (card.metrics or {}).get("source") or {}
     ece = source.get("ece_after_temperature")
-    if not _is_number(ece):
+    if not is_number(ece):
         ece = (card.metric("source", "ece") or {}).get("value")
-    if not _is_number(ece) or not _is_number(source.get("n")):
+    if not is_number(ece) or not is_number(source.get("n")):
         return None
     return Notice("card_calibration_unseen_sources", images=int(source["n"]), ece=float(ece),
                   ece_points=100 * float(ece))
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _heatmap_notice(check: HeatmapCheck | None):

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from cxr.inference.abstention import prediction_sets
+from cxr.inference.card import is_number
 
 FORMAT_VERSION = 1
 
@@ -37,10 +38,6 @@ def log_probabilities(probs: np.ndarray) -> np.ndarray:
     """The served probabilities as logits: their logs differ from the network's logits by a
     constant per image, which no softmax sees (clipped so that a 0 stays finite)."""
     return np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-12, 1.0))
-
-
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class SiteCalibrationError(ValueError):
@@ -79,16 +76,16 @@ class SiteCalibration:
             if not isinstance(getattr(self, name), list) or len(getattr(self, name)) != n:
                 raise SiteCalibrationError("a site calibration needs one scale, bias and set "
                                            "threshold per class")
-        if not all(_number(v) and math.isfinite(v) for v in (*self.scale, *self.bias)):
+        if not all(is_number(v) and math.isfinite(v) for v in (*self.scale, *self.bias)):
             raise SiteCalibrationError("a site calibration's scales and biases must be finite numbers")
         for name, value, lowest, highest in (("set_confidence", self.set_confidence, 0, 1),
                                              ("target_accuracy", self.target_accuracy, 0, 1)):
-            if not (_number(value) and lowest < value <= highest):
+            if not (is_number(value) and lowest < value <= highest):
                 raise SiteCalibrationError(f"a site calibration's {name} must be a number in "
                                            f"({lowest}, {highest}], not {value!r}")
         for name, values in (("set_thresholds", self.set_thresholds),
                              ("label_threshold", [self.label_threshold])):
-            if not all(v is None or (_number(v) and 0 <= v <= 1) for v in values):
+            if not all(v is None or (is_number(v) and 0 <= v <= 1) for v in values):
                 raise SiteCalibrationError(f"a site calibration's {name} must be numbers from 0 "
                                            f"to 1 or null, not {values!r}")
         if not (isinstance(self.cases, int) and not isinstance(self.cases, bool) and self.cases >= 0
@@ -101,7 +98,7 @@ class SiteCalibration:
         accuracy = (self.measured or {}).get("labelled_accuracy") if isinstance(
             self.measured, dict) else "?"
         if not (accuracy is None or (isinstance(accuracy, dict) and (
-                accuracy.get("mean") is None or _number(accuracy["mean"])))):
+                accuracy.get("mean") is None or is_number(accuracy["mean"])))):
             raise SiteCalibrationError("a site calibration's measured figures are malformed")
 
     # --- serving ------------------------------------------------------------------------------
