@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from cxr.evaluation.site_validation import validate
     from cxr.inference import ImageError
     from cxr.inference.card import json_safe
-    from cxr.inference.site_check import CALIBRATION_BINS, REFUSAL_BUDGET, SiteCase
+    from cxr.inference.site_check import CALIBRATION_BINS, SiteCase, card_figures
 
     predictor, rows = check_inputs(args)
     results = predictor.predict_batch([args.folder / name for name, _ in rows], errors="return")
@@ -109,8 +109,8 @@ def run(args: argparse.Namespace) -> int:
         else SiteCase(truth, r.label, r.rejected, r.probabilities, r.prediction_set)
         for (_, truth), r in zip(rows, results, strict=True)
     ]
-    trust = predictor.card.trust.to_dict() if predictor.card.trust else None
-    report = validate(cases, predictor.classes, trust, n_boot=args.n_boot)
+    # The card's figures as the web page reads them (site_check.card_figures), so both compare alike.
+    report = validate(cases, predictor.classes, n_boot=args.n_boot, **card_figures(predictor.card))
     report.update(date=datetime.now(UTC).isoformat(timespec="seconds"), model_version=predictor.version,
                   folder=str(args.folder), labels=str(args.labels), unreadable_files=unreadable)
     if predictor.site:  # read through an existing site calibration: the report says which
@@ -136,9 +136,11 @@ def run(args: argparse.Namespace) -> int:
             ("labelled readings right", format_estimate(report["labelled_accuracy"]),
              _maybe(report["card"]["labelled_accuracy"])),
             ("share labelled (coverage)", format_estimate(report["coverage"]), _maybe(report["card"]["coverage"])),
+            *([("most likely class right (every read X-ray, labelled or not)",
+                format_estimate(report["top_class_accuracy"]), _maybe(report["card"]["unseen_accuracy"]))]
+              if report["top_class_accuracy"]["n"] else []),
             ("prediction sets hold the true class", format_estimate(report["set_coverage"]), "n/a"),
-            ("refused as not a chest X-ray", format_estimate(report["refused_share"]),
-             f"at most {REFUSAL_BUDGET:.0%}"),
+            ("refused as not a chest X-ray", format_estimate(report["refused_share"]), _refusal_card(report["card"])),
         ]), "",
         table(("class", "sensitivity (95% CI)", "specificity (95% CI)"),
               [(name, format_estimate(m.get("sensitivity")), format_estimate(m.get("specificity")))
@@ -262,6 +264,17 @@ def _calibration_lines(bins: list[dict] | None, plotted: bool) -> list[str]:
               [(f"{b['low']:.0%}-{b['high']:.0%}", b["right"]["n"], f"{b['stated']:.3f}", format_estimate(b["right"]))
                for b in bins]), "",
     ]
+
+
+def _refusal_card(card: dict) -> str:
+    """The card column of the refusal row: the target the site is judged against, and what the card
+    measured where it has it (site_check.refused_unseen_range)."""
+    text = f"target: at most {card['refusal_target']:.0%}"
+    measured = card.get("refused_unseen_sources")
+    if measured:
+        text += (f"; measured: {measured['low']:.1%}-{measured['high']:.1%} of the test X-rays of "
+                 f"{measured['groups']} collections, each left out of the chest X-ray check's fit")
+    return text
 
 
 def _maybe(value: float | None) -> str:

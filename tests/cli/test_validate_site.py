@@ -31,6 +31,19 @@ def test_report_of_real_labelled_xrays(cxr_dir, xray_paths, tmp_path, capsys):
     assert report["refusal_check"]["code"] in {"within_budget", "inconclusive", "above_budget"}
     assert report["refusal_check"]["text"] in text and "| refused as not a chest X-ray |" in text
     assert "Not enough cases" in capsys.readouterr().out
+    # The card's figures, read as the web page reads them (site_check.card_figures): the source
+    # split's accuracy beside the site's most likely class, and the refusal target beside what the
+    # card measured, named as a target (it is not a measurement).
+    card = json.loads((Path(report_model_dir()) / "model_card.json").read_text())
+    unseen = card["metrics"]["source"]["accuracy"]["value"]
+    assert report["card"]["unseen_accuracy"] == unseen
+    assert "| most likely class right (every read X-ray, labelled or not) | " in text
+    assert f"| {unseen:.3f} |" in text
+    measured = [v["test_xrays"]["value"] for v in card["verifier"]["sources_left_out"].values()]
+    assert report["card"]["refused_unseen_sources"]["groups"] == len(measured)
+    assert (f"| target: at most 2%; measured: {min(measured):.1%}-{max(measured):.1%} of the test X-rays "
+            f"of {len(measured)} collections, each left out of the chest X-ray check's fit |") in text
+    assert "it refuses of hospitals" not in text
     # Too few read X-rays to say what calibrating here would give, and the report says so.
     assert report["calibrated_here"] is None and "at least 40 are needed" in text
     # The calibration plot's numbers: every read X-ray in one bin, each bin with its 95% interval.
@@ -40,6 +53,12 @@ def test_report_of_real_labelled_xrays(cxr_dir, xray_paths, tmp_path, capsys):
     for b in bins:
         lo, hi = b["right"]["ci95"]
         assert lo <= b["right"]["value"] <= hi and f"| {b['right']['n']} |" in text
+
+
+def report_model_dir() -> Path:
+    from cxr.inference import resolve_model_dir
+
+    return resolve_model_dir(None)
 
 
 def test_bad_labels_are_refused_with_the_line(cxr_dir, tmp_path, capsys):

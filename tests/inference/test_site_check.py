@@ -90,7 +90,7 @@ def _refused(truth):
     (4, 96, "inconclusive"),         # 4%, 95% CI 1.6%-9.8%: includes 2%
     (0, 20, "inconclusive"),         # 0%, 95% CI 0%-16.1%: too few to say "as expected"
 ])
-def test_refusals_are_judged_against_the_guards_budget(refused, read, code):
+def test_refusals_are_judged_against_the_guards_target(refused, read, code):
     cases = [_refused("normal")] * refused + [_case("normal", "normal")] * read
     cases.append(SiteCase("covid", None, True, None, None))  # unreadable: not counted as refused
     report = site_report(cases, CLASSES, None)
@@ -104,3 +104,62 @@ def test_refusals_are_judged_against_the_guards_budget(refused, read, code):
 def test_no_readable_xray_says_nothing_about_refusals():
     report = site_report([SiteCase("covid", None, True, None, None)], CLASSES, None)
     assert report["refusal_check"]["code"] == "none_read"
+
+
+def test_refusals_are_judged_against_a_target_not_a_card_measurement():
+    """The 2% is what the guard is built to stay under on hospitals it never saw (REFUSAL_TARGET),
+    not a figure the card measured: every sentence calls it a target."""
+    from cxr.inference.site_check import REFUSAL_TARGET
+
+    for refused, read in ((0, 200), (12, 188), (4, 96)):
+        cases = [_refused("normal")] * refused + [_case("normal", "normal")] * read
+        report = site_report(cases, CLASSES, None)
+        text = report["refusal_check"]["text"]
+        assert f"the target of at most {REFUSAL_TARGET:.0%} for hospitals it never saw" in text
+        assert "it refuses of hospitals" not in text  # as if measured
+        assert report["card"]["refusal_target"] == REFUSAL_TARGET
+        assert report["card"]["refused_unseen_sources"] is None  # no card figure given
+
+
+def test_the_card_figures_a_site_is_compared_with_come_from_the_card():
+    """One reader for the web page and `cxr validate-site`: the source split's accuracy and the
+    verifier's measured refusals of each source group left out of its fit."""
+    from cxr.inference.card import ModelCard
+    from cxr.inference.site_check import card_figures
+
+    card = ModelCard.from_dict({
+        "metrics": {"source": {"accuracy": {"value": 0.375, "ci95": [0.356, 0.394]}}},
+        "verifier": {"sources_left_out": {
+            "cohen": {"training_xrays": {"value": 0.0}, "test_xrays": {"value": 0.0, "ci95": [0.0, 0.3], "n": 9}},
+            "raddb": {"test_xrays": {"value": 0.009, "ci95": [0.004, 0.02], "n": 666}},
+            "nih": {"training_xrays": {"value": 0.006}},  # no test figure: left out
+        }},
+    })
+    figures = card_figures(card)
+    assert figures["card_trust"] is None and figures["card_unseen_accuracy"] == 0.375
+    assert set(figures["card_refused_unseen"]) == {"cohen", "raddb"}
+    report = site_report([_case("normal", "normal")] * 5, CLASSES, **figures)
+    assert report["card"]["unseen_accuracy"] == 0.375
+    measured = report["card"]["refused_unseen_sources"]
+    assert (measured["low"], measured["high"], measured["groups"]) == (0.0, 0.009, 2)
+    assert measured["by_source"]["raddb"]["n"] == 666
+    # A card without them: nothing to set beside the site's numbers.
+    assert card_figures(ModelCard.from_dict({})) == {
+        "card_trust": None, "card_unseen_accuracy": None, "card_refused_unseen": None}
+
+
+def test_the_bundled_cards_figures_are_read():
+    import json
+    from pathlib import Path
+
+    from cxr.inference.card import ModelCard
+    from cxr.inference.site_check import card_figures
+
+    path = Path(__file__).resolve().parents[2] / "models" / "bundled" / "model_card.json"
+    if not path.is_file():
+        pytest.skip("no bundled model card")
+    data = json.loads(path.read_text())
+    figures = card_figures(ModelCard.from_dict(data))
+    assert figures["card_unseen_accuracy"] == data["metrics"]["source"]["accuracy"]["value"]
+    expected = {k: v["test_xrays"]["value"] for k, v in data["verifier"]["sources_left_out"].items()}
+    assert {k: v["value"] for k, v in figures["card_refused_unseen"].items()} == expected

@@ -180,7 +180,7 @@ def run(user, images: list, labels_file) -> SiteValidation:
         raise ValidationRefused([_("This server has no screening model installed, so there is "
                                    "nothing to check.")], status=503) from None
     from cxr.inference import ImageError
-    from cxr.inference.site_check import SiteCase, site_report
+    from cxr.inference.site_check import SiteCase, card_figures, site_report
 
     classes = list(predictor.classes)
     files = check_images(images)
@@ -209,9 +209,8 @@ def run(user, images: list, labels_file) -> SiteValidation:
         problems.append(_("Remove these files or export them again (PNG, JPEG, TIFF, BMP or DICOM), then "
                           "upload everything again."))
         raise ValidationRefused(_listed(problems[:-1]) + problems[-1:], status=422)
-    trust = predictor.card.trust.to_dict() if predictor.card.trust else None
-    unseen = (predictor.card.metric("source", "accuracy") or {}).get("value")
-    report = site_report(cases, classes, trust, card_unseen_accuracy=unseen)
+    # The card's figures as `cxr validate-site` reads them (site_check.card_figures).
+    report = site_report(cases, classes, **card_figures(predictor.card))
     if predictor.site:  # these readings went through the site's own calibration: the report says so
         report["site_calibration"] = {"cases": predictor.site.cases, "fitted_at": predictor.site.fitted_at,
                                       "site": predictor.site.site}
@@ -301,17 +300,29 @@ def refusal_text(validation: SiteValidation) -> str:
     observed = _("the guard refused %(k)s of %(n)s X-rays as not a chest X-ray (%(value)s, 95%% CI "
                  "%(lo)s – %(hi)s)") % numbers
     if code == "above_budget":
-        return _("Too many refused: %(observed)s, more than the %(budget)s it refuses of hospitals it "
-                 "never saw. If these are whole frontal chest X-rays, this site's films look unlike "
+        return _("Too many refused: %(observed)s, above the target of at most %(budget)s for hospitals "
+                 "it never saw. If these are whole frontal chest X-rays, this site's films look unlike "
                  "the training sources: check how they are exported (whole film, no photographs of "
                  "screens, no burned-in frames); refused X-rays get no reading.") % {
             "observed": observed, "budget": numbers["budget"]}
     if code == "within_budget":
-        return _("Refusals as expected: %(observed)s, within the %(budget)s it refuses of hospitals "
-                 "it never saw.") % {"observed": observed, "budget": numbers["budget"]}
-    return _("Refusals inconclusive: %(observed)s; the interval includes the %(budget)s it refuses "
-             "of hospitals it never saw. More cases will tell.") % {
+        return _("Refusals as expected: %(observed)s, within the target of at most %(budget)s for "
+                 "hospitals it never saw.") % {"observed": observed, "budget": numbers["budget"]}
+    return _("Refusals inconclusive: %(observed)s; the interval includes the target of at most "
+             "%(budget)s for hospitals it never saw. More cases will tell.") % {
         "observed": observed, "budget": numbers["budget"]}
+
+
+def refusal_measured(report: dict) -> str:
+    """What the model card measured beside the refusal target (report["card"]
+    ["refused_unseen_sources"], cxr.inference.site_check.refused_unseen_range), in the active
+    language; "" when the card had no such figure or the report predates it."""
+    measured = (report.get("card") or {}).get("refused_unseen_sources") or {}
+    if not {"low", "high", "groups"} <= set(measured):
+        return ""
+    return _("measured: %(low)s – %(high)s of the test X-rays of %(groups)s collections, each left "
+             "out of the chest X-ray check's fit") % {
+        "low": percent(measured["low"]), "high": percent(measured["high"]), "groups": measured["groups"]}
 
 
 # The calibration plot's frame in SVG user units (the template's viewBox is 0 0 360 290): room
@@ -366,6 +377,7 @@ def summary(validation: SiteValidation) -> dict:
         "text": verdict_text(validation),
         "labelled_accuracy": estimate(validation.report.get("labelled_accuracy")),
         "coverage": estimate(validation.report.get("coverage")),
+        "refusal_measured": refusal_measured(validation.report),
     }
 
 

@@ -277,7 +277,7 @@ def test_the_refusal_sentence_follows_the_stored_numbers(db):
         english = refusal_text(validation)
     assert english.startswith(
         "Too many refused: the guard refused 12 of 200 X-rays as not a chest X-ray (6.0%, 95% CI "
-        "3.5% – 10.2%), more than the 2% it refuses of hospitals it never saw.")
+        "3.5% – 10.2%), above the target of at most 2% for hospitals it never saw.")
     with translation.override("id"):
         text = refusal_text(validation)
     assert text.startswith("Terlalu banyak yang ditolak: penyaring menolak 12 dari 200") and "6,0%" in text
@@ -308,3 +308,40 @@ def test_the_interval_widths_are_listed_widest_first_whatever_the_stored_order()
 
     stored = {"cases_needed": {"+/-0.03": 1068, "+/-0.05": 385, "+/-0.10": 97}}  # as jsonb gives it back
     assert [n for _width, n in cases_needed(stored)] == [97, 385, 1068]
+
+
+def test_the_card_column_shows_the_cards_figures_and_the_refusal_target(admin_client, xray_paths, settings, tmp_path):
+    """The page compares with the card's figures as `cxr validate-site` does (one reader,
+    cxr.inference.site_check.card_figures), and calls the 2% a target, beside what was measured."""
+    import json
+    import shutil
+
+    from cxr.inference.card import ModelCard
+    from cxr.inference.site_check import card_figures, site_report
+    from webapp.screening import engine
+
+    model = tmp_path / "model"
+    shutil.copytree(engine.configured_model_dir(), model)
+    card = json.loads((model / "model_card.json").read_text())
+    card["metrics"] = {"source": {"accuracy": {"value": 0.375, "ci95": [0.356, 0.394]}}}
+    card["verifier"] = {"sources_left_out": {
+        "cohen": {"test_xrays": {"value": 0.0, "ci95": [0.0, 0.299], "n": 9}},
+        "raddb": {"test_xrays": {"value": 0.009009, "ci95": [0.004, 0.0195], "n": 666}}}}
+    (model / "model_card.json").write_text(json.dumps(card))
+    settings.CXR_MODEL_DIR = str(model)
+    engine._loaded.clear()
+    try:
+        files = labelled(xray_paths)
+        location = post(admin_client, files, csv_of(files))["Location"]
+        report = SiteValidation.objects.get().report
+        expected = site_report([], card["classes"], **card_figures(ModelCard.from_dict(card)))["card"]
+        assert report["card"] == expected and report["card"]["unseen_accuracy"] == 0.375
+        html = admin_client.get(location).content.decode().replace("&#x27;", "'")
+        assert "target: at most 2%" in html
+        assert "measured: 0.0% – 0.9% of the test X-rays of 2 collections, each left out of the chest X-ray check's fit" in html
+        assert "37.5%" in html  # the source split's accuracy beside the site's most likely class
+        admin_client.cookies["django_language"] = "id"
+        html = admin_client.get(location).content.decode()
+        assert "target: paling banyak 2%" in html and "terukur: 0,0% – 0,9%" in html
+    finally:
+        engine._loaded.clear()
