@@ -21,6 +21,7 @@ import functools
 import io
 import os
 import re
+import warnings as warnings_module
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,8 @@ from cxr.inference.notices import Notice
 MAX_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 SUPPORTED = "PNG, JPEG, TIFF, BMP or DICOM"
+# A CD's index file (DICOMDIR): DICOM, but it lists the disc's images rather than holding one.
+MEDIA_DIRECTORY_STORAGE = "1.2.840.10008.1.3.10"
 
 # Formats we recognise only to give a precise refusal.
 _KNOWN_UNSUPPORTED = (
@@ -81,12 +84,14 @@ def sniff_format(data: bytes) -> str:
         return "png"
     if data.startswith(b"\xff\xd8\xff"):
         return "jpeg"
+    # "DICM" after the 128-byte preamble first: DICOM lets that preamble hold a TIFF header (a
+    # file both a TIFF and a DICOM reader can open), and the DICOM data set is the image we want.
+    if data[128:132] == b"DICM":
+        return "dicom"
     if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "tiff"
     if data.startswith(b"BM") and len(data) >= 26:
         return "bmp"
-    if data[128:132] == b"DICM":
-        return "dicom"
     # A DICOM data set without the 128-byte preamble starts with a group 0002 or 0008 tag.
     if data[:2] in (b"\x02\x00", b"\x08\x00") and int.from_bytes(data[2:4], "little") < 0x1000:
         return "dicom"
@@ -277,7 +282,11 @@ def _decode_dicom(data: bytes, max_pixels: int, max_bytes: int) -> DecodedImage:
     has_preamble = data[128:132] == b"DICM"
     # Large values (the pixel data) stay in `data` until asked for: uncompressed pixels are then
     # read straight from it (`_native_first_frame`), never copied into the data set.
-    ds = pydicom.dcmread(io.BytesIO(data), force=not has_preamble, defer_size=_DEFER_BYTES)
+    with warnings_module.catch_warnings():
+        # pydicom warns on stderr of what it skipped in a damaged file ("End of file reached
+        # before delimiter"); the checks below turn that into the user's error instead.
+        warnings_module.simplefilter("ignore", UserWarning)
+        ds = pydicom.dcmread(io.BytesIO(data), force=not has_preamble, defer_size=_DEFER_BYTES)
     if "TransferSyntaxUID" not in ds.file_meta:
         # A bare data set: its encoding was guessed while reading; name it for the decoder.
         from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -285,6 +294,13 @@ def _decode_dicom(data: bytes, max_pixels: int, max_bytes: int) -> DecodedImage:
         implicit = bool(ds.original_encoding[0])
         ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
     if "PixelData" not in ds:
+        if str(ds.file_meta.get("MediaStorageSOPClassUID", "")) == MEDIA_DIRECTORY_STORAGE:
+            raise UnsupportedFormat(Notice("dicom_directory"))
+        if len(ds) == 0 or "Rows" in ds:
+            # pydicom stops quietly at an early end of file: a data set that breaks off before
+            # its first element, or that declares an image and holds none, was cut short
+            # (an interrupted copy), not a report without pixels.
+            raise CorruptImage(Notice("dicom_cut_short"))
         raise UnsupportedFormat(Notice("dicom_no_image"))
     rows, cols = int(ds.Rows), int(ds.Columns)
     _check_pixels(cols, rows, max_pixels)
@@ -313,10 +329,12 @@ def _decode_dicom(data: bytes, max_pixels: int, max_bytes: int) -> DecodedImage:
         for key in ("Modality", "ViewPosition", "BodyPartExamined")
     }
     if photometric in ("MONOCHROME1", "MONOCHROME2"):
+        invert = _shown_inverted(ds, photometric)
+
         def to_gray(codes: np.ndarray, whole: _Whole | None) -> np.ndarray:
             values = apply_modality_lut(codes, ds)  # rescale slope/intercept or modality LUT
             gray = _dicom_voi(codes, values, ds, warnings, whole)
-            return 255 - gray if photometric == "MONOCHROME1" else gray  # bright stored as low
+            return 255 - gray if invert else gray  # bright stored as low
 
         del ds.PixelData  # the pixels are in `arr` now: the data set's copy is not needed
         interpret = native[1] if native else None
@@ -329,6 +347,14 @@ def _decode_dicom(data: bytes, max_pixels: int, max_bytes: int) -> DecodedImage:
     gray = np.asarray(Image.fromarray(rgb, "RGB").convert("L"))
     fraction, tint = _colour_measures(rgb)
     return DecodedImage(gray, "dicom", warnings, colour_fraction=fraction, colour_tint=tint, dicom=meta)
+
+
+def _shown_inverted(ds, photometric: str) -> bool:
+    """Whether the lowest value is to be shown white. MONOCHROME1 says so, and DX and CR files
+    then also say Presentation LUT Shape INVERSE: one inversion, not two. INVERSE beside
+    MONOCHROME2 asks for the inversion on its own (PS3.3 C.11.6)."""
+    shape = str(ds.get("PresentationLUTShape", "") or "").strip().upper()
+    return photometric == "MONOCHROME1" or shape == "INVERSE"
 
 
 def _check_transfer_syntax(ds) -> None:
@@ -352,11 +378,10 @@ def _dicom_voi(stored: np.ndarray, values: np.ndarray, ds, warnings: list[Notice
     if "VOILUTSequence" in ds and len(ds.VOILUTSequence):
         from pydicom.pixels import apply_voi
 
-        item = ds.VOILUTSequence[0]
-        bits = int(item.LUTDescriptor[2]) or 16
         if not np.issubdtype(values.dtype, np.integer):
             values = np.round(values).astype(np.int64)  # a LUT is indexed by whole values
         out = apply_voi(values, ds, index=0).astype(np.float64)
+        bits = _voi_lut_output_bits(ds.VOILUTSequence[0])
         return np.clip(out * (255.0 / (2**bits - 1)), 0, 255).round().astype(np.uint8)
     center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
     if center is not None and width is not None:
@@ -367,6 +392,21 @@ def _dicom_voi(stored: np.ndarray, values: np.ndarray, ds, warnings: list[Notice
             return _window(values.astype(np.float32), center, width, function)
         warnings.append(Notice("dicom_window_invalid"))
     return _dicom_full_range(stored, values, ds, whole)
+
+
+def _voi_lut_output_bits(item) -> int:
+    """The bits a VOI LUT's output spans. Its descriptor declares them, but some CR systems
+    declare 16 and write 12-bit entries (0..4095): taken at its word, such a LUT shows the X-ray
+    nearly black, and the guard refused valid films. As DICOM viewers do, the entries decide:
+    the fewest bits, at least 8 and at most the declared, that hold the largest entry."""
+    declared = int(item.LUTDescriptor[2]) or 16
+    data = item.LUTData
+    if isinstance(data, bytes | bytearray):
+        entries = np.frombuffer(data, dtype="<u2" if declared > 8 else np.uint8)
+    else:
+        entries = np.atleast_1d(np.asarray(data))
+    largest = int(entries.max()) if entries.size else 0
+    return min(declared, max(8, largest.bit_length()))
 
 
 def _dicom_full_range(stored: np.ndarray, values: np.ndarray, ds, whole: _Whole | None = None) -> np.ndarray:
@@ -569,4 +609,6 @@ def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     # Pillow names the stream it read ("<_io.BytesIO object at 0x7f...>"): no use to a person.
     text = re.sub(r"\s*<[\w.]+ object at 0x[0-9a-fA-F]+>", "", text)
-    return text[:160]
+    if len(text) > 160:  # cut between words, and say it was cut
+        text = text[:160].rsplit(" ", 1)[0].rstrip(" ,;:(-") + "…"
+    return text

@@ -82,6 +82,10 @@ ENGLISH: dict[str, str] = {
     "format_not_supported": "{format} files are not supported; please upload {supported}.",
     "not_an_image": "This file is not a recognised image; please upload {supported}.",
     "dicom_no_image": "This DICOM file holds no image (perhaps a report or a structured document).",
+    "dicom_directory": "This is the index of a CD or DVD (DICOMDIR), not an image: choose the "
+    "X-ray's own file in the disc's DICOM folder.",
+    "dicom_cut_short": "The DICOM file ends before its image is complete: it was probably cut "
+    "short while it was copied or sent. Please copy or export it again.",
     "dicom_colour_layout": "DICOM colour layout {layout} is not supported.",
     "dicom_compression": "This DICOM file is compressed as {compression}, which this server cannot "
     "decode; please export it uncompressed or as PNG.",

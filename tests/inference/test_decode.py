@@ -212,3 +212,15 @@ def test_every_message_is_a_notice_with_a_code_for_translation(xray, tmp_path):
     (warning,) = decode_image(buffer.getvalue()).warnings
     assert (warning.code, warning.params) == ("extra_frames", {"frames": 2})
     assert warning == "The file holds 2 pictures; only the first was read."
+
+
+def test_a_long_decoder_message_is_cut_between_words_and_marked():
+    from cxr.inference.decode import _short
+
+    long = ("The number of bytes of pixel data is less than expected (261761 vs 524288 bytes) - the "
+            "dataset may be corrupted, have an invalid group 0028 element value, or the transfer "
+            "syntax may be incorrect")
+    text = _short(ValueError(long))
+    assert len(text) <= 161 and text.endswith("…")
+    assert long.startswith(text[:-1]) and long[len(text) - 1] == " "  # a whole word before the cut
+    assert _short(ValueError("short message")) == "short message"

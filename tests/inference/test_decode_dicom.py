@@ -142,6 +142,13 @@ def test_bad_dicoms_raise_typed_errors(xray):
     del ds.PixelData
     buffer = io.BytesIO()
     ds.save_as(buffer)
+    with pytest.raises(CorruptImage, match="cut short"):  # declares an image, holds none
+        decode_image(buffer.getvalue())
+    for image_attribute in ("Rows", "Columns", "SamplesPerPixel", "PhotometricInterpretation",
+                            "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation"):
+        delattr(ds, image_attribute)  # a report or structured document: no image at all
+    buffer = io.BytesIO()
+    ds.save_as(buffer)
     with pytest.raises(UnsupportedFormat, match="no image"):
         decode_image(buffer.getvalue())
     for cut in (140, 300, 600):
@@ -220,3 +227,82 @@ def test_a_deflate_bomb_is_refused_before_it_is_unpacked():
     small = _deflated(np.full((64, 64), 1000, np.uint16))
     with pytest.raises(CorruptImage):  # damaged deflate data: a damaged file, not a crash
         decode_image(small[:-len(small) // 3] + b"\xff" * (len(small) // 3))
+
+
+# --- files as some hospitals' systems write them (an audit with real X-rays, 2026-12-06) ---------
+
+def _voi_lut(entries: np.ndarray, declared_bits: int):
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    item = Dataset()
+    item.LUTDescriptor = [len(entries), 0, declared_bits]
+    item.LUTData = entries.astype("<u2").tobytes()
+    return Sequence([item])
+
+
+def test_a_voi_lut_declaring_16_bits_with_12_bit_entries_is_shown_by_its_entries(xray):
+    """Some CR systems declare 16 output bits and write entries of 0..4095: read at its word the
+    X-ray came out nearly black (grey 0..16) and the guard refused a valid film. Viewers scale by
+    the entries, and so does the decoder now; a true 16-bit LUT keeps its 16 bits."""
+    stored = xray.astype(np.uint16) * 16  # 12-bit detector values
+    identity = np.arange(4096)
+    declared_16 = make_dicom(stored, BitsStored=12, HighBit=11, window=(2048, 4096),
+                             VOILUTSequence=_voi_lut(identity, 16))
+    declared_12 = make_dicom(stored, BitsStored=12, HighBit=11, VOILUTSequence=_voi_lut(identity, 12))
+    expected = decode_image(declared_12).gray
+    assert np.abs(expected.astype(int) - xray).max() <= 1
+    np.testing.assert_array_equal(decode_image(declared_16).gray, expected)
+    full_16 = make_dicom(stored, BitsStored=12, HighBit=11, VOILUTSequence=_voi_lut(identity * 16, 16))
+    assert np.abs(decode_image(full_16).gray.astype(int) - xray).max() <= 1
+
+
+def test_presentation_lut_shape_inverse_is_one_inversion(xray):
+    """INVERSE beside MONOCHROME2 asks for the lowest value white; DX files with MONOCHROME1 say
+    INVERSE as well, which is the same inversion, not a second one."""
+    negative = (255 - xray).astype(np.uint16)
+    shown = decode_image(make_dicom(negative, BitsStored=8, HighBit=7, PresentationLUTShape="INVERSE"))
+    np.testing.assert_array_equal(shown.gray, xray)
+    dx = make_dicom(negative, photometric="MONOCHROME1", BitsStored=8, HighBit=7,
+                    PresentationLUTShape="INVERSE")
+    np.testing.assert_array_equal(decode_image(dx).gray, xray)
+    identity = make_dicom(xray.astype(np.uint16), BitsStored=8, HighBit=7, PresentationLUTShape="IDENTITY")
+    np.testing.assert_array_equal(decode_image(identity).gray, xray)
+
+
+def test_a_dicom_whose_preamble_is_a_tiff_header_is_read_as_dicom(xray):
+    """DICOM lets the 128-byte preamble hold a TIFF header (one file for both kinds of reader);
+    the DICOM image is what was uploaded, not "a damaged TIFF"."""
+    data = bytearray(make_dicom(xray.astype(np.uint16), BitsStored=8, HighBit=7))
+    data[:4] = b"II*\x00"
+    decoded = decode_image(bytes(data))
+    assert decoded.source_format == "dicom"
+    np.testing.assert_array_equal(decoded.gray, xray)
+
+
+def test_a_compressed_dicom_cut_short_is_called_damaged_not_a_report(twelve_bit_dicom):
+    """pydicom reads a file that ends inside its compressed pixel data as an empty data set: an
+    interrupted copy, which the user must fetch again, not a DICOM without an image."""
+    compressed = compress_dicom(twelve_bit_dicom, "1.2.840.10008.1.2.4.80")  # JPEG-LS lossless
+    with pytest.raises(CorruptImage) as refused:
+        decode_image(compressed[: len(compressed) * 2 // 3])
+    assert refused.value.message.code == "dicom_cut_short"
+    assert "cut short" in str(refused.value)
+
+
+def test_a_cd_index_dicomdir_is_named_as_such():
+    from pydicom.sequence import Sequence
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.1.3.10"  # Media Storage Directory Storage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset("DICOMDIR", {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.FileSetID = "CD1"
+    ds.DirectoryRecordSequence = Sequence([])
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    with pytest.raises(UnsupportedFormat) as refused:
+        decode_image(buffer.getvalue())
+    assert refused.value.message.code == "dicom_directory"
+    assert "DICOMDIR" in str(refused.value)

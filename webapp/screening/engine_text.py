@@ -105,6 +105,10 @@ TRANSLATIONS = {
     "not_an_image": _("This file is not a recognised image; please upload %(supported)s."),
     "dicom_no_image": _("This DICOM file holds no image (perhaps a report or a structured "
                         "document)."),
+    "dicom_directory": _("This is the index of a CD or DVD (DICOMDIR), not an image: choose the "
+                         "X-ray's own file in the disc's DICOM folder."),
+    "dicom_cut_short": _("The DICOM file ends before its image is complete: it was probably cut "
+                         "short while it was copied or sent. Please copy or export it again."),
     "dicom_colour_layout": _("DICOM colour layout %(layout)s is not supported."),
     "dicom_compression": _("This DICOM file is compressed as %(compression)s, which this server "
                            "cannot decode; please export it uncompressed or as PNG."),
