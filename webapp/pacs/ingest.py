@@ -333,6 +333,7 @@ def refusal_reason(sop: str, notice) -> str:
 
 def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
     from webapp.screening import storage
+    from webapp.screening.patient_ids import patient_reference
 
     from . import tasks
 
@@ -344,10 +345,10 @@ def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
             if locked.state != PacsStudy.State.QUEUED:
                 return locked.state  # another delivery of this job got here first
             reading = storage.create_reading(owner, prediction, "")
-            # The hospital's patient ID is the reading's patient reference (as an upload's
-            # DICOM PatientID is when its owner opts in): the history, the report and the
-            # comparison of a patient's readings then work for PACS readings too.
-            patient_id = str(getattr(ds, "PatientID", "") or "")[:64]
+            # The hospital's patient ID is the reading's patient reference, kept as an upload's
+            # DICOM PatientID is when its owner opts in (the same function): the history, the
+            # report and the comparison of a patient's readings then work for PACS readings too.
+            patient_id = patient_reference(getattr(ds, "PatientID", ""))
             reading.patient_reference = patient_id
             reading.save(update_fields=["patient_reference"])
             locked.state = PacsStudy.State.READ

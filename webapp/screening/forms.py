@@ -1,7 +1,7 @@
-"""Forms of the screening pages (the uploaded files themselves are read from request.FILES)."""
+"""Forms of the screening pages: the text fields beside an upload (the files themselves are read
+from request.FILES; a DICOM file's PatientID, when asked for, by patient_ids.py), a doctor's
+reference and note on a reading, and the history's filters."""
 from __future__ import annotations
-
-import io
 
 from django import forms
 from django.db.models import Q
@@ -14,15 +14,13 @@ from .models import (
     OUTCOME_UNCERTAIN,
     Reading,
 )
+from .patient_ids import REFERENCE_MAX_LENGTH, uploaded_patient_id
 
 
 def is_doctor(user) -> bool:
     """Doctor rights: a *verified* doctor only (webapp.accounts.models.User.is_doctor). A doctor
     account waiting for verification has a patient's rights, as does an anonymous user."""
     return bool(getattr(user, "is_doctor", False))
-
-
-REFERENCE_MAX_LENGTH = 64
 
 
 class UploadForm(forms.Form):
@@ -50,40 +48,8 @@ class UploadForm(forms.Form):
         if typed:
             return typed
         if data.get("reference_from_dicom") and uploaded_file is not None:
-            return dicom_patient_id(uploaded_file)
+            return uploaded_patient_id(uploaded_file)
         return ""
-
-
-def dicom_patient_id(uploaded_file) -> str:
-    """The PatientID in a DICOM file's header ("" for other files or when it has none); the file
-    is read from its start and left at its start."""
-    import zlib
-
-    import pydicom
-    from pydicom.errors import InvalidDicomError
-    from pydicom.multival import MultiValue
-
-    from cxr.inference import ImageError
-    from cxr.inference.decode import check_dicom_inflation
-
-    try:
-        uploaded_file.seek(0)
-        head = uploaded_file.read()
-        uploaded_file.seek(0)
-        has_preamble = head[128:132] == b"DICM"
-        if not has_preamble and head[:2] not in (b"\x02\x00", b"\x08\x00"):
-            return ""
-        check_dicom_inflation(head)  # pydicom would unpack a deflate bomb whole, in memory
-        ds = pydicom.dcmread(io.BytesIO(head), stop_before_pixels=True, force=not has_preamble,
-                             specific_tags=["PatientID"])
-        raw = ds.get("PatientID", "") or ""
-        # One value by the standard (LO), but pydicom splits it at a backslash: put it back, or
-        # the reference reads "['A', 'B']".
-        value = "\\".join(str(part) for part in raw) if isinstance(raw, MultiValue) else str(raw)
-    except (InvalidDicomError, OSError, ValueError, AttributeError, TypeError, KeyError, ImageError, zlib.error):
-        return ""  # decoding the image refuses it with the reason
-    value = "".join(ch for ch in value if ch.isprintable())
-    return " ".join(value.split())[:REFERENCE_MAX_LENGTH]
 
 
 class AnnotationForm(forms.ModelForm):
@@ -93,7 +59,8 @@ class AnnotationForm(forms.ModelForm):
         model = Reading
         fields = ["patient_reference", "note"]
         widgets = {
-            "patient_reference": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 64}),
+            "patient_reference": forms.TextInput(attrs={"autocomplete": "off",
+                                                        "maxlength": REFERENCE_MAX_LENGTH}),
             "note": forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
         }
         help_texts = {

@@ -1,0 +1,56 @@
+"""A DICOM header's PatientID as a reading's patient reference, the same way wherever it is read.
+
+Two paths put a PatientID on a reading: an upload whose owner asks for it (forms.UploadForm) and
+a PACS study (webapp/pacs/ingest.py). Both go through `patient_reference`, so that one header
+gives one reference whichever way the image came. `uploaded_patient_id` reads the PatientID of an
+uploaded file's header (no pixels).
+"""
+from __future__ import annotations
+
+import io
+
+REFERENCE_MAX_LENGTH = 64  # the column Reading.patient_reference (and PacsStudy.patient_id)
+
+
+def patient_reference(value) -> str:
+    """A PatientID value as it is kept: "" for none; a value pydicom split at a backslash (the
+    standard allows one LO value, but pydicom reads "A\\B" as two) joined back with "\\", not
+    written as "['A', 'B']"; characters that cannot be shown dropped; runs of white space made
+    one space; at most REFERENCE_MAX_LENGTH characters."""
+    from pydicom.multival import MultiValue
+
+    if value is None:
+        return ""
+    if isinstance(value, (MultiValue, list, tuple)):
+        text = "\\".join(str(part) for part in value)
+    else:
+        text = str(value)
+    text = "".join(ch for ch in text if ch.isprintable())
+    return " ".join(text.split())[:REFERENCE_MAX_LENGTH]
+
+
+def uploaded_patient_id(uploaded_file) -> str:
+    """The patient reference from an uploaded DICOM file's PatientID ("" for other files, or when
+    it has none or cannot be read); the file is read from its start and left at its start."""
+    import zlib
+
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    from cxr.inference import ImageError
+    from cxr.inference.decode import check_dicom_inflation
+
+    try:
+        uploaded_file.seek(0)
+        head = uploaded_file.read()
+        uploaded_file.seek(0)
+        has_preamble = head[128:132] == b"DICM"
+        if not has_preamble and head[:2] not in (b"\x02\x00", b"\x08\x00"):
+            return ""
+        check_dicom_inflation(head)  # pydicom would unpack a deflate bomb whole, in memory
+        ds = pydicom.dcmread(io.BytesIO(head), stop_before_pixels=True, force=not has_preamble,
+                             specific_tags=["PatientID"])
+        return patient_reference(ds.get("PatientID", ""))
+    except (InvalidDicomError, OSError, ValueError, AttributeError, TypeError, KeyError, ImageError,
+            zlib.error):
+        return ""  # decoding the image refuses it with the reason
