@@ -410,6 +410,6 @@ def make_reading(screening_settings, stub_model_dir):
     def make(owner, image_path: Path):
         prediction = _prediction(str(stub_model_dir), str(image_path))
         assert not prediction.rejected, prediction.reason
-        return storage.create_reading(owner, prediction, Path(image_path).name)
+        return storage.create_reading(owner, prediction)
 
     return make

@@ -69,10 +69,9 @@ from webapp.screening import storage
 from webapp.screening.engine import get_predictor
 owner = User.objects.get(email="fuzz@example.org")
 paths = [Path(p) for p in os.environ["FUZZ_SEED_XRAYS"].split(os.pathsep)]
-predictions = [(get_predictor().predict(p.read_bytes()), p.name) for p in paths]
+predictions = [get_predictor().predict(p.read_bytes()) for p in paths]
 for i in range(int(os.environ["FUZZ_SEED_COUNT"])):
-    prediction, name = predictions[i % len(predictions)]
-    storage.create_reading(owner, prediction, name)
+    storage.create_reading(owner, predictions[i % len(predictions)])
 """
 
 

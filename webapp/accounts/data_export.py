@@ -33,7 +33,8 @@ from webapp.screening.batch_models import BatchItem
 from .models import normalise_email
 from .timezones import format_datetime, zone_of
 
-FORMAT_VERSION = 1
+# 2: readings.json no longer has `original_filename` (always "": file names are not kept).
+FORMAT_VERSION = 2
 
 
 def filename(user) -> str:
@@ -77,7 +78,6 @@ def reading_json(reading, zone) -> dict:
         "warnings": presentation.warning_texts(reading),
         "model_version": reading.model_version,
         "source_format": reading.source_format,
-        "original_filename": reading.original_filename,
         "width": reading.image_width,
         "height": reading.image_height,
         "patient_reference": reading.patient_reference,

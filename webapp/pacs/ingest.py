@@ -344,7 +344,7 @@ def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
             locked = PacsStudy.objects.select_for_update().get(pk=study.pk)
             if locked.state != PacsStudy.State.QUEUED:
                 return locked.state  # another delivery of this job got here first
-            reading = storage.create_reading(owner, prediction, "")
+            reading = storage.create_reading(owner, prediction)
             # The hospital's patient ID is the reading's patient reference, kept as an upload's
             # DICOM PatientID is when its owner opts in (the same function): the history, the
             # report and the comparison of a patient's readings then work for PACS readings too.

@@ -63,7 +63,10 @@ class Reading(Schema):
                                                 "unfamiliar_image: unlike the training X-rays)")
     model_version: str
     source_format: str
-    original_filename: str
+    original_filename: str = Field(
+        description='Deprecated: always "". File names are not kept (they often name the '
+                    "patient); the field stays for API 2.x clients.",
+        json_schema_extra={"deprecated": True})
     width: int = Field(ge=0)
     height: int = Field(ge=0)
     disclaimer: str

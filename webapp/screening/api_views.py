@@ -150,7 +150,7 @@ def reading_json(request, reading) -> dict:
         "warnings": presentation.warning_items(reading),
         "model_version": reading.model_version,
         "source_format": reading.source_format,
-        "original_filename": reading.original_filename,
+        "original_filename": reading.original_filename,  # deprecated: always ""
         "width": reading.image_width,
         "height": reading.image_height,
         "disclaimer": str(outcomes.DISCLAIMER),

@@ -76,8 +76,8 @@ class Reading(models.Model):
 
     @property
     def original_filename(self) -> str:
-        """Always "": file names are no longer stored (issue 17). Kept read-only for code that
-        still names the field (the API's reading object, the data export) until it drops it."""
+        """Always "": file names are no longer stored (issue 17). Kept read-only for the API's
+        reading object, whose `original_filename` is deprecated (api_schemas.Reading)."""
         return ""
 
     @property

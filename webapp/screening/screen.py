@@ -196,4 +196,4 @@ def _store(owner, uploaded_file, prediction) -> Reading:
             advice=tuple(str(a) for a in NOT_A_CXR_ADVICE),
             notice=_stored_notice(prediction.reason),
         )
-    return storage.create_reading(owner, prediction, uploaded_file.name or "")
+    return storage.create_reading(owner, prediction)

@@ -12,10 +12,8 @@ a user is deleted). `manage.py cleanup_orphans` repairs what a crash in between 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import threading
-import unicodedata
 import uuid
 from pathlib import Path
 
@@ -54,17 +52,6 @@ def reading_folder(owner_id: int, storage_key: uuid.UUID | str) -> Path:
     return media_root() / str(owner_id) / str(storage_key)
 
 
-def sanitise_filename(name: str, max_length: int = 120) -> str:
-    """The uploaded file's name as safe display text: no folders, no control characters."""
-    name = unicodedata.normalize("NFC", name or "")
-    name = re.split(r"[\\/]", name)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
-    if len(name) > max_length:
-        stem, dot, ext = name.rpartition(".")
-        name = (stem[: max_length - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else name[:max_length]
-    return name or "upload"
-
-
 def _write_atomically(path: Path, data: bytes) -> None:
     """`data` under a temporary name, then renamed to `path`: a reader sees all of it or none.
     Durability is `_sync`'s, for all of a reading's files at once."""
@@ -98,13 +85,13 @@ def _sync(paths: list[Path]) -> None:
         raise errors[0]
 
 
-def create_reading(owner, prediction, original_filename: str) -> Reading:
+def create_reading(owner, prediction) -> Reading:
     """Store a prediction (a cxr.inference.Prediction that was not rejected) for `owner`.
 
     Writes the decoded pixels as PNG (never the uploaded bytes: no EXIF, no DICOM patient tags;
     at most DISPLAY_MAX_SIDE px, cxr.inference.rendering), a thumbnail and the transparent heat
     map (same aspect ratio, at most HEATMAP_MAX_SIDE px), then the row. Returns the saved Reading.
-    `original_filename` is not stored (names often hold the patient's name; issue 17).
+    The upload's file name is never passed in: names often hold the patient's name (issue 17).
     """
     if prediction.rejected:
         raise ValueError("refused images are not stored")

@@ -208,7 +208,7 @@ def test_a_reading_of_a_model_without_trust_stores_no_set(patient, trust_model_d
     from webapp.screening import storage
 
     older = dataclasses.replace(prediction_for(trust_model_dir, xray_paths["normal"][0]), prediction_set=None)
-    reading = storage.create_reading(patient, older, "old.png")
+    reading = storage.create_reading(patient, older)
     reading.refresh_from_db()
     assert reading.prediction_set is None and reading.set_confidence is None
     assert presentation.set_text(reading) == ""

@@ -33,7 +33,7 @@ def site_reading(model_dir, media_root, patient, xray_paths, tmp_path):
     settings.CXR_SITE_CALIBRATION = str(write_site_calibration(model_dir, tmp_path / "site.json", 0.0))
     engine._loaded.clear()
     path = xray_paths["pneumonia"][0]
-    reading = storage.create_reading(patient, engine.get_predictor().predict(path.read_bytes()), path.name)
+    reading = storage.create_reading(patient, engine.get_predictor().predict(path.read_bytes()))
     yield reading
     settings.CXR_SITE_CALIBRATION = previous
     engine._loaded.clear()

@@ -1,8 +1,10 @@
 """gunicorn configuration for the crash test: pauses a worker at a chosen moment of storing.
 
 Loaded with `gunicorn -c webapp/tests/support/crash_hooks.py`; never used outside tests. After a
-worker starts, it wraps three steps of webapp.screening.storage so that an upload whose file
-name starts with `crash-<stage>` stops at that stage, writes `<CRASH_SIGNAL_DIR>/<stage>` with
+worker starts, it wraps the step of webapp.screening.screen that stores an upload's reading (it
+still sees the upload's file name, which storage is never given) and two steps of
+webapp.screening.storage, so that an upload whose file name starts with `crash-<stage>` stops
+at that stage, writes `<CRASH_SIGNAL_DIR>/<stage>` with
 the worker's pid, and sleeps until the test kills it with SIGKILL:
 
 * `crash-mid-files`: the first image file is written, the others are not;
@@ -23,7 +25,7 @@ timeout = 300  # the paused worker must be killed by the test, not by gunicorn's
 
 
 def post_worker_init(worker):
-    from webapp.screening import storage
+    from webapp.screening import screen, storage
     from webapp.screening.models import Reading
 
     signal_dir = Path(os.environ["CRASH_SIGNAL_DIR"])
@@ -34,14 +36,14 @@ def post_worker_init(worker):
             (signal_dir / stage).write_text(str(os.getpid()))
             time.sleep(600)
 
-    real_create_reading = storage.create_reading
+    real_store = screen._store
     real_write = storage._write_atomically
     real_insert = Reading.objects.create
 
-    def create_reading(owner, prediction, original_filename):
-        name = Path(original_filename).stem
+    def store(owner, uploaded_file, prediction):
+        name = Path(uploaded_file.name or "").stem
         upload.stage = name.removeprefix("crash-") if name.startswith("crash-") else ""
-        return real_create_reading(owner, prediction, original_filename)
+        return real_store(owner, uploaded_file, prediction)
 
     def write(path, data):
         real_write(path, data)
@@ -55,6 +57,6 @@ def post_worker_init(worker):
         pause_if("in-transaction")
         return row
 
-    storage.create_reading = create_reading
+    screen._store = store
     storage._write_atomically = write
     Reading.objects.create = insert

@@ -41,7 +41,7 @@ def store_reading(owner, model_dir: Path, image_path: Path, **changes):
     prediction = prediction_for(model_dir, image_path)
     if prediction.rejected:
         raise AssertionError(f"the model refused the test X-ray {image_path}: {prediction.reason}")
-    reading = storage.create_reading(owner, prediction, image_path.name)
+    reading = storage.create_reading(owner, prediction)
     if changes:
         for name, value in changes.items():
             setattr(reading, name, value)
