@@ -30,6 +30,12 @@ METRIC_NAMES = {
     "recall": _("Recall (macro average)"),
     "macro_auc": _("AUC, macro average (area under the ROC curve)"),
     "ece": _("Calibration error (ECE, lower is better)"),
+    # The same number, named for what it was measured on: a report's `ece` is of the served
+    # (temperature-scaled) probabilities in the installed model's own report, and of the raw ones
+    # where the report also has `ece_after_temperature` (cxr.evaluation.report).
+    "ece_as_served": _("Calibration error as served, after temperature scaling (ECE, lower is better)"),
+    "ece_before_temperature": _("Calibration error before temperature scaling (ECE, lower is better)"),
+    "nll_before_temperature": _("Log loss before temperature scaling (negative log-likelihood, lower is better)"),
     "sensitivity": _("Sensitivity"),
     "specificity": _("Specificity"),
     "ppv": _("Positive predictive value"),
@@ -103,13 +109,28 @@ def split_title(key: str) -> str:
     return str(SPLIT_NAMES.get(key, key))
 
 
+def served_probabilities(report: dict) -> bool:
+    """Whether the report's `ece` is of the probabilities as served (after temperature scaling):
+    what `cxr export` writes of the installed model's own test images (cxr.export.bundle)."""
+    return "after temperature" in str(report.get("probabilities") or "")
+
+
+def _row_label(name: str, report: dict) -> str:
+    """A metric's name, saying before or after temperature scaling where the report tells."""
+    if name in ("ece", "nll") and f"{name}_after_temperature" in report:
+        return metric_label(f"{name}_before_temperature")
+    if name == "ece" and served_probabilities(report):
+        return metric_label("ece_as_served")
+    return metric_label(name)
+
+
 def _summary_rows(report: dict) -> list[tuple[str, Cell]]:
     rows = []
     for name, value in report.items():
         if name in NOT_METRICS:
             continue
         if is_scalar(value):
-            rows.append((metric_label(name), cell(value, name)))
+            rows.append((_row_label(name, report), cell(value, name)))
         elif isinstance(value, dict) and is_scalar(value.get("macro")):
             rows.append((metric_label(name), cell(value["macro"], name)))
         elif isinstance(value, dict):
@@ -154,7 +175,21 @@ def split_tables(key: str, report: dict, class_names: dict[str, str] | None = No
 
 
 def all_split_tables(card: ModelCard, class_names: dict[str, str] | None = None) -> list[SplitTables]:
-    return [split_tables(key, report, class_names) for key, report in card.metrics.items() if isinstance(report, dict)]
+    tables = []
+    for key, report in card.metrics.items():
+        if not isinstance(report, dict):
+            continue
+        split = split_tables(key, report, class_names)
+        # The installed model's own test report holds only the calibration error as served; the
+        # card's `calibration` has the same test images' error before temperature scaling, so
+        # every split shows both.
+        before = card.calibration.test_ece_before if card.calibration else None
+        if served_probabilities(report) and report.get("subset") == "test" and isinstance(before, Real):
+            at = next((i + 1 for i, (label, _c) in enumerate(split.summary)
+                       if label == metric_label("ece_as_served")), len(split.summary))
+            split.summary.insert(at, (metric_label("ece_before_temperature"), cell(before, "ece")))
+        tables.append(split)
+    return tables
 
 
 SUBSET_NAMES = {"train": _("Training"), "val": _("Validation"), "test": _("Test")}
@@ -260,6 +295,15 @@ class TrustTables:
     set_coverage: str = ""
     set_coverage_low: str = ""
     set_coverage_high: str = ""
+    # The fitted temperature ran to the end of its search range (cxr.evaluation.metrics
+    # .fit_temperature): the probabilities were flattened until they matched a weak model, so a
+    # small calibration error says they were honest, not informative. The texts below are empty
+    # unless it did.
+    temperature_at_bound: bool = False
+    temperature: str = ""
+    mean_top_percent: str = ""  # mean probability of the most likely class, pooled
+    chance_percent: str = ""  # 1 / number of classes
+    accuracy_percent: str = ""  # how often the most likely class was right, pooled
 
 
 def percent_text(value) -> str:
@@ -268,6 +312,19 @@ def percent_text(value) -> str:
         return "—"
     percent = round(100 * float(value), 1)
     return str(int(percent)) if percent == int(percent) else number_format(percent, 1)
+
+
+def temperature_at_bound(temperature) -> bool:
+    """Whether a fitted temperature lies at either end of the range `fit_temperature` searches
+    (to within 0.1%): the fit wanted to go further, and the range, not the data, decided it."""
+    import inspect
+
+    from cxr.evaluation.metrics import fit_temperature
+
+    if not isinstance(temperature, Real) or isinstance(temperature, bool):
+        return False
+    low, high = inspect.signature(fit_temperature).parameters["bounds"].default
+    return temperature <= low * 1.001 or temperature >= high * 0.999
 
 
 def _trust_row(name: str, sources, measured: dict, pooled: bool = False) -> TrustRow:
@@ -309,13 +366,27 @@ def trust_tables(trust: Trust | None, pooled_name: str = "all groups") -> TrustT
     differences = (trust.protocol or {}).get("recipe_differs_from_served_model") or {}
     recipe = ", ".join(f"{key} {fold} ({served})" for key, (fold, served) in differences.items())
     coverage = measured_set_coverage(trust)
+    pooled = measured.get("pooled") if isinstance(measured.get("pooled"), dict) else {}
+    top, right = pooled.get("mean_max_probability"), _value(pooled, "accuracy_all", "value")
+    at_bound = temperature_at_bound(trust.temperature)
+    # The fit's classes (kept under their own key), else one set threshold per class.
+    classes = (trust.extra or {}).get("classes") or trust.set_thresholds or ()
+    classes = len(classes) if isinstance(classes, list | tuple) else 0
+    flat = {
+        "temperature_at_bound": at_bound,
+        "temperature": number_format(round(trust.temperature, 3), 3) if at_bound else "",
+        "mean_top_percent": percent_text(top) if at_bound and isinstance(top, Real) else "",
+        "chance_percent": percent_text(1 / classes) if at_bound and classes else "",
+        "accuracy_percent": percent_text(right) if at_bound and isinstance(right, Real) else "",
+    }
     return TrustTables(rows=rows, target_percent=percent_text(trust.target_accuracy),
                        set_percent=percent_text(trust.set_confidence), groups=len(by_group or groups),
                        patient_split=patient_split, recipe_differences=recipe,
                        labels_nothing=trust.threshold is None, served_patient_split=served_patient_split,
                        set_coverage=share_text(coverage.value) if coverage else "",
                        set_coverage_low=share_text(coverage.low) if coverage and coverage.low is not None else "",
-                       set_coverage_high=share_text(coverage.high) if coverage and coverage.high is not None else "")
+                       set_coverage_high=share_text(coverage.high) if coverage and coverage.high is not None else "",
+                       **flat)
 
 
 def _patient_split(check) -> dict | None:
@@ -353,6 +424,20 @@ class GuardChecks:
     family_rows: list[CheckRow]  # left-out negative family: refused (verifier or rules)
     source_rows: list[CheckRow]  # left-out source group: real X-rays refused
     test_refused: Cell | None
+    # The held-out groups whose off-lung readings were right less often than the others, more
+    # often, or neither, by non-overlapping 95% intervals: what the page says, from the numbers.
+    off_lungs_worse: str = ""
+    off_lungs_better: str = ""
+    off_lungs_unclear: str = ""
+    # The fold models that measured them: "EfficientNet-Lite0, 128 × 128 pixels", and how they
+    # differ from the installed model ("image size 128 px (224 px)"; "" when they do not).
+    off_lungs_models: str = ""
+    off_lungs_differences: str = ""
+    off_lungs_not_trust_models: bool = False  # not the fold models of the out-of-source fit
+    # The left-out family of pictures that are variants of a few distinct images (the guard's
+    # negative test set): their counts and, when every one was refused, the interval over the
+    # distinct images alone. None without such a family.
+    pictures_note: dict | None = None
 
 
 def _count(value) -> str:
@@ -375,8 +460,9 @@ def guard_checks(card: ModelCard, pooled_name: str = "all",
     dice_rows, off_rows = [], []
     if lung is not None:
         for name, summary in (lung.held_out or {}).items():
+            # Dice is a score from 0 to 1, not a share: shown as 0.932, not 93.2%.
             dice_rows.append(CheckRow(str(name), [Cell(_count(_value(summary, "images"))),
-                                                   cell(_value(summary, "mean_dice"), "accuracy")]))
+                                                   cell(_value(summary, "mean_dice"), "mean_dice")]))
         oos = lung.out_of_source or {}
         groups = {**(oos.get("by_group") or {}), pooled_name: oos.get("all")} if oos.get("all") else {}
         for name, part in groups.items():
@@ -396,4 +482,74 @@ def guard_checks(card: ModelCard, pooled_name: str = "all",
             test_refused = cell(dict(verifier.patient_split_test), "accuracy")
     return GuardChecks(dice_rows=dice_rows, reliable=lung.reliable if lung else None, off_lung_rows=off_rows,
                        warn_percent=percent_text(lung.warn_below) if lung and lung.warn_below else "",
-                       family_rows=family_rows, source_rows=source_rows, test_refused=test_refused)
+                       family_rows=family_rows, source_rows=source_rows, test_refused=test_refused,
+                       **_off_lungs_verdicts(lung.out_of_source if lung else None),
+                       **_off_lungs_models(card, lung.out_of_source if lung else None),
+                       pictures_note=_pictures_note(card, family_names))
+
+
+def _interval(part) -> tuple[float, float] | None:
+    ci = part.get("ci95") if isinstance(part, dict) else None
+    if isinstance(ci, list | tuple) and len(ci) == 2 and all(isinstance(x, Real) for x in ci):
+        return float(ci[0]), float(ci[1])
+    return None
+
+
+def _off_lungs_verdicts(oos) -> dict:
+    """Per held-out group: were readings whose heat map lay mostly off the lungs right less often
+    than the others (their 95% intervals apart), more often, or neither?"""
+    worse, better, unclear = [], [], []
+    for name, part in ((oos or {}).get("by_group") or {}).items():
+        off, on = _interval(_value(part, "accuracy_off_lungs")), _interval(_value(part, "accuracy_on_lungs"))
+        if off is None or on is None:
+            continue
+        (worse if off[1] < on[0] else better if off[0] > on[1] else unclear).append(str(name))
+    return {"off_lungs_worse": ", ".join(worse), "off_lungs_better": ", ".join(better),
+            "off_lungs_unclear": ", ".join(unclear)}
+
+
+def _off_lungs_models(card: ModelCard, oos) -> dict:
+    """Which fold models measured the off-lung readings (the card's `lung_field.out_of_source
+    .protocol`), and what differs from the installed model: its network and input size."""
+    protocol = (oos or {}).get("protocol") if isinstance((oos or {}).get("protocol"), dict) else {}
+    arch, size = protocol.get("arch"), protocol.get("image_size")
+    if not (arch or size):
+        return {}
+    served_arch = getattr(card.architecture, "name", None)
+    differences, network, image_size = [], _("network"), _("image size")
+    if arch and served_arch and arch != served_arch:
+        differences.append(f"{network} {arch} ({served_arch})")
+    if isinstance(size, int) and isinstance(card.input_size, int) and size != card.input_size:
+        differences.append(f"{image_size} {size} px ({card.input_size} px)")
+    fit = card.trust or card.trust_not_installed
+    recipe = ((fit.protocol or {}).get("recipe") or {}) if fit else {}
+    fit_size, fit_arch = recipe.get("img_size"), recipe.get("arch")
+    not_trust = bool(fit) and ((isinstance(fit_size, int) and fit_size != size) or bool(fit_arch and arch and fit_arch != arch))
+    models = ", ".join(x for x in (str(arch or ""), f"{size} × {size} px" if isinstance(size, int) else "") if x)
+    return {"off_lungs_models": models, "off_lungs_differences": ", ".join(differences),
+            "off_lungs_not_trust_models": not_trust}
+
+
+def _pictures_note(card: ModelCard, family_names: dict[str, str] | None) -> dict | None:
+    """The left-out family "pictures" is the guard's negative test set (cxr.data.negatives): a few
+    hundred crops, grey, rotated, inverted and JPEG variants of a few dozen distinct images plus
+    synthetic drawings, so its interval, which counts every picture as independent, is too
+    narrow. When every picture was refused, so was every variant of each distinct image, and the
+    interval over the distinct images alone is the honest one."""
+    from cxr.inference.site_check import wilson_interval
+
+    verifier = card.verifier
+    part = (verifier.families_left_out or {}).get("pictures") if verifier else None
+    negatives = dict((card.ood.negative_set or {}) if card.ood else {})
+    key = "whole_guard" if isinstance(part, dict) and "whole_guard" in part else "either"
+    measured = _value(part, key)
+    n, distinct = _value(measured, "n"), negatives.get("distinct_base_images")
+    if not (isinstance(n, int) and n == negatives.get("n") and isinstance(distinct, int) and distinct):
+        return None
+    note = {"name": str((family_names or {}).get("pictures", "pictures")), "n": _count(n),
+            "distinct": _count(distinct), "synthetic": _count(negatives.get("synthetic_images")),
+            "distinct_ci": ""}
+    if _value(measured, "value") == 1.0:
+        low, high = wilson_interval(distinct, distinct)
+        note["distinct_ci"] = f"{format_number(low, 'accuracy')} – {format_number(high, 'accuracy')}"
+    return note

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from cxr.inference.limitations import guard_false_refusals
+from cxr.inference.site_check import wilson_interval
 from webapp.screening import engine, engine_text, site_validation
 from webapp.screening.outcomes import class_name, percent_text
 
@@ -85,12 +86,53 @@ def _guard_counts(card) -> dict:
     rate = card.ood.negative_refusal_rate if card.ood else None
     n, distinct = negatives.get("n"), negatives.get("distinct_base_images")
     counted = isinstance(n, int) and isinstance(distinct, int) and rate is not None
+    # The interval the card holds for the whole served guard's refusals (a Wilson interval), or
+    # the Wilson interval of the feature guard's own counts.
+    whole = (card.verifier.served_guard_patient_split_test or {}) if card.verifier else {}
+    interval = card_tables.cell(dict(whole), "refusal_rate").ci if whole.get("n") == refusals.tested else ""
+    if not interval and refusals.refused is not None:
+        low, high = wilson_interval(refusals.refused, refusals.tested)
+        interval = card_tables.cell({"value": 0, "ci95": [low, high]}, "refusal_rate").ci
+    all_refused = counted and round(rate * n) == n
     return {
         "false_refusal_count": refusals.refused,
         "false_refusal_tested": refusals.tested,
+        "false_refusal_ci": interval,
+        # Every variant of every distinct image refused: the interval over the distinct images
+        # alone (the variants are not independent pictures).
+        "negative_distinct_ci": card_tables.cell({"value": 1.0, "ci95": wilson_interval(distinct, distinct)},
+                                                 "refusal_rate").ci if all_refused and distinct else "",
         "negative_refused": round(rate * n) if counted else None,
         "negative_n": n if counted else None,
         "negative_distinct": distinct if counted else None,
+    }
+
+
+def _calibration_step(card) -> dict:
+    """What the method's calibration step says of the installed model: its temperature and the
+    calibration error before and after it on validation and test images, and whether it lowered
+    the error on both (None: the card lacks a number)."""
+    calibration = card.calibration
+    test_before = calibration.test_ece_before if calibration else None
+    test_after = calibration.test_ece_after if calibration else None
+    pairs = [(card.ece_before, card.ece_after)]
+    if test_before is not None and test_after is not None:
+        pairs.append((test_before, test_after))
+    measured = card.temperature is not None and None not in pairs[0]
+    # The source split's calibration error (after its own temperature where measured) against
+    # the validation error after temperature: "further off" only where the card shows it.
+    source = card.metrics.get("source") if isinstance(card.metrics.get("source"), dict) else {}
+    unseen = source.get("ece_after_temperature", source.get("ece"))
+    unseen = unseen.get("value") if isinstance(unseen, dict) else unseen
+    return {
+        "calibration_unseen_worse": isinstance(unseen, int | float) and card.ece_after is not None
+        and unseen > card.ece_after,
+        "calibration_measured": measured,
+        "calibration_temperature": number_format(round(card.temperature, 3), 3) if measured else "",
+        "calibration_test": len(pairs) == 2,
+        "test_ece_before": card_tables.format_number(test_before, "ece"),
+        "test_ece_after": card_tables.format_number(test_after, "ece"),
+        "calibration_lowered": all(after < before for before, after in pairs) if measured else None,
     }
 
 
@@ -137,6 +179,7 @@ def how_it_works(request):
             "intended_use": engine_text.card_intended_use(card),
             "ece_before": card_tables.format_number(card.ece_before, "ece"),
             "ece_after": card_tables.format_number(card.ece_after, "ece"),
+            **_calibration_step(card),
             "false_refusal": card_tables.format_number(guard_false_refusals(card).share, "refusal_rate"),
             "negative_refusal": card_tables.format_number(ood.negative_refusal_rate if ood else None, "refusal_rate"),
             # Counts beside the rates: "100.0%" of a few hundred pictures made from a few dozen

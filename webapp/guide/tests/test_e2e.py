@@ -6,7 +6,8 @@ import pytest
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.parametrize(("language", "width"), [("en", 320), ("en", 390), ("id", 390), ("en", 1280), ("id", 1280)])
+@pytest.mark.parametrize(("language", "width"), [("en", 320), ("en", 360), ("id", 360), ("en", 390), ("id", 390),
+                                                  ("en", 1280), ("id", 1280)])
 def test_how_it_works_reads_plainly_and_fits_a_phone(chromium_browser, live_server, test_output, language, width):
     context = chromium_browser.new_context(viewport={"width": width, "height": 844 if width < 500 else 900})
     context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
@@ -49,7 +50,7 @@ def test_how_it_works_reads_plainly_and_fits_a_phone(chromium_browser, live_serv
         context.close()
 
 
-@pytest.mark.parametrize(("language", "width"), [("en", 390), ("id", 1280)])
+@pytest.mark.parametrize(("language", "width"), [("en", 360), ("id", 360), ("en", 1280), ("id", 1280)])
 def test_guard_checks_show_the_cards_measurements(chromium_browser, live_server, test_output, language, width):
     """The lung field's Dice and the verifier's left-out families, from the installed card."""
     from cxr.inference import ModelCard

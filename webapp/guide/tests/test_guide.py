@@ -343,7 +343,7 @@ def test_how_it_works_states_what_the_whole_served_guard_refuses(client, model_d
         "value": 8 / 752, "ci95": [0.0054, 0.0209], "n": 752}}
     (model_dir / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
     html = client.get(reverse("guide:how_it_works")).content.decode()
-    assert "The guard refused 8 of 752 real test X-rays by mistake (1.1%)." in html
+    assert "The guard refused 8 of 752 real test X-rays by mistake (1.1%, 95% CI 0.5% – 2.1%)." in html
     assert "The guard refused 2.1%" not in html
 
 
@@ -355,7 +355,8 @@ def test_the_guards_test_counts_say_how_small_the_test_was(client, model_dir):
                        negative_set={"n": 245, "distinct_base_images": 31})
     (model_dir / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
     html = " ".join(client.get(reverse("guide:how_it_works")).content.decode().split())
-    assert "The guard refused 1 of 752 real test X-rays by mistake (0.1%)." in html
+    # No interval in the card for the feature guard's own count: the Wilson interval of it.
+    assert "The guard refused 1 of 752 real test X-rays by mistake (0.1%, 95% CI 0.0% – 0.7%)." in html
     assert ("It refused 245 of 245 test pictures that are not chest X-rays (100.0%), made from 31 "
             "distinct images: a small test.") in html
     client.cookies["django_language"] = "id"
@@ -366,8 +367,8 @@ def test_the_guards_test_counts_say_how_small_the_test_was(client, model_dir):
 def test_the_calibration_step_says_it_does_not_hold_on_unseen_hospitals(client):
     """How it works explained the temperature as making "80%" right 80% of the time, and said
     nothing of the hospitals it never saw, where the card measured it far off."""
-    for language, words in (("en", "On X-rays from hospitals the model never saw it is not"),
-                            ("id", "hal itu tidak berlaku")):
+    for language, words in (("en", "On X-rays from hospitals the model never saw, the probabilities are further off"),
+                            ("id", "Pada foto rontgen dari rumah sakit yang tidak pernah dilihat model, probabilitasnya lebih meleset")):
         client.cookies["django_language"] = language
         page = client.get(reverse("guide:how_it_works")).content.decode()
         assert words in page
