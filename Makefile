@@ -3,11 +3,12 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
-SHARED ?= ../shared/data
+# The shared data folder (hospitals, X-rays): $CXR_SHARED_DATA, as the tests and benchmarks read it.
+SHARED ?= $(or $(CXR_SHARED_DATA),../shared/data)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run dev test install install-test lint serve migrate hospitals messages clean worker
+.PHONY: run dev test install install-test lint migrate hospitals messages clean worker
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +47,9 @@ hospitals: migrate
 run: hospitals
 	@$(PY) manage.py model_status
 	@echo "Serving the app on http://$(HOST):$(PORT)/ with DEBUG off (make dev turns it on; Ctrl+C stops it)"
-	@echo "Password-reset e-mails are not sent: they are written to var/sent-emails/"
+	@if [ -z "$$EMAIL_BACKEND" ] && [ "$$DJANGO_ENV" != production ]; then \
+	    echo "Password-reset e-mails are not sent: they are written to $${DATA_DIR:-var}/sent-emails/"; \
+	fi
 	@echo "One job-queue worker runs beside it (several X-rays in one upload, PACS jobs); it stops with it"
 	@QUEUE_WORKERS=$${QUEUE_WORKERS:-1} $(PY) manage.py qcluster & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
@@ -61,6 +64,16 @@ dev: hospitals
 # process; this target runs more (or the workers of a web server started otherwise).
 worker: migrate
 	$(PY) manage.py qcluster
+
+# The Indonesian catalogue (webapp/locale/id/LC_MESSAGES): add the texts that are new or changed
+# in the code and templates to django.po (inside webapp/, without tests/ and static/, as the
+# translation tests extract them), then compile django.mo. New entries come out empty and changed
+# ones marked fuzzy; the .mo leaves both out (the English shows) until a translator has reviewed
+# the .po and this runs again (README.md, "Translations").
+messages: install
+	cd webapp && env -u DJANGO_SETTINGS_MODULE ../$(PY) -m django makemessages -l id --no-location \
+	    --ignore=tests --ignore=static
+	cd webapp && env -u DJANGO_SETTINGS_MODULE ../$(PY) -m django compilemessages -l id
 
 lint: install-test
 	$(VENV)/bin/ruff check .
