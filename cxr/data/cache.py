@@ -19,6 +19,8 @@ from cxr.inference.errors import ImageError
 from cxr.preprocess import prepare_gray
 
 CACHE_VERSION = "1"
+# Where caches go without a cache_dir: $CXR_CACHE_DIR, read at import (docs/toolkit.md), else
+# var/cache; a relative folder is taken from the current one.
 DEFAULT_CACHE_DIR = Path(os.environ.get("CXR_CACHE_DIR", "var/cache"))
 
 

@@ -19,8 +19,9 @@ def run_name(arch: str, lr: float, batch_size: int) -> str:
 
 
 def portable_path(path: str | Path | None) -> str | None:
-    """`path` relative to the working directory (the project root) when it lies inside it, so
-    that committed records (config.json, sweep.json, metrics) name no one's home folder."""
+    """`path` relative to the current working directory when it lies inside it, else absolute.
+    The commands are run from the project root (docs/toolkit.md), so that committed records
+    (config.json, sweep.json, metrics) name no one's home folder."""
     if path is None or str(path) == "":
         return None if path is None else ""
     resolved = Path(path).resolve()
