@@ -32,13 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                        parser_class=CommandParser)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"cxr.cli.{name.replace('-', '_')}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"cxr.cli.{name.replace('-', '_')}":
-                raise
-            continue  # not written yet
-        module.add_parser(subparsers)
+        importlib.import_module(f"cxr.cli.{name.replace('-', '_')}").add_parser(subparsers)
     return parser
 
 

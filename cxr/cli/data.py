@@ -56,7 +56,7 @@ def add_parser(subparsers) -> None:
     cache.add_argument("--split", type=Path, required=True)
     cache.add_argument("--size", type=CACHE_SIZES, default=224, help="pixels a side, 16 to 2048 (default 224)")
     cache.add_argument("--contrast", choices=["none", "minmax", "equalize"], default="none")
-    cache.add_argument("--cache-dir", type=Path)
+    cache.add_argument("--cache-dir", type=Path, help="preprocessed image cache (default: $CXR_CACHE_DIR, else var/cache)")
     cache.set_defaults(handler=run_cache)
 
 

@@ -9,6 +9,7 @@ traceback. The `type=` checkers below make out-of-range option values argparse u
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import os
 from pathlib import Path
@@ -29,11 +30,37 @@ class UsageError(CliError):
         super().__init__(message, code=2)
 
 
+def _has_default(action: argparse.Action) -> bool:
+    default = action.default
+    return not (default is None or default is False or default is argparse.SUPPRESS
+                or default == "" or default == [])
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """`--help` that gives each option's default, unless its help already says it or it has none.
+    (argparse's ArgumentDefaultsHelpFormatter writes "(default: None)" and skips options without
+    help text.)"""
+
+    def _format_action(self, action: argparse.Action) -> str:
+        if action.option_strings and not (action.help or "").strip() and _has_default(action):
+            action = copy.copy(action)
+            action.help = "default: %(default)s"
+        return super()._format_action(action)
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.option_strings and _has_default(action) and "default" not in text.lower():
+            text += " (default: %(default)s)"
+        return text
+
+
 class CommandParser(argparse.ArgumentParser):
     """The parser of each command (and of `data`'s actions): it records itself in the parsed
-    arguments (`command_parser`), so that main() can show the right usage with a UsageError."""
+    arguments (`command_parser`), so that main() can show the right usage with a UsageError, and
+    its `--help` gives each option's default."""
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
         super().__init__(*args, **kwargs)
         self.set_defaults(command_parser=self)
 
@@ -69,7 +96,6 @@ def int_at_least(minimum: int, maximum: int | None = None, why: str = ""):
 
 
 positive_int = int_at_least(1)
-non_negative_int = int_at_least(0)
 # cxr.evaluation.metrics gives no interval from fewer than 10 resamples: fewer would print
 # bare numbers under a "95% CI" heading.
 bootstrap_resamples = int_at_least(10, why=" (fewer bootstrap resamples give no 95% interval)")

@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from cxr.cli.errors import bootstrap_resamples
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -16,11 +18,14 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--subset", choices=["val", "test"],
                         help="evaluate one subset only (default: validation and test)")
     parser.add_argument("--out", type=Path, help="output folder (default: the run folder)")
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the CIs")
+    parser.add_argument("--n-boot", type=bootstrap_resamples, default=1000,
+                        help="bootstrap resamples for the 95%% CIs (at least 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--cache-dir", type=Path)
+    parser.add_argument("--cache-dir", type=Path,
+                        help="preprocessed image cache (default: the training run's, else "
+                             "$CXR_CACHE_DIR, else var/cache)")
     parser.add_argument("--tta", choices=["none", "flip"], default="none",
                         help="test-time augmentation: flip averages each image with its mirror")
     parser.set_defaults(handler=run)

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cxr.cli.errors import CliError
+from cxr.cli.errors import CliError, bootstrap_resamples
 
 
 def add_parser(subparsers) -> None:
@@ -27,7 +27,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--lung-masks", type=Path, metavar="CXR_DIR",
                         help="X-ray folder with lung_masks/index.csv (e.g. ../shared/data/cxr): "
                              "measure how much of the heat maps lies on the lungs, for the card")
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
+    parser.add_argument("--n-boot", type=bootstrap_resamples, default=1000,
+                        help="bootstrap resamples for the 95%% CIs (at least 10)")
     parser.set_defaults(handler=run)
 
 

@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from cxr.cli.errors import bootstrap_resamples
 from cxr.cli.train import add_train_options, check_split_csv
 
 
@@ -27,7 +28,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--batch-sizes", type=_ints, default=[16, 32], help="default: 16,32")
     parser.add_argument("--out", type=Path,
                         help="sweep folder (default: runs/sweep-<split name>); rerun to resume")
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the CIs")
+    parser.add_argument("--n-boot", type=bootstrap_resamples, default=1000,
+                        help="bootstrap resamples for the 95%% CIs (at least 10)")
     parser.add_argument("--tables-only", action="store_true",
                         help="only rewrite tables.md from the runs finished so far")
     parser.add_argument("--plan-only", action="store_true",

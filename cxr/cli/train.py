@@ -37,13 +37,17 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     parser.add_argument("--workers", type=int, default=2, help="CPU threads")
     parser.add_argument("--max-train-batches", type=int, help="cap batches per epoch (smoke tests)")
-    parser.add_argument("--cache-dir", type=Path)
+    parser.add_argument("--cache-dir", type=Path, help="preprocessed image cache (default: $CXR_CACHE_DIR, else var/cache)")
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("train", help="train one model (the paper's recipe by default)")
     parser.add_argument("--split-csv", type=Path, required=True, help="from `python -m cxr data split`")
-    parser.add_argument("--arch", default="EfficientNet-Lite0", help="paper name, e.g. ResNet50, DenseNet121")
+    parser.add_argument("--arch", default="EfficientNet-Lite0",
+                        help="architecture (cxr/training/registry.py): one of the paper's 11 "
+                             "(e.g. ResNet50, DenseNet121), or EfficientNet-Lite0/1/2 or "
+                             "MobileNetV2, which are not the paper's; the default, "
+                             "EfficientNet-Lite0, is the bundled model's")
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--out", type=Path, required=True, help="run folder")
