@@ -183,17 +183,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             return str(_("Doctor (awaiting verification)"))
         return str(self.get_role_display())
 
-    def verify_doctor(self, by=None) -> None:
-        """Mark a doctor account verified (by an administrator); saves the two fields."""
-        self.doctor_verified_at = timezone.now()
-        self.doctor_verified_by = by
-        self.save(update_fields=["doctor_verified_at", "doctor_verified_by"])
-
     def zone(self) -> zoneinfo.ZoneInfo:
         """The account's time zone, or the server's TIME_ZONE when it is not known yet."""
         name = self.time_zone if valid_time_zone(self.time_zone) else settings.TIME_ZONE
         return zoneinfo.ZoneInfo(name)
-
-    @property
-    def is_patient(self) -> bool:
-        return self.role == Role.PATIENT

@@ -68,10 +68,6 @@ class Hospital(models.Model):
         return self.name
 
     @property
-    def is_open(self) -> bool:
-        return self.status == self.Status.OPEN
-
-    @property
     def takes_the_public(self) -> bool:
         return self.category in PUBLIC_CATEGORIES
 

@@ -116,18 +116,3 @@ class Problem(Schema):
                                                       "Retry-After header")
     error: ErrorDetail
 
-
-class BatchItem(Schema):
-    """What became of one file of a batch: a reading (status 201) or a problem."""
-
-    index: int = Field(ge=0, description="The file's position in the request, from 0")
-    filename: str
-    status: int = Field(description="What a single upload of this file would have answered")
-    reading: Reading | None = None
-    problem: Problem | None = None
-
-
-class BatchResult(Schema):
-    created: int = Field(ge=0, description="Files that made (or, on a retry, had made) a reading")
-    refused: int = Field(ge=0)
-    results: list[BatchItem]

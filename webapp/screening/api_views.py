@@ -44,7 +44,7 @@ from .api_problems import ApiProblem, from_exception, problem_response
 from .api_schemas import Reading, ReadingPage
 from .batch_models import UploadBatch
 from .forms import is_doctor
-from .screen import UploadRefused, max_upload_bytes, refuse_oversized_body
+from .screen import UploadRefused, refuse_oversized_body
 
 API_VERSION = "2.3.0"
 DEFAULT_PAGE_SIZE = 20
@@ -377,10 +377,6 @@ def get_openapi(request):
     from django.http import JsonResponse
 
     return JsonResponse(openapi.document(api))
-
-
-def upload_limits() -> dict:
-    return {"max_upload_bytes": max_upload_bytes(), "max_batch_files": MAX_BATCH_FILES}
 
 
 # --- how django-ninja's views are mounted (api_urls.py) ------------------------------------------
