@@ -17,18 +17,19 @@
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+
+# The test servers' loopback helpers (the project is installed, so `webapp` imports from here).
+from webapp.tests.support.live_server import free_port, request
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -37,28 +38,12 @@ MAX_SECONDS = 120  # the budget of the schemathesis run itself
 SEED_READINGS = 40
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def manage(env: dict, *args: str) -> str:
     result = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=600)
     if result.returncode:
         sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
     return result.stdout
-
-
-def request(port: int, method: str, path: str, body: bytes | None = None, headers=None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
 
 
 SEED_SCRIPT = """

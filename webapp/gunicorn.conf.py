@@ -17,11 +17,9 @@ timeout = 120  # a 64 MiB DICOM plus inference takes seconds; a stuck worker is 
 max_requests, max_requests_jitter = 1000, 100
 # Long request lines reach the app, which answers the API's JSON 414 itself (docs/deploy.md).
 limit_request_line = 0
-# Set before the workers import numpy or onnxruntime (they fork from this process): one model
-# thread per worker, and no BLAS thread pool for the guard's small matrix products.
+# Set before the workers import onnxruntime (they fork from this process): one model thread per
+# worker. numpy's BLAS pool is turned off by webapp/settings.py, in every process of the app.
 os.environ.setdefault("CXR_ORT_THREADS", "1")
-for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_blas, "1")
 
 
 def post_worker_init(worker):

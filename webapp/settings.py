@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy as _
 # Every process of the app (gunicorn workers, the job queue's workers, runserver) runs the model
 # side by side with others on the same cores. numpy's BLAS pool gains nothing on the guard's
 # small matrix products and its idle threads spin: two processes reading 2,000 px X-rays on two
-# cores managed 27 readings/s with it and 48 without (docs/performance.md). Set before the apps import numpy (nothing above
-# does); an explicit value wins.
+# cores managed 27 readings/s with it and 48 without (docs/performance.md). Set here, the one
+# place every process loads (gunicorn.conf.py does not set it again), before the apps import
+# numpy (nothing above does); an explicit value wins.
 for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_blas, "1")
 

@@ -48,6 +48,15 @@ def _email_taken(email: str, exclude_pk=None) -> bool:
     return others.exists()
 
 
+# The fields registration and the profile share, with what browsers may fill in.
+ACCOUNT_WIDGETS = {
+    "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+    "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+    "licence_number": forms.TextInput(attrs={"autocomplete": "off"}),
+    "workplace": forms.TextInput(attrs={"autocomplete": "organization"}),
+}
+
+
 class RegistrationForm(BaseUserCreationForm):
     """Full name, email, role and a password typed twice."""
 
@@ -62,12 +71,7 @@ class RegistrationForm(BaseUserCreationForm):
     class Meta:
         model = User
         fields = ("full_name", "email", "role", "licence_number", "workplace")
-        widgets = {
-            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
-            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
-            "licence_number": forms.TextInput(attrs={"autocomplete": "off"}),
-            "workplace": forms.TextInput(attrs={"autocomplete": "organization"}),
-        }
+        widgets = ACCOUNT_WIDGETS
         help_texts = {
             "licence_number": _("Doctors only: your medical licence or registration number (e.g. STR)."),
             "workplace": _("Doctors only: the hospital or practice where you work."),
@@ -151,12 +155,7 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ("full_name", "email", "time_zone", "licence_number", "workplace")
-        widgets = {
-            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
-            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
-            "licence_number": forms.TextInput(attrs={"autocomplete": "off"}),
-            "workplace": forms.TextInput(attrs={"autocomplete": "organization"}),
-        }
+        widgets = ACCOUNT_WIDGETS
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
