@@ -46,7 +46,8 @@ else:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")
     ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]", "testserver"]
 
-# Where the database (SQLite default), uploaded images and logs live; outside the repo's code.
+# Where the database (SQLite default), uploaded images, sent-emails/ and collected static files
+# live (logs go to the console only); outside the repo's code.
 DATA_DIR = Path(os.environ.get("DATA_DIR", REPO_DIR / "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 # Uploaded X-rays are private: never under a public static/media URL, served only by views

@@ -1,5 +1,7 @@
-"""Project-level pages that belong to no single app: the public landing page and the
-signed-in home page (the dashboard that links to the main features)."""
+"""Project-level views that belong to no single app: the public landing page, the signed-in home
+page (the dashboard that links to the main features), and the answers to a mistyped address
+(`page_not_found`, the 404 handler: JSON under /api/) and to a form post whose security token
+failed (`csrf_failure`, CSRF_FAILURE_VIEW: JSON for upload.js's requests), otherwise as pages."""
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render

@@ -30,7 +30,7 @@ class Reading(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    # The prediction (cxr.inference.Reading fields). `label` is None when uncertain.
+    # The prediction (cxr.inference.Prediction fields). `label` is None when uncertain.
     # NULL, not "", for "no label": it mirrors cxr.inference (None) and the API (null).
     label = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
     probabilities = models.JSONField(default=dict)

@@ -1,4 +1,6 @@
-"""Screening pages under /screening/. Every route with <pk> checks ownership.
+"""Screening pages under /screening/. Every route with a reading's <pk> checks that the reading
+is the signed-in person's; site-validation/<pk>/ (a site check, which has no owner) checks only
+that the person is staff.
 
 <id:pk> (converters.py) matches database ids only: any other number is a plain 404."""
 from django.urls import path

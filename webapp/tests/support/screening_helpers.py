@@ -30,7 +30,7 @@ def _predict(model_dir: str, image_path: str):
 
 
 def prediction_for(model_dir: Path, image_path: Path):
-    """A cxr.inference.Reading for a real image, computed once per test session."""
+    """A cxr.inference.Prediction for a real image, computed once per test session."""
     return _predict(str(model_dir), str(image_path))
 
 

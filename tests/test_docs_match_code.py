@@ -1,0 +1,51 @@
+"""What the docs and docstrings say about the code, checked against the code: the serving side's
+dependencies, the engine's class name, and the evaluation package's modules."""
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import cxr
+
+REPO = Path(__file__).resolve().parents[1]
+DISTRIBUTIONS = {"PIL": "Pillow"}  # import name -> the name the docs use
+
+
+def _third_party_imports(paths: list[Path]) -> set[str]:
+    names = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names.add(node.module.split(".")[0])
+    return {n for n in names if n not in sys.stdlib_module_names and n not in ("cxr", "__future__")}
+
+
+def test_the_serving_sides_dependencies_are_all_named():
+    light = [*(REPO / "cxr" / "inference").rglob("*.py"),
+             *(REPO / "cxr" / name for name in ("labels.py", "preprocess.py", "files.py"))]
+    needed = {DISTRIBUTIONS.get(n, n) for n in _third_party_imports(light)}
+    assert "isal" in needed  # the display PNGs' deflate (cxr/inference/rendering.py)
+    head = (REPO / "docs" / "inference.md").read_text(encoding="utf-8").split("## ", 1)[0]
+    for text, where in ((cxr.__doc__, "cxr/__init__.py"), (head, "docs/inference.md")):
+        missing = [n for n in sorted(needed) if n.lower() not in text.lower()]
+        assert not missing, f"{where} does not name {missing}"
+
+
+def test_no_comment_names_the_engines_old_class():
+    """The engine's answer is cxr.inference.Prediction (docs/architecture.md); Reading is the web
+    app's stored record."""
+    offenders = [str(p.relative_to(REPO)) for folder in ("cxr", "webapp", "tests")
+                 for p in (REPO / folder).rglob("*.py")
+                 if "cxr.inference.Reading" in p.read_text(encoding="utf-8")
+                 and p != Path(__file__).resolve()]
+    assert offenders == []
+
+
+def test_the_layout_table_names_every_evaluation_module():
+    row = next(line for line in (REPO / "docs" / "architecture.md").read_text().splitlines()
+               if line.startswith("| `cxr/evaluation/` |"))
+    modules = {p.stem for p in (REPO / "cxr" / "evaluation").glob("*.py")} - {"__init__"}
+    assert [m for m in sorted(modules) if f"`{m}`" not in row] == []
