@@ -342,3 +342,33 @@ def test_a_search_that_works_clears_the_servers_error(finder):
     page.wait_for_function("() => document.getElementById('results-heading')?.textContent.includes('Jakarta')")
     assert "decimal comma" not in page.locator(".place-field").inner_text()
     assert box.get_attribute("aria-invalid") is None and box.get_attribute("aria-describedby") is None
+
+
+@pytest.mark.parametrize(("language", "width"), [("en", 1280), ("id", 360)])
+def test_a_place_not_found_is_announced(chromium_browser, live_server, hospitals, test_output, language, width):
+    """With the script, an unknown place showed "We could not find ..." under the field but
+    announced nothing: the status line was emptied and the message was no live region. It is
+    now an alert, and still the field's description."""
+    context = chromium_browser.new_context(viewport={"width": width, "height": 844},
+                                           locale="id-ID" if language == "id" else "en-US")
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+    try:
+        open_finder(page, live_server.url)
+        box = page.locator("#id_place")
+        box.fill("Xqzzzyy")
+        box.press("Enter")
+        error = page.locator("#place-error")
+        error.wait_for()
+        expected = {"en": "We could not find “Xqzzzyy”", "id": "Xqzzzyy"}[language]
+        assert expected in error.inner_text()
+        assert page.get_by_role("alert").filter(has_text="Xqzzzyy").count() == 1  # announced
+        assert box.get_attribute("aria-invalid") == "true"
+        assert box.get_attribute("aria-describedby") == "place-error"
+        assert no_sideways_scroll(page)
+        page.screenshot(path=test_output / f"hospitals-place-not-found-{language}-{width}.png", full_page=True)
+        box.fill("Jakarta")  # typing again clears it
+        assert page.get_by_role("alert").count() == 0
+    finally:
+        context.close()

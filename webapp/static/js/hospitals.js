@@ -170,6 +170,9 @@
     }
     var error = element("p", "field-error", message);
     error.id = "place-error";
+    // Announced as it appears: the field's description alone is read only when the field is
+    // focused again, and the status line was just cleared.
+    error.setAttribute("role", "alert");
     placeInput.setAttribute("aria-invalid", "true");
     placeInput.setAttribute("aria-describedby", "place-error");
     placeInput.closest(".place-field").appendChild(error);
