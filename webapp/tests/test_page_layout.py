@@ -228,3 +228,33 @@ def test_every_page_that_answers_get_answers_head(make_user, make_reading, xray_
         if client.get(url).status_code == 200 and client.head(url).status_code != 200:
             refused.append(route.name or route.pattern)
     assert refused == [], refused
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_500_page_is_in_the_readers_language_and_says_so(language):
+    """The 500 page said lang="en" around Indonesian words (a screen reader spoke them with
+    English rules): it names the language it is written in."""
+    from django.utils import translation
+
+    with translation.override(language):
+        html = server_error(RequestFactory().get("/")).content.decode()
+        heading = translation.gettext("Something went wrong on our side")
+    assert f'<html lang="{language}">' in html
+    assert f"<h1>{heading}</h1>" in html
+    assert (heading == "Something went wrong on our side") == (language == "en")  # translated
+
+
+def test_messages_keep_their_list_semantics(patient):
+    """role="status" on the <ul> of flash messages took away its list role (axe: listitem,
+    aria-allowed-role): the live region is a <div> around the list."""
+    from django.contrib import messages
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    request = RequestFactory().get("/somewhere/")
+    request.user = patient
+    request._messages = CookieStorage(request)
+    messages.success(request, "Your profile has been saved.")
+    html = permission_denied(request, PermissionDenied()).content.decode()
+    region = re.search(r'<div class="messages-region" role="status">\s*<ul class="messages">\s*<li', html)
+    assert region
+    assert not re.search(r'<ul[^>]*class="messages"[^>]*role=', html)
