@@ -178,6 +178,9 @@ def _upload_many(request, files: list, form: UploadForm):
     return redirect("screening:batch", pk=batch.pk)
 
 
+# How often batch.js asks for the progress (live updates in place). Without JavaScript the page
+# never reloads itself (a meta refresh restarted screen readers every few seconds): its reload
+# link does.
 BATCH_REFRESH_SECONDS = 3
 
 
@@ -197,8 +200,8 @@ def _batch_context(request, pk) -> dict:
 @require_safe
 def batch(request, pk):
     """One multi-file upload's progress: a row per file (queued, reading, done, refused) with
-    links to the readings. batch.js polls batch_status; without JavaScript the page reloads
-    itself (meta refresh) until every file is done."""
+    links to the readings. batch.js polls batch_status; without JavaScript a link reloads the
+    page (no automatic reload: it restarted screen readers)."""
     return render(request, "screening/batch.html", _batch_context(request, pk))
 
 

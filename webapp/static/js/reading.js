@@ -1,5 +1,6 @@
-// Reading and report pages: the X-ray viewer (zoom, pan, brightness/contrast as window/level,
-// the heat map on and off and its opacity) and the print button.
+// Reading and report pages: the X-ray viewer (zoom, pan by dragging, arrow keys or buttons,
+// brightness/contrast as window/level, the heat map on and off and its opacity) and the print
+// button.
 // Without this file the X-ray and its heat map are shown as they are, with no controls.
 (function () {
   "use strict";
@@ -75,10 +76,15 @@
       y = Math.min(0, Math.max(height - height * scale, y));
     }
 
+    var panButtons = viewer.querySelectorAll("[data-pan]");
+
     function applyTransform() {
       clamp();
       stack.style.transform = "translate(" + x + "px, " + y + "px) scale(" + scale + ")";
       frame.classList.toggle("is-zoomed", scale > 1);
+      // Nothing to move at 100%. (A focused button never gets disabled here: at 100% it was
+      // already, and moving never changes the zoom.)
+      panButtons.forEach(function (button) { button.disabled = scale <= 1; });
       if (zoomLabel) {
         zoomLabel.textContent = Math.round(scale * 100) + "%";
       }
@@ -161,6 +167,13 @@
     frame.addEventListener("pointerup", endDrag);
     frame.addEventListener("pointercancel", endDrag);
 
+    // Move the zoomed picture by (dx, dy) pixels: positive shows more of the left / top.
+    function pan(dx, dy) {
+      x += dx;
+      y += dy;
+      applyTransform();
+    }
+
     frame.addEventListener("keydown", function (event) {
       var moves = { ArrowLeft: [40, 0], ArrowRight: [-40, 0], ArrowUp: [0, 40], ArrowDown: [0, -40] };
       if (event.key === "+" || event.key === "=") {
@@ -170,9 +183,7 @@
       } else if (event.key === "0") {
         reset();
       } else if (moves[event.key] && scale > 1) {
-        x += moves[event.key][0];
-        y += moves[event.key][1];
-        applyTransform();
+        pan(moves[event.key][0], moves[event.key][1]);
       } else {
         return;
       }
@@ -182,6 +193,16 @@
     viewer.querySelector("[data-zoom-in]").addEventListener("click", function () { zoomTo(scale * STEP); });
     viewer.querySelector("[data-zoom-out]").addEventListener("click", function () { zoomTo(scale / STEP); });
     viewer.querySelector("[data-view-reset]").addEventListener("click", reset);
+    // The pan buttons do what dragging does (WCAG 2.5.7): a fifth of the frame a press.
+    panButtons.forEach(function (button) {
+      button.addEventListener("click", function () {
+        var stepX = frame.clientWidth / 5;
+        var stepY = frame.clientHeight / 5;
+        var moves = { left: [stepX, 0], right: [-stepX, 0], up: [0, stepY], down: [0, -stepY] };
+        var move = moves[button.dataset.pan];
+        if (move && scale > 1) pan(move[0], move[1]);
+      });
+    });
     window.addEventListener("resize", applyTransform);
     applyTransform();
     applyWindowLevel();

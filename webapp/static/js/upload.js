@@ -23,6 +23,8 @@
   // server, which recognises formats by their first bytes (DICOM files often have no type).
   var refusedType = /^(text|video|audio)\/|^application\/(pdf|zip|msword|vnd\.)/;
   var chosen = [];
+  var busy = false;
+  var ERROR_ID = "upload-file-error";
 
   // 2048 -> "2 KB", 1536000 -> "1.5 MB" ("1,5 MB" in Indonesian): never "0.0 MB".
   function humanSize(bytes) {
@@ -57,9 +59,31 @@
     return box;
   }
 
+  // The file field's own error (what was chosen cannot be sent): the field is marked invalid
+  // and described by the message, on top of any description it had.
+  function markFileInvalid(invalid) {
+    var ids = (input.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (id) {
+      return id && id !== ERROR_ID;
+    });
+    if (invalid) {
+      ids.push(ERROR_ID);
+      input.setAttribute("aria-invalid", "true");
+    } else {
+      input.removeAttribute("aria-invalid");
+    }
+    if (ids.length) {
+      input.setAttribute("aria-describedby", ids.join(" "));
+    } else {
+      input.removeAttribute("aria-describedby");
+    }
+  }
+
   function showMessage(message) {
     result.textContent = "";
-    result.appendChild(errorBox(message));
+    var box = errorBox(message);
+    box.id = ERROR_ID;
+    result.appendChild(box);
+    markFileInvalid(true);
   }
 
   function problemWith(file) {
@@ -113,6 +137,7 @@
 
   function filesChosen(files) {
     result.textContent = "";
+    markFileInvalid(false);
     queue.textContent = "";
     chosen = Array.prototype.slice.call(files || []);
     fileName.textContent = chosen.length === 1 ? chosen[0].name + " · " + humanSize(chosen[0].size) : "";
@@ -141,11 +166,38 @@
     queue.hidden = chosen.length === 0;
   }
 
-  function setBusy(busy) {
-    submitButton.disabled = busy;
-    input.disabled = busy;
-    form.classList.toggle("is-busy", busy);
+  // While files are sent, the button and the file field say they are unavailable (aria-disabled)
+  // and ignore presses, but stay focusable: a disabled button that had the focus dropped it to
+  // <body>, where a keyboard or screen reader user lost their place.
+  function setBusy(value) {
+    busy = value;
+    [submitButton, input].forEach(function (control) {
+      if (value) {
+        control.setAttribute("aria-disabled", "true");
+      } else {
+        control.removeAttribute("aria-disabled");
+      }
+    });
+    form.classList.toggle("is-busy", value);
   }
+
+  // After the upload, the focus goes to what it led to (the summary, or the refusal) unless the
+  // reader has moved it elsewhere meanwhile.
+  function focusResult(node) {
+    var here = document.activeElement;
+    if (here && here !== document.body && here !== submitButton && here !== input) {
+      return;
+    }
+    node.setAttribute("tabindex", "-1");
+    node.focus();
+  }
+
+  // A busy file field opens no file picker (a click, or Enter or Space on it).
+  input.addEventListener("click", function (event) {
+    if (busy) {
+      event.preventDefault();
+    }
+  });
 
   function sendOne(item, done) {
     var data = new FormData(form);
@@ -206,7 +258,9 @@
   }
 
   input.addEventListener("change", function () {
-    filesChosen(input.files);
+    if (!busy) {
+      filesChosen(input.files);
+    }
   });
 
   ["dragenter", "dragover"].forEach(function (name) {
@@ -222,7 +276,7 @@
     });
   });
   dropzone.addEventListener("drop", function (event) {
-    if (event.dataTransfer && event.dataTransfer.files.length) {
+    if (!busy && event.dataTransfer && event.dataTransfer.files.length) {
       input.files = event.dataTransfer.files;
       filesChosen(input.files);
     }
@@ -230,6 +284,9 @@
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    if (busy) {
+      return; // the files already on their way
+    }
     if (!chosen.length) {
       showMessage(form.dataset.msgNoFile);
       return;
@@ -270,6 +327,7 @@
           result.textContent = "";
           if (refusal) {
             result.appendChild(refusal);
+            focusResult(refusal);
           }
           result.scrollIntoView({ block: "nearest" });
           return;
@@ -285,6 +343,7 @@
         summary.appendChild(history);
         result.textContent = "";
         result.appendChild(summary);
+        focusResult(summary);
         return;
       }
       sendOne(pending[index], function (body) {

@@ -1,6 +1,6 @@
 // The batch page: ask the server for the batch's progress every few seconds and put the rows it
-// renders in place, until every file is done or refused. Without JavaScript the page reloads
-// itself (a meta refresh in <noscript>) and has a reload link.
+// renders in place, until every file is done or refused. Without JavaScript the page has a
+// reload link (no automatic reload: it restarted screen readers).
 (function () {
   "use strict";
   var section = document.querySelector("[data-batch-status-url]");
