@@ -17,6 +17,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
+from cxr.inference.card import TEMPERATURE_SEARCH_RANGE
 from cxr.inference.site_check import confidence_bin  # one bin rule, on the serving side
 
 ECE_BINS = 15
@@ -260,7 +261,7 @@ def negative_log_likelihood(logits: np.ndarray, y_true: Sequence[int],
 
 
 def fit_temperature(logits: np.ndarray, y_true: Sequence[int],
-                    bounds: tuple[float, float] = (0.05, 20.0)) -> float:
+                    bounds: tuple[float, float] = TEMPERATURE_SEARCH_RANGE) -> float:
     """The temperature T that minimises the NLL of softmax(logits / T) on held-out logits.
 
     Temperature scaling (Guo et al. 2017) keeps the argmax, so accuracy is unchanged; it only

@@ -392,6 +392,20 @@ class ModelCard(_Section):
         return path
 
 
+# The range a card's temperature is fitted in (cxr.evaluation.metrics.fit_temperature). Here, on
+# the serving side, because the app tells from it whether a fit ran to its end (`temperature_at_bound`).
+TEMPERATURE_SEARCH_RANGE = (0.05, 20.0)
+
+
+def temperature_at_bound(temperature) -> bool:
+    """Whether a fitted temperature lies at either end of TEMPERATURE_SEARCH_RANGE (to within
+    0.1%): the fit wanted to go further, and the range, not the data, decided it."""
+    if not is_number(temperature):
+        return False
+    low, high = TEMPERATURE_SEARCH_RANGE
+    return temperature <= low * 1.001 or temperature >= high * 0.999
+
+
 def is_number(value) -> bool:
     """Whether a value read from JSON (a card, a site calibration) is a number: int or float,
     not a bool (which Python counts as an int)."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from cxr.inference.card import temperature_at_bound
 from webapp.screening.outcomes import measured_set_coverage, share_text
 
 if TYPE_CHECKING:
@@ -295,8 +296,8 @@ class TrustTables:
     set_coverage: str = ""
     set_coverage_low: str = ""
     set_coverage_high: str = ""
-    # The fitted temperature ran to the end of its search range (cxr.evaluation.metrics
-    # .fit_temperature): the probabilities were flattened until they matched a weak model, so a
+    # The fitted temperature ran to the end of its search range (cxr.inference.card
+    # .temperature_at_bound): the probabilities were flattened until they matched a weak model, so a
     # small calibration error says they were honest, not informative. The texts below are empty
     # unless it did.
     temperature_at_bound: bool = False
@@ -312,19 +313,6 @@ def percent_text(value) -> str:
         return "—"
     percent = round(100 * float(value), 1)
     return str(int(percent)) if percent == int(percent) else number_format(percent, 1)
-
-
-def temperature_at_bound(temperature) -> bool:
-    """Whether a fitted temperature lies at either end of the range `fit_temperature` searches
-    (to within 0.1%): the fit wanted to go further, and the range, not the data, decided it."""
-    import inspect
-
-    from cxr.evaluation.metrics import fit_temperature
-
-    if not isinstance(temperature, Real) or isinstance(temperature, bool):
-        return False
-    low, high = inspect.signature(fit_temperature).parameters["bounds"].default
-    return temperature <= low * 1.001 or temperature >= high * 0.999
 
 
 def _trust_row(name: str, sources, measured: dict, pooled: bool = False) -> TrustRow:

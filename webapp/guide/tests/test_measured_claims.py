@@ -12,6 +12,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from cxr.inference.card import temperature_at_bound
 from webapp.guide import card_tables
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +146,7 @@ def test_the_calibration_step_says_further_off_only_where_measured(client, card_
 def test_a_temperature_at_the_end_of_its_range_is_called_out(client, card_file):
     card = card_file()
     fit = card["trust_not_installed"]
-    assert card_tables.temperature_at_bound(fit["temperature"])
+    assert temperature_at_bound(fit["temperature"])
     note = part(page(client), "trust-temperature-bound")
     pooled = fit["measured"]["pooled"]
     assert f"got {round(100 * pooled['mean_max_probability'], 1)}% on average" in note
