@@ -67,6 +67,10 @@ ENGLISH: dict[str, str] = {
     "trained this way was right {source_percent:.0f}% of the time (95% CI {source_low_percent:.0f}-"
     "{source_high_percent:.0f}%), against {patient_percent:.0f}% on new patients of the collections it "
     "learnt from.",
+    "label_unverified_unseen_class": "Unverified: on X-rays from collections it never saw, a "
+    "model trained this way was right {source_percent:.0f}% of the times it gave the label {label} "
+    "({right} of {said}; 95% CI {source_low_percent:.0f}-{source_high_percent:.0f}%), against "
+    "{patient_percent:.0f}% on new patients of the collections it learnt from.",
     "site_calibrated": "Calibrated at this site on {cases} labelled X-rays ({fitted}): on held-out "
     "halves of them, its labels were right {labelled_percent:.0f}% of the time.",
     "site_calibrated_unmeasured": "Calibrated at this site on {cases} labelled X-rays ({fitted}); too "

@@ -100,8 +100,10 @@ class Predictor:
         # hospital's images need. Otherwise the seen-source validation fit of older cards.
         self.trust = card.trust if card.trust and card.trust.rule else None
         # Without that fit, a label rests on seen-source numbers: each labelled reading then says
-        # how the same recipe did on collections it never saw.
-        self.unseen_source_caveat = unseen_source_caveat(card)
+        # how often the same recipe's label was right on collections it never saw (None: it
+        # has a fit, or the card no such measurement).
+        caveats = {label: unseen_source_caveat(card, label) for label in self.classes}
+        self.unseen_source_caveats = caveats if any(caveats.values()) else None
         temperature = self.trust.temperature if self.trust else card.temperature
         self.temperature = float(DEFAULT_TEMPERATURE if temperature is None else temperature)
         self.low_confidence_threshold = float(DEFAULT_LOW_CONFIDENCE if card.low_confidence_threshold is None
@@ -314,8 +316,8 @@ class Predictor:
             reason = self._uncertain_reason(probs, top)
         if reason is None and self.site:
             warnings.append(self._site_caveat())
-        elif reason is None and self.unseen_source_caveat is not None:
-            warnings.append(self.unseen_source_caveat)
+        elif reason is None and self.unseen_source_caveats and self.unseen_source_caveats[self.classes[top]]:
+            warnings.append(self.unseen_source_caveats[self.classes[top]])
         size = (self.input_size, self.input_size)
         return Prediction(
             label=None if reason else self.classes[top],

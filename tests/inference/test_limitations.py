@@ -52,6 +52,27 @@ def test_a_seen_source_card_states_the_unseen_collections_accuracy_with_its_inte
     assert unseen_source_caveat(fitted) is None  # labels by the out-of-source rule instead
 
 
+def test_a_label_quotes_its_own_precision_on_unseen_collections_with_its_counts():
+    per_class = {"covid": {"ppv": {"value": 47 / 70, "ci95": [0.577, 0.775]}},
+                 "pneumonia": {"ppv": {"value": 0.4, "ci95": [0.0, 1.0]}},
+                 "normal": {"ppv": {"value": 130 / 402, "ci95": [0.313, 0.335]}}}
+    metrics = {"source": {"accuracy": {"value": 0.375, "ci95": [0.356, 0.394]}, "per_class": per_class,
+                          "classes": ["covid", "pneumonia", "normal"],
+                          "confusion_matrix": [[47, 3, 27], [21, 2, 245], [2, 0, 130]]},
+               "patient": {"accuracy": {"value": 0.949, "ci95": [0.934, 0.964]},
+                           "per_class": {c: {"ppv": {"value": v, "ci95": [v - 0.05, v + 0.03]}}
+                                         for c, v in (("covid", 0.918), ("pneumonia", 0.867), ("normal", 0.967))}}}
+    card = _card(None).replace(metrics=metrics)
+    normal = unseen_source_caveat(card, "normal")
+    assert normal.code == "label_unverified_unseen_class"
+    assert ("right 32% of the times it gave the label normal (130 of 402; 95% CI 31-34%), "
+            "against 97% on new patients") in normal
+    assert "(2 of 5; 95% CI 0-100%)" in unseen_source_caveat(card, "pneumonia")
+    # Without the label's own figures: the overall accuracy, named as such by its own sentence.
+    del metrics["source"]["confusion_matrix"]
+    assert unseen_source_caveat(card.replace(metrics=metrics), "normal").code == "label_unverified_unseen_sources"
+
+
 def _calibration_notice(card: ModelCard):
     [notice] = [n for n in limitation_notices(card) if n.code.startswith("card_calibration")]
     return notice

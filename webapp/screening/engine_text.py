@@ -80,6 +80,11 @@ TRANSLATIONS = {
         "Unverified: on X-rays from collections it never saw, a model trained this way was right "
         "%(source_percent).0f%% of the time (95%% CI %(source_low_percent).0f-%(source_high_percent).0f%%), "
         "against %(patient_percent).0f%% on new patients of the collections it learnt from."),
+    "label_unverified_unseen_class": _(
+        "Unverified: on X-rays from collections it never saw, a model trained this way was right "
+        "%(source_percent).0f%% of the times it gave the label %(label)s (%(right)s of %(said)s; "
+        "95%% CI %(source_low_percent).0f-%(source_high_percent).0f%%), against "
+        "%(patient_percent).0f%% on new patients of the collections it learnt from."),
     "heatmap_off_lungs": _("Most of the heat map lies outside the lungs (only %(on_lungs_percent)s%% "
                            "on them): the reading may rest on something other than the lungs, such "
                            "as text, borders or devices. Look at where the heat map points before "

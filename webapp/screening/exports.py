@@ -3,7 +3,8 @@
 Columns are stable, English and machine-readable (codes, ISO 8601 times with their offset,
 probabilities as 0..1 with a dot); the `result` and `warning_messages` columns say the outcome and
 the warnings in the reader's language, as the reading page does, so a spreadsheet keeps each
-label's caveat ("Unverified: right 38% of the time on collections it never saw") beside it.
+label's caveat ("Unverified: this label was right 32% of the time on X-ray collections it never
+saw") beside it.
 Text a person typed is defused for spreadsheets: a cell that would start with = + - @ (a formula
 to Excel or LibreOffice) starts with an apostrophe instead.
 

@@ -46,7 +46,8 @@ def refusal_message(refusal) -> str:
 # Warnings the engine gives every labelled reading of a model (cxr.inference.limitations, or the
 # site's own calibration), not because of anything in the image: shown beside the result rather
 # than among the image's warnings.
-LABEL_CAVEATS = {"label_unverified_unseen_sources", "site_calibrated", "site_calibrated_unmeasured"}
+LABEL_CAVEATS = {"label_unverified_unseen_sources", "label_unverified_unseen_class", "site_calibrated",
+                 "site_calibrated_unmeasured"}
 
 
 def reading_context(reading: Reading) -> dict:
@@ -201,6 +202,11 @@ def label_caveat_short(reading: Reading) -> str:
     percent = params.get("source_percent")
     if not isinstance(percent, (int, float)):
         return ""
+    if code == "label_unverified_unseen_class":
+        return gettext("Unverified: right %(percent)s (%(right)s/%(said)s) on collections it never "
+                       "saw.") % {
+            "percent": outcomes.percent_text(percent, 0), "right": params.get("right"),
+            "said": params.get("said")}
     return gettext("Unverified: right %(percent)s of the time on X-ray collections it never saw.") % {
         "percent": outcomes.percent_text(percent, 0)}
 
