@@ -372,3 +372,15 @@ def test_the_calibration_step_says_it_does_not_hold_on_unseen_hospitals(client):
         client.cookies["django_language"] = language
         page = client.get(reverse("guide:how_it_works")).content.decode()
         assert words in page
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_every_table_header_cell_on_how_it_works_names_its_column(client, language):
+    """An empty corner header reads as nothing to a screen reader (axe: empty-table-header); on
+    the bundled card, which fills every table."""
+    import re
+
+    client.cookies["django_language"] = language
+    html = client.get(reverse("guide:how_it_works")).content.decode()
+    headers = re.findall(r"<th\b[^>]*>(.*?)</th>", html, flags=re.S)
+    assert headers and all(re.sub(r"<[^>]+>", "", cell).strip() for cell in headers)
