@@ -44,6 +44,11 @@ from cxr.inference.notices import Notice
 MAX_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 SUPPORTED = "PNG, JPEG, TIFF, BMP or DICOM"
+# The JPEGs among the training images were saved at quality 90 (every one of the raddb
+# collection's, ../shared/data/cxr); a stronger compression changes the pixels more than the
+# model ever saw, and its readings move with it (docs/results/codec_augmentation.md: with the
+# model bundled on 2026-12-03, JPEG q75 moved 128 of 200 test X-rays by more than 0.02, q95 60).
+JPEG_QUALITY_OF_TRAINING = 90
 # A CD's index file (DICOMDIR): DICOM, but it lists the disc's images rather than holding one.
 MEDIA_DIRECTORY_STORAGE = "1.2.840.10008.1.3.10"
 
@@ -175,7 +180,35 @@ def _decode_pillow(data: bytes, fmt: str, max_pixels: int) -> DecodedImage:
     except Exception:  # noqa: BLE001 - a broken EXIF block should not lose the picture
         warnings.append(Notice("exif_unreadable"))
     gray, rgb = _pillow_to_gray(img, warnings)
+    quality = jpeg_quality(img) if fmt == "jpeg" else None
+    if quality is not None and quality < JPEG_QUALITY_OF_TRAINING:
+        warnings.append(Notice("jpeg_strongly_compressed", quality=quality,
+                               training_quality=JPEG_QUALITY_OF_TRAINING))
     return DecodedImage(gray, fmt, warnings, *_colour_measures(rgb))
+
+
+def jpeg_quality(img: Image.Image) -> int | None:
+    """The quality (1-100) a JPEG was most likely saved at: the libjpeg quality whose luminance
+    table lies nearest the file's. Exact for files written with libjpeg's tables (most software);
+    the nearest match for other encoders. None without a table."""
+    tables = getattr(img, "quantization", None) or {}
+    if 0 not in tables or len(tables[0]) != 64:
+        return None
+    table = np.asarray(tables[0], dtype=np.int32)
+    references = _libjpeg_luminance_tables()
+    return int(1 + np.abs(references - table).sum(axis=1).argmin())
+
+
+@functools.cache
+def _libjpeg_luminance_tables() -> np.ndarray:
+    """The luminance table of each quality 1..100 as Pillow's libjpeg writes and reads it (100 x 64)."""
+    tiny = Image.new("L", (8, 8), 128)
+    rows = []
+    for quality in range(1, 101):
+        buffer = io.BytesIO()
+        tiny.save(buffer, "JPEG", quality=quality)
+        rows.append(Image.open(buffer).quantization[0])
+    return np.asarray(rows, dtype=np.int32)
 
 
 def _pillow_to_gray(img: Image.Image, warnings: list[Notice]) -> tuple[np.ndarray, np.ndarray | None]:

@@ -80,6 +80,10 @@ ENGLISH: dict[str, str] = {
     "devices. Look at where the heat map points before giving the result any weight.",
     "corrected_rotation": "The X-ray appeared to be turned {angle} degrees clockwise; it was turned "
     "back before reading. Check that the picture shown is the right way up.",
+    "jpeg_strongly_compressed": "This JPEG is strongly compressed (quality about {quality}; the "
+    "model's training images were saved at {training_quality} or without loss). Compression "
+    "changes the pixels, and in tests the model's readings changed with it: upload the original "
+    "DICOM or PNG where you can.",
     "corrected_inversion": "The X-ray appeared to be a negative (bones dark, air light); its grey "
     "levels were inverted back before reading. Check that the picture shown looks right.",
     # Errors: the file could not be read as an image (cxr.inference.errors).

@@ -224,3 +224,24 @@ def test_a_long_decoder_message_is_cut_between_words_and_marked():
     assert len(text) <= 161 and text.endswith("…")
     assert long.startswith(text[:-1]) and long[len(text) - 1] == " "  # a whole word before the cut
     assert _short(ValueError("short message")) == "short message"
+
+
+def test_a_jpeg_compressed_harder_than_the_training_images_says_so(xray, xray_paths):
+    """The training JPEGs were saved at quality 90 (all of raddb's in ../shared); a stronger
+    compression is named, with its estimated quality, and the original asked for."""
+    from cxr.inference.decode import JPEG_QUALITY_OF_TRAINING, jpeg_quality
+
+    for quality in (60, 75, 89, 90, 95):
+        buffer = io.BytesIO()
+        Image.fromarray(xray).save(buffer, "JPEG", quality=quality)
+        assert jpeg_quality(Image.open(io.BytesIO(buffer.getvalue()))) == quality
+        codes = [w.code for w in decode_image(buffer.getvalue()).warnings]
+        assert ("jpeg_strongly_compressed" in codes) == (quality < JPEG_QUALITY_OF_TRAINING)
+    buffer = io.BytesIO()
+    Image.fromarray(xray).save(buffer, "JPEG", quality=75)
+    [notice] = decode_image(buffer.getvalue()).warnings
+    assert "quality about 75" in notice and "original DICOM or PNG" in notice
+    training_jpegs = [path for paths in xray_paths.values() for path in paths if path.suffix == ".jpg"][:6]
+    assert training_jpegs
+    for path in training_jpegs:
+        assert "jpeg_strongly_compressed" not in [w.code for w in decode_image(path).warnings]

@@ -92,6 +92,11 @@ TRANSLATIONS = {
     "corrected_rotation": _("The X-ray appeared to be turned %(angle)s degrees clockwise; it was "
                             "turned back before reading. Check that the picture shown is the right "
                             "way up."),
+    "jpeg_strongly_compressed": _("This JPEG is strongly compressed (quality about %(quality)s; "
+                                  "the model's training images were saved at %(training_quality)s "
+                                  "or without loss). Compression changes the pixels, and in tests "
+                                  "the model's readings changed with it: upload the original DICOM "
+                                  "or PNG where you can."),
     "corrected_inversion": _("The X-ray appeared to be a negative (bones dark, air light); its grey "
                              "levels were inverted back before reading. Check that the picture "
                              "shown looks right."),
