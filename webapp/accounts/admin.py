@@ -81,9 +81,12 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description=_("Approve the selected doctors (verify their licence)"))
     def approve_doctors(self, request, queryset):
+        # Count the selection before the update: with the list filtered by "pending", the queryset
+        # re-evaluated afterwards no longer holds the doctors just approved (skipped went negative).
+        selected = queryset.count()
         count = queryset.filter(role=Role.DOCTOR, doctor_verified_at__isnull=True).update(
             doctor_verified_at=timezone.now(), doctor_verified_by=request.user)
-        skipped = queryset.count() - count
+        skipped = selected - count
         self.message_user(request, ngettext("%(count)d doctor approved.", "%(count)d doctors approved.",
                                             count) % {"count": count}, messages.SUCCESS)
         if skipped:

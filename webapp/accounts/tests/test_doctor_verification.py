@@ -86,6 +86,27 @@ def test_the_admin_filters_pending_doctors_and_approves_them(admin_client, pendi
     assert {u.email for u in verified} == {pending.email, doctor.email}
 
 
+def test_approving_from_the_pending_filter_counts_no_skipped_accounts(admin_client, pending):
+    """With the list filtered by "pending", the action's queryset carries the filter: counting it
+    after the update found 0 and reported "-1 selected accounts were skipped"."""
+    response = admin_client.post("/admin/accounts/user/?doctor=pending", {
+        "action": "approve_doctors", "_selected_action": [pending.pk],
+    }, follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == ["1 doctor approved."]
+    pending.refresh_from_db()
+    assert pending.is_doctor
+
+
+def test_approving_from_the_pending_filter_still_counts_a_verified_doctor_as_skipped(
+        admin_client, pending, doctor):
+    response = admin_client.post("/admin/accounts/user/", {
+        "action": "approve_doctors", "_selected_action": [pending.pk, doctor.pk],
+    }, follow=True)
+    text = response.content.decode()
+    assert "1 doctor approved." in text and "1 selected account was skipped" in text
+
+
 def test_the_admin_can_withdraw_a_verification(admin_client, doctor):
     admin_client.post("/admin/accounts/user/", {
         "action": "withdraw_doctor_verification", "_selected_action": [doctor.pk]})
