@@ -63,6 +63,11 @@ def get_predictor():
                 raise ModelUnavailable(f"the model card cannot be read: {exc}") from exc
             except SiteCalibrationError as exc:
                 raise ModelUnavailable(f"the site calibration {key[1]} cannot be used: {exc}") from exc
+            except Exception as exc:  # noqa: BLE001 - a damaged model file (a copy cut short)
+                # onnxruntime's own errors (InvalidProtobuf, ...) crashed every gunicorn worker as
+                # it started, taking the whole site down; the model is unavailable, the site is not.
+                raise ModelUnavailable(f"the model in {key[0]} cannot be loaded: "
+                                       f"{type(exc).__name__}: {exc}") from exc
             # The upload limit is the one users are told about; the decoder must not cut lower.
             predictor.max_bytes = max(predictor.max_bytes, int(settings.MAX_UPLOAD_BYTES))
             _loaded[key] = predictor

@@ -5,6 +5,7 @@ import dataclasses
 import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -97,6 +98,31 @@ def test_cleanup_orphans_reports_then_removes(patient, model_dir, media_root, xr
     assert storage.missing_files(Reading.objects.get(pk=healthy.pk)) == []
 
 
+def test_cleanup_orphans_removes_nothing_when_the_storage_is_not_there(patient, model_dir, media_root, xray_paths,
+                                                                      settings, django_capture_on_commit_callbacks):
+    """A missing storage folder (a disk not mounted, PRIVATE_MEDIA_ROOT unset on the machine that
+    runs the daily job) made every reading look "without files", and one run deleted them all."""
+    from django.core.management.base import CommandError
+
+    paths = [path for paths in xray_paths.values() for path in paths[:3]][:7]
+    readings = [store_reading(patient, model_dir, path) for path in paths]
+    settings.PRIVATE_MEDIA_ROOT = media_root.parent / "not-mounted"
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("cleanup_orphans")
+    assert Reading.objects.count() == len(readings)
+    # Mounted, but empty (or the wrong folder): more than a few, and a tenth, of the readings.
+    settings.PRIVATE_MEDIA_ROOT = media_root.parent / "empty"
+    (media_root.parent / "empty").mkdir()
+    with pytest.raises(CommandError, match=f"{len(readings)} of {len(readings)} readings have no files"):
+        call_command("cleanup_orphans", "--dry-run")
+    with pytest.raises(CommandError, match="Nothing was removed"):
+        call_command("cleanup_orphans")
+    assert Reading.objects.count() == len(readings)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("cleanup_orphans", "--force")  # the operator checked: the files are gone
+    assert Reading.objects.count() == 0
+
+
 def test_cleanup_orphans_keeps_a_queued_batchs_files_however_old(patient, media_root, capsys):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -168,3 +194,32 @@ def test_every_file_is_synced_to_disk_before_its_row_is_inserted(patient, model_
     reading = store_reading(patient, model_dir, xray_paths["covid"][0])
     assert storage.missing_files(reading) == []
     assert not [p for p in media_root.rglob(".*.tmp")]  # no temporary file left behind
+
+
+def test_a_damaged_model_file_leaves_the_site_up_without_a_model(model_dir, settings, tmp_path, client):
+    """A model.onnx cut short (a copy interrupted during an upgrade) raised onnxruntime's own
+    error, which no worker caught: gunicorn's workers failed to boot and the whole site was down.
+    It is now "no model": pages are served, screening says so."""
+    import importlib.util
+    import shutil
+    from types import SimpleNamespace
+
+    damaged = tmp_path / "damaged-model"
+    shutil.copytree(model_dir, damaged)
+    onnx = damaged / "model.onnx"
+    onnx.write_bytes(onnx.read_bytes()[:1_000_000])
+    settings.CXR_MODEL_DIR = str(damaged)
+    engine._loaded.clear()
+    try:
+        with pytest.raises(engine.ModelUnavailable, match="cannot be loaded"):
+            engine.get_predictor()
+        # The worker's start-up hook logs it and goes on serving.
+        spec = importlib.util.spec_from_file_location("gunicorn_conf", Path(engine.__file__).parents[1] / "gunicorn.conf.py")
+        conf = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(conf)
+        logged = []
+        conf.post_worker_init(SimpleNamespace(log=SimpleNamespace(warning=lambda *a: logged.append(a))))
+        assert logged and "cannot be loaded" in logged[0][1]
+        assert client.get("/").status_code == 200
+    finally:
+        engine._loaded.clear()

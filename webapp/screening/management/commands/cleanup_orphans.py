@@ -4,6 +4,12 @@ Both can be left behind by a crash between writing files and committing the row,
 removed by hand. Folders younger than --min-age-minutes are skipped: they may belong to an
 upload that is still being saved. A batch's waiting files (pending-uploads/) are removed only
 when no item of a batch still names them: a queue with a backlog keeps its files however old.
+
+Readings are deleted only when the image storage is plainly there: a storage folder that is
+missing (a disk not mounted, PRIVATE_MEDIA_ROOT unset on this machine) made every reading look
+"without files", and a run deleted them all. The command stops, removing nothing, when the folder
+is missing or when more than MAX_SHARE_WITHOUT_FILES of the readings would go (--force to
+remove them anyway, after checking that their files really are gone).
 """
 from __future__ import annotations
 
@@ -12,10 +18,15 @@ import time
 import uuid
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from webapp.screening import batches, storage
 from webapp.screening.models import BatchItem, Reading
+
+# More readings than this share (and more than MAX_COUNT_WITHOUT_FILES) without files looks like
+# storage that is not there, not like files lost one by one.
+MAX_SHARE_WITHOUT_FILES = 0.1
+MAX_COUNT_WITHOUT_FILES = 5
 
 
 class Command(BaseCommand):
@@ -25,9 +36,27 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="report what would be removed, remove nothing")
         parser.add_argument("--min-age-minutes", type=float, default=60.0,
                             help="skip folders modified more recently than this (default 60)")
+        parser.add_argument("--force", action="store_true",
+                            help="remove readings without files even when many of them are missing "
+                                 "(check first that the image storage is mounted)")
 
-    def handle(self, *args, dry_run: bool = False, min_age_minutes: float = 60.0, **options):
+    def handle(self, *args, dry_run: bool = False, min_age_minutes: float = 60.0, force: bool = False,
+               **options):
         verb = "would remove" if dry_run else "removed"
+        root = storage.media_root()
+        readings = Reading.objects.count()
+        if readings and not root.is_dir():
+            raise CommandError(f"The image storage {root} does not exist (not mounted, or PRIVATE_MEDIA_ROOT "
+                               f"not set on this machine?): every one of the {readings} readings would look "
+                               "like it had lost its files. Nothing was removed.")
+        broken = [r for r in Reading.objects.only("id", "owner_id", "storage_key", "original_path",
+                                                  "thumbnail_path", "heatmap_path").iterator()
+                  if storage.missing_files(r)]
+        if (len(broken) > MAX_COUNT_WITHOUT_FILES and len(broken) > MAX_SHARE_WITHOUT_FILES * readings
+                and not force):
+            raise CommandError(f"{len(broken)} of {readings} readings have no files in {root}: that looks like "
+                               "storage that is not mounted or a wrong PRIVATE_MEDIA_ROOT, not files lost one by "
+                               "one. Nothing was removed; if the files really are gone, run again with --force.")
         orphan_folders = self._orphan_folders(min_age_minutes * 60)
         for folder in orphan_folders:
             self.stdout.write(f"{verb} folder without a reading: {folder}")
@@ -40,9 +69,6 @@ class Command(BaseCommand):
             if not dry_run:
                 path.unlink(missing_ok=True)
 
-        broken = [r for r in Reading.objects.only("id", "owner_id", "storage_key", "original_path",
-                                                  "thumbnail_path", "heatmap_path").iterator()
-                  if storage.missing_files(r)]
         for reading in broken:
             self.stdout.write(f"{verb} reading {reading.pk} without its files")
             if not dry_run:
