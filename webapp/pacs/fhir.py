@@ -10,6 +10,8 @@ An uploaded reading carries no patient data: the app keeps none beyond the owner
 """
 from __future__ import annotations
 
+from webapp.screening import presentation
+
 from .writeback import (
     CLASS_MEANINGS,
     OUTCOME_MEANINGS,
@@ -62,12 +64,14 @@ def diagnostic_report(reading) -> dict:
         conclusion.append(f"Prediction set: {names}.")
         if reading.set_confidence is not None:
             conclusion.append(set_level_sentences(reading))
+    # The reason and the warnings as the pages, the PDF and the API give them: rebuilt from their
+    # codes in the reader's language, class names as "COVID-19" (the stored English text says
+    # "gave the label covid").
     if reading.uncertain and reading.reason:
-        conclusion.append(f"No label: {reading.reason}")
-    for warning in reading.warnings or []:
-        text = warning.get("text") if isinstance(warning, dict) else str(warning)
-        if text:
-            conclusion.append(f"Warning: {text}")
+        conclusion.append(f"No label: {presentation.reason_text(reading)}")
+    for item in presentation.warning_items(reading):
+        if item["message"]:
+            conclusion.append(f"Warning: {item['message']}")
     conclusion.append(STATEMENT)
     report = {
         "resourceType": "DiagnosticReport",

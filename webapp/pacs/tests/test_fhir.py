@@ -45,8 +45,9 @@ def test_a_reading_is_a_valid_fhir_diagnostic_report(client, alice, bob, make_re
         assert float(observation.valueQuantity.value) == pytest.approx(probability, abs=1e-6)
         assert observation.valueQuantity.system == "http://unitsofmeasure.org"
         assert reading.model_version in observation.method.text
-    for warning in reading.warnings:
-        assert warning["text"] in report.conclusion
+    from webapp.screening.presentation import warning_texts
+    for text in warning_texts(reading):
+        assert text in report.conclusion
 
     # Another account's key sees no such reading; no key is refused.
     _, bob_key = ApiToken.issue(bob)
@@ -92,3 +93,40 @@ def test_the_prediction_set_is_given_with_its_target_not_as_a_ruling_out(client,
     assert "The set aimed to contain the right answer 90% of the time." in conclusion
     assert "A class left out of the set is not ruled out." in conclusion
     assert "Classes not ruled out" not in conclusion and "confidence" not in conclusion
+
+
+CAVEAT = {
+    "code": "label_unverified_unseen_class",
+    "params": {"label": "covid", "source_percent": 61.0, "source_low_percent": 55.0,
+               "source_high_percent": 67.0, "patient_percent": 97.0, "right": 122, "said": 200},
+    "text": "Unverified: on X-rays from collections it never saw, a model trained this way was "
+            "right 61% of the times it gave the label covid (122 of 200; 95% CI 55-67%), against "
+            "97% on new patients of the collections it learnt from.",
+}
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("en", "right 61% of the times it gave the label COVID-19 (122 of 200; 95% CI 55-67%)"),
+    ("id", "COVID-19"),
+])
+def test_the_warnings_are_given_as_the_pages_give_them(client, alice, make_reading, xray_paths,
+                                                       language, expected):
+    """The conclusion rebuilds each warning from its code, in the reader's language and with
+    the class's name, rather than quoting the stored English text ("the label covid")."""
+    from django.utils import translation
+
+    from webapp.screening import presentation
+
+    reading = make_reading(alice, xray_paths["covid"][0])
+    reading.warnings = [CAVEAT]
+    reading.save()
+    _, key = ApiToken.issue(alice)
+    response = client.get(f"/api/v1/readings/{reading.pk}/fhir", HTTP_AUTHORIZATION=f"Token {key}",
+                          HTTP_ACCEPT_LANGUAGE=language)
+    conclusion = json.loads(response.content)["conclusion"]
+    assert "the label covid" not in conclusion and expected in conclusion
+    with translation.override(language):
+        message = presentation.warning_items(reading)[0]["message"]
+    assert f"Warning: {message}" in conclusion
+    if language == "id":
+        assert "Unverified" not in message  # the Indonesian sentence, not the stored English
