@@ -281,6 +281,10 @@ def compare(request):
         # One class order on every card, so that the eye can run along a row.
         reading.rows = sorted(outcomes.probability_rows(reading), key=lambda row: CLASS_ORDER.index(row["label"])
                               if row["label"] in CLASS_ORDER else len(CLASS_ORDER))
+        # What the reading page says of the label (how often such labels were right on
+        # collections the model never saw), so that no card gives "COVID-19 99.9%" bare, and the
+        # warnings of each image in words, not a count.
+        reading.label_caveat_short = presentation.label_caveat_short(reading)
         reading.warning_items = presentation.image_warning_items(reading)
     # One entry per reference whatever its case, as the compare page matches it ("MRN-9" and
     # "mrn-9" are one patient there), named by one of its spellings.
