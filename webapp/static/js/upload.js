@@ -25,6 +25,47 @@
   var chosen = [];
   var busy = false;
   var ERROR_ID = "upload-file-error";
+  // The patient reference and the DICOM Patient ID choice belong to the files just read: once
+  // several files have been read with them, files chosen next start without them (else the next
+  // patient's X-ray was filed, unseen, under the previous patient's reference).
+  var referenceInput = form.querySelector("input[name=patient_reference]");
+  var fromDicom = form.querySelector("input[name=reference_from_dicom]");
+  var referenceUsed = false;
+  var referenceNote = null;
+  if (referenceInput) {
+    // An empty live region from the start, so that the note put in it later is announced.
+    referenceNote = document.createElement("p");
+    referenceNote.className = "helptext reference-cleared";
+    referenceNote.setAttribute("role", "status");
+    referenceNote.setAttribute("data-testid", "reference-cleared");
+    referenceInput.parentNode.insertBefore(referenceNote, referenceInput.nextSibling);
+    referenceInput.addEventListener("input", function () {
+      referenceNote.textContent = "";
+      referenceUsed = false; // typed after the upload: the next patient's, kept
+    });
+  }
+  if (fromDicom) {
+    fromDicom.addEventListener("change", function () {
+      referenceUsed = false;
+    });
+  }
+
+  function clearUsedReference() {
+    if (!referenceUsed) {
+      return;
+    }
+    referenceUsed = false;
+    var filled = (referenceInput && referenceInput.value.trim() !== "") || (fromDicom && fromDicom.checked);
+    if (referenceInput) {
+      referenceInput.value = "";
+    }
+    if (fromDicom) {
+      fromDicom.checked = false;
+    }
+    if (filled && referenceNote) {
+      referenceNote.textContent = form.dataset.msgReferenceCleared || "";
+    }
+  }
 
   // 2048 -> "2 KB", 1536000 -> "1.5 MB" ("1,5 MB" in Indonesian): never "0.0 MB".
   function humanSize(bytes) {
@@ -136,6 +177,7 @@
   }
 
   function filesChosen(files) {
+    clearUsedReference();
     result.textContent = "";
     markFileInvalid(false);
     queue.textContent = "";
@@ -301,6 +343,9 @@
       return;
     }
     result.textContent = "";
+    if (referenceNote) {
+      referenceNote.textContent = "";
+    }
     if (single) {
       // One file: its row (progress and status) stands where the chosen file's name was.
       queue.textContent = "";
@@ -332,6 +377,8 @@
           result.scrollIntoView({ block: "nearest" });
           return;
         }
+        // Files were filed under the reference: the next files chosen are another patient's.
+        referenceUsed = read > 0;
         var summary = document.createElement("p");
         summary.className = "queue-summary";
         summary.setAttribute("role", "status");
