@@ -90,6 +90,7 @@ def main() -> int:
            if k not in ("DJANGO_DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE", "PRIVATE_MEDIA_ROOT")}
     env.update(DJANGO_ENV="production", SECRET_KEY=secrets.token_urlsafe(64),
                ALLOWED_HOSTS="127.0.0.1", DATA_DIR=str(data_dir), STATIC_ROOT=str(data_dir / "static"),
+               DATABASE_URL=f"sqlite:///{data_dir / 'db.sqlite3'}", PRIVATE_MEDIA_ROOT=str(data_dir / "private"),
                LOG_LEVEL="ERROR", CXR_ORT_THREADS="1")
     server = None
     try:

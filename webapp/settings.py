@@ -1,7 +1,8 @@
 """Settings, read from environment variables with safe development defaults.
 
-DJANGO_ENV=production turns DEBUG off and requires SECRET_KEY and ALLOWED_HOSTS from the
-environment. DATABASE_URL selects the database (default: SQLite under DATA_DIR).
+DJANGO_ENV=production turns DEBUG off and requires SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and
+PRIVATE_MEDIA_ROOT from the environment. DATABASE_URL selects the database (in development,
+default: SQLite under DATA_DIR). On/off variables take 1/0, true/false, yes/no or on/off.
 """
 import os
 from pathlib import Path
@@ -30,26 +31,63 @@ def _env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    """An on/off variable: 1/true/yes/on or 0/false/no/off, any case; unset or empty: `default`.
+    Anything else stops the start-up: `EMAIL_USE_TLS=True` must not silently mean off."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={os.environ[name]!r} is neither on (1, true, yes, on) nor off (0, false, no, off)"
+    )
+
+
 if PRODUCTION:
     DEBUG = False
-    try:
-        SECRET_KEY = os.environ["SECRET_KEY"]
-    except KeyError as exc:
-        raise ImproperlyConfigured("DJANGO_ENV=production needs SECRET_KEY in the environment") from exc
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    if not SECRET_KEY.strip():
+        # An empty key would start and then fail every request with a 500.
+        raise ImproperlyConfigured("DJANGO_ENV=production needs SECRET_KEY in the environment "
+                                   "(it is missing or empty)")
     ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("DJANGO_ENV=production needs ALLOWED_HOSTS in the environment")
 else:
     # Off unless asked for (`make dev`): a mistyped URL must not show the URL map.
-    DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
+    DEBUG = _env_bool("DJANGO_DEBUG", False)
     # A development-only key: production refuses to start without its own.
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")
     ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]", "testserver"]
+# Earlier keys, comma-separated like ALLOWED_HOSTS, newest first: sessions and password-reset
+# links signed with them stay valid after SECRET_KEY changes (docs/deploy.md, "Changing
+# SECRET_KEY"). The job queue signs its jobs with SECRET_KEY alone: drain it before a change.
+SECRET_KEY_FALLBACKS = _env_list("SECRET_KEY_FALLBACKS")
+if any(len(key.split()) != 1 for key in SECRET_KEY_FALLBACKS):
+    raise ImproperlyConfigured("SECRET_KEY_FALLBACKS: separate the keys with commas, not spaces")
 
 # Where the database (SQLite default), uploaded images, sent-emails/ and collected static files
 # live (logs go to the console only); outside the repo's code.
 DATA_DIR = Path(os.environ.get("DATA_DIR", REPO_DIR / "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+if PRODUCTION:
+    # The development defaults (a SQLite file and a folder under DATA_DIR, local to one machine)
+    # would start a second, empty site beside the real one: production names both explicitly.
+    # `sqlite:///PATH` and a local folder are allowed, chosen on purpose.
+    for _name, _default in (("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}"),
+                            ("PRIVATE_MEDIA_ROOT", DATA_DIR / "private")):
+        if not os.environ.get(_name, "").strip():
+            raise ImproperlyConfigured(
+                f"DJANGO_ENV=production needs {_name} in the environment (the development "
+                f"default would be {_default})"
+            )
 # Uploaded X-rays are private: never under a public static/media URL, served only by views
 # that check ownership.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", DATA_DIR / "private")).resolve()
@@ -220,8 +258,8 @@ EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
-EMAIL_USE_SSL = os.environ.get("EMAIL_USE_SSL", "0") == "1"
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -231,7 +269,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 if PRODUCTION:
-    SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "1") == "1"
+    SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

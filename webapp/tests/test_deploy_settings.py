@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -19,8 +21,9 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     # DJANGO_ALLOW_ASYNC_UNSAFE, which `check --deploy` rightly refuses).
     env = {
         key: value for key, value in os.environ.items()
-        if key not in ("DJANGO_DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL",
-                       "DJANGO_ALLOW_ASYNC_UNSAFE")
+        if key not in ("DJANGO_DEBUG", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "ALLOWED_HOSTS",
+                       "DATABASE_URL", "PRIVATE_MEDIA_ROOT", "DJANGO_ALLOW_ASYNC_UNSAFE",
+                       "EMAIL_USE_TLS", "EMAIL_USE_SSL", "SECURE_SSL_REDIRECT")
     }
     env.update(
         DJANGO_ENV="production",
@@ -28,6 +31,9 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(64),  # 86 characters, as `check --deploy` wants 50+
         ALLOWED_HOSTS="cxr.example.org",
         DATA_DIR=str(tmp_path / "data"),
+        # Production takes no default for these two (SQLite chosen explicitly is fine).
+        DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'db.sqlite3'}",
+        PRIVATE_MEDIA_ROOT=str(tmp_path / "private"),
     )
     env.update(overrides)
     return {key: value for key, value in env.items() if value is not None}
@@ -128,3 +134,95 @@ def test_mail_and_the_api_rate_limit_are_set_from_the_environment(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.split() == ["django.core.mail.backends.smtp.EmailBackend", "smtp.example.org", "587",
                                      "cxr", "s3cret", "True", "30"]
+
+
+def settings_of(env: dict[str, str], *names: str) -> subprocess.CompletedProcess:
+    """Load the settings in a fresh process (as gunicorn does) and print the named ones."""
+    code = ("from django.conf import settings as s; "
+            f"print(*(repr(getattr(s, n)) for n in {names!r}), sep='|')")
+    return subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"],
+                          cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("key", ["", "   "])
+def test_production_refuses_an_empty_secret_key(tmp_path, key):
+    # An empty key used to start, then answer every page with a 500.
+    result = manage(production_env(tmp_path, SECRET_KEY=key), "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "PRIVATE_MEDIA_ROOT"])
+@pytest.mark.parametrize("value", [None, ""])
+def test_production_refuses_the_local_defaults_of_database_and_media(tmp_path, name, value):
+    """Without them production used a SQLite file and a folder under DATA_DIR, local to one
+    machine: a second, empty site beside the real one, and no error anywhere."""
+    result = manage(production_env(tmp_path, **{name: value}), "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and name in result.stderr
+    assert not (tmp_path / "data" / "db.sqlite3").exists()
+
+
+def test_production_takes_sqlite_when_asked_for_explicitly(tmp_path):
+    db = tmp_path / "chosen.sqlite3"
+    result = settings_of(production_env(tmp_path, DATABASE_URL=f"sqlite:///{db}"), "DATABASES")
+    assert result.returncode == 0, result.stderr
+    assert str(db) in result.stdout
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("1", True), ("true", True), ("True", True), ("YES", True), ("on", True),
+    ("0", False), ("false", False), ("FALSE", False), ("no", False), ("Off", False),
+])
+def test_on_off_settings_take_the_usual_words(tmp_path, value, expected):
+    # "true" used to mean off: only "1" was on.
+    env = production_env(tmp_path, EMAIL_USE_TLS=value, SECURE_SSL_REDIRECT=value)
+    result = settings_of(env, "EMAIL_USE_TLS", "SECURE_SSL_REDIRECT")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{expected}|{expected}"
+
+
+def test_on_off_settings_keep_their_defaults_when_unset(tmp_path):
+    result = settings_of(production_env(tmp_path), "EMAIL_USE_TLS", "EMAIL_USE_SSL",
+                         "SECURE_SSL_REDIRECT")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False|False|True"
+
+
+@pytest.mark.parametrize("name", ["EMAIL_USE_TLS", "EMAIL_USE_SSL", "SECURE_SSL_REDIRECT"])
+@pytest.mark.parametrize("value", ["ture", "2", "enabled"])
+def test_on_off_settings_refuse_anything_else_naming_the_variable(tmp_path, name, value):
+    result = manage(production_env(tmp_path, **{name: value}), "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and name in result.stderr
+
+
+def test_old_keys_listed_in_secret_key_fallbacks_still_verify_signatures(tmp_path):
+    """Rotation (docs/deploy.md): a session or password-reset link signed with the old key must
+    stay valid once the old key moves to SECRET_KEY_FALLBACKS."""
+    old = secrets.token_urlsafe(64)
+    signed = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.core import signing; "
+         "print(signing.dumps('hello'))"],
+        cwd=REPO_DIR, env=production_env(tmp_path, SECRET_KEY=old), capture_output=True,
+        text=True, timeout=120)
+    assert signed.returncode == 0, signed.stderr
+    token = signed.stdout.strip().splitlines()[-1]
+    check = ("import django, sys; django.setup(); from django.core import signing; "
+             f"print(signing.loads({token!r}))")
+    rotated = production_env(tmp_path, SECRET_KEY_FALLBACKS=f"{secrets.token_urlsafe(64)}, {old}")
+    result = subprocess.run([sys.executable, "-c", check], cwd=REPO_DIR, env=rotated,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "hello"
+    forgotten = subprocess.run([sys.executable, "-c", check], cwd=REPO_DIR,
+                               env=production_env(tmp_path), capture_output=True, text=True,
+                               timeout=120)
+    assert "BadSignature" in forgotten.stderr
+
+
+def test_secret_key_fallbacks_listed_with_spaces_are_refused(tmp_path):
+    env = production_env(tmp_path, SECRET_KEY_FALLBACKS="oldkey1 oldkey2")
+    result = manage(env, "check")
+    assert result.returncode != 0
+    assert "SECRET_KEY_FALLBACKS" in result.stderr

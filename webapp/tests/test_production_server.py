@@ -55,8 +55,9 @@ def test_gunicorn_in_production_mode_behind_a_proxy(tmp_path, database_url):
     env.update(DJANGO_ENV="production", SECRET_KEY=secrets.token_urlsafe(64),
                ALLOWED_HOSTS="cxr.example.org", DATA_DIR=str(tmp_path / "data"),
                STATIC_ROOT=str(tmp_path / "static"), LOG_LEVEL="CRITICAL")
-    if database_url:
-        env["DATABASE_URL"] = database_url
+    # Production takes no default database or media folder: SQLite is named explicitly.
+    env["DATABASE_URL"] = database_url or f"sqlite:///{tmp_path / 'data' / 'db.sqlite3'}"
+    env["PRIVATE_MEDIA_ROOT"] = str(tmp_path / "data" / "private")
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
         result = subprocess.run([sys.executable, "manage.py", *command], cwd=REPO_DIR, env=env,
                                 capture_output=True, text=True, timeout=300)
