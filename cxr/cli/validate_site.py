@@ -89,9 +89,13 @@ def read_labels(path: Path, classes: list[str]) -> list[tuple[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cxr.evaluation.markdown import format_estimate, table
-    from cxr.evaluation.plots import plot_reliability
-    from cxr.evaluation.site_validation import validate
+    try:  # the report's figures and statistics: the [train] extra, not the web app's install
+        from cxr.evaluation.markdown import format_estimate, table
+        from cxr.evaluation.plots import plot_reliability
+        from cxr.evaluation.site_validation import validate
+    except ImportError as exc:
+        raise CliError(f"validate-site needs the training extra for its report ({exc}): install it "
+                       "with `pip install '.[train]'` (or `make install-test`)") from None
     from cxr.inference import ImageError
     from cxr.inference.card import json_safe
     from cxr.inference.site_check import CALIBRATION_BINS, SiteCase, card_figures
