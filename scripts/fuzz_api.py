@@ -96,10 +96,14 @@ def main() -> int:
     try:
         manage(env, "migrate", "--noinput")
         manage(env, "collectstatic", "--noinput")
+        # A verified doctor: the account with the API's whole surface (an upload's
+        # patient_reference, a reading's patient_reference and note).
         key = manage(env, "shell", "-c", (
-            "from webapp.accounts.models import User; from webapp.screening.models import ApiToken;"
+            "from django.utils import timezone; from webapp.accounts.models import User;"
+            "from webapp.screening.models import ApiToken;"
             "u = User.objects.create_user(email='fuzz@example.org', password=None, full_name='Fuzz',"
-            " role='doctor'); print(ApiToken.issue(u, name='fuzz', rate_limit=1_000_000)[1])"
+            " role='doctor', doctor_verified_at=timezone.now());"
+            " print(ApiToken.issue(u, name='fuzz', rate_limit=1_000_000)[1])"
         )).strip().splitlines()[-1]
 
         port = free_port()

@@ -46,7 +46,7 @@ from .batch_models import UploadBatch
 from .forms import is_doctor
 from .screen import UploadRefused, refuse_oversized_body
 
-API_VERSION = "2.3.0"
+API_VERSION = "2.4.0"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_BATCH_FILES = 10
@@ -230,6 +230,35 @@ IdempotencyKey = Header(None, alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_P
                                     "(201, Idempotent-Replayed: true) and never makes a second.")
 
 
+# A boolean form field as OpenAPI clients write it ("" as absent). Django's BooleanField would
+# read any other text but "0" as true ("off", "{}"), so the API refuses the rest.
+BOOLEAN_TEXTS = frozenset({"", "true", "false"})
+
+
+def _reference_form(request):
+    """The upload's patient_reference / reference_from_dicom, cleaned as the web form cleans
+    them (forms.UploadForm); None when the request gives neither. Only a verified doctor's
+    account keeps a reference: anyone else who sends one is refused (403), not silently ignored,
+    and nothing is stored. Called after the body is parsed and before anything is screened."""
+    from .forms import UploadForm
+
+    flag = request.POST.get("reference_from_dicom", "")
+    if flag.lower() not in BOOLEAN_TEXTS:
+        raise ApiProblem(400, "invalid_reference", "reference_from_dicom: send true or false.")
+    form = UploadForm(request.POST)
+    if not form.is_valid():
+        raise ApiProblem(400, "invalid_reference", " ".join(
+            f"{name}: {error}" for name, errors in form.errors.items() for error in errors))
+    if not (form.cleaned_data.get("patient_reference", "").strip()
+            or form.cleaned_data.get("reference_from_dicom")):
+        return None
+    if not is_doctor(request.user):
+        raise ApiProblem(403, "reference_for_doctors", "Only a verified doctor's account keeps a "
+                         "patient reference: send the upload without patient_reference and "
+                         "reference_from_dicom.")
+    return form
+
+
 @api.post("/readings/", url_name="readings", operation_id="createReading", exclude_unset=True,
           response={201: Reading}, summary="Screen one X-ray and store the reading",
           openapi_extra=openapi.operation("createReading"))
@@ -240,7 +269,13 @@ def create_reading(request, response: HttpResponse, idempotency_key: str | None 
     if len(files) > 1:  # reading the first and dropping the rest silently lost X-rays
         raise ApiProblem(400, "too_many_files", "This route reads one X-ray; send several as the field "
                          "'images' to POST /api/v1/readings/batch/.")
+    form = _reference_form(request)
     reading, replayed = api_idempotency.screen_once(request.user, files[0], idempotency_key)
+    # A replay answers the first request's reading as it was: its reference is not rewritten.
+    reference = form.reference_for(files[0]) if form is not None and not replayed else ""
+    if reference:
+        type(reading).objects.filter(pk=reading.pk).update(patient_reference=reference)
+        reading.patient_reference = reference
     return _created(request, response, reading, replayed)
 
 
@@ -287,7 +322,11 @@ def create_readings(request, response: HttpResponse, idempotency_key: str | None
     if len(files) > MAX_BATCH_FILES:
         raise ApiProblem(400, "too_many_files",
                          f"Send at most {MAX_BATCH_FILES} files in one request.")
-    batch, replayed = batches.create_batch(request.user, files, idempotency_key=idempotency_key or "")
+    form = _reference_form(request)
+    # As the web form's batch: the one reference for every file (or each DICOM file's PatientID).
+    references = [form.reference_for(f) for f in files] if form is not None else None
+    batch, replayed = batches.create_batch(request.user, files, references,
+                                           idempotency_key=idempotency_key or "")
     body = batches.status(batch, request, api=True)
     private_headers(response)
     response["Location"] = body["status_url"]

@@ -31,7 +31,8 @@ DESCRIPTION = (
     "Since 2.0.0 each warning is an object {code, message}; 2.1.0 added the batch upload, "
     "Idempotency-Key and problem details (the `error` member of 2.0 errors is kept); 2.2.0 "
     "queues a batch's files (202 with the batch's status URL, GET /batches/{id}/) instead of "
-    "reading them in the request; 2.3.0 adds `emergency` to every reading."
+    "reading them in the request; 2.3.0 adds `emergency` to every reading; 2.4.0 takes a "
+    "doctor's `patient_reference` (or `reference_from_dicom`) with an upload."
 )
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -66,6 +67,22 @@ def _upload_description() -> str:
         f"pixels -> 413 too_large or image_too_large.")
 
 
+# The upload form's reference fields (forms.UploadForm), for every file of the request.
+_REFERENCE_FIELDS = {
+    "patient_reference": {
+        "type": "string", "maxLength": 64,
+        "description": "Optional, doctors' accounts only: your own reference for the patient "
+                       "(e.g. a record number; avoid names), kept with the reading (with every "
+                       "reading of a batch), white space runs made one space. A patient's or "
+                       "pending doctor's account that sends a non-empty one gets 403 "
+                       "reference_for_doctors and nothing is stored."},
+    "reference_from_dicom": {
+        "type": "boolean", "default": False,
+        "description": "Optional, doctors' accounts only: with no patient_reference, use each "
+                       "DICOM file's PatientID as its reference (other files get none)."},
+}
+
+
 def _upload_body(field: str, many: bool) -> dict:
     item = {"type": "string", "format": "binary"}
     schema = ({"type": "array", "items": item, "minItems": 1, "maxItems": 10} if many else item)
@@ -74,7 +91,7 @@ def _upload_body(field: str, many: bool) -> dict:
     return {"required": True, "description": _upload_description(), "content": {
         "multipart/form-data": {
             "schema": {"type": "object", "required": [field],
-                       "properties": {field: {**schema, "description": what}}},
+                       "properties": {field: {**schema, "description": what}, **_REFERENCE_FIELDS}},
             "encoding": {field: {"contentType": "image/png, image/jpeg, application/dicom, "
                                                 "application/octet-stream"}},
         }}}
@@ -107,6 +124,10 @@ _UPLOAD_ERRORS = {
                   "already used for another file (idempotency_key_reused)"),
     503: _problem("No model is installed on the server: model_not_installed"),
 }
+_REFERENCE_ERRORS = {
+    403: _problem("A patient_reference or reference_from_dicom from an account that is not a "
+                  "verified doctor's: reference_for_doctors (nothing is stored)"),
+}
 
 # Per operation (by operationId): its own responses beyond the generated success response.
 _OPERATIONS: dict[str, dict] = {
@@ -131,8 +152,9 @@ _OPERATIONS: dict[str, dict] = {
                                           "description": "true when this answers a retry"}},
               "links": _reading_links("$response.body#/id")},
         400: _problem("No 'image' field, several of them (send those to createReadings), a "
-                      "malformed body, or a bad Idempotency-Key: no_file, too_many_files, bad_request"),
-        **_UPLOAD_ERRORS,
+                      "malformed body, a bad Idempotency-Key, or a patient_reference over 64 "
+                      "characters: no_file, too_many_files, bad_request, invalid_reference"),
+        **_UPLOAD_ERRORS, **_REFERENCE_ERRORS,
     }},
     "createReadings": {"requestBody": _upload_body("images", many=True), "responses": {
         202: {"description": "The files are stored and queued, one job per file; the body is "
@@ -149,8 +171,10 @@ _OPERATIONS: dict[str, dict] = {
               "links": {"GetBatch": {"operationId": "getBatch",
                                      "parameters": {"id": "$response.body#/id"},
                                      "description": "The batch's progress"}}},
-        400: _problem("No 'images' field, more than 10 files, a malformed body, or a bad "
-                      "Idempotency-Key: no_file, too_many_files, bad_request"),
+        400: _problem("No 'images' field, more than 10 files, a malformed body, a bad "
+                      "Idempotency-Key, or a patient_reference over 64 characters: no_file, "
+                      "too_many_files, bad_request, invalid_reference"),
+        **_REFERENCE_ERRORS,
         413: _UPLOAD_ERRORS[413],
         422: _problem("The Idempotency-Key was already used for other files: "
                       "idempotency_key_reused"),
