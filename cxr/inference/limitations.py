@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from cxr.inference.card import HeatmapCheck, ModelCard, is_number
 from cxr.inference.notices import Notice
+from cxr.inference.site_check import wilson_interval
 
 
 def limitation_notices(card: ModelCard) -> list:
@@ -79,15 +80,20 @@ def unseen_source_caveat(card: ModelCard, label: str | None = None) -> Notice | 
 
 
 def _label_precision(card: ModelCard, label: str) -> Notice | None:
-    """Precision of `label` out of source (the card's per-class PPV, its interval, and the counts
-    from the confusion matrix: true classes in rows, labels in columns) against the patient split;
-    None where any of it is missing."""
+    """Precision of `label` out of source (the card's per-class PPV and the counts from the
+    confusion matrix: true classes in rows, labels in columns) against the patient split; None
+    where any of it is missing.
+
+    The interval is the Wilson interval of right/said, not the card's: the card's bootstrap keeps
+    each true class's count fixed, so its PPV interval only carries the noise of the per-class
+    rates at that test set's class mix ("normal" 130 of 402: 31-34%), while the caveat speaks of
+    how often the label was right among the times it was given (28-37%). Neither counts that the
+    unseen images came from two collections only; the caveat says how many labels it rests on."""
     source, patient = ((card.metrics or {}).get(split) or {} for split in ("source", "patient"))
     unseen = ((source.get("per_class") or {}).get(label) or {}).get("ppv") or {}
     seen = ((patient.get("per_class") or {}).get(label) or {}).get("ppv") or {}
     classes, matrix = source.get("classes") or [], source.get("confusion_matrix")
-    ci = unseen.get("ci95") or [None, None]
-    if not (is_number(unseen.get("value")) and is_number(seen.get("value")) and all(map(is_number, ci))
+    if not (is_number(unseen.get("value")) and is_number(seen.get("value"))
             and label in classes and isinstance(matrix, list) and len(matrix) == len(classes)):
         return None
     column = classes.index(label)
@@ -95,8 +101,9 @@ def _label_precision(card: ModelCard, label: str) -> Notice | None:
     right = int(matrix[column][column])
     if not said:
         return None
-    return Notice("label_unverified_unseen_class", label=label, source_percent=100 * unseen["value"],
-                  source_low_percent=100 * ci[0], source_high_percent=100 * ci[1], right=right,
+    low, high = wilson_interval(right, said)
+    return Notice("label_unverified_unseen_class", label=label, source_percent=100 * right / said,
+                  source_low_percent=100 * low, source_high_percent=100 * high, right=right,
                   said=said, patient_percent=100 * seen["value"])
 
 
