@@ -18,7 +18,9 @@ A name typed alone is read in this order (`_best`): a town's own name before one
 alternative names (GeoNames lists "Jayapura" among Jaipur's); a town the lists name (a list's
 city, or the GeoNames town beside it) before one that only lies near a listed hospital, and
 that before one far from every listed hospital; then the larger. "Paris" is Paris, Texas, when
-the lists hold its hospitals; "Paris, France" names the other.
+the lists hold its hospitals; "Paris, France" names the other. A city of a million people or more
+is known by its other names too: "Peking" is Beijing and "Calcutta" Kolkata, unless a town of that
+very name lies by listed hospitals ("Madras" stays Madras, Oregon; "Madras, India" is Chennai).
 
 Some matches are guesses: an alternative name ("Soerabaja"; GeoNames also lists "saya" among
 Suya's, in Nigeria), a town picked out of a longer phrase ("Jl. Malioboro Yogyakarta"), an
@@ -46,6 +48,9 @@ from .models import Hospital
 from .nearest import great_circle_km, open_hospitals_index, table_version
 
 MIN_POPULATION = 5000
+# A city this large is called by its other names too ("Peking", "Bombay", "Saigon"): such a name
+# is not a guess, and beats a small town of that name that is far from every listed hospital.
+WELL_KNOWN_POPULATION = 1_000_000
 COVERED_KM = 100
 # A list's town and a GeoNames town of the same name this close are one place.
 TWIN_KM = 25
@@ -442,6 +447,13 @@ def _named(key: str, qualifiers: list[str] = ()) -> list[Place]:
     return [p for p in world_cities().alternatively_named(key) if _matches(p, qualifiers)]
 
 
+def _well_known_as(key: str) -> list[Place]:
+    """Cities of WELL_KNOWN_POPULATION people or more that have `key` as an alternative name."""
+    if key in COMMON_WORDS:
+        return []
+    return [p for p in world_cities().alternatively_named(key) if p.population >= WELL_KNOWN_POPULATION]
+
+
 def _near_listed(found: list[Place]) -> list[Place]:
     """The places a guess may mean: those the lists name or that lie near a listed hospital."""
     index, listed = open_hospitals_index(), hospital_places()
@@ -503,7 +515,11 @@ def resolve(text: str, near: tuple[float, float] | None = None) -> Place | None:
     for i, name in enumerate(parts):
         qualifiers = parts[i + 1:]
         found = _named(name, qualifiers)
-        if found and not qualifiers and (_common(name) or not _own_named(name)):
+        if not qualifiers and (famous := _well_known_as(name)) and not _near_listed(_own_named(name)):
+            # "Peking" is Beijing, not Kosciusko, Mississippi (another of its names) by listed
+            # hospitals; "Calcutta" is Kolkata, not the small Calcutta in South Africa.
+            found = famous
+        elif found and not qualifiers and (_common(name) or not _own_named(name)):
             found = _near_listed(found)  # a guess: "tolong" is not Bayawan, Philippines
         if found:
             # A suggestion's label names its place, and the few that share it.

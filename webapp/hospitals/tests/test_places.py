@@ -405,3 +405,24 @@ def test_each_town_of_a_shared_label_is_suggested_with_what_tells_it_apart(both_
     for lat, lon in details:
         status, data = nearest_json(client, place=label, lat=str(lat), lon=str(lon))
         assert status == 200 and (data["origin"]["lat"], data["origin"]["lon"]) == (lat, lon)
+
+
+@pytest.mark.parametrize(("text", "label", "was"), [
+    # Other names of cities of a million people or more; what each typed alone found before.
+    ("Peking", "Beijing, China", "Kosciusko, Mississippi (another of its names), by listed hospitals"),
+    ("Bombay", "Mumbai, India", "nothing"),
+    ("Saigon", "Ho Chi Minh City, Vietnam", "nothing"),
+    ("Calcutta", "Kolkata, India", "Calcutta, South Africa (35,000 people, no listed hospital)"),
+])
+def test_a_big_citys_other_name_finds_it(both_lists, client, text, label, was):
+    assert places.resolve(text).label == label, was
+    status, data = nearest_json(client, place=text)
+    assert status == 200 and data["origin"]["label"] == label
+    assert data["coverage"] == "none" and "outside the hospital lists imported here" in data["message"]
+
+
+def test_a_listed_town_keeps_its_own_name_over_a_big_citys_old_one(both_lists):
+    # Madras, Oregon has listed hospitals; Chennai, once Madras, is named with its country.
+    assert places.resolve("Madras").label.startswith("Madras, Oregon")
+    assert places.resolve("Madras, India").label == "Chennai, India"
+    assert places.resolve("Jayapura").label == "Jayapura, Indonesia"  # also among Jaipur's names
