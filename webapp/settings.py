@@ -127,6 +127,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy, Permissions-Policy and friends (webapp/middleware.py).
     "webapp.middleware.SecurityHeadersMiddleware",
+    # GET /healthz for load balancers, answered here: before sessions, CSRF, login, the
+    # language and the Host check (a probe names the machine by its address) (webapp/health.py).
+    "webapp.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Every error under /api/ is a JSON problem, whoever raised it (webapp/screening/api_problems.py).
     "webapp.screening.api_problems.ApiErrorMiddleware",
@@ -230,7 +233,10 @@ STORAGES = {
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
             if PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
-        )
+        ),
+        # Public files, readable by whoever serves them (collectstatic may run as another user
+        # when an image is built): not the owner-only FILE_UPLOAD_PERMISSIONS below.
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
     },
 }
 # In development whitenoise serves straight from the finders: no collectstatic needed.
@@ -246,6 +252,11 @@ SITE_VALIDATION_MAX_BYTES = int(os.environ.get("SITE_VALIDATION_MAX_BYTES", str(
 API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "120"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Uploaded files are medical images: owner-only (not 0644/0755, readable by every local user).
+# Django's storage classes read these; the X-rays and their derived images are written by
+# webapp/screening/storage.py with the same modes.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -271,6 +282,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # A load balancer probes each app machine's /healthz over plain HTTP: answered, not
+    # redirected (it holds no secret and sets no cookie; webapp/health.py).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))

@@ -1,4 +1,7 @@
-"""URL map of the web app: one include per Django app."""
+"""URL map of the web app: one include per Django app.
+
+GET /healthz (for load balancers) is not here: webapp.health.HealthCheckMiddleware answers it
+before sessions, login and the Host check."""
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path

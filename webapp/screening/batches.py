@@ -78,11 +78,11 @@ def create_batch(owner, files, references=None, *, idempotency_key: str = "") ->
             return earlier, True
     references = list(references or [""] * len(files))
     folder = pending_root() / uuid.uuid4().hex
-    folder.mkdir(parents=True)
+    storage.make_private_folder(folder)  # owner-only, as the readings' files (storage.py)
     try:
         for index, uploaded in enumerate(files):
             uploaded.seek(0)
-            with open(folder / str(index), "wb") as out:
+            with storage.open_private(folder / str(index)) as out:
                 for chunk in uploaded.chunks():
                     out.write(chunk)
                 out.flush()

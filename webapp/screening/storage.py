@@ -6,6 +6,9 @@ The root is never under a public URL; views that check ownership serve the files
 Creation writes every file first (each to a temporary name, then renamed, so no reader ever sees
 half a file), makes them durable (fsync, all at once), then inserts the row in a transaction; if
 the insert fails the files are removed.
+Every file and folder written under the root is the app's user's alone (files 0600, folders
+0700, whatever the umask): they are medical images, and other local users of the server must
+not read them. The web and queue processes therefore run as the same user (docs/deploy.md).
 Deleting a row removes its folder once the deletion is committed (also for cascades, e.g. when
 a user is deleted). `manage.py cleanup_orphans` repairs what a crash in between leaves behind.
 """
@@ -32,6 +35,9 @@ FILE_NAMES = (ORIGINAL, THUMBNAIL, HEATMAP)
 # The class activation map is 7 x 7 cells upscaled: 256 px holds all its detail, and the
 # browser stretches it smoothly over the X-ray. A full-size copy would only cost encoding time.
 HEATMAP_MAX_SIDE = 256
+# Owner-only, like settings.FILE_UPLOAD_PERMISSIONS / FILE_UPLOAD_DIRECTORY_PERMISSIONS (which
+# only Django's storage classes read; these files are written here, not through them).
+FILE_MODE, FOLDER_MODE = 0o600, 0o700
 
 
 def media_root() -> Path:
@@ -52,11 +58,29 @@ def reading_folder(owner_id: int, storage_key: uuid.UUID | str) -> Path:
     return media_root() / str(owner_id) / str(storage_key)
 
 
+def make_private_folder(path: Path, exist_ok: bool = False) -> None:
+    """Make the folder `path` (mode 0700), and any missing folder above it the same way (the
+    media root too, when it is missing). Like Path.mkdir(parents=True), whose parents get the
+    umask's mode (0755: readable by every local user) rather than `mode`."""
+    if not path.parent.is_dir():
+        make_private_folder(path.parent, exist_ok=True)
+    try:
+        os.mkdir(path, FOLDER_MODE)
+    except FileExistsError:
+        if not exist_ok or not path.is_dir():
+            raise
+
+
+def open_private(path: Path):
+    """A new file at `path` (mode 0600), open for writing bytes; refuses an existing one."""
+    return open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb")
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     """`data` under a temporary name, then renamed to `path`: a reader sees all of it or none.
     Durability is `_sync`'s, for all of a reading's files at once."""
-    with atomic_target(path) as tmp:
-        tmp.write_bytes(data)
+    with atomic_target(path) as tmp, open_private(tmp) as out:
+        out.write(data)
 
 
 def _fsync(path: Path, errors: list[BaseException]) -> None:
@@ -105,7 +129,7 @@ def create_reading(owner, prediction) -> Reading:
         THUMBNAIL: thumbnail,
         HEATMAP: imaging.heatmap_png(prediction.heatmap, prediction.image.shape, HEATMAP_MAX_SIDE),
     }
-    folder.mkdir(parents=True, exist_ok=False)
+    make_private_folder(folder)
     try:
         for name, data in files.items():
             _write_atomically(folder / name, data)

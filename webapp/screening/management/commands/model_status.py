@@ -1,9 +1,12 @@
 """`manage.py model_status`: say which model the app will serve, or that none is installed.
 
-`make run` calls it before serving so that a missing model is visible at start-up. It always
-exits 0: the app still serves its other pages without a model (screening then says so).
+`make run` calls it before serving so that a missing model is visible at start-up. It exits 0
+either way: the app still serves its other pages without a model (screening then says so).
+With --strict (a deploy script's check) it exits 1, after the same report, when screening
+cannot be served: no model, one that cannot be loaded, or a site calibration
+(CXR_SITE_CALIBRATION) that is set but cannot be used with it.
 """
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from webapp.screening.engine import (
     configured_model_dir,
@@ -13,9 +16,20 @@ from webapp.screening.engine import (
 
 
 class Command(BaseCommand):
-    help = "Print which chest X-ray model the web app will serve (exit status 0 either way)."
+    help = ("Print which chest X-ray model the web app will serve (exit status 0 either way; "
+            "with --strict, 1 when screening cannot be served).")
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--strict", action="store_true",
+            help="Exit with status 1 when no model can be served or the site calibration cannot be used.")
+
+    def handle(self, *args, strict=False, **options):
+        if not self._report() and strict:
+            raise CommandError("screening cannot be served (see above)", returncode=1)
+
+    def _report(self) -> bool:
+        """Print the report; True when screening can be served."""
         try:
             # Imported here: the inference package loads onnxruntime, which other commands
             # (migrate, import_hospitals) do not need.
@@ -24,15 +38,15 @@ class Command(BaseCommand):
             missing_model_errors = (ModelNotInstalled, FileNotFoundError)
         except ImportError as exc:
             self.stdout.write(self.style.WARNING(f"No model installed: cannot import cxr.inference ({exc})"))
-            return
+            return False
         try:
             predictor = Predictor.load(configured_model_dir())
         except missing_model_errors as exc:
             self.stdout.write(self.style.WARNING(f"No model installed: {exc}"))
-            return
+            return False
         except Exception as exc:  # a broken model must not stop the rest of the app starting
             self.stdout.write(self.style.ERROR(f"No model installed: the model could not be loaded ({exc})"))
-            return
+            return False
         card = predictor.card
         architecture = (card.architecture.name if card.architecture else None) or "?"
         self.stdout.write(
@@ -41,10 +55,11 @@ class Command(BaseCommand):
                 f"({architecture}; classes: {', '.join(card.classes)}) from {predictor.model_dir}"
             )
         )
-        self._site_calibration(predictor)
+        return self._site_calibration(predictor)
 
-    def _site_calibration(self, predictor) -> None:
-        """The site calibration readings will go through (CXR_SITE_CALIBRATION), if any."""
+    def _site_calibration(self, predictor) -> bool:
+        """The site calibration readings will go through (CXR_SITE_CALIBRATION), if any; False
+        when one is set that the predictor would refuse."""
         from cxr.inference.site_calibration import SiteCalibrationError
 
         path = configured_site_calibration_file()
@@ -54,9 +69,10 @@ class Command(BaseCommand):
             self.stdout.write(self.style.ERROR(
                 f"Site calibration {path} cannot be used: {exc}. Screening says the model is unavailable "
                 "until it is fixed or CXR_SITE_CALIBRATION is unset."))
-            return
+            return False
         if calibration is None:
-            return
+            return True
         site = f", {calibration.site}" if calibration.site else ""
         self.stdout.write(self.style.SUCCESS(
             f"Site calibration: {path}, fitted on {calibration.cases} labelled X-rays ({calibration.fitted_at}{site})"))
+        return True

@@ -1,0 +1,136 @@
+"""`GET /healthz`: can this process serve screening? For load balancers and monitoring.
+
+Answers JSON `{"status": "ok" | "unavailable", "checks": {"database": ..., "model": ...,
+"storage": ...}}`, 200 when every check says "ok", 503 otherwise; a failing check says why with a
+short code, never a path, a message or a traceback (anyone who can reach the URL may read it):
+
+- database: a trivial query ("error" when it fails);
+- model: the engine's shared predictor (webapp/screening/engine.py), loaded once per process and
+  then only looked up; "not_installed", "card_unreadable", "site_calibration_unusable",
+  "load_failed" (a damaged model file) or "inference_missing" (the package cannot be imported);
+  `manage.py model_status` prints the details;
+- storage: PRIVATE_MEDIA_ROOT is a folder ("missing") in which this process can create a file
+  ("not_writable"); the probe file has no name (O_TMPFILE) or is removed at once.
+
+Answered by a middleware near the top of the stack: no session, cookie, CSRF token, login,
+language or audit record, and any Host header (a load balancer names each machine by its
+address, which is not in ALLOWED_HOSTS). Production settings exempt it from the HTTPS redirect.
+Never cached. Cheap: a query, a dictionary look-up and a file creation.
+"""
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.utils.cache import add_never_cache_headers
+
+PATH = "/healthz"
+OK = "ok"
+log = logging.getLogger(__name__)
+_last: dict[str, str] = {}  # check -> its last result in this process, to log changes only
+
+
+def check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - any failure is "error"; the log has the rest
+        _note("database", "error", exc)
+        return "error"
+    return _note("database", OK)
+
+
+def _model_reason(exc: BaseException) -> str:
+    """The reason code of a ModelUnavailable, from the error the engine caught."""
+    cause = exc.__cause__
+    if isinstance(cause, ImportError):
+        return "inference_missing"
+    from cxr.inference import CardError, ModelNotInstalled
+    from cxr.inference.site_calibration import SiteCalibrationError
+
+    for kind, code in ((ModelNotInstalled, "not_installed"), (CardError, "card_unreadable"),
+                       (SiteCalibrationError, "site_calibration_unusable")):
+        if isinstance(cause, kind):
+            return code
+    return "load_failed"
+
+
+def check_model() -> str:
+    from webapp.screening.engine import ModelUnavailable, get_predictor
+
+    try:
+        get_predictor()  # the process's shared predictor: loaded at most once, then looked up
+    except ModelUnavailable as exc:
+        return _note("model", _model_reason(exc), exc.detail)
+    except Exception as exc:  # noqa: BLE001 - the answer is a code, never a traceback
+        return _note("model", "load_failed", exc)
+    return _note("model", OK)
+
+
+def _probe_write(folder: Path) -> None:
+    """Create a file in `folder` and leave nothing behind; raises OSError when it cannot."""
+    if hasattr(os, "O_TMPFILE"):
+        try:  # an unnamed file: nothing to remove, even if this process is killed now
+            os.close(os.open(folder, os.O_WRONLY | os.O_TMPFILE, 0o600))
+            return
+        except OSError as exc:  # file systems without O_TMPFILE (NFS) say so in one of these
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                raise
+    fd, name = tempfile.mkstemp(prefix=".healthz-", dir=folder)
+    os.close(fd)
+    os.unlink(name)
+
+
+def check_storage() -> str:
+    root = Path(settings.PRIVATE_MEDIA_ROOT)
+    if not root.is_dir():
+        return _note("storage", "missing")
+    try:
+        _probe_write(root)
+    except OSError as exc:
+        return _note("storage", "not_writable", exc)
+    return _note("storage", OK)
+
+
+def _note(check: str, result: str, detail: object = "") -> str:
+    """`result`, logged when it differs from this check's last one in this process (a probe every
+    few seconds must not fill the log), with the detail the JSON leaves out."""
+    if _last.get(check) != result:
+        _last[check] = result
+        if result == OK:
+            log.info("health: %s ok", check)
+        else:
+            log.warning("health: %s %s: %s", check, result, detail)
+    return result
+
+
+def health() -> tuple[dict, int]:
+    """The JSON body and the status code of /healthz."""
+    checks = {"database": check_database(), "model": check_model(), "storage": check_storage()}
+    healthy = all(result == OK for result in checks.values())
+    return {"status": "ok" if healthy else "unavailable", "checks": checks}, 200 if healthy else 503
+
+
+class HealthCheckMiddleware:
+    """Answers GET (and HEAD) /healthz itself; passes every other request on."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path != PATH:
+            return self.get_response(request)
+        if request.method not in ("GET", "HEAD"):
+            response = HttpResponseNotAllowed(["GET", "HEAD"])
+        else:
+            body, status = health()
+            response = JsonResponse(body, status=status)
+        add_never_cache_headers(response)
+        return response

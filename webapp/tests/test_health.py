@@ -1,0 +1,158 @@
+"""GET /healthz (webapp/health.py): 200 when the database, the model and the image storage all
+work, 503 naming the failing check otherwise; codes only, never a path or a traceback."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from webapp.tests.test_deploy_settings import REPO_DIR, production_env
+
+pytestmark = pytest.mark.django_db
+ALL_OK = {"status": "ok", "checks": {"database": "ok", "model": "ok", "storage": "ok"}}
+
+
+@pytest.fixture
+def storage_root(media_root) -> Path:
+    media_root.mkdir()
+    return media_root
+
+
+def get_health(**headers):
+    response = Client().get("/healthz", **headers)
+    assert response["Content-Type"] == "application/json"
+    return response
+
+
+def assert_private(response, *secrets: Path) -> None:
+    """No cookie, never cached, and nothing of the server's paths or errors in the body."""
+    assert not response.cookies
+    assert "no-store" in response["Cache-Control"] and "max-age=0" in response["Cache-Control"]
+    body = response.content.decode()
+    for secret in secrets:
+        assert str(secret) not in body
+    assert "Traceback" not in body and "Error" not in body
+
+
+def test_healthy_with_the_real_model_database_and_storage(model_dir, storage_root):
+    response = get_health()
+    assert response.status_code == 200
+    assert response.json() == ALL_OK
+    assert_private(response, model_dir, storage_root)
+    assert list(storage_root.iterdir()) == []  # the write probe leaves nothing behind
+    # A load balancer names the machine by its address, which is not in ALLOWED_HOSTS.
+    assert get_health(HTTP_HOST="10.0.0.11:8000").status_code == 200
+    assert Client().head("/healthz").status_code == 200
+    assert Client().post("/healthz").status_code == 405
+
+
+def test_the_model_is_loaded_once_and_then_looked_up(model_dir, storage_root, monkeypatch):
+    from cxr.inference import Predictor
+
+    get_health()  # loads the model if this process has not yet
+    monkeypatch.setattr(Predictor, "load", lambda *a, **k: pytest.fail("loaded the model again"))
+    for _ in range(3):
+        assert get_health().status_code == 200
+
+
+def test_no_model_installed_is_503(settings, tmp_path, storage_root):
+    settings.CXR_MODEL_DIR = str(tmp_path / "no-model")
+    (tmp_path / "no-model").mkdir()
+    response = get_health()
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable",
+                               "checks": {"database": "ok", "model": "not_installed", "storage": "ok"}}
+    assert_private(response, tmp_path)
+
+
+def test_a_damaged_model_file_is_503_not_a_traceback(model_dir, settings, tmp_path, storage_root):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(model_dir, damaged)
+    with open(damaged / "model.onnx", "r+b") as model:  # a copy cut short
+        model.truncate(100_000)
+    settings.CXR_MODEL_DIR = str(damaged)
+    response = get_health()
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "model": "load_failed", "storage": "ok"}
+    assert_private(response, damaged)
+
+
+def test_a_site_calibration_for_another_model_is_503(model_dir, settings, tmp_path, storage_root):
+    from webapp.tests.support.screening_helpers import write_site_calibration
+
+    settings.CXR_SITE_CALIBRATION = str(write_site_calibration(
+        model_dir, tmp_path / "old.json", 0.8, version="old", cases=60, set_threshold=0.9))
+    response = get_health()
+    assert response.status_code == 503
+    assert response.json()["checks"]["model"] == "site_calibration_unusable"
+    assert_private(response, tmp_path)
+
+
+def test_missing_media_root_is_503(model_dir, media_root):
+    response = get_health()  # the fixture's folder was never made: storage not mounted
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "model": "ok", "storage": "missing"}
+    assert_private(response, media_root)
+
+
+@pytest.fixture
+def unwritable(storage_root):
+    """The media root, made unwritable: mode 0500, or immutable for root (who ignores modes)."""
+    if os.geteuid() == 0:
+        if subprocess.run(["chattr", "+i", str(storage_root)], capture_output=True).returncode:
+            pytest.skip("running as root where chattr +i is not allowed: cannot make a folder unwritable")
+        yield storage_root
+        subprocess.run(["chattr", "-i", str(storage_root)], check=True)
+    else:
+        storage_root.chmod(0o500)
+        yield storage_root
+        storage_root.chmod(0o700)
+
+
+def test_unwritable_media_root_is_503(model_dir, unwritable):
+    response = get_health()
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable",
+                               "checks": {"database": "ok", "model": "ok", "storage": "not_writable"}}
+    assert_private(response, unwritable)
+
+
+def test_a_failing_database_is_503(model_dir, storage_root, monkeypatch):
+    from django.db import OperationalError, connection
+
+    def refuse():
+        raise OperationalError('could not connect to server: password authentication failed for "cxr"')
+
+    monkeypatch.setattr(connection, "cursor", refuse)
+    response = get_health()
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "error", "model": "ok", "storage": "ok"}
+    assert "password" not in response.content.decode()
+
+
+PROBE = """
+import django, json
+django.setup()
+from django.test import Client
+plain = Client(HTTP_HOST="10.0.0.11:8000")
+health = plain.get("/healthz")
+print(json.dumps({"health": health.status_code, "body": health.json(),
+                  "hsts": health.has_header("Strict-Transport-Security"),
+                  "home": Client(HTTP_HOST="cxr.example.org").get("/").status_code}))
+"""
+
+
+def test_production_answers_a_plain_http_probe_without_redirecting(tmp_path):
+    (tmp_path / "private").mkdir()
+    result = subprocess.run([sys.executable, "-c", PROBE], cwd=REPO_DIR, env=production_env(tmp_path),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer == {"health": 200, "body": ALL_OK, "hsts": False,
+                      "home": 301}  # everything else is still redirected to HTTPS
