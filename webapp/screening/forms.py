@@ -3,8 +3,12 @@ from request.FILES; a DICOM file's PatientID, when asked for, by patient_ids.py)
 reference and note on a reading, and the history's filters."""
 from __future__ import annotations
 
+import datetime
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -68,8 +72,40 @@ class AnnotationForm(forms.ModelForm):
         }
 
 
+# The history's date filters take days in these years only: a reading older than 2000 or newer
+# than 2099 cannot exist, and a year such as 0001 or 9999 would overflow when the day is turned
+# into an instant of the reader's time zone.
+FIRST_FILTER_DAY = datetime.date(2000, 1, 1)
+LAST_FILTER_DAY = datetime.date(2099, 12, 31)
+ORDER_NEWEST, ORDER_OLDEST = "newest", "oldest"
+
+
+def _sensible_day(day: datetime.date) -> None:
+    if not FIRST_FILTER_DAY <= day <= LAST_FILTER_DAY:
+        raise ValidationError(
+            _("Enter a date between %(first)s and %(last)s."), code="date_out_of_range",
+            params={"first": formats.date_format(FIRST_FILTER_DAY, "DATE_FORMAT"),
+                    "last": formats.date_format(LAST_FILTER_DAY, "DATE_FORMAT")})
+
+
+def _day_field(label) -> forms.DateField:
+    """A day as an HTML date input (always sent as YYYY-MM-DD, whatever the page's language)."""
+    return forms.DateField(
+        label=label, required=False, validators=[_sensible_day],
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={
+            "type": "date", "min": FIRST_FILTER_DAY.isoformat(), "max": LAST_FILTER_DAY.isoformat()}))
+
+
+def start_of_day(day: datetime.date, zone) -> datetime.datetime:
+    """The first instant of `day` in `zone` (where midnight is skipped by a clock change, the
+    instant the day begins)."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
+
+
 class HistoryFilterForm(forms.Form):
-    """GET filters of the history; patient and note only mean something to doctors."""
+    """GET filters of the history; patient and note only mean something to doctors. The days
+    `from` and `to` (both included) are days of the reader's time zone, the one the page shows
+    times in (webapp/accounts/timezones.py); `order` is not a filter, only the order of the list."""
 
     OUTCOME_CHOICES = [
         ("", _("All outcomes")),
@@ -78,19 +114,34 @@ class HistoryFilterForm(forms.Form):
         (OUTCOME_NORMAL, _("No findings")),
         (OUTCOME_UNCERTAIN, _("Uncertain")),
     ]
+    ORDER_CHOICES = [(ORDER_NEWEST, _("Newest first")), (ORDER_OLDEST, _("Oldest first"))]
     outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOME_CHOICES, required=False)
     patient = forms.CharField(label=_("Patient reference"), max_length=64, required=False)
     note = forms.CharField(label=_("Note contains"), max_length=100, required=False)
+    order = forms.ChoiceField(label=_("Order"), choices=ORDER_CHOICES, required=False)
 
     def __init__(self, *args, doctor: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        # "from" is a Python keyword, so the day fields cannot be declared above.
+        self.fields["from"] = _day_field(_("From date"))
+        self.fields["to"] = _day_field(_("To date"))
+        self.order_fields(["outcome", "patient", "note", "from", "to", "order"])
         if not doctor:
             del self.fields["patient"]
             del self.fields["note"]
 
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("from"), data.get("to")
+        if first and last and last < first:
+            self.add_error("to", ValidationError(_("The end date is before the start date."),
+                                                 code="to_before_from"))
+        return data
+
     def filter(self, queryset):
-        """The readings these filters keep; none while a filter is invalid (an unknown outcome, a
-        note over 100 characters): showing or exporting everything would look like a match."""
+        """The readings these filters keep, in the order asked for; none while a filter is
+        invalid (an unknown outcome, a note over 100 characters, a malformed or absurd date, a
+        `to` before `from`): showing or exporting everything would look like a match."""
         if not self.is_bound:
             return queryset
         if not self.is_valid():
@@ -105,7 +156,20 @@ class HistoryFilterForm(forms.Form):
             queryset = queryset.filter(patient_reference__icontains=data["patient"].strip())
         if data.get("note"):
             queryset = queryset.filter(note__icontains=data["note"].strip())
+        zone = timezone.get_current_timezone()
+        if data.get("from"):
+            queryset = queryset.filter(created_at__gte=start_of_day(data["from"], zone))
+        if data.get("to"):  # up to the start of the next day: the whole of `to` is included
+            queryset = queryset.filter(created_at__lt=start_of_day(data["to"] + datetime.timedelta(days=1), zone))
+        if self.oldest_first():
+            queryset = queryset.order_by("created_at", "id")
         return queryset
 
+    def oldest_first(self) -> bool:
+        """Whether the list is asked for oldest first (also while another filter is invalid, so
+        that the page's words and its "Clear" link follow the order chosen)."""
+        return self.is_bound and "order" not in self.errors and self.cleaned_data.get("order") == ORDER_OLDEST
+
     def is_filtering(self) -> bool:
-        return self.is_valid() and any(self.cleaned_data.values())
+        """Whether a filter narrows the list (the order alone does not)."""
+        return self.is_valid() and any(value for name, value in self.cleaned_data.items() if name != "order")

@@ -228,7 +228,7 @@ def history(request):
         reading.set_summary = outcomes.prediction_set_text(reading.prediction_set, classes, compact=True)
     return render(request, "screening/history.html", {
         "page": page, "filters": filters, "doctor": doctor,
-        "filtering": filters.is_filtering(),
+        "filtering": filters.is_filtering(), "oldest_first": filters.oldest_first(),
         "compare_reference": _compare_reference(request.user, filters) if doctor else "",
     })
 
@@ -246,8 +246,8 @@ def _compare_reference(user, filters) -> str:
 @never_cache  # health data: no copies in any cache
 @require_safe
 def history_csv(request):
-    """The history as CSV: the same readings as the history page with the same filters (the
-    owner's own; patient and note filters for doctors only), every page at once."""
+    """The history as CSV: the same readings as the history page with the same filters and order
+    (the owner's own; patient and note filters for doctors only), every page at once."""
     filters = HistoryFilterForm(request.GET or None, doctor=is_doctor(request.user))
     if filters.is_bound and not filters.is_valid():
         problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filters.errors.items())
