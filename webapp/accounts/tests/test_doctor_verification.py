@@ -44,7 +44,8 @@ def test_a_pending_doctor_sees_a_patients_pages_and_is_told_why(pending, make_re
     assert "annotation_form" not in detail.context and detail.context["doctor"] is False
     assert PENDING_TEXT in detail.content.decode()
     history = client.get(reverse("screening:history"))
-    assert set(history.context["filters"].fields) == {"outcome"}
+    # Everyone's filters (outcome, days, order), none of a doctor's (patient reference, note).
+    assert set(history.context["filters"].fields) == {"outcome", "from", "to", "order"}
     refused = client.post(reverse("screening:annotate", args=[reading.pk]),
                           {"patient_reference": "P-1", "note": "x"})
     assert refused.status_code == 403
