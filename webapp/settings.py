@@ -206,6 +206,9 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Quiet: no "AXES: BEGIN ..." banner on every manage.py command (model_status, cron jobs, scripts
+# that read its output), and lockout log lines carry only the lockout parameters, no user agent.
+AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 # The login form posts the email as `username`; count attempts per lower-cased address.
 AXES_USERNAME_CALLABLE = "webapp.accounts.lockout.username_for_axes"

@@ -138,3 +138,19 @@ def test_strict_exit_status_of_the_real_command(tmp_path):
     lenient = subprocess.run([sys.executable, "manage.py", "model_status"], cwd=REPO_DIR,
                              env=env, capture_output=True, text=True, timeout=120)
     assert lenient.returncode == 0 and lenient.stdout.startswith("No model installed:")
+
+
+def test_the_command_prints_its_report_and_nothing_else(tmp_path):
+    """A script reading `model_status` (or any manage.py command) gets no login-lockout banner:
+    django-axes logged "AXES: BEGIN version ..., blocking by ..." on every command's start."""
+    import os
+    import subprocess
+
+    from webapp.tests.test_deploy_settings import REPO_DIR
+
+    env = {**os.environ, "CXR_MODEL_DIR": str(tmp_path), "DATA_DIR": str(tmp_path / "data")}
+    env.pop("DJANGO_ENV", None)
+    run = subprocess.run([sys.executable, "manage.py", "model_status"], cwd=REPO_DIR, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0
+    assert "AXES" not in run.stdout + run.stderr
