@@ -51,6 +51,8 @@ SUPPORTED = "PNG, JPEG, TIFF, BMP or DICOM"
 JPEG_QUALITY_OF_TRAINING = 90
 # A CD's index file (DICOMDIR): DICOM, but it lists the disc's images rather than holding one.
 MEDIA_DIRECTORY_STORAGE = "1.2.840.10008.1.3.10"
+# The header's dates, kept (as YYYYMMDD text) so that a caller can tell when the X-ray was taken.
+DICOM_DATES = ("AcquisitionDate", "ContentDate", "SeriesDate", "StudyDate")
 
 # Formats we recognise only to give a precise refusal.
 _KNOWN_UNSUPPORTED = (
@@ -80,7 +82,8 @@ class DecodedImage:
     warnings: list[Notice] = field(default_factory=list)
     colour_fraction: float = 0.0  # share of strongly coloured pixels before grey conversion
     colour_tint: float = 0.0  # typical colour cast in grey levels (0 for a grey picture)
-    dicom: dict[str, str] = field(default_factory=dict)  # Modality, ViewPosition, BodyPartExamined
+    # Modality, ViewPosition, BodyPartExamined (the guard's) and the header's dates (DICOM_DATES)
+    dicom: dict[str, str] = field(default_factory=dict)
 
 
 def sniff_format(data: bytes) -> str:
@@ -359,7 +362,7 @@ def _decode_dicom(data: bytes, max_pixels: int, max_bytes: int) -> DecodedImage:
         raise UnsupportedFormat(Notice("dicom_compression", compression=compression)) from None
     meta = {
         key: str(ds.get(key, "") or "").strip().upper()
-        for key in ("Modality", "ViewPosition", "BodyPartExamined")
+        for key in ("Modality", "ViewPosition", "BodyPartExamined", *DICOM_DATES)
     }
     if photometric in ("MONOCHROME1", "MONOCHROME2"):
         invert = _shown_inverted(ds, photometric)

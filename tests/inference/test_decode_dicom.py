@@ -128,7 +128,17 @@ def test_bare_data_set_without_preamble_is_read(xray):
 def test_header_facts_are_kept_for_the_ood_guard(xray):
     decoded = decode_image(make_dicom(xray.astype(np.uint16), modality="CT", ViewPosition="LL",
                                       BodyPartExamined="HEAD"))
-    assert decoded.dicom == {"Modality": "CT", "ViewPosition": "LL", "BodyPartExamined": "HEAD"}
+    assert decoded.dicom == {"Modality": "CT", "ViewPosition": "LL", "BodyPartExamined": "HEAD",
+                             "AcquisitionDate": "", "ContentDate": "", "SeriesDate": "",
+                             "StudyDate": ""}
+
+
+def test_header_dates_are_kept_for_when_the_xray_was_taken(xray):
+    decoded = decode_image(make_dicom(xray.astype(np.uint16), StudyDate="20240317",
+                                      AcquisitionDate="20240318"))
+    assert decoded.dicom["StudyDate"] == "20240317"
+    assert decoded.dicom["AcquisitionDate"] == "20240318"
+    assert decoded.dicom["SeriesDate"] == ""
 
 
 def test_bad_dicoms_raise_typed_errors(xray):

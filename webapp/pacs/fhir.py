@@ -28,6 +28,12 @@ def _instant(value) -> str:
     return value.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _effective(reading) -> str:
+    """The clinically relevant time (FHIR effective[x]): the day the X-ray was taken where its
+    DICOM header says it (a FHIR dateTime may be a date), else when it was read."""
+    return reading.taken_on.isoformat() if reading.taken_on else _instant(reading.created_at)
+
+
 def _coding(code: str, display: str, system: str = CODE_SYSTEM) -> dict:
     return {"system": system, "code": code, "display": display}
 
@@ -42,7 +48,7 @@ def observation(reading, name: str, probability: float, method: str) -> dict:
             "imaging", "Imaging", "http://terminology.hl7.org/CodeSystem/observation-category")]}],
         "code": {"coding": [_coding(f"p-{name}", f"Probability: {meaning}")],
                  "text": f"AI-estimated probability of findings: {meaning}"},
-        "effectiveDateTime": _instant(reading.created_at),
+        "effectiveDateTime": _effective(reading),
         "issued": _instant(reading.created_at),
         "valueQuantity": {"value": round(float(probability), 6), "unit": "probability",
                           "system": UCUM, "code": "1"},
@@ -83,7 +89,7 @@ def diagnostic_report(reading) -> dict:
             "RAD", "Radiology", "http://terminology.hl7.org/CodeSystem/v2-0074")]}],
         "code": {"coding": [_coding("18748-4", "Diagnostic imaging study", "http://loinc.org")],
                  "text": "AI chest X-ray screening estimate (not a diagnosis)"},
-        "effectiveDateTime": _instant(reading.created_at),
+        "effectiveDateTime": _effective(reading),
         "issued": _instant(reading.created_at),
         "performer": [{"display": f"{method}: not a clinician"}],
         "result": [{"reference": f"#{o['id']}", "display": o["code"]["coding"][0]["display"]}

@@ -334,6 +334,7 @@ def refusal_reason(sop: str, notice) -> str:
 def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
     from webapp.screening import storage
     from webapp.screening.patient_ids import patient_reference
+    from webapp.screening.taken_on import taken_on
 
     from . import tasks
 
@@ -350,7 +351,8 @@ def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
             # report and the comparison of a patient's readings then work for PACS readings too.
             patient_id = patient_reference(getattr(ds, "PatientID", ""))
             reading.patient_reference = patient_id
-            reading.save(update_fields=["patient_reference"])
+            reading.taken_on = taken_on(ds)  # as an upload's DICOM header dates it
+            reading.save(update_fields=["patient_reference", "taken_on"])
             locked.state = PacsStudy.State.READ
             locked.reading = reading
             locked.series_instance_uid = str(ds.SeriesInstanceUID)

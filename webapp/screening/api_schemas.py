@@ -5,7 +5,7 @@ Field names and meanings are those of API 2.0.0 (the hand-written document this 
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from ninja import Schema
@@ -36,6 +36,9 @@ class Reading(Schema):
 
     id: int = Field(ge=1, le=2**63 - 1)
     created_at: datetime
+    taken_on: date | None = Field(None, description="The day the X-ray was taken, from its DICOM "
+                                  "header (acquisition, content, series or study date); null for "
+                                  "PNG and JPEG files or a header without a plausible date. Since 2.4.0.")
     outcome: Outcome = Field(description="'uncertain' when the model gives no label")
     headline: str = Field(description="The outcome in plain words, in the request's language")
     label: Label | None = Field(description="null when uncertain")

@@ -137,6 +137,7 @@ def reading_json(request, reading) -> dict:
     data = {
         "id": reading.pk,
         "created_at": reading.created_at,
+        "taken_on": reading.taken_on,
         "outcome": reading.outcome,
         "headline": outcomes.headline(reading.outcome),
         "label": reading.label if reading.outcome == reading.label else None,

@@ -29,7 +29,7 @@ from .access import private_headers
 
 CLASS_ORDER = ("covid", "pneumonia", "normal")
 COLUMNS = (
-    "id", "created_at", "outcome", "result", "label", *(f"p_{name}" for name in CLASS_ORDER),
+    "id", "created_at", "taken_on", "outcome", "result", "label", *(f"p_{name}" for name in CLASS_ORDER),
     "prediction_set", "warnings", "patient_reference", "note", "model_version", "source_format",
     "image_width", "image_height", "url", "warning_messages", "disclaimer",
 )
@@ -48,6 +48,7 @@ def row(request, reading) -> list:
     return [
         reading.pk,
         timezone.localtime(reading.created_at).isoformat(timespec="seconds"),
+        reading.taken_on.isoformat() if reading.taken_on else "",
         reading.outcome,
         defuse(outcomes.headline(reading.outcome)),
         reading.label or "",

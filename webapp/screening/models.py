@@ -53,6 +53,8 @@ class Reading(models.Model):
     # The upload. Its file name is never stored: names often hold the patient's name (issue 17);
     # the person types a reference of their own instead (patient_reference below).
     source_format = models.CharField(max_length=16, blank=True, default="")
+    # The day the X-ray was taken, from a DICOM header (taken_on.py); null for other files.
+    taken_on = models.DateField(null=True, blank=True)
     image_width = models.PositiveIntegerField(default=0)
     image_height = models.PositiveIntegerField(default=0)
 

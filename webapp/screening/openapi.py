@@ -32,7 +32,8 @@ DESCRIPTION = (
     "Idempotency-Key and problem details (the `error` member of 2.0 errors is kept); 2.2.0 "
     "queues a batch's files (202 with the batch's status URL, GET /batches/{id}/) instead of "
     "reading them in the request; 2.3.0 adds `emergency` to every reading; 2.4.0 takes a "
-    "doctor's `patient_reference` (or `reference_from_dicom`) with an upload."
+    "doctor's `patient_reference` (or `reference_from_dicom`) with an upload, and gives each "
+    "reading `taken_on`, the day its DICOM header says the X-ray was taken."
 )
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}

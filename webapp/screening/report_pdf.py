@@ -5,6 +5,7 @@ import io
 from xml.sax.saxutils import escape
 
 from django.http import HttpResponse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -114,6 +115,7 @@ def build(reading, guide_url: str = "") -> bytes:
     facts = [
         [p(_("Patient reference")), p(_as_typed(reading.patient_reference) if reading.patient_reference else "—")],
         [p(_("Date")), p(created)],
+        *([[p(_("X-ray taken")), p(date_format(reading.taken_on, "DATE_FORMAT"))]] if reading.taken_on else []),
         [p(_("Image")), p(f"{reading.source_format.upper()}, {reading.image_width} × {reading.image_height}")],
         [p(_("Model version")), p(model)],
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from cxr.inference.notices import Notice
 from . import engine_text, imaging, storage
 from .engine import ModelUnavailable, get_predictor
 from .models import Reading
+from .taken_on import taken_on
 
 # Every format cxr.inference.decode reads (a hint to the file picker; the server sniffs bytes).
 ACCEPT_ATTRIBUTE = (".png,.jpg,.jpeg,.tif,.tiff,.bmp,.dcm,.dicom,image/png,image/jpeg,image/tiff,image/bmp,"
@@ -182,10 +184,10 @@ def _predict_and_store(owner, uploaded_file, predictor) -> Reading:
     # The display copies need only the decoded pixels: made on another core while the model runs.
     with imaging.display_files_started(decoded.gray):
         prediction = predictor.predict_decoded([decoded])[0]
-        return _store(owner, uploaded_file, prediction)
+        return _store(owner, uploaded_file, prediction, taken_on(decoded.dicom))
 
 
-def _store(owner, uploaded_file, prediction) -> Reading:
+def _store(owner, uploaded_file, prediction, taken: date | None = None) -> Reading:
     if prediction.rejected:
         raise UploadRefused(
             code="not_a_chest_xray",
@@ -196,4 +198,8 @@ def _store(owner, uploaded_file, prediction) -> Reading:
             advice=tuple(str(a) for a in NOT_A_CXR_ADVICE),
             notice=_stored_notice(prediction.reason),
         )
-    return storage.create_reading(owner, prediction)
+    reading = storage.create_reading(owner, prediction)
+    if taken is not None:
+        Reading.objects.filter(pk=reading.pk).update(taken_on=taken)
+        reading.taken_on = taken
+    return reading

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFilesSent
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower, TruncDate
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -267,8 +267,12 @@ def compare(request):
     own = Reading.objects.filter(owner=request.user).exclude(patient_reference="")
     reference = " ".join((request.GET.get("patient") or "").split())[:64]
     # The newest COMPARE_MAX, shown oldest first; one more is fetched to know whether any are left out.
+    # By the day each X-ray was taken (a DICOM file's date), else the day it was uploaded: an old
+    # film uploaded today is the older X-ray. Then by upload time.
     matched = own.filter(patient_reference__iexact=reference)
-    newest = list(matched.order_by("-created_at", "-id")[:COMPARE_MAX + 1]) if reference else []
+    taken = Coalesce("taken_on", TruncDate("created_at"))
+    newest = list(matched.annotate(taken=taken).order_by("-taken", "-created_at", "-id")
+                  [:COMPARE_MAX + 1]) if reference else []
     readings, more = newest[:COMPARE_MAX][::-1], len(newest) > COMPARE_MAX
     # The match ignores case ("MRN-9" and "mrn-9" are one patient, as in the history's filter and
     # a reading's count of the patient's readings); where the readings spell it more than one

@@ -3,6 +3,7 @@ probability, validated with fhir.resources (its R4B models: DiagnosticReport and
 are unchanged from R4), private to the reading's owner."""
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -72,6 +73,22 @@ def test_a_pacs_reading_names_its_dicom_study(client, alice, make_reading, xray_
     assert report.subject.type == "Patient" and report.subject.identifier.value == "RM-0042"
     accession = [i for i in report.identifier if i.type is not None]
     assert accession[0].value == "ACC-77" and accession[0].type.coding[0].code == "ACSN"
+
+
+def test_the_clinically_relevant_time_is_the_day_the_xray_was_taken(client, alice, make_reading,
+                                                                      xray_paths):
+    from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+
+    reading = make_reading(alice, xray_paths["normal"][0])
+    _, key = ApiToken.issue(alice)
+    body = json.loads(get_fhir(client, key, reading.pk).content)
+    assert body["effectiveDateTime"] == body["issued"]  # no date in the file: when it was read
+    reading.taken_on = datetime.date(2019, 5, 15)
+    reading.save(update_fields=["taken_on"])
+    body = json.loads(get_fhir(client, key, reading.pk).content)
+    DiagnosticReport.model_validate(body)
+    assert body["effectiveDateTime"] == "2019-05-15" and body["issued"] != "2019-05-15"
+    assert {o["effectiveDateTime"] for o in body["contained"]} == {"2019-05-15"}
 
 
 def test_the_operation_is_in_the_openapi_document(client):

@@ -40,10 +40,10 @@ def post_worker_init(worker):
     real_write = storage._write_atomically
     real_insert = Reading.objects.create
 
-    def store(owner, uploaded_file, prediction):
+    def store(owner, uploaded_file, prediction, *args, **kwargs):
         name = Path(uploaded_file.name or "").stem
         upload.stage = name.removeprefix("crash-") if name.startswith("crash-") else ""
-        return real_store(owner, uploaded_file, prediction)
+        return real_store(owner, uploaded_file, prediction, *args, **kwargs)
 
     def write(path, data):
         real_write(path, data)
