@@ -3,7 +3,8 @@
 Two paths put a PatientID on a reading: an upload whose owner asks for it (forms.UploadForm) and
 a PACS study (webapp/pacs/ingest.py). Both go through `patient_reference`, so that one header
 gives one reference whichever way the image came. `uploaded_patient_id` reads the PatientID of an
-uploaded file's header (no pixels).
+uploaded file's header (no pixels). `reference_key` finds references that differ only in spaces
+or punctuation.
 """
 from __future__ import annotations
 
@@ -27,6 +28,13 @@ def patient_reference(value) -> str:
         text = str(value)
     text = "".join(ch for ch in text if ch.isprintable())
     return " ".join(text.split())[:REFERENCE_MAX_LENGTH]
+
+
+def reference_key(reference: str) -> str:
+    """What is left of a patient reference when case, spaces and punctuation are set aside:
+    "RM 001234", "rm-001234" and "RM.001234" give one key. References are never merged by it
+    (two patients may differ by a hyphen); it only finds the ones a doctor may want to check."""
+    return "".join(ch for ch in reference.casefold() if ch.isalnum())
 
 
 def uploaded_patient_id(uploaded_file) -> str:

@@ -32,6 +32,7 @@ from .engine import ModelUnavailable, get_predictor
 from .exports import CLASS_ORDER
 from .forms import AnnotationForm, HistoryFilterForm, UploadForm, is_doctor
 from .models import Reading, SiteValidation, UploadBatch
+from .patient_ids import reference_key
 from .presentation import overlay_png, reading_context
 from .screen import (
     ACCEPT_ATTRIBUTE,
@@ -298,13 +299,40 @@ def compare(request):
                   spelt=Count("patient_reference", distinct=True))
         .order_by("-latest")[:200])
     _other_spellings(own, references)
+    similar = _similar_references(own, matched if reference else None, reference, references)
     return render(request, "screening/compare.html", {
-        "reference": reference, "readings": readings, "references": references,
+        "reference": reference, "readings": readings, "references": references, "similar": similar,
         "compare_max": COMPARE_MAX, "more": more,
         # One spelling: the header names it as stored; several: the typed one, and the list.
         "shown_reference": spellings[0]["patient_reference"] if len(spellings) == 1 else reference,
         "spellings": spellings if len(spellings) > 1 else [],
     })
+
+
+def _similar_references(own, matched, reference: str, references: list[dict]) -> list[dict]:
+    """References that differ from `reference`, or in the list from each other, only in spaces or
+    punctuation ("RM 001234" and "RM-001234"): likely one patient filed two ways, never merged
+    (two patients may differ by a hyphen) but named, so that the doctor can check.
+
+    With a reference: the look-alikes of it outside its `matched` readings (`shown` spelling,
+    reading `count`), for the page to name, also when no reading has the typed one. Without: each
+    entry of `references` gets its look-alikes among all the doctor's references as `similar`.
+    The comparison runs here because SQLite has no regular expressions to strip punctuation
+    with; the keys are the database's own Lower(), as in the list, so that a group is never
+    taken for a look-alike of itself."""
+    lower = Lower("patient_reference")
+    by_key: dict[str, list[dict]] = {}
+    for group in (own.annotate(key=lower).values("key")
+                  .annotate(shown=Min("patient_reference"), count=Count("id")).order_by("key")):
+        if reference_key(group["key"]):  # "---" resembles nothing
+            by_key.setdefault(reference_key(group["key"]), []).append(group)
+    if reference:
+        compared = set(matched.annotate(key=lower).values_list("key", flat=True))
+        return [group for group in by_key.get(reference_key(reference), []) if group["key"] not in compared]
+    for row in references:
+        row["similar"] = [group["shown"] for group in by_key.get(reference_key(row["key"]), [])
+                          if group["key"] != row["key"]]
+    return []
 
 
 def _other_spellings(own, references: list[dict]) -> None:
