@@ -29,9 +29,11 @@ from .access import private_headers
 
 CLASS_ORDER = ("covid", "pneumonia", "normal")
 COLUMNS = (
-    "id", "created_at", "taken_on", "outcome", "result", "label", *(f"p_{name}" for name in CLASS_ORDER),
+    "id", "created_at", "outcome", "result", "label", *(f"p_{name}" for name in CLASS_ORDER),
     "prediction_set", "warnings", "patient_reference", "note", "model_version", "source_format",
-    "image_width", "image_height", "url", "warning_messages", "disclaimer",
+    "image_width", "image_height", "url", "warning_messages",
+    # Added after the others (2.4.0): a program that reads columns by position keeps working.
+    "taken_on", "disclaimer",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -48,7 +50,6 @@ def row(request, reading) -> list:
     return [
         reading.pk,
         timezone.localtime(reading.created_at).isoformat(timespec="seconds"),
-        reading.taken_on.isoformat() if reading.taken_on else "",
         reading.outcome,
         defuse(outcomes.headline(reading.outcome)),
         reading.label or "",
@@ -63,6 +64,7 @@ def row(request, reading) -> list:
         reading.image_height,
         request.build_absolute_uri(reverse("screening:detail", args=[reading.pk])),
         defuse(" | ".join(presentation.warning_texts(reading))),
+        reading.taken_on.isoformat() if reading.taken_on else "",
         str(outcomes.DISCLAIMER),
     ]
 

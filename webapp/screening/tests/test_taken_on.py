@@ -102,3 +102,16 @@ def test_a_patients_readings_are_compared_in_the_order_the_xrays_were_taken(doct
     exported = doctor_client.get(reverse("screening:history_csv")).content.decode("utf-8-sig")
     rows = {int(r["id"]): r["taken_on"] for r in csv.DictReader(io.StringIO(exported))}
     assert rows == {today.pk: "", old.pk: "2019-05-14", middle.pk: "2022-01-01"}
+
+
+def test_the_csv_keeps_every_earlier_column_in_its_place():
+    """taken_on came in 2.4.0 as the third column and moved every later one: a clinic's script
+    reading `patient_reference` as column 11 read `note`. Earlier columns keep their positions;
+    the new one comes just before `disclaimer`, which stays last."""
+    from webapp.screening.exports import COLUMNS
+
+    before_taken_on = (
+        "id", "created_at", "outcome", "result", "label", "p_covid", "p_pneumonia", "p_normal",
+        "prediction_set", "warnings", "patient_reference", "note", "model_version", "source_format",
+        "image_width", "image_height", "url", "warning_messages")
+    assert COLUMNS == (*before_taken_on, "taken_on", "disclaimer")
