@@ -114,7 +114,7 @@ def build(reading, guide_url: str = "") -> bytes:
     model = " ".join(part for part in (context["model_name"], reading.model_version) if part) or "—"
     facts = [
         [p(_("Patient reference")), p(_as_typed(reading.patient_reference) if reading.patient_reference else "—")],
-        [p(_("Date")), p(created)],
+        [p(_("Uploaded")), p(created)],
         *([[p(_("X-ray taken")), p(date_format(reading.taken_on, "DATE_FORMAT"))]] if reading.taken_on else []),
         [p(_("Image")), p(f"{reading.source_format.upper()}, {reading.image_width} × {reading.image_height}")],
         [p(_("Model version")), p(model)],

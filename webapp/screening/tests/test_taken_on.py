@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pydicom
 import pytest
@@ -60,8 +61,10 @@ def test_an_uploaded_dicom_keeps_its_day_and_shows_it(doctor_client, model_dir, 
     assert 'data-testid="reading-taken-on"' in page and "X-ray taken" in page and "2019" in page
     report = doctor_client.get(reverse("screening:report", args=[reading.pk])).content.decode()
     assert 'data-testid="taken-on"' in report
+    # The upload time beside it is named as such: "Date" read as the day of the examination.
+    assert re.search(r'<th scope="row">Uploaded</th>', report) and '<th scope="row">Date</th>' not in report
     pdf = doctor_client.get(reverse("screening:report_pdf", args=[reading.pk]))
-    assert "X-ray taken" in pdf_all_text(pdf.content)
+    assert "X-ray taken" in pdf_all_text(pdf.content) and "Uploaded" in pdf_all_text(pdf.content)
 
     png = _upload(doctor_client, "new.png", xray_paths["normal"][0].read_bytes())
     assert png.taken_on is None
