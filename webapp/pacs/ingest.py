@@ -345,14 +345,13 @@ def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
             locked = PacsStudy.objects.select_for_update().get(pk=study.pk)
             if locked.state != PacsStudy.State.QUEUED:
                 return locked.state  # another delivery of this job got here first
-            reading = storage.create_reading(owner, prediction)
+            reading = storage.create_reading(owner, prediction, taken_on(ds))  # as an upload's header
             # The hospital's patient ID is the reading's patient reference, kept as an upload's
             # DICOM PatientID is when its owner opts in (the same function): the history, the
             # report and the comparison of a patient's readings then work for PACS readings too.
             patient_id = patient_reference(getattr(ds, "PatientID", ""))
             reading.patient_reference = patient_id
-            reading.taken_on = taken_on(ds)  # as an upload's DICOM header dates it
-            reading.save(update_fields=["patient_reference", "taken_on"])
+            reading.save(update_fields=["patient_reference"])
             locked.state = PacsStudy.State.READ
             locked.reading = reading
             locked.series_instance_uid = str(ds.SeriesInstanceUID)

@@ -198,8 +198,4 @@ def _store(owner, uploaded_file, prediction, taken: date | None = None) -> Readi
             advice=tuple(str(a) for a in NOT_A_CXR_ADVICE),
             notice=_stored_notice(prediction.reason),
         )
-    reading = storage.create_reading(owner, prediction)
-    if taken is not None:
-        Reading.objects.filter(pk=reading.pk).update(taken_on=taken)
-        reading.taken_on = taken
-    return reading
+    return storage.create_reading(owner, prediction, taken)

@@ -14,6 +14,7 @@ a user is deleted). `manage.py cleanup_orphans` repairs what a crash in between 
 """
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import threading
@@ -109,12 +110,13 @@ def _sync(paths: list[Path]) -> None:
         raise errors[0]
 
 
-def create_reading(owner, prediction) -> Reading:
+def create_reading(owner, prediction, taken_on: datetime.date | None = None) -> Reading:
     """Store a prediction (a cxr.inference.Prediction that was not rejected) for `owner`.
 
     Writes the decoded pixels as PNG (never the uploaded bytes: no EXIF, no DICOM patient tags;
     at most DISPLAY_MAX_SIDE px, cxr.inference.rendering), a thumbnail and the transparent heat
-    map (same aspect ratio, at most HEATMAP_MAX_SIDE px), then the row. Returns the saved Reading.
+    map (same aspect ratio, at most HEATMAP_MAX_SIDE px), then the row, with the day the X-ray was
+    taken where its DICOM header says (webapp.screening.taken_on). Returns the saved Reading.
     The upload's file name is never passed in: names often hold the patient's name (issue 17).
     """
     if prediction.rejected:
@@ -156,6 +158,7 @@ def create_reading(owner, prediction) -> Reading:
                 original_path=str(relative / ORIGINAL),
                 thumbnail_path=str(relative / THUMBNAIL),
                 heatmap_path=str(relative / HEATMAP),
+                taken_on=taken_on,
             )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
