@@ -51,7 +51,9 @@ SUPPORTED = "PNG, JPEG, TIFF, BMP or DICOM"
 JPEG_QUALITY_OF_TRAINING = 90
 # A CD's index file (DICOMDIR): DICOM, but it lists the disc's images rather than holding one.
 MEDIA_DIRECTORY_STORAGE = "1.2.840.10008.1.3.10"
-# The header's dates, kept (as YYYYMMDD text) so that a caller can tell when the X-ray was taken.
+# The header's dates, kept (as YYYYMMDD text) so that a caller can tell when the X-ray was taken;
+# the most specific first: when the image was acquired, else made, else its series' and study's
+# dates (a study may span midnight; an acquisition does not).
 DICOM_DATES = ("AcquisitionDate", "ContentDate", "SeriesDate", "StudyDate")
 
 # Formats we recognise only to give a precise refusal.

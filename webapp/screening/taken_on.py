@@ -12,9 +12,6 @@ from collections.abc import Mapping
 
 from cxr.inference.decode import DICOM_DATES
 
-# The most specific first: when the image itself was acquired, else made, else its series' and
-# study's dates (a study may span midnight; an acquisition does not).
-DATE_KEYS = DICOM_DATES
 # Before 1901 (19000101 is a common "unknown"; Röntgen's first radiograph is from 1895), or after
 # tomorrow (a modality's clock may run ahead of the server's time zone by hours, not days), a
 # date is a placeholder or a wrong clock, not when the X-ray was taken.
@@ -22,10 +19,10 @@ EARLIEST = dt.date(1901, 1, 1)
 
 
 def taken_on(header: Mapping, today: dt.date | None = None) -> dt.date | None:
-    """The first of DATE_KEYS in `header` (a pydicom Dataset or decode's `dicom` dict) that holds
+    """The first of DICOM_DATES in `header` (a pydicom Dataset or decode's `dicom` dict) that holds
     a plausible date (DICOM DA, YYYYMMDD), or None."""
     latest = (today or dt.date.today()) + dt.timedelta(days=1)
-    for key in DATE_KEYS:
+    for key in DICOM_DATES:  # the most specific first (decode.DICOM_DATES)
         text = str(header.get(key, "") or "").strip()
         if len(text) != 8 or not text.isdigit():
             continue

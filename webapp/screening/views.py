@@ -299,7 +299,7 @@ def compare(request):
                   spelt=Count("patient_reference", distinct=True))
         .order_by("-latest")[:200])
     _other_spellings(own, references)
-    similar = _similar_references(own, matched if reference else None, reference, references)
+    similar = _similar_references(own, matched, reference, references)
     return render(request, "screening/compare.html", {
         "reference": reference, "readings": readings, "references": references, "similar": similar,
         "compare_max": COMPARE_MAX, "more": more,
@@ -324,8 +324,8 @@ def _similar_references(own, matched, reference: str, references: list[dict]) ->
     by_key: dict[str, list[dict]] = {}
     for group in (own.annotate(key=lower).values("key")
                   .annotate(shown=Min("patient_reference"), count=Count("id")).order_by("key")):
-        if reference_key(group["key"]):  # "---" resembles nothing
-            by_key.setdefault(reference_key(group["key"]), []).append(group)
+        if key := reference_key(group["key"]):  # "---" resembles nothing
+            by_key.setdefault(key, []).append(group)
     if reference:
         compared = set(matched.annotate(key=lower).values_list("key", flat=True))
         return [group for group in by_key.get(reference_key(reference), []) if group["key"] not in compared]
