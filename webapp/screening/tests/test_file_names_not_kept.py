@@ -19,7 +19,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_storing_a_reading_takes_no_file_name():
-    assert list(inspect.signature(storage.create_reading).parameters) == ["owner", "prediction"]
+    # The day the X-ray was taken (from its DICOM header) may come in; no name of any file may.
+    parameters = list(inspect.signature(storage.create_reading).parameters)
+    assert parameters == ["owner", "prediction", "taken_on"]
+    assert not any("name" in parameter or "file" in parameter for parameter in parameters)
     assert not hasattr(storage, "sanitise_filename")
 
 
