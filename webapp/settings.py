@@ -91,6 +91,11 @@ if PRODUCTION:
 # Uploaded X-rays are private: never under a public static/media URL, served only by views
 # that check ownership.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", DATA_DIR / "private")).resolve()
+if not os.environ.get("PRIVATE_MEDIA_ROOT", "").strip():
+    # The development default is made with DATA_DIR, so that a fresh install's /healthz is not
+    # 503 "missing" until the first upload. A folder named in the environment (production names
+    # it) is not made here: missing, it is a volume that was not mounted, and /healthz says so.
+    PRIVATE_MEDIA_ROOT.mkdir(mode=0o700, exist_ok=True)
 
 # The ONNX model directory served by the app; empty means the bundled model.
 CXR_MODEL_DIR = os.environ.get("CXR_MODEL_DIR", "")

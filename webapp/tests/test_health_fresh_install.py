@@ -1,0 +1,34 @@
+"""A fresh development install (no PRIVATE_MEDIA_ROOT in the environment, no upload yet) is
+healthy: the default media folder is made at startup, owner-only, as uploads would make it."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+from webapp.tests.test_deploy_settings import REPO_DIR
+
+PROBE = """
+import django, json
+django.setup()
+from django.test import Client
+health = Client().get("/healthz")
+print(json.dumps({"status": health.status_code, "body": health.json()}))
+"""
+
+
+def test_a_fresh_development_install_is_healthy_before_the_first_upload(tmp_path):
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DJANGO_ENV", "PRIVATE_MEDIA_ROOT", "DATABASE_URL")}
+    env.update(DJANGO_SETTINGS_MODULE="webapp.settings", DATA_DIR=str(tmp_path / "data"))
+    result = subprocess.run([sys.executable, "-c", PROBE], cwd=REPO_DIR, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer == {"status": 200, "body": {"status": "ok", "checks": {
+        "database": "ok", "model": "ok", "storage": "ok"}}}
+    media = tmp_path / "data" / "private"
+    assert media.is_dir() and stat.S_IMODE(media.stat().st_mode) & 0o077 == 0
+    assert list(media.iterdir()) == []
