@@ -188,8 +188,11 @@ class Predictor:
         images = list(images)
         refusals: list[Notice | None] = [None] * len(images)
         notes: list[list[Notice]] = [[] for _ in images]
+        turned_back: dict[int, np.ndarray] = {}
         if self.orientation is not None:
-            self._orient(images, prepared, refusals, notes)
+            turned_back = self._orient(images, prepared, refusals, notes)
+        if turned_back and self.verifier is not None:
+            self._refuse_what_is_no_xray_either_way(turned_back, refusals)
         logits, cams, pooled = self.run_model(prepared)
         # The lung field is read only when something uses it: the verifier or the heat-map check.
         needs_lungs = self.verifier is not None or self.lung_check is not None
@@ -218,17 +221,21 @@ class Predictor:
                 prediction.warnings.append(Notice("heatmap_off_lungs", on_lungs_percent=round(100 * share)))
 
     def _orient(self, images: list[DecodedImage], prepared: np.ndarray,
-                refusals: list[Notice | None], notes: list[list[Notice]]) -> None:
+                refusals: list[Notice | None], notes: list[list[Notice]]) -> dict[int, np.ndarray]:
         """Rotated or inverted X-rays, before the model (in place): turn a surely turned image back
         and say so; refuse one flagged less surely, or whose turned-back image still does not
-        look upright. An image is never read the way up it was flagged."""
+        look upright. An image is never read the way up it was flagged. Returns the refused
+        images turned back the way the classifier thought them turned (prepared, by index)."""
         verdicts = self.orientation.check(prepared)
+        refused: dict[int, np.ndarray] = {}
         for i, verdict in enumerate(verdicts):
             if verdict.flagged and not verdict.correctable:
                 refusals[i] = Notice("not_cxr_orientation")
+                refused[i] = prepare_gray(correct_orientation(images[i].gray, verdict.name),
+                                          self.input_size, self.contrast)
         flagged = [i for i, v in enumerate(verdicts) if v.correctable]
         if not flagged:
-            return
+            return refused
         corrected = [dataclasses.replace(images[i], gray=correct_orientation(images[i].gray, verdicts[i].name))
                      for i in flagged]
         turned_back = np.stack([prepare_gray(d.gray, self.input_size, self.contrast) for d in corrected])
@@ -237,6 +244,7 @@ class Predictor:
             verdict = verdicts[i]
             if again[j].flagged:
                 refusals[i] = Notice("not_cxr_orientation")
+                refused[i] = turned_back[j]
                 continue
             images[i] = corrected[j]
             prepared[i] = turned_back[j]
@@ -244,6 +252,24 @@ class Predictor:
                 notes[i].append(Notice("corrected_rotation", angle=verdict.angle))
             if verdict.inverted:
                 notes[i].append(Notice("corrected_inversion"))
+        return refused
+
+    def _refuse_what_is_no_xray_either_way(self, turned_back: dict[int, np.ndarray],
+                                           refusals: list[Notice | None]) -> None:
+        """"Turned or inverted: upload it upright" only where that advice would help: an image
+        refused for its orientation whose turned-back picture the verifier refuses too is "not a
+        chest X-ray" instead (in place). A document, noise or a photo is not a chest X-ray
+        whichever way up; it stays refused either way, only the reason differs. (The guard's
+        distance is not asked: it judges likeness to the training X-rays, not whether this is one.)"""
+        if self.verifier is None:
+            return
+        order = sorted(turned_back)
+        prepared = np.stack([turned_back[i] for i in order])
+        _, _, pooled = self.run_model(prepared)
+        refused = self.verifier.refuses(prepared, pooled, self.lung_field.probabilities(prepared))
+        for k, i in enumerate(order):
+            if refused[k]:
+                refusals[i] = Notice("not_cxr_verifier")
 
     def guard_scores(self, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The guard's scores and the familiarity ratios, sharing one neighbour search."""
