@@ -1,6 +1,7 @@
 """Forms of the screening pages: the text fields beside an upload (the files themselves are read
 from request.FILES; a DICOM file's PatientID, when asked for, by patient_ids.py), a doctor's
-reference and note on a reading, and the history's filters."""
+reference and note on a reading, and the history's filters. Every reference typed in them goes
+through patient_ids.patient_reference, as a DICOM PatientID does."""
 from __future__ import annotations
 
 import datetime
@@ -18,7 +19,7 @@ from .models import (
     OUTCOME_UNCERTAIN,
     Reading,
 )
-from .patient_ids import REFERENCE_MAX_LENGTH, uploaded_patient_id
+from .patient_ids import REFERENCE_MAX_LENGTH, patient_reference, uploaded_patient_id
 
 
 def is_doctor(user) -> bool:
@@ -44,11 +45,16 @@ class UploadForm(forms.Form):
         widget=forms.CheckboxInput(attrs={"aria-describedby": "id_reference_from_dicom_helptext"}),
     )
 
+    def clean_patient_reference(self) -> str:
+        # After the length check on what was sent, so that the API still refuses a reference
+        # over 64 characters rather than cutting it.
+        return patient_reference(self.cleaned_data.get("patient_reference"))
+
     def reference_for(self, uploaded_file) -> str:
         """The reference to keep with the reading of `uploaded_file`: the typed one, else (when
         the person opted in) the DICOM PatientID, else ""."""
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        typed = " ".join((data.get("patient_reference") or "").split())
+        typed = data.get("patient_reference") or ""
         if typed:
             return typed
         if data.get("reference_from_dicom") and uploaded_file is not None:
@@ -70,6 +76,9 @@ class AnnotationForm(forms.ModelForm):
         help_texts = {
             "patient_reference": _("Your own reference (e.g. a record number). Avoid full names."),
         }
+
+    def clean_patient_reference(self) -> str:
+        return patient_reference(self.cleaned_data.get("patient_reference"))
 
 
 # The history's date filters take days in these years only: a reading older than 2000 or newer
@@ -130,6 +139,9 @@ class HistoryFilterForm(forms.Form):
             del self.fields["patient"]
             del self.fields["note"]
 
+    def clean_patient(self) -> str:
+        return patient_reference(self.cleaned_data.get("patient"))
+
     def clean(self):
         data = super().clean()
         first, last = data.get("from"), data.get("to")
@@ -153,7 +165,7 @@ class HistoryFilterForm(forms.Form):
         elif outcome:
             queryset = queryset.filter(label=outcome, low_confidence=False)
         if data.get("patient"):
-            queryset = queryset.filter(patient_reference__icontains=data["patient"].strip())
+            queryset = queryset.filter(patient_reference__icontains=data["patient"])
         if data.get("note"):
             queryset = queryset.filter(note__icontains=data["note"].strip())
         zone = timezone.get_current_timezone()

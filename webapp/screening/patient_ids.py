@@ -2,7 +2,10 @@
 
 Two paths put a PatientID on a reading: an upload whose owner asks for it (forms.UploadForm) and
 a PACS study (webapp/pacs/ingest.py). Both go through `patient_reference`, so that one header
-gives one reference whichever way the image came. `uploaded_patient_id` reads the PatientID of an
+gives one reference whichever way the image came. So does every reference a person types (the
+upload form and the API, a reading's annotation, the history's patient filter, the compare
+page): one pasted from a hospital system with a zero-width or no-break space in it is kept, and
+looked up, as the same reference typed by hand. `uploaded_patient_id` reads the PatientID of an
 uploaded file's header (no pixels). `reference_key` finds references that differ only in spaces
 or punctuation.
 """
@@ -14,10 +17,13 @@ REFERENCE_MAX_LENGTH = 64  # the column Reading.patient_reference (and PacsStudy
 
 
 def patient_reference(value) -> str:
-    """A PatientID value as it is kept: "" for none; a value pydicom split at a backslash (the
-    standard allows one LO value, but pydicom reads "A\\B" as two) joined back with "\\", not
-    written as "['A', 'B']"; characters that cannot be shown dropped; runs of white space made
-    one space; at most REFERENCE_MAX_LENGTH characters."""
+    """A PatientID value, or a typed reference, as it is kept: "" for none; a value pydicom split
+    at a backslash (the standard allows one LO value, but pydicom reads "A\\B" as two) joined back
+    with "\\", not written as "['A', 'B']"; any white space (tab, no-break space U+00A0, line
+    separator...) read as a space; characters that cannot be shown dropped: control characters
+    and invisible format characters (Unicode category Cf: zero-width space U+200B, byte-order
+    mark U+FEFF, soft hyphen...); runs of spaces made one space, none at either end; at most
+    REFERENCE_MAX_LENGTH characters."""
     from pydicom.multival import MultiValue
 
     if value is None:
@@ -26,7 +32,10 @@ def patient_reference(value) -> str:
         text = "\\".join(str(part) for part in value)
     else:
         text = str(value)
-    text = "".join(ch for ch in text if ch.isprintable())
+    # str.isprintable() is false for every Cc, Cf, Cs, Co and Cn character, and for white
+    # space other than " ": white space is turned into " " first, so that "RM\u00a0001" keeps
+    # its gap ("RM 001") rather than becoming "RM001".
+    text = "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or ch.isprintable())
     return " ".join(text.split())[:REFERENCE_MAX_LENGTH]
 
 

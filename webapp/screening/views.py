@@ -32,7 +32,7 @@ from .engine import ModelUnavailable, get_predictor
 from .exports import CLASS_ORDER
 from .forms import AnnotationForm, HistoryFilterForm, UploadForm, is_doctor
 from .models import Reading, SiteValidation, UploadBatch
-from .patient_ids import reference_key
+from .patient_ids import patient_reference, reference_key
 from .presentation import overlay_png, reading_context
 from .screen import (
     ACCEPT_ATTRIBUTE,
@@ -237,8 +237,9 @@ def history(request):
 def _compare_reference(user, filters) -> str:
     """The reference the compare link opens: the patient filter when it names a reference
     exactly (any case); else none, and the link opens the list of references to choose from
-    (the filter matches parts of references, the compare page whole ones)."""
-    wanted = (filters.cleaned_data.get("patient") or "").strip() if filters.is_filtering() else ""
+    (the filter matches parts of references, the compare page whole ones). The filter's value is
+    cleaned as every reference is (forms.HistoryFilterForm.clean_patient)."""
+    wanted = (filters.cleaned_data.get("patient") or "") if filters.is_filtering() else ""
     if wanted and Reading.objects.filter(owner=user, patient_reference__iexact=wanted).exists():
         return wanted
     return ""
@@ -266,7 +267,7 @@ def compare(request):
     if not is_doctor(request.user):
         raise PermissionDenied
     own = Reading.objects.filter(owner=request.user).exclude(patient_reference="")
-    reference = " ".join((request.GET.get("patient") or "").split())[:64]
+    reference = patient_reference(request.GET.get("patient"))  # as every reference is kept
     # The newest COMPARE_MAX, shown oldest first; one more is fetched to know whether any are left out.
     # By the day each X-ray was taken (a DICOM file's date), else the day it was uploaded: an old
     # film uploaded today is the older X-ray. Then by upload time.
