@@ -9,7 +9,8 @@ import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils import formats, timezone
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -105,16 +106,20 @@ def _day_field(label) -> forms.DateField:
             "type": "date", "min": FIRST_FILTER_DAY.isoformat(), "max": LAST_FILTER_DAY.isoformat()}))
 
 
-def start_of_day(day: datetime.date, zone) -> datetime.datetime:
-    """The first instant of `day` in `zone` (where midnight is skipped by a clock change, the
-    instant the day begins)."""
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
+def xray_day():
+    """The day a reading's X-ray was taken, as a query expression: its DICOM date (Reading.taken_on,
+    taken_on.py), else the day it was uploaded in the current time zone (the reader's). The
+    history's day filters and order and the compare page's order all use it, so that an old film
+    uploaded today is listed, found and compared as the older X-ray."""
+    return Coalesce("taken_on", TruncDate("created_at"))
 
 
 class HistoryFilterForm(forms.Form):
     """GET filters of the history; patient and note only mean something to doctors. The days
-    `from` and `to` (both included) are days of the reader's time zone, the one the page shows
-    times in (webapp/accounts/timezones.py); `order` is not a filter, only the order of the list."""
+    `from` and `to` (both included) and the order are those of the X-ray (`xray_day`: its DICOM
+    date, else its upload day in the reader's time zone, the one the page shows times in,
+    webapp/accounts/timezones.py), as on the compare page; `order` is not a filter, only the order
+    of the list."""
 
     OUTCOME_CHOICES = [
         ("", _("All outcomes")),
@@ -132,8 +137,10 @@ class HistoryFilterForm(forms.Form):
     def __init__(self, *args, doctor: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         # "from" is a Python keyword, so the day fields cannot be declared above.
-        self.fields["from"] = _day_field(_("From date"))
-        self.fields["to"] = _day_field(_("To date"))
+        self.fields["from"] = _day_field(_("X-ray taken from"))
+        self.fields["from"].help_text = _("X-ray dates come from the DICOM file; an image without "
+                                          "one is dated by the day it was uploaded.")
+        self.fields["to"] = _day_field(_("X-ray taken until"))
         self.order_fields(["outcome", "patient", "note", "from", "to", "order"])
         if not doctor:
             del self.fields["patient"]
@@ -151,11 +158,13 @@ class HistoryFilterForm(forms.Form):
         return data
 
     def filter(self, queryset):
-        """The readings these filters keep, in the order asked for; none while a filter is
-        invalid (an unknown outcome, a note over 100 characters, a malformed or absurd date, a
-        `to` before `from`): showing or exporting everything would look like a match."""
+        """The readings these filters keep, in the order asked for (by X-ray day, then upload
+        time; newest first unless asked otherwise); none while a filter is invalid (an unknown
+        outcome, a note over 100 characters, a malformed or absurd date, a `to` before `from`):
+        showing or exporting everything would look like a match."""
+        queryset = queryset.annotate(xray_day=xray_day())
         if not self.is_bound:
-            return queryset
+            return queryset.order_by("-xray_day", "-created_at", "-id")
         if not self.is_valid():
             return queryset.none()
         data = self.cleaned_data
@@ -168,14 +177,13 @@ class HistoryFilterForm(forms.Form):
             queryset = queryset.filter(patient_reference__icontains=data["patient"])
         if data.get("note"):
             queryset = queryset.filter(note__icontains=data["note"].strip())
-        zone = timezone.get_current_timezone()
         if data.get("from"):
-            queryset = queryset.filter(created_at__gte=start_of_day(data["from"], zone))
-        if data.get("to"):  # up to the start of the next day: the whole of `to` is included
-            queryset = queryset.filter(created_at__lt=start_of_day(data["to"] + datetime.timedelta(days=1), zone))
+            queryset = queryset.filter(xray_day__gte=data["from"])
+        if data.get("to"):  # both ends included
+            queryset = queryset.filter(xray_day__lte=data["to"])
         if self.oldest_first():
-            queryset = queryset.order_by("created_at", "id")
-        return queryset
+            return queryset.order_by("xray_day", "created_at", "id")
+        return queryset.order_by("-xray_day", "-created_at", "-id")
 
     def oldest_first(self) -> bool:
         """Whether the list is asked for oldest first (also while another filter is invalid, so

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFilesSent
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min
-from django.db.models.functions import Coalesce, Lower, TruncDate
+from django.db.models.functions import Lower
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -30,7 +30,7 @@ from .access import (
 )
 from .engine import ModelUnavailable, get_predictor
 from .exports import CLASS_ORDER
-from .forms import AnnotationForm, HistoryFilterForm, UploadForm, is_doctor
+from .forms import AnnotationForm, HistoryFilterForm, UploadForm, is_doctor, xray_day
 from .models import Reading, SiteValidation, UploadBatch
 from .patient_ids import patient_reference, reference_key
 from .presentation import overlay_png, reading_context
@@ -272,8 +272,7 @@ def compare(request):
     # By the day each X-ray was taken (a DICOM file's date), else the day it was uploaded: an old
     # film uploaded today is the older X-ray. Then by upload time.
     matched = own.filter(patient_reference__iexact=reference)
-    taken = Coalesce("taken_on", TruncDate("created_at"))
-    newest = list(matched.annotate(taken=taken).order_by("-taken", "-created_at", "-id")
+    newest = list(matched.annotate(taken=xray_day()).order_by("-taken", "-created_at", "-id")
                   [:COMPARE_MAX + 1]) if reference else []
     readings, more = newest[:COMPARE_MAX][::-1], len(newest) > COMPARE_MAX
     # The match ignores case ("MRN-9" and "mrn-9" are one patient, as in the history's filter and

@@ -127,8 +127,8 @@ def test_an_invalid_day_or_order_lists_and_exports_nothing(doctor_client, doctor
 def test_the_day_errors_in_indonesian(patient_client, patient, model_dir, media_root, xray_paths):
     html = patient_client.get(HISTORY + "?from=0001-01-01", HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert "Masukkan tanggal antara 1 Jan. 2000 dan 31 Des. 2099." in html
-    assert '<label for="id_from">Dari tanggal:</label>' in html
-    assert '<label for="id_to">Sampai tanggal:</label>' in html
+    assert '<label for="id_from">Rontgen diambil dari tanggal:</label>' in html
+    assert '<label for="id_to">Rontgen diambil sampai tanggal:</label>' in html
     assert '<option value="oldest">Terlama di atas</option>' in html
     html = patient_client.get(HISTORY + "?from=2024-03-11&to=2024-03-10", HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert "Tanggal akhir lebih awal daripada tanggal awal." in html

@@ -46,7 +46,7 @@ def test_the_history_narrows_to_days_oldest_first(chromium_browser, live_server,
         page.goto(live_server.url + reverse("screening:history"))
         with translation.override(language):
             labels = {name: str(translation.gettext(text)) for name, text in
-                      (("from", "From date"), ("to", "To date"), ("order", "Order"), ("filter", "Filter"),
+                      (("from", "X-ray taken from"), ("to", "X-ray taken until"), ("order", "Order"), ("filter", "Filter"),
                        ("oldest", "Oldest first"))}
         items = page.get_by_test_id("reading-list").locator("li")
         expect(items).to_have_count(5)
