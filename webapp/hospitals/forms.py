@@ -1,5 +1,8 @@
 """The search point: a typed place, typed coordinates, the browser's location or a map click."""
+from urllib.parse import urlencode
+
 from django import forms
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +15,7 @@ MAX_COUNT = 50
 # else a US town and its state.
 PLACE_EXAMPLES = {"id": "Malang, Jawa Timur"}
 DEFAULT_PLACE_EXAMPLE = "Springfield, IL"
+COORDINATES_EXAMPLE = "-6.2088, 106.8456"
 
 
 def place_example() -> str:
@@ -20,7 +24,7 @@ def place_example() -> str:
 
 def coordinates_message(error: "places.CoordinatesError") -> str:
     """Why typed numbers cannot be used, and how to write them."""
-    example = "-6.2088, 106.8456"
+    example = COORDINATES_EXAMPLE
     if error.code == "latitude_range":
         return _("Latitude %(lat)s is out of range: a latitude lies between -90 and 90. Type the "
                  "latitude first, then the longitude, for example %(example)s.") % {
@@ -34,6 +38,21 @@ def coordinates_message(error: "places.CoordinatesError") -> str:
                  "%(example)s.") % {"text": error.value, "example": example}
     return _("“%(text)s” cannot be read as coordinates. Type a latitude and a longitude, for "
              "example %(example)s.") % {"text": error.value, "example": example}
+
+
+def not_found_message(text: str, miss: "places.NotFound") -> str:
+    """Why nothing was found and what to do: the page's "Use my location" button first, a town
+    name with its province, state or country next, coordinates last."""
+    if miss.subdistrict:
+        return _("“%(place)s” is not in the place data here: it knows towns, cities, regencies "
+                 "and provinces, but not every kecamatan, kelurahan or village. Use the “Use my "
+                 "location” button, or type the town or regency it lies in. As a last resort, "
+                 "type coordinates, latitude first, for example %(coordinates)s.") % {
+            "place": miss.subdistrict, "coordinates": COORDINATES_EXAMPLE}
+    return _("We could not find “%(place)s”. Use the “Use my location” button, or type a town or "
+             "city name, adding its province, state or country if needed (“%(example)s”). As a "
+             "last resort, type coordinates, latitude first, for example %(coordinates)s.") % {
+        "place": text, "example": place_example(), "coordinates": COORDINATES_EXAMPLE}
 
 
 class NearestForm(forms.Form):
@@ -86,10 +105,8 @@ class NearestForm(forms.Form):
                 self.add_error("place", coordinates_message(error))
                 return data
             if place is None:
-                self.add_error("place", _(
-                    "We could not find “%(place)s”. Try a town or city name, add its province, "
-                    "state or country (“%(example)s”), or use coordinates.") % {
-                    "place": text, "example": place_example()})
+                self.miss = places.not_found(text)
+                self.add_error("place", not_found_message(text, self.miss))
             else:
                 data["origin"] = place
             return data
@@ -105,6 +122,30 @@ class NearestForm(forms.Form):
         elif lat is not None and lon is not None:
             data["origin"] = places.Place(f"{lat:.4f}, {lon:.4f}", lat, lon, "coordinates")
         return data
+
+    miss: "places.NotFound | None" = None
+
+    def place_suggestions(self) -> dict | None:
+        """For a place not found: {"lead": "Did you mean:", "places": [{"label", "lat", "lon",
+        "detail", "url"}, ...]}, each url a search for that place (its coordinates pick it among
+        namesakes; the number of results and the types asked for are kept); None without any."""
+        if not self.miss or not self.miss.places:
+            return None
+        if self.miss.subdistrict:
+            lead = _("The addresses of listed hospitals put “%(place)s” in:") % {"place": self.miss.subdistrict}
+        else:
+            lead = _("Did you mean:")
+        kept = {}
+        if self.cleaned_data.get("k") not in (None, DEFAULT_COUNT):
+            kept["k"] = self.cleaned_data["k"]
+        if self.cleaned_data.get("all_types"):
+            kept["all_types"] = "on"
+        found = []
+        for place in self.miss.places:
+            item = place.as_json()
+            query = {"place": item["label"], "lat": item["lat"], "lon": item["lon"], **kept}
+            found.append({**item, "url": reverse("hospitals:nearest") + "?" + urlencode(query)})
+        return {"lead": str(lead), "places": found}
 
     def first_error(self) -> str:
         """One sentence for the JSON answer's "message"."""

@@ -28,12 +28,21 @@ everyday word typed alone ("Rumah", also Rumāḩ in Saudi Arabia). Unless a qua
 ("Bombay, India"), a guess counts only beside a listed hospital (`_near_listed`), and everyday
 words (`COMMON_WORDS`) never name a town inside a phrase: "Rumah saya" and "Kampung tidak ada"
 (Ada, Oklahoma has hospitals) are not found, rather than answered with a town abroad.
+
+Local forms: when the text as typed names nothing, it is read again with a short table of
+informal names (`ALIASES`: "Jogja" is Yogyakarta, "Jaksel" Jakarta Selatan) and without an
+administrative prefix (`ADMIN_PREFIXES`: "Kec. Tebet", "Kab. Bogor", "City of Chicago").
+`not_found(text)` then says why nothing matched: a kecamatan, kelurahan or village the place data
+lacks (with the town the lists' own addresses put it in, where they do), or, for a misspelt name,
+the closest place names (`close_places`, difflib over the names above) to offer as "Did you
+mean ...?" links. A close name is only ever offered, never searched in the typed one's stead.
 """
 from __future__ import annotations
 
 import bisect
 import collections
 import dataclasses
+import difflib
 import functools
 import re
 import statistics
@@ -81,6 +90,34 @@ COMMON_WORDS = frozenset("""
     klinik puskesmas kampung desa jalan jl gang kota kabupaten kecamatan kelurahan
     my home house here near nearest nearby closest me the where hospital clinic help please find
 """.split())
+
+
+# Informal names people in Indonesia type for places the data knows by another name; GeoNames
+# does not list them (or lists "DIY" as one of Diyarbakir's). Kept short on purpose: only names
+# in everyday use, each pointing at a place both gazetteers know by its own name. Read before the
+# text as typed, and only as a whole part of it ("Depok, Jogja"; never a word inside a phrase).
+ALIASES = {
+    "jogja": "Yogyakarta", "yogya": "Yogyakarta", "diy": "DI Yogyakarta",
+    "dki": "DKI Jakarta", "jakarta raya": "DKI Jakarta",
+    "jaksel": "Jakarta Selatan", "jakpus": "Jakarta Pusat", "jaktim": "Jakarta Timur",
+    "jakut": "Jakarta Utara", "jakbar": "Jakarta Barat",
+    "jabar": "Jawa Barat", "jateng": "Jawa Tengah", "jatim": "Jawa Timur",
+}
+# Administrative words typed before a name ("Kec. Tebet": kecamatan Tebet), normalised and
+# longest first. Read off when the text as typed names nothing.
+ADMIN_PREFIXES = ("kabupaten", "kecamatan", "kelurahan", "provinsi", "kota", "kab", "kec", "kel",
+                  "desa", "prov", "city of", "district")
+# Of these, the ones below a town: the place data has few such names, so a miss says so.
+SUBDISTRICT_PREFIXES = frozenset({"kecamatan", "kec", "kelurahan", "kel", "desa"})
+# "KEC. UMBULHARJO, KOTA YOGYAKARTA": a kecamatan, kelurahan or village named in a listed
+# hospital's address, up to the next comma, dash or administrative word.
+ADDRESS_SUBDISTRICT = re.compile(
+    r"\b(?:KEC(?:AMATAN)?|KEL(?:URAHAN)?|DESA)\b\.?\s+([A-Z][A-Z .']*?)\.?\s*(?=,|;|\s-\s|\s\d|$|"
+    r"\b(?:KEC|KECAMATAN|KEL|KELURAHAN|KOTA|KAB|KABUPATEN)\b)", re.IGNORECASE)
+SUBDISTRICT_WORD = re.compile(r"^\s*(?:kec(?:amatan)?|kel(?:urahan)?|desa)\b\.?\s*", re.IGNORECASE)
+# "Did you mean ...?": at most this many places, named this close (difflib's ratio) to the text.
+CLOSE_PLACES = 3
+CLOSE_RATIO = 0.8
 
 
 def normalise(text: str) -> str:
@@ -254,13 +291,18 @@ class HospitalPlaces:
         world = countries()
         cities: dict[tuple, list] = {}
         regions: dict[tuple, list] = {}
-        for city, region, country, lat, lon, flags in rows:
+        # Kecamatan, kelurahan or village names in addresses -> the (city, region, country) keys.
+        subdistricts: dict[str, set] = {}
+        for city, region, country, lat, lon, flags, address in rows:
             if flags:
                 continue  # its position is doubtful: it must not place a town
             # "KULON PROGO, DAERAH ISTIMEWA YOGYAKARTA": the town is the part before the comma.
             city = city.split(",")[0].strip()
             if city:
                 cities.setdefault((city, region, country), []).append((lat, lon))
+                for name in ADDRESS_SUBDISTRICT.findall(address or ""):
+                    if key := normalise(name):
+                        subdistricts.setdefault(key, set()).add((city, region, country))
             if region:
                 regions.setdefault((region, country), []).append((lat, lon))
         self.places: list[Place] = []
@@ -285,6 +327,7 @@ class HospitalPlaces:
                 self.by_name.setdefault(key, []).append(index)
 
         self._regions: list[tuple[str, str, Place]] = []  # (city, region's name, place)
+        place_of: dict[tuple, Place] = {}
         for (city, region, country), points in cities.items():
             quals, region_name = region_parts(region, country)
             quals |= country_quals(country)
@@ -292,6 +335,7 @@ class HospitalPlaces:
             place = Place(label, statistics.median(p[0] for p in points),
                           statistics.median(p[1] for p in points), "hospital_place", 0, frozenset(quals))
             add(name_keys(city), place)
+            place_of[(city, region, country)] = place
             if region_name:
                 self._regions.append((city, region_name, place))
         for (region, country), points in regions.items():
@@ -301,9 +345,19 @@ class HospitalPlaces:
                              statistics.median(p[1] for p in points), "region", 0,
                              frozenset(country_quals(country))))
         self.sorted_keys = sorted(self.by_name)
+        # "umbulharjo" -> [Kota Yogyakarta, DI Yogyakarta]: the towns of the listed hospitals
+        # whose address names that kecamatan, kelurahan or village.
+        self.subdistricts = {key: sorted((place_of[c] for c in towns), key=lambda p: p.label)
+                             for key, towns in subdistricts.items()}
 
     def named(self, key: str) -> list[Place]:
         return [self.places[i] for i in self.by_name.get(key, ())]
+
+    @functools.cached_property
+    def close_names(self) -> list[str]:
+        """The names `close_places` compares a misspelt one with: the towns' own names (not
+        their 230,000 alternative ones), the lists' places and the informal names of ALIASES."""
+        return sorted(set(world_cities().by_name) | set(self.by_name) | set(ALIASES))
 
     @functools.cached_property
     def division_names(self) -> dict[str, str]:
@@ -341,7 +395,7 @@ def hospital_places() -> HospitalPlaces:
     with _hospital_lock:
         if _hospital_places is None or _hospital_places[0] != version:
             rows = Hospital.objects.values_list("city", "region", "country", "latitude", "longitude",
-                                                "location_flags")
+                                                "location_flags", "address")
             _hospital_places = (version, HospitalPlaces(rows.iterator(chunk_size=2000)))
         return _hospital_places[1]
 
@@ -510,8 +564,37 @@ def resolve(text: str, near: tuple[float, float] | None = None) -> Place | None:
         return None
     if found := _coordinates(text):
         return found
-    parts = [normalise(part) for part in text.split(",")]
-    parts = [part for part in parts if part]
+    parts = _parts(text)
+    aliased = [_alias(part) for part in parts]
+    if aliased != parts and (found := _resolve_parts(aliased, near)):
+        return found  # "Jogja": Yogyakarta (an informal name is read before any guess)
+    if found := _resolve_parts(parts, near):
+        return found
+    local = [_alias(_without_prefix(part)[1]) for part in parts]
+    if local != parts and local != aliased:
+        return _resolve_parts(local, near)  # "Kec. Tebet", "Kab. Bogor", "City of Chicago"
+    return None
+
+
+def _parts(text: str) -> list[str]:
+    parts = [normalise(part) for part in (text or "").split(",")]
+    return [part for part in parts if part]
+
+
+def _alias(part: str) -> str:
+    return normalise(ALIASES[part]) if part in ALIASES else part
+
+
+def _without_prefix(part: str) -> tuple[str, str]:
+    """("kec", "tebet") for "kec tebet"; ("", part) when it starts with no administrative word."""
+    for prefix in ADMIN_PREFIXES:
+        rest = part[len(prefix):]
+        if part.startswith(prefix + " ") and rest.strip() and not (prefix == "district" and rest.startswith(" of ")):
+            return prefix, rest.strip()
+    return "", part
+
+
+def _resolve_parts(parts: list[str], near: tuple[float, float] | None) -> Place | None:
     for i, name in enumerate(parts):
         qualifiers = parts[i + 1:]
         found = _named(name, qualifiers)
@@ -581,3 +664,59 @@ def _bare(label: str) -> str:
         if name.startswith(prefix):
             return name[len(prefix):]
     return name
+
+
+@dataclass
+class NotFound:
+    """Why typed text names no place, for the message under the search box.
+    `subdistrict`: the kecamatan, kelurahan or village typed ("Tebet" for "Kec. Tebet"), which
+    the place data lacks ("" otherwise); `places`: the towns the lists' addresses put it in, or,
+    for any other text, the places with the closest names ("Bandung" for "Bandug")."""
+    subdistrict: str = ""
+    places: list[Place] = field(default_factory=list)
+
+
+def not_found(text: str) -> NotFound:
+    """Called when `resolve(text)` found nothing."""
+    parts = _parts(text)
+    if not parts or NUMBERS_ONLY.match(text or ""):
+        return NotFound()
+    prefix, name = _without_prefix(parts[0])
+    if prefix in SUBDISTRICT_PREFIXES:
+        # Kecamatan and villages are mostly missing from both gazetteers: say so rather than
+        # offer a town abroad whose name is close. The lists' own addresses may know its town.
+        label = SUBDISTRICT_WORD.sub("", str(text).split(",")[0].strip()) or name
+        return NotFound(subdistrict=label, places=_ranked(hospital_places().subdistricts.get(name, []))[:CLOSE_PLACES])
+    return NotFound(places=close_places(text))
+
+
+def close_places(text: str, limit: int = CLOSE_PLACES) -> list[Place]:
+    """Places whose name is close to the typed one ("Bandug": Bandung, "Surabya": Surabaya), for
+    "Did you mean ...?": those near a listed hospital first, then the closer name, then the
+    larger; when some lie near a listed hospital, only those ("Bandung", not also "Ban Dung,
+    Thailand"). Everyday words are left out of the name ("rs dekat bandug"), and a phrase made only of
+    them ("rumah saya") gets no suggestion. A qualifier typed after a comma is kept when a close
+    place matches it ("Surabya, Jawa Timur")."""
+    parts = _parts(text)
+    if not parts:
+        return []
+    name = " ".join(w for w in _without_prefix(parts[0])[1].split() if w not in COMMON_WORDS)
+    qualifiers = [_alias(q) for q in parts[1:]]
+    if len(name) < 3 or name.isdigit():
+        return []
+    listed, index = hospital_places(), open_hospitals_index()
+    scored: dict[str, tuple] = {}
+    for key in difflib.get_close_matches(name, listed.close_names, n=12, cutoff=CLOSE_RATIO):
+        found = _own_named(_alias(key))
+        found = [p for p in found if _matches(p, qualifiers)] or found
+        if not found:
+            continue
+        place = _best(found)
+        near = _named_by_a_list(place, listed) or _covered(place, index)
+        score = (not near, -difflib.SequenceMatcher(None, name, key).ratio(), -_size(place))
+        if place.label not in scored or score < scored[place.label][0]:
+            scored[place.label] = (score, place)
+    ranked = sorted(scored.values(), key=lambda item: item[0])
+    if ranked and not ranked[0][0][0]:
+        ranked = [item for item in ranked if not item[0][0]]
+    return [place for _, place in ranked][:limit]

@@ -7,7 +7,10 @@ coordinates pick which of several places named TEXT, as a chosen suggestion send
 `k`, `all_types=1`, and `here=1` for the browser's location: its label is then "Your location"):
     200 {"origin": {"lat", "lon", "label"}, "coverage": "ok" | "far" | "none",
          "message": "...", "results": [...]}
-    400 {"message": "...", "errors": {field: [...]}} for an unknown place or bad parameters.
+    400 {"message": "...", "errors": {field: [...]}} for an unknown place or bad parameters;
+        for a place not found, also "suggestions": {"lead": "Did you mean:", "places": [{"label",
+        "lat", "lon", "detail", "url"}, ...]} when places of a close name are known ("Bandug":
+        Bandung), or the towns the lists' addresses put a kecamatan in; "url" runs that search.
 """
 from urllib.parse import urlencode, urlsplit
 
@@ -144,6 +147,7 @@ def nearest(request):
     here = bool(answer) and form.cleaned_data["origin"].kind == "location"
     response = render(request, "hospitals/nearest.html", {
         "form": form, "answer": answer, "here": here, "map_config": map_config,
+        "place_suggestions": form.place_suggestions() if form.is_bound and not answer else None,
         "open_count": Hospital.objects.filter(status=Hospital.Status.OPEN).count(),
         "tiles_configured": bool(settings.HOSPITAL_MAP_TILES),
     })
@@ -158,7 +162,10 @@ def nearest_json(request):
     form = NearestForm(request.GET)
     if not form.is_valid():
         errors = {name: [str(message) for message in messages] for name, messages in form.errors.items()}
-        return JsonResponse({"message": form.first_error(), "errors": errors}, status=400)
+        answer = {"message": form.first_error(), "errors": errors}
+        if suggestions := form.place_suggestions():
+            answer["suggestions"] = suggestions
+        return JsonResponse(answer, status=400)
     return JsonResponse(search(form))
 
 

@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from webapp.hospitals import places
 from webapp.hospitals.models import Hospital
 from webapp.hospitals.nearest import nearest_open_hospitals
 
@@ -370,5 +371,53 @@ def test_a_place_not_found_is_announced(chromium_browser, live_server, hospitals
         page.screenshot(path=test_output / f"hospitals-place-not-found-{language}-{width}.png", full_page=True)
         box.fill("Jakarta")  # typing again clears it
         assert page.get_by_role("alert").count() == 0
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("language", "width", "button", "lead"), [
+    ("id", 360, "Gunakan lokasi saya", "Mungkin maksud Anda:"),
+    ("en", 1280, "Use my location", "Did you mean:"),
+])
+def test_a_typo_offers_a_link_that_searches_the_right_place(chromium_browser, live_server, hospitals, test_output,
+                                                             language, width, button, lead):
+    """"Bandug" found nothing and the message pointed at coordinates: it now points at the
+    "Use my location" button beside it and offers Bandung as a link, which runs that search."""
+    context = chromium_browser.new_context(viewport={"width": width, "height": 844},
+                                           locale="id-ID" if language == "id" else "en-US")
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+    try:
+        open_finder(page, live_server.url)
+        box = page.locator("#id_place")
+        box.fill("Bandug")
+        box.press("Enter")
+        page.locator("#place-error").wait_for()
+        assert f"“{button}”" in page.locator("#place-error").inner_text()
+        assert page.get_by_role("button", name=button).is_visible()  # the button it names is there
+        hint = page.locator("#place-did-you-mean")
+        assert hint.inner_text().startswith(lead)
+        assert page.locator("#hospital-list").count() == 0  # nothing searched in its stead
+        assert no_sideways_scroll(page)
+        page.screenshot(path=test_output / f"hospitals-did-you-mean-{language}-{width}.png", full_page=True)
+        hint.get_by_role("link", name="Bandung, Indonesia").click()
+        page.locator("#hospital-list > li").first.wait_for()
+        assert "Bandung, Indonesia" in page.locator("#results-heading").inner_text()
+        assert page.locator("#place-did-you-mean").count() == 0
+        bandung = places.resolve("Bandung, Indonesia")
+        expected = nearest_open_hospitals(bandung.lat, bandung.lon, k=10, public_only=True)
+        assert names_listed(page) == [item.hospital.name for item in expected]
+        page.screenshot(path=test_output / f"hospitals-did-you-mean-followed-{language}-{width}.png", full_page=True)
+
+        # A kecamatan the data lacks: said so, with the same pointer, and no town invented.
+        box = page.locator("#id_place")
+        box.fill("Kec. Tebet")
+        box.press("Enter")
+        page.locator("#place-error").wait_for()
+        assert "Tebet" in page.locator("#place-error").inner_text()
+        assert f"“{button}”" in page.locator("#place-error").inner_text()
+        assert page.locator("#place-did-you-mean").count() == 0
+        page.screenshot(path=test_output / f"hospitals-kecamatan-{language}-{width}.png", full_page=True)
     finally:
         context.close()

@@ -158,9 +158,13 @@
   }
 
   // --- searching ---------------------------------------------------------------------------------
-  function showPlaceError(message) {
-    var existing = document.getElementById("place-error");
-    if (existing) existing.remove();
+  // `suggestions` (optional): {lead, places: [{label, detail, url}]}, links that run a search
+  // for a place of a close name ("Did you mean: Bandung, Indonesia").
+  function showPlaceError(message, suggestions) {
+    ["place-error", "place-did-you-mean"].forEach(function (id) {
+      var existing = document.getElementById(id);
+      if (existing) existing.remove();
+    });
     // The server's own error list, from a search without this script (or a shared link).
     placeInput.closest(".place-field").querySelectorAll(".errorlist").forEach(function (list) { list.remove(); });
     if (!message) {
@@ -176,6 +180,18 @@
     placeInput.setAttribute("aria-invalid", "true");
     placeInput.setAttribute("aria-describedby", "place-error");
     placeInput.closest(".place-field").appendChild(error);
+    if (suggestions && suggestions.places && suggestions.places.length) {
+      var line = element("p", "place-did-you-mean", suggestions.lead + " ");
+      line.id = "place-did-you-mean";
+      suggestions.places.forEach(function (place, i) {
+        var link = element("a", "", place.label + (place.detail ? " (" + place.detail + ")" : ""));
+        link.href = place.url;
+        if (i) line.appendChild(document.createTextNode(", "));
+        line.appendChild(link);
+      });
+      placeInput.closest(".place-field").appendChild(line);
+      placeInput.setAttribute("aria-describedby", "place-error place-did-you-mean");
+    }
   }
 
   function run(params) {
@@ -190,7 +206,7 @@
       .then(function (answer) {
         if (!answer.ok) {
           setStatus("");
-          if (answer.data.errors && answer.data.errors.place) { showPlaceError(answer.data.message); return; }
+          if (answer.data.errors && answer.data.errors.place) { showPlaceError(answer.data.message, answer.data.suggestions); return; }
           throw new Error(answer.data.message);
         }
         var data = answer.data;
