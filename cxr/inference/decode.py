@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import os
 import re
 import warnings as warnings_module
@@ -38,6 +39,8 @@ from cxr.inference.errors import (
     UnsupportedFormat,
 )
 from cxr.inference.notices import Notice
+
+log = logging.getLogger(__name__)
 
 # Uncompressed DICOMs from flat-panel detectors reach 20-40 MB (3,328 x 4,096 x 16 bits is
 # 27 MB); the pixel limit, checked before decoding, is what stops decompression bombs.
@@ -65,6 +68,10 @@ _KNOWN_UNSUPPORTED = (
     (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
     (b"\xff\x4f\xff\x51", "JPEG 2000"),
 )
+
+# The major brands of HEIF pictures (ISO/IEC 23008-12: HEIC, as iPhones save photos, and its
+# sequences); other "ftyp" files are mostly MP4/MOV videos.
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
 
 _PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF", "bmp": "BMP"}
 
@@ -111,6 +118,8 @@ def sniff_format(data: bytes) -> str:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         raise UnsupportedFormat(Notice("format_not_supported", format="WebP", supported=SUPPORTED))
     if data[4:8] == b"ftyp":
+        if data[8:12] in _HEIF_BRANDS:  # an iPhone's photo: say how to get a JPEG instead
+            raise UnsupportedFormat(Notice("heic_not_supported", supported=SUPPORTED))
         raise UnsupportedFormat(Notice("format_not_supported", format="HEIC/MP4", supported=SUPPORTED))
     raise UnsupportedFormat(Notice("not_an_image", supported=SUPPORTED))
 
@@ -161,7 +170,10 @@ def decode_image(
     except Image.DecompressionBombError:
         raise ImageTooLarge(_too_many_pixels(None, max_pixels)) from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a damaged file to the user
-        raise CorruptImage(Notice("damaged_file", format=fmt.upper(), detail=_short(exc))) from None
+        detail = _short(exc)
+        # The decoder's words stay out of the sentence (English and technical) but not lost.
+        log.info("damaged %s file: %s", fmt.upper(), detail)
+        raise CorruptImage(Notice("damaged_file", format=fmt.upper(), detail=detail)) from None
     gray = decoded.gray
     if gray.ndim != 2 or gray.size == 0:
         raise CorruptImage(Notice("no_picture", format=fmt.upper()))

@@ -63,14 +63,15 @@ ENGLISH: dict[str, str] = {
     "unfamiliar_image": "This X-ray is unlike the images the model was trained on. On such "
     "images from hospitals it never saw, its readings "
     "were less accurate: treat this result with extra caution.",
-    "label_unverified_unseen_sources": "Unverified: on X-rays from collections it never saw, a model "
-    "trained this way was right {source_percent:.0f}% of the time (95% CI {source_low_percent:.0f}-"
-    "{source_high_percent:.0f}%), against {patient_percent:.0f}% on new patients of the collections it "
-    "learnt from.",
-    "label_unverified_unseen_class": "Unverified: on X-rays from collections it never saw, a "
-    "model trained this way was right {source_percent:.0f}% of the times it gave the label {label} "
-    "({right} of {said}; 95% CI {source_low_percent:.0f}-{source_high_percent:.0f}%), against "
-    "{patient_percent:.0f}% on new patients of the collections it learnt from.",
+    # Under every label of a model without an out-of-source fit, patients read it too: plain words.
+    "label_unverified_unseen_sources": "Treat with caution: on X-rays from hospitals it did not "
+    "learn from, a model trained the same way was right {source_percent:.0f}% of the time (95% CI "
+    "{source_low_percent:.0f}-{source_high_percent:.0f}%), compared with {patient_percent:.0f}% on "
+    "new patients of the hospitals it learned from.",
+    "label_unverified_unseen_class": "Treat with caution: when a model trained the same way said "
+    "“{label}” on X-rays from hospitals it did not learn from, it was right {right} of {said} "
+    "times ({source_percent:.0f}%; 95% CI {source_low_percent:.0f}-{source_high_percent:.0f}%), "
+    "compared with {patient_percent:.0f}% on new patients of the hospitals it learned from.",
     "site_calibrated": "Calibrated at this site on {cases} labelled X-rays ({fitted}): on held-out "
     "halves of them, its labels were right {labelled_percent:.0f}% of the time.",
     "site_calibrated_unmeasured": "Calibrated at this site on {cases} labelled X-rays ({fitted}); too "
@@ -88,6 +89,11 @@ ENGLISH: dict[str, str] = {
     "levels were inverted back before reading. Check that the picture shown looks right.",
     # Errors: the file could not be read as an image (cxr.inference.errors).
     "format_not_supported": "{format} files are not supported; please upload {supported}.",
+    "heic_not_supported": "This is an HEIC photo (the format iPhones save photos in), which cannot "
+    "be read here; please upload {supported}. On an iPhone, share or export the photo as JPEG, or "
+    "choose Settings > Camera > Formats > Most Compatible so that new photos are saved as JPEG. A "
+    "photo of an X-ray film or screen reads worse than the X-ray's own image file: where you can, "
+    "ask the clinic or hospital that took the X-ray for a digital copy.",
     "not_an_image": "This file is not a recognised image; please upload {supported}.",
     "dicom_no_image": "This DICOM file holds no image (perhaps a report or a structured document).",
     "dicom_directory": "This is the index of a CD or DVD (DICOMDIR), not an image: choose the "
@@ -106,7 +112,10 @@ ENGLISH: dict[str, str] = {
     "{limit_mib:.0f} MiB, the limit.",
     "too_large_to_decode": "The image is too large to decode on this server.",
     "impossible_size": "The image declares an impossible size ({width} x {height}).",
-    "damaged_file": "The {format} file is damaged or incomplete ({detail}).",
+    # The decoder's own error text (English, technical) is in params["detail"] and the log, not
+    # in the sentence: a reader of another language would get it untranslated.
+    "damaged_file": "The {format} file is damaged or incomplete: it may have been cut off while it "
+    "was copied or uploaded. Please copy or export it again, or ask for a new copy of the file.",
     "no_picture": "The {format} file holds no readable picture.",
     # The model card's intended use and limitations (written by cxr.export.bundle, shown by the app).
     "card_intended_use": "A screening aid that sorts frontal chest X-rays for review. It does not "

@@ -184,8 +184,9 @@ def test_without_an_out_of_source_fit_each_label_says_how_often_that_label_was_r
         column = source["classes"].index(reading.label)
         said = sum(row[column] for row in source["confusion_matrix"])
         assert caveat.code == "label_unverified_unseen_class" and caveat.params["label"] == reading.label
-        assert f"right {100 * ppv['value']:.0f}% of the times it gave the label {reading.label}" in caveat
-        assert f"({source['confusion_matrix'][column][column]} of {said};" in caveat
+        assert f"said “{reading.label}”" in caveat
+        assert (f"it was right {source['confusion_matrix'][column][column]} of {said} times "
+                f"({100 * ppv['value']:.0f}%;") in caveat
     assert len(labels) >= 2  # the figures differ by label: more than one was checked
     # A card with an out-of-source fit labels by it and says nothing of the kind.
     fitted = _with_trust(predictor)

@@ -46,7 +46,7 @@ def test_a_seen_source_card_states_the_unseen_collections_accuracy_with_its_inte
     card = _card(None).replace(metrics=metrics)
     notice = unseen_source_caveat(card)
     assert notice.code == "label_unverified_unseen_sources"
-    assert "right 38% of the time (95% CI 36-39%), against 95% on new patients" in notice
+    assert "right 38% of the time (95% CI 36-39%), compared with 95% on new patients" in notice
     assert unseen_source_caveat(card.replace(metrics={"patient": metrics["patient"]})) is None
     fitted = card.replace(trust=Trust(rule="max_probability", threshold=0.9))
     assert unseen_source_caveat(fitted) is None  # labels by the out-of-source rule instead
@@ -67,10 +67,10 @@ def test_a_label_quotes_its_own_precision_on_unseen_collections_with_its_counts(
     assert normal.code == "label_unverified_unseen_class"
     # The Wilson interval of the counts quoted, not the card's class-stratified bootstrap (31-34%,
     # 0-100%), which holds each true class's count fixed.
-    assert ("right 32% of the times it gave the label normal (130 of 402; 95% CI 28-37%), "
-            "against 97% on new patients") in normal
-    assert "(2 of 5; 95% CI 12-77%)" in unseen_source_caveat(card, "pneumonia")
-    assert "(47 of 70; 95% CI 56-77%)" in unseen_source_caveat(card, "covid")
+    assert ("said “normal” on X-rays from hospitals it did not learn from, it was right 130 of 402 "
+            "times (32%; 95% CI 28-37%), compared with 97% on new patients") in normal
+    assert "right 2 of 5 times (40%; 95% CI 12-77%)" in unseen_source_caveat(card, "pneumonia")
+    assert "right 47 of 70 times (67%; 95% CI 56-77%)" in unseen_source_caveat(card, "covid")
     # Without the label's own figures: the overall accuracy, named as such by its own sentence.
     del metrics["source"]["confusion_matrix"]
     assert unseen_source_caveat(card.replace(metrics=metrics), "normal").code == "label_unverified_unseen_sources"

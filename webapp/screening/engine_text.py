@@ -77,14 +77,15 @@ TRANSLATIONS = {
                           "saw, its readings were less accurate: treat this result with extra "
                           "caution."),
     "label_unverified_unseen_sources": _(
-        "Unverified: on X-rays from collections it never saw, a model trained this way was right "
-        "%(source_percent).0f%% of the time (95%% CI %(source_low_percent).0f-%(source_high_percent).0f%%), "
-        "against %(patient_percent).0f%% on new patients of the collections it learnt from."),
+        "Treat with caution: on X-rays from hospitals it did not learn from, a model trained the "
+        "same way was right %(source_percent).0f%% of the time (95%% CI "
+        "%(source_low_percent).0f-%(source_high_percent).0f%%), compared with "
+        "%(patient_percent).0f%% on new patients of the hospitals it learned from."),
     "label_unverified_unseen_class": _(
-        "Unverified: on X-rays from collections it never saw, a model trained this way was right "
-        "%(source_percent).0f%% of the times it gave the label %(label)s (%(right)s of %(said)s; "
-        "95%% CI %(source_low_percent).0f-%(source_high_percent).0f%%), against "
-        "%(patient_percent).0f%% on new patients of the collections it learnt from."),
+        "Treat with caution: when a model trained the same way said “%(label)s” on X-rays from "
+        "hospitals it did not learn from, it was right %(right)s of %(said)s times "
+        "(%(source_percent).0f%%; 95%% CI %(source_low_percent).0f-%(source_high_percent).0f%%), "
+        "compared with %(patient_percent).0f%% on new patients of the hospitals it learned from."),
     "heatmap_off_lungs": _("Most of the heat map lies outside the lungs (only %(on_lungs_percent)s%% "
                            "on them): the reading may rest on something other than the lungs, such "
                            "as text, borders or devices. Look at where the heat map points before "
@@ -112,6 +113,13 @@ TRANSLATIONS = {
                               "identifying details, and it stays in the picture. Text on an X-ray "
                               "can also mislead the model."),
     "format_not_supported": _("%(format)s files are not supported; please upload %(supported)s."),
+    "heic_not_supported": _("This is an HEIC photo (the format iPhones save photos in), which "
+                            "cannot be read here; please upload %(supported)s. On an iPhone, share "
+                            "or export the photo as JPEG, or choose Settings > Camera > Formats > "
+                            "Most Compatible so that new photos are saved as JPEG. A photo of an "
+                            "X-ray film or screen reads worse than the X-ray's own image file: "
+                            "where you can, ask the clinic or hospital that took the X-ray for a "
+                            "digital copy."),
     "not_an_image": _("This file is not a recognised image; please upload %(supported)s."),
     "dicom_no_image": _("This DICOM file holds no image (perhaps a report or a structured "
                         "document)."),
@@ -133,7 +141,9 @@ TRANSLATIONS = {
                                   "than %(limit_mib).0f MiB, the limit."),
     "too_large_to_decode": _("The image is too large to decode on this server."),
     "impossible_size": _("The image declares an impossible size (%(width)s x %(height)s)."),
-    "damaged_file": _("The %(format)s file is damaged or incomplete (%(detail)s)."),
+    "damaged_file": _("The %(format)s file is damaged or incomplete: it may have been cut off "
+                      "while it was copied or uploaded. Please copy or export it again, or ask for "
+                      "a new copy of the file."),
     "no_picture": _("The %(format)s file holds no readable picture."),
     "card_intended_use": _("A screening aid that sorts frontal chest X-rays for review. It does "
                            "not diagnose: a clinician and an RT-PCR test decide."),

@@ -23,8 +23,9 @@ def accepted_formats_text() -> str:
 # Refusals whose engine sentence only restates their title ("The file is empty" over "The file
 # is empty."; in Indonesian the two even use different words): what to do instead.
 _INSTEAD_OF_RESTATING = {
-    "empty_file": gettext_lazy("It holds no data (0 bytes). Choose the X-ray file again, or "
-                               "export it again from the imaging system."),
+    "empty_file": gettext_lazy("It holds no data (0 bytes). Choose the X-ray file again, or get a "
+                               "new copy of it: export it again from the imaging system, or ask the "
+                               "clinic or hospital that took the X-ray for one."),
 }
 
 
@@ -190,8 +191,9 @@ def split_label_caveat(items: list[dict]) -> tuple[dict | None, list[dict]]:
 
 
 def label_caveat_short(reading: Reading) -> str:
-    """The caveat's headline for the result box, where a phone has room for two lines; the whole
-    sentence (interval, comparison) follows with the probabilities."""
+    """The caveat's headline, shown as a caution right under the result box (not inside it: in a
+    green "normal" box a warning would read as reassurance), where a phone has room for two lines;
+    the whole sentence (interval, comparison) follows with the probabilities."""
     notice = next((w for w in reading.warnings or [] if isinstance(w, dict) and w.get("code") in LABEL_CAVEATS), None)
     code, params = (notice or {}).get("code"), (notice or {}).get("params", {})
     if code == "site_calibrated_unmeasured":
@@ -203,12 +205,13 @@ def label_caveat_short(reading: Reading) -> str:
     if not isinstance(percent, (int, float)):
         return ""
     if code == "label_unverified_unseen_class":
-        return gettext("Unverified: right %(percent)s (%(right)s/%(said)s) on collections it never "
-                       "saw.") % {
+        return gettext("Caution: “%(label)s” was right %(right)s of %(said)s times (%(percent)s) on "
+                       "hospitals it did not learn from.") % {
+            "label": outcomes.class_name(str(params.get("label", ""))),
             "percent": outcomes.percent_text(percent, 0), "right": params.get("right"),
             "said": params.get("said")}
-    return gettext("Unverified: right %(percent)s of the time on X-ray collections it never saw.") % {
-        "percent": outcomes.percent_text(percent, 0)}
+    return gettext("Caution: its results were right %(percent)s of the time on hospitals it did "
+                   "not learn from.") % {"percent": outcomes.percent_text(percent, 0)}
 
 
 def image_warning_items(reading: Reading) -> list[dict]:

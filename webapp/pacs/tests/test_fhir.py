@@ -123,7 +123,8 @@ CAVEAT = {
 
 
 @pytest.mark.parametrize("language, expected", [
-    ("en", "right 61% of the times it gave the label COVID-19 (122 of 200; 95% CI 55-67%)"),
+    ("en", "said “COVID-19” on X-rays from hospitals it did not learn from, it was right 122 of 200 "
+           "times (61%; 95% CI 55-67%)"),
     ("id", "COVID-19"),
 ])
 def test_the_warnings_are_given_as_the_pages_give_them(client, alice, make_reading, xray_paths,

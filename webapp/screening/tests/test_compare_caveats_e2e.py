@@ -1,6 +1,6 @@
 """The compare page's cards carry what the reading page says with a label: the caveat's short
-line ("Unverified: right 61% of the time on X-ray collections it never saw.") under each labelled
-card's headline, and each image's warnings in words rather than "1 warning". A doctor compares on
+line ("Caution: “COVID-19” was right 122 of 200 times (61%) on hospitals it did not learn from.")
+under each labelled card's headline, and each image's warnings in words rather than "1 warning". A doctor compares on
 a phone too: at 360 px the two cards stay side by side with nothing wider than the screen.
 
 Screenshots land in test-output/compare-caveats-*.png for a person to look at.
@@ -44,11 +44,11 @@ def test_the_compare_page_gives_each_cards_caveat_and_warnings(client, doctor, m
     client.force_login(doctor)
     html = client.get("/screening/compare/?patient=RM-9").content.decode()
     # The engine's own caveat of a real reading, and the one given to the first.
-    assert presentation.label_caveat_short(other).startswith("Unverified")
+    assert presentation.label_caveat_short(other).startswith("Caution:")
     assert html.count('data-testid="compare-label-caveat"') == 2
     assert presentation.label_caveat_short(labelled) in html
     assert presentation.label_caveat_short(other) in html
-    assert "Unverified: right 61% (122/200) on collections it never saw." in html
+    assert "Caution: “COVID-19” was right 122 of 200 times (61%) on hospitals it did not learn from." in html
     assert "Most of the heat map lies outside the lungs (only 31% on them)" in html
     assert "1 warning" not in html
     # The caveat is the short line, not also counted among the image's warnings.

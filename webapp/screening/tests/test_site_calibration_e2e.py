@@ -63,12 +63,14 @@ def test_the_reading_and_how_it_works_say_the_site_calibrated_it(chromium_browse
         expect(page.get_by_test_id("label-caveat-short")).to_have_text(short)
         expect(page.get_by_test_id("prediction-set-level")).to_contain_text(level)
         expect(page.get_by_test_id("label-caveat")).to_have_attribute("data-code", "site_calibrated")
-        assert page.get_by_test_id("outcome").locator("[data-testid=label-caveat-short]").count() == 1
+        # A caution of its own under the result, not inside the coloured result box.
+        assert page.get_by_test_id("outcome").locator("[data-testid=label-caveat-short]").count() == 0
         if size == "phone":  # the X-ray still comes first on a phone
             assert page.locator("img.xray-original").bounding_box()["y"] < 844
         else:  # the set follows the result directly, in the column beside the X-ray
-            outcome = page.get_by_test_id("outcome").bounding_box()
-            assert 0 <= page.get_by_test_id("prediction-set").bounding_box()["y"] - (outcome["y"] + outcome["height"]) < 60
+            caveat = page.get_by_test_id("label-caveat-short").bounding_box()
+            assert caveat["y"] >= sum(page.get_by_test_id("outcome").bounding_box()[k] for k in ("y", "height"))
+            assert 0 <= page.get_by_test_id("prediction-set").bounding_box()["y"] - (caveat["y"] + caveat["height"]) < 60
         page.wait_for_load_state("networkidle")
         page.screenshot(path=test_output / f"site-calibration-reading-{size}-{language}.png", full_page=True)
         page.goto(f"{live_server.url}/how-it-works/#site-calibration")
