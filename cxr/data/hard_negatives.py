@@ -13,6 +13,8 @@ families): other geometry, other moire, other crops, other damage.
   solarised, drowned in noise.
 - `film_photo`: a printed film on a lightbox (or held against a window) photographed with a
   phone: bright uneven backlight around the film, hanger clips, perspective, glare, no pixel grid.
+- `table_photo`: a film or paper print lying on a table, photographed from above: a textured
+  surface around it, no backlight, the lamp mirrored on it, sometimes a shadow or a print screen.
 - `collage`: a viewer screenshot or teaching slide with two to four images side by side (whole
   X-rays and parts of them), dark gutters and caption lines.
 - `pictures`: the pictures of `cxr.data.negatives` (photos, documents, synthetic drawings).
@@ -223,6 +225,59 @@ def collage(xray: np.ndarray, rng) -> bytes:
     return png_bytes(page) if rng.random() < 0.6 else _jpeg(page, rng.integers(70, 95))
 
 
+def _surface(width: int, height: int, rng) -> np.ndarray:
+    """What a sheet lies on, grey levels: wood grain, a creased cloth, or a plain top darkening
+    towards the edges."""
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    base = rng.uniform(25, 150)
+    kind = int(rng.integers(0, 3))
+    if kind == 0:  # wood: wavy grain lines along one axis
+        along, across = (xx, yy) if rng.random() < 0.5 else (yy, xx)
+        wobble = 6 * np.sin(along / rng.uniform(40, 120)) + rng.normal(0, 1, (height, width)).cumsum(axis=1) * 0.05
+        return base + rng.uniform(6, 22) * np.sin(2 * np.pi * (across + wobble) / rng.uniform(8, 30))
+    if kind == 1:  # cloth: soft folds and weave noise
+        folds = np.sin(xx / rng.uniform(50, 150) + yy / rng.uniform(60, 200)) * rng.uniform(8, 30)
+        return base + folds + rng.normal(0, rng.uniform(2, 6), (height, width))
+    vignette = ((xx / width - 0.5) ** 2 + (yy / height - 0.5) ** 2)
+    return base * (1 - rng.uniform(0.2, 0.6) * vignette)
+
+
+def table_photo(xray: np.ndarray, rng) -> bytes:
+    """A printed film or paper copy lying on a table (or bed), photographed from above with no
+    light behind it: a textured surface around a slanted sheet, the sheet dimmer and flatter than
+    on a lightbox, the lamp or a window mirrored on it, sometimes a shadow across and a print
+    screen beating with the camera; a third trimmed to the sheet before upload."""
+    sheet = Image.fromarray(xray)
+    if rng.random() < 0.5:  # a paper print's white margin; else the film's dark edge
+        margin, tone = int(min(sheet.size) * rng.uniform(0.03, 0.1)), int(rng.integers(200, 250))
+    else:
+        margin, tone = int(min(sheet.size) * rng.uniform(0.0, 0.05)), int(rng.integers(5, 40))
+    framed = Image.new("L", (sheet.width + 2 * margin, sheet.height + 2 * margin), tone)
+    framed.paste(sheet, (margin, margin))
+    width, height = (720, 960) if rng.random() < 0.6 else (960, 720)
+    grey, inside = _slanted(framed, (width, height), rng, scale_range=(0.55, 0.98), shift=0.05, tilt=0.14)
+    grey = grey * rng.uniform(0.55, 1.0) + rng.uniform(0, 45)  # reflected light: dimmer, flatter
+    grey = grey * inside + _surface(width, height, rng) * (1 - inside)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    if rng.random() < 0.3:  # a printer's screen beating with the camera's pixels
+        period = rng.uniform(3, 6)
+        grey *= 1 + rng.uniform(0.03, 0.12) * np.cos(2 * np.pi * xx / period) * np.cos(2 * np.pi * yy / period) * inside
+    for _ in range(int(rng.integers(1, 3))):  # the lamp's reflection: a tilted bright ellipse
+        angle = rng.uniform(0, np.pi)
+        dx, dy = xx - rng.uniform(0.15, 0.85) * width, yy - rng.uniform(0.15, 0.85) * height
+        u, v = dx * np.cos(angle) + dy * np.sin(angle), dy * np.cos(angle) - dx * np.sin(angle)
+        spread = rng.uniform(0.04, 0.2) * width
+        grey += rng.uniform(60, 220) * np.exp(-(u / spread) ** 2 - (v / (spread * rng.uniform(0.4, 1.5))) ** 2)
+    if rng.random() < 0.4:  # a phone's or hand's shadow: a soft-edged darker half
+        angle = rng.uniform(0, 2 * np.pi)
+        edge = (xx - width / 2) * np.cos(angle) + (yy - height / 2) * np.sin(angle) - rng.uniform(-0.3, 0.3) * width
+        grey *= 1 - rng.uniform(0.15, 0.5) / (1 + np.exp(-edge / rng.uniform(10, 60)))
+    if rng.random() < 0.33:
+        rows, columns = np.nonzero(inside > 0.5)
+        grey = grey[rows.min():rows.max() + 1, columns.min():columns.max() + 1]
+    return _phone_capture(grey, rng, cast=0.2, noise=(2, 7), blur=(0.3, 1.5))
+
+
 XRAY_FAMILIES: dict[str, Callable[[np.ndarray, np.random.Generator], bytes]] = {
     "screen_photo": screen_photo,
     "partial_view": partial_view,
@@ -230,6 +285,9 @@ XRAY_FAMILIES: dict[str, Callable[[np.ndarray, np.random.Generator], bytes]] = {
     # Added 2026-12-03, after the three above: their pictures (drawn first) are unchanged.
     "film_photo": film_photo,
     "collage": collage,
+    # Added 2026-12-06 (an audit's phone photos of films on a dark table were read): last, so the
+    # families above draw the same pictures as before.
+    "table_photo": table_photo,
 }
 
 

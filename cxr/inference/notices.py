@@ -138,7 +138,9 @@ ENGLISH: dict[str, str] = {
     "card_label_noise": "Pneumonia labels of the NIH images were mined from report text and are "
     "partly wrong; the paediatric pneumonia images come from children aged 1-5 in one hospital.",
     "card_frontal_only": "Only frontal (PA/AP) chest radiographs are in scope. Lateral views, CT, "
-    "other body parts, photos of screens or films give unreliable results or are refused.",
+    "other body parts, photos of screens or films give unreliable results or are refused; the "
+    "guard does not catch every phone photo of a film lying on a table. Upload the X-ray's own "
+    "image file.",
     "card_ood_guard": "The guard against wrong pictures refused {refused} of {test_images} real test "
     "X-rays and {negative_refusal_percent:.1f}% of a small set of non-X-ray pictures. It refuses "
     "more X-rays from hospitals it never saw, and it cannot recognise every wrong input.",

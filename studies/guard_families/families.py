@@ -392,6 +392,51 @@ def monitor_photos_grey(monitors: Family) -> Family:
                   "greyscale", "kind", items=items)
 
 
+def table_photos(xrays: Sequence[np.ndarray], seed: int = 0, n: int = 80) -> Family:
+    """A printed film or paper copy lying on a table, photographed from above with a phone
+    (found by an audit on 2026-12-05: such photos were read, one as "COVID-19 >99.9%"): a plain
+    dark-to-mid surface, the sheet slanted (perspective), the room lamp's reflection as a bright
+    blob, a faint halftone beat, JPEG. Odd ones are grey, even ones warm room light; every fourth
+    is cropped to the sheet, as a user trims a photo before uploading."""
+    rng = np.random.default_rng(seed)
+    items = []
+    for k in range(n):
+        sheet = Image.fromarray(xrays[k % len(xrays)]).convert("L").resize((600, 680))
+        width, height = (740, 960) if k % 3 else (960, 740)
+        fill = rng.uniform(0.6, 0.92)
+        sw, sh = 600 * fill * min(width / 600, height / 680), 680 * fill * min(width / 600, height / 680)
+        cx, cy = width / 2 + rng.uniform(-0.04, 0.04) * width, height / 2 + rng.uniform(-0.04, 0.04) * height
+        short = min(sw, sh)
+        pull = lambda short=short: rng.uniform(-0.1, 0.1) * short  # noqa: E731
+        quad = [(cx - sw / 2 + pull(), cy - sh / 2 + pull()), (cx + sw / 2 + pull(), cy - sh / 2 + pull()),
+                (cx + sw / 2 + pull(), cy + sh / 2 + pull()), (cx - sw / 2 + pull(), cy + sh / 2 + pull())]
+        coefficients = _perspective_coefficients([(0, 0), (600, 0), (600, 680), (0, 680)], quad)
+        warped = np.asarray(sheet.transform((width, height), Image.Transform.PERSPECTIVE, coefficients,
+                                            Image.Resampling.BICUBIC, fillcolor=0), np.float32)
+        on_sheet = np.asarray(Image.new("L", (600, 680), 255).transform(
+            (width, height), Image.Transform.PERSPECTIVE, coefficients, fillcolor=0), np.float32) / 255
+        yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+        table = rng.uniform(25, 110) + rng.uniform(-20, 20) * xx / width
+        grey = warped * on_sheet + table * (1 - on_sheet)
+        lamp = np.exp(-(((xx - rng.uniform(0.25, 0.75) * width) / (rng.uniform(0.1, 0.25) * width)) ** 2
+                        + ((yy - rng.uniform(0.2, 0.6) * height) / (rng.uniform(0.08, 0.2) * height)) ** 2))
+        grey += rng.uniform(80, 190) * lamp
+        grey += rng.uniform(0, 14) * np.sin(rng.uniform(0.6, 1.1) * xx + 0.35 * yy) * np.sin(0.3 * xx - 0.8 * yy)
+        if k % 2:
+            img = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8))
+        else:
+            warm = np.array([1.0, rng.uniform(0.92, 0.98), rng.uniform(0.78, 0.9)], np.float32)
+            img = Image.fromarray(np.clip(grey[..., None] * warm, 0, 255).astype(np.uint8))
+        if k % 4 == 3:
+            rows, columns = np.nonzero(on_sheet > 0.5)
+            img = img.crop((int(columns.min()), int(rows.min()), int(columns.max()), int(rows.max())))
+        items.append((f"table{k}/{'grey' if k % 2 else 'warm'}{'-cropped' if k % 4 == 3 else ''}",
+                      _jpeg(img, int(rng.integers(78, 92)))))
+    return Family("X-ray on a table, photographed", "real held-out-patient X-rays as a printed sheet "
+                  "on a table: perspective, lamp reflection, halftone beat, JPEG (a quarter cropped "
+                  "to the sheet)", "kind", items=items)
+
+
 # --- X-ray crops and transforms ------------------------------------------------------------------
 
 def xray_crops(xrays: Sequence[np.ndarray], seed: int = 0, n: int = 80) -> Family:
@@ -468,7 +513,7 @@ def all_families(xrays: Sequence[np.ndarray], seed: int = 0) -> list[Family]:
         lambda: photos_in_set(seed), lambda: photos_held_out(seed), lambda: faces(seed),
         lambda: scientific_maps(seed), lambda: mri_slices(seed), lambda: documents(seed),
         lambda: ui_screenshots(xrays, seed), lambda: charts(seed),
-        lambda: monitors, lambda: monitor_photos_grey(monitors),
+        lambda: monitors, lambda: monitor_photos_grey(monitors), lambda: table_photos(xrays, seed),
         lambda: xray_crops(xrays, seed),
         lambda: xray_transforms(xrays, seed), lambda: xray_orientation(xrays),
     ]

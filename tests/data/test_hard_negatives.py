@@ -52,3 +52,20 @@ def test_collages_hold_several_tiles_on_a_plain_page(xrays):
         page = np.asarray(Image.open(io.BytesIO(XRAY_FAMILIES["collage"](xrays[1], rng))).convert("L"), np.float32)
         assert page.shape[1] >= 2 * 220  # at least two tiles side by side
         assert page[:4].std() < 4  # the top gutter: the page's plain background
+
+
+def test_table_photos_show_an_unlit_surface_around_a_sheet_or_the_sheet_trimmed(xrays):
+    rng = np.random.default_rng(4)
+    framed = trimmed = 0
+    for _ in range(12):
+        photo = Image.open(io.BytesIO(XRAY_FAMILIES["table_photo"](xrays[2], rng)))
+        assert photo.format == "JPEG"
+        if sorted(photo.size) != [720, 960]:  # trimmed to the sheet before upload
+            trimmed += 1
+            assert max(photo.size) < 960
+            continue
+        framed += 1
+        grey = np.asarray(photo.convert("L"), np.float32)
+        ring = np.concatenate([grey[:20].ravel(), grey[-20:].ravel(), grey[:, :20].ravel(), grey[:, -20:].ravel()])
+        assert np.median(ring) < 175  # a table or cloth, not a lit panel (film_photo's 170-250)
+    assert framed and trimmed

@@ -170,7 +170,8 @@ TRANSLATIONS = {
                           "1-5 in one hospital."),
     "card_frontal_only": _("Only frontal (PA/AP) chest radiographs are in scope. Lateral views, CT, "
                            "other body parts, photos of screens or films give unreliable results "
-                           "or are refused."),
+                           "or are refused; the guard does not catch every phone photo of a film "
+                           "lying on a table. Upload the X-ray's own image file."),
     "card_ood_guard": _("The guard against wrong pictures refused %(refused)s of %(test_images)s real "
                         "test X-rays and %(negative_refusal_percent).1f%% of a small set of non-X-ray "
                         "pictures. It refuses more X-rays from hospitals it never saw, and it cannot "
