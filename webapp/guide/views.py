@@ -61,6 +61,9 @@ NEGATIVE_FAMILIES = {
     "film_photo": _("Photos of an X-ray film on a lightbox"),
     "collage": _("Several images side by side (viewer screenshots, slides)"),
     "screen_photo+film_photo": _("Photos of an X-ray on a screen or a lightbox, both kinds left out"),
+    "table_photo": _("Photos of an X-ray film lying on a table"),
+    "screen_photo+film_photo+table_photo": _("Photos of an X-ray on a screen, a lightbox or a table, "
+                                             "all three kinds left out"),
 }
 # Shown in their own section, not among the other plots.
 TRUST_PLOT = "risk_coverage"
