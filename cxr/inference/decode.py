@@ -93,6 +93,9 @@ class DecodedImage:
     colour_tint: float = 0.0  # typical colour cast in grey levels (0 for a grey picture)
     # Modality, ViewPosition, BodyPartExamined (the guard's) and the header's dates (DICOM_DATES)
     dicom: dict[str, str] = field(default_factory=dict)
+    # The camera that took the picture, where its EXIF says one did ("Apple iPhone 13", or "" when
+    # unnamed); None otherwise. An X-ray file is exported, never photographed (guard/rules.py).
+    camera: str | None = None
 
 
 def sniff_format(data: bytes) -> str:
@@ -191,6 +194,7 @@ def _decode_pillow(data: bytes, fmt: str, max_pixels: int) -> DecodedImage:
     if getattr(img, "n_frames", 1) > 1:
         warnings.append(Notice("extra_frames", frames=int(img.n_frames)))
     img.load()
+    camera = camera_of(img)  # before exif_transpose, which rewrites the EXIF block
     try:
         # In place: without an orientation tag there is nothing to turn, and no copy to make.
         ImageOps.exif_transpose(img, in_place=True)
@@ -201,7 +205,32 @@ def _decode_pillow(data: bytes, fmt: str, max_pixels: int) -> DecodedImage:
     if quality is not None and quality < JPEG_QUALITY_OF_TRAINING:
         warnings.append(Notice("jpeg_strongly_compressed", quality=quality,
                                training_quality=JPEG_QUALITY_OF_TRAINING))
-    return DecodedImage(gray, fmt, warnings, *_colour_measures(rgb))
+    return DecodedImage(gray, fmt, warnings, *_colour_measures(rgb), camera=camera)
+
+
+# EXIF tags a camera writes when it takes a picture (in the Exif IFD): exposure time, f-number,
+# ISO speed, focal length. Exporting or converting an image (a PACS viewer, a scanner's software,
+# an image editor) does not make them up, and none of the 7,516 X-rays in ../shared has one.
+_EXIF_IFD = 0x8769
+_CAPTURE_TAGS = (0x829A, 0x829D, 0x8827, 0x920A)
+_MAKE, _MODEL = 0x010F, 0x0110
+
+
+def camera_of(img: Image.Image) -> str | None:
+    """The camera that took `img` where its EXIF records taking it: "Apple iPhone 13" (Make and
+    Model, printable, at most 60 characters), "" when it names none; None without such a record
+    (or with an unreadable EXIF block)."""
+    try:
+        exif = img.getexif()
+        taken = exif.get_ifd(_EXIF_IFD)
+    except Exception:  # noqa: BLE001 - a broken EXIF block says nothing either way
+        return None
+    if not any(tag in taken for tag in _CAPTURE_TAGS):
+        return None
+    make, model = (" ".join("".join(ch for ch in str(exif.get(tag, "")) if ch.isprintable()).split())
+                   for tag in (_MAKE, _MODEL))
+    name = model if make and model.lower().startswith(make.lower()) else f"{make} {model}".strip()
+    return name[:60]
 
 
 def jpeg_quality(img: Image.Image) -> int | None:

@@ -22,6 +22,12 @@ ENGLISH: dict[str, str] = {
     "not_cxr_colour": NOT_A_CXR + ": {percent}% of the picture is strongly coloured (X-rays are grey).",
     "not_cxr_tinted": NOT_A_CXR + ": the whole picture has a colour tint, as a phone photo of a "
     "screen or of a film has (X-ray files are grey). Please upload the original X-ray file.",
+    "not_cxr_camera_photo": NOT_A_CXR + ": its file says a camera took it ({camera}). A photo of an "
+    "X-ray film or screen cannot be read reliably. Please upload the X-ray's own image file: ask "
+    "the clinic or hospital that took the X-ray for a digital copy.",
+    "not_cxr_camera_photo_unnamed": NOT_A_CXR + ": its file says a camera took it. A photo of an "
+    "X-ray film or screen cannot be read reliably. Please upload the X-ray's own image file: ask "
+    "the clinic or hospital that took the X-ray for a digital copy.",
     "not_cxr_modality": NOT_A_CXR + ": the DICOM header says its modality is {modality}, not a radiograph.",
     "not_cxr_lateral": NOT_A_CXR + ": the DICOM header says it is a lateral view ({view}).",
     "not_cxr_unlike_training": NOT_A_CXR + ": it differs too much from the X-rays the model was "

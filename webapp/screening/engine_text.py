@@ -32,6 +32,15 @@ TRANSLATIONS = {
     "not_cxr_tinted": (_NOT_A_CXR, _("the whole picture has a colour tint, as a phone photo of a "
                                      "screen or of a film has (X-ray files are grey). Please upload "
                                      "the original X-ray file.")),
+    "not_cxr_camera_photo": (_NOT_A_CXR, _("its file says a camera took it (%(camera)s). A photo of "
+                                           "an X-ray film or screen cannot be read reliably. Please "
+                                           "upload the X-ray's own image file: ask the clinic or "
+                                           "hospital that took the X-ray for a digital copy.")),
+    "not_cxr_camera_photo_unnamed": (_NOT_A_CXR, _("its file says a camera took it. A photo of an "
+                                                   "X-ray film or screen cannot be read reliably. "
+                                                   "Please upload the X-ray's own image file: ask the "
+                                                   "clinic or hospital that took the X-ray for a "
+                                                   "digital copy.")),
     "not_cxr_modality": (_NOT_A_CXR, _("the DICOM header says its modality is %(modality)s, not a "
                                        "radiograph.")),
     "not_cxr_lateral": (_NOT_A_CXR, _("the DICOM header says it is a lateral view (%(view)s).")),

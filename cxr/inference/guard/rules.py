@@ -1,8 +1,8 @@
 """The guard's first layer: cheap checks on the decoded picture, each with a plain reason.
 
 Too small, blank or nearly uniform, strongly coloured (photos, charts), tinted all over (a phone
-photo of a screen or of a film on a lightbox), or a DICOM whose header names another modality or
-a lateral view. These need no network, so they run before it.
+photo of a screen or of a film on a lightbox), taken with a camera as its EXIF records (a photo of
+a film or screen however grey), or a DICOM whose header names another modality or a lateral view. These need no network, so they run before it.
 """
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ def explained_refusal(decoded: DecodedImage) -> Notice | None:
         return Notice("not_cxr_colour", percent=round(100 * decoded.colour_fraction))
     if decoded.colour_tint > MAX_COLOUR_TINT:
         return Notice("not_cxr_tinted")
+    if decoded.camera is not None:  # a photo of a film or a screen, whatever it shows
+        return (Notice("not_cxr_camera_photo", camera=decoded.camera) if decoded.camera
+                else Notice("not_cxr_camera_photo_unnamed"))
     modality = decoded.dicom.get("Modality", "")
     if modality not in RADIOGRAPH_MODALITIES:
         return Notice("not_cxr_modality", modality=modality)
