@@ -107,6 +107,10 @@ ALIASES = {
 # longest first. Read off when the text as typed names nothing.
 ADMIN_PREFIXES = ("kabupaten", "kecamatan", "kelurahan", "provinsi", "kota", "kab", "kec", "kel",
                   "desa", "prov", "city of", "district")
+# Typed alone, these name no place (a guess would find "Kab, India" or "Provins, France"). "Kota"
+# and "District" are left out: Kota is also a city in India.
+BARE_ADMIN_WORDS = frozenset({"kabupaten", "kecamatan", "kelurahan", "provinsi", "kab", "kec", "kel",
+                              "desa", "prov"})
 # Of these, the ones below a town: the place data has few such names, so a miss says so.
 SUBDISTRICT_PREFIXES = frozenset({"kecamatan", "kec", "kelurahan", "kel", "desa"})
 # "KEC. UMBULHARJO, KOTA YOGYAKARTA": a kecamatan, kelurahan or village named in a listed
@@ -565,6 +569,15 @@ def resolve(text: str, near: tuple[float, float] | None = None) -> Place | None:
     if found := _coordinates(text):
         return found
     parts = _parts(text)
+    if len(parts) == 1 and parts[0] in BARE_ADMIN_WORDS:
+        return None  # "Kab." alone is no place ("Kab, India" would be a guess abroad)
+    found = _resolve_local_forms(parts, near)
+    if found and found.kind == "region" and len(parts) > 1 and _misspelt_before_its_region(parts, text):
+        return None  # "Surabya, Jawa Timur": offer Surabaya, do not search the whole province
+    return found
+
+
+def _resolve_local_forms(parts: list[str], near: tuple[float, float] | None) -> Place | None:
     aliased = [_alias(part) for part in parts]
     if aliased != parts and (found := _resolve_parts(aliased, near)):
         return found  # "Jogja": Yogyakarta (an informal name is read before any guess)
@@ -574,6 +587,18 @@ def resolve(text: str, near: tuple[float, float] | None = None) -> Place | None:
     if local != parts and local != aliased:
         return _resolve_parts(local, near)  # "Kec. Tebet", "Kab. Bogor", "City of Chicago"
     return None
+
+
+def _misspelt_before_its_region(parts: list[str], text: str) -> bool:
+    """Whether the name typed first ("surabya") is no place within the qualifiers after it ("jawa
+    timur", "jatim") but is close to one: the qualifiers alone would then be searched (a province's
+    centre, far from the town meant), so the close names are offered instead. Asked only when a
+    province or state was found: an address ("Jl. Merdeka 5, Bandung") still finds its town."""
+    first = _alias(_without_prefix(parts[0])[1])
+    qualifiers = [_alias(_without_prefix(q)[1]) for q in parts[1:]]
+    if _named(first, qualifiers) or _named(parts[0], parts[1:]):
+        return False
+    return bool(close_places(text))
 
 
 def _parts(text: str) -> list[str]:
@@ -679,7 +704,7 @@ class NotFound:
 def not_found(text: str) -> NotFound:
     """Called when `resolve(text)` found nothing."""
     parts = _parts(text)
-    if not parts or NUMBERS_ONLY.match(text or ""):
+    if not parts or NUMBERS_ONLY.match(text or "") or (len(parts) == 1 and parts[0] in BARE_ADMIN_WORDS):
         return NotFound()
     prefix, name = _without_prefix(parts[0])
     if prefix in SUBDISTRICT_PREFIXES:

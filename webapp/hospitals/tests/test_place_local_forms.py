@@ -140,3 +140,38 @@ def test_the_not_found_message_points_to_the_location_button(both_lists, client,
         assert "-6.2088, 106.8456" in data["message"]  # coordinates, as a last resort
     status, data = nearest_json(client, place="Bandug")
     assert data["suggestions"]["lead"] == lead
+
+
+@pytest.mark.parametrize(("text", "town"), [
+    ("Surabya, Jawa Timur", "Surabaya"),
+    ("Surabya, Jatim", "Surabaya"),
+    ("Bandug, Jawa Barat", "Bandung"),
+    ("Medn, Sumatera Utara", "Medan"),
+])
+def test_a_misspelt_town_before_its_province_is_offered_not_the_province(both_lists, client, text, town):
+    """Found by an audit: "Surabya, Jawa Timur" searched from the province's centre (first hit in
+    Kediri, 35 km away) and offered nothing. The town is offered; the province is not searched."""
+    assert places.resolve(text) is None
+    status, data = nearest_json(client, place=text)
+    assert status == 400
+    offered = [p["label"] for p in data["suggestions"]["places"]]
+    assert any(town in label for label in offered), offered
+    assert not any(label.startswith(("Jawa", "Sumatera")) for label in offered)  # not the province
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("Surabaya, Jawa Timur", "Kota Surabaya, Jawa Timur"),
+    ("Jawa Timur", "Jawa Timur"),
+    ("Jl. Raya Darmo 90, Surabaya", "Surabaya, Indonesia"),
+])
+def test_a_town_with_its_province_and_an_address_are_still_found(both_lists, text, label):
+    assert places.resolve(text).label == label
+
+
+@pytest.mark.parametrize("text", ["Kab", "Kab.", "Kel.", "Provinsi", "Prov.", "Kecamatan", "Desa"])
+def test_an_administrative_word_alone_names_no_place_and_suggests_none(both_lists, client, text):
+    """Found by an audit: "Kab." searched Kāb, India (2,474 km away); "Provinsi" offered Provins,
+    France."""
+    assert places.resolve(text) is None
+    status, data = nearest_json(client, place=text)
+    assert status == 400 and "suggestions" not in data
