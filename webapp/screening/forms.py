@@ -8,6 +8,7 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import formats
@@ -20,7 +21,26 @@ from .models import (
     OUTCOME_UNCERTAIN,
     Reading,
 )
-from .patient_ids import REFERENCE_MAX_LENGTH, patient_reference, uploaded_patient_id
+from .patient_ids import (
+    REFERENCE_MAX_LENGTH,
+    patient_reference,
+    tidy_reference,
+    uploaded_patient_id,
+)
+
+# What a reference field takes as sent: room for the invisible characters and spaces that come
+# with a pasted reference (tidied away before its characters are counted), still a bound on the
+# text. Counting what was sent instead cut or refused a 64-character reference pasted with a
+# zero-width space in it.
+TYPED_REFERENCE_MAX = 4 * REFERENCE_MAX_LENGTH
+
+
+def typed_reference(value) -> str:
+    """A reference as typed, tidied as every reference is (patient_ids), then refused (a
+    ValidationError in the reader's language) when longer than REFERENCE_MAX_LENGTH: never cut."""
+    tidy = tidy_reference(value or "")
+    MaxLengthValidator(REFERENCE_MAX_LENGTH)(tidy)
+    return tidy
 
 
 def is_doctor(user) -> bool:
@@ -34,10 +54,10 @@ class UploadForm(forms.Form):
     DICOM file's own PatientID may be used instead. The file's name is never kept."""
 
     patient_reference = forms.CharField(
-        label=_("Reference (optional)"), max_length=REFERENCE_MAX_LENGTH, required=False,
+        label=_("Reference (optional)"), max_length=TYPED_REFERENCE_MAX, required=False,
         help_text=_("A record number or a short label of your own, to find this reading again. "
                     "Avoid names: the file's name is not kept."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": REFERENCE_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off",
                                       "aria-describedby": "id_patient_reference_helptext"}),
     )
     reference_from_dicom = forms.BooleanField(
@@ -47,9 +67,7 @@ class UploadForm(forms.Form):
     )
 
     def clean_patient_reference(self) -> str:
-        # After the length check on what was sent, so that the API still refuses a reference
-        # over 64 characters rather than cutting it.
-        return patient_reference(self.cleaned_data.get("patient_reference"))
+        return typed_reference(self.cleaned_data.get("patient_reference"))
 
     def reference_for(self, uploaded_file) -> str:
         """The reference to keep with the reading of `uploaded_file`: the typed one, else (when
@@ -70,16 +88,25 @@ class AnnotationForm(forms.ModelForm):
         model = Reading
         fields = ["patient_reference", "note"]
         widgets = {
-            "patient_reference": forms.TextInput(attrs={"autocomplete": "off",
-                                                        "maxlength": REFERENCE_MAX_LENGTH}),
+            "patient_reference": forms.TextInput(attrs={"autocomplete": "off"}),
             "note": forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
         }
         help_texts = {
             "patient_reference": _("Your own reference (e.g. a record number). Avoid full names."),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The column's 64 characters are counted once the reference is tidied (typed_reference),
+        # not on what was sent, which may carry invisible characters.
+        field = self.fields["patient_reference"]
+        field.max_length = TYPED_REFERENCE_MAX
+        field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+        field.validators.append(MaxLengthValidator(TYPED_REFERENCE_MAX))
+        field.widget.attrs["maxlength"] = str(TYPED_REFERENCE_MAX)
+
     def clean_patient_reference(self) -> str:
-        return patient_reference(self.cleaned_data.get("patient_reference"))
+        return typed_reference(self.cleaned_data.get("patient_reference"))
 
 
 # The history's date filters take days in these years only: a reading older than 2000 or newer

@@ -32,11 +32,17 @@ def patient_reference(value) -> str:
         text = "\\".join(str(part) for part in value)
     else:
         text = str(value)
+    return tidy_reference(text)[:REFERENCE_MAX_LENGTH]
+
+
+def tidy_reference(text: str) -> str:
+    """`patient_reference` without the length cut: for typed references, which are refused when
+    longer than REFERENCE_MAX_LENGTH once tidied, not cut (forms.py)."""
     # str.isprintable() is false for every Cc, Cf, Cs, Co and Cn character, and for white
     # space other than " ": white space is turned into " " first, so that "RM\u00a0001" keeps
     # its gap ("RM 001") rather than becoming "RM001".
-    text = "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or ch.isprintable())
-    return " ".join(text.split())[:REFERENCE_MAX_LENGTH]
+    text = "".join(" " if ch.isspace() else ch for ch in str(text) if ch.isspace() or ch.isprintable())
+    return " ".join(text.split())
 
 
 def reference_key(reference: str) -> str:
