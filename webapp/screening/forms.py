@@ -157,7 +157,7 @@ class HistoryFilterForm(forms.Form):
     ]
     ORDER_CHOICES = [(ORDER_NEWEST, _("Newest first")), (ORDER_OLDEST, _("Oldest first"))]
     outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOME_CHOICES, required=False)
-    patient = forms.CharField(label=_("Patient reference"), max_length=64, required=False)
+    patient = forms.CharField(label=_("Patient reference"), max_length=TYPED_REFERENCE_MAX, required=False)
     note = forms.CharField(label=_("Note contains"), max_length=100, required=False)
     order = forms.ChoiceField(label=_("Order"), choices=ORDER_CHOICES, required=False)
 

@@ -74,7 +74,8 @@ _REFERENCE_FIELDS = {
         "type": "string", "maxLength": 64,
         "description": "Optional, doctors' accounts only: your own reference for the patient "
                        "(e.g. a record number; avoid names), kept with the reading (with every "
-                       "reading of a batch), white space runs made one space. A patient's or "
+                       "reading of a batch), invisible characters dropped and white space runs "
+                       "made one space; the 64 characters are counted after that. A patient's or "
                        "pending doctor's account that sends a non-empty one gets 403 "
                        "reference_for_doctors and nothing is stored."},
     "reference_from_dicom": {

@@ -30,7 +30,14 @@ from .access import (
 )
 from .engine import ModelUnavailable, get_predictor
 from .exports import CLASS_ORDER
-from .forms import AnnotationForm, HistoryFilterForm, UploadForm, is_doctor, xray_day
+from .forms import (
+    TYPED_REFERENCE_MAX,
+    AnnotationForm,
+    HistoryFilterForm,
+    UploadForm,
+    is_doctor,
+    xray_day,
+)
 from .models import Reading, SiteValidation, UploadBatch
 from .patient_ids import patient_reference, reference_key
 from .presentation import overlay_png, reading_context
@@ -302,7 +309,7 @@ def compare(request):
     similar = _similar_references(own, matched, reference, references)
     return render(request, "screening/compare.html", {
         "reference": reference, "readings": readings, "references": references, "similar": similar,
-        "compare_max": COMPARE_MAX, "more": more,
+        "compare_max": COMPARE_MAX, "more": more, "typed_reference_max": TYPED_REFERENCE_MAX,
         # One spelling: the header names it as stored; several: the typed one, and the list.
         "shown_reference": spellings[0]["patient_reference"] if len(spellings) == 1 else reference,
         "spellings": spellings if len(spellings) > 1 else [],

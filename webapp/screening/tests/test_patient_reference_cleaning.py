@@ -89,17 +89,24 @@ def test_the_api_keeps_a_pasted_reference_clean(make_user, screening_settings, x
     assert Reading.objects.get(owner=doctor).patient_reference == CLEAN
 
 
-def test_the_api_still_refuses_a_reference_over_64_characters(make_user, screening_settings, xray_paths):
-    """Cleaning comes after the length check on what was sent: never a silent cut."""
+def test_the_api_refuses_a_reference_over_64_characters_once_tidied(make_user, screening_settings, xray_paths):
+    """The 64 characters are counted after cleaning (invisible ones are not the reader's), and a
+    reference still longer is refused, never cut."""
     doctor = make_user(role="doctor")
     _token, key = ApiToken.issue(doctor)
     path = xray_paths["normal"][0]
-    response = Client(HTTP_AUTHORIZATION=f"Token {key}").post(reverse("api:readings"), {
+    api = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    response = api.post(reverse("api:readings"), {
         "image": SimpleUploadedFile(path.name, path.read_bytes(), content_type="image/png"),
-        "patient_reference": "R" * 60 + ZWSP * 5})
+        "patient_reference": "R" * 65 + ZWSP})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_reference"
     assert not Reading.objects.filter(owner=doctor).exists()
+    response = api.post(reverse("api:readings"), {
+        "image": SimpleUploadedFile(path.name, path.read_bytes(), content_type="image/png"),
+        "patient_reference": "R" * 60 + ZWSP * 5})
+    assert response.status_code == 201
+    assert Reading.objects.get(owner=doctor).patient_reference == "R" * 60
 
 
 def test_a_reference_edited_on_the_reading_page_is_kept_clean(make_user, make_reading, xray_paths):

@@ -56,3 +56,17 @@ def test_the_api_keeps_all_64_characters(doctor, model_dir, media_root, xray_pat
         "image": SimpleUploadedFile("x.png", xray_paths["normal"][0].read_bytes()), "patient_reference": PASTED})
     assert response.status_code == 201, response.content
     assert response.json()["patient_reference"] == KEPT
+
+
+def test_the_searches_find_a_reference_pasted_with_an_invisible_character(doctor, make_reading, xray_paths):
+    reading = make_reading(doctor, xray_paths["normal"][0])
+    Reading.objects.filter(pk=reading.pk).update(patient_reference=KEPT)
+    client = Client()
+    client.force_login(doctor)
+    history = client.get(reverse("screening:history"), {"patient": PASTED})
+    assert history.status_code == 200 and list(history.context["page"]) == [Reading.objects.get()]
+    compare = client.get(reverse("screening:compare"), {"patient": PASTED})
+    assert compare.status_code == 200 and [r.pk for r in compare.context["readings"]] == [reading.pk]
+    html = compare.content.decode()
+    field = html[html.index('id="id_compare_patient"'):].split(">", 1)[0]
+    assert int(field.split('maxlength="')[1].split('"')[0]) > len(PASTED)  # the browser cuts nothing
