@@ -4,7 +4,8 @@ Answers JSON `{"status": "ok" | "unavailable", "checks": {"database": ..., "mode
 "storage": ...}}`, 200 when every check says "ok", 503 otherwise; a failing check says why with a
 short code, never a path, a message or a traceback (anyone who can reach the URL may read it):
 
-- database: a trivial query ("error" when it fails);
+- database: a trivial query ("error" when it fails), and, until it once finds none, whether
+  migrations are left to apply ("migrations_pending": the tables the pages need are missing);
 - model: the engine's shared predictor (webapp/screening/engine.py), loaded once per process and
   then only looked up; "not_installed", "card_unreadable", "site_calibration_unusable",
   "load_failed" (a damaged model file) or "inference_missing" (the package cannot be imported);
@@ -34,13 +35,24 @@ PATH = "/healthz"
 OK = "ok"
 log = logging.getLogger(__name__)
 _last: dict[str, str] = {}  # check -> its last result in this process, to log changes only
+# Once every migration is applied it stays so for this process: the plan (which reads the
+# migration files) is only worked out until then, and /healthz stays a query afterwards.
+_migrated = False
 
 
 def check_database() -> str:
+    global _migrated
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
+        if not _migrated:
+            from django.db.migrations.executor import MigrationExecutor
+
+            executor = MigrationExecutor(connection)
+            if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+                return _note("database", "migrations_pending")
+            _migrated = True
     except Exception as exc:  # noqa: BLE001 - any failure is "error"; the log has the rest
         _note("database", "error", exc)
         return "error"

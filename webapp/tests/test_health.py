@@ -150,6 +150,9 @@ print(json.dumps({"health": health.status_code, "body": health.json(),
 
 def test_production_answers_a_plain_http_probe_without_redirecting(tmp_path):
     (tmp_path / "private").mkdir()
+    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=REPO_DIR,
+                             env=production_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert migrate.returncode == 0, migrate.stderr  # a deployment migrates before it serves
     result = subprocess.run([sys.executable, "-c", PROBE], cwd=REPO_DIR, env=production_env(tmp_path),
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
