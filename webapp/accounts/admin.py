@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from . import deletion
 from .models import Role, User
 
 
@@ -72,6 +73,16 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    # Deleting here forgets the person as "Delete my account" does (accounts.deletion): without
+    # these two, Django would only delete the row and its cascade, leaving the email and IP
+    # addresses in the audit log and django-axes' login records.
+    def delete_model(self, request, obj):
+        deletion.delete_account(request, obj, by_administrator=True)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            deletion.delete_account(request, user, by_administrator=True)
 
     @admin.display(description=_("doctor verification"))
     def doctor_status(self, user):

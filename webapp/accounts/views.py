@@ -6,7 +6,6 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView, PasswordChangeView, PasswordResetConfirmView
 from django.core.mail import send_mail
-from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from webapp.audit.log import record_account_event
 from webapp.audit.models import Action
 
-from . import data_export, lockout
+from . import data_export, deletion, lockout
 from .forms import (
     DOCTOR_FIELDS,
     DeleteAccountForm,
@@ -129,11 +128,7 @@ def delete_account(request):
     if request.method == "POST" and form.is_valid():
         user = request.user
         logout(request)
-        with transaction.atomic():
-            record_account_event(request, Action.DELETE_ACCOUNT, forget=user)
-            lockout.forget_logins(user)
-            # Readings cascade; their files go once the deletion is committed (screening.storage).
-            User.objects.filter(pk=user.pk).delete()
+        deletion.delete_account(request, user)
         messages.success(request, _("Your account, your readings and their images were deleted."))
         return redirect("landing")
     return render(request, "accounts/delete_account.html", {

@@ -3,7 +3,8 @@ per download of all one's data or deletion of one's account.
 
 Rows are never deleted by the app (the admin shows them read-only). They keep the reading's id,
 not a foreign key, so the trail of a deleted reading survives its deletion, and a copy of the
-actor's email. When a person deletes their account, their rows lose the email and IP address
+actor's email. When an account is deleted (by its owner or in the admin site:
+webapp/accounts/deletion.py), its rows lose the email and IP address
 (replaced by one random pseudonym, the same on all of them): the events stay, the person does
 not (webapp/audit/log.py forget_actor).
 """
@@ -22,6 +23,7 @@ class Action(models.TextChoices):
     DENIED = "denied", _("asked for a reading that is not theirs or does not exist")
     EXPORT_DATA = "export_data", _("downloaded all their data")
     DELETE_ACCOUNT = "delete_account", _("deleted their account")
+    ADMIN_DELETE_ACCOUNT = "admin_delete_account", _("an administrator deleted the account")
 
 
 class AuditEvent(models.Model):
