@@ -34,7 +34,7 @@ from django.utils.translation import gettext
 
 from . import engine_text, storage
 from .batch_models import BatchItem, UploadBatch
-from .screen import UploadRefused
+from .screen import UploadRefused, is_doctor
 
 log = logging.getLogger(__name__)
 
@@ -190,12 +190,13 @@ def run_queued(batch: UploadBatch | None = None) -> None:
         read_item(pk)
 
 
-def refusal_words(item: BatchItem) -> tuple[str, str]:
+def refusal_words(item: BatchItem, doctor: bool = False) -> tuple[str, str]:
     """The item's refusal title and message in the active language (kept in English: the reader
-    may have switched language since the upload, or be another process's reader)."""
+    may have switched language since the upload, or be another process's reader), worded for a
+    verified doctor when the batch's owner is one (`doctor`)."""
     title = gettext(item.refusal_title) if item.refusal_title else ""
     if item.refusal_notice:
-        return title, engine_text.notice_text(item.refusal_notice)
+        return title, engine_text.notice_text(item.refusal_notice, doctor=doctor)
     return title, gettext(item.refusal_message) if item.refusal_message else ""
 
 
@@ -205,6 +206,7 @@ def status(batch: UploadBatch, request, *, api: bool) -> dict:
     counts = {state: sum(1 for i in items if i.state == state) for state in BatchItem.State.values}
     finished = counts["done"] + counts["refused"] == len(items)
     name = "api:batch" if api else "screening:batch_status"
+    doctor = is_doctor(batch.owner)
     entries = []
     for item in items:
         entry = {"index": item.index, "state": item.state, "reading_id": item.reading_id,
@@ -215,7 +217,7 @@ def status(batch: UploadBatch, request, *, api: bool) -> dict:
             entry["reading_url"] = request.build_absolute_uri(reverse(
                 "api:reading" if api else "screening:detail", args=[item.reading_id]))
         if item.state == BatchItem.State.REFUSED:
-            title, detail = refusal_words(item)
+            title, detail = refusal_words(item, doctor)
             entry["problem"] = {"status": item.refusal_status, "code": item.refusal_code,
                                 "title": title, "detail": detail}
         entries.append(entry)

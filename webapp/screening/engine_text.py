@@ -215,6 +215,28 @@ TRANSLATIONS = {
     "wrong_input_type": _("Expected bytes or a file path, got %(type)s."),
 }
 
+# The sentences above that tell a patient where the X-ray's own file comes from (the clinic that
+# took it), worded for a verified doctor, who exports it from the imaging system instead.
+FOR_DOCTORS = {
+    "not_cxr_camera_photo": (_NOT_A_CXR, _("its file says a camera took it (%(camera)s). A photo of "
+                                           "an X-ray film or screen cannot be read reliably. Please "
+                                           "upload the X-ray's own image file: export it from the "
+                                           "imaging system (PACS) as DICOM or PNG instead of "
+                                           "photographing the film or screen.")),
+    "not_cxr_camera_photo_unnamed": (_NOT_A_CXR, _("its file says a camera took it. A photo of an "
+                                                   "X-ray film or screen cannot be read reliably. "
+                                                   "Please upload the X-ray's own image file: export "
+                                                   "it from the imaging system (PACS) as DICOM or PNG "
+                                                   "instead of photographing the film or screen.")),
+    "heic_not_supported": _("This is an HEIC photo (the format iPhones save photos in), which "
+                            "cannot be read here; please upload %(supported)s. On an iPhone, share "
+                            "or export the photo as JPEG, or choose Settings > Camera > Formats > "
+                            "Most Compatible so that new photos are saved as JPEG. A photo of an "
+                            "X-ray film or screen reads worse than the X-ray's own image file: "
+                            "where you can, export the X-ray from the imaging system (PACS) as "
+                            "DICOM or PNG instead of photographing it."),
+}
+
 
 # A fixed-point field such as %(limit).1f: Python's %-format always writes a decimal point.
 _DECIMAL_FIELD = re.compile(r"%\((\w+)\)\.(\d+)f")
@@ -231,9 +253,10 @@ def _fill(template: str, params: dict) -> str:
     return _DECIMAL_FIELD.sub(r"%(\1)s", template) % params
 
 
-def translate(code: str | None, params: dict | None, english: str) -> str:
-    """The sentence for `code` in the active language; `english` if the code is unknown."""
-    template = TRANSLATIONS.get(code or "")
+def translate(code: str | None, params: dict | None, english: str, *, doctor: bool = False) -> str:
+    """The sentence for `code` in the active language; `english` if the code is unknown. A
+    `doctor` (the uploader is a verified doctor) gets the FOR_DOCTORS wording where there is one."""
+    template = (FOR_DOCTORS.get(code or "") if doctor else None) or TRANSLATIONS.get(code or "")
     if template is None:
         return english
     params = dict(params or {})
@@ -250,11 +273,13 @@ def translate(code: str | None, params: dict | None, english: str) -> str:
         return english
 
 
-def notice_text(notice) -> str:
-    """A live Notice, a stored one (`as_dict()`) or plain text, in the active language."""
+def notice_text(notice, *, doctor: bool = False) -> str:
+    """A live Notice, a stored one (`as_dict()`) or plain text, in the active language; worded
+    for a verified doctor when `doctor` (see `translate`)."""
     if isinstance(notice, dict):
-        return translate(notice.get("code"), notice.get("params"), notice.get("text", ""))
-    return translate(getattr(notice, "code", None), getattr(notice, "params", None), str(notice))
+        return translate(notice.get("code"), notice.get("params"), notice.get("text", ""), doctor=doctor)
+    return translate(getattr(notice, "code", None), getattr(notice, "params", None), str(notice),
+                     doctor=doctor)
 
 
 def card_limitations(card: ModelCard | None) -> tuple[list[str], bool]:

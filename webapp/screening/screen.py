@@ -26,12 +26,30 @@ from .taken_on import taken_on
 ACCEPT_ATTRIBUTE = (".png,.jpg,.jpeg,.tif,.tiff,.bmp,.dcm,.dicom,image/png,image/jpeg,image/tiff,image/bmp,"
                     "application/dicom")
 
+# What to upload instead of a picture refused as "not a chest X-ray": a verified doctor exports
+# it from the imaging system; a patient, who has none, asks the clinic that took it for the file.
 NOT_A_CXR_ADVICE = (
     gettext_lazy("Upload a frontal (PA or AP) chest X-ray: photos of people, documents, CT slices, "
                  "side views and X-rays of other body parts are refused."),
     gettext_lazy("If it is a chest X-ray, export it again from the imaging system as DICOM or "
                  "PNG instead of photographing the screen or film."),
 )
+NOT_A_CXR_ADVICE_FOR_PATIENTS = (
+    NOT_A_CXR_ADVICE[0],
+    gettext_lazy("If it is a chest X-ray, ask the clinic or hospital that took it for the image file "
+                 "or a digital copy (on a CD, by e-mail or through their patient website), and "
+                 "upload that instead of a photo of the screen or film."),
+)
+
+
+def is_doctor(user) -> bool:
+    """Whether the uploader is a verified doctor (forms.is_doctor's rule): refusals tell a doctor
+    to export the X-ray from the imaging system, anyone else where to get its file."""
+    return bool(getattr(user, "is_doctor", False))
+
+
+def not_a_cxr_advice(doctor: bool) -> tuple[str, ...]:
+    return tuple(str(a) for a in (NOT_A_CXR_ADVICE if doctor else NOT_A_CXR_ADVICE_FOR_PATIENTS))
 
 
 @dataclass
@@ -89,11 +107,11 @@ def _stored_notice(notice) -> dict | None:
     return notice.as_dict() if isinstance(notice, Notice) else None
 
 
-def _refusal_for_image_error(exc) -> UploadRefused:
+def _refusal_for_image_error(exc, doctor: bool = False) -> UploadRefused:
     from cxr.inference import EmptyFile, ImageTooLarge, UnsupportedFormat
 
     notice = getattr(exc, "message", "") or str(exc)
-    message = engine_text.notice_text(notice)
+    message = engine_text.notice_text(notice, doctor=doctor)
     stored = _stored_notice(notice)
     code = getattr(exc, "code", "") or "unreadable_image"
     if isinstance(exc, UnsupportedFormat):
@@ -180,7 +198,7 @@ def _predict_and_store(owner, uploaded_file, predictor) -> Reading:
         # while the model runs and the display images are made and stored.
         decoded = predictor.decode(uploaded_file.read())
     except ImageError as exc:
-        raise _refusal_for_image_error(exc) from exc
+        raise _refusal_for_image_error(exc, is_doctor(owner)) from exc
     # The display copies need only the decoded pixels: made on another core while the model runs.
     with imaging.display_files_started(decoded.gray):
         prediction = predictor.predict_decoded([decoded])[0]
@@ -189,13 +207,14 @@ def _predict_and_store(owner, uploaded_file, predictor) -> Reading:
 
 def _store(owner, uploaded_file, prediction, taken: date | None = None) -> Reading:
     if prediction.rejected:
+        doctor = is_doctor(owner)
         raise UploadRefused(
             code="not_a_chest_xray",
             status=422,
             title=_("This does not look like a chest X-ray"),
-            message=engine_text.notice_text(prediction.reason) if prediction.reason else _(
+            message=engine_text.notice_text(prediction.reason, doctor=doctor) if prediction.reason else _(
                 "The model refused this image: it does not look like a frontal chest X-ray."),
-            advice=tuple(str(a) for a in NOT_A_CXR_ADVICE),
+            advice=not_a_cxr_advice(doctor),
             notice=_stored_notice(prediction.reason),
         )
     return storage.create_reading(owner, prediction, taken)

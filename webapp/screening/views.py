@@ -199,7 +199,8 @@ def _batch_context(request, pk) -> dict:
     for item in items:
         if item.reading_id:
             item.headline = outcomes.headline(item.reading.outcome)
-        item.refusal_shown_title, item.refusal_shown_message = batches.refusal_words(item)
+        item.refusal_shown_title, item.refusal_shown_message = batches.refusal_words(
+            item, is_doctor(batch.owner))
     return {"batch": batch, "progress": progress, "items": items,
             "finished": progress["state"] == "finished", "refresh_seconds": BATCH_REFRESH_SECONDS}
 
