@@ -5,27 +5,13 @@ Before: "Bandug", "Surabya", "Jogja" and "Yogya" found nothing, and the message 
 coordinates rather than the page's "Use my location" button. A misspelt name is never searched in
 the typed one's stead: the close names are offered as links ("Did you mean: Bandung, Indonesia").
 """
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from webapp.hospitals import places
 from webapp.hospitals.models import Hospital
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def both_lists(django_db_setup, django_db_blocker, hospitals_dir):
-    """Both real lists, imported once for this module's tests (which only read them)."""
-    with django_db_blocker.unblock():
-        for name in ("indonesia_covid_referral_hospitals.csv", "us_hifld_hospitals.csv"):
-            call_command("import_hospitals", str(hospitals_dir / name), stdout=StringIO(), stderr=StringIO())
-    yield
-    with django_db_blocker.unblock():
-        Hospital.objects.all().delete()
 
 
 def nearest_json(client, **query):

@@ -4,10 +4,7 @@
 {"origin": {"lat", "lon", "label"}, "coverage": "ok" | "far" | "none", "message", "results"};
 an unknown place is a 400 with a JSON message.
 """
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from webapp.hospitals import places
@@ -17,18 +14,6 @@ from webapp.hospitals.nearest import great_circle_km, nearest_open_hospitals
 pytestmark = pytest.mark.django_db
 
 NEAREST = "hospitals:nearest_json"
-
-
-@pytest.fixture(scope="module")
-def both_lists(django_db_setup, django_db_blocker, hospitals_dir):
-    """Both real lists, imported once for this module's tests (which only read them), removed
-    after them so that other modules start from an empty table."""
-    with django_db_blocker.unblock():
-        for name in ("indonesia_covid_referral_hospitals.csv", "us_hifld_hospitals.csv"):
-            call_command("import_hospitals", str(hospitals_dir / name), stdout=StringIO(), stderr=StringIO())
-    yield
-    with django_db_blocker.unblock():
-        Hospital.objects.all().delete()
 
 
 def nearest_json(client, **query):
