@@ -100,15 +100,15 @@ class NearestForm(forms.Form):
             # Coordinates beside a place name say which of its namesakes (a chosen suggestion's).
             near = (lat, lon) if lat is not None and lon is not None else None
             try:
-                place = places.resolve(text, near=near)
+                found = places.find(text, near=near)
             except places.CoordinatesError as error:
                 self.add_error("place", coordinates_message(error))
                 return data
-            if place is None:
-                self.miss = places.not_found(text)
+            if isinstance(found, places.NotFound):
+                self.miss = found
                 self.add_error("place", not_found_message(text, self.miss))
             else:
-                data["origin"] = place
+                data["origin"] = found
             return data
         if lat is None and lon is None and not self.errors:
             self.add_error("place", _("Type a place, or enter a latitude and a longitude."))

@@ -8,7 +8,8 @@ Two gazetteers answer, both in this process and without any network:
   at the median of its hospitals' positions (rows the import checks flagged are left out), so
   that small towns with a hospital and provinces ("Jawa Timur") are found too.
 
-`resolve(text)` picks one place or None; `suggest(prefix)` lists a few for a search box. Among
+`resolve(text)` picks one place or None, `find(text)` the place or why there is none (below);
+`suggest(prefix)` lists a few for a search box. Among
 places of the same name, those with a listed hospital within `COVERED_KM` come first, then the
 larger town: "Surabaya" beats "Surat" for "Sura" on an Indonesian list. Towns that share a label
 ("Depok, Indonesia": one by Jakarta, one by Yogyakarta) are each suggested, with a `detail` that
@@ -563,18 +564,32 @@ def resolve(text: str, near: tuple[float, float] | None = None) -> Place | None:
     `near` (lat, lon) picks, among the places the text names, the one within NEAR_KM of it: a
     chosen suggestion sends its own coordinates, for labels are not unique (two towns are
     "Depok, Indonesia"). Far from all of them, it changes nothing."""
+    return _resolve(text, near)[0]
+
+
+def find(text: str, near: tuple[float, float] | None = None) -> Place | NotFound:
+    """`resolve(text, near)`, or, when it finds nothing, `not_found(text)`: why, and what to
+    offer instead. Close names that resolving already worked out ("Surabya, Jawa Timur") are
+    passed on, not looked for again."""
+    found, close = _resolve(text, near)
+    return found if found is not None else not_found(text, close)
+
+
+def _resolve(text: str, near: tuple[float, float] | None) -> tuple[Place | None, list[Place] | None]:
+    """(the place, None); or (None, the places of a name close to the typed one) when a
+    misspelt town was typed before its province; or (None, None)."""
     text = (text or "").strip()[:200]
     if not text:
-        return None
+        return None, None
     if found := _coordinates(text):
-        return found
+        return found, None
     parts = _parts(text)
     if len(parts) == 1 and parts[0] in BARE_ADMIN_WORDS:
-        return None  # "Kab." alone is no place ("Kab, India" would be a guess abroad)
+        return None, None  # "Kab." alone is no place ("Kab, India" would be a guess abroad)
     found = _resolve_local_forms(parts, near)
-    if found and found.kind == "region" and len(parts) > 1 and _misspelt_before_its_region(parts, text):
-        return None  # "Surabya, Jawa Timur": offer Surabaya, do not search the whole province
-    return found
+    if found and found.kind == "region" and len(parts) > 1 and (close := _misspelt_before_its_region(parts, text)):
+        return None, close  # "Surabya, Jawa Timur": offer Surabaya, do not search the whole province
+    return found, None
 
 
 def _resolve_local_forms(parts: list[str], near: tuple[float, float] | None) -> Place | None:
@@ -589,16 +604,17 @@ def _resolve_local_forms(parts: list[str], near: tuple[float, float] | None) -> 
     return None
 
 
-def _misspelt_before_its_region(parts: list[str], text: str) -> bool:
-    """Whether the name typed first ("surabya") is no place within the qualifiers after it ("jawa
-    timur", "jatim") but is close to one: the qualifiers alone would then be searched (a province's
-    centre, far from the town meant), so the close names are offered instead. Asked only when a
-    province or state was found: an address ("Jl. Merdeka 5, Bandung") still finds its town."""
+def _misspelt_before_its_region(parts: list[str], text: str) -> list[Place]:
+    """The places close to the name typed first ("surabya") when it is no place within the
+    qualifiers after it ("jawa timur", "jatim"); [] when it is one, or nothing is close. With
+    some, the qualifiers alone would be searched (a province's centre, far from the town meant),
+    so these are offered instead. Asked only when a province or state was found: an address
+    ("Jl. Merdeka 5, Bandung") still finds its town."""
     first = _alias(_without_prefix(parts[0])[1])
     qualifiers = [_alias(_without_prefix(q)[1]) for q in parts[1:]]
     if _named(first, qualifiers) or _named(parts[0], parts[1:]):
-        return False
-    return bool(close_places(text))
+        return []
+    return close_places(text)
 
 
 def _parts(text: str) -> list[str]:
@@ -701,8 +717,9 @@ class NotFound:
     places: list[Place] = field(default_factory=list)
 
 
-def not_found(text: str) -> NotFound:
-    """Called when `resolve(text)` found nothing."""
+def not_found(text: str, close: list[Place] | None = None) -> NotFound:
+    """Called when `resolve(text)` found nothing; `close`: `close_places(text)` when already
+    known."""
     parts = _parts(text)
     if not parts or NUMBERS_ONLY.match(text or "") or (len(parts) == 1 and parts[0] in BARE_ADMIN_WORDS):
         return NotFound()
@@ -712,7 +729,7 @@ def not_found(text: str) -> NotFound:
         # offer a town abroad whose name is close. The lists' own addresses may know its town.
         label = SUBDISTRICT_WORD.sub("", str(text).split(",")[0].strip()) or name
         return NotFound(subdistrict=label, places=_ranked(hospital_places().subdistricts.get(name, []))[:CLOSE_PLACES])
-    return NotFound(places=close_places(text))
+    return NotFound(places=close if close is not None else close_places(text))
 
 
 def close_places(text: str, limit: int = CLOSE_PLACES) -> list[Place]:

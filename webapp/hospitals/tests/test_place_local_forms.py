@@ -145,6 +145,21 @@ def test_a_misspelt_town_before_its_province_is_offered_not_the_province(both_li
     assert not any(label.startswith(("Jawa", "Sumatera")) for label in offered)  # not the province
 
 
+def test_the_close_names_are_worked_out_once_per_search(both_lists, client, monkeypatch):
+    """Found by an audit: for "Surabya, Jawa Timur" resolving worked out the close names (to see
+    that the town is misspelt) and the not-found answer worked them out again."""
+    calls = []
+    counted = places.close_places
+    monkeypatch.setattr(places, "close_places", lambda *args, **kwargs: calls.append(args) or counted(*args, **kwargs))
+    status, data = nearest_json(client, place="Surabya, Jawa Timur")
+    assert status == 400 and "Surabaya" in data["suggestions"]["places"][0]["label"]
+    assert len(calls) == 1
+    calls.clear()
+    status, data = nearest_json(client, place="Bandug")  # no province: worked out once too
+    assert status == 400 and data["suggestions"]["places"][0]["label"] == "Bandung, Indonesia"
+    assert len(calls) == 1
+
+
 @pytest.mark.parametrize(("text", "label"), [
     ("Surabaya, Jawa Timur", "Kota Surabaya, Jawa Timur"),
     ("Jawa Timur", "Jawa Timur"),
