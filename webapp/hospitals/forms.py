@@ -40,19 +40,29 @@ def coordinates_message(error: "places.CoordinatesError") -> str:
              "example %(example)s.") % {"text": error.value, "example": example}
 
 
-def not_found_message(text: str, miss: "places.NotFound") -> str:
+def not_found_message(text: str, miss: "places.NotFound", location_button: bool = True) -> str:
     """Why nothing was found and what to do: the page's "Use my location" button first, a town
-    name with its province, state or country next, coordinates last."""
+    name with its province, state or country next, coordinates last. Without the page's script
+    the button is hidden (`location_button=False`): the message does not name it."""
     if miss.subdistrict:
+        values = {"place": miss.subdistrict, "coordinates": COORDINATES_EXAMPLE}
+        if location_button:
+            return _("“%(place)s” is not in the place data here: it knows towns, cities, regencies "
+                     "and provinces, but not every kecamatan, kelurahan or village. Use the “Use my "
+                     "location” button, or type the town or regency it lies in. As a last resort, "
+                     "type coordinates, latitude first, for example %(coordinates)s.") % values
         return _("“%(place)s” is not in the place data here: it knows towns, cities, regencies "
-                 "and provinces, but not every kecamatan, kelurahan or village. Use the “Use my "
-                 "location” button, or type the town or regency it lies in. As a last resort, "
-                 "type coordinates, latitude first, for example %(coordinates)s.") % {
-            "place": miss.subdistrict, "coordinates": COORDINATES_EXAMPLE}
-    return _("We could not find “%(place)s”. Use the “Use my location” button, or type a town or "
-             "city name, adding its province, state or country if needed (“%(example)s”). As a "
-             "last resort, type coordinates, latitude first, for example %(coordinates)s.") % {
-        "place": text, "example": place_example(), "coordinates": COORDINATES_EXAMPLE}
+                 "and provinces, but not every kecamatan, kelurahan or village. Type the town or "
+                 "regency it lies in. As a last resort, type coordinates, latitude first, for "
+                 "example %(coordinates)s.") % values
+    values = {"place": text, "example": place_example(), "coordinates": COORDINATES_EXAMPLE}
+    if location_button:
+        return _("We could not find “%(place)s”. Use the “Use my location” button, or type a town or "
+                 "city name, adding its province, state or country if needed (“%(example)s”). As a "
+                 "last resort, type coordinates, latitude first, for example %(coordinates)s.") % values
+    return _("We could not find “%(place)s”. Type a town or city name, adding its province, state "
+             "or country if needed (“%(example)s”). As a last resort, type coordinates, latitude "
+             "first, for example %(coordinates)s.") % values
 
 
 class NearestForm(forms.Form):
@@ -107,6 +117,7 @@ class NearestForm(forms.Form):
             if isinstance(found, places.NotFound):
                 self.miss = found
                 self.add_error("place", not_found_message(text, self.miss))
+                self.miss_message_without_script = not_found_message(text, self.miss, location_button=False)
             else:
                 data["origin"] = found
             return data
@@ -124,6 +135,9 @@ class NearestForm(forms.Form):
         return data
 
     miss: "places.NotFound | None" = None
+    # The page's message for a place not found when its script does not run (the error itself
+    # names the "Use my location" button, which only the script shows).
+    miss_message_without_script = ""
 
     def place_suggestions(self) -> dict | None:
         """For a place not found: {"lead": "Did you mean:", "places": [{"label", "lat", "lon",

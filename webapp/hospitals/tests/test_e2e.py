@@ -5,6 +5,7 @@ so, and the list, markers and searches must work without them. Screenshots land 
 test-output/hospitals-*.png, at desktop (1280 px) and phone (390 px) widths, English and Indonesian.
 """
 from io import StringIO
+from urllib.parse import urlencode
 
 import pytest
 from django.core.management import call_command
@@ -421,3 +422,40 @@ def test_a_typo_offers_a_link_that_searches_the_right_place(chromium_browser, li
         page.screenshot(path=test_output / f"hospitals-kecamatan-{language}-{width}.png", full_page=True)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("language", "button", "lead"), [
+    ("en", "Use my location", "Did you mean:"),
+    ("id", "Gunakan lokasi saya", "Mungkin maksud Anda:"),
+])
+def test_a_place_not_found_names_the_location_button_only_where_it_is_shown(
+        chromium_browser, live_server, hospitals, test_output, language, button, lead):
+    """Found by an audit: without JavaScript the message for a place not found said to use the
+    “Use my location” button, which only the page's script shows. Without the script it now names
+    no button; with it (the server's page, as a shared link opens it) it still does."""
+    for script in (False, True):
+        context = chromium_browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=script,
+                                               locale="id-ID" if language == "id" else "en-US")
+        context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+        page = context.new_page()
+        page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+        try:
+            open_finder(page, live_server.url)
+            for text, shown in (("Bandug", "“Bandug”"), ("Kec. Tebet", "“Tebet”")):
+                if script:  # typed and sent, the script would search the JSON endpoint instead
+                    page.goto(f"{live_server.url}/hospitals/?" + urlencode({"place": text}))
+                else:
+                    page.locator("#id_place").fill(text)
+                    page.get_by_role("button", name="Find hospitals" if language == "en" else "Cari rumah sakit").click()
+                    page.wait_for_url("**place=**")
+                message = page.locator("#id_place_error").inner_text()  # what is shown, no more
+                assert shown in message and "-6.2088, 106.8456" in message, message
+                assert page.get_by_role("button", name=button).is_visible() == script
+                assert (f"“{button}”" in message) == script, message
+                assert page.locator("#id_place").get_attribute("aria-describedby").startswith("id_place_error")
+                if text == "Bandug":
+                    assert page.locator("#place-did-you-mean").inner_text().startswith(lead)
+                    page.screenshot(path=test_output / f"hospitals-not-found-{'js' if script else 'no-js'}-{language}.png",
+                                    full_page=True)
+        finally:
+            context.close()
