@@ -214,6 +214,37 @@ def label_caveat_short(reading: Reading) -> str:
                    "not learn from.") % {"percent": outcomes.percent_text(percent, 0)}
 
 
+def caveats_said_once(readings: list[Reading]) -> list[str]:
+    """The label caveats a page of several readings (the compare page) says once, above them,
+    rather than on every card: each `label_caveat_short` line (set on the readings beforehand)
+    that every reading it speaks of carries alike. A line about one label ("Normal" was right
+    130 of 402 times) speaks of the readings with that label; one about every label (its results,
+    the site's calibration), of every labelled reading. Those readings' `label_caveat_short` is
+    emptied. A line that some of them lack or word otherwise (read by another model version, or
+    before the site's calibration) stays on its own readings' cards: said for the page, it would
+    be said of readings it is not true of. The image's own warnings are never among them."""
+    def caveat_label(reading) -> str | None:
+        notice = next((w for w in reading.warnings or [] if isinstance(w, dict)
+                       and w.get("code") == "label_unverified_unseen_class"), None)
+        return str((notice.get("params") or {}).get("label", "")) if notice else None
+
+    def speaks_of(reading, label: str | None) -> bool:
+        if label is None:  # a line about every label
+            return bool(reading.label_caveat_short) or (bool(reading.label) and reading.outcome == reading.label)
+        return reading.outcome == label or caveat_label(reading) == label
+
+    lines: dict[str, list[Reading]] = {}
+    for reading in readings:
+        if reading.label_caveat_short:
+            lines.setdefault(reading.label_caveat_short, []).append(reading)
+    said = [line for line, carriers in lines.items()
+            if all(r.label_caveat_short == line for r in readings if speaks_of(r, caveat_label(carriers[0])))]
+    for line in said:
+        for reading in lines[line]:
+            reading.label_caveat_short = ""
+    return said
+
+
 def image_warning_items(reading: Reading) -> list[dict]:
     """The warnings particular to this image: all of them but the label's caveat."""
     return split_label_caveat(warning_items(reading))[1]

@@ -299,6 +299,9 @@ def compare(request):
         # warnings of each image in words, not a count.
         reading.label_caveat_short = presentation.label_caveat_short(reading)
         reading.warning_items = presentation.image_warning_items(reading)
+    # A caveat every card would repeat (the same label's, or the model's) is said once, above
+    # the cards; the ones true of some readings only, and each image's warnings, stay on the cards.
+    caveats = presentation.caveats_said_once(readings)
     # One entry per reference whatever its case, as the compare page matches it ("MRN-9" and
     # "mrn-9" are one patient there), named by one of its spellings.
     references = [] if reference else list(
@@ -310,6 +313,7 @@ def compare(request):
     similar = _similar_references(own, matched, reference, references)
     return render(request, "screening/compare.html", {
         "reference": reference, "readings": readings, "references": references, "similar": similar,
+        "caveats": caveats,
         "compare_max": COMPARE_MAX, "more": more, "typed_reference_max": TYPED_REFERENCE_MAX,
         # One spelling: the header names it as stored; several: the typed one, and the list.
         "shown_reference": spellings[0]["patient_reference"] if len(spellings) == 1 else reference,
