@@ -174,7 +174,12 @@ class HistoryFilterForm(forms.Form):
             del self.fields["note"]
 
     def clean_patient(self) -> str:
-        return patient_reference(self.cleaned_data.get("patient"))
+        reference = patient_reference(self.cleaned_data.get("patient"))
+        # The box then shows the reference the list is filtered by ("RM 001"), not the text as
+        # typed ("  RM\u00a0001 "): what it shows is what was looked for.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("patient")] = reference
+        return reference
 
     def clean(self):
         data = super().clean()
