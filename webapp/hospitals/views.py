@@ -68,7 +68,7 @@ def coverage_message(coverage: str, results: list[NearbyHospital], origin: place
                  "within %(limit)s km. The hospitals below are the nearest ones the lists hold, "
                  "%(km)s km away or more; they are not a suggestion to travel there. Call your "
                  "local emergency number or ask a local health service.") % {
-            "place": origin.label, "limit": km_text(OUTSIDE_KM), "km": km}
+            "place": origin.shown_label(), "limit": km_text(OUTSIDE_KM), "km": km}
     if coverage == "far":
         return _("The nearest listed hospital is %(km)s km away: the imported lists cover this "
                  "area poorly (more than %(limit)s km). There may be closer hospitals that are not "
@@ -85,7 +85,7 @@ def search(form: NearestForm) -> dict:
     found = nearest_open_hospitals(origin.lat, origin.lon, k, public_only=not all_types)
     coverage = coverage_of(found)
     return {
-        "origin": {"lat": origin.lat, "lon": origin.lon, "label": origin.label},
+        "origin": {"lat": origin.lat, "lon": origin.lon, "label": origin.shown_label()},
         "coverage": coverage,
         "message": coverage_message(coverage, found, origin),
         "results": [result_json(item, origin.lat, origin.lon) for item in found],

@@ -459,3 +459,32 @@ def test_a_place_not_found_names_the_location_button_only_where_it_is_shown(
                                     full_page=True)
         finally:
             context.close()
+
+
+def test_a_town_abroad_is_offered_with_its_country_in_indonesian(chromium_browser, live_server, hospitals, test_output):
+    """Found by an audit: the Indonesian page offered "Did you mean: Chicago, Illinois, United
+    States", GeoNames' English. The country is named in Indonesian, in the offer and the results."""
+    context = chromium_browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")
+    context.add_cookies([{"name": "django_language", "value": "id", "url": live_server.url}])
+    page = context.new_page()
+    page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+    try:
+        open_finder(page, live_server.url)
+        box = page.locator("#id_place")
+        box.fill("Chicgo")
+        box.press("Enter")
+        hint = page.locator("#place-did-you-mean")
+        hint.wait_for()
+        assert "Chicago, Illinois, Amerika Serikat" in hint.inner_text() and "United States" not in hint.inner_text()
+        assert no_sideways_scroll(page)
+        page.screenshot(path=test_output / "hospitals-did-you-mean-abroad-id-390.png", full_page=True)
+        hint.get_by_role("link", name="Chicago, Illinois, Amerika Serikat").click()
+        page.locator("#hospital-list > li").first.wait_for()
+        assert "Chicago, Illinois, Amerika Serikat" in page.locator("#results-heading").inner_text()
+        assert box.input_value() == "Chicago, Illinois, Amerika Serikat"
+        chicago = places.resolve("Chicago, Illinois, United States")
+        expected = nearest_open_hospitals(chicago.lat, chicago.lon, k=10, public_only=True)
+        assert names_listed(page) == [item.hospital.name for item in expected]
+        page.screenshot(path=test_output / "hospitals-did-you-mean-abroad-followed-id-390.png", full_page=True)
+    finally:
+        context.close()

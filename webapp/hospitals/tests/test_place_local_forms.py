@@ -5,6 +5,8 @@ Before: "Bandug", "Surabya", "Jogja" and "Yogya" found nothing, and the message 
 coordinates rather than the page's "Use my location" button. A misspelt name is never searched in
 the typed one's stead: the close names are offered as links ("Did you mean: Bandung, Indonesia").
 """
+from urllib.parse import quote_plus
+
 import pytest
 from django.urls import reverse
 
@@ -158,6 +160,39 @@ def test_the_close_names_are_worked_out_once_per_search(both_lists, client, monk
     status, data = nearest_json(client, place="Bandug")  # no province: worked out once too
     assert status == 400 and data["suggestions"]["places"][0]["label"] == "Bandung, Indonesia"
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(("language", "typo", "offered"), [
+    ("id", "Jeddh", "Jeddah, Arab Saudi"),
+    ("id", "Chicgo", "Chicago, Illinois, Amerika Serikat"),
+    ("id", "Bandug", "Bandung, Indonesia"),
+    ("en", "Jeddh", "Jeddah, Saudi Arabia"),
+    ("en", "Chicgo", "Chicago, Illinois, United States"),
+])
+def test_places_abroad_name_their_country_in_the_pages_language(both_lists, client, language, typo, offered):
+    """Found by an audit: the Indonesian page offered "Jeddah, Saudi Arabia" (GeoNames' English).
+    The offer, the search it runs and the place searched name the country in the page's language."""
+    client.cookies["django_language"] = language
+    status, data = nearest_json(client, place=typo)
+    assert status == 400 and data["suggestions"]["places"][0]["label"] == offered
+    chosen = data["suggestions"]["places"][0]
+    assert f"place={quote_plus(offered)}&" in chosen["url"]
+    status, data = nearest_json(client, place=chosen["label"], lat=chosen["lat"], lon=chosen["lon"])
+    assert status == 200 and data["origin"]["label"] == offered
+    assert (data["origin"]["lat"], data["origin"]["lon"]) == pytest.approx((chosen["lat"], chosen["lon"]), abs=1e-4)
+    status, data = nearest_json(client, place=offered)  # typed without coordinates too
+    assert status == 200 and data["origin"]["label"] == offered
+
+
+def test_a_country_typed_in_indonesian_qualifies_a_town(both_lists, client):
+    for text, label in (("Paris, Prancis", "Paris, France"), ("Manila, Filipina", "Manila, Philippines"),
+                        ("Amsterdam, Belanda", "Amsterdam, The Netherlands")):
+        assert places.resolve(text).label == label
+    client.cookies["django_language"] = "id"
+    response = client.get(reverse("hospitals:places_json"), {"q": "Amster"})
+    assert "Amsterdam, Belanda" in [p["label"] for p in response.json()["places"]]
+    response = client.get(reverse("hospitals:places_json"), {"q": "Manila, Fil"})  # half typed
+    assert [p["label"] for p in response.json()["places"]][:1] == ["Manila, Filipina"]
 
 
 @pytest.mark.parametrize(("text", "label"), [

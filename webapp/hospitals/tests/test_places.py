@@ -375,7 +375,8 @@ def test_suggestions_show_the_better_of_two_towns_with_one_label_first(both_list
     # One state: the nearest city of 100,000 people or more.
     ("en", "Chatham, Il", "Chatham, Illinois, United States",
      {(41.74115, -87.61255): "near Chicago", (39.67616, -89.70454): "near Springfield"}),
-    ("id", "Chatham, Il", "Chatham, Illinois, United States",
+    # The country in the page's language.
+    ("id", "Chatham, Il", "Chatham, Illinois, Amerika Serikat",
      {(41.74115, -87.61255): "dekat Chicago", (39.67616, -89.70454): "dekat Springfield"}),
 ])
 def test_each_town_of_a_shared_label_is_suggested_with_what_tells_it_apart(both_lists, client, language,
