@@ -129,7 +129,10 @@ def plot_reliability(y_true: Sequence[int], probs: np.ndarray, out_png: str | Pa
         hits = np.rint(bins["accuracy"][filled] * counts).astype(int)
         low, high = np.array([wilson_interval(int(h), int(n)) for h, n in zip(hits, counts, strict=True)]).T
         accuracy = bins["accuracy"][filled]
-        ax.errorbar(edges[:-1][filled] + width / 2, accuracy, yerr=[accuracy - low, high - accuracy],
+        # Never below 0 (matplotlib refuses a negative error bar): a bin's mean accuracy and its
+        # count's share can differ in the last bit.
+        below, above = np.clip(accuracy - low, 0.0, None), np.clip(high - accuracy, 0.0, None)
+        ax.errorbar(edges[:-1][filled] + width / 2, accuracy, yerr=[below, above],
                     fmt="none", ecolor="black", capsize=3, lw=1, label="95% interval")
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect calibration")
     ax.set_ylabel("accuracy")

@@ -38,13 +38,19 @@ CALIBRATION_BINS = 10
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> list[float | None]:
-    """95% Wilson score interval of a proportion: sound for small groups (a source with 5 images)."""
+    """95% Wilson score interval of a proportion: sound for small groups (a source with 5 images).
+
+    Exactly within [0, 1] and around the observed share (low <= successes / n <= high): in floating
+    point, all of 6, 21 or 31 right gave an upper end of 0.9999999999999999 and none of 11 a lower
+    end of 2.8e-17, an interval that misses its own 100% or 0% (and a negative error bar)."""
     if n == 0:
         return [None, None]
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return [max(0.0, centre - half), min(1.0, centre + half)]
+    low = 0.0 if successes <= 0 else min(max(0.0, centre - half), p)
+    high = 1.0 if successes >= n else max(min(1.0, centre + half), p)
+    return [low, high]
 
 
 def confidence_bin(confidence: np.ndarray, n_bins: int) -> np.ndarray:

@@ -224,3 +224,35 @@ def test_too_few_bootstrap_resamples_are_a_usage_error(cxr_dir, tmp_path, capsys
         with pytest.raises(SystemExit) as exit_:
             main(["validate-site", str(cxr_dir), "--labels", str(tmp_path / "l.csv"), "--n-boot", n])
         assert exit_.value.code == 2 and "argument --n-boot" in capsys.readouterr().err
+
+
+def _read_pool(cxr_dir, cxr_manifest, step: int = 60) -> list[tuple[str, str, object]]:
+    """(file, label, Prediction) of every `step`-th shared X-ray, read by the bundled model."""
+    from cxr.inference import Predictor
+
+    rows = sorted(cxr_manifest, key=lambda r: r["file"])[::step]
+    readings = Predictor.load().predict_batch([cxr_dir / r["file"] for r in rows], errors="return")
+    return [(r["file"], r["label"], p) for r, p in zip(rows, readings, strict=True)]
+
+
+def _top(prediction) -> tuple[str, float]:
+    top = max(prediction.probabilities, key=prediction.probabilities.get)
+    return top, prediction.probabilities[top]
+
+
+def test_a_bin_of_readings_all_right_is_reported_not_a_traceback(cxr_dir, cxr_manifest, tmp_path, capsys):
+    """21 of 28 X-rays read right at 90% or more: the reliability plot's top bin is 21 of 21, whose
+    Wilson interval ended at 0.9999999999999999 and made the plot crash before any report was written."""
+    pool = [(f, label, p) for f, label, p in _read_pool(cxr_dir, cxr_manifest) if not p.rejected]
+    sure = [(f, label) for f, label, p in pool if _top(p)[0] == label and _top(p)[1] >= 0.9][:21]
+    unsure = [(f, label) for f, label, p in pool if _top(p)[1] < 0.9][:7]
+    assert len(sure) == 21 and len(unsure) == 7
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label\n" + "".join(f"{f},{lab}\n" for f, lab in sure + unsure))
+    out = tmp_path / "report"
+    assert main(["validate-site", str(cxr_dir), "--labels", str(labels), "--out", str(out), "--n-boot", "20"]) == 0
+    capsys.readouterr()
+    report = json.loads((out / "report.json").read_text())
+    top_bin = [b for b in report["calibration"] if b["low"] == 0.9]
+    assert top_bin and top_bin[0]["right"]["n"] == 21 and top_bin[0]["right"]["ci95"][1] == 1.0
+    assert (out / "reliability.png").stat().st_size > 1000 and (out / "report.md").exists()

@@ -163,3 +163,22 @@ def test_the_bundled_cards_figures_are_read():
     assert figures["card_unseen_accuracy"] == data["metrics"]["source"]["accuracy"]["value"]
     expected = {k: v["test_xrays"]["value"] for k, v in data["verifier"]["sources_left_out"].items()}
     assert {k: v["value"] for k, v in figures["card_refused_unseen"].items()} == expected
+
+
+@pytest.mark.parametrize(("successes", "n"), [(6, 6), (21, 21), (31, 31), (38, 38), (44, 44), (0, 11), (0, 22)])
+def test_an_interval_of_all_right_or_all_wrong_ends_exactly_at_1_or_0(successes, n):
+    """Rounding gave 6 of 6 an upper end of 0.9999999999999999 and 0 of 11 a lower end of 2.8e-17:
+    intervals that miss their own 100% or 0%, and a reliability plot that crashed on them."""
+    low, high = wilson_interval(successes, n)
+    if successes == n:
+        assert high == 1.0
+    if successes == 0:
+        assert low == 0.0
+
+
+def test_every_interval_lies_in_0_1_and_holds_its_share():
+    for n in range(1, 301):
+        for successes in range(n + 1):
+            low, high = wilson_interval(successes, n)
+            assert 0.0 <= low <= successes / n <= high <= 1.0, (successes, n, low, high)
+    assert wilson_interval(0, 0) == [None, None]
