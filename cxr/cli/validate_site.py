@@ -126,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
         plot_reliability(reliability["y"], reliability["probs"], args.out / "reliability.png",
                          n_bins=CALIBRATION_BINS, title="Reliability at this site", intervals=True)
     (args.out / "report.json").write_text(json.dumps(json_safe(report), indent=2) + "\n", encoding="utf-8")
-    per_class = report.get("all_read", {}).get("per_class", {})
+    # The serving side's per-class counts (Wilson intervals, as report.json's `per_class` and every
+    # other share of this site), not `all_read`'s bootstrap: one number, one interval.
+    per_class = report.get("per_class", {})
     lines = [
         f"# Site validation of model {predictor.version} ({report['date']})", "",
         f"**{report['verdict']['text']}**", "",
@@ -149,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         table(("class", "sensitivity (95% CI)", "specificity (95% CI)"),
               [(name, format_estimate(m.get("sensitivity")), format_estimate(m.get("specificity")))
                for name, m in per_class.items()]), "",
+        f"95% intervals: {report['intervals']['site']}", "",
         "Cases needed for a 95% interval of labelled accuracy this wide: "
         + ", ".join(f"{k}: {v}" for k, v in report["cases_needed"].items())
         + " (planned at the least favourable accuracy that the 95% interval of these cases still allows).", "",

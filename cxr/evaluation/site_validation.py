@@ -38,6 +38,12 @@ def validate(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: dict
         y = np.array([classes.index(c.truth) for c in read])
         probs = np.array([[c.probabilities[k] for k in classes] for c in read])
         report["all_read"] = classification_report(y, probs, classes, n_boot=n_boot)
+        # The same counts as the site's own figures, with the toolkit's intervals (AUC and ECE
+        # have no Wilson interval): report.md shows the Wilson ones and says so.
+        report["intervals"]["all_read"] = (
+            "the toolkit's classification_report of every read X-ray, with the intervals its own "
+            "`intervals` key names (none: a stratified percentile bootstrap over the read X-rays, "
+            f"{n_boot} resamples); report.md shows the Wilson intervals of the same counts")
         report["reliability"] = {"y": y.tolist(), "probs": probs.tolist()}
         report["calibrated_here"] = site_what_if(probs, y, classes)
     return report

@@ -35,6 +35,9 @@ REFUSAL_TARGET = 0.02
 # a few hundred X-rays; the toolkit's 15 bins (cxr.evaluation.metrics.ECE_BINS) would leave most
 # of them with a handful of cases and intervals from 0 to 1.
 CALIBRATION_BINS = 10
+# How every 95% interval of a site's own figures is made, as the report states it.
+SITE_INTERVALS = ("Wilson score intervals, for every share counted at this site (accuracy, coverage, "
+                  "sensitivity, specificity, refusals, each calibration bin) and for the verdict.")
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> list[float | None]:
@@ -236,6 +239,7 @@ def site_report(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: M
         "top_class_accuracy": proportion(sum(_top_class(c, classes) == c.truth for c in read), len(read)),
         "per_class": per_class_counts(read, classes),
         "calibration": calibration_bins(read, classes),
+        "intervals": {"site": SITE_INTERVALS},
     }
     card_accuracy = card_value(card_trust, "labelled_accuracy")
     target = (card_trust or {}).get("target_accuracy")

@@ -256,3 +256,26 @@ def test_a_bin_of_readings_all_right_is_reported_not_a_traceback(cxr_dir, cxr_ma
     top_bin = [b for b in report["calibration"] if b["low"] == 0.9]
     assert top_bin and top_bin[0]["right"]["n"] == 21 and top_bin[0]["right"]["ci95"][1] == 1.0
     assert (out / "reliability.png").stat().st_size > 1000 and (out / "report.md").exists()
+
+
+def test_the_markdown_shows_the_same_intervals_as_the_json(cxr_dir, xray_paths, tmp_path, capsys):
+    """report.md's per-class table showed 1.000 (1.000-1.000) for 10 COVID X-rays all found (a
+    bootstrap percentile), report.json [0.722, 1.0] (Wilson) for the same number: one number, one
+    interval, and the report says which."""
+    from cxr.evaluation.markdown import format_estimate
+
+    labels = _labels(tmp_path, cxr_dir, xray_paths)
+    out = tmp_path / "report"
+    assert main(["validate-site", str(cxr_dir), "--labels", str(labels), "--out", str(out), "--n-boot", "50"]) == 0
+    capsys.readouterr()
+    report = json.loads((out / "report.json").read_text())
+    text = (out / "report.md").read_text()
+    for name, figures in report["per_class"].items():
+        row = f"| {name} | {format_estimate(figures['sensitivity'])} | {format_estimate(figures['specificity'])} |"
+        assert row in text
+    assert "95% intervals: Wilson score intervals, for every share counted at this site" in text
+    assert report["intervals"]["site"].startswith("Wilson score intervals")
+    # Every share of this site in the Markdown comes with its Wilson interval.
+    for key in ("labelled_accuracy", "coverage", "top_class_accuracy", "refused_share"):
+        if report[key]["n"]:
+            assert f"| {format_estimate(report[key])} |" in text
