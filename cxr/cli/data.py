@@ -15,15 +15,12 @@ from cxr.cli.errors import (
     UsageError,
     existing_file,
     existing_folder,
-    int_at_least,
+    image_size,
+    seed,
     writable_file,
 )
 
 DEFAULT_DATA_DIR = Path("var/data")
-# The cache holds N x size x size bytes; prepare_gray needs a few pixels to work with.
-CACHE_SIZES = int_at_least(16, 2048, why=" pixels a side")
-# scikit-learn's random_state takes 0 to 2**32 - 1.
-SEED = int_at_least(0, 2**32 - 1)
 LISTED = 20  # files named one by one on stderr; the rest are counted
 
 
@@ -48,13 +45,13 @@ def add_parser(subparsers) -> None:
     split.add_argument("--kind", choices=["random", "patient", "source"], default="random")
     split.add_argument("--holdout-sources", default="",
                        help="comma-separated sources used as the test set (--kind source only)")
-    split.add_argument("--seed", type=SEED, default=0)
+    split.add_argument("--seed", type=seed, default=0)
     split.add_argument("--out", type=Path, help="default: var/data/splits/<task>_<kind>_s<seed>.csv")
     split.set_defaults(handler=run_split)
 
     cache = actions.add_parser("cache", help="decode and resize a split's images once")
     cache.add_argument("--split", type=Path, required=True)
-    cache.add_argument("--size", type=CACHE_SIZES, default=224, help="pixels a side, 16 to 2048 (default 224)")
+    cache.add_argument("--size", type=image_size, default=224, help="pixels a side, 16 to 2048 (default 224)")
     cache.add_argument("--contrast", choices=["none", "minmax", "equalize"], default="none")
     cache.add_argument("--cache-dir", type=Path, help="preprocessed image cache (default: $CXR_CACHE_DIR, else var/cache)")
     cache.set_defaults(handler=run_cache)

@@ -12,6 +12,7 @@ import argparse
 import copy
 import math
 import os
+import re
 from pathlib import Path
 
 
@@ -99,6 +100,49 @@ positive_int = int_at_least(1)
 # cxr.evaluation.metrics gives no interval from fewer than 10 resamples: fewer would print
 # bare numbers under a "95% CI" heading.
 bootstrap_resamples = int_at_least(10, why=" (fewer bootstrap resamples give no 95% interval)")
+# Pixels a side of the prepared images (the cache, training): prepare_gray needs a few pixels.
+image_size = int_at_least(16, 2048, why=" pixels a side")
+# A seed for numpy, torch and scikit-learn alike (scikit-learn's random_state takes 0 to 2**32 - 1).
+seed = int_at_least(0, 2**32 - 1)
+
+
+def float_from(low: float, high: float | None = None, *, low_included: bool = True, example: str = ""):
+    """A finite number type for argparse: at least `low` (above it unless `low_included`) and
+    below `high`; `example` is added to the message of a value out of range."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+        too_low = value < low if low_included else value <= low
+        if too_low or (high is not None and value >= high):
+            allowed = f"{'at least' if low_included else 'above'} {low:g}"
+            if high is not None:
+                allowed += f" and below {high:g}"
+            raise argparse.ArgumentTypeError(f"{text} is not allowed: {allowed}"
+                                             + (f" (e.g. {example})" if example else ""))
+        return value
+
+    parse.__name__ = "float"  # argparse names the type in its messages
+    return parse
+
+
+positive_float = float_from(0, low_included=False, example="1e-4")
+non_negative_float = float_from(0)
+
+# What `--device` may name: torch's CPU, its CUDA GPUs (all, or one by number) and Apple's GPU.
+DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
+def device(text: str) -> str:
+    """A device for torch, checked for its form only (whether this machine has it needs torch:
+    `cxr.cli.train.check_device`)."""
+    if not DEVICE.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a device: use auto, cpu, cuda, cuda:N "
+                                         "(one GPU by number) or mps")
+    return text
 
 
 # --- checks on paths, made before anything is read or written ----------------------------------

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cxr.cli.errors import bootstrap_resamples
+from cxr.cli.errors import bootstrap_resamples, device, positive_int
 
 
 def add_parser(subparsers) -> None:
@@ -21,8 +21,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--n-boot", type=bootstrap_resamples, default=1000,
                         help="bootstrap resamples for the 95%% CIs (at least 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda, cuda:1, mps")
+    parser.add_argument("--batch-size", type=positive_int, default=32)
     parser.add_argument("--cache-dir", type=Path,
                         help="preprocessed image cache (default: the training run's, else "
                              "$CXR_CACHE_DIR, else var/cache)")
@@ -32,10 +32,12 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cxr.cli.train import check_device
     from cxr.evaluation.markdown import format_estimate as fmt
     from cxr.evaluation.report import SUBSETS
     from cxr.training.evaluate import evaluate_run
 
+    check_device(args.device)
     try:
         result = evaluate_run(
             args.run,

@@ -10,8 +10,23 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cxr.cli.errors import CliError, existing_file
-from cxr.cli.train import add_train_options, config_from_args
+from cxr.cli.errors import CliError, UsageError, existing_file, positive_float, positive_int
+from cxr.cli.train import (
+    add_train_options,
+    architecture,
+    check_device,
+    check_train_options,
+    config_from_args,
+)
+
+
+def held_out_group(text: str) -> str:
+    """NAME=SOURCE[,SOURCE] (cxr.training.out_of_source.parse_groups reads it), kept as typed."""
+    name, _, sources = text.partition("=")
+    if not name.strip() or not any(s.strip() for s in sources.split(",")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=SOURCE[,SOURCE] "
+                                         "(e.g. kermany=skytells,zargari)")
+    return text
 
 
 def add_parser(subparsers) -> None:
@@ -20,21 +35,23 @@ def add_parser(subparsers) -> None:
     data = parser.add_mutually_exclusive_group(required=True)
     data.add_argument("--shared", type=Path, help="the project's shared set (folder with manifest.csv)")
     data.add_argument("--index", type=Path, help="an index CSV from `python -m cxr data import`")
-    parser.add_argument("--group", action="append", default=[], metavar="NAME=SOURCE[,SOURCE]",
+    parser.add_argument("--group", type=held_out_group, action="append", default=[],
+                        metavar="NAME=SOURCE[,SOURCE]",
                         help="a held-out group (repeat); default: cohen, nih, kermany, raddb")
     parser.add_argument("--folds", metavar="NAME[,NAME]",
                         help="run only these groups' folds (several processes at once); the CSV "
                              "is written by the run that finds every fold done")
     parser.add_argument("--task", choices=["3class", "binary"], default="3class")
-    parser.add_argument("--arch", default="EfficientNet-Lite0")
-    parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--arch", type=architecture, default="EfficientNet-Lite0")
+    parser.add_argument("--lr", type=positive_float, default=1e-4)
+    parser.add_argument("--batch-size", type=positive_int, default=32)
     parser.add_argument("--out", type=Path, required=True, help="folder of the folds (resumable)")
     add_train_options(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    check_train_options(args)
     if args.shared:
         existing_file(args.shared / "manifest.csv", "--shared: the shared set's manifest")
     else:
@@ -42,14 +59,24 @@ def run(args: argparse.Namespace) -> int:
     from cxr.data import index as idx
     from cxr.training.out_of_source import DEFAULT_GROUPS, parse_groups, run_out_of_source
 
+    check_device(args.device)
+    groups = parse_groups(args.group) if args.group else DEFAULT_GROUPS
+    only = [f for f in args.folds.split(",") if f] if args.folds else None
+    unknown = [f for f in only or () if f not in groups]
+    if unknown:
+        raise UsageError(f"--folds {','.join(unknown)}: not a held-out group (the groups: "
+                         f"{', '.join(groups)})")
     try:
         frame = idx.import_shared_manifest(args.shared) if args.shared else idx.read_index(args.index)
     except (ValueError, KeyError) as exc:  # not an index, a manifest without the shared set's columns
         raise CliError(f"{args.shared or args.index}: {exc}") from None
     frame = idx.task_frame(frame, args.task)
-    groups = parse_groups(args.group) if args.group else DEFAULT_GROUPS
+    # Every image is read by a model that never saw its source: each source needs its group.
+    grouped = {source for sources in groups.values() for source in sources}
+    missing = sorted(set(frame["source"]) - grouped)
+    if missing:
+        raise CliError(f"sources in no held-out group: {', '.join(missing)}; add them to a --group")
     config = config_from_args(args, split_csv="", out_dir="")
-    only = [f for f in args.folds.split(",") if f] if args.folds else None
     path = run_out_of_source(frame, args.out, config, groups, root=args.shared, only=only)
     print(f"out-of-source predictions: {path}" if path else "out-of-source folds done; others still running")
     return 0

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from cxr.cli.errors import bootstrap_resamples
-from cxr.cli.train import add_train_options, check_split_csv
+from cxr.cli.train import add_train_options, check_device, check_split_csv, check_train_options
 
 
 def _floats(text: str) -> list[float]:
@@ -46,6 +46,9 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / f"sweep-{args.split_csv.stem}"
     if not args.tables_only:  # before any run folder is made: a missing split failed all 44 runs
+        check_train_options(args)
+        if not args.plan_only:
+            check_device(args.device)
         check_split_csv(args.split_csv)
     from cxr.evaluation.tables import write_tables
     from cxr.training.sweep import run_sweep

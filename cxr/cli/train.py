@@ -6,7 +6,20 @@ import shlex
 import sys
 from pathlib import Path
 
-from cxr.cli.errors import CliError, existing_file, writable_folder
+from cxr.cli.errors import (
+    CliError,
+    UsageError,
+    device,
+    existing_file,
+    float_from,
+    image_size,
+    int_at_least,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    seed,
+    writable_folder,
+)
 
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
@@ -15,41 +28,52 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                         help="imagenet (offline packages, $CXR_WEIGHTS_DIR, or timm download), "
                              "imagenet-or-none (ImageNet where offline weights exist, else from "
                              "scratch, labelled so), none, or a weights file")
-    parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--patience", type=int, default=10)
-    parser.add_argument("--constant-epochs", type=int, default=5)
-    parser.add_argument("--img-size", type=int, default=224)
+    parser.add_argument("--epochs", type=positive_int, default=50)
+    parser.add_argument("--patience", type=positive_int, default=10)
+    parser.add_argument("--constant-epochs", type=int_at_least(0), default=5)
+    parser.add_argument("--img-size", type=image_size, default=224, help="pixels a side, 16 to 2048")
     parser.add_argument("--contrast", choices=["none", "minmax", "equalize"], default="none")
     parser.add_argument("--augment", choices=["none", "paper", "paper+robust", "paper+codec", "paper+codec-last"], default="paper")
     parser.add_argument("--balance", choices=["none", "class", "source"], default="none",
                         help="sample so that each class, or each source-and-class group, weighs the same")
-    parser.add_argument("--adversary-weight", type=float, default=0.0,
+    parser.add_argument("--adversary-weight", type=non_negative_float, default=0.0,
                         help="train against a class-conditional source adversary with this weight "
                              "(cxr.training.adversary; 0 = off)")
-    parser.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
+    parser.add_argument("--mixup", type=non_negative_float, default=0.0, metavar="ALPHA",
                         help="train on blends of image pairs, weight ~ Beta(ALPHA, ALPHA) (0 = off)")
-    parser.add_argument("--label-smoothing", type=float, default=0.0,
+    parser.add_argument("--label-smoothing", type=float_from(0, 1, example="0.1"), default=0.0,
                         help="spread this share of each target over the other classes (0 = off)")
-    parser.add_argument("--consistency", type=float, default=0.0, metavar="WEIGHT",
+    parser.add_argument("--consistency", type=non_negative_float, default=0.0, metavar="WEIGHT",
                         help="with --augment paper+codec-last: train each image and its JPEG copy "
                              "with this weight on their Jensen-Shannon divergence (0 = off)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    parser.add_argument("--workers", type=int, default=2, help="CPU threads")
-    parser.add_argument("--max-train-batches", type=int, help="cap batches per epoch (smoke tests)")
+    parser.add_argument("--seed", type=seed, default=0)
+    parser.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda, cuda:1, mps")
+    parser.add_argument("--workers", type=positive_int, default=2, help="CPU threads")
+    parser.add_argument("--max-train-batches", type=positive_int, help="cap batches per epoch (smoke tests)")
     parser.add_argument("--cache-dir", type=Path, help="preprocessed image cache (default: $CXR_CACHE_DIR, else var/cache)")
+
+
+def architecture(text: str) -> str:
+    """An architecture of the registry (any spelling it accepts), kept as typed."""
+    from cxr.training.registry import canonical_arch  # no torch
+
+    try:
+        canonical_arch(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("train", help="train one model (the paper's recipe by default)")
     parser.add_argument("--split-csv", type=Path, required=True, help="from `python -m cxr data split`")
-    parser.add_argument("--arch", default="EfficientNet-Lite0",
+    parser.add_argument("--arch", type=architecture, default="EfficientNet-Lite0",
                         help="architecture (cxr/training/registry.py): one of the paper's 11 "
                              "(e.g. ResNet50, DenseNet121), or EfficientNet-Lite0/1/2 or "
                              "MobileNetV2, which are not the paper's; the default, "
                              "EfficientNet-Lite0, is the bundled model's")
-    parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=positive_float, default=1e-4)
+    parser.add_argument("--batch-size", type=positive_int, default=32)
     parser.add_argument("--out", type=Path, required=True, help="run folder")
     add_train_options(parser)
     parser.set_defaults(handler=run)
@@ -72,6 +96,35 @@ def config_from_args(args: argparse.Namespace, split_csv: str, out_dir: str):
     )
 
 
+def check_train_options(args: argparse.Namespace) -> None:
+    """The training options that do not go together (cxr.training.loop.train refuses them too,
+    but only after torch has loaded): a UsageError before anything is read or written."""
+    if args.mixup > 0 and args.adversary_weight > 0:
+        raise UsageError("--mixup and --adversary-weight cannot be combined (a mixed image has two sources)")
+    if args.consistency > 0 and (args.augment != "paper+codec-last" or args.mixup > 0
+                                 or args.adversary_weight > 0):
+        raise UsageError("--consistency compares an image with its JPEG copy: it needs --augment "
+                         "paper+codec-last, without --mixup or --adversary-weight")
+
+
+def check_device(name: str) -> None:
+    """A --device this machine has (imports torch): else a CliError, before any data is read."""
+    import torch
+
+    kind, _, number = name.partition(":")
+    if kind == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise CliError(f"--device {name}: torch finds no CUDA GPU on this machine (use --device "
+                           "cpu, or auto for a GPU where there is one)")
+        if number and int(number) >= count:
+            raise CliError(f"--device {name}: this machine has {count} CUDA GPU(s), cuda:0 to "
+                           f"cuda:{count - 1}")
+    elif kind == "mps" and not torch.backends.mps.is_available():
+        raise CliError(f"--device {name}: torch finds no Apple GPU (MPS) on this machine (use "
+                       "--device cpu)")
+
+
 def check_split_csv(path: Path) -> None:
     """A split CSV of `python -m cxr data split`, checked before a run folder is written."""
     from cxr.data.splits import read_split
@@ -84,9 +137,11 @@ def check_split_csv(path: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_train_options(args)
     from cxr.training.loop import train
     from cxr.training.weights import WeightsUnavailable
 
+    check_device(args.device)
     check_split_csv(args.split_csv)
     writable_folder(args.out, "--out")
     config = config_from_args(args, args.split_csv, args.out)
