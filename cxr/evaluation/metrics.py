@@ -1,8 +1,27 @@
-"""Classification metrics with 95% bootstrap confidence intervals, calibration and temperature.
+"""Classification metrics with 95% confidence intervals, calibration and temperature.
 
 `classification_report` gives both what the paper reports (accuracy, macro precision and recall)
 and what a screening aid needs to be judged honestly (per-class sensitivity, specificity, PPV,
-one-vs-rest ROC AUC, calibration error), each with a 95% interval from a stratified bootstrap.
+one-vs-rest ROC AUC, calibration error), each with a 95% interval.
+
+Which interval:
+- Accuracy, sensitivity, specificity and PPV are proportions of counted images: each gets the
+  Wilson score interval of its count (`cxr.inference.site_check.wilson_interval`, the one the
+  serving side uses). A percentile bootstrap gives 0 of 51 or 51 of 51 the interval [0, 0] or
+  [1, 1], and one that holds the class sizes fixed gives a model that calls nearly everything
+  "normal" an accuracy interval a fraction of the binomial one (its accuracy is then almost the
+  fixed share of normal images).
+- What has no closed form gets a percentile bootstrap, split by what the figure depends on.
+  AUC, macro AUC and macro recall are conditional on the true class (a rank comparison of
+  positives against negatives; a mean of per-class sensitivities): their resamples are drawn
+  within each true class (`stratified_bootstrap_counts`), which keeps every class present, so
+  the AUCs are defined in every resample and no class drops out of the macro averages, and which
+  matches the Wilson intervals of the sensitivities (n = that class's count). Macro precision
+  and ECE depend on the mix of classes (a PPV moves with prevalence): their resamples are drawn
+  over all images (`bootstrap_counts`), since fixed class sizes would pin them (a constant
+  prediction's macro precision and ECE could not move at all).
+Reports say so in their `intervals` key; reports written before 2026-12-07 have none and used a
+stratified bootstrap for everything (`interval_method` words either).
 
 The bootstrap is vectorised: a resample is a row of counts (how often each sample was drawn), so
 all resamples' confusion matrices, AUCs and ECEs come from a few matrix products instead of a
@@ -18,9 +37,18 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
 from cxr.inference.card import TEMPERATURE_SEARCH_RANGE
-from cxr.inference.site_check import confidence_bin  # one bin rule, on the serving side
+from cxr.inference.site_check import confidence_bin, wilson_interval  # as the serving side has them
 
 ECE_BINS = 15
+# A report's `intervals`: what made its 95% intervals (see the module docstring).
+INTERVALS = "wilson+bootstrap"
+INTERVAL_METHODS = {
+    INTERVALS: ("Wilson score intervals for accuracy, sensitivity, specificity and PPV; "
+                "percentile bootstrap for AUC and macro recall (resampled within each true "
+                "class) and for macro precision and ECE (resampled over all images)"),
+    # Reports without an `intervals` key (written before 2026-12-07).
+    None: "percentile bootstrap within each true class (stratified) for every figure",
+}
 
 
 def _scalar(value: float, boots: np.ndarray | None) -> dict:
@@ -34,6 +62,20 @@ def _scalar(value: float, boots: np.ndarray | None) -> dict:
             lo, hi = np.percentile(finite, [2.5, 97.5])
             ci = [float(lo), float(hi)]
     return {"value": v, "ci95": ci}
+
+
+def _proportion(hits: int, n: int) -> dict:
+    """`{"value": hits / n, "ci95": Wilson}`; both None when `n` is 0 (nothing to count)."""
+    if n == 0:
+        return {"value": None, "ci95": [None, None]}
+    hits, n = int(hits), int(n)
+    return {"value": hits / n, "ci95": wilson_interval(hits, n)}
+
+
+def interval_method(report: dict) -> str:
+    """In words, how a `classification_report`'s 95% intervals were made (older reports, with no
+    `intervals` key, used a stratified bootstrap throughout)."""
+    return INTERVAL_METHODS.get(report.get("intervals"), INTERVAL_METHODS[None])
 
 
 def _safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -151,6 +193,16 @@ def stratified_bootstrap_counts(y_true: np.ndarray, n_boot: int, seed: int) -> n
     return counts.reshape(n_boot, n)
 
 
+def bootstrap_counts(n: int, n_boot: int, seed) -> np.ndarray:
+    """(n_boot, n) draw counts of the plain bootstrap: n draws with replacement over all samples,
+    so each class's size varies as it would in a new sample. `seed` is anything
+    `numpy.random.default_rng` takes."""
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, size=(n_boot, n))
+    offsets = (np.arange(n_boot) * n)[:, None]
+    return np.bincount((offsets + draws).ravel(), minlength=n_boot * n).reshape(n_boot, n)
+
+
 def bootstrap_statistic(frame, statistic, n_boot: int = 1000, seed: int = 0) -> dict:
     """`statistic(frame)` with a 95% percentile interval over `n_boot` resamples of its rows.
 
@@ -176,14 +228,15 @@ def classification_report(
     seed: int = 0,
     n_bins: int = ECE_BINS,
 ) -> dict:
-    """All metrics of one model on one subset, with stratified-bootstrap 95% intervals.
+    """All metrics of one model on one subset, with 95% intervals (module docstring: which).
 
     `probs` (N, C) are class probabilities in the order of `classes`; the prediction is their
     argmax. Returns (every scalar as `{"value": v, "ci95": [lo, hi]}`, None where undefined):
     `n`, `classes`, `support` (true count per class), `accuracy`, `precision` and `recall`
     (`{"macro": scalar, "per_class": {class: scalar}}`), `per_class` (`{class: {"sensitivity",
     "specificity", "ppv", "auc"}}`), `macro_auc`, `ece`, `confusion_matrix` (rows = true),
-    `n_boot`, `seed`.
+    `intervals` (`INTERVALS`), `n_boot`, `seed`. Accuracy, sensitivity, specificity and PPV get
+    their Wilson intervals whatever `n_boot`; with `n_boot` 0 the other figures get none.
     """
     y_true = np.asarray(y_true, dtype=int)
     probs = np.asarray(probs, dtype=float)
@@ -196,31 +249,40 @@ def classification_report(
     y_pred = probs.argmax(axis=1)
     cell = y_true * n_classes + y_pred
     cm = confusion_matrix(y_true, y_pred, n_classes)
-
-    # Row 0 holds the observed sample (all weights 1); rows 1.. are the bootstrap resamples.
-    weights = np.vstack(
-        [np.ones((1, y_true.size)), stratified_bootstrap_counts(y_true, n_boot, seed)]
-    ).astype(float)
     cell_onehot = np.zeros((y_true.size, n_classes * n_classes))
     cell_onehot[np.arange(y_true.size), cell] = 1.0
-    cms = (weights @ cell_onehot).reshape(-1, n_classes, n_classes)
-    rates = _rates(cms)
+
+    def with_observed(counts: np.ndarray) -> np.ndarray:
+        # Row 0 holds the observed sample (all weights 1); rows 1.. are the bootstrap resamples.
+        return np.vstack([np.ones((1, y_true.size)), counts]).astype(float)
+
+    # Within each true class: for the figures conditional on the class (AUC, macro recall).
+    within_class = with_observed(stratified_bootstrap_counts(y_true, n_boot, seed))
+    class_rates = _rates((within_class @ cell_onehot).reshape(-1, n_classes, n_classes))
     aucs = np.stack(
-        [_weighted_auc(probs[:, k], y_true == k, weights) for k in range(n_classes)], axis=1
+        [_weighted_auc(probs[:, k], y_true == k, within_class) for k in range(n_classes)], axis=1
     )
     # NaN where some class's AUC is undefined (no positives or no negatives in that sample); a
     # plain mean gives that without nanmean's "Mean of empty slice" warning on all-NaN rows.
     macro_auc = aucs.mean(axis=1)
-    ece = _weighted_ece(probs.max(axis=1), (y_pred == y_true).astype(float), weights, n_bins)
+    # Over all images: for the figures that move with the mix of classes (macro precision, ECE).
+    # Its own stream of the seed, so its draws are not the stratified ones again.
+    over_images = with_observed(bootstrap_counts(y_true.size, n_boot, [seed, 1]))
+    mix_rates = _rates((over_images @ cell_onehot).reshape(-1, n_classes, n_classes))
+    ece = _weighted_ece(probs.max(axis=1), (y_pred == y_true).astype(float), over_images, n_bins)
 
     def scalar(values: np.ndarray) -> dict:
         return _scalar(values[0], values[1:] if n_boot else None)
 
+    # The proportions, counted on the observed confusion matrix.
+    tp = np.diagonal(cm)
+    actual, predicted = cm.sum(axis=1), cm.sum(axis=0)
+    tn = y_true.size - actual - predicted + tp
     per_class = {
         name: {
-            "sensitivity": scalar(rates["sensitivity"][:, k]),
-            "specificity": scalar(rates["specificity"][:, k]),
-            "ppv": scalar(rates["ppv"][:, k]),
+            "sensitivity": _proportion(tp[k], actual[k]),
+            "specificity": _proportion(tn[k], y_true.size - actual[k]),
+            "ppv": _proportion(tp[k], predicted[k]),
             "auc": scalar(aucs[:, k]),
         }
         for k, name in enumerate(classes)
@@ -229,19 +291,20 @@ def classification_report(
         "n": int(y_true.size),
         "classes": classes,
         "support": {name: int(cm[k].sum()) for k, name in enumerate(classes)},
-        "accuracy": scalar(rates["accuracy"]),
+        "accuracy": _proportion(tp.sum(), y_true.size),
         "precision": {
-            "macro": scalar(rates["macro_precision"]),
+            "macro": scalar(mix_rates["macro_precision"]),
             "per_class": {name: per_class[name]["ppv"] for name in classes},
         },
         "recall": {
-            "macro": scalar(rates["macro_recall"]),
+            "macro": scalar(class_rates["macro_recall"]),
             "per_class": {name: per_class[name]["sensitivity"] for name in classes},
         },
         "per_class": per_class,
         "macro_auc": scalar(macro_auc),
         "ece": scalar(ece),
         "confusion_matrix": cm.tolist(),
+        "intervals": INTERVALS,
         "n_boot": int(n_boot),
         "seed": int(seed),
     }

@@ -26,6 +26,7 @@ from cxr.evaluation.metrics import (
     classification_report,
     expected_calibration_error,
     fit_temperature,
+    interval_method,
     negative_log_likelihood,
     softmax_probs,
 )
@@ -91,11 +92,11 @@ def render_markdown(result: dict, title: str = "Evaluation") -> str:
     for key in ("checkpoint", "arch", "split_csv", "img_size", "contrast"):
         if result.get(key) is not None:
             lines.append(f"- {key.replace('_', ' ')}: `{result[key]}`")
+    first = next(iter(subsets.values()), {})
     lines += [
         f"- classes (output order): {', '.join(classes)}",
-        "- 95% intervals in brackets: stratified bootstrap "
-        f"({next(iter(subsets.values()))['n_boot'] if subsets else 0} resamples); per-source "
-        "accuracy: Wilson interval.",
+        f"- 95% intervals in brackets: {interval_method(first)} ({first.get('n_boot', 0)} "
+        "resamples); per-source accuracy: Wilson interval.",
         "",
         "Research metrics of a screening aid on retrospective data, not evidence that it can "
         "diagnose: a clinician and an RT-PCR test decide.",

@@ -4,7 +4,8 @@ The paper has one table per (learning rate, batch size) combination; rows are ar
 columns the epochs trained and the validation and test accuracy, precision and recall, with the
 best value of each column in bold. Runs not finished yet are shown as "—" so that a partial grid
 renders. The extra table puts each run's test macro AUC, COVID sensitivity and specificity with
-their 95% intervals and calibration error next to each other: the numbers the paper left out.
+their 95% intervals and calibration error next to each other: the numbers the paper left out,
+with how the runs' reports made those intervals.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cxr.evaluation.markdown import format_estimate, table
+from cxr.evaluation.metrics import INTERVAL_METHODS, INTERVALS, interval_method
 from cxr.evaluation.runs import read_sweep, run_name
 from cxr.labels import COVID
 
@@ -150,8 +152,19 @@ def honest_table(runs: Sequence[RunResult], subset: str = "test") -> str:
     rows = ([r.arch, f"{r.lr:g}", r.batch_size, _epochs_cell(r),
              *(format_estimate(r.metric(subset, path), missing=PENDING) for path in paths), r.weights]
             for r in runs)
+    # Said from the runs' own reports: a sweep evaluated before the Wilson intervals keeps its
+    # stratified-bootstrap numbers when its tables are written again.
+    methods = sorted({interval_method(report) for r in runs
+                      if (report := ((r.metrics or {}).get("subsets") or {}).get(subset))})
+    if len(methods) > 1:
+        note = ("95% intervals, which differ between runs (each run's metrics.md says which): "
+                + "; or ".join(methods) + ".")
+    else:
+        note = f"95% intervals: {methods[0] if methods else INTERVAL_METHODS[INTERVALS]}."
     return "\n".join([
-        f"### Discrimination and calibration on the {subset} set (95% bootstrap intervals)",
+        f"### Discrimination and calibration on the {subset} set (95% intervals)",
+        "",
+        note,
         "",
         table(header, rows, align="lrrrlllll"),
     ])

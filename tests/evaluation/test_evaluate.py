@@ -131,6 +131,23 @@ def test_reports_and_figures_are_written(tmp_path, xray_paths):
     assert markdown == render_markdown(result, "Test run")
 
 
+def test_metrics_md_says_which_interval_each_figure_has():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, 60)
+    frames = {"test": _frame([CLASSES[k] for k in y], ["a"] * 60)}
+    result = evaluate_predictions(frames, {"test": _logits_for(y)}, CLASSES, n_boot=50)
+    header = render_markdown(result).split("## As reported in the paper")[0]
+    assert ("- 95% intervals in brackets: Wilson score intervals for accuracy, sensitivity, "
+            "specificity and PPV; percentile bootstrap for AUC and macro recall (resampled within "
+            "each true class) and for macro precision and ECE (resampled over all images) "
+            "(50 resamples); per-source accuracy: Wilson interval.") in header
+    assert "stratified" not in header
+    # A metrics.json written before the Wilson intervals is described as what it is.
+    del result["subsets"]["test"]["intervals"]
+    assert ("percentile bootstrap within each true class (stratified) for every figure "
+            "(50 resamples)") in render_markdown(result)
+
+
 def test_plot_curves_from_a_history_file(tmp_path):
     history = tmp_path / "history.csv"
     history.write_text(

@@ -1,4 +1,5 @@
-"""cxr.evaluation.metrics against values computed by hand on small arrays, and the bootstrap's behaviour."""
+"""cxr.evaluation.metrics against values computed by hand on small arrays, its intervals (Wilson
+for proportions, bootstrap for the rest) and the bootstrap's behaviour."""
 from __future__ import annotations
 
 import json
@@ -9,14 +10,18 @@ import pytest
 from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
 from cxr.evaluation.metrics import (
+    INTERVALS,
+    bootstrap_counts,
     classification_report,
     confusion_matrix,
     expected_calibration_error,
     fit_temperature,
+    interval_method,
     negative_log_likelihood,
     softmax_probs,
     stratified_bootstrap_counts,
 )
+from cxr.inference.site_check import wilson_interval
 
 CLASSES = ["covid", "pneumonia", "normal"]
 # Ten cases worked out on paper: rows of the confusion matrix are the true classes.
@@ -148,6 +153,103 @@ def test_accuracy_interval_agrees_with_the_binomial_one():
     # More data, narrower intervals.
     small = classification_report(y[:100], one_hot_probs(y_pred[:100]), CLASSES, n_boot=1000)
     assert small["accuracy"]["ci95"][1] - small["accuracy"]["ci95"][0] > hi - lo
+
+
+# The audit's case: 752 test X-rays (180 COVID-19, 51 pneumonia, 521 normal) read by a model that
+# calls all but 5 of them "normal".
+AUDIT_Y = np.array([0] * 180 + [1] * 51 + [2] * 521)
+
+
+def _near_constant_probs(rng_seed=0):
+    predicted = np.full(AUDIT_Y.size, 2)
+    predicted[:5] = 0
+    rng = np.random.default_rng(rng_seed)
+    probs = one_hot_probs(predicted, confidence=0.7) + rng.uniform(0, 0.01, (AUDIT_Y.size, 3))
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def test_none_or_all_of_a_class_found_still_gets_a_real_interval():
+    # 0 of 51 pneumonia found, 521 of 521 normal found: a percentile bootstrap gave both a
+    # zero-width interval ([0, 0] and [1, 1]), as if 51 X-rays proved the rate exactly.
+    report = classification_report(AUDIT_Y, _near_constant_probs(), CLASSES, n_boot=200)
+    pneumonia = report["per_class"]["pneumonia"]["sensitivity"]
+    assert pneumonia["value"] == 0.0
+    assert pneumonia["ci95"] == pytest.approx(wilson_interval(0, 51))
+    assert pneumonia["ci95"][0] == 0.0 and pneumonia["ci95"][1] == pytest.approx(0.0700, abs=1e-4)
+    assert report["recall"]["per_class"]["pneumonia"] == pneumonia
+    normal = report["per_class"]["normal"]["sensitivity"]
+    assert normal["value"] == 1.0
+    assert normal["ci95"] == pytest.approx(wilson_interval(521, 521))
+    assert normal["ci95"][0] < 0.995 and normal["ci95"][1] == 1.0
+    # 51 of 51: the same Wilson interval mirrored, non-degenerate too.
+    all_found = classification_report([1] * 51 + [0] * 20, one_hot_probs([1] * 51 + [0] * 20),
+                                      CLASSES, n_boot=200)
+    assert all_found["per_class"]["pneumonia"]["sensitivity"]["ci95"] == pytest.approx(
+        [1 - 0.0700, 1.0], abs=1e-4)
+
+
+def test_a_near_constant_predictors_accuracy_has_the_binomial_width():
+    # Accuracy 526/752 = 0.699; a stratified bootstrap held the normal share fixed and gave
+    # 0.692-0.708 (half-width 0.008) where the binomial half-width is about 0.033.
+    report = classification_report(AUDIT_Y, _near_constant_probs(), CLASSES, n_boot=200)
+    acc = report["accuracy"]
+    assert acc["value"] == pytest.approx(526 / 752)
+    assert acc["ci95"] == pytest.approx(wilson_interval(526, 752))
+    binomial_half_width = 1.96 * math.sqrt(acc["value"] * (1 - acc["value"]) / 752)
+    assert (acc["ci95"][1] - acc["ci95"][0]) / 2 == pytest.approx(binomial_half_width, rel=0.05)
+
+
+def test_proportions_get_the_wilson_interval_of_their_own_counts():
+    report = classification_report(Y_TRUE, one_hot_probs(Y_PRED), CLASSES, n_boot=0)
+    assert report["intervals"] == INTERVALS
+    assert report["accuracy"]["ci95"] == pytest.approx(wilson_interval(7, 10))
+    pneumonia = report["per_class"]["pneumonia"]  # TP 1, FN 1, FP 2, TN 6 (HAND_CONFUSION)
+    assert pneumonia["sensitivity"]["ci95"] == pytest.approx(wilson_interval(1, 2))
+    assert pneumonia["specificity"]["ci95"] == pytest.approx(wilson_interval(6, 8))
+    assert pneumonia["ppv"]["ci95"] == pytest.approx(wilson_interval(1, 3))
+    assert report["precision"]["per_class"]["pneumonia"] == pneumonia["ppv"]
+    # Without resamples the bootstrap figures have no interval; the counted ones still do.
+    assert report["macro_auc"]["ci95"] == [None, None]
+    assert report["precision"]["macro"]["ci95"] == [None, None]
+
+
+def test_figures_that_move_with_the_class_mix_are_resampled_over_all_images():
+    # A model that says "normal, 70%" to every X-ray: its macro precision (the normal share / 3)
+    # and its ECE (|normal share - 0.7|) are fixed once the class sizes are; a new sample of
+    # X-rays would have another mix, so their intervals must not be a point.
+    probs = one_hot_probs(np.full(AUDIT_Y.size, 2), confidence=0.7)
+    report = classification_report(AUDIT_Y, probs, CLASSES, n_boot=500, seed=0)
+    for figure in (report["precision"]["macro"], report["ece"]):
+        lo, hi = figure["ci95"]
+        assert hi - lo > 0.02
+    # Macro recall is a mean of per-class rates (1, 0, 0 here): nothing to resample.
+    assert report["recall"]["macro"] == {"value": pytest.approx(1 / 3), "ci95": [pytest.approx(1 / 3)] * 2}
+
+
+def test_auc_resamples_keep_every_class_so_a_rare_class_keeps_its_interval():
+    # One COVID-19 and one pneumonia X-ray among 60 normal ones: over all images, both would be
+    # drawn in only about 40% of resamples, too few for an interval of the macro AUC.
+    rng = np.random.default_rng(4)
+    y = np.array([0, 1] + [2] * 60)
+    probs = softmax_probs(rng.normal(size=(y.size, 3)) + 2 * np.eye(3)[y])
+    report = classification_report(y, probs, CLASSES, n_boot=300)
+    lo, hi = report["macro_auc"]["ci95"]
+    assert lo is not None and lo <= report["macro_auc"]["value"] <= hi
+
+
+def test_the_interval_method_is_recorded_and_worded():
+    assert "Wilson" in interval_method({"intervals": INTERVALS})
+    assert interval_method({}) == "percentile bootstrap within each true class (stratified) for every figure"
+
+
+def test_plain_bootstrap_lets_class_sizes_vary_and_is_seeded():
+    y = np.array([0] * 30 + [1] * 7 + [2] * 13)
+    counts = bootstrap_counts(y.size, n_boot=500, seed=1)
+    assert counts.shape == (500, 50)
+    assert (counts.sum(axis=1) == 50).all()
+    assert len(set(counts[:, y == 1].sum(axis=1))) > 5  # the rare class's size moves
+    assert np.array_equal(counts, bootstrap_counts(y.size, n_boot=500, seed=1))
+    assert not np.array_equal(counts, bootstrap_counts(y.size, n_boot=500, seed=2))
 
 
 def test_undefined_metrics_are_none_and_the_report_is_valid_json():

@@ -124,3 +124,23 @@ def test_every_row_says_where_its_weights_came_from(tmp_path):
     honest = markdown.split("### Discrimination and calibration")[1]
     assert honest.count("| no offline ImageNet weights |") == 4
     assert honest.count("| ImageNet (Keras), as loaded |") == 1
+
+
+def test_the_honest_table_says_how_its_runs_intervals_were_made(tmp_path):
+    sweep = _sweep(tmp_path, archs=("ResNet50", "VGG16"))
+    _finished_run(sweep / run_name("ResNet50", 1e-4, 16), 0.9, 0.9, 3)
+    honest = write_tables(sweep).read_text().split("### Discrimination and calibration")[1]
+    assert honest.startswith(" on the test set (95% intervals)\n\n95% intervals: Wilson score "
+                             "intervals for accuracy, sensitivity, specificity and PPV;")
+    # A run evaluated before the Wilson intervals (no "intervals" in its report) keeps its
+    # stratified bootstrap when the tables are written again, and the table says so.
+    old = sweep / run_name("VGG16", 1e-4, 16)
+    _finished_run(old, 0.8, 0.8, 3)
+    metrics = json.loads((old / "metrics.json").read_text())
+    for report in metrics["subsets"].values():
+        del report["intervals"]
+    (old / "metrics.json").write_text(json.dumps(metrics))
+    honest = write_tables(sweep).read_text().split("### Discrimination and calibration")[1]
+    assert "95% intervals, which differ between runs (each run's metrics.md says which): " in honest
+    assert "percentile bootstrap within each true class (stratified) for every figure" in honest
+    assert "bootstrap intervals)" not in honest
