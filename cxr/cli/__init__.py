@@ -5,7 +5,8 @@ inside its `run(args)`, so `python -m cxr --help` and `predict` start without to
 
 User errors end in one `error: ...` line and a non-zero exit status, never a traceback: a command
 raises `cxr.cli.errors.CliError` (or `UsageError` for options that do not go together) and
-main() prints it. Output cut short by its reader (`... | head -1`) ends quietly with status 141
+main() prints it. A command stopped by a missing module of the `[train]` extra (a web-only
+install) ends the same way, with status 2, naming the module and how to install the extra. Output cut short by its reader (`... | head -1`) ends quietly with status 141
 (128 + SIGPIPE, as the shell reports a command killed by it); Ctrl-C ends with one line and
 status 130.
 """
@@ -16,10 +17,17 @@ import importlib
 import os
 import sys
 
-from cxr.cli.errors import CliError, CommandParser, UsageError
+from cxr.cli.errors import (
+    TRAINING_EXTRA_NOTE,
+    CliError,
+    CommandParser,
+    UsageError,
+    missing_training_extra,
+)
 
 COMMANDS = ("data", "train", "evaluate", "sweep", "out-of-source", "trust", "lung-field", "export",
             "predict", "validate-site")
+WEB_INSTALL_COMMANDS = ("predict",)  # the rest need the [train] extra
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 EXIT_INTERRUPTED = 128 + 2  # SIGINT
 
@@ -28,12 +36,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m cxr",
         description="Chest X-ray research toolkit: data, training, evaluation, export, inference.",
+        epilog=TRAINING_EXTRA_NOTE,
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                        parser_class=CommandParser)
     for name in COMMANDS:
         importlib.import_module(f"cxr.cli.{name.replace('-', '_')}").add_parser(subparsers)
+    for name, command in subparsers.choices.items():
+        if name not in WEB_INSTALL_COMMANDS:
+            _say_it_needs_the_training_extra(command)
     return parser
+
+
+def _say_it_needs_the_training_extra(parser: argparse.ArgumentParser) -> None:
+    """The command's --help (and that of each of its actions, as `data import`) says so."""
+    parser.epilog = "Needs the training extra: pip install '.[train]'."
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _say_it_needs_the_training_extra(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,12 +70,23 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
+    except ModuleNotFoundError as exc:
+        error = missing_training_extra(exc, _command_name(args))
+        if error is None:
+            raise  # not the extra's: a bug, with its traceback
+        print(f"error: {error}", file=sys.stderr)
+        return error.code
     except BrokenPipeError:
         _discard_stdout()
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    """`data import`, `train`, ...: the command as typed, for a message."""
+    return " ".join(filter(None, (args.command, getattr(args, "action", None))))
 
 
 def _discard_stdout() -> None:

@@ -24,6 +24,23 @@ class CliError(Exception):
         self.code = code
 
 
+# The top-level modules of the `[train]` extra (pyproject.toml). Every command but `predict` needs
+# it; the web app's install has none of them.
+TRAINING_EXTRA_MODULES = frozenset({"torch", "torchvision", "timm", "onnx", "matplotlib", "pandas", "tqdm",
+                                    "crepes", "h5py", "skimage"})
+TRAINING_EXTRA_NOTE = ("Every command but predict needs the training extra (torch, pandas, matplotlib, "
+                       "...): pip install '.[train]'. predict runs on the web app's install.")
+
+
+def missing_training_extra(exc: ModuleNotFoundError, command: str) -> CliError | None:
+    """The CliError for `command` stopped by a module of the training extra that is not
+    installed (a web-only install), or None when the missing module is not one of the extra's."""
+    if (exc.name or "").split(".")[0] not in TRAINING_EXTRA_MODULES:
+        return None
+    return CliError(f"{command} needs the training extra ({exc}): install it with "
+                    "`pip install '.[train]'` (or `make install-test`)")
+
+
 class UsageError(CliError):
     """Options that do not go together: shown with the command's usage line, exit 2 (as argparse)."""
 
