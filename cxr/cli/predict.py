@@ -13,7 +13,8 @@ the X-ray is unlike the training images). `label` is null when uncertain or refu
 An unreadable file gets its own line with label null, probabilities null, rejected true, the
 error message as reason and an extra "error" key (the ImageError code); the other files are still
 read. Without --json, a table: one row per file (the reason of a refusal or an unreadable file
-in its note), each warning's message on a line of its own under it, then the disclaimer.
+in its note; a refused picture's row shows no probabilities, which were never a reading of a
+chest X-ray), each warning's message on a line of its own under it, then the disclaimer.
 Exit status: 0 when every file was read (refusals included), 2 when any file was unreadable,
 1 when no model is installed, the model folder is damaged or the site calibration does not
 fit it. No torch is imported.
@@ -97,7 +98,10 @@ def _table_header(classes: list[str]) -> str:
 
 def _table_row(row: dict, classes: list[str]) -> str:
     name = row["file"] if len(row["file"]) <= 40 else "..." + row["file"][-37:]
-    probs = row["probabilities"]
+    # A refused picture's probabilities are the model's output on what is not a chest X-ray: in
+    # the table they would read as a result ("0.696 pneumonia"), so its row shows none. (The JSON
+    # keeps them: other tools read that contract.)
+    probs = None if row["rejected"] else row["probabilities"]
     cells = " ".join(f"{probs[c]:>9.3f}" if probs else f"{'-':>9}" for c in classes)
     note = ""
     if row.get("error"):
