@@ -2,8 +2,10 @@
 
 labels.csv has a `file` column (relative to FOLDER) and a `label` column (covid, pneumonia or
 normal: the diagnosis established independently of this model). Every file is read as the app
-reads it; the report compares the local numbers with the model card's out-of-source ones and
-ends in a plain verdict (cxr.evaluation.site_validation). Writes report.json, report.md and
+reads it; the report compares the local numbers with the model card's (its out-of-source fit's
+labelled readings; a card without one, its accuracy on new patients of its training
+collections) and ends in a plain verdict that says what to do next, with how many more cases
+would decide it (cxr.inference.site_check.verdict). Writes report.json, report.md and
 reliability.png into --out. Files that could not be read are listed with their error code and
 reason on stderr, in report.md and in report.json (`unreadable_files`).
 
@@ -131,19 +133,19 @@ def run(args: argparse.Namespace) -> int:
     per_class = report.get("per_class", {})
     lines = [
         f"# Site validation of model {predictor.version} ({report['date']})", "",
-        f"**{report['verdict']['text']}**", "",
+        f"**Verdict:** {report['verdict']['text']}", "",
         *([f"Read through the site calibration {report['site_calibration']['file']} (fitted on "
            f"{report['site_calibration']['cases']} labelled X-rays, {report['site_calibration']['fitted_at']}): "
            "these cases must not be the ones it was fitted on.", ""] if report.get("site_calibration") else []),
         f"{report['cases']} cases: {report['read']} read, {report['refused']} refused as not a chest "
         f"X-ray, {report['unreadable']} unreadable. {report['refusal_check']['text']}", "",
         *_unreadable_lines(unreadable),
-        table(("measure", "this site (95% CI)", "model card, out of source"), [
+        table(("measure", "this site (95% CI)", "model card (95% CI)"), [
             ("labelled readings right", format_estimate(report["labelled_accuracy"]),
-             _maybe(report["card"]["labelled_accuracy"])),
-            ("share labelled (coverage)", format_estimate(report["coverage"]), _maybe(report["card"]["coverage"])),
+             _out_of_source(report["card"], "labelled_accuracy")),
+            ("share labelled (coverage)", format_estimate(report["coverage"]), _out_of_source(report["card"], "coverage")),
             *([("most likely class right (every read X-ray, labelled or not)",
-                format_estimate(report["top_class_accuracy"]), _maybe(report["card"]["unseen_accuracy"]))]
+                format_estimate(report["top_class_accuracy"]), _split_accuracy(report["card"]))]
               if report["top_class_accuracy"]["n"] else []),
             ("prediction sets hold the true class", format_estimate(report["set_coverage"]), "n/a"),
             ("refused as not a chest X-ray", format_estimate(report["refused_share"]), _refusal_card(report["card"])),
@@ -151,7 +153,8 @@ def run(args: argparse.Namespace) -> int:
         table(("class", "sensitivity (95% CI)", "specificity (95% CI)"),
               [(name, format_estimate(m.get("sensitivity")), format_estimate(m.get("specificity")))
                for name, m in per_class.items()]), "",
-        f"95% intervals: {report['intervals']['site']}", "",
+        f"95% intervals: {report['intervals']['site']} The model card's figures are given with the "
+        "intervals the card states for them.", "",
         "Cases needed for a 95% interval of labelled accuracy this wide: "
         + ", ".join(f"{k}: {v}" for k, v in report["cases_needed"].items())
         + " (planned at the least favourable accuracy that the 95% interval of these cases still allows).", "",
@@ -284,5 +287,24 @@ def _refusal_card(card: dict) -> str:
     return text
 
 
-def _maybe(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+def _out_of_source(card: dict, name: str) -> str:
+    """The card column of a row its out-of-source fit (`trust`) measured."""
+    from cxr.evaluation.markdown import format_estimate
+
+    figure = (card.get("out_of_source") or {}).get(name)
+    if figure is None:
+        return "n/a (the card has no out-of-source fit)"
+    return f"hospitals it never saw: {format_estimate(figure)}"
+
+
+def _split_accuracy(card: dict) -> str:
+    """The card column of the most-likely-class row: its accuracy on new patients of its training
+    collections (the split a card without an out-of-source fit is judged by) and on collections
+    it never saw, each named."""
+    from cxr.evaluation.markdown import format_estimate
+    from cxr.inference.site_check import SEEN_SPLITS, SPLIT_WORDS
+
+    figures = card.get("split_accuracy") or {}
+    seen = next((split for split in SEEN_SPLITS if split in figures), None)
+    parts = [f"{SPLIT_WORDS[split]}: {format_estimate(figures[split])}" for split in (seen, "source") if split in figures]
+    return "; ".join(parts) or "n/a"

@@ -25,14 +25,14 @@ from cxr.inference.site_check import SiteCase, read_cases, site_report
 
 def validate(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: dict | None,
              n_boot: int = 1000, card_unseen_accuracy: float | None = None,
-             card_refused_unseen: dict | None = None) -> dict:
+             card_refused_unseen: dict | None = None, card_split_accuracy: dict | None = None) -> dict:
     """The site report: counts, local accuracy and per-class sensitivity/specificity (all read
     X-rays, the model's top class), coverage and labelled accuracy (the app's decisions), set
     coverage, calibration, cases needed for tighter intervals, and the verdict. The card's
     figures as `site_report` takes them (cxr.inference.site_check.card_figures reads them)."""
     classes = list(classes)
     report = site_report(cases, classes, card_trust, card_unseen_accuracy=card_unseen_accuracy,
-                         card_refused_unseen=card_refused_unseen)
+                         card_refused_unseen=card_refused_unseen, card_split_accuracy=card_split_accuracy)
     read = read_cases(cases)
     if read:
         y = np.array([classes.index(c.truth) for c in read])

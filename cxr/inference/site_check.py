@@ -35,6 +35,16 @@ REFUSAL_TARGET = 0.02
 # a few hundred X-rays; the toolkit's 15 bins (cxr.evaluation.metrics.ECE_BINS) would leave most
 # of them with a handful of cases and intervals from 0 to 1.
 CALIBRATION_BINS = 10
+# The card's splits of new patients of its training collections, in the order a card without an
+# out-of-source fit is compared with (`verdict`), and how the report names each split.
+SEEN_SPLITS = ("patient", "random")
+SPLIT_WORDS = {
+    "patient": "new patients of the collections it was trained on (its patient split)",
+    "random": "X-rays of the collections it was trained on (its random split)",
+    "source": "collections it never saw (a model trained the same way without them)",
+}
+# An inconclusive verdict says how many cases would decide it, up to this many.
+MAX_CASES_TO_DECIDE = 10_000
 # How every 95% interval of a site's own figures is made, as the report states it.
 SITE_INTERVALS = ("Wilson score intervals, for every share counted at this site (accuracy, coverage, "
                   "sensitivity, specificity, refusals, each calibration bin) and for the verdict.")
@@ -170,6 +180,17 @@ def card_value(card_trust: Mapping | None, name: str) -> float | None:
         return None
 
 
+def card_estimate(card_trust: Mapping | None, name: str) -> dict | None:
+    """A pooled out-of-source figure of the card's `trust` section with its interval ({"value",
+    "ci95", "n"}); None when not measured."""
+    value = card_value(card_trust, name)
+    if value is None:
+        return None
+    figure = card_trust["measured"]["pooled"][name]
+    low, high = (list(figure.get("ci95") or []) + [None, None])[:2]
+    return {"value": value, "ci95": [low, high], "n": figure.get("n")}
+
+
 def card_figures(card) -> dict:
     """What a site report compares with, read from a model card (cxr.inference.card.ModelCard),
     as `site_report`'s keyword arguments. The one reader of these figures, so the web page and
@@ -180,10 +201,23 @@ def card_figures(card) -> dict:
       on collections it never saw (`metrics.source.accuracy`; None when not measured);
     - card_refused_unseen: per source group left out of the chest X-ray verifier's fit, the share
       of that group's test X-rays it refused (`verifier.sources_left_out[*].test_xrays`: value,
-      ci95, n); None when the card has none.
+      ci95, n); None when the card has none;
+    - card_split_accuracy: per split the card measured (patient, random, source), the accuracy of
+      the most likely class with the card's 95% interval (value, ci95, n); None when it has none.
+      What the verdict compares with when the card has no `trust` fit.
     """
     trust = card.trust.to_dict() if card.trust else None
     unseen = (card.metric("source", "accuracy") or {}).get("value")
+    split_accuracy = {}
+    for split in (*SEEN_SPLITS, "source"):
+        figure = card.metric(split, "accuracy") or {}
+        try:
+            value = float(figure["value"])
+        except (TypeError, KeyError, ValueError):
+            continue  # not measured
+        low, high = (list(figure.get("ci95") or []) + [None, None])[:2]
+        size = (card.metrics or {}).get(split, {}).get("n")
+        split_accuracy[split] = {"value": value, "ci95": [low, high], "n": size}
     refused = {}
     for group, figures in ((card.verifier.sources_left_out if card.verifier else None) or {}).items():
         test = figures.get("test_xrays") if isinstance(figures, Mapping) else None
@@ -193,7 +227,7 @@ def card_figures(card) -> dict:
         except (TypeError, KeyError, ValueError):
             continue  # not measured for this group
     return {"card_trust": trust, "card_unseen_accuracy": None if unseen is None else float(unseen),
-            "card_refused_unseen": refused or None}
+            "card_refused_unseen": refused or None, "card_split_accuracy": split_accuracy or None}
 
 
 def refused_unseen_range(by_source: Mapping | None) -> dict | None:
@@ -206,7 +240,8 @@ def refused_unseen_range(by_source: Mapping | None) -> dict | None:
 
 
 def site_report(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: Mapping | None,
-                card_unseen_accuracy: float | None = None, card_refused_unseen: Mapping | None = None) -> dict:
+                card_unseen_accuracy: float | None = None, card_refused_unseen: Mapping | None = None,
+                card_split_accuracy: Mapping | None = None) -> dict:
     """Counts, coverage and labelled accuracy (the app's decisions), set coverage, per-class
     sensitivity/specificity and accuracy of the top class on every read X-ray, cases needed for
     tighter intervals, the card's figures to compare with, and the verdict. Plain JSON types only.
@@ -215,8 +250,10 @@ def site_report(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: M
     never saw (its source split), the one out-of-source figure a card without a `trust` fit has;
     the report sets the site's top-class accuracy beside it. `card_refused_unseen`: the card's
     measured refusals of source groups left out of the verifier's fit (`card_figures`), set
-    beside the site's refusals and the target they are judged against. `card_figures(card)`
-    gives all three from a model card."""
+    beside the site's refusals and the target they are judged against. `card_split_accuracy`:
+    the card's accuracy per split with its interval, what the verdict compares the site's most
+    likely class with when the card has no `trust` fit. `card_figures(card)` gives all four from a
+    model card."""
     classes = list(classes)
     unknown = sorted({c.truth for c in cases} - set(classes))
     if unknown:
@@ -249,8 +286,12 @@ def site_report(cases: Sequence[SiteCase], classes: Sequence[str], card_trust: M
     report["card"] = {"labelled_accuracy": card_accuracy, "coverage": card_value(card_trust, "coverage"),
                       "target_accuracy": target, "unseen_accuracy": card_unseen_accuracy,
                       "refusal_target": REFUSAL_TARGET,
-                      "refused_unseen_sources": refused_unseen_range(card_refused_unseen)}
-    report["verdict"] = verdict(report["labelled_accuracy"], target, card_accuracy)
+                      "refused_unseen_sources": refused_unseen_range(card_refused_unseen),
+                      "split_accuracy": dict(card_split_accuracy) if card_split_accuracy else None,
+                      "out_of_source": {name: card_estimate(card_trust, name)
+                                        for name in ("labelled_accuracy", "coverage")}}
+    report["verdict"] = verdict(report["labelled_accuracy"], target, card_accuracy,
+                                report["top_class_accuracy"], card_split_accuracy)
     report["refused_share"] = proportion(report["refused"], len(cases) - report["unreadable"])
     report["refusal_check"] = refusal_check(report["refused_share"])
     return report
@@ -290,39 +331,157 @@ def refusal_check(refused_share: Mapping, budget: float = REFUSAL_TARGET) -> dic
                     f"{budget:.0%} for hospitals it never saw. More cases will tell."}
 
 
-def verdict(labelled_accuracy: Mapping, target: float | None, card_accuracy: float | None) -> dict:
-    """`code` (stable), `text` (plain English) and `params` (the numbers in it, so a page can say
-    it in another language) judging the local labelled accuracy.
+def cases_to_decide(value: float, bar: float, above: bool, limit: int = MAX_CASES_TO_DECIDE) -> int | None:
+    """The fewest cases at which a share that stays at `value` has a 95% Wilson interval wholly at
+    or above `bar` (`above`) or wholly below it: how many cases in all would turn an inconclusive
+    verdict into one. None when no number up to `limit` would (the share sits on the bar, or on
+    the wrong side of it)."""
+    if (above and value <= bar) or (not above and value >= bar):
+        return None
 
-    - too_few_cases: fewer than MIN_LABELLED labelled readings;
-    - not_validated: the upper end of the local 95% interval is below the card's out-of-source
-      labelled accuracy (or, where the card has none, below its target);
+    def decided(n: int) -> bool:
+        low, high = wilson_interval(value * n, n)
+        return low >= bar if above else high < bar
+
+    high = 1
+    while not decided(high):  # the interval narrows around `value` as cases are added
+        if high >= limit:
+            return None
+        high *= 2
+    low = high // 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        if decided(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _decide_text(value: float, n: int, needed: int | None, cases: str) -> str:
+    """What an inconclusive verdict asks of the site, in plain words."""
+    if needed is None:
+        return (f"At {value:.1%} the accuracy here is too close to that figure for more cases to decide "
+                f"it (not even {MAX_CASES_TO_DECIDE:,} would): treat the model as not checked at this site.")
+    return (f"If it stays at {value:.1%}, about {needed} {cases} in all ({needed - n} more) would decide it; "
+            "until then, treat the model as not checked at this site.")
+
+
+NOT_VALIDATED_NEXT = ("Do not rely on its readings here: the per-class figures show which classes it misses. "
+                      "Calibrating it on this site's own X-rays can make its stated chances honest here; it "
+                      "cannot make it tell the classes apart better.")
+CONSISTENT_NEXT = ("It remains a screening aid: a clinician and an RT-PCR test decide. Check again with new "
+                   "cases when the X-ray equipment, its export settings or the patients change.")
+
+
+def verdict(labelled_accuracy: Mapping, target: float | None, card_accuracy: float | None,
+            top_class_accuracy: Mapping | None = None, split_accuracy: Mapping | None = None) -> dict:
+    """`code` (stable), `text` (plain English: what the numbers say and what the site should do
+    next) and `params` (the numbers in it, so a page can say it in another language).
+
+    With an out-of-source fit on the card (`target`, `card_accuracy`: its labelled readings on
+    hospitals it never saw), the site's labelled accuracy is judged; `params` holds it as n,
+    value, lo, hi, with the `bar` and, when inconclusive, `cases_to_decide` (labelled readings
+    in all). Without one, the most likely class of every read X-ray (`top_class_accuracy`) is
+    judged against the card's accuracy on new patients of its training collections
+    (`split_accuracy`, `card_figures`'s `card_split_accuracy`: the patient split, else the random
+    one), with the card's accuracy on collections it never saw beside it; `params` then has
+    `measure` "top_class_accuracy", `split`, the site's numbers as read, share, share_lo,
+    share_hi (not n/value/lo/hi, the labelled comparison's, so that a reader knowing only that
+    one falls back to `text` instead of calling them labelled readings), `bar`, bar_lo, bar_hi,
+    unseen, unseen_lo, unseen_hi and `cases_to_decide` (read X-rays in all).
+
+    - too_few_cases: fewer than MIN_LABELLED labelled readings (read X-rays when judging the most
+      likely class);
+    - not_validated: the upper end of the local 95% interval is below the card's figure (the
+      out-of-source labelled accuracy, else the target; without a fit, the split accuracy);
     - consistent_with_card: the lower end reaches the target (or the card's figure);
     - inconclusive: the interval straddles it, or the card has nothing to compare with.
     """
+    seen = _seen_split(split_accuracy)
+    if target is None and card_accuracy is None and seen is not None and top_class_accuracy is not None:
+        return _top_class_verdict(top_class_accuracy, *seen, (split_accuracy or {}).get("source"))
     n = labelled_accuracy["n"]
     bar = target if target is not None else card_accuracy
     if n < MIN_LABELLED:
         return {"code": "too_few_cases", "params": {"n": n, "minimum": MIN_LABELLED},
                 "text": f"Not enough cases to judge: {n} labelled readings; at least {MIN_LABELLED} "
-                        "are needed, a few hundred for a useful interval."}
+                        "are needed, a few hundred for a useful interval. Add at least "
+                        f"{MIN_LABELLED - n} more labelled readings (more X-rays than that: the model "
+                        "labels only some) and run the check again."}
     value, (lo, hi) = labelled_accuracy["value"], labelled_accuracy["ci95"]
     params = {"n": n, "value": value, "lo": lo, "hi": hi}
     observed = f"labelled readings right {value:.1%} (95% CI {lo:.1%}-{hi:.1%}, {n} readings)"
     if bar is None:
-        return {"code": "inconclusive", "params": {**params, "bar": None},
-                "text": "The model card has no out-of-source figure for labelled readings to compare "
-                        f"with; {observed}."}
+        return {"code": "inconclusive", "params": {**params, "bar": None, "cases_to_decide": None},
+                "text": "The model card has no out-of-source figure for labelled readings, and no accuracy "
+                        f"of any split, to compare with; {observed}. Judge these numbers against what your "
+                        "service needs; the cases a tighter interval needs are given with them."}
     compare = card_accuracy if card_accuracy is not None else bar
     if hi < compare:
         return {"code": "not_validated", "params": {**params, "bar": compare},
                 "text": f"Not validated for use at this site: {observed}, below the {compare:.0%} "
-                        "the model card states for hospitals it never saw."}
+                        f"the model card states for hospitals it never saw. {NOT_VALIDATED_NEXT}"}
     if lo >= bar:
         return {"code": "consistent_with_card", "params": {**params, "bar": bar},
                 "text": f"Consistent with the model card at this site: {observed}, at or above its "
-                        f"{bar:.0%} target. It remains a screening aid: a clinician and an RT-PCR "
-                        "test decide."}
-    return {"code": "inconclusive", "params": {**params, "bar": bar},
-            "text": f"Inconclusive: {observed}; the interval includes the {bar:.0%} target. More "
-                    "labelled cases will narrow it."}
+                        f"{bar:.0%} target. {CONSISTENT_NEXT}"}
+    needed = (cases_to_decide(value, bar, above=True) if value > bar
+              else cases_to_decide(value, compare, above=False))
+    return {"code": "inconclusive", "params": {**params, "bar": bar, "cases_to_decide": needed},
+            "text": f"Inconclusive: {observed}; the interval includes the {bar:.0%} target. "
+                    + _decide_text(value, n, needed, "labelled readings")}
+
+
+def _seen_split(split_accuracy: Mapping | None) -> tuple[str, Mapping] | None:
+    """(split, its accuracy) of new patients of the card's training collections: the patient
+    split, else the random one; None when the card measured neither."""
+    for split in SEEN_SPLITS:
+        figure = (split_accuracy or {}).get(split)
+        if figure and figure.get("value") is not None:
+            return split, figure
+    return None
+
+
+def _interval_words(figure: Mapping) -> str:
+    low, high = (figure.get("ci95") or [None, None])[:2]
+    return "" if low is None or high is None else f" (95% CI {low:.1%}-{high:.1%})"
+
+
+def _top_class_verdict(top_class: Mapping, split: str, seen: Mapping, unseen: Mapping | None) -> dict:
+    """The verdict for a card without an out-of-source fit (`verdict`): the site's most likely
+    class against the card's accuracy on new patients of its training collections."""
+    n = top_class["n"]
+    bar = float(seen["value"])
+    bar_lo, bar_hi = (seen.get("ci95") or [None, None])[:2]
+    unseen = unseen if unseen and unseen.get("value") is not None else None
+    unseen_lo, unseen_hi = ((unseen or {}).get("ci95") or [None, None])[:2]
+    base = {"measure": "top_class_accuracy", "split": split, "read": n, "minimum": MIN_LABELLED,
+            "bar": bar, "bar_lo": bar_lo, "bar_hi": bar_hi,
+            "unseen": None if unseen is None else float(unseen["value"]), "unseen_lo": unseen_lo,
+            "unseen_hi": unseen_hi}
+    reference = f"the {bar:.1%}{_interval_words(seen)} the model card measured on {SPLIT_WORDS[split]}"
+    basis = ("The model card has no out-of-source figure for labelled readings, so the most likely class "
+             "of every read X-ray is compared with its accuracy on new patients of the collections it "
+             "was trained on")
+    basis += (f"; on collections it never saw, a model trained the same way was right {unseen['value']:.1%}"
+              f"{_interval_words(unseen)}." if unseen else ".")
+    if n < MIN_LABELLED:
+        return {"code": "too_few_cases", "params": base,
+                "text": f"Not enough cases to judge: {n} X-rays read; at least {MIN_LABELLED} are needed "
+                        f"({MIN_LABELLED - n} more), a few hundred for a useful interval. {basis}"}
+    value, (lo, hi) = top_class["value"], top_class["ci95"]
+    params = {**base, "share": value, "share_lo": lo, "share_hi": hi}
+    observed = f"the most likely class was right {value:.1%} here (95% CI {lo:.1%}-{hi:.1%}, {n} X-rays read)"
+    if hi < bar:
+        return {"code": "not_validated", "params": params,
+                "text": f"Not validated for use at this site: {observed}, below {reference}. "
+                        f"{NOT_VALIDATED_NEXT} {basis}"}
+    if lo >= bar:
+        return {"code": "consistent_with_card", "params": params,
+                "text": f"Consistent with the model card at this site: {observed}, at or above {reference}. "
+                        f"{CONSISTENT_NEXT} {basis}"}
+    needed = cases_to_decide(value, bar, above=value > bar)
+    return {"code": "inconclusive", "params": {**params, "cases_to_decide": needed},
+            "text": f"Inconclusive: {observed}; the interval includes {reference}. "
+                    f"{_decide_text(value, n, needed, 'read X-rays')} {basis}"}

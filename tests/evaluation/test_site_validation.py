@@ -110,3 +110,89 @@ def test_the_report_measures_what_calibrating_at_the_site_would_give():
     assert sizes["mean_set_size"]["mean"] == pytest.approx(sizes["mean_set_size_seen"]["mean"] + 1.0)
     assert list(what_if["pairwise_auc"]) == ["covid / normal"] and what_if["pairwise_auc"]["covid / normal"] > 0.8
     assert validate(cases[:30], CLASSES, None, n_boot=20)["calibrated_here"] is None  # too few cases
+
+
+def _bundled_card_figures() -> dict:
+    import json
+    from pathlib import Path
+
+    from cxr.inference.card import ModelCard
+    from cxr.inference.site_check import card_figures
+
+    path = Path(__file__).resolve().parents[2] / "models" / "bundled" / "model_card.json"
+    if not path.is_file():
+        pytest.skip("no bundled model card")
+    return card_figures(ModelCard.from_dict(json.loads(path.read_text())))
+
+
+def _read(right: int, wrong: int) -> list[SiteCase]:
+    return [_case("covid", "covid")] * right + [_case("normal", "covid")] * wrong
+
+
+@pytest.mark.parametrize(("right", "wrong", "code"), [
+    (30, 0, "inconclusive"),           # 100% (88.6%-100%): may be at or below the card's 94.9%
+    (32, 13, "not_validated"),         # 71% (57%-82%): below it
+    (120, 0, "consistent_with_card"),  # 100% (96.9%-100%): at or above it
+])
+def test_the_bundled_model_gets_a_verdict_from_the_figures_its_card_has(right, wrong, code):
+    """The bundled card has no out-of-source fit, and every run ended "The model card has no
+    out-of-source figure for labelled readings to compare with": 100% of 30 and 71% of 45 alike.
+    It has its accuracy on new patients of its training collections (patient split) and on
+    collections it never saw (source split): the site's most likely class is judged against the
+    first, the second stated beside it."""
+    figures = _bundled_card_figures()
+    assert figures["card_trust"] is None
+    seen, unseen = figures["card_split_accuracy"]["patient"], figures["card_split_accuracy"]["source"]
+    report = validate(_read(right, wrong), CLASSES, n_boot=20, **figures)
+    result = report["verdict"]
+    assert result["code"] == code
+    assert "no out-of-source figure for labelled readings to compare with" not in result["text"]
+    params = result["params"]
+    assert params["measure"] == "top_class_accuracy" and params["split"] == "patient"
+    assert params["read"] == right + wrong and params["share"] == pytest.approx(right / (right + wrong))
+    assert params["bar"] == seen["value"] and [params["bar_lo"], params["bar_hi"]] == seen["ci95"]
+    assert params["unseen"] == unseen["value"]
+    text = result["text"]
+    assert f"{seen['value']:.1%} (95% CI {seen['ci95'][0]:.1%}-{seen['ci95'][1]:.1%})" in text
+    assert "new patients of the collections it was trained on (its patient split)" in text
+    assert f"on collections it never saw, a model trained the same way was right {unseen['value']:.1%}" in text
+    # What to do next, in every case.
+    if code == "inconclusive":
+        needed = params["cases_to_decide"]
+        assert needed > right + wrong and f"about {needed} read X-rays in all ({needed - right - wrong} more)" in text
+        assert "treat the model as not checked at this site" in text
+    if code == "not_validated":
+        assert "Do not rely on its readings here" in text
+    if code == "consistent_with_card":
+        assert "a clinician and an RT-PCR test decide" in text and "Check again" in text
+
+
+def test_the_cases_that_would_decide_a_verdict_are_the_fewest():
+    from cxr.inference.site_check import cases_to_decide
+
+    for value, bar, above in ((1.0, 0.949, True), (0.97, 0.9, True), (0.71, 0.949, False), (0.8, 0.93, False),
+                              (0.95, 0.9, True), (0.5, 0.375, True)):
+        n = cases_to_decide(value, bar, above)
+        decided = []
+        for cases in (n - 1, n):
+            low, high = wilson_interval(value * cases, cases)
+            decided.append(low >= bar if above else high < bar)
+        assert decided == [False, True], (value, bar, n)
+    assert cases_to_decide(1.0, 0.9495, True) == 73  # 30 of 30 right: 43 more, all right, would do
+    assert cases_to_decide(0.9, 0.9, True) is None and cases_to_decide(0.95, 0.9, False) is None
+    assert cases_to_decide(0.9001, 0.9, True) is None  # too close for 10,000 cases
+
+
+def test_a_card_with_a_fit_says_what_decides_an_inconclusive_verdict():
+    result = validate(_read(91, 9), CLASSES, _trust(), n_boot=20)["verdict"]  # 91% (84%-95%) vs 90%
+    assert result["code"] == "inconclusive"
+    needed = result["params"]["cases_to_decide"]
+    assert needed > 100 and f"about {needed} labelled readings in all ({needed - 100} more)" in result["text"]
+    assert verdict({"value": 0.8, "ci95": [0.7, 0.88], "n": 100}, 0.9, 0.93)["text"].endswith(
+        "it cannot make it tell the classes apart better.")
+
+
+def test_a_card_with_nothing_to_compare_says_so_and_what_to_do():
+    result = validate(_read(40, 0), CLASSES, None, n_boot=20)["verdict"]
+    assert result["code"] == "inconclusive" and result["params"]["bar"] is None
+    assert "no accuracy of any split" in result["text"] and "Judge these numbers" in result["text"]

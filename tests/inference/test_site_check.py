@@ -145,7 +145,8 @@ def test_the_card_figures_a_site_is_compared_with_come_from_the_card():
     assert measured["by_source"]["raddb"]["n"] == 666
     # A card without them: nothing to set beside the site's numbers.
     assert card_figures(ModelCard.from_dict({})) == {
-        "card_trust": None, "card_unseen_accuracy": None, "card_refused_unseen": None}
+        "card_trust": None, "card_unseen_accuracy": None, "card_refused_unseen": None,
+        "card_split_accuracy": None}
 
 
 def test_the_bundled_cards_figures_are_read():
