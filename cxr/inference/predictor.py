@@ -317,7 +317,9 @@ class Predictor:
             reason = Notice("not_cxr_unlike_training", distance=float(distance),
                             limit=float(self.detector.threshold))
         rejected = reason is not None
-        warnings = list(decoded.warnings) + rules.dicom_warnings(decoded) + list(notes)
+        # `notes` say the picture was turned or inverted back before reading: for one refused
+        # after all (a photo, a page) that contradicts the refusal, so it gets none of them.
+        warnings = list(decoded.warnings) + rules.dicom_warnings(decoded) + ([] if rejected else list(notes))
         # Familiarity is a property of the image and the training set, not of how its
         # probabilities are calibrated, so the card's warning stands under a site calibration too.
         limit = self.trust.familiarity_threshold if self.trust else None
