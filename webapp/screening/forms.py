@@ -51,7 +51,9 @@ def is_doctor(user) -> bool:
 
 class UploadForm(forms.Form):
     """The text fields beside the upload: an optional reference the person types, and whether a
-    DICOM file's own PatientID may be used instead. The file's name is never kept."""
+    DICOM file's own PatientID may be used instead. The file's name is never kept. Only a verified
+    doctor's account keeps a reference (the upload page shows these fields to no one else, and
+    the page and the API refuse them from anyone else: `asks_for_reference`)."""
 
     patient_reference = forms.CharField(
         label=_("Reference (optional)"), max_length=TYPED_REFERENCE_MAX, required=False,
@@ -68,6 +70,16 @@ class UploadForm(forms.Form):
 
     def clean_patient_reference(self) -> str:
         return typed_reference(self.cleaned_data.get("patient_reference"))
+
+    def asks_for_reference(self) -> bool:
+        """Whether the data sent asks to keep a reference, valid or not: a typed one (once tidied)
+        or the DICOM file's PatientID."""
+        if not self.is_bound:
+            return False
+        typed = self.data.get(self.add_prefix("patient_reference"), "")
+        field = self.fields["reference_from_dicom"]
+        flag = field.widget.value_from_datadict(self.data, self.files, self.add_prefix("reference_from_dicom"))
+        return bool(tidy_reference(typed)) or field.to_python(flag)
 
     def reference_for(self, uploaded_file) -> str:
         """The reference to keep with the reading of `uploaded_file`: the typed one, else (when

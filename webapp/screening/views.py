@@ -66,10 +66,12 @@ def _served_card():
 MAX_FILES_PER_UPLOAD = 20
 
 
-def _upload_context(refusal: UploadRefused | None = None, form: UploadForm | None = None,
+def _upload_context(request, refusal: UploadRefused | None = None, form: UploadForm | None = None,
                     results: list | None = None, typed_not_kept: bool = False) -> dict:
     card, model_missing = _served_card()
     return {
+        # Only a verified doctor's page has the reference fields (and speaks of references).
+        "doctor": is_doctor(request.user),
         "model_missing": model_missing,
         "model_card": card,
         "max_upload_bytes": max_upload_bytes(),
@@ -139,9 +141,10 @@ def upload(request):
     upload.js sends one file per request (a progress bar each) and asks for JSON; without
     JavaScript the form posts every chosen file at once and gets one page of results."""
     if request.method in ("GET", "HEAD"):
-        return render(request, "screening/upload.html", _upload_context())
+        return render(request, "screening/upload.html", _upload_context(request))
 
     wants_json = request.headers.get("x-requested-with") == "XMLHttpRequest"
+    doctor = is_doctor(request.user)
     form, typed_not_kept = UploadForm(), False
     try:
         try:
@@ -150,13 +153,21 @@ def upload(request):
             # Keep the reference typed where the body was read anyway; else say it was not kept.
             typed = _form_as_typed(request)
             if typed is None:
-                typed_not_kept = True
+                typed_not_kept = doctor  # no one else's page has a reference to type
             else:
                 form = typed
             raise
         files = _uploaded_files(request)
         form = UploadForm(request.POST)  # first, so a refused upload keeps the reference typed
         _refuse_too_many(files)
+        if not doctor and form.asks_for_reference():
+            # As the API's reference_for_doctors: refused, not dropped, so that a reference typed
+            # on a page loaded while the account was a verified doctor's is never lost unseen.
+            raise UploadRefused(
+                code="reference_for_doctors", status=403,
+                title=_("Only a verified doctor's account keeps a reference"),
+                message=_("A patient reference is kept only on a verified doctor's account, so "
+                          "nothing was stored: send the X-ray again without a reference."))
         if not form.is_valid():
             raise UploadRefused(code="invalid_reference", status=400, title=_("Check the reference"),
                                 message=" ".join(e for errors in form.errors.values() for e in errors))
@@ -168,8 +179,8 @@ def upload(request):
             body = {"error": {"code": refusal.code, "message": refusal.message},
                     "html": _refusal_html(request, refusal)}
             return JsonResponse(body, status=refusal.status)
-        return render(request, "screening/upload.html", _upload_context(refusal, form, typed_not_kept=typed_not_kept),
-                      status=refusal.status)
+        return render(request, "screening/upload.html",
+                      _upload_context(request, refusal, form, typed_not_kept=typed_not_kept), status=refusal.status)
 
     url = reverse("screening:detail", args=[reading.pk])
     if wants_json:

@@ -35,7 +35,7 @@ def csv_rows(response) -> list[dict]:
 
 # --- several files without JavaScript ---------------------------------------------------------
 
-def test_several_files_in_one_plain_post_get_one_row_each(patient_client, patient, model_dir, media_root,
+def test_several_files_in_one_plain_post_get_one_row_each(doctor_client, doctor, model_dir, media_root,
                                                          xray_paths, settings, tmp_path):
     # Several files are queued (webapp/screening/batches.py, tested with a real worker in
     # test_batches_worker.py); here the queued jobs run in this process.
@@ -44,10 +44,10 @@ def test_several_files_in_one_plain_post_get_one_row_each(patient_client, patien
              ("holiday.jpg", astronaut_jpeg()),
              ("empty.png", b""),
              ("second.png", xray_paths["normal"][0].read_bytes())]
-    response = post_files(patient_client, files, patient_reference="MRN-7")
+    response = post_files(doctor_client, files, patient_reference="MRN-7")
     assert response.status_code == 302
     batches.run_queued()
-    response = patient_client.get(response["Location"])
+    response = doctor_client.get(response["Location"])
     html = response.content.decode()
     assert response.status_code == 200
     readings = list(Reading.objects.order_by("id"))
@@ -70,11 +70,11 @@ def test_several_files_none_readable(patient_client, model_dir, media_root, sett
     assert Reading.objects.count() == 0
 
 
-def test_too_many_files_are_refused_before_reading_any(patient_client, model_dir, media_root, monkeypatch,
+def test_too_many_files_are_refused_before_reading_any(doctor_client, model_dir, media_root, monkeypatch,
                                                        xray_paths):
     monkeypatch.setattr(views, "MAX_FILES_PER_UPLOAD", 2)
     data = xray_paths["normal"][0].read_bytes()
-    response = post_files(patient_client, [("a.png", data), ("b.png", data), ("c.png", data)],
+    response = post_files(doctor_client, [("a.png", data), ("b.png", data), ("c.png", data)],
                           patient_reference="Ward 7 / bed 2", reference_from_dicom="on")
     assert response.status_code == 400
     html = response.content.decode()
@@ -85,14 +85,14 @@ def test_too_many_files_are_refused_before_reading_any(patient_client, model_dir
     assert re.search(r'<input[^>]*name="reference_from_dicom"[^>]*checked', html)
 
 
-def test_an_oversized_body_keeps_the_reference_typed(patient, model_dir, media_root, settings, xray_paths):
+def test_an_oversized_body_keeps_the_reference_typed(doctor, model_dir, media_root, settings, xray_paths):
     """A browser's form POST: CsrfViewMiddleware reads request.POST for its token before the view
     refuses the body for its size, so the reference typed is there and comes back in the form."""
     from django.test import Client
 
     settings.MAX_UPLOAD_BYTES = 20_000  # the two X-rays together are far over it
     browser = Client(enforce_csrf_checks=True)
-    browser.force_login(patient)
+    browser.force_login(doctor)
     page = browser.get(reverse("screening:upload")).content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     files = [SimpleUploadedFile(p.name, p.read_bytes()) for p in (xray_paths["covid"][0], xray_paths["normal"][0])]
@@ -107,7 +107,7 @@ def test_an_oversized_body_keeps_the_reference_typed(patient, model_dir, media_r
     assert 'data-testid="typed-not-kept"' not in html
 
 
-def test_an_oversized_body_no_one_read_is_not_read_and_the_page_says_so(patient_client, model_dir, media_root,
+def test_an_oversized_body_no_one_read_is_not_read_and_the_page_says_so(doctor_client, model_dir, media_root,
                                                                          settings, xray_paths, monkeypatch):
     """Without the CSRF check (the test client) nothing has read the body when the view refuses it;
     the view does not parse it only to find the reference, and says the reference was not kept."""
@@ -118,16 +118,16 @@ def test_an_oversized_body_no_one_read_is_not_read_and_the_page_says_so(patient_
     real = HttpRequest._load_post_and_files
     monkeypatch.setattr(HttpRequest, "_load_post_and_files", lambda self: parsed.append(1) or real(self))
     data = xray_paths["normal"][0].read_bytes()
-    response = post_files(patient_client, [("a.png", data), ("b.png", data)], patient_reference="Ward 7 / bed 2")
+    response = post_files(doctor_client, [("a.png", data), ("b.png", data)], patient_reference="Ward 7 / bed 2")
     assert response.status_code == 413
     assert parsed == []  # refused from its Content-Length alone
-    patient_client.post(reverse("screening:upload"), {"patient_reference": "x"})
+    doctor_client.post(reverse("screening:upload"), {"patient_reference": "x"})
     assert parsed == [1]  # (the spy sees a body that is read)
     html = response.content.decode()
     note = html[html.index('data-testid="typed-not-kept"'):]
     assert "the reference you typed could not be kept: type it again" in note[:note.index("</p>")]
-    patient_client.cookies["django_language"] = "id"
-    html = post_files(patient_client, [("a.png", data), ("b.png", data)], patient_reference="x").content.decode()
+    doctor_client.cookies["django_language"] = "id"
+    html = post_files(doctor_client, [("a.png", data), ("b.png", data)], patient_reference="x").content.decode()
     assert "kode pasien yang Anda ketik tidak dapat disimpan: ketik lagi" in html
 
 

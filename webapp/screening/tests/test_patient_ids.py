@@ -50,10 +50,10 @@ def test_an_uploaded_files_patient_id_is_read_from_its_header_and_the_file_rewou
 
 
 @pytest.mark.django_db
-def test_an_upload_keeps_a_backslashed_patient_id_whole(patient_client, model_dir, media_root,
+def test_an_upload_keeps_a_backslashed_patient_id_whole(doctor_client, model_dir, media_root,
                                                        xray_paths):
     data = _dicom(xray_paths["covid"][1], "RM\\0042\x07  B")
-    response = patient_client.post(reverse("screening:upload"), {
+    response = doctor_client.post(reverse("screening:upload"), {
         "image": [SimpleUploadedFile("study.dcm", data, content_type="application/octet-stream")],
         "reference_from_dicom": "on"})
     assert response.status_code == 302, response.content[:400]

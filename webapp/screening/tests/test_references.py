@@ -1,7 +1,8 @@
 """Issue 17, item 12: an upload's file name is never kept (names often hold the patient's name);
-the person may type a reference, or take a DICOM file's PatientID when they opt in; DICOMs whose
-header says text is burned into the picture get a warning; a data migration forgets the names
-readings stored before.
+a verified doctor may type a reference, or take a DICOM file's PatientID when they opt in (no
+one else keeps a reference: test_upload_reference_for_doctors.py); DICOMs whose header says text
+is burned into the picture get a warning; a data migration forgets the names readings stored
+before.
 
 Real X-rays from ../shared, the served model and the real database.
 """
@@ -64,23 +65,23 @@ def test_the_file_name_is_kept_nowhere(patient_client, model_dir, media_root, xr
     assert reading.patient_reference == ""
 
 
-def test_a_typed_reference_is_kept_and_shown(patient_client, model_dir, media_root, xray_paths):
+def test_a_typed_reference_is_kept_and_shown(doctor_client, model_dir, media_root, xray_paths):
     path = xray_paths["covid"][0]
-    response = post(patient_client, [(NAMED_FILE, path.read_bytes())],
+    response = post(doctor_client, [(NAMED_FILE, path.read_bytes())],
                     patient_reference="  RM-2024   0042 ")
     assert response.status_code == 302
     reading = Reading.objects.get()
     assert reading.patient_reference == "RM-2024 0042"  # spaces tidied
-    detail = patient_client.get(reverse("screening:detail", args=[reading.pk])).content.decode()
+    detail = doctor_client.get(reverse("screening:detail", args=[reading.pk])).content.decode()
     assert 'data-testid="reading-reference">RM-2024 0042<' in detail
-    assert "RM-2024 0042" in patient_client.get(reverse("screening:history")).content.decode()
-    assert "Budi" not in detail
+    assert "RM-2024 0042" in doctor_client.get(reverse("screening:history")).content.decode()
+    assert "Santoso" not in detail and "thorax" not in detail  # (the doctor's own name is Budi)
 
 
-def test_a_reference_longer_than_the_column_is_refused_before_any_reading(patient_client, model_dir,
+def test_a_reference_longer_than_the_column_is_refused_before_any_reading(doctor_client, model_dir,
                                                                           media_root, xray_paths):
     path = xray_paths["covid"][0]
-    response = post(patient_client, [("x.png", path.read_bytes())], patient_reference="R" * 65)
+    response = post(doctor_client, [("x.png", path.read_bytes())], patient_reference="R" * 65)
     assert response.status_code == 400
     assert "Check the reference" in response.content.decode()
     assert Reading.objects.count() == 0
@@ -91,22 +92,22 @@ def test_a_reference_longer_than_the_column_is_refused_before_any_reading(patien
     (True, "", "SECRET-ID-4711"),             # asked: the header's PatientID
     (True, "Ward 3 bed 2", "Ward 3 bed 2"),  # a typed reference wins
 ])
-def test_dicom_patient_id_only_when_the_person_opts_in(patient_client, model_dir, media_root, xray_paths,
+def test_dicom_patient_id_only_when_the_person_opts_in(doctor_client, model_dir, media_root, xray_paths,
                                                       opt_in, typed, kept):
     data = dicom_with_patient(xray_paths["covid"][1])
     fields = {"patient_reference": typed}
     if opt_in:
         fields["reference_from_dicom"] = "on"
-    response = post(patient_client, [("study.dcm", data)], **fields)
+    response = post(doctor_client, [("study.dcm", data)], **fields)
     assert response.status_code == 302, response.content[:400]
     reading = Reading.objects.get()
     assert reading.patient_reference == kept
     if not kept:
-        assert "SECRET-ID-4711" not in everything_shown(patient_client, reading)
+        assert "SECRET-ID-4711" not in everything_shown(doctor_client, reading)
 
 
-def test_opting_in_with_a_png_keeps_no_reference(patient_client, model_dir, media_root, xray_paths):
-    response = post(patient_client, [("scan.png", xray_paths["normal"][0].read_bytes())],
+def test_opting_in_with_a_png_keeps_no_reference(doctor_client, model_dir, media_root, xray_paths):
+    response = post(doctor_client, [("scan.png", xray_paths["normal"][0].read_bytes())],
                     reference_from_dicom="on")
     assert response.status_code == 302
     assert Reading.objects.get().patient_reference == ""
@@ -161,7 +162,7 @@ def test_the_data_migration_forgets_stored_file_names(patient, transactional_db)
     assert "patient_reference" in columns
 
 
-def test_a_deflate_bomb_is_refused_without_unpacking_it_for_its_patient_id(patient_client, model_dir,
+def test_a_deflate_bomb_is_refused_without_unpacking_it_for_its_patient_id(doctor_client, model_dir,
                                                                             media_root):
     """Reading the PatientID opened the file with pydicom, which unpacks a deflated data set
     whole: ~80 KB here became 84 MB (1 MB would be 1 GiB). Both that and decoding now count the
@@ -175,7 +176,7 @@ def test_a_deflate_bomb_is_refused_without_unpacking_it_for_its_patient_id(patie
     bomb = deflated_dicom(np.zeros((6000, 7000), np.uint16))
     tracemalloc.start()
     try:
-        response = post(patient_client, [("bomb.dcm", bomb)], reference_from_dicom="on")
+        response = post(doctor_client, [("bomb.dcm", bomb)], reference_from_dicom="on")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -185,7 +186,7 @@ def test_a_deflate_bomb_is_refused_without_unpacking_it_for_its_patient_id(patie
     assert peak < 64 * 2**20, f"{peak / 2**20:.0f} MiB held while refusing an 80 KB file"
 
 
-def test_a_patient_id_with_a_backslash_is_kept_as_written(patient_client, model_dir, media_root, xray_paths):
+def test_a_patient_id_with_a_backslash_is_kept_as_written(doctor_client, model_dir, media_root, xray_paths):
     """pydicom reads a backslash as a value separator: the reference was stored as "['ÄÖ', 'multi']"."""
     import pydicom
 
@@ -194,6 +195,6 @@ def test_a_patient_id_with_a_backslash_is_kept_as_written(patient_client, model_
     ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
-    response = post(patient_client, [("study.dcm", buffer.getvalue())], reference_from_dicom="on")
+    response = post(doctor_client, [("study.dcm", buffer.getvalue())], reference_from_dicom="on")
     assert response.status_code == 302, response.content[:400]
     assert Reading.objects.get().patient_reference == "ÄÖ\\multi"

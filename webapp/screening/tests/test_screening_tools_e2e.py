@@ -61,9 +61,9 @@ def shot(page, test_output, name):
 
 @pytest.mark.parametrize(("size", "language"), [("desktop", "en"), ("phone", "id")])
 def test_several_files_upload_with_a_progress_bar_each(open_page, live_server, test_output, model_dir,
-                                                      media_root, patient, xray_paths, tmp_path, size,
+                                                      media_root, doctor, xray_paths, tmp_path, size,
                                                       language):
-    page = open_page(patient, "/screening/upload/", size, language)
+    page = open_page(doctor, "/screening/upload/", size, language)
     note = tmp_path / "note.txt"
     note.write_text("not an X-ray\n" * 3)  # 39 bytes: refused by the page, sized in bytes
     files = [xray_paths["covid"][0], note, xray_paths["normal"][0]]
@@ -141,14 +141,14 @@ def test_several_files_without_javascript(chromium_browser, live_server, test_ou
 
 @pytest.mark.parametrize("language", ["en", "id"])
 def test_an_oversized_upload_without_javascript_keeps_the_reference(chromium_browser, live_server, test_output,
-                                                                    model_dir, media_root, patient, xray_paths,
+                                                                    model_dir, media_root, doctor, xray_paths,
                                                                     settings, tmp_path, language):
     """Several files over the size limit in one plain form POST: refused, and the reference typed is
     still in its field on the page that says so (the browser never keeps the chosen files)."""
     settings.DATA_DIR = tmp_path
     settings.MAX_UPLOAD_BYTES = 20_000
     client = Client()
-    client.force_login(patient)
+    client.force_login(doctor)
     context = chromium_browser.new_context(java_script_enabled=False, viewport=PHONE, locale=LOCALES[language])
     try:
         context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
