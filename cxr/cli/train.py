@@ -108,21 +108,14 @@ def check_train_options(args: argparse.Namespace) -> None:
 
 
 def check_device(name: str) -> None:
-    """A --device this machine has (imports torch): else a CliError, before any data is read."""
-    import torch
+    """A --device this machine has (asks torch, through cxr.training): else a CliError, before
+    any data is read."""
+    from cxr.training.loop import missing_device
 
-    kind, _, number = name.partition(":")
-    if kind == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if count == 0:
-            raise CliError(f"--device {name}: torch finds no CUDA GPU on this machine (use --device "
-                           "cpu, or auto for a GPU where there is one)")
-        if number and int(number) >= count:
-            raise CliError(f"--device {name}: this machine has {count} CUDA GPU(s), cuda:0 to "
-                           f"cuda:{count - 1}")
-    elif kind == "mps" and not torch.backends.mps.is_available():
-        raise CliError(f"--device {name}: torch finds no Apple GPU (MPS) on this machine (use "
-                       "--device cpu)")
+    problem = missing_device(name)
+    if problem:
+        raise CliError(f"--device {name}: {problem} (use --device cpu, or auto for a GPU where "
+                       "there is one)")
 
 
 def check_split_csv(path: Path) -> None:

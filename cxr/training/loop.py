@@ -74,6 +74,21 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def missing_device(name: str) -> str | None:
+    """Why this machine has no device `name` (cuda, cuda:N, mps), or None when it has it (auto and
+    cpu always): the command line asks before it reads any data."""
+    kind, _, number = name.partition(":")
+    if kind == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            return "torch finds no CUDA GPU on this machine"
+        if number and int(number) >= count:
+            return f"this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}"
+    elif kind == "mps" and not torch.backends.mps.is_available():
+        return "torch finds no Apple GPU (MPS) on this machine"
+    return None
+
+
 def task_of(labels) -> str:
     present = set(labels)
     for task, classes in TASKS.items():
