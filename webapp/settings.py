@@ -102,6 +102,14 @@ CXR_MODEL_DIR = os.environ.get("CXR_MODEL_DIR", "")
 # This site's own calibration (`python -m cxr validate-site ... --calibration-out FILE`): when set,
 # every reading's probabilities, prediction set and label come from it. Empty: the model card's.
 CXR_SITE_CALIBRATION = os.environ.get("CXR_SITE_CALIBRATION", "")
+# CXR_ORT_THREADS (ONNX Runtime threads per model run) is read when the model loads; a wrong value
+# stops the app here, as it starts, rather than leaving every reading unavailable.
+from cxr.inference.predictor import default_threads  # noqa: E402
+
+try:
+    default_threads()
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 
 # The hospital map's tile server ({z}/{x}/{y} URL template; empty: no map background) and the
 # attribution its licence asks for (HTML; empty: OpenStreetMap's, translated). The hospital page

@@ -2,7 +2,8 @@
 
 `load_predictor` raises `CliError` naming the folder and what is wrong with it (no model, a card
 that is not JSON or names no classes, a model.onnx or .npz file that cannot be read, a site
-calibration that does not fit) instead of letting a traceback out. A failure no file of the
+calibration that does not fit), or a $CXR_ORT_THREADS that is not a number of threads, instead of
+letting a traceback out. A failure no file of the
 folder explains stays a traceback: it is a bug.
 """
 from __future__ import annotations
@@ -17,8 +18,13 @@ def load_predictor(model: Path | None, site_calibration: Path | None = None, *, 
     """`Predictor.load(model, site_calibration=...)`, or a CliError with exit status `code`."""
     from cxr.inference import CardError, ModelNotInstalled, Predictor, resolve_model_dir
     from cxr.inference.card import CARD_FILE
+    from cxr.inference.predictor import default_threads
     from cxr.inference.site_calibration import SiteCalibrationError
 
+    try:
+        default_threads()
+    except ValueError as exc:  # the environment's setting, not the folder
+        raise CliError(str(exc), code=code) from None
     try:
         return Predictor.load(model, site_calibration=site_calibration)
     except (ModelNotInstalled, SiteCalibrationError) as exc:

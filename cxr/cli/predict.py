@@ -16,8 +16,8 @@ read. Without --json, a table: one row per file (the reason of a refusal or an u
 in its note; a refused picture's row shows no probabilities, which were never a reading of a
 chest X-ray), each warning's message on a line of its own under it, then the disclaimer.
 Exit status: 0 when every file was read (refusals included), 2 when any file was unreadable,
-1 when no model is installed, the model folder is damaged or the site calibration does not
-fit it. No torch is imported.
+1 when no model is installed, the model folder is damaged, the site calibration does not fit
+it or $CXR_ORT_THREADS is not a number of threads. No torch is imported.
 """
 from __future__ import annotations
 

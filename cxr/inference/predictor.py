@@ -47,10 +47,21 @@ BATCH_SIZE = 16
 def default_threads() -> int:
     """$CXR_ORT_THREADS, else 2 (or 1 on a one-core machine): requests run side by side. A
     server with one worker process per core runs each with 1 (gunicorn.conf.py): the threads of
-    one model run then never wait for a core another worker holds."""
-    if os.environ.get("CXR_ORT_THREADS"):
-        return max(1, int(os.environ["CXR_ORT_THREADS"]))
-    return max(1, min(2, os.cpu_count() or 1))
+    one model run then never wait for a core another worker holds. Raises ValueError, naming the
+    variable and what it takes, for a value that is not a whole number of 1 or more (the CLI and
+    the web app's settings check it before anything is read)."""
+    value = os.environ.get("CXR_ORT_THREADS", "").strip()
+    if not value:
+        return max(1, min(2, os.cpu_count() or 1))
+    try:
+        threads = int(value)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise ValueError(f"CXR_ORT_THREADS={value!r} is not a number of threads: set it to a whole "
+                         "number, 1 or more (ONNX Runtime threads per model run), or leave it unset "
+                         "for the default (2, or 1 on a one-core machine)")
+    return threads
 
 
 def session_options(threads: int):
