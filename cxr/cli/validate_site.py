@@ -5,9 +5,11 @@ normal: the diagnosis established independently of this model). Every file is re
 reads it; the report compares the local numbers with the model card's (its out-of-source fit's
 labelled readings; a card without one, its accuracy on new patients of its training
 collections) and ends in a plain verdict that says what to do next, with how many more cases
-would decide it (cxr.inference.site_check.verdict). Writes report.json, report.md and
-reliability.png into --out. Files that could not be read are listed with their error code and
-reason on stderr, in report.md and in report.json (`unreadable_files`).
+would decide it (cxr.inference.site_check.verdict). Writes report.json, report.md,
+reliability.png and cases.csv (every case: what the model said, its chances, prediction set and
+warnings) into --out. Files that could not be read are listed with their error code and reason
+on stderr, in report.md and in report.json (`unreadable_files`); files refused as not a chest
+X-ray in report.md and report.json (`refused_files`).
 
 `--calibration-out FILE` also fits this site's calibration on the cases (at least 40 read):
 prediction sets, label threshold and a per-class rescaling fitted on the site's own X-rays
@@ -36,6 +38,11 @@ from cxr.cli.errors import (
     writable_file,
     writable_folder,
 )
+
+# Beside report.md: every case and what the model said about it.
+CASES_CSV = "cases.csv"
+# Refused files listed by name in report.md before "and N more" (all are in CASES_CSV).
+MAX_LISTED = 20
 
 
 def add_parser(subparsers) -> None:
@@ -117,12 +124,17 @@ def run(args: argparse.Namespace) -> int:
     ]
     # The card's figures as the web page reads them (site_check.card_figures), so both compare alike.
     report = validate(cases, predictor.classes, n_boot=args.n_boot, **card_figures(predictor.card))
+    refused = [{"file": name, "reason": getattr(r.reason, "code", None), "message": str(r.reason or "")}
+               for (name, _), r in zip(rows, results, strict=True)
+               if not isinstance(r, ImageError) and r.rejected]
     report.update(date=datetime.now(UTC).isoformat(timespec="seconds"), model_version=predictor.version,
-                  folder=str(args.folder), labels=str(args.labels), unreadable_files=unreadable)
+                  folder=str(args.folder), labels=str(args.labels), unreadable_files=unreadable,
+                  refused_files=refused, cases_file=CASES_CSV)
     if predictor.site:  # read through an existing site calibration: the report says which
         report["site_calibration"] = {"file": str(args.site_calibration), "cases": predictor.site.cases,
                                       "fitted_at": predictor.site.fitted_at}
     args.out.mkdir(parents=True, exist_ok=True)
+    write_cases(args.out / CASES_CSV, rows, results, predictor.classes)
     reliability = report.pop("reliability", None)
     if reliability:
         plot_reliability(reliability["y"], reliability["probs"], args.out / "reliability.png",
@@ -140,6 +152,10 @@ def run(args: argparse.Namespace) -> int:
         f"{report['cases']} cases: {report['read']} read, {report['refused']} refused as not a chest "
         f"X-ray, {report['unreadable']} unreadable. {report['refusal_check']['text']}", "",
         *_unreadable_lines(unreadable),
+        *_refused_lines(refused),
+        f"Every case with what the model said about it (label given, or uncertain, refused or unreadable; "
+        f"its chances, prediction set and warnings): [{CASES_CSV}]({CASES_CSV}). "
+        f"{_misread_counts(report)}", "",
         table(("measure", "this site (95% CI)", "model card (95% CI)"), [
             ("labelled readings right", format_estimate(report["labelled_accuracy"]),
              _out_of_source(report["card"], "labelled_accuracy")),
@@ -169,6 +185,41 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def write_cases(path: Path, rows: list[tuple[str, str]], results: list, classes: list[str]) -> None:
+    """One row per case of labels.csv, in its order: the file, its known class, what the model said
+    (`reading`: the label given, `uncertain`, `refused` or `unreadable`), whether that label and the
+    most likely class were right, the chances, the prediction set, the warnings' codes and, without
+    a label, the reason's code and sentence. Chances are left empty for refused and unreadable
+    files (no reading)."""
+    from cxr.inference import ImageError
+
+    def yes_no(flag: bool) -> str:
+        return "yes" if flag else "no"
+
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["file", "true_label", "reading", "label_right", "top_class", "top_class_right",
+                         *(f"p_{name}" for name in classes), "prediction_set", "set_holds_true_label",
+                         "warnings", "reason", "reason_text"])
+        for (name, truth), r in zip(rows, results, strict=True):
+            if isinstance(r, ImageError):
+                writer.writerow([name, truth, "unreadable", "", "", "", *([""] * len(classes)), "", "", "",
+                                 r.code, str(r.message)])
+                continue
+            read = not r.rejected
+            top = max(classes, key=lambda k: r.probabilities[k]) if read else ""
+            reading = r.label or ("refused" if r.rejected else "uncertain")
+            sets = r.prediction_set if read else None
+            writer.writerow([
+                name, truth, reading, yes_no(r.label == truth) if r.label else "",
+                top, yes_no(top == truth) if read else "",
+                *(f"{r.probabilities[k]:.4f}" if read else "" for k in classes),
+                "" if sets is None else ";".join(sets), "" if sets is None else yes_no(truth in sets),
+                ";".join(code for code in (getattr(w, "code", None) for w in r.warnings) if code),
+                getattr(r.reason, "code", "") if r.reason else "", str(r.reason or ""),
+            ])
+
+
 def check_inputs(args: argparse.Namespace):
     """Every input and output, checked before any X-ray is read: (predictor, label rows), or a
     CliError (status 2) saying what is wrong."""
@@ -193,14 +244,39 @@ def _unreadable_lines(unreadable: list[dict]) -> list[str]:
 
     if not unreadable:
         return []
-
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
-
     return ["## Files that could not be read", "",
             "They count as cases but give no reading; fix or remove them and run again.", "",
             table(("file", "error", "reason"),
-                  [(cell(u["file"]), u["error"], cell(u["message"])) for u in unreadable]), ""]
+                  [(_cell(u["file"]), u["error"], _cell(u["message"])) for u in unreadable]), ""]
+
+
+def _refused_lines(refused: list[dict]) -> list[str]:
+    """The report's short list of the files refused as not a chest X-ray, with each one's reason."""
+    from cxr.evaluation.markdown import table
+
+    if not refused:
+        return []
+    shown = refused[:MAX_LISTED]
+    more = (f" The first {MAX_LISTED} of {len(refused)} are listed; all are in {CASES_CSV} (reading: refused)."
+            if len(refused) > MAX_LISTED else "")
+    return ["## Files refused as not a chest X-ray", "",
+            "They count as cases but get no reading. If they are whole frontal chest X-rays, see how "
+            f"they were exported.{more}", "",
+            table(("file", "reason"), [(_cell(item["file"]), _cell(item["message"])) for item in shown]), ""]
+
+
+def _misread_counts(report: dict) -> str:
+    """How many read X-rays the model got wrong, to find in the cases file."""
+    labelled, right = report["labelled"], report["right"]
+    top = report["top_class_accuracy"]
+    wrong_top = top["n"] - round(top["value"] * top["n"]) if top["n"] else 0
+    return (f"Labelled readings wrong: {labelled - right} of {labelled} (column label_right = no); most likely class "
+            f"wrong: {wrong_top} of {top['n']} read (column top_class_right = no).")
+
+
+def _cell(text: str) -> str:
+    """Text for one Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _write_calibration(args: argparse.Namespace, predictor, read: dict | None, what_if: dict | None) -> int:

@@ -301,3 +301,60 @@ def test_the_bundled_model_gets_a_verdict_and_a_next_step(cxr_dir, cxr_manifest,
     assert f"**Verdict:** {result['text']}" in text and result["text"] in printed
     seen = report["card"]["split_accuracy"]["patient"]
     assert f"new patients of the collections it was trained on (its patient split): {seen['value']:.3f} (" in text
+
+
+def test_every_case_is_written_with_what_the_model_said(cxr_dir, cxr_manifest, tmp_path, capsys):
+    """The report named the unreadable files but not the refused ones (a photograph among the
+    X-rays) nor the misread ones: cases.csv has every case, and report.md lists the refused ones."""
+    import csv as csv_module
+
+    from PIL import Image
+    from skimage import data
+
+    folder = tmp_path / "site"
+    (folder / "xrays").mkdir(parents=True)
+    pool = [(f, label, p) for f, label, p in _read_pool(cxr_dir, cxr_manifest) if not p.rejected]
+    chosen = [(f, label, p) for f, label, p in pool if _top(p)[0] != label][:2] + pool[:8]
+    assert len(chosen) == 10
+    names, readings = {}, {}
+    for i, (f, label, prediction) in enumerate(chosen):
+        name = f"xrays/case {i:02d}{Path(f).suffix}"  # a space, and a folder: relative to FOLDER
+        (folder / name).write_bytes((cxr_dir / f).read_bytes())
+        names[name], readings[name] = label, prediction
+    Image.fromarray(data.astronaut()).save(folder / "astronaut.png")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label\n" + "".join(f"{n},{lab}\n" for n, lab in names.items())
+                      + "astronaut.png,normal\nbroken.png,covid\n")
+    out = tmp_path / "report"
+    assert main(["validate-site", str(folder), "--labels", str(labels), "--out", str(out), "--n-boot", "20"]) == 0
+    capsys.readouterr()
+    report = json.loads((out / "report.json").read_text())
+    with open(out / "cases.csv", newline="", encoding="utf-8") as f:
+        rows = {row["file"]: row for row in csv_module.DictReader(f)}
+    assert list(rows) == [*names, "astronaut.png", "broken.png"]  # every case, in the labels' order
+    assert rows["astronaut.png"]["reading"] == "refused" and rows["astronaut.png"]["reason"]
+    assert rows["astronaut.png"]["p_covid"] == "" and rows["astronaut.png"]["top_class"] == ""
+    assert rows["broken.png"]["reading"] == "unreadable" and rows["broken.png"]["reason"] == "corrupt_image"
+    for name, label in names.items():
+        row = rows[name]
+        assert row["true_label"] == label and row["reading"] in {"covid", "pneumonia", "normal", "uncertain"}
+        chances = [float(row[f"p_{k}"]) for k in ("covid", "pneumonia", "normal")]
+        assert abs(sum(chances) - 1) < 1e-3
+        assert row["top_class"] == ("covid", "pneumonia", "normal")[chances.index(max(chances))]
+        assert row["top_class_right"] == ("yes" if row["top_class"] == label else "no")
+        assert row["label_right"] == ("" if row["reading"] == "uncertain" else "yes" if row["reading"] == label else "no")
+        # The same reading as `predict` gives that X-ray: its warnings' codes and prediction set.
+        assert row["warnings"] == ";".join(w.code for w in readings[name].warnings)
+        assert row["prediction_set"] == ";".join(readings[name].prediction_set or [])
+    misread = [n for n, row in rows.items() if row["top_class_right"] == "no"]
+    assert len(misread) >= 2  # the two chosen for it
+    top = report["top_class_accuracy"]
+    assert len(misread) == top["n"] - round(top["value"] * top["n"])
+    # report.md lists the refused file by name and points at the cases file.
+    text = (out / "report.md").read_text()
+    assert "## Files refused as not a chest X-ray" in text and "| astronaut.png |" in text
+    assert "[cases.csv](cases.csv)" in text and f"most likely class wrong: {len(misread)} of {top['n']} read" in text
+    assert report["refused_files"] == [{"file": "astronaut.png", "reason": rows["astronaut.png"]["reason"],
+                                        "message": rows["astronaut.png"]["reason_text"]}]
+    assert report["cases_file"] == "cases.csv"
