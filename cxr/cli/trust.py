@@ -2,8 +2,11 @@
 
 Reads the folder of `python -m cxr out-of-source`, compares the abstention rules, measures the
 chosen one with each source group left out of the fitting in turn, fits the shipped parameters on
-all groups (cxr.evaluation.trust) and writes them to OOS_DIR/trust.json. With --model-dir, they
-become the model card's `trust` section (with the risk-coverage plot), and with --shared the
+all groups (cxr.evaluation.trust) and writes them to trust.json, with risk_coverage.png. With
+--model-dir, they become the model card's `trust` section (with the plot) and trust.json goes into
+OOS_DIR, beside the readings, as the record of what the card holds (committed under results/);
+without it the fit is a trial, written to --out (default var/trust/<OOS_DIR's name>/) so that the
+committed results stay as they are. With --shared the
 served model is checked on its own patient-split test images. With --record-only as well, the fit
 is measured the same way (the patient-split check on a copy of the model folder with it installed,
 and, for comparison, the served model as it is) but written as the card's `trust_not_installed`
@@ -26,11 +29,13 @@ from cxr.cli.errors import (
     existing_folder,
     open_unit_interval,
     writable_file,
+    writable_folder,
 )
 from cxr.inference.abstention import RULES
 from cxr.inference.card import json_safe
 
 RISK_COVERAGE_PNG = "risk_coverage.png"
+TRIAL_FOLDER = Path("var/trust")  # a fit without --model-dir, unless --out says where
 PAGE_TITLE = "Trustworthy readings: abstention, prediction sets and familiarity, out of source"
 
 
@@ -52,6 +57,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--shared", type=Path,
                         help="shared X-ray set: check the served model on its patient-split test")
     parser.add_argument("--report", type=Path, help="write a results page (Markdown) here")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="folder for trust.json and risk_coverage.png (default: OOS_DIR with "
+                             "--model-dir, beside the readings whose fit the card then holds; "
+                             "else var/trust/<OOS_DIR's name>, leaving OOS_DIR as it is)")
     parser.add_argument("--n-boot", type=bootstrap_resamples, default=1000,
                         help="bootstrap resamples for the 95%% intervals (at least 10; default 1000)")
     parser.set_defaults(handler=run)
@@ -64,10 +73,11 @@ def run(args: argparse.Namespace) -> int:
     # Every input is checked before anything is fitted or written: a wrong --shared must not
     # leave a fit installed in the card and the command failed.
     test = check_inputs(args)
+    out = output_folder(args)
     params, measured, readings = fit_and_measure(args.oos_dir, args.target, args.confidence,
                                                  args.rule, args.n_boot)
     plot = plot_risk_coverage(risk_coverage_by_group(readings, params.rule),
-                              args.oos_dir / RISK_COVERAGE_PNG, target=args.target)
+                              out / RISK_COVERAGE_PNG, target=args.target)
     if args.model_dir and args.record_only:
         if test is not None:
             params.measured["patient_split_test"] = _check_on_a_copy(args.model_dir, test, params, plot)
@@ -79,8 +89,8 @@ def run(args: argparse.Namespace) -> int:
         if test is not None:
             params.measured["patient_split_test"] = patient_split_check(args.model_dir, test)
             _install(args.model_dir, params, plot)
-    (args.oos_dir / "trust.json").write_text(json.dumps(json_safe(params.to_dict()), indent=2) + "\n",
-                                             encoding="utf-8")
+    (out / "trust.json").write_text(json.dumps(json_safe(params.to_dict()), indent=2) + "\n",
+                                    encoding="utf-8")
     if args.report:
         from cxr.evaluation.markdown import write_output
 
@@ -89,7 +99,17 @@ def run(args: argparse.Namespace) -> int:
         # The page keeps its prose; this command's block below it is replaced on each run.
         write_output(args.report, _command(args), render_page(params, measured, args), PAGE_TITLE)
     print(render_summary(params, measured))
+    print(f"\nfit written to {out / 'trust.json'}"
+          + ("" if args.model_dir else " (a trial: no model card was changed)"))
     return 0
+
+
+def output_folder(args: argparse.Namespace) -> Path:
+    """Where trust.json and risk_coverage.png go: --out, else the out-of-source folder when the fit
+    goes into a model card (the committed record of that card's fit), else var/trust/<its name>."""
+    if args.out:
+        return args.out
+    return args.oos_dir if args.model_dir else TRIAL_FOLDER / args.oos_dir.resolve().name
 
 
 def check_inputs(args: argparse.Namespace):
@@ -109,13 +129,21 @@ def check_inputs(args: argparse.Namespace):
             raise CliError(f"cannot write to --model-dir {args.model_dir}: permission denied")
     if args.report:
         writable_file(args.report, "--report")
-    if not args.shared:
-        return None
-    existing_file(args.shared / "manifest.csv", "--shared: the X-ray set's manifest")
-    try:
-        return patient_split_test(args.shared)
-    except (KeyError, ValueError) as exc:  # a manifest without the columns of the shared set
-        raise CliError(f"--shared {args.shared}: manifest.csv is not the shared X-ray set's ({exc})") from None
+    test = None
+    if args.shared:
+        existing_file(args.shared / "manifest.csv", "--shared: the X-ray set's manifest")
+        try:
+            test = patient_split_test(args.shared)
+        except (KeyError, ValueError) as exc:  # a manifest without the columns of the shared set
+            raise CliError(f"--shared {args.shared}: manifest.csv is not the shared X-ray set's "
+                           f"({exc})") from None
+    out = output_folder(args)  # last: a folder made here means every other input was right
+    if out == args.oos_dir:
+        if not os.access(out, os.W_OK):
+            raise CliError(f"cannot write trust.json into {out}: permission denied")
+    else:
+        writable_folder(out, "--out" if args.out else "the trial fit's folder")
+    return test
 
 
 def check_oos_dir(oos_dir: Path) -> None:
@@ -127,8 +155,6 @@ def check_oos_dir(oos_dir: Path) -> None:
     import pandas as pd
 
     existing_folder(oos_dir, "the out-of-source folder")
-    if not os.access(oos_dir, os.W_OK):
-        raise CliError(f"cannot write trust.json into {oos_dir}: permission denied")
     hint = f"(is {oos_dir} a folder of `python -m cxr out-of-source`?)"
     for name in ("protocol.json", "oos_predictions.csv"):
         if not (oos_dir / name).is_file():

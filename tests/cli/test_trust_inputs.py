@@ -33,6 +33,19 @@ def csv_only_oos(tmp_path) -> Path:
     return folder
 
 
+@pytest.fixture
+def committed_oos(csv_only_oos) -> Path:
+    """The same with the committed fit and its plot, as results/ holds them."""
+    for name in ("trust.json", "risk_coverage.png"):
+        if (WITH_RATIOS / name).exists():
+            shutil.copyfile(WITH_RATIOS / name, csv_only_oos / name)
+    return csv_only_oos
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
 @pytest.mark.parametrize("option", [
     ["--target", "-1"], ["--target", "0"], ["--target", "1"], ["--target", "1.5"],
     ["--confidence", "0"], ["--confidence", "-1"], ["--confidence", "nan"], ["--confidence", "x"],
@@ -94,12 +107,53 @@ def test_missing_or_incomplete_out_of_source_folders_are_errors(tmp_path, capsys
     assert json.loads((folder / "trust.json").read_text()) == json.loads((WITHOUT_RATIOS / "trust.json").read_text())
 
 
-def test_a_csv_with_familiarity_ratios_refits_alone(csv_only_oos, capsys):
+def test_a_csv_with_familiarity_ratios_refits_alone(csv_only_oos, tmp_path, capsys):
     """What docs/toolkit.md says: the committed CSV (with knn_ratio) is enough to refit."""
     pytest.importorskip("crepes")
     pytest.importorskip("matplotlib")
-    assert main(["trust", str(csv_only_oos), "--n-boot", "10"]) == 0
-    fitted = json.loads((csv_only_oos / "trust.json").read_text())
+    out = tmp_path / "fit"
+    assert main(["trust", str(csv_only_oos), "--n-boot", "10", "--out", str(out)]) == 0
+    fitted = json.loads((out / "trust.json").read_text())
     assert set(fitted["measured"]["by_group"]) == {"cohen", "kermany", "nih", "raddb"}
     assert fitted["familiarity_threshold"] > 0
+    assert (out / "risk_coverage.png").stat().st_size > 1000
     assert "| pooled |" in capsys.readouterr().out
+
+
+def test_a_trial_fit_leaves_the_committed_results_as_they_are(committed_oos, tmp_path, monkeypatch,
+                                                             capsys):
+    """Without --model-dir the fit is a trial: it goes under var/trust/, not over the committed
+    trust.json (whose keys it would drop: no patient-split check without a model) and plot."""
+    pytest.importorskip("crepes")
+    pytest.importorskip("matplotlib")
+    before = _files(committed_oos)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert main(["trust", str(committed_oos), "--n-boot", "10"]) == 0
+    assert _files(committed_oos) == before
+    trial = Path("var") / "trust" / committed_oos.name
+    assert json.loads((trial / "trust.json").read_text())["familiarity_threshold"] > 0
+    assert (trial / "risk_coverage.png").exists()
+    out = capsys.readouterr().out
+    assert f"fit written to {trial / 'trust.json'} (a trial: no model card was changed)" in out
+
+
+def test_record_only_into_a_card_keeps_the_fit_beside_the_readings(committed_oos, tmp_path):
+    """The documented `--model-dir models/bundled --record-only` form (docs/toolkit.md): the card
+    gets the fit as not installed, and trust.json in the out-of-source folder records it."""
+    pytest.importorskip("crepes")
+    pytest.importorskip("matplotlib")
+    if not (BUNDLED_MODEL_DIR / "model.onnx").exists():
+        pytest.skip("models/bundled is not installed")
+    from cxr.inference.card import ModelCard
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(BUNDLED_MODEL_DIR, model_dir)
+    assert main(["trust", str(committed_oos), "--model-dir", str(model_dir), "--record-only",
+                 "--n-boot", "10"]) == 0
+    fitted = json.loads((committed_oos / "trust.json").read_text())
+    card = ModelCard.load(model_dir)
+    assert card.trust_not_installed.to_dict() == fitted
+    assert card.trust == ModelCard.load(BUNDLED_MODEL_DIR).trust
+    assert (model_dir / "risk_coverage.png").read_bytes() == (committed_oos / "risk_coverage.png").read_bytes()
