@@ -306,7 +306,9 @@ def refusal_check(refused_share: Mapping, budget: float = REFUSAL_TARGET) -> dic
     - above_budget: the lower end of the 95% interval is above the budget: the guard refuses this
       site's films more often than it should (they get no reading at all);
     - within_budget: the whole interval is at or below the budget (0 of 189 or more, say);
-    - inconclusive: the interval includes the budget (a few dozen X-rays always do).
+    - inconclusive: the interval includes the budget (a few dozen X-rays always do); the text
+      says how many X-rays in all would tell (`params["cases_to_decide"]`), and says it plainly
+      when none was refused.
     """
     n = refused_share["n"]
     if not n:
@@ -326,9 +328,23 @@ def refusal_check(refused_share: Mapping, budget: float = REFUSAL_TARGET) -> dic
         return {"code": "within_budget", "params": params,
                 "text": f"Refusals as expected: {observed}, within the target of at most {budget:.0%} "
                         "for hospitals it never saw."}
+    # Not yet judged: how many X-rays in all would tell, if the share refused stays as it is.
+    needed = (cases_to_decide(value, budget, above=False) if value < budget
+              else cases_to_decide(value, budget, above=True) if value > budget else None)
+    params["cases_to_decide"] = needed
+    target = f"the target of at most {budget:.0%} for hospitals it never saw"
+    if needed is None:
+        tell = "More X-rays will not tell: the share refused here sits on the target."
+    elif k == 0:
+        tell = f"About {needed} X-rays with none refused would show that ({needed - n} more)."
+    else:
+        tell = f"If the share stays at {value:.1%}, about {needed} X-rays in all would tell ({needed - n} more)."
+    if k == 0:
+        return {"code": "inconclusive", "params": params,
+                "text": f"No X-ray was refused as not a chest X-ray (0 of {n}; 95% CI {lo:.1%}-{hi:.1%}), "
+                        f"but {n} are too few to show that the guard keeps within {target}. {tell}"}
     return {"code": "inconclusive", "params": params,
-            "text": f"Refusals inconclusive: {observed}; the interval includes the target of at most "
-                    f"{budget:.0%} for hospitals it never saw. More cases will tell."}
+            "text": f"Too few X-rays to judge refusals yet: {observed}; the interval includes {target}. {tell}"}
 
 
 def cases_to_decide(value: float, bar: float, above: bool, limit: int = MAX_CASES_TO_DECIDE) -> int | None:

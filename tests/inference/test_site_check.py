@@ -183,3 +183,17 @@ def test_every_interval_lies_in_0_1_and_holds_its_share():
             low, high = wilson_interval(successes, n)
             assert 0.0 <= low <= successes / n <= high <= 1.0, (successes, n, low, high)
     assert wilson_interval(0, 0) == [None, None]
+
+
+def test_no_refusal_among_a_few_dozen_is_said_plainly():
+    """0 of 30 refused read "Refusals inconclusive: the guard refused 0 of 30 ...": say that none
+    was refused, that 30 are too few to show the target is kept, and how many would."""
+    report = site_report([_case("normal", "normal")] * 30, CLASSES, None)
+    check = report["refusal_check"]
+    assert check["code"] == "inconclusive" and check["params"]["cases_to_decide"] == 189
+    assert check["text"].startswith("No X-ray was refused as not a chest X-ray (0 of 30")
+    assert "inconclusive" not in check["text"] and "About 189 X-rays with none refused would show that (159 more)" in check["text"]
+    some = site_report([_refused("normal")] + [_case("normal", "normal")] * 30, CLASSES, None)["refusal_check"]
+    assert some["text"].startswith("Too few X-rays to judge refusals yet: the guard refused 1 of 31")
+    needed = some["params"]["cases_to_decide"]
+    assert f"about {needed} X-rays in all would tell ({needed - 31} more)" in some["text"]
