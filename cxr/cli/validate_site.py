@@ -38,28 +38,53 @@ from cxr.cli.errors import (
     writable_file,
     writable_folder,
 )
+from cxr.labels import TASKS
 
 # Beside report.md: every case and what the model said about it.
 CASES_CSV = "cases.csv"
 # Refused files listed by name in report.md before "and N more" (all are in CASES_CSV).
 MAX_LISTED = 20
+# cxr.evaluation.local_calibration.MIN_SITE_CASES, for --help (which must not need the [train]
+# extra that module imports); a test keeps the two equal.
+MIN_CALIBRATION_CASES = 40
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("validate-site", help="measure the model on your labelled X-rays")
-    parser.add_argument("folder", type=Path, help="folder holding the X-ray files")
-    parser.add_argument("--labels", type=Path, required=True, help="CSV with columns file,label")
+    parser.add_argument("folder", type=Path, metavar="FOLDER", help="folder holding the X-ray files")
+    parser.add_argument("--labels", type=Path, required=True, metavar="CSV",
+                        help="CSV with the columns file and label, one row per X-ray: file is its path "
+                             "relative to FOLDER (e.g. ward2/0001.png); label is the diagnosis "
+                             "established without this model, one of the model's classes: "
+                             f"{', '.join(TASKS['3class'])} (a binary model: {' or '.join(TASKS['binary'])}). "
+                             "Case and the spellings `cxr data import` accepts for class folders are allowed "
+                             "(COVID-19, Viral Pneumonia, healthy, ...)")
     parser.add_argument("--model", type=Path, help="model directory (default: $CXR_MODEL_DIR or models/bundled)")
-    parser.add_argument("--out", type=Path, default=Path("var/site-validation"), help="report folder")
+    parser.add_argument("--out", type=Path, default=Path("var/site-validation"),
+                        help="folder for report.md, report.json, reliability.png and cases.csv "
+                             "(default: var/site-validation)")
     parser.add_argument("--n-boot", type=bootstrap_resamples, default=1000,
                         help="bootstrap resamples for the 95%% intervals (at least 10; default 1000)")
     calibration = parser.add_mutually_exclusive_group()
     calibration.add_argument("--calibration-out", type=Path, metavar="FILE",
-                             help="also fit this site's calibration on these cases and write it here")
+                             help="also fit this site's calibration on these cases and write it here; "
+                                  f"needs at least {MIN_CALIBRATION_CASES} read X-rays (refused and "
+                                  "unreadable files do not count): with fewer, the report is written, the "
+                                  "calibration is not, and the exit status is 3")
     calibration.add_argument("--site-calibration", type=Path, metavar="FILE",
                              help="validate readings made through this site calibration (new cases)")
     parser.add_argument("--site", default="", help="a name for the site, kept in the calibration")
     parser.set_defaults(handler=run)
+
+
+def class_label(text: str) -> str:
+    """A label as written in labels.csv -> the class it names, with the aliases `cxr data import` maps
+    class folders by (cxr.data.layouts.CLASS_ALIASES: COVID-19 -> covid, Viral Pneumonia ->
+    pneumonia, ...): one mapping for both. Anything else comes back as its slug."""
+    from cxr.data.layouts import CLASS_ALIASES, _slug
+
+    slug = _slug(text)
+    return CLASS_ALIASES.get(slug, slug)
 
 
 def read_labels(path: Path, classes: list[str]) -> list[tuple[str, str]]:
@@ -73,9 +98,10 @@ def read_labels(path: Path, classes: list[str]) -> list[tuple[str, str]]:
             rows, lines = [], {}
             for row in reader:
                 number = reader.line_num
-                label = (row["label"] or "").strip().lower()
+                label = class_label(row["label"] or "")
                 if label not in classes:
-                    raise ValueError(f"{path}, line {number}: label {row['label']!r} is not one of {classes}")
+                    raise ValueError(f"{path}, line {number}: label {row['label']!r} is not one of {classes} "
+                                     "(or a spelling of one that `cxr data import` accepts, such as COVID-19)")
                 name = (row["file"] or "").strip()
                 if not name:
                     raise ValueError(f"{path}, line {number}: no file name")

@@ -358,3 +358,36 @@ def test_every_case_is_written_with_what_the_model_said(cxr_dir, cxr_manifest, t
     assert report["refused_files"] == [{"file": "astronaut.png", "reason": rows["astronaut.png"]["reason"],
                                         "message": rows["astronaut.png"]["reason_text"]}]
     assert report["cases_file"] == "cases.csv"
+
+
+def test_the_help_says_the_defaults_labels_and_calibration_minimum(capsys):
+    from cxr.evaluation.local_calibration import MIN_SITE_CASES
+
+    with pytest.raises(SystemExit):
+        main(["validate-site", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "(default: var/site-validation)" in text
+    assert "relative to FOLDER" in text and "covid, pneumonia, normal" in text and "COVID-19" in text
+    assert f"needs at least {MIN_SITE_CASES} read X-rays" in text and "the exit status is 3" in text
+
+
+def test_labels_may_use_the_spellings_of_data_import(cxr_dir, xray_paths, tmp_path, capsys):
+    """`cxr data import` maps a folder named COVID-19 to covid; labels.csv refused the same word."""
+    from cxr.data.layouts import CLASS_ALIASES
+
+    spellings = {"covid": ["COVID-19", "Covid19"], "pneumonia": ["Viral Pneumonia", "bacterial_pneumonia"],
+                 "normal": ["NORMAL", "No Finding"]}
+    for label, words in spellings.items():
+        assert all(CLASS_ALIASES["_".join(w.lower().replace("-", " ").split())] == label for w in words)
+    rows = [(p.relative_to(cxr_dir).as_posix(), word) for label in spellings
+            for p, word in zip(xray_paths[label], spellings[label], strict=False)]
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label\n" + "".join(f"{f},{word}\n" for f, word in rows))
+    out = tmp_path / "report"
+    assert main(["validate-site", str(cxr_dir), "--labels", str(labels), "--out", str(out), "--n-boot", "20"]) == 0
+    capsys.readouterr()
+    assert json.loads((out / "report.json").read_text())["by_truth"] == {"covid": 2, "pneumonia": 2, "normal": 2}
+    labels.write_text(f"file,label\n{rows[0][0]},COVID-19 pneumonia\n")
+    assert main(["validate-site", str(cxr_dir), "--labels", str(labels), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "line 2: label 'COVID-19 pneumonia' is not one of" in err and "such as COVID-19" in err
