@@ -50,8 +50,9 @@ def add_parser(subparsers) -> None:
     split.set_defaults(handler=run_split)
 
     cache = actions.add_parser("cache", help="decode and resize a split's images once")
-    cache.add_argument("--split", type=Path, required=True)
-    cache.add_argument("--size", type=image_size, default=224, help="pixels a side, 16 to 2048 (default 224)")
+    cache.add_argument("--split", type=Path, required=True,
+                       help="split CSV whose images to cache (from `python -m cxr data split`)")
+    cache.add_argument("--size", type=image_size, default=224, help="pixels a side, 16 to 2048")
     cache.add_argument("--contrast", choices=["none", "minmax", "equalize"], default="none")
     cache.add_argument("--cache-dir", type=Path, help="preprocessed image cache (default: $CXR_CACHE_DIR, else var/cache)")
     cache.set_defaults(handler=run_cache)

@@ -149,6 +149,22 @@ def float_from(low: float, high: float | None = None, *, low_included: bool = Tr
 positive_float = float_from(0, low_included=False, example="1e-4")
 non_negative_float = float_from(0)
 
+def comma_separated(item, example: str):
+    """A type for argparse: a comma-separated list, each value checked by the type `item`;
+    `example` shows the form in the message of a wrong one."""
+    def parse(text: str) -> list:
+        values = [v.strip() for v in text.split(",") if v.strip()]
+        if not values:
+            raise argparse.ArgumentTypeError(f"{text!r} names no value (e.g. {example})")
+        try:
+            return [item(v) for v in values]
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"{exc}; give a comma-separated list such as {example}") from None
+
+    parse.__name__ = "list"  # argparse names the type in its messages
+    return parse
+
+
 # What `--device` may name: torch's CPU, its CUDA GPUs (all, or one by number) and Apple's GPU.
 DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 

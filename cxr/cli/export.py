@@ -23,7 +23,7 @@ def add_parser(subparsers) -> None:
                              "source=runs/x/eval_source/metrics.json); repeatable")
     parser.add_argument("--cache-dir", type=Path, help="preprocessed image cache (default: the training run's)")
     parser.add_argument("--ood-max-train", type=int, default=3000,
-                        help="training images used to fit the OOD statistics (default 3000)")
+                        help="training images used to fit the OOD statistics")
     parser.add_argument("--lung-masks", type=Path, metavar="CXR_DIR",
                         help="X-ray folder with lung_masks/index.csv (e.g. ../shared/data/cxr): "
                              "measure how much of the heat maps lies on the lungs, for the card")

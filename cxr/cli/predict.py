@@ -12,9 +12,10 @@ read but gets no label; `warnings` is a list of {"code", "message"} (code `unfam
 the X-ray is unlike the training images). `label` is null when uncertain or refused.
 An unreadable file gets its own line with label null, probabilities null, rejected true, the
 error message as reason and an extra "error" key (the ImageError code); the other files are still
-read. Without --json, a table: one row per file (the reason of a refusal or an unreadable file
-in its note; a refused picture's row shows no probabilities, which were never a reading of a
-chest X-ray), each warning's message on a line of its own under it, then the disclaimer.
+read (a folder given as IMAGE is such a file; the table's note says to name its files, DIR/*).
+Without --json, a table: one row per file (the reason of a refusal or an unreadable file in its
+note; a refused picture's row shows no probabilities, which were never a reading of a chest
+X-ray), each warning's message on a line of its own under it, then the disclaimer.
 Exit status: 0 when every file was read (refusals included), 2 when any file was unreadable,
 1 when no model is installed, the model folder is damaged, the site calibration does not fit
 it or $CXR_ORT_THREADS is not a number of threads. No torch is imported.
@@ -106,6 +107,8 @@ def _table_row(row: dict, classes: list[str]) -> str:
     note = ""
     if row.get("error"):
         note = f"UNREADABLE: {row['reason']}"
+        if os.path.isdir(row["file"]):  # predict reads files: the folder's X-rays are named one by one
+            note += f" To read the X-rays in a folder, name its files: {os.path.join(row['file'], '*')}"
     elif row["rejected"]:
         note = f"REFUSED: {row['reason']}"
     elif row["label"] is None:

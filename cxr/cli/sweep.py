@@ -5,16 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from cxr.cli.errors import bootstrap_resamples
+from cxr.cli.errors import bootstrap_resamples, comma_separated, positive_float, positive_int
 from cxr.cli.train import add_train_options, check_device, check_split_csv, check_train_options
-
-
-def _floats(text: str) -> list[float]:
-    return [float(v) for v in text.split(",") if v.strip()]
-
-
-def _ints(text: str) -> list[int]:
-    return [int(v) for v in text.split(",") if v.strip()]
 
 
 def add_parser(subparsers) -> None:
@@ -24,8 +16,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--split-csv", type=Path, required=True,
                         help="from `python -m cxr data split`")
     parser.add_argument("--archs", help="comma-separated paper names (default: the paper's 11)")
-    parser.add_argument("--lrs", type=_floats, default=[1e-4, 1e-6], help="default: 1e-4,1e-6")
-    parser.add_argument("--batch-sizes", type=_ints, default=[16, 32], help="default: 16,32")
+    parser.add_argument("--lrs", type=comma_separated(positive_float, "1e-4,1e-6"), default=[1e-4, 1e-6],
+                        help="comma-separated learning rates (default: 1e-4,1e-6)")
+    parser.add_argument("--batch-sizes", type=comma_separated(positive_int, "16,32"), default=[16, 32],
+                        help="comma-separated batch sizes (default: 16,32)")
     parser.add_argument("--out", type=Path,
                         help="sweep folder (default: runs/sweep-<split name>); rerun to resume")
     parser.add_argument("--n-boot", type=bootstrap_resamples, default=1000,

@@ -44,12 +44,11 @@ def add_parser(subparsers) -> None:
         "trust", help="fit abstention, prediction sets and familiarity on out-of-source readings")
     parser.add_argument("oos_dir", type=Path, help="folder of `python -m cxr out-of-source`")
     parser.add_argument("--target", type=open_unit_interval, default=0.9,
-                        help="labelled readings must be right this often, between 0 and 1 "
-                             "(default 0.9)")
+                        help="labelled readings must be right this often, between 0 and 1")
     parser.add_argument("--confidence", type=open_unit_interval, default=0.9,
-                        help="prediction-set level, between 0 and 1 (default 0.9)")
+                        help="prediction-set level, between 0 and 1")
     parser.add_argument("--rule", default="auto", choices=["auto", *RULES],
-                        help="abstention rule (default auto: the best measured)")
+                        help="abstention rule; auto: the best measured")
     parser.add_argument("--model-dir", type=Path, help="write the fit into this model's card")
     parser.add_argument("--record-only", action="store_true",
                         help="with --model-dir: record the fit in the card as measured but not "
@@ -62,7 +61,7 @@ def add_parser(subparsers) -> None:
                              "--model-dir, beside the readings whose fit the card then holds; "
                              "else var/trust/<OOS_DIR's name>, leaving OOS_DIR as it is)")
     parser.add_argument("--n-boot", type=bootstrap_resamples, default=1000,
-                        help="bootstrap resamples for the 95%% intervals (at least 10; default 1000)")
+                        help="bootstrap resamples for the 95%% intervals (at least 10)")
     parser.set_defaults(handler=run)
 
 
