@@ -196,9 +196,11 @@ def run(user, images: list, labels_file) -> SiteValidation:
         except ImageError as exc:
             from . import engine_text
 
+            # Only staff use this page: the engine's advice is worded for someone at the imaging
+            # system (export from the PACS), never a patient's ("ask the clinic").
             problems.append(_("%(file)s cannot be read as an X-ray: %(reason)s") % {
                 "file": PurePath(uploaded.name).name,
-                "reason": engine_text.notice_text(getattr(exc, "message", "") or str(exc))})
+                "reason": engine_text.notice_text(getattr(exc, "message", "") or str(exc), doctor=True)})
             continue
         # A refused X-ray ("not a chest X-ray") counts as refused, not read: no probabilities.
         cases.append(SiteCase(truth, prediction.label, prediction.rejected,
