@@ -193,6 +193,14 @@ class HistoryFilterForm(forms.Form):
         self.data[self.add_prefix("patient")] = reference
         return reference
 
+    def clean_note(self) -> str:
+        # The list is filtered by the note without the spaces around it (CharField strips them);
+        # the box then shows that too, as it does the reference.
+        note = self.cleaned_data.get("note") or ""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("note")] = note
+        return note
+
     def clean(self):
         data = super().clean()
         first, last = data.get("from"), data.get("to")
