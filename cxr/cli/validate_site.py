@@ -38,7 +38,7 @@ from cxr.cli.errors import (
     writable_file,
     writable_folder,
 )
-from cxr.labels import TASKS
+from cxr.labels import TASKS, class_label
 
 # Beside report.md: every case and what the model said about it.
 CASES_CSV = "cases.csv"
@@ -77,19 +77,11 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def class_label(text: str) -> str:
-    """A label as written in labels.csv -> the class it names, with the aliases `cxr data import` maps
-    class folders by (cxr.data.layouts.CLASS_ALIASES: COVID-19 -> covid, Viral Pneumonia ->
-    pneumonia, ...): one mapping for both. Anything else comes back as its slug."""
-    from cxr.data.layouts import CLASS_ALIASES, _slug
-
-    slug = _slug(text)
-    return CLASS_ALIASES.get(slug, slug)
-
-
 def read_labels(path: Path, classes: list[str]) -> list[tuple[str, str]]:
     """(file, label) rows; raises ValueError naming the first bad row, or every file named twice
-    (each X-ray is one case: a repeated row would count twice and narrow every interval)."""
+    (each X-ray is one case: a repeated row would count twice and narrow every interval). A label
+    may be spelt as `cxr data import` maps class folders and the web app's site check reads its
+    labels (cxr.labels.class_label: COVID-19 -> covid, Viral Pneumonia -> pneumonia, ...)."""
     with open(path, newline="", encoding="utf-8-sig") as f:
         try:
             reader = csv.DictReader(f)

@@ -11,13 +11,13 @@ image as its own patient, which is why `source` splits matter for these data.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from cxr.data.index import INDEX_COLUMNS
-from cxr.labels import COVID, NORMAL, PNEUMONIA
+from cxr.labels import CLASS_ALIASES, COVID, NORMAL, PNEUMONIA
+from cxr.labels import slug as _slug
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm"}
 RADIOGRAPHY_SOURCE = "kaggle-radiography"
@@ -30,26 +30,6 @@ RADIOGRAPHY_CLASSES = {
     "viral_pneumonia": PNEUMONIA,
     "lung_opacity": "lung_opacity",
 }
-
-# Common spellings of class folders in public CXR collections -> the toolkit's labels.
-CLASS_ALIASES = {
-    "covid": COVID,
-    "covid19": COVID,
-    "covid_19": COVID,
-    "covid_positive": COVID,
-    "normal": NORMAL,
-    "healthy": NORMAL,
-    "no_finding": NORMAL,
-    "pneumonia": PNEUMONIA,
-    "viral_pneumonia": PNEUMONIA,
-    "bacterial_pneumonia": PNEUMONIA,
-}
-
-
-def _slug(name: str) -> str:
-    """'Viral Pneumonia' -> 'viral_pneumonia', 'COVID-19' -> 'covid_19'."""
-    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
-
 
 def _image_files(class_dir: Path) -> list[Path]:
     """Images of one class folder: those in its `images/` subfolder if it has one, else its own.
@@ -120,7 +100,8 @@ def import_folder_per_class(folder: str | Path, source: str | None = None) -> pd
     """Index `<folder>/<class>/<image>` files (or `<folder>/<class>/images/<image>`).
 
     Class folder names are normalised (`COVID-19` -> `covid`, `Viral Pneumonia` -> `pneumonia`,
-    see `CLASS_ALIASES`); other names are kept as their slug, a label no task uses. `source`
+    see cxr.labels.CLASS_ALIASES, shared with validate-site's labels and the web app's site
+    check); other names are kept as their slug, a label no task uses. `source`
     defaults to the folder's name.
     """
     folder = Path(folder).resolve()
