@@ -6,6 +6,9 @@ the columns `file` (the uploaded file's name) and `label` (covid, pneumonia or n
 diagnosis established independently of this model). Every uploaded file must be listed and every
 listed file uploaded, so a mistake is found before anything is read.
 
+Labels may be spelt as `cxr data import` and `cxr validate-site` accept them (COVID-19, Viral
+Pneumonia, healthy...: cxr.labels.class_label, one mapping for all three).
+
 The images live only for the request (Django keeps small files in memory and larger ones in a
 temporary file it deletes at the end); only the counts, the report and the verdict are stored
 (models.SiteValidation). Any bad input refuses the whole run with every problem named, and
@@ -23,6 +26,8 @@ from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from cxr.labels import class_label
 
 from .engine import ModelUnavailable, get_predictor
 from .models import SiteValidation
@@ -110,7 +115,8 @@ def _read_rows(reader: csv.DictReader, classes: list[str]) -> tuple[list[tuple[s
     rows, listed, problems = [], [], []
     for number, row in enumerate(reader, start=2):
         name = PurePath((row.get("file") or "").strip().replace("\\", "/")).name
-        label = (row.get("label") or "").strip().lower()
+        # COVID-19, Viral Pneumonia, healthy...: the spellings `cxr data import` and `cxr validate-site` accept.
+        label = class_label(row.get("label") or "")
         if not name and not label:
             continue  # a blank line
         if name:
@@ -119,8 +125,8 @@ def _read_rows(reader: csv.DictReader, classes: list[str]) -> tuple[list[tuple[s
             problems.append(_("Line %(line)s: no file name.") % {"line": number})
         elif label not in classes:
             problems.append(_("Line %(line)s: the label “%(label)s” of %(file)s is not one of: "
-                              "%(classes)s.") % {"line": number, "label": row.get("label") or "",
-                                                 "file": name, "classes": ", ".join(classes)})
+                              "%(classes)s (or a spelling of one such as COVID-19 or Viral Pneumonia).") % {
+                "line": number, "label": row.get("label") or "", "file": name, "classes": ", ".join(classes)})
         else:
             rows.append((name, label))
     if not listed and not problems:
@@ -258,13 +264,40 @@ def verdict_title(code: str) -> str:
     return str(VERDICT_TITLES.get(code, code))
 
 
+# How the report names the model card's splits (cxr.inference.site_check.SPLIT_WORDS), and what
+# every verdict says to do next (site_check.NOT_VALIDATED_NEXT, CONSISTENT_NEXT), in the reader's
+# language; a test keeps the English equal to the report's.
+SPLIT_WORDS = {
+    "patient": gettext_lazy("new patients of the collections it was trained on (its patient split)"),
+    "random": gettext_lazy("X-rays of the collections it was trained on (its random split)"),
+    "source": gettext_lazy("collections it never saw (a model trained the same way without them)"),
+}
+NOT_VALIDATED_NEXT = gettext_lazy(
+    "Do not rely on its readings here: the per-class figures show which classes it misses. Calibrating "
+    "it on this site's own X-rays can make its stated chances honest here; it cannot make it tell the "
+    "classes apart better.")
+CONSISTENT_NEXT = gettext_lazy(
+    "It remains a screening aid: a clinician and an RT-PCR test decide. Check again with new cases when "
+    "the X-ray equipment, its export settings or the patients change.")
+
+
 def verdict_text(validation: SiteValidation) -> str:
-    """The verdict sentence in the active language, from the code and the stored numbers."""
-    params = (validation.report.get("verdict") or {}).get("params") or {}
+    """The verdict sentence in the active language, from the code and the stored numbers
+    (cxr.inference.site_check.verdict): what the numbers say and what to do next. A card without
+    an out-of-source fit is judged by its accuracy on new patients of its training collections
+    (`measure` "top_class_accuracy"); otherwise by the site's labelled readings. The stored
+    English text when the numbers are not ones this page knows."""
+    report = validation.report or {}
+    params = (report.get("verdict") or {}).get("params") or {}
     code = validation.verdict_code
+    if params.get("measure") == "top_class_accuracy":
+        return _top_class_verdict_text(code, params) or validation.verdict_text
     if code == "too_few_cases" and "n" in params:
-        return _("Not enough cases to judge: %(n)s labelled readings; at least %(minimum)s are "
-                 "needed, a few hundred for a useful interval.") % params
+        minimum = params.get("minimum", 30)
+        return _("Not enough cases to judge: %(n)s labelled readings; at least %(minimum)s are needed, a few "
+                 "hundred for a useful interval. Add at least %(more)s more labelled readings (more X-rays "
+                 "than that: the model labels only some) and run the check again.") % {
+            "n": params["n"], "minimum": minimum, "more": max(0, minimum - params["n"])}
     if not {"n", "value", "lo", "hi"} <= set(params):
         return validation.verdict_text
     observed = _("labelled readings right %(value)s (95%% CI %(lo)s – %(hi)s, %(n)s readings)") % {
@@ -272,26 +305,115 @@ def verdict_text(validation: SiteValidation) -> str:
         "n": params["n"]}
     bar = percent(params.get("bar"), 0)
     if code == "not_validated":
-        return _("Not validated for use at this site: %(observed)s, below the %(bar)s the model "
-                 "card states for hospitals it never saw.") % {"observed": observed, "bar": bar}
+        return _("Not validated for use at this site: %(observed)s, below the %(bar)s the model card states "
+                 "for hospitals it never saw. %(next)s") % {
+            "observed": observed, "bar": bar, "next": NOT_VALIDATED_NEXT}
     if code == "consistent_with_card":
-        return _("Consistent with the model card at this site: %(observed)s, at or above its "
-                 "%(bar)s target. It remains a screening aid: a clinician and an RT-PCR test "
-                 "decide.") % {"observed": observed, "bar": bar}
+        return _("Consistent with the model card at this site: %(observed)s, at or above its %(bar)s target. "
+                 "%(next)s") % {"observed": observed, "bar": bar, "next": CONSISTENT_NEXT}
     if code == "inconclusive" and params.get("bar") is None:
-        return _("The model card has no out-of-source figure for labelled readings to compare with; "
-                 "%(observed)s.") % {
-            "observed": observed}
+        if "cases_to_decide" not in params:  # stored before cards were judged by their splits
+            return _("The model card has no out-of-source figure for labelled readings to compare with; "
+                     "%(observed)s.") % {"observed": observed}
+        return _("The model card has no out-of-source figure for labelled readings, and no accuracy of any "
+                 "split, to compare with; %(observed)s. Judge these numbers against what your service needs; "
+                 "the cases a tighter interval needs are given with them.") % {"observed": observed}
     if code == "inconclusive":
-        return _("Inconclusive: %(observed)s; the interval includes the %(bar)s target. More "
-                 "labelled cases will narrow it.") % {"observed": observed, "bar": bar}
+        needed = (params["cases_to_decide"] if "cases_to_decide" in params
+                  else _labelled_cases_to_decide(params, report.get("card") or {}))
+        return _("Inconclusive: %(observed)s; the interval includes the %(bar)s target. %(decide)s") % {
+            "observed": observed, "bar": bar, "decide": _decide_text(params["value"], params["n"], needed, True)}
     return validation.verdict_text
+
+
+def _labelled_cases_to_decide(params: dict, card: dict) -> int | None:
+    """For a report stored before the verdict said it: how many labelled readings in all would decide
+    an inconclusive verdict, by the rule the report uses now (site_check.verdict)."""
+    from cxr.inference.site_check import cases_to_decide
+
+    value, bar = params["value"], params.get("bar")
+    if bar is None:
+        return None
+    if value > bar:
+        return cases_to_decide(value, bar, above=True)
+    compare = card.get("labelled_accuracy")
+    return cases_to_decide(value, bar if compare is None else compare, above=False)
+
+
+def _decide_text(value: float, n: int, needed: int | None, labelled: bool) -> str:
+    """What an inconclusive verdict asks of the site (site_check._decide_text)."""
+    from cxr.inference.site_check import MAX_CASES_TO_DECIDE
+
+    if needed is None:
+        return _("At %(value)s the accuracy here is too close to that figure for more cases to decide it "
+                 "(not even %(limit)s would): treat the model as not checked at this site.") % {
+            "value": percent(value), "limit": number_format(MAX_CASES_TO_DECIDE, force_grouping=True)}
+    numbers = {"value": percent(value), "needed": needed, "more": max(0, needed - n)}
+    if labelled:
+        return _("If it stays at %(value)s, about %(needed)s labelled readings in all (%(more)s more) would "
+                 "decide it; until then, treat the model as not checked at this site.") % numbers
+    return _("If it stays at %(value)s, about %(needed)s read X-rays in all (%(more)s more) would decide it; "
+             "until then, treat the model as not checked at this site.") % numbers
+
+
+def _top_class_verdict_text(code: str, params: dict) -> str:
+    """The verdict for a card without an out-of-source fit (site_check._top_class_verdict): the
+    site's most likely class against the card's accuracy on new patients of its training
+    collections, with its accuracy on collections it never saw beside it. "" for numbers this page
+    does not know."""
+    if not {"read", "bar", "split"} <= set(params) or params["split"] not in SPLIT_WORDS:
+        return ""
+    unseen = params.get("unseen")
+    if unseen is None:
+        basis = _("The model card has no out-of-source figure for labelled readings, so the most likely class "
+                  "of every read X-ray is compared with its accuracy on new patients of the collections it "
+                  "was trained on.")
+    elif params.get("unseen_lo") is None or params.get("unseen_hi") is None:
+        basis = _("The model card has no out-of-source figure for labelled readings, so the most likely class "
+                  "of every read X-ray is compared with its accuracy on new patients of the collections it "
+                  "was trained on; on collections it never saw, a model trained the same way was right "
+                  "%(unseen)s.") % {"unseen": percent(unseen)}
+    else:
+        basis = _("The model card has no out-of-source figure for labelled readings, so the most likely class "
+                  "of every read X-ray is compared with its accuracy on new patients of the collections it "
+                  "was trained on; on collections it never saw, a model trained the same way was right "
+                  "%(unseen)s (95%% CI %(lo)s – %(hi)s).") % {
+            "unseen": percent(unseen), "lo": percent(params["unseen_lo"]), "hi": percent(params["unseen_hi"])}
+    read, minimum = params["read"], params.get("minimum", 30)
+    if code == "too_few_cases":
+        return _("Not enough cases to judge: %(read)s X-rays read; at least %(minimum)s are needed (%(more)s "
+                 "more), a few hundred for a useful interval. %(basis)s") % {
+            "read": read, "minimum": minimum, "more": max(0, minimum - read), "basis": basis}
+    if not {"share", "share_lo", "share_hi"} <= set(params):
+        return ""
+    observed = _("the most likely class was right %(share)s here (95%% CI %(lo)s – %(hi)s, %(read)s X-rays "
+                 "read)") % {"share": percent(params["share"]), "lo": percent(params["share_lo"]),
+                             "hi": percent(params["share_hi"]), "read": read}
+    figure = {"bar": percent(params["bar"]), "split": SPLIT_WORDS[params["split"]]}
+    if params.get("bar_lo") is None or params.get("bar_hi") is None:
+        reference = _("the %(bar)s the model card measured on %(split)s") % figure
+    else:
+        reference = _("the %(bar)s (95%% CI %(lo)s – %(hi)s) the model card measured on %(split)s") % {
+            **figure, "lo": percent(params["bar_lo"]), "hi": percent(params["bar_hi"])}
+    words = {"observed": observed, "reference": reference, "basis": basis}
+    if code == "not_validated":
+        return _("Not validated for use at this site: %(observed)s, below %(reference)s. %(next)s "
+                 "%(basis)s") % {**words, "next": NOT_VALIDATED_NEXT}
+    if code == "consistent_with_card":
+        return _("Consistent with the model card at this site: %(observed)s, at or above %(reference)s. "
+                 "%(next)s %(basis)s") % {**words, "next": CONSISTENT_NEXT}
+    if code == "inconclusive" and "cases_to_decide" in params:
+        decide = _decide_text(params["share"], read, params["cases_to_decide"], False)
+        return _("Inconclusive: %(observed)s; the interval includes %(reference)s. %(decide)s "
+                 "%(basis)s") % {**words, "decide": decide}
+    return ""
 
 
 def refusal_text(validation: SiteValidation) -> str:
     """How many of the site's readable X-rays the guard refused, judged against the share it is
     built to refuse of a hospital it never saw (cxr.inference.site_check.refusal_check), in the
-    active language; "" for reports made before refusals were judged."""
+    active language; "" for reports made before refusals were judged. Not yet judged, it says
+    how many X-rays in all would tell (`cases_to_decide`), and says plainly when none was refused."""
     check = validation.report.get("refusal_check") or {}
     params = check.get("params") or {}
     code = check.get("code")
@@ -310,9 +432,33 @@ def refusal_text(validation: SiteValidation) -> str:
     if code == "within_budget":
         return _("Refusals as expected: %(observed)s, within the target of at most %(budget)s for "
                  "hospitals it never saw.") % {"observed": observed, "budget": numbers["budget"]}
-    return _("Refusals inconclusive: %(observed)s; the interval includes the target of at most "
-             "%(budget)s for hospitals it never saw. More cases will tell.") % {
-        "observed": observed, "budget": numbers["budget"]}
+    needed = params["cases_to_decide"] if "cases_to_decide" in params else _refusal_cases_to_decide(params)
+    target = _("the target of at most %(budget)s for hospitals it never saw") % numbers
+    if needed is None:
+        tell = _("More X-rays will not tell: the share refused here sits on the target.")
+    elif params["k"] == 0:
+        tell = _("About %(needed)s X-rays with none refused would show that (%(more)s more).") % {
+            "needed": needed, "more": max(0, needed - params["n"])}
+    else:
+        tell = _("If the share stays at %(value)s, about %(needed)s X-rays in all would tell (%(more)s "
+                 "more).") % {"value": numbers["value"], "needed": needed, "more": max(0, needed - params["n"])}
+    if params["k"] == 0:
+        return _("No X-ray was refused as not a chest X-ray (0 of %(n)s; 95%% CI %(lo)s – %(hi)s), but %(n)s "
+                 "are too few to show that the guard keeps within %(target)s. %(tell)s") % {
+            **numbers, "target": target, "tell": tell}
+    return _("Too few X-rays to judge refusals yet: %(observed)s; the interval includes %(target)s. "
+             "%(tell)s") % {"observed": observed, "target": target, "tell": tell}
+
+
+def _refusal_cases_to_decide(params: dict) -> int | None:
+    """For a report stored before refusals said it: how many X-rays in all would tell, if the share
+    refused held, by the rule the report uses now (site_check.refusal_check)."""
+    from cxr.inference.site_check import cases_to_decide
+
+    value, budget = params["value"], params["budget"]
+    if value == budget:
+        return None
+    return cases_to_decide(value, budget, above=value > budget)
 
 
 def refusal_measured(report: dict) -> str:
@@ -325,6 +471,59 @@ def refusal_measured(report: dict) -> str:
     return _("measured: %(low)s – %(high)s of the test X-rays of %(groups)s collections, each left "
              "out of the chest X-ray check's fit") % {
         "low": percent(measured["low"]), "high": percent(measured["high"]), "groups": measured["groups"]}
+
+
+def _seen_split(splits: dict) -> str | None:
+    """The card's split of new patients of its training collections that a card without an
+    out-of-source fit is judged by (site_check.SEEN_SPLITS: patient, else random)."""
+    from cxr.inference.site_check import SEEN_SPLITS
+
+    return next((split for split in SEEN_SPLITS if (splits.get(split) or {}).get("value") is not None), None)
+
+
+def card_column(report: dict) -> dict:
+    """The report table's model-card column in the reader's language: the out-of-source fit's
+    labelled readings and coverage (None without a fit), and beside the most likely class the
+    card's accuracy on new patients of its training collections (what the verdict compares with
+    when the card has no fit, marked `compared`) and on collections it never saw, each named."""
+    card = report.get("card") or {}
+    fitted = card.get("out_of_source") or {}
+
+    def fit(name: str) -> dict | None:
+        figure = fitted.get(name) or ({"value": card[name]} if card.get(name) is not None else None)
+        return estimate(figure) if figure else None
+
+    params = (report.get("verdict") or {}).get("params") or {}
+    splits = card.get("split_accuracy") or {}
+    seen = _seen_split(splits)
+    top_class = []
+    if seen:
+        top_class.append({"split": seen, "words": SPLIT_WORDS[seen], "figure": estimate(splits[seen]),
+                          "compared": params.get("measure") == "top_class_accuracy" and params.get("split") == seen})
+    # Reports stored before the card's splits were: only the source split's value.
+    unseen = splits.get("source") or ({"value": card["unseen_accuracy"]} if card.get("unseen_accuracy") is not None
+                                      else None)
+    if unseen and unseen.get("value") is not None:
+        top_class.append({"split": "source", "words": SPLIT_WORDS["source"], "figure": estimate(unseen),
+                          "compared": False})
+    return {"labelled_accuracy": fit("labelled_accuracy"), "coverage": fit("coverage"),
+            "target": percent(card.get("target_accuracy"), 0) if card.get("target_accuracy") is not None else "",
+            "top_class": top_class}
+
+
+def card_comparison(card) -> dict | None:
+    """What the verdict will compare this site with when the served card has no out-of-source fit:
+    its accuracy on new patients of its training collections ({"split", "words", "value", "ci"}),
+    for the form page; None when the card has a fit, or measured no such split."""
+    if card is None or card.trust:
+        return None
+    from cxr.inference.site_check import card_figures
+
+    splits = card_figures(card)["card_split_accuracy"] or {}
+    seen = _seen_split(splits)
+    if seen is None:
+        return None
+    return {"split": seen, "words": SPLIT_WORDS[seen], **estimate(splits[seen])}
 
 
 # The calibration plot's frame in SVG user units (the template's viewBox is 0 0 360 290): room

@@ -477,6 +477,7 @@ def _site_validation_context(problems=None) -> dict:
         "model_missing": model_missing,
         "model_card": card,
         "has_trust": bool(card and card.trust),
+        "comparison": site_validation.card_comparison(card),
         "classes": list(card.classes) if card else [],
         "max_files": site_validation.max_files(),
         "max_file_human": human_size(site_validation.max_file_bytes()),
@@ -524,7 +525,6 @@ def site_validation_detail(request, pk: int):
          "specificity": site_validation.estimate(values.get("specificity"))}
         for name, values in (report.get("per_class") or {}).items()
     ]
-    card = report.get("card") or {}
     refusal_check = report.get("refusal_check") or {}
     return render(request, "screening/site_validation_detail.html", {
         "validation": validation,
@@ -537,11 +537,8 @@ def site_validation_detail(request, pk: int):
         "refusal_budget": site_validation.percent((refusal_check.get("params") or {}).get("budget"), 0),
         "per_class": per_class,
         "calibration": site_validation.calibration_plot(report),
-        "card_accuracy": site_validation.percent(card.get("labelled_accuracy")),
-        "card_coverage": site_validation.percent(card.get("coverage")),
+        "card_column": site_validation.card_column(report),
         "top_class_accuracy": site_validation.estimate(report.get("top_class_accuracy")),
-        "card_unseen_accuracy": site_validation.percent(card.get("unseen_accuracy")),
-        "target": site_validation.percent(card.get("target_accuracy"), 0),
         "cases_needed": site_validation.cases_needed(report),
         "disclaimer": outcomes.DISCLAIMER,
     })
