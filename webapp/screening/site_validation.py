@@ -11,8 +11,10 @@ Pneumonia, healthy...: cxr.labels.class_label, one mapping for all three).
 
 The images live only for the request (Django keeps small files in memory and larger ones in a
 temporary file it deletes at the end); only the counts, the report and the verdict are stored
-(models.SiteValidation). Any bad input refuses the whole run with every problem named, and
-nothing is stored: a partial report would describe a different set of cases.
+(models.SiteValidation), the report with one small row per case (`per_case`: the file's name,
+its known class and what the model said, no image) so that the report's page offers the same
+per-case list as the command line's cases.csv. Any bad input refuses the whole run with every
+problem named, and nothing is stored: a partial report would describe a different set of cases.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from django.conf import settings
+from django.http import Http404, HttpResponse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -195,7 +198,7 @@ def run(user, images: list, labels_file) -> SiteValidation:
     if problems:  # every problem of the labels file and the names at once
         raise ValidationRefused(_listed(problems))
     pairs = [(files[name], label) for name, label in rows]
-    cases = []
+    cases, per_case = [], []
     for uploaded, truth in pairs:
         try:
             prediction = predictor.predict(uploaded.read())
@@ -212,6 +215,7 @@ def run(user, images: list, labels_file) -> SiteValidation:
         cases.append(SiteCase(truth, prediction.label, prediction.rejected,
                               {} if prediction.rejected else dict(prediction.probabilities),
                               None if prediction.prediction_set is None else list(prediction.prediction_set)))
+        per_case.append(case_record(PurePath(uploaded.name).name, truth, prediction, classes))
     if problems:
         # The page adds "Nothing was stored." under every list of problems.
         problems.append(_("Remove these files or export them again (PNG, JPEG, TIFF, BMP or DICOM), then "
@@ -219,6 +223,8 @@ def run(user, images: list, labels_file) -> SiteValidation:
         raise ValidationRefused(_listed(problems[:-1]) + problems[-1:], status=422)
     # The card's figures as `cxr validate-site` reads them (site_check.card_figures).
     report = site_report(cases, classes, **card_figures(predictor.card))
+    # The classes in the model's order with the rows: PostgreSQL's jsonb keeps no key order.
+    report["per_case"] = {"classes": classes, "cases": per_case}
     if predictor.site:  # these readings went through the site's own calibration: the report says so
         report["site_calibration"] = {"cases": predictor.site.cases, "fitted_at": predictor.site.fitted_at,
                                       "site": predictor.site.site}
@@ -524,6 +530,75 @@ def card_comparison(card) -> dict | None:
     if seen is None:
         return None
     return {"split": seen, "words": SPLIT_WORDS[seen], **estimate(splits[seen])}
+
+
+# --- the per-case list ------------------------------------------------------------------------
+# One row per case, the columns of `cxr validate-site`'s cases.csv (a test keeps them equal).
+
+def case_record(name: str, truth: str, prediction, classes: list[str]) -> dict:
+    """What the report keeps of one case (no image): the file's name, its known class, the label
+    given (None: uncertain or refused), whether refused, the most likely class and the chances
+    (none when refused: no reading), the prediction set, the warnings' codes and the reason."""
+    from . import engine_text
+
+    read = not prediction.rejected
+    chances = {k: float(prediction.probabilities[k]) for k in classes} if read else {}
+    return {
+        "file": name, "truth": truth, "label": prediction.label, "rejected": bool(prediction.rejected),
+        "top_class": max(classes, key=chances.__getitem__) if read else None,
+        "probabilities": {k: round(p, 4) for k, p in chances.items()},
+        "prediction_set": (list(prediction.prediction_set) if read and prediction.prediction_set is not None
+                           else None),
+        "warnings": [code for code in (getattr(w, "code", None) for w in prediction.warnings or []) if code],
+        "reason": engine_text.stored(prediction.reason) if prediction.reason else None,
+    }
+
+
+def case_columns(classes: list[str]) -> list[str]:
+    return ["file", "true_label", "reading", "label_right", "top_class", "top_class_right",
+            *(f"p_{name}" for name in classes), "prediction_set", "set_holds_true_label",
+            "warnings", "reason", "reason_text"]
+
+
+def case_row(case: dict, classes: list[str]) -> list[str]:
+    """One stored case as the CSV row cxr validate-site writes for it; the reason's sentence in the
+    active language, worded for staff (as this page's problems are)."""
+    from . import engine_text
+    from .exports import defuse
+
+    def yes_no(flag: bool) -> str:
+        return "yes" if flag else "no"
+
+    truth, label, read = case.get("truth") or "", case.get("label"), not case.get("rejected")
+    chances, sets, reason = case.get("probabilities") or {}, case.get("prediction_set"), case.get("reason")
+    top = case.get("top_class") or ""
+    return [
+        defuse(case.get("file") or ""), truth, label or ("refused" if not read else "uncertain"),
+        yes_no(label == truth) if label else "", top, yes_no(top == truth) if read and top else "",
+        *(f"{float(chances[k]):.4f}" if read and chances.get(k) is not None else "" for k in classes),
+        "" if sets is None else ";".join(sets), "" if sets is None else yes_no(truth in sets),
+        ";".join(case.get("warnings") or []),
+        (reason or {}).get("code") or "", defuse(engine_text.notice_text(reason, doctor=True)) if reason else "",
+    ]
+
+
+def cases_csv_response(validation: SiteValidation) -> HttpResponse:
+    """The report's per-case list as a private CSV download (UTF-8 with a byte-order mark, as the
+    history's); 404 for a report stored before it kept its cases."""
+    from .access import private_headers
+
+    stored = (validation.report or {}).get("per_case") or {}
+    classes, cases = stored.get("classes"), stored.get("cases")
+    if not classes or cases is None:
+        raise Http404("This report was stored before it kept a list of its cases.")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(case_columns(classes))
+    for case in cases:
+        writer.writerow(case_row(case, classes))
+    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="site-check-{validation.pk}-cases.csv"'
+    return private_headers(response)
 
 
 # The calibration plot's frame in SVG user units (the template's viewBox is 0 0 360 290): room

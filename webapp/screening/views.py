@@ -517,6 +517,8 @@ def site_validation_page(request):
 def site_validation_detail(request, pk: int):
     _staff_only(request)
     validation = get_object_or_404(SiteValidation, pk=pk)
+    if request.GET.get("download") == "cases":  # the per-case list, as validate-site's cases.csv
+        return site_validation.cases_csv_response(validation)
     report = validation.report
     card_names = outcomes.CLASS_NAMES
     per_class = [

@@ -3,11 +3,15 @@
 The bundled card has no out-of-source fit. The form says what the verdict compares with (the
 card's accuracy on new patients of its training collections), labels may be spelt COVID-19 or
 Viral Pneumonia, the report's verdict and refusal sentence are said in English and Indonesian
-with what to do next, and the table names the figure the verdict compares with.
+with what to do next, the table names the figure the verdict compares with, and the per-case
+list downloads as CSV.
 
 Screenshots land in test-output/site-validation-card-basis-*.png for a person to look at.
 """
 from __future__ import annotations
+
+import csv
+import io
 
 import pytest
 from playwright.sync_api import expect
@@ -65,6 +69,15 @@ def test_admin_checks_the_bundled_model_and_reads_the_verdict_in_both_languages(
     expect(page.get_by_test_id("refusal-check")).not_to_contain_text("Refusals inconclusive")
     page.screenshot(path=test_output / "site-validation-card-basis-report.png", full_page=True)
     page.locator(".site-report .table").first.screenshot(path=test_output / "site-validation-card-basis-table.png")
+
+    # Every case as CSV, one line per uploaded X-ray.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download every case (CSV)").click()
+    text = download.value.path().read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["file"] for r in rows] == [p.name for p in images]
+    assert sum(r["top_class_right"] == "yes" for r in rows) == round(
+        report["top_class_accuracy"]["value"] * report["top_class_accuracy"]["n"])
 
     # In Indonesian: no English sentence left, the same numbers.
     page.context.add_cookies([{"name": "django_language", "value": "id", "url": base}])
