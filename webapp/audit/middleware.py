@@ -38,8 +38,10 @@ NOT_AUDITED = {
                        "from it is logged",
     "screening:batch_status": "the batch page's polling: file states only, no reading content",
     "api:batch": "an upload batch's status: file states and reading ids; reading them is logged",
-    "screening:site_validation_detail": "a staff-only site report (counts and rates), not a reading: "
-                                        "it holds no image or personal data",
+    "screening:site_validation_detail": "a staff-only site report (counts, rates and each case's "
+                                        "file name, known class and reading), not a reading: it "
+                                        "holds no image, and the form asks for file names that "
+                                        "do not identify a patient",
 }
 
 
