@@ -6,20 +6,21 @@ links to the readings. Screenshots land in test-output/batch-*.png for a person 
 from __future__ import annotations
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.utils import translation
 from playwright.sync_api import expect
 
 from webapp.screening import batches
 from webapp.screening.models import Reading
-from webapp.tests.support.browser_helpers import record_page_errors
+from webapp.tests.support.browser_helpers import (
+    BROWSER_LOCALES,
+    record_page_errors,
+    signed_in_context,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
-LOCALES = {"en": "en-US", "id": "id-ID"}
 WORDS = {"en": ("2 of 3 files were read.", "Waiting for its turn", "Done", "Refused"),
          "id": ("2 dari 3 berkas telah dibaca.", "Menunggu giliran", "Selesai", "Ditolak")}
 
@@ -34,12 +35,8 @@ def test_the_batch_page_follows_the_queue(size, language, chromium_browser, live
             SimpleUploadedFile("a.png", xray_paths["covid"][0].read_bytes()),
             SimpleUploadedFile("notes.txt", b"not an image " * 40),
             SimpleUploadedFile("b.png", xray_paths["normal"][0].read_bytes())])
-    client = Client()
-    client.force_login(patient)
-    context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language])
-    try:
-        context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(chromium_browser, live_server.url, patient,
+                           viewport=SIZES[size], locale=BROWSER_LOCALES[language]) as context:
         page = context.new_page()
         page.set_default_timeout(20_000)
         errors = record_page_errors(page)
@@ -67,8 +64,6 @@ def test_the_batch_page_follows_the_queue(size, language, chromium_browser, live
         link.click()
         expect(page).to_have_url(f"{live_server.url}/screening/readings/{readings[1].pk}/")
         assert errors == []
-    finally:
-        context.close()
 
 
 def test_polling_leaves_unchanged_rows_and_the_focus_alone(chromium_browser, live_server, model_dir, media_root,
@@ -84,12 +79,7 @@ def test_polling_leaves_unchanged_rows_and_the_focus_alone(chromium_browser, liv
         SimpleUploadedFile("b.png", xray_paths["normal"][0].read_bytes())])
     first, second = batch.items.all()
     batches.read_item(first.pk)
-    client = Client()
-    client.force_login(patient)
-    context = chromium_browser.new_context()
-    try:
-        context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(chromium_browser, live_server.url, patient) as context:
         page = context.new_page()
         page.goto(f"{live_server.url}/screening/batches/{batch.pk}/")
         items = page.get_by_test_id("batch-item")
@@ -107,5 +97,3 @@ def test_polling_leaves_unchanged_rows_and_the_focus_alone(chromium_browser, liv
         assert page.evaluate("document.querySelector('[data-testid=batch-item]').seenBefore === true")
         assert page.evaluate("document.activeElement.closest('[data-testid=batch-item]') !== null")
         expect(link).to_be_focused()
-    finally:
-        context.close()

@@ -10,12 +10,11 @@ Screenshots land in test-output/compare-caveats-*.png for a person to look at.
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import translation
 from playwright.sync_api import expect
 
 from webapp.screening import presentation
+from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
 from webapp.tests.support.screening_helpers import store_reading
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -35,7 +34,6 @@ OFF_LUNGS = {
             "the heat map points before giving the result any weight.",
 }
 SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
-LOCALES = {"en": "en-US", "id": "id-ID"}
 
 
 def test_the_compare_page_gives_each_cards_caveat_and_warnings(client, doctor, model_dir, media_root,
@@ -65,12 +63,8 @@ def test_the_caveat_and_warnings_fit_the_cards(chromium_browser, live_server, te
                           warnings=[CAVEAT, OFF_LUNGS])
     store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="RM-9",
                   warnings=[dict(CAVEAT, params=dict(CAVEAT["params"], label="normal"))])
-    client = Client()
-    client.force_login(doctor)
-    context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language])
-    try:
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(chromium_browser, live_server.url, doctor,
+                           viewport=SIZES[size], locale=BROWSER_LOCALES[language]) as context:
         page = context.new_page()
         page.goto(f"{live_server.url}/screening/compare/?patient=RM-9")
         items = page.get_by_test_id("compare-item")
@@ -102,5 +96,3 @@ def test_the_caveat_and_warnings_fit_the_cards(chromium_browser, live_server, te
               .map(e => e.tagName + '.' + e.className); })""")
         assert spill == []
         page.screenshot(path=test_output / f"compare-caveats-{size}-{language}.png", full_page=True)
-    finally:
-        context.close()

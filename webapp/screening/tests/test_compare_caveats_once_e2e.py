@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.utils import translation
 from playwright.sync_api import expect
 
 from webapp.screening import presentation
+from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
 from webapp.tests.support.screening_helpers import store_reading
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -38,7 +38,6 @@ EVERY_LABEL = {"code": "label_unverified_unseen_sources",
 OFF_LUNGS = {"code": "heatmap_off_lungs", "params": {"on_lungs_percent": 31},
              "text": "Most of the heat map lies outside the lungs (only 31% on them)."}
 SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
-LOCALES = {"en": "en-US", "id": "id-ID"}
 
 
 def reading(owner, model_dir, path, label: str | None, warnings: list, reference: str = "RM-1"):
@@ -130,12 +129,8 @@ def test_the_caveats_stand_once_above_the_cards_in_the_browser(chromium_browser,
     first, second, covid = three_readings(doctor, model_dir, xray_paths)
     with translation.override(language):
         lines = [presentation.label_caveat_short(first), presentation.label_caveat_short(covid)]
-    client = Client()
-    client.force_login(doctor)
-    context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language])
-    try:
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(chromium_browser, live_server.url, doctor,
+                           viewport=SIZES[size], locale=BROWSER_LOCALES[language]) as context:
         page = context.new_page()
         page.goto(f"{live_server.url}/screening/compare/?patient=RM-1")
         items = page.get_by_test_id("compare-item")
@@ -155,5 +150,3 @@ def test_the_caveats_stand_once_above_the_cards_in_the_browser(chromium_browser,
         page.wait_for_load_state("networkidle")
         assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
         page.screenshot(path=test_output / f"compare-caveats-once-{size}-{language}.png", full_page=True)
-    finally:
-        context.close()

@@ -10,18 +10,16 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from playwright.sync_api import expect
 
+from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
 from webapp.tests.support.screening_helpers import store_reading
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SIZES = {"phone": {"width": 360, "height": 780}, "laptop": {"width": 1366, "height": 768}}
-LOCALES = {"en": "en-US", "id": "id-ID"}
 WIB = datetime.timezone(datetime.timedelta(hours=7))
 
 
@@ -35,13 +33,9 @@ def test_the_history_narrows_to_days_oldest_first(chromium_browser, live_server,
                 for day in (9, 11, 12, 13)}
     readings[10] = store_reading(doctor, model_dir, image, patient_reference="RM-10",
                                  created_at=datetime.datetime(2024, 3, 10, 0, 30, tzinfo=WIB))
-    client = Client()
-    client.force_login(doctor)
-    context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language],
-                                           timezone_id="Asia/Jakarta")
-    try:
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(chromium_browser, live_server.url, doctor,
+                           viewport=SIZES[size], locale=BROWSER_LOCALES[language],
+                           timezone_id="Asia/Jakarta") as context:
         page = context.new_page()
         page.goto(live_server.url + reverse("screening:history"))
         with translation.override(language):
@@ -76,5 +70,3 @@ def test_the_history_narrows_to_days_oldest_first(chromium_browser, live_server,
         assert page.get_by_label(labels["to"] + ":", exact=True).get_attribute("aria-invalid") == "true"
         assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
         page.screenshot(path=test_output / f"history-dates-error-{size}-{language}.png", full_page=True)
-    finally:
-        context.close()

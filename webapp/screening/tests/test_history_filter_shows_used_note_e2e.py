@@ -11,19 +11,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from playwright.sync_api import expect
 
+from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
 from webapp.tests.support.screening_helpers import store_reading
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 TYPED = "  follow up\u00a0 "
 SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
-LOCALES = {"en": "en-US", "id": "id-ID"}
 
 
 def note_box(html: str) -> str:
@@ -56,12 +54,8 @@ def test_the_note_box_shows_the_note_that_was_looked_for(chromium_browser, live_
                                                          size, language):
     store_reading(doctor, model_dir, xray_paths["normal"][0], note="Please follow up with PCR")
     store_reading(doctor, model_dir, xray_paths["covid"][0], note="Seen")
-    client = Client()
-    client.force_login(doctor)
-    context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language])
-    try:
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(chromium_browser, live_server.url, doctor,
+                           viewport=SIZES[size], locale=BROWSER_LOCALES[language]) as context:
         page = context.new_page()
         page.goto(live_server.url + reverse("screening:history"))
         with translation.override(language):
@@ -76,5 +70,3 @@ def test_the_note_box_shows_the_note_that_was_looked_for(chromium_browser, live_
         expect(box).to_have_value("follow up")
         assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
         page.screenshot(path=test_output / f"history-filter-note-{size}-{language}.png", full_page=True)
-    finally:
-        context.close()

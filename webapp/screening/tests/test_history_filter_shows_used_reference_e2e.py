@@ -11,20 +11,18 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from playwright.sync_api import expect
 
 from webapp.screening.forms import TYPED_REFERENCE_MAX
+from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
 from webapp.tests.support.screening_helpers import store_reading
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 TYPED = "  RM\u00a0001\u200b "
 SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
-LOCALES = {"en": "en-US", "id": "id-ID"}
 
 
 def patient_box(html: str) -> str:
@@ -52,12 +50,8 @@ def test_the_filter_box_shows_the_reference_that_was_looked_for(chromium_browser
                                                                 size, language):
     store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="RM 001")
     store_reading(doctor, model_dir, xray_paths["covid"][0], patient_reference="RM 777")
-    client = Client()
-    client.force_login(doctor)
-    context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language])
-    try:
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(chromium_browser, live_server.url, doctor,
+                           viewport=SIZES[size], locale=BROWSER_LOCALES[language]) as context:
         page = context.new_page()
         page.goto(live_server.url + reverse("screening:history"))
         with translation.override(language):
@@ -73,5 +67,3 @@ def test_the_filter_box_shows_the_reference_that_was_looked_for(chromium_browser
         expect(box).to_have_value("RM 001")
         assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
         page.screenshot(path=test_output / f"history-filter-reference-{size}-{language}.png", full_page=True)
-    finally:
-        context.close()

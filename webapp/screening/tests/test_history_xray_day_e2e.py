@@ -11,18 +11,16 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from playwright.sync_api import expect
 
 from webapp.screening.models import Reading
+from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SIZES = {"phone": {"width": 360, "height": 780}, "laptop": {"width": 1366, "height": 768}}
-LOCALES = {"en": "en-US", "id": "id-ID"}
 UTC = datetime.UTC
 
 
@@ -38,12 +36,9 @@ def test_the_history_lists_and_filters_by_the_xray_day(chromium_browser, live_se
         reading = make_reading(doctor, image)
         Reading.objects.filter(pk=reading.pk).update(taken_on=taken, created_at=uploaded, patient_reference=reference)
         films[name] = reading.pk
-    client = Client()
-    client.force_login(doctor)
-    context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language], timezone_id="UTC")
-    try:
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(chromium_browser, live_server.url, doctor,
+                           viewport=SIZES[size], locale=BROWSER_LOCALES[language],
+                           timezone_id="UTC") as context:
         page = context.new_page()
         page.goto(live_server.url + reverse("screening:history"))
         with translation.override(language):
@@ -81,5 +76,3 @@ def test_the_history_lists_and_filters_by_the_xray_day(chromium_browser, live_se
             box = page.locator(f"#id_{name}").bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= SIZES[size]["width"]
         page.screenshot(path=test_output / f"history-xray-day-filtered-{size}-{language}.png", full_page=True)
-    finally:
-        context.close()

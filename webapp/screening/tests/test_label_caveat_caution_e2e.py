@@ -5,11 +5,13 @@ Screenshots land in test-output/label-caveat-caution-*.png for a person to look 
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
-from webapp.tests.support.browser_helpers import record_page_errors
+from webapp.tests.support.browser_helpers import (
+    BROWSER_LOCALES,
+    record_page_errors,
+    signed_in_context,
+)
 from webapp.tests.support.screening_helpers import store_reading
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -21,7 +23,6 @@ CAVEAT = {
     "text": "(the engine's English text)",
 }
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
-LOCALES = {"en": "en-US", "id": "id-ID"}
 WORDS = {"en": ("Caution: “Normal” was right 130 of 402 times (32%) on hospitals it did not learn from.",
                 "Treat with caution:"),
          "id": ("Perhatian: “Normal” benar 130 dari 402 kali (32%) di rumah sakit yang tidak dipelajarinya.",
@@ -34,12 +35,8 @@ def test_a_normal_readings_caveat_is_a_caution_under_the_green_box(chromium_brow
                                                                    model_dir, media_root, patient, xray_paths,
                                                                    language, size):
     reading = store_reading(patient, model_dir, xray_paths["normal"][0], label="normal", warnings=[CAVEAT])
-    client = Client()
-    client.force_login(patient)
-    context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language])
-    try:
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(chromium_browser, live_server.url, patient,
+                           viewport=SIZES[size], locale=BROWSER_LOCALES[language]) as context:
         page = context.new_page()
         page.errors = record_page_errors(page)
         page.goto(f"{live_server.url}/screening/readings/{reading.pk}/")
@@ -63,5 +60,3 @@ def test_a_normal_readings_caveat_is_a_caution_under_the_green_box(chromium_brow
         page.wait_for_load_state("networkidle")
         page.screenshot(path=test_output / f"label-caveat-caution-{size}-{language}.png", full_page=size == "phone")
         assert page.errors == []
-    finally:
-        context.close()

@@ -6,11 +6,10 @@ Screenshots land in test-output/long-text-*.png for a person to look at."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 
 from webapp.screening.models import Reading
+from webapp.tests.support.browser_helpers import signed_in_context
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,12 +28,7 @@ def test_long_unbroken_texts_fit_a_phone(chromium_browser, live_server, test_out
     Reading.objects.filter(pk=reading.pk).update(patient_reference=REFERENCE)
     make_reading(doctor, xray_paths["covid"][0])
     Reading.objects.exclude(pk=reading.pk).update(patient_reference=REFERENCE)
-    client = Client()
-    client.force_login(doctor)
-    context = chromium_browser.new_context(viewport=PHONE)
-    try:
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(chromium_browser, live_server.url, doctor, viewport=PHONE) as context:
         page = context.new_page()
         pages = {
             "history": reverse("screening:history"),
@@ -48,5 +42,3 @@ def test_long_unbroken_texts_fit_a_phone(chromium_browser, live_server, test_out
             assert width(page) <= PHONE["width"], name
         page.goto(live_server.url + pages["history"])
         assert REFERENCE in page.get_by_test_id("reading-list").inner_text().replace("\n", "")
-    finally:
-        context.close()

@@ -7,8 +7,6 @@ Screenshots land in test-output/refusal-advice-*.png for a person to look at.
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from webapp.screening.models import Reading
@@ -18,12 +16,15 @@ from webapp.screening.tests.test_refusal_advice_by_role import (
     IMAGING_SYSTEM,
     PATIENT_WORDS,
 )
-from webapp.tests.support.browser_helpers import record_page_errors
+from webapp.tests.support.browser_helpers import (
+    BROWSER_LOCALES,
+    record_page_errors,
+    signed_in_context,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
-LOCALES = {"en": "en-US", "id": "id-ID"}
 # The advice under the reason (screen.not_a_cxr_advice), its second sentence.
 ADVICE = {("doctor", "en"): "export it again from the imaging system as DICOM or PNG",
           ("doctor", "id"): "ekspor ulang dari sistem pencitraan sebagai DICOM atau PNG",
@@ -40,12 +41,8 @@ def test_a_phone_photo_is_refused_with_advice_for_its_uploader(
         doctor, patient, role, size, language):
     photo = tmp_path / "foto.jpg"
     photo.write_bytes(phone_photo(xray_paths["normal"][0]))
-    client = Client()
-    client.force_login(doctor if role == "doctor" else patient)
-    context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language])
-    try:
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(chromium_browser, live_server.url, doctor if role == "doctor" else patient,
+                           viewport=SIZES[size], locale=BROWSER_LOCALES[language]) as context:
         page = context.new_page()
         page.set_default_timeout(30_000)
         errors = record_page_errors(page, ignored_statuses=frozenset({422}))
@@ -69,5 +66,3 @@ def test_a_phone_photo_is_refused_with_advice_for_its_uploader(
         # The refusal's own 422 is expected (the browser logs it to the console too).
         assert [e for e in errors if "status of 422" not in e] == []
         assert not Reading.objects.exists()
-    finally:
-        context.close()

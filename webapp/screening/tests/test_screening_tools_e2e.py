@@ -17,7 +17,11 @@ from playwright.sync_api import expect
 
 from webapp.screening import batches
 from webapp.screening.models import Reading
-from webapp.tests.support.browser_helpers import record_page_errors
+from webapp.tests.support.browser_helpers import (
+    BROWSER_LOCALES,
+    record_page_errors,
+    signed_in_context,
+)
 from webapp.tests.support.screening_helpers import store_reading
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -25,7 +29,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
-LOCALES = {"en": "en-US", "id": "id-ID"}
 
 
 @pytest.fixture
@@ -37,7 +40,7 @@ def open_page(chromium_browser, live_server):
     def open_(user, path, size="desktop", language="en", **options):
         client = Client()
         client.force_login(user)
-        context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language], **options)
+        context = chromium_browser.new_context(viewport=SIZES[size], locale=BROWSER_LOCALES[language], **options)
         contexts.append(context)
         context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
@@ -112,12 +115,8 @@ def test_a_single_small_file_is_sized_in_kilobytes(open_page, test_output, model
 def test_several_files_without_javascript(chromium_browser, live_server, test_output, model_dir, media_root,
                                           patient, xray_paths, settings, tmp_path):
     settings.DATA_DIR = tmp_path
-    client = Client()
-    client.force_login(patient)
-    context = chromium_browser.new_context(java_script_enabled=False, viewport=PHONE)
-    try:
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(chromium_browser, live_server.url, patient,
+                           java_script_enabled=False, viewport=PHONE) as context:
         page = context.new_page()
         page.goto(f"{live_server.url}/screening/upload/")
         page.set_input_files("#id_image", [str(xray_paths["covid"][0]), str(xray_paths["normal"][0])])
@@ -135,8 +134,6 @@ def test_several_files_without_javascript(chromium_browser, live_server, test_ou
         expect(results.locator('[data-state="done"]')).to_have_count(2)
         assert Reading.objects.count() == 2
         page.screenshot(path=test_output / "screening-tools-upload-no-js-phone.png", full_page=True)
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
@@ -147,13 +144,10 @@ def test_an_oversized_upload_without_javascript_keeps_the_reference(chromium_bro
     still in its field on the page that says so (the browser never keeps the chosen files)."""
     settings.DATA_DIR = tmp_path
     settings.MAX_UPLOAD_BYTES = 20_000
-    client = Client()
-    client.force_login(doctor)
-    context = chromium_browser.new_context(java_script_enabled=False, viewport=PHONE, locale=LOCALES[language])
-    try:
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value},
-                             {"name": "django_language", "value": language, "url": live_server.url}])
+    with signed_in_context(chromium_browser, live_server.url, doctor,
+                           java_script_enabled=False, viewport=PHONE, locale=BROWSER_LOCALES[language],
+                           extra_cookies=({"name": "django_language", "value": language, "url": live_server.url},)
+                           ) as context:
         page = context.new_page()
         page.goto(f"{live_server.url}/screening/upload/")
         page.set_input_files("#id_image", [str(xray_paths["covid"][0]), str(xray_paths["normal"][0])])
@@ -164,8 +158,6 @@ def test_an_oversized_upload_without_javascript_keeps_the_reference(chromium_bro
         expect(page.get_by_test_id("typed-not-kept")).to_have_count(0)
         assert Reading.objects.count() == 0
         page.screenshot(path=test_output / f"screening-tools-upload-no-js-too-large-{language}.png", full_page=True)
-    finally:
-        context.close()
 
 
 # --- the X-ray viewer ---------------------------------------------------------------------------

@@ -4,16 +4,17 @@ Indonesian. Screenshots land in test-output/upload-tips-*.png for a person to lo
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
-from webapp.tests.support.browser_helpers import record_page_errors
+from webapp.tests.support.browser_helpers import (
+    BROWSER_LOCALES,
+    record_page_errors,
+    signed_in_context,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
-LOCALES = {"en": "en-US", "id": "id-ID"}
 TIPS = {("doctor", "en"): "export it from the imaging system (PACS) as DICOM or PNG",
         ("doctor", "id"): "ekspor dari sistem pencitraan (PACS) sebagai DICOM atau PNG",
         ("patient", "en"): "ask the clinic or hospital that took it for a digital copy",
@@ -25,12 +26,8 @@ TIPS = {("doctor", "en"): "export it from the imaging system (PACS) as DICOM or 
 def test_the_file_tip_speaks_to_the_uploader(chromium_browser, live_server, test_output, make_user, model_dir,
                                              role, size, language):
     user = make_user(role=role)
-    client = Client()
-    client.force_login(user)
-    context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language])
-    try:
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(chromium_browser, live_server.url, user,
+                           viewport=SIZES[size], locale=BROWSER_LOCALES[language]) as context:
         page = context.new_page()
         errors = record_page_errors(page)
         page.goto(f"{live_server.url}/screening/upload/")
@@ -42,5 +39,3 @@ def test_the_file_tip_speaks_to_the_uploader(chromium_browser, live_server, test
         help_box.scroll_into_view_if_needed()
         page.screenshot(path=test_output / f"upload-tips-{role}-{size}-{language}.png", full_page=True)
         assert errors == []
-    finally:
-        context.close()

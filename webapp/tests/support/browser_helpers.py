@@ -1,6 +1,37 @@
 """Helpers shared by the browser tests."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.test import Client
+
+# The Playwright locale each language of the site is tested in.
+BROWSER_LOCALES = {"en": "en-US", "id": "id-ID"}
+
+
+@contextmanager
+def signed_in_context(browser, base_url: str, user, *, extra_cookies: tuple[dict, ...] = (),
+                      **context_options) -> Iterator:
+    """A browser context already signed in as `user`, closed afterwards.
+
+    A browser test is about the page, not the login form: typing the password on every test
+    is slow and fails for reasons that have nothing to do with the page. So Django's test
+    Client logs `user` in (force_login), and the browser gets that session's cookie for
+    `base_url` (then `extra_cookies`, e.g. a django_language cookie). `context_options` go to
+    `browser.new_context` (viewport, locale, timezone_id, java_script_enabled...)."""
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(**context_options)
+    try:
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": base_url,
+                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value},
+                             *extra_cookies])
+        yield context
+    finally:
+        context.close()
+
 
 def record_page_errors(page, ignored_statuses: frozenset[int] = frozenset()) -> list[str]:
     """Collect console errors (a CSP violation shows up as one), uncaught script errors and
