@@ -57,7 +57,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         existing_file(args.index, "--index")
     from cxr.data import index as idx
-    from cxr.training.out_of_source import DEFAULT_GROUPS, parse_groups, run_out_of_source
+    from cxr.training.out_of_source import (
+        DEFAULT_GROUPS,
+        ProtocolMismatch,
+        parse_groups,
+        run_out_of_source,
+    )
 
     check_device(args.device)
     groups = parse_groups(args.group) if args.group else DEFAULT_GROUPS
@@ -77,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise CliError(f"sources in no held-out group: {', '.join(missing)}; add them to a --group")
     config = config_from_args(args, split_csv="", out_dir="")
-    path = run_out_of_source(frame, args.out, config, groups, root=args.shared, only=only)
+    try:
+        path = run_out_of_source(frame, args.out, config, groups, root=args.shared, only=only)
+    except ProtocolMismatch as exc:  # found before any fold trains
+        raise CliError(str(exc)) from None
     print(f"out-of-source predictions: {path}" if path else "out-of-source folds done; others still running")
     return 0

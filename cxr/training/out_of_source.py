@@ -159,6 +159,31 @@ def run_out_of_source(
     return write_predictions(frame, out_dir, groups, root)
 
 
+class ProtocolMismatch(ValueError):
+    """The output folder holds folds of another recipe, grouping or data set: resuming there would
+    mix two protocols in one set of out-of-source readings."""
+
+    def __init__(self, out_dir: Path, differences: list[str]):
+        self.differences = differences
+        super().__init__(f"{out_dir} holds out-of-source runs of another protocol (differs in: "
+                         f"{', '.join(differences) or 'its layout'}): use another --out folder, or "
+                         "the options it was started with (its protocol.json)")
+
+
+def _differences(before: dict, now: dict, prefix: str = "") -> list[str]:
+    """The dotted names of the protocol entries that differ ("recipe.lr", "groups")."""
+    found = []
+    for key in sorted(set(before) | set(now)):
+        old, new = before.get(key), now.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict) and key == "recipe":
+            found += _differences(old, new, f"{prefix}{key}.")
+        else:
+            found.append(f"{prefix}{key}")
+    return found
+
+
 def _record_protocol(out_dir: Path, groups: Mapping[str, Sequence[str]], recipe: dict,
                      frame: pd.DataFrame) -> None:
     """Write `protocol.json`, refusing to mix two recipes or groupings in one folder."""
@@ -176,7 +201,7 @@ def _record_protocol(out_dir: Path, groups: Mapping[str, Sequence[str]], recipe:
     if path.exists():
         before = json.loads(path.read_text(encoding="utf-8"))
         if before != protocol:
-            raise ValueError(f"{out_dir} holds out-of-source runs of another protocol: use another folder")
+            raise ProtocolMismatch(out_dir, _differences(before, protocol))
     # Atomic: folds running in parallel processes each record the same protocol.
     with atomic_target(path) as tmp:
         tmp.write_text(json.dumps(protocol, indent=2) + "\n", encoding="utf-8")

@@ -101,3 +101,33 @@ def test_out_of_source_groups_and_folds_are_checked_before_training(tmp_path, ca
     assert _one_error_line(capsys.readouterr().err) == \
         "error: sources in no held-out group: nih; add them to a --group"
     assert not out.exists()
+
+
+def test_resuming_into_a_folder_of_another_protocol_names_what_differs(tmp_path, capsys):
+    """A folder started with other options is refused in one line that names the differing
+    option, before any fold trains (it was a ValueError traceback)."""
+    pytest.importorskip("torch")
+    import dataclasses
+
+    from cxr.cli import build_parser
+    from cxr.cli.train import config_from_args
+    from cxr.data import index as idx
+    from cxr.training.out_of_source import PROTOCOL_FILE, RUNTIME_FIELDS, _record_protocol
+
+    index = tmp_path / "index.csv"
+    index.write_text("path,label,source,patient_id,origin\n"
+                     "a.png,covid,cohen,,x\nb.png,normal,nih,,x\n")
+    out = tmp_path / "oos"
+    out.mkdir()
+    argv = ["out-of-source", "--index", str(index), "--out", str(out), "--device", "cpu",
+            "--group", "a=cohen", "--group", "b=nih"]
+    # The folder as a first run with --lr 0.01 left it (the protocol is written before training).
+    config = config_from_args(build_parser().parse_args([*argv, "--lr", "0.01"]), split_csv="", out_dir="")
+    recipe = {k: v for k, v in dataclasses.asdict(config).items() if k not in RUNTIME_FIELDS}
+    _record_protocol(out, {"a": ["cohen"], "b": ["nih"]}, recipe,
+                     idx.task_frame(idx.read_index(index), "3class"))
+
+    assert main([*argv, "--lr", "0.001"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "holds out-of-source runs of another protocol (differs in: recipe.lr)" in line
+    assert sorted(p.name for p in out.iterdir()) == [PROTOCOL_FILE]  # no fold was started
