@@ -10,38 +10,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from webapp.screening.models import SiteValidation
+from webapp.tests.support.site_validation_helpers import csv_of, labelled, post_site_check
 
 URL = "/screening/site-validation/"
-
-
-@pytest.fixture
-def admin_client(make_user, screening_settings):
-    admin = make_user(email="admin@example.org", role="doctor", is_staff=True)
-    client = Client()
-    client.force_login(admin)
-    client.admin = admin
-    return client
-
-
-def labelled(xray_paths, per_class: int = 2) -> list[tuple[str, bytes, str]]:
-    """(file name, bytes, label): real X-rays of each class."""
-    return [(p.name, p.read_bytes(), label) for label in sorted(xray_paths) for p in xray_paths[label][:per_class]]
-
-
-def post(client, files, labels_csv: str | None, **extra):
-    data = {"images": [SimpleUploadedFile(name, body) for name, body, _label in files]}
-    if labels_csv is not None:
-        data["labels"] = SimpleUploadedFile("labels.csv", labels_csv.encode(), content_type="text/csv")
-    return client.post(URL, data, **extra)
-
-
-def csv_of(files) -> str:
-    return "file,label\n" + "".join(f"{name},{label}\n" for name, _body, label in files)
 
 
 def test_anonymous_users_are_sent_to_log_in(client, db):
@@ -53,13 +28,13 @@ def test_patients_and_doctors_are_not_allowed(patient_client, doctor_client, scr
     for client in (patient_client, doctor_client):
         assert client.get(URL).status_code == 403
         files = labelled(xray_paths, 1)
-        assert post(client, files, csv_of(files)).status_code == 403
+        assert post_site_check(client, files, csv_of(files)).status_code == 403
     assert SiteValidation.objects.count() == 0
 
 
 def test_only_staff_open_a_stored_report(admin_client, patient_client, doctor_client, xray_paths):
     files = labelled(xray_paths, 1)
-    location = post(admin_client, files, csv_of(files))["Location"]
+    location = post_site_check(admin_client, files, csv_of(files))["Location"]
     assert admin_client.get(location).status_code == 200
     assert patient_client.get(location).status_code == 403
     assert doctor_client.get(location).status_code == 403
@@ -76,7 +51,7 @@ def test_staff_see_the_form_with_the_format_and_limits(admin_client):
 
 def test_a_run_is_stored_with_its_report_and_no_image(admin_client, xray_paths, media_root):
     files = labelled(xray_paths, 2)
-    response = post(admin_client, files, csv_of(files))
+    response = post_site_check(admin_client, files, csv_of(files))
     validation = SiteValidation.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("screening:site_validation_detail", args=[validation.pk])
@@ -116,7 +91,7 @@ def test_a_run_is_stored_with_its_report_and_no_image(admin_client, xray_paths, 
 
 def test_the_report_is_said_in_indonesian(admin_client, xray_paths):
     files = labelled(xray_paths, 1)
-    location = post(admin_client, files, csv_of(files))["Location"]
+    location = post_site_check(admin_client, files, csv_of(files))["Location"]
     admin_client.cookies["django_language"] = "id"
     html = admin_client.get(location).content.decode()
     assert "Kasus terlalu sedikit untuk dinilai" in html
@@ -200,19 +175,19 @@ def _problem_page(response, status: int, *phrases):
 
 
 def test_missing_labels_file(admin_client, xray_paths):
-    _problem_page(post(admin_client, labelled(xray_paths, 1), None), 400, "Choose the labels file")
+    _problem_page(post_site_check(admin_client, labelled(xray_paths, 1), None), 400, "Choose the labels file")
 
 
 def test_labels_without_the_columns(admin_client, xray_paths):
     files = labelled(xray_paths, 1)
-    _problem_page(post(admin_client, files, "name;diagnosis\na.png;covid\n"), 400,
+    _problem_page(post_site_check(admin_client, files, "name;diagnosis\na.png;covid\n"), 400,
                   "needs the columns file and label", "name, diagnosis")
 
 
 def test_an_unknown_label_names_its_line(admin_client, xray_paths):
     files = labelled(xray_paths, 1)
     text = csv_of(files).replace(",pneumonia", ",tuberculosis")
-    _problem_page(post(admin_client, files, text), 400, "Line 4: the label “tuberculosis”",
+    _problem_page(post_site_check(admin_client, files, text), 400, "Line 4: the label “tuberculosis”",
                   "covid, pneumonia, normal")
 
 
@@ -221,37 +196,37 @@ def test_labels_the_csv_module_cannot_read_are_refused_with_the_line(admin_clien
     limit that raised csv.Error, a server error, instead of a refusal naming the line."""
     files = labelled(xray_paths, 1)
     text = csv_of(files) + '"unclosed.png,normal\n' + "x.png,normal\n" * 12_000
-    _problem_page(post(admin_client, files, text), 400, "is not a CSV file this page can read",
+    _problem_page(post_site_check(admin_client, files, text), 400, "is not a CSV file this page can read",
                   "field larger than field limit")
 
 
 def test_listed_but_not_uploaded_and_uploaded_but_not_listed(admin_client, xray_paths):
     files = labelled(xray_paths, 1)
     text = csv_of(files[1:]) + "absent.png,normal\n"
-    _problem_page(post(admin_client, files, text), 400,
+    _problem_page(post_site_check(admin_client, files, text), 400,
                   "absent.png is listed in the labels file but was not uploaded.",
                   f"{files[0][0]} was uploaded but is not listed in the labels file.")
 
 
 def test_a_file_that_is_not_an_image(admin_client, xray_paths):
     files = labelled(xray_paths, 1) + [("notes.png", b"these are my notes, not an X-ray", "normal")]
-    _problem_page(post(admin_client, files, csv_of(files)), 422, "notes.png cannot be read as an X-ray",
+    _problem_page(post_site_check(admin_client, files, csv_of(files)), 422, "notes.png cannot be read as an X-ray",
                   "Remove these files")
 
 
 def test_too_large_files(admin_client, xray_paths, settings):
     files = labelled(xray_paths, 1)
     settings.MAX_UPLOAD_BYTES = 1000
-    _problem_page(post(admin_client, files, csv_of(files)), 400,
+    _problem_page(post_site_check(admin_client, files, csv_of(files)), 400,
                   f"{files[0][0]} is", "the limit per file is 1 KB")
 
 
 def test_too_many_files(admin_client, xray_paths, settings):
     files = labelled(xray_paths, 2)  # 6 X-rays and the labels file
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 5  # 4 X-rays per run
-    _problem_page(post(admin_client, files, csv_of(files)), 400, "At most 4 X-ray files can be checked at once")
+    _problem_page(post_site_check(admin_client, files, csv_of(files)), 400, "At most 4 X-ray files can be checked at once")
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 7  # 6: Django accepts the request, the page its files
-    assert post(admin_client, files, csv_of(files)).status_code == 302
+    assert post_site_check(admin_client, files, csv_of(files)).status_code == 302
 
 
 def test_the_history_says_what_each_reading_could_be(patient, patient_client, make_reading, xray_paths):
@@ -299,7 +274,7 @@ def test_a_run_through_the_site_calibration_says_so(admin_client, xray_paths, se
     engine._loaded.clear()
     try:
         files = labelled(xray_paths)
-        location = post(admin_client, files, csv_of(files))["Location"]
+        location = post_site_check(admin_client, files, csv_of(files))["Location"]
         validation = SiteValidation.objects.get()
         assert validation.report["site_calibration"] == {"cases": 64, "fitted_at": "2026-12-01", "site": ""}
         html = admin_client.get(location).content.decode().replace("&#x27;", "'")
@@ -337,7 +312,7 @@ def test_the_card_column_shows_the_cards_figures_and_the_refusal_target(admin_cl
     engine._loaded.clear()
     try:
         files = labelled(xray_paths)
-        location = post(admin_client, files, csv_of(files))["Location"]
+        location = post_site_check(admin_client, files, csv_of(files))["Location"]
         report = SiteValidation.objects.get().report
         expected = site_report([], card["classes"], **card_figures(ModelCard.from_dict(card)))["card"]
         assert report["card"] == expected and report["card"]["unseen_accuracy"] == 0.375

@@ -160,17 +160,6 @@ def test_the_pages_words_are_the_reports():
         assert str(site_validation.CONSISTENT_NEXT) == site_check.CONSISTENT_NEXT
 
 
-@pytest.fixture
-def admin_client(make_user, screening_settings):
-    from django.test import Client
-
-    admin = make_user(email="admin@example.org", role="doctor", is_staff=True)
-    client = Client()
-    client.force_login(admin)
-    client.admin = admin
-    return client
-
-
 @pytest.mark.parametrize("language", ["en", "id"])
 def test_the_report_table_shows_the_figure_the_verdict_compares_with(admin_client, language):
     figures = _bundled_figures()

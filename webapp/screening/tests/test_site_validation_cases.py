@@ -10,33 +10,13 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from webapp.screening.models import SiteValidation
+from webapp.tests.support.site_validation_helpers import labelled, post_site_check
 
 URL = "/screening/site-validation/"
-
-
-@pytest.fixture
-def admin_client(make_user, screening_settings):
-    admin = make_user(email="admin@example.org", role="doctor", is_staff=True)
-    client = Client()
-    client.force_login(admin)
-    client.admin = admin
-    return client
-
-
-def _post(client, files, labels: str):
-    return client.post(URL, {
-        "images": [SimpleUploadedFile(name, body) for name, body, _label in files],
-        "labels": SimpleUploadedFile("labels.csv", labels.encode(), content_type="text/csv")})
-
-
-def _files(xray_paths, per_class: int = 2):
-    return [(p.name, p.read_bytes(), label) for label in sorted(xray_paths) for p in xray_paths[label][:per_class]]
 
 
 def _colour_photo() -> bytes:
@@ -59,10 +39,10 @@ def _rows(response) -> list[dict]:
 
 def test_the_report_offers_every_case_as_a_csv_to_staff_only(admin_client, patient_client, doctor_client,
                                                              xray_paths):
-    files = _files(xray_paths) + [("holiday.png", _colour_photo(), "normal")]  # refused: not an X-ray
+    files = labelled(xray_paths) + [("holiday.png", _colour_photo(), "normal")]  # refused: not an X-ray
     files[0] = ("=HYPERLINK(1).png", files[0][1], files[0][2])  # a name a spreadsheet would run
     labels = "file,label\n" + "".join(f"{name},{label}\n" for name, _body, label in files)
-    location = _post(admin_client, files, labels)["Location"]
+    location = post_site_check(admin_client, files, labels)["Location"]
     validation = SiteValidation.objects.get()
     stored = validation.report["per_case"]
     assert stored["classes"] == ["covid", "pneumonia", "normal"] and len(stored["cases"]) == len(files)
@@ -81,8 +61,8 @@ def test_the_report_offers_every_case_as_a_csv_to_staff_only(admin_client, patie
     assert [r["file"] for r in rows] == ["'=HYPERLINK(1).png"] + [name for name, _b, _l in files[1:]]
     assert [r["true_label"] for r in rows] == [label for _n, _b, label in files]
     # The same counts as the report: labels given and right, the most likely class right, refusals.
-    labelled = [r for r in rows if r["reading"] in ("covid", "pneumonia", "normal")]
-    assert len(labelled) == validation.labelled and sum(r["label_right"] == "yes" for r in labelled) == validation.right
+    labelled_rows = [r for r in rows if r["reading"] in ("covid", "pneumonia", "normal")]
+    assert len(labelled_rows) == validation.labelled and sum(r["label_right"] == "yes" for r in labelled_rows) == validation.right
     refused = [r for r in rows if r["reading"] == "refused"]
     assert len(refused) == validation.refused and all(r["p_covid"] == "" and r["reason"] for r in refused)
     read = [r for r in rows if r["reading"] != "refused"]

@@ -6,39 +6,22 @@ the stub model, the real database.
 """
 from __future__ import annotations
 
-import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
-
 from webapp.screening.models import SiteValidation
+from webapp.tests.support.site_validation_helpers import post_site_check
 
 URL = "/screening/site-validation/"
 SPELLINGS = {"covid": "COVID-19", "pneumonia": "Viral Pneumonia", "normal": "No Finding"}
 
 
-@pytest.fixture
-def admin_client(make_user, screening_settings):
-    admin = make_user(email="admin@example.org", role="doctor", is_staff=True)
-    client = Client()
-    client.force_login(admin)
-    return client
-
-
-def _post(client, files, labels: str):
-    return client.post(URL, {
-        "images": [SimpleUploadedFile(name, body) for name, body, _label in files],
-        "labels": SimpleUploadedFile("labels.csv", labels.encode(), content_type="text/csv")})
-
-
 def test_labels_may_be_spelt_as_data_import_spells_class_folders(admin_client, xray_paths):
     files = [(p.name, p.read_bytes(), label) for label in sorted(xray_paths) for p in xray_paths[label][:2]]
     labels = "file,label\n" + "".join(f"{name},{SPELLINGS[label]}\n" for name, _body, label in files)
-    response = _post(admin_client, files, labels)
+    response = post_site_check(admin_client, files, labels)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert SiteValidation.objects.get().report["by_truth"] == {"covid": 2, "pneumonia": 2, "normal": 2}
     # Not a spelling of any class: refused, saying such spellings exist.
     labels = labels.replace("No Finding", "COVID-19 pneumonia", 1)
-    response = _post(admin_client, files, labels)
+    response = post_site_check(admin_client, files, labels)
     assert response.status_code == 400
     html = response.content.decode()
     assert "the label “COVID-19 pneumonia”" in html and "such as COVID-19 or Viral Pneumonia" in html
