@@ -34,7 +34,8 @@ from django.utils.translation import gettext
 
 from . import engine_text, storage
 from .batch_models import BatchItem, UploadBatch
-from .screen import UploadRefused, is_doctor
+from .forms import is_doctor
+from .screen import UploadRefused
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ from cxr.inference.notices import Notice
 
 from . import engine_text, imaging, storage
 from .engine import ModelUnavailable, get_predictor
+from .forms import is_doctor  # refusals tell a verified doctor to export from the imaging system
 from .models import Reading
 from .taken_on import taken_on
 
@@ -40,12 +41,6 @@ NOT_A_CXR_ADVICE_FOR_PATIENTS = (
                  "or a digital copy (on a CD, by e-mail or through their patient website), and "
                  "upload that instead of a photo of the screen or film."),
 )
-
-
-def is_doctor(user) -> bool:
-    """Whether the uploader is a verified doctor (forms.is_doctor's rule): refusals tell a doctor
-    to export the X-ray from the imaging system, anyone else where to get its file."""
-    return bool(getattr(user, "is_doctor", False))
 
 
 def not_a_cxr_advice(doctor: bool) -> tuple[str, ...]:
