@@ -135,8 +135,9 @@ class NearestForm(forms.Form):
         return data
 
     miss: "places.NotFound | None" = None
-    # The page's message for a place not found when its script does not run (the error itself
-    # names the "Use my location" button, which only the script shows).
+    # The page's message for a place not found where the "Use my location" button is hidden
+    # (the error itself names it): without the page's script, or in a browser that cannot tell
+    # its location.
     miss_message_without_script = ""
 
     def place_suggestions(self) -> dict | None:

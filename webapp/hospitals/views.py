@@ -10,7 +10,10 @@ coordinates pick which of several places named TEXT, as a chosen suggestion send
     400 {"message": "...", "errors": {field: [...]}} for an unknown place or bad parameters;
         for a place not found, also "suggestions": {"lead": "Did you mean:", "places": [{"label",
         "lat", "lon", "detail", "url"}, ...]} when places of a close name are known ("Bandug":
-        Bandung), or the towns the lists' addresses put a kecamatan in; "url" runs that search.
+        Bandung), or the towns the lists' addresses put a kecamatan in; "url" runs that search;
+        and "message_without_location_button": the same message without the advice to use the
+        page's "Use my location" button, for a browser that cannot tell its location (the page
+        hides the button there).
 """
 from urllib.parse import urlencode, urlsplit
 
@@ -163,6 +166,8 @@ def nearest_json(request):
     if not form.is_valid():
         errors = {name: [str(message) for message in messages] for name, messages in form.errors.items()}
         answer = {"message": form.first_error(), "errors": errors}
+        if form.miss_message_without_script:
+            answer["message_without_location_button"] = form.miss_message_without_script
         if suggestions := form.place_suggestions():
             answer["suggestions"] = suggestions
         return JsonResponse(answer, status=400)

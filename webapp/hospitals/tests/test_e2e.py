@@ -461,6 +461,39 @@ def test_a_place_not_found_names_the_location_button_only_where_it_is_shown(
             context.close()
 
 
+@pytest.mark.parametrize(("language", "button"), [("en", "Use my location"), ("id", "Gunakan lokasi saya")])
+def test_a_browser_without_location_is_never_told_to_use_the_location_button(
+        chromium_browser, live_server, hospitals, test_output, language, button):
+    """Where the browser cannot tell its location the page hides the “Use my location” button
+    and its privacy note, but a place not found still said to press it: typed (the JSON answer)
+    and opened as a link (the server's page). Both now give the message that names no button."""
+    context = chromium_browser.new_context(viewport={"width": 390, "height": 844},
+                                           locale="id-ID" if language == "id" else "en-US")
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    # As in a browser without the Geolocation API: `"geolocation" in navigator` is false.
+    context.add_init_script("delete Navigator.prototype.geolocation;")
+    page = context.new_page()
+    page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+    try:
+        open_finder(page, live_server.url)
+        assert not page.get_by_role("button", name=button).is_visible()
+        assert not page.locator("#use-location-note").is_visible()
+        page.locator("#id_place").fill("Bandug")
+        page.locator("#id_place").press("Enter")
+        error = page.locator("#place-error")
+        error.wait_for()
+        assert "“Bandug”" in error.inner_text() and button not in error.inner_text(), error.inner_text()
+        page.screenshot(path=test_output / f"hospitals-not-found-no-location-typed-{language}.png", full_page=True)
+
+        page.goto(f"{live_server.url}/hospitals/?" + urlencode({"place": "Kec. Tebet"}))
+        message = page.locator("#id_place_error").inner_text()  # what is shown, no more
+        assert "“Tebet”" in message and "-6.2088, 106.8456" in message and button not in message, message
+        assert not page.locator("#use-location-note").is_visible()
+        page.screenshot(path=test_output / f"hospitals-not-found-no-location-link-{language}.png", full_page=True)
+    finally:
+        context.close()
+
+
 def test_a_town_abroad_is_offered_with_its_country_in_indonesian(chromium_browser, live_server, hospitals, test_output):
     """Found by an audit: the Indonesian page offered "Did you mean: Chicago, Illinois, United
     States", GeoNames' English. The country is named in Indonesian, in the offer and the results."""

@@ -211,3 +211,16 @@ def test_an_administrative_word_alone_names_no_place_and_suggests_none(both_list
     assert places.resolve(text) is None
     status, data = nearest_json(client, place=text)
     assert status == 400 and "suggestions" not in data
+
+
+def test_the_not_found_answer_also_words_the_message_without_the_button(both_lists, client):
+    """A browser that cannot tell its location hides the button: the answer carries the message
+    that names none, for the page to show there. Other errors have no such variant."""
+    for text in ("Bandug", "Kec. Tebet", "Xyzzyville"):
+        status, data = nearest_json(client, place=text)
+        variant = data["message_without_location_button"]
+        assert status == 400 and "Use my location" not in variant
+        assert variant.split(".")[0] == data["message"].split(".")[0]  # the same place named
+        assert "-6.2088, 106.8456" in variant
+    status, data = nearest_json(client, lat="abc", lon="1")
+    assert status == 400 and "message_without_location_button" not in data

@@ -33,6 +33,10 @@
 
   function setStatus(message) { statusLine.textContent = message || ""; }
 
+  // Some browsers cannot tell their location (old ones; others outside HTTPS): the "Use my
+  // location" button stays hidden there, and no message may tell the user to press it.
+  var canLocate = "geolocation" in navigator;
+
   function showMapNote() { if (mapNote) mapNote.hidden = false; }
 
   // --- the map (optional: the list works when Leaflet or the tiles are missing) ---------------
@@ -206,7 +210,11 @@
       .then(function (answer) {
         if (!answer.ok) {
           setStatus("");
-          if (answer.data.errors && answer.data.errors.place) { showPlaceError(answer.data.message, answer.data.suggestions); return; }
+          if (answer.data.errors && answer.data.errors.place) {
+            var message = canLocate ? answer.data.message : answer.data.message_without_location_button || answer.data.message;
+            showPlaceError(message, answer.data.suggestions);
+            return;
+          }
           throw new Error(answer.data.message);
         }
         var data = answer.data;
@@ -373,8 +381,13 @@
 
   // --- the browser's location --------------------------------------------------------------------
   var locateButton = document.getElementById("use-location");
-  if (!("geolocation" in navigator)) {
+  if (!canLocate) {
     locateButton.parentElement.hidden = true;
+    document.getElementById("use-location-note").hidden = true;
+    // The server's message for a place not found (a shared link, a reload): its variant that
+    // names no button, as without this script.
+    document.querySelectorAll(".miss-with-location-button").forEach(function (span) { span.hidden = true; });
+    document.querySelectorAll(".miss-without-location-button").forEach(function (span) { span.classList.remove("js-hide"); });
   }
   locateButton.addEventListener("click", function () {
     setStatus(text.locating);
