@@ -97,14 +97,14 @@ def config_from_args(args: argparse.Namespace, split_csv: str, out_dir: str):
 
 
 def check_train_options(args: argparse.Namespace) -> None:
-    """The training options that do not go together (cxr.training.loop.train refuses them too,
-    but only after torch has loaded): a UsageError before anything is read or written."""
-    if args.mixup > 0 and args.adversary_weight > 0:
-        raise UsageError("--mixup and --adversary-weight cannot be combined (a mixed image has two sources)")
-    if args.consistency > 0 and (args.augment != "paper+codec-last" or args.mixup > 0
-                                 or args.adversary_weight > 0):
-        raise UsageError("--consistency compares an image with its JPEG copy: it needs --augment "
-                         "paper+codec-last, without --mixup or --adversary-weight")
+    """The training options that do not go together: a UsageError before anything is read or
+    written (cxr.training.loop.train refuses them too, but only after torch has loaded)."""
+    from cxr.training.options import conflicting_options
+
+    problem = conflicting_options(mixup=args.mixup, adversary_weight=args.adversary_weight,
+                                  consistency=args.consistency, augment=args.augment)
+    if problem:
+        raise UsageError(problem)
 
 
 def check_device(name: str) -> None:

@@ -29,6 +29,7 @@ from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from cxr.training.adversary import SourceAdversary, ramp, source_codes
 from cxr.training.augment import augment_images, codec_views, jensen_shannon
 from cxr.training.models import build_model
+from cxr.training.options import conflicting_options
 from cxr.training.registry import ARCHITECTURES, canonical_arch
 from cxr.training.schedule import EarlyStopping, learning_rate
 
@@ -220,12 +221,10 @@ def _write_history(path: Path, rows: list[dict]) -> None:
 def train(config: TrainConfig, log=print) -> Path:
     """Train one model; returns its run folder (see docs/architecture.md for what it holds)."""
     arch = canonical_arch(config.arch)
-    if config.mixup > 0 and config.adversary_weight > 0:
-        raise ValueError("mixup and the source adversary cannot be combined (a mixed image has two sources)")
-    if config.consistency > 0 and (config.augment != "paper+codec-last" or config.mixup > 0
-                                   or config.adversary_weight > 0):
-        raise ValueError("the consistency loss compares an image with its JPEG copy: it needs augment "
-                         "paper+codec-last, without mixup or the source adversary")
+    problem = conflicting_options(mixup=config.mixup, adversary_weight=config.adversary_weight,
+                                  consistency=config.consistency, augment=config.augment)
+    if problem:
+        raise ValueError(problem)
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     record = dataclasses.asdict(config)
