@@ -7,7 +7,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from cxr.inference.limitations import guard_false_refusals
+from cxr.inference.limitations import guard_false_refusals, unseen_source_caveat
 from cxr.inference.site_check import wilson_interval
 from webapp.screening import engine, engine_text, site_validation
 from webapp.screening.outcomes import class_name, percent_text
@@ -139,6 +139,25 @@ def _calibration_step(card) -> dict:
     }
 
 
+def _label_figures(card, class_names: dict) -> list[dict]:
+    """What each label quotes when the model has no out-of-source fit: how often a model trained
+    the same way was right when it gave that label on the source split (the reading's own
+    caveat, cxr.inference.limitations). [] where the card lacks the per-class counts (the labels
+    then quote the overall accuracy)."""
+    figures = []
+    for label, name in class_names.items():
+        notice = unseen_source_caveat(card, label)
+        if notice is None or notice.code != "label_unverified_unseen_class":
+            continue
+        p = notice.params
+        figures.append({
+            "name": name, "right": p["right"], "said": p["said"],
+            "percent": percent_text(p["source_percent"], 0),
+            "ci": f"{number_format(round(p['source_low_percent']))}–{percent_text(p['source_high_percent'], 0)}",
+        })
+    return figures
+
+
 @login_not_required
 @require_safe
 def how_it_works(request):
@@ -155,8 +174,13 @@ def how_it_works(request):
             "class_names": list(class_names.values()),
             "splits": card_tables.all_split_tables(card, class_names),
             "has_source_split": "source" in card.metrics,
-            # The one out-of-source figure of a card without a trust fit: what each label quotes.
+            # The out-of-source figures of a card without a trust fit: its overall accuracy, and
+            # what each label quotes.
             "unseen_accuracy": card_tables.cell(card.metric("source", "accuracy"), "accuracy"),
+            "label_figures": _label_figures(card, class_names),
+            "labels_quote_accuracy": any(
+                getattr(unseen_source_caveat(card, label), "code", None) == "label_unverified_unseen_sources"
+                for label in card.classes),
             "plots": [
                 {"title": PLOT_TITLES.get(name, name), "file": path, "reading": PLOT_READINGS.get(name)}
                 for name, path in model_card.plot_files(card).items() if name != TRUST_PLOT

@@ -2,10 +2,14 @@
 out-of-source figures, how each interval was computed, and intervals only where the card has them."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
+
+from webapp.guide.tests.test_guide import report
 
 pytestmark = pytest.mark.django_db
 
@@ -26,3 +30,45 @@ def test_in_short_does_not_promise_every_wrong_picture_is_refused(client, langua
     short = page(client, language)
     short = short[short.index('id="in-short"'):short.index("</section>", short.index('id="in-short"'))]
     assert claim in short
+
+
+def test_the_page_quotes_each_labels_own_out_of_source_figure_as_the_labels_do(client, settings):
+    """Labels of a model without an out-of-source fit quote their own class's precision on the
+    source split (cxr.inference.limitations), not the overall accuracy: so does the page."""
+    from webapp.guide.model_card import load_card
+
+    settings.CXR_MODEL_DIR = ""  # the bundled model
+    card = load_card()
+    source = card.metrics["source"]
+    if card.trust or "per_class" not in source:
+        pytest.skip("the bundled card has a trust fit or no per-class source figures")
+    classes, matrix = source["classes"], source["confusion_matrix"]
+    names = {"covid": ("COVID-19", "COVID-19"), "normal": ("Normal", "Normal"),
+             "pneumonia": ("Pneumonia (not COVID-19)", "Pneumonia (bukan COVID-19)")}
+    for language, template in (("en", "“{name}”: right {right} of {said} times ("),
+                               ("id", "“{name}”: benar {right} dari {said} kali (")):
+        html = page(client, language)
+        box = html[html.index('id="no-trust"'):]
+        box = box[:box.index("</div>")]
+        assert "every label it gives says so" not in box
+        for column, label in enumerate(classes):
+            said = sum(row[column] for row in matrix)
+            if not said:
+                continue
+            name = names[label][0 if language == "en" else 1]
+            assert template.format(name=name, right=matrix[column][column], said=said) in box
+    assert "“Normal”: right 130 of 402 times (32%; 95% CI 28–37%)" in page(client)
+
+
+def test_a_source_accuracy_without_interval_is_quoted_without_an_empty_one(client, tmp_path, settings):
+    source = report(0.6812, 138, [("darkcovidnet", 138, 0.681)])
+    del source["accuracy"]["ci95"]
+    card = {"name": "cxr-3class", "version": "1", "classes": ["covid", "pneumonia", "normal"],
+            "task": "3class", "input_size": 224, "metrics": {"source": source}}
+    (tmp_path / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    settings.CXR_MODEL_DIR = str(tmp_path)
+    html = page(client)
+    box = html[html.index('id="no-trust"'):]
+    box = box[:box.index("</div>")]
+    assert "right 68.1% of the time." in box
+    assert "95% CI )" not in html and "(95% CI" not in box
