@@ -42,7 +42,11 @@ class Reading(Schema):
     outcome: Outcome = Field(description="'uncertain' when the model gives no label")
     headline: str = Field(description="The outcome in plain words, in the request's language")
     label: Label | None = Field(description="null when uncertain")
-    probabilities: dict[str, float] = Field(description="Calibrated, per class, summing to 1")
+    probabilities: dict[str, float] = Field(
+        description="Per class, summing to 1. Calibrated on X-rays of the collections the model "
+                    "learned from (or of this site, where it serves its own calibration); on X-rays "
+                    "from other hospitals they were far too high. They describe the image, not the "
+                    "person.")
     low_confidence: bool
     ood_score: float | None
     reason: str | None = Field(description="Why no label is given (uncertain readings)")

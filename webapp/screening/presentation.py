@@ -72,9 +72,7 @@ def reading_context(reading: Reading) -> dict:
         "label_caveat": caveat["message"],
         "label_caveat_code": caveat["code"],
         "label_caveat_short": label_caveat_short(reading),
-        # Calibrated on the training collections only (no out-of-source fit, no site
-        # calibration): there the stated chances held; on other hospitals they were far too high.
-        "calibrated_on_seen_sources": bool(card) and not card.trust and not calibrated_at_site(reading),
+        "calibration_note": calibration_note(reading, card),
         "image_warning_items": image_warnings,
         "set_text": set_text(reading),
         "set_level_text": outcomes.set_level_text(reading.set_confidence, calibrated_at_site(reading),
@@ -91,6 +89,21 @@ def reading_context(reading: Reading) -> dict:
         "emergency": outcomes.EMERGENCY,
         **image_descriptions(reading),
     }
+
+
+def calibration_note(reading: Reading, card) -> str:
+    """What the probabilities mean, said under them on the page, the printable report and the
+    PDF alike: a number read without it is taken at face value. (The messages the page's template
+    had, "%%" and all, so their translations stay.)"""
+    if card and not card.trust and not calibrated_at_site(reading):
+        # Calibrated on the training collections only (no out-of-source fit, no site
+        # calibration): there the stated chances held; on other hospitals they were far too high.
+        return gettext("Probabilities are calibrated on X-rays of the collections the model learned from: "
+                       "there, of many readings shown as 80%%, about 8 in 10 were right. On X-rays from "
+                       "other hospitals they were far too high. They describe this image, not the "
+                       "person.") % {}
+    return gettext("Calibrated probabilities: of many readings shown as 80%%, about 8 in 10 were right on "
+                   "the test images. They describe this image, not the person.") % {}
 
 
 def image_descriptions(reading: Reading) -> dict:

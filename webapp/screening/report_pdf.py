@@ -163,7 +163,9 @@ def build(reading, guide_url: str = "") -> bytes:
     story += [
         Spacer(1, 3 * mm),
         prob_table,
-        Spacer(1, 5 * mm),
+        Spacer(1, 1 * mm),
+        p(context["calibration_note"], small),  # as on the page: the numbers are read with it
+        Spacer(1, 4 * mm),
         images,
     ]
     if context["next_steps"]:  # the guide's own steps for this outcome, never split from their heading
