@@ -72,3 +72,35 @@ def test_a_source_accuracy_without_interval_is_quoted_without_an_empty_one(clien
     box = box[:box.index("</div>")]
     assert "right 68.1% of the time." in box
     assert "95% CI )" not in html and "(95% CI" not in box
+
+
+def recorded_fit_page(client, tmp_path, language: str = "en", without_intervals: bool = False) -> str:
+    from webapp.guide.tests.test_trust_section import labels_nothing_fit, write_model
+
+    fit = labels_nothing_fit()
+    if without_intervals:
+        served = fit["measured"]["served_patient_split_test"]
+        for key in ("coverage", "labelled_accuracy"):
+            del served[key]["ci95"]
+    with override_settings(CXR_MODEL_DIR=str(write_model(tmp_path, None, fit))):
+        html = page(client, language)
+    start = html.index('id="trust-patient-split"')
+    return html[start:html.index("</p>", start)]
+
+
+def test_the_recorded_fits_patient_split_coverage_carries_its_interval(client, tmp_path):
+    # The card holds 0.0% [0.0, 0.5%]: "would have labelled 0.0%" alone hides how sure that is.
+    text = " ".join(recorded_fit_page(client, tmp_path).split())
+    assert "would have labelled 0.0% of X-rays (95% CI 0.0% – 0.5%)." in text
+    text = " ".join(recorded_fit_page(client, tmp_path, "id").split())
+    assert "akan memberi label pada 0,0% foto rontgen (IK 95% 0,0% – 0,5%)." in text
+
+
+def test_served_figures_without_intervals_have_no_empty_interval(client, tmp_path):
+    text = " ".join(recorded_fit_page(client, tmp_path, without_intervals=True).split())
+    assert "it labels 96.8% of them, and 95.6% of those labels are right." in text
+    assert "95% CI )" not in text
+    (tmp_path / "with").mkdir()
+    text = " ".join(recorded_fit_page(client, tmp_path / "with").split())
+    assert ("it labels 96.8% of them (95% CI 95.3% – 97.8%), and 95.6% of those labels are right "
+            "(95% CI 93.9% – 96.9%).") in text
