@@ -120,7 +120,7 @@ def plot_reliability(y_true: Sequence[int], probs: np.ndarray, out_png: str | Pa
     edges = bins["edges"]
     width = edges[1] - edges[0]
     filled = bins["count"] > 0
-    fig = Figure(figsize=(5.5, 6))
+    fig = Figure(figsize=(5.5, 6.4), layout="constrained")
     ax, hist_ax = fig.subplots(2, 1, height_ratios=[3, 1], sharex=True)
     ax.bar(edges[:-1][filled], bins["accuracy"][filled], width=width, align="edge",
            edgecolor="black", alpha=0.8, label="accuracy")
@@ -138,7 +138,9 @@ def plot_reliability(y_true: Sequence[int], probs: np.ndarray, out_png: str | Pa
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)
     ax.set_title(f"{title}: ECE {ece:.3f}")
-    ax.legend(loc="upper left")
+    # Below the figure: inside the axes, any corner can hold a bar reaching 0 or 1 (a bin of
+    # one image at low confidence).
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3)
     hist_ax.bar(edges[:-1], bins["count"], width=width, align="edge", edgecolor="black",
                 color="grey")
     hist_ax.set_xlabel("confidence of the predicted class")

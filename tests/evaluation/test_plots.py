@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 from PIL import Image
 
+from cxr.evaluation import plots
 from cxr.evaluation.plots import plot_reliability
 
 
@@ -28,3 +31,53 @@ def test_reliability_intervals_of_bins_all_right_or_all_wrong_are_drawn(tmp_path
         out = plot_reliability(y, probs, tmp_path / f"r{right}.png", n_bins=10, intervals=True)
         with Image.open(out) as image:
             assert image.size[0] > 300 and image.size[1] > 300
+
+
+def _drawn_figures(monkeypatch) -> list[Figure]:
+    """The figures the plot functions save, laid out as saved (they are still saved)."""
+    figures = []
+    save = plots._save
+
+    def keep(fig, out_png):
+        figures.append(fig)
+        return save(fig, out_png)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    return figures
+
+
+def _legends(fig: Figure) -> list:
+    return [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None)]
+
+
+def _with_lone_low_confidence_bins():
+    """The bundled model's test split in miniature: many confident right readings, and one image
+    in each of two low-confidence bins (right at 0.35, so its bar reaches 1, wrong at 0.45)."""
+    y, probs = _reliable_and_wrong(60, 0, chance=0.97)
+    return np.append(y, [0, 2]), np.vstack([probs, [0.35, 0.33, 0.32], [0.45, 0.45, 0.10]])
+
+
+def test_reliability_legend_covers_no_bar_nor_axes(tmp_path, monkeypatch):
+    """The legend sat in the upper left, over the low-confidence bins' bars (a bin of one right
+    image reaches 1.0 there): it must lie outside the axes, in any corner any bar can reach."""
+    figures = _drawn_figures(monkeypatch)
+    y, probs = _with_lone_low_confidence_bins()
+    plot_reliability(y, probs, tmp_path / "r.png", intervals=True)
+    (fig,) = figures
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    (legend,) = _legends(fig)
+    box = legend.get_window_extent(renderer)
+    bars = [bar.get_window_extent(renderer) for ax in fig.axes for bar in ax.patches]
+    # An error bar's extent is its data limits on the screen (its own window extent is empty).
+    whiskers = [Bbox(ax.transData.transform(lines.get_datalim(ax.transData).get_points()))
+                for ax in fig.axes for lines in ax.collections]
+    assert len(bars) > 3 and whiskers
+    for drawn in (*bars, *whiskers):
+        assert not box.overlaps(drawn), drawn
+    for ax in fig.axes:
+        assert not box.overlaps(ax.get_window_extent(renderer))
+    assert fig.bbox.contains(box.x0, box.y0) and fig.bbox.contains(box.x1, box.y1)  # not cut off
+    # As legible as the axis labels beside it.
+    label_size = fig.axes[0].yaxis.label.get_fontsize()
+    assert all(text.get_fontsize() >= label_size for text in legend.get_texts())
