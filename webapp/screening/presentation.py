@@ -171,13 +171,21 @@ def reason_text(reading: Reading) -> str:
 
 
 def reason_detail(reading: Reading) -> str:
-    """The reason under the headline: without its opening sentence when that only repeats the
-    headline ("Uncertain: a radiologist should read this."), in either language."""
+    """The reason under the headline, never repeating it: without its opening sentence when that
+    is the headline ("Uncertain: a radiologist should read this."), or without the headline's
+    first word when it opens with that ("Uncertain: the highest probability ..." reads "The
+    highest probability ..."), in either language. The API's `reason` keeps the whole sentence:
+    a program reads it alone."""
     text = reason_text(reading)
     if reading.outcome == OUTCOME_UNCERTAIN:
-        opening = outcomes.headline(OUTCOME_UNCERTAIN) + ". "
+        headline = outcomes.headline(OUTCOME_UNCERTAIN)
+        opening = headline + ". "
         if text.startswith(opening):
             return text[len(opening):]
+        word = headline.split(": ", 1)[0] + ": "  # "Uncertain: ", "Tidak pasti: "
+        if ": " in headline and text.startswith(word) and len(text) > len(word):
+            rest = text[len(word):]
+            return rest[0].upper() + rest[1:]
     return text
 
 
