@@ -111,10 +111,12 @@ def plot_roc(y_true: Sequence[int], probs: np.ndarray, classes: Sequence[str],
 
 def plot_reliability(y_true: Sequence[int], probs: np.ndarray, out_png: str | Path,
                      n_bins: int = ECE_BINS, title: str = "Reliability (top label)",
-                     intervals: bool = False) -> Path:
+                     intervals: bool = False, ece_ci: Sequence[float] | None = None) -> Path:
     """Accuracy against confidence per bin; bars on the diagonal mean honest probabilities.
-    `intervals` adds each bin's Wilson 95% interval: for a site's few dozen X-rays it shows
-    which gaps from the diagonal the cases can tell apart from chance."""
+    `intervals` adds each bin's Wilson 95% interval: for a site's few dozen X-rays, or the
+    low-confidence bins of a test split that hold one or two images, it shows which gaps from
+    the diagonal the cases can tell apart from chance. `ece_ci` (the ECE's 95% interval, as the
+    model card holds it) goes into the title beside the ECE."""
     bins = reliability_bins(y_true, probs, n_bins)
     ece = expected_calibration_error(y_true, probs, n_bins)
     edges = bins["edges"]
@@ -137,7 +139,8 @@ def plot_reliability(y_true: Sequence[int], probs: np.ndarray, out_png: str | Pa
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect calibration")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)
-    ax.set_title(f"{title}: ECE {ece:.3f}")
+    interval = f" (95% CI {ece_ci[0]:.3f}-{ece_ci[1]:.3f})" if ece_ci is not None else ""
+    ax.set_title(f"{title}\nECE {ece:.3f}{interval}")
     # Below the figure: inside the axes, any corner can hold a bar reaching 0 or 1 (a bin of
     # one image at low confidence).
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3)

@@ -254,7 +254,8 @@ def export_model(
         heatmap_check=heatmap_check,
         export=card.export.replace(agreement_onnx_vs_pytorch=agreement),
         plots=_plots(out_dir, y_test, test_probs, classes, predictor, val_pooled,
-                     [r.ood_score for r in negative_readings if hasattr(r, "ood_score")]),
+                     [r.ood_score for r in negative_readings if hasattr(r, "ood_score")],
+                     report=metrics[_split_kind(split_csv)]),
     )
     card = _with_kept_parts(card, final_dir, log)
     with_limitations(card).write(out_dir)
@@ -420,12 +421,19 @@ def _load_extra_metrics(path: str | Path) -> dict:
                      "note": "measured on a separate model trained with the same recipe on this split"}
 
 
-def _plots(out_dir: Path, y_test, test_probs, classes, predictor, val_pooled, negative_scores) -> dict:
+def _plots(out_dir: Path, y_test, test_probs, classes, predictor, val_pooled, negative_scores,
+           report: dict | None = None) -> dict:
+    """The card's figures. `report` (the card's test report of these predictions) gives the
+    intervals the figures show beside their ECE, so that they read as the card does."""
     from cxr.evaluation import plots
 
+    report = report or {}
     plots.plot_roc(y_test, test_probs, classes, out_dir / "roc_test.png", title="Test split: ROC")
+    # Intervals: the low-confidence bins hold one or two images, and a bar of 0 or 1 alone reads
+    # as evidence it is not.
     plots.plot_reliability(y_test, test_probs, out_dir / "reliability_test.png",
-                           title="Test split, calibrated")
+                           title="Test split, calibrated", intervals=True,
+                           ece_ci=(report.get("ece") or {}).get("ci95"))
     _plot_ood(predictor.detector.scores(val_pooled), negative_scores, predictor.detector.threshold,
               out_dir / "ood_scores.png")
     return {"roc": "roc_test.png", "reliability": "reliability_test.png", "ood": "ood_scores.png"}

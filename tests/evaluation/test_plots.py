@@ -7,6 +7,7 @@ from matplotlib.transforms import Bbox
 from PIL import Image
 
 from cxr.evaluation import plots
+from cxr.evaluation.metrics import expected_calibration_error
 from cxr.evaluation.plots import plot_reliability
 
 
@@ -81,3 +82,13 @@ def test_reliability_legend_covers_no_bar_nor_axes(tmp_path, monkeypatch):
     # As legible as the axis labels beside it.
     label_size = fig.axes[0].yaxis.label.get_fontsize()
     assert all(text.get_fontsize() >= label_size for text in legend.get_texts())
+
+
+def test_reliability_title_gives_the_ece_with_its_interval(tmp_path, monkeypatch):
+    figures = _drawn_figures(monkeypatch)
+    y, probs = _with_lone_low_confidence_bins()
+    plot_reliability(y, probs, tmp_path / "r.png", title="Test split", ece_ci=(0.0171, 0.0398))
+    plot_reliability(y, probs, tmp_path / "plain.png", title="Test split")
+    ece = expected_calibration_error(y, probs)
+    assert figures[0].axes[0].get_title().endswith(f"ECE {ece:.3f} (95% CI 0.017-0.040)")
+    assert figures[1].axes[0].get_title().endswith(f"ECE {ece:.3f}")
