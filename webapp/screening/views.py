@@ -74,6 +74,10 @@ def _upload_context(request, refusal: UploadRefused | None = None, form: UploadF
         "doctor": is_doctor(request.user),
         "model_missing": model_missing,
         "model_card": card,
+        # What the card measured on children's X-rays (its limitations), said where the upload
+        # page says which X-rays read well.
+        "children_read_less_reliably": bool(card) and any(
+            notice.get("code") == "card_unfamiliar_errors" for notice in card.limitation_notices),
         "max_upload_bytes": max_upload_bytes(),
         "max_upload_human": human_size(max_upload_bytes()),
         "max_files": MAX_FILES_PER_UPLOAD,
