@@ -55,7 +55,27 @@ SPLIT_NAMES = {
 PER_CLASS_METRICS = ["sensitivity", "specificity", "ppv", "auc"]
 # Report bookkeeping, not metrics.
 NOT_METRICS = {"n", "classes", "support", "n_boot", "seed", "subset", "split_csv", "probabilities",
-               "from", "per_class", "per_source", "confusion_matrix", "model", "note"}
+               "from", "per_class", "per_source", "confusion_matrix", "model", "note", "intervals"}
+# How a report's intervals were computed, by its `intervals` key (the keys of
+# cxr.evaluation.metrics.INTERVAL_METHODS, which the web app does not import); None: reports
+# written before the key, a bootstrap within each true class for every figure.
+INTERVAL_METHODS = {
+    None: _("The intervals of the overall and per-class measures come from bootstrap resampling of "
+            "the test images within each true class: they keep the test set's mix of classes, so "
+            "those of accuracy and positive predictive value are narrower than for a new mix of "
+            "patients."),
+    "wilson+stratified-bootstrap": _(
+        "Accuracy, sensitivity, specificity and positive predictive value have Wilson score "
+        "intervals, counted from the test images' confusion matrix. AUC, the macro averages and "
+        "the calibration error come from bootstrap resampling of the test images within each true "
+        "class; for macro precision and the calibration error that is narrower than for a new mix "
+        "of patients."),
+    "wilson+bootstrap": _(
+        "Accuracy, sensitivity, specificity and positive predictive value have Wilson score "
+        "intervals. AUC and macro recall come from bootstrap resampling of the test images within "
+        "each true class, macro precision and the calibration error from resampling over all test "
+        "images."),
+}
 
 
 @dataclass
@@ -191,6 +211,28 @@ def all_split_tables(card: ModelCard, class_names: dict[str, str] | None = None)
             split.summary.insert(at, (metric_label("ece_before_temperature"), cell(before, "ece")))
         tables.append(split)
     return tables
+
+
+def interval_methods(card: ModelCard) -> list[tuple[str, str]]:
+    """How each split's intervals were computed, as (split name, sentence): one row with no name
+    when every split was computed the same way."""
+    reports = {key: r for key, r in card.metrics.items() if isinstance(r, dict)}
+    sentences = {key: _method_sentence(r.get("intervals")) for key, r in reports.items()}
+    if len(set(sentences.values())) <= 1:
+        return [("", sentence) for sentence in list(dict.fromkeys(sentences.values()))[:1]]
+    return [(split_title(key).split(":")[0], sentence) for key, sentence in sentences.items()]
+
+
+def _method_sentence(key) -> str:
+    if key in INTERVAL_METHODS:
+        return str(INTERVAL_METHODS[key])
+    return _("The card names the method of these intervals “%(method)s”.") % {"method": key}
+
+
+def without_interval(splits: list[SplitTables]) -> list[str]:
+    """The measures the split tables show with "—" for an interval, each named once."""
+    names = [label for split in splits for label, c in split.summary if not c.ci and c.value != "—"]
+    return list(dict.fromkeys(names))
 
 
 SUBSET_NAMES = {"train": _("Training"), "val": _("Validation"), "test": _("Test")}

@@ -172,7 +172,9 @@ def how_it_works(request):
         ood = card.ood
         context.update({
             "class_names": list(class_names.values()),
-            "splits": card_tables.all_split_tables(card, class_names),
+            "splits": (splits := card_tables.all_split_tables(card, class_names)),
+            "interval_methods": card_tables.interval_methods(card),
+            "without_interval": "; ".join(card_tables.without_interval(splits)),
             "has_source_split": "source" in card.metrics,
             # The out-of-source figures of a card without a trust fit: its overall accuracy, and
             # what each label quotes.

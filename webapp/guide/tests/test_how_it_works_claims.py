@@ -3,6 +3,7 @@ out-of-source figures, how each interval was computed, and intervals only where 
 from __future__ import annotations
 
 import json
+from html import unescape
 
 import pytest
 from django.test import override_settings
@@ -104,3 +105,67 @@ def test_served_figures_without_intervals_have_no_empty_interval(client, tmp_pat
     text = " ".join(recorded_fit_page(client, tmp_path / "with").split())
     assert ("it labels 96.8% of them (95% CI 95.3% – 97.8%), and 95.6% of those labels are right "
             "(95% CI 93.9% – 96.9%).") in text
+
+
+def card_with_intervals(tmp_path, settings, keys: dict) -> None:
+    """A card whose splits carry `intervals` keys (split -> key, None: no key)."""
+    metrics = {}
+    for split, key in keys.items():
+        metrics[split] = report(0.9, 752, [("raddb", 656, 0.96)])
+        if key is not None:
+            metrics[split]["intervals"] = key
+    metrics[next(iter(keys))]["nll"] = 0.31  # a measure without interval
+    card = {"name": "cxr-3class", "version": "1", "classes": ["covid", "pneumonia", "normal"],
+            "task": "3class", "input_size": 224, "metrics": metrics}
+    (tmp_path / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    settings.CXR_MODEL_DIR = str(tmp_path)
+
+
+def methods_text(client, language: str = "en") -> str:
+    html = page(client, language)
+    start = html.index('id="interval-methods"')
+    return unescape(" ".join(html[start:html.index("</div>", start)].split()))
+
+
+RECOUNTED = ("Accuracy, sensitivity, specificity and positive predictive value have Wilson score "
+             "intervals, counted from the test images' confusion matrix. AUC, the macro averages and "
+             "the calibration error come from bootstrap resampling of the test images within each "
+             "true class; for macro precision and the calibration error that is narrower than for a "
+             "new mix of patients.")
+WILSON = ("Accuracy, sensitivity, specificity and positive predictive value have Wilson score "
+          "intervals. AUC and macro recall come from bootstrap resampling of the test images within "
+          "each true class, macro precision and the calibration error from resampling over all test "
+          "images.")
+STRATIFIED = ("The intervals of the overall and per-class measures come from bootstrap resampling "
+              "of the test images within each true class: they keep the test set's mix of "
+              "classes")
+
+
+@pytest.mark.parametrize(("key", "expected", "not_expected"), [
+    (None, STRATIFIED, "counted from the test images"),
+    ("wilson+stratified-bootstrap", RECOUNTED, STRATIFIED),
+    ("wilson+bootstrap", WILSON, STRATIFIED),
+])
+def test_the_interval_methods_follow_the_cards_intervals_key(client, tmp_path, settings, key, expected,
+                                                             not_expected):
+    card_with_intervals(tmp_path, settings, {"random": key, "source": key})
+    text = methods_text(client)
+    assert expected in text and not_expected not in text
+    assert "Random split" not in text  # one method for all: said once
+    assert "are Wilson score intervals" in text  # the group shares, as before
+
+
+def test_splits_with_different_interval_methods_say_it_per_split(client, tmp_path, settings):
+    card_with_intervals(tmp_path, settings, {"random": "wilson+stratified-bootstrap", "source": None})
+    text = methods_text(client)
+    assert f"<strong>Random split:</strong> {RECOUNTED}" in text
+    assert f"<strong>Source split:</strong> {STRATIFIED}" in text
+    assert "selang skor Wilson, yang dihitung dari matriks kebingungan" in methods_text(client, "id")
+
+
+def test_the_dash_sentence_names_the_measures_the_tables_show_without_interval(client, tmp_path, settings):
+    card_with_intervals(tmp_path, settings, {"random": "wilson+bootstrap"})
+    text = methods_text(client)
+    assert ("“—” means the card holds no interval for that value, as for: Log loss (negative "
+            "log-likelihood, lower is better).") in text
+    assert "after temperature scaling" not in text
