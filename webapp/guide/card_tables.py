@@ -347,6 +347,9 @@ class TrustTables:
     mean_top_percent: str = ""  # mean probability of the most likely class, pooled
     chance_percent: str = ""  # 1 / number of classes
     accuracy_percent: str = ""  # how often the most likely class was right, pooled
+    # Whether labelling the surest X-rays first made labels right more often, pooled (the risk-
+    # coverage curves fall from left to right): None where the card lacks the numbers.
+    confidence_ranks: bool | None = None
 
 
 def percent_text(value) -> str:
@@ -410,6 +413,7 @@ def trust_tables(trust: Trust | None, pooled_name: str = "all groups") -> TrustT
         "accuracy_percent": percent_text(right) if at_bound and isinstance(right, Real) else "",
     }
     return TrustTables(rows=rows, target_percent=percent_text(trust.target_accuracy),
+                       confidence_ranks=_confidence_ranks(measured.get("aurc"), right),
                        set_percent=percent_text(trust.set_confidence), groups=len(by_group or groups),
                        patient_split=patient_split, recipe_differences=recipe,
                        labels_nothing=trust.threshold is None, served_patient_split=served_patient_split,
@@ -417,6 +421,16 @@ def trust_tables(trust: Trust | None, pooled_name: str = "all groups") -> TrustT
                        set_coverage_low=share_text(coverage.low) if coverage and coverage.low is not None else "",
                        set_coverage_high=share_text(coverage.high) if coverage and coverage.high is not None else "",
                        **flat)
+
+
+def _confidence_ranks(aurc, accuracy) -> bool | None:
+    """Whether the readings the model was surest of were right more often than the others: the
+    area under the pooled risk-coverage curve (the share wrong, averaged over every coverage)
+    clearly below the share wrong of X-rays taken in random order, which is 1 - accuracy at every
+    coverage. "Clearly": a tenth lower, so that a flat curve with a small dip does not count."""
+    if not (isinstance(aurc, Real) and isinstance(accuracy, Real)):
+        return None
+    return aurc < 0.9 * (1 - accuracy)
 
 
 def _patient_split(check) -> dict | None:

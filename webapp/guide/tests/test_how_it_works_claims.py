@@ -169,3 +169,33 @@ def test_the_dash_sentence_names_the_measures_the_tables_show_without_interval(c
     assert ("“—” means the card holds no interval for that value, as for: Log loss (negative "
             "log-likelihood, lower is better).") in text
     assert "after temperature scaling" not in text
+
+
+def trust_caption(client, tmp_path, fit: dict, language: str = "en") -> str:
+    from webapp.guide.tests.test_trust_section import write_model
+
+    with override_settings(CXR_MODEL_DIR=str(write_model(tmp_path, None, fit))):
+        html = page(client, language)
+    start = html.index('class="card trust-plot"')
+    return unescape(" ".join(html[start:html.index("</figcaption>", start)].split()))
+
+
+def test_the_risk_coverage_caption_does_not_claim_every_line_falls(client, tmp_path):
+    # On raddb the share right rose with coverage (0.24, 0.26, 0.32 at 10, 30, 100%).
+    from webapp.guide.tests.test_trust_section import labels_nothing_fit
+
+    fit = labels_nothing_fit()
+    caption = trust_caption(client, tmp_path, fit)
+    assert "its labels are right less often" not in caption
+    assert "a flat or rising line means higher confidence did not mean more often right" in caption
+    assert 'id="trust-confidence-ranks"' not in caption  # here the surest were right more often
+    # The bundled fit: pooled area under the risk curve 0.669 against 0.675 for a random order.
+    fit["measured"]["aurc"] = 0.669
+    fit["measured"]["pooled"]["accuracy_all"]["value"] = 0.325
+    (tmp_path / "again").mkdir()
+    caption = trust_caption(client, tmp_path / "again", fit)
+    assert "On these hospitals it never saw, higher confidence did not mean more often right" in caption
+    (tmp_path / "id").mkdir()
+    caption = trust_caption(client, tmp_path / "id", fit, "id")
+    assert "keyakinan yang lebih tinggi tidak berarti lebih sering benar" in caption
+    assert "lebih jarang benar" not in caption
