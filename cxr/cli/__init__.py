@@ -25,8 +25,8 @@ from cxr.cli.errors import (
     missing_training_extra,
 )
 
-COMMANDS = ("data", "train", "evaluate", "sweep", "out-of-source", "trust", "lung-field", "export",
-            "predict", "validate-site")
+COMMANDS = ("data", "train", "evaluate", "recount-intervals", "sweep", "out-of-source", "trust",
+            "lung-field", "export", "predict", "validate-site")
 WEB_INSTALL_COMMANDS = ("predict",)  # the rest need the [train] extra
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 EXIT_INTERRUPTED = 128 + 2  # SIGINT

@@ -42,10 +42,17 @@ from cxr.inference.site_check import confidence_bin, wilson_interval  # as the s
 ECE_BINS = 15
 # A report's `intervals`: what made its 95% intervals (see the module docstring).
 INTERVALS = "wilson+bootstrap"
+# An older report whose proportions were recounted (`recount_proportions`): its other figures
+# keep the stratified bootstrap they were made with.
+INTERVALS_RECOUNTED = "wilson+stratified-bootstrap"
 INTERVAL_METHODS = {
     INTERVALS: ("Wilson score intervals for accuracy, sensitivity, specificity and PPV; "
                 "percentile bootstrap for AUC and macro recall (resampled within each true "
                 "class) and for macro precision and ECE (resampled over all images)"),
+    INTERVALS_RECOUNTED: ("Wilson score intervals for accuracy, sensitivity, specificity and PPV "
+                          "(counted from the confusion matrix); percentile bootstrap within each "
+                          "true class for AUC, macro recall, macro precision and ECE (for the "
+                          "last two narrower than for a new mix of patients)"),
     # Reports without an `intervals` key (written before 2026-12-07).
     None: "percentile bootstrap within each true class (stratified) for every figure",
 }
@@ -76,6 +83,48 @@ def interval_method(report: dict) -> str:
     """In words, how a `classification_report`'s 95% intervals were made (older reports, with no
     `intervals` key, used a stratified bootstrap throughout)."""
     return INTERVAL_METHODS.get(report.get("intervals"), INTERVAL_METHODS[None])
+
+
+def recount_proportions(report: dict) -> dict:
+    """An older `classification_report` (no `intervals` key: a stratified bootstrap for every
+    figure, which makes the intervals of accuracy and PPV too narrow) with the Wilson intervals
+    its proportions would get today, counted from its confusion matrix. The figures that need the
+    predictions (AUC, macro averages, ECE) keep theirs, and `intervals` says so. A report that
+    already has an `intervals` key is returned unchanged. Raises ValueError when the matrix does
+    not give the report's own values (it is not that report's matrix)."""
+    if "intervals" in report:
+        return report
+    cm = np.asarray(report["confusion_matrix"], dtype=int)
+    classes = list(report["classes"])
+    n = int(cm.sum())
+    tp = np.diagonal(cm)
+    actual, predicted = cm.sum(axis=1), cm.sum(axis=0)
+    tn = n - actual - predicted + tp
+    counted = {"accuracy": _proportion(tp.sum(), n)}
+    for k, name in enumerate(classes):
+        counted[name] = {"sensitivity": _proportion(tp[k], actual[k]),
+                         "specificity": _proportion(tn[k], n - actual[k]),
+                         "ppv": _proportion(tp[k], predicted[k])}
+
+    def checked(old: dict, new: dict, what: str) -> dict:
+        if (old.get("value") is None) != (new["value"] is None) or (
+                new["value"] is not None and abs(old["value"] - new["value"]) > 1e-9):
+            raise ValueError(f"the confusion matrix gives {what} {new['value']}, the report "
+                             f"{old.get('value')}: not this report's matrix")
+        return {**old, **new}
+
+    out = {**report, "accuracy": checked(report["accuracy"], counted["accuracy"], "accuracy")}
+    out["per_class"] = {
+        name: {**report["per_class"][name],
+               **{rate: checked(report["per_class"][name][rate], counted[name][rate], f"{name} {rate}")
+                  for rate in ("sensitivity", "specificity", "ppv")}}
+        for name in classes
+    }
+    for figure, rate in (("precision", "ppv"), ("recall", "sensitivity")):
+        out[figure] = {**report[figure],
+                       "per_class": {name: out["per_class"][name][rate] for name in classes}}
+    out["intervals"] = INTERVALS_RECOUNTED
+    return out
 
 
 def _safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
