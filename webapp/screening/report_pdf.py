@@ -8,8 +8,9 @@ from django.http import HttpResponse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
@@ -122,14 +123,13 @@ def build(reading, guide_url: str = "") -> bytes:
     facts_table = Table(facts, colWidths=[45 * mm, None], hAlign="LEFT")
     facts_table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
 
-    prob_rows = [[p(_("Class")), p(_("Probability"))]] + [
-        [p(row["name"]), p(row["percent_text"])] for row in context["probability_rows"]
+    # A Paragraph ignores the table's ALIGN: the numbers' column is right-aligned by its style.
+    number = ParagraphStyle("Number", parent=body, alignment=TA_RIGHT)
+    prob_rows = [[p(_("Class")), p(_("Probability"), number)]] + [
+        [p(row["name"]), p(row["percent_text"], number)] for row in context["probability_rows"]
     ]
     prob_table = Table(prob_rows, colWidths=[80 * mm, 35 * mm], hAlign="LEFT")
-    prob_table.setStyle(TableStyle([
-        ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
-        ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-    ]))
+    prob_table.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black)]))
 
     image_width = 82 * mm
     images = Table(
@@ -141,6 +141,9 @@ def build(reading, guide_url: str = "") -> bytes:
             small)]],
         colWidths=[image_width + 4 * mm] * 2,
     )
+    # Each caption starts right under its picture (a cell's content sits at its foot by default:
+    # the short "X-ray" lined up with the last line of the heat map's longer caption).
+    images.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
 
     story = [
         Paragraph(escape(_("Chest X-ray screening report")), styles["Title"]),
@@ -166,7 +169,7 @@ def build(reading, guide_url: str = "") -> bytes:
         Spacer(1, 1 * mm),
         p(context["calibration_note"], small),  # as on the page: the numbers are read with it
         Spacer(1, 4 * mm),
-        images,
+        KeepTogether([images]),  # never the pictures on one page and their captions on the next
     ]
     if context["next_steps"]:  # the guide's own steps for this outcome, never split from their heading
         story += [KeepTogether([
