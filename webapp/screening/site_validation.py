@@ -206,8 +206,9 @@ def run(user, images: list, labels_file) -> SiteValidation:
             from . import engine_text
 
             # Only staff use this page: the engine's advice is worded for someone at the imaging
-            # system (export from the PACS), never a patient's ("ask the clinic").
-            problems.append(_("%(file)s cannot be read as an X-ray: %(reason)s") % {
+            # system (export from the PACS), never a patient's ("ask the clinic"). The reason is
+            # sentences of its own ("The file is empty."), so it follows a full stop, not a colon.
+            problems.append(_("%(file)s cannot be read as an X-ray. %(reason)s") % {
                 "file": PurePath(uploaded.name).name,
                 "reason": engine_text.notice_text(getattr(exc, "message", "") or str(exc), doctor=True)})
             continue
