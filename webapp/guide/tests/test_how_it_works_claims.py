@@ -199,3 +199,27 @@ def test_the_risk_coverage_caption_does_not_claim_every_line_falls(client, tmp_p
     caption = trust_caption(client, tmp_path / "id", fit, "id")
     assert "keyakinan yang lebih tinggi tidak berarti lebih sering benar" in caption
     assert "lebih jarang benar" not in caption
+
+
+@pytest.mark.parametrize(("language", "shown", "not_shown"), [
+    ("en", ["“COVID-19” means", "a “Normal” result", "“Pneumonia (not COVID-19)”"], ["'covid'", "'normal'"]),
+    # A card text without a translation stays English; its class names are the reader's labels.
+    ("id", ["“COVID-19” means", "a “Normal” result", "“Pneumonia (bukan COVID-19)”"], ["'covid'", "'normal'"]),
+])
+def test_the_cards_limitations_name_classes_as_the_app_does(client, tmp_path, settings, language, shown,
+                                                              not_shown):
+    card = {"name": "cxr-3class", "version": "1", "classes": ["covid", "pneumonia", "normal"],
+            "task": "3class", "input_size": 224, "metrics": {},
+            "limitations": ["'covid' means 'looks like the COVID-positive X-rays of the training "
+                            "collections'. Many people with COVID-19 have a normal chest X-ray: a "
+                            "'normal' result does not rule it out.",
+                            "It called most of them 'pneumonia'."]}
+    (tmp_path / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    settings.CXR_MODEL_DIR = str(tmp_path)
+    html = page(client, language)
+    start = html.index('class="limitations"')
+    limitations = unescape(html[start:html.index("</ul>", start)])
+    for text in shown:
+        assert text in limitations
+    for text in not_shown:
+        assert text not in limitations
