@@ -424,11 +424,14 @@ def _load_extra_metrics(path: str | Path) -> dict:
 def _plots(out_dir: Path, y_test, test_probs, classes, predictor, val_pooled, negative_scores,
            report: dict | None = None) -> dict:
     """The card's figures. `report` (the card's test report of these predictions) gives the
-    intervals the figures show beside their ECE, so that they read as the card does."""
+    intervals the figures show beside their AUCs and ECE, so that they read as the card does."""
     from cxr.evaluation import plots
 
     report = report or {}
-    plots.plot_roc(y_test, test_probs, classes, out_dir / "roc_test.png", title="Test split: ROC")
+    auc_ci = {name: (figures.get("auc") or {}).get("ci95")
+              for name, figures in (report.get("per_class") or {}).items()}
+    plots.plot_roc(y_test, test_probs, classes, out_dir / "roc_test.png", title="Test split: ROC",
+                   auc_ci=auc_ci)
     # Intervals: the low-confidence bins hold one or two images, and a bar of 0 or 1 alone reads
     # as evidence it is not.
     plots.plot_reliability(y_test, test_probs, out_dir / "reliability_test.png",

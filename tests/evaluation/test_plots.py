@@ -5,10 +5,11 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 from PIL import Image
+from sklearn.metrics import roc_auc_score
 
 from cxr.evaluation import plots
 from cxr.evaluation.metrics import expected_calibration_error
-from cxr.evaluation.plots import plot_reliability
+from cxr.evaluation.plots import plot_reliability, plot_roc
 
 
 def _reliable_and_wrong(right: int, wrong: int, chance: float, low_chance: float = 0.45):
@@ -92,3 +93,28 @@ def test_reliability_title_gives_the_ece_with_its_interval(tmp_path, monkeypatch
     ece = expected_calibration_error(y, probs)
     assert figures[0].axes[0].get_title().endswith(f"ECE {ece:.3f} (95% CI 0.017-0.040)")
     assert figures[1].axes[0].get_title().endswith(f"ECE {ece:.3f}")
+
+
+def _three_classes(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, 300)
+    logits = rng.normal(size=(300, 3)) + 2.0 * np.eye(3)[y]
+    return y, np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+
+
+def test_roc_legend_gives_each_auc_with_its_interval_outside_the_axes(tmp_path, monkeypatch):
+    """The ROC legend gave bare AUCs though the card holds their intervals; inside the axes, a
+    weak class's curve runs under it."""
+    figures = _drawn_figures(monkeypatch)
+    y, probs = _three_classes()
+    plot_roc(y, probs, ["covid", "pneumonia", "normal"], tmp_path / "roc.png",
+             auc_ci={"covid": (0.9881, 0.9972), "pneumonia": None})
+    (fig,) = figures
+    auc = {name: roc_auc_score(y == k, probs[:, k]) for k, name in enumerate(["covid", "pneumonia", "normal"])}
+    (legend,) = _legends(fig)
+    texts = [text.get_text() for text in legend.get_texts()]
+    assert texts == [f"covid: AUC {auc['covid']:.3f} (95% CI 0.988-0.997)",
+                     f"pneumonia: AUC {auc['pneumonia']:.3f}", f"normal: AUC {auc['normal']:.3f}"]
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    assert not legend.get_window_extent(renderer).overlaps(fig.axes[0].get_window_extent(renderer))

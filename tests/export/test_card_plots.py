@@ -4,6 +4,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 from cxr.evaluation import plots
 from cxr.evaluation.metrics import expected_calibration_error
@@ -20,8 +21,8 @@ def _predictions(seed: int = 0):
 
 
 def test_card_figures_give_the_cards_intervals(tmp_path, monkeypatch):
-    """The card's reliability figure had no bin intervals and a bare ECE, though the card beside
-    it holds the ECE's interval."""
+    """The card's reliability figure had no bin intervals and a bare ECE, its ROC bare AUCs,
+    though the card beside them holds the intervals."""
     figures = {}
     save = plots._save
 
@@ -44,3 +45,7 @@ def test_card_figures_give_the_cards_intervals(tmp_path, monkeypatch):
     legend_texts = [text.get_text() for legend in reliability.legends for text in legend.get_texts()]
     assert "95% interval" in legend_texts
     assert reliability.axes[0].collections, "no error bars drawn"
+
+    (roc_legend,) = figures["roc_test.png"].legends
+    auc = roc_auc_score(y == 0, probs[:, 0])
+    assert roc_legend.get_texts()[0].get_text() == f"covid: AUC {auc:.3f} (95% CI 0.851-0.943)"
