@@ -7,8 +7,15 @@ method, and says in its conclusion that it is not a diagnosis. A reading of a PA
 to the DICOM study by its Study Instance UID (imagingStudy), to its patient by the hospital's
 patient ID (subject) and to its accession number (identifier), as the image's header gave them.
 An uploaded reading carries no patient data: the app keeps none beyond the owner's own reference.
+
+The resource is in English throughout, whoever fetches it and in whatever language: it is a
+record that another system files and programs read, so it says the same for every requester (as
+the SR written to the PACS does). The reason and the warnings are rebuilt from their codes in
+English, not quoted from the stored text, so class names read "COVID-19" as elsewhere.
 """
 from __future__ import annotations
+
+from django.utils import translation
 
 from webapp.screening import presentation
 
@@ -59,7 +66,12 @@ def observation(reading, name: str, probability: float, method: str) -> dict:
 
 
 def diagnostic_report(reading) -> dict:
-    """The FHIR R4 DiagnosticReport (JSON as a dict) of one stored reading."""
+    """The FHIR R4 DiagnosticReport (JSON as a dict) of one stored reading, in English."""
+    with translation.override("en"):
+        return _diagnostic_report(reading)
+
+
+def _diagnostic_report(reading) -> dict:
     method = f"{model_name()} {reading.model_version or ''}".strip() + " (AI model)"
     observations = [observation(reading, name, p, method)
                     for name, p in reading.sorted_probabilities()]
@@ -70,11 +82,11 @@ def diagnostic_report(reading) -> dict:
         conclusion.append(f"Prediction set: {names}.")
         if reading.set_confidence is not None:
             conclusion.append(set_level_sentences(reading))
-    # The reason and the warnings as the pages, the PDF and the API give them: rebuilt from their
-    # codes in the reader's language, class names as "COVID-19" (the stored English text says
-    # "gave the label covid").
+    # The reason and the warnings as the pages and the PDF give them: rebuilt from their codes,
+    # class names as "COVID-19" (the stored English text says "gave the label covid"). The reason
+    # follows the outcome "Uncertain: ..." as it follows the page's headline: without the word again.
     if reading.uncertain and reading.reason:
-        conclusion.append(f"No label: {presentation.reason_text(reading)}")
+        conclusion.append(presentation.reason_detail(reading))
     for item in presentation.warning_items(reading):
         if item["message"]:
             conclusion.append(f"Warning: {item['message']}")

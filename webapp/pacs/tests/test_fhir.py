@@ -122,15 +122,16 @@ CAVEAT = {
 }
 
 
-@pytest.mark.parametrize("language, expected", [
-    ("en", "said “COVID-19” on X-rays from hospitals it did not learn from, it was right 122 of 200 "
-           "times (61%; 95% CI 55-67%)"),
-    ("id", "COVID-19"),
-])
-def test_the_warnings_are_given_as_the_pages_give_them(client, alice, make_reading, xray_paths,
-                                                       language, expected):
-    """The conclusion rebuilds each warning from its code, in the reader's language and with
-    the class's name, rather than quoting the stored English text ("the label covid")."""
+def fhir_in(client, key: str, reading_id: int, language: str) -> dict:
+    return json.loads(client.get(f"/api/v1/readings/{reading_id}/fhir",
+                                 HTTP_AUTHORIZATION=f"Token {key}",
+                                 HTTP_ACCEPT_LANGUAGE=language).content)
+
+
+def test_the_warnings_are_rebuilt_from_their_codes_in_english(client, alice, make_reading,
+                                                              xray_paths):
+    """The conclusion rebuilds each warning from its code, with the class's name, rather than
+    quoting the stored English text ("the label covid"): in English, as all of the record is."""
     from django.utils import translation
 
     from webapp.screening import presentation
@@ -139,12 +140,45 @@ def test_the_warnings_are_given_as_the_pages_give_them(client, alice, make_readi
     reading.warnings = [CAVEAT]
     reading.save()
     _, key = ApiToken.issue(alice)
-    response = client.get(f"/api/v1/readings/{reading.pk}/fhir", HTTP_AUTHORIZATION=f"Token {key}",
-                          HTTP_ACCEPT_LANGUAGE=language)
-    conclusion = json.loads(response.content)["conclusion"]
-    assert "the label covid" not in conclusion and expected in conclusion
-    with translation.override(language):
+    conclusion = fhir_in(client, key, reading.pk, "en")["conclusion"]
+    assert "the label covid" not in conclusion
+    assert ("said “COVID-19” on X-rays from hospitals it did not learn from, it was right 122 of "
+            "200 times (61%; 95% CI 55-67%)") in conclusion
+    with translation.override("en"):
         message = presentation.warning_items(reading)[0]["message"]
     assert f"Warning: {message}" in conclusion
-    if language == "id":
-        assert "Unverified" not in message  # the Indonesian sentence, not the stored English
+
+
+def test_the_report_is_in_english_whoever_fetches_it(client, alice, make_reading, xray_paths):
+    """A machine-read record, filed in another system: one language throughout, the same for
+    every reader. An Indonesian session got English headings around Indonesian warnings."""
+    reading = make_reading(alice, xray_paths["covid"][0])
+    reading.warnings = [CAVEAT]
+    reading.save()
+    _, key = ApiToken.issue(alice)
+    english = fhir_in(client, key, reading.pk, "en")
+    client.cookies["django_language"] = "id"  # an Indonesian session, as the audit's
+    indonesian = fhir_in(client, key, reading.pk, "id")
+    assert indonesian == english
+    assert "Treat with caution" in indonesian["conclusion"]
+    assert "Perlu hati-hati" not in indonesian["conclusion"]
+
+
+def test_an_uncertain_reading_says_uncertain_once(client, alice, make_reading, xray_paths):
+    """The conclusion said "Uncertain: no label given; ... No label: Uncertain: the highest
+    probability ...": the outcome, then the reason without repeating it."""
+    from cxr.inference.notices import Notice
+
+    reason = Notice("uncertain", percent=45.9, label="normal", threshold_percent=60)
+    reading = make_reading(alice, xray_paths["normal"][0])
+    reading.label, reading.low_confidence = None, True
+    reading.reason, reading.reason_code, reading.reason_params = (str(reason), reason.code,
+                                                                 reason.params)
+    reading.save()
+    _, key = ApiToken.issue(alice)
+    for language in ("en", "id"):
+        conclusion = fhir_in(client, key, reading.pk, language)["conclusion"]
+        assert conclusion.startswith(
+            "Uncertain: no label given; a radiologist should read the image. The highest "
+            "probability (45.9%, Normal) is below 60%, so no label is given."), conclusion
+        assert conclusion.count("Uncertain") == 1 and "No label:" not in conclusion
