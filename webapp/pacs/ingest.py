@@ -349,8 +349,11 @@ def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
             # The hospital's patient ID is the reading's patient reference, kept as an upload's
             # DICOM PatientID is when its owner opts in (the same function): the history, the
             # report and the comparison of a patient's readings then work for PACS readings too.
+            # It is qualified by IssuerOfPatientID when the header has one: a PACS that files
+            # several hospitals' studies holds one PatientID for different people.
             patient_id = patient_reference(getattr(ds, "PatientID", ""))
-            reading.patient_reference = patient_id
+            reading.patient_reference = patient_reference(
+                getattr(ds, "PatientID", ""), issuer=getattr(ds, "IssuerOfPatientID", ""))
             reading.save(update_fields=["patient_reference"])
             locked.state = PacsStudy.State.READ
             locked.reading = reading

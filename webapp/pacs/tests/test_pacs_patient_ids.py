@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.urls import reverse
 
 from webapp.pacs.models import PacsStudy
 from webapp.pacs.studies import xray_instance
@@ -33,3 +34,36 @@ def test_a_pacs_reading_is_dated_by_its_header_as_an_upload_is(site, xray_paths)
 
     assert support.ingest_all() == {str(ds.StudyInstanceUID): "written"}
     assert PacsStudy.objects.get(study_instance_uid=ds.StudyInstanceUID).reading.taken_on == day
+
+
+def test_one_patient_id_from_two_issuers_is_two_patients(site, xray_paths, client):
+    """Two hospitals gave the same PatientID to different people: RSUD-JKT's and RS-BANDUNG's
+    RSUD-ACC01 were one patient on the compare page. The issuer now qualifies the reference;
+    without an issuer the PatientID alone is kept, as before."""
+    jakarta = xray_instance(xray_paths["normal"][0], patient_id="RSUD-ACC01", accession="JKT01",
+                            study_time="080000")
+    jakarta.IssuerOfPatientID = "RSUD-JKT"
+    bandung = xray_instance(xray_paths["normal"][1], patient_id="RSUD-ACC01", accession="BDG01",
+                            study_time="090000")
+    bandung.IssuerOfPatientID = "RS-BANDUNG"
+    plain = xray_instance(xray_paths["normal"][2], patient_id="RSUD-ACC01", accession="X01",
+                          study_time="100000")
+    for ds in (jakarta, bandung, plain):
+        support.push(ds)
+
+    assert set(support.ingest_all().values()) == {"written"}
+
+    def reference(ds):
+        return PacsStudy.objects.get(study_instance_uid=ds.StudyInstanceUID).reading.patient_reference
+
+    assert reference(jakarta) == "RSUD-ACC01 (RSUD-JKT)"
+    assert reference(bandung) == "RSUD-ACC01 (RS-BANDUNG)"
+    assert reference(plain) == "RSUD-ACC01"
+    # The hospital's own PatientID stays as its header says (the FHIR report's identifier).
+    assert PacsStudy.objects.get(study_instance_uid=bandung.StudyInstanceUID).patient_id == "RSUD-ACC01"
+
+    client.force_login(site)
+    page = client.get(reverse("screening:compare"), {"patient": "RSUD-ACC01 (RS-BANDUNG)"})
+    assert page.status_code == 200
+    assert [r.pk for r in page.context["readings"]] == [
+        PacsStudy.objects.get(study_instance_uid=bandung.StudyInstanceUID).reading.pk]

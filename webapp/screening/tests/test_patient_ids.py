@@ -33,9 +33,11 @@ def test_a_patient_id_is_kept_as_one_clean_line(value, kept):
     assert patient_reference(value) == kept
 
 
-def _dicom(image_path, patient_id: str) -> bytes:
+def _dicom(image_path, patient_id: str, issuer: str | None = None) -> bytes:
     ds = pydicom.dcmread(io.BytesIO(dicom_with_patient(image_path)))
     ds.PatientID = patient_id
+    if issuer is not None:
+        ds.IssuerOfPatientID = issuer
     out = io.BytesIO()
     ds.save_as(out, enforce_file_format=True)
     return out.getvalue()
@@ -58,3 +60,24 @@ def test_an_upload_keeps_a_backslashed_patient_id_whole(doctor_client, model_dir
         "reference_from_dicom": "on"})
     assert response.status_code == 302, response.content[:400]
     assert Reading.objects.get().patient_reference == "RM\\0042 B"
+
+
+def test_a_patient_id_of_another_issuer_is_another_patient():
+    """Hospitals number patients on their own: RSUD-ACC01 of RS-BANDUNG is not RSUD-ACC01 of
+    RSUD-JKT. The issuer, when the header names one, is kept with the ID."""
+    assert patient_reference("RSUD-ACC01", issuer="RS-BANDUNG") == "RSUD-ACC01 (RS-BANDUNG)"
+    assert patient_reference("RSUD-ACC01", issuer=" \u200b") == "RSUD-ACC01"
+    assert patient_reference("", issuer="RS-BANDUNG") == ""
+    # Too long for the column: cut, with a digest of the whole, so that two IDs or issuers
+    # that differ only past the cut never become one reference.
+    first = patient_reference("P" * 40, issuer="RUMAH SAKIT UMUM DAERAH PROVINSI JAWA BARAT 1")
+    second = patient_reference("P" * 40, issuer="RUMAH SAKIT UMUM DAERAH PROVINSI JAWA BARAT 2")
+    assert len(first) == len(second) == REFERENCE_MAX_LENGTH
+    assert first != second and first.startswith("P" * 40 + " (RUMAH")
+
+
+def test_an_uploaded_files_issuer_qualifies_its_patient_id(xray_paths):
+    upload = SimpleUploadedFile("x.dcm", _dicom(xray_paths["covid"][0], "RSUD-ACC01", "RS-BANDUNG"))
+    assert uploaded_patient_id(upload) == "RSUD-ACC01 (RS-BANDUNG)"
+    upload = SimpleUploadedFile("x.dcm", _dicom(xray_paths["covid"][0], "RSUD-ACC01", ""))
+    assert uploaded_patient_id(upload) == "RSUD-ACC01"
