@@ -78,6 +78,25 @@ INTERVAL_METHODS = {
 }
 
 
+# The public image collections under one name for people (../shared/data/cxr/SOURCES.md). The
+# card names each by where its images were downloaded from (per-source counts and accuracy:
+# `darkcovidnet` holds NIH ChestX-ray8 images) or by its group of sources (the out-of-source fit,
+# the lung-field and verifier checks: `nih`); the page shows the one name with the card's key in
+# brackets, so that a reader can tell the tables speak of the same X-rays.
+COLLECTIONS = {
+    "raddb": "COVID-19 Radiography Database",
+    "cohen": "Cohen et al.",
+    "darkcovidnet": "NIH ChestX-ray8", "nih": "NIH ChestX-ray8",
+    "skytells": "Kermany et al.", "zargari": "Kermany et al.", "kermany": "Kermany et al.",
+}
+
+
+def collection_name(key) -> str:
+    """"NIH ChestX-ray8 (darkcovidnet)"; an unknown key as it is."""
+    name = COLLECTIONS.get(str(key))
+    return f"{name} ({key})" if name else str(key)
+
+
 @dataclass
 class Cell:
     value: str
@@ -189,7 +208,7 @@ def split_tables(key: str, report: dict, class_names: dict[str, str] | None = No
     per_source = report.get("per_source")
     if isinstance(per_source, dict):
         tables.per_source = [
-            (source, values.get("n"), cell(values.get("accuracy"), "accuracy"))
+            (collection_name(source), values.get("n"), cell(values.get("accuracy"), "accuracy"))
             for source, values in per_source.items() if isinstance(values, dict)
         ]
     return tables
@@ -265,7 +284,7 @@ def data_rows(data, class_names: dict[str, str] | None = None) -> list[DataRow]:
             return []
         rows.append(DataRow(str(SUBSET_NAMES[key]), plain_text(subset.get("n", "")),
                             [f"{names.get(c, c)} {plain_text(n)}" for c, n in by_label.items()],
-                            [f"{source} {plain_text(n)}" for source, n in by_source.items()]))
+                            [f"{collection_name(source)} {plain_text(n)}" for source, n in by_source.items()]))
     return rows
 
 
@@ -310,6 +329,7 @@ class TrustRow:
     name: str
     sources: str
     pooled: bool
+    key: str  # the card's name of the group
     images: str
     coverage: Cell
     labelled_accuracy: Cell
@@ -365,7 +385,7 @@ def _trust_row(name: str, sources, measured: dict, pooled: bool = False) -> Trus
     images = measured.get("images")
     size = measured.get("mean_set_size")
     return TrustRow(
-        name=name,
+        name=name if pooled else collection_name(name), key=name,
         # A group named after its one source needs no list under its name.
         sources=", ".join(str(s) for s in sources)
         if isinstance(sources, list | tuple) and [str(s) for s in sources] != [name] else "",
@@ -505,10 +525,11 @@ def guard_checks(card: ModelCard, pooled_name: str = "all",
     if lung is not None:
         for name, summary in (lung.held_out or {}).items():
             # Dice is a score from 0 to 1, not a share: shown as 0.932, not 93.2%.
-            dice_rows.append(CheckRow(str(name), [Cell(_count(_value(summary, "images"))),
+            dice_rows.append(CheckRow(collection_name(name), [Cell(_count(_value(summary, "images"))),
                                                    cell(_value(summary, "mean_dice"), "mean_dice")]))
         oos = lung.out_of_source or {}
-        groups = {**(oos.get("by_group") or {}), pooled_name: oos.get("all")} if oos.get("all") else {}
+        groups = {**{collection_name(k): v for k, v in (oos.get("by_group") or {}).items()},
+                  pooled_name: oos.get("all")} if oos.get("all") else {}
         for name, part in groups.items():
             off_rows.append(CheckRow(str(name), [cell(_value(part, key), "accuracy") for key in
                                                  ("off_lungs", "accuracy_off_lungs", "accuracy_on_lungs")]))
@@ -520,7 +541,7 @@ def guard_checks(card: ModelCard, pooled_name: str = "all",
             family_rows.append(CheckRow(str((family_names or {}).get(name, name)), [Cell(_count(_value(part, key, "n"))),
                                                      cell(_value(part, key), "accuracy")]))
         for name, part in (verifier.sources_left_out or {}).items():
-            source_rows.append(CheckRow(str(name), [cell(_value(part, "training_xrays"), "accuracy"),
+            source_rows.append(CheckRow(collection_name(name), [cell(_value(part, "training_xrays"), "accuracy"),
                                                      cell(_value(part, "test_xrays"), "accuracy")]))
         if verifier.patient_split_test:
             test_refused = cell(dict(verifier.patient_split_test), "accuracy")
@@ -547,7 +568,7 @@ def _off_lungs_verdicts(oos) -> dict:
         off, on = _interval(_value(part, "accuracy_off_lungs")), _interval(_value(part, "accuracy_on_lungs"))
         if off is None or on is None:
             continue
-        (worse if off[1] < on[0] else better if off[0] > on[1] else unclear).append(str(name))
+        (worse if off[1] < on[0] else better if off[0] > on[1] else unclear).append(collection_name(name))
     return {"off_lungs_worse": ", ".join(worse), "off_lungs_better": ", ".join(better),
             "off_lungs_unclear": ", ".join(unclear)}
 

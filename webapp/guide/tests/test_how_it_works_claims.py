@@ -223,3 +223,25 @@ def test_the_cards_limitations_name_classes_as_the_app_does(client, tmp_path, se
         assert text in limitations
     for text in not_shown:
         assert text not in limitations
+
+
+def test_each_collection_has_one_name_across_the_pages_tables(client, settings):
+    """The data tables name collections by download source (darkcovidnet), the out-of-source and
+    guard tables by group (nih): both show the collection's own name, the key in brackets."""
+    from webapp.guide.model_card import load_card
+
+    settings.CXR_MODEL_DIR = ""  # the bundled model
+    card = load_card()
+    if card is None or card.trust_not_installed is None or card.verifier is None:
+        pytest.skip("the bundled card lacks the tables")
+    html = unescape(page(client))
+    training = html[html.index('id="training-data"'):html.index("</table>", html.index('id="training-data"'))]
+    assert "NIH ChestX-ray8 (darkcovidnet)" in training and "Kermany et al. (skytells)" in training
+    trust = html[html.index('id="trust-table"'):html.index("</table>", html.index('id="trust-table"'))]
+    assert '<th scope="row">NIH ChestX-ray8 (nih)' in trust and '<th scope="row">Kermany et al. (kermany)' in trust
+    assert 'data-group="nih"' in trust
+    sources = html[html.index('id="verifier-sources"'):html.index("</table>", html.index('id="verifier-sources"'))]
+    assert '<th scope="row">NIH ChestX-ray8 (nih)' in sources
+    per_source = html[html.index('id="split-patient"'):html.index("</article>", html.index('id="split-patient"'))]
+    assert '<th scope="row">NIH ChestX-ray8 (darkcovidnet)</th>' in per_source
+    assert '<th scope="row">COVID-19 Radiography Database (raddb)</th>' in per_source
