@@ -5,7 +5,8 @@ changed nothing in DiagnosticReport or Observation).
 The report is `preliminary` (an AI estimate no clinician has verified), names the model as its
 method, and says in its conclusion that it is not a diagnosis. A reading of a PACS study refers
 to the DICOM study by its Study Instance UID (imagingStudy), to its patient by the hospital's
-patient ID (subject) and to its accession number (identifier), as the image's header gave them.
+patient ID and its issuer (subject) and to its accession number (identifier), as the image's
+header gave them.
 An uploaded reading carries no patient data: the app keeps none beyond the owner's own reference.
 
 The resource is in English throughout, whoever fetches it and in whatever language: it is a
@@ -116,13 +117,26 @@ def _diagnostic_report(reading) -> dict:
         if study.patient_id:
             # The hospital's own patient ID from the image's DICOM header, so the receiving
             # system files the report with its patient; the app has no Patient resource.
-            report["subject"] = {"type": "Patient", "identifier": {"value": study.patient_id}}
+            report["subject"] = {"type": "Patient", "identifier": _patient_identifier(study)}
         if study.accession_number:
             report["identifier"].append({
                 "type": {"coding": [_coding("ACSN", "Accession ID",
                                             "http://terminology.hl7.org/CodeSystem/v2-0203")]},
                 "value": study.accession_number})
     return report
+
+
+def _patient_identifier(study) -> dict:
+    """The patient ID with its issuer (IssuerOfPatientID) as the assigner, and the issuer as the
+    identifier's system where the header gave it as a URI or OID: a PatientID is unique only
+    within the hospital that issued it. A name is no system, so it is only shown."""
+    identifier = {"value": study.patient_id}
+    issuer = study.issuer_of_patient_id or study.issuer_universal_id
+    if study.issuer_universal_id:
+        identifier["system"] = study.issuer_universal_id
+    if issuer:
+        identifier["assigner"] = {"display": issuer}
+    return identifier
 
 
 def _has_pacs_study(reading) -> bool:

@@ -6,6 +6,8 @@ left (webapp/pacs/tasks.py).
 """
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +37,12 @@ class PacsStudy(models.Model):
     patient_id = models.CharField(_("patient ID"), max_length=64, blank=True, default="")
     accession_number = models.CharField(_("accession number"), max_length=16, blank=True,
                                         default="")
+    # Who issued the patient ID (IssuerOfPatientID), and that issuer as a URI where the header
+    # names one ("urn:oid:..."): a PatientID is unique only within its issuer (patient_issuer).
+    issuer_of_patient_id = models.CharField(_("issuer of patient ID"), max_length=64,
+                                            blank=True, default="")
+    issuer_universal_id = models.CharField(_("issuer's URI"), max_length=200, blank=True,
+                                           default="")
     study_date = models.CharField(max_length=8, blank=True, default="")  # DICOM DA, YYYYMMDD
     # How many images the PACS listed in the study when it was last queued: a skipped study in
     # which it lists more (a frontal sent after the lateral) is looked at again.
@@ -59,3 +67,35 @@ class PacsStudy(models.Model):
 
     def __str__(self) -> str:
         return f"PACS study {self.study_instance_uid} ({self.state})"
+
+
+_OID = re.compile(r"[0-2](\.(0|[1-9][0-9]*))+")
+_URI = re.compile(r"(urn:|https?://)\S+", re.IGNORECASE)
+
+
+def _as_uri(value: str, kind: str = "") -> str:
+    """An issuer as a URI ("" when it is none): an OID (type ISO, or one written bare) as
+    "urn:oid:...", a UUID as "urn:uuid:...", a URI as itself; a name or a host name is none."""
+    value = value.strip()
+    if kind in ("ISO", "") and _OID.fullmatch(value):
+        return f"urn:oid:{value}"
+    if kind == "UUID" and value:
+        return f"urn:uuid:{value.lower()}"
+    if kind in ("URI", "") and _URI.fullmatch(value):
+        return value
+    return ""
+
+
+def patient_issuer(ds) -> tuple[str, str]:
+    """(IssuerOfPatientID, the issuer as a URI or "") of a DICOM header, for a PacsStudy's
+    issuer_of_patient_id and issuer_universal_id. The URI is the first Universal Entity ID of
+    IssuerOfPatientIDQualifiersSequence that is one (type ISO, UUID or URI), else the
+    IssuerOfPatientID itself when it is an OID or a URI."""
+    issuer = str(getattr(ds, "IssuerOfPatientID", "") or "").strip()[:64]
+    for item in getattr(ds, "IssuerOfPatientIDQualifiersSequence", None) or []:
+        uri = _as_uri(str(getattr(item, "UniversalEntityID", "") or ""),
+                      str(getattr(item, "UniversalEntityIDType", "") or "").strip().upper()
+                      or "ISO")
+        if uri:
+            return issuer, uri[:200]
+    return issuer, _as_uri(issuer)[:200]

@@ -182,3 +182,62 @@ def test_an_uncertain_reading_says_uncertain_once(client, alice, make_reading, x
             "Uncertain: no label given; a radiologist should read the image. The highest "
             "probability (45.9%, Normal) is below 60%, so no label is given."), conclusion
         assert conclusion.count("Uncertain") == 1 and "No label:" not in conclusion
+
+
+def pacs_reading(alice, make_reading, xray_paths, **study):
+    reading = make_reading(alice, xray_paths["normal"][0])
+    PacsStudy.objects.create(study_instance_uid="1.2.826.0.1.3680043.8.498.2", reading=reading,
+                             state=PacsStudy.State.WRITTEN, patient_id="RSUD-ACC01", **study)
+    return reading
+
+
+@pytest.mark.parametrize("issuer, universal_id, system", [
+    ("RSUD BANDUNG", "urn:oid:2.16.360.1.2.3", "urn:oid:2.16.360.1.2.3"),  # from the sequence
+    ("https://rsud.example/pasien", "https://rsud.example/pasien", "https://rsud.example/pasien"),
+    ("RSUD BANDUNG", "", None),  # a name is no system: only shown
+])
+def test_the_patient_identifier_names_its_issuer(client, alice, make_reading, xray_paths, issuer,
+                                                 universal_id, system):
+    """A PatientID is unique only within the hospital that issued it: the subject carried the
+    bare value, so the receiving system could file it with another hospital's patient."""
+    from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+
+    reading = pacs_reading(alice, make_reading, xray_paths, issuer_of_patient_id=issuer,
+                           issuer_universal_id=universal_id)
+    _, key = ApiToken.issue(alice)
+    body = json.loads(get_fhir(client, key, reading.pk).content)
+    DiagnosticReport.model_validate(body)
+    identifier = body["subject"]["identifier"]
+    assert identifier["value"] == "RSUD-ACC01"
+    assert identifier["assigner"] == {"display": issuer}
+    assert identifier.get("system") == system
+
+
+def test_a_patient_id_without_an_issuer_is_given_alone(client, alice, make_reading, xray_paths):
+    reading = pacs_reading(alice, make_reading, xray_paths)
+    _, key = ApiToken.issue(alice)
+    body = json.loads(get_fhir(client, key, reading.pk).content)
+    assert body["subject"]["identifier"] == {"value": "RSUD-ACC01"}
+
+
+def test_the_issuer_is_read_from_the_dicom_header():
+    from pydicom.dataset import Dataset
+
+    from webapp.pacs.models import patient_issuer
+
+    ds = Dataset()
+    assert patient_issuer(ds) == ("", "")
+    ds.IssuerOfPatientID = "RSUD BANDUNG"
+    assert patient_issuer(ds) == ("RSUD BANDUNG", "")  # a name is no URI
+    ds.IssuerOfPatientID = "2.16.360.1.2.3"
+    assert patient_issuer(ds) == ("2.16.360.1.2.3", "urn:oid:2.16.360.1.2.3")
+    ds.IssuerOfPatientID = "RSUD BANDUNG"
+    qualifiers = Dataset()
+    qualifiers.UniversalEntityID, qualifiers.UniversalEntityIDType = "2.16.360.1.2.3", "ISO"
+    ds.IssuerOfPatientIDQualifiersSequence = [qualifiers]
+    assert patient_issuer(ds) == ("RSUD BANDUNG", "urn:oid:2.16.360.1.2.3")
+    qualifiers.UniversalEntityID, qualifiers.UniversalEntityIDType = "rsud.example", "DNS"
+    assert patient_issuer(ds) == ("RSUD BANDUNG", "")  # a host name is no URI
+    qualifiers.UniversalEntityIDType = "URI"
+    qualifiers.UniversalEntityID = "https://rsud.example/pasien"
+    assert patient_issuer(ds) == ("RSUD BANDUNG", "https://rsud.example/pasien")
