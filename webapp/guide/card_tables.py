@@ -372,11 +372,13 @@ class TrustTables:
     confidence_ranks: bool | None = None
 
 
-def percent_text(value) -> str:
-    """0.9 -> "90", 0.925 -> "92,5" (in the active language's number format)."""
-    if not isinstance(value, Real):
+def percent_number(share) -> str:
+    """A share as the number of a percentage, for a template that writes the "%" itself: 0.9 ->
+    "90", 0.925 -> "92,5" (in the active language's number format). webapp.screening.outcomes
+    .percent_text writes a percentage, sign included."""
+    if not isinstance(share, Real):
         return "—"
-    percent = round(100 * float(value), 1)
+    percent = round(100 * float(share), 1)
     return str(int(percent)) if percent == int(percent) else number_format(percent, 1)
 
 
@@ -428,13 +430,13 @@ def trust_tables(trust: Trust | None, pooled_name: str = "all groups") -> TrustT
     flat = {
         "temperature_at_bound": at_bound,
         "temperature": number_format(round(trust.temperature, 3), 3) if at_bound else "",
-        "mean_top_percent": percent_text(top) if at_bound and isinstance(top, Real) else "",
-        "chance_percent": percent_text(1 / classes) if at_bound and classes else "",
-        "accuracy_percent": percent_text(right) if at_bound and isinstance(right, Real) else "",
+        "mean_top_percent": percent_number(top) if at_bound and isinstance(top, Real) else "",
+        "chance_percent": percent_number(1 / classes) if at_bound and classes else "",
+        "accuracy_percent": percent_number(right) if at_bound and isinstance(right, Real) else "",
     }
-    return TrustTables(rows=rows, target_percent=percent_text(trust.target_accuracy),
+    return TrustTables(rows=rows, target_percent=percent_number(trust.target_accuracy),
                        confidence_ranks=_confidence_ranks(measured.get("aurc"), right),
-                       set_percent=percent_text(trust.set_confidence), groups=len(by_group or groups),
+                       set_percent=percent_number(trust.set_confidence), groups=len(by_group or groups),
                        patient_split=patient_split, recipe_differences=recipe,
                        labels_nothing=trust.threshold is None, served_patient_split=served_patient_split,
                        set_coverage=share_text(coverage.value) if coverage else "",
@@ -546,7 +548,7 @@ def guard_checks(card: ModelCard, pooled_name: str = "all",
         if verifier.patient_split_test:
             test_refused = cell(dict(verifier.patient_split_test), "accuracy")
     return GuardChecks(dice_rows=dice_rows, reliable=lung.reliable if lung else None, off_lung_rows=off_rows,
-                       warn_percent=percent_text(lung.warn_below) if lung and lung.warn_below else "",
+                       warn_percent=percent_number(lung.warn_below) if lung and lung.warn_below else "",
                        family_rows=family_rows, source_rows=source_rows, test_refused=test_refused,
                        **_off_lungs_verdicts(lung.out_of_source if lung else None),
                        **_off_lungs_models(card, lung.out_of_source if lung else None),

@@ -12,19 +12,13 @@ from django.views.decorators.http import require_safe
 from cxr.inference.limitations import guard_false_refusals, unseen_source_caveat
 from cxr.inference.site_check import wilson_interval
 from webapp.screening import engine, engine_text, site_validation
-from webapp.screening.outcomes import class_name, percent_text
+from webapp.screening.outcomes import CLASS_NAMES, HEADLINES, class_name, percent_text
 
 from . import card_tables, model_card
 
-# The outcomes the screening app reports (webapp.screening.models.OUTCOMES), each with a page.
-OUTCOMES = {
-    "covid": _("Findings consistent with COVID-19"),
-    "pneumonia": _("Findings consistent with pneumonia"),
-    "normal": _("No findings of COVID-19 or pneumonia"),
-    "uncertain": _("Uncertain result"),
-    "refused": _("Image refused"),
-}
-CLASS_NAMES = {"covid": _("COVID-19"), "pneumonia": _("Pneumonia (not COVID-19)"), "normal": _("Normal")}
+# The outcomes the screening app reports (webapp.screening.models.OUTCOMES), each with a page
+# titled as the result it follows.
+OUTCOMES = HEADLINES
 PLOT_TITLES = {
     "roc": _("ROC curves on the test images (one curve per class)"),
     "reliability": _("Reliability diagram: predicted probability against how often it was right"),

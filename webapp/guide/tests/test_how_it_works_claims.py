@@ -245,3 +245,17 @@ def test_each_collection_has_one_name_across_the_pages_tables(client, settings):
     per_source = html[html.index('id="split-patient"'):html.index("</article>", html.index('id="split-patient"'))]
     assert '<th scope="row">NIH ChestX-ray8 (darkcovidnet)</th>' in per_source
     assert '<th scope="row">COVID-19 Radiography Database (raddb)</th>' in per_source
+
+
+def test_the_guide_uses_the_screening_apps_class_names_and_headlines(client):
+    """One definition of class names, outcome titles and percentage text: the guide's pages say
+    what the result they follow said."""
+    from webapp.guide import card_tables, views
+    from webapp.screening import outcomes
+
+    assert views.CLASS_NAMES is outcomes.CLASS_NAMES and views.OUTCOMES is outcomes.HEADLINES
+    assert not hasattr(card_tables, "percent_text")  # its own contract, its own name
+    with translation.override("id"):
+        assert card_tables.percent_number(0.925) == "92,5" and card_tables.percent_number(0.9) == "90"
+    html = client.get(reverse("guide:next_steps", args=["covid"])).content.decode()
+    assert f"Next steps: {outcomes.headline('covid')}</h1>" in html
