@@ -1,6 +1,6 @@
 """A reading as a FHIR R4 DiagnosticReport, with one contained Observation per class probability
-(GET /api/v1/readings/{id}/fhir). Validated in tests with `fhir.resources` (its R4B models: R4B
-changed nothing in DiagnosticReport or Observation).
+(GET /api/v1/readings/{id}/fhir), served as MEDIA_TYPE (fhirVersion=4.0). Validated in tests with
+`fhir.resources` (its R4B models: R4B changed nothing in DiagnosticReport or Observation).
 
 The report is `preliminary` (an AI estimate no clinician has verified), names the model as its
 method, and says in its conclusion that it is not a diagnosis. A reading of a PACS study refers
@@ -28,6 +28,13 @@ from .writeback import (
     set_level_sentences,
 )
 
+# The FHIR version the resource is, for the media type's fhirVersion parameter (FHIR http.html
+# "FHIR Version parameter"): R4, "4.0". It uses only R4 elements, all unchanged in R4B (4.3) and
+# some renamed in R5 (DiagnosticReport.imagingStudy is R5's `study`), so a receiver that assumed
+# its own version could reject it. R4 rather than R4B: what most FHIR servers run (SATUSEHAT, the
+# Indonesian national platform, is R4). The API's response must carry MEDIA_TYPE.
+FHIR_VERSION = "4.0"
+MEDIA_TYPE = f"application/fhir+json; fhirVersion={FHIR_VERSION}"
 CODE_SYSTEM = "urn:x-cxr-screening:ai-estimate"  # this application's own codes
 UCUM = "http://unitsofmeasure.org"
 

@@ -241,3 +241,22 @@ def test_the_issuer_is_read_from_the_dicom_header():
     qualifiers.UniversalEntityIDType = "URI"
     qualifiers.UniversalEntityID = "https://rsud.example/pasien"
     assert patient_issuer(ds) == ("RSUD BANDUNG", "https://rsud.example/pasien")
+
+
+def test_the_media_type_declares_the_fhir_version_the_resource_is(client, alice, make_reading,
+                                                                   xray_paths):
+    """Without a fhirVersion a receiver assumes its own: the resource is R4 (valid with the R4B
+    models, which are R4's for these resources) and not R5 (imagingStudy became study)."""
+    from fhir.resources.diagnosticreport import DiagnosticReport as R5DiagnosticReport
+    from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+    from pydantic import ValidationError
+
+    from webapp.pacs.fhir import FHIR_VERSION, MEDIA_TYPE
+
+    assert (FHIR_VERSION, MEDIA_TYPE) == ("4.0", "application/fhir+json; fhirVersion=4.0")
+    reading = pacs_reading(alice, make_reading, xray_paths, issuer_of_patient_id="RSUD BANDUNG")
+    _, key = ApiToken.issue(alice)
+    body = json.loads(get_fhir(client, key, reading.pk).content)
+    DiagnosticReport.model_validate(body)
+    with pytest.raises(ValidationError, match="imagingStudy"):
+        R5DiagnosticReport.model_validate(body)
