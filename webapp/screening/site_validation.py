@@ -646,12 +646,35 @@ def calibration_plot(report: dict) -> dict | None:
     }
 
 
+def verdict_basis(validation: SiteValidation) -> str:
+    """The figure the verdict rests on, with its interval, and the card's figure it was compared
+    with ("Most likely class right 85.0% (95% CI 70.9% – 92.9%), against the card's 94.9%"), for a
+    list of validations: a card without an out-of-source fit is judged by the most likely class of
+    every read X-ray, not by the labelled readings the list also shows. "" when the verdict
+    compared nothing (no card figure) or the report does not hold the figure."""
+    report = validation.report or {}
+    params = (report.get("verdict") or {}).get("params") or {}
+    if params.get("bar") is None:
+        return ""
+    top_class = params.get("measure") == "top_class_accuracy"
+    figure = estimate(report.get("top_class_accuracy" if top_class else "labelled_accuracy"))
+    if figure["value"] == "—":
+        return ""
+    value = (_("%(value)s (95%% CI %(ci)s)") % {"value": figure["value"], "ci": figure["ci"]}
+             if figure["ci"] else figure["value"])
+    words = {"value": value, "bar": percent(params["bar"])}
+    if top_class:
+        return _("Most likely class right %(value)s, against the card's %(bar)s") % words
+    return _("Labelled readings right %(value)s, against the card's %(bar)s") % words
+
+
 def summary(validation: SiteValidation) -> dict:
     """What a list of validations shows per row."""
     return {
         "validation": validation,
         "title": verdict_title(validation.verdict_code),
         "text": verdict_text(validation),
+        "basis": verdict_basis(validation),
         "labelled_accuracy": estimate(validation.report.get("labelled_accuracy")),
         "coverage": estimate(validation.report.get("coverage")),
         "refusal_measured": refusal_measured(validation.report),
