@@ -93,13 +93,14 @@ def test_odd_headers_are_written_back_with_the_patients_identity(site, xray_path
     assert (study.patient_id, study.accession_number, study.study_date) == (
         "JP-7", "A-2", japanese.StudyDate)
 
-    # The site account sees which patient and examination each reading is of.
-    assert study.reading.patient_reference == "JP-7"
+    # The site account sees which patient and examination each reading is of (the patient
+    # reference qualified by the issuer: webapp/screening/patient_ids.py).
+    assert study.reading.patient_reference == "JP-7 (TOKYO-GENERAL)"
     client.force_login(site)
     page = client.get(reverse("screening:detail", args=[study.reading.pk])).content.decode()
     when = date_format(date.today(), "DATE_FORMAT")
     assert f"From the PACS: the study of {when}, accession number A-2." in page
-    assert study.study_instance_uid in page and 'data-testid="reading-reference">JP-7<' in page
+    assert study.study_instance_uid in page and 'data-testid="reading-reference">JP-7 (TOKYO-GENERAL)<' in page
     client.cookies["django_language"] = "id"
     page = client.get(reverse("screening:detail", args=[study.reading.pk])).content.decode()
     assert "Dari PACS: pemeriksaan tanggal" in page and "nomor aksesi A-2." in page
