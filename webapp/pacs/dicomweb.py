@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 # Seconds to connect and to wait for each answer: a PACS that stops answering fails the job
-# (which --resume or the next poll takes up again) instead of holding a worker for ever.
+# (which the queue, then the next poll, takes up again) instead of holding a worker for ever.
 TIMEOUT = (10, 120)
 
 
@@ -52,7 +52,7 @@ def client(url: str | None = None):
         raise ImproperlyConfigured(f"PACS_DICOMWEB_URL is not a DICOMweb root: {exc}") from None
     # No retries inside a request: the client's default (5 attempts with back-off, on any error)
     # held a job for 5 x TIMEOUT against a PACS that stopped answering, past the queue's job
-    # timeout. A failed request fails its job; --resume and the next poll try again.
+    # timeout. A failed request fails its job; the queue's retries, then the next poll, try again.
     web.set_http_retry_params(retry=False)
     return web
 

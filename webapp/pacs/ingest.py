@@ -268,7 +268,8 @@ def read(study: PacsStudy, web, owner) -> str:
 
     A study deleted from the PACS meanwhile, and images that cannot be read or that the model
     refuses, end the study as failed or skipped with the reason; a PACS that cannot be reached
-    raises (the job fails, the study stays queued for --resume or the job's next delivery)."""
+    raises (the job fails, the study stays queued for the job's next delivery, or the next
+    poll once the queue gave it up)."""
     from cxr.inference import ImageError
     from webapp.screening.engine import get_predictor
 

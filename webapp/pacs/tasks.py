@@ -28,8 +28,53 @@ def enqueue(job: str, study_pk: int) -> None:
         return
     from django_q.tasks import async_task
 
-    async_task(f"webapp.pacs.tasks.{job}", study_pk, task_name=f"pacs-{job}-{study_pk}",
+    async_task(f"webapp.pacs.tasks.{job}", study_pk, task_name=job_name(job, study_pk),
                group="pacs")
+
+
+def job_name(job: str, study_pk: int) -> str:
+    return f"pacs-{job}-{study_pk}"
+
+
+def job_left(study: PacsStudy) -> str:
+    """The job a queued or read study waits for."""
+    return "write_back" if study.state == PacsStudy.State.READ else "read_study"
+
+
+# Reasons a study's job stopped for that the next round of pacs_ingest tries again by itself
+# once the queue has given the job up: none (the job was killed) or the PACS being unreachable.
+# Another error (read_error, write_back_error) is more likely a fault to look at: --resume.
+RETRIED_BY_ITSELF = ("", "pacs_unreachable")
+
+
+def requeue_jobless(*, any_reason: bool = False) -> list[PacsStudy]:
+    """Queue again the job of each queued or read study that has none in the queue: the queue
+    gave it up after QUEUE_MAX_ATTEMPTS (a PACS outage longer than its retries) or it was
+    killed, and nothing else would ever move the study. Only studies whose job stopped for a
+    reason in RETRIED_BY_ITSELF, unless `any_reason`. A study whose job is still in the queue
+    (waiting, running, or to be handed out again) is left alone. Returns the studies queued."""
+    from django_q.models import OrmQ
+
+    waiting = PacsStudy.objects.filter(state__in=(PacsStudy.State.QUEUED, PacsStudy.State.READ))
+    if not any_reason:
+        waiting = waiting.filter(reason_code__in=RETRIED_BY_ITSELF)
+    # The studies first, then the queue: a job that moved its study on meanwhile has queued
+    # the next one already, and at worst a job is queued that finds nothing left to do.
+    studies = list(waiting.order_by("pk"))
+    if not studies:
+        return []
+    in_queue = {job.name() for job in OrmQ.objects.all().only("payload")}
+    queued = []
+    for study in studies:
+        job = job_left(study)
+        if job_name(job, study.pk) in in_queue:
+            continue
+        with transaction.atomic():
+            if not PacsStudy.objects.filter(pk=study.pk, state=study.state).exists():
+                continue
+            enqueue(job, study.pk)
+        queued.append(study)
+    return queued
 
 
 @contextlib.contextmanager
@@ -90,8 +135,9 @@ def write_back(study_pk: int) -> str:
 
 @contextlib.contextmanager
 def stopped_job_noted(study_pk: int, what: str):
-    """A job that stops on an error leaves its study where it was (queued or read: --resume
-    queues it again) but says why on the study's row, for pacs_status and the admin site."""
+    """A job that stops on an error leaves its study where it was (queued or read) but says why
+    on the study's row, for pacs_status and the admin site. Once the queue gives the job up,
+    the next round of pacs_ingest queues it again (requeue_jobless), or --resume does."""
     from . import dicomweb
 
     try:

@@ -4,7 +4,8 @@
     manage.py pacs_ingest --wait          # ... and show the batch's progress until it is done
     manage.py pacs_ingest --poll 30       # look again every 30 s, for ever (outages survived)
     manage.py pacs_ingest --inline        # no worker: read and write back in this process
-    manage.py pacs_ingest --resume        # queue again studies whose jobs stopped or were given up
+    manage.py pacs_ingest --resume        # queue again studies whose jobs stopped on any error
+(every round queues again, once, the studies whose jobs the queue gave up after an outage)
     manage.py pacs_ingest --days 30       # look 30 days back (default PACS_LOOKBACK_DAYS)
 """
 from __future__ import annotations
@@ -60,7 +61,9 @@ class Command(BaseCommand):
         parser.add_argument("--poll", type=positive, default=None,
                             help="look for new studies every this many seconds, for ever")
         parser.add_argument("--resume", action="store_true",
-                            help="queue again studies left queued or read (jobs stopped)")
+                            help="queue again studies left queued or read whose jobs stopped on "
+                                 "any error (jobs given up in a PACS outage are queued again "
+                                 "without it); with --inline, do them here")
         parser.add_argument("--days", type=days, default=None,
                             help="look for studies dated this many days back "
                                  "(default PACS_LOOKBACK_DAYS)")
@@ -101,12 +104,9 @@ class Command(BaseCommand):
         except Exception as exc:
             dicomweb.refuse_if_not_a_pacs(exc)
             raise
-        if resume:
-            stuck = self._stuck(excluding=batch)
-            for study in PacsStudy.objects.filter(pk__in=stuck):
-                tasks.enqueue("read_study" if study.state == PacsStudy.State.QUEUED
-                              else "write_back", study.pk)
-            batch += stuck
+        # Studies whose jobs the queue gave up (the PACS down longer than its retries) would
+        # stay queued for ever: each round queues them again, once (not while a job is queued).
+        batch += [s.pk for s in tasks.requeue_jobless(any_reason=resume)]
         self.stdout.write(f"{len(batch)} studies queued")
         if wait and batch:
             self._wait(batch, timeout)
