@@ -101,7 +101,7 @@ def plot_roc(y_true: Sequence[int], probs: np.ndarray, classes: Sequence[str],
         fpr, tpr, _ = roc_curve(positive, probs[:, k])
         auc = roc_auc_score(positive, probs[:, k])
         ci = (auc_ci or {}).get(name)
-        interval = f" (95% CI {ci[0]:.3f}-{ci[1]:.3f})" if ci is not None else ""
+        interval = f" (95% CI {ci[0]:.3f}-{ci[1]:.3f})" if ci and None not in ci else ""
         ax.plot(fpr, tpr, label=f"{name}: AUC {auc:.3f}{interval}")
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1)
     ax.set_xlabel("1 - specificity (false positive rate)")
@@ -145,7 +145,7 @@ def plot_reliability(y_true: Sequence[int], probs: np.ndarray, out_png: str | Pa
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect calibration")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)
-    interval = f" (95% CI {ece_ci[0]:.3f}-{ece_ci[1]:.3f})" if ece_ci is not None else ""
+    interval = f" (95% CI {ece_ci[0]:.3f}-{ece_ci[1]:.3f})" if ece_ci and None not in ece_ci else ""
     ax.set_title(f"{title}\nECE {ece:.3f}{interval}")
     # Below the figure: inside the axes, any corner can hold a bar reaching 0 or 1 (a bin of
     # one image at low confidence).

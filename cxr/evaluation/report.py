@@ -165,9 +165,12 @@ def write_outputs(result: dict, frames: dict[str, pd.DataFrame], logits: dict[st
         rep = result["subsets"][name]
         plots.plot_confusion(rep["confusion_matrix"], classes, out_dir / f"confusion_{name}.png",
                              title=f"{label} set: confusion matrix")
-        plots.plot_roc(y, probs, classes, out_dir / f"roc_{name}.png", title=f"{label} set: ROC")
+        # The figures give the report's own intervals, as the model card's do.
+        plots.plot_roc(y, probs, classes, out_dir / f"roc_{name}.png", title=f"{label} set: ROC",
+                       auc_ci={cls: rep["per_class"][cls]["auc"]["ci95"] for cls in classes})
         plots.plot_reliability(y, probs, out_dir / f"reliability_{name}.png",
-                               title=f"{label} set: reliability")
+                               title=f"{label} set: reliability", intervals=True,
+                               ece_ci=rep["ece"]["ci95"])
         result["figures"][name] = {
             "confusion matrix": f"confusion_{name}.png",
             "ROC": f"roc_{name}.png",

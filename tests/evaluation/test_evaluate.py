@@ -239,3 +239,39 @@ def test_flip_tta_averages_the_logits_of_each_image_and_its_mirror(trained_run, 
     predictions = pd.read_csv(out / "predictions_test.csv")
     assert np.allclose(predictions[[f"p_{c}" for c in ckpt["classes"]]].to_numpy(),
                        softmax_probs((plain + mirrored) / 2), atol=1e-5)
+
+
+@pytest.mark.parametrize("n_boot", [100, 0])  # 0: no bootstrap, the AUC and ECE get no interval
+def test_the_figures_give_the_reports_intervals(tmp_path, monkeypatch, n_boot):
+    """`cxr evaluate`'s figures drew bare AUCs and ECE and no per-bin intervals, though its
+    report holds them (the model card's figures give them)."""
+    from cxr.evaluation import plots
+
+    titles, legends = [], []
+    save = plots._save
+
+    def keep(fig, out_png):
+        titles.extend(ax.get_title() for ax in fig.axes)
+        legends.extend(t.get_text() for legend in [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
+                       if legend is not None for t in legend.get_texts())
+        return save(fig, out_png)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    rng = np.random.default_rng(2)
+    y = np.repeat(np.arange(3), 40)
+    frame = pd.DataFrame({"path": [f"x{i}.png" for i in range(120)], "label": [CLASSES[k] for k in y],
+                          "y": y, "source": "s"})
+    logits = rng.normal(size=(120, 3)) + 2 * np.eye(3)[y]
+    result = evaluate_predictions({"test": frame}, {"test": logits}, CLASSES, n_boot=n_boot)
+    write_outputs(result, {"test": frame}, {"test": logits}, tmp_path)
+    test = result["subsets"]["test"]
+    ece_title = next(t for t in titles if "ECE" in t)
+    covid = next(t for t in legends if t.startswith("covid: AUC"))
+    if n_boot:
+        low, high = test["ece"]["ci95"]
+        assert ece_title.endswith(f"(95% CI {low:.3f}-{high:.3f})")
+        low, high = test["per_class"]["covid"]["auc"]["ci95"]
+        assert covid.endswith(f"(95% CI {low:.3f}-{high:.3f})")
+        assert "95% interval" in legends  # the bins' whiskers
+    else:
+        assert "95% CI" not in ece_title and "95% CI" not in covid
