@@ -48,6 +48,9 @@ PLOT_READINGS = {
                        "first; up: how many of those labels were right. The number beside each "
                        "group of sources is its count of X-rays."),
 }
+# The card's description of the network's head (cxr.export), in the reader's language; another
+# description is shown as the card writes it, marked English.
+HEADS = {"global average pooling + one dense layer": _("global average pooling + one dense layer")}
 # The chest X-ray verifier's negative families (cxr.data.hard_negatives), for people.
 NEGATIVE_FAMILIES = {
     "screen_photo": _("Photos of an X-ray on a screen"),
@@ -205,6 +208,7 @@ def how_it_works(request):
             "trust_plot_title": PLOT_TITLES[TRUST_PLOT],
             "trust_plot_reading": PLOT_READINGS[TRUST_PLOT],
             "architecture": card.architecture,
+            "head": HEADS.get(getattr(card.architecture, "head", None) or ""),
             "training": card.training,
             # The card stores ISO 8601; shown as every other date of the site, in the reader's
             # language and time zone.

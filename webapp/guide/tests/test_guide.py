@@ -97,10 +97,10 @@ def test_how_it_works_is_public_and_shows_the_card(client, model_dir):
     assert "shortcut" in html.lower()
     assert reverse("guide:model_plot", args=["roc_test.png"]) in html
     assert "<script>" not in html
-    # The training date as the site writes dates, not the card's ISO string; the head's English
-    # description marked as English.
+    # The training date as the site writes dates, not the card's ISO string; the head's
+    # description in the reader's language.
     assert '<time datetime="2026-11-20T04:00:00+00:00">Nov. 20, 2026, 4 a.m. UTC</time>' in html
-    assert '<dd lang="en">global average pooling + one dense layer</dd>' in html
+    assert '<dd>global average pooling + one dense layer</dd>' in html
 
 
 def test_each_plot_says_how_to_read_it_in_the_readers_language(client, model_dir):

@@ -259,3 +259,25 @@ def test_the_guide_uses_the_screening_apps_class_names_and_headlines(client):
         assert card_tables.percent_number(0.925) == "92,5" and card_tables.percent_number(0.9) == "90"
     html = client.get(reverse("guide:next_steps", args=["covid"])).content.decode()
     assert f"Next steps: {outcomes.headline('covid')}</h1>" in html
+
+
+def test_indonesian_uses_one_word_for_each_term():
+    """Indonesian medical writing abbreviates the confidence interval "IK 95%" (interval
+    kepercayaan), introduced once where the page first explains intervals; a collection is a
+    "koleksi"; the macro recall is translated."""
+    from webapp.guide.tests.test_translations import PO_FILE, read_po
+
+    entries = read_po(PO_FILE)
+    translated = {e["msgid"]: e["msgstr"][0] for e in entries}
+    assert [m for m, t in translated.items() if "SK 95%" in t] == []
+    assert [m for m, t in translated.items() if "collection" in m.lower() and "umpulan" in t] == []
+    assert "Recall" not in translated["Recall (macro average)"]
+    intro = next(t for m, t in translated.items() if m.startswith("These numbers are read from the model card"))
+    assert "selang kepercayaan 95%%-nya, disingkat IK (interval kepercayaan)" in intro
+
+
+def test_the_heads_description_is_in_the_readers_language(client, settings):
+    settings.CXR_MODEL_DIR = ""  # the bundled model
+    html = page(client, "id")
+    assert "<dd>perataan global (global average pooling) + satu lapisan terhubung penuh" in html
+    assert '<dd lang="en">global average pooling' not in html
