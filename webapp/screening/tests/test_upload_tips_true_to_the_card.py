@@ -13,8 +13,8 @@ from webapp.screening.engine import model_card
 
 pytestmark = pytest.mark.django_db
 
-CHILDREN = {"en": ("Children's X-rays are read less reliably", "aged 1-5", "half of that hospital's healthy children"),
-            "id": ("Foto rontgen anak-anak dibaca kurang andal", "berusia 1-5 tahun", "separuh anak sehat")}
+CHILDREN = {"en": ("Children's X-rays are read less reliably", "aged 1-5", "half of that hospital's healthy children's X-rays as COVID-19"),
+            "id": ("Foto rontgen anak-anak dibaca kurang andal", "berusia 1-5 tahun", "separuh foto rontgen anak sehat")}
 ADULT = {"en": "adult", "id": "dewasa"}
 
 
