@@ -22,6 +22,30 @@ class PacsRefused(Exception):
     settings."""
 
 
+class NotDicomweb(requests.RequestException):
+    """The PACS's address answered, successfully, with something that is not the DICOM JSON
+    asked for: a proxy's maintenance page or a single sign-on login (200, text/html). Taken for
+    an outage: tried again at the next poll."""
+
+    def __init__(self, response: requests.Response):
+        super().__init__(response=response)
+        self.content_type = (response.headers.get("Content-Type") or "no content type")
+        self.content_type = self.content_type.split(";")[0].strip()
+
+
+def _answers_what_was_asked(response: requests.Response, *args, **kwargs):
+    """A response hook: a successful answer to a request for JSON must be JSON (a 204 or an
+    empty body is no results), and no DICOMweb answer is an HTML page."""
+    if not 200 <= response.status_code < 300 or response.status_code == 204:
+        return response
+    content_type = (response.headers.get("Content-Type") or "").lower()
+    asked = (response.request.headers.get("Accept") or "").lower() if response.request else ""
+    if content_type.startswith("text/html") or (
+            "json" in asked and "json" not in content_type and response.content.strip()):
+        raise NotDicomweb(response)
+    return response
+
+
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     """The URL without user:password, and those (unquoted) or None."""
     parts = urlsplit(url)
@@ -46,6 +70,7 @@ def client(url: str | None = None):
     url, credentials = split_credentials(url)
     session = requests.Session()
     session.auth = credentials
+    session.hooks["response"].append(_answers_what_was_asked)
     try:
         web = DICOMwebClient(url=url.rstrip("/"), session=session, timeout=TIMEOUT)
     except ValueError as exc:
@@ -64,7 +89,7 @@ def http_status(exc: BaseException) -> int | None:
 
 def is_transient(exc: BaseException) -> bool:
     """Worth trying again later: the PACS unreachable, slow, overloaded or failing (5xx)."""
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout, NotDicomweb)):
         return True
     status = http_status(exc)
     return status is not None and (status >= 500 or status in (408, 429))
@@ -72,6 +97,10 @@ def is_transient(exc: BaseException) -> bool:
 
 def describe(exc: BaseException) -> str:
     """One line about a failed PACS request, without credentials or a traceback."""
+    if isinstance(exc, NotDicomweb):
+        url = split_credentials(getattr(exc.response, "url", "") or "")[0]
+        return (f"the PACS answered {exc.content_type}, not DICOM JSON, for {url} (a maintenance "
+                "or login page in front of the PACS?)")
     status = http_status(exc)
     if status in (401, 403):
         return (f"the PACS refused the credentials (HTTP {status}): check the user and password "
