@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,7 +31,14 @@ log = logging.getLogger("webapp.pacs")
 
 FRONTAL_VIEWS = ("PA", "AP")
 XRAY_MODALITIES = ("CR", "DX")
-CHEST_BODY_PARTS = ("CHEST", "THORAX", "LUNG", "CHEST_TO_PELVIS")
+# BodyPartExamined is free text in practice: "CHEST", "CHEST PA", "THORAX AP", Indonesian
+# "TORAX" or "DADA". It is the chest when one of its words (split at anything not a letter or
+# digit, so CHEST_TO_PELVIS counts) is one of these: English, the DICOM defined terms, and the
+# Indonesian and other spellings seen at sites (TORAKS, THORAKS, TORAX; DADA "chest", PARU
+# "lung"). A spine is never the chest ("THORACIC SPINE", "THORAX SPINE", TSPINE).
+CHEST_WORDS = frozenset({"CHEST", "THORAX", "TORAX", "THORAKS", "TORAKS", "LUNG", "LUNGS",
+                         "DADA", "PARU"})
+NOT_CHEST_WORDS = frozenset({"SPINE", "TSPINE", "CSPINE", "LSPINE"})
 QIDO_PAGE = 200
 # Skipped and failed studies that are looked at again when the PACS lists more images in them
 # (a lateral sent before its frontal; the frontal arrives a minute later).
@@ -214,10 +222,16 @@ class Choice:
     reason: str = ""
 
 
+def is_chest(body_part: str) -> bool:
+    """Whether a BodyPartExamined value names the chest (CHEST_WORDS), and not a spine."""
+    words = set(re.split(r"[^A-Z0-9]+", body_part.upper()))
+    return bool(words & CHEST_WORDS) and not words & NOT_CHEST_WORDS
+
+
 def _skip_reason(ds: Dataset) -> tuple[str, str] | None:
     """Why this CR/DX image is not read, or None for a frontal chest X-ray."""
     body_part = str(getattr(ds, "BodyPartExamined", "") or "").strip().upper()
-    if body_part and body_part not in CHEST_BODY_PARTS:
+    if body_part and not is_chest(body_part):
         return "not_chest", f"body part {body_part}, not the chest"
     view = str(getattr(ds, "ViewPosition", "") or "").strip().upper()
     if not view:

@@ -117,6 +117,9 @@ class Command(BaseCommand):
         for number, study in enumerate(PacsStudy.objects.filter(pk__in=batch).order_by("pk"), 1):
             try:
                 state = tasks.run_inline(study.pk)
+                if state in (PacsStudy.State.SKIPPED, PacsStudy.State.FAILED):
+                    study.refresh_from_db()
+                    state = f"{state} ({study.reason_code}): {study.reason}"
             except Exception as exc:
                 dicomweb.refuse_if_unauthorised(exc)
                 stopped += 1
