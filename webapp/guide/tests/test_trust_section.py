@@ -94,7 +94,7 @@ def test_the_risk_coverage_plot_is_shown_in_the_section_and_served(client, trust
     html = client.get(reverse("guide:how_it_works")).content.decode()
     url = reverse("guide:model_plot", args=["risk_coverage.png"])
     assert url in section(html)
-    assert html.count(url) == 1  # not repeated among the other plots
+    assert html.count(f'src="{url}"') == 1  # not repeated among the other plots (its link aside)
     response = client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert b"".join(response.streaming_content) == RISK_COVERAGE_PNG.read_bytes()
