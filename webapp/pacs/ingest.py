@@ -200,6 +200,7 @@ def _queued_again(study: PacsStudy, count: int | None) -> bool:
     than when it was last queued (not one whose reading was deleted on purpose). False when it
     has not grown, or changed state meanwhile."""
     if not (study.state in RECHECKED and study.reason_code != "reading_deleted"
+            and not study.sr_instance_uid  # its results are in the PACS: never a second SR
             and count is not None and count > (study.instances_listed or 0)):
         return False
     if not PacsStudy.objects.filter(pk=study.pk, state=study.state).update(

@@ -7,6 +7,8 @@
     manage.py pacs_ingest --resume        # queue again studies whose jobs stopped on any error
 (every round queues again, once, the studies whose jobs the queue gave up after an outage)
     manage.py pacs_ingest --days 30       # look 30 days back (default PACS_LOOKBACK_DAYS)
+    manage.py pacs_ingest --retry-failed [UID ...] [--skipped]
+                                          # read failed (and skipped) studies again
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import time
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
 
 from webapp.pacs import dicomweb, ingest, tasks
 from webapp.pacs.models import PacsStudy
@@ -68,13 +72,32 @@ class Command(BaseCommand):
                             help="look for studies dated this many days back "
                                  "(default PACS_LOOKBACK_DAYS)")
         parser.add_argument("--url", default="", help="DICOMweb root (default PACS_DICOMWEB_URL)")
+        parser.add_argument("--retry-failed", nargs="*", metavar="UID", default=None,
+                            help="read failed studies again (these, or all but those whose "
+                                 "reading was deleted on purpose), then stop; a study whose "
+                                 "results are in the PACS already is not read again")
+        parser.add_argument("--skipped", action="store_true",
+                            help="with --retry-failed and no UID: skipped studies too (a named "
+                                 "study is read again whether it failed or was skipped)")
 
-    def handle(self, *args, inline, wait, timeout, poll, resume, days, url, **options):
+    def handle(self, *args, inline, wait, timeout, poll, resume, days, url, retry_failed,
+               skipped, **options):
         try:
             web = dicomweb.client(url or None)
             ingest.site_account()
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
+        if retry_failed is not None:
+            if inline:
+                with tasks.held_jobs():  # rows without jobs: this process does the work
+                    batch = self._retry(retry_failed, skipped)
+                self._inline(batch)
+                return
+            batch = self._retry(retry_failed, skipped)
+            self.stdout.write(f"{len(batch)} studies queued")
+            if wait and batch:
+                self._wait(batch, timeout)
+            return
         while True:
             try:
                 self._round(web, inline, wait, timeout, resume, days)
@@ -130,6 +153,41 @@ class Command(BaseCommand):
         if stopped:
             raise CommandError(f"{stopped} of {len(batch)} studies stopped on an error and stay "
                                "where they were: run again with --resume (pacs_status says why)")
+
+    def _retry(self, uids: list[str], skipped: bool) -> list[int]:
+        """Put failed (and skipped) studies back in the queue, each with its job, and return
+        them; not one whose SR is in the PACS already (reading it again would write a second
+        SR and capture into the study)."""
+        states = [PacsStudy.State.FAILED]
+        if skipped or uids:
+            states.append(PacsStudy.State.SKIPPED)
+        if uids:
+            studies = list(PacsStudy.objects.filter(study_instance_uid__in=uids).order_by("pk"))
+            missing = sorted(set(uids) - {s.study_instance_uid for s in studies})
+            if missing:
+                raise CommandError(f"{', '.join(missing)}: no such study (pacs_status and the "
+                                   "admin site list the studies)")
+        else:
+            studies = list(PacsStudy.objects.filter(state__in=states)
+                           .exclude(reason_code="reading_deleted").order_by("pk"))
+        batch = []
+        for study in studies:
+            uid = study.study_instance_uid
+            if study.state not in states:
+                self.stdout.write(f"{uid}: {study.state}, not failed or skipped: left alone")
+                continue
+            if study.sr_instance_uid:
+                self.stdout.write(f"{uid}: not read again: its results are in the PACS already "
+                                  f"(SR {study.sr_instance_uid})")
+                continue
+            with transaction.atomic():  # the row and its job together, as a new study's
+                if not PacsStudy.objects.filter(pk=study.pk, state=study.state).update(
+                        state=PacsStudy.State.QUEUED, reason_code="", reason="",
+                        updated_at=timezone.now()):
+                    continue
+                tasks.enqueue("read_study", study.pk)
+            batch.append(study.pk)
+        return batch
 
     @staticmethod
     def _stuck(excluding: list[int]) -> list[int]:
