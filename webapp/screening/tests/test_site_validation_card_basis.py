@@ -186,7 +186,7 @@ def test_the_report_table_shows_the_figure_the_verdict_compares_with(admin_clien
         assert "Pasien baru dari koleksi tempat model dilatih (pembagian per pasiennya): 94,9%" in patient
         assert "93,1% – 96,3%" in patient and "Kesimpulan dibandingkan dengan angka ini." in patient
         assert "37,5%" in source
-        assert "Kartu model (SK 95%)" in html
+        assert "Kartu model (IK 95%)" in html
         assert report["verdict"]["text"][:40] not in html  # the verdict in Indonesian, not the stored English
         needed = report["verdict"]["params"]["cases_to_decide"]
         assert f"sekitar {needed} foto rontgen yang dibaca secara keseluruhan ({needed - 30} lagi)" in html
@@ -225,7 +225,7 @@ def test_the_form_says_what_a_card_without_a_fit_is_compared_with(admin_client, 
                     "trained on (its patient split).") in note
             assert "at least 30 read X-rays are needed for any verdict" in html
         else:
-            assert "dengan 94,9% (SK 95% 93,4% – 96,4%) yang diukur kartu pada pasien baru" in note
+            assert "dengan 94,9% (IK 95% 93,4% – 96,4%) yang diukur kartu pada pasien baru" in note
         # A card with no split measured either: nothing to compare with, said so.
         _served_card(settings, tmp_path / "bare", {})
         html = admin_client.get(URL).content.decode().replace("&#x27;", "'")
