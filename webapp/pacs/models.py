@@ -10,6 +10,7 @@ import re
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from webapp.screening.models import Reading
@@ -26,12 +27,14 @@ class PacsStudy(models.Model):
     study_instance_uid = models.CharField(_("study instance UID"), max_length=64, unique=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices,
                              default=State.QUEUED, db_index=True)
-    found_at = models.DateTimeField(default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    found_at = models.DateTimeField(_("found in the PACS"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("last updated"), auto_now=True)
     # The image that was read: the study's first frontal (PA or AP) chest X-ray.
-    series_instance_uid = models.CharField(max_length=64, blank=True, default="")
-    sop_instance_uid = models.CharField(max_length=64, blank=True, default="")
-    view_position = models.CharField(max_length=16, blank=True, default="")
+    series_instance_uid = models.CharField(_("series instance UID"), max_length=64, blank=True,
+                                           default="")
+    sop_instance_uid = models.CharField(_("SOP instance UID"), max_length=64, blank=True,
+                                        default="")
+    view_position = models.CharField(_("view position"), max_length=16, blank=True, default="")
     # Who and which examination the image belongs to, as its DICOM header says (shown beside the
     # reading: the site account's readings are otherwise one list of unnamed X-rays).
     patient_id = models.CharField(_("patient ID"), max_length=64, blank=True, default="")
@@ -43,30 +46,41 @@ class PacsStudy(models.Model):
                                             blank=True, default="")
     issuer_universal_id = models.CharField(_("issuer's URI"), max_length=200, blank=True,
                                            default="")
-    study_date = models.CharField(max_length=8, blank=True, default="")  # DICOM DA, YYYYMMDD
+    study_date = models.CharField(_("study date"), max_length=8, blank=True,
+                                  default="")  # DICOM DA, YYYYMMDD
     # How many images the PACS listed in the study when it was last queued: a skipped study in
     # which it lists more (a frontal sent after the lateral) is looked at again.
-    instances_listed = models.IntegerField(null=True, blank=True)
+    instances_listed = models.IntegerField(_("images listed"), null=True, blank=True)
     reading = models.OneToOneField(Reading, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="pacs_study")
+                                   related_name="pacs_study", verbose_name=_("reading"))
     # Why a study was skipped or failed, or why its last job stopped (the PACS unreachable, the
     # write-back refused): a stable code and English words (logged as well; docs/pacs.md).
-    reason_code = models.CharField(max_length=40, blank=True, default="")
-    reason = models.TextField(blank=True, default="")
+    reason_code = models.CharField(_("reason code"), max_length=40, blank=True, default="")
+    reason = models.TextField(_("reason"), blank=True, default="")
     # What was written back (SOP Instance UIDs, derived from the reading: a retry stores the
     # same instances again, which the PACS keeps once).
-    sr_instance_uid = models.CharField(max_length=64, blank=True, default="")
-    sc_instance_uid = models.CharField(max_length=64, blank=True, default="")
-    read_at = models.DateTimeField(null=True, blank=True)
-    written_at = models.DateTimeField(null=True, blank=True)
+    sr_instance_uid = models.CharField(_("SR instance UID"), max_length=64, blank=True,
+                                       default="")
+    sc_instance_uid = models.CharField(_("capture instance UID"), max_length=64, blank=True,
+                                       default="")
+    read_at = models.DateTimeField(_("time read"), null=True, blank=True)
+    written_at = models.DateTimeField(_("time written back"), null=True, blank=True)
 
     class Meta:
         ordering = ["-found_at", "-id"]
         verbose_name = _("PACS study")
         verbose_name_plural = _("PACS studies")
 
-    def __str__(self) -> str:
-        return f"PACS study {self.study_instance_uid} ({self.state})"
+    def __str__(self) -> str:  # the admin's page title and breadcrumb
+        return gettext("PACS study %(uid)s (%(state)s)") % {
+            "uid": self.study_instance_uid, "state": self.get_state_display()}
+
+    @property
+    def results_in_pacs(self) -> bool:
+        """Whether its reading exists or was written into the PACS: the row must then stay, or
+        the next round would read the study again and write a second SR and capture."""
+        return (self.state in (self.State.READ, self.State.WRITTEN)
+                or bool(self.sr_instance_uid or self.written_at))
 
 
 _OID = re.compile(r"[0-2](\.(0|[1-9][0-9]*))+")
