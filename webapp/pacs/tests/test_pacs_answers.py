@@ -53,3 +53,34 @@ def test_a_maintenance_page_is_one_line_and_poll_goes_on(proxy, monkeypatch):
 
     with pytest.raises(CommandError, match=r"^the PACS answered text/html, not DICOM JSON, for "):
         call_command("pacs_ingest", stdout=io.StringIO())
+
+
+def test_wait_names_the_pacs_failing_not_a_missing_worker(proxy, xray_paths, monkeypatch):
+    """A worker runs and the PACS refuses the write-backs (503): --wait asked "is a worker
+    running?" although the rows said why."""
+    from webapp.pacs import tasks
+    from webapp.pacs.management.commands import pacs_ingest
+    from webapp.pacs.models import PacsStudy
+
+    support.push_study(xray_paths["normal"][0])
+    proxy.mode = "stow503"
+
+    def worker_nap(seconds):  # the worker does the batch's jobs meanwhile, as it would
+        for study in PacsStudy.objects.filter(state="queued"):
+            try:
+                tasks.read_study(study.pk)
+                tasks.write_back(study.pk)
+            except Exception:
+                pass  # the job fails; the queue would hand it out again
+        time.sleep(seconds)
+
+    monkeypatch.setattr(pacs_ingest, "time", SimpleNamespace(sleep=worker_nap,
+                                                             monotonic=time.monotonic))
+    monkeypatch.setattr(pacs_ingest, "NO_WORKER_HINT_AFTER", 0.2)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="not done after 4 s"):
+        call_command("pacs_ingest", "--wait", "--timeout", "4", stderr=err, stdout=io.StringIO())
+    assert "is a worker running" not in err.getvalue()
+    assert ("Nothing has moved for 0 s: the jobs of 1 studies stopped on an error, and the "
+            "queue tries them again: could not write back: the PACS answered HTTP 503 Service "
+            "Unavailable for http://127.0.0.1:") in err.getvalue()

@@ -196,6 +196,18 @@ class Command(BaseCommand):
             state__in=(PacsStudy.State.QUEUED, PacsStudy.State.READ)).exclude(pk__in=excluding)
             .order_by("pk").values_list("pk", flat=True))
 
+    @staticmethod
+    def _why_stuck(batch: list[int]) -> str:
+        """Why the batch does not move: the reason its stopped jobs left on their rows (a
+        worker runs, and the PACS fails), else the likelier cause, no worker."""
+        stopped = PacsStudy.objects.filter(
+            pk__in=batch, state__in=(PacsStudy.State.QUEUED, PacsStudy.State.READ)).exclude(
+            reason="").order_by("-updated_at")
+        if not stopped:
+            return "is a worker running (make worker, or manage.py qcluster)?"
+        return (f"the jobs of {len(stopped)} studies stopped on an error, and the queue tries "
+                f"them again: {stopped[0].reason} (pacs_status lists them)")
+
     def _wait(self, batch: list[int], timeout: float) -> None:
         start = moved = time.monotonic()
         last, hinted = "", False
@@ -209,7 +221,7 @@ class Command(BaseCommand):
             if time.monotonic() - start > timeout:
                 raise CommandError(f"not done after {timeout:.0f} s: {line}")
             if not hinted and time.monotonic() - moved > NO_WORKER_HINT_AFTER:
-                self.stderr.write(f"Nothing has moved for {NO_WORKER_HINT_AFTER:.0f} s: is a "
-                                  "worker running (make worker, or manage.py qcluster)?")
+                self.stderr.write(f"Nothing has moved for {NO_WORKER_HINT_AFTER:.0f} s: "
+                                  + self._why_stuck(batch))
                 hinted = True
             time.sleep(0.5)
