@@ -1,4 +1,7 @@
-"""Families of pictures that are NOT frontal chest X-rays, made offline, seeded and deterministic.
+"""Families of pictures that are NOT frontal chest X-rays, made offline, seeded and deterministic,
+to MEASURE the guard on (studies/guard_families, studies/guard_highlights): nothing is ever fitted
+on them, which is what makes them held out. The pictures the guard is fitted on come from other
+generators (cxr.data.negatives, cxr.data.hard_negatives).
 
 Each family is one function returning `Family` (name, what it is, whether the negative set of
 `cxr.data.negatives` (what the bundled model card reports) already holds pictures of this kind,

@@ -6,7 +6,7 @@ Issue 15, item 5 asks for a larger and harder negative set from more families, w
 families kept out of fitting, and sets the target "held-out negative families: >= 99% refused;
 real X-rays of held-out sources <= 2% refused". This study measures the bundled model as it is
 served (`Predictor.load()`: rules, orientation check, feature guard, trust fit) on the families
-of `studies.guard_families.families`; nothing is fitted here. Families whose kind the negative
+of `cxr.data.held_out_families`; nothing is fitted here. Families whose kind the negative
 set of `cxr.data.negatives` has no picture of are held out by construction (the guard's
 threshold was set on validation X-rays alone; that set only ever measured it).
 
@@ -29,13 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
+from cxr.data.held_out_families import all_families
 from cxr.data.index import import_shared_manifest, task_frame
 from cxr.data.splits import make_split
 from cxr.evaluation.markdown import table, write_output
 from cxr.inference import Predictor
 from cxr.inference.decode import decode_image
 from cxr.inference.site_check import wilson_interval
-from studies.guard_families.families import all_families
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / "docs" / "results" / "guard_families.md"

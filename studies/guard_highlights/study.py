@@ -20,7 +20,7 @@ burnt-out reflection) lie at full resolution. This study measures two cues of
 4. The patient split's 752 test X-rays through the served pipeline (`Predictor.load()`, every
    check), and what the cues would add to its refusals.
 5. Once, with everything above fixed: the independent table photos of
-   `studies.guard_families.families` (the same 80 held-out-patient X-rays as that study), refused
+   `cxr.data.held_out_families` (the same 80 held-out-patient X-rays as that study), refused
    by the served guard before and with the cues; then a second draw of them (seed 1), added after
    the first to check the beat cue alone. Reading and conclusion: docs/results/guard_highlights.md.
 
@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from cxr.data.hard_negatives import table_photo
+from cxr.data.held_out_families import table_photos
 from cxr.data.index import import_shared_manifest, task_frame
 from cxr.data.splits import make_split
 from cxr.evaluation.markdown import table, write_output
@@ -45,7 +46,6 @@ from cxr.inference import Predictor
 from cxr.inference.decode import decode_image
 from cxr.inference.guard import rules
 from cxr.inference.site_check import wilson_interval
-from studies.guard_families.families import table_photos
 from studies.guard_highlights.cues import beat_score, highlight_score
 
 REPO = Path(__file__).resolve().parents[2]
