@@ -12,7 +12,8 @@ from .models import PacsStudy
 UNREAD = _("The patient ID, accession number and study date are taken from the image when the "
            "study is read; this study was not read.")
 READ_AGAIN = _("If this study is still in the PACS, the app will find it again, read it again "
-               "and write its results into the PACS.")
+               "and write its results into the PACS. To read a failed study again, run "
+               "pacs_ingest --retry-failed instead (docs/pacs.md).")
 KEPT = _("A study whose reading exists or was written into the PACS cannot be deleted: the app "
          "would read it again and write its results into the PACS a second time.")
 
@@ -24,9 +25,9 @@ class PacsStudyAdmin(admin.ModelAdmin):
     A record of what the link did, viewed and not edited (the jobs own every field). A row is
     the app's memory that it has seen a study: deleted, the study is read again on the next
     round while it is in the PACS. So a row whose results exist (read or written back) cannot
-    be deleted, which would write a second SR and capture into the patient's record; deleting a
-    skipped or failed row is how an operator has a study tried again, and the confirmation says
-    so."""
+    be deleted, which would write a second SR and capture into the patient's record. A skipped
+    or failed row may be (a study deleted from the PACS): the confirmation says it is read again
+    if still there, and that `pacs_ingest --retry-failed` is the way to read one again."""
 
     # What an operator scans at 1280 px beside the menu and the filters; the rest is on the page.
     list_display = ("study", "state", "patient_id", "accession", "short_reason", "found_on")

@@ -91,8 +91,10 @@ def test_a_study_written_back_cannot_be_deleted(admin_client):
 
 
 @pytest.mark.parametrize("language, warning", [
-    ("en", "will find it again, read it again and write its results into the PACS"),
-    ("id", "akan menemukannya lagi, membacanya lagi, dan menulis hasilnya ke PACS"),
+    ("en", "will find it again, read it again and write its results into the PACS. To read a "
+           "failed study again, run pacs_ingest --retry-failed instead"),
+    ("id", "akan menemukannya lagi, membacanya lagi, dan menulis hasilnya ke PACS. Untuk membaca "
+           "lagi studi yang gagal, jalankan pacs_ingest --retry-failed"),
 ])
 def test_deleting_a_failed_study_warns_that_it_is_read_again(admin_client, language, warning):
     study = failed()
