@@ -1,5 +1,4 @@
 """Patient guidance after a screening result, and the public "how it works" page with the model card."""
-import re
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404
@@ -138,17 +137,6 @@ def _calibration_step(card) -> dict:
     }
 
 
-# A class key quoted in the card's prose ('covid', “normal”): the model's label, to be shown as
-# the rest of the app names it.
-QUOTED_CLASS = re.compile(r"['‘“](covid|pneumonia|normal)['’”]")
-
-
-def with_class_names(text: str) -> str:
-    """`text` (a limitation of the card, in English or translated) with each quoted class key
-    written as the app writes that class: 'covid' -> “COVID-19”."""
-    return QUOTED_CLASS.sub(lambda m: f"“{class_name(m.group(1))}”", str(text))
-
-
 def _label_figures(card, class_names: dict) -> list[dict]:
     """What each label quotes when the model has no out-of-source fit: how often a model trained
     the same way was right when it gave that label on the source split (the reading's own
@@ -176,7 +164,7 @@ def how_it_works(request):
                "site_calibration": site_calibration_summary(engine.site_calibration(card))}
     if card:
         limitations, context["limitations_in_english"] = engine_text.card_limitations(card)
-        context["limitations"] = [with_class_names(text) for text in limitations]
+        context["limitations"] = limitations
         class_names = {c: CLASS_NAMES.get(c, c) for c in card.classes}
         training_data = card.training.data if card.training else None
         training_rows = card_tables.data_rows(training_data, class_names)

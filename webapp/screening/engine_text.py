@@ -282,9 +282,27 @@ def notice_text(notice, *, doctor: bool = False) -> str:
                      doctor=doctor)
 
 
+# A class key quoted in the card's prose ('covid', “normal”): the model's label, to be shown as
+# the rest of the app names it.
+QUOTED_CLASS = re.compile(r"['‘“](covid|pneumonia|normal)['’”]")
+
+
+def with_class_names(text: str) -> str:
+    """`text` (a limitation of the card, in English or translated) with each quoted class key
+    written as the app writes that class: 'covid' -> “COVID-19”."""
+    return QUOTED_CLASS.sub(lambda m: f"“{class_name(m.group(1))}”", str(text))
+
+
 def card_limitations(card: ModelCard | None) -> tuple[list[str], bool]:
-    """The model card's limitations in the active language, and whether they are still English
-    (a card exported before limitations carried codes has only the English `limitations`)."""
+    """The model card's limitations in the active language, classes named as the app names them
+    (How it works, the reading page, the printable report and the PDF alike), and whether they
+    are still English (a card exported before limitations carried codes has only the English
+    `limitations`)."""
+    texts, in_english = _card_limitations(card)
+    return [with_class_names(text) for text in texts], in_english
+
+
+def _card_limitations(card: ModelCard | None) -> tuple[list[str], bool]:
     if card is None:
         return [], True
     if card.limitation_notices:

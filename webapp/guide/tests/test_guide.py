@@ -258,7 +258,7 @@ def test_the_bundled_model_card_renders(client, settings):
     for relative in card.plots.values():
         response = client.get(reverse("guide:model_plot", args=[relative]))
         assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"\x89PNG")
-    from webapp.guide.views import with_class_names
+    from webapp.screening.engine_text import with_class_names
 
     for text in card.limitations:  # with the classes named as the app names them
         assert escape(with_class_names(text)) in html
@@ -292,8 +292,8 @@ def test_the_bundled_cards_limitations_are_translated(client, settings):
     from django.utils import translation
 
     from webapp.guide.model_card import load_card, model_dir
-    from webapp.guide.views import with_class_names
     from webapp.screening import engine_text
+    from webapp.screening.engine_text import with_class_names
 
     settings.CXR_MODEL_DIR = ""
     card = load_card()
