@@ -37,9 +37,10 @@ PLOT_READINGS = {
              "closer to the top left corner is better; the dashed diagonal is guessing. Measured on "
              "test X-rays from the same collections as the training X-rays."),
     "reliability": _("Across: how sure the model was of the class it named; up: how often that "
-                     "class was right. Bars on the dashed diagonal mean the stated chances are honest. "
-                     "The grey bars below count the X-rays at each level. Measured on test X-rays "
-                     "from the same collections as the training X-rays."),
+                     "class was right. Bars on the dashed diagonal mean the stated chances are honest; "
+                     "each whisker is its bar's 95% interval, so a bar built on one or two X-rays could "
+                     "stand anywhere within it. The grey bars below count the X-rays at each level. "
+                     "Measured on test X-rays from the same collections as the training X-rays."),
     "ood": _("Across: how far an image lies from the training X-rays (larger is less familiar); "
              "up: how many images. Blue: real X-rays; orange: pictures that are not chest X-rays. "
              "Images beyond the dashed threshold are refused; the app's other checks refuse more."),

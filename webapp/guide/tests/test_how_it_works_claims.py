@@ -281,3 +281,13 @@ def test_the_heads_description_is_in_the_readers_language(client, settings):
     html = page(client, "id")
     assert "<dd>perataan global (global average pooling) + satu lapisan terhubung penuh" in html
     assert '<dd lang="en">global average pooling' not in html
+
+
+@pytest.mark.parametrize(("language", "whisker"), [
+    ("en", "each whisker is its bar's 95% interval"), ("id", "tiap garis galat adalah IK 95% batangnya")])
+def test_the_reliability_caption_says_what_its_whiskers_are(client, model_dir, language, whisker):
+    """The card's reliability plot now draws each bin's 95% interval (bins of one or two X-rays
+    reach from near 0 to 1): the caption under it says what they are."""
+    html = page(client, language).replace("&#x27;", "'")
+    plots = html[html.index('id="plots"'):html.index("</section>", html.index('id="plots"'))]
+    assert whisker in plots
