@@ -202,7 +202,8 @@ def test_the_commands_read_inline_and_report_progress(site, xray_paths):
     lines = out.getvalue().splitlines()
     assert [line.split(" ", 1)[0] for line in lines[:2]] == ["[1/2]", "[2/2]"]
     assert sorted(line.split(" ", 1)[1] for line in lines[:2]) == sorted(
-        [f"{uid}: written", f"{lateral}: skipped"])
+        [f"{uid}: written", f"{lateral}: skipped (not_frontal): no frontal chest X-ray: "
+                            "ViewPosition LL (lateral); only PA or AP are read"])
     assert lines[-1] == "2 studies read here"
     status = io.StringIO()
     call_command("pacs_status", stdout=status)
