@@ -6,6 +6,7 @@ address this app logs or prints carries them.
 """
 from __future__ import annotations
 
+import logging
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
@@ -20,6 +21,26 @@ TIMEOUT = (10, 120)
 class PacsRefused(Exception):
     """The PACS refuses what we ask (wrong password, wrong address): no retry helps; fix the
     settings."""
+
+
+# Libraries that log every request (dicomweb-client: "search for studies", twice per query,
+# ~190 lines a poll round of a busy PACS) or every step (highdicom: "copy attributes of module",
+# 7 lines a write-back) at INFO: set to WARNING where this app uses them, unless the site's
+# LOGGING gives them a level of its own.
+QUIETED_LOGGERS = ("dicomweb_client", "highdicom")
+
+
+def quiet_libraries() -> None:
+    for name in QUIETED_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
+
+
+class PacsUnavailable(Exception):
+    """A job stopped by an outage (the PACS unreachable, failing or answering a page of its
+    own), in one line: the queue logs the traceback of a job's error, and the frames of
+    requests and dicomweb-client under an expected 503 tell nothing. The queue retries the job."""
 
 
 class NotDicomweb(requests.RequestException):
@@ -63,6 +84,7 @@ def client(url: str | None = None):
     """A DICOMwebClient for settings.PACS_DICOMWEB_URL (or `url`)."""
     from dicomweb_client.api import DICOMwebClient
 
+    quiet_libraries()
     url = url or settings.PACS_DICOMWEB_URL
     if not url:
         raise ImproperlyConfigured("Set PACS_DICOMWEB_URL to the PACS's DICOMweb root "
@@ -89,7 +111,8 @@ def http_status(exc: BaseException) -> int | None:
 
 def is_transient(exc: BaseException) -> bool:
     """Worth trying again later: the PACS unreachable, slow, overloaded or failing (5xx)."""
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout, NotDicomweb)):
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout, NotDicomweb,
+                        PacsUnavailable)):
         return True
     status = http_status(exc)
     return status is not None and (status >= 500 or status in (408, 429))
@@ -97,6 +120,8 @@ def is_transient(exc: BaseException) -> bool:
 
 def describe(exc: BaseException) -> str:
     """One line about a failed PACS request, without credentials or a traceback."""
+    if isinstance(exc, PacsUnavailable):
+        return str(exc)
     if isinstance(exc, NotDicomweb):
         url = split_credentials(getattr(exc.response, "url", "") or "")[0]
         return (f"the PACS answered {exc.content_type}, not DICOM JSON, for {url} (a maintenance "

@@ -145,8 +145,10 @@ def stopped_job_noted(study_pk: int, what: str):
     except Exception as exc:
         transient = dicomweb.is_transient(exc) or dicomweb.http_status(exc) in (401, 403)
         code = "pacs_unreachable" if transient else f"{what.replace(' ', '_')}_error"
-        PacsStudy.objects.filter(pk=study_pk).update(
-            reason_code=code, reason=f"could not {what}: {dicomweb.describe(exc)}"[:2000])
+        reason = f"could not {what}: {dicomweb.describe(exc)}"[:2000]
+        PacsStudy.objects.filter(pk=study_pk).update(reason_code=code, reason=reason)
+        if dicomweb.is_transient(exc):  # expected in an outage: one line, not a traceback
+            raise dicomweb.PacsUnavailable(reason) from None
         raise
 
 

@@ -4,12 +4,15 @@ traceback. Against the real Orthanc of scripts/with-orthanc.sh behind a fault-in
 from __future__ import annotations
 
 import io
+import logging
 import time
+import traceback
 from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from webapp.pacs import dicomweb
 from webapp.pacs.tests import support
 from webapp.pacs.tests.fault_proxy import FaultProxy
 
@@ -84,3 +87,33 @@ def test_wait_names_the_pacs_failing_not_a_missing_worker(proxy, xray_paths, mon
     assert ("Nothing has moved for 0 s: the jobs of 1 studies stopped on an error, and the "
             "queue tries them again: could not write back: the PACS answered HTTP 503 Service "
             "Unavailable for http://127.0.0.1:") in err.getvalue()
+
+
+def test_a_round_logs_what_the_app_did_not_each_library_call(site, xray_paths, caplog):
+    """One poll round logged 188 "search for studies" lines (dicomweb-client) and each
+    write-back 7 "copy attributes of module" lines (highdicom)."""
+    support.push_study(xray_paths["normal"][0])
+    with caplog.at_level(logging.INFO):
+        call_command("pacs_ingest", "--inline", stdout=io.StringIO())
+    libraries = [r for r in caplog.records if r.name.split(".")[0] in ("dicomweb_client", "highdicom")]
+    assert libraries == []
+    assert any(r.name == "webapp.pacs" for r in caplog.records)
+
+
+def test_a_job_stopped_by_an_outage_fails_in_a_few_lines(proxy, xray_paths):
+    """Every expected 503 logged the worker's full traceback through requests and
+    dicomweb-client: the job now stops with a one-line error of its own."""
+    from webapp.pacs import ingest, tasks
+
+    support.push_study(xray_paths["normal"][1])
+    with tasks.held_jobs():
+        study = ingest.queue_new_studies(dicomweb.client())[0]
+    proxy.mode = "503"
+    with pytest.raises(Exception) as stopped:
+        tasks.read_study(study.pk)
+    lines = "".join(traceback.format_exception(stopped.value)).splitlines()
+    assert lines[-1].startswith("webapp.pacs.dicomweb.PacsUnavailable: could not read: the PACS "
+                                "answered HTTP 503 Service Unavailable for http://127.0.0.1:")
+    assert len(lines) <= 12, lines
+    assert not any("requests" in line or "dicomweb_client" in line for line in lines)
+    assert dicomweb.is_transient(stopped.value)
