@@ -25,7 +25,7 @@ from django.utils import timezone
 from pydicom.dataset import Dataset
 
 from . import dicomweb
-from .models import PacsStudy
+from .models import PacsStudy, patient_issuer
 
 log = logging.getLogger("webapp.pacs")
 
@@ -377,6 +377,7 @@ def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
             locked.sop_instance_uid = str(ds.SOPInstanceUID)
             locked.view_position = str(getattr(ds, "ViewPosition", ""))
             locked.patient_id = patient_id
+            locked.issuer_of_patient_id, locked.issuer_universal_id = patient_issuer(ds)
             locked.accession_number = str(getattr(ds, "AccessionNumber", "") or "")[:16]
             locked.study_date = str(getattr(ds, "StudyDate", "") or "")[:8]
             locked.reason_code, locked.reason = "", ""

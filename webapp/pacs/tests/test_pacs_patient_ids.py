@@ -59,8 +59,12 @@ def test_one_patient_id_from_two_issuers_is_two_patients(site, xray_paths, clien
     assert reference(jakarta) == "RSUD-ACC01 (RSUD-JKT)"
     assert reference(bandung) == "RSUD-ACC01 (RS-BANDUNG)"
     assert reference(plain) == "RSUD-ACC01"
-    # The hospital's own PatientID stays as its header says (the FHIR report's identifier).
-    assert PacsStudy.objects.get(study_instance_uid=bandung.StudyInstanceUID).patient_id == "RSUD-ACC01"
+    # The hospital's own PatientID stays as its header says, and its issuer beside it (the
+    # FHIR report's identifier and assigner).
+    study = PacsStudy.objects.get(study_instance_uid=bandung.StudyInstanceUID)
+    assert (study.patient_id, study.issuer_of_patient_id) == ("RSUD-ACC01", "RS-BANDUNG")
+    plain_study = PacsStudy.objects.get(study_instance_uid=plain.StudyInstanceUID)
+    assert (plain_study.patient_id, plain_study.issuer_of_patient_id) == ("RSUD-ACC01", "")
 
     client.force_login(site)
     page = client.get(reverse("screening:compare"), {"patient": "RSUD-ACC01 (RS-BANDUNG)"})
