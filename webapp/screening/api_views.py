@@ -405,10 +405,11 @@ def report(request, id: ReadingId):  # noqa: A002
 def fhir(request, id: ReadingId):  # noqa: A002
     from django.http import JsonResponse
 
-    from webapp.pacs.fhir import diagnostic_report
+    from webapp.pacs.fhir import MEDIA_TYPE, diagnostic_report
 
     report = diagnostic_report(get_own_reading_or_404(request, id))
-    return private_headers(JsonResponse(report, content_type="application/fhir+json"))
+    # The media type names the FHIR version, as a FHIR server expects to read it.
+    return private_headers(JsonResponse(report, content_type=MEDIA_TYPE))
 
 
 @api.get("/openapi.json", url_name="openapi", operation_id="getOpenApi", auth=None,

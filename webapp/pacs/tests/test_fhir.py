@@ -26,7 +26,7 @@ def test_a_reading_is_a_valid_fhir_diagnostic_report(client, alice, bob, make_re
     _, key = ApiToken.issue(alice)
     response = get_fhir(client, key, reading.pk)
     assert response.status_code == 200
-    assert response["Content-Type"] == "application/fhir+json"
+    assert response["Content-Type"] == "application/fhir+json; fhirVersion=4.0"
     assert response["Cache-Control"] == "private, no-store"
     body = json.loads(response.content)
 
