@@ -99,8 +99,9 @@ def activity_json(user, zone) -> list[dict]:
 
 
 def logins_json(user, zone) -> dict:
-    """django-axes' records of the account's address: kept for the lockout and deleted with the
-    account (lockout.forget_logins), so they are the person's data too. Failed sign-ins are the
+    """django-axes' records of the account's address (an earlier address's were renamed to it when
+    it changed, lockout.move_logins): kept for the lockout and deleted with the account
+    (lockout.forget_logins), so they are the person's data too. Failed sign-ins are the
     attempts axes still counts (AccessAttempt, one row per IP address and browser, cleared by a
     successful sign-in from there) and, where an operator turned it on, its failure log."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog

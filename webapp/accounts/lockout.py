@@ -68,8 +68,34 @@ def clear_lockout(user) -> int:
     return reset(username=normalise_email(user.email))
 
 
+def move_logins(old_email: str, new_email: str) -> None:
+    """Rename django-axes' records of `old_email` to `new_email` when an account's address changes:
+    they name the account by its address, and the data export (data_export.logins_json) and the
+    deletion (forget_logins) look them up by the current one. Without this, the sign-ins and
+    failures under an earlier address were neither exported nor deleted. Failed attempts counted
+    under both addresses from the same IP address and browser (one row each, unique) are added
+    up, so that changing the address does not lift a lock either."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    old, new = normalise_email(old_email), normalise_email(new_email)
+    if old == new:
+        return
+    for attempt in AccessAttempt.objects.filter(username=old):
+        same_place = AccessAttempt.objects.filter(username=new, ip_address=attempt.ip_address,
+                                                  user_agent=attempt.user_agent).first()
+        if same_place is None:
+            continue
+        same_place.failures_since_start += attempt.failures_since_start
+        same_place.attempt_time = max(same_place.attempt_time, attempt.attempt_time)
+        same_place.save(update_fields=["failures_since_start", "attempt_time"])
+        attempt.delete()
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username=old).update(username=new)
+
+
 def forget_logins(user) -> None:
-    """Delete django-axes' records of `user`'s logins (address, IP, browser) with the account."""
+    """Delete django-axes' records of `user`'s logins (address, IP, browser) with the account;
+    those of earlier addresses were renamed to the current one when it changed (move_logins)."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
     username = normalise_email(user.email)

@@ -10,7 +10,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -151,7 +151,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs):
         self.email = normalise_email(self.email)
-        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if self.pk is None or (update_fields is not None and "email" not in update_fields):
+            super().save(*args, **kwargs)
+            return
+        from . import lockout
+
+        # A new address takes the old one's login records along (profile or admin site alike),
+        # in one transaction with the change: they are the account's, exported and deleted with it.
+        with transaction.atomic():
+            old_email = User.objects.filter(pk=self.pk).values_list("email", flat=True).first()
+            super().save(*args, **kwargs)
+            if old_email and old_email != self.email:
+                lockout.move_logins(old_email, self.email)
 
     def clean(self):
         super().clean()
