@@ -1,7 +1,8 @@
 """Writing the audit log: `record(request, action, reading)` from anywhere that handles one.
 
 Views need not call it themselves: `webapp.audit.middleware.AuditMiddleware` records the
-reading routes listed there after they answer.
+reading routes listed there after they answer. The admin site's reading pages call
+`record_by_administrator` (webapp/screening/admin.py).
 """
 from __future__ import annotations
 
@@ -53,6 +54,21 @@ def record(request, action: Action | str, reading) -> AuditEvent:
         path=path[:255],
         ip_address=_valid_ip(client_ip(request)),
     )
+
+
+def record_by_administrator(request, action: Action | str, readings) -> list[AuditEvent]:
+    """Log that the administrator in `request` did `action` to each of `readings` in the admin
+    site: the administrator is the actor, and each event keeps the reading's owner, whose trail
+    must show who else looked at or deleted their readings."""
+    user = request.user
+    path = request.path[:255]
+    ip_address = _valid_ip(client_ip(request))
+    return AuditEvent.objects.bulk_create([
+        AuditEvent(actor=user, actor_email=user.email, action=Action(action),
+                   reading_id=_reading_id(reading), reading_owner_id=reading.owner_id, via="admin",
+                   path=path, ip_address=ip_address)
+        for reading in readings
+    ])
 
 
 def forget_actor(user) -> str:

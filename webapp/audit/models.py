@@ -1,5 +1,6 @@
-"""The audit log: one row per look at, download of, change to or deletion of a reading, and
-per download of all one's data or deletion of one's account.
+"""The audit log: one row per look at, download of, change to or deletion of a reading (by its
+owner through the pages or the API, or by an administrator in the admin site), and per download
+of all one's data or deletion of one's account.
 
 Rows are never deleted by the app (the admin shows them read-only). They keep the reading's id,
 not a foreign key, so the trail of a deleted reading survives its deletion, and a copy of the
@@ -24,6 +25,9 @@ class Action(models.TextChoices):
     EXPORT_DATA = "export_data", _("downloaded all their data")
     DELETE_ACCOUNT = "delete_account", _("deleted their account")
     ADMIN_DELETE_ACCOUNT = "admin_delete_account", _("an administrator deleted the account")
+    # In the admin site, which shows a reading's owner, outcome, probabilities and reference.
+    ADMIN_VIEW = "admin_view", _("an administrator viewed the reading")
+    ADMIN_DELETE = "admin_delete", _("an administrator deleted the reading")
 
 
 class AuditEvent(models.Model):
@@ -34,7 +38,13 @@ class AuditEvent(models.Model):
     action = models.CharField(_("action"), max_length=20, choices=Action.choices, db_index=True)
     # Null only for an id that could name no reading (see log._reading_id).
     reading_id = models.BigIntegerField(_("reading"), null=True, blank=True, db_index=True)
-    via = models.CharField(_("via"), max_length=8, default="page")  # "page" or "api"
+    # Whose reading it was, for events of someone else's doing (an administrator's): the actor
+    # is the administrator, and this is how the owner's trail finds them, even once the reading
+    # is deleted. Null for the owner's own events, and once the owner's account is deleted.
+    reading_owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("whose reading"),
+                                      null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    via = models.CharField(_("via"), max_length=8, default="page")  # "page", "api" or "admin"
     path = models.CharField(_("address"), max_length=255, blank=True, default="")
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
