@@ -67,3 +67,24 @@ def test_the_pages_read_as_the_fixes_mean(chromium_browser, live_server, test_ou
         expect(table).to_contain_text(words["basis"])
         table.screenshot(path=test_output / f"audit-fixes-how-it-works-checks-{language}-{size}.png")
         assert not errors, errors
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_a_site_checks_verdict_is_not_squeezed_on_a_phone(chromium_browser, live_server, test_output,
+                                                         make_user, model_dir, language):
+    """On a 390 px phone the verdict column of the stored site checks took what the other columns
+    left: "Not validated for use at this site" and the figure it rests on wrapped a word per line.
+    The verdict keeps a readable width and the table scrolls sideways instead."""
+    from webapp.screening.tests.test_site_validations_table_basis import _stored
+
+    staff = make_user(role="doctor", is_staff=True)
+    _stored(staff)
+    with signed_in_context(chromium_browser, live_server.url, staff, viewport=SIZES["390"],
+                           locale=BROWSER_LOCALES[language]) as context:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/how-it-works/")
+        cell = page.locator(".verdict-cell").first
+        cell.scroll_into_view_if_needed()
+        assert cell.evaluate("node => node.getBoundingClientRect().width") >= 14 * 16 - 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= SIZES["390"]["width"]
+        page.screenshot(path=test_output / f"site-checks-verdict-phone-{language}.png")
