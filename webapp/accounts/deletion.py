@@ -1,18 +1,35 @@
 """Deleting an account: one way for both routes, "Delete my account" and the admin site.
 
 What goes with the account: its readings (they cascade; their files go once the deletion is
-committed, screening.storage), API keys, multi-file uploads, and django-axes' records of its
-logins. What stays, without the person in it: the audit log's events of the account and the admin
-site's change history keep one random pseudonym instead of the email, and no IP address."""
+committed, screening.storage), API keys, multi-file uploads, django-axes' records of its logins
+(those of earlier addresses included: they follow an email change), its sessions and its empty
+private folder. What stays, without the person in it: the audit log's events of the account and
+the admin site's change history about it and its readings keep one random pseudonym instead of
+the email (and no outcome of a reading), and no IP address.
+
+What does not stay: the admin site's history of what the account itself did there (Django's
+LogEntry rows cascade with their `user`), including its record of accounts it deleted. So an
+administrator cannot delete their own account ("Delete my account" refuses staff, see
+`may_delete_themselves`): another administrator removes their staff rights first or deletes the
+account in the admin site, and that deletion is kept in the other administrator's history. To
+keep an administrator's record, deactivate the account instead of deleting it."""
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 
 from webapp.audit.log import record_account_event
 from webapp.audit.models import Action
 
 from . import lockout
 from .models import User
+
+
+def may_delete_themselves(user: User) -> bool:
+    """Whether "Delete my account" may delete `user`: not an administrator, whose admin-site
+    history would go with the account (module docstring)."""
+    return not (user.is_staff or user.is_superuser)
 
 
 def delete_account(request, user: User, *, by_administrator: bool = False) -> str:
@@ -27,5 +44,13 @@ def delete_account(request, user: User, *, by_administrator: bool = False) -> st
         # deleted): the pseudonym replaces it there too, the admin's own deletion entry included.
         LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User),
                                 object_id=str(user.pk)).update(object_repr=pseudonym)
+        # Entries about its readings are named "Reading 3 (covid) of user 6": an outcome tied to
+        # an account id. They keep the reading's id and the pseudonym, not the outcome.
+        from webapp.screening.models import Reading
+
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Reading),
+            object_id__in=[str(pk) for pk in user.readings.values_list("pk", flat=True)],
+        ).update(object_repr=Concat(Value("Reading "), F("object_id"), Value(f" of {pseudonym}")))
         User.objects.filter(pk=user.pk).delete()
     return pseudonym

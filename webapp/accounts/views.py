@@ -122,7 +122,11 @@ def export_data(request):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def delete_account(request):
-    """Delete the account, its readings and their stored files, after the password is typed."""
+    """Delete the account, its readings and their stored files, after the password is typed.
+    Not an administrator's: their admin-site history would go with it (deletion.py)."""
+    if not deletion.may_delete_themselves(request.user):
+        return render(request, "accounts/delete_account.html", {"administrator": True},
+                      status=403 if request.method == "POST" else 200)
     form = DeleteAccountForm(request.POST if request.method == "POST" else None, user=request.user,
                              request=request)
     if request.method == "POST" and form.is_valid():
