@@ -1,5 +1,6 @@
 """The API key page: a user's keys for the JSON API, listed by name, with their expiry, last use
-and rate limit; make a new one (shown this once only) or revoke any of them."""
+and rate limit; make a new one (shown this once only, after the password is typed) or revoke any
+of them."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+
+from webapp.accounts.lockout import password_confirmed
 
 from .api_models import DEFAULT_EXPIRY_DAYS, EXPIRY_CHOICES_DAYS, RATE_WINDOW_SECONDS, ApiToken
 from .api_views import MAX_BATCH_FILES
@@ -34,10 +37,24 @@ class NewKeyForm(forms.Form):
     expires_in_days = forms.TypedChoiceField(label=_("Expires after"), coerce=int,
                                              initial=DEFAULT_EXPIRY_DAYS, required=False,
                                              empty_value=DEFAULT_EXPIRY_DAYS)
+    # A key reads all the readings for up to a year: as for a new email address or deleting the
+    # account, a borrowed, signed-in browser is not enough, and wrong guesses count against the
+    # login lock (django-axes).
+    current_password = forms.CharField(
+        label=_("Current password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.request = request
         self.fields["expires_in_days"].choices = _expiry_choices()
+
+    def clean_current_password(self):
+        password = self.cleaned_data["current_password"]
+        if not password_confirmed(self.request, self.request.user, password):
+            raise forms.ValidationError(_("The password is not correct."), code="password_incorrect")
+        return password
 
 
 @never_cache
@@ -56,7 +73,7 @@ def api_token(request):
                 messages.success(request, _("The key was revoked: programs using it are refused from now on."))
             return redirect("screening:api_token")
         if action == "create":
-            form = NewKeyForm(request.POST)
+            form = NewKeyForm(request.POST, request=request)
             if ApiToken.objects.filter(user=request.user).count() >= MAX_KEYS_PER_USER:
                 form.add_error(None, _("You have %(n)d keys, the most allowed: revoke one first.")
                                % {"n": MAX_KEYS_PER_USER})

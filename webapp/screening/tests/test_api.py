@@ -47,8 +47,9 @@ def assert_error(response, status: int, code: str):
 
 # --- the API key page -----------------------------------------------------------------------------
 
-def test_a_new_key_is_shown_once_and_only_its_hash_is_stored(patient_client, patient):
-    page = patient_client.post(reverse("screening:api_token"), {"action": "create", "name": "PACS"})
+def test_a_new_key_is_shown_once_and_only_its_hash_is_stored(patient_client, patient, user_password):
+    page = patient_client.post(reverse("screening:api_token"), {
+        "action": "create", "name": "PACS", "current_password": user_password})
     html = page.content.decode()
     key = re.search(r'data-testid="new-api-key">([^<]+)<', html).group(1)
     token = ApiToken.objects.get(user=patient)
@@ -60,7 +61,8 @@ def test_a_new_key_is_shown_once_and_only_its_hash_is_stored(patient_client, pat
     assert key not in again and token.prefix in again and "PACS" in again
 
     # Since API 2.1 a user holds several named keys: a second key leaves the first working.
-    patient_client.post(reverse("screening:api_token"), {"action": "create", "name": "Script"})
+    patient_client.post(reverse("screening:api_token"), {
+        "action": "create", "name": "Script", "current_password": user_password})
     assert ApiToken.user_for_key(key) == patient
     assert ApiToken.objects.filter(user=patient).count() == 2
 

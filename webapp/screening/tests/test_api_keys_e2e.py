@@ -1,5 +1,5 @@
-"""The API key page and the interactive API docs in Debian's Chromium: make a named key, see it
-listed, revoke it; at phone and desktop widths, in English and Indonesian, with no console or
+"""The API key page and the interactive API docs in Debian's Chromium: make a named key (the
+password asked again), see it listed, revoke it; at phone and desktop widths, in English and Indonesian, with no console or
 CSP errors. Screenshots land in test-output/api-keys-*.png and api-docs-*.png."""
 from __future__ import annotations
 
@@ -38,6 +38,21 @@ def test_make_list_and_revoke_keys_at_phone_and_desktop_widths(page, live_server
 
         page.get_by_label(_("Name")).fill("PACS bridge")
         page.get_by_label(_("Expires after")).select_option("30")
+        # A borrowed, signed-in browser is not enough: a wrong password makes no key, and what
+        # was typed stays for the next try.
+        assert errors == []
+        page.get_by_label(_("Current password")).fill("not-my-password-1")
+        page.get_by_role("button", name=_("Create a key")).click()
+        page.get_by_text(_("The password is not correct.")).wait_for()
+        # The refused form answers 400, which the browser reports as a console error too.
+        assert errors and all("400" in error for error in errors), errors
+        errors.clear()
+        assert page.get_by_test_id("new-api-key").count() == 0
+        assert page.get_by_label(_("Name")).input_value() == "PACS bridge"
+        assert page.get_by_label(_("Expires after")).input_value() == "30"
+        assert page.get_by_label(_("Current password")).input_value() == ""
+        page.screenshot(path=test_output / f"api-keys-{language}-wrong-password.png", full_page=True)
+        page.get_by_label(_("Current password")).fill(PASSWORD)
         page.get_by_role("button", name=_("Create a key")).click()
         key = page.get_by_test_id("new-api-key").inner_text()
         assert len(key) >= 40

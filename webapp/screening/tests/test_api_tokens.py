@@ -22,9 +22,11 @@ def new_key_from(page) -> str:
     return re.search(r'data-testid="new-api-key">([^<]+)<', page.content.decode()).group(1)
 
 
-def test_only_the_hash_is_stored_and_the_key_works_until_revoked(patient, patient_client):
+def test_only_the_hash_is_stored_and_the_key_works_until_revoked(patient, patient_client,
+                                                                user_password):
     page = patient_client.post(reverse("screening:api_token"),
-                               {"action": "create", "name": "PACS bridge", "expires_in_days": "30"})
+                               {"action": "create", "name": "PACS bridge", "expires_in_days": "30",
+                                "current_password": user_password})
     key = new_key_from(page)
     token = ApiToken.objects.get(user=patient)
     assert token.key_hash == hash_key(key) and key not in token.key_hash
@@ -86,11 +88,12 @@ def test_the_count_starts_again_in_the_next_window(patient):
     assert token.count_request(start + timedelta(seconds=61)) == (True, 59)
 
 
-def test_the_page_refuses_more_than_the_most_keys(patient, patient_client):
+def test_the_page_refuses_more_than_the_most_keys(patient, patient_client, user_password):
     from webapp.screening.api_keys import MAX_KEYS_PER_USER
 
     for n in range(MAX_KEYS_PER_USER):
         ApiToken.issue(patient, name=f"k{n}")
-    page = patient_client.post(reverse("screening:api_token"), {"action": "create", "name": "one more"})
+    page = patient_client.post(reverse("screening:api_token"), {
+        "action": "create", "name": "one more", "current_password": user_password})
     assert page.status_code == 400 and 'data-testid="new-api-key"' not in page.content.decode()
     assert ApiToken.objects.filter(user=patient).count() == MAX_KEYS_PER_USER

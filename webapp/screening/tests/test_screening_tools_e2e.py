@@ -366,9 +366,10 @@ def test_a_reference_is_never_broken_at_its_hyphen(open_page, test_output, model
 
 # --- the API key's copy button ----------------------------------------------------------------------
 
-def test_the_new_api_key_can_be_copied(open_page, test_output, patient, live_server):
+def test_the_new_api_key_can_be_copied(open_page, test_output, patient, live_server, user_password):
     page = open_page(patient, "/screening/api-token/",
                      permissions=["clipboard-read", "clipboard-write"])
+    page.locator("#id_current_password").fill(user_password)
     page.locator("button[name=action][value=create]").click()
     key = page.get_by_test_id("new-api-key").inner_text().strip()
     button = page.locator("[data-copy=new-api-key]")
