@@ -97,3 +97,19 @@ def test_an_unfinished_reset_leaves_the_lockout(client, patient, mailoutbox, use
     client.post(reverse("password_reset"), {"email": patient.email})  # the mail only
     assert len(mailoutbox) == 1
     assert attempt(client, patient.email, user_password).status_code == 429
+
+
+@pytest.mark.parametrize("language, says", [
+    ("en", "once you have chosen a new one, the lock is lifted and you can log in with it at once"),
+    ("id", "setelah Anda membuat kata sandi baru, kunci dibuka dan Anda dapat langsung masuk"),
+])
+def test_the_lock_page_says_a_reset_lifts_the_lock(client, patient, language, says):
+    """As the login page's warning says and ResetPasswordConfirmView does: no wait after a reset."""
+    from django.utils import translation
+
+    with translation.override(language):
+        for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+            locked = attempt(client, patient.email, WRONG, HTTP_ACCEPT_LANGUAGE=language)
+    text = re.sub(r"\s+", " ", locked.content.decode())
+    assert locked.status_code == 429 and says in text
+    assert "wait is over" not in text and "waktu tunggu selesai" not in text
