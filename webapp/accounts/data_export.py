@@ -67,6 +67,8 @@ def reading_json(reading, zone) -> dict:
     return {
         "id": reading.pk,
         "created_at": _iso(reading.created_at, zone),
+        # The day the X-ray was taken (its DICOM header), as the page and readings.csv show it.
+        "taken_on": reading.taken_on.isoformat() if reading.taken_on else None,
         "outcome": reading.outcome,
         "label": reading.label,
         "probabilities": reading.probabilities,
