@@ -3,6 +3,11 @@
 Passwords are checked by Django's own validators (AUTH_PASSWORD_VALIDATORS) and hashed by
 Django's hashers; nothing here handles a raw password beyond passing it on.
 """
+import functools
+import importlib.resources
+import zoneinfo
+from pathlib import Path
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import (
@@ -20,11 +25,34 @@ DOCTOR_FIELDS = ("licence_number", "workplace")
 DOCTOR_FIELD_REQUIRED = _("Doctors give this so that an administrator can verify the account.")
 
 
-# IANA zones named after a place. The database also holds tools and legacy aliases (Factory,
-# localtime, EST5EDT, GB, Etc/GMT+7 with its sign inverted, US/Eastern) that only confuse a person
-# choosing where they are; a saved one stays offered so that the form still validates.
+# The zones people choose from: those IANA's zone.tab lists, each country's zones by their
+# canonical names. The database also holds tools and legacy aliases (Factory, localtime, EST5EDT,
+# GB, Etc/GMT+7 with its sign inverted, US/Eastern, Asia/Calcutta for Asia/Kolkata,
+# Asia/Ujung_Pandang for Asia/Makassar) that only confuse a person choosing where they are;
+# zone.tab, maintained with the database, names none of them. A saved one stays offered so that
+# the form still validates. Without a zone.tab, zones named after a place are offered.
 PLACE_REGIONS = ("Africa/", "America/", "Antarctica/", "Arctic/", "Asia/", "Atlantic/", "Australia/",
                  "Europe/", "Indian/", "Pacific/")
+
+
+@functools.cache
+def listed_zones() -> frozenset[str]:
+    """The zone names of zone.tab, read where zoneinfo reads its zones (the system's TZPATH, else
+    the tzdata package); empty when there is none."""
+    text = None
+    for folder in zoneinfo.TZPATH:
+        path = Path(folder) / "zone.tab"
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            break
+    else:
+        try:
+            text = importlib.resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+        except (ModuleNotFoundError, FileNotFoundError):
+            return frozenset()
+    # Lines: country code, coordinates, zone name[, comment]; "#" starts a comment line.
+    return frozenset(line.split("\t")[2] for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
 
 
 # Indonesia's zones by the names people use for them.
@@ -32,11 +60,15 @@ ZONE_NICKNAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar
 
 
 def time_zone_choices(keep: str = "") -> list[tuple[str, str]]:
+    """The zones to choose from, `keep` (the saved one) included. "Not set" only while nothing is
+    saved: choosing it saves settings.TIME_ZONE (ProfileForm.clean_time_zone)."""
     unset = _("Not set (times in %(zone)s)") % {"zone": settings.TIME_ZONE}
-    names = {name for name in available_time_zones() if name.startswith(PLACE_REGIONS)} | {"UTC"}
+    places = listed_zones() & available_time_zones() or {
+        name for name in available_time_zones() if name.startswith(PLACE_REGIONS)}
+    names = set(places) | {"UTC"}
     if keep in available_time_zones():
         names.add(keep)
-    return [("", unset)] + [
+    return ([] if keep else [("", unset)]) + [
         (name, name.replace("_", " ") + (f" ({ZONE_NICKNAMES[name]})" if name in ZONE_NICKNAMES else ""))
         for name in sorted(names)]
 
@@ -168,6 +200,11 @@ class ProfileForm(forms.ModelForm):
         else:
             for name in DOCTOR_FIELDS:
                 self.fields[name].required = True
+
+    def clean_time_zone(self):
+        # "Not set (times in UTC)" is kept as UTC: left empty, the browser's zone would be saved
+        # over it on the next page (TimeZoneMiddleware), and the choice would not stick.
+        return self.cleaned_data.get("time_zone") or settings.TIME_ZONE
 
     def clean_email(self):
         email = normalise_email(self.cleaned_data["email"])

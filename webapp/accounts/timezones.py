@@ -70,7 +70,8 @@ class TimeZoneMiddleware:
         if valid_time_zone(user.time_zone):
             return user.time_zone
         if detected:
-            # Kept in the profile: the PDF and the API use it without a browser.
+            # Kept in the profile: the PDF and the API use it without a browser. Only a zone never
+            # chosen is empty: the profile saves "Not set" as UTC (forms.ProfileForm).
             get_user_model().objects.filter(pk=user.pk).update(time_zone=detected)
             user.time_zone = detected
         return detected

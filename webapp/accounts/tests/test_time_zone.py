@@ -179,3 +179,25 @@ def test_the_list_offers_places_not_tools_or_legacy_aliases(bob_client, bob):
     assert response.status_code == 302
     assert bob_client.post(reverse("profile"), {"full_name": bob.full_name, "email": bob.email,
                                                 "time_zone": "Factory"}).status_code == 200
+
+
+def test_choosing_not_set_keeps_utc_though_the_browser_says_otherwise(bob_client, bob):
+    """The browser's zone fills an empty profile on the next page: "Not set (times in UTC)" is
+    saved as UTC so that the choice sticks."""
+    bob_client.cookies["tz"] = "Asia/Jakarta"
+    bob_client.get(reverse("profile"))
+    bob.refresh_from_db()
+    assert bob.time_zone == "Asia/Jakarta"
+    saved = bob_client.post(reverse("profile"), {"full_name": bob.full_name, "email": bob.email, "time_zone": ""})
+    assert saved.status_code == 302
+    html = bob_client.get(reverse("profile")).content.decode()
+    bob.refresh_from_db()
+    assert bob.time_zone == "UTC" and 'value="UTC" selected' in html
+
+
+def test_the_list_leaves_out_the_backward_aliases(bob_client):
+    html = bob_client.get(reverse("profile")).content.decode()
+    for alias, name in (("Asia/Ujung_Pandang", "Asia/Makassar"), ("Asia/Calcutta", "Asia/Kolkata"),
+                        ("Asia/Saigon", "Asia/Ho_Chi_Minh"), ("Asia/Dacca", "Asia/Dhaka"),
+                        ("Africa/Asmera", "Africa/Asmara")):
+        assert f'value="{alias}"' not in html and f'value="{name}"' in html
