@@ -225,9 +225,17 @@ class ProfileForm(forms.ModelForm):
                     _("Type your current password to change your email address."),
                     code="password_required"))
             elif not lockout.password_confirmed(self.request, self.instance, password):
-                self.add_error("current_password", forms.ValidationError(
-                    _("The password is not correct."), code="password_incorrect"))
+                self.add_error("current_password", wrong_password(self.request, _("The password is not correct.")))
         return cleaned
+
+
+def wrong_password(request, message) -> forms.ValidationError:
+    """The error of a wrong password on the account's own pages, with the login page's warning
+    when the next wrong one locks the account (they count against the same lock)."""
+    errors = [forms.ValidationError(message, code="password_incorrect")]
+    if warning := lockout.last_attempts_warning(request):
+        errors.append(forms.ValidationError(warning, code="attempts_left"))
+    return forms.ValidationError(errors)
 
 
 class DeleteAccountForm(forms.Form):
@@ -245,7 +253,7 @@ class DeleteAccountForm(forms.Form):
     def clean_password(self):
         password = self.cleaned_data["password"]
         if not lockout.password_confirmed(self.request, self.user, password):
-            raise forms.ValidationError(_("The password is not correct."), code="password_incorrect")
+            raise wrong_password(self.request, _("The password is not correct."))
         return password
 
 
@@ -260,6 +268,5 @@ class LimitedPasswordChangeForm(PasswordChangeForm):
     def clean_old_password(self):
         old_password = self.cleaned_data["old_password"]
         if not lockout.password_confirmed(self.request, self.user, old_password):
-            raise forms.ValidationError(self.error_messages["password_incorrect"],
-                                        code="password_incorrect")
+            raise wrong_password(self.request, self.error_messages["password_incorrect"])
         return old_password

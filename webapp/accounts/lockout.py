@@ -49,6 +49,25 @@ def attempts_left(request) -> int | None:
     return max(0, failure_limit() - int(failures))
 
 
+# The login page and the account's own password checks warn when this many attempts or fewer
+# are left before the lock.
+WARN_WHEN_ATTEMPTS_LEFT = 1
+
+
+def last_attempts_warning(request) -> str:
+    """After a wrong password in `request`: the login page's warning ("1 attempt left before a
+    15-minute lock. ...") when the next wrong one locks the account, else ""."""
+    from django.utils.translation import gettext, ngettext
+
+    left = attempts_left(request)
+    if left is None or not 0 < left <= WARN_WHEN_ATTEMPTS_LEFT:
+        return ""
+    return (ngettext("%(left)s attempt left before a %(minutes)s-minute lock.",
+                     "%(left)s attempts left before a %(minutes)s-minute lock.", left)
+            % {"left": left, "minutes": lock_minutes()} + " "
+            + gettext("If you are not sure of your password, reset it instead: a new password also lifts the lock."))
+
+
 def password_confirmed(request, user, password: str) -> bool:
     """Whether `password` is `user`'s, asked the way a login asks it, so that django-axes counts
     a wrong one against the same lock as failed logins: pages that ask a signed-in person for
