@@ -13,6 +13,7 @@ administrator cannot delete their own account ("Delete my account" refuses staff
 `may_delete_themselves`): another administrator removes their staff rights first or deletes the
 account in the admin site, and that deletion is kept in the other administrator's history. To
 keep an administrator's record, deactivate the account instead of deleting it."""
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -21,6 +22,7 @@ from django.db.models.functions import Concat
 
 from webapp.audit.log import record_account_event
 from webapp.audit.models import Action
+from webapp.screening import storage
 
 from . import lockout
 from .models import User
@@ -52,5 +54,33 @@ def delete_account(request, user: User, *, by_administrator: bool = False) -> st
             content_type=ContentType.objects.get_for_model(Reading),
             object_id__in=[str(pk) for pk in user.readings.values_list("pk", flat=True)],
         ).update(object_repr=Concat(Value("Reading "), F("object_id"), Value(f" of {pseudonym}")))
+        end_sessions(user)
         User.objects.filter(pk=user.pk).delete()
+        # Registered after the readings' file removals (on_commit runs them in order), so the
+        # account's private folder is empty by then.
+        folder = storage.media_root() / str(user.pk)
+        transaction.on_commit(lambda: _remove_empty_folder(folder))
     return pseudonym
+
+
+def end_sessions(user: User) -> int:
+    """Delete the stored sessions signed in as `user` (they name the account and its last
+    pages); how many. They would stop working without the account, but their rows stayed until
+    `clearsessions`. Only database-backed sessions are kept where this can find them: each is
+    decoded to read whose it is (the table has no user column), which is fine at this scale."""
+    if settings.SESSION_ENGINE not in ("django.contrib.sessions.backends.db",
+                                       "django.contrib.sessions.backends.cached_db"):
+        return 0
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+
+    theirs = [session.pk for session in Session.objects.iterator()
+              if session.get_decoded().get(SESSION_KEY) == str(user.pk)]
+    return Session.objects.filter(pk__in=theirs).delete()[0]
+
+
+def _remove_empty_folder(folder) -> None:
+    try:
+        folder.rmdir()  # only when empty: anything left in it is not this function's to delete
+    except OSError:
+        pass
