@@ -3,7 +3,7 @@
     README.txt                    what is in the archive
     account.json                  the account (no password hash)
     readings.json                 every reading: outcome, probabilities, warnings, notes, files
-    activity.json                 the audit log's events of this account
+    activity.json                 the audit log's events of this account, and administrators' on its readings
     logins.json                   sign-ins and failed sign-ins (django-axes: time, IP, browser)
     api_keys.json                 the account's API keys (name, first characters, dates; no secret)
     uploads.json                  multi-file uploads: each file's state and what became of it
@@ -22,6 +22,7 @@ import json
 import tempfile
 import zipfile
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -93,10 +94,15 @@ def reading_json(reading, zone) -> dict:
 
 
 def activity_json(user, zone) -> list[dict]:
+    """The audit log's events of this account: what the person did (`"by": "you"`), and what an
+    administrator did to their readings in the admin site (`"by": "administrator"`: looked at or
+    deleted one; without the administrator's IP address, which is not the person's data)."""
+    events = AuditEvent.objects.filter(Q(actor=user) | Q(reading_owner=user)).order_by("at", "id")
     return [
         {"at": _iso(event.at, zone), "action": event.action, "reading_id": event.reading_id,
-         "via": event.via, "ip_address": event.ip_address}
-        for event in AuditEvent.objects.filter(actor=user).order_by("at", "id")
+         "via": event.via, "by": "you" if event.actor_id == user.pk else "administrator",
+         "ip_address": event.ip_address if event.actor_id == user.pk else None}
+        for event in events
     ]
 
 
@@ -160,7 +166,8 @@ def readme(email: str, when: str, zone: str, missing: list[str]) -> str:
         ("account.json", _("your account (name, email, role, time zone; never your password)")),
         ("readings.json", _("every reading: outcome, probabilities, warnings, your reference and note")),
         ("activity.json", _("the audit log of what you did: which readings you looked at, downloaded or "
-                            "deleted, and when")),
+                            "deleted, and when; and what administrators did to your readings "
+                            "(looked at or deleted one)")),
         ("logins.json", _("your sign-ins and failed sign-ins: when, from which IP address and browser")),
         ("api_keys.json", _("your API keys: name, first characters and dates (never the key itself)")),
         ("uploads.json", _("your uploads of several X-rays at once: what became of each file")),
