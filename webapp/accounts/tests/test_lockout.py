@@ -32,6 +32,8 @@ def test_locked_after_five_failures_even_with_the_right_password(client, patient
     assert "Too many failed logins" in page
     assert "locked for logins from your network after 5 failed logins" in page
     assert "try again in 15 minutes" in page
+    # Every page that asks for the password counts, making an API key too.
+    assert "(a new email address, a new password, a new API key, deleting the account)" in page.replace("&#x27;", "'")
     assert "accounts/locked_out.html" in [t.name for t in sixth.templates]
     assert "_auth_user_id" not in client.session
 
