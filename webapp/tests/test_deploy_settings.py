@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,26 @@ from pathlib import Path
 import pytest
 
 REPO_DIR = Path(__file__).resolve().parents[2]
+# What production needs from the operator before it starts (webapp/settings.py).
+OPERATOR_VARIABLES = {"DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL",
+                      "PRIVATE_MEDIA_ROOT"}
+
+
+def documented_check() -> tuple[set[str], list[str]]:
+    """The variables exported by docs/deploy.md's "Check the configuration (tested)" block, and
+    the arguments of its `python manage.py` command: the doc says this test runs exactly them."""
+    text = (REPO_DIR / "docs" / "deploy.md").read_text(encoding="utf-8")
+    section = text.split("## Check the configuration (tested)", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0].replace("\\\n", " ")
+    names: set[str] = set()
+    args: list[str] = []
+    for line in block.splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:1] == ["export"]:
+            names |= {word.split("=", 1)[0] for word in words[1:]}
+        elif words[:2] == ["python", "manage.py"]:
+            args = words[2:]
+    return names, args
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -47,7 +68,11 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 
 def test_production_settings_pass_the_deployment_checklist(tmp_path):
-    result = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
+    names, args = documented_check()
+    # The block as documented must start: production refuses to without each of these.
+    assert names == OPERATOR_VARIABLES
+    assert args == ["check", "--deploy", "--fail-level", "WARNING"]
+    result = manage(production_env(tmp_path), *args)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
