@@ -8,8 +8,10 @@ Built offline from what the installed packages ship, with no download:
 Photos also appear as crops, grey versions, rotations, inversions and small JPEG re-encodings,
 because a grey photo is much harder to tell from a radiograph than a coloured one.
 
-Only the evaluation uses this set: the guard's threshold comes from validation X-rays alone, so
-the refusal rate measured here is not fitted to it. Everything is deterministic (seeded).
+The feature guard's threshold comes from validation X-rays alone, but the verifier is fitted on
+every picture of this set (family "pictures" of `cxr.data.hard_negatives`), so the served
+guard's refusal rate measured here (the card's `ood.negative_refusal_rate`) is not out-of-sample;
+the held-out families of docs/results/guard_families.md are. Everything is deterministic (seeded).
 """
 from __future__ import annotations
 
