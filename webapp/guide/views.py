@@ -107,6 +107,10 @@ def _guard_counts(card) -> dict:
         "negative_refused": round(rate * n) if counted else None,
         "negative_n": n if counted else None,
         "negative_distinct": distinct if counted else None,
+        # The chest X-ray verifier (cxr.data.hard_negatives) is fitted on these very pictures: for
+        # the guard as served they are no test of pictures it never saw.
+        "negatives_fitted": bool(card.verifier and (card.verifier.fitted_on or {}).get("negatives", {})
+                                 .get("pictures")),
     }
 
 

@@ -291,3 +291,18 @@ def test_the_reliability_caption_says_what_its_whiskers_are(client, model_dir, l
     html = page(client, language).replace("&#x27;", "'")
     plots = html[html.index('id="plots"'):html.index("</section>", html.index('id="plots"'))]
     assert whisker in plots
+
+
+@pytest.mark.parametrize(("language", "said"), [
+    ("en", "this count is not a test on new pictures"), ("id", "hitungan ini bukan uji dengan gambar baru")])
+def test_the_negative_sets_count_says_the_verifier_was_fitted_on_it(client, model_dir, language, said):
+    """"It refused 245 of 245 test pictures that are not chest X-rays" read as a test on unseen
+    pictures, but the served chest X-ray verifier is fitted on that very set (its family
+    'pictures'): the page says so where the card records it."""
+    from cxr.inference.card import ModelCard
+
+    card = ModelCard.load(model_dir)
+    assert card.verifier and card.verifier.fitted_on["negatives"]["pictures"] == 245
+    html = page(client, language)
+    guard = html[html.index('id="negatives-fitted"'):]
+    assert said in " ".join(guard[:600].split())
