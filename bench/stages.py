@@ -157,7 +157,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.ort_threads:
         os.environ["CXR_ORT_THREADS"] = str(args.ort_threads)
-    # As a server worker (webapp/gunicorn.conf.py): no BLAS thread pool. Its spinning threads
+    # As a server worker (webapp/settings.py turns it off in every process of the app): no BLAS
+    # thread pool. Its spinning threads
     # took the second core from the display images and showed as waits in every stage after the
     # guard (total 78 ms wall for 59 of CPU; 54 for 53 without them).
     for blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):

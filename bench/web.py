@@ -331,8 +331,8 @@ print(time.perf_counter() - start, flush=True)
 def measured_floor(images: list[Path], readings_each: int, ort_threads: int | None) -> float:
     """Readings/s of one process per core, each running Predictor.predict on the files at once
     with a server worker's settings (1 ONNX Runtime thread unless --ort-threads says otherwise,
-    no BLAS thread pool, as webapp/gunicorn.conf.py sets): what the cores deliver when only the
-    model runs, measured rather than inferred from one process's latency."""
+    as webapp/gunicorn.conf.py sets; no BLAS thread pool, as webapp/settings.py sets): what the
+    cores deliver when only the model runs, measured rather than inferred from one process's latency."""
     cores = os.cpu_count() or 1
     env = {**os.environ, "CXR_ORT_THREADS": str(ort_threads or 1), "OPENBLAS_NUM_THREADS": "1",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
