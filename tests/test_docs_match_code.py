@@ -1,5 +1,5 @@
 """What the docs and docstrings say about the code, checked against the code: the serving side's
-dependencies, the engine's class name, and the evaluation package's modules."""
+and the evaluation package's dependencies, the engine's class name, and the evaluation package's modules."""
 from __future__ import annotations
 
 import ast
@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import cxr
+import cxr.evaluation
+import cxr.inference
 
 REPO = Path(__file__).resolve().parents[1]
 DISTRIBUTIONS = {"PIL": "Pillow"}  # import name -> the name the docs use
@@ -29,9 +31,17 @@ def test_the_serving_sides_dependencies_are_all_named():
     needed = {DISTRIBUTIONS.get(n, n) for n in _third_party_imports(light)}
     assert "isal" in needed  # the display PNGs' deflate (cxr/inference/rendering.py)
     head = (REPO / "docs" / "inference.md").read_text(encoding="utf-8").split("## ", 1)[0]
-    for text, where in ((cxr.__doc__, "cxr/__init__.py"), (head, "docs/inference.md")):
+    for text, where in ((cxr.__doc__, "cxr/__init__.py"), (head, "docs/inference.md"),
+                        (cxr.inference.__doc__, "cxr/inference/__init__.py")):
         missing = [n for n in sorted(needed) if n.lower() not in text.lower()]
         assert not missing, f"{where} does not name {missing}"
+
+
+def test_the_evaluation_packages_dependencies_are_all_named():
+    names = {"PIL": "Pillow", "sklearn": "scikit-learn"}
+    needed = {names.get(n, n) for n in _third_party_imports([*(REPO / "cxr" / "evaluation").glob("*.py")])}
+    missing = [n for n in sorted(needed) if n.lower() not in cxr.evaluation.__doc__.lower()]
+    assert not missing, f"cxr/evaluation/__init__.py does not name {missing}"
 
 
 def test_no_comment_names_the_engines_old_class():

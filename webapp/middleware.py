@@ -6,8 +6,10 @@ Content-Security-Policy and Permissions-Policy, and sets the others too when a r
 them, so a page served some other way still carries them.
 
 The policy allows no inline scripts or styles ('unsafe-inline' is never used): every script and
-stylesheet is a file under /static/, which keeps injected markup inert. Map tiles come from
-OpenStreetMap's tile servers; nothing else is loaded from outside.
+stylesheet is a file under /static/, which keeps injected markup inert. Map tiles come from the
+server of the HOSPITAL_MAP_TILES setting (OpenStreetMap's by default, allowed here; another one
+is allowed on the hospital finder's page by webapp/hospitals/views.page_csp); nothing else is
+loaded from outside.
 """
 from __future__ import annotations
 

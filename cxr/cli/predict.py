@@ -1,12 +1,15 @@
-"""`python -m cxr predict [--model DIR] IMAGE... [--json]`: read chest X-rays from the command line.
+"""`python -m cxr predict [--model DIR] [--site-calibration FILE] IMAGE... [--json]`: read chest
+X-rays from the command line (--site-calibration, default $CXR_SITE_CALIBRATION: read through
+this site's calibration, from `validate-site --calibration-out`).
 
 With --json, one JSON object per image and line, in the order given, written as ASCII (other
 characters escaped, so every line is valid JSON whatever the locale or the file names):
   {"file", "label", "probabilities", "rejected", "reason", "prediction_set", "uncertain",
    "warnings"}
-`prediction_set` lists the classes the card's conformal fit keeps at its level (a target: out of
-source the sets held the true class less often, as the card records; a class outside the set is
-not ruled out), null for a model whose card has no out-of-source fit, and for a refused picture
+`prediction_set` lists the classes the site calibration's sets keep when one is given, else the
+card's conformal fit (a target: out of source the sets held the true class less often, as the
+card records; a class outside the set is not ruled out); null with neither (a card with no
+out-of-source fit and no site calibration), and for a refused picture
 (the sets were fitted on chest X-rays only); `uncertain` is true for an X-ray that was
 read but gets no label; `warnings` is a list of {"code", "message"} (code `unfamiliar_image`:
 the X-ray is unlike the training images). `label` is null when uncertain or refused.

@@ -1,1 +1,2 @@
-"""Every statistic, table and plot of the project (numpy, scikit-learn, matplotlib; no torch)."""
+"""Every statistic, table and plot of the project (numpy, scipy, scikit-learn, pandas, matplotlib,
+crepes and Pillow; no torch)."""

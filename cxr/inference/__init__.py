@@ -1,6 +1,7 @@
 """Serving side of the toolkit: decode an image, run the exported ONNX model, explain the answer.
 
-numpy, Pillow, pydicom and onnxruntime only (no torch), so the web app stays light. See
+numpy, Pillow, pydicom (with python-gdcm for compressed DICOM), onnxruntime and isal (the stored
+display PNGs' deflate) only, no torch, so the web app stays light. See
 docs/inference.md for the decisions (refusal, low confidence, heat maps) and their reasons.
 """
 import os

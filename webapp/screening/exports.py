@@ -3,8 +3,9 @@
 Columns are stable, English and machine-readable (codes, ISO 8601 times with their offset,
 probabilities as 0..1 with a dot); the `result` and `warning_messages` columns say the outcome and
 the warnings in the reader's language, as the reading page does, so a spreadsheet keeps each
-label's caveat ("Unverified: this label was right 32% of the time on X-ray collections it never
-saw") beside it.
+label's caveat ("Treat with caution: on X-rays from hospitals it did not learn from, a model
+trained the same way was right N% of the time (95% CI L-H%), compared with P% on new patients of
+the hospitals it learned from.", with the card's numbers: `engine_text.py`) beside it.
 Text a person typed is defused for spreadsheets: a cell that would start with = + - @ (a formula
 to Excel or LibreOffice) starts with an apostrophe instead.
 

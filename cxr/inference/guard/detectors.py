@@ -20,7 +20,7 @@
    X-rays, and refuses above a threshold set on validation X-rays with a margin for hospitals the
    model never saw (see its docstring). (Measured on the patient split with studies/ood/candidates.py,
    v2 model: non-X-ray pictures 91.4% -> 100% refused, 57 other ones 100%; test X-rays 0.7% ->
-   0.8%, pneumonia test X-rays 9.8% -> 0%; the unseen-hospital margin: docs/results.md.)
+   0.8%, pneumonia test X-rays 9.8% -> 0%; the unseen-hospital margin: docs/results/ood.md, "The guard on hospitals the model never saw".)
 
 numpy only: fitting happens at export time, scoring at serving time, with the same code.
 """
