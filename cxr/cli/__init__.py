@@ -3,9 +3,10 @@
 Each command module exposes `add_parser(subparsers)` and keeps its heavy imports (torch, timm)
 inside its `run(args)`, so `python -m cxr --help` and `predict` start without torch.
 
-User errors end in one `error: ...` line and a non-zero exit status, never a traceback: a command
-raises `cxr.cli.errors.CliError` (or `UsageError` for options that do not go together) and
-main() prints it. A command stopped by a missing module of the `[train]` extra (a web-only
+User errors end in a non-zero exit status, never a traceback: a command raises
+`cxr.cli.errors.CliError` (or `UsageError` for options that do not go together) and main() prints
+it as one `error: ...` line; an unknown option or an out-of-range option value is argparse's, which
+prints the command's usage line and then `python -m cxr COMMAND: error: ...` (status 2). A command stopped by a missing module of the `[train]` extra (a web-only
 install) ends the same way, with status 2, naming the module and how to install the extra. Output cut short by its reader (`... | head -1`) ends quietly with status 141
 (128 + SIGPIPE, as the shell reports a command killed by it); Ctrl-C ends with one line and
 status 130.
