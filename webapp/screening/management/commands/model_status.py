@@ -6,6 +6,9 @@ With --strict (a deploy script's check) it exits 1, after the same report, when 
 cannot be served: no model, one that cannot be loaded, or a site calibration
 (CXR_SITE_CALIBRATION) that is set but cannot be used with it.
 """
+import os
+
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from webapp.screening.engine import (
@@ -41,6 +44,9 @@ class Command(BaseCommand):
             return False
         try:
             predictor = Predictor.load(configured_model_dir())
+        except ModelNotInstalled as exc:
+            self.stdout.write(self.style.WARNING(f"No model installed: {self._no_model(exc)}"))
+            return False
         except missing_model_errors as exc:
             self.stdout.write(self.style.WARNING(f"No model installed: {exc}"))
             return False
@@ -56,6 +62,18 @@ class Command(BaseCommand):
             )
         )
         return self._site_calibration(predictor)
+
+    @staticmethod
+    def _no_model(exc) -> str:
+        """The engine's "No model at DIR (missing ...)" with advice that fits this site: its own
+        ends "or set CXR_MODEL_DIR", wrong where CXR_MODEL_DIR is what names the empty folder."""
+        where = str(exc).split(" Export one with", 1)[0]
+        chosen = getattr(settings, "CXR_MODEL_DIR", "") or os.environ.get("CXR_MODEL_DIR", "")
+        if chosen:
+            return (f"{where} CXR_MODEL_DIR is set to {chosen}: point it at an exported model folder "
+                    "(model.onnx, model_card.json, ood.npz), or unset it to serve the bundled model.")
+        return (f"{where} Export one with `python -m cxr export runs/<name>/best.pt --out "
+                "models/bundled`, or set CXR_MODEL_DIR to an exported model folder.")
 
     def _site_calibration(self, predictor) -> bool:
         """The site calibration readings will go through (CXR_SITE_CALIBRATION), if any; False
