@@ -68,10 +68,13 @@ def _upload_description() -> str:
         f"pixels -> 413 too_large or image_too_large.")
 
 
-# The upload form's reference fields (forms.UploadForm), for every file of the request.
+# The upload form's reference fields (forms.UploadForm), for every file of the request. The
+# empty default and example keep Swagger UI's "Try it out" from filling the optional text with
+# its placeholder "string" (a patient's upload was refused 403, a doctor's kept "string"): ""
+# is read as no reference.
 _REFERENCE_FIELDS = {
     "patient_reference": {
-        "type": "string", "maxLength": 64,
+        "type": "string", "maxLength": 64, "default": "", "example": "",
         "description": "Optional, doctors' accounts only: your own reference for the patient "
                        "(e.g. a record number; avoid names), kept with the reading (with every "
                        "reading of a batch), invisible characters dropped and white space runs "
