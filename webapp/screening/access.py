@@ -6,11 +6,20 @@ Every view that takes a reading id calls get_own_reading_or_404. Another user's 
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from django.http import FileResponse, Http404, HttpResponse
 
 from . import storage
 from .models import Reading
+
+log = logging.getLogger(__name__)
+
+
+class StoredFileMissing(Http404):
+    """A reading that exists, one of whose stored files does not (disk trouble, a partial
+    restore): still a 404 on the pages, but the API says so apart from "no such reading" (code
+    file_missing), and the operator finds it in the error log."""
 
 
 def get_own_reading_or_404(request, pk) -> Reading:
@@ -35,7 +44,8 @@ def private_png_file(relative_path: str, download_name: str | None = None) -> Fi
         path = storage.absolute_path(relative_path)
         handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
     except (ValueError, FileNotFoundError):
-        raise Http404("Image not found") from None
+        log.error("A reading's stored file is missing: %s", relative_path)
+        raise StoredFileMissing("A file of this reading is missing from storage") from None
     response = FileResponse(handle, content_type="image/png")
     if download_name:
         response["Content-Disposition"] = f'inline; filename="{download_name}"'
@@ -52,5 +62,6 @@ def stored_images_present():
     file (disk trouble, a partial restore) answers 404 as the image itself does, not a 500."""
     try:
         yield
-    except FileNotFoundError:
-        raise Http404("An image of this reading is missing from storage") from None
+    except FileNotFoundError as missing:
+        log.error("A reading's stored file is missing: %s", missing.filename)
+        raise StoredFileMissing("A file of this reading is missing from storage") from None

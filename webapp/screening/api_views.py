@@ -33,6 +33,7 @@ from . import (
     storage,
 )
 from .access import (
+    StoredFileMissing,
     get_own_reading_or_404,
     private_headers,
     private_png_bytes,
@@ -104,6 +105,14 @@ def _refused(request, refusal: UploadRefused):
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return problem_response(request, 404, "not_found", "No such reading.")
+
+
+@api.exception_handler(StoredFileMissing)
+def _file_missing(request, exc):
+    # The reading is there (GET /readings/{id}/ answers 200): "no such reading" would mislead.
+    return problem_response(request, 404, "file_missing", "This reading exists, but its file is "
+                            "missing from the server's storage; the error is logged for the "
+                            "operator. Its other files and the reading itself may still be there.")
 
 
 @api.exception_handler(ValidationError)

@@ -119,6 +119,9 @@ def _reading_links(id_expression: str, prefix: str = "") -> dict:
 
 
 _NOT_FOUND = _problem("No such reading (also for another user's reading): not_found")
+_FILE_NOT_FOUND = _problem("No such reading (also for another user's reading): not_found; or the "
+                           "reading exists but this file is missing from the server's storage "
+                           "(logged for the operator): file_missing")
 _UPLOAD_ERRORS = {
     409: _problem("A request with this Idempotency-Key is still running: "
                   "idempotency_key_in_use; retry after Retry-After seconds", _RETRY_AFTER),
@@ -195,14 +198,14 @@ _OPERATIONS: dict[str, dict] = {
     "deleteReading": {"responses": {204: {"description": "Deleted, with its images"},
                                     404: _NOT_FOUND}},
     "getReadingImage": {"responses": {
-        200: _binary("image/png", "Grayscale PNG, at most 1024 px, no metadata"), 404: _NOT_FOUND}},
+        200: _binary("image/png", "Grayscale PNG, at most 1024 px, no metadata"), 404: _FILE_NOT_FOUND}},
     "getReadingThumbnail": {"responses": {
-        200: _binary("image/png", "PNG, at most 256 px"), 404: _NOT_FOUND}},
+        200: _binary("image/png", "PNG, at most 256 px"), 404: _FILE_NOT_FOUND}},
     "getReadingHeatmap": {"responses": {
         200: _binary("image/png", "Transparent RGBA PNG, the X-ray's aspect ratio, at most "
-                                  "256 px: stretch it over image.png"), 404: _NOT_FOUND}},
-    "getReadingOverlay": {"responses": {200: _binary("image/png", "RGB PNG"), 404: _NOT_FOUND}},
-    "getReadingReport": {"responses": {200: _binary("application/pdf", "PDF"), 404: _NOT_FOUND}},
+                                  "256 px: stretch it over image.png"), 404: _FILE_NOT_FOUND}},
+    "getReadingOverlay": {"responses": {200: _binary("image/png", "RGB PNG"), 404: _FILE_NOT_FOUND}},
+    "getReadingReport": {"responses": {200: _binary("application/pdf", "PDF"), 404: _FILE_NOT_FOUND}},
     "getReadingFhir": {"responses": {200: {
         "description": "A FHIR R4 DiagnosticReport (status preliminary: an AI estimate, not a "
                        "diagnosis) with one contained Observation per class probability",

@@ -432,7 +432,8 @@ def test_a_reading_whose_stored_image_is_lost_answers_404_not_500(patient_client
     api = Client(HTTP_AUTHORIZATION=f"Token {key}")
     for name in ("api:overlay", "api:report_pdf"):
         response = api.get(reverse(name, args=[reading.pk]))
-        assert response.status_code == 404 and response.json()["code"] == "not_found", name
+        # The reading is there: the API says its file is missing (test_api_file_missing.py).
+        assert response.status_code == 404 and response.json()["code"] == "file_missing", name
 
 
 def test_a_page_whose_form_was_refused_says_error_in_its_title(doctor_client, doctor, model_dir, media_root,
