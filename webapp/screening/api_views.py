@@ -42,7 +42,7 @@ from .access import (
 )
 from .api_auth import TokenAuth
 from .api_problems import ApiProblem, from_exception, problem_response
-from .api_schemas import Reading, ReadingPage
+from .api_schemas import ErrorDetail, Reading, ReadingPage
 from .batch_models import UploadBatch
 from .forms import is_doctor
 from .screen import UploadRefused, refuse_oversized_body
@@ -290,10 +290,17 @@ def create_reading(request, response: HttpResponse, idempotency_key: str | None 
 
 
 class BatchProblem(Schema):
-    status: int | None = None
-    code: str
-    title: str = ""
-    detail: str = ""
+    """A refused file's problem: the one a single upload of the file answers (Problem), with
+    `advice` null rather than absent when there is none."""
+
+    type: str = Field(description="Always about:blank: `code` says what went wrong")
+    title: str = Field(description="The HTTP status' phrase")
+    status: int = Field(ge=400, le=599)
+    detail: str = Field(description="For people, in the request's language")
+    code: str = Field(description="Stable, for programs", examples=["not_a_chest_xray"])
+    advice: list[str] | None = Field(None, description="What to upload instead "
+                                                       "(not_a_chest_xray)")
+    error: ErrorDetail
 
 
 class BatchFile(Schema):
@@ -304,8 +311,9 @@ class BatchFile(Schema):
     reading_url: str | None = None
     reading_deleted: bool = Field(False, description="Read, and the reading has since been deleted "
                                   "by its owner: it is gone for good")
-    problem: BatchProblem | None = Field(None, description="Why no reading (state refused): "
-                                         "the code and status a single upload would have had")
+    problem: BatchProblem | None = Field(None, description="Why no reading (state refused): the "
+                                    "problem a single upload of the file would have answered "
+                                    "(type, title, status, detail, code, advice, error)")
 
 
 class BatchStatus(Schema):

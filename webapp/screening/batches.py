@@ -35,7 +35,7 @@ from django.utils.translation import gettext
 from . import engine_text, storage
 from .batch_models import BatchItem, UploadBatch
 from .forms import is_doctor
-from .screen import UploadRefused
+from .screen import UploadRefused, not_a_cxr_advice
 
 log = logging.getLogger(__name__)
 
@@ -219,8 +219,16 @@ def status(batch: UploadBatch, request, *, api: bool) -> dict:
                 "api:reading" if api else "screening:detail", args=[item.reading_id]))
         if item.state == BatchItem.State.REFUSED:
             title, detail = refusal_words(item, doctor)
-            entry["problem"] = {"status": item.refusal_status, "code": item.refusal_code,
-                                "title": title, "detail": detail}
+            if api:  # the problem a single upload of the file would have answered, advice too
+                from .api_problems import problem_body
+
+                advice = (list(not_a_cxr_advice(doctor))
+                          if item.refusal_code == "not_a_chest_xray" else None)
+                entry["problem"] = problem_body(item.refusal_status or 422, item.refusal_code,
+                                                detail, advice=advice)
+            else:  # the batch page's rows: the refusal's own title
+                entry["problem"] = {"status": item.refusal_status, "code": item.refusal_code,
+                                    "title": title, "detail": detail}
         entries.append(entry)
     return {"id": batch.pk, "state": "finished" if finished else "running", "total": len(items),
             **counts, "status_url": request.build_absolute_uri(reverse(name, args=[batch.pk])),
