@@ -77,7 +77,7 @@ def test_every_main_page_in_indonesian(page, live_server, test_output):
         # Headings put together from several messages or with a value in them.
         composed = {
             "home": "Halo, Budi",
-            "next-steps-covid": f"{indonesian('Next steps')}: {indonesian('Findings consistent with COVID-19')}",
+            "next-steps-covid": f"{indonesian('Next steps')}: {indonesian('Findings consistent with COVID-19 are likely')}",
         }
         expected = composed.get(name) or indonesian(english[name])
         assert heading(page) == expected != english[name], name
