@@ -27,7 +27,7 @@ class CliError(Exception):
 # The top-level modules of the `[train]` extra (pyproject.toml). Every command but `predict` needs
 # it; the web app's install has none of them.
 TRAINING_EXTRA_MODULES = frozenset({"torch", "torchvision", "timm", "onnx", "matplotlib", "pandas", "tqdm",
-                                    "crepes", "h5py", "skimage"})
+                                    "crepes", "h5py", "skimage", "safetensors"})
 TRAINING_EXTRA_NOTE = ("Every command but predict needs the training extra (torch, pandas, matplotlib, "
                        "...): pip install '.[train]'. predict runs on the web app's install.")
 
