@@ -14,7 +14,13 @@ import numpy as np
 
 from cxr.inference import abstention
 from cxr.inference.cam import heatmap_from_cam
-from cxr.inference.card import CARD_FILE, CardError, ModelCard, resolve_model_dir
+from cxr.inference.card import (
+    CARD_FILE,
+    MODEL_DIR_VARIABLE,
+    CardError,
+    ModelCard,
+    resolve_model_dir,
+)
 from cxr.inference.decode import MAX_BYTES, MAX_PIXELS, DecodedImage, decode_image
 from cxr.inference.errors import ImageError, ModelNotInstalled
 from cxr.inference.guard import detectors, rules
@@ -142,14 +148,17 @@ class Predictor:
         if site_calibration is not None and not isinstance(site_calibration, SiteCalibration):
             site_calibration = SiteCalibration.load(site_calibration)
 
+        named = bool(model_dir or os.environ.get(MODEL_DIR_VARIABLE))  # not the bundled default
         model_dir = resolve_model_dir(model_dir)
         needed = [model_dir / name for name in ("model.onnx", CARD_FILE, "ood.npz")]
         missing = [p.name for p in needed if not p.is_file()]
         if missing:
-            raise ModelNotInstalled(
-                f"No model at {model_dir} (missing {', '.join(missing)}). Export one with "
-                "`python -m cxr export runs/<name>/best.pt --out models/bundled` or set CXR_MODEL_DIR."
-            )
+            # "Set CXR_MODEL_DIR" would be wrong advice where it, or the caller, named this folder.
+            advice = ("Name an exported model folder (model.onnx, model_card.json, ood.npz) instead "
+                      "(CXR_MODEL_DIR, or the model folder option)." if named else
+                      "Export one with `python -m cxr export runs/<name>/best.pt --out "
+                      "models/bundled`, or set CXR_MODEL_DIR to an exported model folder.")
+            raise ModelNotInstalled(f"No model at {model_dir} (missing {', '.join(missing)}). {advice}")
         card = ModelCard.load(model_dir)
         session = ort.InferenceSession(
             str(model_dir / "model.onnx"), sess_options=session_options(threads or default_threads()),

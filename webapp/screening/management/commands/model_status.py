@@ -65,9 +65,9 @@ class Command(BaseCommand):
 
     @staticmethod
     def _no_model(exc) -> str:
-        """The engine's "No model at DIR (missing ...)" with advice that fits this site: its own
-        ends "or set CXR_MODEL_DIR", wrong where CXR_MODEL_DIR is what names the empty folder."""
-        where = str(exc).split(" Export one with", 1)[0]
+        """The engine's "No model at DIR (missing ...)." with advice in this site's words: which
+        setting names the folder, and how to serve the bundled model instead."""
+        where = str(exc).split("). ", 1)[0] + ")."
         chosen = getattr(settings, "CXR_MODEL_DIR", "") or os.environ.get("CXR_MODEL_DIR", "")
         if chosen:
             return (f"{where} CXR_MODEL_DIR is set to {chosen}: point it at an exported model folder "
