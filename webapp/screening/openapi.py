@@ -68,6 +68,20 @@ def _upload_description() -> str:
         f"pixels -> 413 too_large or image_too_large.")
 
 
+def _batch_upload_description() -> str:
+    limit = int(settings.MAX_UPLOAD_BYTES)
+    return (
+        f"Each file should be one frontal (PA or AP) chest X-ray as {SUPPORTED} (DICOM: any "
+        f"transfer syntax GDCM reads), of at most 50 megapixels; all the files together at most "
+        f"{limit} bytes ({limit // 2**20} MiB): a larger body is refused at once with 413 "
+        f"too_large and nothing is queued. Otherwise the request answers 202 and the files are "
+        f"read later, one by one: a file that is not a chest X-ray or cannot be read does not "
+        f"refuse the request; its item in the batch's status (getBatch) turns `refused` with the "
+        f"problem a single upload of it would have answered (unsupported_format, empty_file, "
+        f"corrupt_image, not_a_chest_xray with `advice`, image_too_large, "
+        f"model_not_installed), while the other files are read.")
+
+
 # The upload form's reference fields (forms.UploadForm), for every file of the request. The
 # empty default and example keep Swagger UI's "Try it out" from filling the optional text with
 # its placeholder "string" (a patient's upload was refused 403, a doctor's kept "string"): ""
@@ -93,7 +107,8 @@ def _upload_body(field: str, many: bool) -> dict:
     schema = ({"type": "array", "items": item, "minItems": 1, "maxItems": 10} if many else item)
     what = ("The X-rays, one part per file (at most 10; all files together within the size "
             "limit)" if many else "The X-ray")
-    return {"required": True, "description": _upload_description(), "content": {
+    description = _batch_upload_description() if many else _upload_description()
+    return {"required": True, "description": description, "content": {
         "multipart/form-data": {
             "schema": {"type": "object", "required": [field],
                        "properties": {field: {**schema, "description": what}, **_REFERENCE_FIELDS}},
@@ -183,7 +198,8 @@ _OPERATIONS: dict[str, dict] = {
                       "Idempotency-Key, or a patient_reference over 64 characters: no_file, "
                       "too_many_files, bad_request, invalid_reference"),
         **_REFERENCE_ERRORS,
-        413: _UPLOAD_ERRORS[413],
+        413: _problem("All the files together are over the size limit: too_large (nothing is "
+                      "queued; a single file's pixel count is refused in its item instead)"),
         422: _problem("The Idempotency-Key was already used for other files: "
                       "idempotency_key_reused"),
     }},
