@@ -13,6 +13,8 @@ from pydantic import Field
 
 Outcome = Literal["covid", "pneumonia", "normal", "uncertain"]
 Label = Literal["covid", "pneumonia", "normal"]
+# cxr.inference.decode's formats; "" where an old reading did not keep it.
+SourceFormat = Literal["png", "jpeg", "tiff", "bmp", "dicom", ""]
 
 
 class Warning(Schema):  # noqa: A001 - the API's name for it since 2.0.0
@@ -36,7 +38,7 @@ class Reading(Schema):
 
     id: int = Field(ge=1, le=2**63 - 1)
     created_at: datetime
-    taken_on: date | None = Field(None, description="The day the X-ray was taken, from its DICOM "
+    taken_on: date | None = Field(description="The day the X-ray was taken, from its DICOM "
                                   "header (acquisition, content, series or study date); null for "
                                   "PNG and JPEG files or a header without a plausible date. Since 2.4.0.")
     outcome: Outcome = Field(description="'uncertain' when the model gives no label")
@@ -47,8 +49,15 @@ class Reading(Schema):
                     "learned from (or of this site, where it serves its own calibration); on X-rays "
                     "from other hospitals they were far too high. They describe the image, not the "
                     "person.")
-    low_confidence: bool
-    ood_score: float | None
+    low_confidence: bool = Field(description="true when the X-ray was read but the model "
+                                             "gives no label (the same as `uncertain`, its "
+                                             "older name)")
+    ood_score: float | None = Field(
+        description="How unlike the X-rays the model learned from this picture is: the feature "
+                    "guard's distance (0 and up, no upper bound; higher is less alike). Pictures "
+                    "over the guard's threshold, in the model card, are refused as not a chest "
+                    "X-ray, so a stored reading is under it. Not a probability. null for "
+                    "readings stored without it.")
     reason: str | None = Field(description="Why no label is given (uncertain readings)")
     uncertain: bool = Field(description="A chest X-ray that was read but gets no label: a "
                                         "radiologist should read it (outcome 'uncertain').")
@@ -57,8 +66,8 @@ class Reading(Schema):
                     "right class at the target set_confidence, on X-rays from hospitals the model "
                     "never saw, or on this site's own labelled X-rays where it serves its own "
                     "calibration (the warning or reason codes site_calibrated, uncertain_site... "
-                    "say so). A class left out of the set is not ruled out. null when the model "
-                    "has no such fit (older models).")
+                    "say so). A class left out of the set is not ruled out. null when the "
+                    "installed model has no out-of-source fit (the bundled model today).")
     set_confidence: float | None = Field(
         ge=0, le=1, description="The target the sets were fitted for (e.g. 0.9: aimed to contain "
                                 "the right class 90% of the time), from the model card or the "
@@ -69,13 +78,15 @@ class Reading(Schema):
     warnings: list[Warning] = Field(description="Caveats about this reading (e.g. "
                                                 "unfamiliar_image: unlike the training X-rays)")
     model_version: str
-    source_format: str
+    source_format: SourceFormat = Field(description="The uploaded file's format, as decoded "
+                                                    "(\"\" for old readings that did not keep it)")
     original_filename: str = Field(
         description='Deprecated: always "". File names are not kept (they often name the '
                     "patient); the field stays for API 2.x clients.",
         json_schema_extra={"deprecated": True})
-    width: int = Field(ge=0)
-    height: int = Field(ge=0)
+    width: int = Field(ge=0, description="The uploaded X-ray's width in pixels, as decoded "
+                                          "(image.png may be smaller)")
+    height: int = Field(ge=0, description="The uploaded X-ray's height in pixels, as decoded")
     disclaimer: str
     emergency: str = Field(description="What to do now in an emergency, whatever the reading "
                                        "says, in the request's language (as every page shows it)")

@@ -16,7 +16,7 @@ from django.conf import settings
 from cxr.inference.decode import SUPPORTED
 
 DESCRIPTION = (
-    "Screen frontal chest X-rays (PNG, JPEG, DICOM) for findings consistent with COVID-19 or "
+    "Screen frontal chest X-rays (PNG, JPEG, TIFF, BMP, DICOM) for findings consistent with COVID-19 or "
     "pneumonia. A screening aid, not a diagnosis: a clinician and an RT-PCR test decide. "
     "Readings are private to the key's owner.\n\n"
     "**Authentication:** `Authorization: Token <key>` (keys are made, listed and revoked on the "
