@@ -4,6 +4,7 @@ token. Every request made with a key counts against that key's rate limit (429, 
 """
 from __future__ import annotations
 
+from django.urls import reverse
 from ninja.security.base import AuthBase
 
 from .api_models import ApiToken, TokenState
@@ -42,9 +43,9 @@ class TokenAuth(AuthBase):
             raise ApiProblem(401, "not_authenticated", NOT_AUTHENTICATED, CHALLENGE)
         state, token = ApiToken.authenticate(key)
         if state == TokenState.EXPIRED:
-            raise ApiProblem(401, "token_expired",
-                             "This API key has expired; create a new one on the API key page.",
-                             CHALLENGE)
+            keys_page = request.build_absolute_uri(reverse("screening:api_token"))
+            raise ApiProblem(401, "token_expired", "This API key has expired; create a new one "
+                             f"on the API key page, {keys_page}", CHALLENGE)
         if state != TokenState.VALID:
             raise ApiProblem(401, "not_authenticated", NOT_AUTHENTICATED, CHALLENGE)
         allowed, retry_after = token.count_request()

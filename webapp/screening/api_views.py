@@ -45,6 +45,7 @@ from .api_problems import ApiProblem, from_exception, problem_response
 from .api_schemas import ErrorDetail, Reading, ReadingPage
 from .batch_models import UploadBatch
 from .forms import is_doctor
+from .patient_ids import REFERENCE_MAX_LENGTH
 from .screen import UploadRefused, refuse_oversized_body
 
 API_VERSION = "2.4.0"
@@ -240,6 +241,9 @@ IdempotencyKey = Header(None, alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_P
                                     "(201, Idempotent-Replayed: true) and never makes a second.")
 
 
+REFERENCE_RULE = (f"patient_reference: at most {REFERENCE_MAX_LENGTH} characters, counted after "
+                  "invisible characters are dropped and white space runs made one space.")
+
 # A boolean form field as OpenAPI clients write it ("" as absent). Django's BooleanField would
 # read any other text but "0" as true ("off", "{}"), so the API refuses the rest.
 BOOLEAN_TEXTS = frozenset({"", "true", "false"})
@@ -257,8 +261,11 @@ def _reference_form(request):
         raise ApiProblem(400, "invalid_reference", "reference_from_dicom: send true or false.")
     form = UploadForm(request.POST)
     if not form.is_valid():
+        # The form also bounds the text as sent (room for invisible characters, tidied away):
+        # its "at most 256 characters" is not the rule a client must keep, the 64 after tidying.
         raise ApiProblem(400, "invalid_reference", " ".join(
-            f"{name}: {error}" for name, errors in form.errors.items() for error in errors))
+            REFERENCE_RULE if name == "patient_reference" else f"{name}: {error}"
+            for name, errors in form.errors.items() for error in errors[:1]))
     if not (form.cleaned_data.get("patient_reference", "").strip()
             or form.cleaned_data.get("reference_from_dicom")):
         return None
