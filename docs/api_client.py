@@ -4,17 +4,19 @@ Standard library only (copy this file into your project):
 
     from api_client import ScreeningClient
     client = ScreeningClient("https://cxr.example.org", key="...")   # key: the API key page
-    reading = client.upload("chest.png")            # retried safely: an Idempotency-Key is sent
-    print(reading["outcome"], reading["probabilities"], reading["disclaimer"])
+    reading = client.upload("chest.png")            # retried safely: see upload()
+    print(reading["outcome"], reading["probabilities"], reading["disclaimer"], reading["emergency"])
     for reading in client.readings():               # every page, following `next`
         ...
     client.delete(reading["id"])
 
-A screening aid, not a diagnosis: show `disclaimer` wherever you show a reading.
+A screening aid, not a diagnosis: show `disclaimer` and `emergency` (what to do now in an
+emergency, whatever the reading says) wherever you show a reading.
 Tested by webapp/screening/tests/test_api_server.py against gunicorn.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -35,16 +37,25 @@ class Reading(TypedDict, total=False):
 
     id: int
     created_at: str
+    taken_on: str | None  # the day the X-ray was taken (DICOM header), YYYY-MM-DD
     outcome: Literal["covid", "pneumonia", "normal", "uncertain"]
     headline: str
     label: Literal["covid", "pneumonia", "normal"] | None
     probabilities: dict[str, float]
+    low_confidence: bool
+    ood_score: float | None
+    reason: str | None
     uncertain: bool
     prediction_set: list[str] | None
     set_confidence: float | None
     warnings: list[Warning]
     model_version: str
-    disclaimer: str
+    source_format: Literal["png", "jpeg", "tiff", "bmp", "dicom", ""]
+    original_filename: str  # deprecated: always ""
+    width: int
+    height: int
+    disclaimer: str  # show it with the reading
+    emergency: str  # show it with the reading too
     links: dict[str, str]
     patient_reference: str
     note: str
@@ -61,7 +72,24 @@ class ApiError(Exception):
         super().__init__(f"{status} {self.code}: {self.detail}")
 
 
+class AnswerLost(ConnectionError):
+    """The connection failed or timed out before an answer came, every time it was tried. For an
+    upload, `idempotency_key` is the key it was sent with: upload again with it later, and a
+    reading stored meanwhile is answered instead of a second one."""
+
+    def __init__(self, error: Exception, idempotency_key: str | None = None):
+        self.idempotency_key = idempotency_key
+        super().__init__(f"no answer ({error}); Idempotency-Key: {idempotency_key}")
+
+
+# What a lost answer looks like to urllib: a reset or closed connection, a timeout.
+_LOST = (ConnectionError, TimeoutError, http.client.RemoteDisconnected, urllib.error.URLError)
+
+
 class ScreeningClient:
+    # Seconds before the first resend of a request whose answer was lost; doubled each time.
+    backoff = 1.0
+
     def __init__(self, base_url: str, key: str, timeout: float = 120, retries: int = 3,
                  headers: dict[str, str] | None = None):
         self.api = base_url.rstrip("/") + "/api/v1"
@@ -71,10 +99,14 @@ class ScreeningClient:
 
     def _call(self, method: str, url: str, body: bytes | None = None,
               headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-        """One request; a 429 or 409 is retried after its Retry-After, up to `retries` times."""
+        """One request; a 429 or 409 is retried after its Retry-After, up to `retries` times. A
+        lost answer (connection reset or closed, timeout) is retried too, with backoff, where
+        sending again is safe: a GET, or a POST with an Idempotency-Key."""
+        headers = {**self.headers, **(headers or {})}
+        key = headers.get("Idempotency-Key")
+        resend = method == "GET" or key is not None
         for attempt in range(self.retries + 1):
-            request = urllib.request.Request(url, data=body, method=method,
-                                             headers={**self.headers, **(headers or {})})
+            request = urllib.request.Request(url, data=body, method=method, headers=headers)
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
                     return response.status, response.read()
@@ -88,11 +120,19 @@ class ScreeningClient:
                 except ValueError:
                     problem = {"code": "not_json", "detail": payload[:200].decode(errors="replace")}
                 raise ApiError(error.code, problem) from None
+            except _LOST as lost:
+                if resend and attempt < self.retries:
+                    time.sleep(self.backoff * 2**attempt)
+                    continue
+                raise AnswerLost(lost, key) from lost
         raise AssertionError("unreachable")
 
     def upload(self, path: str | Path, idempotency_key: str | None = None) -> Reading:
-        """Screen one X-ray (PNG, JPEG, TIFF, BMP or DICOM). The same `idempotency_key` (one is made if
-        none is given) makes a retry of a lost answer return the same reading."""
+        """Screen one X-ray (PNG, JPEG, TIFF, BMP or DICOM). It is sent with `idempotency_key`
+        (a new UUID if none is given): a lost answer (connection reset, timeout) is retried with
+        the same key, up to `retries` times with backoff, and answers the reading the first try
+        stored, never a second one. If every try is lost, AnswerLost carries the key: call
+        upload(path, that key) later. Pass your own key to keep it with your records."""
         path = Path(path)
         boundary = uuid.uuid4().hex
         body = (f'--{boundary}\r\nContent-Disposition: form-data; name="image"; '
