@@ -433,7 +433,9 @@ def fhir(request, id: ReadingId):  # noqa: A002
 
     report = diagnostic_report(get_own_reading_or_404(request, id))
     # The media type names the FHIR version, as a FHIR server expects to read it.
-    return private_headers(JsonResponse(report, content_type=MEDIA_TYPE))
+    response = JsonResponse(report, content_type=MEDIA_TYPE)
+    response["Content-Language"] = "en"  # in English whoever asks (LocaleMiddleware keeps it)
+    return private_headers(response)
 
 
 @api.get("/openapi.json", url_name="openapi", operation_id="getOpenApi", auth=None,
@@ -441,7 +443,9 @@ def fhir(request, id: ReadingId):  # noqa: A002
 def get_openapi(request):
     from django.http import JsonResponse
 
-    return JsonResponse(openapi.document(api))
+    response = JsonResponse(openapi.document(api))
+    response["Content-Language"] = "en"  # written in English whoever asks
+    return response
 
 
 # --- how django-ninja's views are mounted (api_urls.py) ------------------------------------------
