@@ -42,6 +42,7 @@ class Reading(TypedDict, total=False):
     headline: str
     label: Literal["covid", "pneumonia", "normal"] | None
     probabilities: dict[str, float]
+    heatmap_class: Literal["covid", "pneumonia", "normal"] | None  # the class the heat map shows
     low_confidence: bool
     ood_score: float | None
     reason: str | None

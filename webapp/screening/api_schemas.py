@@ -49,6 +49,10 @@ class Reading(Schema):
                     "learned from (or of this site, where it serves its own calibration); on X-rays "
                     "from other hospitals they were far too high. They describe the image, not the "
                     "person.")
+    heatmap_class: Label | None = Field(
+        None, description="The class whose activation the heat map shows: the most probable "
+                          "one, also for an uncertain reading (which names no label). null for a "
+                          "reading without probabilities. Since 2.5.0.")
     low_confidence: bool = Field(description="true when the X-ray was read but the model "
                                              "gives no label (the same as `uncertain`, its "
                                              "older name)")

@@ -48,7 +48,7 @@ from .forms import is_doctor
 from .patient_ids import REFERENCE_MAX_LENGTH
 from .screen import UploadRefused, refuse_oversized_body
 
-API_VERSION = "2.4.0"
+API_VERSION = "2.5.0"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_BATCH_FILES = 10
@@ -152,6 +152,10 @@ def reading_json(request, reading) -> dict:
         "headline": outcomes.headline(reading.outcome),
         "label": reading.label if reading.outcome == reading.label else None,
         "probabilities": reading.probabilities,
+        # The heat map is the activation map of the most probable class (cxr.inference's
+        # heatmap_class), also for an uncertain reading, which names no label.
+        "heatmap_class": (max(reading.probabilities, key=reading.probabilities.get)
+                          if reading.probabilities else None),
         "low_confidence": reading.low_confidence,
         "ood_score": reading.ood_score,
         "reason": presentation.reason_text(reading) or None,

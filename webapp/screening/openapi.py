@@ -33,7 +33,8 @@ DESCRIPTION = (
     "queues a batch's files (202 with the batch's status URL, GET /batches/{id}/) instead of "
     "reading them in the request; 2.3.0 adds `emergency` to every reading; 2.4.0 takes a "
     "doctor's `patient_reference` (or `reference_from_dicom`) with an upload, and gives each "
-    "reading `taken_on`, the day its DICOM header says the X-ray was taken."
+    "reading `taken_on`, the day its DICOM header says the X-ray was taken; 2.5.0 adds "
+    "`heatmap_class`, the class the heat map shows."
 )
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
