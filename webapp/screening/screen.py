@@ -147,8 +147,9 @@ def refuse_oversized_body(request, several: bool | None = None) -> None:
     if declared <= max_upload_bytes() + MULTIPART_SLACK_BYTES:
         return
     if several is None:
+        # lists() gives (field, [files]) pairs: the files are the second of each.
         several = body_already_parsed(request) and sum(
-            len(files) for files in request.FILES.lists()) > 1
+            len(files) for _field, files in request.FILES.lists()) > 1
     raise too_large_together(declared) if several else too_large(declared)
 
 
