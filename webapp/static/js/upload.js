@@ -305,6 +305,17 @@
     }
   });
 
+  // Coming Back to this page, the browser may put the files chosen before into the file field
+  // again without a change event: take them as chosen, else the button answered "Choose an
+  // image file first" for files the page shows as chosen.
+  function takeRestoredFiles() {
+    if (!busy && !chosen.length && input.files && input.files.length) {
+      filesChosen(input.files);
+    }
+  }
+  takeRestoredFiles();
+  window.addEventListener("pageshow", takeRestoredFiles);
+
   ["dragenter", "dragover"].forEach(function (name) {
     dropzone.addEventListener(name, function (event) {
       event.preventDefault();
