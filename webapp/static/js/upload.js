@@ -23,6 +23,7 @@
   // server, which recognises formats by their first bytes (DICOM files often have no type).
   var refusedType = /^(text|video|audio)\/|^application\/(pdf|zip|msword|vnd\.)/;
   var chosen = [];
+  var tooMany = false; // more files were chosen than one upload takes: none are in `chosen`
   var busy = false;
   var ERROR_ID = "upload-file-error";
   // The patient reference and the DICOM Patient ID choice belong to the files just read: once
@@ -183,13 +184,16 @@
     queue.textContent = "";
     chosen = Array.prototype.slice.call(files || []);
     fileName.textContent = chosen.length === 1 ? chosen[0].name + " · " + humanSize(chosen[0].size) : "";
-    submitButton.textContent = chosen.length > 1 ? fill(form.dataset.labelMany, { count: chosen.length }) : submitLabel;
-    if (chosen.length > maxFiles) {
+    tooMany = chosen.length > maxFiles;
+    if (tooMany) {
+      // None of them will be sent: the button does not count them, and pressing it says why.
       showMessage(form.dataset.msgTooMany);
       chosen = [];
+      submitButton.textContent = submitLabel;
       queue.hidden = true;
       return;
     }
+    submitButton.textContent = chosen.length > 1 ? fill(form.dataset.labelMany, { count: chosen.length }) : submitLabel;
     chosen = chosen.map(makeRow);
     if (chosen.length === 1) {
       // One file: say a problem where it always was, above the form.
@@ -341,7 +345,7 @@
       return; // the files already on their way
     }
     if (!chosen.length) {
-      showMessage(form.dataset.msgNoFile);
+      showMessage(tooMany ? form.dataset.msgTooMany : form.dataset.msgNoFile);
       return;
     }
     var single = chosen.length === 1;
