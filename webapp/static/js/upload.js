@@ -68,20 +68,25 @@
     }
   }
 
-  // 2048 -> "2 KB", 1536000 -> "1.5 MB" ("1,5 MB" in Indonesian): never "0.0 MB".
+  // As Django's filesizeformat writes sizes on the other pages (batches, history): 9113 ->
+  // "8.9 KB" ("8,9 KB" in Indonesian), 2048 -> "2.0 KB", 500 -> "500 bytes"; the number and
+  // its unit are held together by a no-break space.
+  var SIZE_UNITS = ["KB", "MB", "GB", "TB", "PB"];
   function humanSize(bytes) {
-    var units = ["KB", "MB", "GB"];
+    if (bytes < 1024) {
+      var words = bytes === 1 ? form.dataset.sizeByte : form.dataset.sizeBytes;
+      return fill(words || "{size} bytes", { size: bytes }).replace(/ /g, "\u00a0");
+    }
     var value = bytes / 1024;
     var unit = 0;
-    if (bytes < 1024) {
-      return new Intl.NumberFormat(language).format(bytes) + " B";
-    }
-    while (value >= 1024 && unit < units.length - 1) {
+    while (value >= 1024 && unit < SIZE_UNITS.length - 1) {
       value /= 1024;
       unit += 1;
     }
-    var digits = value < 10 && unit > 0 ? 1 : 0;
-    return new Intl.NumberFormat(language, { maximumFractionDigits: digits }).format(value) + " " + units[unit];
+    var number = new Intl.NumberFormat(language, {
+      minimumFractionDigits: 1, maximumFractionDigits: 1, useGrouping: false
+    }).format(value);
+    return number + "\u00a0" + SIZE_UNITS[unit];
   }
 
   function fill(template, values) {
