@@ -1,8 +1,12 @@
 """`GET /healthz`: can this process serve screening? For load balancers and monitoring.
 
-Answers JSON `{"status": "ok" | "unavailable", "checks": {"database": ..., "model": ...,
-"storage": ...}}`, 200 when every check says "ok", 503 otherwise; a failing check says why with a
-short code, never a path, a message or a traceback (anyone who can reach the URL may read it):
+Answers JSON `{"status": "ok" | "degraded" | "unavailable", "checks": {"database": ..., "model":
+..., "storage": ..., "queue": ...}}`: 200 and "ok" when every check says "ok"; 503 and
+"unavailable" when the database, model or storage check fails (this process cannot serve
+screening: take it out of rotation); 200 and "degraded" when only the queue check fails (the
+queue's workers run elsewhere: this process still serves pages, monitoring should alert). A
+failing check says why with a short code, never a path, a message or a traceback (anyone who can
+reach the URL may read it):
 
 - database: a trivial query ("error" when it fails), and, until it once finds none, whether
   migrations are left to apply ("migrations_pending": the tables the pages need are missing);
@@ -11,12 +15,15 @@ short code, never a path, a message or a traceback (anyone who can reach the URL
   "load_failed" (a damaged model file) or "inference_missing" (the package cannot be imported);
   `manage.py model_status` prints the details;
 - storage: PRIVATE_MEDIA_ROOT is a folder ("missing") in which this process can create a file
-  ("not_writable"); the probe file has no name (O_TMPFILE) or is removed at once.
+  ("not_writable"); the probe file has no name (O_TMPFILE) or is removed at once;
+- queue: "stalled" when a file of a multi-file upload has waited (queued, or taken by a worker
+  and not finished) longer than HEALTH_QUEUE_STALLED_SECONDS (default 300): a file is read in
+  seconds, so the queue's workers (`manage.py qcluster`) are most likely stopped or stuck.
 
 Answered by a middleware near the top of the stack: no session, cookie, CSRF token, login,
 language or audit record, and any Host header (a load balancer names each machine by its
 address, which is not in ALLOWED_HOSTS). Production settings exempt it from the HTTPS redirect.
-Never cached. Cheap: a query, a dictionary look-up and a file creation.
+Never cached. Cheap: two indexed queries, a dictionary look-up and a file creation.
 """
 from __future__ import annotations
 
@@ -111,6 +118,27 @@ def check_storage() -> str:
     return _note("storage", OK)
 
 
+QUEUE_STALLED_SECONDS = 300
+
+
+def check_queue() -> str:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from webapp.screening.batch_models import BatchItem
+
+    limit = getattr(settings, "HEALTH_QUEUE_STALLED_SECONDS", QUEUE_STALLED_SECONDS)
+    try:
+        stalled = BatchItem.objects.filter(
+            state__in=(BatchItem.State.QUEUED, BatchItem.State.READING),
+            updated_at__lt=timezone.now() - timedelta(seconds=limit)).exists()
+    except Exception as exc:  # noqa: BLE001 - the database check says what failed
+        _note("queue", "error", exc)
+        return "error"
+    return _note("queue", "stalled" if stalled else OK)
+
+
 def _note(check: str, result: str, detail: object = "") -> str:
     """`result`, logged when it differs from this check's last one in this process (a probe every
     few seconds must not fill the log), with the detail the JSON leaves out."""
@@ -126,8 +154,13 @@ def _note(check: str, result: str, detail: object = "") -> str:
 def health() -> tuple[dict, int]:
     """The JSON body and the status code of /healthz."""
     checks = {"database": check_database(), "model": check_model(), "storage": check_storage()}
-    healthy = all(result == OK for result in checks.values())
-    return {"status": "ok" if healthy else "unavailable", "checks": checks}, 200 if healthy else 503
+    serving = all(result == OK for result in checks.values())
+    # The queue's workers are other processes, often on other machines: a stalled queue is not
+    # this process's fault, so it stays in rotation (200) and says "degraded" to monitoring.
+    checks["queue"] = check_queue() if checks["database"] == OK else "unknown"
+    if not serving:
+        return {"status": "unavailable", "checks": checks}, 503
+    return {"status": "ok" if checks["queue"] == OK else "degraded", "checks": checks}, 200
 
 
 class HealthCheckMiddleware:

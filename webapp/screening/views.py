@@ -16,6 +16,7 @@ from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -205,19 +206,26 @@ def _upload_many(request, files: list, form: UploadForm):
 # never reloads itself (a meta refresh restarted screen readers every few seconds): its reload
 # link does.
 BATCH_REFRESH_SECONDS = 3
+# A file is read in seconds: when no file of an unfinished batch has moved for this long, the
+# queue's worker is most likely stopped, and the page says so rather than wait without end.
+BATCH_STALLED_SECONDS = 40 * BATCH_REFRESH_SECONDS
 
 
 def _batch_context(request, pk) -> dict:
     batch = get_object_or_404(UploadBatch, pk=pk, owner=request.user)  # another's: 404
     progress = batches.status(batch, request, api=False)
     items = list(batch.items.select_related("reading"))
+    doctor = is_doctor(batch.owner)
     for item in items:
         if item.reading_id:
             item.headline = outcomes.headline(item.reading.outcome)
-        item.refusal_shown_title, item.refusal_shown_message = batches.refusal_words(
-            item, is_doctor(batch.owner))
-    return {"batch": batch, "progress": progress, "items": items,
-            "finished": progress["state"] == "finished", "refresh_seconds": BATCH_REFRESH_SECONDS}
+        item.refusal_shown_title, item.refusal_shown_message = batches.refusal_words(item, doctor)
+    finished = progress["state"] == "finished"
+    last_move = max((item.updated_at for item in items), default=batch.created_at)
+    stalled = not finished and (timezone.now() - last_move).total_seconds() > BATCH_STALLED_SECONDS
+    return {"batch": batch, "progress": progress, "items": items, "finished": finished,
+            "stalled": stalled, "stalled_minutes": BATCH_STALLED_SECONDS // 60,
+            "refresh_seconds": BATCH_REFRESH_SECONDS}
 
 
 @never_cache  # health data: no copies in any cache

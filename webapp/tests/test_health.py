@@ -15,7 +15,7 @@ from django.test import Client
 from webapp.tests.test_deploy_settings import REPO_DIR, production_env
 
 pytestmark = pytest.mark.django_db
-ALL_OK = {"status": "ok", "checks": {"database": "ok", "model": "ok", "storage": "ok"}}
+ALL_OK = {"status": "ok", "checks": {"database": "ok", "model": "ok", "storage": "ok", "queue": "ok"}}
 
 
 @pytest.fixture
@@ -67,7 +67,8 @@ def test_no_model_installed_is_503(settings, tmp_path, storage_root):
     response = get_health()
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable",
-                               "checks": {"database": "ok", "model": "not_installed", "storage": "ok"}}
+                               "checks": {"database": "ok", "model": "not_installed", "storage": "ok",
+                                          "queue": "ok"}}
     assert_private(response, tmp_path)
 
 
@@ -79,7 +80,8 @@ def test_a_damaged_model_file_is_503_not_a_traceback(model_dir, settings, tmp_pa
     settings.CXR_MODEL_DIR = str(damaged)
     response = get_health()
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "model": "load_failed", "storage": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "model": "load_failed", "storage": "ok",
+                                         "queue": "ok"}
     assert_private(response, damaged)
 
 
@@ -97,7 +99,8 @@ def test_a_site_calibration_for_another_model_is_503(model_dir, settings, tmp_pa
 def test_missing_media_root_is_503(model_dir, media_root):
     response = get_health()  # the fixture's folder was never made: storage not mounted
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "model": "ok", "storage": "missing"}
+    assert response.json()["checks"] == {"database": "ok", "model": "ok", "storage": "missing",
+                                         "queue": "ok"}
     assert_private(response, media_root)
 
 
@@ -119,7 +122,8 @@ def test_unwritable_media_root_is_503(model_dir, unwritable):
     response = get_health()
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable",
-                               "checks": {"database": "ok", "model": "ok", "storage": "not_writable"}}
+                               "checks": {"database": "ok", "model": "ok", "storage": "not_writable",
+                                          "queue": "ok"}}
     assert_private(response, unwritable)
 
 
@@ -132,7 +136,8 @@ def test_a_failing_database_is_503(model_dir, storage_root, monkeypatch):
     monkeypatch.setattr(connection, "cursor", refuse)
     response = get_health()
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "error", "model": "ok", "storage": "ok"}
+    assert response.json()["checks"] == {"database": "error", "model": "ok", "storage": "ok",
+                                         "queue": "unknown"}
     assert "password" not in response.content.decode()
 
 
@@ -159,3 +164,25 @@ def test_production_answers_a_plain_http_probe_without_redirecting(tmp_path):
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer == {"health": 200, "body": ALL_OK, "hsts": False,
                       "home": 301}  # everything else is still redirected to HTTPS
+
+
+def test_a_file_waiting_too_long_in_the_queue_is_degraded_not_503(model_dir, storage_root, settings, patient):
+    """Nothing read a batch's files (no queue worker runs): monitoring hears of it, while the
+    load balancer keeps this machine, which still serves pages."""
+    import datetime
+
+    from django.utils import timezone
+
+    from webapp.screening.batch_models import BatchItem, UploadBatch
+
+    batch = UploadBatch.objects.create(owner=patient)
+    item = BatchItem.objects.create(batch=batch, index=0, size=10)
+    assert get_health().json() == ALL_OK  # just queued
+    settings.HEALTH_QUEUE_STALLED_SECONDS = 60
+    BatchItem.objects.filter(pk=item.pk).update(updated_at=timezone.now() - datetime.timedelta(minutes=2))
+    response = get_health()
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "checks": {
+        "database": "ok", "model": "ok", "storage": "ok", "queue": "stalled"}}
+    BatchItem.objects.filter(pk=item.pk).update(state=BatchItem.State.DONE)
+    assert get_health().json() == ALL_OK
