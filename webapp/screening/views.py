@@ -48,6 +48,7 @@ from .screen import (
     body_already_parsed,
     human_size,
     max_upload_bytes,
+    not_a_cxr_advice,
     refuse_oversized_body,
     screen_upload,
 )
@@ -220,6 +221,8 @@ def _batch_context(request, pk) -> dict:
         if item.reading_id:
             item.headline = outcomes.headline(item.reading.outcome)
         item.refusal_shown_title, item.refusal_shown_message = batches.refusal_words(item, doctor)
+        # The advice a single upload of the file would have given (_refusal.html).
+        item.refusal_advice = not_a_cxr_advice(doctor) if item.refusal_code == "not_a_chest_xray" else ()
     finished = progress["state"] == "finished"
     last_move = max((item.updated_at for item in items), default=batch.created_at)
     stalled = not finished and (timezone.now() - last_move).total_seconds() > BATCH_STALLED_SECONDS
