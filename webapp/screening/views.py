@@ -220,6 +220,8 @@ def _batch_context(request, pk) -> dict:
     for item in items:
         if item.reading_id:
             item.headline = outcomes.headline(item.reading.outcome)
+            # As the compare page's cards: no label given bare (how often such labels were right).
+            item.label_caveat_short = presentation.label_caveat_short(item.reading)
         item.refusal_shown_title, item.refusal_shown_message = batches.refusal_words(item, doctor)
         # The advice a single upload of the file would have given (_refusal.html).
         item.refusal_advice = not_a_cxr_advice(doctor) if item.refusal_code == "not_a_chest_xray" else ()
@@ -261,6 +263,8 @@ def history(request):
         reading.headline = outcomes.headline(reading.outcome)
         classes = [label for label, _p in reading.sorted_probabilities()]
         reading.set_summary = outcomes.prediction_set_text(reading.prediction_set, classes, compact=True)
+        # As the compare page's cards: no label given bare (how often such labels were right).
+        reading.label_caveat_short = presentation.label_caveat_short(reading)
     return render(request, "screening/history.html", {
         "page": page, "filters": filters, "doctor": doctor,
         "filtering": filters.is_filtering(), "oldest_first": filters.oldest_first(),
