@@ -265,8 +265,15 @@ def history(request):
         reading.set_summary = outcomes.prediction_set_text(reading.prediction_set, classes, compact=True)
         # As the compare page's cards: no label given bare (how often such labels were right).
         reading.label_caveat_short = presentation.label_caveat_short(reading)
+    # The list runs by the X-ray's date, so an old film uploaded now sits with its year, maybe on
+    # a later page: the latest upload is named with a link wherever it is not on this page.
+    latest = None
+    if not filters.is_filtering():
+        latest = Reading.objects.filter(owner=request.user).order_by("-created_at", "-id").first()
+        if latest is not None and (not latest.taken_on or latest in page.object_list):
+            latest = None
     return render(request, "screening/history.html", {
-        "page": page, "filters": filters, "doctor": doctor,
+        "page": page, "filters": filters, "doctor": doctor, "latest_upload": latest,
         "filtering": filters.is_filtering(), "oldest_first": filters.oldest_first(),
         "compare_reference": _compare_reference(request.user, filters) if doctor else "",
     })

@@ -150,7 +150,7 @@ def test_oldest_first_pages_keep_the_filters_and_the_order(doctor_client, doctor
     query = "?patient=pt-13&from=2024-06-02&to=2024-06-05&order=oldest"
     first = doctor_client.get(HISTORY + query).content.decode()
     assert listed(first) == [wanted[0].pk, wanted[1].pk]
-    assert "Every X-ray you have screened, oldest first." in first
+    assert "Every X-ray you have screened, the oldest X-ray first:" in first
     assert '<option value="oldest" selected>' in first
     assert "Page 1 of 3" in first
     # The next page of an oldest-first list holds newer readings, and its link keeps everything.
@@ -168,7 +168,7 @@ def test_oldest_first_pages_keep_the_filters_and_the_order(doctor_client, doctor
     # Newest first (the default, or asked for) is the reverse, with the usual words.
     newest = doctor_client.get(HISTORY + query.replace("oldest", "newest")).content.decode()
     assert listed(newest) == [wanted[4].pk, wanted[3].pk]
-    assert re.search(r'rel="next">Older</a>', newest) and "newest first." in newest
+    assert re.search(r'rel="next">Older</a>', newest) and "the newest X-ray first:" in newest
     assert exported(doctor_client.get(CSV + "?patient=pt-13&from=2024-06-02&to=2024-06-05")) == [
         r.pk for r in reversed(wanted)]
     assert other.pk not in exported(doctor_client.get(CSV + query))
@@ -190,5 +190,5 @@ def test_an_invalid_day_keeps_the_order_and_offers_to_clear(patient_client, pati
                                                             xray_paths):
     html = patient_client.get(HISTORY + "?from=2024-03-11&to=2024-03-10&order=oldest").content.decode()
     assert 'data-testid="history-filter-error"' in html
-    assert "Every X-ray you have screened, oldest first." in html
+    assert "Every X-ray you have screened, the oldest X-ray first:" in html
     assert f'<a href="{HISTORY}?order=oldest">Clear</a>' in html
