@@ -13,6 +13,7 @@
   var dropzone = form.querySelector("[data-dropzone]");
   var fileName = form.querySelector("[data-file-name]");
   var queue = form.querySelector("[data-queue]");
+  var resultsCaveat = form.querySelector("[data-results-caveat]");
   var submitButton = form.querySelector("[data-submit]");
   var submitLabel = submitButton.textContent;
   var result = document.getElementById("upload-result");
@@ -187,6 +188,9 @@
     result.textContent = "";
     markFileInvalid(false);
     queue.textContent = "";
+    if (resultsCaveat) {
+      resultsCaveat.hidden = true;
+    }
     chosen = Array.prototype.slice.call(files || []);
     fileName.textContent = chosen.length === 1 ? chosen[0].name + " · " + humanSize(chosen[0].size) : "";
     tooMany = chosen.length > maxFiles;
@@ -417,6 +421,10 @@
         if (body) {
           read += 1;
           last = body;
+          if (!single && resultsCaveat) {
+            // Results are listed: what they are (estimates, not diagnoses) is said above them.
+            resultsCaveat.hidden = false;
+          }
         }
         next(index + 1);
       });
