@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -54,6 +55,7 @@ from .screen import (
 )
 
 HISTORY_PAGE_SIZE = 20
+HISTORY_RETURN_KEY = "screening_history_return"
 COMPARE_MAX = 12  # readings side by side; more would be too narrow to compare
 
 
@@ -265,6 +267,9 @@ def history(request):
         reading.set_summary = outcomes.prediction_set_text(reading.prediction_set, classes, compact=True)
         # As the compare page's cards: no label given bare (how often such labels were right).
         reading.label_caveat_short = presentation.label_caveat_short(reading)
+    # Where a deletion returns to: this list, with its filters and page (delete's `next`).
+    if request.session.get(HISTORY_RETURN_KEY) != request.get_full_path():  # saved when it changes
+        request.session[HISTORY_RETURN_KEY] = request.get_full_path()
     # The list runs by the X-ray's date, so an old film uploaded now sits with its year, maybe on
     # a later page: the latest upload is named with a link wherever it is not on this page.
     latest = None
@@ -441,16 +446,30 @@ def annotate(request, pk: int):
     return render(request, "screening/detail.html", context, status=400)
 
 
+def _history_return(request) -> str:
+    """The history list to go back to after a deletion: the `next` asked for, else the list
+    this session last showed (its filters and page), when it is a history URL of this site;
+    else the history's first page. The reading's own page is gone by then."""
+    history_url = reverse("screening:history")
+    for wanted in (request.POST.get("next") or request.GET.get("next"),
+                   request.session.get(HISTORY_RETURN_KEY)):
+        if (wanted and wanted.split("?")[0] == history_url and url_has_allowed_host_and_scheme(
+                wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure())):
+            return wanted
+    return history_url
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def delete(request, pk: int):
     reading = get_own_reading_or_404(request, pk)
+    back = _history_return(request)
     if request.method == "POST":
         storage.delete_reading(reading)
         messages.success(request, _("The reading and its images were deleted."))
-        return redirect("screening:history")
+        return redirect(back)
     return render(request, "screening/delete.html", {
-        "reading": reading, "headline": outcomes.headline(reading.outcome),
+        "reading": reading, "headline": outcomes.headline(reading.outcome), "next": back,
     })
 
 
