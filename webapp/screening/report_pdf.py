@@ -30,6 +30,7 @@ from webapp.accounts.timezones import format_datetime, zone_of
 
 from . import pdf_fonts, storage
 from .access import private_headers
+from .forms import is_doctor
 from .presentation import overlay_png, reading_context
 
 
@@ -65,6 +66,13 @@ def _numbered_canvas(footer: str):
             super().save()
 
     return NumberedCanvas
+
+
+def shows_reference(reading) -> bool:
+    """Whether the report has a patient reference row: when the reading has a reference, or its
+    owner is a verified doctor (who can give one, so "—" says none was given). A patient's account
+    keeps no reference, and a "—" there reads as something missing from the report."""
+    return bool(reading.patient_reference) or is_doctor(reading.owner)
 
 
 def _as_typed(text: str) -> str:
@@ -114,7 +122,8 @@ def build(reading, guide_url: str = "") -> bytes:
     created = format_datetime(reading.created_at, zone_of(reading.owner))
     model = " ".join(part for part in (context["model_name"], reading.model_version) if part) or "—"
     facts = [
-        [p(_("Patient reference")), p(_as_typed(reading.patient_reference) if reading.patient_reference else "—")],
+        *([[p(_("Patient reference")), p(_as_typed(reading.patient_reference) or "—")]]
+          if shows_reference(reading) else []),
         [p(_("Uploaded")), p(created)],
         *([[p(_("X-ray taken")), p(date_format(reading.taken_on, "DATE_FORMAT"))]] if reading.taken_on else []),
         [p(_("Image")), p(f"{reading.source_format.upper()}, {reading.image_width} × {reading.image_height}")],

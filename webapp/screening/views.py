@@ -498,7 +498,9 @@ def overlay_image(request, pk: int):
 @require_safe
 def report(request, pk: int):
     reading = get_own_reading_or_404(request, pk)
-    response = render(request, "screening/report.html", reading_context(reading))
+    context = reading_context(reading)
+    context["shows_reference"] = report_pdf.shows_reference(reading)
+    response = render(request, "screening/report.html", context)
     return private_headers(response)
 
 
