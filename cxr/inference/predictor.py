@@ -154,8 +154,9 @@ class Predictor:
         missing = [p.name for p in needed if not p.is_file()]
         if missing:
             # "Set CXR_MODEL_DIR" would be wrong advice where it, or the caller, named this folder.
-            advice = ("Name an exported model folder (model.onnx, model_card.json, ood.npz) instead "
-                      "(CXR_MODEL_DIR, or the model folder option)." if named else
+            advice = ("Name an exported model folder (model.onnx, model_card.json, ood.npz; `python -m "
+                      "cxr export` makes one) instead, in CXR_MODEL_DIR or the model folder option."
+                      if named else
                       "Export one with `python -m cxr export runs/<name>/best.pt --out "
                       "models/bundled`, or set CXR_MODEL_DIR to an exported model folder.")
             raise ModelNotInstalled(f"No model at {model_dir} (missing {', '.join(missing)}). {advice}")
