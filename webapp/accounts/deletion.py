@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import CharField, F, Value
 from django.db.models.functions import Concat
 
 from webapp.audit.log import record_account_event
@@ -53,7 +53,9 @@ def delete_account(request, user: User, *, by_administrator: bool = False) -> st
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(Reading),
             object_id__in=[str(pk) for pk in user.readings.values_list("pk", flat=True)],
-        ).update(object_repr=Concat(Value("Reading "), F("object_id"), Value(f" of {pseudonym}")))
+        ).update(object_repr=Concat(Value("Reading "), F("object_id"), Value(f" of {pseudonym}"),
+                                    # object_id is a text column: PostgreSQL needs the type said.
+                                    output_field=CharField()))
         end_sessions(user)
         User.objects.filter(pk=user.pk).delete()
         # Registered after the readings' file removals (on_commit runs them in order), so the

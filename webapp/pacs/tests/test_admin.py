@@ -19,7 +19,7 @@ REASON = ("image 1.2.826.0.1.3680043.2.1143.514245170196320304921269736724923124
           "cannot decode; please export it uncompressed or as PNG.")
 
 
-def written(uid="1.2.826.0.1.3680043.8.498.854479858775864513118781219605154040611"):
+def written(uid="1.2.826.0.1.3680043.8.498.54479858775864513118781219605154040611"):
     return PacsStudy.objects.create(
         study_instance_uid=uid, state=PacsStudy.State.WRITTEN, patient_id="RSUD-ACC01",
         accession_number="ACC01", study_date="20261205", series_instance_uid="1.2.3.1",
@@ -27,7 +27,7 @@ def written(uid="1.2.826.0.1.3680043.8.498.8544798587758645131187812196051540406
         sc_instance_uid="2.25.2", read_at=timezone.now(), written_at=timezone.now())
 
 
-def failed(uid="1.2.826.0.1.3680043.8.498.110318763992974049297350609943167325530"):
+def failed(uid="1.2.826.0.1.3680043.8.498.10318763992974049297350609943167325530"):
     return PacsStudy.objects.create(study_instance_uid=uid, state=PacsStudy.State.FAILED,
                                     reason_code="unsupported_format", reason=REASON,
                                     instances_listed=1)
