@@ -8,7 +8,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 import urllib.request
+from types import SimpleNamespace
 
 import pytest
 
@@ -80,3 +82,25 @@ def ingest_all() -> dict[str, str]:
     with tasks.held_jobs():
         new = ingest.queue_new_studies(dicomweb.client())
     return {study.study_instance_uid: tasks.run_inline(study.pk) for study in new}
+
+
+class PollStopped(Exception):
+    """Raised by stop_poll_after's clock to end pacs_ingest --poll inside a test."""
+
+
+def stop_poll_after(monkeypatch, rounds: int) -> list[float]:
+    """Make pacs_ingest --poll raise PollStopped at its `rounds`-th sleep; return the sleeps.
+
+    Only the command's clock is replaced: the DICOMweb client's own retries sleep as usual.
+    """
+    from webapp.pacs.management.commands import pacs_ingest
+
+    naps: list[float] = []
+
+    def nap(seconds):
+        naps.append(seconds)
+        if len(naps) == rounds:
+            raise PollStopped
+
+    monkeypatch.setattr(pacs_ingest, "time", SimpleNamespace(sleep=nap, monotonic=time.monotonic))
+    return naps

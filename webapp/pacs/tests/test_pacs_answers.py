@@ -31,22 +31,10 @@ def proxy(site, settings):
 def test_a_maintenance_page_is_one_line_and_poll_goes_on(proxy, monkeypatch):
     """A proxy's maintenance page or an SSO login answers 200 with HTML: requests' JSON error
     ended --poll with a 57-line traceback."""
-    from webapp.pacs.management.commands import pacs_ingest
-
-    class Stop(Exception):
-        pass
-
-    naps = []
-
-    def nap(seconds):
-        naps.append(seconds)
-        if len(naps) == 2:
-            raise Stop
-
     proxy.mode = "html200"
-    monkeypatch.setattr(pacs_ingest, "time", SimpleNamespace(sleep=nap, monotonic=time.monotonic))
+    support.stop_poll_after(monkeypatch, rounds=2)
     err = io.StringIO()
-    with pytest.raises(Stop):
+    with pytest.raises(support.PollStopped):
         call_command("pacs_ingest", "--poll", "5", stderr=err, stdout=io.StringIO())
     lines = err.getvalue().splitlines()
     assert len(lines) == 2, lines

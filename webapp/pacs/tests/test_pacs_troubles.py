@@ -9,7 +9,6 @@ import logging
 import os
 import time
 from datetime import date, timedelta
-from types import SimpleNamespace
 
 import pydicom
 import pytest
@@ -227,22 +226,9 @@ def test_inline_goes_on_after_a_study_stops_and_resume_finishes_it(site, xray_pa
 
 
 def test_poll_outlives_an_outage_and_a_wrong_password_stops_it_cleanly(site, monkeypatch):
-    from webapp.pacs.management.commands import pacs_ingest
-
-    class Stop(Exception):
-        pass
-
-    naps = []
-
-    def nap(seconds):
-        naps.append(seconds)
-        if len(naps) == 2:
-            raise Stop
-
-    # The command's clock only: the DICOMweb client's own retries sleep as usual.
-    monkeypatch.setattr(pacs_ingest, "time", SimpleNamespace(sleep=nap, monotonic=time.monotonic))
+    support.stop_poll_after(monkeypatch, rounds=2)
     err = io.StringIO()
-    with pytest.raises(Stop):  # two rounds against a closed port: no traceback, no exit
+    with pytest.raises(support.PollStopped):  # two rounds against a closed port: no traceback, no exit
         call_command("pacs_ingest", "--poll", "5", "--url",
                      "http://cxr:s3cret@127.0.0.1:1/dicom-web", stderr=err)
     assert err.getvalue().splitlines() == [
