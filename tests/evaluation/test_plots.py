@@ -7,9 +7,9 @@ from matplotlib.transforms import Bbox
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 
-from cxr.evaluation import plots
 from cxr.evaluation.metrics import expected_calibration_error
 from cxr.evaluation.plots import plot_reliability, plot_roc
+from tests.support.drawn_figures import keep_drawn_figures
 
 
 def _reliable_and_wrong(right: int, wrong: int, chance: float, low_chance: float = 0.45):
@@ -35,19 +35,6 @@ def test_reliability_intervals_of_bins_all_right_or_all_wrong_are_drawn(tmp_path
             assert image.size[0] > 300 and image.size[1] > 300
 
 
-def _drawn_figures(monkeypatch) -> list[Figure]:
-    """The figures the plot functions save, laid out as saved (they are still saved)."""
-    figures = []
-    save = plots._save
-
-    def keep(fig, out_png):
-        figures.append(fig)
-        return save(fig, out_png)
-
-    monkeypatch.setattr(plots, "_save", keep)
-    return figures
-
-
 def _legends(fig: Figure) -> list:
     return [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None)]
 
@@ -62,10 +49,10 @@ def _with_lone_low_confidence_bins():
 def test_reliability_legend_covers_no_bar_nor_axes(tmp_path, monkeypatch):
     """The legend sat in the upper left, over the low-confidence bins' bars (a bin of one right
     image reaches 1.0 there): it must lie outside the axes, in any corner any bar can reach."""
-    figures = _drawn_figures(monkeypatch)
+    figures = keep_drawn_figures(monkeypatch)
     y, probs = _with_lone_low_confidence_bins()
     plot_reliability(y, probs, tmp_path / "r.png", intervals=True)
-    (fig,) = figures
+    (fig,) = figures.values()
     fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     (legend,) = _legends(fig)
@@ -86,13 +73,14 @@ def test_reliability_legend_covers_no_bar_nor_axes(tmp_path, monkeypatch):
 
 
 def test_reliability_title_gives_the_ece_with_its_interval(tmp_path, monkeypatch):
-    figures = _drawn_figures(monkeypatch)
+    figures = keep_drawn_figures(monkeypatch)
     y, probs = _with_lone_low_confidence_bins()
     plot_reliability(y, probs, tmp_path / "r.png", title="Test split", ece_ci=(0.0171, 0.0398))
     plot_reliability(y, probs, tmp_path / "plain.png", title="Test split")
     ece = expected_calibration_error(y, probs)
-    assert figures[0].axes[0].get_title().endswith(f"ECE {ece:.3f} (95% CI 0.017-0.040)")
-    assert figures[1].axes[0].get_title().endswith(f"ECE {ece:.3f}")
+    drawn = list(figures.values())
+    assert drawn[0].axes[0].get_title().endswith(f"ECE {ece:.3f} (95% CI 0.017-0.040)")
+    assert drawn[1].axes[0].get_title().endswith(f"ECE {ece:.3f}")
 
 
 def _three_classes(seed: int = 0):
@@ -105,11 +93,11 @@ def _three_classes(seed: int = 0):
 def test_roc_legend_gives_each_auc_with_its_interval_outside_the_axes(tmp_path, monkeypatch):
     """The ROC legend gave bare AUCs though the card holds their intervals; inside the axes, a
     weak class's curve runs under it."""
-    figures = _drawn_figures(monkeypatch)
+    figures = keep_drawn_figures(monkeypatch)
     y, probs = _three_classes()
     plot_roc(y, probs, ["covid", "pneumonia", "normal"], tmp_path / "roc.png",
              auc_ci={"covid": (0.9881, 0.9972), "pneumonia": None})
-    (fig,) = figures
+    (fig,) = figures.values()
     auc = {name: roc_auc_score(y == k, probs[:, k]) for k, name in enumerate(["covid", "pneumonia", "normal"])}
     (legend,) = _legends(fig)
     texts = [text.get_text() for text in legend.get_texts()]

@@ -6,9 +6,9 @@ from types import SimpleNamespace
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from cxr.evaluation import plots
 from cxr.evaluation.metrics import expected_calibration_error
 from cxr.export import bundle
+from tests.support.drawn_figures import keep_drawn_figures
 
 CLASSES = ["covid", "pneumonia", "normal"]
 
@@ -23,14 +23,7 @@ def _predictions(seed: int = 0):
 def test_card_figures_give_the_cards_intervals(tmp_path, monkeypatch):
     """The card's reliability figure had no bin intervals and a bare ECE, its ROC bare AUCs,
     though the card beside them holds the intervals."""
-    figures = {}
-    save = plots._save
-
-    def keep(fig, out_png):
-        figures[out_png.name] = fig
-        return save(fig, out_png)
-
-    monkeypatch.setattr(plots, "_save", keep)
+    figures = keep_drawn_figures(monkeypatch)
     y, probs = _predictions()
     report = {"ece": {"value": 0.16, "ci95": [0.1312, 0.1846]},
               "per_class": {name: {"auc": {"value": 0.9, "ci95": [0.8512, 0.9431]}} for name in CLASSES}}
