@@ -188,7 +188,12 @@ def decode_image(
 
 def _decode_pillow(data: bytes, fmt: str, max_pixels: int) -> DecodedImage:
     warnings: list[Notice] = []
-    img = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[fmt]])
+    try:
+        img = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[fmt]])
+    except Image.DecompressionBombError:
+        # Pillow refuses an image past its own limit (about 179 megapixels) while opening it,
+        # without its size: read the size to say it, as the refusal of a smaller image does.
+        raise ImageTooLarge(_too_many_pixels(_declared_size(data, fmt), max_pixels)) from None
     width, height = img.size
     _check_pixels(width, height, max_pixels)
     if getattr(img, "n_frames", 1) > 1:
@@ -206,6 +211,17 @@ def _decode_pillow(data: bytes, fmt: str, max_pixels: int) -> DecodedImage:
         warnings.append(Notice("jpeg_strongly_compressed", quality=quality,
                                training_quality=JPEG_QUALITY_OF_TRAINING))
     return DecodedImage(gray, fmt, warnings, *_colour_measures(rgb), camera=camera)
+
+
+def _declared_size(data: bytes, fmt: str) -> tuple[int, int] | None:
+    """The (width, height) a Pillow format's header declares, read by the format's own opener,
+    which decodes no pixels and, unlike Image.open, does not refuse a huge size; None where the
+    header cannot be read."""
+    try:
+        opener, _accept = Image.OPEN[_PILLOW_FORMATS[fmt]]  # registered by Image.open
+        return opener(io.BytesIO(data)).size
+    except Exception:  # noqa: BLE001 - the refusal stands without its size
+        return None
 
 
 # EXIF tags a camera writes when it takes a picture (in the Exif IFD): exposure time, f-number,

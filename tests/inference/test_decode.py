@@ -147,6 +147,17 @@ def test_huge_declared_size_is_refused_before_decoding():
         decode_image(_png_declaring(8_000, 8_000), max_pixels=50_000_000 // 2)
 
 
+def test_an_image_past_pillows_own_limit_is_refused_with_its_size():
+    """Pillow refuses an image over about 179 megapixels while opening it, before its size reaches
+    our check; the refusal still says the image's size and our limit, as a smaller one's does."""
+    with pytest.raises(ImageTooLarge) as info:
+        decode_image(_png_declaring(15_000, 12_000))
+    notice = info.value.message
+    assert notice.code == "too_many_pixels_sized"
+    assert notice.params == {"width": 15_000, "height": 12_000, "limit_megapixels": 50.0}
+    assert notice == "The image is too large (15000 x 12000 pixels); the limit is 50 megapixels."
+
+
 def test_size_limits_in_bytes(xray, tmp_path):
     data = encode(Image.fromarray(xray), "PNG")
     with pytest.raises(ImageTooLarge, match="MiB"):
@@ -195,7 +206,7 @@ def test_every_message_is_a_notice_with_a_code_for_translation(xray, tmp_path):
         b"": "empty_file",
         encode(Image.new("L", (80, 80), 128), "GIF"): "format_not_supported",
         b"hello, this is text, not a picture": "not_an_image",
-        _png_declaring(60_000, 60_000): "too_many_pixels",  # Pillow stops it first: no size
+        _png_declaring(60_000, 60_000): "too_many_pixels_sized",
         encode(Image.fromarray(xray), "PNG")[:200]: "damaged_file",
         tmp_path / "missing.png": "cannot_read_file",
     }
