@@ -5,7 +5,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from cxr.cli.errors import bootstrap_resamples, comma_separated, positive_float, positive_int
+from cxr.cli.errors import (
+    UsageError,
+    bootstrap_resamples,
+    comma_separated,
+    positive_float,
+    positive_int,
+)
 from cxr.cli.train import add_train_options, check_device, check_split_csv, check_train_options
 
 
@@ -13,8 +19,8 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "sweep", help="train and evaluate architectures x learning rates x batch sizes"
     )
-    parser.add_argument("--split-csv", type=Path, required=True,
-                        help="from `python -m cxr data split`")
+    parser.add_argument("--split-csv", type=Path,
+                        help="from `python -m cxr data split` (needed unless --tables-only names --out)")
     parser.add_argument("--archs", help="comma-separated paper names (default: the paper's 11)")
     parser.add_argument("--lrs", type=comma_separated(positive_float, "1e-4,1e-6"), default=[1e-4, 1e-6],
                         help="comma-separated learning rates (default: 1e-4,1e-6)")
@@ -38,6 +44,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Rewriting the tables of a finished sweep needs only its folder, not the split it came from.
+    if args.split_csv is None and not (args.tables_only and args.out):
+        raise UsageError("--split-csv is required (or --tables-only with --out SWEEP_FOLDER)")
     out = args.out or Path("runs") / f"sweep-{args.split_csv.stem}"
     if not args.tables_only:  # before any run folder is made: a missing split failed all 44 runs
         check_train_options(args)

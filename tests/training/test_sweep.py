@@ -212,3 +212,22 @@ def test_sweep_records_paths_relative_to_the_project(tmp_path, monkeypatch):
     split_csv.write_text("path,label,y,subset\n")
     _run(FakeTraining(), tmp_path / "sweep", split_csv)
     assert json.loads((tmp_path / "sweep" / "sweep.json").read_text())["split_csv"] == "splits/s.csv"
+
+
+def test_tables_of_a_finished_sweep_need_only_its_folder(tmp_path, capsys):
+    """Rewriting a committed sweep's tables asked for --split-csv, a file it never reads (and
+    that another machine's sweep folder may not have beside it)."""
+    split_csv, out = tmp_path / "split.csv", tmp_path / "sweep"
+    split_csv.write_text("path,label,y,subset\n")
+    fake = FakeTraining()
+    run_sweep(split_csv, out, archs=["Xception"], lrs=[1e-4], batch_sizes=[16], epochs=1,
+              train_options={"pretrained": "imagenet"}, train_fn=fake.train,
+              evaluate_fn=fake.evaluate, log=lambda _: None, plan_only=True)
+    split_csv.unlink()
+    (out / "tables.md").unlink()
+    assert cli_main(["sweep", "--tables-only", "--out", str(out)]) == 0
+    assert "| Xception | — |" in (out / "tables.md").read_text()
+
+    capsys.readouterr()
+    assert cli_main(["sweep", "--tables-only"]) == 2
+    assert "--split-csv is required (or --tables-only with --out SWEEP_FOLDER)" in capsys.readouterr().err
