@@ -13,7 +13,7 @@ import copy
 
 from django.conf import settings
 
-from cxr.inference.decode import SUPPORTED
+from cxr.inference.decode import MAX_PIXELS, SUPPORTED
 
 DESCRIPTION = (
     "Screen frontal chest X-rays (PNG, JPEG, TIFF, BMP, DICOM) for findings consistent with COVID-19 or "
@@ -56,12 +56,17 @@ def _binary(media_type: str, description: str) -> dict:
             "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}
 
 
+# What one file of either upload must be; the limits come from the code that enforces them.
+_ONE_XRAY = (f"one frontal (PA or AP) chest X-ray as {SUPPORTED} (DICOM: any transfer syntax "
+             f"GDCM reads)")
+_MEGAPIXELS = f"{MAX_PIXELS // 1_000_000} megapixels"
+
+
 def _upload_description() -> str:
     limit = int(settings.MAX_UPLOAD_BYTES)
     return (
-        f"A valid upload is one frontal (PA or AP) chest X-ray as {SUPPORTED} (DICOM: any "
-        f"transfer syntax GDCM reads), at most {limit} bytes ({limit // 2**20} MiB) and 50 "
-        f"megapixels. Anything else gets a problem and stores nothing: another file type -> "
+        f"A valid upload is {_ONE_XRAY}, at most {limit} bytes ({limit // 2**20} MiB) and "
+        f"{_MEGAPIXELS}. Anything else gets a problem and stores nothing: another file type -> "
         f"415 unsupported_format; an empty, truncated or undecodable file -> 422 empty_file or "
         f"corrupt_image; a readable image that is not a frontal chest X-ray (a photo, a "
         f"document, a CT slice, a side view, another body part, or a picture the model finds "
@@ -72,8 +77,7 @@ def _upload_description() -> str:
 def _batch_upload_description() -> str:
     limit = int(settings.MAX_UPLOAD_BYTES)
     return (
-        f"Each file should be one frontal (PA or AP) chest X-ray as {SUPPORTED} (DICOM: any "
-        f"transfer syntax GDCM reads), of at most 50 megapixels; all the files together at most "
+        f"Each file should be {_ONE_XRAY}, of at most {_MEGAPIXELS}; all the files together at most "
         f"{limit} bytes ({limit // 2**20} MiB): a larger body is refused at once with 413 "
         f"too_large and nothing is queued. Otherwise the request answers 202 and the files are "
         f"read later, one by one: a file that is not a chest X-ray or cannot be read does not "
