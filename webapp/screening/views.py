@@ -192,8 +192,11 @@ def upload(request):
 
     url = reverse("screening:detail", args=[reading.pk])
     if wants_json:
+        # upload.js lists each file's headline with its caveat, as the reading's page gives it.
         return JsonResponse({"id": reading.pk, "redirect": url, "outcome": reading.outcome,
-                             "headline": outcomes.headline(reading.outcome)}, status=201)
+                             "headline": outcomes.headline(reading.outcome),
+                             "label_caveat_short": presentation.label_caveat_short(reading)},
+                            status=201)
     return redirect(url)
 
 

@@ -289,6 +289,14 @@
         link.href = body.redirect;
         link.textContent = body.headline || body.redirect;
         item.status.appendChild(link);
+        if (body.label_caveat_short) {
+          // As under the reading's own result: how often such a label was right elsewhere.
+          var caveat = document.createElement("p");
+          caveat.className = "label-caveat small";
+          caveat.setAttribute("data-testid", "upload-label-caveat");
+          caveat.textContent = body.label_caveat_short;
+          item.status.appendChild(caveat);
+        }
         done(body);
         return;
       }
