@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import PacsStudy
 
-UNREAD = _("The patient ID, accession number and study date are taken from the image when the "
-           "study is read; this study was not read.")
+UNREAD = _("The patient ID, accession number and study date are taken from the study's images "
+           "when the app opens the study; they are not known for this one.")
 READ_AGAIN = _("If this study is still in the PACS, the app will find it again, read it again "
                "and write its results into the PACS. To read a failed study again, run "
                "pacs_ingest --retry-failed instead (docs/pacs.md).")

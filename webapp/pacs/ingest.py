@@ -298,9 +298,13 @@ def read(study: PacsStudy, web, owner) -> str:
         PacsStudy.objects.filter(pk=study.pk).update(instances_listed=0)
         return _finish(study, PacsStudy.State.FAILED, "not_in_pacs",
                        "the study is no longer in the PACS (deleted after it was listed)")
-    choice = choose_frontal([dataset_from_json(item) for item in metadata], uid)
+    headers = [dataset_from_json(item) for item in metadata]
+    # Whose study it is, from its first image's header: a skipped or failed row says it too,
+    # so whoever looks at it can find the study in the PACS by patient or accession number.
+    facts = study_facts(headers[0]) if headers else {}
+    choice = choose_frontal(headers, uid)
     if not choice.instances:
-        return _finish(study, PacsStudy.State.SKIPPED, choice.reason_code, choice.reason)
+        return _finish(study, PacsStudy.State.SKIPPED, choice.reason_code, choice.reason, facts)
     problems: list[tuple[str, str, str]] = []  # (state, code, reason) of each image tried
     for ds in choice.instances:
         series, sop = str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID)
@@ -335,7 +339,7 @@ def read(study: PacsStudy, web, owner) -> str:
         return _store(study, owner, prediction, ds)
     # Every frontal image failed: a failure (a damaged image) outranks a refusal.
     state, code, _ = min(problems, key=lambda p: p[0] != PacsStudy.State.FAILED)
-    return _finish(study, state, code, "; ".join(reason for _, _, reason in problems))
+    return _finish(study, state, code, "; ".join(reason for _, _, reason in problems), facts)
 
 
 def refusal_reason(sop: str, notice) -> str:
@@ -345,6 +349,17 @@ def refusal_reason(sop: str, notice) -> str:
     text = str(notice or "the model refused the image").split(" Please upload")[0]
     code = getattr(notice, "code", "")
     return f"image {sop}: refused by the model's guard" + (f" ({code})" if code else "") + f": {text}"
+
+
+def study_facts(ds: Dataset) -> dict[str, str]:
+    """A PacsStudy row's patient and study columns, from one of the study's DICOM headers."""
+    from webapp.screening.patient_ids import patient_reference
+
+    issuer, issuer_uri = patient_issuer(ds)
+    return {"patient_id": patient_reference(getattr(ds, "PatientID", "")),
+            "issuer_of_patient_id": issuer, "issuer_universal_id": issuer_uri,
+            "accession_number": str(getattr(ds, "AccessionNumber", "") or "")[:16],
+            "study_date": str(getattr(ds, "StudyDate", "") or "")[:8]}
 
 
 def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
@@ -367,7 +382,6 @@ def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
             # report and the comparison of a patient's readings then work for PACS readings too.
             # It is qualified by IssuerOfPatientID when the header has one: a PACS that files
             # several hospitals' studies holds one PatientID for different people.
-            patient_id = patient_reference(getattr(ds, "PatientID", ""))
             reading.patient_reference = patient_reference(
                 getattr(ds, "PatientID", ""), issuer=getattr(ds, "IssuerOfPatientID", ""))
             reading.save(update_fields=["patient_reference"])
@@ -376,10 +390,8 @@ def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
             locked.series_instance_uid = str(ds.SeriesInstanceUID)
             locked.sop_instance_uid = str(ds.SOPInstanceUID)
             locked.view_position = str(getattr(ds, "ViewPosition", ""))
-            locked.patient_id = patient_id
-            locked.issuer_of_patient_id, locked.issuer_universal_id = patient_issuer(ds)
-            locked.accession_number = str(getattr(ds, "AccessionNumber", "") or "")[:16]
-            locked.study_date = str(getattr(ds, "StudyDate", "") or "")[:8]
+            for column, value in study_facts(ds).items():
+                setattr(locked, column, value)
             locked.reason_code, locked.reason = "", ""
             locked.read_at = timezone.now()
             locked.save()
@@ -394,10 +406,12 @@ def _store(study: PacsStudy, owner, prediction, ds: Dataset) -> str:
     return locked.state
 
 
-def _finish(study: PacsStudy, state: str, code: str, reason: str) -> str:
+def _finish(study: PacsStudy, state: str, code: str, reason: str,
+            facts: dict[str, str] | None = None) -> str:
     with transaction.atomic():
         updated = PacsStudy.objects.filter(pk=study.pk, state=PacsStudy.State.QUEUED).update(
-            state=state, reason_code=code[:40], reason=reason, updated_at=timezone.now())
+            state=state, reason_code=code[:40], reason=reason, updated_at=timezone.now(),
+            **(facts or {}))
     if updated:
         log.info("PACS study %s: %s (%s): %s", study.study_instance_uid, state, code, reason)
         return state
