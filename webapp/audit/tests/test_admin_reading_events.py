@@ -3,7 +3,6 @@ the admin's reading page shows the owner, outcome, probabilities and patient ref
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -13,19 +12,8 @@ from webapp.screening.models import Reading
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_user(make_account):
-    user = make_account("admin@example.org")
-    user.is_staff = user.is_superuser = True
-    user.save()
-    return user
-
-
-@pytest.fixture
-def admin_client(admin_user):
-    client = Client()
-    client.force_login(admin_user)
-    return client
+# pytest-django's `admin_user` (a superuser, admin@example.com) and its signed-in `admin_client`.
+ADMIN = "admin@example.com"
 
 
 @pytest.fixture
@@ -44,7 +32,7 @@ def test_an_administrator_viewing_a_reading_is_logged_with_the_admin_as_actor(
     page = admin_client.get(reverse("admin:screening_reading_change", args=[reading.pk]))
     assert page.status_code == 200
     assert AuditEvent.objects.count() == 1
-    assert events() == [("admin@example.org", Action.ADMIN_VIEW, reading.pk, alice.pk, "admin")]
+    assert events() == [(ADMIN, Action.ADMIN_VIEW, reading.pk, alice.pk, "admin")]
     event = AuditEvent.objects.get()
     assert event.actor == admin_user and event.ip_address == "127.0.0.1"
     assert event.path == reverse("admin:screening_reading_change", args=[reading.pk])
@@ -68,7 +56,7 @@ def test_an_administrator_deleting_a_reading_is_logged_once(readings, alice, adm
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
     assert not Reading.objects.filter(pk=reading.pk).exists()
     assert AuditEvent.objects.count() == 1
-    assert events() == [("admin@example.org", Action.ADMIN_DELETE, reading.pk, alice.pk, "admin")]
+    assert events() == [(ADMIN, Action.ADMIN_DELETE, reading.pk, alice.pk, "admin")]
 
 
 def test_a_bulk_deletion_logs_one_event_per_reading(readings, alice, bob, admin_client):
@@ -78,8 +66,8 @@ def test_a_bulk_deletion_logs_one_event_per_reading(readings, alice, bob, admin_
     assert Reading.objects.count() == 0
     assert AuditEvent.objects.count() == 2
     assert sorted(events(), key=lambda e: e[2]) == [
-        ("admin@example.org", Action.ADMIN_DELETE, readings[0].pk, alice.pk, "admin"),
-        ("admin@example.org", Action.ADMIN_DELETE, readings[1].pk, bob.pk, "admin"),
+        (ADMIN, Action.ADMIN_DELETE, readings[0].pk, alice.pk, "admin"),
+        (ADMIN, Action.ADMIN_DELETE, readings[1].pk, bob.pk, "admin"),
     ]
 
 
