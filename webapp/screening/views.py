@@ -22,7 +22,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import batches, exports, outcomes, presentation, report_pdf, site_validation, storage
+from . import (
+    batches,
+    engine_text,
+    exports,
+    outcomes,
+    presentation,
+    report_pdf,
+    site_validation,
+    storage,
+)
 from .access import (
     get_own_reading_or_404,
     private_headers,
@@ -217,6 +226,26 @@ BATCH_REFRESH_SECONDS = 3
 BATCH_STALLED_SECONDS = 40 * BATCH_REFRESH_SECONDS
 
 
+def _batch_refusal_words(item, doctor: bool) -> tuple[str, str]:
+    """A refused file's title and the sentence under it, each thing said once: the engine's
+    sentence often restates the title before it says why ("This does not look like a frontal
+    chest X-ray: the picture is blank ...", "The image is too large (9000 x 9000 pixels); ...")."""
+    title, message = batches.refusal_words(item, doctor)
+    # As a single upload's box says it: what to do instead of a sentence that only restates.
+    shown = presentation.refusal_message(UploadRefused(item.refusal_code, message,
+                                                       item.refusal_status or 422, title))
+    if shown != message:
+        return title, shown
+    template = engine_text.TRANSLATIONS.get((item.refusal_notice or {}).get("code") or "")
+    headline = f"{template[0]}: " if isinstance(template, tuple) else None
+    if headline and message.startswith(headline):  # "This does not look like ...: <why>"
+        why = message[len(headline):]
+        return title, why[:1].upper() + why[1:]
+    if message.casefold().startswith(title.casefold()):  # the title and more: said as the title
+        return message, ""
+    return title, message
+
+
 def _batch_context(request, pk) -> dict:
     batch = get_object_or_404(UploadBatch, pk=pk, owner=request.user)  # another's: 404
     progress = batches.status(batch, request, api=False)
@@ -227,7 +256,7 @@ def _batch_context(request, pk) -> dict:
             item.headline = outcomes.headline(item.reading.outcome)
             # As the compare page's cards: no label given bare (how often such labels were right).
             item.label_caveat_short = presentation.label_caveat_short(item.reading)
-        item.refusal_shown_title, item.refusal_shown_message = batches.refusal_words(item, doctor)
+        item.refusal_shown_title, item.refusal_shown_message = _batch_refusal_words(item, doctor)
         # The advice a single upload of the file would have given (_refusal.html).
         item.refusal_advice = not_a_cxr_advice(doctor) if item.refusal_code == "not_a_chest_xray" else ()
     finished = progress["state"] == "finished"
