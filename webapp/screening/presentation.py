@@ -29,19 +29,30 @@ _INSTEAD_OF_RESTATING = {
 }
 
 
-def refusal_message(refusal) -> str:
-    """The refusal's sentence under its title, never one that only repeats the title: the box
-    says each thing once."""
+def refusal_words(refusal) -> tuple[str, str]:
+    """A refusal's title and the sentence under it, each thing said once: the engine's sentence
+    often restates the title before it says why ("This does not look like a frontal chest X-ray:
+    the picture is blank ...", "The image is too large (9000 x 9000 pixels); ...") or only
+    restates it ("The file is empty."). The single upload's box and a batch's rows both say it so."""
     if refusal is None:
-        return ""
+        return "", ""
+    title, message = str(refusal.title or ""), str(refusal.message or "")
     if refusal.code in _INSTEAD_OF_RESTATING:
-        return str(_INSTEAD_OF_RESTATING[refusal.code])
-    message, title = str(refusal.message or ""), str(refusal.title or "")
+        return title, str(_INSTEAD_OF_RESTATING[refusal.code])
 
     def bare(text: str) -> str:
         return " ".join(text.split()).rstrip(".").casefold()
 
-    return "" if bare(message) == bare(title) else message
+    if bare(message) == bare(title):
+        return title, ""
+    template = engine_text.TRANSLATIONS.get((refusal.notice or {}).get("code") or "")
+    headline = f"{template[0]}: " if isinstance(template, tuple) else None
+    if headline and message.startswith(headline):  # "This does not look like ...: <why>"
+        why = message[len(headline):]
+        return title, why[:1].upper() + why[1:]
+    if message.casefold().startswith(title.casefold()):  # the title and more: said as the title
+        return message, ""
+    return title, message
 
 
 # Warnings the engine gives every labelled reading of a model (cxr.inference.limitations, or the

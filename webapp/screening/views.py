@@ -24,7 +24,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from . import (
     batches,
-    engine_text,
     exports,
     outcomes,
     presentation,
@@ -80,7 +79,7 @@ MAX_FILES_PER_UPLOAD = 20
 
 
 def _upload_context(request, refusal: UploadRefused | None = None, form: UploadForm | None = None,
-                    results: list | None = None, typed_not_kept: bool = False) -> dict:
+                    typed_not_kept: bool = False) -> dict:
     card, model_missing = _served_card()
     return {
         # Only a verified doctor's page has the reference fields (and speaks of references).
@@ -97,16 +96,21 @@ def _upload_context(request, refusal: UploadRefused | None = None, form: UploadF
         "accept": ACCEPT_ATTRIBUTE,
         "formats": presentation.accepted_formats_text(),
         "refusal": refusal,
-        "refusal_message": presentation.refusal_message(refusal),
+        **_refusal_words(refusal),
         "form": form or UploadForm(),
-        "results": results,
         "typed_not_kept": typed_not_kept,
     }
 
 
+def _refusal_words(refusal: UploadRefused | None) -> dict:
+    """The context _refusal.html says the refusal with: its title and sentence, each once."""
+    title, message = presentation.refusal_words(refusal)
+    return {"refusal_title": title, "refusal_message": message}
+
+
 def _refusal_html(request, refusal: UploadRefused) -> str:
-    return render_to_string("screening/_refusal.html", {
-        "refusal": refusal, "refusal_message": presentation.refusal_message(refusal)}, request=request)
+    return render_to_string("screening/_refusal.html", {"refusal": refusal, **_refusal_words(refusal)},
+                            request=request)
 
 
 def _uploaded_files(request) -> list | None:
@@ -227,23 +231,11 @@ BATCH_STALLED_SECONDS = 40 * BATCH_REFRESH_SECONDS
 
 
 def _batch_refusal_words(item, doctor: bool) -> tuple[str, str]:
-    """A refused file's title and the sentence under it, each thing said once: the engine's
-    sentence often restates the title before it says why ("This does not look like a frontal
-    chest X-ray: the picture is blank ...", "The image is too large (9000 x 9000 pixels); ...")."""
+    """A refused file's title and sentence, said once as a single upload's box says them, in
+    the reader's language (the batch kept them in English)."""
     title, message = batches.refusal_words(item, doctor)
-    # As a single upload's box says it: what to do instead of a sentence that only restates.
-    shown = presentation.refusal_message(UploadRefused(item.refusal_code, message,
-                                                       item.refusal_status or 422, title))
-    if shown != message:
-        return title, shown
-    template = engine_text.TRANSLATIONS.get((item.refusal_notice or {}).get("code") or "")
-    headline = f"{template[0]}: " if isinstance(template, tuple) else None
-    if headline and message.startswith(headline):  # "This does not look like ...: <why>"
-        why = message[len(headline):]
-        return title, why[:1].upper() + why[1:]
-    if message.casefold().startswith(title.casefold()):  # the title and more: said as the title
-        return message, ""
-    return title, message
+    return presentation.refusal_words(UploadRefused(item.refusal_code, message, item.refusal_status or 422,
+                                                    title, notice=item.refusal_notice))
 
 
 def _batch_context(request, pk) -> dict:

@@ -66,3 +66,24 @@ def test_a_refused_files_row_says_each_thing_once(patient_client, model_dir, med
     rows = [(code, html.unescape(title), html.unescape(detail) if detail else None)
             for code, title, detail in ROW.findall(page)]
     assert rows == SHOWN[language]
+
+
+REFUSAL_BOX = re.compile(r'data-testid="upload-error" data-code="([\w-]+)">\s*(?:\{#.*?#\}\s*)?'
+                         r'<h2>(.*?)</h2>\s*(?:<p>(.*?)</p>)?', re.S)
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_a_single_uploads_refusal_says_each_thing_once_as_a_batch_row_does(
+        patient_client, model_dir, media_root, language):
+    """The upload page's own refusal box repeated its title the same way ("This does not look
+    like a chest X-ray" over "This does not look like a frontal chest X-ray: ..."): one function
+    now words both."""
+    patient_client.cookies["django_language"] = language
+    shown = []
+    for name, data in [("blank.png", _png(512, 512)), ("huge.png", _png(9000, 9000)),
+                       ("empty.png", b"")]:
+        page = patient_client.post(reverse("screening:upload"),
+                                   {"image": SimpleUploadedFile(name, data)}).content.decode()
+        (code, title, detail), = REFUSAL_BOX.findall(page)
+        shown.append((code, html.unescape(title), html.unescape(detail) if detail else None))
+    assert shown == SHOWN[language]

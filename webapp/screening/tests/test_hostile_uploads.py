@@ -103,7 +103,7 @@ def _check_refusal(case: Case, response, via: str) -> list[str]:
         refusal = response.context["refusal"] if response.context else None
         if refusal is None or len(str(refusal.message)) < 10:
             return ["refusal page without a message"]
-        # What the page says under the title (presentation.refusal_message: never a sentence
+        # What the page says under the title (presentation.refusal_words: never a sentence
         # that only restates the title, such as "The file is empty.").
         message = str(response.context.get("refusal_message") or refusal.message)
         if escape(message) not in response.content.decode():
