@@ -28,6 +28,8 @@ class Action(models.TextChoices):
     # In the admin site, which shows a reading's owner, outcome, probabilities and reference.
     ADMIN_VIEW = "admin_view", _("an administrator viewed the reading")
     ADMIN_DELETE = "admin_delete", _("an administrator deleted the reading")
+    # By `manage.py cleanup_orphans` (no actor, via "command"), when the X-ray's file was gone.
+    CLEANUP_DELETE = "cleanup_delete", _("deleted by the cleanup command: its X-ray file was gone")
 
 
 class AuditEvent(models.Model):
@@ -44,7 +46,7 @@ class AuditEvent(models.Model):
     reading_owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("whose reading"),
                                       null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="+")
-    via = models.CharField(_("via"), max_length=8, default="page")  # "page", "api" or "admin"
+    via = models.CharField(_("via"), max_length=8, default="page")  # "page", "api", "admin", "command"
     path = models.CharField(_("address"), max_length=255, blank=True, default="")
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 

@@ -196,7 +196,8 @@ def _remove_files_after_delete(sender, instance: Reading, **kwargs) -> None:
 
 
 def missing_files(reading: Reading) -> list[str]:
-    """Names of the reading's files that are not on disk."""
+    """The stored paths of the reading's files that are not on disk. Only a missing original is
+    a lost reading (cleanup_orphans): the thumbnail is made from it, the heat map is extra."""
     missing = []
     for relative in (reading.original_path, reading.thumbnail_path, reading.heatmap_path):
         try:

@@ -69,7 +69,7 @@ def test_cleanup_orphans_reports_then_removes(patient, model_dir, media_root, xr
                                               django_capture_on_commit_callbacks):
     healthy = store_reading(patient, model_dir, xray_paths["covid"][0])
     broken = store_reading(patient, model_dir, xray_paths["normal"][0])
-    storage.absolute_path(broken.heatmap_path).unlink()
+    storage.absolute_path(broken.original_path).unlink()
     old_orphan = media_root / str(patient.pk) / "0b1c2d3e-0000-4000-8000-000000000000"
     old_orphan.mkdir()
     (old_orphan / "original.png").write_bytes(b"left over")
@@ -83,14 +83,14 @@ def test_cleanup_orphans_reports_then_removes(patient, model_dir, media_root, xr
 
     call_command("cleanup_orphans", "--dry-run")
     out = capsys.readouterr().out
-    assert ("Dry run: 1 folder(s) without a reading, 1 reading(s) without files, "
+    assert ("Dry run: 1 folder(s) without a reading, 1 reading(s) without their X-ray, "
             "1 temporary file(s) would remove.") in out
     assert old_orphan.exists() and crashed_write.exists() and Reading.objects.filter(pk=broken.pk).exists()
 
     with django_capture_on_commit_callbacks(execute=True):
         call_command("cleanup_orphans")
     out = capsys.readouterr().out
-    assert "1 folder(s) without a reading, 1 reading(s) without files, 1 temporary file(s) removed." in out
+    assert "1 folder(s) without a reading, 1 reading(s) without their X-ray, 1 temporary file(s) removed." in out
     assert not old_orphan.exists() and not crashed_write.exists()
     assert fresh_orphan.exists()  # may belong to an upload being saved right now
     assert not Reading.objects.filter(pk=broken.pk).exists()

@@ -1,9 +1,14 @@
-"""Remove reading folders without a row, and rows whose image files are gone.
+"""Remove reading folders without a row, and rows whose X-ray file is gone.
 
 Both can be left behind by a crash between writing files and committing the row, or by files
 removed by hand. Folders younger than --min-age-minutes are skipped: they may belong to an
 upload that is still being saved. A batch's waiting files (pending-uploads/) are removed only
 when no item of a batch still names them: a queue with a backlog keeps its files however old.
+
+A reading is deleted only when its X-ray (original.png) is gone, with an audit event
+(Action.CLEANUP_DELETE) in the same transaction. Any missing file used to count: a lost
+thumbnail cost the reading, its X-ray and its heat map. A missing thumbnail is now made again
+from the X-ray; a missing heat map (only the model makes one) is reported and left.
 
 Readings are deleted only when the image storage is plainly there: a storage folder that is
 missing (a disk not mounted, PRIVATE_MEDIA_ROOT unset on this machine) made every reading look
@@ -18,9 +23,14 @@ import time
 import uuid
 from pathlib import Path
 
+import numpy as np
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from PIL import Image, UnidentifiedImageError
 
-from webapp.screening import batches, storage
+from cxr.files import atomic_target
+from webapp.audit.models import Action, AuditEvent
+from webapp.screening import batches, imaging, storage
 from webapp.screening.models import BatchItem, Reading
 
 # More readings than this share (and more than MAX_COUNT_WITHOUT_FILES) without files looks like
@@ -49,9 +59,14 @@ class Command(BaseCommand):
             raise CommandError(f"The image storage {root} does not exist (not mounted, or PRIVATE_MEDIA_ROOT "
                                f"not set on this machine?): every one of the {readings} readings would look "
                                "like it had lost its files. Nothing was removed.")
-        broken = [r for r in Reading.objects.only("id", "owner_id", "storage_key", "original_path",
-                                                  "thumbnail_path", "heatmap_path").iterator()
-                  if storage.missing_files(r)]
+        broken, incomplete = [], []  # without their X-ray; with it, but missing another file
+        for reading in Reading.objects.only("id", "owner_id", "storage_key", "original_path",
+                                            "thumbnail_path", "heatmap_path").iterator():
+            missing = storage.missing_files(reading)
+            if reading.original_path in missing:
+                broken.append(reading)
+            elif missing:
+                incomplete.append((reading, missing))
         if (len(broken) > MAX_COUNT_WITHOUT_FILES and len(broken) > MAX_SHARE_WITHOUT_FILES * readings
                 and not force):
             raise CommandError(f"{len(broken)} of {readings} readings have no files in {root}: that looks like "
@@ -69,16 +84,39 @@ class Command(BaseCommand):
             if not dry_run:
                 path.unlink(missing_ok=True)
 
+        for reading, missing in incomplete:
+            self._repair(reading, missing, dry_run)
+
         for reading in broken:
-            self.stdout.write(f"{verb} reading {reading.pk} without its files")
+            self.stdout.write(f"{verb} reading {reading.pk} without its X-ray")
             if not dry_run:
-                # Deleting the row also removes whatever is left of its folder.
-                storage.delete_reading(reading)
+                # Deleting the row also removes whatever is left of its folder; the event and the
+                # deletion are committed together.
+                with transaction.atomic():
+                    AuditEvent.objects.create(action=Action.CLEANUP_DELETE, reading_id=reading.pk,
+                                              reading_owner_id=reading.owner_id, via="command")
+                    storage.delete_reading(reading)
 
         self.stdout.write(self.style.SUCCESS(
             f"{'Dry run: ' if dry_run else ''}{len(orphan_folders)} folder(s) without a reading, "
-            f"{len(broken)} reading(s) without files, {len(stale_temporaries)} temporary file(s) {verb}."
+            f"{len(broken)} reading(s) without their X-ray, {len(stale_temporaries)} temporary file(s) {verb}."
         ))
+
+    def _repair(self, reading: Reading, missing: list[str], dry_run: bool) -> None:
+        """A reading whose X-ray is there: make its thumbnail again from the X-ray; a heat map
+        only the model can make, so a missing one is said, and the reading kept."""
+        if reading.thumbnail_path in missing:
+            if dry_run:
+                self.stdout.write(f"would make the thumbnail of reading {reading.pk} again")
+            else:
+                try:
+                    _remake_thumbnail(reading)
+                    self.stdout.write(f"made the thumbnail of reading {reading.pk} again")
+                except (OSError, ValueError, UnidentifiedImageError) as exc:
+                    self.stderr.write(f"could not make the thumbnail of reading {reading.pk} again: {exc}")
+        if reading.heatmap_path in missing:
+            self.stdout.write(f"reading {reading.pk} has lost its heat map: kept without it "
+                              "(its X-ray and outcome are there; restore heatmap.png from a backup)")
 
     def _orphan_folders(self, min_age_seconds: float) -> list:
         root = storage.media_root()
@@ -109,6 +147,14 @@ class Command(BaseCommand):
         now = time.time()
         return sorted(p for p in root.glob("*/*/.*.tmp")
                       if p.is_file() and now - p.stat().st_mtime >= min_age_seconds) if root.is_dir() else []
+
+
+def _remake_thumbnail(reading: Reading) -> None:
+    """The thumbnail from the stored X-ray (a grey display copy), as an upload makes it."""
+    with Image.open(storage.absolute_path(reading.original_path)) as original:
+        gray = np.asarray(original.convert("L"))
+    with atomic_target(storage.absolute_path(reading.thumbnail_path)) as tmp, storage.open_private(tmp) as out:
+        out.write(imaging.thumbnail_png(gray))
 
 
 def _normalised_key(name: str) -> str:
