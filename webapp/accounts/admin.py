@@ -4,11 +4,15 @@ Registered doctors start pending (User.doctor_verified_at empty). An administrat
 list by "Doctor verification: pending", checks each licence number and workplace, and approves
 them with the list's action (or withdraws a verification the same way)."""
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from . import deletion
 from .models import Role, User
@@ -83,6 +87,60 @@ class UserAdmin(DjangoUserAdmin):
     def delete_queryset(self, request, queryset):
         for user in queryset:
             deletion.delete_account(request, user, by_administrator=True)
+
+    # Who may delete whom here: an account's admin-site history goes with it (accounts.deletion),
+    # so nobody deletes their own account, and only a superuser deletes an administrator's (staff
+    # or superuser): a staff member could otherwise erase the record of a superuser.
+    @staticmethod
+    def _may_delete(actor, user) -> bool:
+        if user.pk == actor.pk:
+            return False
+        return actor.is_superuser or not (user.is_staff or user.is_superuser)
+
+    def has_delete_permission(self, request, obj=None):
+        # Hides the change page's Delete link, and refuses whatever gets past the two below.
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or self._may_delete(request.user, obj))
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # Say why rather than answer 403, as Django would (has_delete_permission).
+        user = self.get_object(request, unquote(object_id))
+        if user is not None and not self._may_delete(request.user, user):
+            if user.pk == request.user.pk:
+                why = gettext("You cannot delete your own account: your history in the admin "
+                              "site would be deleted with it. Another superuser can delete it.")
+            else:
+                why = gettext("Only a superuser can delete an administrator's account: its "
+                              "history in the admin site would be deleted with it.")
+            self.message_user(request, why, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _function, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (UserAdmin.delete_selected_users, name, description)
+        return actions
+
+    def delete_selected_users(self, request, queryset):
+        """Django's "Delete selected users", refused as a whole when the selection holds an
+        account that may not be deleted here: the confirmation page lists exactly what goes, so
+        nothing else is deleted than what was ticked and confirmed, and one untick fixes it."""
+        refused = [user for user in queryset if not self._may_delete(request.user, user)]
+        if any(user.pk == request.user.pk for user in refused):
+            self.message_user(request, gettext(
+                "Nothing was deleted: you cannot delete your own account, your history in the "
+                "admin site would be deleted with it. Untick it and try again."), messages.ERROR)
+        others = [user.email for user in refused if user.pk != request.user.pk]
+        if others:
+            self.message_user(request, gettext(
+                "Nothing was deleted: only a superuser can delete an administrator's account. "
+                "Untick %(accounts)s and try again.") % {"accounts": ", ".join(others)},
+                messages.ERROR)
+        if refused:
+            return None
+        return delete_selected(self, request, queryset)
 
     @admin.display(description=_("doctor verification"))
     def doctor_status(self, user):

@@ -10,9 +10,10 @@ the email (and no outcome of a reading), and no IP address.
 What does not stay: the admin site's history of what the account itself did there (Django's
 LogEntry rows cascade with their `user`), including its record of accounts it deleted. So an
 administrator cannot delete their own account ("Delete my account" refuses staff, see
-`may_delete_themselves`): another administrator removes their staff rights first or deletes the
-account in the admin site, and that deletion is kept in the other administrator's history. To
-keep an administrator's record, deactivate the account instead of deleting it."""
+`may_delete_themselves`; the admin site refuses everyone their own account, and a staff member
+who is not a superuser an administrator's, see accounts.admin.UserAdmin): another superuser
+deletes the account in the admin site, and that deletion is kept in their history. To keep an
+administrator's record, deactivate the account instead of deleting it."""
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
