@@ -84,7 +84,7 @@ def test_cleanup_orphans_reports_then_removes(patient, model_dir, media_root, xr
     call_command("cleanup_orphans", "--dry-run")
     out = capsys.readouterr().out
     assert ("Dry run: 1 folder(s) without a reading, 1 reading(s) without their X-ray, "
-            "1 temporary file(s) would remove.") in out
+            "1 temporary file(s) would be removed.") in out
     assert old_orphan.exists() and crashed_write.exists() and Reading.objects.filter(pk=broken.pk).exists()
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -45,13 +45,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="report what would be removed, remove nothing")
         parser.add_argument("--min-age-minutes", type=float, default=60.0,
-                            help="skip folders modified more recently than this (default 60)")
+                            help="skip folders modified more recently than this, 0 or more (default 60)")
         parser.add_argument("--force", action="store_true",
                             help="remove readings without files even when many of them are missing "
                                  "(check first that the image storage is mounted)")
 
     def handle(self, *args, dry_run: bool = False, min_age_minutes: float = 60.0, force: bool = False,
                **options):
+        # Not >= 0 is also NaN, under which every folder looked old enough to remove.
+        if not min_age_minutes >= 0:
+            raise CommandError(f"--min-age-minutes must be a number of minutes, 0 or more (got "
+                               f"{min_age_minutes:g}): folders younger than that are left alone, "
+                               "as they may belong to an upload still being saved. Nothing was removed.")
         verb = "would remove" if dry_run else "removed"
         root = storage.media_root()
         readings = Reading.objects.count()
@@ -99,7 +104,8 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.SUCCESS(
             f"{'Dry run: ' if dry_run else ''}{len(orphan_folders)} folder(s) without a reading, "
-            f"{len(broken)} reading(s) without their X-ray, {len(stale_temporaries)} temporary file(s) {verb}."
+            f"{len(broken)} reading(s) without their X-ray, {len(stale_temporaries)} temporary file(s) "
+            f"{'would be removed' if dry_run else 'removed'}."
         ))
 
     def _repair(self, reading: Reading, missing: list[str], dry_run: bool) -> None:
