@@ -2,12 +2,14 @@
 
 Registered doctors start pending (User.doctor_verified_at empty). An administrator filters the
 list by "Doctor verification: pending", checks each licence number and workplace, and approves
-them with the list's action (or withdraws a verification the same way)."""
+them with the list's action (or withdraws a verification the same way). Each approval and
+withdrawal is an entry of the account's History (the admin site's LogEntry): who, when, which."""
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -150,11 +152,19 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description=_("Approve the selected doctors (verify their licence)"))
     def approve_doctors(self, request, queryset):
-        # Count the selection before the update: with the list filtered by "pending", the queryset
+        # Count the selection before approving: with the list filtered by "pending", the queryset
         # re-evaluated afterwards no longer holds the doctors just approved (skipped went negative).
         selected = queryset.count()
-        count = queryset.filter(role=Role.DOCTOR, doctor_verified_at__isnull=True).update(
-            doctor_verified_at=timezone.now(), doctor_verified_by=request.user)
+        pending = list(queryset.filter(role=Role.DOCTOR, doctor_verified_at__isnull=True))
+        now = timezone.now()
+        with transaction.atomic():
+            for doctor in pending:
+                doctor.doctor_verified_at, doctor.doctor_verified_by = now, request.user
+                doctor.save(update_fields=["doctor_verified_at", "doctor_verified_by"])
+                # The account's history says who approved it and when, which stays when a
+                # withdrawal empties the two fields.
+                self.log_change(request, doctor, gettext("Approved the doctor verification."))
+        count = len(pending)
         skipped = selected - count
         self.message_user(request, ngettext("%(count)d doctor approved.", "%(count)d doctors approved.",
                                             count) % {"count": count}, messages.SUCCESS)
@@ -166,8 +176,13 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description=_("Withdraw the verification of the selected doctors"))
     def withdraw_doctor_verification(self, request, queryset):
-        count = queryset.filter(role=Role.DOCTOR, doctor_verified_at__isnull=False).update(
-            doctor_verified_at=None, doctor_verified_by=None)
+        verified = list(queryset.filter(role=Role.DOCTOR, doctor_verified_at__isnull=False))
+        with transaction.atomic():
+            for doctor in verified:
+                doctor.doctor_verified_at = doctor.doctor_verified_by = None
+                doctor.save(update_fields=["doctor_verified_at", "doctor_verified_by"])
+                self.log_change(request, doctor, gettext("Withdrew the doctor verification."))
+        count = len(verified)
         self.message_user(request, ngettext(
             "%(count)d doctor is pending again.", "%(count)d doctors are pending again.",
             count) % {"count": count}, messages.SUCCESS)
