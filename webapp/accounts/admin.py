@@ -3,7 +3,8 @@
 Registered doctors start pending (User.doctor_verified_at empty). An administrator filters the
 list by "Doctor verification: pending", checks each licence number and workplace, and approves
 them with the list's action (or withdraws a verification the same way). Each approval and
-withdrawal is an entry of the account's History (the admin site's LogEntry): who, when, which."""
+withdrawal is an entry of the account's History (the admin site's LogEntry): who, when, which.
+A role changed from Doctor withdraws the verification (UserAdmin.save_model)."""
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
@@ -79,6 +80,18 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def save_model(self, request, obj, form, change):
+        # A verification is of a doctor: an account whose role leaves Doctor loses it, or turning
+        # it back into a doctor would give it doctor rights again without a new approval.
+        if change and "role" in form.changed_data and obj.role != Role.DOCTOR and obj.doctor_verified_at:
+            obj.doctor_verified_at = obj.doctor_verified_by = None
+            self.log_change(request, obj, gettext("Withdrew the doctor verification."))
+            self.message_user(request, gettext(
+                "The doctor verification of %(account)s was withdrawn: the role is no longer "
+                "Doctor. Back as a doctor, the account is pending until approved again.")
+                % {"account": obj.email}, messages.WARNING)
+        super().save_model(request, obj, form, change)
 
     # Deleting here forgets the person as "Delete my account" does (accounts.deletion): without
     # these two, Django would only delete the row and its cascade, leaving the email and IP
