@@ -1,25 +1,79 @@
 """Admin: administrators see readings' metadata (not the images) and API tokens (not the keys).
 
 A reading's page shows its owner, outcome, probabilities and patient reference: opening it and
-deleting readings are audit events of the administrator, as the owner's own looks are."""
+deleting readings are audit events of the administrator, as the owner's own looks are. It is
+viewed, never edited: the model made every field (its owner edits the reference and note on
+the app's own page), and a Save button only wrote "No fields changed." into the history."""
 from django.contrib import admin
+from django.db.models import Q
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from webapp.audit.log import record_by_administrator
 from webapp.audit.models import Action
 
-from .models import ApiToken, Reading
+from . import engine_text, outcomes
+from .forms import HistoryFilterForm
+from .models import OUTCOME_UNCERTAIN, ApiToken, Reading
+
+# The history page's words for each outcome ("Uncertain", not the empty label's "-").
+OUTCOME_WORDS = dict(choice for choice in HistoryFilterForm.OUTCOME_CHOICES if choice[0])
+
+
+class OutcomeFilter(admin.SimpleListFilter):
+    """The outcome as the app shows it: a low-confidence reading is uncertain, whatever its label."""
+
+    title = _("Outcome")
+    parameter_name = "outcome"
+
+    def lookups(self, request, model_admin):
+        return list(OUTCOME_WORDS.items())
+
+    def queryset(self, request, queryset):
+        outcome = self.value()
+        if outcome == OUTCOME_UNCERTAIN:
+            return queryset.filter(Q(low_confidence=True) | Q(label__isnull=True) | Q(label=""))
+        if outcome in OUTCOME_WORDS:
+            return queryset.filter(label=outcome, low_confidence=False)
+        return queryset
+
+
+# The page's fields: every field, the stored JSON lists shown as text (the methods below).
+READING_FIELDS = [{"probabilities": "probabilities_shown", "warnings": "warnings_shown"}.get(f.name, f.name)
+                  for f in Reading._meta.fields]
 
 
 @admin.register(Reading)
 class ReadingAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "created_at", "label", "low_confidence", "model_version", "source_format")
-    list_filter = ("label", "low_confidence", "model_version", "source_format")
+    list_display = ("id", "owner", "created_at", "outcome", "low_confidence", "model_version", "source_format")
+    list_filter = (OutcomeFilter, "low_confidence", "model_version", "source_format")
     search_fields = ("owner__email",)
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Reading._meta.fields]
+    fields = READING_FIELDS
+    readonly_fields = READING_FIELDS
+
+    @admin.display(description=_("Outcome"), ordering="label")
+    def outcome(self, obj):
+        return OUTCOME_WORDS.get(obj.outcome, obj.outcome)
+
+    @admin.display(description=_("Probabilities"))
+    def probabilities_shown(self, obj):
+        """One class a line, most likely first, as the reading's page writes them."""
+        return format_html_join("", "<div>{}: {}</div>", (
+            (row["name"], row["percent_text"]) for row in outcomes.probability_rows(obj))
+        ) or self.get_empty_value_display()
+
+    @admin.display(description=_("Warnings"))
+    def warnings_shown(self, obj):
+        return format_html_join("", "<div>{}</div>", (
+            (engine_text.notice_text(notice),) for notice in obj.warnings or [])
+        ) or self.get_empty_value_display()
 
     def has_add_permission(self, request):
         # Readings come from the model, never from a form.
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
