@@ -169,6 +169,10 @@ class UserAdmin(DjangoUserAdmin):
         # re-evaluated afterwards no longer holds the doctors just approved (skipped went negative).
         selected = queryset.count()
         pending = list(queryset.filter(role=Role.DOCTOR, doctor_verified_at__isnull=True))
+        # Approving is verifying a licence: an account made in the admin site has none until
+        # someone enters it on its page.
+        unlicensed = [doctor.email for doctor in pending if not doctor.licence_number.strip()]
+        pending = [doctor for doctor in pending if doctor.licence_number.strip()]
         now = timezone.now()
         with transaction.atomic():
             for doctor in pending:
@@ -178,7 +182,7 @@ class UserAdmin(DjangoUserAdmin):
                 # withdrawal empties the two fields.
                 self.log_change(request, doctor, gettext("Approved the doctor verification."))
         count = len(pending)
-        skipped = selected - count
+        skipped = selected - count - len(unlicensed)
         self.message_user(request, ngettext("%(count)d doctor approved.", "%(count)d doctors approved.",
                                             count) % {"count": count}, messages.SUCCESS)
         if skipped:
@@ -186,6 +190,14 @@ class UserAdmin(DjangoUserAdmin):
                 "%(count)d selected account was skipped: not a doctor, or verified already.",
                 "%(count)d selected accounts were skipped: not doctors, or verified already.",
                 skipped) % {"count": skipped}, messages.WARNING)
+        if unlicensed:
+            self.message_user(request, ngettext(
+                "%(count)d doctor was not approved, having no licence number to verify: "
+                "%(accounts)s. Enter it on the account's page first.",
+                "%(count)d doctors were not approved, having no licence number to verify: "
+                "%(accounts)s. Enter it on each account's page first.",
+                len(unlicensed)) % {"count": len(unlicensed), "accounts": ", ".join(unlicensed)},
+                messages.WARNING)
 
     @admin.action(description=_("Withdraw the verification of the selected doctors"))
     def withdraw_doctor_verification(self, request, queryset):
