@@ -28,7 +28,7 @@ def phone_photo(path, camera: bool = True) -> bytes:
 
 
 @pytest.mark.parametrize("language, words", [
-    ("en", ["its file says a camera took it (samsung SM-A125F)", "ask the clinic or hospital"]),
+    ("en", ["Its file says a camera took it (samsung SM-A125F)", "ask the clinic or hospital"]),
     ("id", ["diambil dengan kamera (samsung SM-A125F)", "mintalah salinan digitalnya"]),
 ])
 def test_a_phone_photo_is_refused_in_the_readers_language(patient_client, model_dir, media_root, xray_paths,

@@ -88,7 +88,7 @@ def test_a_blank_picture_is_refused_in_indonesian(patient_client, model_dir, med
                                    {"image": SimpleUploadedFile("blank.png", blank, "image/png")})
     html = response.content.decode()
     assert response.status_code == 422
-    assert "gambar kosong atau hampir seragam" in html
+    assert "Gambar kosong atau hampir seragam" in html
     assert "blank or nearly uniform" not in html
     assert Reading.objects.count() == 0
 

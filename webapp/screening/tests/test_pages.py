@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import escape
 from PIL import Image
 
-from webapp.screening import outcomes, storage, views
+from webapp.screening import outcomes, presentation, storage, views
 from webapp.screening.models import Reading
 from webapp.tests.support.screening_helpers import (
     astronaut_jpeg,
@@ -131,7 +131,8 @@ def test_script_upload_gets_json_with_the_reading_address(patient_client, model_
     assert response.status_code == 201
     reading = Reading.objects.get()
     assert response.json() == {"id": reading.pk, "redirect": reverse("screening:detail", args=[reading.pk]),
-                               "outcome": reading.outcome, "headline": outcomes.headline(reading.outcome)}
+                               "outcome": reading.outcome, "headline": outcomes.headline(reading.outcome),
+                               "label_caveat_short": presentation.label_caveat_short(reading)}
 
 
 def test_a_photo_is_refused_as_not_a_chest_xray_and_nothing_is_stored(patient_client, model_dir,
