@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import CharField, F, Value
+from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Concat
 
 from webapp.audit.log import record_account_event
@@ -47,13 +47,15 @@ def delete_account(request, user: User, *, by_administrator: bool = False) -> st
         # deleted): the pseudonym replaces it there too, the admin's own deletion entry included.
         LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User),
                                 object_id=str(user.pk)).update(object_repr=pseudonym)
-        # Entries about its readings are named "Reading 3 (covid) of user 6": an outcome tied to
-        # an account id. They keep the reading's id and the pseudonym, not the outcome.
+        # Entries about its readings are named "Reading 3 (covid) of user 6" (Reading.__str__):
+        # an outcome tied to an account id. They keep the reading's id and the pseudonym, not the
+        # outcome; those of readings deleted earlier too, found by the name alone.
         from webapp.screening.models import Reading
 
         LogEntry.objects.filter(
+            Q(object_id__in=[str(pk) for pk in user.readings.values_list("pk", flat=True)])
+            | Q(object_repr__endswith=f" of user {user.pk}"),
             content_type=ContentType.objects.get_for_model(Reading),
-            object_id__in=[str(pk) for pk in user.readings.values_list("pk", flat=True)],
         ).update(object_repr=Concat(Value("Reading "), F("object_id"), Value(f" of {pseudonym}"),
                                     # object_id is a text column: PostgreSQL needs the type said.
                                     output_field=CharField()))
