@@ -5,9 +5,15 @@ before sessions, login and the Host check."""
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from . import views
+
+# The product's name on every admin page (the header, the tab's title), not "Django administration".
+admin.site.site_header = _("CXR Screening administration")
+admin.site.site_title = _("CXR Screening admin")
+admin.site.index_title = _("Site administration")
 
 urlpatterns = [
     path("", views.landing, name="landing"),

@@ -26,43 +26,44 @@ class Reading(models.Model):
     """The model's reading of one uploaded chest X-ray, as shown to its owner."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="readings"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="readings",
+        verbose_name=_("owner"),
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now, db_index=True)
 
     # The prediction (cxr.inference.Prediction fields). `label` is None when uncertain.
     # NULL, not "", for "no label": it mirrors cxr.inference (None) and the API (null).
-    label = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
-    probabilities = models.JSONField(default=dict)
-    rejected = models.BooleanField(default=False)
+    label = models.CharField(_("label"), max_length=16, null=True, blank=True)  # noqa: DJ001
+    probabilities = models.JSONField(_("probabilities"), default=dict)
+    rejected = models.BooleanField(_("refused"), default=False)
     # Why there is no label (uncertain), as English text plus the engine's notice code and
     # parameters, so the page can say it in the reader's language (screening/engine_text.py).
-    reason = models.TextField(blank=True, default="")
-    reason_code = models.CharField(max_length=40, blank=True, default="")
-    reason_params = models.JSONField(default=dict, blank=True)
-    low_confidence = models.BooleanField(default=False)
-    ood_score = models.FloatField(null=True, blank=True)
-    warnings = models.JSONField(default=list, blank=True)  # notices: {"code", "params", "text"}
+    reason = models.TextField(_("reason"), blank=True, default="")
+    reason_code = models.CharField(_("reason code"), max_length=40, blank=True, default="")
+    reason_params = models.JSONField(_("reason parameters"), default=dict, blank=True)
+    low_confidence = models.BooleanField(_("low confidence"), default=False)
+    ood_score = models.FloatField(_("out-of-distribution score"), null=True, blank=True)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)  # notices: {"code", "params", "text"}
     # The classes the model could not rule out (cxr.inference Prediction.prediction_set), and the
     # confidence the model card states for such sets (card.trust.set_confidence, e.g. 0.9).
     # NULL when the model's card had no out-of-source fit (older models): no set was made.
-    prediction_set = models.JSONField(null=True, blank=True)
-    set_confidence = models.FloatField(null=True, blank=True)
-    model_version = models.CharField(max_length=64, blank=True, default="")
+    prediction_set = models.JSONField(_("prediction set"), null=True, blank=True)
+    set_confidence = models.FloatField(_("set confidence"), null=True, blank=True)
+    model_version = models.CharField(_("model version"), max_length=64, blank=True, default="")
 
     # The upload. Its file name is never stored: names often hold the patient's name (issue 17);
     # the person types a reference of their own instead (patient_reference below).
-    source_format = models.CharField(max_length=16, blank=True, default="")
+    source_format = models.CharField(_("source format"), max_length=16, blank=True, default="")
     # The day the X-ray was taken, from a DICOM header (taken_on.py); null for other files.
-    taken_on = models.DateField(null=True, blank=True)
-    image_width = models.PositiveIntegerField(default=0)
-    image_height = models.PositiveIntegerField(default=0)
+    taken_on = models.DateField(_("X-ray taken on"), null=True, blank=True)
+    image_width = models.PositiveIntegerField(_("image width"), default=0)
+    image_height = models.PositiveIntegerField(_("image height"), default=0)
 
     # Files, relative to settings.PRIVATE_MEDIA_ROOT: <owner id>/<storage_key>/<name>.png
-    storage_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    original_path = models.CharField(max_length=255)
-    thumbnail_path = models.CharField(max_length=255)
-    heatmap_path = models.CharField(max_length=255)
+    storage_key = models.UUIDField(_("storage key"), default=uuid.uuid4, unique=True, editable=False)
+    original_path = models.CharField(_("X-ray file"), max_length=255)
+    thumbnail_path = models.CharField(_("thumbnail file"), max_length=255)
+    heatmap_path = models.CharField(_("heat map file"), max_length=255)
 
     # The owner's own reference, typed at upload (or the DICOM PatientID when they opt in), and a
     # doctor's note; doctors can change both later.
@@ -72,6 +73,8 @@ class Reading(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["owner", "-created_at"], name="reading_owner_newest")]
+        verbose_name = _("reading")
+        verbose_name_plural = _("readings")
 
     def __str__(self) -> str:
         return f"Reading {self.pk} ({self.outcome}) of user {self.owner_id}"
