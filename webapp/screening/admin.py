@@ -97,9 +97,13 @@ class ReadingAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("user", "prefix", "created_at", "last_used_at")
-    search_fields = ("user__email",)
-    readonly_fields = ("user", "key_hash", "prefix", "created_at", "last_used_at")
+    """An administrator may rename a key, move its expiry or change its rate limit; the rest is
+    the key's own or the rate limiter's (the current minute's count)."""
+
+    list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at")
+    search_fields = ("user__email", "name", "=prefix")
+    readonly_fields = ("user", "key_hash", "prefix", "created_at", "last_used_at", "window_start",
+                       "window_count")
 
     def has_add_permission(self, request):
         return False

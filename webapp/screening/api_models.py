@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # How long a new key lives, in days: the choices of the API key page (the first is the default).
 EXPIRY_CHOICES_DAYS = (90, 30, 365)
@@ -50,23 +51,30 @@ class ApiToken(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
+        verbose_name=_("user"),
     )
     name = models.CharField(_("name"), max_length=100, default="API key")
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
     # The first characters of the key, so its owner can tell which key this is.
-    prefix = models.CharField(max_length=KEY_PREFIX_LENGTH)
-    created_at = models.DateTimeField(default=timezone.now)
+    prefix = models.CharField(_("prefix"), max_length=KEY_PREFIX_LENGTH)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"))
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     # Requests per RATE_WINDOW_SECONDS, counted in the database so that every worker and
     # machine shares one count (app machines are stateless, docs/deploy.md).
-    rate_limit = models.PositiveIntegerField(default=default_rate_limit)
-    window_start = models.DateTimeField(null=True, blank=True)
-    window_count = models.PositiveIntegerField(default=0)
+    rate_limit = models.PositiveIntegerField(
+        _("rate limit (requests per minute)"), default=default_rate_limit,
+        help_text=_("Requests this key may make in one minute; more are refused until the "
+                    "next minute begins."))
+    window_start = models.DateTimeField(_("current minute began"), null=True, blank=True)
+    window_count = models.PositiveIntegerField(_("requests in the current minute"), default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # What the app's pages call them.
+        verbose_name = pgettext_lazy("model", "API key")
+        verbose_name_plural = pgettext_lazy("model", "API keys")
 
     def __str__(self) -> str:
         return f"API token {self.prefix}... ({self.name}) of user {self.user_id}"
