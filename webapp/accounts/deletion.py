@@ -41,7 +41,8 @@ def delete_account(request, user: User, *, by_administrator: bool = False) -> st
     is in the admin site's own history, under the pseudonym)."""
     action = Action.ADMIN_DELETE_ACCOUNT if by_administrator else Action.DELETE_ACCOUNT
     with transaction.atomic():
-        pseudonym = record_account_event(request, action, forget=user).actor_email
+        pseudonym = record_account_event(request, action, forget=user,
+                                         via="admin" if by_administrator else "page").actor_email
         lockout.forget_logins(user)
         # The admin history names an account by its email at the time ("bob@example.org" changed,
         # deleted): the pseudonym replaces it there too, the admin's own deletion entry included.

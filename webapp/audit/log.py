@@ -79,20 +79,21 @@ def forget_actor(user) -> str:
     return pseudonym
 
 
-def record_account_event(request, action: Action | str, forget=None) -> AuditEvent:
+def record_account_event(request, action: Action | str, forget=None, via: str = "page") -> AuditEvent:
     """Log an event about the account itself (no reading): a data export, or, with
     `forget=user`, the account's deletion, logged without personal data (no email, no IP
-    address; the pseudonym of `forget_actor`) just before the account is deleted."""
+    address; the pseudonym of `forget_actor`) just before the account is deleted. `via`: "admin"
+    for what the admin site did (an administrator deleting the account)."""
     user = getattr(request, "user", None)
     path = request.path[:255]
     if forget is not None:
         pseudonym = forget_actor(forget)
         return AuditEvent.objects.create(action=Action(action), actor=None, actor_email=pseudonym,
-                                         reading_id=None, via="page", path=path, ip_address=None)
+                                         reading_id=None, via=via, path=path, ip_address=None)
     authenticated = bool(user is not None and user.is_authenticated)
     return AuditEvent.objects.create(
         actor=user if authenticated else None,
         actor_email=getattr(user, "email", "") if authenticated else "",
-        action=Action(action), reading_id=None, via="page", path=path,
+        action=Action(action), reading_id=None, via=via, path=path,
         ip_address=_valid_ip(client_ip(request)),
     )
