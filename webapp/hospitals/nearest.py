@@ -6,6 +6,8 @@ built once per process and rebuilt when the table changes (its row count or late
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
 from dataclasses import dataclass
 
@@ -71,10 +73,40 @@ _lock = threading.Lock()
 _cached: dict[bool, tuple[tuple, NearestIndex]] = {}
 
 
-def table_version() -> tuple:
-    """Changes whenever a hospital is added, removed, moved, closed, reopened or re-typed."""
+# Inside `one_table_version()`: [the version read there, or None until first asked].
+_pinned_version: contextvars.ContextVar[list | None] = contextvars.ContextVar("hospital_table_version",
+                                                                               default=None)
+
+
+def _read_table_version() -> tuple:
     stats = Hospital.objects.aggregate(count=Count("id"), latest=Max("updated_at"), last_id=Max("id"))
     return stats["count"], stats["latest"], stats["last_id"]
+
+
+def table_version() -> tuple:
+    """Changes whenever a hospital is added, removed, moved, closed, reopened or re-typed. Inside
+    `one_table_version()`, read once and then remembered."""
+    pinned = _pinned_version.get()
+    if pinned is None:
+        return _read_table_version()
+    if pinned[0] is None:
+        pinned[0] = _read_table_version()
+    return pinned[0]
+
+
+@contextlib.contextmanager
+def one_table_version():
+    """Read the table's version (an aggregate query) at most once inside: one search asks
+    whether its indexes are current for every name it tries (hundreds for a long phrase), and
+    the answer does not change within it. Also a decorator; nested uses share the outer one's."""
+    if _pinned_version.get() is not None:
+        yield
+        return
+    token = _pinned_version.set([None])
+    try:
+        yield
+    finally:
+        _pinned_version.reset(token)
 
 
 def open_hospitals_index(public_only: bool = False) -> NearestIndex:

@@ -61,7 +61,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .models import Hospital
-from .nearest import great_circle_km, open_hospitals_index, table_version
+from .nearest import great_circle_km, one_table_version, open_hospitals_index, table_version
 
 MIN_POPULATION = 5000
 # A city this large is called by its other names too ("Peking", "Bombay", "Saigon"): such a name
@@ -401,6 +401,21 @@ class HospitalPlaces:
         return sorted(set(world_cities().by_name) | set(self.by_name) | set(ALIASES))
 
     @functools.cached_property
+    def close_names_by_length(self) -> dict[int, list[str]]:
+        by_length: dict[int, list[str]] = {}
+        for name in self.close_names:
+            by_length.setdefault(len(name), []).append(name)
+        return by_length
+
+    def close_names_for(self, name: str, ratio: float) -> list[str]:
+        """The close names long enough and short enough to reach `ratio` with `name`: difflib's
+        ratio is at most 2 * shorter / (both lengths), so a 200-letter phrase is compared with
+        none of the 64,000 names rather than with each."""
+        shortest, longest = len(name) * ratio / (2 - ratio), len(name) * (2 - ratio) / ratio
+        return [key for length, keys in self.close_names_by_length.items()
+                if shortest - 1e-9 <= length <= longest + 1e-9 for key in keys]
+
+    @functools.cached_property
     def division_names(self) -> dict[str, str]:
         """Worked out when first needed (a second or so): only namesakes' suggestions use it."""
         votes: dict[str, collections.Counter] = {}
@@ -592,6 +607,7 @@ def _coordinates(text: str) -> Place | None:
     return Place(f"{lat:.4f}, {lon:.4f}", lat, lon, "coordinates")
 
 
+@one_table_version()
 def resolve(text: str, near: tuple[float, float] | None = None) -> Place | None:
     """The place `text` names, or None. "Name, qualifier, ..." must match every qualifier; an
     address is read from its parts, the last town named in it winning. Numbers are coordinates,
@@ -603,6 +619,7 @@ def resolve(text: str, near: tuple[float, float] | None = None) -> Place | None:
     return _resolve(text, near)[0]
 
 
+@one_table_version()
 def find(text: str, near: tuple[float, float] | None = None) -> Place | NotFound:
     """`resolve(text, near)`, or, when it finds nothing, `not_found(text)`: why, and what to
     offer instead. Close names that resolving already worked out ("Surabya, Jawa Timur") are
@@ -715,6 +732,7 @@ def _resolve_parts(parts: list[str], near: tuple[float, float] | None) -> Place 
     return fallback
 
 
+@one_table_version()
 def suggest(text: str, limit: int = MAX_SUGGESTIONS) -> list[Place]:
     """Places whose name starts with what was typed so far ("Sura", "Chicago, I")."""
     parts = [normalise(part) for part in (text or "").split(",")]
@@ -753,6 +771,7 @@ class NotFound:
     places: list[Place] = field(default_factory=list)
 
 
+@one_table_version()
 def not_found(text: str, close: list[Place] | None = None) -> NotFound:
     """Called when `resolve(text)` found nothing; `close`: `close_places(text)` when already
     known."""
@@ -768,6 +787,7 @@ def not_found(text: str, close: list[Place] | None = None) -> NotFound:
     return NotFound(places=close if close is not None else close_places(text))
 
 
+@one_table_version()
 def close_places(text: str, limit: int = CLOSE_PLACES) -> list[Place]:
     """Places whose name is close to the typed one ("Bandug": Bandung, "Surabya": Surabaya), for
     "Did you mean ...?": those near a listed hospital first, then the closer name, then the
@@ -784,7 +804,8 @@ def close_places(text: str, limit: int = CLOSE_PLACES) -> list[Place]:
         return []
     listed, index = hospital_places(), open_hospitals_index()
     scored: dict[str, tuple] = {}
-    for key in difflib.get_close_matches(name, listed.close_names, n=12, cutoff=CLOSE_RATIO):
+    for key in difflib.get_close_matches(name, listed.close_names_for(name, CLOSE_RATIO), n=12,
+                                         cutoff=CLOSE_RATIO):
         found = _own_named(_alias(key))
         found = [p for p in found if _matches(p, qualifiers)] or found
         if not found:

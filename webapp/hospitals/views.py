@@ -31,7 +31,14 @@ from webapp.middleware import CONTENT_SECURITY_POLICY
 from . import places
 from .forms import NearestForm
 from .models import Hospital
-from .nearest import FAR_KM, OUTSIDE_KM, NearbyHospital, coverage_of, nearest_open_hospitals
+from .nearest import (
+    FAR_KM,
+    OUTSIDE_KM,
+    NearbyHospital,
+    coverage_of,
+    nearest_open_hospitals,
+    one_table_version,
+)
 
 
 def directions_url(from_lat: float, from_lon: float, to_lat: float, to_lon: float) -> str:
@@ -111,6 +118,7 @@ def page_csp() -> str | None:
 
 @login_not_required
 @require_safe
+@one_table_version()  # one search, one look at whether the indexes are current
 def nearest(request):
     form = NearestForm(request.GET or None)
     answer = None
@@ -161,6 +169,7 @@ def nearest(request):
 
 @login_not_required
 @require_safe
+@one_table_version()  # one search, one look at whether the indexes are current
 def nearest_json(request):
     form = NearestForm(request.GET)
     if not form.is_valid():
@@ -176,6 +185,7 @@ def nearest_json(request):
 
 @login_not_required
 @require_safe
+@one_table_version()  # one search, one look at whether the indexes are current
 def places_json(request):
     """Suggestions for the search box: {"places": [{"label", "lat", "lon", "detail"}, ...]} (at
     most 8). `detail` tells apart towns that share a label ("Jawa Barat", "near Chicago"); else "".
