@@ -6,8 +6,9 @@ intervals of accuracy and PPV too narrow (a model card's "37.5% (35.6% - 39.4%)"
 33.3% - 42.0% as a binomial count). The proportions can be recounted from each report's confusion
 matrix without the model or its predictions; AUC, macro averages and ECE cannot, and keep theirs.
 Works on a model card (each split under `metrics`) or an evaluation's metrics.json (each subset
-under `subsets`), rewritten in place; a report that says how its intervals were made is left as
-it is, so running it twice changes nothing.
+under `subsets`), rewritten in place, with the metrics.md beside an evaluation's metrics.json
+written again from it; a report that says how its intervals were made is left as it is, so
+running it twice changes nothing.
 """
 from __future__ import annotations
 
@@ -38,8 +39,9 @@ def reports_in(document: dict) -> dict[str, dict]:
     return {}
 
 
-def recount_file(path: Path) -> list[str]:
-    """Rewrites `path` with its older reports recounted; returns the names of those changed."""
+def recount_file(path: Path) -> tuple[list[str], Path | None]:
+    """Rewrites `path` with its older reports recounted; returns the names of those changed and
+    the metrics.md written again beside it, if any."""
     from cxr.evaluation.metrics import recount_proportions
 
     try:
@@ -60,16 +62,34 @@ def recount_file(path: Path) -> list[str]:
         if recounted is not report:
             document[key][name] = recounted
             changed.append(name)
+    markdown = None
     if changed:
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return changed
+        if key == "subsets":
+            markdown = _rewrite_markdown_beside(path, document)
+    return changed, markdown
+
+
+def _rewrite_markdown_beside(path: Path, document: dict) -> Path | None:
+    """An evaluation writes metrics.md from its metrics.json: left alone, it would show the old
+    intervals beside the recounted ones. Its title is kept (it names the run)."""
+    from cxr.evaluation.report import render_markdown
+
+    markdown = path.with_name("metrics.md")
+    if not markdown.is_file():
+        return None
+    first_line = markdown.read_text(encoding="utf-8").split("\n", 1)[0]
+    title = first_line.removeprefix("# ").strip() or "Evaluation"
+    markdown.write_text(render_markdown(document, title), encoding="utf-8")
+    return markdown
 
 
 def run(args: argparse.Namespace) -> int:
     for path in args.files:
         existing_file(path, "FILE.json")
     for path in args.files:
-        changed = recount_file(path)
-        print(f"{path}: " + (f"recounted {', '.join(changed)}" if changed
+        changed, markdown = recount_file(path)
+        also = f" (and {markdown} from it)" if markdown else ""
+        print(f"{path}: " + (f"recounted {', '.join(changed)}{also}" if changed
                              else "nothing to recount (every report says how its intervals were made)"))
     return 0

@@ -97,3 +97,37 @@ def test_the_bundled_card_has_been_recounted():
     for split, report in card["metrics"].items():
         assert report.get("intervals") == INTERVALS_RECOUNTED, split
         assert recount_proportions({k: v for k, v in report.items() if k != "intervals"}) == report
+
+
+def test_an_evaluations_metrics_md_is_written_again_from_the_recount(tmp_path, capsys):
+    """metrics.md kept the old intervals beside a recounted metrics.json."""
+    from cxr.evaluation.markdown import format_estimate
+
+    path = tmp_path / "metrics.json"
+    report = {**older_report(), "per_source": {}}  # as an evaluation writes it
+    path.write_text(json.dumps({"classes": CLASSES, "subsets": {"test": report}}))
+    (tmp_path / "metrics.md").write_text("# Evaluation of ResNet50 (run 7)\n\nold tables\n")
+    assert main(["recount-intervals", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == (
+        f"{path}: recounted test (and {tmp_path / 'metrics.md'} from it)")
+    accuracy = json.loads(path.read_text())["subsets"]["test"]["accuracy"]
+    markdown = (tmp_path / "metrics.md").read_text()
+    assert markdown.startswith("# Evaluation of ResNet50 (run 7)\n") and "old tables" not in markdown
+    assert format_estimate(accuracy) in markdown and "Wilson score intervals" in markdown
+
+
+def test_the_committed_sweep_reports_have_been_recounted():
+    from pathlib import Path
+
+    from cxr.evaluation.report import render_markdown
+
+    results = Path(__file__).resolve().parents[2] / "results"
+    evaluations = sorted(results.glob("*/*/metrics.json"))
+    assert evaluations, "no committed evaluations"
+    for path in evaluations:
+        document = json.loads(path.read_text())
+        assert {report.get("intervals") for report in document["subsets"].values()} == {
+            INTERVALS_RECOUNTED}, path
+        markdown = path.with_name("metrics.md").read_text()
+        title = markdown.split("\n", 1)[0].removeprefix("# ")
+        assert render_markdown(document, title) == markdown, path
