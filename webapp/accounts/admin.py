@@ -2,9 +2,10 @@
 
 Registered doctors start pending (User.doctor_verified_at empty). An administrator filters the
 list by "Doctor verification: pending", checks each licence number and workplace, and approves
-them with the list's action (or withdraws a verification the same way). Each approval and
-withdrawal is an entry of the account's History (the admin site's LogEntry): who, when, which.
-A role changed from Doctor withdraws the verification (UserAdmin.save_model)."""
+them with the list's action (or withdraws a verification the same way); the list says how many
+doctors are waiting, with a link to them. Each approval and withdrawal is an entry of the
+account's History (the admin site's LogEntry): who, when, which. A role changed from Doctor
+withdraws the verification (UserAdmin.save_model)."""
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
@@ -12,8 +13,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -80,6 +83,23 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        # Nothing else tells an operator that a doctor is waiting to be verified. Added to the
+        # list as shown (not to a redirect, whose next page would add it again).
+        shown = isinstance(response, TemplateResponse) and not response.is_rendered
+        if shown and request.GET.get(DoctorVerificationFilter.parameter_name) != "pending":
+            waiting = User.objects.filter(role=Role.DOCTOR, doctor_verified_at__isnull=True).count()
+            if waiting:
+                self.message_user(request, format_html(
+                    '{} <a href="{}?{}=pending">{}</a>',
+                    ngettext("%(count)d doctor is waiting for verification.",
+                             "%(count)d doctors are waiting for verification.",
+                             waiting) % {"count": waiting},
+                    reverse("admin:accounts_user_changelist"), DoctorVerificationFilter.parameter_name,
+                    gettext("Show the waiting doctors")), messages.INFO)
+        return response
 
     def save_model(self, request, obj, form, change):
         # A verification is of a doctor: an account whose role leaves Doctor loses it, or turning

@@ -51,7 +51,7 @@ def test_a_doctor_made_a_patient_and_a_doctor_again_is_pending(admin_client, doc
     assert doctor.doctor_verified_at is None and doctor.doctor_verified_by is None
     assert WITHDRAWN[language] in shown
 
-    assert not any("verification" in message for message in _save_role(admin_client, doctor, "doctor"))
+    assert WITHDRAWN["en"] not in _save_role(admin_client, doctor, "doctor")
     doctor.refresh_from_db()
     assert doctor.is_pending_doctor and not doctor.is_doctor
     entries = LogEntry.objects.filter(object_id=str(doctor.pk)).order_by("id")
