@@ -104,10 +104,17 @@ class NearestForm(forms.Form):
         name); without one, both coordinates are needed.
         Sets cleaned_data["origin"] to a places.Place."""
         data = super().clean()
+        if "place" in self.errors:
+            return data  # typed but refused (too long, a NUL): the coordinates are not the issue
         text = (data.get("place") or "").strip()
+        if text:
+            # Coordinates beside a place name only say which of its namesakes (a chosen
+            # suggestion's): numbers that cannot say it (not numbers, out of range) are set aside,
+            # not refused. The typed place wins.
+            for name in ("lat", "lon"):
+                self.errors.pop(name, None)
         lat, lon = data.get("lat"), data.get("lon")
         if text:
-            # Coordinates beside a place name say which of its namesakes (a chosen suggestion's).
             near = (lat, lon) if lat is not None and lon is not None else None
             try:
                 found = places.find(text, near=near)
