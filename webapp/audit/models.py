@@ -29,7 +29,7 @@ class Action(models.TextChoices):
     ADMIN_VIEW = "admin_view", _("an administrator viewed the reading")
     ADMIN_DELETE = "admin_delete", _("an administrator deleted the reading")
     # By `manage.py cleanup_orphans` (no actor, via "command"), when the X-ray's file was gone.
-    CLEANUP_DELETE = "cleanup_delete", _("deleted by the cleanup command: its X-ray file was gone")
+    CLEANUP_DELETE = "cleanup_delete", _("deleted by cleanup_orphans: its X-ray was gone")
 
 
 class AuditEvent(models.Model):

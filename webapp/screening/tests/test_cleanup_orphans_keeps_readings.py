@@ -72,10 +72,9 @@ def test_a_reading_whose_xray_is_gone_is_deleted_and_logged(
         Action.CLEANUP_DELETE, lost.pk, alice.pk, None)
     assert event.via == "command"
     with translation.override("en"):
-        assert event.get_action_display() == "deleted by the cleanup command: its X-ray file was gone"
+        assert event.get_action_display() == "deleted by cleanup_orphans: its X-ray was gone"
     with translation.override("id"):
-        assert event.get_action_display() == (
-            "dihapus oleh perintah pembersihan: berkas foto rontgennya sudah tidak ada")
+        assert event.get_action_display() == "dihapus cleanup_orphans: foto rontgennya hilang"
 
 
 def test_a_dry_run_deletes_and_logs_nothing(make_reading, alice, xray_paths):
