@@ -98,7 +98,7 @@ class UserAdmin(DjangoUserAdmin):
                              "%(count)d doctors are waiting for verification.",
                              waiting) % {"count": waiting},
                     reverse("admin:accounts_user_changelist"), DoctorVerificationFilter.parameter_name,
-                    gettext("Show the waiting doctors")), messages.INFO)
+                    gettext("Show the waiting doctors")), messages.WARNING)
         return response
 
     def save_model(self, request, obj, form, change):

@@ -37,6 +37,8 @@ def test_the_list_counts_the_pending_doctors_and_links_to_them(admin_client, mak
         make_user(role="doctor", doctor_verified_at=None, licence_number=f"STR-{number}")
     shown, page = _shown(admin_client, "/admin/accounts/user/", language)
     assert shown == [WAITING[language]] and WAITING[language] in page  # the link, not escaped
+    # Something to do, so the admin's yellow warning, not the green tick of something done.
+    assert f'<li class="warning">{WAITING[language]}</li>' in page
     # Not on the pending doctors' own list, which shows them.
     assert _shown(admin_client, "/admin/accounts/user/?doctor=pending", language)[0] == []
 
