@@ -56,7 +56,7 @@
     map.on("click", function (event) {
       var point = event.latlng.wrap();
       placeInput.value = "";
-      searchCoordinates(point.lat, point.lng);
+      searchCoordinates(point.lat, point.lng, { fromMap: true });
     });
   } else {
     document.getElementById("hospital-map").hidden = true;
@@ -198,7 +198,19 @@
     }
   }
 
-  function run(params) {
+  // The results and their heading, brought into view with the focus on the heading: the list
+  // lies below the form and the map (below the fold on a phone), where nothing showed that a
+  // search had run, and a screen reader or keyboard user lands on the results, not on the map.
+  function showResults() {
+    var heading = document.getElementById("results-heading");
+    heading.tabIndex = -1;
+    heading.scrollIntoView({ block: "start" });
+    heading.focus({ preventScroll: true });
+  }
+
+  // `fromMap`: the search point was clicked on the map. The page and the focus stay where they
+  // are: the user is looking at the map, whose markers change.
+  function run(params, fromMap) {
     if (countInput && countInput.value) params.set("k", countInput.value);
     if (allTypesInput && allTypesInput.checked) params.set("all_types", "on");
     setStatus(text.searching);
@@ -226,6 +238,7 @@
         var here = params.get("here") === "1";
         drawList(data, here);
         drawMarkers(data.origin, data.results);
+        if (!fromMap) showResults();
         // A shared or reloaded link is a search from those coordinates, not "your location".
         params.delete("here");
         history.replaceState(null, "", "?" + params.toString());
@@ -237,13 +250,15 @@
       });
   }
 
-  // `here`: the coordinates are the browser's location ("Use my location").
-  function searchCoordinates(lat, lon, here) {
+  // `how.here`: the coordinates are the browser's location ("Use my location"); `how.fromMap`:
+  // they were clicked on the map.
+  function searchCoordinates(lat, lon, how) {
+    how = how || {};
     latInput.value = lat.toFixed(5);
     lonInput.value = lon.toFixed(5);
     var params = new URLSearchParams({ lat: latInput.value, lon: lonInput.value });
-    if (here) params.set("here", "1");
-    run(params);
+    if (how.here) params.set("here", "1");
+    run(params, how.fromMap);
   }
 
   // Two towns may share a label ("Depok, Indonesia"): a chosen suggestion, or the place the
@@ -394,7 +409,7 @@
     navigator.geolocation.getCurrentPosition(
       function (position) {
         placeInput.value = "";
-        searchCoordinates(position.coords.latitude, position.coords.longitude, true);
+        searchCoordinates(position.coords.latitude, position.coords.longitude, { here: true });
       },
       function (error) { setStatus(error.code === error.PERMISSION_DENIED ? text.denied : text.unavailable); },
       { enableHighAccuracy: false, timeout: 15000, maximumAge: 600000 }
