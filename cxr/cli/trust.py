@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 from pathlib import Path
@@ -75,6 +76,13 @@ def run(args: argparse.Namespace) -> int:
     out = output_folder(args)
     params, measured, readings = fit_and_measure(args.oos_dir, args.target, args.confidence,
                                                  args.rule, args.n_boot)
+    if args.model_dir and not args.record_only and labels_nothing(params):
+        # Installed, every reading of the served model would say "uncertain": only a record.
+        raise CliError(
+            f"this fit labels no reading (rule {params.rule}, threshold {params.threshold}): no "
+            f"rule reaches labelled readings right {args.target:.0%} of the time out of source. "
+            "Installing it would make every reading uncertain; nothing was written. Add "
+            "--record-only to record it in the card as measured but not installed.")
     plot = plot_risk_coverage(risk_coverage_by_group(readings, params.rule),
                               out / RISK_COVERAGE_PNG, target=args.target)
     if args.model_dir and args.record_only:
@@ -98,9 +106,22 @@ def run(args: argparse.Namespace) -> int:
         # The page keeps its prose; this command's block below it is replaced on each run.
         write_output(args.report, _command(args), render_page(params, measured, args), PAGE_TITLE)
     print(render_summary(params, measured))
-    print(f"\nfit written to {out / 'trust.json'}"
-          + ("" if args.model_dir else " (a trial: no model card was changed)"))
+    if not args.model_dir:
+        card = " (a trial: no model card was changed)"
+    elif args.record_only:
+        card = (f"; recorded in {args.model_dir}'s model card as measured but not installed "
+                "(trust_not_installed: readings do not change)")
+    else:
+        card = f"; installed in {args.model_dir}'s model card (its trust section: readings change)"
+    print(f"\nfit written to {out / 'trust.json'}{card}")
     return 0
+
+
+def labels_nothing(params) -> bool:
+    """Whether the fitted rule would give no reading a label (no threshold reaches the target)."""
+    import math
+
+    return params.threshold is None or math.isinf(float(params.threshold))
 
 
 def output_folder(args: argparse.Namespace) -> Path:
@@ -267,31 +288,55 @@ def patient_split_check(model_dir: Path, test) -> dict:
 
 
 def render_summary(params, measured: dict) -> str:
+    from cxr.evaluation.metrics import TEMPERATURE_SEARCH_RANGE
     from cxr.evaluation.trust import report_table
 
     lines = [f"rule {params.rule}, threshold {params.threshold}, temperature {params.temperature:.3f}, "
-             f"set thresholds {params.set_thresholds}, familiarity > {params.familiarity_threshold:.3f}",
-             "", report_table(measured)]
-    check = params.measured.get("patient_split_test")
-    if check:
-        lines += ["", f"patient-split test of the served model: {json.dumps(check)}"]
+             f"set thresholds {params.set_thresholds}, familiarity > {params.familiarity_threshold:.3f}"]
+    if any(math.isclose(params.temperature, bound, rel_tol=1e-3) for bound in TEMPERATURE_SEARCH_RANGE):
+        lines.append(f"note: the temperature is at the end of its search range {TEMPERATURE_SEARCH_RANGE}: "
+                     "the readings' confidence says little about being right out of source")
+    if labels_nothing(params):
+        lines.append("note: this rule labels no reading (no threshold reaches the target)")
+    lines += ["", report_table(measured)]
+    lines += [f"{title}: {_check_words(check)}" for title, check in _patient_split_checks(params)]
     return "\n".join(lines)
 
 
+def _patient_split_checks(params) -> list[tuple[str, dict]]:
+    """The patient-split checks the fit holds, each with what it measured: the model with the fit
+    installed (a temporary copy of it under --record-only), and the served model as it is."""
+    checks = []
+    if params.measured.get("patient_split_test"):
+        served = "served_patient_split_test" in params.measured
+        checks.append(("with this fit installed (on a temporary copy; not served)" if served
+                       else "with this fit installed", params.measured["patient_split_test"]))
+    if params.measured.get("served_patient_split_test"):
+        checks.append(("the served model as it is (without this fit)",
+                       params.measured["served_patient_split_test"]))
+    return checks
+
+
+def _check_words(check: dict) -> str:
+    from cxr.evaluation.markdown import format_estimate
+
+    return (f"{check['images']} test images: coverage {format_estimate(check['coverage'])}, "
+            f"labelled readings right {format_estimate(check['labelled_accuracy'])}, "
+            f"90% sets cover {format_estimate(check['set_coverage'])}, refused {check['refused']}, "
+            f"flagged unfamiliar {check['unfamiliar']}")
+
+
 def render_page(params, measured: dict, args: argparse.Namespace) -> str:
-    from cxr.evaluation.markdown import format_estimate, table
+    from cxr.evaluation.markdown import table
     from cxr.evaluation.trust import report_table
 
     compared = params.measured["rules_compared"]
     rule_rows = [[rule, f"{m['aurc']:.3f}", f"{m['coverage']:.3f}",
                   "n/a" if m["labelled_accuracy"] is None else f"{m['labelled_accuracy']:.3f}"]
                  for rule, m in compared.items()]
-    check = params.measured.get("patient_split_test")
-    patient = ("not measured (run with --model-dir and --shared)" if not check else
-               f"{check['images']} test images: coverage {format_estimate(check['coverage'])}, "
-               f"labelled readings right {format_estimate(check['labelled_accuracy'])}, "
-               f"90% sets cover {format_estimate(check['set_coverage'])}, refused {check['refused']}, "
-               f"flagged unfamiliar {check['unfamiliar']}")
+    checks = _patient_split_checks(params)
+    patient = ("\n".join(f"- {title.capitalize()}: {_check_words(check)}." for title, check in checks)
+               if checks else "not measured (run with --model-dir and --shared)")
     command = _command(args)
     groups = ", ".join(f"{name} ({', '.join(sources)})" for name, sources in params.protocol["groups"].items())
     return "\n".join([
@@ -323,7 +368,7 @@ def render_page(params, measured: dict, args: argparse.Namespace) -> str:
         "",
         table(("rule", "AURC", "coverage", "labelled right"), rule_rows),
         "",
-        "## The served model on its own patient-split test (no-regression check)",
+        "## On the patient split's test images (no-regression check)",
         "",
         patient,
         "",
@@ -337,9 +382,16 @@ def _page_plot(args: argparse.Namespace) -> Path:
 
 
 def _command(args: argparse.Namespace) -> str:
+    """The command that wrote the page, every option that changes the fit or where it goes
+    included: copied without --record-only, it would install a fit recorded as not to serve."""
     return (f"python -m cxr trust {args.oos_dir} --target {args.target} --confidence {args.confidence}"
+            + (f" --rule {args.rule}" if args.rule != "auto" else "")
             + (f" --model-dir {args.model_dir}" if args.model_dir else "")
-            + (f" --shared {args.shared}" if args.shared else "") + f" --report {args.report}")
+            + (" --record-only" if args.record_only else "")
+            + (f" --shared {args.shared}" if args.shared else "")
+            + (f" --out {args.out}" if args.out else "")
+            + (f" --n-boot {args.n_boot}" if args.n_boot != 1000 else "")
+            + f" --report {args.report}")
 
 
 def _recipe_sentence(differences: dict | None) -> str:

@@ -15,44 +15,46 @@ from cxr.inference.card import BUNDLED_MODEL_DIR, ModelCard  # noqa: E402
 pytestmark = [pytest.mark.train, pytest.mark.slow]
 
 
-def test_fit_goes_to_trust_json_the_card_and_the_page(oos_dir, tmp_path, capsys):
+def test_a_fit_that_labels_nothing_is_recorded_not_installed(oos_dir, tmp_path, capsys):
+    """Tiny folds (32 px, from scratch) reach no target: installed, their fit would make every
+    reading uncertain, which `trust --model-dir` did without a word. It is refused, and
+    --record-only records it, with a page whose command says --record-only too."""
     if not (BUNDLED_MODEL_DIR / "model.onnx").exists():
         pytest.skip("models/bundled is not installed")
     model_dir = tmp_path / "model"
     shutil.copytree(BUNDLED_MODEL_DIR, model_dir)
+    card_before = (model_dir / "model_card.json").read_text()
+    fit_before = (oos_dir / "trust.json").read_text() if (oos_dir / "trust.json").exists() else None
     page = tmp_path / "docs" / "trust.md"
-    assert main(["trust", str(oos_dir), "--model-dir", str(model_dir), "--report", str(page),
-                 "--n-boot", "20"]) == 0
+    argv = ["trust", str(oos_dir), "--model-dir", str(model_dir), "--report", str(page), "--n-boot", "20"]
+    assert main(argv) == 2
+    assert "this fit labels no reading" in capsys.readouterr().err
+    assert (model_dir / "model_card.json").read_text() == card_before and not page.exists()
+    assert ((oos_dir / "trust.json").read_text() if (oos_dir / "trust.json").exists() else None) == fit_before
+
+    assert main([*argv, "--record-only"]) == 0
+    out = capsys.readouterr().out
+    assert "note: this rule labels no reading" in out
+    assert "recorded in" in out and "trust_not_installed: readings do not change" in out
     fitted = json.loads((oos_dir / "trust.json").read_text())
-    assert fitted["rule"] and fitted["temperature"] > 0 and len(fitted["set_thresholds"]) == 3
     assert set(fitted["measured"]["by_group"]) == {"a", "b", "c"}
     assert fitted["protocol"]["groups"]["a"] and "measured_by" in fitted["protocol"]
-    # The tiny folds (32 px, from scratch) differ from the bundled model's recipe, and say so.
+    # The tiny folds differ from the bundled model's recipe, and say so.
     differences = fitted["protocol"]["recipe_differs_from_served_model"]
     assert differences["img_size"] == [32, 224] and differences["pretrained"] == ["none", "imagenet"]
-    # The card carries the same fit; the served predictor now decides by it.
-    card = ModelCard.load(model_dir)
-    assert card.trust.to_dict() == fitted and card.plots["risk_coverage"] == "risk_coverage.png"
-    assert (model_dir / "risk_coverage.png").stat().st_size > 1000
-    # The calibration limitation now states where the probabilities were calibrated.
-    codes = [n["code"] for n in card.limitation_notices]
-    assert "card_calibration_out_of_source" in codes and "card_calibration" not in codes
-    before = ModelCard.load(BUNDLED_MODEL_DIR)
-    assert len(card.limitations) == len(before.limitations)
-    predictor = Predictor.load(model_dir)
-    assert predictor.trust is not None and predictor.temperature == pytest.approx(fitted["temperature"])
-    # The page names the command and shows one row per held-out group plus the pooled one.
+    assert ModelCard.load(model_dir).trust_not_installed.to_dict() == fitted
+    # The page names the command as run (copied, it records again), one row per held-out group.
     text = page.read_text()
-    assert "python -m cxr trust" in text and "| pooled |" in text
-    assert "differ from the served model" in text
+    assert f"--model-dir {model_dir} --record-only --n-boot 20 --report {page}" in text
+    assert "| pooled |" in text and "differ from the served model" in text
     assert all(f"| {g} |" in text for g in "abc")
     # The curves sit beside the page, named after the folds, so two folders' blocks keep their own.
     plot = page.with_name(f"trust-{oos_dir.name}.png")
     assert plot.stat().st_size > 1000 and f"]({plot.name})" in text
-    assert "coverage" in capsys.readouterr().out
 
 
-def test_record_only_measures_the_fit_without_serving_it(oos_dir, cxr_dir, xray_paths, tmp_path):
+def test_record_only_measures_the_fit_without_serving_it(oos_dir, cxr_dir, xray_paths, tmp_path,
+                                                         capsys):
     """A fit that fails (here: tiny folds) is recorded for How it works; readings do not change."""
     if not (BUNDLED_MODEL_DIR / "model.onnx").exists():
         pytest.skip("models/bundled is not installed")
@@ -60,6 +62,10 @@ def test_record_only_measures_the_fit_without_serving_it(oos_dir, cxr_dir, xray_
     shutil.copytree(BUNDLED_MODEL_DIR, model_dir)
     assert main(["trust", str(oos_dir), "--model-dir", str(model_dir), "--record-only",
                  "--shared", str(cxr_dir), "--n-boot", "20"]) == 0
+    # The two checks are told apart: the fit's numbers were labelled "the served model".
+    out = capsys.readouterr().out
+    assert "with this fit installed (on a temporary copy; not served): 752 test images" in out
+    assert "the served model as it is (without this fit): 752 test images" in out
     fitted = json.loads((oos_dir / "trust.json").read_text())
     card = ModelCard.load(model_dir)
     before = ModelCard.load(BUNDLED_MODEL_DIR)

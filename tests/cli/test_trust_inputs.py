@@ -157,3 +157,36 @@ def test_record_only_into_a_card_keeps_the_fit_beside_the_readings(committed_oos
     assert card.trust_not_installed.to_dict() == fitted
     assert card.trust == ModelCard.load(BUNDLED_MODEL_DIR).trust
     assert (model_dir / "risk_coverage.png").read_bytes() == (committed_oos / "risk_coverage.png").read_bytes()
+
+
+def test_a_fit_that_labels_some_readings_goes_into_the_card_and_the_page(csv_only_oos, tmp_path,
+                                                                         capsys):
+    """The installing form, on the committed readings at a target some rule reaches (50%): the
+    card's trust section holds the fit, the served predictor decides by it, the page names the
+    command."""
+    pytest.importorskip("crepes")
+    pytest.importorskip("matplotlib")
+    if not (BUNDLED_MODEL_DIR / "model.onnx").exists():
+        pytest.skip("models/bundled is not installed")
+    from cxr.inference import Predictor
+    from cxr.inference.card import ModelCard
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(BUNDLED_MODEL_DIR, model_dir)
+    page = tmp_path / "docs" / "trust.md"
+    assert main(["trust", str(csv_only_oos), "--target", "0.5", "--model-dir", str(model_dir),
+                 "--report", str(page), "--n-boot", "10"]) == 0
+    out = capsys.readouterr().out
+    assert f"installed in {model_dir}'s model card (its trust section: readings change)" in out
+    assert "note: the temperature is at the end of its search range" in out  # 20: confidence says little
+    fitted = json.loads((csv_only_oos / "trust.json").read_text())
+    assert 0 < fitted["threshold"] < 1 and len(fitted["set_thresholds"]) == 3
+    card = ModelCard.load(model_dir)
+    assert card.trust.to_dict() == fitted and card.plots["risk_coverage"] == "risk_coverage.png"
+    codes = [n["code"] for n in card.limitation_notices]
+    assert "card_calibration_out_of_source" in codes and "card_calibration" not in codes
+    predictor = Predictor.load(model_dir)
+    assert predictor.trust is not None and predictor.temperature == pytest.approx(fitted["temperature"])
+    text = page.read_text()
+    assert f"--target 0.5 --confidence 0.9 --model-dir {model_dir} --n-boot 10 --report {page}" in text
+    assert "The fold models were trained with the served model's recipe." in text
