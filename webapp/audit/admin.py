@@ -2,6 +2,7 @@
 from django.contrib import admin
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
@@ -38,7 +39,7 @@ class AuditEventAdmin(admin.ModelAdmin):
                             Truncator(obj.actor_email).chars(EMAIL_SHOWN)) if obj.actor_email else None
         if not obj.ip_address:
             return email
-        ip = format_html_join(format_html(":<wbr>"), "{}", ((part,) for part in obj.ip_address.split(":")))
+        ip = format_html_join(mark_safe(":<wbr>"), "{}", ((part,) for part in obj.ip_address.split(":")))
         return format_html('{}<br><span class="quiet">{}</span>', email or self.get_empty_value_display(), ip)
 
     def has_add_permission(self, request):
