@@ -1,0 +1,30 @@
+"""The admin's Users list at 1280 px, in English and Indonesian: its columns after "Licence
+number" (workplace, active, staff, date joined) sat behind a horizontal scroll, so an operator
+checking a doctor's verification scrolled sideways on every row. Screenshots land in
+test-output/admin-users-list-*.png."""
+from __future__ import annotations
+
+import pytest
+
+from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_users_list_fits_beside_the_menu_and_filters(chromium_browser, live_server, test_output,
+                                                         make_user, language):
+    admin = make_user(email="admin@example.org", role="patient", is_staff=True, is_superuser=True)
+    make_user(email="dr.sari.wijayakusuma@rsud-tarakan-jakarta.example.org",
+              full_name="Dr. Sari Wijayakusuma, Sp.Rad.", role="doctor",
+              licence_number="STR-3171-2026-00012345", workplace="RSUD Tarakan, Jakarta Pusat")
+    cookie = {"name": "django_language", "value": language, "url": live_server.url}
+    with signed_in_context(chromium_browser, live_server.url, admin, extra_cookies=(cookie,),
+                           viewport={"width": 1280, "height": 900},
+                           locale=BROWSER_LOCALES[language]) as context:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/admin/accounts/user/")
+        page.screenshot(path=test_output / f"admin-users-list-{language}.png", full_page=True)
+        assert page.locator("#result_list").is_visible()
+        assert page.evaluate("(r => r.scrollWidth <= r.clientWidth)"
+                             "(document.querySelector('#changelist .results'))")
