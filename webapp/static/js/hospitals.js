@@ -31,7 +31,14 @@
     return template.replace(/%\((\w+)\)s/g, function (_, key) { return values[key]; });
   }
 
-  function setStatus(message) { statusLine.textContent = message || ""; }
+  // `reveal`: the line is scrolled into view. It sits at the foot of the form, below the fold on
+  // a short window or a phone, where "Searching…" or "Location permission was refused" after a
+  // press of a button above went unseen.
+  function setStatus(message, reveal) {
+    statusLine.textContent = message || "";
+    if (message && reveal) statusLine.scrollIntoView({ block: "nearest" });
+  }
+  statusLine.style.scrollMarginBottom = "1rem"; // off the window's edge when scrolled to
 
   // Some browsers cannot tell their location (old ones; others outside HTTPS): the "Use my
   // location" button stays hidden there, and no message may tell the user to press it.
@@ -213,7 +220,7 @@
   function run(params, fromMap) {
     if (countInput && countInput.value) params.set("k", countInput.value);
     if (allTypesInput && allTypesInput.checked) params.set("all_types", "on");
-    setStatus(text.searching);
+    setStatus(text.searching, !fromMap);
     cancelSuggestions();
     fetch(config.endpoint + "?" + params.toString(), { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
@@ -405,13 +412,13 @@
     document.querySelectorAll(".miss-without-location-button").forEach(function (span) { span.classList.remove("js-hide"); });
   }
   locateButton.addEventListener("click", function () {
-    setStatus(text.locating);
+    setStatus(text.locating, true);
     navigator.geolocation.getCurrentPosition(
       function (position) {
         placeInput.value = "";
         searchCoordinates(position.coords.latitude, position.coords.longitude, { here: true });
       },
-      function (error) { setStatus(error.code === error.PERMISSION_DENIED ? text.denied : text.unavailable); },
+      function (error) { setStatus(error.code === error.PERMISSION_DENIED ? text.denied : text.unavailable, true); },
       { enableHighAccuracy: false, timeout: 15000, maximumAge: 600000 }
     );
   });
