@@ -18,6 +18,7 @@ from django.utils import timezone
 from .models import Hospital
 from .nearest import great_circle_km
 from .parsers import HospitalRecord, ParsedFile, identity_key, stable_id
+from .places import town_name_keys
 
 UPDATABLE_FIELDS = ["name", "address", "city", "region", "country", "phone", "latitude",
                     "longitude", "type", "status", "beds", "source_date", "category", "location_flags"]
@@ -33,6 +34,30 @@ class ImportCounts:
     moved: list[tuple[HospitalRecord, float]] = field(default_factory=list)
     # Stored rows of the source that the file does not list (kept).
     not_in_file: int = 0
+
+
+def latitude_sign_slips(flagged: list[HospitalRecord]) -> list[tuple[HospitalRecord, float]]:
+    """(record, km) for the flagged records whose latitude, with the other sign, lies within
+    checks.CITY_KM of a town named as their stated city (GeoNames, 1,000 people or more): the
+    list most likely lost a minus sign ("6.13" for Jakarta's -6.13). Reported by the import, not
+    corrected: the file says what it says, and a town of that name near the mirrored point is a
+    strong hint, not a proof. Another country's town of that name so near the mirror image of the
+    row's position is not worth ruling out."""
+    from .checks import CITY_KM, towns  # checks loads GeoNames: only an import needs it
+
+    all_towns = towns()
+    slips = []
+    for record in flagged:
+        if not record.city or not record.latitude:
+            continue
+        points = [(lat, lon) for key in town_name_keys(record.city) for _c, _a, lat, lon in all_towns.get(key, ())]
+        if not points:
+            continue
+        lats, lons = zip(*points, strict=True)
+        km = float(min(great_circle_km(-record.latitude, record.longitude, lats, lons)))
+        if km <= CITY_KM:
+            slips.append((record, km))
+    return slips
 
 
 def _by_identity(records: list[HospitalRecord], existing: dict[str, Hospital]) -> dict[str, Hospital]:

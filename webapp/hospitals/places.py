@@ -60,7 +60,7 @@ from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from .models import Hospital
+from .models import PUBLIC_CATEGORIES, Hospital
 from .nearest import great_circle_km, one_table_version, open_hospitals_index, table_version
 
 MIN_POPULATION = 5000
@@ -129,6 +129,15 @@ SUBDISTRICT_WORD = re.compile(r"^\s*(?:kec(?:amatan)?|kel(?:urahan)?|desa)\b\.?\
 # "Did you mean ...?": at most this many places, named this close (difflib's ratio) to the text.
 CLOSE_PLACES = 3
 CLOSE_RATIO = 0.8
+# "Jakarta Utara" (North Jakarta) is one of Jakarta's cities, "Bandung Barat" the regency beside
+# Bandung: a compass word after a town's name names a part of the town or its neighbour.
+COMPASS_WORDS = frozenset({"utara", "selatan", "timur", "barat", "tengah", "pusat"})
+# The import checks' flags (webapp.hospitals.checks) that make a row's map position doubtful;
+# "shared_address" doubts its address only.
+POSITION_FLAGS = frozenset({"outside_city", "outside_region", "shared_position"})
+# A hospital of a town named like the searched one counts only when the other hospitals of its
+# province or state lie this close to it: Paris, France is not Paris, Texas.
+REGION_REACH_KM = 1000
 
 
 def normalise(text: str) -> str:
@@ -144,6 +153,17 @@ def name_keys(text: str) -> set[str]:
     for prefix in NAME_PREFIXES:
         if key.startswith(prefix) and len(key) > len(prefix):
             keys.add(key[len(prefix):])
+    return keys
+
+
+def town_name_keys(city: str) -> set[str]:
+    """The keys of a list's city and of the town it is part of: "KOTA JAKARTA UTARA" ->
+    {"kota jakarta utara", "jakarta utara", "kota jakarta", "jakarta"}."""
+    keys = name_keys(city.split(",")[0])
+    for key in list(keys):
+        head, _space, last = key.rpartition(" ")
+        if head and last in COMPASS_WORDS:
+            keys |= name_keys(head)
     return keys
 
 
@@ -317,7 +337,7 @@ def world_cities() -> WorldCities:
 
 # --- places of the imported hospital lists ----------------------------------------------------
 
-def _title(text: str) -> str:
+def title_case(text: str) -> str:
     """"KOTA BANDA ACEH" -> "Kota Banda Aceh"; mixed-case text ("DKI Jakarta") is kept."""
     return text.title() if text.isupper() and len(text) > 3 else text
 
@@ -372,7 +392,7 @@ class HospitalPlaces:
         for (city, region, country), points in cities.items():
             quals, region_name = region_parts(region, country)
             quals |= country_quals(country)
-            label = ", ".join(p for p in (_title(city), region, country) if p)
+            label = ", ".join(p for p in (title_case(city), region, country) if p)
             place = Place(label, statistics.median(p[0] for p in points),
                           statistics.median(p[1] for p in points), "hospital_place", 0, frozenset(quals))
             add(name_keys(city), place)
@@ -454,6 +474,34 @@ def hospital_places() -> HospitalPlaces:
                                                 "location_flags", "address")
             _hospital_places = (version, HospitalPlaces(rows.iterator(chunk_size=2000)))
         return _hospital_places[1]
+
+
+@one_table_version()
+def doubtful_hospitals_of(place: Place, public_only: bool = False) -> list[Hospital]:
+    """The open hospitals the lists put in the town `place` names ("Jakarta": Jakarta Utara's
+    too) whose map position the import doubted (POSITION_FLAGS). Ranked by distance they would
+    be placed by that position: Banyuwangi's own hospital 199 km away, a Jakarta hospital whose
+    latitude lost its minus sign in the sea, never among Jakarta's. Only for a town, not a
+    province or a point; `public_only` as in nearest_open_hospitals."""
+    if place.kind not in ("city", "hospital_place"):
+        return []
+    keys = name_keys(place.label.split(",")[0])
+    rows = Hospital.objects.filter(status=Hospital.Status.OPEN).exclude(location_flags=[]).exclude(city="")
+    if public_only:
+        rows = rows.filter(category__in=PUBLIC_CATEGORIES)
+    found, listed = [], hospital_places()
+    for hospital in rows.order_by("name"):
+        if (not any(flag.get("code") in POSITION_FLAGS for flag in hospital.location_flags)
+                or not keys & town_name_keys(hospital.city)):
+            continue
+        regions = [p for p in listed.named(normalise(hospital.region)) if p.kind == "region"]
+        if regions:
+            if not any(great_circle_km(r.lat, r.lon, place.lat, place.lon) <= REGION_REACH_KM for r in regions):
+                continue  # a namesake's hospital, on another continent
+        elif hospital.country and normalise(hospital.country) not in place.qualifiers:
+            continue
+        found.append(hospital)
+    return found
 
 
 # --- resolving and suggesting -----------------------------------------------------------------

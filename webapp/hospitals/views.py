@@ -47,18 +47,42 @@ def directions_url(from_lat: float, from_lon: float, to_lat: float, to_lon: floa
     return "https://www.openstreetmap.org/directions?" + urlencode({"engine": "fossgis_osrm_car", "route": route})
 
 
-def result_json(item: NearbyHospital, lat: float, lon: float) -> dict:
-    h = item.hospital
+def hospital_json(h: Hospital) -> dict:
+    """What is shown of a hospital wherever it lies."""
     return {
         "id": h.id, "name": h.name, "address": h.address, "place": h.place, "phone": h.phone,
         "phones": [{"text": text, "href": href} for text, href in h.phone_numbers()],
         "type": h.type, "category": h.category, "category_label": str(h.get_category_display()),
-        "takes_the_public": h.takes_the_public,
-        "beds": h.beds, "latitude": h.latitude, "longitude": h.longitude,
-        "distance_km": round(item.distance_km, 3),
-        "directions_url": directions_url(lat, lon, h.latitude, h.longitude),
+        "takes_the_public": h.takes_the_public, "beds": h.beds,
         # What the import checks found doubtful about its address or position (may be empty).
         "warnings": h.flag_messages(),
+    }
+
+
+def result_json(item: NearbyHospital, lat: float, lon: float) -> dict:
+    h = item.hospital
+    return {
+        **hospital_json(h), "latitude": h.latitude, "longitude": h.longitude,
+        "distance_km": round(item.distance_km, 3),
+        "directions_url": directions_url(lat, lon, h.latitude, h.longitude),
+    }
+
+
+def listed_here_json(hospitals: list[Hospital], origin: places.Place) -> dict | None:
+    """The searched town's own hospitals whose map position is doubtful (places.
+    doubtful_hospitals_of), for the page: ranked by that position they come far down the list
+    or not at all. Named with the town the list gives, without a distance or a route (both would
+    follow the doubtful position). None without any."""
+    if not hospitals:
+        return None
+    town = origin.shown_label().split(",")[0]
+    return {
+        "heading": _("Hospitals listed in %(place)s whose map position is doubtful") % {"place": town},
+        "hospitals": [{
+            **hospital_json(h),
+            "note": _("Listed in %(place)s, but its map position in the list is doubtful: call to "
+                      "check where it is before you go.") % {"place": places.title_case(h.city.split(",")[0])},
+        } for h in hospitals],
     }
 
 
@@ -88,11 +112,14 @@ def coverage_message(coverage: str, results: list[NearbyHospital], origin: place
              "go.") % {"km": km_text(results[0].distance_km, 1)}
 
 
-def search(form: NearestForm) -> dict:
-    """The JSON answer for a valid form (the page renders the same data)."""
+def search(form: NearestForm, set_apart: list[Hospital] = ()) -> dict:
+    """The JSON answer for a valid form (the page renders the same data). `set_apart`: hospitals
+    the page lists apart, left out of the ranking (it still holds k others)."""
     origin: places.Place = form.cleaned_data["origin"]
     k, all_types = form.cleaned_data["k"], form.cleaned_data["all_types"]
-    found = nearest_open_hospitals(origin.lat, origin.lon, k, public_only=not all_types)
+    apart = {h.id for h in set_apart}
+    found = nearest_open_hospitals(origin.lat, origin.lon, k + len(apart), public_only=not all_types)
+    found = [item for item in found if item.hospital.id not in apart][:k]
     coverage = coverage_of(found)
     return {
         "origin": {"lat": origin.lat, "lon": origin.lon, "label": origin.shown_label()},
@@ -123,7 +150,10 @@ def nearest(request):
     form = NearestForm(request.GET or None)
     answer = None
     if form.is_bound and form.is_valid():
-        answer = search(form)
+        # A typed town's own hospitals with a doubtful map position: listed apart, not ranked.
+        origin = form.cleaned_data["origin"]
+        doubtful = places.doubtful_hospitals_of(origin, public_only=not form.cleaned_data["all_types"])
+        answer = {**search(form, set_apart=doubtful), "listed_here": listed_here_json(doubtful, origin)}
     map_config = {
         "endpoint": reverse("hospitals:nearest_json"),
         "places": reverse("hospitals:places_json"),

@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from webapp.hospitals.checks import check_locations, describe
-from webapp.hospitals.importing import save_parsed
+from webapp.hospitals.importing import latitude_sign_slips, save_parsed
 from webapp.hospitals.models import Hospital
 from webapp.hospitals.parsers import FORMATS, ImportFormatError, parse_file
 
@@ -72,5 +72,12 @@ class Command(BaseCommand):
                                                      f"({record.name}): {reasons}"))
             if len(flagged) > MAX_PROBLEMS_SHOWN:
                 self.stdout.write(f"{name}: ... and {len(flagged) - MAX_PROBLEMS_SHOWN} more flagged rows")
+            # Left as the file gives them: the finder lists such a row under its town, apart.
+            for record, km in latitude_sign_slips(flagged):
+                self.stdout.write(self.style.WARNING(
+                    f"{name}: {record.unit} {record.line} ({record.name}): with the other sign, latitude "
+                    f"{-record.latitude} puts it {km:.0f} km from {record.city}, its stated city: the "
+                    "list probably lost a minus sign. Kept as listed (not corrected): check the "
+                    "position, fix the file and import it again."))
         if failed:
             raise CommandError(f"{len(failed)} of {len(files)} file(s) not imported: {', '.join(failed)}")
