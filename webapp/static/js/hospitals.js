@@ -83,8 +83,12 @@
     markers.clearLayers();
     if (!origin) return;
     var bounds = [[origin.lat, origin.lon]];
-    L.circleMarker([origin.lat, origin.lon], { radius: 8, color: "#b42318", weight: 3 })
+    var searchPoint = L.circleMarker([origin.lat, origin.lon], { radius: 8, color: "#b42318", weight: 3 })
       .bindTooltip(text.you).addTo(markers);
+    // The tooltip's focus listeners make Chrome put this SVG path in the tab order, with no name,
+    // between the map and the hospitals' markers. The point is the search's own, said in the
+    // results heading: no tab stop; hovered, it still says what it is.
+    if (searchPoint.getElement()) searchPoint.getElement().setAttribute("tabindex", "-1");
     results.forEach(function (hospital) {
       var position = [hospital.latitude, nearLongitude(hospital.longitude, origin.lon)];
       var popup = document.createElement("div");
