@@ -117,6 +117,15 @@ def _list(problems: dict[str, str]) -> None:
         print(f"  ... and {len(problems) - LISTED} more", file=sys.stderr)
 
 
+def unreadable_images(exc, split: Path, outcome: str) -> CliError:
+    """Name each image of `exc` (cxr.data.cache.UnreadableImages) that cannot be read on stderr,
+    one a line (the first LISTED, then a count), and return the CliError to raise: `outcome`
+    says what the command did not make. `data cache`, `train` and `evaluate` say it alike."""
+    print(f"{len(exc.failures)} image(s) of {split} cannot be read:", file=sys.stderr)
+    _list(exc.failures)
+    return CliError(f"{outcome}: fix or remove these files (and make the split again)")
+
+
 def run_split(args: argparse.Namespace) -> int:
     from cxr.data.index import read_index, task_frame
     from cxr.data.splits import default_split_path, describe_split, make_split, save_split
@@ -155,8 +164,6 @@ def run_cache(args: argparse.Namespace) -> int:
     try:
         images = cached_images(list(split["path"]), args.size, args.contrast, args.cache_dir)
     except UnreadableImages as exc:
-        print(f"{len(exc.failures)} image(s) of {args.split} cannot be read:", file=sys.stderr)
-        _list(exc.failures)
-        raise CliError("no cache written: fix or remove these files (and make the split again)") from None
+        raise unreadable_images(exc, args.split, "no cache written") from None
     print(f"cache ready: {images.shape[0]} images of {args.size}x{args.size}")
     return 0

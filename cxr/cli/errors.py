@@ -212,6 +212,16 @@ def writable_folder(path: Path, what: str) -> Path:
     return path
 
 
+def folder_to_fill(path: Path, what: str) -> Path:
+    """A folder a command makes (or fills) only at the end of its work, as `export` its model
+    folder: not a file, and its parent writable (made now), so that the work is not lost to a
+    name that was taken. The folder itself is not made."""
+    if path.exists() and not path.is_dir():
+        raise CliError(f"{what} {path} is a file, not a folder")
+    writable_folder(path.parent if str(path.parent) else Path("."), f"the folder of {what}")
+    return path
+
+
 def writable_file(path: Path, what: str) -> Path:
     """A file path whose folder exists or can be made and which is not a folder itself."""
     if path.is_dir():

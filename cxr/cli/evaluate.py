@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cxr.cli.errors import bootstrap_resamples, device, positive_int
+from cxr.cli.errors import bootstrap_resamples, device, positive_int, writable_folder
 
 
 def add_parser(subparsers) -> None:
@@ -32,16 +32,24 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cxr.cli.data import unreadable_images
+    from cxr.cli.loading import checked_checkpoint, checkpoint_file, checkpoint_split
     from cxr.cli.train import check_device
+    from cxr.data.cache import UnreadableImages
     from cxr.evaluation.markdown import format_estimate as fmt
     from cxr.evaluation.report import SUBSETS
     from cxr.training.evaluate import evaluate_run
 
     check_device(args.device)
+    # Every input and the output, before the model predicts anything.
+    checkpoint = checkpoint_file(args.run)
+    split_csv = checkpoint_split(checked_checkpoint(checkpoint), checkpoint, args.split_csv,
+                                 hint=": pass --split-csv with its new place")
+    writable_folder(args.out or checkpoint.parent, "--out" if args.out else "the run folder")
     try:
         result = evaluate_run(
-            args.run,
-            split_csv=args.split_csv,
+            checkpoint,
+            split_csv=split_csv,
             subsets=(args.subset,) if args.subset else SUBSETS,
             out_dir=args.out,
             n_boot=args.n_boot,
@@ -51,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
             cache_dir=args.cache_dir,
             tta=args.tta,
         )
-    except (FileNotFoundError, ValueError) as exc:  # no checkpoint, no split, empty subset
+    except UnreadableImages as exc:
+        raise unreadable_images(exc, split_csv, "nothing evaluated") from None
+    except ValueError as exc:  # not a split, a subset without images
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for name, report in result["subsets"].items():

@@ -5,7 +5,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from cxr.cli.errors import CliError, bootstrap_resamples
+from cxr.cli.errors import bootstrap_resamples, folder_to_fill, int_at_least
+
+# The guard gives each source-and-class group of at least 10 sampled images a centre of its own
+# (cxr.inference.guard.detectors) and scores by the 10th nearest training X-ray: a sample of a few
+# images left it without either (-5 ended in a LinAlgError).
+OOD_TRAIN_IMAGES = int_at_least(100, why=" (the OOD guard needs about 10 images per source and class)")
 
 
 def add_parser(subparsers) -> None:
@@ -22,8 +27,9 @@ def add_parser(subparsers) -> None:
                         help="add the test metrics of another evaluation run (e.g. "
                              "source=runs/x/eval_source/metrics.json); repeatable")
     parser.add_argument("--cache-dir", type=Path, help="preprocessed image cache (default: the training run's)")
-    parser.add_argument("--ood-max-train", type=int, default=3000,
-                        help="training images used to fit the OOD statistics")
+    parser.add_argument("--ood-max-train", type=OOD_TRAIN_IMAGES, default=3000,
+                        help="training images used to fit the OOD statistics, at least 100 (a "
+                             "smaller training set is used whole)")
     parser.add_argument("--lung-masks", type=Path, metavar="CXR_DIR",
                         help="X-ray folder with lung_masks/index.csv (e.g. ../shared/data/cxr): "
                              "measure how much of the heat maps lies on the lungs, for the card")
@@ -42,19 +48,9 @@ def parse_extra(items: list[str]) -> dict[str, Path]:
     return extra
 
 
-def check_checkpoint(path: Path) -> None:
-    """`path` must load as a checkpoint of `python -m cxr train` (a best.pt): anything else is a
-    CliError, before the export builds its folder."""
-    from cxr.training.loop import load_checkpoint
-
-    try:
-        load_checkpoint(path)
-    except Exception as exc:  # noqa: BLE001 - whatever fails to load is not a checkpoint we can export
-        raise CliError(f"{path} is not a checkpoint of `python -m cxr train` (a best.pt): "
-                       f"{type(exc).__name__}: {exc}") from None
-
-
 def run(args) -> int:
+    from cxr.cli.loading import checked_checkpoint, checkpoint_split
+
     try:
         extra = parse_extra(args.extra_metrics)
     except argparse.ArgumentTypeError as exc:
@@ -66,7 +62,10 @@ def run(args) -> int:
     if missing:
         print(f"error: not found: {', '.join(missing)}", file=sys.stderr)
         return 2
-    check_checkpoint(args.checkpoint)
+    # The split calibrates the model and fits its guard: checked, with --out, before the ONNX export.
+    checkpoint_split(checked_checkpoint(args.checkpoint), args.checkpoint,
+                     hint=": put it back where it was, or train again")
+    folder_to_fill(args.out, "--out")
     from cxr.export.bundle import export_model
 
     card = export_model(

@@ -1,10 +1,13 @@
-"""Loading the served model for a command: a missing or damaged model folder is a user error.
+"""Loading the served model or a training checkpoint for a command: a missing or damaged model
+folder, or a file that is not a checkpoint, is a user error.
 
 `load_predictor` raises `CliError` naming the folder and what is wrong with it (no model, a card
 that is not JSON or names no classes, a model.onnx or .npz file that cannot be read, a site
 calibration that does not fit), or a $CXR_ORT_THREADS that is not a number of threads, instead of
 letting a traceback out. A failure no file of the
-folder explains stays a traceback: it is a bug.
+folder explains stays a traceback: it is a bug. `checked_checkpoint` and `checkpoint_split`
+check a checkpoint of `python -m cxr train` and the split it names before `evaluate` or `export`
+starts its work (torch, through cxr.training).
 """
 from __future__ import annotations
 
@@ -77,3 +80,42 @@ def _parts(folder: Path) -> list[tuple[str, Callable[[], object]]]:
         (LUNG_FIELD_FILE, lambda: load_lung_field(folder / LUNG_FIELD_FILE)),
         (VERIFIER_FILE, lambda: load_verifier(folder / VERIFIER_FILE)),
     ]
+
+
+def checkpoint_file(run_or_checkpoint: Path) -> Path:
+    """`runs/x` -> `runs/x/best.pt`; a file as is; a CliError when there is none."""
+    path = run_or_checkpoint / "best.pt" if run_or_checkpoint.is_dir() else run_or_checkpoint
+    if not path.is_file():
+        raise CliError(f"no checkpoint at {path} (give a run folder of `python -m cxr train` or its best.pt)")
+    return path
+
+
+def checked_checkpoint(path: Path) -> dict:
+    """The checkpoint dict of `path`, which must load as a checkpoint of `python -m cxr train` (a
+    best.pt): anything else is a CliError, before the command makes any folder."""
+    from cxr.training.loop import load_checkpoint
+
+    try:
+        return load_checkpoint(path)[1]
+    except Exception as exc:  # noqa: BLE001 - whatever fails to load is not a checkpoint we can use
+        raise CliError(f"{path} is not a checkpoint of `python -m cxr train` (a best.pt): "
+                       f"{type(exc).__name__}: {exc}") from None
+
+
+def checkpoint_split(checkpoint: dict, path: Path, split_csv: Path | None = None, hint: str = "") -> Path:
+    """The split CSV to read: `split_csv` when given (it must exist), else the one the checkpoint
+    was trained on, as cxr.training.evaluate and cxr.export.bundle read it; a CliError naming it
+    when it is gone, with `hint` (how to name another one, where the command can)."""
+    from cxr.cli.errors import existing_file
+
+    if split_csv is not None:
+        return existing_file(split_csv, "--split-csv")
+    args = checkpoint.get("args") or {}
+    recorded = (checkpoint.get("split") or {}).get("csv") or (
+        args if isinstance(args, dict) else vars(args)).get("split_csv")
+    if not recorded:
+        raise CliError(f"{path} does not name the split it was trained on{hint}")
+    if not Path(recorded).is_file():
+        raise CliError(f"the split {recorded} that {path} was trained on does not exist (moved or "
+                       f"deleted?){hint}")
+    return Path(recorded)

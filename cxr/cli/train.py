@@ -12,6 +12,7 @@ from cxr.cli.errors import (
     device,
     existing_file,
     float_from,
+    folder_to_fill,
     image_size,
     int_at_least,
     non_negative_float,
@@ -129,6 +130,21 @@ def check_split_csv(path: Path) -> None:
         raise CliError(f"--split-csv: {exc}") from None
 
 
+def check_images(args: argparse.Namespace) -> None:
+    """Every image of the split decodes: builds the preprocessed cache the run then reads, so
+    that a missing or damaged image is named (as `data cache` names it) before any run folder is
+    made, not a traceback from inside the training."""
+    from cxr.cli.data import unreadable_images
+    from cxr.data.cache import UnreadableImages, cached_images
+    from cxr.data.splits import read_split
+
+    try:
+        cached_images(list(read_split(args.split_csv)["path"]), args.img_size, args.contrast,
+                      args.cache_dir)
+    except UnreadableImages as exc:
+        raise unreadable_images(exc, args.split_csv, "no run folder made") from None
+
+
 def run(args: argparse.Namespace) -> int:
     check_train_options(args)
     from cxr.training.loop import train
@@ -136,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
 
     check_device(args.device)
     check_split_csv(args.split_csv)
+    folder_to_fill(args.out, "--out")  # before the images are decoded
+    check_images(args)
     writable_folder(args.out, "--out")
     config = config_from_args(args, args.split_csv, args.out)
     try:

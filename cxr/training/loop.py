@@ -302,6 +302,11 @@ def train(config: TrainConfig, log=print) -> Path:
         correct_total = torch.zeros((), dtype=torch.int64, device=device)
         batches = [np.sort(order[step * config.batch_size:(step + 1) * config.batch_size])
                    for step in range(steps_per_epoch)]
+        if len(batches) > 1 and len(batches[-1]) == 1:
+            # A last batch of one image (33 images in batches of 8) cannot train: BatchNorm needs
+            # more than one value per channel, and small inputs (32 px) leave 1x1 feature maps.
+            # Left out of this epoch; the order is shuffled, so another image misses each epoch.
+            batches.pop()
         if resident:
             # The epoch's batches go to the device in one copy: a copy from pageable host memory
             # synchronises the stream, so one per step kept the GPU from running ahead.
