@@ -1,5 +1,6 @@
 """A hospital or other health facility that a patient may be referred to."""
 import re
+from dataclasses import dataclass
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -71,6 +72,14 @@ class Hospital(models.Model):
     def takes_the_public(self) -> bool:
         return self.category in PUBLIC_CATEGORIES
 
+    def category_label(self) -> str:
+        """The category's name; for a row of a known list without a type column, what every
+        row of that list is ("COVID-19 referral hospital"), rather than "Type not listed"."""
+        known = KNOWN_LISTS.get(self.source)
+        if self.category == self.Category.UNKNOWN and not self.type and known and known.every_row:
+            return str(known.every_row)
+        return str(self.get_category_display())
+
     def flag_messages(self) -> list[str]:
         from .checks import flag_message
 
@@ -96,3 +105,27 @@ class Hospital(models.Model):
 # Suggested by default: hospitals that take anyone who walks in (a source without a type column
 # gives UNKNOWN; the Indonesian list, for instance, names COVID-19 referral hospitals only).
 PUBLIC_CATEGORIES = (Hospital.Category.GENERAL, Hospital.Category.UNKNOWN)
+
+
+@dataclass(frozen=True)
+class KnownList:
+    """A public hospital list, by the source name the importer gives it by default ("hifld", or
+    a CSV's file name: webapp.hospitals.parsers.parse_file): what the finder credits it with."""
+    title: str
+    origin: str          # where it was published, named and linked
+    url: str
+    licence: str
+    licence_url: str = ""
+    every_row: str = ""  # what each of its rows is, where it has no type column
+
+
+# The lists of the shared data folder (its SOURCES.md); rows of any other source are credited by
+# their source name, saying that their origin and licence are not recorded.
+KNOWN_LISTS = {
+    "hifld": KnownList(_("HIFLD Hospitals (United States)"), _("HIFLD Open Data, US Department of Homeland Security"),
+                       "https://hifld-geoplatform.opendata.arcgis.com/", _("public use")),
+    "indonesia_covid_referral_hospitals": KnownList(
+        _("Indonesian COVID-19 referral hospital list"), "hndryno/covid-mobile-app",
+        "https://github.com/hndryno/covid-mobile-app", _("MIT licence"), "https://opensource.org/license/mit",
+        every_row=_("COVID-19 referral hospital")),
+}

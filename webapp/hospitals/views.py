@@ -19,10 +19,13 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.db.models import Max
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.formats import number_format
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -30,7 +33,7 @@ from webapp.middleware import CONTENT_SECURITY_POLICY
 
 from . import places
 from .forms import NearestForm
-from .models import Hospital
+from .models import KNOWN_LISTS, Hospital
 from .nearest import (
     FAR_KM,
     OUTSIDE_KM,
@@ -52,7 +55,7 @@ def hospital_json(h: Hospital) -> dict:
     return {
         "id": h.id, "name": h.name, "address": h.address, "place": h.place, "phone": h.phone,
         "phones": [{"text": text, "href": href} for text, href in h.phone_numbers()],
-        "type": h.type, "category": h.category, "category_label": str(h.get_category_display()),
+        "type": h.type, "category": h.category, "category_label": h.category_label(),
         "takes_the_public": h.takes_the_public, "beds": h.beds,
         # What the import checks found doubtful about its address or position (may be empty).
         "warnings": h.flag_messages(),
@@ -84,6 +87,32 @@ def listed_here_json(hospitals: list[Hospital], origin: places.Place) -> dict | 
                       "check where it is before you go.") % {"place": places.title_case(h.city.split(",")[0])},
         } for h in hospitals],
     }
+
+
+def list_credits() -> list[str]:
+    """One line (HTML) per source of the stored hospitals: a known list (KNOWN_LISTS) with its
+    origin, licence and date; any other by its source name. The date is the latest of the rows'
+    own dates, or, for a list without dates, when it was imported."""
+    lines = []
+    sources = (Hospital.objects.values("source").annotate(dated=Max("source_date"), imported=Max("created_at"))
+               .order_by("source"))
+    for row in sources:
+        if row["dated"]:
+            date = _("dated up to %(date)s") % {"date": date_format(row["dated"], "DATE_FORMAT")}
+        else:
+            date = _("the list gives no date; imported %(date)s") % {
+                "date": date_format(timezone.localtime(row["imported"]).date(), "DATE_FORMAT")}
+        known = KNOWN_LISTS.get(row["source"])
+        if known is None:
+            lines.append(format_html(_("{name}: {date}. Its origin and licence are not recorded here."),
+                                     name=row["source"], date=date))
+            continue
+        licence = format_html('<a href="{}">{}</a>', known.licence_url, known.licence) if known.licence_url \
+            else known.licence
+        lines.append(format_html(_("{title}, from {origin} ({licence}): {date}."), title=known.title,
+                                 origin=format_html('<a href="{}">{}</a>', known.url, known.origin),
+                                 licence=licence, date=date))
+    return lines
 
 
 def km_text(km: float, decimals: int = 0) -> str:
@@ -190,6 +219,7 @@ def nearest(request):
         "form": form, "answer": answer, "here": here, "map_config": map_config,
         "place_suggestions": form.place_suggestions() if form.is_bound and not answer else None,
         "open_count": Hospital.objects.filter(status=Hospital.Status.OPEN).count(),
+        "list_credits": list_credits(),
         "tiles_configured": bool(settings.HOSPITAL_MAP_TILES),
     })
     if policy := page_csp():
