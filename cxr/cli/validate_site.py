@@ -17,8 +17,13 @@ prediction sets, label threshold and a per-class rescaling fitted on the site's 
 (`CXR_SITE_CALIBRATION`) then read every X-ray through it. `--site-calibration FILE` instead
 validates readings made through an existing calibration, on new labelled cases.
 
-Exit status 0 when the report (and any calibration asked for) was written, 2 on bad input, 3 when
-the report was written but too few cases were read for a calibration.
+Every path of labels.csv must lie inside FOLDER (absolute paths and `..` are refused). A rerun
+into the same --out first removes the previous run's files there (report.json, report.md,
+reliability.png, cases.csv), so none stays beside a report that does not describe it.
+
+Exit status 0 when the report (and any calibration asked for) was written, 2 on bad input
+(including a FOLDER from which none of the listed files could be read: no report is written), 3
+when the report was written but too few cases were read for a calibration.
 """
 from __future__ import annotations
 
@@ -26,9 +31,10 @@ import argparse
 import csv
 import json
 import os
+import posixpath
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from cxr.cli.errors import (
     CliError,
@@ -42,6 +48,8 @@ from cxr.labels import TASKS, class_label
 
 # Beside report.md: every case and what the model said about it.
 CASES_CSV = "cases.csv"
+# Every file the command writes into --out (a rerun removes the previous run's first).
+OUTPUTS = ("report.json", "report.md", "reliability.png", CASES_CSV)
 # Refused files listed by name in report.md before "and N more" (all are in CASES_CSV).
 MAX_LISTED = 20
 # cxr.evaluation.local_calibration.MIN_SITE_CASES, for --help (which must not need the [train]
@@ -97,6 +105,9 @@ def read_labels(path: Path, classes: list[str]) -> list[tuple[str, str]]:
                 name = (row["file"] or "").strip()
                 if not name:
                     raise ValueError(f"{path}, line {number}: no file name")
+                if outside_folder(name):
+                    raise ValueError(f"{path}, line {number}: {name} is not inside the X-ray folder: give "
+                                     "each file's path relative to FOLDER (e.g. ward2/0001.png)")
                 lines.setdefault(os.path.normpath(name), []).append(number)
                 rows.append((name, label))
         except csv.Error as exc:  # a stray quote, a field over the csv module's size limit
@@ -115,6 +126,14 @@ def read_labels(path: Path, classes: list[str]) -> list[tuple[str, str]]:
     return rows
 
 
+def outside_folder(name: str) -> bool:
+    """Whether a labels file's path leaves the X-ray folder: absolute (/etc/passwd, C:\\x.png) or
+    climbing out of it (../x.png, ward/../../x.png)."""
+    posix = name.replace("\\", "/")
+    return (PurePosixPath(posix).is_absolute() or bool(PureWindowsPath(name).drive)
+            or posixpath.normpath(posix).split("/")[0] == "..")
+
+
 def run(args: argparse.Namespace) -> int:
     try:  # the report's figures and statistics: the [train] extra, not the web app's install
         from cxr.evaluation.markdown import format_estimate, table
@@ -131,6 +150,12 @@ def run(args: argparse.Namespace) -> int:
     results = predictor.predict_batch([args.folder / name for name, _ in rows], errors="return")
     unreadable = [{"file": name, "error": r.code, "message": str(r.message)}
                   for (name, _), r in zip(rows, results, strict=True) if isinstance(r, ImageError)]
+    if len(unreadable) == len(rows):  # a wrong FOLDER, not a site with too few cases
+        first = args.folder / unreadable[0]["file"]
+        example = unreadable[0]["message"]
+        raise CliError(f"none of the {len(rows)} files listed in {args.labels} could be read from "
+                       f"{args.folder} (the first: {example if str(first) in example else f'{first}: {example}'}): "
+                       "is it the folder the file column's paths are relative to?")
     if unreadable:
         print(f"could not read {len(unreadable)} of {len(rows)} files:", file=sys.stderr)
         for item in unreadable:
@@ -152,6 +177,8 @@ def run(args: argparse.Namespace) -> int:
         report["site_calibration"] = {"file": str(args.site_calibration), "cases": predictor.site.cases,
                                       "fitted_at": predictor.site.fitted_at}
     args.out.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUTS:  # a previous run's: none may stay beside a report that does not show it
+        (args.out / name).unlink(missing_ok=True)
     write_cases(args.out / CASES_CSV, rows, results, predictor.classes)
     reliability = report.pop("reliability", None)
     if reliability:
