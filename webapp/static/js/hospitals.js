@@ -236,6 +236,11 @@
           if (answer.data.errors && answer.data.errors.place) {
             var message = canLocate ? answer.data.message : answer.data.message_without_location_button || answer.data.message;
             showPlaceError(message, answer.data.suggestions);
+            // The last search's list and markers would read as this one's answer ("Nearest
+            // open hospitals to Surabaya" under "We could not find “Sekupang”"): gone, as on the
+            // server's page for a place not found.
+            resultsSection.replaceChildren();
+            drawMarkers(null);
             return;
           }
           throw new Error(answer.data.message);
