@@ -1,7 +1,9 @@
 """`python -m cxr validate-site FOLDER --labels labels.csv`: check the model at your hospital.
 
 labels.csv has a `file` column (relative to FOLDER) and a `label` column (covid, pneumonia or
-normal: the diagnosis established independently of this model). Every file is read as the app
+normal: the diagnosis established independently of this model), read as the web app's site check
+reads its labels (cxr.inference.site_check.read_labels_csv: a comma, semicolon or tab between the
+columns, their names in any case, Windows paths). Every file is read as the app
 reads it; the report compares the local numbers with the model card's (its out-of-source fit's
 labelled readings; a card without one, its accuracy on new patients of its training
 collections) and ends in a plain verdict that says what to do next, with how many more cases
@@ -30,7 +32,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import posixpath
 import sys
 from datetime import UTC, datetime
@@ -44,7 +45,7 @@ from cxr.cli.errors import (
     writable_file,
     writable_folder,
 )
-from cxr.labels import TASKS, class_label
+from cxr.labels import TASKS
 
 # Beside report.md: every case and what the model said about it.
 CASES_CSV = "cases.csv"
@@ -61,7 +62,9 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("validate-site", help="measure the model on your labelled X-rays")
     parser.add_argument("folder", type=Path, metavar="FOLDER", help="folder holding the X-ray files")
     parser.add_argument("--labels", type=Path, required=True, metavar="CSV",
-                        help="CSV with the columns file and label, one row per X-ray: file is its path "
+                        help="CSV with the columns file and label (separated by commas, semicolons or "
+                             "tabs; named in any case; read as the web app's site check reads it), one "
+                             "row per X-ray: file is its path "
                              "relative to FOLDER (e.g. ward2/0001.png); label is the diagnosis "
                              "established without this model, one of the model's classes: "
                              f"{', '.join(TASKS['3class'])} (a binary model: {' or '.join(TASKS['binary'])}). "
@@ -87,34 +90,29 @@ def add_parser(subparsers) -> None:
 
 def read_labels(path: Path, classes: list[str]) -> list[tuple[str, str]]:
     """(file, label) rows; raises ValueError naming the first bad row, or every file named twice
-    (each X-ray is one case: a repeated row would count twice and narrow every interval). A label
-    may be spelt as `cxr data import` maps class folders and the web app's site check reads its
-    labels (cxr.labels.class_label: COVID-19 -> covid, Viral Pneumonia -> pneumonia, ...)."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        try:
-            reader = csv.DictReader(f)
-            if not reader.fieldnames or not {"file", "label"} <= set(reader.fieldnames):
-                raise ValueError(f"{path} needs the columns file,label (has {reader.fieldnames})")
-            rows, lines = [], {}
-            for row in reader:
-                number = reader.line_num
-                label = class_label(row["label"] or "")
-                if label not in classes:
-                    raise ValueError(f"{path}, line {number}: label {row['label']!r} is not one of {classes} "
-                                     "(or a spelling of one that `cxr data import` accepts, such as COVID-19)")
-                name = (row["file"] or "").strip()
-                if not name:
-                    raise ValueError(f"{path}, line {number}: no file name")
-                if outside_folder(name):
-                    raise ValueError(f"{path}, line {number}: {name} is not inside the X-ray folder: give "
-                                     "each file's path relative to FOLDER (e.g. ward2/0001.png)")
-                lines.setdefault(os.path.normpath(name), []).append(number)
-                rows.append((name, label))
-        except csv.Error as exc:  # a stray quote, a field over the csv module's size limit
-            raise ValueError(f"{path}, line {reader.line_num}: not readable as CSV ({exc})") from None
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at position "
-                             f"{exc.start}): save it as UTF-8 (in a spreadsheet: CSV UTF-8)") from None
+    (each X-ray is one case: a repeated row would count twice and narrow every interval). The file
+    is read as the web app's site check reads it (cxr.inference.site_check.read_labels_csv:
+    columns separated by a comma, semicolon or tab and named in any case, Windows paths); a label
+    may be spelt as `cxr data import` maps class folders (cxr.labels.class_label: COVID-19 ->
+    covid, Viral Pneumonia -> pneumonia, ...). OSError when the file cannot be read."""
+    from cxr.inference.site_check import LabelsFileError, read_labels_csv
+
+    try:
+        label_rows = read_labels_csv(path.read_bytes())
+    except LabelsFileError as exc:
+        raise ValueError(_labels_file_problem(path, exc)) from None
+    rows, lines = [], {}
+    for row in label_rows:
+        if row.truth not in classes:
+            raise ValueError(f"{path}, line {row.line}: label {row.label!r} is not one of {classes} "
+                             "(or a spelling of one that `cxr data import` accepts, such as COVID-19)")
+        if not row.file:
+            raise ValueError(f"{path}, line {row.line}: no file name")
+        if outside_folder(row.file):
+            raise ValueError(f"{path}, line {row.line}: {row.file} is not inside the X-ray folder: give "
+                             "each file's path relative to FOLDER (e.g. ward2/0001.png)")
+        lines.setdefault(posixpath.normpath(row.file), []).append(row.line)
+        rows.append((row.file, row.truth))
     if not rows:
         raise ValueError(f"{path} lists no files")
     repeated = [(name, numbers) for name, numbers in lines.items() if len(numbers) > 1]
@@ -124,6 +122,17 @@ def read_labels(path: Path, classes: list[str]) -> list[tuple[str, str]]:
         raise ValueError(f"{path} names {len(repeated)} file(s) more than once: {shown}{more}. List each "
                          "X-ray once, with the one diagnosis established for it")
     return rows
+
+
+def _labels_file_problem(path: Path, exc) -> str:
+    """The command line's sentence for a labels file that is not a labels CSV (LabelsFileError)."""
+    if exc.code == "not_utf8":
+        return (f"{path} is not UTF-8 text (byte {exc.params['byte']:#04x} at position {exc.params['position']}): "
+                "save it as UTF-8 (in a spreadsheet: CSV UTF-8)")
+    if exc.code == "no_columns":
+        return (f"{path} needs the columns file,label in its first line, separated by commas, semicolons or "
+                f"tabs (has: {', '.join(exc.params['columns']) or 'nothing'})")
+    return f"{path}, line {exc.params['line']}: not readable as CSV ({exc.params['problem']})"
 
 
 def outside_folder(name: str) -> bool:

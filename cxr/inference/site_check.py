@@ -9,15 +9,20 @@ into a diagnosis.
 
 Used by the web app's site validation page (which may import only cxr.inference) and by the
 toolkit's fuller report (cxr.evaluation.site_validation: bootstrap intervals, AUC, reliability
-plot), so both judge by the same rules and the same numbers.
+plot), so both judge by the same rules and the same numbers. Both read the labels file with
+`read_labels_csv`, so a file the page takes is one `cxr validate-site` takes.
 """
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from cxr.labels import class_label
 
 # Below this many labelled readings an accuracy's 95% interval is wider than about +/- 0.1:
 # too wide to judge anything.
@@ -501,3 +506,87 @@ def _top_class_verdict(top_class: Mapping, split: str, seen: Mapping, unseen: Ma
     return {"code": "inconclusive", "params": {**params, "cases_to_decide": needed},
             "text": f"Inconclusive: {observed}; the interval includes {reference}. "
                     f"{_decide_text(value, n, needed, 'read X-rays')} {basis}"}
+
+
+# --- the labels file ------------------------------------------------------------------------
+# What a site's labels file may separate its columns with: a spreadsheet saves CSV with `;` where
+# the decimal mark is a comma (Indonesia, most of Europe), and some tools export tabs.
+LABELS_DELIMITERS = (",", ";", "\t")
+LABELS_COLUMNS = ("file", "label")
+
+
+class LabelsFileError(ValueError):
+    """A labels file that cannot be read as a CSV with the columns file and label. `code` says
+    why and `params` holds its details, so that each reader words it in its own language; str()
+    is the English sentence.
+
+    - not_utf8: `byte` and `position` of the first byte that is not UTF-8;
+    - no_columns: `columns`, the names of the first line as read (trimmed, lower case);
+    - not_csv: `line` and `problem` (csv.Error: a stray quote, a field over the csv module's limit).
+    """
+
+    def __init__(self, code: str, message: str, **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class LabelRow:
+    """One row of a labels file: where it ends in the file (line 1 holds the column names), the
+    file's path as written (trimmed, a Windows path's backslashes made `/`), the label as written,
+    and the class it names (cxr.labels.class_label: COVID-19 -> covid; an unknown label comes
+    back as its slug, which no model's classes hold)."""
+
+    line: int
+    file: str
+    label: str
+    truth: str
+
+
+def read_labels_csv(data: bytes) -> list[LabelRow]:
+    """The rows of a site's labels file (`data`: its bytes), blank lines left out; LabelsFileError
+    when it is not such a file. Columns may be separated by a comma, a semicolon or a tab (the
+    one with which the first line names both columns), named in any case with spaces around, in
+    any order beside other columns; the file may start with a UTF-8 byte order mark (Excel's CSV
+    UTF-8). The checks of the rows (labels the model knows, names listed twice, where the files
+    are) are each reader's: the web page pairs names with uploads, the command line with a
+    folder."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LabelsFileError("not_utf8", f"the labels file is not UTF-8 text (byte {exc.object[exc.start]:#04x} "
+                              f"at position {exc.start})", byte=exc.object[exc.start], position=exc.start) from None
+    first_line = text.splitlines()[0] if text else ""
+    # The separator that makes the first line name both columns; else (to name what it has) the
+    # one it holds most of.
+    delimiter = next((d for d in LABELS_DELIMITERS if set(LABELS_COLUMNS) <= set(_column_names(first_line, d))),
+                     max(LABELS_DELIMITERS, key=first_line.count))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [(name or "").strip().lower() for name in next(reader, [])]
+        if not set(LABELS_COLUMNS) <= set(header):
+            raise LabelsFileError("no_columns", "the labels file needs the columns file and label in its first "
+                                  f"line; it has: {', '.join(header) or 'none'}", columns=header)
+        file_at, label_at = header.index("file"), header.index("label")
+        rows = []
+        for cells in reader:
+            name = _cell(cells, file_at).replace("\\", "/")
+            label = _cell(cells, label_at)
+            if name or label:
+                rows.append(LabelRow(reader.line_num, name, label, class_label(label)))
+    except csv.Error as exc:
+        raise LabelsFileError("not_csv", f"the labels file is not readable as CSV: line {reader.line_num}: {exc}",
+                              line=reader.line_num, problem=str(exc)) from None
+    return rows
+
+
+def _column_names(line: str, delimiter: str) -> list[str]:
+    try:
+        return [name.strip().lower() for name in next(csv.reader([line], delimiter=delimiter), [])]
+    except csv.Error:
+        return []
+
+
+def _cell(cells: list[str], index: int) -> str:
+    return cells[index].strip() if index < len(cells) else ""

@@ -36,7 +36,8 @@ def test_a_row_outside_the_folder_is_refused(name, cxr_dir, xray_paths, tmp_path
     labels = _labels(tmp_path, [(first, "covid"), (name, "normal")])
     assert main(["validate-site", str(cxr_dir), "--labels", str(labels), "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
-    assert f"line 3: {name} is not inside the X-ray folder" in err, err
+    shown = name.replace("\\", "/")  # a Windows path as read: C:/xrays/x.png
+    assert f"line 3: {shown} is not inside the X-ray folder" in err, err
     assert not (tmp_path / "r" / "report.md").exists()
 
 

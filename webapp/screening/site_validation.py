@@ -30,8 +30,6 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cxr.labels import class_label
-
 from .engine import ModelUnavailable, get_predictor
 from .models import SiteValidation
 from .screen import human_size
@@ -86,52 +84,42 @@ def _listed(problems: list[str]) -> list[str]:
 
 def read_labels(labels_file, classes: list[str]) -> tuple[list[tuple[str, str]], set[str], list[str]]:
     """(file name, label) rows of the uploaded CSV that are right, every file name it lists, and
-    the problems of its other lines. ValidationRefused when it cannot be read as such a CSV."""
+    the problems of its other lines. ValidationRefused when it cannot be read as such a CSV. Read
+    as `cxr validate-site` reads its labels (cxr.inference.site_check.read_labels_csv: a comma,
+    semicolon or tab between the columns, their names in any case, Windows paths), of which the
+    page keeps each file's name: the uploads carry no folders."""
+    from cxr.inference.site_check import LabelsFileError, read_labels_csv
+
     if labels_file is None:
         raise ValidationRefused([_("Choose the labels file (a CSV with the columns file,label).")])
     if labels_file.size > MAX_LABELS_BYTES:
         raise ValidationRefused([_("The labels file is %(size)s; the limit is %(limit)s.") % {
             "size": human_size(labels_file.size), "limit": human_size(MAX_LABELS_BYTES)}])
     try:
-        text = labels_file.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationRefused([_("The labels file is not a text (UTF-8) CSV file.")]) from None
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    try:
-        return _read_rows(reader, classes)
-    except csv.Error as exc:  # a stray quote, a field over the csv module's size limit
-        raise ValidationRefused([_("The labels file is not a CSV file this page can read: line "
-                                   "%(line)s: %(problem)s.") % {"line": reader.line_num, "problem": exc}]) from None
-
-
-def _read_rows(reader: csv.DictReader, classes: list[str]) -> tuple[list[tuple[str, str]], set[str], list[str]]:
-    """read_labels's rows, listed names and problems (csv.Error passes through)."""
-    columns = [(name or "").strip().lower() for name in reader.fieldnames or []]
-    if not {"file", "label"} <= set(columns):
-        raise ValidationRefused([_("The labels file needs the columns file and label in its first "
-                                   "line; it has: %(columns)s.") % {"columns": ", ".join(columns) or "—"}])
-    reader.fieldnames = columns
+        label_rows = read_labels_csv(labels_file.read())
+    except LabelsFileError as exc:
+        if exc.code == "not_utf8":
+            problem = _("The labels file is not a text (UTF-8) CSV file.")
+        elif exc.code == "no_columns":
+            problem = _("The labels file needs the columns file and label in its first line; it has: "
+                        "%(columns)s.") % {"columns": ", ".join(exc.params["columns"]) or "—"}
+        else:  # a stray quote, a field over the csv module's size limit
+            problem = _("The labels file is not a CSV file this page can read: line %(line)s: "
+                        "%(problem)s.") % exc.params
+        raise ValidationRefused([problem]) from None
     rows, listed, problems = [], [], []
-    for number, row in enumerate(reader, start=2):
-        name = PurePath((row.get("file") or "").strip().replace("\\", "/")).name
-        # COVID-19, Viral Pneumonia, healthy...: the spellings `cxr data import` and `cxr validate-site` accept.
-        label = class_label(row.get("label") or "")
-        if not name and not label:
-            continue  # a blank line
+    for row in label_rows:
+        name = PurePath(row.file).name
         if name:
             listed.append(name)
         if not name:
-            problems.append(_("Line %(line)s: no file name.") % {"line": number})
-        elif label not in classes:
+            problems.append(_("Line %(line)s: no file name.") % {"line": row.line})
+        elif row.truth not in classes:  # COVID-19, Viral Pneumonia...: cxr.labels.class_label's spellings
             problems.append(_("Line %(line)s: the label “%(label)s” of %(file)s is not one of: "
                               "%(classes)s (or a spelling of one such as COVID-19 or Viral Pneumonia).") % {
-                "line": number, "label": row.get("label") or "", "file": name, "classes": ", ".join(classes)})
+                "line": row.line, "label": row.label, "file": name, "classes": ", ".join(classes)})
         else:
-            rows.append((name, label))
+            rows.append((name, row.truth))
     if not listed and not problems:
         raise ValidationRefused([_("The labels file lists no files.")])
     repeated = sorted(name for name, count in Counter(listed).items() if count > 1)
