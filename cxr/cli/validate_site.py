@@ -220,9 +220,7 @@ def run(args: argparse.Namespace) -> int:
             ("prediction sets hold the true class", format_estimate(report["set_coverage"]), "n/a"),
             ("refused as not a chest X-ray", format_estimate(report["refused_share"]), _refusal_card(report["card"])),
         ]), "",
-        table(("class", "sensitivity (95% CI)", "specificity (95% CI)"),
-              [(name, format_estimate(m.get("sensitivity")), format_estimate(m.get("specificity")))
-               for name, m in per_class.items()]), "",
+        *_per_class_lines(per_class, report.get("per_class_labelled") or {}),
         f"95% intervals: {report['intervals']['site']} The model card's figures are given with the "
         "intervals the card states for them.", "",
         "Cases needed for a 95% interval of labelled accuracy this wide: "
@@ -237,6 +235,27 @@ def run(args: argparse.Namespace) -> int:
     if args.calibration_out:
         return _write_calibration(args, predictor, reliability, report.get("calibrated_here"))
     return 0
+
+
+def _per_class_lines(by_top_class: dict, by_label: dict) -> list[str]:
+    """The report's per-class table: sensitivity and specificity of every read X-ray, counted by the
+    model's most likely class and by the label the app shows (site_check.per_class_label_counts)."""
+    from cxr.evaluation.markdown import format_estimate, table
+
+    if not by_top_class:
+        return []
+    return [
+        "Per class, over every read X-ray. *Most likely class*: the class the model gave the highest "
+        "chance, also where the app shows the reading as uncertain (no label). *Label shown*: what the "
+        "app tells its user; an uncertain reading counts as not finding the class (sensitivity) and as "
+        "not naming it (specificity).", "",
+        table(("class", "sensitivity, most likely class (95% CI)", "specificity, most likely class (95% CI)",
+               "sensitivity, label shown (95% CI)", "specificity, label shown (95% CI)", "X-rays of the class"),
+              [(name, format_estimate(m.get("sensitivity")), format_estimate(m.get("specificity")),
+                format_estimate((by_label.get(name) or {}).get("sensitivity")),
+                format_estimate((by_label.get(name) or {}).get("specificity")), m["cases"])
+               for name, m in by_top_class.items()]), "",
+    ]
 
 
 def write_cases(path: Path, rows: list[tuple[str, str]], results: list, classes: list[str]) -> None:
@@ -347,11 +366,26 @@ def _write_calibration(args: argparse.Namespace, predictor, read: dict | None, w
     calibration = fit_site_calibration(read["probs"], read["y"], predictor.classes, predictor.version,
                                        site=args.site, what_if=what_if)
     calibration.save(args.calibration_out)
-    labels = ("labels nothing (no threshold kept its labels right 90% of the time)"
-              if calibration.label_threshold is None
-              else f"labels readings with a top probability of at least {calibration.label_threshold:.3f}")
-    print(f"site calibration: {args.calibration_out} (fitted on {calibration.cases} read cases; {labels})")
+    print(f"site calibration: {args.calibration_out} (fitted on {calibration.cases} read cases; "
+          f"{label_note(calibration.label_threshold, what_if)})")
     return 0
+
+
+def label_note(threshold: float | None, what_if: dict | None) -> str:
+    """What a written site calibration labels, and whether the report's what-if measured it. The
+    calibration is fitted on all the read cases (its threshold on half of them); each what-if draw
+    on half of them (its threshold on a quarter), which can hold too few labelled readings for any
+    threshold: then the report says "nothing labelled in any draw" while the calibration labels."""
+    if threshold is None:
+        return "labels nothing (no threshold kept its labels right 90% of the time)"
+    text = f"labels readings with a top probability of at least {threshold:.3f}"
+    measured = ((what_if or {}).get("measured") or {}).get("labelled_accuracy") or {}
+    if what_if and measured.get("mean") is None:
+        text += ("; how often these labels are right here is not measured: the report's what-if, "
+                 f"calibrating on halves of these cases ({what_if['calibration_cases']}), labelled nothing "
+                 "in any draw. Check it on new labelled cases with --site-calibration before relying on its "
+                 "labels")
+    return text
 
 
 def _what_if_lines(what_if: dict | None, read: int) -> list[str]:
@@ -374,7 +408,9 @@ def _what_if_lines(what_if: dict | None, read: int) -> list[str]:
         f"{what_if['target']:.0%} right on the other), the rest measure. Mean [2.5th, 97.5th percentile of the halves]. "
         f"A class is ruled out of a set only where that other half held at least {min_cases_to_rule_out(what_if['confidence'])} of "
         f"it, and a label threshold needs at least {MIN_LABELLED} labelled readings there: with fewer, sets keep "
-        "the class and nothing is labelled.", "",
+        "the class and nothing is labelled. A calibration written with --calibration-out is fitted on all "
+        f"{read} read cases (its threshold on half of them), so it can label readings where these halves "
+        "labelled nothing; how often its labels are right is then not measured here.", "",
         table(("measure", "calibrated at this site"), [
             (f"{what_if['confidence']:.0%} sets hold the true class", spread("set_coverage")),
             ("mean set size, classes seen here", spread("mean_set_size_seen", 2)),

@@ -158,6 +158,26 @@ def per_class_counts(read: Sequence[SiteCase], classes: Sequence[str]) -> dict[s
     return out
 
 
+def per_class_label_counts(read: Sequence[SiteCase], classes: Sequence[str]) -> dict[str, dict]:
+    """Per class, over every read X-ray and the label the app shows (not the top class): cases,
+    sensitivity (its cases labelled that class; an uncertain reading, which has no label, counts
+    as not found) and specificity (the other cases not labelled that class; an uncertain reading
+    counts as not naming it), as proportions with Wilson intervals. Beside `per_class_counts`, it
+    says what a user of the app is told, not what the model ranked first."""
+    if not read:
+        return {}
+    out = {}
+    for name in classes:
+        positive = [c for c in read if c.truth == name]
+        negative = [c for c in read if c.truth != name]
+        out[name] = {
+            "cases": len(positive),
+            "sensitivity": proportion(sum(c.label == name for c in positive), len(positive)),
+            "specificity": proportion(sum(c.label != name for c in negative), len(negative)),
+        }
+    return out
+
+
 def calibration_bins(read: Sequence[SiteCase], classes: Sequence[str],
                      n_bins: int = CALIBRATION_BINS) -> list[dict]:
     """The site's calibration plot as data: per bin of the chance the model gave its most likely
