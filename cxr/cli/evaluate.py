@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from cxr.cli.errors import bootstrap_resamples, device, positive_int, writable_folder
+from cxr.cli.errors import CliError, bootstrap_resamples, device, positive_int, writable_folder
+from cxr.cli.loading import TRUSTED_CHECKPOINT
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="evaluate a trained model on its validation and test sets"
     )
-    parser.add_argument("run", type=Path, help="run folder (with best.pt) or a checkpoint file")
+    parser.add_argument("run", type=Path,
+                        help="run folder (with best.pt) or a checkpoint file. " + TRUSTED_CHECKPOINT)
     parser.add_argument("--split-csv", type=Path,
                         help="split to evaluate on (default: the one the model was trained on)")
     parser.add_argument("--subset", choices=["val", "test"],
@@ -62,8 +63,7 @@ def run(args: argparse.Namespace) -> int:
     except UnreadableImages as exc:
         raise unreadable_images(exc, split_csv, "nothing evaluated") from None
     except ValueError as exc:  # not a split, a subset without images
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise CliError(str(exc)) from None
     for name, report in result["subsets"].items():
         print(f"{name:5s} n={report['n']:5d}  accuracy {fmt(report['accuracy'])}  "
               f"macro AUC {fmt(report['macro_auc'])}  ECE {fmt(report['ece'])}")

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from cxr.cli.errors import bootstrap_resamples, folder_to_fill, int_at_least
+from cxr.cli.errors import CliError, bootstrap_resamples, folder_to_fill, int_at_least
+from cxr.cli.loading import TRUSTED_CHECKPOINT
 
 # The guard gives each source-and-class group of at least 10 sampled images a centre of its own
 # (cxr.inference.guard.detectors) and scores by the 10th nearest training X-ray: a sample of a few
@@ -21,7 +21,8 @@ def add_parser(subparsers) -> None:
                     "validation split and the OOD guard on its training split, measure it on "
                     "the test split and a non-X-ray set, and write model_card.json.",
     )
-    parser.add_argument("checkpoint", type=Path, help="runs/<name>/best.pt")
+    parser.add_argument("checkpoint", type=Path,
+                        help="runs/<name>/best.pt. " + TRUSTED_CHECKPOINT)
     parser.add_argument("--out", type=Path, required=True, help="model directory, e.g. models/bundled")
     parser.add_argument("--extra-metrics", action="append", default=[], metavar="NAME=METRICS_JSON",
                         help="add the test metrics of another evaluation run (e.g. "
@@ -54,14 +55,12 @@ def run(args) -> int:
     try:
         extra = parse_extra(args.extra_metrics)
     except argparse.ArgumentTypeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise CliError(str(exc)) from None
     missing = [str(p) for p in [args.checkpoint, *extra.values()] if not p.is_file()]
     if args.lung_masks is not None and not (args.lung_masks / "lung_masks" / "index.csv").is_file():
         missing.append(str(args.lung_masks / "lung_masks" / "index.csv"))
     if missing:
-        print(f"error: not found: {', '.join(missing)}", file=sys.stderr)
-        return 2
+        raise CliError(f"not found: {', '.join(missing)}")
     # The split calibrates the model and fits its guard: checked, with --out, before the ONNX export.
     checkpoint_split(checked_checkpoint(args.checkpoint), args.checkpoint,
                      hint=": put it back where it was, or train again")

@@ -16,6 +16,12 @@ from pathlib import Path
 
 from cxr.cli.errors import CliError
 
+# cxr.training.loop.load_checkpoint unpickles with torch.load(weights_only=False), which runs any
+# code a pickle holds; the checkpoints `train` writes would load with weights_only=True (tensors
+# and plain data only), but that loader is the training package's to change.
+TRUSTED_CHECKPOINT = ("A checkpoint is trusted code: loading it runs whatever Python a pickle holds, so give "
+                      "only checkpoints you made or got from someone you trust")
+
 
 def load_predictor(model: Path | None, site_calibration: Path | None = None, *, code: int = 2):
     """`Predictor.load(model, site_calibration=...)`, or a CliError with exit status `code`."""

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from cxr.cli.errors import (
+    CliError,
     UsageError,
     bootstrap_resamples,
     comma_separated,
@@ -60,8 +60,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             print(f"tables written to {write_tables(out)}")
         except FileNotFoundError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+            raise CliError(str(exc)) from None
         return 0
     train_options = {
         "pretrained": args.pretrained, "patience": args.patience,
@@ -85,8 +84,7 @@ def run(args: argparse.Namespace) -> int:
             concurrent=args.concurrent, plan_only=args.plan_only,
         )
     except ValueError as exc:  # unknown architecture, or a folder started with another setup
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise CliError(str(exc)) from None
     if args.plan_only:
         print(f"grid recorded in {out / 'sweep.json'}; tables in {out / 'tables.md'}")
         return 0

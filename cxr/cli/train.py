@@ -158,8 +158,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args, args.split_csv, args.out)
     try:
         out = train(config)
-    except WeightsUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except WeightsUnavailable as exc:  # no ImageNet weights offline, and none to download
+        raise CliError(str(exc)) from None
     print(f"run finished: {out}")
     return 0
