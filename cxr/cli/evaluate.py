@@ -4,7 +4,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cxr.cli.errors import CliError, bootstrap_resamples, device, positive_int, writable_folder
+from cxr.cli.errors import (
+    CliError,
+    bootstrap_resamples,
+    device,
+    positive_int,
+    seed,
+    writable_folder,
+)
 from cxr.cli.loading import TRUSTED_CHECKPOINT
 
 
@@ -21,7 +28,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", type=Path, help="output folder (default: the run folder)")
     parser.add_argument("--n-boot", type=bootstrap_resamples, default=1000,
                         help="bootstrap resamples for the 95%% CIs (at least 10)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the bootstrap, 0 to 2^32 - 1")
     parser.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda, cuda:1, mps")
     parser.add_argument("--batch-size", type=positive_int, default=32)
     parser.add_argument("--cache-dir", type=Path,

@@ -35,7 +35,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--plan-only", action="store_true",
                         help="record the grid in sweep.json (its rows show as not run) and write "
                              "the tables, training nothing")
-    parser.add_argument("--concurrent", type=int, default=1, metavar="N",
+    parser.add_argument("--concurrent", type=positive_int, default=1, metavar="N",
                         help="train N runs at once, one process each (a GPU has room for several)")
     parser.add_argument("--resident", choices=["auto", "yes", "no"], default="auto",
                         help="keep the training images on the device as uint8 (auto: on a GPU)")
