@@ -38,9 +38,13 @@ Local forms: when the text as typed names nothing, it is read again with a short
 informal names (`ALIASES`: "Jogja" is Yogyakarta, "Jaksel" Jakarta Selatan) and without an
 administrative prefix (`ADMIN_PREFIXES`: "Kec. Tebet", "Kab. Bogor", "City of Chicago").
 `not_found(text)` then says why nothing matched: a kecamatan, kelurahan or village the place data
-lacks (with the town the lists' own addresses put it in, where they do), or, for a misspelt name,
-the closest place names (`close_places`, difflib over the names above) to offer as "Did you
-mean ...?" links. A close name is only ever offered, never searched in the typed one's stead.
+lacks (with the town the lists' own addresses put it in, where they do: "Kec. Tebet", or a name
+of the addresses typed without "Kec.", "Cilandak"), or, for a misspelt name, the closest place
+names (`close_places`, difflib over the names above) to offer as "Did you mean ...?" links, each
+with its province or nearest city where its label lacks one. A close name is only ever offered,
+never searched in the typed one's stead; a name the addresses hold gets no close name (it is a
+real place: "Sekupang" is in Batam, not Kupang); and a small town abroad, in a country no list
+covers, is never offered ("Gowa" is not Gwa, Myanmar).
 """
 from __future__ import annotations
 
@@ -126,6 +130,15 @@ ADDRESS_SUBDISTRICT = re.compile(
     r"\b(?:KEC(?:AMATAN)?|KEL(?:URAHAN)?|DESA)\b\.?\s+([A-Z][A-Z .']*?)\.?\s*(?=,|;|\s-\s|\s\d|$|"
     r"\b(?:KEC|KECAMATAN|KEL|KELURAHAN|KOTA|KAB|KABUPATEN)\b)", re.IGNORECASE)
 SUBDISTRICT_WORD = re.compile(r"^\s*(?:kec(?:amatan)?|kel(?:urahan)?|desa)\b\.?\s*", re.IGNORECASE)
+# Words of an address that name no place: what streets, numbers and buildings are called.
+STREET_WORDS = frozenset("""
+    jl jln jalan raya gang gg no nomor km rt rw blok kav kavling komplek kompleks perumahan kampus
+    lantai gedung ruko baru lama
+    street st avenue ave road rd drive dr boulevard blvd lane ln way highway hwy route suite ste
+    north south east west main box po floor building center centre
+""".split())
+# An address is split into its parts at these: "NO.1, SEKUPANG,BATAM", "PASAR MINGGU - JAKARTA".
+ADDRESS_PARTS = re.compile(r"[,;/]|\s-\s")
 # "Did you mean ...?": at most this many places, named this close (difflib's ratio) to the text.
 CLOSE_PLACES = 3
 CLOSE_RATIO = 0.8
@@ -138,6 +151,11 @@ POSITION_FLAGS = frozenset({"outside_city", "outside_region", "shared_position"}
 # A hospital of a town named like the searched one counts only when the other hospitals of its
 # province or state lie this close to it: Paris, France is not Paris, Texas.
 REGION_REACH_KM = 1000
+# "Did you mean": a town abroad (in a country no imported list covers) is offered only if it is
+# this large ("Jeddh": Jeddah); a small one is a namesake of nothing the reader looks for
+# ("Gowa": Gwa, Myanmar). A country counts as covered when it holds this share of the lists' towns.
+ABROAD_POPULATION = WELL_KNOWN_POPULATION
+COUNTRY_SHARE = 0.01
 
 
 def normalise(text: str) -> str:
@@ -165,6 +183,23 @@ def town_name_keys(city: str) -> set[str]:
         if head and last in COMPASS_WORDS:
             keys |= name_keys(head)
     return keys
+
+
+def address_names(address: str) -> set[str]:
+    """The names an address may hold a place by: each of its parts' runs of one to three words
+    without a street word, an everyday word or a number ("JL. RS FATMAWATI CILANDAK,JAKSEL":
+    "rs fatmawati cilandak"... "cilandak", "jaksel"), of four letters or more."""
+    names = set()
+    for part in ADDRESS_PARTS.split(address or ""):
+        words = normalise(part).split()
+        for length in (1, 2, 3):
+            for start in range(len(words) - length + 1):
+                run = words[start:start + length]
+                if any(w in STREET_WORDS or w in COMMON_WORDS or not w.isalpha() for w in run):
+                    continue
+                if len(name := " ".join(run)) >= 4:
+                    names.add(name)
+    return names
 
 
 def _latin(key: str) -> bool:
@@ -354,11 +389,17 @@ class HospitalPlaces:
         regions: dict[tuple, list] = {}
         # Kecamatan, kelurahan or village names in addresses -> the (city, region, country) keys.
         subdistricts: dict[str, set] = {}
+        # Any name in an address (address_names) -> the same keys, flagged rows' too: a row whose
+        # position is doubtful still states its address and town.
+        self._address_names: dict[str, set] = {}
         for city, region, country, lat, lon, flags, address in rows:
-            if flags:
-                continue  # its position is doubtful: it must not place a town
             # "KULON PROGO, DAERAH ISTIMEWA YOGYAKARTA": the town is the part before the comma.
             city = city.split(",")[0].strip()
+            if city:
+                for key in address_names(address):
+                    self._address_names.setdefault(key, set()).add((city, region, country))
+            if flags:
+                continue  # its position is doubtful: it must not place a town
             if city:
                 cities.setdefault((city, region, country), []).append((lat, lon))
                 for name in ADDRESS_SUBDISTRICT.findall(address or ""):
@@ -410,6 +451,30 @@ class HospitalPlaces:
         # whose address names that kecamatan, kelurahan or village.
         self.subdistricts = {key: sorted((place_of[c] for c in towns), key=lambda p: p.label)
                              for key, towns in subdistricts.items()}
+        self._place_of = place_of
+
+    def towns_named_in_addresses(self, key: str) -> list[Place]:
+        """The towns of the listed hospitals whose address names `key` ("cilandak": Jakarta
+        Selatan), a kecamatan or village the gazetteers lack, or a street. A flagged row's town
+        is placed by the lists' other rows of that town, else by the GeoNames town of its name
+        ("Jakarta Utara": Jakarta), else left out."""
+        found = {place.label: place for place in self.subdistricts.get(key, [])}
+        for city, region, country in self._address_names.get(key, ()):
+            place = self._place_of.get((city, region, country)) or _town_of(city, region, country)
+            if place:
+                found.setdefault(place.label, place)
+        return sorted(found.values(), key=lambda p: p.label)
+
+    @functools.cached_property
+    def countries(self) -> frozenset[str]:
+        """The countries the lists cover (ISO codes): those of the GeoNames towns beside the
+        lists' towns of their name, where a country holds COUNTRY_SHARE of them (a namesake
+        across a border counts for the wrong country now and then)."""
+        towns = [p for p in self.places if p.kind == "hospital_place"]
+        counts = collections.Counter(
+            town.country for place in towns for key in _town_keys(place) for town in world_cities().named(key)
+            if abs(town.lat - place.lat) < 1 and _beside(town, [place]))
+        return frozenset(c for c, n in counts.items() if n >= max(2, COUNTRY_SHARE * len(towns)))
 
     def named(self, key: str) -> list[Place]:
         return [self.places[i] for i in self.by_name.get(key, ())]
@@ -505,6 +570,16 @@ def doubtful_hospitals_of(place: Place, public_only: bool = False) -> list[Hospi
 
 
 # --- resolving and suggesting -----------------------------------------------------------------
+
+def _town_of(city: str, region: str, country: str) -> Place | None:
+    """The largest GeoNames town a list's city is named after ("JAKARTA UTARA": Jakarta), in its
+    country and, in the United States, its state; None without one."""
+    quals = [normalise(country)] if country else []
+    if region and countries().iso2_of.get(normalise(country)) == "US":
+        quals.append(normalise(region))  # GeoNames knows US states only
+    towns = [t for key in town_name_keys(city) for t in world_cities().named(key) if _matches(t, quals)]
+    return max(towns, key=lambda t: t.population, default=None)
+
 
 def _covered(place: Place, index=None) -> bool:
     nearest = (index or open_hospitals_index()).query(place.lat, place.lon, 1)
@@ -827,11 +902,17 @@ def not_found(text: str, close: list[Place] | None = None) -> NotFound:
     if not parts or NUMBERS_ONLY.match(text or "") or (len(parts) == 1 and parts[0] in BARE_ADMIN_WORDS):
         return NotFound()
     prefix, name = _without_prefix(parts[0])
+    listed = hospital_places()
     if prefix in SUBDISTRICT_PREFIXES:
         # Kecamatan and villages are mostly missing from both gazetteers: say so rather than
         # offer a town abroad whose name is close. The lists' own addresses may know its town.
         label = SUBDISTRICT_WORD.sub("", str(text).split(",")[0].strip()) or name
-        return NotFound(subdistrict=label, places=_ranked(hospital_places().subdistricts.get(name, []))[:CLOSE_PLACES])
+        return NotFound(subdistrict=label, places=_ranked(listed.towns_named_in_addresses(name))[:CLOSE_PLACES])
+    # The same without "Kec.": a name of the lists' addresses ("Cilandak") is a real place, so a
+    # town of a close name ("Ceilândia, Brazil") is not what was meant.
+    words = [w for w in str(text).split(",")[0].split() if normalise(w) not in COMMON_WORDS]
+    if not prefix and words and (towns := listed.towns_named_in_addresses(normalise(" ".join(words)))):
+        return NotFound(subdistrict=" ".join(words), places=_ranked(towns)[:CLOSE_PLACES])
     return NotFound(places=close if close is not None else close_places(text))
 
 
@@ -852,18 +933,39 @@ def close_places(text: str, limit: int = CLOSE_PLACES) -> list[Place]:
         return []
     listed, index = hospital_places(), open_hospitals_index()
     scored: dict[str, tuple] = {}
-    for key in difflib.get_close_matches(name, listed.close_names_for(name, CLOSE_RATIO), n=12,
-                                         cutoff=CLOSE_RATIO):
+    keys = difflib.get_close_matches(name, listed.close_names_for(name, CLOSE_RATIO), n=12, cutoff=CLOSE_RATIO)
+    # "Lombok" (an island): the lists' regencies "Lombok Timur", "Lombok Barat"...
+    keys += [key for key in listed.sorted_keys[bisect.bisect_left(listed.sorted_keys, name + " "):]
+             if key.startswith(name + " ")][:20]
+    for key in keys:
+        if key.startswith(name + " ") and key[len(name) + 1:] not in COMPASS_WORDS:
+            continue
         found = _own_named(_alias(key))
         found = [p for p in found if _matches(p, qualifiers)] or found
         if not found:
             continue
         place = _best(found)
         near = _named_by_a_list(place, listed) or _covered(place, index)
+        if not near and place.country not in listed.countries and place.population < ABROAD_POPULATION:
+            continue  # a small town abroad: "Gwa, Myanmar" for "Gowa", "Olombo, Congo" for "Lombok"
         score = (not near, -difflib.SequenceMatcher(None, name, key).ratio(), -_size(place))
         if place.label not in scored or score < scored[place.label][0]:
             scored[place.label] = (score, place)
     ranked = sorted(scored.values(), key=lambda item: item[0])
     if ranked and not ranked[0][0][0]:
         ranked = [item for item in ranked if not item[0][0]]
-    return [place for _, place in ranked][:limit]
+    return [_placed(place) for _, place in ranked][:limit]
+
+
+def _placed(place: Place) -> Place:
+    """A close name's place with words that say where it lies, unless its label does (a US
+    state's): its province as the lists name it ("Genteng, Indonesia": Jawa Timur, not the
+    Menteng of Jakarta that was typed), else, for a town smaller than REFERENCE_CITY, the nearest
+    city (a big city is known by its name). A close name is not the typed one, and the reader
+    must see where it is before following it."""
+    if place.kind != "city" or place.detail or place.country == "US":
+        return place
+    where = hospital_places().division_names.get(place.division, "")
+    if not where and place.population < REFERENCE_CITY and (city := world_cities().nearest_city(place)):
+        where = _("near %(city)s") % {"city": city}
+    return dataclasses.replace(place, detail=where)
