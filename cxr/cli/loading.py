@@ -23,8 +23,15 @@ TRUSTED_CHECKPOINT = ("A checkpoint is trusted code: loading it runs whatever Py
                       "only checkpoints you made or got from someone you trust")
 
 
-def load_predictor(model: Path | None, site_calibration: Path | None = None, *, code: int = 2):
-    """`Predictor.load(model, site_calibration=...)`, or a CliError with exit status `code`."""
+# The engine's advice for a named folder without a model, which a command says with its option.
+ENGINE_MODEL_OPTION = "in CXR_MODEL_DIR or the model folder option"
+
+
+def load_predictor(model: Path | None, site_calibration: Path | None = None, *, code: int = 2,
+                   option: str | None = None):
+    """`Predictor.load(model, site_calibration=...)`, or a CliError with exit status `code`.
+    `option`: the command's option naming the model folder (--model), said in the advice for a
+    folder without a model instead of the engine's "the model folder option"."""
     from cxr.inference import CardError, ModelNotInstalled, Predictor, resolve_model_dir
     from cxr.inference.card import CARD_FILE
     from cxr.inference.predictor import default_threads
@@ -36,7 +43,10 @@ def load_predictor(model: Path | None, site_calibration: Path | None = None, *, 
         raise CliError(str(exc), code=code) from None
     try:
         return Predictor.load(model, site_calibration=site_calibration)
-    except (ModelNotInstalled, SiteCalibrationError) as exc:
+    except ModelNotInstalled as exc:
+        advice = f"with {option} or CXR_MODEL_DIR" if option else ENGINE_MODEL_OPTION
+        raise CliError(str(exc).replace(ENGINE_MODEL_OPTION, advice), code=code) from None
+    except SiteCalibrationError as exc:
         raise CliError(str(exc), code=code) from None
     except CardError as exc:  # not JSON, not shaped like a card, no classes or input size
         problem = str(exc) if CARD_FILE in str(exc) else f"{CARD_FILE}: {exc}"

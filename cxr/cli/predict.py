@@ -51,9 +51,22 @@ def add_parser(subparsers) -> None:
 
 
 def unreadable_json(file: str, error) -> dict:
+    from cxr.cli.wording import cli_text
+
     return {"file": file, "label": None, "probabilities": None, "rejected": True,
-            "reason": error.message, "prediction_set": None, "uncertain": False, "warnings": [],
+            "reason": cli_text(error.message), "prediction_set": None, "uncertain": False, "warnings": [],
             "error": error.code}
+
+
+def reading_json(file: str, prediction) -> dict:
+    """The JSON line of a read file: Prediction.to_json, its sentences as the command line says
+    them (cxr.cli.wording: "use the original X-ray file", not the web's "please upload")."""
+    from cxr.cli.wording import cli_text
+
+    row = {"file": file, **prediction.to_json()}
+    row["reason"] = cli_text(prediction.reason) if prediction.reason is not None else None
+    row["warnings"] = [{"code": getattr(w, "code", None), "message": cli_text(w)} for w in prediction.warnings]
+    return row
 
 
 def run(args) -> int:
@@ -61,7 +74,7 @@ def run(args) -> int:
     from cxr.inference import ImageError
 
     # Status 1, the documented "no model" status, also for a damaged model folder.
-    predictor = load_predictor(args.model, args.site_calibration, code=1)
+    predictor = load_predictor(args.model, args.site_calibration, code=1, option="--model")
     any_unreadable = False
     if not args.json:
         _escape_what_stdout_cannot_encode()
@@ -73,7 +86,7 @@ def run(args) -> int:
                 any_unreadable = True
                 row = unreadable_json(file, result)
             else:
-                row = {"file": file, **result.to_json()}
+                row = reading_json(file, result)
             # ASCII JSON: a valid line in any locale, also for file names that are not UTF-8.
             print(json.dumps(row, ensure_ascii=True) if args.json else _table_row(row, predictor.classes),
                   flush=True)

@@ -151,13 +151,14 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise CliError(f"validate-site needs the training extra for its report ({exc}): install it "
                        "with `pip install '.[train]'` (or `make install-test`)") from None
+    from cxr.cli.wording import cli_text
     from cxr.inference import ImageError
     from cxr.inference.card import json_safe
-    from cxr.inference.site_check import CALIBRATION_BINS, SiteCase, card_figures
+    from cxr.inference.site_check import CALIBRATION_BINS, SiteCase, card_figures, counted
 
     predictor, rows = check_inputs(args)
     results = predictor.predict_batch([args.folder / name for name, _ in rows], errors="return")
-    unreadable = [{"file": name, "error": r.code, "message": str(r.message)}
+    unreadable = [{"file": name, "error": r.code, "message": cli_text(r.message)}
                   for (name, _), r in zip(rows, results, strict=True) if isinstance(r, ImageError)]
     if len(unreadable) == len(rows):  # a wrong FOLDER, not a site with too few cases
         first = args.folder / unreadable[0]["file"]
@@ -176,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     # The card's figures as the web page reads them (site_check.card_figures), so both compare alike.
     report = validate(cases, predictor.classes, n_boot=args.n_boot, **card_figures(predictor.card))
-    refused = [{"file": name, "reason": getattr(r.reason, "code", None), "message": str(r.reason or "")}
+    refused = [{"file": name, "reason": getattr(r.reason, "code", None), "message": cli_text(r.reason)}
                for (name, _), r in zip(rows, results, strict=True)
                if not isinstance(r, ImageError) and r.rejected]
     report.update(date=datetime.now(UTC).isoformat(timespec="seconds"), model_version=predictor.version,
@@ -203,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
         *([f"Read through the site calibration {report['site_calibration']['file']} (fitted on "
            f"{report['site_calibration']['cases']} labelled X-rays, {report['site_calibration']['fitted_at']}): "
            "these cases must not be the ones it was fitted on.", ""] if report.get("site_calibration") else []),
-        f"{report['cases']} cases: {report['read']} read, {report['refused']} refused as not a chest "
+        f"{counted(report['cases'], 'case')}: {report['read']} read, {report['refused']} refused as not a chest "
         f"X-ray, {report['unreadable']} unreadable. {report['refusal_check']['text']}", "",
         *_unreadable_lines(unreadable),
         *_refused_lines(refused),
@@ -264,6 +265,7 @@ def write_cases(path: Path, rows: list[tuple[str, str]], results: list, classes:
     most likely class were right, the chances, the prediction set, the warnings' codes and, without
     a label, the reason's code and sentence. Chances are left empty for refused and unreadable
     files (no reading)."""
+    from cxr.cli.wording import cli_text
     from cxr.inference import ImageError
 
     def yes_no(flag: bool) -> str:
@@ -277,7 +279,7 @@ def write_cases(path: Path, rows: list[tuple[str, str]], results: list, classes:
         for (name, truth), r in zip(rows, results, strict=True):
             if isinstance(r, ImageError):
                 writer.writerow([name, truth, "unreadable", "", "", "", *([""] * len(classes)), "", "", "",
-                                 r.code, str(r.message)])
+                                 r.code, cli_text(r.message)])
                 continue
             read = not r.rejected
             top = max(classes, key=lambda k: r.probabilities[k]) if read else ""
@@ -289,7 +291,7 @@ def write_cases(path: Path, rows: list[tuple[str, str]], results: list, classes:
                 *(f"{r.probabilities[k]:.4f}" if read else "" for k in classes),
                 "" if sets is None else ";".join(sets), "" if sets is None else yes_no(truth in sets),
                 ";".join(code for code in (getattr(w, "code", None) for w in r.warnings) if code),
-                getattr(r.reason, "code", "") if r.reason else "", str(r.reason or ""),
+                getattr(r.reason, "code", "") if r.reason else "", cli_text(r.reason),
             ])
 
 
@@ -300,7 +302,7 @@ def check_inputs(args: argparse.Namespace):
 
     existing_file(args.labels, "--labels")
     existing_folder(args.folder, "the X-ray folder")
-    predictor = load_predictor(args.model, args.site_calibration)
+    predictor = load_predictor(args.model, args.site_calibration, option="--model")
     try:
         rows = read_labels(args.labels, predictor.classes)
     except (ValueError, OSError) as exc:
@@ -357,10 +359,11 @@ def _write_calibration(args: argparse.Namespace, predictor, read: dict | None, w
     probabilities of every read X-ray) and write it, with the report's own what-if as its measured
     figures (exit 3 with the reason when too few were read)."""
     from cxr.evaluation.local_calibration import MIN_SITE_CASES, fit_site_calibration
+    from cxr.inference.site_check import counted
 
     n_read = len(read["y"]) if read else 0
     if n_read < MIN_SITE_CASES:
-        print(f"site calibration not written: {n_read} cases were read, at least {MIN_SITE_CASES} "
+        print(f"site calibration not written: {counted(n_read, 'case')} read, at least {MIN_SITE_CASES} "
               "are needed", file=sys.stderr)
         return 3
     calibration = fit_site_calibration(read["probs"], read["y"], predictor.classes, predictor.version,
@@ -394,10 +397,11 @@ def _what_if_lines(what_if: dict | None, read: int) -> list[str]:
     from cxr.evaluation.local_calibration import MIN_SITE_CASES
     from cxr.evaluation.markdown import format_spread, table
     from cxr.evaluation.selective import MIN_LABELLED
+    from cxr.inference.site_check import counted
 
     title = "## If the model were calibrated at this site (a measurement; readings are not changed)"
     if what_if is None:
-        return [title, "", f"{read} read cases: at least {MIN_SITE_CASES} are needed to measure it.", ""]
+        return [title, "", f"{counted(read, 'read case')}: at least {MIN_SITE_CASES} are needed to measure it.", ""]
     def spread(key: str, digits: int = 3) -> str:
         return format_spread(what_if["measured"][key], digits, missing="nothing labelled in any draw")
 

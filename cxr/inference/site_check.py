@@ -79,6 +79,12 @@ def confidence_bin(confidence: np.ndarray, n_bins: int) -> np.ndarray:
     return np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 X-ray', '2 X-rays', '1 more labelled reading': a count with its noun (an English plural
+    in -s). Translations word their counts from the params, not from these sentences."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def proportion(hits: int, n: int) -> dict:
     """{"value", "ci95" (Wilson), "n"}; value None when n is 0."""
     return {"value": hits / n if n else None, "ci95": wilson_interval(hits, n), "n": n}
@@ -342,7 +348,7 @@ def refusal_check(refused_share: Mapping, budget: float = REFUSAL_TARGET) -> dic
     value, (lo, hi) = refused_share["value"], refused_share["ci95"]
     k = round(value * n)
     params = {"k": k, "n": n, "value": value, "lo": lo, "hi": hi, "budget": budget}
-    observed = f"the guard refused {k} of {n} X-rays as not a chest X-ray ({value:.1%}, 95% CI {lo:.1%}-{hi:.1%})"
+    observed = f"the guard refused {k} of {counted(n, 'X-ray')} as not a chest X-ray ({value:.1%}, 95% CI {lo:.1%}-{hi:.1%})"
     if lo > budget:
         return {"code": "above_budget", "params": params,
                 "text": f"Too many refused: {observed}, above the target of at most {budget:.0%} for "
@@ -446,9 +452,9 @@ def verdict(labelled_accuracy: Mapping, target: float | None, card_accuracy: flo
     bar = target if target is not None else card_accuracy
     if n < MIN_LABELLED:
         return {"code": "too_few_cases", "params": {"n": n, "minimum": MIN_LABELLED},
-                "text": f"Not enough cases to judge: {n} labelled readings; at least {MIN_LABELLED} "
+                "text": f"Not enough cases to judge: {counted(n, 'labelled reading')}; at least {MIN_LABELLED} "
                         "are needed, a few hundred for a useful interval. Add at least "
-                        f"{MIN_LABELLED - n} more labelled readings (more X-rays than that: the model "
+                        f"{counted(MIN_LABELLED - n, 'more labelled reading')} (more X-rays than that: the model "
                         "labels only some) and run the check again."}
     value, (lo, hi) = labelled_accuracy["value"], labelled_accuracy["ci95"]
     params = {"n": n, "value": value, "lo": lo, "hi": hi}
@@ -509,7 +515,7 @@ def _top_class_verdict(top_class: Mapping, split: str, seen: Mapping, unseen: Ma
               f"{_interval_words(unseen)}." if unseen else ".")
     if n < MIN_LABELLED:
         return {"code": "too_few_cases", "params": base,
-                "text": f"Not enough cases to judge: {n} X-rays read; at least {MIN_LABELLED} are needed "
+                "text": f"Not enough cases to judge: {counted(n, 'X-ray')} read; at least {MIN_LABELLED} are needed "
                         f"({MIN_LABELLED - n} more), a few hundred for a useful interval. {basis}"}
     value, (lo, hi) = top_class["value"], top_class["ci95"]
     params = {**base, "share": value, "share_lo": lo, "share_hi": hi}
