@@ -75,7 +75,13 @@ def add_parser(subparsers) -> None:
                              "EfficientNet-Lite0, is the bundled model's")
     parser.add_argument("--lr", type=positive_float, default=1e-4)
     parser.add_argument("--batch-size", type=positive_int, default=32)
-    parser.add_argument("--out", type=Path, required=True, help="run folder")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="run folder; one holding a finished run (done.json or best.pt) is refused "
+                             "unless --replace is given")
+    parser.add_argument("--replace", action="store_true",
+                        help="replace the run in --out: its checkpoint, history and the evaluation "
+                             "outputs `evaluate` wrote into the folder (metrics, predictions, plots) are "
+                             "removed before training; sub-folders are left alone and named")
     add_train_options(parser)
     parser.set_defaults(handler=run)
 
@@ -145,6 +151,32 @@ def check_images(args: argparse.Namespace) -> None:
         raise unreadable_images(exc, args.split_csv, "no run folder made") from None
 
 
+# What a finished run folder holds: `train`'s files (cxr.training.loop.train) and those `evaluate`
+# writes into the run folder by default (cxr.evaluation.report.write_outputs). `--replace`
+# removes them all: an evaluation left beside a new best.pt would describe the old model.
+FINISHED_RUN = ("done.json", "best.pt")
+RUN_FILES = ("done.json", "best.pt", "history.csv", "curves.png", "config.json", "metrics.json", "metrics.md",
+             "confusion_*.png", "roc_*.png", "reliability_*.png", "predictions_*.csv")
+
+
+def check_finished_run(out: Path, replace: bool) -> None:
+    """A folder holding a finished run is refused, unless `replace`: then the run's files are
+    removed (before any training), and each sub-folder holding an evaluation is named on stderr."""
+    if not any((out / name).exists() for name in FINISHED_RUN):
+        return
+    if not replace:
+        raise CliError(f"--out {out} holds a finished run ({', '.join(n for n in FINISHED_RUN if (out / n).exists())}): "
+                       "give another folder, or --replace to train a new model in its place (its checkpoint "
+                       "and evaluation are removed)")
+    for pattern in RUN_FILES:
+        for path in out.glob(pattern):
+            path.unlink()
+    kept = sorted(str(p.parent) for p in out.glob("*/metrics.json"))
+    if kept:
+        print(f"replacing the run in {out}; left alone, evaluations of the replaced model: {', '.join(kept)}",
+              file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     check_train_options(args)
     from cxr.training.loop import train
@@ -153,8 +185,11 @@ def run(args: argparse.Namespace) -> int:
     check_device(args.device)
     check_split_csv(args.split_csv)
     folder_to_fill(args.out, "--out")  # before the images are decoded
+    if not args.replace:
+        check_finished_run(args.out, replace=False)
     check_images(args)
     writable_folder(args.out, "--out")
+    check_finished_run(args.out, args.replace)  # removed only once the run can start
     config = config_from_args(args, args.split_csv, args.out)
     try:
         out = train(config)
