@@ -2,6 +2,7 @@
 import re
 from dataclasses import dataclass
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -36,8 +37,8 @@ class Hospital(models.Model):
     region = models.CharField(_("region"), max_length=255, blank=True)
     country = models.CharField(_("country"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=255, blank=True)
-    latitude = models.FloatField(_("latitude"))
-    longitude = models.FloatField(_("longitude"))
+    latitude = models.FloatField(_("latitude"), validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    longitude = models.FloatField(_("longitude"), validators=[MinValueValidator(-180), MaxValueValidator(180)])
     type = models.CharField(_("type"), max_length=255, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     beds = models.PositiveIntegerField(_("beds"), null=True, blank=True)
