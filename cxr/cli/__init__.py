@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Chest X-ray research toolkit: data, training, evaluation, export, inference.",
         epilog=TRAINING_EXTRA_NOTE,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                        help="the toolkit's version (of the installed cxr-screening package)")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                        parser_class=CommandParser)
     for name in COMMANDS:
@@ -47,6 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
         if name not in WEB_INSTALL_COMMANDS:
             _say_it_needs_the_training_extra(command)
     return parser
+
+
+def _version() -> str:
+    """The installed package's version (pyproject.toml), or why there is none."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cxr-screening")
+    except PackageNotFoundError:
+        return "unknown (cxr-screening is not installed: pip install -e .)"
 
 
 def _say_it_needs_the_training_extra(parser: argparse.ArgumentParser) -> None:

@@ -46,7 +46,9 @@ def add_parser(subparsers) -> None:
     split.add_argument("--holdout-sources", default="",
                        help="comma-separated sources used as the test set (--kind source only)")
     split.add_argument("--seed", type=seed, default=0)
-    split.add_argument("--out", type=Path, help="default: var/data/splits/<task>_<kind>_s<seed>.csv")
+    split.add_argument("--out", type=Path,
+                       help="default: <index folder>/splits/<task>_<kind>_s<seed>.csv, beside the index "
+                            "(var/data/splits/ for the default --index)")
     split.set_defaults(handler=run_split)
 
     cache = actions.add_parser("cache", help="decode and resize a split's images once")

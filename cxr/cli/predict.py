@@ -38,9 +38,19 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict", help="read chest X-ray images with the exported model (no torch needed)",
         description="Read images (PNG, JPEG, TIFF, BMP, DICOM) with an exported model directory. "
+                    "Prints a table (one row per file: its label or why it has none, the "
+                    "probabilities, each warning on a line under it) and the disclaimer; with --json, "
+                    "one JSON object per image and line instead (file, label, probabilities, rejected, "
+                    "reason, prediction_set, uncertain, warnings; an unreadable file's also has error). "
                     + DISCLAIMER,
+        epilog="Exit status: 0 when every file was read (refusals included), 2 when any file could "
+               "not be read (the others are still read), 1 when no model is installed, the model "
+               "folder is damaged, the site calibration does not fit it or $CXR_ORT_THREADS is not a "
+               "number of threads. No torch is imported.",
     )
-    parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    parser.add_argument("images", nargs="+", metavar="IMAGE",
+                        help="image files. A folder is not expanded (it is an unreadable file): name "
+                             "its files, DIR/*")
     parser.add_argument("--model", type=Path, help="model directory (default: $CXR_MODEL_DIR or models/bundled)")
     parser.add_argument("--json", action="store_true", help="one JSON object per image per line")
     parser.add_argument("--site-calibration", type=Path, metavar="FILE",
