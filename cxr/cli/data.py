@@ -1,7 +1,8 @@
 """`python -m cxr data import|split|cache`: build the dataset index, its splits and the cache.
 
 `import` leaves out, and lists, files that cannot be X-rays (empty, not an image, cut short:
-`cxr.data.index.image_file_problem`). `cache` decodes every image and, when some cannot be
+`cxr.data.index.image_file_problem`), and with --radiography-db the folders that are not the
+database's class folders (a `pneumonia/` beside `COVID/`: the database's is `Viral Pneumonia/`). `cache` decodes every image and, when some cannot be
 decoded, names each of them and writes no cache. Wrong options and paths end in one `error:` line.
 """
 from __future__ import annotations
@@ -75,9 +76,14 @@ def run_import(args: argparse.Namespace) -> int:
         if args.shared:
             frame = idx.import_shared_manifest(args.shared)
         elif args.radiography_db:
-            from cxr.data.layouts import import_radiography_db
+            from cxr.data.layouts import import_radiography_db, radiography_db_folders
 
             frame = import_radiography_db(args.radiography_db)
+            _, left_out = radiography_db_folders(args.radiography_db)
+            if left_out:
+                print(f"left out of the index: {len(left_out)} folder(s) that are not class folders of "
+                      "the COVID-19 Radiography Database:", file=sys.stderr)
+                _list({f"{path}/": why for path, why in left_out.items()})
         else:
             from cxr.data.layouts import import_folder_per_class
 

@@ -59,12 +59,9 @@ def _class_dirs(folder: Path, wanted: set[str]) -> dict[str, Path]:
     }
 
 
-def import_radiography_db(folder: str | Path) -> pd.DataFrame:
-    """Index a Kaggle COVID-19 Radiography Database download.
-
-    `folder` is the folder holding `COVID/`, `Normal/`, ... or the folder above it (the Kaggle
-    zip unpacks to `COVID-19_Radiography_Dataset/`), found when it is the only subfolder.
-    """
+def radiography_db_folders(folder: str | Path) -> tuple[dict[str, Path], dict[Path, str]]:
+    """The class folders of a Radiography Database download (by slug), and the other folders
+    beside them, each with why it is left out. `folder` as `import_radiography_db` takes it."""
     folder = Path(folder).resolve()
     if not folder.is_dir():
         raise FileNotFoundError(f"no such folder: {folder}")
@@ -72,11 +69,32 @@ def import_radiography_db(folder: str | Path) -> pd.DataFrame:
     if not class_dirs:
         subfolders = [d for d in folder.iterdir() if d.is_dir()]
         if len(subfolders) == 1:
-            return import_radiography_db(subfolders[0])
+            return radiography_db_folders(subfolders[0])
         raise ValueError(
             f"{folder} does not look like the COVID-19 Radiography Database: expected folders "
             "COVID/, Normal/, Viral Pneumonia/ or Lung_Opacity/"
         )
+    left_out = {}
+    for other in sorted(d for d in folder.iterdir() if d.is_dir() and d not in class_dirs.values()
+                        and not d.name.startswith(".")):
+        label = CLASS_ALIASES.get(_slug(other.name))
+        left_out[other] = (
+            "not a folder of the database's layout (COVID/, Normal/, Viral Pneumonia/, Lung_Opacity/)"
+            + (f"; it names the class {label}: rename it to the database's folder, or index this "
+               "layout with --folder, which reads any class folder" if label else "")
+        )
+    return class_dirs, left_out
+
+
+def import_radiography_db(folder: str | Path) -> pd.DataFrame:
+    """Index a Kaggle COVID-19 Radiography Database download.
+
+    `folder` is the folder holding `COVID/`, `Normal/`, ... or the folder above it (the Kaggle
+    zip unpacks to `COVID-19_Radiography_Dataset/`), found when it is the only subfolder. Other
+    folders beside the class folders are not indexed (`radiography_db_folders` names them).
+    """
+    folder = Path(folder).resolve()
+    class_dirs, _ = radiography_db_folders(folder)
     rows = []
     for slug, class_dir in class_dirs.items():
         for path in _image_files(class_dir):
