@@ -34,12 +34,19 @@ install-test: $(VENV)/.installed-test
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# The shared folder's lists, once: --if-empty skips them all as soon as any hospital is stored
+# (a list imported by hand, of any source, included); a list added later is imported by hand.
+# A folder without a list is skipped with its reason: `make run` goes on without hospitals.
 hospitals: migrate
-	@if [ -d "$(SHARED)/hospitals" ]; then \
-	    $(PY) manage.py import_hospitals --if-empty $(SHARED)/hospitals/*.csv; \
+	@set -- "$(SHARED)"/hospitals/*.csv; \
+	if [ -e "$$1" ]; then \
+	    $(PY) manage.py import_hospitals --if-empty "$$@"; \
+	elif [ -d "$(SHARED)/hospitals" ]; then \
+	    echo "No hospital list (*.csv) in $(SHARED)/hospitals: none imported. Import your own with"; \
+	    echo "  $(PY) manage.py import_hospitals FILE"; \
 	else \
 	    echo "No hospital data at $(SHARED)/hospitals: import your own with"; \
-	    echo "  $(PY) manage.py import_hospitals FILE.csv"; \
+	    echo "  $(PY) manage.py import_hospitals FILE"; \
 	fi
 
 # DEBUG off: mistyped URLs get the app's own 404 page, errors its 500 page (whitenoise serves

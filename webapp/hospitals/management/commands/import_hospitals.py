@@ -26,14 +26,20 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="+", metavar="FILE")
         parser.add_argument("--format", choices=FORMATS, help="skip detection from the file's header")
         parser.add_argument("--if-empty", action="store_true",
-                            help="import only when no hospital is stored yet (used by `make run`)")
+                            help="import only when no hospital is stored yet, of any source: once one "
+                            "list is stored, every file is skipped (used by `make run`, which so "
+                            "imports the shared folder's lists once; add a list later without it)")
         parser.add_argument("--source", help="source name stored with each row (default: "
                             "hifld / osm / the CSV file's name)")
         parser.add_argument("--country", default="", help="country for rows whose file has none")
 
     def handle(self, *args, files, format=None, if_empty=False, source=None, country="", **options):
         if if_empty and (count := Hospital.objects.count()):
-            self.stdout.write(f"{count} hospitals already stored: nothing imported (--if-empty).")
+            # All or nothing, whatever the files' sources: a list imported by hand also stops
+            # `make run` from importing the shared folder's. Say how to add one.
+            self.stdout.write(f"{count} hospital{'s' if count != 1 else ''} already stored: nothing imported (--if-empty skips every "
+                              "file once any hospital is stored). To add a list, import it without "
+                              f"--if-empty: manage.py import_hospitals {' '.join(files)}")
             return
         failed = []
         for name in files:
