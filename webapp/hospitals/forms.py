@@ -12,14 +12,19 @@ DEFAULT_COUNT = 10
 MAX_COUNT = 50
 # A town with its province or state, for the hint under a place that was not found: one the
 # reader's language fits (an Indonesian town and its province as the Indonesian list names it),
-# else a US town and its state.
+# else one of the country most of the lists' towns lie in, else a US town and its state.
 PLACE_EXAMPLES = {"id": "Malang, Jawa Timur"}
+COUNTRY_EXAMPLES = {"ID": "Malang, Jawa Timur", "US": "Springfield, IL"}
 DEFAULT_PLACE_EXAMPLE = "Springfield, IL"
 COORDINATES_EXAMPLE = "-6.2088, 106.8456"
 
 
 def place_example() -> str:
-    return PLACE_EXAMPLES.get((get_language() or "").split("-")[0], DEFAULT_PLACE_EXAMPLE)
+    if example := PLACE_EXAMPLES.get((get_language() or "").split("-")[0]):
+        return example
+    counts = places.hospital_places().country_counts
+    listed = [country for country, _count in counts.most_common() if country in COUNTRY_EXAMPLES]
+    return COUNTRY_EXAMPLES[listed[0]] if listed else DEFAULT_PLACE_EXAMPLE
 
 
 def coordinates_message(error: "places.CoordinatesError") -> str:

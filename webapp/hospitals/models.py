@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 # Where an extension starts: "ext", "ext.", "extension", "x", "psw"/"pesawat" (Indonesian), then
@@ -89,7 +90,20 @@ class Hospital(models.Model):
     @property
     def place(self) -> str:
         """City, region and country in one line, skipping the parts the source lacks."""
-        return ", ".join(part for part in (self.city, self.region, self.country) if part)
+        return ", ".join(part for part in (self.city, self.region, self.country_name()) if part)
+
+    def country_name(self) -> str:
+        """The country as the page's language names it: HIFLD's "USA" and "PRI" are "United
+        States" and "Puerto Rico" ("Amerika Serikat" in Indonesian); a country the place data does
+        not know is shown as listed."""
+        from .places import countries, normalise
+
+        world = countries()
+        iso2 = world.iso2_of.get(normalise(self.country)) if self.country else None
+        if not iso2:
+            return self.country
+        language = (get_language() or "").split("-")[0]
+        return world.local_names.get(language, {}).get(iso2) or world.names.get(iso2, self.country)
 
     def phone_numbers(self) -> list[tuple[str, str]]:
         """(as written, tel: link) per number; sources list several numbers separated by "/".

@@ -466,15 +466,20 @@ class HospitalPlaces:
         return sorted(found.values(), key=lambda p: p.label)
 
     @functools.cached_property
-    def countries(self) -> frozenset[str]:
-        """The countries the lists cover (ISO codes): those of the GeoNames towns beside the
-        lists' towns of their name, where a country holds COUNTRY_SHARE of them (a namesake
-        across a border counts for the wrong country now and then)."""
-        towns = [p for p in self.places if p.kind == "hospital_place"]
-        counts = collections.Counter(
-            town.country for place in towns for key in _town_keys(place) for town in world_cities().named(key)
+    def country_counts(self) -> collections.Counter:
+        """ISO code -> how many of the lists' towns lie in that country, by the GeoNames town
+        beside each of its name (a town GeoNames lacks is not counted)."""
+        return collections.Counter(
+            town.country for place in self.places if place.kind == "hospital_place"
+            for key in _town_keys(place) for town in world_cities().named(key)
             if abs(town.lat - place.lat) < 1 and _beside(town, [place]))
-        return frozenset(c for c, n in counts.items() if n >= max(2, COUNTRY_SHARE * len(towns)))
+
+    @functools.cached_property
+    def countries(self) -> frozenset[str]:
+        """The countries the lists cover (ISO codes): those holding COUNTRY_SHARE of the lists'
+        towns (a namesake across a border counts for the wrong country now and then)."""
+        towns = sum(1 for p in self.places if p.kind == "hospital_place")
+        return frozenset(c for c, n in self.country_counts.items() if n >= max(2, COUNTRY_SHARE * towns))
 
     def named(self, key: str) -> list[Place]:
         return [self.places[i] for i in self.by_name.get(key, ())]
