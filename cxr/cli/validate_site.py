@@ -45,10 +45,7 @@ from cxr.cli.errors import (
     writable_file,
     writable_folder,
 )
-
-# class_label: the one mapping of label spellings, applied by read_labels_csv; kept here because
-# tests/cli/test_validate_site_web.py holds the command, `data import` and the web page to it.
-from cxr.labels import TASKS, class_label  # noqa: F401
+from cxr.labels import TASKS
 
 # Beside report.md: every case and what the model said about it.
 CASES_CSV = "cases.csv"

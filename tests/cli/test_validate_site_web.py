@@ -16,13 +16,20 @@ CLASSES = ["covid", "pneumonia", "normal"]
 
 
 def test_one_mapping_of_label_spellings_for_data_import_validate_site_and_the_web_page():
+    """`data import` maps class folders by cxr.labels; the command and the page both read a labels
+    file with site_check.read_labels_csv, which maps by the same function."""
+    import inspect
+
     import cxr.labels
     from cxr.cli import validate_site
     from cxr.data import layouts
+    from cxr.inference import site_check
     from webapp.screening import site_validation
 
     assert layouts.CLASS_ALIASES is cxr.labels.CLASS_ALIASES
-    assert validate_site.class_label is cxr.labels.class_label is site_validation.class_label
+    assert site_check.class_label is cxr.labels.class_label
+    for reader in (validate_site.read_labels, site_validation.read_labels):
+        assert "read_labels_csv(" in inspect.getsource(reader)
     for word, label in (("COVID-19", "covid"), ("Viral Pneumonia", "pneumonia"), ("No Finding", "normal"),
                         ("  NORMAL ", "normal"), ("bacterial-pneumonia", "pneumonia")):
         assert cxr.labels.class_label(word) == label

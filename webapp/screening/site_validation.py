@@ -30,10 +30,6 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-# class_label: the one mapping of label spellings, applied by read_labels_csv; kept here because
-# tests/cli/test_validate_site_web.py holds the page, `data import` and the command to it.
-from cxr.labels import class_label  # noqa: F401
-
 from .engine import ModelUnavailable, get_predictor
 from .models import SiteValidation
 from .screen import human_size
