@@ -12,7 +12,7 @@ from cxr.cli.errors import (
     seed,
     writable_folder,
 )
-from cxr.cli.loading import TRUSTED_CHECKPOINT
+from cxr.cli.loading import CHECKPOINT_LOADING
 
 
 def add_parser(subparsers) -> None:
@@ -20,7 +20,7 @@ def add_parser(subparsers) -> None:
         "evaluate", help="evaluate a trained model on its validation and test sets"
     )
     parser.add_argument("run", type=Path,
-                        help="run folder (with best.pt) or a checkpoint file. " + TRUSTED_CHECKPOINT)
+                        help="run folder (with best.pt) or a checkpoint file. " + CHECKPOINT_LOADING)
     parser.add_argument("--split-csv", type=Path,
                         help="split to evaluate on (default: the one the model was trained on)")
     parser.add_argument("--subset", choices=["val", "test"],

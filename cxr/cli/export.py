@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from cxr.cli.errors import CliError, bootstrap_resamples, folder_to_fill, int_at_least
-from cxr.cli.loading import TRUSTED_CHECKPOINT
+from cxr.cli.loading import CHECKPOINT_LOADING
 
 # The guard gives each source-and-class group of at least 10 sampled images a centre of its own
 # (cxr.inference.guard.detectors) and scores by the 10th nearest training X-ray: a sample of a few
@@ -22,7 +22,7 @@ def add_parser(subparsers) -> None:
                     "the test split and a non-X-ray set, and write model_card.json.",
     )
     parser.add_argument("checkpoint", type=Path,
-                        help="runs/<name>/best.pt. " + TRUSTED_CHECKPOINT)
+                        help="runs/<name>/best.pt. " + CHECKPOINT_LOADING)
     parser.add_argument("--out", type=Path, required=True, help="model directory, e.g. models/bundled")
     parser.add_argument("--extra-metrics", action="append", default=[], metavar="NAME=METRICS_JSON",
                         help="add the test metrics of another evaluation run (e.g. "

@@ -16,11 +16,10 @@ from pathlib import Path
 
 from cxr.cli.errors import CliError
 
-# cxr.training.loop.load_checkpoint unpickles with torch.load(weights_only=False), which runs any
-# code a pickle holds; the checkpoints `train` writes would load with weights_only=True (tensors
-# and plain data only), but that loader is the training package's to change.
-TRUSTED_CHECKPOINT = ("A checkpoint is trusted code: loading it runs whatever Python a pickle holds, so give "
-                      "only checkpoints you made or got from someone you trust")
+# cxr.training.loop.load_checkpoint unpickles with torch.load(weights_only=True): tensors and
+# plain data only, so a file holding other Python objects is refused instead of run.
+CHECKPOINT_LOADING = ("Only tensors and plain data are loaded from it (torch.load with weights_only): "
+                      "a file holding other Python objects is refused, not run")
 
 
 # The engine's advice for a named folder without a model, which a command says with its option.

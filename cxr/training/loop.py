@@ -204,8 +204,11 @@ def _evaluate(model, images, targets, device, batch_size) -> tuple[float, float]
 
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
-    """(model in eval mode, checkpoint dict) from a `best.pt` written by `train`."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    """(model in eval mode, checkpoint dict) from a `best.pt` written by `train`.
+
+    Loaded with weights_only: a `train` checkpoint holds tensors and plain data only, and a file
+    holding other Python objects (whose unpickling could run any code) is refused, not run."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
     model = build_model(ckpt["arch"], len(ckpt["classes"]), pretrained="none")
     model.load_state_dict(ckpt["state_dict"])
     return model.to(device).eval(), ckpt

@@ -244,7 +244,7 @@ def relative_paths(paths: Sequence[str], root: str | Path) -> list[str]:
 
 def _classes(out_dir: Path, groups: Mapping[str, Sequence[str]]) -> list[str]:
     first = out_dir / next(iter(groups)) / "run" / "best.pt"
-    return list(torch.load(first, map_location="cpu", weights_only=False)["classes"])
+    return list(torch.load(first, map_location="cpu", weights_only=True)["classes"])
 
 
 def read_features(out_dir: str | Path, groups: Sequence[str]) -> dict[str, dict[str, np.ndarray]]:

@@ -70,7 +70,33 @@ def test_evaluate_raises_for_a_subset_without_images(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("command", ["evaluate", "export"])
-def test_the_help_says_a_checkpoint_is_trusted_code(command, capsys):
+def test_the_help_says_how_a_checkpoint_is_loaded(command, capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args([command, "--help"])
-    assert "A checkpoint is trusted code" in " ".join(capsys.readouterr().out.split())
+    assert "Only tensors and plain data are loaded from it" in " ".join(capsys.readouterr().out.split())
+
+
+class _Touches:
+    """Unpickled, it would create a file: what a booby-trapped best.pt could do instead."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        from pathlib import Path
+
+        return Path.touch, (Path(self.marker),)
+
+
+def test_a_checkpoint_holding_code_is_refused_not_run(tmp_path):
+    """`evaluate` and `export` unpickled a checkpoint with weights_only=False: a best.pt from
+    elsewhere could run any code on the machine that evaluated it."""
+    torch = pytest.importorskip("torch")
+    marker = tmp_path / "ran.txt"
+    checkpoint = tmp_path / "best.pt"
+    torch.save({"arch": "MobileNetV2", "classes": ["covid", "normal"], "payload": _Touches(marker)},
+               checkpoint)
+    for command in (["evaluate", str(checkpoint)], ["export", str(checkpoint), "--out", str(tmp_path / "m")]):
+        with pytest.raises(CliError, match=r"is not a checkpoint of `python -m cxr train`"):
+            _run(command)
+        assert not marker.exists()
