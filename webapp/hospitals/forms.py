@@ -77,20 +77,34 @@ class NearestForm(forms.Form):
             "placeholder": _("e.g. Surabaya, or Chicago, IL"), "autocomplete": "off",
             "spellcheck": "false", "enterkeyhint": "search"}),
     )
+    # Out of range, the fields say what the place box says of typed coordinates, not Django's
+    # "Ensure this value is less than or equal to 90."
     lat = forms.FloatField(
         label=_("Latitude"), min_value=-90, max_value=90, required=False,
         widget=forms.NumberInput(attrs={"step": "any", "placeholder": "-6.2088"}),
-        error_messages={"invalid": _("Latitude must be a number.")},
+        error_messages={
+            "invalid": _("Latitude must be a number."),
+            "min_value": _("Latitude %(value)s is out of range: a latitude lies between -90 and 90."),
+            "max_value": _("Latitude %(value)s is out of range: a latitude lies between -90 and 90."),
+        },
     )
     lon = forms.FloatField(
         label=_("Longitude"), min_value=-180, max_value=180, required=False,
         widget=forms.NumberInput(attrs={"step": "any", "placeholder": "106.8456"}),
-        error_messages={"invalid": _("Longitude must be a number.")},
+        error_messages={
+            "invalid": _("Longitude must be a number."),
+            "min_value": _("Longitude %(value)s is out of range: a longitude lies between -180 and 180."),
+            "max_value": _("Longitude %(value)s is out of range: a longitude lies between -180 and 180."),
+        },
     )
     k = forms.IntegerField(
         label=_("How many"), min_value=1, max_value=MAX_COUNT, required=False,
         widget=forms.NumberInput(attrs={"placeholder": str(DEFAULT_COUNT)}),
-        error_messages={"invalid": _("The number of hospitals must be a whole number.")},
+        error_messages={
+            "invalid": _("The number of hospitals must be a whole number."),
+            "min_value": _("Type a number of hospitals of %(limit_value)s or more."),
+            "max_value": _("At most %(limit_value)s hospitals can be listed."),
+        },
     )
     # Set by the page's script when the coordinates are the browser's location ("Use my
     # location"): the answer is then about "your location", not two numbers.

@@ -125,10 +125,10 @@ def test_balltree_agrees_with_brute_force_on_the_us_list(hospitals_dir):
     ({"lon": "106.8"}, "lat", "Enter a latitude."),
     ({"lat": "abc", "lon": "106.8"}, "lat", "Latitude must be a number."),
     ({"lat": "nan", "lon": "106.8"}, "lat", "Latitude must be a number."),
-    ({"lat": "91", "lon": "106.8"}, "lat", "less than or equal to 90"),
-    ({"lat": "-6.2", "lon": "-180.01"}, "lon", "greater than or equal to -180"),
-    ({"lat": "-6.2", "lon": "106.8", "k": "0"}, "k", "greater than or equal to 1"),
-    ({"lat": "-6.2", "lon": "106.8", "k": "51"}, "k", "less than or equal to 50"),
+    ({"lat": "91", "lon": "106.8"}, "lat", "Latitude 91.0 is out of range: a latitude lies between -90 and 90."),
+    ({"lat": "-6.2", "lon": "-180.01"}, "lon", "Longitude -180.01 is out of range: a longitude lies between -180 and 180."),
+    ({"lat": "-6.2", "lon": "106.8", "k": "0"}, "k", "Type a number of hospitals of 1 or more."),
+    ({"lat": "-6.2", "lon": "106.8", "k": "51"}, "k", "At most 50 hospitals can be listed."),
     ({"lat": "-6.2", "lon": "106.8", "k": "two"}, "k", "whole number"),
 ])
 def test_json_endpoint_rejects_bad_parameters(client, query, field, message):
@@ -184,7 +184,7 @@ def test_page_renders_the_list_without_javascript(client):
 def test_page_shows_field_errors(client):
     response = client.get(reverse("hospitals:nearest"), {"lat": "95", "lon": "10"})
     assert response.status_code == 200
-    assert "less than or equal to 90" in response.content.decode()
+    assert "Latitude 95.0 is out of range: a latitude lies between -90 and 90." in response.content.decode()
 
 
 def test_page_without_query_shows_the_form_only(client):
