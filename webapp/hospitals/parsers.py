@@ -377,7 +377,9 @@ def parse_osm(text: str, parsed: ParsedFile) -> None:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ImportFormatError(f"line {exc.lineno}: not valid JSON ({exc.msg})") from None
+        # "Invalid control character at" is completed by the position: say it in full.
+        raise ImportFormatError(f"line {exc.lineno}, column {exc.colno}: not valid JSON "
+                                f"({exc.msg.removesuffix(' at')})") from None
     if isinstance(data, dict) and isinstance(data.get("features"), list):
         for number, feature in enumerate(data["features"], start=1):
             try:
