@@ -6,7 +6,10 @@ JSON contract, `GET /hospitals/nearest.json?place=TEXT` (or `lat=..&lon=..`; bot
 coordinates pick which of several places named TEXT, as a chosen suggestion sends them; optional
 `k`, `all_types=1`, and `here=1` for the browser's location: its label is then "Your location"):
     200 {"origin": {"lat", "lon", "label"}, "coverage": "ok" | "far" | "none",
-         "message": "...", "results": [...]}
+         "message": "...", "results": [...],
+         "listed_here": null | {"heading": "...", "hospitals": [{..., "note": "...",
+         "warnings": [...]}]}}: a typed town's own hospitals whose map position the import
+         doubted, listed apart (no distance, no route) and left out of "results"
     400 {"message": "...", "errors": {field: [...]}} for an unknown place or bad parameters;
         for a place not found, also "suggestions": {"lead": "Did you mean:", "places": [{"label",
         "lat", "lon", "detail", "url"}, ...]} when places of a close name are known ("Bandug":
@@ -73,7 +76,7 @@ def result_json(item: NearbyHospital, lat: float, lon: float) -> dict:
 
 def listed_here_json(hospitals: list[Hospital], origin: places.Place) -> dict | None:
     """The searched town's own hospitals whose map position is doubtful (places.
-    doubtful_hospitals_of), for the page: ranked by that position they come far down the list
+    doubtful_hospitals_of): ranked by that position they come far down the list
     or not at all. Named with the town the list gives, without a distance or a route (both would
     follow the doubtful position). None without any."""
     if not hospitals:
@@ -141,12 +144,14 @@ def coverage_message(coverage: str, results: list[NearbyHospital], origin: place
              "go.") % {"km": km_text(results[0].distance_km, 1)}
 
 
-def search(form: NearestForm, set_apart: list[Hospital] = ()) -> dict:
-    """The JSON answer for a valid form (the page renders the same data). `set_apart`: hospitals
-    the page lists apart, left out of the ranking (it still holds k others)."""
+def search(form: NearestForm) -> dict:
+    """The JSON answer for a valid form (the page renders the same data). A typed town's own
+    hospitals whose map position is doubtful are listed apart ("listed_here") and left out of
+    the ranking, which still holds k others."""
     origin: places.Place = form.cleaned_data["origin"]
     k, all_types = form.cleaned_data["k"], form.cleaned_data["all_types"]
-    apart = {h.id for h in set_apart}
+    doubtful = places.doubtful_hospitals_of(origin, public_only=not all_types)
+    apart = {h.id for h in doubtful}
     found = nearest_open_hospitals(origin.lat, origin.lon, k + len(apart), public_only=not all_types)
     found = [item for item in found if item.hospital.id not in apart][:k]
     coverage = coverage_of(found)
@@ -155,6 +160,7 @@ def search(form: NearestForm, set_apart: list[Hospital] = ()) -> dict:
         "coverage": coverage,
         "message": coverage_message(coverage, found, origin),
         "results": [result_json(item, origin.lat, origin.lon) for item in found],
+        "listed_here": listed_here_json(doubtful, origin),
     }
 
 
@@ -179,10 +185,7 @@ def nearest(request):
     form = NearestForm(request.GET or None)
     answer = None
     if form.is_bound and form.is_valid():
-        # A typed town's own hospitals with a doubtful map position: listed apart, not ranked.
-        origin = form.cleaned_data["origin"]
-        doubtful = places.doubtful_hospitals_of(origin, public_only=not form.cleaned_data["all_types"])
-        answer = {**search(form, set_apart=doubtful), "listed_here": listed_here_json(doubtful, origin)}
+        answer = search(form)
     map_config = {
         "endpoint": reverse("hospitals:nearest_json"),
         "places": reverse("hospitals:places_json"),

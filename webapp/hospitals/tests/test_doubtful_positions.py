@@ -83,3 +83,20 @@ def test_the_import_says_when_the_other_latitude_sign_fits_the_stated_city(indon
     assert Hospital.objects.get(name=SULIANTI_SAROSO).latitude == pytest.approx(6.1301137)
     assert not any("line 55 " in text and "sign" in text for text in indonesian_list.splitlines())
 
+
+
+@pytest.mark.parametrize(("place", "hospital"), [("Banyuwangi", BLAMBANGAN), ("Jakarta", SULIANTI_SAROSO)])
+def test_the_json_answer_lists_them_apart_too(indonesian_list, client, place, hospital):
+    """What the page's script draws after a typed search: the same as the page."""
+    response = client.get(reverse("hospitals:nearest_json"), {"place": place, "k": 10})
+    data = response.json()
+    apart = data["listed_here"]["hospitals"]
+    assert [h["name"] for h in apart] == [hospital]
+    assert apart[0]["note"].startswith("Listed in ") and apart[0]["phones"] and apart[0]["warnings"]
+    assert "distance_km" not in apart[0] and "directions_url" not in apart[0]
+    assert hospital not in [r["name"] for r in data["results"]] and len(data["results"]) == 10
+    assert nearest_json_of_a_point(client)["listed_here"] is None
+
+
+def nearest_json_of_a_point(client):
+    return client.get(reverse("hospitals:nearest_json"), {"lat": "-8.2325", "lon": "114.35755"}).json()

@@ -81,7 +81,7 @@ def test_every_suggestion_resolves_to_itself(both_lists):
 def test_place_search_in_jakarta(both_lists, client):
     status, data = nearest_json(client, place="Jakarta")
     assert status == 200
-    assert set(data) == {"origin", "coverage", "message", "results"}
+    assert set(data) == {"origin", "coverage", "message", "results", "listed_here"}
     assert set(data["origin"]) == {"lat", "lon", "label"}
     assert data["origin"]["label"] == "Jakarta, Indonesia"
     assert data["coverage"] == "ok" and "km away" in data["message"]

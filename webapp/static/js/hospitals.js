@@ -127,6 +127,7 @@
     if (data.coverage !== "ok") coverage.className += " alert " + (data.coverage === "none" ? "alert-error" : "alert-warning");
     coverage.id = "coverage-message";
     coverage.dataset.coverage = data.coverage;
+    if (data.listed_here) resultsSection.appendChild(drawListedHere(data.listed_here));
     resultsSection.appendChild(coverage);
     if (!results.length) return;
     var list = element("ol", "hospital-list");
@@ -170,6 +171,52 @@
       list.appendChild(item);
     });
     resultsSection.appendChild(list);
+  }
+
+  // The searched town's own hospitals whose map position is doubtful, as the page lists them
+  // (nearest.html's #listed-here): apart, without a distance or a route, which would follow it.
+  function drawListedHere(listed) {
+    var section = element("section", "listed-here");
+    section.id = "listed-here";
+    section.setAttribute("aria-labelledby", "listed-here-heading");
+    var heading = element("p", "coverage alert alert-warning");
+    heading.id = "listed-here-heading";
+    heading.appendChild(element("strong", null, listed.heading));
+    section.appendChild(heading);
+    var list = element("ul", "hospital-list");
+    listed.hospitals.forEach(function (hospital) {
+      var item = element("li", "card hospital-item");
+      item.appendChild(element("h3", null, hospital.name));
+      var warning = element("div", "hospital-warning");
+      var note = element("p");
+      note.appendChild(element("strong", null, hospital.note));
+      warning.appendChild(note);
+      if (hospital.warnings.length) {
+        var reasons = element("ul");
+        hospital.warnings.forEach(function (reason) { reasons.appendChild(element("li", null, reason)); });
+        warning.appendChild(reasons);
+      }
+      item.appendChild(warning);
+      var kind = hospital.category_label;
+      if (hospital.category === "unknown" && hospital.type) kind += " (" + hospital.type + ")";
+      var kindLine = element("p");
+      kindLine.appendChild(element("span", "hospital-type", kind));
+      item.appendChild(kindLine);
+      var where = [hospital.address, hospital.place].filter(Boolean).join(", ");
+      if (where) item.appendChild(element("p", null, where));
+      var actions = element("p", "hospital-actions");
+      hospital.phones.forEach(function (phone) {
+        var call = element("a", "btn btn-small btn-secondary", text.call + " " + phone.text);
+        call.href = phone.href;
+        actions.appendChild(call);
+        actions.appendChild(document.createTextNode(" "));
+      });
+      if (!hospital.phones.length) actions.appendChild(element("span", "muted", text.no_phone));
+      item.appendChild(actions);
+      list.appendChild(item);
+    });
+    section.appendChild(list);
+    return section;
   }
 
   // --- searching ---------------------------------------------------------------------------------
