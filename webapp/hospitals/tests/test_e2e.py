@@ -93,6 +93,8 @@ def test_clicking_the_map_searches_from_that_point(finder):
     page = finder
     search_by_typing(page, *JAKARTA, k=3)
     before = page.locator("#results-heading").inner_text()
+    # After a search the page scrolls to the results (a057876): bring the map back to click it.
+    page.locator("#hospital-map").scroll_into_view_if_needed()
     box = page.locator("#hospital-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.8)
     page.wait_for_function(
@@ -190,7 +192,7 @@ def test_place_search_with_suggestions_as_you_type(finder, test_output):
     assert len(names_listed(page)) == 10
     page.screenshot(path=test_output / "hospitals-paris-no-coverage.png", full_page=True)
 
-    # An unknown place: the message under the box, the last list untouched.
+    # An unknown place: the message under the box (the last list is cleared: 9586936).
     box.fill("Xyzzyville")
     page.get_by_role("button", name="Find hospitals").click()
     page.locator("#place-error").wait_for()
@@ -251,7 +253,7 @@ def test_phone_and_indonesian(chromium_browser, live_server, hospitals, test_out
         }""")
         if language == "id":
             assert "Rumah sakit aktif terdekat dari Jakarta" in page.locator("#results-heading").inner_text()
-            assert "Jenis tidak tercantum" in page.locator("#hospital-list .hospital-type").first.inner_text()
+            assert "Rumah sakit rujukan COVID-19" in page.locator("#hospital-list .hospital-type").first.inner_text()
         # The map's zoom buttons speak the page's language too (Leaflet's own titles are English).
         zoom_in, zoom_out = {"en": ("Zoom in", "Zoom out"), "id": ("Perbesar", "Perkecil")}[language]
         assert page.locator("#hospital-map .leaflet-control-zoom-in").get_attribute("title") == zoom_in
