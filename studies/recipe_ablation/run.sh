@@ -56,8 +56,12 @@ for fold in $(printf '%s\n' "${!FOLDS[@]}" | sort); do
     if [ ! -f "$variant_split" ]; then
       echo "skip $run: $variant_split is missing (python -m studies.lung_crop.study crop makes it)"; continue
     fi
+    # A run whose training finished but whose evaluation did not is evaluated, not trained again;
+    # an interrupted one (best.pt, no done.json) is trained again in its place (train refuses a
+    # folder holding a checkpoint unless --replace).
     # shellcheck disable=SC2086
-    $PY -m cxr train --split-csv "$variant_split" $COMMON ${VARIANTS[$variant]} --out "$run"
+    [ -f "$run/done.json" ] || $PY -m cxr train --split-csv "$variant_split" $COMMON ${VARIANTS[$variant]} \
+      --out "$run" --replace
     $PY -m cxr evaluate "$run" --out "$run/eval"
     $PY -m cxr evaluate "$run" --tta flip --out "$run/eval-tta"
   done
