@@ -226,7 +226,10 @@ _OPERATIONS: dict[str, dict] = {
         200: _binary("image/png", "Transparent RGBA PNG, the X-ray's aspect ratio, at most "
                                   "256 px: stretch it over image.png"), 404: _FILE_NOT_FOUND}},
     "getReadingOverlay": {"responses": {200: _binary("image/png", "RGB PNG"), 404: _FILE_NOT_FOUND}},
-    "getReadingReport": {"responses": {200: _binary("application/pdf", "PDF"), 404: _FILE_NOT_FOUND}},
+    "getReadingReport": {"responses": {
+        200: _binary("application/pdf", "PDF. A picture missing from the server's storage is left out "
+                     "and a sentence says so (logged for the operator); the findings are all there."),
+        404: _NOT_FOUND}},
     "getReadingFhir": {"responses": {200: {
         "description": "A FHIR R4 DiagnosticReport (status preliminary: an AI estimate, not a "
                        "diagnosis) with one contained Observation per class probability",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from xml.sax.saxutils import escape
 
 from django.http import HttpResponse
@@ -33,10 +34,44 @@ from .access import private_headers
 from .forms import is_doctor
 from .presentation import overlay_png, reading_context
 
+log = logging.getLogger(__name__)
+
 
 def _image(png: bytes, width: float) -> Image:
     w, h = ImageReader(io.BytesIO(png)).getSize()
     return Image(io.BytesIO(png), width=width, height=width * h / w)
+
+
+def _pictures(reading, context: dict, p, small) -> list:
+    """The X-ray and its heat map side by side, each with its caption. A picture lost from storage
+    (disk trouble, a partial restore) is said in words in its place and logged for the operator:
+    the reading's findings are in the database, and the person's copy of them should not be lost
+    with a file (the pictures' own routes answer 404)."""
+    width = 82 * mm
+    try:
+        original = storage.absolute_path(reading.original_path).read_bytes()
+    except (ValueError, FileNotFoundError):
+        log.error("A reading's stored file is missing: %s", reading.original_path)
+        return [p(_("The X-ray and heat map of this reading are missing from the server's storage; "
+                    "the error is logged for the operator. The findings above are as they were "
+                    "read."), small)]
+    try:
+        overlay = _image(overlay_png(reading, max_side=1024), width)
+        heatmap_caption = " ".join(filter(None, [
+            _("Heat map: regions that drove the model's output, not where disease is") + ".",
+            context.get("heatmap_caption_note")]))
+    except (ValueError, FileNotFoundError):
+        log.error("A reading's stored file is missing: %s", reading.heatmap_path)
+        overlay = p(_("The heat map of this reading is missing from the server's storage; the "
+                      "error is logged for the operator."), small)
+        heatmap_caption = ""
+    images = Table([[_image(original, width), overlay],
+                    [p(_("X-ray"), small), p(heatmap_caption, small)]],
+                   colWidths=[width + 4 * mm] * 2)
+    # Each caption starts right under its picture (a cell's content sits at its foot by default:
+    # the short "X-ray" lined up with the last line of the heat map's longer caption).
+    images.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return [images]
 
 
 def _numbered_canvas(footer: str):
@@ -103,7 +138,6 @@ def response(reading, request=None) -> HttpResponse:
 def build(reading, guide_url: str = "") -> bytes:
     """The PDF as bytes: the reading page's content (presentation.reading_context)."""
     context = reading_context(reading)
-    overlay = overlay_png(reading, max_side=1024)
     styles = getSampleStyleSheet()
     pdf_fonts.use_in(styles)
     for heading in ("Heading2", "Heading3"):  # never alone at the foot of a page
@@ -140,19 +174,7 @@ def build(reading, guide_url: str = "") -> bytes:
     prob_table = Table(prob_rows, colWidths=[80 * mm, 35 * mm], hAlign="LEFT")
     prob_table.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black)]))
 
-    image_width = 82 * mm
-    images = Table(
-        [[_image(storage.absolute_path(reading.original_path).read_bytes(), image_width),
-          _image(overlay, image_width)],
-         [p(_("X-ray"), small),
-          p(" ".join(filter(None, [_("Heat map: regions that drove the model's output, not where "
-                                     "disease is") + ".", context.get("heatmap_caption_note")])),
-            small)]],
-        colWidths=[image_width + 4 * mm] * 2,
-    )
-    # Each caption starts right under its picture (a cell's content sits at its foot by default:
-    # the short "X-ray" lined up with the last line of the heat map's longer caption).
-    images.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    images = _pictures(reading, context, p, small)
 
     story = [
         Paragraph(escape(_("Chest X-ray screening report")), styles["Title"]),
@@ -178,7 +200,7 @@ def build(reading, guide_url: str = "") -> bytes:
         Spacer(1, 1 * mm),
         p(context["calibration_note"], small),  # as on the page: the numbers are read with it
         Spacer(1, 4 * mm),
-        KeepTogether([images]),  # never the pictures on one page and their captions on the next
+        KeepTogether(images),  # never the pictures on one page and their captions on the next
     ]
     if context["next_steps"]:  # the guide's own steps for this outcome, never split from their heading
         story += [KeepTogether([

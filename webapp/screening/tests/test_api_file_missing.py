@@ -1,7 +1,8 @@
 """A reading whose stored file is gone (disk trouble, a partial restore): GET /readings/{id}/
-answers 200, so its pictures and report must not answer "No such reading." (what they said):
-a 404 with the code file_missing and words saying the file is missing from storage, and an
-error in the log for the operator."""
+answers 200, so its pictures must not answer "No such reading." (what they said): a 404 with
+the code file_missing and words saying the file is missing from storage, and an error in the log
+for the operator. (Its PDF report comes without the lost picture, saying so:
+test_report_pdf_with_lost_pictures.py.)"""
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("route, lost", [
     ("api:image", "original_path"), ("api:thumbnail", "thumbnail_path"),
-    ("api:heatmap", "heatmap_path"), ("api:overlay", "heatmap_path"),
-    ("api:report_pdf", "original_path")])
+    ("api:heatmap", "heatmap_path"), ("api:overlay", "heatmap_path")])
 def test_a_lost_file_is_told_apart_from_a_missing_reading(patient, model_dir, media_root,
                                                           xray_paths, caplog, route, lost):
     reading = store_reading(patient, model_dir, xray_paths["covid"][0])
