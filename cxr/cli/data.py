@@ -53,9 +53,12 @@ def add_parser(subparsers) -> None:
     split.set_defaults(handler=run_split)
 
     cache = actions.add_parser("cache", help="decode and resize a split's images once")
-    cache.add_argument("--split", type=Path, required=True,
+    # --split-csv and --img-size too: the names `train`, `evaluate` and `sweep` give the same
+    # things, so a command line copied from one of them works here.
+    cache.add_argument("--split", "--split-csv", type=Path, required=True, dest="split",
                        help="split CSV whose images to cache (from `python -m cxr data split`)")
-    cache.add_argument("--size", type=image_size, default=224, help="pixels a side, 16 to 2048")
+    cache.add_argument("--size", "--img-size", type=image_size, default=224, dest="size",
+                       help="pixels a side, 16 to 2048")
     cache.add_argument("--contrast", choices=["none", "minmax", "equalize"], default="none")
     cache.add_argument("--cache-dir", type=Path, help="preprocessed image cache (default: $CXR_CACHE_DIR, else var/cache)")
     cache.set_defaults(handler=run_cache)

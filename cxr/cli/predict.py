@@ -51,7 +51,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("images", nargs="+", metavar="IMAGE",
                         help="image files. A folder is not expanded (it is an unreadable file): name "
                              "its files, DIR/*")
-    parser.add_argument("--model", type=Path, help="model directory (default: $CXR_MODEL_DIR or models/bundled)")
+    # --model-dir too: the name `trust` and `lung-field` give the same kind of folder.
+    parser.add_argument("--model", "--model-dir", type=Path, dest="model",
+                        help="model directory (default: $CXR_MODEL_DIR or models/bundled)")
     parser.add_argument("--json", action="store_true", help="one JSON object per image per line")
     parser.add_argument("--site-calibration", type=Path, metavar="FILE",
                         default=os.environ.get("CXR_SITE_CALIBRATION") or None,

@@ -70,7 +70,9 @@ def add_parser(subparsers) -> None:
                              f"{', '.join(TASKS['3class'])} (a binary model: {' or '.join(TASKS['binary'])}). "
                              "Case and the spellings `cxr data import` accepts for class folders are allowed "
                              "(COVID-19, Viral Pneumonia, healthy, ...)")
-    parser.add_argument("--model", type=Path, help="model directory (default: $CXR_MODEL_DIR or models/bundled)")
+    # --model-dir too: the name `trust` and `lung-field` give the same kind of folder.
+    parser.add_argument("--model", "--model-dir", type=Path, dest="model",
+                        help="model directory (default: $CXR_MODEL_DIR or models/bundled)")
     parser.add_argument("--out", type=Path, default=Path("var/site-validation"),
                         help="folder for report.md, report.json, reliability.png and cases.csv "
                              "(default: var/site-validation)")
