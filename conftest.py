@@ -330,6 +330,41 @@ def doctor_client(db, doctor):
     other.force_login(doctor)
     return other
 
+
+@pytest.fixture
+def superuser(django_user_model, user_password):
+    """The administrator of the admin-site tests: a superuser, admin@example.org, full name
+    "Admin", password `user_password` (pytest-django's `admin_user` is admin@example.com)."""
+    return django_user_model.objects.create_superuser("admin@example.org", user_password,
+                                                      full_name="Admin")
+
+
+@pytest.fixture
+def superuser_client(superuser, user_password):
+    """A test Client signed in as `superuser`; `client.admin` is the account and
+    `client.password` its password (for the pages that ask for it again)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(superuser)
+    client.admin, client.password = superuser, user_password
+    return client
+
+
+@pytest.fixture
+def superuser_client_in(superuser):
+    """superuser_client_in(language) -> a new test Client signed in as `superuser` whose
+    django_language cookie asks for `language`: the admin site in that language."""
+    from django.test import Client
+
+    def make(language: str):
+        client = Client()
+        client.force_login(superuser)
+        client.cookies["django_language"] = language
+        return client
+
+    return make
+
 # --- two accounts, a stub model and stored readings ---------------------------------------
 
 ACCOUNT_PASSWORD = "quartz-lagoon-violet-73"  # passes Django's password validators

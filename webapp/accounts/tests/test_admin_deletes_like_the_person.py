@@ -15,15 +15,6 @@ pytestmark = pytest.mark.django_db
 BOB_PASSWORD = "quartz-lagoon-violet-73"  # conftest's make_account
 
 
-@pytest.fixture
-def admin_client(user_password):
-    admin = User.objects.create_superuser("admin@example.org", user_password, full_name="Admin")
-    client = Client()
-    client.force_login(admin)
-    client.admin = admin
-    return client
-
-
 def _traces_of(bob, reading):
     """Bob viewed his reading from an address, signed in once, and an admin changed his account."""
     from axes.models import AccessLog
@@ -53,14 +44,14 @@ def _assert_forgotten(email, folders):
     return deleted.actor_email
 
 
-def test_the_admin_delete_page_forgets_the_person(admin_client, bob, make_reading, xray_paths,
+def test_the_admin_delete_page_forgets_the_person(superuser_client, bob, make_reading, xray_paths,
                                                   django_capture_on_commit_callbacks):
     reading = make_reading(bob, xray_paths["normal"][0])
     folder = storage.reading_folder(bob.pk, reading.storage_key)
     _traces_of(bob, reading)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(f"/admin/accounts/user/{bob.pk}/delete/", {"post": "yes"})
+        response = superuser_client.post(f"/admin/accounts/user/{bob.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
 
     pseudonym = _assert_forgotten(bob.email, [folder])
@@ -68,18 +59,18 @@ def test_the_admin_delete_page_forgets_the_person(admin_client, bob, make_readin
     assert viewed.actor_email == pseudonym and viewed.ip_address is None
     # Which administrator deleted it stays in the admin's history, under the pseudonym.
     entry = LogEntry.objects.get(action_flag=DELETION)
-    assert entry.user == admin_client.admin and entry.object_repr == pseudonym
+    assert entry.user == superuser_client.admin and entry.object_repr == pseudonym
     assert set(LogEntry.objects.values_list("object_repr", flat=True)) == {pseudonym}
 
 
-def test_delete_selected_forgets_each_person_apart(admin_client, bob, alice, make_reading, xray_paths,
-                                                   django_capture_on_commit_callbacks):
+def test_delete_selected_forgets_each_person_apart(superuser_client, bob, alice, make_reading,
+                                                   xray_paths, django_capture_on_commit_callbacks):
     readings = [make_reading(bob, xray_paths["normal"][0]), make_reading(alice, xray_paths["covid"][0])]
     folders = [storage.reading_folder(r.owner_id, r.storage_key) for r in readings]
     _traces_of(bob, readings[0])
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post("/admin/accounts/user/", {
+        response = superuser_client.post("/admin/accounts/user/", {
             "action": "delete_selected", "_selected_action": [bob.pk, alice.pk], "post": "yes"})
     assert response.status_code == 302
 
@@ -88,11 +79,12 @@ def test_delete_selected_forgets_each_person_apart(admin_client, bob, alice, mak
     pseudonyms = set(AuditEvent.objects.filter(action=Action.ADMIN_DELETE_ACCOUNT)
                      .values_list("actor_email", flat=True))
     assert len(pseudonyms) == 2  # one per person: the two accounts are not linked
-    assert User.objects.filter(pk=admin_client.admin.pk).exists()
+    assert User.objects.filter(pk=superuser_client.admin.pk).exists()
 
 
 def test_delete_my_account_also_clears_the_admin_history(bob, bob_client, make_reading, xray_paths,
-                                                         admin_client, django_capture_on_commit_callbacks):
+                                                         superuser_client,
+                                                         django_capture_on_commit_callbacks):
     reading = make_reading(bob, xray_paths["normal"][0])
     _traces_of(bob, reading)
 

@@ -26,15 +26,13 @@ SELF_IN_SELECTION = {
 
 
 @pytest.fixture
-def admin_client(user_password):
-    admin = User.objects.create_superuser("admin@example.org", user_password, full_name="Admin")
-    # What the admin did in the admin site: the record self-deletion would have taken along.
+def admin_client(superuser_client):
+    """`superuser_client` with a history: what the admin did in the admin site, the record
+    self-deletion would have taken along."""
+    admin = superuser_client.admin
     LogEntry.objects.log_actions(user_id=admin.pk, queryset=[admin], action_flag=CHANGE,
                                  change_message="Changed full name.")
-    client = Client()
-    client.force_login(admin)
-    client.admin = admin
-    return client
+    return superuser_client
 
 
 @pytest.fixture

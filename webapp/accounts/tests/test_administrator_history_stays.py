@@ -5,7 +5,6 @@ in the history that stays."""
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -14,35 +13,28 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "quartz-lagoon-violet-73"  # conftest's make_account
 
 
-@pytest.fixture
-def admin_client(user_password):
-    admin = User.objects.create_superuser("admin@example.org", user_password, full_name="Admin")
-    client = Client()
-    client.force_login(admin)
-    client.admin, client.password = admin, user_password
-    return client
-
-
 @pytest.mark.parametrize("language, words", [("en", "Another administrator must first remove your staff"),
                                              ("id", "Administrator lain harus terlebih dahulu mencabut")])
-def test_an_administrator_cannot_delete_their_own_account(admin_client, bob, language, words):
-    LogEntry.objects.log_actions(user_id=admin_client.admin.pk, queryset=[bob], action_flag=CHANGE,
-                                 change_message="Changed full name.")
+def test_an_administrator_cannot_delete_their_own_account(superuser_client, bob, language, words):
+    LogEntry.objects.log_actions(user_id=superuser_client.admin.pk, queryset=[bob],
+                                 action_flag=CHANGE, change_message="Changed full name.")
     with translation.override(language):
-        page = admin_client.get(reverse("delete_account"), HTTP_ACCEPT_LANGUAGE=language)
-        refused = admin_client.post(reverse("delete_account"), {"password": admin_client.password},
-                                    HTTP_ACCEPT_LANGUAGE=language)
+        page = superuser_client.get(reverse("delete_account"), HTTP_ACCEPT_LANGUAGE=language)
+        refused = superuser_client.post(reverse("delete_account"),
+                                        {"password": superuser_client.password},
+                                        HTTP_ACCEPT_LANGUAGE=language)
     assert words in page.content.decode() and 'name="password"' not in page.content.decode()
     assert refused.status_code == 403
-    assert User.objects.filter(pk=admin_client.admin.pk).exists()
-    assert LogEntry.objects.filter(user=admin_client.admin).count() == 1
+    assert User.objects.filter(pk=superuser_client.admin.pk).exists()
+    assert LogEntry.objects.filter(user=superuser_client.admin).count() == 1
 
 
-def test_the_history_of_a_deleted_accounts_readings_names_no_outcome(admin_client, bob, bob_client,
-                                                                     make_reading, xray_paths):
+def test_the_history_of_a_deleted_accounts_readings_names_no_outcome(superuser_client, bob,
+                                                                     bob_client, make_reading,
+                                                                     xray_paths):
     reading = make_reading(bob, xray_paths["covid"][0])
-    LogEntry.objects.log_actions(user_id=admin_client.admin.pk, queryset=[reading], action_flag=CHANGE,
-                                 change_message="Changed note.")
+    LogEntry.objects.log_actions(user_id=superuser_client.admin.pk, queryset=[reading],
+                                 action_flag=CHANGE, change_message="Changed note.")
     assert LogEntry.objects.get().object_repr == str(reading)
 
     bob_client.post(reverse("delete_account"), {"password": PASSWORD})

@@ -3,7 +3,6 @@ made with the admin site's Add user, which asks for none) is not approved, and t
 is told which and why."""
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import translation
 
 User = get_user_model()
@@ -21,14 +20,6 @@ NOT_APPROVED = {
 }
 
 
-@pytest.fixture
-def admin_client(make_user):
-    admin = make_user(email="admin@example.org", is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(admin)
-    return client
-
-
 def _approve(client, users, language="en"):
     with translation.override(language):
         response = client.post("/admin/accounts/user/", {
@@ -38,19 +29,19 @@ def _approve(client, users, language="en"):
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
-def test_a_doctor_without_a_licence_number_is_not_approved(admin_client, make_user, language):
+def test_a_doctor_without_a_licence_number_is_not_approved(superuser_client, make_user, language):
     licensed = make_user(role="doctor", doctor_verified_at=None, licence_number="STR-1")
     unlicensed = make_user(email="nolicence@example.org", role="doctor", doctor_verified_at=None)
     blank = make_user(email="blank@example.org", role="doctor", doctor_verified_at=None,
                       licence_number="   ")
 
-    shown = _approve(admin_client, [licensed, unlicensed], language)
+    shown = _approve(superuser_client, [licensed, unlicensed], language)
     for user in (licensed, unlicensed):
         user.refresh_from_db()
     assert licensed.is_doctor and unlicensed.is_pending_doctor
     # The list's count of waiting doctors follows; none "skipped": it is a pending doctor.
     assert shown[1:-1] == NOT_APPROVED[language][:1]
 
-    shown = _approve(admin_client, [unlicensed, blank], language)
+    shown = _approve(superuser_client, [unlicensed, blank], language)
     assert shown[1:-1] == NOT_APPROVED[language][1:]
     assert User.objects.filter(pk__in=[unlicensed.pk, blank.pk], doctor_verified_at=None).count() == 2

@@ -5,7 +5,6 @@ import pytest
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.test import Client
 
 from webapp.screening.models import Reading
 
@@ -13,15 +12,7 @@ User = get_user_model()
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(user_password):
-    admin = User.objects.create_superuser("admin@example.org", user_password, full_name="Admin")
-    client = Client()
-    client.force_login(admin)
-    return client
-
-
-def test_entries_of_readings_deleted_earlier_lose_their_outcome(admin_client, bob, alice,
+def test_entries_of_readings_deleted_earlier_lose_their_outcome(superuser_client, bob, alice,
                                                                 make_reading, xray_paths):
     kept, gone = (make_reading(bob, xray_paths["covid"][0]) for _ in range(2))
     alices = make_reading(alice, xray_paths["covid"][0])
@@ -29,15 +20,15 @@ def test_entries_of_readings_deleted_earlier_lose_their_outcome(admin_client, bo
     lookalike = LogEntry.objects.create(
         user_id=alice.pk, content_type=ContentType.objects.get_for_model(Reading),
         object_id="999", object_repr=f"Reading 999 (covid) of user {bob.pk}1", action_flag=CHANGE)
-    admin_client.get(f"/admin/screening/reading/{kept.pk}/change/")
-    admin_client.post(f"/admin/screening/reading/{gone.pk}/delete/", {"post": "yes"})
-    admin_client.post(f"/admin/screening/reading/{alices.pk}/delete/", {"post": "yes"})
+    superuser_client.get(f"/admin/screening/reading/{kept.pk}/change/")
+    superuser_client.post(f"/admin/screening/reading/{gone.pk}/delete/", {"post": "yes"})
+    superuser_client.post(f"/admin/screening/reading/{alices.pk}/delete/", {"post": "yes"})
     deleted = LogEntry.objects.get(action_flag=DELETION, object_id=str(gone.pk))
     assert deleted.object_repr == f"Reading {gone.pk} ({gone.outcome}) of user {bob.pk}"
     LogEntry.objects.log_actions(user_id=alice.pk, queryset=[kept], action_flag=CHANGE,
                                  change_message="Changed note.")
 
-    admin_client.post(f"/admin/accounts/user/{bob.pk}/delete/", {"post": "yes"})
+    superuser_client.post(f"/admin/accounts/user/{bob.pk}/delete/", {"post": "yes"})
     assert not User.objects.filter(pk=bob.pk).exists()
 
     deleted.refresh_from_db()

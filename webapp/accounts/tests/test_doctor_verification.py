@@ -21,15 +21,6 @@ def pending(make_user):
                      doctor_verified_at=None, licence_number="STR-1", workplace="RS Harapan")
 
 
-@pytest.fixture
-def admin_client(make_user):
-    admin = make_user(email="admin@example.org", is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(admin)
-    client.admin = admin
-    return client
-
-
 def test_only_a_verified_doctor_has_doctor_rights(pending, doctor, patient):
     assert not is_doctor(pending) and pending.is_pending_doctor
     assert is_doctor(doctor) and not doctor.is_pending_doctor
@@ -68,11 +59,12 @@ def test_a_verified_doctor_keeps_annotating_and_sees_no_pending_notice(doctor, m
     assert saved.status_code == 302
 
 
-def test_the_admin_filters_pending_doctors_and_approves_them(admin_client, pending, doctor, patient):
-    listing = admin_client.get("/admin/accounts/user/?doctor=pending")
+def test_the_admin_filters_pending_doctors_and_approves_them(superuser_client, pending, doctor,
+                                                             patient):
+    listing = superuser_client.get("/admin/accounts/user/?doctor=pending")
     emails = [u.email for u in listing.context["cl"].result_list]
     assert emails == [pending.email]
-    response = admin_client.post("/admin/accounts/user/", {
+    response = superuser_client.post("/admin/accounts/user/", {
         "action": "approve_doctors", "_selected_action": [pending.pk, patient.pk],
     }, follow=True)
     assert response.status_code == 200
@@ -80,17 +72,17 @@ def test_the_admin_filters_pending_doctors_and_approves_them(admin_client, pendi
     assert "1 doctor approved." in text and "1 selected account was skipped" in text
     pending.refresh_from_db()
     patient.refresh_from_db()
-    assert pending.is_doctor and pending.doctor_verified_by == admin_client.admin
+    assert pending.is_doctor and pending.doctor_verified_by == superuser_client.admin
     assert patient.role == "patient" and patient.doctor_verified_at is None
-    assert admin_client.get("/admin/accounts/user/?doctor=pending").context["cl"].result_list.count() == 0
-    verified = admin_client.get("/admin/accounts/user/?doctor=verified").context["cl"].result_list
+    assert superuser_client.get("/admin/accounts/user/?doctor=pending").context["cl"].result_list.count() == 0
+    verified = superuser_client.get("/admin/accounts/user/?doctor=verified").context["cl"].result_list
     assert {u.email for u in verified} == {pending.email, doctor.email}
 
 
-def test_approving_from_the_pending_filter_counts_no_skipped_accounts(admin_client, pending):
+def test_approving_from_the_pending_filter_counts_no_skipped_accounts(superuser_client, pending):
     """With the list filtered by "pending", the action's queryset carries the filter: counting it
     after the update found 0 and reported "-1 selected accounts were skipped"."""
-    response = admin_client.post("/admin/accounts/user/?doctor=pending", {
+    response = superuser_client.post("/admin/accounts/user/?doctor=pending", {
         "action": "approve_doctors", "_selected_action": [pending.pk],
     }, follow=True)
     shown = [str(m) for m in response.context["messages"]]
@@ -100,23 +92,23 @@ def test_approving_from_the_pending_filter_counts_no_skipped_accounts(admin_clie
 
 
 def test_approving_from_the_pending_filter_still_counts_a_verified_doctor_as_skipped(
-        admin_client, pending, doctor):
-    response = admin_client.post("/admin/accounts/user/", {
+        superuser_client, pending, doctor):
+    response = superuser_client.post("/admin/accounts/user/", {
         "action": "approve_doctors", "_selected_action": [pending.pk, doctor.pk],
     }, follow=True)
     text = response.content.decode()
     assert "1 doctor approved." in text and "1 selected account was skipped" in text
 
 
-def test_the_admin_can_withdraw_a_verification(admin_client, doctor):
-    admin_client.post("/admin/accounts/user/", {
+def test_the_admin_can_withdraw_a_verification(superuser_client, doctor):
+    superuser_client.post("/admin/accounts/user/", {
         "action": "withdraw_doctor_verification", "_selected_action": [doctor.pk]})
     doctor.refresh_from_db()
     assert doctor.is_pending_doctor and not is_doctor(doctor)
 
 
-def test_the_admin_change_page_shows_the_credentials(admin_client, pending):
-    page = admin_client.get(f"/admin/accounts/user/{pending.pk}/change/").content.decode()
+def test_the_admin_change_page_shows_the_credentials(superuser_client, pending):
+    page = superuser_client.get(f"/admin/accounts/user/{pending.pk}/change/").content.decode()
     assert "STR-1" in page and "RS Harapan" in page
 
 

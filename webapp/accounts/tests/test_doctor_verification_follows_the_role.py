@@ -4,7 +4,6 @@ one, and with it doctor rights that nobody had granted again)."""
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import translation
 
 User = get_user_model()
@@ -16,14 +15,6 @@ WITHDRAWN = {
     "id": "Verifikasi dokter doctor@example.org dicabut: perannya bukan lagi Dokter. Jika "
           "kembali menjadi dokter, akun ini menunggu verifikasi sampai disetujui lagi.",
 }
-
-
-@pytest.fixture
-def admin_client(make_user):
-    admin = make_user(email="admin@example.org", is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(admin)
-    return client
 
 
 def _save_role(client, user, role, language="en"):
@@ -44,14 +35,14 @@ def _save_role(client, user, role, language="en"):
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
-def test_a_doctor_made_a_patient_and_a_doctor_again_is_pending(admin_client, doctor, language):
+def test_a_doctor_made_a_patient_and_a_doctor_again_is_pending(superuser_client, doctor, language):
     assert doctor.is_doctor
-    shown = _save_role(admin_client, doctor, "patient", language)
+    shown = _save_role(superuser_client, doctor, "patient", language)
     doctor.refresh_from_db()
     assert doctor.doctor_verified_at is None and doctor.doctor_verified_by is None
     assert WITHDRAWN[language] in shown
 
-    assert WITHDRAWN["en"] not in _save_role(admin_client, doctor, "doctor")
+    assert WITHDRAWN["en"] not in _save_role(superuser_client, doctor, "doctor")
     doctor.refresh_from_db()
     assert doctor.is_pending_doctor and not doctor.is_doctor
     entries = LogEntry.objects.filter(object_id=str(doctor.pk)).order_by("id")
@@ -59,8 +50,8 @@ def test_a_doctor_made_a_patient_and_a_doctor_again_is_pending(admin_client, doc
                                          "id": "Mencabut verifikasi dokter."}[language]
 
 
-def test_saving_a_doctor_as_a_doctor_keeps_the_verification(admin_client, doctor):
-    shown = _save_role(admin_client, doctor, "doctor")
+def test_saving_a_doctor_as_a_doctor_keeps_the_verification(superuser_client, doctor):
+    shown = _save_role(superuser_client, doctor, "doctor")
     assert len(shown) == 1 and "was changed successfully" in shown[0]
     doctor.refresh_from_db()
     assert doctor.is_doctor

@@ -6,7 +6,6 @@ import re
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import translation
 
 User = get_user_model()
@@ -14,15 +13,6 @@ pytestmark = pytest.mark.django_db
 
 APPROVED = {"en": "Approved the doctor verification.", "id": "Menyetujui verifikasi dokter."}
 WITHDRAWN = {"en": "Withdrew the doctor verification.", "id": "Mencabut verifikasi dokter."}
-
-
-@pytest.fixture
-def admin_client(make_user):
-    admin = make_user(email="admin@example.org", is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(admin)
-    client.admin = admin
-    return client
 
 
 def _act(client, action, users, language):
@@ -33,27 +23,28 @@ def _act(client, action, users, language):
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
-def test_each_approval_and_withdrawal_is_an_entry_of_the_accounts_history(admin_client, make_user,
-                                                                          patient, language):
+def test_each_approval_and_withdrawal_is_an_entry_of_the_accounts_history(superuser_client,
+                                                                          make_user, patient,
+                                                                          language):
     sari, budi = (make_user(role="doctor", doctor_verified_at=None, licence_number=f"STR-{n}")
                   for n in (1, 2))
-    _act(admin_client, "approve_doctors", [sari, budi, patient], language)
-    _act(admin_client, "withdraw_doctor_verification", [sari], language)
+    _act(superuser_client, "approve_doctors", [sari, budi, patient], language)
+    _act(superuser_client, "withdraw_doctor_verification", [sari], language)
 
     for user, messages in ((sari, [APPROVED, WITHDRAWN]), (budi, [APPROVED]), (patient, [])):
         entries = LogEntry.objects.filter(object_id=str(user.pk)).order_by("id")
         assert [entry.get_change_message() for entry in entries] == [m[language] for m in messages]
-        assert all(e.user == admin_client.admin and e.action_flag == CHANGE for e in entries)
+        assert all(e.user == superuser_client.admin and e.action_flag == CHANGE for e in entries)
     sari.refresh_from_db()
     budi.refresh_from_db()
-    assert sari.is_pending_doctor and budi.doctor_verified_by == admin_client.admin
+    assert sari.is_pending_doctor and budi.doctor_verified_by == superuser_client.admin
 
 
-def test_the_history_page_names_who_approved_after_a_withdrawal(admin_client, make_user):
+def test_the_history_page_names_who_approved_after_a_withdrawal(superuser_client, make_user):
     sari = make_user(role="doctor", doctor_verified_at=None, licence_number="STR-1")
-    _act(admin_client, "approve_doctors", [sari], "en")
-    _act(admin_client, "withdraw_doctor_verification", [sari], "en")
-    history = admin_client.get(f"/admin/accounts/user/{sari.pk}/history/").content.decode()
-    who = re.escape(f"<td>admin@example.org ({admin_client.admin.full_name})</td>")
+    _act(superuser_client, "approve_doctors", [sari], "en")
+    _act(superuser_client, "withdraw_doctor_verification", [sari], "en")
+    history = superuser_client.get(f"/admin/accounts/user/{sari.pk}/history/").content.decode()
+    who = re.escape(f"<td>admin@example.org ({superuser_client.admin.full_name})</td>")
     for message in (APPROVED["en"], WITHDRAWN["en"]):
         assert re.search(rf"{who}\s*<td>{re.escape(message)}</td>", history)

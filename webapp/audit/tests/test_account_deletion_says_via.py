@@ -2,7 +2,6 @@
 events are; it was logged via "page", as if the person had used "Delete my account"."""
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
 
 from webapp.audit.models import Action, AuditEvent
@@ -12,19 +11,11 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "quartz-lagoon-violet-73"  # conftest's make_account
 
 
-@pytest.fixture
-def admin_client(user_password):
-    admin = User.objects.create_superuser("admin@example.org", user_password, full_name="Admin")
-    client = Client()
-    client.force_login(admin)
-    return client
-
-
-def test_each_route_of_deleting_an_account_says_which_it_was(admin_client, bob, alice, bob_client,
-                                                             make_account):
+def test_each_route_of_deleting_an_account_says_which_it_was(superuser_client, bob, alice,
+                                                             bob_client, make_account):
     carol = make_account("carol@example.org")
-    admin_client.post(f"/admin/accounts/user/{alice.pk}/delete/", {"post": "yes"})
-    admin_client.post("/admin/accounts/user/", {
+    superuser_client.post(f"/admin/accounts/user/{alice.pk}/delete/", {"post": "yes"})
+    superuser_client.post("/admin/accounts/user/", {
         "action": "delete_selected", "_selected_action": [carol.pk], "post": "yes"})
     bob_client.post(reverse("delete_account"), {"password": PASSWORD})
     assert not User.objects.filter(pk__in=[alice.pk, bob.pk, carol.pk]).exists()
