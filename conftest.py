@@ -7,9 +7,9 @@ applies a conftest only to its own folder and those below it.
   run (`trained_run`, `tiny_model_dir`) and an untrained ONNX stub with the exported interface
   (`stub_model_dir`) for tests of the serving stack rather than of accuracy.
 - Accounts: `make_user`, `patient`, `doctor` and their clients; `alice`, `bob` and theirs (with
-  `make_reading`). Doctors made here are verified (doctor rights); a pending one is
-  `make_user(role="doctor", doctor_verified_at=None)`. Passwords are hashed with MD5 in web
-  tests (`fast_password_hashing`).
+  `make_reading`); `superuser` and its clients for the admin site. Doctors made here are
+  verified (doctor rights); a pending one is `make_user(role="doctor", doctor_verified_at=None)`.
+  Passwords are hashed with MD5 in web tests (`fast_password_hashing`).
 
 Data lives beside the project (never copied into it); tests that need it skip with a visible
 reason where it is absent. Helper modules (plain functions, no fixtures) live in tests/support/

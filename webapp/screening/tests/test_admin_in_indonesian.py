@@ -5,21 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client_in(admin_user):
-    def make(language: str) -> Client:
-        client = Client()
-        client.force_login(admin_user)
-        client.cookies["django_language"] = language
-        return client
-
-    return make
 
 
 def text(answer) -> str:
@@ -27,21 +15,22 @@ def text(answer) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.content.decode()))
 
 
-def test_the_index_names_the_product_and_the_apps(client_in):
-    page = text(client_in("id").get(reverse("admin:index")))
+def test_the_index_names_the_product_and_the_apps(superuser_client_in):
+    page = text(superuser_client_in("id").get(reverse("admin:index")))
     assert "Administrasi Skrining CXR" in page and "Admin Skrining CXR" in page
     assert "Administrasi Django" not in page and "Django administration" not in page
     for app in ("Akun", "Rumah sakit", "Skrining", "Hasil baca"):
         assert app in page
     for english in ("Accounts", "Hospitals", "Screening", "Readings"):
         assert english not in page
-    english = text(client_in("en").get(reverse("admin:index")))
+    english = text(superuser_client_in("en").get(reverse("admin:index")))
     assert "CXR Screening administration" in english and "Django administration" not in english
 
 
-def test_the_reading_list_and_page_are_indonesian(make_reading, alice, xray_paths, client_in):
+def test_the_reading_list_and_page_are_indonesian(make_reading, alice, xray_paths,
+                                                  superuser_client_in):
     reading = make_reading(alice, xray_paths["normal"][0])
-    client = client_in("id")
+    client = superuser_client_in("id")
     listing = text(client.get(reverse("admin:screening_reading_changelist")))
     for header in ("Pemilik", "Diunggah pada", "Hasil", "Versi model"):
         assert f" {header} " in listing, header

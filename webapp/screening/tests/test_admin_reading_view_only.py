@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -15,13 +14,6 @@ from webapp.screening.models import Reading
 pytestmark = pytest.mark.django_db
 
 NOTICE = {"code": "", "params": {}, "text": "The image is smaller than the model was trained on."}
-
-
-@pytest.fixture
-def superuser_client(admin_user):
-    client = Client()
-    client.force_login(admin_user)
-    return client
 
 
 @pytest.fixture
