@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
+from webapp.tests.support.browser_helpers import signed_in_context_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -18,10 +18,8 @@ def test_the_users_list_fits_beside_the_menu_and_filters(chromium_browser, live_
     make_user(email="dr.sari.wijayakusuma@rsud-tarakan-jakarta.example.org",
               full_name="Dr. Sari Wijayakusuma, Sp.Rad.", role="doctor",
               licence_number="STR-3171-2026-00012345", workplace="RSUD Tarakan, Jakarta Pusat")
-    cookie = {"name": "django_language", "value": language, "url": live_server.url}
-    with signed_in_context(chromium_browser, live_server.url, admin, extra_cookies=(cookie,),
-                           viewport={"width": 1280, "height": 900},
-                           locale=BROWSER_LOCALES[language]) as context:
+    with signed_in_context_in(chromium_browser, live_server.url, admin, language,
+                              viewport={"width": 1280, "height": 900}) as context:
         page = context.new_page()
         page.goto(f"{live_server.url}/admin/accounts/user/")
         page.screenshot(path=test_output / f"admin-users-list-{language}.png", full_page=True)

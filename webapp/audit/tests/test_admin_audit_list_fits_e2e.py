@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from webapp.audit.models import Action, AuditEvent
-from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
+from webapp.tests.support.browser_helpers import signed_in_context_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,10 +28,8 @@ def test_the_audit_events_fit_1280_px(chromium_browser, live_server, test_output
     for email, action, reading_id, via, ip in EVENTS:
         AuditEvent.objects.create(actor_email=email, action=action, reading_id=reading_id, via=via,
                                   ip_address=ip, path="/screening/readings/123456/")
-    cookie = {"name": "django_language", "value": language, "url": live_server.url}
-    with signed_in_context(chromium_browser, live_server.url, admin, extra_cookies=(cookie,),
-                           viewport={"width": 1280, "height": 900},
-                           locale=BROWSER_LOCALES[language]) as context:
+    with signed_in_context_in(chromium_browser, live_server.url, admin, language,
+                              viewport={"width": 1280, "height": 900}) as context:
         page = context.new_page()
         page.goto(f"{live_server.url}/admin/audit/auditevent/")
         page.screenshot(path=test_output / f"audit-admin-list-{language}.png", full_page=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from webapp.pacs.tests.test_admin import failed, written
-from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
+from webapp.tests.support.browser_helpers import signed_in_context_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -16,10 +16,8 @@ def test_the_pacs_studies_fit_1280_px(chromium_browser, live_server, test_output
                                       language):
     admin = make_user(email="admin@example.org", role="doctor", is_staff=True, is_superuser=True)
     study, broken = written(), failed()
-    cookie = {"name": "django_language", "value": language, "url": live_server.url}
-    with signed_in_context(chromium_browser, live_server.url, admin, extra_cookies=(cookie,),
-                           viewport={"width": 1280, "height": 900},
-                           locale=BROWSER_LOCALES[language]) as context:
+    with signed_in_context_in(chromium_browser, live_server.url, admin, language,
+                              viewport={"width": 1280, "height": 900}) as context:
         page = context.new_page()
         page.goto(f"{live_server.url}/admin/pacs/pacsstudy/")
         page.screenshot(path=test_output / f"pacs-admin-list-{language}.png", full_page=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from webapp.screening.models import Reading
-from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
+from webapp.tests.support.browser_helpers import signed_in_context_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -27,10 +27,8 @@ def test_the_admin_index_and_a_reading_in_a_browser(chromium_browser, live_serve
         label=None, probabilities={"covid": 0.05, "normal": 0.75, "pneumonia": 0.2},
         warnings=[{"code": "", "params": {}, "text": "The image is smaller than usual."}])
     words = WORDS[language]
-    cookie = {"name": "django_language", "value": language, "url": live_server.url}
-    with signed_in_context(chromium_browser, live_server.url, admin, extra_cookies=(cookie,),
-                           viewport={"width": 1280, "height": 900},
-                           locale=BROWSER_LOCALES[language]) as context:
+    with signed_in_context_in(chromium_browser, live_server.url, admin, language,
+                              viewport={"width": 1280, "height": 900}) as context:
         page = context.new_page()
         page.goto(f"{live_server.url}/admin/")
         page.screenshot(path=test_output / f"admin-index-{language}.png", full_page=True)

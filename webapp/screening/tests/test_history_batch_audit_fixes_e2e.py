@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from webapp.screening.models import BatchItem, UploadBatch
-from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
+from webapp.tests.support.browser_helpers import signed_in_context_in
 from webapp.tests.support.screening_helpers import store_reading
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -33,9 +33,8 @@ def test_batch_and_history_pages(chromium_browser, live_server, test_output, pat
                              refusal_message="This does not look like a chest X-ray.")
     BatchItem.objects.create(batch=batch, index=2, state="queued", size=0, patient_reference="RM-88")
     BatchItem.objects.filter(batch=batch).update(updated_at=timezone.now() - datetime.timedelta(minutes=5))
-    with signed_in_context(chromium_browser, live_server.url, patient, viewport={"width": 360, "height": 780},
-                           locale=BROWSER_LOCALES[language],
-                           extra_cookies=({"name": "django_language", "value": language, "url": live_server.url},)) as context:
+    with signed_in_context_in(chromium_browser, live_server.url, patient, language,
+                              viewport={"width": 360, "height": 780}) as context:
         page = context.new_page()
         page.goto(f"{live_server.url}{_batch_url(batch)}")
         expect(page.get_by_test_id("batch-stalled")).to_be_visible()

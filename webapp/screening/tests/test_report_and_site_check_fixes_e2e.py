@@ -14,6 +14,7 @@ from webapp.tests.support.browser_helpers import (
     BROWSER_LOCALES,
     record_page_errors,
     signed_in_context,
+    signed_in_context_in,
 )
 from webapp.tests.support.screening_helpers import store_reading
 
@@ -41,10 +42,8 @@ def test_the_pages_read_as_the_fixes_mean(chromium_browser, live_server, test_ou
     reading = store_reading(staff, model_dir, xray_paths["normal"][0], label=None, low_confidence=True,
                             reason=str(reason), reason_code=reason.code, reason_params=reason.params)
     _stored(staff)
-    with signed_in_context(chromium_browser, live_server.url, staff, viewport=SIZES[size],
-                           locale=BROWSER_LOCALES[language],
-                           extra_cookies=({"name": "django_language", "value": language,
-                                           "url": live_server.url},)) as context:
+    with signed_in_context_in(chromium_browser, live_server.url, staff, language,
+                              viewport=SIZES[size]) as context:
         page = context.new_page()
         errors = record_page_errors(page)
         for name, path in (("reading", f"/screening/readings/{reading.pk}/"),

@@ -10,11 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from webapp.screening.models import Reading
-from webapp.tests.support.browser_helpers import (
-    BROWSER_LOCALES,
-    record_page_errors,
-    signed_in_context,
-)
+from webapp.tests.support.browser_helpers import record_page_errors, signed_in_context_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,10 +18,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.mark.parametrize("language", ["en", "id"])
 def test_a_file_put_back_after_back_is_sent(chromium_browser, live_server, test_output, model_dir,
                                             media_root, alice, xray_paths, language):
-    with signed_in_context(chromium_browser, live_server.url, alice,
-                           locale=BROWSER_LOCALES[language],
-                           extra_cookies=({"name": "django_language", "value": language,
-                                           "url": live_server.url},)) as context:
+    with signed_in_context_in(chromium_browser, live_server.url, alice, language) as context:
         page = context.new_page()
         page.set_default_timeout(30_000)
         errors = record_page_errors(page)

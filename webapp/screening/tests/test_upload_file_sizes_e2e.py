@@ -11,11 +11,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import override
 from playwright.sync_api import expect
 
-from webapp.tests.support.browser_helpers import (
-    BROWSER_LOCALES,
-    record_page_errors,
-    signed_in_context,
-)
+from webapp.tests.support.browser_helpers import record_page_errors, signed_in_context_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -33,10 +29,7 @@ def test_upload_rows_give_sizes_as_the_other_pages_do(chromium_browser, live_ser
     with override(language):
         expected = [str(filesizeformat(size)) for size in SIZES]
     assert "8,9\xa0KB" in expected or language == "en"
-    with signed_in_context(chromium_browser, live_server.url, alice,
-                           locale=BROWSER_LOCALES[language],
-                           extra_cookies=({"name": "django_language", "value": language,
-                                           "url": live_server.url},)) as context:
+    with signed_in_context_in(chromium_browser, live_server.url, alice, language) as context:
         page = context.new_page()
         page.set_default_timeout(20_000)
         errors = record_page_errors(page)

@@ -11,11 +11,7 @@ import pytest
 from django.utils.translation import gettext, override
 from playwright.sync_api import expect
 
-from webapp.tests.support.browser_helpers import (
-    BROWSER_LOCALES,
-    record_page_errors,
-    signed_in_context,
-)
+from webapp.tests.support.browser_helpers import record_page_errors, signed_in_context_in
 
 CAVEAT = "The results below are AI screening estimates, not diagnoses: a clinician and an RT-PCR test decide."
 
@@ -29,10 +25,7 @@ def test_several_files_read_with_javascript_show_the_caveat(chromium_browser, li
                                                             language):
     with override(language):
         caveat = gettext(CAVEAT)
-    with signed_in_context(chromium_browser, live_server.url, alice,
-                           locale=BROWSER_LOCALES[language],
-                           extra_cookies=({"name": "django_language", "value": language,
-                                           "url": live_server.url},)) as context:
+    with signed_in_context_in(chromium_browser, live_server.url, alice, language) as context:
         page = context.new_page()
         page.set_default_timeout(30_000)
         errors = record_page_errors(page)

@@ -10,9 +10,8 @@ from playwright.sync_api import expect
 from webapp.screening import presentation
 from webapp.screening.models import Reading
 from webapp.tests.support.browser_helpers import (
-    BROWSER_LOCALES,
     record_page_errors,
-    signed_in_context,
+    signed_in_context_in,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -24,9 +23,8 @@ SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "hei
 @pytest.mark.parametrize("language", ["en", "id"])
 def test_each_row_read_gives_its_labels_caveat(chromium_browser, live_server, test_output, model_dir,
                                                media_root, patient, xray_paths, language, size):
-    cookie = {"name": "django_language", "value": language, "url": live_server.url}
-    with signed_in_context(chromium_browser, live_server.url, patient, viewport=SIZES[size],
-                           locale=BROWSER_LOCALES[language], extra_cookies=(cookie,)) as context:
+    with signed_in_context_in(chromium_browser, live_server.url, patient, language,
+                              viewport=SIZES[size]) as context:
         page = context.new_page()
         page.set_default_timeout(20_000)
         page.errors = record_page_errors(page)

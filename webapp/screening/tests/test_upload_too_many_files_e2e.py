@@ -11,11 +11,7 @@ import pytest
 from django.utils.translation import gettext, override
 from playwright.sync_api import expect
 
-from webapp.tests.support.browser_helpers import (
-    BROWSER_LOCALES,
-    record_page_errors,
-    signed_in_context,
-)
+from webapp.tests.support.browser_helpers import record_page_errors, signed_in_context_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -32,10 +28,7 @@ def test_too_many_files_are_not_counted_on_the_button(chromium_browser, live_ser
         too_many = gettext("Choose at most %(count)s files at a time.") % {"count": 20}
         one_label = gettext("Screen this X-ray")
         no_file = gettext("Choose an image file first.")
-    with signed_in_context(chromium_browser, live_server.url, alice,
-                           locale=BROWSER_LOCALES[language],
-                           extra_cookies=({"name": "django_language", "value": language,
-                                           "url": live_server.url},)) as context:
+    with signed_in_context_in(chromium_browser, live_server.url, alice, language) as context:
         page = context.new_page()
         page.set_default_timeout(20_000)
         errors = record_page_errors(page)

@@ -33,6 +33,23 @@ def signed_in_context(browser, base_url: str, user, *, extra_cookies: tuple[dict
         context.close()
 
 
+def language_cookie(base_url: str, language: str) -> dict:
+    """The site's django_language cookie for `base_url`: its pages in `language`, whatever
+    language the browser asks for."""
+    return {"name": "django_language", "value": language, "url": base_url}
+
+
+@contextmanager
+def signed_in_context_in(browser, base_url: str, user, language: str,
+                         **context_options) -> Iterator:
+    """`signed_in_context` in `language` ("en", "id"): the browser's locale is that language's
+    (BROWSER_LOCALES) and the site's language cookie asks for it, so dates and numbers the
+    browser writes and the pages the site sends agree."""
+    with signed_in_context(browser, base_url, user, extra_cookies=(language_cookie(base_url, language),),
+                           locale=BROWSER_LOCALES[language], **context_options) as context:
+        yield context
+
+
 def record_page_errors(page, ignored_statuses: frozenset[int] = frozenset()) -> list[str]:
     """Collect console errors (a CSP violation shows up as one), uncaught script errors and
     HTTP responses >= 400 other than `ignored_statuses`; the list fills as the page is used."""
