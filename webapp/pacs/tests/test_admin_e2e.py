@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from webapp.pacs.tests.test_admin import failed, written
-from webapp.tests.support.browser_helpers import signed_in_context_in
+from webapp.tests.support.browser_helpers import admin_list_fits, signed_in_context_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -21,8 +21,7 @@ def test_the_pacs_studies_fit_1280_px(chromium_browser, live_server, test_output
         page = context.new_page()
         page.goto(f"{live_server.url}/admin/pacs/pacsstudy/")
         page.screenshot(path=test_output / f"pacs-admin-list-{language}.png", full_page=True)
-        assert page.evaluate("(r => r.scrollWidth <= r.clientWidth)"
-                             "(document.querySelector('#changelist .results'))")
+        assert admin_list_fits(page)
         page.goto(f"{live_server.url}/admin/pacs/pacsstudy/{broken.pk}/change/")
         page.screenshot(path=test_output / f"pacs-admin-failed-{language}.png", full_page=True)
         assert page.locator("[name=_save]").count() == 0

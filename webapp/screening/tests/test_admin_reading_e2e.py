@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from webapp.screening.models import Reading
-from webapp.tests.support.browser_helpers import signed_in_context_in
+from webapp.tests.support.browser_helpers import admin_list_fits, signed_in_context_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -39,8 +39,7 @@ def test_the_admin_index_and_a_reading_in_a_browser(chromium_browser, live_serve
 
         page.goto(f"{live_server.url}/admin/screening/reading/")
         page.screenshot(path=test_output / f"admin-readings-{language}.png", full_page=True)
-        assert page.evaluate("(r => r.scrollWidth <= r.clientWidth)"
-                             "(document.querySelector('#changelist .results'))")
+        assert admin_list_fits(page)
 
         page.goto(f"{live_server.url}/admin/screening/reading/{reading.pk}/change/")
         page.screenshot(path=test_output / f"admin-reading-{language}.png", full_page=True)

@@ -61,6 +61,13 @@ def record_page_errors(page, ignored_statuses: frozenset[int] = frozenset()) -> 
     return errors
 
 
+def admin_list_fits(page) -> bool:
+    """Whether the admin change list's table on `page` fits its box: no column behind a
+    sideways scroll."""
+    return page.evaluate("(r => r.scrollWidth <= r.clientWidth)"
+                         "(document.querySelector('#changelist .results'))")
+
+
 def log_in_on_redirect(page, base: str, path: str, email: str, password: str) -> None:
     """Open `path` logged out, sign in on the login page it redirects to, and wait to be back
     on `path` (what a person does who follows a link before signing in)."""
