@@ -87,6 +87,46 @@
     });
   });
 
+  // A table wider than a phone scrolls sideways in its .table-scroll box; a keyboard user can
+  // scroll it only if the box takes the focus (WCAG 2.1.1), so a box that scrolls is a tab stop,
+  // a region named by the heading above it (a screen reader says which table it is in). A box
+  // whose table fits is no tab stop. Checked again when the window's width changes.
+  function headingAbove(box) {
+    for (var node = box; node && node !== document.body; node = node.parentElement) {
+      for (var before = node.previousElementSibling; before; before = before.previousElementSibling) {
+        if (/^H[1-6]$/.test(before.tagName)) {
+          return before;
+        }
+        var inside = before.querySelectorAll("h1, h2, h3, h4, h5, h6");
+        if (inside.length) {
+          return inside[inside.length - 1];
+        }
+      }
+    }
+    return null;
+  }
+  var namedHeadings = 0;
+  function scrollBoxesTakeTheFocus() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        var heading = headingAbove(box);
+        if (heading) {
+          heading.id = heading.id || "table-heading-" + (namedHeadings += 1);
+          box.setAttribute("role", "region");
+          box.setAttribute("aria-labelledby", heading.id);
+        }
+      } else if (!scrolls && box.hasAttribute("tabindex")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-labelledby");
+      }
+    });
+  }
+  scrollBoxesTakeTheFocus();
+  window.addEventListener("resize", scrollBoxesTakeTheFocus);
+
   // The account menu (<details>) closes on a click outside it or on Escape.
   var menus = document.querySelectorAll("details.account-menu");
   document.addEventListener("click", function (event) {
