@@ -17,6 +17,7 @@
   var statusLine = document.getElementById("search-status");
   var resultsSection = document.getElementById("nearest-results");
   var mapNote = document.getElementById("map-note");
+  var skipToResults = document.getElementById("skip-to-results");
   var placeInput = form.elements.place;
   var latInput = form.elements.lat;
   var lonInput = form.elements.lon;
@@ -81,6 +82,8 @@
   function drawMarkers(origin, results) {
     if (!map) return;
     markers.clearLayers();
+    // The link past the markers is there while there are markers to skip.
+    if (skipToResults) skipToResults.hidden = !(origin && results && results.length);
     if (!origin) return;
     var bounds = [[origin.lat, origin.lon]];
     var searchPoint = L.circleMarker([origin.lat, origin.lon], { radius: 8, color: "#b42318", weight: 3 })
@@ -264,6 +267,16 @@
     heading.tabIndex = -1;
     heading.scrollIntoView({ block: "start" });
     heading.focus({ preventScroll: true });
+  }
+
+  // "Skip to the results" puts the focus on the results' heading, as a search does: a jump to
+  // the #fragment alone scrolls but moves no focus, and a screen reader stays on the link.
+  if (skipToResults) {
+    skipToResults.addEventListener("click", function (event) {
+      if (!document.getElementById("results-heading")) return;
+      event.preventDefault();
+      showResults();
+    });
   }
 
   // `fromMap`: the search point was clicked on the map. The page and the focus stay where they
