@@ -14,18 +14,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from webapp.screening.models import Reading
-from webapp.tests.support.browser_helpers import record_page_errors
+from webapp.tests.support.browser_helpers import language_cookie
 from webapp.tests.support.screening_helpers import store_reading
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
-LOCALES = {"en": "en-US", "id": "id-ID"}
+REFUSALS = frozenset({415, 422})  # the page's own answers to a file it refuses
 PAN = {
     "en": {"left": "Move left", "up": "Move up", "right": "Move right", "down": "Move down"},
     "id": {"left": "Geser ke kiri", "up": "Geser ke atas", "right": "Geser ke kanan", "down": "Geser ke bawah"},
@@ -33,27 +31,16 @@ PAN = {
 
 
 @pytest.fixture
-def open_page(chromium_browser, live_server):
-    """open_page(user, path, size, language) -> a signed-in page (a forced login's cookie)."""
-    contexts = []
+def open_page(open_signed_in_page, live_server):
+    """open_page(user, path, size, language) -> a signed-in page (the conftest's
+    open_signed_in_page) at one of SIZES, the site's language cookie set too, the REFUSALS'
+    statuses not counted as errors."""
 
     def open_(user, path, size="desktop", language="en"):
-        client = Client()
-        client.force_login(user)
-        context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language])
-        contexts.append(context)
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value},
-                             {"name": "django_language", "url": live_server.url, "value": language}])
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.errors = record_page_errors(page, ignored_statuses=frozenset({415, 422}))
-        page.goto(f"{live_server.url}{path}")
-        return page
+        return open_signed_in_page(user, path, SIZES[size], language, REFUSALS,
+                                   extra_cookies=(language_cookie(live_server.url, language),))
 
-    yield open_
-    for context in contexts:
-        context.close()
+    return open_
 
 
 def focused(page) -> str:

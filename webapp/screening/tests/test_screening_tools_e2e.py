@@ -11,18 +11,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
 from django.template.defaultfilters import filesizeformat
-from django.test import Client
 from django.utils.translation import override
 from playwright.sync_api import expect
 
 from webapp.screening import batches
 from webapp.screening.models import Reading
 from webapp.tests.support.browser_helpers import (
-    BROWSER_LOCALES,
-    record_page_errors,
     signed_in_context,
+    signed_in_context_in,
 )
 from webapp.tests.support.screening_helpers import store_reading
 
@@ -31,30 +28,19 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
+REFUSALS = frozenset({415, 422})  # the page's own answers to a file it refuses
 
 
 @pytest.fixture
-def open_page(chromium_browser, live_server):
-    """open_page(user, path, size="desktop", language="en", **context options) -> a page of a
-    signed-in browser (the session cookie of a forced login: no login form in either language)."""
-    contexts = []
+def open_page(open_signed_in_page):
+    """open_page(user, path, size="desktop", language="en", **context options) -> a signed-in
+    page (the conftest's open_signed_in_page) at one of SIZES, the REFUSALS' statuses not
+    counted as errors."""
 
     def open_(user, path, size="desktop", language="en", **options):
-        client = Client()
-        client.force_login(user)
-        context = chromium_browser.new_context(viewport=SIZES[size], locale=BROWSER_LOCALES[language], **options)
-        contexts.append(context)
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.errors = record_page_errors(page, ignored_statuses=frozenset({415, 422}))
-        page.goto(f"{live_server.url}{path}")
-        return page
+        return open_signed_in_page(user, path, SIZES[size], language, REFUSALS, **options)
 
-    yield open_
-    for context in contexts:
-        context.close()
+    return open_
 
 
 def shot(page, test_output, name):
@@ -146,10 +132,8 @@ def test_an_oversized_upload_without_javascript_keeps_the_reference(chromium_bro
     still in its field on the page that says so (the browser never keeps the chosen files)."""
     settings.DATA_DIR = tmp_path
     settings.MAX_UPLOAD_BYTES = 20_000
-    with signed_in_context(chromium_browser, live_server.url, doctor,
-                           java_script_enabled=False, viewport=PHONE, locale=BROWSER_LOCALES[language],
-                           extra_cookies=({"name": "django_language", "value": language, "url": live_server.url},)
-                           ) as context:
+    with signed_in_context_in(chromium_browser, live_server.url, doctor, language,
+                              java_script_enabled=False, viewport=PHONE) as context:
         page = context.new_page()
         page.goto(f"{live_server.url}/screening/upload/")
         page.set_input_files("#id_image", [str(xray_paths["covid"][0]), str(xray_paths["normal"][0])])

@@ -7,17 +7,13 @@ Screenshots land in test-output/upload-reference-*.png for a person to look at.
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from webapp.screening.models import Reading
-from webapp.tests.support.browser_helpers import record_page_errors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
-LOCALES = {"en": "en-US", "id": "id-ID"}
 PRIVACY = {"en": "File names are not kept either, as they often name the patient.",
            "id": "Nama berkas juga tidak disimpan, karena sering memuat nama pasien."}
 REFUSAL = {"en": "Only a verified doctor's account keeps a reference",
@@ -25,25 +21,14 @@ REFUSAL = {"en": "Only a verified doctor's account keeps a reference",
 
 
 @pytest.fixture
-def open_upload(chromium_browser, live_server):
-    contexts = []
+def open_upload(open_signed_in_page):
+    """open_upload(user, size, language, ignored_statuses) -> the upload page, signed in (the
+    conftest's open_signed_in_page) at one of SIZES."""
 
     def open_(user, size="desktop", language="en", ignored_statuses=frozenset()):
-        client = Client()
-        client.force_login(user)
-        context = chromium_browser.new_context(viewport=SIZES[size], locale=LOCALES[language])
-        contexts.append(context)
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.errors = record_page_errors(page, ignored_statuses)
-        page.goto(f"{live_server.url}/screening/upload/")
-        return page
+        return open_signed_in_page(user, "/screening/upload/", SIZES[size], language, ignored_statuses)
 
-    yield open_
-    for context in contexts:
-        context.close()
+    return open_
 
 
 @pytest.mark.parametrize(("role", "size", "language"), [
