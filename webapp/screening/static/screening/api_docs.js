@@ -1,0 +1,21 @@
+// Repairs to Swagger UI's markup on /api/v1/docs/ that CSS cannot make (axe, WCAG 4.1.2 and
+// 2.5.8), applied again whenever Swagger UI draws more of the page:
+// - each operation's summary is a <button> with a deep link (<a href="#/default/...">) inside
+//   it: a control inside a control, which screen readers announce wrongly, and a 14 px target.
+//   The link loses its href; the button still opens the operation and, with deep linking on,
+//   still puts its address in the location bar.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("swagger-ui");
+  if (!root) return;
+
+  function repair() {
+    root.querySelectorAll(".opblock-summary-control a[href]").forEach(function (link) {
+      link.removeAttribute("href");
+    });
+  }
+
+  repair();
+  new MutationObserver(repair).observe(root, { childList: true, subtree: true });
+})();
