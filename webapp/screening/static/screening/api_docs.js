@@ -3,7 +3,9 @@
 // - each operation's summary is a <button> with a deep link (<a href="#/default/...">) inside
 //   it: a control inside a control, which screen readers announce wrongly, and a 14 px target.
 //   The link loses its href; the button still opens the operation and, with deep linking on,
-//   still puts its address in the location bar.
+//   still puts its address in the location bar;
+// - the "Servers" <select> is wrapped in an empty <label>: it is named by the "Servers" title
+//   above it.
 (function () {
   "use strict";
 
@@ -14,6 +16,12 @@
     root.querySelectorAll(".opblock-summary-control a[href]").forEach(function (link) {
       link.removeAttribute("href");
     });
+    var servers = root.querySelector("select#servers");
+    var title = root.querySelector(".servers-title");
+    if (servers && title && !servers.hasAttribute("aria-labelledby")) {
+      title.id = title.id || "servers-title";
+      servers.setAttribute("aria-labelledby", title.id);
+    }
   }
 
   repair();
