@@ -14,7 +14,7 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from webapp.screening import presentation
-from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
+from webapp.tests.support.browser_helpers import BROWSER_LOCALES, VIEWPORTS, signed_in_context
 from webapp.tests.support.screening_helpers import store_reading
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -33,7 +33,6 @@ OFF_LUNGS = {
             "on something other than the lungs, such as text, borders or devices. Look at where "
             "the heat map points before giving the result any weight.",
 }
-SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
 
 
 def test_the_compare_page_gives_each_cards_caveat_and_warnings(client, doctor, model_dir, media_root,
@@ -64,7 +63,7 @@ def test_the_caveat_and_warnings_fit_the_cards(chromium_browser, live_server, te
     store_reading(doctor, model_dir, xray_paths["normal"][0], patient_reference="RM-9",
                   warnings=[dict(CAVEAT, params=dict(CAVEAT["params"], label="normal"))])
     with signed_in_context(chromium_browser, live_server.url, doctor,
-                           viewport=SIZES[size], locale=BROWSER_LOCALES[language]) as context:
+                           viewport=VIEWPORTS[size], locale=BROWSER_LOCALES[language]) as context:
         page = context.new_page()
         page.goto(f"{live_server.url}/screening/compare/?patient=RM-9")
         items = page.get_by_test_id("compare-item")
@@ -86,7 +85,7 @@ def test_the_caveat_and_warnings_fit_the_cards(chromium_browser, live_server, te
         page.wait_for_load_state("networkidle")
         boxes = [items.nth(i).bounding_box() for i in range(2)]
         assert abs(boxes[0]["y"] - boxes[1]["y"]) < 2 and boxes[1]["x"] > boxes[0]["x"]  # side by side
-        assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[size]["width"]
         # Nothing in a card spills out of it.
         spill = page.evaluate("""[...document.querySelectorAll('.compare-item')].flatMap(card => {
             const c = card.getBoundingClientRect();

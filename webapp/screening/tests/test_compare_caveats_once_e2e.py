@@ -16,7 +16,7 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from webapp.screening import presentation
-from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
+from webapp.tests.support.browser_helpers import BROWSER_LOCALES, VIEWPORTS, signed_in_context
 from webapp.tests.support.screening_helpers import store_reading
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -37,7 +37,6 @@ EVERY_LABEL = {"code": "label_unverified_unseen_sources",
                "text": "(the engine's English text)"}
 OFF_LUNGS = {"code": "heatmap_off_lungs", "params": {"on_lungs_percent": 31},
              "text": "Most of the heat map lies outside the lungs (only 31% on them)."}
-SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
 
 
 def reading(owner, model_dir, path, label: str | None, warnings: list, reference: str = "RM-1"):
@@ -130,7 +129,7 @@ def test_the_caveats_stand_once_above_the_cards_in_the_browser(chromium_browser,
     with translation.override(language):
         lines = [presentation.label_caveat_short(first), presentation.label_caveat_short(covid)]
     with signed_in_context(chromium_browser, live_server.url, doctor,
-                           viewport=SIZES[size], locale=BROWSER_LOCALES[language]) as context:
+                           viewport=VIEWPORTS[size], locale=BROWSER_LOCALES[language]) as context:
         page = context.new_page()
         page.goto(f"{live_server.url}/screening/compare/?patient=RM-1")
         items = page.get_by_test_id("compare-item")
@@ -148,5 +147,5 @@ def test_the_caveats_stand_once_above_the_cards_in_the_browser(chromium_browser,
             expect(items.nth(i).get_by_test_id("compare-caveats")).to_have_count(0)
         expect(items.nth(1).get_by_test_id("compare-warnings")).to_be_visible()
         page.wait_for_load_state("networkidle")
-        assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[size]["width"]
         page.screenshot(path=test_output / f"compare-caveats-once-{size}-{language}.png", full_page=True)

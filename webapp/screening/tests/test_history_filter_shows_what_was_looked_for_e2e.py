@@ -19,12 +19,11 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from webapp.screening.forms import TYPED_REFERENCE_MAX
-from webapp.tests.support.browser_helpers import BROWSER_LOCALES, signed_in_context
+from webapp.tests.support.browser_helpers import BROWSER_LOCALES, VIEWPORTS, signed_in_context
 from webapp.tests.support.screening_helpers import store_reading
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ def test_the_filter_box_shows_what_was_looked_for(chromium_browser, live_server,
                                                    model_dir, media_root, xray_paths, size, language, kind):
     store_two_readings(doctor, model_dir, xray_paths, kind)
     with signed_in_context(chromium_browser, live_server.url, doctor,
-                           viewport=SIZES[size], locale=BROWSER_LOCALES[language]) as context:
+                           viewport=VIEWPORTS[size], locale=BROWSER_LOCALES[language]) as context:
         page = context.new_page()
         page.goto(live_server.url + reverse("screening:history"))
         with translation.override(language):
@@ -94,6 +93,6 @@ def test_the_filter_box_shows_what_was_looked_for(chromium_browser, live_server,
         if kind is REFERENCE:  # the list shows the reference itself
             expect(items.nth(0)).to_contain_text(kind.looked_for)
         expect(box).to_have_value(kind.looked_for)
-        assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[size]["width"]
         page.screenshot(path=test_output / f"history-filter-{kind.screenshot}-{size}-{language}.png",
                         full_page=True)

@@ -18,13 +18,13 @@ from webapp.screening.tests.test_refusal_advice_by_role import (
 )
 from webapp.tests.support.browser_helpers import (
     BROWSER_LOCALES,
+    VIEWPORTS,
     record_page_errors,
     signed_in_context,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
 # The advice under the reason (screen.not_a_cxr_advice), its second sentence.
 ADVICE = {("doctor", "en"): "export it again from the imaging system as DICOM or PNG",
           ("doctor", "id"): "ekspor ulang dari sistem pencitraan sebagai DICOM atau PNG",
@@ -42,7 +42,7 @@ def test_a_phone_photo_is_refused_with_advice_for_its_uploader(
     photo = tmp_path / "foto.jpg"
     photo.write_bytes(phone_photo(xray_paths["normal"][0]))
     with signed_in_context(chromium_browser, live_server.url, doctor if role == "doctor" else patient,
-                           viewport=SIZES[size], locale=BROWSER_LOCALES[language]) as context:
+                           viewport=VIEWPORTS[size], locale=BROWSER_LOCALES[language]) as context:
         page = context.new_page()
         page.set_default_timeout(30_000)
         errors = record_page_errors(page, ignored_statuses=frozenset({422}))
@@ -61,7 +61,7 @@ def test_a_phone_photo_is_refused_with_advice_for_its_uploader(
         else:
             assert ("the clinic" if language == "en" else "ke klinik") not in text
         box.scroll_into_view_if_needed()
-        assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[size]["width"]
         page.screenshot(path=test_output / f"refusal-advice-{role}-{size}-{language}.png", full_page=True)
         # The refusal's own 422 is expected (the browser logs it to the console too).
         assert [e for e in errors if "status of 422" not in e] == []

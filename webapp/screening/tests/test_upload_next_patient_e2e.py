@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import expect
 
 from webapp.screening.models import Reading
+from webapp.tests.support.browser_helpers import VIEWPORTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
 NOTES = {"en": "The previous patient’s reference was cleared: give this patient’s, if you need one.",
          "id": "Kode pasien sebelumnya sudah dikosongkan: isi kode pasien ini bila perlu."}
 
@@ -21,10 +21,10 @@ NOTES = {"en": "The previous patient’s reference was cleared: give this patien
 @pytest.fixture
 def open_upload(open_signed_in_page):
     """open_upload(user, size, language) -> the upload page, signed in (the conftest's
-    open_signed_in_page) at one of SIZES."""
+    open_signed_in_page) at one of VIEWPORTS."""
 
     def open_(user, size="desktop", language="en"):
-        return open_signed_in_page(user, "/screening/upload/", SIZES[size], language)
+        return open_signed_in_page(user, "/screening/upload/", VIEWPORTS[size], language)
 
     return open_
 

@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import expect
 
 from webapp.screening.models import Reading
+from webapp.tests.support.browser_helpers import VIEWPORTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
 PRIVACY = {"en": "File names are not kept either, as they often name the patient.",
            "id": "Nama berkas juga tidak disimpan, karena sering memuat nama pasien."}
 REFUSAL = {"en": "Only a verified doctor's account keeps a reference",
@@ -23,10 +23,10 @@ REFUSAL = {"en": "Only a verified doctor's account keeps a reference",
 @pytest.fixture
 def open_upload(open_signed_in_page):
     """open_upload(user, size, language, ignored_statuses) -> the upload page, signed in (the
-    conftest's open_signed_in_page) at one of SIZES."""
+    conftest's open_signed_in_page) at one of VIEWPORTS."""
 
     def open_(user, size="desktop", language="en", ignored_statuses=frozenset()):
-        return open_signed_in_page(user, "/screening/upload/", SIZES[size], language, ignored_statuses)
+        return open_signed_in_page(user, "/screening/upload/", VIEWPORTS[size], language, ignored_statuses)
 
     return open_
 

@@ -8,13 +8,13 @@ from playwright.sync_api import expect
 
 from webapp.tests.support.browser_helpers import (
     BROWSER_LOCALES,
+    VIEWPORTS,
     record_page_errors,
     signed_in_context,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
 TIPS = {("doctor", "en"): "export it from the imaging system (PACS) as DICOM or PNG",
         ("doctor", "id"): "ekspor dari sistem pencitraan (PACS) sebagai DICOM atau PNG",
         ("patient", "en"): "ask the clinic or hospital that took it for a digital copy",
@@ -27,7 +27,7 @@ def test_the_file_tip_speaks_to_the_uploader(chromium_browser, live_server, test
                                              role, size, language):
     user = make_user(role=role)
     with signed_in_context(chromium_browser, live_server.url, user,
-                           viewport=SIZES[size], locale=BROWSER_LOCALES[language]) as context:
+                           viewport=VIEWPORTS[size], locale=BROWSER_LOCALES[language]) as context:
         page = context.new_page()
         errors = record_page_errors(page)
         page.goto(f"{live_server.url}/screening/upload/")
@@ -35,7 +35,7 @@ def test_the_file_tip_speaks_to_the_uploader(chromium_browser, live_server, test
         expect(help_box).to_contain_text(TIPS[(role, language)])
         other = "patient" if role == "doctor" else "doctor"
         expect(help_box).not_to_contain_text(TIPS[(other, language)])
-        assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[size]["width"]
         help_box.scroll_into_view_if_needed()
         page.screenshot(path=test_output / f"upload-tips-{role}-{size}-{language}.png", full_page=True)
         assert errors == []

@@ -9,6 +9,9 @@ from django.test import Client
 
 # The Playwright locale each language of the site is tested in.
 BROWSER_LOCALES = {"en": "en-US", "id": "id-ID"}
+# The two screens most browser tests look at a page on: the narrowest phone the app serves
+# and a laptop.
+VIEWPORTS = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
 
 
 @contextmanager
