@@ -4,8 +4,6 @@ BMP, colour/alpha/palette/CMYK, DICOM variants) so the expected pixels are known
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -19,7 +17,7 @@ from cxr.inference import (
     UnsupportedFormat,
     decode_image,
 )
-from tests.support.hostile_corpus import encode
+from tests.support.hostile_corpus import encode, png_declaring
 
 
 @pytest.fixture(scope="module")
@@ -129,29 +127,19 @@ def test_multipage_tiff_reads_the_first_page_with_a_warning(xray):
 
 # --- bad input --------------------------------------------------------------------------------
 
-def _png_declaring(width: int, height: int) -> bytes:
-    """A tiny, valid-looking PNG whose header declares a huge image (a decompression bomb)."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
-
-
 def test_huge_declared_size_is_refused_before_decoding():
     with pytest.raises(ImageTooLarge, match="megapixels") as info:
-        decode_image(_png_declaring(60_000, 60_000))
+        decode_image(png_declaring(60_000, 60_000))
     assert info.value.code == "image_too_large"
     with pytest.raises(ImageTooLarge):
-        decode_image(_png_declaring(8_000, 8_000), max_pixels=50_000_000 // 2)
+        decode_image(png_declaring(8_000, 8_000), max_pixels=50_000_000 // 2)
 
 
 def test_an_image_past_pillows_own_limit_is_refused_with_its_size():
     """Pillow refuses an image over about 179 megapixels while opening it, before its size reaches
     our check; the refusal still says the image's size and our limit, as a smaller one's does."""
     with pytest.raises(ImageTooLarge) as info:
-        decode_image(_png_declaring(15_000, 12_000))
+        decode_image(png_declaring(15_000, 12_000))
     notice = info.value.message
     assert notice.code == "too_many_pixels_sized"
     assert notice.params == {"width": 15_000, "height": 12_000, "limit_megapixels": 50.0}
@@ -206,7 +194,7 @@ def test_every_message_is_a_notice_with_a_code_for_translation(xray, tmp_path):
         b"": "empty_file",
         encode(Image.new("L", (80, 80), 128), "GIF"): "format_not_supported",
         b"hello, this is text, not a picture": "not_an_image",
-        _png_declaring(60_000, 60_000): "too_many_pixels_sized",
+        png_declaring(60_000, 60_000): "too_many_pixels_sized",
         encode(Image.fromarray(xray), "PNG")[:200]: "damaged_file",
         tmp_path / "missing.png": "cannot_read_file",
     }

@@ -8,14 +8,13 @@ from __future__ import annotations
 import html
 import io
 import re
-import struct
-import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from tests.support.hostile_corpus import png_declaring
 from webapp.screening import batches
 
 pytestmark = pytest.mark.django_db
@@ -45,12 +44,7 @@ def _png(width: int, height: int) -> bytes:
         buffer = io.BytesIO()
         Image.new("L", (width, height), 128).save(buffer, "PNG")
         return buffer.getvalue()
-
-    def chunk(kind: bytes, body: bytes) -> bytes:  # only a header declaring the size
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    return png_declaring(width, height)  # only a header declaring the size
 
 
 @pytest.mark.parametrize("language", ["en", "id"])

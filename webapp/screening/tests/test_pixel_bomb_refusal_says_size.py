@@ -4,24 +4,13 @@ stopped it while opening it, before our check read the size. The refusal now say
 reader's language."""
 from __future__ import annotations
 
-import struct
-import zlib
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from tests.support.hostile_corpus import png_declaring
+
 pytestmark = pytest.mark.django_db
-
-
-def _png_header_of(width: int, height: int) -> bytes:
-    """A few bytes of PNG declaring width x height pixels: decoding reads the size first."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
 
 
 @pytest.mark.parametrize(("language", "words"), [
@@ -31,7 +20,7 @@ def _png_header_of(width: int, height: int) -> bytes:
 def test_the_upload_page_says_the_size_of_an_image_past_pillows_limit(
         alice_client, screening_settings, language, words):
     alice_client.cookies["django_language"] = language
-    upload = SimpleUploadedFile("huge.png", _png_header_of(15_000, 12_000), content_type="image/png")
+    upload = SimpleUploadedFile("huge.png", png_declaring(15_000, 12_000), content_type="image/png")
     response = alice_client.post(reverse("screening:upload"), {"image": upload})
     assert response.status_code == 413
     assert words in response.content.decode()
