@@ -1,5 +1,9 @@
-"""Out-of-source folds shared by the CLI tests that read them (trust, lung field)."""
+"""Out-of-source folds shared by the CLI tests that read them (trust, lung field), and a copy of
+the bundled model for the commands that write into a model folder."""
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -22,3 +26,16 @@ def oos_dir(shared_index, tmp_path_factory):
                          cache_dir=str(out / "cache"))
     run_out_of_source(frame, out, config, groups, log=lambda _: None)
     return out
+
+
+@pytest.fixture
+def bundled_model_copy(tmp_path) -> Path:
+    """A copy of models/bundled at tmp_path / "model", for a command to write its card into;
+    skips where the bundled model is not installed."""
+    from cxr.inference.card import BUNDLED_MODEL_DIR
+
+    if not (BUNDLED_MODEL_DIR / "model.onnx").exists():
+        pytest.skip("models/bundled is not installed")
+    model_dir = tmp_path / "model"
+    shutil.copytree(BUNDLED_MODEL_DIR, model_dir)
+    return model_dir

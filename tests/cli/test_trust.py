@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -15,14 +14,12 @@ from cxr.inference.card import BUNDLED_MODEL_DIR, ModelCard  # noqa: E402
 pytestmark = [pytest.mark.train, pytest.mark.slow]
 
 
-def test_a_fit_that_labels_nothing_is_recorded_not_installed(oos_dir, tmp_path, capsys):
+def test_a_fit_that_labels_nothing_is_recorded_not_installed(oos_dir, bundled_model_copy, tmp_path,
+                                                              capsys):
     """Tiny folds (32 px, from scratch) reach no target: installed, their fit would make every
     reading uncertain, which `trust --model-dir` did without a word. It is refused, and
     --record-only records it, with a page whose command says --record-only too."""
-    if not (BUNDLED_MODEL_DIR / "model.onnx").exists():
-        pytest.skip("models/bundled is not installed")
-    model_dir = tmp_path / "model"
-    shutil.copytree(BUNDLED_MODEL_DIR, model_dir)
+    model_dir = bundled_model_copy
     card_before = (model_dir / "model_card.json").read_text()
     fit_before = (oos_dir / "trust.json").read_text() if (oos_dir / "trust.json").exists() else None
     page = tmp_path / "docs" / "trust.md"
@@ -53,13 +50,10 @@ def test_a_fit_that_labels_nothing_is_recorded_not_installed(oos_dir, tmp_path, 
     assert plot.stat().st_size > 1000 and f"]({plot.name})" in text
 
 
-def test_record_only_measures_the_fit_without_serving_it(oos_dir, cxr_dir, xray_paths, tmp_path,
-                                                         capsys):
+def test_record_only_measures_the_fit_without_serving_it(oos_dir, cxr_dir, xray_paths,
+                                                         bundled_model_copy, capsys):
     """A fit that fails (here: tiny folds) is recorded for How it works; readings do not change."""
-    if not (BUNDLED_MODEL_DIR / "model.onnx").exists():
-        pytest.skip("models/bundled is not installed")
-    model_dir = tmp_path / "model"
-    shutil.copytree(BUNDLED_MODEL_DIR, model_dir)
+    model_dir = bundled_model_copy
     assert main(["trust", str(oos_dir), "--model-dir", str(model_dir), "--record-only",
                  "--shared", str(cxr_dir), "--n-boot", "20"]) == 0
     # The two checks are told apart: the fit's numbers were labelled "the served model".

@@ -67,12 +67,9 @@ def test_record_only_and_shared_need_a_model_dir(csv_only_oos, capsys):
     assert "error: --shared needs --model-dir" in capsys.readouterr().err
 
 
-def test_a_wrong_shared_path_writes_nothing(csv_only_oos, tmp_path, capsys):
+def test_a_wrong_shared_path_writes_nothing(csv_only_oos, bundled_model_copy, tmp_path, capsys):
     """All inputs are checked first: the card is not touched and no trust.json is written."""
-    if not (BUNDLED_MODEL_DIR / "model.onnx").exists():
-        pytest.skip("models/bundled is not installed")
-    model_dir = tmp_path / "model"
-    shutil.copytree(BUNDLED_MODEL_DIR, model_dir)
+    model_dir = bundled_model_copy
     before = {p.name: p.read_bytes() for p in model_dir.iterdir()}
     assert main(["trust", str(csv_only_oos), "--model-dir", str(model_dir),
                  "--shared", str(tmp_path / "no-such-set"), "--n-boot", "10"]) == 2
@@ -139,17 +136,14 @@ def test_a_trial_fit_leaves_the_committed_results_as_they_are(committed_oos, tmp
     assert f"fit written to {trial / 'trust.json'} (a trial: no model card was changed)" in out
 
 
-def test_record_only_into_a_card_keeps_the_fit_beside_the_readings(committed_oos, tmp_path):
+def test_record_only_into_a_card_keeps_the_fit_beside_the_readings(committed_oos, bundled_model_copy):
     """The documented `--model-dir models/bundled --record-only` form (docs/toolkit.md): the card
     gets the fit as not installed, and trust.json in the out-of-source folder records it."""
     pytest.importorskip("crepes")
     pytest.importorskip("matplotlib")
-    if not (BUNDLED_MODEL_DIR / "model.onnx").exists():
-        pytest.skip("models/bundled is not installed")
     from cxr.inference.card import ModelCard
 
-    model_dir = tmp_path / "model"
-    shutil.copytree(BUNDLED_MODEL_DIR, model_dir)
+    model_dir = bundled_model_copy
     assert main(["trust", str(committed_oos), "--model-dir", str(model_dir), "--record-only",
                  "--n-boot", "10"]) == 0
     fitted = json.loads((committed_oos / "trust.json").read_text())
@@ -159,20 +153,18 @@ def test_record_only_into_a_card_keeps_the_fit_beside_the_readings(committed_oos
     assert (model_dir / "risk_coverage.png").read_bytes() == (committed_oos / "risk_coverage.png").read_bytes()
 
 
-def test_a_fit_that_labels_some_readings_goes_into_the_card_and_the_page(csv_only_oos, tmp_path,
-                                                                         capsys):
+def test_a_fit_that_labels_some_readings_goes_into_the_card_and_the_page(csv_only_oos,
+                                                                         bundled_model_copy,
+                                                                         tmp_path, capsys):
     """The installing form, on the committed readings at a target some rule reaches (50%): the
     card's trust section holds the fit, the served predictor decides by it, the page names the
     command."""
     pytest.importorskip("crepes")
     pytest.importorskip("matplotlib")
-    if not (BUNDLED_MODEL_DIR / "model.onnx").exists():
-        pytest.skip("models/bundled is not installed")
     from cxr.inference import Predictor
     from cxr.inference.card import ModelCard
 
-    model_dir = tmp_path / "model"
-    shutil.copytree(BUNDLED_MODEL_DIR, model_dir)
+    model_dir = bundled_model_copy
     page = tmp_path / "docs" / "trust.md"
     assert main(["trust", str(csv_only_oos), "--target", "0.5", "--model-dir", str(model_dir),
                  "--report", str(page), "--n-boot", "10"]) == 0
