@@ -80,7 +80,7 @@ def diagnostic_report(reading) -> dict:
 
 
 def _diagnostic_report(reading) -> dict:
-    method = f"{model_name()} {reading.model_version or ''}".strip() + " (AI model)"
+    method = f"{model_name(reading)} {reading.model_version or ''}".strip() + " (AI model)"
     observations = [observation(reading, name, p, method)
                     for name, p in reading.sorted_probabilities()]
     outcome = reading.outcome

@@ -118,11 +118,12 @@ def derived_uid(reading, what: str) -> str:
     return f"2.25.{uuid.uuid5(reading.storage_key, what).int}"
 
 
-def model_name() -> str:
-    from webapp.screening.engine import model_card
+def model_name(reading) -> str:
+    """The name of the model that made `reading`: the installed card's when it made it, else a
+    generic name (only the version is stored with a reading; a model swapped since has another)."""
+    from webapp.screening.presentation import model_name_of
 
-    card = model_card()
-    return str(getattr(card, "name", "") or "cxr-screening model")
+    return model_name_of(reading) or "cxr-screening model"
 
 
 def sr_content(reading):
@@ -160,7 +161,7 @@ def sr_content(reading):
         if text:
             items.append(TextContentItem(WARNING, str(text)[:1024], relationship_type=contains))
     items += [
-        TextContentItem(ALGORITHM_NAME, model_name()[:64], relationship_type=contains),
+        TextContentItem(ALGORITHM_NAME, model_name(reading)[:64], relationship_type=contains),
         TextContentItem(ALGORITHM_VERSION, (reading.model_version or "unknown")[:64],
                         relationship_type=contains),
     ]
@@ -219,7 +220,7 @@ def secondary_capture(reading, source: Dataset):
     sc.SeriesDescription = SC_DESCRIPTION
     sc.BurnedInAnnotation = "YES"
     sc.ImageComments = STATEMENT
-    sc.DerivationDescription = f"Class activation map of {model_name()} {reading.model_version}"
+    sc.DerivationDescription = f"Class activation map of {model_name(reading)} {reading.model_version}"
     sc.SourceImageSequence = source_image_reference(source)  # the X-ray under the heat map
     copy_patient_and_study(sc, source)
     return sc

@@ -88,10 +88,8 @@ def reading_context(reading: Reading) -> dict:
         "set_text": set_text(reading),
         "set_level_text": outcomes.set_level_text(reading.set_confidence, calibrated_at_site(reading),
                                                   measured_set_coverage(reading, card)),
-        # The limits of the model installed now (a reading made by an older model keeps its
-        # version number on the page and the report).
-        "limitations": engine_text.card_limitations(card)[0],
-        "model_name": (card.name if card else None) or "",
+        "limitations": limitations_for(reading, card),
+        "model_name": model_name_of(reading, card),
         "next_steps": outcomes.next_steps(reading.outcome),
         # The guide's steps speak to the patient; a doctor reads them as advice to pass on.
         "next_steps_title": (gettext("What the patient should do next") if reading.owner.is_doctor
@@ -102,11 +100,40 @@ def reading_context(reading: Reading) -> dict:
     }
 
 
+def made_by_installed_model(reading: Reading, card) -> bool:
+    """Whether the model installed now made `reading`: its card's name, limits and fitted
+    figures describe the reading only then (a model swapped or upgraded since made the others)."""
+    return card is not None and reading.model_version == card.served_version
+
+
+def model_name_of(reading: Reading, card=None) -> str:
+    """The name of the model that made `reading` ("" when that is not the installed model: only
+    its version was stored with the reading)."""
+    card = model_card() if card is None else card
+    return str(card.name or "") if made_by_installed_model(reading, card) else ""
+
+
+def limitations_for(reading: Reading, card) -> list[str]:
+    """The known limits shown with a reading: the installed model's, opened by a sentence saying
+    so when another model made the reading (its own limits were on its card, not stored with the
+    reading)."""
+    limitations = engine_text.card_limitations(card)[0]
+    if limitations and not made_by_installed_model(reading, card):
+        limitations = [gettext("These are the limits of the model installed now (version "
+                               "%(installed)s). This reading was made by version %(made_by)s, whose "
+                               "own measured limits are not stored with the reading.") % {
+                           "installed": card.served_version, "made_by": reading.model_version or "—"},
+                       *limitations]
+    return limitations
+
+
 def calibration_note(reading: Reading, card) -> str:
     """What the probabilities mean, said under them on the page, the printable report and the
     PDF alike: a number read without it is taken at face value. (The messages the page's template
-    had, "%%" and all, so their translations stay.)"""
-    if card and not card.trust and not calibrated_at_site(reading):
+    had, "%%" and all, so their translations stay.) Only a fit of the model that made the reading
+    on hospitals it never saw, or the site's own calibration, earns the plain statement."""
+    fitted_out_of_source = made_by_installed_model(reading, card) and card.trust
+    if not fitted_out_of_source and not calibrated_at_site(reading):
         # Calibrated on the training collections only (no out-of-source fit, no site
         # calibration): there the stated chances held; on other hospitals they were far too high.
         return gettext("Probabilities are calibrated on X-rays of the collections the model learned from: "
