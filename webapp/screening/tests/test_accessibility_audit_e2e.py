@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from webapp.screening.models import Reading
-from webapp.tests.support.browser_helpers import language_cookie
+from webapp.tests.support.browser_helpers import language_cookie, viewer_transform
 from webapp.tests.support.screening_helpers import store_reading
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -121,14 +121,6 @@ def test_a_file_the_page_refuses_marks_the_field_invalid(open_page, test_output,
 
 # --- the X-ray viewer's pan buttons -----------------------------------------------------------------
 
-def offset(page) -> tuple[float, float, float]:
-    matrix = page.locator("[data-viewer-stack]").evaluate("el => getComputedStyle(el).transform")
-    if matrix == "none":
-        return 1.0, 0.0, 0.0
-    a, _b, _c, _d, e, f = (float(v) for v in re.findall(r"-?[\d.]+", matrix))
-    return a, e, f
-
-
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 @pytest.mark.parametrize("language", ["en", "id"])
 def test_a_zoomed_xray_moves_with_buttons(open_page, test_output, model_dir, media_root, patient, xray_paths,
@@ -144,20 +136,20 @@ def test_a_zoomed_xray_moves_with_buttons(open_page, test_output, model_dir, med
     page.locator("[data-zoom-in]").click()
     for button in buttons.values():
         expect(button).to_be_enabled()
-    _scale, x, y = offset(page)
+    _scale, x, y = viewer_transform(page)
     buttons["left"].click()
-    _scale, x2, y2 = offset(page)
+    _scale, x2, y2 = viewer_transform(page)
     assert x2 > x and y2 == y  # shows more of the left
     buttons["up"].click()
-    _scale, x3, y3 = offset(page)
+    _scale, x3, y3 = viewer_transform(page)
     assert y3 > y2 and x3 == x2
     buttons["right"].click()
     buttons["down"].click()
-    _scale, x4, y4 = offset(page)
+    _scale, x4, y4 = viewer_transform(page)
     assert abs(x4 - x) < 0.5 and abs(y4 - y) < 0.5  # and back
     buttons["right"].focus()
     page.keyboard.press("Enter")  # by keyboard too
-    assert offset(page)[1] < x4
+    assert viewer_transform(page)[1] < x4
     for button in buttons.values():
         box = button.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= SIZES[size]["width"]

@@ -20,6 +20,7 @@ from webapp.screening.models import Reading
 from webapp.tests.support.browser_helpers import (
     signed_in_context,
     signed_in_context_in,
+    viewer_transform,
 )
 from webapp.tests.support.screening_helpers import store_reading
 
@@ -148,15 +149,6 @@ def test_an_oversized_upload_without_javascript_keeps_the_reference(chromium_bro
 
 # --- the X-ray viewer ---------------------------------------------------------------------------
 
-def transform_of(page) -> tuple[float, float, float]:
-    """(scale, x, y) of the stack holding the X-ray and its heat map."""
-    matrix = page.locator("[data-viewer-stack]").evaluate("el => getComputedStyle(el).transform")
-    if matrix == "none":
-        return 1.0, 0.0, 0.0
-    a, _b, _c, _d, e, f = (float(v) for v in re.findall(r"-?[\d.]+", matrix))
-    return a, e, f
-
-
 @pytest.mark.parametrize(("size", "language"), [("desktop", "en"), ("phone", "id")])
 def test_zoom_pan_window_level_and_heat_map(open_page, test_output, model_dir, media_root, patient, xray_paths,
                                             size, language):
@@ -164,11 +156,11 @@ def test_zoom_pan_window_level_and_heat_map(open_page, test_output, model_dir, m
     page = open_page(patient, f"/screening/readings/{reading.pk}/", size, language)
     page.wait_for_load_state("networkidle")
     frame = page.locator("[data-viewer-frame]")
-    assert transform_of(page) == (1.0, 0.0, 0.0)
+    assert viewer_transform(page) == (1.0, 0.0, 0.0)
 
     page.locator("[data-zoom-in]").click()
     page.locator("[data-zoom-in]").click()
-    scale, x, y = transform_of(page)
+    scale, x, y = viewer_transform(page)
     assert abs(scale - 1.5625) < 1e-3 and x < 0 and y < 0  # zoomed about the middle
     expect(page.locator("[data-zoom-level]")).to_have_text("156%")
 
@@ -177,7 +169,7 @@ def test_zoom_pan_window_level_and_heat_map(open_page, test_output, model_dir, m
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2 + 40, steps=5)
     page.mouse.up()
-    _scale, x2, y2 = transform_of(page)
+    _scale, x2, y2 = viewer_transform(page)
     assert x2 > x and y2 > y  # dragged right and down
 
     page.locator("[data-level]").fill("-20")
@@ -196,9 +188,9 @@ def test_zoom_pan_window_level_and_heat_map(open_page, test_output, model_dir, m
 
     frame.focus()
     page.keyboard.press("+")
-    assert transform_of(page)[0] > scale
+    assert viewer_transform(page)[0] > scale
     page.locator("[data-view-reset]").click()
-    assert transform_of(page) == (1.0, 0.0, 0.0)
+    assert viewer_transform(page) == (1.0, 0.0, 0.0)
     assert page.locator("img.xray-original").evaluate("img => img.style.filter") == ""
     assert page.errors == []
 

@@ -1,6 +1,7 @@
 """Helpers shared by the browser tests."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -71,6 +72,16 @@ def admin_list_fits(page) -> bool:
                          "(document.querySelector('#changelist .results'))")
 
 
+def viewer_transform(page) -> tuple[float, float, float]:
+    """(scale, x, y) of the X-ray viewer's stack (the X-ray and its heat map) on `page`, read
+    from its CSS transform: (1, 0, 0) when it is neither zoomed nor moved."""
+    matrix = page.locator("[data-viewer-stack]").evaluate("el => getComputedStyle(el).transform")
+    if matrix == "none":
+        return 1.0, 0.0, 0.0
+    a, _b, _c, _d, e, f = (float(v) for v in re.findall(r"-?[\d.]+", matrix))
+    return a, e, f
+
+
 def log_in_on_redirect(page, base: str, path: str, email: str, password: str) -> None:
     """Open `path` logged out, sign in on the login page it redirects to, and wait to be back
     on `path` (what a person does who follows a link before signing in)."""
@@ -83,7 +94,6 @@ def log_in_on_redirect(page, base: str, path: str, email: str, password: str) ->
 
 def contrast_ratio(colour_a: str, colour_b: str) -> float:
     """WCAG contrast ratio of two computed CSS colours ("rgb(r, g, b)" or "rgba(...)" opaque)."""
-    import re
 
     def luminance(colour: str) -> float:
         r, g, b = (int(v) / 255 for v in re.findall(r"[\d.]+", colour)[:3])
