@@ -5,6 +5,12 @@ removed by hand. Folders younger than --min-age-minutes are skipped: they may be
 upload that is still being saved. A batch's waiting files (pending-uploads/) are removed only
 when no item of a batch still names them: a queue with a backlog keeps its files however old.
 
+Only folders named as the app names them are ever removed: a reading's `<owner id>/<storage
+key>` (storage.reading_folder: digits, then a UUID) and a batch's `pending-uploads/<32 hex
+digits>` (batches.create_batch). The root may be a mounted volume with other folders in it:
+ext4's lost+found/, where fsck puts the files it recovers, or an operator's copy; a run removed
+those as folders "without a reading". Now they are named as not the app's and left alone.
+
 A reading is deleted only when its X-ray (original.png) is gone, with an audit event
 (Action.CLEANUP_DELETE) in the same transaction. Any missing file used to count: a lost
 thumbnail cost the reading, its X-ray and its heat map. A missing thumbnail is now made again
@@ -77,7 +83,9 @@ class Command(BaseCommand):
             raise CommandError(f"{len(broken)} of {readings} readings have no files in {root}: that looks like "
                                "storage that is not mounted or a wrong PRIVATE_MEDIA_ROOT, not files lost one by "
                                "one. Nothing was removed; if the files really are gone, run again with --force.")
-        orphan_folders = self._orphan_folders(min_age_minutes * 60)
+        orphan_folders, foreign = self._orphan_folders(min_age_minutes * 60)
+        for folder in foreign:
+            self.stdout.write(f"not the app's, left alone: {folder}")
         for folder in orphan_folders:
             self.stdout.write(f"{verb} folder without a reading: {folder}")
             if not dry_run:
@@ -124,10 +132,12 @@ class Command(BaseCommand):
             self.stdout.write(f"reading {reading.pk} has lost its heat map: kept without it "
                               "(its X-ray and outcome are there; restore heatmap.png from a backup)")
 
-    def _orphan_folders(self, min_age_seconds: float) -> list:
+    def _orphan_folders(self, min_age_seconds: float) -> tuple[list, list]:
+        """(the app's folders that nothing names, older than `min_age_seconds`; the folders two
+        levels down that the app did not make, which are never removed)."""
         root = storage.media_root()
         if not root.is_dir():
-            return []
+            return [], []
         in_use: dict[str, set[str]] = {}
         for owner, key in Reading.objects.values_list("owner_id", "storage_key"):
             in_use.setdefault(str(owner), set()).add(str(key))
@@ -136,23 +146,26 @@ class Command(BaseCommand):
             _normalised_key(Path(path).parent.name) for path in BatchItem.objects.exclude(upload_path="")
             .exclude(state__in=batches.FINAL).values_list("upload_path", flat=True)}
         now = time.time()
-        orphans = []
+        orphans, foreign = [], []
         for owner_dir in sorted(p for p in root.iterdir() if p.is_dir()):
             for folder in sorted(p for p in owner_dir.iterdir() if p.is_dir()):
+                if not _is_app_folder(owner_dir.name, folder.name):
+                    foreign.append(folder)
+                    continue
                 if _normalised_key(folder.name) in in_use.get(owner_dir.name, set()):
                     continue
                 if now - folder.stat().st_mtime < min_age_seconds:
                     continue
                 orphans.append(folder)
-        return orphans
-
+        return orphans, foreign
 
     def _stale_temporaries(self, min_age_seconds: float) -> list:
         """Temporary files (storage._write_atomically) left by a crash before their rename."""
         root = storage.media_root()
         now = time.time()
         return sorted(p for p in root.glob("*/*/.*.tmp")
-                      if p.is_file() and now - p.stat().st_mtime >= min_age_seconds) if root.is_dir() else []
+                      if p.is_file() and _is_app_folder(p.parent.parent.name, p.parent.name)
+                      and now - p.stat().st_mtime >= min_age_seconds) if root.is_dir() else []
 
 
 def _remake_thumbnail(reading: Reading) -> None:
@@ -161,6 +174,18 @@ def _remake_thumbnail(reading: Reading) -> None:
         gray = np.asarray(original.convert("L"))
     with atomic_target(storage.absolute_path(reading.thumbnail_path)) as tmp, storage.open_private(tmp) as out:
         out.write(imaging.thumbnail_png(gray))
+
+
+def _is_app_folder(parent: str, name: str) -> bool:
+    """Whether `parent/name` is named as the app names its folders: a reading's
+    `<owner id>/<storage key>` (str of a UUID) or a batch's `pending-uploads/<uuid4 hex>`."""
+    try:
+        key = uuid.UUID(name)
+    except ValueError:
+        return False
+    if parent == batches.PENDING:
+        return name == key.hex
+    return parent.isascii() and parent.isdigit() and name == str(key)
 
 
 def _normalised_key(name: str) -> str:
