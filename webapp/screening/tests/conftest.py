@@ -1,4 +1,5 @@
 """Fixtures the screening tests share."""
+import importlib.util
 from contextlib import ExitStack
 
 import pytest
@@ -9,6 +10,7 @@ from webapp.tests.support.browser_helpers import (
     record_page_errors,
     signed_in_context,
 )
+from webapp.tests.support.live_server import REPO_DIR
 
 
 @pytest.fixture
@@ -42,3 +44,13 @@ def open_signed_in_page(chromium_browser, live_server):
             return page
 
         yield open_
+
+
+@pytest.fixture(scope="module")
+def docs_api_client():
+    """docs/api_client.py, the API guide's example client, loaded as a module (it is a script
+    beside the guide, not a package): its ScreeningClient, Reading, ApiError, AnswerLost."""
+    spec = importlib.util.spec_from_file_location("api_client", REPO_DIR / "docs" / "api_client.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -6,24 +6,12 @@ every try is lost, the error carries the key. Also: the Reading TypedDict names 
 the schema's Reading."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import socket
 import struct
 import threading
-from pathlib import Path
 
 import pytest
-
-REPO_DIR = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(scope="module")
-def api_client():
-    spec = importlib.util.spec_from_file_location("api_client_lost", REPO_DIR / "docs" / "api_client.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _read_request(connection) -> bytes:
@@ -72,28 +60,28 @@ def xray(tmp_path):
     return path
 
 
-def test_a_lost_answer_is_sent_again_with_the_same_key(api_client, xray):
+def test_a_lost_answer_is_sent_again_with_the_same_key(docs_api_client, xray):
     server = ResettingServer(resets=2)
-    client = api_client.ScreeningClient(f"http://127.0.0.1:{server.port}", "key", timeout=5)
+    client = docs_api_client.ScreeningClient(f"http://127.0.0.1:{server.port}", "key", timeout=5)
     client.backoff = 0.01
     assert client.upload(xray)["id"] == 7
     assert len(server.keys) == 3 and len(set(server.keys)) == 1
 
 
-def test_when_every_answer_is_lost_the_key_is_given_back(api_client, xray):
+def test_when_every_answer_is_lost_the_key_is_given_back(docs_api_client, xray):
     server = ResettingServer(resets=10)
-    client = api_client.ScreeningClient(f"http://127.0.0.1:{server.port}", "key", timeout=5,
-                                        retries=2)
+    client = docs_api_client.ScreeningClient(f"http://127.0.0.1:{server.port}", "key", timeout=5,
+                                             retries=2)
     client.backoff = 0.01
-    with pytest.raises(api_client.AnswerLost) as lost:
+    with pytest.raises(docs_api_client.AnswerLost) as lost:
         client.upload(xray, idempotency_key="my-own-key-1")
     assert lost.value.idempotency_key == "my-own-key-1"
     assert server.keys == ["my-own-key-1"] * 3
 
 
-def test_the_reading_type_names_every_field_of_the_schema(api_client, db):
+def test_the_reading_type_names_every_field_of_the_schema(docs_api_client, db):
     from django.test import Client
     from django.urls import reverse
 
     schema = Client().get(reverse("api:openapi")).json()["components"]["schemas"]["Reading"]
-    assert set(api_client.Reading.__annotations__) == set(schema["properties"])
+    assert set(docs_api_client.Reading.__annotations__) == set(schema["properties"])

@@ -2,13 +2,12 @@
 request lines get the API's JSON 414, and the typed client example of docs/ works end to end."""
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
 from webapp.screening.api_problems import MAX_REQUEST_LINE
-from webapp.tests.support.live_server import REPO_DIR, AppServer
+from webapp.tests.support.live_server import AppServer
 
 pytestmark = pytest.mark.slow
 
@@ -21,14 +20,6 @@ def server(tmp_path_factory, stub_model_dir):
     app.start()
     yield app
     app.stop()
-
-
-@pytest.fixture(scope="module")
-def api_client_module():
-    spec = importlib.util.spec_from_file_location("api_client", REPO_DIR / "docs" / "api_client.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_a_request_line_over_the_limit_gets_a_json_414(server):
@@ -44,8 +35,8 @@ def test_a_request_line_over_the_limit_gets_a_json_414(server):
         assert (problem["status"], problem["code"]) == (414, "uri_too_long")
 
 
-def test_the_typed_client_example_screens_lists_and_deletes(server, api_client_module, xray_paths):
-    client = api_client_module.ScreeningClient(f"http://127.0.0.1:{server.port}", server.api_key)
+def test_the_typed_client_example_screens_lists_and_deletes(server, docs_api_client, xray_paths):
+    client = docs_api_client.ScreeningClient(f"http://127.0.0.1:{server.port}", server.api_key)
     path = xray_paths["normal"][0]
     reading = client.upload(path, idempotency_key="docs-example-1")
     assert reading["id"] >= 1 and "RT-PCR" in reading["disclaimer"]
@@ -55,9 +46,9 @@ def test_the_typed_client_example_screens_lists_and_deletes(server, api_client_m
     assert client.reading(reading["id"])["outcome"] == reading["outcome"]
     assert client.heatmap_png(reading["id"]).startswith(b"\x89PNG")
     client.delete(reading["id"])
-    with pytest.raises(api_client_module.ApiError) as gone:
+    with pytest.raises(docs_api_client.ApiError) as gone:
         client.reading(reading["id"])
     assert (gone.value.status, gone.value.code) == (404, "not_found")
-    with pytest.raises(api_client_module.ApiError) as bad_key:
-        api_client_module.ScreeningClient(f"http://127.0.0.1:{server.port}", "wrong").reading(1)
+    with pytest.raises(docs_api_client.ApiError) as bad_key:
+        docs_api_client.ScreeningClient(f"http://127.0.0.1:{server.port}", "wrong").reading(1)
     assert (bad_key.value.status, bad_key.value.code) == (401, "not_authenticated")
