@@ -28,4 +28,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "webapp.views.bad_request"
 handler404 = "webapp.views.page_not_found"

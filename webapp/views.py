@@ -1,8 +1,10 @@
 """Project-level views that belong to no single app: the public landing page, the signed-in home
 page (the dashboard that links to the main features), and the answers to a mistyped address
 (`page_not_found`, the 404 handler: JSON under /api/) and to a form post whose security token
-failed (`csrf_failure`, CSRF_FAILURE_VIEW: JSON for upload.js's requests), otherwise as pages."""
+failed (`csrf_failure`, CSRF_FAILURE_VIEW: JSON for upload.js's requests), otherwise as pages, and
+to a request that could not be read (`bad_request`, the 400 handler)."""
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -35,6 +37,21 @@ def _unseen_accuracy() -> str | None:
 @require_safe
 def home(request):
     return render(request, "home.html")
+
+
+def bad_request(request, exception=None):
+    """handler400: what could not be read, in the reader's language. A request for an address the
+    site does not answer to (DisallowedHost: not in ALLOWED_HOSTS) says so; the advice about
+    uploading fewer files is for the other kinds (too many files or fields for one request),
+    not for a visitor who only opened the home page."""
+    if isinstance(exception, DisallowedHost):
+        message = _("This server does not answer to the address in your browser's address bar. "
+                    "Check the address, or use the one the site's operator gave you. Operators: "
+                    "add this address to ALLOWED_HOSTS.")
+    else:
+        message = _("The server could not read what was sent. If you uploaded many files at once, "
+                    "upload fewer in each go; otherwise go back and try again.")
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def page_not_found(request, exception=None):
