@@ -159,7 +159,31 @@ class EmailAuthenticationForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("The email address or the password is not correct."),
+        "inactive": _("This account has been deactivated by the site's administrators, so it cannot "
+                      "sign in. Ask them if you think this is a mistake."),
     }
+
+    def clean(self):
+        # Django's backend refuses a deactivated account as it refuses a wrong password, and a
+        # doctor whose account was deactivated kept retyping a right one. Said only to someone
+        # who gives that account's right password; registration already tells whether an
+        # address has an account.
+        try:
+            return super().clean()
+        except forms.ValidationError as error:
+            if error.code == "invalid_login" and self._deactivated_account_with_this_password():
+                raise forms.ValidationError(self.error_messages["inactive"], code="inactive") from None
+            raise
+
+    def _deactivated_account_with_this_password(self) -> bool:
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if not email or not password:
+            return False
+        try:
+            user = User._default_manager.get_by_natural_key(email)
+        except User.DoesNotExist:
+            return False
+        return not user.is_active and user.check_password(password)
 
 
 class ProfileForm(forms.ModelForm):
