@@ -30,6 +30,7 @@ from webapp.audit.models import AuditEvent
 from webapp.screening import presentation, report_pdf, storage
 from webapp.screening.api_models import ApiToken
 from webapp.screening.batch_models import BatchItem
+from webapp.screening.batches import waiting_file
 
 from .models import normalise_email
 from .timezones import format_datetime, zone_of
@@ -204,7 +205,8 @@ def build(user):
         for item in items:
             if _waiting_name(item) in waiting:
                 try:
-                    zf.write(storage.absolute_path(item.upload_path), _waiting_name(item))
+                    # Where it waits: under DATA_DIR if a release before 8e61e1f stored it.
+                    zf.write(waiting_file(item), _waiting_name(item))
                 except (ValueError, FileNotFoundError):  # read (and removed) since the query
                     missing.append(_waiting_name(item))
         for reading in readings:

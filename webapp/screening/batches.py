@@ -14,6 +14,15 @@ before the queue heard it finish, and the broker handed it out again after Q_CLU
 seconds) finds its item done or refused and does nothing; the reading and the item's new state
 are committed together, so a file is never read into two readings, and a killed job's item is
 read by the redelivery. Single-file uploads stay synchronous (screen.py).
+
+Until release 8e61e1f the files waited under DATA_DIR/pending-uploads/ (the same relative
+`upload_path`). Files a release before it stored, before or during the rolling restart, are
+looked for there too (`waiting_file`), and removed from there too. A lookup rather than a data
+migration that moves them: DATA_DIR is each machine's own, so a migration, run once from one
+machine, would move only that machine's files, and the previous release's web machines still
+write there until the restart is over; each worker looks in its own. A file found in neither
+place (it waits on another machine, or was lost) is not retried for ever: its item is refused
+with a message to upload the file again (`LOST_*`), so the batch finishes.
 """
 from __future__ import annotations
 
@@ -24,13 +33,14 @@ import shutil
 import uuid
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from . import engine_text, storage
 from .batch_models import BatchItem, UploadBatch
@@ -41,14 +51,32 @@ log = logging.getLogger(__name__)
 
 PENDING = "pending-uploads"
 FINAL = (BatchItem.State.DONE, BatchItem.State.REFUSED)
+# An item whose waiting file is in neither place: refused (kept in English, worded when shown,
+# refusal_words), the code and status a reading's missing file has in the API (docs/api.md).
+LOST_CODE, LOST_STATUS = "file_missing", 404
+LOST_TITLE = gettext_noop("File lost before it was read")
+LOST_MESSAGE = gettext_noop("The server no longer has this file, so it could not be read. "
+                            "Upload it again.")
 
 
 def pending_root() -> Path:
     return storage.media_root() / PENDING
 
 
-def _pending_file(item: BatchItem) -> Path:
-    return storage.media_root() / item.upload_path
+def _places(item: BatchItem) -> list[Path]:
+    """Where the item's waiting file may be: the private media root, then DATA_DIR, where a
+    release before 8e61e1f kept it (module docstring)."""
+    places = [storage.media_root() / item.upload_path]
+    legacy = Path(settings.DATA_DIR) / item.upload_path
+    if legacy != places[0]:
+        places.append(legacy)
+    return places
+
+
+def waiting_file(item: BatchItem) -> Path:
+    """The item's waiting file: where it is, else where it would be now."""
+    places = _places(item)
+    return next((path for path in places if path.is_file()), places[0])
 
 
 def _digest(files) -> str:
@@ -108,22 +136,27 @@ def create_batch(owner, files, references=None, *, idempotency_key: str = "") ->
     return batch, False
 
 
+def job_name(item_pk: int) -> str:
+    """The name of an item's job on the queue (how cleanup_orphans finds an item without one)."""
+    return f"upload-item-{item_pk}"
+
+
 def enqueue(item_pk: int) -> None:
     from django_q.tasks import async_task
 
-    async_task("webapp.screening.batches.read_item", item_pk, task_name=f"upload-item-{item_pk}",
+    async_task("webapp.screening.batches.read_item", item_pk, task_name=job_name(item_pk),
                group="uploads")
 
 
 def _remove_upload(item: BatchItem) -> None:
     if not item.upload_path:
         return
-    path = _pending_file(item)
-    path.unlink(missing_ok=True)
-    try:
-        path.parent.rmdir()  # the batch's folder, once its last file is gone
-    except OSError:
-        pass
+    for path in _places(item):  # wherever it waits (module docstring)
+        path.unlink(missing_ok=True)
+        try:
+            path.parent.rmdir()  # the batch's folder, once its last file is gone
+        except OSError:
+            pass
 
 
 @receiver(post_delete, sender=BatchItem, dispatch_uid="screening.remove_pending_upload")
@@ -151,7 +184,7 @@ def read_item(item_pk: int) -> str:
     BatchItem.objects.filter(pk=item.pk, state=BatchItem.State.QUEUED).update(
         state=BatchItem.State.READING)
     failpoint("batch_reading")
-    path = _pending_file(item)
+    path = waiting_file(item)
     with translation.override("en"):  # refusals are kept in English and worded when shown
         try:
             with transaction.atomic():
@@ -174,12 +207,24 @@ def read_item(item_pk: int) -> str:
         except FileNotFoundError:
             item.refresh_from_db()
             if item.state not in FINAL:
-                raise
+                if any(p.is_file() for p in _places(item)) or not storage.media_root().is_dir():
+                    raise  # not the waiting file, or no storage (not mounted?): a retry may do
+                _refuse_lost(item)
     failpoint("batch_after_commit")
     item.refresh_from_db()
     _remove_upload(item)
     log.info("Upload batch %s, file %s: %s", item.batch_id, item.index, item.state)
     return item.state
+
+
+def _refuse_lost(item: BatchItem) -> None:
+    """The item's waiting file is in neither place: retrying would never find it, and the item
+    would say "Being read" for ever (and /healthz "stalled"). Its owner is told to send it again."""
+    log.error("Upload batch %s, file %s: its waiting file %s is gone; the item is refused, its "
+              "owner asked to upload the file again", item.batch_id, item.index, item.upload_path)
+    BatchItem.objects.filter(pk=item.pk).exclude(state__in=FINAL).update(
+        state=BatchItem.State.REFUSED, refusal_code=LOST_CODE, refusal_status=LOST_STATUS,
+        refusal_title=LOST_TITLE, refusal_message=LOST_MESSAGE, refusal_notice=None)
 
 
 def run_queued(batch: UploadBatch | None = None) -> None:

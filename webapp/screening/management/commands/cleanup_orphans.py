@@ -11,6 +11,12 @@ digits>` (batches.create_batch). The root may be a mounted volume with other fol
 ext4's lost+found/, where fsck puts the files it recovers, or an operator's copy; a run removed
 those as folders "without a reading". Now they are named as not the app's and left alone.
 
+A file of a multi-file upload whose job the queue gave up on (it failed QUEUE_MAX_ATTEMPTS
+times: its waiting file was where a release before 8e61e1f looked, say) stays "Being read" for
+good, and /healthz "stalled": such items (not done or refused, no job on the queue, unchanged for
+--min-age-minutes) are queued again. The job reads the file, or refuses the item with a message
+to upload it again when the file is gone (webapp.screening.batches).
+
 A reading is deleted only when its X-ray (original.png) is gone, with an audit event
 (Action.CLEANUP_DELETE) in the same transaction. Any missing file used to count: a lost
 thumbnail cost the reading, its X-ray and its heat map. A missing thumbnail is now made again
@@ -24,6 +30,7 @@ remove them anyway, after checking that their files really are gone).
 """
 from __future__ import annotations
 
+import datetime
 import shutil
 import time
 import uuid
@@ -32,6 +39,7 @@ from pathlib import Path
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from cxr.files import atomic_target
@@ -100,6 +108,13 @@ class Command(BaseCommand):
         for reading, missing in incomplete:
             self._repair(reading, missing, dry_run)
 
+        stranded = self._stranded_items(min_age_minutes * 60)
+        for item in stranded:
+            self.stdout.write(f"{'would queue' if dry_run else 'queued'} again file {item.index} of upload "
+                              f"batch {item.batch_id} ({item.state}, no job on the queue)")
+            if not dry_run:
+                batches.enqueue(item.pk)
+
         for reading in broken:
             self.stdout.write(f"{verb} reading {reading.pk} without its X-ray")
             if not dry_run:
@@ -113,8 +128,21 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"{'Dry run: ' if dry_run else ''}{len(orphan_folders)} folder(s) without a reading, "
             f"{len(broken)} reading(s) without their X-ray, {len(stale_temporaries)} temporary file(s) "
-            f"{'would be removed' if dry_run else 'removed'}."
+            f"{'would be removed' if dry_run else 'removed'}"
+            + (f"; {len(stranded)} waiting file(s) of uploads {'would be ' if dry_run else ''}queued again."
+               if stranded else ".")
         ))
+
+    def _stranded_items(self, min_age_seconds: float) -> list[BatchItem]:
+        """Items still waiting to be read whose job is no longer on the queue."""
+        from django_q.models import OrmQ
+
+        waiting = list(BatchItem.objects.exclude(state__in=batches.FINAL).filter(
+            updated_at__lt=timezone.now() - datetime.timedelta(seconds=min_age_seconds)))
+        if not waiting:
+            return []
+        queued = {job.name() for job in OrmQ.objects.all()}
+        return [item for item in waiting if batches.job_name(item.pk) not in queued]
 
     def _repair(self, reading: Reading, missing: list[str], dry_run: bool) -> None:
         """A reading whose X-ray is there: make its thumbnail again from the X-ray; a heat map
