@@ -12,7 +12,8 @@ reach the URL may read it):
   migrations are left to apply ("migrations_pending": the tables the pages need are missing);
 - model: the engine's shared predictor (webapp/screening/engine.py), loaded once per process and
   then only looked up; "not_installed", "card_unreadable", "site_calibration_unusable",
-  "load_failed" (a damaged model file) or "inference_missing" (the package cannot be imported);
+  "load_failed" (a damaged model folder: a file that cannot be read, or a part its card describes
+  missing) or "inference_missing" (the package cannot be imported);
   `manage.py model_status` prints the details;
 - storage: PRIVATE_MEDIA_ROOT is a folder ("missing") in which this process can create a file
   ("not_writable"); the probe file has no name (O_TMPFILE) or is removed at once;
@@ -71,10 +72,12 @@ def _model_reason(exc: BaseException) -> str:
     cause = exc.__cause__
     if isinstance(cause, ImportError):
         return "inference_missing"
-    from cxr.inference import CardError, ModelNotInstalled
+    from cxr.inference import CardError, ModelDamaged, ModelNotInstalled
     from cxr.inference.site_calibration import SiteCalibrationError
 
-    for kind, code in ((ModelNotInstalled, "not_installed"), (CardError, "card_unreadable"),
+    # A damaged folder is a ModelNotInstalled too (screening treats both alike): asked first.
+    for kind, code in ((ModelDamaged, "load_failed"), (ModelNotInstalled, "not_installed"),
+                       (CardError, "card_unreadable"),
                        (SiteCalibrationError, "site_calibration_unusable")):
         if isinstance(cause, kind):
             return code

@@ -21,6 +21,7 @@ from cxr.inference.errors import (  # noqa: E402
     FileUnreadable,
     ImageError,
     ImageTooLarge,
+    ModelDamaged,
     ModelNotInstalled,
     UnsupportedFormat,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "ImageError",
     "ImageTooLarge",
     "ModelCard",
+    "ModelDamaged",
     "ModelNotInstalled",
     "Notice",
     "Prediction",

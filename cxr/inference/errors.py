@@ -43,3 +43,14 @@ class FileUnreadable(ImageError):
 
 class ModelNotInstalled(RuntimeError):
     """No model directory with `model.onnx` and `model_card.json` was found."""
+
+
+class ModelDamaged(ModelNotInstalled):
+    """The model folder is there but cannot be used as its card describes it: a part the card
+    names is missing. Served as no model at all: serving without the part would switch off part
+    of the image check while every page still describes it."""
+
+    def __init__(self, folder, problem: str):
+        super().__init__(f"the model folder {folder} cannot be used: {problem} (copy the whole folder "
+                         "again from where it came, or export it again)")
+        self.problem = problem

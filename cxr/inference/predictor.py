@@ -22,7 +22,7 @@ from cxr.inference.card import (
     resolve_model_dir,
 )
 from cxr.inference.decode import MAX_BYTES, MAX_PIXELS, DecodedImage, decode_image
-from cxr.inference.errors import ImageError, ModelNotInstalled
+from cxr.inference.errors import ImageError, ModelDamaged, ModelNotInstalled
 from cxr.inference.guard import detectors, rules
 from cxr.inference.guard.orientation import (
     ORIENTATION_FILE,
@@ -84,6 +84,24 @@ def session_options(threads: int):
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     return options
+
+
+def parts_the_card_names(card: ModelCard) -> list[tuple[str, str]]:
+    """(file, what it does) of each optional part of the model folder that the card describes:
+    the lung field and the verifier (their sections name their files) and the orientation check
+    (no section; the verifier's whole-guard measurement, which the card's limitations quote,
+    was made with it). Serving without one would switch that part of the image check off while
+    the card, How it works and the limitations still describe it. A card without these sections
+    (older models) serves without them."""
+    parts = []
+    verifier = card.verifier
+    if card.lung_field is not None or verifier is not None:  # the verifier reads the lung field
+        parts.append((LUNG_FIELD_FILE, "the lung field, which the whole-chest-X-ray and heat-map checks read"))
+    if verifier is not None:
+        parts.append((VERIFIER_FILE, "the check that a picture is a whole frontal chest X-ray"))
+        if verifier.served_guard_patient_split_test:
+            parts.append((ORIENTATION_FILE, "the check of which way up an X-ray is"))
+    return parts
 
 
 class Predictor:
@@ -161,6 +179,10 @@ class Predictor:
                       "models/bundled`, or set CXR_MODEL_DIR to an exported model folder.")
             raise ModelNotInstalled(f"No model at {model_dir} (missing {', '.join(missing)}). {advice}")
         card = ModelCard.load(model_dir)
+        missing_parts = [f"{name} ({what}) is missing" for name, what in parts_the_card_names(card)
+                         if not (model_dir / name).is_file()]
+        if missing_parts:
+            raise ModelDamaged(model_dir, f"its card describes parts the folder lacks: {'; '.join(missing_parts)}")
         session = ort.InferenceSession(
             str(model_dir / "model.onnx"), sess_options=session_options(threads or default_threads()),
             providers=["CPUExecutionProvider"]

@@ -1,7 +1,8 @@
 """Rotated and inverted X-rays: detected, then turned back with a note or refused, never read as is.
 
 On real X-rays of every source (../shared) and the bundled model with its orientation.npz
-(fitted by studies/orientation/study.py). A model folder without orientation.npz serves as before.
+(fitted by studies/orientation/study.py). A model folder without orientation.npz (an older model,
+whose card describes no verifier) serves as before.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 from cxr.inference import Predictor
-from cxr.inference.card import BUNDLED_MODEL_DIR
+from cxr.inference.card import BUNDLED_MODEL_DIR, ModelCard
 from cxr.inference.guard.orientation import (
     ORIENTATION_FILE,
     TRANSFORMS,
@@ -42,8 +43,11 @@ def bundled() -> Predictor:
 @pytest.fixture(scope="module")
 def without_orientation(bundled, tmp_path_factory) -> Predictor:
     folder = tmp_path_factory.mktemp("no_orientation")
-    for name in ("model.onnx", "model_card.json", "ood.npz"):
+    for name in ("model.onnx", "ood.npz"):
         shutil.copy(BUNDLED_MODEL_DIR / name, folder / name)
+    # An older model: its card describes no lung field or verifier (a card that does would need
+    # their files, and the verifier's measurement includes the orientation check).
+    ModelCard.load(BUNDLED_MODEL_DIR).replace(lung_field=None, verifier=None).write(folder)
     return Predictor.load(folder)
 
 

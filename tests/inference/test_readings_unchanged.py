@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -51,11 +50,15 @@ def model_fingerprint(model_dir: Path) -> dict:
 
 def recorded_parts(model_dir: Path, folder: Path) -> Path:
     """`folder` holding only the model's parts the record was made with (links, and the card)."""
+    from cxr.inference import ModelCard
+
     folder.mkdir(parents=True, exist_ok=True)
-    for name in (*MODEL_FILES, "model_card.json"):
+    for name in MODEL_FILES:
         if (model_dir / name).exists():
-            shutil.copyfile(model_dir / name, folder / name) if name.endswith(".json") else \
-                (folder / name).symlink_to((model_dir / name).resolve())
+            (folder / name).symlink_to((model_dir / name).resolve())
+    # The card without the sections of the parts left out (a folder whose card describes a part
+    # must hold it); the fields that decide a reading are unchanged (CARD_FIELDS).
+    ModelCard.load(model_dir).replace(lung_field=None, verifier=None).write(folder)
     return folder
 
 

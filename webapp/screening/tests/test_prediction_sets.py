@@ -54,7 +54,9 @@ def _trust_model(folder: Path, bundled: Path, threshold: float) -> Path:
         familiarity_threshold=0.0, familiarity_k=10,  # every X-ray is farther than 0: unfamiliar
         measured=measured,
     )
-    card.replace(trust=trust).write(folder)
+    # Without the lung field's and verifier's files, so without their card sections (a card
+    # that describes a part needs its file).
+    card.replace(trust=trust, lung_field=None, verifier=None).write(folder)
     return folder
 
 

@@ -3,7 +3,8 @@
 `make run` calls it before serving so that a missing model is visible at start-up. It exits 0
 either way: the app still serves its other pages without a model (screening then says so).
 With --strict (a deploy script's check) it exits 1, after the same report, when screening
-cannot be served: no model, one that cannot be loaded, or a site calibration
+cannot be served: no model, one that cannot be loaded or lacks a part its card describes (the
+lung field, the verifier), or a site calibration
 (CXR_SITE_CALIBRATION) that is set but cannot be used with it.
 """
 import os
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         try:
             # Imported here: the inference package loads onnxruntime, which other commands
             # (migrate, import_hospitals) do not need.
-            from cxr.inference import ModelNotInstalled, Predictor
+            from cxr.inference import ModelDamaged, ModelNotInstalled, Predictor
 
             missing_model_errors = (ModelNotInstalled, FileNotFoundError)
         except ImportError as exc:
@@ -44,6 +45,9 @@ class Command(BaseCommand):
             return False
         try:
             predictor = Predictor.load(configured_model_dir())
+        except ModelDamaged as exc:  # its message names what is wrong and what to do
+            self.stdout.write(self.style.ERROR(f"No model installed: {exc}"))
+            return False
         except ModelNotInstalled as exc:
             self.stdout.write(self.style.WARNING(f"No model installed: {self._no_model(exc)}"))
             return False

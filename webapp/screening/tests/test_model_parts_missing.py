@@ -1,0 +1,53 @@
+"""A served model folder without a part its card describes (lung_field.onnx, verifier.npz) is
+reported as unusable everywhere an operator or user looks (operator audit, finding A): the
+folder served silently with part of the image check off, while `model_status --strict` exited
+0 and /healthz said "model": "ok". Real parts: the bundled model, copied into a temporary folder."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+
+from webapp.screening.models import ApiToken, Reading
+
+pytestmark = pytest.mark.django_db
+
+
+def copy_without(model_dir: Path, folder: Path, missing: str) -> Path:
+    if not (model_dir / missing).is_file():
+        pytest.skip(f"the served model has no {missing}")
+    shutil.copytree(model_dir, folder, ignore=shutil.ignore_patterns(missing))
+    return folder
+
+
+@pytest.mark.parametrize("missing", ["lung_field.onnx", "verifier.npz"])
+def test_strict_model_status_fails_and_names_the_missing_file(model_dir, settings, tmp_path, capsys, missing):
+    settings.CXR_MODEL_DIR = str(copy_without(model_dir, tmp_path / "model", missing))
+    with pytest.raises(CommandError) as failed:
+        call_command("model_status", "--strict")
+    out = capsys.readouterr().out
+    assert failed.value.returncode == 1, out
+    assert out.startswith("No model installed: ") and "cannot be used" in out and missing in out
+    assert "Model: " not in out
+
+
+def test_health_is_503_and_uploads_are_refused_without_the_lung_field(model_dir, settings, tmp_path, media_root,
+                                                                      patient, patient_client, xray_paths):
+    settings.CXR_MODEL_DIR = str(copy_without(model_dir, tmp_path / "model", "lung_field.onnx"))
+    media_root.mkdir()
+    health = Client().get("/healthz")
+    assert health.status_code == 503 and health.json()["checks"]["model"] == "load_failed"
+
+    _token, key = ApiToken.issue(patient)
+    path = xray_paths["covid"][0]
+    answer = Client(HTTP_AUTHORIZATION=f"Token {key}").post(
+        reverse("api:readings"), {"image": SimpleUploadedFile(path.name, path.read_bytes())})
+    assert answer.status_code == 503 and answer.json()["error"]["code"] == "model_not_installed"
+    page = patient_client.get(reverse("screening:upload")).content.decode()
+    assert 'data-testid="no-model"' in page and 'id="upload-form"' not in page
+    assert not Reading.objects.exists()
