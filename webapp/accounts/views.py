@@ -6,9 +6,11 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView, PasswordChangeView, PasswordResetConfirmView
 from django.core.mail import send_mail
-from django.http import FileResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -124,13 +126,26 @@ def _tell_the_old_address(account: User, old_email: str) -> None:
 @never_cache
 @require_safe
 def export_data(request):
-    """Everything the app keeps about the signed-in person, as one ZIP file."""
-    archive = data_export.build(request.user)
-    record_account_event(request, Action.EXPORT_DATA)
-    response = FileResponse(archive, as_attachment=True, filename=data_export.filename(request.user),
-                            content_type="application/zip")
+    """Everything the app keeps about the signed-in person, as one ZIP file, sent as it is
+    written (data_export: a long history takes minutes to write whole). The event is recorded
+    as the sending starts; a HEAD request gets the headers only, and no event."""
+    response = StreamingHttpResponse(content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(
+        True, data_export.filename(request.user))
     response["Cache-Control"] = "private, no-store"
+    if request.method == "HEAD":
+        return response
+    record_account_event(request, Action.EXPORT_DATA)
+    response.streaming_content = _in_language(data_export.stream(request.user),
+                                              translation.get_language())
     return response
+
+
+def _in_language(pieces, language: str):
+    """`pieces` iterated in `language`: the server iterates a streamed answer after the view has
+    returned, when the request's language may no longer be active."""
+    with translation.override(language):
+        yield from pieces
 
 
 @never_cache
