@@ -12,8 +12,9 @@ reach the URL may read it):
   migrations are left to apply ("migrations_pending": the tables the pages need are missing);
 - model: the engine's shared predictor (webapp/screening/engine.py), loaded once per process and
   then only looked up; "not_installed", "card_unreadable", "site_calibration_unusable",
-  "load_failed" (a damaged model folder: a file that cannot be read, or a part its card describes
-  missing) or "inference_missing" (the package cannot be imported);
+  "load_failed" (a damaged model folder: a file that cannot be read, a part its card describes
+  missing, a card that does not fit the network) or "inference_missing" (the package cannot be
+  imported);
   `manage.py model_status` prints the details;
 - storage: PRIVATE_MEDIA_ROOT is a folder ("missing") in which this process can create a file
   ("not_writable"); the probe file has no name (O_TMPFILE) or is removed at once;

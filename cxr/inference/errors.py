@@ -47,8 +47,9 @@ class ModelNotInstalled(RuntimeError):
 
 class ModelDamaged(ModelNotInstalled):
     """The model folder is there but cannot be used as its card describes it: a part the card
-    names is missing. Served as no model at all: serving without the part would switch off part
-    of the image check while every page still describes it."""
+    names is missing, or the card does not fit the network. Served as no model at all: serving
+    without the part would switch off part of the image check while every page still describes
+    it, and a card that does not fit the network fails every reading."""
 
     def __init__(self, folder, problem: str):
         super().__init__(f"the model folder {folder} cannot be used: {problem} (copy the whole folder "

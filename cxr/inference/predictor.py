@@ -104,6 +104,32 @@ def parts_the_card_names(card: ModelCard) -> list[tuple[str, str]]:
     return parts
 
 
+# The network's interface the predictor runs (run_model): one input, three outputs.
+NETWORK_INPUT = "input"
+NETWORK_OUTPUTS = ("logits", "features", "cam")
+
+
+def network_misfit(session, card: ModelCard) -> str | None:
+    """Why the card does not describe the network of `session`, or None when it does as far as the
+    graph says: the input and outputs run_model uses, as many logits as the card names classes,
+    and the card's input size where the graph fixes one. Nothing else ties a card to its weights:
+    a card naming 2 classes beside a 3-class network failed every reading with a 500."""
+    inputs = {i.name: i.shape for i in session.get_inputs()}
+    outputs = {o.name: o.shape for o in session.get_outputs()}
+    lacking = [name for name in (NETWORK_INPUT, *NETWORK_OUTPUTS) if name not in {**inputs, **outputs}]
+    if lacking:
+        return (f"the network has no {', '.join(lacking)} {'tensor' if len(lacking) == 1 else 'tensors'} "
+                "(an exported model has the input `input` and the outputs `logits`, `features`, `cam`)")
+    given = outputs["logits"][-1] if outputs["logits"] else None
+    if card.classes and isinstance(given, int) and given != len(card.classes):
+        return f"the card names {len(card.classes)} classes, the network gives {given}"
+    side = [d for d in inputs[NETWORK_INPUT][-2:] if isinstance(d, int)]
+    if card.input_size is not None and side and any(d != int(card.input_size) for d in side):
+        shape = " x ".join(str(d) for d in inputs[NETWORK_INPUT][-2:])
+        return f"the card's input size is {card.input_size} px, the network takes {shape} px"
+    return None
+
+
 class Predictor:
     def __init__(self, model_dir: Path, session, card: ModelCard,
                  detector: detectors.MahalanobisDetector | detectors.FeatureGuard | None,
@@ -187,6 +213,9 @@ class Predictor:
             str(model_dir / "model.onnx"), sess_options=session_options(threads or default_threads()),
             providers=["CPUExecutionProvider"]
         )
+        misfit = network_misfit(session, card)
+        if misfit:
+            raise ModelDamaged(model_dir, f"{misfit} ({CARD_FILE} does not belong to model.onnx)")
         detector = detectors.load_detector(model_dir / "ood.npz")
         return cls(model_dir, session, card, detector,
                    orientation=load_orientation(model_dir / ORIENTATION_FILE),
@@ -194,6 +223,19 @@ class Predictor:
                    verifier=load_verifier(model_dir / VERIFIER_FILE), site_calibration=site_calibration)
 
     # --- public API ---------------------------------------------------------------------------
+
+    def self_check(self) -> None:
+        """Read one small synthetic picture through the whole pipeline (guard, network, lung
+        field, verifier, decisions), so that a card that does not fit its network in a way the
+        load's checks cannot see (a normalisation of the wrong length, ...) fails once, here,
+        rather than every reading. About 0.2 s on a server CPU, most of it the session's first
+        run, which the first reading would pay otherwise. Raises ModelDamaged."""
+        gradient = (np.add.outer(np.arange(256), np.arange(256)) // 2).astype(np.uint8)
+        try:
+            self.predict_decoded([DecodedImage(gray=gradient, source_format="png")])
+        except Exception as exc:  # noqa: BLE001 - whatever fails here would fail every reading
+            raise ModelDamaged(self.model_dir, "a test picture could not be read through it "
+                                               f"({type(exc).__name__}: {exc})") from exc
 
     def predict(self, data: bytes | str | os.PathLike) -> Prediction:
         """Read one image. Raises ImageError (only) when the input cannot be decoded."""

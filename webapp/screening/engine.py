@@ -57,6 +57,9 @@ def get_predictor():
                 raise ModelUnavailable(f"cxr.inference cannot be imported: {exc}") from exc
             try:
                 predictor = Predictor.load(key[0], site_calibration=key[1] or None)
+                # One synthetic picture first: a card that does not fit its network then makes the
+                # model unavailable, instead of failing every upload with a 500.
+                predictor.self_check()
             except ModelNotInstalled as exc:
                 raise ModelUnavailable(str(exc) or "no model installed") from exc
             except CardError as exc:  # the guide page treats an unreadable card the same way

@@ -3,8 +3,8 @@
 `make run` calls it before serving so that a missing model is visible at start-up. It exits 0
 either way: the app still serves its other pages without a model (screening then says so).
 With --strict (a deploy script's check) it exits 1, after the same report, when screening
-cannot be served: no model, one that cannot be loaded or lacks a part its card describes (the
-lung field, the verifier), or a site calibration
+cannot be served: no model, one that cannot be loaded, lacks a part its card describes (the
+lung field, the verifier) or whose card does not fit its network, or a site calibration
 (CXR_SITE_CALIBRATION) that is set but cannot be used with it.
 """
 import os
@@ -45,6 +45,7 @@ class Command(BaseCommand):
             return False
         try:
             predictor = Predictor.load(configured_model_dir())
+            predictor.self_check()  # as the web app does before serving: one synthetic picture
         except ModelDamaged as exc:  # its message names what is wrong and what to do
             self.stdout.write(self.style.ERROR(f"No model installed: {exc}"))
             return False
