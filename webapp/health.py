@@ -68,30 +68,13 @@ def check_database() -> str:
     return _note("database", OK)
 
 
-def _model_reason(exc: BaseException) -> str:
-    """The reason code of a ModelUnavailable, from the error the engine caught."""
-    cause = exc.__cause__
-    if isinstance(cause, ImportError):
-        return "inference_missing"
-    from cxr.inference import CardError, ModelDamaged, ModelNotInstalled
-    from cxr.inference.site_calibration import SiteCalibrationError
-
-    # A damaged folder is a ModelNotInstalled too (screening treats both alike): asked first.
-    for kind, code in ((ModelDamaged, "load_failed"), (ModelNotInstalled, "not_installed"),
-                       (CardError, "card_unreadable"),
-                       (SiteCalibrationError, "site_calibration_unusable")):
-        if isinstance(cause, kind):
-            return code
-    return "load_failed"
-
-
 def check_model() -> str:
     from webapp.screening.engine import ModelUnavailable, get_predictor
 
     try:
         get_predictor()  # the process's shared predictor: loaded at most once, then looked up
     except ModelUnavailable as exc:
-        return _note("model", _model_reason(exc), exc.detail)
+        return _note("model", exc.reason, exc.detail)  # the engine's kind of failure
     except Exception as exc:  # noqa: BLE001 - the answer is a code, never a traceback
         return _note("model", "load_failed", exc)
     return _note("model", OK)

@@ -41,7 +41,15 @@ def log_probabilities(probs: np.ndarray) -> np.ndarray:
 
 
 class SiteCalibrationError(ValueError):
-    """A calibration file that cannot be used with this model (or cannot be read at all)."""
+    """A calibration file that cannot be used with this model (or cannot be read at all).
+    `code` says which, for applications that word it themselves: "other_model" or
+    "other_classes" (fitted for another model; `params` has `fitted` and `installed`), else
+    "unusable" (unreadable, or not a site calibration)."""
+
+    def __init__(self, message: str, code: str = "unusable", params: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.params = params or {}
 
 
 @dataclass(frozen=True)
@@ -129,11 +137,13 @@ class SiteCalibration:
         """Raise SiteCalibrationError unless this calibration was fitted on this model."""
         if list(classes) != list(self.classes):
             raise SiteCalibrationError(f"the site calibration is for the classes {self.classes}, "
-                                       f"this model has {list(classes)}")
+                                       f"this model has {list(classes)}", "other_classes",
+                                       {"fitted": list(self.classes), "installed": list(classes)})
         if str(model_version) != str(self.model_version):
             raise SiteCalibrationError(
                 f"the site calibration was fitted on model {self.model_version}'s readings, and this is "
-                f"model {model_version}: run `python -m cxr validate-site ... --calibration-out` again")
+                f"model {model_version}: run `python -m cxr validate-site ... --calibration-out` again",
+                "other_model", {"fitted": str(self.model_version), "installed": str(model_version)})
 
     @property
     def labelled_accuracy(self) -> float | None:

@@ -21,11 +21,21 @@ _loaded: dict[tuple[str, str], object] = {}  # (model directory, site calibratio
 
 
 class ModelUnavailable(Exception):
-    """No usable model is installed; `detail` says why, for the administrator."""
+    """No usable model is installed; `detail` says why, for the administrator. `reason` is the
+    kind, as /healthz names it: "not_installed", "load_failed" (a damaged folder),
+    "card_unreadable", "site_calibration_unusable" or "inference_missing"."""
 
-    def __init__(self, detail: str):
+    def __init__(self, detail: str, reason: str = "not_installed"):
         super().__init__(detail)
         self.detail = detail
+        self.reason = reason
+
+    @property
+    def site_calibration_error(self):
+        """The SiteCalibrationError that made screening unavailable, or None: the model is there,
+        the site's calibration (CXR_SITE_CALIBRATION) cannot be used with it. Pages and the API
+        say so (engine_text.site_calibration_unusable) rather than "no model is installed"."""
+        return self.__cause__ if self.reason == "site_calibration_unusable" else None
 
 
 def configured_model_dir() -> Path:
@@ -51,26 +61,28 @@ def get_predictor():
         predictor = _loaded.get(key)
         if predictor is None:
             try:
-                from cxr.inference import CardError, ModelNotInstalled, Predictor
+                from cxr.inference import CardError, ModelDamaged, ModelNotInstalled, Predictor
                 from cxr.inference.site_calibration import SiteCalibrationError
             except ImportError as exc:  # the inference package itself is missing
-                raise ModelUnavailable(f"cxr.inference cannot be imported: {exc}") from exc
+                raise ModelUnavailable(f"cxr.inference cannot be imported: {exc}", "inference_missing") from exc
             try:
                 predictor = Predictor.load(key[0], site_calibration=key[1] or None)
                 # One synthetic picture first: a card that does not fit its network then makes the
                 # model unavailable, instead of failing every upload with a 500.
                 predictor.self_check()
             except ModelNotInstalled as exc:
-                raise ModelUnavailable(str(exc) or "no model installed") from exc
+                reason = "load_failed" if isinstance(exc, ModelDamaged) else "not_installed"
+                raise ModelUnavailable(str(exc) or "no model installed", reason) from exc
             except CardError as exc:  # the guide page treats an unreadable card the same way
-                raise ModelUnavailable(f"the model card cannot be read: {exc}") from exc
+                raise ModelUnavailable(f"the model card cannot be read: {exc}", "card_unreadable") from exc
             except SiteCalibrationError as exc:
-                raise ModelUnavailable(f"the site calibration {key[1]} cannot be used: {exc}") from exc
+                raise ModelUnavailable(f"the site calibration {key[1]} cannot be used: {exc}",
+                                       "site_calibration_unusable") from exc
             except Exception as exc:  # noqa: BLE001 - a damaged model file (a copy cut short)
                 # onnxruntime's own errors (InvalidProtobuf, ...) crashed every gunicorn worker as
                 # it started, taking the whole site down; the model is unavailable, the site is not.
                 raise ModelUnavailable(f"the model in {key[0]} cannot be loaded: "
-                                       f"{type(exc).__name__}: {exc}") from exc
+                                       f"{type(exc).__name__}: {exc}", "load_failed") from exc
             # The upload limit is the one users are told about; the decoder must not cut lower.
             predictor.max_bytes = max(predictor.max_bytes, int(settings.MAX_UPLOAD_BYTES))
             _loaded[key] = predictor

@@ -323,3 +323,38 @@ def stored(notice) -> dict:
     if hasattr(notice, "as_dict"):
         return notice.as_dict()
     return {"code": "", "params": {}, "text": str(notice)}
+
+
+# While the site's own calibration (CXR_SITE_CALIBRATION) cannot be used, screening is off: the
+# model is installed, so "no model is installed" would send the administrator the wrong way.
+SITE_CALIBRATION_PROBLEMS = {
+    "other_model": _("It was fitted on the readings of model %(fitted)s, and the installed model "
+                     "is %(installed)s."),
+    "other_classes": _("It is for the classes %(fitted)s, and the installed model has the classes "
+                       "%(installed)s."),
+    "unusable": _("Its file cannot be read, or it is not a site calibration."),
+}
+
+
+def site_calibration_unusable(error) -> dict[str, str]:
+    """What screening says, in the active language, while the configured site calibration cannot
+    be used: `title`, `message` (for everyone), `why` (the engine's SiteCalibrationError, worded
+    by its code, as `manage.py model_status` says it in English) and `fix` (for administrators)."""
+    code = getattr(error, "code", "unusable")
+    params = dict(getattr(error, "params", None) or {})
+    if code == "other_classes":  # the card's class keys, as model_status and the files name them
+        params = {key: ", ".join(map(str, value)) for key, value in params.items()}
+    try:
+        why = str(SITE_CALIBRATION_PROBLEMS[code]) % params
+    except (KeyError, TypeError, ValueError):  # a code or parameters of another engine version
+        why = str(SITE_CALIBRATION_PROBLEMS["unusable"])
+    return {
+        "title": str(_("The site calibration cannot be used")),
+        "message": str(_("This server is set to read X-rays through this site's own calibration, "
+                         "which cannot be used with the installed model, so it cannot read X-rays "
+                         "until an administrator fixes it.")),
+        "why": why,
+        "fix": str(_("Administrators: fit it again for the installed model (python -m cxr "
+                     "validate-site … --calibration-out), or unset CXR_SITE_CALIBRATION to read "
+                     "X-rays with the model card's own calibration.")),
+    }
