@@ -1,6 +1,7 @@
 """What a reading page, its printable report, its PDF and the API show: one place for all four."""
 from __future__ import annotations
 
+import logging
 import math
 
 from django.utils.translation import gettext, gettext_lazy
@@ -8,6 +9,8 @@ from django.utils.translation import gettext, gettext_lazy
 from . import engine, engine_text, imaging, outcomes, storage
 from .engine import model_card
 from .models import OUTCOME_UNCERTAIN, Reading
+
+log = logging.getLogger(__name__)
 
 # What cxr.inference.decode reads (its SUPPORTED; a test checks the two agree), in the order the
 # pages name them. The upload page, its script and the file picker's accept list all say these.
@@ -97,7 +100,23 @@ def reading_context(reading: Reading) -> dict:
         "disclaimer": outcomes.DISCLAIMER,
         "emergency": outcomes.EMERGENCY,
         **image_descriptions(reading),
+        "stored": stored_pictures(reading),
     }
+
+
+def stored_pictures(reading: Reading) -> dict[str, bool]:
+    """Which of the reading's pictures are in storage ({"xray", "heatmap"}): a file lost to disk
+    trouble or a partial restore is said in words on the page, the report and the PDF instead of
+    a broken picture, and logged for the operator."""
+    stored = {}
+    for name, relative in (("xray", reading.original_path), ("heatmap", reading.heatmap_path)):
+        try:
+            stored[name] = storage.absolute_path(relative).is_file()
+        except ValueError:  # a path outside storage: nothing there to show
+            stored[name] = False
+        if not stored[name]:
+            log.error("A reading's stored file is missing: %s", relative)
+    return stored
 
 
 def made_by_installed_model(reading: Reading, card) -> bool:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import logging
 from xml.sax.saxutils import escape
 
 from django.http import HttpResponse
@@ -34,8 +33,6 @@ from .access import private_headers
 from .forms import is_doctor
 from .presentation import overlay_png, reading_context
 
-log = logging.getLogger(__name__)
-
 
 def _image(png: bytes, width: float) -> Image:
     w, h = ImageReader(io.BytesIO(png)).getSize()
@@ -44,14 +41,13 @@ def _image(png: bytes, width: float) -> Image:
 
 def _pictures(reading, context: dict, p, small) -> list:
     """The X-ray and its heat map side by side, each with its caption. A picture lost from storage
-    (disk trouble, a partial restore) is said in words in its place and logged for the operator:
-    the reading's findings are in the database, and the person's copy of them should not be lost
-    with a file (the pictures' own routes answer 404)."""
+    (disk trouble, a partial restore) is said in words in its place (reading_context logged it for
+    the operator): the reading's findings are in the database, and the person's copy of them should
+    not be lost with a file (the pictures' own routes answer 404)."""
     width = 82 * mm
     try:
         original = storage.absolute_path(reading.original_path).read_bytes()
     except (ValueError, FileNotFoundError):
-        log.error("A reading's stored file is missing: %s", reading.original_path)
         return [p(_("The X-ray and heat map of this reading are missing from the server's storage; "
                     "the error is logged for the operator. The findings above are as they were "
                     "read."), small)]
@@ -61,7 +57,6 @@ def _pictures(reading, context: dict, p, small) -> list:
             _("Heat map: regions that drove the model's output, not where disease is") + ".",
             context.get("heatmap_caption_note")]))
     except (ValueError, FileNotFoundError):
-        log.error("A reading's stored file is missing: %s", reading.heatmap_path)
         overlay = p(_("The heat map of this reading is missing from the server's storage; the "
                       "error is logged for the operator."), small)
         heatmap_caption = ""

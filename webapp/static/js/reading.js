@@ -21,9 +21,8 @@
     var windowWidth = viewer.querySelector("[data-window]");
     var zoomLabel = viewer.querySelector("[data-zoom-level]");
     var filter = viewer.querySelector("[data-window-level]");
-    if (!heatmap || !toggle || !opacity) {
-      return;
-    }
+    // A reading whose heat map file was lost has the X-ray alone: zoom and window/level still work.
+    var hasHeatmap = Boolean(heatmap && toggle && opacity);
 
     function applyHeatmap() {
       heatmap.hidden = !toggle.checked;
@@ -31,10 +30,12 @@
       opacity.disabled = !toggle.checked;
       opacity.setAttribute("aria-valuetext", opacity.value + "%");
     }
-    toggle.addEventListener("change", applyHeatmap);
-    opacity.addEventListener("input", applyHeatmap);
+    if (hasHeatmap) {
+      toggle.addEventListener("change", applyHeatmap);
+      opacity.addEventListener("input", applyHeatmap);
+      applyHeatmap();
+    }
     viewer.classList.add("is-interactive");
-    applyHeatmap();
 
     if (!frame || !stack || !xray) {
       return;
@@ -119,7 +120,7 @@
     // descriptions: the X-ray's, the heat map's while it is shown, then how to use the viewer.
     function describeFrame() {
       var parts = [xray.alt];
-      if (!heatmap.hidden) {
+      if (hasHeatmap && !heatmap.hidden) {
         parts.push(heatmap.alt);
       }
       parts.push(controls.dataset.labelFrame || "");
@@ -128,7 +129,9 @@
     frame.tabIndex = 0;
     frame.setAttribute("role", "img");
     describeFrame();
-    toggle.addEventListener("change", describeFrame);
+    if (hasHeatmap) {
+      toggle.addEventListener("change", describeFrame);
+    }
 
     frame.addEventListener("wheel", function (event) {
       event.preventDefault();
