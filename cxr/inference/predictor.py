@@ -86,19 +86,28 @@ def session_options(threads: int):
     return options
 
 
+def part_files(card: ModelCard) -> tuple[str, str]:
+    """The files of the lung field and the verifier: those their card sections name, else the
+    usual names (a card without the sections; the folder may still hold the files)."""
+    lung, verifier = card.lung_field, card.verifier
+    return ((lung.file if lung and lung.file else LUNG_FIELD_FILE),
+            (verifier.file if verifier and verifier.file else VERIFIER_FILE))
+
+
 def parts_the_card_names(card: ModelCard) -> list[tuple[str, str]]:
-    """(file, what it does) of each optional part of the model folder that the card describes:
-    the lung field and the verifier (their sections name their files) and the orientation check
-    (no section; the verifier's whole-guard measurement, which the card's limitations quote,
-    was made with it). Serving without one would switch that part of the image check off while
-    the card, How it works and the limitations still describe it. A card without these sections
-    (older models) serves without them."""
+    """(file, what it does) of each optional part of the model folder that the card says the
+    model has: the lung field and the verifier, whose sections name their files, and, with a
+    verifier measured as the whole served guard (the card's limitations quote it), the orientation
+    check it was measured with. Serving without one would switch that part of the image check
+    off while the card, How it works and the limitations still describe it. A card whose sections
+    name no file (older models, the test models) serves without them."""
+    lung_file, verifier_file = part_files(card)
+    verifier = card.verifier if card.verifier and card.verifier.file else None
     parts = []
-    verifier = card.verifier
-    if card.lung_field is not None or verifier is not None:  # the verifier reads the lung field
-        parts.append((LUNG_FIELD_FILE, "the lung field, which the whole-chest-X-ray and heat-map checks read"))
-    if verifier is not None:
-        parts.append((VERIFIER_FILE, "the check that a picture is a whole frontal chest X-ray"))
+    if (card.lung_field and card.lung_field.file) or verifier:  # the verifier reads the lung field
+        parts.append((lung_file, "the lung field, which the whole-chest-X-ray and heat-map checks read"))
+    if verifier:
+        parts.append((verifier_file, "the check that a picture is a whole frontal chest X-ray"))
         if verifier.served_guard_patient_split_test:
             parts.append((ORIENTATION_FILE, "the check of which way up an X-ray is"))
     return parts
@@ -217,10 +226,11 @@ class Predictor:
         if misfit:
             raise ModelDamaged(model_dir, f"{misfit} ({CARD_FILE} does not belong to model.onnx)")
         detector = detectors.load_detector(model_dir / "ood.npz")
+        lung_file, verifier_file = part_files(card)
         return cls(model_dir, session, card, detector,
                    orientation=load_orientation(model_dir / ORIENTATION_FILE),
-                   lung_field=load_lung_field(model_dir / LUNG_FIELD_FILE),
-                   verifier=load_verifier(model_dir / VERIFIER_FILE), site_calibration=site_calibration)
+                   lung_field=load_lung_field(model_dir / lung_file),
+                   verifier=load_verifier(model_dir / verifier_file), site_calibration=site_calibration)
 
     # --- public API ---------------------------------------------------------------------------
 

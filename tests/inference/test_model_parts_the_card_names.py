@@ -80,3 +80,23 @@ def test_a_lung_field_section_alone_needs_only_the_lung_field(bundled, tmp_path)
     ModelCard.load(bundled).replace(verifier=None).write(folder)
     predictor = Predictor.load(folder, threads=1)
     assert predictor.lung_field is not None and predictor.verifier is None
+
+
+def test_a_section_that_names_no_file_asks_for_none(bundled, tmp_path):
+    """A card section may carry measurements alone (a hand-made card, a test's): only a section
+    that names its file says the model has that part."""
+    folder = copy_without(bundled, tmp_path / "model", *PARTS)
+    card = ModelCard.load(bundled)
+    card.replace(lung_field=card.lung_field.replace(file=None),
+                 verifier=card.verifier.replace(file=None)).write(folder)
+    predictor = Predictor.load(folder, threads=1)
+    assert predictor.lung_field is None and predictor.verifier is None
+
+
+def test_the_parts_are_read_from_the_files_the_card_names(bundled, tmp_path):
+    folder = copy_without(bundled, tmp_path / "model", LUNG_FIELD_FILE)
+    (folder / "segmenter.onnx").symlink_to(bundled / LUNG_FIELD_FILE)
+    card = ModelCard.load(bundled)
+    card.replace(lung_field=card.lung_field.replace(file="segmenter.onnx")).write(folder)
+    predictor = Predictor.load(folder, threads=1)
+    assert predictor.lung_field is not None and predictor.verifier is not None
