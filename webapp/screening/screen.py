@@ -87,7 +87,14 @@ def too_large(size: int) -> UploadRefused:
     )
 
 
-def model_unavailable() -> UploadRefused:
+def model_unavailable(unavailable: ModelUnavailable | None = None) -> UploadRefused:
+    """No reading can be made: no model is installed, or (`unavailable` says) the site's own
+    calibration cannot be used with the installed one, which an administrator fixes otherwise."""
+    problem = unavailable.site_calibration_error if unavailable is not None else None
+    if problem is not None:
+        words = engine_text.site_calibration_unusable(problem)
+        return UploadRefused(code="site_calibration_unusable", status=503, title=words["title"],
+                             message=f"{words['message']} {words['why']}", advice=(words["fix"],))
     return UploadRefused(
         code="model_not_installed",
         status=503,
@@ -169,7 +176,7 @@ def screen_upload(owner, uploaded_file) -> Reading:
     try:
         predictor = get_predictor()
     except ModelUnavailable as exc:
-        raise model_unavailable() from exc
+        raise model_unavailable(exc) from exc
 
     # Uploads over LARGE_UPLOAD_BYTES are read one at a time in each process (see there).
     one_at_a_time = _large_uploads if uploaded_file.size > LARGE_UPLOAD_BYTES else contextlib.nullcontext()

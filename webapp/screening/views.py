@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from . import (
     batches,
+    engine_text,
     exports,
     outcomes,
     presentation,
@@ -68,11 +69,20 @@ COMPARE_MAX = 12  # readings side by side; more would be too narrow to compare
 
 
 def _served_card():
-    """(the served model's card, False), or (None, True) when no model can be loaded."""
+    """(the served model's card, None), or (None, why: the ModelUnavailable) when no model can be
+    loaded."""
     try:
-        return get_predictor().card, False
-    except ModelUnavailable:
-        return None, True
+        return get_predictor().card, None
+    except ModelUnavailable as exc:
+        return None, exc
+
+
+def _unavailable_context(unavailable: ModelUnavailable | None) -> dict:
+    """`model_missing`, and `site_calibration_unusable` (engine_text's words: title, message, why,
+    fix) when the model is there but the site's own calibration cannot be used with it."""
+    problem = unavailable.site_calibration_error if unavailable is not None else None
+    return {"model_missing": unavailable is not None,
+            "site_calibration_unusable": engine_text.site_calibration_unusable(problem) if problem else None}
 
 
 MAX_FILES_PER_UPLOAD = 20
@@ -80,11 +90,11 @@ MAX_FILES_PER_UPLOAD = 20
 
 def _upload_context(request, refusal: UploadRefused | None = None, form: UploadForm | None = None,
                     typed_not_kept: bool = False) -> dict:
-    card, model_missing = _served_card()
+    card, unavailable = _served_card()
     return {
         # Only a verified doctor's page has the reference fields (and speaks of references).
         "doctor": is_doctor(request.user),
-        "model_missing": model_missing,
+        **_unavailable_context(unavailable),
         "model_card": card,
         # What the card measured on children's X-rays (its limitations), said where the upload
         # page says which X-rays read well.
@@ -542,9 +552,9 @@ def _staff_only(request) -> None:
 
 
 def _site_validation_context(problems=None) -> dict:
-    card, model_missing = _served_card()
+    card, unavailable = _served_card()
     return {
-        "model_missing": model_missing,
+        **_unavailable_context(unavailable),
         "model_card": card,
         "has_trust": bool(card and card.trust),
         "comparison": site_validation.card_comparison(card),

@@ -90,8 +90,9 @@ class Command(BaseCommand):
             calibration = load_site_calibration(predictor.card)
         except SiteCalibrationError as exc:
             self.stdout.write(self.style.ERROR(
-                f"Site calibration {path} cannot be used: {exc}. Screening says the model is unavailable "
-                "until it is fixed or CXR_SITE_CALIBRATION is unset."))
+                f"Site calibration {path} cannot be used: {exc}. Screening says so (the upload page, "
+                "and the API with 503 site_calibration_unusable) until it is fitted again for this model "
+                "or CXR_SITE_CALIBRATION is unset."))
             return False
         if calibration is None:
             return True
