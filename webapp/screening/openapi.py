@@ -84,7 +84,8 @@ def _batch_upload_description() -> str:
         f"refuse the request; its item in the batch's status (getBatch) turns `refused` with the "
         f"problem a single upload of it would have answered (unsupported_format, empty_file, "
         f"corrupt_image, not_a_chest_xray with `advice`, image_too_large, "
-        f"model_not_installed, site_calibration_unusable), while the other files are read.")
+        f"model_not_installed, model_unusable, site_calibration_unusable), while the other files "
+        f"are read.")
 
 
 # The upload form's reference fields (forms.UploadForm), for every file of the request. The
@@ -150,7 +151,8 @@ _UPLOAD_ERRORS = {
     422: _problem("Empty or corrupt image (empty_file, corrupt_image), not a chest X-ray "
                   "(not_a_chest_xray, with advice; nothing is stored), or an Idempotency-Key "
                   "already used for another file (idempotency_key_reused)"),
-    503: _problem("No model is installed on the server (model_not_installed), or the site's own "
+    503: _problem("No model is installed on the server (model_not_installed), the installed model "
+                  "folder is damaged or incomplete (model_unusable), or the site's own "
                   "calibration cannot be used with the installed model (site_calibration_unusable, "
                   "with the reason and, in `advice`, the fix for administrators)"),
 }

@@ -87,6 +87,13 @@ def too_large(size: int) -> UploadRefused:
     )
 
 
+MODEL_UNUSABLE_TITLE = gettext_lazy("The screening model cannot be used")
+MODEL_UNUSABLE_MESSAGE = gettext_lazy("The model installed on this server is damaged or incomplete, so it cannot "
+                           "read X-rays until an administrator repairs it.")
+MODEL_UNUSABLE_FIX = gettext_lazy("Administrators: “python manage.py model_status” names what is wrong with the "
+                       "model folder.")
+
+
 def model_unavailable(unavailable: ModelUnavailable | None = None) -> UploadRefused:
     """No reading can be made: no model is installed, or (`unavailable` says) the site's own
     calibration cannot be used with the installed one, which an administrator fixes otherwise."""
@@ -95,6 +102,12 @@ def model_unavailable(unavailable: ModelUnavailable | None = None) -> UploadRefu
         words = engine_text.site_calibration_unusable(problem)
         return UploadRefused(code="site_calibration_unusable", status=503, title=words["title"],
                              message=f"{words['message']} {words['why']}", advice=(words["fix"],))
+    if unavailable is not None and unavailable.reason != "not_installed":
+        # A folder is there but cannot be used (a part its card names is missing, a card that
+        # does not fit its network or cannot be read): "no model is installed" would send the
+        # administrator to export one, not to repair this one.
+        return UploadRefused(code="model_unusable", status=503, title=str(MODEL_UNUSABLE_TITLE),
+                             message=str(MODEL_UNUSABLE_MESSAGE), advice=(str(MODEL_UNUSABLE_FIX),))
     return UploadRefused(
         code="model_not_installed",
         status=503,

@@ -79,10 +79,13 @@ def _served_card():
 
 def _unavailable_context(unavailable: ModelUnavailable | None) -> dict:
     """`model_missing`, and `site_calibration_unusable` (engine_text's words: title, message, why,
-    fix) when the model is there but the site's own calibration cannot be used with it."""
+    fix) when the model is there but the site's own calibration cannot be used with it, or
+    `model_unusable` when the model folder is damaged or incomplete."""
     problem = unavailable.site_calibration_error if unavailable is not None else None
     return {"model_missing": unavailable is not None,
-            "site_calibration_unusable": engine_text.site_calibration_unusable(problem) if problem else None}
+            "site_calibration_unusable": engine_text.site_calibration_unusable(problem) if problem else None,
+            # A folder is there but cannot be used (screen.model_unavailable): not "no model".
+            "model_unusable": unavailable is not None and not problem and unavailable.reason != "not_installed"}
 
 
 MAX_FILES_PER_UPLOAD = 20

@@ -47,7 +47,7 @@ def test_health_is_503_and_uploads_say_the_model_is_unavailable_not_500(two_clas
     _token, key = ApiToken.issue(patient)
     answer = Client(HTTP_AUTHORIZATION=f"Token {key}").post(
         reverse("api:readings"), {"image": SimpleUploadedFile(path.name, path.read_bytes())})
-    assert answer.status_code == 503 and answer.json()["error"]["code"] == "model_not_installed"
+    assert answer.status_code == 503 and answer.json()["error"]["code"] == "model_unusable"
     page = patient_client.post(reverse("screening:upload"), {"image": SimpleUploadedFile(path.name, path.read_bytes())})
     assert page.status_code == 503
     assert not Reading.objects.exists()

@@ -47,7 +47,19 @@ def test_health_is_503_and_uploads_are_refused_without_the_lung_field(model_dir,
     path = xray_paths["covid"][0]
     answer = Client(HTTP_AUTHORIZATION=f"Token {key}").post(
         reverse("api:readings"), {"image": SimpleUploadedFile(path.name, path.read_bytes())})
-    assert answer.status_code == 503 and answer.json()["error"]["code"] == "model_not_installed"
+    # Not "no model is installed": that sends the administrator to export one, not to repair it.
+    assert answer.status_code == 503 and answer.json()["error"]["code"] == "model_unusable"
+    assert "model_status" in " ".join(answer.json()["error"]["advice"])
     page = patient_client.get(reverse("screening:upload")).content.decode()
-    assert 'data-testid="no-model"' in page and 'id="upload-form"' not in page
+    assert 'data-testid="model-unusable"' in page and 'id="upload-form"' not in page
+    assert "No model is installed" not in page
+    patient_client.cookies["django_language"] = "id"
+    page = patient_client.get(reverse("screening:upload")).content.decode()
+    assert "Model skrining tidak dapat dipakai" in page
     assert not Reading.objects.exists()
+
+
+def test_the_site_check_page_says_the_model_cannot_be_used(model_dir, settings, tmp_path, admin_client):
+    settings.CXR_MODEL_DIR = str(copy_without(model_dir, tmp_path / "model", "verifier.npz"))
+    page = admin_client.get(reverse("screening:site_validation")).content.decode()
+    assert 'data-testid="model-unusable"' in page and 'data-testid="no-model"' not in page
