@@ -12,6 +12,7 @@ from cxr.inference.limitations import guard_false_refusals, unseen_source_caveat
 from cxr.inference.site_check import wilson_interval
 from webapp.screening import engine, engine_text, site_validation
 from webapp.screening.outcomes import CLASS_NAMES, HEADLINES, class_name, percent_text
+from webapp.screening.screen import MODEL_UNUSABLE_MESSAGE, MODEL_UNUSABLE_TITLE
 
 from . import card_tables, model_card
 
@@ -161,12 +162,29 @@ def _label_figures(card, class_names: dict) -> list[dict]:
     return figures
 
 
+def not_serving(card) -> dict | None:
+    """{"title", "message"} when the installed model's card can be read but no reading can be
+    made now (a damaged folder, a site calibration that does not fit it): How it works then
+    describes a model as it was measured, not a service that works; None when it serves."""
+    if card is None:
+        return None
+    try:
+        engine.get_predictor()
+    except engine.ModelUnavailable as exc:
+        if exc.site_calibration_error is not None:
+            words = engine_text.site_calibration_unusable(exc.site_calibration_error)
+            return {"title": words["title"], "message": words["message"]}
+        return {"title": str(MODEL_UNUSABLE_TITLE), "message": str(MODEL_UNUSABLE_MESSAGE)}
+    return None
+
+
 @login_not_required
 @require_safe
 def how_it_works(request):
     card = model_card.load_card()
     context = {"card": card, "site_validations": site_validation.latest(5),
-               "site_calibration": site_calibration_summary(engine.site_calibration(card))}
+               "site_calibration": site_calibration_summary(engine.site_calibration(card)),
+               "not_serving": not_serving(card)}
     if card:
         limitations, context["limitations_in_english"] = engine_text.card_limitations(card)
         context["limitations"] = limitations

@@ -63,3 +63,13 @@ def test_the_site_check_page_says_the_model_cannot_be_used(model_dir, settings, 
     settings.CXR_MODEL_DIR = str(copy_without(model_dir, tmp_path / "model", "verifier.npz"))
     page = admin_client.get(reverse("screening:site_validation")).content.decode()
     assert 'data-testid="model-unusable"' in page and 'data-testid="no-model"' not in page
+
+
+def test_how_it_works_says_the_model_it_describes_cannot_be_used(model_dir, settings, tmp_path, client):
+    """The page reads the card directly, so it described a damaged folder's model as if it served."""
+    served = client.get(reverse("guide:how_it_works")).content.decode()
+    assert 'data-testid="not-serving"' not in served
+    settings.CXR_MODEL_DIR = str(copy_without(model_dir, tmp_path / "model", "lung_field.onnx"))
+    page = client.get(reverse("guide:how_it_works")).content.decode()
+    assert 'data-testid="not-serving"' in page and "The screening model cannot be used" in page
+    assert "What follows describes the installed model as it was measured." in page
