@@ -163,18 +163,25 @@ def _label_figures(card, class_names: dict) -> list[dict]:
 
 
 def not_serving(card) -> dict | None:
-    """{"title", "message"} when the installed model's card can be read but no reading can be
-    made now (a damaged folder, a site calibration that does not fit it): How it works then
-    describes a model as it was measured, not a service that works; None when it serves."""
+    """{"title", "message"[, "why"]} when the installed model's card can be read but no reading can be
+    made (a file of the folder or a part its card names is missing, a site calibration that does
+    not fit it): How it works then describes a model as it was measured, not a service that works;
+    None otherwise. Told from the files, as the predictor's own checks tell it, without loading
+    the model on a public page (a card that does not fit its network shows only when loaded)."""
     if card is None:
         return None
-    try:
-        engine.get_predictor()
-    except engine.ModelUnavailable as exc:
-        if exc.site_calibration_error is not None:
-            words = engine_text.site_calibration_unusable(exc.site_calibration_error)
-            return {"title": words["title"], "message": words["message"]}
+    from cxr.inference.predictor import parts_the_card_names
+    from cxr.inference.site_calibration import SiteCalibrationError
+
+    folder = engine.configured_model_dir()
+    needed = ["model.onnx", "ood.npz", *(name for name, _what in parts_the_card_names(card))]
+    if not all((folder / name).is_file() for name in needed):
         return {"title": str(MODEL_UNUSABLE_TITLE), "message": str(MODEL_UNUSABLE_MESSAGE)}
+    try:
+        engine.load_site_calibration(card)
+    except SiteCalibrationError as problem:
+        words = engine_text.site_calibration_unusable(problem)
+        return {"title": words["title"], "message": words["message"], "why": words["why"]}
     return None
 
 

@@ -13,7 +13,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
+from webapp.screening import engine
 from webapp.screening.models import ApiToken, Reading
+from webapp.tests.support.screening_helpers import write_site_calibration
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +75,12 @@ def test_how_it_works_says_the_model_it_describes_cannot_be_used(model_dir, sett
     page = client.get(reverse("guide:how_it_works")).content.decode()
     assert 'data-testid="not-serving"' in page and "The screening model cannot be used" in page
     assert "What follows describes the installed model as it was measured." in page
+    assert not engine._loaded  # told from the files: a public page does not load the model
+
+
+def test_how_it_works_says_a_site_calibration_that_does_not_fit(model_dir, settings, tmp_path, client):
+    settings.CXR_SITE_CALIBRATION = str(write_site_calibration(model_dir, tmp_path / "old.json", 0.0,
+                                                               version="0.0-old"))
+    page = " ".join(client.get(reverse("guide:how_it_works")).content.decode().split())
+    assert 'data-testid="not-serving"' in page and "0.0-old" in page
+    assert not engine._loaded
