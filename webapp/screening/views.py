@@ -378,6 +378,7 @@ def compare(request):
         # warnings of each image in words, not a count.
         reading.label_caveat_short = presentation.label_caveat_short(reading)
         reading.warning_items = presentation.image_warning_items(reading)
+        reading.stored = presentation.stored_pictures(reading)
     # A caveat every card would repeat (the same label's, or the model's) is said once, above
     # the cards; the ones true of some readings only, and each image's warnings, stay on the cards.
     caveats = presentation.caveats_said_once(readings)

@@ -57,3 +57,17 @@ def test_the_printable_report_says_which_picture_is_lost(patient, model_dir, med
     report = client.get(reverse("screening:report", args=[reading.pk])).content.decode().replace("&#x27;", "'")
     assert LOST[lost]["en"] in report
     assert reverse("screening:overlay", args=[reading.pk]) not in report
+
+
+def test_the_compare_page_says_which_picture_is_lost(doctor_client, doctor, model_dir, media_root, xray_paths):
+    readings = [store_reading(doctor, model_dir, path, patient_reference="RM-77")
+                for path in (xray_paths["covid"][0], xray_paths["normal"][0], xray_paths["normal"][1])]
+    storage.absolute_path(readings[0].heatmap_path).unlink()
+    storage.absolute_path(readings[1].original_path).unlink()
+    page = doctor_client.get(reverse("screening:compare") + "?patient=RM-77").content.decode().replace("&#x27;", "'")
+    assert page.count('data-testid="picture-missing"') == 2
+    assert reverse("screening:overlay", args=[readings[0].pk]) not in page
+    assert reverse("screening:original", args=[readings[0].pk]) in page  # the X-ray alone
+    assert reverse("screening:overlay", args=[readings[1].pk]) not in page
+    assert "The X-ray of this reading is missing from the server's storage." in page
+    assert reverse("screening:overlay", args=[readings[2].pk]) in page
