@@ -18,6 +18,7 @@ from django.contrib.auth.forms import (
 from django.utils.translation import gettext_lazy as _
 
 from . import lockout
+from .backends import DEACTIVATED_ATTRIBUTE
 from .models import Role, User, available_time_zones, normalise_email
 
 DUPLICATE_EMAIL = _("An account with this email address already exists.")
@@ -166,24 +167,14 @@ class EmailAuthenticationForm(AuthenticationForm):
     def clean(self):
         # Django's backend refuses a deactivated account as it refuses a wrong password, and a
         # doctor whose account was deactivated kept retyping a right one. Said only to someone
-        # who gives that account's right password; registration already tells whether an
-        # address has an account.
+        # who gave that account's right password, as the backend found it in its one check
+        # (webapp/accounts/backends.py: a second check here was a timing oracle).
         try:
             return super().clean()
         except forms.ValidationError as error:
-            if error.code == "invalid_login" and self._deactivated_account_with_this_password():
+            if error.code == "invalid_login" and getattr(self.request, DEACTIVATED_ATTRIBUTE, False):
                 raise forms.ValidationError(self.error_messages["inactive"], code="inactive") from None
             raise
-
-    def _deactivated_account_with_this_password(self) -> bool:
-        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
-        if not email or not password:
-            return False
-        try:
-            user = User._default_manager.get_by_natural_key(email)
-        except User.DoesNotExist:
-            return False
-        return not user.is_active and user.check_password(password)
 
 
 class ProfileForm(forms.ModelForm):

@@ -30,7 +30,7 @@ from .forms import (
 from .models import User
 
 # Several backends are configured (axes first): login() must be told which one vouched.
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "webapp.accounts.backends.AccountBackend"
 # The login page warns when this many attempts or fewer are left before the lock.
 WARN_WHEN_ATTEMPTS_LEFT = lockout.WARN_WHEN_ATTEMPTS_LEFT
 
