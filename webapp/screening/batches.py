@@ -65,12 +65,17 @@ def pending_root() -> Path:
 
 def _places(item: BatchItem) -> list[Path]:
     """Where the item's waiting file may be: the private media root, then DATA_DIR, where a
-    release before 8e61e1f kept it (module docstring)."""
-    places = [storage.media_root() / item.upload_path]
-    legacy = Path(settings.DATA_DIR) / item.upload_path
-    if legacy != places[0]:
-        places.append(legacy)
-    return places
+    release before 8e61e1f kept it (module docstring). Each resolved (links followed) and kept
+    only inside its own root's waiting folder, as storage.absolute_path keeps readings' files:
+    a link planted in storage must not make an export read, or a cleanup delete, a file
+    elsewhere (a security audit exported the database through one)."""
+    places = []
+    for root in (storage.media_root(), Path(settings.DATA_DIR)):
+        folder = (root / PENDING).resolve()
+        path = (root / item.upload_path).resolve()
+        if path.is_relative_to(folder) and path != folder and path not in places:
+            places.append(path)
+    return places or [storage.media_root() / PENDING / "outside-storage"]
 
 
 def waiting_file(item: BatchItem) -> Path:
