@@ -26,6 +26,7 @@ be written, come last.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import zipfile
@@ -49,6 +50,8 @@ from .timezones import format_datetime, zone_of
 FORMAT_VERSION = 3
 # Bytes read from a stored file at a time, and the most handed on at once.
 CHUNK = 256 * 1024
+
+log = logging.getLogger(__name__)
 
 
 def filename(user) -> str:
@@ -285,12 +288,16 @@ def _pieces(user) -> Iterator[bytes]:
                     yield from _copy(zf, pipe, storage.absolute_path(stored), f"{folder}/{name}",
                                      zipfile.ZIP_STORED)
                     written.add(f"{folder}/{name}")
-                except (ValueError, FileNotFoundError):
+                except (ValueError, OSError):  # lost, or unreadable (a restore's wrong owner)
                     missing.append(f"{folder}/{name}")
             try:
                 # Made with the pictures still stored (a lost one is said in words in its place).
                 pdf = report_pdf.build(reading)
-            except (ValueError, FileNotFoundError):
+            except Exception:  # noqa: BLE001 - the answer's 200 is sent: one report must not cut it
+                # A stored picture that cannot be decoded, or anything else that fails one report,
+                # cut the download after its first bytes (a security audit): the archive goes on
+                # and its README names the report as missing; the operator gets the traceback.
+                log.exception("The PDF report of reading %s could not be made for an export", reading.pk)
                 missing.append(f"{folder}/report.pdf")
             else:
                 yield from _put(zf, pipe, _entry(f"{folder}/report.pdf", zipfile.ZIP_STORED), pdf)

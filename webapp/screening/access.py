@@ -62,6 +62,7 @@ def stored_images_present():
     file (disk trouble, a partial restore) answers 404 as the image itself does, not a 500."""
     try:
         yield
-    except FileNotFoundError as missing:
-        log.error("A reading's stored file is missing: %s", missing.filename)
+    except OSError as missing:  # lost, unreadable, or damaged (PIL's UnidentifiedImageError)
+        log.error("A reading's stored file is missing or damaged: %s (%s)",
+                  getattr(missing, "filename", None), missing)
         raise StoredFileMissing("A file of this reading is missing from storage") from None

@@ -41,13 +41,13 @@ def _image(png: bytes, width: float) -> Image:
 
 def _pictures(reading, context: dict, p, small) -> list:
     """The X-ray and its heat map side by side, each with its caption. A picture lost from storage
-    (disk trouble, a partial restore) is said in words in its place (reading_context logged it for
+    (disk trouble, a partial restore) or damaged there is said in words in its place (reading_context logged it for
     the operator): the reading's findings are in the database, and the person's copy of them should
     not be lost with a file (the pictures' own routes answer 404)."""
     width = 82 * mm
     try:
-        original = storage.absolute_path(reading.original_path).read_bytes()
-    except (ValueError, FileNotFoundError):
+        original = _image(storage.absolute_path(reading.original_path).read_bytes(), width)
+    except (ValueError, OSError):  # lost, unreadable, or not an image any more (damaged)
         return [p(_("The X-ray and heat map of this reading are missing from the server's storage; "
                     "the error is logged for the operator. The findings above are as they were "
                     "read."), small)]
@@ -56,11 +56,11 @@ def _pictures(reading, context: dict, p, small) -> list:
         heatmap_caption = " ".join(filter(None, [
             _("Heat map: regions that drove the model's output, not where disease is") + ".",
             context.get("heatmap_caption_note")]))
-    except (ValueError, FileNotFoundError):
+    except (ValueError, OSError):  # lost, unreadable, or not an image any more (damaged)
         overlay = p(_("The heat map of this reading is missing from the server's storage; the "
                       "error is logged for the operator."), small)
         heatmap_caption = ""
-    images = Table([[_image(original, width), overlay],
+    images = Table([[original, overlay],
                     [p(_("X-ray"), small), p(heatmap_caption, small)]],
                    colWidths=[width + 4 * mm] * 2)
     # Each caption starts right under its picture (a cell's content sits at its foot by default:
