@@ -264,6 +264,9 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 # 64 MiB: a flat-panel detector's uncompressed DICOM is 20-40 MB (cxr.inference.decode.MAX_BYTES).
 MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", str(64 * 1024 * 1024)))
 # All images of one site-validation run together (staff only; read in the request, never stored).
+# "Download my data" archives made at once on one machine (webapp/accounts/export_slots.py):
+# each holds a server thread and a CPU until it is sent.
+EXPORTS_AT_ONCE = int(os.environ.get("EXPORTS_AT_ONCE", "2"))
 SITE_VALIDATION_MAX_BYTES = int(os.environ.get("SITE_VALIDATION_MAX_BYTES", str(8 * MAX_UPLOAD_BYTES)))
 # Requests per minute an API key may make, for keys issued from now on (docs/api.md).
 API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "120"))

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from webapp.audit.log import record_account_event
 from webapp.audit.models import Action
 
-from . import data_export, deletion, lockout
+from . import data_export, deletion, export_slots, lockout
 from .forms import (
     DOCTOR_FIELDS,
     DeleteAccountForm,
@@ -135,17 +135,39 @@ def export_data(request):
     response["Cache-Control"] = "private, no-store"
     if request.method == "HEAD":
         return response
+    try:
+        slots = export_slots.take(request.user.pk)
+    except export_slots.Busy as busy:
+        return _export_busy(request, busy.whose)
     record_account_event(request, Action.EXPORT_DATA)
     response.streaming_content = _in_language(data_export.stream(request.user),
-                                              translation.get_language())
+                                              translation.get_language(), slots)
     return response
 
 
-def _in_language(pieces, language: str):
-    """`pieces` iterated in `language`: the server iterates a streamed answer after the view has
-    returned, when the request's language may no longer be active."""
-    with translation.override(language):
-        yield from pieces
+def _export_busy(request, whose: str):
+    """429 with Retry-After: this account's export is still being sent (another tab, a download
+    manager's second connection), or the machine is making as many as it may."""
+    if whose == "account":
+        message = _("Your data is already being prepared for download, in another tab or window. "
+                    "Let that download finish, then try again if you need another copy.")
+    else:
+        message = _("The server is preparing other people's data downloads right now. Try again "
+                    "in a few minutes; nothing of yours has changed.")
+    response = render(request, "accounts/export_busy.html", {"message": message}, status=429)
+    response["Retry-After"] = "60"
+    return response
+
+
+def _in_language(pieces, language: str, slots: list):
+    """`pieces` iterated in `language` (the server iterates a streamed answer after the view has
+    returned, when the request's language may no longer be active), then the export's slots
+    freed: when the archive is sent, or when the download stops (the server closes the answer)."""
+    try:
+        with translation.override(language):
+            yield from pieces
+    finally:
+        export_slots.release(slots)
 
 
 @never_cache
