@@ -45,9 +45,10 @@ def bad_request(request, exception=None):
     uploading fewer files is for the other kinds (too many files or fields for one request),
     not for a visitor who only opened the home page."""
     if isinstance(exception, DisallowedHost):
+        # Nothing for operators here: anyone can send any Host header, and the log names the
+        # cause (django.security.DisallowedHost) for the operator.
         message = _("This server does not answer to the address in your browser's address bar. "
-                    "Check the address, or use the one the site's operator gave you. Operators: "
-                    "add this address to ALLOWED_HOSTS.")
+                    "Check the address, or use the one the site's operator gave you.")
     else:
         message = _("The server could not read what was sent. If you uploaded many files at once, "
                     "upload fewer in each go; otherwise go back and try again.")
