@@ -22,7 +22,8 @@ class Action(models.TextChoices):
     ANNOTATE = "annotate", _("changed the patient reference or note")
     DELETE = "delete", _("deleted the reading")
     DENIED = "denied", _("asked for a reading that is not theirs or does not exist")
-    EXPORT_DATA = "export_data", _("downloaded all their data")
+    # Recorded as the archive starts to go out (it is streamed): the event cannot know it arrived.
+    EXPORT_DATA = "export_data", _("started downloading all their data")
     DELETE_ACCOUNT = "delete_account", _("deleted their account")
     ADMIN_DELETE_ACCOUNT = "admin_delete_account", _("an administrator deleted the account")
     # In the admin site, which shows a reading's owner, outcome, probabilities and reference.
