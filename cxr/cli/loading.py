@@ -75,12 +75,19 @@ def damaged_part(folder: Path) -> tuple[str, str] | None:
 
 
 def _parts(folder: Path) -> list[tuple[str, Callable[[], object]]]:
-    """Each file Predictor.load reads, with the loader it uses."""
+    """Each file Predictor.load reads, with the loader it uses: the lung field and the verifier
+    under the names the card gives them (predictor.part_files), as Predictor.load reads them."""
     from cxr.inference.card import CARD_FILE, ModelCard
     from cxr.inference.guard.detectors import load_detector
     from cxr.inference.guard.orientation import ORIENTATION_FILE, load_orientation
     from cxr.inference.guard.verifier import VERIFIER_FILE, load_verifier
     from cxr.inference.lung_field import LUNG_FIELD_FILE, load_lung_field
+    from cxr.inference.predictor import part_files
+
+    try:
+        lung_file, verifier_file = part_files(ModelCard.load(folder))
+    except Exception:  # noqa: BLE001 - the card's own entry below names its damage
+        lung_file, verifier_file = LUNG_FIELD_FILE, VERIFIER_FILE
 
     def onnx_model():
         import onnxruntime as ort
@@ -92,8 +99,8 @@ def _parts(folder: Path) -> list[tuple[str, Callable[[], object]]]:
         ("model.onnx", onnx_model),
         ("ood.npz", lambda: load_detector(folder / "ood.npz")),
         (ORIENTATION_FILE, lambda: load_orientation(folder / ORIENTATION_FILE)),
-        (LUNG_FIELD_FILE, lambda: load_lung_field(folder / LUNG_FIELD_FILE)),
-        (VERIFIER_FILE, lambda: load_verifier(folder / VERIFIER_FILE)),
+        (lung_file, lambda: load_lung_field(folder / lung_file)),
+        (verifier_file, lambda: load_verifier(folder / verifier_file)),
     ]
 
 

@@ -124,7 +124,7 @@ def test_table_shows_every_warning_of_the_json(served_model_dir, xray_paths):
 
 
 @pytest.mark.parametrize("damage", ["card_not_json", "card_empty", "onnx_truncated", "ood_not_npz",
-                                    "verifier_pickled"])
+                                    "verifier_pickled", "renamed_verifier_pickled"])
 def test_damaged_model_folder_is_one_error_line(served_model_dir, xray_paths, tmp_path, damage):
     """Each file of a damaged model folder gives `error:` naming the folder and the file, status 1
     (predict's "no usable model" status), never a traceback."""
@@ -135,8 +135,16 @@ def test_damaged_model_folder_is_one_error_line(served_model_dir, xray_paths, tm
     for part in served_model_dir.iterdir():
         (folder / part.name).symlink_to(part)
     name = {"card_not_json": "model_card.json", "card_empty": "model_card.json",
-            "onnx_truncated": "model.onnx", "ood_not_npz": "ood.npz", "verifier_pickled": "verifier.npz"}[damage]
+            "onnx_truncated": "model.onnx", "ood_not_npz": "ood.npz", "verifier_pickled": "verifier.npz",
+            "renamed_verifier_pickled": "verifier-v2.npz"}[damage]
     (folder / name).unlink(missing_ok=True)
+    if damage == "renamed_verifier_pickled":  # the card names the file; the usual name still loads
+        card = json.loads((served_model_dir / "model_card.json").read_text())
+        if not (card.get("verifier") or {}).get("file"):
+            pytest.skip(f"the model in {served_model_dir} has no verifier its card names")
+        card["verifier"]["file"] = name
+        (folder / "model_card.json").unlink()
+        (folder / "model_card.json").write_text(json.dumps(card))
     if damage == "card_not_json":
         (folder / name).write_text("{not json")
     elif damage == "card_empty":
