@@ -262,6 +262,10 @@ def _batch_context(request, pk) -> dict:
             # As the compare page's cards: no label given bare (how often such labels were right).
             item.label_caveat_short = presentation.label_caveat_short(item.reading)
         item.refusal_shown_title, item.refusal_shown_message = _batch_refusal_words(item, doctor)
+        # A file lost before it was read is kept as refused (batches.LOST_CODE), but "Refused" beside
+        # it would say the picture was judged and turned down.
+        item.state_shown = (_("Lost") if item.refusal_code == batches.LOST_CODE
+                            else item.get_state_display())
         # The advice a single upload of the file would have given (_refusal.html).
         item.refusal_advice = not_a_cxr_advice(doctor) if item.refusal_code == "not_a_chest_xray" else ()
     finished = progress["state"] == "finished"

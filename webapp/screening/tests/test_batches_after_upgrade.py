@@ -10,6 +10,7 @@ database broker's jobs) and the real account deletion page."""
 from __future__ import annotations
 
 import datetime
+import re
 import shutil
 
 import pytest
@@ -73,10 +74,13 @@ def test_a_file_gone_from_both_places_is_refused_with_a_message(patient_client, 
     assert status["state"] == "finished"
     assert "File lost before it was read" in page
     assert "Upload it again." in page
+    # Its row is marked lost, not "Refused" (which would say the picture was judged and turned down).
+    assert re.findall(r'data-testid="batch-item-state">([^<]*)<', page) == ["Done", "Lost"]
     with translation.override("id"):
         page_id = patient_client.get(reverse("screening:batch", args=[batch.pk]),
                                      HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert "Unggah lagi" in page_id
+    assert re.findall(r'data-testid="batch-item-state">([^<]*)<', page_id)[1] == "Hilang"
     # Nothing is left waiting: the health check's queue recovers.
     BatchItem.objects.update(updated_at=timezone.now() - datetime.timedelta(hours=1))
     assert health.check_queue() == "ok"
