@@ -105,6 +105,18 @@ def thumbnail_png(gray: np.ndarray, side: int = THUMBNAIL_SIDE) -> bytes:
     return png_bytes(img)
 
 
+def is_whole_picture(path: Path) -> bool:
+    """Whether `path` is a picture PIL reads through to its end (Image.verify: the PNG's chunks and
+    checksums): a stored file cut short or overwritten by a bad restore or a disk error is not,
+    though it is there. A stored display PNG is at most DISPLAY_MAX_SIDE a side: a few ms."""
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):  # what PIL raises for damage
+        return False
+    return True
+
+
 def overlay_png(original: Path, heatmap: Path, opacity: float = 0.5, max_side: int | None = None) -> bytes:
     """The X-ray with its transparent heat map composited on top (RGB PNG), for reports."""
     base = Image.open(original).convert("RGBA")

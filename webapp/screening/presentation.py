@@ -105,17 +105,22 @@ def reading_context(reading: Reading) -> dict:
 
 
 def stored_pictures(reading: Reading) -> dict[str, bool]:
-    """Which of the reading's pictures are in storage ({"xray", "heatmap"}): a file lost to disk
-    trouble or a partial restore is said in words on the page, the report and the PDF instead of
-    a broken picture, and logged for the operator."""
+    """Which of the reading's pictures are in storage and whole ({"xray", "heatmap"}): a file lost
+    to disk trouble or a partial restore, or there but damaged, is said in words on the page, the
+    report and the PDF instead of a broken picture, and logged for the operator."""
     stored = {}
     for name, relative in (("xray", reading.original_path), ("heatmap", reading.heatmap_path)):
         try:
-            stored[name] = storage.absolute_path(relative).is_file()
+            path = storage.absolute_path(relative)
         except ValueError:  # a path outside storage: nothing there to show
+            path = None
+        if path is None or not path.is_file():
             stored[name] = False
-        if not stored[name]:
             log.error("A reading's stored file is missing: %s", relative)
+        else:
+            stored[name] = imaging.is_whole_picture(path)
+            if not stored[name]:
+                log.error("A reading's stored file is damaged (not a whole picture): %s", relative)
     return stored
 
 
