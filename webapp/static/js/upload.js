@@ -423,6 +423,12 @@
         result.textContent = "";
         result.appendChild(summary);
         focusResult(summary);
+        // Every file has had its answer: the field and the button start again, the rows stay.
+        // Left as they were, the button still offered "Screen these 3 X-rays" and pressing it sent
+        // the refused files a second time.
+        input.value = "";
+        chosen = [];
+        submitButton.textContent = submitLabel;
         return;
       }
       sendOne(pending[index], function (body) {
