@@ -67,8 +67,11 @@ def test_the_site_check_page_says_the_model_cannot_be_used(model_dir, settings, 
     assert 'data-testid="model-unusable"' in page and 'data-testid="no-model"' not in page
 
 
-def test_how_it_works_says_the_model_it_describes_cannot_be_used(model_dir, settings, tmp_path, client):
+def test_how_it_works_says_the_model_it_describes_cannot_be_used(model_dir, settings, tmp_path, client,
+                                                                  monkeypatch):
     """The page reads the card directly, so it described a damaged folder's model as if it served."""
+    # No model loaded yet, whatever earlier tests loaded: what this page loads is what is checked.
+    monkeypatch.setattr(engine, "_loaded", {})
     served = client.get(reverse("guide:how_it_works")).content.decode()
     assert 'data-testid="not-serving"' not in served
     settings.CXR_MODEL_DIR = str(copy_without(model_dir, tmp_path / "model", "lung_field.onnx"))
@@ -78,7 +81,9 @@ def test_how_it_works_says_the_model_it_describes_cannot_be_used(model_dir, sett
     assert not engine._loaded  # told from the files: a public page does not load the model
 
 
-def test_how_it_works_says_a_site_calibration_that_does_not_fit(model_dir, settings, tmp_path, client):
+def test_how_it_works_says_a_site_calibration_that_does_not_fit(model_dir, settings, tmp_path, client,
+                                                                 monkeypatch):
+    monkeypatch.setattr(engine, "_loaded", {})  # as above
     settings.CXR_SITE_CALIBRATION = str(write_site_calibration(model_dir, tmp_path / "old.json", 0.0,
                                                                version="0.0-old"))
     page = " ".join(client.get(reverse("guide:how_it_works")).content.decode().split())
