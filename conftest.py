@@ -10,6 +10,8 @@ applies a conftest only to its own folder and those below it.
   `make_reading`); `superuser` and its clients for the admin site. Doctors made here are
   verified (doctor rights); a pending one is `make_user(role="doctor", doctor_verified_at=None)`.
   Passwords are hashed with MD5 in web tests (`fast_password_hashing`).
+- Browser: `chromium_browser`, `page`, and `open_signed_in_page` (a page of any app, signed in
+  as a user, at a viewport and in a language).
 
 Data lives beside the project (never copied into it); tests that need it skip with a visible
 reason where it is absent. Helper modules (plain functions, no fixtures) live in tests/support/
@@ -21,6 +23,7 @@ import csv
 import functools
 import itertools
 import os
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -118,6 +121,34 @@ def page(chromium_browser, test_output):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def open_signed_in_page(chromium_browser, live_server):
+    """open_signed_in_page(user, path, viewport, language="en", ignored_statuses=frozenset(),
+    **context options) -> a page of a browser signed in as `user` (`signed_in_context`: no login
+    form), in `language`'s locale, opened at `path` with 20 s timeouts; `page.errors` collects
+    its errors (`record_page_errors`, but for `ignored_statuses`). Every context opened is
+    closed after the test."""
+    from webapp.tests.support.browser_helpers import (
+        BROWSER_LOCALES,
+        record_page_errors,
+        signed_in_context,
+    )
+
+    with ExitStack() as contexts:
+
+        def open_(user, path, viewport, language="en", ignored_statuses=frozenset(), **options):
+            context = contexts.enter_context(signed_in_context(
+                chromium_browser, live_server.url, user, viewport=viewport,
+                locale=BROWSER_LOCALES[language], **options))
+            page = context.new_page()
+            page.set_default_timeout(20_000)
+            page.errors = record_page_errors(page, ignored_statuses)
+            page.goto(f"{live_server.url}{path}")
+            return page
+
+        yield open_
 
 
 @pytest.fixture

@@ -127,6 +127,17 @@
   scrollBoxesTakeTheFocus();
   window.addEventListener("resize", scrollBoxesTakeTheFocus);
 
+  // A form that comes back from the server with an error in one of its fields (Django marks the
+  // field aria-invalid): the focus goes to the first such field, which the browser scrolls into
+  // view, with its error read out (aria-describedby). Otherwise the page came back at its top, the
+  // error below a phone's first screen (the account deletion's wrong password at y = 776 of 740)
+  // and the focus on <body>: the same page again, with no visible reason. A field the page
+  // focuses itself (autofocus) is left to it.
+  var invalid = document.querySelector("form [aria-invalid='true']");
+  if (invalid && !document.querySelector("[autofocus]")) {
+    invalid.focus();
+  }
+
   // The account menu (<details>) closes on a click outside it or on Escape.
   var menus = document.querySelectorAll("details.account-menu");
   document.addEventListener("click", function (event) {
