@@ -473,6 +473,9 @@ def _detail_context(request, reading: Reading) -> dict:
     return context
 
 
+NOTES_ANCHOR = "your-notes"  # the id of the reading page's notes section (detail.html)
+
+
 @require_POST
 def annotate(request, pk: int):
     reading = get_own_reading_or_404(request, pk)
@@ -481,8 +484,10 @@ def annotate(request, pk: int):
     form = AnnotationForm(request.POST, instance=reading)
     if form.is_valid():
         form.save()
-        messages.success(request, _("Patient reference and note saved."))
-        return redirect("screening:detail", pk=reading.pk)
+        # Said beside the form, where the page comes back to (NOTES_ANCHOR): at the page's top, a
+        # phone user who saved at the bottom of a long page was sent up past the reading.
+        messages.success(request, _("Patient reference and note saved."), extra_tags=f"in-place {NOTES_ANCHOR}")
+        return redirect(f"{reverse('screening:detail', args=[reading.pk])}#{NOTES_ANCHOR}")
     context = _detail_context(request, reading)
     context["annotation_form"] = form
     return render(request, "screening/detail.html", context, status=400)
