@@ -73,3 +73,79 @@ def test_the_emergency_numbers_are_big_enough_to_tap_and_apart(open_page, test_o
     page.set_viewport_size(VIEWPORTS["desktop"])
     page.get_by_test_id("emergency-calls").evaluate("el => el.scrollIntoView({block: 'center'})")
     page.screenshot(path=test_output / f"touch-emergency-{name}-{language}-1280.png")
+
+
+# The header on a phone: two rows of 44 px targets (the brand and the tools, then the links),
+# 8 px between them, 8 px above and below and the 1 px border make 113 px; 120 leaves room for
+# rounding. It was four rows, 215-230 px of a 740 px screen.
+HEADER_BOUND = 120
+
+
+def header_targets(page) -> dict[str, dict]:
+    """The header's tap targets on `page` and their boxes (a link scrolled out of the links'
+    row is measured where it lies)."""
+    targets = {"brand": page.locator(".site-header .brand"),
+               "language": page.locator("#language-select")}
+    for index, link in enumerate(page.locator("nav.main-nav a").all()):
+        targets[f"link {index + 1} {link.inner_text()}"] = link
+    for name in ("details.account-menu summary", ".header-tools a.btn"):
+        for index, item in enumerate(page.locator(name).all()):
+            targets[f"{name} {index + 1}"] = item
+    return {name: box(item) for name, item in targets.items()}
+
+
+@pytest.mark.parametrize("width", [360, 390])
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_signed_in_header_takes_two_rows_of_big_targets_on_a_phone(
+        chromium_browser, live_server, make_user, test_output, language, width):
+    """Signed in, on a phone: every header target 44 px tall (they were 31-38), the header two
+    rows and at most HEADER_BOUND px tall (it was 215-230), its links one row that scrolls
+    sideways and follows the keyboard's focus."""
+    from webapp.tests.support.browser_helpers import signed_in_context_in
+
+    user = make_user(email="ponsel@example.org", full_name="Budi Santoso")
+    with signed_in_context_in(chromium_browser, live_server.url, user, language,
+                              viewport={"width": width, "height": 780}) as context:
+        page = context.new_page()
+        page.goto(live_server.url + reverse("home"))
+        header = box(page.locator(".site-header"))
+        print(f"header {language} {width}: {header['height']} px")
+        page.screenshot(path=test_output / f"touch-header-signed-in-{language}-{width}.png",
+                        clip={"x": 0, "y": 0, "width": width, "height": 260})
+        for name, b in header_targets(page).items():
+            assert b["height"] >= TARGET and b["width"] >= TARGET, (name, b)
+        assert header["height"] <= HEADER_BOUND, header
+        links = page.locator("nav.main-nav a")
+        assert links.count() == 5
+        # Every link one Tab away, and scrolled into the row when focused.
+        row = box(page.locator("nav.main-nav ul"))
+        page.locator(".site-header .brand").focus()
+        for index in range(5):
+            page.keyboard.press("Tab")
+            focused = page.evaluate_handle("document.activeElement")
+            assert focused.evaluate("el => el.closest('nav.main-nav') !== null"), index
+            link = focused.as_element().bounding_box()
+            assert row["x"] - 1 <= link["x"] and link["x"] + link["width"] <= row["x"] + row["width"] + 1, (index, link, row)
+        page.screenshot(path=test_output / f"touch-header-signed-in-{language}-{width}-last-link.png",
+                        clip={"x": 0, "y": 0, "width": width, "height": 260})
+
+
+# A visitor's language menu (as wide as its widest choice, "Bahasa Indonesia", in either
+# language), "Log in" and "Register" are wider together than a 360 px phone's 328 px column:
+# one more row of 44 px and its 8 px gap.
+VISITOR_HEADER_BOUND = HEADER_BOUND + 52
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_visitors_header_has_big_targets_on_a_phone(open_page, test_output, language):
+    """A visitor's header: the language menu and "Log in"/"Register" were 31-32 px tall, the
+    header four rows (217 px)."""
+    page = open_page("/", language)
+    page.screenshot(path=test_output / f"touch-header-visitor-{language}-360.png",
+                    clip={"x": 0, "y": 0, "width": 360, "height": 260})
+    for name, b in header_targets(page).items():
+        assert b["height"] >= TARGET and b["width"] >= TARGET, (name, b)
+    header = box(page.locator(".site-header"))
+    print(f"visitor header {language}: {header['height']} px")
+    assert header["height"] <= VISITOR_HEADER_BOUND, header
+

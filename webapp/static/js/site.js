@@ -138,6 +138,18 @@
     invalid.focus();
   }
 
+  // On a phone the header's links are one row that scrolls sideways (site.css). Chromium leaves
+  // a link reached with Tab half outside the row when part of it already shows: bring the whole
+  // link in, so a keyboard user sees where the focus is.
+  var navRow = document.querySelector(".main-nav ul");
+  if (navRow) {
+    navRow.addEventListener("focusin", function (event) {
+      if (navRow.scrollWidth > navRow.clientWidth + 1) {
+        event.target.scrollIntoView({ block: "nearest", inline: "nearest" });
+      }
+    });
+  }
+
   // The account menu (<details>) closes on a click outside it or on Escape.
   var menus = document.querySelectorAll("details.account-menu");
   document.addEventListener("click", function (event) {
