@@ -149,3 +149,88 @@ def test_the_visitors_header_has_big_targets_on_a_phone(open_page, test_output, 
     print(f"visitor header {language}: {header['height']} px")
     assert header["height"] <= VISITOR_HEADER_BOUND, header
 
+
+def line_count(locator) -> int:
+    """How many lines the text of `locator` takes."""
+    return locator.evaluate("""el => {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+    }""")
+
+
+def assert_big(page, selector: str, expected_count: int | None = None) -> dict[str, dict]:
+    items = page.locator(selector).all()
+    assert items, selector
+    if expected_count is not None:
+        assert len(items) == expected_count, selector
+    boxes = {f"{selector} {index + 1} {item.inner_text().strip()!r}": box(item) for index, item in enumerate(items)}
+    for name, b in boxes.items():
+        assert b["height"] >= TARGET and b["width"] >= TARGET, (name, b)
+    return boxes
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_reports_buttons_are_big_enough_on_a_phone(
+        chromium_browser, live_server, make_user, model_dir, media_root, xray_paths, test_output, language):
+    """The printable report's toolbar: "Print" was 80x34 px, "Download PDF" 63x38 on two lines,
+    the way back 137x38."""
+    from webapp.tests.support.browser_helpers import signed_in_context_in
+    from webapp.tests.support.screening_helpers import store_reading
+
+    user = make_user(email="laporan@example.org")
+    reading = store_reading(user, model_dir, xray_paths["normal"][0])
+    with signed_in_context_in(chromium_browser, live_server.url, user, language, viewport=PHONE) as context:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/screening/readings/{reading.pk}/report/")
+        page.screenshot(path=test_output / f"touch-report-toolbar-{language}-360.png",
+                        clip={"x": 0, "y": 0, "width": 360, "height": 200})
+        assert_big(page, ".report-toolbar a, .report-toolbar button", 3)
+        for item in page.locator(".report-toolbar a, .report-toolbar button").all():
+            assert line_count(item) == 1, item.inner_text()
+        page.set_viewport_size(VIEWPORTS["desktop"])
+        page.screenshot(path=test_output / f"touch-report-toolbar-{language}-1280.png",
+                        clip={"x": 0, "y": 0, "width": 1280, "height": 200})
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_hospital_lists_buttons_and_map_zoom_are_big_enough_on_a_phone(
+        open_page, hospitals_dir, test_output, language):
+    """The list's "Call (021) ..." buttons were 214x32 px, "Directions" 142x32, the map's
+    zoom buttons 30x30."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("import_hospitals", str(hospitals_dir / "indonesia_covid_referral_hospitals.csv"),
+                 stdout=StringIO(), stderr=StringIO())
+    page = open_page(reverse("hospitals:nearest") + "?place=Bandung", language)
+    page.locator("#hospital-list > li").first.wait_for()
+    assert_big(page, "#hospital-list a.btn")
+    assert_big(page, ".leaflet-control-zoom a", 2)
+    page.locator("#hospital-list").scroll_into_view_if_needed()
+    page.screenshot(path=test_output / f"touch-hospital-list-{language}-360.png")
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_account_pages_choices_and_links_are_big_enough_on_a_phone(
+        open_page, chromium_browser, live_server, make_user, test_output, language):
+    """The register page's "Patient"/"Doctor" radio buttons were 18x18 px with 25 px labels;
+    "Forgot your password?" 135x25, the password change's "Cancel" 41x25, the profile's
+    "Change password" 130x25 and "API keys" 74x25."""
+    from webapp.tests.support.browser_helpers import signed_in_context_in
+
+    page = open_page(reverse("register"), language)
+    assert_big(page, ".form fieldset label:has(input[type=radio])", 2)
+    page.locator("fieldset:has(input[type=radio])").screenshot(path=test_output / f"touch-register-role-{language}-360.png")
+    page = open_page(reverse("login"), language)
+    assert_big(page, f".actions a[href='{reverse('password_reset')}']", 1)
+    page.locator(".actions").screenshot(path=test_output / f"touch-login-actions-{language}-360.png")
+    user = make_user(email="akun@example.org")
+    with signed_in_context_in(chromium_browser, live_server.url, user, language, viewport=PHONE) as context:
+        page = context.new_page()
+        page.goto(live_server.url + reverse("password_change"))
+        assert_big(page, f".actions a[href='{reverse('profile')}']", 1)
+        page.goto(live_server.url + reverse("profile"))
+        assert_big(page, ".actions > a:not(.btn)", 2)
+        page.locator(".actions").first.screenshot(path=test_output / f"touch-profile-actions-{language}-360.png")
