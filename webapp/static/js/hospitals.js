@@ -51,7 +51,15 @@
   var map = null;
   var markers = null;
   if (window.L) {
-    map = L.map("hospital-map", { worldCopyJump: true, zoomControl: false }).setView([0, 20], 2);
+    // On a touch screen one finger scrolls the page and two move and zoom the map: the map
+    // fills most of a phone's screen, and a one-finger swipe over it panned the map, so the page
+    // could not be scrolled past it. Without one-finger dragging Leaflet leaves the container
+    // "touch-action: pan-x pan-y" (the browser scrolls), and its pinch handler (touchZoom) moves
+    // the map with the two fingers' midpoint as it zooms. A mouse still drags the map.
+    var touchFirst = L.Browser.mobile || window.matchMedia("(pointer: coarse)").matches;
+    map = L.map("hospital-map", {
+      worldCopyJump: true, zoomControl: false, dragging: !touchFirst, touchZoom: true
+    }).setView([0, 20], 2);
     // Leaflet's own zoom control, with the button titles in the page's language.
     L.control.zoom({ zoomInTitle: text.zoom_in, zoomOutTitle: text.zoom_out }).addTo(map);
     if (config.tiles) {
