@@ -1,6 +1,6 @@
-// Reading and report pages: the X-ray viewer (zoom, pan by dragging, arrow keys or buttons,
-// brightness/contrast as window/level, the heat map on and off and its opacity) and the print
-// button.
+// Reading and report pages: the X-ray viewer (zoom by buttons, wheel, keys or a two-finger
+// pinch; pan by dragging, arrow keys or buttons; brightness/contrast as window/level; the heat map
+// on and off and its opacity) and the print button.
 // Without this file the X-ray and its heat map are shown as they are, with no controls.
 (function () {
   "use strict";
@@ -144,31 +144,99 @@
       zoomTo(scale > 1 ? 1 : 2, event.clientX - box.left, event.clientY - box.top);
     });
 
+    // Pointers on the frame: one drags a zoomed X-ray (mouse, pen or finger), two fingers pinch.
+    // Touch pointers are tracked even at 100%: a second finger may start a pinch. A single finger
+    // at 100% is left to the browser (touch-action in screening.css), which scrolls the page and
+    // then sends pointercancel.
+    var pointers = new Map();
     var drag = null;
-    frame.addEventListener("pointerdown", function (event) {
-      if (scale <= 1 || event.button !== 0) {
-        return; // nothing to pan; a touch scrolls the page as usual
-      }
-      drag = { id: event.pointerId, startX: event.clientX - x, startY: event.clientY - y };
-      frame.setPointerCapture(event.pointerId);
+    var pinch = null;
+
+    function startDrag(id, point) {
+      drag = { id: id, startX: point.x - x, startY: point.y - y };
       frame.classList.add("is-dragging");
-    });
-    frame.addEventListener("pointermove", function (event) {
-      if (!drag || event.pointerId !== drag.id) {
+    }
+
+    function endDrag() {
+      drag = null;
+      frame.classList.remove("is-dragging");
+    }
+
+    // The two fingers' distance and midpoint, in the frame's pixels.
+    function fingers() {
+      var points = Array.from(pointers.values()).slice(0, 2);
+      var box = frame.getBoundingClientRect();
+      return {
+        distance: Math.hypot(points[1].x - points[0].x, points[1].y - points[0].y),
+        x: (points[0].x + points[1].x) / 2 - box.left,
+        y: (points[0].y + points[1].y) / 2 - box.top,
+      };
+    }
+
+    function startPinch() {
+      var start = fingers();
+      endDrag();
+      // The point of the picture (at scale 1) under the fingers' midpoint stays under it.
+      pinch = {
+        distance: Math.max(start.distance, 1),
+        scale: scale,
+        imageX: (start.x - x) / scale,
+        imageY: (start.y - y) / scale,
+      };
+    }
+
+    frame.addEventListener("pointerdown", function (event) {
+      if (event.button !== 0) {
         return;
       }
-      x = event.clientX - drag.startX;
-      y = event.clientY - drag.startY;
-      applyTransform();
+      var isTouch = event.pointerType === "touch";
+      if (!isTouch && scale <= 1) {
+        return; // nothing to pan
+      }
+      pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      frame.setPointerCapture(event.pointerId);
+      if (pointers.size === 2) {
+        startPinch();
+      } else if (pointers.size === 1 && scale > 1) {
+        startDrag(event.pointerId, pointers.get(event.pointerId));
+      }
     });
-    function endDrag(event) {
-      if (drag && event.pointerId === drag.id) {
-        drag = null;
-        frame.classList.remove("is-dragging");
+    frame.addEventListener("pointermove", function (event) {
+      if (!pointers.has(event.pointerId)) {
+        return;
+      }
+      pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      if (pinch && pointers.size >= 2) {
+        var now = fingers();
+        scale = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, pinch.scale * now.distance / pinch.distance));
+        x = now.x - pinch.imageX * scale;
+        y = now.y - pinch.imageY * scale;
+        applyTransform();
+      } else if (drag && event.pointerId === drag.id) {
+        x = event.clientX - drag.startX;
+        y = event.clientY - drag.startY;
+        applyTransform();
+      }
+    });
+    function endPointer(event) {
+      if (!pointers.delete(event.pointerId)) {
+        return;
+      }
+      if (pinch && pointers.size < 2) {
+        pinch = null;
+        // The finger left on the picture goes on moving it, from where it is now.
+        var rest = pointers.entries().next().value;
+        if (rest && scale > 1) {
+          startDrag(rest[0], rest[1]);
+        }
+      } else if (pinch && pointers.size >= 2) {
+        startPinch(); // a third finger lifted: go on with the two still down
+      } else if (drag && event.pointerId === drag.id) {
+        endDrag();
       }
     }
-    frame.addEventListener("pointerup", endDrag);
-    frame.addEventListener("pointercancel", endDrag);
+    frame.addEventListener("pointerup", endPointer);
+    frame.addEventListener("pointercancel", endPointer);
 
     // Move the zoomed picture by (dx, dy) pixels: positive shows more of the left / top.
     function pan(dx, dy) {
