@@ -1,7 +1,11 @@
 """The X-ray viewer on a phone (a phone audit at 360 px, English and Indonesian): a two-finger
-pinch did nothing (neither the X-ray nor the page zoomed). Here a pinch, sent as real touch
-input through the DevTools protocol, zooms the X-ray; a swipe on the unzoomed X-ray still
-scrolls the page."""
+pinch did nothing (neither the X-ray nor the page zoomed), and its sliders and heat-map switch
+were 16-25 px tall and started at different x positions. Here a pinch, sent as real touch input
+through the DevTools protocol, zooms the X-ray; a swipe on the unzoomed X-ray still scrolls the
+page; the sliders, the switch and the zoom and pan buttons are 44 px finger targets and the
+three sliders line up.
+
+Screenshots: test-output/viewer-phone-*.png and viewer-desktop-en.png."""
 from __future__ import annotations
 
 import pytest
@@ -13,6 +17,7 @@ from webapp.tests.support.screening_helpers import store_reading
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 TOUCH = {"has_touch": True, "is_mobile": True}
+TARGET = 44  # px, a finger's target (WCAG 2.5.5, Apple's and Android's guidelines)
 
 
 def touch(cdp, kind: str, points: list[tuple[float, float]]) -> None:
@@ -123,4 +128,53 @@ def test_a_pinch_zooms_the_xray_and_a_swipe_scrolls_the_page(open_signed_in_page
     page.touchscreen.tap(cx, cy)
     page.touchscreen.tap(cx, cy)
     expect(page.locator("[data-zoom-level]")).to_have_text("200%")
+    assert page.errors == [], page.errors
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_viewer_controls_are_finger_sized_and_aligned_on_a_phone(open_signed_in_page, patient, model_dir,
+                                                                     media_root, xray_paths, test_output,
+                                                                     language):
+    reading = store_reading(patient, model_dir, xray_paths["covid"][0])
+    page = open_signed_in_page(patient, f"/screening/readings/{reading.pk}/", VIEWPORTS["phone"], language, **TOUCH)
+    page.wait_for_load_state("networkidle")
+    sliders = [page.locator(selector) for selector in ("[data-heatmap-opacity]", "[data-level]", "[data-window]")]
+    boxes = [slider.bounding_box() for slider in sliders]
+    for slider_box in boxes:
+        assert slider_box["height"] >= TARGET, boxes
+        assert slider_box["x"] >= 0 and slider_box["x"] + slider_box["width"] <= VIEWPORTS["phone"]["width"]
+    assert len({round(b["x"]) for b in boxes}) == 1, boxes  # one left edge
+    assert len({round(b["width"]) for b in boxes}) == 1, boxes  # one width
+    assert boxes[0]["width"] > VIEWPORTS["phone"]["width"] / 2, boxes  # the width of the viewer, not 9rem
+    toggle = page.locator("label.toggle").bounding_box()
+    assert toggle["height"] >= TARGET, toggle
+    for button in page.locator("[data-zoom-out], [data-zoom-in], [data-view-reset], [data-pan]").all():
+        button_box = button.bounding_box()
+        assert button_box["width"] >= TARGET and button_box["height"] >= TARGET, button_box
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    page.locator(".xray-viewer").screenshot(path=test_output / f"viewer-phone-{language}.png")
+    page.screenshot(path=test_output / f"viewer-phone-full-{language}.png", full_page=True)
+    assert page.errors == [], page.errors
+
+
+def test_the_viewer_controls_stay_tidy_on_a_desktop(open_signed_in_page, patient, model_dir, media_root,
+                                                    xray_paths, test_output):
+    reading = store_reading(patient, model_dir, xray_paths["covid"][0])
+    page = open_signed_in_page(patient, f"/screening/readings/{reading.pk}/", VIEWPORTS["desktop"])
+    page.wait_for_load_state("networkidle")
+    viewer = page.locator(".xray-viewer").bounding_box()
+    boxes = [page.locator(s).bounding_box() for s in ("[data-heatmap-opacity]", "[data-level]", "[data-window]")]
+    for slider_box in boxes:
+        assert viewer["x"] <= slider_box["x"] and slider_box["x"] + slider_box["width"] <= viewer["x"] + viewer["width"]
+    # The mouse still drags a zoomed X-ray, and the wheel zooms it.
+    page.locator("[data-zoom-in]").click()
+    _scale, x, y = viewer_transform(page)
+    frame = page.locator("[data-viewer-frame]").bounding_box()
+    page.mouse.move(frame["x"] + 100, frame["y"] + 100)
+    page.mouse.down()
+    page.mouse.move(frame["x"] + 150, frame["y"] + 130, steps=5)
+    page.mouse.up()
+    _scale, x2, y2 = viewer_transform(page)
+    assert x2 > x and y2 > y
+    page.locator(".xray-viewer").screenshot(path=test_output / "viewer-desktop-en.png")
     assert page.errors == [], page.errors
