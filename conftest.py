@@ -23,6 +23,7 @@ import csv
 import functools
 import itertools
 import os
+import threading
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -112,6 +113,24 @@ def chromium_browser():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server):
+    """pytest-django's live server, reading one request at a time. Its threads share the test's
+    one in-memory SQLite connection, and two requests at once (a page's X-ray and heat map, each
+    recording an audit event) failed now and then with "database table is locked", a 500 in the
+    browser, more often on a loaded machine. Each request still gets its thread, so an idle
+    keep-alive connection blocks nobody; only the app's work is taken in turn."""
+    server = live_server.thread.httpd
+    app, lock = server.get_app(), threading.Lock()
+
+    def one_at_a_time(environ, start_response):
+        with lock:
+            return app(environ, start_response)
+
+    server.set_app(one_at_a_time)
+    return live_server
 
 
 @pytest.fixture
