@@ -378,6 +378,8 @@ def test_the_viewer_names_what_it_shows(open_page, patient, model_dir, media_roo
     assert f"{reading.image_width} × {reading.image_height}" in name and heat in name
     if language == "id":
         assert "piksel" in name and "Peta panas" in name
+    # How to use it, pinching included (a phone audit: the name said nothing of the pinch).
+    assert ("cubit" if language == "id" else "pinch") in name
     expect(frame).to_have_role("img")
     expect(frame).to_have_accessible_name(re.compile(re.escape(heat)))
     page.locator("[data-heatmap-toggle]").uncheck()
