@@ -59,7 +59,7 @@ def test_a_refused_location_is_said_in_view(finder_context, test_output):
     context = finder_context
     with translation.override(context.language):
         button = translation.gettext("Use my location")
-        refused = translation.gettext("Location permission was refused. Type a place or click the map instead.")
+        refused = translation.gettext("Location permission was refused. Type a place, or tap or click the map instead.")
     page = context.new_page()
     page.goto(f"{context.base}/hospitals/")
     page.get_by_role("button", name=button).click()

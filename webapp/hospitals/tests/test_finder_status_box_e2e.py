@@ -50,8 +50,8 @@ def test_the_status_line_is_a_notice_box(finder, test_output):
     page.locator("#use-location").click()  # the permission is refused: the line says so
     status = page.locator("#search-status")
     with translation.override(page.language):
-        refused = translation.gettext("Location permission was refused. Type a place or click the map "
-                                      "instead.")
+        refused = translation.gettext("Location permission was refused. Type a place, or tap or click "
+                                      "the map instead.")
     page.wait_for_function("() => document.getElementById('search-status').textContent.trim() !== ''")
     assert status.inner_text() == refused
     style = status.evaluate("""e => { const s = getComputedStyle(e);
