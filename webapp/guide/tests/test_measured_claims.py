@@ -178,12 +178,12 @@ def test_each_calibration_error_row_says_before_or_after_temperature(client, car
     patient = part(html, "split-patient", "</article>")
     assert "Calibration error as served, after temperature scaling (ECE, lower is better)" in patient
     before = patient[patient.index("Calibration error before temperature scaling"):]
-    assert f"<td>{card['calibration']['test_ece_before']:.3f}</td>" in before[:200]
+    assert f"<td>{card['calibration']['test_ece_before']:.3f}<br>" in before[:200]
     source = part(html, "split-source", "</article>")
     before = source[source.index("Calibration error before temperature scaling"):]
-    assert f"<td>{card['metrics']['source']['ece']['value']:.3f}</td>" in before[:200]
+    assert f"<td>{card['metrics']['source']['ece']['value']:.3f}<br>" in before[:200]
     after = source[source.index("Calibration error after temperature scaling"):]
-    assert f"<td>{card['metrics']['source']['ece_after_temperature']:.3f}</td>" in after[:200]
+    assert f"<td>{card['metrics']['source']['ece_after_temperature']:.3f}<br>" in after[:200]
     assert "Galat kalibrasi sebelum penskalaan temperatur" in page(client, "id")
 
 
