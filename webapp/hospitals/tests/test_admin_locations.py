@@ -3,12 +3,10 @@ checks again, so that the finder's warnings follow the corrected (or mistyped) p
 
 Found by an audit: latitude 95.56 was saved "successfully" and location_flags stayed [].
 """
-from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
 
@@ -26,12 +24,6 @@ def admin_client(user_password):
     client = Client()
     client.force_login(admin)
     return client
-
-
-@pytest.fixture
-def indonesian_list(hospitals_dir):
-    call_command("import_hospitals", str(hospitals_dir / "indonesia_covid_referral_hospitals.csv"),
-                 stdout=StringIO(), stderr=StringIO())
 
 
 def change(client, hospital, **values):

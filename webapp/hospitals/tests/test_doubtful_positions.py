@@ -84,7 +84,6 @@ def test_the_import_says_when_the_other_latitude_sign_fits_the_stated_city(indon
     assert not any("line 55 " in text and "sign" in text for text in indonesian_list.splitlines())
 
 
-
 @pytest.mark.parametrize(("place", "hospital"), [("Banyuwangi", BLAMBANGAN), ("Jakarta", SULIANTI_SAROSO)])
 def test_the_json_answer_lists_them_apart_too(indonesian_list, client, place, hospital):
     """What the page's script draws after a typed search: the same as the page."""

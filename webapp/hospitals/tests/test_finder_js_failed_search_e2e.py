@@ -7,21 +7,13 @@ place not found (no script).
 
 Only the Indonesian list is imported. Screenshots land in test-output/hospitals-failed-search-*.png.
 """
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import translation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 CASES = [("en", 390), ("id", 390), ("en", 1280), ("id", 1280)]
-
-
-@pytest.fixture
-def indonesian_list(hospitals_dir):
-    call_command("import_hospitals", str(hospitals_dir / "indonesia_covid_referral_hospitals.csv"),
-                 stdout=StringIO(), stderr=StringIO())
 
 
 def in_view(page, selector) -> bool:

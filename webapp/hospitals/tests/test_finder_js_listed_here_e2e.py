@@ -5,10 +5,8 @@ hospital, placed near Malang by the list) nowhere, and the nearest hospital seem
 
 Only the Indonesian list is imported. Screenshots land in test-output/hospitals-listed-here-*.png.
 """
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import translation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -16,12 +14,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 BLAMBANGAN = "RS UMUM DAERAH BLAMBANGAN"
 WORDS = {"en": "Listed in Banyuwangi, but its map position in the list is doubtful",
          "id": "Terdaftar di Banyuwangi, tetapi posisinya di peta dalam daftar meragukan"}
-
-
-@pytest.fixture
-def indonesian_list(hospitals_dir):
-    call_command("import_hospitals", str(hospitals_dir / "indonesia_covid_referral_hospitals.csv"),
-                 stdout=StringIO(), stderr=StringIO())
 
 
 @pytest.mark.parametrize(("language", "width"), [("en", 1280), ("id", 390)])

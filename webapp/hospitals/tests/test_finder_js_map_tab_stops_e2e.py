@@ -7,10 +7,8 @@ list. The search point is no longer a tab stop; the hospital markers keep their 
 
 Only the Indonesian list is imported. Screenshots land in test-output/hospitals-map-tab-*.png.
 """
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import translation
 
 from webapp.hospitals.nearest import nearest_open_hospitals
@@ -29,12 +27,6 @@ FOCUSED = """() => {
     return {tag: e.tagName.toLowerCase(), name: name, inMap: !!e.closest("#hospital-map"),
             inResults: !!e.closest("#nearest-results")};
 }"""
-
-
-@pytest.fixture
-def indonesian_list(hospitals_dir):
-    call_command("import_hospitals", str(hospitals_dir / "indonesia_covid_referral_hospitals.csv"),
-                 stdout=StringIO(), stderr=StringIO())
 
 
 @pytest.mark.parametrize(("language", "width"), CASES)

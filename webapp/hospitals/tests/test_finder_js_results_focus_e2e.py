@@ -8,21 +8,13 @@ page where it is: the user is looking at the map, whose markers change.
 Only the Indonesian list is imported (the places searched are in Indonesia). Screenshots land
 in test-output/hospitals-results-focus-*.png.
 """
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import translation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 CASES = [("en", 390), ("id", 390), ("en", 1280), ("id", 1280)]
-
-
-@pytest.fixture
-def indonesian_list(hospitals_dir):
-    call_command("import_hospitals", str(hospitals_dir / "indonesia_covid_referral_hospitals.csv"),
-                 stdout=StringIO(), stderr=StringIO())
 
 
 @pytest.fixture

@@ -8,22 +8,14 @@ is still the polite live region that announces it.
 
 Only the Indonesian list is imported. Screenshots land in test-output/hospitals-status-*.png.
 """
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import translation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 CASES = [("en", 390), ("id", 390), ("en", 1280), ("id", 1280)]
 IDS = [f"{language}-{width}" for language, width in CASES]
-
-
-@pytest.fixture
-def indonesian_list(hospitals_dir):
-    call_command("import_hospitals", str(hospitals_dir / "indonesia_covid_referral_hospitals.csv"),
-                 stdout=StringIO(), stderr=StringIO())
 
 
 @pytest.fixture

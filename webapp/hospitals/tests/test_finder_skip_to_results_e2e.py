@@ -5,53 +5,25 @@ results; it is there while the map has markers to skip.
 
 Only the Indonesian list is imported. Screenshots land in test-output/hospitals-skip-*.png.
 """
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import translation
-
-from webapp.tests.support.browser_helpers import BROWSER_LOCALES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 CASES = [("en", 360), ("id", 360), ("en", 1280), ("id", 1280)]
 IDS = [f"{language}-{width}" for language, width in CASES]
-SURABAYA = (-7.2575, 112.7521)
 
 FOCUSED = """() => { const e = document.activeElement;
     return {id: e.id, text: e.textContent.trim(), inMap: !!e.closest("#hospital-map"),
             inResults: !!e.closest("#nearest-results")}; }"""
 
 
-@pytest.fixture
-def indonesian_list(hospitals_dir):
-    call_command("import_hospitals", str(hospitals_dir / "indonesia_covid_referral_hospitals.csv"),
-                 stdout=StringIO(), stderr=StringIO())
-
-
-@pytest.fixture
-def finder(chromium_browser, live_server, indonesian_list, request):
-    """A visitor's page in the case's language and width, map tiles blocked, with a location to
-    give but no permission to give it."""
-    language, width = request.param
-    context = chromium_browser.new_context(viewport={"width": width, "height": 740 if width < 500 else 900},
-                                           locale=BROWSER_LOCALES[language],
-                                           geolocation={"latitude": SURABAYA[0], "longitude": SURABAYA[1]})
-    context.clear_permissions()
-    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-    context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.language, page.width, page.base = language, width, live_server.url
-    yield page
-    context.close()
-
-
 @pytest.mark.parametrize("finder", CASES, ids=IDS, indirect=True)
 def test_a_shared_links_page_skips_the_map_to_the_results(finder, test_output):
     page = finder
-    page.goto(f"{page.base}/hospitals/?lat={SURABAYA[0]}&lon={SURABAYA[1]}")
+    latitude, longitude = page.given_location
+    page.goto(f"{page.base}/hospitals/?lat={latitude}&lon={longitude}")
     page.locator("#hospital-map .leaflet-marker-icon").nth(9).wait_for()
     with translation.override(page.language):
         skip_text = translation.gettext("Skip to the results")

@@ -7,10 +7,7 @@ a has_touch, is_mobile context). Screenshots land in test-output/touch-map-*.png
 """
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
@@ -22,10 +19,8 @@ PHONE = {"width": 360, "height": 740}
 
 
 @pytest.fixture
-def phone_finder(chromium_browser, live_server, hospitals_dir):
+def phone_finder(chromium_browser, live_server, indonesian_list):
     """open(language) -> the finder's page after a search for Bandung, on a touch phone."""
-    call_command("import_hospitals", str(hospitals_dir / "indonesia_covid_referral_hospitals.csv"),
-                 stdout=StringIO(), stderr=StringIO())
     contexts = []
 
     def open_(language):

@@ -6,23 +6,14 @@ licence, named GeoNames without its licence, and showed no date; the Indonesian 
 COVID-19 referral hospitals, said "Type not listed".
 """
 import datetime as dt
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
 from webapp.hospitals.models import Hospital
 
 pytestmark = pytest.mark.django_db
-
-ID_FILE = "indonesia_covid_referral_hospitals.csv"
-
-
-@pytest.fixture
-def indonesian_list(hospitals_dir):
-    call_command("import_hospitals", str(hospitals_dir / ID_FILE), stdout=StringIO(), stderr=StringIO())
 
 
 def credits(client, language="en", **query) -> str:
