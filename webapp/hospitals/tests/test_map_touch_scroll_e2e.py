@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from webapp.tests.support.browser_helpers import BROWSER_LOCALES, language_cookie
+from webapp.tests.support.browser_helpers import BROWSER_LOCALES, language_cookie, touch_gesture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -41,20 +41,8 @@ def phone_finder(chromium_browser, live_server, indonesian_list):
 
 
 def swipe(page, points_from: list[tuple[float, float]], dy: float, steps: int = 10) -> None:
-    """A swipe of len(points_from) fingers, each `dy` px down (negative: up), as touch events."""
-    cdp = page.context.new_cdp_session(page)
-
-    def touch(kind, offset):
-        cdp.send("Input.dispatchTouchEvent", {
-            "type": kind,
-            "touchPoints": [] if kind == "touchEnd" else
-            [{"x": x, "y": y + offset, "id": index} for index, (x, y) in enumerate(points_from)]})
-
-    touch("touchStart", 0)
-    for step in range(1, steps + 1):
-        touch("touchMove", dy * step / steps)
-        page.wait_for_timeout(16)
-    touch("touchEnd", dy)
+    """A swipe of len(points_from) fingers, each `dy` px down (negative: up), a frame apart."""
+    touch_gesture(page, points_from, [(x, y + dy) for x, y in points_from], steps, pause_ms=16)
     page.wait_for_timeout(400)  # the page's or the map's glide after the swipe
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from webapp.tests.support.browser_helpers import VIEWPORTS, viewer_transform
+from webapp.tests.support.browser_helpers import VIEWPORTS, touch_gesture, viewer_transform
 from webapp.tests.support.screening_helpers import store_reading
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -20,30 +20,14 @@ TOUCH = {"has_touch": True, "is_mobile": True}
 TARGET = 44  # px, a finger's target (WCAG 2.5.5, Apple's and Android's guidelines)
 
 
-def touch(cdp, kind: str, points: list[tuple[float, float]]) -> None:
-    cdp.send("Input.dispatchTouchEvent", {
-        "type": kind, "touchPoints": [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]})
-
-
 def pinch(page, cx: float, cy: float, start: float, end: float, steps: int = 10) -> None:
     """Two fingers on (cx, cy), `start` px apart side by side, moving to `end` px apart."""
-    cdp = page.context.new_cdp_session(page)
-    touch(cdp, "touchStart", [(cx - start / 2, cy), (cx + start / 2, cy)])
-    for step in range(1, steps + 1):
-        gap = start + (end - start) * step / steps
-        touch(cdp, "touchMove", [(cx - gap / 2, cy), (cx + gap / 2, cy)])
-    touch(cdp, "touchEnd", [])
-    cdp.detach()
+    touch_gesture(page, [(cx - start / 2, cy), (cx + start / 2, cy)], [(cx - end / 2, cy), (cx + end / 2, cy)], steps)
 
 
 def swipe_up(page, x: float, y: float, distance: float, steps: int = 10) -> None:
     """One finger at (x, y) moving `distance` px up, as to scroll the page down."""
-    cdp = page.context.new_cdp_session(page)
-    touch(cdp, "touchStart", [(x, y)])
-    for step in range(1, steps + 1):
-        touch(cdp, "touchMove", [(x, y - distance * step / steps)])
-    touch(cdp, "touchEnd", [])
-    cdp.detach()
+    touch_gesture(page, [(x, y)], [(x, y - distance)], steps)
 
 
 def scrolled_to_rest(page) -> float:
@@ -99,12 +83,7 @@ def test_a_pinch_zooms_the_xray_and_a_swipe_scrolls_the_page(open_signed_in_page
         expect(button).to_be_enabled()  # in step, as after the + button
 
     # Zoomed, one finger moves the picture.
-    cdp = page.context.new_cdp_session(page)
-    touch(cdp, "touchStart", [(cx, cy)])
-    for step in range(1, 6):
-        touch(cdp, "touchMove", [(cx + 8 * step, cy + 6 * step)])
-    touch(cdp, "touchEnd", [])
-    cdp.detach()
+    touch_gesture(page, [(cx, cy)], [(cx + 40, cy + 30)], steps=5)
     _scale, x2, y2 = viewer_transform(page)
     assert x2 > x and y2 > y
 

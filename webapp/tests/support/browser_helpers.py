@@ -102,3 +102,25 @@ def contrast_ratio(colour_a: str, colour_b: str) -> float:
 
     high, low = sorted((luminance(colour_a), luminance(colour_b)), reverse=True)
     return (high + 0.05) / (low + 0.05)
+
+
+def touch_gesture(page, start: list[tuple[float, float]], end: list[tuple[float, float]], steps: int = 10,
+                  pause_ms: float = 0) -> None:
+    """Fingers put down at `start` (one point each), moved in `steps` straight steps to `end`, and
+    lifted, sent as a phone's touch screen sends them (CDP Input.dispatchTouchEvent; Playwright's
+    touchscreen only taps): a swipe, a drag or a pinch. `pause_ms` between the moves."""
+    cdp = page.context.new_cdp_session(page)
+
+    def send(kind: str, points: list[tuple[float, float]]) -> None:
+        cdp.send("Input.dispatchTouchEvent", {
+            "type": kind, "touchPoints": [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]})
+
+    send("touchStart", start)
+    for step in range(1, steps + 1):
+        share = step / steps
+        send("touchMove", [(x0 + (x1 - x0) * share, y0 + (y1 - y0) * share)
+                           for (x0, y0), (x1, y1) in zip(start, end, strict=True)])
+        if pause_ms:
+            page.wait_for_timeout(pause_ms)
+    send("touchEnd", [])
+    cdp.detach()
