@@ -275,7 +275,7 @@ def split_label_caveat(items: list[dict]) -> tuple[dict | None, list[dict]]:
 
 def label_caveat_short(reading: Reading) -> str:
     """The caveat's headline, shown as a caution right under the result box (not inside it: in a
-    green "normal" box a warning would read as reassurance), where a phone has room for two lines;
+    "normal" box a warning would read as part of the result), where a phone has room for two lines;
     the whole sentence (interval, comparison) follows with the probabilities."""
     notice = next((w for w in reading.warnings or [] if isinstance(w, dict) and w.get("code") in LABEL_CAVEATS), None)
     code, params = (notice or {}).get("code"), (notice or {}).get("params", {})

@@ -1,6 +1,6 @@
 """On a 360 x 740 phone, the caution under a labelled reading ("Normal" was right 130 of 402 times
 (32%) on hospitals it did not learn from) began at y = 721 and was cut off by the screen's edge,
-under a green "no findings" headline: the one number that says how far to trust the label needed
+under a "no findings" headline: the one number that says how far to trust the label needed
 a scroll (a phone audit). With the phone header in two rows it is whole in the first screen, for
 every label and in both languages; this keeps it there.
 

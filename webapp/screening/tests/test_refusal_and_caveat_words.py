@@ -1,6 +1,6 @@
 """Words for patients: a refusal holds no decoder jargon and no advice only staff can follow, an
 iPhone photo says how to get a JPEG, and a label's caveat is a caution in plain words beside a
-"normal" result, never inside its green box (in English and Indonesian)."""
+"normal" result, never inside its box (in English and Indonesian)."""
 from __future__ import annotations
 
 import io
@@ -98,8 +98,8 @@ def test_an_empty_file_tells_a_patient_where_to_get_a_new_copy(patient_client, m
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
-def test_the_label_caveat_is_a_plain_caution_outside_the_green_box(client, patient, model_dir, media_root,
-                                                                 xray_paths, language):
+def test_the_label_caveat_is_a_plain_caution_outside_the_result_box(client, patient, model_dir, media_root,
+                                                                   xray_paths, language):
     reading = store_reading(patient, model_dir, xray_paths["normal"][0], label="normal", warnings=[CAVEAT])
     assert reading.outcome == "normal"
     client.force_login(patient)
