@@ -138,6 +138,17 @@
     invalid.focus();
   }
 
+  // A page that opens with a message the server left after an action ("The reading and its
+  // images were deleted.", "Your profile has been saved."): the focus goes to the message, so a
+  // screen reader says what happened and the next Tab goes on from there. It stayed on <body>:
+  // the page's title read out, nothing of the action. A field with an error or one the page
+  // focuses itself comes first.
+  var said = document.querySelector(".messages-region .messages");
+  if (said && said.children.length && !invalid && !document.querySelector("[autofocus]")) {
+    said.setAttribute("tabindex", "-1");
+    said.focus();
+  }
+
   // On a phone the header's links are one row that scrolls sideways (site.css). Chromium leaves
   // a link reached with Tab half outside the row when part of it already shows: bring the whole
   // link in, so a keyboard user sees where the focus is.
