@@ -22,6 +22,11 @@ proxy's 130 s. zipfile writes to a stream it cannot seek with a data descriptor 
 entry; each piece is handed on as soon as it is written, so at most one entry's chunk (and one
 reading's PDF, made in memory) is held. So readings.json and README.txt, which say what could
 be written, come last.
+
+The account is checked before each stored file is sent (`_check_account`): deleted, deactivated
+or given a new password since the download began, the archive stops there (AccountChanged cuts
+the connection, so the browser shows a failed download). An administrator shutting out a stolen
+account, or a person changing their password for the same reason, stops their X-rays leaving.
 """
 from __future__ import annotations
 
@@ -42,7 +47,7 @@ from webapp.screening.api_models import ApiToken
 from webapp.screening.batch_models import BatchItem
 from webapp.screening.batches import waiting_file
 
-from .models import normalise_email
+from .models import User, normalise_email
 from .timezones import format_datetime, zone_of
 
 # 2: readings.json no longer has `original_filename` (always "": file names are not kept).
@@ -52,6 +57,20 @@ FORMAT_VERSION = 3
 CHUNK = 256 * 1024
 
 log = logging.getLogger(__name__)
+
+
+class AccountChanged(Exception):
+    """The account was deleted, deactivated or given a new password while its export was sent."""
+
+
+def _check_account(user, session_hash: str) -> None:
+    """Raise AccountChanged unless `user` still exists, is active and has the password it had
+    when the export began (its session's hash: what Django checks on each request)."""
+    now = User.objects.filter(pk=user.pk, is_active=True).first()
+    if now is None or now.get_session_auth_hash() != session_hash:
+        log.warning("The data export of account %s stopped: the account was deleted, deactivated "
+                    "or given a new password while it was being sent", user.pk)
+        raise AccountChanged(user.pk)
 
 
 def filename(user) -> str:
@@ -259,6 +278,7 @@ def stream(user) -> Iterator[bytes]:
 
 
 def _pieces(user) -> Iterator[bytes]:
+    session_hash = user.get_session_auth_hash()
     zone = zone_of(user)
     readings = list(user.readings.order_by("created_at", "id"))
     missing: list[str] = []
@@ -275,12 +295,14 @@ def _pieces(user) -> Iterator[bytes]:
         waiting = {f["file"] for batch in uploads for f in batch["files"] if f["file"]}
         for item in items:
             if _waiting_name(item) in waiting:
+                _check_account(user, session_hash)
                 try:
                     # Where it waits: under DATA_DIR if a release before 8e61e1f stored it.
                     yield from _copy(zf, pipe, waiting_file(item), _waiting_name(item), zipfile.ZIP_DEFLATED)
                 except FileNotFoundError:  # read (and removed) since the query
                     missing.append(_waiting_name(item))
         for reading in readings:
+            _check_account(user, session_hash)
             folder = f"readings/{reading.pk}"
             for stored, name in ((reading.original_path, "original.png"), (reading.heatmap_path, "heatmap.png")):
                 try:
