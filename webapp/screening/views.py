@@ -470,10 +470,11 @@ def _detail_context(request, reading: Reading) -> dict:
         except ValueError:
             study_date = None
         context.update(pacs_study=study, pacs_study_date=study_date)
+    context["notes_anchor"] = NOTES_ANCHOR
     return context
 
 
-NOTES_ANCHOR = "your-notes"  # the id of the reading page's notes section (detail.html)
+NOTES_ANCHOR = "your-notes"  # the id of the reading page's notes section (detail.html's notes_anchor)
 
 
 @require_POST
