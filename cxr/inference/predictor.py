@@ -437,10 +437,16 @@ class Predictor:
             c for c, inside in zip(self.classes, in_set[0], strict=True) if inside]
         if uncertain:
             reason = self._uncertain_reason(probs, top)
-        if reason is None and self.site:
+        if reason is None and self.site and self.site.labelled_accuracy is not None:
             warnings.append(self._site_caveat())
-        elif reason is None and self.unseen_source_caveats and self.unseen_source_caveats[self.classes[top]]:
-            warnings.append(self.unseen_source_caveats[self.classes[top]])
+        elif reason is None:
+            # No measured figure of the site's own (none served, or its held-out halves labelled
+            # nothing): the card's out-of-source caution is the best evidence of how often such a
+            # label is right, and a site calibration says it was not measured there.
+            if self.unseen_source_caveats and self.unseen_source_caveats[self.classes[top]]:
+                warnings.append(self.unseen_source_caveats[self.classes[top]])
+            if self.site:
+                warnings.append(self._site_caveat())
         size = (self.input_size, self.input_size)
         return Prediction(
             label=None if reason else self.classes[top],

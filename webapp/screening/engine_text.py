@@ -9,10 +9,11 @@ engine) falls back to the engine's English text rather than failing.
 """
 from __future__ import annotations
 
+import datetime
 import re
 from typing import TYPE_CHECKING
 
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
 from cxr.inference.decode import SUPPORTED
@@ -264,6 +265,11 @@ def translate(code: str | None, params: dict | None, english: str, *, doctor: bo
         params["label"] = class_name(params["label"])
     if params.get("supported") == SUPPORTED:  # the decoder's list, in English ("... or DICOM")
         params["supported"] = _("PNG, JPEG, TIFF, BMP or DICOM")
+    if isinstance(params.get("fitted"), str):  # a site calibration's ISO date, as the pages write dates
+        try:
+            params["fitted"] = date_format(datetime.date.fromisoformat(params["fitted"]), "DATE_FORMAT")
+        except ValueError:
+            pass
     try:
         if isinstance(template, tuple):  # "This does not look like ...: <why>"
             headline, why = template

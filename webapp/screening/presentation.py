@@ -61,8 +61,7 @@ def refusal_words(refusal) -> tuple[str, str]:
 # Warnings the engine gives every labelled reading of a model (cxr.inference.limitations, or the
 # site's own calibration), not because of anything in the image: shown beside the result rather
 # than among the image's warnings.
-LABEL_CAVEATS = {"label_unverified_unseen_sources", "label_unverified_unseen_class", "site_calibrated",
-                 "site_calibrated_unmeasured"}
+LABEL_CAVEATS = {"label_unverified_unseen_sources", "label_unverified_unseen_class", "site_calibrated"}
 
 
 def reading_context(reading: Reading) -> dict:
@@ -155,7 +154,8 @@ def calibration_note(reading: Reading, card) -> str:
     """What the probabilities mean, said under them on the page, the printable report and the
     PDF alike: a number read without it is taken at face value. (The messages the page's template
     had, "%%" and all, so their translations stay.) Only a fit of the model that made the reading
-    on hospitals it never saw, or the site's own calibration, earns the plain statement."""
+    on hospitals it never saw earns the plain statement; the site's own calibration says what it
+    did and that its chances were not measured there."""
     fitted_out_of_source = made_by_installed_model(reading, card) and card.trust
     if not fitted_out_of_source and not calibrated_at_site(reading):
         # Calibrated on the training collections only (no out-of-source fit, no site
@@ -164,6 +164,12 @@ def calibration_note(reading: Reading, card) -> str:
                        "there, of many readings shown as 80%%, about 8 in 10 were right. On X-rays from "
                        "other hospitals they were far too high. They describe this image, not the "
                        "person.") % {}
+    if calibrated_at_site(reading):
+        # validate-site measures the site's sets and labels on held-out halves, not whether the
+        # rescaled chances hold there: no "8 in 10 were right" without a measurement behind it.
+        return gettext("Probabilities are rescaled on this site's own labelled X-rays; how closely their "
+                       "chances hold here has not been measured. They describe this image, not the "
+                       "person.")
     return gettext("Calibrated probabilities: of many readings shown as 80%%, about 8 in 10 were right on "
                    "the test images. They describe this image, not the person.") % {}
 
@@ -279,8 +285,6 @@ def label_caveat_short(reading: Reading) -> str:
     the whole sentence (interval, comparison) follows with the probabilities."""
     notice = next((w for w in reading.warnings or [] if isinstance(w, dict) and w.get("code") in LABEL_CAVEATS), None)
     code, params = (notice or {}).get("code"), (notice or {}).get("params", {})
-    if code == "site_calibrated_unmeasured":
-        return gettext("Calibrated at this site; how often its labels are right is not measured yet.")
     if code == "site_calibrated" and isinstance(params.get("labelled_percent"), (int, float)):
         return gettext("Calibrated at this site: its labels were right %(percent)s of the time on its own "
                        "X-rays.") % {"percent": outcomes.percent_text(params["labelled_percent"], 0)}

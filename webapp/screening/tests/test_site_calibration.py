@@ -22,8 +22,12 @@ from webapp.screening.models import ApiToken, Reading
 from webapp.tests.support.screening_helpers import pdf_drawn_text, write_site_calibration
 
 INDONESIAN = {"django_language": "id"}
-CALIBRATED_EN = "Calibrated at this site on 120 labelled X-rays (2026-12-01): on held-out halves of them, its labels were right 88% of the time."
-CALIBRATED_ID_START = "Dikalibrasi di fasilitas ini pada 120 foto rontgen berlabel"
+CALIBRATED_EN = "Calibrated at this site on 120 labelled X-rays (Dec. 1, 2026): on held-out halves of them, its labels were right 88% of the time."
+CALIBRATED_ID_START = "Dikalibrasi di fasilitas ini pada 120 foto rontgen berlabel (1 Des. 2026)"
+# What the probabilities' note may say under a site calibration: they were rescaled there, and
+# how well their chances hold there was not measured (validate-site measures sets and labels).
+SITE_NOTE_EN = ("Probabilities are rescaled on this site's own labelled X-rays; how closely their "
+                "chances hold here has not been measured. They describe this image, not the person.")
 # The 90% is the fit's target; the 93% is what the helper's calibration measured on held-out halves.
 LEVEL_EN = ("The set aimed to contain the right answer 90% of the time, as fitted on this site's own "
             "labelled X-rays. On held-out halves of those X-rays, such sets contained it 93% of the time. "
@@ -60,6 +64,7 @@ def test_a_reading_through_the_site_calibration_says_so_on_page_and_pdf(patient_
     assert "Calibrated at this site: its labels were right 88% of the time on its own X-rays." in english
     assert LEVEL_EN in english and "hospitals the model never saw" not in english
     assert "Unverified" not in english and "A clinician and an RT-PCR test decide" in english
+    assert SITE_NOTE_EN in english and "were right on the test images" not in english
 
     patient_client.cookies.load(INDONESIAN)
     indonesian = html_text.unescape(patient_client.get(url).content.decode())
@@ -67,6 +72,36 @@ def test_a_reading_through_the_site_calibration_says_so_on_page_and_pdf(patient_
 
     pdf = pdf_drawn_text(patient_client.get(reverse("screening:report_pdf", args=[reading.pk])).content)
     assert "Dikalibrasi di fasilitas ini" in " ".join(pdf.split())
+
+
+def test_a_calibration_whose_labels_were_not_measured_keeps_the_out_of_source_caution(
+        patient_client, patient, settings, model_dir, tmp_path, media_root, xray_paths):
+    """A site calibration whose held-out halves labelled nothing (too few cases) still labels:
+    its labels' accuracy here is unknown, so the reading keeps the card's out-of-source caution,
+    says the site's figure is not measured, and claims no calibration it never measured (an
+    audit: the caution vanished and the note said "8 in 10 were right on the test images")."""
+    settings.CXR_SITE_CALIBRATION = str(write_site_calibration(model_dir, tmp_path / "site.json", 0.0,
+                                                               labelled_accuracy=None))
+    engine._loaded.clear()
+    try:
+        response = _upload(patient_client, xray_paths["covid"][0])
+        assert response.status_code == 302, response.content[:300]
+        reading = Reading.objects.get(owner=patient)
+        codes = [w["code"] for w in reading.warnings]
+        assert reading.label and "site_calibrated_unmeasured" in codes
+        caution = [code for code in codes if code.startswith("label_unverified")]
+        assert caution and codes.index(caution[0]) < codes.index("site_calibrated_unmeasured")
+
+        url = reverse("screening:detail", args=[reading.pk])
+        english = html_text.unescape(patient_client.get(url).content.decode())
+        assert "on hospitals it did not learn from" in english  # the caution under the result
+        assert "too few of them to measure how often its labels are right" in english
+        assert SITE_NOTE_EN in english and "were right on the test images" not in english
+        pdf = " ".join(pdf_drawn_text(patient_client.get(reverse("screening:report_pdf", args=[reading.pk])).content).split())
+        assert "hospitals it did not learn from" in pdf and "too few of them to measure" in pdf
+        assert "were right on the test images" not in pdf
+    finally:
+        engine._loaded.clear()
 
 
 def test_the_api_carries_the_set_and_the_sites_caveat(patient, calibrated, media_root, xray_paths):
