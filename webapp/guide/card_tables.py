@@ -116,6 +116,13 @@ class SplitTables:
     per_source: list[tuple[str, int | None, Cell]] = field(default_factory=list)
     separate_model: bool = False  # measured on another model trained with the same recipe
 
+    # Each cell with its column's header, which a phone shows beside it (the table stacked).
+    def per_class_rows(self) -> list[tuple[str, list[tuple[str, Cell]]]]:
+        return [(name, list(zip(self.per_class_header, cells, strict=False))) for name, cells in self.per_class]
+
+    def confusion_rows(self) -> list[tuple[str, list[tuple[str, int]]]]:
+        return [(name, list(zip(self.confusion_classes, row, strict=False))) for name, row in self.confusion]
+
 
 def is_scalar(value) -> bool:
     return (isinstance(value, dict) and "value" in value) or (isinstance(value, Real) and not isinstance(value, bool))

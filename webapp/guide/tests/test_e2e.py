@@ -26,9 +26,18 @@ def test_how_it_works_reads_plainly_and_fits_a_phone(chromium_browser, live_serv
             .map(e => e.tagName + '.' + e.className).slice(0, 5)""")
         assert wide == []
         assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
-        # Each confusion-matrix count sits under its own class name: the texts (not the cells) end
-        # at the same x, within 2 px; else a count reads as the next column's.
-        misaligned = page.evaluate("""() => {
+        # Up to 48rem the matrix stacks: each count after the class it was read as.
+        stacked = page.locator("table.confusion").first.evaluate("t => getComputedStyle(t).display") == "block"
+        assert stacked == (width <= 768)
+        unnamed = page.evaluate("""() => [...document.querySelectorAll('table.confusion')].flatMap(t => {
+            const heads = [...t.querySelectorAll('thead th')].slice(1).map(h => h.textContent.trim());
+            return [...t.querySelectorAll('tbody tr')].flatMap(r => [...r.querySelectorAll('td')]
+                .map((c, i) => getComputedStyle(c, '::before').content)
+                .filter((label, i) => !label.includes(heads[i]))); })""")
+        assert not stacked or unnamed == []
+        # On a wider screen each confusion-matrix count sits under its own class name: the texts
+        # (not the cells) end at the same x, within 2 px; else a count reads as the next column's.
+        misaligned = [] if stacked else page.evaluate("""() => {
             const textRight = cell => { const r = document.createRange(); r.selectNodeContents(cell);
                                         return r.getBoundingClientRect().right; };
             return [...document.querySelectorAll('table.confusion')].flatMap(t => {

@@ -1,7 +1,8 @@
 """How it works on paper and on a phone: wide tables print whole instead of being cut at the
-page's edge; on a 390 px phone a table that scrolls sideways shows a shadow on the edge with
-hidden columns, and each plot links to its full-size image. Screenshots and the printed PDF (with
-its pages as PNGs) land in test-output/guide-print-*, guide-phone-*."""
+page's edge; on an 800 px tablet (a phone stacks the table's rows) a table that scrolls
+sideways shows a shadow on the edge with hidden columns, and each plot links to its full-size
+image. Screenshots and the printed PDF (with its
+pages as PNGs) land in test-output/guide-print-*, guide-phone-*, guide-tablet-*."""
 import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -41,15 +42,15 @@ def test_wide_tables_print_whole(chromium_browser, live_server, test_output, lan
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
-def test_a_table_that_scrolls_on_a_phone_shows_that_it_does(chromium_browser, live_server, test_output, language):
-    context, page = open_page(chromium_browser, live_server, language, 390)
+def test_a_table_that_scrolls_on_a_tablet_shows_that_it_does(chromium_browser, live_server, test_output, language):
+    context, page = open_page(chromium_browser, live_server, language, 800)
     try:
         box = page.locator(".table-scroll:has(#trust-table)")
         if not box.count():
             pytest.skip("the installed card has no out-of-source table")
-        assert box.evaluate("b => b.scrollWidth > b.clientWidth")  # 9 columns do not fit 390 px
+        assert box.evaluate("b => b.scrollWidth > b.clientWidth")  # 9 columns do not fit 800 px
         box.scroll_into_view_if_needed()
-        shot = test_output / f"guide-phone-trust-table-{language}-390.png"
+        shot = test_output / f"guide-tablet-trust-table-{language}-800.png"
         box.screenshot(path=shot)
         from PIL import Image
 
@@ -59,12 +60,12 @@ def test_a_table_that_scrolls_on_a_phone_shows_that_it_does(chromium_browser, li
         # A shadow on the right, where columns are hidden; none on the left, where nothing is.
         assert max(right) < 245 and min(left) >= 245, (right, left)
         box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
-        box.screenshot(path=test_output / f"guide-phone-trust-table-{language}-390-scrolled.png")
+        box.screenshot(path=test_output / f"guide-tablet-trust-table-{language}-800-scrolled.png")
         # A table that fits shows no shadow.
         fits = page.locator(".table-scroll:has(#lung-dice)")
         if fits.count() and fits.evaluate("b => b.scrollWidth <= b.clientWidth"):
-            fits.screenshot(path=test_output / f"guide-phone-lung-dice-{language}-390.png")
-            image = Image.open(test_output / f"guide-phone-lung-dice-{language}-390.png").convert("L")
+            fits.screenshot(path=test_output / f"guide-tablet-lung-dice-{language}-800.png")
+            image = Image.open(test_output / f"guide-tablet-lung-dice-{language}-800.png").convert("L")
             assert image.getpixel((image.width - 1, image.height // 2)) >= 245
     finally:
         context.close()
