@@ -124,7 +124,7 @@ def card_with_intervals(tmp_path, settings, keys: dict) -> None:
 def methods_text(client, language: str = "en") -> str:
     html = page(client, language)
     start = html.index('id="interval-methods"')
-    return unescape(" ".join(html[start:html.index("</div>", start)].split()))
+    return unescape(" ".join(html[start:html.index("</details>", start)].split()))
 
 
 RECOUNTED = ("Accuracy, sensitivity, specificity and positive predictive value have Wilson score "

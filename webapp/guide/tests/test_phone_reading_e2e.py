@@ -79,3 +79,28 @@ def test_a_stacked_table_is_still_a_table_to_a_screen_reader(chromium_browser, l
         assert cell["name"]["value"] == page.locator("#trust-table tbody td").first.inner_text().strip()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_page_says_where_each_part_starts_and_folds_the_secondary_ones(chromium_browser, live_server,
+                                                                          test_output, language):
+    """A list of the page's parts, each a link to its heading; the secondary tables and texts
+    (per class, confusion matrix, per collection, the training data's counts, how the intervals
+    were computed, the card's own limitations) fold under a summary that opens them."""
+    context, page = open_phone_page(chromium_browser, live_server, language)
+    try:
+        links = page.locator("#contents a")
+        targets = [href[1:] for href in links.evaluate_all("links => links.map(a => a.getAttribute('href'))")]
+        assert {"method", "model", "limitations"} <= set(targets)
+        assert all(page.locator(f"[id='{target}'] h2").count() == 1 for target in targets)
+        page.locator("#contents").screenshot(path=test_output / f"guide-phone-reading-{language}-contents.png")
+        folds = page.locator("details.fold")
+        assert folds.count() >= 3 and not any(folds.evaluate_all("parts => parts.map(p => p.open)"))
+        closed = page.evaluate("document.documentElement.scrollHeight")
+        per_class = page.locator("details.fold:has(table.per-class)").first
+        per_class.locator("summary").click()
+        assert per_class.locator("table.per-class").is_visible()
+        assert page.evaluate("document.documentElement.scrollHeight") > closed
+        per_class.screenshot(path=test_output / f"guide-phone-reading-{language}-per-class.png")
+    finally:
+        context.close()

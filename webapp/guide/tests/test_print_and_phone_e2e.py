@@ -1,7 +1,7 @@
 """How it works on paper and on a phone: wide tables print whole instead of being cut at the
-page's edge; on an 800 px tablet (a phone stacks the table's rows) a table that scrolls
-sideways shows a shadow on the edge with hidden columns, and each plot links to its full-size
-image. Screenshots and the printed PDF (with its
+page's edge, and the parts folded under a summary print open; on an 800 px tablet (a phone
+stacks the table's rows) a table that scrolls sideways shows a shadow on the edge with hidden
+columns, and each plot links to its full-size image. Screenshots and the printed PDF (with its
 pages as PNGs) land in test-output/guide-print-*, guide-phone-*, guide-tablet-*."""
 import pytest
 
@@ -30,6 +30,10 @@ def test_wide_tables_print_whole(chromium_browser, live_server, test_output, lan
             .filter(box => box.scrollWidth > box.clientWidth + 1)
             .map(box => box.querySelector('table').id || box.querySelector('th').textContent.trim())""")
         assert cut == []
+        folded = page.evaluate("""() => [...document.querySelectorAll('details.fold')]
+            .filter(part => [...part.children].some(e => e.tagName != 'SUMMARY' && !e.checkVisibility()))
+            .map(part => part.id || part.querySelector('summary').textContent.trim())""")
+        assert page.locator("details.fold").count() and folded == []
         pdf = test_output / f"guide-print-how-it-works-{language}.pdf"
         page.pdf(path=pdf, format="A4", margin={"top": "1cm", "bottom": "1cm", "left": "1cm", "right": "1cm"})
         import pypdfium2

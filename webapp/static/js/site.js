@@ -127,6 +127,20 @@
   scrollBoxesTakeTheFocus();
   window.addEventListener("resize", scrollBoxesTakeTheFocus);
 
+  // A part folded under a summary (details.fold, How it works) prints open. CSS does it where
+  // the browser knows ::details-content; elsewhere the parts open for the print and close after.
+  var openedForPrint = [];
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details.fold:not([open])").forEach(function (part) {
+      part.open = true;
+      openedForPrint.push(part);
+    });
+  });
+  window.addEventListener("afterprint", function () {
+    openedForPrint.forEach(function (part) { part.open = false; });
+    openedForPrint = [];
+  });
+
   // A form that comes back from the server with an error in one of its fields (Django marks the
   // field aria-invalid): the focus goes to the first such field, which the browser scrolls into
   // view, with its error read out (aria-describedby). Otherwise the page came back at its top, the
