@@ -4,7 +4,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.views import LoginView, PasswordChangeView, PasswordResetConfirmView
+from django.contrib.auth.views import (
+    LoginView,
+    PasswordChangeView,
+    PasswordResetConfirmView,
+    PasswordResetView,
+)
 from django.core.mail import send_mail
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -12,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -205,3 +211,22 @@ class LimitedPasswordChangeView(PasswordChangeView):
         response = super().form_valid(form)
         revoke_api_keys(form.user)
         return response
+
+
+class TimedPasswordResetView(PasswordResetView):
+    """Django's, with the e-mail saying how long its link works (PASSWORD_RESET_TIMEOUT): it
+    said only "The link works once", and a link opened after Django's three days was "too old"
+    with no way to have known."""
+
+    def form_valid(self, form):
+        self.extra_email_context = {"valid_for": link_lifetime(settings.PASSWORD_RESET_TIMEOUT)}
+        return super().form_valid(form)
+
+
+def link_lifetime(seconds: int) -> str:
+    """A reset link's lifetime in words: whole days where it is whole days, else hours (rounded up)."""
+    if seconds >= 86400 and seconds % 86400 == 0:
+        days = seconds // 86400
+        return ngettext("%(count)s day", "%(count)s days", days) % {"count": days}
+    hours = max(1, -(-seconds // 3600))
+    return ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours}

@@ -44,3 +44,18 @@ def test_password_reset_for_unknown_email_sends_nothing_and_says_the_same(client
     response = client.post(reverse("password_reset"), {"email": "nobody@example.org"})
     assert response.status_code == 302 and response.url == reverse("password_reset_done")
     assert mailoutbox == []
+
+
+@pytest.mark.parametrize("timeout, language, words", [
+    (3 * 24 * 3600, "en", "The link works once, within 3 days of this email."),
+    (3600, "en", "The link works once, within 1 hour of this email."),
+    (3 * 24 * 3600, "id", "Tautan ini hanya berlaku sekali, dalam 3 hari sejak email ini dikirim."),
+])
+def test_the_reset_email_says_how_long_its_link_works(client, patient, mailoutbox, settings, timeout, language, words):
+    """The e-mail said "The link works once" and nothing of its expiry (an audit); a link opened
+    on the fourth day then said "too old" with no way to have known. It says the period the
+    server holds it to (PASSWORD_RESET_TIMEOUT)."""
+    settings.PASSWORD_RESET_TIMEOUT = timeout
+    client.cookies.load({"django_language": language})
+    client.post(reverse("password_reset"), {"email": patient.email})
+    assert words in " ".join(mailoutbox[0].body.split())
