@@ -95,8 +95,11 @@ def read_labels(labels_file, classes: list[str]) -> tuple[list[tuple[str, str]],
     if labels_file.size > MAX_LABELS_BYTES:
         raise ValidationRefused([_("The labels file is %(size)s; the limit is %(limit)s.") % {
             "size": human_size(labels_file.size), "limit": human_size(MAX_LABELS_BYTES)}])
+    data = labels_file.read()
+    if not data.decode("utf-8-sig", errors="replace").strip():  # nothing, blank lines, a lone BOM
+        raise ValidationRefused([_("The labels file is empty.")])
     try:
-        label_rows = read_labels_csv(labels_file.read())
+        label_rows = read_labels_csv(data)
     except LabelsFileError as exc:
         if exc.code == "not_utf8":
             problem = _("The labels file is not a text (UTF-8) CSV file.")
@@ -161,11 +164,25 @@ def too_many_files() -> str:
 
 
 def unmatched(listed: set[str], files: dict) -> list[str]:
-    """Problems of names that do not pair up between the labels file and the uploaded files."""
-    problems = [_("%(file)s is listed in the labels file but was not uploaded.") % {"file": name}
-                for name in sorted(listed) if name not in files]
+    """Problems of names that do not pair up between the labels file and the uploaded files. Names
+    are matched exactly, as `cxr validate-site` finds them on a server's disk; a pair that differs
+    only in case (COV-000.PNG listed by a Windows export, cov-000.png uploaded) is one problem that
+    says so, not one "not uploaded" and one "not listed"."""
+    missing = [name for name in sorted(listed) if name not in files]
+    extra = [name for name in files if name not in listed]
+    extra_by_case = {name.casefold(): name for name in extra}
+    problems, paired = [], set()
+    for name in missing:
+        twin = extra_by_case.get(name.casefold())
+        if twin is not None and twin not in paired:
+            paired.add(twin)
+            problems.append(_("The labels file lists %(listed)s and the uploaded file is called "
+                              "%(file)s: the names differ only in upper and lower case. Write the "
+                              "name in the labels file as the file is named.") % {"listed": name, "file": twin})
+        else:
+            problems.append(_("%(file)s is listed in the labels file but was not uploaded.") % {"file": name})
     problems += [_("%(file)s was uploaded but is not listed in the labels file.") % {"file": name}
-                 for name in files if name not in listed]
+                 for name in extra if name not in paired]
     return problems
 
 

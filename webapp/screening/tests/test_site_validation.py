@@ -184,6 +184,12 @@ def test_labels_without_the_columns(admin_client, xray_paths):
                   "needs the columns file and label", "name, diagnosis")
 
 
+@pytest.mark.parametrize("text", ["", "\n\n", "\ufeff"])
+def test_an_empty_labels_file_is_called_empty(admin_client, xray_paths, text):
+    """It was told it "needs the columns file and label in its first line; it has: —" (an audit)."""
+    _problem_page(post_site_check(admin_client, labelled(xray_paths, 1), text), 400, "The labels file is empty.")
+
+
 def test_an_unknown_label_names_its_line(admin_client, xray_paths):
     files = labelled(xray_paths, 1)
     text = csv_of(files).replace(",pneumonia", ",tuberculosis")
@@ -206,6 +212,22 @@ def test_listed_but_not_uploaded_and_uploaded_but_not_listed(admin_client, xray_
     _problem_page(post_site_check(admin_client, files, text), 400,
                   "absent.png is listed in the labels file but was not uploaded.",
                   f"{files[0][0]} was uploaded but is not listed in the labels file.")
+
+
+def test_names_that_differ_only_in_case_are_said_once_as_such(admin_client, xray_paths):
+    """A labels file from Windows or a camera export lists COV-000.PNG for the uploaded cov-000.png:
+    it was told both that COV-000.PNG was not uploaded and that cov-000.png was not listed (an
+    audit). One problem now names the two spellings; names are matched exactly, as
+    `cxr validate-site` matches them on a server's disk."""
+    files = labelled(xray_paths, 1)
+    first = files[0][0]
+    text = csv_of(files).replace(f"{first},", f"{first.upper()},")
+    response = post_site_check(admin_client, files, text)
+    _problem_page(response, 400, f"The labels file lists {first.upper()} and the uploaded file is "
+                                 f"called {first}: the names differ only in upper and lower case.")
+    html = response.content.decode()
+    assert "is listed in the labels file but was not uploaded" not in html
+    assert "was uploaded but is not listed" not in html
 
 
 def test_a_file_that_is_not_an_image(admin_client, xray_paths):
