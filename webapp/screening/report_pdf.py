@@ -209,6 +209,9 @@ def build(reading, guide_url: str = "") -> bytes:
         story += [Paragraph(escape(_("Known limits of the model")), styles["Heading3"])]
         story += [p(f"• {item}") for item in context["limitations"]]
     if reading.note:
-        story += [Paragraph(escape(_("Note")), styles["Heading3"]), p(_as_typed(reading.note))]
+        # Its lines kept, as the page's linebreaksbr keeps them: a paragraph ran them together.
+        lines = _as_typed(reading.note).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        story += [Paragraph(escape(_("Note")), styles["Heading3"]),
+                  Paragraph("<br/>".join(escape(line) for line in lines), body)]
     doc.build(story, canvasmaker=_numbered_canvas(_("Model %(model)s") % {"model": model}))
     return out.getvalue()
