@@ -185,6 +185,23 @@ class HistoryFilterForm(forms.Form):
             del self.fields["patient"]
             del self.fields["note"]
 
+    def days_in_words(self) -> str:
+        """The days the list is narrowed to, in the page's words ("X-rays taken from May 1, 2024
+        to May 31, 2024"), or "" when none or the filters are not valid: the date boxes show the
+        browser's format, which need not be the page's (12/01/2026 on an Indonesian page)."""
+        if not self.is_bound or not self.is_valid():
+            return ""
+        first, last = (self.cleaned_data.get(name) for name in ("from", "to"))
+        words = {"first": first and formats.date_format(first, "DATE_FORMAT"),
+                 "last": last and formats.date_format(last, "DATE_FORMAT")}
+        if first and last:
+            return _("X-rays taken from %(first)s to %(last)s") % words
+        if first:
+            return _("X-rays taken on or after %(first)s") % words
+        if last:
+            return _("X-rays taken on or before %(last)s") % words
+        return ""
+
     def clean_patient(self) -> str:
         reference = patient_reference(self.cleaned_data.get("patient"))
         # The box then shows the reference the list is filtered by ("RM 001"), not the text as

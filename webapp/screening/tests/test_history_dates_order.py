@@ -192,3 +192,30 @@ def test_an_invalid_day_keeps_the_order_and_offers_to_clear(patient_client, pati
     assert 'data-testid="history-filter-error"' in html
     assert "Every X-ray you have screened, the oldest X-ray first:" in html
     assert f'<a href="{HISTORY}?order=oldest">Clear</a>' in html
+
+
+@pytest.mark.parametrize("query, language, words", [
+    ("from=2024-05-01&to=2024-05-31", "en", "Listed: 2 readings of X-rays taken from May 1, 2024 to May 31, 2024."),
+    ("from=2024-05-01", "en", "Listed: 2 readings of X-rays taken on or after May 1, 2024."),
+    ("to=2024-04-30", "en", "Listed: 1 reading of X-rays taken on or before April 30, 2024."),
+    ("from=2024-05-01&to=2024-05-31", "id",
+     "Ditampilkan: 2 hasil baca foto rontgen yang diambil dari 1 Mei 2024 sampai 31 Mei 2024."),
+])
+def test_the_days_looked_for_are_said_in_words(patient_client, patient, model_dir, media_root, xray_paths,
+                                               query, language, words):
+    """The date boxes show the browser's format (12/01/2026 on an Indonesian page in an English
+    browser, an audit), so the list says in the page's words which days it holds."""
+    image = xray_paths["covid"][0]
+    store_reading(patient, model_dir, image, created_at=at(2024, 5, 1, 12, 0, 0))
+    store_reading(patient, model_dir, image, created_at=at(2024, 5, 20, 12, 0, 0))
+    store_reading(patient, model_dir, image, created_at=at(2024, 4, 20, 12, 0, 0))
+    patient_client.cookies.load({"django_language": language})
+    html = patient_client.get(f"{HISTORY}?{query}").content.decode()
+    said = re.search(r'data-testid="history-days-said">(.*?)</p>', html, re.S)
+    assert said and " ".join(said.group(1).split()) == words
+
+
+def test_no_days_no_sentence(patient_client, patient, model_dir, media_root, xray_paths):
+    store_reading(patient, model_dir, xray_paths["covid"][0])
+    for query in ("", "?order=oldest", "?from=2024-05-02&to=2024-05-01"):
+        assert 'data-testid="history-days-said"' not in patient_client.get(HISTORY + query).content.decode()
