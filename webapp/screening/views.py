@@ -308,8 +308,11 @@ def history(request):
         reading.set_summary = outcomes.prediction_set_text(reading.prediction_set, classes, compact=True)
         # As the compare page's cards: no label given bare (how often such labels were right).
         reading.label_caveat_short = presentation.label_caveat_short(reading)
-    # Where a deletion returns to: this list, with its filters and page (delete's `next`).
-    if request.session.get(HISTORY_RETURN_KEY) != request.get_full_path():  # saved when it changes
+    # Where a deletion returns to: this list, with its filters and page (delete's `next`); not a
+    # list whose filters are invalid, which would greet the deletion with their error instead.
+    if filters.errors:
+        request.session.pop(HISTORY_RETURN_KEY, None)
+    elif request.session.get(HISTORY_RETURN_KEY) != request.get_full_path():  # saved when it changes
         request.session[HISTORY_RETURN_KEY] = request.get_full_path()
     # The list runs by the X-ray's date, so an old film uploaded now sits with its year, maybe on
     # a later page: the latest upload is named with a link wherever it is not on this page.

@@ -23,7 +23,7 @@ WRONG = {"en": "The email address or the password is not correct.",
 
 
 def _alert(response) -> str:
-    found = re.search(r'<div role="alert" data-testid="form-errors">(.*?)</div>', response.content.decode(), re.S)
+    found = re.search(r'<div role="alert" data-testid="form-errors" data-form-errors>(.*?)</div>', response.content.decode(), re.S)
     assert found, "the login form shows no error"
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split())
 

@@ -37,7 +37,7 @@ def test_login_refuses_wrong_password(client, patient):
     html = response.content.decode()
     assert logged_in_user_id(client) is None
     # Said as an alert, and named in the page title, so a screen reader announces it on return.
-    alert = re.search(r'<div role="alert" data-testid="form-errors">(.*?)</div>', html, re.S)
+    alert = re.search(r'<div role="alert" data-testid="form-errors" data-form-errors>(.*?)</div>', html, re.S)
     assert alert and "The email address or the password is not correct." in alert.group(1)
     assert re.search(r"<title>Error: Log in ·", html)
     fresh = client.get(reverse("login")).content.decode()

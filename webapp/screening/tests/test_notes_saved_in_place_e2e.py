@@ -1,7 +1,7 @@
 """Saving a reading's patient reference and note sent a doctor back to the top of the reading
 page, scrollY 0 and the focus on <body>, while the form sat far down the page (a phone audit): on
-a phone, the saved note was out of sight. The page now comes back at the notes, focused, with
-"saved" said beside them rather than at the top.
+a phone, the saved note was out of sight. The page now comes back at the notes, with "saved" said
+beside them rather than at the top and focused (a screen reader says it).
 
 Screenshot: test-output/notes-saved-*.png."""
 from __future__ import annotations
@@ -30,7 +30,7 @@ def test_saving_notes_comes_back_to_them(open_signed_in_page, test_output, docto
 
     saved = page.get_by_test_id("notes-saved")
     expect(saved).to_have_text(SAVED[language])
-    expect(page.locator("#your-notes")).to_be_focused()
+    expect(saved).to_be_focused()
     height = page.viewport_size["height"]
     box = saved.bounding_box()
     assert 0 <= box["y"] and box["y"] + box["height"] <= height, (box, height)

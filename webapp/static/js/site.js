@@ -141,26 +141,35 @@
     openedForPrint = [];
   });
 
-  // A form that comes back from the server with an error in one of its fields (Django marks the
-  // field aria-invalid): the focus goes to the first such field, which the browser scrolls into
-  // view, with its error read out (aria-describedby). Otherwise the page came back at its top, the
-  // error below a phone's first screen (the account deletion's wrong password at y = 776 of 740)
-  // and the focus on <body>: the same page again, with no visible reason. A field the page
-  // focuses itself (autofocus) is left to it.
-  var invalid = document.querySelector("form [aria-invalid='true']");
-  if (invalid && !document.querySelector("[autofocus]")) {
-    invalid.focus();
-  }
-
-  // A page that opens with a message the server left after an action ("The reading and its
-  // images were deleted.", "Your profile has been saved."): the focus goes to the message, so a
-  // screen reader says what happened and the next Tab goes on from there. It stayed on <body>:
-  // the page's title read out, nothing of the action. A field with an error or one the page
-  // focuses itself comes first.
-  var said = document.querySelector(".messages-region .messages");
-  if (said && said.children.length && !invalid && !document.querySelector("[autofocus]")) {
-    said.setAttribute("tabindex", "-1");
-    said.focus();
+  // A page that comes back with news puts the focus on it, so that a screen reader says it and
+  // the next Tab goes on from there; the focus stayed on <body> (or on a field the page focuses
+  // itself, autofocus), the news unsaid (a screen-reader audit). The first of:
+  // - a field in error (Django marks it aria-invalid): its error is read out with it
+  //   (aria-describedby) and the browser scrolls it into view (the account deletion's wrong
+  //   password sat below a phone's first screen);
+  // - a form's own error, of no one field ("The email address or the password is not correct.",
+  //   _form_errors.html), which an alert rendered with the page does not reliably say;
+  // - what the page marks as its news (data-focus-on-load: a new API key shown once, notes saved);
+  // - the message an action left ("The reading and its images were deleted.").
+  var messages = document.querySelector(".messages-region .messages");
+  var news = document.querySelector("form [aria-invalid='true']")
+    || document.querySelector("[data-form-errors]")
+    || document.querySelector("[data-focus-on-load]")
+    || (messages && messages.children.length ? messages : null);
+  if (news) {
+    if (!news.matches("input, select, textarea, button, a[href]")) {
+      news.setAttribute("tabindex", "-1");
+    }
+    news.focus();
+    // A page opened at a fragment (the reading's #your-notes after a save) has it handled after
+    // this script, which takes the focus from the news: it is given back once, straight after.
+    if (location.hash) {
+      window.addEventListener("load", function () {
+        if (document.activeElement === document.body) {
+          news.focus();
+        }
+      }, { once: true });
+    }
   }
 
   // On a phone the header's links are one row that scrolls sideways (site.css). Chromium leaves
