@@ -116,8 +116,10 @@
       }
     }
 
-    // As role="img" the frame hides its pictures from screen readers, so its name carries their
-    // descriptions: the X-ray's, the heat map's while it is shown, then how to use the viewer.
+    // As role="img" the frame speaks for its pictures, so its name carries their descriptions: the
+    // X-ray's, the heat map's while it is shown, then how to use the viewer. The pictures are
+    // hidden from screen readers: Chromium still gave them as images of their own inside it, and
+    // each description was read twice (a screen-reader audit).
     function describeFrame() {
       var parts = [xray.alt];
       if (hasHeatmap && !heatmap.hidden) {
@@ -128,6 +130,7 @@
     }
     frame.tabIndex = 0;
     frame.setAttribute("role", "img");
+    frame.querySelector("[data-viewer-stack]").setAttribute("aria-hidden", "true");
     describeFrame();
     if (hasHeatmap) {
       toggle.addEventListener("change", describeFrame);
