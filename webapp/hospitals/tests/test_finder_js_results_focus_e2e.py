@@ -5,6 +5,11 @@ list below the fold (y=992) and the focus on the button, so nothing visible chan
 markers, and a screen reader said nothing of the results. A click on the map still leaves the
 page where it is: the user is looking at the map, whose markers change.
 
+A screen-reader audit then heard the whole list (some 2,300 characters for ten hospitals) read
+out after each search, the results being a live region, and then the heading again as it took
+the focus. The list is no live region: a search says its heading once, by the focus, and a map
+click (the focus stays on the map) by a short status naming the new heading.
+
 Only the Indonesian list is imported (the places searched are in Indonesia). Screenshots land
 in test-output/hospitals-results-focus-*.png.
 """
@@ -73,6 +78,10 @@ def test_a_search_shows_its_results_and_focuses_their_heading(finder_page, test_
     assert in_view(page, "#results-heading"), page.evaluate("scrollY")
     assert focused(page) == "results-heading"
     assert page.locator("#results-heading").get_attribute("tabindex") == "-1"  # focusable, no tab stop
+    # Said once, by the focus: the list is not read out as a live region as well.
+    live = page.evaluate("""() => [...document.querySelectorAll('[aria-live], [role=status], [role=alert]')]
+        .filter(e => e.contains(document.getElementById('hospital-list'))).length""")
+    assert live == 0
     page.screenshot(path=test_output / f"hospitals-results-focus-{page.language}-{page.width}.png")
     # The next Tab goes into the list, not back through the map.
     page.keyboard.press("Tab")
@@ -88,4 +97,8 @@ def test_a_search_shows_its_results_and_focuses_their_heading(finder_page, test_
     assert page.locator("#id_lat").input_value() != lat
     assert page.evaluate("scrollY") == before
     assert focused(page) != "results-heading"
+    # The focus stays on the map, so a status says what changed, in a line.
+    said = page.locator("#results-said")
+    assert said.get_attribute("role") == "status"
+    assert said.inner_text() == page.locator("#results-heading").inner_text()
     assert page.script_errors == []

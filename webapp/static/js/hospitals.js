@@ -322,7 +322,14 @@
         var here = params.get("here") === "1";
         drawList(data, here);
         drawMarkers(data.origin, data.results);
-        if (!fromMap) showResults();
+        if (!fromMap) {
+          showResults();
+        } else {
+          // The focus stays on the map: the new heading is said in one line.
+          var said = document.getElementById("results-said");
+          var heading = document.getElementById("results-heading");
+          if (said && heading) said.textContent = heading.textContent.trim();
+        }
         // A shared or reloaded link is a search from those coordinates, not "your location".
         params.delete("here");
         history.replaceState(null, "", "?" + params.toString());
