@@ -200,6 +200,7 @@ def nearest(request):
             "km_away": _("%(km)s km away"),
             "call": _("Call"),
             "directions": _("Directions"),
+            "directions_to": _("Directions to %(name)s (opens in a new tab)"),
             "no_phone": _("No phone number listed"),
             "heading": _("Nearest open hospitals to %(place)s"),
             "heading_here": _("Nearest open hospitals to your location"),

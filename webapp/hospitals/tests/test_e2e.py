@@ -71,6 +71,14 @@ def test_typed_coordinates_in_jakarta(finder, test_output):
     assert "km away" in first.inner_text()
     assert first.locator("a[href^='tel:']").count() >= 1
     directions = first.get_by_role("link", name="Directions").get_attribute("href")
+    # Each "Directions" says whose, and that it opens a new tab (a screen-reader audit heard ten
+    # "Directions" links and a window that opened unannounced), in the list as drawn by the
+    # server and as redrawn by the script.
+    name = first.locator("h3").inner_text()
+    assert first.get_by_role("link", name=f"Directions to {name} (opens in a new tab)", exact=True).count() == 1
+    page.reload()  # the same search drawn by the server
+    first = page.locator("#hospital-list > li").first
+    assert first.get_by_role("link", name=f"Directions to {name} (opens in a new tab)", exact=True).count() == 1
     assert directions.startswith("https://www.openstreetmap.org/directions?") and "route=-6.208800%2C106.845600%3B" in directions
     # One marker per hospital on the map, drawn although the tiles could not load.
     assert page.locator("#hospital-map .leaflet-marker-icon").count() == 5

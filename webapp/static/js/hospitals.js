@@ -175,6 +175,7 @@
       var directions = element("a", "btn btn-small btn-primary", text.directions);
       directions.href = hospital.directions_url;
       directions.target = "_blank";
+      directions.setAttribute("aria-label", format(text.directions_to, { name: hospital.name }));
       directions.rel = "noopener noreferrer";
       actions.appendChild(document.createTextNode(" "));
       actions.appendChild(directions);
