@@ -226,13 +226,42 @@ def secondary_capture(reading, source: Dataset):
     return sc
 
 
+class NotKept(Exception):
+    """The PACS answered the store (2xx) but does not hold what was sent."""
+
+
 def write_back(study, web) -> tuple[str, str]:
-    """Store the SR and the secondary capture of `study`'s reading in its study (STOW-RS).
-    Returns their SOP Instance UIDs."""
+    """Store the SR and the secondary capture of `study`'s reading in its study (STOW-RS) and
+    check that the PACS holds them. Returns their SOP Instance UIDs; NotKept when it does not."""
     uid = study.study_instance_uid
     source = source_dataset(web.retrieve_instance_metadata(
         uid, study.series_instance_uid, study.sop_instance_uid))
     sr = structured_report(study.reading, source)
     sc = secondary_capture(study.reading, source)
-    web.store_instances([sr, sc], study_instance_uid=uid)
+    answer = web.store_instances([sr, sc], study_instance_uid=uid)
+    check_kept(web, uid, {"the SR": str(sr.SOPInstanceUID), "the heat map's capture": str(sc.SOPInstanceUID)},
+               answer)
     return str(sr.SOPInstanceUID), str(sc.SOPInstanceUID)
+
+
+def check_kept(web, study_uid: str, sent: dict[str, str], answer) -> None:
+    """Raise NotKept unless the PACS holds each instance `sent` ({what: SOP Instance UID}).
+
+    A 2xx answer is not enough (a PACS audit): a proxy that drops a large (chunked) upload's body
+    gets 200 from Orthanc with nothing stored, and a PACS filter refused the secondary capture
+    after Orthanc's answer had listed it; the study was marked written with UIDs the PACS did not
+    have, and nothing tried again. So the answer must list each instance as stored (its
+    Referenced SOP Sequence) and none as failed, and a search of the study (QIDO-RS) must find
+    each one."""
+    def uids(name: str) -> set[str]:
+        items = getattr(answer, name, None) or [] if answer is not None else []
+        return {str(getattr(item, "ReferencedSOPInstanceUID", "")) for item in items}
+
+    stored, failed = uids("ReferencedSOPSequence"), uids("FailedSOPSequence")
+    missing = [what for what, uid in sent.items() if uid not in stored or uid in failed]
+    if not missing:
+        missing = [what for what, uid in sent.items()
+                   if not web.search_for_instances(study_instance_uid=study_uid,
+                                                   search_filters={"SOPInstanceUID": uid})]
+    if missing:
+        raise NotKept(f"the PACS answered the store but does not hold {' and '.join(missing)}")

@@ -4,15 +4,22 @@
 * "ok": passes through;
 * "503": HTTP 503 Service Unavailable (a PACS overloaded or restarting);
 * "stow503": 503 to STOW-RS (POST) only: studies are read, their write-backs fail;
-* "html200": GET answered 200 with an HTML page (a proxy's maintenance page, an SSO login).
+* "html200": GET answered 200 with an HTML page (a proxy's maintenance page, an SSO login);
+* "stowempty": STOW-RS (POST) passed on with its body dropped, as a proxy that mishandles chunked
+  uploads does: Orthanc answers 200 and stores nothing;
+* "stowclaim": STOW-RS answered 200, each instance sent listed as stored, none passed on: a PACS
+  that says it stored what a filter of its own then refused (an Orthanc Lua filter did).
 """
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import threading
+from io import BytesIO
 from urllib.parse import urlsplit
 
+import pydicom
 import requests
 
 
@@ -43,6 +50,11 @@ class FaultProxy:
                 if mode == "html200" and self.command == "GET":
                     return self._answer(200, b"<html><body>Maintenance</body></html>",
                                         "text/html; charset=utf-8")
+                if mode == "stowempty" and self.command == "POST":
+                    body = b""
+                if mode == "stowclaim" and self.command == "POST":
+                    return self._answer(200, claimed(self.headers.get("Content-Type", ""), body or b""),
+                                        "application/dicom+json")
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in ("host", "content-length", "connection")}
                 answer = requests.request(self.command, upstream + self.path, headers=headers,
@@ -72,3 +84,14 @@ class FaultProxy:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def claimed(content_type: str, body: bytes) -> bytes:
+    """A STOW-RS answer that lists every instance of the multipart `body` as stored."""
+    boundary = content_type.split("boundary=")[1].split(";")[0].strip('"').encode()
+    references = []
+    for part in body.split(b"--" + boundary)[1:-1]:
+        ds = pydicom.dcmread(BytesIO(part.split(b"\r\n\r\n", 1)[1].rstrip(b"\r\n")))
+        references.append({"00081150": {"vr": "UI", "Value": [str(ds.SOPClassUID)]},
+                           "00081155": {"vr": "UI", "Value": [str(ds.SOPInstanceUID)]}})
+    return json.dumps({"00081199": {"vr": "SQ", "Value": references}}).encode()

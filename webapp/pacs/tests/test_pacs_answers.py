@@ -105,3 +105,28 @@ def test_a_job_stopped_by_an_outage_fails_in_a_few_lines(proxy, xray_paths):
     assert len(lines) <= 12, lines
     assert not any("requests" in line or "dicomweb_client" in line for line in lines)
     assert dicomweb.is_transient(stopped.value)
+
+
+@pytest.mark.parametrize("mode", ["stowempty", "stowclaim"])
+def test_a_write_back_the_pacs_did_not_keep_is_not_taken_for_done(proxy, xray_paths, mode):
+    """The PACS answered the STOW 200 and kept nothing: a proxy dropped the body of a large
+    (chunked) upload, or a filter of the PACS refused the secondary capture after saying it was
+    stored (a PACS audit). The study was marked "written", with the UIDs of instances the PACS
+    did not have, and nothing retried it. The answer's list of stored instances, then a search
+    for each, must hold both: otherwise the job fails, the study stays read, and the row says why."""
+    from webapp.pacs import ingest, tasks
+    from webapp.pacs.models import PacsStudy
+
+    support.push_study(xray_paths["normal"][2])
+    with tasks.held_jobs():
+        study = ingest.queue_new_studies(dicomweb.client())[0]
+    tasks.read_study(study.pk)
+    proxy.mode = mode
+    with pytest.raises(Exception, match="does not hold"):
+        tasks.write_back(study.pk)
+    study.refresh_from_db()
+    assert study.state == PacsStudy.State.READ and study.sr_instance_uid == ""
+    assert study.reason_code == "write_back_error"
+    assert "the PACS answered the store but does not hold" in study.reason
+    proxy.mode = "ok"  # the queue tries it again: now it is kept, and done
+    assert tasks.write_back(study.pk) == PacsStudy.State.WRITTEN
