@@ -12,11 +12,13 @@ are tried in order until one can be read.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -124,7 +126,7 @@ def _is_xray_study(ds: Dataset) -> bool:
     return any(str(m).upper() in XRAY_MODALITIES for m in values)
 
 
-def _search(web, filters: dict, found: dict[str, int | None]) -> None:
+def _search(web, filters: dict, found: dict[str, int | None], capped: list[dict]) -> None:
     answers = _query(web, filters)
     for ds in answers:
         if not _is_xray_study(ds):
@@ -138,13 +140,14 @@ def _search(web, filters: dict, found: dict[str, int | None]) -> None:
         log.warning("PACS: %d studies answered for %s, the most one query returns "
                     "(PACS_QUERY_LIMIT %d): some studies of that minute may be missed",
                     len(answers), filters, settings.PACS_QUERY_LIMIT)
+        capped.append({**filters, "answered": len(answers)})
     elif "StudyTime" not in filters and "StudyTime" in pieces[0]:
         log.info("PACS: %d studies answered for %s, the most one query returns "
                  "(PACS_QUERY_LIMIT %d): asked again hour by hour (a study of that day without "
                  "a StudyTime is not found then)", len(answers), filters,
                  settings.PACS_QUERY_LIMIT)
     for piece in pieces:
-        _search(web, piece, found)
+        _search(web, piece, found, capped)
 
 
 def look_back_window(days: int | None = None) -> str:
@@ -161,8 +164,35 @@ def listed_studies(web, days: int | None = None) -> dict[str, int | None]:
     PACS lists with a StudyDate in look_back_window(days). Studies without a StudyDate are not
     found."""
     found: dict[str, int | None] = {}
-    _search(web, {"StudyDate": look_back_window(days)}, found)
+    capped: list[dict] = []
+    _search(web, {"StudyDate": look_back_window(days)}, found, capped)
+    record_capped_windows(capped)
     return found
+
+
+def capped_windows_file() -> Path:
+    return Path(settings.DATA_DIR) / "pacs-capped-windows.json"
+
+
+def record_capped_windows(capped: list[dict]) -> None:
+    """Keep the last round's minutes that the PACS answered at its cap, for pacs_status: a
+    study of such a minute may never be listed, and one warning line in the poller's log was
+    the only sign (a PACS audit: two studies of a crowded minute missed round after round).
+    Each round replaces the file; a round with none leaves an empty list."""
+    path = capped_windows_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"checked_at": timezone.now().isoformat(timespec="seconds"),
+                               "query_limit": settings.PACS_QUERY_LIMIT, "windows": capped}))
+    tmp.replace(path)
+
+
+def capped_windows() -> dict | None:
+    """The last round's capped minutes ({checked_at, query_limit, windows}), None before any."""
+    try:
+        return json.loads(capped_windows_file().read_text())
+    except (FileNotFoundError, ValueError):
+        return None
 
 
 def queue_new_studies(web, days: int | None = None) -> list[PacsStudy]:

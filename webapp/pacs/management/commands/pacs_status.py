@@ -7,6 +7,7 @@ import json
 from django.core.management.base import BaseCommand
 from django.db.models import Count
 
+from webapp.pacs import ingest
 from webapp.pacs.models import PacsStudy
 
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
 
             readings = Reading.objects.filter(pacs_study__isnull=False).count()
             self.stdout.write(json.dumps({"studies": counts, "jobs_in_queue": queued_jobs,
-                                          "readings": readings}))
+                                          "readings": readings, "capped": ingest.capped_windows()}))
             return
         self.stdout.write(", ".join(f"{state}: {n}" for state, n in counts.items())
                           + f"; jobs in the queue: {queued_jobs}")
@@ -43,6 +44,14 @@ class Command(BaseCommand):
                               f"{study.reason} (pacs_ingest --resume queues it again)")
         # A job killed from outside (the queue's timeout, kill -9 once too often) leaves no
         # reason; with no job left in the queue, nothing will move these studies.
+        capped = ingest.capped_windows()
+        for window in (capped or {}).get("windows", []):
+            when = ", ".join(f"{key} {value}" for key, value in window.items() if key != "answered")
+            self.stdout.write(
+                f"  studies may be missed: the poll round of {capped['checked_at']} got "
+                f"{window['answered']} studies for {when}, the most one query returns (PACS_QUERY_LIMIT "
+                f"{capped['query_limit']}); raise the PACS's cap (Orthanc: LimitFindResults) and "
+                "PACS_QUERY_LIMIT, or look for that minute's studies by hand")
         waiting = counts[PacsStudy.State.QUEUED] + counts[PacsStudy.State.READ]
         if waiting and not queued_jobs:
             self.stdout.write(f"  {waiting} studies are queued or read but no job is in the "
