@@ -42,9 +42,10 @@ def job_left(study: PacsStudy) -> str:
 
 
 # Reasons a study's job stopped for that the next round of pacs_ingest tries again by itself
-# once the queue has given the job up: none (the job was killed) or the PACS being unreachable.
-# Another error (read_error, write_back_error) is more likely a fault to look at: --resume.
-RETRIED_BY_ITSELF = ("", "pacs_unreachable")
+# once the queue has given the job up: none (the job was killed), the PACS being unreachable, or
+# the job running past the queue's time limit (a PACS slow to send). Another error (read_error,
+# write_back_error) is more likely a fault to look at: --resume.
+RETRIED_BY_ITSELF = ("", "pacs_unreachable", "timed_out")
 
 
 def requeue_jobless(*, any_reason: bool = False) -> list[PacsStudy]:
@@ -138,10 +139,20 @@ def stopped_job_noted(study_pk: int, what: str):
     """A job that stops on an error leaves its study where it was (queued or read) but says why
     on the study's row, for pacs_status and the admin site. Once the queue gives the job up,
     the next round of pacs_ingest queues it again (requeue_jobless), or --resume does."""
+    from django_q.exceptions import TimeoutException
+
     from . import dicomweb
 
     try:
         yield
+    except TimeoutException:
+        # The queue's QUEUE_TIMEOUT, raised inside the job (a SystemExit, which `except
+        # Exception` let through: the study kept no reason).
+        PacsStudy.objects.filter(pk=study_pk).update(
+            reason_code="timed_out",
+            reason=f"could not {what}: the job ran past the queue's time limit (QUEUE_TIMEOUT); "
+                   "the PACS may be slow to send or store")
+        raise
     except Exception as exc:
         transient = dicomweb.is_transient(exc) or dicomweb.http_status(exc) in (401, 403)
         code = "pacs_unreachable" if transient else f"{what.replace(' ', '_')}_error"

@@ -375,3 +375,32 @@ def test_a_guard_refusal_is_worded_for_the_pacs_not_for_an_upload():
     assert reason.startswith("image 1.2.3: refused by the model's guard (not_cxr_orientation): "
                              "This X-ray seems to be turned sideways")
     assert "upload" not in reason and reason.endswith("with confidence.")
+
+
+def test_a_job_stopped_by_the_queues_timeout_says_so_and_is_tried_again(site, xray_paths, monkeypatch):
+    """The queue stops a job that runs past QUEUE_TIMEOUT by raising django-q's TimeoutException
+    in it, a SystemExit that `except Exception` let through: the study kept no reason, and
+    pacs_status said only "queued: 1" (a PACS audit, a PACS slow to send its images). The row
+    now says the job ran out of time, and the next round queues it again by itself, as after
+    an outage."""
+    from django_q.exceptions import TimeoutException
+
+    support.push_study(xray_paths["normal"][3])
+    with tasks.held_jobs():
+        study = ingest.queue_new_studies(dicomweb.client())[0]
+
+    def slow_pacs(*args, **kwargs):
+        raise TimeoutException("Task exceeded maximum timeout value (300 seconds)")
+
+    monkeypatch.setattr(ingest, "read", slow_pacs)
+    with pytest.raises(TimeoutException):
+        tasks.read_study(study.pk)
+    study.refresh_from_db()
+    assert study.state == PacsStudy.State.QUEUED and study.reason_code == "timed_out"
+    assert study.reason.startswith("could not read: the job ran past the queue's time limit")
+    out = io.StringIO()
+    call_command("pacs_status", stdout=out)
+    assert "could not read: the job ran past the queue's time limit" in out.getvalue()
+    with tasks.held_jobs() as pending:
+        assert [s.pk for s in tasks.requeue_jobless()] == [study.pk]
+    assert pending == [("read_study", study.pk)]
