@@ -109,6 +109,20 @@ def set_level_sentences(reading) -> str:
                                        presentation.calibrated_at_site(reading), measured)
 
 
+def reason_and_warnings(reading) -> tuple[str, list[str]]:
+    """In English, why no label was given ("" when one was) and each warning, as the pages, the
+    PDF and the FHIR report say them: rebuilt from their codes, classes named "COVID-19" and
+    "Normal". The stored English texts say "covid" and "normal" (a PACS audit found the SR
+    quoting them while the FHIR report beside it did not)."""
+    from django.utils import translation
+
+    from webapp.screening import presentation
+
+    with translation.override("en"):
+        reason = presentation.reason_text(reading) if reading.uncertain and reading.reason else ""
+        return reason, [item["message"] for item in presentation.warning_items(reading) if item["message"]]
+
+
 def probability_code(name: str) -> Code:
     return Code(f"p-{name}", SCHEME, f"Probability: {CLASS_MEANINGS.get(name, name)}")
 
@@ -154,12 +168,11 @@ def sr_content(reading):
                                         relationship_type=contains))
             items.append(TextContentItem(SET_LEVEL, set_level_sentences(reading)[:1024],
                                          relationship_type=contains))
-    if reading.uncertain and reading.reason:
-        items.append(TextContentItem(REASON, reading.reason[:1024], relationship_type=contains))
-    for warning in reading.warnings or []:
-        text = warning.get("text") if isinstance(warning, dict) else str(warning)
-        if text:
-            items.append(TextContentItem(WARNING, str(text)[:1024], relationship_type=contains))
+    reason, warnings = reason_and_warnings(reading)
+    if reason:
+        items.append(TextContentItem(REASON, reason[:1024], relationship_type=contains))
+    for text in warnings:
+        items.append(TextContentItem(WARNING, text[:1024], relationship_type=contains))
     items += [
         TextContentItem(ALGORITHM_NAME, model_name(reading)[:64], relationship_type=contains),
         TextContentItem(ALGORITHM_VERSION, (reading.model_version or "unknown")[:64],

@@ -108,8 +108,11 @@ def check_structured_report(data: bytes, study, reading) -> None:
     if reading.prediction_set is not None:
         text = items[writeback.PREDICTION_SET.meaning][0].TextValue
         assert all(writeback.CLASS_MEANINGS[c] in text for c in reading.prediction_set)
-    warnings = [w["text"] for w in reading.warnings]
+    # The warnings as the page, the PDF and the FHIR report word them (classes as "COVID-19"),
+    # not the engine's stored English ("said “covid”").
+    _reason, warnings = writeback.reason_and_warnings(reading)
     assert [i.TextValue for i in items.get("Warning", [])] == warnings
+    assert not any("“covid”" in text or "“normal”" in text or "“pneumonia”" in text for text in warnings)
 
 
 def check_secondary_capture(sc, study, reading) -> None:
@@ -178,7 +181,7 @@ def test_every_outcome_makes_a_valid_report(outcome, alice, make_reading, xray_p
     parsed = hd.sr.srread(io.BytesIO(buffer.getvalue()))
     items = items_by_meaning(parsed)
     assert items["Finding"][0].ConceptCodeSequence[0].CodeValue == outcome
-    assert items["Warning"][0].TextValue.startswith("Unlike the X-rays")
+    assert items["Warning"][0].TextValue.startswith("This X-ray is unlike the images the model was trained on")
     assert ("Why no label is given" in items) == (outcome == "uncertain")
     # The set's level is the target it was fitted for, never a ruling-out (the reading page's
     # words): a class outside the set is not ruled out.
