@@ -89,3 +89,18 @@ def test_a_deletion_does_not_return_to_an_invalid_filter(open_signed_in_page, pa
     assert "from=" not in page.url
     focused = page.evaluate(FOCUSED)
     assert focused["text"] == "The reading and its images were deleted.", focused
+
+
+@pytest.mark.parametrize("outcome, expected", [("normal", "Listed: 2 readings."),
+                                               ("covid", "No reading matches these filters.")])
+def test_a_filtered_history_focuses_what_it_lists(open_signed_in_page, patient, model_dir, media_root, xray_paths,
+                                                  outcome, expected):
+    """"Filter" reloaded the history with the focus on <body>: a screen reader heard the page's
+    title again and nothing of what the filters found (a screen-reader audit)."""
+    for _ in range(2):
+        store_reading(patient, model_dir, xray_paths["normal"][0], label="normal")
+    page = open_signed_in_page(patient, reverse("screening:history"), VIEWPORTS["desktop"])
+    page.select_option("select[name=outcome]", outcome)
+    with page.expect_navigation():
+        page.get_by_test_id("history-filters").locator("button[type=submit]").click()
+    assert page.evaluate(FOCUSED)["text"] == expected
