@@ -221,7 +221,9 @@ def test_inline_goes_on_after_a_study_stops_and_resume_finishes_it(site, xray_pa
     assert (stopped.state, stopped.reason_code) == ("read", "write_back_error")
     status = io.StringIO()
     call_command("pacs_status", stdout=status)
-    assert f"stopped (read) {first}: could not write back: ValueError" in status.getvalue()
+    # With its code, and what to do: its job is not in the queue (inline), so --resume.
+    assert (f"stopped (read, write_back_error) {first}: could not write back: ValueError" in status.getvalue()
+            and "(pacs_ingest --resume queues it again)" in status.getvalue())
 
     monkeypatch.setattr(writeback, "write_back", real)
     out = io.StringIO()
@@ -404,3 +406,16 @@ def test_a_job_stopped_by_the_queues_timeout_says_so_and_is_tried_again(site, xr
     with tasks.held_jobs() as pending:
         assert [s.pk for s in tasks.requeue_jobless()] == [study.pk]
     assert pending == [("read_study", study.pk)]
+
+
+def test_status_does_not_send_to_resume_a_study_whose_job_is_queued(site):
+    """pacs_status told the operator "pacs_ingest --resume queues it again" for a study whose job
+    was still in the queue, being retried, where --resume does nothing (a PACS audit)."""
+    study = PacsStudy.objects.create(study_instance_uid="1.2.3.5", state="read", reason_code="pacs_unreachable",
+                                     reason="could not write back: the PACS answered HTTP 503")
+    tasks.enqueue("write_back", study.pk)
+    out = io.StringIO()
+    call_command("pacs_status", stdout=out)
+    assert ("stopped (read, pacs_unreachable) 1.2.3.5: could not write back: the PACS answered HTTP 503 "
+            "(its job is in the queue, which tries it again)") in out.getvalue()
+    assert "--resume" not in out.getvalue()

@@ -7,7 +7,7 @@ import json
 from django.core.management.base import BaseCommand
 from django.db.models import Count
 
-from webapp.pacs import ingest
+from webapp.pacs import ingest, tasks
 from webapp.pacs.models import PacsStudy
 
 
@@ -38,10 +38,15 @@ class Command(BaseCommand):
             self.stdout.write(f"  {study.state} {study.study_instance_uid}: {study.reason}")
         # Jobs that stopped on an error leave their study queued or read, with the reason:
         # `pacs_ingest --resume` queues them again.
+        # While its job is still in the queue, the queue tries it again and --resume does nothing.
+        in_queue = {job.name() for job in OrmQ.objects.all().only("payload")}
         for study in PacsStudy.objects.filter(
                 state__in=(PacsStudy.State.QUEUED, PacsStudy.State.READ)).exclude(reason="")[:10]:
-            self.stdout.write(f"  stopped ({study.state}) {study.study_instance_uid}: "
-                              f"{study.reason} (pacs_ingest --resume queues it again)")
+            waits = tasks.job_name(tasks.job_left(study), study.pk) in in_queue
+            self.stdout.write(f"  stopped ({study.state}, {study.reason_code or 'no code'}) "
+                              f"{study.study_instance_uid}: {study.reason} "
+                              + ("(its job is in the queue, which tries it again)" if waits
+                                 else "(pacs_ingest --resume queues it again)"))
         # A job killed from outside (the queue's timeout, kill -9 once too often) leaves no
         # reason; with no job left in the queue, nothing will move these studies.
         capped = ingest.capped_windows()
