@@ -83,9 +83,14 @@
       clamp();
       stack.style.transform = "translate(" + x + "px, " + y + "px) scale(" + scale + ")";
       frame.classList.toggle("is-zoomed", scale > 1);
-      // Nothing to move at 100%. (A focused button never gets disabled here: at 100% it was
-      // already, and moving never changes the zoom.)
+      // Nothing to move at 100%. A pan button that has the focus when the wheel or a pinch
+      // brings the zoom back there hands it to the viewer, which they acted on: disabled under
+      // the focus, it let the focus fall to <body> (a screen-reader audit).
+      var focusedPan = Array.prototype.indexOf.call(panButtons, document.activeElement) >= 0;
       panButtons.forEach(function (button) { button.disabled = scale <= 1; });
+      if (focusedPan && scale <= 1) {
+        frame.focus({ preventScroll: true });
+      }
       if (zoomLabel) {
         zoomLabel.textContent = Math.round(scale * 100) + "%";
       }
