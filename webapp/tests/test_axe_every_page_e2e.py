@@ -9,7 +9,8 @@ place it does not know), the next steps and each outcome's, How it works (the mo
 the 404 page, the lockout after wrong passwords. A patient's: home, upload, the upload's refusal of a picture that is no X-ray, a
 labelled and an uncertain reading, its report and delete pages, the history (with readings and
 empty), a multi-file upload's page with a read and a refused file, profile, password change
-and its done page, API keys, delete my account, the API guide, the 403 page (a doctor's page). A pending doctor's banner (on
+and its done page, API keys, delete my account, the API guide (as it opens, its Authorize
+dialog, and an upload's "Try it out" form), the 403 page (a doctor's page). A pending doctor's banner (on
 home). A verified doctor's: upload, a reading with the annotation form, the history with its
 filters, compare (the list and one patient). A staff member's: the site check and a stored one.
 
@@ -255,6 +256,26 @@ def site_check_page(world: World) -> str:
     return "/screening/site-validation/"
 
 
+def wait_for_the_operations(page) -> None:
+    """Swagger UI draws the guide's operations after the page has loaded."""
+    page.wait_for_selector(".opblock")
+
+
+def open_the_authorize_dialog(page) -> None:
+    page.click("button.authorize")
+    page.wait_for_selector(".modal-ux input[type=text]")
+
+
+def try_out_an_upload(page) -> None:
+    """The dialog closed, the upload operation opened and "Try it out" pressed: its form of
+    fields, the file input and Execute are what a person fills in."""
+    page.click(".modal-ux button.close-modal")
+    block = page.locator("#operations-default-createReading")
+    block.locator(".opblock-summary").click()
+    block.locator("button.try-out__btn").click()
+    block.locator("button.execute").wait_for()
+
+
 PAGES = [
     Page("landing", "visitor", "/"),
     Page("login", "visitor", "/accounts/login/"),
@@ -293,7 +314,10 @@ PAGES = [
     Page("password-change-done", "patient", "/accounts/password_change/done/"),
     Page("api-keys", "patient", "/screening/api-token/"),
     Page("delete-account", "patient", "/accounts/profile/delete/"),
-    Page("api-guide", "patient", "/api/v1/docs/"),
+    Page("api-guide", "patient", "/api/v1/docs/", wait_for_the_operations, states=(
+        ("authorize", None, open_the_authorize_dialog),
+        ("try-it-out", None, try_out_an_upload),
+    )),
     Page("forbidden", "patient", "/screening/compare/"),  # a doctor's page: the 403 page
     Page("pending-doctor-home", "pending_doctor", "/home/"),
     Page("doctor-upload", "doctor", "/screening/upload/"),
