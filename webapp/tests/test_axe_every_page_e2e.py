@@ -169,7 +169,7 @@ def upload_a_photo(page) -> None:
     page.set_input_files("#id_image", files=[{"name": "photo.png", "mimeType": "image/png",
                                               "buffer": colour_photo()}])
     page.locator("[data-submit]").click()
-    page.locator("#upload-result [role=alert]").first.wait_for(timeout=30_000)
+    page.locator("#upload-result [data-testid=upload-error]").first.wait_for(timeout=30_000)
 
 
 def search_surabaya(page) -> None:

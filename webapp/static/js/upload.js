@@ -167,9 +167,11 @@
     bar.max = 100;
     bar.value = 0;
     bar.setAttribute("aria-label", file.name);
+    // Not a live region: each row's "Waiting", "Uploading", "Reading" and result were read out,
+    // about ten announcements for three files (a screen-reader audit); the summary, focused at
+    // the end, says the outcome, and a refusal's own alert says it when it happens.
     var status = document.createElement("div");
     status.className = "queue-status";
-    status.setAttribute("role", "status");
     row.appendChild(head);
     row.appendChild(bar);
     row.appendChild(status);
@@ -237,14 +239,23 @@
   }
 
   // After the upload, the focus goes to what it led to (the summary, or the refusal) unless the
-  // reader has moved it elsewhere meanwhile.
+  // reader has moved it elsewhere meanwhile: to its first words (a refusal's heading), which a
+  // screen reader says, not to an unnamed box. The focus says it, so it is no alert or status
+  // as well: that was said two or three times (a screen-reader audit).
   function focusResult(node) {
     var here = document.activeElement;
     if (here && here !== document.body && here !== submitButton && here !== input) {
       return;
     }
-    node.setAttribute("tabindex", "-1");
-    node.focus();
+    [node].concat(Array.prototype.slice.call(node.querySelectorAll("[role=alert], [role=status]")))
+      .forEach(function (element) {
+        if (element.getAttribute && /^(alert|status)$/.test(element.getAttribute("role") || "")) {
+          element.removeAttribute("role");
+        }
+      });
+    var target = node.matches("h2, p") ? node : node.querySelector("h2, p") || node;
+    target.setAttribute("tabindex", "-1");
+    target.focus();
   }
 
   // A busy file field opens no file picker (a click, or Enter or Space on it).
@@ -413,9 +424,12 @@
         referenceUsed = read > 0;
         var summary = document.createElement("p");
         summary.className = "queue-summary";
-        summary.setAttribute("role", "status");
         summary.setAttribute("data-testid", "upload-summary");
-        summary.textContent = fill(form.dataset.msgSummary, { read: read, total: chosen.length }) + " ";
+        // Which files were not read, by name: the rows say why.
+        var notRead = chosen.filter(function (item) { return item.row.classList.contains("is-refused"); })
+          .map(function (item) { return item.file.name; });
+        summary.textContent = fill(form.dataset.msgSummary, { read: read, total: chosen.length }) + " "
+          + (notRead.length ? fill(form.dataset.msgNotRead, { names: notRead.join(", ") }) + " " : "");
         var history = document.createElement("a");
         history.href = form.dataset.historyUrl;
         history.textContent = form.dataset.msgHistory;
