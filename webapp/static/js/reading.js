@@ -109,15 +109,29 @@
       applyTransform();
     }
 
+    // Every setting back to how the viewer opened, said in a status: it put back the zoom and,
+    // silently, brightness and contrast, but not the heat map's opacity or its switch, and at
+    // 100% already a screen reader heard nothing (a screen-reader audit).
+    var viewSaid = viewer.querySelector("[data-view-said]");
     function reset() {
       scale = 1;
       x = 0;
       y = 0;
       applyTransform();
       if (level && windowWidth) {
-        level.value = 0;
-        windowWidth.value = 100;
+        level.value = level.defaultValue;
+        windowWidth.value = windowWidth.defaultValue;
         applyWindowLevel();
+      }
+      if (hasHeatmap) {
+        toggle.checked = toggle.defaultChecked;
+        opacity.value = opacity.defaultValue;
+        applyHeatmap();
+        describeFrame();
+      }
+      if (viewSaid) {
+        viewSaid.textContent = "";
+        window.setTimeout(function () { viewSaid.textContent = controls.dataset.msgReset || ""; }, 50);
       }
     }
 
