@@ -201,6 +201,7 @@ def nearest(request):
             "call": _("Call"),
             "directions": _("Directions"),
             "directions_to": _("Directions to %(name)s (opens in a new tab)"),
+            "leaflet": _("A JavaScript library for interactive maps"),
             "no_phone": _("No phone number listed"),
             "heading": _("Nearest open hospitals to %(place)s"),
             "heading_here": _("Nearest open hospitals to your location"),

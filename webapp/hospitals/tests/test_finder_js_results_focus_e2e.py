@@ -78,6 +78,13 @@ def test_a_search_shows_its_results_and_focuses_their_heading(finder_page, test_
     assert in_view(page, "#results-heading"), page.evaluate("scrollY")
     assert focused(page) == "results-heading"
     assert page.locator("#results-heading").get_attribute("tabindex") == "-1"  # focusable, no tab stop
+    # Each marker is named once (its alt), not again as a description (a title with the same
+    # words), and the map library's credit is described in the page's language.
+    marker = page.locator("#hospital-map .leaflet-marker-icon").first
+    assert marker.get_attribute("alt") and marker.get_attribute("title") is None
+    with translation.override(page.language):
+        library = translation.gettext("A JavaScript library for interactive maps")
+    assert page.locator(".leaflet-control-attribution a[href='https://leafletjs.com']").get_attribute("title") == library
     # Said once, by the focus: the list is not read out as a live region as well.
     live = page.evaluate("""() => [...document.querySelectorAll('[aria-live], [role=status], [role=alert]')]
         .filter(e => e.contains(document.getElementById('hospital-list'))).length""")

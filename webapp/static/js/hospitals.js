@@ -62,6 +62,12 @@
     }).setView([0, 20], 2);
     // Leaflet's own zoom control, with the button titles in the page's language.
     L.control.zoom({ zoomInTitle: text.zoom_in, zoomOutTitle: text.zoom_out }).addTo(map);
+    // Leaflet's credit link, described in the page's language (its own title is English).
+    var credit = document.createElement("a");
+    credit.href = "https://leafletjs.com";
+    credit.title = text.leaflet;
+    credit.textContent = "Leaflet";
+    map.attributionControl.setPrefix(credit.outerHTML);
     if (config.tiles) {
       var tiles = L.tileLayer(config.tiles, { maxZoom: 19, attribution: config.attribution });
       // One failed tile is enough to say so: offline, every tile fails.
@@ -108,7 +114,8 @@
       popup.appendChild(name);
       popup.appendChild(document.createElement("br"));
       popup.appendChild(document.createTextNode(format(text.km_away, { km: kmFormat.format(hospital.distance_km) })));
-      L.marker(position, { title: hospital.name, alt: hospital.name }).bindPopup(popup).addTo(markers);
+      // Named by its alt only: a title of the same words made it a description too, said twice.
+      L.marker(position, { alt: hospital.name }).bindPopup(popup).addTo(markers);
       bounds.push(position);
     });
     map.fitBounds(bounds, { padding: [30, 30], maxZoom: 13 });
