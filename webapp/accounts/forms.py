@@ -95,10 +95,13 @@ class RegistrationForm(BaseUserCreationForm):
 
     # Declared here, not taken from the model, so that no role is pre-selected: the person
     # must say whether they are a patient or a doctor.
+    # aria-invalid="false" until the form comes back without one (Django then writes "true"):
+    # Chromium otherwise marked both radios invalid on a fresh page, a required group with none
+    # chosen, and a screen reader said "invalid entry" before anything was done.
     role = forms.ChoiceField(
         label=_("I am a"),
         choices=Role.choices,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"aria-invalid": "false"}),
     )
 
     class Meta:

@@ -117,7 +117,8 @@
       ids.push(ERROR_ID);
       input.setAttribute("aria-invalid", "true");
     } else {
-      input.removeAttribute("aria-invalid");
+      // "false", not absent: Chromium takes an empty required file field for invalid.
+      input.setAttribute("aria-invalid", "false");
     }
     if (ids.length) {
       input.setAttribute("aria-describedby", ids.join(" "));
