@@ -263,15 +263,15 @@ def check_kept(web, study_uid: str, sent: dict[str, str], answer) -> None:
     A 2xx answer is not enough (a PACS audit): a proxy that drops a large (chunked) upload's body
     gets 200 from Orthanc with nothing stored, and a PACS filter refused the secondary capture
     after Orthanc's answer had listed it; the study was marked written with UIDs the PACS did not
-    have, and nothing tried again. So the answer must list each instance as stored (its
-    Referenced SOP Sequence) and none as failed, and a search of the study (QIDO-RS) must find
-    each one."""
+    have, and nothing tried again. So the answer must name no instance as failed and, where it
+    lists what was stored (its Referenced SOP Sequence), list each one; and a search of the study
+    (QIDO-RS) must find each one, which also checks a PACS whose answer lists nothing."""
     def uids(name: str) -> set[str]:
-        items = getattr(answer, name, None) or [] if answer is not None else []
+        items = (getattr(answer, name, None) or []) if answer is not None else []
         return {str(getattr(item, "ReferencedSOPInstanceUID", "")) for item in items}
 
     stored, failed = uids("ReferencedSOPSequence"), uids("FailedSOPSequence")
-    missing = [what for what, uid in sent.items() if uid not in stored or uid in failed]
+    missing = [what for what, uid in sent.items() if uid in failed or (stored and uid not in stored)]
     if not missing:
         missing = [what for what, uid in sent.items()
                    if not web.search_for_instances(study_instance_uid=study_uid,
