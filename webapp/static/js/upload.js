@@ -240,9 +240,10 @@
   }
 
   // After the upload, the focus goes to what it led to (the summary, or the refusal) unless the
-  // reader has moved it elsewhere meanwhile: to its first words (a refusal's heading), which a
-  // screen reader says, not to an unnamed box. The focus says it, so it is no alert or status
-  // as well: that was said two or three times (a screen-reader audit).
+  // reader has moved it elsewhere meanwhile (then its own status or alert role says it): to its
+  // first words (a refusal's heading), which a screen reader says, not to an unnamed box. The
+  // focus says it, so it is no alert or status as well: that was said two or three times (a
+  // screen-reader audit).
   function focusResult(node) {
     var here = document.activeElement;
     if (here && here !== document.body && here !== submitButton && here !== input) {
@@ -425,6 +426,8 @@
         referenceUsed = read > 0;
         var summary = document.createElement("p");
         summary.className = "queue-summary";
+        // A status only if the focus cannot go to it (the reader moved it elsewhere meanwhile).
+        summary.setAttribute("role", "status");
         summary.setAttribute("data-testid", "upload-summary");
         // Which files were not read, by name: the rows say why.
         var notRead = chosen.filter(function (item) { return item.row.classList.contains("is-refused"); })
