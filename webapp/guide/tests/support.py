@@ -1,6 +1,7 @@
 """A model card `trust` section shaped exactly as `python -m cxr trust` writes it (keys and nesting
 copied from a real fit of tiny models on ../shared; numbers chosen to look like a real model's),
-and a risk-coverage plot drawn by cxr.evaluation.plots.plot_risk_coverage (data/)."""
+a risk-coverage plot drawn by cxr.evaluation.plots.plot_risk_coverage (data/), and How it works
+opened in a browser of a given size and language (`open_how_it_works`)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -59,3 +60,14 @@ def trust_section() -> dict:
                                    "set_coverage": proportion(0.94, 0.93, 0.95, 1487), "unfamiliar": 41},
         },
     }
+
+
+def open_how_it_works(chromium_browser, base_url: str, language: str, viewport: dict):
+    """(context, page): a visitor's How it works in `language` at `viewport`, loaded with its
+    plots; the caller closes the context."""
+    context = chromium_browser.new_context(viewport=viewport)
+    context.add_cookies([{"name": "django_language", "value": language, "url": base_url}])
+    page = context.new_page()
+    page.goto(f"{base_url}/how-it-works/")
+    page.wait_for_load_state("networkidle")
+    return context, page

@@ -10,18 +10,15 @@ import json
 
 import pytest
 
+from webapp.guide.tests.support import open_how_it_works
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 360, "height": 740}
 
 
 def open_phone_page(chromium_browser, live_server, language):
-    context = chromium_browser.new_context(viewport=PHONE)
-    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-    page = context.new_page()
-    page.goto(f"{live_server.url}/how-it-works/")
-    page.wait_for_load_state("networkidle")
-    return context, page
+    return open_how_it_works(chromium_browser, live_server.url, language, PHONE)
 
 
 @pytest.mark.parametrize("language", ["en", "id"])

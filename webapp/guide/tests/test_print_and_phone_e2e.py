@@ -5,6 +5,8 @@ columns, and each plot links to its full-size image. Screenshots and the printed
 pages as PNGs) land in test-output/guide-print-*, guide-phone-*, guide-tablet-*."""
 import pytest
 
+from webapp.guide.tests.support import open_how_it_works
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 # How many pixels of the right edge of a scrolling table box must be darker than the page.
@@ -12,12 +14,7 @@ SHADOW_COLUMNS = 4
 
 
 def open_page(chromium_browser, live_server, language: str, width: int):
-    context = chromium_browser.new_context(viewport={"width": width, "height": 844})
-    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-    page = context.new_page()
-    page.goto(f"{live_server.url}/how-it-works/")
-    page.wait_for_load_state("networkidle")
-    return context, page
+    return open_how_it_works(chromium_browser, live_server.url, language, {"width": width, "height": 844})
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
