@@ -48,14 +48,19 @@ def job_left(study: PacsStudy) -> str:
 RETRIED_BY_ITSELF = ("", "pacs_unreachable", "timed_out")
 
 
+def jobs_in_queue() -> set[str]:
+    """The names (job_name) of the jobs waiting, running or to be handed out again."""
+    from django_q.models import OrmQ
+
+    return {job.name() for job in OrmQ.objects.all().only("payload")}
+
+
 def requeue_jobless(*, any_reason: bool = False) -> list[PacsStudy]:
     """Queue again the job of each queued or read study that has none in the queue: the queue
     gave it up after QUEUE_MAX_ATTEMPTS (a PACS outage longer than its retries) or it was
     killed, and nothing else would ever move the study. Only studies whose job stopped for a
     reason in RETRIED_BY_ITSELF, unless `any_reason`. A study whose job is still in the queue
     (waiting, running, or to be handed out again) is left alone. Returns the studies queued."""
-    from django_q.models import OrmQ
-
     waiting = PacsStudy.objects.filter(state__in=(PacsStudy.State.QUEUED, PacsStudy.State.READ))
     if not any_reason:
         waiting = waiting.filter(reason_code__in=RETRIED_BY_ITSELF)
@@ -64,7 +69,7 @@ def requeue_jobless(*, any_reason: bool = False) -> list[PacsStudy]:
     studies = list(waiting.order_by("pk"))
     if not studies:
         return []
-    in_queue = {job.name() for job in OrmQ.objects.all().only("payload")}
+    in_queue = jobs_in_queue()
     queued = []
     for study in studies:
         job = job_left(study)

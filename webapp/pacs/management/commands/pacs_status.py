@@ -39,7 +39,7 @@ class Command(BaseCommand):
         # Jobs that stopped on an error leave their study queued or read, with the reason:
         # `pacs_ingest --resume` queues them again.
         # While its job is still in the queue, the queue tries it again and --resume does nothing.
-        in_queue = {job.name() for job in OrmQ.objects.all().only("payload")}
+        in_queue = tasks.jobs_in_queue()
         for study in PacsStudy.objects.filter(
                 state__in=(PacsStudy.State.QUEUED, PacsStudy.State.READ)).exclude(reason="")[:10]:
             waits = tasks.job_name(tasks.job_left(study), study.pk) in in_queue
