@@ -249,12 +249,12 @@
     if (here && here !== document.body && here !== submitButton && here !== input) {
       return;
     }
-    [node].concat(Array.prototype.slice.call(node.querySelectorAll("[role=alert], [role=status]")))
-      .forEach(function (element) {
-        if (element.getAttribute && /^(alert|status)$/.test(element.getAttribute("role") || "")) {
-          element.removeAttribute("role");
-        }
-      });
+    if (/^(alert|status)$/.test(node.getAttribute("role") || "")) {
+      node.removeAttribute("role");
+    }
+    node.querySelectorAll("[role=alert], [role=status]").forEach(function (element) {
+      element.removeAttribute("role");
+    });
     var target = node.matches("h2, p") ? node : node.querySelector("h2, p") || node;
     target.setAttribute("tabindex", "-1");
     target.focus();
