@@ -271,7 +271,7 @@ def site_calibration_summary(calibration) -> dict | None:
         return percent_text(100 * value, 0) if as_percent else number_format(round(value, 2), decimal_pos=2)
 
     return {
-        "cases": calibration.cases, "fitted": calibration.fitted_at, "site": calibration.site,
+        "cases": calibration.cases, "fitted": engine_text.calibration_date(calibration.fitted_at), "site": calibration.site,
         "by_class": ", ".join(f"{class_name(c)} {n}" for c, n in calibration.cases_by_class.items()),
         "set_percent": round(100 * calibration.set_confidence), "target_percent": round(100 * calibration.target_accuracy),
         "set_coverage": mean("set_coverage"), "set_size": mean("mean_set_size_seen", as_percent=False),

@@ -254,6 +254,15 @@ def _fill(template: str, params: dict) -> str:
     return _DECIMAL_FIELD.sub(r"%(\1)s", template) % params
 
 
+def calibration_date(fitted_at: str) -> str:
+    """A site calibration's fitting date (ISO, as `validate-site --calibration-out` writes it) as
+    the pages write dates; a date that is not ISO is shown as written rather than dropped."""
+    try:
+        return date_format(datetime.date.fromisoformat(fitted_at), "DATE_FORMAT")
+    except ValueError:
+        return fitted_at
+
+
 def translate(code: str | None, params: dict | None, english: str, *, doctor: bool = False) -> str:
     """The sentence for `code` in the active language; `english` if the code is unknown. A
     `doctor` (the uploader is a verified doctor) gets the FOR_DOCTORS wording where there is one."""
@@ -265,11 +274,8 @@ def translate(code: str | None, params: dict | None, english: str, *, doctor: bo
         params["label"] = class_name(params["label"])
     if params.get("supported") == SUPPORTED:  # the decoder's list, in English ("... or DICOM")
         params["supported"] = _("PNG, JPEG, TIFF, BMP or DICOM")
-    if isinstance(params.get("fitted"), str):  # a site calibration's ISO date, as the pages write dates
-        try:
-            params["fitted"] = date_format(datetime.date.fromisoformat(params["fitted"]), "DATE_FORMAT")
-        except ValueError:
-            pass
+    if isinstance(params.get("fitted"), str):
+        params["fitted"] = calibration_date(params["fitted"])
     try:
         if isinstance(template, tuple):  # "This does not look like ...: <why>"
             headline, why = template

@@ -631,6 +631,7 @@ def site_validation_detail(request, pk: int):
         "report": report,
         "set_coverage": site_validation.estimate(report.get("set_coverage")),
         "refused_share": site_validation.estimate(report.get("refused_share")),
+        "calibration_fitted": engine_text.calibration_date(str((report.get("site_calibration") or {}).get("fitted_at", ""))),
         "refusal_code": refusal_check.get("code", ""),
         "refusal_text": site_validation.refusal_text(validation),
         "refusal_budget": site_validation.percent((refusal_check.get("params") or {}).get("budget"), 0),

@@ -300,7 +300,7 @@ def test_a_run_through_the_site_calibration_says_so(admin_client, xray_paths, se
         validation = SiteValidation.objects.get()
         assert validation.report["site_calibration"] == {"cases": 64, "fitted_at": "2026-12-01", "site": ""}
         html = admin_client.get(location).content.decode().replace("&#x27;", "'")
-        assert "read through this site's own calibration (fitted on 64 labelled X-rays, 2026-12-01)" in html
+        assert "read through this site's own calibration (fitted on 64 labelled X-rays, Dec. 1, 2026)" in html
     finally:
         engine._loaded.clear()
 
