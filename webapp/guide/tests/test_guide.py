@@ -117,6 +117,17 @@ def test_each_plot_says_how_to_read_it_in_the_readers_language(client, model_dir
     assert "Across:" not in plots
 
 
+def test_each_plot_link_says_it_opens_the_plot_full_size(client, model_dir):
+    # The picture is the link's only content, so its alt text is the link's name; the caption
+    # under it already gives the title, so the name says what following the link does.
+    html = client.get(reverse("guide:how_it_works")).content.decode()
+    url = reverse("guide:model_plot", args=["roc_test.png"])
+    assert f'<img src="{url}" alt="ROC curves on the test images (one curve per class), full size">' in html
+    client.cookies["django_language"] = "id"
+    html = client.get(reverse("guide:how_it_works")).content.decode()
+    assert f'<img src="{url}" alt="Kurva ROC pada gambar uji (satu kurva per kelas), ukuran penuh">' in html
+
+
 def test_readers_of_another_language_are_told_the_plots_words_are_english(client, model_dir):
     """The PNGs are files of the model folder, drawn at export in English from numbers the card
     does not keep: the page cannot redraw them, so it says so where the reader meets them."""
