@@ -12,9 +12,11 @@ app (`CXR_SITE_CALIBRATION`) then read every X-ray through it:
   site's class mix and a class the model over-calls there, not a distinction it cannot make;
 - the prediction set holds every class not ruled out at the stated level (class-conditional split
   conformal thresholds, as the card's `trust` section carries them);
-- a label is given only above the top probability at which labels were right at the target on
-  the site's calibration cases, and only when the set keeps that class; otherwise (or always, when
-  no threshold reached the target) the reading is "Uncertain: a radiologist should read this".
+- a label is given only above the top probability at which, with 90% confidence, labels are
+  right at the target on X-rays like the site's calibration cases (a lower bound, not the accuracy
+  seen: cxr.evaluation.selective), and only when the set keeps that class; otherwise (or always,
+  when no threshold could promise the target) the reading is "Uncertain: a radiologist should
+  read this".
 
 A calibration belongs to one model: it is refused for another model version or class list.
 numpy only: fitting needs the evaluation side, serving does not.

@@ -156,9 +156,9 @@ def test_record_only_into_a_card_keeps_the_fit_beside_the_readings(committed_oos
 def test_a_fit_that_labels_some_readings_goes_into_the_card_and_the_page(csv_only_oos,
                                                                          bundled_model_copy,
                                                                          tmp_path, capsys):
-    """The installing form, on the committed readings at a target some rule reaches (50%): the
-    card's trust section holds the fit, the served predictor decides by it, the page names the
-    command."""
+    """The installing form, on the committed readings at a target some rule reaches with its
+    bound (30%: out of source the model is right a third of the time): the card's trust section
+    holds the fit, the served predictor decides by it, the page names the command."""
     pytest.importorskip("crepes")
     pytest.importorskip("matplotlib")
     from cxr.inference import Predictor
@@ -166,13 +166,13 @@ def test_a_fit_that_labels_some_readings_goes_into_the_card_and_the_page(csv_onl
 
     model_dir = bundled_model_copy
     page = tmp_path / "docs" / "trust.md"
-    assert main(["trust", str(csv_only_oos), "--target", "0.5", "--model-dir", str(model_dir),
+    assert main(["trust", str(csv_only_oos), "--target", "0.3", "--model-dir", str(model_dir),
                  "--report", str(page), "--n-boot", "10"]) == 0
     out = capsys.readouterr().out
     assert f"installed in {model_dir}'s model card (its trust section: readings change)" in out
     assert "note: the temperature is at the end of its search range" in out  # 20: confidence says little
     fitted = json.loads((csv_only_oos / "trust.json").read_text())
-    assert 0 < fitted["threshold"] < 1 and len(fitted["set_thresholds"]) == 3
+    assert 0 <= fitted["threshold"] < 1 and len(fitted["set_thresholds"]) == 3  # labels some
     card = ModelCard.load(model_dir)
     assert card.trust.to_dict() == fitted and card.plots["risk_coverage"] == "risk_coverage.png"
     codes = [n["code"] for n in card.limitation_notices]
@@ -180,5 +180,5 @@ def test_a_fit_that_labels_some_readings_goes_into_the_card_and_the_page(csv_onl
     predictor = Predictor.load(model_dir)
     assert predictor.trust is not None and predictor.temperature == pytest.approx(fitted["temperature"])
     text = page.read_text()
-    assert f"--target 0.5 --confidence 0.9 --model-dir {model_dir} --n-boot 10 --report {page}" in text
+    assert f"--target 0.3 --confidence 0.9 --model-dir {model_dir} --n-boot 10 --report {page}" in text
     assert "The fold models were trained with the served model's recipe." in text

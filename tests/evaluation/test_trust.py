@@ -13,11 +13,11 @@ CLASSES = ["covid", "pneumonia", "normal"]
 
 
 def _readings(seed: int = 0) -> pd.DataFrame:
-    """Four source groups of decreasing skill; far-from-training images (high ratio) are the
+    """Four source groups of different skill (c the weakest); far-from-training images (high ratio) are the
     ones the model gets wrong, as the familiarity score should find."""
     rng = np.random.default_rng(seed)
     parts = []
-    for group, skill, n in (("a", 4.0, 400), ("b", 2.5, 300), ("c", 1.0, 300), ("d", 3.0, 500)):
+    for group, skill, n in (("a", 4.5, 400), ("b", 3.0, 300), ("c", 1.0, 300), ("d", 4.0, 500)):
         y = rng.integers(0, 3, n)
         logits = rng.normal(size=(n, 3))
         right = rng.uniform(size=n) < 0.5 + skill / 10
@@ -31,7 +31,8 @@ def _readings(seed: int = 0) -> pd.DataFrame:
 def test_labelled_readings_reach_the_target_where_the_model_can_read():
     table = _readings()
     measured = trust.measure(table, CLASSES, "max_probability", 0.9, 0.9, n_boot=20)
-    strong = measured["by_group"]["a"]
+    # d is read with the threshold the other groups set: a, strong as well, lets it promise 0.9.
+    strong = measured["by_group"]["d"]
     assert strong["labelled_accuracy"]["value"] >= 0.85 and strong["coverage"]["value"] > 0.1
     # The weak group abstains far more: the honest answer for a source it cannot read.
     assert measured["by_group"]["c"]["coverage"]["value"] < strong["coverage"]["value"]
