@@ -42,20 +42,20 @@ ENGLISH: dict[str, str] = {
     "uncertain": "Uncertain: the highest probability ({percent:.1f}%, {label}) is below "
     "{threshold_percent}%, so no label is given.",
     "uncertain_measured": "Uncertain: a radiologist should read this. The model leans to {label} "
-    "({percent:.1f}%), but on X-rays from hospitals it never saw, readings this unsure were right less "
-    "than {target_percent}% of the time, so no label is given.",
+    "({percent:.1f}%), but on X-rays from hospitals it never saw, readings this unsure could not be "
+    "shown to be right at least {target_percent}% of the time, so no label is given.",
     "refused_all_labels": "Uncertain: a radiologist should read this. On X-rays from hospitals it "
-    "never saw, no confidence level made this model's readings right at least {target_percent}% of "
-    "the time, so it gives no label at all.",
+    "never saw, no confidence level could be shown to make this model's readings right at least "
+    "{target_percent}% of the time, so it gives no label at all.",
     "uncertain_site": "Uncertain: a radiologist should read this. The model leans to {label} "
-    "({percent:.1f}%), but on this site's own labelled X-rays, readings this unsure were right less "
-    "than {target_percent}% of the time, so no label is given.",
+    "({percent:.1f}%), but on this site's own labelled X-rays, readings this unsure could not be "
+    "shown to be right at least {target_percent}% of the time, so no label is given.",
     "uncertain_site_set": "Uncertain: a radiologist should read this. The model leans to {label} "
     "({percent:.1f}%), but calibrated on this site's own labelled X-rays, its prediction set does "
     "not keep that class, so no label is given.",
     "site_labels_nothing": "Uncertain: a radiologist should read this. On this site's own {cases} "
-    "labelled X-rays, no confidence level made this model's readings right at least "
-    "{target_percent}% of the time, so it gives no label at all.",
+    "labelled X-rays, no confidence level could be shown to make this model's readings right at "
+    "least {target_percent}% of the time, so it gives no label at all.",
     # Warnings: the picture was read, with a caveat.
     "extra_frames": "The file holds {frames} pictures; only the first was read.",
     "exif_unreadable": "The EXIF orientation could not be read; the picture is shown as stored.",

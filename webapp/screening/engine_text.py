@@ -59,23 +59,24 @@ TRANSLATIONS = {
                    "%(threshold_percent)s%%, so no label is given."),
     "uncertain_measured": _("Uncertain: a radiologist should read this. The model leans to "
                             "%(label)s (%(percent).1f%%), but on X-rays from hospitals it never saw, "
-                            "readings this unsure were right less than %(target_percent)s%% of the "
-                            "time, so no label is given."),
+                            "readings this unsure could not be shown to be right at least "
+                            "%(target_percent)s%% of the time, so no label is given."),
     "refused_all_labels": _("Uncertain: a radiologist should read this. On X-rays from hospitals it "
-                            "never saw, no confidence level made this model's readings right at "
-                            "least %(target_percent)s%% of the time, so it gives no label at all."),
+                            "never saw, no confidence level could be shown to make this model's "
+                            "readings right at least %(target_percent)s%% of the time, so it gives "
+                            "no label at all."),
     "uncertain_site": _("Uncertain: a radiologist should read this. The model leans to %(label)s "
                         "(%(percent).1f%%), but on this site's own labelled X-rays, readings this "
-                        "unsure were right less than %(target_percent)s%% of the time, so no label "
-                        "is given."),
+                        "unsure could not be shown to be right at least %(target_percent)s%% of the "
+                        "time, so no label is given."),
     "uncertain_site_set": _("Uncertain: a radiologist should read this. The model leans to "
                             "%(label)s (%(percent).1f%%), but calibrated on this site's own labelled "
                             "X-rays, its prediction set does not keep that class, so no label is "
                             "given."),
     "site_labels_nothing": _("Uncertain: a radiologist should read this. On this site's own "
-                             "%(cases)s labelled X-rays, no confidence level made this model's "
-                             "readings right at least %(target_percent)s%% of the time, so it "
-                             "gives no label at all."),
+                             "%(cases)s labelled X-rays, no confidence level could be shown to "
+                             "make this model's readings right at least %(target_percent)s%% of the "
+                             "time, so it gives no label at all."),
     "site_calibrated": _("Calibrated at this site on %(cases)s labelled X-rays (%(fitted)s): on "
                          "held-out halves of them, its labels were right %(labelled_percent).0f%% "
                          "of the time."),

@@ -283,7 +283,7 @@ def test_an_uncertain_reading_says_a_radiologist_should_read_it(patient_client, 
     # The reason quotes the top probability as the bars show it (one decimal), never rounded up to 100%.
     top_bar = outcomes.probability_rows(reading)[0]["percent_text"]
     assert f"({top_bar})" in reason
-    assert "from hospitals it never saw, readings this unsure were right less than 90% of the time" in reason
+    assert "from hospitals it never saw, readings this unsure could not be shown to be right at least 90% of the time" in reason
     # The headline, not repeated by the reason (the page's title names it too; the heat map's
     # text alternative names the class it shows).
     assert re.sub(r'alt="[^"]*"', "", html.split("<main", 1)[1]).count(UNCERTAIN_EN) == 1
