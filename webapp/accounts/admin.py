@@ -135,6 +135,21 @@ class UserAdmin(DjangoUserAdmin):
             return False
         return actor.is_superuser or not (user.is_staff or user.is_superuser)
 
+    # Administrator rights (staff, superuser, groups, permissions) are given by a superuser only,
+    # and only a superuser changes an administrator's account or password (as only one deletes
+    # it): with "change user" alone, a staff member could otherwise make themselves a superuser,
+    # or take over one by setting its password.
+    RIGHTS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if request.user.is_superuser else (*fields, *self.RIGHTS)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        administrator = obj is not None and (obj.is_staff or obj.is_superuser) and obj.pk != request.user.pk
+        return allowed and (request.user.is_superuser or not administrator)
+
     def has_delete_permission(self, request, obj=None):
         # Hides the change page's Delete link, and refuses whatever gets past the two below.
         allowed = super().has_delete_permission(request, obj)
@@ -187,7 +202,8 @@ class UserAdmin(DjangoUserAdmin):
             return user.get_role_display()
         return _("Doctor: verified") if user.doctor_verified_at else _("Doctor: pending")
 
-    @admin.action(description=_("Approve the selected doctors (verify their licence)"))
+    # Approving and withdrawing change accounts: not for a staff member who may only view them.
+    @admin.action(description=_("Approve the selected doctors (verify their licence)"), permissions=["change"])
     def approve_doctors(self, request, queryset):
         # Count the selection before approving: with the list filtered by "pending", the queryset
         # re-evaluated afterwards no longer holds the doctors just approved (skipped went negative).
@@ -223,7 +239,7 @@ class UserAdmin(DjangoUserAdmin):
                 len(unlicensed)) % {"count": len(unlicensed), "accounts": ", ".join(unlicensed)},
                 messages.WARNING)
 
-    @admin.action(description=_("Withdraw the verification of the selected doctors"))
+    @admin.action(description=_("Withdraw the verification of the selected doctors"), permissions=["change"])
     def withdraw_doctor_verification(self, request, queryset):
         verified = list(queryset.filter(role=Role.DOCTOR, doctor_verified_at__isnull=False))
         with transaction.atomic():
