@@ -151,6 +151,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs):
         self.email = normalise_email(self.email)
+        # A new password (set_password keeps the raw one until the save) ends the account's API
+        # keys, whoever sets it: the owner, a reset, an administrator, `changepassword`. Its
+        # other sessions end by Django's session hash; a key made in a borrowed browser, or by
+        # whoever stole the account, must not outlive it by up to 365 days.
+        new_password = self.pk is not None and self._password is not None
+        self._save_moving_logins(*args, **kwargs)
+        if new_password:
+            self.api_tokens.all().delete()
+
+    def _save_moving_logins(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
         if self.pk is None or (update_fields is not None and "email" not in update_fields):
             super().save(*args, **kwargs)

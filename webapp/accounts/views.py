@@ -56,27 +56,14 @@ class EmailLoginView(LoginView):
         return self.render_to_response(self.get_context_data(**context))
 
 
-def revoke_api_keys(user) -> int:
-    """Revoke every API key of `user`; how many there were. A new password signs out the
-    account's other sessions (Django's session hash): its API keys must stop too, or a key made
-    in a borrowed, signed-in browser outlives the owner's new password by up to 365 days."""
-    from webapp.screening.api_models import ApiToken
-
-    keys = ApiToken.objects.filter(user=user)
-    count = keys.count()
-    keys.delete()
-    return count
-
-
 class ResetPasswordConfirmView(PasswordResetConfirmView):
     """Django's set-a-new-password step; once the new password is saved, the account's lockout
     is lifted: the reset proved the person owns the mailbox, and the page then says "log in".
-    Its API keys are revoked, as its sessions are."""
+    Its API keys are revoked with the new password (User.save), as its sessions are."""
 
     def form_valid(self, form):
         response = super().form_valid(form)
         lockout.clear_lockout(form.user)
-        revoke_api_keys(form.user)
         return response
 
 
@@ -199,18 +186,12 @@ def delete_account(request):
 
 class LimitedPasswordChangeView(PasswordChangeView):
     """Django's password change with the old password's wrong guesses counted against the login
-    lock (forms.LimitedPasswordChangeForm); the account's API keys are revoked."""
+    lock (forms.LimitedPasswordChangeForm); the account's API keys are revoked (User.save)."""
 
     form_class = LimitedPasswordChangeForm
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "request": self.request}
-
-    def form_valid(self, form):
-        # The other sessions end with the old password; so do the API keys (revoke_api_keys).
-        response = super().form_valid(form)
-        revoke_api_keys(form.user)
-        return response
 
 
 class TimedPasswordResetView(PasswordResetView):

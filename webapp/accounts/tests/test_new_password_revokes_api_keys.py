@@ -39,3 +39,32 @@ def test_a_password_change_revokes_the_api_keys(patient, user_password, alice):
     with translation.override("en"):
         done = re.sub(r"\s+", " ", client.get(reverse("password_change_done")).content.decode())
     assert "your API keys were revoked" in done and reverse("screening:api_token") in done
+
+
+def test_a_password_an_administrator_sets_revokes_the_api_keys(patient, superuser_client):
+    # The usual answer to a stolen account is an administrator setting a new password: the
+    # thief's key must stop with it, as it does when the owner changes or resets it.
+    _token, key = ApiToken.issue(patient, "the thief's")
+    response = superuser_client.post(f"/admin/accounts/user/{patient.pk}/password/", {
+        "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"})
+    assert response.status_code == 302
+    assert ApiToken.authenticate(key)[0] == TokenState.UNKNOWN
+
+
+def test_a_password_set_on_the_command_line_revokes_the_api_keys(patient):
+    from django.core.management import call_command
+
+    _token, key = ApiToken.issue(patient, "script")
+    import io
+    from unittest import mock
+
+    with mock.patch("getpass.getpass", side_effect=[NEW_PASSWORD, NEW_PASSWORD]):
+        call_command("changepassword", patient.email, stdout=io.StringIO())
+    assert ApiToken.authenticate(key)[0] == TokenState.UNKNOWN
+
+
+def test_saving_an_account_without_a_new_password_keeps_the_api_keys(patient):
+    _token, key = ApiToken.issue(patient, "script")
+    patient.full_name = "A New Name"
+    patient.save()
+    assert ApiToken.authenticate(key)[0] == TokenState.VALID

@@ -1,4 +1,4 @@
-"""A new password revokes every API key of the account (accounts.views.revoke_api_keys), but
+"""A new password revokes every API key of the account (accounts.models.User.save), but
 nothing said so: the password change form now warns before it is sent, and the API key page and
 docs/api.md say it, in English and Indonesian."""
 from __future__ import annotations
