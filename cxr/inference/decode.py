@@ -213,6 +213,39 @@ def _decode_pillow(data: bytes, fmt: str, max_pixels: int) -> DecodedImage:
     return DecodedImage(gray, fmt, warnings, *_colour_measures(rgb), camera=camera)
 
 
+# Bytes a sample of each Pillow mode takes once decoded (the modes not listed take one).
+_MODE_SAMPLE_BYTES = {"I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2, "I;16S": 2, "I": 4, "F": 4, "I;32": 4}
+
+
+def decoded_bytes(head: bytes) -> int | None:
+    """How many bytes the pixels of the image whose file starts with `head` take once decoded, as
+    its header declares them (the first frame of a DICOM); None where the header cannot tell.
+
+    A file's size says little about it: a 190 KB PNG can declare 7,000 x 7,000 RGBA pixels, 200
+    MB decoded and about 700 MB while it is turned grey. A server deciding what to read one at a
+    time asks this first. Reads headers only; the first megabyte of a file is plenty."""
+    try:
+        fmt = sniff_format(head)
+    except ImageError:
+        return None
+    try:
+        if fmt == "dicom":
+            import pydicom
+
+            with warnings_module.catch_warnings():
+                warnings_module.simplefilter("ignore", UserWarning)
+                ds = pydicom.dcmread(io.BytesIO(head), force=head[128:132] != b"DICM", stop_before_pixels=True)
+            return (int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel", 1))
+                    * ((int(ds.get("BitsAllocated", 8)) + 7) // 8))
+        img = Image.open(io.BytesIO(head), formats=[_PILLOW_FORMATS[fmt]])
+        return img.width * img.height * len(img.getbands()) * _MODE_SAMPLE_BYTES.get(img.mode, 1)
+    except Image.DecompressionBombError:
+        size = _declared_size(head, fmt)
+        return None if size is None else size[0] * size[1]
+    except Exception:  # noqa: BLE001 - a header it cannot read: the decoder will say why
+        return None
+
+
 def _declared_size(data: bytes, fmt: str) -> tuple[int, int] | None:
     """The (width, height) a Pillow format's header declares, read by the format's own opener,
     which decodes no pixels and, unlike Image.open, does not refuse a huge size; None where the
@@ -296,9 +329,11 @@ def _pillow_to_gray(img: Image.Image, warnings: list[Notice]) -> tuple[np.ndarra
     elif mode not in ("RGB", "RGBA", "RGBa"):
         img = img.convert("RGB")  # CMYK, YCbCr, LAB, HSV, ...
     if img.mode in ("RGBA", "RGBa"):
-        # Transparent parts are shown over black, the background of a radiograph.
+        # Transparent parts are shown over black, the background of a radiograph. One RGBA copy
+        # at most: each is 4 bytes a pixel (200 MB at 50 megapixels).
+        rgba = img if img.mode == "RGBA" else img.convert("RGBA")
         background = Image.new("RGB", img.size, (0, 0, 0))
-        background.paste(img.convert("RGBA"), mask=img.convert("RGBA").getchannel("A"))
+        background.paste(rgba, mask=rgba.getchannel("A"))
         img = background
     return np.asarray(img.convert("L")), np.asarray(img)
 

@@ -244,3 +244,24 @@ def test_a_jpeg_compressed_harder_than_the_training_images_says_so(xray, xray_pa
     assert training_jpegs
     for path in training_jpegs:
         assert "jpeg_strongly_compressed" not in [w.code for w in decode_image(path).warnings]
+
+
+def test_decoded_bytes_are_read_from_the_header_alone():
+    """What a server asks before deciding to read a file one at a time: the declared pixels'
+    bytes, from the first megabyte, whatever the file's own size."""
+    from cxr.inference.decode import decoded_bytes
+    from tests.support.hostile_corpus import dicom_bytes
+
+    def png(mode: str, size: tuple[int, int]) -> bytes:
+        buffer = io.BytesIO()
+        Image.new(mode, size).save(buffer, "PNG", optimize=True)
+        return buffer.getvalue()
+
+    rgba = png("RGBA", (7000, 5000))
+    assert len(rgba) < 200_000 and decoded_bytes(rgba[:1 << 20]) == 7000 * 5000 * 4
+    assert decoded_bytes(png("L", (300, 200))) == 300 * 200
+    assert decoded_bytes(png("I;16", (300, 200))) == 300 * 200 * 2
+    twelve_bit = dicom_bytes(np.zeros((40, 30), np.uint16), BitsAllocated=16, BitsStored=12)
+    assert decoded_bytes(twelve_bit[:1 << 20]) == 40 * 30 * 2
+    assert decoded_bytes(b"not an image at all") is None
+    assert decoded_bytes(rgba[:20]) is None  # cut before its size

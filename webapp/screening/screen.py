@@ -191,10 +191,23 @@ def screen_upload(owner, uploaded_file) -> Reading:
     except ModelUnavailable as exc:
         raise model_unavailable(exc) from exc
 
-    # Uploads over LARGE_UPLOAD_BYTES are read one at a time in each process (see there).
-    one_at_a_time = _large_uploads if uploaded_file.size > LARGE_UPLOAD_BYTES else contextlib.nullcontext()
+    # Large uploads are read one at a time in each process (see LARGE_UPLOAD_BYTES).
+    one_at_a_time = _large_uploads if heavy_to_read(uploaded_file) else contextlib.nullcontext()
     with one_at_a_time:
         return _predict_and_store(owner, uploaded_file, predictor)
+
+
+def heavy_to_read(uploaded_file) -> bool:
+    """Whether reading `uploaded_file` takes much memory: a large file, or a small one whose
+    header declares many decoded bytes (a 190 KB PNG of 7,000 x 7,000 RGBA pixels takes 700 MB
+    while it is turned grey; four of them at once in one worker's threads, 2.8 GB)."""
+    from cxr.inference.decode import decoded_bytes
+
+    if uploaded_file.size > LARGE_UPLOAD_BYTES:
+        return True
+    head = uploaded_file.read(1 << 20)
+    uploaded_file.seek(0)
+    return (decoded_bytes(head) or 0) > LARGE_DECODED_BYTES
 
 
 # Reading a 64 MiB DICOM takes about 130 MB on top of the worker (the upload, the 8-bit image,
@@ -203,6 +216,9 @@ def screen_upload(owner, uploaded_file) -> Reading:
 # per worker with 8 users sending such DICOMs, docs/performance.md). One at a time costs little
 # throughput: each worker runs on one core. 8-bit PNGs of 2,000 px (1-2 MiB) are not held up.
 LARGE_UPLOAD_BYTES = 4 * 1024 * 1024
+# A file that decodes to more than this is read one at a time as well, however small: a 12
+# megapixel phone photo in colour (36 MB) is not, a 7,000 px RGBA PNG (196 MB) is.
+LARGE_DECODED_BYTES = 64 * 1024 * 1024
 _large_uploads = threading.Lock()
 
 

@@ -87,3 +87,23 @@ def test_large_uploads_are_read_one_at_a_time_and_small_ones_are_not_held(screen
 
     assert at_once(5000) == 1
     assert at_once(500) == 3
+
+
+def test_a_small_file_that_decodes_large_is_read_one_at_a_time(screening_settings, monkeypatch, tmp_path):
+    """A 190 KB PNG declaring 7,000 x 7,000 RGBA pixels took 700 MB while it was turned grey, and
+    went past the lock for being small: several at once took gigabytes (the security audit)."""
+    from PIL import Image
+
+    held = []
+    monkeypatch.setattr(screen, "_predict_and_store",
+                        lambda owner, uploaded_file, predictor: held.append(screen._large_uploads.locked()))
+
+    def small_file(mode: str, size: int) -> SimpleUploadedFile:
+        path = tmp_path / f"{mode}-{size}.png"
+        Image.new(mode, (size, size)).save(path, optimize=True)
+        assert path.stat().st_size < screen.LARGE_UPLOAD_BYTES
+        return SimpleUploadedFile(path.name, path.read_bytes())
+
+    screen.screen_upload(None, small_file("RGBA", 7000))
+    screen.screen_upload(None, small_file("L", 2000))
+    assert held == [True, False]
