@@ -230,6 +230,8 @@ def decoded_bytes(head: bytes) -> int | None:
         return None
     try:
         if fmt == "dicom":
+            if _DEFLATED_SYNTAX in head[:2048]:
+                return None  # reading its header inflates the data set: the decoder caps that
             import pydicom
 
             with warnings_module.catch_warnings():
