@@ -187,8 +187,10 @@ def model_dir(settings) -> Path:
 
 @pytest.fixture
 def media_root(settings, tmp_path) -> Path:
-    """A private media root of this test's own, so stored files can be counted."""
+    """A private media root of this test's own, so stored files can be counted (made, as a
+    deployment's is: a save never makes it, storage.StorageMissing)."""
     root = tmp_path / "private"
+    root.mkdir(mode=0o700)
     settings.PRIVATE_MEDIA_ROOT = root
     return root
 
@@ -434,6 +436,7 @@ def stub_model_dir(tmp_path_factory, xray_paths):
 def screening_settings(settings, tmp_path, stub_model_dir):
     """Private media in a fresh temp folder and the stub model as the served model."""
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.PRIVATE_MEDIA_ROOT.mkdir(mode=0o700, exist_ok=True)
     settings.CXR_MODEL_DIR = str(stub_model_dir)  # loaded once, then shared like in production
     return settings
 

@@ -45,7 +45,7 @@ from django.utils.translation import gettext, gettext_noop
 from . import engine_text, storage
 from .batch_models import BatchItem, UploadBatch
 from .forms import is_doctor
-from .screen import UploadRefused, not_a_cxr_advice
+from .screen import UploadRefused, not_a_cxr_advice, storage_missing
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,10 @@ def create_batch(owner, files, references=None, *, idempotency_key: str = "") ->
             return earlier, True
     references = list(references or [""] * len(files))
     folder = pending_root() / uuid.uuid4().hex
-    storage.make_private_folder(folder)  # owner-only, as the readings' files (storage.py)
+    try:
+        storage.make_private_folder(folder)  # owner-only, as the readings' files (storage.py)
+    except storage.StorageMissing:
+        raise storage_missing() from None
     try:
         for index, uploaded in enumerate(files):
             uploaded.seek(0)

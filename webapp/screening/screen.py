@@ -7,6 +7,7 @@ Images the model refuses as "not a chest X-ray" are not stored at all.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +23,8 @@ from .engine import ModelUnavailable, get_predictor
 from .forms import is_doctor  # refusals tell a verified doctor to export from the imaging system
 from .models import Reading
 from .taken_on import taken_on
+
+log = logging.getLogger(__name__)
 
 # Every format cxr.inference.decode reads (a hint to the file picker; the server sniffs bytes).
 ACCEPT_ATTRIBUTE = (".png,.jpg,.jpeg,.tif,.tiff,.bmp,.dcm,.dicom,image/png,image/jpeg,image/tiff,image/bmp,"
@@ -114,6 +117,21 @@ def model_unavailable(unavailable: ModelUnavailable | None = None) -> UploadRefu
         title=_("No model is installed"),
         message=_("This server has no screening model installed, so it cannot read X-rays yet. "
                   "Ask the administrator to install one."),
+    )
+
+
+def storage_missing() -> UploadRefused:
+    """The private media folder is not there (storage.StorageMissing): nothing can be kept."""
+    log.error("An upload was refused: the private media root %s is missing (not mounted?)", storage.media_root())
+    return UploadRefused(
+        code="storage_unavailable",
+        status=503,
+        title=_("X-rays cannot be stored right now"),
+        message=_("This server cannot store X-rays right now, so nothing was read or kept. Try again "
+                  "later; if it goes on, tell the administrator."),
+        advice=(_("Administrators: the private media folder (PRIVATE_MEDIA_ROOT) is not there; "
+                  "/healthz says “storage”: “missing”. Mount it: uploads are refused "
+                  "until it is back."),),
     )
 
 
@@ -249,4 +267,7 @@ def _store(owner, uploaded_file, prediction, taken: date | None = None) -> Readi
             advice=not_a_cxr_advice(doctor),
             notice=_stored_notice(prediction.reason),
         )
-    return storage.create_reading(owner, prediction, taken)
+    try:
+        return storage.create_reading(owner, prediction, taken)
+    except storage.StorageMissing:
+        raise storage_missing() from None

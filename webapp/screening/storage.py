@@ -59,10 +59,21 @@ def reading_folder(owner_id: int, storage_key: uuid.UUID | str) -> Path:
     return media_root() / str(owner_id) / str(storage_key)
 
 
+class StorageMissing(OSError):
+    """PRIVATE_MEDIA_ROOT is not there: a share that is not mounted, most likely. It is never
+    made here: made on the local disk, it would take the X-rays that belong on the share (and
+    /healthz would say "ok" again), and once the share was back their readings would have no
+    files, for cleanup_orphans to delete. settings.py makes the development default."""
+
+
 def make_private_folder(path: Path, exist_ok: bool = False) -> None:
-    """Make the folder `path` (mode 0700), and any missing folder above it the same way (the
-    media root too, when it is missing). Like Path.mkdir(parents=True), whose parents get the
-    umask's mode (0755: readable by every local user) rather than `mode`."""
+    """Make the folder `path` (mode 0700), and any missing folder above it the same way, up to
+    the media root, which must be there (StorageMissing). Like Path.mkdir(parents=True), whose
+    parents get the umask's mode (0755: readable by every local user) rather than `mode`."""
+    if path == media_root():
+        if exist_ok and path.is_dir():
+            return
+        raise StorageMissing(f"the private media root {path} is missing (not mounted?)")
     if not path.parent.is_dir():
         make_private_folder(path.parent, exist_ok=True)
     try:

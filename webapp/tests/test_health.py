@@ -20,7 +20,6 @@ ALL_OK = {"status": "ok", "checks": {"database": "ok", "model": "ok", "storage":
 
 @pytest.fixture
 def storage_root(media_root) -> Path:
-    media_root.mkdir()
     return media_root
 
 
@@ -97,7 +96,8 @@ def test_a_site_calibration_for_another_model_is_503(model_dir, settings, tmp_pa
 
 
 def test_missing_media_root_is_503(model_dir, media_root):
-    response = get_health()  # the fixture's folder was never made: storage not mounted
+    media_root.rmdir()  # storage not mounted
+    response = get_health()
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "model": "ok", "storage": "missing",
                                          "queue": "ok"}

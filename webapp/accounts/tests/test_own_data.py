@@ -78,6 +78,7 @@ def test_the_download_holds_sign_ins_api_keys_and_waiting_uploads(patient, docto
     from webapp.screening.api_models import ApiToken
 
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.PRIVATE_MEDIA_ROOT.mkdir(mode=0o700, exist_ok=True)
     own_client, stranger = Client(), Client()
     stranger.post(reverse("login"), {"username": patient.email, "password": "wrong-guess"},
                   REMOTE_ADDR="10.0.0.9", HTTP_USER_AGENT="a stranger's laptop")  # a failed sign-in

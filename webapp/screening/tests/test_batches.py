@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 def data_dir(settings, tmp_path):
     settings.DATA_DIR = tmp_path / "data"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"  # where the waiting files are kept
+    settings.PRIVATE_MEDIA_ROOT.mkdir(mode=0o700, exist_ok=True)
     return settings.DATA_DIR
 
 

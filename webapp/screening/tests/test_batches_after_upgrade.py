@@ -32,6 +32,7 @@ def data_dir(settings, tmp_path):
     settings.DATA_DIR = tmp_path / "data"
     settings.DATA_DIR.mkdir()
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.PRIVATE_MEDIA_ROOT.mkdir(mode=0o700, exist_ok=True)
     return settings.DATA_DIR
 
 

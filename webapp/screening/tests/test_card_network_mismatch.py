@@ -40,7 +40,6 @@ def test_strict_model_status_fails_and_says_why(two_class_card, capsys):
 
 def test_health_is_503_and_uploads_say_the_model_is_unavailable_not_500(two_class_card, media_root, patient,
                                                                        patient_client, xray_paths):
-    media_root.mkdir()
     health = Client().get("/healthz")
     assert health.status_code == 503 and health.json()["checks"]["model"] == "load_failed"
     path = xray_paths["covid"][0]

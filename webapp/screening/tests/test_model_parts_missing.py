@@ -41,7 +41,6 @@ def test_strict_model_status_fails_and_names_the_missing_file(model_dir, setting
 def test_health_is_503_and_uploads_are_refused_without_the_lung_field(model_dir, settings, tmp_path, media_root,
                                                                       patient, patient_client, xray_paths):
     settings.CXR_MODEL_DIR = str(copy_without(model_dir, tmp_path / "model", "lung_field.onnx"))
-    media_root.mkdir()
     health = Client().get("/healthz")
     assert health.status_code == 503 and health.json()["checks"]["model"] == "load_failed"
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError
+from django.urls import reverse
 
 from webapp.screening import engine, storage
-from webapp.screening.models import Reading
+from webapp.screening.models import Reading, UploadBatch
 from webapp.tests.support.screening_helpers import (
     prediction_for,
     store_reading,
@@ -223,3 +224,24 @@ def test_a_damaged_model_file_leaves_the_site_up_without_a_model(model_dir, sett
         assert client.get("/").status_code == 200
     finally:
         engine._loaded.clear()
+
+
+def test_an_upload_with_the_storage_not_there_is_refused_and_makes_no_folder(patient_client, model_dir, media_root,
+                                                                           xray_paths, settings):
+    """With the share unmounted, the first upload made PRIVATE_MEDIA_ROOT again on the local disk
+    and stored its X-ray there: /healthz turned "ok" again, and once the share was back the
+    reading had no files, for cleanup_orphans to delete (the operator audit). The root is never
+    made by a save: the upload is refused (503) and nothing is kept."""
+    settings.PRIVATE_MEDIA_ROOT = media_root.parent / "not-mounted"
+    with open(xray_paths["normal"][0], "rb") as image:
+        response = patient_client.post(reverse("screening:upload"), {"image": image})
+    assert response.status_code == 503
+    assert "cannot store X-rays" in response.content.decode()
+    assert not (media_root.parent / "not-mounted").exists()
+    assert Reading.objects.count() == 0
+    # Several files wait in the storage for the queue: refused the same way.
+    with open(xray_paths["normal"][0], "rb") as first, open(xray_paths["covid"][0], "rb") as second:
+        response = patient_client.post(reverse("screening:upload"), {"image": [first, second]})
+    assert response.status_code == 503 and "cannot store X-rays" in response.content.decode()
+    assert not (media_root.parent / "not-mounted").exists()
+    assert UploadBatch.objects.count() == 0
