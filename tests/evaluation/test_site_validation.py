@@ -67,7 +67,7 @@ def test_cases_needed_are_the_fewest_for_the_wilson_interval_shown(p, half_width
     n = cases_for_half_width(p, half_width)
 
     def half(cases):
-        low, high = wilson_interval(p * cases, cases, z=1.959964)
+        low, high = wilson_interval(p * cases, cases)
         return (high - low) / 2
 
     assert half(n) <= half_width + 1e-12 < half(n - 1)
