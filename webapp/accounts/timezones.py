@@ -1,7 +1,7 @@
 """Times in the reader's own time zone.
 
 The browser says which zone it is in (Intl.DateTimeFormat().resolvedOptions().timeZone, sent by
-webapp/static/js/timezone.js as the `tz` cookie). `TimeZoneMiddleware` activates, per request:
+webapp/static/js/accounts.js as the `tz` cookie). `TimeZoneMiddleware` activates, per request:
 
 1. the zone kept in the signed-in person's profile (they may change it there);
 2. else the browser's zone, which is then kept in the profile (the first page after registering

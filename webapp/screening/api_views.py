@@ -225,13 +225,6 @@ def _uploaded_files(request, field: str) -> list:
         raise ApiProblem(413, "too_large", "The request body is too large.") from None
 
 
-def _refusal_problem(request, refusal: UploadRefused) -> dict:
-    from .api_problems import problem_body
-
-    return problem_body(refusal.status, refusal.code, refusal.message,
-                        advice=list(refusal.advice) or None)
-
-
 def _created(request, response, reading, replayed: bool) -> dict:
     private_headers(response)
     response["Location"] = request.build_absolute_uri(reverse("api:reading", args=[reading.pk]))

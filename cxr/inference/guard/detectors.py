@@ -9,9 +9,10 @@
    covariance is dominated by the largest source, so the X-rays of small sources (children,
    other hospitals) sit farther out and, unscaled, were refused far more often. (Measured on the
    patient split: paediatric test X-rays refused 25% -> 15%, non-X-ray pictures 95.9% -> 97.1%.)
-   The threshold is a high percentile of the scaled distances of validation X-rays, so about
-   that share of real X-rays is refused (the false-refusal rate); the model card reports the
-   measured rates on test X-rays, per source, and on a set of non-X-ray images.
+   Used alone, its threshold is a high percentile of the scaled distances of validation X-rays,
+   so about that share of real X-rays is refused; combined with the check below (3, as served)
+   it only scales this score. The model card reports the measured refusal rates on test X-rays,
+   per source, and on a set of non-X-ray images.
 3. A second measured check on the same features: the cosine distance to the k-th nearest training
    X-ray (Sun et al., 2022). Mahalanobis sees only how far an image is from a few centres along
    the directions X-rays vary in; grey photos, retina and cell pictures and smooth gradients can
