@@ -24,6 +24,9 @@ BASE_DIR = Path(__file__).resolve().parent
 REPO_DIR = BASE_DIR.parent
 
 ENV = os.environ.get("DJANGO_ENV", "development")
+if ENV not in ("development", "production"):
+    # "Production" or "prod" must not start a development server with production data.
+    raise ImproperlyConfigured(f"DJANGO_ENV={ENV!r} is neither development nor production")
 PRODUCTION = ENV == "production"
 
 
@@ -33,6 +36,18 @@ def _env_list(name: str) -> list[str]:
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _env_int(name: str, default: int) -> int:
+    """A whole-number variable; unset or empty: `default`. Anything else stops the start-up
+    naming the variable (int() alone says only "invalid literal")."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={os.environ[name]!r} is not a whole number") from None
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -187,7 +202,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_max_age=_env_int("DB_CONN_MAX_AGE", 60),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -216,7 +231,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "landing"
 
 # Brute-force protection: lock an account+IP after AXES_FAILURE_LIMIT failed logins.
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_FAILURE_LIMIT = _env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -228,7 +243,7 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_CALLABLE = "webapp.accounts.lockout.username_for_axes"
 # Behind a reverse proxy the visitor's address is in X-Forwarded-For: TRUSTED_PROXY_COUNT says
 # how many proxies of ours append to it (0: none, use REMOTE_ADDR). See webapp/audit/network.py.
-TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "webapp.audit.network.client_ip"
 
 LANGUAGE_CODE = "en"
@@ -262,14 +277,14 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # Upload limits (the screening app enforces its own, clearer limit on top of these).
 # 64 MiB: a flat-panel detector's uncompressed DICOM is 20-40 MB (cxr.inference.decode.MAX_BYTES).
-MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", str(64 * 1024 * 1024)))
+MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", 64 * 1024 * 1024)
 # All images of one site-validation run together (staff only; read in the request, never stored).
 # "Download my data" archives made at once on one machine (webapp/accounts/export_slots.py):
 # each holds a server thread and a CPU until it is sent.
-EXPORTS_AT_ONCE = int(os.environ.get("EXPORTS_AT_ONCE", "2"))
-SITE_VALIDATION_MAX_BYTES = int(os.environ.get("SITE_VALIDATION_MAX_BYTES", str(8 * MAX_UPLOAD_BYTES)))
+EXPORTS_AT_ONCE = _env_int("EXPORTS_AT_ONCE", 2)
+SITE_VALIDATION_MAX_BYTES = _env_int("SITE_VALIDATION_MAX_BYTES", 8 * MAX_UPLOAD_BYTES)
 # Requests per minute an API key may make, for keys issued from now on (docs/api.md).
-API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "120"))
+API_RATE_LIMIT_PER_MINUTE = _env_int("API_RATE_LIMIT_PER_MINUTE", 120)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Uploaded files are medical images: owner-only (not 0644/0755, readable by every local user).
@@ -286,7 +301,7 @@ EMAIL_FILE_PATH = DATA_DIR / "sent-emails"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@cxr-screening.local")
 # The SMTP server for real mail (docs/deploy.md); Django's defaults (localhost:25) otherwise.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_PORT = _env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
@@ -307,7 +322,7 @@ if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS")
@@ -319,10 +334,10 @@ if PRODUCTION:
 Q_CLUSTER = {
     "name": "cxr",
     "orm": "default",
-    "workers": int(os.environ.get("QUEUE_WORKERS", "2")),
-    "timeout": int(os.environ.get("QUEUE_TIMEOUT", "300")),
-    "retry": int(os.environ.get("QUEUE_RETRY", "330")),
-    "max_attempts": int(os.environ.get("QUEUE_MAX_ATTEMPTS", "5")),
+    "workers": _env_int("QUEUE_WORKERS", 2),
+    "timeout": _env_int("QUEUE_TIMEOUT", 300),
+    "retry": _env_int("QUEUE_RETRY", 330),
+    "max_attempts": _env_int("QUEUE_MAX_ATTEMPTS", 5),
     "ack_failures": False,
     "catch_up": False,
     "save_limit": 1000,
@@ -335,15 +350,19 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "webapp.debug_reports.UrlPasswordHidingFilte
 PACS_DICOMWEB_URL = os.environ.get("PACS_DICOMWEB_URL", "")
 PACS_SITE_ACCOUNT = os.environ.get("PACS_SITE_ACCOUNT", "")
 # Studies are looked for by StudyDate: this many days back (pacs_ingest --days overrides it).
-PACS_LOOKBACK_DAYS = int(os.environ.get("PACS_LOOKBACK_DAYS", "7"))
+PACS_LOOKBACK_DAYS = _env_int("PACS_LOOKBACK_DAYS", 7)
 # The most studies the PACS returns for one query (Orthanc: LimitFindResults): a query answered
 # with this many is asked again in smaller time windows, so a capped answer loses nothing.
-PACS_QUERY_LIMIT = int(os.environ.get("PACS_QUERY_LIMIT", "100"))
+PACS_QUERY_LIMIT = _env_int("PACS_QUERY_LIMIT", 100)
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(f"LOG_LEVEL={os.environ['LOG_LEVEL']!r} is none of DEBUG, INFO, WARNING, "
+                               "ERROR, CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.request": {"level": "ERROR"}},
 }

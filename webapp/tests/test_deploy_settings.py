@@ -251,3 +251,27 @@ def test_secret_key_fallbacks_listed_with_spaces_are_refused(tmp_path):
     result = manage(env, "check")
     assert result.returncode != 0
     assert "SECRET_KEY_FALLBACKS" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["Production", "prod", "staging"])
+def test_an_unknown_environment_name_is_refused_not_taken_for_development(tmp_path, value):
+    """DJANGO_ENV=Production started in development mode (the operator audit): DEBUG's default,
+    cookies without Secure, no HTTPS redirect, password-reset mail written to files."""
+    result = manage(production_env(tmp_path, DJANGO_ENV=value), "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and f"DJANGO_ENV={value!r}" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["TRUSTED_PROXY_COUNT", "QUEUE_WORKERS", "MAX_UPLOAD_BYTES", "DB_CONN_MAX_AGE",
+                                  "API_RATE_LIMIT_PER_MINUTE", "PACS_LOOKBACK_DAYS"])
+def test_a_number_setting_that_is_no_number_names_the_variable(tmp_path, name):
+    result = manage(production_env(tmp_path, **{name: "two"}), "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and f"{name}='two'" in result.stderr
+
+
+def test_the_log_level_is_taken_in_any_case(tmp_path):
+    result = manage(production_env(tmp_path, LOG_LEVEL="debug"), "check")
+    assert result.returncode == 0, result.stderr
+    refused = manage(production_env(tmp_path, LOG_LEVEL="loud"), "check")
+    assert refused.returncode != 0 and "LOG_LEVEL='loud'" in refused.stderr
