@@ -272,15 +272,19 @@ def patient_split_check(model_dir: Path, test) -> dict:
     labels = [r.label for r in readings]
     labelled = [(label, truth) for label, truth in zip(labels, test["label"], strict=True) if label]
     right = sum(label == truth for label, truth in labelled)
-    set_hits = sum(truth in (r.prediction_set or []) for r, truth in zip(readings, test["label"], strict=True))
-    sizes = Counter(len(r.prediction_set) for r in readings if r.prediction_set is not None)
+    # A set is promised on each reading that has one: a refused picture (or a model without
+    # sets) has none, and is no miss of the promise.
+    with_set = [(r.prediction_set, truth) for r, truth in zip(readings, test["label"], strict=True)
+                if r.prediction_set is not None]
+    set_hits = sum(truth in classes for classes, truth in with_set)
+    sizes = Counter(len(classes) for classes, _truth in with_set)
     n = len(test)
     return {
         "images": n,
         "refused": sum(r.rejected for r in readings),
         "coverage": proportion(len(labelled), n),
         "labelled_accuracy": proportion(right, len(labelled)),
-        "set_coverage": proportion(set_hits, n),
+        "set_coverage": proportion(set_hits, len(with_set)),
         "set_sizes": {str(size): sizes[size] for size in sorted(sizes)},  # classes in a set: readings
         "unfamiliar": sum(any(getattr(w, "code", "") == "unfamiliar_image" for w in r.warnings)
                           for r in readings),
