@@ -52,7 +52,8 @@ from .timezones import format_datetime, zone_of
 
 # 2: readings.json no longer has `original_filename` (always "": file names are not kept).
 # 3: a reading's `files` name only the files in the archive: null for one missing on the server.
-FORMAT_VERSION = 3
+# 4: account.json has `reset_link_mailed_at` (when a password-reset link was last mailed).
+FORMAT_VERSION = 4
 # Bytes read from a stored file at a time, and the most handed on at once.
 CHUNK = 256 * 1024
 
@@ -95,6 +96,7 @@ def account_json(user) -> dict:
         "time_zone": user.time_zone,
         "date_joined": _iso(user.date_joined, zone),
         "last_login": _iso(user.last_login, zone),
+        "reset_link_mailed_at": _iso(user.password_reset_mailed_at, zone),
     }
 
 

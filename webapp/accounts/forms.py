@@ -3,6 +3,7 @@
 Passwords are checked by Django's own validators (AUTH_PASSWORD_VALIDATORS) and hashed by
 Django's hashers; nothing here handles a raw password beyond passing it on.
 """
+import datetime
 import functools
 import importlib.resources
 import zoneinfo
@@ -14,7 +15,10 @@ from django.contrib.auth.forms import (
     AuthenticationForm,
     BaseUserCreationForm,
     PasswordChangeForm,
+    PasswordResetForm,
 )
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import lockout
@@ -288,3 +292,24 @@ class LimitedPasswordChangeForm(PasswordChangeForm):
         if not lockout.password_confirmed(self.request, self.user, old_password):
             raise wrong_password(self.request, self.error_messages["password_incorrect"])
         return old_password
+
+
+# At most one reset mail per address in this time: anyone may ask for any address, and a mail
+# per request let a stranger fill an inbox (and spend the site's mail reputation).
+RESET_MAIL_INTERVAL = datetime.timedelta(minutes=5)
+
+
+class LimitedPasswordResetForm(PasswordResetForm):
+    """Django's, mailing each account at most once per RESET_MAIL_INTERVAL. The page after it
+    is the same whether a mail went or not, so it still tells nobody whether the address has
+    an account."""
+
+    def get_users(self, email):
+        now = timezone.now()
+        for user in super().get_users(email):
+            # Claimed in one UPDATE, so two requests at once cannot both send.
+            claimed = User.objects.filter(pk=user.pk).filter(
+                Q(password_reset_mailed_at__isnull=True)
+                | Q(password_reset_mailed_at__lte=now - RESET_MAIL_INTERVAL)).update(password_reset_mailed_at=now)
+            if claimed:
+                yield user

@@ -126,6 +126,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     # IANA name ("Asia/Jakarta"); empty until the browser has told us (webapp/accounts/timezones.py).
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="")
+    # When a password-reset link was last mailed to the account: at most one mail per address
+    # every forms.RESET_MAIL_INTERVAL, whoever asks (anyone may, for any address).
+    password_reset_mailed_at = models.DateTimeField(_("reset link mailed at"), null=True, blank=True,
+                                                    editable=False)
 
     objects = UserManager()
 

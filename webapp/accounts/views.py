@@ -30,6 +30,7 @@ from .forms import (
     DeleteAccountForm,
     EmailAuthenticationForm,
     LimitedPasswordChangeForm,
+    LimitedPasswordResetForm,
     ProfileForm,
     RegistrationForm,
 )
@@ -197,7 +198,9 @@ class LimitedPasswordChangeView(PasswordChangeView):
 class TimedPasswordResetView(PasswordResetView):
     """Django's, with the e-mail saying how long its link works (PASSWORD_RESET_TIMEOUT): it
     said only "The link works once", and a link opened after Django's three days was "too old"
-    with no way to have known."""
+    with no way to have known. One mail per address every forms.RESET_MAIL_INTERVAL."""
+
+    form_class = LimitedPasswordResetForm
 
     def form_valid(self, form):
         self.extra_email_context = {"valid_for": link_lifetime(settings.PASSWORD_RESET_TIMEOUT)}
