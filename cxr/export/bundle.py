@@ -42,6 +42,7 @@ from cxr.inference.guard.verifier import VERIFIER_FILE
 from cxr.inference.limitations import with_limitations
 from cxr.inference.lung_field import LUNG_FIELD_FILE
 from cxr.inference.notices import Notice
+from cxr.inference.predictor import exported_sha256
 
 OPSET = 17
 AGREEMENT_TOLERANCE = 1e-4  # max |p_onnx - p_torch| accepted on real images
@@ -252,7 +253,8 @@ def export_model(
         ),
         ood=_ood_section(detector, train, val, test_refused, negatives, negative_refused, false_refusal_by),
         heatmap_check=heatmap_check,
-        export=card.export.replace(agreement_onnx_vs_pytorch=agreement),
+        export=card.export.replace(agreement_onnx_vs_pytorch=agreement,
+                                   sha256=exported_sha256(out_dir, card)),
         plots=_plots(out_dir, y_test, test_probs, classes, predictor, val_pooled,
                      [r.ood_score for r in negative_readings if hasattr(r, "ood_score")],
                      report=metrics[_split_kind(split_csv)]),

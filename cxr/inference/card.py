@@ -185,6 +185,9 @@ class Export(_Section):
     torch: str | None = None
     onnxruntime: str | None = None
     agreement_onnx_vs_pytorch: Mapping[str, Any] | None = None  # images, max |d logit|, max |dp|
+    # What the export wrote: SHA-256 of model.onnx and ood.npz, and of the card's network fields
+    # ("network_fields": classes, input size, normalisation, contrast); checked at load.
+    sha256: Mapping[str, str] | None = None
     extra: Mapping[str, Any] = _extra()
     key_order: tuple[str, ...] = _key_order()
 

@@ -6,6 +6,8 @@ predictor keeps no per-request state.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -139,6 +141,48 @@ def network_misfit(session, card: ModelCard) -> str | None:
     return None
 
 
+# What an export writes and records in the card (Export.sha256): the network, its guard, and the
+# card's fields that must describe that network. The other parts (lung field, verifier,
+# orientation check) and the fits recorded later (trust, site checks) are added by other commands.
+EXPORTED_FILES = ("model.onnx", "ood.npz")
+NETWORK_FIELDS = ("classes", "input_size", "normalisation", "contrast")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def network_fields_sha256(card: ModelCard) -> str:
+    fields = card.to_dict()
+    return hashlib.sha256(json.dumps({name: fields.get(name) for name in NETWORK_FIELDS},
+                                     sort_keys=True).encode()).hexdigest()
+
+
+def exported_sha256(model_dir: Path, card: ModelCard) -> dict[str, str]:
+    """The record an export writes into its card's `export.sha256`."""
+    return {**{name: file_sha256(model_dir / name) for name in EXPORTED_FILES},
+            "network_fields": network_fields_sha256(card)}
+
+
+def export_mismatch(model_dir: Path, card: ModelCard) -> str | None:
+    """Why the folder is not what its export wrote, or None. Classes in another order, or the
+    network or guard of another export with the same classes and input size, pass every other
+    check and read every X-ray wrong (a COVID-19 film as "normal"). A card exported before the
+    record (no `export.sha256`) is not checked. Hashing the two files takes about 50 ms."""
+    recorded = (card.export.sha256 if card.export else None) or {}
+    for name in EXPORTED_FILES:
+        if name in recorded and file_sha256(model_dir / name) != recorded[name]:
+            return f"{name} is not the file this card was exported with (its SHA-256 differs)"
+    if "network_fields" in recorded and network_fields_sha256(card) != recorded["network_fields"]:
+        return ("the card's classes, input size, normalisation or contrast differ from what was "
+                "exported with its network")
+    return None
+
+
 class Predictor:
     def __init__(self, model_dir: Path, session, card: ModelCard,
                  detector: detectors.MahalanobisDetector | detectors.FeatureGuard | None,
@@ -227,10 +271,15 @@ class Predictor:
             raise ModelDamaged(model_dir, f"{misfit} ({CARD_FILE} does not belong to model.onnx)")
         detector = detectors.load_detector(model_dir / "ood.npz")
         lung_file, verifier_file = part_files(card)
-        return cls(model_dir, session, card, detector,
-                   orientation=load_orientation(model_dir / ORIENTATION_FILE),
-                   lung_field=load_lung_field(model_dir / lung_file),
-                   verifier=load_verifier(model_dir / verifier_file), site_calibration=site_calibration)
+        orientation = load_orientation(model_dir / ORIENTATION_FILE)
+        lung_field, verifier = load_lung_field(model_dir / lung_file), load_verifier(model_dir / verifier_file)
+        # Last: a file that cannot be read at all, or a card that does not fit the network, is
+        # named more precisely by the checks above.
+        changed = export_mismatch(model_dir, card)
+        if changed:
+            raise ModelDamaged(model_dir, changed)
+        return cls(model_dir, session, card, detector, orientation=orientation, lung_field=lung_field,
+                   verifier=verifier, site_calibration=site_calibration)
 
     # --- public API ---------------------------------------------------------------------------
 

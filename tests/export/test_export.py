@@ -91,6 +91,11 @@ def test_model_card_holds_the_documented_fields(trained_run, tiny_model_dir):
     for relative in card["plots"].values():
         assert (tiny_model_dir / relative).read_bytes().startswith(b"\x89PNG")
     assert card["export"]["agreement_onnx_vs_pytorch"]["max_abs_probability_diff"] < 1e-4
+    # What it wrote, for the load to check (a card and files that no longer belong together).
+    import hashlib
+
+    for name in ("model.onnx", "ood.npz"):
+        assert card["export"]["sha256"][name] == hashlib.sha256((tiny_model_dir / name).read_bytes()).hexdigest()
     assert not (tiny_model_dir.parent / (tiny_model_dir.name + ".partial")).exists()
 
 
