@@ -1,6 +1,7 @@
 """Who is calling the API: `Authorization: Token <key>`, or, for GET and HEAD only, the browser's
 session. Session cookies are never accepted for POST/DELETE, which is why the API needs no CSRF
-token. Every request made with a key counts against that key's rate limit (429, Retry-After).
+token. Every request made with a key counts against that key's rate limit and its account's
+(ApiToken.count_request; 429, Retry-After).
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Max, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -131,9 +131,15 @@ class ApiToken(models.Model):
             window_count=Case(When(window_start=start, then=F("window_count") + 1), default=Value(1)),
             window_start=Value(start),
         )
-        count = type(self).objects.filter(pk=self.pk).values_list("window_count", flat=True).first()
+        # The account's keys share one count: each key had its own, and twenty keys made twenty
+        # times the limit. The account may make as many as its most generous key allows.
+        keys = type(self).objects.filter(user_id=self.user_id)
+        counted = keys.filter(window_start=start).aggregate(total=Sum("window_count"), own=Max(
+            Case(When(pk=self.pk, then=F("window_count")), default=Value(0))))
+        limit = keys.aggregate(most=Max("rate_limit"))["most"] or self.rate_limit
         retry_after = max(1, math.ceil(start.timestamp() + RATE_WINDOW_SECONDS - epoch))
-        return (count or 0) <= self.rate_limit, retry_after
+        allowed = (counted["own"] or 0) <= self.rate_limit and (counted["total"] or 0) <= limit
+        return allowed, retry_after
 
 
 class IdempotentUpload(models.Model):

@@ -74,9 +74,18 @@ def test_a_key_past_its_rate_limit_gets_429_with_retry_after(patient):
     body = limited.json()
     assert body["code"] == "rate_limited" and body["status"] == 429
     assert 1 <= int(limited["Retry-After"]) <= 60 and body["retry_after"] == int(limited["Retry-After"])
-    # Another key of the same user has a count of its own.
+    # Another key of the same user shares the account's count: twenty keys made twenty times
+    # the limit (the security audit).
     _other, other_key = ApiToken.issue(patient, rate_limit=3)
-    assert api(other_key).get(reverse("api:readings")).status_code == 200
+    assert api(other_key).get(reverse("api:readings")).status_code == 429
+
+
+def test_an_accounts_keys_share_one_limit_and_other_accounts_keep_theirs(patient, alice):
+    keys = [ApiToken.issue(patient, rate_limit=4)[1] for _ in range(3)]
+    statuses = [api(key).get(reverse("api:readings")).status_code for key in keys + keys]
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    _token, alices = ApiToken.issue(alice, rate_limit=4)
+    assert api(alices).get(reverse("api:readings")).status_code == 200
 
 
 def test_the_count_starts_again_in_the_next_window(patient):
