@@ -162,6 +162,8 @@ MIDDLEWARE = [
     # Every error under /api/ is a JSON problem, whoever raised it (webapp/screening/api_problems.py).
     "webapp.screening.api_problems.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Nobody signed in sends a body over 1 MiB: refused before CSRF reads it (webapp/signed_out_bodies.py).
+    "webapp.signed_out_bodies.SignedOutBodyLimitMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
