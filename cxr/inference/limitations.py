@@ -50,11 +50,23 @@ def guard_false_refusals(card: ModelCard) -> FalseRefusals:
         else FalseRefusals(None, None)
 
 
+def non_xray_refusal_share(card: ModelCard) -> float | None:
+    """The share of the card's non-X-ray pictures the guard refuses: the whole served guard's with
+    the pictures' family left out of the verifier's fit where the card has it (the verifier is
+    fitted on those very pictures, so refusing them after is no measurement), else the share
+    the export measured before any verifier."""
+    left_out = ((card.verifier.families_left_out or {}) if card.verifier else {}).get("pictures") or {}
+    whole = left_out.get("whole_guard") or {}
+    if whole.get("value") is not None:
+        return whole["value"]
+    return card.ood.negative_refusal_rate if card.ood else None
+
+
 def _guard_notice(card: ModelCard) -> Notice:
     """Counts, not a rate: "about 0.0%" read as if the guard never refuses anything."""
     refusals = guard_false_refusals(card)
     return Notice("card_ood_guard", refused=refusals.refused, test_images=refusals.tested,
-                  negative_refusal_percent=100 * card.ood.negative_refusal_rate)
+                  negative_refusal_percent=100 * non_xray_refusal_share(card))
 
 
 def unseen_source_caveat(card: ModelCard, label: str | None = None) -> Notice | None:

@@ -32,6 +32,18 @@ def test_the_whole_served_guards_count_is_stated_when_measured():
     assert any("refused 8 of 752 real test X-rays" in text for text in written.limitations)
 
 
+def test_the_non_xray_share_is_the_one_measured_with_those_pictures_left_out_of_the_fit():
+    """The verifier is fitted on the card's non-X-ray pictures; the share the limitation quoted
+    was measured on those same pictures (the statistics audit). With the pictures' family left
+    out of the fit, the whole served guard's share is a measurement; it is quoted when the card
+    has it."""
+    left_out = {"pictures": {"whole_guard": {"value": 0.9, "ci95": [0.86, 0.93], "n": 245}}}
+    card = _card(VerifierCheck(threshold=0.8, families_left_out=left_out))
+    notice = _guard_notice(card)
+    assert notice.params["negative_refusal_percent"] == 90.0
+    assert "and 90.0% of a small set of non-X-ray pictures" in str(notice)
+
+
 def test_the_bundled_card_states_its_whole_guards_refusals():
     card = ModelCard.load(BUNDLED_MODEL_DIR)
     whole = card.verifier.served_guard_patient_split_test
