@@ -5,7 +5,6 @@ deleting readings are audit events of the administrator, as the owner's own look
 viewed, never edited: the model made every field (its owner edits the reference and note on
 the app's own page), and a Save button only wrote "No fields changed." into the history."""
 from django.contrib import admin
-from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
@@ -16,7 +15,7 @@ from webapp.audit.models import Action
 
 from . import engine_text, outcomes
 from .forms import HistoryFilterForm
-from .models import OUTCOME_UNCERTAIN, ApiToken, Reading
+from .models import ApiToken, Reading
 
 # Characters of an email shown in the list; the whole address is on hover.
 EMAIL_SHOWN = 22
@@ -35,11 +34,7 @@ class OutcomeFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         outcome = self.value()
-        if outcome == OUTCOME_UNCERTAIN:
-            return queryset.filter(Q(low_confidence=True) | Q(label__isnull=True) | Q(label=""))
-        if outcome in OUTCOME_WORDS:
-            return queryset.filter(label=outcome, low_confidence=False)
-        return queryset
+        return queryset.with_outcome(outcome) if outcome in OUTCOME_WORDS else queryset
 
 
 # The page's fields: every field, the stored JSON lists shown as text (the methods below).

@@ -9,7 +9,6 @@ import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db.models import Q
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
@@ -237,11 +236,8 @@ class HistoryFilterForm(forms.Form):
         if not self.is_valid():
             return queryset.none()
         data = self.cleaned_data
-        outcome = data.get("outcome")
-        if outcome == OUTCOME_UNCERTAIN:
-            queryset = queryset.filter(Q(low_confidence=True) | Q(label__isnull=True) | Q(label=""))
-        elif outcome:
-            queryset = queryset.filter(label=outcome, low_confidence=False)
+        if data.get("outcome"):
+            queryset = queryset.with_outcome(data["outcome"])
         if data.get("patient"):
             queryset = queryset.filter(patient_reference__icontains=data["patient"])
         if data.get("note"):

@@ -22,6 +22,21 @@ OUTCOME_REFUSED = "refused"
 OUTCOMES = (OUTCOME_COVID, OUTCOME_PNEUMONIA, OUTCOME_NORMAL, OUTCOME_UNCERTAIN, OUTCOME_REFUSED)
 
 
+class ReadingQuerySet(models.QuerySet):
+    def with_outcome(self, outcome: str) -> ReadingQuerySet:
+        """The readings whose `Reading.outcome` is `outcome` (one of OUTCOMES), as a database
+        filter: the same rule as that property, which must change with it (a test holds the two
+        together: screening/tests/test_outcome_rule.py)."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome: {outcome!r}")
+        if outcome == OUTCOME_REFUSED:
+            return self.filter(rejected=True)
+        read = self.filter(rejected=False)
+        if outcome == OUTCOME_UNCERTAIN:
+            return read.filter(models.Q(low_confidence=True) | models.Q(label__isnull=True) | models.Q(label=""))
+        return read.filter(label=outcome, low_confidence=False)
+
+
 class Reading(models.Model):
     """The model's reading of one uploaded chest X-ray, as shown to its owner."""
 
@@ -70,6 +85,8 @@ class Reading(models.Model):
     patient_reference = models.CharField(_("patient reference"), max_length=64, blank=True, default="")
     note = models.TextField(_("note"), max_length=2000, blank=True, default="")
 
+    objects = ReadingQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["owner", "-created_at"], name="reading_owner_newest")]
@@ -87,7 +104,8 @@ class Reading(models.Model):
 
     @property
     def outcome(self) -> str:
-        """One of OUTCOMES. A low-confidence reading is never shown with a label."""
+        """One of OUTCOMES. A low-confidence reading is never shown with a label. The database
+        side of this rule is ReadingQuerySet.with_outcome: change both together."""
         if self.rejected:
             return OUTCOME_REFUSED
         if self.low_confidence or not self.label:
