@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from cxr.inference.cam import colourise, heatmap_from_cam, resize_gray
+from cxr.inference import rendering
+from cxr.inference.cam import heatmap_from_cam, resize_gray
 from cxr.inference.rendering import DISPLAY_MAX_SIDE, png_bytes
-
-HEAT_FLOOR = 0.15  # the weakest part of a map is left clear, so the X-ray underneath stays readable
 
 
 @dataclass
@@ -54,30 +53,26 @@ class Prediction:
 
     def display_size(self, max_side: int = DISPLAY_MAX_SIDE) -> tuple[int, int]:
         """(width, height) of the PNGs: the decoded size, shrunk to `max_side` if larger."""
-        height, width = self.image.shape
-        scale = min(1.0, max_side / max(height, width))
-        return max(1, round(width * scale)), max(1, round(height * scale))
+        return rendering.display_size(self.image.shape, max_side)
 
     def image_png(self, max_side: int = DISPLAY_MAX_SIDE) -> bytes:
         return png_bytes(Image.fromarray(resize_gray(self.image, self.display_size(max_side))))
 
     def heatmap_png(self, max_side: int = DISPLAY_MAX_SIDE) -> bytes:
-        """Transparent RGBA colour map, same size as `image_png()`: cold parts see-through."""
-        heat = self._display_heat(max_side)
-        rgba = np.dstack([colourise(heat), (_opacity(heat) * 255).round().astype(np.uint8)])
-        return png_bytes(Image.fromarray(rgba, "RGBA"))
+        """Transparent RGBA colour map, same size as `image_png()`: cold parts see-through. The
+        web app's stored heat map is this picture at 256 px (cxr.inference.rendering)."""
+        return rendering.heatmap_png(self.heatmap, self.image.shape, max_side)
 
-    def overlay_png(self, alpha: float = 0.45, max_side: int = DISPLAY_MAX_SIDE) -> bytes:
-        """The X-ray with the heat map blended in where it is hot (at most `alpha` opaque)."""
-        size = self.display_size(max_side)
-        gray = resize_gray(self.image, size).astype(np.float32)
-        heat = self._display_heat(max_side)
-        weight = (alpha * _opacity(heat))[..., None]
-        blended = gray[..., None] * (1.0 - weight) + colourise(heat).astype(np.float32) * weight
-        return png_bytes(Image.fromarray(blended.round().clip(0, 255).astype(np.uint8), "RGB"))
+    def overlay_png(self, opacity: float = rendering.OVERLAY_OPACITY, max_side: int = DISPLAY_MAX_SIDE) -> bytes:
+        """The X-ray with the heat map composited on top (at most `opacity` opaque where it is
+        hottest), as the web app's overlay draws it (cxr.inference.rendering.overlay_image)."""
+        xray = Image.fromarray(resize_gray(self.image, self.display_size(max_side)))
+        heatmap = rendering.heatmap_image(self.heatmap, self.image.shape, max_side)
+        return png_bytes(rendering.overlay_image(xray, heatmap, opacity))
 
     def heatmap_at(self, size: tuple[int, int]) -> np.ndarray:
-        """The heat map stretched to `size` (width, height), as drawn over an image of that size."""
+        """The heat map stretched to `size` (width, height), from the coarse map when there is one
+        (smoother than the pictures, which stretch `heatmap`): what the heat-map check measures."""
         if self._cam is not None:
             return heatmap_from_cam(self._cam, size)  # straight from the coarse map: smoother
         scaled = Image.fromarray(self.heatmap, mode="F").resize(size, Image.Resampling.BILINEAR)
@@ -87,11 +82,4 @@ class Prediction:
     def cam_grid(self) -> tuple[int, int]:
         """(h, w) of the model's class activation map: the resolution the heat map really has."""
         return tuple((self._cam if self._cam is not None else self.heatmap).shape)
-
-    def _display_heat(self, max_side: int) -> np.ndarray:
-        return self.heatmap_at(self.display_size(max_side))
-
-
-def _opacity(heat: np.ndarray) -> np.ndarray:
-    return np.clip((heat - HEAT_FLOOR) / (1.0 - HEAT_FLOOR), 0.0, 1.0)
 

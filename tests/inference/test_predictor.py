@@ -81,7 +81,7 @@ def test_pictures_have_matching_sizes(predictor, xrays):
     reading = predictor.predict(xrays[0])
     image = Image.open(io.BytesIO(reading.image_png()))
     heat = Image.open(io.BytesIO(reading.heatmap_png()))
-    overlay = Image.open(io.BytesIO(reading.overlay_png(alpha=0.5)))
+    overlay = Image.open(io.BytesIO(reading.overlay_png(opacity=0.5)))
     height, width = reading.image.shape
     assert image.size == heat.size == overlay.size == (width, height)  # shared images are <= 512 px
     assert image.mode == "L" and heat.mode == "RGBA" and overlay.mode == "RGB"

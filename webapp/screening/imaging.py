@@ -10,7 +10,6 @@ on 2 cores that takes them off one person's wait (docs/performance.md).
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from cxr.inference import rendering
 from cxr.inference.rendering import DISPLAY_MAX_SIDE, png_bytes
 
 THUMBNAIL_SIDE = 256
@@ -73,29 +73,11 @@ def display_files_started(gray: np.ndarray):
         future.cancel()
 
 
-@functools.cache
-def _heat_lut() -> np.ndarray:
-    """(256, 4) uint8: heat level -> RGBA, with cxr.inference's colour map; alpha = heat."""
-    from cxr.inference.cam import colourise
-
-    levels = np.linspace(0.0, 1.0, 256, dtype=np.float32)[None, :]
-    return np.concatenate([colourise(levels)[0], np.arange(256, dtype=np.uint8)[:, None]], axis=1)
-
-
 def heatmap_png(heat: np.ndarray, image_shape: tuple[int, int], max_side: int) -> bytes:
-    """The model's heat map (float (S, S) in [0, 1]) as a transparent RGBA PNG with the X-ray's
-    aspect ratio, at most `max_side` px: cold parts see-through, hot parts opaque.
-
-    The same picture as cxr.inference's Prediction.heatmap_png, made with a 256-entry lookup
-    table because it is on every upload's path.
-    """
-    height, width = image_shape[:2]
-    scale = min(1.0, max_side / max(height, width))
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    resized = Image.fromarray(np.asarray(heat, dtype=np.float32), mode="F").resize(
-        size, Image.Resampling.BILINEAR)
-    levels = (np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0) * 255).round().astype(np.uint8)
-    return png_bytes(Image.fromarray(_heat_lut()[levels], "RGBA"))
+    """The model's heat map as a transparent RGBA PNG with the X-ray's aspect ratio, at most
+    `max_side` px: the library's picture (cxr.inference.rendering.heatmap_png), also
+    Prediction.heatmap_png's."""
+    return rendering.heatmap_png(heat, image_shape, max_side)
 
 
 def thumbnail_png(gray: np.ndarray, side: int = THUMBNAIL_SIDE) -> bytes:
@@ -117,16 +99,11 @@ def is_whole_picture(path: Path) -> bool:
     return True
 
 
-def overlay_png(original: Path, heatmap: Path, opacity: float = 0.5, max_side: int | None = None) -> bytes:
-    """The X-ray with its transparent heat map composited on top (RGB PNG), for reports."""
-    base = Image.open(original).convert("RGBA")
-    heat = Image.open(heatmap).convert("RGBA")
-    if heat.size != base.size:
-        heat = heat.resize(base.size, Image.Resampling.BILINEAR)
-    if opacity < 1.0:
-        alpha = heat.getchannel("A").point(lambda a: int(a * opacity))
-        heat.putalpha(alpha)
-    out = Image.alpha_composite(base, heat).convert("RGB")
+def overlay_png(original: Path, heatmap: Path, opacity: float = rendering.OVERLAY_OPACITY,
+                max_side: int | None = None) -> bytes:
+    """The stored X-ray with its stored heat map composited on top (RGB PNG), for reports: drawn
+    as Prediction.overlay_png draws it (cxr.inference.rendering.overlay_image)."""
+    out = rendering.overlay_image(Image.open(original), Image.open(heatmap), opacity)
     if max_side:
         out.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
     return png_bytes(out)

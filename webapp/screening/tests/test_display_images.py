@@ -85,6 +85,8 @@ def check_display_images(reading: Reading, prediction) -> None:
     assert heat.mode == "RGBA"
     np.testing.assert_array_equal(np.asarray(heat)[..., 3],
                                   recipe_heat_levels(prediction.heatmap, gray.shape, storage.HEATMAP_MAX_SIDE))
+    # the library's picture of the same prediction, pixel for pixel (cxr.inference.rendering)
+    assert storage.absolute_path(reading.heatmap_path).read_bytes() == prediction.heatmap_png(storage.HEATMAP_MAX_SIDE)
 
 
 def check_heat_map_aligned(reading: Reading, prediction) -> None:
