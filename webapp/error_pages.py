@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
+from webapp.screening.api_problems import is_api_path
+
 
 class MethodNotAllowedPageMiddleware:
     def __init__(self, get_response):
@@ -16,7 +18,7 @@ class MethodNotAllowedPageMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.status_code == 405 and not response.content and not request.path.startswith("/api/"):
+        if response.status_code == 405 and not response.content and not is_api_path(request):
             response.content = render_to_string("405.html", request=request)
             response["Content-Type"] = "text/html; charset=utf-8"
         return response

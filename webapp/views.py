@@ -12,6 +12,7 @@ from django.views import defaults
 from django.views.decorators.http import require_safe
 
 from webapp.guide.model_card import load_card
+from webapp.screening.api_problems import is_api_path
 from webapp.screening.api_views import api_error
 from webapp.screening.outcomes import percent_text
 
@@ -60,7 +61,7 @@ def page_not_found(request, exception=None):
 
     The API's own catch-all route answers most unknown API paths; this covers every 404 that
     no API view answered (e.g. /api/v2/, or an Http404 raised outside an API view)."""
-    if request.path.startswith("/api/"):
+    if is_api_path(request):
         return api_error(404, "not_found", "No such API route; see /api/v1/openapi.json.")
     return defaults.page_not_found(request, exception)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import ipaddress
 import uuid
 
+from webapp.screening.api_problems import is_api_path
+
 from .models import Action, AuditEvent
 from .network import client_ip
 
@@ -50,7 +52,7 @@ def record(request, action: Action | str, reading) -> AuditEvent:
         actor_email=getattr(user, "email", "") if authenticated else "",
         action=Action(action),
         reading_id=_reading_id(reading),
-        via="api" if path.startswith("/api/") else "page",
+        via="api" if is_api_path(request) else "page",
         path=path[:255],
         ip_address=_valid_ip(client_ip(request)),
     )

@@ -115,6 +115,9 @@ def _request_line_length(request) -> int:
 
 
 def is_api_path(request) -> bool:
+    """Whether `request` is one of the JSON API's: the one test of it in the project (the 404 and
+    405 answers and the audit log use it too). path_info is the path inside the site, so a site
+    served under a prefix (SCRIPT_NAME) tells them apart as one served at the root does."""
     return request.path_info.startswith("/api/") or request.path_info == "/api"
 
 
