@@ -30,11 +30,10 @@ class ReadingQuerySet(models.QuerySet):
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome: {outcome!r}")
         if outcome == OUTCOME_REFUSED:
-            return self.filter(rejected=True)
-        read = self.filter(rejected=False)
+            return self.none()  # a refused image is never stored (storage.create_reading)
         if outcome == OUTCOME_UNCERTAIN:
-            return read.filter(models.Q(low_confidence=True) | models.Q(label__isnull=True) | models.Q(label=""))
-        return read.filter(label=outcome, low_confidence=False)
+            return self.filter(models.Q(low_confidence=True) | models.Q(label__isnull=True) | models.Q(label=""))
+        return self.filter(label=outcome, low_confidence=False)
 
 
 class Reading(models.Model):
@@ -50,7 +49,6 @@ class Reading(models.Model):
     # NULL, not "", for "no label": it mirrors cxr.inference (None) and the API (null).
     label = models.CharField(_("label"), max_length=16, null=True, blank=True)  # noqa: DJ001
     probabilities = models.JSONField(_("probabilities"), default=dict)
-    rejected = models.BooleanField(_("refused"), default=False)
     # Why there is no label (uncertain), as English text plus the engine's notice code and
     # parameters, so the page can say it in the reader's language (screening/engine_text.py).
     reason = models.TextField(_("reason"), blank=True, default="")
@@ -104,10 +102,9 @@ class Reading(models.Model):
 
     @property
     def outcome(self) -> str:
-        """One of OUTCOMES. A low-confidence reading is never shown with a label. The database
+        """One of OUTCOMES, never "refused": a refused image is not stored. A low-confidence
+        reading is never shown with a label. The database
         side of this rule is ReadingQuerySet.with_outcome: change both together."""
-        if self.rejected:
-            return OUTCOME_REFUSED
         if self.low_confidence or not self.label:
             return OUTCOME_UNCERTAIN
         return self.label

@@ -153,7 +153,6 @@ def create_reading(owner, prediction, taken_on: datetime.date | None = None) -> 
                 storage_key=storage_key,
                 label=prediction.label,
                 probabilities={k: float(v) for k, v in prediction.probabilities.items()},
-                rejected=False,
                 reason=str(prediction.reason or ""),
                 reason_code=getattr(prediction.reason, "code", ""),
                 reason_params=getattr(prediction.reason, "params", {}),

@@ -1,6 +1,6 @@
 """One outcome rule: the history's filter, the admin's filter and the database query keep exactly
 the readings whose `Reading.outcome` is the outcome asked for, edge cases included (a label with
-low confidence, no label, an empty label, a refused reading)."""
+low confidence, no label, an empty label)."""
 from __future__ import annotations
 
 import pytest
@@ -12,22 +12,17 @@ from webapp.screening.models import OUTCOMES, Reading
 
 pytestmark = pytest.mark.django_db
 
-# (label, low_confidence, rejected): every combination the outcome rule tells apart.
-EDGE_CASES = [
-    ("covid", False, False), ("pneumonia", False, False), ("normal", False, False),
-    ("covid", True, False), ("normal", True, False),
-    (None, False, False), (None, True, False), ("", False, False),
-    ("covid", False, True), (None, False, True), ("normal", True, True),
-]
+# (label, low_confidence): every combination the outcome rule tells apart.
+EDGE_CASES = [("covid", False), ("pneumonia", False), ("normal", False), ("covid", True),
+              ("normal", True), (None, False), (None, True), ("", False), ("", True)]
 FILTERED_OUTCOMES = [value for value, _words in HistoryFilterForm.OUTCOME_CHOICES if value]
 
 
 @pytest.fixture
 def readings(patient) -> list[Reading]:
     return [Reading.objects.create(owner=patient, label=label, low_confidence=low_confidence,
-                                   rejected=rejected, probabilities={"covid": 0.5, "normal": 0.3,
-                                                                     "pneumonia": 0.2})
-            for label, low_confidence, rejected in EDGE_CASES]
+                                   probabilities={"covid": 0.5, "normal": 0.3, "pneumonia": 0.2})
+            for label, low_confidence in EDGE_CASES]
 
 
 def _with_outcome_by_property(readings: list[Reading], outcome: str) -> set[int]:
