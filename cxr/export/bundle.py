@@ -27,6 +27,7 @@ from torch import nn
 from cxr.evaluation.runs import portable_path
 from cxr.inference.card import (
     CARD_FILE,
+    LOW_CONFIDENCE_THRESHOLD,
     Architecture,
     Calibration,
     CardError,
@@ -59,7 +60,6 @@ OOD_FALSE_REFUSAL_TARGET = 0.01
 # one still refused 98% of the non-X-ray pictures at 1.15 (studies/ood/unseen_sources.py,
 # docs/results.md).
 OOD_UNSEEN_MARGIN = 1.15
-LOW_CONFIDENCE_THRESHOLD = 0.6
 OOD_MAX_TRAIN_IMAGES = 3000  # features of more training images change the statistics little
 
 

@@ -28,6 +28,9 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 BUNDLED_MODEL_DIR = REPO_DIR / "models" / "bundled"
 CARD_FILE = "model_card.json"
 MODEL_DIR_VARIABLE = "CXR_MODEL_DIR"
+# Below this top-class probability a reading gets no label (uncertain): what an export writes into
+# its card (cxr.export.bundle), and what the predictor serves for a card that does not say.
+LOW_CONFIDENCE_THRESHOLD = 0.6
 
 
 def resolve_model_dir(model_dir: str | os.PathLike | None = None) -> Path:

@@ -18,6 +18,7 @@ from cxr.inference import abstention
 from cxr.inference.cam import heatmap_from_cam
 from cxr.inference.card import (
     CARD_FILE,
+    LOW_CONFIDENCE_THRESHOLD,
     MODEL_DIR_VARIABLE,
     CardError,
     ModelCard,
@@ -45,8 +46,7 @@ from cxr.inference.prediction import Prediction
 from cxr.inference.site_calibration import SiteCalibration
 from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD, prepare_gray
 
-# What a card that does not say is served with.
-DEFAULT_LOW_CONFIDENCE = 0.6
+# What a card that does not say is served with (and card.LOW_CONFIDENCE_THRESHOLD).
 DEFAULT_TEMPERATURE = 1.0
 DEFAULT_CONTRAST = "none"
 BATCH_SIZE = 16
@@ -220,7 +220,7 @@ class Predictor:
         self.unseen_source_caveats = caveats if any(caveats.values()) else None
         temperature = self.trust.temperature if self.trust else card.temperature
         self.temperature = float(DEFAULT_TEMPERATURE if temperature is None else temperature)
-        self.low_confidence_threshold = float(DEFAULT_LOW_CONFIDENCE if card.low_confidence_threshold is None
+        self.low_confidence_threshold = float(LOW_CONFIDENCE_THRESHOLD if card.low_confidence_threshold is None
                                               else card.low_confidence_threshold)
         norm = card.normalisation
         mean = norm.mean if norm and norm.mean else IMAGENET_MEAN
