@@ -9,8 +9,8 @@ from cxr.cli.loading import CHECKPOINT_LOADING
 
 # The guard gives each source-and-class group of at least 10 sampled images a centre of its own
 # (cxr.inference.guard.detectors) and scores by the 10th nearest training X-ray: a sample of a few
-# images left it without either (-5 ended in a LinAlgError).
-OOD_TRAIN_IMAGES = int_at_least(100, why=" (the OOD guard needs about 10 images per source and class)")
+# images left it without either (-5 ended in a LinAlgError). An argparse type, as those of errors.py.
+ood_train_image_count = int_at_least(100, why=" (the OOD guard needs about 10 images per source and class)")
 
 
 def add_parser(subparsers) -> None:
@@ -28,7 +28,7 @@ def add_parser(subparsers) -> None:
                         help="add the test metrics of another evaluation run (e.g. "
                              "source=runs/x/eval_source/metrics.json); repeatable")
     parser.add_argument("--cache-dir", type=Path, help="preprocessed image cache (default: the training run's)")
-    parser.add_argument("--ood-max-train", type=OOD_TRAIN_IMAGES, default=3000,
+    parser.add_argument("--ood-max-train", type=ood_train_image_count, default=3000,
                         help="training images used to fit the OOD statistics, at least 100 (a "
                              "smaller training set is used whole)")
     parser.add_argument("--lung-masks", type=Path, metavar="CXR_DIR",
