@@ -283,6 +283,17 @@ def test_the_guard_margin_moves_the_threshold_out_by_that_factor():
         FeatureGuard.fit(train, np.arange(400) % 2, combine="max").set_threshold(validation, margin=1.1)
 
 
+def test_the_guard_combines_by_default_as_the_bundled_model_serves():
+    from cxr.inference.card import ModelCard
+    from cxr.inference.guard.detectors import DEFAULT_COMBINE, FeatureGuard, load_detector
+
+    fitted = FeatureGuard.fit(np.random.default_rng(5).normal(size=(100, 8)), np.arange(100) % 2)
+    built = FeatureGuard(fitted.mahalanobis, fitted.neighbours)
+    served = load_detector(BUNDLED_MODEL_DIR / "ood.npz").combine
+    assert built.combine == fitted.combine == DEFAULT_COMBINE
+    assert DEFAULT_COMBINE == served == ModelCard.load(BUNDLED_MODEL_DIR).ood.combine
+
+
 def test_feature_guard_round_trip_and_old_files_still_load(tmp_path):
     from cxr.inference.guard.detectors import FeatureGuard, load_detector
 

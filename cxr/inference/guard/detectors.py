@@ -172,6 +172,12 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
+# How FeatureGuard combines its two scores unless told otherwise: what every export since
+# 2026-11-26 fits and the bundled model serves (its card's ood.combine). "max" is only read back
+# from older guard files (FeatureGuard.load).
+DEFAULT_COMBINE = "mean"
+
+
 @dataclass
 class FeatureGuard:
     """The Mahalanobis and nearest-neighbour scores together, each divided by its own scale (its
@@ -189,10 +195,10 @@ class FeatureGuard:
     mahalanobis: MahalanobisDetector
     neighbours: NearestNeighbours
     threshold: float = 1.0
-    combine: str = "max"
+    combine: str = DEFAULT_COMBINE
 
     @classmethod
-    def fit(cls, pooled: np.ndarray, groups: np.ndarray, k: int = 10, combine: str = "mean") -> FeatureGuard:
+    def fit(cls, pooled: np.ndarray, groups: np.ndarray, k: int = 10, combine: str = DEFAULT_COMBINE) -> FeatureGuard:
         if combine not in ("mean", "max"):
             raise ValueError("combine must be 'mean' or 'max'")
         return cls(MahalanobisDetector.fit(pooled, groups), NearestNeighbours.fit(pooled, k), combine=combine)
