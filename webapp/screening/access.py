@@ -1,7 +1,9 @@
-"""Ownership: the only way a view gets at a reading, and how its private images are sent.
+"""Ownership: the only way a view gets at a reading or a multi-file upload (batch), and how a
+reading's private images are sent.
 
-Every view that takes a reading id calls get_own_reading_or_404. Another user's reading answers
-404, exactly like one that does not exist, so ids cannot be probed.
+Every view that takes a reading id calls get_own_reading_or_404, and every view that takes a
+batch id get_own_batch_or_404. Another user's reading or batch answers 404, exactly like one
+that does not exist, so ids cannot be probed.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import logging
 from django.http import FileResponse, Http404, HttpResponse
 
 from . import storage
+from .batch_models import UploadBatch
 from .models import Reading
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,16 @@ def get_own_reading_or_404(request, pk) -> Reading:
         return Reading.objects.get(pk=pk, owner=user)
     except (Reading.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404("No such reading") from None
+
+
+def get_own_batch_or_404(request, pk) -> UploadBatch:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        raise Http404("No such batch")
+    try:
+        return UploadBatch.objects.get(pk=pk, owner=user)
+    except (UploadBatch.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such batch") from None
 
 
 def private_headers(response: HttpResponse) -> HttpResponse:

@@ -34,6 +34,7 @@ from . import (
 )
 from .access import (
     StoredFileMissing,
+    get_own_batch_or_404,
     get_own_reading_or_404,
     private_headers,
     private_png_bytes,
@@ -43,7 +44,6 @@ from .access import (
 from .api_auth import TokenAuth
 from .api_problems import ApiProblem, from_exception, problem_response
 from .api_schemas import ErrorDetail, Reading, ReadingPage
-from .batch_models import UploadBatch
 from .forms import is_doctor
 from .patient_ids import REFERENCE_MAX_LENGTH
 from .screen import UploadRefused, refuse_oversized_body
@@ -360,9 +360,10 @@ def create_readings(request, response: HttpResponse, idempotency_key: str | None
          summary="A batch's progress: each file queued, reading, done or refused",
          openapi_extra=openapi.operation("getBatch"))
 def get_batch(request, response: HttpResponse, id: BatchId):  # noqa: A002
-    batch = UploadBatch.objects.filter(pk=id, owner=request.user).first()
-    if batch is None:  # another user's batch too: ids cannot be probed
-        raise ApiProblem(404, "not_found", "No such batch.")
+    try:
+        batch = get_own_batch_or_404(request, id)
+    except Http404:  # another user's batch too: ids cannot be probed
+        raise ApiProblem(404, "not_found", "No such batch.") from None
     private_headers(response)
     return batches.status(batch, request, api=True)
 

@@ -33,6 +33,7 @@ from . import (
     storage,
 )
 from .access import (
+    get_own_batch_or_404,
     get_own_reading_or_404,
     private_headers,
     private_png_bytes,
@@ -49,7 +50,7 @@ from .forms import (
     is_doctor,
     xray_day,
 )
-from .models import Reading, SiteValidation, UploadBatch
+from .models import Reading, SiteValidation
 from .patient_ids import patient_reference, reference_key
 from .presentation import overlay_png, reading_context
 from .screen import (
@@ -252,7 +253,7 @@ def _batch_refusal_words(item, doctor: bool) -> tuple[str, str]:
 
 
 def _batch_context(request, pk) -> dict:
-    batch = get_object_or_404(UploadBatch, pk=pk, owner=request.user)  # another's: 404
+    batch = get_own_batch_or_404(request, pk)
     progress = batches.status(batch, request, api=False)
     items = list(batch.items.select_related("reading"))
     doctor = is_doctor(batch.owner)
