@@ -190,7 +190,7 @@ def media_root(settings, tmp_path) -> Path:
     """A private media root of this test's own, so stored files can be counted (made, as a
     deployment's is: a save never makes it, storage.StorageMissing)."""
     root = tmp_path / "private"
-    root.mkdir(mode=0o700)
+    root.mkdir(mode=0o700, exist_ok=True)  # screening_settings may have made it
     settings.PRIVATE_MEDIA_ROOT = root
     return root
 
