@@ -1,9 +1,9 @@
 """`GET /healthz`: can this process serve screening? For load balancers and monitoring.
 
 Answers JSON `{"status": "ok" | "degraded" | "unavailable", "checks": {"database": ..., "model":
-..., "storage": ..., "queue": ...}}`: 200 and "ok" when every check says "ok"; 503 and
-"unavailable" when the database, model or storage check fails (this process cannot serve
-screening: take it out of rotation); 200 and "degraded" when only the queue check fails (the
+..., "storage": ..., "static": ..., "queue": ...}}`: 200 and "ok" when every check says "ok"; 503
+and "unavailable" when the database, model, storage or static check fails (this process cannot
+serve screening: take it out of rotation); 200 and "degraded" when only the queue check fails (the
 queue's workers run elsewhere: this process still serves pages, monitoring should alert). A
 failing check says why with a short code, never a path, a message or a traceback (anyone who can
 reach the URL may read it):
@@ -18,6 +18,12 @@ reach the URL may read it):
   `manage.py model_status` prints the details;
 - storage: PRIVATE_MEDIA_ROOT is a folder ("missing") in which this process can create a file
   ("not_writable"); the probe file has no name (O_TMPFILE) or is removed at once;
+- static: where the manifest storage of production is in use, every page names its stylesheet
+  through collectstatic's manifest (STATIC_ROOT/staticfiles.json) and fails without it, the
+  error page too: "manifest_missing" (collectstatic has not run into STATIC_ROOT) or
+  "restart_needed" (it ran after this process had read the manifest's absence: the process
+  keeps that until it restarts). Always "ok" where static files are served from the source
+  folders (development);
 - queue: "stalled" when a file of a multi-file upload has waited (queued, or taken by a worker
   and not finished) longer than HEALTH_QUEUE_STALLED_SECONDS (default 300): a file is read in
   seconds, so the queue's workers (`manage.py qcluster`) are most likely stopped or stuck.
@@ -25,7 +31,7 @@ reach the URL may read it):
 Answered by a middleware near the top of the stack: no session, cookie, CSRF token, login,
 language or audit record, and any Host header (a load balancer names each machine by its
 address, which is not in ALLOWED_HOSTS). Production settings exempt it from the HTTPS redirect.
-Never cached. Cheap: two indexed queries, a dictionary look-up and a file creation.
+Never cached. Cheap: two indexed queries, a dictionary look-up, a file creation and a stat.
 """
 from __future__ import annotations
 
@@ -105,6 +111,26 @@ def check_storage() -> str:
     return _note("storage", OK)
 
 
+def check_static() -> str:
+    from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+    from django.utils.functional import empty
+    from django.utils.module_loading import import_string
+
+    # The class from the settings, not the storage object: making that object reads the
+    # manifest once for the life of the process, and a probe before collectstatic must not fix
+    # its absence into a process that has served no page yet.
+    backend = import_string(settings.STORAGES["staticfiles"]["BACKEND"])
+    if not issubclass(backend, ManifestFilesMixin):
+        return _note("static", OK)  # served from the source folders: nothing to collect
+    manifest = Path(settings.STATIC_ROOT) / backend.manifest_name
+    if not manifest.is_file():
+        return _note("static", "manifest_missing", manifest)
+    loaded = staticfiles_storage._wrapped  # the storage this process's pages use, if made yet
+    if loaded is not empty and not loaded.hashed_files:
+        return _note("static", "restart_needed", f"{manifest} appeared after this process read none")
+    return _note("static", OK)
+
+
 QUEUE_STALLED_SECONDS = 300
 
 
@@ -140,7 +166,8 @@ def _note(check: str, result: str, detail: object = "") -> str:
 
 def health() -> tuple[dict, int]:
     """The JSON body and the status code of /healthz."""
-    checks = {"database": check_database(), "model": check_model(), "storage": check_storage()}
+    checks = {"database": check_database(), "model": check_model(), "storage": check_storage(),
+              "static": check_static()}
     serving = all(result == OK for result in checks.values())
     # The queue's workers are other processes, often on other machines: a stalled queue is not
     # this process's fault, so it stays in rotation (200) and says "degraded" to monitoring.

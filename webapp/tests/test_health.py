@@ -15,7 +15,8 @@ from django.test import Client
 from webapp.tests.test_deploy_settings import REPO_DIR, production_env
 
 pytestmark = pytest.mark.django_db
-ALL_OK = {"status": "ok", "checks": {"database": "ok", "model": "ok", "storage": "ok", "queue": "ok"}}
+ALL_OK = {"status": "ok", "checks": {"database": "ok", "model": "ok", "storage": "ok", "static": "ok",
+                                     "queue": "ok"}}
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_no_model_installed_is_503(settings, tmp_path, storage_root):
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable",
                                "checks": {"database": "ok", "model": "not_installed", "storage": "ok",
-                                          "queue": "ok"}}
+                                          "static": "ok", "queue": "ok"}}
     assert_private(response, tmp_path)
 
 
@@ -80,7 +81,7 @@ def test_a_damaged_model_file_is_503_not_a_traceback(model_dir, settings, tmp_pa
     response = get_health()
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "model": "load_failed", "storage": "ok",
-                                         "queue": "ok"}
+                                         "static": "ok", "queue": "ok"}
     assert_private(response, damaged)
 
 
@@ -100,7 +101,7 @@ def test_missing_media_root_is_503(model_dir, media_root):
     response = get_health()
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "model": "ok", "storage": "missing",
-                                         "queue": "ok"}
+                                         "static": "ok", "queue": "ok"}
     assert_private(response, media_root)
 
 
@@ -123,7 +124,7 @@ def test_unwritable_media_root_is_503(model_dir, unwritable):
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable",
                                "checks": {"database": "ok", "model": "ok", "storage": "not_writable",
-                                          "queue": "ok"}}
+                                          "static": "ok", "queue": "ok"}}
     assert_private(response, unwritable)
 
 
@@ -137,7 +138,7 @@ def test_a_failing_database_is_503(model_dir, storage_root, monkeypatch):
     response = get_health()
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "error", "model": "ok", "storage": "ok",
-                                         "queue": "unknown"}
+                                         "static": "ok", "queue": "unknown"}
     assert "password" not in response.content.decode()
 
 
@@ -154,16 +155,57 @@ print(json.dumps({"health": health.status_code, "body": health.json(),
 
 
 def test_production_answers_a_plain_http_probe_without_redirecting(tmp_path):
+    """And says 503 "static": "manifest_missing" until collectstatic has run: every page of
+    production fails without its manifest, the error page too, and /healthz said "ok" (the
+    operator audit)."""
     (tmp_path / "private").mkdir()
+    env = production_env(tmp_path)
+
+    def probe() -> dict:
+        result = subprocess.run([sys.executable, "-c", PROBE], cwd=REPO_DIR, env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
     migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=REPO_DIR,
-                             env=production_env(tmp_path), capture_output=True, text=True, timeout=300)
+                             env=env, capture_output=True, text=True, timeout=300)
     assert migrate.returncode == 0, migrate.stderr  # a deployment migrates before it serves
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=REPO_DIR, env=production_env(tmp_path),
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
-    assert answer == {"health": 200, "body": ALL_OK, "hsts": False,
-                      "home": 301}  # everything else is still redirected to HTTPS
+    assert probe() == {"health": 503, "hsts": False, "home": 301, "body": {
+        "status": "unavailable", "checks": {**ALL_OK["checks"], "static": "manifest_missing"}}}
+    collect = subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+                             cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=300)
+    assert collect.returncode == 0, collect.stderr
+    assert probe() == {"health": 200, "body": ALL_OK, "hsts": False,
+                       "home": 301}  # everything else is still redirected to HTTPS
+
+
+MANIFEST_STORAGE = {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}
+
+
+def test_a_process_that_read_no_manifest_says_restart_needed(model_dir, storage_root, settings, tmp_path):
+    """collectstatic run after a process had made its static storage: the manifest is there,
+    but that process read its absence once and for all, and its pages still fail."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": MANIFEST_STORAGE}
+    response = get_health()
+    assert response.status_code == 503
+    assert response.json()["checks"] == {**ALL_OK["checks"], "static": "manifest_missing"}
+    assert_private(response, tmp_path)
+    with pytest.raises(ValueError, match="Missing staticfiles manifest entry"):
+        staticfiles_storage.url("css/site.css")  # what every page then does
+
+    settings.STATIC_ROOT.mkdir()
+    (settings.STATIC_ROOT / "staticfiles.json").write_text(json.dumps(
+        {"paths": {"css/site.css": "css/site.0123456789ab.css"}, "version": "1.1", "hash": "x"}))
+    assert get_health().json()["checks"]["static"] == "restart_needed"
+    with pytest.raises(ValueError, match="Missing staticfiles manifest entry"):
+        staticfiles_storage.url("css/site.css")  # still: the reason for the code
+
+    settings.STORAGES = {**settings.STORAGES}  # a fresh storage, as a restarted process has
+    assert get_health().json() == ALL_OK
+    assert staticfiles_storage.url("css/site.css") == "/static/css/site.0123456789ab.css"
 
 
 def test_a_file_waiting_too_long_in_the_queue_is_degraded_not_503(model_dir, storage_root, settings, patient):
@@ -183,6 +225,6 @@ def test_a_file_waiting_too_long_in_the_queue_is_degraded_not_503(model_dir, sto
     response = get_health()
     assert response.status_code == 200
     assert response.json() == {"status": "degraded", "checks": {
-        "database": "ok", "model": "ok", "storage": "ok", "queue": "stalled"}}
+        "database": "ok", "model": "ok", "storage": "ok", "static": "ok", "queue": "stalled"}}
     BatchItem.objects.filter(pk=item.pk).update(state=BatchItem.State.DONE)
     assert get_health().json() == ALL_OK

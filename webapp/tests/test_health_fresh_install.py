@@ -33,13 +33,14 @@ def test_a_fresh_development_install_is_healthy_before_the_first_upload(tmp_path
            if key not in ("DJANGO_ENV", "PRIVATE_MEDIA_ROOT", "DATABASE_URL")}
     env.update(DJANGO_SETTINGS_MODULE="webapp.settings", DATA_DIR=str(tmp_path / "data"))
     assert _health(env) == {"status": 503, "body": {"status": "unavailable", "checks": {
-        "database": "migrations_pending", "model": "ok", "storage": "ok", "queue": "unknown"}}}
+        "database": "migrations_pending", "model": "ok", "storage": "ok", "static": "ok",
+        "queue": "unknown"}}}
     migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=REPO_DIR,
                              env=env, capture_output=True, text=True, timeout=300)
     assert migrate.returncode == 0, migrate.stderr
     answer = _health(env)
     assert answer == {"status": 200, "body": {"status": "ok", "checks": {
-        "database": "ok", "model": "ok", "storage": "ok", "queue": "ok"}}}
+        "database": "ok", "model": "ok", "storage": "ok", "static": "ok", "queue": "ok"}}}
     media = tmp_path / "data" / "private"
     assert media.is_dir() and stat.S_IMODE(media.stat().st_mode) & 0o077 == 0
     assert list(media.iterdir()) == []
