@@ -111,9 +111,10 @@ def check_storage() -> str:
     return _note("storage", OK)
 
 
-def check_static() -> str:
-    from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
-    from django.utils.functional import empty
+def missing_manifest() -> Path | None:
+    """Where collectstatic's manifest should be, when the manifest storage is in use (production)
+    and it is not there; None otherwise (it is, or development serves the source folders)."""
+    from django.contrib.staticfiles.storage import ManifestFilesMixin
     from django.utils.module_loading import import_string
 
     # The class from the settings, not the storage object: making that object reads the
@@ -121,14 +122,39 @@ def check_static() -> str:
     # its absence into a process that has served no page yet.
     backend = import_string(settings.STORAGES["staticfiles"]["BACKEND"])
     if not issubclass(backend, ManifestFilesMixin):
-        return _note("static", OK)  # served from the source folders: nothing to collect
+        return None
     manifest = Path(settings.STATIC_ROOT) / backend.manifest_name
-    if not manifest.is_file():
+    return None if manifest.is_file() else manifest
+
+
+def check_static() -> str:
+    from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+    from django.utils.functional import empty
+
+    manifest = missing_manifest()
+    if manifest is not None:
         return _note("static", "manifest_missing", manifest)
     loaded = staticfiles_storage._wrapped  # the storage this process's pages use, if made yet
-    if loaded is not empty and not loaded.hashed_files:
-        return _note("static", "restart_needed", f"{manifest} appeared after this process read none")
+    if loaded is not empty and isinstance(loaded, ManifestFilesMixin) and not loaded.hashed_files:
+        return _note("static", "restart_needed", "the manifest appeared after this process read none")
     return _note("static", OK)
+
+
+def check_static_manifest(app_configs=None, **kwargs) -> list:
+    """`manage.py check --deploy`: the same missing manifest as /healthz's "static" check.
+    Registered for --deploy only (screening/apps.py): a queue worker's machine runs manage.py
+    commands without ever serving a page, and the documented release runs collectstatic first."""
+    from django.core import checks
+
+    manifest = missing_manifest()
+    if manifest is None:
+        return []
+    return [checks.Error(
+        f"The static files have not been collected: {manifest} is missing, so every page "
+        "(the error page too) would fail with \"Missing staticfiles manifest entry\".",
+        hint="Run `manage.py collectstatic --noinput` with this environment, then this check "
+             "(docs/deploy.md, \"Each release\").",
+        id="webapp.E001")]
 
 
 QUEUE_STALLED_SECONDS = 300

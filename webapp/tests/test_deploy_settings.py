@@ -20,21 +20,22 @@ OPERATOR_VARIABLES = {"DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL
                       "PRIVATE_MEDIA_ROOT"}
 
 
-def documented_check() -> tuple[set[str], list[str]]:
+def documented_check() -> tuple[set[str], list[list[str]]]:
     """The variables exported by docs/deploy.md's "Check the configuration (tested)" block, and
-    the arguments of its `python manage.py` command: the doc says this test runs exactly them."""
+    the arguments of each of its `python manage.py` commands, in order: the doc says this test
+    runs exactly them."""
     text = (REPO_DIR / "docs" / "deploy.md").read_text(encoding="utf-8")
     section = text.split("## Check the configuration (tested)", 1)[1]
     block = section.split("```sh\n", 1)[1].split("```", 1)[0].replace("\\\n", " ")
     names: set[str] = set()
-    args: list[str] = []
+    commands: list[list[str]] = []
     for line in block.splitlines():
         words = shlex.split(line, comments=True)
         if words[:1] == ["export"]:
             names |= {word.split("=", 1)[0] for word in words[1:]}
         elif words[:2] == ["python", "manage.py"]:
-            args = words[2:]
-    return names, args
+            commands.append(words[2:])
+    return names, commands
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -68,13 +69,30 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 
 def test_production_settings_pass_the_deployment_checklist(tmp_path):
-    names, args = documented_check()
-    # The block as documented must start: production refuses to without each of these.
-    assert names == OPERATOR_VARIABLES
-    assert args == ["check", "--deploy", "--fail-level", "WARNING"]
-    result = manage(production_env(tmp_path), *args)
-    assert result.returncode == 0, result.stdout + result.stderr
+    names, commands = documented_check()
+    # The block as documented must start: production refuses to without each of these; and it
+    # names where collectstatic writes, as `check --deploy` looks for the manifest there.
+    assert names == OPERATOR_VARIABLES | {"STATIC_ROOT"}
+    assert commands == [["collectstatic", "--noinput"],
+                        ["check", "--deploy", "--fail-level", "WARNING"]]
+    env = production_env(tmp_path, STATIC_ROOT=str(tmp_path / "static"))
+    for args in commands:
+        result = manage(env, *args)
+        assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_checklist_names_static_files_not_collected(tmp_path):
+    """Without collectstatic every page of production fails ("Missing staticfiles manifest
+    entry"), and `check --deploy` said nothing (the operator audit)."""
+    result = manage(production_env(tmp_path, STATIC_ROOT=str(tmp_path / "static")),
+                    "check", "--deploy")
+    assert result.returncode != 0
+    assert "webapp.E001" in result.stderr and "collectstatic" in result.stderr
+    assert str(tmp_path / "static" / "staticfiles.json") in result.stderr
+    # Only --deploy asks: a queue worker's machine runs manage.py commands without static files.
+    assert manage(production_env(tmp_path, STATIC_ROOT=str(tmp_path / "static")),
+                  "check").returncode == 0
 
 
 def test_the_checklist_does_catch_a_weak_key(tmp_path):
