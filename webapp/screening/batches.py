@@ -13,7 +13,10 @@ GET /api/v1/batches/{id}/ for programs).
 before the queue heard it finish, and the broker handed it out again after Q_CLUSTER["retry"]
 seconds) finds its item done or refused and does nothing; the reading and the item's new state
 are committed together, so a file is never read into two readings, and a killed job's item is
-read by the redelivery. Single-file uploads stay synchronous (screen.py).
+read by the redelivery. A refusal with status 503 (this worker has no usable model, or no
+storage) is the server's, not the file's: the job fails instead, the item goes back to "queued",
+and the queue tries again; once it gives up, cleanup_orphans queues the item again. Single-file
+uploads stay synchronous (screen.py).
 
 Until release 8e61e1f the files waited under DATA_DIR/pending-uploads/ (the same relative
 `upload_path`). Files a release before it stored, before or during the rolling restart, are
@@ -26,6 +29,7 @@ with a message to upload the file again (`LOST_*`), so the batch finishes.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -35,7 +39,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
@@ -181,8 +185,6 @@ def read_item(item_pk: int) -> str:
     again (see the module's docstring). Returns the item's state."""
     from webapp.pacs.tasks import failpoint
 
-    from .screen import screen_upload
-
     item = BatchItem.objects.select_related("batch__owner").filter(pk=item_pk).first()
     if item is None:  # the batch was deleted (its owner was)
         return "gone"
@@ -192,13 +194,53 @@ def read_item(item_pk: int) -> str:
     BatchItem.objects.filter(pk=item.pk, state=BatchItem.State.QUEUED).update(
         state=BatchItem.State.READING)
     failpoint("batch_reading")
+    try:
+        _read(item)
+    except Exception as exc:
+        # The job fails and the queue hands it out again (Q_CLUSTER retry, up to max_attempts;
+        # once it gives up, cleanup_orphans queues the file again). Until then nobody reads the
+        # file: "Queued", not "Being read". (A worker killed mid-job cannot say so: its file
+        # says "Being read" until the redelivery.)
+        with contextlib.suppress(DatabaseError):  # the database may be what failed
+            BatchItem.objects.filter(pk=item.pk, state=BatchItem.State.READING).update(
+                state=BatchItem.State.QUEUED)
+        log.warning("Upload batch %s, file %s: not read, left queued to be tried again (%s)",
+                    item.batch_id, item.index, exc)
+        raise
+    failpoint("batch_after_commit")
+    item.refresh_from_db()
+    _remove_upload(item)
+    if item.state == BatchItem.State.REFUSED:
+        log.info("Upload batch %s, file %s: refused (%s)", item.batch_id, item.index, item.refusal_code)
+    else:
+        log.info("Upload batch %s, file %s: %s", item.batch_id, item.index, item.state)
+    return item.state
+
+
+class NotReadNow(Exception):
+    """This server cannot read the file now (no usable model, no storage): a refusal with status
+    503, which would be the server's fault, not the file's."""
+
+    def __init__(self, refusal: UploadRefused):
+        # The code, then what the administrator needs (the engine's detail: which model folder,
+        # what failed), for the worker's log and the queue's failed task.
+        cause = refusal.__cause__
+        super().__init__(f"{refusal.code}: {getattr(cause, 'detail', '') or refusal.message}")
+        self.refusal = refusal
+
+
+def _read(item: BatchItem) -> None:
+    """Read the item's waiting file into a reading, or refuse it for a reason of the file's own;
+    raises for a reason of this server's (read_item's queue tries again)."""
+    from .screen import screen_upload
+
     path = waiting_file(item)
     with translation.override("en"):  # refusals are kept in English and worded when shown
         try:
             with transaction.atomic():
                 locked = BatchItem.objects.select_for_update().get(pk=item.pk)
                 if locked.state in FINAL:
-                    return locked.state  # another delivery of this job got here first
+                    return  # another delivery of this job got here first
                 with open(path, "rb") as handle:
                     reading = screen_upload(item.batch.owner, File(handle, name=""))
                 if locked.patient_reference:
@@ -207,6 +249,10 @@ def read_item(item_pk: int) -> str:
                 locked.state, locked.reading = BatchItem.State.DONE, reading
                 locked.save(update_fields=["state", "reading", "updated_at"])
         except UploadRefused as refusal:
+            if refusal.status == 503:
+                # A worker whose CXR_MODEL_DIR is damaged refused every file given to it, for
+                # good ("The screening model cannot be used"); the files were fine.
+                raise NotReadNow(refusal) from refusal
             with transaction.atomic():
                 BatchItem.objects.filter(pk=item.pk).exclude(state__in=FINAL).update(
                     state=BatchItem.State.REFUSED, refusal_code=refusal.code[:40],
@@ -218,11 +264,6 @@ def read_item(item_pk: int) -> str:
                 if any(p.is_file() for p in _places(item)) or not storage.media_root().is_dir():
                     raise  # not the waiting file, or no storage (not mounted?): a retry may do
                 _refuse_lost(item)
-    failpoint("batch_after_commit")
-    item.refresh_from_db()
-    _remove_upload(item)
-    log.info("Upload batch %s, file %s: %s", item.batch_id, item.index, item.state)
-    return item.state
 
 
 def _refuse_lost(item: BatchItem) -> None:

@@ -94,7 +94,7 @@ def test_no_storage_at_all_is_retried_not_refused(patient, model_dir, data_dir, 
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "not-mounted"
     with pytest.raises(FileNotFoundError):
         batches.read_item(batch.items.get(index=0).pk)
-    assert batch.items.get(index=0).state == "reading"  # the queue tries again later
+    assert batch.items.get(index=0).state == "queued"  # nobody reads it: the queue tries again later
 
 
 def test_deleting_the_account_removes_files_waiting_in_the_earlier_place(
