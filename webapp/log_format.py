@@ -1,5 +1,5 @@
 """How the app's console log is written (settings.LOGGING): each line with its time, level and
-logger.
+logger, and none repeated for every health probe.
 
 Loaded while logging is configured, before the apps: standard library only.
 """
@@ -16,3 +16,17 @@ class IsoTimeFormatter(logging.Formatter):
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
         return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
+
+# webapp/health.py's PATH (not imported: that module needs the database, this one runs first).
+HEALTH_PATH = "/healthz"
+
+
+class NotHealthProbes(logging.Filter):
+    """For django.request: leave out the answers of /healthz. A failing check is logged by
+    webapp/health.py once each time it changes (with its detail); django.request logged
+    "Service Unavailable: /healthz" for every probe, every few seconds."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        return getattr(request, "path", None) != HEALTH_PATH

@@ -369,5 +369,7 @@ LOGGING = {
                              "format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # /healthz's failures are logged by webapp/health.py, once each time a check changes.
+    "filters": {"not_health_probes": {"()": "webapp.log_format.NotHealthProbes"}},
+    "loggers": {"django.request": {"level": "ERROR", "filters": ["not_health_probes"]}},
 }

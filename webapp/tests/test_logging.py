@@ -29,3 +29,21 @@ def test_each_log_line_says_its_time_level_and_logger(tmp_path):
     assert len(lines) == 1, lines
     assert LINE.match(lines[0]), lines[0]
     assert lines[0].endswith(" WARNING webapp.screening.batches: hello")
+
+
+PROBES = """
+from django.test import Client
+for _ in range(3):
+    assert Client(HTTP_HOST="10.0.0.11:8000").get("/healthz").status_code == 503
+"""
+
+
+def test_a_failing_health_check_is_logged_once_not_at_every_probe(tmp_path):
+    """docs/deploy.md: the log has the detail "once each time a check changes"; django.request
+    added "Service Unavailable: /healthz" at every probe, every few seconds (the operator
+    audit). Here the media folder is not mounted and the database not migrated."""
+    lines = run(tmp_path, PROBES)
+    assert not [line for line in lines if "Service Unavailable" in line or "django.request" in line], lines
+    storage = [line for line in lines if "health: storage" in line]
+    assert len(storage) == 1 and " WARNING webapp.health: health: storage missing" in storage[0]
+    assert len([line for line in lines if "health: database migrations_pending" in line]) == 1
