@@ -1,5 +1,5 @@
 """How the app's console log is written (settings.LOGGING): each line with its time, level and
-logger, and none repeated for every health probe.
+logger, and none repeated for every health probe or forged Host header.
 
 Loaded while logging is configured, before the apps: standard library only.
 """
@@ -30,3 +30,15 @@ class NotHealthProbes(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         request = getattr(record, "request", None)
         return getattr(request, "path", None) != HEALTH_PATH
+
+
+class OneLineWarning(logging.Filter):
+    """For django.security.DisallowedHost: Django logs each request with a Host not in
+    ALLOWED_HOSTS as an error with its traceback, 13 lines, for what is a client's (often a
+    scanner's) mistake answered with 400. Its message names the host: a warning, one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        # Lowered from the error it was: still only where the operator's level lets warnings in.
+        return logging.getLogger(record.name).isEnabledFor(logging.WARNING)

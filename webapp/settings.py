@@ -369,7 +369,11 @@ LOGGING = {
                              "format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # /healthz's failures are logged by webapp/health.py, once each time a check changes.
-    "filters": {"not_health_probes": {"()": "webapp.log_format.NotHealthProbes"}},
-    "loggers": {"django.request": {"level": "ERROR", "filters": ["not_health_probes"]}},
+    # /healthz's failures are logged by webapp/health.py, once each time a check changes; a
+    # request with a Host not in ALLOWED_HOSTS is a warning of one line, not a traceback.
+    "filters": {"not_health_probes": {"()": "webapp.log_format.NotHealthProbes"},
+                "one_line_warning": {"()": "webapp.log_format.OneLineWarning"}},
+    "loggers": {"django.request": {"level": "ERROR", "filters": ["not_health_probes"]},
+                # LOG_LEVEL here too: Django's own configuration gives django.* INFO.
+                "django.security.DisallowedHost": {"level": LOG_LEVEL, "filters": ["one_line_warning"]}},
 }

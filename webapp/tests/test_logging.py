@@ -8,7 +8,9 @@ import re
 import subprocess
 import sys
 
-from webapp.tests.test_deploy_settings import REPO_DIR, production_env
+import pytest
+
+from webapp.tests.test_deploy_settings import REPO_DIR, manage, production_env
 
 # 2026-12-05T14:03:07.123+00:00 WARNING webapp.health: health: storage missing: ...
 LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00 (DEBUG|INFO|WARNING|ERROR|CRITICAL) "
@@ -47,3 +49,26 @@ def test_a_failing_health_check_is_logged_once_not_at_every_probe(tmp_path):
     storage = [line for line in lines if "health: storage" in line]
     assert len(storage) == 1 and " WARNING webapp.health: health: storage missing" in storage[0]
     assert len([line for line in lines if "health: database migrations_pending" in line]) == 1
+
+
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory):
+    """collectstatic's output, once: production's 400 page names its files through the manifest."""
+    folder = tmp_path_factory.mktemp("static")
+    result = manage(production_env(folder, STATIC_ROOT=str(folder)), "collectstatic", "--noinput")
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+def test_a_forged_host_header_is_one_warning_line(tmp_path, static_root):
+    """Each request with a Host not in ALLOWED_HOSTS was an error with a 13-line traceback, for a
+    client's (often a scanner's) mistake answered with 400 (the operator audit)."""
+    code = ("from django.test import Client\n"
+            "assert Client(HTTP_HOST='attacker.example.com').get('/').status_code == 400")
+    lines = run(tmp_path, code, SECURE_SSL_REDIRECT="off", STATIC_ROOT=str(static_root))
+    assert len(lines) == 1, lines
+    assert LINE.match(lines[0]) and " WARNING django.security.DisallowedHost: " in lines[0], lines
+    assert "Invalid HTTP_HOST header: 'attacker.example.com'" in lines[0]
+    # LOG_LEVEL=ERROR keeps warnings out, this one too.
+    assert run(tmp_path, code, SECURE_SSL_REDIRECT="off", STATIC_ROOT=str(static_root),
+               LOG_LEVEL="ERROR") == []
