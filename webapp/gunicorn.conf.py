@@ -8,6 +8,9 @@ overridden on the command line or with the environment variables below.
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
+
+from gunicorn.glogging import Logger
 
 cores = os.cpu_count() or 1
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -17,6 +20,26 @@ timeout = 120  # a 64 MiB DICOM plus inference takes seconds; a stuck worker is 
 max_requests, max_requests_jitter = 1000, 100
 # Long request lines reach the app, which answers the API's JSON 414 itself (docs/deploy.md).
 limit_request_line = 0
+# An access log on stdout (the journal under systemd), one line per request: gunicorn writes
+# none unless asked, and the app's own log names only what went wrong.
+accesslog = "-"
+
+
+class VisitorAccessLogger(Logger):
+    """The access log's first field (%(h)s) is the visitor's address as the app sees it: behind
+    TRUSTED_PROXY_COUNT proxies, the entry of X-Forwarded-For they appended (webapp/audit/network.py,
+    as login throttling and the audit log use), not nginx's own address, which every line would
+    name. Entries a client wrote itself further left are not trusted, there as here."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        from webapp.audit.network import client_ip  # in a worker: the app, so Django, is loaded
+
+        atoms["h"] = client_ip(SimpleNamespace(META=environ)) or "-"
+        return atoms
+
+
+logger_class = VisitorAccessLogger
 # Set before the workers import onnxruntime (they fork from this process): one model thread per
 # worker. numpy's BLAS pool is turned off by webapp/settings.py, in every process of the app.
 os.environ.setdefault("CXR_ORT_THREADS", "1")
