@@ -6,6 +6,7 @@ cookies without Secure, no HSTS, ...); at --fail-level WARNING any one of them f
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shlex
 import subprocess
@@ -293,3 +294,17 @@ def test_the_log_level_is_taken_in_any_case(tmp_path):
     assert result.returncode == 0, result.stderr
     refused = manage(production_env(tmp_path, LOG_LEVEL="loud"), "check")
     assert refused.returncode != 0 and "LOG_LEVEL='loud'" in refused.stderr
+
+
+def test_the_documented_queue_count_prints_only_the_number(tmp_path):
+    """docs/deploy.md has operators wait until the queue count "prints `0`"; Django's shell put
+    "24 objects imported automatically" before it (the operator audit), so a script comparing
+    the output with 0 never went on."""
+    text = (REPO_DIR / "docs" / "deploy.md").read_text(encoding="utf-8")
+    commands = set(re.findall(r"`(?:\S*python) manage\.py (shell [^`]+)`", text))
+    assert len(commands) == 1, commands  # the same command everywhere it appears
+    env = production_env(tmp_path)
+    assert manage(env, "migrate", "--noinput", "-v", "0").returncode == 0
+    result = manage(env, *shlex.split(commands.pop()))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "0\n"
