@@ -23,8 +23,8 @@ OPERATOR_VARIABLES = {"DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL
 
 def documented_check() -> tuple[set[str], list[list[str]]]:
     """The variables exported by docs/deploy.md's "Check the configuration (tested)" block, and
-    the arguments of each of its `python manage.py` commands, in order: the doc says this test
-    runs exactly them."""
+    the arguments of each of its `.venv/bin/python manage.py` commands, in order: the doc says
+    this test runs exactly them (with this venv's Python)."""
     text = (REPO_DIR / "docs" / "deploy.md").read_text(encoding="utf-8")
     section = text.split("## Check the configuration (tested)", 1)[1]
     block = section.split("```sh\n", 1)[1].split("```", 1)[0].replace("\\\n", " ")
@@ -34,7 +34,7 @@ def documented_check() -> tuple[set[str], list[list[str]]]:
         words = shlex.split(line, comments=True)
         if words[:1] == ["export"]:
             names |= {word.split("=", 1)[0] for word in words[1:]}
-        elif words[:2] == ["python", "manage.py"]:
+        elif words[:2] == [".venv/bin/python", "manage.py"]:  # the release's venv
             commands.append(words[2:])
     return names, commands
 

@@ -48,7 +48,7 @@ def _blocks() -> tuple[list[str], str, list[str]]:
     text = (REPO_DIR / "docs" / "deploy.md").read_text(encoding="utf-8")
     section = text.split("\n## Backups\n", 1)[1].split("\n## ", 1)[0]
     backup, restore = (block.split("```", 1)[0] for block in section.split("```sh\n")[1:3])
-    [python_line] = re.findall(r'`(python -c "import sqlite3[^`]+)`', section)
+    [python_line] = re.findall(r'`(python3 -c "import sqlite3[^`]+)`', section)
     return backup.strip().splitlines(), python_line, restore.strip().splitlines()
 
 
@@ -68,8 +68,9 @@ def test_the_documented_sqlite_backup_and_restore(tmp_path, model_dir, xray_path
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # `python`: the venv's
 
     def here(line: str) -> str:
-        return (line.replace("/srv/cxr/", f"{srv}/").replace("/mnt/cxr-media", str(media))
-                .replace("/backup/cxr/", f"{backups}/"))
+        # The release's `.venv/bin/python` is this test's (a checkout may have no .venv of its own).
+        return (line.replace(".venv/bin/python", sys.executable).replace("/srv/cxr/", f"{srv}/")
+                .replace("/mnt/cxr-media", str(media)).replace("/backup/cxr/", f"{backups}/"))
 
     def sh(lines: list[str]) -> str:
         result = subprocess.run(["bash", "-e", "-c", "\n".join(lines)], cwd=REPO_DIR,
