@@ -345,6 +345,9 @@ Q_CLUSTER = {
     "save_limit": 1000,
     "recycle": 500,
 }
+# /healthz says "queue": "stalled" when a file of a multi-file upload has waited longer than this
+# (webapp/health.py): a file is read in seconds, so the queue's workers are likely stopped.
+HEALTH_QUEUE_STALLED_SECONDS = _env_int("HEALTH_QUEUE_STALLED_SECONDS", 300)
 # Error reports (the DEBUG page, mails to ADMINS) hide passwords written into URLs as well.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "webapp.debug_reports.UrlPasswordHidingFilter"
 # The PACS (DICOMweb root, e.g. http://orthanc:8042/dicom-web) and the account (e-mail) that owns

@@ -308,3 +308,15 @@ def test_the_documented_queue_count_prints_only_the_number(tmp_path):
     result = manage(env, *shlex.split(commands.pop()))
     assert result.returncode == 0, result.stderr
     assert result.stdout == "0\n"
+
+
+def test_the_queue_stall_limit_of_healthz_is_set_from_the_environment(tmp_path):
+    """docs/deploy.md names HEALTH_QUEUE_STALLED_SECONDS as the limit after which /healthz says
+    the queue is stalled, but only a settings file could set it (the operator audit)."""
+    result = settings_of(production_env(tmp_path, HEALTH_QUEUE_STALLED_SECONDS="900"),
+                         "HEALTH_QUEUE_STALLED_SECONDS")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "900"
+    assert settings_of(production_env(tmp_path), "HEALTH_QUEUE_STALLED_SECONDS").stdout.strip() == "300"
+    wrong = manage(production_env(tmp_path, HEALTH_QUEUE_STALLED_SECONDS="5m"), "check")
+    assert wrong.returncode != 0 and "HEALTH_QUEUE_STALLED_SECONDS" in wrong.stderr
