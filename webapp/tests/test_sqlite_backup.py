@@ -47,7 +47,10 @@ def _blocks() -> tuple[list[str], str, list[str]]:
     """The backup block's lines, the Python line, and the restore block's lines."""
     text = (REPO_DIR / "docs" / "deploy.md").read_text(encoding="utf-8")
     section = text.split("\n## Backups\n", 1)[1].split("\n## ", 1)[0]
-    backup, restore = (block.split("```", 1)[0] for block in section.split("```sh\n")[1:3])
+    blocks = [block.split("```", 1)[0] for block in section.split("```sh\n")[1:]]
+    # SQLite's blocks among PostgreSQL's: the one that copies with sqlite3, the one that restores.
+    [backup] = [block for block in blocks if "sqlite3 /srv/cxr/db.sqlite3" in block]
+    [restore] = [block for block in blocks if 'cp "$B/db.sqlite3"' in block]
     [python_line] = re.findall(r'`(python3 -c "import sqlite3[^`]+)`', section)
     return backup.strip().splitlines(), python_line, restore.strip().splitlines()
 
