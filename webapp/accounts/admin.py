@@ -197,10 +197,19 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description=_("role"), ordering="role")
     def role_and_verification(self, user):
-        """"Patient", or a doctor with the state of their verification: one narrow column."""
+        """"Patient", "Administrator", or a doctor with the state of their verification, and
+        whether the account is deactivated: one narrow column (a column of its own for "active"
+        no longer fits at 1280 px)."""
         if user.role != Role.DOCTOR:
-            return user.get_role_display()
-        return _("Doctor: verified") if user.doctor_verified_at else _("Doctor: pending")
+            # An administrator's role stays Patient, the default (createsuperuser asks for none):
+            # "Patient" would hide who may change every account.
+            label = _("Administrator") if user.is_staff or user.is_superuser else user.get_role_display()
+        else:
+            label = _("Doctor: verified") if user.doctor_verified_at else _("Doctor: pending")
+        if not user.is_active:
+            # A deactivated doctor looked "Doctor: verified" like one who can sign in.
+            return _("%(role)s (deactivated)") % {"role": label}
+        return label
 
     # Approving and withdrawing change accounts: not for a staff member who may only view them.
     @admin.action(description=_("Approve the selected doctors (verify their licence)"), permissions=["change"])

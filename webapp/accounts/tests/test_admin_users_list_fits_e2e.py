@@ -1,7 +1,7 @@
 """The admin's Users list at 1280 px, in English and Indonesian: its columns after "Licence
 number" (workplace, active, staff, date joined) sat behind a horizontal scroll, so an operator
-checking a doctor's verification scrolled sideways on every row. Screenshots land in
-test-output/admin-users-list-*.png."""
+checking a doctor's verification scrolled sideways on every row. A deactivated doctor's role cell,
+the longest, is there too. Screenshots land in test-output/admin-users-list-*.png."""
 from __future__ import annotations
 
 import pytest
@@ -18,6 +18,9 @@ def test_the_users_list_fits_beside_the_menu_and_filters(chromium_browser, live_
     make_user(email="dr.sari.wijayakusuma@rsud-tarakan-jakarta.example.org",
               full_name="Dr. Sari Wijayakusuma, Sp.Rad.", role="doctor",
               licence_number="STR-3171-2026-00012345", workplace="RSUD Tarakan, Jakarta Pusat")
+    # The longest role cell: a deactivated doctor says so beside the verification.
+    make_user(email="dr.bambang.setiawan@rsup-persahabatan.example.org", full_name="Dr. Bambang Setiawan",
+              role="doctor", licence_number="STR-3175-2019-00067890", is_active=False)
     with signed_in_context_in(chromium_browser, live_server.url, admin, language,
                               viewport={"width": 1280, "height": 900}) as context:
         page = context.new_page()
