@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from cxr.cli.train import check_device
     from cxr.data.cache import UnreadableImages
     from cxr.evaluation.markdown import format_estimate as fmt
+    from cxr.evaluation.metrics import ECE_SPREAD
     from cxr.evaluation.report import SUBSETS
     from cxr.training.evaluate import evaluate_run
 
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     for name, report in result["subsets"].items():
         print(f"{name:5s} n={report['n']:5d}  accuracy {fmt(report['accuracy'])}  "
-              f"macro AUC {fmt(report['macro_auc'])}  ECE {fmt(report['ece'])}")
+              f"macro AUC {fmt(report['macro_auc'])}  ECE {fmt(report['ece'])} "
+              f"(its range: the {ECE_SPREAD}, not a 95% CI)")
     print(f"reports written to {Path(result['out_dir']) / 'metrics.md'} and metrics.json")
     return 0

@@ -20,6 +20,11 @@ Which interval:
   and ECE depend on the mix of classes (a PPV moves with prevalence): their resamples are drawn
   over all images (`bootstrap_counts`), since fixed class sizes would pin them (a constant
   prediction's macro precision and ECE could not move at all).
+- The ECE's `ci95` is no confidence interval: it is the spread (2.5th to 97.5th percentile) of
+  the binned ECE over those resamples, and the binned ECE is biased upwards (noise within a bin
+  adds to |accuracy - confidence|, never cancels), its resamples more so. With a few hundred
+  images and a true ECE near 0.01 the range can lie wholly above it. Whatever shows it calls it
+  the bootstrap spread (`ECE_SPREAD`), not a 95% CI; the field keeps its name for old cards.
 Reports say so in their `intervals` key; reports written before 2026-12-07 have none and used a
 stratified bootstrap for everything (`interval_method` words either).
 
@@ -45,16 +50,25 @@ INTERVALS = "wilson+bootstrap"
 # An older report whose proportions were recounted (`recount_proportions`): its other figures
 # keep the stratified bootstrap they were made with.
 INTERVALS_RECOUNTED = "wilson+stratified-bootstrap"
+# What an ECE's `ci95` is, wherever it is shown (the module docstring: why not a 95% CI).
+ECE_SPREAD = "bootstrap spread"
+ECE_SPREAD_NOTE = ("the ECE's range is not a confidence interval but the bootstrap spread of the "
+                   "binned ECE (2.5th-97.5th percentile of its resamples): the binned ECE runs "
+                   "high, its resamples higher, so the range can lie wholly above the true "
+                   "calibration error")
 INTERVAL_METHODS = {
     INTERVALS: ("Wilson score intervals for accuracy, sensitivity, specificity and PPV; "
                 "percentile bootstrap for AUC and macro recall (resampled within each true "
-                "class) and for macro precision and ECE (resampled over all images)"),
+                "class) and for macro precision (resampled over all images); "
+                + ECE_SPREAD_NOTE + " (resampled over all images)"),
     INTERVALS_RECOUNTED: ("Wilson score intervals for accuracy, sensitivity, specificity and PPV "
                           "(counted from the confusion matrix); percentile bootstrap within each "
-                          "true class for AUC, macro recall, macro precision and ECE (for the "
-                          "last two narrower than for a new mix of patients)"),
+                          "true class for AUC, macro recall and macro precision (the last "
+                          "narrower than for a new mix of patients); " + ECE_SPREAD_NOTE
+                          + " (resampled within each true class)"),
     # Reports without an `intervals` key (written before 2026-12-07).
-    None: "percentile bootstrap within each true class (stratified) for every figure",
+    None: ("percentile bootstrap within each true class (stratified) for every figure; "
+           + ECE_SPREAD_NOTE),
 }
 
 
@@ -285,7 +299,8 @@ def classification_report(
     (`{"macro": scalar, "per_class": {class: scalar}}`), `per_class` (`{class: {"sensitivity",
     "specificity", "ppv", "auc"}}`), `macro_auc`, `ece`, `confusion_matrix` (rows = true),
     `intervals` (`INTERVALS`), `n_boot`, `seed`. Accuracy, sensitivity, specificity and PPV get
-    their Wilson intervals whatever `n_boot`; with `n_boot` 0 the other figures get none.
+    their Wilson intervals whatever `n_boot`; with `n_boot` 0 the other figures get none. The
+    ECE's `ci95` is the bootstrap spread of the binned ECE, not a confidence interval.
     """
     y_true = np.asarray(y_true, dtype=int)
     probs = np.asarray(probs, dtype=float)

@@ -15,7 +15,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from cxr.evaluation.metrics import ECE_BINS, expected_calibration_error, reliability_bins
+from cxr.evaluation.metrics import (
+    ECE_BINS,
+    ECE_SPREAD,
+    expected_calibration_error,
+    reliability_bins,
+)
 from cxr.inference.site_check import wilson_interval  # defined once, on the serving side
 
 
@@ -121,8 +126,9 @@ def plot_reliability(y_true: Sequence[int], probs: np.ndarray, out_png: str | Pa
     """Accuracy against confidence per bin; bars on the diagonal mean honest probabilities.
     `intervals` adds each bin's Wilson 95% interval: for a site's few dozen X-rays, or the
     low-confidence bins of a test split that hold one or two images, it shows which gaps from
-    the diagonal the cases can tell apart from chance. `ece_ci` (the ECE's 95% interval, as the
-    model card holds it) goes into the title beside the ECE."""
+    the diagonal the cases can tell apart from chance. `ece_ci` (the ECE's `ci95`, as the model
+    card holds it) goes into the title beside the ECE as what it is, its bootstrap spread: no
+    confidence interval, since the binned ECE runs high (cxr.evaluation.metrics)."""
     bins = reliability_bins(y_true, probs, n_bins)
     ece = expected_calibration_error(y_true, probs, n_bins)
     edges = bins["edges"]
@@ -145,7 +151,8 @@ def plot_reliability(y_true: Sequence[int], probs: np.ndarray, out_png: str | Pa
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect calibration")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)
-    interval = f" (95% CI {ece_ci[0]:.3f}-{ece_ci[1]:.3f})" if ece_ci and None not in ece_ci else ""
+    interval = (f" ({ECE_SPREAD} {ece_ci[0]:.3f}-{ece_ci[1]:.3f})"
+                if ece_ci and None not in ece_ci else "")
     ax.set_title(f"{title}\nECE {ece:.3f}{interval}")
     # Below the figure: inside the axes, any corner can hold a bar reaching 0 or 1 (a bin of
     # one image at low confidence).

@@ -23,6 +23,7 @@ import pandas as pd
 from cxr.evaluation import plots
 from cxr.evaluation.markdown import format_estimate, table
 from cxr.evaluation.metrics import (
+    ECE_SPREAD,
     classification_report,
     expected_calibration_error,
     fit_temperature,
@@ -118,7 +119,9 @@ def render_markdown(result: dict, title: str = "Evaluation") -> str:
                                                 for key in ("sensitivity", "specificity", "ppv", "auc"))]
                    for cls in classes), align="lrllll"),
         ]
-        lines += ["", f"- macro AUC: {format_estimate(rep['macro_auc'])}", f"- ECE (top label, 15 bins): {format_estimate(rep['ece'])}"]
+        lines += ["", f"- macro AUC: {format_estimate(rep['macro_auc'])}",
+                  f"- ECE (top label, 15 bins; in brackets its {ECE_SPREAD}, not a 95% CI): "
+                  f"{format_estimate(rep['ece'])}"]
         if rep.get("ece_after_temperature") is not None:
             lines.append(
                 f"- ECE after temperature scaling (T = {result['temperature']:.3f}, fitted on "

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cxr.evaluation.markdown import format_estimate, table
-from cxr.evaluation.metrics import INTERVAL_METHODS, INTERVALS, interval_method
+from cxr.evaluation.metrics import ECE_SPREAD, INTERVAL_METHODS, INTERVALS, interval_method
 from cxr.evaluation.runs import read_sweep, run_name
 from cxr.labels import COVID
 
@@ -144,9 +144,10 @@ def _epochs_cell(run: RunResult) -> str:
 
 
 def honest_table(runs: Sequence[RunResult], subset: str = "test") -> str:
-    """Macro AUC, COVID sensitivity/specificity with 95% CIs and ECE for every run."""
+    """Macro AUC, COVID sensitivity/specificity with 95% CIs and ECE (with its bootstrap spread,
+    no CI: cxr.evaluation.metrics) for every run."""
     header = ["Model", "Learning rate", "Batch size", "Epochs", "Macro AUC", "COVID sensitivity",
-              "COVID specificity", "ECE", "Weights"]
+              "COVID specificity", f"ECE ({ECE_SPREAD})", "Weights"]
     paths = [("macro_auc",), ("per_class", COVID, "sensitivity"), ("per_class", COVID, "specificity"),
              ("ece",)]
     rows = ([r.arch, f"{r.lr:g}", r.batch_size, _epochs_cell(r),

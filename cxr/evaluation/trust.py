@@ -24,6 +24,7 @@ import pandas as pd
 from cxr.evaluation.conformal import fit_class_conditional
 from cxr.evaluation.markdown import format_estimate, table
 from cxr.evaluation.metrics import (
+    ECE_SPREAD,
     bootstrap_statistic,
     expected_calibration_error,
     fit_temperature,
@@ -159,7 +160,8 @@ def left_out_readings(table: pd.DataFrame, classes: list[str], rule: str, target
 
 
 def summarise(frame: pd.DataFrame, n_boot: int = 1000) -> dict:
-    """Coverage, labelled accuracy, ECE, set coverage and size, familiarity gap, with 95% CIs."""
+    """Coverage, labelled accuracy, ECE, set coverage and size, familiarity gap: the shares with
+    Wilson 95% CIs, the ECE with its bootstrap spread (no CI: cxr.evaluation.metrics)."""
     labelled = frame[frame["labelled"]]
     probs = _probs(frame)
 
@@ -250,7 +252,8 @@ def report_rows(measured: dict) -> list[list[str]]:
     return rows
 
 
-REPORT_HEADER = ("held-out group", "images", "coverage", "labelled right", "all right", "ECE",
+REPORT_HEADER = ("held-out group", "images", "coverage", "labelled right", "all right",
+                 f"ECE ({ECE_SPREAD})",
                  "set coverage", "mean set size", "unfamiliar", "right if familiar",
                  "right if unfamiliar")
 

@@ -139,13 +139,19 @@ def test_metrics_md_says_which_interval_each_figure_has():
     header = render_markdown(result).split("## As reported in the paper")[0]
     assert ("- 95% intervals in brackets: Wilson score intervals for accuracy, sensitivity, "
             "specificity and PPV; percentile bootstrap for AUC and macro recall (resampled within "
-            "each true class) and for macro precision and ECE (resampled over all images) "
-            "(50 resamples); per-source accuracy: Wilson interval.") in header
+            "each true class) and for macro precision (resampled over all images); the ECE's "
+            "range is not a confidence interval but the bootstrap spread of the binned ECE") in header
+    # Where the ECE is written, its range is named for what it is.
+    ece = result["subsets"]["test"]["ece"]
+    assert (f"- ECE (top label, 15 bins; in brackets its bootstrap spread, not a 95% CI): "
+            f"{ece['value']:.3f} ({ece['ci95'][0]:.3f}-{ece['ci95'][1]:.3f})") in render_markdown(result)
     assert "stratified" not in header
     # A metrics.json written before the Wilson intervals is described as what it is.
     del result["subsets"]["test"]["intervals"]
-    assert ("percentile bootstrap within each true class (stratified) for every figure "
-            "(50 resamples)") in render_markdown(result)
+    older = render_markdown(result)
+    assert ("percentile bootstrap within each true class (stratified) for every figure; the ECE's "
+            "range is not a confidence interval") in older
+    assert "calibration error (50 resamples)" in older
 
 
 def test_plot_curves_from_a_history_file(tmp_path):
@@ -269,7 +275,7 @@ def test_the_figures_give_the_reports_intervals(tmp_path, monkeypatch, n_boot):
     covid = next(t for t in legends if t.startswith("covid: AUC"))
     if n_boot:
         low, high = test["ece"]["ci95"]
-        assert ece_title.endswith(f"(95% CI {low:.3f}-{high:.3f})")
+        assert ece_title.endswith(f"(bootstrap spread {low:.3f}-{high:.3f})")
         low, high = test["per_class"]["covid"]["auc"]["ci95"]
         assert covid.endswith(f"(95% CI {low:.3f}-{high:.3f})")
         assert "95% interval" in legends  # the bins' whiskers

@@ -10,6 +10,7 @@ import pytest
 from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
 from cxr.evaluation.metrics import (
+    INTERVAL_METHODS,
     INTERVALS,
     bootstrap_counts,
     classification_report,
@@ -239,7 +240,35 @@ def test_auc_resamples_keep_every_class_so_a_rare_class_keeps_its_interval():
 
 def test_the_interval_method_is_recorded_and_worded():
     assert "Wilson" in interval_method({"intervals": INTERVALS})
-    assert interval_method({}) == "percentile bootstrap within each true class (stratified) for every figure"
+    assert interval_method({}).startswith(
+        "percentile bootstrap within each true class (stratified) for every figure")
+
+
+def _known_calibration(seed: int, n: int = 752, gap: float = 0.01):
+    """Readings whose accuracy is `gap` below their confidence at every confidence (top-label ECE
+    of the population: exactly `gap`), confidences near 0.9 like the bundled model's."""
+    rng = np.random.default_rng(seed)
+    confidence = rng.uniform(0.6, 0.99, n)
+    predicted = rng.integers(0, 3, n)
+    probs = np.repeat((1 - confidence[:, None]) / 2, 3, axis=1)
+    probs[np.arange(n), predicted] = confidence
+    right = rng.random(n) < confidence - gap
+    y = np.where(right, predicted, (predicted + rng.integers(1, 3, n)) % 3)
+    return y, probs
+
+
+def test_the_ece_range_is_a_bootstrap_spread_and_every_method_says_it_is_no_ci():
+    """The audit: on 752 images with a true ECE of 0.01, the binned ECE averages well above it
+    and its bootstrap range almost never holds it, so no report may call that range a 95% CI."""
+    reports = [classification_report(*_known_calibration(seed), CLASSES, n_boot=200, seed=seed)
+               for seed in range(20)]
+    values = np.array([r["ece"]["value"] for r in reports])
+    held = [r["ece"]["ci95"][0] <= 0.01 <= r["ece"]["ci95"][1] for r in reports]
+    assert values.mean() > 0.02  # biased upwards: double the truth
+    assert sum(held) <= 2  # a 95% interval would hold it in about 19 of 20
+    for method in INTERVAL_METHODS.values():
+        assert "the ECE's range is not a confidence interval but the bootstrap spread" in method
+        assert "ECE (resampled" not in method and "and ECE" not in method
 
 
 def test_plain_bootstrap_lets_class_sizes_vary_and_is_seeded():

@@ -89,3 +89,30 @@ def test_readings_take_the_familiarity_ratio_from_the_csv_when_the_folds_wrote_i
     table.drop(columns="knn_ratio").to_csv(tmp_path / "oos_predictions.csv", index=False)
     with pytest.raises(FileNotFoundError):
         trust.load_readings(tmp_path)
+
+
+def _oos_folder(tmp_path, table: pd.DataFrame):
+    """`table` as the folder of `python -m cxr out-of-source` (its CSV and protocol)."""
+    groups = sorted(table["group"].unique())
+    (tmp_path / "protocol.json").write_text(json.dumps({"groups": {g: [g] for g in groups}}))
+    table.assign(path=[f"{i}.png" for i in range(len(table))],
+                 label=[CLASSES[k] for k in table["y"]]).to_csv(tmp_path / "oos_predictions.csv", index=False)
+    return tmp_path
+
+
+def test_the_ece_is_shown_with_its_bootstrap_spread_not_as_a_ci(tmp_path):
+    """The binned ECE runs high and its bootstrap range with it (cxr.evaluation.metrics): the
+    table and the page call that range what it is."""
+    import argparse
+
+    from cxr.cli.trust import render_page
+
+    params, measured, _ = trust.fit_and_measure(_oos_folder(tmp_path, _readings()), n_boot=20)
+    header = trust.report_table(measured).splitlines()[0]
+    assert "| ECE (bootstrap spread) |" in header
+    args = argparse.Namespace(oos_dir=tmp_path, target=0.9, confidence=0.9, rule="auto", model_dir=None,
+                              record_only=False, shared=None, out=None, n_boot=20, report=tmp_path / "p.md")
+    page = " ".join(render_page(params, measured, args).split())
+    assert "bootstrap over images for ECE" not in page
+    assert "The ECE's range is no confidence interval but its bootstrap spread over images" in page
+

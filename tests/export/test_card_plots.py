@@ -34,7 +34,7 @@ def test_card_figures_give_the_cards_intervals(tmp_path, monkeypatch):
 
     reliability = figures["reliability_test.png"]
     ece = expected_calibration_error(y, probs)
-    assert reliability.axes[0].get_title().endswith(f"ECE {ece:.3f} (95% CI 0.131-0.185)")
+    assert reliability.axes[0].get_title().endswith(f"ECE {ece:.3f} (bootstrap spread 0.131-0.185)")
     legend_texts = [text.get_text() for legend in reliability.legends for text in legend.get_texts()]
     assert "95% interval" in legend_texts
     assert reliability.axes[0].collections, "no error bars drawn"

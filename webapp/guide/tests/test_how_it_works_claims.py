@@ -163,6 +163,32 @@ def test_splits_with_different_interval_methods_say_it_per_split(client, tmp_pat
     assert "selang skor Wilson, yang dihitung dari matriks kebingungan" in methods_text(client, "id")
 
 
+@pytest.mark.parametrize(("language", "claim"), [
+    ("en", "Not so for the calibration error: under it is only the spread of its bootstrap resamples"),
+    ("id", "Tidak demikian untuk galat kalibrasi: di bawahnya hanya tercantum sebaran hasil bootstrap"),
+])
+def test_the_calibration_errors_range_is_not_called_a_confidence_interval(client, tmp_path, settings,
+                                                                           language, claim):
+    """The binned calibration error runs high and its bootstrap range with it (the statistics
+    audit: on 752 images it never held the true error), so neither the measured-performance
+    tables nor the out-of-source table may present that range as a 95% confidence interval."""
+    from webapp.guide.tests.support import trust_section
+    from webapp.guide.tests.test_trust_section import write_model
+
+    card_with_intervals(tmp_path, settings, {"random": "wilson+bootstrap"})
+    text = " ".join(unescape(page(client, language)).split())
+    metrics = text[text.index('id="metrics"'):]
+    assert claim in metrics[:metrics.index('id="interval-methods"')]
+    (tmp_path / "trust").mkdir()
+    with override_settings(CXR_MODEL_DIR=str(write_model(tmp_path / "trust", trust_section()))):
+        text = " ".join(unescape(page(client, language)).split())
+    note = {"en": "under the calibration error, only the spread of its bootstrap resamples, which can "
+                  "lie wholly above the true error",
+            "id": "di bawah galat kalibrasi, hanya sebaran hasil bootstrap (pengambilan ulang "
+                  "sampel)-nya, yang bisa seluruhnya berada di atas galat yang sebenarnya"}[language]
+    assert note in text
+
+
 def test_the_dash_sentence_names_the_measures_the_tables_show_without_interval(client, tmp_path, settings):
     card_with_intervals(tmp_path, settings, {"random": "wilson+bootstrap"})
     text = methods_text(client)
@@ -283,14 +309,22 @@ def test_the_heads_description_is_in_the_readers_language(client, settings):
     assert '<dd lang="en">global average pooling' not in html
 
 
-@pytest.mark.parametrize(("language", "whisker"), [
-    ("en", "each whisker is its bar's 95% interval"), ("id", "tiap garis galat adalah IK 95% batangnya")])
-def test_the_reliability_caption_says_what_its_whiskers_are(client, model_dir, language, whisker):
+@pytest.mark.parametrize(("language", "whisker", "title"), [
+    ("en", "each whisker is its bar's 95% interval",
+     "The range beside the calibration error (ECE) in the title is only the spread of its bootstrap "
+     "resamples, not a confidence interval"),
+    ("id", "tiap garis galat adalah IK 95% batangnya",
+     "Rentang di samping galat kalibrasi (ECE) pada judul hanyalah sebaran hasil bootstrap-nya, bukan "
+     "selang kepercayaan")])
+def test_the_reliability_caption_says_what_its_whiskers_are(client, model_dir, language, whisker, title):
     """The card's reliability plot now draws each bin's 95% interval (bins of one or two X-rays
-    reach from near 0 to 1): the caption under it says what they are."""
-    html = page(client, language).replace("&#x27;", "'")
+    reach from near 0 to 1): the caption under it says what they are. The bundled plot's title
+    calls the ECE's bootstrap spread a "95% CI" (drawn before the statistics audit; the PNG is the
+    export's): the caption says what that range is."""
+    html = " ".join(page(client, language).replace("&#x27;", "'").split())
     plots = html[html.index('id="plots"'):html.index("</section>", html.index('id="plots"'))]
     assert whisker in plots
+    assert title in plots
 
 
 @pytest.mark.parametrize(("language", "said"), [
