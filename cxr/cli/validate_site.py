@@ -360,7 +360,11 @@ def _write_calibration(args: argparse.Namespace, predictor, read: dict | None, w
     """Fit this site's calibration on the read cases (`read`: the report's labels and
     probabilities of every read X-ray) and write it, with the report's own what-if as its measured
     figures (exit 3 with the reason when too few were read)."""
-    from cxr.evaluation.local_calibration import MIN_SITE_CASES, fit_site_calibration
+    from cxr.evaluation.local_calibration import (
+        MIN_SITE_CASES,
+        fit_site_calibration,
+        threshold_cases,
+    )
     from cxr.inference.site_check import counted
 
     n_read = len(read["y"]) if read else 0
@@ -372,24 +376,38 @@ def _write_calibration(args: argparse.Namespace, predictor, read: dict | None, w
                                        site=args.site, what_if=what_if)
     calibration.save(args.calibration_out)
     print(f"site calibration: {args.calibration_out} (fitted on {calibration.cases} read cases; "
-          f"{label_note(calibration.label_threshold, what_if)})")
+          f"{label_note(calibration.label_threshold, what_if, threshold_cases(read['y']), calibration.target_accuracy)})")
     return 0
 
 
-def label_note(threshold: float | None, what_if: dict | None) -> str:
+def label_note(threshold: float | None, what_if: dict | None, setting: int, target: float) -> str:
     """What a written site calibration labels, and whether the report's what-if measured it. The
-    calibration is fitted on all the read cases (its threshold on half of them); each what-if draw
-    on half of them (its threshold on a quarter), which can hold too few labelled readings for any
-    threshold: then the report says "nothing labelled in any draw" while the calibration labels."""
+    calibration is fitted on all the read cases (its threshold on `setting` of them, half); each
+    what-if draw on half of them (its threshold on a quarter), which can hold too few labelled
+    readings for any threshold: then the report says "nothing labelled in any draw" while the
+    calibration labels. A label needs `labelled_needed(target)` readings above its threshold,
+    every one right: with fewer cases setting it, nothing can be labelled."""
+    from cxr.evaluation.selective import labelled_needed
+
+    need = labelled_needed(target)
     if threshold is None:
-        return "labels nothing (no threshold kept its labels right 90% of the time)"
+        text = (f"labels nothing: every reading through it will be shown as uncertain. Its label "
+                f"threshold is set on {setting} of the cases (half of those read), and a label needs at "
+                f"least {need} readings above the threshold, every one right, to promise labels right "
+                f"{target:.0%} of the time")
+        if setting < need:
+            return (f"{text}; that takes about {2 * need} read cases or more (more where some readings are "
+                    "wrong), this site had too few")
+        return (f"{text}; these cases had enough, but its surest readings were not right often enough: "
+                f"more cases help only where they are right more than {target:.0%} of the time")
     text = f"labels readings with a top probability of at least {threshold:.3f}"
     measured = ((what_if or {}).get("measured") or {}).get("labelled_accuracy") or {}
     if what_if and measured.get("mean") is None:
         text += ("; how often these labels are right here is not measured: the report's what-if, "
                  f"calibrating on halves of these cases ({what_if['calibration_cases']}), labelled nothing "
-                 "in any draw. Check it on new labelled cases with --site-calibration before relying on its "
-                 "labels")
+                 f"in any draw (its thresholds are set on about {what_if['calibration_cases'] - what_if['calibration_cases'] // 2} "
+                 f"cases; measuring it takes about {4 * need} read cases or more). Check it on new labelled "
+                 "cases with --site-calibration before relying on its labels")
     return text
 
 
@@ -424,10 +442,25 @@ def _what_if_lines(what_if: dict | None, read: int) -> list[str]:
             ("share labelled", spread("coverage")),
             ("labelled readings right", spread("labelled_accuracy")),
         ]), "",
+        *_unmeasured_labels(what_if, read),
         "What the model tells apart here (AUC of each pair of classes present; 0.5 is chance, and no "
         "calibration raises it): " + "; ".join(f"{pair} {auc:.2f}" for pair, auc in what_if["pairwise_auc"].items())
         + ".", "",
     ]
+
+
+def _unmeasured_labels(what_if: dict, read: int) -> list[str]:
+    """Where no what-if draw labelled anything, why in plain words: too few cases set each draw's
+    threshold (a quarter of those read) for any label, or the readings were not right enough."""
+    if what_if["measured"]["labelled_accuracy"]["mean"] is not None:
+        return []
+    need, setting = what_if["labelled_needed"], what_if["threshold_cases"]
+    said = (f"**Labelled readings right cannot be measured here.** Each half's label threshold is set on "
+            f"about {setting} cases (a quarter of the {read} read), and a label needs at least {need} "
+            f"readings above its threshold, every one right, to promise {what_if['target']:.0%}")
+    if setting < need:
+        return [f"{said}: that takes about {4 * need} read cases or more (more where some readings are wrong).", ""]
+    return [f"{said}: these cases had enough, but no draw's surest readings were right often enough.", ""]
 
 
 def _calibration_lines(bins: list[dict] | None, plotted: bool) -> list[str]:

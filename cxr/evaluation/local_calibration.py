@@ -23,7 +23,7 @@ from scipy.special import log_softmax, softmax
 from sklearn.metrics import roc_auc_score
 
 from cxr.evaluation.conformal import ClassConditionalSets, fit_class_conditional
-from cxr.evaluation.selective import threshold_for_accuracy
+from cxr.evaluation.selective import labelled_needed, threshold_for_accuracy
 from cxr.inference.site_calibration import SiteCalibration, log_probabilities
 
 # The pull of the scales towards 1 and the biases towards 0: a few dozen cases must not fit
@@ -164,10 +164,24 @@ def site_what_if(probs: np.ndarray, y_true: np.ndarray, classes: list[str], repe
     if len(y_true) < MIN_SITE_CASES:
         return None
     logits = log_probabilities(probs)
-    draws = local_budget(logits, y_true, len(y_true) // 2, repeats, confidence, target)
-    return {"calibration_cases": len(y_true) // 2, "repeats": repeats, "confidence": confidence,
+    calibration_cases = len(y_true) // 2
+    draws = local_budget(logits, y_true, calibration_cases, repeats, confidence, target)
+    return {"calibration_cases": calibration_cases,
+            # Each draw's label threshold is set on half of its calibration cases (about: each
+            # class is halved on its own), a quarter of the site's.
+            "threshold_cases": calibration_cases - calibration_cases // 2,
+            "labelled_needed": labelled_needed(target),
+            "repeats": repeats, "confidence": confidence,
             "target": target, "measured": summarise_draws(draws),
             "pairwise_auc": pairwise_auc(logits, y_true, classes)}
+
+
+def threshold_cases(y_true: np.ndarray) -> int:
+    """How many of a site's cases set the label threshold of `fit_local_calibration`: the second
+    of its `halves` (each class halved, the odd one in it). Fewer than `labelled_needed(target)`,
+    the calibration labels nothing whatever the readings."""
+    counts = np.bincount(np.asarray(y_true, dtype=int))
+    return int((counts - counts // 2).sum())
 
 
 def summarise_draws(draws: list[dict[str, float]]) -> dict[str, dict]:

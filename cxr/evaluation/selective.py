@@ -17,6 +17,8 @@ control of Geifman & El-Yaniv (2017, "Selection with guaranteed risk") and Angel
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.stats import beta
 
@@ -60,8 +62,9 @@ def threshold_for_accuracy(scores: np.ndarray, correct: np.ndarray, target: floa
     at confidence 1 - (1 - confidence) / candidates reaches the target.
 
     Returns +inf (label nothing) where none does: abstaining on everything is the honest answer
-    then, and the usual one with few calibration cases (30 labelled readings must all be right to
-    promise 0.90 at this confidence).
+    then, and the only one with few calibration cases: with the full grid, `labelled_needed`
+    readings above a threshold (44 for 0.90), every one right, are the fewest that can promise
+    the target; 30 cannot.
     """
     curve = risk_coverage(scores, correct)
     eligible = np.flatnonzero(curve["labelled"] >= min_labelled)
@@ -74,6 +77,24 @@ def threshold_for_accuracy(scores: np.ndarray, correct: np.ndarray, target: floa
                        for i in tried])
     ok = tried[bounds >= target]
     return float(curve["threshold"][ok].min()) if ok.size else float("inf")
+
+
+def labelled_needed(target: float, confidence: float = THRESHOLD_CONFIDENCE,
+                    candidates: int = THRESHOLD_CANDIDATES, min_labelled: int = MIN_LABELLED) -> int:
+    """The fewest labelled readings, every one right, whose accuracy's lower bound reaches
+    `target` at the per-trial confidence of a full grid of `candidates` thresholds: with fewer
+    above every threshold, `threshold_for_accuracy` labels nothing whatever the readings, and
+    with some wrong it needs more. (A grid cut short, which only a calibration set of fewer than
+    `min_labelled + candidates` readings has, tries fewer thresholds at a lower confidence each.)"""
+    if not 0.0 < target < 1.0:
+        raise ValueError(f"target {target} is not between 0 and 1")
+    per_trial = 1.0 - (1.0 - confidence) / candidates
+    # All right, the bound is (1 - per_trial) ** (1 / n); counted up from its closed form so that
+    # rounding cannot leave it a reading short.
+    n = max(min_labelled, math.floor(math.log(1.0 - per_trial) / math.log(target)))
+    while accuracy_lower_bound(n, n, per_trial) < target:
+        n += 1
+    return n
 
 
 def area_under_risk_coverage(scores: np.ndarray, correct: np.ndarray) -> float:

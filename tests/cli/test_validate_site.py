@@ -136,6 +136,43 @@ def test_a_site_calibration_fitted_here_is_served_by_predict(cxr_dir, cxr_manife
     assert "validate-site" in capsys.readouterr().err
 
 
+def test_a_calibration_of_too_few_cases_to_label_says_so_and_how_many_would(cxr_dir, cxr_manifest, tmp_path, capsys):
+    """The statistics audit: with 40-58 read cases a site calibration can never label (half of
+    them set its threshold, fewer than a label needs even all right), and its what-if (a quarter)
+    cannot measure labelled accuracy. Both are said, with the cases a label would take."""
+    from cxr.evaluation.local_calibration import threshold_cases
+    from cxr.evaluation.selective import labelled_needed
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label\n" + "".join(f"{f},{lab}\n" for f, lab in _spread_cases(cxr_manifest, 17)))
+    target = tmp_path / "site_calibration.json"
+    assert main(["validate-site", str(cxr_dir), "--labels", str(labels), "--out", str(tmp_path / "r"),
+                 "--n-boot", "20", "--calibration-out", str(target)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    calibration = json.loads(target.read_text())
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    need = labelled_needed(calibration["target_accuracy"])
+    read_y = [calibration["classes"].index(c) for c in _read_truths(tmp_path / "r")]
+    setting = threshold_cases(read_y)
+    assert 40 <= report["read"] < 2 * need and setting < need
+    assert calibration["label_threshold"] is None
+    assert (f"labels nothing: every reading through it will be shown as uncertain. Its label threshold is "
+            f"set on {setting} of the cases (half of those read), and a label needs at least {need} "
+            "readings above the threshold, every one right") in out
+    assert f"about {2 * need} read cases or more" in out
+    text = " ".join((tmp_path / "r" / "report.md").read_text().split())
+    assert "**Labelled readings right cannot be measured here.**" in text
+    assert f"about {4 * need} read cases or more" in text
+
+
+def _read_truths(report_dir: Path) -> list[str]:
+    """The known class of every read case (neither refused nor unreadable), from cases.csv."""
+    import csv
+
+    with open(report_dir / "cases.csv", newline="", encoding="utf-8") as f:
+        return [row["true_label"] for row in csv.DictReader(f) if row["reading"] not in ("refused", "unreadable")]
+
+
 def test_too_few_read_cases_write_no_calibration(cxr_dir, xray_paths, tmp_path, capsys):
     labels = tmp_path / "labels.csv"
     labels.write_text("file,label\n" + "".join(f"{p.relative_to(cxr_dir).as_posix()},{label}\n"

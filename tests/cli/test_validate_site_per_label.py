@@ -6,6 +6,7 @@ no longer contradict each other unexplained, and `intervals.all_read` names its 
 from __future__ import annotations
 
 from cxr.cli.validate_site import _per_class_lines, _what_if_lines, label_note
+from cxr.evaluation.selective import labelled_needed
 from cxr.evaluation.site_validation import validate
 from cxr.inference.site_check import SiteCase
 
@@ -46,22 +47,41 @@ def test_the_bootstrap_is_named_as_the_report_makes_it():
 def test_a_calibration_that_labels_what_the_what_if_could_not_says_so():
     what_if = {"calibration_cases": 40, "measured": {"labelled_accuracy": {"mean": None, "range95": None,
                                                                            "draws": 0, "of": 20}}}
-    note = label_note(0.484, what_if)
+    note = label_note(0.484, what_if, 40, 0.9)
     assert note.startswith("labels readings with a top probability of at least 0.484; how often these "
                            "labels are right here is not measured")
     assert "--site-calibration" in note
+    assert f"measuring it takes about {4 * labelled_needed(0.9)} read cases or more" in note
     measured = {"calibration_cases": 40, "measured": {"labelled_accuracy": {"mean": 0.9, "range95": [0.8, 1.0],
                                                                             "draws": 20, "of": 20}}}
-    assert label_note(0.484, measured) == "labels readings with a top probability of at least 0.484"
-    assert label_note(None, what_if).startswith("labels nothing")
+    assert label_note(0.484, measured, 40, 0.9) == "labels readings with a top probability of at least 0.484"
+    assert label_note(None, what_if, 40, 0.9).startswith("labels nothing")
+
+
+def test_a_calibration_that_labels_nothing_says_why_and_how_many_cases_would_do():
+    """The statistics audit: 40-58 read cases give a calibration that can never label (its
+    threshold set on 20-29 of them). The note says so, and how many a label takes."""
+    need = labelled_needed(0.9)
+    few = label_note(None, None, need - 1, 0.9)
+    assert few.startswith("labels nothing: every reading through it will be shown as uncertain")
+    assert f"a label needs at least {need} readings above the threshold, every one right" in few
+    assert f"about {2 * need} read cases or more" in few and "this site had too few" in few
+    # Enough cases, readings not right enough: more cases alone would not help.
+    enough = label_note(None, None, need, 0.9)
+    assert "too few" not in enough and "were not right often enough" in enough
 
 
 def test_the_what_if_section_says_the_written_calibration_is_fitted_on_all_cases():
     spread = {"mean": None, "range95": None, "draws": 0, "of": 20}
-    what_if = {"repeats": 20, "calibration_cases": 40, "confidence": 0.9, "target": 0.9,
+    what_if = {"repeats": 20, "calibration_cases": 40, "threshold_cases": 20, "labelled_needed": labelled_needed(0.9),
+               "confidence": 0.9, "target": 0.9,
                "measured": dict.fromkeys(("set_coverage", "mean_set_size_seen", "accuracy", "coverage",
                                           "labelled_accuracy"), spread),
                "pairwise_auc": {"covid / normal": 0.9}}
     text = "\n".join(_what_if_lines(what_if, 81))
     assert "A calibration written with --calibration-out is fitted on all 81 read cases" in text
     assert "nothing labelled in any draw" in text
+    # Why, in plain words: a quarter of the cases set each threshold, too few for any label.
+    assert ("**Labelled readings right cannot be measured here.** Each half's label threshold is set on "
+            f"about 20 cases (a quarter of the 81 read), and a label needs at least {labelled_needed(0.9)}") in text
+    assert f"about {4 * labelled_needed(0.9)} read cases or more" in text

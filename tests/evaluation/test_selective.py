@@ -5,8 +5,11 @@ import numpy as np
 import pytest
 
 from cxr.evaluation.selective import (
+    MIN_LABELLED,
+    THRESHOLD_CANDIDATES,
     accuracy_lower_bound,
     area_under_risk_coverage,
+    labelled_needed,
     risk_coverage,
     threshold_for_accuracy,
 )
@@ -74,3 +77,19 @@ def test_a_useful_score_has_lower_area_than_a_useless_one():
     correct = rng.uniform(size=3000) < scores
     useless = rng.uniform(size=3000)
     assert area_under_risk_coverage(scores, correct) < area_under_risk_coverage(useless, correct) - 0.1
+
+
+@pytest.mark.parametrize("target", [0.8, 0.9, 0.95])
+def test_labelled_needed_is_the_fewest_right_readings_that_can_be_labelled(target):
+    """The statistics audit: a site calibration whose threshold is set on 20-29 cases can never
+    label, and 30 all right cannot promise 0.90 either. `labelled_needed` readings, all right
+    with distinct scores, get a threshold; one fewer do not, whatever the scores."""
+    need = labelled_needed(target)
+    assert need >= MIN_LABELLED
+    scores = np.linspace(0.5, 1.0, need)
+    assert np.isfinite(threshold_for_accuracy(scores, np.ones(need, bool), target))
+    fewer = np.linspace(0.5, 1.0, need - 1)
+    if need - 1 >= MIN_LABELLED + THRESHOLD_CANDIDATES:  # a full grid: the bound it was counted for
+        assert threshold_for_accuracy(fewer, np.ones(need - 1, bool), target) == np.inf
+    assert labelled_needed(0.9) > MIN_LABELLED  # 30 all right are not enough for 0.90
+
