@@ -347,7 +347,11 @@ def render_page(params, measured: dict, args: argparse.Namespace) -> str:
         "Every number here comes from readings of images whose source the reading model never saw",
         f"(`python -m cxr out-of-source`, one model per held-out group: {groups}; recipe",
         f"`{json.dumps(params.protocol.get('recipe', {}))}`), and every group's row uses parameters",
-        "fitted on the other groups only: what a new hospital would see. 95% intervals: Wilson for",
+        "(temperature, thresholds) fitted on the other groups only: what a new hospital would see.",
+        (f"The rule itself was chosen on these same rows, of the {len(compared)} compared below, so they"
+         " can flatter it a little." if args.rule == "auto"
+         else f"The rule was named (--rule {args.rule}), not chosen on these rows."),
+        "95% intervals: Wilson for",
         "proportions. The ECE's range is no confidence interval but its bootstrap spread over images:",
         "the binned ECE runs high, so the range can lie wholly above the true calibration error.",
         "",

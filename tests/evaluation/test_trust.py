@@ -116,3 +116,31 @@ def test_the_ece_is_shown_with_its_bootstrap_spread_not_as_a_ci(tmp_path):
     assert "bootstrap over images for ECE" not in page
     assert "The ECE's range is no confidence interval but its bootstrap spread over images" in page
 
+
+@pytest.mark.parametrize("rule", ["auto", "margin"])
+def test_the_protocol_says_whether_the_rule_was_chosen_on_the_rows_it_reports(tmp_path, rule):
+    """The statistics audit: the rule is chosen (`choose_rule` over `compare_rules`) on the very
+    left-out measurements then reported, not in a nested loop; only the parameters of each row
+    are fitted without its group. What the protocol and the page say must match what was done."""
+    import argparse
+
+    from cxr.cli.trust import render_page
+
+    table = _readings()
+    params, measured, _ = trust.fit_and_measure(_oos_folder(tmp_path, table), rule=rule, n_boot=20)
+    args = argparse.Namespace(oos_dir=tmp_path, target=0.9, confidence=0.9, rule=rule, model_dir=None,
+                              record_only=False, shared=None, out=None, n_boot=20, report=tmp_path / "p.md")
+    page = " ".join(render_page(params, measured, args).split())
+    if rule == "auto":
+        # Chosen on the same rows: the comparison of the left-out measurements picks it.
+        assert params.rule == trust.choose_rule(trust.compare_rules(table, CLASSES, 0.9, 0.9), 0.9)
+        assert params.protocol["rule_chosen_on_measurements"] is True
+        assert (f"chosen, of the {len(trust.RULES)} compared, on these same left-out measurements"
+                in params.protocol["measured_by"])
+        assert f"The rule itself was chosen on these same rows, of the {len(trust.RULES)} compared below" in page
+    else:
+        assert params.rule == "margin" and params.protocol["rule_chosen_on_measurements"] is False
+        assert "not chosen on these measurements" in params.protocol["measured_by"]
+        assert "The rule was named (--rule margin), not chosen on these rows." in page
+    assert "fitted on the other groups only" in params.protocol["measured_by"]
+

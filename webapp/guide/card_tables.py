@@ -331,7 +331,7 @@ def plain_text(value) -> str:
 @dataclass
 class TrustRow:
     """One held-out source group (or all of them pooled), as measured with parameters fitted on
-    the other groups only."""
+    the other groups only (the rule itself, unless named, chosen on all these rows)."""
 
     name: str
     sources: str
@@ -377,6 +377,10 @@ class TrustTables:
     # Whether labelling the surest X-rays first made labels right more often, pooled (the risk-
     # coverage curves fall from left to right): None where the card lacks the numbers.
     confidence_ranks: bool | None = None
+    # How many kinds of rule were compared when the rule was chosen on these same left-out
+    # measurements (`cxr trust` without --rule; a fit that does not say was made so): 0 when the
+    # rule was named or nothing was compared. The page then says the rows can flatter it.
+    rules_chosen_among: int = 0
 
 
 def percent_number(share) -> str:
@@ -441,7 +445,11 @@ def trust_tables(trust: Trust | None, pooled_name: str = "all groups") -> TrustT
         "chance_percent": percent_number(1 / classes) if at_bound and classes else "",
         "accuracy_percent": percent_number(right) if at_bound and isinstance(right, Real) else "",
     }
+    compared = measured.get("rules_compared")
+    chosen_here = (trust.protocol or {}).get("rule_chosen_on_measurements", True)
+    rules_chosen_among = len(compared) if isinstance(compared, dict) and chosen_here is True else 0
     return TrustTables(rows=rows, target_percent=percent_number(trust.target_accuracy),
+                       rules_chosen_among=rules_chosen_among,
                        confidence_ranks=_confidence_ranks(measured.get("aurc"), right),
                        set_percent=percent_number(trust.set_confidence), groups=len(by_group or groups),
                        patient_split=patient_split, recipe_differences=recipe,

@@ -259,3 +259,25 @@ def test_the_temperature_shown_is_the_one_readings_use(client, trust_model):
     html = client.get(reverse("guide:how_it_works")).content.decode()
     assert "Temperature in use: 1.412" in html and "it was 1.700" in html
     assert "Temperature: 1.700" not in html
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_the_page_says_the_rule_was_chosen_on_the_rows_it_shows(client, tmp_path, installed):
+    """The statistics audit: `cxr trust` chooses the rule (of those compared) on the same
+    left-out measurements it then reports, so "fitted on the other groups only" is not the whole
+    truth. The page says so where the rule was chosen, and not where it was named (--rule)."""
+    fit = trust_section()
+    said = ("One thing was not: which kind of rule gives labels was chosen, of 2 compared, as the one "
+            "that did best on these same measurements, so the rows can flatter it a little.")
+    folder = write_model(tmp_path, fit if installed else None, None if installed else fit)
+    with override_settings(CXR_MODEL_DIR=str(folder)):
+        html = " ".join(section(client.get(reverse("guide:how_it_works")).content.decode()).split())
+    assert said in html
+    fit["protocol"]["rule_chosen_on_measurements"] = False  # --rule named it
+    (tmp_path / "named").mkdir()
+    folder = write_model(tmp_path / "named", fit if installed else None, None if installed else fit)
+    with override_settings(CXR_MODEL_DIR=str(folder)):
+        html = " ".join(section(client.get(reverse("guide:how_it_works")).content.decode()).split())
+    assert "which kind of rule gives labels was chosen" not in html
+    assert "were fitted on the other groups only" in html
+
