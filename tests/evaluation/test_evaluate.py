@@ -139,7 +139,8 @@ def test_metrics_md_says_which_interval_each_figure_has():
     header = render_markdown(result).split("## As reported in the paper")[0]
     assert ("- 95% intervals in brackets: Wilson score intervals for accuracy, sensitivity, "
             "specificity and PPV; percentile bootstrap for AUC and macro recall (resampled within "
-            "each true class) and for macro precision (resampled over all images); the ECE's "
+            "each true class; no AUC interval for a class with fewer than 10 positives or "
+            "negatives) and for macro precision (resampled over all images); the ECE's "
             "range is not a confidence interval but the bootstrap spread of the binned ECE") in header
     # Where the ECE is written, its range is named for what it is.
     ece = result["subsets"]["test"]["ece"]

@@ -12,6 +12,8 @@ from sklearn.metrics import precision_score, recall_score, roc_auc_score
 from cxr.evaluation.metrics import (
     INTERVAL_METHODS,
     INTERVALS,
+    MIN_AUC_CASES,
+    _weighted_auc,
     bootstrap_counts,
     classification_report,
     confusion_matrix,
@@ -227,15 +229,45 @@ def test_figures_that_move_with_the_class_mix_are_resampled_over_all_images():
     assert report["recall"]["macro"] == {"value": pytest.approx(1 / 3), "ci95": [pytest.approx(1 / 3)] * 2}
 
 
-def test_auc_resamples_keep_every_class_so_a_rare_class_keeps_its_interval():
-    # One COVID-19 and one pneumonia X-ray among 60 normal ones: over all images, both would be
-    # drawn in only about 40% of resamples, too few for an interval of the macro AUC.
+def _one_positive_auc_intervals(repeats: int = 200) -> float:
+    """How often the within-class bootstrap's AUC interval of a class with one positive among 60
+    negatives held the true AUC (scores N(1, 1) against N(0, 1): Phi(1 / sqrt 2) = 0.760)."""
+    from scipy.stats import norm
+
+    truth = norm.cdf(1 / np.sqrt(2))
+    rng = np.random.default_rng(5)
+    y = np.array([1] + [0] * 60)
+    held = 0
+    for seed in range(repeats):
+        scores = rng.normal(size=y.size) + y
+        counts = stratified_bootstrap_counts(y, 300, seed)
+        lo, hi = np.percentile(_weighted_auc(scores, y == 1, counts.astype(float)), [2.5, 97.5])
+        held += lo <= truth <= hi
+    return held / repeats
+
+
+def test_auc_intervals_need_enough_positives_and_negatives():
+    """The statistics audit: resampled within its class, one positive is the same positive in
+    every resample, so the interval shows only the negatives' spread (0.818 [0.737, 0.889] for a
+    single COVID-19 X-ray) and holds the true AUC far less often than 95%. Below MIN_AUC_CASES
+    positives or negatives a class's AUC, and the macro AUC over it, get no interval."""
+    assert _one_positive_auc_intervals() < 0.5  # about 0.24; with 10 positives about 0.93
     rng = np.random.default_rng(4)
     y = np.array([0, 1] + [2] * 60)
     probs = softmax_probs(rng.normal(size=(y.size, 3)) + 2 * np.eye(3)[y])
     report = classification_report(y, probs, CLASSES, n_boot=300)
-    lo, hi = report["macro_auc"]["ci95"]
-    assert lo is not None and lo <= report["macro_auc"]["value"] <= hi
+    for name in CLASSES:  # covid and pneumonia: one positive; normal: two negatives
+        auc = report["per_class"][name]["auc"]
+        assert auc["value"] is not None and auc["ci95"] == [None, None]
+    assert report["macro_auc"]["value"] is not None and report["macro_auc"]["ci95"] == [None, None]
+    # At the minimum in each class and outside it, the intervals are there and hold the value.
+    y = np.repeat([0, 1, 2], [MIN_AUC_CASES, MIN_AUC_CASES, 60])
+    probs = softmax_probs(rng.normal(size=(y.size, 3)) + 2 * np.eye(3)[y])
+    report = classification_report(y, probs, CLASSES, n_boot=300)
+    for auc in [*(report["per_class"][name]["auc"] for name in CLASSES), report["macro_auc"]]:
+        lo, hi = auc["ci95"]
+        assert lo is not None and lo <= auc["value"] <= hi
+    assert f"fewer than {MIN_AUC_CASES}" in interval_method(report)
 
 
 def test_the_interval_method_is_recorded_and_worded():
