@@ -8,16 +8,18 @@ is about images from unseen sources like the calibration ones; it is measured pe
 because a new hospital is exactly where exchangeability can fail.
 
 The non-conformity score is the hinge score 1 - p(class) (crepes.extras.hinge). crepes fits and
-evaluates; serving needs only one number per class: class c is in the set when
-1 - p_c <= threshold_c (`score_thresholds`), which is crepes' non-smoothed p-value test
-p_c > 1 - confidence (a test checks the two agree). So the model card carries the thresholds and
-the web app needs no conformal library.
+gives the non-smoothed p-values; serving needs only one number per class: class c is in the set
+when 1 - p_c <= threshold_c (`serving_thresholds`), the ceil((n + 1) * confidence)-th smallest of
+the class's n calibration scores (the split-conformal quantile; +inf when that exceeds n). That
+is the strict p-value test p_c > 1 - confidence on crepes' p-values (`crepes_sets`; tests check
+both agree). So the model card carries the thresholds and the web app needs no conformal library.
 
-One difference, on purpose: 1 - 0.9 is 0.09999999999999998 in floating point, so crepes' test
-keeps a class whose p-value is exactly 0.1 (2 of 20, say), one order statistic more than the
-rule allows whenever (n + 1)(1 - confidence) is a whole number. The rank here is computed with
-that rounding error removed (`LEVEL_TOLERANCE`), and `crepes_sets` compares with the same
-tolerance, so the two still agree exactly.
+Not crepes' own `predict_set`, on purpose: it keeps a class when p_c >= 1 - confidence, so a
+p-value of exactly 1 - confidence (2 of 20 at 90%) is kept too, one order statistic more than the
+quantile above whenever (n + 1)(1 - confidence) is a whole number: larger sets, still valid. And
+1 - 0.9 is 0.09999999999999998 in floating point, which would let such a p-value of 0.1 pass the
+strict test as well: the rank here is computed with that rounding error removed
+(`LEVEL_TOLERANCE`), and `crepes_sets` compares with the same tolerance.
 """
 from __future__ import annotations
 

@@ -1,8 +1,12 @@
 """Class-conditional conformal sets: crepes fits them, one threshold per class serves them."""
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import numpy as np
 import pytest
+from crepes.extras import hinge
 
 from cxr.evaluation.conformal import (
     conformal_classifier,
@@ -23,14 +27,49 @@ def _noisy_probs(rng, n: int, n_classes: int = 3, skill: float = 1.5):
     return probs.round(3), y  # rounded: ties between scores must be handled like crepes does
 
 
+def _quantile_sets(cal_probs, cal_y, test_probs, confidence) -> np.ndarray:
+    """The split-conformal sets in closed form: class c is kept where 1 - p_c is at most the
+    ceil((n_c + 1) * confidence)-th smallest calibration score of class c (always, when that rank
+    exceeds n_c). Exact arithmetic on the level, so 0.9 is nine tenths."""
+    kept = np.ones(test_probs.shape, dtype=bool)
+    for c in range(cal_probs.shape[1]):
+        scores = np.sort(1.0 - cal_probs[cal_y == c, c])
+        rank = math.ceil(Fraction(str(confidence)) * (scores.size + 1))
+        if rank <= scores.size:
+            kept[:, c] = 1.0 - test_probs[:, c] <= scores[rank - 1]
+    return kept
+
+
 @pytest.mark.parametrize("confidence", [0.8, 0.9, 0.95])
-def test_serving_thresholds_give_exactly_crepes_sets(confidence):
+# 400 drawn at random; 19 and 39 per class make (n + 1)(1 - confidence) whole, where crepes' own
+# predict_set (p >= 1 - confidence) keeps one order statistic more.
+@pytest.mark.parametrize("per_class", [None, 19, 39])
+def test_serving_thresholds_give_exactly_crepes_sets(confidence, per_class):
     rng = np.random.default_rng(1)
     cal_probs, cal_y = _noisy_probs(rng, 400)
+    if per_class:
+        keep = np.concatenate([np.flatnonzero(cal_y == c)[:per_class] for c in range(3)])
+        cal_probs, cal_y = cal_probs[keep], cal_y[keep]
     test_probs, _ = _noisy_probs(rng, 2000)
     fitted = fit_class_conditional(cal_probs, cal_y, confidence)
-    expected = crepes_sets(conformal_classifier(cal_probs, cal_y), test_probs, confidence)
-    assert np.array_equal(fitted.sets(test_probs), expected)
+    served = fitted.sets(test_probs)
+    assert np.array_equal(served, crepes_sets(conformal_classifier(cal_probs, cal_y), test_probs, confidence))
+    assert np.array_equal(served, _quantile_sets(cal_probs, cal_y, test_probs, confidence))
+
+
+def test_crepes_predict_set_keeps_one_order_statistic_more_where_the_level_divides_evenly():
+    """What the module docstring says of crepes: its predict_set tests p >= 1 - confidence, so
+    with 19 cases at 90% ((19 + 1) * 0.1 = 2) it keeps the 19th smallest score, not the 18th."""
+    rng = np.random.default_rng(1)
+    cal_probs, cal_y = _noisy_probs(rng, 400)
+    keep = np.concatenate([np.flatnonzero(cal_y == c)[:19] for c in range(3)])
+    cal_probs, cal_y = cal_probs[keep], cal_y[keep]
+    scores = np.sort(1.0 - cal_probs[cal_y == 0, 0])
+    classifier = conformal_classifier(cal_probs, cal_y)
+    between = np.array([[1.0 - scores[18], 0.0, 0.0]])  # score = the 19th smallest
+    own = classifier.predict_set(hinge(between), bins=np.zeros(1, int), confidence=0.9, smoothing=False)
+    assert own[0, 0] == 1  # crepes keeps it (p = 2/20 >= 0.1)
+    assert not fit_class_conditional(cal_probs, cal_y, 0.9).sets(between)[0, 0]  # the quantile does not
 
 
 def test_each_class_is_covered_at_the_stated_level_on_exchangeable_images():
