@@ -40,16 +40,37 @@ def test_labelled_readings_reach_the_target_where_the_model_can_read():
 
 
 def test_each_group_is_read_with_parameters_fitted_without_it():
+    """Every parameter a held-out group is read with (temperature, set thresholds, familiarity
+    threshold, label threshold) is the one fitted on the other groups; where the fit on all
+    groups gives another, the readings show it (the statistics audit: only the temperature was
+    checked)."""
+    from cxr.inference.abstention import prediction_sets
+
     table = _readings()
     left_out = trust.left_out_readings(table, CLASSES, "max_probability", 0.9, 0.9)
-    held = table["group"] == "c"
-    without_c = trust.fit(table[~held], CLASSES, "max_probability", 0.9, 0.9)
-    with_c = trust.fit(table, CLASSES, "max_probability", 0.9, 0.9)
-    assert without_c.temperature != pytest.approx(with_c.temperature)
-    probs = left_out.loc[held, [f"p_{c}" for c in CLASSES]].to_numpy()
-    logits = table.loc[held, [f"logit_{c}" for c in CLASSES]].to_numpy()
-    expected = np.exp(logits / without_c.temperature)
-    assert np.allclose(probs, expected / expected.sum(axis=1, keepdims=True))
+    with_all = trust.fit(table, CLASSES, "max_probability", 0.9, 0.9)
+    differs = {"temperature": 0, "sets": 0, "unfamiliar": 0, "labelled": 0}
+    for group in "abcd":
+        held = table["group"] == group
+        without = trust.fit(table[~held], CLASSES, "max_probability", 0.9, 0.9)
+        frame = left_out.loc[held]
+        logits = table.loc[held, [f"logit_{c}" for c in CLASSES]].to_numpy()
+        for fitted in (without, with_all):
+            expected = np.exp(logits / fitted.temperature)
+            probs = expected / expected.sum(axis=1, keepdims=True)
+            ratio = table.loc[held, "knn_ratio"].to_numpy()
+            read = {"temperature": np.allclose(frame[[f"p_{c}" for c in CLASSES]].to_numpy(), probs),
+                    "sets": np.array_equal(frame[[f"in_{c}" for c in CLASSES]].to_numpy(),
+                                           prediction_sets(probs, fitted.set_thresholds)),
+                    "unfamiliar": np.array_equal(frame["unfamiliar"].to_numpy(), ratio > fitted.familiarity_threshold),
+                    "labelled": np.array_equal(frame["labelled"].to_numpy(),
+                                               trust._scores(frame, "max_probability") >= fitted.threshold)}
+            if fitted is without:
+                assert all(read.values()), (group, read)
+            else:
+                differs.update({k: differs[k] + (not v) for k, v in read.items()})
+    # The all-groups fit would have read them otherwise, for every parameter, somewhere.
+    assert all(differs.values()), differs
 
 
 def test_familiarity_flags_the_readings_that_are_less_accurate():
@@ -70,10 +91,22 @@ def test_the_rule_chosen_labels_most_while_reaching_the_target():
 
 
 def test_parameters_serialise_for_the_card():
-    params = trust.fit(_readings(), CLASSES, "margin", 0.99, 0.9)
-    out = params.to_dict()
+    table = _readings()
+    # No threshold reaches 0.99: label nothing, which JSON (no infinity) carries as None.
+    params = trust.fit(table, CLASSES, "margin", 0.99, 0.9)
+    out = json.loads(json.dumps(params.to_dict(), allow_nan=False))
+    assert params.threshold == np.inf and out["threshold"] is None
     assert out["rule"] == "margin" and len(out["set_thresholds"]) == 3
-    assert out["threshold"] is None or 0 <= out["threshold"] <= 1
+    # One that is reached is carried as it is, and its labels keep their promise on the readings
+    # it was fitted on.
+    fitted_on = table[table["group"] != "c"]
+    params = trust.fit(fitted_on, CLASSES, "margin", 0.9, 0.9)
+    out = json.loads(json.dumps(params.to_dict(), allow_nan=False))
+    assert np.isfinite(params.threshold) and out["threshold"] == params.threshold
+    frame = trust._readings(fitted_on, CLASSES, params.temperature, params.set_thresholds,
+                            params.familiarity_threshold)
+    labelled = trust._scores(frame, "margin") >= out["threshold"]
+    assert labelled.sum() >= 30 and frame.loc[labelled, "correct"].mean() >= 0.9
 
 
 def test_readings_take_the_familiarity_ratio_from_the_csv_when_the_folds_wrote_it(tmp_path):
