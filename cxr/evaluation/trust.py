@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import log_softmax
 
 from cxr.evaluation.conformal import fit_class_conditional
 from cxr.evaluation.markdown import format_estimate, table
@@ -160,6 +161,30 @@ def left_out_readings(table: pd.DataFrame, classes: list[str], rule: str, target
         frame["labelled"] = _scores(frame, rule) >= params.threshold
         parts.append(frame)
     return pd.concat(parts).sort_index()
+
+
+def left_out_log_loss(table: pd.DataFrame, classes: list[str]) -> dict[str, dict]:
+    """Per held-out group and pooled: the mean log loss (NLL) of its readings under the
+    temperature fitted on the other groups, beside that of the class-prior baseline, which
+    gives every X-ray the class shares of the other groups (add-one, so that a class they lack
+    costs a finite loss). At the temperature's bound the probabilities are nearly flat, so the
+    binned ECE is about |accuracy - mean confidence| and says little; the log loss against this
+    baseline says whether the readings carry anything at all."""
+    columns = [f"logit_{c}" for c in classes]
+    rows, losses, baseline = {}, [], []
+    for group in sorted(table["group"].unique()):
+        held, rest = table[table["group"] == group], table[table["group"] != group]
+        y, y_rest = held["y"].to_numpy(), rest["y"].to_numpy()
+        temperature = fit_temperature(rest[columns].to_numpy(), y_rest)
+        logp = log_softmax(held[columns].to_numpy(dtype=np.float64) / temperature, axis=1)
+        prior = (np.bincount(y_rest, minlength=len(classes)) + 1.0) / (len(y_rest) + len(classes))
+        losses.append(-logp[np.arange(len(y)), y])
+        baseline.append(-np.log(prior[y]))
+        rows[group] = {"images": len(y), "temperature": temperature, "nll": float(losses[-1].mean()),
+                       "prior_nll": float(baseline[-1].mean())}
+    rows["pooled"] = {"images": len(table), "nll": float(np.concatenate(losses).mean()),
+                      "prior_nll": float(np.concatenate(baseline).mean())}
+    return rows
 
 
 def summarise(frame: pd.DataFrame, n_boot: int = 1000) -> dict:

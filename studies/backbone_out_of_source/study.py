@@ -8,7 +8,8 @@ leave-sources-out folds, at the same time on one lent H200 (`scripts/gpu_session
 `results/oos-lite0-gpu224` and `results/oos-xception-gpu224`. Each folder holds every X-ray's
 reading by the fold model that never saw its collection (`oos_predictions.csv`) and what
 `python -m cxr trust` measured on it (`trust.json`: each group read with a temperature, sets and
-familiarity threshold fitted on the other groups). The CPU folds of the same Lite0 recipe
+familiarity threshold fitted on the other groups), and the log loss of the readings under such a
+temperature beside two baselines that ignore the image (cxr.evaluation.trust.left_out_log_loss). The CPU folds of the same Lite0 recipe
 (`results/oos-codeclast-balanced224`, 2026-12-03) are a third column: how much two trainings of
 one recipe differ.
 
@@ -26,6 +27,7 @@ import pandas as pd
 
 from cxr.evaluation.local_calibration import pairwise_auc
 from cxr.evaluation.markdown import format_estimate, table, write_output
+from cxr.evaluation.trust import left_out_log_loss
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / "docs" / "results" / "backbone_out_of_source.md"
@@ -52,6 +54,22 @@ def _speed(folder: Path) -> str:
     return f"{np.mean(rates):.0f}" if rates else "-"
 
 
+def _log_loss_table(results: dict, names: list[str], groups: list[str]) -> list[str]:
+    """Mean NLL per held-out group (cxr.evaluation.trust.left_out_log_loss) beside 1/C for every
+    class and the other groups' class shares (add-one): at the temperature's bound the ECE is
+    about |accuracy - mean confidence|, and these say whether the probabilities carry anything."""
+    losses = {}
+    for name in names:
+        readings, classes, _ = results[name]
+        losses[name] = left_out_log_loss(
+            readings.assign(y=readings["label"].map({c: i for i, c in enumerate(classes)})), classes)
+    first = losses[names[0]]
+    uniform = np.log(len(results[names[0]][1]))
+    return [table(["held-out group", "images", *names, f"every class 1/{len(results[names[0]][1])}", "other groups' class shares"],
+                  [[GROUP_NAMES.get(g, g), str(first[g]["images"]), *[f"{losses[n][g]['nll']:.3f}" for n in names],
+                    f"{uniform:.3f}", f"{first[g]['prior_nll']:.3f}"] for g in groups], "lr" + "r" * (len(names) + 2))]
+
+
 def render(results: dict[str, tuple[pd.DataFrame, list[str], dict]]) -> str:
     names = list(results)
     groups = [*results[names[0]][2]["measured"]["by_group"], "pooled"]
@@ -70,6 +88,8 @@ def render(results: dict[str, tuple[pd.DataFrame, list[str], dict]]) -> str:
                  [[GROUP_NAMES.get(g, g), *[
                      f"{measured(n, g)['ece']['value']:.3f} / {measured(n, g)['set_coverage']['value']:.3f}"
                      f" / {measured(n, g)['mean_set_size']:.2f}" for n in names]] for g in groups]),
+           "", "### Log loss out of source (temperature fitted on the other groups) against baselines that ignore the image", "",
+           *_log_loss_table(results, names, groups),
            "", "### What each network can tell apart in a group it never saw (pairwise AUC of the logits)", ""]
     rows = []
     for g in groups[:-1]:

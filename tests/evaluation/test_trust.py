@@ -177,3 +177,24 @@ def test_the_protocol_says_whether_the_rule_was_chosen_on_the_rows_it_reports(tm
         assert "The rule was named (--rule margin), not chosen on these rows." in page
     assert "fitted on the other groups only" in params.protocol["measured_by"]
 
+
+def test_left_out_log_loss_against_baselines_that_ignore_the_image():
+    """The statistics audit: at the temperature's bound the ECE is about |accuracy - mean
+    confidence|; the log loss says whether the probabilities carry anything. Readings that carry
+    nothing score as giving every class 1/C; skilled ones beat it; the prior baseline is the
+    other groups' class shares (add-one)."""
+    import math
+
+    table = _readings()
+    losses = trust.left_out_log_loss(table, CLASSES)
+    assert set(losses) == {"a", "b", "c", "d", "pooled"} and losses["pooled"]["images"] == len(table)
+    assert losses["pooled"]["nll"] < math.log(3) - 0.2  # groups a, b and d read well
+    held, rest = table[table["group"] == "a"], table[table["group"] != "a"]
+    shares = (np.bincount(rest["y"], minlength=3) + 1) / (len(rest) + 3)
+    assert losses["a"]["prior_nll"] == pytest.approx(-np.log(shares[held["y"]]).mean())
+    pooled = sum(losses[g]["nll"] * losses[g]["images"] for g in "abcd") / len(table)
+    assert losses["pooled"]["nll"] == pytest.approx(pooled)
+    # Logits that say nothing (the same for every X-ray): exactly the uniform guess.
+    blind = table.assign(**{f"logit_{c}": 0.0 for c in CLASSES})
+    assert trust.left_out_log_loss(blind, CLASSES)["pooled"]["nll"] == pytest.approx(math.log(3))
+
