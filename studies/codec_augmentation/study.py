@@ -40,7 +40,7 @@ import numpy as np
 from PIL import Image
 
 from cxr.evaluation.markdown import table, write_output
-from cxr.evaluation.metrics import classification_report
+from cxr.evaluation.metrics import ECE_SPREAD, classification_report
 from cxr.inference import Predictor, decode_image
 from cxr.inference.predictor import softmax
 from cxr.preprocess import prepare_gray
@@ -159,7 +159,7 @@ def test_table(readers: list[Reader], split_csv: Path, n_boot: int) -> str:
                     *(_value(per_class[c]["sensitivity"]) for c in ("covid", "pneumonia", "normal")),
                     _value(report["macro_auc"]), _value(report["ece"])])
     return table(["reading", "X-rays", "accuracy", "COVID-19 sensitivity", "pneumonia sensitivity",
-                  "normal sensitivity", "macro AUC", "ECE"], out, "lrrrrrrr")
+                  "normal sensitivity", "macro AUC", f"ECE ({ECE_SPREAD})"], out, "lrrrrrrr")
 
 
 def oos_table(folders: dict[str, Path]) -> str:
@@ -169,7 +169,7 @@ def oos_table(folders: dict[str, Path]) -> str:
         for group, m in [("pooled", measured["pooled"]), *measured["by_group"].items()]:
             rows.append([name, group, m["images"], _value(m["accuracy_all"]), _value(m.get("ece")),
                          _value(m["set_coverage"]), f"{m['mean_set_size']:.2f}", _value(m["coverage"])])
-    return table(["recipe (folds)", "held-out group", "images", "right overall", "ECE", "90% set coverage",
+    return table(["recipe (folds)", "held-out group", "images", "right overall", f"ECE ({ECE_SPREAD})", "90% set coverage",
                   "mean set size", "labelled share"], rows, "llrrrrrr")
 
 
