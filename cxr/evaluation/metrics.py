@@ -404,7 +404,10 @@ def fit_temperature(logits: np.ndarray, y_true: Sequence[int],
     """The temperature T that minimises the NLL of softmax(logits / T) on held-out logits.
 
     Temperature scaling (Guo et al. 2017) keeps the argmax, so accuracy is unchanged; it only
-    makes the probabilities honest. The search is 1-D over log T (T > 0), within `bounds`.
+    rescales the probabilities. It lowers their log loss on these logits, not necessarily their
+    binned ECE: near T = 1 the ECE moves either way (the bundled model's T = 1.02 raised it from
+    0.0123 to 0.0135 on validation, 0.0192 to 0.0208 on test). The search is 1-D over log T
+    (T > 0), within `bounds`.
     """
     logits = np.asarray(logits, dtype=np.float64)
     y_true = np.asarray(y_true, dtype=int)
