@@ -92,6 +92,9 @@ def main() -> int:
                ALLOWED_HOSTS="127.0.0.1", DATA_DIR=str(data_dir), STATIC_ROOT=str(data_dir / "static"),
                DATABASE_URL=f"sqlite:///{data_dir / 'db.sqlite3'}", PRIVATE_MEDIA_ROOT=str(data_dir / "private"),
                LOG_LEVEL="ERROR", CXR_ORT_THREADS="1")
+    # Production never makes its media folder (a share that is not mounted must stay missing):
+    # it is made here, as an operator makes it.
+    (data_dir / "private").mkdir(mode=0o700)
     server = None
     try:
         manage(env, "migrate", "--noinput")
