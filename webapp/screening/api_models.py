@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Max, Sum, Value, When
+from django.db.models import Case, F, Max, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -133,12 +133,13 @@ class ApiToken(models.Model):
         )
         # The account's keys share one count: each key had its own, and twenty keys made twenty
         # times the limit. The account may make as many as its most generous key allows.
-        keys = type(self).objects.filter(user_id=self.user_id)
-        counted = keys.filter(window_start=start).aggregate(total=Sum("window_count"), own=Max(
-            Case(When(pk=self.pk, then=F("window_count")), default=Value(0))))
-        limit = keys.aggregate(most=Max("rate_limit"))["most"] or self.rate_limit
+        this_window = Q(window_start=start)
+        counted = type(self).objects.filter(user_id=self.user_id).aggregate(
+            own=Sum("window_count", filter=this_window & Q(pk=self.pk)),
+            total=Sum("window_count", filter=this_window), most=Max("rate_limit"))
         retry_after = max(1, math.ceil(start.timestamp() + RATE_WINDOW_SECONDS - epoch))
-        allowed = (counted["own"] or 0) <= self.rate_limit and (counted["total"] or 0) <= limit
+        allowed = ((counted["own"] or 0) <= self.rate_limit
+                   and (counted["total"] or 0) <= (counted["most"] or self.rate_limit))
         return allowed, retry_after
 
 
