@@ -1,4 +1,5 @@
-"""Writing a file so that a reader sees all of it or none of it, even when processes race.
+"""Files on disk: writing one so that a reader sees all of it or none of it, even when processes
+race (`atomic_target`), and naming one by its content (`file_sha256`).
 
 Parallel sweep runs build the same image cache and convert the same weights; out-of-source folds
 in parallel processes record the same protocol and wait for each other's predictions. Each writer
@@ -8,6 +9,7 @@ leaves half a file under the real name.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -27,3 +29,12 @@ def atomic_target(path: str | Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

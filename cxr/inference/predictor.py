@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cxr.files import file_sha256
 from cxr.inference import abstention
 from cxr.inference.cam import heatmap_from_cam
 from cxr.inference.card import (
@@ -146,14 +147,6 @@ def network_misfit(session, card: ModelCard) -> str | None:
 # orientation check) and the fits recorded later (trust, site checks) are added by other commands.
 EXPORTED_FILES = ("model.onnx", "ood.npz")
 NETWORK_FIELDS = ("classes", "input_size", "normalisation", "contrast")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def network_fields_sha256(card: ModelCard) -> str:

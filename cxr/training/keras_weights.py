@@ -26,7 +26,6 @@ committed.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import io
 import json
@@ -39,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cxr.files import atomic_target
+from cxr.files import atomic_target, file_sha256
 from cxr.preprocess import IMAGENET_MEAN, IMAGENET_STD
 
 DEFAULT_WEIGHTS_CACHE = "var/weights"  # unless $CXR_WEIGHTS_CACHE says otherwise
@@ -249,14 +248,6 @@ KERAS_SOURCES: dict[str, KerasSource] = {
 }
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def converted_weights(timm_name: str, cache_dir: str | Path | None = None) -> Path:
     """The cached timm state dict converted from the package (written on first use)."""
     import torch
@@ -276,7 +267,7 @@ def converted_weights(timm_name: str, cache_dir: str | Path | None = None) -> Pa
     with atomic_target(note) as tmp:
         tmp.write_text(json.dumps({
             "timm_name": timm_name, "package": source.package, "version": source.version,
-            "file": source.relative_path, "sha256": _sha256(origin),
+            "file": source.relative_path, "sha256": file_sha256(origin),
             "conversion": f"cxr.training.keras_weights v{CONVERSION_VERSION}", "label": source.label,
         }, indent=2) + "\n", encoding="utf-8")
     return target
