@@ -25,24 +25,23 @@ class StoredFileMissing(Http404):
     file_missing), and the operator finds it in the error log."""
 
 
-def get_own_reading_or_404(request, pk) -> Reading:
+def _own_or_404(model, request, pk, missing: str):
+    """The signed-in user's `model` row `pk`; 404 for anyone else's, a malformed or an absurd id."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        raise Http404("No such reading")
+        raise Http404(missing)
     try:
-        return Reading.objects.get(pk=pk, owner=user)
-    except (Reading.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such reading") from None
+        return model.objects.get(pk=pk, owner=user)
+    except (model.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404(missing) from None
+
+
+def get_own_reading_or_404(request, pk) -> Reading:
+    return _own_or_404(Reading, request, pk, "No such reading")
 
 
 def get_own_batch_or_404(request, pk) -> UploadBatch:
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        raise Http404("No such batch")
-    try:
-        return UploadBatch.objects.get(pk=pk, owner=user)
-    except (UploadBatch.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such batch") from None
+    return _own_or_404(UploadBatch, request, pk, "No such batch")
 
 
 def private_headers(response: HttpResponse) -> HttpResponse:
