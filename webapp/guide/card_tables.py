@@ -63,18 +63,20 @@ INTERVAL_METHODS = {
     None: _("The intervals of the overall and per-class measures come from bootstrap resampling of "
             "the test images within each true class: they keep the test set's mix of classes, so "
             "those of accuracy and positive predictive value are narrower than for a new mix of "
-            "patients."),
+            "patients. The calibration error's range, resampled the same way, is only the spread of "
+            "its resamples, not a confidence interval."),
     "wilson+stratified-bootstrap": _(
         "Accuracy, sensitivity, specificity and positive predictive value have Wilson score "
-        "intervals, counted from the test images' confusion matrix. AUC, the macro averages and "
-        "the calibration error come from bootstrap resampling of the test images within each true "
-        "class; for macro precision and the calibration error that is narrower than for a new mix "
-        "of patients."),
+        "intervals, counted from the test images' confusion matrix. AUC and the macro averages come "
+        "from bootstrap resampling of the test images within each true class; for macro precision "
+        "that is narrower than for a new mix of patients. The calibration error's range, resampled "
+        "the same way, is only the spread of its resamples, not a confidence interval."),
     "wilson+bootstrap": _(
         "Accuracy, sensitivity, specificity and positive predictive value have Wilson score "
         "intervals. AUC and macro recall come from bootstrap resampling of the test images within "
-        "each true class, macro precision and the calibration error from resampling over all test "
-        "images."),
+        "each true class, macro precision from resampling over all test images. The calibration "
+        "error's range, resampled over all test images, is only the spread of its resamples, not a "
+        "confidence interval."),
 }
 
 

@@ -128,17 +128,25 @@ def methods_text(client, language: str = "en") -> str:
 
 
 RECOUNTED = ("Accuracy, sensitivity, specificity and positive predictive value have Wilson score "
-             "intervals, counted from the test images' confusion matrix. AUC, the macro averages and "
-             "the calibration error come from bootstrap resampling of the test images within each "
-             "true class; for macro precision and the calibration error that is narrower than for a "
-             "new mix of patients.")
+             "intervals, counted from the test images' confusion matrix. AUC and the macro averages "
+             "come from bootstrap resampling of the test images within each true class; for macro "
+             "precision that is narrower than for a new mix of patients.")
 WILSON = ("Accuracy, sensitivity, specificity and positive predictive value have Wilson score "
           "intervals. AUC and macro recall come from bootstrap resampling of the test images within "
-          "each true class, macro precision and the calibration error from resampling over all test "
-          "images.")
+          "each true class, macro precision from resampling over all test images.")
 STRATIFIED = ("The intervals of the overall and per-class measures come from bootstrap resampling "
               "of the test images within each true class: they keep the test set's mix of "
               "classes")
+# The calibration error's range is no confidence interval (cxr.evaluation.metrics.ECE_SPREAD_NOTE):
+# each method says so instead of listing it among the bootstrap intervals.
+ECE_SPREAD = {
+    None: "The calibration error's range, resampled the same way, is only the spread of its "
+          "resamples, not a confidence interval.",
+    "wilson+stratified-bootstrap": "The calibration error's range, resampled the same way, is only "
+                                   "the spread of its resamples, not a confidence interval.",
+    "wilson+bootstrap": "The calibration error's range, resampled over all test images, is only the "
+                        "spread of its resamples, not a confidence interval.",
+}
 
 
 @pytest.mark.parametrize(("key", "expected", "not_expected"), [
@@ -151,6 +159,10 @@ def test_the_interval_methods_follow_the_cards_intervals_key(client, tmp_path, s
     card_with_intervals(tmp_path, settings, {"random": key, "source": key})
     text = methods_text(client)
     assert expected in text and not_expected not in text
+    assert ECE_SPREAD[key] in text
+    # No sentence may put the calibration error among the confidence intervals.
+    assert not [sentence for sentence in text.split(". ")
+                if "calibration error" in sentence and "not a confidence interval" not in sentence]
     assert "Random split" not in text  # one method for all: said once
     assert "are Wilson score intervals" in text  # the group shares, as before
 
@@ -160,7 +172,9 @@ def test_splits_with_different_interval_methods_say_it_per_split(client, tmp_pat
     text = methods_text(client)
     assert f"<strong>Random split:</strong> {RECOUNTED}" in text
     assert f"<strong>Source split:</strong> {STRATIFIED}" in text
-    assert "selang skor Wilson, yang dihitung dari matriks kebingungan" in methods_text(client, "id")
+    indonesian = methods_text(client, "id")
+    assert "selang skor Wilson, yang dihitung dari matriks kebingungan" in indonesian
+    assert "Rentang galat kalibrasi, yang diambil ulang dengan cara yang sama, hanyalah sebaran" in indonesian
 
 
 @pytest.mark.parametrize(("language", "claim"), [
