@@ -35,7 +35,9 @@ import logging
 import os
 import time
 import zipfile
+import zoneinfo
 from collections.abc import Iterator
+from datetime import datetime
 
 from django.db.models import Q
 from django.utils import timezone
@@ -247,8 +249,12 @@ class _Pipe:
         return data
 
 
-def _entry(name: str, compress: int = zipfile.ZIP_DEFLATED, mtime: float | None = None) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, time.localtime(time.time() if mtime is None else mtime)[:6])
+def _entry(name: str, zone: zoneinfo.ZoneInfo, compress: int = zipfile.ZIP_DEFLATED,
+           mtime: float | None = None) -> zipfile.ZipInfo:
+    # A ZIP entry's time has no zone and unzip tools show it as it is: the owner's wall clock,
+    # as every other time of the archive (the server's clock is UTC).
+    when = datetime.fromtimestamp(time.time() if mtime is None else mtime, zone)
+    info = zipfile.ZipInfo(name, when.timetuple()[:6])
     info.compress_type = compress
     info.external_attr = 0o600 << 16  # as zipfile's writestr: the person's own
     return info
@@ -262,11 +268,12 @@ def _put(zf: zipfile.ZipFile, pipe: _Pipe, info: zipfile.ZipInfo, data: bytes) -
     yield pipe.take()
 
 
-def _copy(zf: zipfile.ZipFile, pipe: _Pipe, source, name: str, compress: int) -> Iterator[bytes]:
+def _copy(zf: zipfile.ZipFile, pipe: _Pipe, source, name: str, compress: int,
+          zone: zoneinfo.ZoneInfo) -> Iterator[bytes]:
     """A stored file into the archive, a chunk at a time; FileNotFoundError (before anything of
     the entry is written) when it is not on disk."""
     with open(source, "rb") as src:
-        with zf.open(_entry(name, compress, os.fstat(src.fileno()).st_mtime), "w") as out:
+        with zf.open(_entry(name, zone, compress, os.fstat(src.fileno()).st_mtime), "w") as out:
             while chunk := src.read(CHUNK):
                 out.write(chunk)
                 yield pipe.take()
@@ -289,18 +296,19 @@ def _pieces(user) -> Iterator[bytes]:
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, data in (("account.json", account_json(user)), ("activity.json", activity_json(user, zone)),
                            ("logins.json", logins_json(user, zone)), ("api_keys.json", api_keys_json(user, zone))):
-            yield from _put(zf, pipe, _entry(name), _json(data).encode())
+            yield from _put(zf, pipe, _entry(name, zone), _json(data).encode())
         items = list(BatchItem.objects.filter(batch__owner=user).select_related("batch")
                      .order_by("batch__created_at", "batch_id", "index"))
         uploads = uploads_json(items, zone)
-        yield from _put(zf, pipe, _entry("uploads.json"), _json(uploads).encode())
+        yield from _put(zf, pipe, _entry("uploads.json", zone), _json(uploads).encode())
         waiting = {f["file"] for batch in uploads for f in batch["files"] if f["file"]}
         for item in items:
             if _waiting_name(item) in waiting:
                 _check_account(user, session_hash)
                 try:
                     # Where it waits: under DATA_DIR if a release before 8e61e1f stored it.
-                    yield from _copy(zf, pipe, waiting_file(item), _waiting_name(item), zipfile.ZIP_DEFLATED)
+                    yield from _copy(zf, pipe, waiting_file(item), _waiting_name(item), zipfile.ZIP_DEFLATED,
+                                     zone)
                 except FileNotFoundError:  # read (and removed) since the query
                     missing.append(_waiting_name(item))
         for reading in readings:
@@ -310,7 +318,7 @@ def _pieces(user) -> Iterator[bytes]:
                 try:
                     # PNGs are compressed already: stored as they are.
                     yield from _copy(zf, pipe, storage.absolute_path(stored), f"{folder}/{name}",
-                                     zipfile.ZIP_STORED)
+                                     zipfile.ZIP_STORED, zone)
                     written.add(f"{folder}/{name}")
                 except (ValueError, OSError):  # lost, or unreadable (a restore's wrong owner)
                     missing.append(f"{folder}/{name}")
@@ -324,10 +332,10 @@ def _pieces(user) -> Iterator[bytes]:
                 log.exception("The PDF report of reading %s could not be made for an export", reading.pk)
                 missing.append(f"{folder}/report.pdf")
             else:
-                yield from _put(zf, pipe, _entry(f"{folder}/report.pdf", zipfile.ZIP_STORED), pdf)
+                yield from _put(zf, pipe, _entry(f"{folder}/report.pdf", zone, zipfile.ZIP_STORED), pdf)
                 written.add(f"{folder}/report.pdf")
-        yield from _put(zf, pipe, _entry("readings.json"),
+        yield from _put(zf, pipe, _entry("readings.json", zone),
                         _json([reading_json(r, zone, written) for r in readings]).encode())
-        yield from _put(zf, pipe, _entry("README.txt"),
+        yield from _put(zf, pipe, _entry("README.txt", zone),
                         readme(user.email, format_datetime(timezone.now(), zone), zone.key, missing).encode())
     yield pipe.take()  # the central directory
