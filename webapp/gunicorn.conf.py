@@ -29,12 +29,19 @@ class VisitorAccessLogger(Logger):
     """The access log's first field (%(h)s) is the visitor's address as the app sees it: behind
     TRUSTED_PROXY_COUNT proxies, the entry of X-Forwarded-For they appended (webapp/audit/network.py,
     as login throttling and the audit log use), not nginx's own address, which every line would
-    name. Entries a client wrote itself further left are not trusted, there as here."""
+    name. Entries a client wrote itself further left are not trusted, there as here.
+
+    A mailed link's token (password reset, email verification) is left out of every field: the
+    request line, the path, the referer and any header or environ field a format names
+    (webapp/log_format.py)."""
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         from webapp.audit.network import client_ip  # in a worker: the app, so Django, is loaded
+        from webapp.log_format import without_link_secrets
 
+        atoms = {name: without_link_secrets(value) if isinstance(value, str) else value
+                 for name, value in atoms.items()}
         atoms["h"] = client_ip(SimpleNamespace(META=environ)) or "-"
         return atoms
 

@@ -6,6 +6,7 @@ Loaded while logging is configured, before the apps: standard library only.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 
 
@@ -20,6 +21,33 @@ class IsoTimeFormatter(logging.Formatter):
 
 # webapp/health.py's PATH (not imported: that module needs the database, this one runs first).
 HEALTH_PATH = "/healthz"
+
+
+# The links mailed to a person end in a secret: /accounts/reset/<uidb64>/<token>/ (a password
+# reset) and /accounts/verify-email/<uidb64>/<token>/ (a new account's address). Anyone who reads
+# one in a log could set the account's password, or confirm an address that is not theirs.
+# Django's reset view answers the first request with a redirect to .../set-password/ (the token
+# then waits in the session), so that part is no secret and stays readable.
+SECRET_LINK = re.compile(r"(/accounts/(?:reset|verify-email)/[^/\s?#\"]+/)([^/\s?#\"]+)")
+REDACTED = "[token]"
+
+
+def without_link_secrets(text: str) -> str:
+    """`text` with the token of every mailed link in it replaced by [token]."""
+    return SECRET_LINK.sub(
+        lambda match: match[0] if match[2] == "set-password" else match[1] + REDACTED, text)
+
+
+class LinkSecretsRedacted(logging.Filter):
+    """For the console handler: every line of the app's own log (runserver's request lines,
+    django.request's "Internal Server Error: /path") without a mailed link's token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = without_link_secrets(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
 
 
 class NotHealthProbes(logging.Filter):

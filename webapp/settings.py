@@ -370,13 +370,18 @@ LOGGING = {
     # When, how bad and where from: a bare message cannot be matched to a request or an outage.
     "formatters": {"plain": {"()": "webapp.log_format.IsoTimeFormatter",
                              "format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No line holds a mailed link's token (password reset, email verification): log_format.py.
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["link_secrets_redacted"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # /healthz's failures are logged by webapp/health.py, once each time a check changes; a
     # request with a Host not in ALLOWED_HOSTS is a warning of one line, not a traceback.
     "filters": {"not_health_probes": {"()": "webapp.log_format.NotHealthProbes"},
-                "one_line_warning": {"()": "webapp.log_format.OneLineWarning"}},
+                "one_line_warning": {"()": "webapp.log_format.OneLineWarning"},
+                "link_secrets_redacted": {"()": "webapp.log_format.LinkSecretsRedacted"}},
     "loggers": {"django.request": {"level": "ERROR", "filters": ["not_health_probes"]},
                 # LOG_LEVEL here too: Django's own configuration gives django.* INFO.
-                "django.security.DisallowedHost": {"level": LOG_LEVEL, "filters": ["one_line_warning"]}},
+                "django.security.DisallowedHost": {"level": LOG_LEVEL, "filters": ["one_line_warning"]},
+                # runserver's request lines, which name every path: through the console's filter.
+                "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
