@@ -168,6 +168,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in session ends after SESSION_IDLE_MINUTES without a request (webapp/accounts/idle.py).
+    "webapp.accounts.idle.IdleTimeoutMiddleware",
     # The reader's time zone: profile, else the browser's (webapp/accounts/timezones.py).
     "webapp.accounts.timezones.TimeZoneMiddleware",
     # Who viewed, downloaded or deleted which reading (webapp/audit/middleware.py).
@@ -309,6 +311,14 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)
 
+# A browser session ends after this many minutes without a request (each request moves the end
+# on; webapp/accounts/idle.py), not Django's 14 days: a shared computer on a ward must not stay
+# signed in to someone's X-rays. API keys are not sessions and keep their own expiry.
+SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
+if SESSION_IDLE_MINUTES < 1:
+    raise ImproperlyConfigured(f"SESSION_IDLE_MINUTES={os.environ['SESSION_IDLE_MINUTES']!r} must be "
+                               "at least 1 (minutes)")
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 CSRF_FAILURE_VIEW = "webapp.views.csrf_failure"  # says what happened, in the reader's language

@@ -44,10 +44,13 @@ WARN_WHEN_ATTEMPTS_LEFT = lockout.WARN_WHEN_ATTEMPTS_LEFT
 
 class EmailLoginView(LoginView):
     """Django's LoginView (it passes the request to authenticate(), which axes needs), warning
-    before the attempt that locks the account."""
+    before the attempt that locks the account, and saying when an idle session ends."""
 
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "idle_minutes": settings.SESSION_IDLE_MINUTES}
 
     def form_invalid(self, form):
         left = lockout.attempts_left(self.request)
