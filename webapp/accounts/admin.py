@@ -65,7 +65,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = (DoctorVerificationFilter, "role", "is_active", "is_staff", "is_superuser")
     search_fields = ("email", "full_name", "licence_number", "workplace")
     actions = ["approve_doctors", "withdraw_doctor_verification"]
-    readonly_fields = ("doctor_verified_at", "doctor_verified_by")
+    readonly_fields = ("doctor_verified_at", "doctor_verified_by", "email_verified_at")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Personal info"), {"fields": ("full_name", "role", "time_zone")}),
@@ -75,7 +75,8 @@ class UserAdmin(DjangoUserAdmin):
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+        # Empty: the person has not opened the link mailed at registration, and cannot sign in.
+        (_("Important dates"), {"fields": ("last_login", "date_joined", "email_verified_at")}),
     )
     add_fieldsets = (
         (

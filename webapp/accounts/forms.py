@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import lockout
-from .backends import DEACTIVATED_ATTRIBUTE
+from .backends import DEACTIVATED_ATTRIBUTE, UNCONFIRMED_ATTRIBUTE
 from .models import Role, User, available_time_zones, normalise_email
 
 DUPLICATE_EMAIL = _("An account with this email address already exists.")
@@ -140,18 +140,27 @@ class RegistrationForm(BaseUserCreationForm):
     def save(self, commit=True):
         user = super().save(commit=False)
         # Whatever was posted, a new account is never a verified doctor: an administrator
-        # verifies doctors in the admin site.
+        # verifies doctors in the admin site. Nor is its address confirmed: the link mailed to
+        # it does that (views.verify_email).
         user.doctor_verified_at = None
         user.doctor_verified_by = None
+        user.email_verified_at = None
         if commit:
             user.save()
         return user
 
     def clean_email(self):
-        email = normalise_email(self.cleaned_data["email"])
-        if _email_taken(email):
-            raise forms.ValidationError(DUPLICATE_EMAIL, code="duplicate_email")
-        return email
+        # Whether the address already has an account is not said here: the form answers the same
+        # either way, and the view mails the address's holder instead (views.register).
+        return normalise_email(self.cleaned_data["email"])
+
+    def _get_validation_exclusions(self):
+        # Nor by the model's uniqueness checks (the field's and the case-insensitive constraint's).
+        return {*super()._get_validation_exclusions(), "email"}
+
+    @property
+    def email_taken(self) -> bool:
+        return _email_taken(self.cleaned_data["email"])
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -169,6 +178,8 @@ class EmailAuthenticationForm(AuthenticationForm):
         "invalid_login": _("The email address or the password is not correct."),
         "inactive": _("This account has been deactivated by the site's administrators, so it cannot "
                       "sign in. Ask them if you think this is a mistake."),
+        "unconfirmed": _("Your email address is not confirmed yet. Open the link in the email we sent "
+                         "when you registered, then log in. No email? Ask for a new link below."),
     }
 
     def clean(self):
@@ -181,6 +192,8 @@ class EmailAuthenticationForm(AuthenticationForm):
         except forms.ValidationError as error:
             if error.code == "invalid_login" and getattr(self.request, DEACTIVATED_ATTRIBUTE, False):
                 raise forms.ValidationError(self.error_messages["inactive"], code="inactive") from None
+            if error.code == "invalid_login" and getattr(self.request, UNCONFIRMED_ATTRIBUTE, False):
+                raise forms.ValidationError(self.error_messages["unconfirmed"], code="unconfirmed") from None
             raise
 
 
@@ -299,17 +312,40 @@ class LimitedPasswordChangeForm(PasswordChangeForm):
 RESET_MAIL_INTERVAL = datetime.timedelta(minutes=5)
 
 
+def claim_mail(user: User, field: str = "password_reset_mailed_at") -> bool:
+    """True, and `field` set to now, when no mail of its kind went to the account within
+    RESET_MAIL_INTERVAL; False otherwise (send none). Claimed in one UPDATE, so two requests
+    at once cannot both send."""
+    now = timezone.now()
+    return bool(User.objects.filter(pk=user.pk).filter(
+        Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lte": now - RESET_MAIL_INTERVAL})
+    ).update(**{field: now}))
+
+
 class LimitedPasswordResetForm(PasswordResetForm):
     """Django's, mailing each account at most once per RESET_MAIL_INTERVAL. The page after it
     is the same whether a mail went or not, so it still tells nobody whether the address has
     an account."""
 
     def get_users(self, email):
-        now = timezone.now()
         for user in super().get_users(email):
-            # Claimed in one UPDATE, so two requests at once cannot both send.
-            claimed = User.objects.filter(pk=user.pk).filter(
-                Q(password_reset_mailed_at__isnull=True)
-                | Q(password_reset_mailed_at__lte=now - RESET_MAIL_INTERVAL)).update(password_reset_mailed_at=now)
-            if claimed:
+            if claim_mail(user):
                 yield user
+
+
+class ResendVerificationForm(forms.Form):
+    """Asks for a new confirmation link. Answered the same whatever the address (views.py)."""
+
+    email = forms.EmailField(label=_("Email address"), max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+
+    def clean_email(self):
+        return normalise_email(self.cleaned_data["email"])
+
+    def account_waiting(self) -> User | None:
+        """The active account of the address that is still unconfirmed, if its mail may go now."""
+        user = User.objects.filter(email__iexact=self.cleaned_data["email"], is_active=True,
+                                   email_verified_at__isnull=True).first()
+        if user is not None and claim_mail(user, "verification_mailed_at"):
+            return user
+        return None

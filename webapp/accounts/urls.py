@@ -1,6 +1,6 @@
 """Account URLs under /accounts/, with Django's un-namespaced names (`login`, `logout`,
-`password_change`, `password_reset`, ...) plus `register`, `profile`, `export_data` and
-`delete_account`."""
+`password_change`, `password_reset`, ...) plus `register` (with `register_done`, `verify_email`
+and `resend_verification`), `profile`, `export_data` and `delete_account`."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
@@ -8,6 +8,10 @@ from . import views
 
 urlpatterns = [
     path("register/", views.register, name="register"),
+    path("register/done/", views.register_done, name="register_done"),
+    # The link mailed to a new account; its token is kept out of the logs (webapp/log_format.py).
+    path("verify-email/<uidb64>/<token>/", views.verify_email, name="verify_email"),
+    path("verify-email/", views.resend_verification, name="resend_verification"),
     path("profile/", views.profile, name="profile"),
     path("profile/my-data.zip", views.export_data, name="export_data"),
     path("profile/delete/", views.delete_account, name="delete_account"),

@@ -2,8 +2,9 @@
 Django's auth views (login and the password reset are extended here)."""
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.views import (
     LoginView,
     PasswordChangeView,
@@ -11,11 +12,17 @@ from django.contrib.auth.views import (
     PasswordResetView,
 )
 from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import translation
-from django.utils.http import content_disposition_header
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import (
+    content_disposition_header,
+    urlsafe_base64_decode,
+    urlsafe_base64_encode,
+)
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -27,17 +34,19 @@ from webapp.audit.models import Action
 from . import data_export, deletion, export_slots, lockout
 from .forms import (
     DOCTOR_FIELDS,
+    RESET_MAIL_INTERVAL,
     DeleteAccountForm,
     EmailAuthenticationForm,
     LimitedPasswordChangeForm,
     LimitedPasswordResetForm,
     ProfileForm,
     RegistrationForm,
+    ResendVerificationForm,
+    claim_mail,
 )
 from .models import User
+from .tokens import email_verification_token
 
-# Several backends are configured (axes first): login() must be told which one vouched.
-MODEL_BACKEND = "webapp.accounts.backends.AccountBackend"
 # The login page warns when this many attempts or fewer are left before the lock.
 WARN_WHEN_ATTEMPTS_LEFT = lockout.WARN_WHEN_ATTEMPTS_LEFT
 
@@ -63,31 +72,118 @@ class EmailLoginView(LoginView):
 class ResetPasswordConfirmView(PasswordResetConfirmView):
     """Django's set-a-new-password step; once the new password is saved, the account's lockout
     is lifted: the reset proved the person owns the mailbox, and the page then says "log in".
-    Its API keys are revoked with the new password (User.save), as its sessions are."""
+    Its API keys are revoked with the new password (User.save), as its sessions are. An address
+    not confirmed yet is confirmed by it."""
 
     def form_valid(self, form):
         response = super().form_valid(form)
         lockout.clear_lockout(form.user)
+        # Opening the reset link proved the mailbox as the confirmation link would have.
+        if not form.user.is_email_verified:
+            form.user.email_verified_at = timezone.now()
+            form.user.save(update_fields=["email_verified_at"])
         return response
 
 
 @login_not_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def register(request):
+    """A new account, unconfirmed: the link mailed to its address confirms it, and only then
+    does it sign in. The answer is the same ("check your email") whether or not the address
+    already has an account: that holder is mailed that someone tried (at most once every
+    forms.RESET_MAIL_INTERVAL), and nothing of theirs changes."""
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = RegistrationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend=MODEL_BACKEND)
-        # The name ends the sentence: no second full stop after a name that ends in one.
-        messages.success(request, _("Welcome, %(name)s. Your account is ready.") % {
-            "name": user.get_short_name().rstrip("."),
-        })
-        # A pending doctor sees the banner of accounts/_pending_doctor.html on every page until
-        # approved; a message saying the same beside it was said twice.
-        return redirect(settings.LOGIN_REDIRECT_URL)
+        holder = User.objects.filter(email__iexact=form.cleaned_data["email"]).first()
+        if holder is None:
+            try:
+                with transaction.atomic():
+                    user = form.save()
+            except IntegrityError:  # registered a moment ago by another request
+                holder = User.objects.filter(email__iexact=form.cleaned_data["email"]).first()
+            else:
+                claim_mail(user, "verification_mailed_at")
+                _mail_confirmation_link(request, user)
+        if holder is not None:
+            # As long as making the account would take: its password is hashed all the same.
+            make_password(form.cleaned_data["password1"])
+            if claim_mail(holder):
+                _mail_registration_attempt(request, holder)
+        return redirect("register_done")
     return render(request, "accounts/register.html", {"form": form, "doctor_fields": DOCTOR_FIELDS})
+
+
+def _mail(request, user: User, template: str, context: dict) -> None:
+    """`template`_subject.txt and `template`_email.txt to the account, in the request's language."""
+    context = {"user": user, "protocol": "https" if request.is_secure() else "http",
+               "domain": request.get_host(), **context}
+    send_mail(
+        subject=render_to_string(f"accounts/{template}_subject.txt", context).strip(),
+        message=render_to_string(f"accounts/{template}_email.txt", context),
+        from_email=None, recipient_list=[user.email],
+    )
+
+
+def _mail_confirmation_link(request, user: User) -> None:
+    _mail(request, user, "confirm_address", {
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": email_verification_token.make_token(user),
+        "valid_for": link_lifetime(settings.PASSWORD_RESET_TIMEOUT),
+    })
+
+
+def _mail_registration_attempt(request, holder: User) -> None:
+    _mail(request, holder, "registration_attempt", {})
+
+
+@login_not_required
+@require_safe
+def register_done(request):
+    """After registering, or asking for a new link: the same page whatever happened."""
+    return render(request, "accounts/register_done.html", {
+        "valid_for": link_lifetime(settings.PASSWORD_RESET_TIMEOUT),
+        "mail_interval_minutes": int(RESET_MAIL_INTERVAL.total_seconds() // 60),
+    })
+
+
+@login_not_required
+@never_cache
+@require_safe
+def verify_email(request, uidb64, token):
+    """The mailed link: confirms the address, then sends the person to log in. It signs nobody
+    in itself: a link read over someone's shoulder, or kept in a mail archive, is not a session."""
+    try:
+        user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode())
+    except (TypeError, ValueError, OverflowError, User.DoesNotExist):
+        user = None
+    if user is None or user.is_email_verified or not email_verification_token.check_token(user, token):
+        return render(request, "accounts/verify_email_invalid.html")
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["email_verified_at"])
+    # Logins tried before the link was opened were refused and counted against the lock; the
+    # link proves the mailbox, as a completed reset does, which lifts the lock too.
+    lockout.clear_lockout(user)
+    # The name ends the sentence: no second full stop after a name that ends in one.
+    messages.success(request, _("Thank you, %(name)s. Your email address is confirmed: log in to "
+                                "start.") % {"name": user.get_short_name().rstrip(".")})
+    # A pending doctor sees the banner of accounts/_pending_doctor.html on every page after
+    # logging in, until approved; a message saying the same here was said twice.
+    return redirect("login")
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def resend_verification(request):
+    """A new confirmation link, for an account still waiting for one. The answer is the same for
+    every address; a mail goes at most once every forms.RESET_MAIL_INTERVAL."""
+    form = ResendVerificationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if user := form.account_waiting():
+            _mail_confirmation_link(request, user)
+        return redirect("register_done")
+    return render(request, "accounts/resend_verification.html", {"form": form})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -281,6 +281,10 @@ PAGES = [
     Page("login", "visitor", "/accounts/login/"),
     Page("register-patient", "visitor", "/accounts/register/"),
     Page("register-doctor", "visitor", "/accounts/register/", choose_doctor),
+    # After registering: "check your email", asking for the link again, and a link that fails.
+    Page("register-done", "visitor", "/accounts/register/done/"),
+    Page("confirm-again", "visitor", "/accounts/verify-email/"),
+    Page("confirm-bad-link", "visitor", "/accounts/verify-email/MQ/cz9k1a-0123456789abcdef/"),
     Page("password-reset", "visitor", "/accounts/password_reset/"),
     Page("password-reset-sent", "visitor", "/accounts/password_reset/done/"),
     Page("password-reset-new", "visitor", reset_link),

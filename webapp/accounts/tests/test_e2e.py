@@ -1,8 +1,11 @@
 """Accounts in a real browser (Debian's Chromium) against a live server and the real database:
-register, log out, fail a login, log in, switch language, get locked out.
+register, confirm the address by its mailed link, log in, log out, fail a login, log in, switch
+language, get locked out.
 
 Screenshots land in test-output/accounts-*.png for a person to look at.
 """
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -31,7 +34,7 @@ def register(page, base_url, email, full_name="Dewi Lestari", role="patient"):
     page.locator("#id_password2").fill(PASSWORD)
 
 
-def test_register_logout_failed_login_login(watched_page, live_server, test_output):
+def test_register_logout_failed_login_login(watched_page, live_server, test_output, mailoutbox):
     page = watched_page
     base = live_server.url
 
@@ -46,9 +49,20 @@ def test_register_logout_failed_login_login(watched_page, live_server, test_outp
     page.screenshot(path=test_output / "accounts-register.png", full_page=True)
     page.get_by_role("button", name="Create my account").click()
 
+    # Nobody is signed in until the link mailed to the address is opened.
+    page.wait_for_url(f"{base}/accounts/register/done/")
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    page.screenshot(path=test_output / "accounts-register-done.png", full_page=True)
+    link = re.search(r"https?://\S+/accounts/verify-email/\S+/", mailoutbox[-1].body).group(0)
+    page.goto(link)
+    page.wait_for_url(f"{base}/accounts/login/")
+    expect(page.get_by_text("Thank you, Dewi. Your email address is confirmed")).to_be_visible()
+    page.get_by_label("Email address").fill("dewi.lestari@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
     page.wait_for_url(f"{base}/home/")
     expect(page.get_by_role("heading", name="Hello, Dewi")).to_be_visible()
-    expect(page.get_by_text("Your account is ready.")).to_be_visible()
     for label in ("Screen an X-ray", "My readings", "Hospitals", "Next steps", "How it works"):
         expect(page.locator("nav.main-nav").get_by_role("link", name=label)).to_be_visible()
     page.screenshot(path=test_output / "accounts-home.png", full_page=True)

@@ -145,13 +145,14 @@ def test_a_greeting_skips_titles(full_name, greeting):
     assert User(full_name=full_name, email="x@example.org").get_short_name() == greeting
 
 
-def test_registering_as_dr_says_welcome_with_one_full_stop(client):
+def test_confirming_as_dr_says_thank_you_with_one_full_stop(client, mailoutbox):
     password = "lantern-river-orbit-58"
-    response = client.post(reverse("register"), {
+    client.post(reverse("register"), {
         "full_name": "Dr.", "email": "dr@example.org", "role": "patient",
-        "password1": password, "password2": password}, follow=True)
-    page = text(response)
-    assert "Welcome, Dr. Your account is ready." in page
+        "password1": password, "password2": password})
+    link = re.search(r"https?://[^/\s]+(/accounts/verify-email/\S+/)", mailoutbox[0].body).group(1)
+    page = text(client.get(link, follow=True))
+    assert "Thank you, Dr. Your email address is confirmed" in page
     assert "Dr.." not in page
 
 
