@@ -55,7 +55,8 @@ from .timezones import format_datetime, zone_of
 # 2: readings.json no longer has `original_filename` (always "": file names are not kept).
 # 3: a reading's `files` name only the files in the archive: null for one missing on the server.
 # 4: account.json has `reset_link_mailed_at` (when a password-reset link was last mailed).
-FORMAT_VERSION = 4
+# 5: account.json has `email_confirmed_at` and `confirmation_link_mailed_at`.
+FORMAT_VERSION = 5
 # Bytes read from a stored file at a time, and the most handed on at once.
 CHUNK = 256 * 1024
 
@@ -99,6 +100,8 @@ def account_json(user) -> dict:
         "date_joined": _iso(user.date_joined, zone),
         "last_login": _iso(user.last_login, zone),
         "reset_link_mailed_at": _iso(user.password_reset_mailed_at, zone),
+        "email_confirmed_at": _iso(user.email_verified_at, zone),
+        "confirmation_link_mailed_at": _iso(user.verification_mailed_at, zone),
     }
 
 

@@ -79,7 +79,7 @@ def test_the_archive_starts_before_the_reports_are_made_and_is_complete(doctor, 
         expected |= {f"readings/{reading.pk}/{n}" for n in ("original.png", "heatmap.png", "report.pdf")}
     expected.remove(f"readings/{lost.pk}/heatmap.png")
     assert names == expected
-    assert account["format_version"] == 4
+    assert account["format_version"] == 5
     assert [r["id"] for r in readings] == [r.pk for r in history]
     listed = {path for r in readings for path in r["files"].values() if path}
     assert listed == {n for n in expected if n.startswith("readings/")}  # only what it holds

@@ -48,6 +48,6 @@ def test_the_data_download_lists_no_file_name(patient, make_reading, xray_paths)
     client.force_login(patient)
     response = client.get(reverse("export_data"))
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    assert json.loads(archive.read("account.json"))["format_version"] == 4  # 3: files null when missing; 4: reset mail time
+    assert json.loads(archive.read("account.json"))["format_version"] == 5  # 3: files null when missing; 4: reset mail time; 5: confirmation
     [reading] = json.loads(archive.read("readings.json"))
     assert "original_filename" not in reading
