@@ -24,11 +24,12 @@ HEALTH_PATH = "/healthz"
 
 
 # The links mailed to a person end in a secret: /accounts/reset/<uidb64>/<token>/ (a password
-# reset) and /accounts/verify-email/<uidb64>/<token>/ (a new account's address). Anyone who reads
+# reset), /accounts/verify-email/<uidb64>/<token>/ (a new account's address) and
+# /accounts/confirm-new-email/<uidb64>/<token>/ (a new address from the profile). Anyone who reads
 # one in a log could set the account's password, or confirm an address that is not theirs.
 # Django's reset view answers the first request with a redirect to .../set-password/ (the token
 # then waits in the session), so that part is no secret and stays readable.
-SECRET_LINK = re.compile(r"(/accounts/(?:reset|verify-email)/[^/\s?#\"]+/)([^/\s?#\"]+)")
+SECRET_LINK = re.compile(r"(/accounts/(?:reset|verify-email|confirm-new-email)/[^/\s?#\"]+/)([^/\s?#\"]+)")
 REDACTED = "[token]"
 
 

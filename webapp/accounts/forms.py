@@ -203,7 +203,8 @@ class ProfileForm(forms.ModelForm):
     A pending doctor may also correct the licence number and workplace; once verified, only an
     administrator changes them (they are what was verified). A new email address needs the
     current password: whoever controls the address can reset the password, so changing it from a
-    borrowed, signed-in browser would hand over the account."""
+    borrowed, signed-in browser would hand over the account. It takes effect once the link mailed
+    to it is opened (`save`)."""
 
     time_zone = forms.ChoiceField(
         label=_("Time zone"), required=False,
@@ -250,6 +251,13 @@ class ProfileForm(forms.ModelForm):
     @property
     def email_changed(self) -> bool:
         return self.cleaned_data.get("email", self.saved_email) != self.saved_email
+
+    def save(self, commit=True):
+        # A new address waits in `pending_email` until the link mailed to it is opened
+        # (views.confirm_new_email): a typo must not take the account's reset mails away.
+        if self.email_changed:
+            self.instance.pending_email, self.instance.email = self.instance.email, self.saved_email
+        return super().save(commit)
 
     def clean(self):
         cleaned = super().clean()

@@ -142,6 +142,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # forms.RESET_MAIL_INTERVAL, as for reset links.
     verification_mailed_at = models.DateTimeField(_("confirmation link mailed at"), null=True, blank=True,
                                                   editable=False)
+    # A new address asked for on the profile, until the link mailed to it is opened
+    # (views.confirm_new_email): the account signs in, and gets reset mails, at `email` until then.
+    pending_email = models.EmailField(_("new email address awaiting confirmation"), blank=True,
+                                      default="", editable=False)
 
     objects = UserManager()
 

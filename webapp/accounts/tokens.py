@@ -1,4 +1,5 @@
-"""The signed, time-limited token of the link that confirms a new account's email address.
+"""The signed, time-limited tokens of the links that confirm an email address: a new account's,
+and a new address asked for on the profile (`email_change_token`).
 
 Django's password-reset token machinery with its own salt (a reset token is no confirmation
 token, nor the reverse) and its own state: the token is made of the account, its address and
@@ -19,3 +20,17 @@ class EmailVerificationTokenGenerator(PasswordResetTokenGenerator):
 
 
 email_verification_token = EmailVerificationTokenGenerator()
+
+
+class EmailChangeTokenGenerator(PasswordResetTokenGenerator):
+    """The link mailed to a new address asked for on the profile: made of the account, its
+    current address and the waiting one, so it works once (the address changes) and a later
+    request for another address voids it."""
+
+    key_salt = "webapp.accounts.tokens.EmailChangeTokenGenerator"
+
+    def _make_hash_value(self, user, timestamp):
+        return f"{user.pk}{user.email}{user.pending_email}{timestamp}"
+
+
+email_change_token = EmailChangeTokenGenerator()

@@ -1,6 +1,6 @@
 """Account URLs under /accounts/, with Django's un-namespaced names (`login`, `logout`,
 `password_change`, `password_reset`, ...) plus `register` (with `register_done`, `verify_email`
-and `resend_verification`), `profile`, `export_data` and `delete_account`."""
+and `resend_verification`), `profile` (with `confirm_new_email`), `export_data` and `delete_account`."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("verify-email/<uidb64>/<token>/", views.verify_email, name="verify_email"),
     path("verify-email/", views.resend_verification, name="resend_verification"),
     path("profile/", views.profile, name="profile"),
+    # The link mailed to a new address asked for on the profile; its token is kept out of the logs too.
+    path("confirm-new-email/<uidb64>/<token>/", views.confirm_new_email, name="confirm_new_email"),
     path("profile/my-data.zip", views.export_data, name="export_data"),
     path("profile/delete/", views.delete_account, name="delete_account"),
     path("login/", views.EmailLoginView.as_view(), name="login"),

@@ -45,7 +45,7 @@ from .forms import (
     claim_mail,
 )
 from .models import User
-from .tokens import email_verification_token
+from .tokens import email_change_token, email_verification_token
 
 # The login page warns when this many attempts or fewer are left before the lock.
 WARN_WHEN_ATTEMPTS_LEFT = lockout.WARN_WHEN_ATTEMPTS_LEFT
@@ -115,14 +115,15 @@ def register(request):
     return render(request, "accounts/register.html", {"form": form, "doctor_fields": DOCTOR_FIELDS})
 
 
-def _mail(request, user: User, template: str, context: dict) -> None:
-    """`template`_subject.txt and `template`_email.txt to the account, in the request's language."""
+def _mail(request, user: User, template: str, context: dict, to: str = "") -> None:
+    """`template`_subject.txt and `template`_email.txt to the account (or to `to`), in the
+    request's language."""
     context = {"user": user, "protocol": "https" if request.is_secure() else "http",
                "domain": request.get_host(), **context}
     send_mail(
         subject=render_to_string(f"accounts/{template}_subject.txt", context).strip(),
         message=render_to_string(f"accounts/{template}_email.txt", context),
-        from_email=None, recipient_list=[user.email],
+        from_email=None, recipient_list=[to or user.email],
     )
 
 
@@ -132,6 +133,14 @@ def _mail_confirmation_link(request, user: User) -> None:
         "token": email_verification_token.make_token(user),
         "valid_for": link_lifetime(settings.PASSWORD_RESET_TIMEOUT),
     })
+
+
+def _mail_new_address_link(request, user: User) -> None:
+    _mail(request, user, "confirm_new_address", {
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": email_change_token.make_token(user),
+        "valid_for": link_lifetime(settings.PASSWORD_RESET_TIMEOUT),
+    }, to=user.pending_email)
 
 
 def _mail_registration_attempt(request, holder: User) -> None:
@@ -194,15 +203,45 @@ def profile(request):
     form = ProfileForm(request.POST if request.method == "POST" else None, instance=account,
                        request=request)
     if request.method == "POST" and form.is_valid():
-        old_email = form.saved_email
         form.save()
-        if form.email_changed:
-            _tell_the_old_address(account, old_email)
         messages.success(request, _("Your profile has been saved."))
+        if form.email_changed:
+            # The new address waits (ProfileForm.save) until the link mailed to it is opened.
+            _mail_new_address_link(request, account)
+            messages.info(request, _(
+                "We sent a link to %(new)s. Your address changes when you open it; until then you "
+                "log in with %(old)s.") % {"new": account.pending_email, "old": account.email})
         return redirect("profile")
     return render(request, "accounts/profile.html", {
         "form": form, "account": account, "reading_count": account.readings.count(),
     })
+
+
+@login_not_required
+@never_cache
+@require_safe
+def confirm_new_email(request, uidb64, token):
+    """The link mailed to a new address asked for on the profile: the address becomes the
+    account's (its login records follow it, User.save), and the old address is told. Opened
+    where nobody is signed in too (a phone's mail app); it signs nobody in."""
+    try:
+        user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode())
+    except (TypeError, ValueError, OverflowError, User.DoesNotExist):
+        user = None
+    if (user is None or not user.pending_email or not email_change_token.check_token(user, token)
+            # Registered by its holder since the link was mailed: it is theirs now.
+            or User.objects.filter(email__iexact=user.pending_email).exclude(pk=user.pk).exists()):
+        return render(request, "accounts/verify_email_invalid.html", {"address_change": True})
+    old_email, user.email, user.pending_email = user.email, user.pending_email, ""
+    user.email_verified_at = timezone.now()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # taken by a registration in the same moment
+        return render(request, "accounts/verify_email_invalid.html", {"address_change": True})
+    _tell_the_old_address(user, old_email)
+    messages.success(request, _("Your email address is now %(email)s.") % {"email": user.email})
+    return redirect("profile" if request.user.is_authenticated and request.user.pk == user.pk else "login")
 
 
 def _tell_the_old_address(account: User, old_email: str) -> None:

@@ -21,6 +21,8 @@ PUBLIC_ROUTES = {
     "password_reset_confirm", "password_reset_complete", "set_language",
     # Registering: "check your email", the mailed confirmation link and asking for it again.
     "register_done", "verify_email", "resend_verification",
+    # A new address's link, opened where nobody is signed in too (a phone's mail app).
+    "confirm_new_email",
     "guide:how_it_works", "guide:model_plot",  # how the model works, for visitors too
     # A worried person looks for a hospital and what to do first (issue 17, item 1).
     "guide:next_steps", "hospitals:nearest", "hospitals:nearest_json", "hospitals:places_json",
