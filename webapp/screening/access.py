@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 class StoredFileMissing(Http404):
     """A reading that exists, one of whose stored files does not (disk trouble, a partial
     restore): still a 404 on the pages, but the API says so apart from "no such reading" (code
-    file_missing), and the operator finds it in the error log."""
+    file_missing), and the operator finds it in the error log (once per server process,
+    storage.lost_file_log_level)."""
 
 
 def _own_or_404(model, request, pk, missing: str):
@@ -56,7 +57,7 @@ def private_png_file(relative_path: str, download_name: str | None = None) -> Fi
         path = storage.absolute_path(relative_path)
         handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
     except (ValueError, FileNotFoundError):
-        log.error("A reading's stored file is missing: %s", relative_path)
+        log.log(storage.lost_file_log_level(relative_path), "A reading's stored file is missing: %s", relative_path)
         raise StoredFileMissing("A file of this reading is missing from storage") from None
     response = FileResponse(handle, content_type="image/png")
     if download_name:
@@ -75,6 +76,7 @@ def stored_images_present():
     try:
         yield
     except OSError as missing:  # lost, unreadable, or damaged (PIL's UnidentifiedImageError)
-        log.error("A reading's stored file is missing or damaged: %s (%s)",
-                  getattr(missing, "filename", None), missing)
+        filename = getattr(missing, "filename", None)
+        level = storage.lost_file_log_level(filename, "unreadable") if filename else logging.ERROR
+        log.log(level, "A reading's stored file is missing or damaged: %s (%s)", filename, missing)
         raise StoredFileMissing("A file of this reading is missing from storage") from None

@@ -106,7 +106,8 @@ def reading_context(reading: Reading) -> dict:
 def stored_pictures(reading: Reading) -> dict[str, bool]:
     """Which of the reading's pictures are in storage and whole ({"xray", "heatmap"}): a file lost
     to disk trouble or a partial restore, or there but damaged, is said in words on the page, the
-    report and the PDF instead of a broken picture, and logged for the operator."""
+    report and the PDF instead of a broken picture, and logged for the operator (at ERROR once,
+    storage.lost_file_log_level: the page is viewed again and again)."""
     stored = {}
     for name, relative in (("xray", reading.original_path), ("heatmap", reading.heatmap_path)):
         try:
@@ -115,11 +116,14 @@ def stored_pictures(reading: Reading) -> dict[str, bool]:
             path = None
         if path is None or not path.is_file():
             stored[name] = False
-            log.error("A reading's stored file is missing: %s", relative)
+            log.log(storage.lost_file_log_level(relative), "A reading's stored file is missing: %s", relative)
         else:
             stored[name] = imaging.is_whole_picture(path)
             if not stored[name]:
-                log.error("A reading's stored file is damaged (not a whole picture): %s", relative)
+                log.log(storage.lost_file_log_level(relative, "damaged"),
+                        "A reading's stored file is damaged (not a whole picture): %s", relative)
+            else:
+                storage.file_found_whole(relative)
     return stored
 
 

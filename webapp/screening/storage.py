@@ -15,6 +15,7 @@ a user is deleted). `manage.py cleanup_orphans` repairs what a crash in between 
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 import shutil
 import threading
@@ -216,3 +217,32 @@ def missing_files(reading: Reading) -> list[str]:
         except ValueError:
             missing.append(relative)
     return missing
+
+
+# The stored files (and how each was found wanting) this server process has already logged at
+# ERROR: a lost picture is found again at every view of its reading, and one error line per
+# view filled the error log with one incident and hid the next. Bounded: when full it starts
+# over, and a file still lost is then said at ERROR once more (a reminder, not a flood).
+_LOST_FILES_SAID: set[tuple[str, str]] = set()
+LOST_FILES_REMEMBERED = 10_000
+
+
+def lost_file_log_level(relative: str, how: str = "missing") -> int:
+    """The level to log the stored file `relative` found `how` ("missing", "damaged") at:
+    ERROR the first time this process finds it so, INFO after that (still there to trace a
+    view, not another error to act on). Each process of the server says it once."""
+    key = (str(relative), how)
+    if key in _LOST_FILES_SAID:
+        return logging.INFO
+    if len(_LOST_FILES_SAID) >= LOST_FILES_REMEMBERED:
+        _LOST_FILES_SAID.clear()
+    _LOST_FILES_SAID.add(key)
+    return logging.ERROR
+
+
+def file_found_whole(relative: str) -> None:
+    """`relative` is there and whole (restored, say): should it be lost again, that is a new
+    error."""
+    if _LOST_FILES_SAID:
+        for how in ("missing", "damaged"):
+            _LOST_FILES_SAID.discard((str(relative), how))
