@@ -11,6 +11,7 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone, translation
 from django.utils.html import escape
 from PIL import Image
 
@@ -415,6 +416,32 @@ def test_each_reading_page_has_its_own_title(patient_client, patient, model_dir,
         assert "MRN-4711" not in title
         titles.append(title)
     assert titles[0] != titles[1]
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_each_reading_page_has_a_heading_of_its_own(patient_client, patient, model_dir, media_root, xray_paths,
+                                                    language):
+    """The reading page's one heading said only "Reading": a screen reader's list of headings,
+    and anyone with two readings open, could not tell one from the other. It names the reading
+    by when it was made (its date and time), in the reader's language, once."""
+    from datetime import timedelta
+
+    first = store_reading(patient, model_dir, xray_paths["covid"][0])
+    second = store_reading(patient, model_dir, xray_paths["covid"][0])
+    Reading.objects.filter(pk=second.pk).update(created_at=first.created_at + timedelta(minutes=5))
+    headings = []
+    for reading in (first, second):
+        html = patient_client.get(reverse("screening:detail", args=[reading.pk]),
+                                  HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        h1s = re.findall(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+        assert len(h1s) == 1, h1s
+        heading = " ".join(h1s[0].split())
+        assert heading.startswith("Hasil baca " if language == "id" else "Reading of "), heading
+        reading.refresh_from_db()
+        with translation.override(language):
+            assert formats.date_format(timezone.localtime(reading.created_at), "DATETIME_FORMAT") in heading
+        headings.append(heading)
+    assert headings[0] != headings[1]
 
 
 @pytest.mark.parametrize("lost", ["original_path", "heatmap_path"])
