@@ -17,7 +17,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     # What fits at 1280 px beside the menu and the filters: with every field a column, the IP
     # address was cut to "127.0" and an action wrapped to four lines. The IP address goes under
     # the email, "via" is a filter, and every field is on the event's page.
-    list_display = ("when", "who", "action", "reading_id")
+    list_display = ("when", "who", "action", "reading")
     list_filter = ("action", "via", "at")
     search_fields = ("actor_email", "=reading_id", "ip_address")
     date_hierarchy = "at"
@@ -41,6 +41,17 @@ class AuditEventAdmin(admin.ModelAdmin):
             return email
         ip = format_html_join(mark_safe(":<wbr>"), "{}", ((part,) for part in obj.ip_address.split(":")))
         return format_html('{}<br><span class="quiet">{}</span>', email or self.get_empty_value_display(), ip)
+
+    @admin.display(description=_("reading"), ordering="reading_id")
+    def reading(self, obj):
+        """The reading's id; under it, for a row that counts several requests (log.record_denied),
+        how many and the last id asked for."""
+        shown = self.get_empty_value_display() if obj.reading_id is None else obj.reading_id
+        if obj.times <= 1:
+            return shown
+        last = self.get_empty_value_display() if obj.last_reading_id is None else obj.last_reading_id
+        return format_html('{}<br><span class="quiet">{}</span>', shown,
+                           _("%(times)s×, last %(last)s") % {"times": obj.times, "last": last})
 
     def has_add_permission(self, request):
         return False

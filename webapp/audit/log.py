@@ -6,8 +6,12 @@ reading routes listed there after they answer. The admin site's reading pages ca
 """
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import uuid
+
+from django.db.models import F
+from django.utils import timezone
 
 from webapp.screening.api_problems import is_api_path
 
@@ -56,6 +60,33 @@ def record(request, action: Action | str, reading) -> AuditEvent:
         path=path[:255],
         ip_address=_valid_ip(client_ip(request)),
     )
+
+
+# How long one `denied` row counts an account's further 404s (record_denied): long enough that a
+# script walking reading ids writes a handful of rows an hour, short enough that the log still
+# says when a probe went on.
+DENIED_WINDOW = datetime.timedelta(minutes=10)
+
+
+def record_denied(request, reading) -> AuditEvent:
+    """Log that the request's (signed-in) user asked for `reading` (an id), which is not theirs
+    or does not exist. The first such request writes its row at once, so probing is seen; the
+    next ones from the same account, address and way in (page or API) within DENIED_WINDOW of
+    that row count on it (times, last_at, last_reading_id) instead of adding one row each: a
+    script walking ids, or a client retrying a deleted reading, wrote rows without end."""
+    user = request.user
+    now = timezone.now()
+    ip_address = _valid_ip(client_ip(request))
+    via = "api" if is_api_path(request) else "page"
+    open_row = (AuditEvent.objects.filter(actor=user, action=Action.DENIED, via=via, ip_address=ip_address,
+                                          at__gt=now - DENIED_WINDOW)
+                .order_by("-at", "-id").values_list("pk", flat=True).first())
+    if open_row is not None:
+        # One UPDATE: concurrent requests each add theirs.
+        AuditEvent.objects.filter(pk=open_row).update(times=F("times") + 1, last_at=now,
+                                                      last_reading_id=_reading_id(reading))
+        return AuditEvent.objects.get(pk=open_row)
+    return record(request, Action.DENIED, reading)
 
 
 def record_by_administrator(request, action: Action | str, readings) -> list[AuditEvent]:

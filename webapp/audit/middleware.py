@@ -2,14 +2,15 @@
 
 After a response, the route's name says what happened to which reading (the `pk` in the URL).
 Only what succeeded is logged as done; a 404 to a signed-in user is logged as `denied`, which
-shows someone probing other people's reading ids. Thumbnails are not logged: every history page
+shows someone probing other people's reading ids (one row per account, address and window,
+counting them: log.record_denied). Thumbnails are not logged: every history page
 shows twenty of them, which would bury the events that matter.
 `webapp/audit/tests/test_audit_log.py` fails when a reading route is neither logged nor listed in
 NOT_AUDITED, so a new route cannot be forgotten.
 """
 from __future__ import annotations
 
-from .log import record
+from .log import record, record_denied
 from .models import Action
 
 # (route name, HTTP method) -> what the request did to the reading. HEAD counts as GET.
@@ -62,7 +63,7 @@ class AuditMiddleware:
         if user is None or not user.is_authenticated:
             return response
         if response.status_code == 404:
-            record(request, Action.DENIED, match.kwargs["pk"])
+            record_denied(request, match.kwargs["pk"])
         elif response.status_code < 400:
             record(request, action, match.kwargs["pk"])
         return response

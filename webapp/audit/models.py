@@ -1,6 +1,7 @@
 """The audit log: one row per look at, download of, change to or deletion of a reading (by its
 owner through the pages or the API, or by an administrator in the admin site), and per download
-of all one's data or deletion of one's account.
+of all one's data or deletion of one's account. A signed-in user's requests for readings that
+are not theirs (404s) are counted on one row per account, address and window (log.record_denied).
 
 Rows are never deleted by the app (the admin shows them read-only). They keep the reading's id,
 not a foreign key, so the trail of a deleted reading survives its deletion, and a copy of the
@@ -50,6 +51,12 @@ class AuditEvent(models.Model):
     via = models.CharField(_("via"), max_length=8, default="page")  # "page", "api", "admin", "command"
     path = models.CharField(_("address"), max_length=255, blank=True, default="")
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # A `denied` row counts the account's later 404s from the same address and way in, within
+    # log.DENIED_WINDOW of it (log.record_denied): how many in all, and the last one's time and
+    # reading id. Every other event is one row per request (times 1, no last_*).
+    times = models.PositiveIntegerField(_("times"), default=1)
+    last_at = models.DateTimeField(_("last time"), null=True, blank=True)
+    last_reading_id = models.BigIntegerField(_("last reading asked for"), null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
