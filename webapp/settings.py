@@ -289,6 +289,11 @@ EXPORTS_AT_ONCE = _env_int("EXPORTS_AT_ONCE", 2)
 SITE_VALIDATION_MAX_BYTES = _env_int("SITE_VALIDATION_MAX_BYTES", 8 * MAX_UPLOAD_BYTES)
 # Requests per minute an API key may make, for keys issued from now on (docs/api.md).
 API_RATE_LIMIT_PER_MINUTE = _env_int("API_RATE_LIMIT_PER_MINUTE", 120)
+# The same per account for what costs the server work without a key (webapp/screening/rate_limits.py):
+# X-ray files sent through the upload page, and PDF reports made from the reading page, per
+# minute. API requests made with a signed-in browser session have API_RATE_LIMIT_PER_MINUTE.
+WEB_UPLOADS_PER_MINUTE = _env_int("WEB_UPLOADS_PER_MINUTE", 60)
+WEB_PDF_REPORTS_PER_MINUTE = _env_int("WEB_PDF_REPORTS_PER_MINUTE", 30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Uploaded files are medical images: owner-only (not 0644/0755, readable by every local user).

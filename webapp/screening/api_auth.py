@@ -1,13 +1,15 @@
 """Who is calling the API: `Authorization: Token <key>`, or, for GET and HEAD only, the browser's
 session. Session cookies are never accepted for POST/DELETE, which is why the API needs no CSRF
 token. Every request made with a key counts against that key's rate limit and its account's
-(ApiToken.count_request; 429, Retry-After).
+(ApiToken.count_request; 429, Retry-After); a session's requests count against the account's
+own session limit (rate_limits.API_SESSION).
 """
 from __future__ import annotations
 
 from django.urls import reverse
 from ninja.security.base import AuthBase
 
+from . import rate_limits
 from .api_models import ApiToken, TokenState
 from .api_problems import ApiProblem
 
@@ -40,6 +42,13 @@ class TokenAuth(AuthBase):
         key = token_from_header(request)
         if key is None:
             if request.method in SAFE_METHODS and request.user.is_authenticated:
+                # Counted per account as a key's requests are: the session reads the same data.
+                allowed, retry_after = rate_limits.count(request.user, rate_limits.API_SESSION)
+                if not allowed:
+                    raise ApiProblem(429, "rate_limited",
+                                     f"A signed-in session may make {rate_limits.limit_for(rate_limits.API_SESSION)} "
+                                     f"API requests a minute; try again in {retry_after} s.",
+                                     retry_after=retry_after)
                 return request.user
             raise ApiProblem(401, "not_authenticated", NOT_AUTHENTICATED, CHALLENGE)
         state, token = ApiToken.authenticate(key)

@@ -37,6 +37,25 @@ def default_rate_limit() -> int:
     return int(getattr(settings, "API_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT))
 
 
+def rate_window(now: datetime) -> tuple[datetime, int]:
+    """The fixed window of RATE_WINDOW_SECONDS that `now` falls in: its start, and the seconds
+    until it ends (at least 1, for Retry-After). Every rate limit of the app counts in these
+    windows (ApiToken.count_request, rate_limits.count)."""
+    epoch = now.timestamp()
+    start = datetime.fromtimestamp(epoch - epoch % RATE_WINDOW_SECONDS, tz=UTC)
+    return start, max(1, math.ceil(start.timestamp() + RATE_WINDOW_SECONDS - epoch))
+
+
+def count_in_window(rows, start: datetime, amount: int = 1) -> int:
+    """Add `amount` to the window count of `rows` (a queryset of rows with window_start and
+    window_count), starting it again at `amount` where the window began before `start`. One
+    UPDATE, so concurrent workers never lose a count; returns the rows updated."""
+    return rows.update(
+        window_count=Case(When(window_start=start, then=F("window_count") + amount), default=Value(amount)),
+        window_start=Value(start),
+    )
+
+
 class TokenState:
     """Why a key was accepted or not (the API answers each with its own code)."""
 
@@ -124,20 +143,14 @@ class ApiToken(models.Model):
     def count_request(self, now=None) -> tuple[bool, int]:
         """Count one request in the current fixed window: (allowed, seconds until the window
         ends). Atomic in the database (one UPDATE), so concurrent workers never lose a count."""
-        now = now or timezone.now()
-        epoch = now.timestamp()
-        start = datetime.fromtimestamp(epoch - epoch % RATE_WINDOW_SECONDS, tz=UTC)
-        type(self).objects.filter(pk=self.pk).update(
-            window_count=Case(When(window_start=start, then=F("window_count") + 1), default=Value(1)),
-            window_start=Value(start),
-        )
+        start, retry_after = rate_window(now or timezone.now())
+        count_in_window(type(self).objects.filter(pk=self.pk), start)
         # The account's keys share one count: each key had its own, and twenty keys made twenty
         # times the limit. The account may make as many as its most generous key allows.
         this_window = Q(window_start=start)
         counted = type(self).objects.filter(user_id=self.user_id).aggregate(
             own=Sum("window_count", filter=this_window & Q(pk=self.pk)),
             total=Sum("window_count", filter=this_window), most=Max("rate_limit"))
-        retry_after = max(1, math.ceil(start.timestamp() + RATE_WINDOW_SECONDS - epoch))
         allowed = ((counted["own"] or 0) <= self.rate_limit
                    and (counted["total"] or 0) <= (counted["most"] or self.rate_limit))
         return allowed, retry_after

@@ -157,3 +157,4 @@ class SiteValidation(models.Model):
 # The API's models live beside the API (api_models.py); imported here so Django registers them.
 from .api_models import ApiToken, IdempotentUpload  # noqa: E402, F401, I001
 from .batch_models import BatchItem, UploadBatch  # noqa: E402, F401, I001
+from .rate_limits import AccountRateWindow  # noqa: E402, F401, I001

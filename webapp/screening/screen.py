@@ -62,6 +62,8 @@ class UploadRefused(Exception):
     # The engine's notice behind `message` ({"code", "params", "text"}), when there is one: a
     # refusal kept for later (a batch's file) is worded again in the reader's language then.
     notice: dict | None = None
+    # Seconds to wait before sending again (a rate limit's refusal, status 429): Retry-After.
+    retry_after: int | None = None
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

@@ -28,6 +28,7 @@ from . import (
     exports,
     outcomes,
     presentation,
+    rate_limits,
     report_pdf,
     site_validation,
     storage,
@@ -157,6 +158,21 @@ def _refuse_too_many(files: list | None) -> None:
             message=_("Choose at most %(count)s files at a time.") % {"count": MAX_FILES_PER_UPLOAD})
 
 
+def _refuse_past_the_limit(user, files: int) -> None:
+    """Count the upload's `files` against the account's limit (rate_limits.UPLOAD); refuse it,
+    with the seconds to wait, when it goes past: nothing is read or kept."""
+    if not files:
+        return  # nothing to read: the refusal for no file says so
+    allowed, retry_after = rate_limits.count(user, rate_limits.UPLOAD, amount=files)
+    if not allowed:
+        raise UploadRefused(
+            code="rate_limited", status=429, title=_("Too many uploads at once"),
+            message=_("This account may send %(limit)s X-rays a minute, so nothing was read or kept. "
+                      "Try again in %(seconds)s seconds, choosing the file again.")
+            % {"limit": rate_limits.limit_for(rate_limits.UPLOAD), "seconds": retry_after},
+            retry_after=retry_after)
+
+
 def _screen_with_reference(user, uploaded, form: UploadForm) -> Reading:
     """screen_upload, then keep the reference the person typed (or the DICOM PatientID they
     opted in to): never the file's name."""
@@ -206,6 +222,7 @@ def upload(request):
         if not form.is_valid():
             raise UploadRefused(code="invalid_reference", status=400, title=_("Check the reference"),
                                 message=" ".join(e for errors in form.errors.values() for e in errors))
+        _refuse_past_the_limit(request.user, len(files))
         if len(files) > 1:
             return _upload_many(request, files, form)
         reading = _screen_with_reference(request.user, files[0] if files else None, form)
@@ -213,9 +230,14 @@ def upload(request):
         if wants_json:
             body = {"error": {"code": refusal.code, "message": refusal.message},
                     "html": _refusal_html(request, refusal)}
-            return JsonResponse(body, status=refusal.status)
-        return render(request, "screening/upload.html",
-                      _upload_context(request, refusal, form, typed_not_kept=typed_not_kept), status=refusal.status)
+            response = JsonResponse(body, status=refusal.status)
+        else:
+            response = render(request, "screening/upload.html",
+                              _upload_context(request, refusal, form, typed_not_kept=typed_not_kept),
+                              status=refusal.status)
+        if refusal.retry_after:
+            response["Retry-After"] = str(refusal.retry_after)
+        return response
 
     url = reverse("screening:detail", args=[reading.pk])
     if wants_json:
@@ -559,6 +581,14 @@ def report(request, pk: int):
 @require_safe
 def report_pdf_view(request, pk: int):
     reading = get_own_reading_or_404(request, pk)
+    # Drawing a PDF takes a worker about a second: counted per account (rate_limits.PDF_REPORT).
+    allowed, retry_after = rate_limits.count(request.user, rate_limits.PDF_REPORT)
+    if not allowed:
+        response = render(request, "screening/report_pdf_wait.html", {
+            "reading": reading, "seconds": retry_after,
+            "limit": rate_limits.limit_for(rate_limits.PDF_REPORT)}, status=429)
+        response["Retry-After"] = str(retry_after)
+        return private_headers(response)
     return report_pdf.response(reading, request)  # a lost picture is said in words in it
 
 

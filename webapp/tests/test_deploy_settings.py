@@ -282,7 +282,8 @@ def test_an_unknown_environment_name_is_refused_not_taken_for_development(tmp_pa
 
 
 @pytest.mark.parametrize("name", ["TRUSTED_PROXY_COUNT", "QUEUE_WORKERS", "MAX_UPLOAD_BYTES", "DB_CONN_MAX_AGE",
-                                  "API_RATE_LIMIT_PER_MINUTE", "PACS_LOOKBACK_DAYS"])
+                                  "API_RATE_LIMIT_PER_MINUTE", "PACS_LOOKBACK_DAYS", "WEB_UPLOADS_PER_MINUTE",
+                                  "WEB_PDF_REPORTS_PER_MINUTE"])
 def test_a_number_setting_that_is_no_number_names_the_variable(tmp_path, name):
     result = manage(production_env(tmp_path, **{name: "two"}), "check")
     assert result.returncode != 0
