@@ -24,8 +24,10 @@ def test_a_focused_pan_button_hands_the_focus_to_the_viewer_at_100_percent(open_
     assert page.evaluate("document.activeElement.dataset.pan") == "left"
     frame = page.locator("[data-viewer-frame]").bounding_box()
     page.mouse.move(frame["x"] + frame["width"] / 2, frame["y"] + frame["height"] / 2)
+    page.keyboard.down("Control")  # Ctrl and the wheel zoom; the wheel alone scrolls the page
     for _ in range(6):
         page.mouse.wheel(0, 400)  # zoom out, down to 100%
+    page.keyboard.up("Control")
     page.wait_for_function("() => document.querySelector('[data-pan=left]').disabled")
     assert page.evaluate("document.activeElement.hasAttribute('data-viewer-frame')")
     assert page.errors == []

@@ -145,7 +145,8 @@ def test_the_viewer_controls_stay_tidy_on_a_desktop(open_signed_in_page, patient
     boxes = [page.locator(s).bounding_box() for s in ("[data-heatmap-opacity]", "[data-level]", "[data-window]")]
     for slider_box in boxes:
         assert viewer["x"] <= slider_box["x"] and slider_box["x"] + slider_box["width"] <= viewer["x"] + viewer["width"]
-    # The mouse still drags a zoomed X-ray, and the wheel zooms it.
+    # The mouse still drags a zoomed X-ray (Ctrl and the wheel zoom it:
+    # test_viewer_lets_the_page_scroll_e2e.py).
     page.locator("[data-zoom-in]").click()
     _scale, x, y = viewer_transform(page)
     frame = page.locator("[data-viewer-frame]").bounding_box()

@@ -1,5 +1,5 @@
-// Reading and report pages: the X-ray viewer (zoom by buttons, wheel, keys or a two-finger
-// pinch; pan by dragging, arrow keys or buttons; brightness/contrast as window/level; the heat map
+// Reading and report pages: the X-ray viewer (zoom by buttons, Ctrl and the wheel, keys or a
+// two-finger pinch; pan by dragging, arrow keys or buttons; brightness/contrast as window/level; the heat map
 // on and off and its opacity) and the print button.
 // Without this file the X-ray and its heat map are shown as they are, with no controls.
 (function () {
@@ -155,10 +155,19 @@
       toggle.addEventListener("change", describeFrame);
     }
 
+    // A plain wheel scrolls the page, zoomed or not: the X-ray is most of the reading's column,
+    // and taking every wheel turn over it held the page still. Ctrl with the wheel (a trackpad's
+    // pinch sends that too) zooms the X-ray, as does the wheel while the picture is dragged.
     frame.addEventListener("wheel", function (event) {
+      if (!event.ctrlKey && !drag) {
+        return;
+      }
       event.preventDefault();
+      // In steps of STEP a mouse notch (100 px); a trackpad's many small turns zoom as smoothly.
+      var pixels = event.deltaY * (event.deltaMode === 1 ? 33 : event.deltaMode === 2 ? 100 : 1);
+      var factor = Math.min(STEP, Math.max(1 / STEP, Math.pow(STEP, -pixels / 100)));
       var box = frame.getBoundingClientRect();
-      zoomTo(scale * (event.deltaY < 0 ? STEP : 1 / STEP), event.clientX - box.left, event.clientY - box.top);
+      zoomTo(scale * factor, event.clientX - box.left, event.clientY - box.top);
     }, { passive: false });
 
     frame.addEventListener("dblclick", function (event) {
@@ -174,8 +183,8 @@
     var drag = null;
     var pinch = null;
 
-    function startDrag(id, point) {
-      drag = { id: id, startX: point.x - x, startY: point.y - y };
+    function startDrag(id, point, isTouch) {
+      drag = { id: id, startX: point.x - x, startY: point.y - y, touch: Boolean(isTouch) };
       frame.classList.add("is-dragging");
     }
 
@@ -220,7 +229,7 @@
       if (pointers.size === 2) {
         startPinch();
       } else if (pointers.size === 1 && scale > 1) {
-        startDrag(event.pointerId, pointers.get(event.pointerId));
+        startDrag(event.pointerId, pointers.get(event.pointerId), isTouch);
       }
     });
     frame.addEventListener("pointermove", function (event) {
@@ -235,9 +244,18 @@
         y = now.y - pinch.imageY * scale;
         applyTransform();
       } else if (drag && event.pointerId === drag.id) {
+        var wantedY = event.clientY - drag.startY;
         x = event.clientX - drag.startX;
-        y = event.clientY - drag.startY;
+        y = wantedY;
         applyTransform();
+        // A finger owns a zoomed X-ray (touch-action: none), so the browser scrolls nothing: once
+        // the picture's top or bottom edge is reached, the rest of the swipe scrolls the page, or
+        // a zoomed X-ray as wide as the phone held the page still. From there the finger counts
+        // anew, so that swiping back moves the picture at once.
+        if (drag.touch && y !== wantedY) {
+          window.scrollBy(0, y - wantedY);
+          drag.startY += wantedY - y;
+        }
       }
     });
     function endPointer(event) {
@@ -249,7 +267,7 @@
         // The finger left on the picture goes on moving it, from where it is now.
         var rest = pointers.entries().next().value;
         if (rest && scale > 1) {
-          startDrag(rest[0], rest[1]);
+          startDrag(rest[0], rest[1], event.pointerType === "touch");
         }
       } else if (pinch && pointers.size >= 2) {
         startPinch(); // a third finger lifted: go on with the two still down
