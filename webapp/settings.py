@@ -38,16 +38,20 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
 
-def _env_int(name: str, default: int) -> int:
-    """A whole-number variable; unset or empty: `default`. Anything else stops the start-up
-    naming the variable (int() alone says only "invalid literal")."""
+def _env_int(name: str, default: int, minimum: int = 0) -> int:
+    """A whole-number variable of at least `minimum`; unset or empty: `default`. Anything else
+    stops the start-up naming the variable (int() alone says only "invalid literal"; a limit of
+    0 refused every request with nothing said)."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={os.environ[name]!r} is not a whole number") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={os.environ[name]!r} must be at least {minimum}")
+    return value
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -235,7 +239,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "landing"
 
 # Brute-force protection: lock an account+IP after AXES_FAILURE_LIMIT failed logins.
-AXES_FAILURE_LIMIT = _env_int("AXES_FAILURE_LIMIT", 5)
+AXES_FAILURE_LIMIT = _env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -281,19 +285,19 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # Upload limits (the screening app enforces its own, clearer limit on top of these).
 # 64 MiB: a flat-panel detector's uncompressed DICOM is 20-40 MB (cxr.inference.decode.MAX_BYTES).
-MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", 64 * 1024 * 1024)
+MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", 64 * 1024 * 1024, minimum=1)
 # All images of one site-validation run together (staff only; read in the request, never stored).
 # "Download my data" archives made at once on one machine (webapp/accounts/export_slots.py):
 # each holds a server thread and a CPU until it is sent.
-EXPORTS_AT_ONCE = _env_int("EXPORTS_AT_ONCE", 2)
-SITE_VALIDATION_MAX_BYTES = _env_int("SITE_VALIDATION_MAX_BYTES", 8 * MAX_UPLOAD_BYTES)
+EXPORTS_AT_ONCE = _env_int("EXPORTS_AT_ONCE", 2, minimum=1)
+SITE_VALIDATION_MAX_BYTES = _env_int("SITE_VALIDATION_MAX_BYTES", 8 * MAX_UPLOAD_BYTES, minimum=1)
 # Requests per minute an API key may make, for keys issued from now on (docs/api.md).
-API_RATE_LIMIT_PER_MINUTE = _env_int("API_RATE_LIMIT_PER_MINUTE", 120)
+API_RATE_LIMIT_PER_MINUTE = _env_int("API_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 # The same per account for what costs the server work without a key (webapp/screening/rate_limits.py):
 # X-ray files sent through the upload page, and PDF reports made from the reading page, per
 # minute. API requests made with a signed-in browser session have API_RATE_LIMIT_PER_MINUTE.
-WEB_UPLOADS_PER_MINUTE = _env_int("WEB_UPLOADS_PER_MINUTE", 60)
-WEB_PDF_REPORTS_PER_MINUTE = _env_int("WEB_PDF_REPORTS_PER_MINUTE", 30)
+WEB_UPLOADS_PER_MINUTE = _env_int("WEB_UPLOADS_PER_MINUTE", 60, minimum=1)
+WEB_PDF_REPORTS_PER_MINUTE = _env_int("WEB_PDF_REPORTS_PER_MINUTE", 30, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Uploaded files are medical images: owner-only (not 0644/0755, readable by every local user).
@@ -319,10 +323,7 @@ EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)
 # A browser session ends after this many minutes without a request (each request moves the end
 # on; webapp/accounts/idle.py), not Django's 14 days: a shared computer on a ward must not stay
 # signed in to someone's X-rays. API keys are not sessions and keep their own expiry.
-SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
-if SESSION_IDLE_MINUTES < 1:
-    raise ImproperlyConfigured(f"SESSION_IDLE_MINUTES={os.environ['SESSION_IDLE_MINUTES']!r} must be "
-                               "at least 1 (minutes)")
+SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -351,10 +352,10 @@ if PRODUCTION:
 Q_CLUSTER = {
     "name": "cxr",
     "orm": "default",
-    "workers": _env_int("QUEUE_WORKERS", 2),
-    "timeout": _env_int("QUEUE_TIMEOUT", 300),
-    "retry": _env_int("QUEUE_RETRY", 330),
-    "max_attempts": _env_int("QUEUE_MAX_ATTEMPTS", 5),
+    "workers": _env_int("QUEUE_WORKERS", 2, minimum=1),
+    "timeout": _env_int("QUEUE_TIMEOUT", 300, minimum=1),
+    "retry": _env_int("QUEUE_RETRY", 330, minimum=1),
+    "max_attempts": _env_int("QUEUE_MAX_ATTEMPTS", 5, minimum=1),
     "ack_failures": False,
     "catch_up": False,
     "save_limit": 1000,
@@ -362,7 +363,7 @@ Q_CLUSTER = {
 }
 # /healthz says "queue": "stalled" when a file of a multi-file upload has waited longer than this
 # (webapp/health.py): a file is read in seconds, so the queue's workers are likely stopped.
-HEALTH_QUEUE_STALLED_SECONDS = _env_int("HEALTH_QUEUE_STALLED_SECONDS", 300)
+HEALTH_QUEUE_STALLED_SECONDS = _env_int("HEALTH_QUEUE_STALLED_SECONDS", 300, minimum=1)
 # Error reports (the DEBUG page, mails to ADMINS) hide passwords written into URLs as well.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "webapp.debug_reports.UrlPasswordHidingFilter"
 # The PACS (DICOMweb root, e.g. http://orthanc:8042/dicom-web) and the account (e-mail) that owns
@@ -370,10 +371,10 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "webapp.debug_reports.UrlPasswordHidingFilte
 PACS_DICOMWEB_URL = os.environ.get("PACS_DICOMWEB_URL", "")
 PACS_SITE_ACCOUNT = os.environ.get("PACS_SITE_ACCOUNT", "")
 # Studies are looked for by StudyDate: this many days back (pacs_ingest --days overrides it).
-PACS_LOOKBACK_DAYS = _env_int("PACS_LOOKBACK_DAYS", 7)
+PACS_LOOKBACK_DAYS = _env_int("PACS_LOOKBACK_DAYS", 7, minimum=1)
 # The most studies the PACS returns for one query (Orthanc: LimitFindResults): a query answered
 # with this many is asked again in smaller time windows, so a capped answer loses nothing.
-PACS_QUERY_LIMIT = _env_int("PACS_QUERY_LIMIT", 100)
+PACS_QUERY_LIMIT = _env_int("PACS_QUERY_LIMIT", 100, minimum=1)
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

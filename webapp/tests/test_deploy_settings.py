@@ -290,6 +290,21 @@ def test_a_number_setting_that_is_no_number_names_the_variable(tmp_path, name):
     assert "ImproperlyConfigured" in result.stderr and f"{name}='two'" in result.stderr
 
 
+# A limit, count or size of 0 (or below) refused every upload, PDF or API request, or started no
+# queue worker, with nothing said: each needs at least 1. None of the others may be negative.
+AT_LEAST_ONE = ["API_RATE_LIMIT_PER_MINUTE", "WEB_UPLOADS_PER_MINUTE", "WEB_PDF_REPORTS_PER_MINUTE",
+                "MAX_UPLOAD_BYTES", "EXPORTS_AT_ONCE", "AXES_FAILURE_LIMIT", "QUEUE_WORKERS",
+                "QUEUE_MAX_ATTEMPTS", "SESSION_IDLE_MINUTES", "PACS_QUERY_LIMIT"]
+
+
+@pytest.mark.parametrize(("name", "value"), [(name, "0") for name in AT_LEAST_ONE]
+                         + [("TRUSTED_PROXY_COUNT", "-1"), ("DB_CONN_MAX_AGE", "-5")])
+def test_a_number_setting_out_of_its_range_names_the_variable(tmp_path, name, value):
+    result = manage(production_env(tmp_path, **{name: value}), "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and f"{name}={value!r} must be at least" in result.stderr
+
+
 def test_the_log_level_is_taken_in_any_case(tmp_path):
     result = manage(production_env(tmp_path, LOG_LEVEL="debug"), "check")
     assert result.returncode == 0, result.stderr
