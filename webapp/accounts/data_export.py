@@ -55,7 +55,8 @@ from .timezones import format_datetime, zone_of
 # 2: readings.json no longer has `original_filename` (always "": file names are not kept).
 # 3: a reading's `files` name only the files in the archive: null for one missing on the server.
 # 4: account.json has `reset_link_mailed_at` (when a password-reset link was last mailed).
-# 5: account.json has `email_confirmed_at` and `confirmation_link_mailed_at`.
+# 5: account.json has `email_confirmed_at` and `confirmation_link_mailed_at`; activity.json's
+#    events have `times`, `last_at` and `last_reading_id` (repeated 404s counted on one event).
 FORMAT_VERSION = 5
 # Bytes read from a stored file at a time, and the most handed on at once.
 CHUNK = 256 * 1024
@@ -150,7 +151,10 @@ def activity_json(user, zone) -> list[dict]:
     return [
         {"at": _iso(event.at, zone), "action": event.action, "reading_id": event.reading_id,
          "via": event.via, "by": "you" if event.actor_id == user.pk else "administrator",
-         "ip_address": event.ip_address if event.actor_id == user.pk else None}
+         "ip_address": event.ip_address if event.actor_id == user.pk else None,
+         # A `denied` row counts repeated requests (audit.log.record_denied): how many in all,
+         # the last one's time and reading id; 1, null and null for every other event.
+         "times": event.times, "last_at": _iso(event.last_at, zone), "last_reading_id": event.last_reading_id}
         for event in events
     ]
 
