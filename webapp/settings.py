@@ -202,6 +202,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The idle time a signed-in page warns of (webapp/accounts/idle.py).
+                "webapp.accounts.idle.session_idle",
             ],
         },
     },

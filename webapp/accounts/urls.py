@@ -13,6 +13,8 @@ urlpatterns = [
     path("verify-email/<uidb64>/<token>/", views.verify_email, name="verify_email"),
     path("verify-email/", views.resend_verification, name="resend_verification"),
     path("profile/", views.profile, name="profile"),
+    # How long the session has left, for the page's warning before it ends (static/js/session.js).
+    path("session/", views.session_time, name="session_time"),
     # The link mailed to a new address asked for on the profile; its token is kept out of the logs too.
     path("confirm-new-email/<uidb64>/<token>/", views.confirm_new_email, name="confirm_new_email"),
     path("profile/my-data.zip", views.export_data, name="export_data"),

@@ -13,7 +13,7 @@ from django.contrib.auth.views import (
 )
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.http import StreamingHttpResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -31,7 +31,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from webapp.audit.log import record_account_event
 from webapp.audit.models import Action
 
-from . import data_export, deletion, export_slots, lockout
+from . import data_export, deletion, export_slots, idle, lockout
 from .forms import (
     DOCTOR_FIELDS,
     RESET_MAIL_INTERVAL,
@@ -193,6 +193,21 @@ def resend_verification(request):
             _mail_confirmation_link(request, user)
         return redirect("register_done")
     return render(request, "accounts/resend_verification.html", {"form": form})
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def session_time(request):
+    """How long the browser's session has before it ends without activity (GET; not itself
+    activity), or the end moved on (POST: "Stay signed in"), as JSON for static/js/session.js.
+    Open to all: a session that ended answers that it did, rather than a redirect to log in."""
+    idle.leave_idle_time(request)
+    signed_in = request.user.is_authenticated
+    if signed_in and request.method == "POST":
+        idle.keep_alive(request.session)
+    return JsonResponse({"signed_in": signed_in, "seconds_left": idle.seconds_left(request.session)
+                         if signed_in else 0})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

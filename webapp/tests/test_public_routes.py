@@ -23,6 +23,8 @@ PUBLIC_ROUTES = {
     "register_done", "verify_email", "resend_verification",
     # A new address's link, opened where nobody is signed in too (a phone's mail app).
     "confirm_new_email",
+    # How long a session has left: an ended one must answer so, not redirect (static/js/session.js).
+    "session_time",
     "guide:how_it_works", "guide:model_plot",  # how the model works, for visitors too
     # A worried person looks for a hospital and what to do first (issue 17, item 1).
     "guide:next_steps", "hospitals:nearest", "hospitals:nearest_json", "hospitals:places_json",

@@ -85,3 +85,34 @@ def test_the_idle_minutes_must_be_a_positive_whole_number(tmp_path, value):
     result = manage(production_env(tmp_path, SESSION_IDLE_MINUTES=value), "check")
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and f"SESSION_IDLE_MINUTES={value!r}" in result.stderr
+
+
+# The page's warning before the session ends (static/js/session.js, WCAG 2.2.1: a time limit is
+# announced, and one simple action extends it) asks the server how long is left, without moving
+# the end on (another tab may have), and moves it on when the person says so.
+
+def test_asking_how_long_is_left_does_not_move_the_end_on(client, patient, user_password):
+    log_in(client, patient, user_password)
+    pass_minutes(client, 20)
+    answer = client.get(reverse("session_time"))
+    assert answer.status_code == 200 and answer["Cache-Control"].startswith("max-age=0")
+    left = answer.json()
+    assert left["signed_in"] is True and 9 * 60 <= left["seconds_left"] <= 10 * 60
+    assert stored_expiry(client) - timezone.now() < datetime.timedelta(minutes=11)
+
+
+def test_staying_signed_in_moves_the_end_on(client, patient, user_password):
+    log_in(client, patient, user_password)
+    pass_minutes(client, 29)
+    answer = client.post(reverse("session_time"))
+    assert answer.json()["seconds_left"] == 30 * 60
+    assert stored_expiry(client) - timezone.now() > datetime.timedelta(minutes=29)
+
+
+def test_a_session_that_ended_says_so(client, patient, user_password):
+    log_in(client, patient, user_password)
+    pass_minutes(client, 31)
+    assert client.get(reverse("session_time")).json() == {"signed_in": False, "seconds_left": 0}
+    # Nor does asking sign anybody in again.
+    assert client.post(reverse("session_time")).json() == {"signed_in": False, "seconds_left": 0}
+    assert logged_in_user_id(client) is None
