@@ -5,6 +5,7 @@ PRIVATE_MEDIA_ROOT from the environment. DATABASE_URL selects the database (in d
 default: SQLite under DATA_DIR). On/off variables take 1/0, true/false, yes/no or on/off.
 """
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -377,6 +378,15 @@ PACS_LOOKBACK_DAYS = _env_int("PACS_LOOKBACK_DAYS", 7, minimum=1)
 # The most studies the PACS returns for one query (Orthanc: LimitFindResults): a query answered
 # with this many is asked again in smaller time windows, so a capped answer loses nothing.
 PACS_QUERY_LIMIT = _env_int("PACS_QUERY_LIMIT", 100, minimum=1)
+# The FHIR identifier system of the accession numbers in the FHIR report (webapp/pacs/fhir.py):
+# an accession number is unique only within the organisation that issued it, so a receiver
+# matches it by system and value. The default names this app, not the hospital; a site sets
+# its own (SATUSEHAT: http://sys-ids.kemkes.go.id/acsn/<organisation id>), docs/pacs.md.
+FHIR_ACCESSION_SYSTEM = (os.environ.get("FHIR_ACCESSION_SYSTEM", "").strip()
+                         or "urn:x-cxr-screening:accession-number")
+if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:\S+", FHIR_ACCESSION_SYSTEM):
+    raise ImproperlyConfigured(f"FHIR_ACCESSION_SYSTEM={FHIR_ACCESSION_SYSTEM!r} is no absolute "
+                               "URI (e.g. http://sys-ids.kemkes.go.id/acsn/<organisation id>)")
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

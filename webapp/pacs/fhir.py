@@ -16,6 +16,7 @@ English, not quoted from the stored text, so class names read "COVID-19" as else
 """
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import translation
 
 from webapp.screening import presentation
@@ -127,6 +128,7 @@ def _diagnostic_report(reading) -> dict:
             report["subject"] = {"type": "Patient", "identifier": _patient_identifier(study)}
         if study.accession_number:
             report["identifier"].append({
+                "system": settings.FHIR_ACCESSION_SYSTEM,
                 "type": {"coding": [_coding("ACSN", "Accession ID",
                                             "http://terminology.hl7.org/CodeSystem/v2-0203")]},
                 "value": study.accession_number})

@@ -336,3 +336,15 @@ def test_the_queue_stall_limit_of_healthz_is_set_from_the_environment(tmp_path):
     assert settings_of(production_env(tmp_path), "HEALTH_QUEUE_STALLED_SECONDS").stdout.strip() == "300"
     wrong = manage(production_env(tmp_path, HEALTH_QUEUE_STALLED_SECONDS="5m"), "check")
     assert wrong.returncode != 0 and "HEALTH_QUEUE_STALLED_SECONDS" in wrong.stderr
+
+
+def test_the_accession_system_of_the_fhir_report_is_set_from_the_environment(tmp_path):
+    """The FHIR report's accession numbers carry the issuing site's identifier system
+    (docs/pacs.md); a value that is no absolute URI would make the report invalid FHIR."""
+    site = "http://sys-ids.kemkes.go.id/acsn/100000001"
+    result = settings_of(production_env(tmp_path, FHIR_ACCESSION_SYSTEM=site),
+                         "FHIR_ACCESSION_SYSTEM")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == repr(site)
+    refused = manage(production_env(tmp_path, FHIR_ACCESSION_SYSTEM="RS Sehat"), "check")
+    assert refused.returncode != 0 and "FHIR_ACCESSION_SYSTEM='RS Sehat'" in refused.stderr

@@ -73,6 +73,25 @@ def test_a_pacs_reading_names_its_dicom_study(client, alice, make_reading, xray_
     assert report.subject.type == "Patient" and report.subject.identifier.value == "RM-0042"
     accession = [i for i in report.identifier if i.type is not None]
     assert accession[0].value == "ACC-77" and accession[0].type.coding[0].code == "ACSN"
+    # An accession number is unique only within its issuer (FHIR R4 Identifier: a value
+    # without a system cannot be matched): the documented default system, the site's own
+    # where settings give it.
+    assert accession[0].system == "urn:x-cxr-screening:accession-number"
+
+
+def test_the_accession_number_carries_the_sites_system(client, alice, make_reading, xray_paths,
+                                                       settings):
+    from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+
+    settings.FHIR_ACCESSION_SYSTEM = "http://sys-ids.kemkes.go.id/acsn/100000001"
+    reading = make_reading(alice, xray_paths["normal"][0])
+    PacsStudy.objects.create(study_instance_uid="1.2.826.0.1.3680043.8.498.2", reading=reading,
+                             state=PacsStudy.State.WRITTEN, accession_number="ACC-78")
+    _, key = ApiToken.issue(alice)
+    report = DiagnosticReport.model_validate(json.loads(get_fhir(client, key, reading.pk).content))
+    accession = [i for i in report.identifier if i.type is not None]
+    assert [(i.system, i.value) for i in accession] == [
+        ("http://sys-ids.kemkes.go.id/acsn/100000001", "ACC-78")]
 
 
 def test_the_clinically_relevant_time_is_the_day_the_xray_was_taken(client, alice, make_reading,
