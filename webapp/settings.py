@@ -373,7 +373,8 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "webapp.debug_reports.UrlPasswordHidingFilte
 # the readings made from its studies; empty: no PACS (docs/pacs.md).
 PACS_DICOMWEB_URL = os.environ.get("PACS_DICOMWEB_URL", "")
 PACS_SITE_ACCOUNT = os.environ.get("PACS_SITE_ACCOUNT", "")
-# Studies are looked for by StudyDate: this many days back (pacs_ingest --days overrides it).
+# Studies are looked for by StudyDate (undated ones by SeriesDate): this many days back
+# (pacs_ingest --days overrides it).
 PACS_LOOKBACK_DAYS = _env_int("PACS_LOOKBACK_DAYS", 7, minimum=1)
 # The most studies the PACS returns for one query (Orthanc: LimitFindResults): a query answered
 # with this many is asked again in smaller time windows, so a capped answer loses nothing.

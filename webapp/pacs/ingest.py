@@ -86,33 +86,43 @@ def dataset_from_json(item: dict) -> Dataset:
 # from its shortest form ("10", "1022") to its last fraction of a second ("105959.999999"):
 # times written "1023" or "102259.5" fall in a window too. A study without a StudyTime on a
 # capped day, or in a minute still at the cap, can be missed: that is logged as a warning.
+# Studies without a StudyDate are looked for by the SeriesDate of their CR and DX series
+# (undated_studies), windows split the same way by SeriesDate and SeriesTime.
 
 def _query(web, filters: dict) -> list[Dataset]:
-    """Every study matching `filters`, page by page (until a page comes back short)."""
+    """Every study (or, for a SeriesDate query, every series) matching `filters`, page by page
+    (until a page comes back short)."""
+    if "SeriesDate" in filters:
+        search = web.search_for_series
+        fields = ["StudyInstanceUID", "StudyDate"]
+    else:
+        search = web.search_for_studies
+        fields = ["StudyInstanceUID", "NumberOfStudyRelatedInstances", "ModalitiesInStudy"]
     found: list[Dataset] = []
     while True:
-        page = web.search_for_studies(
-            offset=len(found), limit=QIDO_PAGE, search_filters=filters,
-            fields=["StudyInstanceUID", "NumberOfStudyRelatedInstances", "ModalitiesInStudy"])
+        page = search(offset=len(found), limit=QIDO_PAGE, search_filters=filters, fields=fields)
         found += [dataset_from_json(item) for item in page]
         if len(page) < QIDO_PAGE:
             return found
 
 
 def _pieces(filters: dict) -> list[dict]:
-    """The next finer windows of a StudyDate/StudyTime query, or [] at the finest (a minute)."""
-    first, _, last = filters["StudyDate"].partition("-")
+    """The next finer windows of a StudyDate/StudyTime (or SeriesDate/SeriesTime) query, or []
+    at the finest (a minute)."""
+    level = "Series" if "SeriesDate" in filters else "Study"
+    date_key, time_key = f"{level}Date", f"{level}Time"
+    first, _, last = filters[date_key].partition("-")
     if first != last:  # a range of days -> each day
         start = timezone.datetime.strptime(first, "%Y%m%d").date()
         end = timezone.datetime.strptime(last, "%Y%m%d").date()
-        return [{**filters, "StudyDate": f"{day:%Y%m%d}-{day:%Y%m%d}"}
+        return [{**filters, date_key: f"{day:%Y%m%d}-{day:%Y%m%d}"}
                 for day in (start + timedelta(days=n) for n in range((end - start).days + 1))]
-    time = filters.get("StudyTime")
+    time = filters.get(time_key)
     if time is None:  # a day -> its hours
-        return [{**filters, "StudyTime": f"{h:02d}-{h:02d}5959.999999"} for h in range(24)]
+        return [{**filters, time_key: f"{h:02d}-{h:02d}5959.999999"} for h in range(24)]
     hour = time.partition("-")[0]
     if len(hour) == 2:  # an hour -> its minutes
-        return [{**filters, "StudyTime": f"{hour}{m:02d}-{hour}{m:02d}59.999999"}
+        return [{**filters, time_key: f"{hour}{m:02d}-{hour}{m:02d}59.999999"}
                 for m in range(60)]
     return []
 
@@ -126,13 +136,21 @@ def _is_xray_study(ds: Dataset) -> bool:
     return any(str(m).upper() in XRAY_MODALITIES for m in values)
 
 
+def _note_study(ds: Dataset, found: dict[str, int | None]) -> None:
+    """Add a study the PACS listed to `found` with its number of images, if it is an X-ray."""
+    if _is_xray_study(ds):
+        count = getattr(ds, "NumberOfStudyRelatedInstances", None)
+        found[str(ds.StudyInstanceUID)] = int(count) if count not in (None, "") else None
+
+
 def _search(web, filters: dict, found: dict[str, int | None], capped: list[dict]) -> None:
     answers = _query(web, filters)
     for ds in answers:
-        if not _is_xray_study(ds):
+        if "SeriesDate" in filters:  # a series: its study is looked up when it has no date
+            if not str(getattr(ds, "StudyDate", "") or "").strip():
+                found.setdefault(str(ds.StudyInstanceUID), None)
             continue
-        count = getattr(ds, "NumberOfStudyRelatedInstances", None)
-        found[str(ds.StudyInstanceUID)] = int(count) if count not in (None, "") else None
+        _note_study(ds, found)
     if len(answers) < settings.PACS_QUERY_LIMIT:
         return
     pieces = _pieces(filters)
@@ -161,12 +179,29 @@ def look_back_window(days: int | None = None) -> str:
 
 def listed_studies(web, days: int | None = None) -> dict[str, int | None]:
     """StudyInstanceUID -> number of images, for every study with a CR or DX image that the
-    PACS lists with a StudyDate in look_back_window(days). Studies without a StudyDate are not
-    found."""
+    PACS lists with a StudyDate in look_back_window(days), and every study without a StudyDate
+    that has a CR or DX series with a SeriesDate in that window (undated_studies)."""
     found: dict[str, int | None] = {}
     capped: list[dict] = []
-    _search(web, {"StudyDate": look_back_window(days)}, found, capped)
+    window = look_back_window(days)
+    _search(web, {"StudyDate": window}, found, capped)
+    found.update(undated_studies(web, window, capped))
     record_capped_windows(capped)
+    return found
+
+
+def undated_studies(web, window: str, capped: list[dict]) -> dict[str, int | None]:
+    """Studies without a StudyDate (Type 2: a modality may send it empty), which no StudyDate
+    query lists: found by the SeriesDate of their CR and DX series (Modality and SeriesDate are
+    series attributes a PACS indexes), then each asked for as a study, for its number of
+    images. A study with neither date is not found."""
+    series_of_undated: dict[str, int | None] = {}
+    for modality in XRAY_MODALITIES:
+        _search(web, {"SeriesDate": window, "Modality": modality}, series_of_undated, capped)
+    found: dict[str, int | None] = {}
+    for uid in series_of_undated:
+        for ds in _query(web, {"StudyInstanceUID": uid}):
+            _note_study(ds, found)
     return found
 
 
