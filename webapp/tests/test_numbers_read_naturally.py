@@ -1,0 +1,54 @@
+"""Counts as each language writes them: English 1,234, Indonesian 1.234 (its decimal comma,
+0,5, was already used). Counts
+of a site account's readings or of a site validation's X-rays pass a thousand; without grouping,
+"1234" is harder to read and "1068" on an Indonesian page looks like a year."""
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from webapp.screening.models import Reading, SiteValidation
+from webapp.tests.support.screening_helpers import store_reading
+
+pytestmark = pytest.mark.django_db
+
+
+def said(html: str, testid: str) -> str:
+    found = re.search(rf'data-testid="{testid}"[^>]*>(.*?)</p>', html, re.S)
+    return " ".join(found.group(1).split()) if found else ""
+
+
+@pytest.mark.parametrize("language, words", [
+    ("en", "Listed: 1,234 readings of X-rays taken on or after Jan. 1, 2000."),
+    ("id", "Ditampilkan: 1.234 hasil baca foto rontgen yang diambil pada atau setelah 1 Jan. 2000."),
+])
+def test_a_long_history_counts_its_readings_with_grouped_digits(patient_client, patient, model_dir,
+                                                                media_root, xray_paths, language,
+                                                                words):
+    first = store_reading(patient, model_dir, xray_paths["normal"][0])
+    copies = []
+    for _ in range(1233):  # rows only: the count is what is shown, not the files
+        first.pk, first.storage_key = None, uuid.uuid4()
+        copies.append(Reading(**{f.attname: getattr(first, f.attname) for f in Reading._meta.concrete_fields}))
+    Reading.objects.bulk_create(copies)
+    patient_client.cookies.load({"django_language": language})
+    html = patient_client.get(reverse("screening:history") + "?from=2000-01-01").content.decode()
+    assert said(html, "history-days-said") == words
+
+
+@pytest.mark.parametrize("language, counts, needed", [
+    ("en", "1,234 X-rays: 1,200 read, 34 refused as not a chest X-ray.", "±3%: 1,068"),
+    ("id", "1.234", "±3%: 1.068"),
+])
+def test_a_site_validation_groups_its_counts(admin_client, language, counts, needed):
+    validation = SiteValidation.objects.create(
+        cases=1234, read=1200, refused=34, verdict_code="inconclusive",
+        report={"cases_needed": {"+/-0.03": 1068, "+/-0.10": 97}})
+    admin_client.cookies["django_language"] = language
+    html = admin_client.get(reverse("screening:site_validation_detail", args=[validation.pk]))
+    text = " ".join(re.sub(r"<[^>]+>", " ", html.content.decode()).split())
+    assert counts in text and needed in text and "1234" not in text and "1068" not in text
+
