@@ -1,14 +1,17 @@
-"""Counts as each language writes them: English 1,234, Indonesian 1.234 (its decimal comma,
-0,5, was already used). Counts
+"""Counts and dates as each language writes them: English 1,234, Indonesian 1.234 (its decimal
+comma, 0,5, was already used), and Indonesian month abbreviations, each with its full stop. Counts
 of a site account's readings or of a site validation's X-rays pass a thousand; without grouping,
 "1234" is harder to read and "1068" on an Indonesian page looks like a year."""
 from __future__ import annotations
 
+import datetime
 import re
 import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.formats import date_format
 
 from webapp.screening.models import Reading, SiteValidation
 from webapp.tests.support.screening_helpers import store_reading
@@ -52,3 +55,10 @@ def test_a_site_validation_groups_its_counts(admin_client, language, counts, nee
     text = " ".join(re.sub(r"<[^>]+>", " ", html.content.decode()).split())
     assert counts in text and needed in text and "1234" not in text and "1068" not in text
 
+
+def test_indonesian_month_abbreviations_all_end_with_a_full_stop():
+    """Django's Indonesian translation writes "Agu" but "Des.", "Okt.", "Sep." (PUEBI: "Agu.")."""
+    with translation.override("id"):
+        august = date_format(datetime.date(2026, 8, 3), "DATE_FORMAT")
+        december = date_format(datetime.date(2026, 12, 3), "DATE_FORMAT")
+    assert (august, december) == ("3 Agu. 2026", "3 Des. 2026")

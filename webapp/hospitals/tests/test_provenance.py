@@ -49,7 +49,7 @@ def test_a_list_is_credited_with_its_latest_source_date(client):
     add_hifld("B", dt.date(2016, 2, 4))
     text = credits(client)
     assert "HIFLD" in text and "Aug. 13, 2019" in text and "Indonesian" not in text
-    assert "13 Agu 2019" in credits(client, "id")
+    assert "13 Agu. 2019" in credits(client, "id")
 
 
 def test_a_users_own_file_is_credited_by_its_name(client):
