@@ -24,6 +24,17 @@ def said(html: str, testid: str) -> str:
     return " ".join(found.group(1).split()) if found else ""
 
 
+def many_readings(owner, model_dir, image, count: int) -> None:
+    """`count` readings of `owner`: one stored with its files, the others rows only (the count
+    is what the pages show, not the files)."""
+    first = store_reading(owner, model_dir, image)
+    copies = []
+    for _ in range(count - 1):
+        first.pk, first.storage_key = None, uuid.uuid4()
+        copies.append(Reading(**{f.attname: getattr(first, f.attname) for f in Reading._meta.concrete_fields}))
+    Reading.objects.bulk_create(copies)
+
+
 @pytest.mark.parametrize("language, words", [
     ("en", "Listed: 1,234 readings of X-rays taken on or after Jan. 1, 2000."),
     ("id", "Ditampilkan: 1.234 hasil baca foto rontgen yang diambil pada atau setelah 1 Jan. 2000."),
@@ -31,15 +42,24 @@ def said(html: str, testid: str) -> str:
 def test_a_long_history_counts_its_readings_with_grouped_digits(patient_client, patient, model_dir,
                                                                 media_root, xray_paths, language,
                                                                 words):
-    first = store_reading(patient, model_dir, xray_paths["normal"][0])
-    copies = []
-    for _ in range(1233):  # rows only: the count is what is shown, not the files
-        first.pk, first.storage_key = None, uuid.uuid4()
-        copies.append(Reading(**{f.attname: getattr(first, f.attname) for f in Reading._meta.concrete_fields}))
-    Reading.objects.bulk_create(copies)
+    many_readings(patient, model_dir, xray_paths["normal"][0], 1234)
     patient_client.cookies.load({"django_language": language})
     html = patient_client.get(reverse("screening:history") + "?from=2000-01-01").content.decode()
     assert said(html, "history-days-said") == words
+
+
+@pytest.mark.parametrize("language, profile, deleted", [
+    ("en", "You have 1,234 readings.", "Your account, your 1,234 readings"),
+    ("id", "Anda memiliki 1.234 hasil baca.", "Akun Anda, 1.234 hasil baca Anda"),
+])
+def test_an_account_counts_its_readings_with_grouped_digits(patient_client, patient, model_dir,
+                                                            media_root, xray_paths, language,
+                                                            profile, deleted):
+    many_readings(patient, model_dir, xray_paths["normal"][0], 1234)
+    patient_client.cookies.load({"django_language": language})
+    for url, words in ((reverse("profile"), profile), (reverse("delete_account"), deleted)):
+        text = " ".join(re.sub(r"<[^>]+>", " ", patient_client.get(url).content.decode()).split())
+        assert words in text and "1234" not in text
 
 
 @pytest.mark.parametrize("language, counts, needed", [

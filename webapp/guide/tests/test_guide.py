@@ -1,6 +1,7 @@
 """Next-steps pages and the public how-it-works page, which reads the installed model card."""
 import io
 import json
+import re
 
 import pytest
 from django.test import override_settings
@@ -399,3 +400,22 @@ def test_every_table_header_cell_on_how_it_works_names_its_column(client, langua
     html = client.get(reverse("guide:how_it_works")).content.decode()
     headers = re.findall(r"<th\b[^>]*>(.*?)</th>", html, flags=re.S)
     assert headers and all(re.sub(r"<[^>]+>", "", cell).strip() for cell in headers)
+
+
+@pytest.mark.parametrize("language, counts", [
+    ("en", ["1,234 test images", "The guard refused 30 of 1,500 real test X-rays"]),
+    ("id", ["1.234 gambar uji", "Penyaring keliru menolak 30 dari 1.500 foto rontgen uji"]),
+])
+def test_the_cards_long_counts_are_grouped_as_the_reader_writes_them(client, model_dir, language,
+                                                                      counts):
+    """A card of a model tested on thousands of images: "1234 test images" is hard to read, and
+    on an Indonesian page 1.234 is how a thousand and more is written."""
+    card = json.loads((model_dir / "model_card.json").read_text())
+    card["metrics"]["random"]["n"] = 1234
+    card["ood"].update(test_images=1500, false_refusal_rate_test=0.02)
+    (model_dir / "model_card.json").write_text(json.dumps(card))
+    client.cookies.load({"django_language": language})
+    html = client.get(reverse("guide:how_it_works")).content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert all(words in text for words in counts), [w for w in counts if w not in text]
+    assert not re.search(r"\b1234\b|\b1500\b", text)  # not "abc1234", the code version
