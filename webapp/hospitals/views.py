@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
 from webapp.middleware import CONTENT_SECURITY_POLICY
@@ -214,6 +215,15 @@ def nearest(request):
             "you": _("Search point"),
             "doubtful": _("Check before you go: the list's address or map position for this hospital may be wrong."),
             "suggestions": _("Suggestions"),
+            # Said (not shown) as the place box's list of suggestions changes; the script picks
+            # the form by the count (English and Indonesian have at most these two).
+            "suggestions_one": ngettext(
+                "%(count)s suggestion: use the up and down arrow keys to choose one.",
+                "%(count)s suggestions: use the up and down arrow keys to choose one.", 1),
+            "suggestions_many": ngettext(
+                "%(count)s suggestion: use the up and down arrow keys to choose one.",
+                "%(count)s suggestions: use the up and down arrow keys to choose one.", 2),
+            "no_suggestions": _("No suggestions."),
             # The map's + and − buttons (Leaflet's own titles are English).
             "zoom_in": _("Zoom in"),
             "zoom_out": _("Zoom out"),

@@ -15,6 +15,10 @@
   var config = JSON.parse(configElement.textContent);
   var text = config.text;
   var statusLine = document.getElementById("search-status");
+  // Polite status lines a screen reader reads as they change: the place box's suggestions and a
+  // marker's popup, both of which appear without taking the focus.
+  var suggestionsSaid = document.getElementById("place-suggestions-said");
+  var mapSaid = document.getElementById("map-said");
   var resultsSection = document.getElementById("nearest-results");
   var mapNote = document.getElementById("map-note");
   var skipToResults = document.getElementById("skip-to-results");
@@ -27,6 +31,10 @@
   var kmFormat = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
   document.querySelectorAll(".js-only").forEach(function (element) { element.hidden = false; });
+
+  function say(line, message) {
+    if (line) line.textContent = message || "";
+  }
 
   function format(template, values) {
     return template.replace(/%\((\w+)\)s/g, function (_, key) { return values[key]; });
@@ -113,9 +121,12 @@
       name.textContent = hospital.name;
       popup.appendChild(name);
       popup.appendChild(document.createElement("br"));
-      popup.appendChild(document.createTextNode(format(text.km_away, { km: kmFormat.format(hospital.distance_km) })));
+      var away = format(text.km_away, { km: kmFormat.format(hospital.distance_km) });
+      popup.appendChild(document.createTextNode(away));
       // Named by its alt only: a title of the same words made it a description too, said twice.
-      L.marker(position, { alt: hospital.name }).bindPopup(popup).addTo(markers);
+      L.marker(position, { alt: hospital.name }).bindPopup(popup).addTo(markers)
+        .on("popupopen", function () { say(mapSaid, hospital.name + ", " + away); })
+        .on("popupclose", function () { say(mapSaid, ""); });
       bounds.push(position);
     });
     map.fitBounds(bounds, { padding: [30, 30], maxZoom: 13 });
@@ -405,6 +416,7 @@
     placeInput.removeAttribute("aria-activedescendant");
     suggestions = [];
     active = -1;
+    say(suggestionsSaid, "");
   }
 
   // A search or leaving the box also drops suggestions still on their way.
@@ -440,7 +452,12 @@
   function showSuggestions(places) {
     closeSuggestions();
     suggestions = places;
-    if (!places.length) return;
+    if (!places.length) {
+      say(suggestionsSaid, text.no_suggestions);
+      return;
+    }
+    say(suggestionsSaid, format(places.length === 1 ? text.suggestions_one : text.suggestions_many,
+                                { count: places.length }));
     places.forEach(function (place, index) {
       var option = element("li", "place-option", place.label);
       // Towns that share a label ("Depok, Indonesia") each come with words that tell them apart.
