@@ -1,0 +1,62 @@
+"""The interactive API docs (Swagger UI, /api/v1/docs/) in Debian's Chromium: every control is a
+touch target of at least 24 x 24 px (WCAG 2.2 AA, 2.5.8), and its icon buttons and plain buttons
+44 x 44 px (2.5.5). An audit measured Swagger UI's own: an operation's arrow 32 x 26 px, its
+copy button 32 x 30, the padlocks 30 x 24, the response tabs 14 px high, the checkboxes 13 px.
+The app's stylesheet for the page (screening/api_docs.css) enlarges them; Swagger UI is not
+forked. Measured on the page, with an operation opened for "Try it out", and in the Authorize
+dialog, at a desktop's and a phone's width. Screenshots land in test-output/api-docs-targets-*.png.
+"""
+from __future__ import annotations
+
+import pytest
+
+from webapp.tests.support.browser_helpers import signed_in_context
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# Every visible control: [what, its words, width, height, whether it must be 44 x 44 px].
+CONTROLS = """() => {
+  const big = '.opblock-control-arrow, .expand-operation, .authorization__btn, .copy-to-clipboard, .close-modal, .btn';
+  const found = [];
+  for (const e of document.querySelectorAll('.api-docs-header a, #swagger-ui :is(button, a, input, select, textarea, summary, [role=button])')) {
+    const r = e.getBoundingClientRect();
+    if (!r.width || !r.height || getComputedStyle(e).visibility === 'hidden') continue;
+    const words = (e.textContent || e.getAttribute('aria-label') || e.name || '').trim().slice(0, 40);
+    found.push([e.tagName.toLowerCase() + '.' + String(e.className.baseVal ?? e.className).split(' ')[0],
+                words, r.width, r.height, e.matches(big)]);
+  }
+  return found;
+}"""
+
+
+def too_small(controls) -> list:
+    return [c for c in controls if c[2] < 24 or c[3] < 24 or (c[4] and (c[2] < 44 or c[3] < 44))]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_control_of_the_api_docs_is_big_enough_to_touch(chromium_browser, live_server, make_user,
+                                                              test_output, width):
+    user = make_user(role="doctor")
+    with signed_in_context(chromium_browser, live_server.url, user,
+                           viewport={"width": width, "height": 900}, locale="en-US") as context:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(f"{live_server.url}/api/v1/docs/")
+        page.wait_for_selector(".opblock")
+        closed = page.evaluate(CONTROLS)
+        block = page.locator("#operations-default-createReading")
+        block.locator(".opblock-summary-control").click()
+        block.locator("button.try-out__btn").click()
+        block.locator("button.execute").wait_for()
+        opened = page.evaluate(CONTROLS)
+        page.screenshot(path=test_output / f"api-docs-targets-{width}.png")
+        page.click("button.authorize")
+        page.locator(".modal-ux").wait_for()
+        dialog = page.evaluate(CONTROLS)
+        page.screenshot(path=test_output / f"api-docs-targets-dialog-{width}.png")
+
+    # What was measured covers the small ones the audit named, and the buttons of each state.
+    kinds = {c[0] for c in closed + opened + dialog}
+    assert {"button.opblock-control-arrow", "button.authorization__btn", "button.tablinks",
+            "button.btn", "button.close-modal", "input."} <= kinds, kinds
+    assert too_small(closed) == [] and too_small(opened) == [] and too_small(dialog) == []
