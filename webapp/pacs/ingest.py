@@ -185,21 +185,23 @@ def listed_studies(web, days: int | None = None) -> dict[str, int | None]:
     capped: list[dict] = []
     window = look_back_window(days)
     _search(web, {"StudyDate": window}, found, capped)
-    found.update(undated_studies(web, window, capped))
+    found.update(undated_studies(web, window, capped, listed=found))
     record_capped_windows(capped)
     return found
 
 
-def undated_studies(web, window: str, capped: list[dict]) -> dict[str, int | None]:
+def undated_studies(web, window: str, capped: list[dict],
+                    listed: dict[str, int | None]) -> dict[str, int | None]:
     """Studies without a StudyDate (Type 2: a modality may send it empty), which no StudyDate
     query lists: found by the SeriesDate of their CR and DX series (Modality and SeriesDate are
     series attributes a PACS indexes), then each asked for as a study, for its number of
-    images. A study with neither date is not found."""
+    images, unless the StudyDate query `listed` it (a PACS may leave StudyDate out of its
+    answer about series). A study with neither date is not found."""
     series_of_undated: dict[str, int | None] = {}
     for modality in XRAY_MODALITIES:
         _search(web, {"SeriesDate": window, "Modality": modality}, series_of_undated, capped)
     found: dict[str, int | None] = {}
-    for uid in series_of_undated:
+    for uid in [uid for uid in series_of_undated if uid not in listed]:
         for ds in _query(web, {"StudyInstanceUID": uid}):
             _note_study(ds, found)
     return found

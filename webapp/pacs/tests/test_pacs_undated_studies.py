@@ -57,3 +57,34 @@ def test_undated_studies_are_all_found_from_a_capped_pacs(site, settings, xray_p
                for number in range(23)}
 
     assert queued_uids() == studies
+
+
+def test_a_pacs_that_leaves_study_dates_out_of_series_answers_is_not_asked_again(site, xray_paths,
+                                                                                 monkeypatch):
+    """A PACS need not give a series' StudyDate when asked for series: every series then looks
+    undated. Studies the StudyDate query listed already are not asked for one by one."""
+    from dicomweb_client import DICOMwebClient
+
+    image = xray_paths["normal"][2]
+    dated = set()
+    for _ in range(3):  # each series dated, as a modality sends it
+        ds = xray_instance(image)
+        ds.SeriesDate = ds.StudyDate
+        support.push(ds)
+        dated.add(str(ds.StudyInstanceUID))
+    asked: list[dict] = []
+    search_for_series, search_for_studies = (DICOMwebClient.search_for_series,
+                                             DICOMwebClient.search_for_studies)
+
+    def series_without_study_dates(self, *args, **kwargs):
+        return [{tag: value for tag, value in item.items() if tag != "00080020"}
+                for item in search_for_series(self, *args, **kwargs)]
+
+    def counted(self, *args, **kwargs):
+        asked.append(kwargs.get("search_filters") or {})
+        return search_for_studies(self, *args, **kwargs)
+
+    monkeypatch.setattr(DICOMwebClient, "search_for_series", series_without_study_dates)
+    monkeypatch.setattr(DICOMwebClient, "search_for_studies", counted)
+    assert queued_uids() == dated
+    assert [filters for filters in asked if "StudyInstanceUID" in filters] == []
