@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cxr.cli.errors import CliError, bootstrap_resamples, folder_to_fill, int_at_least
 from cxr.cli.loading import CHECKPOINT_LOADING
+from cxr.export import OOD_MAX_TRAIN_IMAGES
 
 # The guard gives each source-and-class group of at least 10 sampled images a centre of its own
 # (cxr.inference.guard.detectors) and scores by the 10th nearest training X-ray: a sample of a few
@@ -28,7 +29,7 @@ def add_parser(subparsers) -> None:
                         help="add the test metrics of another evaluation run (e.g. "
                              "source=runs/x/eval_source/metrics.json); repeatable")
     parser.add_argument("--cache-dir", type=Path, help="preprocessed image cache (default: the training run's)")
-    parser.add_argument("--ood-max-train", type=ood_train_image_count, default=3000,
+    parser.add_argument("--ood-max-train", type=ood_train_image_count, default=OOD_MAX_TRAIN_IMAGES,
                         help="training images used to fit the OOD statistics, at least 100 (a "
                              "smaller training set is used whole)")
     parser.add_argument("--lung-masks", type=Path, metavar="CXR_DIR",

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from cxr.evaluation.runs import portable_path
+from cxr.export import OOD_MAX_TRAIN_IMAGES
 from cxr.inference.card import (
     CARD_FILE,
     LOW_CONFIDENCE_THRESHOLD,
@@ -60,7 +61,6 @@ OOD_FALSE_REFUSAL_TARGET = 0.01
 # one still refused 98% of the non-X-ray pictures at 1.15 (studies/ood/unseen_sources.py,
 # docs/results.md).
 OOD_UNSEEN_MARGIN = 1.15
-OOD_MAX_TRAIN_IMAGES = 3000  # features of more training images change the statistics little
 
 
 class CamExportWrapper(nn.Module):

@@ -24,6 +24,7 @@ import pandas as pd
 
 from cxr.data.splits import stratified_sample
 from cxr.evaluation.markdown import table, write_output
+from cxr.export import OOD_MAX_TRAIN_IMAGES
 from cxr.inference.decode import decode_image
 from cxr.inference.guard import detectors as ood
 from cxr.inference.guard import rules
@@ -37,7 +38,6 @@ PAGE = REPO / "docs" / "results" / "ood.md"
 MODEL_DIR = REPO / "models" / "bundled"
 SPLIT_CSV = REPO / "var" / "data" / "splits" / "3class_patient_s0.csv"
 INDEX_CSV = REPO / "var" / "data" / "index.csv"
-OOD_MAX_TRAIN_IMAGES = 3000  # as cxr.export.bundle
 STATS_SIDE = 128  # picture statistics are computed on a 128 x 128 copy: cheap and size-free
 
 

@@ -52,3 +52,26 @@ def test_a_command_without_its_module_is_an_error(monkeypatch):
     monkeypatch.setattr(cxr.cli, "COMMANDS", (*cxr.cli.COMMANDS, "no-such-command"))
     with pytest.raises(ModuleNotFoundError):
         build_parser()
+
+
+def _export_default(dest: str):
+    parser = next(a for a in build_parser()._subparsers._group_actions).choices["export"]
+    return parser.get_default(dest)
+
+
+def test_export_ood_max_train_default_is_the_one_constant(monkeypatch):
+    """The option's default is cxr.export.OOD_MAX_TRAIN_IMAGES, read from there (not a second 3000
+    that a change of the constant would leave behind)."""
+    import importlib
+
+    import cxr.cli.export
+    import cxr.export
+
+    assert _export_default("ood_max_train") == cxr.export.OOD_MAX_TRAIN_IMAGES
+    monkeypatch.setattr(cxr.export, "OOD_MAX_TRAIN_IMAGES", 1234)
+    try:
+        importlib.reload(cxr.cli.export)
+        assert _export_default("ood_max_train") == 1234
+    finally:
+        monkeypatch.undo()
+        importlib.reload(cxr.cli.export)
