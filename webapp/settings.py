@@ -1,8 +1,8 @@
 """Settings, read from environment variables with safe development defaults.
 
-DJANGO_ENV=production turns DEBUG off and requires SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and
-PRIVATE_MEDIA_ROOT from the environment. DATABASE_URL selects the database (in development,
-default: SQLite under DATA_DIR). On/off variables take 1/0, true/false, yes/no or on/off.
+DJANGO_ENV=production turns DEBUG off and requires SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL,
+PRIVATE_MEDIA_ROOT and DATA_DIR from the environment. DATABASE_URL selects the database (in
+development, default: SQLite under DATA_DIR, itself by default var/ of the checkout). On/off variables take 1/0, true/false, yes/no or on/off.
 """
 import os
 import re
@@ -94,8 +94,16 @@ if any(len(key.split()) != 1 for key in SECRET_KEY_FALLBACKS):
     raise ImproperlyConfigured("SECRET_KEY_FALLBACKS: separate the keys with commas, not spaces")
 
 # Where the database (SQLite default), uploaded images, sent-emails/ and collected static files
-# live (logs go to the console only); outside the repo's code.
-DATA_DIR = Path(os.environ.get("DATA_DIR", REPO_DIR / "var")).resolve()
+# live (logs go to the console only). The development default, var/, is ignored by git but lies
+# inside the code checkout, which a deploy may replace whole: production names its own folder.
+_DATA_DIR_DEFAULT = REPO_DIR / "var"
+if PRODUCTION and not os.environ.get("DATA_DIR", "").strip():
+    raise ImproperlyConfigured(
+        "DJANGO_ENV=production needs DATA_DIR in the environment: a folder outside the code "
+        f"checkout (the development default, {_DATA_DIR_DEFAULT}, is inside it, and a deploy "
+        "that replaces the checkout would wipe it)"
+    )
+DATA_DIR = Path(os.environ.get("DATA_DIR", "").strip() or _DATA_DIR_DEFAULT).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 if PRODUCTION:
     # The development defaults (a SQLite file and a folder under DATA_DIR, local to one machine)

@@ -18,7 +18,7 @@ import pytest
 REPO_DIR = Path(__file__).resolve().parents[2]
 # What production needs from the operator before it starts (webapp/settings.py).
 OPERATOR_VARIABLES = {"DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL",
-                      "PRIVATE_MEDIA_ROOT"}
+                      "PRIVATE_MEDIA_ROOT", "DATA_DIR"}
 
 
 def documented_check() -> tuple[set[str], list[list[str]]]:
@@ -205,6 +205,30 @@ def test_production_refuses_the_local_defaults_of_database_and_media(tmp_path, n
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and name in result.stderr
     assert not (tmp_path / "data" / "db.sqlite3").exists()
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_production_refuses_the_data_dir_default_inside_the_code(tmp_path, value):
+    """DATA_DIR's default is var/ of the checkout: a deploy that replaces the checkout wiped what
+    production keeps there (the PACS windows of pacs_status, the export slots, STATIC_ROOT's
+    default), so production names it."""
+    result = manage(production_env(tmp_path, DATA_DIR=value), "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_ENV=production needs DATA_DIR in the environment" in result.stderr
+    assert str(REPO_DIR / "var") in result.stderr  # the default it refuses, named
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_development_keeps_the_data_dir_default(tmp_path, value):
+    # Empty is unset, as for the other variables (it was the current folder).
+    env = {k: v for k, v in production_env(tmp_path, DATA_DIR=value).items() if k != "DJANGO_ENV"}
+    result = settings_of(env, "DATA_DIR")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == repr(REPO_DIR / "var")
+    chosen = settings_of(production_env(tmp_path), "DATA_DIR")
+    assert chosen.returncode == 0, chosen.stderr
+    assert chosen.stdout.strip() == repr(tmp_path / "data")
 
 
 def test_production_takes_sqlite_when_asked_for_explicitly(tmp_path):
