@@ -25,10 +25,13 @@ from cxr.inference.site_check import wilson_interval  # defined once, on the ser
 
 
 def _save(fig: Figure, out_png: str | Path) -> Path:
+    """Write the figure, its titles also as the PNG's Title text: what a committed figure says
+    (the ECE's words on the bundled card's, for one) can then be checked without looking at it."""
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(fig)
-    fig.savefig(out_png, dpi=120, bbox_inches="tight")
+    title = "\n".join(t for t in [fig.get_suptitle(), *(ax.get_title() for ax in fig.axes)] if t)
+    fig.savefig(out_png, dpi=120, bbox_inches="tight", metadata={"Title": title} if title else None)
     return out_png
 
 

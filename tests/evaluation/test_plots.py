@@ -1,14 +1,18 @@
 """The evaluation figures, drawn from real arrays into real PNG files."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 
-from cxr.evaluation.metrics import expected_calibration_error
+from cxr.evaluation.metrics import ECE_SPREAD, expected_calibration_error
 from cxr.evaluation.plots import plot_reliability, plot_roc
+from cxr.inference.card import BUNDLED_MODEL_DIR, CARD_FILE
 from tests.support.drawn_figures import keep_drawn_figures
 
 
@@ -83,6 +87,29 @@ def test_reliability_title_gives_the_ece_with_its_bootstrap_spread(tmp_path, mon
     assert drawn[0].axes[0].get_title().endswith(f"ECE {ece:.3f} (bootstrap spread 0.017-0.040)")
     assert "CI" not in drawn[0].axes[0].get_title()
     assert drawn[1].axes[0].get_title().endswith(f"ECE {ece:.3f}")
+
+
+def test_a_saved_figure_carries_its_titles_as_png_text(tmp_path):
+    """What a committed PNG's title says can be read without looking at it (the bundled card's
+    figure is checked so, below)."""
+    y, probs = _with_lone_low_confidence_bins()
+    out = plot_reliability(y, probs, tmp_path / "r.png", title="Test split", ece_ci=(0.0171, 0.0398))
+    ece = expected_calibration_error(y, probs)
+    with Image.open(out) as image:
+        assert image.text["Title"] == f"Test split\nECE {ece:.3f} (bootstrap spread 0.017-0.040)"
+
+
+def test_the_bundled_reliability_figure_says_what_its_card_says():
+    """models/bundled/reliability_test.png called the ECE's bootstrap spread a "95% CI" (drawn
+    before the statistics audit): redrawn, its title gives the card's test ECE and spread with the
+    words of ECE_SPREAD."""
+    card = json.loads((BUNDLED_MODEL_DIR / CARD_FILE).read_text(encoding="utf-8"))
+    kind = Path(card["metrics"]["patient"]["split_csv"]).stem.split("_")[1]
+    ece = card["metrics"][kind]["ece"]
+    low, high = ece["ci95"]
+    with Image.open(BUNDLED_MODEL_DIR / card["plots"]["reliability"]) as image:
+        title = image.text.get("Title")
+    assert title == f"Test split, calibrated\nECE {ece['value']:.3f} ({ECE_SPREAD} {low:.3f}-{high:.3f})"
 
 
 def _three_classes(seed: int = 0):
