@@ -42,7 +42,7 @@ PLOT_READINGS = {
                      "each whisker is its bar's 95% interval, so a bar built on one or two X-rays could "
                      "stand anywhere within it. The grey bars below count the X-rays at each level. "
                      "The range beside the calibration error (ECE) in the title is only the spread of "
-                     "its bootstrap resamples, not a confidence interval, whatever the title calls it. "
+                     "its bootstrap resamples, not a confidence interval. "
                      "Measured on test X-rays from the same collections as the training X-rays."),
     "ood": _("Across: how far an image lies from the training X-rays (larger is less familiar); "
              "up: how many images. Blue: real X-rays; orange: pictures that are not chest X-rays. "
