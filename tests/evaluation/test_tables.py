@@ -144,3 +144,22 @@ def test_the_honest_table_says_how_its_runs_intervals_were_made(tmp_path):
     assert "95% intervals, which differ between runs (each run's metrics.md says which): " in honest
     assert "percentile bootstrap within each true class (stratified) for every figure" in honest
     assert "bootstrap intervals)" not in honest
+
+
+def test_the_committed_sweep_tables_are_what_their_runs_render():
+    """results/sweep-*/tables.md said the ECE's range was a percentile bootstrap 95% interval
+    like the AUC's: each is now what `cxr sweep --tables-only` writes from the committed runs,
+    whose ECE is named by its bootstrap spread (cxr.evaluation.metrics)."""
+    from pathlib import Path
+
+    from cxr.evaluation.metrics import ECE_SPREAD
+    from cxr.evaluation.runs import read_sweep
+    from cxr.evaluation.tables import TABLES_FILE, render_tables
+
+    sweeps = sorted((Path(__file__).resolve().parents[2] / "results").glob(f"sweep-*/{TABLES_FILE}"))
+    assert sweeps, "no committed sweep tables"
+    for path in sweeps:
+        plan = read_sweep(path.parent)
+        committed = path.read_text(encoding="utf-8")
+        assert render_tables(collect_runs(path.parent), plan["lrs"], plan["batch_sizes"]) == committed, path
+        assert f"| ECE ({ECE_SPREAD}) |" in committed and "macro precision and ECE" not in committed, path
