@@ -59,3 +59,29 @@ def test_the_layout_table_names_every_evaluation_module():
                if line.startswith("| `cxr/evaluation/` |"))
     modules = {p.stem for p in (REPO / "cxr" / "evaluation").glob("*.py")} - {"__init__"}
     assert [m for m in sorted(modules) if f"`{m}`" not in row] == []
+
+
+def test_the_codec_page_quotes_the_bundled_models_intervals_as_its_card_does():
+    """docs/results/codec_augmentation.md quoted the model now bundled (8cfcc9c) with the
+    stratified-bootstrap intervals of its own run, before the statistics audit moved proportions
+    to Wilson intervals and named the ECE's range a bootstrap spread. Its prose now quotes the
+    card's intervals, and the output block that reads the committed model (no model under var/)
+    is the study's current output, with the ECE's column named as a spread."""
+    import json
+
+    text = (REPO / "docs" / "results" / "codec_augmentation.md").read_text(encoding="utf-8")
+    prose = text.split("<!-- output of:", 1)[0]
+    report = json.loads((REPO / "models" / "bundled" / "model_card.json").read_text())["metrics"]["patient"]
+
+    def quoted(figure: dict) -> str:
+        return f"{figure['value']:.3f} [{figure['ci95'][0]:.3f}, {figure['ci95'][1]:.3f}]"
+
+    for figure in (report["accuracy"], report["per_class"]["covid"]["sensitivity"],
+                   report["per_class"]["pneumonia"]["sensitivity"]):
+        assert quoted(figure) in prose, quoted(figure)
+    assert "[0.934, 0.964]" not in prose and "[0.647, 0.882]" not in prose  # the run's own
+    blocks = text.split("<!-- output of: ")[1:]
+    committed = [block for block in blocks if "var/" not in block.split("-->", 1)[0]]
+    assert committed, "no output block reads a committed model"
+    for block in committed:
+        assert "| ECE (bootstrap spread) |" in block and "| ECE |" not in block

@@ -145,7 +145,9 @@ def _value(entry) -> str:
 
 
 def test_table(readers: list[Reader], split_csv: Path, n_boot: int) -> str:
-    """Each reading on every test row of the patient split, with bootstrap 95% intervals."""
+    """Each reading on every test row of the patient split, with classification_report's 95%
+    intervals (Wilson for accuracy and sensitivities, bootstrap for the macro AUC) and the ECE's
+    bootstrap spread, no confidence interval (cxr.evaluation.metrics)."""
     with open(split_csv, newline="", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r["subset"] == "test"]
     grays = [decode_image(r["path"]).gray for r in rows]
