@@ -91,6 +91,22 @@ def xray_paths(cxr_dir, cxr_manifest) -> dict[str, list[Path]]:
 
 
 @pytest.fixture(scope="session")
+def full_size_xray(cxr_dir):
+    """make(kind, n=0) -> (source, bytes): a full-size copy of the n-th of the first real X-ray of
+    each class (covid, pneumonia, normal), `kind` one of cxr.data.fullsize's (2,000 px PNG, 3,000
+    px DICOM, "dicom-64mib"). A fixture, so that the web app's tests, which import only the
+    serving side of cxr (tests/test_import_rules.py), get them too."""
+    from cxr.data import fullsize
+
+    sources = fullsize.source_images(cxr_dir, 1)
+
+    def make(kind: str, n: int = 0) -> tuple[Path, bytes]:
+        return sources[n], fullsize.make(kind, sources[n])
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def test_output() -> Path:
     """Folder for screenshots and other artefacts a person looks at after a run."""
     TEST_OUTPUT.mkdir(parents=True, exist_ok=True)

@@ -195,6 +195,20 @@ def study_and_bench_offenders(root: Path) -> list[str]:
     return offenders
 
 
+def study_or_bench_imports_of_tests(root: Path) -> list[str]:
+    """The library's and the web app's tests (and the web app) stand on cxr, webapp and
+    tests/support alone: a helper they share with a study or a benchmark lives in cxr
+    (cxr/data/fullsize.py, format_variants.py) or in tests/support/, so that a study or a
+    benchmark can change without breaking them. Only a study's own tests (tests/studies/)
+    import it."""
+    files = [p for p in _python_files(root, "tests", "webapp")
+             if not p.relative_to(root).as_posix().startswith("tests/studies/")]
+    files += [p for p in [root / "conftest.py"] if p.exists()]
+    return [f"{path.relative_to(root)} imports {name}"
+            for path in files for name in _imports(path, root)
+            if name.split(".")[0] in ("studies", "bench")]
+
+
 def test_torch_is_imported_only_where_training_lives():
     offenders = torch_offenders(REPO)
     assert not offenders, "torch outside training/export/studies/bench:\n" + "\n".join(offenders)
@@ -227,6 +241,11 @@ def test_studies_and_bench_import_cxr_but_not_each_other_or_tests():
     assert not offenders, "\n".join(offenders)
 
 
+def test_tests_of_cxr_and_webapp_import_no_study_or_bench():
+    offenders = study_or_bench_imports_of_tests(REPO)
+    assert not offenders, "\n".join(offenders)
+
+
 def _tree(root: Path, files: dict[str, str]) -> Path:
     """A tiny project under `root`: each file with its source, and the packages' __init__.py."""
     for rel, source in files.items():
@@ -254,6 +273,10 @@ BROKEN_RULES = [
     ("cxr/data/loads.py", "import importlib\nimportlib.import_module('webapp.settings')\n", cxr_importing_webapp),
     ("webapp/loads.py", "import importlib\nimportlib.import_module('cxr.data.index')\n", webapp_offenders),
     ("studies/one/study.py", "__import__('studies.two.study')\n", study_and_bench_offenders),
+    ("tests/inference/test_loads.py", "from bench import fullsize\n", study_or_bench_imports_of_tests),
+    ("webapp/screening/tests/test_loads.py", "import importlib\nimportlib.import_module('studies.two.study')\n",
+     study_or_bench_imports_of_tests),
+    ("conftest.py", "def f():\n    from studies.two import study\n", study_or_bench_imports_of_tests),
 ]
 
 
@@ -276,6 +299,12 @@ def test_torch_named_by_string_is_allowed_where_training_lives(tmp_path):
         "cxr/cli/__init__.py": "import importlib\nname = 'x'\nimportlib.import_module(f'cxr.cli.{name}')\n",
     })
     assert torch_offenders(root) == [] and layer_offenders(root) == []
+
+
+def test_a_studys_own_tests_may_import_it(tmp_path):
+    root = _tree(tmp_path, {"tests/studies/test_two.py": "from studies.two.study import fit\n",
+                            "studies/two/study.py": ""})
+    assert study_or_bench_imports_of_tests(root) == []
 
 
 def test_no_sys_path_edits_anywhere():

@@ -197,15 +197,3 @@ def test_left_out_log_loss_against_baselines_that_ignore_the_image():
     # Logits that say nothing (the same for every X-ray): exactly the uniform guess.
     blind = table.assign(**{f"logit_{c}": 0.0 for c in CLASSES})
     assert trust.left_out_log_loss(blind, CLASSES)["pooled"]["nll"] == pytest.approx(math.log(3))
-
-
-def test_the_codec_studys_tables_name_the_ece_range_a_bootstrap_spread():
-    """Its tables quote each ECE with its range (cxr.evaluation.markdown.format_estimate): the
-    binned ECE's bootstrap spread, no 95% CI (the statistics audit; cxr.evaluation.metrics)."""
-    from pathlib import Path
-
-    from studies.codec_augmentation.study import oos_table
-
-    header = oos_table({"paper": Path(__file__).resolve().parents[2] / "results" / "oos-proxy128"}).splitlines()[0]
-    assert "| ECE (bootstrap spread) |" in header
-

@@ -1,8 +1,9 @@
 """Same X-ray, same answer (issue 15, item 6): real X-rays from ../shared written as 16-bit PNG,
 JPEG q95 and DICOM (8/12/16-bit, MONOCHROME1, rescale slope/intercept, with and without a
 window, uncompressed and JPEG Lossless) must decode to the 8-bit PNG's pixels where the format
-is lossless, and read within 0.02 of the PNG's probabilities. The variants are the study's
-(studies/format_consistency/study.py, docs/results/format_consistency.md).
+is lossless, and read within 0.02 of the PNG's probabilities. The variants are those of
+cxr/data/format_variants.py, which studies/format_consistency/study.py measures too
+(docs/results/format_consistency.md).
 
 On the decoder before this test, a DICOM without a window and a 16-bit PNG were stretched from
 the image's darkest to brightest pixel: X-rays that do not span 0..255 (most of the picked ones
@@ -16,7 +17,7 @@ import pytest
 from cxr.inference import Predictor, decode_image
 
 pytest.importorskip("pydicom")
-from studies.format_consistency.study import (  # noqa: E402
+from cxr.data.format_variants import (  # noqa: E402
     VARIANTS,
     gray_of,
     jpeg_gray,

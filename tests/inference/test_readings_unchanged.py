@@ -7,7 +7,7 @@ The record (`readings_recorded.json`, beside this file) was written by
     .venv/bin/python -m tests.inference.test_readings_unchanged --record
 
 with the code as it was before those changes. It holds, for 24 small real X-rays from every
-source in ../shared and for full-size copies of three of them (bench/fullsize.py: 2,000 px 8-
+source in ../shared and for full-size copies of three of them (cxr/data/fullsize.py: 2,000 px 8-
 and 16-bit PNG, 3,000 px DICOM uncompressed and JPEG Lossless, built here in a temporary
 folder), a SHA-256 of the decoded 8-bit pixels and the reading. Re-record only when the model
 or the decoding rules change on purpose, and say why in the commit.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import fullsize
+from cxr.data import fullsize
 
 RECORD = Path(__file__).with_name("readings_recorded.json")
 SMALL_PER_CLASS = 8
@@ -87,9 +88,9 @@ def small_images(cxr_dir: Path) -> list[str]:
     return [f for label in sorted(chosen) for f in chosen[label]]
 
 
-def full_size_inputs(folder: Path) -> dict[str, bytes]:
+def full_size_inputs(cxr_dir: Path) -> dict[str, bytes]:
     """{"<kind>/<source name>": bytes} for every full-size kind of three real X-rays."""
-    sources = fullsize.source_images(FULL_SIZE_SOURCES)
+    sources = fullsize.source_images(cxr_dir, FULL_SIZE_SOURCES)
     return {f"{kind}/{source.name}": fullsize.make(kind, source)
             for kind in fullsize.KINDS for source in sources}
 
@@ -162,10 +163,10 @@ def test_full_size_copies_read_as_recorded(record, cxr_dir):
 
 
 @pytest.mark.slow
-def test_a_64_mib_dicom_reads_as_recorded(record):
+def test_a_64_mib_dicom_reads_as_recorded(record, cxr_dir):
     """The largest upload the app takes: recorded with the others, and asserted too."""
     (name, before), = record["saved"]["big_dicom"].items()
-    source = next(path for path in fullsize.source_images(1) if name.endswith("/" + path.name))
+    source = next(path for path in fullsize.source_images(cxr_dir, 1) if name.endswith("/" + path.name))
     assert_same(reading(record["predictor"].predict(fullsize.make("dicom-64mib", source))), before, name)
 
 
@@ -183,7 +184,8 @@ def main(argv: list[str]) -> int:
         return 2
     from cxr.inference import Predictor
 
-    cxr_dir = fullsize.SHARED_CXR
+    # The shared set as the tests' cxr_dir fixture finds it (conftest.py).
+    cxr_dir = Path(os.environ.get("CXR_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")) / "cxr"
     from cxr.inference import resolve_model_dir
 
     model_dir = resolve_model_dir(None)
@@ -191,7 +193,7 @@ def main(argv: list[str]) -> int:
     predictor = Predictor.load(recorded_parts(model_dir, Path(tempfile.mkdtemp()) / "recorded-model"))
     small = {name: reading(predictor.predict(cxr_dir / name)) for name in small_images(cxr_dir)}
     full = {name: reading(predictor.predict(data)) for name, data in full_size_inputs(cxr_dir).items()}
-    big_source = fullsize.source_images(1)[0]
+    big_source = fullsize.source_images(cxr_dir, 1)[0]
     big = reading(predictor.predict(fullsize.make("dicom-64mib", big_source)))
     RECORD.write_text(json.dumps({
         "model_version": predictor.version,

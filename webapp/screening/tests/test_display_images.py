@@ -4,7 +4,7 @@ lies where the model's class activation map puts it on the X-ray.
 
 Uploads go through the upload page (the display copies are made on a second core while the
 model runs) with the served model, on small real X-rays and on full-size copies of them made by
-bench/fullsize.py (2,000 px PNG, 3,000 px DICOM).
+cxr/data/fullsize.py (2,000 px PNG, 3,000 px DICOM; the full_size_xray fixture).
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench import fullsize
 from webapp.screening import imaging, storage
 from webapp.screening.models import Reading
 
@@ -69,10 +68,9 @@ def io_file(name: str, data: bytes):
     return SimpleUploadedFile(name, data)
 
 
-def full_size_inputs() -> list[tuple[str, bytes]]:
-    source = fullsize.source_images(1)[1]  # a 512 x 392 X-ray: not square, so both axes count
-    return [(f"{source.stem}-2000.png", fullsize.make("png8", source)),
-            (f"{source.stem}-3000.dcm", fullsize.make("dicom", source))]
+def full_size_inputs(full_size_xray) -> list[tuple[str, bytes]]:
+    source, png = full_size_xray("png8", 1)  # a 512 x 392 X-ray: not square, so both axes count
+    return [(f"{source.stem}-2000.png", png), (f"{source.stem}-3000.dcm", full_size_xray("dicom", 1)[1])]
 
 
 def check_display_images(reading: Reading, prediction) -> None:
@@ -115,8 +113,8 @@ def test_small_xrays_are_stored_with_the_same_pixels_and_an_aligned_heat_map(upl
 
 
 @pytest.mark.slow
-def test_full_size_xrays_are_stored_with_the_same_pixels_and_an_aligned_heat_map(upload, cxr_dir):
-    for name, data in full_size_inputs():
+def test_full_size_xrays_are_stored_with_the_same_pixels_and_an_aligned_heat_map(upload, full_size_xray):
+    for name, data in full_size_inputs(full_size_xray):
         reading, prediction = upload(name, data)
         assert max(prediction.image.shape) in (2000, 3000)
         assert max(stored(reading, reading.original_path).size) == 1024

@@ -1,7 +1,7 @@
 """Memory of a server worker reading full-size uploads (issue 21).
 
 A 64 MiB DICOM (the upload limit; 5,760 x 5,824 pixels, 12 bits, made from a real X-ray by
-bench/fullsize.py) is sent to a real gunicorn worker with the production settings
+cxr/data/fullsize.py) is sent to a real gunicorn worker with the production settings
 (webapp/gunicorn.conf.py), twice at the same time, and the worker's peak resident memory
 (VmHWM) must stay under 600 MB. Large uploads are read one at a time in each process
 (screen.LARGE_UPLOAD_BYTES), which the second test checks without a server.
@@ -14,47 +14,45 @@ import time
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from bench import fullsize
-from bench import web as web_bench
 from webapp.screening import screen
+from webapp.tests.support.live_server import REPO_DIR, AppServer
 
 MEMORY_LIMIT_MB = 600
 
 
 @pytest.mark.slow
-def test_a_worker_reads_two_64_mib_dicoms_at_once_within_600_mb(model_dir, tmp_path, monkeypatch, xray_paths):
-    source = fullsize.source_images(1)[0]
-    big = tmp_path / "detector.dcm"
-    big.write_bytes(fullsize.make("dicom-64mib", source))
-    assert 63 * 2**20 < big.stat().st_size <= 64 * 2**20
+def test_a_worker_reads_two_64_mib_dicoms_at_once_within_600_mb(model_dir, tmp_path, xray_paths, full_size_xray):
+    big = full_size_xray("dicom-64mib")[1]
+    assert 63 * 2**20 < len(big) <= 64 * 2**20
     small = next(p for p in xray_paths["normal"] if p.suffix == ".png")
-    monkeypatch.setenv("CXR_MODEL_DIR", str(model_dir))
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    with web_bench.Server(data_dir, workers=1, threads=None, ort_threads=None) as server:
-        emails = web_bench.create_users(server.env, 2)
-        browsers = []
-        for email in emails:
-            browser = web_bench.Browser(server.port)
-            browser.log_in(email)
-            browsers.append(browser)
-        browsers[0].screen(small, small.read_bytes())  # the worker as it serves: model loaded
+    server = AppServer(tmp_path / "data", model_dir,
+                       extra_args=("-c", str(REPO_DIR / "webapp" / "gunicorn.conf.py"), "--workers", "1"))
+    server.data_dir.mkdir()
+    server.prepare()
+    server.start()
+    try:
+        status, _ = server.post_upload(small.name, small.read_bytes())  # the worker as it serves: model loaded
+        assert status == 201, status
         before = server.peak_mb_per_worker()
+        statuses: list[int] = []
         errors: list[BaseException] = []
 
-        def send(browser):
+        def send():
             try:
-                browser.screen(big, big.read_bytes())
+                statuses.append(server.post_upload("detector.dcm", big, timeout=300)[0])
             except BaseException as exc:
                 errors.append(exc)
 
-        threads = [threading.Thread(target=send, args=(b,)) for b in browsers]
+        threads = [threading.Thread(target=send) for _ in range(2)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         assert not errors, errors
+        assert statuses == [201, 201], statuses
         peaks = server.peak_mb_per_worker()
+    finally:
+        server.stop()
     assert len(peaks) == 1
     assert peaks[0] < MEMORY_LIMIT_MB, f"peak {peaks[0]:.0f} MB (before the DICOMs: {before[0]:.0f} MB)"
 

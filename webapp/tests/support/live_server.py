@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -118,6 +119,18 @@ class AppServer:
             if int(fields[1]) == self.process.pid:
                 pids.append(int(stat.parent.name))
         return sorted(pids)
+
+    def peak_mb_per_worker(self) -> list[float]:
+        """Peak resident memory (VmHWM) of each worker so far, in MB (10^6 bytes)."""
+        peaks = []
+        for pid in self.worker_pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            kib = int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1))
+            peaks.append(kib * 1024 / 1e6)
+        return peaks
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
