@@ -130,6 +130,14 @@ def is_scalar(value) -> bool:
     return (isinstance(value, dict) and "value" in value) or (isinstance(value, Real) and not isinstance(value, bool))
 
 
+def format_temperature(value: float) -> str:
+    """A temperature to three decimals in the reader's language, without trailing zeros: "20",
+    not "20.000" (or Indonesian "20,000"), which reads as twenty thousand; "1.7", "1.412"."""
+    rounded = round(value, 3)
+    decimals = len(f"{rounded:.3f}".rstrip("0").partition(".")[2])
+    return number_format(rounded, decimals)
+
+
 def format_number(value, metric: str) -> str:
     if value is None or not isinstance(value, Real):
         return "—"
@@ -442,7 +450,7 @@ def trust_tables(trust: Trust | None, pooled_name: str = "all groups") -> TrustT
     classes = len(classes) if isinstance(classes, list | tuple) else 0
     flat = {
         "temperature_at_bound": at_bound,
-        "temperature": number_format(round(trust.temperature, 3), 3) if at_bound else "",
+        "temperature": format_temperature(trust.temperature) if at_bound else "",
         "mean_top_percent": percent_number(top) if at_bound and isinstance(top, Real) else "",
         "chance_percent": percent_number(1 / classes) if at_bound and classes else "",
         "accuracy_percent": percent_number(right) if at_bound and isinstance(right, Real) else "",

@@ -137,7 +137,7 @@ def _calibration_step(card) -> dict:
         "calibration_unseen_worse": isinstance(unseen, int | float) and card.ece_after is not None
         and unseen > card.ece_after,
         "calibration_measured": measured,
-        "calibration_temperature": number_format(round(card.temperature, 3), 3) if measured else "",
+        "calibration_temperature": card_tables.format_temperature(card.temperature) if measured else "",
         "calibration_test": len(pairs) == 2,
         "test_ece_before": card_tables.format_number(test_before, "ece"),
         "test_ece_after": card_tables.format_number(test_after, "ece"),
@@ -207,6 +207,10 @@ def how_it_works(request):
             "interval_methods": card_tables.interval_methods(card),
             "without_interval": "; ".join(card_tables.without_interval(splits)),
             "has_source_split": "source" in card.metrics,
+            # The temperatures readings use and the card's, without trailing zeros.
+            "temperature": card_tables.format_temperature(card.temperature) if card.temperature else "",
+            "trust_temperature": card_tables.format_temperature(card.trust.temperature)
+            if card.trust and card.trust.temperature else "",
             # The out-of-source figures of a card without a trust fit: its overall accuracy, and
             # what each label quotes.
             "unseen_accuracy": card_tables.cell(card.metric("source", "accuracy"), "accuracy"),

@@ -120,7 +120,8 @@ def test_the_calibration_step_states_what_the_temperature_did(client, card_file)
     card = card_file()
     step = part(page(client), "method-calibration", "</li>")
     assert 'rescales them so that "80%" is right' not in step
-    assert f"For the installed model it is {card['temperature']:.3f}" in step
+    said = f"{round(card['temperature'], 3):.3f}".rstrip("0").rstrip(".")  # no trailing zeros
+    assert f"For the installed model it is {said}" in step
     assert (f"on validation images was {card['ece_before']:.3f} before and {card['ece_after']:.3f} after it."
             in step)
     test = card["calibration"]
@@ -129,8 +130,8 @@ def test_the_calibration_step_states_what_the_temperature_did(client, card_file)
     card_file(lambda c: (c.update(temperature=1.6, ece_before=0.06, ece_after=0.02),
                          c["calibration"].update(test_ece_before=0.07, test_ece_after=0.03)))
     step = part(page(client), "method-calibration", "</li>")
-    assert "For the installed model it is 1.600" in step and "So it lowered the error on these images." in step
-    assert "Untuk model yang terpasang nilainya 1,600" in part(page(client, "id"), "method-calibration", "</li>")
+    assert "For the installed model it is 1.6 " in step and "So it lowered the error on these images." in step
+    assert "Untuk model yang terpasang nilainya 1,6 " in part(page(client, "id"), "method-calibration", "</li>")
 
 
 def test_the_calibration_step_says_further_off_only_where_measured(client, card_file):
@@ -156,6 +157,11 @@ def test_a_temperature_at_the_end_of_its_range_is_called_out(client, card_file):
     assert f"right ({round(100 * pooled['accuracy_all']['value'], 1)}%)" in note
     assert "not that they are informative" in note
     assert "mentok di batas rentang pencariannya" in part(page(client, "id"), "trust-temperature-bound")
+    # A whole number reads as one: "20.000" (English) or "20,000" (Indonesian) read as twenty thousand.
+    assert round(fit["temperature"], 3) == 20
+    for language in ("en", "id"):
+        said = part(page(client, language), "trust-temperature-bound")
+        assert "(20)" in said and "20.000" not in said and "20,000" not in said
     card_file(lambda c: c["trust_not_installed"].update(temperature=1.4))
     assert 'id="trust-temperature-bound"' not in page(client)
 
