@@ -57,7 +57,7 @@ def test_the_right_password_still_works_before_the_limit(patient_client, patient
     response = patient_client.post(reverse("profile"), profile_post(patient, user_password))
     assert response.status_code == 302
     patient.refresh_from_db()
-    assert patient.email == "new-address@example.org"
+    assert patient.pending_email == "new-address@example.org"  # accepted: waiting for its link
 
 
 def test_the_warning_and_the_lock_page_in_indonesian(patient_client, patient):
