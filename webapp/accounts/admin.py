@@ -44,11 +44,10 @@ class DoctorVerificationFilter(admin.SimpleListFilter):
         return [("pending", _("Pending")), ("verified", _("Verified"))]
 
     def queryset(self, request, queryset):
-        doctors = queryset.filter(role=Role.DOCTOR)
         if self.value() == "pending":
-            return doctors.filter(doctor_verified_at__isnull=True)
+            return queryset.pending_doctors()
         if self.value() == "verified":
-            return doctors.filter(doctor_verified_at__isnull=False)
+            return queryset.verified_doctors()
         return queryset
 
 
@@ -94,7 +93,7 @@ class UserAdmin(DjangoUserAdmin):
         # list as shown (not to a redirect, whose next page would add it again).
         shown = isinstance(response, TemplateResponse) and not response.is_rendered
         if shown and request.GET.get(DoctorVerificationFilter.parameter_name) != "pending":
-            waiting = User.objects.filter(role=Role.DOCTOR, doctor_verified_at__isnull=True).count()
+            waiting = User.objects.pending_doctors().count()
             if waiting:
                 self.message_user(request, format_html(
                     '{} <a href="{}?{}=pending">{}</a>',
@@ -218,7 +217,7 @@ class UserAdmin(DjangoUserAdmin):
         # Count the selection before approving: with the list filtered by "pending", the queryset
         # re-evaluated afterwards no longer holds the doctors just approved (skipped went negative).
         selected = queryset.count()
-        pending = list(queryset.filter(role=Role.DOCTOR, doctor_verified_at__isnull=True))
+        pending = list(queryset.pending_doctors())
         # Approving is verifying a licence: an account made in the admin site has none until
         # someone enters it on its page.
         unlicensed = [doctor.email for doctor in pending if not doctor.licence_number.strip()]
@@ -251,7 +250,7 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description=_("Withdraw the verification of the selected doctors"), permissions=["change"])
     def withdraw_doctor_verification(self, request, queryset):
-        verified = list(queryset.filter(role=Role.DOCTOR, doctor_verified_at__isnull=False))
+        verified = list(queryset.verified_doctors())
         with transaction.atomic():
             for doctor in verified:
                 doctor.doctor_verified_at = doctor.doctor_verified_by = None
