@@ -55,7 +55,7 @@ run: hospitals
 	@$(PY) manage.py model_status
 	@echo "Serving the app on http://$(HOST):$(PORT)/ with DEBUG off (make dev turns it on; Ctrl+C stops it)"
 	@if [ -z "$$EMAIL_BACKEND" ] && [ "$$DJANGO_ENV" != production ]; then \
-	    echo "Password-reset e-mails are not sent: they are written to $${DATA_DIR:-var}/sent-emails/"; \
+	    echo "E-mails (password resets, address confirmations) are not sent: they are written to $${DATA_DIR:-var}/sent-emails/"; \
 	fi
 	@echo "One job-queue worker runs beside it (several X-rays in one upload, PACS jobs); it stops with it"
 	@QUEUE_WORKERS=$${QUEUE_WORKERS:-1} $(PY) manage.py qcluster & worker=$$!; \
