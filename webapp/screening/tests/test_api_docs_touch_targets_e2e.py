@@ -4,7 +4,8 @@ touch target of at least 24 x 24 px (WCAG 2.2 AA, 2.5.8), and its icon buttons a
 copy button 32 x 30, the padlocks 30 x 24, the response tabs 14 px high, the checkboxes 13 px.
 The app's stylesheet for the page (screening/api_docs.css) enlarges them; Swagger UI is not
 forked. Measured on the page, with an operation opened for "Try it out", and in the Authorize
-dialog, at a desktop's and a phone's width. Screenshots land in test-output/api-docs-targets-*.png.
+dialog, at a desktop's and a phone's width; and no control of an opened operation runs past
+the right edge of the screen. Screenshots land in test-output/api-docs-targets-*.png.
 """
 from __future__ import annotations
 
@@ -24,6 +25,25 @@ CONTROLS = """() => {
     const words = (e.textContent || e.getAttribute('aria-label') || e.name || '').trim().slice(0, 40);
     found.push([e.tagName.toLowerCase() + '.' + String(e.className.baseVal ?? e.className).split(' ')[0],
                 words, r.width, r.height, e.matches(big)]);
+  }
+  return found;
+}"""
+
+
+# Every visible control whose box runs past the right edge of the viewport or of the operation
+# it belongs to: [what, its words, its right edge, that edge].
+PAST_RIGHT_EDGE = """() => {
+  const found = [];
+  for (const e of document.querySelectorAll('.api-docs-header a, #swagger-ui :is(button, a, input, select, textarea, summary, [role=button])')) {
+    const r = e.getBoundingClientRect();
+    if (!r.width || !r.height || getComputedStyle(e).visibility === 'hidden') continue;
+    const operation = e.closest('.opblock');
+    const edge = Math.min(document.documentElement.clientWidth,
+                          operation ? operation.getBoundingClientRect().right : Infinity);
+    if (r.right > edge + 0.5) {
+      found.push([e.tagName.toLowerCase() + '.' + String(e.className.baseVal ?? e.className).split(' ')[0],
+                  (e.textContent || e.getAttribute('aria-label') || '').trim().slice(0, 40), r.right, edge]);
+    }
   }
   return found;
 }"""
@@ -49,7 +69,9 @@ def test_every_control_of_the_api_docs_is_big_enough_to_touch(chromium_browser, 
         block.locator("button.try-out__btn").click()
         block.locator("button.execute").wait_for()
         opened = page.evaluate(CONTROLS)
-        page.screenshot(path=test_output / f"api-docs-targets-{width}.png")
+        opened_past_edge = page.evaluate(PAST_RIGHT_EDGE)
+        block.scroll_into_view_if_needed()
+        page.screenshot(path=test_output / f"api-docs-targets-{width}.png", full_page=True)
         page.click("button.authorize")
         page.locator(".modal-ux").wait_for()
         dialog = page.evaluate(CONTROLS)
@@ -60,3 +82,7 @@ def test_every_control_of_the_api_docs_is_big_enough_to_touch(chromium_browser, 
     assert {"button.opblock-control-arrow", "button.authorization__btn", "button.tablinks",
             "button.btn", "button.close-modal", "input."} <= kinds, kinds
     assert too_small(closed) == [] and too_small(opened) == [] and too_small(dialog) == []
+    # An opened operation's buttons (Execute, Cancel, the request body's Reset) stay on screen:
+    # at a phone's width the row once ran Reset past the right edge.
+    assert "Reset" in [c[1] for c in opened], opened
+    assert opened_past_edge == [], opened_past_edge
