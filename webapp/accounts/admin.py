@@ -16,6 +16,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -97,9 +98,9 @@ class UserAdmin(DjangoUserAdmin):
             if waiting:
                 self.message_user(request, format_html(
                     '{} <a href="{}?{}=pending">{}</a>',
-                    ngettext("%(count)d doctor is waiting for verification.",
-                             "%(count)d doctors are waiting for verification.",
-                             waiting) % {"count": waiting},
+                    ngettext("%(count)s doctor is waiting for verification.",
+                             "%(count)s doctors are waiting for verification.",
+                             waiting) % {"count": number_format(waiting, force_grouping=True)},
                     reverse("admin:accounts_user_changelist"), DoctorVerificationFilter.parameter_name,
                     gettext("Show the waiting doctors")), messages.WARNING)
         return response
@@ -232,20 +233,22 @@ class UserAdmin(DjangoUserAdmin):
                 self.log_change(request, doctor, gettext("Approved the doctor verification."))
         count = len(pending)
         skipped = selected - count - len(unlicensed)
-        self.message_user(request, ngettext("%(count)d doctor approved.", "%(count)d doctors approved.",
-                                            count) % {"count": count}, messages.SUCCESS)
+        self.message_user(request, ngettext(
+            "%(count)s doctor approved.", "%(count)s doctors approved.",
+            count) % {"count": number_format(count, force_grouping=True)}, messages.SUCCESS)
         if skipped:
             self.message_user(request, ngettext(
-                "%(count)d selected account was skipped: not a doctor, or verified already.",
-                "%(count)d selected accounts were skipped: not doctors, or verified already.",
-                skipped) % {"count": skipped}, messages.WARNING)
+                "%(count)s selected account was skipped: not a doctor, or verified already.",
+                "%(count)s selected accounts were skipped: not doctors, or verified already.",
+                skipped) % {"count": number_format(skipped, force_grouping=True)}, messages.WARNING)
         if unlicensed:
             self.message_user(request, ngettext(
-                "%(count)d doctor was not approved, having no licence number to verify: "
+                "%(count)s doctor was not approved, having no licence number to verify: "
                 "%(accounts)s. Enter it on the account's page first.",
-                "%(count)d doctors were not approved, having no licence number to verify: "
+                "%(count)s doctors were not approved, having no licence number to verify: "
                 "%(accounts)s. Enter it on each account's page first.",
-                len(unlicensed)) % {"count": len(unlicensed), "accounts": ", ".join(unlicensed)},
+                len(unlicensed)) % {"count": number_format(len(unlicensed), force_grouping=True),
+                                    "accounts": ", ".join(unlicensed)},
                 messages.WARNING)
 
     @admin.action(description=_("Withdraw the verification of the selected doctors"), permissions=["change"])
@@ -258,5 +261,5 @@ class UserAdmin(DjangoUserAdmin):
                 self.log_change(request, doctor, gettext("Withdrew the doctor verification."))
         count = len(verified)
         self.message_user(request, ngettext(
-            "%(count)d doctor is pending again.", "%(count)d doctors are pending again.",
-            count) % {"count": count}, messages.SUCCESS)
+            "%(count)s doctor is pending again.", "%(count)s doctors are pending again.",
+            count) % {"count": number_format(count, force_grouping=True)}, messages.SUCCESS)

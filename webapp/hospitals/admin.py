@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -38,4 +39,4 @@ class HospitalAdmin(admin.ModelAdmin):
             self.message_user(request, ngettext(
                 "The location checks changed what they say about %(count)s other hospital of this list.",
                 "The location checks changed what they say about %(count)s other hospitals of this list.",
-                others) % {"count": others}, messages.INFO)
+                others) % {"count": number_format(others, force_grouping=True)}, messages.INFO)

@@ -79,7 +79,8 @@ def _listed(problems: list[str]) -> list[str]:
     if len(problems) <= MAX_LISTED_PROBLEMS:
         return problems
     rest = len(problems) - MAX_LISTED_PROBLEMS
-    return problems[:MAX_LISTED_PROBLEMS] + [_("… and %(count)s more.") % {"count": rest}]
+    more = _("… and %(count)s more.") % {"count": number_format(rest, force_grouping=True)}
+    return problems[:MAX_LISTED_PROBLEMS] + [more]
 
 
 def read_labels(labels_file, classes: list[str]) -> tuple[list[tuple[str, str]], set[str], list[str]]:
@@ -160,7 +161,7 @@ def check_images(images: list) -> dict:
 
 def too_many_files() -> str:
     return _("At most %(count)s X-ray files can be checked at once. Check the X-rays in several "
-             "smaller runs.") % {"count": max_files()}
+             "smaller runs.") % {"count": number_format(max_files(), force_grouping=True)}
 
 
 def unmatched(listed: set[str], files: dict) -> list[str]:

@@ -1,7 +1,9 @@
 """Counts and dates as each language writes them: English 1,234, Indonesian 1.234 (its decimal
 comma, 0,5, was already used), and Indonesian month abbreviations, each with its full stop. Counts
 of a site account's readings or of a site validation's X-rays pass a thousand; without grouping,
-"1234" is harder to read and "1068" on an Indonesian page looks like a year."""
+"1234" is harder to read and "1068" on an Indonesian page looks like a year. So can a doctor's
+readings of one patient reference (the compare page), a key's request limit (the API keys page),
+the doctors waiting for an administrator (the admin's banner) and a site validation's problems."""
 from __future__ import annotations
 
 import datetime
@@ -82,3 +84,59 @@ def test_indonesian_month_abbreviations_all_end_with_a_full_stop():
         august = date_format(datetime.date(2026, 8, 3), "DATE_FORMAT")
         december = date_format(datetime.date(2026, 12, 3), "DATE_FORMAT")
     assert (august, december) == ("3 Agu. 2026", "3 Des. 2026")
+
+
+def words_of(response) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
+
+
+@pytest.mark.parametrize("language, counts", [
+    ("en", ["MRN-1 1,234 readings", "MRN-1 1,000 readings", "mrn-1 234 readings", "MRN 1 1,001 readings"]),
+    ("id", ["MRN-1 1.234 hasil baca", "MRN-1 1.000 hasil baca", "mrn-1 234 hasil baca", "MRN 1 1.001 hasil baca"]),
+])
+def test_the_compare_page_counts_each_references_readings_with_grouped_digits(
+        doctor_client, doctor, model_dir, media_root, xray_paths, language, counts):
+    """The list of references, the spellings of one and its look-alikes each count readings."""
+    many_readings(doctor, model_dir, xray_paths["normal"][0], 2235)
+    readings = list(Reading.objects.filter(owner=doctor).order_by("pk").values_list("pk", flat=True))
+    Reading.objects.filter(pk__in=readings[:1000]).update(patient_reference="MRN-1")
+    Reading.objects.filter(pk__in=readings[1000:1234]).update(patient_reference="mrn-1")
+    Reading.objects.filter(pk__in=readings[1234:]).update(patient_reference="MRN 1")
+    doctor_client.cookies.load({"django_language": language})
+    listed = words_of(doctor_client.get(reverse("screening:compare")))
+    compared = words_of(doctor_client.get(reverse("screening:compare") + "?patient=MRN-1"))
+    assert counts[0] in listed and counts[3] in listed
+    assert counts[1] in compared and counts[2] in compared and counts[3] in compared
+    assert "1234" not in listed + compared and "1001" not in listed + compared
+
+
+@pytest.mark.parametrize("language, limit", [
+    ("en", "At most 1,200 requests a minute"), ("id", "Paling banyak 1.200 permintaan per menit")])
+def test_the_api_keys_page_groups_a_keys_request_limit(doctor_client, doctor, language, limit):
+    from webapp.screening.api_models import ApiToken
+
+    ApiToken.issue(doctor, "Busy clinic", rate_limit=1200)
+    doctor_client.cookies.load({"django_language": language})
+    text = words_of(doctor_client.get(reverse("screening:api_token")))
+    assert limit in text and "1200" not in text
+
+
+@pytest.mark.parametrize("language, waiting", [
+    ("en", "1,234 doctors are waiting for verification."), ("id", "1.234 dokter menunggu verifikasi.")])
+def test_the_admins_banner_groups_the_count_of_waiting_doctors(superuser_client, language, waiting):
+    from webapp.accounts.models import Role, User
+
+    User.objects.bulk_create(User(email=f"pending{n}@example.org", full_name=f"Pending {n}",
+                                  role=Role.DOCTOR, password="!") for n in range(1234))
+    superuser_client.cookies.load({"django_language": language})
+    text = words_of(superuser_client.get(reverse("admin:accounts_user_changelist")))
+    assert waiting in text and "1234" not in text
+
+
+@pytest.mark.parametrize("language, rest", [("en", "… and 1,230 more."), ("id", "… dan 1.230 lainnya.")])
+def test_a_site_validations_long_list_of_problems_groups_what_it_leaves_out(language, rest):
+    from webapp.screening.site_validation import MAX_LISTED_PROBLEMS, _listed
+
+    with translation.override(language):
+        listed = _listed([f"problem {n}" for n in range(MAX_LISTED_PROBLEMS + 1230)])
+        assert listed[-1] == rest
