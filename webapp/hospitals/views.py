@@ -227,6 +227,8 @@ def nearest(request):
             # The map's + and − buttons (Leaflet's own titles are English).
             "zoom_in": _("Zoom in"),
             "zoom_out": _("Zoom out"),
+            # Shown over the map when one finger swipes on it (the page scrolls instead).
+            "two_fingers": _("Use two fingers to move the map"),
         },
     }
     here = bool(answer) and form.cleaned_data["origin"].kind == "location"

@@ -61,13 +61,47 @@
   if (window.L) {
     // On a touch screen one finger scrolls the page and two move and zoom the map: the map
     // fills most of a phone's screen, and a one-finger swipe over it panned the map, so the page
-    // could not be scrolled past it. Without one-finger dragging Leaflet leaves the container
-    // "touch-action: pan-x pan-y" (the browser scrolls), and its pinch handler (touchZoom) moves
-    // the map with the two fingers' midpoint as it zooms. A mouse still drags the map.
-    var touchFirst = L.Browser.mobile || window.matchMedia("(pointer: coarse)").matches;
+    // could not be scrolled past it. Decided per press, by its pointer type, not once per page by
+    // the device: a laptop with a touch screen has a mouse too (its main pointer, "fine"), and a
+    // finger swiping there to scroll the page moved the map. A touch turns Leaflet's dragging off
+    // before Leaflet sees it (pointerdown comes before touchstart; the listener is the capture
+    // phase's), a mouse or pen turns it back on. The container keeps "touch-action: pan-x pan-y"
+    // (hospitals.css) whatever dragging's class says, so that the browser scrolls under one
+    // finger; Leaflet's pinch handler (touchZoom) moves the map with the two fingers' midpoint.
     map = L.map("hospital-map", {
-      worldCopyJump: true, zoomControl: false, dragging: !touchFirst, touchZoom: true
+      worldCopyJump: true, zoomControl: false, dragging: true, touchZoom: true
     }).setView([0, 20], 2);
+    var mapBox = map.getContainer();
+    mapBox.addEventListener("pointerdown", function (event) {
+      if (event.pointerType === "touch") map.dragging.disable();
+      else map.dragging.enable();
+    }, true);
+    // One finger that moves on the map is told, over the map, to use two (the caption under
+    // the map says it too). Hidden from screen readers: it answers a swipe, not a reading.
+    var twoFingersHint = document.createElement("p");
+    twoFingersHint.className = "map-touch-hint";
+    twoFingersHint.textContent = text.two_fingers;
+    twoFingersHint.setAttribute("aria-hidden", "true");
+    twoFingersHint.hidden = true;
+    mapBox.appendChild(twoFingersHint);
+    var hintTimer = null;
+    var oneFingerFrom = null;
+    function hideHint() { twoFingersHint.hidden = true; }
+    mapBox.addEventListener("touchstart", function (event) {
+      var touch = event.touches[0];
+      oneFingerFrom = event.touches.length === 1 ? { x: touch.clientX, y: touch.clientY } : null;
+      if (event.touches.length > 1) hideHint();
+    }, { passive: true });
+    mapBox.addEventListener("touchmove", function (event) {
+      if (!oneFingerFrom || event.touches.length !== 1) return;
+      var touch = event.touches[0];
+      // A tap searches from that point: only a finger that moved is a swipe.
+      if (Math.abs(touch.clientX - oneFingerFrom.x) + Math.abs(touch.clientY - oneFingerFrom.y) < 10) return;
+      oneFingerFrom = null;
+      twoFingersHint.hidden = false;
+      clearTimeout(hintTimer);
+      hintTimer = setTimeout(hideHint, 2000);
+    }, { passive: true });
     // Leaflet's own zoom control, with the button titles in the page's language.
     L.control.zoom({ zoomInTitle: text.zoom_in, zoomOutTitle: text.zoom_out }).addTo(map);
     // Leaflet's credit link, described in the page's language (its own title is English).
