@@ -70,6 +70,7 @@ def test_every_control_of_the_api_docs_is_big_enough_to_touch(chromium_browser, 
         block.locator("button.execute").wait_for()
         opened = page.evaluate(CONTROLS)
         opened_past_edge = page.evaluate(PAST_RIGHT_EDGE)
+        page_width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         block.scroll_into_view_if_needed()
         page.screenshot(path=test_output / f"api-docs-targets-{width}.png", full_page=True)
         page.click("button.authorize")
@@ -86,3 +87,5 @@ def test_every_control_of_the_api_docs_is_big_enough_to_touch(chromium_browser, 
     # at a phone's width the row once ran Reset past the right edge.
     assert "Reset" in [c[1] for c in opened], opened
     assert opened_past_edge == [], opened_past_edge
+    # Nor does anything else: the responses' Links column pushed the page sideways to 618 px.
+    assert page_width[0] <= page_width[1], page_width
