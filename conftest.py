@@ -132,6 +132,17 @@ def chromium_browser():
 
 
 @pytest.fixture(scope="session")
+def chromium_with_touch_events(chromium_browser):
+    """A second Chromium whose pages have touch events without touch emulation: its main pointer
+    stays fine, as on a laptop whose screen also takes touches (`chromium_browser` first: it
+    skips where Chromium is missing, and its Playwright, the only one a thread may run, starts it)."""
+    browser = chromium_browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
+                                                   args=[*CHROMIUM_ARGS, "--touch-events=enabled"])
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
 def live_server(live_server):
     """pytest-django's live server, reading one request at a time. Its threads share the test's
     one in-memory SQLite connection, and two requests at once (a page's X-ray and heat map, each

@@ -17,24 +17,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from conftest import CHROMIUM, CHROMIUM_ARGS
 from webapp.hospitals.tests.test_map_touch_scroll_e2e import map_offset, swipe
 from webapp.tests.support.browser_helpers import BROWSER_LOCALES, VIEWPORTS, language_cookie
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 HINT = {"en": "Use two fingers to move the map", "id": "Gunakan dua jari untuk menggeser peta"}
-
-
-@pytest.fixture(scope="module")
-def chromium_with_touch_events(chromium_browser):
-    """A second Chromium whose pages have touch events without touch emulation: its main pointer
-    stays fine, as on a laptop whose screen also takes touches (`chromium_browser` first: it
-    skips where Chromium is missing, and its Playwright, the only one a thread may run, starts it)."""
-    browser = chromium_browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
-                                                   args=[*CHROMIUM_ARGS, "--touch-events=enabled"])
-    yield browser
-    browser.close()
 
 
 @pytest.fixture
