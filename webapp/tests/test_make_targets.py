@@ -33,7 +33,7 @@ def test_make_runs_hospital_import_reads_cxr_shared_data(tmp_path):
 def test_make_run_names_the_mail_folder_under_data_dir(tmp_path):
     recipe = dry_run("run")
     start = recipe.index('if [ -z "$EMAIL_BACKEND" ]')
-    script = recipe[start:recipe.index("fi", start) + 2]
+    script = recipe[start:re.search(r"\bfi\b", recipe[start:]).end() + start]  # not "confirmations"
     env = {"PATH": os.environ["PATH"]}
     said = subprocess.run(["sh", "-c", script], env={**env, "DATA_DIR": str(tmp_path)},
                           capture_output=True, text=True).stdout
