@@ -243,10 +243,16 @@ class ProfileForm(forms.ModelForm):
         return self.cleaned_data.get("time_zone") or settings.TIME_ZONE
 
     def clean_email(self):
-        email = normalise_email(self.cleaned_data["email"])
-        if _email_taken(email, exclude_pk=self.instance.pk):
-            raise forms.ValidationError(DUPLICATE_EMAIL, code="duplicate_email")
-        return email
+        # An address another account holds is not refused here: the answer would tell whoever
+        # asks who has an account. It waits like any other, and its link is never mailed
+        # (views.profile tells the holder instead; confirm_new_email refuses it anyway).
+        return normalise_email(self.cleaned_data["email"])
+
+    def _get_validation_exclusions(self):
+        # The model's own checks of `email` (its unique field and case-insensitive constraint)
+        # would refuse a taken address with the message clean_email leaves out; the form field
+        # checks its form, and the address is written only once confirmed (unique then).
+        return super()._get_validation_exclusions() | {"email"}
 
     @property
     def email_changed(self) -> bool:

@@ -221,8 +221,14 @@ def profile(request):
         form.save()
         messages.success(request, _("Your profile has been saved."))
         if form.email_changed:
-            # The new address waits (ProfileForm.save) until the link mailed to it is opened.
-            _mail_new_address_link(request, account)
+            # The new address waits (ProfileForm.save) until the link mailed to it is opened. One
+            # another account holds gets no link, but its holder hears someone tried (at most one
+            # mail every RESET_MAIL_INTERVAL); the page says the same either way.
+            holder = User.objects.filter(email__iexact=account.pending_email).exclude(pk=account.pk).first()
+            if holder is None:
+                _mail_new_address_link(request, account)
+            elif claim_mail(holder):
+                _mail(request, holder, "address_claimed", {})
             messages.info(request, _(
                 "We sent a link to %(new)s. Your address changes when you open it; until then you "
                 "log in with %(old)s.") % {"new": account.pending_email, "old": account.email})

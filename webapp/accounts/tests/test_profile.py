@@ -34,17 +34,25 @@ def test_profile_cannot_change_role(patient_client, patient):
     assert patient.role == "patient"
 
 
-def test_profile_rejects_email_of_another_account(patient_client, patient, doctor):
-    response = patient_client.post(
-        reverse("profile"), {"full_name": "Zara Other", "email": "DOCTOR@example.org"}
-    )
-    assert response.status_code == 200
+def test_another_accounts_address_is_neither_revealed_nor_given(patient_client, patient, doctor, mailoutbox,
+                                                                 user_password):
+    """Asking for an address another account holds answers as for any address ("we sent a link"),
+    so the profile tells nobody who has an account; the holder is told someone tried, and no link
+    goes out (confirm_new_email would refuse it anyway)."""
+    response = patient_client.post(reverse("profile"), {"full_name": "Ana", "email": "DOCTOR@example.org",
+                                                        "current_password": user_password}, follow=True)
     html = response.content.decode()
-    assert "An account with this email address already exists." in html
-    # The header still shows the saved account, not the rejected form's values.
-    assert re.search(r"Account menu for </span>\s*Ana\b", html)
+    assert "We sent a link to doctor@example.org" in html
+    assert "already exists" not in html
     patient.refresh_from_db()
     assert patient.email == "patient@example.org"
+    [told] = mailoutbox
+    assert told.to == ["doctor@example.org"] and "/accounts/confirm-new-email/" not in told.body
+    assert "Someone tried to give another CXR Screening account this email address" in told.body
+    # Asked again at once: no second mail to the holder (one every 5 minutes), the same answer.
+    again = patient_client.post(reverse("profile"), {"full_name": "Ana", "email": "doctor@example.org",
+                                                     "current_password": user_password}, follow=True)
+    assert "We sent a link to doctor@example.org" in again.content.decode() and len(mailoutbox) == 1
 
 
 def test_profile_keeps_own_email_in_another_case(patient_client, patient):
