@@ -127,20 +127,27 @@ def _mail(request, user: User, template: str, context: dict, to: str = "") -> No
     )
 
 
+def _link(user: User, tokens) -> dict:
+    """The template context of a mailed link: the account's uidb64, its token from `tokens` (a
+    tokens.py generator) and how long it works (both expire as reset links do)."""
+    return {"uid": urlsafe_base64_encode(force_bytes(user.pk)), "token": tokens.make_token(user),
+            "valid_for": link_lifetime(settings.PASSWORD_RESET_TIMEOUT)}
+
+
+def _account_of(uidb64: str) -> User | None:
+    """The account a mailed link's uidb64 names, or None for one that names none."""
+    try:
+        return User.objects.get(pk=urlsafe_base64_decode(uidb64).decode())
+    except (TypeError, ValueError, OverflowError, User.DoesNotExist):
+        return None
+
+
 def _mail_confirmation_link(request, user: User) -> None:
-    _mail(request, user, "confirm_address", {
-        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
-        "token": email_verification_token.make_token(user),
-        "valid_for": link_lifetime(settings.PASSWORD_RESET_TIMEOUT),
-    })
+    _mail(request, user, "confirm_address", _link(user, email_verification_token))
 
 
 def _mail_new_address_link(request, user: User) -> None:
-    _mail(request, user, "confirm_new_address", {
-        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
-        "token": email_change_token.make_token(user),
-        "valid_for": link_lifetime(settings.PASSWORD_RESET_TIMEOUT),
-    }, to=user.pending_email)
+    _mail(request, user, "confirm_new_address", _link(user, email_change_token), to=user.pending_email)
 
 
 def _mail_registration_attempt(request, holder: User) -> None:
@@ -163,10 +170,7 @@ def register_done(request):
 def verify_email(request, uidb64, token):
     """The mailed link: confirms the address, then sends the person to log in. It signs nobody
     in itself: a link read over someone's shoulder, or kept in a mail archive, is not a session."""
-    try:
-        user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode())
-    except (TypeError, ValueError, OverflowError, User.DoesNotExist):
-        user = None
+    user = _account_of(uidb64)
     if user is None or user.is_email_verified or not email_verification_token.check_token(user, token):
         return render(request, "accounts/verify_email_invalid.html")
     user.email_verified_at = timezone.now()
@@ -245,10 +249,7 @@ def confirm_new_email(request, uidb64, token):
     """The link mailed to a new address asked for on the profile: the address becomes the
     account's (its login records follow it, User.save), and the old address is told. Opened
     where nobody is signed in too (a phone's mail app); it signs nobody in."""
-    try:
-        user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode())
-    except (TypeError, ValueError, OverflowError, User.DoesNotExist):
-        user = None
+    user = _account_of(uidb64)
     if (user is None or not user.pending_email or not email_change_token.check_token(user, token)
             # Registered by its holder since the link was mailed: it is theirs now.
             or User.objects.filter(email__iexact=user.pending_email).exclude(pk=user.pk).exists()):

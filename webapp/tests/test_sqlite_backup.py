@@ -22,25 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from webapp.tests.support.backup_site import WRITER
 from webapp.tests.support.worker_cluster import REPO_DIR, worker_env
 
 pytestmark = pytest.mark.slow
-
-WRITER = """
-import os, sys
-from pathlib import Path
-import django
-django.setup()
-from webapp.accounts.models import User
-from webapp.tests.support.screening_helpers import store_reading
-model_dir, images = Path(os.environ["CXR_MODEL_DIR"]), [Path(p) for p in sys.argv[1:]]
-owner = User.objects.create_user(email="keeps@hospital.example", password=None, full_name="K")
-for image in images[:2]:
-    store_reading(owner, model_dir, image)
-print("written", flush=True)
-for _line in sys.stdin:  # one more reading per line; the connection stays open, as the app's
-    print(store_reading(owner, model_dir, images[2]).storage_key, flush=True)
-"""
 
 
 def _blocks() -> tuple[list[str], str, list[str]]:

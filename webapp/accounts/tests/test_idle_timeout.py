@@ -10,13 +10,12 @@ import datetime
 
 import pytest
 from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
 from webapp.accounts.idle import REFRESHED_AT
-from webapp.accounts.tests.support import logged_in_user_id
+from webapp.accounts.tests.support import logged_in_user_id, move_session_back
 from webapp.tests.test_deploy_settings import manage, production_env
 
 pytestmark = pytest.mark.django_db
@@ -33,12 +32,7 @@ def stored_expiry(client) -> datetime.datetime:
 
 def pass_minutes(client, minutes: int) -> None:
     """`minutes` go by with no request from this browser."""
-    key = client.session.session_key
-    expiry = stored_expiry(client)
-    store = SessionStore(key)
-    store[REFRESHED_AT] -= minutes * 60
-    store.save()
-    Session.objects.filter(pk=key).update(expire_date=expiry - datetime.timedelta(minutes=minutes))
+    move_session_back(client.session.session_key, minutes)
 
 
 def test_a_session_lasts_the_idle_minutes_not_two_weeks(client, patient, user_password):

@@ -7,31 +7,39 @@ Screenshots land in test-output/session-warning-*.png for a person to look at.""
 import datetime
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from webapp.accounts.idle import REFRESHED_AT
+from webapp.accounts.tests.support import move_session_back
 from webapp.tests.support.browser_helpers import record_page_errors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+def session_key(page) -> str:
+    [key] = [c["value"] for c in page.context.cookies() if c["name"] == "sessionid"]
+    return key
+
+
 def pass_minutes(page, minutes: float) -> None:
     """`minutes` go by for the server's session and the page's clock alike."""
-    [key] = [c["value"] for c in page.context.cookies() if c["name"] == "sessionid"]
-    store = SessionStore(key)
-    store[REFRESHED_AT] -= int(minutes * 60)
-    store.save()
-    expiry = Session.objects.get(pk=key).expire_date
-    Session.objects.filter(pk=key).update(expire_date=expiry - datetime.timedelta(minutes=minutes))
+    move_session_back(session_key(page), minutes)
     page.clock.fast_forward(int(minutes * 60 * 1000))
 
 
 def stored_end(page) -> datetime.datetime:
-    [key] = [c["value"] for c in page.context.cookies() if c["name"] == "sessionid"]
-    return Session.objects.get(pk=key).expire_date
+    return Session.objects.get(pk=session_key(page)).expire_date
+
+
+def sign_in_to_profile(page, base: str, user, password: str) -> None:
+    """Log in through the form (the page's clock already installed), then open the profile."""
+    page.goto(f"{base}/accounts/login/")
+    page.locator("input[name=username]").fill(user.email)
+    page.locator("input[name=password]").fill(password)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    page.goto(f"{base}/accounts/profile/")
 
 
 def test_the_page_warns_lets_one_stay_and_says_when_the_session_ended(page, live_server, test_output,
@@ -39,12 +47,7 @@ def test_the_page_warns_lets_one_stay_and_says_when_the_session_ended(page, live
     errors = record_page_errors(page)
     page.clock.install()
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.locator("input[name=username]").fill(patient.email)
-    page.locator("input[name=password]").fill(user_password)
-    with page.expect_navigation():
-        page.locator("main form button[type=submit]").click()
-    page.goto(f"{base}/accounts/profile/")
+    sign_in_to_profile(page, base, patient, user_password)
     page.locator("input[name=full_name]").fill("Ana, a note half written")
     warning = page.get_by_test_id("session-warning")
     expect(warning).to_be_hidden()
@@ -74,12 +77,7 @@ def test_the_page_warns_lets_one_stay_and_says_when_the_session_ended(page, live
 def test_typing_keeps_the_session_and_another_tabs_activity_counts(page, live_server, patient, user_password):
     page.clock.install()
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.locator("input[name=username]").fill(patient.email)
-    page.locator("input[name=password]").fill(user_password)
-    with page.expect_navigation():
-        page.locator("main form button[type=submit]").click()
-    page.goto(f"{base}/accounts/profile/")
+    sign_in_to_profile(page, base, patient, user_password)
     warning = page.get_by_test_id("session-warning")
 
     pass_minutes(page, 20)
