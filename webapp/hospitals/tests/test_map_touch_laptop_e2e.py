@@ -15,10 +15,9 @@ Input.dispatchTouchEvent). Screenshots land in test-output/touch-laptop-map-*.pn
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
 
-from webapp.hospitals.tests.test_map_touch_scroll_e2e import map_offset, swipe
-from webapp.tests.support.browser_helpers import BROWSER_LOCALES, VIEWPORTS, language_cookie
+from webapp.hospitals.tests.test_map_touch_scroll_e2e import finder_after_search, map_offset, swipe
+from webapp.tests.support.browser_helpers import BROWSER_LOCALES, VIEWPORTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -37,14 +36,8 @@ def touch_laptop_finder(chromium_browser, chromium_with_touch_events, live_serve
         else:
             context = chromium_with_touch_events.new_context(viewport=VIEWPORTS["desktop"],
                                                              locale=BROWSER_LOCALES[language])
-        context.add_cookies([language_cookie(live_server.url, language)])
         contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-        page.goto(f"{live_server.url}{reverse('hospitals:nearest')}?place=Bandung")
-        page.locator("#hospital-map .leaflet-marker-icon").first.wait_for()
-        return page
+        return finder_after_search(context, live_server.url, language)
 
     yield open_
     for context in contexts:

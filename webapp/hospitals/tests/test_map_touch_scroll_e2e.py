@@ -18,6 +18,18 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 360, "height": 740}
 
 
+def finder_after_search(context, base: str, language: str):
+    """A page of `context` on the finder after a search for Bandung, its markers drawn (map tiles
+    blocked: tests run offline)."""
+    context.add_cookies([language_cookie(base, language)])
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+    page.goto(f"{base}{reverse('hospitals:nearest')}?place=Bandung")
+    page.locator("#hospital-map .leaflet-marker-icon").first.wait_for()
+    return page
+
+
 @pytest.fixture
 def phone_finder(chromium_browser, live_server, indonesian_list):
     """open(language) -> the finder's page after a search for Bandung, on a touch phone."""
@@ -26,14 +38,8 @@ def phone_finder(chromium_browser, live_server, indonesian_list):
     def open_(language):
         context = chromium_browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True,
                                                locale=BROWSER_LOCALES[language])
-        context.add_cookies([language_cookie(live_server.url, language)])
         contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-        page.goto(f"{live_server.url}{reverse('hospitals:nearest')}?place=Bandung")
-        page.locator("#hospital-map .leaflet-marker-icon").first.wait_for()
-        return page
+        return finder_after_search(context, live_server.url, language)
 
     yield open_
     for context in contexts:
