@@ -89,14 +89,16 @@ lint: install-test
 # (the production database) that scripts/with-postgres.sh starts on 127.0.0.1 and removes after.
 # The PostgreSQL pass runs only the web apps' tests (webapp/, webapp/<app>/tests/) and skips
 # what never touches the database and already ran in the first pass: the e2e browser tests
-# (pages, database-agnostic, slow) and tests/ (the ML toolkit, which has no database). Without PostgreSQL installed that pass is skipped with a message, except
-# under CI=true, where it must run. (-p no:cacheprovider: the second pass must not overwrite
+# (pages, database-agnostic, slow), tests/ (the ML toolkit, which has no database) and the web
+# tests without database access or with a SQLite file of their own (--database-tests-only).
+# Without PostgreSQL installed that pass is skipped with a message, except under CI=true, where
+# it must run. (-p no:cacheprovider: the second pass must not overwrite
 # the first one's record of failed tests, which `pytest --lf` reruns.)
 test: install-test
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 	$(PY) scripts/fuzz_api.py  # schemathesis, all checks, against production gunicorn (gates the build)
-	bash scripts/with-postgres.sh $(PY) -m pytest -m "not e2e" webapp -p no:cacheprovider
+	bash scripts/with-postgres.sh $(PY) -m pytest -m "not e2e" webapp -p no:cacheprovider --database-tests-only
 	# The PACS tests against a throwaway Orthanc (skipped with a message without it, required
 	# under CI=true): ingest, write-back, and the job queue surviving kill -9 of a worker.
 	bash scripts/with-orthanc.sh $(PY) -m pytest webapp/pacs -p no:cacheprovider

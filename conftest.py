@@ -49,6 +49,38 @@ CHROMIUM_ARGS = [
 ]
 
 
+# What reaches the database in a test: pytest-django's mark, or one of these fixtures.
+DATABASE_FIXTURES = frozenset({"db", "transactional_db", "django_db_reset_sequences",
+                               "django_db_serialized_rollback", "live_server", "admin_user",
+                               "admin_client", "django_user_model"})
+
+
+def pytest_addoption(parser):
+    parser.addoption("--database-tests-only", action="store_true",
+                     help="run only the tests that reach the database (the PostgreSQL pass of "
+                          "`make test`): a test without pytest-django's database access, or "
+                          "a test whose own processes use a database of their own, checks "
+                          "nothing there that the SQLite pass has not")
+
+
+def reaches_the_database(item) -> bool:
+    """Whether a test can touch the database the test run was given (DATABASE_URL): it has
+    pytest-django's database access, or it is marked `database_url` (it starts a process that
+    reads DATABASE_URL). Tests that start a manage.py or gunicorn of their own on a fresh SQLite
+    file (the worker-crash and deployment tests) do not."""
+    return (item.get_closest_marker("django_db") is not None
+            or item.get_closest_marker("database_url") is not None
+            or bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))))
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--database-tests-only"):
+        return
+    kept = [item for item in items if reaches_the_database(item)]
+    config.hook.pytest_deselected(items=[item for item in items if not reaches_the_database(item)])
+    items[:] = kept
+
+
 def _require(path: Path, what: str) -> Path:
     if not path.exists():
         pytest.skip(f"{what} not found at {path} (set CXR_SHARED_DATA or place ../shared beside the repo)")

@@ -29,7 +29,8 @@ import pytest
 from webapp.tests.support.backup_site import WRITER
 from webapp.tests.support.worker_cluster import REPO_DIR, worker_env
 
-pytestmark = pytest.mark.slow
+# `database_url`: the PostgreSQL pass keeps it (conftest.py, --database-tests-only).
+pytestmark = [pytest.mark.slow, pytest.mark.database_url]
 
 SITE = "cxr_backup_test"  # the database and its owner role, in place of the doc's `cxr`
 

@@ -19,7 +19,8 @@ import pytest
 
 from webapp.tests.support.live_server import GUNICORN, REPO_DIR, free_port
 
-pytestmark = pytest.mark.slow
+# `database_url`: the PostgreSQL pass keeps it (conftest.py, --database-tests-only).
+pytestmark = [pytest.mark.slow, pytest.mark.database_url]
 
 
 @pytest.fixture
