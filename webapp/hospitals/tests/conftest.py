@@ -3,6 +3,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 
 from webapp.hospitals.models import Hospital
 from webapp.tests.support.browser_helpers import BROWSER_LOCALES
@@ -22,6 +23,21 @@ def both_lists(django_db_setup, django_db_blocker, hospitals_dir):
     yield
     with django_db_blocker.unblock():
         Hospital.objects.all().delete()
+
+
+@pytest.fixture(scope="session")
+def both_lists_rows(django_db_setup, django_db_blocker, hospitals_dir) -> list[dict]:
+    """The rows `import_hospitals` saves for both real lists (without their ids), imported once
+    per session and rolled back: the live-server tests, whose database is emptied after each
+    test, put them back with one insert (`Hospital.objects.bulk_create`) instead of rerunning
+    the import and its location checks (four seconds a test)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        before = set(Hospital.objects.values_list("id", flat=True))
+        for name in ("indonesia_covid_referral_hospitals.csv", "us_hifld_hospitals.csv"):
+            call_command("import_hospitals", str(hospitals_dir / name), stdout=StringIO(), stderr=StringIO())
+        rows = [row for row in Hospital.objects.order_by("id").values() if row.pop("id") not in before]
+        transaction.set_rollback(True)
+    return rows
 
 
 @pytest.fixture

@@ -4,11 +4,9 @@ Open to visitors: no test logs in. Map tiles are blocked (tests run offline): th
 so, and the list, markers and searches must work without them. Screenshots land in
 test-output/hospitals-*.png, at desktop (1280 px) and phone (390 px) widths, English and Indonesian.
 """
-from io import StringIO
 from urllib.parse import urlencode
 
 import pytest
-from django.core.management import call_command
 
 from webapp.hospitals import places
 from webapp.hospitals.models import Hospital
@@ -21,9 +19,9 @@ CHICAGO = (41.8781, -87.6298)
 
 
 @pytest.fixture
-def hospitals(hospitals_dir):
-    for name in ("indonesia_covid_referral_hospitals.csv", "us_hifld_hospitals.csv"):
-        call_command("import_hospitals", str(hospitals_dir / name), stdout=StringIO(), stderr=StringIO())
+def hospitals(both_lists_rows):
+    """Both real lists as the import command saves them (conftest.py)."""
+    Hospital.objects.bulk_create([Hospital(**row) for row in both_lists_rows], batch_size=500)
     return Hospital.objects.all()
 
 
