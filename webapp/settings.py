@@ -307,6 +307,8 @@ API_RATE_LIMIT_PER_MINUTE = _env_int("API_RATE_LIMIT_PER_MINUTE", 120, minimum=1
 # The same per account for what costs the server work without a key (webapp/screening/rate_limits.py):
 # X-ray files sent through the upload page, and PDF reports made from the reading page, per
 # minute. API requests made with a signed-in browser session have API_RATE_LIMIT_PER_MINUTE.
+# An upload page's queue sends up to 20 files at once, one request each
+# (screening.views.MAX_FILES_PER_UPLOAD), and a PDF takes a worker about a second to draw.
 WEB_UPLOADS_PER_MINUTE = _env_int("WEB_UPLOADS_PER_MINUTE", 60, minimum=1)
 WEB_PDF_REPORTS_PER_MINUTE = _env_int("WEB_PDF_REPORTS_PER_MINUTE", 30, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

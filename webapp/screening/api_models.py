@@ -21,9 +21,8 @@ from django.utils.translation import pgettext_lazy
 # How long a new key lives, in days: the choices of the API key page (the first is the default).
 EXPIRY_CHOICES_DAYS = (90, 30, 365)
 DEFAULT_EXPIRY_DAYS = EXPIRY_CHOICES_DAYS[0]
-# Requests a token may make per RATE_WINDOW_SECONDS; settings.API_RATE_LIMIT_PER_MINUTE overrides
-# the default for new tokens, and an administrator can change one token's limit in the admin.
-DEFAULT_RATE_LIMIT = 120
+# Requests a token may make per RATE_WINDOW_SECONDS: settings.API_RATE_LIMIT_PER_MINUTE for new
+# tokens (default_rate_limit); an administrator can change one token's limit in the admin.
 RATE_WINDOW_SECONDS = 60
 KEY_PREFIX_LENGTH = 8
 
@@ -34,7 +33,7 @@ def hash_key(key: str) -> str:
 
 
 def default_rate_limit() -> int:
-    return int(getattr(settings, "API_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT))
+    return settings.API_RATE_LIMIT_PER_MINUTE
 
 
 def rate_window(now: datetime) -> tuple[datetime, int]:

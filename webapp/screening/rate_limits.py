@@ -20,18 +20,14 @@ from .api_models import RATE_WINDOW_SECONDS, count_in_window, default_rate_limit
 __all__ = ["API_SESSION", "PDF_REPORT", "RATE_WINDOW_SECONDS", "UPLOAD", "AccountRateWindow", "count", "limit_for"]
 
 UPLOAD, PDF_REPORT, API_SESSION = "upload", "pdf_report", "api_session"
-# Defaults of the settings: an upload page's queue sends up to 20 files at once, one request
-# each (views.MAX_FILES_PER_UPLOAD), and a PDF takes a worker about a second to draw.
-DEFAULT_UPLOADS_PER_MINUTE = 60
-DEFAULT_PDF_REPORTS_PER_MINUTE = 30
 
 
 def limit_for(kind: str) -> int:
     """How many of `kind` an account may ask for in one window, as the settings say now."""
     if kind == UPLOAD:
-        return int(getattr(settings, "WEB_UPLOADS_PER_MINUTE", DEFAULT_UPLOADS_PER_MINUTE))
+        return settings.WEB_UPLOADS_PER_MINUTE
     if kind == PDF_REPORT:
-        return int(getattr(settings, "WEB_PDF_REPORTS_PER_MINUTE", DEFAULT_PDF_REPORTS_PER_MINUTE))
+        return settings.WEB_PDF_REPORTS_PER_MINUTE
     if kind == API_SESSION:
         return default_rate_limit()
     raise ValueError(f"unknown rate-limited kind: {kind!r}")
