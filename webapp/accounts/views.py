@@ -166,13 +166,17 @@ def register_done(request):
 
 @login_not_required
 @never_cache
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def verify_email(request, uidb64, token):
-    """The mailed link: confirms the address, then sends the person to log in. It signs nobody
-    in itself: a link read over someone's shoulder, or kept in a mail archive, is not a session."""
+    """The mailed link. Opening it shows a button; pressing it confirms the address, then sends
+    the person to log in. Only the button confirms: mail scanners and link previews open (GET)
+    the links of every mail they see, and must not confirm an address nobody read. It signs
+    nobody in: a link read over someone's shoulder, or kept in a mail archive, is not a session."""
     user = _account_of(uidb64)
     if user is None or user.is_email_verified or not email_verification_token.check_token(user, token):
         return render(request, "accounts/verify_email_invalid.html")
+    if request.method != "POST":
+        return render(request, "accounts/confirm_address.html", {"email": user.email})
     user.email_verified_at = timezone.now()
     user.save(update_fields=["email_verified_at"])
     # Logins tried before the link was opened were refused and counted against the lock; the
@@ -244,16 +248,20 @@ def profile(request):
 
 @login_not_required
 @never_cache
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm_new_email(request, uidb64, token):
-    """The link mailed to a new address asked for on the profile: the address becomes the
-    account's (its login records follow it, User.save), and the old address is told. Opened
-    where nobody is signed in too (a phone's mail app); it signs nobody in."""
+    """The link mailed to a new address asked for on the profile. Opening it shows a button (as
+    verify_email's, for mail scanners); pressing it makes the address the account's (its login
+    records follow it, User.save), and the old address is told. Opened where nobody is signed
+    in too (a phone's mail app); it signs nobody in."""
     user = _account_of(uidb64)
     if (user is None or not user.pending_email or not email_change_token.check_token(user, token)
             # Registered by its holder since the link was mailed: it is theirs now.
             or User.objects.filter(email__iexact=user.pending_email).exclude(pk=user.pk).exists()):
         return render(request, "accounts/verify_email_invalid.html", {"address_change": True})
+    if request.method != "POST":
+        return render(request, "accounts/confirm_address.html",
+                      {"email": user.pending_email, "address_change": True})
     old_email, user.email, user.pending_email = user.email, user.pending_email, ""
     user.email_verified_at = timezone.now()
     try:

@@ -223,6 +223,14 @@ def reset_link(world: World) -> str:
     return f"/accounts/reset/{urlsafe_base64_encode(force_bytes(user.pk))}/{default_token_generator.make_token(user)}/"
 
 
+def confirm_link(world: World) -> str:
+    """The link a new account is mailed, opened: its page with the button that confirms."""
+    from webapp.accounts.tokens import email_verification_token
+
+    user = world.make_user(email="axe-new@example.org", email_verified_at=None)
+    return f"/accounts/verify-email/{urlsafe_base64_encode(force_bytes(user.pk))}/{email_verification_token.make_token(user)}/"
+
+
 def batch_path(world: World) -> str:
     return f"/screening/batches/{world.batch().pk}/"
 
@@ -281,8 +289,10 @@ PAGES = [
     Page("login", "visitor", "/accounts/login/"),
     Page("register-patient", "visitor", "/accounts/register/"),
     Page("register-doctor", "visitor", "/accounts/register/", choose_doctor),
-    # After registering: "check your email", asking for the link again, and a link that fails.
+    # After registering: "check your email", the mailed link's page, asking for the link again,
+    # and a link that fails.
     Page("register-done", "visitor", "/accounts/register/done/"),
+    Page("confirm-address", "visitor", confirm_link),
     Page("confirm-again", "visitor", "/accounts/verify-email/"),
     Page("confirm-bad-link", "visitor", "/accounts/verify-email/MQ/cz9k1a-0123456789abcdef/"),
     Page("password-reset", "visitor", "/accounts/password_reset/"),

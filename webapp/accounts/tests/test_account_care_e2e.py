@@ -117,6 +117,7 @@ def test_a_doctor_is_pending_until_an_administrator_approves(page, chromium_brow
     # First the address is confirmed by its mailed link, then she logs in.
     page.wait_for_url(f"{base}/accounts/register/done/")
     page.goto(re.search(r"https?://\S+/accounts/verify-email/\S+/", mailoutbox[-1].body).group(0))
+    page.get_by_role("button", name="Confirm my address").click()
     page.wait_for_url(f"{base}/accounts/login/")
     expect(page.get_by_text("Thank you, Sari. Your email address is confirmed")).to_be_visible()
     log_in(page, base, "sari@example.org", PASSWORD)

@@ -38,7 +38,7 @@ def test_the_new_address_counts_once_its_link_is_opened(patient_client, patient,
     assert f"{NEW} is waiting for confirmation" in profile
 
     # Opened in a browser where nobody is signed in (the phone's mail app).
-    response = Client().get(link_in(mail), follow=True)
+    response = Client().post(link_in(mail), follow=True)
     assert f"Your email address is now {NEW}" in response.content.decode()
     patient.refresh_from_db()
     assert (patient.email, patient.pending_email) == (NEW, "")
@@ -52,12 +52,32 @@ def test_the_new_address_counts_once_its_link_is_opened(patient_client, patient,
     assert signed_in.status_code == 302
 
 
+def test_opening_the_link_changes_nothing_until_its_button_is_pressed(patient_client, patient, mailoutbox,
+                                                                     user_password):
+    """A mail scanner opening the link (GET, HEAD) gave the account the new address."""
+    ask_for(patient_client, NEW, user_password)
+    link = link_in(mailoutbox[0])
+    visitor = Client(enforce_csrf_checks=True)
+    assert visitor.head(link).status_code == 200
+    page = visitor.get(link).content.decode()
+    assert "Confirm your email address" in page and f"make {NEW} your account" in page
+    patient.refresh_from_db()
+    assert (patient.email, patient.pending_email) == ("patient@example.org", NEW)
+    assert len(mailoutbox) == 1  # the old address is not told of a change not made
+
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    done = visitor.post(link, {"csrfmiddlewaretoken": token}, follow=True)
+    assert f"Your email address is now {NEW}" in done.content.decode()
+    patient.refresh_from_db()
+    assert (patient.email, patient.pending_email) == (NEW, "")
+
+
 def test_a_later_request_replaces_the_earlier_link(patient_client, patient, mailoutbox, user_password):
     ask_for(patient_client, NEW, user_password)
     ask_for(patient_client, "ana.b@example.net", user_password)
     first, second = mailoutbox
     assert "This confirmation link does not work" in Client().get(link_in(first)).content.decode()
-    Client().get(link_in(second))
+    Client().post(link_in(second))
     patient.refresh_from_db()
     assert patient.email == "ana.b@example.net"
 

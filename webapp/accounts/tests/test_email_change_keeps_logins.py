@@ -33,7 +33,7 @@ def test_the_export_and_the_deletion_cover_the_earlier_address(settings, mailout
     client = Client(REMOTE_ADDR="10.0.0.1")
     client.post(reverse("register"), {"full_name": "Carol Old", "email": old, "role": "patient",
                                       "password1": PASSWORD, "password2": PASSWORD})
-    client.get(re.search(r"https?://[^/\s]+(/accounts/verify-email/\S+/)", mailoutbox[0].body).group(1))
+    client.post(re.search(r"https?://[^/\s]+(/accounts/verify-email/\S+/)", mailoutbox[0].body).group(1))
     client.post(reverse("login"), {"username": old, "password": PASSWORD})
     _login(old, ip="10.0.0.2")
     _login(old, ip="10.0.0.3")
@@ -41,7 +41,7 @@ def test_the_export_and_the_deletion_cover_the_earlier_address(settings, mailout
     response = client.post(reverse("profile"), {"full_name": "Carol Old", "email": new,
                                                 "current_password": PASSWORD, "time_zone": ""})
     assert response.status_code == 302
-    client.get(re.search(r"https?://[^/\s]+(/accounts/confirm-new-email/\S+/)", mailoutbox[1].body).group(1))
+    client.post(re.search(r"https?://[^/\s]+(/accounts/confirm-new-email/\S+/)", mailoutbox[1].body).group(1))
     assert not _axes_rows(old)  # moved, not left behind under the old address
     signed_in = _login(new, ip="10.0.0.5")
 

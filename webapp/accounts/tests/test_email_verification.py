@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -57,7 +58,7 @@ def test_a_new_account_signs_in_only_after_its_link_is_opened(client, mailoutbox
     assert refused.status_code == 200 and logged_in_user_id(client) is None
     assert "Your email address is not confirmed yet." in refused.content.decode()
 
-    confirmed = client.get(link, follow=True)
+    confirmed = client.post(link, follow=True)
     assert confirmed.redirect_chain[-1][0] == reverse("login")
     assert "Your email address is confirmed" in confirmed.content.decode()
     assert logged_in_user_id(client) is None  # the link alone signs nobody in
@@ -67,13 +68,43 @@ def test_a_new_account_signs_in_only_after_its_link_is_opened(client, mailoutbox
     assert logged_in_user_id(client) == str(user.pk)
 
 
+def press_the_button(link, client=None):
+    """Open the mailed link as a person does, in a browser where nobody is signed in and CSRF
+    is checked, and press its button."""
+    client = client or Client(enforce_csrf_checks=True)
+    page = client.get(link)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    return client.post(link, {"csrfmiddlewaretoken": token}, follow=True)
+
+
+def test_opening_the_link_confirms_nothing_until_its_button_is_pressed(client, mailoutbox):
+    """Mail scanners and link previews open (GET, HEAD) every link of a mail they see: opening
+    the link confirmed the address whether or not a person read it. Only its button does now."""
+    register(client)
+    link = link_in(mailoutbox[0])
+    assert client.head(link).status_code == 200
+    page = client.get(link)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Confirm your email address" in html and "siti.rahma@example.org" in html
+    assert '<form method="post"' in html and "Confirm my address" in html
+    assert User.objects.get().email_verified_at is None
+    assert "Your email address is not confirmed yet." in log_in(client, "siti.rahma@example.org").content.decode()
+
+    confirmed = press_the_button(link)
+    assert confirmed.redirect_chain[-1][0] == reverse("login")
+    assert "Your email address is confirmed" in confirmed.content.decode()
+    assert User.objects.get().email_verified_at is not None
+    assert log_in(client, "siti.rahma@example.org").status_code == 302
+
+
 def test_logins_tried_before_confirming_do_not_lock_the_confirmed_account(client, mailoutbox):
     """Each refused login counts against django-axes' lock; five of them, made before the mail
     was read, locked the account the person had just confirmed."""
     register(client)
     for _ in range(5):
         log_in(client, "siti.rahma@example.org")
-    client.get(link_in(mailoutbox[0]))
+    client.post(link_in(mailoutbox[0]))
     assert log_in(client, "siti.rahma@example.org").status_code == 302
 
 
@@ -92,7 +123,7 @@ def test_a_link_works_once_and_a_forged_or_old_one_not(client, mailoutbox):
         assert page.status_code == 200 and "This confirmation link does not work" in page.content.decode()
     user.refresh_from_db()
     assert user.email_verified_at is None
-    assert client.get(link).status_code == 302
+    assert client.post(link).status_code == 302
     again = client.get(link)
     assert again.status_code == 200 and "This confirmation link does not work" in again.content.decode()
 
@@ -134,7 +165,7 @@ def test_a_new_link_is_sent_on_request_at_most_once_every_five_minutes(client, p
     client.post(reverse("resend_verification"), {"email": user.email})
     client.post(reverse("resend_verification"), {"email": user.email})
     assert [mail.to for mail in mailoutbox] == [[user.email], [user.email]]
-    assert client.get(link_in(mailoutbox[1])).status_code == 302
+    assert client.post(link_in(mailoutbox[1])).status_code == 302
     user.refresh_from_db()
     assert user.email_verified_at is not None
 
@@ -143,7 +174,7 @@ def test_a_doctor_confirms_the_address_then_waits_for_an_administrator(client, m
     register(client, role="doctor", licence_number="STR-3171-0042", workplace="RSUD Tarakan")
     user = User.objects.get()
     assert user.is_pending_doctor and user.email_verified_at is None
-    client.get(link_in(mailoutbox[0]))
+    client.post(link_in(mailoutbox[0]))
     assert log_in(client, user.email).status_code == 302
     home = client.get(reverse("home")).content.decode()
     assert 'data-testid="pending-doctor"' in home

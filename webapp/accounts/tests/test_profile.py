@@ -85,7 +85,7 @@ def test_a_changed_email_address_is_told_to_the_old_one(patient_client, patient,
     response = patient_client.post(reverse("profile"), {"full_name": "Ana", "email": "ana@example.net",
                                                         "current_password": user_password})
     assert response.status_code == 302
-    patient_client.get(LINK.search(mailoutbox[0].body).group(1))
+    patient_client.post(LINK.search(mailoutbox[0].body).group(1))
     patient.refresh_from_db()
     assert patient.email == "ana@example.net"
     link, notice = mailoutbox
@@ -103,7 +103,7 @@ def test_the_email_change_notice_is_in_the_readers_language(patient_client, pati
                                              "current_password": user_password}, HTTP_ACCEPT_LANGUAGE="id")
     link = mailoutbox[0]
     assert link.subject == "Konfirmasi alamat email baru akun Skrining CXR Anda"
-    patient_client.get(LINK.search(link.body).group(1), HTTP_ACCEPT_LANGUAGE="id")
+    patient_client.post(LINK.search(link.body).group(1), HTTP_ACCEPT_LANGUAGE="id")
     notice = mailoutbox[1]
     assert notice.subject == "Alamat email akun Skrining CXR Anda telah diubah"
     assert "diubah dari patient@example.org menjadi ana@example.net" in notice.body

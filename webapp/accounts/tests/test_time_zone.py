@@ -151,7 +151,7 @@ def test_confirming_as_dr_says_thank_you_with_one_full_stop(client, mailoutbox):
         "full_name": "Dr.", "email": "dr@example.org", "role": "patient",
         "password1": password, "password2": password})
     link = re.search(r"https?://[^/\s]+(/accounts/verify-email/\S+/)", mailoutbox[0].body).group(1)
-    page = text(client.get(link, follow=True))
+    page = text(client.post(link, follow=True))
     assert "Thank you, Dr. Your email address is confirmed" in page
     assert "Dr.." not in page
 
