@@ -103,7 +103,20 @@ if PRODUCTION and not os.environ.get("DATA_DIR", "").strip():
         f"checkout (the development default, {_DATA_DIR_DEFAULT}, is inside it, and a deploy "
         "that replaces the checkout would wipe it)"
     )
-DATA_DIR = Path(os.environ.get("DATA_DIR", "").strip() or _DATA_DIR_DEFAULT).resolve()
+
+
+def _outside_the_code(name: str, folder: Path) -> Path:
+    """`folder`, refused in production where it lies inside the code checkout: named there on
+    purpose or by a relative path, it is wiped as the default would be by the next deploy."""
+    if PRODUCTION and folder.is_relative_to(REPO_DIR):
+        raise ImproperlyConfigured(
+            f"{name} ({folder}) lies inside the code checkout ({REPO_DIR}): a deploy that "
+            "replaces the checkout would wipe it. Name a folder outside it, e.g. /var/lib/cxr"
+        )
+    return folder
+
+
+DATA_DIR = _outside_the_code("DATA_DIR", Path(os.environ.get("DATA_DIR", "").strip() or _DATA_DIR_DEFAULT).resolve())
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 if PRODUCTION:
     # The development defaults (a SQLite file and a folder under DATA_DIR, local to one machine)
@@ -118,7 +131,8 @@ if PRODUCTION:
             )
 # Uploaded X-rays are private: never under a public static/media URL, served only by views
 # that check ownership.
-PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", DATA_DIR / "private")).resolve()
+PRIVATE_MEDIA_ROOT = _outside_the_code(
+    "PRIVATE_MEDIA_ROOT", Path(os.environ.get("PRIVATE_MEDIA_ROOT", DATA_DIR / "private")).resolve())
 if not os.environ.get("PRIVATE_MEDIA_ROOT", "").strip():
     # The development default is made with DATA_DIR, so that a fresh install's /healthz is not
     # 503 "missing" until the first upload. A folder named in the environment (production names

@@ -219,6 +219,19 @@ def test_production_refuses_the_data_dir_default_inside_the_code(tmp_path, value
     assert str(REPO_DIR / "var") in result.stderr  # the default it refuses, named
 
 
+@pytest.mark.parametrize(("name", "inside"), [("DATA_DIR", "var"), ("DATA_DIR", "data/site"),
+                                             ("PRIVATE_MEDIA_ROOT", "var/private")])
+def test_production_refuses_data_named_inside_the_code(tmp_path, name, inside):
+    """Named, but inside the checkout ("DATA_DIR=var" from the checkout, or its full path):
+    the same wipe on the next deploy as the default's. Refused before any folder is made."""
+    for value in (inside, str(REPO_DIR / inside)):
+        result = manage(production_env(tmp_path, **{name: value}), "check")
+        assert result.returncode != 0
+        assert "ImproperlyConfigured" in result.stderr
+        assert f"{name} ({REPO_DIR / inside}) lies inside the code checkout ({REPO_DIR})" in result.stderr
+    assert not (REPO_DIR / "data").exists()
+
+
 @pytest.mark.parametrize("value", [None, ""])
 def test_development_keeps_the_data_dir_default(tmp_path, value):
     # Empty is unset, as for the other variables (it was the current folder).
