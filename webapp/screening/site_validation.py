@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 
 from .engine import ModelUnavailable, get_predictor
 from .models import SiteValidation
+from .outcomes import percent_text
 from .screen import human_size
 
 # The labels CSV is a list of names: 1 MB holds tens of thousands of rows.
@@ -244,10 +245,9 @@ def run(user, images: list, labels_file) -> SiteValidation:
 
 # --- the verdict and the numbers in the reader's language -------------------------------------
 
-def percent(value, digits: int = 1) -> str:
-    if not isinstance(value, int | float):
-        return "—"
-    return number_format(round(100 * value, digits), digits) + "%"
+def percent(share, digits: int = 1) -> str:
+    """A share (0.9) as a percentage the reader's way (outcomes.percent_text); "—" for none."""
+    return percent_text(100 * share, digits) if isinstance(share, int | float) else "—"
 
 
 def cases_needed(report: dict) -> list[tuple[str, int]]:
