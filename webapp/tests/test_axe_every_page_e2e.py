@@ -105,8 +105,10 @@ class World:
         from cxr.inference.notices import Notice
 
         reason = Notice("uncertain", percent=53.3, label="normal", threshold_percent=60)
+        # Probabilities that agree with the reason (the stored X-ray's own say 99% normal).
         return self.reading(self.patient, "normal", label=None, low_confidence=True, reason=str(reason),
-                            reason_code=reason.code, reason_params=reason.params)
+                            reason_code=reason.code, reason_params=reason.params,
+                            probabilities={"normal": 0.533, "covid": 0.301, "pneumonia": 0.166})
 
     def history(self, owner):
         """Three readings of `owner`, a doctor's with one patient reference (the compare page)."""
