@@ -138,6 +138,21 @@ def full_size_xray(cxr_dir):
     return make
 
 
+@pytest.fixture(scope="session", autouse=True)
+def data_dir_of_this_run(tmp_path_factory) -> Path:
+    """DATA_DIR, PRIVATE_MEDIA_ROOT and the local mail folder of this test process, instead of
+    the checkout's var/: tests must not write into a developer's own site, and the two pytest
+    processes of `make test` (-n 2) must not share export slots or stored files. Tests that need
+    a folder of their own still set one (`media_root`, `settings.DATA_DIR = tmp_path`)."""
+    from django.conf import settings
+
+    data = tmp_path_factory.mktemp("data")
+    private = data / "private"
+    private.mkdir(mode=0o700)
+    settings.DATA_DIR, settings.PRIVATE_MEDIA_ROOT, settings.EMAIL_FILE_PATH = data, private, data / "sent-emails"
+    return data
+
+
 @pytest.fixture(scope="session")
 def test_output() -> Path:
     """Folder for screenshots and other artefacts a person looks at after a run."""

@@ -5,12 +5,11 @@ operator, a log service) could otherwise set the account's password."""
 from __future__ import annotations
 
 import datetime
-import runpy
 from types import SimpleNamespace
 
 from gunicorn.config import Config
 
-from webapp.tests.support.live_server import REPO_DIR
+from webapp.tests.support.gunicorn_conf import load_gunicorn_conf
 from webapp.tests.test_logging import run
 
 TOKEN = "cz9k1a-0123456789abcdef0123456789abcdef"
@@ -20,7 +19,7 @@ VERIFY_PATH = f"/accounts/verify-email/MTIz/{TOKEN}/"
 
 def access_line(tmp_path, path: str, referer: str = "-") -> str:
     """The line gunicorn, configured by webapp/gunicorn.conf.py, writes for a GET of `path`."""
-    conf = runpy.run_path(str(REPO_DIR / "webapp" / "gunicorn.conf.py"))
+    conf = load_gunicorn_conf()
     cfg = Config()
     log = tmp_path / "access.log"
     cfg.set("accesslog", str(log))

@@ -48,10 +48,12 @@ def stored(reading: Reading, relative: str) -> Image.Image:
 
 @pytest.fixture
 def upload(patient_client, patient, model_dir, media_root):
-    """upload(name, data) -> (the stored Reading, the prediction of the same bytes)."""
-    from cxr.inference import Predictor
+    """upload(name, data) -> (the stored Reading, the prediction of the same bytes by the
+    predictor that read the upload). Not a second Predictor.load: with another ONNX Runtime
+    thread count (CXR_ORT_THREADS) its sums differ by 1e-7, and a few heat levels by one."""
+    from webapp.screening.engine import get_predictor
 
-    predictor = Predictor.load(model_dir)
+    predictor = get_predictor()
 
     def send(name: str, data: bytes):
         response = patient_client.post("/screening/upload/", {"image": io_file(name, data)})

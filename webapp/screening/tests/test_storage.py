@@ -5,7 +5,6 @@ import dataclasses
 import os
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -201,9 +200,10 @@ def test_a_damaged_model_file_leaves_the_site_up_without_a_model(model_dir, sett
     """A model.onnx cut short (a copy interrupted during an upgrade) raised onnxruntime's own
     error, which no worker caught: gunicorn's workers failed to boot and the whole site was down.
     It is now "no model": pages are served, screening says so."""
-    import importlib.util
     import shutil
     from types import SimpleNamespace
+
+    from webapp.tests.support.gunicorn_conf import load_gunicorn_conf
 
     damaged = tmp_path / "damaged-model"
     shutil.copytree(model_dir, damaged)
@@ -215,11 +215,9 @@ def test_a_damaged_model_file_leaves_the_site_up_without_a_model(model_dir, sett
         with pytest.raises(engine.ModelUnavailable, match="cannot be loaded"):
             engine.get_predictor()
         # The worker's start-up hook logs it and goes on serving.
-        spec = importlib.util.spec_from_file_location("gunicorn_conf", Path(engine.__file__).parents[1] / "gunicorn.conf.py")
-        conf = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(conf)
+        conf = load_gunicorn_conf()
         logged = []
-        conf.post_worker_init(SimpleNamespace(log=SimpleNamespace(warning=lambda *a: logged.append(a))))
+        conf["post_worker_init"](SimpleNamespace(log=SimpleNamespace(warning=lambda *a: logged.append(a))))
         assert logged and "cannot be loaded" in logged[0][1]
         assert client.get("/").status_code == 200
     finally:
