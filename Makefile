@@ -94,11 +94,16 @@ lint: install-test
 # Without PostgreSQL installed that pass is skipped with a message, except under CI=true, where
 # it must run. (-p no:cacheprovider: the second pass must not overwrite
 # the first one's record of failed tests, which `pytest --lf` reruns.)
+#
+# Both passes run in two processes (pytest-xdist, -n 2; one file's tests stay in one process):
+# one process kept a 2-core machine less than half busy, waiting on Chromium and the servers.
+# Each process has its own DATA_DIR and media folder (conftest.py); the PACS pass stays in one,
+# since its tests share one Orthanc.
 test: install-test
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 	$(PY) scripts/fuzz_api.py  # schemathesis, all checks, against production gunicorn (gates the build)
-	bash scripts/with-postgres.sh $(PY) -m pytest -m "not e2e" webapp -p no:cacheprovider --database-tests-only
+	bash scripts/with-postgres.sh $(PY) -m pytest -n 2 --dist loadfile -m "not e2e" webapp -p no:cacheprovider --database-tests-only
 	# The PACS tests against a throwaway Orthanc (skipped with a message without it, required
 	# under CI=true): ingest, write-back, and the job queue surviving kill -9 of a worker.
 	bash scripts/with-orthanc.sh $(PY) -m pytest webapp/pacs -p no:cacheprovider
