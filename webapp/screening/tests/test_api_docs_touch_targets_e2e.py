@@ -53,6 +53,21 @@ def too_small(controls) -> list:
     return [c for c in controls if c[2] < 24 or c[3] < 24 or (c[4] and (c[2] < 44 or c[3] < 44))]
 
 
+# The buttons of an opened operation's header that the active tab's underline (Swagger UI's
+# `h4 span::after`, 4 px drawn 11-15 px below the tab's name) crosses.
+UNDER_THE_TAB_LINE = """() => {
+  const header = document.querySelector('#operations-default-createReading .opblock-section-header');
+  const name = header.querySelector('.tab-header .tab-item.active h4 span');
+  const r = name.getBoundingClientRect(), line = getComputedStyle(name, '::after');
+  const bottom = r.bottom - parseFloat(line.bottom), top = bottom - parseFloat(line.height);
+  const left = r.left + r.width / 2 - parseFloat(line.width) / 2, right = left + parseFloat(line.width);
+  return [...header.querySelectorAll('button')].filter(b => !b.contains(name)).filter(b => {
+    const q = b.getBoundingClientRect();
+    return q.left < right && q.right > left && q.top < bottom && q.bottom > top;
+  }).map(b => b.innerText.trim());
+}"""
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_every_control_of_the_api_docs_is_big_enough_to_touch(chromium_browser, live_server, make_user,
                                                               test_output, width):
@@ -70,6 +85,7 @@ def test_every_control_of_the_api_docs_is_big_enough_to_touch(chromium_browser, 
         block.locator("button.execute").wait_for()
         opened = page.evaluate(CONTROLS)
         opened_past_edge = page.evaluate(PAST_RIGHT_EDGE)
+        under_the_tab_line = page.evaluate(UNDER_THE_TAB_LINE)
         page_width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         block.scroll_into_view_if_needed()
         page.screenshot(path=test_output / f"api-docs-targets-{width}.png", full_page=True)
@@ -87,5 +103,7 @@ def test_every_control_of_the_api_docs_is_big_enough_to_touch(chromium_browser, 
     # at a phone's width the row once ran Reset past the right edge.
     assert "Reset" in [c[1] for c in opened], opened
     assert opened_past_edge == [], opened_past_edge
+    # Wrapped below the "Parameters" tab on a phone, Cancel sat under its underline.
+    assert under_the_tab_line == [], under_the_tab_line
     # Nor does anything else: the responses' Links column pushed the page sideways to 618 px.
     assert page_width[0] <= page_width[1], page_width
