@@ -144,8 +144,8 @@ def check_regions(records: list[HospitalRecord], country: str) -> None:
         own_km = np.where(near[:, 0] < 1e-6, near[:, 1], near[:, 0])
         # The nearest place of another region, among the 30 nearest of all (else a bound).
         distances, positions = everything.query(at, k=min(30, len(points)))
-        other = labels[positions] != region
-        other_km = np.where(other.any(axis=1), distances[np.arange(len(members)), other.argmax(axis=1)],
+        elsewhere = labels[positions] != region
+        other_km = np.where(elsewhere.any(axis=1), distances[np.arange(len(members)), elsewhere.argmax(axis=1)],
                             distances[:, -1]) * EARTH_RADIUS_KM
         for i, own, other in zip(members, own_km, other_km, strict=True):
             if own > REGION_KM and (own > 2 * other or own > REMOTE_KM):

@@ -13,24 +13,12 @@ INDONESIAN_LIST = "indonesia_covid_referral_hospitals.csv"
 SURABAYA = (-7.2575, 112.7521)
 
 
-@pytest.fixture(scope="module")
-def both_lists(django_db_setup, django_db_blocker, hospitals_dir):
-    """Both real lists, imported once for the using module's tests (which only read them),
-    removed after them so that other modules start from an empty table."""
-    with django_db_blocker.unblock():
-        for name in ("indonesia_covid_referral_hospitals.csv", "us_hifld_hospitals.csv"):
-            call_command("import_hospitals", str(hospitals_dir / name), stdout=StringIO(), stderr=StringIO())
-    yield
-    with django_db_blocker.unblock():
-        Hospital.objects.all().delete()
-
-
 @pytest.fixture(scope="session")
 def both_lists_rows(django_db_setup, django_db_blocker, hospitals_dir) -> list[dict]:
     """The rows `import_hospitals` saves for both real lists (without their ids), imported once
-    per session and rolled back: the live-server tests, whose database is emptied after each
-    test, put them back with one insert (`Hospital.objects.bulk_create`) instead of rerunning
-    the import and its location checks (four seconds a test)."""
+    per session and rolled back: the tests that only read the lists (`both_lists`, and the
+    live-server tests, whose database is emptied after each test) put them back with one insert
+    instead of rerunning the import and its location checks (four seconds each time)."""
     with django_db_blocker.unblock(), transaction.atomic():
         before = set(Hospital.objects.values_list("id", flat=True))
         for name in ("indonesia_covid_referral_hospitals.csv", "us_hifld_hospitals.csv"):
@@ -38,6 +26,17 @@ def both_lists_rows(django_db_setup, django_db_blocker, hospitals_dir) -> list[d
         rows = [row for row in Hospital.objects.order_by("id").values() if row.pop("id") not in before]
         transaction.set_rollback(True)
     return rows
+
+
+@pytest.fixture(scope="module")
+def both_lists(django_db_blocker, both_lists_rows):
+    """Both real lists, stored once for the using module's tests (which only read them),
+    removed after them so that other modules start from an empty table."""
+    with django_db_blocker.unblock():
+        Hospital.objects.bulk_create([Hospital(**row) for row in both_lists_rows], batch_size=500)
+    yield
+    with django_db_blocker.unblock():
+        Hospital.objects.all().delete()
 
 
 @pytest.fixture
